@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'app-rules',
+  rootDir: __dirname,
+};

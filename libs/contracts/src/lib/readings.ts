@@ -1,0 +1,46 @@
+import type { DeviceClass } from './device-classes';
+
+export type MetricValue = number | boolean;
+
+/**
+ * A validated, normalised telemetry sample: what ingest hands to the rules and the persister.
+ * `ts` is event time (the device's clock, or the server's when the device sent none).
+ */
+export interface Reading {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly deviceClass: DeviceClass;
+  readonly areaId: string | undefined;
+  readonly ts: number;
+  readonly receivedAt: number;
+  readonly seq: number | undefined;
+  /** True when `ts` came from the device, false when the server stamped it. */
+  readonly deviceTime: boolean;
+  readonly values: Readonly<Record<string, MetricValue>>;
+}
+
+export interface DeviceEvent {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly deviceClass: DeviceClass;
+  readonly areaId: string | undefined;
+  readonly ts: number;
+  readonly receivedAt: number;
+  readonly code: string;
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+}
+
+export interface DeviceStatus {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly deviceClass: DeviceClass;
+  readonly online: boolean;
+  readonly ts: number;
+  readonly receivedAt: number;
+}
+
+/** Everything ingest emits, in arrival order per device. */
+export type IngestRecord =
+  | { readonly kind: 'reading'; readonly reading: Reading }
+  | { readonly kind: 'event'; readonly event: DeviceEvent }
+  | { readonly kind: 'status'; readonly status: DeviceStatus };

@@ -1,0 +1,25 @@
+import type { Alarm } from './alarms';
+import type { MetricValue } from './readings';
+
+/** Messages the gateway pushes on `/ws`. Every message carries the connection-independent `seq`. */
+export type ServerMessage =
+  | { readonly type: 'hello'; readonly seq: number; readonly serverTime: number; readonly historyKept: boolean }
+  | { readonly type: 'alarm'; readonly seq: number; readonly alarm: Alarm }
+  | {
+      readonly type: 'telemetry';
+      readonly seq: number;
+      readonly siteId: string;
+      readonly deviceId: string;
+      readonly ts: number;
+      readonly values: Readonly<Record<string, MetricValue>>;
+    }
+  | { readonly type: 'snapshot'; readonly seq: number; readonly alarms: readonly Alarm[] }
+  | { readonly type: 'system'; readonly seq: number; readonly level: 'info' | 'warn' | 'error'; readonly code: string; readonly message: string }
+  | { readonly type: 'error'; readonly seq: number; readonly message: string };
+
+/** Messages a console sends on `/ws`. */
+export type ClientMessage =
+  | { readonly type: 'resume'; readonly lastSeq: number }
+  | { readonly type: 'subscribe'; readonly devices: readonly string[] }
+  | { readonly type: 'unsubscribe'; readonly devices: readonly string[] }
+  | { readonly type: 'acknowledge'; readonly alarmId: string; readonly note?: string };

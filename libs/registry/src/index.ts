@@ -1,0 +1,3 @@
+export * from './lib/registry.schema';
+export * from './lib/registry';
+export * from './lib/geometry';

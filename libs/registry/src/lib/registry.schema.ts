@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+import { DEVICE_CLASSES, IDENTIFIER_PATTERN } from '@vigil/contracts';
+
+const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
+const point = z.tuple([z.number().finite(), z.number().finite()]);
+
+/** 红橙黄蓝: major / significant / general / low inherent risk (four-colour risk map). */
+export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+
+export const ORG_KINDS = ['city', 'county', 'park', 'enterprise'] as const;
+
+/** Per-rule overrides, keyed by rule id; the rule engine validates their contents. */
+const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+export const orgNodeSchema = z.object({
+  id: identifier,
+  name: z.string().min(1),
+  kind: z.enum(ORG_KINDS),
+  parent: identifier.optional(),
+});
+
+export const areaSchema = z.object({
+  id: identifier,
+  name: z.string().min(1),
+  /** production, storage, office, … and the personnel-positioning zone kinds. */
+  kind: z.enum(['production', 'storage', 'loading', 'utility', 'office', 'control-room', 'restricted', 'warning']),
+  risk: z.enum(RISK_LEVELS).default('blue'),
+  /** Polygon in the site's frame, metres. */
+  polygon: z.array(point).min(3),
+  /** People allowed at once (per-zone head-count limit), when the zone has one. */
+  maxPeople: z.number().int().positive().optional(),
+  rules: ruleOverrides.optional(),
+});
+
+export const profileSchema = z.object({
+  id: identifier,
+  class: z.enum(DEVICE_CLASSES),
+  description: z.string().optional(),
+  intervalSeconds: z.number().positive().optional(),
+  attributes: attributes.optional(),
+  rules: ruleOverrides.optional(),
+});
+
+export const deviceSchema = z.object({
+  id: identifier,
+  class: z.enum(DEVICE_CLASSES),
+  name: z.string().optional(),
+  area: identifier.optional(),
+  profile: identifier.optional(),
+  /** Position in the site's frame, metres; personnel tags have none (they report x/y). */
+  position: point.optional(),
+  /** Devices behind a gateway go silent with it: one root-cause alarm instead of many. */
+  gateway: identifier.optional(),
+  intervalSeconds: z.number().positive().optional(),
+  attributes: attributes.optional(),
+  rules: ruleOverrides.optional(),
+});
+
+export const siteSchema = z.object({
+  id: identifier,
+  name: z.string().min(1),
+  /** The enterprise (organisation node) that runs the site. */
+  enterprise: identifier,
+  /** Site frame in metres: x to the east, y to the north, origin at the south-west corner. */
+  frame: z.object({ width: z.number().positive(), height: z.number().positive() }),
+  areas: z.array(areaSchema).default([]),
+  profiles: z.array(profileSchema).default([]),
+  devices: z.array(deviceSchema).default([]),
+});
+
+/** One registry file. A registry is the union of its files; ids must be unique across them. */
+export const registryFileSchema = z
+  .object({
+    organisation: z.array(orgNodeSchema).default([]),
+    sites: z.array(siteSchema).default([]),
+  })
+  .strict();
+
+export type OrgNode = z.infer<typeof orgNodeSchema>;
+export type Area = z.infer<typeof areaSchema>;
+export type Profile = z.infer<typeof profileSchema>;
+export type DeviceEntry = z.infer<typeof deviceSchema>;
+export type Site = z.infer<typeof siteSchema>;
+export type RegistryFile = z.infer<typeof registryFileSchema>;
