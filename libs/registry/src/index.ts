@@ -1,3 +1,4 @@
 export * from './lib/registry.schema';
 export * from './lib/registry';
 export * from './lib/geometry';
+export * from './lib/load-registry';

@@ -69,6 +69,8 @@ export interface Alarm {
   readonly priority: AlarmPriority;
   readonly level: string;
   readonly state: AlarmState;
+  /** Whether the rule's condition is still present (a latched alarm can outlive it). */
+  readonly conditionActive: boolean;
   readonly latched: boolean;
   readonly metric: string | undefined;
   readonly value: number | boolean | undefined;

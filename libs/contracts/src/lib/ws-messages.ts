@@ -3,7 +3,14 @@ import type { MetricValue } from './readings';
 
 /** Messages the gateway pushes on `/ws`. Every message carries the connection-independent `seq`. */
 export type ServerMessage =
-  | { readonly type: 'hello'; readonly seq: number; readonly serverTime: number; readonly historyKept: boolean }
+  | {
+      readonly type: 'hello';
+      readonly seq: number;
+      /** The gateway's sequence space; resume only within the same epoch. */
+      readonly epoch: string;
+      readonly serverTime: number;
+      readonly historyKept: boolean;
+    }
   | { readonly type: 'alarm'; readonly seq: number; readonly alarm: Alarm }
   | {
       readonly type: 'telemetry';

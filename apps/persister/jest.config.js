@@ -1,5 +1,0 @@
-module.exports = {
-  ...require('../../jest.preset.js'),
-  displayName: 'app-persister',
-  rootDir: __dirname,
-};

@@ -1,0 +1,3 @@
+import { runVigil } from '@vigil/server';
+
+void runVigil(['persister']);

@@ -1,0 +1,36 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+
+import { parse } from 'yaml';
+
+import { RegistryError, buildRegistry, type Registry, type RegistrySource } from './registry';
+
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** Reads every `.yaml`, `.yml` and `.json` file of a directory (or one file) as a registry. */
+export function loadRegistry(path: string): Registry {
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter(file => EXTENSIONS.has(extname(file)))
+          .sort()
+          .map(file => join(path, file))
+      : [path];
+  } catch (error) {
+    throw new RegistryError([`${path}: cannot read (${(error as Error).message})`]);
+  }
+  if (files.length === 0) throw new RegistryError([`${path}: no .yaml, .yml or .json files`]);
+  const sources: RegistrySource[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      const text = readFileSync(file, 'utf8');
+      sources.push({ source: file, content: extname(file) === '.json' ? JSON.parse(text) : parse(text) });
+    } catch (error) {
+      problems.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (problems.length > 0) throw new RegistryError(problems);
+  return buildRegistry(sources);
+}

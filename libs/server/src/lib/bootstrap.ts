@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+import { EmbeddedBroker } from './broker/embedded-broker';
+import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
+import { PipelineBus } from './bus/pipeline-bus';
+import { loadConfig, type VigilConfig } from './config/vigil-config';
+import { WsHub } from './gateway/ws-hub';
+import { VigilMqttServer } from './ingest/vigil-mqtt.server';
+import { VigilModule } from './vigil.module';
+
+export interface RunningVigil {
+  readonly app: INestApplication;
+  readonly config: VigilConfig;
+  /** The HTTP URL the gateway (or the health endpoints) listen on. */
+  readonly httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the services named in the configuration in this process: the embedded broker first
+ * (everything else connects to it), then the Nest application with its MQTT microservice.
+ */
+export async function startVigil(config: VigilConfig = loadConfig()): Promise<RunningVigil> {
+  const logger = new Logger('Vigil');
+  const broker = config.mqtt.embedded ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port) : undefined;
+  await broker?.start();
+
+  const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
+    logger: new ConsoleLogger({ json: config.logJson, prefix: 'Vigil' }),
+    bufferLogs: false,
+  });
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+
+  if (config.services.includes('ingest')) {
+    app.connectMicroservice<MicroserviceOptions>({
+      strategy: new VigilMqttServer({
+        url: config.mqtt.url,
+        clientId: `vigil-ingest-${process.pid}`,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        subscribeOptions: { qos: config.mqtt.qos },
+        protocolVersion: 4,
+      }),
+    });
+  }
+
+  if (config.services.includes('gateway')) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Vigil API')
+        .setDescription('REST API of the Vigil gateway. WebSocket: /ws (see docs/interfaces.md).')
+        .setVersion('1')
+        .build(),
+    );
+    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+    const consoleDir = resolve(config.consoleDir);
+    if (existsSync(consoleDir)) app.useStaticAssets(consoleDir, { index: 'index.html' });
+    else logger.warn(`console bundle not found at ${consoleDir}: run "npm run build" to serve the console`);
+  }
+
+  const bridge = new MqttBusBridge(app.get(PipelineBus), planBridge(config.services), config.mqtt.url, {
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+  });
+
+  await app.startAllMicroservices();
+  await bridge.start();
+  await app.listen(config.http.port, config.http.host);
+  if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
+
+  const httpUrl = `http://${config.http.host}:${config.http.port}`;
+  logger.log(`services [${config.services.join(', ')}] running; HTTP ${httpUrl}, MQTT ${config.mqtt.url}`);
+
+  let stopped = false;
+  return {
+    app,
+    config,
+    httpUrl,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await bridge.stop();
+      await app.close();
+      await broker?.stop();
+    },
+  };
+}

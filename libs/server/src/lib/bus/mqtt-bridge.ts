@@ -1,0 +1,100 @@
+import { Logger } from '@nestjs/common';
+import { connect, type MqttClient } from 'mqtt';
+import { bufferTime, filter, type Subscription } from 'rxjs';
+
+import { INTERNAL_ALARMS_TOPIC, INTERNAL_READINGS_TOPIC } from '@vigil/contracts';
+
+import type { ServiceName } from '../config/vigil-config';
+import type { PipelineBus } from './pipeline-bus';
+
+const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<string, ServiceName>;
+const CONSUMERS = {
+  records: ['rules', 'persister', 'gateway'],
+  alarms: ['persister', 'gateway'],
+} as const satisfies Record<string, readonly ServiceName[]>;
+const TOPICS = { records: INTERNAL_READINGS_TOPIC, alarms: INTERNAL_ALARMS_TOPIC } as const;
+
+/** Batches crossing the broker: at most this many items or this many ms, whichever comes first. */
+const BRIDGE_BATCH_ITEMS = 2000;
+const BRIDGE_BATCH_MS = 5;
+
+export type BridgePlan = { readonly publish: Array<keyof typeof TOPICS>; readonly subscribe: Array<keyof typeof TOPICS> };
+
+/** Which streams this process must forward to the broker, and which it must receive from it. */
+export function planBridge(services: readonly ServiceName[]): BridgePlan {
+  const plan: BridgePlan = { publish: [], subscribe: [] };
+  for (const stream of Object.keys(TOPICS) as Array<keyof typeof TOPICS>) {
+    const local = services.includes(PRODUCERS[stream]);
+    const consumers = CONSUMERS[stream] as readonly ServiceName[];
+    const allConsumersLocal = consumers.every(service => services.includes(service));
+    if (local && !allConsumersLocal) plan.publish.push(stream);
+    if (!local && consumers.some(service => services.includes(service))) plan.subscribe.push(stream);
+  }
+  return plan;
+}
+
+/**
+ * Forwards the pipeline bus over MQTT when the services run in separate processes. QoS 1, so a
+ * broker hiccup does not lose a batch; batches keep per-device order because one client
+ * publishes them in order.
+ */
+export class MqttBusBridge {
+  private readonly logger = new Logger(MqttBusBridge.name);
+  private client: MqttClient | undefined;
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    private readonly bus: PipelineBus,
+    private readonly plan: BridgePlan,
+    private readonly url: string,
+    private readonly credentials: { username?: string; password?: string },
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.plan.publish.length === 0 && this.plan.subscribe.length === 0) return;
+    const client = connect(this.url, {
+      ...this.credentials,
+      clientId: `vigil-bridge-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 1000,
+    });
+    this.client = client;
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    client.on('error', error => this.logger.error(`bus bridge: ${error.message}`));
+
+    for (const stream of this.plan.subscribe) {
+      await client.subscribeAsync(TOPICS[stream], { qos: 1 });
+    }
+    client.on('message', (topic, payload) => {
+      try {
+        const batch = JSON.parse(payload.toString('utf8')) as unknown[];
+        if (topic === INTERNAL_READINGS_TOPIC) this.bus.publishRecords(batch as never);
+        else if (topic === INTERNAL_ALARMS_TOPIC) this.bus.publishAlarms(batch as never);
+      } catch (error) {
+        this.logger.error(`bus bridge: unreadable batch on ${topic}: ${(error as Error).message}`);
+      }
+    });
+
+    const forward = (stream: keyof typeof TOPICS, source: typeof this.bus.records$ | typeof this.bus.alarms$) =>
+      (source as import('rxjs').Observable<readonly unknown[]>)
+        .pipe(
+          bufferTime(BRIDGE_BATCH_MS, null, 64),
+          filter(batches => batches.length > 0),
+        )
+        .subscribe(batches => {
+          const items = batches.flat();
+          for (let i = 0; i < items.length; i += BRIDGE_BATCH_ITEMS) {
+            client.publish(TOPICS[stream], JSON.stringify(items.slice(i, i + BRIDGE_BATCH_ITEMS)), { qos: 1 });
+          }
+        });
+    if (this.plan.publish.includes('records')) this.subscriptions.push(forward('records', this.bus.records$));
+    if (this.plan.publish.includes('alarms')) this.subscriptions.push(forward('alarms', this.bus.alarms$));
+  }
+
+  async stop(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await this.client?.endAsync();
+  }
+}

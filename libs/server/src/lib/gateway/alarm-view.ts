@@ -1,0 +1,68 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+
+import type { Alarm, AlarmState } from '@vigil/contracts';
+
+import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
+
+/** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
+const RECENTLY_CLOSED = 2000;
+
+export interface AlarmQuery {
+  readonly state?: AlarmState | 'open';
+  readonly site?: string;
+  readonly since?: number;
+}
+
+/** The gateway's read model of alarms, fed by alarm updates from the bus (local or bridged). */
+@Injectable()
+export class AlarmView implements OnModuleDestroy {
+  private readonly openById = new Map<string, Alarm>();
+  private readonly closed: Alarm[] = [];
+  private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
+  private readonly subscription: Subscription;
+
+  constructor(@Inject(PipelineBus) bus: PipelineBus) {
+    this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
+  }
+
+  onUpdates(listener: (updates: readonly AlarmUpdate[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(id: string): Alarm | undefined {
+    return this.openById.get(id) ?? this.closed.find(alarm => alarm.id === id);
+  }
+
+  open(): Alarm[] {
+    return [...this.openById.values()];
+  }
+
+  query({ state, site, since }: AlarmQuery): Alarm[] {
+    const pool = state === undefined || state !== 'normal' ? this.open() : [];
+    if (state === undefined || state === 'normal') pool.push(...this.closed);
+    return pool
+      .filter(alarm => state === undefined || state === 'open' || alarm.state === state)
+      .filter(alarm => site === undefined || alarm.siteId === site)
+      .filter(alarm => since === undefined || alarm.updatedAt >= since)
+      .sort((a, b) => a.priority - b.priority || b.raisedAt - a.raisedAt);
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
+  }
+
+  private apply(updates: readonly AlarmUpdate[]): void {
+    for (const { alarm } of updates) {
+      if (alarm.state === 'normal') {
+        this.openById.delete(alarm.id);
+        this.closed.unshift(alarm);
+        if (this.closed.length > RECENTLY_CLOSED) this.closed.pop();
+      } else {
+        this.openById.set(alarm.id, alarm);
+      }
+    }
+    for (const listener of this.listeners) listener(updates);
+  }
+}

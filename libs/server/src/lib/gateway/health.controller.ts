@@ -1,0 +1,38 @@
+import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { VigilMetrics } from '../metrics/metrics';
+import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { StorageStatus } from './storage-status';
+
+/** Probes answer without authentication (spec §2) and never throw. */
+@ApiExcludeController()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(MqttPublisher) private readonly broker: MqttPublisher,
+    @Inject(StorageStatus) private readonly storage: StorageStatus,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+  ) {}
+
+  @Get('healthz')
+  @HttpCode(200)
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  /** Ready when the broker and the storage are reachable. */
+  @Get('readyz')
+  readyz(@Res() response: Response) {
+    const checks = { broker: this.broker.connected, storage: this.storage.kept };
+    const ready = checks.broker && checks.storage;
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+  }
+
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4')
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

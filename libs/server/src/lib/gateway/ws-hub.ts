@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { WebSocket, WebSocketServer } from 'ws';
+
+import type { ClientMessage, IngestRecord, ServerMessage } from '@vigil/contracts';
+
+import { PipelineBus } from '../bus/pipeline-bus';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
+import { AlarmView } from './alarm-view';
+import { StorageStatus } from './storage-status';
+
+/** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const MAX_SUBSCRIBED_DEVICES = 500;
+
+type Sequenced = Exclude<ServerMessage, { type: 'telemetry' }>;
+type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
+interface Client {
+  readonly socket: WebSocket;
+  readonly devices: Set<string>;
+}
+
+/**
+ * The `/ws` endpoint. Alarm and system messages carry a sequence number and are kept in a ring
+ * buffer, so a console that reconnects with `?lastSeq=N&epoch=E` (or sends `resume`) receives
+ * exactly what it missed; if it missed more than the buffer holds, it gets a fresh snapshot.
+ */
+@Injectable()
+export class WsHub implements OnModuleDestroy {
+  private readonly logger = new Logger(WsHub.name);
+  private readonly server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly clients = new Set<Client>();
+  private readonly ring: Sequenced[] = [];
+  /** Identifies this gateway's sequence space: after a restart, old seqs mean nothing. */
+  readonly epoch = randomUUID();
+  private seq = 0;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly detach: () => void;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(AlarmView) private readonly alarms: AlarmView,
+    @Inject(PipelineBus) bus: PipelineBus,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Inject(StorageStatus) private readonly storage: StorageStatus,
+  ) {
+    this.detach = alarms.onUpdates(updates => {
+      const now = Date.now();
+      for (const { alarm, action } of updates) {
+        this.broadcast({ type: 'alarm', alarm });
+        if (action.action === 'raise') this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
+      }
+    });
+    this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
+    this.subscriptions.push(
+      storage.changes$.subscribe(kept =>
+        this.broadcast(
+          kept
+            ? { type: 'system', level: 'info', code: 'history-kept', message: 'History is being kept in InfluxDB.' }
+            : {
+                type: 'system',
+                level: 'error',
+                code: 'history-not-kept',
+                message: 'InfluxDB is not reachable: history is NOT being kept.',
+              },
+        ),
+      ),
+    );
+  }
+
+  attach(httpServer: Server): void {
+    httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/ws') return; // other upgrade handlers may own other paths
+      this.server.handleUpgrade(request, socket, head, ws => this.connected(ws, url));
+    });
+  }
+
+  clientCount(): number {
+    return this.clients.size;
+  }
+
+  onModuleDestroy(): void {
+    this.detach();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    for (const client of this.clients) client.socket.terminate();
+    this.server.close();
+  }
+
+  private connected(socket: WebSocket, url: URL): void {
+    const client: Client = { socket, devices: new Set() };
+    this.clients.add(client);
+    this.metrics.wsClients.set(this.clients.size);
+    socket.on('close', () => {
+      this.clients.delete(client);
+      this.metrics.wsClients.set(this.clients.size);
+    });
+    socket.on('error', error => this.logger.warn(`ws client error: ${error.message}`));
+    socket.on('message', (data, isBinary) => this.received(client, isBinary ? '' : data.toString()));
+
+    this.send(client, {
+      type: 'hello',
+      seq: this.seq,
+      epoch: this.epoch,
+      serverTime: Date.now(),
+      historyKept: this.storage.kept,
+    });
+    const lastSeq = Number(url.searchParams.get('lastSeq'));
+    const sameEpoch = url.searchParams.get('epoch') === this.epoch;
+    this.resume(client, sameEpoch && Number.isInteger(lastSeq) ? lastSeq : undefined);
+  }
+
+  private received(client: Client, text: string): void {
+    let message: ClientMessage;
+    try {
+      message = JSON.parse(text) as ClientMessage;
+    } catch {
+      this.send(client, { type: 'error', seq: this.seq, message: 'messages must be JSON' });
+      return;
+    }
+    switch (message.type) {
+      case 'resume':
+        this.resume(client, Number.isInteger(message.lastSeq) ? message.lastSeq : undefined);
+        break;
+      case 'subscribe':
+        for (const device of (Array.isArray(message.devices) ? message.devices : []).slice(0, MAX_SUBSCRIBED_DEVICES)) {
+          if (typeof device === 'string' && client.devices.size < MAX_SUBSCRIBED_DEVICES) client.devices.add(device);
+        }
+        break;
+      case 'unsubscribe':
+        for (const device of Array.isArray(message.devices) ? message.devices : []) client.devices.delete(device);
+        break;
+      default:
+        this.send(client, { type: 'error', seq: this.seq, message: `unknown message type` });
+    }
+  }
+
+  /** Replays from the ring buffer when it still holds everything after `lastSeq`, else a snapshot. */
+  private resume(client: Client, lastSeq: number | undefined): void {
+    const oldest = this.ring[0]?.seq ?? this.seq + 1;
+    if (lastSeq !== undefined && lastSeq <= this.seq && lastSeq >= oldest - 1) {
+      for (const message of this.ring) if (message.seq > lastSeq) this.send(client, message);
+      return;
+    }
+    this.send(client, { type: 'snapshot', seq: this.seq, alarms: this.alarms.open() });
+  }
+
+  private broadcast(message: Unsequenced<Sequenced>): void {
+    this.seq += 1;
+    const sequenced = { ...message, seq: this.seq } as Sequenced;
+    this.ring.push(sequenced);
+    if (this.ring.length > this.config.wsReplay) this.ring.shift();
+    const text = JSON.stringify(sequenced);
+    for (const client of this.clients) this.sendText(client, text);
+  }
+
+  private forwardTelemetry(records: readonly IngestRecord[]): void {
+    if (this.clients.size === 0) return;
+    for (const client of this.clients) {
+      if (client.devices.size === 0) continue;
+      for (const record of records) {
+        if (record.kind !== 'reading') continue;
+        const { siteId, deviceId, ts, values } = record.reading;
+        if (!client.devices.has(`${siteId}/${deviceId}`)) continue;
+        this.send(client, { type: 'telemetry', seq: this.seq, siteId, deviceId, ts, values });
+      }
+    }
+  }
+
+  private send(client: Client, message: ServerMessage): void {
+    this.sendText(client, JSON.stringify(message));
+  }
+
+  private sendText(client: Client, text: string): void {
+    if (client.socket.readyState !== WebSocket.OPEN) return;
+    if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // Explicit back-pressure: a stalled console is cut off and resumes, instead of growing memory.
+      this.metrics.wsDropped.inc();
+      client.socket.close(4000, 'too slow: reconnect with lastSeq');
+      return;
+    }
+    client.socket.send(text);
+  }
+}

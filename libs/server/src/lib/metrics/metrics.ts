@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process. Every hop has a counter: what came in, what was dropped and
+ * why, what is buffered. Served at GET /metrics by the gateway.
+ */
+export class VigilMetrics {
+  readonly registry = new Registry();
+
+  readonly messagesReceived = new Counter({
+    name: 'vigil_ingest_messages_total',
+    help: 'MQTT messages received by ingest, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly readingsAccepted = new Counter({
+    name: 'vigil_ingest_readings_total',
+    help: 'Telemetry samples accepted by ingest',
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'vigil_ingest_dead_letters_total',
+    help: 'Messages rejected and republished to vigil/v1/_deadletter/{reason}',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'vigil_ingest_duplicate_samples_total',
+    help: 'Samples whose seq was already seen for the device (dropped, not re-evaluated)',
+    registers: [this.registry],
+  });
+  readonly signals = new Counter({
+    name: 'vigil_rules_signals_total',
+    help: 'Rule signals emitted, by rule and state',
+    labelNames: ['rule', 'active'] as const,
+    registers: [this.registry],
+  });
+  readonly alarmTransitions = new Counter({
+    name: 'vigil_alarm_transitions_total',
+    help: 'Alarm lifecycle transitions, by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+  readonly openAlarms = new Gauge({
+    name: 'vigil_alarms_open',
+    help: 'Alarms not in the normal state',
+    registers: [this.registry],
+  });
+  readonly writeBuffered = new Gauge({
+    name: 'vigil_persister_buffered_lines',
+    help: 'Lines waiting to be written to InfluxDB',
+    registers: [this.registry],
+  });
+  readonly writeTotals = new Gauge({
+    name: 'vigil_persister_lines',
+    help: 'Persister totals (written, rejected when the buffer was full, failed permanently)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly wsClients = new Gauge({
+    name: 'vigil_ws_clients',
+    help: 'Connected WebSocket clients',
+    registers: [this.registry],
+  });
+  readonly wsDropped = new Counter({
+    name: 'vigil_ws_dropped_messages_total',
+    help: 'Messages not sent to a slow WebSocket client (it is told to resume from its last seq)',
+    registers: [this.registry],
+  });
+  readonly detectionLatency = new Histogram({
+    name: 'vigil_alarm_detection_seconds',
+    help: 'From ingest receipt of the reading to the alarm leaving the gateway',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+
+import type { IngestRecord } from '@vigil/contracts';
+import {
+  BatchingWriter,
+  InfluxV1Store,
+  LineProtocolError,
+  alarmEventLine,
+  deviceEventLine,
+  deviceStatusLine,
+  readingLine,
+  type WriteLine,
+} from '@vigil/storage';
+
+import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { VigilMetrics } from '../metrics/metrics';
+
+const SCHEMA_RETRY_MS = 5000;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * Writes readings, device events and status, and alarm events to InfluxDB in batches. The buffer
+ * is bounded: when InfluxDB is down for longer than the buffer lasts, lines are refused, counted
+ * (vigil_persister_lines{outcome="rejected"}) and logged, never dropped silently.
+ */
+@Injectable()
+export class PersisterService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PersisterService.name);
+  private readonly rateLimited = new RateLimitedLogger(this.logger);
+  private readonly subscriptions: Subscription[] = [];
+  private readonly writer: BatchingWriter | undefined;
+  private readonly store: InfluxV1Store | undefined;
+  private schemaReady = false;
+  private schemaTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(PipelineBus) private readonly bus: PipelineBus,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+  ) {
+    if (config.influx.mode === 'off') return;
+    this.store = new InfluxV1Store({
+      url: config.influx.url,
+      database: config.influx.database,
+      rawRetention: config.influx.rawRetention,
+      eventsRetention: config.influx.eventsRetention,
+    });
+    this.writer = new BatchingWriter(this.store, {
+      maxBufferedLines: config.write.bufferLines,
+      batchSize: config.write.batchLines,
+      flushIntervalMs: config.write.flushMs,
+      onError: (error, context) =>
+        this.rateLimited.warn(
+          `write:${context.outcome}`,
+          `InfluxDB write ${context.outcome} (${context.batchLines} lines, attempt ${context.attempt}): ${(error as Error).message}`,
+        ),
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.writer) {
+      this.logger.warn('VIGIL_INFLUX_MODE=off: readings and alarm events are not persisted');
+      return;
+    }
+    await this.ensureSchema();
+    this.subscriptions.push(this.bus.records$.subscribe(records => this.writeRecords(records)));
+    this.subscriptions.push(this.bus.alarms$.subscribe(updates => this.writeAlarms(updates)));
+    this.statsTimer = setInterval(() => this.publishStats(), 1000);
+    this.statsTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    clearTimeout(this.schemaTimer);
+    clearInterval(this.statsTimer);
+    if (this.writer) {
+      await this.writer.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+      this.publishStats();
+      const stats = this.writer.stats();
+      if (stats.abandoned > 0) this.logger.error(`${stats.abandoned} lines could not be written before shutdown`);
+    }
+  }
+
+  /** Whether the database, retention policies and measurements are prepared. */
+  get ready(): boolean {
+    return this.schemaReady;
+  }
+
+  /** Waits until everything offered so far is written (or settled); used by tests and shutdown. */
+  async flush(): Promise<void> {
+    await this.writer?.flush();
+  }
+
+  private async ensureSchema(): Promise<void> {
+    try {
+      await this.store?.ensureSchema();
+      this.schemaReady = true;
+    } catch (error) {
+      // InfluxDB may come up after us; the writer buffers meanwhile and retries its batches.
+      this.rateLimited.warn('schema', `cannot prepare InfluxDB schema yet: ${(error as Error).message}`);
+      this.schemaTimer = setTimeout(() => void this.ensureSchema(), SCHEMA_RETRY_MS);
+      this.schemaTimer.unref();
+    }
+  }
+
+  private writeRecords(records: readonly IngestRecord[]): void {
+    const lines: WriteLine[] = [];
+    for (const record of records) {
+      try {
+        if (record.kind === 'reading') lines.push(readingLine(record.reading));
+        else if (record.kind === 'event') lines.push(deviceEventLine(record.event));
+        else lines.push(deviceStatusLine(record.status));
+      } catch (error) {
+        if (!(error instanceof LineProtocolError)) throw error;
+        this.metrics.writeTotals.inc({ outcome: 'unencodable' });
+        this.rateLimited.warn('unencodable', `cannot store a ${record.kind}: ${error.message}`);
+      }
+    }
+    this.offer(lines);
+  }
+
+  private writeAlarms(updates: readonly AlarmUpdate[]): void {
+    this.offer(updates.map(({ alarm, action }) => alarmEventLine(alarm, action)));
+  }
+
+  private offer(lines: readonly WriteLine[]): void {
+    if (lines.length === 0 || !this.writer) return;
+    if (!this.writer.offer(lines)) {
+      this.rateLimited.warn(
+        'rejected',
+        `write buffer full (${this.config.write.bufferLines} lines): ${lines.length} lines NOT stored; InfluxDB is too slow or down`,
+      );
+    }
+  }
+
+  private publishStats(): void {
+    if (!this.writer) return;
+    const stats = this.writer.stats();
+    this.metrics.writeBuffered.set(stats.buffered);
+    this.metrics.writeTotals.set({ outcome: 'written' }, stats.written);
+    this.metrics.writeTotals.set({ outcome: 'rejected' }, stats.rejected);
+    this.metrics.writeTotals.set({ outcome: 'failed' }, stats.failedPermanent);
+  }
+}

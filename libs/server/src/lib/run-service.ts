@@ -1,0 +1,52 @@
+import { Logger } from '@nestjs/common';
+
+import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config';
+import { InfluxLauncher } from './persister/influx-launcher';
+import { RegistryError } from '@vigil/registry';
+import { startVigil } from './bootstrap';
+
+/**
+ * Entry point of every Vigil process: `services` is the default when VIGIL_SERVICES is unset.
+ * A bad configuration or registry stops the process with every problem listed (exit code 2).
+ */
+export async function runVigil(services: readonly ServiceName[] | 'all'): Promise<void> {
+  const logger = new Logger('Vigil');
+  let config;
+  try {
+    config = loadConfig({ VIGIL_SERVICES: services === 'all' ? 'all' : services.join(','), ...process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const launcher =
+    config.influx.mode === 'managed' && config.services.includes('persister')
+      ? new InfluxLauncher(config.influx.url, config.influx.binary, config.dataDir)
+      : undefined;
+  await launcher?.ensure();
+
+  let running;
+  try {
+    running = await startVigil(config);
+  } catch (error) {
+    if (error instanceof RegistryError) {
+      logger.error(error.message);
+      await launcher?.stop();
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const shutdown = (signal: string) => {
+    logger.log(`${signal}: stopping`);
+    void running
+      .stop()
+      .then(() => launcher?.stop())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}

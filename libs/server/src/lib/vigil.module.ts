@@ -1,0 +1,48 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+
+import { AlarmService } from './alarms/alarm.service';
+import { PipelineBus } from './bus/pipeline-bus';
+import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
+import { AlarmView } from './gateway/alarm-view';
+import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
+import { HealthController } from './gateway/health.controller';
+import { StorageStatus } from './gateway/storage-status';
+import { WsHub } from './gateway/ws-hub';
+import { IngestController } from './ingest/ingest.controller';
+import { IngestService } from './ingest/ingest.service';
+import { VigilMetrics } from './metrics/metrics';
+import { MqttPublisher } from './mqtt/mqtt-publisher';
+import { PersisterService } from './persister/persister.service';
+import { RegistryHolder } from './registry/registry-holder';
+import { RulesService } from './rules/rules.service';
+
+/**
+ * One module whose contents depend on which services this process runs, so the same code runs
+ * as one process for a small site or as one process per service.
+ */
+@Module({})
+export class VigilModule {
+  static forConfig(config: VigilConfig): DynamicModule {
+    const has = (service: VigilConfig['services'][number]) => config.services.includes(service);
+    const controllers: Type[] = [HealthController];
+    const providers: Provider[] = [
+      { provide: VIGIL_CONFIG, useValue: config },
+      VigilMetrics,
+      PipelineBus,
+      RegistryHolder,
+      MqttPublisher,
+      StorageStatus,
+    ];
+    if (has('ingest')) {
+      controllers.push(IngestController);
+      providers.push(IngestService);
+    }
+    if (has('rules')) providers.push(RulesService, AlarmService);
+    if (has('persister')) providers.push(PersisterService);
+    if (has('gateway')) {
+      controllers.push(DevicesController, SitesController, AlarmsController);
+      providers.push(AlarmView, WsHub);
+    }
+    return { module: VigilModule, controllers, providers, exports: providers };
+  }
+}

@@ -1,0 +1,6 @@
+export * from './lib/line-protocol';
+export * from './lib/schema';
+export * from './lib/telemetry-store';
+export * from './lib/influxql';
+export * from './lib/influx-v1-store';
+export * from './lib/batching-writer';

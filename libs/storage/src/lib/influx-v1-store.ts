@@ -1,0 +1,295 @@
+import { z } from 'zod';
+
+import { goDurationMs, quoteIdentifier, retentionMs } from './influxql';
+import { RETENTION_POLICIES, type RetentionPolicy, type WriteLine } from './schema';
+import {
+  StoreQueryError,
+  StoreWriteError,
+  type QueryRow,
+  type TelemetryStore,
+} from './telemetry-store';
+
+// MEM Decree 40 §13: monitoring data of major hazard installations is kept at least 30 days.
+const MIN_RAW_RETENTION_MS = retentionMs('30d');
+
+const optionsSchema = z.object({
+  url: z.url({ protocol: /^https?$/ }).transform(url => url.replace(/\/+$/, '')),
+  database: z.string().regex(/^[A-Za-z0-9_]+$/).default('vigil'),
+  rawRetention: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .refine(value => retentionMs(value) >= MIN_RAW_RETENTION_MS, {
+      message: 'raw retention must be at least 30d (MEM Decree 40 §13)',
+    })
+    .default('30d'),
+  eventsRetention: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .refine(value => retentionMs(value) >= retentionMs('1h'), { message: 'at least 1h' })
+    .default('400d'),
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+
+export type InfluxV1StoreOptions = z.input<typeof optionsSchema> & {
+  /** Seam for tests; defaults to Node's global fetch. */
+  readonly fetch?: typeof fetch;
+};
+
+const queryResponseSchema = z.object({
+  error: z.string().optional(),
+  results: z
+    .array(
+      z.object({
+        error: z.string().optional(),
+        series: z
+          .array(
+            z.object({
+              name: z.string().optional(),
+              tags: z.record(z.string(), z.string()).optional(),
+              columns: z.array(z.string()),
+              values: z.array(z.array(z.unknown())).optional(),
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+const ERROR_TEXT_LIMIT = 500;
+
+/**
+ * The TelemetryStore adapter for InfluxDB 1.x (tested against 1.6.7): line protocol to `/write`
+ * with `precision=n`, InfluxQL to `/query`, one retention policy per retention class.
+ */
+export class InfluxV1Store implements TelemetryStore {
+  readonly database: string;
+  private readonly url: string;
+  private readonly retention: Readonly<Record<RetentionPolicy, string>>;
+  private readonly requestTimeoutMs: number;
+  private readonly headers: Record<string, string>;
+  private readonly fetch: typeof fetch;
+  // Set when the server says the database or a policy is gone (a wiped data dir), so that the next
+  // write recreates them instead of failing forever.
+  private schemaMissing = false;
+
+  constructor(options: InfluxV1StoreOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`);
+      throw new RangeError(`invalid InfluxV1Store options: ${problems.join('; ')}`);
+    }
+    const config = parsed.data;
+    this.url = config.url;
+    this.database = config.database;
+    this.retention = { raw: config.rawRetention, events: config.eventsRetention };
+    this.requestTimeoutMs = config.requestTimeoutMs;
+    this.headers =
+      config.username === undefined
+        ? {}
+        : {
+            authorization: `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`,
+          };
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const response = await this.fetch(`${this.url}/ping`, {
+        headers: this.headers,
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      await response.body?.cancel();
+      return response.status === 204;
+    } catch {
+      return false;
+    }
+  }
+
+  async ensureSchema(): Promise<void> {
+    const db = quoteIdentifier(this.database);
+    await this.execute(`CREATE DATABASE ${db}`);
+    const existing = new Map(
+      (await this.execute(`SHOW RETENTION POLICIES ON ${db}`)).map(row => [String(row['name']), row]),
+    );
+    for (const rp of RETENTION_POLICIES) {
+      const duration = this.retention[rp];
+      // Raw data is what dashboards and queries without an explicit policy should see.
+      const makeDefault = rp === 'raw';
+      const current = existing.get(rp);
+      const target = `${quoteIdentifier(rp)} ON ${db} DURATION ${duration}`;
+      if (current === undefined) {
+        await this.execute(`CREATE RETENTION POLICY ${target} REPLICATION 1${makeDefault ? ' DEFAULT' : ''}`);
+        continue;
+      }
+      // CREATE fails on an existing policy with other settings, so correct it in place.
+      const sameDuration = goDurationMs(String(current['duration'])) === retentionMs(duration);
+      const defaultOk = !makeDefault || current['default'] === true;
+      if (!sameDuration || !defaultOk) {
+        await this.execute(`ALTER RETENTION POLICY ${target}${makeDefault ? ' DEFAULT' : ''}`);
+      }
+    }
+    this.schemaMissing = false;
+  }
+
+  async write(lines: readonly WriteLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    if (this.schemaMissing) {
+      try {
+        await this.ensureSchema();
+      } catch (error) {
+        throw new StoreWriteError(`schema missing and not recreated: ${errorText(error)}`, {
+          retryable: true,
+          rejectedLines: 0,
+          cause: error,
+        });
+      }
+    }
+    const groups = new Map<RetentionPolicy, string[]>();
+    for (const { rp, line } of lines) {
+      const group = groups.get(rp);
+      if (group) group.push(line);
+      else groups.set(rp, [line]);
+    }
+    const refusals: StoreWriteError[] = [];
+    for (const [rp, group] of groups) {
+      // A retryable failure ends the call at once: the caller repeats all of it, and rewriting
+      // the groups already stored is harmless. A refusal is final, so the other groups go on.
+      const refusal = await this.writeGroup(rp, group);
+      if (refusal) refusals.push(refusal);
+    }
+    if (refusals.length === 1 && refusals[0]) throw refusals[0];
+    if (refusals.length > 1) {
+      throw new StoreWriteError(refusals.map(refusal => refusal.message).join('; '), {
+        retryable: false,
+        rejectedLines: refusals.reduce((sum, refusal) => sum + refusal.rejectedLines, 0),
+        status: refusals[0]?.status,
+      });
+    }
+  }
+
+  async query(influxql: string): Promise<QueryRow[]> {
+    return this.execute(influxql);
+  }
+
+  /** Returns the refusal for lines the server will never accept; throws when retrying may help. */
+  private async writeGroup(rp: RetentionPolicy, lines: readonly string[]): Promise<StoreWriteError | undefined> {
+    const params = new URLSearchParams({ db: this.database, rp, precision: 'n' });
+    let response: Response;
+    let body: string;
+    try {
+      response = await this.fetch(`${this.url}/write?${params}`, {
+        method: 'POST',
+        headers: { ...this.headers, 'content-type': 'text/plain; charset=utf-8' },
+        body: lines.join('\n'),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      body = await response.text();
+    } catch (error) {
+      throw new StoreWriteError(`write to ${this.url} failed: ${errorText(error)}`, {
+        retryable: true,
+        rejectedLines: 0,
+        cause: error,
+      });
+    }
+    if (response.status === 204 || response.status === 200) return undefined;
+    const message = serverError(body);
+    const summary =
+      `write of ${lines.length} lines to ${this.database}.${rp}: ` +
+      `HTTP ${response.status}: ${message.slice(0, ERROR_TEXT_LIMIT)}`;
+    if (/database not found|retention policy not found/.test(message)) this.schemaMissing = true;
+    if (isRetryableStatus(response.status, message)) {
+      throw new StoreWriteError(summary, { retryable: true, rejectedLines: 0, status: response.status });
+    }
+    return new StoreWriteError(summary, {
+      retryable: false,
+      rejectedLines: refusedLineCount(message, lines.length),
+      status: response.status,
+    });
+  }
+
+  private async execute(influxql: string): Promise<QueryRow[]> {
+    const body = new URLSearchParams({ db: this.database, q: influxql, epoch: 'ms' });
+    let response: Response;
+    let text: string;
+    try {
+      // POST: 1.x refuses CREATE/ALTER over GET and accepts SELECT either way.
+      response = await this.fetch(`${this.url}/query`, {
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new StoreQueryError(`query to ${this.url} failed: ${errorText(error)}`, { cause: error });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new StoreQueryError(`query: HTTP ${response.status}: ${text.slice(0, ERROR_TEXT_LIMIT)}`);
+    }
+    const parsed = queryResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new StoreQueryError(`query: unexpected response shape: ${text.slice(0, ERROR_TEXT_LIMIT)}`);
+    }
+    const { error, results = [] } = parsed.data;
+    if (!response.ok || error !== undefined) {
+      throw new StoreQueryError(`query: HTTP ${response.status}: ${error ?? text.slice(0, ERROR_TEXT_LIMIT)}`);
+    }
+    const rows: QueryRow[] = [];
+    for (const result of results) {
+      if (result.error !== undefined) throw new StoreQueryError(`query: ${result.error} (${influxql})`);
+      for (const series of result.series ?? []) {
+        for (const values of series.values ?? []) {
+          const row: Record<string, unknown> = { ...series.tags };
+          series.columns.forEach((column, index) => {
+            row[column] = values[index];
+          });
+          rows.push(row);
+        }
+      }
+    }
+    return rows;
+  }
+}
+
+/**
+ * 5xx (overload, timeouts, a missing retention policy), 404 (database not found) and the
+ * rate-limit statuses may pass later. Other 4xx mean the lines themselves were refused: partial
+ * writes (field type conflict, points beyond retention) and parse errors.
+ */
+function isRetryableStatus(status: number, message: string): boolean {
+  if (status >= 500 || status === 408 || status === 429) return true;
+  return status === 404 && /database not found/.test(message);
+}
+
+/**
+ * How many lines a 400 refused. 1.x stores the valid points of a batch and reports `dropped=N`
+ * (partial writes) or one "unable to parse" per bad line; with neither, assume the whole group.
+ */
+export function refusedLineCount(message: string, groupSize: number): number {
+  let refused = 0;
+  for (const match of message.matchAll(/dropped=(\d+)/g)) refused += Number(match[1]);
+  refused += message.match(/unable to parse/g)?.length ?? 0;
+  return refused === 0 ? groupSize : Math.min(refused, groupSize);
+}
+
+function serverError(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // Not JSON (a proxy's error page, say): quote it as text.
+  }
+  return body || '(empty body)';
+}
+
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
+}

@@ -1,0 +1,169 @@
+import type {
+  Alarm,
+  AlarmAction,
+  AlarmState,
+  DeviceEvent,
+  DeviceStatus,
+  Reading,
+} from '@vigil/contracts';
+
+import {
+  LineProtocolError,
+  escapeKey,
+  formatFloat,
+  formatInteger,
+  formatString,
+  msToNs,
+} from './line-protocol';
+
+/**
+ * Retention classes, named after the InfluxDB 1.x retention policies that hold them. Another
+ * adapter maps them to its own containers (e.g. two InfluxDB 2.x buckets).
+ */
+export const RETENTION_POLICIES = ['raw', 'events'] as const;
+export type RetentionPolicy = (typeof RETENTION_POLICIES)[number];
+
+/** One encoded point and where it goes. */
+export interface WriteLine {
+  readonly rp: RetentionPolicy;
+  /** Line protocol with a nanosecond timestamp, no trailing newline. */
+  readonly line: string;
+}
+
+export const MEASUREMENTS = {
+  telemetry: 'telemetry',
+  deviceEvent: 'device_event',
+  deviceStatus: 'device_status',
+  alarmEvent: 'alarm_event',
+} as const;
+
+export const MEASUREMENT_RETENTION: Readonly<
+  Record<(typeof MEASUREMENTS)[keyof typeof MEASUREMENTS], RetentionPolicy>
+> = {
+  telemetry: 'raw',
+  device_event: 'raw',
+  device_status: 'raw',
+  alarm_event: 'events',
+};
+
+const SEQ_FIELD = 'seq';
+
+// Tags are written sorted by key because influxd sorts every point's tags that arrive unsorted.
+function tag(key: string, value: string | undefined): string {
+  return value === undefined || value === '' ? '' : `,${key}=${escapeKey(value, `tag ${key}`)}`;
+}
+
+function integerMs(value: number, what: string): string {
+  if (!Number.isFinite(value)) throw new LineProtocolError(`${what} is not finite: ${value}`);
+  return formatInteger(Math.trunc(value));
+}
+
+/**
+ * `telemetry`: tags area, class, device, site; one float (number) or boolean field per metric,
+ * plus `seq` as an integer when the device sent one; time = the reading's event time.
+ * Throws LineProtocolError for a reading that cannot be written (no fields, a metric named `seq`
+ * or `time`, a non-finite number): the caller counts and dead-letters it.
+ */
+export function readingLine(reading: Reading): WriteLine {
+  let line =
+    MEASUREMENTS.telemetry +
+    tag('area', reading.areaId) +
+    tag('class', reading.deviceClass) +
+    tag('device', reading.deviceId) +
+    tag('site', reading.siteId);
+  let separator = ' ';
+  for (const metric in reading.values) {
+    const value = reading.values[metric];
+    if (value === undefined) continue;
+    if (metric === SEQ_FIELD || metric === 'time') {
+      throw new LineProtocolError(`metric name "${metric}" is reserved in ${MEASUREMENTS.telemetry}`);
+    }
+    line += `${separator}${escapeKey(metric, 'metric name')}=${
+      typeof value === 'boolean' ? (value ? 'true' : 'false') : formatFloat(value)
+    }`;
+    separator = ',';
+  }
+  if (reading.seq !== undefined) {
+    line += `${separator}${SEQ_FIELD}=${formatInteger(reading.seq)}`;
+    separator = ',';
+  }
+  if (separator === ' ') {
+    throw new LineProtocolError(
+      `reading of ${reading.siteId}/${reading.deviceId} at ${reading.ts} has no values and no seq`,
+    );
+  }
+  return { rp: 'raw', line: `${line} ${msToNs(reading.ts)}` };
+}
+
+/** `device_event`: tags class, code, device, site; fields detail (JSON), received_at (ms). */
+export function deviceEventLine(event: DeviceEvent): WriteLine {
+  let line =
+    MEASUREMENTS.deviceEvent +
+    tag('class', event.deviceClass) +
+    tag('code', event.code) +
+    tag('device', event.deviceId) +
+    tag('site', event.siteId) +
+    ' ';
+  if (event.detail !== undefined) line += `detail=${formatString(JSON.stringify(event.detail))},`;
+  line += `received_at=${integerMs(event.receivedAt, 'receivedAt')}`;
+  return { rp: 'raw', line: `${line} ${msToNs(event.ts)}` };
+}
+
+/** `device_status`: tags class, device, site; field online. */
+export function deviceStatusLine(status: DeviceStatus): WriteLine {
+  const line =
+    MEASUREMENTS.deviceStatus +
+    tag('class', status.deviceClass) +
+    tag('device', status.deviceId) +
+    tag('site', status.siteId) +
+    ` online=${status.online ? 'true' : 'false'}`;
+  return { rp: 'raw', line: `${line} ${msToNs(status.ts)}` };
+}
+
+const ACTIVE_STATES: ReadonlySet<AlarmState> = new Set(['active-unacknowledged', 'active-acknowledged']);
+const NS_SLOTS_PER_MS = 1_000_000;
+
+export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine;
+
+/**
+ * `alarm_event`, one point per lifecycle action: tags category, device, level, priority, rule,
+ * site; fields alarm_id, state (after the action), action, active, value (float) or value_bool,
+ * threshold, metric, message, by, note, detected_at (ms).
+ *
+ * Time = the action's ms × 1e6 + this encoder's counter modulo 1e6: InfluxDB keeps one point per
+ * series and timestamp, so without the counter a clear and an acknowledge in the same millisecond
+ * would overwrite each other. Use one encoder per writing process; the counter is what keeps its
+ * events apart, so two processes writing the same alarm series could still collide.
+ */
+export function createAlarmEventEncoder(): AlarmEventEncoder {
+  let counter = 0;
+  return (alarm, action) => {
+    const offset = counter;
+    counter = (counter + 1) % NS_SLOTS_PER_MS;
+    let line =
+      MEASUREMENTS.alarmEvent +
+      tag('category', alarm.category) +
+      tag('device', alarm.deviceId) +
+      tag('level', alarm.level) +
+      tag('priority', String(alarm.priority)) +
+      tag('rule', alarm.ruleId) +
+      tag('site', alarm.siteId) +
+      ` alarm_id=${formatString(alarm.id)}` +
+      `,state=${formatString(alarm.state)}` +
+      `,action=${formatString(action.action)}` +
+      `,active=${ACTIVE_STATES.has(alarm.state) ? 'true' : 'false'}`;
+    // A boolean value gets its own field: one field cannot hold floats and booleans (type conflict).
+    if (typeof alarm.value === 'number') line += `,value=${formatFloat(alarm.value)}`;
+    else if (typeof alarm.value === 'boolean') line += `,value_bool=${alarm.value ? 'true' : 'false'}`;
+    if (alarm.threshold !== undefined) line += `,threshold=${formatFloat(alarm.threshold)}`;
+    if (alarm.metric !== undefined) line += `,metric=${formatString(alarm.metric)}`;
+    line += `,message=${formatString(alarm.message)}`;
+    if (action.by !== undefined) line += `,by=${formatString(action.by)}`;
+    if (action.note !== undefined) line += `,note=${formatString(action.note)}`;
+    line += `,detected_at=${integerMs(alarm.detectedAt, 'detectedAt')}`;
+    return { rp: 'events', line: `${line} ${msToNs(action.at, offset)}` };
+  };
+}
+
+/** The process-wide encoder (see createAlarmEventEncoder for why the counter matters). */
+export const alarmEventLine: AlarmEventEncoder = createAlarmEventEncoder();

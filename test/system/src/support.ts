@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+
+import { connect, type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
+
+import type { ServerMessage } from '@vigil/contracts';
+import { loadConfig, startVigil, type RunningVigil } from '@vigil/server';
+import { freePort, waitFor } from '@vigil/testing';
+
+export const REPO_ROOT = join(__dirname, '../../..');
+export const SAMPLE_REGISTRY = join(REPO_ROOT, 'registry/sample');
+
+export interface SystemOptions {
+  readonly influxUrl?: string;
+  /** An external broker; without it the embedded aedes broker runs on a free port. */
+  readonly mqttUrl?: string;
+  readonly mqttPort?: number;
+  readonly services?: string;
+  readonly env?: Record<string, string>;
+}
+
+/** Starts Vigil in this process on free loopback ports (what `npm start` runs, minus the simulator). */
+export async function startSystem(options: SystemOptions = {}): Promise<RunningVigil & { mqttUrl: string }> {
+  const httpPort = await freePort();
+  const mqttPort = options.mqttPort ?? (await freePort());
+  const config = loadConfig({
+    VIGIL_SERVICES: options.services ?? 'all',
+    VIGIL_HTTP_PORT: String(httpPort),
+    VIGIL_MQTT_PORT: String(mqttPort),
+    ...(options.mqttUrl ? { VIGIL_MQTT_URL: options.mqttUrl } : {}),
+    VIGIL_INFLUX_MODE: options.influxUrl ? 'external' : 'off',
+    ...(options.influxUrl ? { VIGIL_INFLUX_URL: options.influxUrl } : {}),
+    VIGIL_REGISTRY: SAMPLE_REGISTRY,
+    VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
+    VIGIL_WRITE_FLUSH_MS: '50',
+    VIGIL_RULE_TICK_MS: '200',
+    ...options.env,
+  });
+  const running = await startVigil(config);
+  return Object.assign(running, { mqttUrl: options.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}` });
+}
+
+export async function mqttClient(url: string, clientId?: string): Promise<MqttClient> {
+  const client = connect(url, { clientId: clientId ?? `test-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return client;
+}
+
+/** A WebSocket client that records every message the gateway pushes. */
+export class WsRecorder {
+  readonly messages: ServerMessage[] = [];
+  private socket: WebSocket | undefined;
+
+  static async open(httpUrl: string, query = ''): Promise<WsRecorder> {
+    const recorder = new WsRecorder();
+    await recorder.connect(httpUrl, query);
+    return recorder;
+  }
+
+  async connect(httpUrl: string, query = ''): Promise<void> {
+    const socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/ws${query}`);
+    socket.on('message', data => this.messages.push(JSON.parse(data.toString()) as ServerMessage));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    this.socket = socket;
+    await waitFor(() => this.messages.some(message => message.type === 'hello'), { what: 'ws hello' });
+  }
+
+  alarms(): Extract<ServerMessage, { type: 'alarm' }>[] {
+    return this.messages.filter((message): message is Extract<ServerMessage, { type: 'alarm' }> => message.type === 'alarm');
+  }
+
+  close(): void {
+    this.socket?.terminate();
+  }
+}
+
+export function telemetry(values: Record<string, number | boolean>, seq?: number, ts = Date.now()): string {
+  return JSON.stringify({ ts, ...(seq === undefined ? {} : { seq }), values });
+}
