@@ -133,7 +133,7 @@ export function msToNs(ms: number, offsetNs = 0): string {
   }
   const wholeMs = Math.floor(ms);
   const subMsNs = Math.round((ms - wholeMs) * NS_PER_MS) + offsetNs;
-  if (wholeMs >= 0 && subMsNs < NS_PER_MS && Number.isSafeInteger(wholeMs)) {
+  if (wholeMs > 0 && subMsNs < NS_PER_MS && Number.isSafeInteger(wholeMs)) {
     return subMsNs === 0 ? `${wholeMs}000000` : `${wholeMs}${String(subMsNs).padStart(6, '0')}`;
   }
   return (BigInt(wholeMs) * BigInt(NS_PER_MS) + BigInt(subMsNs)).toString();
