@@ -64,6 +64,7 @@ describe('console end to end: simulator leak → alarm on the console → stored
       VIGIL_INFLUX_URL: influx.url,
       VIGIL_REGISTRY: SAMPLE_REGISTRY,
       VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
+      VIGIL_LOG_LEVEL: 'warn',
     });
     await waitFor(
       async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200,

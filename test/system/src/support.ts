@@ -34,6 +34,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningV
     VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
     VIGIL_WRITE_FLUSH_MS: '50',
     VIGIL_RULE_TICK_MS: '200',
+    VIGIL_LOG_LEVEL: 'warn',
     ...options.env,
   });
   const running = await startVigil(config);

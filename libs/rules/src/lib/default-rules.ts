@@ -46,7 +46,11 @@ export const OFFLINE_MIN_TIMEOUT_MS = 30_000;
 /** Gas controllers must report a lost detector within 100 s (GB 16808, domain-standards §1.5, S). */
 export const GAS_OFFLINE_MAX_TIMEOUT_MS = 100_000;
 
-const GAS_CLASSES: ReadonlySet<DeviceClass> = new Set(['gas-combustible', 'gas-toxic', 'gas-oxygen']);
+const GAS_CLASSES: ReadonlySet<DeviceClass> = new Set([
+  'gas-combustible',
+  'gas-toxic',
+  'gas-oxygen',
+]);
 
 /**
  * The default rule set of a device (domain-standards §9 catalogue; README "Rule catalogue").
@@ -105,12 +109,16 @@ export function defaultRules(device: RuleDevice): DefaultRules {
 }
 
 /** Offline timeout for a device: max(3 × interval, 30 s), capped at 100 s for gas detectors. */
-export function offlineTimeoutMs(device: Pick<RuleDevice, 'deviceClass' | 'intervalSeconds'>): number {
+export function offlineTimeoutMs(
+  device: Pick<RuleDevice, 'deviceClass' | 'intervalSeconds'>,
+): number {
   const timeout = Math.max(
     Math.ceil(OFFLINE_INTERVALS * device.intervalSeconds * 1000),
     OFFLINE_MIN_TIMEOUT_MS,
   );
-  return GAS_CLASSES.has(device.deviceClass) ? Math.min(timeout, GAS_OFFLINE_MAX_TIMEOUT_MS) : timeout;
+  return GAS_CLASSES.has(device.deviceClass)
+    ? Math.min(timeout, GAS_OFFLINE_MAX_TIMEOUT_MS)
+    : timeout;
 }
 
 function offlineRule(device: RuleDevice): OfflineRuleConfig {
@@ -159,7 +167,11 @@ function gasRule(
   };
 }
 
-function oxygenRule(ruleId: string, direction: 'low' | 'high', setpoint: number): ThresholdRuleConfig {
+function oxygenRule(
+  ruleId: string,
+  direction: 'low' | 'high',
+  setpoint: number,
+): ThresholdRuleConfig {
   return {
     ruleId,
     kind: 'threshold',

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -16,6 +16,13 @@ import { loadConfig, type VigilConfig } from './config/vigil-config';
 import { WsHub } from './gateway/ws-hub';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
+
+const LOG_LEVELS = {
+  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
+  log: ['log', 'warn', 'error', 'fatal'],
+  warn: ['warn', 'error', 'fatal'],
+  error: ['error', 'fatal'],
+} as const satisfies Record<VigilConfig['logLevel'], readonly LogLevel[]>;
 
 export interface RunningVigil {
   readonly app: INestApplication;
@@ -35,7 +42,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
   await broker?.start();
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
-    logger: new ConsoleLogger({ json: config.logJson, prefix: 'Vigil' }),
+    logger: new ConsoleLogger({ json: config.logJson, prefix: 'Vigil', logLevels: [...LOG_LEVELS[config.logLevel]] }),
     bufferLogs: false,
   });
   app.enableShutdownHooks();

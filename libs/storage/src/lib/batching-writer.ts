@@ -302,7 +302,13 @@ export class BatchingWriter {
         if (!this.abandoning) {
           const retryInMs = Math.min(this.retryInitialMs * 2 ** (attempt - 1), this.retryMaxMs);
           this.retries += 1;
-          this.report(failure, { outcome: 'retrying', batchLines: size, lostLines: 0, attempt, retryInMs });
+          this.report(failure, {
+            outcome: 'retrying',
+            batchLines: size,
+            lostLines: 0,
+            attempt,
+            retryInMs,
+          });
           await this.backoff(retryInMs);
           if (!this.abandoning) continue;
         }

@@ -14,7 +14,10 @@ const MIN_RAW_RETENTION_MS = retentionMs('30d');
 
 const optionsSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).transform(url => url.replace(/\/+$/, '')),
-  database: z.string().regex(/^[A-Za-z0-9_]+$/).default('vigil'),
+  database: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/)
+    .default('vigil'),
   rawRetention: z
     .string()
     .regex(/^\d+[hdw]$/)
@@ -78,7 +81,9 @@ export class InfluxV1Store implements TelemetryStore {
   constructor(options: InfluxV1StoreOptions) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`);
+      const problems = parsed.error.issues.map(
+        issue => `${issue.path.join('.')}: ${issue.message}`,
+      );
       throw new RangeError(`invalid InfluxV1Store options: ${problems.join('; ')}`);
     }
     const config = parsed.data;
@@ -112,7 +117,10 @@ export class InfluxV1Store implements TelemetryStore {
     const db = quoteIdentifier(this.database);
     await this.execute(`CREATE DATABASE ${db}`);
     const existing = new Map(
-      (await this.execute(`SHOW RETENTION POLICIES ON ${db}`)).map(row => [String(row['name']), row]),
+      (await this.execute(`SHOW RETENTION POLICIES ON ${db}`)).map(row => [
+        String(row['name']),
+        row,
+      ]),
     );
     for (const rp of RETENTION_POLICIES) {
       const duration = this.retention[rp];
@@ -121,7 +129,9 @@ export class InfluxV1Store implements TelemetryStore {
       const current = existing.get(rp);
       const target = `${quoteIdentifier(rp)} ON ${db} DURATION ${duration}`;
       if (current === undefined) {
-        await this.execute(`CREATE RETENTION POLICY ${target} REPLICATION 1${makeDefault ? ' DEFAULT' : ''}`);
+        await this.execute(
+          `CREATE RETENTION POLICY ${target} REPLICATION 1${makeDefault ? ' DEFAULT' : ''}`,
+        );
         continue;
       }
       // CREATE fails on an existing policy with other settings, so correct it in place.
@@ -175,7 +185,10 @@ export class InfluxV1Store implements TelemetryStore {
   }
 
   /** Returns the refusal for lines the server will never accept; throws when retrying may help. */
-  private async writeGroup(rp: RetentionPolicy, lines: readonly string[]): Promise<StoreWriteError | undefined> {
+  private async writeGroup(
+    rp: RetentionPolicy,
+    lines: readonly string[],
+  ): Promise<StoreWriteError | undefined> {
     const params = new URLSearchParams({ db: this.database, rp, precision: 'n' });
     let response: Response;
     let body: string;
@@ -201,7 +214,11 @@ export class InfluxV1Store implements TelemetryStore {
       `HTTP ${response.status}: ${message.slice(0, ERROR_TEXT_LIMIT)}`;
     if (/database not found|retention policy not found/.test(message)) this.schemaMissing = true;
     if (isRetryableStatus(response.status, message)) {
-      throw new StoreWriteError(summary, { retryable: true, rejectedLines: 0, status: response.status });
+      throw new StoreWriteError(summary, {
+        retryable: true,
+        rejectedLines: 0,
+        status: response.status,
+      });
     }
     return new StoreWriteError(summary, {
       retryable: false,
@@ -224,25 +241,34 @@ export class InfluxV1Store implements TelemetryStore {
       });
       text = await response.text();
     } catch (error) {
-      throw new StoreQueryError(`query to ${this.url} failed: ${errorText(error)}`, { cause: error });
+      throw new StoreQueryError(`query to ${this.url} failed: ${errorText(error)}`, {
+        cause: error,
+      });
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new StoreQueryError(`query: HTTP ${response.status}: ${text.slice(0, ERROR_TEXT_LIMIT)}`);
+      throw new StoreQueryError(
+        `query: HTTP ${response.status}: ${text.slice(0, ERROR_TEXT_LIMIT)}`,
+      );
     }
     const parsed = queryResponseSchema.safeParse(json);
     if (!parsed.success) {
-      throw new StoreQueryError(`query: unexpected response shape: ${text.slice(0, ERROR_TEXT_LIMIT)}`);
+      throw new StoreQueryError(
+        `query: unexpected response shape: ${text.slice(0, ERROR_TEXT_LIMIT)}`,
+      );
     }
     const { error, results = [] } = parsed.data;
     if (!response.ok || error !== undefined) {
-      throw new StoreQueryError(`query: HTTP ${response.status}: ${error ?? text.slice(0, ERROR_TEXT_LIMIT)}`);
+      throw new StoreQueryError(
+        `query: HTTP ${response.status}: ${error ?? text.slice(0, ERROR_TEXT_LIMIT)}`,
+      );
     }
     const rows: QueryRow[] = [];
     for (const result of results) {
-      if (result.error !== undefined) throw new StoreQueryError(`query: ${result.error} (${influxql})`);
+      if (result.error !== undefined)
+        throw new StoreQueryError(`query: ${result.error} (${influxql})`);
       for (const series of result.series ?? []) {
         for (const values of series.values ?? []) {
           const row: Record<string, unknown> = { ...series.tags };

@@ -67,13 +67,14 @@ function parseLine(line: string): ParsedLine {
   let keyEnd = 0;
   while (keyEnd < line.length && !(line[keyEnd] === ' ' && line[keyEnd - 1] !== '\\')) keyEnd += 1;
   const [measurement = '', ...tagPairs] = splitUnescaped(line.slice(0, keyEnd), ',');
-  const tags: Record<string, string> = {};
+  // Entries, not assignments: a key such as `__proto__` must stay an ordinary key.
+  const tags: [string, string][] = [];
   for (const pair of tagPairs) {
     const [key = '', value = ''] = splitUnescaped(pair, '=');
-    tags[unescapeName(key)] = unescapeName(value);
+    tags.push([unescapeName(key), unescapeName(value)]);
   }
   // Field section: pairs split on commas outside quotes; the timestamp follows the last space outside quotes.
-  const fields: Record<string, FieldValue> = {};
+  const fields: [string, FieldValue][] = [];
   let i = keyEnd + 1;
   let timestamp: string | undefined;
   while (i < line.length) {
@@ -86,26 +87,60 @@ function parseLine(line: string): ParsedLine {
       while (line[valueStop] !== '"') valueStop += line[valueStop] === '\\' ? 2 : 1;
       valueStop += 1;
     } else {
-      while (valueStop < line.length && line[valueStop] !== ',' && line[valueStop] !== ' ') valueStop += 1;
+      while (valueStop < line.length && line[valueStop] !== ',' && line[valueStop] !== ' ')
+        valueStop += 1;
     }
-    fields[key] = parseFieldValue(line.slice(keyStop + 1, valueStop));
+    fields.push([key, parseFieldValue(line.slice(keyStop + 1, valueStop))]);
     if (line[valueStop] === ' ') {
       timestamp = line.slice(valueStop + 1);
       break;
     }
     i = valueStop + 1;
   }
-  return { measurement: unescapeName(measurement), tags, fields, timestamp };
+  return {
+    measurement: unescapeName(measurement),
+    tags: Object.fromEntries(tags),
+    fields: Object.fromEntries(fields),
+    timestamp,
+  };
 }
 
+// A backslash before another backslash, a separator or a quote, or at the end (see line-protocol.ts).
+const AMBIGUOUS = /\\(?:[\\,= "]|$)/;
 // Everything line protocol treats specially, plus characters that have bitten other encoders.
-const TRICKY = [',', '=', ' ', '\\', '"', "'", '#', '\t', '\r', 'i', 'e', '-', '.', '0', 'é', '中', '🔥'];
-const nameChar = fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }));
+const TRICKY = [
+  '\u0000',
+  '\u00a0',
+  ',',
+  '=',
+  ' ',
+  '\\',
+  '"',
+  "'",
+  '#',
+  '\t',
+  '\r',
+  'i',
+  'e',
+  '-',
+  '.',
+  '0',
+  'é',
+  '中',
+  '🔥',
+];
+const nameChar = fc.oneof(
+  fc.constantFrom(...TRICKY),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+);
 const validName = fc
   .string({ unit: nameChar, minLength: 1, maxLength: 12 })
-  .filter(name => !name.includes('\n') && !name.endsWith('\\') && name !== 'time');
+  .filter(name => !name.includes('\n') && !AMBIGUOUS.test(name) && name !== 'time');
 const stringValue = fc.string({
-  unit: fc.oneof(fc.constantFrom(...TRICKY, '\n', '\\"', '\\\\'), fc.string({ unit: 'binary', maxLength: 1 })),
+  unit: fc.oneof(
+    fc.constantFrom(...TRICKY, '\n', '\\"', '\\\\'),
+    fc.string({ unit: 'binary', maxLength: 1 }),
+  ),
   maxLength: 20,
 });
 const fieldValue: fc.Arbitrary<FieldValue> = fc.oneof(
@@ -115,9 +150,13 @@ const fieldValue: fc.Arbitrary<FieldValue> = fc.oneof(
   stringValue,
 );
 export const linePoint: fc.Arbitrary<LinePoint & { timestampNs: string }> = fc.record({
-  measurement: validName.filter(name => !name.startsWith('#')),
+  measurement: validName.filter(name => !/^[#\t\0]/.test(name)),
   tags: fc.dictionary(validName, validName, { maxKeys: 4 }),
-  fields: fc.dictionary(validName, fieldValue, { minKeys: 1, maxKeys: 5 }),
+  fields: fc.dictionary(
+    validName.filter(name => !/^[\t\0]/.test(name)),
+    fieldValue,
+    { minKeys: 1, maxKeys: 5 },
+  ),
   timestampNs: fc.bigInt({ min: 0n, max: 2n ** 62n }).map(String),
 });
 
@@ -130,14 +169,25 @@ describe(encodeLine.name, () => {
         fields: { 'field=key': 1 },
         timestampNs: '1700000000000000000',
       }),
-    ).toBe('my\\ meas\\,ure\\=ment,tag\\ key=a\\,b\\=c\\ d,path=C:\\temp field\\=key=1 1700000000000000000');
+    ).toBe(
+      'my\\ meas\\,ure\\=ment,tag\\ key=a\\,b\\=c\\ d,path=C:\\temp field\\=key=1 1700000000000000000',
+    );
   });
 
   it('writes floats, integers, booleans and strings distinctly', () => {
     expect(
       encodeLine({
         measurement: 'm',
-        fields: { float: 1, negative: -0, tiny: 5e-324, big: 1e21, int: 42n, on: true, off: false, text: 'hi' },
+        fields: {
+          float: 1,
+          negative: -0,
+          tiny: 5e-324,
+          big: 1e21,
+          int: 42n,
+          on: true,
+          off: false,
+          text: 'hi',
+        },
       }),
     ).toBe('m float=1,negative=-0,tiny=5e-324,big=1e+21,int=42i,on=true,off=false,text="hi"');
   });
@@ -150,7 +200,11 @@ describe(encodeLine.name, () => {
 
   it('skips undefined tags, empty tags and undefined fields', () => {
     expect(
-      encodeLine({ measurement: 'm', tags: { a: undefined, b: '', c: 'x' }, fields: { u: undefined, v: 1 } }),
+      encodeLine({
+        measurement: 'm',
+        tags: { a: undefined, b: '', c: 'x' },
+        fields: { u: undefined, v: 1 },
+      }),
     ).toBe('m,c=x v=1');
   });
 
@@ -161,6 +215,11 @@ describe(encodeLine.name, () => {
     ['a newline in a tag', { measurement: 'm', tags: { t: 'a\nb' }, fields: { v: 1 } }],
     ['a trailing backslash in a tag', { measurement: 'm', tags: { t: 'a\\' }, fields: { v: 1 } }],
     ['a trailing backslash in a measurement', { measurement: 'm\\', fields: { v: 1 } }],
+    ['a backslash before a comma in a field key', { measurement: 'm', fields: { 'a\\,b': 1 } }],
+    ['a backslash before a quote in a field key', { measurement: 'm', fields: { 'a\\"b': 1 } }],
+    ['a measurement starting with a tab', { measurement: '\tm', fields: { v: 1 } }],
+    ['a field key starting with NUL', { measurement: 'm', fields: { '\u0000v': 1 } }],
+    ['two backslashes in a measurement', { measurement: 'a\\\\b', fields: { v: 1 } }],
     ['a field named time', { measurement: 'm', fields: { time: 1 } }],
     ['a tag named time', { measurement: 'm', tags: { time: 'x' }, fields: { v: 1 } }],
     ['NaN', { measurement: 'm', fields: { v: Number.NaN } }],
@@ -191,7 +250,7 @@ describe(encodeLine.name, () => {
           escaped = escapeKey(name);
         } catch (error) {
           expect(error).toBeInstanceOf(LineProtocolError);
-          expect(name === '' || name.includes('\n') || name.endsWith('\\')).toBe(true);
+          expect(name === '' || name.includes('\n') || AMBIGUOUS.test(name)).toBe(true);
           return;
         }
         expect(splitUnescaped(escaped, ',')).toHaveLength(1);

@@ -1,9 +1,13 @@
 /**
- * InfluxDB line protocol, as InfluxDB 1.6.7 parses it (checked against the real influxd):
- * - measurement, tag keys, tag values and field keys escape `,`, space and `=` with a backslash;
- *   any other backslash is literal, so it is written as is (doubling it would store two);
- * - a newline cannot appear in them (it ends the line) nor a trailing backslash (it would escape
- *   the separator after it): both are refused rather than silently mangled;
+ * InfluxDB line protocol, as InfluxDB 1.6.7 parses it (checked against the real influxd, and
+ * round-tripped through it by a property test):
+ * - measurement, tag keys, tag values and field keys ("names") escape `,`, space and `=` with a
+ *   backslash. Names have no escape for a backslash itself: one before an ordinary character is
+ *   stored as is, but one before `\`, `,`, space, `=` or `"`, or at the end, is read differently
+ *   by each part of the 1.x parser (field keys also unescape `\"`; a measurement written
+ *   `g\\\ b` is stored as `g\ b`). Such names, and names with a newline (it ends the line), are
+ *   refused rather than stored mangled; identifiers and metric names never contain them;
+ * - a tab or NUL at the start of a measurement or field key is skipped as blank, so refused too;
  * - string field values escape `"` and `\`; newlines inside the quotes are literal and allowed;
  * - floats are plain numbers, integers end in `i`, booleans are `true`/`false`;
  * - the keys `time` are refused by the server, so they are refused here too.
@@ -27,7 +31,9 @@ export interface LinePoint {
 }
 
 const ESCAPED_NAME_CHARS = /[,= ]/g;
-const NEEDS_NAME_ESCAPE = /[,= ]/;
+// One test on the hot path: most names (identifiers, metric names) need no escaping and pass here.
+const NAME_NEEDS_WORK = /[,= \n\\]/;
+const AMBIGUOUS_BACKSLASH = /\\(?:[\\,= "]|$)/;
 const NEEDS_STRING_ESCAPE = /["\\]/;
 const STRING_ESCAPE_CHARS = /["\\]/g;
 const INT64_MIN = -(2n ** 63n);
@@ -35,34 +41,50 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 function checkName(value: string, what: string): void {
   if (value.length === 0) throw new LineProtocolError(`${what} is empty`);
-  if (value.includes('\n')) throw new LineProtocolError(`${what} contains a newline: ${JSON.stringify(value)}`);
-  if (value.endsWith('\\')) {
-    throw new LineProtocolError(`${what} ends with a backslash: ${JSON.stringify(value)}`);
+  if (value.includes('\n'))
+    throw new LineProtocolError(`${what} contains a newline: ${JSON.stringify(value)}`);
+  if (AMBIGUOUS_BACKSLASH.test(value)) {
+    throw new LineProtocolError(
+      `${what} has a backslash before \\ , space, = or " or at its end, which InfluxDB 1.x cannot store faithfully: ${JSON.stringify(value)}`,
+    );
+  }
+}
+
+function checkNoLeadingBlank(value: string, what: string): void {
+  const first = value.charCodeAt(0);
+  if (first === 0x09 || first === 0x00) {
+    throw new LineProtocolError(`${what} starts with a tab or NUL: ${JSON.stringify(value)}`);
   }
 }
 
 /** Escapes a measurement name. */
 export function escapeMeasurement(name: string): string {
-  checkName(name, 'measurement');
   // Line protocol treats a line starting with '#' as a comment: the point would vanish with a 204.
-  if (name.startsWith('#')) throw new LineProtocolError(`measurement starts with '#': ${JSON.stringify(name)}`);
-  return NEEDS_NAME_ESCAPE.test(name) ? name.replace(ESCAPED_NAME_CHARS, '\\$&') : name;
+  if (name.startsWith('#'))
+    throw new LineProtocolError(`measurement starts with '#': ${JSON.stringify(name)}`);
+  checkNoLeadingBlank(name, 'measurement');
+  return escapeKey(name, 'measurement');
 }
 
-/** Escapes a tag key, tag value or field key. */
+/** Escapes a tag key or tag value. */
 export function escapeKey(value: string, what = 'tag key or value'): string {
+  if (value.length > 0 && !NAME_NEEDS_WORK.test(value)) return value;
   checkName(value, what);
-  return NEEDS_NAME_ESCAPE.test(value) ? value.replace(ESCAPED_NAME_CHARS, '\\$&') : value;
+  return value.replace(ESCAPED_NAME_CHARS, '\\$&');
 }
 
-function escapeFieldKey(key: string): string {
-  if (key === 'time') throw new LineProtocolError('field key "time" is reserved');
-  return escapeKey(key, 'field key');
+/** Escapes a field key. */
+export function escapeFieldKey(key: string, what = 'field key'): string {
+  if (key === 'time') throw new LineProtocolError(`${what} "time" is reserved`);
+  checkNoLeadingBlank(key, what);
+  return escapeKey(key, what);
 }
 
 /** A string field value, quoted. */
 export function formatString(value: string): string {
-  return NEEDS_STRING_ESCAPE.test(value) ? `"${value.replace(STRING_ESCAPE_CHARS, '\\$&')}"` : `"${value}"`;
+  return NEEDS_STRING_ESCAPE.test(value)
+    ? `"${value.replace(STRING_ESCAPE_CHARS, '\\$&')}"`
+    : `"${value}"`;
 }
 
 /** A float field value. JavaScript prints the shortest text that reads back as the same double. */
@@ -74,10 +96,12 @@ export function formatFloat(value: number): string {
 /** An integer field value (int64). */
 export function formatInteger(value: bigint | number): string {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new LineProtocolError(`integer field is not a safe integer: ${value}`);
+    if (!Number.isSafeInteger(value))
+      throw new LineProtocolError(`integer field is not a safe integer: ${value}`);
     return `${value}i`;
   }
-  if (value < INT64_MIN || value > INT64_MAX) throw new LineProtocolError(`integer field out of int64 range: ${value}`);
+  if (value < INT64_MIN || value > INT64_MAX)
+    throw new LineProtocolError(`integer field out of int64 range: ${value}`);
   return `${value}i`;
 }
 
@@ -127,6 +151,7 @@ const NS_PER_MS = 1_000_000;
  * 1970-04-15; `precision=n` is used rather than `us`, which 1.6.7 misreads as nanoseconds.
  */
 export function msToNs(ms: number, offsetNs = 0): string {
+  if (offsetNs === 0 && ms > 0 && Number.isSafeInteger(ms)) return `${ms}000000`;
   if (!Number.isFinite(ms)) throw new LineProtocolError(`timestamp is not finite: ${ms}`);
   if (!Number.isInteger(offsetNs) || offsetNs < 0 || offsetNs >= NS_PER_MS) {
     throw new LineProtocolError(`timestamp offset must be an integer in [0, 1e6): ${offsetNs}`);

@@ -9,6 +9,7 @@ import type {
 
 import {
   LineProtocolError,
+  escapeFieldKey,
   escapeKey,
   formatFloat,
   formatInteger,
@@ -76,7 +77,9 @@ export function readingLine(reading: Reading): WriteLine {
     const value = reading.values[metric];
     if (value === undefined) continue;
     if (metric === SEQ_FIELD || metric === 'time') {
-      throw new LineProtocolError(`metric name "${metric}" is reserved in ${MEASUREMENTS.telemetry}`);
+      throw new LineProtocolError(
+        `metric name "${metric}" is reserved in ${MEASUREMENTS.telemetry}`,
+      );
     }
     line += `${separator}${escapeKey(metric, 'metric name')}=${
       typeof value === 'boolean' ? (value ? 'true' : 'false') : formatFloat(value)
@@ -120,7 +123,10 @@ export function deviceStatusLine(status: DeviceStatus): WriteLine {
   return { rp: 'raw', line: `${line} ${msToNs(status.ts)}` };
 }
 
-const ACTIVE_STATES: ReadonlySet<AlarmState> = new Set(['active-unacknowledged', 'active-acknowledged']);
+const ACTIVE_STATES: ReadonlySet<AlarmState> = new Set([
+  'active-unacknowledged',
+  'active-acknowledged',
+]);
 const NS_SLOTS_PER_MS = 1_000_000;
 
 export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine;
@@ -135,8 +141,13 @@ export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine
  * would overwrite each other. Use one encoder per writing process; the counter is what keeps its
  * events apart, so two processes writing the same alarm series could still collide.
  */
-export function createAlarmEventEncoder(): AlarmEventEncoder {
-  let counter = 0;
+export function createAlarmEventEncoder({
+  startAt = 0,
+}: { startAt?: number } = {}): AlarmEventEncoder {
+  if (!Number.isInteger(startAt) || startAt < 0 || startAt >= NS_SLOTS_PER_MS) {
+    throw new RangeError(`startAt must be an integer in [0, 1e6): ${startAt}`);
+  }
+  let counter = startAt;
   return (alarm, action) => {
     const offset = counter;
     counter = (counter + 1) % NS_SLOTS_PER_MS;
@@ -154,7 +165,8 @@ export function createAlarmEventEncoder(): AlarmEventEncoder {
       `,active=${ACTIVE_STATES.has(alarm.state) ? 'true' : 'false'}`;
     // A boolean value gets its own field: one field cannot hold floats and booleans (type conflict).
     if (typeof alarm.value === 'number') line += `,value=${formatFloat(alarm.value)}`;
-    else if (typeof alarm.value === 'boolean') line += `,value_bool=${alarm.value ? 'true' : 'false'}`;
+    else if (typeof alarm.value === 'boolean')
+      line += `,value_bool=${alarm.value ? 'true' : 'false'}`;
     if (alarm.threshold !== undefined) line += `,threshold=${formatFloat(alarm.threshold)}`;
     if (alarm.metric !== undefined) line += `,metric=${formatString(alarm.metric)}`;
     line += `,message=${formatString(alarm.message)}`;

@@ -3,6 +3,8 @@ export type InfluxRow = Record<string, unknown>;
 export interface InfluxQueryOptions {
   /** Time column format; default `ms` (numbers), `rfc3339` returns strings. */
   readonly epoch?: 'ns' | 'u' | 'ms' | 's' | 'rfc3339';
+  /** Also put each row's measurement name under this key (for queries over several measurements). */
+  readonly measurementKey?: string;
 }
 
 interface QueryResponse {
@@ -27,7 +29,7 @@ export async function influxQuery(
   url: string,
   db: string,
   influxql: string,
-  { epoch = 'ms' }: InfluxQueryOptions = {},
+  { epoch = 'ms', measurementKey }: InfluxQueryOptions = {},
 ): Promise<InfluxRow[]> {
   const body = new URLSearchParams({ db, q: influxql });
   if (epoch !== 'rfc3339') body.set('epoch', epoch);
@@ -49,6 +51,7 @@ export async function influxQuery(
     for (const series of result.series ?? []) {
       for (const values of series.values ?? []) {
         const row: InfluxRow = { ...series.tags };
+        if (measurementKey !== undefined) row[measurementKey] = series.name;
         series.columns.forEach((column, index) => {
           row[column] = values[index];
         });

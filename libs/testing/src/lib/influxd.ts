@@ -81,11 +81,7 @@ async function launch(
   await writeFile(configPath, influxdConfig(dataDir, httpPort, rpcPort, options.extraConfig));
   const service = await spawnService('influxd', binary, ['-config', configPath]);
   const url = `http://127.0.0.1:${httpPort}`;
-  await awaitReady(
-    service,
-    () => ping(url),
-    options.readyTimeoutMs ?? READY_TIMEOUT_MS,
-  );
+  await awaitReady(service, () => ping(url), options.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
     url,
     httpPort,

@@ -44,7 +44,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       try {
         return await launch(binary, dir, port, options);
       } catch (error) {
-        const retry = error instanceof ServiceStartError && error.portTaken && options.port === undefined;
+        const retry =
+          error instanceof ServiceStartError && error.portTaken && options.port === undefined;
         if (!retry || attempt >= PORT_ATTEMPTS) throw error;
       }
     }

@@ -58,7 +58,9 @@ export function spawnService(
   });
 
   return new Promise((resolve, reject) => {
-    child.once('error', error => reject(new Error(`cannot start ${name} (${binary}): ${error.message}`)));
+    child.once('error', error =>
+      reject(new Error(`cannot start ${name} (${binary}): ${error.message}`)),
+    );
     child.once('spawn', () => {
       const pid = child.pid;
       if (pid === undefined) {

@@ -12,7 +12,9 @@ export class LookupError extends Error {
 /** Splits `site/id` or a bare `id`. */
 function splitRef(ref: string): { siteId: string | undefined; id: string } {
   const slash = ref.indexOf('/');
-  return slash < 0 ? { siteId: undefined, id: ref } : { siteId: ref.slice(0, slash), id: ref.slice(slash + 1) };
+  return slash < 0
+    ? { siteId: undefined, id: ref }
+    : { siteId: ref.slice(0, slash), id: ref.slice(slash + 1) };
 }
 
 /**

@@ -51,7 +51,10 @@ function combustibleGas(random: Random): ValueGenerator {
   const zeroDrift = new MeanReverting(random, random.uniform(0.3, 1.5), 0.4, 600);
   return {
     next: dt => ({
-      lel: roundTo(clamp(zeroDrift.next(dt) + 0.2 * random.normal(), ...COMBUSTIBLE_BASELINE_LEL), 1),
+      lel: roundTo(
+        clamp(zeroDrift.next(dt) + 0.2 * random.normal(), ...COMBUSTIBLE_BASELINE_LEL),
+        1,
+      ),
     }),
   };
 }
@@ -151,7 +154,12 @@ function tank(random: Random, attributes: RegisteredDevice['attributes']): Value
   // Tonnes taken as cubic metres: density near 1 is close enough for a level that moves.
   const volumeM3 = typeof capacity === 'number' && capacity > 0 ? capacity : 500;
   const temp = new MeanReverting(random, conditions.tempC + random.uniform(-2, 2), 1, 3600);
-  const pressure = new MeanReverting(random, conditions.pressureKpa, conditions.pressureKpa * 0.01, 900);
+  const pressure = new MeanReverting(
+    random,
+    conditions.pressureKpa,
+    conditions.pressureKpa * 0.01,
+    900,
+  );
   let level = random.uniform(45, 75);
   let phase: TankPhase = 'idle';
   let phaseLeftSeconds = random.uniform(0, 1200);

@@ -37,6 +37,7 @@ export const vigilEnvSchema = z
     VIGIL_CONSOLE_DIR: z.string().default('dist/apps/console'),
     VIGIL_DEMO_MODE: bool.default(true),
     VIGIL_LOG_JSON: bool.default(false),
+    VIGIL_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
     VIGIL_WRITE_BUFFER_LINES: z.coerce.number().int().min(1000).default(200_000),
     VIGIL_WRITE_BATCH_LINES: z.coerce.number().int().min(1).default(5000),
     VIGIL_WRITE_FLUSH_MS: z.coerce.number().int().min(10).default(200),
@@ -71,6 +72,7 @@ export interface VigilConfig {
   readonly consoleDir: string;
   readonly demoMode: boolean;
   readonly logJson: boolean;
+  readonly logLevel: 'debug' | 'log' | 'warn' | 'error';
   readonly wsReplay: number;
   readonly ruleTickMs: number;
 }
@@ -118,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     consoleDir: e.VIGIL_CONSOLE_DIR,
     demoMode: e.VIGIL_DEMO_MODE,
     logJson: e.VIGIL_LOG_JSON,
+    logLevel: e.VIGIL_LOG_LEVEL,
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
   };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { connect, type MqttClient } from 'mqtt';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -11,7 +11,7 @@ const MAX_QUEUED = 10_000;
  * mqtt.js queues while reconnecting; the queue is bounded here so that a dead broker cannot grow it.
  */
 @Injectable()
-export class MqttPublisher implements OnModuleDestroy {
+export class MqttPublisher implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(MqttPublisher.name);
   private client: MqttClient | undefined;
   private queued = 0;
@@ -27,6 +27,19 @@ export class MqttPublisher implements OnModuleDestroy {
     this.queued += 1;
     this.connection().publish(topic, payload, { qos: this.config.mqtt.qos }, () => {
       this.queued -= 1;
+    });
+  }
+
+  /** Connects at start, so that readiness reflects the broker from the first probe on. */
+  async onModuleInit(): Promise<void> {
+    const client = this.connection();
+    if (client.connected) return;
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(resolve, 5000);
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 

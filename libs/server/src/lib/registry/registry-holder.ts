@@ -1,13 +1,37 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
-import { loadRegistry, type Registry } from '@vigil/registry';
+import { RegistryError, loadRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
+import { resolveDeviceRules, type DeviceRules } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 
+/** Resolves every device's rules; throws listing every problem, like the registry itself. */
+export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, DeviceRules> {
+  const resolved = new Map<RegisteredDevice, DeviceRules>();
+  const problems: string[] = [];
+  for (const device of registry.devices) {
+    const { rules, errors } = resolveDeviceRules(
+      { deviceClass: device.deviceClass, attributes: device.attributes, intervalSeconds: device.intervalSeconds },
+      device.ruleOverrides,
+    );
+    for (const error of errors) problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
+    resolved.set(device, {
+      siteId: device.siteId,
+      deviceId: device.deviceId,
+      deviceClass: device.deviceClass,
+      areaId: device.areaId,
+      rules,
+    });
+  }
+  if (problems.length > 0) throw new RegistryError(problems);
+  return resolved;
+}
+
 /**
- * Holds the current registry. `reload()` validates the files again and swaps the registry only
- * when they are valid, so a bad edit never takes a running site down.
+ * Holds the current registry and every device's resolved rules. `reload()` validates the files and
+ * the rule overrides again and swaps them only when both are valid, so a bad edit never takes a
+ * running site down. The rule engine notices reloaded devices by object identity.
  */
 @Injectable()
 export class RegistryHolder {
@@ -15,17 +39,30 @@ export class RegistryHolder {
   private readonly changes = new Subject<Registry>();
   readonly changes$ = this.changes.asObservable();
   current: Registry;
+  private deviceRules: Map<RegisteredDevice, DeviceRules>;
 
   constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
     this.current = loadRegistry(config.registryPath);
+    this.deviceRules = resolveRegistryRules(this.current);
     this.logger.log(
       `registry ${config.registryPath}: ${this.current.sites.length} site(s), ${this.current.devices.length} device(s)`,
     );
   }
 
+  rulesOf(device: RegisteredDevice): DeviceRules | undefined {
+    return this.deviceRules.get(device);
+  }
+
+  allDeviceRules(): Iterable<DeviceRules> {
+    return this.deviceRules.values();
+  }
+
+  /** Throws RegistryError (and keeps the running registry) when the files or rules are invalid. */
   reload(): Registry {
     const next = loadRegistry(this.config.registryPath);
+    const rules = resolveRegistryRules(next);
     this.current = next;
+    this.deviceRules = rules;
     this.changes.next(next);
     this.logger.log(`registry reloaded: ${next.devices.length} device(s)`);
     return next;

@@ -1,0 +1,205 @@
+// The production broker configuration and ACL, checked with Debian's mosquitto (2.0.x, as in the
+// eclipse-mosquitto:2 image) and real clients. Only the port, the file locations and the user
+// are rewritten; everything else is deploy/mosquitto/mosquitto.conf and deploy/mosquitto/acl as
+// mounted by deploy/compose/docker-compose.yml.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+import { connectAsync, type MqttClient } from 'mqtt';
+
+import { awaitReady, freePort, requireBinary, spawnService, waitFor, type ServiceProcess } from '@vigil/testing';
+
+const CONF_PATH = join(__dirname, 'mosquitto', 'mosquitto.conf');
+const ACL_PATH = join(__dirname, 'mosquitto', 'acl');
+const SERVICES = ['vigil-ingest', 'vigil-rules', 'vigil-persister', 'vigil-gateway'] as const;
+const ACCOUNTS = [...SERVICES, 'vigil-healthcheck', 'vigil-operator', 'gas-001'] as const;
+type Account = (typeof ACCOUNTS)[number];
+
+const passwordOf = (account: string): string => `test-password-of-${account}`;
+
+function replaceLine(conf: string, pattern: RegExp, replacement: string): string {
+  const found = conf.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
+  if (found !== 1) throw new Error(`mosquitto.conf: expected one line matching ${pattern}, found ${found}`);
+  return conf.replace(new RegExp(pattern.source, 'm'), replacement);
+}
+
+function run(binary: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(binary, args, error => (error === null ? resolve() : reject(error))),
+  );
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const socket = connectTcp({ host: '127.0.0.1', port });
+    socket.setTimeout(500);
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
+  let dir = '';
+  let broker: ServiceProcess | undefined;
+  let url = '';
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vigil-deploy-mosquitto-'));
+    const passwd = requireBinary('mosquitto_passwd', 'mosquitto');
+    const passwordFile = join(dir, 'passwd');
+    for (const [index, account] of ACCOUNTS.entries()) {
+      await run(passwd, [...(index === 0 ? ['-c'] : []), '-b', passwordFile, account, passwordOf(account)]);
+    }
+    const port = await freePort();
+    let conf = await readFile(CONF_PATH, 'utf8');
+    conf = replaceLine(conf, /^listener 1883$/, `listener ${port} 127.0.0.1`);
+    conf = replaceLine(conf, /^password_file \S+$/, `password_file ${passwordFile}`);
+    conf = replaceLine(conf, /^acl_file \S+$/, `acl_file ${ACL_PATH}`);
+    conf = replaceLine(conf, /^persistence_location \S+$/, `persistence_location ${dir}/`);
+    // Started as root, mosquitto would switch to the `mosquitto` user, which cannot read the
+    // temp dir; the container runs it as `mosquitto` from the start.
+    conf += `\nuser ${userInfo().username}\n`;
+    const confPath = join(dir, 'mosquitto.conf');
+    await writeFile(confPath, conf);
+
+    broker = await spawnService('mosquitto', requireBinary('mosquitto', 'mosquitto'), ['-c', confPath]);
+    await awaitReady(broker, () => canConnect(port), 10_000);
+    url = `mqtt://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map(client => client.endAsync(true)));
+    await broker?.stop();
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+  });
+
+  async function login(account: Account): Promise<MqttClient> {
+    const client = await connectAsync(url, {
+      username: account,
+      password: passwordOf(account),
+      clientId: `${account}-${Math.random().toString(16).slice(2, 10)}`,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  /** Subscribes and records `topic payload` for every message received. */
+  async function listen(account: Account, ...filters: string[]): Promise<string[]> {
+    const client = await login(account);
+    const received: string[] = [];
+    client.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
+    await client.subscribeAsync(filters, { qos: 1 });
+    return received;
+  }
+
+  /**
+   * Publishes with QoS 1 (the broker acknowledges denied publishes too), then a marker that
+   * `received` must get: mosquitto handles messages in order, so whatever the first publishes
+   * delivered has arrived by the time the marker does.
+   */
+  async function publishThenMark(
+    publishes: ReadonlyArray<readonly [Account, string]>,
+    marker: readonly [Account, string],
+    received: string[],
+  ): Promise<void> {
+    for (const [account, topic] of publishes) {
+      const client = await login(account);
+      await client.publishAsync(topic, account, { qos: 1 });
+    }
+    const [markerAccount, markerTopic] = marker;
+    await (await login(markerAccount)).publishAsync(markerTopic, 'marker', { qos: 1 });
+    await waitFor(() => received.includes(`${markerTopic} marker`), { what: `the marker on ${markerTopic}` });
+  }
+
+  it('refuses anonymous clients and wrong passwords', async () => {
+    await expect(connectAsync(url, { reconnectPeriod: 0 })).rejects.toThrow(/Not authorized/i);
+    await expect(
+      connectAsync(url, { username: 'vigil-ingest', password: 'wrong', reconnectPeriod: 0 }),
+    ).rejects.toThrow(/Not authorized|Bad username or password/i);
+  });
+
+  it('lets a device publish its own telemetry, event and status topics, and nothing else', async () => {
+    const ingest = await listen('vigil-ingest', 'vigil/v1/+/+/telemetry', 'vigil/v1/+/+/event', 'vigil/v1/+/+/status');
+    const internal = await listen('vigil-persister', 'vigil-internal/v1/#');
+    for (const kind of ['telemetry', 'event', 'status']) {
+      await (await login('gas-001')).publishAsync(`vigil/v1/plant-1/gas-001/${kind}`, 'own', { qos: 1 });
+    }
+    await publishThenMark(
+      [
+        ['gas-001', 'vigil/v1/plant-1/gas-002/telemetry'],
+        ['gas-001', 'vigil-internal/v1/alarms'],
+        ['gas-001', 'vigil-internal/v1/readings'],
+      ],
+      ['gas-001', 'vigil/v1/plant-2/gas-001/telemetry'],
+      ingest,
+    );
+    await publishThenMark([], ['vigil-rules', 'vigil-internal/v1/alarms'], internal);
+    expect(ingest).toEqual([
+      'vigil/v1/plant-1/gas-001/telemetry own',
+      'vigil/v1/plant-1/gas-001/event own',
+      'vigil/v1/plant-1/gas-001/status own',
+      'vigil/v1/plant-2/gas-001/telemetry marker',
+    ]);
+    expect(internal).toEqual(['vigil-internal/v1/alarms marker']);
+  });
+
+  it('carries readings from ingest and alarms from rules to every consumer; persister and gateway cannot publish', async () => {
+    const consumers = await Promise.all(
+      (['vigil-rules', 'vigil-persister', 'vigil-gateway'] as const).map(account =>
+        listen(account, 'vigil-internal/v1/#'),
+      ),
+    );
+    await (await login('vigil-ingest')).publishAsync('vigil-internal/v1/readings', 'batch', { qos: 1 });
+    const [rules, persister, gateway] = consumers as [string[], string[], string[]];
+    await publishThenMark(
+      [
+        ['vigil-gateway', 'vigil-internal/v1/alarms'],
+        ['vigil-persister', 'vigil-internal/v1/readings'],
+      ],
+      ['vigil-rules', 'vigil-internal/v1/alarms'],
+      gateway,
+    );
+    await waitFor(() => persister.length === 2 && rules.length === 2, { what: 'the marker at every consumer' });
+    for (const received of [rules, persister, gateway]) {
+      expect(received).toEqual(['vigil-internal/v1/readings batch', 'vigil-internal/v1/alarms marker']);
+    }
+  });
+
+  it('lets only ingest read device topics and write dead letters, which operators can read', async () => {
+    const operator = await listen('vigil-operator', 'vigil/v1/#');
+    const intruders = await Promise.all(
+      (['vigil-rules', 'vigil-persister', 'vigil-gateway', 'gas-001'] as const).map(account =>
+        listen(account, 'vigil/v1/#'),
+      ),
+    );
+    await publishThenMark(
+      [
+        ['vigil-operator', 'vigil/v1/_deadletter/schema'],
+        ['vigil-gateway', 'vigil/v1/_deadletter/schema'],
+      ],
+      ['vigil-ingest', 'vigil/v1/_deadletter/schema'],
+      operator,
+    );
+    await publishThenMark([], ['gas-001', 'vigil/v1/plant-1/gas-001/telemetry'], operator);
+    expect(operator).toEqual(['vigil/v1/_deadletter/schema marker', 'vigil/v1/plant-1/gas-001/telemetry marker']);
+    for (const received of intruders) expect(received).toEqual([]);
+  });
+
+  it('answers the compose healthcheck: vigil-healthcheck reads $SYS/broker/version at once', async () => {
+    const version = await listen('vigil-healthcheck', '$SYS/broker/version');
+    // docker-compose.yml waits up to 4 s (mosquitto_sub -W 4); the version is a retained message.
+    await waitFor(() => version.length === 1, { what: '$SYS/broker/version', timeoutMs: 4_000 });
+    expect(version[0]).toMatch(/^\$SYS\/broker\/version mosquitto version 2\./);
+  });
+});

@@ -1,0 +1,254 @@
+import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+
+import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
+import type { OfflineRuleConfig, RuleConfig } from './rule-config';
+import {
+  type DeviceContext,
+  type DeviceRules,
+  type EngineInput,
+  NO_SIGNALS,
+  type RuleContext,
+  type RuleStep,
+  formatSeconds,
+  recordBody,
+  signalKey,
+} from './rule-signal';
+
+/**
+ * The offline rule's state for one device. Mutable and owned by one queue: the queue holds it
+ * while it waits for its deadline (`queueIndex ≥ 0`), which is exactly when it is not active.
+ */
+export interface OfflineWatch extends DeadlineItem {
+  readonly kind: 'offline';
+  device: DeviceContext;
+  config: OfflineRuleConfig;
+  /** Server time (`receivedAt`) of the newest record, or the engine start before the first one. */
+  lastSeenAt: number;
+  /** False until the first record since engine start: silence is then counted from the start. */
+  seen: boolean;
+  active: boolean;
+}
+
+/** Finds the enabled offline rule of a device, if it has one. */
+export function offlineConfigOf(rules: readonly RuleConfig[]): OfflineRuleConfig | undefined {
+  for (const rule of rules) {
+    if (rule.kind === 'offline' && rule.enabled) return rule;
+  }
+  return undefined;
+}
+
+/** A watch that is neither queued nor active; `watchRecord` or `startWatch` queues it. */
+export function createOfflineWatch(
+  device: DeviceContext,
+  config: OfflineRuleConfig,
+  lastSeenAt: number,
+  seen: boolean,
+): OfflineWatch {
+  return {
+    kind: 'offline',
+    device,
+    config,
+    lastSeenAt,
+    seen,
+    active: false,
+    dueAt: 0,
+    queueIndex: -1,
+  };
+}
+
+/** Queues a new watch at its deadline (silence counted from `lastSeenAt`). */
+export function startWatch(watch: OfflineWatch, queue: DeadlineQueue<OfflineWatch>): void {
+  if (!watch.active) queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+}
+
+/**
+ * Any record from the device proves it alive and clears an active offline signal, except its
+ * MQTT last will (`status.online === false`), which raises at once. `{ online: true }` clears too:
+ * the broker delivers it only from a connected client, so it is as good a sign of life as data.
+ */
+export function watchRecord(
+  watch: OfflineWatch,
+  record: IngestRecord,
+  queue: DeadlineQueue<OfflineWatch>,
+  context: RuleContext,
+): RuleSignal | undefined {
+  const body = recordBody(record);
+  if (record.kind === 'status' && !record.status.online) {
+    watch.seen = true;
+    if (watch.active) return undefined;
+    watch.active = true;
+    queue.remove(watch);
+    return offlineSignal(watch, true, 'Device reported offline (MQTT last will)', body.ts, context);
+  }
+  const silentMs = body.receivedAt - watch.lastSeenAt;
+  const wasSeen = watch.seen;
+  if (body.receivedAt > watch.lastSeenAt) watch.lastSeenAt = body.receivedAt;
+  watch.seen = true;
+  if (watch.active) {
+    watch.active = false;
+    queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+    const message =
+      record.kind === 'status'
+        ? 'Device reported online again'
+        : wasSeen
+          ? `Data received again after ${formatSeconds(silentMs)} without data`
+          : 'Data received for the first time since the rule engine started';
+    return offlineSignal(watch, false, message, body.ts, context);
+  }
+  if (watch.queueIndex < 0) queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+  return undefined;
+}
+
+/**
+ * Called when the queue says the watch may be due at server time `now`. Raises if the device has
+ * been silent for longer than its timeout; otherwise a record arrived since it was queued, so it
+ * goes back in at its real deadline. Records only write `lastSeenAt` (no queue work per reading);
+ * each watch comes due about once per timeout period.
+ */
+export function watchDue(
+  watch: OfflineWatch,
+  now: number,
+  queue: DeadlineQueue<OfflineWatch>,
+  context: RuleContext,
+): RuleSignal | undefined {
+  if (watch.active) return undefined;
+  const deadline = watch.lastSeenAt + watch.config.timeoutMs;
+  if (now <= deadline) {
+    queue.schedule(watch, deadline);
+    return undefined;
+  }
+  watch.active = true;
+  queue.remove(watch);
+  const silence = formatSeconds(now - watch.lastSeenAt);
+  const limit = formatSeconds(watch.config.timeoutMs);
+  const message = watch.seen
+    ? `No data for ${silence} (offline after ${limit})`
+    : `No data since the rule engine started ${silence} ago (offline after ${limit})`;
+  return offlineSignal(watch, true, message, now, context);
+}
+
+/** Pops every watch due before `now` and returns the offline signals raised. */
+export function expireWatches(
+  queue: DeadlineQueue<OfflineWatch>,
+  now: number,
+  context: RuleContext,
+): readonly RuleSignal[] {
+  let signals: RuleSignal[] | undefined;
+  for (let top = queue.peek(); top !== undefined && top.dueAt < now; top = queue.peek()) {
+    queue.pop();
+    const signal = watchDue(top, now, queue, context);
+    if (signal) (signals ??= []).push(signal);
+  }
+  return signals ?? NO_SIGNALS;
+}
+
+/** Stops a watch (its rule was removed or disabled): cleared if it was active. */
+export function stopWatch(
+  watch: OfflineWatch,
+  queue: DeadlineQueue<OfflineWatch>,
+  at: number,
+  context: RuleContext,
+): RuleSignal | undefined {
+  queue.remove(watch);
+  if (!watch.active) return undefined;
+  watch.active = false;
+  const message = 'Offline rule removed or disabled by a configuration reload; no longer evaluated';
+  return offlineSignal(watch, false, message, at, context);
+}
+
+export function offlineSignal(
+  watch: OfflineWatch,
+  active: boolean,
+  message: string,
+  at: number,
+  context: RuleContext,
+): RuleSignal {
+  const { device, config } = watch;
+  return {
+    key: signalKey(device.siteId, device.deviceId, config.ruleId),
+    ruleId: config.ruleId,
+    siteId: device.siteId,
+    deviceId: device.deviceId,
+    deviceClass: device.deviceClass,
+    areaId: device.areaId,
+    category: config.category,
+    priority: config.priority,
+    level: 'offline',
+    active,
+    latched: false,
+    metric: undefined,
+    value: undefined,
+    threshold: undefined,
+    message,
+    at,
+    detectedAt: context.clock(),
+  };
+}
+
+/** Options of the standalone offline rule (the rule engine passes the same fields). */
+export interface OfflineOptions extends RuleContext {
+  /** The registry: which devices exist and their rules; called once per device, at first sight. */
+  readonly lookupDevice: (siteId: string, deviceId: string) => DeviceRules | undefined;
+  /** Server time the engine started; silence of devices not heard from yet counts from here. */
+  readonly startedAt: number;
+  /**
+   * Devices to watch from the start even if they never send anything. Without it a device that is
+   * dead when the engine starts is never noticed. Each is raised only after its full timeout since
+   * `startedAt`, so a restart does not flood the console.
+   */
+  readonly expectedDevices?: Iterable<DeviceRules>;
+}
+
+export interface OfflineState {
+  /** siteId → deviceId → watch. */
+  readonly watches: Map<string, Map<string, OfflineWatch>>;
+  readonly queue: DeadlineQueue<OfflineWatch>;
+}
+
+export function createOfflineState(options: OfflineOptions): OfflineState {
+  const state: OfflineState = { watches: new Map(), queue: new DeadlineQueue() };
+  for (const device of options.expectedDevices ?? []) {
+    const config = offlineConfigOf(device.rules);
+    if (!config) continue;
+    const watch = createOfflineWatch(device, config, options.startedAt, false);
+    siteOf(state.watches, device.siteId).set(device.deviceId, watch);
+    startWatch(watch, state.queue);
+  }
+  return state;
+}
+
+/**
+ * The offline rule over all devices, on server time: records (their `receivedAt`) keep devices
+ * alive, ticks (`now`) raise the ones silent for longer than their timeout. The state is updated in
+ * place: copying a map and a queue of 100,000 devices per input is not an option. A device's
+ * configuration is read when it is first seen; `ruleEngine` also follows registry reloads.
+ */
+export function reduceOffline(
+  state: OfflineState,
+  input: EngineInput,
+  options: OfflineOptions,
+): RuleStep<OfflineState> {
+  if (input.kind === 'tick') {
+    return { state, signals: expireWatches(state.queue, input.now, options) };
+  }
+  const body = recordBody(input);
+  let watch = state.watches.get(body.siteId)?.get(body.deviceId);
+  if (!watch) {
+    const device = options.lookupDevice(body.siteId, body.deviceId);
+    const config = device && offlineConfigOf(device.rules);
+    if (!device || !config) return { state, signals: NO_SIGNALS };
+    watch = createOfflineWatch(device, config, body.receivedAt, true);
+    siteOf(state.watches, body.siteId).set(body.deviceId, watch);
+  }
+  const signal = watchRecord(watch, input, state.queue, options);
+  return { state, signals: signal ? [signal] : NO_SIGNALS };
+}
+
+function siteOf<T>(map: Map<string, Map<string, T>>, siteId: string): Map<string, T> {
+  let site = map.get(siteId);
+  if (!site) {
+    site = new Map();
+    map.set(siteId, site);
+  }
+  return site;
+}

@@ -1,0 +1,192 @@
+import type { Reading, RuleSignal } from '@vigil/contracts';
+
+import type { ThresholdRuleConfig } from './rule-config';
+import {
+  NO_SIGNALS,
+  type RuleContext,
+  type RuleStep,
+  formatQuantity,
+  signalKey,
+} from './rule-signal';
+
+/**
+ * One (device, threshold rule) pair. `since` is the event time at which the condition for leaving
+ * the current state started to hold (beyond the set-point while inactive, inside the clear point
+ * while active), or undefined while it does not hold. Immutable: the two steady states are shared
+ * constants, so a device that is not changing state costs no memory of its own.
+ */
+export interface ThresholdState {
+  readonly kind: 'threshold';
+  readonly active: boolean;
+  readonly since: number | undefined;
+}
+
+export const THRESHOLD_INACTIVE: ThresholdState = Object.freeze({
+  kind: 'threshold',
+  active: false,
+  since: undefined,
+});
+const THRESHOLD_ACTIVE: ThresholdState = Object.freeze({
+  kind: 'threshold',
+  active: true,
+  since: undefined,
+});
+const STEADY_INACTIVE: RuleStep<ThresholdState> = {
+  state: THRESHOLD_INACTIVE,
+  signals: NO_SIGNALS,
+};
+const STEADY_ACTIVE: RuleStep<ThresholdState> = { state: THRESHOLD_ACTIVE, signals: NO_SIGNALS };
+
+/**
+ * Set-point rule with deadband and on/off delays on event time (OPC UA Part 9 §B.1.5 semantics):
+ *
+ * - inactive → active when the value is at or beyond the set-point (`≥` high, `≤` low) at every
+ *   reading spanning at least `onDelayMs` of `reading.ts`;
+ * - active → inactive when it is strictly inside `setpoint − deadband` (high) or
+ *   `setpoint + deadband` (low) at every reading spanning at least `offDelayMs`.
+ *
+ * A delay completes at the first reading after it elapsed; a reading back on the wrong side
+ * restarts it. Readings without the metric, or with a boolean value, change nothing. Readings must
+ * arrive in event-time order per device: the caller drops late ones (see `thresholdRule`).
+ * A latched rule still emits its clear: latching is the alarm lifecycle's job.
+ */
+export function reduceThreshold(
+  state: ThresholdState,
+  reading: Reading,
+  rule: ThresholdRuleConfig,
+  context: RuleContext,
+): RuleStep<ThresholdState> {
+  const value = reading.values[rule.metric];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return steady(state);
+  const high = rule.direction === 'high';
+
+  if (!state.active) {
+    const beyond = high ? value >= rule.setpoint : value <= rule.setpoint;
+    if (!beyond) return STEADY_INACTIVE;
+    const since = state.since ?? reading.ts;
+    if (rule.onDelayMs === 0 || reading.ts - since >= rule.onDelayMs) {
+      return {
+        state: THRESHOLD_ACTIVE,
+        signals: [thresholdSignal(reading, rule, true, value, context)],
+      };
+    }
+    return state.since === undefined ? pending(false, since) : steady(state);
+  }
+
+  const inside = high
+    ? value < rule.setpoint - rule.deadband
+    : value > rule.setpoint + rule.deadband;
+  if (!inside) return STEADY_ACTIVE;
+  const since = state.since ?? reading.ts;
+  if (rule.offDelayMs === 0 || reading.ts - since >= rule.offDelayMs) {
+    return {
+      state: THRESHOLD_INACTIVE,
+      signals: [thresholdSignal(reading, rule, false, value, context)],
+    };
+  }
+  return state.since === undefined ? pending(true, since) : steady(state);
+}
+
+/** Per device: the rule's state plus the event-time watermark that orders its readings. */
+export interface DeviceThresholdState {
+  /** Largest `reading.ts` processed; readings older than this are out of order. */
+  lastTs: number;
+  /** Readings ignored because they were older than `lastTs`. */
+  outOfOrder: number;
+  rule: ThresholdState;
+}
+
+/** siteId → deviceId → state: nested maps, so a lookup builds no key string per reading. */
+export type ThresholdStreamState = Map<string, Map<string, DeviceThresholdState>>;
+
+/**
+ * One threshold rule applied to every device in the stream, each with its own state
+ * (`reduceThreshold`). A reading older than the newest one already processed for its device is
+ * out of order: it is counted in that device's state and changes nothing else. The state is
+ * updated in place (one map for all devices, see README "State size").
+ */
+export function reduceThresholdStream(
+  devices: ThresholdStreamState,
+  reading: Reading,
+  rule: ThresholdRuleConfig,
+  context: RuleContext,
+): RuleStep<ThresholdStreamState> {
+  let site = devices.get(reading.siteId);
+  if (!site) {
+    site = new Map();
+    devices.set(reading.siteId, site);
+  }
+  let device = site.get(reading.deviceId);
+  if (!device) {
+    device = { lastTs: -Infinity, outOfOrder: 0, rule: THRESHOLD_INACTIVE };
+    site.set(reading.deviceId, device);
+  }
+  if (reading.ts < device.lastTs) {
+    device.outOfOrder += 1;
+    return { state: devices, signals: NO_SIGNALS };
+  }
+  device.lastTs = reading.ts;
+  const step = reduceThreshold(device.rule, reading, rule, context);
+  device.rule = step.state;
+  return { state: devices, signals: step.signals };
+}
+
+function steady(state: ThresholdState): RuleStep<ThresholdState> {
+  if (state === THRESHOLD_INACTIVE) return STEADY_INACTIVE;
+  if (state === THRESHOLD_ACTIVE) return STEADY_ACTIVE;
+  return { state, signals: NO_SIGNALS };
+}
+
+function pending(active: boolean, since: number): RuleStep<ThresholdState> {
+  return { state: { kind: 'threshold', active, since }, signals: NO_SIGNALS };
+}
+
+function thresholdSignal(
+  reading: Reading,
+  rule: ThresholdRuleConfig,
+  active: boolean,
+  value: number,
+  context: RuleContext,
+): RuleSignal {
+  return {
+    key: signalKey(reading.siteId, reading.deviceId, rule.ruleId),
+    ruleId: rule.ruleId,
+    siteId: reading.siteId,
+    deviceId: reading.deviceId,
+    deviceClass: reading.deviceClass,
+    areaId: reading.areaId,
+    category: rule.category,
+    priority: rule.priority,
+    level: rule.level,
+    active,
+    latched: rule.latched,
+    metric: rule.metric,
+    value,
+    threshold: rule.setpoint,
+    message: active ? raisedMessage(rule, value) : clearedMessage(rule, value),
+    at: reading.ts,
+    detectedAt: context.clock(),
+  };
+}
+
+/** `Combustible gas 62 %LEL ≥ L2 set-point 50 %LEL` */
+export function raisedMessage(rule: ThresholdRuleConfig, value: number): string {
+  const comparison = rule.direction === 'high' ? '≥' : '≤';
+  return (
+    `${rule.label ?? rule.metric} ${formatQuantity(value, rule.unit)} ${comparison} ` +
+    `${rule.level} set-point ${formatQuantity(rule.setpoint, rule.unit)}`
+  );
+}
+
+/** `Combustible gas 42 %LEL back below 45 %LEL (L2 set-point 50 %LEL − deadband 5 %LEL)` */
+export function clearedMessage(rule: ThresholdRuleConfig, value: number): string {
+  const high = rule.direction === 'high';
+  const what = `${rule.label ?? rule.metric} ${formatQuantity(value, rule.unit)} back ${high ? 'below' : 'above'}`;
+  const setpoint = `${rule.level} set-point ${formatQuantity(rule.setpoint, rule.unit)}`;
+  if (rule.deadband === 0) return `${what} ${setpoint}`;
+  const clearPoint = high ? rule.setpoint - rule.deadband : rule.setpoint + rule.deadband;
+  return (
+    `${what} ${formatQuantity(clearPoint, rule.unit)} ` +
+    `(${setpoint} ${high ? '−' : '+'} deadband ${formatQuantity(rule.deadband, rule.unit)})`
+  );
+}

@@ -1,0 +1,46 @@
+import {
+  Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  asyncScheduler,
+  interval,
+} from 'rxjs';
+
+import type { IngestRecord } from '@vigil/contracts';
+
+import type { EngineInput, EngineTick } from './rule-signal';
+
+/** One tick a second: the offline rule's resolution (brief; 1 s ≪ the 30–100 s timeouts). */
+export const DEFAULT_TICK_MS = 1000;
+
+/**
+ * Interleaves a `{ kind: 'tick', now }` every `periodMs` (on `scheduler`, `now` = its clock)
+ * with the records, so that time-based rules fire while no data arrives. Completes when the
+ * records complete and errors when they error; the ticks stop with them.
+ *
+ * ```
+ * records: --a-----b--|        periodMs = 4
+ * output:  --a-T---bT-|        T = { kind: 'tick', now: 4 }, { kind: 'tick', now: 8 }
+ * ```
+ */
+export function withTicks(
+  periodMs: number = DEFAULT_TICK_MS,
+  scheduler: SchedulerLike = asyncScheduler,
+): OperatorFunction<IngestRecord, EngineInput> {
+  return source =>
+    new Observable<EngineInput>(subscriber => {
+      const ticks = interval(periodMs, scheduler).subscribe(() => {
+        const tick: EngineTick = { kind: 'tick', now: scheduler.now() };
+        subscriber.next(tick);
+      });
+      const records = source.subscribe({
+        next: record => subscriber.next(record),
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        ticks.unsubscribe();
+        records.unsubscribe();
+      };
+    });
+}

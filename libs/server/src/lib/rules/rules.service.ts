@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Subject, mergeMap, from, type Subscription } from 'rxjs';
+
+import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import { ruleEngine, withTicks } from '@vigil/rules';
+
+import { AlarmService } from '../alarms/alarm.service';
+import { PipelineBus } from '../bus/pipeline-bus';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
+import { RegistryHolder } from '../registry/registry-holder';
+
+/**
+ * The alarm engine: ingest records (and a tick for time-based rules) through the rule engine;
+ * the signals go to the alarm lifecycle. Rule state is per device in the engine, kept across
+ * registry reloads for rules that still exist.
+ */
+@Injectable()
+export class RulesService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RulesService.name);
+  private subscription: Subscription | undefined;
+  private readonly records = new Subject<IngestRecord>();
+  private pending: RuleSignal[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(PipelineBus) private readonly bus: PipelineBus,
+    @Inject(AlarmService) private readonly alarms: AlarmService,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    const lookupDevice = (siteId: string, deviceId: string) => {
+      const device = this.registry.current.device(siteId, deviceId);
+      return device ? this.registry.rulesOf(device) : undefined;
+    };
+    const engine$ = this.records.pipe(
+      withTicks(this.config.ruleTickMs),
+      ruleEngine({
+        lookupDevice,
+        clock: Date.now,
+        startedAt: Date.now(),
+        expectedDevices: this.registry.allDeviceRules(),
+      }),
+    );
+    this.subscription = engine$.subscribe({
+      next: signal => this.signal(signal),
+      error: (error: unknown) => this.logger.error(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
+    });
+    this.subscription.add(
+      this.bus.records$.pipe(mergeMap(batch => from(batch))).subscribe(record => this.records.next(record)),
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+    this.flush();
+  }
+
+  private signal(signal: RuleSignal): void {
+    this.metrics.signals.inc({ rule: signal.ruleId, active: String(signal.active) });
+    this.pending.push(signal);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const signals = this.pending;
+    this.pending = [];
+    this.alarms.applySignals(signals);
+  }
+}

@@ -1,0 +1,278 @@
+import { BatchingWriter, type WriteErrorContext } from './batching-writer';
+import type { WriteLine } from './schema';
+import { StoreWriteError, type TelemetryStore } from './telemetry-store';
+
+/** An in-memory recorder; each write waits for the test to settle it, unless `autoAck` is on. */
+class RecordingStore implements TelemetryStore {
+  readonly calls: { lines: readonly WriteLine[]; settle: (outcome?: unknown) => void }[] = [];
+  readonly stored: string[] = [];
+  autoAck = true;
+  failWith: ((lines: readonly WriteLine[]) => unknown) | undefined;
+
+  write(lines: readonly WriteLine[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const settle = (outcome?: unknown): void => {
+        if (outcome === undefined) {
+          this.stored.push(...lines.map(({ line }) => line));
+          resolve();
+        } else reject(outcome);
+      };
+      this.calls.push({ lines, settle });
+      if (this.autoAck) settle(this.failWith?.(lines));
+    });
+  }
+
+  pending(): number {
+    return this.calls.length;
+  }
+
+  async ensureSchema(): Promise<void> {}
+  async query(): Promise<never[]> {
+    return [];
+  }
+  async ping(): Promise<boolean> {
+    return true;
+  }
+}
+
+const lines = (count: number, from = 0): WriteLine[] =>
+  Array.from({ length: count }, (_, i) => ({ rp: 'raw', line: `m v=${from + i}` }));
+
+const retryable = () =>
+  new StoreWriteError('HTTP 500: engine busy', { retryable: true, rejectedLines: 0, status: 500 });
+
+describe(BatchingWriter.name, () => {
+  let store: RecordingStore;
+  let errors: { error: unknown; context: WriteErrorContext }[];
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    store = new RecordingStore();
+    errors = [];
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  const writer = (options: ConstructorParameters<typeof BatchingWriter>[1] = {}): BatchingWriter =>
+    new BatchingWriter(store, {
+      onError: (error, context) => errors.push({ error, context }),
+      ...options,
+    });
+
+  it('sends a batch as soon as it is full and the remainder after the flush interval', async () => {
+    const w = writer({ batchSize: 3, flushIntervalMs: 200 });
+    expect(w.offer(lines(7))).toBe(true);
+    expect(store.calls.map(call => call.lines.length)).toEqual([3, 3]);
+
+    await jest.advanceTimersByTimeAsync(199);
+    expect(store.calls).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.calls.map(call => call.lines.length)).toEqual([3, 3, 1]);
+    expect(store.stored).toEqual(lines(7).map(({ line }) => line));
+    expect(w.stats()).toMatchObject({
+      buffered: 0,
+      written: 7,
+      batches: 3,
+      lastFlushAt: 1_000_200,
+    });
+  });
+
+  it('sends a line offered alone within one flush interval, and does not wake when idle', async () => {
+    const w = writer({ flushIntervalMs: 200 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(jest.getTimerCount()).toBe(0);
+    w.offer(lines(1));
+    await jest.advanceTimersByTimeAsync(200);
+    expect(store.stored).toEqual(['m v=0']);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('keeps at most maxConcurrentWrites batches in flight, dispatched in offer order', async () => {
+    store.autoAck = false;
+    const w = writer({ batchSize: 2, maxConcurrentWrites: 2 });
+    w.offer(lines(8));
+    expect(store.pending()).toBe(2);
+    expect(w.stats()).toMatchObject({ buffered: 8, inFlightBatches: 2 });
+
+    store.calls[1]?.settle();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(store.pending()).toBe(3);
+    expect(w.stats()).toMatchObject({ buffered: 6, inFlightBatches: 2 });
+
+    store.calls[0]?.settle();
+    store.calls[2]?.settle();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(store.pending()).toBe(4);
+    store.calls[3]?.settle();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(store.calls.flatMap(call => call.lines)).toEqual(lines(8));
+    expect(w.stats()).toMatchObject({ buffered: 0, written: 8, batches: 4, inFlightBatches: 0 });
+  });
+
+  it('refuses lines when the buffer is full, all or nothing, and counts them', () => {
+    store.autoAck = false;
+    const w = writer({ batchSize: 2, maxBufferedLines: 5, maxConcurrentWrites: 1 });
+    expect(w.offer(lines(4))).toBe(true);
+    expect(w.offer(lines(2))).toBe(false);
+    expect(w.offer(lines(1))).toBe(true);
+    expect(w.offer(lines(1))).toBe(false);
+    expect(w.stats()).toMatchObject({ buffered: 5, rejected: 3 });
+  });
+
+  it('accepts lines again once writes have drained the buffer', async () => {
+    store.autoAck = false;
+    const w = writer({ batchSize: 2, maxBufferedLines: 2, maxConcurrentWrites: 1 });
+    w.offer(lines(2));
+    expect(w.offer(lines(1))).toBe(false);
+    store.calls[0]?.settle();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(w.offer(lines(1))).toBe(true);
+  });
+
+  it('retries a failed batch with capped exponential backoff, same lines in the same order', async () => {
+    let failures = 5;
+    store.failWith = () => (failures-- > 0 ? retryable() : undefined);
+    const w = writer({ batchSize: 3, retryInitialMs: 100, retryMaxMs: 500 });
+    w.offer(lines(3));
+    expect(store.calls).toHaveLength(1);
+
+    const attemptTimes: number[] = [0];
+    for (let i = 0; i < 5; i += 1) {
+      const before = store.calls.length;
+      while (store.calls.length === before) await jest.advanceTimersByTimeAsync(10);
+      attemptTimes.push(Date.now() - 1_000_000);
+    }
+    expect(store.calls).toHaveLength(6);
+    // Delays 100, 200, 400, then capped at 500.
+    expect(attemptTimes).toEqual([0, 100, 300, 700, 1_200, 1_700]);
+    for (const call of store.calls) expect(call.lines).toEqual(lines(3));
+    expect(w.stats()).toMatchObject({ written: 3, retries: 5, failedPermanent: 0, buffered: 0 });
+    expect(errors.map(({ context }) => context.retryInMs)).toEqual([100, 200, 400, 500, 500]);
+    expect(
+      errors.every(({ context }) => context.outcome === 'retrying' && context.lostLines === 0),
+    ).toBe(true);
+    expect(w.stats().lastError).toMatch(/engine busy/);
+  });
+
+  it('retries errors it cannot classify, such as a network TypeError', async () => {
+    let failures = 1;
+    store.failWith = () => (failures-- > 0 ? new TypeError('fetch failed') : undefined);
+    const w = writer({ batchSize: 1, retryInitialMs: 100 });
+    w.offer(lines(1));
+    const flushed = w.flush();
+    await jest.advanceTimersByTimeAsync(100);
+    await flushed;
+    expect(w.stats()).toMatchObject({ written: 1, retries: 1 });
+  });
+
+  it('does not retry lines the store refused for good, and counts only the refused ones', async () => {
+    store.failWith = batch =>
+      batch.some(({ line }) => line === 'm v=1')
+        ? new StoreWriteError('partial write: field type conflict dropped=1', {
+            retryable: false,
+            rejectedLines: 1,
+            status: 400,
+          })
+        : undefined;
+    const w = writer({ batchSize: 3 });
+    w.offer(lines(6));
+    await w.flush();
+    expect(store.calls).toHaveLength(2);
+    expect(w.stats()).toMatchObject({
+      written: 5,
+      failedPermanent: 1,
+      retries: 0,
+      batches: 2,
+      buffered: 0,
+    });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.context).toEqual({
+      outcome: 'failed-permanently',
+      batchLines: 3,
+      lostLines: 1,
+      attempt: 1,
+      retryInMs: undefined,
+    });
+  });
+
+  it('flush() also waits for batches already in flight', async () => {
+    store.autoAck = false;
+    const w = writer({ batchSize: 2 });
+    w.offer(lines(3));
+    let flushed = false;
+    const flush = w.flush().then(() => (flushed = true));
+    expect(store.calls.map(call => call.lines.length)).toEqual([2, 1]);
+    store.calls[1]?.settle();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(flushed).toBe(false);
+    store.calls[0]?.settle();
+    await flush;
+    expect(w.stats()).toMatchObject({ written: 3, buffered: 0 });
+  });
+
+  it('flush() covers what was offered before it, not what comes after', async () => {
+    store.autoAck = false;
+    const w = writer({ batchSize: 10, maxConcurrentWrites: 1 });
+    w.offer(lines(1));
+    const flush = w.flush();
+    w.offer(lines(1, 1));
+    store.calls[0]?.settle();
+    await flush;
+    expect(w.stats().buffered).toBe(1);
+  });
+
+  it('close() refuses new lines and flushes the rest', async () => {
+    const w = writer({ batchSize: 100 });
+    w.offer(lines(5));
+    await w.close();
+    expect(store.stored).toHaveLength(5);
+    expect(w.offer(lines(1))).toBe(false);
+    expect(w.stats()).toMatchObject({ rejected: 1, written: 5 });
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('close() with a timeout abandons, and counts, what the store never took', async () => {
+    store.failWith = () => retryable();
+    const w = writer({ batchSize: 2, maxConcurrentWrites: 1, retryInitialMs: 100 });
+    w.offer(lines(5));
+    const closed = w.close({ timeoutMs: 1_000 });
+    await jest.advanceTimersByTimeAsync(1_000);
+    await closed;
+    expect(w.stats()).toMatchObject({ buffered: 0, written: 0, abandoned: 5 });
+    expect(
+      errors
+        .filter(({ context }) => context.outcome === 'abandoned')
+        .map(({ context }) => context.lostLines),
+    ).toEqual([3, 2]);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('gives a plain snapshot from stats()', () => {
+    const w = writer();
+    const before = w.stats();
+    w.offer(lines(1));
+    expect(before.buffered).toBe(0);
+    expect(w.stats().buffered).toBe(1);
+    expect(JSON.parse(JSON.stringify(w.stats()))).toEqual({
+      buffered: 1,
+      written: 0,
+      batches: 0,
+      retries: 0,
+      failedPermanent: 0,
+      rejected: 0,
+      abandoned: 0,
+      inFlightBatches: 0,
+    });
+  });
+
+  it('lists every problem with its options', () => {
+    expect(() => writer({ batchSize: 0, maxBufferedLines: -1 })).toThrow(
+      /invalid BatchingWriter options: maxBufferedLines: .*; batchSize: .*/,
+    );
+    expect(() => writer({ batchSize: 10, maxBufferedLines: 5 })).toThrow(
+      /batchSize must not exceed maxBufferedLines/,
+    );
+  });
+});

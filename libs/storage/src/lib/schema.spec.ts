@@ -1,0 +1,191 @@
+import type { Alarm, AlarmAction, DeviceEvent, DeviceStatus, Reading } from '@vigil/contracts';
+
+import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influxql';
+import { LineProtocolError } from './line-protocol';
+import { createAlarmEventEncoder, deviceEventLine, deviceStatusLine, readingLine } from './schema';
+
+const T = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+const reading = (overrides: Partial<Reading> = {}): Reading => ({
+  siteId: 'plant-1',
+  deviceId: 'gt-01',
+  deviceClass: 'gas-toxic',
+  areaId: 'tank-farm',
+  ts: T,
+  receivedAt: T + 5,
+  seq: 41,
+  deviceTime: true,
+  values: { ppm: 12.5, still: false },
+  ...overrides,
+});
+
+export const sampleAlarm = (overrides: Partial<Alarm> = {}): Alarm => ({
+  id: 'a-1',
+  key: 'plant-1/gt-01/gas-h2s',
+  ruleId: 'gas-h2s',
+  siteId: 'plant-1',
+  deviceId: 'gt-01',
+  deviceClass: 'gas-toxic',
+  areaId: 'tank-farm',
+  category: 'process',
+  priority: 1,
+  level: 'L2',
+  state: 'active-unacknowledged',
+  latched: false,
+  metric: 'ppm',
+  value: 21,
+  threshold: 20,
+  message: 'H2S 21 ppm ≥ 20 ppm, "L2"',
+  raisedAt: T,
+  clearedAt: undefined,
+  acknowledgedAt: undefined,
+  acknowledgedBy: undefined,
+  updatedAt: T,
+  detectedAt: T + 3,
+  history: [],
+  ...overrides,
+});
+
+const action = (overrides: Partial<AlarmAction> = {}): AlarmAction => ({
+  action: 'raise',
+  at: T,
+  by: undefined,
+  note: undefined,
+  ...overrides,
+});
+
+describe(readingLine.name, () => {
+  it('writes telemetry with sorted tags, float and boolean metrics, an integer seq and ns time', () => {
+    expect(readingLine(reading())).toEqual({
+      rp: 'raw',
+      line: 'telemetry,area=tank-farm,class=gas-toxic,device=gt-01,site=plant-1 ppm=12.5,still=false,seq=41i 1767225600000000000',
+    });
+  });
+
+  it('writes whole numbers as floats so that a metric never changes type', () => {
+    expect(readingLine(reading({ values: { ppm: 12 } })).line).toContain(' ppm=12,seq=41i ');
+  });
+
+  it('leaves out an unknown area and a missing seq', () => {
+    expect(
+      readingLine(reading({ areaId: undefined, seq: undefined, values: { ppm: 1 } })).line,
+    ).toBe('telemetry,class=gas-toxic,device=gt-01,site=plant-1 ppm=1 1767225600000000000');
+  });
+
+  it.each<[string, Partial<Reading>]>([
+    ['no values and no seq', { values: {}, seq: undefined }],
+    ['a metric named seq', { values: { seq: 1 } }],
+    ['a metric named time', { values: { time: 1 } }],
+    ['a NaN value', { values: { ppm: Number.NaN } }],
+    ['a fractional seq', { seq: 1.5 }],
+  ])('refuses a reading with %s', (_case, overrides) => {
+    expect(() => readingLine(reading(overrides))).toThrow(LineProtocolError);
+  });
+});
+
+describe(deviceEventLine.name, () => {
+  const event: DeviceEvent = {
+    siteId: 'plant-1',
+    deviceId: 'fp-1',
+    deviceClass: 'fire-panel',
+    areaId: undefined,
+    ts: T,
+    receivedAt: T + 12.7,
+    code: 'fire',
+    detail: { loop: 2, zone: 'Z "7"\nnorth' },
+  };
+
+  it('writes the detail as JSON text and the receipt time as integer ms', () => {
+    expect(deviceEventLine(event)).toEqual({
+      rp: 'raw',
+      line:
+        'device_event,class=fire-panel,code=fire,device=fp-1,site=plant-1 ' +
+        'detail="{\\"loop\\":2,\\"zone\\":\\"Z \\\\\\"7\\\\\\"\\\\nnorth\\"}",received_at=1767225600012i 1767225600000000000',
+    });
+  });
+
+  it('leaves out a missing detail', () => {
+    expect(deviceEventLine({ ...event, detail: undefined }).line).toBe(
+      'device_event,class=fire-panel,code=fire,device=fp-1,site=plant-1 received_at=1767225600012i 1767225600000000000',
+    );
+  });
+});
+
+describe(deviceStatusLine.name, () => {
+  it('writes online as a boolean', () => {
+    const status: DeviceStatus = {
+      siteId: 'plant-1',
+      deviceId: 'gt-01',
+      deviceClass: 'gas-toxic',
+      online: false,
+      ts: T,
+      receivedAt: T,
+    };
+    expect(deviceStatusLine(status)).toEqual({
+      rp: 'raw',
+      line: 'device_status,class=gas-toxic,device=gt-01,site=plant-1 online=false 1767225600000000000',
+    });
+  });
+});
+
+describe(createAlarmEventEncoder.name, () => {
+  it('writes one alarm_event point per action into the events policy', () => {
+    const encode = createAlarmEventEncoder();
+    expect(encode(sampleAlarm(), action())).toEqual({
+      rp: 'events',
+      line:
+        'alarm_event,category=process,device=gt-01,level=L2,priority=1,rule=gas-h2s,site=plant-1 ' +
+        'alarm_id="a-1",state="active-unacknowledged",action="raise",active=true,value=21,threshold=20,' +
+        'metric="ppm",message="H2S 21 ppm ≥ 20 ppm, \\"L2\\"",detected_at=1767225600003i 1767225600000000000',
+    });
+  });
+
+  it('records who acted and their note, and a boolean value in its own field', () => {
+    const encode = createAlarmEventEncoder();
+    const line = encode(
+      sampleAlarm({ state: 'normal', value: true, threshold: undefined, metric: undefined }),
+      action({ action: 'comment', by: 'operator 7', note: 'checked on site' }),
+    ).line;
+    expect(line).toContain(',active=false,value_bool=true,message=');
+    expect(line).toContain(',by="operator 7",note="checked on site",detected_at=');
+    expect(line).not.toContain('threshold=');
+  });
+
+  it('keeps events of one series in the same millisecond apart with a per-encoder counter', () => {
+    const encode = createAlarmEventEncoder();
+    const times = [
+      encode(sampleAlarm(), action({ action: 'raise' })),
+      encode(sampleAlarm({ state: 'active-acknowledged' }), action({ action: 'acknowledge' })),
+      encode(sampleAlarm({ state: 'normal' }), action({ action: 'clear', at: T + 1 })),
+    ].map(({ line }) => line.slice(line.lastIndexOf(' ') + 1));
+    expect(times).toEqual(['1767225600000000000', '1767225600000000001', '1767225600001000002']);
+    expect(createAlarmEventEncoder()(sampleAlarm(), action()).line).toMatch(
+      / 1767225600000000000$/,
+    );
+  });
+
+  it('wraps the counter modulo 1e6 so that it never moves an event into the next millisecond', () => {
+    const encode = createAlarmEventEncoder({ startAt: 999_999 });
+    expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000999999$/);
+    expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000000000$/);
+  });
+});
+
+describe('InfluxQL helpers', () => {
+  it('quotes identifiers and strings', () => {
+    expect(quoteIdentifier('my "db"\\x')).toBe('"my \\"db\\"\\\\x"');
+    expect(quoteString("it's")).toBe("'it\\'s'");
+  });
+
+  it('reads configured retentions and the durations influxd prints', () => {
+    expect(retentionMs('30d')).toBe(30 * 86_400_000);
+    expect(retentionMs('2w')).toBe(14 * 86_400_000);
+    expect(retentionMs('48h')).toBe(2 * 86_400_000);
+    expect(() => retentionMs('30 days')).toThrow(RangeError);
+    expect(goDurationMs('720h0m0s')).toBe(retentionMs('30d'));
+    expect(goDurationMs('0s')).toBe(0);
+    expect(goDurationMs('1h30m')).toBe(5_400_000);
+    expect(goDurationMs('500ms')).toBe(500);
+    expect(() => goDurationMs('forever')).toThrow(RangeError);
+  });
+});
