@@ -26,8 +26,8 @@ export interface OfflineOperatorOptions extends OfflineOptions {
  * due devices. Completes with the records: a device due after that is not reported.
  *
  * ```
- * records (d1):  a 9ms b 49ms c|      timeoutMs 30, tickMs 10
- * output:        ------- 40ms O 9ms C|  O = offline (ticked at 50 > 10 + 30), C = cleared by c
+ * records (d1): 5ms a 9ms b 59ms c 9ms |   timeoutMs 30, tickMs 10; b last seen at 15
+ * output:       50ms O 24ms C 9ms |        O = offline at the tick 50 (> 15 + 30), C = cleared by c
  * ```
  *
  * @see reduceOffline, README "Offline".

@@ -104,7 +104,8 @@ describe(createValueGenerator.name, () => {
         if (names !== Object.keys(definition.metrics).sort().join()) problems.push(names);
         for (const [metric, value] of Object.entries(reading)) {
           const { kind, range } = definition.metrics[metric] ?? { kind: 'missing' };
-          const outOfRange = range && typeof value === 'number' && (value < range[0] || value > range[1]);
+          const outOfRange =
+            range && typeof value === 'number' && (value < range[0] || value > range[1]);
           if (typeof value !== kind || outOfRange) problems.push(`${metric}=${value}`);
         }
       }

@@ -1,0 +1,78 @@
+import { connect, type MqttClient } from 'mqtt';
+
+import type { RunningVigil } from '@vigil/server';
+import {
+  influxQuery,
+  startInfluxd,
+  startMosquitto,
+  waitFor,
+  type InfluxHandle,
+  type MosquittoHandle,
+} from '@vigil/testing';
+
+import { WsRecorder, startSystem, telemetry } from './support';
+
+/**
+ * Production shape: an external Mosquitto broker, and the services split across two Vigil
+ * instances (ingest + rules, persister + gateway) whose streams cross the broker in batches.
+ * The device speaks MQTT 5, which the embedded aedes broker cannot.
+ */
+describe('split services on a real Mosquitto and InfluxDB', () => {
+  let influx: InfluxHandle;
+  let mosquitto: MosquittoHandle;
+  let front: RunningVigil;
+  let back: RunningVigil;
+  let device: MqttClient;
+  let ws: WsRecorder;
+
+  beforeAll(async () => {
+    [influx, mosquitto] = await Promise.all([startInfluxd(), startMosquitto()]);
+    back = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'persister,gateway' });
+    front = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'ingest,rules' });
+    device = connect(mosquitto.url, { protocolVersion: 5, clientId: 'device-gt-ru-h2s' });
+    await new Promise(resolve => device.once('connect', resolve));
+    ws = await WsRecorder.open(back.httpUrl);
+  });
+
+  afterAll(async () => {
+    ws?.close();
+    await device?.endAsync();
+    await front?.stop();
+    await back?.stop();
+    await mosquitto?.stop();
+    await influx?.stop();
+  });
+
+  it('carries a toxic-gas alarm from the ingest process to the gateway process and into InfluxDB', async () => {
+    const ts = Date.now();
+    // H2S: OEL (MAC) 10 mg/m³ ≈ 7.05 ppm, so 16 ppm is past level 2 (200 % OEL ≈ 14.1 ppm).
+    await device.publishAsync('vigil/v1/plant-1/gt-ru-h2s/telemetry', telemetry({ ppm: 16 }, 1, ts), { qos: 1 });
+    const l2 = await waitFor(() => ws.alarms().find(m => m.alarm.deviceId === 'gt-ru-h2s' && m.alarm.level === 'L2'), {
+      what: 'the H2S L2 alarm at the gateway process',
+    });
+    expect(l2.alarm).toMatchObject({ priority: 1, value: 16, state: 'active-unacknowledged' });
+    expect(l2.alarm.threshold).toBeCloseTo(14.11, 1);
+
+    const rows = await waitFor(
+      async () => {
+        const result = await influxQuery(
+          influx.url,
+          'vigil',
+          `SELECT ppm FROM "vigil"."raw"."telemetry" WHERE device = 'gt-ru-h2s' AND time >= ${ts}ms AND time <= ${ts}ms`,
+        );
+        return result.length > 0 ? result : undefined;
+      },
+      { what: 'the reading written by the persister process', timeoutMs: 10_000 },
+    );
+    expect(rows).toEqual([expect.objectContaining({ ppm: 16 })]);
+
+    const readiness = await (await fetch(`${back.httpUrl}/readyz`)).json();
+    expect(readiness).toEqual({ status: 'ready', checks: { broker: true, storage: true } });
+  });
+
+  it('answers alarm actions with 503 where the rules service is not in the gateway process', async () => {
+    const alarm = ws.alarms()[0]?.alarm;
+    const response = await fetch(`${back.httpUrl}/api/v1/alarms/${alarm?.id}/acknowledge`, { method: 'POST' });
+    expect(response.status).toBe(503);
+  });
+});
