@@ -6,7 +6,8 @@
 set -u
 mode=${1:-demo}
 packages=(influxdb)
-[ "$mode" = test ] && packages=(influxdb mosquitto chromium)
+# fonts-wqy-microhei: a CJK font, so that headless Chromium renders the Chinese console in screenshots.
+[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -42,6 +42,8 @@ function renderAlarms(): void {
       tr.className = `p${alarm.priority}${alarm.state === 'active-unacknowledged' || alarm.state === 'returned-unacknowledged' ? ' unack' : ''}`;
       tr.dataset['alarmId'] = alarm.id;
       tr.dataset['state'] = alarm.state;
+      tr.dataset['device'] = `${alarm.siteId}/${alarm.deviceId}`;
+      tr.dataset['level'] = alarm.level;
       tr.append(
         cell(`P${alarm.priority}`),
         cell(t(alarm.state)),

@@ -93,13 +93,15 @@ describe('console end to end: simulator leak → alarm on the console → stored
     const leakStartedAt = Date.now();
     simulator = node('dist/simulators/fleet/src/main.js', ['--url', mqttUrl, '--registry', SAMPLE_REGISTRY, '--leak-after', '1:gc-tf-01'], {});
 
-    const row = page.locator('tr[data-alarm-id]', { hasText: 'gc-tf-01' }).filter({ hasText: 'L2' });
+    const row = page.locator('tr[data-device="plant-1/gc-tf-01"][data-level="L2"]');
     await row.waitFor({ timeout: 60_000 });
     expect(await row.getAttribute('data-state')).toBe('active-unacknowledged');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-leak-alarm.png') });
 
     await row.getByRole('button', { name: '确认' }).click();
-    await page.waitForSelector('tr[data-state="active-acknowledged"]', { timeout: 5000 });
+    await page.waitForSelector('tr[data-device="plant-1/gc-tf-01"][data-level="L2"][data-state="active-acknowledged"]', {
+      timeout: 5000,
+    });
     await page.screenshot({ path: join(SCREENSHOTS, 'console-acknowledged.png') });
 
     const stored = await waitFor(

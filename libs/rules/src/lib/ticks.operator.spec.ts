@@ -51,8 +51,9 @@ describe(withTicks.name, () => {
   it('stops ticking and unsubscribes from the source when disposed', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const records = cold('-');
-      expectObservable(records.pipe(withTicks(4, testScheduler)), '^ 8ms !').toBe('4ms T', {
+      expectObservable(records.pipe(withTicks(4, testScheduler)), '^ 8ms !').toBe('4ms T 3ms U', {
         T: tick(4),
+        U: tick(8),
       });
       expectSubscriptions(records.subscriptions).toBe('^ 8ms !');
     });

@@ -472,7 +472,7 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
           expect(stored).toEqual(expected);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 

@@ -131,6 +131,7 @@ describe('FleetSimulator on an MQTT broker', () => {
         ),
       { what: 'gc-tf-02 above 50 %LEL', timeoutMs: 3_000 },
     );
+    if (!high) throw new Error('unreachable: waitFor returns a truthy value');
     const simulatedSeconds = (((high.payload['ts'] as number) - leak.startedAt) * SPEED) / 1000;
     expect(simulatedSeconds).toBeLessThanOrEqual(leak.profile.rampSeconds);
     // Reported every simulated second during the ramp, not every 5 s.

@@ -24,7 +24,7 @@ interface Published {
   readonly at: number;
 }
 
-type Listener = (error?: Error) => void;
+type Listener = (() => void) | ((error: Error) => void);
 
 /** An MQTT client without a network: the test decides when it connects and whether writes complete. */
 class FakeClient implements FleetMqttClient {
@@ -68,12 +68,12 @@ class FakeClient implements FleetMqttClient {
 
   bringUp(): void {
     this.connected = true;
-    for (const listener of this.listeners.get('connect') ?? []) listener();
+    for (const listener of this.listeners.get('connect') ?? []) (listener as () => void)();
   }
 
   drop(): void {
     this.connected = false;
-    for (const listener of this.listeners.get('close') ?? []) listener();
+    for (const listener of this.listeners.get('close') ?? []) (listener as () => void)();
   }
 }
 
@@ -180,8 +180,9 @@ describe(FleetSimulator.name, () => {
       firstAt.add(readings[0]?.ts ?? 0);
     }
     expect(firstAt.size).toBeGreaterThan(telemetryDevices.length / 2);
-    for (const silent of ['fp-main', 'cp-tf-01', 'cp-ru-01'])
+    for (const silent of ['fp-main', 'cp-tf-01', 'cp-ru-01']) {
       expect(telemetryOf(silent)).toEqual([]);
+    }
   });
 
   it('compresses time by the speed factor', () => {
