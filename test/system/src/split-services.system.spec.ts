@@ -70,9 +70,26 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
     expect(readiness).toEqual({ status: 'ready', checks: { broker: true, storage: true } });
   });
 
-  it('answers alarm actions with 503 where the rules service is not in the gateway process', async () => {
-    const alarm = ws.alarms()[0]?.alarm;
-    const response = await fetch(`${back.httpUrl}/api/v1/alarms/${alarm?.id}/acknowledge`, { method: 'POST' });
-    expect(response.status).toBe(503);
+  it('acknowledges through the gateway process: the command crosses the broker to the rules process', async () => {
+    const alarm = ws.alarms().find(m => m.alarm.level === 'L2')?.alarm;
+    const response = await fetch(`${back.httpUrl}/api/v1/alarms/${alarm?.id}/acknowledge`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ by: 'op-li' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ state: 'active-acknowledged', acknowledgedBy: 'op-li' });
+    const unknown = await fetch(`${back.httpUrl}/api/v1/alarms/no-such-alarm/acknowledge`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('a gateway started later loads the alarms already open', async () => {
+    const late = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'gateway' });
+    try {
+      const alarms = (await (await fetch(`${late.httpUrl}/api/v1/alarms?state=open`)).json()) as Array<{ deviceId: string }>;
+      expect(alarms.map(alarm => alarm.deviceId)).toContain('gt-ru-h2s');
+    } finally {
+      await late.stop();
+    }
   });
 });

@@ -16,8 +16,9 @@ export const DEAD_LETTER_ROOT = 'vigil/v1/_deadletter';
  */
 export const INTERNAL_TOPIC_ROOT = 'vigil-internal/v1';
 export const INTERNAL_READINGS_TOPIC = `${INTERNAL_TOPIC_ROOT}/readings`;
-export const INTERNAL_SIGNALS_TOPIC = `${INTERNAL_TOPIC_ROOT}/signals`;
 export const INTERNAL_ALARMS_TOPIC = `${INTERNAL_TOPIC_ROOT}/alarms`;
+export const INTERNAL_COMMANDS_TOPIC = `${INTERNAL_TOPIC_ROOT}/commands`;
+export const INTERNAL_REPLIES_ROOT = `${INTERNAL_TOPIC_ROOT}/replies`;
 
 export type DeviceTopicKind = 'telemetry' | 'event' | 'status';
 

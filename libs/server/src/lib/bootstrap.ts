@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
@@ -52,7 +53,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
     app.connectMicroservice<MicroserviceOptions>({
       strategy: new VigilMqttServer({
         url: config.mqtt.url,
-        clientId: `vigil-ingest-${process.pid}`,
+        clientId: `vigil-ingest-${hostname()}-${process.pid}`,
         username: config.mqtt.username,
         password: config.mqtt.password,
         subscribeOptions: { qos: config.mqtt.qos },

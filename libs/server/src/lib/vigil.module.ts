@@ -1,5 +1,11 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 
+import {
+  AlarmCommandServer,
+  AlarmCommands,
+  LocalAlarmCommands,
+  RemoteAlarmCommands,
+} from './alarms/alarm-commands';
 import { AlarmService } from './alarms/alarm.service';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
@@ -38,10 +44,14 @@ export class VigilModule {
       providers.push(IngestService);
     }
     if (has('rules')) providers.push(RulesService, AlarmService);
+    if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
       controllers.push(DevicesController, SitesController, AlarmsController);
-      providers.push(AlarmView, WsHub);
+      providers.push(AlarmView, WsHub, {
+        provide: AlarmCommands,
+        useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
+      });
     }
     return { module: VigilModule, controllers, providers, exports: providers };
   }

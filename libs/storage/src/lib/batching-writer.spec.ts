@@ -26,7 +26,9 @@ class RecordingStore implements TelemetryStore {
     return this.calls.length;
   }
 
-  async ensureSchema(): Promise<void> {}
+  ensureSchema(): Promise<void> {
+    return Promise.resolve();
+  }
   async query(): Promise<never[]> {
     return [];
   }

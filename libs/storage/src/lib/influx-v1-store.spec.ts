@@ -60,6 +60,7 @@ const alarm: Alarm = {
   priority: 1,
   level: 'L2',
   state: 'active-unacknowledged',
+  conditionActive: true,
   latched: false,
   metric: 'ppm',
   value: 21.5,
@@ -467,8 +468,9 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
             time: Number(BigInt(timestampNs) / 1_000_000n),
             ...tags,
           };
-          for (const [key, value] of Object.entries(fields))
+          for (const [key, value] of Object.entries(fields)) {
             expected[key] = typeof value === 'bigint' ? Number(value) : value;
+          }
           expect(stored).toEqual(expected);
         },
       ),

@@ -267,8 +267,9 @@ export class InfluxV1Store implements TelemetryStore {
     }
     const rows: QueryRow[] = [];
     for (const result of results) {
-      if (result.error !== undefined)
+      if (result.error !== undefined) {
         throw new StoreQueryError(`query: ${result.error} (${influxql})`);
+      }
       for (const series of result.series ?? []) {
         for (const values of series.values ?? []) {
           const row: Record<string, unknown> = { ...series.tags };

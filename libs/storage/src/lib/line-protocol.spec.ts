@@ -87,8 +87,9 @@ function parseLine(line: string): ParsedLine {
       while (line[valueStop] !== '"') valueStop += line[valueStop] === '\\' ? 2 : 1;
       valueStop += 1;
     } else {
-      while (valueStop < line.length && line[valueStop] !== ',' && line[valueStop] !== ' ')
+      while (valueStop < line.length && line[valueStop] !== ',' && line[valueStop] !== ' ') {
         valueStop += 1;
+      }
     }
     fields.push([key, parseFieldValue(line.slice(keyStop + 1, valueStop))]);
     if (line[valueStop] === ' ') {

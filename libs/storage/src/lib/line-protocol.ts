@@ -41,8 +41,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 function checkName(value: string, what: string): void {
   if (value.length === 0) throw new LineProtocolError(`${what} is empty`);
-  if (value.includes('\n'))
+  if (value.includes('\n')) {
     throw new LineProtocolError(`${what} contains a newline: ${JSON.stringify(value)}`);
+  }
   if (AMBIGUOUS_BACKSLASH.test(value)) {
     throw new LineProtocolError(
       `${what} has a backslash before \\ , space, = or " or at its end, which InfluxDB 1.x cannot store faithfully: ${JSON.stringify(value)}`,
@@ -60,8 +61,9 @@ function checkNoLeadingBlank(value: string, what: string): void {
 /** Escapes a measurement name. */
 export function escapeMeasurement(name: string): string {
   // Line protocol treats a line starting with '#' as a comment: the point would vanish with a 204.
-  if (name.startsWith('#'))
+  if (name.startsWith('#')) {
     throw new LineProtocolError(`measurement starts with '#': ${JSON.stringify(name)}`);
+  }
   checkNoLeadingBlank(name, 'measurement');
   return escapeKey(name, 'measurement');
 }
@@ -96,12 +98,14 @@ export function formatFloat(value: number): string {
 /** An integer field value (int64). */
 export function formatInteger(value: bigint | number): string {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value))
+    if (!Number.isSafeInteger(value)) {
       throw new LineProtocolError(`integer field is not a safe integer: ${value}`);
+    }
     return `${value}i`;
   }
-  if (value < INT64_MIN || value > INT64_MAX)
+  if (value < INT64_MIN || value > INT64_MAX) {
     throw new LineProtocolError(`integer field out of int64 range: ${value}`);
+  }
   return `${value}i`;
 }
 

@@ -31,6 +31,7 @@ export const sampleAlarm = (overrides: Partial<Alarm> = {}): Alarm => ({
   priority: 1,
   level: 'L2',
   state: 'active-unacknowledged',
+  conditionActive: true,
   latched: false,
   metric: 'ppm',
   value: 21,

@@ -76,12 +76,10 @@ export function readingLine(reading: Reading): WriteLine {
   for (const metric in reading.values) {
     const value = reading.values[metric];
     if (value === undefined) continue;
-    if (metric === SEQ_FIELD || metric === 'time') {
-      throw new LineProtocolError(
-        `metric name "${metric}" is reserved in ${MEASUREMENTS.telemetry}`,
-      );
+    if (metric === SEQ_FIELD) {
+      throw new LineProtocolError(`metric name "seq" is reserved in ${MEASUREMENTS.telemetry}`);
     }
-    line += `${separator}${escapeKey(metric, 'metric name')}=${
+    line += `${separator}${escapeFieldKey(metric, 'metric name')}=${
       typeof value === 'boolean' ? (value ? 'true' : 'false') : formatFloat(value)
     }`;
     separator = ',';
@@ -165,8 +163,9 @@ export function createAlarmEventEncoder({
       `,active=${ACTIVE_STATES.has(alarm.state) ? 'true' : 'false'}`;
     // A boolean value gets its own field: one field cannot hold floats and booleans (type conflict).
     if (typeof alarm.value === 'number') line += `,value=${formatFloat(alarm.value)}`;
-    else if (typeof alarm.value === 'boolean')
+    else if (typeof alarm.value === 'boolean') {
       line += `,value_bool=${alarm.value ? 'true' : 'false'}`;
+    }
     if (alarm.threshold !== undefined) line += `,threshold=${formatFloat(alarm.threshold)}`;
     if (alarm.metric !== undefined) line += `,metric=${formatString(alarm.metric)}`;
     line += `,message=${formatString(alarm.message)}`;

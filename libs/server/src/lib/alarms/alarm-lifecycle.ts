@@ -7,7 +7,7 @@ export interface Transition {
 
 export type ActionResult =
   | { readonly ok: true; readonly transition: Transition }
-  | { readonly ok: false; readonly status: 404 | 409; readonly message: string };
+  | { readonly ok: false; readonly status: 404 | 409 | 504; readonly message: string };
 
 /** History entries kept on the alarm object itself; the full history is the audit stream. */
 const MAX_HISTORY = 50;

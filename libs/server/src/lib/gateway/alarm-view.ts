@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
 import type { Alarm, AlarmState } from '@vigil/contracts';
 
+import { AlarmCommands } from '../alarms/alarm-commands';
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 
 /** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
@@ -16,14 +17,28 @@ export interface AlarmQuery {
 
 /** The gateway's read model of alarms, fed by alarm updates from the bus (local or bridged). */
 @Injectable()
-export class AlarmView implements OnModuleDestroy {
+export class AlarmView implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(AlarmView.name);
   private readonly openById = new Map<string, Alarm>();
   private readonly closed: Alarm[] = [];
   private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
   private readonly subscription: Subscription;
 
-  constructor(@Inject(PipelineBus) bus: PipelineBus) {
+  constructor(
+    @Inject(PipelineBus) bus: PipelineBus,
+    @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+  ) {
     this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
+  }
+
+  /** Starts from the lifecycle's open alarms, so a restarted gateway shows what is already open. */
+  async onModuleInit(): Promise<void> {
+    const reply = await this.commands.execute({ action: 'list-open' });
+    if (reply.ok && 'alarms' in reply) {
+      for (const alarm of reply.alarms) if (!this.openById.has(alarm.id)) this.openById.set(alarm.id, alarm);
+    } else {
+      this.logger.warn('could not load the open alarms from the rules service; they appear as they change');
+    }
   }
 
   onUpdates(listener: (updates: readonly AlarmUpdate[]) => void): () => void {

@@ -7,18 +7,16 @@ import {
   HttpException,
   Inject,
   NotFoundException,
-  Optional,
   Param,
   Post,
   Query,
-  ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import { ALARM_STATES, DEVICE_CLASSES, type Alarm } from '@vigil/contracts';
 
-import { AlarmService } from '../alarms/alarm.service';
+import { AlarmCommands, type AlarmCommand } from '../alarms/alarm-commands';
 import { RegistryHolder } from '../registry/registry-holder';
 import { AlarmView } from './alarm-view';
 
@@ -90,7 +88,7 @@ export class SitesController {
 export class AlarmsController {
   constructor(
     @Inject(AlarmView) private readonly view: AlarmView,
-    @Optional() @Inject(AlarmService) private readonly alarms: AlarmService | null,
+    @Inject(AlarmCommands) private readonly commands: AlarmCommands,
   ) {}
 
   @Get()
@@ -112,28 +110,23 @@ export class AlarmsController {
   @Post(':id/acknowledge')
   @HttpCode(200)
   @ApiOperation({ summary: 'Acknowledge an alarm (active → acknowledged, returned → normal)' })
-  acknowledgeAlarm(@Param('id') id: string, @Body() body: unknown): Alarm {
+  acknowledgeAlarm(@Param('id') id: string, @Body() body: unknown): Promise<Alarm> {
     const { by, note } = parse(actionBody, body);
-    return this.result(this.lifecycle().acknowledge(id, by, note));
+    return this.run({ action: 'acknowledge', alarmId: id, by, ...(note === undefined ? {} : { note }) });
   }
 
   @Post(':id/reset')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reset a latched alarm whose condition has cleared' })
-  resetAlarm(@Param('id') id: string, @Body() body: unknown): Alarm {
+  resetAlarm(@Param('id') id: string, @Body() body: unknown): Promise<Alarm> {
     const { by, note } = parse(actionBody, body);
-    return this.result(this.lifecycle().reset(id, by, note));
+    return this.run({ action: 'reset', alarmId: id, by, ...(note === undefined ? {} : { note }) });
   }
 
-  private lifecycle(): AlarmService {
-    if (!this.alarms) {
-      throw new ServiceUnavailableException('alarm actions need the rules service in this process');
-    }
-    return this.alarms;
-  }
-
-  private result(result: ReturnType<AlarmService['acknowledge']>): Alarm {
+  private async run(command: AlarmCommand): Promise<Alarm> {
+    const result = await this.commands.execute(command);
     if (!result.ok) throw new HttpException(result.message, result.status);
+    if (!('transition' in result)) throw new Error('unexpected reply to an alarm action');
     return result.transition.alarm;
   }
 }

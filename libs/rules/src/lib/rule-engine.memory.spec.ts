@@ -1,0 +1,92 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import { lelRecord, tick } from '../testing/fixtures';
+import { registered } from '../testing/registered';
+import {
+  type RuleEngineOptions,
+  createRuleEngineState,
+  reduceRuleEngine,
+} from './rule-engine.reducer';
+import type { DeviceRules } from './rule-signal';
+
+/**
+ * Measures the engine's state per device (README "State size"). It asserts only the budget of
+ * the brief (100,000 devices well under 500 MB, i.e. < 5,000 B each), never time. Run with
+ * VIGIL_REPORT_MEMORY=1 to print the figures.
+ */
+const DEVICES = 100_000;
+const BUDGET_BYTES_PER_DEVICE = 5_000;
+
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+function heapUsed(): number {
+  collect();
+  collect();
+  return process.memoryUsage().heapUsed;
+}
+
+function report(line: string): void {
+  if (process.env['VIGIL_REPORT_MEMORY']) process.stdout.write(`${line}\n`);
+}
+
+describe('rule engine memory', () => {
+  it(`keeps ${DEVICES} combustible detectors well under 500 MB`, () => {
+    // The registry's objects (one DeviceRules per device, rules shared by the profile) are not
+    // engine state: build them first, then measure what the engine adds.
+    const template = registered('template', 'gas-combustible');
+    const registry = new Map<string, DeviceRules>();
+    for (let index = 0; index < DEVICES; index += 1) {
+      const deviceId = `gc-${index.toString().padStart(6, '0')}`;
+      registry.set(deviceId, { ...template, deviceId });
+    }
+    const options: RuleEngineOptions = {
+      clock: () => 0,
+      startedAt: 0,
+      lookupDevice: (_siteId, deviceId) => registry.get(deviceId),
+    };
+    const records = [...registry.keys()].map((deviceId, index) =>
+      // One in ten devices sits between L1 set-point and... pending off-delay after a raise.
+      lelRecord(deviceId, 1_000, index % 10 === 0 ? 30 : 3, 1_000),
+    );
+    const pendingClears = records
+      .filter((_, index) => index % 10 === 0)
+      .map(record =>
+        record.kind === 'reading' ? lelRecord(record.reading.deviceId, 2_000, 1, 2_000) : record,
+      );
+
+    const before = heapUsed();
+    const state = createRuleEngineState(options);
+    let signals = 0;
+    for (const input of [...records, ...pendingClears, tick(3_000)]) {
+      signals += reduceRuleEngine(state, input, options).signals.length;
+    }
+    const after = heapUsed();
+
+    const perDevice = (after - before) / DEVICES;
+    report(
+      `engine state: ${Math.round(perDevice)} B/device, ${Math.round((after - before) / 2 ** 20)} MiB for ${DEVICES}`,
+    );
+    expect(signals).toBe(DEVICES / 10);
+    expect(state.offlineQueue.size).toBe(DEVICES);
+    expect(perDevice).toBeLessThan(BUDGET_BYTES_PER_DEVICE);
+  });
+
+  it('reports what resolving rules per device costs the registry (not engine state)', () => {
+    const before = heapUsed();
+    const resolved: DeviceRules[] = [];
+    for (let index = 0; index < DEVICES; index += 1) {
+      resolved.push(
+        registered(`gc-${index}`, 'gas-combustible', {
+          overrides: [{ 'gas-l1': { setpoint: 20 } }],
+        }),
+      );
+    }
+    const after = heapUsed();
+    const perDevice = (after - before) / DEVICES;
+    report(`resolved rules, unshared: ${Math.round(perDevice)} B/device`);
+    expect(resolved).toHaveLength(DEVICES);
+    expect(perDevice).toBeLessThan(BUDGET_BYTES_PER_DEVICE);
+  });
+});
