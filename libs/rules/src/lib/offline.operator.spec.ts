@@ -1,5 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 
+import type { IngestRecord } from '@vigil/contracts';
+
 import { device, lelRecord, offlineConfig, signalLike, statusRecord } from '../testing/fixtures';
 import { type OfflineOperatorOptions, offlineRule } from './offline.operator';
 import type { DeviceRules } from './rule-signal';
@@ -68,7 +70,7 @@ describe(offlineRule.name, () => {
   it('raises an expected device that never reports only after its timeout since start', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const never = device('d9', [offlineConfig({ timeoutMs: 30 })]);
-      const records = cold('100ms |');
+      const records = cold<IngestRecord>('100ms |');
       const sut = offlineRule(options(30, 10, { startedAt: 0, expectedDevices: [never] }));
       expectObservable(records.pipe(sut)).toBe('40ms X 59ms |', {
         X: signalLike('d9', 'offline', true, 40),
@@ -92,7 +94,7 @@ describe(offlineRule.name, () => {
 
   it('completes at once on an empty source, with no tick left running', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(offlineRule(options(30, 10)))).toBe('|');
+      expectObservable(cold<IngestRecord>('|').pipe(offlineRule(options(30, 10)))).toBe('|');
     });
   });
 

@@ -6,7 +6,7 @@ import { lelRecord, signalLike, statusRecord, tick } from '../testing/fixtures';
 import { registered } from '../testing/registered';
 import { ruleEngine } from './rule-engine.operator';
 import type { RuleEngineOptions } from './rule-engine.reducer';
-import type { DeviceRules } from './rule-signal';
+import type { DeviceRules, EngineInput } from './rule-signal';
 import { withTicks } from './ticks.operator';
 
 describe(ruleEngine.name, () => {
@@ -83,13 +83,13 @@ describe(ruleEngine.name, () => {
 
   it('completes at once on an empty source', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(ruleEngine(options()))).toBe('|');
+      expectObservable(cold<EngineInput>('|').pipe(ruleEngine(options()))).toBe('|');
     });
   });
 
   it('stays silent on a source that never emits', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('-').pipe(ruleEngine(options()))).toBe('-');
+      expectObservable(cold<EngineInput>('-').pipe(ruleEngine(options()))).toBe('-');
     });
   });
 

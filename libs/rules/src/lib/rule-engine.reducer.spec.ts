@@ -3,7 +3,6 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 import {
   SITE,
   context,
-  lel,
   lelRecord,
   reading,
   readingRecord,
@@ -213,6 +212,15 @@ describe(reloadRules.name, () => {
       registered('gc-1', 'gas-combustible', { overrides: [{ offline: { enabled: false } }] }),
     );
     expect(feed(tick(40_000), tick(400_000))).toEqual([]);
+  });
+
+  it('forgets a silent device removed from the registry instead of raising it offline', () => {
+    const { feed, registry, state } = engine([gc1]);
+    feed(lelRecord('gc-1', 0, 1, 0));
+    registry.delete('gc-1');
+    expect(feed(tick(40_000), tick(400_000))).toEqual([]);
+    expect(state.devices.size).toBe(0);
+    expect(state.offlineQueue.size).toBe(0);
   });
 
   it('applies a shorter offline timeout to a device already being watched', () => {

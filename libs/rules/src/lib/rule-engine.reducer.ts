@@ -246,9 +246,9 @@ export function reloadRules(
     }
   });
 
+  device.states = states;
   if (next) {
     device.rules = next;
-    device.states = states;
   } else {
     const site = state.devices.get(device.rules.siteId);
     site?.delete(device.rules.deviceId);

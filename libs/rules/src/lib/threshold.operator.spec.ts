@@ -1,5 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 
+import type { Reading } from '@vigil/contracts';
+
 import { context, lel, lelRule, reading, signalLike } from '../testing/fixtures';
 import { thresholdRule } from './threshold.operator';
 
@@ -82,13 +84,13 @@ describe(thresholdRule.name, () => {
 
   it('completes at once on an empty source', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(thresholdRule(rule, context))).toBe('|');
+      expectObservable(cold<Reading>('|').pipe(thresholdRule(rule, context))).toBe('|');
     });
   });
 
   it('stays silent on a source that never emits', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold('-').pipe(thresholdRule(rule, context))).toBe('-');
+      expectObservable(cold<Reading>('-').pipe(thresholdRule(rule, context))).toBe('-');
     });
   });
 

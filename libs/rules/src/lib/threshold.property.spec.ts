@@ -26,7 +26,7 @@ const ruleArbitrary = fc.record({
   offDelayMs: fc.integer({ min: 0, max: 5_000 }),
 });
 
-type RuleShape = fc.RecordValue<typeof ruleArbitrary>;
+type RuleShape = typeof ruleArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 /** A "distance beyond the set-point" turned into a value for the rule's direction. */
 function valueOf(rule: RuleShape, beyond: number): number {

@@ -1,4 +1,4 @@
-import type { Reading, RuleSignal } from '@vigil/contracts';
+import type { MetricValue, Reading, RuleSignal } from '@vigil/contracts';
 
 import { DETECTED_AT, SITE, context, lel, lelRule, reading, runAll } from '../testing/fixtures';
 import type { ThresholdRuleConfig } from './rule-config';
@@ -118,7 +118,8 @@ describe(reduceThreshold.name, () => {
   it('ignores readings without the metric or with a boolean value', () => {
     const rule = lelRule();
     const active = reduceThreshold(THRESHOLD_INACTIVE, lel('d1', 0, 30), rule, context).state;
-    for (const values of [{ o2: 10 }, { lel: true }, { lel: false }]) {
+    const cases: Array<Record<string, MetricValue>> = [{ o2: 10 }, { lel: true }, { lel: false }];
+    for (const values of cases) {
       const step = reduceThreshold(active, reading('d1', 10, values), rule, context);
       expect(step.state).toBe(active);
       expect(step.signals).toEqual([]);

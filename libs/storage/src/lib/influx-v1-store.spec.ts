@@ -149,7 +149,9 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
   });
 
   it('refuses a raw retention below the 30 days of MEM Decree 40 §13', () => {
-    expect(() => new InfluxV1Store({ url: url(), rawRetention: '7d' })).toThrow(/at least 30d/);
+    expect(() => new InfluxV1Store({ url: url(), rawRetention: '7d' })).toThrow(
+      /rawRetention: at least 30d \(MEM Decree 40 §13\)/,
+    );
   });
 
   it('stores readings, device events, statuses and alarm events exactly as written', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { goDurationMs, quoteIdentifier, retentionMs } from './influxql';
+import { RETENTION_PATTERN, goDurationMs, quoteIdentifier, retentionMs } from './influxql';
 import { RETENTION_POLICIES, type RetentionPolicy, type WriteLine } from './schema';
 import {
   StoreQueryError,
@@ -12,24 +12,21 @@ import {
 // MEM Decree 40 §13: monitoring data of major hazard installations is kept at least 30 days.
 const MIN_RAW_RETENTION_MS = retentionMs('30d');
 
+function retention(minimumMs: number, rule: string) {
+  return z
+    .string()
+    .regex(RETENTION_PATTERN, 'must be <integer><h|d|w>, e.g. 30d')
+    .refine(value => !RETENTION_PATTERN.test(value) || retentionMs(value) >= minimumMs, rule);
+}
+
 const optionsSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).transform(url => url.replace(/\/+$/, '')),
   database: z
     .string()
     .regex(/^[A-Za-z0-9_]+$/)
     .default('vigil'),
-  rawRetention: z
-    .string()
-    .regex(/^\d+[hdw]$/)
-    .refine(value => retentionMs(value) >= MIN_RAW_RETENTION_MS, {
-      message: 'raw retention must be at least 30d (MEM Decree 40 §13)',
-    })
-    .default('30d'),
-  eventsRetention: z
-    .string()
-    .regex(/^\d+[hdw]$/)
-    .refine(value => retentionMs(value) >= retentionMs('1h'), { message: 'at least 1h' })
-    .default('400d'),
+  rawRetention: retention(MIN_RAW_RETENTION_MS, 'at least 30d (MEM Decree 40 §13)').default('30d'),
+  eventsRetention: retention(retentionMs('1h'), 'at least 1h (InfluxDB minimum)').default('400d'),
   requestTimeoutMs: z.number().int().positive().default(10_000),
   username: z.string().optional(),
   password: z.string().optional(),

@@ -11,7 +11,8 @@ export function quoteString(value: string): string {
 }
 
 const UNIT_MS = { h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-const RETENTION_PATTERN = /^(\d+)([hdw])$/;
+/** How retentions are configured: `<integer><h|d|w>` (VIGIL_INFLUX_*_RETENTION). */
+export const RETENTION_PATTERN = /^(\d+)([hdw])$/;
 
 /** A retention duration as configured (`30d`, `400d`, `12w`, `48h`) in ms; throws if malformed. */
 export function retentionMs(duration: string): number {

@@ -17,7 +17,7 @@ export class WaitForTimeoutError extends Error {
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
   { what, timeoutMs = 5_000, intervalMs = 50 }: WaitForOptions,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let attempts = 0;
@@ -25,7 +25,7 @@ export async function waitFor<T>(
     attempts += 1;
     try {
       const value = await probe();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
       lastError = undefined;
     } catch (error) {
       lastError = error;

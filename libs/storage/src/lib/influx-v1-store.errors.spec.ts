@@ -1,0 +1,131 @@
+import { InfluxV1Store, refusedLineCount } from './influx-v1-store';
+import type { WriteLine } from './schema';
+import { StoreWriteError } from './telemetry-store';
+
+// Unit tests of the HTTP classification through the fetch seam; the real influxd is exercised in
+// influx-v1-store.spec.ts.
+type Answer = { status: number; body?: string } | Error;
+
+function storeAnswering(...answers: Answer[]): { store: InfluxV1Store; requests: URL[] } {
+  const requests: URL[] = [];
+  const fakeFetch = async (input: string | URL | Request): Promise<Response> => {
+    requests.push(new URL(String(input)));
+    const answer = answers.shift() ?? { status: 204 };
+    if (answer instanceof Error) throw answer;
+    return new Response(answer.status === 204 ? null : (answer.body ?? ''), {
+      status: answer.status,
+    });
+  };
+  return {
+    store: new InfluxV1Store({ url: 'http://127.0.0.1:1/', fetch: fakeFetch as typeof fetch }),
+    requests,
+  };
+}
+
+const raw = (count: number): WriteLine[] =>
+  Array.from({ length: count }, (_, i) => ({ rp: 'raw', line: `m v=${i}` }));
+const events = (count: number): WriteLine[] =>
+  Array.from({ length: count }, (_, i) => ({ rp: 'events', line: `e v=${i}` }));
+
+async function failure(promise: Promise<unknown>): Promise<StoreWriteError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof StoreWriteError) return error;
+    throw error;
+  }
+  throw new Error('expected a StoreWriteError');
+}
+
+describe('InfluxV1Store write errors', () => {
+  it('posts each retention class separately with precision=n', async () => {
+    const { store, requests } = storeAnswering();
+    await store.write([...raw(2), ...events(1), ...raw(1)]);
+    expect(requests.map(url => `${url.pathname}?${url.searchParams}`)).toEqual([
+      '/write?db=vigil&rp=raw&precision=n',
+      '/write?db=vigil&rp=events&precision=n',
+    ]);
+  });
+
+  it.each<[string, Answer]>([
+    ['a network error', new TypeError('fetch failed')],
+    ['HTTP 500', { status: 500, body: '{"error":"timeout"}' }],
+    ['HTTP 503', { status: 503, body: 'Service Unavailable' }],
+    ['HTTP 429', { status: 429, body: '' }],
+    ['a missing database', { status: 404, body: '{"error":"database not found: \\"vigil\\""}' }],
+  ])('calls %s retryable', async (_case, answer) => {
+    const { store } = storeAnswering(answer);
+    const error = await failure(store.write(raw(3)));
+    expect(error).toMatchObject({ retryable: true, rejectedLines: 0 });
+  });
+
+  it('counts the lines of a partial write as refused for good', async () => {
+    const { store } = storeAnswering({
+      status: 400,
+      body: '{"error":"partial write: field type conflict: input field \\"v\\" on measurement \\"m\\" is type boolean, already exists as type float dropped=2"}',
+    });
+    const error = await failure(store.write(raw(10)));
+    expect(error).toMatchObject({ retryable: false, rejectedLines: 2, status: 400 });
+    expect(error.message).toMatch(/write of 10 lines to vigil.raw: HTTP 400: partial write/);
+  });
+
+  it('refuses a whole group when the server does not say how much it dropped', async () => {
+    const { store } = storeAnswering({ status: 413, body: 'Request Entity Too Large' });
+    expect(await failure(store.write(raw(4)))).toMatchObject({
+      retryable: false,
+      rejectedLines: 4,
+    });
+  });
+
+  it('sends the other class after a refusal and adds up the refused lines', async () => {
+    const { store, requests } = storeAnswering(
+      { status: 400, body: '{"error":"partial write: points beyond retention policy dropped=1"}' },
+      { status: 400, body: '{"error":"unable to parse \'x\': invalid field format"}' },
+    );
+    const error = await failure(store.write([...raw(3), ...events(2)]));
+    expect(requests).toHaveLength(2);
+    expect(error).toMatchObject({ retryable: false, rejectedLines: 2 });
+  });
+
+  it('recreates the schema before the next write after "database not found"', async () => {
+    const { store, requests } = storeAnswering(
+      { status: 404, body: '{"error":"database not found: \\"vigil\\""}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+    );
+    await failure(store.write(raw(1)));
+    await store.write(raw(1));
+    expect(requests.map(url => url.pathname)).toEqual([
+      '/write',
+      '/query',
+      '/query',
+      '/query',
+      '/query',
+      '/write',
+    ]);
+  });
+});
+
+describe(refusedLineCount.name, () => {
+  it('reads dropped=N and counts parse errors, capped at the group size', () => {
+    expect(refusedLineCount('partial write: x dropped=3', 10)).toBe(3);
+    expect(
+      refusedLineCount(
+        "partial write: unable to parse 'a': x\nunable to parse 'b': y dropped=0",
+        10,
+      ),
+    ).toBe(2);
+    expect(refusedLineCount('partial write: dropped=30', 10)).toBe(10);
+    expect(refusedLineCount('bad request', 10)).toBe(10);
+  });
+});
+
+describe('InfluxV1Store options', () => {
+  it('lists every problem', () => {
+    expect(
+      () => new InfluxV1Store({ url: 'ftp://x', database: 'no spaces', rawRetention: '1y' }),
+    ).toThrow(/url: .*; database: .*; rawRetention: /);
+  });
+});
