@@ -1,5 +1,8 @@
 import type { DeviceClass } from './device-classes';
 
+/** How far ahead of the server a device clock may run before its timestamps are replaced. */
+export const MAX_FUTURE_SKEW_MS = 60_000;
+
 export type MetricValue = number | boolean;
 
 /**
@@ -16,6 +19,12 @@ export interface Reading {
   readonly seq: number | undefined;
   /** True when `ts` came from the device, false when the server stamped it. */
   readonly deviceTime: boolean;
+  /**
+   * Device clock minus server clock at receipt, when the device sent `ts`. A device more than
+   * MAX_FUTURE_SKEW_MS ahead gets the server's time instead (`deviceTime` false): a far-future
+   * timestamp would otherwise make every later correct reading look out of order.
+   */
+  readonly clockSkewMs: number | undefined;
   readonly values: Readonly<Record<string, MetricValue>>;
 }
 

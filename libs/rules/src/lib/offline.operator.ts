@@ -30,7 +30,7 @@ export interface OfflineOperatorOptions extends OfflineOptions {
  * output:       50ms O 24ms C 9ms |        O = offline at the tick 50 (> 15 + 30), C = cleared by c
  * ```
  *
- * @see reduceOffline, README "Offline".
+ * @see reduceOffline, README "Offline semantics".
  */
 export function offlineRule(
   options: OfflineOperatorOptions,

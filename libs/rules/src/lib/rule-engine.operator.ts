@@ -20,8 +20,8 @@ import type { EngineInput } from './rule-signal';
  * through; state lives as long as the subscription.
  *
  * ```
- * input:  -r1--r2--T--|    r1 lel 30, r2 lel 55 (gas-combustible), T = tick
- * output: -a---b------|    a = gas-l1 active, b = gas-l2 active
+ * input:  -a--b--t--|    a: lel 30, b: lel 55 (one gas-combustible detector), t: a tick
+ * output: -x--y-----|    x: gas-l1 active, y: gas-l2 active
  * ```
  *
  * @see reduceRuleEngine, reloadRules, README.

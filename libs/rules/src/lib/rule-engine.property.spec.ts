@@ -52,8 +52,12 @@ describe('rule engine properties', () => {
   it('never emits the same state twice in a row for a key, whatever the data, time and reloads', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 150 }), fc.boolean(), (steps, watchFromStart) => {
-        const byDevice = new Map(DEVICES.map(deviceId => [deviceId, variants(deviceId)]));
-        const registry = new Map(DEVICES.map(deviceId => [deviceId, byDevice.get(deviceId)?.[0]]));
+        const byDevice = new Map<string, ReadonlyArray<DeviceRules | undefined>>(
+          DEVICES.map(deviceId => [deviceId, variants(deviceId)]),
+        );
+        const registry = new Map<string, DeviceRules | undefined>(
+          DEVICES.map(deviceId => [deviceId, byDevice.get(deviceId)?.[0]]),
+        );
         const options: RuleEngineOptions = {
           ...context,
           startedAt: 0,
@@ -66,16 +70,19 @@ describe('rule engine properties', () => {
         const signals: RuleSignal[] = [];
         let now = 0;
         for (const each of steps) {
-          let input: EngineInput | undefined;
           if (each.kind === 'reload') {
             registry.set(each.device, byDevice.get(each.device)?.[each.variant]);
             continue;
           }
           now += each.advance;
-          if (each.kind === 'reading')
+          let input: EngineInput;
+          if (each.kind === 'reading') {
             input = lelRecord(each.device, Math.max(0, now + each.skew), each.value, now);
-          else if (each.kind === 'status') input = statusRecord(each.device, each.online, now);
-          else input = tick(now);
+          } else if (each.kind === 'status') {
+            input = statusRecord(each.device, each.online, now);
+          } else {
+            input = tick(now);
+          }
           signals.push(...reduceRuleEngine(state, input, options).signals);
         }
         const lastByKey = new Map<string, boolean>();

@@ -10,16 +10,16 @@ import { type ThresholdStreamState, reduceThresholdStream } from './threshold.re
 /**
  * Emits a `RuleSignal` each time a device enters or leaves the rule's condition: `active` once
  * the value has stayed beyond the set-point for `onDelayMs` of event time, `cleared` once it has
- * stayed inside the deadband for `offDelayMs`. Never two signals of the same state in a row per
+ * stayed past the clear point (set-point ∓ deadband) for `offDelayMs`. Never two signals of the same state in a row per
  * device; noise inside the deadband never flaps it. Errors and completion of the source pass
  * through; state lives only as long as the subscription.
  *
  * ```
- * readings (lel): -10--30--27--19--|   rule gas-l1: set-point 25, deadband 5, delays 0
- * output:         -----A-------C---|   A = active at 30, C = cleared at 19 (< 20)
+ * readings: -a--b--c--d--|   a..d: lel 10, 30, 22, 19; gas-l1: set-point 25, deadband 5, no delays
+ * output:   ----A-----C--|   A: active at 30; 22 is inside the deadband; C: cleared at 19 (< 20)
  * ```
  *
- * @see reduceThreshold for the state machine, README "Delays and hysteresis".
+ * @see reduceThreshold for the state machine, README "Threshold semantics".
  */
 export function thresholdRule(
   rule: ThresholdRuleConfig,

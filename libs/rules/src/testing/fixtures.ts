@@ -67,6 +67,7 @@ export function reading(
     receivedAt,
     seq: undefined,
     deviceTime: true,
+    clockSkewMs: 0,
     values,
   };
 }

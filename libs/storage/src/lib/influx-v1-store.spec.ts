@@ -43,6 +43,7 @@ function reading(deviceId: string, i: number, overrides: Partial<Reading> = {}):
     receivedAt: BASE + i * 10 + 3,
     seq: i,
     deviceTime: true,
+    clockSkewMs: 0,
     values: { ppm: i + 0.25, still: i % 2 === 0 },
     ...overrides,
   };

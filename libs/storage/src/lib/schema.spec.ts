@@ -15,6 +15,7 @@ const reading = (overrides: Partial<Reading> = {}): Reading => ({
   receivedAt: T + 5,
   seq: 41,
   deviceTime: true,
+  clockSkewMs: 0,
   values: { ppm: 12.5, still: false },
   ...overrides,
 });

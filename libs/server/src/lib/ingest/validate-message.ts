@@ -1,5 +1,6 @@
 import {
   DEVICE_CLASS_DEFINITIONS,
+  MAX_FUTURE_SKEW_MS,
   MAX_PAYLOAD_BYTES,
   eventPayloadSchema,
   metricDefinition,
@@ -113,15 +114,18 @@ export function validateMessage(
           const converted = applyConversions(sample.values, facts.conversions, device);
           if (!converted.ok) return reject('bad-value', converted.problem);
         }
+        const skew = sample.ts === undefined ? undefined : sample.ts - receivedAt;
+        const trusted = skew !== undefined && skew <= MAX_FUTURE_SKEW_MS;
         records.push({
           kind: 'reading',
           reading: {
             ...base,
             areaId: device.areaId,
-            ts: sample.ts ?? receivedAt,
+            ts: trusted ? (sample.ts as number) : receivedAt,
             receivedAt,
             seq: sample.seq,
-            deviceTime: sample.ts !== undefined,
+            deviceTime: trusted,
+            clockSkewMs: skew,
             values: sample.values,
           },
         });

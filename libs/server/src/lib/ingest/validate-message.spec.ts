@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+
+import { loadRegistry } from '@vigil/registry';
+
+import { validateMessage } from './validate-message';
+
+const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
+const NOW = 1_763_900_000_000;
+const T = 'vigil/v1/plant-1/gc-tf-01/telemetry';
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+describe(validateMessage.name, () => {
+  it('normalises a sample into a reading with the device context', () => {
+    const result = validateMessage(T, json({ ts: NOW - 500, seq: 3, values: { lel: 12.5 } }), registry, NOW);
+    expect(result).toMatchObject({
+      ok: true,
+      records: [
+        {
+          kind: 'reading',
+          reading: {
+            siteId: 'plant-1',
+            deviceId: 'gc-tf-01',
+            deviceClass: 'gas-combustible',
+            areaId: 'tank-farm',
+            ts: NOW - 500,
+            receivedAt: NOW,
+            seq: 3,
+            deviceTime: true,
+            clockSkewMs: -500,
+            values: { lel: 12.5 },
+          },
+        },
+      ],
+    });
+  });
+
+  it('stamps server time when the device sends none, or when its clock runs over a minute ahead', () => {
+    const none = validateMessage(T, json({ values: { lel: 1 } }), registry, NOW);
+    const ahead = validateMessage(T, json({ ts: NOW + 3_600_000, values: { lel: 1 } }), registry, NOW);
+    for (const result of [none, ahead]) {
+      expect(result.ok && result.records[0]?.kind === 'reading' && result.records[0].reading.ts).toBe(NOW);
+    }
+    expect(ahead.ok && ahead.records[0]?.kind === 'reading' && ahead.records[0].reading.clockSkewMs).toBe(3_600_000);
+  });
+
+  it('keeps a gateway batch in order', () => {
+    const result = validateMessage(T, json({ batch: [{ seq: 1, values: { lel: 1 } }, { seq: 2, values: { lel: 2 } }] }), registry, NOW);
+    expect(result.ok && result.records.map(r => (r.kind === 'reading' ? r.reading.seq : undefined))).toEqual([1, 2]);
+  });
+
+  it('converts units declared in the device attributes', () => {
+    const device = registry.device('plant-1', 'gc-tf-01');
+    const converted = validateMessage(
+      T,
+      json({ values: { lel: 1 } }),
+      { device: () => device && { ...device, attributes: { ...device.attributes, unit_lel: '%VOL' } } },
+      NOW,
+    );
+    // CH4: LEL 5 %VOL, so 1 %VOL is 20 %LEL.
+    expect(converted.ok && converted.records[0]?.kind === 'reading' && converted.records[0].reading.values['lel']).toBe(20);
+  });
+
+  it.each([
+    ['{', 'not-json'],
+    ['{"values":{"lel":"x"}}', 'bad-value'],
+    ['{"values":{"temp":1}}', 'unknown-metric'],
+    ['{"vals":{}}', 'wrong-shape'],
+  ])('rejects %s as %s', (payload, reason) => {
+    expect(validateMessage(T, Buffer.from(payload), registry, NOW)).toMatchObject({ ok: false, reason });
+  });
+});
