@@ -21,7 +21,10 @@ const swcOptions = {
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', swcOptions], '^.+\\.mjs$': ['@swc/jest', swcOptions] },
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', swcOptions],
+    '^.+\\.mjs$': ['@swc/jest', swcOptions],
+  },
   transformIgnorePatterns: ['/node_modules/(?!aedes/)'],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'json'],
   moduleNameMapper,

@@ -19,7 +19,15 @@ const COMPOSE_PATH = join(DEPLOY_DIR, 'compose', 'docker-compose.yml');
 const COMPOSE_DIR = dirname(COMPOSE_PATH);
 const ENV_EXAMPLE_PATH = join(DEPLOY_DIR, 'env', '.env.example');
 const README_PATH = join(DEPLOY_DIR, 'README.md');
-const CONFIG_SCHEMA_PATH = join(REPO_ROOT, 'libs', 'server', 'src', 'lib', 'config', 'vigil-config.ts');
+const CONFIG_SCHEMA_PATH = join(
+  REPO_ROOT,
+  'libs',
+  'server',
+  'src',
+  'lib',
+  'config',
+  'vigil-config.ts',
+);
 const BUILD_SCRIPT_PATH = join(REPO_ROOT, 'scripts', 'build.mjs');
 
 const VIGIL_SERVICES = ['ingest', 'rules', 'persister', 'gateway'] as const;
@@ -32,7 +40,9 @@ const healthcheckSchema = z.looseObject({
 });
 const serviceSchema = z.looseObject({
   image: z.string().optional(),
-  build: z.looseObject({ context: z.string(), dockerfile: z.string(), target: z.string() }).optional(),
+  build: z
+    .looseObject({ context: z.string(), dockerfile: z.string(), target: z.string() })
+    .optional(),
   healthcheck: healthcheckSchema.optional(),
   cap_drop: stringList.optional(),
   security_opt: stringList.optional(),
@@ -94,7 +104,9 @@ function* strings(node: unknown): Generator<string> {
 /** Names compose interpolates in a value: `${NAME}`, `${NAME:?message}`, `$NAME`; `$$` is a literal `$`. */
 function interpolatedNames(value: string): string[] {
   const names: string[] = [];
-  for (const match of value.matchAll(/\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+  for (const match of value.matchAll(
+    /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+  )) {
     const name = match[1] ?? match[2];
     if (name !== undefined) names.push(name);
   }
@@ -111,7 +123,11 @@ function schemaKeys(): Set<string> {
 function variablesTheCodeMustAdd(): Set<string> {
   const section = /^## Variables the code must add\s*$([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme);
   if (!section) throw new Error('deploy/README.md has no "## Variables the code must add" section');
-  return new Set([...(section[1] as string).matchAll(/^\|\s*`(VIGIL_[A-Z0-9_]+)`\s*\|/gm)].map(m => m[1] as string));
+  return new Set(
+    [...(section[1] as string).matchAll(/^\|\s*`(VIGIL_[A-Z0-9_]+)`\s*\|/gm)].map(
+      m => m[1] as string,
+    ),
+  );
 }
 
 interface Mount {
@@ -154,8 +170,11 @@ function dockerStages(): Map<string, string> {
 
 function execNode(script: string, env: Record<string, string>): Promise<number> {
   return new Promise(resolveExit => {
-    execFile(process.execPath, ['-e', script], { env: { ...process.env, ...env }, timeout: 10_000 }, error =>
-      resolveExit(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
+    execFile(
+      process.execPath,
+      ['-e', script],
+      { env: { ...process.env, ...env }, timeout: 10_000 },
+      error => resolveExit(error === null ? 0 : typeof error.code === 'number' ? error.code : -1),
     );
   });
 }
@@ -204,11 +223,17 @@ describe('deploy/compose/docker-compose.yml', () => {
     it('mounts files that exist in the repository, read-only, and declared volumes and secrets', () => {
       for (const mount of mounts(entry)) {
         if (mount.source.startsWith('.')) {
-          expect({ mount: mount.source, exists: existsSync(resolve(COMPOSE_DIR, mount.source)) }).toEqual({
+          expect({
+            mount: mount.source,
+            exists: existsSync(resolve(COMPOSE_DIR, mount.source)),
+          }).toEqual({
             mount: mount.source,
             exists: true,
           });
-          expect({ mount: mount.source, readOnly: mount.readOnly }).toEqual({ mount: mount.source, readOnly: true });
+          expect({ mount: mount.source, readOnly: mount.readOnly }).toEqual({
+            mount: mount.source,
+            readOnly: true,
+          });
         } else if (mount.source.startsWith('$')) {
           // A host path the operator chooses in .env (checked with the other variables below).
           expect(mount.readOnly).toBe(true);
@@ -216,7 +241,8 @@ describe('deploy/compose/docker-compose.yml', () => {
           expect(Object.keys(compose.volumes ?? {})).toContain(mount.source);
         }
       }
-      for (const secret of entry.secrets ?? []) expect(Object.keys(compose.secrets ?? {})).toContain(secret);
+      for (const secret of entry.secrets ?? [])
+        expect(Object.keys(compose.secrets ?? {})).toContain(secret);
     });
   });
 
@@ -228,15 +254,20 @@ describe('deploy/compose/docker-compose.yml', () => {
   });
 
   it('keeps secrets in .env.example as <INSERT_…> placeholders', () => {
-    const secrets = [...envExample.entries()].filter(([name]) => /_(PASSWORD|TOKEN|SECRET)$/.test(name));
+    const secrets = [...envExample.entries()].filter(([name]) =>
+      /_(PASSWORD|TOKEN|SECRET)$/.test(name),
+    );
     expect(secrets.length).toBeGreaterThan(0);
-    for (const [name, value] of secrets) expect({ name, value }).toEqual({ name, value: `<INSERT_${name}>` });
+    for (const [name, value] of secrets)
+      expect({ name, value }).toEqual({ name, value: `<INSERT_${name}>` });
   });
 
   it('uses only VIGIL_* variables that vigilEnvSchema reads or that deploy/README.md lists for the code to add', () => {
     const known = schemaKeys();
     const toAdd = variablesTheCodeMustAdd();
-    const used = new Set([...strings(composeDocument)].flatMap(value => value.match(/\bVIGIL_[A-Z0-9_]+\b/g) ?? []));
+    const used = new Set(
+      [...strings(composeDocument)].flatMap(value => value.match(/\bVIGIL_[A-Z0-9_]+\b/g) ?? []),
+    );
     expect([...used].filter(name => !known.has(name) && !toAdd.has(name))).toEqual([]);
   });
 
@@ -248,7 +279,8 @@ describe('deploy/compose/docker-compose.yml', () => {
   });
 
   it('never sets VIGIL_SERVICES: it would override the service that each main.ts names', () => {
-    for (const name of serviceNames) expect(Object.keys(service(name).environment ?? {})).not.toContain('VIGIL_SERVICES');
+    for (const name of serviceNames)
+      expect(Object.keys(service(name).environment ?? {})).not.toContain('VIGIL_SERVICES');
   });
 
   it('gives each Vigil service its own VIGIL_HTTP_PORT; the gateway listens on 8080 and publishes it', () => {
@@ -259,17 +291,20 @@ describe('deploy/compose/docker-compose.yml', () => {
     expect(service('mosquitto').ports?.some(port => port.endsWith(':1883'))).toBe(true);
   });
 
-  it.each(VIGIL_SERVICES)('runs %s against the external broker and InfluxDB, not in demo mode', name => {
-    expect(service(name).environment).toMatchObject({
-      VIGIL_MQTT_URL: 'mqtt://mosquitto:1883',
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_HTTP_HOST: '0.0.0.0',
-      VIGIL_DEMO_MODE: 'false',
-      VIGIL_LOG_JSON: 'true',
-      VIGIL_REGISTRY: '/etc/vigil/registry',
-    });
-    expect(mounts(service(name)).map(mount => mount.target)).toContain('/etc/vigil/registry');
-  });
+  it.each(VIGIL_SERVICES)(
+    'runs %s against the external broker and InfluxDB, not in demo mode',
+    name => {
+      expect(service(name).environment).toMatchObject({
+        VIGIL_MQTT_URL: 'mqtt://mosquitto:1883',
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_HTTP_HOST: '0.0.0.0',
+        VIGIL_DEMO_MODE: 'false',
+        VIGIL_LOG_JSON: 'true',
+        VIGIL_REGISTRY: '/etc/vigil/registry',
+      });
+      expect(mounts(service(name)).map(mount => mount.target)).toContain('/etc/vigil/registry');
+    },
+  );
 });
 
 describe('deploy/docker/Dockerfile', () => {
@@ -304,9 +339,11 @@ describe('deploy/docker/Dockerfile', () => {
       expect(JSON.parse((cmd as RegExpExecArray)[1] as string)).toEqual(['node', entryPoint]);
 
       // scripts/build.mjs compiles apps/<name>/src/**.ts to dist/apps/<name>/src/**.js.
-      const apps = /\[([^\]]*)\]\.map\(name => join\('apps', name, 'src'\)\)/.exec(buildScript);
+      const apps = /\[([^\]]*)\]\.map\(\s*name\s*=>\s*join\('apps',\s*name,\s*'src'\),?\s*\)/.exec(buildScript);
       expect(apps).not.toBeNull();
-      const compiled = [...((apps as RegExpExecArray)[1] as string).matchAll(/'([a-z-]+)'/g)].map(m => m[1]);
+      const compiled = [...((apps as RegExpExecArray)[1] as string).matchAll(/'([a-z-]+)'/g)].map(
+        m => m[1],
+      );
       expect(compiled).toContain(name);
       expect(buildScript).toContain("join(dist, relative(root, file)).replace(/\\.tsx?$/, '.js')");
 
@@ -379,12 +416,15 @@ describe('the node healthchecks', () => {
     return [name, test[3] as string] as const;
   });
 
-  it.each(scripts)('%s: exits 0 on 200, 1 on 503 and 1 when nothing answers', async (name, script) => {
-    expect(script).toContain(name === 'gateway' ? "'/readyz'" : "'/healthz'");
-    status = 200;
-    expect(await execNode(script, { VIGIL_HTTP_PORT: String(port) })).toBe(0);
-    status = 503;
-    expect(await execNode(script, { VIGIL_HTTP_PORT: String(port) })).toBe(1);
-    expect(await execNode(script, { VIGIL_HTTP_PORT: String(closedPort) })).toBe(1);
-  });
+  it.each(scripts)(
+    '%s: exits 0 on 200, 1 on 503 and 1 when nothing answers',
+    async (name, script) => {
+      expect(script).toContain(name === 'gateway' ? "'/readyz'" : "'/healthz'");
+      status = 200;
+      expect(await execNode(script, { VIGIL_HTTP_PORT: String(port) })).toBe(0);
+      status = 503;
+      expect(await execNode(script, { VIGIL_HTTP_PORT: String(port) })).toBe(1);
+      expect(await execNode(script, { VIGIL_HTTP_PORT: String(closedPort) })).toBe(1);
+    },
+  );
 });

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 
 import { connectAsync, type MqttClient } from 'mqtt';
 
-import { awaitReady, freePort, requireBinary, spawnService, waitFor, type ServiceProcess } from '@vigil/testing';
+import {
+  awaitReady,
+  freePort,
+  requireBinary,
+  spawnService,
+  waitFor,
+  type ServiceProcess,
+} from '@vigil/testing';
 
 const CONF_PATH = join(__dirname, 'mosquitto', 'mosquitto.conf');
 const ACL_PATH = join(__dirname, 'mosquitto', 'acl');
@@ -22,7 +29,8 @@ const passwordOf = (account: string): string => `test-password-of-${account}`;
 
 function replaceLine(conf: string, pattern: RegExp, replacement: string): string {
   const found = conf.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
-  if (found !== 1) throw new Error(`mosquitto.conf: expected one line matching ${pattern}, found ${found}`);
+  if (found !== 1)
+    throw new Error(`mosquitto.conf: expected one line matching ${pattern}, found ${found}`);
   return conf.replace(new RegExp(pattern.source, 'm'), replacement);
 }
 
@@ -57,7 +65,13 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     const passwd = requireBinary('mosquitto_passwd', 'mosquitto');
     const passwordFile = join(dir, 'passwd');
     for (const [index, account] of ACCOUNTS.entries()) {
-      await run(passwd, [...(index === 0 ? ['-c'] : []), '-b', passwordFile, account, passwordOf(account)]);
+      await run(passwd, [
+        ...(index === 0 ? ['-c'] : []),
+        '-b',
+        passwordFile,
+        account,
+        passwordOf(account),
+      ]);
     }
     const port = await freePort();
     let conf = await readFile(CONF_PATH, 'utf8');
@@ -71,7 +85,10 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     const confPath = join(dir, 'mosquitto.conf');
     await writeFile(confPath, conf);
 
-    broker = await spawnService('mosquitto', requireBinary('mosquitto', 'mosquitto'), ['-c', confPath]);
+    broker = await spawnService('mosquitto', requireBinary('mosquitto', 'mosquitto'), [
+      '-c',
+      confPath,
+    ]);
     await awaitReady(broker, () => canConnect(port), 10_000);
     url = `mqtt://127.0.0.1:${port}`;
   });
@@ -119,7 +136,9 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     }
     const [markerAccount, markerTopic] = marker;
     await (await login(markerAccount)).publishAsync(markerTopic, 'marker', { qos: 1 });
-    await waitFor(() => received.includes(`${markerTopic} marker`), { what: `the marker on ${markerTopic}` });
+    await waitFor(() => received.includes(`${markerTopic} marker`), {
+      what: `the marker on ${markerTopic}`,
+    });
   }
 
   it('refuses anonymous clients and wrong passwords', async () => {
@@ -130,10 +149,17 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
   });
 
   it('lets a device publish its own telemetry, event and status topics, and nothing else', async () => {
-    const ingest = await listen('vigil-ingest', 'vigil/v1/+/+/telemetry', 'vigil/v1/+/+/event', 'vigil/v1/+/+/status');
+    const ingest = await listen(
+      'vigil-ingest',
+      'vigil/v1/+/+/telemetry',
+      'vigil/v1/+/+/event',
+      'vigil/v1/+/+/status',
+    );
     const internal = await listen('vigil-persister', 'vigil-internal/v1/#');
     for (const kind of ['telemetry', 'event', 'status']) {
-      await (await login('gas-001')).publishAsync(`vigil/v1/plant-1/gas-001/${kind}`, 'own', { qos: 1 });
+      await (
+        await login('gas-001')
+      ).publishAsync(`vigil/v1/plant-1/gas-001/${kind}`, 'own', { qos: 1 });
     }
     await publishThenMark(
       [
@@ -160,7 +186,9 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
         listen(account, 'vigil-internal/v1/#'),
       ),
     );
-    await (await login('vigil-ingest')).publishAsync('vigil-internal/v1/readings', 'batch', { qos: 1 });
+    await (
+      await login('vigil-ingest')
+    ).publishAsync('vigil-internal/v1/readings', 'batch', { qos: 1 });
     const [rules, persister, gateway] = consumers as [string[], string[], string[]];
     await publishThenMark(
       [
@@ -170,9 +198,14 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
       ['vigil-rules', 'vigil-internal/v1/alarms'],
       gateway,
     );
-    await waitFor(() => persister.length === 2 && rules.length === 2, { what: 'the marker at every consumer' });
+    await waitFor(() => persister.length === 2 && rules.length === 2, {
+      what: 'the marker at every consumer',
+    });
     for (const received of [rules, persister, gateway]) {
-      expect(received).toEqual(['vigil-internal/v1/readings batch', 'vigil-internal/v1/alarms marker']);
+      expect(received).toEqual([
+        'vigil-internal/v1/readings batch',
+        'vigil-internal/v1/alarms marker',
+      ]);
     }
   });
 
@@ -192,7 +225,10 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
       operator,
     );
     await publishThenMark([], ['gas-001', 'vigil/v1/plant-1/gas-001/telemetry'], operator);
-    expect(operator).toEqual(['vigil/v1/_deadletter/schema marker', 'vigil/v1/plant-1/gas-001/telemetry marker']);
+    expect(operator).toEqual([
+      'vigil/v1/_deadletter/schema marker',
+      'vigil/v1/plant-1/gas-001/telemetry marker',
+    ]);
     for (const received of intruders) expect(received).toEqual([]);
   });
 

@@ -19,7 +19,8 @@ function* sources(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sources(path);
-    else if (/\.tsx?$/.test(name) && !/\.spec\.tsx?$/.test(name) && !name.endsWith('.d.ts')) yield path;
+    else if (/\.tsx?$/.test(name) && !/\.spec\.tsx?$/.test(name) && !name.endsWith('.d.ts'))
+      yield path;
   }
 }
 
@@ -27,7 +28,9 @@ const started = Date.now();
 rmSync(dist, { recursive: true, force: true });
 const nodeRoots = [
   ...readdirSync(join(root, 'libs')).map(name => join('libs', name, 'src')),
-  ...['vigil', 'broker', 'ingest', 'rules', 'persister', 'gateway'].map(name => join('apps', name, 'src')),
+  ...['vigil', 'broker', 'ingest', 'rules', 'persister', 'gateway'].map(name =>
+    join('apps', name, 'src'),
+  ),
   join('simulators', 'fleet', 'src'),
 ];
 let files = 0;
@@ -65,6 +68,7 @@ await build({
   tsconfig: join(root, 'apps/console/tsconfig.json'),
   logLevel: 'warning',
 });
-for (const asset of ['index.html', 'console.css']) cpSync(join(root, 'apps/console/src', asset), join(consoleOut, asset));
+for (const asset of ['index.html', 'console.css'])
+  cpSync(join(root, 'apps/console/src', asset), join(consoleOut, asset));
 
 console.log(`built ${files} files and the console into dist/ in ${Date.now() - started} ms`);

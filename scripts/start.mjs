@@ -10,12 +10,19 @@ const env = { ...process.env };
 const httpPort = env.VIGIL_HTTP_PORT ?? '8080';
 const mqttUrl = env.VIGIL_MQTT_URL ?? `mqtt://127.0.0.1:${env.VIGIL_MQTT_PORT ?? '1883'}`;
 
-const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root });
+const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+  stdio: 'inherit',
+  cwd: root,
+});
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 const children = [];
 function run(name, args) {
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args], { cwd: root, env, stdio: ['pipe', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
+    cwd: root,
+    env,
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
   child.on('exit', code => {
     console.log(`[start] ${name} exited with code ${code}`);
     shutdown(code ?? 1);
@@ -61,8 +68,12 @@ if (await waitForHttp()) {
     '45:gc-tf-02',
   ]);
   process.stdin.pipe(simulator.stdin);
-  console.log(`\n  Vigil is running. Console: http://127.0.0.1:${httpPort}/  API docs: http://127.0.0.1:${httpPort}/api/docs`);
-  console.log('  Type "leak <deviceId>" (e.g. "leak gc-ru-01") and Enter to inject a gas leak; Ctrl+C stops.\n');
+  console.log(
+    `\n  Vigil is running. Console: http://127.0.0.1:${httpPort}/  API docs: http://127.0.0.1:${httpPort}/api/docs`,
+  );
+  console.log(
+    '  Type "leak <deviceId>" (e.g. "leak gc-ru-01") and Enter to inject a gas leak; Ctrl+C stops.\n',
+  );
 } else {
   console.error('[start] the gateway did not come up; see the log above');
   shutdown(1);

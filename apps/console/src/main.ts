@@ -34,7 +34,9 @@ function cell(text: string): HTMLTableCellElement {
 }
 
 function renderAlarms(): void {
-  const rows = [...current.values()].sort((a, b) => a.priority - b.priority || b.raisedAt - a.raisedAt);
+  const rows = [...current.values()].sort(
+    (a, b) => a.priority - b.priority || b.raisedAt - a.raisedAt,
+  );
   const body = $('#alarms tbody');
   body.replaceChildren(
     ...rows.map(alarm => {
@@ -49,7 +51,13 @@ function renderAlarms(): void {
         cell(t(alarm.state)),
         cell(`${alarm.siteId}/${alarm.deviceId}`),
         cell(`${alarm.ruleId} ${alarm.level}`),
-        cell(alarm.value === undefined ? '' : String(typeof alarm.value === 'number' ? Math.round(alarm.value * 100) / 100 : alarm.value)),
+        cell(
+          alarm.value === undefined
+            ? ''
+            : String(
+                typeof alarm.value === 'number' ? Math.round(alarm.value * 100) / 100 : alarm.value,
+              ),
+        ),
         cell(alarm.message),
         cell(new Date(alarm.raisedAt).toLocaleString(lang)),
       );

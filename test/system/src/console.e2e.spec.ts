@@ -48,9 +48,12 @@ describe('console end to end: simulator leak → alarm on the console → stored
 
   beforeAll(async () => {
     if (!existsSync(join(REPO_ROOT, 'dist/apps/vigil/src/main.js'))) {
-      throw new Error('dist/ is missing: the system tests depend on the build (node scripts/build.mjs)');
+      throw new Error(
+        'dist/ is missing: the system tests depend on the build (node scripts/build.mjs)',
+      );
     }
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     influx = await startInfluxd();
     const httpPort = await freePort();
@@ -68,11 +71,23 @@ describe('console end to end: simulator leak → alarm on the console → stored
     });
     await waitFor(
       async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200,
-      { what: `Vigil ready (log: ${(vigil as unknown as { log: string[] }).log.join('').slice(-2000)})`, timeoutMs: 30_000, intervalMs: 100 },
+      {
+        what: `Vigil ready (log: ${(vigil as unknown as { log: string[] }).log.join('').slice(-2000)})`,
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      },
     );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
   });
@@ -91,7 +106,11 @@ describe('console end to end: simulator leak → alarm on the console → stored
     await page.screenshot({ path: join(SCREENSHOTS, 'console-empty.png') });
 
     const leakStartedAt = Date.now();
-    simulator = node('dist/simulators/fleet/src/main.js', ['--url', mqttUrl, '--registry', SAMPLE_REGISTRY, '--leak-after', '1:gc-tf-01'], {});
+    simulator = node(
+      'dist/simulators/fleet/src/main.js',
+      ['--url', mqttUrl, '--registry', SAMPLE_REGISTRY, '--leak-after', '1:gc-tf-01'],
+      {},
+    );
 
     const row = page.locator('tr[data-device="plant-1/gc-tf-01"][data-level="L2"]');
     await row.waitFor({ timeout: 60_000 });
@@ -99,9 +118,12 @@ describe('console end to end: simulator leak → alarm on the console → stored
     await page.screenshot({ path: join(SCREENSHOTS, 'console-leak-alarm.png') });
 
     await row.getByRole('button', { name: '确认' }).click();
-    await page.waitForSelector('tr[data-device="plant-1/gc-tf-01"][data-level="L2"][data-state="active-acknowledged"]', {
-      timeout: 5000,
-    });
+    await page.waitForSelector(
+      'tr[data-device="plant-1/gc-tf-01"][data-level="L2"][data-state="active-acknowledged"]',
+      {
+        timeout: 5000,
+      },
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'console-acknowledged.png') });
 
     const stored = await waitFor(
@@ -127,7 +149,9 @@ describe('console end to end: simulator leak → alarm on the console → stored
       },
       { what: 'the alarm events in InfluxDB', timeoutMs: 15_000 },
     );
-    expect(events).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'raise', level: 'L2' })]));
+    expect(events).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'raise', level: 'L2' })]),
+    );
 
     await page.click('#lang');
     expect(await page.textContent('h1')).toBe('Vigil warning console');

@@ -33,7 +33,11 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
   it('raises the L2 gas alarm for a reading above 50 %LEL, pushes it over WebSocket and stores both', async () => {
     const ts = Date.now();
     const sentAt = Date.now();
-    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 62 }, 1, ts), { qos: 1 });
+    await device.publishAsync(
+      'vigil/v1/plant-1/gc-tf-01/telemetry',
+      telemetry({ lel: 62 }, 1, ts),
+      { qos: 1 },
+    );
 
     const l2 = await waitFor(
       () => ws.alarms().find(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L2'),
@@ -50,7 +54,9 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
       value: 62,
       threshold: 50,
     });
-    expect(ws.alarms().filter(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L1')).toHaveLength(1);
+    expect(
+      ws.alarms().filter(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L1'),
+    ).toHaveLength(1);
 
     const readings = await waitFor(
       async () => {
@@ -77,13 +83,23 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
       { what: 'the alarm events in InfluxDB', timeoutMs: 10_000 },
     );
     expect(events.map(row => row['level']).sort()).toEqual(['L1', 'L2']);
-    expect(events.find(row => row['level'] === 'L2')).toMatchObject({ action: 'raise', alarm_id: l2.alarm.id, priority: '1' });
+    expect(events.find(row => row['level'] === 'L2')).toMatchObject({
+      action: 'raise',
+      alarm_id: l2.alarm.id,
+      priority: '1',
+    });
   });
 
   it('serves the alarm over REST and acknowledges it', async () => {
-    const response = await fetch(`${vigil.httpUrl}/api/v1/alarms?state=active-unacknowledged&site=plant-1`);
+    const response = await fetch(
+      `${vigil.httpUrl}/api/v1/alarms?state=active-unacknowledged&site=plant-1`,
+    );
     expect(response.status).toBe(200);
-    const alarms = (await response.json()) as Array<{ id: string; level: string; deviceId: string }>;
+    const alarms = (await response.json()) as Array<{
+      id: string;
+      level: string;
+      deviceId: string;
+    }>;
     const l2 = alarms.find(alarm => alarm.deviceId === 'gc-tf-01' && alarm.level === 'L2');
     expect(l2).toBeDefined();
 
@@ -93,33 +109,55 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
       body: JSON.stringify({ by: 'op-zhang', note: 'on my way' }),
     });
     expect(ack.status).toBe(200);
-    expect(await ack.json()).toMatchObject({ state: 'active-acknowledged', acknowledgedBy: 'op-zhang' });
-    await waitFor(() => ws.alarms().some(m => m.alarm.id === l2?.id && m.alarm.state === 'active-acknowledged'), {
-      what: 'the acknowledgement over WebSocket',
+    expect(await ack.json()).toMatchObject({
+      state: 'active-acknowledged',
+      acknowledgedBy: 'op-zhang',
     });
-    const again = await fetch(`${vigil.httpUrl}/api/v1/alarms/${l2?.id}/acknowledge`, { method: 'POST' });
+    await waitFor(
+      () => ws.alarms().some(m => m.alarm.id === l2?.id && m.alarm.state === 'active-acknowledged'),
+      {
+        what: 'the acknowledgement over WebSocket',
+      },
+    );
+    const again = await fetch(`${vigil.httpUrl}/api/v1/alarms/${l2?.id}/acknowledge`, {
+      method: 'POST',
+    });
     expect(again.status).toBe(409);
   });
 
   it('answers the probes, the device list, the OpenAPI document and the metrics', async () => {
     expect((await fetch(`${vigil.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${vigil.httpUrl}/readyz`);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { broker: true, storage: true } });
-    const devices = (await (await fetch(`${vigil.httpUrl}/api/v1/devices?class=gas-toxic`)).json()) as unknown[];
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { broker: true, storage: true },
+    });
+    const devices = (await (
+      await fetch(`${vigil.httpUrl}/api/v1/devices?class=gas-toxic`)
+    ).json()) as unknown[];
     expect(devices).toHaveLength(3);
     const bad = await fetch(`${vigil.httpUrl}/api/v1/devices?class=laser`);
     expect(bad.status).toBe(400);
-    const openapi = (await (await fetch(`${vigil.httpUrl}/api/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/v1/devices', '/api/v1/alarms']));
+    const openapi = (await (await fetch(`${vigil.httpUrl}/api/docs/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/devices', '/api/v1/alarms']),
+    );
     const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/vigil_ingest_readings_total [1-9]/);
   });
 
   it('replays what a WebSocket client missed when it resumes with its last sequence number', async () => {
-    const hello = ws.messages.find(m => m.type === 'hello') as Extract<(typeof ws.messages)[number], { type: 'hello' }>;
+    const hello = ws.messages.find(m => m.type === 'hello') as Extract<
+      (typeof ws.messages)[number],
+      { type: 'hello' }
+    >;
     const lastSeq = Math.max(...ws.messages.map(m => m.seq));
     ws.close();
-    await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 30 }, 1), { qos: 1 });
+    await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 30 }, 1), {
+      qos: 1,
+    });
     const late = await WsRecorder.open(vigil.httpUrl, `?lastSeq=${lastSeq}&epoch=${hello.epoch}`);
     try {
       const missed = await waitFor(() => late.alarms().find(m => m.alarm.deviceId === 'gc-ru-01'), {

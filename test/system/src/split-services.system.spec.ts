@@ -27,8 +27,16 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
 
   beforeAll(async () => {
     [influx, mosquitto] = await Promise.all([startInfluxd(), startMosquitto()]);
-    back = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'persister,gateway' });
-    front = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'ingest,rules' });
+    back = await startSystem({
+      influxUrl: influx.url,
+      mqttUrl: mosquitto.url,
+      services: 'persister,gateway',
+    });
+    front = await startSystem({
+      influxUrl: influx.url,
+      mqttUrl: mosquitto.url,
+      services: 'ingest,rules',
+    });
     device = connect(mosquitto.url, { protocolVersion: 5, clientId: 'device-gt-ru-h2s' });
     await new Promise(resolve => device.once('connect', resolve));
     ws = await WsRecorder.open(back.httpUrl);
@@ -46,10 +54,17 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
   it('carries a toxic-gas alarm from the ingest process to the gateway process and into InfluxDB', async () => {
     const ts = Date.now();
     // H2S: OEL (MAC) 10 mg/m³ ≈ 7.05 ppm, so 16 ppm is past level 2 (200 % OEL ≈ 14.1 ppm).
-    await device.publishAsync('vigil/v1/plant-1/gt-ru-h2s/telemetry', telemetry({ ppm: 16 }, 1, ts), { qos: 1 });
-    const l2 = await waitFor(() => ws.alarms().find(m => m.alarm.deviceId === 'gt-ru-h2s' && m.alarm.level === 'L2'), {
-      what: 'the H2S L2 alarm at the gateway process',
-    });
+    await device.publishAsync(
+      'vigil/v1/plant-1/gt-ru-h2s/telemetry',
+      telemetry({ ppm: 16 }, 1, ts),
+      { qos: 1 },
+    );
+    const l2 = await waitFor(
+      () => ws.alarms().find(m => m.alarm.deviceId === 'gt-ru-h2s' && m.alarm.level === 'L2'),
+      {
+        what: 'the H2S L2 alarm at the gateway process',
+      },
+    );
     expect(l2.alarm).toMatchObject({ priority: 1, value: 16, state: 'active-unacknowledged' });
     expect(l2.alarm.threshold).toBeCloseTo(14.11, 1);
 
@@ -78,15 +93,26 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
       body: JSON.stringify({ by: 'op-li' }),
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ state: 'active-acknowledged', acknowledgedBy: 'op-li' });
-    const unknown = await fetch(`${back.httpUrl}/api/v1/alarms/no-such-alarm/acknowledge`, { method: 'POST' });
+    expect(await response.json()).toMatchObject({
+      state: 'active-acknowledged',
+      acknowledgedBy: 'op-li',
+    });
+    const unknown = await fetch(`${back.httpUrl}/api/v1/alarms/no-such-alarm/acknowledge`, {
+      method: 'POST',
+    });
     expect(unknown.status).toBe(404);
   });
 
   it('a gateway started later loads the alarms already open', async () => {
-    const late = await startSystem({ influxUrl: influx.url, mqttUrl: mosquitto.url, services: 'gateway' });
+    const late = await startSystem({
+      influxUrl: influx.url,
+      mqttUrl: mosquitto.url,
+      services: 'gateway',
+    });
     try {
-      const alarms = (await (await fetch(`${late.httpUrl}/api/v1/alarms?state=open`)).json()) as Array<{ deviceId: string }>;
+      const alarms = (await (
+        await fetch(`${late.httpUrl}/api/v1/alarms?state=open`)
+      ).json()) as Array<{ deviceId: string }>;
       expect(alarms.map(alarm => alarm.deviceId)).toContain('gt-ru-h2s');
     } finally {
       await late.stop();

@@ -20,7 +20,9 @@ export interface SystemOptions {
 }
 
 /** Starts Vigil in this process on free loopback ports (what `npm start` runs, minus the simulator). */
-export async function startSystem(options: SystemOptions = {}): Promise<RunningVigil & { mqttUrl: string }> {
+export async function startSystem(
+  options: SystemOptions = {},
+): Promise<RunningVigil & { mqttUrl: string }> {
   const httpPort = await freePort();
   const mqttPort = options.mqttPort ?? (await freePort());
   const config = loadConfig({
@@ -42,7 +44,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningV
 }
 
 export async function mqttClient(url: string, clientId?: string): Promise<MqttClient> {
-  const client = connect(url, { clientId: clientId ?? `test-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 200 });
+  const client = connect(url, {
+    clientId: clientId ?? `test-${Math.random().toString(16).slice(2)}`,
+    reconnectPeriod: 200,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -69,11 +74,15 @@ export class WsRecorder {
       socket.once('error', reject);
     });
     this.socket = socket;
-    await waitFor(() => this.messages.some(message => message.type === 'hello'), { what: 'ws hello' });
+    await waitFor(() => this.messages.some(message => message.type === 'hello'), {
+      what: 'ws hello',
+    });
   }
 
   alarms(): Extract<ServerMessage, { type: 'alarm' }>[] {
-    return this.messages.filter((message): message is Extract<ServerMessage, { type: 'alarm' }> => message.type === 'alarm');
+    return this.messages.filter(
+      (message): message is Extract<ServerMessage, { type: 'alarm' }> => message.type === 'alarm',
+    );
   }
 
   close(): void {
@@ -81,6 +90,10 @@ export class WsRecorder {
   }
 }
 
-export function telemetry(values: Record<string, number | boolean>, seq?: number, ts = Date.now()): string {
+export function telemetry(
+  values: Record<string, number | boolean>,
+  seq?: number,
+  ts = Date.now(),
+): string {
   return JSON.stringify({ ts, ...(seq === undefined ? {} : { seq }), values });
 }

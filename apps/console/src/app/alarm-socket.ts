@@ -22,7 +22,10 @@ export class AlarmSocket {
   ) {}
 
   connect(): void {
-    const query = this.epoch !== undefined && this.lastSeq !== undefined ? `?lastSeq=${this.lastSeq}&epoch=${this.epoch}` : '';
+    const query =
+      this.epoch !== undefined && this.lastSeq !== undefined
+        ? `?lastSeq=${this.lastSeq}&epoch=${this.epoch}`
+        : '';
     const socket = new WebSocket(this.url + query);
     socket.onopen = () => {
       this.retryMs = 500;

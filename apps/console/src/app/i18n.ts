@@ -29,7 +29,8 @@ const TEXT = {
     connecting: 'Connecting…',
     online: 'Connected',
     offline: 'Disconnected, reconnecting…',
-    historyNotKept: 'History is NOT being kept: InfluxDB is unreachable. Alarms still work; readings and alarm events are not stored.',
+    historyNotKept:
+      'History is NOT being kept: InfluxDB is unreachable. Alarms still work; readings and alarm events are not stored.',
     liveAlarms: 'Live alarms',
     priority: 'Priority',
     state: 'State',

@@ -31,8 +31,13 @@ describe(parseDeviceTopic.name, () => {
 
 describe('payload schemas', () => {
   it('accepts the pinned examples', () => {
-    expect(telemetrySampleSchema.safeParse({ ts: 1763900000000, seq: 42, values: { lel: 12.5 } }).success).toBe(true);
-    expect(telemetryBatchSchema.safeParse({ batch: [{ values: { still: true } }] }).success).toBe(true);
+    expect(
+      telemetrySampleSchema.safeParse({ ts: 1763900000000, seq: 42, values: { lel: 12.5 } })
+        .success,
+    ).toBe(true);
+    expect(telemetryBatchSchema.safeParse({ batch: [{ values: { still: true } }] }).success).toBe(
+      true,
+    );
   });
 
   it('refuses non-finite numbers, empty values and bad metric names', () => {

@@ -21,7 +21,13 @@ export type ServerMessage =
       readonly values: Readonly<Record<string, MetricValue>>;
     }
   | { readonly type: 'snapshot'; readonly seq: number; readonly alarms: readonly Alarm[] }
-  | { readonly type: 'system'; readonly seq: number; readonly level: 'info' | 'warn' | 'error'; readonly code: string; readonly message: string }
+  | {
+      readonly type: 'system';
+      readonly seq: number;
+      readonly level: 'info' | 'warn' | 'error';
+      readonly code: string;
+      readonly message: string;
+    }
   | { readonly type: 'error'; readonly seq: number; readonly message: string };
 
 /** Messages a console sends on `/ws`. */

@@ -26,7 +26,10 @@ export function loadRegistry(path: string): Registry {
   for (const file of files) {
     try {
       const text = readFileSync(file, 'utf8');
-      sources.push({ source: file, content: extname(file) === '.json' ? JSON.parse(text) : parse(text) });
+      sources.push({
+        source: file,
+        content: extname(file) === '.json' ? JSON.parse(text) : parse(text),
+      });
     } catch (error) {
       problems.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
     }

@@ -26,7 +26,16 @@ export const areaSchema = z.object({
   id: identifier,
   name: z.string().min(1),
   /** production, storage, office, … and the personnel-positioning zone kinds. */
-  kind: z.enum(['production', 'storage', 'loading', 'utility', 'office', 'control-room', 'restricted', 'warning']),
+  kind: z.enum([
+    'production',
+    'storage',
+    'loading',
+    'utility',
+    'office',
+    'control-room',
+    'restricted',
+    'warning',
+  ]),
   risk: z.enum(RISK_LEVELS).default('blue'),
   /** Polygon in the site's frame, metres. */
   polygon: z.array(point).min(3),

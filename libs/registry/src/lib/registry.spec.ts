@@ -27,7 +27,16 @@ function problemsOf(sources: RegistrySource[]): readonly string[] {
 
 const org = { organisation: [{ id: 'ent', name: 'Ent', kind: 'enterprise' }] };
 const site = (devices: unknown[], extra: Record<string, unknown> = {}) => ({
-  sites: [{ id: 's1', name: 'S1', enterprise: 'ent', frame: { width: 100, height: 100 }, devices, ...extra }],
+  sites: [
+    {
+      id: 's1',
+      name: 'S1',
+      enterprise: 'ent',
+      frame: { width: 100, height: 100 },
+      devices,
+      ...extra,
+    },
+  ],
 });
 
 describe(buildRegistry.name, () => {
@@ -36,21 +45,28 @@ describe(buildRegistry.name, () => {
     const classes = new Set(registry.devices.map(device => device.deviceClass));
     expect([...classes].sort()).toEqual([...DEVICE_CLASSES].sort());
     expect(registry.device('plant-1', 'gt-ru-h2s')?.attributes['gas']).toBe('H2S');
-    expect(registry.orgPath('ent-huaxin').map(node => node.kind)).toEqual(['city', 'county', 'park', 'enterprise']);
+    expect(registry.orgPath('ent-huaxin').map(node => node.kind)).toEqual([
+      'city',
+      'county',
+      'park',
+      'enterprise',
+    ]);
   });
 
   it('resolves the interval from device, then profile, then class default', () => {
-    const registry = buildRegistry([
-      org,
-      site(
-        [
-          { id: 'a', class: 'gas-combustible', profile: 'p' },
-          { id: 'b', class: 'gas-combustible', profile: 'p', intervalSeconds: 2 },
-          { id: 'c', class: 'electrical-fire' },
-        ],
-        { profiles: [{ id: 'p', class: 'gas-combustible', intervalSeconds: 7 }] },
-      ),
-    ].map((content, index) => ({ source: `f${index}`, content })));
+    const registry = buildRegistry(
+      [
+        org,
+        site(
+          [
+            { id: 'a', class: 'gas-combustible', profile: 'p' },
+            { id: 'b', class: 'gas-combustible', profile: 'p', intervalSeconds: 2 },
+            { id: 'c', class: 'electrical-fire' },
+          ],
+          { profiles: [{ id: 'p', class: 'gas-combustible', intervalSeconds: 7 }] },
+        ),
+      ].map((content, index) => ({ source: `f${index}`, content })),
+    );
     expect(registry.device('s1', 'a')?.intervalSeconds).toBe(7);
     expect(registry.device('s1', 'b')?.intervalSeconds).toBe(2);
     expect(registry.device('s1', 'c')?.intervalSeconds).toBe(30);
@@ -96,7 +112,7 @@ describe(buildRegistry.name, () => {
 
   it('rejects a site whose enterprise is missing and unknown top-level keys', () => {
     const problems = problemsOf([{ source: 'site.yaml', content: { ...site([]), extra: 1 } }]);
-    expect(problems).toEqual(["site.yaml: (root): Unrecognized key: \"extra\""]);
+    expect(problems).toEqual(['site.yaml: (root): Unrecognized key: "extra"']);
     expect(problemsOf([{ source: 'site.yaml', content: site([]) }])).toEqual([
       'sites.s1.enterprise: "ent" is not in the organisation',
     ]);

@@ -15,7 +15,9 @@ export interface RegisteredDevice {
   readonly intervalSeconds: number;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
   /** Rule overrides from the least to the most specific layer: profile, area, device. */
-  readonly ruleOverrides: ReadonlyArray<Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined>;
+  readonly ruleOverrides: ReadonlyArray<
+    Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined
+  >;
 }
 
 export interface Registry {
@@ -80,7 +82,11 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
   }
   for (const node of organisation) {
     const seen = new Set<string>();
-    for (let cursor: OrgNode | undefined = node; cursor; cursor = cursor.parent ? orgById.get(cursor.parent) : undefined) {
+    for (
+      let cursor: OrgNode | undefined = node;
+      cursor;
+      cursor = cursor.parent ? orgById.get(cursor.parent) : undefined
+    ) {
       if (seen.has(cursor.id)) {
         problems.push(`organisation.${node.id}: parent chain has a cycle`);
         break;
@@ -99,9 +105,12 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
     if (siteById.has(site.id)) problems.push(`${where}: duplicate site id`);
     siteById.set(site.id, site);
     const enterprise = orgById.get(site.enterprise);
-    if (!enterprise) problems.push(`${where}.enterprise: "${site.enterprise}" is not in the organisation`);
+    if (!enterprise)
+      problems.push(`${where}.enterprise: "${site.enterprise}" is not in the organisation`);
     else if (enterprise.kind !== 'enterprise') {
-      problems.push(`${where}.enterprise: "${site.enterprise}" is a ${enterprise.kind}, not an enterprise`);
+      problems.push(
+        `${where}.enterprise: "${site.enterprise}" is a ${enterprise.kind}, not an enterprise`,
+      );
     }
 
     const inFrame = ([x, y]: readonly [number, number]): boolean =>
@@ -111,10 +120,12 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       const key = deviceKey(site.id, area.id);
       if (areaByKey.has(key)) problems.push(`${where}.areas.${area.id}: duplicate area id`);
       areaByKey.set(key, area);
-      if (!area.polygon.every(inFrame)) problems.push(`${where}.areas.${area.id}: polygon leaves the site frame`);
+      if (!area.polygon.every(inFrame))
+        problems.push(`${where}.areas.${area.id}: polygon leaves the site frame`);
     }
     const profiles = new Map(site.profiles.map(profile => [profile.id, profile]));
-    if (profiles.size !== site.profiles.length) problems.push(`${where}.profiles: duplicate profile id`);
+    if (profiles.size !== site.profiles.length)
+      problems.push(`${where}.profiles: duplicate profile id`);
 
     for (const entry of site.devices) {
       const at = `${where}.devices.${entry.id}`;
@@ -124,13 +135,18 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
         continue;
       }
       const profile = entry.profile ? profiles.get(entry.profile) : undefined;
-      if (entry.profile && !profile) problems.push(`${at}.profile: "${entry.profile}" does not exist`);
+      if (entry.profile && !profile)
+        problems.push(`${at}.profile: "${entry.profile}" does not exist`);
       if (profile && profile.class !== entry.class) {
-        problems.push(`${at}.profile: "${profile.id}" is for class ${profile.class}, device is ${entry.class}`);
+        problems.push(
+          `${at}.profile: "${profile.id}" is for class ${profile.class}, device is ${entry.class}`,
+        );
       }
       const area = entry.area ? areaByKey.get(deviceKey(site.id, entry.area)) : undefined;
-      if (entry.area && !area) problems.push(`${at}.area: "${entry.area}" does not exist in site ${site.id}`);
-      if (entry.position && !inFrame(entry.position)) problems.push(`${at}.position: outside the site frame`);
+      if (entry.area && !area)
+        problems.push(`${at}.area: "${entry.area}" does not exist in site ${site.id}`);
+      if (entry.position && !inFrame(entry.position))
+        problems.push(`${at}.position: outside the site frame`);
       const attributes = { ...profile?.attributes, ...entry.attributes };
       if (entry.class === 'gas-toxic' && typeof attributes['gas'] !== 'string') {
         problems.push(`${at}.attributes.gas: a toxic-gas detector must name its gas (e.g. H2S)`);
@@ -145,7 +161,9 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
         gatewayId: entry.gateway,
         position: entry.position,
         intervalSeconds:
-          entry.intervalSeconds ?? profile?.intervalSeconds ?? DEVICE_CLASS_DEFINITIONS[entry.class].intervalSeconds,
+          entry.intervalSeconds ??
+          profile?.intervalSeconds ??
+          DEVICE_CLASS_DEFINITIONS[entry.class].intervalSeconds,
         attributes,
         ruleOverrides: [profile?.rules, area?.rules, entry.rules],
       };
@@ -153,8 +171,14 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       devices.push(device);
     }
     for (const device of devices) {
-      if (device.siteId === site.id && device.gatewayId && !deviceByKey.has(deviceKey(site.id, device.gatewayId))) {
-        problems.push(`${where}.devices.${device.deviceId}.gateway: "${device.gatewayId}" is not a device of the site`);
+      if (
+        device.siteId === site.id &&
+        device.gatewayId &&
+        !deviceByKey.has(deviceKey(site.id, device.gatewayId))
+      ) {
+        problems.push(
+          `${where}.devices.${device.deviceId}.gateway: "${device.gatewayId}" is not a device of the site`,
+        );
       }
     }
   }
@@ -170,7 +194,11 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
     area: (siteId, areaId) => areaByKey.get(deviceKey(siteId, areaId)),
     orgPath: nodeId => {
       const path: OrgNode[] = [];
-      for (let cursor = orgById.get(nodeId); cursor; cursor = cursor.parent ? orgById.get(cursor.parent) : undefined) {
+      for (
+        let cursor = orgById.get(nodeId);
+        cursor;
+        cursor = cursor.parent ? orgById.get(cursor.parent) : undefined
+      ) {
         path.unshift(cursor);
         if (path.length > orgById.size) break;
       }

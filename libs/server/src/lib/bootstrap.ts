@@ -39,11 +39,17 @@ export interface RunningVigil {
  */
 export async function startVigil(config: VigilConfig = loadConfig()): Promise<RunningVigil> {
   const logger = new Logger('Vigil');
-  const broker = config.mqtt.embedded ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port) : undefined;
+  const broker = config.mqtt.embedded
+    ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port)
+    : undefined;
   await broker?.start();
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
-    logger: new ConsoleLogger({ json: config.logJson, prefix: 'Vigil', logLevels: [...LOG_LEVELS[config.logLevel]] }),
+    logger: new ConsoleLogger({
+      json: config.logJson,
+      prefix: 'Vigil',
+      logLevels: [...LOG_LEVELS[config.logLevel]],
+    }),
     bufferLogs: false,
   });
   app.enableShutdownHooks();
@@ -74,13 +80,21 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
     SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
     const consoleDir = resolve(config.consoleDir);
     if (existsSync(consoleDir)) app.useStaticAssets(consoleDir, { index: 'index.html' });
-    else logger.warn(`console bundle not found at ${consoleDir}: run "npm run build" to serve the console`);
+    else
+      logger.warn(
+        `console bundle not found at ${consoleDir}: run "npm run build" to serve the console`,
+      );
   }
 
-  const bridge = new MqttBusBridge(app.get(PipelineBus), planBridge(config.services), config.mqtt.url, {
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-  });
+  const bridge = new MqttBusBridge(
+    app.get(PipelineBus),
+    planBridge(config.services),
+    config.mqtt.url,
+    {
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+    },
+  );
 
   await app.startAllMicroservices();
   await bridge.start();
@@ -88,7 +102,9 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
   if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
 
   const httpUrl = `http://${config.http.host}:${config.http.port}`;
-  logger.log(`services [${config.services.join(', ')}] running; HTTP ${httpUrl}, MQTT ${config.mqtt.url}`);
+  logger.log(
+    `services [${config.services.join(', ')}] running; HTTP ${httpUrl}, MQTT ${config.mqtt.url}`,
+  );
 
   let stopped = false;
   return {

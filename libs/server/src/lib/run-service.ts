@@ -13,7 +13,10 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
   const logger = new Logger('Vigil');
   let config;
   try {
-    config = loadConfig({ VIGIL_SERVICES: services === 'all' ? 'all' : services.join(','), ...process.env });
+    config = loadConfig({
+      VIGIL_SERVICES: services === 'all' ? 'all' : services.join(','),
+      ...process.env,
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.error(error.message);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { connect, type MqttClient } from 'mqtt';
 
 import { INTERNAL_COMMANDS_TOPIC, INTERNAL_REPLIES_ROOT, type Alarm } from '@vigil/contracts';
@@ -10,7 +16,12 @@ import type { ActionResult } from './alarm-lifecycle';
 import { AlarmService } from './alarm.service';
 
 export type AlarmCommand =
-  | { readonly action: 'acknowledge' | 'reset'; readonly alarmId: string; readonly by: string; readonly note?: string }
+  | {
+      readonly action: 'acknowledge' | 'reset';
+      readonly alarmId: string;
+      readonly by: string;
+      readonly note?: string;
+    }
   | { readonly action: 'list-open' };
 
 export type CommandReply = ActionResult | { readonly ok: true; readonly alarms: readonly Alarm[] };
@@ -103,7 +114,11 @@ export class RemoteAlarmCommands extends AlarmCommands implements OnModuleInit, 
         this.pending.delete(id);
         resolve(reply);
       });
-      this.mqtt?.publish(INTERNAL_COMMANDS_TOPIC, JSON.stringify({ id, replyTo: this.replyTopic, command }), { qos: 1 });
+      this.mqtt?.publish(
+        INTERNAL_COMMANDS_TOPIC,
+        JSON.stringify({ id, replyTo: this.replyTopic, command }),
+        { qos: 1 },
+      );
     });
   }
 }

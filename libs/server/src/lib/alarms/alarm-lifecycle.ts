@@ -21,7 +21,11 @@ function withAction(alarm: Alarm, changes: Partial<Alarm>, action: AlarmAction):
  * Applies a rule signal to the open alarm of its key (ISA-18.2 states). Returns undefined when the
  * signal changes nothing, which is what makes repeated or re-delivered signals idempotent.
  */
-export function applySignal(open: Alarm | undefined, signal: RuleSignal, newId: () => string): Transition | undefined {
+export function applySignal(
+  open: Alarm | undefined,
+  signal: RuleSignal,
+  newId: () => string,
+): Transition | undefined {
   const at = signal.detectedAt;
   if (signal.active) {
     if (open?.conditionActive) return undefined;
@@ -60,32 +64,69 @@ export function applySignal(open: Alarm | undefined, signal: RuleSignal, newId: 
   }
   if (!open || !open.conditionActive) return undefined;
   const action: AlarmAction = { action: 'clear', at, by: undefined, note: signal.message };
-  const changes: Partial<Alarm> = { conditionActive: false, clearedAt: signal.at, value: signal.value };
+  const changes: Partial<Alarm> = {
+    conditionActive: false,
+    clearedAt: signal.at,
+    value: signal.value,
+  };
   if (open.latched) return withAction(open, changes, action); // stays active until an operator resets it
   const state = open.state === 'active-acknowledged' ? 'normal' : 'returned-unacknowledged';
   return withAction(open, { ...changes, state }, action);
 }
 
-export function acknowledge(open: Alarm | undefined, by: string, note: string | undefined, at: number): ActionResult {
+export function acknowledge(
+  open: Alarm | undefined,
+  by: string,
+  note: string | undefined,
+  at: number,
+): ActionResult {
   if (!open) return { ok: false, status: 404, message: 'no open alarm with this id' };
   const action: AlarmAction = { action: 'acknowledge', at, by, note };
   switch (open.state) {
     case 'active-unacknowledged':
-      return { ok: true, transition: withAction(open, { state: 'active-acknowledged', acknowledgedAt: at, acknowledgedBy: by }, action) };
+      return {
+        ok: true,
+        transition: withAction(
+          open,
+          { state: 'active-acknowledged', acknowledgedAt: at, acknowledgedBy: by },
+          action,
+        ),
+      };
     case 'returned-unacknowledged':
-      return { ok: true, transition: withAction(open, { state: 'normal', acknowledgedAt: at, acknowledgedBy: by }, action) };
+      return {
+        ok: true,
+        transition: withAction(
+          open,
+          { state: 'normal', acknowledgedAt: at, acknowledgedBy: by },
+          action,
+        ),
+      };
     default:
       return { ok: false, status: 409, message: `alarm is ${open.state}, nothing to acknowledge` };
   }
 }
 
 /** Resets a latched alarm whose condition has cleared (GB 31252: held until manual reset). */
-export function reset(open: Alarm | undefined, by: string, note: string | undefined, at: number): ActionResult {
+export function reset(
+  open: Alarm | undefined,
+  by: string,
+  note: string | undefined,
+  at: number,
+): ActionResult {
   if (!open) return { ok: false, status: 404, message: 'no open alarm with this id' };
-  if (open.conditionActive) return { ok: false, status: 409, message: 'condition still present: cannot reset' };
+  if (open.conditionActive)
+    return { ok: false, status: 409, message: 'condition still present: cannot reset' };
   const action: AlarmAction = { action: 'reset', at, by, note };
   return {
     ok: true,
-    transition: withAction(open, { state: 'normal', acknowledgedAt: open.acknowledgedAt ?? at, acknowledgedBy: open.acknowledgedBy ?? by }, action),
+    transition: withAction(
+      open,
+      {
+        state: 'normal',
+        acknowledgedAt: open.acknowledgedAt ?? at,
+        acknowledgedBy: open.acknowledgedBy ?? by,
+      },
+      action,
+    ),
   };
 }

@@ -6,7 +6,13 @@ import type { Alarm, RuleSignal } from '@vigil/contracts';
 
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
-import { acknowledge, applySignal, reset, type ActionResult, type Transition } from './alarm-lifecycle';
+import {
+  acknowledge,
+  applySignal,
+  reset,
+  type ActionResult,
+  type Transition,
+} from './alarm-lifecycle';
 
 /**
  * Owns the open alarms: exactly one per (source, rule) key. All transitions go through here, one

@@ -42,7 +42,11 @@ export class EmbeddedBroker {
 
   async stop(): Promise<void> {
     // The broker first, so that it drops its clients: server.close() waits for every connection.
-    await new Promise<void>(resolve => (this.broker ? this.broker.close(() => resolve()) : resolve()));
-    await new Promise<void>(resolve => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>(resolve =>
+      this.broker ? this.broker.close(() => resolve()) : resolve(),
+    );
+    await new Promise<void>(resolve =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 }

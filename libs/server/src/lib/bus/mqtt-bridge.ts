@@ -7,7 +7,10 @@ import { INTERNAL_ALARMS_TOPIC, INTERNAL_READINGS_TOPIC } from '@vigil/contracts
 import type { ServiceName } from '../config/vigil-config';
 import type { PipelineBus } from './pipeline-bus';
 
-const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<string, ServiceName>;
+const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<
+  string,
+  ServiceName
+>;
 const CONSUMERS = {
   records: ['rules', 'persister', 'gateway'],
   alarms: ['persister', 'gateway'],
@@ -18,7 +21,10 @@ const TOPICS = { records: INTERNAL_READINGS_TOPIC, alarms: INTERNAL_ALARMS_TOPIC
 const BRIDGE_BATCH_ITEMS = 2000;
 const BRIDGE_BATCH_MS = 5;
 
-export type BridgePlan = { readonly publish: Array<keyof typeof TOPICS>; readonly subscribe: Array<keyof typeof TOPICS> };
+export type BridgePlan = {
+  readonly publish: Array<keyof typeof TOPICS>;
+  readonly subscribe: Array<keyof typeof TOPICS>;
+};
 
 /** Which streams this process must forward to the broker, and which it must receive from it. */
 export function planBridge(services: readonly ServiceName[]): BridgePlan {
@@ -28,7 +34,8 @@ export function planBridge(services: readonly ServiceName[]): BridgePlan {
     const consumers = CONSUMERS[stream] as readonly ServiceName[];
     const allConsumersLocal = consumers.every(service => services.includes(service));
     if (local && !allConsumersLocal) plan.publish.push(stream);
-    if (!local && consumers.some(service => services.includes(service))) plan.subscribe.push(stream);
+    if (!local && consumers.some(service => services.includes(service)))
+      plan.subscribe.push(stream);
   }
   return plan;
 }
@@ -77,7 +84,10 @@ export class MqttBusBridge {
       }
     });
 
-    const forward = (stream: keyof typeof TOPICS, source: typeof this.bus.records$ | typeof this.bus.alarms$) =>
+    const forward = (
+      stream: keyof typeof TOPICS,
+      source: typeof this.bus.records$ | typeof this.bus.alarms$,
+    ) =>
       (source as import('rxjs').Observable<readonly unknown[]>)
         .pipe(
           bufferTime(BRIDGE_BATCH_MS, null, 64),
@@ -86,11 +96,15 @@ export class MqttBusBridge {
         .subscribe(batches => {
           const items = batches.flat();
           for (let i = 0; i < items.length; i += BRIDGE_BATCH_ITEMS) {
-            client.publish(TOPICS[stream], JSON.stringify(items.slice(i, i + BRIDGE_BATCH_ITEMS)), { qos: 1 });
+            client.publish(TOPICS[stream], JSON.stringify(items.slice(i, i + BRIDGE_BATCH_ITEMS)), {
+              qos: 1,
+            });
           }
         });
-    if (this.plan.publish.includes('records')) this.subscriptions.push(forward('records', this.bus.records$));
-    if (this.plan.publish.includes('alarms')) this.subscriptions.push(forward('alarms', this.bus.alarms$));
+    if (this.plan.publish.includes('records'))
+      this.subscriptions.push(forward('records', this.bus.records$));
+    if (this.plan.publish.includes('alarms'))
+      this.subscriptions.push(forward('alarms', this.bus.alarms$));
   }
 
   async stop(): Promise<void> {

@@ -9,41 +9,54 @@ const bool = z
   .transform(value => ['true', '1', 'yes', 'on'].includes(value));
 
 /** Every variable Vigil reads, in one place (documented in docs/interfaces.md §Configuration). */
-export const vigilEnvSchema = z
-  .object({
-    VIGIL_SERVICES: z
-      .string()
-      .default('all')
-      .transform(value => (value.trim() === 'all' ? [...SERVICE_NAMES] : value.split(',').map(s => s.trim())))
-      .pipe(z.array(z.enum(SERVICE_NAMES)).min(1)),
-    VIGIL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-    VIGIL_HTTP_PORT: port.default(8080),
-    VIGIL_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
-    VIGIL_MQTT_PORT: port.default(1883),
-    /** An external broker (Mosquitto, EMQX). When set, the embedded broker is not needed. */
-    VIGIL_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
-    VIGIL_MQTT_USERNAME: z.string().optional(),
-    VIGIL_MQTT_PASSWORD: z.string().optional(),
-    VIGIL_MQTT_QOS: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1)])).default(1),
-    /** managed: start a local influxd when the binary exists; external: use VIGIL_INFLUX_URL; off. */
-    VIGIL_INFLUX_MODE: z.enum(['managed', 'external', 'off']).default('managed'),
-    VIGIL_INFLUX_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8086'),
-    VIGIL_INFLUX_DB: z.string().regex(/^[A-Za-z0-9_]+$/).default('vigil'),
-    VIGIL_INFLUX_RAW_RETENTION: z.string().regex(/^\d+[hdw]$/).default('30d'),
-    VIGIL_INFLUX_EVENTS_RETENTION: z.string().regex(/^\d+[hdw]$/).default('400d'),
-    VIGIL_INFLUXD_BINARY: z.string().default('influxd'),
-    VIGIL_DATA_DIR: z.string().default('data'),
-    VIGIL_REGISTRY: z.string().default('registry/sample'),
-    VIGIL_CONSOLE_DIR: z.string().default('dist/apps/console'),
-    VIGIL_DEMO_MODE: bool.default(true),
-    VIGIL_LOG_JSON: bool.default(false),
-    VIGIL_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
-    VIGIL_WRITE_BUFFER_LINES: z.coerce.number().int().min(1000).default(200_000),
-    VIGIL_WRITE_BATCH_LINES: z.coerce.number().int().min(1).default(5000),
-    VIGIL_WRITE_FLUSH_MS: z.coerce.number().int().min(10).default(200),
-    VIGIL_WS_REPLAY: z.coerce.number().int().min(100).default(10_000),
-    VIGIL_RULE_TICK_MS: z.coerce.number().int().min(50).default(1000),
-  });
+export const vigilEnvSchema = z.object({
+  VIGIL_SERVICES: z
+    .string()
+    .default('all')
+    .transform(value =>
+      value.trim() === 'all' ? [...SERVICE_NAMES] : value.split(',').map(s => s.trim()),
+    )
+    .pipe(z.array(z.enum(SERVICE_NAMES)).min(1)),
+  VIGIL_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  VIGIL_HTTP_PORT: port.default(8080),
+  VIGIL_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  VIGIL_MQTT_PORT: port.default(1883),
+  /** An external broker (Mosquitto, EMQX). When set, the embedded broker is not needed. */
+  VIGIL_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
+  VIGIL_MQTT_USERNAME: z.string().optional(),
+  VIGIL_MQTT_PASSWORD: z.string().optional(),
+  VIGIL_MQTT_QOS: z.coerce
+    .number()
+    .pipe(z.union([z.literal(0), z.literal(1)]))
+    .default(1),
+  /** managed: start a local influxd when the binary exists; external: use VIGIL_INFLUX_URL; off. */
+  VIGIL_INFLUX_MODE: z.enum(['managed', 'external', 'off']).default('managed'),
+  VIGIL_INFLUX_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8086'),
+  VIGIL_INFLUX_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+$/)
+    .default('vigil'),
+  VIGIL_INFLUX_RAW_RETENTION: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .default('30d'),
+  VIGIL_INFLUX_EVENTS_RETENTION: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .default('400d'),
+  VIGIL_INFLUXD_BINARY: z.string().default('influxd'),
+  VIGIL_DATA_DIR: z.string().default('data'),
+  VIGIL_REGISTRY: z.string().default('registry/sample'),
+  VIGIL_CONSOLE_DIR: z.string().default('dist/apps/console'),
+  VIGIL_DEMO_MODE: bool.default(true),
+  VIGIL_LOG_JSON: bool.default(false),
+  VIGIL_LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  VIGIL_WRITE_BUFFER_LINES: z.coerce.number().int().min(1000).default(200_000),
+  VIGIL_WRITE_BATCH_LINES: z.coerce.number().int().min(1).default(5000),
+  VIGIL_WRITE_FLUSH_MS: z.coerce.number().int().min(10).default(200),
+  VIGIL_WS_REPLAY: z.coerce.number().int().min(100).default(10_000),
+  VIGIL_RULE_TICK_MS: z.coerce.number().int().min(50).default(1000),
+});
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
 
@@ -66,7 +79,11 @@ export interface VigilConfig {
     readonly eventsRetention: string;
     readonly binary: string;
   };
-  readonly write: { readonly bufferLines: number; readonly batchLines: number; readonly flushMs: number };
+  readonly write: {
+    readonly bufferLines: number;
+    readonly batchLines: number;
+    readonly flushMs: number;
+  };
   readonly dataDir: string;
   readonly registryPath: string;
   readonly consoleDir: string;
@@ -88,7 +105,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): VigilConfig {
   const parsed = vigilEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`),
+    );
   }
   const e = parsed.data;
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
 import type { Alarm, AlarmState } from '@vigil/contracts';
@@ -35,9 +41,12 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const reply = await this.commands.execute({ action: 'list-open' });
     if (reply.ok && 'alarms' in reply) {
-      for (const alarm of reply.alarms) if (!this.openById.has(alarm.id)) this.openById.set(alarm.id, alarm);
+      for (const alarm of reply.alarms)
+        if (!this.openById.has(alarm.id)) this.openById.set(alarm.id, alarm);
     } else {
-      this.logger.warn('could not load the open alarms from the rules service; they appear as they change');
+      this.logger.warn(
+        'could not load the open alarms from the rules service; they appear as they change',
+      );
     }
   }
 

@@ -39,7 +39,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   if (!parsed.success) {
     throw new BadRequestException({
       message: 'invalid request',
-      issues: parsed.error.issues.map(issue => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      issues: parsed.error.issues.map(
+        issue => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
     });
   }
   return parsed.data;
@@ -57,7 +59,9 @@ export class DevicesController {
   list(@Query() query: unknown) {
     const { site, class: deviceClass } = parse(deviceQuery, query);
     return this.registry.current.devices.filter(
-      device => (site === undefined || device.siteId === site) && (deviceClass === undefined || device.deviceClass === deviceClass),
+      device =>
+        (site === undefined || device.siteId === site) &&
+        (deviceClass === undefined || device.deviceClass === deviceClass),
     );
   }
 
@@ -76,10 +80,15 @@ export class SitesController {
   constructor(@Inject(RegistryHolder) private readonly registry: RegistryHolder) {}
 
   @Get()
-  @ApiOperation({ summary: 'Sites with their areas (polygons in metres) and the organisation tree' })
+  @ApiOperation({
+    summary: 'Sites with their areas (polygons in metres) and the organisation tree',
+  })
   list() {
     const { sites, organisation } = this.registry.current;
-    return { organisation, sites: sites.map(({ devices: _devices, profiles: _profiles, ...site }) => site) };
+    return {
+      organisation,
+      sites: sites.map(({ devices: _devices, profiles: _profiles, ...site }) => site),
+    };
   }
 }
 
@@ -112,7 +121,12 @@ export class AlarmsController {
   @ApiOperation({ summary: 'Acknowledge an alarm (active → acknowledged, returned → normal)' })
   acknowledgeAlarm(@Param('id') id: string, @Body() body: unknown): Promise<Alarm> {
     const { by, note } = parse(actionBody, body);
-    return this.run({ action: 'acknowledge', alarmId: id, by, ...(note === undefined ? {} : { note }) });
+    return this.run({
+      action: 'acknowledge',
+      alarmId: id,
+      by,
+      ...(note === undefined ? {} : { note }),
+    });
   }
 
   @Post(':id/reset')

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, skip } from 'rxjs';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -38,14 +44,17 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
     let kept = false;
     if (this.config.influx.mode !== 'off') {
       try {
-        const response = await fetch(`${this.config.influx.url}/ping`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+        const response = await fetch(`${this.config.influx.url}/ping`, {
+          signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+        });
         kept = response.status === 204;
       } catch {
         kept = false;
       }
     }
     if (kept !== this.state.value) {
-      if (kept) this.logger.log(`InfluxDB reachable at ${this.config.influx.url}: history is being kept`);
+      if (kept)
+        this.logger.log(`InfluxDB reachable at ${this.config.influx.url}: history is being kept`);
       else if (this.state.value) this.warn();
       this.state.next(kept);
     }

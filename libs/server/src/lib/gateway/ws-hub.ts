@@ -54,7 +54,8 @@ export class WsHub implements OnModuleDestroy {
       const now = Date.now();
       for (const { alarm, action } of updates) {
         this.broadcast({ type: 'alarm', alarm });
-        if (action.action === 'raise') this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
+        if (action.action === 'raise')
+          this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
       }
     });
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
@@ -62,7 +63,12 @@ export class WsHub implements OnModuleDestroy {
       storage.changes$.subscribe(kept =>
         this.broadcast(
           kept
-            ? { type: 'system', level: 'info', code: 'history-kept', message: 'History is being kept in InfluxDB.' }
+            ? {
+                type: 'system',
+                level: 'info',
+                code: 'history-kept',
+                message: 'History is being kept in InfluxDB.',
+              }
             : {
                 type: 'system',
                 level: 'error',
@@ -102,7 +108,9 @@ export class WsHub implements OnModuleDestroy {
       this.metrics.wsClients.set(this.clients.size);
     });
     socket.on('error', error => this.logger.warn(`ws client error: ${error.message}`));
-    socket.on('message', (data, isBinary) => this.received(client, isBinary ? '' : data.toString()));
+    socket.on('message', (data, isBinary) =>
+      this.received(client, isBinary ? '' : data.toString()),
+    );
 
     this.send(client, {
       type: 'hello',
@@ -129,12 +137,17 @@ export class WsHub implements OnModuleDestroy {
         this.resume(client, Number.isInteger(message.lastSeq) ? message.lastSeq : undefined);
         break;
       case 'subscribe':
-        for (const device of (Array.isArray(message.devices) ? message.devices : []).slice(0, MAX_SUBSCRIBED_DEVICES)) {
-          if (typeof device === 'string' && client.devices.size < MAX_SUBSCRIBED_DEVICES) client.devices.add(device);
+        for (const device of (Array.isArray(message.devices) ? message.devices : []).slice(
+          0,
+          MAX_SUBSCRIBED_DEVICES,
+        )) {
+          if (typeof device === 'string' && client.devices.size < MAX_SUBSCRIBED_DEVICES)
+            client.devices.add(device);
         }
         break;
       case 'unsubscribe':
-        for (const device of Array.isArray(message.devices) ? message.devices : []) client.devices.delete(device);
+        for (const device of Array.isArray(message.devices) ? message.devices : [])
+          client.devices.delete(device);
         break;
       default:
         this.send(client, { type: 'error', seq: this.seq, message: `unknown message type` });

@@ -93,8 +93,14 @@ export class IngestService implements OnModuleDestroy {
     receivedAt: number,
   ): void {
     this.metrics.deadLettered.inc({ reason });
-    this.rateLimited.warn(`dead-letter:${reason}`, `dead-lettered (${reason}) from ${topic.slice(0, 200)}: ${detail}`);
-    const kept = payload.subarray(0, reason === 'oversized' ? DEAD_LETTER_SNIPPET_BYTES : payload.length);
+    this.rateLimited.warn(
+      `dead-letter:${reason}`,
+      `dead-lettered (${reason}) from ${topic.slice(0, 200)}: ${detail}`,
+    );
+    const kept = payload.subarray(
+      0,
+      reason === 'oversized' ? DEAD_LETTER_SNIPPET_BYTES : payload.length,
+    );
     const isText = reason !== 'not-utf8' && reason !== 'oversized';
     const letter: DeadLetter = {
       reason,

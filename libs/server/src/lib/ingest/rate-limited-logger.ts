@@ -5,7 +5,10 @@ import type { Logger } from '@nestjs/common';
  * that a misbehaving fleet cannot flood the log (bad device data is logged at a bounded rate).
  */
 export class RateLimitedLogger {
-  private readonly windows = new Map<string, { start: number; count: number; suppressed: number }>();
+  private readonly windows = new Map<
+    string,
+    { start: number; count: number; suppressed: number }
+  >();
 
   constructor(
     private readonly logger: Pick<Logger, 'warn'>,
@@ -19,7 +22,9 @@ export class RateLimitedLogger {
     let window = this.windows.get(key);
     if (!window || now - window.start >= this.windowMs) {
       if (window && window.suppressed > 0) {
-        this.logger.warn(`${key}: ${window.suppressed} similar messages suppressed in the last window`);
+        this.logger.warn(
+          `${key}: ${window.suppressed} similar messages suppressed in the last window`,
+        );
       }
       window = { start: now, count: 0, suppressed: 0 };
       this.windows.set(key, window);

@@ -28,15 +28,18 @@ describe(trackSeq.name, () => {
 
   it('flags exactly the repeated numbers of any shuffled stream with duplicates', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 200 }), seqs => {
-        const state = initialSeqState(seqs[0] as number);
-        const seenSet = new Set([seqs[0]]);
-        for (const seq of seqs.slice(1)) {
-          const verdict = trackSeq(state, seq);
-          expect(verdict === 'duplicate').toBe(seenSet.has(seq));
-          seenSet.add(seq);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 200 }),
+        seqs => {
+          const state = initialSeqState(seqs[0] as number);
+          const seenSet = new Set([seqs[0]]);
+          for (const seq of seqs.slice(1)) {
+            const verdict = trackSeq(state, seq);
+            expect(verdict === 'duplicate').toBe(seenSet.has(seq));
+            seenSet.add(seq);
+          }
+        },
+      ),
     );
   });
 });

@@ -16,7 +16,9 @@ export function initialSeqState(seq: number): SeqState {
 }
 
 function seen(state: SeqState, offset: number): boolean {
-  return offset < 32 ? ((state.seenLow >>> offset) & 1) === 1 : ((state.seenHigh >>> (offset - 32)) & 1) === 1;
+  return offset < 32
+    ? ((state.seenLow >>> offset) & 1) === 1
+    : ((state.seenHigh >>> (offset - 32)) & 1) === 1;
 }
 
 function mark(state: SeqState, offset: number): void {

@@ -11,7 +11,12 @@ const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 describe(validateMessage.name, () => {
   it('normalises a sample into a reading with the device context', () => {
-    const result = validateMessage(T, json({ ts: NOW - 500, seq: 3, values: { lel: 12.5 } }), registry, NOW);
+    const result = validateMessage(
+      T,
+      json({ ts: NOW - 500, seq: 3, values: { lel: 12.5 } }),
+      registry,
+      NOW,
+    );
     expect(result).toMatchObject({
       ok: true,
       records: [
@@ -36,16 +41,37 @@ describe(validateMessage.name, () => {
 
   it('stamps server time when the device sends none, or when its clock runs over a minute ahead', () => {
     const none = validateMessage(T, json({ values: { lel: 1 } }), registry, NOW);
-    const ahead = validateMessage(T, json({ ts: NOW + 3_600_000, values: { lel: 1 } }), registry, NOW);
+    const ahead = validateMessage(
+      T,
+      json({ ts: NOW + 3_600_000, values: { lel: 1 } }),
+      registry,
+      NOW,
+    );
     for (const result of [none, ahead]) {
-      expect(result.ok && result.records[0]?.kind === 'reading' && result.records[0].reading.ts).toBe(NOW);
+      expect(
+        result.ok && result.records[0]?.kind === 'reading' && result.records[0].reading.ts,
+      ).toBe(NOW);
     }
-    expect(ahead.ok && ahead.records[0]?.kind === 'reading' && ahead.records[0].reading.clockSkewMs).toBe(3_600_000);
+    expect(
+      ahead.ok && ahead.records[0]?.kind === 'reading' && ahead.records[0].reading.clockSkewMs,
+    ).toBe(3_600_000);
   });
 
   it('keeps a gateway batch in order', () => {
-    const result = validateMessage(T, json({ batch: [{ seq: 1, values: { lel: 1 } }, { seq: 2, values: { lel: 2 } }] }), registry, NOW);
-    expect(result.ok && result.records.map(r => (r.kind === 'reading' ? r.reading.seq : undefined))).toEqual([1, 2]);
+    const result = validateMessage(
+      T,
+      json({
+        batch: [
+          { seq: 1, values: { lel: 1 } },
+          { seq: 2, values: { lel: 2 } },
+        ],
+      }),
+      registry,
+      NOW,
+    );
+    expect(
+      result.ok && result.records.map(r => (r.kind === 'reading' ? r.reading.seq : undefined)),
+    ).toEqual([1, 2]);
   });
 
   it('converts units declared in the device attributes', () => {
@@ -53,11 +79,18 @@ describe(validateMessage.name, () => {
     const converted = validateMessage(
       T,
       json({ values: { lel: 1 } }),
-      { device: () => device && { ...device, attributes: { ...device.attributes, unit_lel: '%VOL' } } },
+      {
+        device: () =>
+          device && { ...device, attributes: { ...device.attributes, unit_lel: '%VOL' } },
+      },
       NOW,
     );
     // CH4: LEL 5 %VOL, so 1 %VOL is 20 %LEL.
-    expect(converted.ok && converted.records[0]?.kind === 'reading' && converted.records[0].reading.values['lel']).toBe(20);
+    expect(
+      converted.ok &&
+        converted.records[0]?.kind === 'reading' &&
+        converted.records[0].reading.values['lel'],
+    ).toBe(20);
   });
 
   it.each([
@@ -66,6 +99,9 @@ describe(validateMessage.name, () => {
     ['{"values":{"temp":1}}', 'unknown-metric'],
     ['{"vals":{}}', 'wrong-shape'],
   ])('rejects %s as %s', (payload, reason) => {
-    expect(validateMessage(T, Buffer.from(payload), registry, NOW)).toMatchObject({ ok: false, reason });
+    expect(validateMessage(T, Buffer.from(payload), registry, NOW)).toMatchObject({
+      ok: false,
+      reason,
+    });
   });
 });

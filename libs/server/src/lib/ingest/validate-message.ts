@@ -18,7 +18,11 @@ import type { RegisteredDevice } from '@vigil/registry';
 import { applyConversions, unitConversions } from './normalise';
 
 export type Validation =
-  | { readonly ok: true; readonly records: IngestRecord[]; readonly samples: readonly TelemetrySample[] }
+  | {
+      readonly ok: true;
+      readonly records: IngestRecord[];
+      readonly samples: readonly TelemetrySample[];
+    }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly detail: string };
 
 export interface DeviceLookup {
@@ -51,7 +55,10 @@ function factsOf(device: RegisteredDevice): DeviceFacts {
   return facts;
 }
 
-function checkValues(device: RegisteredDevice, values: Record<string, MetricValue>): string | undefined {
+function checkValues(
+  device: RegisteredDevice,
+  values: Record<string, MetricValue>,
+): string | undefined {
   for (const [metric, value] of Object.entries(values)) {
     const definition = metricDefinition(device.deviceClass, metric);
     if (!definition) {
@@ -77,7 +84,8 @@ export function validateMessage(
     return reject('oversized', `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
   }
   const address = parseDeviceTopic(topic);
-  if (!address) return reject('bad-topic', 'topic is not vigil/v1/{siteId}/{deviceId}/{kind} with valid ids');
+  if (!address)
+    return reject('bad-topic', 'topic is not vigil/v1/{siteId}/{deviceId}/{kind} with valid ids');
   let text: string;
   try {
     text = utf8.decode(payload);
@@ -94,13 +102,18 @@ export function validateMessage(
   if (!device) {
     return reject('unknown-device', `${address.siteId}/${address.deviceId} is not in the registry`);
   }
-  const base = { siteId: device.siteId, deviceId: device.deviceId, deviceClass: device.deviceClass };
+  const base = {
+    siteId: device.siteId,
+    deviceId: device.deviceId,
+    deviceClass: device.deviceClass,
+  };
 
   switch (address.kind) {
     case 'telemetry': {
       const isBatch = typeof json === 'object' && json !== null && 'batch' in json;
       const parsed = (isBatch ? telemetryBatchSchema : telemetrySampleSchema).safeParse(json);
-      if (!parsed.success) return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+      if (!parsed.success)
+        return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
       const samples: TelemetrySample[] = 'batch' in parsed.data ? parsed.data.batch : [parsed.data];
       const records: IngestRecord[] = [];
       const facts = factsOf(device);
@@ -134,9 +147,13 @@ export function validateMessage(
     }
     case 'event': {
       const parsed = eventPayloadSchema.safeParse(json);
-      if (!parsed.success) return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+      if (!parsed.success)
+        return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
       if (!DEVICE_CLASS_DEFINITIONS[device.deviceClass].events.includes(parsed.data.code)) {
-        return reject('bad-value', `event code "${parsed.data.code}" is not an event of ${device.deviceClass}`);
+        return reject(
+          'bad-value',
+          `event code "${parsed.data.code}" is not an event of ${device.deviceClass}`,
+        );
       }
       const event = {
         ...base,
@@ -150,14 +167,24 @@ export function validateMessage(
     }
     case 'status': {
       const parsed = statusPayloadSchema.safeParse(json);
-      if (!parsed.success) return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
-      const status = { ...base, online: parsed.data.online, ts: parsed.data.ts ?? receivedAt, receivedAt };
+      if (!parsed.success)
+        return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+      const status = {
+        ...base,
+        online: parsed.data.online,
+        ts: parsed.data.ts ?? receivedAt,
+        receivedAt,
+      };
       return { ok: true, records: [{ kind: 'status', status }], samples: [] };
     }
   }
 }
 
-type Issues = ReadonlyArray<{ readonly code: string; readonly path: readonly PropertyKey[]; readonly message: string }>;
+type Issues = ReadonlyArray<{
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}>;
 
 /** A value of the wrong type or not finite is `bad-value`; anything structural is `wrong-shape`. */
 function shapeOrValue(issues: Issues): DeadLetterReason {

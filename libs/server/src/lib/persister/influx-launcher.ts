@@ -77,7 +77,9 @@ export class InfluxLauncher {
     );
     const log = openSync(join(dir, 'influxd.log'), 'a');
     this.child = spawn(this.binary, ['-config', config], { stdio: ['ignore', log, log] });
-    this.child.once('exit', code => this.logger.error(`influxd exited (code ${code}); history is not being kept`));
+    this.child.once('exit', code =>
+      this.logger.error(`influxd exited (code ${code}); history is not being kept`),
+    );
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (await ping(this.url)) {
@@ -86,7 +88,9 @@ export class InfluxLauncher {
       }
       await new Promise(done => setTimeout(done, 100));
     }
-    this.logger.error(`influxd did not answer within ${READY_TIMEOUT_MS} ms; see ${join(dir, 'influxd.log')}`);
+    this.logger.error(
+      `influxd did not answer within ${READY_TIMEOUT_MS} ms; see ${join(dir, 'influxd.log')}`,
+    );
     return 'unavailable';
   }
 

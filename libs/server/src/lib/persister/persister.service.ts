@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
 import type { IngestRecord } from '@vigil/contracts';
@@ -81,7 +87,8 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       await this.writer.close({ timeoutMs: CLOSE_TIMEOUT_MS });
       this.publishStats();
       const stats = this.writer.stats();
-      if (stats.abandoned > 0) this.logger.error(`${stats.abandoned} lines could not be written before shutdown`);
+      if (stats.abandoned > 0)
+        this.logger.error(`${stats.abandoned} lines could not be written before shutdown`);
     }
   }
 
@@ -101,7 +108,10 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       this.schemaReady = true;
     } catch (error) {
       // InfluxDB may come up after us; the writer buffers meanwhile and retries its batches.
-      this.rateLimited.warn('schema', `cannot prepare InfluxDB schema yet: ${(error as Error).message}`);
+      this.rateLimited.warn(
+        'schema',
+        `cannot prepare InfluxDB schema yet: ${(error as Error).message}`,
+      );
       this.schemaTimer = setTimeout(() => void this.ensureSchema(), SCHEMA_RETRY_MS);
       this.schemaTimer.unref();
     }

@@ -12,10 +12,15 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
   const problems: string[] = [];
   for (const device of registry.devices) {
     const { rules, errors } = resolveDeviceRules(
-      { deviceClass: device.deviceClass, attributes: device.attributes, intervalSeconds: device.intervalSeconds },
+      {
+        deviceClass: device.deviceClass,
+        attributes: device.attributes,
+        intervalSeconds: device.intervalSeconds,
+      },
       device.ruleOverrides,
     );
-    for (const error of errors) problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
+    for (const error of errors)
+      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     resolved.set(device, {
       siteId: device.siteId,
       deviceId: device.deviceId,

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Subject, mergeMap, from, type Subscription } from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
@@ -47,10 +53,13 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     );
     this.subscription = engine$.subscribe({
       next: signal => this.signal(signal),
-      error: (error: unknown) => this.logger.error(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
+      error: (error: unknown) =>
+        this.logger.error(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
     });
     this.subscription.add(
-      this.bus.records$.pipe(mergeMap(batch => from(batch))).subscribe(record => this.records.next(record)),
+      this.bus.records$
+        .pipe(mergeMap(batch => from(batch)))
+        .subscribe(record => this.records.next(record)),
     );
   }
 
