@@ -38,6 +38,12 @@ export interface RuleSignal {
   readonly at: number;
   /** Server wall-clock time when the rule engine decided; the start of detection latency. */
   readonly detectedAt: number;
+  /**
+   * Site rules only: the people (tag ids) or detectors (device ids) the signal is about, e.g. the
+   * members of a crowd, the tags near an area in alarm, the detectors of a 2-out-of-N vote.
+   * Set on the active signal, as of that moment; absent on device rules.
+   */
+  readonly members?: readonly string[];
 }
 
 /** ISA-18.2 / IEC 62682 alarm states (the subset the lifecycle uses; see docs/interfaces.md). */
@@ -49,8 +55,29 @@ export const ALARM_STATES = [
 ] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
+export const ALARM_ACTIONS = [
+  'raise',
+  'clear',
+  'acknowledge',
+  'reset',
+  'comment',
+  'shelve',
+  'unshelve',
+  'assign',
+  'dispose',
+  'escalate',
+  'overdue',
+  'suppress',
+  'unsuppress',
+] as const;
+export type AlarmActionName = (typeof ALARM_ACTIONS)[number];
+
+/** 处置 outcome, recorded when an operator closes the loop (核查处理, 闭环管理). */
+export const DISPOSITIONS = ['real-event', 'false-alarm', 'test', 'maintenance', 'device-fault'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
 export interface AlarmAction {
-  readonly action: 'raise' | 'clear' | 'acknowledge' | 'reset' | 'comment';
+  readonly action: AlarmActionName;
   readonly at: number;
   readonly by: string | undefined;
   readonly note: string | undefined;
@@ -83,4 +110,22 @@ export interface Alarm {
   readonly updatedAt: number;
   readonly detectedAt: number;
   readonly history: readonly AlarmAction[];
+  /** The first operator to acknowledge owns the alarm until hand-over (预警信息首接责任制). */
+  readonly owner?: string | undefined;
+  readonly assignee?: string | undefined;
+  /** Shelved by a named user, with a reason and an expiry: hidden, still evaluated and recorded. */
+  readonly shelved?: { readonly by: string; readonly reason: string; readonly until: number } | undefined;
+  /** Suppressed by design: maintenance, or the device's gateway/parent is offline. */
+  readonly suppressed?: 'maintenance' | 'parent-offline' | 'out-of-service' | undefined;
+  readonly disposition?:
+    | { readonly kind: Disposition; readonly note: string; readonly by: string; readonly at: number }
+    | undefined;
+  /** Escalation up the organisation tree: 0 = the site's enterprise, then park/county, then city. */
+  readonly escalation?: { readonly level: number; readonly nodeId: string; readonly at: number } | undefined;
+  /** Not disposed by its deadline. */
+  readonly overdue?: boolean | undefined;
+  /** Flood grouping: the first-out alarm of the group this alarm belongs to (its own id when first). */
+  readonly groupId?: string | undefined;
+  /** Tags near the alarm's area when it was raised (the muster list), if any. */
+  readonly members?: readonly string[] | undefined;
 }

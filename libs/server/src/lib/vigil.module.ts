@@ -9,6 +9,7 @@ import {
 import { AlarmService } from './alarms/alarm.service';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
+import { CONSOLE_API_CONTROLLERS, CONSOLE_API_PROVIDERS } from './console-api';
 import { AlarmView } from './gateway/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
@@ -47,7 +48,8 @@ export class VigilModule {
     if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
-      controllers.push(DevicesController, SitesController, AlarmsController);
+      controllers.push(DevicesController, SitesController, AlarmsController, ...CONSOLE_API_CONTROLLERS);
+      providers.push(...CONSOLE_API_PROVIDERS);
       providers.push(AlarmView, WsHub, {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
