@@ -3,14 +3,18 @@ import { createInterface } from 'node:readline';
 
 import { RegistryError, loadRegistry, type Registry } from '@vigil/registry';
 
-import { systemClock } from './lib/clock';
+import {
+  FleetSimulator,
+  RateLimitedLog,
+  findDevice,
+  formatSummary,
+  systemClock,
+  type FleetDefinition,
+  type FleetStats,
+} from '@vigil/simulation';
+
 import { USAGE, parseCli, type CliConfig } from './lib/cli-config';
 import { COMMAND_HELP, executeCommand, parseCommand } from './lib/commands';
-import { findDevice } from './lib/fleet-lookup';
-import { FleetSimulator, type FleetStats } from './lib/fleet-simulator';
-import { RateLimitedLog } from './lib/rate-limited-log';
-import type { FleetDefinition } from './lib/site-layout';
-import { formatSummary } from './lib/summary';
 
 const SUMMARY_INTERVAL_MS = 10_000;
 /** Exit code for bad flags or a bad registry (usage errors), as most command-line tools do. */

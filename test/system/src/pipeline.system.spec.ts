@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { RunningVigil } from '@vigil/server';
 import { influxQuery, startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { WsRecorder, mqttClient, startSystem, telemetry } from './support';
+import { WsRecorder, loginAs, mqttClient, startSystem, telemetry } from './support';
 
 /**
  * The issue's "done when": a combustible-gas reading above the second-level set-point, published
@@ -103,15 +103,13 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
     const l2 = alarms.find(alarm => alarm.deviceId === 'gc-tf-01' && alarm.level === 'L2');
     expect(l2).toBeDefined();
 
-    const ack = await fetch(`${vigil.httpUrl}/api/v1/alarms/${l2?.id}/acknowledge`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ by: 'op-zhang', note: 'on my way' }),
-    });
+    const zhang = await loginAs(vigil.httpUrl, 'zhang');
+    const ack = await zhang.post(`/api/v1/alarms/${l2?.id}/acknowledge`, { note: 'on my way' });
     expect(ack.status).toBe(200);
     expect(await ack.json()).toMatchObject({
       state: 'active-acknowledged',
-      acknowledgedBy: 'op-zhang',
+      acknowledgedBy: 'zhang',
+      owner: 'zhang',
     });
     await waitFor(
       () => ws.alarms().some(m => m.alarm.id === l2?.id && m.alarm.state === 'active-acknowledged'),

@@ -10,7 +10,7 @@ import {
   type MosquittoHandle,
 } from '@vigil/testing';
 
-import { WsRecorder, startSystem, telemetry } from './support';
+import { WsRecorder, loginAs, startSystem, telemetry } from './support';
 
 /**
  * Production shape: an external Mosquitto broker, and the services split across two Vigil
@@ -87,15 +87,12 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
 
   it('acknowledges through the gateway process: the command crosses the broker to the rules process', async () => {
     const alarm = ws.alarms().find(m => m.alarm.level === 'L2')?.alarm;
-    const response = await fetch(`${back.httpUrl}/api/v1/alarms/${alarm?.id}/acknowledge`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ by: 'op-li' }),
-    });
+    const li = await loginAs(back.httpUrl, 'li');
+    const response = await li.post(`/api/v1/alarms/${alarm?.id}/acknowledge`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
       state: 'active-acknowledged',
-      acknowledgedBy: 'op-li',
+      acknowledgedBy: 'li',
     });
     const unknown = await fetch(`${back.httpUrl}/api/v1/alarms/no-such-alarm/acknowledge`, {
       method: 'POST',

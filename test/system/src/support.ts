@@ -97,3 +97,20 @@ export function telemetry(
 ): string {
   return JSON.stringify({ ts, ...(seq === undefined ? {} : { seq }), values });
 }
+
+/** Logs in (demo users have the password `vigil-demo`) and returns a fetch that sends the token. */
+export async function loginAs(httpUrl: string, username: string, password = 'vigil-demo') {
+  const response = await fetch(`${httpUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (response.status !== 200) throw new Error(`login as ${username}: HTTP ${response.status}`);
+  const { token } = (await response.json()) as { token: string };
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${httpUrl}${path}`, {
+      ...init,
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, ...init.headers },
+    });
+  return { token, call, post: (path: string, body: unknown = {}) => call(path, { method: 'POST', body: JSON.stringify(body) }) };
+}

@@ -44,6 +44,17 @@ export interface RuleSignal {
    * Set on the active signal, as of that moment; absent on device rules.
    */
   readonly members?: readonly string[];
+  /**
+   * Trend warnings only: event time at which the fitted trend is predicted to cross the alarm
+   * level (the message states the same instant).
+   */
+  readonly predictedAt?: number;
+  /**
+   * Set by the chatter guard: `true` on the one signal that starts holding a chattering key active
+   * (≥ 3 state changes within 60 s, ISA-18.2 / EEMUA 191, domain-standards §8), `false` on the
+   * signal that ends the hold. Absent on every other signal.
+   */
+  readonly chattering?: boolean;
 }
 
 /** ISA-18.2 / IEC 62682 alarm states (the subset the lifecycle uses; see docs/interfaces.md). */
@@ -110,6 +121,8 @@ export interface Alarm {
   readonly updatedAt: number;
   readonly detectedAt: number;
   readonly history: readonly AlarmAction[];
+  /** Server time this alarm (this id) was opened; deadlines count from here. */
+  readonly openedAt?: number | undefined;
   /** The first operator to acknowledge owns the alarm until hand-over (预警信息首接责任制). */
   readonly owner?: string | undefined;
   readonly assignee?: string | undefined;

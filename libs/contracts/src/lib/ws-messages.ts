@@ -28,11 +28,27 @@ export type ServerMessage =
       readonly code: string;
       readonly message: string;
     }
-  | { readonly type: 'error'; readonly seq: number; readonly message: string };
+  | { readonly type: 'error'; readonly seq: number; readonly message: string }
+  | {
+      readonly type: 'action-result';
+      readonly seq: number;
+      readonly requestId: string;
+      readonly ok: boolean;
+      readonly status: number;
+      readonly message?: string;
+      readonly alarm?: Alarm;
+    };
 
 /** Messages a console sends on `/ws`. */
 export type ClientMessage =
   | { readonly type: 'resume'; readonly lastSeq: number }
   | { readonly type: 'subscribe'; readonly devices: readonly string[] }
   | { readonly type: 'unsubscribe'; readonly devices: readonly string[] }
-  | { readonly type: 'acknowledge'; readonly alarmId: string; readonly note?: string };
+  | {
+      readonly type: 'action';
+      readonly requestId: string;
+      readonly alarmId: string;
+      /** acknowledge | shelve | unshelve | comment | assign | dispose | reset, with its body fields. */
+      readonly action: string;
+      readonly [field: string]: unknown;
+    };

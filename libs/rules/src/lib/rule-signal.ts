@@ -1,4 +1,6 @@
 import type {
+  AlarmCategory,
+  AlarmPriority,
   DeviceClass,
   DeviceEvent,
   DeviceStatus,
@@ -39,6 +41,12 @@ export interface DeviceContext {
   readonly deviceId: string;
   readonly deviceClass: DeviceClass;
   readonly areaId: string | undefined;
+  /**
+   * The registry device this one reports through (`RegisteredDevice.gatewayId`). While that
+   * gateway is offline the engine raises one `gateway-offline` signal for it and no `offline`
+   * signal for the devices behind it (README "Gateways").
+   */
+  readonly gatewayId?: string | undefined;
 }
 
 /** A device and its resolved rules (`resolveDeviceRules`), in evaluation order. */
@@ -74,4 +82,105 @@ export function recordBody(record: IngestRecord): Reading | DeviceEvent | Device
 /** `45 s`, `1.5 s` */
 export function formatSeconds(ms: number): string {
   return `${formatNumber(ms / 1000)} s`;
+}
+
+/**
+ * Where a reading stands against its device's event-time watermark (the largest `ts` processed):
+ * `in-order` (ts ≥ watermark) is evaluated by every rule; `within-allowance` (older, by at most
+ * the late allowance) only updates the order-insensitive window summaries of rate and stuck rules;
+ * `late` (older still) is counted and ignored by value rules. README "Late and out-of-order data".
+ */
+export type ReadingOrder = 'in-order' | 'within-allowance' | 'late';
+
+/** Readings up to 5 s older than their device's newest one still feed window summaries. */
+export const DEFAULT_LATE_ALLOWANCE_MS = 5_000;
+
+/** Where a signal comes from: a reading, an event or a registry device have these fields. */
+export interface SignalSource {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly deviceClass: DeviceClass | undefined;
+  readonly areaId: string | undefined;
+}
+
+/** What a signal takes from its rule. */
+export interface SignalRule {
+  readonly ruleId: string;
+  readonly category: AlarmCategory;
+  readonly priority: AlarmPriority;
+  readonly level: string;
+  readonly latched: boolean;
+  readonly metric?: string | undefined;
+}
+
+/** What differs from signal to signal of one rule. */
+export interface SignalFields {
+  readonly value: number | boolean | undefined;
+  readonly threshold: number | undefined;
+  readonly message: string;
+  readonly predictedAt?: number;
+}
+
+/** Builds a `RuleSignal`; `detectedAt` is read from the injected clock now. */
+export function ruleSignal(
+  source: SignalSource,
+  rule: SignalRule,
+  active: boolean,
+  at: number,
+  context: RuleContext,
+  fields: SignalFields,
+): RuleSignal {
+  const signal: RuleSignal = {
+    key: signalKey(source.siteId, source.deviceId, rule.ruleId),
+    ruleId: rule.ruleId,
+    siteId: source.siteId,
+    deviceId: source.deviceId,
+    deviceClass: source.deviceClass,
+    areaId: source.areaId,
+    category: rule.category,
+    priority: rule.priority,
+    level: rule.level,
+    active,
+    latched: rule.latched,
+    metric: rule.metric,
+    value: fields.value,
+    threshold: fields.threshold,
+    message: fields.message,
+    at,
+    detectedAt: context.clock(),
+  };
+  return fields.predictedAt === undefined ? signal : { ...signal, predictedAt: fields.predictedAt };
+}
+
+/** The cleared signal of a rule that a reload removed or disabled while it was active. */
+export function removedRuleSignal(
+  source: SignalSource,
+  rule: SignalRule & { readonly setpoint?: number },
+  at: number,
+  context: RuleContext,
+): RuleSignal {
+  return ruleSignal(source, rule, false, at, context, {
+    value: undefined,
+    threshold: rule.setpoint,
+    message: `Rule ${rule.ruleId} removed or disabled by a configuration reload; no longer evaluated`,
+  });
+}
+
+/** The numeric value of `metric` in a reading, or undefined (absent, boolean or not finite). */
+export function numericValue(reading: Reading, metric: string): number | undefined {
+  const value = reading.values[metric];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** `60 s`, `5 min`, `2 h`, `1.5 d`: durations in messages. */
+export function formatDuration(ms: number): string {
+  if (ms < 120_000) return formatSeconds(ms);
+  if (ms < 7_200_000) return `${formatNumber(ms / 60_000)} min`;
+  if (ms < 172_800_000) return `${formatNumber(ms / 3_600_000)} h`;
+  return `${formatNumber(ms / 86_400_000)} d`;
+}
+
+/** `2025-11-23T12:34:56Z`: an epoch-ms instant in UTC, for messages that state a time. */
+export function formatInstant(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }

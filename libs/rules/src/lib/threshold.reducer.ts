@@ -1,5 +1,6 @@
 import type { Reading, RuleSignal } from '@vigil/contracts';
 
+import { type ConditionState, conditionStates, stepCondition, unchangedStep } from './condition';
 import type { ThresholdRuleConfig } from './rule-config';
 import {
   NO_SIGNALS,
@@ -10,32 +11,13 @@ import {
 } from './rule-signal';
 
 /**
- * One (device, threshold rule) pair. `since` is the event time at which the condition for leaving
- * the current state started to hold (beyond the set-point while inactive, inside the clear point
- * while active), or undefined while it does not hold. Immutable: the two steady states are shared
- * constants, so a device that is not changing state costs no memory of its own.
+ * One (device, threshold rule) pair: the delayed condition of `condition.ts`. The two steady
+ * states are shared constants, so a device that is not changing state costs no memory of its own.
  */
-export interface ThresholdState {
-  readonly kind: 'threshold';
-  readonly active: boolean;
-  readonly since: number | undefined;
-}
+export type ThresholdState = ConditionState<'threshold'>;
 
-export const THRESHOLD_INACTIVE: ThresholdState = Object.freeze({
-  kind: 'threshold',
-  active: false,
-  since: undefined,
-});
-const THRESHOLD_ACTIVE: ThresholdState = Object.freeze({
-  kind: 'threshold',
-  active: true,
-  since: undefined,
-});
-const STEADY_INACTIVE: RuleStep<ThresholdState> = {
-  state: THRESHOLD_INACTIVE,
-  signals: NO_SIGNALS,
-};
-const STEADY_ACTIVE: RuleStep<ThresholdState> = { state: THRESHOLD_ACTIVE, signals: NO_SIGNALS };
+const STATES = conditionStates('threshold');
+export const THRESHOLD_INACTIVE: ThresholdState = STATES.inactive;
 
 /**
  * Set-point rule with deadband and on/off delays on event time (OPC UA Part 9 §B.1.5 semantics):
@@ -57,34 +39,23 @@ export function reduceThreshold(
   context: RuleContext,
 ): RuleStep<ThresholdState> {
   const value = reading.values[rule.metric];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return steady(state);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return unchangedStep(STATES, state);
   const high = rule.direction === 'high';
-
-  if (!state.active) {
-    const beyond = high ? value >= rule.setpoint : value <= rule.setpoint;
-    if (!beyond) return STEADY_INACTIVE;
-    const since = state.since ?? reading.ts;
-    if (rule.onDelayMs === 0 || reading.ts - since >= rule.onDelayMs) {
-      return {
-        state: THRESHOLD_ACTIVE,
-        signals: [thresholdSignal(reading, rule, true, value, context)],
-      };
-    }
-    return state.since === undefined ? pending(false, since) : steady(state);
-  }
-
+  const beyond = high ? value >= rule.setpoint : value <= rule.setpoint;
   const inside = high
     ? value < rule.setpoint - rule.deadband
     : value > rule.setpoint + rule.deadband;
-  if (!inside) return STEADY_ACTIVE;
-  const since = state.since ?? reading.ts;
-  if (rule.offDelayMs === 0 || reading.ts - since >= rule.offDelayMs) {
-    return {
-      state: THRESHOLD_INACTIVE,
-      signals: [thresholdSignal(reading, rule, false, value, context)],
-    };
-  }
-  return state.since === undefined ? pending(true, since) : steady(state);
+  const next = stepCondition(
+    STATES,
+    state,
+    reading.ts,
+    beyond,
+    inside,
+    rule.onDelayMs,
+    rule.offDelayMs,
+  );
+  if (next.active === state.active) return unchangedStep(STATES, next);
+  return { state: next, signals: [thresholdSignal(reading, rule, next.active, value, context)] };
 }
 
 /** Per device: the rule's state plus the event-time watermark that orders its readings. */
@@ -129,16 +100,6 @@ export function reduceThresholdStream(
   const step = reduceThreshold(device.rule, reading, rule, context);
   device.rule = step.state;
   return { state: devices, signals: step.signals };
-}
-
-function steady(state: ThresholdState): RuleStep<ThresholdState> {
-  if (state === THRESHOLD_INACTIVE) return STEADY_INACTIVE;
-  if (state === THRESHOLD_ACTIVE) return STEADY_ACTIVE;
-  return { state, signals: NO_SIGNALS };
-}
-
-function pending(active: boolean, since: number): RuleStep<ThresholdState> {
-  return { state: { kind: 'threshold', active, since }, signals: NO_SIGNALS };
 }
 
 function thresholdSignal(

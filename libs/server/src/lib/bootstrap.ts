@@ -51,6 +51,8 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
       logLevels: [...LOG_LEVELS[config.logLevel]],
     }),
     bufferLogs: false,
+    // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
+    abortOnError: false,
   });
   app.enableShutdownHooks();
   app.disable('x-powered-by');

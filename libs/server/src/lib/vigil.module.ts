@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 
 import {
   AlarmCommandServer,
@@ -6,7 +7,11 @@ import {
   LocalAlarmCommands,
   RemoteAlarmCommands,
 } from './alarms/alarm-commands';
-import { AlarmService } from './alarms/alarm.service';
+import { ALARM_CLOCK, AlarmService } from './alarms/alarm.service';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { ReportsController } from './gateway/reports.controller';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
 import { CONSOLE_API_CONTROLLERS, CONSOLE_API_PROVIDERS } from './console-api';
@@ -44,17 +49,24 @@ export class VigilModule {
       controllers.push(IngestController);
       providers.push(IngestService);
     }
-    if (has('rules')) providers.push(RulesService, AlarmService);
+    if (has('rules')) providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });
     if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
-      controllers.push(DevicesController, SitesController, AlarmsController, ...CONSOLE_API_CONTROLLERS);
-      providers.push(...CONSOLE_API_PROVIDERS);
+      controllers.push(
+        AuthController,
+        DevicesController,
+        SitesController,
+        AlarmsController,
+        ReportsController,
+        ...CONSOLE_API_CONTROLLERS,
+      );
+      providers.push(AuthService, { provide: APP_GUARD, useClass: AuthGuard }, ...CONSOLE_API_PROVIDERS);
       providers.push(AlarmView, WsHub, {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
       });
     }
-    return { module: VigilModule, controllers, providers, exports: providers };
+    return { module: VigilModule, controllers, providers };
   }
 }

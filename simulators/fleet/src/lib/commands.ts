@@ -1,8 +1,11 @@
 import { DEVICE_CLASS_DEFINITIONS, EVENT_CODE_PATTERN } from '@vigil/contracts';
 
-import { findArea, findDevice } from './fleet-lookup';
-import type { FleetSimulator } from './fleet-simulator';
-import type { FleetDefinition } from './site-layout';
+import {
+  findArea,
+  findDevice,
+  type FleetDefinition,
+  type FleetSimulator,
+} from '@vigil/simulation';
 
 /** A line typed on the simulator's stdin. Devices and areas are `id` or `siteId/id`. */
 export type SimulatorCommand =

@@ -9,22 +9,34 @@ import {
 } from '@nestjs/common';
 import { connect, type MqttClient } from 'mqtt';
 
+import type { ActionResult, Actor, OperatorCommand } from '@vigil/alarms';
 import { INTERNAL_COMMANDS_TOPIC, INTERNAL_REPLIES_ROOT, type Alarm } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import type { ActionResult } from './alarm-lifecycle';
+import type { DeviceMode } from './alarm-journal';
 import { AlarmService } from './alarm.service';
 
 export type AlarmCommand =
   | {
-      readonly action: 'acknowledge' | 'reset';
+      readonly action: 'operate';
       readonly alarmId: string;
-      readonly by: string;
-      readonly note?: string;
+      readonly command: OperatorCommand;
+      readonly actor: Actor;
     }
-  | { readonly action: 'list-open' };
+  | { readonly action: 'list-open' }
+  | {
+      readonly action: 'device-mode';
+      readonly siteId: string;
+      readonly deviceId: string;
+      readonly mode: DeviceMode['mode'];
+      readonly reason: string;
+      readonly actor: Actor;
+    };
 
-export type CommandReply = ActionResult | { readonly ok: true; readonly alarms: readonly Alarm[] };
+export type CommandReply =
+  | ActionResult
+  | { readonly ok: true; readonly alarms: readonly Alarm[] }
+  | { readonly ok: true; readonly device: DeviceMode };
 
 /** How the gateway reaches the alarm lifecycle: in this process, or through the broker. */
 export abstract class AlarmCommands {
@@ -33,12 +45,15 @@ export abstract class AlarmCommands {
 
 export function executeLocally(alarms: AlarmService, command: AlarmCommand): CommandReply {
   switch (command.action) {
-    case 'acknowledge':
-      return alarms.acknowledge(command.alarmId, command.by, command.note);
-    case 'reset':
-      return alarms.reset(command.alarmId, command.by, command.note);
+    case 'operate':
+      return alarms.execute(command.alarmId, command.command, command.actor);
     case 'list-open':
       return { ok: true, alarms: alarms.open() };
+    case 'device-mode':
+      return {
+        ok: true,
+        device: alarms.setDeviceMode(command.siteId, command.deviceId, command.mode, command.actor, command.reason),
+      };
   }
 }
 

@@ -56,9 +56,25 @@ export const vigilEnvSchema = z.object({
   VIGIL_WRITE_FLUSH_MS: z.coerce.number().int().min(10).default(200),
   VIGIL_WS_REPLAY: z.coerce.number().int().min(100).default(10_000),
   VIGIL_RULE_TICK_MS: z.coerce.number().int().min(50).default(1000),
+  /** How often escalation, overdue and shelving expiry are checked; 0 turns the timer off. */
+  VIGIL_ALARM_TICK_MS: z.coerce.number().int().min(0).default(1000),
+  /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
+  VIGIL_USERS: z.string().optional(),
+  /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
+  VIGIL_AUTH_SECRET: z.string().min(32).optional(),
+  VIGIL_TOKEN_HOURS: z.coerce.number().positive().max(24 * 7).default(12),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
+
+/** Outside demo mode there are no default credentials: users and a signing secret must be set. */
+function authProblems(env: VigilEnv): string[] {
+  if (env.VIGIL_DEMO_MODE) return [];
+  const problems: string[] = [];
+  if (!env.VIGIL_USERS) problems.push('VIGIL_USERS: required outside demo mode (a users file)');
+  if (!env.VIGIL_AUTH_SECRET) problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
+  return problems;
+}
 
 export interface VigilConfig {
   readonly services: readonly ServiceName[];
@@ -92,6 +108,8 @@ export interface VigilConfig {
   readonly logLevel: 'debug' | 'log' | 'warn' | 'error';
   readonly wsReplay: number;
   readonly ruleTickMs: number;
+  readonly alarmTickMs: number;
+  readonly auth: { readonly usersFile: string | undefined; readonly secret: string | undefined; readonly tokenHours: number };
 }
 
 export class ConfigError extends Error {
@@ -110,6 +128,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  const problems = authProblems(e);
+  if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
     services: e.VIGIL_SERVICES,
@@ -142,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.VIGIL_LOG_LEVEL,
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
+    alarmTickMs: e.VIGIL_ALARM_TICK_MS,
+    auth: { usersFile: e.VIGIL_USERS, secret: e.VIGIL_AUTH_SECRET, tokenHours: e.VIGIL_TOKEN_HOURS },
   };
 }
 

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
+import { DEFAULT_ALARM_POLICY, isOpen, type RaiseRecord } from '@vigil/alarms';
 import type { Alarm, AlarmState } from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
@@ -14,6 +15,7 @@ import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 
 /** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
 const RECENTLY_CLOSED = 2000;
+const MAX_RAISES = 100_000;
 
 export interface AlarmQuery {
   readonly state?: AlarmState | 'open';
@@ -27,6 +29,8 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AlarmView.name);
   private readonly openById = new Map<string, Alarm>();
   private readonly closed: Alarm[] = [];
+  /** Activations seen by this gateway, for the performance report when InfluxDB is off. */
+  private readonly raises: RaiseRecord[] = [];
   private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
   private readonly subscription: Subscription;
 
@@ -64,7 +68,7 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   }
 
   query({ state, site, since }: AlarmQuery): Alarm[] {
-    const pool = state === undefined || state !== 'normal' ? this.open() : [];
+    const pool = this.open();
     if (state === undefined || state === 'normal') pool.push(...this.closed);
     return pool
       .filter(alarm => state === undefined || state === 'open' || alarm.state === state)
@@ -73,13 +77,21 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
       .sort((a, b) => a.priority - b.priority || b.raisedAt - a.raisedAt);
   }
 
+  recentRaises(): RaiseRecord[] {
+    return [...this.raises];
+  }
+
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
   }
 
   private apply(updates: readonly AlarmUpdate[]): void {
-    for (const { alarm } of updates) {
-      if (alarm.state === 'normal') {
+    for (const { alarm, action } of updates) {
+      if (action.action === 'raise') {
+        this.raises.push({ at: action.at, key: alarm.key, alarmId: alarm.id, siteId: alarm.siteId, priority: alarm.priority });
+        if (this.raises.length > MAX_RAISES) this.raises.splice(0, this.raises.length - MAX_RAISES);
+      }
+      if (!isOpen(alarm, DEFAULT_ALARM_POLICY)) {
         this.openById.delete(alarm.id);
         this.closed.unshift(alarm);
         if (this.closed.length > RECENTLY_CLOSED) this.closed.pop();

@@ -1,7 +1,7 @@
 import {
-  BadRequestException,
   Body,
   Controller,
+  ForbiddenException,
   Get,
   HttpCode,
   HttpException,
@@ -14,11 +14,15 @@ import {
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { ALARM_STATES, DEVICE_CLASSES, type Alarm } from '@vigil/contracts';
+import { mayAdminister, type OperatorCommand } from '@vigil/alarms';
+import { ALARM_STATES, DEVICE_CLASSES, DISPOSITIONS, type Alarm } from '@vigil/contracts';
 
-import { AlarmCommands, type AlarmCommand } from '../alarms/alarm-commands';
+import { AlarmCommands } from '../alarms/alarm-commands';
+import { CurrentUser } from '../auth/auth.guard';
+import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { RegistryHolder } from '../registry/registry-holder';
 import { AlarmView } from './alarm-view';
+import { parseOr400 } from './parse';
 
 const deviceQuery = z.object({
   site: z.string().optional(),
@@ -29,65 +33,91 @@ const alarmQuery = z.object({
   site: z.string().optional(),
   since: z.coerce.number().int().min(0).optional(),
 });
-const actionBody = z.object({
-  by: z.string().min(1).max(64).default('operator'),
-  note: z.string().max(2000).optional(),
+const note = z.string().max(2000).optional();
+/** Bodies of the alarm actions; the acting user comes from the token, never from the body. */
+export const ACTION_BODIES = {
+  acknowledge: z.object({ note }),
+  shelve: z.object({ reason: z.string().min(1).max(500), minutes: z.number().int().min(1).max(24 * 60) }),
+  unshelve: z.object({ note }),
+  comment: z.object({ note: z.string().min(1).max(2000) }),
+  assign: z.object({ to: z.string().min(1).max(64), note }),
+  dispose: z.object({ disposition: z.enum(DISPOSITIONS), note: z.string().min(1).max(2000) }),
+  reset: z.object({ note }),
+} as const;
+export type ActionName = keyof typeof ACTION_BODIES;
+const maintenanceBody = z.object({
+  mode: z.enum(['maintenance', 'out-of-service']).nullable(),
+  reason: z.string().min(1).max(500),
 });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value ?? {});
-  if (!parsed.success) {
-    throw new BadRequestException({
-      message: 'invalid request',
-      issues: parsed.error.issues.map(
-        issue => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-      ),
-    });
-  }
-  return parsed.data;
-}
 
 @ApiTags('devices')
 @Controller('api/v1/devices')
 export class DevicesController {
-  constructor(@Inject(RegistryHolder) private readonly registry: RegistryHolder) {}
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+  ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Devices of the registry' })
+  @ApiOperation({ summary: 'Devices of the registry, within the user’s scope' })
   @ApiQuery({ name: 'site', required: false })
   @ApiQuery({ name: 'class', required: false, enum: DEVICE_CLASSES })
-  list(@Query() query: unknown) {
-    const { site, class: deviceClass } = parse(deviceQuery, query);
+  list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser) {
+    const { site, class: deviceClass } = parseOr400(deviceQuery, query);
     return this.registry.current.devices.filter(
       device =>
         (site === undefined || device.siteId === site) &&
-        (deviceClass === undefined || device.deviceClass === deviceClass),
+        (deviceClass === undefined || device.deviceClass === deviceClass) &&
+        this.auth.canSeeSite(user, device.siteId),
     );
   }
 
   @Get(':siteId/:deviceId')
   @ApiOperation({ summary: 'One device' })
-  one(@Param('siteId') siteId: string, @Param('deviceId') deviceId: string) {
+  one(@Param('siteId') siteId: string, @Param('deviceId') deviceId: string, @CurrentUser() user: AuthenticatedUser) {
     const device = this.registry.current.device(siteId, deviceId);
-    if (!device) throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
+    if (!device || !this.auth.canSeeSite(user, siteId)) throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     return device;
+  }
+
+  @Post(':siteId/:deviceId/maintenance')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Put a device in maintenance or out of service (its alarms are suppressed by design), or back' })
+  async maintenance(
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ) {
+    const { mode, reason } = parseOr400(maintenanceBody, body);
+    if (!this.registry.current.device(siteId, deviceId) || !this.auth.canSeeSite(user, siteId)) {
+      throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
+    }
+    if (!mayAdminister(user.role, 'maintenance')) throw new ForbiddenException('only a supervisor or an admin may do this');
+    const reply = await this.commands.execute({ action: 'device-mode', siteId, deviceId, mode, reason, actor: user });
+    if (!reply.ok) throw new HttpException(reply.message, reply.status);
+    return 'device' in reply ? reply.device : reply;
   }
 }
 
 @ApiTags('sites')
 @Controller('api/v1/sites')
 export class SitesController {
-  constructor(@Inject(RegistryHolder) private readonly registry: RegistryHolder) {}
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthService) private readonly auth: AuthService,
+  ) {}
 
   @Get()
-  @ApiOperation({
-    summary: 'Sites with their areas (polygons in metres) and the organisation tree',
-  })
-  list() {
+  @ApiOperation({ summary: 'Sites in the user’s scope with their areas (polygons in metres), and the organisation tree' })
+  list(@CurrentUser() user: AuthenticatedUser) {
     const { sites, organisation } = this.registry.current;
     return {
       organisation,
-      sites: sites.map(({ devices: _devices, profiles: _profiles, ...site }) => site),
+      sites: sites
+        .filter(site => this.auth.canSeeSite(user, site.id))
+        .map(({ devices: _devices, profiles: _profiles, ...site }) => site),
     };
   }
 }
@@ -98,49 +128,64 @@ export class AlarmsController {
   constructor(
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+    @Inject(AuthService) private readonly auth: AuthService,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Alarms: open ones, and recently closed ones (state=normal)' })
+  @ApiOperation({ summary: 'Alarms in the user’s scope: open ones, and recently closed ones (state=normal)' })
   @ApiQuery({ name: 'state', required: false, enum: [...ALARM_STATES, 'open'] })
   @ApiQuery({ name: 'site', required: false })
   @ApiQuery({ name: 'since', required: false, description: 'epoch ms: alarms updated at or after' })
-  list(@Query() query: unknown): Alarm[] {
-    return this.view.query(parse(alarmQuery, query));
+  list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): Alarm[] {
+    return this.view.query(parseOr400(alarmQuery, query)).filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
   }
 
   @Get(':id')
-  one(@Param('id') id: string): Alarm {
+  one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): Alarm {
     const alarm = this.view.get(id);
-    if (!alarm) throw new NotFoundException(`alarm ${id} not found`);
+    if (!alarm || !this.auth.canSeeSite(user, alarm.siteId)) throw new NotFoundException(`alarm ${id} not found`);
     return alarm;
   }
 
-  @Post(':id/acknowledge')
+  @Post(':id/:action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Acknowledge an alarm (active → acknowledged, returned → normal)' })
-  acknowledgeAlarm(@Param('id') id: string, @Body() body: unknown): Promise<Alarm> {
-    const { by, note } = parse(actionBody, body);
-    return this.run({
-      action: 'acknowledge',
-      alarmId: id,
-      by,
-      ...(note === undefined ? {} : { note }),
-    });
-  }
-
-  @Post(':id/reset')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Reset a latched alarm whose condition has cleared' })
-  resetAlarm(@Param('id') id: string, @Body() body: unknown): Promise<Alarm> {
-    const { by, note } = parse(actionBody, body);
-    return this.run({ action: 'reset', alarmId: id, by, ...(note === undefined ? {} : { note }) });
-  }
-
-  private async run(command: AlarmCommand): Promise<Alarm> {
-    const result = await this.commands.execute(command);
+  @ApiOperation({ summary: 'acknowledge | shelve | unshelve | comment | assign | dispose | reset (see docs/interfaces.md)' })
+  async action(
+    @Param('id') id: string,
+    @Param('action') action: string,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<Alarm> {
+    const result = await runAlarmAction(this.view, this.commands, this.auth, user, id, action, body);
     if (!result.ok) throw new HttpException(result.message, result.status);
-    if (!('transition' in result)) throw new Error('unexpected reply to an alarm action');
-    return result.transition.alarm;
+    return result.alarm;
   }
+}
+
+export type AlarmActionOutcome =
+  | { readonly ok: true; readonly alarm: Alarm }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+/** Shared by REST and the WebSocket: validate, check scope, send to the lifecycle, await durability. */
+export async function runAlarmAction(
+  view: AlarmView,
+  commands: AlarmCommands,
+  auth: AuthService,
+  user: AuthenticatedUser,
+  alarmId: string,
+  action: string,
+  body: unknown,
+): Promise<AlarmActionOutcome> {
+  if (!(action in ACTION_BODIES)) return { ok: false, status: 404, message: `unknown action "${action}"` };
+  const parsed = ACTION_BODIES[action as ActionName].safeParse(body ?? {});
+  if (!parsed.success) {
+    return { ok: false, status: 400, message: parsed.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  }
+  const alarm = view.get(alarmId);
+  if (!alarm || !auth.canSeeSite(user, alarm.siteId)) return { ok: false, status: 404, message: 'no open alarm with this id' };
+  const command = { action, ...parsed.data } as OperatorCommand;
+  const reply = await commands.execute({ action: 'operate', alarmId, command, actor: { id: user.id, role: user.role } });
+  if (!reply.ok) return reply;
+  if (!('transition' in reply)) return { ok: false, status: 500, message: 'unexpected reply' };
+  return { ok: true, alarm: reply.transition.alarm };
 }

@@ -2,12 +2,14 @@ import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 
+import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { StorageStatus } from './storage-status';
 
 /** Probes answer without authentication (spec §2) and never throw. */
 @ApiExcludeController()
+@Public()
 @Controller()
 export class HealthController {
   constructor(

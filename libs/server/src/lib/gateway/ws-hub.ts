@@ -11,7 +11,11 @@ import type { ClientMessage, IngestRecord, ServerMessage } from '@vigil/contract
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
+import { AlarmCommands } from '../alarms/alarm-commands';
+import { bearerToken } from '../auth/auth.guard';
+import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from './alarm-view';
+import { runAlarmAction } from './api.controller';
 import { StorageStatus } from './storage-status';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
@@ -23,6 +27,7 @@ type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 interface Client {
   readonly socket: WebSocket;
+  readonly user: AuthenticatedUser;
   readonly devices: Set<string>;
 }
 
@@ -49,6 +54,8 @@ export class WsHub implements OnModuleDestroy {
     @Inject(PipelineBus) bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AlarmCommands) private readonly commands: AlarmCommands,
   ) {
     this.detach = alarms.onUpdates(updates => {
       const now = Date.now();
@@ -84,7 +91,7 @@ export class WsHub implements OnModuleDestroy {
     httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return; // other upgrade handlers may own other paths
-      this.server.handleUpgrade(request, socket, head, ws => this.connected(ws, url));
+      this.server.handleUpgrade(request, socket, head, ws => this.connected(ws, url, bearerToken(request.headers.authorization)));
     });
   }
 
@@ -99,8 +106,13 @@ export class WsHub implements OnModuleDestroy {
     this.server.close();
   }
 
-  private connected(socket: WebSocket, url: URL): void {
-    const client: Client = { socket, devices: new Set() };
+  private connected(socket: WebSocket, url: URL, headerToken: string | undefined): void {
+    const user = this.auth.authenticate(url.searchParams.get('token') ?? headerToken);
+    if (!user) {
+      socket.close(4401, 'a valid token is required');
+      return;
+    }
+    const client: Client = { socket, user, devices: new Set() };
     this.clients.add(client);
     this.metrics.wsClients.set(this.clients.size);
     socket.on('close', () => {
@@ -136,14 +148,17 @@ export class WsHub implements OnModuleDestroy {
       case 'resume':
         this.resume(client, Number.isInteger(message.lastSeq) ? message.lastSeq : undefined);
         break;
-      case 'subscribe':
-        for (const device of (Array.isArray(message.devices) ? message.devices : []).slice(
-          0,
-          MAX_SUBSCRIBED_DEVICES,
-        )) {
-          if (typeof device === 'string' && client.devices.size < MAX_SUBSCRIBED_DEVICES)
-            client.devices.add(device);
+      case 'subscribe': {
+        const devices = Array.isArray(message.devices) ? message.devices : [];
+        for (const device of devices.slice(0, MAX_SUBSCRIBED_DEVICES)) {
+          const siteId = typeof device === 'string' ? device.split('/')[0] : undefined;
+          const allowed = siteId !== undefined && this.auth.canSeeSite(client.user, siteId);
+          if (allowed && client.devices.size < MAX_SUBSCRIBED_DEVICES) client.devices.add(device);
         }
+        break;
+      }
+      case 'action':
+        void this.action(client, message);
         break;
       case 'unsubscribe':
         for (const device of Array.isArray(message.devices) ? message.devices : [])
@@ -154,14 +169,36 @@ export class WsHub implements OnModuleDestroy {
     }
   }
 
+  private async action(client: Client, message: Extract<ClientMessage, { type: 'action' }>): Promise<void> {
+    const { requestId, alarmId, action, type: _type, ...body } = message;
+    if (typeof requestId !== 'string' || typeof alarmId !== 'string' || typeof action !== 'string') {
+      this.send(client, { type: 'error', seq: this.seq, message: 'an action needs requestId, alarmId and action' });
+      return;
+    }
+    const outcome = await runAlarmAction(this.alarms, this.commands, this.auth, client.user, alarmId, action, body);
+    this.send(client, {
+      type: 'action-result',
+      seq: this.seq,
+      requestId,
+      ok: outcome.ok,
+      status: outcome.ok ? 200 : outcome.status,
+      ...(outcome.ok ? { alarm: outcome.alarm } : { message: outcome.message }),
+    });
+  }
+
+  private visible(client: Client, message: Sequenced): boolean {
+    return message.type !== 'alarm' || this.auth.canSeeSite(client.user, message.alarm.siteId);
+  }
+
   /** Replays from the ring buffer when it still holds everything after `lastSeq`, else a snapshot. */
   private resume(client: Client, lastSeq: number | undefined): void {
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     if (lastSeq !== undefined && lastSeq <= this.seq && lastSeq >= oldest - 1) {
-      for (const message of this.ring) if (message.seq > lastSeq) this.send(client, message);
+      for (const message of this.ring) if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
       return;
     }
-    this.send(client, { type: 'snapshot', seq: this.seq, alarms: this.alarms.open() });
+    const alarms = this.alarms.open().filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
+    this.send(client, { type: 'snapshot', seq: this.seq, alarms });
   }
 
   private broadcast(message: Unsequenced<Sequenced>): void {
@@ -170,7 +207,7 @@ export class WsHub implements OnModuleDestroy {
     this.ring.push(sequenced);
     if (this.ring.length > this.config.wsReplay) this.ring.shift();
     const text = JSON.stringify(sequenced);
-    for (const client of this.clients) this.sendText(client, text);
+    for (const client of this.clients) if (this.visible(client, sequenced)) this.sendText(client, text);
   }
 
   private forwardTelemetry(records: readonly IngestRecord[]): void {

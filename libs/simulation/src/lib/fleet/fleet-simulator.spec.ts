@@ -14,7 +14,7 @@ import { FleetSimulator, type FleetSimulatorOptions } from './fleet-simulator';
 import { hasTelemetry } from './generators';
 import type { FleetClientOptions, FleetMqttClient, FleetPublishOptions } from './mqtt-connector';
 
-const registry = loadRegistry(join(__dirname, '../../../../registry/sample'));
+const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
 const telemetryDevices = registry.devices.filter(device => hasTelemetry(device.deviceClass));
 
 interface Published {

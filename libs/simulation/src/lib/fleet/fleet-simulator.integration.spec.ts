@@ -14,7 +14,7 @@ import { startAedes, waitFor, type AedesHandle } from '@vigil/testing';
 import { FleetSimulator } from './fleet-simulator';
 import { hasTelemetry } from './generators';
 
-const registry = loadRegistry(join(__dirname, '../../../../registry/sample'));
+const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
 const telemetryDevices = registry.devices.filter(device => hasTelemetry(device.deviceClass));
 /** 30 simulated seconds per real second: a 30 s electrical-fire monitor reports every second. */
 const SPEED = 30;

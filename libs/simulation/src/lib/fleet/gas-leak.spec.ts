@@ -10,7 +10,7 @@ import {
   planGasLeak,
 } from './gas-leak';
 
-const registry = loadRegistry(join(__dirname, '../../../../registry/sample'));
+const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
 const plant = registry.site('plant-1');
 
 describe(gasLeakLevel.name, () => {

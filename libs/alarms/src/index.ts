@@ -1,0 +1,5 @@
+export * from './lib/actor';
+export * from './lib/policy';
+export * from './lib/lifecycle';
+export * from './lib/access';
+export * from './lib/kpi';

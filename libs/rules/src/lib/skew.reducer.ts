@@ -1,0 +1,59 @@
+import type { Reading } from '@vigil/contracts';
+
+import { type ConditionState, conditionStates, stepCondition, unchangedStep } from './condition';
+import type { SkewRuleConfig } from './rule-config';
+import { type RuleContext, type RuleStep, formatDuration, ruleSignal } from './rule-signal';
+
+/** One (device, clock-skew rule) pair; the delay runs on server time (`receivedAt`). */
+export type SkewState = ConditionState<'skew'>;
+
+const STATES = conditionStates('skew');
+export const SKEW_INACTIVE: SkewState = STATES.inactive;
+
+/**
+ * Device clock skew (domain-standards §9.8 clock-skew row, P): raised once |`clockSkewMs`| has been
+ * above `maxSkewMs` at every reading spanning `onDelayMs` of server time, cleared by the first
+ * reading with |skew| ≤ `clearSkewMs` (between the two nothing changes).
+ *
+ * The delay runs on `receivedAt`, not on event time, because a gateway that uploads a buffered
+ * batch delivers old samples whose skew looks large: they all arrive at once, so they never span
+ * the delay, while a clock that is really wrong stays wrong on readings received minutes apart.
+ * Every reading counts, in order or not: skew is about the clock, not the value. Readings without
+ * a device timestamp (`clockSkewMs` undefined) change nothing.
+ */
+export function reduceSkew(
+  state: SkewState,
+  reading: Reading,
+  rule: SkewRuleConfig,
+  context: RuleContext,
+): RuleStep<SkewState> {
+  const skew = reading.clockSkewMs;
+  if (skew === undefined || !Number.isFinite(skew)) return unchangedStep(STATES, state);
+  const size = Math.abs(skew);
+  const next = stepCondition(
+    STATES,
+    state,
+    reading.receivedAt,
+    size > rule.maxSkewMs,
+    size <= rule.clearSkewMs,
+    rule.onDelayMs,
+    0,
+  );
+  if (next.active === state.active) return unchangedStep(STATES, next);
+  const direction = skew > 0 ? 'ahead of' : 'behind';
+  const message = next.active
+    ? `Device clock ${formatDuration(size)} ${direction} the server (more than ` +
+      `${formatDuration(rule.maxSkewMs)}): its timestamps cannot be trusted`
+    : `Device clock back within ${formatDuration(rule.clearSkewMs)} of the server ` +
+      `(${formatDuration(size)} ${direction})`;
+  return {
+    state: next,
+    signals: [
+      ruleSignal(reading, rule, next.active, reading.ts, context, {
+        value: skew,
+        threshold: rule.maxSkewMs,
+        message,
+      }),
+    ],
+  };
+}

@@ -1,0 +1,101 @@
+import type { Reading } from '@vigil/contracts';
+
+import type { StuckRuleConfig } from './rule-config';
+import {
+  NO_SIGNALS,
+  type RuleContext,
+  type RuleStep,
+  formatDuration,
+  formatQuantity,
+  numericValue,
+  ruleSignal,
+} from './rule-signal';
+
+/**
+ * One (device, stuck rule) pair: the current flat stretch, from `since` (event time of its first
+ * reading) with the lowest and highest value seen in it. Mutable and owned by one rule slot (it
+ * changes with almost every reading, so copying it would only make garbage); the shared
+ * `STUCK_EMPTY` stands for "no reading yet" and is never written.
+ */
+export interface StuckState {
+  readonly kind: 'stuck';
+  active: boolean;
+  since: number;
+  min: number;
+  max: number;
+}
+
+export const STUCK_EMPTY: StuckState = Object.freeze({
+  kind: 'stuck',
+  active: false,
+  since: Number.NaN,
+  min: Number.NaN,
+  max: Number.NaN,
+}) as StuckState;
+
+/**
+ * Flat-line detection (domain-standards §9.1 / §9.2 / §9.4 stuck value, P): raised when every
+ * reading for at least `durationMs` of event time lies within `minDelta` of every other one
+ * (max − min < minDelta), cleared by the first reading that breaks the stretch (which also starts
+ * a new one). With `skipZero`, a stretch whose values all lie within ±minDelta of zero is not
+ * flagged: a constant 0 is clean air for most gas detectors. In-order readings only.
+ */
+export function reduceStuck(
+  state: StuckState,
+  reading: Reading,
+  rule: StuckRuleConfig,
+  context: RuleContext,
+): RuleStep<StuckState> {
+  const value = numericValue(reading, rule.metric);
+  if (value === undefined) return { state, signals: NO_SIGNALS };
+  if (state === STUCK_EMPTY) {
+    return {
+      state: { kind: 'stuck', active: false, since: reading.ts, min: value, max: value },
+      signals: NO_SIGNALS,
+    };
+  }
+  const min = Math.min(state.min, value);
+  const max = Math.max(state.max, value);
+  if (max - min >= rule.minDelta) {
+    const wasActive = state.active;
+    const flatAt = state.min;
+    state.active = false;
+    state.since = reading.ts;
+    state.min = value;
+    state.max = value;
+    if (!wasActive) return { state, signals: NO_SIGNALS };
+    const message =
+      `${rule.label ?? rule.metric} changing again: ${formatQuantity(value, rule.unit)} after ` +
+      `a flat line at ${formatQuantity(flatAt, rule.unit)}`;
+    return { state, signals: [stuckSignal(reading, rule, false, value, message, context)] };
+  }
+  state.min = min;
+  state.max = max;
+  if (state.active || reading.ts - state.since < rule.durationMs) {
+    return { state, signals: NO_SIGNALS };
+  }
+  if (rule.skipZero && Math.max(Math.abs(min), Math.abs(max)) < rule.minDelta) {
+    return { state, signals: NO_SIGNALS };
+  }
+  state.active = true;
+  const message =
+    `${rule.label ?? rule.metric} flat at ${formatQuantity(value, rule.unit)} for ` +
+    `${formatDuration(reading.ts - state.since)} (changes under ` +
+    `${formatQuantity(rule.minDelta, rule.unit)}): the sensor may be stuck`;
+  return { state, signals: [stuckSignal(reading, rule, true, value, message, context)] };
+}
+
+function stuckSignal(
+  reading: Reading,
+  rule: StuckRuleConfig,
+  active: boolean,
+  value: number,
+  message: string,
+  context: RuleContext,
+) {
+  return ruleSignal(reading, rule, active, reading.ts, context, {
+    value,
+    threshold: rule.minDelta,
+    message,
+  });
+}

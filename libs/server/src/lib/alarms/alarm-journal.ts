@@ -1,0 +1,103 @@
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import type { Alarm, AlarmAction } from '@vigil/contracts';
+
+/** A device put in maintenance or out of service: its alarms are recorded but suppressed. */
+export interface DeviceMode {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly mode: 'maintenance' | 'out-of-service' | null;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export type JournalEntry =
+  | { readonly t: 'alarm'; readonly alarm: Alarm; readonly action: AlarmAction }
+  | { readonly t: 'device'; readonly device: DeviceMode };
+
+export interface JournalState {
+  /** Last state of every alarm id still open, in journal order. */
+  readonly alarms: Map<string, Alarm>;
+  readonly devices: Map<string, DeviceMode>;
+  readonly entries: number;
+  /** A torn last line (the process died mid-write) is skipped and counted here. */
+  readonly skipped: number;
+}
+
+/**
+ * The alarm lifecycle's append-only event stream. Every transition and action is written here and
+ * made durable (fdatasync) before anyone hears of it; at start the open alarms are rebuilt from
+ * it. Each entry carries the alarm's full state after the transition, so replay is a fold that
+ * keeps the last state per id. At start the journal is compacted to the open alarms (written to
+ * a new file, fsynced, renamed over the old one), so it grows with activity, not with time.
+ */
+export class AlarmJournal {
+  private fd: number | undefined;
+  readonly path: string;
+
+  constructor(directory: string) {
+    this.path = join(directory, 'alarm-journal.jsonl');
+  }
+
+  /** Reads the journal, keeps what `isOpen` says is open, and compacts the file to that. */
+  open(isOpen: (alarm: Alarm) => boolean): JournalState {
+    mkdirSync(dirname(this.path), { recursive: true });
+    const alarms = new Map<string, Alarm>();
+    const devices = new Map<string, DeviceMode>();
+    let entries = 0;
+    let skipped = 0;
+    if (existsSync(this.path)) {
+      for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+        if (line.length === 0) continue;
+        let entry: JournalEntry;
+        try {
+          entry = JSON.parse(line) as JournalEntry;
+        } catch {
+          skipped += 1;
+          continue;
+        }
+        entries += 1;
+        if (entry.t === 'alarm') {
+          if (isOpen(entry.alarm)) alarms.set(entry.alarm.id, entry.alarm);
+          else alarms.delete(entry.alarm.id);
+        } else {
+          const key = `${entry.device.siteId}/${entry.device.deviceId}`;
+          if (entry.device.mode) devices.set(key, entry.device);
+          else devices.delete(key);
+        }
+      }
+    }
+    const compacted = `${this.path}.compact`;
+    const fd = openSync(compacted, 'w');
+    const lines: string[] = [];
+    for (const device of devices.values()) lines.push(JSON.stringify({ t: 'device', device }));
+    for (const alarm of alarms.values()) {
+      const last = alarm.history[alarm.history.length - 1] ?? { action: 'raise', at: alarm.updatedAt, by: undefined, note: undefined };
+      lines.push(JSON.stringify({ t: 'alarm', alarm, action: last }));
+    }
+    if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(compacted, this.path);
+    const dir = openSync(dirname(this.path), 'r');
+    fsyncSync(dir);
+    closeSync(dir);
+    this.fd = openSync(this.path, 'a');
+    return { alarms, devices, entries, skipped };
+  }
+
+  /** Appends entries and waits until they are on disk. One fdatasync per call (group commit). */
+  append(entries: readonly JournalEntry[]): void {
+    if (entries.length === 0) return;
+    if (this.fd === undefined) throw new Error('alarm journal is not open');
+    writeSync(this.fd, `${entries.map(entry => JSON.stringify(entry)).join('\n')}\n`);
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

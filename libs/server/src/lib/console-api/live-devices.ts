@@ -1,0 +1,96 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+
+import type { IngestRecord, MetricValue } from '@vigil/contracts';
+
+import { PipelineBus } from '../bus/pipeline-bus';
+import { RegistryHolder } from '../registry/registry-holder';
+
+/** What the gateway last heard from one device (server time), and its latest value per metric. */
+export interface LiveDevice {
+  /** Server receive time of the last record of any kind (reading, event, status). */
+  lastSeenAt: number;
+  /** Event time of the last reading. */
+  lastReadingTs: number | undefined;
+  /** The MQTT status of the device (retained `online`, or its last will), when it sent one. */
+  online: boolean | undefined;
+  clockSkewMs: number | undefined;
+  /** Latest value of each metric; updated in place, so a reading allocates nothing here. */
+  readonly values: Record<string, MetricValue>;
+  /** Event time of the latest `x`/`y` fix (tags). */
+  positionTs: number | undefined;
+}
+
+/**
+ * The gateway's memory of each device's latest data, fed from the records stream: last seen,
+ * latest values (tag positions, battery), MQTT status. Bounded by the registry: ingest only lets
+ * registered devices through, and a registry reload drops devices that are gone.
+ */
+@Injectable()
+export class LiveDevices implements OnModuleDestroy {
+  private readonly devices = new Map<string, LiveDevice>();
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(PipelineBus) bus: PipelineBus,
+    @Inject(RegistryHolder) registry: RegistryHolder,
+  ) {
+    this.subscriptions.push(bus.records$.subscribe(records => this.apply(records)));
+    this.subscriptions.push(
+      registry.changes$.subscribe(next => {
+        for (const key of this.devices.keys()) {
+          const [siteId = '', deviceId = ''] = key.split('/');
+          if (!next.device(siteId, deviceId)) this.devices.delete(key);
+        }
+      }),
+    );
+  }
+
+  get(siteId: string, deviceId: string): LiveDevice | undefined {
+    return this.devices.get(`${siteId}/${deviceId}`);
+  }
+
+  onModuleDestroy(): void {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  /** Runs for every record batch: one map lookup and a few assignments per record. */
+  private apply(records: readonly IngestRecord[]): void {
+    for (const record of records) {
+      const body =
+        record.kind === 'reading'
+          ? record.reading
+          : record.kind === 'event'
+            ? record.event
+            : record.status;
+      const key = `${body.siteId}/${body.deviceId}`;
+      let device = this.devices.get(key);
+      if (!device) {
+        device = {
+          lastSeenAt: body.receivedAt,
+          lastReadingTs: undefined,
+          online: undefined,
+          clockSkewMs: undefined,
+          values: {},
+          positionTs: undefined,
+        };
+        this.devices.set(key, device);
+      }
+      if (body.receivedAt > device.lastSeenAt) device.lastSeenAt = body.receivedAt;
+      if (record.kind === 'status') {
+        device.online = record.status.online;
+      } else if (record.kind === 'reading') {
+        const { reading } = record;
+        // Readings can arrive out of order (batches, retries): keep the newest values.
+        if (device.lastReadingTs !== undefined && reading.ts < device.lastReadingTs) continue;
+        device.lastReadingTs = reading.ts;
+        device.clockSkewMs = reading.clockSkewMs;
+        device.online = true;
+        for (const metric in reading.values) {
+          device.values[metric] = reading.values[metric] as MetricValue;
+        }
+        if ('x' in reading.values || 'y' in reading.values) device.positionTs = reading.ts;
+      }
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Param,
+  Query,
+  Req,
+} from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+
+import { DEVICE_CLASS_DEFINITIONS, METRIC_NAME_PATTERN, metricDefinition } from '@vigil/contracts';
+import type { RegisteredDevice } from '@vigil/registry';
+import { quoteIdentifier, quoteString } from '@vigil/storage';
+
+import { RegistryHolder } from '../registry/registry-holder';
+import { HistoryStore } from './history-store';
+import { parseOr400 } from '../gateway/parse';
+import { requestScope, visibleSiteIds } from './request';
+
+const HOUR_MS = 3_600_000;
+const MAX_RANGE_MS = 400 * 24 * HOUR_MS;
+/** Raw rows fetched at most, whatever the device sends: the newest are kept. */
+const RAW_ROWS_FACTOR = 4;
+
+export const telemetryQuery = z
+  .object({
+    metric: z.string().regex(METRIC_NAME_PATTERN, 'must be a metric name such as lel').optional(),
+    from: z.coerce.number().int().min(0).optional(),
+    to: z.coerce.number().int().min(0).optional(),
+    points: z.coerce.number().int().min(10).max(5000).default(600),
+  })
+  .transform(query => {
+    const to = query.to ?? Date.now();
+    return { ...query, to, from: query.from ?? to - HOUR_MS };
+  })
+  .refine(query => query.from < query.to, { message: 'from must be before to', path: ['from'] })
+  .refine(query => query.to - query.from <= MAX_RANGE_MS, {
+    message: 'the range may span at most 400 days',
+    path: ['from'],
+  });
+
+/** An alarm level of the metric, to draw on its trend (from the device's resolved rules). */
+export interface SetPoint {
+  readonly ruleId: string;
+  readonly level: string;
+  readonly direction: 'high' | 'low';
+  readonly value: number;
+  readonly deadband: number;
+  readonly priority: number;
+  readonly category: string;
+}
+
+/** The metrics a device can report: its class's, and the `extraMetrics` of its registry entry. */
+export function deviceMetrics(device: RegisteredDevice): string[] {
+  const extra = device.attributes['extraMetrics'];
+  return [
+    ...Object.keys(DEVICE_CLASS_DEFINITIONS[device.deviceClass].metrics),
+    ...(typeof extra === 'string' ? extra.split(',').map(name => name.trim()) : []),
+  ].filter(name => name !== '');
+}
+
+@ApiTags('telemetry')
+@Controller('api/v1/telemetry')
+export class TelemetryController {
+  constructor(
+    @Inject(HistoryStore) private readonly history: HistoryStore,
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+  ) {}
+
+  @Get(':siteId/:deviceId')
+  @ApiOperation({
+    summary:
+      "One metric's history (downsampled to mean/min/max buckets when long) with the metric's alarm set-points",
+  })
+  @ApiQuery({ name: 'metric', required: false, description: "default: the class's first metric" })
+  @ApiQuery({ name: 'from', required: false, description: 'epoch ms, default to − 1 h' })
+  @ApiQuery({ name: 'to', required: false, description: 'epoch ms, default now' })
+  @ApiQuery({ name: 'points', required: false, description: '10–5000, default 600' })
+  async series(
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+    @Query() raw: unknown,
+    @Req() request: unknown,
+  ) {
+    const query = parseOr400(telemetryQuery, raw);
+    const registry = this.registry.current;
+    const device = registry.device(siteId, deviceId);
+    if (!device || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+      throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
+    const metrics = deviceMetrics(device);
+    const metric = query.metric ?? metrics[0];
+    if (metric === undefined)
+      throw new BadRequestException({
+        message: 'invalid request',
+        issues: [`metric: ${device.deviceClass} devices report no metrics`],
+      });
+    const definition = metricDefinition(device.deviceClass, metric);
+    if (!definition && !metrics.includes(metric))
+      throw new BadRequestException({
+        message: 'invalid request',
+        issues: [
+          `metric: ${device.deviceClass} has no metric "${metric}" (has ${metrics.join(', ')})`,
+        ],
+      });
+    const numeric = definition?.kind !== 'boolean';
+
+    const span = query.to - query.from;
+    // Downsample only when the device's own rate would give more points than asked for. Buckets
+    // keep min and max as well as the mean, so a short peak never disappears from the chart.
+    const bucketMs =
+      numeric && span / (device.intervalSeconds * 1000) > query.points
+        ? Math.max(1000, Math.ceil(span / query.points / 1000) * 1000)
+        : 0;
+    const field = quoteIdentifier(metric);
+    const from = `${quoteIdentifier(this.history.database)}."raw"."telemetry"`;
+    const where = `site = ${quoteString(siteId)} AND device = ${quoteString(deviceId)} AND time >= ${query.from}ms AND time < ${query.to}ms`;
+    const limit = query.points * RAW_ROWS_FACTOR;
+    const rows =
+      bucketMs > 0
+        ? await this.history.query(
+            `SELECT mean(${field}) AS "value", min(${field}) AS "min", max(${field}) AS "max" FROM ${from} WHERE ${where} GROUP BY time(${bucketMs}ms) fill(none)`,
+          )
+        : (
+            await this.history.query(
+              `SELECT ${field} AS "value" FROM ${from} WHERE ${where} ORDER BY time DESC LIMIT ${limit}`,
+            )
+          ).reverse();
+
+    const points = rows.filter(row => row['value'] !== null && row['value'] !== undefined);
+    const valueOf = (value: unknown): number | null =>
+      typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : null;
+    return {
+      siteId,
+      deviceId,
+      metric,
+      unit: definition?.unit ?? '',
+      kind: numeric ? 'number' : 'boolean',
+      from: query.from,
+      to: query.to,
+      bucketMs,
+      truncated: bucketMs === 0 && rows.length >= limit,
+      t: points.map(row => Number(row['time'])),
+      value: points.map(row => valueOf(row['value'])),
+      ...(bucketMs > 0
+        ? {
+            min: points.map(row => valueOf(row['min'])),
+            max: points.map(row => valueOf(row['max'])),
+          }
+        : {}),
+      setpoints: this.setpoints(device, metric),
+    };
+  }
+
+  private setpoints(device: RegisteredDevice, metric: string): SetPoint[] {
+    const rules = this.registry.rulesOf(device)?.rules ?? [];
+    const setpoints: SetPoint[] = [];
+    for (const rule of rules) {
+      if (rule.kind !== 'threshold' || rule.metric !== metric || !rule.enabled) continue;
+      setpoints.push({
+        ruleId: rule.ruleId,
+        level: rule.level,
+        direction: rule.direction,
+        value: rule.setpoint,
+        deadband: rule.deadband,
+        priority: rule.priority,
+        category: rule.category,
+      });
+    }
+    return setpoints;
+  }
+}

@@ -1,0 +1,76 @@
+import { Controller, Get, Inject, Logger, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+
+import { alarmPerformance, type RaiseRecord } from '@vigil/alarms';
+import type { AlarmPriority } from '@vigil/contracts';
+import { InfluxV1Store } from '@vigil/storage';
+
+import { CurrentUser } from '../auth/auth.guard';
+import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { AlarmView } from './alarm-view';
+import { parseOr400 } from './parse';
+
+const DAY = 24 * 60 * 60_000;
+const reportQuery = z.object({
+  from: z.coerce.number().int().min(0).optional(),
+  to: z.coerce.number().int().min(0).optional(),
+  site: z.string().optional(),
+});
+
+/** EEMUA 191 / ISA-18.2 alarm-system performance per console scope. */
+@ApiTags('reports')
+@Controller('api/v1/reports')
+export class ReportsController {
+  private readonly logger = new Logger(ReportsController.name);
+  private readonly store: InfluxV1Store | undefined;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) config: VigilConfig,
+    @Inject(AlarmView) private readonly view: AlarmView,
+    @Inject(AuthService) private readonly auth: AuthService,
+  ) {
+    this.store = config.influx.mode === 'off' ? undefined : new InfluxV1Store({ url: config.influx.url, database: config.influx.database });
+  }
+
+  @Get('alarm-performance')
+  @ApiOperation({ summary: 'Alarms per 10 min, floods, standing, chattering and most frequent alarms (default: last 24 h)' })
+  @ApiQuery({ name: 'from', required: false, description: 'epoch ms' })
+  @ApiQuery({ name: 'to', required: false, description: 'epoch ms' })
+  @ApiQuery({ name: 'site', required: false })
+  async performance(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser) {
+    const { from: fromMs, to: toMs, site } = parseOr400(reportQuery, query);
+    const now = Date.now();
+    const to = toMs ?? now;
+    const from = fromMs ?? to - DAY;
+    const visible = (siteId: string) => (site === undefined || site === siteId) && this.auth.canSeeSite(user, siteId);
+    const { raises, source } = await this.raises(from, to);
+    const open = this.view.open().filter(alarm => visible(alarm.siteId));
+    return { scope: user.scope, source, ...alarmPerformance(raises.filter(r => visible(r.siteId)), open, from, to, now) };
+  }
+
+  /** Activations from InfluxDB (they survive restarts); the in-memory view when history is off. */
+  private async raises(from: number, to: number): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory' }> {
+    if (this.store) {
+      try {
+        const rows = await this.store.query(
+          `SELECT alarm_id, priority, site, device, "rule" FROM "events"."alarm_event" WHERE "action" = 'raise' AND time >= ${from}ms AND time < ${to}ms`,
+        );
+        return {
+          source: 'influxdb',
+          raises: rows.map(row => ({
+            at: Number(row['time']),
+            alarmId: String(row['alarm_id']),
+            key: `${String(row['site'])}/${String(row['device'])}/${String(row['rule'])}`,
+            siteId: String(row['site']),
+            priority: Number(row['priority']) as AlarmPriority,
+          })),
+        };
+      } catch (error) {
+        this.logger.warn(`alarm report from memory: InfluxDB query failed (${(error as Error).message})`);
+      }
+    }
+    return { source: 'memory', raises: this.view.recentRaises() };
+  }
+}
