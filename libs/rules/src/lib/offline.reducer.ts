@@ -27,6 +27,15 @@ export interface OfflineWatch extends DeadlineItem {
   /** False until the first record since engine start: silence is then counted from the start. */
   seen: boolean;
   active: boolean;
+  /**
+   * Server time silence is counted from at the earliest (the return of the device's gateway),
+   * -Infinity otherwise: the deadline is `max(lastSeenAt, countFrom) + timeoutMs`.
+   */
+  countFrom: number;
+  /** Due while its gateway was offline: neither queued nor raised until the gateway returns. */
+  suppressed: boolean;
+  /** Raised as its gateway's root-cause `gateway-offline` signal rather than as `offline`. */
+  rootCause: boolean;
 }
 
 /** Finds the enabled offline rule of a device, if it has one. */
@@ -51,14 +60,22 @@ export function createOfflineWatch(
     lastSeenAt,
     seen,
     active: false,
+    countFrom: -Infinity,
+    suppressed: false,
+    rootCause: false,
     dueAt: 0,
     queueIndex: -1,
   };
 }
 
+/** Server time after which the watch raises: `max(lastSeenAt, countFrom) + timeoutMs`. */
+export function watchDeadline(watch: OfflineWatch): number {
+  return Math.max(watch.lastSeenAt, watch.countFrom) + watch.config.timeoutMs;
+}
+
 /** Queues a new watch at its deadline (silence counted from `lastSeenAt`). */
 export function startWatch(watch: OfflineWatch, queue: DeadlineQueue<OfflineWatch>): void {
-  if (!watch.active) queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+  if (!watch.active) queue.schedule(watch, watchDeadline(watch));
 }
 
 /**
@@ -84,9 +101,10 @@ export function watchRecord(
   const wasSeen = watch.seen;
   if (body.receivedAt > watch.lastSeenAt) watch.lastSeenAt = body.receivedAt;
   watch.seen = true;
+  watch.suppressed = false;
   if (watch.active) {
     watch.active = false;
-    queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+    queue.schedule(watch, watchDeadline(watch));
     const message =
       record.kind === 'status'
         ? 'Device reported online again'
@@ -95,7 +113,7 @@ export function watchRecord(
           : 'Data received for the first time since the rule engine started';
     return offlineSignal(watch, false, message, body.ts, context);
   }
-  if (watch.queueIndex < 0) queue.schedule(watch, watch.lastSeenAt + watch.config.timeoutMs);
+  if (watch.queueIndex < 0) queue.schedule(watch, watchDeadline(watch));
   return undefined;
 }
 
@@ -112,7 +130,7 @@ export function watchDue(
   context: RuleContext,
 ): RuleSignal | undefined {
   if (watch.active) return undefined;
-  const deadline = watch.lastSeenAt + watch.config.timeoutMs;
+  const deadline = watchDeadline(watch);
   if (now <= deadline) {
     queue.schedule(watch, deadline);
     return undefined;
@@ -150,6 +168,7 @@ export function stopWatch(
   context: RuleContext,
 ): RuleSignal | undefined {
   queue.remove(watch);
+  watch.suppressed = false;
   if (!watch.active) return undefined;
   watch.active = false;
   const message = 'Offline rule removed or disabled by a configuration reload; no longer evaluated';

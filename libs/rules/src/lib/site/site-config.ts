@@ -184,22 +184,22 @@ export const areaSiteRulesSchema = z.strictObject({
 });
 export type AreaSiteRules = z.infer<typeof areaSiteRulesSchema>;
 
+/** Per rule: any subset of its fields, unknown fields rejected (a typo such as `minpeople` fails). */
+const overrideSchemas = {
+  intrusion: intrusionConfigSchema.partial(),
+  overstay: overstayConfigSchema.partial(),
+  'head-count': headCountConfigSchema.partial(),
+  crowding: crowdingConfigSchema.partial(),
+  'man-down': manDownConfigSchema.partial(),
+  voting: votingConfigSchema.partial(),
+  'people-present': peoplePresentConfigSchema.partial(),
+} as const;
+
 /**
- * The site-rule entries of an area's registry `rules` map: any subset of fields per rule, unknown
- * fields rejected (a typo such as `minpeople` fails at start). Giving a rule's entry turns it on
- * in that area unless the entry says `enabled: false`.
+ * The site-rule entries of an area's registry `rules` map. Giving a rule's entry turns it on in
+ * that area unless the entry says `enabled: false`.
  */
-export const areaSiteRuleOverridesSchema = z
-  .strictObject({
-    intrusion: intrusionConfigSchema.partial(),
-    overstay: overstayConfigSchema.partial(),
-    'head-count': headCountConfigSchema.partial(),
-    crowding: crowdingConfigSchema.partial(),
-    'man-down': manDownConfigSchema.partial(),
-    voting: votingConfigSchema.partial(),
-    'people-present': peoplePresentConfigSchema.partial(),
-  })
-  .partial();
+export const areaSiteRuleOverridesSchema = z.strictObject(overrideSchemas).partial();
 export type AreaSiteRuleOverrides = z.infer<typeof areaSiteRuleOverridesSchema>;
 
 /** Settings for every site (not per area). */
@@ -462,20 +462,24 @@ function compileArea(
 ): { area: CompiledArea; errors: string[] } {
   const errors: string[] = [];
   const defaults = defaultAreaRules(area, settings);
-  const entries = Object.fromEntries(
-    Object.entries(area.rules ?? {}).filter(([key]) => isSiteRuleId(key)),
-  );
-  const parsed = areaSiteRuleOverridesSchema.safeParse(entries);
-  const overrides: AreaSiteRuleOverrides = parsed.success ? parsed.data : {};
-  if (!parsed.success) errors.push(...describe(`${where}.rules`, parsed.error.issues));
-
+  const rawRules = area.rules ?? {};
   const merged: Record<string, unknown> = {};
   for (const id of SITE_RULE_IDS) {
     const base = defaults[id];
-    const override = overrides[id];
-    merged[id] = override
-      ? { ...base, ...stripUndefined(override), enabled: override.enabled ?? true }
-      : base;
+    if (!(id in rawRules)) {
+      merged[id] = base;
+      continue;
+    }
+    // Each entry on its own: a bad entry is listed and ignored, the others still apply and are
+    // still checked, so one start lists every problem.
+    const parsed = overrideSchemas[id].safeParse(rawRules[id]);
+    if (!parsed.success) {
+      errors.push(...describe(`${where}.rules.${id}`, parsed.error.issues));
+      merged[id] = base;
+      continue;
+    }
+    const override = stripUndefined(parsed.data as Record<string, unknown>);
+    merged[id] = { ...base, ...override, enabled: override['enabled'] ?? true };
   }
   const checked = areaSiteRulesSchema.safeParse(merged);
   let rules = defaults;
@@ -508,10 +512,6 @@ function compileArea(
     },
     errors,
   };
-}
-
-function isSiteRuleId(key: string): key is SiteRuleId {
-  return (SITE_RULE_IDS as readonly string[]).includes(key);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,0 +1,152 @@
+import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+
+import { IDENTIFIER_PATTERN, type Alarm } from '@vigil/contracts';
+import type { RegisteredDevice } from '@vigil/registry';
+
+import { AlarmView } from '../gateway/alarm-view';
+import { parseOr400 } from '../gateway/parse';
+import { RegistryHolder } from '../registry/registry-holder';
+import { LiveDevices, type LiveDevice } from './live-devices';
+import { requestScope, visibleSiteIds } from './request';
+
+/** Silent for more than this many reporting intervals: stale (before the offline rule fires). */
+const STALE_INTERVALS = 2;
+/** domain-standards §9 P4 "battery": a tag below this needs charging before the next shift. */
+const LOW_BATTERY_PCT = 20;
+
+export const DEVICE_HEALTH_STATUSES = ['offline', 'fault', 'stale', 'unknown', 'ok'] as const;
+export type DeviceHealthStatus = (typeof DEVICE_HEALTH_STATUSES)[number];
+
+const healthQuery = z.object({
+  site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
+});
+
+export interface DeviceHealth {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly deviceClass: string;
+  readonly areaId: string | undefined;
+  readonly intervalSeconds: number;
+  /**
+   * offline: an open offline alarm or the MQTT last will; fault: an open data-quality alarm;
+   * stale: silent for more than 2 intervals; unknown: not heard since the gateway started.
+   */
+  readonly status: DeviceHealthStatus;
+  readonly lastSeenAt: number | undefined;
+  readonly silentMs: number | undefined;
+  readonly online: boolean | undefined;
+  readonly clockSkewMs: number | undefined;
+  readonly battery: number | undefined;
+  readonly lowBattery: boolean;
+  readonly qualityAlarms: ReadonlyArray<
+    Pick<Alarm, 'id' | 'ruleId' | 'level' | 'priority' | 'state' | 'raisedAt' | 'message'>
+  >;
+  /** Open process alarms and early warnings of the device. */
+  readonly openAlarms: number;
+}
+
+export function deviceHealth(
+  device: RegisteredDevice,
+  live: LiveDevice | undefined,
+  alarms: readonly Alarm[],
+  now: number,
+): DeviceHealth {
+  const quality = alarms.filter(alarm => alarm.category === 'quality');
+  const silentMs = live ? Math.max(0, now - live.lastSeenAt) : undefined;
+  const battery = live?.values['battery_pct'];
+  let status: DeviceHealthStatus = 'ok';
+  if (quality.some(alarm => alarm.ruleId === 'offline') || live?.online === false)
+    status = 'offline';
+  else if (quality.length > 0) status = 'fault';
+  else if (silentMs === undefined) status = 'unknown';
+  else if (silentMs > STALE_INTERVALS * device.intervalSeconds * 1000) status = 'stale';
+  return {
+    siteId: device.siteId,
+    deviceId: device.deviceId,
+    name: device.name,
+    deviceClass: device.deviceClass,
+    areaId: device.areaId,
+    intervalSeconds: device.intervalSeconds,
+    status,
+    lastSeenAt: live?.lastSeenAt,
+    silentMs,
+    online: live?.online,
+    clockSkewMs: live?.clockSkewMs,
+    battery: typeof battery === 'number' ? battery : undefined,
+    lowBattery: typeof battery === 'number' && battery < LOW_BATTERY_PCT,
+    qualityAlarms: quality.map(({ id, ruleId, level, priority, state, raisedAt, message }) => ({
+      id,
+      ruleId,
+      level,
+      priority,
+      state,
+      raisedAt,
+      message,
+    })),
+    openAlarms: alarms.length - quality.length,
+  };
+}
+
+@ApiTags('devices')
+@Controller('api/v1/devices')
+export class DeviceHealthController {
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(LiveDevices) private readonly live: LiveDevices,
+    @Inject(AlarmView) private readonly alarms: AlarmView,
+  ) {}
+
+  @Get('health')
+  @ApiOperation({
+    summary: 'Per device: last seen, stale/offline, data-quality alarms, battery; worst first',
+  })
+  @ApiQuery({ name: 'site', required: false })
+  health(@Query() raw: unknown, @Req() request: unknown) {
+    const { site } = parseOr400(healthQuery, raw);
+    const registry = this.registry.current;
+    const visible = visibleSiteIds(registry, requestScope(request));
+    const byDevice = new Map<string, Alarm[]>();
+    for (const alarm of this.alarms.open()) {
+      const key = `${alarm.siteId}/${alarm.deviceId}`;
+      const list = byDevice.get(key);
+      if (list) list.push(alarm);
+      else byDevice.set(key, [alarm]);
+    }
+    const now = Date.now();
+    const devices = registry.devices
+      .filter(
+        device => visible.has(device.siteId) && (site === undefined || device.siteId === site),
+      )
+      .map(device =>
+        deviceHealth(
+          device,
+          this.live.get(device.siteId, device.deviceId),
+          byDevice.get(`${device.siteId}/${device.deviceId}`) ?? [],
+          now,
+        ),
+      )
+      .sort(
+        (a, b) =>
+          DEVICE_HEALTH_STATUSES.indexOf(a.status) - DEVICE_HEALTH_STATUSES.indexOf(b.status) ||
+          Number(b.lowBattery) - Number(a.lowBattery) ||
+          a.siteId.localeCompare(b.siteId) ||
+          a.deviceId.localeCompare(b.deviceId),
+      );
+    const summary: Record<DeviceHealthStatus, number> = {
+      offline: 0,
+      fault: 0,
+      stale: 0,
+      unknown: 0,
+      ok: 0,
+    };
+    for (const device of devices) summary[device.status] += 1;
+    return {
+      at: now,
+      summary: { ...summary, lowBattery: devices.filter(device => device.lowBattery).length },
+      devices,
+    };
+  }
+}

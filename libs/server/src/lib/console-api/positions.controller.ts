@@ -1,0 +1,136 @@
+import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+
+import { IDENTIFIER_PATTERN } from '@vigil/contracts';
+import { pointInPolygon, type Registry } from '@vigil/registry';
+
+import { parseOr400 } from '../gateway/parse';
+import { RegistryHolder } from '../registry/registry-holder';
+import { LiveDevices } from './live-devices';
+import { musterList } from './muster';
+import { requestScope, visibleSiteIds } from './request';
+
+/** domain-standards §9.7 (correlation): people in or within 50 m of an area in alarm. */
+export const MUSTER_RADIUS_M = 50;
+/** A fix older than this many reporting intervals is shown as stale (§9.7: tag offline = 3 ×). */
+const STALE_INTERVALS = 3;
+
+const positionsQuery = z.object({
+  site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
+});
+
+/** The latest position of one personnel tag. */
+export interface TagPosition {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly name: string;
+  readonly x: number;
+  readonly y: number;
+  readonly floor: number | undefined;
+  readonly battery: number | undefined;
+  readonly still: boolean | undefined;
+  /** Event time of the fix. */
+  readonly ts: number;
+  /** Server time the tag was last heard from. */
+  readonly lastSeenAt: number;
+  /** No fix for 3 reporting intervals: the position is where the person was, not where they are. */
+  readonly stale: boolean;
+  /** The area the fix lies in (the first matching polygon), if any. */
+  readonly areaId: string | undefined;
+}
+
+@ApiTags('site plan')
+@Controller('api/v1')
+export class PositionsController {
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(LiveDevices) private readonly live: LiveDevices,
+  ) {}
+
+  @Get('positions')
+  @ApiOperation({ summary: 'Latest position of every personnel tag that has reported' })
+  @ApiQuery({ name: 'site', required: false })
+  positions(@Query() raw: unknown, @Req() request: unknown) {
+    const { site } = parseOr400(positionsQuery, raw);
+    const registry = this.registry.current;
+    const visible = visibleSiteIds(registry, requestScope(request));
+    const now = Date.now();
+    return {
+      at: now,
+      sites: registry.sites
+        .filter(entry => visible.has(entry.id) && (site === undefined || entry.id === site))
+        .map(entry => ({
+          siteId: entry.id,
+          tags: tagPositions(registry, this.live, entry.id, now),
+        })),
+    };
+  }
+
+  @Get('areas/:siteId/:areaId/muster')
+  @ApiOperation({
+    summary: `Muster list of an area: tags inside it or within ${MUSTER_RADIUS_M} m of its edge, nearest first`,
+  })
+  muster(
+    @Param('siteId') siteId: string,
+    @Param('areaId') areaId: string,
+    @Req() request: unknown,
+  ) {
+    const registry = this.registry.current;
+    const area = registry.area(siteId, areaId);
+    if (!area || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+      throw new NotFoundException(`area ${siteId}/${areaId} is not in the registry`);
+    const now = Date.now();
+    const people = musterList(
+      tagPositions(registry, this.live, siteId, now),
+      area.polygon,
+      MUSTER_RADIUS_M,
+    );
+    return {
+      siteId,
+      areaId,
+      name: area.name,
+      at: now,
+      radiusM: MUSTER_RADIUS_M,
+      maxPeople: area.maxPeople,
+      inside: people.filter(person => person.inside).length,
+      people,
+    };
+  }
+}
+
+export function tagPositions(
+  registry: Registry,
+  live: LiveDevices,
+  siteId: string,
+  now: number,
+): TagPosition[] {
+  const site = registry.site(siteId);
+  const positions: TagPosition[] = [];
+  for (const device of registry.devices) {
+    if (device.siteId !== siteId || device.deviceClass !== 'tag') continue;
+    const state = live.get(siteId, device.deviceId);
+    const x = state?.values['x'];
+    const y = state?.values['y'];
+    if (!state || typeof x !== 'number' || typeof y !== 'number' || state.positionTs === undefined)
+      continue;
+    const floor = state.values['floor'];
+    const battery = state.values['battery_pct'];
+    const still = state.values['still'];
+    positions.push({
+      siteId,
+      deviceId: device.deviceId,
+      name: device.name,
+      x,
+      y,
+      floor: typeof floor === 'number' ? floor : undefined,
+      battery: typeof battery === 'number' ? battery : undefined,
+      still: typeof still === 'boolean' ? still : undefined,
+      ts: state.positionTs,
+      lastSeenAt: state.lastSeenAt,
+      stale: now - state.lastSeenAt > STALE_INTERVALS * device.intervalSeconds * 1000,
+      areaId: site?.areas.find(area => pointInPolygon([x, y], area.polygon))?.id,
+    });
+  }
+  return positions;
+}

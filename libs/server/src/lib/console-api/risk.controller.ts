@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { AlarmView } from '../gateway/alarm-view';
+import { RegistryHolder } from '../registry/registry-holder';
+import { computeRisk } from './risk';
+import { requestScope } from './request';
+
+@ApiTags('risk')
+@Controller('api/v1/risk')
+export class RiskController {
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AlarmView) private readonly alarms: AlarmView,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Dynamic four-colour risk (红橙黄蓝) of every area, rolled up to site, enterprise, park/county and city, with the reasons',
+  })
+  risk(@Req() request: unknown) {
+    const { organisation, sites } = this.registry.current;
+    const now = Date.now();
+    return {
+      at: now,
+      roots: computeRisk({
+        organisation,
+        sites,
+        alarms: this.alarms.open(),
+        now,
+        scope: requestScope(request),
+      }),
+    };
+  }
+}
