@@ -1,36 +1,54 @@
-import type { RuleSignal } from '@vigil/contracts';
+import type { AlarmPriority, RuleSignal } from '@vigil/contracts';
 
 import { DeadlineQueue } from './deadline-queue';
+import { readingOrder } from './device-stream';
+import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
 import {
   type OfflineWatch,
   createOfflineWatch,
   startWatch,
   stopWatch,
+  watchDeadline,
   watchDue,
   watchRecord,
 } from './offline.reducer';
-import type { RuleConfig, ThresholdRuleConfig } from './rule-config';
+import { RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
+import { RATE_EMPTY, type RateState, reduceRate } from './rate.reducer';
+import type { RuleConfig } from './rule-config';
 import {
+  DEFAULT_LATE_ALLOWANCE_MS,
   type DeviceRules,
   type EngineInput,
   NO_SIGNALS,
+  type ReadingOrder,
   type RuleContext,
   type RuleStep,
   recordBody,
+  removedRuleSignal,
   signalKey,
 } from './rule-signal';
+import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
+import { STUCK_EMPTY, type StuckState, reduceStuck } from './stuck.reducer';
 import { THRESHOLD_INACTIVE, type ThresholdState, reduceThreshold } from './threshold.reducer';
+import { TREND_EMPTY, type TrendState, reduceTrend } from './trend.reducer';
+
+/** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
+export const GATEWAY_OFFLINE_RULE_ID = 'gateway-offline';
 
 /** Counters for `/metrics`; the engine only increments them. */
 export interface RuleEngineStats {
   records: number;
   ticks: number;
-  /** Readings older than their device's newest processed reading: ignored by value rules. */
+  /** Readings older than their device's newest processed reading (late ones included). */
   outOfOrderReadings: number;
+  /** Readings older than their device's newest by more than the late allowance: not evaluated. */
+  lateReadings: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
   reloads: number;
+  /** Offline signals not raised because the device's gateway was offline (root cause). */
+  suppressedOffline: number;
   signals: number;
 }
 
@@ -39,8 +57,10 @@ export function createRuleEngineStats(): RuleEngineStats {
     records: 0,
     ticks: 0,
     outOfOrderReadings: 0,
+    lateReadings: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
+    suppressedOffline: 0,
     signals: 0,
   };
 }
@@ -58,10 +78,24 @@ export interface RuleEngineOptions extends RuleContext {
   readonly expectedDevices?: Iterable<DeviceRules>;
   /** Counters to increment; one is created per subscription when absent. */
   readonly stats?: RuleEngineStats;
+  /**
+   * How much older than its device's newest reading a reading may be and still join the rate
+   * windows (default 5 s); older readings are counted late and ignored by value rules. README
+   * "Late and out-of-order data".
+   */
+  readonly lateAllowanceMs?: number;
 }
 
 /** One rule's state for one device, tagged with the rule kind it belongs to. */
-export type RuleState = ThresholdState | OfflineWatch;
+export type RuleState =
+  | ThresholdState
+  | OfflineWatch
+  | RangeState
+  | StuckState
+  | RateState
+  | TrendState
+  | SkewState
+  | EventState;
 
 /** Everything the engine keeps for one device. */
 export interface DeviceRuleState {
@@ -74,11 +108,22 @@ export interface DeviceRuleState {
   states: Array<RuleState | undefined>;
 }
 
+/** The devices behind one gateway, for root-cause suppression of their offline signals. */
+export interface GatewayEntry {
+  readonly children: Set<DeviceRuleState>;
+  /** Watches that came due while the gateway was offline; raised only if still silent later. */
+  suppressed: OfflineWatch[];
+  /** Newest `receivedAt` of any device behind the gateway: its traffic proves the path alive. */
+  lastChildSeenAt: number;
+}
+
 export interface RuleEngineState {
   /** siteId → deviceId → state: one map for all devices, no per-reading key string. */
   readonly devices: Map<string, Map<string, DeviceRuleState>>;
   /** Offline deadlines of every device, so a tick looks only at the due ones. */
   readonly offlineQueue: DeadlineQueue<OfflineWatch>;
+  /** siteId → gateway device id → the devices that report through it. */
+  readonly gateways: Map<string, Map<string, GatewayEntry>>;
   readonly stats: RuleEngineStats;
 }
 
@@ -86,6 +131,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
   const state: RuleEngineState = {
     devices: new Map(),
     offlineQueue: new DeadlineQueue(),
+    gateways: new Map(),
     stats: options.stats ?? createRuleEngineStats(),
   };
   for (const device of options.expectedDevices ?? []) {
@@ -97,7 +143,8 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
 /**
  * One step of the rule engine. Records run the device's rules in their configured order (offline
  * first by default, then value rules); ticks run only the offline deadlines that are due. Devices
- * are independent. State is updated in place (see README "State size").
+ * are independent, except that a gateway's silence holds back the offline signals of the devices
+ * behind it. State is updated in place (see README "State size").
  */
 export function reduceRuleEngine(
   state: RuleEngineState,
@@ -134,37 +181,84 @@ function onRecord(
     if (!next) return signals;
   }
 
-  let inOrder = true;
+  const gatewayId = device.rules.gatewayId;
+  if (gatewayId !== undefined) {
+    const entry = gatewayEntry(state, device.rules.siteId, gatewayId);
+    if (body.receivedAt > entry.lastChildSeenAt) entry.lastChildSeenAt = body.receivedAt;
+  }
+
+  let order: ReadingOrder = 'in-order';
   if (input.kind === 'reading') {
-    if (input.reading.ts < device.lastTs) {
-      inOrder = false;
+    order = readingOrder(
+      input.reading.ts,
+      device.lastTs,
+      options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS,
+    );
+    if (order === 'in-order') {
+      device.lastTs = input.reading.ts;
+    } else {
       device.outOfOrder += 1;
       stats.outOfOrderReadings += 1;
-    } else {
-      device.lastTs = input.reading.ts;
+      if (order === 'late') stats.lateReadings += 1;
     }
   }
+  const reading = input.kind === 'reading' ? input.reading : undefined;
+  const inOrder = reading !== undefined && order === 'in-order';
 
   const rules = device.rules.rules;
   for (let index = 0; index < rules.length; index += 1) {
     const rule = rules[index];
     const ruleState = device.states[index];
     if (!rule || !ruleState) continue;
+    let step: RuleStep<RuleState> | undefined;
     switch (rule.kind) {
-      case 'threshold': {
-        if (input.kind !== 'reading' || !inOrder || ruleState.kind !== 'threshold') break;
-        const step = reduceThreshold(ruleState, input.reading, rule, options);
-        device.states[index] = step.state;
-        if (step.signals.length > 0) (signals ??= []).push(...step.signals);
+      case 'threshold':
+        if (inOrder && ruleState.kind === 'threshold') {
+          step = reduceThreshold(ruleState, reading, rule, options);
+        }
         break;
-      }
+      case 'range':
+        if (inOrder && ruleState.kind === 'range') {
+          step = reduceRange(ruleState, reading, rule, options);
+        }
+        break;
+      case 'stuck':
+        if (inOrder && ruleState.kind === 'stuck') {
+          step = reduceStuck(ruleState, reading, rule, options);
+        }
+        break;
+      case 'rate':
+        if (reading && ruleState.kind === 'rate') {
+          step = reduceRate(ruleState, reading, rule, options, order);
+        }
+        break;
+      case 'trend':
+        if (inOrder && ruleState.kind === 'trend') {
+          step = reduceTrend(ruleState, reading, rule, options);
+        }
+        break;
+      case 'skew':
+        if (reading && ruleState.kind === 'skew') step = reduceSkew(ruleState, reading, rule, options);
+        break;
+      case 'event':
+        if (input.kind === 'event' && ruleState.kind === 'event') {
+          step = reduceEvent(ruleState, input.event, rule, options);
+        }
+        break;
       case 'offline': {
         if (ruleState.kind !== 'offline') break;
+        const wasActive = ruleState.active;
         const signal = watchRecord(ruleState, input, offlineQueue, options);
-        if (signal) (signals ??= []).push(signal);
+        if (signal) (signals ??= []).push(asRootCause(state, ruleState, signal));
+        if (wasActive && !ruleState.active) {
+          releaseChildren(state, device.rules.siteId, device.rules.deviceId, body.receivedAt);
+        }
         break;
       }
     }
+    if (!step) continue;
+    device.states[index] = step.state;
+    if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
 }
@@ -191,10 +285,110 @@ function onTick(
     }
     // Dropped by the reload, or queued again at a new deadline by it.
     if (!device?.states.includes(watch) || watch.queueIndex >= 0) continue;
+    if (now > watchDeadline(watch)) {
+      const verdict = gatewayVerdict(state, device, watch, now);
+      if (verdict === 'suppress') {
+        watch.suppressed = true;
+        gatewayEntry(state, siteId, device.rules.gatewayId ?? '').suppressed.push(watch);
+        state.stats.suppressedOffline += 1;
+        continue;
+      }
+      if (verdict !== 'raise') {
+        queue.schedule(watch, verdict);
+        continue;
+      }
+    }
     const signal = watchDue(watch, now, queue, options);
-    if (signal) (signals ??= []).push(signal);
+    if (signal) (signals ??= []).push(asRootCause(state, watch, signal));
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * What to do with an overdue offline watch of a device behind a gateway (README "Gateways"):
+ *
+ * - `suppress` while the gateway is offline (or itself suppressed): its root-cause signal covers it;
+ * - `raise` when something behind the gateway (the gateway or another device) was heard after this
+ *   device went silent: the path works, the device itself is gone;
+ * - otherwise the gateway may have died with it: wait (return the time to look again) until just
+ *   after the gateway's own deadline, so that the gateway is decided first, but never longer than
+ *   one more timeout of the device's own.
+ */
+function gatewayVerdict(
+  state: RuleEngineState,
+  device: DeviceRuleState,
+  watch: OfflineWatch,
+  now: number,
+): 'raise' | 'suppress' | number {
+  const gatewayId = device.rules.gatewayId;
+  if (gatewayId === undefined) return 'raise';
+  const siteId = device.rules.siteId;
+  const gateway = offlineWatchOf(state.devices.get(siteId)?.get(gatewayId));
+  if (!gateway || gateway === watch) return 'raise';
+  if (gateway.active || gateway.suppressed) return 'suppress';
+  const entry = gatewayEntry(state, siteId, gatewayId);
+  if (Math.max(gateway.lastSeenAt, entry.lastChildSeenAt) > watch.lastSeenAt) return 'raise';
+  const lookAgainAt = Math.min(watchDeadline(gateway) + 1, watchDeadline(watch) + watch.config.timeoutMs);
+  return lookAgainAt <= now ? 'raise' : lookAgainAt;
+}
+
+/**
+ * A gateway's own offline signal, raised or cleared, becomes the root-cause `gateway-offline`
+ * signal while devices report through it; other signals pass unchanged.
+ */
+function asRootCause(state: RuleEngineState, watch: OfflineWatch, signal: RuleSignal): RuleSignal {
+  const { siteId, deviceId } = watch.device;
+  if (signal.active) {
+    const entry = state.gateways.get(siteId)?.get(deviceId);
+    if (!entry || entry.children.size === 0) return signal;
+    watch.rootCause = true;
+    let priority: AlarmPriority = signal.priority;
+    for (const child of entry.children) {
+      const config = offlineWatchOf(child)?.config;
+      if (config && config.priority < priority) priority = config.priority;
+    }
+    const count = entry.children.size;
+    return {
+      ...signal,
+      key: signalKey(siteId, deviceId, GATEWAY_OFFLINE_RULE_ID),
+      ruleId: GATEWAY_OFFLINE_RULE_ID,
+      level: GATEWAY_OFFLINE_RULE_ID,
+      priority,
+      message:
+        `Gateway offline: ${signal.message}; the ${count} device${count === 1 ? '' : 's'} ` +
+        'behind it are not reported offline one by one',
+    };
+  }
+  if (!watch.rootCause) return signal;
+  watch.rootCause = false;
+  return {
+    ...signal,
+    key: signalKey(siteId, deviceId, GATEWAY_OFFLINE_RULE_ID),
+    ruleId: GATEWAY_OFFLINE_RULE_ID,
+    level: GATEWAY_OFFLINE_RULE_ID,
+    message: `Gateway back: ${signal.message}`,
+  };
+}
+
+/**
+ * The gateway is back (or no longer watched): the devices held back while it was offline count
+ * their silence from `now`, so one still silent is raised a full timeout after the return.
+ */
+function releaseChildren(
+  state: RuleEngineState,
+  siteId: string,
+  gatewayId: string,
+  now: number,
+): void {
+  const entry = state.gateways.get(siteId)?.get(gatewayId);
+  if (!entry || entry.suppressed.length === 0) return;
+  for (const watch of entry.suppressed) {
+    if (!watch.suppressed) continue;
+    watch.suppressed = false;
+    watch.countFrom = now;
+    startWatch(watch, state.offlineQueue);
+  }
+  entry.suppressed = [];
 }
 
 /**
@@ -228,7 +422,7 @@ export function reloadRules(
       if (old.kind === 'offline' && rule.kind === 'offline' && next) {
         old.device = next;
         old.config = rule;
-        if (old.queueIndex >= 0) state.offlineQueue.schedule(old, old.lastSeenAt + rule.timeoutMs);
+        if (old.queueIndex >= 0) state.offlineQueue.schedule(old, watchDeadline(old));
       }
       return old;
     }
@@ -240,19 +434,27 @@ export function reloadRules(
     if (kept.has(index) || !old) return;
     if (old.kind === 'offline') {
       const signal = stopWatch(old, state.offlineQueue, at, context);
-      if (signal) signals.push(signal);
-    } else if (old.active && rule.kind === 'threshold') {
-      signals.push(removedSignal(device.rules, rule, at, context));
+      if (signal) signals.push(asRootCause(state, old, signal));
+      releaseChildren(state, device.rules.siteId, device.rules.deviceId, now);
+    } else if (old.active && rule.kind !== 'offline') {
+      signals.push(removedRuleSignal(device.rules, rule, at, context));
     }
   });
 
+  const { siteId, deviceId } = device.rules;
+  if (device.rules.gatewayId !== next?.gatewayId) {
+    if (device.rules.gatewayId !== undefined) {
+      state.gateways.get(siteId)?.get(device.rules.gatewayId)?.children.delete(device);
+    }
+    if (next?.gatewayId !== undefined) gatewayEntry(state, siteId, next.gatewayId).children.add(device);
+  }
   device.states = states;
   if (next) {
     device.rules = next;
   } else {
-    const site = state.devices.get(device.rules.siteId);
-    site?.delete(device.rules.deviceId);
-    if (site?.size === 0) state.devices.delete(device.rules.siteId);
+    const site = state.devices.get(siteId);
+    site?.delete(deviceId);
+    if (site?.size === 0) state.devices.delete(siteId);
   }
   return signals;
 }
@@ -283,6 +485,18 @@ function initialState(
   switch (rule.kind) {
     case 'threshold':
       return THRESHOLD_INACTIVE;
+    case 'range':
+      return RANGE_INACTIVE;
+    case 'stuck':
+      return STUCK_EMPTY;
+    case 'rate':
+      return RATE_EMPTY;
+    case 'trend':
+      return TREND_EMPTY;
+    case 'skew':
+      return SKEW_INACTIVE;
+    case 'event':
+      return EVENT_INACTIVE;
     case 'offline': {
       const watch = createOfflineWatch(device, rule, lastSeenAt, seen);
       startWatch(watch, queue);
@@ -292,38 +506,33 @@ function initialState(
 }
 
 function addDevice(state: RuleEngineState, device: DeviceRuleState): void {
-  const { siteId, deviceId } = device.rules;
+  const { siteId, deviceId, gatewayId } = device.rules;
   let site = state.devices.get(siteId);
   if (!site) {
     site = new Map();
     state.devices.set(siteId, site);
   }
   site.set(deviceId, device);
+  if (gatewayId !== undefined) gatewayEntry(state, siteId, gatewayId).children.add(device);
 }
 
-function removedSignal(
-  device: DeviceRules,
-  rule: ThresholdRuleConfig,
-  at: number,
-  context: RuleContext,
-): RuleSignal {
-  return {
-    key: signalKey(device.siteId, device.deviceId, rule.ruleId),
-    ruleId: rule.ruleId,
-    siteId: device.siteId,
-    deviceId: device.deviceId,
-    deviceClass: device.deviceClass,
-    areaId: device.areaId,
-    category: rule.category,
-    priority: rule.priority,
-    level: rule.level,
-    active: false,
-    latched: rule.latched,
-    metric: rule.metric,
-    value: undefined,
-    threshold: rule.setpoint,
-    message: `Rule ${rule.ruleId} removed or disabled by a configuration reload; no longer evaluated`,
-    at,
-    detectedAt: context.clock(),
-  };
+function gatewayEntry(state: RuleEngineState, siteId: string, gatewayId: string): GatewayEntry {
+  let site = state.gateways.get(siteId);
+  if (!site) {
+    site = new Map();
+    state.gateways.set(siteId, site);
+  }
+  let entry = site.get(gatewayId);
+  if (!entry) {
+    entry = { children: new Set(), suppressed: [], lastChildSeenAt: -Infinity };
+    site.set(gatewayId, entry);
+  }
+  return entry;
+}
+
+/** The device's enabled offline watch, if it has one. */
+function offlineWatchOf(device: DeviceRuleState | undefined): OfflineWatch | undefined {
+  if (!device) return undefined;
+  for (const each of device.states) if (each?.kind === 'offline') return each;
+  return undefined;
 }
