@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { connect, type MqttClient } from 'mqtt';
@@ -33,6 +35,8 @@ export async function startSystem(
     VIGIL_INFLUX_MODE: options.influxUrl ? 'external' : 'off',
     ...(options.influxUrl ? { VIGIL_INFLUX_URL: options.influxUrl } : {}),
     VIGIL_REGISTRY: SAMPLE_REGISTRY,
+    // Each system gets its own alarm journal, so no state leaks between tests.
+    VIGIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-system-')),
     VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
     VIGIL_WRITE_FLUSH_MS: '50',
     VIGIL_RULE_TICK_MS: '200',

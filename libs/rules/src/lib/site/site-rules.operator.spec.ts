@@ -1,4 +1,4 @@
-import { type Observable, map, merge } from 'rxjs';
+import { EMPTY, type Observable, map, merge } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 
 import type { IngestRecord } from '@vigil/contracts';
@@ -30,7 +30,7 @@ describe(siteRules.name, () => {
   /** The lead's composition: records with ticks, merged with the device engine's signals. */
   function inputs(
     records: Observable<IngestRecord>,
-    signals: Observable<SiteInput> = new (records.constructor as typeof Observable<SiteInput>)(),
+    signals: Observable<SiteInput> = EMPTY,
   ): Observable<SiteInput> {
     return merge(records.pipe(withTicks(1000, testScheduler)), signals);
   }
@@ -59,13 +59,13 @@ describe(siteRules.name, () => {
   it('votes and correlates device signals with the people around, at the signal\'s frame', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const records = cold<IngestRecord>('t 9999ms |', { t: fix('t1', 0, 20, 20) });
-      const signals = cold<SiteInput>('2s x 999ms y 999ms z 999ms w', {
+      const signals = cold<SiteInput>('2s x 999ms y 999ms z 999ms w |', {
         x: deviceSignal('gc-1', 'gas-l2', true, 2_000),
         y: deviceSignal('gc-2', 'gas-l2', true, 3_000),
         z: deviceSignal('gc-1', 'gas-l2', false, 4_000),
         w: deviceSignal('gc-2', 'gas-l2', false, 5_000),
       });
-      const expected = '2s P 999ms V 999ms U 999ms (Q) 4993ms |';
+      const expected = '2s P 999ms V 999ms U 999ms Q 4999ms |';
       expectObservable(inputs(records, signals).pipe(siteRules(options()))).toBe(expected, {
         P: siteSignalLike('yard', 'people-present', true, 2_000, { members: ['t1'] }),
         V: siteSignalLike('yard', 'vote-gas-l2', true, 3_000, { members: ['gc-1', 'gc-2'] }),
@@ -96,9 +96,9 @@ describe(siteRules.name, () => {
 
   it('passes an error in the source through and stops ticking', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      const records = cold<IngestRecord>('a 4999ms #', { a: fix('t1', 0, 215, 15) }, new Error('broker down'));
+      const records = cold<IngestRecord>('a 5999ms #', { a: fix('t1', 0, 215, 15) }, new Error('broker down'));
       expectObservable(inputs(records).pipe(siteRules(options()))).toBe(
-        '5s I #',
+        '5s I 999ms #',
         { I: siteSignalLike('t1', 'intrusion', true, 5_000, { areaKey: 'sump' }) },
         new Error('broker down'),
       );

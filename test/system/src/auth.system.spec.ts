@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import WebSocket from 'ws';
+
+import { hashPassword, type RunningVigil } from '@vigil/server';
+
+import { loginAs, mqttClient, startSystem, telemetry } from './support';
+
+/** Outside demo mode: no default credentials, every request authenticated and scoped. */
+describe('authentication and scope outside demo mode', () => {
+  let vigil: RunningVigil & { mqttUrl: string };
+  let work: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
+    const hash = hashPassword('correct horse battery');
+    writeFileSync(
+      join(work, 'users.yaml'),
+      [
+        'users:',
+        `  - { id: op1, name: Operator One, role: operator, scope: ent-huaxin, passwordHash: "${hash}" }`,
+        `  - { id: sup1, name: Supervisor One, role: supervisor, scope: park-chem, passwordHash: "${hash}" }`,
+        `  - { id: other, name: Elsewhere, role: operator, scope: county-east, passwordHash: "${hash}" }`,
+        `  - { id: stranger, name: Stranger, role: admin, scope: nowhere, passwordHash: "${hash}" }`,
+      ].join('\n'),
+    );
+    vigil = await startSystem({
+      env: {
+        VIGIL_DEMO_MODE: 'false',
+        VIGIL_USERS: join(work, 'users.yaml'),
+        VIGIL_AUTH_SECRET: 'a-test-secret-of-at-least-32-characters!',
+        VIGIL_DATA_DIR: join(work, 'data'),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('refuses requests without a valid token, but answers the probes', async () => {
+    expect((await fetch(`${vigil.httpUrl}/api/v1/devices`)).status).toBe(401);
+    expect((await fetch(`${vigil.httpUrl}/api/v1/alarms`, { headers: { Authorization: 'Bearer forged.token.here' } })).status).toBe(401);
+    expect((await fetch(`${vigil.httpUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${vigil.httpUrl}/metrics`)).status).toBe(200);
+    await expect(loginAs(vigil.httpUrl, 'zhang', 'vigil-demo')).rejects.toThrow(/401/);
+    await expect(loginAs(vigil.httpUrl, 'op1', 'wrong password')).rejects.toThrow(/401/);
+  });
+
+  it('closes a WebSocket without a token, and accepts one with a token', async () => {
+    const closed = await new Promise<number>(resolve => {
+      const socket = new WebSocket(`${vigil.httpUrl.replace('http', 'ws')}/ws`);
+      socket.on('close', code => resolve(code));
+    });
+    expect(closed).toBe(4401);
+    const { token } = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
+    const hello = await new Promise<{ type: string }>(resolve => {
+      const socket = new WebSocket(`${vigil.httpUrl.replace('http', 'ws')}/ws?token=${token}`);
+      socket.once('message', data => {
+        resolve(JSON.parse(data.toString()) as { type: string });
+        socket.close();
+      });
+    });
+    expect(hello.type).toBe('hello');
+  });
+
+  it('shows each user only the sites under their node, and checks roles', async () => {
+    const device = await mqttClient(vigil.mqttUrl);
+    await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 33 }, 1), { qos: 1 });
+    await device.endAsync();
+    await new Promise(resolve => setTimeout(resolve, 300));
+
+    const op1 = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
+    const other = await loginAs(vigil.httpUrl, 'other', 'correct horse battery');
+    const stranger = await loginAs(vigil.httpUrl, 'stranger', 'correct horse battery');
+    const sup1 = await loginAs(vigil.httpUrl, 'sup1', 'correct horse battery');
+
+    const mine = (await (await op1.call('/api/v1/alarms?state=open')).json()) as Array<{ id: string; deviceId: string }>;
+    expect(mine.map(alarm => alarm.deviceId)).toContain('gc-ru-01');
+    // county-east is above park-chem, so that operator sees the plant too; "nowhere" sees nothing.
+    expect(((await (await other.call('/api/v1/devices')).json()) as unknown[]).length).toBe(24);
+    expect(await (await stranger.call('/api/v1/devices')).json()).toEqual([]);
+    const alarmId = mine.find(alarm => alarm.deviceId === 'gc-ru-01')?.id;
+    expect((await stranger.post(`/api/v1/alarms/${alarmId}/acknowledge`)).status).toBe(404);
+
+    expect((await op1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', { mode: 'maintenance', reason: 'x' })).status).toBe(403);
+    const maintenance = await sup1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', { mode: 'maintenance', reason: 'calibration' });
+    expect(maintenance.status).toBe(200);
+    expect(await maintenance.json()).toMatchObject({ mode: 'maintenance', by: 'sup1' });
+
+    const me = (await (await op1.call('/api/v1/auth/me')).json()) as { scopePath: string[] };
+    expect(me.scopePath).toEqual(['city-demo', 'county-east', 'park-chem', 'ent-huaxin']);
+  });
+});
