@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-import { type RuleDevice, defaultRules } from './default-rules';
+import { type RuleDevice, defaultRules, validateClassRules } from './default-rules';
 import {
   RULE_ID_PATTERN,
   type RuleConfig,
@@ -88,6 +88,7 @@ export function resolveDeviceRules(
     const merged = validate(candidate, errors);
     if (merged) rules.push(merged);
   }
+  errors.push(...validateClassRules(device.deviceClass, rules));
   return { rules, errors };
 }
 

@@ -104,6 +104,16 @@ describe('geofence: restricted area intrusion (§9.7)', () => {
     expectAlternating(all);
   });
 
+  it('clears on a tick 5 s after a single fix outside when the tag reports slowly', () => {
+    const { feed, ticks } = harness();
+    feed(fix('t1', 1_000, 215, 15), fix('t1', 2_000, 215, 15));
+    feed(fix('t1', 3_000, 150, 15));
+    expect(ticks(4_000, 7_000)).toEqual([]);
+    expect(ticks(8_000, 8_000)).toEqual([
+      siteSignalLike('t1', 'intrusion', false, 8_000, { areaKey: 'sump' }),
+    ]);
+  });
+
   it('honours per-area overrides (one fix confirms, 1 m buffer)', () => {
     const { feed } = harness({ sump: { rules: { intrusion: { confirmFixes: 1, bufferM: 1 } } } });
     expect(feed(fix('t1', 1_000, 201, 15))).toHaveLength(1);

@@ -67,9 +67,9 @@ export const vigilEnvSchema = z.object({
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
 
-/** Outside demo mode there are no default credentials: users and a signing secret must be set. */
+/** Outside demo mode there are no default credentials: the gateway needs users and a signing secret. */
 function authProblems(env: VigilEnv): string[] {
-  if (env.VIGIL_DEMO_MODE) return [];
+  if (env.VIGIL_DEMO_MODE || !env.VIGIL_SERVICES.includes('gateway')) return [];
   const problems: string[] = [];
   if (!env.VIGIL_USERS) problems.push('VIGIL_USERS: required outside demo mode (a users file)');
   if (!env.VIGIL_AUTH_SECRET) problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');

@@ -196,9 +196,8 @@ export class LoadGenerator {
       bucket.take(now, 0);
       return;
     }
-    const readings = bucket.take(now);
-    const messages = Math.floor(readings / this.batch);
-    // Return the remainder of a partial batch to the bucket by not taking it next time.
+    // Whole messages only: a partial batch's tokens stay in the bucket for the next tick.
+    const messages = bucket.take(now, Math.floor(bucket.peek(now) / this.batch) * this.batch) / this.batch;
     let sent = 0;
     for (let m = 0; m < messages; m += 1) {
       const device = this.devices[this.cursor] as DeviceState;
@@ -244,7 +243,10 @@ export class LoadGenerator {
   private provoke(device: DeviceState, now: number, injection: InjectionOptions): Trigger | undefined {
     const lel = injection.lel ?? 60;
     const seq = device.seq++;
-    const payload = `{"ts":${now},"seq":${seq},"values":{"lel":${lel}}}`;
+    // 1 ms after this tick's readings, so that it never shares a timestamp (an InfluxDB point)
+    // with a reading of the same device sent in the same tick.
+    const ts = now + 1;
+    const payload = `{"ts":${ts},"seq":${seq},"values":{"lel":${lel}}}`;
     if (!this.publisher.publish(device.topic, payload, 1)) {
       this.counters.refused += 1;
       return undefined;
@@ -252,7 +254,7 @@ export class LoadGenerator {
     return {
       siteId: device.siteId,
       deviceId: device.deviceId,
-      ts: now,
+      ts,
       publishedAt: now,
       expects: [
         { ruleId: 'gas-l1', level: 'L1' },
@@ -297,7 +299,7 @@ export class LoadGenerator {
 
   private batchPayload(device: DeviceState, now: number, rate: number): string {
     // The device's period at this rate: a gateway that held `batch` samples collected them so far apart.
-    const periodMs = Math.max(1, Math.round((this.devices.length / Math.max(1, rate)) * 1000 / this.batch));
+    const periodMs = Math.max(1, Math.round((this.devices.length / Math.max(1, rate)) * 1000));
     const samples: string[] = [];
     for (let k = this.batch - 1; k >= 0; k -= 1) {
       samples.push(`{"ts":${now - k * periodMs},"seq":${device.seq++},"values":${this.values(device)}}`);

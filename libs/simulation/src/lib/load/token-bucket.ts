@@ -46,6 +46,12 @@ export class TokenBucket {
     }
   }
 
+  /** Tokens available at `nowMs` (whole and fractional), without taking any. */
+  peek(nowMs: number): number {
+    this.refill(nowMs);
+    return this.tokens;
+  }
+
   /** Takes up to `max` whole tokens available at `nowMs`; returns how many were taken. */
   take(nowMs: number, max = Number.POSITIVE_INFINITY): number {
     this.refill(nowMs);
