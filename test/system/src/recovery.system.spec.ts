@@ -101,10 +101,10 @@ describe('recovery after SIGKILL during an alarm storm', () => {
 
     // The storm: every detector crosses L1 and L2; operators acknowledge as alarms arrive.
     const acknowledged = new Set<string>();
-    let killedAt: number | undefined;
+    const run = { killed: false };
     let seq = 0;
     const storm = (async () => {
-      for (let round = 0; round < 150 && !killedAt; round += 1) {
+      for (let round = 0; round < 150 && !run.killed; round += 1) {
         for (let i = 0; i < DEVICES; i += 1) {
           const lel = round % 2 === 0 ? 30 + (i % 30) : 60;
           device?.publish(`vigil/v1/storm/gc-${String(i).padStart(3, '0')}/telemetry`, telemetry({ lel }, (seq += 1)), { qos: 0 });
@@ -133,7 +133,7 @@ describe('recovery after SIGKILL during an alarm storm', () => {
     // (acknowledged over REST, or pushed over the WebSocket) must survive it.
     const killed = new Promise(resolve => vigil?.once('exit', resolve));
     vigil.kill('SIGKILL');
-    killedAt = Date.now();
+    run.killed = true;
     await killed;
     const seenBeforeKill = new Map<string, Alarm>();
     for (const { alarm } of ws.alarms()) seenBeforeKill.set(alarm.id, alarm);

@@ -10,7 +10,9 @@ export function isUnacknowledged(alarm: Alarm): boolean {
 
 /** Shelved (until its expiry) or suppressed by design: still recorded, not in the operator's list. */
 export function isHidden(alarm: Alarm, now: number): boolean {
-  return (alarm.shelved !== undefined && alarm.shelved.until > now) || alarm.suppressed !== undefined;
+  return (
+    (alarm.shelved !== undefined && alarm.shelved.until > now) || alarm.suppressed !== undefined
+  );
 }
 
 export function tabOf(alarm: Alarm, now: number): AlarmTab {
@@ -51,8 +53,12 @@ export interface TabSummary {
 }
 
 export function summariseTabs(alarms: Iterable<Alarm>, now: number): Record<AlarmTab, TabSummary> {
-  const result = {} as Record<AlarmTab, { total: number; unacknowledged: number; worstUnacknowledged: AlarmPriority | undefined }>;
-  for (const tab of ALARM_TABS) result[tab] = { total: 0, unacknowledged: 0, worstUnacknowledged: undefined };
+  const result = {} as Record<
+    AlarmTab,
+    { total: number; unacknowledged: number; worstUnacknowledged: AlarmPriority | undefined }
+  >;
+  for (const tab of ALARM_TABS)
+    result[tab] = { total: 0, unacknowledged: 0, worstUnacknowledged: undefined };
   for (const alarm of alarms) {
     const summary = result[tabOf(alarm, now)];
     summary.total += 1;
@@ -87,8 +93,13 @@ export function filterAlarms(
     if (tabOf(alarm, now) !== filter.tab) continue;
     if (filter.siteId && alarm.siteId !== filter.siteId) continue;
     if (filter.areaId && alarm.areaId !== filter.areaId) continue;
-    if (filter.priorities && filter.priorities.size > 0 && !filter.priorities.has(alarm.priority)) continue;
-    if (filter.state === 'unacknowledged' ? !isUnacknowledged(alarm) : filter.state && alarm.state !== filter.state)
+    if (filter.priorities && filter.priorities.size > 0 && !filter.priorities.has(alarm.priority))
+      continue;
+    if (
+      filter.state === 'unacknowledged'
+        ? !isUnacknowledged(alarm)
+        : filter.state && alarm.state !== filter.state
+    )
       continue;
     if (text && !searchable(alarm).toLowerCase().includes(text)) continue;
     result.push(alarm);
@@ -118,7 +129,10 @@ export interface AlarmRow {
  * others in the order they came. Related P3/P4 alarms are collapsed until the group is expanded;
  * P1/P2 alarms always stay visible individually (domain-standards §9.8, alarm flood row).
  */
-export function groupRows(alarms: readonly Alarm[], expanded: ReadonlySet<string> = new Set()): AlarmRow[] {
+export function groupRows(
+  alarms: readonly Alarm[],
+  expanded: ReadonlySet<string> = new Set(),
+): AlarmRow[] {
   const groups = new Map<string, Alarm[]>();
   for (const alarm of alarms) {
     const groupId = alarm.groupId ?? alarm.id;
@@ -128,7 +142,11 @@ export function groupRows(alarms: readonly Alarm[], expanded: ReadonlySet<string
   }
   const ordered = [...groups.entries()].map(([groupId, members]) => {
     members.sort((a, b) =>
-      a.id === groupId ? -1 : b.id === groupId ? 1 : a.raisedAt - b.raisedAt || a.id.localeCompare(b.id),
+      a.id === groupId
+        ? -1
+        : b.id === groupId
+          ? 1
+          : a.raisedAt - b.raisedAt || a.id.localeCompare(b.id),
     );
     const lead = [...members].sort(compareAlarms)[0] as Alarm;
     return { groupId, members, lead };
@@ -150,7 +168,8 @@ export function groupRows(alarms: readonly Alarm[], expanded: ReadonlySet<string
       groupSize: members.length,
       hiddenCount: rest.length - visible.length,
     });
-    for (const alarm of visible) rows.push({ alarm, role: 'member', groupSize: members.length, hiddenCount: 0 });
+    for (const alarm of visible)
+      rows.push({ alarm, role: 'member', groupSize: members.length, hiddenCount: 0 });
   }
   return rows;
 }

@@ -190,7 +190,8 @@ const ZH = {
   weight: '修正 +{weight}',
   floorTo: '至少{colour}',
   drillUp: '返回上级',
-  riskFormula: '动态风险 = 固有风险 × min(3, 1 + Σ修正)；P1 报警直接升为红色，P2 至少橙色，P3 至少黄色。',
+  riskFormula:
+    '动态风险 = 固有风险 × min(3, 1 + Σ修正)；P1 报警直接升为红色，P2 至少橙色，P3 至少黄色。',
 
   // Trends
   metric: '监测项',
@@ -553,8 +554,20 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       restricted: '受限区域',
       warning: '警示区域',
     },
-    org: { city: '市', county: '区县', park: '化工园区', enterprise: '企业', site: '厂区', area: '区域' },
-    risk: { red: '重大风险（红）', orange: '较大风险（橙）', yellow: '一般风险（黄）', blue: '低风险（蓝）' },
+    org: {
+      city: '市',
+      county: '区县',
+      park: '化工园区',
+      enterprise: '企业',
+      site: '厂区',
+      area: '区域',
+    },
+    risk: {
+      red: '重大风险（红）',
+      orange: '较大风险（橙）',
+      yellow: '一般风险（黄）',
+      blue: '低风险（蓝）',
+    },
     riskShort: { red: '红', orange: '橙', yellow: '黄', blue: '蓝' },
     disposition: {
       'real-event': '真实事件',
@@ -664,8 +677,20 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       restricted: 'Restricted zone',
       warning: 'Warning zone',
     },
-    org: { city: 'City', county: 'County', park: 'Chemical park', enterprise: 'Enterprise', site: 'Site', area: 'Area' },
-    risk: { red: 'Major risk (red)', orange: 'Significant risk (orange)', yellow: 'General risk (yellow)', blue: 'Low risk (blue)' },
+    org: {
+      city: 'City',
+      county: 'County',
+      park: 'Chemical park',
+      enterprise: 'Enterprise',
+      site: 'Site',
+      area: 'Area',
+    },
+    risk: {
+      red: 'Major risk (red)',
+      orange: 'Significant risk (orange)',
+      yellow: 'General risk (yellow)',
+      blue: 'Low risk (blue)',
+    },
     riskShort: { red: 'Red', orange: 'Orange', yellow: 'Yellow', blue: 'Blue' },
     disposition: {
       'real-event': 'Real event',
@@ -707,7 +732,9 @@ export function translate(
   vars?: Readonly<Record<string, string | number>>,
 ): string {
   const text = TEXT[lang][key] ?? key;
-  return vars ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`)) : text;
+  return vars
+    ? text.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`))
+    : text;
 }
 
 /** The name of a data value (`rule`, `gas-l1`) in the language; the value itself when unknown. */
@@ -716,7 +743,10 @@ export function label(lang: Lang, group: string, id: string): string {
 }
 
 /** For tests: every key and label group of both languages. */
-export function dictionaries(): Record<Lang, { text: Record<string, string>; labels: Record<string, Record<string, string>> }> {
+export function dictionaries(): Record<
+  Lang,
+  { text: Record<string, string>; labels: Record<string, Record<string, string>> }
+> {
   return {
     'zh-CN': { text: TEXT['zh-CN'], labels: LABELS['zh-CN'] },
     en: { text: TEXT.en, labels: LABELS.en },

@@ -88,7 +88,11 @@ export interface RiskNode {
   readonly name: string;
   readonly inherent: RiskColour;
   readonly level: RiskColour;
-  readonly score?: { readonly inherent: number; readonly multiplier: number; readonly dynamic: number };
+  readonly score?: {
+    readonly inherent: number;
+    readonly multiplier: number;
+    readonly dynamic: number;
+  };
   readonly reasons: readonly RiskReason[];
   readonly driver?: string;
   readonly areas: Readonly<Record<RiskColour, number>>;
@@ -119,7 +123,9 @@ export interface MusterList {
   readonly radiusM: number;
   readonly maxPeople?: number;
   readonly inside: number;
-  readonly people: ReadonlyArray<TagPosition & { readonly distanceM: number; readonly inside: boolean }>;
+  readonly people: ReadonlyArray<
+    TagPosition & { readonly distanceM: number; readonly inside: boolean }
+  >;
 }
 
 export interface SetPoint {

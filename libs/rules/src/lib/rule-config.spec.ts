@@ -32,10 +32,21 @@ describe(defaultRules.name, () => {
 
   it('gives a combustible detector L1 at 25 and L2 at 50 %LEL (GB/T 50493-2019 §5.5.2)', () => {
     const { rules } = defaultRules(combustible);
-    expect(rules).toEqual([
-      expect.objectContaining({ ruleId: 'offline', priority: 2 }),
+    expect(rules.map(rule => rule.ruleId)).toEqual([
+      'offline',
+      'fault',
+      'clock-skew',
+      'range-lel',
+      'stuck',
+      'gas-l1',
+      'gas-l2',
+      'gas-over-range',
+      'gas-rate',
+      'gas-trend',
+    ]);
+    expect(ruleById(rules, 'offline')).toMatchObject({ priority: 2 });
+    expect(ruleById(rules, 'gas-l1')).toEqual(
       expect.objectContaining({
-        ruleId: 'gas-l1',
         metric: 'lel',
         direction: 'high',
         setpoint: 25,
@@ -47,8 +58,9 @@ describe(defaultRules.name, () => {
         category: 'process',
         level: 'L1',
       }),
+    );
+    expect(ruleById(rules, 'gas-l2')).toEqual(
       expect.objectContaining({
-        ruleId: 'gas-l2',
         setpoint: 50,
         deadband: 5,
         onDelayMs: 0,
@@ -57,7 +69,65 @@ describe(defaultRules.name, () => {
         priority: 1,
         level: 'L2',
       }),
-    ]);
+    );
+  });
+
+  it('adds the combustible data-quality, over-range, rate and trend rules of §9.1', () => {
+    const { rules } = defaultRules(combustible);
+    expect(ruleById(rules, 'gas-over-range')).toMatchObject({
+      setpoint: 100,
+      latched: true,
+      priority: 1,
+      category: 'process',
+    });
+    expect(ruleById(rules, 'range-lel')).toMatchObject({
+      low: -5,
+      onDelayMs: 60_000,
+      category: 'quality',
+      priority: 3,
+    });
+    expect(ruleById(rules, 'range-lel')).not.toHaveProperty('high');
+    expect(ruleById(rules, 'stuck')).toMatchObject({
+      minDelta: 0.1,
+      durationMs: 86_400_000,
+      skipZero: true,
+      priority: 4,
+      category: 'quality',
+    });
+    expect(ruleById(rules, 'gas-rate')).toMatchObject({
+      direction: 'rise',
+      delta: 10,
+      windowMs: 60_000,
+      below: 25,
+      priority: 3,
+      category: 'warning',
+    });
+    expect(ruleById(rules, 'gas-trend')).toMatchObject({
+      target: 25,
+      horizonMs: 300_000,
+      category: 'warning',
+      priority: 3,
+    });
+    expect(ruleById(rules, 'fault')).toMatchObject({
+      code: 'fault',
+      mode: 'hold',
+      clearCodes: ['reset'],
+      priority: 2,
+      category: 'quality',
+    });
+    expect(ruleById(rules, 'clock-skew')).toMatchObject({
+      maxSkewMs: 60_000,
+      clearSkewMs: 30_000,
+      priority: 4,
+    });
+  });
+
+  it('takes the measuring range of a gas detector from its profile', () => {
+    const h2s = defaultRules(deviceOf('gas-toxic', { gas: 'H2S', rangeLow: 0, rangeHigh: 100 }));
+    expect(ruleById(h2s.rules, 'range-ppm')).toMatchObject({ low: -5, high: 102 });
+    expect(ruleById(h2s.rules, 'stuck')).toMatchObject({ minDelta: 1 }); // 1 % of 100 ppm
+    const bad = defaultRules(deviceOf('gas-combustible', { rangeLow: 'zero', rangeHigh: 100 }));
+    expect(bad.errors).toEqual([expect.stringMatching(/^attributes\.rangeLow\/rangeHigh: /)]);
   });
 
   it('gives an oxygen detector low 19.5 and high 23.5 %VOL with a 0.5 deadband', () => {
@@ -86,6 +156,8 @@ describe(defaultRules.name, () => {
     ]);
     expect(defaultRules(deviceOf('gas-toxic', { gas: 'XYZ' })).rules.map(r => r.ruleId)).toEqual([
       'offline',
+      'fault',
+      'clock-skew',
     ]);
   });
 });
@@ -202,19 +274,18 @@ describe(resolveDeviceRules.name, () => {
       { 'level-high': { setpoint: 85 } },
     ]);
     expect(errors).toEqual([]);
-    expect(rules.map(rule => rule.ruleId)).toEqual(['offline', 'level-high']);
-    expect(ruleById(rules, 'level-high')).toMatchObject({ ruleId: 'level-high', setpoint: 85 });
+    expect(rules.at(-1)).toMatchObject({ ruleId: 'level-high', setpoint: 85 });
   });
 
   it('explains that a partial override of a rule the class does not have needs a full rule', () => {
-    const { rules, errors } = resolveDeviceRules(deviceOf('mhs-tank'), [
+    const { rules, errors } = resolveDeviceRules(deviceOf('call-point'), [
       { 'gas-l1': { setpoint: 20 } },
     ]);
     expect(errors).toEqual([
-      'rules.gas-l1: not a default rule of mhs-tank (defaults: offline); ' +
+      'rules.gas-l1: not a default rule of call-point (defaults: offline, call-point); ' +
         'a new rule needs kind and every field of that kind',
     ]);
-    expect(rules.map(rule => rule.ruleId)).toEqual(['offline']);
+    expect(rules.map(rule => rule.ruleId)).toEqual(['offline', 'call-point']);
   });
 
   it('lists the missing fields of an incomplete new rule', () => {
@@ -246,7 +317,13 @@ describe(resolveDeviceRules.name, () => {
       { 'gas-l1': full(1, 'L1'), 'gas-l2': full(2, 'L2') },
     ]);
     expect(errors).toEqual([expect.stringContaining('attributes.gas: no exposure limit')]);
-    expect(rules.map(rule => rule.ruleId)).toEqual(['offline', 'gas-l1', 'gas-l2']);
+    expect(rules.map(rule => rule.ruleId)).toEqual([
+      'offline',
+      'fault',
+      'clock-skew',
+      'gas-l1',
+      'gas-l2',
+    ]);
   });
 
   it('reports a layer that is not a map', () => {

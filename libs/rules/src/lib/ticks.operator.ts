@@ -27,20 +27,28 @@ export function withTicks(
   periodMs: number = DEFAULT_TICK_MS,
   scheduler: SchedulerLike = asyncScheduler,
 ): OperatorFunction<IngestRecord, EngineInput> {
+  return interleaveTicks<IngestRecord>(periodMs, scheduler);
+}
+
+/** `withTicks` for any input type (the chatter guard interleaves ticks with signals). */
+export function interleaveTicks<T>(
+  periodMs: number = DEFAULT_TICK_MS,
+  scheduler: SchedulerLike = asyncScheduler,
+): OperatorFunction<T, T | EngineTick> {
   return source =>
-    new Observable<EngineInput>(subscriber => {
+    new Observable<T | EngineTick>(subscriber => {
       const ticks = interval(periodMs, scheduler).subscribe(() => {
         const tick: EngineTick = { kind: 'tick', now: scheduler.now() };
         subscriber.next(tick);
       });
-      const records = source.subscribe({
-        next: record => subscriber.next(record),
+      const inputs = source.subscribe({
+        next: input => subscriber.next(input),
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
       });
       return () => {
         ticks.unsubscribe();
-        records.unsubscribe();
+        inputs.unsubscribe();
       };
     });
 }

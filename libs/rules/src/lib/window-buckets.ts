@@ -2,8 +2,9 @@
  * Fixed-size summaries of a sliding event-time window, for the rate and trend rules.
  *
  * The window `windowMs` is cut into `WINDOW_BUCKETS` buckets of `bucketMs = ceil(windowMs / 6)`;
- * bucket `i` holds the readings with `floor(ts / bucketMs) = i`. A ring of 6 slots keeps the
- * newest buckets, so memory per rule and device is fixed whatever the reporting rate (a detector
+ * bucket `i` holds the readings with `floor(ts / bucketMs) = i`. A ring of 7 slots keeps the
+ * newest buckets (a window not aligned to bucket edges overlaps 7 of them), so memory per rule
+ * and device is fixed whatever the reporting rate (a detector
  * reporting every second during a leak costs the same as one reporting every 5 s). The price is
  * resolution: a window query at `ts` covers every bucket that overlaps `[ts − windowMs, ts]`, so
  * it sees between `windowMs` and `windowMs + bucketMs` of history (up to 1/6 more: the rules err
@@ -12,13 +13,15 @@
  * Buckets live in one flat `number[]` (V8 keeps it as unboxed doubles): no object per bucket.
  */
 export const WINDOW_BUCKETS = 6;
+/** Slots in the ring: the buckets a window query can overlap. */
+const SLOTS = WINDOW_BUCKETS + 1;
 
 export function bucketMsOf(windowMs: number): number {
   return Math.ceil(windowMs / WINDOW_BUCKETS);
 }
 
 function slotOf(index: number): number {
-  return ((index % WINDOW_BUCKETS) + WINDOW_BUCKETS) % WINDOW_BUCKETS;
+  return ((index % SLOTS) + SLOTS) % SLOTS;
 }
 
 /** The oldest bucket index a window query at `ts` includes. */
@@ -31,9 +34,7 @@ export function firstBucketIndex(ts: number, windowMs: number, bucketMs: number)
 const EXTREMES_STRIDE = 3;
 
 export function createExtremes(): number[] {
-  const buckets: number[] = [];
-  for (let slot = 0; slot < WINDOW_BUCKETS; slot += 1) buckets.push(-Infinity, 0, 0);
-  return buckets;
+  return emptyBuckets(EXTREMES_STRIDE);
 }
 
 /**
@@ -78,8 +79,13 @@ export function extremesBetween(
 const SUMS_STRIDE = 6;
 
 export function createSums(): number[] {
-  const buckets: number[] = [];
-  for (let slot = 0; slot < WINDOW_BUCKETS; slot += 1) buckets.push(-Infinity, 0, 0, 0, 0, 0);
+  return emptyBuckets(SUMS_STRIDE);
+}
+
+/** Allocated at its final size (pushing would over-allocate capacity); slot index -Infinity. */
+function emptyBuckets(stride: number): number[] {
+  const buckets = new Array<number>(SLOTS * stride).fill(0);
+  for (let base = 0; base < buckets.length; base += stride) buckets[base] = -Infinity;
   return buckets;
 }
 

@@ -2,7 +2,8 @@ import type { RuleSignal } from '@vigil/contracts';
 
 import { type RuleContext, formatNumber, formatSeconds } from '../rule-signal';
 import { clusterPoints } from './clustering';
-import type { AreaSiteRules } from './site-config';
+import type { AreaSiteRules, CompiledArea } from './site-config';
+import { nearBoundingBox, signedDepth } from './geometry';
 import {
   type AreaState,
   type SiteRulesStats,
@@ -141,21 +142,23 @@ function crowdingTick(
   }
   area.crowds = crowds;
 
-  const { siteId } = site.site;
-  const areaId = area.area.id;
-  const base = {
-    key: siteSignalKey(siteId, areaId, 'crowding'),
-    ruleId: 'crowding',
-    siteId,
-    subjectId: areaId,
-    isTag: false,
-    areaId,
-    priority: rule.priority,
-    level: 'crowding',
-    metric: 'people',
-    threshold: rule.minPeople,
-    at: now,
-  } as const;
+  const base = () => {
+    const { siteId } = site.site;
+    const areaId = area.area.id;
+    return {
+      key: siteSignalKey(siteId, areaId, 'crowding'),
+      ruleId: 'crowding',
+      siteId,
+      subjectId: areaId,
+      isTag: false,
+      areaId,
+      priority: rule.priority,
+      level: 'crowding',
+      metric: 'people',
+      threshold: rule.minPeople,
+      at: now,
+    } as const;
+  };
 
   if (crowds.length > 0) {
     area.crowdQuietSince = undefined;
@@ -167,7 +170,7 @@ function crowdingTick(
     out.push(
       siteSignal(
         {
-          ...base,
+          ...base(),
           active: true,
           value: members.length,
           members,
@@ -191,7 +194,7 @@ function crowdingTick(
   out.push(
     siteSignal(
       {
-        ...base,
+        ...base(),
         active: false,
         value: area.present.size,
         message:
@@ -225,61 +228,70 @@ export function evaluatePeoplePresent(
   if (!rule.enabled) return;
   const { siteId } = site.site;
   const areaId = area.area.id;
-  const radius = formatNumber(rule.radiusM);
-  const base = {
-    key: siteSignalKey(siteId, areaId, 'people-present'),
-    ruleId: 'people-present',
-    siteId,
-    subjectId: areaId,
-    isTag: false,
-    areaId,
-    priority: rule.priority,
-    level: 'people-present',
-    metric: 'people',
-    at,
-  } as const;
+  const signal = (active: boolean, message: string, extra: { value?: number; members?: readonly string[] } = {}) =>
+    siteSignal(
+      {
+        key: siteSignalKey(siteId, areaId, 'people-present'),
+        ruleId: 'people-present',
+        siteId,
+        subjectId: areaId,
+        isTag: false,
+        areaId,
+        priority: rule.priority,
+        level: 'people-present',
+        active,
+        metric: 'people',
+        at,
+        message,
+        ...extra,
+      },
+      context,
+    );
 
   if (area.alarms.size === 0) {
     area.peopleGoneSince = undefined;
     if (!area.peoplePresentActive) return;
     area.peoplePresentActive = false;
-    const message = `No process alarm left in ${area.area.name}`;
-    out.push(siteSignal({ ...base, active: false, message }, context));
+    out.push(signal(false, `No process alarm left in ${area.area.name}`));
+    return;
+  }
+
+  if (area.peoplePresentActive) {
+    // Raised already: only whether anyone is still near matters (no list, no sort).
+    if (anyoneNear(site, area.area, rule.radiusM)) {
+      area.peopleGoneSince = undefined;
+      return;
+    }
+    if (now === undefined) return;
+    area.peopleGoneSince ??= now;
+    if (now - area.peopleGoneSince < rule.offDelayMs) return;
+    area.peoplePresentActive = false;
+    area.peopleGoneSince = undefined;
+    const message =
+      `Nobody in or within ${formatNumber(rule.radiusM)} m of ${area.area.name} ` +
+      `for ${formatSeconds(rule.offDelayMs)}`;
+    out.push(signal(false, message, { value: 0 }));
     return;
   }
 
   const muster = musterList(site, areaId, rule.radiusM);
-  if (muster.length > 0) {
-    area.peopleGoneSince = undefined;
-    if (area.peoplePresentActive) return;
-    area.peoplePresentActive = true;
-    const members = muster.map(entry => entry.tagId);
-    const devices = [...area.alarms.keys()].sort(compareIds);
-    out.push(
-      siteSignal(
-        {
-          ...base,
-          active: true,
-          value: members.length,
-          members,
-          message:
-            `${members.length} ${people(members.length)} in or within ${radius} m of ` +
-            `${area.area.name} during a process alarm (${formatMembers(devices)}): ` +
-            formatMembers(members),
-        },
-        context,
-      ),
-    );
-    return;
-  }
+  if (muster.length === 0) return;
+  area.peoplePresentActive = true;
+  const members = muster.map(entry => entry.tagId);
+  const devices = [...area.alarms.keys()].sort(compareIds);
+  const message =
+    `${members.length} ${people(members.length)} in or within ${formatNumber(rule.radiusM)} m of ` +
+    `${area.area.name} during a process alarm (${formatMembers(devices)}): ${formatMembers(members)}`;
+  out.push(signal(true, message, { value: members.length, members }));
+}
 
-  if (!area.peoplePresentActive || now === undefined) return;
-  area.peopleGoneSince ??= now;
-  if (now - area.peopleGoneSince < rule.offDelayMs) return;
-  area.peoplePresentActive = false;
-  area.peopleGoneSince = undefined;
-  const message = `Nobody in or within ${radius} m of ${area.area.name} for ${formatSeconds(rule.offDelayMs)}`;
-  out.push(siteSignal({ ...base, active: false, value: 0, message }, context));
+/** Whether any tag with a fresh position is in the area or within `radiusM` of it (early exit). */
+function anyoneNear(site: SiteState, area: CompiledArea, radiusM: number): boolean {
+  for (const tag of site.tags.values()) {
+    if (!tag.hasFix || tag.lost || !nearBoundingBox(area.polygon, tag.x, tag.y, radiusM)) continue;
+    if (signedDepth(area.polygon, tag.x, tag.y) >= -radiusM) return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

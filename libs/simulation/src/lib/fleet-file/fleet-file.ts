@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
@@ -90,6 +90,17 @@ export const fleetFileSchema = z
     description: z.string().optional(),
     /** A registry directory or file to include as it is; relative to the fleet file. */
     registry: z.string().min(1).optional(),
+    /**
+     * The organisation node generated sites belong to: `enterprise` (default `fleet-enterprise`),
+     * hung under `parent` (an existing node, e.g. from the included registry) or else under a
+     * generated city and park. Vigil's demo users are scoped to the sample's `city-demo`, so a
+     * fleet for a demo-mode Vigil includes `registry/sample/organisation.yaml` and sets
+     * `parent: park-chem`.
+     */
+    organisation: z
+      .object({ enterprise: identifier.optional(), parent: identifier.optional() })
+      .strict()
+      .default({}),
     sites: z.array(siteTemplateSchema).default([]),
   })
   .strict()
@@ -190,27 +201,31 @@ export function expandFleet(fleet: FleetFile, baseDir = process.cwd()): Expanded
     documents.push(...readRegistrySources(path));
   }
 
-  const generated = fleet.sites.length > 0;
-  const needsOrganisation = fleet.sites.some(site => site.enterprise === undefined);
-  if (generated && needsOrganisation) {
+  const enterprise = fleet.organisation.enterprise ?? FLEET_ORGANISATION.enterprise;
+  if (fleet.sites.some(site => site.enterprise === undefined)) {
+    const parent = fleet.organisation.parent;
+    const enterpriseNode = {
+      id: enterprise,
+      name: `${fleet.name} enterprise`,
+      kind: 'enterprise',
+      parent: parent ?? FLEET_ORGANISATION.park,
+    };
     documents.push({
       source: `${fleet.name}/organisation`,
       content: {
-        organisation: [
-          { id: FLEET_ORGANISATION.city, name: `${fleet.name} city`, kind: 'city' },
-          {
-            id: FLEET_ORGANISATION.park,
-            name: `${fleet.name} park`,
-            kind: 'park',
-            parent: FLEET_ORGANISATION.city,
-          },
-          {
-            id: FLEET_ORGANISATION.enterprise,
-            name: `${fleet.name} enterprise`,
-            kind: 'enterprise',
-            parent: FLEET_ORGANISATION.park,
-          },
-        ],
+        organisation:
+          parent !== undefined
+            ? [enterpriseNode]
+            : [
+                { id: FLEET_ORGANISATION.city, name: `${fleet.name} city`, kind: 'city' },
+                {
+                  id: FLEET_ORGANISATION.park,
+                  name: `${fleet.name} park`,
+                  kind: 'park',
+                  parent: FLEET_ORGANISATION.city,
+                },
+                enterpriseNode,
+              ],
       },
     });
   }
@@ -220,7 +235,7 @@ export function expandFleet(fleet: FleetFile, baseDir = process.cwd()): Expanded
       const siteId = numbered(template.id, index, template.count);
       documents.push({
         source: `${fleet.name}/site-${siteId}`,
-        content: { sites: [expandSite(template, siteId)] },
+        content: { sites: [expandSite(template, siteId, enterprise)] },
       });
     }
   }
@@ -247,9 +262,24 @@ export function expandFleet(fleet: FleetFile, baseDir = process.cwd()): Expanded
   };
 }
 
-/** Writes the documents as JSON files into `dir` (created), for `VIGIL_REGISTRY=dir`. */
-export function writeRegistry(fleet: Pick<ExpandedFleet, 'documents'>, dir: string): string[] {
+/**
+ * Writes the documents as JSON files into `dir`, for `VIGIL_REGISTRY=dir`. The directory must be
+ * new or empty (a registry is every file of its folder: stale files would merge in), unless
+ * `replace` is set, which first deletes the folder's registry files.
+ */
+export function writeRegistry(
+  fleet: Pick<ExpandedFleet, 'documents'>,
+  dir: string,
+  { replace = false } = {},
+): string[] {
   mkdirSync(dir, { recursive: true });
+  const existing = readdirSync(dir).filter(file => ['.yaml', '.yml', '.json'].includes(extname(file)));
+  if (existing.length > 0) {
+    if (!replace) {
+      throw new FleetFileError([`${dir}: already holds registry files; choose an empty folder`]);
+    }
+    for (const file of existing) rmSync(join(dir, file));
+  }
   const written: string[] = [];
   fleet.documents.forEach((document, index) => {
     const base = document.source
@@ -310,7 +340,11 @@ function groupSpec(deviceClass: DeviceClass, group: DeviceGroup): GroupSpec {
 
 type SiteTemplate = z.infer<typeof siteTemplateSchema>;
 
-function expandSite(template: SiteTemplate, siteId: string): Record<string, unknown> {
+function expandSite(
+  template: SiteTemplate,
+  siteId: string,
+  defaultEnterprise: string,
+): Record<string, unknown> {
   const areas: Array<{ template: SiteTemplate['areas'][number]; id: string }> = [];
   for (const area of template.areas) {
     for (let index = 1; index <= area.count; index += 1) {
@@ -418,7 +452,7 @@ function expandSite(template: SiteTemplate, siteId: string): Record<string, unkn
         ? `${template.name} ${siteId}`
         : template.name
       : siteId,
-    enterprise: template.enterprise ?? FLEET_ORGANISATION.enterprise,
+    enterprise: template.enterprise ?? defaultEnterprise,
     frame,
     areas: areaDocuments,
     profiles,

@@ -127,7 +127,7 @@ export class FastMqttPublisher implements ReadingPublisher {
   private refused = 0;
   private bytes = 0;
   private connected = false;
-  private incoming = Buffer.alloc(0);
+  private incoming: Buffer = Buffer.alloc(0);
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly maxInFlight: number;
   private readonly maxBufferedBytes: number;

@@ -1,0 +1,54 @@
+import { testAlarm } from './alarm.fixture';
+import { describeAlarm, formatAgo, formatNumber, metricLabel, type AlarmContext } from './format';
+
+const context: AlarmContext = {
+  deviceName: (_site, id) => ({ 'tag-001': '张伟', 'tag-002': '李娜' })[id],
+  gasOf: (_site, id) => (id === 'gt-ru-h2s' ? 'H2S' : undefined),
+};
+
+describe('alarm texts from structured fields', () => {
+  it('renders a gas alarm in Chinese and English from rule, metric, value and set-point', () => {
+    const alarm = testAlarm({ ruleId: 'gas-l2', level: 'L2', value: 53.84, threshold: 50 });
+    expect(describeAlarm('zh-CN', alarm, context)).toBe(
+      '可燃气体二级报警：可燃气体 53.84 %LEL（设定值 50 %LEL）',
+    );
+    expect(describeAlarm('en', alarm, context)).toBe(
+      'Combustible gas level 2 alarm: Combustible gas 53.84 %LEL (set-point 50 %LEL)',
+    );
+  });
+
+  it('names the gas of a toxic detector and the people of a site rule', () => {
+    const toxic = testAlarm({
+      deviceId: 'gt-ru-h2s',
+      deviceClass: 'gas-toxic',
+      metric: 'ppm',
+      value: 8,
+      threshold: 7.054,
+    });
+    expect(describeAlarm('zh-CN', toxic, context)).toBe(
+      'H2S一级报警：H2S 8 ppm（设定值 7.054 ppm）',
+    );
+    const crowd = testAlarm({
+      ruleId: 'crowding',
+      metric: undefined,
+      members: ['tag-001', 'tag-002', 'tag-009'],
+    });
+    expect(describeAlarm('zh-CN', crowd, context)).toBe('人员聚集：3 人：张伟、李娜、tag-009');
+    expect(describeAlarm('en', crowd, context)).toBe('Crowding: 3 people: 张伟, 李娜, tag-009');
+  });
+
+  it('falls back to the server message for rules it does not know', () => {
+    expect(
+      describeAlarm('zh-CN', testAlarm({ ruleId: 'vendor-x', message: 'Vendor says X' }), context),
+    ).toBe('Vendor says X');
+  });
+
+  it('formats numbers, channels and ages', () => {
+    expect(formatNumber(7.05412)).toBe('7.054');
+    expect(formatNumber(4896.4)).toBe('4896');
+    expect(metricLabel('zh-CN', 'temp_c_2')).toBe('温度 2');
+    expect(formatAgo('zh-CN', 5_000)).toBe('5 秒前');
+    expect(formatAgo('en', 600_000)).toBe('10 min ago');
+    expect(formatAgo('zh-CN', undefined)).toBe('从未');
+  });
+});

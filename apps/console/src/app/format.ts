@@ -1,0 +1,135 @@
+import {
+  DEVICE_CLASS_DEFINITIONS,
+  metricDefinition,
+  type Alarm,
+  type DeviceClass,
+} from '@vigil/contracts';
+
+import { label, translate, type Lang } from './i18n';
+
+/** Up to 4 significant digits, as the rules format numbers (`62`, `7.054`, `4896`). */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 ? String(Math.round(value)) : String(Number(value.toPrecision(4)));
+}
+
+export function unitOf(deviceClass: DeviceClass | undefined, metric: string | undefined): string {
+  if (!deviceClass || !metric) return '';
+  return metricDefinition(deviceClass, metric)?.unit ?? '';
+}
+
+export function formatQuantity(value: number | boolean | undefined, unit: string): string {
+  if (value === undefined) return '';
+  if (typeof value === 'boolean') return value ? '✓' : '✗';
+  return unit ? `${formatNumber(value)} ${unit}` : formatNumber(value);
+}
+
+/** Metric label: `lel` → 可燃气体; a channel `temp_c_2` → 温度 2; a toxic detector names its gas. */
+export function metricLabel(lang: Lang, metric: string, gas?: string): string {
+  if (metric === 'ppm' && gas) return gas;
+  const channel = /^(.*)_(\d+)$/.exec(metric);
+  if (channel && channel[1] && label(lang, 'metric', channel[1]) !== channel[1])
+    return `${label(lang, 'metric', channel[1])} ${channel[2]}`;
+  return label(lang, 'metric', metric);
+}
+
+export interface AlarmContext {
+  /** Device or tag display name. */
+  deviceName(siteId: string, deviceId: string): string | undefined;
+  /** The device's gas attribute, for toxic detectors. */
+  gasOf(siteId: string, deviceId: string): string | undefined;
+}
+
+/** The rule's name in the language: `gas-l2` on a combustible detector → 可燃气体二级报警. */
+export function ruleName(
+  lang: Lang,
+  alarm: Pick<Alarm, 'ruleId' | 'deviceClass' | 'metric'>,
+  gas?: string,
+): string {
+  const name = label(lang, 'rule', alarm.ruleId);
+  if ((alarm.ruleId === 'gas-l1' || alarm.ruleId === 'gas-l2') && alarm.metric) {
+    const subject = metricLabel(lang, alarm.metric, gas);
+    return lang === 'en' ? `${subject} ${name.toLowerCase()}` : `${subject}${name}`;
+  }
+  return name;
+}
+
+/**
+ * The alarm's text in the console's language, from its structured fields (rule, metric, value,
+ * threshold, members) rather than the server's English `message`, which stays as the fallback.
+ */
+export type DescribableAlarm = Pick<
+  Alarm,
+  'siteId' | 'deviceId' | 'ruleId' | 'deviceClass' | 'metric' | 'value' | 'threshold' | 'members' | 'message'
+>;
+
+export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: AlarmContext): string {
+  const gas = context.gasOf(alarm.siteId, alarm.deviceId);
+  const rule = ruleName(lang, alarm, gas);
+  const known = rule !== alarm.ruleId;
+  const unit = unitOf(alarm.deviceClass, alarm.metric);
+  let detail = '';
+  if (alarm.members && alarm.members.length > 0) {
+    const names = alarm.members.map(id => context.deviceName(alarm.siteId, id) ?? id);
+    detail = translate(lang, 'describeMembers', {
+      count: names.length,
+      names: names.join(lang === 'en' ? ', ' : '、'),
+    });
+  } else if (alarm.metric && typeof alarm.value === 'number') {
+    const metric = metricLabel(lang, alarm.metric, gas);
+    detail =
+      alarm.threshold === undefined
+        ? translate(lang, 'describeValueOnly', { metric, value: formatQuantity(alarm.value, unit) })
+        : translate(lang, 'describeValue', {
+            metric,
+            value: formatQuantity(alarm.value, unit),
+            threshold: formatQuantity(alarm.threshold, unit),
+          });
+  }
+  if (!known) return alarm.message || alarm.ruleId;
+  return detail ? `${rule}${lang === 'en' ? ': ' : '：'}${detail}` : rule;
+}
+
+export function formatTime(lang: Lang, at: number | undefined): string {
+  if (at === undefined) return '';
+  return new Date(at).toLocaleString(lang, { hour12: false });
+}
+
+export function formatClock(lang: Lang, at: number): string {
+  return new Date(at).toLocaleTimeString(lang, { hour12: false });
+}
+
+export function formatAgo(lang: Lang, ms: number | undefined): string {
+  if (ms === undefined) return translate(lang, 'never');
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return translate(lang, 'secondsAgo', { seconds });
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return translate(lang, 'minutesAgo', { minutes });
+  return translate(lang, 'hoursAgo', { hours: Math.round(minutes / 60) });
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.round(ms / 360_000) / 10} h`;
+  return `${Math.round(ms / 8_640_000) / 10} d`;
+}
+
+/** Metrics of a class (numeric ones first: those have trends). */
+export function classMetrics(
+  deviceClass: DeviceClass,
+  extra?: string | number | boolean,
+): string[] {
+  const definition = DEVICE_CLASS_DEFINITIONS[deviceClass];
+  const names = Object.entries(definition.metrics)
+    .sort(([, a], [, b]) => Number(a.kind === 'boolean') - Number(b.kind === 'boolean'))
+    .map(([name]) => name);
+  if (typeof extra === 'string')
+    names.push(
+      ...extra
+        .split(',')
+        .map(name => name.trim())
+        .filter(Boolean),
+    );
+  return names;
+}

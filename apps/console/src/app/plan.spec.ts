@@ -1,0 +1,65 @@
+import { testAlarm } from './alarm.fixture';
+import { centroid, crowdCircles, deviceLook } from './plan';
+import type { TagPosition } from './types';
+
+const tag = (deviceId: string, x: number, y: number): TagPosition => ({
+  siteId: 'plant-1',
+  deviceId,
+  name: deviceId,
+  x,
+  y,
+  ts: 0,
+  lastSeenAt: 0,
+  stale: false,
+});
+
+describe('site plan helpers', () => {
+  it('colours a device: offline first, then the most urgent alarm, then a data-quality fault', () => {
+    expect(deviceLook([])).toEqual({ state: 'normal', priority: undefined, unacknowledged: false });
+    expect(deviceLook([testAlarm({ category: 'quality', ruleId: 'stuck' })]).state).toBe('fault');
+    expect(
+      deviceLook([
+        testAlarm({ priority: 2, state: 'active-acknowledged' }),
+        testAlarm({ priority: 1 }),
+      ]),
+    ).toEqual({
+      state: 'alarm',
+      priority: 1,
+      unacknowledged: true,
+    });
+    expect(
+      deviceLook([
+        testAlarm({ priority: 1 }),
+        testAlarm({ category: 'quality', ruleId: 'offline' }),
+      ]).state,
+    ).toBe('offline');
+  });
+
+  it('draws a circle around the members of an active crowding alarm', () => {
+    const positions = new Map([
+      ['tag-001', tag('tag-001', 100, 200)],
+      ['tag-002', tag('tag-002', 110, 200)],
+      ['tag-003', tag('tag-003', 105, 210)],
+    ]);
+    const crowd = testAlarm({ ruleId: 'crowding', members: ['tag-001', 'tag-002', 'tag-003'] });
+    const [circle] = crowdCircles(
+      [crowd, testAlarm({ ruleId: 'crowding', conditionActive: false, members: ['tag-001'] })],
+      positions,
+      'plant-1',
+    );
+    expect(circle?.centre).toEqual([105, 203.33333333333334]);
+    expect(circle?.radius).toBeGreaterThan(6 + 6.6);
+    expect(crowdCircles([crowd], positions, 'plant-2')).toEqual([]);
+  });
+
+  it('finds the centroid of a polygon', () => {
+    expect(
+      centroid([
+        [0, 0],
+        [10, 0],
+        [10, 10],
+        [0, 10],
+      ]),
+    ).toEqual([5, 5]);
+  });
+});

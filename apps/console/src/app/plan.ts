@@ -1,0 +1,103 @@
+import type { Alarm } from '@vigil/contracts';
+
+import type { Point, TagPosition } from './types';
+
+export type DeviceState = 'normal' | 'alarm' | 'fault' | 'offline';
+
+export interface DeviceLook {
+  readonly state: DeviceState;
+  /** Priority of the most urgent process alarm or warning, when in alarm. */
+  readonly priority: number | undefined;
+  readonly unacknowledged: boolean;
+}
+
+/**
+ * How a device looks on the plan, from its open alarms: offline beats everything (nothing it says
+ * can be seen), then a process alarm or warning (coloured by priority), then a data-quality fault.
+ */
+export function deviceLook(alarms: readonly Alarm[]): DeviceLook {
+  let priority: number | undefined;
+  let unacknowledged = false;
+  let fault = false;
+  for (const alarm of alarms) {
+    if (alarm.category === 'quality') {
+      if (alarm.ruleId === 'offline')
+        return { state: 'offline', priority: undefined, unacknowledged: false };
+      fault = true;
+      continue;
+    }
+    if (priority === undefined || alarm.priority < priority) priority = alarm.priority;
+    if (alarm.state === 'active-unacknowledged') unacknowledged = true;
+  }
+  if (priority !== undefined) return { state: 'alarm', priority, unacknowledged };
+  return { state: fault ? 'fault' : 'normal', priority: undefined, unacknowledged: false };
+}
+
+export function alarmsByDevice(alarms: Iterable<Alarm>, siteId: string): Map<string, Alarm[]> {
+  const byDevice = new Map<string, Alarm[]>();
+  for (const alarm of alarms) {
+    if (alarm.siteId !== siteId) continue;
+    const list = byDevice.get(alarm.deviceId);
+    if (list) list.push(alarm);
+    else byDevice.set(alarm.deviceId, [alarm]);
+  }
+  return byDevice;
+}
+
+export interface CrowdCircle {
+  readonly alarmId: string;
+  readonly centre: Point;
+  readonly radius: number;
+  readonly members: readonly string[];
+  readonly unacknowledged: boolean;
+}
+
+/** Margin around a crowd, in metres: the circle must enclose the dots, not cut through them. */
+const CROWD_MARGIN_M = 6;
+
+/** A circle around the people of each active crowding alarm, from their latest positions. */
+export function crowdCircles(
+  alarms: Iterable<Alarm>,
+  positions: ReadonlyMap<string, TagPosition>,
+  siteId: string,
+): CrowdCircle[] {
+  const circles: CrowdCircle[] = [];
+  for (const alarm of alarms) {
+    if (alarm.siteId !== siteId || alarm.ruleId !== 'crowding' || !alarm.conditionActive) continue;
+    const points = (alarm.members ?? [])
+      .map(id => positions.get(id))
+      .filter((p): p is TagPosition => p !== undefined);
+    if (points.length === 0) continue;
+    const cx = points.reduce((sum, p) => sum + p.x, 0) / points.length;
+    const cy = points.reduce((sum, p) => sum + p.y, 0) / points.length;
+    const reach = Math.max(...points.map(p => Math.hypot(p.x - cx, p.y - cy)));
+    circles.push({
+      alarmId: alarm.id,
+      centre: [cx, cy],
+      radius: reach + CROWD_MARGIN_M,
+      members: alarm.members ?? [],
+      unacknowledged: alarm.state === 'active-unacknowledged',
+    });
+  }
+  return circles;
+}
+
+/** Area-weighted centroid of a polygon (label position); the vertex mean for degenerate ones. */
+export function centroid(polygon: readonly Point[]): Point {
+  let area = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i] as Point;
+    const [xj, yj] = polygon[j] as Point;
+    const cross = xj * yi - xi * yj;
+    area += cross;
+    cx += (xj + xi) * cross;
+    cy += (yj + yi) * cross;
+  }
+  if (Math.abs(area) < 1e-9) {
+    const n = polygon.length || 1;
+    return [polygon.reduce((s, p) => s + p[0], 0) / n, polygon.reduce((s, p) => s + p[1], 0) / n];
+  }
+  return [cx / (3 * area), cy / (3 * area)];
+}

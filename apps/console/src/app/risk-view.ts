@@ -1,0 +1,44 @@
+import type { RiskColour, RiskNode } from './types';
+
+export const RISK_COLOURS: readonly RiskColour[] = ['red', 'orange', 'yellow', 'blue'];
+
+/** The path from a root to the node with `key` (inclusive), or [] when it is not in the tree. */
+export function pathTo(roots: readonly RiskNode[], key: string): RiskNode[] {
+  for (const root of roots) {
+    if (root.key === key) return [root];
+    const below = pathTo(root.children, key);
+    if (below.length > 0) return [root, ...below];
+  }
+  return [];
+}
+
+/** Children worst first (red before blue), then by name: what needs attention comes first. */
+export function sortedChildren(node: RiskNode): RiskNode[] {
+  return [...node.children].sort(
+    (a, b) =>
+      RISK_COLOURS.indexOf(a.level) - RISK_COLOURS.indexOf(b.level) || a.name.localeCompare(b.name),
+  );
+}
+
+/** Nodes whose dynamic colour is above their inherent one: the changes the operator must see. */
+export function raisedNodes(roots: readonly RiskNode[]): RiskNode[] {
+  const raised: RiskNode[] = [];
+  const visit = (node: RiskNode) => {
+    if (
+      node.kind === 'area' &&
+      RISK_COLOURS.indexOf(node.level) < RISK_COLOURS.indexOf(node.inherent)
+    )
+      raised.push(node);
+    node.children.forEach(visit);
+  };
+  roots.forEach(visit);
+  return raised;
+}
+
+/** Area nodes of a site, keyed by area id, for colouring the site plan. */
+export function areaLevels(roots: readonly RiskNode[], siteId: string): Map<string, RiskNode> {
+  const levels = new Map<string, RiskNode>();
+  const site = pathTo(roots, `site:${siteId}`).at(-1);
+  for (const area of site?.children ?? []) levels.set(area.id, area);
+  return levels;
+}

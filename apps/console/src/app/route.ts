@@ -1,0 +1,23 @@
+export const PAGES = ['alarms', 'history', 'plan', 'risk', 'trends', 'health', 'performance'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface Route {
+  readonly page: Page | 'login';
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** `#/trends?site=plant-1&device=gc-tf-01` → { page: 'trends', params: { site, device } }. */
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const params = Object.fromEntries(new URLSearchParams(query));
+  if (path === 'login') return { page: 'login', params };
+  const page = (PAGES as readonly string[]).includes(path) ? (path as Page) : 'alarms';
+  return { page, params };
+}
+
+export function routeHref(page: Page | 'login', params: Readonly<Record<string, string | undefined>> = {}): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
+  const query = search.toString();
+  return `#/${page}${query ? `?${query}` : ''}`;
+}

@@ -1,0 +1,267 @@
+import type { Alarm } from '@vigil/contracts';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+
+import { AlarmSocket, type ResumeReport } from '../app/alarm-socket';
+import { Annunciator } from '../app/annunciator';
+import { apiGet, apiPost, configureApi, errorMessage, loadSession, saveSession } from '../app/api';
+import { ConsoleContext, type AlarmActionName, type Console } from '../app/context';
+import { describeAlarm, type AlarmContext } from '../app/format';
+import { label, translate, type Lang, type TextKey } from '../app/i18n';
+import { parseRoute, type Route } from '../app/route';
+import { TelemetryHub } from '../app/telemetry-hub';
+import type { Device, OrgNode, Session, Site } from '../app/types';
+import { AlarmsPage } from '../pages/alarms-page';
+import { HealthPage } from '../pages/health-page';
+import { HistoryPage } from '../pages/history-page';
+import { LoginPage } from '../pages/login-page';
+import { PerformancePage } from '../pages/performance-page';
+import { PlanPage } from '../pages/plan-page';
+import { RiskPage } from '../pages/risk-page';
+import { TrendsPage } from '../pages/trends-page';
+import { Header } from './header';
+
+const LANG_KEY = 'vigil.lang';
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const changed = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(() => (localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN'));
+  const [session, setSession] = useState<Session | undefined>(() => loadSession());
+  const [loginNotice, setLoginNotice] = useState<TextKey | undefined>();
+  const route = useRoute();
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = translate(lang, 'title');
+    localStorage.setItem(LANG_KEY, lang);
+  }, [lang]);
+
+  const switchLang = () => setLang(current => (current === 'en' ? 'zh-CN' : 'en'));
+  const logout = (notice?: TextKey) => {
+    saveSession(undefined);
+    setLoginNotice(notice);
+    setSession(undefined);
+  };
+  configureApi({ token: session?.token, onUnauthorized: () => logout('sessionExpired') });
+
+  if (!session)
+    return (
+      <LoginPage
+        lang={lang}
+        notice={loginNotice}
+        onSwitchLang={switchLang}
+        onLogin={next => {
+          saveSession(next);
+          setLoginNotice(undefined);
+          setSession(next);
+          if (route.page === 'login') location.hash = '#/alarms';
+        }}
+      />
+    );
+  return (
+    <LoggedIn
+      key={session.token}
+      lang={lang}
+      session={session}
+      route={route}
+      onSwitchLang={switchLang}
+      onLogout={logout}
+    />
+  );
+}
+
+interface Registry {
+  readonly organisation: readonly OrgNode[];
+  readonly sites: readonly Site[];
+  readonly devices: readonly Device[];
+}
+
+interface Toast {
+  readonly id: number;
+  readonly message: string;
+  readonly kind: 'info' | 'error';
+}
+
+function LoggedIn(props: {
+  lang: Lang;
+  session: Session;
+  route: Route;
+  onSwitchLang: () => void;
+  onLogout: (notice?: TextKey) => void;
+}) {
+  const { lang, session, route, onLogout } = props;
+  const [registry, setRegistry] = useState<Registry>({ organisation: [], sites: [], devices: [] });
+  const [registryError, setRegistryError] = useState<string | undefined>();
+  const [alarms, setAlarms] = useState<ReadonlyMap<string, Alarm>>(new Map());
+  const [connected, setConnected] = useState(false);
+  const [historyKept, setHistoryKept] = useState(true);
+  const [resumed, setResumed] = useState<ResumeReport | undefined>();
+  const [toasts, setToasts] = useState<Toast[]>([]);
+
+  const annunciator = useMemo(() => new Annunciator(), []);
+  const { socket, telemetry } = useMemo(() => {
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?token=${encodeURIComponent(session.token)}`;
+    let hub: TelemetryHub | undefined;
+    const alarmSocket = new AlarmSocket(url, {
+      onAlarms: next => setAlarms(new Map(next)),
+      onConnection: setConnected,
+      onHistoryKept: setHistoryKept,
+      onResumed: setResumed,
+      onTelemetry: update => hub?.dispatch(update),
+      onUnauthorized: () => onLogout('sessionExpired'),
+    });
+    hub = new TelemetryHub(alarmSocket);
+    return { socket: alarmSocket, telemetry: hub };
+  }, [session.token]);
+
+  useEffect(() => {
+    socket.connect();
+    annunciator.enable();
+    // Browsers start audio only after a user gesture: the first click anywhere enables it.
+    const enable = () => annunciator.enable();
+    document.addEventListener('pointerdown', enable);
+    document.addEventListener('keydown', enable);
+    return () => {
+      socket.close();
+      annunciator.dispose();
+      document.removeEventListener('pointerdown', enable);
+      document.removeEventListener('keydown', enable);
+    };
+  }, [socket, annunciator]);
+
+  useEffect(() => annunciator.update([...alarms.values()]), [alarms, annunciator]);
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([
+      apiGet<{ organisation: OrgNode[]; sites: Site[] }>('/api/v1/sites'),
+      apiGet<Device[]>('/api/v1/devices'),
+    ]).then(
+      ([{ organisation, sites }, devices]) => live && setRegistry({ organisation, sites, devices }),
+      (error: unknown) => live && setRegistryError(errorMessage(error)),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!resumed) return undefined;
+    const timer = setTimeout(() => setResumed(undefined), 60_000);
+    return () => clearTimeout(timer);
+  }, [resumed]);
+
+  const value = useMemo((): Console => {
+    const t = (key: TextKey, vars?: Readonly<Record<string, string | number>>) => translate(lang, key, vars);
+    const deviceMap = new Map(registry.devices.map(device => [`${device.siteId}/${device.deviceId}`, device]));
+    const device = (siteId: string, deviceId: string) => deviceMap.get(`${siteId}/${deviceId}`);
+    const alarmContext: AlarmContext = {
+      deviceName: (siteId, deviceId) => device(siteId, deviceId)?.name,
+      gasOf: (siteId, deviceId) => {
+        const gas = device(siteId, deviceId)?.attributes['gas'];
+        return typeof gas === 'string' ? gas : undefined;
+      },
+    };
+    const notify = (message: string, kind: 'info' | 'error' = 'info') => {
+      const id = Date.now() + Math.random();
+      setToasts(current => [...current.slice(-4), { id, message, kind }]);
+      setTimeout(() => setToasts(current => current.filter(toast => toast.id !== id)), kind === 'error' ? 10_000 : 4000);
+    };
+    return {
+      lang,
+      t,
+      session,
+      ...registry,
+      device,
+      alarms,
+      connected,
+      annunciator,
+      telemetry,
+      alarmContext,
+      describe: alarm => describeAlarm(lang, alarm, alarmContext),
+      orgName: id => registry.organisation.find(node => node.id === id)?.name ?? id,
+      siteName: siteId => registry.sites.find(site => site.id === siteId)?.name ?? siteId,
+      areaName: (siteId, areaId) =>
+        areaId === undefined
+          ? ''
+          : (registry.sites.find(site => site.id === siteId)?.areas.find(area => area.id === areaId)?.name ?? areaId),
+      async act(alarm: Alarm, action: AlarmActionName, body: Record<string, unknown> = {}) {
+        annunciator.enable();
+        try {
+          const updated = await apiPost<Alarm>(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/${action}`, body);
+          if (updated && typeof updated === 'object' && 'id' in updated) socket.applyLocal(updated);
+          notify(t('actionDone', { action: label(lang, 'action', action) }));
+          return true;
+        } catch (error) {
+          const status = (error as { status?: number }).status ?? '—';
+          notify(t('actionFailed', { status, message: errorMessage(error) }), 'error');
+          return false;
+        }
+      },
+      notify,
+    };
+  }, [lang, session, registry, alarms, connected, annunciator, telemetry, socket]);
+
+  const t = value.t;
+  return (
+    <ConsoleContext.Provider value={value}>
+      <Header page={route.page} onSwitchLang={props.onSwitchLang} onLogout={() => onLogout()} />
+      {!historyKept && (
+        <div class="banner banner-error" role="alert" id="history-banner">
+          {t('historyNotKept')}
+        </div>
+      )}
+      {resumed && (
+        <div class="banner banner-info" role="status" id="resume-notice" data-missed={resumed.missed} data-via={resumed.via}>
+          <span>
+            {resumed.via === 'snapshot'
+              ? t('reconnectedSnapshot', { count: resumed.missed })
+              : resumed.missed > 0
+                ? t('reconnected', { count: resumed.missed })
+                : t('reconnectedNone')}
+          </span>
+          <button type="button" class="link" onClick={() => setResumed(undefined)}>
+            {t('dismiss')}
+          </button>
+        </div>
+      )}
+      {registryError && (
+        <div class="banner banner-error" role="alert">
+          {t('error', { message: registryError })}
+        </div>
+      )}
+      <main class={`page page-${route.page}`}>
+        {route.page === 'history' ? (
+          <HistoryPage params={route.params} />
+        ) : route.page === 'plan' ? (
+          <PlanPage params={route.params} />
+        ) : route.page === 'risk' ? (
+          <RiskPage params={route.params} />
+        ) : route.page === 'trends' ? (
+          <TrendsPage params={route.params} />
+        ) : route.page === 'health' ? (
+          <HealthPage />
+        ) : route.page === 'performance' ? (
+          <PerformancePage />
+        ) : (
+          <AlarmsPage params={route.params} />
+        )}
+      </main>
+      <div class="toasts" aria-live="polite">
+        {toasts.map(toast => (
+          <div key={toast.id} class={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'}>
+            {toast.message}
+          </div>
+        ))}
+      </div>
+    </ConsoleContext.Provider>
+  );
+}

@@ -1,0 +1,195 @@
+import { useState } from 'preact/hooks';
+
+import { ApiError, apiGet, errorMessage } from '../app/api';
+import { useConsole, useLoad } from '../app/context';
+import { formatDuration, formatNumber, formatTime } from '../app/format';
+import { label } from '../app/i18n';
+
+/** The report of GET /api/v1/reports/alarm-performance (EEMUA 191 / ISA-18.2 KPIs). */
+interface Performance {
+  readonly from: number;
+  readonly to: number;
+  readonly source?: string;
+  readonly scope?: string;
+  readonly alarms?: number;
+  readonly per10MinAverage?: number;
+  readonly per10MinPeak?: number;
+  readonly floods?: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
+  readonly timeInFloodPercent?: number;
+  readonly standing?: ReadonlyArray<{ readonly alarmId: string; readonly key: string; readonly sinceMs: number }>;
+  readonly chattering?: ReadonlyArray<{ readonly key: string; readonly bursts: number }>;
+  readonly mostFrequent?: ReadonlyArray<{ readonly key: string; readonly count: number; readonly percent: number }>;
+  readonly byPriority?: Readonly<Record<string, number>>;
+  readonly [other: string]: unknown;
+}
+
+const HOUR = 3_600_000;
+const RANGES = [1, 24, 24 * 7, 24 * 30];
+const KNOWN = new Set([
+  'from',
+  'to',
+  'source',
+  'scope',
+  'alarms',
+  'per10MinAverage',
+  'per10MinPeak',
+  'floods',
+  'timeInFloodPercent',
+  'standing',
+  'chattering',
+  'mostFrequent',
+  'byPriority',
+]);
+
+export function PerformancePage() {
+  const { t, lang, orgName } = useConsole();
+  const [hours, setHours] = useState(24);
+  const { data, error } = useLoad(() => {
+    const to = Date.now();
+    return apiGet<Performance>('/api/v1/reports/alarm-performance', { from: to - hours * HOUR, to });
+  }, [hours]);
+
+  const ranges = (
+    <div class="segmented" role="group">
+      {RANGES.map(value => (
+        <button key={value} type="button" class={value === hours ? 'active' : ''} onClick={() => setHours(value)}>
+          {value < 48 ? t('lastHours', { hours: value }) : t('lastDays', { days: value / 24 })}
+        </button>
+      ))}
+    </div>
+  );
+  if (error instanceof ApiError && error.status === 404)
+    return (
+      <section class="performance-page">
+        <p class="notice" id="performance-unavailable">
+          {t('performanceUnavailable')}
+        </p>
+      </section>
+    );
+  if (!data)
+    return <p class={error ? 'error' : 'muted'}>{error ? t('error', { message: errorMessage(error) }) : t('loading')}</p>;
+
+  const average = data.per10MinAverage;
+  const total = Object.values(data.byPriority ?? {}).reduce((sum, value) => sum + value, 0);
+  const extra = Object.entries(data).filter(([key]) => !KNOWN.has(key));
+  return (
+    <section class="performance-page" id="performance">
+      <div class="filters">
+        {ranges}
+        <span class="muted small">
+          {formatTime(lang, data.from)} – {formatTime(lang, data.to)}
+          {data.scope && ` · ${orgName(data.scope)}`}
+          {data.source && ` · ${t('perfSource', { source: label(lang, 'source', data.source) })}`}
+        </span>
+      </div>
+      <div class="kpis">
+        <Kpi title={t('perfAlarms')} value={data.alarms} />
+        <Kpi
+          title={t('perfAverage')}
+          value={average}
+          note={t('perfTarget', { target: 1 })}
+          level={average === undefined ? undefined : average > 2 ? 'bad' : average > 1 ? 'warn' : 'good'}
+        />
+        <Kpi title={t('perfPeak')} value={data.per10MinPeak} level={(data.per10MinPeak ?? 0) > 10 ? 'bad' : undefined} />
+        <Kpi
+          title={t('perfFloodTime')}
+          value={data.timeInFloodPercent}
+          unit="%"
+          note={t('perfTarget', { target: '1 %' })}
+          level={(data.timeInFloodPercent ?? 0) >= 1 ? 'bad' : 'good'}
+        />
+      </div>
+      {data.byPriority && (
+        <div class="panel">
+          <h3>{t('perfByPriority')}</h3>
+          <div class="bars">
+            {Object.entries(data.byPriority).map(([priority, count]) => (
+              <div key={priority} class="bar-row">
+                <span class={`prio-badge p${priority}`}>P{priority}</span>
+                <span class="bar">
+                  <span class={`bar-fill p${priority}`} style={{ width: `${total ? (count / total) * 100 : 0}%` }} />
+                </span>
+                <span class="num">
+                  {count} · {total ? Math.round((count / total) * 100) : 0} %
+                </span>
+              </div>
+            ))}
+          </div>
+          <p class="muted small">{t('perfPriorityTarget')}</p>
+        </div>
+      )}
+      <div class="report-tables">
+        <ReportTable
+          title={t('perfFrequent')}
+          headers={[t('key'), t('count'), t('share')]}
+          rows={(data.mostFrequent ?? []).map(row => [row.key, row.count, `${formatNumber(row.percent)} %`])}
+        />
+        <ReportTable
+          title={t('perfFloods')}
+          headers={[t('windowStart'), t('perfAlarms')]}
+          rows={(data.floods ?? []).map(row => [formatTime(lang, row.start), row.alarms])}
+        />
+        <ReportTable
+          title={t('perfStanding')}
+          headers={[t('key'), t('since')]}
+          rows={(data.standing ?? []).map(row => [row.key, formatDuration(row.sinceMs)])}
+        />
+        <ReportTable
+          title={t('perfChattering')}
+          headers={[t('key'), t('bursts')]}
+          rows={(data.chattering ?? []).map(row => [row.key, row.bursts])}
+        />
+      </div>
+      {extra.length > 0 && (
+        <details class="panel">
+          <summary>…</summary>
+          <pre class="mono">{JSON.stringify(Object.fromEntries(extra), null, 2)}</pre>
+        </details>
+      )}
+    </section>
+  );
+}
+
+function Kpi(props: { title: string; value: number | undefined; unit?: string; note?: string; level?: 'good' | 'warn' | 'bad' | undefined }) {
+  return (
+    <div class={`kpi${props.level ? ` kpi-${props.level}` : ''}`}>
+      <div class="muted small">{props.title}</div>
+      <div class="kpi-value">
+        {props.value === undefined ? '—' : formatNumber(props.value)}
+        {props.unit && props.value !== undefined ? ` ${props.unit}` : ''}
+      </div>
+      {props.note && <div class="muted small">{props.note}</div>}
+    </div>
+  );
+}
+
+function ReportTable(props: { title: string; headers: readonly string[]; rows: ReadonlyArray<ReadonlyArray<string | number>> }) {
+  const { t } = useConsole();
+  return (
+    <div class="panel">
+      <h3>{props.title}</h3>
+      {props.rows.length === 0 ? (
+        <p class="muted">{t('none')}</p>
+      ) : (
+        <table class="compact">
+          <thead>
+            <tr>
+              {props.headers.map(header => (
+                <th key={header}>{header}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row, index) => (
+              <tr key={index}>
+                {row.map((cell, column) => (
+                  <td key={column}>{cell}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
