@@ -26,3 +26,4 @@ export * from './lib/report/html-report';
 export * from './lib/report/load-report';
 export * from './lib/report/percentiles';
 export * from './lib/report/svg-chart';
+export * from './lib/report/cpu-profile';

@@ -1,4 +1,4 @@
-import type { Alarm, AlarmCategory, AlarmPriority, AlarmState } from '@vigil/contracts';
+import type { Alarm, AlarmPriority, AlarmState } from '@vigil/contracts';
 
 /** The alarm page's sections: the three kinds of signal kept apart, and what is hidden. */
 export const ALARM_TABS = ['process', 'warning', 'quality', 'shelved'] as const;

@@ -1,5 +1,5 @@
 import { testAlarm } from './alarm.fixture';
-import { describeAlarm, formatAgo, formatNumber, metricLabel, type AlarmContext } from './format';
+import { describeAlarm, formatAgo, formatNumber, localName, metricLabel, type AlarmContext } from './format';
 
 const context: AlarmContext = {
   deviceName: (_site, id) => ({ 'tag-001': '张伟', 'tag-002': '李娜' })[id],
@@ -41,6 +41,19 @@ describe('alarm texts from structured fields', () => {
     expect(
       describeAlarm('zh-CN', testAlarm({ ruleId: 'vendor-x', message: 'Vendor says X' }), context),
     ).toBe('Vendor says X');
+  });
+
+  it('shows the part of a bilingual registry name in the language', () => {
+    expect(localName('zh-CN', '罐区 Tank farm')).toBe('罐区');
+    expect(localName('en', '受限空间 Confined space (sump)')).toBe('Confined space (sump)');
+    expect(localName('en', '甲醇储罐 T-101')).toBe('甲醇储罐 T-101');
+    expect(localName('zh-CN', 'Administrator')).toBe('Administrator');
+  });
+
+  it('names per-metric rule families', () => {
+    expect(describeAlarm('zh-CN', testAlarm({ ruleId: 'stuck-level', metric: 'level_pct', value: undefined }), context)).toBe(
+      '数值冻结 · 液位',
+    );
   });
 
   it('formats numbers, channels and ages', () => {

@@ -40,13 +40,29 @@ export interface AlarmContext {
   gasOf(siteId: string, deviceId: string): string | undefined;
 }
 
+/**
+ * Registry names are often bilingual by convention (`罐区 Tank farm`, `张伟 Zhang Wei`): show the
+ * part in the console's language. A name without a clear English part (`甲醇储罐 T-101`) is kept.
+ */
+export function localName(lang: Lang, name: string): string {
+  const match = /^(.*\p{Script=Han}.*?)\s+([A-Z][a-z].*)$/u.exec(name);
+  if (!match) return name;
+  return lang === 'en' ? (match[2] as string) : (match[1] as string);
+}
+
 /** The rule's name in the language: `gas-l2` on a combustible detector → 可燃气体二级报警. */
 export function ruleName(
   lang: Lang,
   alarm: Pick<Alarm, 'ruleId' | 'deviceClass' | 'metric'>,
   gas?: string,
 ): string {
-  const name = label(lang, 'rule', alarm.ruleId);
+  let name = label(lang, 'rule', alarm.ruleId);
+  // Per-metric rule families: `range-level`, `stuck-level` → 超量程 · 液位.
+  const family = /^(range|stuck)-(.+)$/.exec(alarm.ruleId);
+  if (name === alarm.ruleId && family) {
+    const metric = alarm.metric ?? family[2] ?? '';
+    name = `${label(lang, 'rule', family[1] as string)} · ${metricLabel(lang, metric, gas)}`;
+  }
   if ((alarm.ruleId === 'gas-l1' || alarm.ruleId === 'gas-l2') && alarm.metric) {
     const subject = metricLabel(lang, alarm.metric, gas);
     return lang === 'en' ? `${subject} ${name.toLowerCase()}` : `${subject}${name}`;

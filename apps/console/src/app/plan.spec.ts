@@ -1,5 +1,5 @@
 import { testAlarm } from './alarm.fixture';
-import { centroid, crowdCircles, deviceLook } from './plan';
+import { crowdCircles, deviceLook } from './plan';
 import type { TagPosition } from './types';
 
 const tag = (deviceId: string, x: number, y: number): TagPosition => ({
@@ -50,16 +50,5 @@ describe('site plan helpers', () => {
     expect(circle?.centre).toEqual([105, 203.33333333333334]);
     expect(circle?.radius).toBeGreaterThan(6 + 6.6);
     expect(crowdCircles([crowd], positions, 'plant-2')).toEqual([]);
-  });
-
-  it('finds the centroid of a polygon', () => {
-    expect(
-      centroid([
-        [0, 0],
-        [10, 0],
-        [10, 10],
-        [0, 10],
-      ]),
-    ).toEqual([5, 5]);
   });
 });

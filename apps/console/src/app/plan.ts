@@ -81,23 +81,3 @@ export function crowdCircles(
   }
   return circles;
 }
-
-/** Area-weighted centroid of a polygon (label position); the vertex mean for degenerate ones. */
-export function centroid(polygon: readonly Point[]): Point {
-  let area = 0;
-  let cx = 0;
-  let cy = 0;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i] as Point;
-    const [xj, yj] = polygon[j] as Point;
-    const cross = xj * yi - xi * yj;
-    area += cross;
-    cx += (xj + xi) * cross;
-    cy += (yj + yi) * cross;
-  }
-  if (Math.abs(area) < 1e-9) {
-    const n = polygon.length || 1;
-    return [polygon.reduce((s, p) => s + p[0], 0) / n, polygon.reduce((s, p) => s + p[1], 0) / n];
-  }
-  return [cx / (3 * area), cy / (3 * area)];
-}

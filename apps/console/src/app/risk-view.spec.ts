@@ -1,4 +1,4 @@
-import { areaLevels, pathTo, raisedNodes, sortedChildren } from './risk-view';
+import { areaLevels, defaultNode, pathTo, raisedNodes, sortedChildren } from './risk-view';
 import type { RiskColour, RiskNode } from './types';
 
 function node(
@@ -46,6 +46,12 @@ describe('risk map helpers', () => {
       'area:s/office',
     ]);
     expect(pathTo(tree, 'nowhere')).toEqual([]);
+  });
+
+  it('opens at the deepest node above the areas that has no siblings', () => {
+    expect(defaultNode(tree)?.key).toBe('city:c');
+    expect(defaultNode([pathTo(tree, 'enterprise:e').at(-1) as RiskNode])?.key).toBe('site:s');
+    expect(defaultNode([])).toBeUndefined();
   });
 
   it('lists children worst first and finds areas raised above their inherent colour', () => {

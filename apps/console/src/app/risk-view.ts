@@ -12,6 +12,16 @@ export function pathTo(roots: readonly RiskNode[], key: string): RiskNode[] {
   return [];
 }
 
+/**
+ * Where the risk map opens: the first root, then down through single children (an enterprise user
+ * with one site starts at the site), stopping above the areas.
+ */
+export function defaultNode(roots: readonly RiskNode[]): RiskNode | undefined {
+  let node = roots[0];
+  while (node && node.children.length === 1 && node.children[0]?.kind !== 'area') node = node.children[0];
+  return node;
+}
+
 /** Children worst first (red before blue), then by name: what needs attention comes first. */
 export function sortedChildren(node: RiskNode): RiskNode[] {
   return [...node.children].sort(

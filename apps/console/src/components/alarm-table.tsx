@@ -81,8 +81,10 @@ function AlarmRowView(props: {
   onToggle: () => void;
   onToggleGroup: () => void;
 }) {
-  const { t, lang, act, describe, device, areaName, orgName } = useConsole();
+  const { t, lang, act, describe, device, areaName, orgName, alarms } = useConsole();
   const { alarm, role, hiddenCount, groupSize } = props.row;
+  // A group's first-out alarm may sit in another tab (an early warning before the process alarm).
+  const firstOutElsewhere = role === 'head' && alarm.groupId ? alarms.get(alarm.groupId) : undefined;
   const [busy, setBusy] = useState(false);
   const unack = isUnacknowledged(alarm);
   const name = device(alarm.siteId, alarm.deviceId)?.name;
@@ -121,7 +123,7 @@ function AlarmRowView(props: {
         {needsReset(alarm) && <span class="tag tag-warn">{t('needsReset')}</span>}
       </td>
       <td class="time">{formatTime(lang, alarm.raisedAt)}</td>
-      <td>{areaName(alarm.siteId, alarm.areaId)}</td>
+      <td class="area">{areaName(alarm.siteId, alarm.areaId)}</td>
       <td class="device">
         <a href={routeHref('plan', { site: alarm.siteId, device: alarm.deviceId })}>{name ?? alarm.deviceId}</a>
         {name && name !== alarm.deviceId && <span class="muted small"> {alarm.deviceId}</span>}
@@ -134,6 +136,11 @@ function AlarmRowView(props: {
           </span>
         )}
         <span class="description">{describe(alarm)}</span>
+        {firstOutElsewhere && (
+          <div class="muted small first-out-elsewhere" title={t('firstOutHint')}>
+            {t('firstOut')}: {describe(firstOutElsewhere)} ({label(lang, 'category', firstOutElsewhere.category)})
+          </div>
+        )}
         {(role === 'first-out' || role === 'head') && groupSize > 1 && (
           <button type="button" class="link small" onClick={props.onToggleGroup}>
             {hiddenCount > 0 ? t('related', { count: hiddenCount }) : props.expanded ? t('hideRelated') : ''}

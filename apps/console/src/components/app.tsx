@@ -5,7 +5,7 @@ import { AlarmSocket, type ResumeReport } from '../app/alarm-socket';
 import { Annunciator } from '../app/annunciator';
 import { apiGet, apiPost, configureApi, errorMessage, loadSession, saveSession } from '../app/api';
 import { ConsoleContext, type AlarmActionName, type Console } from '../app/context';
-import { describeAlarm, type AlarmContext } from '../app/format';
+import { describeAlarm, localName, type AlarmContext } from '../app/format';
 import { label, translate, type Lang, type TextKey } from '../app/i18n';
 import { parseRoute, type Route } from '../app/route';
 import { TelemetryHub } from '../app/telemetry-hub';
@@ -98,7 +98,7 @@ function LoggedIn(props: {
   onLogout: (notice?: TextKey) => void;
 }) {
   const { lang, session, route, onLogout } = props;
-  const [registry, setRegistry] = useState<Registry>({ organisation: [], sites: [], devices: [] });
+  const [loaded, setLoaded] = useState<Registry>({ organisation: [], sites: [], devices: [] });
   const [registryError, setRegistryError] = useState<string | undefined>();
   const [alarms, setAlarms] = useState<ReadonlyMap<string, Alarm>>(new Map());
   const [connected, setConnected] = useState(false);
@@ -145,7 +145,7 @@ function LoggedIn(props: {
       apiGet<{ organisation: OrgNode[]; sites: Site[] }>('/api/v1/sites'),
       apiGet<Device[]>('/api/v1/devices'),
     ]).then(
-      ([{ organisation, sites }, devices]) => live && setRegistry({ organisation, sites, devices }),
+      ([{ organisation, sites }, devices]) => live && setLoaded({ organisation, sites, devices }),
       (error: unknown) => live && setRegistryError(errorMessage(error)),
     );
     return () => {
@@ -159,7 +159,22 @@ function LoggedIn(props: {
     return () => clearTimeout(timer);
   }, [resumed]);
 
+  // Registry names in the console's language (`罐区 Tank farm` → 罐区 / Tank farm).
+  const named = useMemo((): Registry => {
+    const local = (name: string) => localName(lang, name);
+    return {
+      organisation: loaded.organisation.map(node => ({ ...node, name: local(node.name) })),
+      sites: loaded.sites.map(site => ({
+        ...site,
+        name: local(site.name),
+        areas: site.areas.map(area => ({ ...area, name: local(area.name) })),
+      })),
+      devices: loaded.devices.map(device => ({ ...device, name: local(device.name) })),
+    };
+  }, [loaded, lang]);
+
   const value = useMemo((): Console => {
+    const registry = named;
     const t = (key: TextKey, vars?: Readonly<Record<string, string | number>>) => translate(lang, key, vars);
     const deviceMap = new Map(registry.devices.map(device => [`${device.siteId}/${device.deviceId}`, device]));
     const device = (siteId: string, deviceId: string) => deviceMap.get(`${siteId}/${deviceId}`);
@@ -208,7 +223,7 @@ function LoggedIn(props: {
       },
       notify,
     };
-  }, [lang, session, registry, alarms, connected, annunciator, telemetry, socket]);
+  }, [lang, session, named, alarms, connected, annunciator, telemetry, socket]);
 
   const t = value.t;
   return (

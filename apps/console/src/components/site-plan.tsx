@@ -1,6 +1,6 @@
 import type { Alarm } from '@vigil/contracts';
 
-import { centroid, crowdCircles, deviceLook, type DeviceLook } from '../app/plan';
+import { crowdCircles, deviceLook, type DeviceLook } from '../app/plan';
 import type { Device, Point, RiskColour, RiskNode, Site, TagPosition } from '../app/types';
 
 export const RISK_FILL: Readonly<Record<RiskColour, string>> = {
@@ -10,6 +10,13 @@ export const RISK_FILL: Readonly<Record<RiskColour, string>> = {
   blue: '#3b82f6',
 };
 const PRIORITY_FILL: Readonly<Record<number, string>> = { 1: '#e5484d', 2: '#f5891f', 3: '#f2c94c', 4: '#3b82f6' };
+
+/** Rough width of a label in the drawing's units: CJK characters are square, Latin about half. */
+function textWidth(text: string, font: number): number {
+  let width = 0;
+  for (const char of text) width += /[\u2e80-\uffff]/.test(char) ? font : font * 0.58;
+  return width;
+}
 
 function lookColour(look: DeviceLook): string {
   if (look.state === 'alarm') return PRIORITY_FILL[look.priority ?? 4] ?? '#e5484d';
@@ -64,7 +71,14 @@ export function SitePlan(props: {
       {site.areas.map(area => {
         const node = props.risk?.get(area.id);
         const colour = RISK_FILL[node?.level ?? area.risk];
-        const [cx, cy] = centroid(area.polygon);
+        const xs = area.polygon.map(point => point[0]);
+        const ys = area.polygon.map(point => point[1]);
+        const left = Math.min(...xs);
+        const top = sy(Math.max(...ys));
+        const nameWidth = textWidth(area.name, font);
+        // The name goes in the area's top-left corner, away from the devices; above a small area.
+        const inside = nameWidth + font < Math.max(...xs) - left;
+        const labelY = inside ? top + font * 1.3 : top - font * 0.45;
         const raised = node !== undefined && node.level !== node.inherent;
         const count = props.headCount?.get(area.id);
         return (
@@ -85,15 +99,14 @@ export function SitePlan(props: {
               stroke-dasharray={area.kind === 'warning' ? `${font} ${font * 0.6}` : undefined}
             />
             {area.kind === 'restricted' && <polygon points={points(area.polygon)} fill="url(#hatch)" stroke="none" />}
-            <text x={cx} y={sy(cy)} font-size={font} text-anchor="middle" class="area-name">
+            <text x={left + font * 0.5} y={labelY} font-size={font} class="area-name">
               {area.name}
             </text>
-            {area.maxPeople !== undefined && count !== undefined && props.headCountLabel && (
+            {area.maxPeople !== undefined && count !== undefined && props.headCountLabel && inside && (
               <text
-                x={cx}
-                y={sy(cy) + font * 1.3}
+                x={left + font * 0.5}
+                y={labelY + font * 1.2}
                 font-size={font * 0.8}
-                text-anchor="middle"
                 class={`head-count${count > area.maxPeople ? ' over' : ''}`}
               >
                 {props.headCountLabel(count, area.maxPeople)}
@@ -171,7 +184,7 @@ export function SitePlan(props: {
           <title>{`${tag.name} (${tag.deviceId})`}</title>
           <circle r={symbol * 1.1} fill={tag.stale ? 'none' : '#7dd3fc'} stroke="#0ea5e9" stroke-width={symbol * 0.35} />
           <text y={-symbol * 1.6} font-size={font * 0.7} text-anchor="middle" class="tag-name">
-            {tag.name.split(' ')[0]}
+            {tag.name}
           </text>
         </g>
       ))}

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 
+import { formatTime } from '../app/format';
 import type { Lang } from '../app/i18n';
 import type { SetPoint } from '../app/types';
 
@@ -18,6 +19,17 @@ const PRIORITY_COLOURS: Readonly<Record<number, string>> = {
   3: '#f2c94c',
   4: '#3b82f6',
 };
+
+function formatAxisTime(lang: Lang, ms: number, withDate: boolean, withSeconds: boolean): string {
+  const date = new Date(ms);
+  const time = date.toLocaleTimeString(lang, {
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(withSeconds ? { second: '2-digit' } : {}),
+  });
+  return withDate ? `${date.toLocaleDateString(lang, { month: '2-digit', day: '2-digit' })} ${time}` : time;
+}
 
 function toAligned(data: TrendData): AlignedData {
   const seconds = data.t.map(ms => ms / 1000);
@@ -37,7 +49,7 @@ export function TrendChart(props: {
   label: string;
   lang: Lang;
   height?: number;
-  labels: { mean: string; min: string; max: string; setpoint: (level: string) => string };
+  labels: { time: string; mean: string; min: string; max: string; setpoint: (setpoint: SetPoint) => string };
 }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
@@ -68,18 +80,21 @@ export function TrendChart(props: {
         },
       },
       axes: [
-        { stroke: '#9aa4b2', grid: { stroke: '#2a3342' }, ticks: { stroke: '#2a3342' } },
         {
           stroke: '#9aa4b2',
           grid: { stroke: '#2a3342' },
           ticks: { stroke: '#2a3342' },
-          size: 60,
-          label: props.unit ? `${props.label} (${props.unit})` : props.label,
-          labelSize: 18,
+          // 24-hour clock, with the date when the range spans days (control-room convention).
+          values: (u, splits) => {
+            const span = (u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0);
+            const step = splits.length > 1 ? (splits[1] as number) - (splits[0] as number) : span;
+            return splits.map(split => formatAxisTime(props.lang, split * 1000, span > 86_400, step < 60));
+          },
         },
+        { stroke: '#9aa4b2', grid: { stroke: '#2a3342' }, ticks: { stroke: '#2a3342' }, size: 56 },
       ],
       series: [
-        {},
+        { label: props.labels.time, value: (_u, v) => (v == null ? '—' : formatTime(props.lang, v * 1000)) },
         { label: aggregated ? props.labels.mean : props.label, stroke, width: 2, spanGaps: false, points: { show: false } },
         ...(aggregated
           ? [
@@ -94,6 +109,7 @@ export function TrendChart(props: {
             const { ctx, bbox } = u;
             ctx.save();
             ctx.font = `${Math.round(12 * devicePixelRatio)}px sans-serif`;
+            ctx.textAlign = 'left';
             ctx.textBaseline = 'bottom';
             for (const sp of setpoints) {
               const y = Math.round(u.valToPos(sp.value, 'y', true));
@@ -107,7 +123,7 @@ export function TrendChart(props: {
               ctx.lineTo(bbox.left + bbox.width, y);
               ctx.stroke();
               ctx.fillStyle = colour;
-              const text = `${props.labels.setpoint(sp.level)} ${sp.value}${props.unit ? ` ${props.unit}` : ''}`;
+              const text = `${props.labels.setpoint(sp)} ${sp.value}${props.unit ? ` ${props.unit}` : ''}`;
               ctx.fillText(text, bbox.left + 6 * devicePixelRatio, y - 3 * devicePixelRatio);
             }
             ctx.restore();

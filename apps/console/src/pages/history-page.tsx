@@ -214,7 +214,8 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
                       </td>
                       <td class="num">{formatQuantity(event.value, unitOf(entry?.deviceClass, event.metric))}</td>
                       <td>{event.by ?? ''}</td>
-                      <td>{event.note ?? ''}</td>
+                      {/* Notes of operators; the rule's own English text is not repeated here. */}
+                      <td>{event.by ? (event.note ?? '') : ''}</td>
                     </tr>
                   );
                 })}

@@ -42,7 +42,13 @@ const KNOWN = new Set([
 ]);
 
 export function PerformancePage() {
-  const { t, lang, orgName } = useConsole();
+  const { t, lang, orgName, device } = useConsole();
+  /** `plant-1/gc-tf-01/gas-l1` → 罐区可燃气 1 · 一级报警. */
+  const pointName = (key: string) => {
+    const [siteId = '', deviceId = '', ...rule] = key.split('/');
+    const ruleId = rule.join('/');
+    return `${device(siteId, deviceId)?.name ?? deviceId} · ${label(lang, 'rule', ruleId)}`;
+  };
   const [hours, setHours] = useState(24);
   const { data, error } = useLoad(() => {
     const to = Date.now();
@@ -102,12 +108,12 @@ export function PerformancePage() {
       {data.byPriority && (
         <div class="panel">
           <h3>{t('perfByPriority')}</h3>
-          <div class="bars">
+          <div class="meters">
             {Object.entries(data.byPriority).map(([priority, count]) => (
-              <div key={priority} class="bar-row">
+              <div key={priority} class="meter-row">
                 <span class={`prio-badge p${priority}`}>P{priority}</span>
-                <span class="bar">
-                  <span class={`bar-fill p${priority}`} style={{ width: `${total ? (count / total) * 100 : 0}%` }} />
+                <span class="meter">
+                  <span class={`meter-fill p${priority}`} style={{ width: `${total ? (count / total) * 100 : 0}%` }} />
                 </span>
                 <span class="num">
                   {count} · {total ? Math.round((count / total) * 100) : 0} %
@@ -122,7 +128,7 @@ export function PerformancePage() {
         <ReportTable
           title={t('perfFrequent')}
           headers={[t('key'), t('count'), t('share')]}
-          rows={(data.mostFrequent ?? []).map(row => [row.key, row.count, `${formatNumber(row.percent)} %`])}
+          rows={(data.mostFrequent ?? []).map(row => [pointName(row.key), row.count, `${formatNumber(row.percent)} %`])}
         />
         <ReportTable
           title={t('perfFloods')}
@@ -132,12 +138,12 @@ export function PerformancePage() {
         <ReportTable
           title={t('perfStanding')}
           headers={[t('key'), t('since')]}
-          rows={(data.standing ?? []).map(row => [row.key, formatDuration(row.sinceMs)])}
+          rows={(data.standing ?? []).map(row => [pointName(row.key), formatDuration(row.sinceMs)])}
         />
         <ReportTable
           title={t('perfChattering')}
           headers={[t('key'), t('bursts')]}
-          rows={(data.chattering ?? []).map(row => [row.key, row.bursts])}
+          rows={(data.chattering ?? []).map(row => [pointName(row.key), row.bursts])}
         />
       </div>
       {extra.length > 0 && (

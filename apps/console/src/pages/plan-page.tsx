@@ -116,11 +116,12 @@ function usePositions(site: Site | undefined, devices: readonly Device[]): Reado
       const next = new Map<string, TagPosition>();
       for (const tag of tags) {
         const live = current.get(tag.deviceId);
-        next.set(tag.deviceId, live && live.ts > tag.ts ? { ...live, stale: tag.stale } : tag);
+        const name = devices.find(entry => entry.siteId === tag.siteId && entry.deviceId === tag.deviceId)?.name ?? tag.name;
+        next.set(tag.deviceId, live && live.ts > tag.ts ? { ...live, stale: tag.stale } : { ...tag, name });
       }
       return next;
     });
-  }, [data, site?.id]);
+  }, [data, site?.id, devices]);
   const tagKeys = useMemo(
     () => devices.filter(device => device.siteId === site?.id && device.deviceClass === 'tag').map(device => `${device.siteId}/${device.deviceId}`),
     [devices, site?.id],

@@ -1,52 +1,62 @@
 import { useConsole } from '../app/context';
+import { localName } from '../app/format';
 import { label } from '../app/i18n';
-import { RISK_COLOURS, pathTo, sortedChildren } from '../app/risk-view';
+import { RISK_COLOURS, defaultNode, pathTo, raisedNodes, sortedChildren } from '../app/risk-view';
 import { routeHref } from '../app/route';
 import type { RiskNode } from '../app/types';
 import { SitePlan } from '../components/site-plan';
 import { useRisk } from './plan-page';
 
+const href = (target: RiskNode) => routeHref('risk', { node: target.key });
+
 export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
   const { t, lang, sites, devices } = useConsole();
   const roots = useRisk();
   const requested = props.params['node'];
-  const path = requested ? pathTo(roots, requested) : [];
-  const node = path.at(-1) ?? roots[0];
-  const trail = path.length > 0 ? path : node ? [node] : [];
+  const chosen = requested ? pathTo(roots, requested).at(-1) : undefined;
+  const node = chosen ?? defaultNode(roots);
   if (!node) return <p class="muted">{t('loading')}</p>;
+  const path = pathTo(roots, node.key);
+  const open = new Set(path.map(step => step.key));
   const site = node.kind === 'site' ? sites.find(entry => entry.id === node.id) : undefined;
   const children = sortedChildren(node);
   const driver = node.driver ? node.children.find(child => child.key === node.driver) : undefined;
-  const href = (target: RiskNode) => routeHref('risk', { node: target.key });
+  const source = driverSource(node);
+  const raised = raisedNodes([node]).filter(area => area.key !== node.key && area.key !== source?.key);
+  const name = (target: RiskNode) => localName(lang, target.name);
 
   return (
     <section class="risk-page">
-      <nav class="breadcrumbs" aria-label="drill-down">
-        {trail.map((step, index) => (
-          <span key={step.key}>
-            {index > 0 && <span class="sep"> › </span>}
-            <a href={href(step)} class={`risk-text risk-${step.level}`}>
-              {label(lang, 'org', step.kind)} · {step.name}
-            </a>
-          </span>
-        ))}
-      </nav>
       <div class="risk-layout">
+        <nav class="risk-tree panel" aria-label={t('riskLevel')} id="risk-tree">
+          <TreeLevel nodes={roots} open={open} selected={node.key} />
+        </nav>
         <div class="risk-main">
+          <nav class="breadcrumbs" aria-label="drill-down">
+            {path.map((step, index) => (
+              <span key={step.key}>
+                {index > 0 && <span class="sep"> › </span>}
+                <a href={href(step)} class={`risk-text risk-${step.level}`}>
+                  {name(step)}
+                </a>
+              </span>
+            ))}
+          </nav>
           <div class={`risk-hero risk-bg-${node.level}`} id="risk-node" data-node={node.key} data-level={node.level}>
             <div>
               <div class="muted small">{label(lang, 'org', node.kind)}</div>
-              <h2>{node.name}</h2>
+              <h2>{name(node)}</h2>
             </div>
             <div class="risk-hero-level">
               <div class="risk-level-text">{label(lang, 'risk', node.level)}</div>
               <div class="small">
-                {t('inherentRisk')}：{label(lang, 'riskShort', node.inherent)}
-                {node.level !== node.inherent && ' ↑'}
+                {t('inherentRisk')}: {label(lang, 'riskShort', node.inherent)}
+                {node.level !== node.inherent && ` → ${t('dynamicRisk')}: ${label(lang, 'riskShort', node.level)}`}
               </div>
             </div>
           </div>
           <div class="risk-counts" aria-label={t('riskAreas')}>
+            <span class="muted small">{t('riskAreas')}</span>
             {RISK_COLOURS.map(colour => (
               <span key={colour} class={`risk-count risk-bg-${colour}`} data-colour={colour}>
                 {label(lang, 'riskShort', colour)} {node.areas[colour]}
@@ -72,19 +82,14 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
                   data-level={child.level}
                 >
                   <span class={`risk-chip risk-bg-${child.level}`}>{label(lang, 'riskShort', child.level)}</span>
-                  <span class="risk-card-name">{child.name}</span>
+                  <span class="risk-card-name">{name(child)}</span>
                   <span class="muted small">
-                    {label(lang, 'org', child.kind)}
+                    {child.areaKind ? label(lang, 'areaKind', child.areaKind) : label(lang, 'org', child.kind)}
                     {child.level !== child.inherent && ` · ${t('inherentRisk')} ${label(lang, 'riskShort', child.inherent)} ↑`}
                   </span>
                 </a>
               ))}
             </div>
-          )}
-          {path.length > 1 && (
-            <a class="button ghost" href={href(path[path.length - 2] as RiskNode)}>
-              {t('drillUp')}
-            </a>
           )}
         </div>
         <aside class="risk-side panel">
@@ -96,10 +101,27 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           )}
           {driver && (
             <p>
-              <a href={href(driver)}>{t('riskDrivenBy', { name: driver.name })}</a>
+              <a href={href(driver)}>{t('riskDrivenBy', { name: name(driver) })}</a>
             </p>
           )}
           <Reasons node={node} />
+          {source && source.key !== node.key && (
+            <div class="raised-area">
+              <a href={href(source)} class={`risk-text risk-${source.level}`}>
+                {name(source)}: {label(lang, 'riskShort', source.inherent)} → {label(lang, 'riskShort', source.level)}
+              </a>
+              <Reasons node={source} />
+            </div>
+          )}
+          {raised.map(area => (
+            <div key={area.key} class="raised-area">
+              <a href={href(area)} class={`risk-text risk-${area.level}`}>
+                {name(area)}: {label(lang, 'riskShort', area.inherent)} → {label(lang, 'riskShort', area.level)}
+              </a>
+              <Reasons node={area} />
+            </div>
+          ))}
+          {node.reasons.length === 0 && raised.length === 0 && !driver && <p class="muted">{t('riskNoReasons')}</p>}
           <p class="muted small">{t('riskFormula')}</p>
         </aside>
       </div>
@@ -107,12 +129,44 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
   );
 }
 
+/** Follows `driver` down to the node whose own colour set this one's (usually an area). */
+function driverSource(node: RiskNode): RiskNode | undefined {
+  let current: RiskNode | undefined = node;
+  while (current?.driver) current = current.children.find(child => child.key === current?.driver);
+  return current;
+}
+
+/** The organisation tree, opened along the selected path; every node in its colour. */
+function TreeLevel(props: { nodes: readonly RiskNode[]; open: ReadonlySet<string>; selected: string }) {
+  const { lang } = useConsole();
+  return (
+    <ul class="tree">
+      {props.nodes.map(node => (
+        <li key={node.key}>
+          <a
+            href={href(node)}
+            class={`tree-node${node.key === props.selected ? ' selected' : ''}`}
+            data-node={node.key}
+            data-level={node.level}
+          >
+            <span class={`dot risk-bg-${node.level}`} />
+            {localName(lang, node.name)}
+          </a>
+          {(props.open.has(node.key) || node.key === props.selected) && node.kind !== 'area' && node.children.length > 0 && (
+            <TreeLevel nodes={sortedChildren(node)} open={props.open} selected={props.selected} />
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Reasons(props: { node: RiskNode }) {
   const { t, lang, alarms, describe, device } = useConsole();
   const { reasons } = props.node;
-  if (reasons.length === 0) return props.node.driver ? null : <p class="muted">{t('riskNoReasons')}</p>;
+  if (reasons.length === 0) return null;
   return (
-    <ul class="reasons" id="risk-reasons">
+    <ul class="reasons" data-node={props.node.key}>
       {reasons.map(reason => {
         const alarm = alarms.get(reason.alarmId);
         return (

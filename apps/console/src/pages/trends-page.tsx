@@ -5,7 +5,7 @@ import { useConsole, useTelemetry } from '../app/context';
 import { classMetrics, formatDuration, metricLabel } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
-import type { Device, TelemetrySeries } from '../app/types';
+import type { Device, SetPoint, TelemetrySeries } from '../app/types';
 import { TrendChart, type TrendData } from '../components/trend-chart';
 
 const RANGES = [
@@ -106,7 +106,7 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
       metric,
       from: to - rangeMs,
       to: to + 60_000,
-      points: 600,
+      points: 1000,
     }).then(
       loaded => {
         if (!live) return;
@@ -146,12 +146,17 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
 
   const labels = useMemo(
     () => ({
+      time: t('time'),
       mean: t('mean'),
       min: t('min'),
       max: t('max'),
-      setpoint: (level: string) => t('setpoint', { level }),
+      // `L1`/`L2`/`HH` read as they are; other levels by their rule's name (超量程 …).
+      setpoint: (setpoint: SetPoint) =>
+        t('setpoint', {
+          level: /^(L\d|H{1,2}|L{1,2})$/.test(setpoint.level) ? setpoint.level : label(lang, 'rule', setpoint.ruleId),
+        }),
     }),
-    [t],
+    [t, lang],
   );
   const gas = device.attributes['gas'];
   const name = metricLabel(lang, metric, typeof gas === 'string' ? gas : undefined);
@@ -161,7 +166,9 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
     <div class="device-trend" data-device={`${device.siteId}/${device.deviceId}`} data-metric={metric}>
       {!props.compact && (
         <h3>
-          {device.name} · {name} <span class="muted small">{label(lang, 'class', device.deviceClass)}</span>
+          {device.name} · {name}
+          {series.unit && <span class="muted"> ({series.unit})</span>}
+          <span class="muted small">{label(lang, 'class', device.deviceClass)}</span>
           <span class="pill pill-on small live">{t('live')}</span>
         </h3>
       )}

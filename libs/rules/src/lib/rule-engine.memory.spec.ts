@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { lelRecord, tick } from '../testing/fixtures';
+import { SITE, lelRecord, tick } from '../testing/fixtures';
+import { classRecord } from '../testing/records';
 import { registered } from '../testing/registered';
 import {
   type RuleEngineOptions,
@@ -70,6 +71,36 @@ describe('rule engine memory', () => {
     );
     expect(signals).toBe(DEVICES / 10);
     expect(state.offlineQueue.size).toBe(DEVICES);
+    expect(perDevice).toBeLessThan(BUDGET_BYTES_PER_DEVICE);
+  });
+
+  it('reports a fleet of electrical-fire monitors (two rate and two trend windows each)', () => {
+    const devices = DEVICES / 10;
+    const template = registered('template', 'electrical-fire');
+    const registry = new Map<string, DeviceRules>();
+    for (let index = 0; index < devices; index += 1) {
+      const deviceId = `ef-${index.toString().padStart(6, '0')}`;
+      registry.set(deviceId, { ...template, deviceId });
+    }
+    const options: RuleEngineOptions = {
+      clock: () => 0,
+      startedAt: 0,
+      lookupDevice: (_siteId, deviceId) => registry.get(deviceId),
+    };
+    const before = heapUsed();
+    const state = createRuleEngineState(options);
+    for (const deviceId of registry.keys()) {
+      for (const ts of [1_000, 31_000]) {
+        reduceRuleEngine(
+          state,
+          classRecord('electrical-fire', deviceId, ts, { leak_ma: 120, temp_c: 35, arc: 0 }),
+          options,
+        );
+      }
+    }
+    const perDevice = (heapUsed() - before) / devices;
+    report(`electrical-fire engine state: ${Math.round(perDevice)} B/device`);
+    expect(state.devices.get(SITE)?.size).toBe(devices); // also keeps the state alive until here
     expect(perDevice).toBeLessThan(BUDGET_BYTES_PER_DEVICE);
   });
 

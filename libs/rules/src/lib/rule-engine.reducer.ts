@@ -120,7 +120,10 @@ export interface GatewayEntry {
 export interface RuleEngineState {
   /** siteId → deviceId → state: one map for all devices, no per-reading key string. */
   readonly devices: Map<string, Map<string, DeviceRuleState>>;
-  /** Offline deadlines of every device, so a tick looks only at the due ones. */
+  /**
+   * Offline deadlines of every device, so a tick looks only at the due ones. A device already
+   * offline stays queued one timeout ahead, so that a reload of a silent device is noticed.
+   */
   readonly offlineQueue: DeadlineQueue<OfflineWatch>;
   /** siteId → gateway device id → the devices that report through it. */
   readonly gateways: Map<string, Map<string, GatewayEntry>>;
@@ -238,7 +241,9 @@ function onRecord(
         }
         break;
       case 'skew':
-        if (reading && ruleState.kind === 'skew') step = reduceSkew(ruleState, reading, rule, options);
+        if (inOrder && ruleState.kind === 'skew') {
+          step = reduceSkew(ruleState, reading, rule, options);
+        }
         break;
       case 'event':
         if (input.kind === 'event' && ruleState.kind === 'event') {
@@ -250,6 +255,9 @@ function onRecord(
         const wasActive = ruleState.active;
         const signal = watchRecord(ruleState, input, offlineQueue, options);
         if (signal) (signals ??= []).push(asRootCause(state, ruleState, signal));
+        if (ruleState.active && ruleState.queueIndex < 0) {
+          offlineQueue.schedule(ruleState, body.receivedAt + ruleState.config.timeoutMs);
+        }
         if (wasActive && !ruleState.active) {
           releaseChildren(state, device.rules.siteId, device.rules.deviceId, body.receivedAt);
         }
@@ -285,6 +293,10 @@ function onTick(
     }
     // Dropped by the reload, or queued again at a new deadline by it.
     if (!device?.states.includes(watch) || watch.queueIndex >= 0) continue;
+    if (watch.active) {
+      queue.schedule(watch, now + watch.config.timeoutMs); // look for reloads again later
+      continue;
+    }
     if (now > watchDeadline(watch)) {
       const verdict = gatewayVerdict(state, device, watch, now);
       if (verdict === 'suppress') {
@@ -299,7 +311,9 @@ function onTick(
       }
     }
     const signal = watchDue(watch, now, queue, options);
-    if (signal) (signals ??= []).push(asRootCause(state, watch, signal));
+    if (!signal) continue;
+    (signals ??= []).push(asRootCause(state, watch, signal));
+    queue.schedule(watch, now + watch.config.timeoutMs);
   }
   return signals ?? NO_SIGNALS;
 }
@@ -328,8 +342,11 @@ function gatewayVerdict(
   if (gateway.active || gateway.suppressed) return 'suppress';
   const entry = gatewayEntry(state, siteId, gatewayId);
   if (Math.max(gateway.lastSeenAt, entry.lastChildSeenAt) > watch.lastSeenAt) return 'raise';
-  const lookAgainAt = Math.min(watchDeadline(gateway) + 1, watchDeadline(watch) + watch.config.timeoutMs);
-  return lookAgainAt <= now ? 'raise' : lookAgainAt;
+  const gatewayDeadline = watchDeadline(gateway);
+  // The gateway is overdue too: still queued, it is decided later in this tick; look next tick.
+  if (now > gatewayDeadline) return gateway.queueIndex >= 0 ? now : 'raise';
+  const latest = watchDeadline(watch) + watch.config.timeoutMs;
+  return latest < now ? 'raise' : Math.min(gatewayDeadline + 1, latest);
 }
 
 /**

@@ -18,8 +18,8 @@ export const SKEW_INACTIVE: SkewState = STATES.inactive;
  * The delay runs on `receivedAt`, not on event time, because a gateway that uploads a buffered
  * batch delivers old samples whose skew looks large: they all arrive at once, so they never span
  * the delay, while a clock that is really wrong stays wrong on readings received minutes apart.
- * Every reading counts, in order or not: skew is about the clock, not the value. Readings without
- * a device timestamp (`clockSkewMs` undefined) change nothing.
+ * In-order readings only (the engine filters): a re-delivered old message says nothing about the
+ * clock now. Readings without a device timestamp (`clockSkewMs` undefined) change nothing.
  */
 export function reduceSkew(
   state: SkewState,

@@ -70,7 +70,7 @@ describe('rate and trend properties', () => {
         expect(alternates(signals)).toBe(true);
         expect(raises(signals)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 400 },
+      { numRuns: 250 },
     );
   });
 
@@ -83,7 +83,7 @@ describe('rate and trend properties', () => {
         );
         expect(signals).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
@@ -100,7 +100,7 @@ describe('rate and trend properties', () => {
         expect(alternates(signals)).toBe(true);
         expect(raises(signals)).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 400 },
+      { numRuns: 250 },
     );
   });
 
@@ -113,7 +113,7 @@ describe('rate and trend properties', () => {
         );
         expect(signals).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });

@@ -10,6 +10,7 @@ import {
   type SiteState,
   type TagState,
   compareIds,
+  crowdIds,
   formatMembers,
   musterList,
   peopleInArea,
@@ -132,15 +133,15 @@ function crowdingTick(
   out: RuleSignal[],
 ): void {
   const rule = area.area.rules.crowding;
-  let crowds: string[][] = [];
   if (area.present.size >= rule.minPeople) {
     stats.crowdingEvaluations += 1;
-    const tags = [...area.present];
-    crowds = clusterPoints(tags, rule.linkDistanceM, rule.minPeople)
-      .map(cluster => cluster.map(index => (tags[index] as TagState).tagId).sort(compareIds))
-      .sort((a, b) => b.length - a.length || compareIds(a[0] ?? '', b[0] ?? ''));
+    area.crowdTags = [...area.present];
+    area.crowdClusters = clusterPoints(area.crowdTags, rule.linkDistanceM, rule.minPeople);
+  } else if (area.crowdClusters.length > 0 || area.crowdTags.length > 0) {
+    area.crowdTags = [];
+    area.crowdClusters = [];
   }
-  area.crowds = crowds;
+  const crowded = area.crowdClusters.length > 0;
 
   const base = () => {
     const { siteId } = site.site;
@@ -160,11 +161,12 @@ function crowdingTick(
     } as const;
   };
 
-  if (crowds.length > 0) {
+  if (crowded) {
     area.crowdQuietSince = undefined;
     area.crowdedSince ??= now;
     if (area.crowdingActive || now - area.crowdedSince <= rule.holdMs) return;
     area.crowdingActive = true;
+    const crowds = crowdIds(area);
     const members = crowds.flat().sort(compareIds);
     const groups = crowds.length > 1 ? ` in ${crowds.length} groups` : '';
     out.push(
@@ -398,7 +400,7 @@ export function areasTick(
   context: RuleContext,
   out: RuleSignal[],
 ): void {
-  for (const area of site.areas.values()) {
+  for (const area of site.areaList) {
     headCountTick(site, area, now, context, out);
     if (area.area.rules.crowding.enabled) crowdingTick(site, area, now, stats, context, out);
     if (area.alarms.size > 0 || area.peoplePresentActive) {

@@ -49,6 +49,16 @@ describe(clusterPoints.name, () => {
     expect(clusterPoints([p(0, 0, 1), p(1, 1, 2), p(2, 2, 1)], 15)).toEqual([[0, 2], [1]]);
   });
 
+  it('uses a map of cells when the points span a huge extent, with the same result', () => {
+    const far = [p(0, 0), p(10, 0), p(1e7, 1e7), p(1e7 + 10, 1e7), p(1e7 + 40, 1e7), p(-3e6, 5e6)];
+    expect(clusterPoints(far, 15)).toEqual([[0, 1], [2, 3], [4], [5]]);
+  });
+
+  it('rejects a link distance that is not positive (a bug in the caller)', () => {
+    expect(() => clusterPoints([p(0, 0)], 0)).toThrow(RangeError);
+    expect(() => clusterPoints([p(0, 0)], Number.NaN)).toThrow(RangeError);
+  });
+
   it('equals the brute-force definition for random points (property)', () => {
     const point = fc.record({
       x: fc.double({ min: -200, max: 200, noNaN: true }),
@@ -58,7 +68,7 @@ describe(clusterPoints.name, () => {
     fc.assert(
       fc.property(
         fc.array(point, { maxLength: 120 }),
-        fc.constantFrom(5, 15, 30),
+        fc.constantFrom(0.5, 5, 15, 30),
         fc.integer({ min: 1, max: 4 }),
         (points, link, minSize) => {
           expect(clusterPoints(points, link, minSize)).toEqual(bruteForce(points, link, minSize));

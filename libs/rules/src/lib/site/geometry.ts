@@ -15,14 +15,19 @@ export function compilePolygon(points: readonly PointM[]): Polygon {
   let minY = Infinity;
   let maxX = -Infinity;
   let maxY = -Infinity;
-  for (const [x, y] of points) {
-    minX = Math.min(minX, x);
-    minY = Math.min(minY, y);
-    maxX = Math.max(maxX, x);
-    maxY = Math.max(maxY, y);
+  for (const point of points) {
+    minX = Math.min(minX, point[0]);
+    minY = Math.min(minY, point[1]);
+    maxX = Math.max(maxX, point[0]);
+    maxY = Math.max(maxY, point[1]);
   }
   return { points, minX, minY, maxX, maxY };
 }
+
+/*
+ * Hot loops (every fix, every tick): vertices are read by index (`point[0]`), never destructured,
+ * since array destructuring goes through the iterator protocol and made these ~10× slower.
+ */
 
 /** Even-odd ray casting; self-intersecting polygons follow the even-odd rule. */
 export function pointInPolygon(polygon: Polygon, x: number, y: number): boolean {
@@ -30,8 +35,12 @@ export function pointInPolygon(polygon: Polygon, x: number, y: number): boolean 
   const points = polygon.points;
   let inside = false;
   for (let i = 0, j = points.length - 1; i < points.length; j = i, i += 1) {
-    const [xi, yi] = points[i] as PointM;
-    const [xj, yj] = points[j] as PointM;
+    const a = points[i] as PointM;
+    const b = points[j] as PointM;
+    const xi = a[0];
+    const yi = a[1];
+    const xj = b[0];
+    const yj = b[1];
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
@@ -42,18 +51,19 @@ export function distanceToBoundary(polygon: Polygon, x: number, y: number): numb
   const points = polygon.points;
   let best = Infinity;
   for (let i = 0, j = points.length - 1; i < points.length; j = i, i += 1) {
-    const [ax, ay] = points[j] as PointM;
-    const [bx, by] = points[i] as PointM;
-    const dx = bx - ax;
-    const dy = by - ay;
+    const from = points[j] as PointM;
+    const to = points[i] as PointM;
+    const ax = from[0];
+    const ay = from[1];
+    const dx = to[0] - ax;
+    const dy = to[1] - ay;
     const lengthSquared = dx * dx + dy * dy;
-    const t =
-      lengthSquared === 0
-        ? 0
-        : Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / lengthSquared));
+    let t = lengthSquared === 0 ? 0 : ((x - ax) * dx + (y - ay) * dy) / lengthSquared;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
     const ex = ax + t * dx - x;
     const ey = ay + t * dy - y;
-    best = Math.min(best, ex * ex + ey * ey);
+    const squared = ex * ex + ey * ey;
+    if (squared < best) best = squared;
   }
   return Math.sqrt(best);
 }

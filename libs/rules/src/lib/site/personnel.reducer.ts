@@ -105,6 +105,10 @@ export function personnelTick(
  * Membership with hysteresis: a tag joins an area when its fix is inside the polygon (boundary
  * included) and leaves it when the fix is more than `membershipBufferM` outside. The geofence of
  * a restricted area is separate and stricter (see `intrusionFix`).
+ *
+ * Cost per fix: the areas the tag is in (usually one or two), then a bounding-box test per area;
+ * the distance to the edges is computed only for areas whose box holds the fix (or a geofence
+ * that is pending or active), no map lookup per area.
  */
 function updateAreas(
   site: SiteState,
@@ -115,23 +119,26 @@ function updateAreas(
   out: RuleSignal[],
 ): void {
   const margin = site.site.settings.membershipBufferM;
-  for (const area of site.site.areas) {
-    const intrusion = area.rules.intrusion;
-    const reach = intrusion.enabled ? Math.max(margin, intrusion.bufferM) : margin;
-    const depth = nearBoundingBox(area.polygon, tag.x, tag.y, reach)
-      ? signedDepth(area.polygon, tag.x, tag.y)
-      : -Infinity;
-    const areaState = site.areas.get(area.id);
-    if (!areaState) continue;
-    const presence = tag.presences.get(area.id);
-    if (presence) {
-      if (depth < -margin) leaveArea(site, tag, presence, at, context, out);
-      else if (!areaState.present.has(tag)) addPresent(areaState, tag, now);
-    } else if (depth >= 0) {
-      tag.presences.set(area.id, { area, enteredAt: now, overstayActive: false });
+  const { x, y } = tag;
+  for (const presence of tag.presences.values()) {
+    const { polygon } = presence.area;
+    const depth = nearBoundingBox(polygon, x, y, margin) ? signedDepth(polygon, x, y) : -Infinity;
+    if (depth < -margin) leaveArea(site, tag, presence, at, context, out);
+    else if (!presence.areaState.present.has(tag)) addPresent(presence.areaState, tag, now);
+  }
+  for (const areaState of site.areaList) {
+    const area = areaState.area;
+    const geofence = area.rules.intrusion;
+    const reach = geofence.enabled ? geofence.bufferM : 0;
+    const near = nearBoundingBox(area.polygon, x, y, reach);
+    if (!geofence.enabled && (!near || tag.presences.has(area.id))) continue; // first loop's
+    if (!near && !tag.intrusions.has(area.id)) continue;
+    const depth = near ? signedDepth(area.polygon, x, y) : -Infinity;
+    if (depth >= 0 && !tag.presences.has(area.id)) {
+      tag.presences.set(area.id, { area, areaState, enteredAt: now, overstayActive: false });
       addPresent(areaState, tag, now);
     }
-    if (intrusion.enabled) intrusionFix(site, area, tag, depth, at, now, context, out);
+    if (geofence.enabled) intrusionFix(site, area, tag, depth, at, now, context, out);
   }
 }
 
@@ -145,8 +152,7 @@ function leaveArea(
 ): void {
   const area = presence.area;
   tag.presences.delete(area.id);
-  const areaState = site.areas.get(area.id);
-  if (areaState) removePresent(site, areaState, tag, at, context, out);
+  removePresent(site, presence.areaState, tag, at, context, out);
   if (!presence.overstayActive) return;
   presence.overstayActive = false;
   const message = `${tag.tagId} left ${area.name}`;
@@ -382,12 +388,16 @@ function markLost(
 ): void {
   tag.lost = true;
   for (const presence of tag.presences.values()) {
-    const areaState = site.areas.get(presence.area.id);
-    if (areaState) removePresent(site, areaState, tag, at, context, out);
+    removePresent(site, presence.areaState, tag, at, context, out);
   }
 }
 
-/** Queues the tag at its earliest timer, or takes it out of the queue when it has none. */
+/**
+ * Queues the tag at its earliest timer. Lazy, like the offline watch: a tag already queued at an
+ * earlier time stays there (every timer re-checks its own condition when the tag comes due, and
+ * the tag is then queued at its exact next time), so a fix, which pushes the position expiry later,
+ * costs no heap operation. A tag with no timer left leaves the queue when it next comes due.
+ */
 function reschedule(site: SiteState, tag: TagState): void {
   let due = Infinity;
   if (tag.hasFix && !tag.lost) due = tag.lastFixAt + site.site.settings.positionTtlMs;
@@ -411,8 +421,8 @@ function reschedule(site: SiteState, tag: TagState): void {
       due = Math.min(due, tag.stillSince + limit);
     }
   }
-  if (due === Infinity) site.queue.remove(tag);
-  else site.queue.schedule(tag, due);
+  if (tag.queueIndex >= 0 && due >= tag.dueAt) return;
+  if (due !== Infinity) site.queue.schedule(tag, due);
 }
 
 function overstaySignal(

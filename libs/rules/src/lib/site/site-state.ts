@@ -31,6 +31,7 @@ export interface IntrusionState {
 /** A tag inside an area (membership with hysteresis, see README). */
 export interface Presence {
   readonly area: CompiledArea;
+  readonly areaState: AreaState;
   /** Server time of the fix that joined the area: the start of the dwell time. */
   readonly enteredAt: number;
   overstayActive: boolean;
@@ -78,8 +79,12 @@ export interface AreaState {
   /** Tick at which the crowd was first missing while the alarm is active (off-delay). */
   crowdQuietSince: number | undefined;
   crowdingActive: boolean;
-  /** Crowds found at the last evaluation (tag ids, sorted), largest first. */
-  crowds: ReadonlyArray<readonly string[]>;
+  /**
+   * Crowds found at the last evaluation, as indices into `crowdTags` (the tags present then).
+   * Kept raw: tag ids are listed and sorted only for a raise or a query (`crowdsInArea`).
+   */
+  crowdClusters: ReadonlyArray<readonly number[]>;
+  crowdTags: readonly TagState[];
   /** deviceId → voting rule ids active on it. */
   readonly votes: Map<string, Set<string>>;
   voteActive: boolean;
@@ -93,8 +98,10 @@ export interface AreaState {
 export interface SiteState {
   readonly site: CompiledSite;
   readonly tags: Map<string, TagState>;
-  /** In layout order. */
+  /** areaId → state. */
   readonly areas: Map<string, AreaState>;
+  /** The same, in layout order: what a fix and a tick iterate. */
+  readonly areaList: readonly AreaState[];
   readonly queue: DeadlineQueue<TagState>;
 }
 
@@ -137,9 +144,15 @@ export function createSiteRulesState(
 ): SiteRulesState {
   const state: SiteRulesState = { sites: new Map(), stats };
   for (const site of sites) {
-    const areas = new Map<string, AreaState>();
-    for (const area of site.areas) areas.set(area.id, createAreaState(area));
-    state.sites.set(site.siteId, { site, tags: new Map(), areas, queue: new DeadlineQueue() });
+    const areaList = site.areas.map(createAreaState);
+    const areas = new Map(areaList.map(area => [area.area.id, area]));
+    state.sites.set(site.siteId, {
+      site,
+      tags: new Map(),
+      areas,
+      areaList,
+      queue: new DeadlineQueue(),
+    });
   }
   return state;
 }
@@ -153,7 +166,8 @@ function createAreaState(area: CompiledArea): AreaState {
     crowdedSince: undefined,
     crowdQuietSince: undefined,
     crowdingActive: false,
-    crowds: [],
+    crowdClusters: [],
+    crowdTags: [],
     votes: new Map(),
     voteActive: false,
     alarms: new Map(),
@@ -343,9 +357,17 @@ export function tagPositions(site: SiteState): TagPosition[] {
   return positions.sort((a, b) => compareIds(a.tagId, b.tagId));
 }
 
-/** Crowds (tag ids) found in the area at the last tick, largest first; empty when none. */
-export function crowdsInArea(site: SiteState, areaId: string): ReadonlyArray<readonly string[]> {
-  return site.areas.get(areaId)?.crowds ?? [];
+/** Crowds (tag ids, sorted) found in the area at the last tick, largest first; empty when none. */
+export function crowdsInArea(site: SiteState, areaId: string): string[][] {
+  const area = site.areas.get(areaId);
+  return area ? crowdIds(area) : [];
+}
+
+export function crowdIds(area: AreaState): string[][] {
+  const tags = area.crowdTags;
+  return area.crowdClusters
+    .map(cluster => cluster.map(index => (tags[index] as TagState).tagId).sort(compareIds))
+    .sort((a, b) => b.length - a.length || compareIds(a[0] ?? '', b[0] ?? ''));
 }
 
 export function compareIds(a: string, b: string): number {

@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+import { EVENT_CODE_PATTERN, IDENTIFIER_PATTERN, METRIC_NAME_PATTERN } from '@vigil/contracts';
+
+import { durationSchema } from '../util/duration';
+
+/**
+ * A scenario is data: what happens on a site (a leak, a fire, a fault) as timed steps, and the
+ * alarms it must raise. The runner plays it against a live Vigil and judges expected vs raised.
+ * Times are offsets from the scenario's start (`at: 5s`), durations like `30s`, `2m`.
+ */
+
+const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
+/** `deviceId`, or `siteId/deviceId` on a fleet with several sites. */
+const deviceRef = z.string().regex(/^(?:[A-Za-z0-9_-]{1,64}\/)?[A-Za-z0-9_-]{1,64}$/, 'must be deviceId or siteId/deviceId');
+const ruleId = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a rule id such as gas-l2');
+const point = z.tuple([z.number().finite(), z.number().finite()]);
+const offset = durationSchema();
+const positive = durationSchema({ min: 1 });
+
+/** How a metric moves during a step. */
+export const signalSchema = z.union([
+  z.number().finite(),
+  z.boolean(),
+  z.object({ ramp: z.tuple([z.number().finite(), z.number().finite()]) }).strict(),
+  z
+    .object({
+      /** A square wave: `around + amplitude`, then `around − amplitude`, each for half a period. */
+      wave: z
+        .object({ around: z.number().finite(), amplitude: z.number().finite(), period: positive })
+        .strict(),
+    })
+    .strict(),
+  z.object({ sequence: z.array(z.union([z.number().finite(), z.boolean()])).min(1) }).strict(),
+]);
+export type Signal = z.infer<typeof signalSchema>;
+
+const telemetryStep = z
+  .object({
+    device: deviceRef,
+    /** Metrics and how they move; the device's other metrics keep their healthy values. */
+    values: z.record(z.string().regex(METRIC_NAME_PATTERN), signalSchema),
+    every: positive.default(1000),
+    for: positive.default(1000),
+    /** Device clock error added to `ts` (e.g. `-27h`, `+10m`). */
+    skew: durationSchema({ allowNegative: true }).optional(),
+    /** Each message sent this many times (the same `seq`): duplicates, as a flaky gateway sends. */
+    copies: z.number().int().min(1).max(10).default(1),
+    /** Send each pair of samples newest first (out of order). */
+    outOfOrder: z.boolean().default(false),
+    /** Leave `seq` out, as many devices do. */
+    noSeq: z.boolean().default(false),
+  })
+  .strict();
+
+const leakStep = z
+  .object({
+    /** Source position in the site frame; or a detector's position via `device`. */
+    source: point.optional(),
+    device: deviceRef.optional(),
+    /** Wind blowing towards `towards` degrees (0 = north, +y; 90 = east, +x) at `speed` m/s. */
+    wind: z
+      .object({ towards: z.number().min(0).max(360), speed: z.number().positive().max(30) })
+      .strict()
+      .optional(),
+    peakLel: z.number().positive().max(100).default(80),
+    ramp: positive.default(10_000),
+    hold: offset.default(60_000),
+    decay: positive.default(30_000),
+    /** Metres downwind over which the plume's peak falls to 1/e (default 60). */
+    reach: z.number().positive().default(60),
+    /** Plume half-width growth: crosswind spread in m per m downwind (default 0.25, plus 5 m). */
+    spread: z.number().positive().default(0.25),
+    every: positive.default(1000),
+  })
+  .strict()
+  .refine(step => step.source !== undefined || step.device !== undefined, {
+    message: 'a leak needs a source position or a device at the source',
+  });
+
+const moveStep = z
+  .object({
+    /** Personnel tags to move (several move as a group, spread around the point). */
+    devices: z.array(deviceRef).min(1),
+    to: point,
+    /** Walking speed, m/s (default 1.2); they start from where the tag was. */
+    speed: z.number().positive().default(1.2),
+    /** Metres between people of a group at the destination (default 2). */
+    spacing: z.number().min(0).default(2),
+    /** Report `still: true` once there (no motion: man-down). */
+    still: z.boolean().default(false),
+    every: positive.default(5000),
+    for: positive,
+  })
+  .strict();
+
+export const stepSchema = z
+  .object({
+    at: offset,
+    telemetry: telemetryStep.optional(),
+    leak: leakStep.optional(),
+    move: moveStep.optional(),
+    event: z
+      .object({
+        device: deviceRef,
+        code: z.string().regex(EVENT_CODE_PATTERN),
+        detail: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+    status: z.object({ device: deviceRef, online: z.boolean() }).strict().optional(),
+    /** The device sends nothing for this long (it went offline without a last will). */
+    silence: z.object({ device: deviceRef, for: positive }).strict().optional(),
+    /** A payload sent as it is: malformed JSON, wrong shapes, wrong types. */
+    raw: z
+      .object({
+        device: deviceRef,
+        kind: z.enum(['telemetry', 'event', 'status']).default('telemetry'),
+        payloads: z.array(z.string()).min(1),
+        every: positive.default(1000),
+      })
+      .strict()
+      .optional(),
+    note: z.string().optional(),
+  })
+  .strict()
+  .superRefine((step, context) => {
+    const actions = ['telemetry', 'leak', 'move', 'event', 'status', 'silence', 'raw'].filter(
+      key => step[key as keyof typeof step] !== undefined,
+    );
+    if (actions.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        message: `a step does exactly one thing (telemetry, leak, move, event, status, silence or raw), this one has ${actions.length ? actions.join(', ') : 'none'}`,
+      });
+    }
+  });
+export type ScenarioStep = z.infer<typeof stepSchema>;
+
+export const expectationSchema = z
+  .object({
+    device: deviceRef,
+    rule: ruleId,
+    level: z.string().min(1).max(32).optional(),
+    /** Raised within this long after `after` (default: from the start). */
+    within: positive,
+    after: offset.default(0),
+    /** Raised exactly this many times over the whole run (default 1). */
+    count: z.number().int().min(1).default(1),
+  })
+  .strict();
+export type Expectation = z.infer<typeof expectationSchema>;
+
+export const forbiddenSchema = z
+  .object({ device: deviceRef.optional(), rule: ruleId.optional(), level: z.string().optional() })
+  .strict()
+  .refine(rule => rule.device !== undefined || rule.rule !== undefined, {
+    message: 'expectNone needs a device, a rule, or both',
+  });
+export type Forbidden = z.infer<typeof forbiddenSchema>;
+
+export const scenarioSchema = z
+  .object({
+    name: identifier,
+    title: z.string().min(1),
+    description: z.string().optional(),
+    /** The registry (or fleet file) the scenario was written for, relative to the scenario file. */
+    registry: z.string().min(1),
+    /** The site device references are in, unless they say `site/device`. */
+    site: identifier,
+    duration: positive,
+    /** Every other device of the site reports normally meanwhile (default true). */
+    background: z.boolean().default(true),
+    /** Rules the scenario needs beyond those named in `expect` (for the pending-rule check). */
+    requires: z.array(ruleId).default([]),
+    steps: z.array(stepSchema).default([]),
+    expect: z.array(expectationSchema).default([]),
+    /** Alarms that must not be raised during the run. */
+    expectNone: z.array(forbiddenSchema).default([]),
+  })
+  .strict();
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+export class ScenarioError extends Error {
+  constructor(public readonly problems: readonly string[]) {
+    super(`Scenario is invalid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+export function parseScenario(content: unknown, source = 'scenario'): Scenario {
+  const parsed = scenarioSchema.safeParse(content);
+  if (!parsed.success) {
+    throw new ScenarioError(
+      parsed.error.issues.map(issue => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  let content: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    content = extname(path) === '.json' ? JSON.parse(text) : parse(text);
+  } catch (error) {
+    throw new ScenarioError([`${path}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return parseScenario(content, path);
+}

@@ -1,0 +1,297 @@
+import { join } from 'node:path';
+
+import type { MqttClient } from 'mqtt';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+
+import {
+  SCREENSHOTS,
+  launchChromium,
+  logIn,
+  requireBuildAndBrowser,
+  startBuiltVigil,
+  stop,
+  type BuiltVigil,
+} from './console-browser';
+import { SAMPLE_REGISTRY, mqttClient } from './support';
+
+/** Normal readings per class of the sample site; a small wobble keeps stuck-value rules quiet. */
+function normalValues(deviceClass: string, wobble: number): Record<string, number> | undefined {
+  switch (deviceClass) {
+    case 'gas-combustible':
+      return { lel: 0.5 + wobble };
+    case 'gas-toxic':
+      return { ppm: 0.2 + wobble };
+    case 'gas-oxygen':
+      return { o2: 20.9 + wobble };
+    case 'electrical-fire':
+      return { leak_ma: 60 + wobble * 10, temp_c: 30 + wobble, arc: 0 };
+    case 'mhs-tank':
+      return { level_pct: 50 + wobble, temp_c: 22 + wobble, pressure_kpa: 110 + wobble, flow_m3h: 5 + wobble };
+    default:
+      return undefined;
+  }
+}
+
+/** Three people within 15 m of each other in the tank farm (a storage area): crowding after 1 min. */
+const CROWD: Readonly<Record<string, readonly [number, number]>> = {
+  'tag-001': [90, 215],
+  'tag-002': [98, 220],
+  'tag-003': [92, 226],
+};
+/** Everybody else far apart in other areas. */
+const OTHERS: Readonly<Record<string, readonly [number, number]>> = {
+  'tag-004': [240, 50],
+  'tag-005': [340, 100],
+  'tag-006': [60, 60],
+};
+
+/**
+ * The control-room scenario of issue 5, every part real: influxd, the built Vigil process, MQTT
+ * devices, and two operators in Debian's Chromium. A leak and a crowding event happen; zhang and
+ * li both see them; zhang acknowledges and li sees the acknowledgement arrive without a reload.
+ */
+describe('console: two operators, a leak and a crowd', () => {
+  let influx: InfluxHandle;
+  let vigil: BuiltVigil;
+  let browser: Browser;
+  let mqtt: MqttClient;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const leaking = new Map<string, number>();
+  const contexts: BrowserContext[] = [];
+  let zhang: Page;
+  let li: Page;
+  /** li's WebSocket, routed through the test so that it can be dropped. */
+  const liSockets: WebSocketRoute[] = [];
+  let liGate: Promise<void> = Promise.resolve();
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const row = (page: Page, device: string, level: string) =>
+    page.locator(`tr.alarm-row[data-device="plant-1/${device}"][data-level="${level}"]`);
+
+  beforeAll(async () => {
+    requireBuildAndBrowser();
+    influx = await startInfluxd();
+    vigil = await startBuiltVigil({
+      VIGIL_INFLUX_MODE: 'external',
+      VIGIL_INFLUX_URL: influx.url,
+      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      VIGIL_RULE_TICK_MS: '200',
+      VIGIL_WRITE_FLUSH_MS: '50',
+      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
+    });
+    mqtt = await mqttClient(vigil.mqttUrl, 'console-scenario-devices');
+    const registry = (await (await fetch(`${vigil.httpUrl}/api/v1/devices`)).json()) as Array<{
+      deviceId: string;
+      deviceClass: string;
+    }>;
+    // Event-only devices announce themselves once; the rest report every 2 s like a live site.
+    for (const device of registry.filter(entry => ['fire-panel', 'call-point'].includes(entry.deviceClass)))
+      mqtt.publish(`vigil/v1/plant-1/${device.deviceId}/status`, JSON.stringify({ online: true }), { qos: 1, retain: true });
+    let tick = 0;
+    const publish = () => {
+      tick += 1;
+      const wobble = (tick % 5) * 0.02;
+      for (const device of registry) {
+        let values: Record<string, number> | undefined;
+        if (device.deviceClass === 'tag') {
+          const [x, y] = CROWD[device.deviceId] ?? OTHERS[device.deviceId] ?? [200, 150];
+          values = { x: x + wobble * 10, y: y - wobble * 10, floor: 0, battery_pct: 80 };
+        } else values = normalValues(device.deviceClass, wobble);
+        if (!values) continue;
+        const lel = leaking.get(device.deviceId);
+        if (lel !== undefined) values = { lel: lel + wobble };
+        mqtt.publish(`vigil/v1/plant-1/${device.deviceId}/telemetry`, JSON.stringify({ ts: Date.now(), values }), { qos: 1 });
+      }
+    };
+    publish();
+    heartbeat = setInterval(publish, 2000);
+
+    browser = await launchChromium();
+    const open = async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+      contexts.push(context);
+      return context;
+    };
+    zhang = await (await open()).newPage();
+    const liContext = await open();
+    await liContext.routeWebSocket(/\/ws/, async ws => {
+      liSockets.push(ws);
+      await liGate;
+      ws.connectToServer();
+    });
+    li = await liContext.newPage();
+  });
+
+  afterAll(async () => {
+    clearInterval(heartbeat);
+    mqtt?.end(true);
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await stop(vigil?.process);
+    await influx?.stop();
+  });
+
+  it('logs both operators in; their place in the organisation tree is shown', async () => {
+    await zhang.goto(vigil.httpUrl);
+    await zhang.waitForSelector('#demo-users');
+    expect(await zhang.textContent('h1')).toBe('Vigil 预警控制台');
+    await shot(zhang, 'login');
+
+    await logIn(zhang, vigil.httpUrl, 'zhang', 'demo');
+    await logIn(li, vigil.httpUrl, 'li', 'form');
+    expect(await zhang.textContent('#user')).toContain('操作员');
+    expect(await li.textContent('#user')).toContain('华新化工有限公司');
+    // A bad password is refused without saying which part was wrong.
+    const stranger = await contexts[0]?.newPage();
+    if (stranger) {
+      await stranger.goto(vigil.httpUrl);
+      await stranger.fill('input[name="username"]', 'zhang');
+      await stranger.fill('input[name="password"]', 'wrong');
+      await stranger.click('#login-form button[type="submit"]');
+      expect(await (await stranger.waitForSelector('#login-error')).textContent()).toBe('用户名或密码错误');
+      await stranger.close();
+    }
+  });
+
+  it('both see the leak; the horn sounds until zhang acknowledges; li sees the acknowledgement arrive', async () => {
+    await li.evaluate(() => Object.assign(window, { notReloaded: true }));
+    leaking.set('gc-tf-01', 62);
+
+    for (const page of [zhang, li]) {
+      await row(page, 'gc-tf-01', 'L2').waitFor({ timeout: 30_000 });
+      expect(await row(page, 'gc-tf-01', 'L2').getAttribute('data-state')).toBe('active-unacknowledged');
+      expect(await row(page, 'gc-tf-01', 'L2').getAttribute('data-priority')).toBe('1');
+    }
+    // Rendered from the structured fields, in Chinese.
+    expect(await row(zhang, 'gc-tf-01', 'L2').locator('.description').textContent()).toMatch(
+      /^可燃气体二级报警：可燃气体 6\d(\.\d+)? %LEL（设定值 50 %LEL）$/,
+    );
+    await zhang.waitForSelector('#annunciator[data-state="p1"]');
+    await shot(zhang, 'alarms');
+
+    await row(zhang, 'gc-tf-01', 'L2').getByRole('button', { name: '确认' }).click();
+    await li.waitForSelector('tr.alarm-row[data-device="plant-1/gc-tf-01"][data-level="L2"][data-state="active-acknowledged"]', {
+      timeout: 5000,
+    });
+    expect(await li.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The P1 tone stopped; the unacknowledged L1 (P2) alarm keeps the P2 tone.
+    await zhang.waitForSelector('#annunciator:not([data-state="p1"])');
+    await shot(li, 'alarms-acknowledged-by-zhang');
+
+    const l1 = row(zhang, 'gc-tf-01', 'L1');
+    if ((await l1.getAttribute('data-state')) === 'active-unacknowledged') await l1.getByRole('button', { name: '确认' }).click();
+    await li.waitForSelector('tr.alarm-row[data-device="plant-1/gc-tf-01"][data-level="L1"][data-state="active-acknowledged"]');
+  });
+
+  it('comments on and disposes of the alarm in place', async () => {
+    const l2 = row(zhang, 'gc-tf-01', 'L2');
+    await l2.getByRole('button', { name: /详情/ }).click();
+    const detail = zhang.locator(`.alarm-detail[data-alarm-id="${await l2.getAttribute('data-alarm-id')}"]`);
+    await detail.locator('button[data-form="comment"]').click();
+    await detail.locator('form[data-action="comment"] input[name="note"]').fill('现场巡检人员已前往罐区');
+    await detail.locator('form[data-action="comment"] button[type="submit"]').click();
+    await detail.locator('ol.history', { hasText: '现场巡检人员已前往罐区' }).waitFor();
+
+    await detail.locator('button[data-form="dispose"]').click();
+    await detail.locator('form[data-action="dispose"] select[name="disposition"]').selectOption('real-event');
+    await detail.locator('form[data-action="dispose"] input[name="note"]').fill('法兰泄漏，已关阀');
+    await detail.locator('form[data-action="dispose"] button[type="submit"]').click();
+    await detail.locator('dd', { hasText: '真实事件' }).waitFor();
+    await shot(zhang, 'alarm-detail');
+  });
+
+  it("li's console reconnects after a WebSocket drop and shows what it missed", async () => {
+    let open: () => void = () => undefined;
+    liGate = new Promise(resolve => (open = resolve));
+    await liSockets.at(-1)?.close({ code: 4000, reason: 'test: drop' });
+    await li.waitForSelector('#connection.pill-off');
+
+    leaking.set('gc-tf-02', 58);
+    await row(zhang, 'gc-tf-02', 'L2').waitFor({ timeout: 30_000 });
+    expect(await row(li, 'gc-tf-02', 'L2').count()).toBe(0);
+
+    open();
+    await row(li, 'gc-tf-02', 'L2').waitFor({ timeout: 15_000 });
+    const notice = await li.waitForSelector('#resume-notice');
+    expect(Number(await notice.getAttribute('data-missed'))).toBeGreaterThanOrEqual(1);
+    expect(await notice.getAttribute('data-via')).toBe('replay');
+    expect(await notice.textContent()).toMatch(/已重新连接：补回错过的 \d+ 条报警变化/);
+    await shot(li, 'reconnected');
+  });
+
+  it('draws the site plan, risk map, trends, device health, performance and history', async () => {
+    await zhang.goto(`${vigil.httpUrl}/#/plan`);
+    await zhang.waitForSelector('svg.site-plan g[data-area="tank-farm"]');
+    await zhang.waitForSelector('svg.site-plan g[data-device="gc-tf-01"][data-state="alarm"]');
+    await zhang.waitForSelector('svg.site-plan g[data-tag="tag-001"]');
+    expect(await zhang.locator('svg.site-plan g[data-device="gt-tf-nh3"]').getAttribute('data-state')).toBe('normal');
+    await zhang.click('svg.site-plan g[data-area="tank-farm"] polygon');
+    await zhang.waitForSelector('#muster tr[data-tag="tag-001"]');
+    expect(await zhang.locator('#muster tr[data-tag]').count()).toBeGreaterThanOrEqual(3);
+    await shot(zhang, 'site-plan');
+    await zhang.click('svg.site-plan g[data-device="gc-tf-01"] circle');
+    await zhang.waitForSelector('#device-panel[data-device="gc-tf-01"] .trend-chart canvas');
+    await shot(zhang, 'site-plan-device');
+
+    await zhang.goto(`${vigil.httpUrl}/#/risk`);
+    const hero = await zhang.waitForSelector('#risk-node[data-node="site:plant-1"]');
+    expect(await hero.getAttribute('data-level')).toBe('red');
+    await zhang.waitForSelector('#risk-tree [data-node="enterprise:ent-huaxin"][data-level="red"]');
+    await zhang.waitForSelector('.reasons li[data-alarm-id]');
+    await shot(zhang, 'risk-map');
+
+    await zhang.goto(`${vigil.httpUrl}/#/trends?site=plant-1&device=gc-tf-01&metric=lel`);
+    await zhang.waitForSelector('.device-trend[data-device="plant-1/gc-tf-01"] .trend-chart canvas');
+    await zhang.waitForTimeout(2500); // a couple of live readings
+    await shot(zhang, 'trends');
+
+    await zhang.goto(`${vigil.httpUrl}/#/health`);
+    await zhang.waitForSelector('#health tr[data-device="plant-1/tag-001"]');
+    expect(await zhang.locator('#health tbody tr').count()).toBe(24);
+    await shot(zhang, 'device-health');
+
+    await zhang.goto(`${vigil.httpUrl}/#/performance`);
+    await zhang.waitForSelector('#performance, #performance-unavailable');
+    await shot(zhang, 'performance');
+
+    await zhang.goto(`${vigil.httpUrl}/#/history`);
+    await waitFor(
+      async () => {
+        await zhang.click('#history-form button[type="submit"]');
+        return (await zhang.locator('#history tr[data-device="plant-1/gc-tf-01"][data-action="acknowledge"]').count()) > 0;
+      },
+      { what: 'the acknowledgement in the alarm history (InfluxDB)', timeoutMs: 15_000, intervalMs: 1000 },
+    );
+    await shot(zhang, 'history');
+
+    await zhang.click('#lang');
+    await zhang.goto(`${vigil.httpUrl}/#/alarms`);
+    expect(await zhang.textContent('h1')).toBe('Vigil warning console');
+    await shot(zhang, 'alarms-english');
+    await zhang.click('#lang');
+  });
+
+  it('shows the crowd: a crowding alarm for both operators, circled on the site plan, sounding again', async () => {
+    for (const page of [li, zhang]) {
+      await page.goto(`${vigil.httpUrl}/#/alarms`);
+      await page
+        .locator('tr.alarm-row[data-rule="crowding"]')
+        .first()
+        .waitFor({ timeout: 100_000 })
+        .catch(() => {
+          throw new Error(
+            'no crowding alarm within 100 s of three people standing within 15 m in the tank farm: ' +
+              'are the site rules (libs/rules/src/lib/site) wired into the rules service?',
+          );
+        });
+    }
+    expect(await zhang.locator('tr.alarm-row[data-rule="crowding"] .description').first().textContent()).toMatch(/人员聚集：3 人/);
+    // A new alarm sounds even after the earlier ones were acknowledged.
+    await zhang.waitForSelector('#annunciator[data-state="p2"], #annunciator[data-state="p1"]');
+    await zhang.goto(`${vigil.httpUrl}/#/plan`);
+    await zhang.waitForSelector('svg.site-plan circle[data-crowd]');
+    await shot(zhang, 'site-plan-crowding');
+  }, 150_000);
+});
