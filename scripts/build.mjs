@@ -2,7 +2,15 @@
 // Builds everything into dist/: the Node services, libs and simulators with SWC (which keeps the
 // decorator metadata Nest's dependency injection needs and rewrites the tsconfig path aliases),
 // and the console with esbuild into one self-contained folder (no CDN: control rooms run offline).
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -32,3 +32,4 @@ export * from './lib/chatter-guard.reducer';
 export * from './lib/chatter-guard.operator';
 export * from './lib/mhs-grade';
 export * from './lib/mhs-grade.operator';
+export * from './lib/site';

@@ -16,10 +16,16 @@ export const SCREENSHOTS = join(REPO_ROOT, 'test-output/screenshots');
 export type LoggedChild = ChildProcess & { readonly log: string[] };
 
 export function requireBuildAndBrowser(): void {
-  if (!existsSync(join(REPO_ROOT, 'dist/apps/vigil/src/main.js')) || !existsSync(join(REPO_ROOT, 'dist/apps/console/main.js'))) {
-    throw new Error('dist/ is missing: the system tests depend on the build (node scripts/build.mjs)');
+  if (
+    !existsSync(join(REPO_ROOT, 'dist/apps/vigil/src/main.js')) ||
+    !existsSync(join(REPO_ROOT, 'dist/apps/console/main.js'))
+  ) {
+    throw new Error(
+      'dist/ is missing: the system tests depend on the build (node scripts/build.mjs)',
+    );
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium package`);
   mkdirSync(SCREENSHOTS, { recursive: true });
 }
 
@@ -62,11 +68,14 @@ export async function startBuiltVigil(env: Record<string, string>): Promise<Buil
     VIGIL_LOG_LEVEL: 'warn',
     ...env,
   });
-  await waitFor(async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200, {
-    what: `Vigil ready (log: ${child.log.join('').slice(-2000)})`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-  });
+  await waitFor(
+    async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200,
+    {
+      what: `Vigil ready (log: ${child.log.join('').slice(-2000)})`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    },
+  );
   return { process: child, httpUrl, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` };
 }
 
@@ -86,7 +95,12 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** Logs in through the login page: a demo user's one-click button, or the form. */
-export async function logIn(page: Page, httpUrl: string, user: string, via: 'demo' | 'form' = 'demo'): Promise<void> {
+export async function logIn(
+  page: Page,
+  httpUrl: string,
+  user: string,
+  via: 'demo' | 'form' = 'demo',
+): Promise<void> {
   await page.goto(httpUrl);
   if (via === 'demo') {
     await page.click(`#demo-users [data-user="${user}"]`);

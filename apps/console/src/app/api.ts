@@ -14,7 +14,10 @@ let token: string | undefined;
 let unauthorized: () => void = () => undefined;
 
 /** The token every request carries, and what to do when the server refuses it (back to login). */
-export function configureApi(options: { token: string | undefined; onUnauthorized: () => void }): void {
+export function configureApi(options: {
+  token: string | undefined;
+  onUnauthorized: () => void;
+}): void {
   token = options.token;
   unauthorized = options.onUnauthorized;
 }
@@ -23,7 +26,8 @@ type Params = Readonly<Record<string, string | number | undefined>>;
 
 export function withParams(path: string, params: Params = {}): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined && value !== '') search.set(key, String(value));
   const query = search.toString();
   return query ? `${path}?${query}` : path;
 }
@@ -32,7 +36,11 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (token) headers['Authorization'] = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   let json: unknown;
   try {
@@ -53,8 +61,10 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   return json as T;
 }
 
-export const apiGet = <T>(path: string, params?: Params): Promise<T> => request<T>('GET', withParams(path, params));
-export const apiPost = <T>(path: string, body: unknown = {}): Promise<T> => request<T>('POST', path, body);
+export const apiGet = <T>(path: string, params?: Params): Promise<T> =>
+  request<T>('GET', withParams(path, params));
+export const apiPost = <T>(path: string, body: unknown = {}): Promise<T> =>
+  request<T>('POST', path, body);
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

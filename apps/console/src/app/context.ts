@@ -9,7 +9,8 @@ import type { Lang, Translate } from './i18n';
 import type { TelemetryHub } from './telemetry-hub';
 import type { Device, OrgNode, Session, Site } from './types';
 
-export type AlarmActionName = 'acknowledge' | 'shelve' | 'unshelve' | 'comment' | 'dispose' | 'reset';
+export type AlarmActionName =
+  'acknowledge' | 'shelve' | 'unshelve' | 'comment' | 'dispose' | 'reset';
 
 /** Everything the pages share once an operator is logged in. */
 export interface Console {
@@ -53,7 +54,10 @@ export function useNow(intervalMs = 1000): number {
 }
 
 /** Live telemetry of `devices` while the component is mounted. */
-export function useTelemetry(devices: readonly string[], listener: (update: TelemetryUpdate) => void): void {
+export function useTelemetry(
+  devices: readonly string[],
+  listener: (update: TelemetryUpdate) => void,
+): void {
   const { telemetry } = useConsole();
   const latest = useRef(listener);
   latest.current = listener;
@@ -83,7 +87,8 @@ export function useLoad<T>(
     setState(previous => ({ ...previous, loading: true }));
     latest.current().then(
       data => live && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => live && setState(previous => ({ data: previous.data, error, loading: false })),
+      (error: unknown) =>
+        live && setState(previous => ({ data: previous.data, error, loading: false })),
     );
     return () => {
       live = false;

@@ -1,5 +1,12 @@
 import { testAlarm } from './alarm.fixture';
-import { describeAlarm, formatAgo, formatNumber, localName, metricLabel, type AlarmContext } from './format';
+import {
+  describeAlarm,
+  formatAgo,
+  formatNumber,
+  localName,
+  metricLabel,
+  type AlarmContext,
+} from './format';
 
 const context: AlarmContext = {
   deviceName: (_site, id) => ({ 'tag-001': '张伟', 'tag-002': '李娜' })[id],
@@ -51,9 +58,13 @@ describe('alarm texts from structured fields', () => {
   });
 
   it('names per-metric rule families', () => {
-    expect(describeAlarm('zh-CN', testAlarm({ ruleId: 'stuck-level', metric: 'level_pct', value: undefined }), context)).toBe(
-      '数值冻结 · 液位',
-    );
+    expect(
+      describeAlarm(
+        'zh-CN',
+        testAlarm({ ruleId: 'stuck-level', metric: 'level_pct', value: undefined }),
+        context,
+      ),
+    ).toBe('数值冻结 · 液位');
   });
 
   it('formats numbers, channels and ages', () => {

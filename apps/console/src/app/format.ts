@@ -76,7 +76,15 @@ export function ruleName(
  */
 export type DescribableAlarm = Pick<
   Alarm,
-  'siteId' | 'deviceId' | 'ruleId' | 'deviceClass' | 'metric' | 'value' | 'threshold' | 'members' | 'message'
+  | 'siteId'
+  | 'deviceId'
+  | 'ruleId'
+  | 'deviceClass'
+  | 'metric'
+  | 'value'
+  | 'threshold'
+  | 'members'
+  | 'message'
 >;
 
 export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: AlarmContext): string {

@@ -55,8 +55,8 @@ const ZH = {
 
   // Annunciator
   'sound.off': '无待确认报警',
-  'sound.p1': '紧急报警音',
-  'sound.p2': '高级报警音',
+  'sound.p1': '紧急报警',
+  'sound.p2': '高级报警',
   'sound.muted': '已静音 {seconds} 秒',
   'sound.blocked': '点击此处启用报警声音',
   mute: '静音 {seconds} 秒',
@@ -291,11 +291,11 @@ const EN: Record<TextKey, string> = {
   'nav.risk': 'Risk map',
   'nav.trends': 'Trends',
   'nav.health': 'Device health',
-  'nav.performance': 'Alarm performance',
+  'nav.performance': 'Alarm KPIs',
 
   'sound.off': 'No unacknowledged alarms',
-  'sound.p1': 'Critical alarm tone',
-  'sound.p2': 'High alarm tone',
+  'sound.p1': 'Critical',
+  'sound.p2': 'High',
   'sound.muted': 'Muted for {seconds} s',
   'sound.blocked': 'Click here to enable alarm sound',
   mute: 'Mute {seconds} s',

@@ -18,7 +18,8 @@ export function pathTo(roots: readonly RiskNode[], key: string): RiskNode[] {
  */
 export function defaultNode(roots: readonly RiskNode[]): RiskNode | undefined {
   let node = roots[0];
-  while (node && node.children.length === 1 && node.children[0]?.kind !== 'area') node = node.children[0];
+  while (node && node.children.length === 1 && node.children[0]?.kind !== 'area')
+    node = node.children[0];
   return node;
 }
 

@@ -1,4 +1,12 @@
-export const PAGES = ['alarms', 'history', 'plan', 'risk', 'trends', 'health', 'performance'] as const;
+export const PAGES = [
+  'alarms',
+  'history',
+  'plan',
+  'risk',
+  'trends',
+  'health',
+  'performance',
+] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {
@@ -15,7 +23,10 @@ export function parseRoute(hash: string): Route {
   return { page, params };
 }
 
-export function routeHref(page: Page | 'login', params: Readonly<Record<string, string | undefined>> = {}): string {
+export function routeHref(
+  page: Page | 'login',
+  params: Readonly<Record<string, string | undefined>> = {},
+): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value) search.set(key, value);
   const query = search.toString();

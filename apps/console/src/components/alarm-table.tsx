@@ -1,7 +1,13 @@
 import { DISPOSITIONS, type Alarm } from '@vigil/contracts';
 import { useState } from 'preact/hooks';
 
-import { groupRows, isUnacknowledged, needsDisposal, needsReset, type AlarmRow } from '../app/alarms';
+import {
+  groupRows,
+  isUnacknowledged,
+  needsDisposal,
+  needsReset,
+  type AlarmRow,
+} from '../app/alarms';
 import { useConsole, type AlarmActionName } from '../app/context';
 import { formatQuantity, formatTime, unitOf } from '../app/format';
 import { label } from '../app/i18n';
@@ -55,7 +61,9 @@ export function AlarmTable(props: { alarms: readonly Alarm[]; emptyText: string 
               row={row}
               open={open === row.alarm.id}
               expanded={expandedGroups.has(groupId)}
-              onToggle={() => setOpen(current => (current === row.alarm.id ? undefined : row.alarm.id))}
+              onToggle={() =>
+                setOpen(current => (current === row.alarm.id ? undefined : row.alarm.id))
+              }
               onToggleGroup={() => toggleGroup(groupId)}
             />,
           ];
@@ -74,6 +82,39 @@ export function AlarmTable(props: { alarms: readonly Alarm[]; emptyText: string 
   );
 }
 
+/** A narrow list of alarms for side panels: priority, text, state, and acknowledge in place. */
+export function AlarmList(props: { alarms: readonly Alarm[]; emptyText: string }) {
+  const { t, lang, act, describe } = useConsole();
+  const rows = groupRows(
+    props.alarms,
+    new Set(props.alarms.map(alarm => alarm.groupId ?? alarm.id)),
+  );
+  if (rows.length === 0) return <p class="empty">{props.emptyText}</p>;
+  return (
+    <ul class="alarm-list">
+      {rows.map(({ alarm }) => (
+        <li
+          key={alarm.id}
+          class={`alarm-row p${alarm.priority}${alarm.state === 'active-unacknowledged' ? ' unack' : ''}`}
+          data-alarm-id={alarm.id}
+          data-state={alarm.state}
+        >
+          <span class={`prio-badge p${alarm.priority}`}>P{alarm.priority}</span>
+          <span class="grow">
+            {describe(alarm)}
+            <span class="muted small"> · {label(lang, 'state', alarm.state)}</span>
+          </span>
+          {isUnacknowledged(alarm) && (
+            <button type="button" class="primary" onClick={() => void act(alarm, 'acknowledge')}>
+              {t('acknowledge')}
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function AlarmRowView(props: {
   row: AlarmRow;
   open: boolean;
@@ -84,7 +125,8 @@ function AlarmRowView(props: {
   const { t, lang, act, describe, device, areaName, orgName, alarms } = useConsole();
   const { alarm, role, hiddenCount, groupSize } = props.row;
   // A group's first-out alarm may sit in another tab (an early warning before the process alarm).
-  const firstOutElsewhere = role === 'head' && alarm.groupId ? alarms.get(alarm.groupId) : undefined;
+  const firstOutElsewhere =
+    role === 'head' && alarm.groupId ? alarms.get(alarm.groupId) : undefined;
   const [busy, setBusy] = useState(false);
   const unack = isUnacknowledged(alarm);
   const name = device(alarm.siteId, alarm.deviceId)?.name;
@@ -125,11 +167,17 @@ function AlarmRowView(props: {
       <td class="time">{formatTime(lang, alarm.raisedAt)}</td>
       <td class="area">{areaName(alarm.siteId, alarm.areaId)}</td>
       <td class="device">
-        <a href={routeHref('plan', { site: alarm.siteId, device: alarm.deviceId })}>{name ?? alarm.deviceId}</a>
+        <a href={routeHref('plan', { site: alarm.siteId, device: alarm.deviceId })}>
+          {name ?? alarm.deviceId}
+        </a>
         {name && name !== alarm.deviceId && <span class="muted small"> {alarm.deviceId}</span>}
       </td>
       <td class="text">
-        {role === 'member' && <span class="indent" aria-hidden="true">↳ </span>}
+        {role === 'member' && (
+          <span class="indent" aria-hidden="true">
+            ↳{' '}
+          </span>
+        )}
         {role === 'first-out' && (
           <span class="tag tag-first-out" title={t('firstOutHint')}>
             {t('firstOut')}
@@ -138,25 +186,37 @@ function AlarmRowView(props: {
         <span class="description">{describe(alarm)}</span>
         {firstOutElsewhere && (
           <div class="muted small first-out-elsewhere" title={t('firstOutHint')}>
-            {t('firstOut')}: {describe(firstOutElsewhere)} ({label(lang, 'category', firstOutElsewhere.category)})
+            {t('firstOut')}: {describe(firstOutElsewhere)} (
+            {label(lang, 'category', firstOutElsewhere.category)})
           </div>
         )}
         {(role === 'first-out' || role === 'head') && groupSize > 1 && (
           <button type="button" class="link small" onClick={props.onToggleGroup}>
-            {hiddenCount > 0 ? t('related', { count: hiddenCount }) : props.expanded ? t('hideRelated') : ''}
+            {hiddenCount > 0
+              ? t('related', { count: hiddenCount })
+              : props.expanded
+                ? t('hideRelated')
+                : ''}
           </button>
         )}
         {needsDisposal(alarm) && <span class="tag">{t('needsDisposal')}</span>}
         {alarm.overdue && <span class="tag tag-error">{t('overdue')}</span>}
         {alarm.escalation && alarm.escalation.level > 0 && (
-          <span class="tag tag-warn">{t('escalated', { node: orgName(alarm.escalation.nodeId) })}</span>
+          <span class="tag tag-warn">
+            {t('escalated', { node: orgName(alarm.escalation.nodeId) })}
+          </span>
         )}
         {alarm.owner && <span class="tag tag-owner">{alarm.owner}</span>}
       </td>
       <td class="num">{formatQuantity(alarm.value, unit)}</td>
       <td class="actions">
         {unack && (
-          <button type="button" class="primary" disabled={busy} onClick={() => void run('acknowledge')}>
+          <button
+            type="button"
+            class="primary"
+            disabled={busy}
+            onClick={() => void run('acknowledge')}
+          >
             {t('acknowledge')}
           </button>
         )}
@@ -178,7 +238,9 @@ type FormKind = 'shelve' | 'comment' | 'dispose';
 function AlarmDetail(props: { alarm: Alarm }) {
   const { t, lang, act, device, siteName, orgName } = useConsole();
   const { alarm } = props;
-  const [form, setForm] = useState<FormKind | undefined>(needsDisposal(alarm) ? 'dispose' : undefined);
+  const [form, setForm] = useState<FormKind | undefined>(
+    needsDisposal(alarm) ? 'dispose' : undefined,
+  );
   const unit = unitOf(alarm.deviceClass, alarm.metric);
   const canShelve = alarm.priority !== 1;
   return (
@@ -202,14 +264,23 @@ function AlarmDetail(props: { alarm: Alarm }) {
           {alarm.acknowledgedAt !== undefined && (
             <>
               <dt>{t('acknowledge')}</dt>
-              <dd>{t('acknowledgedBy', { by: alarm.acknowledgedBy ?? '—', time: formatTime(lang, alarm.acknowledgedAt) })}</dd>
+              <dd>
+                {t('acknowledgedBy', {
+                  by: alarm.acknowledgedBy ?? '—',
+                  time: formatTime(lang, alarm.acknowledgedAt),
+                })}
+              </dd>
             </>
           )}
           {alarm.shelved && (
             <>
               <dt>{t('shelve')}</dt>
               <dd>
-                {t('shelvedUntil', { time: formatTime(lang, alarm.shelved.until), by: alarm.shelved.by, reason: alarm.shelved.reason })}
+                {t('shelvedUntil', {
+                  time: formatTime(lang, alarm.shelved.until),
+                  by: alarm.shelved.by,
+                  reason: alarm.shelved.reason,
+                })}
               </dd>
             </>
           )}
@@ -231,7 +302,10 @@ function AlarmDetail(props: { alarm: Alarm }) {
             <>
               <dt>{t('disposition')}</dt>
               <dd>
-                {t('disposedAs', { kind: label(lang, 'disposition', alarm.disposition.kind), by: alarm.disposition.by })}
+                {t('disposedAs', {
+                  kind: label(lang, 'disposition', alarm.disposition.kind),
+                  by: alarm.disposition.by,
+                })}
                 {' — '}
                 {alarm.disposition.note}
               </dd>
@@ -253,7 +327,13 @@ function AlarmDetail(props: { alarm: Alarm }) {
             <>
               <dt>{t('metric')}</dt>
               <dd>
-                <a href={routeHref('trends', { site: alarm.siteId, device: alarm.deviceId, metric: alarm.metric })}>
+                <a
+                  href={routeHref('trends', {
+                    site: alarm.siteId,
+                    device: alarm.deviceId,
+                    metric: alarm.metric,
+                  })}
+                >
                   {t('openTrend')}
                 </a>
               </dd>
@@ -265,7 +345,8 @@ function AlarmDetail(props: { alarm: Alarm }) {
           <ol class="history">
             {[...alarm.history].reverse().map((entry, index) => (
               <li key={index}>
-                <span class="muted">{formatTime(lang, entry.at)}</span> {label(lang, 'action', entry.action)}
+                <span class="muted">{formatTime(lang, entry.at)}</span>{' '}
+                {label(lang, 'action', entry.action)}
                 {entry.by && <strong> {entry.by}</strong>}
                 {entry.note && <span class="note"> — {entry.note}</span>}
               </li>
@@ -290,14 +371,26 @@ function AlarmDetail(props: { alarm: Alarm }) {
             {t('shelve')}
           </button>
         )}
-        <button type="button" class={form === 'comment' ? 'active' : ''} data-form="comment" onClick={() => setForm('comment')}>
+        <button
+          type="button"
+          class={form === 'comment' ? 'active' : ''}
+          data-form="comment"
+          onClick={() => setForm('comment')}
+        >
           {t('comment')}
         </button>
-        <button type="button" class={form === 'dispose' ? 'active' : ''} data-form="dispose" onClick={() => setForm('dispose')}>
+        <button
+          type="button"
+          class={form === 'dispose' ? 'active' : ''}
+          data-form="dispose"
+          onClick={() => setForm('dispose')}
+        >
           {t('dispose')}
         </button>
       </div>
-      {form && <ActionForm key={form} alarm={alarm} kind={form} onDone={() => setForm(undefined)} />}
+      {form && (
+        <ActionForm key={form} alarm={alarm} kind={form} onDone={() => setForm(undefined)} />
+      )}
     </div>
   );
 }
@@ -353,7 +446,13 @@ function ActionForm(props: { alarm: Alarm; kind: FormKind; onDone: () => void })
       )}
       <label class="grow">
         {props.kind === 'shelve' ? t('reason') : t('note')}
-        <input name="note" required maxLength={2000} value={note} onInput={event => setNote(event.currentTarget.value)} />
+        <input
+          name="note"
+          required
+          maxLength={2000}
+          value={note}
+          onInput={event => setNote(event.currentTarget.value)}
+        />
       </label>
       <button type="submit" class="primary" disabled={busy || note.trim() === ''}>
         {t(props.kind)}

@@ -33,7 +33,9 @@ function useRoute(): Route {
 }
 
 export function App() {
-  const [lang, setLang] = useState<Lang>(() => (localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN'));
+  const [lang, setLang] = useState<Lang>(() =>
+    localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN',
+  );
   const [session, setSession] = useState<Session | undefined>(() => loadSession());
   const [loginNotice, setLoginNotice] = useState<TextKey | undefined>();
   const route = useRoute();
@@ -109,16 +111,19 @@ function LoggedIn(props: {
   const annunciator = useMemo(() => new Annunciator(), []);
   const { socket, telemetry } = useMemo(() => {
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?token=${encodeURIComponent(session.token)}`;
-    let hub: TelemetryHub | undefined;
+    // The hub subscribes through the socket, and the socket hands telemetry to the hub.
+    const hub = new TelemetryHub({
+      subscribe: devices => alarmSocket.subscribe(devices),
+      unsubscribe: devices => alarmSocket.unsubscribe(devices),
+    });
     const alarmSocket = new AlarmSocket(url, {
       onAlarms: next => setAlarms(new Map(next)),
       onConnection: setConnected,
       onHistoryKept: setHistoryKept,
       onResumed: setResumed,
-      onTelemetry: update => hub?.dispatch(update),
+      onTelemetry: update => hub.dispatch(update),
       onUnauthorized: () => onLogout('sessionExpired'),
     });
-    hub = new TelemetryHub(alarmSocket);
     return { socket: alarmSocket, telemetry: hub };
   }, [session.token]);
 
@@ -175,8 +180,11 @@ function LoggedIn(props: {
 
   const value = useMemo((): Console => {
     const registry = named;
-    const t = (key: TextKey, vars?: Readonly<Record<string, string | number>>) => translate(lang, key, vars);
-    const deviceMap = new Map(registry.devices.map(device => [`${device.siteId}/${device.deviceId}`, device]));
+    const t = (key: TextKey, vars?: Readonly<Record<string, string | number>>) =>
+      translate(lang, key, vars);
+    const deviceMap = new Map(
+      registry.devices.map(device => [`${device.siteId}/${device.deviceId}`, device]),
+    );
     const device = (siteId: string, deviceId: string) => deviceMap.get(`${siteId}/${deviceId}`);
     const alarmContext: AlarmContext = {
       deviceName: (siteId, deviceId) => device(siteId, deviceId)?.name,
@@ -188,7 +196,10 @@ function LoggedIn(props: {
     const notify = (message: string, kind: 'info' | 'error' = 'info') => {
       const id = Date.now() + Math.random();
       setToasts(current => [...current.slice(-4), { id, message, kind }]);
-      setTimeout(() => setToasts(current => current.filter(toast => toast.id !== id)), kind === 'error' ? 10_000 : 4000);
+      setTimeout(
+        () => setToasts(current => current.filter(toast => toast.id !== id)),
+        kind === 'error' ? 10_000 : 4000,
+      );
     };
     return {
       lang,
@@ -207,11 +218,15 @@ function LoggedIn(props: {
       areaName: (siteId, areaId) =>
         areaId === undefined
           ? ''
-          : (registry.sites.find(site => site.id === siteId)?.areas.find(area => area.id === areaId)?.name ?? areaId),
+          : (registry.sites.find(site => site.id === siteId)?.areas.find(area => area.id === areaId)
+              ?.name ?? areaId),
       async act(alarm: Alarm, action: AlarmActionName, body: Record<string, unknown> = {}) {
         annunciator.enable();
         try {
-          const updated = await apiPost<Alarm>(`/api/v1/alarms/${encodeURIComponent(alarm.id)}/${action}`, body);
+          const updated = await apiPost<Alarm>(
+            `/api/v1/alarms/${encodeURIComponent(alarm.id)}/${action}`,
+            body,
+          );
           if (updated && typeof updated === 'object' && 'id' in updated) socket.applyLocal(updated);
           notify(t('actionDone', { action: label(lang, 'action', action) }));
           return true;
@@ -235,7 +250,13 @@ function LoggedIn(props: {
         </div>
       )}
       {resumed && (
-        <div class="banner banner-info" role="status" id="resume-notice" data-missed={resumed.missed} data-via={resumed.via}>
+        <div
+          class="banner banner-info"
+          role="status"
+          id="resume-notice"
+          data-missed={resumed.missed}
+          data-via={resumed.via}
+        >
           <span>
             {resumed.via === 'snapshot'
               ? t('reconnectedSnapshot', { count: resumed.missed })
@@ -272,7 +293,11 @@ function LoggedIn(props: {
       </main>
       <div class="toasts" aria-live="polite">
         {toasts.map(toast => (
-          <div key={toast.id} class={`toast toast-${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'}>
+          <div
+            key={toast.id}
+            class={`toast toast-${toast.kind}`}
+            role={toast.kind === 'error' ? 'alert' : 'status'}
+          >
             {toast.message}
           </div>
         ))}

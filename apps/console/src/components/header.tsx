@@ -3,16 +3,22 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { summariseTabs } from '../app/alarms';
 import type { AnnunciatorState } from '../app/annunciator';
 import { useConsole } from '../app/context';
+import { localName } from '../app/format';
 import { label } from '../app/i18n';
 import { PAGES, routeHref, type Page } from '../app/route';
 import { BellIcon } from './icons';
 
 const MUTE_SECONDS = 60;
 
-export function Header(props: { page: Page | 'login'; onSwitchLang: () => void; onLogout: () => void }) {
+export function Header(props: {
+  page: Page | 'login';
+  onSwitchLang: () => void;
+  onLogout: () => void;
+}) {
   const { t, lang, session, connected, alarms, orgName } = useConsole();
   const tabs = useMemo(() => summariseTabs(alarms.values(), Date.now()), [alarms]);
-  const unacknowledged = tabs.process.unacknowledged + tabs.warning.unacknowledged + tabs.quality.unacknowledged;
+  const unacknowledged =
+    tabs.process.unacknowledged + tabs.warning.unacknowledged + tabs.quality.unacknowledged;
   const worst = [tabs.process, tabs.warning, tabs.quality]
     .map(tab => tab.worstUnacknowledged)
     .filter((p): p is NonNullable<typeof p> => p !== undefined)
@@ -46,8 +52,13 @@ export function Header(props: { page: Page | 'login'; onSwitchLang: () => void; 
         <span id="connection" class={`pill ${connected ? 'pill-on' : 'pill-off'}`} role="status">
           {t(connected ? 'online' : 'offline')}
         </span>
-        <span class="user" id="user" data-user={user.id} title={`${t('scope')}: ${orgName(user.scope)}`}>
-          <strong>{user.name}</strong>
+        <span
+          class="user"
+          id="user"
+          data-user={user.id}
+          title={`${t('scope')}: ${orgName(user.scope)}`}
+        >
+          <strong>{localName(lang, user.name)}</strong>
           <span class="muted">
             {label(lang, 'role', user.role)} · {orgName(user.scope)}
           </span>

@@ -9,7 +9,12 @@ export const RISK_FILL: Readonly<Record<RiskColour, string>> = {
   yellow: '#f2c94c',
   blue: '#3b82f6',
 };
-const PRIORITY_FILL: Readonly<Record<number, string>> = { 1: '#e5484d', 2: '#f5891f', 3: '#f2c94c', 4: '#3b82f6' };
+const PRIORITY_FILL: Readonly<Record<number, string>> = {
+  1: '#e5484d',
+  2: '#f5891f',
+  3: '#f2c94c',
+  4: '#3b82f6',
+};
 
 /** Rough width of a label in the drawing's units: CJK characters are square, Latin about half. */
 function textWidth(text: string, font: number): number {
@@ -50,7 +55,8 @@ export function SitePlan(props: {
   const font = Math.max(width, height) / 70;
   const sy = (y: number) => height - y;
   const points = (polygon: readonly Point[]) => polygon.map(([x, y]) => `${x},${sy(y)}`).join(' ');
-  const crowds = props.alarms && props.positions ? crowdCircles(props.alarms, props.positions, site.id) : [];
+  const crowds =
+    props.alarms && props.positions ? crowdCircles(props.alarms, props.positions, site.id) : [];
   const symbol = Math.max(width, height) / 110;
 
   return (
@@ -63,8 +69,22 @@ export function SitePlan(props: {
       data-site={site.id}
     >
       <defs>
-        <pattern id="hatch" patternUnits="userSpaceOnUse" width={font * 0.9} height={font * 0.9} patternTransform="rotate(45)">
-          <line x1="0" y1="0" x2="0" y2={font * 0.9} stroke="#e5484d" stroke-width={font * 0.25} stroke-opacity="0.7" />
+        <pattern
+          id="hatch"
+          patternUnits="userSpaceOnUse"
+          width={font * 0.9}
+          height={font * 0.9}
+          patternTransform="rotate(45)"
+        >
+          <line
+            x1="0"
+            y1="0"
+            x2="0"
+            y2={font * 0.9}
+            stroke="#e5484d"
+            stroke-width={font * 0.25}
+            stroke-opacity="0.7"
+          />
         </pattern>
       </defs>
       <rect x="0" y="0" width={width} height={height} class="frame" />
@@ -98,20 +118,25 @@ export function SitePlan(props: {
               stroke-width={font * 0.25}
               stroke-dasharray={area.kind === 'warning' ? `${font} ${font * 0.6}` : undefined}
             />
-            {area.kind === 'restricted' && <polygon points={points(area.polygon)} fill="url(#hatch)" stroke="none" />}
+            {area.kind === 'restricted' && (
+              <polygon points={points(area.polygon)} fill="url(#hatch)" stroke="none" />
+            )}
             <text x={left + font * 0.5} y={labelY} font-size={font} class="area-name">
               {area.name}
             </text>
-            {area.maxPeople !== undefined && count !== undefined && props.headCountLabel && inside && (
-              <text
-                x={left + font * 0.5}
-                y={labelY + font * 1.2}
-                font-size={font * 0.8}
-                class={`head-count${count > area.maxPeople ? ' over' : ''}`}
-              >
-                {props.headCountLabel(count, area.maxPeople)}
-              </text>
-            )}
+            {area.maxPeople !== undefined &&
+              count !== undefined &&
+              props.headCountLabel &&
+              inside && (
+                <text
+                  x={left + font * 0.5}
+                  y={labelY + font * 1.2}
+                  font-size={font * 0.8}
+                  class={`head-count${count > area.maxPeople ? ' over' : ''}`}
+                >
+                  {props.headCountLabel(count, area.maxPeople)}
+                </text>
+              )}
           </g>
         );
       })}
@@ -126,7 +151,8 @@ export function SitePlan(props: {
           fill,
           stroke: selected ? '#ffffff' : '#0d1117',
           'stroke-width': symbol * 0.35,
-          'stroke-dasharray': look.state === 'offline' ? `${symbol * 0.6} ${symbol * 0.4}` : undefined,
+          'stroke-dasharray':
+            look.state === 'offline' ? `${symbol * 0.6} ${symbol * 0.4}` : undefined,
         };
         const s = symbol;
         const cy = sy(y);
@@ -142,11 +168,24 @@ export function SitePlan(props: {
           >
             <title>{`${device.name} (${device.deviceId})`}</title>
             {device.deviceClass === 'mhs-tank' ? (
-              <rect x={x - s * 1.4} y={cy - s * 1.4} width={s * 2.8} height={s * 2.8} rx={s * 0.6} {...common} />
+              <rect
+                x={x - s * 1.4}
+                y={cy - s * 1.4}
+                width={s * 2.8}
+                height={s * 2.8}
+                rx={s * 0.6}
+                {...common}
+              />
             ) : device.deviceClass === 'electrical-fire' ? (
-              <polygon points={`${x},${cy - s * 1.4} ${x + s * 1.4},${cy} ${x},${cy + s * 1.4} ${x - s * 1.4},${cy}`} {...common} />
+              <polygon
+                points={`${x},${cy - s * 1.4} ${x + s * 1.4},${cy} ${x},${cy + s * 1.4} ${x - s * 1.4},${cy}`}
+                {...common}
+              />
             ) : device.deviceClass === 'fire-panel' ? (
-              <polygon points={`${x},${cy - s * 1.5} ${x + s * 1.4},${cy + s} ${x - s * 1.4},${cy + s}`} {...common} />
+              <polygon
+                points={`${x},${cy - s * 1.5} ${x + s * 1.4},${cy + s} ${x - s * 1.4},${cy + s}`}
+                {...common}
+              />
             ) : device.deviceClass === 'call-point' ? (
               <rect x={x - s} y={cy - s} width={s * 2} height={s * 2} {...common} />
             ) : (
@@ -182,7 +221,12 @@ export function SitePlan(props: {
           }}
         >
           <title>{`${tag.name} (${tag.deviceId})`}</title>
-          <circle r={symbol * 1.1} fill={tag.stale ? 'none' : '#7dd3fc'} stroke="#0ea5e9" stroke-width={symbol * 0.35} />
+          <circle
+            r={symbol * 1.1}
+            fill={tag.stale ? 'none' : '#7dd3fc'}
+            stroke="#0ea5e9"
+            stroke-width={symbol * 0.35}
+          />
           <text y={-symbol * 1.6} font-size={font * 0.7} text-anchor="middle" class="tag-name">
             {tag.name}
           </text>

@@ -28,13 +28,16 @@ function formatAxisTime(lang: Lang, ms: number, withDate: boolean, withSeconds: 
     minute: '2-digit',
     ...(withSeconds ? { second: '2-digit' } : {}),
   });
-  return withDate ? `${date.toLocaleDateString(lang, { month: '2-digit', day: '2-digit' })} ${time}` : time;
+  return withDate
+    ? `${date.toLocaleDateString(lang, { month: '2-digit', day: '2-digit' })} ${time}`
+    : time;
 }
 
 function toAligned(data: TrendData): AlignedData {
   const seconds = data.t.map(ms => ms / 1000);
   const columns: AlignedData = [seconds, data.value as (number | null)[]];
-  if (data.min && data.max) columns.push(data.min as (number | null)[], data.max as (number | null)[]);
+  if (data.min && data.max)
+    columns.push(data.min as (number | null)[], data.max as (number | null)[]);
   return columns;
 }
 
@@ -49,7 +52,13 @@ export function TrendChart(props: {
   label: string;
   lang: Lang;
   height?: number;
-  labels: { time: string; mean: string; min: string; max: string; setpoint: (setpoint: SetPoint) => string };
+  labels: {
+    time: string;
+    mean: string;
+    min: string;
+    max: string;
+    setpoint: (setpoint: SetPoint) => string;
+  };
 }) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
@@ -88,18 +97,41 @@ export function TrendChart(props: {
           values: (u, splits) => {
             const span = (u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0);
             const step = splits.length > 1 ? (splits[1] as number) - (splits[0] as number) : span;
-            return splits.map(split => formatAxisTime(props.lang, split * 1000, span > 86_400, step < 60));
+            return splits.map(split =>
+              formatAxisTime(props.lang, split * 1000, span > 86_400, step < 60),
+            );
           },
         },
         { stroke: '#9aa4b2', grid: { stroke: '#2a3342' }, ticks: { stroke: '#2a3342' }, size: 56 },
       ],
       series: [
-        { label: props.labels.time, value: (_u, v) => (v == null ? '—' : formatTime(props.lang, v * 1000)) },
-        { label: aggregated ? props.labels.mean : props.label, stroke, width: 2, spanGaps: false, points: { show: false } },
+        {
+          label: props.labels.time,
+          value: (_u, v) => (v == null ? '—' : formatTime(props.lang, v * 1000)),
+        },
+        {
+          label: aggregated ? props.labels.mean : props.label,
+          stroke,
+          width: 2,
+          spanGaps: false,
+          points: { show: false },
+        },
         ...(aggregated
           ? [
-              { label: props.labels.min, stroke: '#7d8796', width: 1, dash: [4, 4], points: { show: false } },
-              { label: props.labels.max, stroke: '#c9d1d9', width: 1, dash: [4, 4], points: { show: false } },
+              {
+                label: props.labels.min,
+                stroke: '#7d8796',
+                width: 1,
+                dash: [4, 4],
+                points: { show: false },
+              },
+              {
+                label: props.labels.max,
+                stroke: '#c9d1d9',
+                width: 1,
+                dash: [4, 4],
+                points: { show: false },
+              },
             ]
           : []),
       ],
@@ -133,7 +165,9 @@ export function TrendChart(props: {
     };
     const chart = new uPlot(options, toAligned(props.data), element);
     plot.current = chart;
-    const observer = new ResizeObserver(() => chart.setSize({ width: element.clientWidth, height: props.height ?? 320 }));
+    const observer = new ResizeObserver(() =>
+      chart.setSize({ width: element.clientWidth, height: props.height ?? 320 }),
+    );
     observer.observe(element);
     return () => {
       observer.disconnect();

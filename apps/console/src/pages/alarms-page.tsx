@@ -8,7 +8,12 @@ import { routeHref } from '../app/route';
 import { AlarmTable } from '../components/alarm-table';
 
 const PRIORITIES: readonly AlarmPriority[] = [1, 2, 3, 4];
-const STATES = ['unacknowledged', 'active-unacknowledged', 'active-acknowledged', 'returned-unacknowledged'] as const;
+const STATES = [
+  'unacknowledged',
+  'active-unacknowledged',
+  'active-acknowledged',
+  'returned-unacknowledged',
+] as const;
 
 export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) {
   const { t, lang, alarms, sites, describe, device } = useConsole();
@@ -37,7 +42,8 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
           text,
         },
         now,
-        alarm => `${alarm.deviceId} ${device(alarm.siteId, alarm.deviceId)?.name ?? ''} ${alarm.ruleId} ${describe(alarm)}`,
+        alarm =>
+          `${alarm.deviceId} ${device(alarm.siteId, alarm.deviceId)?.name ?? ''} ${alarm.ruleId} ${describe(alarm)}`,
       ),
     [alarms, tab, siteId, areaId, priorities, state, text, now, describe, device],
   );
@@ -63,7 +69,10 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
                 {summary.total}
               </span>
               {summary.unacknowledged > 0 && (
-                <span class={`count count-p${summary.worstUnacknowledged ?? 4}`} title={t('unacknowledged')}>
+                <span
+                  class={`count count-p${summary.worstUnacknowledged ?? 4}`}
+                  title={t('unacknowledged')}
+                >
                   {summary.unacknowledged} {t('unacknowledged')}
                 </span>
               )}
@@ -93,7 +102,11 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
         )}
         <label>
           {t('filterArea')}
-          <select name="area" value={areaId} onChange={event => setAreaId(event.currentTarget.value)}>
+          <select
+            name="area"
+            value={areaId}
+            onChange={event => setAreaId(event.currentTarget.value)}
+          >
             <option value="">{t('all')}</option>
             {areas.map(area => (
               <option key={area.id} value={area.id}>
@@ -105,7 +118,10 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
         <fieldset class="chips">
           <legend>{t('filterPriority')}</legend>
           {PRIORITIES.map(priority => (
-            <label key={priority} class={`chip p${priority}${priorities.has(priority) ? ' on' : ''}`}>
+            <label
+              key={priority}
+              class={`chip p${priority}${priorities.has(priority) ? ' on' : ''}`}
+            >
               <input
                 type="checkbox"
                 checked={priorities.has(priority)}
@@ -124,7 +140,11 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
         </fieldset>
         <label>
           {t('filterState')}
-          <select name="state" value={state} onChange={event => setState(event.currentTarget.value as typeof state)}>
+          <select
+            name="state"
+            value={state}
+            onChange={event => setState(event.currentTarget.value as typeof state)}
+          >
             <option value="">{t('all')}</option>
             {STATES.map(value => (
               <option key={value} value={value}>
@@ -135,7 +155,12 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
         </label>
         <label class="grow">
           {t('filterSearch')}
-          <input type="search" name="search" value={text} onInput={event => setText(event.currentTarget.value)} />
+          <input
+            type="search"
+            name="search"
+            value={text}
+            onInput={event => setText(event.currentTarget.value)}
+          />
         </label>
       </div>
       <AlarmTable alarms={visible} emptyText={filtered ? t('noAlarmsFiltered') : t('noAlarms')} />

@@ -19,15 +19,28 @@ interface HealthReport {
 export function HealthPage() {
   const { t, lang, areaName } = useConsole();
   const [status, setStatus] = useState<DeviceHealthStatus | 'lowBattery' | ''>('');
-  const { data, error } = useLoad(() => apiGet<HealthReport>('/api/v1/devices/health'), [], REFRESH_MS);
-  if (!data) return <p class={error ? 'error' : 'muted'}>{error ? t('error', { message: errorMessage(error) }) : t('loading')}</p>;
+  const { data, error } = useLoad(
+    () => apiGet<HealthReport>('/api/v1/devices/health'),
+    [],
+    REFRESH_MS,
+  );
+  if (!data)
+    return (
+      <p class={error ? 'error' : 'muted'}>
+        {error ? t('error', { message: errorMessage(error) }) : t('loading')}
+      </p>
+    );
   const rows = data.devices.filter(device =>
     status === '' ? true : status === 'lowBattery' ? device.lowBattery : device.status === status,
   );
   return (
     <section class="health-page">
       <div class="summary-chips" role="group">
-        <button type="button" class={`chip${status === '' ? ' on' : ''}`} onClick={() => setStatus('')}>
+        <button
+          type="button"
+          class={`chip${status === '' ? ' on' : ''}`}
+          onClick={() => setStatus('')}
+        >
           {t('all')} {data.devices.length}
         </button>
         {[...STATUSES, 'lowBattery' as const].map(name => (
@@ -38,7 +51,8 @@ export function HealthPage() {
             data-status={name}
             onClick={() => setStatus(name)}
           >
-            {name === 'lowBattery' ? t('lowBattery') : t(`health.${name}`)} <strong>{data.summary[name]}</strong>
+            {name === 'lowBattery' ? t('lowBattery') : t(`health.${name}`)}{' '}
+            <strong>{data.summary[name]}</strong>
           </button>
         ))}
       </div>
@@ -57,12 +71,18 @@ export function HealthPage() {
         </thead>
         <tbody>
           {rows.map(device => (
-            <tr key={`${device.siteId}/${device.deviceId}`} data-device={`${device.siteId}/${device.deviceId}`} data-status={device.status}>
+            <tr
+              key={`${device.siteId}/${device.deviceId}`}
+              data-device={`${device.siteId}/${device.deviceId}`}
+              data-status={device.status}
+            >
               <td>
                 <span class={`status status-${device.status}`}>{t(`health.${device.status}`)}</span>
               </td>
               <td>
-                <a href={routeHref('plan', { site: device.siteId, device: device.deviceId })}>{device.name}</a>
+                <a href={routeHref('plan', { site: device.siteId, device: device.deviceId })}>
+                  {device.name}
+                </a>
                 <div class="muted small">
                   {device.deviceId} · {label(lang, 'class', device.deviceClass)}
                 </div>
@@ -70,8 +90,14 @@ export function HealthPage() {
               <td>{areaName(device.siteId, device.areaId)}</td>
               <td>{formatAgo(lang, device.silentMs)}</td>
               <td>{device.intervalSeconds} s</td>
-              <td class={device.lowBattery ? 'over' : ''}>{device.battery === undefined ? '—' : `${Math.round(device.battery)} %`}</td>
-              <td>{device.clockSkewMs === undefined ? '—' : formatDuration(Math.abs(device.clockSkewMs))}</td>
+              <td class={device.lowBattery ? 'over' : ''}>
+                {device.battery === undefined ? '—' : `${Math.round(device.battery)} %`}
+              </td>
+              <td>
+                {device.clockSkewMs === undefined
+                  ? '—'
+                  : formatDuration(Math.abs(device.clockSkewMs))}
+              </td>
               <td>
                 {device.qualityAlarms.map(alarm => (
                   <span key={alarm.id} class={`tag prio-p${alarm.priority}`}>

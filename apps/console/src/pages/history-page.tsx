@@ -84,16 +84,29 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
       >
         <label>
           {t('from')}
-          <input type="datetime-local" name="from" value={toLocalInput(draft.from)} onChange={event => set({ from: new Date(event.currentTarget.value).getTime() })} />
+          <input
+            type="datetime-local"
+            name="from"
+            value={toLocalInput(draft.from)}
+            onChange={event => set({ from: new Date(event.currentTarget.value).getTime() })}
+          />
         </label>
         <label>
           {t('to')}
-          <input type="datetime-local" name="to" value={toLocalInput(draft.to)} onChange={event => set({ to: new Date(event.currentTarget.value).getTime() })} />
+          <input
+            type="datetime-local"
+            name="to"
+            value={toLocalInput(draft.to)}
+            onChange={event => set({ to: new Date(event.currentTarget.value).getTime() })}
+          />
         </label>
         {sites.length > 1 && (
           <label>
             {t('site')}
-            <select value={draft.site} onChange={event => set({ site: event.currentTarget.value, device: '' })}>
+            <select
+              value={draft.site}
+              onChange={event => set({ site: event.currentTarget.value, device: '' })}
+            >
               <option value="">{t('all')}</option>
               {sites.map(site => (
                 <option key={site.id} value={site.id}>
@@ -105,7 +118,11 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
         )}
         <label>
           {t('device')}
-          <select name="device" value={draft.device} onChange={event => set({ device: event.currentTarget.value })}>
+          <select
+            name="device"
+            value={draft.device}
+            onChange={event => set({ device: event.currentTarget.value })}
+          >
             <option value="">{t('all')}</option>
             {siteDevices.map(entry => (
               <option key={`${entry.siteId}/${entry.deviceId}`} value={entry.deviceId}>
@@ -116,11 +133,20 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
         </label>
         <label>
           {t('rule')}
-          <input name="rule" size={10} value={draft.rule} onInput={event => set({ rule: event.currentTarget.value })} />
+          <input
+            name="rule"
+            size={10}
+            value={draft.rule}
+            onInput={event => set({ rule: event.currentTarget.value })}
+          />
         </label>
         <label>
           {t('category')}
-          <select name="category" value={draft.category} onChange={event => set({ category: event.currentTarget.value })}>
+          <select
+            name="category"
+            value={draft.category}
+            onChange={event => set({ category: event.currentTarget.value })}
+          >
             <option value="">{t('all')}</option>
             {['process', 'warning', 'quality'].map(category => (
               <option key={category} value={category}>
@@ -131,7 +157,11 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
         </label>
         <label>
           {t('priority')}
-          <select name="priority" value={draft.priority} onChange={event => set({ priority: event.currentTarget.value })}>
+          <select
+            name="priority"
+            value={draft.priority}
+            onChange={event => set({ priority: event.currentTarget.value })}
+          >
             <option value="">{t('all')}</option>
             {[1, 2, 3, 4].map(priority => (
               <option key={priority} value={priority}>
@@ -156,7 +186,12 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
         </div>
       </form>
       {error !== undefined && (
-        <p class="error" role="alert" id="history-error" data-status={error instanceof ApiError ? error.status : undefined}>
+        <p
+          class="error"
+          role="alert"
+          id="history-error"
+          data-status={error instanceof ApiError ? error.status : undefined}
+        >
           {t('historyUnavailable', { message: errorMessage(error) })}
         </p>
       )}
@@ -212,7 +247,9 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
                           message: event.message,
                         })}
                       </td>
-                      <td class="num">{formatQuantity(event.value, unitOf(entry?.deviceClass, event.metric))}</td>
+                      <td class="num">
+                        {formatQuantity(event.value, unitOf(entry?.deviceClass, event.metric))}
+                      </td>
                       <td>{event.by ?? ''}</td>
                       {/* Notes of operators; the rule's own English text is not repeated here. */}
                       <td>{event.by ? (event.note ?? '') : ''}</td>

@@ -35,12 +35,15 @@ export function LoginPage(props: {
 
   useEffect(() => {
     // The server may list its demo users; otherwise those of the contract are offered.
-    apiGet<{ demo: boolean; users?: ReadonlyArray<{ id: string; name: string }> }>('/api/v1/auth/mode').then(
+    apiGet<{ demo: boolean; users?: ReadonlyArray<{ id: string; name: string }> }>(
+      '/api/v1/auth/mode',
+    ).then(
       mode =>
         setDemo(
           mode.demo !== true
             ? undefined
-            : (mode.users?.map(user => ({ id: user.id, zh: user.name, en: user.name })) ?? DEMO_USERS),
+            : (mode.users?.map(user => ({ id: user.id, zh: user.name, en: user.name })) ??
+                DEMO_USERS),
         ),
       () => setDemo(undefined),
     );
@@ -50,7 +53,9 @@ export function LoginPage(props: {
     setBusy(true);
     setError(undefined);
     try {
-      props.onLogin(await apiPost<Session>('/api/v1/auth/login', { username: name, password: secret }));
+      props.onLogin(
+        await apiPost<Session>('/api/v1/auth/login', { username: name, password: secret }),
+      );
     } catch (caught) {
       setError(
         caught instanceof ApiError && caught.status === 401

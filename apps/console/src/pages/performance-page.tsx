@@ -16,9 +16,17 @@ interface Performance {
   readonly per10MinPeak?: number;
   readonly floods?: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
   readonly timeInFloodPercent?: number;
-  readonly standing?: ReadonlyArray<{ readonly alarmId: string; readonly key: string; readonly sinceMs: number }>;
+  readonly standing?: ReadonlyArray<{
+    readonly alarmId: string;
+    readonly key: string;
+    readonly sinceMs: number;
+  }>;
   readonly chattering?: ReadonlyArray<{ readonly key: string; readonly bursts: number }>;
-  readonly mostFrequent?: ReadonlyArray<{ readonly key: string; readonly count: number; readonly percent: number }>;
+  readonly mostFrequent?: ReadonlyArray<{
+    readonly key: string;
+    readonly count: number;
+    readonly percent: number;
+  }>;
   readonly byPriority?: Readonly<Record<string, number>>;
   readonly [other: string]: unknown;
 }
@@ -52,13 +60,21 @@ export function PerformancePage() {
   const [hours, setHours] = useState(24);
   const { data, error } = useLoad(() => {
     const to = Date.now();
-    return apiGet<Performance>('/api/v1/reports/alarm-performance', { from: to - hours * HOUR, to });
+    return apiGet<Performance>('/api/v1/reports/alarm-performance', {
+      from: to - hours * HOUR,
+      to,
+    });
   }, [hours]);
 
   const ranges = (
     <div class="segmented" role="group">
       {RANGES.map(value => (
-        <button key={value} type="button" class={value === hours ? 'active' : ''} onClick={() => setHours(value)}>
+        <button
+          key={value}
+          type="button"
+          class={value === hours ? 'active' : ''}
+          onClick={() => setHours(value)}
+        >
           {value < 48 ? t('lastHours', { hours: value }) : t('lastDays', { days: value / 24 })}
         </button>
       ))}
@@ -73,7 +89,11 @@ export function PerformancePage() {
       </section>
     );
   if (!data)
-    return <p class={error ? 'error' : 'muted'}>{error ? t('error', { message: errorMessage(error) }) : t('loading')}</p>;
+    return (
+      <p class={error ? 'error' : 'muted'}>
+        {error ? t('error', { message: errorMessage(error) }) : t('loading')}
+      </p>
+    );
 
   const average = data.per10MinAverage;
   const total = Object.values(data.byPriority ?? {}).reduce((sum, value) => sum + value, 0);
@@ -94,9 +114,15 @@ export function PerformancePage() {
           title={t('perfAverage')}
           value={average}
           note={t('perfTarget', { target: 1 })}
-          level={average === undefined ? undefined : average > 2 ? 'bad' : average > 1 ? 'warn' : 'good'}
+          level={
+            average === undefined ? undefined : average > 2 ? 'bad' : average > 1 ? 'warn' : 'good'
+          }
         />
-        <Kpi title={t('perfPeak')} value={data.per10MinPeak} level={(data.per10MinPeak ?? 0) > 10 ? 'bad' : undefined} />
+        <Kpi
+          title={t('perfPeak')}
+          value={data.per10MinPeak}
+          level={(data.per10MinPeak ?? 0) > 10 ? 'bad' : undefined}
+        />
         <Kpi
           title={t('perfFloodTime')}
           value={data.timeInFloodPercent}
@@ -113,7 +139,10 @@ export function PerformancePage() {
               <div key={priority} class="meter-row">
                 <span class={`prio-badge p${priority}`}>P{priority}</span>
                 <span class="meter">
-                  <span class={`meter-fill p${priority}`} style={{ width: `${total ? (count / total) * 100 : 0}%` }} />
+                  <span
+                    class={`meter-fill p${priority}`}
+                    style={{ width: `${total ? (count / total) * 100 : 0}%` }}
+                  />
                 </span>
                 <span class="num">
                   {count} · {total ? Math.round((count / total) * 100) : 0} %
@@ -128,7 +157,11 @@ export function PerformancePage() {
         <ReportTable
           title={t('perfFrequent')}
           headers={[t('key'), t('count'), t('share')]}
-          rows={(data.mostFrequent ?? []).map(row => [pointName(row.key), row.count, `${formatNumber(row.percent)} %`])}
+          rows={(data.mostFrequent ?? []).map(row => [
+            pointName(row.key),
+            row.count,
+            `${formatNumber(row.percent)} %`,
+          ])}
         />
         <ReportTable
           title={t('perfFloods')}
@@ -156,7 +189,13 @@ export function PerformancePage() {
   );
 }
 
-function Kpi(props: { title: string; value: number | undefined; unit?: string; note?: string; level?: 'good' | 'warn' | 'bad' | undefined }) {
+function Kpi(props: {
+  title: string;
+  value: number | undefined;
+  unit?: string;
+  note?: string;
+  level?: 'good' | 'warn' | 'bad' | undefined;
+}) {
   return (
     <div class={`kpi${props.level ? ` kpi-${props.level}` : ''}`}>
       <div class="muted small">{props.title}</div>
@@ -169,7 +208,11 @@ function Kpi(props: { title: string; value: number | undefined; unit?: string; n
   );
 }
 
-function ReportTable(props: { title: string; headers: readonly string[]; rows: ReadonlyArray<ReadonlyArray<string | number>> }) {
+function ReportTable(props: {
+  title: string;
+  headers: readonly string[];
+  rows: ReadonlyArray<ReadonlyArray<string | number>>;
+}) {
   const { t } = useConsole();
   return (
     <div class="panel">

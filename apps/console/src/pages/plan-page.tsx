@@ -10,7 +10,7 @@ import { alarmsByDevice } from '../app/plan';
 import { areaLevels } from '../app/risk-view';
 import { routeHref } from '../app/route';
 import type { Device, MusterList, RiskNode, Site, TagPosition } from '../app/types';
-import { AlarmTable } from '../components/alarm-table';
+import { AlarmList } from '../components/alarm-table';
 import { SitePlan } from '../components/site-plan';
 import { DeviceTrend } from './trends-page';
 
@@ -25,7 +25,11 @@ export function useRisk(): RiskNode[] {
     const timer = setTimeout(() => setVersion(value => value + 1), 300);
     return () => clearTimeout(timer);
   }, [alarms]);
-  const { data } = useLoad(() => apiGet<{ roots: RiskNode[] }>('/api/v1/risk'), [version], RISK_REFRESH_MS);
+  const { data } = useLoad(
+    () => apiGet<{ roots: RiskNode[] }>('/api/v1/risk'),
+    [version],
+    RISK_REFRESH_MS,
+  );
   return data?.roots ?? [];
 }
 
@@ -40,11 +44,18 @@ export function PlanPage(props: { params: Readonly<Record<string, string>> }) {
 
   const risk = useRisk();
   const positions = usePositions(site, devices);
-  const siteDevices = useMemo(() => devices.filter(device => device.siteId === site?.id), [devices, site]);
-  const byDevice = useMemo(() => (site ? alarmsByDevice(alarms.values(), site.id) : new Map<string, Alarm[]>()), [alarms, site]);
+  const siteDevices = useMemo(
+    () => devices.filter(device => device.siteId === site?.id),
+    [devices, site],
+  );
+  const byDevice = useMemo(
+    () => (site ? alarmsByDevice(alarms.values(), site.id) : new Map<string, Alarm[]>()),
+    [alarms, site],
+  );
   const headCount = useMemo(() => {
     const counts = new Map<string, number>();
-    for (const tag of positions.values()) if (tag.areaId && !tag.stale) counts.set(tag.areaId, (counts.get(tag.areaId) ?? 0) + 1);
+    for (const tag of positions.values())
+      if (tag.areaId && !tag.stale) counts.set(tag.areaId, (counts.get(tag.areaId) ?? 0) + 1);
     return counts;
   }, [positions]);
 
@@ -90,7 +101,13 @@ export function PlanPage(props: { params: Readonly<Record<string, string>> }) {
         {area ? (
           <MusterPanel key={area.id} site={site} areaId={area.id} onClose={() => go({})} />
         ) : device ? (
-          <DevicePanel key={device.deviceId} device={device} alarms={byDevice.get(device.deviceId) ?? []} position={positions.get(device.deviceId)} onClose={() => go({})} />
+          <DevicePanel
+            key={device.deviceId}
+            device={device}
+            alarms={byDevice.get(device.deviceId) ?? []}
+            position={positions.get(device.deviceId)}
+            onClose={() => go({})}
+          />
         ) : (
           <PeopleList positions={positions} site={site} onArea={areaId => go({ area: areaId })} />
         )}
@@ -100,12 +117,17 @@ export function PlanPage(props: { params: Readonly<Record<string, string>> }) {
 }
 
 /** Tag positions: polled from /api/v1/positions (stale flags) and moved live by WebSocket telemetry. */
-function usePositions(site: Site | undefined, devices: readonly Device[]): ReadonlyMap<string, TagPosition> {
+function usePositions(
+  site: Site | undefined,
+  devices: readonly Device[],
+): ReadonlyMap<string, TagPosition> {
   const [positions, setPositions] = useState<ReadonlyMap<string, TagPosition>>(new Map());
   const { data } = useLoad(
     () =>
       site
-        ? apiGet<{ sites: Array<{ siteId: string; tags: TagPosition[] }> }>('/api/v1/positions', { site: site.id })
+        ? apiGet<{ sites: Array<{ siteId: string; tags: TagPosition[] }> }>('/api/v1/positions', {
+            site: site.id,
+          })
         : Promise.resolve({ sites: [] }),
     [site?.id],
     POSITIONS_REFRESH_MS,
@@ -116,14 +138,22 @@ function usePositions(site: Site | undefined, devices: readonly Device[]): Reado
       const next = new Map<string, TagPosition>();
       for (const tag of tags) {
         const live = current.get(tag.deviceId);
-        const name = devices.find(entry => entry.siteId === tag.siteId && entry.deviceId === tag.deviceId)?.name ?? tag.name;
-        next.set(tag.deviceId, live && live.ts > tag.ts ? { ...live, stale: tag.stale } : { ...tag, name });
+        const name =
+          devices.find(entry => entry.siteId === tag.siteId && entry.deviceId === tag.deviceId)
+            ?.name ?? tag.name;
+        next.set(
+          tag.deviceId,
+          live && live.ts > tag.ts ? { ...live, stale: tag.stale } : { ...tag, name },
+        );
       }
       return next;
     });
   }, [data, site?.id, devices]);
   const tagKeys = useMemo(
-    () => devices.filter(device => device.siteId === site?.id && device.deviceClass === 'tag').map(device => `${device.siteId}/${device.deviceId}`),
+    () =>
+      devices
+        .filter(device => device.siteId === site?.id && device.deviceClass === 'tag')
+        .map(device => `${device.siteId}/${device.deviceId}`),
     [devices, site?.id],
   );
   useTelemetry(tagKeys, update => {
@@ -133,7 +163,9 @@ function usePositions(site: Site | undefined, devices: readonly Device[]): Reado
       const previous = current.get(update.deviceId);
       if (previous && previous.ts >= update.ts) return current;
       const area = site?.areas.find(entry => pointInPolygon([x, y], entry.polygon));
-      const device = devices.find(entry => entry.siteId === update.siteId && entry.deviceId === update.deviceId);
+      const device = devices.find(
+        entry => entry.siteId === update.siteId && entry.deviceId === update.deviceId,
+      );
       const battery = update.values['battery_pct'];
       const next = new Map(current);
       next.set(update.deviceId, {
@@ -146,7 +178,11 @@ function usePositions(site: Site | undefined, devices: readonly Device[]): Reado
         lastSeenAt: Date.now(),
         stale: false,
         ...(area ? { areaId: area.id } : {}),
-        ...(typeof battery === 'number' ? { battery } : previous?.battery !== undefined ? { battery: previous.battery } : {}),
+        ...(typeof battery === 'number'
+          ? { battery }
+          : previous?.battery !== undefined
+            ? { battery: previous.battery }
+            : {}),
       });
       return next;
     });
@@ -155,7 +191,10 @@ function usePositions(site: Site | undefined, devices: readonly Device[]): Reado
 }
 
 /** Ray casting, as the registry does it (the console cannot import the Node registry library). */
-function pointInPolygon([x, y]: readonly [number, number], polygon: ReadonlyArray<readonly [number, number]>): boolean {
+function pointInPolygon(
+  [x, y]: readonly [number, number],
+  polygon: ReadonlyArray<readonly [number, number]>,
+): boolean {
   let inside = false;
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
     const [xi, yi] = polygon[i] as readonly [number, number];
@@ -214,7 +253,9 @@ function MusterPanel(props: { site: Site; areaId: string; onClose: () => void })
       {data && (
         <>
           <p>
-            <strong class={area?.maxPeople !== undefined && data.inside > area.maxPeople ? 'over' : ''}>
+            <strong
+              class={area?.maxPeople !== undefined && data.inside > area.maxPeople ? 'over' : ''}
+            >
               {t('musterInside', { inside: data.inside })}
               {area?.maxPeople !== undefined ? ` / ${area.maxPeople}` : ''}
             </strong>{' '}
@@ -234,12 +275,18 @@ function MusterPanel(props: { site: Site; areaId: string; onClose: () => void })
               </thead>
               <tbody>
                 {data.people.map(person => (
-                  <tr key={person.deviceId} data-tag={person.deviceId} class={person.stale ? 'stale' : ''}>
+                  <tr
+                    key={person.deviceId}
+                    data-tag={person.deviceId}
+                    class={person.stale ? 'stale' : ''}
+                  >
                     <td>
                       {person.name} <span class="muted small">{person.deviceId}</span>
                     </td>
                     <td>{person.inside ? t('inside') : `${person.distanceM} m`}</td>
-                    <td>{person.battery === undefined ? '—' : `${Math.round(person.battery)} %`}</td>
+                    <td>
+                      {person.battery === undefined ? '—' : `${Math.round(person.battery)} %`}
+                    </td>
                     <td>
                       {formatAgo(lang, data.at - person.lastSeenAt)}
                       {person.stale && <span class="tag tag-warn">{t('stale')}</span>}
@@ -255,11 +302,31 @@ function MusterPanel(props: { site: Site; areaId: string; onClose: () => void })
   );
 }
 
-function DevicePanel(props: { device: Device; alarms: readonly Alarm[]; position: TagPosition | undefined; onClose: () => void }) {
+function DevicePanel(props: {
+  device: Device;
+  alarms: readonly Alarm[];
+  position: TagPosition | undefined;
+  onClose: () => void;
+}) {
   const { t, lang, areaName } = useConsole();
   const { device } = props;
   const [values, setValues] = useState<Readonly<Record<string, number | boolean>>>({});
-  useTelemetry([`${device.siteId}/${device.deviceId}`], update => setValues(current => ({ ...current, ...update.values })));
+  // The last values the gateway has, then every new reading live.
+  useEffect(() => {
+    let live = true;
+    apiGet<{ values: Record<string, number | boolean> }>(
+      `/api/v1/devices/${device.siteId}/${device.deviceId}/live`,
+    ).then(
+      answer => live && setValues(current => ({ ...answer.values, ...current })),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [device.siteId, device.deviceId]);
+  useTelemetry([`${device.siteId}/${device.deviceId}`], update =>
+    setValues(current => ({ ...current, ...update.values })),
+  );
   const metrics = classMetrics(device.deviceClass, device.attributes['extraMetrics']);
   const gas = typeof device.attributes['gas'] === 'string' ? device.attributes['gas'] : undefined;
   const trendMetric = metrics.find(metric => !['x', 'y', 'floor', 'still'].includes(metric));
@@ -301,30 +368,51 @@ function DevicePanel(props: { device: Device; alarms: readonly Alarm[]; position
             {metrics.map(metric => (
               <Fragment key={metric}>
                 <dt>{metricLabel(lang, metric, gas)}</dt>
-                <dd>{values[metric] === undefined ? '—' : formatQuantity(values[metric], unitOf(device.deviceClass, metric))}</dd>
+                <dd>
+                  {values[metric] === undefined
+                    ? '—'
+                    : formatQuantity(values[metric], unitOf(device.deviceClass, metric))}
+                </dd>
               </Fragment>
             ))}
           </dl>
         </>
       )}
       <h4>{t('openAlarms')}</h4>
-      <AlarmTable alarms={props.alarms} emptyText={t('noAlarms')} />
+      <AlarmList alarms={props.alarms} emptyText={t('noAlarms')} />
       {trendMetric && (
         <>
           <h4>
             {metricLabel(lang, trendMetric, gas)}{' '}
-            <a class="small" href={routeHref('trends', { site: device.siteId, device: device.deviceId, metric: trendMetric })}>
+            <a
+              class="small"
+              href={routeHref('trends', {
+                site: device.siteId,
+                device: device.deviceId,
+                metric: trendMetric,
+              })}
+            >
               {t('openTrend')}
             </a>
           </h4>
-          <DeviceTrend device={device} metric={trendMetric} rangeMs={3_600_000} height={200} compact />
+          <DeviceTrend
+            device={device}
+            metric={trendMetric}
+            rangeMs={3_600_000}
+            height={200}
+            compact
+          />
         </>
       )}
     </div>
   );
 }
 
-function PeopleList(props: { positions: ReadonlyMap<string, TagPosition>; site: Site; onArea: (areaId: string) => void }) {
+function PeopleList(props: {
+  positions: ReadonlyMap<string, TagPosition>;
+  site: Site;
+  onArea: (areaId: string) => void;
+}) {
   const { t, lang, areaName } = useConsole();
   const now = useNow(5000);
   const people = [...props.positions.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -339,11 +427,19 @@ function PeopleList(props: { positions: ReadonlyMap<string, TagPosition>; site: 
         <table class="compact">
           <tbody>
             {people.map(person => (
-              <tr key={person.deviceId} data-tag={person.deviceId} class={person.stale ? 'stale' : ''}>
+              <tr
+                key={person.deviceId}
+                data-tag={person.deviceId}
+                class={person.stale ? 'stale' : ''}
+              >
                 <td>{person.name}</td>
                 <td>
                   {person.areaId ? (
-                    <button type="button" class="link" onClick={() => props.onArea(person.areaId as string)}>
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={() => props.onArea(person.areaId as string)}
+                    >
                       {areaName(props.site.id, person.areaId)}
                     </button>
                   ) : (

@@ -22,7 +22,9 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
   const children = sortedChildren(node);
   const driver = node.driver ? node.children.find(child => child.key === node.driver) : undefined;
   const source = driverSource(node);
-  const raised = raisedNodes([node]).filter(area => area.key !== node.key && area.key !== source?.key);
+  const raised = raisedNodes([node]).filter(
+    area => area.key !== node.key && area.key !== source?.key,
+  );
   const name = (target: RiskNode) => localName(lang, target.name);
 
   return (
@@ -42,7 +44,12 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
               </span>
             ))}
           </nav>
-          <div class={`risk-hero risk-bg-${node.level}`} id="risk-node" data-node={node.key} data-level={node.level}>
+          <div
+            class={`risk-hero risk-bg-${node.level}`}
+            id="risk-node"
+            data-node={node.key}
+            data-level={node.level}
+          >
             <div>
               <div class="muted small">{label(lang, 'org', node.kind)}</div>
               <h2>{name(node)}</h2>
@@ -51,7 +58,8 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
               <div class="risk-level-text">{label(lang, 'risk', node.level)}</div>
               <div class="small">
                 {t('inherentRisk')}: {label(lang, 'riskShort', node.inherent)}
-                {node.level !== node.inherent && ` → ${t('dynamicRisk')}: ${label(lang, 'riskShort', node.level)}`}
+                {node.level !== node.inherent &&
+                  ` → ${t('dynamicRisk')}: ${label(lang, 'riskShort', node.level)}`}
               </div>
             </div>
           </div>
@@ -68,7 +76,9 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
               site={site}
               devices={devices.filter(device => device.siteId === site.id)}
               risk={new Map(node.children.map(child => [child.id, child]))}
-              onArea={areaId => (location.hash = routeHref('risk', { node: `area:${site.id}/${areaId}` }))}
+              onArea={areaId =>
+                (location.hash = routeHref('risk', { node: `area:${site.id}/${areaId}` }))
+              }
             />
           )}
           {children.length > 0 && (
@@ -81,11 +91,16 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
                   data-node={child.key}
                   data-level={child.level}
                 >
-                  <span class={`risk-chip risk-bg-${child.level}`}>{label(lang, 'riskShort', child.level)}</span>
+                  <span class={`risk-chip risk-bg-${child.level}`}>
+                    {label(lang, 'riskShort', child.level)}
+                  </span>
                   <span class="risk-card-name">{name(child)}</span>
                   <span class="muted small">
-                    {child.areaKind ? label(lang, 'areaKind', child.areaKind) : label(lang, 'org', child.kind)}
-                    {child.level !== child.inherent && ` · ${t('inherentRisk')} ${label(lang, 'riskShort', child.inherent)} ↑`}
+                    {child.areaKind
+                      ? label(lang, 'areaKind', child.areaKind)
+                      : label(lang, 'org', child.kind)}
+                    {child.level !== child.inherent &&
+                      ` · ${t('inherentRisk')} ${label(lang, 'riskShort', child.inherent)} ↑`}
                   </span>
                 </a>
               ))}
@@ -108,7 +123,8 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           {source && source.key !== node.key && (
             <div class="raised-area">
               <a href={href(source)} class={`risk-text risk-${source.level}`}>
-                {name(source)}: {label(lang, 'riskShort', source.inherent)} → {label(lang, 'riskShort', source.level)}
+                {name(source)}: {label(lang, 'riskShort', source.inherent)} →{' '}
+                {label(lang, 'riskShort', source.level)}
               </a>
               <Reasons node={source} />
             </div>
@@ -116,12 +132,15 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           {raised.map(area => (
             <div key={area.key} class="raised-area">
               <a href={href(area)} class={`risk-text risk-${area.level}`}>
-                {name(area)}: {label(lang, 'riskShort', area.inherent)} → {label(lang, 'riskShort', area.level)}
+                {name(area)}: {label(lang, 'riskShort', area.inherent)} →{' '}
+                {label(lang, 'riskShort', area.level)}
               </a>
               <Reasons node={area} />
             </div>
           ))}
-          {node.reasons.length === 0 && raised.length === 0 && !driver && <p class="muted">{t('riskNoReasons')}</p>}
+          {node.reasons.length === 0 && raised.length === 0 && !driver && (
+            <p class="muted">{t('riskNoReasons')}</p>
+          )}
           <p class="muted small">{t('riskFormula')}</p>
         </aside>
       </div>
@@ -137,7 +156,11 @@ function driverSource(node: RiskNode): RiskNode | undefined {
 }
 
 /** The organisation tree, opened along the selected path; every node in its colour. */
-function TreeLevel(props: { nodes: readonly RiskNode[]; open: ReadonlySet<string>; selected: string }) {
+function TreeLevel(props: {
+  nodes: readonly RiskNode[];
+  open: ReadonlySet<string>;
+  selected: string;
+}) {
   const { lang } = useConsole();
   return (
     <ul class="tree">
@@ -152,9 +175,11 @@ function TreeLevel(props: { nodes: readonly RiskNode[]; open: ReadonlySet<string
             <span class={`dot risk-bg-${node.level}`} />
             {localName(lang, node.name)}
           </a>
-          {(props.open.has(node.key) || node.key === props.selected) && node.kind !== 'area' && node.children.length > 0 && (
-            <TreeLevel nodes={sortedChildren(node)} open={props.open} selected={props.selected} />
-          )}
+          {(props.open.has(node.key) || node.key === props.selected) &&
+            node.kind !== 'area' &&
+            node.children.length > 0 && (
+              <TreeLevel nodes={sortedChildren(node)} open={props.open} selected={props.selected} />
+            )}
         </li>
       ))}
     </ul>
@@ -177,7 +202,8 @@ function Reasons(props: { node: RiskNode }) {
             <div class="muted small">
               {device(reason.siteId, reason.deviceId)?.name ?? reason.deviceId}
               {reason.weight > 0 && ` · ${t('weight', { weight: reason.weight })}`}
-              {reason.floor && ` · ${t('floorTo', { colour: label(lang, 'riskShort', reason.floor) })}`}
+              {reason.floor &&
+                ` · ${t('floorTo', { colour: label(lang, 'riskShort', reason.floor) })}`}
             </div>
           </li>
         );

@@ -20,10 +20,14 @@ export function TrendsPage(props: { params: Readonly<Record<string, string>> }) 
   const { t, lang, devices } = useConsole();
   const trendable = devices.filter(device => classMetrics(device.deviceClass).length > 0);
   const siteId = props.params['site'] ?? trendable[0]?.siteId;
-  const deviceId = props.params['device'] ?? trendable.find(device => device.siteId === siteId)?.deviceId;
+  const deviceId =
+    props.params['device'] ?? trendable.find(device => device.siteId === siteId)?.deviceId;
   const device = trendable.find(entry => entry.siteId === siteId && entry.deviceId === deviceId);
   const metrics = device ? classMetrics(device.deviceClass, device.attributes['extraMetrics']) : [];
-  const metric = props.params['metric'] && metrics.includes(props.params['metric']) ? props.params['metric'] : metrics[0];
+  const metric =
+    props.params['metric'] && metrics.includes(props.params['metric'])
+      ? props.params['metric']
+      : metrics[0];
   const range = RANGES.find(entry => entry.key === props.params['range']) ?? RANGES[0];
   const go = (changes: Record<string, string | undefined>) => {
     location.hash = routeHref('trends', {
@@ -50,7 +54,10 @@ export function TrendsPage(props: { params: Readonly<Record<string, string>> }) 
           >
             {!device && <option value="">{t('chooseDevice')}</option>}
             {trendable.map(entry => (
-              <option key={`${entry.siteId}/${entry.deviceId}`} value={`${entry.siteId}/${entry.deviceId}`}>
+              <option
+                key={`${entry.siteId}/${entry.deviceId}`}
+                value={`${entry.siteId}/${entry.deviceId}`}
+              >
                 {entry.name} ({entry.deviceId})
               </option>
             ))}
@@ -58,7 +65,11 @@ export function TrendsPage(props: { params: Readonly<Record<string, string>> }) 
         </label>
         <label>
           {t('metric')}
-          <select name="metric" value={metric} onChange={event => go({ metric: event.currentTarget.value })}>
+          <select
+            name="metric"
+            value={metric}
+            onChange={event => go({ metric: event.currentTarget.value })}
+          >
             {metrics.map(name => (
               <option key={name} value={name}>
                 {metricLabel(lang, name)} ({name})
@@ -80,7 +91,12 @@ export function TrendsPage(props: { params: Readonly<Record<string, string>> }) 
         </div>
       </div>
       {device && metric ? (
-        <DeviceTrend key={`${device.siteId}/${device.deviceId}/${metric}/${range.key}`} device={device} metric={metric} rangeMs={range.ms} />
+        <DeviceTrend
+          key={`${device.siteId}/${device.deviceId}/${metric}/${range.key}`}
+          device={device}
+          metric={metric}
+          rangeMs={range.ms}
+        />
       ) : (
         <p class="empty">{t('chooseDevice')}</p>
       )}
@@ -92,7 +108,13 @@ export function TrendsPage(props: { params: Readonly<Record<string, string>> }) 
 const MAX_LIVE_POINTS = 20_000;
 
 /** A device metric's trend for the last `rangeMs`, extended live from WebSocket telemetry. */
-export function DeviceTrend(props: { device: Device; metric: string; rangeMs: number; height?: number; compact?: boolean }) {
+export function DeviceTrend(props: {
+  device: Device;
+  metric: string;
+  rangeMs: number;
+  height?: number;
+  compact?: boolean;
+}) {
   const { t, lang } = useConsole();
   const { device, metric, rangeMs } = props;
   const [series, setSeries] = useState<TelemetrySeries | undefined>();
@@ -138,7 +160,10 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
         t: [...current.t.slice(start), update.ts],
         value: [...current.value.slice(start), numeric],
         ...(current.min && current.max
-          ? { min: [...current.min.slice(start), numeric], max: [...current.max.slice(start), numeric] }
+          ? {
+              min: [...current.min.slice(start), numeric],
+              max: [...current.max.slice(start), numeric],
+            }
           : {}),
       };
     });
@@ -153,7 +178,9 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
       // `L1`/`L2`/`HH` read as they are; other levels by their rule's name (超量程 …).
       setpoint: (setpoint: SetPoint) =>
         t('setpoint', {
-          level: /^(L\d|H{1,2}|L{1,2})$/.test(setpoint.level) ? setpoint.level : label(lang, 'rule', setpoint.ruleId),
+          level: /^(L\d|H{1,2}|L{1,2})$/.test(setpoint.level)
+            ? setpoint.level
+            : label(lang, 'rule', setpoint.ruleId),
         }),
     }),
     [t, lang],
@@ -163,7 +190,11 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
   if (error) return <p class="error">{t('historyUnavailable', { message: error })}</p>;
   if (!series) return <p class="muted">{t('loading')}</p>;
   return (
-    <div class="device-trend" data-device={`${device.siteId}/${device.deviceId}`} data-metric={metric}>
+    <div
+      class="device-trend"
+      data-device={`${device.siteId}/${device.deviceId}`}
+      data-metric={metric}
+    >
       {!props.compact && (
         <h3>
           {device.name} · {name}
@@ -181,7 +212,9 @@ export function DeviceTrend(props: { device: Device; metric: string; rangeMs: nu
         height={props.height ?? 360}
         labels={labels}
       />
-      {series.bucketMs > 0 && <p class="muted small">{t('downsampled', { bucket: formatDuration(series.bucketMs) })}</p>}
+      {series.bucketMs > 0 && (
+        <p class="muted small">{t('downsampled', { bucket: formatDuration(series.bucketMs) })}</p>
+      )}
       {data.t.length === 0 && <p class="muted">{t('noTelemetry')}</p>}
     </div>
   );

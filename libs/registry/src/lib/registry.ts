@@ -1,4 +1,5 @@
 import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
+import { deviceRuleOverrides } from '@vigil/rules';
 
 import { registryFileSchema, type Area, type OrgNode, type Site } from './registry.schema';
 
@@ -165,7 +166,8 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
           profile?.intervalSeconds ??
           DEVICE_CLASS_DEFINITIONS[entry.class].intervalSeconds,
         attributes,
-        ruleOverrides: [profile?.rules, area?.rules, entry.rules],
+        // Site-rule keys (crowding, voting, …) in an area's rules belong to the site rules, not to devices.
+        ruleOverrides: [profile?.rules, deviceRuleOverrides(area?.rules) as RegisteredDevice['ruleOverrides'][number], entry.rules],
       };
       deviceByKey.set(key, device);
       devices.push(device);

@@ -47,9 +47,13 @@ export function chatterGuard(
     holdMs: options.holdMs ?? DEFAULT_CHATTER_GUARD.holdMs,
   };
   return pipe(
-    interleaveTicks<RuleSignal>(options.tickMs ?? DEFAULT_TICK_MS, options.scheduler ?? asyncScheduler),
-    reducerOperator<ChatterGuardState, RuleSignal | EngineTick>(createChatterGuardState, (state, input) =>
-      reduceChatterGuard(state, input, config),
+    interleaveTicks<RuleSignal>(
+      options.tickMs ?? DEFAULT_TICK_MS,
+      options.scheduler ?? asyncScheduler,
+    ),
+    reducerOperator<ChatterGuardState, RuleSignal | EngineTick>(
+      createChatterGuardState,
+      (state, input) => reduceChatterGuard(state, input, config),
     ),
   );
 }

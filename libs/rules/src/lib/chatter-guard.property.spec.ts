@@ -81,7 +81,9 @@ describe('chatter guard properties', () => {
             shown = each.active;
           }
           for (let index = 3; index < changes.length; index += 1) {
-            expect((changes[index] as number) - (changes[index - 3] as number)).toBeGreaterThanOrEqual(60_000);
+            expect(
+              (changes[index] as number) - (changes[index - 3] as number),
+            ).toBeGreaterThanOrEqual(60_000);
           }
           expect(holding).toBe(false);
           if (upstream.has(device)) expect(shown).toBe(upstream.get(device));

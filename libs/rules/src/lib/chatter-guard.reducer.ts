@@ -1,12 +1,7 @@
 import type { RuleSignal } from '@vigil/contracts';
 
 import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
-import {
-  type EngineTick,
-  NO_SIGNALS,
-  type RuleStep,
-  formatDuration,
-} from './rule-signal';
+import { type EngineTick, NO_SIGNALS, type RuleStep, formatDuration } from './rule-signal';
 
 /**
  * Chattering (ISA-18.2 / EEMUA 191 as quoted in domain-standards §8: "≥ 3 active/clear transitions

@@ -5,10 +5,7 @@ import { processRules } from './process-setpoints';
 import { resolveDeviceRules } from './resolve-device-rules';
 import { type RuleConfig, ruleConfigSchema, ruleOverrideSchema } from './rule-config';
 
-function deviceOf(
-  deviceClass: DeviceClass,
-  attributes: RuleDevice['attributes'] = {},
-): RuleDevice {
+function deviceOf(deviceClass: DeviceClass, attributes: RuleDevice['attributes'] = {}): RuleDevice {
   return {
     deviceClass,
     attributes,
@@ -54,13 +51,19 @@ describe('electrical-fire defaults (domain-standards §9.3)', () => {
   });
 
   it('refuses a temperature alarm outside 55–140 °C unless an override sets a valid one', () => {
-    const hot = { deviceClass: 'electrical-fire' as const, attributes: { ratedTempC: 200 }, intervalSeconds: 30 };
+    const hot = {
+      deviceClass: 'electrical-fire' as const,
+      attributes: { ratedTempC: 200 },
+      intervalSeconds: 30,
+    };
     expect(resolveDeviceRules(hot, []).errors).toEqual([
       'rules.temp-alarm.setpoint: 160 °C is outside the 55–140 °C alarm-setting range of GB 14287.3 detectors',
     ]);
     expect(resolveDeviceRules(hot, [{ 'temp-alarm': { setpoint: 120 } }]).errors).toEqual([]);
     const cool = { ...hot, attributes: { ratedTempC: 60 } };
-    expect(resolveDeviceRules(cool, []).errors).toEqual([expect.stringContaining('48 °C is outside')]);
+    expect(resolveDeviceRules(cool, []).errors).toEqual([
+      expect.stringContaining('48 °C is outside'),
+    ]);
     const text = { ...hot, attributes: { ratedTempC: 'PVC' } };
     expect(resolveDeviceRules(text, []).errors).toEqual([
       'attributes.ratedTempC: must be a positive number of °C (got "PVC")',
@@ -81,7 +84,11 @@ describe('electrical-fire defaults (domain-standards §9.3)', () => {
 
   it('warns on a 100 mA step (P3) and an 8 °C/min rise (P2) within 60 s', () => {
     const { rules } = defaultRules(deviceOf('electrical-fire'));
-    expect(ruleById(rules, 'leak-step')).toMatchObject({ delta: 100, windowMs: 60_000, priority: 3 });
+    expect(ruleById(rules, 'leak-step')).toMatchObject({
+      delta: 100,
+      windowMs: 60_000,
+      priority: 3,
+    });
     expect(ruleById(rules, 'temp-rate')).toMatchObject({ delta: 8, windowMs: 60_000, priority: 2 });
   });
 
@@ -144,7 +151,11 @@ describe('mhs-tank defaults (domain-standards §9.4)', () => {
       onDelayMs: 15_000,
       priority: 3,
     });
-    expect(ruleById(rules, 'pressure-hh')).toMatchObject({ setpoint: 1600, onDelayMs: 0, priority: 2 });
+    expect(ruleById(rules, 'pressure-hh')).toMatchObject({
+      setpoint: 1600,
+      onDelayMs: 0,
+      priority: 2,
+    });
     expect(ruleById(rules, 'pressure-l')).toBeUndefined();
     // Without a span the deadband is 1 % of the set-point's size.
     expect(ruleById(rules, 'temp-hh')).toMatchObject({ setpoint: 45, deadband: 0.45 });
@@ -155,7 +166,8 @@ describe('mhs-tank defaults (domain-standards §9.4)', () => {
 
   it('lists set-points that are not numbers or not in LL < L < H < HH order', () => {
     expect(
-      processRules({ pressure_kpa_hh: '1600', temp_c_h: 50, temp_c_hh: 40, level_pct_l: 90 }).errors,
+      processRules({ pressure_kpa_hh: '1600', temp_c_h: 50, temp_c_hh: 40, level_pct_l: 90 })
+        .errors,
     ).toEqual([
       'attributes.level_pct_l (90) must be below level_pct_h (85): LL < L < H < HH',
       'attributes.temp_c_h (50) must be below temp_c_hh (40): LL < L < H < HH',
@@ -204,13 +216,20 @@ describe('rule kinds as data', () => {
   const base = { latched: false, priority: 3, category: 'quality', level: 'x', enabled: true };
 
   it('needs a bound on a range rule and low below high', () => {
-    const range = { ...base, ruleId: 'range-x', kind: 'range', metric: 'lel', onDelayMs: 0, offDelayMs: 0 };
+    const range = {
+      ...base,
+      ruleId: 'range-x',
+      kind: 'range',
+      metric: 'lel',
+      onDelayMs: 0,
+      offDelayMs: 0,
+    };
     expect(ruleConfigSchema.safeParse(range).error?.issues[0]?.message).toBe(
       'a range rule needs low, high or both',
     );
-    expect(ruleConfigSchema.safeParse({ ...range, low: 5, high: 1 }).error?.issues[0]?.path).toEqual([
-      'high',
-    ]);
+    expect(
+      ruleConfigSchema.safeParse({ ...range, low: 5, high: 1 }).error?.issues[0]?.path,
+    ).toEqual(['high']);
     expect(ruleConfigSchema.safeParse({ ...range, high: 1 }).success).toBe(true);
   });
 
@@ -228,9 +247,9 @@ describe('rule kinds as data', () => {
     expect(ruleConfigSchema.safeParse(rate).error?.issues.map(issue => issue.path)).toEqual([
       ['deadband'],
     ]);
-    expect(ruleConfigSchema.safeParse({ ...rate, deadband: 5, above: 3 }).error?.issues[0]?.path).toEqual([
-      'above',
-    ]);
+    expect(
+      ruleConfigSchema.safeParse({ ...rate, deadband: 5, above: 3 }).error?.issues[0]?.path,
+    ).toEqual(['above']);
   });
 
   it('checks trend horizons and skew limits', () => {
@@ -248,12 +267,21 @@ describe('rule kinds as data', () => {
       minSamples: 3,
     };
     expect(ruleConfigSchema.safeParse(trend).error?.issues[0]?.path).toEqual(['clearHorizonMs']);
-    const skew = { ...base, ruleId: 's', kind: 'skew', maxSkewMs: 60_000, clearSkewMs: 60_000, onDelayMs: 0 };
+    const skew = {
+      ...base,
+      ruleId: 's',
+      kind: 'skew',
+      maxSkewMs: 60_000,
+      clearSkewMs: 60_000,
+      onDelayMs: 0,
+    };
     expect(ruleConfigSchema.safeParse(skew).error?.issues[0]?.path).toEqual(['clearSkewMs']);
   });
 
   it('overrides any field of the new kinds from a registry layer, with the same validation', () => {
-    expect(ruleOverrideSchema.safeParse({ delta: 5, windowMs: 30_000, below: 20 }).success).toBe(true);
+    expect(ruleOverrideSchema.safeParse({ delta: 5, windowMs: 30_000, below: 20 }).success).toBe(
+      true,
+    );
     expect(ruleOverrideSchema.safeParse({ mode: 'sometimes' }).success).toBe(false);
     const { rules, errors } = resolveDeviceRules(deviceOf('gas-combustible'), [
       { 'gas-rate': { delta: 5 }, stuck: { durationMs: 3_600_000 } },

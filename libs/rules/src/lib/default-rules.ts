@@ -288,20 +288,52 @@ export function defaultRules(device: RuleDevice): DefaultRules {
       // Fire first (GB 26875.1 §4.1.2.3: fire alarms have priority), then the other signal
       // classes of a GB 4717 panel; a panel `reset` clears them all (domain-standards §6, §9.6).
       rules.push(
-        eventRule('fire', 'fire', 'hold', 1, 'process', true, 'Unconfirmed fire (GB 25201 §5.3: confirm or reject)'),
+        eventRule(
+          'fire',
+          'fire',
+          'hold',
+          1,
+          'process',
+          true,
+          'Unconfirmed fire (GB 25201 §5.3: confirm or reject)',
+        ),
         eventRule('fault', 'fault', 'hold', 3, 'quality', false, 'Fire panel fault'),
-        eventRule('supervisory', 'supervisory', 'hold', 3, 'process', false, 'Supervisory signal (监管)'),
+        eventRule(
+          'supervisory',
+          'supervisory',
+          'hold',
+          3,
+          'process',
+          false,
+          'Supervisory signal (监管)',
+        ),
         // Linkage feedback needs no operator response (not an alarm, domain-standards §8): it is
         // recorded with the device events; a site that wants it on the console enables this rule.
         {
-          ...eventRule('feedback', 'feedback', 'hold', 4, 'process', false, 'Linkage feedback (反馈)'),
+          ...eventRule(
+            'feedback',
+            'feedback',
+            'hold',
+            4,
+            'process',
+            false,
+            'Linkage feedback (反馈)',
+          ),
           enabled: false,
         },
       );
       break;
     case 'call-point':
       rules.push(
-        eventRule('call-point', 'alarm', 'pulse', 1, 'process', true, 'Manual call point activated'),
+        eventRule(
+          'call-point',
+          'alarm',
+          'pulse',
+          1,
+          'process',
+          true,
+          'Manual call point activated',
+        ),
       );
       break;
     case 'tag':
@@ -325,7 +357,12 @@ export function validateClassRules(
 ): readonly string[] {
   if (deviceClass !== 'electrical-fire') return [];
   const errors: string[] = [];
-  const check = (ruleId: string, [low, high]: readonly [number, number], unit: string, standard: string) => {
+  const check = (
+    ruleId: string,
+    [low, high]: readonly [number, number],
+    unit: string,
+    standard: string,
+  ) => {
     const rule = rules.find(each => each.ruleId === ruleId);
     if (rule?.kind !== 'threshold' || !rule.enabled) return;
     if (rule.setpoint < low || rule.setpoint > high) {
@@ -359,13 +396,17 @@ function electricalFireRules(device: RuleDevice, rules: RuleConfig[]): string[] 
   const errors: string[] = [];
   const rated = device.attributes['ratedTempC'];
   let tempAlarm = CABLE_TEMP_ALARM_DEFAULT_C;
-  let tempPre = round((CABLE_TEMP_ALARM_DEFAULT_C * CABLE_TEMP_PRE_ALARM_FACTOR) / CABLE_TEMP_ALARM_FACTOR);
+  let tempPre = round(
+    (CABLE_TEMP_ALARM_DEFAULT_C * CABLE_TEMP_PRE_ALARM_FACTOR) / CABLE_TEMP_ALARM_FACTOR,
+  );
   if (rated !== undefined) {
     if (typeof rated === 'number' && Number.isFinite(rated) && rated > 0) {
       tempAlarm = round(rated * CABLE_TEMP_ALARM_FACTOR);
       tempPre = round(rated * CABLE_TEMP_PRE_ALARM_FACTOR);
     } else {
-      errors.push(`attributes.ratedTempC: must be a positive number of °C (got ${JSON.stringify(rated)})`);
+      errors.push(
+        `attributes.ratedTempC: must be a positive number of °C (got ${JSON.stringify(rated)})`,
+      );
     }
   }
   const leak = { metric: 'leak_ma', label: 'Residual current', unit: 'mA' };
@@ -741,7 +782,14 @@ function measuringSpan(
     given && numeric(rawLow) && numeric(rawHigh)
       ? [rawLow, rawHigh]
       : (fallback ?? [0, classRange?.[1] ?? 100]);
-  return { given, low, high, size: high - low, classLow: classRange?.[0], classHigh: classRange?.[1] };
+  return {
+    given,
+    low,
+    high,
+    size: high - low,
+    classLow: classRange?.[0],
+    classHigh: classRange?.[1],
+  };
 }
 
 /** 6 significant digits: set-points computed from factors read as the numbers people expect. */

@@ -16,7 +16,12 @@ import {
 } from './mhs-grade';
 import { mhsGradeRule } from './mhs-grade.operator';
 
-function tank(deviceId: string, substance: string, capacityT: number, areaId = 'tank-farm'): MhsTank {
+function tank(
+  deviceId: string,
+  substance: string,
+  capacityT: number,
+  areaId = 'tank-farm',
+): MhsTank {
   const found = findSubstance(substance);
   if (!found) throw new Error(substance);
   return { siteId: 'plant-1', deviceId, areaId, substance: found, capacityT };
@@ -84,7 +89,9 @@ describe(mhsTankOf.name, () => {
     expect(mhsTankOf(device({})).tank).toBeUndefined();
     expect(mhsTankOf(device({})).errors).toEqual([]);
     expect(mhsTankOf(device({ substance: 'unobtainium', capacityT: -1 })).errors).toEqual([
-      expect.stringMatching(/^attributes\.substance: no critical quantity is known for "unobtainium"/),
+      expect.stringMatching(
+        /^attributes\.substance: no critical quantity is known for "unobtainium"/,
+      ),
       'attributes.capacityT: must be a positive number of tonnes (got -1)',
     ]);
   });
@@ -99,7 +106,9 @@ describe(reduceMhsGrade.name, () => {
 
   function run(readings: Reading[], extra: Partial<MhsGradeOptions> = {}) {
     const opts = options(extra);
-    return runAll(createMhsGradeState(opts), readings, (state, input) => reduceMhsGrade(state, input, opts));
+    return runAll(createMhsGradeState(opts), readings, (state, input) =>
+      reduceMhsGrade(state, input, opts),
+    );
   }
 
   it('starts from the design inventory and follows the levels, one signal per grade change', () => {
@@ -148,7 +157,9 @@ describe(reduceMhsGrade.name, () => {
   });
 
   it('ignores other devices and readings without a level', () => {
-    expect(run([level('gc-1', 0, 100), classReading('mhs-tank', 'tk-nh3', 0, { temp_c: 20 })])).toEqual([]);
+    expect(
+      run([level('gc-1', 0, 100), classReading('mhs-tank', 'tk-nh3', 0, { temp_c: 20 })]),
+    ).toEqual([]);
   });
 });
 

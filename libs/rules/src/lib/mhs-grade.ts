@@ -40,12 +40,36 @@ export const HAZARDOUS_SUBSTANCES: readonly HazardousSubstance[] = [
   { name: 'chlorine', aliases: ['Cl2', '氯', '氯气'], criticalT: 5, beta: 4, criticalTag: 'U' },
   { name: 'hydrogen', aliases: ['H2', '氢', '氢气'], criticalT: 5, beta: 1.5, criticalTag: 'U' },
   { name: 'methanol', aliases: ['CH3OH', '甲醇'], criticalT: 500, beta: 1, criticalTag: 'U' },
-  { name: 'LPG', aliases: ['liquefied petroleum gas', '液化石油气'], criticalT: 50, beta: 1.5, criticalTag: 'U' },
-  { name: 'methane', aliases: ['CH4', 'natural gas', '甲烷', '天然气'], criticalT: 50, beta: 1.5, criticalTag: 'S' },
+  {
+    name: 'LPG',
+    aliases: ['liquefied petroleum gas', '液化石油气'],
+    criticalT: 50,
+    beta: 1.5,
+    criticalTag: 'U',
+  },
+  {
+    name: 'methane',
+    aliases: ['CH4', 'natural gas', '甲烷', '天然气'],
+    criticalT: 50,
+    beta: 1.5,
+    criticalTag: 'S',
+  },
   { name: 'propane', aliases: ['C3H8', '丙烷'], criticalT: 50, beta: 1.5, criticalTag: 'S' },
   { name: 'hydrogen sulfide', aliases: ['H2S', '硫化氢'], criticalT: 5, beta: 5, criticalTag: 'U' },
-  { name: 'hydrogen cyanide', aliases: ['HCN', '氰化氢'], criticalT: 1, beta: 10, criticalTag: 'U' },
-  { name: 'nitrogen dioxide', aliases: ['NO2', '二氧化氮'], criticalT: 1, beta: 10, criticalTag: 'S' },
+  {
+    name: 'hydrogen cyanide',
+    aliases: ['HCN', '氰化氢'],
+    criticalT: 1,
+    beta: 10,
+    criticalTag: 'U',
+  },
+  {
+    name: 'nitrogen dioxide',
+    aliases: ['NO2', '二氧化氮'],
+    criticalT: 1,
+    beta: 10,
+    criticalTag: 'S',
+  },
   { name: 'benzene', aliases: ['C6H6', '苯'], criticalT: 50, beta: 1, criticalTag: 'U' },
   { name: 'gasoline', aliases: ['petrol', '汽油'], criticalT: 200, beta: 1, criticalTag: 'U' },
 ];
@@ -88,7 +112,10 @@ export interface TankInventory {
 }
 
 /** R and S of a unit's inventories (pure). */
-export function mhsIndex(tanks: Iterable<TankInventory>, alpha: number = DEFAULT_MHS_ALPHA): MhsIndex {
+export function mhsIndex(
+  tanks: Iterable<TankInventory>,
+  alpha: number = DEFAULT_MHS_ALPHA,
+): MhsIndex {
   let weighted = 0;
   let s = 0;
   for (const { substance, quantityT } of tanks) {
@@ -158,7 +185,9 @@ export function mhsTankOf(device: {
   }
   const capacity = device.attributes['capacityT'];
   if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity <= 0) {
-    errors.push(`attributes.capacityT: must be a positive number of tonnes (got ${JSON.stringify(capacity)})`);
+    errors.push(
+      `attributes.capacityT: must be a positive number of tonnes (got ${JSON.stringify(capacity)})`,
+    );
   }
   if (!substance || errors.length > 0) return { errors };
   return {
@@ -216,7 +245,13 @@ export function createMhsGradeState(options: MhsGradeOptions): MhsGradeState {
     const unitKey = `${tank.siteId}/${unitId}`;
     let unit = units.get(unitKey);
     if (!unit) {
-      unit = { siteId: tank.siteId, unitId, areaId: byArea ? unitId : undefined, tanks: [], grade: null };
+      unit = {
+        siteId: tank.siteId,
+        unitId,
+        areaId: byArea ? unitId : undefined,
+        tanks: [],
+        grade: null,
+      };
       units.set(unitKey, unit);
     }
     const slot: TankSlot = { tank, unit, quantityT: tank.capacityT };

@@ -130,7 +130,10 @@ export function processRules(
     let span = point.defaultSpan ?? Math.max(1, ...[...setpoints.values()].map(Math.abs));
     if (rawSpan !== undefined) {
       if (typeof rawSpan === 'number' && Number.isFinite(rawSpan) && rawSpan > 0) span = rawSpan;
-      else errors.push(`attributes.${spanName}: must be a positive number (got ${JSON.stringify(rawSpan)})`);
+      else
+        errors.push(
+          `attributes.${spanName}: must be a positive number (got ${JSON.stringify(rawSpan)})`,
+        );
     }
     const deadband = Number((point.deadbandFraction * span).toPrecision(6));
 

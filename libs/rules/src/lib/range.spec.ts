@@ -8,7 +8,9 @@ import { RANGE_INACTIVE, reduceRange } from './range.reducer';
 import type { RangeRuleConfig } from './rule-config';
 
 function run(rule: RangeRuleConfig, readings: ReturnType<typeof lel>[]) {
-  return runAll(RANGE_INACTIVE, readings, (state, input) => reduceRange(state, input, rule, context));
+  return runAll(RANGE_INACTIVE, readings, (state, input) =>
+    reduceRange(state, input, rule, context),
+  );
 }
 
 describe(reduceRange.name, () => {
@@ -36,7 +38,9 @@ describe(reduceRange.name, () => {
       message:
         'Combustible gas -5.1 %LEL below the measuring range -5 … 100 %LEL: the measurement cannot be trusted',
     });
-    expect(signals[1]?.message).toBe('Combustible gas -5 %LEL back inside the measuring range -5 … 100 %LEL');
+    expect(signals[1]?.message).toBe(
+      'Combustible gas -5 %LEL back inside the measuring range -5 … 100 %LEL',
+    );
   });
 
   it('waits out 60 s of event time outside before raising (one stray sample is no fault)', () => {
@@ -60,16 +64,22 @@ describe(reduceRange.name, () => {
   });
 
   it('ignores readings without the metric and boolean values', () => {
-    expect(run(rangeConfig(), [reading('d1', 0, { o2: -50 }), reading('d1', 1, { lel: true })])).toEqual([]);
+    expect(
+      run(rangeConfig(), [reading('d1', 0, { o2: -50 }), reading('d1', 1, { lel: true })]),
+    ).toEqual([]);
   });
 });
 
 describe(rangeRule.name, () => {
-  itBehavesLikeARuleOperator(ctx => rangeRule(rangeConfig(), ctx), {
-    trigger: lel('d1', 10, 120),
-    quiet: lel('d1', 5, 50),
-    expected: signalLike('d1', 'range-lel', true, 10, { value: 120 }),
-  }, context);
+  itBehavesLikeARuleOperator(
+    ctx => rangeRule(rangeConfig(), ctx),
+    {
+      trigger: lel('d1', 10, 120),
+      quiet: lel('d1', 5, 50),
+      expected: signalLike('d1', 'range-lel', true, 10, { value: 120 }),
+    },
+    context,
+  );
 
   it('keeps devices apart and does not evaluate readings older than a device’s newest', () => {
     const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

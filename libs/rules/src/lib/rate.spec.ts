@@ -83,7 +83,9 @@ describe(reduceRate.name, () => {
       [true, 60_000],
       [false, 130_000],
     ]);
-    expect(signals[0]?.message).toBe('Oxygen fell 0.5 %VOL within 60 s to 20.4 %VOL (rate-of-rise at 0.5 %VOL)');
+    expect(signals[0]?.message).toBe(
+      'Oxygen fell 0.5 %VOL within 60 s to 20.4 %VOL (rate-of-rise at 0.5 %VOL)',
+    );
     expect(run(fall, [o2(0, 18.5), o2(30_000, 17.9)])).toEqual([]); // already at or below 18
   });
 

@@ -114,7 +114,10 @@ export const stuckRuleConfigSchema = z.strictObject({
   kind: z.literal('stuck'),
   metric: metricSchema,
   minDelta: z.number().positive(),
-  durationMs: z.int().min(60_000).max(30 * 86_400_000),
+  durationMs: z
+    .int()
+    .min(60_000)
+    .max(30 * 86_400_000),
   skipZero: z.boolean(),
 });
 export type StuckRuleConfig = z.infer<typeof stuckRuleConfigSchema>;
@@ -167,8 +170,14 @@ export const trendRuleConfigSchema = z
     target: z.number(),
     minDelta: z.number().positive(),
     windowMs: windowMsSchema,
-    horizonMs: z.int().min(1000).max(7 * 86_400_000),
-    clearHorizonMs: z.int().min(1000).max(14 * 86_400_000),
+    horizonMs: z
+      .int()
+      .min(1000)
+      .max(7 * 86_400_000),
+    clearHorizonMs: z
+      .int()
+      .min(1000)
+      .max(14 * 86_400_000),
     minSamples: z.int().min(3).max(1000),
   })
   .refine(rule => rule.clearHorizonMs >= rule.horizonMs, {

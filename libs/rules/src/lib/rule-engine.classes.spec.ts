@@ -30,8 +30,9 @@ function engine(devices: readonly DeviceRules[], extra: Partial<RuleEngineOption
 const brief = (signal: RuleSignal) =>
   `${signal.deviceId}/${signal.ruleId} ${signal.active ? 'active' : 'cleared'}`;
 
-const values = (deviceClass: DeviceClass, deviceId: string) => (ts: number, reading: Record<string, number>) =>
-  classRecord(deviceClass, deviceId, ts, reading);
+const values =
+  (deviceClass: DeviceClass, deviceId: string) => (ts: number, reading: Record<string, number>) =>
+    classRecord(deviceClass, deviceId, ts, reading);
 
 describe('rule engine: the default rules of every class', () => {
   it('combustible: a fast leak gives the rate pre-alarm, L1, L2 and the latched over-range, in order', () => {
@@ -57,7 +58,9 @@ describe('rule engine: the default rules of every class', () => {
   it('combustible: a slow leak is forecast minutes before L1, with the predicted time', () => {
     const { feed } = engine([registered('gc-1', 'gas-combustible')]);
     // +0.5 %LEL every 5 s (6 %LEL a minute: too slow for the rate-of-rise pre-alarm).
-    const leak = Array.from({ length: 60 }, (_, index) => lelRecord('gc-1', index * 5_000, index * 0.5));
+    const leak = Array.from({ length: 60 }, (_, index) =>
+      lelRecord('gc-1', index * 5_000, index * 0.5),
+    );
     const signals = feed(...leak);
     expect(signals.map(brief)).toEqual(['gc-1/gas-trend active', 'gc-1/gas-l1 active']);
     expect(signals[0]).toMatchObject({ at: 40_000, value: 4, predictedAt: 250_000 });
@@ -86,14 +89,22 @@ describe('rule engine: the default rules of every class', () => {
   it('gas: a clock 90 s behind for a minute of receive time raises clock-skew (P4)', () => {
     const { feed } = engine([registered('gc-1', 'gas-combustible')]);
     const skewed = (receivedAt: number, skew: number) =>
-      classRecord('gas-combustible', 'gc-1', receivedAt + skew, { lel: 0 }, { receivedAt, clockSkewMs: skew });
+      classRecord(
+        'gas-combustible',
+        'gc-1',
+        receivedAt + skew,
+        { lel: 0 },
+        { receivedAt, clockSkewMs: skew },
+      );
     expect(feed(skewed(100_000, -90_000), skewed(130_000, -90_000))).toEqual([]);
     expect(feed(skewed(160_000, -90_000)).map(brief)).toEqual(['gc-1/clock-skew active']);
     expect(feed(skewed(170_000, -1_000)).map(brief)).toEqual(['gc-1/clock-skew cleared']);
   });
 
   it('electrical fire: pre-alarm at 210 mA, latched alarm at 300 mA, arc at 14 half-cycles', () => {
-    const { feed } = engine([registered('ef-1', 'electrical-fire', { attributes: { ratedTempC: 70 } })]);
+    const { feed } = engine([
+      registered('ef-1', 'electrical-fire', { attributes: { ratedTempC: 70 } }),
+    ]);
     const ef = values('electrical-fire', 'ef-1');
     expect(feed(ef(0, { leak_ma: 150, temp_c: 30, arc: 0 }))).toEqual([]);
     expect(feed(ef(120_000, { leak_ma: 215, temp_c: 30, arc: 8 })).map(brief)).toEqual([
@@ -106,7 +117,9 @@ describe('rule engine: the default rules of every class', () => {
       'ef-1/temp-alarm active', // 56 °C = 0.8 × 70 °C
       'ef-1/arc active',
     ]);
-    expect(alarm.filter(signal => signal.category === 'process').every(signal => signal.latched)).toBe(true);
+    expect(
+      alarm.filter(signal => signal.category === 'process').every(signal => signal.latched),
+    ).toBe(true);
     // 9–13 half-cycles neither raise nor clear; below 9 clears (the alarm stays latched downstream).
     expect(feed(ef(360_000, { arc: 12 }))).toEqual([]);
     expect(feed(ef(361_000, { arc: 8 })).map(brief)).toEqual(['ef-1/arc cleared']);
@@ -161,12 +174,13 @@ describe('rule engine: the default rules of every class', () => {
 
   it('call point and SOS: one latched P1 pulse per press', () => {
     const { feed } = engine([registered('cp-1', 'call-point'), registered('tag-1', 'tag')]);
-    expect(feed(deviceEventRecord('cp-1', 'alarm', 1_000, undefined, 'call-point')).map(brief)).toEqual([
-      'cp-1/call-point active',
-      'cp-1/call-point cleared',
-    ]);
+    expect(
+      feed(deviceEventRecord('cp-1', 'alarm', 1_000, undefined, 'call-point')).map(brief),
+    ).toEqual(['cp-1/call-point active', 'cp-1/call-point cleared']);
     const sos = feed(deviceEventRecord('tag-1', 'sos', 2_000, undefined, 'tag'));
-    expect(sos.map(signal => [signal.ruleId, signal.active, signal.priority, signal.latched])).toEqual([
+    expect(
+      sos.map(signal => [signal.ruleId, signal.active, signal.priority, signal.latched]),
+    ).toEqual([
       ['sos', true, 1, true],
       ['sos', false, 1, true],
     ]);
@@ -195,14 +209,20 @@ describe('rule engine: reloads of the new rule kinds', () => {
   it('keeps a window rule’s state across a reload that changes its parameters', () => {
     const { feed, registry } = engine([registered('gc-1', 'gas-combustible')]);
     feed(lelRecord('gc-1', 0, 1), lelRecord('gc-1', 20_000, 12)); // gas-rate raised
-    registry.set('gc-1', registered('gc-1', 'gas-combustible', { overrides: [{ 'gas-rate': { delta: 9 } }] }));
+    registry.set(
+      'gc-1',
+      registered('gc-1', 'gas-combustible', { overrides: [{ 'gas-rate': { delta: 9 } }] }),
+    );
     expect(feed(lelRecord('gc-1', 25_000, 13))).toEqual([]); // no second raise
   });
 
   it('clears an active event rule removed by a reload', () => {
     const { feed, registry } = engine([registered('fp-1', 'fire-panel')]);
     feed(deviceEventRecord('fp-1', 'fire', 1_000));
-    registry.set('fp-1', registered('fp-1', 'fire-panel', { overrides: [{ fire: { enabled: false } }] }));
+    registry.set(
+      'fp-1',
+      registered('fp-1', 'fire-panel', { overrides: [{ fire: { enabled: false } }] }),
+    );
     const cleared = feed(deviceEventRecord('fp-1', 'feedback', 2_000));
     expect(cleared.map(brief)).toEqual(['fp-1/fire cleared']);
     expect(cleared[0]).toMatchObject({ latched: true, value: undefined, at: 2_000 });

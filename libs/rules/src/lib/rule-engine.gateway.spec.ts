@@ -116,7 +116,9 @@ describe('gateways (root-cause offline)', () => {
 
   it('lets a device behind a gateway with no offline rule go offline on its own', () => {
     const [, ...children] = fleet();
-    const gateway = registered('gw', 'gas-combustible', { overrides: [{ offline: { enabled: false } }] });
+    const gateway = registered('gw', 'gas-combustible', {
+      overrides: [{ offline: { enabled: false } }],
+    });
     const { feed } = engine([gateway, ...children]);
     feed(...everyone(1_000, 'gw', 'gc-1', 'gc-2', 'gc-3'));
     expect(feed(tick(31_001)).map(brief)).toHaveLength(3);

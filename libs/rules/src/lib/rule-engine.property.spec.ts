@@ -28,7 +28,9 @@ function variants(deviceId: string): ReadonlyArray<DeviceRules | undefined> {
         overrides: [{ 'gas-l1': { setpoint: 40, onDelayMs: 3_000 }, 'gas-rate': { delta: 6 } }],
       }),
     ),
-    behind(registered(deviceId, 'gas-combustible', { overrides: [{ 'gas-l2': { enabled: false } }] })),
+    behind(
+      registered(deviceId, 'gas-combustible', { overrides: [{ 'gas-l2': { enabled: false } }] }),
+    ),
     registered(deviceId, 'gas-combustible', { overrides: [{ offline: { enabled: false } }] }),
     undefined,
   ];
@@ -170,7 +172,10 @@ describe('late and duplicate readings', () => {
         for (const swap of swaps) {
           const index = swap % inputs.length;
           const next = index + 1 < inputs.length ? index + 1 : index;
-          [inputs[index], inputs[next]] = [inputs[next] as IngestRecord, inputs[index] as IngestRecord];
+          [inputs[index], inputs[next]] = [
+            inputs[next] as IngestRecord,
+            inputs[index] as IngestRecord,
+          ];
         }
         const lastByKey = new Map<string, boolean>();
         for (const signal of signalsOf(inputs)) {

@@ -463,7 +463,8 @@ export function reloadRules(
     if (device.rules.gatewayId !== undefined) {
       state.gateways.get(siteId)?.get(device.rules.gatewayId)?.children.delete(device);
     }
-    if (next?.gatewayId !== undefined) gatewayEntry(state, siteId, next.gatewayId).children.add(device);
+    if (next?.gatewayId !== undefined)
+      gatewayEntry(state, siteId, next.gatewayId).children.add(device);
   }
   device.states = states;
   if (next) {

@@ -16,8 +16,8 @@ import { TREND_EMPTY, type TrendState, reduceTrend } from './trend.reducer';
  * lives as long as the subscription.
  *
  * ```
- * readings: -a-b-c-d-e-|   lel 2, 4, 6, 8 every 20 s, then 8 for 2 min; target 25, horizon 5 min
- * output:   -----W-----C   W: 6 %LEL rising 0.1 %LEL/s: 25 in ≈ 3 min; C: flat again
+ * readings: -a-b-c-…-x-|   lel 2, 3, 4 every 10 s, then 6 %LEL flat; target 25, horizon 5 min
+ * output:   -----W---C-|   W: at 4 %LEL, +0.1 %LEL/s reaches 25 in 3.5 min; C: flat, no crossing
  * ```
  *
  * @see reduceTrend, README "Rate and trend".

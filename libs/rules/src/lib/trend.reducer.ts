@@ -76,7 +76,13 @@ export function reduceTrend(
   if (value === undefined || reading.ts <= state.lastTs) return { state, signals: NO_SIGNALS };
   const bucketMs = bucketMsOf(rule.windowMs);
   if (state === TREND_EMPTY || state.bucketMs !== bucketMs) {
-    state = { kind: 'trend', active: state.active, bucketMs, lastTs: -Infinity, buckets: createSums() };
+    state = {
+      kind: 'trend',
+      active: state.active,
+      bucketMs,
+      lastTs: -Infinity,
+      buckets: createSums(),
+    };
   }
   addSample(state.buckets, bucketMs, reading.ts, value);
   state.lastTs = reading.ts;

@@ -49,7 +49,9 @@ describe(reduceTrend.name, () => {
       series(0, 10_000, [2, 3, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6]),
     );
     expect(signals.map(signal => signal.active)).toEqual([true, false]);
-    expect(signals[1]?.message).toBe('Combustible gas 6 %LEL no longer predicted to reach 25 %LEL within 10 min');
+    expect(signals[1]?.message).toBe(
+      'Combustible gas 6 %LEL no longer predicted to reach 25 %LEL within 10 min',
+    );
     expect(signals[1]).not.toHaveProperty('predictedAt');
   });
 
@@ -66,7 +68,9 @@ describe(reduceTrend.name, () => {
 
   it('forecasts a fall toward a low target', () => {
     const low = trendConfig({ metric: 'o2', direction: 'low', target: 19.5, minDelta: 0.2 });
-    const o2 = [20.9, 20.7, 20.5, 20.3].map((value, index) => reading('d1', index * 10_000, { o2: value }));
+    const o2 = [20.9, 20.7, 20.5, 20.3].map((value, index) =>
+      reading('d1', index * 10_000, { o2: value }),
+    );
     const signals = run(low, o2);
     expect(signals.map(brief)).toEqual([[true, 20_000]]);
     expect(signals[0]?.predictedAt).toBe(20_000 + 50_000); // 20.5 → 19.5 at 0.02 /s

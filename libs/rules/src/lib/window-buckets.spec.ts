@@ -37,7 +37,13 @@ describe('window buckets', () => {
       addSample(buckets, 10_000, start + second * 1000, 2 + 0.25 * second);
     }
     const now = start + 60_000;
-    const fit = fitLine(buckets, 10_000, firstBucketIndex(now, 60_000, 10_000), Math.floor(now / 10_000), now);
+    const fit = fitLine(
+      buckets,
+      10_000,
+      firstBucketIndex(now, 60_000, 10_000),
+      Math.floor(now / 10_000),
+      now,
+    );
     expect(fit?.count).toBe(13);
     expect(fit?.slope).toBeCloseTo(0.00025, 12); // 0.25 per second
     expect(fit?.valueAtOrigin).toBeCloseTo(17, 9);

@@ -41,7 +41,12 @@ export function createExtremes(): number[] {
  * Adds a sample to its bucket. A sample whose bucket has already left the ring (its slot holds a
  * newer bucket) is dropped; returns whether it was kept.
  */
-export function addExtreme(buckets: number[], bucketMs: number, ts: number, value: number): boolean {
+export function addExtreme(
+  buckets: number[],
+  bucketMs: number,
+  ts: number,
+  value: number,
+): boolean {
   const index = Math.floor(ts / bucketMs);
   const base = slotOf(index) * EXTREMES_STRIDE;
   const held = buckets[base] as number;

@@ -1,4 +1,10 @@
-import type { DeviceClass, DeviceEvent, IngestRecord, MetricValue, Reading } from '@vigil/contracts';
+import type {
+  DeviceClass,
+  DeviceEvent,
+  IngestRecord,
+  MetricValue,
+  Reading,
+} from '@vigil/contracts';
 
 import { SITE } from './fixtures';
 
@@ -66,8 +72,14 @@ export function deviceEventRecord(
 
 /** A reading whose device clock is `skewMs` off the server's, received at `receivedAt`. */
 export function skewedReading(deviceId: string, receivedAt: number, skewMs: number): Reading {
-  return classReading('gas-combustible', deviceId, receivedAt + skewMs, { lel: 0 }, {
-    receivedAt,
-    clockSkewMs: skewMs,
-  });
+  return classReading(
+    'gas-combustible',
+    deviceId,
+    receivedAt + skewMs,
+    { lel: 0 },
+    {
+      receivedAt,
+      clockSkewMs: skewMs,
+    },
+  );
 }

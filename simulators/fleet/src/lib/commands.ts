@@ -1,11 +1,6 @@
 import { DEVICE_CLASS_DEFINITIONS, EVENT_CODE_PATTERN } from '@vigil/contracts';
 
-import {
-  findArea,
-  findDevice,
-  type FleetDefinition,
-  type FleetSimulator,
-} from '@vigil/simulation';
+import { findArea, findDevice, type FleetDefinition, type FleetSimulator } from '@vigil/simulation';
 
 /** A line typed on the simulator's stdin. Devices and areas are `id` or `siteId/id`. */
 export type SimulatorCommand =

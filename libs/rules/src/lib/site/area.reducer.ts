@@ -230,7 +230,11 @@ export function evaluatePeoplePresent(
   if (!rule.enabled) return;
   const { siteId } = site.site;
   const areaId = area.area.id;
-  const signal = (active: boolean, message: string, extra: { value?: number; members?: readonly string[] } = {}) =>
+  const signal = (
+    active: boolean,
+    message: string,
+    extra: { value?: number; members?: readonly string[] } = {},
+  ) =>
     siteSignal(
       {
         key: siteSignalKey(siteId, areaId, 'people-present'),
@@ -276,6 +280,8 @@ export function evaluatePeoplePresent(
     return;
   }
 
+  // Not raised yet: most ticks nobody is near, which the early-exit test answers without a list.
+  if (!anyoneNear(site, area.area, rule.radiusM)) return;
   const muster = musterList(site, areaId, rule.radiusM);
   if (muster.length === 0) return;
   area.peoplePresentActive = true;

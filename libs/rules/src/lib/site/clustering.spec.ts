@@ -6,7 +6,8 @@ import { type ClusterPoint, clusterPoints } from './clustering';
 function bruteForce(points: readonly ClusterPoint[], link: number, minSize: number): number[][] {
   const label = points.map((_, index) => index);
   const relabel = (from: number, to: number) => {
-    for (let index = 0; index < label.length; index += 1) if (label[index] === from) label[index] = to;
+    for (let index = 0; index < label.length; index += 1)
+      if (label[index] === from) label[index] = to;
   };
   for (let i = 0; i < points.length; i += 1) {
     for (let j = i + 1; j < points.length; j += 1) {
@@ -19,7 +20,9 @@ function bruteForce(points: readonly ClusterPoint[], link: number, minSize: numb
   }
   const groups = new Map<number, number[]>();
   label.forEach((root, index) => groups.set(root, [...(groups.get(root) ?? []), index]));
-  return [...groups.values()].filter(group => group.length >= minSize).sort((a, b) => (a[0] as number) - (b[0] as number));
+  return [...groups.values()]
+    .filter(group => group.length >= minSize)
+    .sort((a, b) => (a[0] as number) - (b[0] as number));
 }
 
 const p = (x: number, y: number, floor = 1): ClusterPoint => ({ x, y, floor });
@@ -41,7 +44,9 @@ describe(clusterPoints.name, () => {
 
   it('finds partners across cell borders and at negative coordinates', () => {
     // 14.9 and 15.1 are in different 15 m cells; -0.1 and 0.1 too.
-    expect(clusterPoints([p(14.9, 0), p(15.1, 0), p(-0.1, -0.1), p(0.1, 0.1)], 15)).toEqual([[0, 1, 2, 3]]);
+    expect(clusterPoints([p(14.9, 0), p(15.1, 0), p(-0.1, -0.1), p(0.1, 0.1)], 15)).toEqual([
+      [0, 1, 2, 3],
+    ]);
     expect(clusterPoints([p(-100, -100), p(-110, -95), p(200, 200)], 15)).toEqual([[0, 1], [2]]);
   });
 

@@ -47,7 +47,7 @@ export function clusterPoints(
   const find = (start: number): number => {
     let root = start;
     while (parent[root] !== root) root = parent[root] as number;
-    for (let node = start; node !== root; ) {
+    for (let node = start; node !== root;) {
       const next = parent[node] as number;
       parent[node] = root;
       node = next;
@@ -142,8 +142,7 @@ function linkGroup(
   for (let position = 0; position < total; position += 1) {
     const index = at(position);
     const point = points[index] as ClusterPoint;
-    const key =
-      Math.floor((point.y - minY) / cell) * columns + Math.floor((point.x - minX) / cell);
+    const key = Math.floor((point.y - minY) / cell) * columns + Math.floor((point.x - minX) / cell);
     const first = denseFirst ? (denseFirst[key] as number) : (sparseFirst?.get(key) ?? -1);
     if (first < 0) occupied.push(key);
     nextInCell[index] = first;

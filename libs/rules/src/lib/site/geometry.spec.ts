@@ -69,7 +69,8 @@ describe('distanceToBoundary and signedDepth', () => {
           const dy = Math.max(0 - y, 0, y - 100);
           const expected = inside
             ? Math.min(x, 100 - x, y, 100 - y)
-            : -Math.hypot(dx, dy) || -Math.min(Math.abs(x), Math.abs(100 - x), Math.abs(y), Math.abs(100 - y));
+            : -Math.hypot(dx, dy) ||
+              -Math.min(Math.abs(x), Math.abs(100 - x), Math.abs(y), Math.abs(100 - y));
           expect(signedDepth(square, x, y)).toBeCloseTo(expected, 9);
         },
       ),

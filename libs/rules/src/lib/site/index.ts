@@ -1,6 +1,37 @@
-export * from './geometry';
-export * from './clustering';
+// Public API of the area- and site-level rules (README in this folder).
+export { siteRules, type SiteRulesOperatorOptions } from './site-rules.operator';
+export {
+  SiteRulesConfigError,
+  compileSiteRules,
+  reduceSiteRules,
+  type SiteRulesOptions,
+} from './site-rules.reducer';
+export {
+  asSiteInput,
+  createSiteRulesState,
+  createSiteRulesStats,
+  crowdsInArea,
+  musterList,
+  peopleInArea,
+  siteSignalKey,
+  tagPositions,
+  type AreaState,
+  type MusterEntry,
+  type SiteInput,
+  type SiteRulesState,
+  type SiteRulesStats,
+  type SiteSignalInput,
+  type SiteState,
+  type TagPosition,
+  type TagState,
+} from './site-state';
 export * from './site-config';
-export * from './site-state';
-export * from './site-rules.reducer';
-export * from './site-rules.operator';
+export {
+  compilePolygon,
+  distanceToBoundary,
+  pointInPolygon,
+  signedDepth,
+  type PointM,
+  type Polygon,
+} from './geometry';
+export { clusterPoints, type ClusterPoint } from './clustering';

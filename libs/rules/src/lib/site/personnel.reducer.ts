@@ -44,7 +44,12 @@ export function onTagReading(
   const { x, y, floor, still } = reading.values;
   if (typeof floor === 'number' && Number.isFinite(floor)) tag.floor = floor;
   if (x !== undefined || y !== undefined) {
-    if (typeof x === 'number' && typeof y === 'number' && Number.isFinite(x) && Number.isFinite(y)) {
+    if (
+      typeof x === 'number' &&
+      typeof y === 'number' &&
+      Number.isFinite(x) &&
+      Number.isFinite(y)
+    ) {
       stats.tagFixes += 1;
       tag.x = x;
       tag.y = y;
@@ -56,7 +61,8 @@ export function onTagReading(
       stats.badFixes += 1;
     }
   }
-  if (typeof still === 'boolean') updateStill(site, tag, still, reading.ts, reading.receivedAt, context, out);
+  if (typeof still === 'boolean')
+    updateStill(site, tag, still, reading.ts, reading.receivedAt, context, out);
   reschedule(site, tag);
 }
 
@@ -263,9 +269,12 @@ function updateStill(
   }
   const stillFor = tag.stillSince === undefined ? undefined : now - tag.stillSince;
   tag.stillSince = undefined;
-  const area = tag.manDownAreaId === undefined ? undefined : site.site.areaById.get(tag.manDownAreaId);
+  const area =
+    tag.manDownAreaId === undefined ? undefined : site.site.areaById.get(tag.manDownAreaId);
   if (!area) return;
-  const moving = `${tag.tagId} moving again` + (stillFor === undefined ? '' : ` after ${formatSeconds(stillFor)}`);
+  const moving =
+    `${tag.tagId} moving again` +
+    (stillFor === undefined ? '' : ` after ${formatSeconds(stillFor)}`);
   if (tag.manDownPreAlarm) {
     tag.manDownPreAlarm = false;
     out.push(manDownSignal(site, tag, area, 1, false, at, stillFor, moving, context));

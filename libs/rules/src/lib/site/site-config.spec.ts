@@ -11,15 +11,58 @@ import { DETECTORS, SITE, layout, rect } from './site-fixtures';
 const SAMPLE: SiteLayout = {
   siteId: 'plant-1',
   areas: [
-    { id: 'tank-farm', name: '罐区 Tank farm', kind: 'storage', risk: 'red', polygon: rect(20, 160, 180, 280), maxPeople: 3 },
-    { id: 'reactor-unit', name: '反应装置区', kind: 'production', risk: 'orange', polygon: rect(200, 160, 380, 280), maxPeople: 3 },
-    { id: 'loading-bay', name: '装卸区', kind: 'loading', risk: 'yellow', polygon: rect(20, 20, 180, 140) },
-    { id: 'control-room', name: '中控室', kind: 'control-room', risk: 'blue', polygon: rect(200, 20, 280, 80) },
-    { id: 'office', name: '办公楼', kind: 'office', risk: 'blue', polygon: rect(300, 20, 380, 140) },
-    { id: 'confined-space', name: '受限空间', kind: 'restricted', risk: 'red', polygon: rect(150, 240, 175, 275) },
+    {
+      id: 'tank-farm',
+      name: '罐区 Tank farm',
+      kind: 'storage',
+      risk: 'red',
+      polygon: rect(20, 160, 180, 280),
+      maxPeople: 3,
+    },
+    {
+      id: 'reactor-unit',
+      name: '反应装置区',
+      kind: 'production',
+      risk: 'orange',
+      polygon: rect(200, 160, 380, 280),
+      maxPeople: 3,
+    },
+    {
+      id: 'loading-bay',
+      name: '装卸区',
+      kind: 'loading',
+      risk: 'yellow',
+      polygon: rect(20, 20, 180, 140),
+    },
+    {
+      id: 'control-room',
+      name: '中控室',
+      kind: 'control-room',
+      risk: 'blue',
+      polygon: rect(200, 20, 280, 80),
+    },
+    {
+      id: 'office',
+      name: '办公楼',
+      kind: 'office',
+      risk: 'blue',
+      polygon: rect(300, 20, 380, 140),
+    },
+    {
+      id: 'confined-space',
+      name: '受限空间',
+      kind: 'restricted',
+      risk: 'red',
+      polygon: rect(150, 240, 175, 275),
+    },
   ],
   devices: [
-    { deviceId: 'gc-tf-01', deviceClass: 'gas-combustible', areaId: 'tank-farm', position: [50, 200] },
+    {
+      deviceId: 'gc-tf-01',
+      deviceClass: 'gas-combustible',
+      areaId: 'tank-farm',
+      position: [50, 200],
+    },
     { deviceId: 'tag-001', deviceClass: 'tag' },
   ],
 };
@@ -50,10 +93,21 @@ describe(defaultAreaRules.name, () => {
 
   it('carries the cited defaults', () => {
     const restricted = defaultAreaRules({ kind: 'restricted' });
-    expect(restricted.intrusion).toEqual({ enabled: true, bufferM: 3, confirmFixes: 2, confirmMs: 5_000, priority: 2 });
+    expect(restricted.intrusion).toEqual({
+      enabled: true,
+      bufferM: 3,
+      confirmFixes: 2,
+      confirmMs: 5_000,
+      priority: 2,
+    });
     expect(restricted.overstay).toEqual({ enabled: true, maxDwellMinutes: 10, priority: 2 });
     const storage = defaultAreaRules({ kind: 'storage', maxPeople: 3 });
-    expect(storage['head-count']).toEqual({ enabled: true, maxPeople: 3, holdMs: 60_000, priority: 2 });
+    expect(storage['head-count']).toEqual({
+      enabled: true,
+      maxPeople: 3,
+      holdMs: 60_000,
+      priority: 2,
+    });
     expect(storage.crowding).toEqual({
       enabled: true,
       minPeople: 3,
@@ -62,13 +116,27 @@ describe(defaultAreaRules.name, () => {
       offDelayMs: 30_000,
       priority: 2,
     });
-    expect(storage['man-down']).toMatchObject({ enabled: false, preAlarmMs: 60_000, alarmMs: 120_000 });
-    expect(storage.voting).toEqual({ enabled: false, k: 2, rules: ['gas-l2'], priority: 1, latched: true });
+    expect(storage['man-down']).toMatchObject({
+      enabled: false,
+      preAlarmMs: 60_000,
+      alarmMs: 120_000,
+    });
+    expect(storage.voting).toEqual({
+      enabled: false,
+      k: 2,
+      rules: ['gas-l2'],
+      priority: 1,
+      latched: true,
+    });
     expect(storage['people-present']).toMatchObject({ enabled: true, radiusM: 50, priority: 1 });
   });
 
   it('takes the crowding and man-down area kinds from the settings', () => {
-    const settings = { ...DEFAULT_SITE_RULES_SETTINGS, crowdingKinds: ['office'], manDownKinds: [] };
+    const settings = {
+      ...DEFAULT_SITE_RULES_SETTINGS,
+      crowdingKinds: ['office'],
+      manDownKinds: [],
+    };
     expect(defaultAreaRules({ kind: 'office' }, settings).crowding.enabled).toBe(true);
     expect(defaultAreaRules({ kind: 'storage' }, settings).crowding.enabled).toBe(false);
     expect(defaultAreaRules({ kind: 'restricted' }, settings)['man-down'].enabled).toBe(false);
@@ -86,7 +154,9 @@ describe(resolveSiteLayouts.name, () => {
             voting: { k: 2, rules: ['gas-l2'] },
           },
         },
-        office: { rules: { overstay: { maxDwellMinutes: 30 }, 'people-present': { enabled: false } } },
+        office: {
+          rules: { overstay: { maxDwellMinutes: 30 }, 'people-present': { enabled: false } },
+        },
       }),
     ]);
     expect(errors).toEqual([]);
@@ -114,14 +184,32 @@ describe(resolveSiteLayouts.name, () => {
             'head-count': { holdMs: 1_000 },
           },
         },
-        { id: 'yard', name: 'Again', kind: 'office', polygon: rect(0, 0, 1, 1), rules: { overstay: { priority: 2 } } },
-        { id: 'vote', name: 'Vote', kind: 'office', polygon: rect(0, 0, 1, 1), rules: { voting: { k: 1 } } },
+        {
+          id: 'yard',
+          name: 'Again',
+          kind: 'office',
+          polygon: rect(0, 0, 1, 1),
+          rules: { overstay: { priority: 2 } },
+        },
+        {
+          id: 'vote',
+          name: 'Vote',
+          kind: 'office',
+          polygon: rect(0, 0, 1, 1),
+          rules: { voting: { k: 1 } },
+        },
       ],
-      devices: [...DETECTORS, { deviceId: 'gc-1', deviceClass: 'gas-combustible', areaId: 'nowhere' }],
+      devices: [
+        ...DETECTORS,
+        { deviceId: 'gc-1', deviceClass: 'gas-combustible', areaId: 'nowhere' },
+      ],
     };
-    const { sites, errors } = resolveSiteLayouts([broken, { siteId: 'bad site', areas: [], devices: [] }], {
-      positionTtlMs: 10,
-    });
+    const { sites, errors } = resolveSiteLayouts(
+      [broken, { siteId: 'bad site', areas: [], devices: [] }],
+      {
+        positionTtlMs: 10,
+      },
+    );
     expect(sites).toEqual([]);
     expect(errors).toEqual([
       'settings.positionTtlMs: Too small: expected number to be >=1000',
@@ -139,7 +227,12 @@ describe(resolveSiteLayouts.name, () => {
   });
 
   it('accepts registry objects as they are (extra fields are ignored)', () => {
-    const registryDevice = { ...DETECTORS[0], name: 'Gas 1', profileId: 'catalytic-ch4', attributes: {} };
+    const registryDevice = {
+      ...DETECTORS[0],
+      name: 'Gas 1',
+      profileId: 'catalytic-ch4',
+      attributes: {},
+    };
     const { errors } = resolveSiteLayouts([{ ...layout(), devices: [registryDevice] }]);
     expect(errors).toEqual([]);
   });
@@ -147,7 +240,9 @@ describe(resolveSiteLayouts.name, () => {
 
 describe(deviceRuleOverrides.name, () => {
   it('keeps only the device rules of an area rules map, for resolveDeviceRules', () => {
-    expect(deviceRuleOverrides({ 'gas-l1': { setpoint: 20 }, crowding: { minPeople: 2 }, voting: {} })).toEqual({
+    expect(
+      deviceRuleOverrides({ 'gas-l1': { setpoint: 20 }, crowding: { minPeople: 2 }, voting: {} }),
+    ).toEqual({
       'gas-l1': { setpoint: 20 },
     });
     expect(deviceRuleOverrides(undefined)).toBeUndefined();

@@ -45,7 +45,12 @@ export const CROWDING_OFF_DELAY_MS = 30_000;
  * Crowding warning zones: production units, MHI storage, special-work and maintenance areas
  * (MEM guide 2023, domain-standards §5, V, list truncated in the source), as registry area kinds.
  */
-export const CROWDING_AREA_KINDS: readonly string[] = ['warning', 'storage', 'production', 'loading'];
+export const CROWDING_AREA_KINDS: readonly string[] = [
+  'warning',
+  'storage',
+  'production',
+  'loading',
+];
 /** Man-down: motionless ≥ 60 s → P2 pre-alarm; 60 s more → P1 (domain-standards §9.7, P). */
 export const MAN_DOWN_PRE_ALARM_MS = 60_000;
 export const MAN_DOWN_ALARM_MS = 120_000;
@@ -53,7 +58,7 @@ export const MAN_DOWN_PRE_ALARM_PRIORITY = 2;
 export const MAN_DOWN_ALARM_PRIORITY = 1;
 /** Man-down applies in red/orange zones (§9.7, P) and in restricted and warning areas (brief). */
 export const MAN_DOWN_AREA_KINDS: readonly string[] = ['restricted', 'warning'];
-export const MAN_DOWN_RISKS: readonly RiskLevel[] = ['red', 'orange'];
+export const MAN_DOWN_RISKS: readonly AreaRisk[] = ['red', 'orange'];
 /**
  * 2-out-of-N voting: GB 16808-2025 §5.5.1.8 gives controllers a function to alarm only after ≥ 2
  * combustible alarm signals (domain-standards §1.5, V); whether it is mandatory is unverified (U),
@@ -87,8 +92,8 @@ export const POSITION_TTL_MS = 90_000;
 // Schemas
 // ---------------------------------------------------------------------------------------------
 
-export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const AREA_RISKS = ['red', 'orange', 'yellow', 'blue'] as const;
+export type AreaRisk = (typeof AREA_RISKS)[number];
 
 /** Keys of an area's `rules` map that belong to the site rules; every other key is a device rule. */
 export const SITE_RULE_IDS = [
@@ -209,7 +214,7 @@ export const siteRulesSettingsSchema = z.strictObject({
   membershipBufferM: z.number().min(0).max(50),
   crowdingKinds: z.array(z.string().min(1)),
   manDownKinds: z.array(z.string().min(1)),
-  manDownRisks: z.array(z.enum(RISK_LEVELS)),
+  manDownRisks: z.array(z.enum(AREA_RISKS)),
 });
 export type SiteRulesSettings = z.infer<typeof siteRulesSettingsSchema>;
 
@@ -230,7 +235,7 @@ export interface SiteArea {
   readonly name: string;
   /** Registry kind: production, storage, loading, utility, office, control-room, restricted, warning. */
   readonly kind: string;
-  readonly risk?: RiskLevel | undefined;
+  readonly risk?: AreaRisk | undefined;
   /** Metres in the site frame, at least 3 points. */
   readonly polygon: readonly PointM[];
   readonly maxPeople?: number | undefined;
@@ -256,7 +261,7 @@ export const siteAreaSchema = z.object({
   id: identifier,
   name: z.string().min(1),
   kind: z.string().min(1),
-  risk: z.enum(RISK_LEVELS).optional(),
+  risk: z.enum(AREA_RISKS).optional(),
   polygon: z.array(point).min(3),
   maxPeople: z.int().positive().optional(),
   rules: z.record(z.string(), z.unknown()).optional(),
@@ -284,7 +289,7 @@ export interface CompiledArea {
   readonly id: string;
   readonly name: string;
   readonly kind: string;
-  readonly risk: RiskLevel | undefined;
+  readonly risk: AreaRisk | undefined;
   /** Position in the layout: the order areas are evaluated and reported in. */
   readonly index: number;
   readonly polygon: Polygon;
@@ -393,9 +398,7 @@ export function resolveSiteLayouts(
   settings: unknown = {},
 ): ResolvedSiteLayouts {
   const errors: string[] = [];
-  const parsedSettings = siteRulesSettingsSchema
-    .partial()
-    .safeParse(settings ?? {});
+  const parsedSettings = siteRulesSettingsSchema.partial().safeParse(settings ?? {});
   let resolvedSettings = DEFAULT_SITE_RULES_SETTINGS;
   if (parsedSettings.success) {
     resolvedSettings = { ...DEFAULT_SITE_RULES_SETTINGS, ...stripUndefined(parsedSettings.data) };

@@ -33,8 +33,18 @@ export const YARD: SiteArea = {
   polygon: rect(0, 0, 100, 100),
   maxPeople: 3,
 };
-export const SUMP: SiteArea = { id: 'sump', name: 'Sump', kind: 'restricted', polygon: rect(200, 0, 230, 30) };
-export const OFFICE: SiteArea = { id: 'office', name: 'Office', kind: 'office', polygon: rect(300, 0, 340, 40) };
+export const SUMP: SiteArea = {
+  id: 'sump',
+  name: 'Sump',
+  kind: 'restricted',
+  polygon: rect(200, 0, 230, 30),
+};
+export const OFFICE: SiteArea = {
+  id: 'office',
+  name: 'Office',
+  kind: 'office',
+  polygon: rect(300, 0, 340, 40),
+};
 
 export const DETECTORS: readonly SiteDevice[] = [
   { deviceId: 'gc-1', deviceClass: 'gas-combustible', areaId: 'yard', position: [10, 10] },
@@ -146,7 +156,8 @@ export function expectAlternating(signals: readonly RuleSignal[]): void {
   for (const signal of signals) {
     const expected = !(last.get(signal.key) ?? false);
     // Plain comparison first: an `expect` per signal makes property runs several times slower.
-    if (signal.active !== expected) expect([signal.key, signal.active]).toEqual([signal.key, expected]);
+    if (signal.active !== expected)
+      expect([signal.key, signal.active]).toEqual([signal.key, expected]);
     last.set(signal.key, signal.active);
   }
 }

@@ -56,7 +56,7 @@ describe(siteRules.name, () => {
     });
   });
 
-  it('votes and correlates device signals with the people around, at the signal\'s frame', () => {
+  it("votes and correlates device signals with the people around, at the signal's frame", () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const records = cold<IngestRecord>('t 9999ms |', { t: fix('t1', 0, 20, 20) });
       const signals = cold<SiteInput>('2s x 999ms y 999ms z 999ms w |', {
@@ -75,7 +75,7 @@ describe(siteRules.name, () => {
     });
   });
 
-  it('raises an intrusion from fixes alone (no tick needed) with the fix\'s event time', () => {
+  it("raises an intrusion from fixes alone (no tick needed) with the fix's event time", () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const records = cold<IngestRecord>('a 499ms b |', {
         a: fix('t1', 0, 215, 15),
@@ -96,7 +96,11 @@ describe(siteRules.name, () => {
 
   it('passes an error in the source through and stops ticking', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      const records = cold<IngestRecord>('a 5999ms #', { a: fix('t1', 0, 215, 15) }, new Error('broker down'));
+      const records = cold<IngestRecord>(
+        'a 5999ms #',
+        { a: fix('t1', 0, 215, 15) },
+        new Error('broker down'),
+      );
       expectObservable(inputs(records).pipe(siteRules(options()))).toBe(
         '5s I 999ms #',
         { I: siteSignalLike('t1', 'intrusion', true, 5_000, { areaKey: 'sump' }) },
@@ -130,8 +134,15 @@ describe(siteRules.name, () => {
       const clock = () => {
         throw broken;
       };
-      const records = cold<IngestRecord>('a b 8s |', { a: fix('t1', 0, 215, 15), b: fix('t1', 1, 215, 15) });
-      expectObservable(inputs(records).pipe(siteRules(options({ clock })))).toBe('- #', undefined, broken);
+      const records = cold<IngestRecord>('a b 8s |', {
+        a: fix('t1', 0, 215, 15),
+        b: fix('t1', 1, 215, 15),
+      });
+      expectObservable(inputs(records).pipe(siteRules(options({ clock })))).toBe(
+        '- #',
+        undefined,
+        broken,
+      );
     });
   });
 
@@ -152,7 +163,9 @@ describe(siteRules.name, () => {
 
   it('throws at creation with every configuration problem listed', () => {
     const bad = layout({ yard: { rules: { crowding: { minPeople: 1 } } }, sump: { maxPeople: 0 } });
-    expect(() => siteRules({ sites: [bad], clock: () => DETECTED_AT })).toThrow(SiteRulesConfigError);
+    expect(() => siteRules({ sites: [bad], clock: () => DETECTED_AT })).toThrow(
+      SiteRulesConfigError,
+    );
     expect(() => siteRules({ sites: [bad], clock: () => DETECTED_AT })).toThrow(
       'Invalid site rule configuration:\n' +
         '  sites.0.areas.1.maxPeople: Too small: expected number to be >0',

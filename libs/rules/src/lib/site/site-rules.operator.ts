@@ -23,14 +23,17 @@ export interface SiteRulesOperatorOptions extends SiteRulesOptions {
  * Errors and completion of the source pass through; state lives as long as the subscription.
  *
  * ```
- * input:  a 999ms t 59s t 999ms t |   a, b, c: tags 2 m apart in a storage area at 0 ms;
- *                                     t: ticks at 1 s, 61 s (crowded 60 s: not yet), 62 s
- * output: ----------------------C-|   C: crowding (3 people within 15 m for more than 60 s)
+ * records: a b c 70497ms d 31498ms |   a, b, c: tags 7 m apart in a production area (0–2 ms);
+ *                                       d: c walks away (70.5 s); withTicks(1000) adds the ticks
+ * output:  62s C 38999ms D 998ms |      C: crowding at the 62 s tick (crowded since 1 s: > 60 s)
+ *                                       D: cleared at 101 s (no crowd since 71 s + 30 s off-delay)
  * ```
  *
  * @see README "Site rules" in this folder.
  */
-export function siteRules(options: SiteRulesOperatorOptions): OperatorFunction<SiteInput, RuleSignal> {
+export function siteRules(
+  options: SiteRulesOperatorOptions,
+): OperatorFunction<SiteInput, RuleSignal> {
   const sites = compileSiteRules(options);
   return reducerOperator<SiteRulesState, SiteInput>(
     () => {

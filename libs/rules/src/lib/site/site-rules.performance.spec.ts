@@ -114,7 +114,10 @@ function measure(
     for (let index = 0; index < TAGS; index += 1) {
       // Random walk of up to ±1 m a second, clamped to the spread.
       const x = Math.min(spreadM, Math.max(0, (positions[2 * index] as number) + next() * 2 - 1));
-      const y = Math.min(spreadM, Math.max(0, (positions[2 * index + 1] as number) + next() * 2 - 1));
+      const y = Math.min(
+        spreadM,
+        Math.max(0, (positions[2 * index + 1] as number) + next() * 2 - 1),
+      );
       positions[2 * index] = x;
       positions[2 * index + 1] = y;
       inputs[index] = fix(`tag-${index}`, now, x, y, { still: false });
@@ -178,7 +181,7 @@ describe('site rules cost', () => {
     const { state, next, positions } = start(100, 11);
     const dense = measure(state, positions, next, 100);
     report(
-      `site rules, ${TAGS} tags in 100 × 100 m (≈ 112 per 15 m cell): ${dense.fixMicros.toFixed(2)} µs per fix, ` +
+      `site rules, ${TAGS} tags in one 100 × 100 m corner: ${dense.fixMicros.toFixed(2)} µs per fix, ` +
         `${dense.tickMillis.toFixed(2)} ms per tick (crowding: one cluster of ${TAGS})`,
     );
     const site = state.sites.get('plant-1') as SiteState;

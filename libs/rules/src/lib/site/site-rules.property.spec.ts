@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import type { RuleSignal } from '@vigil/contracts';
 
 import type { SiteArea, SiteRulesSettings } from './site-config';
-import { context, deviceSignal, expectAlternating, fix, layout, tagReading, tick } from './site-fixtures';
+import {
+  context,
+  deviceSignal,
+  expectAlternating,
+  fix,
+  layout,
+  tagReading,
+  tick,
+} from './site-fixtures';
 import { compileSiteRules, reduceSiteRules } from './site-rules.reducer';
 import { type SiteInput, createSiteRulesState } from './site-state';
 
@@ -18,7 +26,8 @@ function run(
   return out;
 }
 
-const crowdingOnly = (signals: readonly RuleSignal[]) => signals.filter(signal => signal.ruleId === 'crowding');
+const crowdingOnly = (signals: readonly RuleSignal[]) =>
+  signals.filter(signal => signal.ruleId === 'crowding');
 
 /**
  * A gathering in the yard: `size` people around a centre, each fix jittered by up to 5 m (so any
@@ -73,7 +82,8 @@ function gatheringInputs(spec: Gathering) {
   advance(end);
   // Everyone keeps reporting until the end (no position goes stale), then leaves the site.
   for (let person = 0; person < spec.size; person += 1) inputs.push(fix(`p${person}`, end, cx, cy));
-  for (let person = 0; person < spec.size; person += 1) inputs.push(fix(`p${person}`, end + 500, 300 + person * 20, 200));
+  for (let person = 0; person < spec.size; person += 1)
+    inputs.push(fix(`p${person}`, end + 500, 300 + person * 20, 200));
   advance(end + 61_000);
   return inputs;
 }
@@ -84,7 +94,9 @@ describe('site rule properties', () => {
       fc.property(gathering, spec => {
         // Random fixes can leave one member silent for 90 s: position expiry is not the subject.
         const settings = { positionTtlMs: 3_600_000 };
-        const signals = crowdingOnly(run(gatheringInputs(spec), { yard: { maxPeople: 100 } }, settings));
+        const signals = crowdingOnly(
+          run(gatheringInputs(spec), { yard: { maxPeople: 100 } }, settings),
+        );
         expectAlternating(signals);
         const raises = signals.filter(signal => signal.active);
         expect(raises.length).toBeLessThanOrEqual(1);
@@ -106,27 +118,33 @@ describe('site rule properties', () => {
       active: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 4 }), fc.array(event, { maxLength: 80, size: 'max' }), (k, events) => {
-        const voting = { yard: { rules: { voting: { k, rules: ['gas-l2'] } } } };
-        const inputs = events.map((each, at) =>
-          deviceSignal(each.device, each.rule, each.active, at, { areaId: each.device === 'gc-9' ? 'office' : 'yard' }),
-        );
-        const votes = run(inputs, voting).filter(signal => signal.ruleId === 'vote-gas-l2');
+      fc.property(
+        fc.integer({ min: 2, max: 4 }),
+        fc.array(event, { maxLength: 80, size: 'max' }),
+        (k, events) => {
+          const voting = { yard: { rules: { voting: { k, rules: ['gas-l2'] } } } };
+          const inputs = events.map((each, at) =>
+            deviceSignal(each.device, each.rule, each.active, at, {
+              areaId: each.device === 'gc-9' ? 'office' : 'yard',
+            }),
+          );
+          const votes = run(inputs, voting).filter(signal => signal.ruleId === 'vote-gas-l2');
 
-        // Model: the set of yard detectors whose gas-l2 is active; a raise each time it reaches k.
-        const active = new Set<string>();
-        const expected: Array<[boolean, number]> = [];
-        let raised = false;
-        events.forEach((each, at) => {
-          if (each.device === 'gc-9' || each.rule !== 'gas-l2') return;
-          if (each.active) active.add(each.device);
-          else active.delete(each.device);
-          if (!raised && active.size >= k) expected.push([(raised = true), at]);
-          else if (raised && active.size < k) expected.push([(raised = false), at]);
-        });
-        expect(votes.map(signal => [signal.active, signal.at])).toEqual(expected);
-        expectAlternating(votes);
-      }),
+          // Model: the set of yard detectors whose gas-l2 is active; a raise each time it reaches k.
+          const active = new Set<string>();
+          const expected: Array<[boolean, number]> = [];
+          let raised = false;
+          events.forEach((each, at) => {
+            if (each.device === 'gc-9' || each.rule !== 'gas-l2') return;
+            if (each.active) active.add(each.device);
+            else active.delete(each.device);
+            if (!raised && active.size >= k) expected.push([(raised = true), at]);
+            else if (raised && active.size < k) expected.push([(raised = false), at]);
+          });
+          expect(votes.map(signal => [signal.active, signal.at])).toEqual(expected);
+          expectAlternating(votes);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -170,7 +188,13 @@ describe('site rule properties', () => {
         }),
         weight: 1,
       },
-      { arbitrary: fc.record({ kind: fc.constant('tick' as const), advance: fc.integer({ min: 0, max: 70_000 }) }), weight: 3 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('tick' as const),
+          advance: fc.integer({ min: 0, max: 70_000 }),
+        }),
+        weight: 3,
+      },
       {
         arbitrary: fc.record({
           kind: fc.constant('signal' as const),
@@ -180,7 +204,10 @@ describe('site rule properties', () => {
         }),
         weight: 2,
       },
-      { arbitrary: fc.record({ kind: fc.constant('will' as const), tag: fc.constantFrom(...tags) }), weight: 1 },
+      {
+        arbitrary: fc.record({ kind: fc.constant('will' as const), tag: fc.constantFrom(...tags) }),
+        weight: 1,
+      },
     );
     const overrides = {
       yard: {
@@ -220,7 +247,14 @@ describe('site rule properties', () => {
             case 'will':
               return {
                 kind: 'status',
-                status: { siteId: 'plant-1', deviceId: each.tag, deviceClass: 'tag', online: false, ts: now, receivedAt: now },
+                status: {
+                  siteId: 'plant-1',
+                  deviceId: each.tag,
+                  deviceClass: 'tag',
+                  online: false,
+                  ts: now,
+                  receivedAt: now,
+                },
               };
           }
         });
@@ -236,8 +270,21 @@ describe('site rule properties', () => {
       { numRuns: 300 },
     );
     // Not vacuous: the random runs exercised every rule both ways.
-    for (const rule of ['intrusion', 'overstay', 'head-count', 'crowding', 'man-down-l1', 'man-down-l2', 'vote-gas-l2', 'people-present']) {
-      expect([rule, seen.has(`${rule} true`), seen.has(`${rule} false`)]).toEqual([rule, true, true]);
+    for (const rule of [
+      'intrusion',
+      'overstay',
+      'head-count',
+      'crowding',
+      'man-down-l1',
+      'man-down-l2',
+      'vote-gas-l2',
+      'people-present',
+    ]) {
+      expect([rule, seen.has(`${rule} true`), seen.has(`${rule} false`)]).toEqual([
+        rule,
+        true,
+        true,
+      ]);
     }
   });
 });

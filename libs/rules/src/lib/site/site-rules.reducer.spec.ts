@@ -151,7 +151,7 @@ describe('overstay (§9.7)', () => {
   });
 });
 
-describe('head-count (§9.7, Tai\'an ≤ 3)', () => {
+describe("head-count (§9.7, Tai'an ≤ 3)", () => {
   const four = (ts: number) => ['a', 'b', 'c', 'd'].map((tag, i) => fix(tag, ts, 10 + i * 20, 50));
 
   it('raises when more than maxPeople stay for more than 1 min, and clears on the leaving fix', () => {
@@ -203,7 +203,14 @@ describe('head-count (§9.7, Tai\'an ≤ 3)', () => {
     ticks(61_000, 61_000);
     const will: SiteInput = {
       kind: 'status',
-      status: { siteId: SITE, deviceId: 'd', deviceClass: 'tag', online: false, ts: 62_000, receivedAt: 62_000 },
+      status: {
+        siteId: SITE,
+        deviceId: 'd',
+        deviceClass: 'tag',
+        online: false,
+        ts: 62_000,
+        receivedAt: 62_000,
+      },
     };
     expect(feed(will)).toEqual([siteSignalLike('yard', 'head-count', false, 62_000)]);
     expect(tagPositions(site()).find(tag => tag.tagId === 'd')).toMatchObject({ lost: true });
@@ -211,7 +218,8 @@ describe('head-count (§9.7, Tai\'an ≤ 3)', () => {
 });
 
 describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
-  const group = (ts: number, tags = ['a', 'b', 'c']) => tags.map((tag, i) => fix(tag, ts, 40 + i * 7, 40));
+  const group = (ts: number, tags = ['a', 'b', 'c']) =>
+    tags.map((tag, i) => fix(tag, ts, 40 + i * 7, 40));
 
   it('raises once a crowd has lasted more than 60 s and lists its members', () => {
     const { feed, ticks, site, all } = harness({ yard: { maxPeople: 10 } });
@@ -263,7 +271,7 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
     expectAlternating(all);
   });
 
-  it('uses the per-area N (Tai\'an: 2 in key-process workshops)', () => {
+  it("uses the per-area N (Tai'an: 2 in key-process workshops)", () => {
     const { feed, ticks } = harness({ yard: { rules: { crowding: { minPeople: 2 } } } });
     feed(...group(0, ['a', 'b']));
     expect(ticks(0, 61_000)).toHaveLength(1);
@@ -297,7 +305,9 @@ describe('man-down (§9.7)', () => {
       siteSignalLike('t1', 'man-down-l2', true, 120_000, { priority: 1, level: 'alarm' }),
     ]);
     expect(feed(tagReading('t1', 131_000, { still: false }))).toEqual([
-      siteSignalLike('t1', 'man-down-l1', false, 131_000, { message: 't1 moving again after 131 s' }),
+      siteSignalLike('t1', 'man-down-l1', false, 131_000, {
+        message: 't1 moving again after 131 s',
+      }),
       siteSignalLike('t1', 'man-down-l2', false, 131_000),
     ]);
     expectAlternating(all);
@@ -351,7 +361,9 @@ describe('2-out-of-N voting (GB 16808-2025 §5.5.1.8)', () => {
 
   it('is off unless the area asks for it', () => {
     const { feed } = harness();
-    expect(feed(deviceSignal('gc-1', 'gas-l2', true, 1), deviceSignal('gc-2', 'gas-l2', true, 2))).toEqual([]);
+    expect(
+      feed(deviceSignal('gc-1', 'gas-l2', true, 1), deviceSignal('gc-2', 'gas-l2', true, 2)),
+    ).toEqual([]);
   });
 
   it('takes the area from the signal for a device missing from the layout', () => {
@@ -371,8 +383,7 @@ describe('people present during a process alarm (§9.7 correlation)', () => {
         level: 'people-present',
         value: 2,
         members: ['in', 'near'],
-        message:
-          '2 people in or within 50 m of Yard during a process alarm (gc-1): in, near',
+        message: '2 people in or within 50 m of Yard during a process alarm (gc-1): in, near',
       }),
     ]);
     expect(feed(deviceSignal('gc-2', 'gas-l2', true, 2_000))).toEqual([]); // already raised
@@ -420,16 +431,43 @@ describe('inputs that change nothing', () => {
     feed(fix('t1', 10_000, 50, 50));
     feed(fix('t1', 9_000, 215, 15)); // late: ignored
     feed(tagReading('t1', 11_000, { x: 1 })); // x without y
-    feed(fix('t2', 0, 50, 50).kind === 'reading' ? tagReading('t2', 0, { x: 1, y: 2 }, 0, 'plant-9') : tick(0));
+    feed(
+      fix('t2', 0, 50, 50).kind === 'reading'
+        ? tagReading('t2', 0, { x: 1, y: 2 }, 0, 'plant-9')
+        : tick(0),
+    );
     feed({
       kind: 'event',
-      event: { siteId: SITE, deviceId: 't1', deviceClass: 'tag', areaId: undefined, ts: 12_000, receivedAt: 12_000, code: 'sos', detail: undefined },
+      event: {
+        siteId: SITE,
+        deviceId: 't1',
+        deviceClass: 'tag',
+        areaId: undefined,
+        ts: 12_000,
+        receivedAt: 12_000,
+        code: 'sos',
+        detail: undefined,
+      },
     });
     feed(deviceSignal('gc-1', 'gas-l1', true, 1, { siteId: 'plant-9' }));
     expect(tagPositions(site())).toEqual([
-      { tagId: 't1', x: 50, y: 50, floor: 1, fixAt: 10_000, lost: false, still: false, areaIds: ['yard'] },
+      {
+        tagId: 't1',
+        x: 50,
+        y: 50,
+        floor: 1,
+        fixAt: 10_000,
+        lost: false,
+        still: false,
+        areaIds: ['yard'],
+      },
     ]);
-    expect(state.stats).toMatchObject({ tagFixes: 1, outOfOrderReadings: 1, badFixes: 1, unknownSiteInputs: 2 });
+    expect(state.stats).toMatchObject({
+      tagFixes: 1,
+      outOfOrderReadings: 1,
+      badFixes: 1,
+      unknownSiteInputs: 2,
+    });
   });
 });
 
@@ -440,7 +478,9 @@ describe('queries', () => {
     expect(peopleInArea(site(), 'yard')).toEqual(['a', 'b']);
     expect(peopleInArea(site(), 'sump')).toEqual(['d']);
     expect(peopleInArea(site(), 'nowhere')).toEqual([]);
-    expect(musterList(site(), 'yard').map(entry => [entry.tagId, entry.distanceM, entry.inside])).toEqual([
+    expect(
+      musterList(site(), 'yard').map(entry => [entry.tagId, entry.distanceM, entry.inside]),
+    ).toEqual([
       ['a', 0, true],
       ['b', 0, true],
       ['c', 20, false],

@@ -32,7 +32,9 @@ export class SiteRulesConfigError extends Error {
  * Validates and compiles the layouts once. Throws `SiteRulesConfigError` listing every problem;
  * call `resolveSiteLayouts` to get the list without throwing (registry checks at start).
  */
-export function compileSiteRules(options: Pick<SiteRulesOptions, 'sites' | 'settings'>): CompiledSite[] {
+export function compileSiteRules(
+  options: Pick<SiteRulesOptions, 'sites' | 'settings'>,
+): CompiledSite[] {
   const { sites, errors } = resolveSiteLayouts(options.sites, options.settings ?? {});
   if (errors.length > 0) throw new SiteRulesConfigError(errors);
   return [...sites];
@@ -89,4 +91,3 @@ export function reduceSiteRules(
   stats.signals += out.length;
   return { state, signals: out.length > 0 ? out : NO_SIGNALS };
 }
-

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
@@ -147,6 +147,30 @@ export class DeviceHealthController {
       at: now,
       summary: { ...summary, lowBattery: devices.filter(device => device.lowBattery).length },
       devices,
+    };
+  }
+
+  @Get(':siteId/:deviceId/live')
+  @ApiOperation({
+    summary: "One device's health and latest value per metric (what a device panel shows first)",
+  })
+  one(
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+    @Req() request: unknown,
+  ) {
+    const registry = this.registry.current;
+    const device = registry.device(siteId, deviceId);
+    if (!device || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+      throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
+    const state = this.live.get(siteId, deviceId);
+    const alarms = this.alarms
+      .open()
+      .filter(alarm => alarm.siteId === siteId && alarm.deviceId === deviceId);
+    return {
+      ...deviceHealth(device, state, alarms, Date.now()),
+      lastReadingTs: state?.lastReadingTs,
+      values: { ...state?.values },
     };
   }
 }

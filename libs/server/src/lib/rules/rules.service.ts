@@ -5,10 +5,10 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Subject, mergeMap, from, type Subscription } from 'rxjs';
+import { Subject, from, map, merge, mergeMap, share, type Subscription } from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
-import { ruleEngine, withTicks } from '@vigil/rules';
+import { asSiteInput, ruleEngine, siteRules, withTicks } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
@@ -42,15 +42,30 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       const device = this.registry.current.device(siteId, deviceId);
       return device ? this.registry.rulesOf(device) : undefined;
     };
-    const engine$ = this.records.pipe(
-      withTicks(this.config.ruleTickMs),
+    const inputs$ = this.records.pipe(withTicks(this.config.ruleTickMs), share());
+    const device$ = inputs$.pipe(
       ruleEngine({
         lookupDevice,
         clock: Date.now,
         startedAt: Date.now(),
         expectedDevices: this.registry.allDeviceRules(),
       }),
+      share(),
     );
+    // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
+    // device rules' signals.
+    const registry = this.registry.current;
+    const site$ = merge(inputs$, device$.pipe(map(asSiteInput))).pipe(
+      siteRules({
+        sites: registry.sites.map(site => ({
+          siteId: site.id,
+          areas: site.areas,
+          devices: registry.devices.filter(device => device.siteId === site.id),
+        })),
+        clock: Date.now,
+      }),
+    );
+    const engine$ = merge(device$, site$);
     this.subscription = engine$.subscribe({
       next: signal => this.signal(signal),
       error: (error: unknown) =>

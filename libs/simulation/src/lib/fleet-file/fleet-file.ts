@@ -273,7 +273,9 @@ export function writeRegistry(
   { replace = false } = {},
 ): string[] {
   mkdirSync(dir, { recursive: true });
-  const existing = readdirSync(dir).filter(file => ['.yaml', '.yml', '.json'].includes(extname(file)));
+  const existing = readdirSync(dir).filter(file =>
+    ['.yaml', '.yml', '.json'].includes(extname(file)),
+  );
   if (existing.length > 0) {
     if (!replace) {
       throw new FleetFileError([`${dir}: already holds registry files; choose an empty folder`]);
@@ -328,7 +330,12 @@ interface GroupSpec {
 function groupSpec(deviceClass: DeviceClass, group: DeviceGroup): GroupSpec {
   const defaults = CLASS_DEFAULT_ATTRIBUTES[deviceClass] ?? {};
   if (typeof group === 'number') {
-    return { count: group, intervalSeconds: undefined, attributes: { ...defaults }, rules: undefined };
+    return {
+      count: group,
+      intervalSeconds: undefined,
+      attributes: { ...defaults },
+      rules: undefined,
+    };
   }
   return {
     count: group.count,

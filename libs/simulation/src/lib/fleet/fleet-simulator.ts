@@ -61,6 +61,13 @@ export interface StopOptions {
    * the connections without DISCONNECT, so the broker publishes each device's last will.
    */
   readonly graceful?: boolean;
+  /**
+   * With `graceful`: publish the retained `{"online": false}` first (default true). `false` just
+   * DISCONNECTs, so the devices fall silent and the platform's offline rule notices after its
+   * timeout, without an offline alarm per device at once (the scenario runner stops its
+   * background fleet this way).
+   */
+  readonly announceOffline?: boolean;
 }
 
 export interface FleetStats {
@@ -298,9 +305,11 @@ export class FleetSimulator {
     this.resolveStarted?.();
     const graceful = options.graceful ?? true;
     this.stopping = wasRunning
-      ? Promise.all(this.connections.map(connection => this.close(connection, graceful))).then(
-          () => undefined,
-        )
+      ? Promise.all(
+          this.connections.map(connection =>
+            this.close(connection, graceful, options.announceOffline ?? true),
+          ),
+        ).then(() => undefined)
       : Promise.resolve();
     return this.stopping;
   }
@@ -471,10 +480,14 @@ export class FleetSimulator {
     });
   }
 
-  private close(connection: Connection, graceful: boolean): Promise<void> {
+  private close(
+    connection: Connection,
+    graceful: boolean,
+    announceOffline: boolean,
+  ): Promise<void> {
     const client = connection.client;
     if (!client) return Promise.resolve();
-    if (graceful && client.connected) {
+    if (graceful && announceOffline && client.connected) {
       // A clean DISCONNECT does not fire the will [MQTT-3.14.4-3], so say goodbye explicitly.
       const offline = JSON.stringify({ online: false, ts: epochMillis(this.clock.now()) });
       for (const runtime of connection.devices) {

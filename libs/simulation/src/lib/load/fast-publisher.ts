@@ -89,7 +89,11 @@ export function connectPacket(
   username?: string,
   password?: string,
 ): Buffer {
-  const strings = [clientId, ...(username === undefined ? [] : [username]), ...(password === undefined ? [] : [password])];
+  const strings = [
+    clientId,
+    ...(username === undefined ? [] : [username]),
+    ...(password === undefined ? [] : [password]),
+  ];
   const payload = Buffer.concat(
     strings.map(text => {
       const bytes = Buffer.from(text, 'utf8');
@@ -101,7 +105,18 @@ export function connectPacket(
   let flags = 0x02;
   if (username !== undefined) flags |= 0x80;
   if (password !== undefined) flags |= 0x40;
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, keepaliveSeconds >> 8, keepaliveSeconds & 0xff]);
+  const variable = Buffer.from([
+    0,
+    4,
+    0x4d,
+    0x51,
+    0x54,
+    0x54,
+    4,
+    flags,
+    keepaliveSeconds >> 8,
+    keepaliveSeconds & 0xff,
+  ]);
   const remaining = variable.length + payload.length;
   const header = Buffer.alloc(1 + remainingLengthBytes(remaining));
   header[0] = 0x10;
@@ -144,7 +159,9 @@ export class FastMqttPublisher implements ReadingPublisher {
   static connect(url: string, options: FastPublisherOptions): Promise<FastMqttPublisher> {
     const parsed = new URL(url);
     if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'tcp:') {
-      return Promise.reject(new Error(`the fast publisher speaks plain mqtt:// only, not ${parsed.protocol}`));
+      return Promise.reject(
+        new Error(`the fast publisher speaks plain mqtt:// only, not ${parsed.protocol}`),
+      );
     }
     const keepalive = options.keepaliveSeconds ?? 30;
     return new Promise((resolve, reject) => {
@@ -179,7 +196,9 @@ export class FastMqttPublisher implements ReadingPublisher {
         }),
       );
       socket.once('connect', () =>
-        socket.write(connectPacket(options.clientId, keepalive, options.username, options.password)),
+        socket.write(
+          connectPacket(options.clientId, keepalive, options.username, options.password),
+        ),
       );
     });
   }

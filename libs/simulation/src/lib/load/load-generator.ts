@@ -111,8 +111,8 @@ export class LoadGenerator {
         const frame = frames.get(device.siteId) ?? { width: 400, height: 300 };
         // Tags stand still, spread over the site on a fixed scatter: no crowd, no zone entry.
         const [px, py] = device.position ?? [
-          ((index * 7919) % 1000) / 1000 * frame.width,
-          ((index * 104_729) % 1000) / 1000 * frame.height,
+          (((index * 7919) % 1000) / 1000) * frame.width,
+          (((index * 104_729) % 1000) / 1000) * frame.height,
         ];
         return {
           siteId: device.siteId,
@@ -124,7 +124,8 @@ export class LoadGenerator {
           y: py,
         };
       });
-    if (this.devices.length === 0) throw new Error('the fleet has no device that reports telemetry');
+    if (this.devices.length === 0)
+      throw new Error('the fleet has no device that reports telemetry');
     this.detectors = this.devices.filter(device => device.deviceClass === 'gas-combustible');
     this.publisher = options.publisher;
     this.qos = options.qos ?? 0;
@@ -197,12 +198,14 @@ export class LoadGenerator {
       return;
     }
     // Whole messages only: a partial batch's tokens stay in the bucket for the next tick.
-    const messages = bucket.take(now, Math.floor(bucket.peek(now) / this.batch) * this.batch) / this.batch;
+    const messages =
+      bucket.take(now, Math.floor(bucket.peek(now) / this.batch) * this.batch) / this.batch;
     let sent = 0;
     for (let m = 0; m < messages; m += 1) {
       const device = this.devices[this.cursor] as DeviceState;
       this.cursor = this.cursor + 1 === this.devices.length ? 0 : this.cursor + 1;
-      const payload = this.batch === 1 ? this.sample(device, now) : this.batchPayload(device, now, rate);
+      const payload =
+        this.batch === 1 ? this.sample(device, now) : this.batchPayload(device, now, rate);
       if (this.publisher.publish(device.topic, payload, this.qos)) {
         sent += this.batch;
         this.counters.messages += 1;
@@ -217,7 +220,11 @@ export class LoadGenerator {
       const gap = 1000 / injection.perSecond;
       while (now >= this.injectionDue && this.detectorCursor < this.detectors.length) {
         this.injectionDue += gap;
-        const trigger = this.provoke(this.detectors[this.detectorCursor++] as DeviceState, now, injection);
+        const trigger = this.provoke(
+          this.detectors[this.detectorCursor++] as DeviceState,
+          now,
+          injection,
+        );
         if (trigger) {
           sent += 1;
           slot.messages += 1;
@@ -240,7 +247,11 @@ export class LoadGenerator {
     this.counters.readings += sent;
   }
 
-  private provoke(device: DeviceState, now: number, injection: InjectionOptions): Trigger | undefined {
+  private provoke(
+    device: DeviceState,
+    now: number,
+    injection: InjectionOptions,
+  ): Trigger | undefined {
     const lel = injection.lel ?? 60;
     const seq = device.seq++;
     // 1 ms after this tick's readings, so that it never shares a timestamp (an InfluxDB point)
@@ -302,7 +313,9 @@ export class LoadGenerator {
     const periodMs = Math.max(1, Math.round((this.devices.length / Math.max(1, rate)) * 1000));
     const samples: string[] = [];
     for (let k = this.batch - 1; k >= 0; k -= 1) {
-      samples.push(`{"ts":${now - k * periodMs},"seq":${device.seq++},"values":${this.values(device)}}`);
+      samples.push(
+        `{"ts":${now - k * periodMs},"seq":${device.seq++},"values":${this.values(device)}}`,
+      );
     }
     return `{"batch":[${samples.join(',')}]}`;
   }

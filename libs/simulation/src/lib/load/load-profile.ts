@@ -11,7 +11,12 @@ import { durationSchema, formatDuration } from '../util/duration';
  */
 export type LoadProfile =
   | { readonly kind: 'steady'; readonly rate: number; readonly durationMs: number }
-  | { readonly kind: 'ramp'; readonly from: number; readonly to: number; readonly durationMs: number }
+  | {
+      readonly kind: 'ramp';
+      readonly from: number;
+      readonly to: number;
+      readonly durationMs: number;
+    }
   | {
       readonly kind: 'burst';
       readonly rate: number;

@@ -2,7 +2,12 @@ import type { RegisteredDevice } from '@vigil/registry';
 
 import type { SiteLayout } from '../fleet/site-layout';
 import { AlarmWatcher, fetchAlarms } from '../observe/alarm-watcher';
-import { countStored, countStoredPerSecond, waitForStored, type InfluxTarget } from '../observe/influx';
+import {
+  countStored,
+  countStoredPerSecond,
+  waitForStored,
+  type InfluxTarget,
+} from '../observe/influx';
 import { ProcSampler } from '../observe/proc-sampler';
 import { promSum, promValue, scrapeMetrics, type PromSamples } from '../observe/prometheus';
 import { matchAlarms, type ExpectedAlarm } from '../report/alarm-accounting';
@@ -18,7 +23,13 @@ import {
 import { percentile } from '../report/percentiles';
 import { FastMqttPublisher } from './fast-publisher';
 import { LoadGenerator, type InjectionOptions, type Trigger } from './load-generator';
-import { describeProfile, offeredReadings, peakRate, profileDurationMs, type LoadProfile } from './load-profile';
+import {
+  describeProfile,
+  offeredReadings,
+  peakRate,
+  profileDurationMs,
+  type LoadProfile,
+} from './load-profile';
 
 /** The system under load: where to publish, where alarms come out, where readings are stored. */
 export interface LoadTarget {
@@ -144,12 +155,16 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     const delta = (name: string, labels?: Record<string, string>): number | null => {
       if (!metrics || !previousMetrics) return null;
       const now = labels ? promValue(metrics, name, labels) : promSum(metrics, name);
-      const before = labels ? promValue(previousMetrics, name, labels) : promSum(previousMetrics, name);
+      const before = labels
+        ? promValue(previousMetrics, name, labels)
+        : promSum(previousMetrics, name);
       return now === undefined || before === undefined ? null : Math.max(0, now - before);
     };
     const latencies = latencyBySecond.get(t - 1);
     const sorted = latencies ? [...latencies].sort((a, b) => a - b) : undefined;
-    const lag = metrics ? promValue(metrics, 'vigil_process_nodejs_eventloop_lag_p99_seconds') : undefined;
+    const lag = metrics
+      ? promValue(metrics, 'vigil_process_nodejs_eventloop_lag_p99_seconds')
+      : undefined;
     const sample: SecondSample = {
       t,
       offered: generatorSecond?.offered ?? 0,
@@ -188,10 +203,15 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       await sleep(50);
     }
     // Let the last alarms arrive: until each expected one is seen, or settleMs.
-    const expectedCount = generator.triggers.reduce((sum, trigger) => sum + trigger.expects.length, 0);
+    const expectedCount = generator.triggers.reduce(
+      (sum, trigger) => sum + trigger.expects.length,
+      0,
+    );
     const settleDeadline = Date.now() + (options.settleMs ?? 5000);
     while (Date.now() < settleDeadline) {
-      const seen = watcher.raises.filter(raise => triggersByKey.has(`${raise.siteId}/${raise.deviceId}`)).length;
+      const seen = watcher.raises.filter(raise =>
+        triggersByKey.has(`${raise.siteId}/${raise.deviceId}`),
+      ).length;
       if (seen >= expectedCount) break;
       await sleep(100);
     }
@@ -246,7 +266,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     }
   }
   if (stats.freshDetectors === 0 && injection.perSecond > 0) {
-    notes.push('ran out of fresh combustible detectors to provoke alarms on: use a larger fleet or fewer alarms per second');
+    notes.push(
+      'ran out of fresh combustible detectors to provoke alarms on: use a larger fleet or fewer alarms per second',
+    );
   }
 
   const offered = Math.round(offeredReadings(profile));
@@ -285,7 +307,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       sent,
       stored,
       lost: stored === null ? null : Math.max(0, sent - stored),
-      lossPct: stored === null || sent === 0 ? null : round3((100 * Math.max(0, sent - stored)) / sent),
+      lossPct:
+        stored === null || sent === 0 ? null : round3((100 * Math.max(0, sent - stored)) / sent),
       achievedRate: Math.round((sent * 1000) / totalMs),
       storedRate: stored === null ? null : Math.round((stored * 1000) / totalMs),
       generatorMissed: stats.missed,

@@ -15,7 +15,8 @@ export class TokenBucket {
     private capacity: number,
     nowMs: number,
   ) {
-    if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be ≥ 0, got ${rate}`);
+    if (!(rate >= 0) || !Number.isFinite(rate))
+      throw new RangeError(`rate must be ≥ 0, got ${rate}`);
     if (!(capacity >= 1)) throw new RangeError(`capacity must be ≥ 1, got ${capacity}`);
     this.tokens = 0;
     this.lastMs = nowMs;
@@ -32,7 +33,8 @@ export class TokenBucket {
 
   /** Changes the rate from now on (load profiles ramp it); tokens accrued so far are kept. */
   setRate(rate: number, nowMs: number): void {
-    if (!(rate >= 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be ≥ 0, got ${rate}`);
+    if (!(rate >= 0) || !Number.isFinite(rate))
+      throw new RangeError(`rate must be ≥ 0, got ${rate}`);
     this.refill(nowMs);
     this.rate = rate;
   }

@@ -37,16 +37,6 @@ function raiseCount(alarm: WatchedAlarm): number {
   return count;
 }
 
-function lastRaiseAt(alarm: WatchedAlarm): number | undefined {
-  if (alarm.history) {
-    for (let index = alarm.history.length - 1; index >= 0; index -= 1) {
-      const entry = alarm.history[index];
-      if (entry?.action === 'raise') return entry.at;
-    }
-  }
-  return alarm.raisedAt;
-}
-
 /**
  * Turns alarm objects (WebSocket `alarm` messages, REST answers) into raise events, once each:
  * an alarm's raises are the `raise` entries of its history, so a re-sent alarm (acknowledged,
@@ -58,7 +48,8 @@ export class RaiseTracker {
 
   /** Alarms already open before the run (from the snapshot): their old raises are not counted. */
   ignoreExisting(alarms: readonly WatchedAlarm[]): void {
-    for (const alarm of alarms) this.seen.set(alarm.id, Math.max(this.seen.get(alarm.id) ?? 0, raiseCount(alarm)));
+    for (const alarm of alarms)
+      this.seen.set(alarm.id, Math.max(this.seen.get(alarm.id) ?? 0, raiseCount(alarm)));
   }
 
   /** Records new raises of `alarm`; returns them. */
@@ -75,7 +66,8 @@ export class RaiseTracker {
         deviceId: alarm.deviceId,
         ruleId: alarm.ruleId,
         level: alarm.level,
-        raisedAt: lastRaiseAt(alarm),
+        // `raisedAt` is the event time of the reading that (last) raised it; history times are server times.
+        raisedAt: alarm.raisedAt,
         detectedAt: alarm.detectedAt,
         receivedAt,
         via,
@@ -123,7 +115,10 @@ export class AlarmWatcher {
   start(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no WebSocket connection to ${this.options.url} within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(`no WebSocket connection to ${this.options.url} within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       this.connect(() => {
@@ -191,7 +186,8 @@ export class AlarmWatcher {
   }
 
   private observe(alarm: WatchedAlarm, receivedAt: number): void {
-    for (const event of this.tracker.observe(alarm, receivedAt, 'ws')) this.options.onRaise?.(event);
+    for (const event of this.tracker.observe(alarm, receivedAt, 'ws'))
+      this.options.onRaise?.(event);
   }
 }
 

@@ -58,7 +58,8 @@ export function matchAlarms(
       const wsMs = first.receivedAt - alarm.publishedAt;
       wsLatenciesMs.push(wsMs);
       samples.push({ publishedAt: alarm.publishedAt, wsMs });
-      if (first.detectedAt !== undefined) detectionLatenciesMs.push(first.detectedAt - alarm.publishedAt);
+      if (first.detectedAt !== undefined)
+        detectionLatenciesMs.push(first.detectedAt - alarm.publishedAt);
     }
   }
   let unexpected = 0;

@@ -36,7 +36,11 @@ export interface ProfileSummary {
   readonly topSelf: readonly ProfileEntry[];
   readonly topTotal: readonly ProfileEntry[];
   /** Self time by owner (package), largest first. */
-  readonly byOwner: readonly { readonly owner: string; readonly selfMs: number; readonly selfPct: number }[];
+  readonly byOwner: readonly {
+    readonly owner: string;
+    readonly selfMs: number;
+    readonly selfPct: number;
+  }[];
 }
 
 /** Which package a frame belongs to, from its script URL. */
@@ -53,7 +57,11 @@ export function frameOwner(url: string, functionName: string): string {
 
 function frameName(frame: CpuProfile['nodes'][number]['callFrame']): string {
   if (frame.url === '') return frame.functionName || '(anonymous)';
-  const file = frame.url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+  const file = frame.url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
   return `${frame.functionName || '(anonymous)'} (${file}:${frame.lineNumber + 1})`;
 }
 
@@ -66,7 +74,8 @@ const IDLE = new Set(['(idle)', '(program)']);
 export function summariseCpuProfile(profile: CpuProfile, top = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map(node => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const selfUs = new Map<string, number>();
   const totalUs = new Map<string, number>();
   const owners = new Map<string, string>();
@@ -86,7 +95,11 @@ export function summariseCpuProfile(profile: CpuProfile, top = 15): ProfileSumma
     owners.set(name, owner);
     ownerUs.set(owner, (ownerUs.get(owner) ?? 0) + delta);
     const onStack = new Set<string>();
-    for (let cursor: number | undefined = nodeId; cursor !== undefined; cursor = parent.get(cursor)) {
+    for (
+      let cursor: number | undefined = nodeId;
+      cursor !== undefined;
+      cursor = parent.get(cursor)
+    ) {
       const frame = byId.get(cursor);
       if (!frame || frame.callFrame.functionName === '(root)') continue;
       const frameKey = frameName(frame.callFrame);

@@ -26,7 +26,9 @@ export function htmlPage(title: string, sections: readonly string[], subtitle = 
 }
 
 /** A table from rows of cells; the first row is the header. Cells are escaped. */
-export function htmlTable(rows: readonly (readonly (string | number | null | undefined)[])[]): string {
+export function htmlTable(
+  rows: readonly (readonly (string | number | null | undefined)[])[],
+): string {
   const [header, ...body] = rows;
   const cell = (value: string | number | null | undefined): string =>
     escapeXml(value === null || value === undefined ? '–' : String(value));
@@ -61,10 +63,15 @@ export function loadRunSection(report: LoadRunReport): string {
     { name: 'offered/s', points: series.map(s => [x(s), s.offered]), dashed: true },
     { name: 'sent/s', points: series.map(s => [x(s), s.sent]) },
   ];
-  if (series.some(s => s.ingested !== null)) throughput.push({ name: 'ingested/s', points: series.map(s => [x(s), s.ingested]) });
-  if (series.some(s => s.stored !== null)) throughput.push({ name: 'written to InfluxDB/s', points: series.map(s => [x(s), s.stored]) });
+  if (series.some(s => s.ingested !== null))
+    throughput.push({ name: 'ingested/s', points: series.map(s => [x(s), s.ingested]) });
+  if (series.some(s => s.stored !== null))
+    throughput.push({ name: 'written to InfluxDB/s', points: series.map(s => [x(s), s.stored]) });
   if (report.storedBySecond.length) {
-    throughput.push({ name: 'stored/s (by reading time)', points: report.storedBySecond.map(([second, count]) => [second, count]) });
+    throughput.push({
+      name: 'stored/s (by reading time)',
+      points: report.storedBySecond.map(([second, count]) => [second, count]),
+    });
   }
   const storedAt = new Map(report.storedBySecond.map(([second, count]) => [second, count]));
   let cumulativeSent = 0;
@@ -72,7 +79,10 @@ export function loadRunSection(report: LoadRunReport): string {
   const loss = series.map(s => {
     cumulativeSent += s.sent;
     cumulativeStored += storedAt.get(s.t) ?? 0;
-    return [s.t, report.storedBySecond.length ? cumulativeSent - cumulativeStored : null] as [number, number | null];
+    return [s.t, report.storedBySecond.length ? cumulativeSent - cumulativeStored : null] as [
+      number,
+      number | null,
+    ];
   });
   const charts = [
     svgLineChart({ title: 'Throughput (readings/s)', series: throughput, xLabel: 's' }),
@@ -90,7 +100,12 @@ export function loadRunSection(report: LoadRunReport): string {
       series: [
         { name: 'sent − stored', points: loss },
         ...(series.some(s => s.backlog !== null)
-          ? [{ name: 'write buffer (lines)', points: series.map(s => [x(s), s.backlog] as [number, number | null]) }]
+          ? [
+              {
+                name: 'write buffer (lines)',
+                points: series.map(s => [x(s), s.backlog] as [number, number | null]),
+              },
+            ]
           : []),
       ],
       xLabel: 's',
@@ -99,7 +114,9 @@ export function loadRunSection(report: LoadRunReport): string {
       title: 'CPU (% of one core)',
       series: processes.map(([name]) => ({
         name,
-        points: series.slice(1).map(s => [x(s), s.processes[name]?.cpuPct ?? null] as [number, number | null]),
+        points: series
+          .slice(1)
+          .map(s => [x(s), s.processes[name]?.cpuPct ?? null] as [number, number | null]),
       })),
       xLabel: 's',
     }),
@@ -107,7 +124,9 @@ export function loadRunSection(report: LoadRunReport): string {
       title: 'Resident memory (MB)',
       series: processes.map(([name]) => ({
         name,
-        points: series.map(s => [x(s), s.processes[name]?.rssMb ?? null] as [number, number | null]),
+        points: series.map(
+          s => [x(s), s.processes[name]?.rssMb ?? null] as [number, number | null],
+        ),
       })),
       xLabel: 's',
     }),
@@ -138,7 +157,15 @@ export function loadRunSection(report: LoadRunReport): string {
     ]),
     htmlTable([
       ['alarms', 'expected', 'exactly once', 'missed', 'duplicated', 'unexpected', 'REST only'],
-      ['provoked', a.expected, a.exactlyOnce, a.missed, a.duplicated, a.unexpected, a.missedOnWebSocket],
+      [
+        'provoked',
+        a.expected,
+        a.exactlyOnce,
+        a.missed,
+        a.duplicated,
+        a.unexpected,
+        a.missedOnWebSocket,
+      ],
     ]),
     htmlTable([
       ['latency', 'alarms', 'p50', 'p95', 'p99', 'max'],
@@ -147,14 +174,27 @@ export function loadRunSection(report: LoadRunReport): string {
     ]),
     htmlTable([
       ['process', 'CPU avg %', 'CPU max %', 'RSS start MB', 'RSS max MB', 'RSS end MB'],
-      ...processes.map(([name, p]) => [name, p.cpuAvgPct, p.cpuMaxPct, p.rssStartMb, p.rssMaxMb, p.rssEndMb]),
+      ...processes.map(([name, p]) => [
+        name,
+        p.cpuAvgPct,
+        p.cpuMaxPct,
+        p.rssStartMb,
+        p.rssMaxMb,
+        p.rssEndMb,
+      ]),
     ]),
-    report.notes.length ? `<ul class="note">${report.notes.map(note => `<li>${escapeXml(note)}</li>`).join('')}</ul>` : '',
+    report.notes.length
+      ? `<ul class="note">${report.notes.map(note => `<li>${escapeXml(note)}</li>`).join('')}</ul>`
+      : '',
     `<div class="charts">${charts.join('\n')}</div>`,
   ].join('\n');
 }
 
 /** A self-contained page for one or more load runs. */
-export function renderLoadReportHtml(title: string, reports: readonly LoadRunReport[], subtitle = ''): string {
+export function renderLoadReportHtml(
+  title: string,
+  reports: readonly LoadRunReport[],
+  subtitle = '',
+): string {
   return htmlPage(title, reports.map(loadRunSection), subtitle);
 }

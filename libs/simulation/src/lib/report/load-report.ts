@@ -68,7 +68,10 @@ export interface LoadRunReport {
     readonly persisterRejected: number | null;
   };
   readonly alarms: AlarmAccounting;
-  readonly latencyMs: { readonly publishToWebSocket: Percentiles; readonly publishToDetection: Percentiles };
+  readonly latencyMs: {
+    readonly publishToWebSocket: Percentiles;
+    readonly publishToDetection: Percentiles;
+  };
   readonly processes: Readonly<Record<string, ProcessSummary>>;
   readonly sustained: { readonly ok: boolean; readonly reasons: readonly string[] };
   readonly series: readonly SecondSample[];
@@ -110,7 +113,9 @@ export function judgeSustained(
 ): { ok: boolean; reasons: string[] } {
   const reasons: string[] = [];
   if (input.durationMs < criteria.minDurationMs) {
-    reasons.push(`ran ${Math.round(input.durationMs / 1000)} s, under the ${criteria.minDurationMs / 1000} s a sustained rate needs`);
+    reasons.push(
+      `ran ${Math.round(input.durationMs / 1000)} s, under the ${criteria.minDurationMs / 1000} s a sustained rate needs`,
+    );
   }
   if (input.sent < input.offered * criteria.minOfferedShare) {
     reasons.push(
@@ -119,11 +124,15 @@ export function judgeSustained(
   }
   if (input.stored === null) reasons.push('stored readings were not counted (no InfluxDB given)');
   else if (input.stored < input.sent) {
-    reasons.push(`${input.sent - input.stored} of ${input.sent} readings not stored (${pct(input.sent - input.stored, input.sent)} lost)`);
+    reasons.push(
+      `${input.sent - input.stored} of ${input.sent} readings not stored (${pct(input.sent - input.stored, input.sent)} lost)`,
+    );
   }
   const alarms = input.alarms;
-  if (alarms.missed > 0) reasons.push(`${alarms.missed} of ${alarms.expected} expected alarms missed`);
-  if (alarms.duplicated > 0) reasons.push(`${alarms.duplicated} expected alarms raised more than once`);
+  if (alarms.missed > 0)
+    reasons.push(`${alarms.missed} of ${alarms.expected} expected alarms missed`);
+  if (alarms.duplicated > 0)
+    reasons.push(`${alarms.duplicated} expected alarms raised more than once`);
   if (alarms.expected === 0) reasons.push('no alarm was provoked, so latency was not measured');
   if (input.p99Ms === null) {
     if (alarms.expected > 0) reasons.push('no alarm latency was measured');
@@ -138,7 +147,9 @@ function pct(part: number, whole: number): string {
 }
 
 /** Averages and extremes of each process's CPU and memory over the samples. */
-export function summariseProcesses(series: readonly SecondSample[]): Record<string, ProcessSummary> {
+export function summariseProcesses(
+  series: readonly SecondSample[],
+): Record<string, ProcessSummary> {
   const names = new Set<string>();
   for (const sample of series) for (const name of Object.keys(sample.processes)) names.add(name);
   const result: Record<string, ProcessSummary> = {};

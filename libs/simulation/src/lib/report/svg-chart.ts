@@ -93,7 +93,8 @@ export function svgLineChart(options: LineChartOptions): string {
   yMax = Math.max(yMax, ...yTicks);
   const xSpan = xMax === xMin ? 1 : xMax - xMin;
   const sx = (x: number): number => margin.left + ((x - xMin) / xSpan) * plotWidth;
-  const sy = (y: number): number => margin.top + plotHeight - ((y - yMin) / (yMax - yMin)) * plotHeight;
+  const sy = (y: number): number =>
+    margin.top + plotHeight - ((y - yMin) / (yMax - yMin)) * plotHeight;
   const f = (n: number): string => n.toFixed(1);
 
   const parts: string[] = [
@@ -134,17 +135,18 @@ export function svgLineChart(options: LineChartOptions): string {
   }
   options.series.forEach((series, index) => {
     const colour = series.colour ?? PALETTE[index % PALETTE.length];
+    // A lone point between gaps draws no line: it gets a dot below instead.
     const segments: string[] = [];
     let current: string[] = [];
     for (const [x, y] of series.points) {
       if (y === null || !Number.isFinite(y)) {
-        if (current.length) segments.push(current.join(' '));
+        if (current.length > 1) segments.push(current.join(' '));
         current = [];
         continue;
       }
       current.push(`${current.length ? 'L' : 'M'}${f(sx(x))},${f(sy(y))}`);
     }
-    if (current.length) segments.push(current.join(' '));
+    if (current.length > 1) segments.push(current.join(' '));
     const dash = series.dashed ? ' stroke-dasharray="5 3"' : '';
     for (const d of segments) {
       parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"${dash}/>`);

@@ -16,7 +16,9 @@ import { durationSchema } from '../util/duration';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 /** `deviceId`, or `siteId/deviceId` on a fleet with several sites. */
-const deviceRef = z.string().regex(/^(?:[A-Za-z0-9_-]{1,64}\/)?[A-Za-z0-9_-]{1,64}$/, 'must be deviceId or siteId/deviceId');
+const deviceRef = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9_-]{1,64}\/)?[A-Za-z0-9_-]{1,64}$/, 'must be deviceId or siteId/deviceId');
 const ruleId = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a rule id such as gas-l2');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
 const offset = durationSchema();
@@ -196,7 +198,9 @@ export function parseScenario(content: unknown, source = 'scenario'): Scenario {
   const parsed = scenarioSchema.safeParse(content);
   if (!parsed.success) {
     throw new ScenarioError(
-      parsed.error.issues.map(issue => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      parsed.error.issues.map(
+        issue => `${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
     );
   }
   return parsed.data;

@@ -1,0 +1,327 @@
+import { z } from 'zod';
+
+import {
+  DEVICE_CLASS_DEFINITIONS,
+  IDENTIFIER_PATTERN,
+  MAX_FUTURE_SKEW_MS,
+  METRIC_NAME_PATTERN,
+  eventPayloadSchema,
+  metricDefinition,
+  metricValueSchema,
+  parseDeviceTopic,
+  statusPayloadSchema,
+  telemetryBatchSchema,
+  telemetrySampleSchema,
+  type IngestRecord,
+  type MetricValue,
+} from '@vigil/contracts';
+
+/** What the input parser needs to know about a registry device. */
+export interface InputDevice {
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly deviceClass: keyof typeof DEVICE_CLASS_DEFINITIONS;
+  readonly areaId: string | undefined;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface ParsedInput {
+  /** In file order (arrival order), one record per reading, event or status. */
+  readonly records: readonly IngestRecord[];
+  /** `line N: problem`, at most `MAX_ERRORS` of them (then a count). */
+  readonly errors: readonly string[];
+  readonly format: 'jsonl' | 'csv';
+}
+
+const MAX_ERRORS = 20;
+const epochMs = z.int().min(0).max(8_640_000_000_000_000);
+
+/** A pinned MQTT message as recorded: the topic, its JSON payload and the server receive time. */
+const mqttLineSchema = z.object({
+  topic: z.string(),
+  payload: z.unknown(),
+  receivedAt: epochMs.optional(),
+});
+
+/** A reading as ingest emits it (normalised): one sample of one device. */
+const readingLineSchema = z.object({
+  siteId: z.string().regex(IDENTIFIER_PATTERN),
+  deviceId: z.string().regex(IDENTIFIER_PATTERN),
+  ts: epochMs,
+  receivedAt: epochMs.optional(),
+  values: z
+    .record(z.string().regex(METRIC_NAME_PATTERN), metricValueSchema)
+    .refine(values => Object.keys(values).length > 0, 'values must hold at least one metric'),
+});
+
+/**
+ * Parses a recording: JSON Lines (each line a pinned MQTT message `{topic, payload, receivedAt}`
+ * or a normalised reading `{siteId, deviceId, ts, values, receivedAt?}`) or CSV
+ * (`ts,siteId,deviceId,metric,value`, header optional; rows of one device and `ts` in a row make
+ * one reading). Validates like ingest does (pinned payload schemas, registry devices, the class's
+ * metrics and events, far-future device timestamps replaced by the receive time) without unit
+ * conversion. Never throws: every bad line is an error naming its line.
+ */
+export function parseInput(
+  text: string,
+  lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
+  formatHint?: 'jsonl' | 'csv',
+): ParsedInput {
+  const lines = text.split(/\r?\n/);
+  const firstLine = lines.find(line => line.trim().length > 0)?.trim() ?? '';
+  const format = formatHint ?? (firstLine.startsWith('{') ? 'jsonl' : 'csv');
+  const records: IngestRecord[] = [];
+  const errors: string[] = [];
+  let errorCount = 0;
+  const fail = (lineNumber: number, problem: string) => {
+    errorCount += 1;
+    if (errors.length < MAX_ERRORS) errors.push(`line ${lineNumber}: ${problem}`);
+  };
+  if (format === 'jsonl') {
+    lines.forEach((line, index) => {
+      if (line.trim().length === 0) return;
+      const result = parseJsonLine(line, lookup);
+      if (typeof result === 'string') fail(index + 1, result);
+      else records.push(...result);
+    });
+  } else {
+    parseCsv(lines, lookup, records, fail);
+  }
+  if (errorCount > errors.length) errors.push(`… and ${errorCount - errors.length} more`);
+  if (records.length === 0 && errorCount === 0) errors.push('the input holds no records');
+  return { records, errors, format };
+}
+
+function parseJsonLine(
+  line: string,
+  lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
+): IngestRecord[] | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return `not JSON (${(error as Error).message.slice(0, 80)})`;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return 'expected an object: an MQTT message {topic, payload, receivedAt} or a reading {siteId, deviceId, ts, values}';
+  }
+  if ('topic' in json) {
+    const parsed = mqttLineSchema.safeParse(json);
+    if (!parsed.success) return describe(parsed.error.issues);
+    return mqttRecords(parsed.data, lookup);
+  }
+  const parsed = readingLineSchema.safeParse(json);
+  if (!parsed.success) return describe(parsed.error.issues);
+  const { siteId, deviceId, ts, values } = parsed.data;
+  const device = lookup(siteId, deviceId);
+  if (!device) return `${siteId}/${deviceId} is not in the registry`;
+  const problem = checkValues(device, values);
+  if (problem) return problem;
+  const receivedAt = parsed.data.receivedAt ?? ts;
+  return [readingRecord(device, ts, receivedAt, ts - receivedAt, true, values)];
+}
+
+function mqttRecords(
+  line: z.infer<typeof mqttLineSchema>,
+  lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
+): IngestRecord[] | string {
+  const address = parseDeviceTopic(line.topic);
+  if (!address)
+    return `topic "${line.topic}" is not vigil/v1/{siteId}/{deviceId}/{telemetry|event|status}`;
+  const device = lookup(address.siteId, address.deviceId);
+  if (!device) return `${address.siteId}/${address.deviceId} is not in the registry`;
+  let payload = line.payload;
+  if (typeof payload === 'string') {
+    try {
+      payload = JSON.parse(payload);
+    } catch {
+      return 'payload: a string that is not JSON';
+    }
+  }
+  const payloadTs =
+    typeof payload === 'object' && payload !== null && 'ts' in payload ? payload.ts : undefined;
+  const receivedAt = line.receivedAt ?? (typeof payloadTs === 'number' ? payloadTs : undefined);
+  if (receivedAt === undefined) return 'receivedAt: required (the server receive time, epoch ms)';
+
+  switch (address.kind) {
+    case 'telemetry': {
+      const isBatch = typeof payload === 'object' && payload !== null && 'batch' in payload;
+      const parsed = (isBatch ? telemetryBatchSchema : telemetrySampleSchema).safeParse(payload);
+      if (!parsed.success) return describe(parsed.error.issues, 'payload');
+      const samples = 'batch' in parsed.data ? parsed.data.batch : [parsed.data];
+      const records: IngestRecord[] = [];
+      for (const sample of samples) {
+        const problem = checkValues(device, sample.values);
+        if (problem) return problem;
+        const skew = sample.ts === undefined ? undefined : sample.ts - receivedAt;
+        const trusted = skew !== undefined && skew <= MAX_FUTURE_SKEW_MS;
+        const ts = trusted ? (sample.ts as number) : receivedAt;
+        records.push(readingRecord(device, ts, receivedAt, skew, trusted, sample.values));
+      }
+      return records;
+    }
+    case 'event': {
+      const parsed = eventPayloadSchema.safeParse(payload);
+      if (!parsed.success) return describe(parsed.error.issues, 'payload');
+      if (!DEVICE_CLASS_DEFINITIONS[device.deviceClass].events.includes(parsed.data.code)) {
+        return `event code "${parsed.data.code}" is not an event of ${device.deviceClass}`;
+      }
+      return [
+        {
+          kind: 'event',
+          event: {
+            siteId: device.siteId,
+            deviceId: device.deviceId,
+            deviceClass: device.deviceClass,
+            areaId: device.areaId,
+            ts: parsed.data.ts ?? receivedAt,
+            receivedAt,
+            code: parsed.data.code,
+            detail: parsed.data.detail,
+          },
+        },
+      ];
+    }
+    case 'status': {
+      const parsed = statusPayloadSchema.safeParse(payload);
+      if (!parsed.success) return describe(parsed.error.issues, 'payload');
+      return [
+        {
+          kind: 'status',
+          status: {
+            siteId: device.siteId,
+            deviceId: device.deviceId,
+            deviceClass: device.deviceClass,
+            online: parsed.data.online,
+            ts: parsed.data.ts ?? receivedAt,
+            receivedAt,
+          },
+        },
+      ];
+    }
+  }
+}
+
+const CSV_HEADER = ['ts', 'siteId', 'deviceId', 'metric', 'value'];
+
+function parseCsv(
+  lines: readonly string[],
+  lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
+  records: IngestRecord[],
+  fail: (lineNumber: number, problem: string) => void,
+): void {
+  let pending: { device: InputDevice; ts: number; values: Record<string, MetricValue> } | undefined;
+  const flush = () => {
+    if (!pending) return;
+    records.push(readingRecord(pending.device, pending.ts, pending.ts, 0, true, pending.values));
+    pending = undefined;
+  };
+  lines.forEach((line, index) => {
+    const lineNumber = index + 1;
+    if (line.trim().length === 0) return;
+    const cells = line.split(',').map(cell => cell.trim());
+    if (cells.join(',') === CSV_HEADER.join(',')) return;
+    if (cells.length !== 5) {
+      fail(
+        lineNumber,
+        `expected 5 comma-separated fields ${CSV_HEADER.join(',')}, got ${cells.length}`,
+      );
+      return;
+    }
+    const [tsText, siteId, deviceId, metric, valueText] = cells as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const ts = Number(tsText);
+    if (!/^\d+$/.test(tsText) || !Number.isSafeInteger(ts)) {
+      fail(lineNumber, `ts "${tsText}" is not epoch milliseconds`);
+      return;
+    }
+    const device = lookup(siteId, deviceId);
+    if (!device) {
+      fail(lineNumber, `${siteId}/${deviceId} is not in the registry`);
+      return;
+    }
+    if (!METRIC_NAME_PATTERN.test(metric)) {
+      fail(lineNumber, `metric "${metric}" is not a metric name`);
+      return;
+    }
+    const value: MetricValue | undefined =
+      valueText === 'true' ? true : valueText === 'false' ? false : parseNumber(valueText);
+    if (value === undefined) {
+      fail(lineNumber, `value "${valueText}" is not a finite number or true/false`);
+      return;
+    }
+    const problem = checkValues(device, { [metric]: value });
+    if (problem) {
+      fail(lineNumber, problem);
+      return;
+    }
+    if (pending && (pending.device !== device || pending.ts !== ts)) flush();
+    if (!pending) pending = { device, ts, values: {} };
+    pending.values[metric] = value;
+  });
+  flush();
+}
+
+function parseNumber(text: string): number | undefined {
+  if (text.length === 0) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The class's metrics (channels included) or the device's `extraMetrics`, of the right kind. */
+function checkValues(device: InputDevice, values: Record<string, MetricValue>): string | undefined {
+  const extra = device.attributes['extraMetrics'];
+  const extraMetrics = typeof extra === 'string' ? extra.split(',').map(each => each.trim()) : [];
+  for (const [metric, value] of Object.entries(values)) {
+    const definition = metricDefinition(device.deviceClass, metric);
+    if (!definition) {
+      if (extraMetrics.includes(metric)) continue;
+      return `values.${metric}: not a metric of ${device.deviceClass}`;
+    }
+    if (typeof value !== definition.kind) return `values.${metric}: must be a ${definition.kind}`;
+  }
+  return undefined;
+}
+
+function readingRecord(
+  device: InputDevice,
+  ts: number,
+  receivedAt: number,
+  clockSkewMs: number | undefined,
+  deviceTime: boolean,
+  values: Record<string, MetricValue>,
+): IngestRecord {
+  return {
+    kind: 'reading',
+    reading: {
+      siteId: device.siteId,
+      deviceId: device.deviceId,
+      deviceClass: device.deviceClass,
+      areaId: device.areaId,
+      ts,
+      receivedAt,
+      seq: undefined,
+      deviceTime,
+      clockSkewMs,
+      values,
+    },
+  };
+}
+
+function describe(
+  issues: ReadonlyArray<{ readonly path: readonly PropertyKey[]; readonly message: string }>,
+  prefix?: string,
+): string {
+  return issues
+    .slice(0, 3)
+    .map(issue => {
+      const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
+      return `${path || '(root)'}: ${issue.message}`;
+    })
+    .join('; ');
+}
