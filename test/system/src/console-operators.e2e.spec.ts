@@ -201,6 +201,11 @@ describe('console: two operators, a leak and a crowd', () => {
       },
     );
     expect(await li.evaluate(() => (window as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // People in the tank farm during the leak: the site rules raise a P1 with the muster list.
+    const present = zhang.locator('tr.alarm-row[data-rule="people-present"]');
+    await present.waitFor({ timeout: 10_000 });
+    expect(await present.locator('.description').textContent()).toBe('报警区域有人：3 人：张伟、李娜、王强');
+    await present.getByRole('button', { name: '确认' }).click();
     // The P1 tone stopped; the unacknowledged L1 (P2) alarm keeps the P2 tone, until muted.
     await zhang.waitForSelector('#annunciator[data-state="p2"]');
     await zhang.click('#annunciator');
@@ -314,16 +319,22 @@ describe('console: two operators, a leak and a crowd', () => {
     await shot(zhang, 'history');
 
     // A city supervisor sees the roll-up: city → county → park → enterprise → site → areas.
-    const chen = await contexts[0]?.browser()?.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
-    if (chen) {
-      await logIn(chen, vigil.httpUrl, 'chen');
-      await chen.goto(`${vigil.httpUrl}/#/risk`);
-      await chen.waitForSelector('#risk-node[data-node="city:city-demo"][data-level="red"]');
-      for (const node of ['county:county-east', 'park:park-chem', 'enterprise:ent-huaxin'])
-        await chen.waitForSelector(`#risk-tree [data-node="${node}"][data-level="red"]`);
-      await shot(chen, 'risk-map-city');
-      await chen.close();
+    const chen = await browser.newPage({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    await logIn(chen, vigil.httpUrl, 'chen');
+    await chen.goto(`${vigil.httpUrl}/#/risk?node=city:city-demo`);
+    await chen.waitForSelector('#risk-node[data-node="city:city-demo"][data-level="red"]');
+    await shot(chen, 'risk-map-city');
+    for (const node of [
+      'county:county-east',
+      'park:park-chem',
+      'enterprise:ent-huaxin',
+      'site:plant-1',
+    ]) {
+      await chen.click(`.risk-card[data-node="${node}"]`);
+      await chen.waitForSelector(`#risk-node[data-node="${node}"][data-level="red"]`);
     }
+    await chen.waitForSelector('.risk-card[data-node="area:plant-1/tank-farm"][data-level="red"]');
+    await chen.close();
 
     await zhang.click('#lang');
     await zhang.goto(`${vigil.httpUrl}/#/alarms`);

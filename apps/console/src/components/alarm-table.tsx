@@ -129,7 +129,8 @@ function AlarmRowView(props: {
     role === 'head' && alarm.groupId ? alarms.get(alarm.groupId) : undefined;
   const [busy, setBusy] = useState(false);
   const unack = isUnacknowledged(alarm);
-  const name = device(alarm.siteId, alarm.deviceId)?.name;
+  // Site rules (crowding, people present …) are about an area: their subject is the area id.
+  const name = device(alarm.siteId, alarm.deviceId)?.name ?? areaName(alarm.siteId, alarm.deviceId);
   const unit = unitOf(alarm.deviceClass, alarm.metric);
   const classes = [
     'alarm-row',

@@ -69,7 +69,16 @@ export interface RaiseContext {
 export function applySignal(open: Alarm | undefined, signal: RuleSignal, context: RaiseContext): Transition | undefined {
   const at = signal.detectedAt;
   if (signal.active) {
-    if (open?.conditionActive) return undefined;
+    if (open?.conditionActive) {
+      const levelChanged = signal.level !== open.level || signal.priority !== open.priority;
+      const chatterChanged = signal.chattering !== undefined && signal.chattering !== (open.chattering ?? false);
+      if (!levelChanged && !chatterChanged) return undefined;
+      const changes: Partial<Alarm> = levelChanged
+        ? { level: signal.level, priority: signal.priority, value: signal.value, threshold: signal.threshold, message: signal.message }
+        : { chattering: signal.chattering };
+      const note = levelChanged ? `${open.level} → ${signal.level}: ${signal.message}` : signal.chattering ? 'chattering: held active' : 'chattering ended';
+      return transition(open, changes, act('update', at, undefined, note));
+    }
     const action = act('raise', at, undefined, signal.message);
     const fields: Partial<Alarm> = {
       priority: signal.priority,

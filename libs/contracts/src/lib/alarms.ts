@@ -69,6 +69,8 @@ export type AlarmState = (typeof ALARM_STATES)[number];
 export const ALARM_ACTIONS = [
   'raise',
   'clear',
+  /** The active condition changed level, value or chattering flag (e.g. a major-hazard grade). */
+  'update',
   'acknowledge',
   'reset',
   'comment',
@@ -139,6 +141,8 @@ export interface Alarm {
   readonly overdue?: boolean | undefined;
   /** Flood grouping: the first-out alarm of the group this alarm belongs to (its own id when first). */
   readonly groupId?: string | undefined;
+  /** ISA-18.2 chattering: held active instead of re-annunciated while it flips. */
+  readonly chattering?: boolean | undefined;
   /** Tags near the alarm's area when it was raised (the muster list), if any. */
   readonly members?: readonly string[] | undefined;
 }

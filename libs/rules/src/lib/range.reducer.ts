@@ -16,6 +16,8 @@ import {
 export type RangeState = ConditionState<'range'>;
 
 const STATES = conditionStates('range');
+/** The steady active state: an engine restarted under an open alarm starts here. */
+export const RANGE_ACTIVE = STATES.active;
 export const RANGE_INACTIVE: RangeState = STATES.inactive;
 
 /**

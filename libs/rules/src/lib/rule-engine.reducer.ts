@@ -12,7 +12,7 @@ import {
   watchDue,
   watchRecord,
 } from './offline.reducer';
-import { RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
+import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
 import { RATE_EMPTY, type RateState, reduceRate } from './rate.reducer';
 import type { RuleConfig } from './rule-config';
 import {
@@ -29,7 +29,12 @@ import {
 } from './rule-signal';
 import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
 import { STUCK_EMPTY, type StuckState, reduceStuck } from './stuck.reducer';
-import { THRESHOLD_INACTIVE, type ThresholdState, reduceThreshold } from './threshold.reducer';
+import {
+  THRESHOLD_ACTIVE,
+  THRESHOLD_INACTIVE,
+  type ThresholdState,
+  reduceThreshold,
+} from './threshold.reducer';
 import { TREND_EMPTY, type TrendState, reduceTrend } from './trend.reducer';
 
 /** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
@@ -74,6 +79,12 @@ export interface RuleEngineOptions extends RuleContext {
   readonly lookupDevice: (siteId: string, deviceId: string) => DeviceRules | undefined;
   /** Server time the engine started: silence of devices not heard from yet counts from here. */
   readonly startedAt: number;
+  /**
+   * Signal keys whose condition was active when the engine last ran (the alarm lifecycle's open
+   * alarms after a restart). Threshold, range and offline rules of those keys start active, so the
+   * return to normal is noticed and cleared instead of leaving a stale alarm behind.
+   */
+  readonly activeAtStart?: (key: string) => boolean;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
   /** Counters to increment; one is created per subscription when absent. */
@@ -138,7 +149,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     stats: options.stats ?? createRuleEngineStats(),
   };
   for (const device of options.expectedDevices ?? []) {
-    addDevice(state, createDeviceState(device, options.startedAt, false, state.offlineQueue));
+    addDevice(state, createDeviceState(device, options.startedAt, false, state.offlineQueue, options.activeAtStart));
   }
   return state;
 }
@@ -177,7 +188,7 @@ function onRecord(
       stats.unknownDeviceRecords += 1;
       return NO_SIGNALS;
     }
-    device = createDeviceState(next, body.receivedAt, true, offlineQueue);
+    device = createDeviceState(next, body.receivedAt, true, offlineQueue, options.activeAtStart);
     addDevice(state, device);
   } else if (device.rules !== next) {
     signals = reloadRules(state, device, next, input, options);
@@ -482,14 +493,21 @@ function createDeviceState(
   lastSeenAt: number,
   seen: boolean,
   queue: DeadlineQueue<OfflineWatch>,
+  activeAtStart?: (key: string) => boolean,
 ): DeviceRuleState {
   return {
     rules,
     lastTs: -Infinity,
     outOfOrder: 0,
-    states: rules.rules.map(rule =>
-      rule.enabled ? initialState(rules, rule, lastSeenAt, seen, queue) : undefined,
-    ),
+    states: rules.rules.map(rule => {
+      if (!rule.enabled) return undefined;
+      const initial = initialState(rules, rule, lastSeenAt, seen, queue);
+      if (!activeAtStart?.(signalKey(rules.siteId, rules.deviceId, rule.ruleId))) return initial;
+      if (rule.kind === 'threshold') return THRESHOLD_ACTIVE;
+      if (rule.kind === 'range') return RANGE_ACTIVE;
+      if (rule.kind === 'offline') (initial as OfflineWatch).active = true;
+      return initial;
+    }),
   };
 }
 

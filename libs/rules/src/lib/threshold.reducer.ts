@@ -17,6 +17,8 @@ import {
 export type ThresholdState = ConditionState<'threshold'>;
 
 const STATES = conditionStates('threshold');
+/** The steady active state: an engine restarted under an open alarm starts here. */
+export const THRESHOLD_ACTIVE = STATES.active;
 export const THRESHOLD_INACTIVE: ThresholdState = STATES.inactive;
 
 /**

@@ -220,18 +220,20 @@ export function parseCommandLine(
     if (o.profile === 'ramp' && (o.from === undefined || o.to === undefined)) {
       problems.push('--profile ramp: give --from and --to');
     }
+    // The profile schema reads durations as text ("60s") or seconds: hand it milliseconds as text.
+    const ms = (value: number): string => `${value}ms`;
     const profileInput =
       o.profile === 'steady'
-        ? { kind: 'steady', rate: o.rate, durationMs: o.duration }
+        ? { kind: 'steady', rate: o.rate, durationMs: ms(o.duration) }
         : o.profile === 'ramp'
-          ? { kind: 'ramp', from: o.from ?? 0, to: o.to ?? 0, durationMs: o.duration }
+          ? { kind: 'ramp', from: o.from ?? 0, to: o.to ?? 0, durationMs: ms(o.duration) }
           : {
               kind: 'burst',
               rate: o.rate,
               peak: o.peak ?? o.rate * 4,
-              everyMs: o['burst-every'],
-              burstMs: o['burst-for'],
-              durationMs: o.duration,
+              everyMs: ms(o['burst-every']),
+              burstMs: ms(o['burst-for']),
+              durationMs: ms(o.duration),
             };
     const profile = loadProfileSchema.safeParse(profileInput);
     if (!profile.success)

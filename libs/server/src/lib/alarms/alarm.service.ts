@@ -45,6 +45,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   private readonly journal: AlarmJournal;
   private readonly policy: AlarmPolicy = DEFAULT_ALARM_POLICY;
   private timer: NodeJS.Timeout | undefined;
+  private restored = false;
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -57,6 +58,17 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    this.restore();
+    if (this.config.alarmTickMs > 0) {
+      this.timer = setInterval(() => this.tick(this.clock()), this.config.alarmTickMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Rebuilds the open alarms from the journal, once; other services may need them first. */
+  private restore(): void {
+    if (this.restored) return;
+    this.restored = true;
     const restored = this.journal.open(alarm => isOpen(alarm, this.policy));
     for (const alarm of restored.alarms.values()) this.remember(alarm);
     for (const [key, mode] of restored.devices) this.deviceModes.set(key, mode);
@@ -65,10 +77,6 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       `alarm journal ${this.journal.path}: ${restored.entries} entries, ${this.openByKey.size} open alarm(s) restored` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
     );
-    if (this.config.alarmTickMs > 0) {
-      this.timer = setInterval(() => this.tick(this.clock()), this.config.alarmTickMs);
-      this.timer.unref();
-    }
   }
 
   onModuleDestroy(): void {
@@ -87,6 +95,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
 
   /** Whether a rule key has an open alarm whose condition is active (seeds the rule engine). */
   conditionActive(key: string): boolean {
+    this.restore();
     return this.openByKey.get(key)?.conditionActive === true;
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
 import { RegistryError, loadRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
-import { resolveDeviceRules, type DeviceRules } from '@vigil/rules';
+import { mhsTankOf, resolveDeviceRules, type DeviceRules } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 
@@ -11,6 +11,7 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
   const resolved = new Map<RegisteredDevice, DeviceRules>();
   const problems: string[] = [];
   for (const device of registry.devices) {
+    for (const error of mhsTankOf(device).errors) problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     const { rules, errors } = resolveDeviceRules(
       {
         deviceClass: device.deviceClass,
@@ -26,6 +27,7 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
       deviceId: device.deviceId,
       deviceClass: device.deviceClass,
       areaId: device.areaId,
+      gatewayId: device.gatewayId,
       rules,
     });
   }

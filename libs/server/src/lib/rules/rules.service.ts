@@ -5,10 +5,18 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Subject, from, map, merge, mergeMap, share, type Subscription } from 'rxjs';
+import { Subject, filter, from, map, merge, mergeMap, share, type Subscription } from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
-import { asSiteInput, ruleEngine, siteRules, withTicks } from '@vigil/rules';
+import {
+  asSiteInput,
+  chatterGuard,
+  mhsGradeRule,
+  mhsTankOf,
+  ruleEngine,
+  siteRules,
+  withTicks,
+} from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
@@ -49,7 +57,11 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         clock: Date.now,
         startedAt: Date.now(),
         expectedDevices: this.registry.allDeviceRules(),
+        // Alarms restored from the journal: their rules start active, so a return to normal clears them.
+        activeAtStart: key => this.alarms.conditionActive(key),
       }),
+      // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
+      chatterGuard({ tickMs: this.config.ruleTickMs }),
       share(),
     );
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
@@ -65,7 +77,17 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         clock: Date.now,
       }),
     );
-    const engine$ = merge(device$, site$);
+    // GB 18218-2018 major-hazard grade of each site from its tank inventories, live.
+    const tanks = registry.devices.flatMap(device => {
+      const { tank } = mhsTankOf(device);
+      return tank ? [tank] : [];
+    });
+    const grade$ = inputs$.pipe(
+      filter((input): input is Extract<IngestRecord, { kind: 'reading' }> => input.kind === 'reading'),
+      map(input => input.reading),
+      mhsGradeRule({ tanks, clock: Date.now }),
+    );
+    const engine$ = merge(device$, site$, grade$);
     this.subscription = engine$.subscribe({
       next: signal => this.signal(signal),
       error: (error: unknown) =>

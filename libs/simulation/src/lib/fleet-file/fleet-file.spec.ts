@@ -89,8 +89,12 @@ describe('fleet files', () => {
   });
 
   it('includes a registry as it is', () => {
-    const fleet = expandFleet(parseFleetFile({ name: 'sample', registry: join(ROOT, 'registry/sample') }));
-    expect(fleet.registry.devices).toHaveLength(loadRegistry(join(ROOT, 'registry/sample')).devices.length);
+    const fleet = expandFleet(
+      parseFleetFile({ name: 'sample', registry: join(ROOT, 'registry/sample') }),
+    );
+    expect(fleet.registry.devices).toHaveLength(
+      loadRegistry(join(ROOT, 'registry/sample')).devices.length,
+    );
   });
 
   it('lists every problem of a bad file', () => {

@@ -202,8 +202,8 @@ export const TAG_WALKING_SPEED = 1;
 export const TAG_START_BATTERY_PCT = 95;
 
 /**
- * A person with a positioning tag: walks at about 1 m/s between area centroids (where the work
- * is), lingers there a while, and never leaves the site frame. The battery drains slowly.
+ * A person with a positioning tag: walks at about 1 m/s between the centroids of areas that are not
+ * restricted (where the work is), lingers there a while, and never leaves the site frame. The battery drains slowly.
  */
 export class TagWalker implements ValueGenerator {
   private readonly waypoints: readonly Point[];
@@ -218,7 +218,12 @@ export class TagWalker implements ValueGenerator {
     private readonly random: Random,
     private readonly site: SiteLayout,
   ) {
-    this.waypoints = site.areas.map(area => polygonCentroid(area.polygon));
+    // People go where the work is, but not into restricted areas (confined spaces need a permit):
+    // a background walker must not trip intrusion or man-down rules by itself.
+    const open = site.areas.filter(area => area.kind !== 'restricted');
+    this.waypoints = (open.length > 0 ? open : site.areas).map(area =>
+      polygonCentroid(area.polygon),
+    );
     const start = this.pickWaypoint();
     this.x = clamp(start[0] + random.uniform(-5, 5), 0, site.frame.width);
     this.y = clamp(start[1] + random.uniform(-5, 5), 0, site.frame.height);

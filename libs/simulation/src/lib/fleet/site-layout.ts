@@ -2,8 +2,8 @@ import type { Area, RegisteredDevice } from '@vigil/registry';
 
 export type Point = readonly [number, number];
 
-/** What the simulator needs of an area: its id and outline (a registry `Area` fits). */
-export type AreaLayout = Pick<Area, 'id' | 'polygon'>;
+/** What the simulator needs of an area: its id, outline and kind (a registry `Area` fits). */
+export type AreaLayout = Pick<Area, 'id' | 'polygon'> & { readonly kind?: Area['kind'] };
 
 /** What the simulator needs of a site: its frame and areas (a registry `Site` fits). */
 export interface SiteLayout {

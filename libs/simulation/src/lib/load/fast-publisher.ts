@@ -262,11 +262,12 @@ export class FastMqttPublisher implements ReadingPublisher {
     if (this.chunks.length === 0) return;
     const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.chunks = [];
-    if (this.connected) this.socket.write(data);
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(data);
   }
 
   end(): Promise<void> {
     this.flush();
+    this.connected = false;
     clearInterval(this.pingTimer);
     return new Promise(resolve => {
       if (this.socket.destroyed) return resolve();

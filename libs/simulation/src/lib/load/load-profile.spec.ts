@@ -74,7 +74,9 @@ describe('load profiles', () => {
       fc.property(profile, p => {
         let sum = 0;
         for (let t = 0; t < p.durationMs; t += 1) sum += (rateAt(p, t + 0.5) as number) / 1000;
-        expect(Math.abs(sum - offeredReadings(p))).toBeLessThanOrEqual(Math.max(1, offeredReadings(p) * 1e-3));
+        expect(Math.abs(sum - offeredReadings(p))).toBeLessThanOrEqual(
+          Math.max(1, offeredReadings(p) * 1e-3),
+        );
       }),
       { numRuns: 40 },
     );

@@ -61,7 +61,11 @@ describe('RaiseTracker', () => {
     expect(tracker.observe(alarm(['raise']), 1, 'ws')).toHaveLength(1);
     expect(tracker.observe(alarm(['raise', 'acknowledge']), 2, 'ws')).toHaveLength(0);
     expect(tracker.observe(alarm(['raise', 'acknowledge', 'clear']), 3, 'rest')).toHaveLength(0);
-    const again = tracker.observe(alarm(['raise', 'acknowledge', 'clear', 'raise'], { raisedAt: 500 }), 4, 'ws');
+    const again = tracker.observe(
+      alarm(['raise', 'acknowledge', 'clear', 'raise'], { raisedAt: 500 }),
+      4,
+      'ws',
+    );
     expect(again).toEqual([expect.objectContaining({ raisedAt: 500, receivedAt: 4 })]);
     expect(tracker.raises).toHaveLength(2);
   });

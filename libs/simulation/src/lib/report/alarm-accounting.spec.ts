@@ -1,7 +1,12 @@
 import type { RaiseEvent } from '../observe/alarm-watcher';
 import { matchAlarms } from './alarm-accounting';
 
-const raise = (deviceId: string, ruleId: string, receivedAt: number, via: 'ws' | 'rest' = 'ws'): RaiseEvent => ({
+const raise = (
+  deviceId: string,
+  ruleId: string,
+  receivedAt: number,
+  via: 'ws' | 'rest' = 'ws',
+): RaiseEvent => ({
   alarmId: `${deviceId}-${ruleId}-${receivedAt}`,
   siteId: 's',
   deviceId,

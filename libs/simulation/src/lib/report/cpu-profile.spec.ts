@@ -1,13 +1,25 @@
 import { frameOwner, summariseCpuProfile, type CpuProfile } from './cpu-profile';
 
-const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
+const frame = (functionName: string, url = '', lineNumber = 0) => ({
+  functionName,
+  url,
+  lineNumber,
+});
 
 /** root → main → (parse → JSON.parse), (validate); plus idle and GC samples. */
 const profile: CpuProfile = {
   nodes: [
     { id: 1, callFrame: frame('(root)'), children: [2, 5, 6] },
-    { id: 2, callFrame: frame('main', 'file:///app/dist/libs/server/ingest.js', 9), children: [3, 4] },
-    { id: 3, callFrame: frame('parse', 'file:///app/node_modules/mqtt-packet/parser.js', 99), children: [7] },
+    {
+      id: 2,
+      callFrame: frame('main', 'file:///app/dist/libs/server/ingest.js', 9),
+      children: [3, 4],
+    },
+    {
+      id: 3,
+      callFrame: frame('parse', 'file:///app/node_modules/mqtt-packet/parser.js', 99),
+      children: [7],
+    },
     { id: 4, callFrame: frame('validate', 'file:///app/node_modules/zod/v4/core.cjs', 4) },
     { id: 5, callFrame: frame('(idle)') },
     { id: 6, callFrame: frame('(garbage collector)') },

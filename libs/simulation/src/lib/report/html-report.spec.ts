@@ -53,7 +53,9 @@ export const sampleReport: LoadRunReport = {
     publishToWebSocket: { count: 9, min: 3, p50: 5, p95: 9, p99: 12, max: 12, mean: 6 },
     publishToDetection: { count: 9, min: 2, p50: 4, p95: 8, p99: 11, max: 11, mean: 5 },
   },
-  processes: { vigil: { cpuAvgPct: 40, cpuMaxPct: 40, rssStartMb: 200, rssMaxMb: 200, rssEndMb: 200 } },
+  processes: {
+    vigil: { cpuAvgPct: 40, cpuMaxPct: 40, rssStartMb: 200, rssMaxMb: 200, rssEndMb: 200 },
+  },
   sustained: { ok: false, reasons: ['1 of 10 expected alarms missed <b>'] },
   series: [0, 1, 2, 3, 4].map(t => second(t)),
   storedBySecond: [
@@ -68,7 +70,9 @@ describe('HTML report', () => {
     const html = renderLoadReportHtml('Report', [sampleReport]);
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).not.toMatch(/<script/i);
-    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:\/\//);
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(
+      /https?:\/\//,
+    );
     expect(html).not.toMatch(/<link|@import|url\(/i);
     expect((html.match(/<svg /g) ?? []).length).toBe(6);
   });
@@ -93,8 +97,23 @@ describe('SVG line chart', () => {
     const svg = svgLineChart({
       title: 't',
       series: [
-        { name: 'a', points: [[0, 1], [1, 2], [2, null], [3, 4], [4, 5]] },
-        { name: 'b', points: [[0, null], [1, 3]] },
+        {
+          name: 'a',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, null],
+            [3, 4],
+            [4, 5],
+          ],
+        },
+        {
+          name: 'b',
+          points: [
+            [0, null],
+            [1, 3],
+          ],
+        },
       ],
     });
     expect((svg.match(/<path /g) ?? []).length).toBe(2);
@@ -108,6 +127,8 @@ describe('SVG line chart', () => {
   });
 
   it('escapes XML', () => {
-    expect(escapeXml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(escapeXml(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
   });
 });

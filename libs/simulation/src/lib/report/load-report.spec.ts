@@ -1,4 +1,9 @@
-import { judgeSustained, summariseProcesses, type AlarmAccounting, type SecondSample } from './load-report';
+import {
+  judgeSustained,
+  summariseProcesses,
+  type AlarmAccounting,
+  type SecondSample,
+} from './load-report';
 
 const alarms = (over: Partial<AlarmAccounting> = {}): AlarmAccounting => ({
   expected: 100,
@@ -46,7 +51,12 @@ describe('judgeSustained', () => {
   });
 
   it('needs storage and alarms to judge at all', () => {
-    const verdict = judgeSustained({ ...good, stored: null, alarms: alarms({ expected: 0, exactlyOnce: 0 }), p99Ms: null });
+    const verdict = judgeSustained({
+      ...good,
+      stored: null,
+      alarms: alarms({ expected: 0, exactlyOnce: 0 }),
+      p99Ms: null,
+    });
     expect(verdict.reasons).toEqual([
       'stored readings were not counted (no InfluxDB given)',
       'no alarm was provoked, so latency was not measured',
@@ -72,8 +82,10 @@ describe('summariseProcesses', () => {
       eventLoopLagMs: null,
       processes: { vigil: { cpuPct, rssMb }, gone: null },
     });
-    expect(summariseProcesses([sample(0, 0, 100), sample(1, 50, 120), sample(2, 70, 110)])).toEqual({
-      vigil: { cpuAvgPct: 60, cpuMaxPct: 70, rssStartMb: 100, rssMaxMb: 120, rssEndMb: 110 },
-    });
+    expect(summariseProcesses([sample(0, 0, 100), sample(1, 50, 120), sample(2, 70, 110)])).toEqual(
+      {
+        vigil: { cpuAvgPct: 60, cpuMaxPct: 70, rssStartMb: 100, rssMaxMb: 120, rssEndMb: 110 },
+      },
+    );
   });
 });

@@ -16,7 +16,14 @@ describe('percentiles (nearest rank)', () => {
 
   it('of 100 values, p99 is the 99th smallest', () => {
     const values = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect(summarise(values)).toMatchObject({ count: 100, min: 1, p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(summarise(values)).toMatchObject({
+      count: 100,
+      min: 1,
+      p50: 50,
+      p95: 95,
+      p99: 99,
+      max: 100,
+    });
   });
 
   it('ignores non-finite values and does not sort in place', () => {

@@ -169,9 +169,10 @@ export function judgeScenario(input: JudgeInput): ScenarioVerdict {
     );
   }
   for (const { rule, raise } of forbiddenRaised) {
-    failures.push(
-      `forbidden: ${raise.siteId}/${raise.deviceId} ${raise.ruleId} ${raise.level ?? ''} raised (expectNone ${JSON.stringify(rule)})`.trim(),
-    );
+    const what = [`${raise.siteId}/${raise.deviceId}`, raise.ruleId, raise.level]
+      .filter(Boolean)
+      .join(' ');
+    failures.push(`forbidden: ${what} raised (expectNone ${JSON.stringify(rule)})`);
   }
   if (lost !== null && lost > 0)
     failures.push(`lost: ${lost} of ${expectedStored} readings not stored`);
