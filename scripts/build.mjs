@@ -40,6 +40,7 @@ const nodeRoots = [
     join('apps', name, 'src'),
   ),
   join('simulators', 'fleet', 'src'),
+  join('tools', 'replay', 'src'),
 ];
 let files = 0;
 for (const sourceRoot of nodeRoots) {

@@ -6,8 +6,9 @@
  *   inject (every 1 s) ──────────────────────────────────────────┤
  *                                                                └─► influxdb batch: readings
  *
- * The function keeps per-device state in a Map: two-level threshold alarms with hysteresis
- * (the same set-points and deadbands as Vigil's defaults for the benchmark's device classes), an
+ * The function keeps per-device state in a Map: two-level threshold alarms with hysteresis and
+ * off-delay (the same set-points, deadbands and delays as Vigil's defaults for the benchmark's
+ * gas classes; the latched level 2 never clears by itself), an
  * offline watchdog (max(3 × interval, 30 s)), and a write buffer flushed every 200 ms or at 5,000
  * points, like Vigil's persister (VIGIL_WRITE_FLUSH_MS / VIGIL_WRITE_BATCH_LINES). Alarms go out
  * in Vigil's WebSocket shape, so one watcher measures both.
@@ -62,8 +63,15 @@ for (const s of samples) {
       const v = values[metric];
       const on = r.high ? v >= r.setpoint : v <= r.setpoint;
       const off = r.high ? v < r.setpoint - r.deadband : v > r.setpoint + r.deadband;
-      if (!d.active[r.id] && on) { d.active[r.id] = true; out.push(alarm(key, d, r.id, r.level, ts, now)); }
-      else if (d.active[r.id] && off && !r.latched) { d.active[r.id] = false; }
+      if (!d.active[r.id]) {
+        if (on) { d.active[r.id] = true; d.offSince = d.offSince || {}; d.offSince[r.id] = undefined; out.push(alarm(key, d, r.id, r.level, ts, now)); }
+      } else if (!r.latched) {
+        // Clear only after the value has stayed past the deadband for the off-delay (event time).
+        d.offSince = d.offSince || {};
+        if (!off) d.offSince[r.id] = undefined;
+        else if (d.offSince[r.id] === undefined) d.offSince[r.id] = ts;
+        if (off && ts - d.offSince[r.id] >= r.offDelayMs) { d.active[r.id] = false; d.offSince[r.id] = undefined; }
+      }
     }
   }
   const fields = Object.assign({}, values);
@@ -112,16 +120,16 @@ context.set('timer', timer);
 export const RULES_TABLE = String.raw`
 const RULES = {
   lel: [
-    { id: 'gas-l1', level: 'L1', high: true, setpoint: 25, deadband: 5, latched: false },
-    { id: 'gas-l2', level: 'L2', high: true, setpoint: 50, deadband: 5, latched: true },
+    { id: 'gas-l1', level: 'L1', high: true, setpoint: 25, deadband: 5, latched: false, offDelayMs: 30000 },
+    { id: 'gas-l2', level: 'L2', high: true, setpoint: 50, deadband: 5, latched: true, offDelayMs: 0 },
   ],
   ppm: [
-    { id: 'gas-l1', level: 'L1', high: true, setpoint: 7.054, deadband: 0.7054, latched: false },
-    { id: 'gas-l2', level: 'L2', high: true, setpoint: 14.11, deadband: 0.7054, latched: true },
+    { id: 'gas-l1', level: 'L1', high: true, setpoint: 7.054, deadband: 0.7054, latched: false, offDelayMs: 30000 },
+    { id: 'gas-l2', level: 'L2', high: true, setpoint: 14.11, deadband: 0.7054, latched: true, offDelayMs: 0 },
   ],
   o2: [
-    { id: 'o2-low', level: 'low', high: false, setpoint: 19.5, deadband: 0.5, latched: false },
-    { id: 'o2-high', level: 'high', high: true, setpoint: 23.5, deadband: 0.5, latched: false },
+    { id: 'o2-low', level: 'low', high: false, setpoint: 19.5, deadband: 0.5, latched: false, offDelayMs: 30000 },
+    { id: 'o2-high', level: 'high', high: true, setpoint: 23.5, deadband: 0.5, latched: false, offDelayMs: 30000 },
   ],
 };
 `;
