@@ -39,7 +39,8 @@ const nodeRoots = [
   ...['vigil', 'broker', 'ingest', 'rules', 'persister', 'gateway'].map(name =>
     join('apps', name, 'src'),
   ),
-  join('simulators', 'fleet', 'src'),
+  ...['fleet', 'loadtest'].map(name => join('simulators', name, 'src')),
+  join('bench', 'src'),
   join('tools', 'replay', 'src'),
 ];
 let files = 0;

@@ -96,7 +96,11 @@ function alarm(key, d, ruleId, level, at, detectedAt) {
 `;
 
 /** Runs once when the flow starts: state, the write buffer and its flush timer, the rule table. */
-export function rulesInitialise(options: { batchSize: number; flushMs: number; offlineTimeoutMs: number }): string {
+export function rulesInitialise(options: {
+  batchSize: number;
+  flushMs: number;
+  offlineTimeoutMs: number;
+}): string {
   return String.raw`
 context.set('devices', new Map());
 context.set('buffer', []);
@@ -210,7 +214,15 @@ export function nodeRedFlow(options: NodeRedFlowOptions): unknown[] {
       libs: [],
       wires: [['ws'], ['batch']],
     },
-    { id: 'ws', type: 'websocket out', z: 'tab', name: 'alarms', server: 'ws-listener', client: '', wires: [] },
+    {
+      id: 'ws',
+      type: 'websocket out',
+      z: 'tab',
+      name: 'alarms',
+      server: 'ws-listener',
+      client: '',
+      wires: [],
+    },
     {
       id: 'batch',
       type: 'influxdb batch',

@@ -91,7 +91,8 @@ export async function waitUntil(
     } catch {
       // not yet
     }
-    if (Date.now() - begin > timeoutMs) throw new Error(`${what}: not ready within ${timeoutMs} ms`);
+    if (Date.now() - begin > timeoutMs)
+      throw new Error(`${what}: not ready within ${timeoutMs} ms`);
     await new Promise(resolve => setTimeout(resolve, 250));
   }
 }

@@ -204,7 +204,9 @@ describe('console: two operators, a leak and a crowd', () => {
     // People in the tank farm during the leak: the site rules raise a P1 with the muster list.
     const present = zhang.locator('tr.alarm-row[data-rule="people-present"]');
     await present.waitFor({ timeout: 10_000 });
-    expect(await present.locator('.description').textContent()).toBe('报警区域有人：3 人：张伟、李娜、王强');
+    expect(await present.locator('.description').textContent()).toBe(
+      '报警区域有人：3 人：张伟、李娜、王强',
+    );
     await present.getByRole('button', { name: '确认' }).click();
     // The P1 tone stopped; the unacknowledged L1 (P2) alarm keeps the P2 tone, until muted.
     await zhang.waitForSelector('#annunciator[data-state="p2"]');

@@ -171,7 +171,9 @@ function AlarmRowView(props: {
         <a href={routeHref('plan', { site: alarm.siteId, device: alarm.deviceId })}>
           {name ?? alarm.deviceId}
         </a>
-        {name && name !== alarm.deviceId && <span class="muted small"> {alarm.deviceId}</span>}
+        {device(alarm.siteId, alarm.deviceId) && name !== alarm.deviceId && (
+          <span class="muted small"> {alarm.deviceId}</span>
+        )}
       </td>
       <td class="text">
         {role === 'member' && (

@@ -26,6 +26,10 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
     area => area.key !== node.key && area.key !== source?.key,
   );
   const name = (target: RiskNode) => localName(lang, target.name);
+  const change = (target: RiskNode) =>
+    target.level === target.inherent
+      ? label(lang, 'riskShort', target.level)
+      : `${label(lang, 'riskShort', target.inherent)} → ${label(lang, 'riskShort', target.level)}`;
 
   return (
     <section class="risk-page">
@@ -123,8 +127,7 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           {source && source.key !== node.key && (
             <div class="raised-area">
               <a href={href(source)} class={`risk-text risk-${source.level}`}>
-                {name(source)}: {label(lang, 'riskShort', source.inherent)} →{' '}
-                {label(lang, 'riskShort', source.level)}
+                {name(source)}: {change(source)}
               </a>
               <Reasons node={source} />
             </div>
@@ -132,8 +135,7 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           {raised.map(area => (
             <div key={area.key} class="raised-area">
               <a href={href(area)} class={`risk-text risk-${area.level}`}>
-                {name(area)}: {label(lang, 'riskShort', area.inherent)} →{' '}
-                {label(lang, 'riskShort', area.level)}
+                {name(area)}: {change(area)}
               </a>
               <Reasons node={area} />
             </div>
@@ -187,7 +189,7 @@ function TreeLevel(props: {
 }
 
 function Reasons(props: { node: RiskNode }) {
-  const { t, lang, alarms, describe, device } = useConsole();
+  const { t, lang, alarms, describe, device, areaName } = useConsole();
   const { reasons } = props.node;
   if (reasons.length === 0) return null;
   return (
@@ -200,7 +202,8 @@ function Reasons(props: { node: RiskNode }) {
             <strong>{t(`reason.${reason.kind}`)}</strong>{' '}
             {alarm ? describe(alarm) : `${reason.ruleId} ${reason.level}`}
             <div class="muted small">
-              {device(reason.siteId, reason.deviceId)?.name ?? reason.deviceId}
+              {device(reason.siteId, reason.deviceId)?.name ??
+                areaName(reason.siteId, reason.deviceId)}
               {reason.weight > 0 && ` · ${t('weight', { weight: reason.weight })}`}
               {reason.floor &&
                 ` · ${t('floorTo', { colour: label(lang, 'riskShort', reason.floor) })}`}

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config
 import { InfluxLauncher } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
+import { RegistryHolder } from './registry/registry-holder';
 
 /**
  * Entry point of every Vigil process: `services` is the default when VIGIL_SERVICES is unset.
@@ -50,6 +51,14 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
       .then(() => launcher?.stop())
       .then(() => process.exit(0));
   };
+  // SIGHUP reloads the registry and rule configuration of this process without a restart.
+  process.on('SIGHUP', () => {
+    try {
+      running.app.get(RegistryHolder).reload();
+    } catch (error) {
+      logger.error(`registry reload refused: ${(error as Error).message}`);
+    }
+  });
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }

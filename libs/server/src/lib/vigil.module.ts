@@ -11,6 +11,7 @@ import { ALARM_CLOCK, AlarmService } from './alarms/alarm.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { RegistryController } from './gateway/registry.controller';
 import { ReportsController } from './gateway/reports.controller';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
@@ -59,6 +60,7 @@ export class VigilModule {
         SitesController,
         AlarmsController,
         ReportsController,
+        RegistryController,
         ...CONSOLE_API_CONTROLLERS,
       );
       providers.push(AuthService, { provide: APP_GUARD, useClass: AuthGuard }, ...CONSOLE_API_PROVIDERS);

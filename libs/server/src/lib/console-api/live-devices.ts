@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
 import type { IngestRecord, MetricValue } from '@vigil/contracts';
+import { recordBody } from '@vigil/rules';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { RegistryHolder } from '../registry/registry-holder';
@@ -28,7 +29,8 @@ export interface LiveDevice {
  */
 @Injectable()
 export class LiveDevices implements OnModuleDestroy {
-  private readonly devices = new Map<string, LiveDevice>();
+  /** siteId → deviceId → state: two lookups, and no key string built per reading. */
+  private readonly sites = new Map<string, Map<string, LiveDevice>>();
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
@@ -38,33 +40,32 @@ export class LiveDevices implements OnModuleDestroy {
     this.subscriptions.push(bus.records$.subscribe(records => this.apply(records)));
     this.subscriptions.push(
       registry.changes$.subscribe(next => {
-        for (const key of this.devices.keys()) {
-          const [siteId = '', deviceId = ''] = key.split('/');
-          if (!next.device(siteId, deviceId)) this.devices.delete(key);
+        for (const [siteId, devices] of this.sites) {
+          for (const deviceId of devices.keys())
+            if (!next.device(siteId, deviceId)) devices.delete(deviceId);
         }
       }),
     );
   }
 
   get(siteId: string, deviceId: string): LiveDevice | undefined {
-    return this.devices.get(`${siteId}/${deviceId}`);
+    return this.sites.get(siteId)?.get(deviceId);
   }
 
   onModuleDestroy(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
-  /** Runs for every record batch: one map lookup and a few assignments per record. */
+  /** Runs for every record batch: two map lookups and a few assignments per record. */
   private apply(records: readonly IngestRecord[]): void {
     for (const record of records) {
-      const body =
-        record.kind === 'reading'
-          ? record.reading
-          : record.kind === 'event'
-            ? record.event
-            : record.status;
-      const key = `${body.siteId}/${body.deviceId}`;
-      let device = this.devices.get(key);
+      const body = recordBody(record);
+      let devices = this.sites.get(body.siteId);
+      if (!devices) {
+        devices = new Map();
+        this.sites.set(body.siteId, devices);
+      }
+      let device = devices.get(body.deviceId);
       if (!device) {
         device = {
           lastSeenAt: body.receivedAt,
@@ -74,7 +75,7 @@ export class LiveDevices implements OnModuleDestroy {
           values: {},
           positionTs: undefined,
         };
-        this.devices.set(key, device);
+        devices.set(body.deviceId, device);
       }
       if (body.receivedAt > device.lastSeenAt) device.lastSeenAt = body.receivedAt;
       if (record.kind === 'status') {

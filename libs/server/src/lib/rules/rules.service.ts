@@ -5,7 +5,19 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Subject, filter, from, map, merge, mergeMap, share, type Subscription } from 'rxjs';
+import {
+  Subject,
+  concat,
+  filter,
+  from,
+  map,
+  merge,
+  mergeMap,
+  of,
+  share,
+  switchMap,
+  type Subscription,
+} from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
 import {
@@ -65,27 +77,36 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       share(),
     );
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
-    // device rules' signals.
-    const registry = this.registry.current;
-    const site$ = merge(inputs$, device$.pipe(map(asSiteInput))).pipe(
-      siteRules({
-        sites: registry.sites.map(site => ({
-          siteId: site.id,
-          areas: site.areas,
-          devices: registry.devices.filter(device => device.siteId === site.id),
-        })),
-        clock: Date.now,
-      }),
+    // device rules' signals; they and the major-hazard grade restart on a registry reload, while
+    // the device engine keeps its per-device state (it notices reloaded devices itself).
+    const registries$ = concat(of(this.registry.current), this.registry.changes$);
+    const site$ = registries$.pipe(
+      switchMap(registry =>
+        merge(inputs$, device$.pipe(map(asSiteInput))).pipe(
+          siteRules({
+            sites: registry.sites.map(site => ({
+              siteId: site.id,
+              areas: site.areas,
+              devices: registry.devices.filter(device => device.siteId === site.id),
+            })),
+            clock: Date.now,
+          }),
+        ),
+      ),
     );
     // GB 18218-2018 major-hazard grade of each site from its tank inventories, live.
-    const tanks = registry.devices.flatMap(device => {
-      const { tank } = mhsTankOf(device);
-      return tank ? [tank] : [];
-    });
-    const grade$ = inputs$.pipe(
-      filter((input): input is Extract<IngestRecord, { kind: 'reading' }> => input.kind === 'reading'),
-      map(input => input.reading),
-      mhsGradeRule({ tanks, clock: Date.now }),
+    const grade$ = registries$.pipe(
+      switchMap(registry => {
+        const tanks = registry.devices.flatMap(device => {
+          const { tank } = mhsTankOf(device);
+          return tank ? [tank] : [];
+        });
+        return inputs$.pipe(
+          filter((input): input is Extract<IngestRecord, { kind: 'reading' }> => input.kind === 'reading'),
+          map(input => input.reading),
+          mhsGradeRule({ tanks, clock: Date.now }),
+        );
+      }),
     );
     const engine$ = merge(device$, site$, grade$);
     this.subscription = engine$.subscribe({

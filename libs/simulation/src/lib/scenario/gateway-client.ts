@@ -1,5 +1,5 @@
 import type { RegisteredDevice } from '@vigil/registry';
-import { resolveDeviceRules } from '@vigil/rules';
+import { SITE_RULE_IDS, resolveDeviceRules } from '@vigil/rules';
 
 import type { FleetDefinition, SiteLayout } from '../fleet/site-layout';
 
@@ -40,13 +40,24 @@ export class GatewayClient {
 }
 
 /**
+ * The rule ids site rules raise alarms under: their configuration keys (`SITE_RULE_IDS` in
+ * @vigil/rules), except man-down, which raises a pre-alarm and an alarm under two ids, and voting,
+ * whose id an area names (`vote-gas-l2` by default).
+ */
+export function siteAlarmRuleIds(): string[] {
+  return SITE_RULE_IDS.flatMap(id =>
+    id === 'man-down' ? ['man-down-l1', 'man-down-l2'] : id === 'voting' ? ['vote-gas-l2'] : [id],
+  );
+}
+
+/**
  * Rule ids the devices of a fleet have under this build's rule catalogue (class defaults and
  * their registry overrides), plus the site rules. Used to tell a scenario whose rule does not
  * exist yet ("pending rule") from one that failed.
  */
 export function knownRuleIds(
   devices: readonly RegisteredDevice[],
-  siteRuleIds: readonly string[] = [],
+  siteRuleIds: readonly string[] = siteAlarmRuleIds(),
 ): Set<string> {
   const ids = new Set<string>(siteRuleIds);
   const cache = new Set<string>();
@@ -60,8 +71,9 @@ export function knownRuleIds(
     ]);
     if (cache.has(shape)) continue;
     cache.add(shape);
-    for (const rule of resolveDeviceRules(device, device.ruleOverrides ?? []).rules)
+    for (const rule of resolveDeviceRules(device, device.ruleOverrides ?? []).rules) {
       ids.add(rule.ruleId);
+    }
   }
   return ids;
 }

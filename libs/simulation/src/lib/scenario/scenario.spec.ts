@@ -11,6 +11,7 @@ import {
   storableReadings,
   type Emission,
 } from './compile-scenario';
+import { knownRuleIds } from './gateway-client';
 import { judgeScenario } from './judge-scenario';
 import { ScenarioError, loadScenarioFile, parseScenario, type Scenario } from './scenario-schema';
 
@@ -333,5 +334,39 @@ describe('judgeScenario', () => {
     });
     expect(verdict.passed).toBe(true);
     expect(verdict.pendingRules).toEqual(['teleport']);
+  });
+});
+
+describe('knownRuleIds', () => {
+  it('knows the device rules of the fleet and the site rules, not rules that do not exist', () => {
+    const known = knownRuleIds(sample.devices);
+    for (const rule of [
+      'offline',
+      'gas-l1',
+      'gas-l2',
+      'o2-low',
+      'leak-alarm',
+      'level-hh',
+      'fire',
+      'sos',
+      'call-point',
+    ]) {
+      expect(known.has(rule)).toBe(true);
+    }
+    for (const rule of ['intrusion', 'crowding', 'head-count', 'man-down-l1', 'man-down-l2']) {
+      expect(known.has(rule)).toBe(true);
+    }
+    expect(known.has('teleport')).toBe(false);
+  });
+
+  it('finds every rule the scenario library expects (none is pending today)', () => {
+    const known = knownRuleIds(sample.devices);
+    const wanted = readdirSync(SCENARIOS)
+      .filter(file => file.endsWith('.yaml'))
+      .flatMap(file => {
+        const loaded = loadScenarioFile(join(SCENARIOS, file));
+        return [...loaded.expect.map(e => e.rule), ...loaded.requires];
+      });
+    expect(wanted.filter(rule => !known.has(rule))).toEqual([]);
   });
 });
