@@ -3,5 +3,6 @@ module.exports = {
   displayName: 'bench',
   rootDir: __dirname,
   // Only the pure parts (flow generation, report rendering): the benchmark itself never runs here.
-  testPathIgnorePatterns: ['/node_modules/', '/.peer/', '/out/'],
+  // The sources only: bench/.peer holds the installed Node-RED peer, bench/out the results.
+  roots: ['<rootDir>/src'],
 };

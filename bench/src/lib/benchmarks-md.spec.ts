@@ -8,7 +8,7 @@ function report(
   target: string,
   p99: number,
   over: Partial<LoadRunReport> = {},
-  rss = (t: number) => 300,
+  rss: (t: number) => number = () => 300,
 ): LoadRunReport {
   const series: SecondSample[] = Array.from({ length: 60 }, (_, t) => ({
     t,

@@ -41,7 +41,7 @@ describe('alarm texts from structured fields', () => {
       members: ['tag-001', 'tag-002', 'tag-009'],
     });
     expect(describeAlarm('zh-CN', crowd, context)).toBe('人员聚集：3 人：张伟、李娜、tag-009');
-    expect(describeAlarm('en', crowd, context)).toBe('Crowding: 3 people: 张伟, 李娜, tag-009');
+    expect(describeAlarm('en', crowd, context)).toBe('Crowding: people (3): 张伟, 李娜, tag-009');
   });
 
   it('falls back to the server message for rules it does not know', () => {

@@ -367,7 +367,7 @@ const EN: Record<TextKey, string> = {
 
   describeValue: '{metric} {value} (set-point {threshold})',
   describeValueOnly: '{metric} {value}',
-  describeMembers: '{count} people: {names}',
+  describeMembers: 'people ({count}): {names}',
   describeEvent: 'Event: {code}',
 
   from: 'From',
@@ -536,6 +536,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       floor: '楼层',
       battery_pct: '电量',
       still: '静止',
+      mhs_r: '重大危险源 R 值',
+      people: '人数',
     },
     state: {
       'active-unacknowledged': '报警未确认',
@@ -669,6 +671,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       floor: 'Floor',
       battery_pct: 'Battery',
       still: 'Still',
+      mhs_r: 'Major-hazard R',
+      people: 'People',
     },
     state: {
       'active-unacknowledged': 'Active, unacknowledged',

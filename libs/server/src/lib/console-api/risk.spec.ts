@@ -188,7 +188,13 @@ describe('dynamic risk', () => {
   });
 
   it('a major-hazard grade signal sets at least its colour; site-wide alarms colour the site', () => {
-    const grade = alarm({ ruleId: 'mhs-grade', level: 'orange', priority: 3, areaId: 'office' });
+    const grade = alarm({
+      ruleId: 'mhs-grade',
+      level: 'grade-2',
+      priority: 3,
+      category: 'warning',
+      areaId: 'office',
+    });
     const sos = alarm({
       ruleId: 'sos',
       priority: 1,

@@ -12,8 +12,9 @@ import type { OrgNode, RiskLevel, Site } from '@vigil/registry';
  * - mᵢ (§9.9): each active P1 alarm +0.5; each active P2 +0.2 (at most +0.6); crowding +0.3;
  *   monitoring data missing for more than 30 min +0.2.
  * - Floors: any active P1 process alarm or early warning makes the area red, P2 at least orange,
- *   P3 at least yellow (§9 priorities: P1 = gas level 2, P2 = gas level 1 / crowding …); a major
- *   hazard grade signal (rule `mhs-grade`, §9.5) sets at least its colour.
+ *   P3 at least yellow (§9 priorities: P1 = gas level 2, P2 = gas level 1 / crowding …); an active
+ *   major-hazard grade signal (rule `mhs-grade`, level `grade-1` … `grade-4`, GB 18218-2018 §3)
+ *   sets at least the grade's colour (grade 1 red … grade 4 blue).
  *
  * Areas roll up to their site, sites to their enterprise, and so on to the city, by the worst
  * child. Every node carries its reasons so operators see why the colour changed.
@@ -108,8 +109,15 @@ export function levelOfScore(score: number): RiskLevel {
   return 'blue';
 }
 
-function isRiskLevel(value: string): value is RiskLevel {
-  return value in RANK;
+/** Major-hazard grade 1…4 (GB 18218-2018, level `grade-N`) as red, orange, yellow, blue. */
+const GRADE_COLOURS: readonly RiskLevel[] = ['red', 'orange', 'yellow', 'blue'];
+
+function mhsGradeColour(alarm: Alarm): RiskLevel {
+  const grade = /^grade-([1-4])$/.exec(alarm.level);
+  if (grade) return GRADE_COLOURS[Number(grade[1]) - 1] as RiskLevel;
+  return alarm.level in RANK
+    ? (alarm.level as RiskLevel)
+    : (PRIORITY_FLOOR[alarm.priority] ?? 'blue');
 }
 
 /** Alarms whose condition stands: active (a latched alarm stays active until reset), not suppressed. */
@@ -153,9 +161,7 @@ export function assess(
     .sort((a, b) => a.priority - b.priority || a.raisedAt - b.raisedAt);
   for (const alarm of ordered) {
     if (alarm.ruleId === MHS_GRADE_RULE) {
-      const floor = isRiskLevel(alarm.level)
-        ? alarm.level
-        : (PRIORITY_FLOOR[alarm.priority] ?? 'blue');
+      const floor = mhsGradeColour(alarm);
       reasons.push(reason(alarm, 'mhs-grade', 0, floor));
       continue;
     }
