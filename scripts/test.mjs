@@ -3,6 +3,8 @@
 // build), then one closing line with the totals over all jest runs.
 import { spawn } from 'node:child_process';
 
+// Nx keeps a machine-wide cache (~/.nx); CI must run every suite for real, so it skips the cache.
+const cacheArgs = process.env.CI ? ['--skip-nx-cache'] : [];
 const nx = spawn(
   'npx',
   [

@@ -101,6 +101,7 @@ export class LoadGenerator {
   private readonly seconds: { offered: number; sent: number; messages: number }[] = [];
   private counters = { readings: 0, messages: 0, deferredTicks: 0, refused: 0, triggers: 0 };
   private done: (() => void) | undefined;
+  private backdateMs = 0;
   readonly triggers: Trigger[] = [];
 
   constructor(private readonly options: LoadGeneratorOptions) {
@@ -144,6 +145,11 @@ export class LoadGenerator {
       triggers: this.counters.triggers,
       freshDetectors: this.detectors.length - this.detectorCursor,
     };
+  }
+
+  /** How far before its send time the oldest sample of a batch was stamped, ms (0 without batches). */
+  get maxBackdateMs(): number {
+    return this.backdateMs;
   }
 
   /** Per-second counts so far. */
@@ -312,6 +318,8 @@ export class LoadGenerator {
     // The device's period at this rate: a gateway that held `batch` samples collected them so far apart.
     const periodMs = Math.max(1, Math.round((this.devices.length / Math.max(1, rate)) * 1000));
     const samples: string[] = [];
+    const backdate = (this.batch - 1) * periodMs;
+    if (backdate > this.backdateMs) this.backdateMs = backdate;
     for (let k = this.batch - 1; k >= 0; k -= 1) {
       samples.push(
         `{"ts":${now - k * periodMs},"seq":${device.seq++},"values":${this.values(device)}}`,

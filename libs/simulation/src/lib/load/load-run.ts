@@ -251,7 +251,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
   let storedBySecond: [number, number][] = [];
   if (target.influx) {
     const influx = target.influx;
-    const from = startedAtMs - 1000;
+    // Batched samples carry times up to a device period before they were sent.
+    const from = startedAtMs - 1000 - generator.maxBackdateMs;
     const to = endedAtMs + 1000;
     stored = await waitForStored(() => countStored(influx, from, to), sent, {
       timeoutMs: options.storeTimeoutMs ?? 30_000,
