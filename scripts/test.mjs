@@ -16,6 +16,7 @@ const nx = spawn(
     'test',
     '--parallel=2',
     '--output-style=static',
+    ...cacheArgs,
     ...process.argv.slice(2),
   ],
   {

@@ -13,10 +13,12 @@ import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import WebSocket from 'ws';
+import { parse as parseYaml } from 'yaml';
 
 import {
+  expandFleet,
   influxql,
-  loadFleetFile,
+  parseFleetFile,
   readProc,
   renderLoadReportHtml,
   runLoad,
@@ -63,6 +65,8 @@ interface Rig {
   readonly influx: InfluxHandle;
   readonly fleet: ExpandedFleet;
   readonly registryDir: string;
+  /** One site of the fleet (5,000 devices), for the batch probe: see batchProbeFleet. */
+  readonly probe: { readonly fleet: ExpandedFleet; readonly registryDir: string };
   readonly workDir: string;
   readonly logDir: string;
   readonly profileDir: string;
@@ -108,8 +112,10 @@ async function vigilRun(
   label: string,
   rate: number,
   durationMs: number,
-  options: { batch?: number; cpuProfile?: string } = {},
+  options: { batch?: number; cpuProfile?: string; probe?: boolean } = {},
 ): Promise<RunOutcome> {
+  const fleet = options.probe ? rig.probe.fleet : rig.fleet;
+  const registryDir = options.probe ? rig.probe.registryDir : rig.registryDir;
   rig.runs += 1;
   const port = await freePort();
   const database = `bench_vigil_${rig.runs}`;
@@ -133,7 +139,7 @@ async function vigilRun(
       VIGIL_INFLUX_MODE: 'external',
       VIGIL_INFLUX_URL: rig.influx.url,
       VIGIL_INFLUX_DB: database,
-      VIGIL_REGISTRY: rig.registryDir,
+      VIGIL_REGISTRY: registryDir,
       VIGIL_DATA_DIR: dataDir,
       VIGIL_LOG_LEVEL: 'warn',
     },
@@ -156,11 +162,7 @@ async function vigilRun(
         influx: { url: rig.influx.url, database, retentionPolicy: 'raw', measurement: 'telemetry' },
         pids: { vigil: vigil.pid, mosquitto: rig.mosquitto.pid, influxd: rig.influx.pid },
       },
-      fleet: {
-        name: rig.fleet.name,
-        devices: rig.fleet.registry.devices,
-        sites: rig.fleet.registry.sites,
-      },
+      fleet: { name: fleet.name, devices: fleet.registry.devices, sites: fleet.registry.sites },
       profile: { kind: 'steady', rate, durationMs },
       qos: rig.args.qos,
       batch: options.batch ?? 1,
@@ -360,6 +362,21 @@ async function profileAt(rig: Rig, rate: number, why: string): Promise<CpuProfil
   }
 }
 
+/**
+ * The first site template of the fleet, once: the batch probe's fleet. A gateway batch holds
+ * several samples of one device, so at a given readings/s each device must report `batch` times
+ * more often than with one reading per message; on 100,000 devices at 10,000/s that would be one
+ * batch per device every 100 s, past the offline timeout. One site (5,000 devices) reports every
+ * 0.5 s per reading or every 5 s per batch of 10, both well inside it.
+ */
+function batchProbeFleet(file: ReturnType<typeof parseFleetFile>, baseDir: string): ExpandedFleet {
+  const [first] = file.sites;
+  return expandFleet(
+    { ...file, name: `${file.name}-one-site`, sites: first ? [{ ...first, count: 1 }] : [] },
+    baseDir,
+  );
+}
+
 function relativeToRoot(path: string): string {
   const full = resolve(path);
   return full.startsWith(`${ROOT}/`) ? full.slice(ROOT.length + 1) : full;
@@ -403,12 +420,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const fleet = loadFleetFile(resolve(ROOT, args.fleet));
+  const fleetPath = resolve(ROOT, args.fleet);
+  const fleetFile = parseFleetFile(parseYaml(readFileSync(fleetPath, 'utf8')), args.fleet);
+  const fleet = expandFleet(fleetFile, dirname(fleetPath));
   const registryDir = join(workDir, 'registry');
   writeRegistry(fleet, registryDir);
   log(
     `fleet ${fleet.name}: ${fleet.stats.devices} devices, expanded in ${fleet.stats.expandMs} ms`,
   );
+  const probeFleet = batchProbeFleet(fleetFile, dirname(fleetPath));
+  const probeRegistryDir = join(workDir, 'registry-probe');
+  writeRegistry(probeFleet, probeRegistryDir);
 
   const mosquitto = await startMosquitto();
   const influx = await startInfluxd();
@@ -421,6 +443,7 @@ async function main(): Promise<void> {
     influx,
     fleet,
     registryDir,
+    probe: { fleet: probeFleet, registryDir: probeRegistryDir },
     workDir,
     logDir,
     profileDir,
@@ -474,18 +497,20 @@ async function main(): Promise<void> {
     let batchProbe: BenchResult['batchProbe'] = null;
     if (!args.skip.has('batch')) {
       const probeMs = args.quick ? 10_000 : 20_000;
+      const devices = probeFleet.stats.devices;
       const perReading = await vigilRun(
         rig,
-        `one reading per message at ${args.compareRate}/s`,
+        `one reading per message at ${args.compareRate}/s (${devices} devices)`,
         args.compareRate,
         probeMs,
+        { probe: true },
       );
       const batched = await vigilRun(
         rig,
-        `batches of 10 at ${args.compareRate}/s`,
+        `batches of 10 at ${args.compareRate}/s (${devices} devices)`,
         args.compareRate,
         probeMs,
-        { batch: 10 },
+        { probe: true, batch: 10 },
       );
       batchProbe = { perReading, batched, batch: 10 };
     }
