@@ -47,7 +47,7 @@ import type {
 import { evaluateTargets, renderBenchmarksMarkdown } from './lib/benchmarks-md';
 import { nodeRedFlow, nodeRedSettings } from './lib/node-red-flow';
 import { ensurePeer, type PeerInstall } from './lib/peer';
-import { httpOk, installCleanup, startProcess, waitUntil } from './lib/processes';
+import { httpOk, installCleanup, onInterrupt, startProcess, waitUntil } from './lib/processes';
 
 /** The workspace root (where nx.json is), from the sources or from dist/. */
 function findRoot(): string {
@@ -377,6 +377,18 @@ function batchProbeFleet(file: ReturnType<typeof parseFleetFile>, baseDir: strin
   );
 }
 
+/** The repository's Prettier style (`npm run format:check` covers docs/), when Prettier is there. */
+async function formatMarkdown(markdown: string, file: string): Promise<string> {
+  try {
+    const prettier = (await import('prettier')) as typeof import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(markdown, { ...options, filepath: file });
+  } catch (error) {
+    log(`(not formatted: ${(error as Error).message})`);
+    return markdown;
+  }
+}
+
 function relativeToRoot(path: string): string {
   const full = resolve(path);
   return full.startsWith(`${ROOT}/`) ? full.slice(ROOT.length + 1) : full;
@@ -434,6 +446,10 @@ async function main(): Promise<void> {
 
   const mosquitto = await startMosquitto();
   const influx = await startInfluxd();
+  onInterrupt(async () => {
+    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
+    rmSync(workDir, { recursive: true, force: true });
+  });
   log(
     `mosquitto ${mosquitto.url} (pid ${mosquitto.pid}), influxd ${influx.url} (pid ${influx.pid}); logs in ${relativeToRoot(logDir)}`,
   );
@@ -482,6 +498,17 @@ async function main(): Promise<void> {
           break;
         }
       }
+      // When even the first step is too much, halve it (twice at most) to find what it sustains.
+      for (
+        let rate = args.rates[0] ?? 0, extra = 0;
+        extra < 2 && sweep.every(step => !keptUp(step));
+        extra += 1
+      ) {
+        rate = Math.round(rate / 2);
+        if (rate < 1000) break;
+        log(`the lowest step was too much: trying ${rate}/s`);
+        sweep.unshift(await vigilRun(rig, `Vigil at ${rate}/s`, rate, args.stepMs));
+      }
     }
     const sustained = sweep.filter(step => step.report?.sustained.ok).map(step => step.rate);
     const sustainedRate = sustained.length ? Math.max(...sustained) : null;
@@ -490,7 +517,13 @@ async function main(): Promise<void> {
     let overload: RunOutcome | null = null;
     const base = sustainedRate ?? Math.max(0, ...sweep.filter(keptUp).map(step => step.rate));
     if (!args.skip.has('overload') && base > 0) {
-      overload = await vigilRun(rig, `Vigil at ${2 * base}/s (2 × ${base})`, 2 * base, args.stepMs);
+      const twice = sweep.find(step => step.rate === 2 * base);
+      overload =
+        twice ??
+        (await vigilRun(rig, `Vigil at ${2 * base}/s (2 × ${base})`, 2 * base, args.stepMs));
+    } else if (!args.skip.has('overload')) {
+      // Nothing kept up: the lowest step is itself over the sustained rate; judge memory there.
+      overload = sweep.find(step => step.report !== null) ?? null;
     }
 
     // 4. Gateway batches against one reading per message, at the comparison rate.
@@ -574,6 +607,7 @@ async function main(): Promise<void> {
   } finally {
     await mosquitto.stop();
     await influx.stop();
+    rmSync(workDir, { recursive: true, force: true });
   }
 
   const json = join(out, `bench-${stamp}.json`);
@@ -597,7 +631,11 @@ async function main(): Promise<void> {
   );
   log(`results: ${relativeToRoot(json)}, ${relativeToRoot(html)}`);
   if (args.docs) {
-    writeFileSync(resolve(ROOT, args.docs), renderBenchmarksMarkdown(result, relativeToRoot(json)));
+    const target = resolve(ROOT, args.docs);
+    writeFileSync(
+      target,
+      await formatMarkdown(renderBenchmarksMarkdown(result, relativeToRoot(json)), target),
+    );
     log(`regenerated ${args.docs}`);
   }
   for (const verdict of evaluateTargets(result)) {

@@ -73,6 +73,7 @@ function report(
       reasons: p99 <= 50 ? [] : [`publish → WebSocket p99 ${p99} ms is over 50 ms`],
     },
     series,
+    sentBySecond: [],
     storedBySecond: [],
     notes: [],
     ...over,

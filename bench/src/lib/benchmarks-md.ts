@@ -276,7 +276,9 @@ export function renderBenchmarksMarkdown(result: BenchResult, resultFile: string
     lines.push(
       '## One reading per message, or gateway batches',
       '',
-      `The same readings/s sent one per message and as \`{"batch": [...]}\` of ${result.batchProbe.batch} samples of one device.`,
+      `The same readings/s sent one per message and as \`{"batch": [...]}\` of ${result.batchProbe.batch} samples of one device, ` +
+        'on one site of the fleet (a device must report that many times more often to fill a batch; on the whole fleet a ' +
+        'device would send one batch every 100 s, past the offline timeout).',
       '',
       table([
         [

@@ -12,7 +12,13 @@ export interface Started {
 }
 
 const running = new Set<Started>();
+const cleanups: (() => Promise<void>)[] = [];
 let hooked = false;
+
+/** Runs on an interrupt before exiting (at most 20 s in all): stop services, remove temp files. */
+export function onInterrupt(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
 
 /**
  * Makes sure nothing the benchmark started outlives it: on exit (normal, error or signal) every
@@ -33,7 +39,12 @@ export function installCleanup(log: (line: string) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping ${running.size} process(es) and exiting`);
-      process.exit(130);
+      const deadline = new Promise(done => setTimeout(done, 20_000).unref());
+      const stops = [...running].map(started => started.stop(5000));
+      void Promise.race([
+        Promise.allSettled([...stops, ...cleanups.map(cleanup => cleanup())]),
+        deadline,
+      ]).then(() => process.exit(130));
     });
   }
 }

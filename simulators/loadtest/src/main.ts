@@ -36,6 +36,18 @@ async function main(): Promise<void> {
       process.exitCode = EXIT_USAGE;
       return;
     }
+    // The system under test is not there (refused, unreachable, timed out): say so in one line.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (
+      cause?.code ||
+      /fetch failed|ECONNREFUSED|WebSocket|CONNACK|timed? ?out/i.test(String(error))
+    ) {
+      process.stderr.write(
+        `vigil-loadtest: ${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}\n`,
+      );
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
     throw error;
   }
   // Sockets of the runs are closed; timers of the libraries may linger, so leave explicitly.

@@ -40,7 +40,7 @@ commands:
   -h, --help                         this text
 
 exit codes: 0 passed, 1 an expected alarm was missed, late or duplicated, a forbidden alarm was
-raised or readings were lost, 2 bad usage or input.`;
+raised or readings were lost, 2 bad usage or input files, or the system under test unreachable.`;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const mqttUrl = z.url({

@@ -88,7 +88,6 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
       return 0;
     }
     case 'scenario': {
-      const dir = outDir(command.out, 'scenario');
       const reports: ScenarioReport[] = [];
       for (const file of command.files) {
         const scenario = loadScenarioFile(file);
@@ -117,6 +116,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
         io.out(formatScenarioSummary(report));
         reports.push(report);
       }
+      const dir = outDir(command.out, 'scenario');
       const name = reports.length === 1 ? (reports[0] as ScenarioReport).name : 'scenarios';
       const json = join(dir, `${name}-${stamp()}.json`);
       writeFileSync(json, JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
@@ -127,7 +127,6 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
     }
     case 'load': {
       const fleet = loadFleetOrRegistry(command.fleet);
-      const dir = outDir(command.out, 'load');
       const tokenQuery = command.token ? `?token=${encodeURIComponent(command.token)}` : '';
       const wsUrl =
         command.ws ?? `${(command.gateway as string).replace(/^http/, 'ws')}/ws${tokenQuery}`;
@@ -195,6 +194,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
           ? '  sustained'
           : `  not sustained: ${report.sustained.reasons.join('; ')}`,
       );
+      const dir = outDir(command.out, 'load');
       const json = join(dir, `load-${stamp()}.json`);
       writeFileSync(json, JSON.stringify(report, null, 2));
       const html = json.replace(/\.json$/, '.html');

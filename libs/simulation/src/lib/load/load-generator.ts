@@ -147,6 +147,11 @@ export class LoadGenerator {
     };
   }
 
+  /** Wall-clock time the run started (epoch ms); per-second counts are seconds from it. */
+  get startedAtMs(): number {
+    return this.startedAt;
+  }
+
   /** How far before its send time the oldest sample of a batch was stamped, ms (0 without batches). */
   get maxBackdateMs(): number {
     return this.backdateMs;

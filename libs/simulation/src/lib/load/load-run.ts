@@ -259,8 +259,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       quietMs: 5000,
     });
     try {
-      storedBySecond = (await countStoredPerSecond(influx, startedAtMs, startedAtMs + totalMs)).map(
-        ([time, count]) => [Math.round((time - startedAtMs) / 1000), count],
+      const origin = generator.startedAtMs;
+      storedBySecond = (await countStoredPerSecond(influx, origin, origin + totalMs - 1)).map(
+        ([time, count]) => [Math.round((time - origin) / 1000), count],
       );
     } catch (error) {
       notes.push(`per-second stored counts failed: ${(error as Error).message}`);
@@ -271,6 +272,29 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       'ran out of fresh combustible detectors to provoke alarms on: use a larger fleet or fewer alarms per second',
     );
   }
+
+  // Latency per second of the trigger's publish, now that every raise is in (the live samples
+  // only knew the alarms that had arrived by then).
+  const bySecond = new Map<number, number[]>();
+  for (const sample of match.samples) {
+    const second = Math.floor((sample.publishedAt - startedAtMs) / 1000);
+    const list = bySecond.get(second);
+    if (list) list.push(sample.wsMs);
+    else bySecond.set(second, [sample.wsMs]);
+  }
+  const finalSeries = series.map(sample => {
+    const values = bySecond.get(sample.t)?.sort((a, b) => a - b);
+    return values
+      ? {
+          ...sample,
+          latency: {
+            p50: round1(percentile(values, 50) as number),
+            p95: round1(percentile(values, 95) as number),
+            p99: round1(percentile(values, 99) as number),
+          },
+        }
+      : { ...sample, latency: null };
+  });
 
   const offered = Math.round(offeredReadings(profile));
   const wsLatency = latencySummary(match.wsLatenciesMs);
@@ -324,7 +348,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     },
     processes: summariseProcesses(series),
     sustained: verdict,
-    series,
+    series: finalSeries,
+    sentBySecond: generator.perSecond().map(second => [second.t, second.sent]),
     storedBySecond,
     notes,
   };

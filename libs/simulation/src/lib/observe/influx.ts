@@ -75,17 +75,21 @@ export async function countStored(
   return typeof value === 'number' ? value : 0;
 }
 
-/** Stored readings per second of event time over [fromMs, toMs]: `[epoch ms, count]`. */
+/**
+ * Stored readings per second of event time over [fromMs, toMs]: `[epoch ms, count]`. The buckets
+ * start at `fromMs` (InfluxQL's time offset), so that they line up with the load generator's seconds.
+ */
 export async function countStoredPerSecond(
   target: InfluxTarget,
   fromMs: number,
   toMs: number,
 ): Promise<Array<[number, number]>> {
   const field = target.countField ?? 'seq';
+  const offsetMs = Math.floor(fromMs) % 1000;
   const rows = await influxql(
     target.url,
     target.database,
-    `SELECT count("${field}") FROM ${from(target)} WHERE ${timeRange(fromMs, toMs)} GROUP BY time(1s) fill(0)`,
+    `SELECT count("${field}") FROM ${from(target)} WHERE ${timeRange(fromMs, toMs)} GROUP BY time(1s, ${offsetMs}ms) fill(0)`,
   );
   return rows.map(([time, count]) => [Number(time), typeof count === 'number' ? count : 0]);
 }

@@ -58,6 +58,10 @@ export const sampleReport: LoadRunReport = {
   },
   sustained: { ok: false, reasons: ['1 of 10 expected alarms missed <b>'] },
   series: [0, 1, 2, 3, 4].map(t => second(t)),
+  sentBySecond: [
+    [0, 1000],
+    [1, 1000],
+  ],
   storedBySecond: [
     [0, 990],
     [1, 1000],

@@ -73,13 +73,15 @@ export function loadRunSection(report: LoadRunReport): string {
       points: report.storedBySecond.map(([second, count]) => [second, count]),
     });
   }
+  // Loss by second of the generator's clock: what it sent minus what InfluxDB holds with reading
+  // times in that second, accumulated. It ends at the readings never stored.
   const storedAt = new Map(report.storedBySecond.map(([second, count]) => [second, count]));
   let cumulativeSent = 0;
   let cumulativeStored = 0;
-  const loss = series.map(s => {
-    cumulativeSent += s.sent;
-    cumulativeStored += storedAt.get(s.t) ?? 0;
-    return [s.t, report.storedBySecond.length ? cumulativeSent - cumulativeStored : null] as [
+  const loss = report.sentBySecond.map(([second, sent]) => {
+    cumulativeSent += sent;
+    cumulativeStored += storedAt.get(second) ?? 0;
+    return [second, report.storedBySecond.length ? cumulativeSent - cumulativeStored : null] as [
       number,
       number | null,
     ];

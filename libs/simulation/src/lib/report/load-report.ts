@@ -75,7 +75,9 @@ export interface LoadRunReport {
   readonly processes: Readonly<Record<string, ProcessSummary>>;
   readonly sustained: { readonly ok: boolean; readonly reasons: readonly string[] };
   readonly series: readonly SecondSample[];
-  /** Stored readings per second of event time, from InfluxQL: `[t seconds, count]`. */
+  /** Readings sent per second of the generator's clock: `[t seconds, count]`. */
+  readonly sentBySecond: readonly (readonly [number, number])[];
+  /** Stored readings per second of event time (same seconds), from InfluxQL: `[t seconds, count]`. */
   readonly storedBySecond: readonly (readonly [number, number])[];
   readonly notes: readonly string[];
 }
