@@ -41,6 +41,8 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AlarmService.name);
   private readonly openByKey = new Map<string, Alarm>();
   private readonly keyById = new Map<string, string>();
+  /** Keys of open first-out alarms per site/area: the group search must not scan every alarm. */
+  private readonly headsByArea = new Map<string, Set<string>>();
   private readonly deviceModes = new Map<string, DeviceMode>();
   private readonly journal: AlarmJournal;
   private readonly policy: AlarmPolicy = DEFAULT_ALARM_POLICY;
@@ -168,10 +170,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     const updates: AlarmUpdate[] = [];
     for (const { alarm, action } of transitions) {
       if (isOpen(alarm, this.policy)) this.remember(alarm);
-      else {
-        this.openByKey.delete(alarm.key);
-        this.keyById.delete(alarm.id);
-      }
+      else this.forget(alarm);
       this.metrics.alarmTransitions.inc({ action: action.action });
       updates.push({ alarm, action });
     }
@@ -182,6 +181,18 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   private remember(alarm: Alarm): void {
     this.openByKey.set(alarm.key, alarm);
     this.keyById.set(alarm.id, alarm.key);
+    if (alarm.areaId !== undefined && alarm.groupId === alarm.id) {
+      const area = `${alarm.siteId}/${alarm.areaId}`;
+      let heads = this.headsByArea.get(area);
+      if (!heads) this.headsByArea.set(area, (heads = new Set()));
+      heads.add(alarm.key);
+    }
+  }
+
+  private forget(alarm: Alarm): void {
+    this.openByKey.delete(alarm.key);
+    this.keyById.delete(alarm.id);
+    if (alarm.areaId !== undefined) this.headsByArea.get(`${alarm.siteId}/${alarm.areaId}`)?.delete(alarm.key);
   }
 
   private suppression(signal: RuleSignal): Alarm['suppressed'] {
@@ -211,8 +222,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     if (signal.areaId === undefined) return undefined;
     const since = signal.detectedAt - this.policy.groupWindowMs;
     let head: Alarm | undefined;
-    for (const alarm of this.openByKey.values()) {
-      if (alarm.siteId !== signal.siteId || alarm.areaId !== signal.areaId || alarm.groupId !== alarm.id) continue;
+    for (const key of this.headsByArea.get(`${signal.siteId}/${signal.areaId}`) ?? []) {
+      const alarm = this.openByKey.get(key);
+      if (!alarm || alarm.groupId !== alarm.id) continue;
       if ((alarm.openedAt ?? alarm.detectedAt) < since || !alarm.conditionActive) continue;
       if (!head || (alarm.openedAt ?? 0) < (head.openedAt ?? 0)) head = alarm;
     }
