@@ -43,7 +43,13 @@ describe('authentication and scope outside demo mode', () => {
 
   it('refuses requests without a valid token, but answers the probes', async () => {
     expect((await fetch(`${vigil.httpUrl}/api/v1/devices`)).status).toBe(401);
-    expect((await fetch(`${vigil.httpUrl}/api/v1/alarms`, { headers: { Authorization: 'Bearer forged.token.here' } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${vigil.httpUrl}/api/v1/alarms`, {
+          headers: { Authorization: 'Bearer forged.token.here' },
+        })
+      ).status,
+    ).toBe(401);
     expect((await fetch(`${vigil.httpUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${vigil.httpUrl}/metrics`)).status).toBe(200);
     await expect(loginAs(vigil.httpUrl, 'zhang', 'vigil-demo')).rejects.toThrow(/401/);
@@ -69,7 +75,9 @@ describe('authentication and scope outside demo mode', () => {
 
   it('shows each user only the sites under their node, and checks roles', async () => {
     const device = await mqttClient(vigil.mqttUrl);
-    await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 33 }, 1), { qos: 1 });
+    await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 33 }, 1), {
+      qos: 1,
+    });
     await device.endAsync();
     await new Promise(resolve => setTimeout(resolve, 300));
 
@@ -78,7 +86,10 @@ describe('authentication and scope outside demo mode', () => {
     const stranger = await loginAs(vigil.httpUrl, 'stranger', 'correct horse battery');
     const sup1 = await loginAs(vigil.httpUrl, 'sup1', 'correct horse battery');
 
-    const mine = (await (await op1.call('/api/v1/alarms?state=open')).json()) as Array<{ id: string; deviceId: string }>;
+    const mine = (await (await op1.call('/api/v1/alarms?state=open')).json()) as Array<{
+      id: string;
+      deviceId: string;
+    }>;
     expect(mine.map(alarm => alarm.deviceId)).toContain('gc-ru-01');
     // county-east is above park-chem, so that operator sees the plant too; "nowhere" sees nothing.
     expect(((await (await other.call('/api/v1/devices')).json()) as unknown[]).length).toBe(24);
@@ -86,8 +97,18 @@ describe('authentication and scope outside demo mode', () => {
     const alarmId = mine.find(alarm => alarm.deviceId === 'gc-ru-01')?.id;
     expect((await stranger.post(`/api/v1/alarms/${alarmId}/acknowledge`)).status).toBe(404);
 
-    expect((await op1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', { mode: 'maintenance', reason: 'x' })).status).toBe(403);
-    const maintenance = await sup1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', { mode: 'maintenance', reason: 'calibration' });
+    expect(
+      (
+        await op1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', {
+          mode: 'maintenance',
+          reason: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    const maintenance = await sup1.post('/api/v1/devices/plant-1/gc-ru-02/maintenance', {
+      mode: 'maintenance',
+      reason: 'calibration',
+    });
     expect(maintenance.status).toBe(200);
     expect(await maintenance.json()).toMatchObject({ mode: 'maintenance', by: 'sup1' });
 

@@ -33,7 +33,19 @@ function registry(dir: string): void {
           name: 'Storm site',
           enterprise: 'ent-storm',
           frame: { width: 200, height: 200 },
-          areas: [{ id: 'unit-1', name: 'Unit 1', kind: 'production', polygon: [[0, 0], [200, 0], [200, 200], [0, 200]] }],
+          areas: [
+            {
+              id: 'unit-1',
+              name: 'Unit 1',
+              kind: 'production',
+              polygon: [
+                [0, 0],
+                [200, 0],
+                [200, 200],
+                [0, 200],
+              ],
+            },
+          ],
           devices,
         },
       ],
@@ -91,10 +103,13 @@ describe('recovery after SIGKILL during an alarm storm', () => {
 
   it('comes back with the same open alarms, one per key, and every acknowledged action', async () => {
     vigil = startVigil();
-    await waitFor(async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200, {
-      what: 'Vigil ready',
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200,
+      {
+        what: 'Vigil ready',
+        timeoutMs: 30_000,
+      },
+    );
     const ws = await WsRecorder.open(httpUrl);
     const operator = await loginAs(httpUrl, 'admin');
     device = await mqttClient(`mqtt://127.0.0.1:${env['VIGIL_MQTT_PORT']}`);
@@ -107,7 +122,11 @@ describe('recovery after SIGKILL during an alarm storm', () => {
       for (let round = 0; round < 150 && !run.killed; round += 1) {
         for (let i = 0; i < DEVICES; i += 1) {
           const lel = round % 2 === 0 ? 30 + (i % 30) : 60;
-          device?.publish(`vigil/v1/storm/gc-${String(i).padStart(3, '0')}/telemetry`, telemetry({ lel }, (seq += 1)), { qos: 0 });
+          device?.publish(
+            `vigil/v1/storm/gc-${String(i).padStart(3, '0')}/telemetry`,
+            telemetry({ lel }, (seq += 1)),
+            { qos: 0 },
+          );
         }
         await new Promise(resolve => setTimeout(resolve, 20));
       }
@@ -122,7 +141,9 @@ describe('recovery after SIGKILL during an alarm storm', () => {
           await new Promise(resolve => setTimeout(resolve, 10));
           continue;
         }
-        const response = await operator.post(`/api/v1/alarms/${target.id}/acknowledge`, { note: 'storm' });
+        const response = await operator.post(`/api/v1/alarms/${target.id}/acknowledge`, {
+          note: 'storm',
+        });
         if (response.status === 200) acknowledged.add(target.id);
       }
     })();
@@ -142,10 +163,13 @@ describe('recovery after SIGKILL during an alarm storm', () => {
     await device.endAsync(true);
 
     vigil = startVigil();
-    await waitFor(async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200, {
-      what: 'Vigil ready after the restart',
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      async () => (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200,
+      {
+        what: 'Vigil ready after the restart',
+        timeoutMs: 30_000,
+      },
+    );
     const admin = await loginAs(httpUrl, 'admin');
     // Scope: an operator of another enterprise sees none of this site's alarms.
     const zhang = await loginAs(httpUrl, 'zhang');
@@ -159,13 +183,20 @@ describe('recovery after SIGKILL during an alarm storm', () => {
       if (alarm.state !== 'normal') expect(openIds.has(alarm.id)).toBe(true);
     }
     for (const id of acknowledged) {
-      expect(open.find(alarm => alarm.id === id)).toMatchObject({ acknowledgedBy: 'admin', owner: 'admin' });
+      expect(open.find(alarm => alarm.id === id)).toMatchObject({
+        acknowledgedBy: 'admin',
+        owner: 'admin',
+      });
     }
 
     // Readings keep arriving after the restart: still no second alarm for any key.
     device = await mqttClient(`mqtt://127.0.0.1:${env['VIGIL_MQTT_PORT']}`);
     for (let i = 0; i < DEVICES; i += 1) {
-      await device.publishAsync(`vigil/v1/storm/gc-${String(i).padStart(3, '0')}/telemetry`, telemetry({ lel: 70 }, 100_000 + i), { qos: 1 });
+      await device.publishAsync(
+        `vigil/v1/storm/gc-${String(i).padStart(3, '0')}/telemetry`,
+        telemetry({ lel: 70 }, 100_000 + i),
+        { qos: 1 },
+      );
     }
     await new Promise(resolve => setTimeout(resolve, 500));
     const after = (await (await admin.call('/api/v1/alarms?state=open')).json()) as Alarm[];
@@ -185,6 +216,7 @@ describe('recovery after SIGKILL during an alarm storm', () => {
       idsByKey.set(key, ids);
     }
     expect(rows.length).toBeGreaterThan(0);
-    for (const [key, ids] of idsByKey) expect({ key, alarms: ids.size }).toEqual({ key, alarms: 1 });
+    for (const [key, ids] of idsByKey)
+      expect({ key, alarms: ids.size }).toEqual({ key, alarms: 1 });
   });
 });

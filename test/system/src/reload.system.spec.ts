@@ -7,7 +7,14 @@ import type { MqttClient } from 'mqtt';
 import type { RunningVigil } from '@vigil/server';
 import { waitFor } from '@vigil/testing';
 
-import { SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, startSystem, telemetry } from './support';
+import {
+  SAMPLE_REGISTRY,
+  WsRecorder,
+  loginAs,
+  mqttClient,
+  startSystem,
+  telemetry,
+} from './support';
 
 /** Rules are data: reloadable without a restart and without losing per-device state (issue 3). */
 describe('registry and rule reload without a restart', () => {
@@ -33,15 +40,28 @@ describe('registry and rule reload without a restart', () => {
 
   it('applies a new set-point at once and keeps the state of alarms already active', async () => {
     const admin = await loginAs(vigil.httpUrl, 'admin');
-    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), { qos: 1 });
-    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 12 }, 1), { qos: 1 });
-    await waitFor(() => ws.alarms().some(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L1'), { what: 'L1 on gc-tf-01' });
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), {
+      qos: 1,
+    });
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 12 }, 1), {
+      qos: 1,
+    });
+    await waitFor(
+      () => ws.alarms().some(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L1'),
+      { what: 'L1 on gc-tf-01' },
+    );
     expect(ws.alarms().some(m => m.alarm.deviceId === 'gc-tf-02')).toBe(false);
 
     // A bad edit is refused and the running registry stays in force.
     const site = join(registryDir, 'site-plant-1.yaml');
     const original = readFileSync(site, 'utf8');
-    writeFileSync(site, original.replace('class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200]', 'class: laser'));
+    writeFileSync(
+      site,
+      original.replace(
+        'class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200]',
+        'class: laser',
+      ),
+    );
     const refused = await admin.post('/api/v1/registry/reload');
     expect(refused.status).toBe(422);
     expect(JSON.stringify(await refused.json())).toMatch(/class/);
@@ -50,23 +70,37 @@ describe('registry and rule reload without a restart', () => {
     writeFileSync(
       site,
       original.replace(
-        "{ id: gc-tf-02, class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200], name: 罐区可燃气 2 }",
-        "{ id: gc-tf-02, class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200], name: 罐区可燃气 2, rules: { gas-l1: { setpoint: 10, deadband: 2 } } }",
+        '{ id: gc-tf-02, class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200], name: 罐区可燃气 2 }',
+        '{ id: gc-tf-02, class: gas-combustible, profile: catalytic-ch4, area: tank-farm, position: [100, 200], name: 罐区可燃气 2, rules: { gas-l1: { setpoint: 10, deadband: 2 } } }',
       ),
     );
     const reloaded = await admin.post('/api/v1/registry/reload');
     expect(reloaded.status).toBe(200);
 
-    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 12 }, 2), { qos: 1 });
-    const raised = await waitFor(() => ws.alarms().find(m => m.alarm.deviceId === 'gc-tf-02' && m.alarm.level === 'L1'), {
-      what: 'L1 on gc-tf-02 at the new set-point',
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 12 }, 2), {
+      qos: 1,
     });
+    const raised = await waitFor(
+      () => ws.alarms().find(m => m.alarm.deviceId === 'gc-tf-02' && m.alarm.level === 'L1'),
+      {
+        what: 'L1 on gc-tf-02 at the new set-point',
+      },
+    );
     expect(raised.alarm.threshold).toBe(10);
 
     // gc-tf-01 kept its active state through the reload: the same reading raises nothing new.
-    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 2), { qos: 1 });
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 2), {
+      qos: 1,
+    });
     await new Promise(resolve => setTimeout(resolve, 300));
-    const raises = ws.alarms().filter(m => m.alarm.deviceId === 'gc-tf-01' && m.alarm.level === 'L1' && m.alarm.history.at(-1)?.action === 'raise');
+    const raises = ws
+      .alarms()
+      .filter(
+        m =>
+          m.alarm.deviceId === 'gc-tf-01' &&
+          m.alarm.level === 'L1' &&
+          m.alarm.history.at(-1)?.action === 'raise',
+      );
     expect(raises).toHaveLength(1);
   });
 

@@ -114,7 +114,16 @@ export async function loginAs(httpUrl: string, username: string, password = 'vig
   const call = (path: string, init: RequestInit = {}) =>
     fetch(`${httpUrl}${path}`, {
       ...init,
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, ...init.headers },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${token}`,
+        ...init.headers,
+      },
     });
-  return { token, call, post: (path: string, body: unknown = {}) => call(path, { method: 'POST', body: JSON.stringify(body) }) };
+  return {
+    token,
+    call,
+    post: (path: string, body: unknown = {}) =>
+      call(path, { method: 'POST', body: JSON.stringify(body) }),
+  };
 }

@@ -32,7 +32,10 @@ export function mayAct(role: Role | Actor['role'], action: AlarmActionName): boo
 }
 
 /** Administrative actions: maintenance mode, registry reload. */
-export function mayAdminister(role: Role | Actor['role'], what: 'maintenance' | 'registry'): boolean {
+export function mayAdminister(
+  role: Role | Actor['role'],
+  what: 'maintenance' | 'registry',
+): boolean {
   if (what === 'maintenance') return role === 'supervisor' || role === 'admin';
   return role === 'admin';
 }

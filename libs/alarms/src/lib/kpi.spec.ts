@@ -4,7 +4,11 @@ import { inScope, mayAct, mayAdminister } from './access';
 import { alarmPerformance, type RaiseRecord } from './kpi';
 
 const MIN = 60_000;
-const raise = (at: number, key = 'plant-1/gc-1/gas-l1', priority: 1 | 2 | 3 | 4 = 2): RaiseRecord => ({
+const raise = (
+  at: number,
+  key = 'plant-1/gc-1/gas-l1',
+  priority: 1 | 2 | 3 | 4 = 2,
+): RaiseRecord => ({
   at,
   key,
   alarmId: `${key}@${at}`,
@@ -28,8 +32,20 @@ describe(alarmPerformance.name, () => {
   });
 
   it('lists standing alarms (active for more than 24 hours)', () => {
-    const standing = { id: 's', key: 'k', conditionActive: true, openedAt: 0, detectedAt: 0 } as Alarm;
-    const fresh = { id: 'f', key: 'k2', conditionActive: true, openedAt: 25 * 60 * MIN, detectedAt: 0 } as Alarm;
+    const standing = {
+      id: 's',
+      key: 'k',
+      conditionActive: true,
+      openedAt: 0,
+      detectedAt: 0,
+    } as Alarm;
+    const fresh = {
+      id: 'f',
+      key: 'k2',
+      conditionActive: true,
+      openedAt: 25 * 60 * MIN,
+      detectedAt: 0,
+    } as Alarm;
     const report = alarmPerformance([], [standing, fresh], 0, 26 * 60 * MIN, 26 * 60 * MIN);
     expect(report.standing.map(entry => entry.alarmId)).toEqual(['s']);
   });

@@ -20,11 +20,19 @@ export interface AlarmPerformance {
   readonly floods: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
   readonly timeInFloodPercent: number;
   /** Alarms active for more than 24 hours. */
-  readonly standing: ReadonlyArray<{ readonly alarmId: string; readonly key: string; readonly sinceMs: number }>;
+  readonly standing: ReadonlyArray<{
+    readonly alarmId: string;
+    readonly key: string;
+    readonly sinceMs: number;
+  }>;
   /** Keys that activated three or more times within one minute (ISA-18.2 chattering). */
   readonly chattering: ReadonlyArray<{ readonly key: string; readonly bursts: number }>;
   /** The ten keys with the most activations, and their share of the load. */
-  readonly mostFrequent: ReadonlyArray<{ readonly key: string; readonly count: number; readonly percent: number }>;
+  readonly mostFrequent: ReadonlyArray<{
+    readonly key: string;
+    readonly count: number;
+    readonly percent: number;
+  }>;
   readonly byPriority: Readonly<Record<AlarmPriority, number>>;
 }
 
@@ -42,7 +50,9 @@ export function alarmPerformance(
   to: number,
   now: number,
 ): AlarmPerformance {
-  const inWindow = raises.filter(raise => raise.at >= from && raise.at < to).sort((a, b) => a.at - b.at);
+  const inWindow = raises
+    .filter(raise => raise.at >= from && raise.at < to)
+    .sort((a, b) => a.at - b.at);
   const windows = Math.max(1, Math.ceil((to - from) / TEN_MINUTES));
   const perWindow = new Array<number>(windows).fill(0);
   for (const raise of inWindow) {
@@ -63,12 +73,17 @@ export function alarmPerformance(
   for (const [key, times] of byKey) {
     let bursts = 0;
     for (let i = 0; i + CHATTER_COUNT - 1 < times.length; i += 1) {
-      if ((times[i + CHATTER_COUNT - 1] as number) - (times[i] as number) <= CHATTER_WINDOW_MS) bursts += 1;
+      if ((times[i + CHATTER_COUNT - 1] as number) - (times[i] as number) <= CHATTER_WINDOW_MS)
+        bursts += 1;
     }
     if (bursts > 0) chattering.push({ key, bursts });
   }
   const mostFrequent = [...byKey.entries()]
-    .map(([key, times]) => ({ key, count: times.length, percent: round((100 * times.length) / inWindow.length) }))
+    .map(([key, times]) => ({
+      key,
+      count: times.length,
+      percent: round((100 * times.length) / inWindow.length),
+    }))
     .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
     .slice(0, 10);
   const byPriority: Record<AlarmPriority, number> = { 1: 0, 2: 0, 3: 0, 4: 0 };
@@ -83,8 +98,14 @@ export function alarmPerformance(
     floods,
     timeInFloodPercent: round((100 * floods.length) / windows),
     standing: open
-      .filter(alarm => alarm.conditionActive && now - (alarm.openedAt ?? alarm.detectedAt) > STANDING_MS)
-      .map(alarm => ({ alarmId: alarm.id, key: alarm.key, sinceMs: now - (alarm.openedAt ?? alarm.detectedAt) })),
+      .filter(
+        alarm => alarm.conditionActive && now - (alarm.openedAt ?? alarm.detectedAt) > STANDING_MS,
+      )
+      .map(alarm => ({
+        alarmId: alarm.id,
+        key: alarm.key,
+        sinceMs: now - (alarm.openedAt ?? alarm.detectedAt),
+      })),
     chattering: chattering.sort((a, b) => b.bursts - a.bursts),
     mostFrequent,
     byPriority,

@@ -17,7 +17,11 @@ export interface Transition {
 
 export type ActionResult =
   | { readonly ok: true; readonly transition: Transition }
-  | { readonly ok: false; readonly status: 400 | 403 | 404 | 409 | 503 | 504; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: 400 | 403 | 404 | 409 | 503 | 504;
+      readonly message: string;
+    };
 
 export type OperatorCommand =
   | { readonly action: 'acknowledge'; readonly note?: string | undefined }
@@ -40,7 +44,12 @@ function transition(alarm: Alarm, changes: Partial<Alarm>, action: AlarmAction):
   return { alarm: { ...alarm, ...changes, updatedAt: action.at, history }, action };
 }
 
-function act(name: AlarmActionName, at: number, by: string | undefined, note: string | undefined): AlarmAction {
+function act(
+  name: AlarmActionName,
+  at: number,
+  by: string | undefined,
+  note: string | undefined,
+): AlarmAction {
   return { action: name, at, by, note };
 }
 
@@ -66,17 +75,32 @@ export interface RaiseContext {
  * when the signal changes nothing: a repeated or re-delivered signal is a no-op, which is what
  * keeps exactly one alarm per key under retries, reconnects and restarts.
  */
-export function applySignal(open: Alarm | undefined, signal: RuleSignal, context: RaiseContext): Transition | undefined {
+export function applySignal(
+  open: Alarm | undefined,
+  signal: RuleSignal,
+  context: RaiseContext,
+): Transition | undefined {
   const at = signal.detectedAt;
   if (signal.active) {
     if (open?.conditionActive) {
       const levelChanged = signal.level !== open.level || signal.priority !== open.priority;
-      const chatterChanged = signal.chattering !== undefined && signal.chattering !== (open.chattering ?? false);
+      const chatterChanged =
+        signal.chattering !== undefined && signal.chattering !== (open.chattering ?? false);
       if (!levelChanged && !chatterChanged) return undefined;
       const changes: Partial<Alarm> = levelChanged
-        ? { level: signal.level, priority: signal.priority, value: signal.value, threshold: signal.threshold, message: signal.message }
+        ? {
+            level: signal.level,
+            priority: signal.priority,
+            value: signal.value,
+            threshold: signal.threshold,
+            message: signal.message,
+          }
         : { chattering: signal.chattering };
-      const note = levelChanged ? `${open.level} → ${signal.level}: ${signal.message}` : signal.chattering ? 'chattering: held active' : 'chattering ended';
+      const note = levelChanged
+        ? `${open.level} → ${signal.level}: ${signal.message}`
+        : signal.chattering
+          ? 'chattering: held active'
+          : 'chattering ended';
       return transition(open, changes, act('update', at, undefined, note));
     }
     const action = act('raise', at, undefined, signal.message);
@@ -129,7 +153,11 @@ export function applySignal(open: Alarm | undefined, signal: RuleSignal, context
   }
   if (!open || !open.conditionActive) return undefined;
   const action = act('clear', at, undefined, signal.message);
-  const changes: Partial<Alarm> = { conditionActive: false, clearedAt: signal.at, value: signal.value };
+  const changes: Partial<Alarm> = {
+    conditionActive: false,
+    clearedAt: signal.at,
+    value: signal.value,
+  };
   if (open.latched) return transition(open, changes, action); // held until an operator resets it
   const state = open.state === 'active-acknowledged' ? 'normal' : 'returned-unacknowledged';
   return transition(open, { ...changes, state }, action);
@@ -156,10 +184,16 @@ export function applyCommand(
       const acknowledged = { acknowledgedAt: now, acknowledgedBy: actor.id, owner };
       const action = act('acknowledge', now, actor.id, note);
       if (alarm.state === 'active-unacknowledged') {
-        return { ok: true, transition: transition(alarm, { ...acknowledged, state: 'active-acknowledged' }, action) };
+        return {
+          ok: true,
+          transition: transition(alarm, { ...acknowledged, state: 'active-acknowledged' }, action),
+        };
       }
       if (alarm.state === 'returned-unacknowledged') {
-        return { ok: true, transition: transition(alarm, { ...acknowledged, state: 'normal' }, action) };
+        return {
+          ok: true,
+          transition: transition(alarm, { ...acknowledged, state: 'normal' }, action),
+        };
       }
       return fail(409, `alarm is ${alarm.state}: nothing to acknowledge`);
     }
@@ -173,40 +207,73 @@ export function applyCommand(
         acknowledgedBy: alarm.acknowledgedBy ?? actor.id,
         owner: alarm.owner ?? actor.id,
       };
-      return { ok: true, transition: transition(alarm, changes, act('reset', now, actor.id, note)) };
+      return {
+        ok: true,
+        transition: transition(alarm, changes, act('reset', now, actor.id, note)),
+      };
     }
     case 'shelve': {
-      if (policy.unshelvable.has(alarm.priority)) return fail(409, `P${alarm.priority} alarms cannot be shelved`);
-      if (alarm.priority === 2 && actor.role === 'operator') return fail(403, 'only a supervisor may shelve a P2 alarm');
+      if (policy.unshelvable.has(alarm.priority))
+        return fail(409, `P${alarm.priority} alarms cannot be shelved`);
+      if (alarm.priority === 2 && actor.role === 'operator')
+        return fail(403, 'only a supervisor may shelve a P2 alarm');
       if (!command.reason.trim()) return fail(400, 'shelving needs a reason');
       const ms = command.minutes * 60_000;
       if (!(ms > 0) || ms > policy.maxShelveMs) {
         return fail(400, `shelve for 1 to ${policy.maxShelveMs / 60_000} minutes`);
       }
       const shelved = { by: actor.id, reason: command.reason, until: now + ms };
-      return { ok: true, transition: transition(alarm, { shelved }, act('shelve', now, actor.id, command.reason)) };
+      return {
+        ok: true,
+        transition: transition(alarm, { shelved }, act('shelve', now, actor.id, command.reason)),
+      };
     }
     case 'unshelve':
       if (!alarm.shelved) return fail(409, 'alarm is not shelved');
-      return { ok: true, transition: transition(alarm, { shelved: undefined }, act('unshelve', now, actor.id, note)) };
+      return {
+        ok: true,
+        transition: transition(alarm, { shelved: undefined }, act('unshelve', now, actor.id, note)),
+      };
     case 'comment':
       if (!command.note.trim()) return fail(400, 'a comment needs text');
-      return { ok: true, transition: transition(alarm, {}, act('comment', now, actor.id, command.note)) };
+      return {
+        ok: true,
+        transition: transition(alarm, {}, act('comment', now, actor.id, command.note)),
+      };
     case 'assign':
-      if (!ownsOrSupervises(alarm, actor)) return fail(403, `owned by ${alarm.owner}: only they or a supervisor hand it over`);
+      if (!ownsOrSupervises(alarm, actor))
+        return fail(403, `owned by ${alarm.owner}: only they or a supervisor hand it over`);
       if (!command.to.trim()) return fail(400, 'assign to whom?');
       return {
         ok: true,
-        transition: transition(alarm, { owner: command.to, assignee: command.to }, act('assign', now, actor.id, note ?? `to ${command.to}`)),
+        transition: transition(
+          alarm,
+          { owner: command.to, assignee: command.to },
+          act('assign', now, actor.id, note ?? `to ${command.to}`),
+        ),
       };
     case 'dispose': {
-      if (!DISPOSITIONS.includes(command.disposition)) return fail(400, `disposition must be one of ${DISPOSITIONS.join(', ')}`);
-      if (!ownsOrSupervises(alarm, actor)) return fail(403, `owned by ${alarm.owner}: only they or a supervisor dispose it`);
-      if (!command.note.trim()) return fail(400, 'a disposition needs a note (what was found and done)');
+      if (!DISPOSITIONS.includes(command.disposition))
+        return fail(400, `disposition must be one of ${DISPOSITIONS.join(', ')}`);
+      if (!ownsOrSupervises(alarm, actor))
+        return fail(403, `owned by ${alarm.owner}: only they or a supervisor dispose it`);
+      if (!command.note.trim())
+        return fail(400, 'a disposition needs a note (what was found and done)');
       if (alarm.disposition) return fail(409, 'alarm is already disposed');
       const disposition = { kind: command.disposition, note: command.note, by: actor.id, at: now };
-      const changes: Partial<Alarm> = { disposition, owner: alarm.owner ?? actor.id, overdue: false };
-      return { ok: true, transition: transition(alarm, changes, act('dispose', now, actor.id, `${command.disposition}: ${command.note}`)) };
+      const changes: Partial<Alarm> = {
+        disposition,
+        owner: alarm.owner ?? actor.id,
+        overdue: false,
+      };
+      return {
+        ok: true,
+        transition: transition(
+          alarm,
+          changes,
+          act('dispose', now, actor.id, `${command.disposition}: ${command.note}`),
+        ),
+      };
     }
   }
 }
@@ -217,9 +284,18 @@ export function applyCommand(
  * overdue disposal, which escalates the same way. At most one transition per call, so a caller
  * that applies it and calls again sees each step.
  */
-export function dueTransition(alarm: Alarm, now: number, policy: AlarmPolicy, escalationPath: readonly string[]): Transition | undefined {
+export function dueTransition(
+  alarm: Alarm,
+  now: number,
+  policy: AlarmPolicy,
+  escalationPath: readonly string[],
+): Transition | undefined {
   if (alarm.shelved && now >= alarm.shelved.until) {
-    return transition(alarm, { shelved: undefined }, act('unshelve', now, undefined, 'shelving expired'));
+    return transition(
+      alarm,
+      { shelved: undefined },
+      act('unshelve', now, undefined, 'shelving expired'),
+    );
   }
   if (alarm.suppressed) return undefined;
   const level = alarm.escalation?.level ?? 0;
@@ -227,19 +303,32 @@ export function dueTransition(alarm: Alarm, now: number, policy: AlarmPolicy, es
   const escalate = (reason: string, extra: Partial<Alarm> = {}) =>
     transition(
       alarm,
-      { ...extra, escalation: { level: level + 1, nodeId: escalationPath[level + 1] as string, at: now } },
+      {
+        ...extra,
+        escalation: { level: level + 1, nodeId: escalationPath[level + 1] as string, at: now },
+      },
       act(extra.overdue ? 'overdue' : 'escalate', now, undefined, reason),
     );
 
   const ackWithin = policy.acknowledgeWithinMs[alarm.priority];
-  if (alarm.state === 'active-unacknowledged' && !alarm.shelved && ackWithin !== undefined && canEscalate) {
+  if (
+    alarm.state === 'active-unacknowledged' &&
+    !alarm.shelved &&
+    ackWithin !== undefined &&
+    canEscalate
+  ) {
     const since = alarm.escalation?.at ?? alarm.detectedAt;
     if (now - since >= ackWithin) {
       return escalate(`not acknowledged within ${Math.round(ackWithin / 1000)} s`);
     }
   }
   const disposeWithin = policy.disposeWithinMs[alarm.priority];
-  if (needsDisposition(alarm, policy) && !alarm.disposition && !alarm.overdue && disposeWithin !== undefined) {
+  if (
+    needsDisposition(alarm, policy) &&
+    !alarm.disposition &&
+    !alarm.overdue &&
+    disposeWithin !== undefined
+  ) {
     const openedAt = alarm.openedAt ?? alarm.detectedAt;
     if (now - openedAt >= disposeWithin) {
       const reason = `not disposed within ${Math.round(disposeWithin / 60_000)} min`;
@@ -251,17 +340,31 @@ export function dueTransition(alarm: Alarm, now: number, policy: AlarmPolicy, es
 }
 
 /** The earliest time `dueTransition` could return something, for the scheduler. */
-export function nextDueAt(alarm: Alarm, policy: AlarmPolicy, escalationPath: readonly string[]): number | undefined {
+export function nextDueAt(
+  alarm: Alarm,
+  policy: AlarmPolicy,
+  escalationPath: readonly string[],
+): number | undefined {
   const candidates: number[] = [];
   if (alarm.shelved) candidates.push(alarm.shelved.until);
   if (!alarm.suppressed) {
     const level = alarm.escalation?.level ?? 0;
     const ackWithin = policy.acknowledgeWithinMs[alarm.priority];
-    if (alarm.state === 'active-unacknowledged' && !alarm.shelved && ackWithin !== undefined && level + 1 < escalationPath.length) {
+    if (
+      alarm.state === 'active-unacknowledged' &&
+      !alarm.shelved &&
+      ackWithin !== undefined &&
+      level + 1 < escalationPath.length
+    ) {
       candidates.push((alarm.escalation?.at ?? alarm.detectedAt) + ackWithin);
     }
     const disposeWithin = policy.disposeWithinMs[alarm.priority];
-    if (needsDisposition(alarm, policy) && !alarm.disposition && !alarm.overdue && disposeWithin !== undefined) {
+    if (
+      needsDisposition(alarm, policy) &&
+      !alarm.disposition &&
+      !alarm.overdue &&
+      disposeWithin !== undefined
+    ) {
       candidates.push((alarm.openedAt ?? alarm.detectedAt) + disposeWithin);
     }
   }

@@ -86,7 +86,13 @@ export const ALARM_ACTIONS = [
 export type AlarmActionName = (typeof ALARM_ACTIONS)[number];
 
 /** 处置 outcome, recorded when an operator closes the loop (核查处理, 闭环管理). */
-export const DISPOSITIONS = ['real-event', 'false-alarm', 'test', 'maintenance', 'device-fault'] as const;
+export const DISPOSITIONS = [
+  'real-event',
+  'false-alarm',
+  'test',
+  'maintenance',
+  'device-fault',
+] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 export interface AlarmAction {
@@ -129,14 +135,21 @@ export interface Alarm {
   readonly owner?: string | undefined;
   readonly assignee?: string | undefined;
   /** Shelved by a named user, with a reason and an expiry: hidden, still evaluated and recorded. */
-  readonly shelved?: { readonly by: string; readonly reason: string; readonly until: number } | undefined;
+  readonly shelved?:
+    { readonly by: string; readonly reason: string; readonly until: number } | undefined;
   /** Suppressed by design: maintenance, or the device's gateway/parent is offline. */
   readonly suppressed?: 'maintenance' | 'parent-offline' | 'out-of-service' | undefined;
   readonly disposition?:
-    | { readonly kind: Disposition; readonly note: string; readonly by: string; readonly at: number }
+    | {
+        readonly kind: Disposition;
+        readonly note: string;
+        readonly by: string;
+        readonly at: number;
+      }
     | undefined;
   /** Escalation up the organisation tree: 0 = the site's enterprise, then park/county, then city. */
-  readonly escalation?: { readonly level: number; readonly nodeId: string; readonly at: number } | undefined;
+  readonly escalation?:
+    { readonly level: number; readonly nodeId: string; readonly at: number } | undefined;
   /** Not disposed by its deadline. */
   readonly overdue?: boolean | undefined;
   /** Flood grouping: the first-out alarm of the group this alarm belongs to (its own id when first). */

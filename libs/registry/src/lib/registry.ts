@@ -167,7 +167,11 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
           DEVICE_CLASS_DEFINITIONS[entry.class].intervalSeconds,
         attributes,
         // Site-rule keys (crowding, voting, …) in an area's rules belong to the site rules, not to devices.
-        ruleOverrides: [profile?.rules, deviceRuleOverrides(area?.rules) as RegisteredDevice['ruleOverrides'][number], entry.rules],
+        ruleOverrides: [
+          profile?.rules,
+          deviceRuleOverrides(area?.rules) as RegisteredDevice['ruleOverrides'][number],
+          entry.rules,
+        ],
       };
       deviceByKey.set(key, device);
       devices.push(device);

@@ -149,7 +149,16 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     stats: options.stats ?? createRuleEngineStats(),
   };
   for (const device of options.expectedDevices ?? []) {
-    addDevice(state, createDeviceState(device, options.startedAt, false, state.offlineQueue, options.activeAtStart));
+    addDevice(
+      state,
+      createDeviceState(
+        device,
+        options.startedAt,
+        false,
+        state.offlineQueue,
+        options.activeAtStart,
+      ),
+    );
   }
   return state;
 }

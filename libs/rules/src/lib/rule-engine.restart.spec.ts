@@ -1,13 +1,30 @@
 import type { EngineInput } from './rule-signal';
-import { createRuleEngineState, reduceRuleEngine, type RuleEngineOptions } from './rule-engine.reducer';
-import { context, device, lelRecord, lelRule, offlineConfig, statusRecord } from '../testing/fixtures';
+import {
+  createRuleEngineState,
+  reduceRuleEngine,
+  type RuleEngineOptions,
+} from './rule-engine.reducer';
+import {
+  context,
+  device,
+  lelRecord,
+  lelRule,
+  offlineConfig,
+  statusRecord,
+} from '../testing/fixtures';
 
 /** After a restart the lifecycle still holds open alarms; the engine must be able to clear them. */
 describe('rule engine started under open alarms (activeAtStart)', () => {
   const rules = device('gc-1', [offlineConfig({ timeoutMs: 30_000 }), lelRule()]);
 
   function run(inputs: EngineInput[], activeAtStart?: (key: string) => boolean) {
-    const options: RuleEngineOptions = { ...context, lookupDevice: () => rules, startedAt: 0, expectedDevices: [rules], ...(activeAtStart ? { activeAtStart } : {}) };
+    const options: RuleEngineOptions = {
+      ...context,
+      lookupDevice: () => rules,
+      startedAt: 0,
+      expectedDevices: [rules],
+      ...(activeAtStart ? { activeAtStart } : {}),
+    };
     const state = createRuleEngineState(options);
     return inputs.flatMap(input => reduceRuleEngine(state, input, options).signals);
   }

@@ -50,7 +50,8 @@ export class VigilModule {
       controllers.push(IngestController);
       providers.push(IngestService);
     }
-    if (has('rules')) providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });
+    if (has('rules'))
+      providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });
     if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
@@ -63,7 +64,11 @@ export class VigilModule {
         RegistryController,
         ...CONSOLE_API_CONTROLLERS,
       );
-      providers.push(AuthService, { provide: APP_GUARD, useClass: AuthGuard }, ...CONSOLE_API_PROVIDERS);
+      providers.push(
+        AuthService,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        ...CONSOLE_API_PROVIDERS,
+      );
       providers.push(AlarmView, WsHub, {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,

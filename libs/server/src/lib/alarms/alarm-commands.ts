@@ -52,7 +52,13 @@ export function executeLocally(alarms: AlarmService, command: AlarmCommand): Com
     case 'device-mode':
       return {
         ok: true,
-        device: alarms.setDeviceMode(command.siteId, command.deviceId, command.mode, command.actor, command.reason),
+        device: alarms.setDeviceMode(
+          command.siteId,
+          command.deviceId,
+          command.mode,
+          command.actor,
+          command.reason,
+        ),
       };
   }
 }

@@ -1,4 +1,14 @@
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+  existsSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import type { Alarm, AlarmAction } from '@vigil/contracts';
@@ -74,7 +84,12 @@ export class AlarmJournal {
     const lines: string[] = [];
     for (const device of devices.values()) lines.push(JSON.stringify({ t: 'device', device }));
     for (const alarm of alarms.values()) {
-      const last = alarm.history[alarm.history.length - 1] ?? { action: 'raise', at: alarm.updatedAt, by: undefined, note: undefined };
+      const last = alarm.history[alarm.history.length - 1] ?? {
+        action: 'raise',
+        at: alarm.updatedAt,
+        by: undefined,
+        note: undefined,
+      };
       lines.push(JSON.stringify({ t: 'alarm', alarm, action: last }));
     }
     if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);

@@ -14,7 +14,13 @@ import { AlarmService } from './alarm.service';
 
 const REGISTRY = join(__dirname, '../../../../../registry/sample');
 
-function signal(deviceId: string, ruleId: string, active: boolean, at: number, priority: 1 | 2 | 3 = 2): RuleSignal {
+function signal(
+  deviceId: string,
+  ruleId: string,
+  active: boolean,
+  at: number,
+  priority: 1 | 2 | 3 = 2,
+): RuleSignal {
   return {
     key: `plant-1/${deviceId}/${ruleId}`,
     ruleId,
@@ -42,11 +48,21 @@ describe(AlarmService.name, () => {
   const services: AlarmService[] = [];
 
   function start(): { service: AlarmService; updates: AlarmUpdate[] } {
-    const config = loadConfig({ VIGIL_REGISTRY: REGISTRY, VIGIL_DATA_DIR: dataDir, VIGIL_ALARM_TICK_MS: '0' });
+    const config = loadConfig({
+      VIGIL_REGISTRY: REGISTRY,
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_ALARM_TICK_MS: '0',
+    });
     const bus = new PipelineBus();
     const updates: AlarmUpdate[] = [];
     bus.alarms$.subscribe(batch => updates.push(...batch));
-    const service = new AlarmService(config, bus, new VigilMetrics(), new RegistryHolder(config), () => now);
+    const service = new AlarmService(
+      config,
+      bus,
+      new VigilMetrics(),
+      new RegistryHolder(config),
+      () => now,
+    );
     service.onModuleInit();
     services.push(service);
     return { service, updates };
@@ -64,17 +80,30 @@ describe(AlarmService.name, () => {
 
   it('rebuilds the open alarms and their actions from the journal after a restart', () => {
     const first = start();
-    first.service.applySignals([signal('gc-tf-01', 'gas-l1', true, now), signal('gc-tf-02', 'gas-l1', true, now)]);
+    first.service.applySignals([
+      signal('gc-tf-01', 'gas-l1', true, now),
+      signal('gc-tf-02', 'gas-l1', true, now),
+    ]);
     const [one] = first.service.open();
-    const acked = first.service.execute(one?.id ?? '', { action: 'acknowledge', note: 'seen' }, { id: 'zhang', role: 'operator' });
+    const acked = first.service.execute(
+      one?.id ?? '',
+      { action: 'acknowledge', note: 'seen' },
+      { id: 'zhang', role: 'operator' },
+    );
     expect(acked.ok).toBe(true);
     first.service.onModuleDestroy();
     services.length = 0;
 
     const second = start();
     const restored = second.service.open();
-    expect(restored.map(alarm => alarm.key).sort()).toEqual(['plant-1/gc-tf-01/gas-l1', 'plant-1/gc-tf-02/gas-l1']);
-    expect(restored.find(alarm => alarm.id === one?.id)).toMatchObject({ state: 'active-acknowledged', owner: 'zhang' });
+    expect(restored.map(alarm => alarm.key).sort()).toEqual([
+      'plant-1/gc-tf-01/gas-l1',
+      'plant-1/gc-tf-02/gas-l1',
+    ]);
+    expect(restored.find(alarm => alarm.id === one?.id)).toMatchObject({
+      state: 'active-acknowledged',
+      owner: 'zhang',
+    });
     // A re-delivered raise after the restart is recognised: still one alarm per key.
     second.service.applySignals([signal('gc-tf-01', 'gas-l1', true, now + 1)]);
     expect(second.service.open()).toHaveLength(2);
@@ -101,8 +130,16 @@ describe(AlarmService.name, () => {
     now += 60_000;
     service.tick(now);
     const escalations = updates.filter(update => update.action.action === 'escalate');
-    expect(escalations.map(update => update.alarm.escalation?.nodeId)).toEqual(['park-chem', 'county-east']);
-    expect(service.escalationPath('plant-1')).toEqual(['ent-huaxin', 'park-chem', 'county-east', 'city-demo']);
+    expect(escalations.map(update => update.alarm.escalation?.nodeId)).toEqual([
+      'park-chem',
+      'county-east',
+    ]);
+    expect(service.escalationPath('plant-1')).toEqual([
+      'ent-huaxin',
+      'park-chem',
+      'county-east',
+      'city-demo',
+    ]);
   });
 
   it('groups alarms of the same area under the first-out alarm and suppresses devices in maintenance', () => {
@@ -110,13 +147,23 @@ describe(AlarmService.name, () => {
     service.applySignals([signal('gc-tf-01', 'gas-l1', true, now)]);
     now += 1000;
     service.applySignals([signal('gc-tf-02', 'gas-l1', true, now)]);
-    const [first, second] = service.open().sort((a, b) => (a.openedAt ?? 0) - (b.openedAt ?? 0)) as [Alarm, Alarm];
+    const [first, second] = service
+      .open()
+      .sort((a, b) => (a.openedAt ?? 0) - (b.openedAt ?? 0)) as [Alarm, Alarm];
     expect(first.groupId).toBe(first.id);
     expect(second.groupId).toBe(first.id);
 
-    service.setDeviceMode('plant-1', 'gc-tf-03', 'maintenance', { id: 'wang', role: 'supervisor' }, 'calibration');
+    service.setDeviceMode(
+      'plant-1',
+      'gc-tf-03',
+      'maintenance',
+      { id: 'wang', role: 'supervisor' },
+      'calibration',
+    );
     service.applySignals([signal('gc-tf-03', 'gas-l1', true, now)]);
-    expect(service.open().find(alarm => alarm.deviceId === 'gc-tf-03')?.suppressed).toBe('maintenance');
+    expect(service.open().find(alarm => alarm.deviceId === 'gc-tf-03')?.suppressed).toBe(
+      'maintenance',
+    );
   });
 
   it('never holds two open alarms for a key, whatever the duplication and interleaving (property)', () => {
@@ -136,7 +183,9 @@ describe(AlarmService.name, () => {
           let current = start();
           for (const step of steps) {
             now += 10;
-            const batch = Array.from({ length: step.copies }, () => signal(step.device, 'gas-l1', step.active, now, 3));
+            const batch = Array.from({ length: step.copies }, () =>
+              signal(step.device, 'gas-l1', step.active, now, 3),
+            );
             current.service.applySignals(batch);
             if (step.restart) {
               current.service.onModuleDestroy();

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 
 import {
   DEFAULT_ALARM_POLICY,
@@ -118,13 +124,20 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   execute(alarmId: string, command: OperatorCommand, actor: Actor): ActionResult {
-    if (!mayAct(actor.role, command.action)) return { ok: false, status: 403, message: `${actor.role} may not ${command.action}` };
+    if (!mayAct(actor.role, command.action))
+      return { ok: false, status: 403, message: `${actor.role} may not ${command.action}` };
     const result = applyCommand(this.byId(alarmId), command, actor, this.clock(), this.policy);
     if (result.ok) this.commit([result.transition]);
     return result;
   }
 
-  setDeviceMode(siteId: string, deviceId: string, mode: DeviceMode['mode'], actor: Actor, reason: string): DeviceMode {
+  setDeviceMode(
+    siteId: string,
+    deviceId: string,
+    mode: DeviceMode['mode'],
+    actor: Actor,
+    reason: string,
+  ): DeviceMode {
     const device: DeviceMode = { siteId, deviceId, mode, by: actor.id, reason, at: this.clock() };
     this.journal.append([{ t: 'device', device }]);
     if (mode) this.deviceModes.set(`${siteId}/${deviceId}`, device);
@@ -164,7 +177,11 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
 
   private commit(transitions: readonly Transition[]): void {
     if (transitions.length === 0) return;
-    const entries: JournalEntry[] = transitions.map(({ alarm, action }) => ({ t: 'alarm', alarm, action }));
+    const entries: JournalEntry[] = transitions.map(({ alarm, action }) => ({
+      t: 'alarm',
+      alarm,
+      action,
+    }));
     // Durable first: nobody hears of a transition that a crash could take back.
     this.journal.append(entries);
     const updates: AlarmUpdate[] = [];
@@ -192,7 +209,8 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   private forget(alarm: Alarm): void {
     this.openByKey.delete(alarm.key);
     this.keyById.delete(alarm.id);
-    if (alarm.areaId !== undefined) this.headsByArea.get(`${alarm.siteId}/${alarm.areaId}`)?.delete(alarm.key);
+    if (alarm.areaId !== undefined)
+      this.headsByArea.get(`${alarm.siteId}/${alarm.areaId}`)?.delete(alarm.key);
   }
 
   private suppression(signal: RuleSignal): Alarm['suppressed'] {

@@ -28,73 +28,80 @@ describe('duplicate and concurrent readings through the rule engine and the alar
     const registry = new RegistryHolder(config);
     const reading = fc.record({
       device: fc.constantFrom(...DEVICES),
-      lel: fc.oneof(fc.double({ min: 0, max: 80, noNaN: true }), fc.constantFrom(24.9, 25, 45, 50, 55)),
+      lel: fc.oneof(
+        fc.double({ min: 0, max: 80, noNaN: true }),
+        fc.constantFrom(24.9, 25, 45, 50, 55),
+      ),
       copies: fc.integer({ min: 1, max: 3 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(reading, { maxLength: 80 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }), async (readings, cuts) => {
-        const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dup-'));
-        const service = new AlarmService(
-          { ...config, dataDir },
-          new PipelineBus(),
-          new VigilMetrics(),
-          registry,
-          () => 0,
-        );
-        service.onModuleInit();
-        try {
-          const records: IngestRecord[] = [];
-          let ts = 1_000_000;
-          for (const { device, lel, copies } of readings) {
-            ts += 1000;
-            const record: IngestRecord = {
-              kind: 'reading',
-              reading: {
-                siteId: 'plant-1',
-                deviceId: device,
-                deviceClass: 'gas-combustible',
-                areaId: registry.current.device('plant-1', device)?.areaId,
-                ts,
-                receivedAt: ts,
-                seq: undefined,
-                deviceTime: true,
-                clockSkewMs: 0,
-                values: { lel },
-              },
-            };
-            for (let copy = 0; copy < copies; copy += 1) records.push(record);
-          }
-          const signals = await new Promise<RuleSignal[]>((resolve, reject) =>
-            from(records)
-              .pipe(
-                ruleEngine({
-                  lookupDevice: (siteId, deviceId) => {
-                    const device = registry.current.device(siteId, deviceId);
-                    return device ? registry.rulesOf(device) : undefined;
-                  },
-                  clock: () => 0,
-                  startedAt: 0,
-                }),
-                toArray(),
-              )
-              .subscribe({ next: resolve, error: reject }),
+      fc.asyncProperty(
+        fc.array(reading, { maxLength: 80 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }),
+        async (readings, cuts) => {
+          const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dup-'));
+          const service = new AlarmService(
+            { ...config, dataDir },
+            new PipelineBus(),
+            new VigilMetrics(),
+            registry,
+            () => 0,
           );
-          // Deliver the signals in arbitrary batches, each batch twice (a retry after a reconnect).
-          let index = 0;
-          for (let cut = 0; index < signals.length; cut += 1) {
-            const size = cuts[cut % cuts.length] as number;
-            const batch = signals.slice(index, index + size);
-            service.applySignals(batch);
-            service.applySignals(batch);
-            index += size;
-            const keys = service.open().map(alarm => alarm.key);
-            expect(new Set(keys).size).toBe(keys.length);
+          service.onModuleInit();
+          try {
+            const records: IngestRecord[] = [];
+            let ts = 1_000_000;
+            for (const { device, lel, copies } of readings) {
+              ts += 1000;
+              const record: IngestRecord = {
+                kind: 'reading',
+                reading: {
+                  siteId: 'plant-1',
+                  deviceId: device,
+                  deviceClass: 'gas-combustible',
+                  areaId: registry.current.device('plant-1', device)?.areaId,
+                  ts,
+                  receivedAt: ts,
+                  seq: undefined,
+                  deviceTime: true,
+                  clockSkewMs: 0,
+                  values: { lel },
+                },
+              };
+              for (let copy = 0; copy < copies; copy += 1) records.push(record);
+            }
+            const signals = await new Promise<RuleSignal[]>((resolve, reject) =>
+              from(records)
+                .pipe(
+                  ruleEngine({
+                    lookupDevice: (siteId, deviceId) => {
+                      const device = registry.current.device(siteId, deviceId);
+                      return device ? registry.rulesOf(device) : undefined;
+                    },
+                    clock: () => 0,
+                    startedAt: 0,
+                  }),
+                  toArray(),
+                )
+                .subscribe({ next: resolve, error: reject }),
+            );
+            // Deliver the signals in arbitrary batches, each batch twice (a retry after a reconnect).
+            let index = 0;
+            for (let cut = 0; index < signals.length; cut += 1) {
+              const size = cuts[cut % cuts.length] as number;
+              const batch = signals.slice(index, index + size);
+              service.applySignals(batch);
+              service.applySignals(batch);
+              index += size;
+              const keys = service.open().map(alarm => alarm.key);
+              expect(new Set(keys).size).toBe(keys.length);
+            }
+          } finally {
+            service.onModuleDestroy();
+            rmSync(dataDir, { recursive: true, force: true });
           }
-        } finally {
-          service.onModuleDestroy();
-          rmSync(dataDir, { recursive: true, force: true });
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -1,4 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
@@ -6,7 +14,10 @@ import { parseOr400 } from '../gateway/parse';
 import { Public, CurrentUser } from './auth.guard';
 import { AuthService, type AuthenticatedUser } from './auth.service';
 
-const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const loginBody = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
 
 @ApiTags('auth')
 @Controller('api/v1/auth')

@@ -33,17 +33,23 @@ export class AuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    if (
+      this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])
+    )
+      return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     const user = this.auth.authenticate(bearerToken(request.headers.authorization));
-    if (!user) throw new UnauthorizedException('a valid token is required (POST /api/v1/auth/login)');
+    if (!user)
+      throw new UnauthorizedException('a valid token is required (POST /api/v1/auth/login)');
     request.user = user;
     return true;
   }
 }
 
-export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): AuthenticatedUser => {
-  const user = context.switchToHttp().getRequest<AuthedRequest>().user;
-  if (!user) throw new UnauthorizedException();
-  return user;
-});
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthenticatedUser => {
+    const user = context.switchToHttp().getRequest<AuthedRequest>().user;
+    if (!user) throw new UnauthorizedException();
+    return user;
+  },
+);

@@ -76,12 +76,17 @@ export class AuthService {
     }
     if (config.demoMode) {
       const demoHash = hashPassword(DEMO_PASSWORD);
-      for (const user of DEMO_USERS) if (!this.users.has(user.id)) this.users.set(user.id, { ...user, passwordHash: demoHash });
-      this.logger.warn('DEMO MODE: no authentication required; demo users can log in with the demo password');
+      for (const user of DEMO_USERS)
+        if (!this.users.has(user.id)) this.users.set(user.id, { ...user, passwordHash: demoHash });
+      this.logger.warn(
+        'DEMO MODE: no authentication required; demo users can log in with the demo password',
+      );
     }
     for (const user of this.users.values()) {
       if (this.registry.current.orgPath(user.scope).length === 0) {
-        this.logger.warn(`user ${user.id}: scope "${user.scope}" is not in the organisation tree; they will see nothing`);
+        this.logger.warn(
+          `user ${user.id}: scope "${user.scope}" is not in the organisation tree; they will see nothing`,
+        );
       }
     }
   }
@@ -90,18 +95,28 @@ export class AuthService {
     return this.config.demoMode;
   }
 
-  login(username: string, password: string): { token: string; expiresAt: number; user: AuthenticatedUser } | undefined {
+  login(
+    username: string,
+    password: string,
+  ): { token: string; expiresAt: number; user: AuthenticatedUser } | undefined {
     const user = this.users.get(username);
     // Verify against a dummy hash for unknown users too, so timing does not reveal who exists.
     const valid = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
     if (!valid || !user) return undefined;
     const expiresAt = Date.now() + this.config.auth.tokenHours * 3_600_000;
-    return { token: signToken({ sub: user.id, exp: Math.floor(expiresAt / 1000) }, this.secret), expiresAt, user: this.resolve(user) };
+    return {
+      token: signToken({ sub: user.id, exp: Math.floor(expiresAt / 1000) }, this.secret),
+      expiresAt,
+      user: this.resolve(user),
+    };
   }
 
   /** The user of a token, or in demo mode without a token the demo administrator. */
   authenticate(token: string | undefined): AuthenticatedUser | undefined {
-    if (!token) return this.config.demoMode ? this.resolve(this.users.get('admin') ?? (DEMO_USERS[4] as User)) : undefined;
+    if (!token)
+      return this.config.demoMode
+        ? this.resolve(this.users.get('admin') ?? (DEMO_USERS[4] as User))
+        : undefined;
     const claims = verifyToken(token, this.secret, Date.now());
     const user = claims ? this.users.get(claims.sub) : undefined;
     return user ? this.resolve(user) : undefined;

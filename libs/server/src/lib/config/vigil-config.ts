@@ -62,7 +62,11 @@ export const vigilEnvSchema = z.object({
   VIGIL_USERS: z.string().optional(),
   /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
   VIGIL_AUTH_SECRET: z.string().min(32).optional(),
-  VIGIL_TOKEN_HOURS: z.coerce.number().positive().max(24 * 7).default(12),
+  VIGIL_TOKEN_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 7)
+    .default(12),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -72,7 +76,8 @@ function authProblems(env: VigilEnv): string[] {
   if (env.VIGIL_DEMO_MODE || !env.VIGIL_SERVICES.includes('gateway')) return [];
   const problems: string[] = [];
   if (!env.VIGIL_USERS) problems.push('VIGIL_USERS: required outside demo mode (a users file)');
-  if (!env.VIGIL_AUTH_SECRET) problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
+  if (!env.VIGIL_AUTH_SECRET)
+    problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
   return problems;
 }
 
@@ -109,7 +114,11 @@ export interface VigilConfig {
   readonly wsReplay: number;
   readonly ruleTickMs: number;
   readonly alarmTickMs: number;
-  readonly auth: { readonly usersFile: string | undefined; readonly secret: string | undefined; readonly tokenHours: number };
+  readonly auth: {
+    readonly usersFile: string | undefined;
+    readonly secret: string | undefined;
+    readonly tokenHours: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -163,7 +172,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
-    auth: { usersFile: e.VIGIL_USERS, secret: e.VIGIL_AUTH_SECRET, tokenHours: e.VIGIL_TOKEN_HOURS },
+    auth: {
+      usersFile: e.VIGIL_USERS,
+      secret: e.VIGIL_AUTH_SECRET,
+      tokenHours: e.VIGIL_TOKEN_HOURS,
+    },
   };
 }
 

@@ -88,7 +88,13 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   private apply(updates: readonly AlarmUpdate[]): void {
     for (const { alarm, action } of updates) {
       if (action.action === 'raise') {
-        this.raises.push({ at: action.at, key: alarm.key, alarmId: alarm.id, siteId: alarm.siteId, priority: alarm.priority });
+        this.raises.push({
+          at: action.at,
+          key: alarm.key,
+          alarmId: alarm.id,
+          siteId: alarm.siteId,
+          priority: alarm.priority,
+        });
         if (this.raises.length > MAX_RAISES) this.raises.splice(0, this.raises.length - MAX_RAISES);
       }
       if (!isOpen(alarm, DEFAULT_ALARM_POLICY)) {

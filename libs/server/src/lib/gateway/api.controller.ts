@@ -37,7 +37,14 @@ const note = z.string().max(2000).optional();
 /** Bodies of the alarm actions; the acting user comes from the token, never from the body. */
 export const ACTION_BODIES = {
   acknowledge: z.object({ note }),
-  shelve: z.object({ reason: z.string().min(1).max(500), minutes: z.number().int().min(1).max(24 * 60) }),
+  shelve: z.object({
+    reason: z.string().min(1).max(500),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
+  }),
   unshelve: z.object({ note }),
   comment: z.object({ note: z.string().min(1).max(2000) }),
   assign: z.object({ to: z.string().min(1).max(64), note }),
@@ -75,15 +82,23 @@ export class DevicesController {
 
   @Get(':siteId/:deviceId')
   @ApiOperation({ summary: 'One device' })
-  one(@Param('siteId') siteId: string, @Param('deviceId') deviceId: string, @CurrentUser() user: AuthenticatedUser) {
+  one(
+    @Param('siteId') siteId: string,
+    @Param('deviceId') deviceId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ) {
     const device = this.registry.current.device(siteId, deviceId);
-    if (!device || !this.auth.canSeeSite(user, siteId)) throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
+    if (!device || !this.auth.canSeeSite(user, siteId))
+      throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     return device;
   }
 
   @Post(':siteId/:deviceId/maintenance')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Put a device in maintenance or out of service (its alarms are suppressed by design), or back' })
+  @ApiOperation({
+    summary:
+      'Put a device in maintenance or out of service (its alarms are suppressed by design), or back',
+  })
   async maintenance(
     @Param('siteId') siteId: string,
     @Param('deviceId') deviceId: string,
@@ -94,8 +109,16 @@ export class DevicesController {
     if (!this.registry.current.device(siteId, deviceId) || !this.auth.canSeeSite(user, siteId)) {
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     }
-    if (!mayAdminister(user.role, 'maintenance')) throw new ForbiddenException('only a supervisor or an admin may do this');
-    const reply = await this.commands.execute({ action: 'device-mode', siteId, deviceId, mode, reason, actor: user });
+    if (!mayAdminister(user.role, 'maintenance'))
+      throw new ForbiddenException('only a supervisor or an admin may do this');
+    const reply = await this.commands.execute({
+      action: 'device-mode',
+      siteId,
+      deviceId,
+      mode,
+      reason,
+      actor: user,
+    });
     if (!reply.ok) throw new HttpException(reply.message, reply.status);
     return 'device' in reply ? reply.device : reply;
   }
@@ -110,7 +133,10 @@ export class SitesController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Sites in the user’s scope with their areas (polygons in metres), and the organisation tree' })
+  @ApiOperation({
+    summary:
+      'Sites in the user’s scope with their areas (polygons in metres), and the organisation tree',
+  })
   list(@CurrentUser() user: AuthenticatedUser) {
     const { sites, organisation } = this.registry.current;
     return {
@@ -132,31 +158,47 @@ export class AlarmsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Alarms in the user’s scope: open ones, and recently closed ones (state=normal)' })
+  @ApiOperation({
+    summary: 'Alarms in the user’s scope: open ones, and recently closed ones (state=normal)',
+  })
   @ApiQuery({ name: 'state', required: false, enum: [...ALARM_STATES, 'open'] })
   @ApiQuery({ name: 'site', required: false })
   @ApiQuery({ name: 'since', required: false, description: 'epoch ms: alarms updated at or after' })
   list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): Alarm[] {
-    return this.view.query(parseOr400(alarmQuery, query)).filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
+    return this.view
+      .query(parseOr400(alarmQuery, query))
+      .filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
   }
 
   @Get(':id')
   one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): Alarm {
     const alarm = this.view.get(id);
-    if (!alarm || !this.auth.canSeeSite(user, alarm.siteId)) throw new NotFoundException(`alarm ${id} not found`);
+    if (!alarm || !this.auth.canSeeSite(user, alarm.siteId))
+      throw new NotFoundException(`alarm ${id} not found`);
     return alarm;
   }
 
   @Post(':id/:action')
   @HttpCode(200)
-  @ApiOperation({ summary: 'acknowledge | shelve | unshelve | comment | assign | dispose | reset (see docs/interfaces.md)' })
+  @ApiOperation({
+    summary:
+      'acknowledge | shelve | unshelve | comment | assign | dispose | reset (see docs/interfaces.md)',
+  })
   async action(
     @Param('id') id: string,
     @Param('action') action: string,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<Alarm> {
-    const result = await runAlarmAction(this.view, this.commands, this.auth, user, id, action, body);
+    const result = await runAlarmAction(
+      this.view,
+      this.commands,
+      this.auth,
+      user,
+      id,
+      action,
+      body,
+    );
     if (!result.ok) throw new HttpException(result.message, result.status);
     return result.alarm;
   }
@@ -176,15 +218,28 @@ export async function runAlarmAction(
   action: string,
   body: unknown,
 ): Promise<AlarmActionOutcome> {
-  if (!(action in ACTION_BODIES)) return { ok: false, status: 404, message: `unknown action "${action}"` };
+  if (!(action in ACTION_BODIES))
+    return { ok: false, status: 404, message: `unknown action "${action}"` };
   const parsed = ACTION_BODIES[action as ActionName].safeParse(body ?? {});
   if (!parsed.success) {
-    return { ok: false, status: 400, message: parsed.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      status: 400,
+      message: parsed.error.issues
+        .map(i => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; '),
+    };
   }
   const alarm = view.get(alarmId);
-  if (!alarm || !auth.canSeeSite(user, alarm.siteId)) return { ok: false, status: 404, message: 'no open alarm with this id' };
+  if (!alarm || !auth.canSeeSite(user, alarm.siteId))
+    return { ok: false, status: 404, message: 'no open alarm with this id' };
   const command = { action, ...parsed.data } as OperatorCommand;
-  const reply = await commands.execute({ action: 'operate', alarmId, command, actor: { id: user.id, role: user.role } });
+  const reply = await commands.execute({
+    action: 'operate',
+    alarmId,
+    command,
+    actor: { id: user.id, role: user.role },
+  });
   if (!reply.ok) return reply;
   if (!('transition' in reply)) return { ok: false, status: 500, message: 'unexpected reply' };
   return { ok: true, alarm: reply.transition.alarm };

@@ -7,7 +7,9 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown): T {
   if (!parsed.success) {
     throw new BadRequestException({
       message: 'invalid request',
-      issues: parsed.error.issues.map(issue => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      issues: parsed.error.issues.map(
+        issue => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
     });
   }
   return parsed.data;

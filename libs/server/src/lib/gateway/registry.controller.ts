@@ -1,4 +1,11 @@
-import { ForbiddenException, Controller, HttpCode, Inject, Post, UnprocessableEntityException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Controller,
+  HttpCode,
+  Inject,
+  Post,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { mayAdminister } from '@vigil/alarms';
@@ -22,12 +29,17 @@ export class RegistryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reload the registry and rule configuration without a restart (admin)' })
   reload(@CurrentUser() user: AuthenticatedUser) {
-    if (!mayAdminister(user.role, 'registry')) throw new ForbiddenException('only an admin may reload the registry');
+    if (!mayAdminister(user.role, 'registry'))
+      throw new ForbiddenException('only an admin may reload the registry');
     try {
       const next = this.registry.reload();
       return { sites: next.sites.length, devices: next.devices.length };
     } catch (error) {
-      if (error instanceof RegistryError) throw new UnprocessableEntityException({ message: 'registry is invalid', problems: error.problems });
+      if (error instanceof RegistryError)
+        throw new UnprocessableEntityException({
+          message: 'registry is invalid',
+          problems: error.problems,
+        });
       throw error;
     }
   }

@@ -31,11 +31,17 @@ export class ReportsController {
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AuthService) private readonly auth: AuthService,
   ) {
-    this.store = config.influx.mode === 'off' ? undefined : new InfluxV1Store({ url: config.influx.url, database: config.influx.database });
+    this.store =
+      config.influx.mode === 'off'
+        ? undefined
+        : new InfluxV1Store({ url: config.influx.url, database: config.influx.database });
   }
 
   @Get('alarm-performance')
-  @ApiOperation({ summary: 'Alarms per 10 min, floods, standing, chattering and most frequent alarms (default: last 24 h)' })
+  @ApiOperation({
+    summary:
+      'Alarms per 10 min, floods, standing, chattering and most frequent alarms (default: last 24 h)',
+  })
   @ApiQuery({ name: 'from', required: false, description: 'epoch ms' })
   @ApiQuery({ name: 'to', required: false, description: 'epoch ms' })
   @ApiQuery({ name: 'site', required: false })
@@ -44,14 +50,28 @@ export class ReportsController {
     const now = Date.now();
     const to = toMs ?? now;
     const from = fromMs ?? to - DAY;
-    const visible = (siteId: string) => (site === undefined || site === siteId) && this.auth.canSeeSite(user, siteId);
+    const visible = (siteId: string) =>
+      (site === undefined || site === siteId) && this.auth.canSeeSite(user, siteId);
     const { raises, source } = await this.raises(from, to);
     const open = this.view.open().filter(alarm => visible(alarm.siteId));
-    return { scope: user.scope, source, ...alarmPerformance(raises.filter(r => visible(r.siteId)), open, from, to, now) };
+    return {
+      scope: user.scope,
+      source,
+      ...alarmPerformance(
+        raises.filter(r => visible(r.siteId)),
+        open,
+        from,
+        to,
+        now,
+      ),
+    };
   }
 
   /** Activations from InfluxDB (they survive restarts); the in-memory view when history is off. */
-  private async raises(from: number, to: number): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory' }> {
+  private async raises(
+    from: number,
+    to: number,
+  ): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory' }> {
     if (this.store) {
       try {
         const rows = await this.store.query(
@@ -68,7 +88,9 @@ export class ReportsController {
           })),
         };
       } catch (error) {
-        this.logger.warn(`alarm report from memory: InfluxDB query failed (${(error as Error).message})`);
+        this.logger.warn(
+          `alarm report from memory: InfluxDB query failed (${(error as Error).message})`,
+        );
       }
     }
     return { source: 'memory', raises: this.view.recentRaises() };

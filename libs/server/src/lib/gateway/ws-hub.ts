@@ -91,7 +91,9 @@ export class WsHub implements OnModuleDestroy {
     httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') return; // other upgrade handlers may own other paths
-      this.server.handleUpgrade(request, socket, head, ws => this.connected(ws, url, bearerToken(request.headers.authorization)));
+      this.server.handleUpgrade(request, socket, head, ws =>
+        this.connected(ws, url, bearerToken(request.headers.authorization)),
+      );
     });
   }
 
@@ -169,13 +171,32 @@ export class WsHub implements OnModuleDestroy {
     }
   }
 
-  private async action(client: Client, message: Extract<ClientMessage, { type: 'action' }>): Promise<void> {
+  private async action(
+    client: Client,
+    message: Extract<ClientMessage, { type: 'action' }>,
+  ): Promise<void> {
     const { requestId, alarmId, action, type: _type, ...body } = message;
-    if (typeof requestId !== 'string' || typeof alarmId !== 'string' || typeof action !== 'string') {
-      this.send(client, { type: 'error', seq: this.seq, message: 'an action needs requestId, alarmId and action' });
+    if (
+      typeof requestId !== 'string' ||
+      typeof alarmId !== 'string' ||
+      typeof action !== 'string'
+    ) {
+      this.send(client, {
+        type: 'error',
+        seq: this.seq,
+        message: 'an action needs requestId, alarmId and action',
+      });
       return;
     }
-    const outcome = await runAlarmAction(this.alarms, this.commands, this.auth, client.user, alarmId, action, body);
+    const outcome = await runAlarmAction(
+      this.alarms,
+      this.commands,
+      this.auth,
+      client.user,
+      alarmId,
+      action,
+      body,
+    );
     this.send(client, {
       type: 'action-result',
       seq: this.seq,
@@ -194,10 +215,13 @@ export class WsHub implements OnModuleDestroy {
   private resume(client: Client, lastSeq: number | undefined): void {
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     if (lastSeq !== undefined && lastSeq <= this.seq && lastSeq >= oldest - 1) {
-      for (const message of this.ring) if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
+      for (const message of this.ring)
+        if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
       return;
     }
-    const alarms = this.alarms.open().filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
+    const alarms = this.alarms
+      .open()
+      .filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
     this.send(client, { type: 'snapshot', seq: this.seq, alarms });
   }
 
@@ -207,7 +231,8 @@ export class WsHub implements OnModuleDestroy {
     this.ring.push(sequenced);
     if (this.ring.length > this.config.wsReplay) this.ring.shift();
     const text = JSON.stringify(sequenced);
-    for (const client of this.clients) if (this.visible(client, sequenced)) this.sendText(client, text);
+    for (const client of this.clients)
+      if (this.visible(client, sequenced)) this.sendText(client, text);
   }
 
   private forwardTelemetry(records: readonly IngestRecord[]): void {

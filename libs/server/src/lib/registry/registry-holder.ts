@@ -11,7 +11,8 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
   const resolved = new Map<RegisteredDevice, DeviceRules>();
   const problems: string[] = [];
   for (const device of registry.devices) {
-    for (const error of mhsTankOf(device).errors) problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
+    for (const error of mhsTankOf(device).errors)
+      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     const { rules, errors } = resolveDeviceRules(
       {
         deviceClass: device.deviceClass,

@@ -102,7 +102,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           return tank ? [tank] : [];
         });
         return inputs$.pipe(
-          filter((input): input is Extract<IngestRecord, { kind: 'reading' }> => input.kind === 'reading'),
+          filter(
+            (input): input is Extract<IngestRecord, { kind: 'reading' }> =>
+              input.kind === 'reading',
+          ),
           map(input => input.reading),
           mhsGradeRule({ tanks, clock: Date.now }),
         );
