@@ -498,14 +498,17 @@ async function main(): Promise<void> {
           break;
         }
       }
-      // When even the first step is too much, halve it (twice at most) to find what it sustains.
+      // When even the first step is too much, halve it (twice at most) to find what it sustains,
+      // but not below the rate at which every device still reports within 20 s: slower, and the
+      // gas detectors' 30 s offline timeout would raise an offline alarm per device.
+      const floor = Math.ceil(fleet.stats.devices / 20);
       for (
         let rate = args.rates[0] ?? 0, extra = 0;
         extra < 2 && sweep.every(step => !keptUp(step));
         extra += 1
       ) {
         rate = Math.round(rate / 2);
-        if (rate < 1000) break;
+        if (rate < Math.max(1000, floor)) break;
         log(`the lowest step was too much: trying ${rate}/s`);
         sweep.unshift(await vigilRun(rig, `Vigil at ${rate}/s`, rate, args.stepMs));
       }

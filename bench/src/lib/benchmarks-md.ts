@@ -250,6 +250,13 @@ export function renderBenchmarksMarkdown(result: BenchResult, resultFile: string
     '',
     result.overload
       ? [
+          ...(result.sweep.some(step => step.label === result.overload?.label) &&
+          result.sustainedRate === null
+            ? [
+                'No step kept up, so the lowest one is itself over the sustained rate: memory and back-pressure are judged there.',
+                '',
+              ]
+            : []),
           table([RUN_HEADER, runRow(result.overload)]),
           '',
           result.overload.report

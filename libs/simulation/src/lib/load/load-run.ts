@@ -117,6 +117,15 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     );
   }
 
+  const lowest = profile.kind === 'ramp' ? Math.min(profile.from, profile.to) : peakRate(profile);
+  const periodSeconds = lowest > 0 ? telemetryDevices / lowest : Number.POSITIVE_INFINITY;
+  if (periodSeconds > 25) {
+    notes.push(
+      `at ${Math.round(lowest)}/s each of the ${telemetryDevices} devices reports only every ${Math.round(periodSeconds)} s: ` +
+        'past a gas detector’s 30 s offline timeout, so offline alarms are to be expected; use a smaller fleet or a higher rate',
+    );
+  }
+
   const sampler = new ProcSampler({ ...target.pids, 'load-generator': process.pid });
   sampler.sample();
   const series: SecondSample[] = [];
