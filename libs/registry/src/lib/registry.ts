@@ -191,11 +191,19 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
 
   if (problems.length > 0) throw new RegistryError(problems);
 
+  // siteId → deviceId → device: ingest looks a device up per message, without building a key.
+  const devicesBySite = new Map<string, Map<string, RegisteredDevice>>();
+  for (const device of devices) {
+    let bySite = devicesBySite.get(device.siteId);
+    if (!bySite) devicesBySite.set(device.siteId, (bySite = new Map()));
+    bySite.set(device.deviceId, device);
+  }
+
   return {
     organisation,
     sites,
     devices,
-    device: (siteId, deviceId) => deviceByKey.get(deviceKey(siteId, deviceId)),
+    device: (siteId, deviceId) => devicesBySite.get(siteId)?.get(deviceId),
     site: siteId => siteById.get(siteId),
     area: (siteId, areaId) => areaByKey.get(deviceKey(siteId, areaId)),
     orgPath: nodeId => {

@@ -15,6 +15,7 @@ import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
 import { WsHub } from './gateway/ws-hub';
+import { IngestService } from './ingest/ingest.service';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
 
@@ -58,16 +59,17 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
   app.disable('x-powered-by');
 
   if (config.services.includes('ingest')) {
-    app.connectMicroservice<MicroserviceOptions>({
-      strategy: new VigilMqttServer({
-        url: config.mqtt.url,
-        clientId: `vigil-ingest-${hostname()}-${process.pid}`,
-        username: config.mqtt.username,
-        password: config.mqtt.password,
-        subscribeOptions: { qos: config.mqtt.qos },
-        protocolVersion: 4,
-      }),
+    const ingest = app.get(IngestService);
+    const server = new VigilMqttServer({
+      url: config.mqtt.url,
+      clientId: `vigil-ingest-${hostname()}-${process.pid}`,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      subscribeOptions: { qos: config.mqtt.qos },
+      protocolVersion: 4,
     });
+    server.deliverDeviceMessagesTo((topic, payload) => ingest.accept(topic, payload));
+    app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   }
 
   if (config.services.includes('gateway')) {

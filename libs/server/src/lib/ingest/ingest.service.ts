@@ -28,9 +28,12 @@ const MAX_BATCH_RECORDS = 5000;
 export class IngestService implements OnModuleDestroy {
   private readonly logger = new Logger(IngestService.name);
   private readonly rateLimited = new RateLimitedLogger(this.logger);
-  private readonly seqs = new Map<string, SeqState>();
+  /** siteId → deviceId → seq state: no key string built per reading. */
+  private readonly seqs = new Map<string, Map<string, SeqState>>();
   private pending: IngestRecord[] = [];
   private flushScheduled = false;
+  /** Counted per message, added to the Prometheus counters once per batch (label lookups cost). */
+  private readonly counts = { telemetry: 0, event: 0, status: 0, readings: 0, duplicates: 0 };
 
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
@@ -39,50 +42,78 @@ export class IngestService implements OnModuleDestroy {
     @Inject(MqttPublisher) private readonly publisher: MqttPublisher,
   ) {}
 
-  accept(topic: string, payload: Buffer, kind: 'telemetry' | 'event' | 'status'): void {
+  /**
+   * One device message, straight from the MQTT client's message event (VigilMqttServer): never
+   * throws for device data, allocates one record per sample, and hands records on in batches.
+   */
+  accept(topic: string, payload: Buffer): void {
     const receivedAt = Date.now();
-    this.metrics.messagesReceived.inc({ kind });
+    const kind = topic.endsWith('/telemetry')
+      ? 'telemetry'
+      : topic.endsWith('/event')
+        ? 'event'
+        : 'status';
+    this.counts[kind] += 1;
     const result = validateMessage(topic, payload, this.registry.current, receivedAt);
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
     }
     for (const record of result.records) {
-      if (record.kind === 'reading' && record.reading.seq !== undefined) {
-        const key = `${record.reading.siteId}/${record.reading.deviceId}`;
-        const state = this.seqs.get(key);
-        if (!state) this.seqs.set(key, initialSeqState(record.reading.seq));
-        else if (trackSeq(state, record.reading.seq) === 'duplicate') {
-          this.metrics.duplicates.inc();
-          continue;
+      if (record.kind === 'reading') {
+        const { seq, siteId, deviceId } = record.reading;
+        if (seq !== undefined) {
+          let site = this.seqs.get(siteId);
+          if (!site) this.seqs.set(siteId, (site = new Map()));
+          const state = site.get(deviceId);
+          if (!state) site.set(deviceId, initialSeqState(seq));
+          else if (trackSeq(state, seq) === 'duplicate') {
+            this.counts.duplicates += 1;
+            continue;
+          }
         }
+        this.counts.readings += 1;
       }
-      if (record.kind === 'reading') this.metrics.readingsAccepted.inc();
       this.pending.push(record);
     }
     if (this.pending.length >= MAX_BATCH_RECORDS) this.flush();
     else if (!this.flushScheduled) {
       // One batch per turn of the event loop: everything that arrived in one socket read.
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushSoon);
     }
   }
 
   /** Messages lost between a device's seq numbers, by device (for device health). */
   lostSamples(siteId: string, deviceId: string): number {
-    return this.seqs.get(`${siteId}/${deviceId}`)?.lost ?? 0;
+    return this.seqs.get(siteId)?.get(deviceId)?.lost ?? 0;
   }
 
   onModuleDestroy(): void {
     this.flush();
   }
 
+  private readonly flushSoon = (): void => this.flush();
+
   private flush(): void {
     this.flushScheduled = false;
+    this.countBatch();
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.bus.publishRecords(batch);
+  }
+
+  private countBatch(): void {
+    const counts = this.counts;
+    for (const kind of ['telemetry', 'event', 'status'] as const) {
+      if (counts[kind] > 0) this.metrics.messagesReceived.inc({ kind }, counts[kind]);
+      counts[kind] = 0;
+    }
+    if (counts.readings > 0) this.metrics.readingsAccepted.inc(counts.readings);
+    if (counts.duplicates > 0) this.metrics.duplicates.inc(counts.duplicates);
+    counts.readings = 0;
+    counts.duplicates = 0;
   }
 
   private deadLetter(

