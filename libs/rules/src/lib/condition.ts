@@ -43,6 +43,19 @@ export function unchangedStep<K extends string>(
 }
 
 /**
+ * The same state on a device clock moved by `shiftMs` (the engine re-bases a device whose clock
+ * jumped back, README "Clock jumps"): a pending delay keeps the time it has already run, measured
+ * up to the last reading on the old clock. Steady states are returned as they are.
+ */
+export function shiftCondition<K extends string>(
+  state: ConditionState<K>,
+  shiftMs: number,
+): ConditionState<K> {
+  if (state.since === undefined) return state;
+  return { kind: state.kind, active: state.active, since: state.since + shiftMs };
+}
+
+/**
  * One step of the delayed condition at time `at` (non-decreasing per rule):
  *
  * - inactive → active once `enter` has held at every step spanning at least `onDelayMs`;

@@ -90,6 +90,16 @@ export function reduceRate(
   return { state, signals: [rateSignal(reading, rule, false, value, change, context)] };
 }
 
+/**
+ * Empties the window after the device's clock jumped back (README "Clock jumps"): its buckets are
+ * keyed by event time, so the new clock's samples would land behind the old ones and be dropped.
+ * `active` is kept; the next reading decides on the new window alone, as after a silence. In place.
+ */
+export function restartRate(state: RateState): RateState {
+  if (state !== RATE_EMPTY) state.buckets = createExtremes();
+  return state;
+}
+
 function rateSignal(
   reading: Reading,
   rule: RateRuleConfig,

@@ -1,5 +1,6 @@
 import type { AlarmPriority, RuleSignal } from '@vigil/contracts';
 
+import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { readingOrder } from './device-stream';
 import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
@@ -13,9 +14,10 @@ import {
   watchRecord,
 } from './offline.reducer';
 import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
-import { RATE_EMPTY, type RateState, reduceRate } from './rate.reducer';
+import { RATE_EMPTY, type RateState, reduceRate, restartRate } from './rate.reducer';
 import type { RuleConfig } from './rule-config';
 import {
+  DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
   type DeviceRules,
   type EngineInput,
@@ -28,14 +30,14 @@ import {
   signalKey,
 } from './rule-signal';
 import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
-import { STUCK_EMPTY, type StuckState, reduceStuck } from './stuck.reducer';
+import { STUCK_EMPTY, type StuckState, reduceStuck, shiftStuck } from './stuck.reducer';
 import {
   THRESHOLD_ACTIVE,
   THRESHOLD_INACTIVE,
   type ThresholdState,
   reduceThreshold,
 } from './threshold.reducer';
-import { TREND_EMPTY, type TrendState, reduceTrend } from './trend.reducer';
+import { TREND_EMPTY, type TrendState, reduceTrend, restartTrend } from './trend.reducer';
 
 /** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
 export const GATEWAY_OFFLINE_RULE_ID = 'gateway-offline';
@@ -48,6 +50,8 @@ export interface RuleEngineStats {
   outOfOrderReadings: number;
   /** Readings older than their device's newest by more than the late allowance: not evaluated. */
   lateReadings: number;
+  /** Devices re-based on a clock that was set back (README "Clock jumps"). */
+  clockRebases: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
@@ -63,6 +67,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     ticks: 0,
     outOfOrderReadings: 0,
     lateReadings: 0,
+    clockRebases: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
     suppressedOffline: 0,
@@ -95,6 +100,12 @@ export interface RuleEngineOptions extends RuleContext {
    * "Late and out-of-order data".
    */
   readonly lateAllowanceMs?: number;
+  /**
+   * How long (receive time) a device's readings must keep arriving late on one steady clock before
+   * its watermark is re-based on that clock (default 10 s; `Infinity` never re-bases). README
+   * "Clock jumps".
+   */
+  readonly clockRebaseMs?: number;
 }
 
 /** One rule's state for one device, tagged with the rule kind it belongs to. */
@@ -114,6 +125,14 @@ export interface DeviceRuleState {
   rules: DeviceRules;
   /** Largest `reading.ts` processed (event-time watermark). */
   lastTs: number;
+  /** Newest `receivedAt` of the device's readings: an older one was reordered on the way. */
+  lastReceivedAt: number;
+  /**
+   * `receivedAt` of the first of the current run of live late readings (NaN: no run), and its
+   * `ts − receivedAt`: the clock that run keeps to. README "Clock jumps".
+   */
+  behindSince: number;
+  behindOffsetMs: number;
   outOfOrder: number;
   /** Parallel to `rules.rules`; undefined for a disabled rule. */
   states: Array<RuleState | undefined>;
@@ -211,18 +230,31 @@ function onRecord(
   }
 
   let order: ReadingOrder = 'in-order';
+  // Live: not older in receive time than the device's newest reading (README "Clock jumps").
+  let live = false;
   if (input.kind === 'reading') {
-    order = readingOrder(
-      input.reading.ts,
-      device.lastTs,
-      options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS,
-    );
+    const { ts, receivedAt } = input.reading;
+    const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
+    live = receivedAt >= device.lastReceivedAt;
+    if (live) device.lastReceivedAt = receivedAt;
+    order = readingOrder(ts, device.lastTs, lateAllowanceMs);
+    if (
+      order === 'late' &&
+      live &&
+      clockSetBack(device, ts, receivedAt, lateAllowanceMs, options)
+    ) {
+      rebaseClock(device, ts);
+      stats.clockRebases += 1;
+      order = 'in-order';
+    }
     if (order === 'in-order') {
-      device.lastTs = input.reading.ts;
+      device.lastTs = ts;
+      device.behindSince = Number.NaN;
     } else {
       device.outOfOrder += 1;
       stats.outOfOrderReadings += 1;
       if (order === 'late') stats.lateReadings += 1;
+      else device.behindSince = Number.NaN;
     }
   }
   const reading = input.kind === 'reading' ? input.reading : undefined;
@@ -261,7 +293,8 @@ function onRecord(
         }
         break;
       case 'skew':
-        if (inOrder && ruleState.kind === 'skew') {
+        // About the clock, not the value: every live reading, whatever its event time.
+        if (reading && live && ruleState.kind === 'skew') {
           step = reduceSkew(ruleState, reading, rule, options);
         }
         break;
@@ -289,6 +322,65 @@ function onRecord(
     if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * Whether the device's clock has been set back: this live late reading continues a run of live
+ * late readings (no reading at or near the watermark in between) that keep to one clock, their
+ * `ts − receivedAt` within the late allowance of the run's first, over `clockRebaseMs` of receive
+ * time. A reading on another clock starts a new run. A buffered batch or a burst of re-deliveries
+ * arrives at once (or drains faster than real time, so its offset drifts), so it never spans the
+ * bound. README "Clock jumps".
+ */
+function clockSetBack(
+  device: DeviceRuleState,
+  ts: number,
+  receivedAt: number,
+  lateAllowanceMs: number,
+  options: RuleEngineOptions,
+): boolean {
+  const offsetMs = ts - receivedAt;
+  if (
+    Number.isNaN(device.behindSince) ||
+    Math.abs(offsetMs - device.behindOffsetMs) > lateAllowanceMs
+  ) {
+    device.behindSince = receivedAt;
+    device.behindOffsetMs = offsetMs;
+  }
+  return receivedAt - device.behindSince >= (options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS);
+}
+
+/**
+ * Re-bases a device on a clock that jumped back to `ts` (README "Clock jumps"). Event-time anchors
+ * move with the clock (pending on/off-delays, a stuck stretch keep the time they have run up to
+ * the last reading on the old clock); the rate and trend windows start empty, as after a silence.
+ * Active states and latched alarms are kept: a re-base itself emits nothing. The caller sets the
+ * watermark to `ts`.
+ */
+function rebaseClock(device: DeviceRuleState, ts: number): void {
+  const shiftMs = ts - device.lastTs;
+  const { states } = device;
+  for (let index = 0; index < states.length; index += 1) {
+    const ruleState = states[index];
+    if (!ruleState) continue;
+    switch (ruleState.kind) {
+      case 'threshold':
+      case 'range':
+        states[index] = shiftCondition(ruleState, shiftMs);
+        break;
+      case 'stuck':
+        shiftStuck(ruleState, shiftMs);
+        break;
+      case 'rate':
+        restartRate(ruleState);
+        break;
+      case 'trend':
+        restartTrend(ruleState);
+        break;
+      default:
+        break; // skew runs on receive time; events and offline have no event-time state
+    }
+  }
 }
 
 function onTick(
@@ -507,6 +599,9 @@ function createDeviceState(
   return {
     rules,
     lastTs: -Infinity,
+    lastReceivedAt: -Infinity,
+    behindSince: Number.NaN,
+    behindOffsetMs: 0,
     outOfOrder: 0,
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;

@@ -18,8 +18,10 @@ export const SKEW_INACTIVE: SkewState = STATES.inactive;
  * The delay runs on `receivedAt`, not on event time, because a gateway that uploads a buffered
  * batch delivers old samples whose skew looks large: they all arrive at once, so they never span
  * the delay, while a clock that is really wrong stays wrong on readings received minutes apart.
- * In-order readings only (the engine filters): a re-delivered old message says nothing about the
- * clock now. Readings without a device timestamp (`clockSkewMs` undefined) change nothing.
+ * Readings must come in receive-time order, whatever their `ts`: a clock set back makes every
+ * reading look late against the device's watermark, and those readings are the evidence (the
+ * engine and `clockSkewRule` skip only readings received before the device's newest one).
+ * Readings without a device timestamp (`clockSkewMs` undefined) change nothing.
  */
 export function reduceSkew(
   state: SkewState,

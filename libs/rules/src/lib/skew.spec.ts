@@ -1,3 +1,5 @@
+import { TestScheduler } from 'rxjs/testing';
+
 import { context, runAll, signalLike } from '../testing/fixtures';
 import { itBehavesLikeARuleOperator } from '../testing/operator-contract';
 import { skewedReading } from '../testing/records';
@@ -55,6 +57,26 @@ describe(reduceSkew.name, () => {
 });
 
 describe(clockSkewRule.name, () => {
+  it('takes readings in receive-time order, however far their event time jumps back', () => {
+    const testScheduler = new TestScheduler((actual, expected) => {
+      expect(actual).toEqual(expected);
+    });
+    const day = 86_400_000;
+    testScheduler.run(({ cold, expectObservable }) => {
+      const readings = cold('-a-b-c-d-e-|', {
+        a: skewedReading('d1', 0, 0), // right clock: ts 0
+        b: skewedReading('d1', 10_000, -day), // set back a day: every later ts is behind 0
+        c: skewedReading('d1', 70_000, -day), // 60 s of receive time: raise
+        d: skewedReading('d1', 60_000, 0), // received before c (reordered on the way): skipped
+        e: skewedReading('d1', 80_000, 1_000), // back within 30 s: clear
+      });
+      expectObservable(readings.pipe(clockSkewRule(skewConfig(), context))).toBe('-----R---C-|', {
+        R: signalLike('d1', 'clock-skew', true, 70_000 - day, { value: -day }),
+        C: signalLike('d1', 'clock-skew', false, 81_000, { value: 1_000 }),
+      });
+    });
+  });
+
   itBehavesLikeARuleOperator(
     ctx => clockSkewRule(skewConfig({ onDelayMs: 0 }), ctx),
     {

@@ -85,6 +85,15 @@ export function reduceStuck(
   return { state, signals: [stuckSignal(reading, rule, true, value, message, context)] };
 }
 
+/**
+ * The same stretch on a device clock moved by `shiftMs` (README "Clock jumps"): its start moves
+ * with the clock, so the time it has already lasted still counts and no more. In place.
+ */
+export function shiftStuck(state: StuckState, shiftMs: number): StuckState {
+  if (state !== STUCK_EMPTY) state.since += shiftMs;
+  return state;
+}
+
 function stuckSignal(
   reading: Reading,
   rule: StuckRuleConfig,

@@ -105,6 +105,18 @@ export function reduceTrend(
   return { state, signals: [trendSignal(reading, rule, false, value, predictedAt, context)] };
 }
 
+/**
+ * Empties the window after the device's clock jumped back (README "Clock jumps"): a fit across
+ * the jump would be meaningless, and every sample of the new clock is older than `lastTs`.
+ * `active` is kept; it changes again once the new window holds a usable fit. In place.
+ */
+export function restartTrend(state: TrendState): TrendState {
+  if (state === TREND_EMPTY) return state;
+  state.buckets = createSums();
+  state.lastTs = -Infinity;
+  return state;
+}
+
 /** The line through the window at `ts`, or undefined without enough well-spread samples. */
 export function forecastTrend(
   state: TrendState,

@@ -70,16 +70,18 @@ export function deviceEventRecord(
   return { kind: 'event', event: deviceEvent(deviceId, code, ts, detail, deviceClass) };
 }
 
-/** A reading whose device clock is `skewMs` off the server's, received at `receivedAt`. */
-export function skewedReading(deviceId: string, receivedAt: number, skewMs: number): Reading {
-  return classReading(
-    'gas-combustible',
-    deviceId,
-    receivedAt + skewMs,
-    { lel: 0 },
-    {
-      receivedAt,
-      clockSkewMs: skewMs,
-    },
-  );
+/**
+ * A combustible reading as ingest makes it from a device whose clock is `skewMs` off the server's:
+ * received at `receivedAt`, `ts` the device's time.
+ */
+export function skewedReading(
+  deviceId: string,
+  receivedAt: number,
+  skewMs: number,
+  values: Record<string, MetricValue> = { lel: 0 },
+): Reading {
+  return classReading('gas-combustible', deviceId, receivedAt + skewMs, values, {
+    receivedAt,
+    clockSkewMs: skewMs,
+  });
 }

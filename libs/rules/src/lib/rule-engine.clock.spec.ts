@@ -1,0 +1,282 @@
+import fc from 'fast-check';
+
+import type { Reading, RuleSignal } from '@vigil/contracts';
+
+import { readingRecord } from '../testing/fixtures';
+import { skewedReading } from '../testing/records';
+import { registered } from '../testing/registered';
+import {
+  type RuleEngineOptions,
+  createRuleEngineState,
+  createRuleEngineStats,
+  reduceRuleEngine,
+} from './rule-engine.reducer';
+import { DEFAULT_CLOCK_REBASE_MS, type DeviceRules } from './rule-signal';
+
+/** Server time of the scenario's start. */
+const T0 = 1_763_900_000_000;
+const HOUR = 3_600_000;
+/** simulators/scenarios/clock-skew.yaml: a gateway lost its RTC. */
+const BEHIND_27H = -27 * HOUR;
+
+/** The engine with the default rules of `devices`; the clock reads the newest `receivedAt` fed. */
+function engine(devices: readonly DeviceRules[], extra: Partial<RuleEngineOptions> = {}) {
+  const registry = new Map(devices.map(device => [device.deviceId, device]));
+  const stats = createRuleEngineStats();
+  let now = T0;
+  const options: RuleEngineOptions = {
+    clock: () => now,
+    startedAt: T0 - 60_000,
+    lookupDevice: (_siteId, deviceId) => registry.get(deviceId),
+    stats,
+    ...extra,
+  };
+  const state = createRuleEngineState(options);
+  const feed = (...readings: Reading[]): RuleSignal[] =>
+    readings.flatMap(each => {
+      now = Math.max(now, each.receivedAt);
+      return reduceRuleEngine(state, readingRecord(each), options).signals;
+    });
+  return { stats, feed };
+}
+
+/**
+ * `count` readings of `deviceId` received every `everyMs` from `from` (server time), from a device
+ * clock `skewMs` off the server's (as ingest records them: `ts` = device time).
+ */
+function series(
+  deviceId: string,
+  from: number,
+  everyMs: number,
+  count: number,
+  skewMs: number,
+  lel: number | ((index: number) => number),
+): Reading[] {
+  return Array.from({ length: count }, (_, index) =>
+    skewedReading(deviceId, from + index * everyMs, skewMs, {
+      lel: typeof lel === 'number' ? lel : lel(index),
+    }),
+  );
+}
+
+const brief = (signal: RuleSignal) => `${signal.ruleId} ${signal.active ? 'active' : 'cleared'}`;
+
+describe('clock jumps (README "Clock jumps")', () => {
+  const gc = registered('gc-ru-02', 'gas-combustible');
+  /** Healthy readings on the right clock at −10, −5 and 0 s: the watermark is at T0. */
+  const baseline = () => series('gc-ru-02', T0 - 10_000, 5_000, 3, 0, 1);
+
+  it('reproduces scenarios/clock-skew.yaml: clock-skew once, and gas-l2 at the first 62 %LEL', () => {
+    const { feed, stats } = engine([gc]);
+    const signals = feed(
+      ...baseline(),
+      // 27 h behind, every 5 s for 70 s.
+      ...series(
+        'gc-ru-02',
+        T0 + 5_000,
+        5_000,
+        14,
+        BEHIND_27H,
+        index => [1.2, 1.4, 1.1][index % 3] ?? 0,
+      ),
+      // Then real gas, every second.
+      ...series('gc-ru-02', T0 + 75_000, 1_000, 20, BEHIND_27H, 62),
+    );
+    expect(signals.map(brief)).toEqual(['clock-skew active', 'gas-l1 active', 'gas-l2 active']);
+    // Late readings are evidence about the clock: 60 s of receive time from the first one.
+    expect(signals[0]).toMatchObject({ value: BEHIND_27H, detectedAt: T0 + 65_000 });
+    expect(signals[2]).toMatchObject({
+      detectedAt: T0 + 75_000, // at once (the scenario allows 10 s)
+      at: T0 + 75_000 + BEHIND_27H, // event time stays the device's own
+      message: 'Combustible gas 62 %LEL ≥ L2 set-point 50 %LEL',
+    });
+    // 5 and 10 s were late; 15 s (10 s of receive time on the new clock) re-based the device.
+    expect(stats).toMatchObject({ clockRebases: 1, lateReadings: 2, outOfOrderReadings: 2 });
+  });
+
+  it('raises gas-l2 at most clockRebaseMs after the jump when the gas comes with it', () => {
+    const { feed, stats } = engine([gc]);
+    feed(...baseline());
+    const signals = feed(...series('gc-ru-02', T0 + 1_000, 1_000, 15, BEHIND_27H, 62));
+    expect(signals.map(brief)).toEqual(['gas-l1 active', 'gas-l2 active']);
+    expect(signals[1]?.detectedAt).toBe(T0 + 1_000 + DEFAULT_CLOCK_REBASE_MS);
+    expect(stats).toMatchObject({ clockRebases: 1, lateReadings: 10 });
+  });
+
+  it('re-bases as soon as the option says, and never with clockRebaseMs Infinity', () => {
+    const jump = () => series('gc-ru-02', T0 + 1_000, 1_000, 5, BEHIND_27H, 62);
+    const quick = engine([gc], { clockRebaseMs: 2_000 });
+    quick.feed(...baseline());
+    expect(quick.feed(...jump()).map(signal => signal.detectedAt)).toEqual([
+      T0 + 3_000,
+      T0 + 3_000,
+    ]);
+    const never = engine([gc], { clockRebaseMs: Infinity });
+    never.feed(...baseline());
+    const signals = never.feed(...series('gc-ru-02', T0 + 1_000, 1_000, 600, BEHIND_27H, 62));
+    expect(signals.map(brief)).toEqual(['clock-skew active']); // the clock is still flagged
+    expect(never.stats).toMatchObject({ clockRebases: 0, lateReadings: 600 });
+  });
+
+  it.each([
+    // An hour ahead: ingest would put the server's time on these (more than 60 s ahead), but the
+    // engine does not rely on it. clock-skew is raised, and cleared by the first right reading,
+    // although that reading is an hour behind the watermark.
+    { aheadMs: HOUR, skewSignals: ['clock-skew active'], backSignals: ['clock-skew cleared'] },
+    // 50 s ahead, which ingest trusts: no clock-skew, but readings 50 s behind the watermark.
+    { aheadMs: 50_000, skewSignals: [], backSignals: [] },
+  ])(
+    'follows a clock that jumps $aheadMs ms forward and then back to the right time',
+    ({ aheadMs, skewSignals, backSignals }) => {
+      const { feed, stats } = engine([gc]);
+      feed(...baseline());
+      expect(feed(...series('gc-ru-02', T0 + 5_000, 5_000, 14, aheadMs, 1)).map(brief)).toEqual(
+        skewSignals,
+      );
+      // Back on the right clock at 75 s: behind the watermark (70 s + aheadMs), so late…
+      const back = feed(...series('gc-ru-02', T0 + 75_000, 5_000, 2, 0, 1));
+      expect(back.map(brief)).toEqual(backSignals);
+      expect(back.map(signal => signal.detectedAt)).toEqual(backSignals.map(() => T0 + 75_000));
+      expect(stats).toMatchObject({ lateReadings: 2, clockRebases: 0 });
+      // …until 10 s of receive time on that clock re-base the device: gas raises at once.
+      const gas = feed(...series('gc-ru-02', T0 + 85_000, 1_000, 3, 0, 62));
+      expect(gas.map(brief)).toEqual(['gas-l1 active', 'gas-l2 active']);
+      expect(gas[1]?.detectedAt).toBe(T0 + 85_000);
+      expect(stats.clockRebases).toBe(1);
+    },
+  );
+
+  it('keeps what a pending on-delay has run on the old clock, and no more', () => {
+    const slow = registered('gc-ru-02', 'gas-combustible', {
+      overrides: [{ 'gas-l1': { onDelayMs: 30_000 } }],
+    });
+    const { feed } = engine([slow]);
+    // 30 %LEL from 0 s to 20 s on the right clock: 20 s of the 30 s on-delay have run.
+    expect(feed(...series('gc-ru-02', T0, 5_000, 5, 0, 30))).toEqual([]);
+    // 27 h back at 25 s: 25 and 30 s are late, 35 s re-bases (20 s run so far), 45 s completes it.
+    const signals = feed(...series('gc-ru-02', T0 + 25_000, 5_000, 6, BEHIND_27H, 30));
+    expect(signals.map(brief)).toEqual(['gas-l1 active']);
+    expect(signals[0]).toMatchObject({
+      detectedAt: T0 + 45_000,
+      at: T0 + 45_000 + BEHIND_27H,
+    });
+  });
+
+  it('keeps what a flat stretch has lasted on the old clock, and no more', () => {
+    const flat = registered('gc-ru-02', 'gas-combustible', {
+      overrides: [{ stuck: { durationMs: 60_000 } }],
+    });
+    const { feed } = engine([flat]);
+    // 3 %LEL from 0 to 30 s on the right clock; 27 h back from 35 s, re-based at 45 s.
+    expect(feed(...series('gc-ru-02', T0, 5_000, 7, 0, 3))).toEqual([]);
+    const signals = feed(...series('gc-ru-02', T0 + 35_000, 5_000, 10, BEHIND_27H, 3));
+    expect(signals.map(brief)).toEqual(['stuck active']);
+    expect(signals[0]?.detectedAt).toBe(T0 + 75_000); // 30 s before the jump, 30 s after
+  });
+
+  it('keeps an active latched alarm across the jump: no second raise, clears on the new clock', () => {
+    const { feed } = engine([gc]);
+    expect(feed(...series('gc-ru-02', T0, 5_000, 2, 0, 62)).map(brief)).toEqual([
+      'gas-l1 active',
+      'gas-l2 active',
+    ]);
+    expect(feed(...series('gc-ru-02', T0 + 10_000, 5_000, 4, BEHIND_27H, 62))).toEqual([]);
+    expect(feed(...series('gc-ru-02', T0 + 30_000, 5_000, 1, BEHIND_27H, 40)).map(brief)).toEqual([
+      'gas-l2 cleared',
+    ]);
+  });
+
+  it('restarts the rate and trend windows on the new clock', () => {
+    const rising = engine([gc]);
+    rising.feed(...series('gc-ru-02', T0 - 60_000, 5_000, 13, 0, 1)); // a full window
+    // Re-based at 15 s; then a rise of 11 %LEL in 10 s, below L1.
+    const rate = rising.feed(
+      ...series('gc-ru-02', T0 + 5_000, 5_000, 3, BEHIND_27H, 1),
+      ...series('gc-ru-02', T0 + 20_000, 5_000, 2, BEHIND_27H, index => [5, 12][index] ?? 0),
+    );
+    expect(rate.map(brief)).toEqual(['gas-rate active']);
+    expect(rate[0]).toMatchObject({ detectedAt: T0 + 25_000, value: 12 });
+
+    const creeping = engine([gc]);
+    creeping.feed(...baseline());
+    // 0.075 %LEL/s from 5 %LEL: 4.5 %LEL a minute (no rate warning), 25 %LEL within 5 min.
+    const trend = creeping.feed(
+      ...series('gc-ru-02', T0 + 5_000, 5_000, 30, BEHIND_27H, index => 5 + index * 0.375),
+    );
+    expect(trend.map(brief)).toEqual(['gas-trend active', 'clock-skew active']);
+    // The first usable fit of the window restarted at 15 s: 15 … 40 s, half the window spanned.
+    expect(trend[0]?.detectedAt).toBe(T0 + 40_000);
+  });
+
+  describe('late readings that are not a clock jump are still ignored', () => {
+    it('a re-delivered old reading and a store-and-forward batch behind the watermark', () => {
+      const { feed, stats } = engine([gc]);
+      const live = series('gc-ru-02', T0, 5_000, 25, 0, 1); // 0 … 120 s
+      const redelivered = skewedReading('gc-ru-02', T0 + 61_000, -41_000, { lel: 80 }); // ts 20 s
+      // A gateway uploads ten buffered samples (0 … 45 s) in one message at 62 s.
+      const batch = Array.from({ length: 10 }, (_, index) =>
+        skewedReading('gc-ru-02', T0 + 62_000, index * 5_000 - 62_000, { lel: 80 }),
+      );
+      const signals = feed(...live.slice(0, 13), redelivered, ...batch, ...live.slice(13));
+      expect(signals).toEqual([]);
+      expect(stats).toMatchObject({ lateReadings: 11, clockRebases: 0 });
+    });
+
+    it('a backfill drained faster than real time, with no live reading in between', () => {
+      const { feed, stats } = engine([gc]);
+      feed(...series('gc-ru-02', T0 + 125_000, 5_000, 1, 0, 1)); // the newest first: 125 s
+      // The 24 buffered samples (0 … 115 s), one message every 500 ms for 11.5 s.
+      const drain = Array.from({ length: 24 }, (_, index) =>
+        skewedReading('gc-ru-02', T0 + 126_000 + index * 500, -126_000 + index * 4_500, {
+          lel: 80,
+        }),
+      );
+      expect(feed(...drain)).toEqual([]);
+      expect(stats).toMatchObject({ lateReadings: 24, clockRebases: 0 });
+    });
+
+    it('a replay at real-time pace while the device reports live on the right clock', () => {
+      const { feed, stats } = engine([gc]);
+      const live = series('gc-ru-02', T0, 5_000, 13, 0, 1); // 0 … 60 s
+      const replay = series('gc-ru-02', T0 + 500, 1_000, 60, -HOUR, 80); // an hour-old copy
+      const merged = [...live, ...replay].sort((a, b) => a.receivedAt - b.receivedAt);
+      expect(feed(...merged)).toEqual([]);
+      expect(stats).toMatchObject({ lateReadings: 60, clockRebases: 0 });
+    });
+  });
+
+  it('raises gas-l2 once, within clockRebaseMs of the gas, whatever the jump back', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 48 * HOUR }),
+        fc.integer({ min: 1_000, max: 5_000 }),
+        fc.nat(30),
+        fc.array(fc.integer({ min: 0, max: 2_000 }), { minLength: 60, maxLength: 60 }),
+        (backMs, everyMs, quietReadings, latencies) => {
+          const { feed } = engine([gc]);
+          feed(...baseline());
+          // The device sends every `everyMs` on a clock `backMs` behind; each message takes up to
+          // 2 s to arrive, so the offsets `ts − receivedAt` wander (receive order is kept).
+          let receivedAt = T0;
+          const readings = latencies.map((latencyMs, index) => {
+            const sentAt = T0 + 1_000 + index * everyMs;
+            receivedAt = Math.max(receivedAt, sentAt + latencyMs);
+            return {
+              ...skewedReading('gc-ru-02', receivedAt, 0, {
+                lel: index < quietReadings ? 1 : 62,
+              }),
+              ts: sentAt - backMs,
+              clockSkewMs: sentAt - backMs - receivedAt,
+            };
+          });
+          const gasAt = readings[quietReadings]?.receivedAt ?? 0;
+          const raised = feed(...readings).filter(signal => signal.ruleId === 'gas-l2');
+          expect(raised.map(brief)).toEqual(['gas-l2 active']);
+          const delay = (raised[0]?.detectedAt ?? Infinity) - gasAt;
+          expect(delay).toBeLessThanOrEqual(DEFAULT_CLOCK_REBASE_MS + everyMs + 2_000);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
