@@ -232,12 +232,15 @@ interface UnitState {
 }
 
 export interface MhsGradeState {
-  /** `${siteId}/${deviceId}` → tank (built once; readings look tanks up here). */
-  readonly tanks: Map<string, TankSlot>;
+  /**
+   * siteId → deviceId → tank (built once). Every reading of the site passes here, most of them
+   * not from tanks: two lookups and no key string per reading.
+   */
+  readonly tanks: Map<string, Map<string, TankSlot>>;
 }
 
 export function createMhsGradeState(options: MhsGradeOptions): MhsGradeState {
-  const tanks = new Map<string, TankSlot>();
+  const tanks = new Map<string, Map<string, TankSlot>>();
   const units = new Map<string, UnitState>();
   for (const tank of options.tanks) {
     const byArea = options.unitOf === 'area' && tank.areaId !== undefined;
@@ -256,7 +259,9 @@ export function createMhsGradeState(options: MhsGradeOptions): MhsGradeState {
     }
     const slot: TankSlot = { tank, unit, quantityT: tank.capacityT };
     unit.tanks.push(slot);
-    tanks.set(`${tank.siteId}/${tank.deviceId}`, slot);
+    let site = tanks.get(tank.siteId);
+    if (!site) tanks.set(tank.siteId, (site = new Map()));
+    site.set(tank.deviceId, slot);
   }
   return { tanks };
 }
@@ -276,7 +281,7 @@ export function reduceMhsGrade(
   reading: Reading,
   options: MhsGradeOptions,
 ): RuleStep<MhsGradeState> {
-  const slot = state.tanks.get(`${reading.siteId}/${reading.deviceId}`);
+  const slot = state.tanks.get(reading.siteId)?.get(reading.deviceId);
   const level = numericValue(reading, 'level_pct');
   if (!slot || level === undefined) return { state, signals: NO_SIGNALS };
   slot.quantityT = (Math.min(100, Math.max(0, level)) / 100) * slot.tank.capacityT;

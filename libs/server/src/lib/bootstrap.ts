@@ -60,14 +60,19 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
 
   if (config.services.includes('ingest')) {
     const ingest = app.get(IngestService);
-    const server = new VigilMqttServer({
+    const options = {
       url: config.mqtt.url,
       clientId: `vigil-ingest-${hostname()}-${process.pid}`,
       username: config.mqtt.username,
       password: config.mqtt.password,
       subscribeOptions: { qos: config.mqtt.qos },
       protocolVersion: 4,
-    });
+      // mqtt.js logs through `debug` several times per packet even when debugging is off, each
+      // call allocating its arguments (~10 % of ingest's allocations at 50,000 messages/s).
+      // (mqtt.js takes `log`; Nest's copy of its options type does not list it.)
+      log: () => undefined,
+    };
+    const server = new VigilMqttServer(options);
     server.deliverDeviceMessagesTo((topic, payload) => ingest.accept(topic, payload));
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   }
