@@ -5,3 +5,5 @@ export * from './lib/payloads';
 export * from './lib/readings';
 export * from './lib/alarms';
 export * from './lib/ws-messages';
+export * from './lib/organisation';
+export * from './lib/console-api';

@@ -1,6 +1,7 @@
+import type { TagPosition } from '@vigil/contracts';
+
 import { testAlarm } from './alarm.fixture';
 import { crowdCircles, deviceLook } from './plan';
-import type { TagPosition } from './types';
 
 const tag = (deviceId: string, x: number, y: number): TagPosition => ({
   siteId: 'plant-1',

@@ -1,6 +1,6 @@
-import type { Alarm } from '@vigil/contracts';
+import type { Alarm, TagPosition } from '@vigil/contracts';
 
-import type { Point, TagPosition } from './types';
+import type { Point } from './types';
 
 export type DeviceState = 'normal' | 'alarm' | 'fault' | 'offline';
 

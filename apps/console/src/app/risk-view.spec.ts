@@ -1,11 +1,12 @@
+import type { RiskLevel, RiskNode } from '@vigil/contracts';
+
 import { areaLevels, defaultNode, pathTo, raisedNodes, sortedChildren } from './risk-view';
-import type { RiskColour, RiskNode } from './types';
 
 function node(
   key: string,
-  level: RiskColour,
+  level: RiskLevel,
   children: RiskNode[] = [],
-  inherent: RiskColour = level,
+  inherent: RiskLevel = level,
 ): RiskNode {
   const [kind, id = ''] = key.split(':') as [RiskNode['kind'], string];
   return {

@@ -1,6 +1,4 @@
-import type { RiskColour, RiskNode } from './types';
-
-export const RISK_COLOURS: readonly RiskColour[] = ['red', 'orange', 'yellow', 'blue'];
+import { RISK_LEVELS, type RiskNode } from '@vigil/contracts';
 
 /** The path from a root to the node with `key` (inclusive), or [] when it is not in the tree. */
 export function pathTo(roots: readonly RiskNode[], key: string): RiskNode[] {
@@ -27,7 +25,7 @@ export function defaultNode(roots: readonly RiskNode[]): RiskNode | undefined {
 export function sortedChildren(node: RiskNode): RiskNode[] {
   return [...node.children].sort(
     (a, b) =>
-      RISK_COLOURS.indexOf(a.level) - RISK_COLOURS.indexOf(b.level) || a.name.localeCompare(b.name),
+      RISK_LEVELS.indexOf(a.level) - RISK_LEVELS.indexOf(b.level) || a.name.localeCompare(b.name),
   );
 }
 
@@ -37,7 +35,7 @@ export function raisedNodes(roots: readonly RiskNode[]): RiskNode[] {
   const visit = (node: RiskNode) => {
     if (
       node.kind === 'area' &&
-      RISK_COLOURS.indexOf(node.level) < RISK_COLOURS.indexOf(node.inherent)
+      RISK_LEVELS.indexOf(node.level) < RISK_LEVELS.indexOf(node.inherent)
     )
       raised.push(node);
     node.children.forEach(visit);

@@ -1,9 +1,9 @@
-import type { Alarm } from '@vigil/contracts';
+import type { Alarm, RiskLevel, RiskNode, TagPosition } from '@vigil/contracts';
 
 import { crowdCircles, deviceLook, type DeviceLook } from '../app/plan';
-import type { Device, Point, RiskColour, RiskNode, Site, TagPosition } from '../app/types';
+import type { Device, Point, Site } from '../app/types';
 
-export const RISK_FILL: Readonly<Record<RiskColour, string>> = {
+export const RISK_FILL: Readonly<Record<RiskLevel, string>> = {
   red: '#e5484d',
   orange: '#f5891f',
   yellow: '#f2c94c',

@@ -1,9 +1,9 @@
+import type { SetPoint } from '@vigil/contracts';
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot, { type AlignedData, type Options } from 'uplot';
 
 import { formatTime } from '../app/format';
 import type { Lang } from '../app/i18n';
-import type { SetPoint } from '../app/types';
 
 export interface TrendData {
   readonly t: readonly number[];

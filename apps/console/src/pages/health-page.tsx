@@ -1,3 +1,8 @@
+import {
+  DEVICE_HEALTH_STATUSES,
+  type DeviceHealthResponse,
+  type DeviceHealthStatus,
+} from '@vigil/contracts';
 import { useState } from 'preact/hooks';
 
 import { apiGet, errorMessage } from '../app/api';
@@ -5,22 +10,14 @@ import { useConsole, useLoad } from '../app/context';
 import { formatAgo, formatDuration } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
-import type { DeviceHealth, DeviceHealthStatus } from '../app/types';
 
-const STATUSES: readonly DeviceHealthStatus[] = ['offline', 'fault', 'stale', 'unknown', 'ok'];
 const REFRESH_MS = 5000;
-
-interface HealthReport {
-  readonly at: number;
-  readonly summary: Readonly<Record<DeviceHealthStatus | 'lowBattery', number>>;
-  readonly devices: readonly DeviceHealth[];
-}
 
 export function HealthPage() {
   const { t, lang, areaName } = useConsole();
   const [status, setStatus] = useState<DeviceHealthStatus | 'lowBattery' | ''>('');
   const { data, error } = useLoad(
-    () => apiGet<HealthReport>('/api/v1/devices/health'),
+    () => apiGet<DeviceHealthResponse>('/api/v1/devices/health'),
     [],
     REFRESH_MS,
   );
@@ -43,7 +40,7 @@ export function HealthPage() {
         >
           {t('all')} {data.devices.length}
         </button>
-        {[...STATUSES, 'lowBattery' as const].map(name => (
+        {[...DEVICE_HEALTH_STATUSES, 'lowBattery' as const].map(name => (
           <button
             key={name}
             type="button"

@@ -1,20 +1,12 @@
+import type { AlarmHistoryResponse } from '@vigil/contracts';
 import { useState } from 'preact/hooks';
 
 import { ApiError, apiGet, errorMessage } from '../app/api';
 import { useConsole, useLoad } from '../app/context';
 import { formatQuantity, formatTime, unitOf } from '../app/format';
 import { label } from '../app/i18n';
-import type { AlarmHistoryEvent } from '../app/types';
 
 const HOUR = 3_600_000;
-
-interface HistoryAnswer {
-  readonly from: number;
-  readonly to: number;
-  readonly limit: number;
-  readonly truncated: boolean;
-  readonly events: readonly AlarmHistoryEvent[];
-}
 
 interface Query {
   readonly from: number;
@@ -51,7 +43,7 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
   const [query, setQuery] = useState<Query>(draft);
   const { data, error, loading } = useLoad(
     () =>
-      apiGet<HistoryAnswer>('/api/v1/history/alarms', {
+      apiGet<AlarmHistoryResponse>('/api/v1/history/alarms', {
         from: query.from,
         to: query.to,
         site: query.site,

@@ -1,35 +1,10 @@
+import type { AlarmPerformanceReport } from '@vigil/contracts';
 import { useState } from 'preact/hooks';
 
 import { ApiError, apiGet, errorMessage } from '../app/api';
 import { useConsole, useLoad } from '../app/context';
 import { formatDuration, formatNumber, formatTime } from '../app/format';
 import { label } from '../app/i18n';
-
-/** The report of GET /api/v1/reports/alarm-performance (EEMUA 191 / ISA-18.2 KPIs). */
-interface Performance {
-  readonly from: number;
-  readonly to: number;
-  readonly source?: string;
-  readonly scope?: string;
-  readonly alarms?: number;
-  readonly per10MinAverage?: number;
-  readonly per10MinPeak?: number;
-  readonly floods?: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
-  readonly timeInFloodPercent?: number;
-  readonly standing?: ReadonlyArray<{
-    readonly alarmId: string;
-    readonly key: string;
-    readonly sinceMs: number;
-  }>;
-  readonly chattering?: ReadonlyArray<{ readonly key: string; readonly bursts: number }>;
-  readonly mostFrequent?: ReadonlyArray<{
-    readonly key: string;
-    readonly count: number;
-    readonly percent: number;
-  }>;
-  readonly byPriority?: Readonly<Record<string, number>>;
-  readonly [other: string]: unknown;
-}
 
 const HOUR = 3_600_000;
 const RANGES = [1, 24, 24 * 7, 24 * 30];
@@ -60,7 +35,7 @@ export function PerformancePage() {
   const [hours, setHours] = useState(24);
   const { data, error } = useLoad(() => {
     const to = Date.now();
-    return apiGet<Performance>('/api/v1/reports/alarm-performance', {
+    return apiGet<AlarmPerformanceReport>('/api/v1/reports/alarm-performance', {
       from: to - hours * HOUR,
       to,
     });

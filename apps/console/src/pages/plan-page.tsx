@@ -1,4 +1,12 @@
-import type { Alarm } from '@vigil/contracts';
+import type {
+  Alarm,
+  DeviceLive,
+  MusterList,
+  PositionsResponse,
+  RiskNode,
+  RiskResponse,
+  TagPosition,
+} from '@vigil/contracts';
 import { Fragment } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
@@ -9,7 +17,7 @@ import { label } from '../app/i18n';
 import { alarmsByDevice } from '../app/plan';
 import { areaLevels } from '../app/risk-view';
 import { routeHref } from '../app/route';
-import type { Device, MusterList, RiskNode, Site, TagPosition } from '../app/types';
+import type { Device, Site } from '../app/types';
 import { AlarmList } from '../components/alarm-table';
 import { SitePlan } from '../components/site-plan';
 import { DeviceTrend } from './trends-page';
@@ -18,18 +26,14 @@ const POSITIONS_REFRESH_MS = 5000;
 const RISK_REFRESH_MS = 10_000;
 
 /** Risk tree, reloaded on a timer and soon after any alarm change. */
-export function useRisk(): RiskNode[] {
+export function useRisk(): readonly RiskNode[] {
   const { alarms } = useConsole();
   const [version, setVersion] = useState(0);
   useEffect(() => {
     const timer = setTimeout(() => setVersion(value => value + 1), 300);
     return () => clearTimeout(timer);
   }, [alarms]);
-  const { data } = useLoad(
-    () => apiGet<{ roots: RiskNode[] }>('/api/v1/risk'),
-    [version],
-    RISK_REFRESH_MS,
-  );
+  const { data } = useLoad(() => apiGet<RiskResponse>('/api/v1/risk'), [version], RISK_REFRESH_MS);
   return data?.roots ?? [];
 }
 
@@ -122,12 +126,10 @@ function usePositions(
   devices: readonly Device[],
 ): ReadonlyMap<string, TagPosition> {
   const [positions, setPositions] = useState<ReadonlyMap<string, TagPosition>>(new Map());
-  const { data } = useLoad(
+  const { data } = useLoad<Pick<PositionsResponse, 'sites'>>(
     () =>
       site
-        ? apiGet<{ sites: Array<{ siteId: string; tags: TagPosition[] }> }>('/api/v1/positions', {
-            site: site.id,
-          })
+        ? apiGet<PositionsResponse>('/api/v1/positions', { site: site.id })
         : Promise.resolve({ sites: [] }),
     [site?.id],
     POSITIONS_REFRESH_MS,
@@ -314,9 +316,7 @@ function DevicePanel(props: {
   // The last values the gateway has, then every new reading live.
   useEffect(() => {
     let live = true;
-    apiGet<{ values: Record<string, number | boolean> }>(
-      `/api/v1/devices/${device.siteId}/${device.deviceId}/live`,
-    ).then(
+    apiGet<DeviceLive>(`/api/v1/devices/${device.siteId}/${device.deviceId}/live`).then(
       answer => live && setValues(current => ({ ...answer.values, ...current })),
       () => undefined,
     );

@@ -1,9 +1,10 @@
+import { RISK_LEVELS, type RiskNode } from '@vigil/contracts';
+
 import { useConsole } from '../app/context';
 import { localName } from '../app/format';
 import { label } from '../app/i18n';
-import { RISK_COLOURS, defaultNode, pathTo, raisedNodes, sortedChildren } from '../app/risk-view';
+import { defaultNode, pathTo, raisedNodes, sortedChildren } from '../app/risk-view';
 import { routeHref } from '../app/route';
-import type { RiskNode } from '../app/types';
 import { SitePlan } from '../components/site-plan';
 import { useRisk } from './plan-page';
 
@@ -69,7 +70,7 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
           </div>
           <div class="risk-counts" aria-label={t('riskAreas')}>
             <span class="muted small">{t('riskAreas')}</span>
-            {RISK_COLOURS.map(colour => (
+            {RISK_LEVELS.map(colour => (
               <span key={colour} class={`risk-count risk-bg-${colour}`} data-colour={colour}>
                 {label(lang, 'riskShort', colour)} {node.areas[colour]}
               </span>

@@ -1,3 +1,4 @@
+import type { SetPoint, TelemetrySeries } from '@vigil/contracts';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { apiGet, errorMessage } from '../app/api';
@@ -5,7 +6,7 @@ import { useConsole, useTelemetry } from '../app/context';
 import { classMetrics, formatDuration, metricLabel } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
-import type { Device, SetPoint, TelemetrySeries } from '../app/types';
+import type { Device } from '../app/types';
 import { TrendChart, type TrendData } from '../components/trend-chart';
 
 const RANGES = [

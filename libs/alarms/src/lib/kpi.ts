@@ -1,4 +1,4 @@
-import type { Alarm, AlarmPriority } from '@vigil/contracts';
+import type { Alarm, AlarmPerformance, AlarmPriority } from '@vigil/contracts';
 
 /** One alarm activation, as the performance report counts it. */
 export interface RaiseRecord {
@@ -7,33 +7,6 @@ export interface RaiseRecord {
   readonly alarmId: string;
   readonly siteId: string;
   readonly priority: AlarmPriority;
-}
-
-export interface AlarmPerformance {
-  readonly from: number;
-  readonly to: number;
-  readonly alarms: number;
-  /** EEMUA 191: target below 1 per 10 minutes per operator, above 2 needs investigating. */
-  readonly per10MinAverage: number;
-  readonly per10MinPeak: number;
-  /** 10-minute windows with more than 10 alarms (flood), and the share of time in flood. */
-  readonly floods: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
-  readonly timeInFloodPercent: number;
-  /** Alarms active for more than 24 hours. */
-  readonly standing: ReadonlyArray<{
-    readonly alarmId: string;
-    readonly key: string;
-    readonly sinceMs: number;
-  }>;
-  /** Keys that activated three or more times within one minute (ISA-18.2 chattering). */
-  readonly chattering: ReadonlyArray<{ readonly key: string; readonly bursts: number }>;
-  /** The ten keys with the most activations, and their share of the load. */
-  readonly mostFrequent: ReadonlyArray<{
-    readonly key: string;
-    readonly count: number;
-    readonly percent: number;
-  }>;
-  readonly byPriority: Readonly<Record<AlarmPriority, number>>;
 }
 
 const TEN_MINUTES = 10 * 60_000;

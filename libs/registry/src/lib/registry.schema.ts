@@ -1,15 +1,15 @@
 import { z } from 'zod';
 
-import { DEVICE_CLASSES, IDENTIFIER_PATTERN } from '@vigil/contracts';
+import {
+  AREA_KINDS,
+  DEVICE_CLASSES,
+  IDENTIFIER_PATTERN,
+  ORG_KINDS,
+  RISK_LEVELS,
+} from '@vigil/contracts';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
-
-/** 红橙黄蓝: major / significant / general / low inherent risk (four-colour risk map). */
-export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
-
-export const ORG_KINDS = ['city', 'county', 'park', 'enterprise'] as const;
 
 /** Per-rule overrides, keyed by rule id; the rule engine validates their contents. */
 const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
@@ -25,17 +25,8 @@ export const orgNodeSchema = z.object({
 export const areaSchema = z.object({
   id: identifier,
   name: z.string().min(1),
-  /** production, storage, office, … and the personnel-positioning zone kinds. */
-  kind: z.enum([
-    'production',
-    'storage',
-    'loading',
-    'utility',
-    'office',
-    'control-room',
-    'restricted',
-    'warning',
-  ]),
+  kind: z.enum(AREA_KINDS),
+  /** The inherent risk colour (红橙黄蓝). */
   risk: z.enum(RISK_LEVELS).default('blue'),
   /** Polygon in the site's frame, metres. */
   polygon: z.array(point).min(3),

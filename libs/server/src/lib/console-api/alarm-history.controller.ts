@@ -2,7 +2,12 @@ import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { ALARM_CATEGORIES, IDENTIFIER_PATTERN } from '@vigil/contracts';
+import {
+  ALARM_CATEGORIES,
+  IDENTIFIER_PATTERN,
+  type AlarmHistoryEvent,
+  type AlarmHistoryResponse,
+} from '@vigil/contracts';
 import { quoteIdentifier, quoteString, type QueryRow } from '@vigil/storage';
 
 import { RegistryHolder } from '../registry/registry-holder';
@@ -40,27 +45,6 @@ export const alarmHistoryQuery = z
     path: ['from'],
   });
 
-/** One stored alarm transition (measurement `alarm_event`, libs/storage/README.md). */
-export interface AlarmHistoryEvent {
-  readonly time: number;
-  readonly alarmId: string;
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly ruleId: string;
-  readonly level: string;
-  readonly priority: number;
-  readonly category: string;
-  readonly action: string;
-  readonly state: string;
-  readonly active: boolean;
-  readonly value: number | boolean | undefined;
-  readonly threshold: number | undefined;
-  readonly metric: string | undefined;
-  readonly message: string;
-  readonly by: string | undefined;
-  readonly note: string | undefined;
-}
-
 const FIELDS = [
   'alarm_id',
   'state',
@@ -84,6 +68,7 @@ const FIELDS = [
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
 
+/** One row of measurement `alarm_event` (libs/storage/README.md). */
 function toEvent(row: QueryRow): AlarmHistoryEvent {
   return {
     time: Number(row['time']),
@@ -131,7 +116,7 @@ export class AlarmHistoryController {
   @ApiQuery({ name: 'category', required: false, enum: ALARM_CATEGORIES })
   @ApiQuery({ name: 'priority', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1–5000, default 500' })
-  async list(@Query() raw: unknown, @Req() request: unknown) {
+  async list(@Query() raw: unknown, @Req() request: unknown): Promise<AlarmHistoryResponse> {
     const query = parseOr400(alarmHistoryQuery, raw);
     const visible = visibleSiteIds(this.registry.current, requestScope(request));
     const sites =

@@ -2,7 +2,15 @@ import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { IDENTIFIER_PATTERN, type Alarm } from '@vigil/contracts';
+import {
+  DEVICE_HEALTH_STATUSES,
+  IDENTIFIER_PATTERN,
+  type Alarm,
+  type DeviceHealth,
+  type DeviceHealthResponse,
+  type DeviceHealthStatus,
+  type DeviceLive,
+} from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
 
 import { AlarmView } from '../gateway/alarm-view';
@@ -16,37 +24,9 @@ const STALE_INTERVALS = 2;
 /** domain-standards §9 P4 "battery": a tag below this needs charging before the next shift. */
 const LOW_BATTERY_PCT = 20;
 
-export const DEVICE_HEALTH_STATUSES = ['offline', 'fault', 'stale', 'unknown', 'ok'] as const;
-export type DeviceHealthStatus = (typeof DEVICE_HEALTH_STATUSES)[number];
-
 const healthQuery = z.object({
   site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
 });
-
-export interface DeviceHealth {
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly name: string;
-  readonly deviceClass: string;
-  readonly areaId: string | undefined;
-  readonly intervalSeconds: number;
-  /**
-   * offline: an open offline alarm or the MQTT last will; fault: an open data-quality alarm;
-   * stale: silent for more than 2 intervals; unknown: not heard since the gateway started.
-   */
-  readonly status: DeviceHealthStatus;
-  readonly lastSeenAt: number | undefined;
-  readonly silentMs: number | undefined;
-  readonly online: boolean | undefined;
-  readonly clockSkewMs: number | undefined;
-  readonly battery: number | undefined;
-  readonly lowBattery: boolean;
-  readonly qualityAlarms: ReadonlyArray<
-    Pick<Alarm, 'id' | 'ruleId' | 'level' | 'priority' | 'state' | 'raisedAt' | 'message'>
-  >;
-  /** Open process alarms and early warnings of the device. */
-  readonly openAlarms: number;
-}
 
 export function deviceHealth(
   device: RegisteredDevice,
@@ -104,7 +84,7 @@ export class DeviceHealthController {
     summary: 'Per device: last seen, stale/offline, data-quality alarms, battery; worst first',
   })
   @ApiQuery({ name: 'site', required: false })
-  health(@Query() raw: unknown, @Req() request: unknown) {
+  health(@Query() raw: unknown, @Req() request: unknown): DeviceHealthResponse {
     const { site } = parseOr400(healthQuery, raw);
     const registry = this.registry.current;
     const visible = visibleSiteIds(registry, requestScope(request));
@@ -158,7 +138,7 @@ export class DeviceHealthController {
     @Param('siteId') siteId: string,
     @Param('deviceId') deviceId: string,
     @Req() request: unknown,
-  ) {
+  ): DeviceLive {
     const registry = this.registry.current;
     const device = registry.device(siteId, deviceId);
     if (!device || !visibleSiteIds(registry, requestScope(request)).has(siteId))

@@ -2,7 +2,12 @@ import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { IDENTIFIER_PATTERN } from '@vigil/contracts';
+import {
+  IDENTIFIER_PATTERN,
+  type MusterList,
+  type PositionsResponse,
+  type TagPosition,
+} from '@vigil/contracts';
 import { pointInPolygon, type Registry } from '@vigil/registry';
 
 import { parseOr400 } from '../gateway/parse';
@@ -20,26 +25,6 @@ const positionsQuery = z.object({
   site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
 });
 
-/** The latest position of one personnel tag. */
-export interface TagPosition {
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly name: string;
-  readonly x: number;
-  readonly y: number;
-  readonly floor: number | undefined;
-  readonly battery: number | undefined;
-  readonly still: boolean | undefined;
-  /** Event time of the fix. */
-  readonly ts: number;
-  /** Server time the tag was last heard from. */
-  readonly lastSeenAt: number;
-  /** No fix for 3 reporting intervals: the position is where the person was, not where they are. */
-  readonly stale: boolean;
-  /** The area the fix lies in (the first matching polygon), if any. */
-  readonly areaId: string | undefined;
-}
-
 @ApiTags('site plan')
 @Controller('api/v1')
 export class PositionsController {
@@ -51,7 +36,7 @@ export class PositionsController {
   @Get('positions')
   @ApiOperation({ summary: 'Latest position of every personnel tag that has reported' })
   @ApiQuery({ name: 'site', required: false })
-  positions(@Query() raw: unknown, @Req() request: unknown) {
+  positions(@Query() raw: unknown, @Req() request: unknown): PositionsResponse {
     const { site } = parseOr400(positionsQuery, raw);
     const registry = this.registry.current;
     const visible = visibleSiteIds(registry, requestScope(request));
@@ -75,7 +60,7 @@ export class PositionsController {
     @Param('siteId') siteId: string,
     @Param('areaId') areaId: string,
     @Req() request: unknown,
-  ) {
+  ): MusterList {
     const registry = this.registry.current;
     const area = registry.area(siteId, areaId);
     if (!area || !visibleSiteIds(registry, requestScope(request)).has(siteId))

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import type { RiskResponse } from '@vigil/contracts';
+
 import { AlarmView } from '../gateway/alarm-view';
 import { RegistryHolder } from '../registry/registry-holder';
 import { computeRisk } from './risk';
@@ -19,7 +21,7 @@ export class RiskController {
     summary:
       'Dynamic four-colour risk (红橙黄蓝) of every area, rolled up to site, enterprise, park/county and city, with the reasons',
   })
-  risk(@Req() request: unknown) {
+  risk(@Req() request: unknown): RiskResponse {
     const { organisation, sites } = this.registry.current;
     const now = Date.now();
     return {

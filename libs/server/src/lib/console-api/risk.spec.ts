@@ -1,7 +1,7 @@
-import type { Alarm } from '@vigil/contracts';
+import type { Alarm, RiskNode } from '@vigil/contracts';
 import type { OrgNode, Site } from '@vigil/registry';
 
-import { assess, computeRisk, levelOfScore, type RiskNode } from './risk';
+import { assess, computeRisk, levelOfScore } from './risk';
 
 const NOW = 1_800_000_000_000;
 

@@ -1,5 +1,12 @@
-import type { Alarm } from '@vigil/contracts';
-import type { OrgNode, RiskLevel, Site } from '@vigil/registry';
+import type {
+  Alarm,
+  RiskLevel,
+  RiskNode,
+  RiskNodeKind,
+  RiskReason,
+  RiskReasonKind,
+} from '@vigil/contracts';
+import type { OrgNode, Site } from '@vigil/registry';
 
 /**
  * Dynamic four-colour risk (红橙黄蓝), domain-standards §7 and §9.9 (a proposal: no standard gives
@@ -46,49 +53,6 @@ const PRIORITY_FLOOR: Readonly<Record<number, RiskLevel>> = { 1: 'red', 2: 'oran
 
 export const CROWDING_RULE = 'crowding';
 export const MHS_GRADE_RULE = 'mhs-grade';
-
-export type RiskReasonKind = 'alarm' | 'crowding' | 'data-missing' | 'mhs-grade';
-
-export interface RiskReason {
-  readonly kind: RiskReasonKind;
-  readonly alarmId: string;
-  readonly ruleId: string;
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly priority: number;
-  readonly level: string;
-  /** What the reason adds to Σ mᵢ (after caps). */
-  readonly weight: number;
-  /** The lowest colour the reason forces, when it forces one. */
-  readonly floor: RiskLevel | undefined;
-}
-
-export type RiskNodeKind = OrgNode['kind'] | 'site' | 'area';
-
-export interface RiskNode {
-  /** Unique across kinds: `city:city-demo`, `site:plant-1`, `area:plant-1/tank-farm`. */
-  readonly key: string;
-  readonly id: string;
-  readonly kind: RiskNodeKind;
-  readonly name: string;
-  readonly inherent: RiskLevel;
-  readonly level: RiskLevel;
-  /** Areas only: R_inherent, the multiplier min(3, 1 + Σ mᵢ) and R_dyn. */
-  readonly score?: {
-    readonly inherent: number;
-    readonly multiplier: number;
-    readonly dynamic: number;
-  };
-  /** The node's own reasons (areas, and site-wide alarms on sites). */
-  readonly reasons: readonly RiskReason[];
-  /** The child whose colour the node took, when a child set it. */
-  readonly driver: string | undefined;
-  /** How many areas beneath (or this area) are at each colour now. */
-  readonly areas: Readonly<Record<RiskLevel, number>>;
-  /** Areas only: the area kind (storage, production, restricted …). */
-  readonly areaKind?: string;
-  readonly children: readonly RiskNode[];
-}
 
 export interface RiskInput {
   readonly organisation: readonly OrgNode[];

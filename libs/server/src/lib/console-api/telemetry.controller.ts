@@ -11,7 +11,13 @@ import {
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { DEVICE_CLASS_DEFINITIONS, METRIC_NAME_PATTERN, metricDefinition } from '@vigil/contracts';
+import {
+  DEVICE_CLASS_DEFINITIONS,
+  METRIC_NAME_PATTERN,
+  metricDefinition,
+  type SetPoint,
+  type TelemetrySeries,
+} from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
 import { quoteIdentifier, quoteString } from '@vigil/storage';
 
@@ -41,17 +47,6 @@ export const telemetryQuery = z
     message: 'the range may span at most 400 days',
     path: ['from'],
   });
-
-/** An alarm level of the metric, to draw on its trend (from the device's resolved rules). */
-export interface SetPoint {
-  readonly ruleId: string;
-  readonly level: string;
-  readonly direction: 'high' | 'low';
-  readonly value: number;
-  readonly deadband: number;
-  readonly priority: number;
-  readonly category: string;
-}
 
 /** The metrics a device can report: its class's, and the `extraMetrics` of its registry entry. */
 export function deviceMetrics(device: RegisteredDevice): string[] {
@@ -84,7 +79,7 @@ export class TelemetryController {
     @Param('deviceId') deviceId: string,
     @Query() raw: unknown,
     @Req() request: unknown,
-  ) {
+  ): Promise<TelemetrySeries> {
     const query = parseOr400(telemetryQuery, raw);
     const registry = this.registry.current;
     const device = registry.device(siteId, deviceId);

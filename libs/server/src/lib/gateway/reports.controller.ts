@@ -3,7 +3,7 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import { alarmPerformance, type RaiseRecord } from '@vigil/alarms';
-import type { AlarmPriority } from '@vigil/contracts';
+import type { AlarmPerformanceReport, AlarmPriority } from '@vigil/contracts';
 import { InfluxV1Store } from '@vigil/storage';
 
 import { CurrentUser } from '../auth/auth.guard';
@@ -45,7 +45,10 @@ export class ReportsController {
   @ApiQuery({ name: 'from', required: false, description: 'epoch ms' })
   @ApiQuery({ name: 'to', required: false, description: 'epoch ms' })
   @ApiQuery({ name: 'site', required: false })
-  async performance(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser) {
+  async performance(
+    @Query() query: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<AlarmPerformanceReport> {
     const { from: fromMs, to: toMs, site } = parseOr400(reportQuery, query);
     const now = Date.now();
     const to = toMs ?? now;

@@ -4,9 +4,13 @@ import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-import { DEVICE_CLASSES, IDENTIFIER_PATTERN, type DeviceClass } from '@vigil/contracts';
 import {
+  DEVICE_CLASSES,
+  IDENTIFIER_PATTERN,
   RISK_LEVELS,
+  type DeviceClass,
+} from '@vigil/contracts';
+import {
   RegistryError,
   areaSchema,
   buildRegistry,
