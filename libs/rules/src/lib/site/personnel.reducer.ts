@@ -1,6 +1,13 @@
 import type { DeviceStatus, Reading, RuleSignal } from '@vigil/contracts';
 
-import { type RuleContext, formatNumber, formatSeconds } from '../rule-signal';
+import { readingOrder } from '../device-stream';
+import {
+  DEFAULT_CLOCK_REBASE_MS,
+  DEFAULT_LATE_ALLOWANCE_MS,
+  type RuleContext,
+  formatNumber,
+  formatSeconds,
+} from '../rule-signal';
 import { addPresent, removePresent } from './area.reducer';
 import { nearBoundingBox, signedDepth } from './geometry';
 import type { CompiledArea } from './site-config';
@@ -23,12 +30,30 @@ import {
  * transitions and the tick's `now` for timed ones.
  */
 
-/** Applies a tag reading: position (x, y, floor) and stillness, each only when present. */
+/** How tag clocks are judged: the device engine's options of these names (README "Tag clocks"). */
+export interface TagClockOptions {
+  /**
+   * How much older than its tag's newest reading a reading may be and still count as near it
+   * (default 5 s, as the engine): older ones are late, and only late ones can re-base the tag.
+   */
+  readonly lateAllowanceMs?: number;
+  /**
+   * How long (receive time) a tag's readings must keep arriving late on one steady clock before
+   * its watermark is re-based on that clock (default 10 s, as the engine; `Infinity` never does).
+   */
+  readonly clockRebaseMs?: number;
+}
+
+/**
+ * Applies a tag reading: position (x, y, floor) and stillness, each only when present. A reading
+ * older (`ts`) than the tag's newest is ignored, unless it shows that the tag's clock was set back
+ * (`tagClockSetBack`).
+ */
 export function onTagReading(
   site: SiteState,
   reading: Reading,
   stats: SiteRulesStats,
-  context: RuleContext,
+  context: RuleContext & TagClockOptions,
   out: RuleSignal[],
 ): void {
   let tag = site.tags.get(reading.deviceId);
@@ -36,11 +61,12 @@ export function onTagReading(
     tag = createTagState(reading.deviceId);
     site.tags.set(reading.deviceId, tag);
   }
-  if (reading.ts < tag.lastTs) {
-    stats.outOfOrderReadings += 1;
-    return;
-  }
+  // Live: not older in receive time than the tag's newest reading (README "Tag clocks").
+  const live = reading.receivedAt >= tag.lastReceivedAt;
+  if (live) tag.lastReceivedAt = reading.receivedAt;
+  if (reading.ts < tag.lastTs && !tagClockSetBack(tag, reading, live, stats, context)) return;
   tag.lastTs = reading.ts;
+  tag.behindSince = Number.NaN;
   const { x, y, floor, still } = reading.values;
   if (typeof floor === 'number' && Number.isFinite(floor)) tag.floor = floor;
   if (x !== undefined || y !== undefined) {
@@ -64,6 +90,48 @@ export function onTagReading(
   if (typeof still === 'boolean')
     updateStill(site, tag, still, reading.ts, reading.receivedAt, context, out);
   reschedule(site, tag);
+}
+
+/**
+ * A reading older than the tag's newest: whether it completes a run of live late readings (no
+ * reading at or near the watermark in between) that keep to one clock, their `ts − receivedAt`
+ * within the late allowance of the run's first, over `clockRebaseMs` of receive time. Then the
+ * tag's clock was set back and the caller re-bases the watermark on this reading; else it is
+ * counted and ignored. The same test as the device engine's (`clockSetBack`, libs/rules README
+ * "Clock jumps"): a re-delivered message, a burst of buffered ones and a replay interleaved with
+ * live readings on the right clock never span the bound. Nothing else moves with a re-base: the
+ * per-person timers run on server time.
+ */
+function tagClockSetBack(
+  tag: TagState,
+  reading: Reading,
+  live: boolean,
+  stats: SiteRulesStats,
+  options: TagClockOptions,
+): boolean {
+  const { ts, receivedAt } = reading;
+  const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
+  if (readingOrder(ts, tag.lastTs, lateAllowanceMs) === 'late') {
+    if (live) {
+      const offsetMs = ts - receivedAt;
+      if (
+        Number.isNaN(tag.behindSince) ||
+        Math.abs(offsetMs - tag.behindOffsetMs) > lateAllowanceMs
+      ) {
+        tag.behindSince = receivedAt;
+        tag.behindOffsetMs = offsetMs;
+      }
+      if (receivedAt - tag.behindSince >= (options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS)) {
+        stats.clockRebases += 1;
+        return true;
+      }
+    }
+    stats.lateReadings += 1;
+  } else {
+    tag.behindSince = Number.NaN; // near the watermark: still on the old clock
+  }
+  stats.outOfOrderReadings += 1;
+  return false;
 }
 
 /**

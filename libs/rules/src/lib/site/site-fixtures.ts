@@ -61,7 +61,10 @@ export function layout(overrides: Partial<Record<string, Partial<SiteArea>>> = {
   };
 }
 
-/** A tag reading at event time `ts` (`receivedAt` = `ts` unless given). */
+/**
+ * A tag reading at event time `ts` (`receivedAt` = `ts` unless given; `clockSkewMs` is the
+ * difference, as ingest records it).
+ */
 export function tagReading(
   tagId: string,
   ts: number,
@@ -80,7 +83,7 @@ export function tagReading(
       receivedAt,
       seq: undefined,
       deviceTime: true,
-      clockSkewMs: 0,
+      clockSkewMs: ts - receivedAt,
       values,
     },
   };
@@ -94,6 +97,31 @@ export function fix(
   extra: Record<string, MetricValue> = {},
 ): IngestRecord {
   return tagReading(tagId, ts, { x, y, floor: 1, battery_pct: 80, ...extra });
+}
+
+/**
+ * A tag reading received at `receivedAt` (server time) from a tag whose clock is `skewMs` off the
+ * server's: `ts` is the tag's time, as ingest keeps it for a clock behind (README "Tag clocks").
+ */
+export function skewedTagReading(
+  tagId: string,
+  receivedAt: number,
+  skewMs: number,
+  values: Record<string, MetricValue>,
+): IngestRecord {
+  return tagReading(tagId, receivedAt + skewMs, values, receivedAt);
+}
+
+/** A fix (floor 1) as `skewedTagReading`: received at `receivedAt`, `skewMs` off the server. */
+export function skewedFix(
+  tagId: string,
+  receivedAt: number,
+  skewMs: number,
+  x: number,
+  y: number,
+  extra: Record<string, MetricValue> = {},
+): IngestRecord {
+  return skewedTagReading(tagId, receivedAt, skewMs, { x, y, floor: 1, battery_pct: 80, ...extra });
 }
 
 export function tick(now: number): EngineTick {

@@ -4,7 +4,15 @@ import { TestScheduler } from 'rxjs/testing';
 import type { IngestRecord } from '@vigil/contracts';
 
 import { withTicks } from '../ticks.operator';
-import { DETECTED_AT, SITE, deviceSignal, fix, layout, siteSignalLike } from './site-fixtures';
+import {
+  DETECTED_AT,
+  SITE,
+  deviceSignal,
+  fix,
+  layout,
+  siteSignalLike,
+  skewedFix,
+} from './site-fixtures';
 import { SiteRulesConfigError } from './site-rules.reducer';
 import { type SiteRulesOperatorOptions, siteRules } from './site-rules.operator';
 import { type SiteInput, type SiteRulesState, asSiteInput, peopleInArea } from './site-state';
@@ -83,6 +91,34 @@ describe(siteRules.name, () => {
       });
       expectObservable(inputs(records).pipe(siteRules(options()))).toBe('500ms I |', {
         I: siteSignalLike('t1', 'intrusion', true, 500, { areaKey: 'sump', detectedAt: 500 }),
+      });
+    });
+  });
+
+  it('keeps tracking a tag whose clock jumps 27 h back as its wearer falls: man-down raises', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const behind27h = -27 * 3_600_000;
+      // Walking in the yard on the right clock every 5 s until 20 s; from 25 s motionless, and the
+      // tag (restarted by the fall) 27 h behind, every 5 s until 160 s; the source ends at 165 s.
+      const keys = 'abcdefghijklmnopqrstuvwxyzABCDEFG'; // one a frame: 0, 5, … 160 s
+      const records: Record<string, IngestRecord> = {};
+      for (const [index, key] of [...keys].entries()) {
+        const at = index * 5_000;
+        records[key] =
+          at < 25_000
+            ? skewedFix('t1', at, 0, 50, 50, { still: false })
+            : skewedFix('t1', at, behind27h, 52, 50, { still: true });
+      }
+      const marble = `${[...keys].join(' 4999ms ')} 4999ms |`;
+      // 25 and 30 s are late; 35 s re-bases the tag (10 s on the new clock) and starts the
+      // stillness: pre-alarm at 95 s, alarm at 155 s. Without the re-base: nothing, ever.
+      const expected = '95s L 59999ms A 9999ms |';
+      expectObservable(inputs(cold(marble, records)).pipe(siteRules(options()))).toBe(expected, {
+        L: siteSignalLike('t1', 'man-down-l1', true, 95_000, {
+          areaId: 'yard',
+          detectedAt: 95_000,
+        }),
+        A: siteSignalLike('t1', 'man-down-l2', true, 155_000, { detectedAt: 155_000 }),
       });
     });
   });

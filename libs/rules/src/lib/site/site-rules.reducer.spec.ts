@@ -429,7 +429,7 @@ describe('inputs that change nothing', () => {
   it('ignores late tag readings, other device classes, events and unknown sites (counted)', () => {
     const { feed, state, site } = harness();
     feed(fix('t1', 10_000, 50, 50));
-    feed(fix('t1', 9_000, 215, 15)); // late: ignored
+    feed(fix('t1', 9_000, 215, 15)); // older (within the late allowance): ignored
     feed(tagReading('t1', 11_000, { x: 1 })); // x without y
     feed(
       fix('t2', 0, 50, 50).kind === 'reading'
@@ -465,6 +465,8 @@ describe('inputs that change nothing', () => {
     expect(state.stats).toMatchObject({
       tagFixes: 1,
       outOfOrderReadings: 1,
+      lateReadings: 0,
+      clockRebases: 0,
       badFixes: 1,
       unknownSiteInputs: 2,
     });

@@ -2,7 +2,12 @@ import type { RuleSignal } from '@vigil/contracts';
 
 import { NO_SIGNALS, type RuleContext, type RuleStep } from '../rule-signal';
 import { areasTick, onDeviceSignal } from './area.reducer';
-import { onTagLastWill, onTagReading, personnelTick } from './personnel.reducer';
+import {
+  type TagClockOptions,
+  onTagLastWill,
+  onTagReading,
+  personnelTick,
+} from './personnel.reducer';
 import {
   type CompiledSite,
   type SiteLayout,
@@ -11,7 +16,7 @@ import {
 } from './site-config';
 import type { SiteInput, SiteRulesState, SiteRulesStats } from './site-state';
 
-export interface SiteRulesOptions extends RuleContext {
+export interface SiteRulesOptions extends RuleContext, TagClockOptions {
   /** One layout per site, mapped from the registry (README "Mapping the registry"). */
   readonly sites: readonly SiteLayout[];
   /** Settings for every site; defaults for what is left out (`DEFAULT_SITE_RULES_SETTINGS`). */
@@ -50,7 +55,7 @@ export function compileSiteRules(
 export function reduceSiteRules(
   state: SiteRulesState,
   input: SiteInput,
-  context: RuleContext,
+  context: RuleContext & TagClockOptions,
 ): RuleStep<SiteRulesState> {
   const { stats } = state;
   const out: RuleSignal[] = [];

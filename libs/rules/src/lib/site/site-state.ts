@@ -48,8 +48,19 @@ export interface TagState extends DeadlineItem {
   floor: number;
   /** False until the first position fix. */
   hasFix: boolean;
-  /** Largest `reading.ts` processed (out-of-order readings are ignored). */
+  /**
+   * Largest `reading.ts` processed: the tag's event-time watermark. Older readings are ignored,
+   * except the one that re-bases it on a clock set back (README "Tag clocks").
+   */
   lastTs: number;
+  /** Newest `receivedAt` of the tag's readings: an older one was reordered on the way. */
+  lastReceivedAt: number;
+  /**
+   * `receivedAt` of the first of the current run of live late readings (NaN: no run), and its
+   * `ts − receivedAt`: the clock that run keeps to. README "Tag clocks".
+   */
+  behindSince: number;
+  behindOffsetMs: number;
   /** Server time of the newest position fix. */
   lastFixAt: number;
   /** Position older than `positionTtlMs` or MQTT last will: not counted in areas until a new fix. */
@@ -109,8 +120,12 @@ export interface SiteState {
 export interface SiteRulesStats {
   ticks: number;
   tagFixes: number;
-  /** Tag readings older than the tag's newest processed one: ignored. */
+  /** Tag readings older than the tag's newest processed one (late ones included): ignored. */
   outOfOrderReadings: number;
+  /** Tag readings older than the tag's newest by more than the late allowance. */
+  lateReadings: number;
+  /** Tags whose watermark was re-based on a clock that was set back (README "Tag clocks"). */
+  clockRebases: number;
   /** Tag readings with x without y (or the reverse), or non-numeric values: position ignored. */
   badFixes: number;
   /** Records and signals of sites not in the layout: ignored. */
@@ -130,6 +145,8 @@ export function createSiteRulesStats(): SiteRulesStats {
     ticks: 0,
     tagFixes: 0,
     outOfOrderReadings: 0,
+    lateReadings: 0,
+    clockRebases: 0,
     badFixes: 0,
     unknownSiteInputs: 0,
     signalsIn: 0,
@@ -184,6 +201,9 @@ export function createTagState(tagId: string): TagState {
     floor: 0,
     hasFix: false,
     lastTs: -Infinity,
+    lastReceivedAt: -Infinity,
+    behindSince: Number.NaN,
+    behindOffsetMs: 0,
     lastFixAt: -Infinity,
     lost: false,
     stillSince: undefined,
