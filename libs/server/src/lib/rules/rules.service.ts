@@ -9,10 +9,8 @@ import {
   Subject,
   concat,
   filter,
-  from,
   map,
   merge,
-  mergeMap,
   of,
   share,
   switchMap,
@@ -28,6 +26,7 @@ import {
   ruleEngine,
   siteRules,
   withTicks,
+  type EngineInput,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
@@ -82,7 +81,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const registries$ = concat(of(this.registry.current), this.registry.changes$);
     const site$ = registries$.pipe(
       switchMap(registry =>
-        merge(inputs$, device$.pipe(map(asSiteInput))).pipe(
+        merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
           siteRules({
             sites: registry.sites.map(site => ({
               siteId: site.id,
@@ -118,9 +117,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         this.logger.error(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
     });
     this.subscription.add(
-      this.bus.records$
-        .pipe(mergeMap(batch => from(batch)))
-        .subscribe(record => this.records.next(record)),
+      this.bus.records$.subscribe(batch => {
+        for (const record of batch) this.records.next(record);
+      }),
     );
   }
 
@@ -145,4 +144,16 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     this.pending = [];
     this.alarms.applySignals(signals);
   }
+}
+
+/**
+ * Area and site rules look at ticks and at personnel tags (positions, last wills) besides the
+ * device rules' signals; every other record is dropped before it reaches them (most of the
+ * traffic: gas detectors, monitors, tanks).
+ */
+function concernsSiteRules(input: EngineInput): boolean {
+  if (input.kind === 'tick') return true;
+  if (input.kind === 'reading') return input.reading.deviceClass === 'tag';
+  if (input.kind === 'status') return input.status.deviceClass === 'tag';
+  return false;
 }
