@@ -6,7 +6,7 @@ import type {
   RiskReason,
   RiskReasonKind,
 } from '@vigil/contracts';
-import type { OrgNode, Site } from '@vigil/registry';
+import type { OrgNode, RegistrySite } from '@vigil/registry';
 
 /**
  * Dynamic four-colour risk (红橙黄蓝), domain-standards §7 and §9.9 (a proposal: no standard gives
@@ -56,7 +56,7 @@ export const MHS_GRADE_RULE = 'mhs-grade';
 
 export interface RiskInput {
   readonly organisation: readonly OrgNode[];
-  readonly sites: readonly Site[];
+  readonly sites: readonly RegistrySite[];
   /** Open alarms (any state but normal). */
   readonly alarms: readonly Alarm[];
   readonly now: number;
@@ -203,7 +203,7 @@ export function computeRisk({ organisation, sites, alarms, now, scope }: RiskInp
     else bucket.set(key, [alarm]);
   }
 
-  const siteNode = (site: Site): RiskNode => {
+  const siteNode = (site: RegistrySite): RiskNode => {
     const areas = site.areas.map((area): RiskNode => {
       const { reasons, sum, floor } = assess(alarmsByArea.get(`${site.id}/${area.id}`) ?? [], now);
       const multiplier = Math.min(MAX_MULTIPLIER, round(1 + sum));
@@ -241,7 +241,7 @@ export function computeRisk({ organisation, sites, alarms, now, scope }: RiskInp
     if (list) list.push(node);
     else childrenOf.set(node.parent, [node]);
   }
-  const sitesOf = new Map<string, Site[]>();
+  const sitesOf = new Map<string, RegistrySite[]>();
   for (const site of sites) {
     const list = sitesOf.get(site.enterprise);
     if (list) list.push(site);

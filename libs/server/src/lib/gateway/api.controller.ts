@@ -143,7 +143,7 @@ export class SitesController {
       organisation,
       sites: sites
         .filter(site => this.auth.canSeeSite(user, site.id))
-        .map(({ devices: _devices, profiles: _profiles, ...site }) => site),
+        .map(({ profiles: _profiles, ...site }) => site),
     };
   }
 }
