@@ -1,15 +1,23 @@
 import { BatchingWriter, type WriteErrorContext } from './batching-writer';
-import type { WriteLine } from './schema';
+import type { WriteChunk, WriteLine } from './schema';
 import { StoreWriteError, type TelemetryStore } from './telemetry-store';
+
+interface StoreCall {
+  readonly chunks: readonly WriteChunk[];
+  /** The chunks' lines, split again (the test lines hold no newline of their own). */
+  readonly lines: readonly WriteLine[];
+  readonly settle: (outcome?: unknown) => void;
+}
 
 /** An in-memory recorder; each write waits for the test to settle it, unless `autoAck` is on. */
 class RecordingStore implements TelemetryStore {
-  readonly calls: { lines: readonly WriteLine[]; settle: (outcome?: unknown) => void }[] = [];
+  readonly calls: StoreCall[] = [];
   readonly stored: string[] = [];
   autoAck = true;
   failWith: ((lines: readonly WriteLine[]) => unknown) | undefined;
 
-  write(lines: readonly WriteLine[]): Promise<void> {
+  write(chunks: readonly WriteChunk[]): Promise<void> {
+    const lines = chunks.flatMap(({ rp, text }) => text.split('\n').map(line => ({ rp, line })));
     return new Promise((resolve, reject) => {
       const settle = (outcome?: unknown): void => {
         if (outcome === undefined) {
@@ -17,7 +25,7 @@ class RecordingStore implements TelemetryStore {
           resolve();
         } else reject(outcome);
       };
-      this.calls.push({ lines, settle });
+      this.calls.push({ chunks, lines, settle });
       if (this.autoAck) settle(this.failWith?.(lines));
     });
   }
@@ -39,6 +47,18 @@ class RecordingStore implements TelemetryStore {
 
 const lines = (count: number, from = 0): WriteLine[] =>
   Array.from({ length: count }, (_, i) => ({ rp: 'raw', line: `m v=${from + i}` }));
+
+/** The same lines as `lines(count, from)`, in one chunk. */
+const chunk = (count: number, from = 0): WriteChunk => ({
+  rp: 'raw',
+  text: lines(count, from)
+    .map(({ line }) => line)
+    .join('\n'),
+  lines: count,
+});
+
+const chunkSizes = (call: StoreCall | undefined): number[] =>
+  call?.chunks.map(({ lines: count }) => count) ?? [];
 
 const retryable = () =>
   new StoreWriteError('HTTP 500: engine busy', { retryable: true, rejectedLines: 0, status: 500 });
@@ -266,6 +286,151 @@ describe(BatchingWriter.name, () => {
       rejected: 0,
       abandoned: 0,
       inFlightBatches: 0,
+    });
+  });
+
+  describe('with chunks', () => {
+    it('bounds the buffer in lines, all chunks of an offer or none', () => {
+      store.autoAck = false;
+      const w = writer({ batchSize: 5, maxBufferedLines: 10, maxConcurrentWrites: 1 });
+      expect(w.offerChunks([chunk(4)])).toBe(true);
+      expect(w.offerChunks([chunk(3, 4), chunk(4, 7)])).toBe(false);
+      expect(w.stats()).toMatchObject({ buffered: 4, rejected: 7 });
+      expect(w.offerChunks([chunk(3, 4), chunk(3, 7)])).toBe(true);
+      expect(w.offerChunks([chunk(1, 10)])).toBe(false);
+      expect(w.stats()).toMatchObject({ buffered: 10, rejected: 8 });
+    });
+
+    it('assembles batches from whole chunks in order, up to batchSize lines', async () => {
+      const w = writer({ batchSize: 5, flushIntervalMs: 200 });
+      const offered = [chunk(2), chunk(2, 2), chunk(2, 4)];
+      w.offerChunks(offered);
+      // 6 lines queued: the first two chunks fill 4; the third would make 6 and waits.
+      expect(store.calls.map(chunkSizes)).toEqual([[2, 2]]);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(store.calls.map(chunkSizes)).toEqual([[2, 2], [2]]);
+      // Handed over as they are, not split or joined again.
+      expect(store.calls.flatMap(call => call.chunks)).toEqual(offered);
+      expect(store.calls[0]?.chunks[0]).toBe(offered[0]);
+      expect(store.stored).toEqual(lines(6).map(({ line }) => line));
+      expect(w.stats()).toMatchObject({ buffered: 0, written: 6, batches: 2 });
+    });
+
+    it('sends a chunk larger than batchSize as a batch of its own, unsplit', async () => {
+      const w = writer({ batchSize: 5, maxBufferedLines: 20 });
+      w.offerChunks([chunk(1), chunk(7, 1), chunk(2, 8)]);
+      expect(store.calls.map(chunkSizes)).toEqual([[1], [7]]);
+      await w.flush();
+      expect(store.calls.map(chunkSizes)).toEqual([[1], [7], [2]]);
+      expect(store.stored).toEqual(lines(10).map(({ line }) => line));
+      expect(w.stats()).toMatchObject({ buffered: 0, written: 10, batches: 3 });
+    });
+
+    it('mixes chunks and single lines in offer order', async () => {
+      const w = writer({ batchSize: 4 });
+      w.offer(lines(1));
+      w.offerChunks([chunk(2, 1)]);
+      w.offer(lines(2, 3));
+      await w.flush();
+      expect(store.calls.map(chunkSizes)).toEqual([[1, 2, 1], [1]]);
+      expect(store.stored).toEqual(lines(5).map(({ line }) => line));
+    });
+
+    it('counts a partial refusal of a chunked batch in lines', async () => {
+      store.failWith = batch =>
+        batch.some(({ line }) => line === 'm v=4')
+          ? new StoreWriteError('partial write: field type conflict dropped=1', {
+              retryable: false,
+              rejectedLines: 1,
+              status: 400,
+            })
+          : undefined;
+      const w = writer({ batchSize: 10 });
+      w.offerChunks([chunk(3), chunk(3, 3)]);
+      await w.flush();
+      expect(store.calls.map(chunkSizes)).toEqual([[3, 3]]);
+      expect(w.stats()).toMatchObject({
+        written: 5,
+        failedPermanent: 1,
+        retries: 0,
+        batches: 1,
+        buffered: 0,
+      });
+      expect(errors.map(({ context }) => context)).toEqual([
+        {
+          outcome: 'failed-permanently',
+          batchLines: 6,
+          lostLines: 1,
+          attempt: 1,
+          retryInMs: undefined,
+        },
+      ]);
+    });
+
+    it('retries a chunked batch whole: the same chunks in the same order', async () => {
+      let failures = 2;
+      store.failWith = () => (failures-- > 0 ? retryable() : undefined);
+      const w = writer({ batchSize: 5, retryInitialMs: 100 });
+      const offered = [chunk(2), chunk(3, 2)];
+      w.offerChunks(offered);
+      const flushed = w.flush();
+      await jest.advanceTimersByTimeAsync(300);
+      await flushed;
+      expect(store.calls).toHaveLength(3);
+      for (const call of store.calls) {
+        expect(call.chunks).toHaveLength(2);
+        expect(call.chunks[0]).toBe(offered[0]);
+        expect(call.chunks[1]).toBe(offered[1]);
+      }
+      expect(w.stats()).toMatchObject({ written: 5, retries: 2, batches: 1, buffered: 0 });
+      expect(errors.map(({ context }) => context.batchLines)).toEqual([5, 5]);
+    });
+
+    it('flush() waits for every line of the chunks offered before it, not after', async () => {
+      store.autoAck = false;
+      const w = writer({ batchSize: 4, maxConcurrentWrites: 3 });
+      w.offerChunks([chunk(3), chunk(3, 3)]);
+      let flushed = false;
+      const flush = w.flush().then(() => (flushed = true));
+      w.offerChunks([chunk(2, 6)]);
+      // The chunk offered after flush() waits for its own batch to fill or its interval.
+      expect(store.calls.map(chunkSizes)).toEqual([[3], [3]]);
+      store.calls[1]?.settle();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(flushed).toBe(false);
+      expect(w.stats().buffered).toBe(5);
+      store.calls[0]?.settle();
+      await flush;
+      expect(w.stats()).toMatchObject({ buffered: 2, written: 6 });
+    });
+
+    it('close() refuses chunks, counting their lines, and abandons chunk lines in time', async () => {
+      store.failWith = () => retryable();
+      const w = writer({ batchSize: 4, maxConcurrentWrites: 1, retryInitialMs: 100 });
+      w.offerChunks([chunk(3), chunk(2, 3)]);
+      const closed = w.close({ timeoutMs: 1_000 });
+      expect(w.offerChunks([chunk(4, 5)])).toBe(false);
+      await jest.advanceTimersByTimeAsync(1_000);
+      await closed;
+      expect(w.stats()).toMatchObject({ buffered: 0, written: 0, rejected: 4, abandoned: 5 });
+      expect(
+        errors
+          .filter(({ context }) => context.outcome === 'abandoned')
+          .map(({ context }) => context.lostLines),
+      ).toEqual([2, 3]);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('refuses a chunk without lines loudly, and queues nothing of its offer', () => {
+      const w = writer();
+      expect(() => w.offerChunks([chunk(1), { rp: 'raw', text: '', lines: 0 }])).toThrow(
+        RangeError,
+      );
+      expect(() => w.offerChunks([{ rp: 'raw', text: 'm v=1', lines: 1.5 }])).toThrow(
+        /at least one line/,
+      );
+      expect(w.stats()).toMatchObject({ buffered: 0, rejected: 0 });
+      expect(w.offerChunks([])).toBe(true);
     });
   });
 

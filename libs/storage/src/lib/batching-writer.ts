@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { WriteLine } from './schema';
+import type { WriteChunk, WriteLine } from './schema';
 import { isPermanentWriteError, type TelemetryStore } from './telemetry-store';
 
 /** Time as the writer sees it; inject a fake one (or use jest fake timers) in tests. */
@@ -75,7 +75,9 @@ export type BatchingWriterOptions = z.input<typeof optionsSchema> & {
 interface Batch {
   /** Sequence number of the batch's first line: batches settle out of order. */
   readonly firstSeq: number;
-  readonly lines: readonly WriteLine[];
+  readonly chunks: readonly WriteChunk[];
+  /** Lines in all of `chunks`. */
+  readonly lines: number;
 }
 
 interface FlushWaiter {
@@ -90,6 +92,14 @@ interface FlushWaiter {
  * and is retried with capped exponential backoff until the store accepts or refuses it, so an
  * outage fills the buffer and then turns offer() to false: the caller sees the back-pressure and
  * counts it, nothing is dropped silently.
+ *
+ * The buffer holds WriteChunks (many lines in one string) and hands them to the store as they are:
+ * lines wait here until the store acknowledges them, long enough for V8 to promote them to the old
+ * generation, and a few large strings cost the GC far less than an object and a string per line.
+ * Every bound, counter and sequence number is still in lines. A batch is made of whole chunks in
+ * offer order, up to `batchSize` lines; a chunk is never split (a string field may hold a newline,
+ * so `\n` is no safe boundary), so a batch may leave with fewer lines when the next chunk does
+ * not fit, and a chunk larger than `batchSize` leaves as a batch of its own.
  */
 export class BatchingWriter {
   private readonly store: TelemetryStore;
@@ -102,8 +112,9 @@ export class BatchingWriter {
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
 
-  // Queue = queue[head..]; the consumed prefix is cut off now and then instead of shift()ing.
-  private queue: WriteLine[] = [];
+  // Queue = queue[head..]; the consumed prefix is cut off now and then instead of shift()ing,
+  // and its slots are cleared at once: a chunk may be large, and must go once its batch settles.
+  private queue: (WriteChunk | undefined)[] = [];
   private head = 0;
   /** Lines ever accepted: the next line's sequence number. */
   private acceptedSeq = 0;
@@ -148,17 +159,35 @@ export class BatchingWriter {
   }
 
   /**
-   * Queues all the lines or none: false (and `rejected` counts them) when they do not fit in the
-   * buffer or the writer is closed. Keeping a reading's lines together avoids half-stored records.
+   * Queues all the lines or none, each as a chunk of its own: see offerChunks. Handy for a few
+   * lines; a hot path should offer chunks (`toWriteChunks`), which the buffer holds more cheaply.
    */
   offer(lines: readonly WriteLine[]): boolean {
-    if (this.closed || this.buffered() + lines.length > this.maxBufferedLines) {
-      this.rejected += lines.length;
+    return this.offerChunks(lines.map(({ rp, line }) => ({ rp, text: line, lines: 1 })));
+  }
+
+  /**
+   * Queues all the chunks or none: false (and `rejected` counts their lines) when their lines do
+   * not fit in the buffer or the writer is closed. Keeping a record batch's lines together avoids
+   * half-stored records. Throws a RangeError for a chunk without lines: that is a caller's bug.
+   */
+  offerChunks(chunks: readonly WriteChunk[]): boolean {
+    let count = 0;
+    for (const chunk of chunks) {
+      if (!Number.isInteger(chunk.lines) || chunk.lines < 1 || chunk.text.length === 0) {
+        throw new RangeError(
+          `a WriteChunk holds at least one line: lines=${chunk.lines}, ${chunk.text.length} chars`,
+        );
+      }
+      count += chunk.lines;
+    }
+    if (this.closed || this.buffered() + count > this.maxBufferedLines) {
+      this.rejected += count;
       return false;
     }
-    if (lines.length === 0) return true;
-    for (const line of lines) this.queue.push(line);
-    this.acceptedSeq += lines.length;
+    if (count === 0) return true;
+    for (const chunk of chunks) this.queue.push(chunk);
+    this.acceptedSeq += count;
     this.pump();
     if (this.flushTimer === undefined && this.queued() > 0) {
       this.flushTimer = this.clock.setTimeout(() => this.onFlushTimer(), this.flushIntervalMs);
@@ -215,8 +244,9 @@ export class BatchingWriter {
     };
   }
 
+  /** Lines accepted and not yet in a batch. */
   private queued(): number {
-    return this.queue.length - this.head;
+    return this.acceptedSeq - this.dispatchedSeq;
   }
 
   private buffered(): number {
@@ -246,18 +276,30 @@ export class BatchingWriter {
     while (this.inFlight.size < this.maxConcurrentWrites && this.queued() > 0 && !this.abandoning) {
       const full = this.queued() >= this.batchSize;
       if (!full && this.dispatchedSeq >= this.drainBeforeSeq) return;
-      const size = Math.min(this.batchSize, this.queued());
-      const batch: Batch = {
-        firstSeq: this.dispatchedSeq,
-        lines: this.queue.slice(this.head, this.head + size),
-      };
-      this.head += size;
-      this.dispatchedSeq += size;
-      this.compactQueue();
+      const batch = this.takeBatch();
       this.inFlight.add(batch);
-      this.inFlightLines += size;
+      this.inFlightLines += batch.lines;
       void this.send(batch);
     }
+  }
+
+  /** Whole chunks from the head of the queue, up to batchSize lines but at least one chunk. */
+  private takeBatch(): Batch {
+    const firstSeq = this.dispatchedSeq;
+    const chunks: WriteChunk[] = [];
+    let lines = 0;
+    while (this.head < this.queue.length) {
+      const chunk = this.queue[this.head];
+      if (chunk === undefined) break;
+      if (lines > 0 && lines + chunk.lines > this.batchSize) break;
+      chunks.push(chunk);
+      lines += chunk.lines;
+      this.queue[this.head] = undefined;
+      this.head += 1;
+    }
+    this.dispatchedSeq += lines;
+    this.compactQueue();
+    return { firstSeq, chunks, lines };
   }
 
   private compactQueue(): void {
@@ -271,12 +313,12 @@ export class BatchingWriter {
   }
 
   private async send(batch: Batch): Promise<void> {
-    const size = batch.lines.length;
+    const size = batch.lines;
     try {
       for (let attempt = 1; ; attempt += 1) {
         let failure: unknown;
         try {
-          await this.store.write(batch.lines);
+          await this.store.write(batch.chunks);
           this.written += size;
           this.batches += 1;
           this.lastFlushAt = this.clock.now();

@@ -1,15 +1,24 @@
 import { InfluxV1Store, refusedLineCount } from './influx-v1-store';
-import type { WriteLine } from './schema';
+import { toWriteChunks, type WriteChunk } from './schema';
 import { StoreWriteError } from './telemetry-store';
 
 // Unit tests of the HTTP classification through the fetch seam; the real influxd is exercised in
 // influx-v1-store.spec.ts.
 type Answer = { status: number; body?: string } | Error;
 
-function storeAnswering(...answers: Answer[]): { store: InfluxV1Store; requests: URL[] } {
+function storeAnswering(...answers: Answer[]): {
+  store: InfluxV1Store;
+  requests: URL[];
+  bodies: unknown[];
+} {
   const requests: URL[] = [];
-  const fakeFetch = async (input: string | URL | Request): Promise<Response> => {
+  const bodies: unknown[] = [];
+  const fakeFetch = async (
+    input: string | URL | Request,
+    init?: RequestInit,
+  ): Promise<Response> => {
     requests.push(new URL(String(input)));
+    bodies.push(init?.body);
     const answer = answers.shift() ?? { status: 204 };
     if (answer instanceof Error) throw answer;
     return new Response(answer.status === 204 ? null : (answer.body ?? ''), {
@@ -19,13 +28,18 @@ function storeAnswering(...answers: Answer[]): { store: InfluxV1Store; requests:
   return {
     store: new InfluxV1Store({ url: 'http://127.0.0.1:1/', fetch: fakeFetch as typeof fetch }),
     requests,
+    bodies,
   };
 }
 
-const raw = (count: number): WriteLine[] =>
-  Array.from({ length: count }, (_, i) => ({ rp: 'raw', line: `m v=${i}` }));
-const events = (count: number): WriteLine[] =>
-  Array.from({ length: count }, (_, i) => ({ rp: 'events', line: `e v=${i}` }));
+/** `count` one-line chunks. */
+const raw = (count: number): WriteChunk[] =>
+  Array.from({ length: count }, (_, i) => ({ rp: 'raw', text: `m v=${i}`, lines: 1 }));
+const events = (count: number): WriteChunk[] =>
+  Array.from({ length: count }, (_, i) => ({ rp: 'events', text: `e v=${i}`, lines: 1 }));
+/** One chunk of `count` lines. */
+const rawChunk = (count: number, from = 0): WriteChunk[] =>
+  toWriteChunks(Array.from({ length: count }, (_, i) => ({ rp: 'raw', line: `m v=${from + i}` })));
 
 async function failure(promise: Promise<unknown>): Promise<StoreWriteError> {
   try {
@@ -45,6 +59,25 @@ describe('InfluxV1Store write errors', () => {
       '/write?db=vigil&rp=raw&precision=n',
       '/write?db=vigil&rp=events&precision=n',
     ]);
+  });
+
+  it('sends the chunks of a class in one request, as they are, joined by newlines', async () => {
+    const { store, requests, bodies } = storeAnswering();
+    await store.write([
+      ...rawChunk(3),
+      { rp: 'events', text: 'e v=0\ne v=1', lines: 2 },
+      ...rawChunk(2, 3),
+      ...raw(1),
+    ]);
+    expect(requests.map(url => url.searchParams.get('rp'))).toEqual(['raw', 'events']);
+    expect(bodies).toEqual(['m v=0\nm v=1\nm v=2\nm v=3\nm v=4\nm v=0', 'e v=0\ne v=1']);
+  });
+
+  it("sends a lone chunk's text as the whole body", async () => {
+    const { store, bodies } = storeAnswering();
+    const chunks = rawChunk(4);
+    await store.write(chunks);
+    expect(bodies).toEqual([chunks[0]?.text]);
   });
 
   it.each<[string, Answer]>([
@@ -75,6 +108,18 @@ describe('InfluxV1Store write errors', () => {
       retryable: false,
       rejectedLines: 4,
     });
+  });
+
+  it('counts refusals in lines, not chunks', async () => {
+    const { store } = storeAnswering(
+      { status: 400, body: '{"error":"partial write: field type conflict dropped=2"}' },
+      { status: 413, body: 'Request Entity Too Large' },
+    );
+    const partly = await failure(store.write([...rawChunk(5), ...rawChunk(5, 5)]));
+    expect(partly).toMatchObject({ retryable: false, rejectedLines: 2 });
+    expect(partly.message).toMatch(/write of 10 lines to vigil.raw/);
+    const whole = await failure(store.write([...rawChunk(3), ...rawChunk(4, 3)]));
+    expect(whole).toMatchObject({ retryable: false, rejectedLines: 7 });
   });
 
   it('sends the other class after a refusal and adds up the refused lines', async () => {

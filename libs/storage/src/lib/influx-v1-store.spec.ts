@@ -21,6 +21,7 @@ import {
   deviceEventLine,
   deviceStatusLine,
   readingLine,
+  toWriteChunks,
   type WriteLine,
 } from './schema';
 import { StoreQueryError } from './telemetry-store';
@@ -386,6 +387,64 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
     await writer.close();
   });
 
+  it('stores chunks of both classes and counts a refusal inside a chunk in lines', async () => {
+    const writer = newWriter({ batchSize: 250 });
+    const from = BASE + 3 * DAY_MS;
+    const window = between(from, from + DAY_MS);
+    const line = (i: number, values: Reading['values']): WriteLine =>
+      readingLine(reading('chunk-1', i, { ts: from + i, values }));
+    const encodeAlarm = createAlarmEventEncoder();
+
+    // Ten record batches of 100 readings and one alarm event: one chunk per class and batch.
+    for (let b = 0; b < 10; b += 1) {
+      const batch = Array.from({ length: 100 }, (_, k) => line(b * 100 + k, { co: b * 100 + k }));
+      batch.push(encodeAlarm({ ...alarm, id: `chunk-alarm-${b}` }, act('raise', from + b)));
+      const chunks = toWriteChunks(batch);
+      expect(chunks.map(chunk => [chunk.rp, chunk.lines])).toEqual([
+        ['raw', 100],
+        ['events', 1],
+      ]);
+      expect(writer.offerChunks(chunks)).toBe(true);
+    }
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({
+      buffered: 0,
+      written: 1_010,
+      failedPermanent: 0,
+      retries: 0,
+    });
+    expect(
+      await query(
+        `SELECT count(co) AS n, sum(co) AS total FROM "vigil"."raw"."telemetry" WHERE device = 'chunk-1' AND ${window}`,
+      ),
+    ).toEqual([{ time: from, n: 1_000, total: (999 * 1_000) / 2 }]);
+    expect(
+      await query(
+        `SELECT count(alarm_id) AS n FROM "vigil"."events"."alarm_event" WHERE ${window}`,
+      ),
+    ).toEqual([{ time: from, n: 10 }]);
+
+    // `co` is a float in this shard: influxd refuses the boolean line of the chunk, keeps the rest.
+    writer.offerChunks(
+      toWriteChunks([
+        line(1_000, { co: 1.5 }),
+        line(1_001, { co: true }),
+        line(1_002, { co: 2.5 }),
+      ]),
+    );
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ written: 1_012, failedPermanent: 1, retries: 0 });
+    expect(errors.map(({ context }) => context)).toEqual([
+      expect.objectContaining({ outcome: 'failed-permanently', batchLines: 3, lostLines: 1 }),
+    ]);
+    expect(
+      await query(
+        `SELECT count(co) AS n FROM "vigil"."raw"."telemetry" WHERE device = 'chunk-1' AND ${window}`,
+      ),
+    ).toEqual([{ time: from, n: 1_002 }]);
+    await writer.close();
+  });
+
   it('reports InfluxQL errors as StoreQueryError and no data as no rows', async () => {
     await expect(store.query('SELEC nothing')).rejects.toThrow(StoreQueryError);
     await expect(
@@ -452,7 +511,7 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
           const fields = { f_seq: run, ...floats, ...ints, ...bools, ...texts };
           const timestampNs = (BigInt(msToNs(BASE)) + offsetNs).toString();
           await rt.write([
-            { rp: 'raw', line: encodeLine({ measurement, tags, fields, timestampNs }) },
+            { rp: 'raw', text: encodeLine({ measurement, tags, fields, timestampNs }), lines: 1 },
           ]);
           const rows = await influxQuery(
             url(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { RETENTION_PATTERN, goDurationMs, quoteIdentifier, retentionMs } from './influxql';
-import { RETENTION_POLICIES, type RetentionPolicy, type WriteLine } from './schema';
+import { RETENTION_POLICIES, type RetentionPolicy, type WriteChunk } from './schema';
 import {
   StoreQueryError,
   StoreWriteError,
@@ -59,6 +59,13 @@ const queryResponseSchema = z.object({
 });
 
 const ERROR_TEXT_LIMIT = 500;
+
+/** The chunks of one retention class in one write call: one request. */
+interface WriteGroup {
+  readonly texts: string[];
+  /** Lines in all of `texts`, for the refusal count. */
+  lines: number;
+}
 
 /**
  * The TelemetryStore adapter for InfluxDB 1.x (tested against 1.6.7): line protocol to `/write`
@@ -141,8 +148,8 @@ export class InfluxV1Store implements TelemetryStore {
     this.schemaMissing = false;
   }
 
-  async write(lines: readonly WriteLine[]): Promise<void> {
-    if (lines.length === 0) return;
+  async write(chunks: readonly WriteChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
     if (this.schemaMissing) {
       try {
         await this.ensureSchema();
@@ -154,11 +161,13 @@ export class InfluxV1Store implements TelemetryStore {
         });
       }
     }
-    const groups = new Map<RetentionPolicy, string[]>();
-    for (const { rp, line } of lines) {
+    const groups = new Map<RetentionPolicy, WriteGroup>();
+    for (const { rp, text, lines } of chunks) {
       const group = groups.get(rp);
-      if (group) group.push(line);
-      else groups.set(rp, [line]);
+      if (group) {
+        group.texts.push(text);
+        group.lines += lines;
+      } else groups.set(rp, { texts: [text], lines });
     }
     const refusals: StoreWriteError[] = [];
     for (const [rp, group] of groups) {
@@ -184,7 +193,7 @@ export class InfluxV1Store implements TelemetryStore {
   /** Returns the refusal for lines the server will never accept; throws when retrying may help. */
   private async writeGroup(
     rp: RetentionPolicy,
-    lines: readonly string[],
+    group: WriteGroup,
   ): Promise<StoreWriteError | undefined> {
     const params = new URLSearchParams({ db: this.database, rp, precision: 'n' });
     let response: Response;
@@ -193,7 +202,8 @@ export class InfluxV1Store implements TelemetryStore {
       response = await this.fetch(`${this.url}/write?${params}`, {
         method: 'POST',
         headers: { ...this.headers, 'content-type': 'text/plain; charset=utf-8' },
-        body: lines.join('\n'),
+        // The chunks' texts go out as they are, joined once here (a lone one without a copy).
+        body: group.texts.join('\n'),
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       body = await response.text();
@@ -207,7 +217,7 @@ export class InfluxV1Store implements TelemetryStore {
     if (response.status === 204 || response.status === 200) return undefined;
     const message = serverError(body);
     const summary =
-      `write of ${lines.length} lines to ${this.database}.${rp}: ` +
+      `write of ${group.lines} lines to ${this.database}.${rp}: ` +
       `HTTP ${response.status}: ${message.slice(0, ERROR_TEXT_LIMIT)}`;
     if (/database not found|retention policy not found/.test(message)) this.schemaMissing = true;
     if (isRetryableStatus(response.status, message)) {
@@ -219,7 +229,7 @@ export class InfluxV1Store implements TelemetryStore {
     }
     return new StoreWriteError(summary, {
       retryable: false,
-      rejectedLines: refusedLineCount(message, lines.length),
+      rejectedLines: refusedLineCount(message, group.lines),
       status: response.status,
     });
   }

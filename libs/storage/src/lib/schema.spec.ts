@@ -2,7 +2,13 @@ import type { Alarm, AlarmAction, DeviceEvent, DeviceStatus, Reading } from '@vi
 
 import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influxql';
 import { LineProtocolError } from './line-protocol';
-import { createAlarmEventEncoder, deviceEventLine, deviceStatusLine, readingLine } from './schema';
+import {
+  createAlarmEventEncoder,
+  deviceEventLine,
+  deviceStatusLine,
+  readingLine,
+  toWriteChunks,
+} from './schema';
 
 const T = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
@@ -170,6 +176,26 @@ describe(createAlarmEventEncoder.name, () => {
     const encode = createAlarmEventEncoder({ startAt: 999_999 });
     expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000999999$/);
     expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000000000$/);
+  });
+});
+
+describe(toWriteChunks.name, () => {
+  it('joins the lines of each retention class, in their order, and counts them', () => {
+    expect(
+      toWriteChunks([
+        { rp: 'raw', line: 'a v=1' },
+        { rp: 'events', line: 'e v=1' },
+        { rp: 'raw', line: 'b v=2' },
+        { rp: 'raw', line: 'c v="x\ny"' },
+      ]),
+    ).toEqual([
+      { rp: 'raw', text: 'a v=1\nb v=2\nc v="x\ny"', lines: 3 },
+      { rp: 'events', text: 'e v=1', lines: 1 },
+    ]);
+  });
+
+  it('makes no chunk of no lines', () => {
+    expect(toWriteChunks([])).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { WriteLine } from './schema';
+import type { WriteChunk } from './schema';
 
 /** A result row keyed by column, with GROUP BY tags merged in; `time` in epoch ms. */
 export type QueryRow = Readonly<Record<string, unknown>>;
@@ -14,12 +14,13 @@ export interface TelemetryStore {
   /** Creates the database and retention policies, or corrects their settings; idempotent. */
   ensureSchema(): Promise<void>;
   /**
-   * Resolves once every line is stored. Rejects with a StoreWriteError: `retryable` when nothing
-   * was judged (server or network down, schema missing), so the whole call may be repeated
-   * (rewriting a point is idempotent); not retryable when the server refused lines for good,
-   * in which case the other lines were stored.
+   * Stores the chunks' lines, sending each chunk's text as it is (never re-split). Resolves once
+   * every line is stored. Rejects with a StoreWriteError: `retryable` when nothing was judged
+   * (server or network down, schema missing), so the whole call may be repeated (rewriting a
+   * point is idempotent); not retryable when the server refused lines for good, in which case
+   * the other lines were stored. Counts are in lines (the chunks' `lines`), not chunks.
    */
-  write(lines: readonly WriteLine[]): Promise<void>;
+  write(chunks: readonly WriteChunk[]): Promise<void>;
   /** Runs one InfluxQL statement; always give SELECTs explicit time bounds. */
   query(influxql: string): Promise<QueryRow[]>;
   /** Whether the database answers (never throws). */
@@ -28,7 +29,7 @@ export interface TelemetryStore {
 
 export interface StoreWriteErrorDetails {
   readonly retryable: boolean;
-  /** Lines refused for good (0 when retryable); the rest of the call's lines were stored. */
+  /** Lines (not chunks) refused for good (0 when retryable); the call's other lines were stored. */
   readonly rejectedLines: number;
   /** HTTP status, when the server answered. */
   readonly status?: number;

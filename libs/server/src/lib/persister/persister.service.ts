@@ -16,6 +16,7 @@ import {
   deviceEventLine,
   deviceStatusLine,
   readingLine,
+  toWriteChunks,
   type WriteLine,
 } from '@vigil/storage';
 
@@ -30,7 +31,10 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /**
  * Writes readings, device events and status, and alarm events to InfluxDB in batches. The buffer
  * is bounded: when InfluxDB is down for longer than the buffer lasts, lines are refused, counted
- * (vigil_persister_lines{outcome="rejected"}) and logged, never dropped silently.
+ * (vigil_persister_lines{outcome="rejected"}) and logged, never dropped silently. Each record or
+ * alarm batch is offered as one string per retention policy (a WriteChunk): lines wait in the
+ * buffer until InfluxDB acknowledges them, and a few large strings are far cheaper for the GC to
+ * promote and mark than an object and a string per reading.
  */
 @Injectable()
 export class PersisterService implements OnModuleInit, OnModuleDestroy {
@@ -137,9 +141,10 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     this.offer(updates.map(({ alarm, action }) => alarmEventLine(alarm, action)));
   }
 
+  /** All the lines of one batch or none, so that a batch's records are never half stored. */
   private offer(lines: readonly WriteLine[]): void {
     if (lines.length === 0 || !this.writer) return;
-    if (!this.writer.offer(lines)) {
+    if (!this.writer.offerChunks(toWriteChunks(lines))) {
       this.rateLimited.warn(
         'rejected',
         `write buffer full (${this.config.write.bufferLines} lines): ${lines.length} lines NOT stored; InfluxDB is too slow or down`,
