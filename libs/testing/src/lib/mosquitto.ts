@@ -86,6 +86,8 @@ export function mosquittoConfig(port: number, extra: readonly string[] = []): st
     'persistence false',
     'max_queued_messages 100000',
     'max_inflight_messages 0',
+    // Alarms must not wait for Nagle's algorithm: without it small PUBLISHes sat up to tens of ms.
+    'set_tcp_nodelay true',
     'log_dest stderr',
     'log_type error',
     'log_type warning',

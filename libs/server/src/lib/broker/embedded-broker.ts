@@ -30,7 +30,8 @@ export class EmbeddedBroker {
       }
       callback(null);
     };
-    const server = createServer(broker.handle);
+    // No Nagle: a small PUBLISH carrying an alarm must not wait for the previous segment's ACK.
+    const server = createServer({ noDelay: true }, broker.handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, this.host, () => resolve());

@@ -33,7 +33,15 @@ export class IngestService implements OnModuleDestroy {
   private pending: IngestRecord[] = [];
   private flushScheduled = false;
   /** Counted per message, added to the Prometheus counters once per batch (label lookups cost). */
-  private readonly counts = { telemetry: 0, event: 0, status: 0, readings: 0, duplicates: 0 };
+  private readonly counts = {
+    telemetry: 0,
+    event: 0,
+    status: 0,
+    readings: 0,
+    duplicates: 0,
+    /** Samples skipped in the devices' seq numbers when a later one arrived. */
+    missing: 0,
+  };
 
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
@@ -67,9 +75,14 @@ export class IngestService implements OnModuleDestroy {
           if (!site) this.seqs.set(siteId, (site = new Map()));
           const state = site.get(deviceId);
           if (!state) site.set(deviceId, initialSeqState(seq));
-          else if (trackSeq(state, seq) === 'duplicate') {
-            this.counts.duplicates += 1;
-            continue;
+          else {
+            const lostBefore = state.lost;
+            const verdict = trackSeq(state, seq);
+            if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
+            if (verdict === 'duplicate') {
+              this.counts.duplicates += 1;
+              continue;
+            }
           }
         }
         this.counts.readings += 1;
@@ -94,6 +107,7 @@ export class IngestService implements OnModuleDestroy {
   }
 
   private readonly flushSoon = (): void => this.flush();
+  private missingSinceWarning = 0;
 
   private flush(): void {
     this.flushScheduled = false;
@@ -112,8 +126,23 @@ export class IngestService implements OnModuleDestroy {
     }
     if (counts.readings > 0) this.metrics.readingsAccepted.inc(counts.readings);
     if (counts.duplicates > 0) this.metrics.duplicates.inc(counts.duplicates);
+    if (counts.missing > 0) {
+      this.metrics.missingSamples.inc(counts.missing);
+      this.missingSinceWarning += counts.missing;
+      if (
+        this.missingSinceWarning > 0 &&
+        this.rateLimited.warn(
+          'missing-samples',
+          `${this.missingSinceWarning} sample(s) missing from devices' seq numbers since the last warning: ` +
+            'the broker dropped them (Vigil or its subscription is slower than the offered load: ' +
+            'vigil_ingest_missing_samples_total) or the devices lost them',
+        )
+      )
+        this.missingSinceWarning = 0;
+    }
     counts.readings = 0;
     counts.duplicates = 0;
+    counts.missing = 0;
   }
 
   private deadLetter(

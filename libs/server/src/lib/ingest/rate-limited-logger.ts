@@ -17,7 +17,8 @@ export class RateLimitedLogger {
     private readonly now: () => number = Date.now,
   ) {}
 
-  warn(key: string, message: string): void {
+  /** Logs unless the key's window is used up; returns whether it logged. */
+  warn(key: string, message: string): boolean {
     const now = this.now();
     let window = this.windows.get(key);
     if (!window || now - window.start >= this.windowMs) {
@@ -32,8 +33,9 @@ export class RateLimitedLogger {
     if (window.count < this.perWindow) {
       window.count += 1;
       this.logger.warn(message);
-    } else {
-      window.suppressed += 1;
+      return true;
     }
+    window.suppressed += 1;
+    return false;
   }
 }

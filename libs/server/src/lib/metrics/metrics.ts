@@ -29,6 +29,13 @@ export class VigilMetrics {
     help: 'Samples whose seq was already seen for the device (dropped, not re-evaluated)',
     registers: [this.registry],
   });
+  readonly missingSamples = new Counter({
+    name: 'vigil_ingest_missing_samples_total',
+    help:
+      "Samples missing from the devices' seq numbers (gaps; a late sample counts back): dropped by " +
+      'the broker when Vigil is slower than the offered load, or lost by the devices',
+    registers: [this.registry],
+  });
   readonly signals = new Counter({
     name: 'vigil_rules_signals_total',
     help: 'Rule signals emitted, by rule and state',

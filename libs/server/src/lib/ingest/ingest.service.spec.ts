@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+
+import type { IngestRecord } from '@vigil/contracts';
+import { loadRegistry } from '@vigil/registry';
+
+import { PipelineBus } from '../bus/pipeline-bus';
+import { VigilMetrics } from '../metrics/metrics';
+import type { MqttPublisher } from '../mqtt/mqtt-publisher';
+import type { RegistryHolder } from '../registry/registry-holder';
+import { IngestService } from './ingest.service';
+
+const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
+const TOPIC = 'vigil/v1/plant-1/gc-tf-01/telemetry';
+const sample = (seq: number) => Buffer.from(`{"seq":${seq},"values":{"lel":${seq % 7}}}`);
+
+function setup() {
+  const bus = new PipelineBus();
+  const metrics = new VigilMetrics();
+  const published: string[] = [];
+  const publisher = { publish: (topic: string) => void published.push(topic) };
+  const ingest = new IngestService(
+    { current: registry } as RegistryHolder,
+    bus,
+    metrics,
+    publisher as unknown as MqttPublisher,
+  );
+  const records: IngestRecord[] = [];
+  bus.records$.subscribe(batch => records.push(...batch));
+  const counter = async (name: string) =>
+    (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
+  return { ingest, records, published, counter };
+}
+
+describe(IngestService.name, () => {
+  it('counts samples skipped in seq numbers (the broker dropped them) and drops duplicates', async () => {
+    const { ingest, records, counter } = setup();
+    for (const seq of [1, 2, 3, 7, 7, 8, 12]) ingest.accept(TOPIC, sample(seq));
+    ingest.onModuleDestroy(); // flushes the batch
+    expect(records.map(record => record.kind === 'reading' && record.reading.seq)).toEqual([
+      1, 2, 3, 7, 8, 12,
+    ]);
+    expect(await counter('vigil_ingest_missing_samples_total')).toBe(3 + 3);
+    expect(await counter('vigil_ingest_duplicate_samples_total')).toBe(1);
+    expect(await counter('vigil_ingest_readings_total')).toBe(6);
+    expect(ingest.lostSamples('plant-1', 'gc-tf-01')).toBe(6);
+    // A late sample fills its gap back for the device; the counter only ever counts gaps seen.
+    ingest.accept(TOPIC, sample(5));
+    ingest.onModuleDestroy();
+    expect(ingest.lostSamples('plant-1', 'gc-tf-01')).toBe(5);
+    expect(await counter('vigil_ingest_missing_samples_total')).toBe(6);
+  });
+
+  it('dead-letters bad input without stopping good input', () => {
+    const { ingest, records, published } = setup();
+    ingest.accept(TOPIC, Buffer.from('not json'));
+    ingest.accept('vigil/v1/plant-1/nope/telemetry', sample(1));
+    ingest.accept(TOPIC, sample(1));
+    ingest.onModuleDestroy();
+    expect(published).toEqual([
+      'vigil/v1/_deadletter/not-json',
+      'vigil/v1/_deadletter/unknown-device',
+    ]);
+    expect(records).toHaveLength(1);
+  });
+});
