@@ -31,7 +31,7 @@ const value = fc.oneof(
   fc.string(),
   fc.constant(null),
   fc.constant(Number.POSITIVE_INFINITY),
-  fc.constant(1e308 * 10),
+  fc.constant(Number.MAX_VALUE * 10),
   fc.array(fc.integer(), { maxLength: 2 }),
 );
 const values = fc.oneof(
@@ -82,7 +82,7 @@ describe(plainSample.name, () => {
       seq: 2,
       values: { lel: 3.5 },
     });
-    expect(plainSample({ values: { lel: 1e309 } }, 'gas-combustible')).toBeUndefined();
+    expect(plainSample(JSON.parse('{"values":{"lel":1e309}}'), 'gas-combustible')).toBeUndefined();
     expect(plainSample({ values: {} }, 'gas-combustible')).toBeUndefined();
     expect(plainSample({ values: { lel: 1 }, x: 1 }, 'gas-combustible')).toBeUndefined();
   });

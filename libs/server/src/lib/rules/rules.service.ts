@@ -5,17 +5,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  Subject,
-  concat,
-  filter,
-  map,
-  merge,
-  of,
-  share,
-  switchMap,
-  type Subscription,
-} from 'rxjs';
+import { Subject, concat, filter, map, merge, of, share, switchMap, type Subscription } from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
 import {
