@@ -17,7 +17,11 @@ class RecordingStore implements TelemetryStore {
   failWith: ((lines: readonly WriteLine[]) => unknown) | undefined;
 
   write(chunks: readonly WriteChunk[]): Promise<void> {
-    const lines = chunks.flatMap(({ rp, text }) => text.split('\n').map(line => ({ rp, line })));
+    const lines = chunks.flatMap(({ rp, text }) =>
+      (typeof text === 'string' ? text : Buffer.from(text).toString('utf8'))
+        .split('\n')
+        .map(line => ({ rp, line })),
+    );
     return new Promise((resolve, reject) => {
       const settle = (outcome?: unknown): void => {
         if (outcome === undefined) {

@@ -21,6 +21,7 @@ import {
   deviceEventLine,
   deviceStatusLine,
   readingLine,
+  encodeChunks,
   toWriteChunks,
   type WriteLine,
 } from './schema';
@@ -395,7 +396,8 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
       readingLine(reading('chunk-1', i, { ts: from + i, values }));
     const encodeAlarm = createAlarmEventEncoder();
 
-    // Ten record batches of 100 readings and one alarm event: one chunk per class and batch.
+    // Ten record batches of 100 readings and one alarm event: one chunk per class and batch,
+    // every other one as UTF-8 bytes (what the persister buffers), so requests mix both.
     for (let b = 0; b < 10; b += 1) {
       const batch = Array.from({ length: 100 }, (_, k) => line(b * 100 + k, { co: b * 100 + k }));
       batch.push(encodeAlarm({ ...alarm, id: `chunk-alarm-${b}` }, act('raise', from + b)));
@@ -404,7 +406,7 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
         ['raw', 100],
         ['events', 1],
       ]);
-      expect(writer.offerChunks(chunks)).toBe(true);
+      expect(writer.offerChunks(b % 2 === 0 ? encodeChunks(chunks) : chunks)).toBe(true);
     }
     await writer.flush();
     expect(writer.stats()).toMatchObject({
@@ -426,11 +428,13 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
 
     // `co` is a float in this shard: influxd refuses the boolean line of the chunk, keeps the rest.
     writer.offerChunks(
-      toWriteChunks([
-        line(1_000, { co: 1.5 }),
-        line(1_001, { co: true }),
-        line(1_002, { co: 2.5 }),
-      ]),
+      encodeChunks(
+        toWriteChunks([
+          line(1_000, { co: 1.5 }),
+          line(1_001, { co: true }),
+          line(1_002, { co: 2.5 }),
+        ]),
+      ),
     );
     await writer.flush();
     expect(writer.stats()).toMatchObject({ written: 1_012, failedPermanent: 1, retries: 0 });

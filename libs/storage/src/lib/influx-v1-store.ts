@@ -62,7 +62,7 @@ const ERROR_TEXT_LIMIT = 500;
 
 /** The chunks of one retention class in one write call: one request. */
 interface WriteGroup {
-  readonly texts: string[];
+  readonly texts: Array<string | Uint8Array>;
   /** Lines in all of `texts`, for the refusal count. */
   lines: number;
 }
@@ -203,7 +203,7 @@ export class InfluxV1Store implements TelemetryStore {
         method: 'POST',
         headers: { ...this.headers, 'content-type': 'text/plain; charset=utf-8' },
         // The chunks' texts go out as they are, joined once here (a lone one without a copy).
-        body: group.texts.join('\n'),
+        body: requestBody(group.texts),
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       body = await response.text();
@@ -326,4 +326,17 @@ function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
   return `${error.message}${cause}`;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** The chunks' texts joined by newlines: one string, or one Buffer when any chunk is bytes. */
+function requestBody(texts: ReadonlyArray<string | Uint8Array>): string | Buffer<ArrayBuffer> {
+  if (texts.every(text => typeof text === 'string')) return texts.join('\n');
+  const parts: Uint8Array[] = [];
+  for (const text of texts) {
+    if (parts.length > 0) parts.push(NEWLINE);
+    parts.push(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+  }
+  return Buffer.concat(parts);
 }

@@ -41,11 +41,20 @@ export interface WriteChunk {
   readonly rp: RetentionPolicy;
   /**
    * `lines` lines of line protocol joined by `\n`, no trailing newline. Never split it at `\n`:
-   * a string field may hold a newline of its own.
+   * a string field may hold a newline of its own. As UTF-8 bytes (`encodeChunks`) the text waits
+   * outside V8's heap: a string of a few hundred lines reaches the old generation (or, over
+   * 128 KB, is allocated there) and brings on full collections; a Buffer does not.
    */
-  readonly text: string;
+  readonly text: string | Uint8Array;
   /** How many lines (points) `text` holds, at least 1: every bound and counter is in lines. */
   readonly lines: number;
+}
+
+/** The same chunks with their text as UTF-8 bytes (what the persister buffers). */
+export function encodeChunks(chunks: readonly WriteChunk[]): WriteChunk[] {
+  return chunks.map(chunk =>
+    typeof chunk.text === 'string' ? { ...chunk, text: Buffer.from(chunk.text, 'utf8') } : chunk,
+  );
 }
 
 /**

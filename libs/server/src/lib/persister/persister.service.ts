@@ -16,6 +16,7 @@ import {
   deviceEventLine,
   deviceStatusLine,
   readingLine,
+  encodeChunks,
   toWriteChunks,
   type WriteLine,
 } from '@vigil/storage';
@@ -144,7 +145,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
   /** All the lines of one batch or none, so that a batch's records are never half stored. */
   private offer(lines: readonly WriteLine[]): void {
     if (lines.length === 0 || !this.writer) return;
-    if (!this.writer.offerChunks(toWriteChunks(lines))) {
+    if (!this.writer.offerChunks(encodeChunks(toWriteChunks(lines)))) {
       this.rateLimited.warn(
         'rejected',
         `write buffer full (${this.config.write.bufferLines} lines): ${lines.length} lines NOT stored; InfluxDB is too slow or down`,
