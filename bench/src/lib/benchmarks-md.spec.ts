@@ -1,7 +1,12 @@
 import type { LoadRunReport, SecondSample } from '@vigil/simulation';
 
 import type { BenchResult, RunOutcome } from './bench-result';
-import { evaluateTargets, renderBenchmarksMarkdown, rssSlopeMbPerSecond } from './benchmarks-md';
+import {
+  evaluateTargets,
+  lossAccounted,
+  renderBenchmarksMarkdown,
+  rssSlopeMbPerSecond,
+} from './benchmarks-md';
 import { parseBenchArgs } from './bench-args';
 
 function report(
@@ -45,6 +50,7 @@ function report(
       generatorDeferredTicks: 0,
       deadLetters: 0,
       persisterRejected: 0,
+      missingSamples: 0,
     },
     alarms: {
       expected: 1200,
@@ -184,6 +190,21 @@ describe('docs/benchmarks.md', () => {
     expect(markdown).toContain('`applySignal (lib/lifecycle.js:71)`');
     expect(markdown).toContain('load average 1 / 1 / 1 at the start');
     expect(markdown).not.toMatch(/\n\n\n/);
+  });
+});
+
+describe(lossAccounted.name, () => {
+  const withLoss = (lost: number, missingSamples: number | null, persisterRejected = 0) => {
+    const base = report('vigil', 10);
+    return { ...base, totals: { ...base.totals, lost, missingSamples, persisterRejected } };
+  };
+
+  it('calls back-pressure explicit when Vigil counted what was lost', () => {
+    expect(lossAccounted(withLoss(0, 0))).toBe(true);
+    expect(lossAccounted(withLoss(1_000, 980))).toBe(true);
+    expect(lossAccounted(withLoss(1_000, 600, 400))).toBe(true);
+    expect(lossAccounted(withLoss(1_000, 500))).toBe(false);
+    expect(lossAccounted(withLoss(1_000, null))).toBe(false);
   });
 });
 

@@ -349,6 +349,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       generatorDeferredTicks: stats.deferredTicks,
       deadLetters: metricTotal('vigil_ingest_dead_letters_total'),
       persisterRejected: metricTotal('vigil_persister_lines', { outcome: 'rejected' }),
+      missingSamples: metricTotal('vigil_ingest_missing_samples_total'),
     },
     alarms: match.accounting,
     latencyMs: {

@@ -39,6 +39,7 @@ export const sampleReport: LoadRunReport = {
     generatorDeferredTicks: 0,
     deadLetters: 0,
     persisterRejected: 0,
+    missingSamples: 0,
   },
   alarms: {
     expected: 10,

@@ -156,6 +156,7 @@ export function loadRunSection(report: LoadRunReport): string {
       ['generator could not send', t.generatorMissed],
       ['dead letters', t.deadLetters],
       ['persister rejected (buffer full)', t.persisterRejected],
+      ['counted missing by the target (seq gaps)', t.missingSamples],
     ]),
     htmlTable([
       ['alarms', 'expected', 'exactly once', 'missed', 'duplicated', 'unexpected', 'REST only'],

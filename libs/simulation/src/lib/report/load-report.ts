@@ -66,6 +66,11 @@ export interface LoadRunReport {
     readonly generatorDeferredTicks: number;
     readonly deadLetters: number | null;
     readonly persisterRejected: number | null;
+    /**
+     * Samples the target counted as missing from the devices' seq numbers (Vigil:
+     * `vigil_ingest_missing_samples_total`): what the broker dropped when the target fell behind.
+     */
+    readonly missingSamples: number | null;
   };
   readonly alarms: AlarmAccounting;
   readonly latencyMs: {
