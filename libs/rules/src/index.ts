@@ -24,6 +24,7 @@ export * from './lib/rate.reducer';
 export * from './lib/rate.operator';
 export * from './lib/trend.reducer';
 export * from './lib/trend.operator';
+export * from './lib/early-warning';
 export * from './lib/skew.reducer';
 export * from './lib/skew.operator';
 export * from './lib/event.reducer';

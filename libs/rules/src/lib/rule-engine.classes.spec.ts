@@ -35,7 +35,7 @@ const values =
     classRecord(deviceClass, deviceId, ts, reading);
 
 describe('rule engine: the default rules of every class', () => {
-  it('combustible: a fast leak gives the rate pre-alarm, L1, L2 and the latched over-range, in order', () => {
+  it('combustible: a fast leak gives the rate pre-alarm, then L1 (which withdraws it), L2 and the latched over-range', () => {
     const { feed } = engine([registered('gc-1', 'gas-combustible')]);
     const leak = [0, 1, 2, 3, 8, 14, 22, 35, 60, 100].map((value, index) =>
       lelRecord('gc-1', index * 5_000, value),
@@ -44,27 +44,34 @@ describe('rule engine: the default rules of every class', () => {
     expect(signals.map(brief)).toEqual([
       'gc-1/gas-rate active', // 14 %LEL at 25 s: +14 within 60 s, below L1
       'gc-1/gas-l1 active',
+      'gc-1/gas-rate cleared', // the alarm it announced speaks now (README "Early warnings")
       'gc-1/gas-l2 active',
       'gc-1/gas-over-range active',
     ]);
     expect(signals.map(signal => [signal.category, signal.priority, signal.latched])).toEqual([
       ['warning', 3, false],
       ['process', 2, false],
+      ['warning', 3, false],
       ['process', 1, true],
       ['process', 1, true],
     ]);
   });
 
-  it('combustible: a slow leak is forecast minutes before L1, with the predicted time', () => {
+  it('combustible: a slow leak is forecast minutes before L1, with the predicted time; L1 then withdraws it', () => {
     const { feed } = engine([registered('gc-1', 'gas-combustible')]);
     // +0.5 %LEL every 5 s (6 %LEL a minute: too slow for the rate-of-rise pre-alarm).
     const leak = Array.from({ length: 60 }, (_, index) =>
       lelRecord('gc-1', index * 5_000, index * 0.5),
     );
     const signals = feed(...leak);
-    expect(signals.map(brief)).toEqual(['gc-1/gas-trend active', 'gc-1/gas-l1 active']);
+    expect(signals.map(brief)).toEqual([
+      'gc-1/gas-trend active',
+      'gc-1/gas-l1 active',
+      'gc-1/gas-trend cleared',
+    ]);
     expect(signals[0]).toMatchObject({ at: 40_000, value: 4, predictedAt: 250_000 });
     expect(signals[1]).toMatchObject({ at: 250_000 });
+    expect(signals[2]).toMatchObject({ at: 250_000, value: 25 });
   });
 
   it('combustible: a zero drift below −5 %LEL for 60 s is a quality fault, not an alarm', () => {

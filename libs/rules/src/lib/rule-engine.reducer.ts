@@ -1,8 +1,9 @@
-import type { AlarmPriority, RuleSignal } from '@vigil/contracts';
+import type { AlarmPriority, Reading, RuleSignal } from '@vigil/contracts';
 
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { readingOrder } from './device-stream';
+import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
 import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
 import {
   type OfflineWatch,
@@ -15,7 +16,7 @@ import {
 } from './offline.reducer';
 import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
 import { RATE_EMPTY, type RateState, reduceRate, restartRate } from './rate.reducer';
-import type { RuleConfig } from './rule-config';
+import type { RuleConfig, ThresholdRuleConfig } from './rule-config';
 import {
   DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
@@ -136,6 +137,11 @@ export interface DeviceRuleState {
   outOfOrder: number;
   /** Parallel to `rules.rules`; undefined for a disabled rule. */
   states: Array<RuleState | undefined>;
+  /**
+   * Which alarms cover which early warnings in `rules.rules` (`coverPlanOf`, shared per rule
+   * list); undefined when none does. README "Early warnings and the alarms they announce".
+   */
+  coverPlan: CoverPlan | undefined;
 }
 
 /** The devices behind one gateway, for root-cause suppression of their offline signals. */
@@ -270,6 +276,18 @@ function onRecord(
       case 'threshold':
         if (inOrder && ruleState.kind === 'threshold') {
           step = reduceThreshold(ruleState, reading, rule, options);
+          // An alarm that has just become active withdraws the early warnings it covers at once,
+          // right after its own signal, also those evaluated before it in this record.
+          const covered = device.coverPlan?.covers[index];
+          if (covered && step.state.active && !ruleState.active) {
+            device.states[index] = step.state;
+            if (step.signals.length > 0) (signals ??= []).push(...step.signals);
+            for (const warningIndex of covered) {
+              const withdrawn = withdrawWarning(device, warningIndex, reading, rule, options);
+              if (withdrawn) (signals ??= []).push(withdrawn);
+            }
+            continue;
+          }
         }
         break;
       case 'range':
@@ -284,11 +302,24 @@ function onRecord(
         break;
       case 'rate':
         if (reading && ruleState.kind === 'rate') {
+          const alarm = activeCover(device, index);
+          if (alarm) {
+            // Held: not even an older reading joins the window; only an in-order one clears.
+            const withdrawn = inOrder && withdrawWarning(device, index, reading, alarm, options);
+            if (withdrawn) (signals ??= []).push(withdrawn);
+            continue;
+          }
           step = reduceRate(ruleState, reading, rule, options, order);
         }
         break;
       case 'trend':
         if (inOrder && ruleState.kind === 'trend') {
+          const alarm = activeCover(device, index);
+          if (alarm) {
+            const withdrawn = withdrawWarning(device, index, reading, alarm, options);
+            if (withdrawn) (signals ??= []).push(withdrawn);
+            continue;
+          }
           step = reduceTrend(ruleState, reading, rule, options);
         }
         break;
@@ -322,6 +353,44 @@ function onRecord(
     if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * The first active alarm that covers the early warning at `index`, if any (README "Early warnings
+ * and the alarms they announce"). An alarm later in the rule order is seen as of the last record;
+ * one that becomes active in this record withdraws the warning itself, right after its signal.
+ */
+function activeCover(device: DeviceRuleState, index: number): ThresholdRuleConfig | undefined {
+  const coveredBy = device.coverPlan?.coveredBy[index];
+  if (!coveredBy) return undefined;
+  for (const alarmIndex of coveredBy) {
+    const alarm = device.rules.rules[alarmIndex];
+    if (device.states[alarmIndex]?.active && alarm?.kind === 'threshold') return alarm;
+  }
+  return undefined;
+}
+
+/**
+ * Holds the early warning at `index` back while `alarm` covers it: its window is dropped (the
+ * shared empty state, so a held warning costs nothing and allocates nothing per reading) and, if
+ * it was active, it clears with a signal saying why. Once no alarm covers it, it starts from an
+ * empty window: samples from inside the alarm describe the excursion, not an approach, and a fit
+ * or a minimum across them forecast the excursion's own tail. Returns the cleared signal, if any.
+ */
+function withdrawWarning(
+  device: DeviceRuleState,
+  index: number,
+  reading: Reading,
+  alarm: ThresholdRuleConfig,
+  context: RuleContext,
+): RuleSignal | undefined {
+  const warning = device.rules.rules[index];
+  const state = device.states[index];
+  if (!warning || !state || (warning.kind !== 'rate' && warning.kind !== 'trend')) return undefined;
+  if (state.kind === 'rate' && state !== RATE_EMPTY) device.states[index] = RATE_EMPTY;
+  else if (state.kind === 'trend' && state !== TREND_EMPTY) device.states[index] = TREND_EMPTY;
+  else return undefined;
+  return state.active ? withdrawnWarningSignal(reading, warning, alarm, context) : undefined;
 }
 
 /**
@@ -581,6 +650,7 @@ export function reloadRules(
   device.states = states;
   if (next) {
     device.rules = next;
+    device.coverPlan = coverPlanOf(next.rules);
   } else {
     const site = state.devices.get(siteId);
     site?.delete(deviceId);
@@ -603,6 +673,7 @@ function createDeviceState(
     behindSince: Number.NaN,
     behindOffsetMs: 0,
     outOfOrder: 0,
+    coverPlan: coverPlanOf(rules.rules),
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
       const initial = initialState(rules, rule, lastSeenAt, seen, queue);

@@ -47,6 +47,11 @@ export interface TrendForecast {
   readonly predictedAt: number | undefined;
   /** The line's change over the whole window, toward the target (negative: away from it). */
   readonly changeTowardTarget: number;
+  /**
+   * How far the reading has fallen back from the window's extreme toward the target (the highest
+   * sample for `high`, the lowest for `low`); 0 while it is at that extreme.
+   */
+  readonly fallenBack: number;
 }
 
 /**
@@ -56,10 +61,15 @@ export interface TrendForecast {
  *
  * - Raised when the reading has not reached `target`, at least `minSamples` samples spread over
  *   at least half the window are in the fit, the line has moved at least `minDelta` toward the
- *   target over the window, and it reaches the target within `horizonMs`. The signal carries the
- *   predicted instant (`predictedAt`, also in the message).
+ *   target over the window, it reaches the target within `horizonMs`, and the reading has not
+ *   fallen back by `minDelta` or more from the window's highest sample (lowest, for `low`). The
+ *   last condition is there because a straight line through a peak still points up after the
+ *   peak: the fit lags, and without it a value on its way back down (a spike that has passed, a
+ *   bump below the target) was forecast to rise. A falling value is not a rising trend. The
+ *   signal carries the predicted instant (`predictedAt`, also in the message).
  * - While the reading is at or past the target nothing changes: the alarm rule speaks, and the
- *   warning neither flaps at the set-point nor raises again.
+ *   warning neither flaps at the set-point nor raises again. (In the engine, the alarm withdraws
+ *   the warning and holds it back: README "Early warnings and the alarms they announce".)
  * - Cleared when the line no longer reaches the target within `clearHorizonMs` (it flattened or
  *   turned). Without a usable fit (too few samples, e.g. after a silence) nothing changes.
  *
@@ -89,12 +99,16 @@ export function reduceTrend(
 
   const high = rule.direction === 'high';
   if (high ? value >= rule.target : value <= rule.target) return { state, signals: NO_SIGNALS };
-  const forecast = forecastTrend(state, reading.ts, rule);
+  const forecast = forecastTrend(state, reading.ts, value, rule);
   if (!forecast) return { state, signals: NO_SIGNALS };
   const { predictedAt } = forecast;
   const leadMs = predictedAt === undefined ? Infinity : predictedAt - reading.ts;
   if (!state.active) {
-    if (forecast.changeTowardTarget < rule.minDelta || leadMs > rule.horizonMs) {
+    if (
+      forecast.changeTowardTarget < rule.minDelta ||
+      leadMs > rule.horizonMs ||
+      forecast.fallenBack >= rule.minDelta
+    ) {
       return { state, signals: NO_SIGNALS };
     }
     state.active = true;
@@ -117,10 +131,14 @@ export function restartTrend(state: TrendState): TrendState {
   return state;
 }
 
-/** The line through the window at `ts`, or undefined without enough well-spread samples. */
+/**
+ * The line through the window at `ts` (the reading's time; `value` its value), or undefined
+ * without enough well-spread samples.
+ */
 export function forecastTrend(
   state: TrendState,
   ts: number,
+  value: number,
   rule: TrendRuleConfig,
 ): TrendForecast | undefined {
   if (state === TREND_EMPTY) return undefined;
@@ -134,7 +152,11 @@ export function forecastTrend(
   let predictedAt: number | undefined;
   if (remaining <= 0) predictedAt = ts;
   else if (towardPerMs > 0) predictedAt = ts + Math.round(remaining / towardPerMs);
-  return { predictedAt, changeTowardTarget: towardPerMs * rule.windowMs };
+  return {
+    predictedAt,
+    changeTowardTarget: towardPerMs * rule.windowMs,
+    fallenBack: sign === 1 ? fit.highest - value : value - fit.lowest,
+  };
 }
 
 function trendSignal(

@@ -66,6 +66,21 @@ describe(reduceTrend.name, () => {
     ]);
   });
 
+  it('does not forecast a rise from a value on its way back down', () => {
+    const rule = trendConfig({ windowMs: 120_000, minSamples: 5 }); // the gas-trend shape
+    // 2 %LEL for 2 min, up to 12 within 10 s, back down 1 %LEL every 5 s. The least-squares line
+    // through the peak still points up after it (before: raised at 9 %LEL, "predicted to reach
+    // 25 %LEL"), but the reading has fallen back minDelta or more from the window's highest.
+    const bump = [...Array<number>(24).fill(2), 7, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 2, 2];
+    expect(run(rule, series(0, 5_000, bump))).toEqual([]);
+    // The spike of the load test: 60 %LEL once, then 2 %LEL again (standalone, without L1).
+    const spike = [...Array<number>(24).fill(2), 60, ...Array<number>(24).fill(2)];
+    expect(run(rule, series(0, 5_000, spike))).toEqual([]);
+    // Falling back less than minDelta is not a turn: a rise warns on a reading that dips 0.5.
+    const dip = [2, 3, 4, 5, 6, 7, 8, 9, 8.5];
+    expect(run(rule, series(0, 5_000, dip)).map(brief)).toEqual([[true, 40_000]]);
+  });
+
   it('forecasts a fall toward a low target', () => {
     const low = trendConfig({ metric: 'o2', direction: 'low', target: 19.5, minDelta: 0.2 });
     const o2 = [20.9, 20.7, 20.5, 20.3].map((value, index) =>

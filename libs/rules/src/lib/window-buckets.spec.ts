@@ -48,6 +48,20 @@ describe('window buckets', () => {
     expect(fit?.slope).toBeCloseTo(0.00025, 12); // 0.25 per second
     expect(fit?.valueAtOrigin).toBeCloseTo(17, 9);
     expect(fit?.bucketSpan).toBe(7);
+    expect([fit?.lowest, fit?.highest]).toEqual([2, 17]);
+  });
+
+  it('keeps the lowest and highest sample of the fit per bucket', () => {
+    const buckets = createSums();
+    addSample(buckets, 10_000, 1_000, 5);
+    addSample(buckets, 10_000, 2_000, 60);
+    addSample(buckets, 10_000, 3_000, 4);
+    addSample(buckets, 10_000, 12_000, 3);
+    expect(fitLine(buckets, 10_000, 0, 1, 12_000)).toMatchObject({ lowest: 3, highest: 60 });
+    expect(fitLine(buckets, 10_000, 0, 0, 3_000)).toMatchObject({ lowest: 4, highest: 60 });
+    addSample(buckets, 10_000, 71_000, 7); // bucket 7 replaces bucket 0: its extremes go with it
+    addSample(buckets, 10_000, 72_000, 8);
+    expect(fitLine(buckets, 10_000, 1, 7, 72_000)).toMatchObject({ lowest: 3, highest: 8 });
   });
 
   it('has no line through fewer than two instants', () => {

@@ -79,9 +79,10 @@ export function extremesBetween(
   return min === Infinity ? { min: Number.NaN, max: Number.NaN } : { min, max };
 }
 
-// ---- Regression sums: [index, n, Σt, Σv, Σt², Σtv] per slot, t relative to the bucket start ----
+// ---- Regression sums: [index, n, Σt, Σv, Σt², Σtv, min, max] per slot (trend rule), t relative
+// to the bucket start. The lowest and highest value tell whether the value has turned back. ----
 
-const SUMS_STRIDE = 6;
+const SUMS_STRIDE = 8;
 
 export function createSums(): number[] {
   return emptyBuckets(SUMS_STRIDE);
@@ -102,7 +103,12 @@ export function addSample(buckets: number[], bucketMs: number, ts: number, value
   if (held > index) return false;
   if (held < index) {
     buckets[base] = index;
-    for (let field = 1; field < SUMS_STRIDE; field += 1) buckets[base + field] = 0;
+    for (let field = 1; field < 6; field += 1) buckets[base + field] = 0;
+    buckets[base + 6] = value;
+    buckets[base + 7] = value;
+  } else {
+    if (value < (buckets[base + 6] as number)) buckets[base + 6] = value;
+    if (value > (buckets[base + 7] as number)) buckets[base + 7] = value;
   }
   const t = ts - index * bucketMs;
   buckets[base + 1] = (buckets[base + 1] as number) + 1;
@@ -122,11 +128,15 @@ export interface LineFit {
   readonly valueAtOrigin: number;
   /** Buckets between the oldest non-empty one and `last`, inclusive (how spread the samples are). */
   readonly bucketSpan: number;
+  /** Lowest and highest sample in the fit. */
+  readonly lowest: number;
+  readonly highest: number;
 }
 
 /**
  * Least-squares line through every sample of the buckets from `first` to `last`, with time
- * measured from `origin` (the current reading), or undefined when fewer than 2 distinct instants.
+ * measured from `origin` (the current reading), and the range of those samples; undefined when
+ * fewer than 2 distinct instants.
  * Each bucket's sums are shifted to the origin (`t' = t + d`: Σt' = Σt + n·d, Σt'² = Σt² + 2d·Σt +
  * n·d², Σt'v = Σtv + d·Σv), so times stay small and no precision is lost however long the device
  * has run.
@@ -144,6 +154,8 @@ export function fitLine(
   let stt = 0;
   let stv = 0;
   let oldest = Infinity;
+  let lowest = Infinity;
+  let highest = -Infinity;
   for (let base = 0; base < buckets.length; base += SUMS_STRIDE) {
     const index = buckets[base] as number;
     const count = buckets[base + 1] as number;
@@ -157,11 +169,20 @@ export function fitLine(
     stt += (buckets[base + 4] as number) + 2 * d * bt + count * d * d;
     stv += (buckets[base + 5] as number) + d * bv;
     oldest = Math.min(oldest, index);
+    lowest = Math.min(lowest, buckets[base + 6] as number);
+    highest = Math.max(highest, buckets[base + 7] as number);
   }
   if (n < 2) return undefined;
   // Below 1 ms² the samples share one instant and the remainder is rounding error.
   const sxx = stt - (st * st) / n;
   if (!(sxx >= 1)) return undefined;
   const slope = (stv - (st * sv) / n) / sxx;
-  return { count: n, slope, valueAtOrigin: (sv - slope * st) / n, bucketSpan: last - oldest + 1 };
+  return {
+    count: n,
+    slope,
+    valueAtOrigin: (sv - slope * st) / n,
+    bucketSpan: last - oldest + 1,
+    lowest,
+    highest,
+  };
 }

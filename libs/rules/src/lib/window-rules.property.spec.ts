@@ -104,6 +104,34 @@ describe('rate and trend properties', () => {
     );
   });
 
+  it('a trend rule never raises on a value minDelta or more below the highest of its window', () => {
+    // Any excursion, any noise: a falling value is not a rising trend. The fit sees every
+    // reading of the last windowMs (and up to a bucket more), so their highest bounds its own.
+    const rules: TrendRuleConfig[] = [
+      trendConfig(),
+      trendConfig({ windowMs: 120_000, minSamples: 5, target: 50 }),
+    ];
+    fc.assert(
+      fc.property(excursion(3), fc.constantFrom(...rules), (shape, rule) => {
+        const readings = sample(shape);
+        let state = TREND_EMPTY;
+        readings.forEach((reading, index) => {
+          const step = reduceTrend(state, reading, rule, context);
+          state = step.state;
+          if (!step.signals.some(signal => signal.active)) return;
+          const recent = readings
+            .slice(0, index)
+            .filter(each => each.ts >= reading.ts - rule.windowMs)
+            .map(each => each.values['lel'] as number);
+          expect(reading.values['lel'] as number).toBeGreaterThan(
+            Math.max(...recent) - rule.minDelta,
+          );
+        });
+      }),
+      { numRuns: 250 },
+    );
+  });
+
   it('a trend rule never forecasts from noise on a steady value (|noise| ≤ minDelta / 12)', () => {
     fc.assert(
       fc.property(excursion(2 / 12), shape => {
