@@ -80,6 +80,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     await this.ensureSchema();
     this.subscriptions.push(this.bus.records$.subscribe(records => this.writeRecords(records)));
     this.subscriptions.push(this.bus.alarms$.subscribe(updates => this.writeAlarms(updates)));
+    this.publishStats(); // every series exists from the start, at 0
     this.statsTimer = setInterval(() => this.publishStats(), 1000);
     this.statsTimer.unref();
   }

@@ -322,8 +322,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
   const metricTotal = (name: string, labels?: Record<string, string>): number | null => {
     if (!lastMetrics || !firstMetrics) return null;
     const end = labels ? promValue(lastMetrics, name, labels) : promSum(lastMetrics, name);
-    const start = labels ? promValue(firstMetrics, name, labels) : promSum(firstMetrics, name);
-    return end === undefined || start === undefined ? null : end - start;
+    // A series that appeared during the run (a labelled counter set for the first time) started at 0.
+    const start =
+      (labels ? promValue(firstMetrics, name, labels) : promSum(firstMetrics, name)) ?? 0;
+    return end === undefined ? null : end - start;
   };
   return {
     kind: 'load-run',
