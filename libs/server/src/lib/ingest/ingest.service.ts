@@ -69,15 +69,17 @@ export class IngestService implements OnModuleDestroy {
     }
     for (const record of result.records) {
       if (record.kind === 'reading') {
-        const { seq, siteId, deviceId } = record.reading;
+        const { seq, siteId, deviceId, ts, deviceTime } = record.reading;
+        // Only the device's own clock tells a restarted counter from a re-delivery.
+        const deviceTs = deviceTime ? ts : undefined;
         if (seq !== undefined) {
           let site = this.seqs.get(siteId);
           if (!site) this.seqs.set(siteId, (site = new Map()));
           const state = site.get(deviceId);
-          if (!state) site.set(deviceId, initialSeqState(seq));
+          if (!state) site.set(deviceId, initialSeqState(seq, deviceTs));
           else {
             const lostBefore = state.lost;
-            const verdict = trackSeq(state, seq);
+            const verdict = trackSeq(state, seq, deviceTs);
             if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
             if (verdict === 'duplicate') {
               this.counts.duplicates += 1;

@@ -26,6 +26,21 @@ describe(trackSeq.name, () => {
     expect(trackSeq(state, 1)).toBe('new');
   });
 
+  it('tells a restarted counter from a re-delivery by the device time', () => {
+    const state = initialSeqState(1, 1_000);
+    for (let seq = 2; seq <= 30; seq += 1) trackSeq(state, seq, seq * 1_000);
+    // Re-delivered and late samples carry their old device time.
+    expect(trackSeq(state, 30, 30_000)).toBe('duplicate');
+    expect(trackSeq(state, 12, 12_000)).toBe('duplicate');
+    // The device restarted: seq 0 again, but newer than anything seen.
+    expect(trackSeq(state, 0, 40_000)).toBe('restart');
+    expect(trackSeq(state, 1, 41_000)).toBe('new');
+    expect(trackSeq(state, 1, 41_000)).toBe('duplicate');
+    expect(state.lost).toBe(0);
+    // Without a device time a repeated number within the window stays a duplicate.
+    expect(trackSeq(state, 0)).toBe('duplicate');
+  });
+
   it('flags exactly the repeated numbers of any shuffled stream with duplicates', () => {
     fc.assert(
       fc.property(

@@ -9,10 +9,12 @@ export interface SeqState {
   seenLow: number;
   seenHigh: number;
   lost: number;
+  /** Device time of the sample with the highest seq, when it carried one (else NaN). */
+  newestTs: number;
 }
 
-export function initialSeqState(seq: number): SeqState {
-  return { last: seq, seenLow: 1, seenHigh: 0, lost: 0 };
+export function initialSeqState(seq: number, ts?: number): SeqState {
+  return { last: seq, seenLow: 1, seenHigh: 0, lost: 0, newestTs: ts ?? Number.NaN };
 }
 
 function seen(state: SeqState, offset: number): boolean {
@@ -42,20 +44,27 @@ function shift(state: SeqState, by: number): void {
 /**
  * Classifies a device sequence number and updates the state in place (this runs for every
  * sample, so it allocates nothing). Gaps are counted in `lost`; a late sample fills its gap back.
+ *
+ * A device that restarts its counter sends numbers it has sent before. Far behind the highest
+ * (64 or more) that is a restart; closer, the device time tells: a re-delivered or late sample
+ * is older than the newest one seen, a restarted device's sample is newer. Without `ts` a
+ * number seen before within the window stays a duplicate (a device that restarts after fewer
+ * than 64 samples and sends no time loses its first samples up to its old count).
  */
-export function trackSeq(state: SeqState, seq: number): SeqVerdict {
+export function trackSeq(state: SeqState, seq: number, ts?: number): SeqVerdict {
   if (seq > state.last) {
     const gap = seq - state.last;
     state.lost += gap - 1;
     shift(state, gap);
     state.last = seq;
+    state.newestTs = ts ?? Number.NaN;
     mark(state, 0);
     return 'new';
   }
   const offset = state.last - seq;
-  if (offset >= WINDOW) {
-    // Far behind: the device restarted its counter. Start over rather than drop it forever.
-    Object.assign(state, initialSeqState(seq));
+  if (offset >= WINDOW || (ts !== undefined && ts > state.newestTs)) {
+    // The device restarted its counter. Start over rather than drop its samples.
+    Object.assign(state, initialSeqState(seq, ts));
     return 'restart';
   }
   if (seen(state, offset)) return 'duplicate';
