@@ -407,6 +407,18 @@ async function main(): Promise<void> {
     return;
   }
   const args = parsed;
+  if (args.render) {
+    // The docs from a saved run: what the template says changed, the figures did not.
+    const source = resolve(ROOT, args.render);
+    const saved = JSON.parse(readFileSync(source, 'utf8')) as BenchResult;
+    const target = resolve(ROOT, args.docs ?? 'docs/benchmarks.md');
+    writeFileSync(
+      target,
+      await formatMarkdown(renderBenchmarksMarkdown(saved, relativeToRoot(source)), target),
+    );
+    log(`regenerated ${relativeToRoot(target)} from ${relativeToRoot(source)}`);
+    return;
+  }
   installCleanup(log);
   if (!existsSync(join(ROOT, 'dist/apps/vigil/src/main.js'))) {
     throw new Error(

@@ -21,6 +21,7 @@ options:
   --out <dir>              where results go (default bench/out)
   --docs <file>            the Markdown to regenerate (default docs/benchmarks.md; --no-docs to leave it)
   --no-docs
+  --render <result.json>   regenerate the docs from a saved result (bench/out/…json), run nothing
   --build                  run "npm run build" first (default: only when dist/ is missing)
   -h, --help`;
 
@@ -37,6 +38,8 @@ export interface BenchArgs {
   readonly out: string;
   readonly docs: string | null;
   readonly build: boolean;
+  /** A saved result to render into the docs instead of running. */
+  readonly render: string | null;
 }
 
 const SKIPPABLE = new Set(['peer', 'sweep', 'overload', 'profile', 'batch']);
@@ -62,6 +65,7 @@ export function parseBenchArgs(
         docs: { type: 'string' },
         'no-docs': { type: 'boolean' },
         build: { type: 'boolean' },
+        render: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -106,6 +110,7 @@ export function parseBenchArgs(
     out: values.out ?? 'bench/out',
     docs: values['no-docs'] ? null : (values.docs ?? 'docs/benchmarks.md'),
     build: values.build ?? false,
+    render: values.render ?? null,
   };
   return problems.length ? { problems } : result;
 }

@@ -6,6 +6,7 @@ import {
   lossAccounted,
   renderBenchmarksMarkdown,
   rssSlopeMbPerSecond,
+  slowSeconds,
 } from './benchmarks-md';
 import { parseBenchArgs } from './bench-args';
 
@@ -190,6 +191,40 @@ describe('docs/benchmarks.md', () => {
     expect(markdown).toContain('`applySignal (lib/lifecycle.js:71)`');
     expect(markdown).toContain('load average 1 / 1 / 1 at the start');
     expect(markdown).not.toMatch(/\n\n\n/);
+  });
+});
+
+describe(slowSeconds.name, () => {
+  it('compares the seconds over 50 ms with the others', () => {
+    const base = report('vigil', 10);
+    const series = base.series.map((second, t) =>
+      t % 10 === 5
+        ? {
+            ...second,
+            latency: { p50: 20, p95: 150, p99: 200 },
+            eventLoopLagMs: 120,
+            processes: { vigil: { cpuPct: 90, rssMb: 400 }, influxd: { cpuPct: 30, rssMb: 300 } },
+          }
+        : {
+            ...second,
+            eventLoopLagMs: 10,
+            processes: { vigil: { cpuPct: 50, rssMb: 400 }, influxd: { cpuPct: 20, rssMb: 300 } },
+          },
+    );
+    const [text] = slowSeconds({
+      label: 'Vigil at 35000/s',
+      rate: 35_000,
+      report: { ...base, series },
+      error: null,
+      startupMs: 1,
+      idleRssMb: 1,
+    });
+    expect(text).toContain(
+      '6 of 59 seconds had a p99 over 50 ms (mean p99 200 ms; the other seconds 10 ms)',
+    );
+    expect(text).toContain('averaged 90 % against 50 %');
+    expect(text).toContain('InfluxDB 30 % against 20 %');
+    expect(text).toContain('event-loop lag 120 ms against 10 ms');
   });
 });
 
