@@ -64,6 +64,29 @@ export class VigilMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  /**
+   * The device rule engine's own counters (records, late and out-of-order readings, clock
+   * re-bases, …), read when /metrics is scraped. RulesService hands its counters over with
+   * `watchRuleEngine`; a process without the rules service leaves the series empty.
+   */
+  private ruleEngineStats: object | undefined;
+  readonly ruleEngine = new Gauge({
+    name: 'vigil_rules_engine_total',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    labelNames: ['counter'] as const,
+    registers: [this.registry],
+    collect: () => this.collectRuleEngine(),
+  });
+
+  watchRuleEngine(stats: object): void {
+    this.ruleEngineStats = stats;
+  }
+
+  private collectRuleEngine(): void {
+    for (const [counter, value] of Object.entries(this.ruleEngineStats ?? {}))
+      if (typeof value === 'number') this.ruleEngine.set({ counter }, value);
+  }
+
   readonly wsClients = new Gauge({
     name: 'vigil_ws_clients',
     help: 'Connected WebSocket clients',

@@ -11,6 +11,7 @@ import type { IngestRecord, RuleSignal } from '@vigil/contracts';
 import {
   asSiteInput,
   chatterGuard,
+  createRuleEngineStats,
   mhsGradeRule,
   mhsTankOf,
   ruleEngine,
@@ -51,6 +52,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       const device = this.registry.current.device(siteId, deviceId);
       return device ? this.registry.rulesOf(device) : undefined;
     };
+    const stats = createRuleEngineStats();
+    this.metrics.watchRuleEngine(stats);
     const inputs$ = this.records.pipe(withTicks(this.config.ruleTickMs), share());
     const device$ = inputs$.pipe(
       ruleEngine({
@@ -60,6 +63,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         expectedDevices: this.registry.allDeviceRules(),
         // Alarms restored from the journal: their rules start active, so a return to normal clears them.
         activeAtStart: key => this.alarms.conditionActive(key),
+        stats,
       }),
       // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
       chatterGuard({ tickMs: this.config.ruleTickMs }),
