@@ -2,7 +2,7 @@ import type { AlarmPriority, Reading, RuleSignal } from '@vigil/contracts';
 
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
-import { readingOrder } from './device-stream';
+import { clockSetBack, readingOrder } from './device-stream';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
 import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
 import {
@@ -247,7 +247,13 @@ function onRecord(
     if (
       order === 'late' &&
       live &&
-      clockSetBack(device, ts, receivedAt, lateAllowanceMs, options)
+      clockSetBack(
+        device,
+        ts,
+        receivedAt,
+        lateAllowanceMs,
+        options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
+      )
     ) {
       rebaseClock(device, ts);
       stats.clockRebases += 1;
@@ -391,32 +397,6 @@ function withdrawWarning(
   else if (state.kind === 'trend' && state !== TREND_EMPTY) device.states[index] = TREND_EMPTY;
   else return undefined;
   return state.active ? withdrawnWarningSignal(reading, warning, alarm, context) : undefined;
-}
-
-/**
- * Whether the device's clock has been set back: this live late reading continues a run of live
- * late readings (no reading at or near the watermark in between) that keep to one clock, their
- * `ts − receivedAt` within the late allowance of the run's first, over `clockRebaseMs` of receive
- * time. A reading on another clock starts a new run. A buffered batch or a burst of re-deliveries
- * arrives at once (or drains faster than real time, so its offset drifts), so it never spans the
- * bound. README "Clock jumps".
- */
-function clockSetBack(
-  device: DeviceRuleState,
-  ts: number,
-  receivedAt: number,
-  lateAllowanceMs: number,
-  options: RuleEngineOptions,
-): boolean {
-  const offsetMs = ts - receivedAt;
-  if (
-    Number.isNaN(device.behindSince) ||
-    Math.abs(offsetMs - device.behindOffsetMs) > lateAllowanceMs
-  ) {
-    device.behindSince = receivedAt;
-    device.behindOffsetMs = offsetMs;
-  }
-  return receivedAt - device.behindSince >= (options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { DeviceStatus, Reading, RuleSignal } from '@vigil/contracts';
 
-import { readingOrder } from '../device-stream';
+import { clockSetBack, readingOrder } from '../device-stream';
 import {
   DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
@@ -112,19 +112,10 @@ function tagClockSetBack(
   const { ts, receivedAt } = reading;
   const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
   if (readingOrder(ts, tag.lastTs, lateAllowanceMs) === 'late') {
-    if (live) {
-      const offsetMs = ts - receivedAt;
-      if (
-        Number.isNaN(tag.behindSince) ||
-        Math.abs(offsetMs - tag.behindOffsetMs) > lateAllowanceMs
-      ) {
-        tag.behindSince = receivedAt;
-        tag.behindOffsetMs = offsetMs;
-      }
-      if (receivedAt - tag.behindSince >= (options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS)) {
-        stats.clockRebases += 1;
-        return true;
-      }
+    const rebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
+    if (live && clockSetBack(tag, ts, receivedAt, lateAllowanceMs, rebaseMs)) {
+      stats.clockRebases += 1;
+      return true;
     }
     stats.lateReadings += 1;
   } else {
