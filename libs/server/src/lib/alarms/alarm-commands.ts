@@ -13,6 +13,7 @@ import type { ActionResult, Actor, OperatorCommand } from '@vigil/alarms';
 import { INTERNAL_COMMANDS_TOPIC, INTERNAL_REPLIES_ROOT, type Alarm } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { withoutNagle } from '../mqtt/no-delay';
 import type { DeviceMode } from './alarm-journal';
 import { AlarmService } from './alarm.service';
 
@@ -77,12 +78,14 @@ export class LocalAlarmCommands extends AlarmCommands {
 const COMMAND_TIMEOUT_MS = 5000;
 
 function client(config: VigilConfig, role: string): MqttClient {
-  return connect(config.mqtt.url, {
-    clientId: `vigil-${role}-${process.pid}-${randomUUID().slice(0, 8)}`,
-    username: config.mqtt.username,
-    password: config.mqtt.password,
-    reconnectPeriod: 1000,
-  });
+  return withoutNagle(
+    connect(config.mqtt.url, {
+      clientId: `vigil-${role}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      reconnectPeriod: 1000,
+    }),
+  );
 }
 
 /** Request/reply over `vigil-internal/v1/commands`, for a gateway without the rules service. */

@@ -5,6 +5,7 @@ import { bufferTime, filter, type Subscription } from 'rxjs';
 import { INTERNAL_ALARMS_TOPIC, INTERNAL_READINGS_TOPIC } from '@vigil/contracts';
 
 import type { ServiceName } from '../config/vigil-config';
+import { withoutNagle } from '../mqtt/no-delay';
 import type { PipelineBus } from './pipeline-bus';
 
 const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<
@@ -59,11 +60,13 @@ export class MqttBusBridge {
 
   async start(): Promise<void> {
     if (this.plan.publish.length === 0 && this.plan.subscribe.length === 0) return;
-    const client = connect(this.url, {
-      ...this.credentials,
-      clientId: `vigil-bridge-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-      reconnectPeriod: 1000,
-    });
+    const client = withoutNagle(
+      connect(this.url, {
+        ...this.credentials,
+        clientId: `vigil-bridge-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        reconnectPeriod: 1000,
+      }),
+    );
     this.client = client;
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
