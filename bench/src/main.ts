@@ -179,18 +179,23 @@ async function vigilRun(
     logSummary(report);
     return { label, rate, report, error: null, startupMs, idleRssMb };
   } catch (error) {
-    log(`${label}: FAILED: ${(error as Error).message}`);
-    return {
-      label,
-      rate,
-      report: null,
-      error: (error as Error).message,
-      startupMs: null,
-      idleRssMb: null,
-    };
+    return failedRun(label, rate, error);
   } finally {
     await vigil.stop(options.cpuProfile ? 60_000 : 15_000);
   }
+}
+
+/** A run that could not be made: logged, and kept in the results with its reason. */
+function failedRun(label: string, rate: number, error: unknown): RunOutcome {
+  log(`${label}: FAILED: ${(error as Error).message}`);
+  return {
+    label,
+    rate,
+    report: null,
+    error: (error as Error).message,
+    startupMs: null,
+    idleRssMb: null,
+  };
 }
 
 function logSummary(report: LoadRunReport): void {
@@ -293,15 +298,7 @@ async function nodeRedRun(
     logSummary(report);
     return { label, rate, report, error: null, startupMs, idleRssMb };
   } catch (error) {
-    log(`${label}: FAILED: ${(error as Error).message}`);
-    return {
-      label,
-      rate,
-      report: null,
-      error: (error as Error).message,
-      startupMs: null,
-      idleRssMb: null,
-    };
+    return failedRun(label, rate, error);
   } finally {
     await red.stop();
   }

@@ -403,7 +403,8 @@ export function slowSeconds(run: RunOutcome): string[] {
       `${cpu(rest, 'influxd') ?? '–'} %, and Vigil's event-loop lag ${lag(slow) ?? '–'} ms against ` +
       `${lag(rest) ?? '–'} ms. The p99 comes from these seconds, not from a main thread running out of ` +
       'time (see its busy share below): bursts of work that stall the event loop for tens to hundreds ' +
-      'of milliseconds while two cores are shared with InfluxDB, Mosquitto and the load generator. ' +
+      'of milliseconds, on two cores shared with InfluxDB, Mosquitto and the load generator (compare ' +
+      'the CPU figures above to see whose bursts they are). ' +
       'Run by hand with `--trace-gc`, such seconds line up with full (mark-compact) collections of ' +
       'the heap that holds the state of 100,000 devices; fewer, smaller objects per device is the ' +
       'next step.',

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 
-import { DEVICE_CLASSES, type DeviceClass, IDENTIFIER_PATTERN } from '@vigil/contracts';
+import {
+  DEVICE_CLASSES,
+  type DeviceClass,
+  IDENTIFIER_PATTERN,
+  RISK_LEVELS,
+} from '@vigil/contracts';
 
 import { RULE_ID_PATTERN } from '../rule-config';
 import { type PointM, type Polygon, compilePolygon } from './geometry';
@@ -92,7 +97,8 @@ export const POSITION_TTL_MS = 90_000;
 // Schemas
 // ---------------------------------------------------------------------------------------------
 
-export const AREA_RISKS = ['red', 'orange', 'yellow', 'blue'] as const;
+/** The four risk colours (红橙黄蓝), as the registry and the console know them. */
+export const AREA_RISKS = RISK_LEVELS;
 export type AreaRisk = (typeof AREA_RISKS)[number];
 
 /** Keys of an area's `rules` map that belong to the site rules; every other key is a device rule. */
