@@ -1,4 +1,9 @@
-import type { AlarmPriority, Reading, RuleSignal } from '@vigil/contracts';
+import {
+  type AlarmPriority,
+  FUTURE_TOLERANCE_MS,
+  type Reading,
+  type RuleSignal,
+} from '@vigil/contracts';
 
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
@@ -53,6 +58,11 @@ export interface RuleEngineStats {
   lateReadings: number;
   /** Devices re-based on a clock that was set back (README "Clock jumps"). */
   clockRebases: number;
+  /**
+   * Readings stamped more than FUTURE_TOLERANCE_MS after their receive time, evaluated at their
+   * receive time instead (ingest already does this; the engine holds the line for any source).
+   */
+  futureReadings: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
@@ -69,6 +79,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     outOfOrderReadings: 0,
     lateReadings: 0,
     clockRebases: 0,
+    futureReadings: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
     suppressedOffline: 0,
@@ -222,7 +233,15 @@ function onRecord(
       stats.unknownDeviceRecords += 1;
       return NO_SIGNALS;
     }
-    device = createDeviceState(next, body.receivedAt, true, offlineQueue, options.activeAtStart);
+    // A retained status proves nothing: silence then counts from the engine's start.
+    const proof = !(input.kind === 'status' && input.status.retained === true);
+    device = createDeviceState(
+      next,
+      proof ? body.receivedAt : options.startedAt,
+      proof,
+      offlineQueue,
+      options.activeAtStart,
+    );
     addDevice(state, device);
   } else if (device.rules !== next) {
     signals = reloadRules(state, device, next, input, options);
@@ -230,7 +249,9 @@ function onRecord(
   }
 
   const gatewayId = device.rules.gatewayId;
-  if (gatewayId !== undefined) {
+  // A retained status is the broker's memory, not traffic through the gateway (finding 7).
+  const retained = input.kind === 'status' && input.status.retained === true;
+  if (gatewayId !== undefined && !retained) {
     const entry = gatewayEntry(state, device.rules.siteId, gatewayId);
     if (body.receivedAt > entry.lastChildSeenAt) entry.lastChildSeenAt = body.receivedAt;
   }
@@ -238,8 +259,9 @@ function onRecord(
   let order: ReadingOrder = 'in-order';
   // Live: not older in receive time than the device's newest reading (README "Clock jumps").
   let live = false;
-  if (input.kind === 'reading') {
-    const { ts, receivedAt } = input.reading;
+  const reading = input.kind === 'reading' ? notFromTheFuture(input.reading, stats) : undefined;
+  if (reading) {
+    const { ts, receivedAt } = reading;
     const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
     live = receivedAt >= device.lastReceivedAt;
     if (live) device.lastReceivedAt = receivedAt;
@@ -269,7 +291,6 @@ function onRecord(
       else device.behindSince = Number.NaN;
     }
   }
-  const reading = input.kind === 'reading' ? input.reading : undefined;
   const inOrder = reading !== undefined && order === 'in-order';
 
   const rules = device.rules.rules;
@@ -359,6 +380,22 @@ function onRecord(
     if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * Never lets a reading from the future move a device's watermark there (issue 10 finding 6): one
+ * stamped more than FUTURE_TOLERANCE_MS after its receive time is evaluated at its receive time,
+ * as ingest does. Allocates only for such readings.
+ */
+function notFromTheFuture(reading: Reading, stats: RuleEngineStats): Reading {
+  if (!(reading.ts > reading.receivedAt + FUTURE_TOLERANCE_MS)) return reading;
+  stats.futureReadings += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'future',
+  };
 }
 
 /**

@@ -66,6 +66,12 @@ export class LiveDevices implements OnModuleDestroy {
         this.sites.set(body.siteId, devices);
       }
       let device = devices.get(body.deviceId);
+      // A retained status (the broker's memory of a device, finding 7) is no sign of life: it
+      // creates no entry and moves no last-seen time; it fills `online` only when nothing live has.
+      if (record.kind === 'status' && record.status.retained) {
+        if (device && device.online === undefined) device.online = record.status.online;
+        continue;
+      }
       if (!device) {
         device = {
           lastSeenAt: body.receivedAt,
