@@ -291,4 +291,90 @@ describe('clock jumps (README "Clock jumps")', () => {
       { numRuns: 300 },
     );
   });
+
+  /**
+   * Issue 10 finding 6, as a property: a device whose clock does anything (segments on any offset
+   * within ±2 h, the future included, each reading up to 2 s on its way), then 40 readings at
+   * 80 %LEL one a second, optionally beside a second source stamping its low readings ahead of the
+   * server: L2 is raised, within the re-base bound, and no watermark ever runs more than
+   * FUTURE_TOLERANCE_MS ahead of the newest receive time.
+   */
+  it('raises L2 whatever the clock did before, and never lets a watermark into the future', () => {
+    const offset = fc.oneof(
+      fc.integer({ min: -2 * HOUR, max: 2 * HOUR }),
+      fc.constantFrom(59_000, FUTURE_TOLERANCE_MS, FUTURE_TOLERANCE_MS + 1, -6_000, 0),
+    );
+    const segment = fc.record({ offsetMs: offset, readings: fc.integer({ min: 1, max: 20 }) });
+    fc.assert(
+      fc.property(
+        fc.array(segment, { maxLength: 5 }),
+        offset,
+        fc.option(fc.integer({ min: FUTURE_TOLERANCE_MS + 1, max: 2 * HOUR }), { nil: undefined }),
+        fc.array(fc.integer({ min: 0, max: 2_000 }), { minLength: 40, maxLength: 40 }),
+        (before, gasOffsetMs, secondSourceAheadMs, latencies) => {
+          const { feed, state } = engineWithState([gc]);
+          let receivedAt = T0;
+          let sentAt = T0;
+          const watermarkOk = () => {
+            for (const site of state.devices.values())
+              for (const each of site.values())
+                expect(each.lastTs).toBeLessThanOrEqual(receivedAt + FUTURE_TOLERANCE_MS);
+          };
+          for (const { offsetMs, readings } of before) {
+            for (let index = 0; index < readings; index += 1) {
+              sentAt += 1_000;
+              receivedAt = Math.max(receivedAt, sentAt + 100);
+              feed({
+                ...skewedReading('gc-ru-02', receivedAt, 0, { lel: 1 }),
+                ts: sentAt + offsetMs,
+              });
+              watermarkOk();
+            }
+          }
+          // A second source only beside a device whose own clock is right (the finding).
+          const second = gasOffsetMs === 0 ? secondSourceAheadMs : undefined;
+          const raised: RuleSignal[] = [];
+          let gasFrom = Number.NaN;
+          for (const latencyMs of latencies) {
+            sentAt += 1_000;
+            if (second !== undefined)
+              raised.push(...feed(skewedReading('gc-ru-02', sentAt, second, { lel: 0 })));
+            receivedAt = Math.max(receivedAt, sentAt + latencyMs);
+            if (Number.isNaN(gasFrom)) gasFrom = receivedAt;
+            raised.push(
+              ...feed({
+                ...skewedReading('gc-ru-02', receivedAt, 0, { lel: 80 }),
+                ts: sentAt + gasOffsetMs,
+                clockSkewMs: sentAt + gasOffsetMs - receivedAt,
+              }),
+            );
+            watermarkOk();
+          }
+          const l2 = raised.find(signal => signal.ruleId === 'gas-l2' && signal.active);
+          expect(l2).toBeDefined();
+          expect((l2?.detectedAt ?? Infinity) - gasFrom).toBeLessThanOrEqual(
+            DEFAULT_CLOCK_REBASE_MS + 1_000 + 2_000,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** `engine`, with the state exposed to look at the watermarks. */
+function engineWithState(devices: readonly DeviceRules[]) {
+  const registry = new Map(devices.map(device => [device.deviceId, device]));
+  let now = T0;
+  const options: RuleEngineOptions = {
+    clock: () => now,
+    startedAt: T0 - 60_000,
+    lookupDevice: (_siteId, deviceId) => registry.get(deviceId),
+  };
+  const state = createRuleEngineState(options);
+  const feed = (reading: Reading): readonly RuleSignal[] => {
+    now = Math.max(now, reading.receivedAt);
+    return reduceRuleEngine(state, readingRecord(reading), options).signals;
+  };
+  return { state, feed };
+}

@@ -72,7 +72,7 @@ function shift(state: SeqState, by: number): void {
  * is older than the newest one seen, a restarted device's sample is newer. Without `ts`, the
  * receive time tells (issue 10 finding 6): a number seen before is a re-delivery only while the
  * device's newest sample arrived within REDELIVERY_WINDOW_MS; a small number (≤ RESTART_SEQ_MAX)
- * after RESTART_MIN_GAP_MS of silence, or one far below the newest and below half of it, is a
+ * after RESTART_MIN_GAP_MS of silence (seen before or not), or one far below the newest and below half of it, is a
  * restart. Without `receivedAt` (tests of the number logic alone) only the first two rules apply.
  */
 export function trackSeq(
@@ -112,9 +112,10 @@ export function trackSeq(
 /** A number at or below the newest, from a device that sends no time: restart or re-delivery? */
 function restartedUnstamped(state: SeqState, seq: number, receivedAt: number): boolean {
   const offset = state.last - seq;
-  if (!seen(state, offset)) return false; // a late sample filling its gap
   const quietMs = receivedAt - state.lastArrivalAt;
-  if (quietMs > REDELIVERY_WINDOW_MS) return true;
+  // Seen or not: after a reset of this state only the restart's first number is marked.
   if (seq <= RESTART_SEQ_MAX && quietMs >= RESTART_MIN_GAP_MS) return true;
+  if (!seen(state, offset)) return false; // a late sample filling its gap
+  if (quietMs > REDELIVERY_WINDOW_MS) return true;
   return offset >= FAR_BELOW && seq < offset;
 }
