@@ -126,4 +126,47 @@ describe('managed InfluxDB', () => {
       timeoutMs: 15_000,
     });
   });
+
+  it('replaces an influxd of its own left over from a run whose watchdog died too', async () => {
+    const influxPort = await freePort();
+    const env = await envFor(influxPort);
+    const influxUrl = env['VIGIL_INFLUX_URL'] as string;
+    const pidFile = join(work, 'data', 'influxdb', 'influxd.pid');
+    const first = startVigil(env);
+    await waitFor(() => ready(env), { what: 'Vigil ready (managed influxd)', timeoutMs: 60_000 });
+    const leftover = JSON.parse(readFileSync(pidFile, 'utf8')) as {
+      pid: number;
+      watchdogPid: number;
+    };
+    // The worst crash: the watchdog goes first, then Vigil. influxd is orphaned.
+    process.kill(leftover.watchdogPid, 'SIGKILL');
+    first.child.kill('SIGKILL');
+    await new Promise(resolve => first.child.once('exit', resolve));
+    expect(await answers(influxUrl)).toBe(true);
+
+    const second = startVigil(env);
+    await waitFor(() => ready(env), {
+      what: 'Vigil ready after replacing the leftover',
+      timeoutMs: 60_000,
+    });
+    expect(second.output()).toContain(`influxd (pid ${leftover.pid})`);
+    const alive = (() => {
+      try {
+        process.kill(leftover.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(alive).toBe(false);
+    const current = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+    expect(current.pid).not.toBe(leftover.pid);
+    expect(await answers(influxUrl)).toBe(true);
+    second.child.kill('SIGKILL');
+    await new Promise(resolve => second.child.once('exit', resolve));
+    await waitFor(async () => !(await answers(influxUrl)), {
+      what: 'managed influxd gone after SIGKILL of Vigil',
+      timeoutMs: 15_000,
+    });
+  });
 });
