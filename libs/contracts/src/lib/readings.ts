@@ -18,8 +18,12 @@ export const MAX_FUTURE_SKEW_MS = 60_000;
  */
 export const FUTURE_TOLERANCE_MS = 2_000;
 
-/** Why a reading's `ts` is not the device's own: its clock was ahead of the server's. */
-export type ClockCorrection = 'future' | 'far-future';
+/**
+ * Why a reading's `ts` is not the device's own: it was ahead of the server's clock (`future`,
+ * `far-future`: set by ingest, evaluated at the receive time), or ahead of the device's own recent
+ * clock (`device-clock`: set by the rule engine, evaluated on the device's established clock).
+ */
+export type ClockCorrection = 'future' | 'far-future' | 'device-clock';
 
 export type MetricValue = number | boolean;
 

@@ -63,6 +63,13 @@ export interface RuleEngineStats {
    * receive time instead (ingest already does this; the engine holds the line for any source).
    */
   futureReadings: number;
+  /**
+   * Readings more than FUTURE_TOLERANCE_MS ahead of their device's own recent clock, evaluated on
+   * that clock until the new one has held alone for `clockRebaseMs` (a second source, a glitch).
+   */
+  aheadOfDeviceClock: number;
+  /** Devices that moved to a clock ahead of their old one after it held alone `clockRebaseMs`. */
+  clockAdvances: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
@@ -80,6 +87,8 @@ export function createRuleEngineStats(): RuleEngineStats {
     lateReadings: 0,
     clockRebases: 0,
     futureReadings: 0,
+    aheadOfDeviceClock: 0,
+    clockAdvances: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
     suppressedOffline: 0,
@@ -145,6 +154,15 @@ export interface DeviceRuleState {
    */
   behindSince: number;
   behindOffsetMs: number;
+  /**
+   * The device's own clock: the largest `ts − receivedAt` of its readings on that clock (network
+   * delay only lowers it), NaN before the first reading. Issue 10 finding 6: a device's clock is
+   * judged against its own recent history as well as the server's.
+   */
+  clockOffsetMs: number;
+  /** Like `behindSince`/`behindOffsetMs`, for a run of readings ahead of `clockOffsetMs`. */
+  aheadSince: number;
+  aheadOffsetMs: number;
   outOfOrder: number;
   /** Parallel to `rules.rules`; undefined for a disabled rule. */
   states: Array<RuleState | undefined>;
@@ -259,7 +277,15 @@ function onRecord(
   let order: ReadingOrder = 'in-order';
   // Live: not older in receive time than the device's newest reading (README "Clock jumps").
   let live = false;
-  const reading = input.kind === 'reading' ? notFromTheFuture(input.reading, stats) : undefined;
+  const reading =
+    input.kind === 'reading'
+      ? onDeviceClock(
+          device,
+          notFromTheFuture(input.reading, stats),
+          stats,
+          options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
+        )
+      : undefined;
   if (reading) {
     const { ts, receivedAt } = reading;
     const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
@@ -278,6 +304,7 @@ function onRecord(
       )
     ) {
       rebaseClock(device, ts);
+      device.clockOffsetMs = ts - receivedAt;
       stats.clockRebases += 1;
       order = 'in-order';
     }
@@ -395,6 +422,52 @@ function notFromTheFuture(reading: Reading, stats: RuleEngineStats): Reading {
     ts: reading.receivedAt,
     deviceTime: false,
     clockCorrected: reading.clockCorrected ?? 'future',
+  };
+}
+
+/**
+ * Judges a reading against its device's own recent clock (issue 10 finding 6). One more than
+ * FUTURE_TOLERANCE_MS ahead of it (a second source on the device's topic, a clock glitch, a reading
+ * ingest put on server time beside a device whose clock runs behind) is evaluated on the device's
+ * clock, at `receivedAt + clockOffsetMs`, so that it cannot move the watermark past the device's
+ * own readings. A clock that really moved forward is followed once readings on it alone have
+ * arrived for `clockRebaseMs` (a reading on the old clock ends the run, as for a clock set back):
+ * until then its readings are still evaluated, in order, on the old clock. Allocates only for a
+ * reading held back.
+ */
+function onDeviceClock(
+  device: DeviceRuleState,
+  reading: Reading,
+  stats: RuleEngineStats,
+  clockRebaseMs: number,
+): Reading {
+  const offsetMs = reading.ts - reading.receivedAt;
+  const own = device.clockOffsetMs;
+  if (!(offsetMs > own + FUTURE_TOLERANCE_MS)) {
+    // On its clock (or behind it, or the first reading): the old clock is alive.
+    if (!(offsetMs <= own)) device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    return reading;
+  }
+  if (
+    Number.isNaN(device.aheadSince) ||
+    Math.abs(offsetMs - device.aheadOffsetMs) > FUTURE_TOLERANCE_MS
+  ) {
+    device.aheadSince = reading.receivedAt;
+    device.aheadOffsetMs = offsetMs;
+  }
+  if (reading.receivedAt - device.aheadSince >= clockRebaseMs) {
+    device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    stats.clockAdvances += 1;
+    return reading;
+  }
+  stats.aheadOfDeviceClock += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt + own,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'device-clock',
   };
 }
 
@@ -689,6 +762,9 @@ function createDeviceState(
     lastReceivedAt: -Infinity,
     behindSince: Number.NaN,
     behindOffsetMs: 0,
+    clockOffsetMs: Number.NaN,
+    aheadSince: Number.NaN,
+    aheadOffsetMs: 0,
     outOfOrder: 0,
     coverPlan: coverPlanOf(rules.rules),
     states: rules.rules.map(rule => {

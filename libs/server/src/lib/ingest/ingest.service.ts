@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import {
+  type ClockCorrection,
   deadLetterTopic,
   type DeadLetter,
   type DeadLetterReason,
@@ -121,10 +122,10 @@ export class IngestService implements OnModuleDestroy {
 
   private clockCorrected(
     reading: { siteId: string; deviceId: string; clockSkewMs: number | undefined },
-    reason: 'future' | 'far-future',
+    reason: ClockCorrection, // ingest sets only `future` and `far-future`
   ): void {
-    if (reason === 'future') this.counts.clockFuture += 1;
-    else this.counts.clockFarFuture += 1;
+    if (reason === 'far-future') this.counts.clockFarFuture += 1;
+    else this.counts.clockFuture += 1;
     this.rateLimited.warn(
       'clock-future',
       `${reading.siteId}/${reading.deviceId}: device clock ${Math.round((reading.clockSkewMs ?? 0) / 1000)} s ` +
