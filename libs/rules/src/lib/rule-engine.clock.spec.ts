@@ -166,6 +166,32 @@ describe('clock jumps (README "Clock jumps")', () => {
     expect(stats.lateReadings).toBe(0);
   });
 
+  it("judges a reading against the device's own clock: a source ahead of it cannot blind it", () => {
+    const { feed, stats } = engine([gc]);
+    // The device's clock runs 10 min behind, steadily; another source stamps server time.
+    feed(...series('gc-ru-02', T0 - 10_000, 5_000, 3, -600_000, 1));
+    const signals = [];
+    for (let second = 1; second <= 20; second += 1) {
+      signals.push(...feed(...series('gc-ru-02', T0 + second * 1_000, 1_000, 1, 0, 0)));
+      signals.push(
+        ...feed(...series('gc-ru-02', T0 + second * 1_000 + 500, 1_000, 1, -600_000, 80)),
+      );
+    }
+    expect(signals.map(brief)).toContain('gas-l2 active');
+    expect(stats).toMatchObject({ lateReadings: 0, clockAdvances: 0 });
+    expect(stats.aheadOfDeviceClock).toBe(20);
+  });
+
+  it('follows a device clock set right (forward) once it holds alone, evaluating meanwhile', () => {
+    const { feed, stats } = engine([gc]);
+    feed(...series('gc-ru-02', T0 - 10_000, 5_000, 3, -600_000, 1));
+    // Set right at T0: held on the old clock (in order, evaluated) for 10 s, then followed.
+    const gas = feed(...series('gc-ru-02', T0 + 1_000, 1_000, 15, 0, 62));
+    expect(gas.map(brief)).toContain('gas-l2 active');
+    expect(gas.find(signal => signal.ruleId === 'gas-l2')?.detectedAt).toBe(T0 + 1_000);
+    expect(stats).toMatchObject({ aheadOfDeviceClock: 10, clockAdvances: 1, lateReadings: 0 });
+  });
+
   it('keeps what a pending on-delay has run on the old clock, and no more', () => {
     const slow = registered('gc-ru-02', 'gas-combustible', {
       overrides: [{ 'gas-l1': { onDelayMs: 30_000 } }],
