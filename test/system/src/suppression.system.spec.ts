@@ -191,3 +191,58 @@ describe('suppression follows its cause (issue 10 finding 4)', () => {
     expect(await gauge('parent-offline')).toBe(0);
   });
 });
+
+describe('a restart during maintenance keeps the mode and the suppression', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-suppress-restart-'));
+  let vigil: (RunningVigil & { mqttUrl: string }) | undefined;
+  const detector = 'gc-tf-03';
+  const key = `plant-1/${detector}/gas-l2`;
+  const alarmOf = async (httpUrl: string) =>
+    ((await (await fetch(`${httpUrl}/api/v1/alarms?state=open`)).json()) as Alarm[]).find(
+      alarm => alarm.key === key,
+    );
+  const setMode = (httpUrl: string, mode: string | null) =>
+    fetch(`${httpUrl}/api/v1/devices/plant-1/${detector}/maintenance`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ mode, reason: 'sensor replacement' }),
+    });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('restores both from the journal, and shows the alarm when maintenance ends after the restart', async () => {
+    vigil = await startSystem({ env: { VIGIL_DATA_DIR: dataDir } });
+    expect((await setMode(vigil.httpUrl, 'maintenance')).status).toBe(200);
+    const mqtt = await mqttClient(vigil.mqttUrl);
+    mqtt.publish(`vigil/v1/plant-1/${detector}/telemetry`, telemetry({ lel: 70 }), { qos: 1 });
+    const before = await waitFor(() => alarmOf(vigil?.httpUrl ?? ''), { what: 'the L2 alarm' });
+    expect(before.suppressed).toBe('maintenance');
+    mqtt.end(true);
+    await vigil.stop();
+
+    vigil = await startSystem({ env: { VIGIL_DATA_DIR: dataDir } });
+    const restored = await alarmOf(vigil.httpUrl);
+    expect(restored).toMatchObject({ id: before.id, suppressed: 'maintenance' });
+    expect(
+      (
+        (await (await fetch(`${vigil.httpUrl}/api/v1/alarms/hidden`)).json()) as {
+          hidden: Record<string, number>;
+        }
+      ).hidden['maintenance'],
+    ).toBeGreaterThanOrEqual(1);
+
+    expect((await setMode(vigil.httpUrl, null)).status).toBe(200);
+    const shown = await waitFor(
+      async () => {
+        const alarm = await alarmOf(vigil?.httpUrl ?? '');
+        return alarm && alarm.suppressed === undefined ? alarm : undefined;
+      },
+      { what: 'the L2 alarm shown after maintenance ends' },
+    );
+    expect(shown.history.at(-1)?.action).toBe('unsuppress');
+    expect(shown.state).toBe('active-unacknowledged');
+  });
+});
