@@ -47,8 +47,10 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const reply = await this.commands.execute({ action: 'list-open' });
     if (reply.ok && 'alarms' in reply) {
-      for (const alarm of reply.alarms)
+      for (const alarm of reply.alarms) {
         if (!this.openById.has(alarm.id)) this.openById.set(alarm.id, alarm);
+        if (alarm.disposition?.kind === 'test') this.testIds.add(alarm.id);
+      }
     } else {
       this.logger.warn(
         'could not load the open alarms from the rules service; they appear as they change',
