@@ -190,6 +190,26 @@ describe('suppression follows its cause (issue 10 finding 4)', () => {
     expect((await hidden())['parent-offline']).toBe(0);
     expect(await gauge('parent-offline')).toBe(0);
   });
+  it('leaves an alarm disposed as test out of the alarm-performance report', async () => {
+    const key = 'plant-1/gc-ru-01/gas-l1';
+    const report = async () =>
+      (await (await fetch(`${vigil.httpUrl}/api/v1/reports/alarm-performance`)).json()) as {
+        mostFrequent: Array<{ key: string }>;
+      };
+    publish('gc-ru-01', 'telemetry', telemetry({ lel: 30 }));
+    const alarm = await wsAlarm(key, candidate => candidate.conditionActive, 'the L1 alarm');
+    await waitFor(async () => (await report()).mostFrequent.some(entry => entry.key === key), {
+      what: 'the L1 alarm counted',
+    });
+    const disposed = await post(`/api/v1/alarms/${alarm.id}/dispose`, {
+      disposition: 'test',
+      note: 'bump test',
+    });
+    expect(disposed.status).toBe(200);
+    await waitFor(async () => !(await report()).mostFrequent.some(entry => entry.key === key), {
+      what: 'the test alarm left out',
+    });
+  });
 });
 
 describe('a restart during maintenance keeps the mode and the suppression', () => {
