@@ -16,7 +16,7 @@ import { SAMPLE_REGISTRY, WsRecorder, mqttClient, startSystem, telemetry } from 
  * maintenance ends, and a new leak on it is not hidden; an offline gateway hides its children's
  * offline alarms but never their gas alarms, and shows what it hid when it returns.
  */
-describe('suppression follows its cause (issue 10 finding 4)', () => {
+describe('suppression follows its cause (issue 10 finding 4); test alarms out of the KPIs', () => {
   let vigil: RunningVigil & { mqttUrl: string };
   let mqtt: MqttClient;
   let ws: WsRecorder;
@@ -190,6 +190,7 @@ describe('suppression follows its cause (issue 10 finding 4)', () => {
     expect((await hidden())['parent-offline']).toBe(0);
     expect(await gauge('parent-offline')).toBe(0);
   });
+
   it('leaves an alarm disposed as test out of the alarm-performance report', async () => {
     const key = 'plant-1/gc-ru-01/gas-l1';
     const report = async () =>
