@@ -334,6 +334,10 @@ describe(AlarmService.name, () => {
       // ... and a gas alarm is never hidden by a parent: the reading arrived.
       service.applySignals([signal(child, 'gas-l2', true, now, 1)]);
       expect(byKey(service, `plant-1/${child}/gas-l2`)?.suppressed).toBeUndefined();
+      // Nor grouped under the gateway (the console collapses P3/P4 members of a group).
+      const gatewayAlarm = byKey(service, `plant-1/${SAMPLE_GATEWAY.gatewayId}/gateway-offline`);
+      expect(byKey(service, `plant-1/${child}/stuck`)?.groupId).toBe(gatewayAlarm?.id);
+      expect(byKey(service, `plant-1/${child}/gas-l2`)?.groupId).not.toBe(gatewayAlarm?.id);
       expect(service.hidden()['parent-offline']).toBe(2);
       expect(await metricValue(metrics, 'parent-offline')).toBe(2);
 

@@ -26,6 +26,7 @@ import {
 } from '@vigil/alarms';
 import {
   HIDDEN_CAUSES,
+  hiddenByParentOffline,
   hiddenCauses,
   type Alarm,
   type HiddenCause,
@@ -314,11 +315,16 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The first-out alarm a new alarm is grouped under: its gateway's offline alarm (root cause), or
-   * the first alarm of the same area raised within the group window.
+   * The first-out alarm a new alarm is grouped under: its gateway's offline alarm (root cause) for
+   * the consequences of the lost path (the alarms the gateway may hide), or the first alarm of the
+   * same area raised within the group window. A process alarm behind an offline gateway is never
+   * grouped under it: its reading arrived, the gateway did not cause it (and the console collapses
+   * P3/P4 members of a group).
    */
   private groupHead(signal: RuleSignal): Alarm | undefined {
-    const gatewayId = this.registry.current.device(signal.siteId, signal.deviceId)?.gatewayId;
+    const gatewayId = hiddenByParentOffline(signal)
+      ? this.registry.current.device(signal.siteId, signal.deviceId)?.gatewayId
+      : undefined;
     const root = gatewayId ? this.gatewayOffline(signal.siteId, gatewayId) : undefined;
     if (root) return root;
     if (signal.areaId === undefined) return undefined;
