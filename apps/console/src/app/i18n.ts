@@ -241,6 +241,11 @@ const ZH = {
   windowStart: '时段开始',
   key: '报警点',
   bursts: '振荡次数',
+  hiddenStrip: '已隐藏的报警',
+  hiddenStripTitle:
+    '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
+  suppressedCause: '{cause}：{by}，{reason}（自 {time}）',
+  suppressedGateway: '网关 {gateway} 离线（自 {time}）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -472,6 +477,11 @@ const EN: Record<TextKey, string> = {
   windowStart: 'Window start',
   key: 'Alarm point',
   bursts: 'Bursts',
+  hiddenStrip: 'Hidden alarms',
+  hiddenStripTitle:
+    'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',
+  suppressedCause: '{cause} by {by}: {reason} (since {time})',
+  suppressedGateway: 'gateway {gateway} offline (since {time})',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -610,6 +620,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': '停用',
     },
     source: { influxdb: 'InfluxDB 历史', memory: '内存（近期）' },
+    hidden: {
+      maintenance: '检修',
+      'out-of-service': '停用',
+      'parent-offline': '网关离线',
+      shelved: '搁置',
+    },
   },
   en: {
     rule: {
@@ -745,6 +761,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': 'out of service',
     },
     source: { influxdb: 'InfluxDB history', memory: 'memory (recent)' },
+    hidden: {
+      maintenance: 'maintenance',
+      'out-of-service': 'out of service',
+      'parent-offline': 'gateway offline',
+      shelved: 'shelved',
+    },
   },
 };
 

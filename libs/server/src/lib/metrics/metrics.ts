@@ -53,6 +53,14 @@ export class VigilMetrics {
     help: 'Alarms not in the normal state',
     registers: [this.registry],
   });
+  readonly alarmsSuppressed = new Gauge({
+    name: 'vigil_alarms_suppressed',
+    help:
+      'Open alarms hidden from the operator, by cause: maintenance, out-of-service, parent-offline ' +
+      '(suppressed by design while the cause lasts), shelved (until its expiry)',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly writeBuffered = new Gauge({
     name: 'vigil_persister_buffered_lines',
     help: 'Lines waiting to be written to InfluxDB',
