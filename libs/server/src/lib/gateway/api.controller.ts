@@ -145,9 +145,9 @@ export class SitesController {
       'Sites in the user’s scope with their areas (polygons in metres), and the organisation tree',
   })
   list(@CurrentUser() user: AuthenticatedUser) {
-    const { sites, organisation } = this.registry.current;
+    const { sites } = this.registry.current;
     return {
-      organisation,
+      organisation: this.auth.visibleOrganisation(user),
       sites: sites
         .filter(site => this.auth.canSeeSite(user, site.id))
         .map(({ profiles: _profiles, ...site }) => site),

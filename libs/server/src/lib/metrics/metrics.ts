@@ -112,6 +112,13 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly authLogins = new Counter({
+    name: 'vigil_auth_logins_total',
+    help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
   }
