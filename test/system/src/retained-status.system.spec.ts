@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RunningVigil } from '@vigil/server';
 import { startMosquitto, waitFor, type MosquittoHandle } from '@vigil/testing';
 
-import { WsRecorder, loginAs, mqttClient, startSystem, telemetry } from './support';
+import { WsRecorder, loginAs, mqttClient, startSystem } from './support';
 
 const OFFLINE_MS = 3_000;
 const TOPIC = 'vigil/v1/ret/gc-1';
@@ -88,7 +88,11 @@ describe('retained status is never liveness', () => {
       qos: 1,
       retain: true,
     });
-    await device.publishAsync(`${TOPIC}/telemetry`, telemetry({ lel: 1 }, 1), { qos: 1 });
+    // Its last reading published retained too: the broker keeps and re-delivers it as well.
+    await device.publishAsync(`${TOPIC}/telemetry`, JSON.stringify({ values: { lel: 1 } }), {
+      qos: 1,
+      retain: true,
+    });
     await device.endAsync(); // dies without a last will: only silence tells
     const offline = () =>
       ws
@@ -123,7 +127,8 @@ describe('retained status is never liveness', () => {
     expect(offline().filter(alarm => !alarm.conditionActive)).toEqual([]);
     expect((await openOffline()).map(alarm => alarm.conditionActive)).toEqual([true]);
     const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(/vigil_ingest_retained_status_total 1\b/);
+    expect(metrics).toMatch(/vigil_ingest_retained_messages_total\{kind="status"\} 1\b/);
+    expect(metrics).toMatch(/vigil_ingest_retained_messages_total\{kind="telemetry"\} 1\b/);
   });
 
   it('raises a device that is dead when Vigil starts on time, whatever its retained status says', async () => {

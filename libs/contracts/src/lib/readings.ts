@@ -54,6 +54,8 @@ export interface Reading {
    * `vigil_ingest_clock_corrected_total{reason}`; never dropped.
    */
   readonly clockCorrected?: ClockCorrection | undefined;
+  /** Delivered from the broker's retained store (`DeviceStatus.retained`): old news, no liveness. */
+  readonly retained?: boolean | undefined;
   readonly values: Readonly<Record<string, MetricValue>>;
 }
 
@@ -66,6 +68,8 @@ export interface DeviceEvent {
   readonly receivedAt: number;
   readonly code: string;
   readonly detail: Readonly<Record<string, unknown>> | undefined;
+  /** Delivered from the broker's retained store (`DeviceStatus.retained`): old news, no liveness. */
+  readonly retained?: boolean | undefined;
 }
 
 export interface DeviceStatus {
@@ -88,3 +92,19 @@ export type IngestRecord =
   | { readonly kind: 'reading'; readonly reading: Reading }
   | { readonly kind: 'event'; readonly event: DeviceEvent }
   | { readonly kind: 'status'; readonly status: DeviceStatus };
+
+/**
+ * Whether the broker delivered this record from its retained store (the MQTT `retain` flag), e.g.
+ * each time ingest subscribes: the device's last known state or data, never a sign of life (issue
+ * 10 finding 7).
+ */
+export function isRetainedRecord(record: IngestRecord): boolean {
+  switch (record.kind) {
+    case 'reading':
+      return record.reading.retained === true;
+    case 'event':
+      return record.event.retained === true;
+    case 'status':
+      return record.status.retained === true;
+  }
+}

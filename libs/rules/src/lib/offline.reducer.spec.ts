@@ -183,6 +183,10 @@ describe(reduceOffline.name, () => {
     expect(feed(retained(true, 20_000), tick(30_001)).map(brief)).toEqual([['d1', true, 30_001]]);
     // Offline: each resubscription's retained online:true leaves the alarm where it is.
     expect(feed(retained(true, 40_000), retained(true, 80_000), tick(120_000))).toEqual([]);
+    // Retained data is old news too.
+    const old = lelRecord('d1', 0, 1, 120_500);
+    if (old.kind === 'reading')
+      expect(feed({ ...old, reading: { ...old.reading, retained: true } })).toEqual([]);
     // Data from the device itself clears it.
     expect(feed(lelRecord('d1', 0, 1, 121_000)).map(brief)).toEqual([['d1', false, 0]]);
   });

@@ -1,4 +1,4 @@
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import { type IngestRecord, type RuleSignal, isRetainedRecord } from '@vigil/contracts';
 
 import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
 import type { OfflineRuleConfig, RuleConfig } from './rule-config';
@@ -83,7 +83,8 @@ export function startWatch(watch: OfflineWatch, queue: DeadlineQueue<OfflineWatc
  * MQTT last will (`status.online === false`), which raises at once. `{ online: true }` clears too
  * when a connected device sends it; the same message delivered from the broker's retained store
  * (`status.retained`, e.g. each time ingest subscribes) is only the last known state: it proves
- * nothing, so it neither resets the silence timer nor clears the alarm (issue 10 finding 7).
+ * nothing, so it neither resets the silence timer nor clears the alarm (issue 10 finding 7). The
+ * same holds for retained telemetry and events.
  */
 export function watchRecord(
   watch: OfflineWatch,
@@ -99,7 +100,8 @@ export function watchRecord(
     queue.remove(watch);
     return offlineSignal(watch, true, 'Device reported offline (MQTT last will)', body.ts, context);
   }
-  if (record.kind === 'status' && record.status.retained) {
+  if (isRetainedRecord(record)) {
+    // Retained data or events are old news too (the broker keeps whatever was published retained).
     if (!watch.active && watch.queueIndex < 0) queue.schedule(watch, watchDeadline(watch));
     return undefined;
   }
@@ -262,7 +264,7 @@ export function reduceOffline(
     const device = options.lookupDevice(body.siteId, body.deviceId);
     const config = device && offlineConfigOf(device.rules);
     if (!device || !config) return { state, signals: NO_SIGNALS };
-    const proof = !(input.kind === 'status' && input.status.retained === true);
+    const proof = !isRetainedRecord(input);
     watch = createOfflineWatch(device, config, proof ? body.receivedAt : options.startedAt, proof);
     siteOf(state.watches, body.siteId).set(body.deviceId, watch);
   }

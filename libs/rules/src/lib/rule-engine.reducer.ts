@@ -2,6 +2,7 @@ import {
   type AlarmPriority,
   FUTURE_TOLERANCE_MS,
   type Reading,
+  isRetainedRecord,
   type RuleSignal,
 } from '@vigil/contracts';
 
@@ -252,7 +253,7 @@ function onRecord(
       return NO_SIGNALS;
     }
     // A retained status proves nothing: silence then counts from the engine's start.
-    const proof = !(input.kind === 'status' && input.status.retained === true);
+    const proof = !isRetainedRecord(input);
     device = createDeviceState(
       next,
       proof ? body.receivedAt : options.startedAt,
@@ -267,8 +268,8 @@ function onRecord(
   }
 
   const gatewayId = device.rules.gatewayId;
-  // A retained status is the broker's memory, not traffic through the gateway (finding 7).
-  const retained = input.kind === 'status' && input.status.retained === true;
+  // A retained message is the broker's memory, not traffic through the gateway (finding 7).
+  const retained = isRetainedRecord(input);
   if (gatewayId !== undefined && !retained) {
     const entry = gatewayEntry(state, device.rules.siteId, gatewayId);
     if (body.receivedAt > entry.lastChildSeenAt) entry.lastChildSeenAt = body.receivedAt;

@@ -47,9 +47,9 @@ export class IngestService implements OnModuleDestroy {
     /** Readings evaluated on server time because the device clock was ahead (by reason). */
     clockFuture: 0,
     clockFarFuture: 0,
-    /** Status messages from the broker's retained store. */
-    retainedStatus: 0,
   };
+  /** Messages from the broker's retained store, by kind. */
+  private readonly retainedCounts = { telemetry: 0, event: 0, status: 0 };
 
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
@@ -71,6 +71,7 @@ export class IngestService implements OnModuleDestroy {
         ? 'event'
         : 'status';
     this.counts[kind] += 1;
+    if (retained) this.retainedCounts[kind] += 1;
     const result = validateMessage(topic, payload, this.registry.current, receivedAt, retained);
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
@@ -100,7 +101,7 @@ export class IngestService implements OnModuleDestroy {
           }
         }
         this.counts.readings += 1;
-      } else if (record.kind === 'status' && retained) this.counts.retainedStatus += 1;
+      }
       this.pending.push(record);
     }
     if (this.pending.length >= MAX_BATCH_RECORDS) this.flush();
@@ -168,11 +169,14 @@ export class IngestService implements OnModuleDestroy {
       this.metrics.clockCorrected.inc({ reason: 'future' }, counts.clockFuture);
     if (counts.clockFarFuture > 0)
       this.metrics.clockCorrected.inc({ reason: 'far-future' }, counts.clockFarFuture);
-    if (counts.retainedStatus > 0) this.metrics.retainedStatus.inc(counts.retainedStatus);
     counts.seqRestarts = 0;
     counts.clockFuture = 0;
     counts.clockFarFuture = 0;
-    counts.retainedStatus = 0;
+    for (const kind of ['telemetry', 'event', 'status'] as const) {
+      if (this.retainedCounts[kind] > 0)
+        this.metrics.retainedMessages.inc({ kind }, this.retainedCounts[kind]);
+      this.retainedCounts[kind] = 0;
+    }
     if (counts.missing > 0) {
       this.metrics.missingSamples.inc(counts.missing);
       this.missingSinceWarning += counts.missing;

@@ -236,6 +236,7 @@ export function validateMessage(
                 : skew > MAX_FUTURE_SKEW_MS
                   ? 'far-future'
                   : 'future',
+            retained: retained || undefined,
             values: sample.values,
           },
         });
@@ -261,6 +262,7 @@ export function validateMessage(
         receivedAt,
         code: parsed.data.code,
         detail: parsed.data.detail,
+        retained: retained || undefined,
       };
       return { ok: true, records: [{ kind: 'event', event }] };
     }

@@ -42,9 +42,10 @@ export class VigilMetrics {
     help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
     registers: [this.registry],
   });
-  readonly retainedStatus = new Counter({
-    name: 'vigil_ingest_retained_status_total',
-    help: "Status messages delivered from the broker's retained store: last known state, never liveness",
+  readonly retainedMessages = new Counter({
+    name: 'vigil_ingest_retained_messages_total',
+    help: "Device messages delivered from the broker's retained store, by kind: last known state, never liveness",
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
   readonly missingSamples = new Counter({
