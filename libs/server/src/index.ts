@@ -3,3 +3,4 @@ export * from './lib/bootstrap';
 export * from './lib/run-service';
 export * from './lib/bus/pipeline-bus';
 export { hashPassword, passwordProblems, verifyPassword } from './lib/auth/passwords';
+export { vigilMetricNames } from './lib/metrics/metric-names';

@@ -135,7 +135,8 @@ export class VigilMetrics {
     const seen = totals.get(key) ?? 0;
     const increase = total >= seen ? total - seen : total;
     totals.set(key, total);
-    if (increase > 0) counter.inc(labels as never, increase);
+    // An increase of 0 still creates the series, so that every outcome is there from the start.
+    counter.inc(labels as never, increase);
   }
 
   readonly wsClients = new Gauge({
@@ -159,6 +160,18 @@ export class VigilMetrics {
     name: 'vigil_auth_logins_total',
     help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',
     labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly writeBufferCapacity = new Gauge({
+    name: 'vigil_persister_buffer_capacity_lines',
+    help: 'Lines the write buffer holds at most (VIGIL_WRITE_BUFFER_LINES): beyond it, lines are rejected',
+    registers: [this.registry],
+  });
+  readonly readyCheck = new Gauge({
+    name: 'vigil_ready_check',
+    help: 'The /readyz checks of the serving process as of the scrape, 1 passing or 0 failing, by check (broker, storage)',
+    labelNames: ['check'] as const,
     registers: [this.registry],
   });
 

@@ -158,6 +158,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     if (!this.writer) return;
     const stats = this.writer.stats();
     this.metrics.writeBuffered.set(stats.buffered);
+    this.metrics.writeBufferCapacity.set(this.config.write.bufferLines);
     this.metrics.raiseCounter(this.metrics.writeTotals, { outcome: 'written' }, stats.written);
     this.metrics.raiseCounter(this.metrics.writeTotals, { outcome: 'rejected' }, stats.rejected);
     this.metrics.raiseCounter(

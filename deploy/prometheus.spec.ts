@@ -1,0 +1,153 @@
+// The Prometheus configuration and Vigil's alert rules, checked with Debian's promtool (package
+// `prometheus`, installed by scripts/install-system-deps.sh test): the config and the rules are
+// valid, every alert behaves as its unit tests say (tests/vigil.rules.test.yml), every alert has
+// a test and a runbook entry, and every series they read is one that Vigil exposes. A real
+// prometheus scraping a running Vigil: test/system/src/prometheus.system.spec.ts.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+import { vigilMetricNames } from '@vigil/server';
+
+const PROMETHEUS_DIR = join(__dirname, 'prometheus');
+const RULES_PATH = join(PROMETHEUS_DIR, 'rules', 'vigil.rules.yml');
+const TESTS_PATH = join(PROMETHEUS_DIR, 'tests', 'vigil.rules.test.yml');
+const OBSERVABILITY_DOC = resolve(__dirname, '..', 'docs', 'observability.md');
+const PROMTOOL = process.env['VIGIL_PROMTOOL'] ?? '/usr/bin/promtool';
+
+/**
+ * Series that other features of Vigil add (the pipeline canary, the rule engine's isolation):
+ * their alerts are written so that they stay silent while the series does not exist.
+ */
+const SERIES_OF_OPTIONAL_FEATURES = new Set([
+  'vigil_canary_age_seconds',
+  'vigil_rules_isolated_total',
+]);
+/** Series Prometheus itself makes for every target. */
+const PROMETHEUS_SERIES = new Set(['up']);
+
+const rulesSchema = z.object({
+  groups: z.array(
+    z.object({
+      name: z.string(),
+      rules: z.array(
+        z.strictObject({
+          alert: z.string(),
+          expr: z.string(),
+          for: z.string().optional(),
+          labels: z.object({ severity: z.enum(['critical', 'warning']) }),
+          annotations: z.looseObject({ summary: z.string(), runbook: z.string() }),
+        }),
+      ),
+    }),
+  ),
+});
+const rules = rulesSchema
+  .parse(parse(readFileSync(RULES_PATH, 'utf8')))
+  .groups.flatMap(group => group.rules);
+
+function promtool(...args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise(done =>
+    execFile(PROMTOOL, args, { cwd: PROMETHEUS_DIR }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    ),
+  );
+}
+
+/** Metric names in a PromQL expression: identifiers not followed by `(` and not label names, keywords or durations. */
+export function metricNamesIn(expr: string): string[] {
+  const withoutStrings = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}');
+  const withoutGrouping = withoutStrings.replace(
+    /\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g,
+    '',
+  );
+  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset']);
+  return [...withoutGrouping.matchAll(/(?<![\w.[])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()(?![\w\]])/g)]
+    .map(match => match[1] as string)
+    .filter(name => !keywords.has(name) && !/^\d/.test(name) && !/^[0-9.]+[smhdwy]$/.test(name));
+}
+
+describe('deploy/prometheus', () => {
+  it('prometheus.yml is a valid configuration, rules included (promtool check config)', async () => {
+    const { code, output } = await promtool('check', 'config', 'prometheus.yml');
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+    expect(output).toContain('rules/vigil.rules.yml');
+  });
+
+  it('the alert rules are valid (promtool check rules)', async () => {
+    const { code, output } = await promtool('check', 'rules', RULES_PATH);
+    expect({ code, output }).toEqual({
+      code: 0,
+      output: expect.stringContaining(`${rules.length} rules found`),
+    });
+  });
+
+  it('every alert fires where it must and stays silent where it must not (promtool test rules)', async () => {
+    const { code, output } = await promtool('test', 'rules', TESTS_PATH);
+    expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+  });
+
+  it('has a unit test that fires each alert', () => {
+    const tests = z
+      .object({
+        tests: z.array(
+          z.looseObject({
+            alert_rule_test: z.array(
+              z.object({ alertname: z.string(), exp_alerts: z.array(z.unknown()) }),
+            ),
+          }),
+        ),
+      })
+      .parse(parse(readFileSync(TESTS_PATH, 'utf8')));
+    const fired = new Set(
+      tests.tests.flatMap(test =>
+        test.alert_rule_test.filter(step => step.exp_alerts.length > 0).map(step => step.alertname),
+      ),
+    );
+    expect(rules.map(rule => rule.alert).filter(name => !fired.has(name))).toEqual([]);
+  });
+
+  it('has unique alert names, each with a runbook entry in docs/observability.md', () => {
+    const names = rules.map(rule => rule.alert);
+    expect(new Set(names).size).toBe(names.length);
+    const doc = readFileSync(OBSERVABILITY_DOC, 'utf8');
+    for (const rule of rules) {
+      expect(rule.annotations.runbook).toBe(`docs/observability.md#${rule.alert.toLowerCase()}`);
+      expect({
+        alert: rule.alert,
+        documented: new RegExp(`^#+ ${rule.alert}$`, 'm').test(doc),
+      }).toEqual({
+        alert: rule.alert,
+        documented: true,
+      });
+    }
+  });
+
+  it('reads only series that Vigil exposes (or optional features add)', async () => {
+    const exposed = new Set(await vigilMetricNames());
+    const unknown = rules.flatMap(rule =>
+      metricNamesIn(rule.expr)
+        .filter(
+          name =>
+            !exposed.has(name) &&
+            !PROMETHEUS_SERIES.has(name) &&
+            !SERIES_OF_OPTIONAL_FEATURES.has(name),
+        )
+        .map(name => `${rule.alert}: ${name}`),
+    );
+    expect(unknown).toEqual([]);
+    // Every alert reads at least one series (the extraction works).
+    for (const rule of rules) expect(metricNamesIn(rule.expr).length).toBeGreaterThan(0);
+  });
+
+  it('finds the metric names of a PromQL expression', () => {
+    expect(
+      metricNamesIn(
+        'sum by (job, le) (rate(vigil_a_bucket{x="y"}[5m])) > 0.5 and vigil_b / vigil_c offset 5m',
+      ),
+    ).toEqual(['vigil_a_bucket', 'vigil_b', 'vigil_c']);
+  });
+});
