@@ -7,3 +7,4 @@ export * from './lib/mosquitto';
 export * from './lib/service-process';
 export * from './lib/wait-for';
 export * from './lib/gateway-registry';
+export * from './lib/prometheus';
