@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 import { vigilMetricNames } from '@vigil/server';
+import { promqlMetricNames as metricNamesIn } from '@vigil/testing';
 
 const PROMETHEUS_DIR = join(__dirname, 'prometheus');
 const RULES_PATH = join(PROMETHEUS_DIR, 'rules', 'vigil.rules.yml');
@@ -55,19 +56,6 @@ function promtool(...args: string[]): Promise<{ code: number; output: string }> 
       done({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     ),
   );
-}
-
-/** Metric names in a PromQL expression: identifiers not followed by `(` and not label names, keywords or durations. */
-export function metricNamesIn(expr: string): string[] {
-  const withoutStrings = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}');
-  const withoutGrouping = withoutStrings.replace(
-    /\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g,
-    '',
-  );
-  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset']);
-  return [...withoutGrouping.matchAll(/(?<![\w.[])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()(?![\w\]])/g)]
-    .map(match => match[1] as string)
-    .filter(name => !keywords.has(name) && !/^\d/.test(name) && !/^[0-9.]+[smhdwy]$/.test(name));
 }
 
 describe('deploy/prometheus', () => {

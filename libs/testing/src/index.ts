@@ -8,3 +8,4 @@ export * from './lib/service-process';
 export * from './lib/wait-for';
 export * from './lib/gateway-registry';
 export * from './lib/prometheus';
+export * from './lib/promql';
