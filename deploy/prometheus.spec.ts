@@ -4,7 +4,7 @@
 // a test and a runbook entry, and every series they read is one that Vigil exposes. A real
 // prometheus scraping a running Vigil: test/system/src/prometheus.system.spec.ts.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
@@ -137,5 +137,79 @@ describe('deploy/prometheus', () => {
         'sum by (job, le) (rate(vigil_a_bucket{x="y"}[5m])) > 0.5 and vigil_b / vigil_c offset 5m',
       ),
     ).toEqual(['vigil_a_bucket', 'vigil_b', 'vigil_c']);
+  });
+});
+
+describe('deploy/compose/monitoring.yml', () => {
+  const COMPOSE_DIR = join(__dirname, 'compose');
+  const overlay = parse(readFileSync(join(COMPOSE_DIR, 'monitoring.yml'), 'utf8')) as {
+    services: Record<string, Record<string, unknown>>;
+  };
+  const base = parse(readFileSync(join(COMPOSE_DIR, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as { services: Record<string, { environment?: Record<string, string> }> };
+  const envNames = (file: string) =>
+    new Set(
+      readFileSync(join(__dirname, 'env', file), 'utf8')
+        .split('\n')
+        .map(line => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+        .filter(name => name !== undefined),
+    );
+
+  it.each(['prometheus', 'grafana'])(
+    '%s is hardened, health-checked and mounts files that exist, read-only',
+    name => {
+      const service = overlay.services[name] ?? {};
+      expect(service).toMatchObject({
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+        read_only: true,
+        restart: 'unless-stopped',
+      });
+      expect(service['healthcheck']).toBeDefined();
+      for (const volume of service['volumes'] as string[]) {
+        const [source = '', , mode] = volume.split(':');
+        if (!source.startsWith('.')) continue;
+        expect({ source, exists: existsSync(resolve(COMPOSE_DIR, source)), mode }).toEqual({
+          source,
+          exists: true,
+          mode: 'ro',
+        });
+      }
+    },
+  );
+
+  it('uses only variables of deploy/env/.env.example and monitoring.env.example, and all of the latter', () => {
+    const text = readFileSync(join(COMPOSE_DIR, 'monitoring.yml'), 'utf8').replace(
+      /^\s*#.*$/gm,
+      '',
+    );
+    const used = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map(match => match[1]));
+    const monitoring = envNames('monitoring.env.example');
+    const main = envNames('.env.example');
+    expect([...used].filter(name => !monitoring.has(name!) && !main.has(name!))).toEqual([]);
+    expect([...monitoring].filter(name => !used.has(name))).toEqual([]);
+  });
+
+  it('scrapes every Vigil service of the stack at its VIGIL_HTTP_PORT', () => {
+    const config = parse(readFileSync(join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = config.scrape_configs
+      .find(job => job.job_name === 'vigil')
+      ?.static_configs.flatMap(entry => entry.targets)
+      .sort();
+    const expected = ['gateway', 'ingest', 'persister', 'rules']
+      .map(name => `${name}:${base.services[name]?.environment?.['VIGIL_HTTP_PORT']}`)
+      .sort();
+    expect(targets).toEqual(expected);
+  });
+
+  it("mounts the dashboards where Grafana's dashboard provisioning reads them", () => {
+    const provider = parse(
+      readFileSync(join(__dirname, 'grafana', 'provisioning', 'dashboards', 'vigil.yaml'), 'utf8'),
+    ) as { providers: { options: { path: string } }[] };
+    const volumes = overlay.services['grafana']?.['volumes'] as string[];
+    expect(volumes).toContain(`../grafana/dashboards:${provider.providers[0]?.options.path}:ro`);
   });
 });
