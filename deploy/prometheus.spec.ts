@@ -152,8 +152,8 @@ describe('deploy/compose/monitoring.yml', () => {
     new Set(
       readFileSync(join(__dirname, 'env', file), 'utf8')
         .split('\n')
-        .map(line => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
-        .filter(name => name !== undefined),
+        .map(line => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1] ?? '')
+        .filter(name => name !== ''),
     );
 
   it.each(['prometheus', 'grafana'])(
@@ -184,10 +184,12 @@ describe('deploy/compose/monitoring.yml', () => {
       /^\s*#.*$/gm,
       '',
     );
-    const used = new Set([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map(match => match[1]));
+    const used = new Set(
+      [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map(match => match[1] ?? ''),
+    );
     const monitoring = envNames('monitoring.env.example');
     const main = envNames('.env.example');
-    expect([...used].filter(name => !monitoring.has(name!) && !main.has(name!))).toEqual([]);
+    expect([...used].filter(name => !monitoring.has(name) && !main.has(name))).toEqual([]);
     expect([...monitoring].filter(name => !used.has(name))).toEqual([]);
   });
 
