@@ -81,7 +81,7 @@ export const MAN_DOWN_PRE_ALARM_MS = 60_000;
 export const MAN_DOWN_ALARM_MS = 120_000;
 export const MAN_DOWN_PRE_ALARM_PRIORITY = 2;
 export const MAN_DOWN_ALARM_PRIORITY = 1;
-/** Man-down applies in red/orange zones (§9.7, P) and in restricted and warning areas (brief). */
+/** Man-down applies in red/orange zones (§9.7, P) and in restricted and warning areas (proposal). */
 export const MAN_DOWN_AREA_KINDS: readonly string[] = ['restricted', 'warning'];
 export const MAN_DOWN_RISKS: readonly AreaRisk[] = ['red', 'orange'];
 /**
