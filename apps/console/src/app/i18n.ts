@@ -37,6 +37,7 @@ const ZH = {
   password: '密码',
   loginFailed: '用户名或密码错误',
   loginUnavailable: '无法登录：{message}',
+  loginThrottled: '登录尝试过多，请稍后再试（已记录审计）',
   sessionExpired: '登录已过期，请重新登录。',
   demoMode: '演示模式',
   demoHint: '演示用户（密码 {password}），点击即可登录：',
@@ -255,6 +256,11 @@ const ZH = {
   'mhsKind.storage': '储存单元',
   mhsNote:
     'R = α·Σβq/Q：R ≥ 100 一级，50–100 二级，10–50 三级，< 10 四级。法定分级按各储罐设计最大量；实时指数按当前液位，仅供运行参考。',
+  hiddenStrip: '已隐藏的报警',
+  hiddenStripTitle:
+    '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
+  suppressedCause: '{cause}：{by}，{reason}（自 {time}）',
+  suppressedGateway: '网关 {gateway} 离线（自 {time}）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -292,6 +298,7 @@ const EN: Record<TextKey, string> = {
   password: 'Password',
   loginFailed: 'Wrong user name or password',
   loginUnavailable: 'Cannot log in: {message}',
+  loginThrottled: 'Too many login attempts; try again later (audited)',
   sessionExpired: 'Your session has expired; please log in again.',
   demoMode: 'Demo mode',
   demoHint: 'Demo users (password {password}), click to log in:',
@@ -500,6 +507,11 @@ const EN: Record<TextKey, string> = {
   'mhsKind.storage': 'storage unit',
   mhsNote:
     'R = α·Σβq/Q: R ≥ 100 grade I, 50–100 II, 10–50 III, < 10 IV. The regulatory grade takes every tank at its design maximum; the live index takes current levels and is operational information only.',
+  hiddenStrip: 'Hidden alarms',
+  hiddenStripTitle:
+    'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',
+  suppressedCause: '{cause} by {by}: {reason} (since {time})',
+  suppressedGateway: 'gateway {gateway} offline (since {time})',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -638,6 +650,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': '停用',
     },
     source: { influxdb: 'InfluxDB 历史', memory: '内存（近期）' },
+    hidden: {
+      maintenance: '检修',
+      'out-of-service': '停用',
+      'parent-offline': '网关离线',
+      shelved: '搁置',
+    },
   },
   en: {
     rule: {
@@ -773,6 +791,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': 'out of service',
     },
     source: { influxdb: 'InfluxDB history', memory: 'memory (recent)' },
+    hidden: {
+      maintenance: 'maintenance',
+      'out-of-service': 'out of service',
+      'parent-offline': 'gateway offline',
+      shelved: 'shelved',
+    },
   },
 };
 
