@@ -165,7 +165,8 @@ export type MhsUnitKind = (typeof MHS_UNIT_KINDS)[number];
 
 /**
  * α, the correction for people exposed (可能暴露人员), by the number within 500 m
- * (Decree 40 Annex 1 / GB 18218-2018 Table 4; domain-standards §3.1, V):
+ * (Decree 40 Annex 1 / GB 18218-2018 Table 4; domain-standards §3.1, V; the reference counts them
+ * from the plant boundary, 厂区边界: a unit that has no count of its own carries its site's):
  * 100 or more → 2.0, 50–99 → 1.5, 30–49 → 1.2, 1–29 → 1.0, 0 → 0.5.
  * The reference writes "> 100"; the standard's table reads "100 人以上" beside "50～99 人", so 100
  * itself is 2.0 (otherwise 100 would fall in no row).
