@@ -364,7 +364,7 @@ describe('console: two operators, a leak and a crowd', () => {
     }
     expect(
       await zhang.locator('tr.alarm-row[data-rule="crowding"] .description').first().textContent(),
-    ).toMatch(/人员聚集：3 人/);
+    ).toMatch(/人员聚集：4 人/);
     // A new alarm sounds even after the earlier ones were acknowledged.
     await zhang.waitForSelector('#annunciator[data-state="p2"], #annunciator[data-state="p1"]');
     await zhang.goto(`${vigil.httpUrl}/#/plan`);
