@@ -208,7 +208,7 @@ describe('console: two operators, a leak and a crowd', () => {
     const present = zhang.locator('tr.alarm-row[data-rule="people-present"]');
     await present.waitFor({ timeout: 10_000 });
     expect(await present.locator('.description').textContent()).toBe(
-      '报警区域有人：3 人：张伟、李娜、王强',
+      '报警区域有人：4 人：张伟、李娜、王强、刘洋',
     );
     await present.getByRole('button', { name: '确认' }).click();
     // The P1 tone stopped; the unacknowledged L1 (P2) alarm keeps the P2 tone, until muted.
@@ -339,6 +339,10 @@ describe('console: two operators, a leak and a crowd', () => {
       await chen.waitForSelector(`#risk-node[data-node="${node}"][data-level="red"]`);
     }
     await chen.waitForSelector('.risk-card[data-node="area:plant-1/tank-farm"][data-level="red"]');
+    // GB 18218-2018 per unit: the tank farm's regulatory grade III beside its live index; the
+    // reactor unit (2 t of hydrogen, S 0.4) is not a major hazard installation.
+    await chen.waitForSelector('#mhs-units tr[data-unit="tank-farm-1"][data-regulatory="3"]');
+    await chen.waitForSelector('#mhs-units tr[data-unit="reactor-unit-1"][data-regulatory="none"]');
     await chen.close();
 
     await zhang.click('#lang');
