@@ -114,7 +114,9 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.notifyFiring.set([...this.firing.values()].reduce((n, m) => n + m.size, 0));
   }
 
-  private async post(alerts: readonly PostableAlert[]): Promise<{ outcome: PostOutcome; detail: string }> {
+  private async post(
+    alerts: readonly PostableAlert[],
+  ): Promise<{ outcome: PostOutcome; detail: string }> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

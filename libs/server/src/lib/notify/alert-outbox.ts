@@ -6,7 +6,9 @@ export type AlertOutcome = 'sent' | 'failed' | 'rejected' | 'dropped';
 
 export interface OutboxOptions {
   /** Posts one batch; `retry` for network errors, timeouts, 5xx and 429; `rejected` for other 4xx. */
-  readonly post: (alerts: readonly PostableAlert[]) => Promise<{ outcome: PostOutcome; detail: string }>;
+  readonly post: (
+    alerts: readonly PostableAlert[],
+  ) => Promise<{ outcome: PostOutcome; detail: string }>;
   readonly count: (outcome: AlertOutcome, alerts: number) => void;
   readonly warn: (key: string, message: string) => void;
   readonly now?: () => number;
@@ -74,6 +76,8 @@ export class AlertOutbox {
       const [oldest] = this.pending.keys();
       this.pending.delete(oldest as string);
       this.dropped += 1;
+      this.lastError = `queue full (${this.maxPending}): dropped the oldest alert`;
+      this.lastErrorAt = this.now();
       this.options.count('dropped', 1);
       this.options.warn(
         'notify-dropped',
@@ -143,7 +147,10 @@ export class AlertOutbox {
           this.lastError = `rejected: ${detail}`;
           this.lastErrorAt = this.now();
           this.options.count('rejected', batch.length);
-          this.options.warn('notify-rejected', `notify: Alertmanager refused ${batch.length} alert(s): ${detail}`);
+          this.options.warn(
+            'notify-rejected',
+            `notify: Alertmanager refused ${batch.length} alert(s): ${detail}`,
+          );
         } else {
           this.consecutiveFailures += 1;
           this.lastError = detail;

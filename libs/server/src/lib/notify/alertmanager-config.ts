@@ -25,7 +25,7 @@ export function onCallNode(
   config: NotifyConfig,
 ): string | undefined {
   const seen = new Set<string>();
-  for (let cursor = byId.get(node); cursor && !seen.has(cursor.id); ) {
+  for (let cursor = byId.get(node); cursor && !seen.has(cursor.id);) {
     if (config.receivers[cursor.id]) return cursor.id;
     seen.add(cursor.id);
     cursor = cursor.parent ? byId.get(cursor.parent) : undefined;
@@ -40,10 +40,7 @@ export function onCallNode(
  * acknowledge and clear are announced. Deterministic: same input, same bytes. Throws listing
  * every problem (a node nobody would be told about, a receiver for an unknown node).
  */
-export function alertmanagerConfig(
-  organisation: readonly OrgNode[],
-  config: NotifyConfig,
-): string {
+export function alertmanagerConfig(organisation: readonly OrgNode[], config: NotifyConfig): string {
   const byId = new Map(organisation.map(node => [node.id, node]));
   const problems: string[] = [];
   for (const node of Object.keys(config.receivers)) {

@@ -12,6 +12,8 @@ export interface PostableAlert {
 
 /** The one alert name Vigil posts; routes match on the labels below. */
 export const ALERT_NAME = 'VigilAlarm';
+/** `notify_node` of an alarm whose site the registry no longer knows: no node route matches it. */
+export const UNREGISTERED_NODE = '_unregistered';
 /** Only critical and high alarms page people (P3/P4 stay on the console; domain-standards §9). */
 export const NOTIFY_MAX_PRIORITY = 2;
 
@@ -71,7 +73,9 @@ export function alertsFor(
   context: AlertContext,
   endsAt: number,
 ): Map<string, PostableAlert> {
-  const path = escalationPathOf(context.registry, alarm.siteId);
+  const registered = escalationPathOf(context.registry, alarm.siteId);
+  // A site gone from the registry (reloaded meanwhile) still pages: the default route takes it.
+  const path = registered.length > 0 ? registered : [UNREGISTERED_NODE];
   const nodes = nodesToNotify(alarm, path);
   const alerts = new Map<string, PostableAlert>();
   if (nodes.length === 0) return alerts;
@@ -137,7 +141,6 @@ function unitOf(alarm: Alarm): string | undefined {
   if (!alarm.metric || !alarm.deviceClass) return undefined;
   const definition = DEVICE_CLASS_DEFINITIONS[alarm.deviceClass];
   const metric =
-    definition.metrics[alarm.metric] ??
-    definition.metrics[alarm.metric.replace(/_\d+$/, '')];
+    definition.metrics[alarm.metric] ?? definition.metrics[alarm.metric.replace(/_\d+$/, '')];
   return metric?.unit || undefined;
 }

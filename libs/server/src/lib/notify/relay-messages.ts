@@ -33,9 +33,7 @@ function truncateBytes(text: string, max: number): string {
 
 function heading(alert: AlertmanagerWebhook['alerts'][number]): string {
   const priority = alert.labels['priority'] ?? '';
-  return alert.status === 'resolved'
-    ? `已恢复 Resolved ${priority}`
-    : `${priority} 报警 Alarm`;
+  return alert.status === 'resolved' ? `已恢复 Resolved ${priority}` : `${priority} 报警 Alarm`;
 }
 
 function markdownLines(webhook: AlertmanagerWebhook): string[] {

@@ -67,7 +67,10 @@ export class NotifyRelay {
       timingSafeEqual(digest(header.slice('Bearer '.length)), this.secretDigest);
     if (!ok) {
       this.metrics.notifyRelay.inc({ channel: 'any', outcome: 'unauthorised' });
-      this.warnings.warn('relay-unauthorised', 'notify relay: a request without the relay secret was refused');
+      this.warnings.warn(
+        'relay-unauthorised',
+        'notify relay: a request without the relay secret was refused',
+      );
     }
     return ok;
   }
