@@ -9,3 +9,4 @@ export {
   loadNotifyConfig,
   parseNotifyConfig,
 } from './lib/notify';
+export { runNotifyCli } from './lib/notify/notify-cli';
