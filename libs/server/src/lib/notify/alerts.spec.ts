@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import type { Alarm } from '@vigil/contracts';
 import { loadRegistry } from '@vigil/registry';
 
-import { alertKey, alertsFor, escalationPathOf, nodesToNotify, resolved } from './alerts';
+import {
+  alertKey,
+  alertsFor,
+  escalationPathOf,
+  nodesToNotify,
+  resolved,
+  type PostableAlert,
+} from './alerts';
 
 const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
 const NOW = Date.UTC(2026, 11, 7, 2, 0, 0);
@@ -112,7 +119,7 @@ describe('alertsFor', () => {
     expect(alert?.annotations['value']).toBe('60 %LEL');
     expect(alert?.annotations['console_url']).toBe('https://vigil.example/#/alarms/alarm-1');
     expect(alert?.endsAt).toBe(new Date(NOW + 240_000).toISOString());
-    expect(resolved(alert!, NOW).endsAt).toBe(new Date(NOW).toISOString());
+    expect(resolved(alert as PostableAlert, NOW).endsAt).toBe(new Date(NOW).toISOString());
   });
 
   it('sends an alarm of a site the registry no longer knows to the default route', () => {

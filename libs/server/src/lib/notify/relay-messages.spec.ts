@@ -7,9 +7,10 @@ import {
   signedDingtalkUrl,
   smsMessage,
   wecomMessage,
+  type AlertmanagerWebhook,
 } from './relay-messages';
 
-const webhook = alertmanagerWebhookSchema.parse({
+const webhook: AlertmanagerWebhook = alertmanagerWebhookSchema.parse({
   version: '4',
   status: 'firing',
   receiver: 'vigil-ent-huaxin',
@@ -29,6 +30,12 @@ const webhook = alertmanagerWebhookSchema.parse({
     },
   ],
 });
+
+function first(): AlertmanagerWebhook['alerts'][number] {
+  const [alert] = webhook.alerts;
+  if (!alert) throw new Error('no alert');
+  return alert;
+}
 
 describe('DingTalk signing', () => {
   it('is HMAC-SHA256 of "timestamp\\nsecret" keyed by the secret, base64 (checked with openssl)', () => {
@@ -60,7 +67,7 @@ describe('robot and SMS messages', () => {
   });
 
   it('WeCom: stays within the robot limit of 4096 bytes', () => {
-    const many = { ...webhook, alerts: Array.from({ length: 60 }, () => webhook.alerts[0]!) };
+    const many = { ...webhook, alerts: Array.from({ length: 60 }, () => first()) };
     const message = wecomMessage(many) as { markdown: { content: string } };
     expect(Buffer.byteLength(message.markdown.content)).toBeLessThanOrEqual(4096);
   });
@@ -76,7 +83,7 @@ describe('robot and SMS messages', () => {
     const done = {
       ...webhook,
       status: 'resolved' as const,
-      alerts: [{ ...webhook.alerts[0]!, status: 'resolved' as const }],
+      alerts: [{ ...first(), status: 'resolved' as const }],
     };
     expect(dingtalkMessage(done).markdown.title).toContain('已恢复 Resolved');
     expect(smsMessage(done, ['+86138']).text).toContain('【已恢复】');
