@@ -335,3 +335,58 @@ describe('notifications: Alertmanager unreachable', () => {
     expect(metrics).toMatch(/vigil_notify_alerts_total\{outcome="failed"\} [1-9]/);
   });
 });
+
+/** Split mode: the gateway process notifies from the alarm updates bridged over the broker. */
+describe('notifications: gateway in its own process', () => {
+  let alertmanager: HttpRecorder;
+  let front: RunningVigil & { mqttUrl: string };
+  let gateway: RunningVigil & { mqttUrl: string };
+  let device: MqttClient;
+
+  const posted = () =>
+    alertmanager.requests.flatMap(
+      request => JSON.parse(request.body) as { labels: Record<string, string>; endsAt: string }[],
+    );
+
+  beforeAll(async () => {
+    // Stands in for Alertmanager's API: what the gateway posts is what is asserted.
+    alertmanager = await startHttpRecorder(() => ({ status: 200, body: '' }));
+    front = await startSystem({ services: 'broker,ingest,rules' });
+    gateway = await startSystem({
+      services: 'gateway',
+      mqttUrl: front.mqttUrl,
+      env: { VIGIL_ALERTMANAGER_URL: alertmanager.url },
+    });
+    device = await mqttClient(front.mqttUrl);
+  });
+
+  afterAll(async () => {
+    await device?.endAsync();
+    await gateway?.stop();
+    await front?.stop();
+    await alertmanager?.stop();
+  });
+
+  it('posts the P1 from the rules process and resolves it when acknowledged at the gateway', async () => {
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 60 }), {
+      qos: 1,
+    });
+    const firing = await waitFor(
+      () =>
+        posted().find(
+          alert => alert.labels['device'] === 'gc-tf-02' && alert.labels['priority'] === 'P1',
+        ),
+      { what: 'the P1 alert posted by the gateway process', timeoutMs: 15_000, intervalMs: 100 },
+    );
+    const alarmId = firing.labels['alarm_id'] as string;
+    const zhang = await loginAs(gateway.httpUrl, 'zhang');
+    expect((await zhang.post(`/api/v1/alarms/${alarmId}/acknowledge`, {})).status).toBe(200);
+    await waitFor(
+      () =>
+        posted().find(
+          alert => alert.labels['alarm_id'] === alarmId && Date.parse(alert.endsAt) <= Date.now(),
+        ),
+      { what: 'the resolved alert', timeoutMs: 15_000, intervalMs: 100 },
+    );
+  });
+});
