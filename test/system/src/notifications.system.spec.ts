@@ -189,7 +189,7 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
     expect(mail.from).toBe('vigil@plant.test');
     expect(text).toMatch(/Subject: \[Vigil P1\] 紧急报警 P1/);
     expect(text).toContain('装置区可燃气 1');
-    expect(text).toContain('https://vigil.plant.test/#/alarms/');
+    expect(text).toContain('https://vigil.plant.test/#/alarms?alarm=');
 
     const robot = await waitFor(() => dingtalk.requests.find(r => r.body.includes(alarmId)), {
       what: 'the DingTalk robot message',

@@ -72,6 +72,12 @@ export class AlertOutbox {
     if (this.stopped) return;
     this.pending.delete(key);
     this.pending.set(key, alert);
+    this.trim();
+    this.pump();
+  }
+
+  /** Drops the oldest waiting alerts beyond the bound, counted and logged. */
+  private trim(): void {
     while (this.pending.size > this.maxPending) {
       const [oldest] = this.pending.keys();
       this.pending.delete(oldest as string);
@@ -84,7 +90,6 @@ export class AlertOutbox {
         `notify: ${this.maxPending} alerts already waiting for Alertmanager; dropped the oldest (${oldest})`,
       );
     }
-    this.pump();
   }
 
   health(): OutboxHealth {
@@ -160,6 +165,7 @@ export class AlertOutbox {
           for (const [key, alert] of batch) {
             if (!this.pending.has(key)) this.pending.set(key, alert);
           }
+          this.trim();
           const wait = this.backoffMs();
           this.options.warn(
             'notify-failed',

@@ -117,7 +117,7 @@ describe('alertsFor', () => {
     expect(alert?.annotations['summary_zh']).toContain('装置区可燃气 1');
     expect(alert?.annotations['summary_en']).toContain('Combustible gas 60 %LEL');
     expect(alert?.annotations['value']).toBe('60 %LEL');
-    expect(alert?.annotations['console_url']).toBe('https://vigil.example/#/alarms/alarm-1');
+    expect(alert?.annotations['console_url']).toBe('https://vigil.example/#/alarms?alarm=alarm-1');
     expect(alert?.endsAt).toBe(new Date(NOW + 240_000).toISOString());
     expect(resolved(alert as PostableAlert, NOW).endsAt).toBe(new Date(NOW).toISOString());
   });

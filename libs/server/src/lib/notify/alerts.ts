@@ -85,7 +85,7 @@ export function alertsFor(
   const orgPath = [...path].reverse().join('/');
   const unit = unitOf(alarm);
   const value = formatValue(alarm, unit);
-  const link = `${context.consoleUrl.replace(/\/$/, '')}/#/alarms/${encodeURIComponent(alarm.id)}`;
+  const link = `${context.consoleUrl.replace(/\/$/, '')}/#/alarms?alarm=${encodeURIComponent(alarm.id)}`;
   const where = [site?.name ?? alarm.siteId, area?.name, device?.name ?? alarm.deviceId]
     .filter(Boolean)
     .join(' · ');

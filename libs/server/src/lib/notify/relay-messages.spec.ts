@@ -23,7 +23,7 @@ const webhook: AlertmanagerWebhook = alertmanagerWebhookSchema.parse({
         summary_zh: '紧急报警 P1：华新化工一厂 · 装置区可燃气 1 L2 60 %LEL',
         summary_en: 'P1 alarm at plant-1: Combustible gas 60 %LEL ≥ L2 set-point 50 %LEL',
         value: '60 %LEL',
-        console_url: 'https://vigil.example/#/alarms/alarm-1',
+        console_url: 'https://vigil.example/#/alarms?alarm=alarm-1',
       },
       startsAt: '2026-12-07T02:00:00Z',
       endsAt: '0001-01-01T00:00:00Z',
@@ -63,7 +63,7 @@ describe('robot and SMS messages', () => {
     expect(message.markdown.content).toContain('紧急报警 P1');
     expect(message.markdown.content).toContain('Combustible gas 60 %LEL');
     expect(message.markdown.content).toContain('60 %LEL');
-    expect(message.markdown.content).toContain('(https://vigil.example/#/alarms/alarm-1)');
+    expect(message.markdown.content).toContain('(https://vigil.example/#/alarms?alarm=alarm-1)');
   });
 
   it('WeCom: stays within the robot limit of 4096 bytes', () => {
