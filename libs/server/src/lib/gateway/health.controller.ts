@@ -32,10 +32,10 @@ export class HealthController {
     const checks = { broker: this.broker.connected, storage: this.storage.kept };
     const ready = checks.broker && checks.storage;
     // Notifications are reported, not required: alarms still reach the console without them.
-    const details = { notify: this.notifier?.health() ?? { status: 'off' } };
+    const details = this.notifier ? { details: { notify: this.notifier.health() } } : {};
     response
       .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not-ready', checks, details });
+      .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });
   }
 
   @Get('metrics')

@@ -20,7 +20,7 @@ import { alertsFor, resolved, type PostableAlert } from './alerts';
 const ENDS_AFTER_RESENDS = 4;
 const POST_TIMEOUT_MS = 5000;
 
-export type NotifyHealth = { readonly status: 'off' } | ({ readonly url: string } & OutboxHealth);
+export type NotifyHealth = { readonly url: string } & OutboxHealth;
 
 /**
  * Sends P1/P2 alarms and their escalations to Prometheus Alertmanager (API v2), following the
