@@ -264,9 +264,13 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
 
   it('counts what it sent, reports ok on /readyz, and never paged for the P3', async () => {
     const ready = (await (await fetch(`${vigil.httpUrl}/readyz`)).json()) as {
-      details: { notify: { status: string; pending: number } };
+      details: { notify: { status: string; alertmanager: object; relay: object } };
     };
-    expect(ready.details.notify).toMatchObject({ status: 'ok' });
+    expect(ready.details.notify).toMatchObject({
+      status: 'ok',
+      alertmanager: { status: 'ok', pending: 0 },
+      relay: { status: 'ok', failing: {} },
+    });
     const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/vigil_notify_alerts_total\{outcome="sent"\} [1-9]/);
     expect(metrics).toMatch(/vigil_notify_relay_total\{channel="dingtalk",outcome="sent"\} [1-9]/);
@@ -320,7 +324,9 @@ describe('notifications: Alertmanager unreachable', () => {
         const response = await fetch(`${vigil.httpUrl}/readyz`);
         const body = (await response.json()) as {
           status: string;
-          details: { notify: { status: string; pending: number; lastError?: string } };
+          details: {
+            notify: { status: string; alertmanager: { pending: number; lastError?: string } };
+          };
         };
         return body.details.notify.status === 'degraded'
           ? { status: response.status, body }
@@ -329,8 +335,8 @@ describe('notifications: Alertmanager unreachable', () => {
       { what: 'notify degraded on /readyz', timeoutMs: 15_000, intervalMs: 100 },
     );
     expect(ready.status).toBe(before);
-    expect(ready.body.details.notify.pending).toBeGreaterThan(0);
-    expect(ready.body.details.notify.lastError).toBeTruthy();
+    expect(ready.body.details.notify.alertmanager.pending).toBeGreaterThan(0);
+    expect(ready.body.details.notify.alertmanager.lastError).toBeTruthy();
     const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/vigil_notify_alerts_total\{outcome="failed"\} [1-9]/);
   });

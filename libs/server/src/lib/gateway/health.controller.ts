@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
-import { AlertNotifier } from '../notify/alert-notifier.service';
+import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
 
 /** Probes answer without authentication (spec §2) and never throw. */
@@ -17,7 +17,7 @@ export class HealthController {
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
-    @Optional() @Inject(AlertNotifier) private readonly notifier?: AlertNotifier,
+    @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
   @Get('healthz')
@@ -32,7 +32,7 @@ export class HealthController {
     const checks = { broker: this.broker.connected, storage: this.storage.kept };
     const ready = checks.broker && checks.storage;
     // Notifications are reported, not required: alarms still reach the console without them.
-    const details = this.notifier ? { details: { notify: this.notifier.health() } } : {};
+    const details = this.notify ? { details: { notify: this.notify.report() } } : {};
     response
       .status(ready ? 200 : 503)
       .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });

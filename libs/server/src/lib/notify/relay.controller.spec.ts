@@ -70,14 +70,19 @@ describe('NotifyRelay', () => {
     expect(() => relayWith(notify(), 'short')).toThrow(NotifyConfigError);
   });
 
-  it('answers 502 (Alertmanager retries) when the robot refuses, and counts it', async () => {
+  it('answers 502 (Alertmanager retries) when the robot refuses, counts it, degraded until it delivers', async () => {
     const relay = relayWith(notify());
     answer = '{"errcode":310000,"errmsg":"sign not match"}';
     const failure = await relay.relay('ent-huaxin', 'dingtalk', webhook).catch(e => e);
     expect(failure).toBeInstanceOf(HttpException);
     expect((failure as HttpException).getStatus()).toBe(502);
+    expect(relay.health()).toMatchObject({
+      status: 'degraded',
+      failing: { 'ent-huaxin/dingtalk': { error: 'errcode 310000 sign not match' } },
+    });
     answer = '{"errcode":0,"errmsg":"ok"}';
     await relay.relay('ent-huaxin', 'dingtalk', webhook);
+    expect(relay.health()).toMatchObject({ status: 'ok', failing: {} });
     const text = await metrics.registry.getSingleMetricAsString('vigil_notify_relay_total');
     expect(text).toContain('vigil_notify_relay_total{channel="dingtalk",outcome="failed"} 1');
     expect(text).toContain('vigil_notify_relay_total{channel="dingtalk",outcome="sent"} 1');

@@ -39,6 +39,20 @@ import {
 
 const TARGET_TIMEOUT_MS = 10_000;
 
+/** The last delivery to each robot or SMS target (bounded by the receivers in notify.yaml). */
+interface TargetStatus {
+  ok: boolean;
+  at: number;
+  error: string | undefined;
+}
+
+export interface RelayHealth {
+  readonly status: 'ok' | 'degraded';
+  /** `node/channel` of targets whose last delivery failed, with the reason. */
+  readonly failing: Readonly<Record<string, { readonly at: number; readonly error: string }>>;
+  readonly lastSuccessAt: number | undefined;
+}
+
 /** notify.yaml and the relay secret, read and checked once at boot (a bad file stops the gateway). */
 @Injectable()
 export class NotifyRelay {
@@ -46,6 +60,8 @@ export class NotifyRelay {
   private readonly warnings = new RateLimitedLogger(this.logger, 3, 60_000);
   readonly config: NotifyConfig;
   private readonly secretDigest: Buffer;
+  private readonly targets = new Map<string, TargetStatus>();
+  private lastSuccessAt: number | undefined;
 
   constructor(
     @Inject(VIGIL_CONFIG) config: VigilConfig,
@@ -75,6 +91,18 @@ export class NotifyRelay {
     return ok;
   }
 
+  /** Degraded while the last delivery to some target failed (Alertmanager is retrying it). */
+  health(): RelayHealth {
+    const failing: Record<string, { at: number; error: string }> = {};
+    for (const [target, status] of this.targets)
+      if (!status.ok) failing[target] = { at: status.at, error: status.error ?? '' };
+    return {
+      status: Object.keys(failing).length > 0 ? 'degraded' : 'ok',
+      failing,
+      lastSuccessAt: this.lastSuccessAt,
+    };
+  }
+
   /** Sends one Alertmanager notification to the node's robot or SMS gateway. */
   async relay(node: string, channel: RelayChannel, webhook: AlertmanagerWebhook): Promise<void> {
     const receivers = this.config.receivers[node];
@@ -101,7 +129,10 @@ export class NotifyRelay {
     const problem = await send(request).catch((error: unknown) =>
       error instanceof Error ? error.message : String(error),
     );
+    const at = Date.now();
+    this.targets.set(`${node}/${channel}`, { ok: problem === undefined, at, error: problem });
     if (problem === undefined) {
+      this.lastSuccessAt = at;
       this.metrics.notifyRelay.inc({ channel, outcome: 'sent' });
       return;
     }
