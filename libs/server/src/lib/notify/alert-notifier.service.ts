@@ -40,6 +40,7 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly url: string;
   private readonly resendMs: number;
   private readonly consoleUrl: string;
+  private readonly consoleUrlSet: boolean;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -53,6 +54,7 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
     this.url = `${(notify.alertmanagerUrl ?? '').replace(/\/$/, '')}/api/v2/alerts`;
     this.resendMs = notify.resendMs;
     this.consoleUrl = notify.consoleUrl ?? `http://${config.http.host}:${config.http.port}`;
+    this.consoleUrlSet = notify.consoleUrl !== undefined;
     this.outbox = new AlertOutbox({
       post: alerts => this.post(alerts),
       count: (outcome, n) => this.metrics.notifyAlerts.inc({ outcome }, n),
@@ -69,6 +71,10 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
     this.reconcileAll();
     this.logger.log(`notifying P1/P2 alarms through Alertmanager ${this.url}`);
+    if (!this.consoleUrlSet)
+      this.logger.warn(
+        `VIGIL_PUBLIC_URL is not set: notifications link to ${this.consoleUrl}, which people outside this host cannot open`,
+      );
   }
 
   onModuleDestroy(): void {
