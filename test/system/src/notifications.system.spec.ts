@@ -285,6 +285,33 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
     expect(smtp.mails.filter(m => decodeMail(m.data).includes('ef-ru-mcc'))).toEqual([]);
   });
 
+  it('escalates an unacknowledged P1 up the tree: the park has no on-call of its own, so the city is mailed', async () => {
+    // DEFAULT_ALARM_POLICY: a P1 not acknowledged within 60 s escalates one level (enterprise →
+    // park); park-chem has no receivers in this notify.yaml, so its route is the nearest node
+    // above with some (city-demo). A real wait: the alarm clock is the wall clock here.
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-03/telemetry', telemetry({ lel: 60 }), {
+      qos: 1,
+    });
+    const l2 = await waitFor(
+      () => ws.alarms().find(m => m.alarm.deviceId === 'gc-tf-03' && m.alarm.level === 'L2'),
+      { what: 'the second P1', timeoutMs: 10_000 },
+    );
+    const mail = await waitFor(
+      () =>
+        smtp.mails.find(
+          m => m.to.includes('duty@city.test') && decodeMail(m.data).includes(l2.alarm.id),
+        ),
+      { what: 'the escalation mail to the city', timeoutMs: 100_000, intervalMs: 500 },
+    );
+    expect(decodeMail(mail.data)).toContain('【升级】');
+    // The enterprise was told first and is not let off by the escalation.
+    expect(
+      smtp.mails.some(
+        m => m.to.includes('safety@huaxin.test') && decodeMail(m.data).includes(l2.alarm.id),
+      ),
+    ).toBe(true);
+  }, 120_000);
+
   it('refuses a relay request without the shared secret', async () => {
     const response = await fetch(`${vigil.httpUrl}/api/v1/notify/relay/ent-huaxin/dingtalk`, {
       method: 'POST',
