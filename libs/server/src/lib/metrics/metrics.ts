@@ -138,6 +138,26 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly notifyAlerts = new Counter({
+    name: 'vigil_notify_alerts_total',
+    help:
+      'Alerts posted to Alertmanager by outcome: sent, failed (retried with backoff), rejected ' +
+      '(4xx, not retried), dropped (the bounded queue was full)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly notifyFiring = new Gauge({
+    name: 'vigil_notify_firing_alerts',
+    help: 'Alerts Vigil holds as firing at Alertmanager (one per alarm and notified organisation node)',
+    registers: [this.registry],
+  });
+  readonly notifyRelay = new Counter({
+    name: 'vigil_notify_relay_total',
+    help: 'Webhook relay deliveries (WeCom, DingTalk, SMS) by channel and outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
   }
