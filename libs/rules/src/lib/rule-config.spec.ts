@@ -35,6 +35,7 @@ describe(defaultRules.name, () => {
     expect(rules.map(rule => rule.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
       'range-lel',
       'stuck',
@@ -157,6 +158,7 @@ describe(defaultRules.name, () => {
     expect(defaultRules(deviceOf('gas-toxic', { gas: 'XYZ' })).rules.map(r => r.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
     ]);
   });
@@ -320,6 +322,7 @@ describe(resolveDeviceRules.name, () => {
     expect(rules.map(rule => rule.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
       'gas-l1',
       'gas-l2',

@@ -4,7 +4,7 @@ import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { clockSetBack, readingOrder } from './device-stream';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
-import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
+import { EVENT_INACTIVE, type EventState, reduceEvent, removedEventSignals } from './event.reducer';
 import {
   type OfflineWatch,
   createOfflineWatch,
@@ -337,7 +337,7 @@ function onRecord(
         break;
       case 'event':
         if (input.kind === 'event' && ruleState.kind === 'event') {
-          step = reduceEvent(ruleState, input.event, rule, options);
+          step = reduceEvent(ruleState, input.event, rule, options, device.rules);
         }
         break;
       case 'offline': {
@@ -614,6 +614,9 @@ export function reloadRules(
       const signal = stopWatch(old, state.offlineQueue, at, context);
       if (signal) signals.push(asRootCause(state, old, signal));
       releaseChildren(state, device.rules.siteId, device.rules.deviceId, now);
+    } else if (old.kind === 'event' && rule.kind === 'event') {
+      // One cleared signal per active address (fire-panel point, channel).
+      signals.push(...removedEventSignals(old, device.rules, rule, at, context));
     } else if (old.active && rule.kind !== 'offline') {
       signals.push(removedRuleSignal(device.rules, rule, at, context));
     }
