@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
+import { firePanelMapFromJson } from '@vigil/rules';
+
 import { RegistryError, buildRegistry, type RegistrySource } from './registry';
 
 const SAMPLE_DIR = join(__dirname, '../../../../registry/sample');
@@ -152,5 +154,25 @@ describe('registry: fire-panel points and zones', () => {
     expect(map?.points.get('1-23')?.areaId).toBe('tank-farm');
     expect(map?.points.get('2-7')?.areaId).toBe('reactor-unit');
     expect(map?.zones.get('1')?.confirmWindowMs).toBe(120_000);
+  });
+});
+
+describe('fire-panel map over JSON (GET /api/v1/devices)', () => {
+  it('serialises as arrays and comes back as the same map', () => {
+    const registry = buildRegistry(
+      files([
+        {
+          id: 'fp',
+          class: 'fire-panel',
+          zones: [{ zone: 1, area: 'a1', confirm: { windowSeconds: 30 } }],
+          points: [{ loop: 1, point: 2, zone: 1 }],
+        },
+      ]),
+    );
+    const json = JSON.parse(JSON.stringify(registry.device('s1', 'fp')));
+    expect(json.firePanel.points).toEqual([{ loop: '1', point: '2', zone: '1', areaId: 'a1' }]);
+    const back = firePanelMapFromJson(json.firePanel);
+    expect(back?.points.get('1-2')?.areaId).toBe('a1');
+    expect(back?.zones.get('1')?.confirmWindowMs).toBe(30_000);
   });
 });

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
 import { IDENTIFIER_PATTERN } from '@vigil/contracts';
-import { type FirePanelMap, type FirePanelPoint, type FirePanelZone, pointKey } from '@vigil/rules';
+import {
+  type FirePanelMap,
+  type FirePanelPoint,
+  type FirePanelZone,
+  firePanelMapOf,
+  pointKey,
+} from '@vigil/rules';
 
 /**
  * A fire panel's address book (GB 26875 / GB 4717: loop, point, zone), registry entries `points`
@@ -121,5 +127,5 @@ export function buildFirePanelMap(
       name: point.name,
     });
   }
-  return { points, zones };
+  return firePanelMapOf([...points.values()], [...zones.values()]);
 }

@@ -36,6 +36,35 @@ export interface FirePanelMap {
   readonly zones: ReadonlyMap<string, FirePanelZone>;
 }
 
+/** How a `FirePanelMap` goes over JSON (REST `GET /api/v1/devices`): arrays, not Maps. */
+export interface FirePanelMapJson {
+  readonly points: readonly FirePanelPoint[];
+  readonly zones: readonly FirePanelZone[];
+}
+
+/** A map whose JSON form is `FirePanelMapJson` (Maps would serialise as `{}`). */
+export function firePanelMapOf(
+  points: readonly FirePanelPoint[],
+  zones: readonly FirePanelZone[],
+): FirePanelMap {
+  const map = {
+    points: new Map(points.map(point => [pointKey(point.loop, point.point), point])),
+    zones: new Map(zones.map(zone => [zone.zone, zone])),
+  };
+  Object.defineProperty(map, 'toJSON', {
+    enumerable: false,
+    value: (): FirePanelMapJson => ({ points: [...points], zones: [...zones] }),
+  });
+  return map;
+}
+
+/** The map back from its JSON form; undefined when `json` is not one. */
+export function firePanelMapFromJson(json: unknown): FirePanelMap | undefined {
+  const value = json as Partial<FirePanelMapJson> | undefined;
+  if (!value || !Array.isArray(value.points) || !Array.isArray(value.zones)) return undefined;
+  return firePanelMapOf(value.points, value.zones);
+}
+
 export function pointKey(loop: string | undefined, point: string): string {
   return loop === undefined ? point : `${loop}-${point}`;
 }
