@@ -241,6 +241,13 @@ const ZH = {
   windowStart: '时段开始',
   key: '报警点',
   bursts: '振荡次数',
+  // Fire-panel addresses (GB 26875) and device-side alarms.
+  locationLoopPoint: '回路 {loop} 点 {point}',
+  locationPoint: '点 {point}',
+  locationZone: '防区 {zone}',
+  locationChannel: '通道 {channel}',
+  locationTitle: '报警点位置',
+  fireConfirmed: '确认火警（同一防区两个探测器）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -472,6 +479,12 @@ const EN: Record<TextKey, string> = {
   windowStart: 'Window start',
   key: 'Alarm point',
   bursts: 'Bursts',
+  locationLoopPoint: 'Loop {loop} point {point}',
+  locationPoint: 'Point {point}',
+  locationZone: 'zone {zone}',
+  locationChannel: 'channel {channel}',
+  locationTitle: 'Where the alarm is',
+  fireConfirmed: 'Confirmed fire (two detectors in one zone)',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -520,6 +533,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: '反馈信号',
       arc: '故障电弧',
       battery: '电量低',
+      'device-alarm': '设备报警',
+      'arc-fault': '故障电弧',
+      isolation: '屏蔽',
+      start: '联动启动',
+      'mains-fault': '主电故障',
+      'backup-fault': '备电故障',
+      'manual-mode': '手动状态',
     },
     metric: {
       lel: '可燃气体',
@@ -655,6 +675,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: 'Feedback',
       arc: 'Arc fault',
       battery: 'Battery low',
+      'device-alarm': 'Device alarm',
+      'arc-fault': 'Arc fault',
+      isolation: 'Isolated (disabled)',
+      start: 'Linkage started',
+      'mains-fault': 'Mains power fault',
+      'backup-fault': 'Backup power fault',
+      'manual-mode': 'Manual mode',
     },
     metric: {
       lel: 'Combustible gas',
