@@ -47,6 +47,11 @@ export interface EventState {
 
 export const EVENT_INACTIVE: EventState = Object.freeze({ kind: 'event', active: false });
 
+/** A step of an event rule; `problems`: events raised despite a problem (engine counter). */
+export interface EventStep extends RuleStep<EventState> {
+  readonly problems?: number;
+}
+
 /** Where the device's registry entry is, for the event reducer: a fire panel's address book. */
 export interface EventDevice {
   readonly firePanel?: FirePanelMap | undefined;
@@ -82,7 +87,7 @@ export function reduceEvent(
   rule: EventRuleConfig,
   context: RuleContext,
   device?: EventDevice,
-): RuleStep<EventState> {
+): EventStep {
   if (event.code === rule.code) {
     const address = eventAddress(event.detail, device?.firePanel);
     const { level, priority, problem: levelProblem } = levelOf(event, rule);
@@ -103,6 +108,7 @@ export function reduceEvent(
       location: key === '' ? undefined : address.location,
     };
     const extra = problem === undefined ? undefined : problem;
+    const problems = problem === undefined ? 0 : 1;
     if (rule.mode === 'pulse') {
       return {
         state,
@@ -110,6 +116,7 @@ export function reduceEvent(
           eventSignal(event, rule, key, entry, true, context, extra),
           eventSignal(event, rule, key, entry, false, context, undefined, 'momentary event'),
         ],
+        problems,
       };
     }
     const current = entries.get(key);
@@ -145,7 +152,11 @@ export function reduceEvent(
         signals.push(confirmation.confirmed.signal);
       }
     }
-    return { state: { ...withEntries(state, next), ...(zones ? { zones } : {}) }, signals };
+    return {
+      state: { ...withEntries(state, next), ...(zones ? { zones } : {}) },
+      signals,
+      problems,
+    };
   }
   if (state.active && rule.clearCodes.includes(event.code)) {
     const signals: RuleSignal[] = [];

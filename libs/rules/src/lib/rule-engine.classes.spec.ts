@@ -187,6 +187,13 @@ describe('rule engine: the default rules of every class', () => {
     ]);
   });
 
+  it('counts events raised despite an address or level problem (never dropped)', () => {
+    const { feed, stats } = engine([registered('fp-1', 'fire-panel')]);
+    const raised = feed(deviceEventRecord('fp-1', 'fire', 1_000, { loop: 'a b', point: 1 }));
+    expect(raised.map(signal => signal.key)).toEqual(['plant-1/fp-1/fire']);
+    expect(stats.eventProblems).toBe(1);
+  });
+
   it('call point and SOS: one latched P1 pulse per press', () => {
     const { feed } = engine([registered('cp-1', 'call-point'), registered('tag-1', 'tag')]);
     expect(

@@ -60,6 +60,11 @@ export interface RuleEngineStats {
   /** Offline signals not raised because the device's gateway was offline (root cause). */
   suppressedOffline: number;
   signals: number;
+  /**
+   * Device events raised despite a problem the alarm message states: an unreadable address, a
+   * point not in the registry, more than 256 addresses, a missing or unknown device level.
+   */
+  eventProblems: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -73,6 +78,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     reloads: 0,
     suppressedOffline: 0,
     signals: 0,
+    eventProblems: 0,
   };
 }
 
@@ -337,7 +343,9 @@ function onRecord(
         break;
       case 'event':
         if (input.kind === 'event' && ruleState.kind === 'event') {
-          step = reduceEvent(ruleState, input.event, rule, options, device.rules);
+          const eventStep = reduceEvent(ruleState, input.event, rule, options, device.rules);
+          if (eventStep.problems) state.stats.eventProblems += eventStep.problems;
+          step = eventStep;
         }
         break;
       case 'offline': {
