@@ -167,7 +167,14 @@ function AlarmRowView(props: {
       </td>
       <td class="time">{formatTime(lang, alarm.raisedAt)}</td>
       <td class="area">
-        {areaName(alarm.siteId, alarm.areaId)}
+        {alarm.location && alarm.areaId !== undefined ? (
+          // A located alarm (fire-panel point): the area opens the plan with its muster list.
+          <a href={routeHref('plan', { site: alarm.siteId, area: alarm.areaId })}>
+            {areaName(alarm.siteId, alarm.areaId)}
+          </a>
+        ) : (
+          areaName(alarm.siteId, alarm.areaId)
+        )}
         {alarm.location && (
           <div class="muted small location" title={t('locationTitle')} data-location="">
             {formatLocation(lang, alarm.location)}
