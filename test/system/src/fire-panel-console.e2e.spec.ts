@@ -82,5 +82,15 @@ describe('console: fire-panel alarms located per point', () => {
     const link = rows.locator('td.area a').first();
     expect(await link.getAttribute('href')).toMatch(/^#\/plan\?site=plant-1&area=/);
     await page.screenshot({ path: join(SCREENSHOTS, 'console-fire-panel-points.png') });
+
+    // The tank-farm fire's area opens the plan: its muster list, and both points marked where they are.
+    await rows.locator('td.area a', { hasText: '罐区' }).click();
+    await page.waitForSelector('#muster[data-area="tank-farm"]', { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('circle[data-located-alarm]').length === 2,
+      undefined,
+      { timeout: 10_000 },
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-fire-panel-plan.png') });
   });
 });
