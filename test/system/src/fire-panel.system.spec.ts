@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { MqttClient } from 'mqtt';
 
 import type { Alarm } from '@vigil/contracts';
@@ -190,5 +194,53 @@ describe('fire panels and device-side alarms: MQTT → rules → WebSocket and I
       location: { channel: '2' },
     });
     expect(alarms.get('plant-1/ef-ru-mcc/arc-fault/C1')).toMatchObject({ priority: 2 });
+  });
+});
+
+describe('fire-panel points across a restart', () => {
+  it('a panel reset after a restart still clears the fires restored from the alarm journal', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-firepanel-restart-'));
+    const env = { VIGIL_DATA_DIR: dataDir };
+    let vigil = await startSystem({ env });
+    let device = await mqttClient(vigil.mqttUrl);
+    let ws = await WsRecorder.open(vigil.httpUrl);
+    try {
+      await device.publishAsync(
+        'vigil/v1/plant-1/fp-main/event',
+        JSON.stringify({ ts: Date.now(), code: 'fire', detail: { loop: 2, point: 8 } }),
+        { qos: 1 },
+      );
+      await waitFor(() => ws.alarms().find(m => m.alarm.key === 'plant-1/fp-main/fire/L2.P8'), {
+        what: 'the fire before the restart',
+        timeoutMs: 10_000,
+      });
+    } finally {
+      ws.close();
+      await device.endAsync();
+      await vigil.stop();
+    }
+
+    vigil = await startSystem({ env });
+    device = await mqttClient(vigil.mqttUrl);
+    ws = await WsRecorder.open(vigil.httpUrl);
+    try {
+      await device.publishAsync(
+        'vigil/v1/plant-1/fp-main/event',
+        JSON.stringify({ ts: Date.now(), code: 'reset' }),
+        { qos: 1 },
+      );
+      const cleared = await waitFor(
+        () =>
+          ws
+            .alarms()
+            .find(m => m.alarm.key === 'plant-1/fp-main/fire/L2.P8' && !m.alarm.conditionActive),
+        { what: 'the restored fire cleared by the reset', timeoutMs: 10_000 },
+      );
+      expect(cleared.alarm).toMatchObject({ areaId: 'reactor-unit', latched: true });
+    } finally {
+      ws.close();
+      await device.endAsync();
+      await vigil.stop();
+    }
   });
 });

@@ -59,6 +59,54 @@ export interface EventDevice {
 
 /** Suffix of the confirmed-fire key of a zone: `…/fire/confirmed.Z3`. */
 const CONFIRMED_PREFIX = 'confirmed.Z';
+const CONFIRMED_LABEL = 'Confirmed fire (two detectors in one zone, GB 50116 AND logic)';
+
+/** An open alarm as the lifecycle restored it after a restart (an `Alarm` has these fields). */
+export interface RestorableEventAlarm {
+  readonly key: string;
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly ruleId: string;
+  readonly level: string;
+  readonly priority: AlarmPriority;
+  readonly areaId: string | undefined;
+  readonly location?: AlarmLocation | undefined;
+  readonly conditionActive: boolean;
+}
+
+/**
+ * Event-rule states from the alarms still open with their condition active after a restart,
+ * keyed `${siteId}/${deviceId}/${ruleId}`: each address's alarm becomes an active entry again, so
+ * that a panel `reset` or a `cleared` event still clears it (without this, the restarted engine
+ * would know of no active address and ignore them, leaving the alarm open for good).
+ */
+export function restoredEventStates(
+  alarms: Iterable<RestorableEventAlarm>,
+): Map<string, EventState> {
+  const byRule = new Map<string, Map<string, EventEntry>>();
+  for (const alarm of alarms) {
+    if (!alarm.conditionActive) continue;
+    const base = signalKey(alarm.siteId, alarm.deviceId, alarm.ruleId);
+    let suffix: string;
+    if (alarm.key === base) suffix = '';
+    else if (alarm.key.startsWith(`${base}/`)) suffix = alarm.key.slice(base.length + 1);
+    else continue;
+    let entries = byRule.get(base);
+    if (!entries) byRule.set(base, (entries = new Map()));
+    entries.set(suffix, {
+      level: alarm.level,
+      priority: alarm.priority,
+      areaId: alarm.areaId,
+      location: alarm.location,
+      ...(suffix.startsWith(CONFIRMED_PREFIX) ? { label: CONFIRMED_LABEL } : {}),
+    });
+  }
+  const states = new Map<string, EventState>();
+  for (const [base, entries] of byRule) {
+    states.set(base, { kind: 'event', active: true, entries });
+  }
+  return states;
+}
 
 /**
  * Device events as signals (domain-standards §9.1 fault flag, §9.3 device alarms, §9.6 fire
@@ -259,7 +307,7 @@ function confirmZone(
     priority: 1,
     areaId: config?.areaId,
     location,
-    label: 'Confirmed fire (two detectors in one zone, GB 50116 AND logic)',
+    label: CONFIRMED_LABEL,
   };
   const members = [...points.keys()];
   const key = `${CONFIRMED_PREFIX}${zone}`;

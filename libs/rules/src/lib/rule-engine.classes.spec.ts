@@ -187,6 +187,38 @@ describe('rule engine: the default rules of every class', () => {
     ]);
   });
 
+  it('after a restart, a panel reset and a cleared event still clear the restored points', () => {
+    const open = (key: string, ruleId: string, level: string, priority: 1 | 2) => ({
+      key: `plant-1/fp-1/${key}`,
+      siteId: 'plant-1',
+      deviceId: 'fp-1',
+      ruleId,
+      level,
+      priority,
+      areaId: 'tank-farm',
+      conditionActive: true,
+    });
+    const { feed } = engine([registered('fp-1', 'fire-panel')], {
+      eventAlarmsAtStart: () => [
+        open('fire/L1.P23', 'fire', 'fire', 1),
+        open('fire/confirmed.Z1', 'fire', 'confirmed', 1),
+        open('isolation/L1.P24', 'isolation', 'isolation', 2),
+        { ...open('fire/L9.P9', 'fire', 'fire', 1), conditionActive: false }, // already cleared
+      ],
+    });
+    const cleared = feed(deviceEventRecord('fp-1', 'reset', 1_000));
+    expect(cleared.map(signal => [signal.key, signal.active, signal.areaId])).toEqual([
+      ['plant-1/fp-1/fire/L1.P23', false, 'tank-farm'],
+      ['plant-1/fp-1/fire/confirmed.Z1', false, 'tank-farm'],
+    ]);
+    expect(cleared[1]?.message).toMatch(/^Confirmed fire/);
+    expect(
+      feed(
+        deviceEventRecord('fp-1', 'isolation', 2_000, { loop: 1, point: 24, cleared: true }),
+      ).map(signal => [signal.key, signal.active]),
+    ).toEqual([['plant-1/fp-1/isolation/L1.P24', false]]);
+  });
+
   it('counts events raised despite an address or level problem (never dropped)', () => {
     const { feed, stats } = engine([registered('fp-1', 'fire-panel')]);
     const raised = feed(deviceEventRecord('fp-1', 'fire', 1_000, { loop: 'a b', point: 1 }));

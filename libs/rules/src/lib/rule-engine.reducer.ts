@@ -4,7 +4,14 @@ import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { clockSetBack, readingOrder } from './device-stream';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
-import { EVENT_INACTIVE, type EventState, reduceEvent, removedEventSignals } from './event.reducer';
+import {
+  EVENT_INACTIVE,
+  type EventState,
+  type RestorableEventAlarm,
+  reduceEvent,
+  removedEventSignals,
+  restoredEventStates,
+} from './event.reducer';
 import {
   type OfflineWatch,
   createOfflineWatch,
@@ -97,6 +104,12 @@ export interface RuleEngineOptions extends RuleContext {
    * return to normal is noticed and cleared instead of leaving a stale alarm behind.
    */
   readonly activeAtStart?: (key: string) => boolean;
+  /**
+   * The open alarms after a restart, read once at start: event rules (fire-panel points, device
+   * alarms per channel) start with their active addresses, so a `reset` or `cleared` event still
+   * clears them (`restoredEventStates`).
+   */
+  readonly eventAlarmsAtStart?: () => Iterable<RestorableEventAlarm>;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
   /** Counters to increment; one is created per subscription when absent. */
@@ -170,6 +183,8 @@ export interface RuleEngineState {
   /** siteId → gateway device id → the devices that report through it. */
   readonly gateways: Map<string, Map<string, GatewayEntry>>;
   readonly stats: RuleEngineStats;
+  /** Event-rule states restored from open alarms, taken (and removed) when a device is created. */
+  readonly restoredEvents?: Map<string, EventState> | undefined;
 }
 
 export function createRuleEngineState(options: RuleEngineOptions): RuleEngineState {
@@ -178,6 +193,9 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     offlineQueue: new DeadlineQueue(),
     gateways: new Map(),
     stats: options.stats ?? createRuleEngineStats(),
+    restoredEvents: options.eventAlarmsAtStart
+      ? restoredEventStates(options.eventAlarmsAtStart())
+      : undefined,
   };
   for (const device of options.expectedDevices ?? []) {
     addDevice(
@@ -188,6 +206,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
         false,
         state.offlineQueue,
         options.activeAtStart,
+        state.restoredEvents,
       ),
     );
   }
@@ -228,7 +247,14 @@ function onRecord(
       stats.unknownDeviceRecords += 1;
       return NO_SIGNALS;
     }
-    device = createDeviceState(next, body.receivedAt, true, offlineQueue, options.activeAtStart);
+    device = createDeviceState(
+      next,
+      body.receivedAt,
+      true,
+      offlineQueue,
+      options.activeAtStart,
+      state.restoredEvents,
+    );
     addDevice(state, device);
   } else if (device.rules !== next) {
     signals = reloadRules(state, device, next, input, options);
@@ -656,6 +682,7 @@ function createDeviceState(
   seen: boolean,
   queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
+  restoredEvents?: Map<string, EventState>,
 ): DeviceRuleState {
   return {
     rules,
@@ -668,6 +695,14 @@ function createDeviceState(
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
       const initial = initialState(rules, rule, lastSeenAt, seen, queue);
+      if (rule.kind === 'event' && restoredEvents?.size) {
+        const key = signalKey(rules.siteId, rules.deviceId, rule.ruleId);
+        const restored = restoredEvents.get(key);
+        if (restored) {
+          restoredEvents.delete(key); // once: a device re-created later starts afresh
+          return restored;
+        }
+      }
       if (!activeAtStart?.(signalKey(rules.siteId, rules.deviceId, rule.ruleId))) return initial;
       if (rule.kind === 'threshold') return THRESHOLD_ACTIVE;
       if (rule.kind === 'range') return RANGE_ACTIVE;
