@@ -53,6 +53,7 @@ describe('fire-panel scenarios against a running Vigil', () => {
     'fire-panel-manual-mode.yaml',
     'fire-panel-reset.yaml',
     'electrical-fire-device-alarm.yaml',
+    'gas-controller-device-alarm.yaml',
   ])('%s raises exactly its expected alarms', async file => {
     const report = await runScenario({
       scenario: loadScenarioFile(join(ROOT, 'simulators/scenarios', file)),
