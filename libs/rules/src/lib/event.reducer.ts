@@ -258,8 +258,10 @@ function levelOf(
   if (typeof given === 'string' && Object.hasOwn(levels, given)) {
     return { level: given, priority: levels[given] as AlarmPriority, problem: undefined };
   }
-  const said =
-    given === undefined ? 'no level given' : `unknown level ${JSON.stringify(given).slice(0, 24)}`;
+  // Never stringify what a device sent whole: it may be huge or nested (issue 10 finding 1).
+  const shown =
+    typeof given === 'string' ? JSON.stringify(given.slice(0, 24)) : `(${typeof given})`;
+  const said = given === undefined ? 'no level given' : `unknown level ${shown}`;
   return { level: rule.level, priority: rule.priority, problem: `${said}: taken as ${rule.level}` };
 }
 

@@ -403,6 +403,10 @@ describe('device-side alarms with the device own level', () => {
     ]);
     expect(signals[0]?.message).toContain('no level given: taken as L2');
     expect(signals[1]?.message).toContain('unknown level "HIGH!": taken as L2');
+    let deep: Record<string, unknown> = {};
+    for (let depth = 0; depth < 10_000; depth += 1) deep = { deep };
+    const [nested] = run(gasAlarm, [gas(3, { level: deep, channel: 9 })]);
+    expect(nested?.message).toContain('unknown level (object): taken as L2');
   });
 
   it('raises an arc fault event at once and holds it until reset', () => {

@@ -224,6 +224,23 @@ describe(resolveDeviceRules.name, () => {
     expect(ruleById(rules, 'gas-l1')).toMatchObject({ setpoint: 25 });
   });
 
+  it('lets a profile map the device’s own levels and refuses a level that is not one', () => {
+    const { rules, errors } = resolveDeviceRules(combustible, [
+      { 'device-alarm': { levels: { L1: 3, L2: 1, 'pre-alarm': 4 } } },
+    ]);
+    expect(errors).toEqual([]);
+    expect(ruleById(rules, 'device-alarm')).toMatchObject({
+      levels: { L1: 3, L2: 1, 'pre-alarm': 4 },
+    });
+    const bad = resolveDeviceRules(combustible, [
+      { 'device-alarm': { levels: { 'level one': 2, L2: 9 } } },
+    ]);
+    expect(bad.errors).toEqual([
+      expect.stringMatching(/^rules\.device-alarm\.levels\.level one: Invalid key in record/),
+      expect.stringMatching(/^rules\.device-alarm\.levels\.L2: /),
+    ]);
+  });
+
   it('rejects unknown fields, so that a typo does not silently keep the default', () => {
     const { errors } = resolveDeviceRules(combustible, [
       { 'gas-l1': { setPoint: 20 } },
