@@ -96,6 +96,15 @@ describe('fire panels and device-side alarms: MQTT → rules → WebSocket and I
       { what: 'the muster list of the fire’s area' },
     );
     expect(muster.map(person => person.deviceId)).toContain('tag-001');
+    // …and the site rules raise people-present for the fire's area (not the control room's).
+    const present = await waitFor(
+      () =>
+        ws
+          .alarms()
+          .find(m => m.alarm.ruleId === 'people-present' && m.alarm.areaId === 'tank-farm'),
+      { what: 'people-present in the tank farm', timeoutMs: 10_000 },
+    );
+    expect(present.alarm.members).toContain('tag-001');
 
     // Stored with the point's location and area, one series per rule as before.
     const stored = await waitFor(
