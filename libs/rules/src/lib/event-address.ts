@@ -120,18 +120,26 @@ export function eventAddress(
   if (!detail) return NO_ADDRESS;
   const loop = part(detail['loop']);
   const point = part(detail['point'] ?? detail['address']);
-  const zoneGiven = part(detail['zone']);
-  const channel = part(detail['channel']);
-  if (loop === null || point === null || zoneGiven === null || channel === null) {
-    return { ...NO_ADDRESS, problem: 'address unreadable (loop/point/zone/channel)' };
+  const zoneRead = part(detail['zone']);
+  const channelRead = part(detail['channel']);
+  if (loop === null || point === null) {
+    return { ...NO_ADDRESS, problem: 'address unreadable (loop/point)' };
   }
+  // A zone or channel that is not an address part (a free-text zone name) is ignored, not a
+  // reason to lose the point's own key.
+  const ignored = [zoneRead === null ? 'zone' : '', channelRead === null ? 'channel' : '']
+    .filter(Boolean)
+    .join(' and ');
+  const zoneGiven = zoneRead ?? undefined;
+  const channel = channelRead ?? undefined;
+  let problem: string | undefined = ignored ? `${ignored} unreadable, ignored` : undefined;
   if (loop === undefined && point === undefined && zoneGiven === undefined && !channel) {
-    return NO_ADDRESS;
+    return problem ? { ...NO_ADDRESS, problem } : NO_ADDRESS;
   }
-  let problem: string | undefined;
   const mapped = point === undefined ? undefined : map?.points.get(pointKey(loop, point));
   if (point !== undefined && !mapped && map && map.points.size > 0) {
-    problem = `point ${pointKey(loop, point)} is not in the registry: located at the device`;
+    const missing = `point ${pointKey(loop, point)} is not in the registry: located at the device`;
+    problem = problem ? `${problem}; ${missing}` : missing;
   }
   const zone = mapped?.zone ?? zoneGiven;
   const zoneEntry = zone === undefined ? undefined : map?.zones.get(zone);

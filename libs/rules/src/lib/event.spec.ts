@@ -468,6 +468,16 @@ describe('addresses: never a reason to drop an event', () => {
     expect(eventAddress({ loop: 1, address: 5, channel: 2 }, undefined).key).toBe('L1.P5.C2');
     expect(eventAddress({ reason: 'x' }, undefined).key).toBe('');
     expect(eventAddress({ point: -1 }, undefined).problem).toContain('unreadable');
+    // A free-text zone name does not cost the point its own key.
+    expect(eventAddress({ loop: 1, point: 23, zone: 'tank farm' }, undefined)).toMatchObject({
+      key: 'L1.P23',
+      zone: undefined,
+      problem: 'zone unreadable, ignored',
+    });
+    expect(eventAddress({ zone: 'tank farm' }, undefined)).toMatchObject({
+      key: '',
+      problem: 'zone unreadable, ignored',
+    });
   });
 
   it('clears every active address of a rule removed by a reload', () => {
