@@ -5,7 +5,11 @@ export * from './lib/bus/pipeline-bus';
 export { hashPassword } from './lib/auth/passwords';
 export { runCredentialsCli, CREDENTIALS_USAGE } from './lib/broker/credentials-cli';
 export { EmbeddedBroker } from './lib/broker/embedded-broker';
-export { mosquittoAcl, mosquittoPasswordFile, MOSQUITTO_SERVICE_ACL } from './lib/broker/mosquitto-config';
+export {
+  mosquittoAcl,
+  mosquittoPasswordFile,
+  MOSQUITTO_SERVICE_ACL,
+} from './lib/broker/mosquitto-config';
 export {
   newCredential,
   readCredentialsFile,

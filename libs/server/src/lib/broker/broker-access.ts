@@ -1,12 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 
-import {
-  DEAD_LETTER_ROOT,
-  INTERNAL_TOPIC_ROOT,
-  TOPIC_ROOT,
-  deviceTopic,
-  parseDeviceTopic,
-} from '@vigil/contracts';
+import { DEAD_LETTER_ROOT, INTERNAL_TOPIC_ROOT, TOPIC_ROOT, deviceTopic } from '@vigil/contracts';
 import type { Registry } from '@vigil/registry';
 
 import {
@@ -168,25 +162,23 @@ export class BrokerAccessPolicy {
       if (identity.topics.has(topic)) return null;
       return this.otherTopicReason(topic);
     }
-    const parsed = parseDeviceTopic(topic);
-    return parsed ? null : this.otherTopicReason(topic);
+    // Anonymous (demo): anything shaped like a device topic; ingest checks the ids against the
+    // registry and dead-letters the rest (bad-topic, unknown-device), as without a closed broker.
+    return isDeviceTopicShape(topic) ? null : this.otherTopicReason(topic);
   }
 
   maySubscribe(identity: BrokerIdentity, filter: string): DenialReason | null {
     if (identity.kind === 'internal') return null;
     if (filter.startsWith('$')) return 'sys-topic';
     if (filter.startsWith(INTERNAL_TOPIC_ROOT.split('/')[0] as string)) return 'internal-topic';
-    if (filter === '#' || filter.startsWith('+') || filter.startsWith('#'))
-      return 'wildcard';
+    if (filter === '#' || filter.startsWith('+') || filter.startsWith('#')) return 'wildcard';
     if (identity.kind === 'device') {
       // Nothing for devices to read today but their own topics (e.g. a retained status).
       const own = `${TOPIC_ROOT}/${identity.site}/${identity.device}/`;
       return filter.startsWith(own) ? null : 'subscribe-topic';
     }
     // Anonymous (demo): device topics and dead letters, for diagnostics with mosquitto_sub.
-    return filter.startsWith(`${TOPIC_ROOT}/`) || filter === TOPIC_ROOT
-      ? null
-      : 'subscribe-topic';
+    return filter.startsWith(`${TOPIC_ROOT}/`) || filter === TOPIC_ROOT ? null : 'subscribe-topic';
   }
 
   private otherTopicReason(topic: string): DenialReason {
@@ -237,4 +229,16 @@ export class BrokerAccessPolicy {
       this.waiting.shift()?.();
     }
   }
+}
+
+/** `vigil/v1/{a}/{b}/{telemetry|event|status}` with any a, b but the dead-letter root. */
+function isDeviceTopicShape(topic: string): boolean {
+  const parts = topic.split('/');
+  return (
+    parts.length === 5 &&
+    parts[0] === 'vigil' &&
+    parts[1] === 'v1' &&
+    parts[2] !== DEAD_LETTER_ROOT.split('/')[2] &&
+    (KINDS as readonly string[]).includes(parts[4] as string)
+  );
 }

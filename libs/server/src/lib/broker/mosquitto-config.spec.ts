@@ -54,7 +54,11 @@ describe('generated Mosquitto configuration', () => {
           })),
         }),
       );
-      const env = { VIGIL_DATA_DIR: dir, VIGIL_REGISTRY: registryDir, VIGIL_MQTT_PASSWORD: INTERNAL };
+      const env = {
+        VIGIL_DATA_DIR: dir,
+        VIGIL_REGISTRY: registryDir,
+        VIGIL_MQTT_PASSWORD: INTERNAL,
+      };
       const io = { out: () => undefined, err: () => undefined };
       const secretsOut = join(dir, 'secrets.json');
       expect(
@@ -139,7 +143,9 @@ describe('generated Mosquitto configuration', () => {
       await gas2.subscribeAsync(['#', '$SYS/#', 'vigil-internal/v1/#'], { qos: 1 });
       const vigil = await login('vigil', INTERNAL);
       await vigil.publishAsync('vigil-internal/v1/alarms', 'secret', { qos: 1 });
-      await (await device('s1/gas-1')).publishAsync('vigil/v1/s1/gas-1/telemetry', 'x', {
+      await (
+        await device('s1/gas-1')
+      ).publishAsync('vigil/v1/s1/gas-1/telemetry', 'x', {
         qos: 1,
       });
       // Mosquitto grants the SUBSCRIBE but delivers nothing the ACL does not allow to read. The

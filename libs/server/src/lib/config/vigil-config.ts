@@ -126,7 +126,9 @@ function securityProblems(env: VigilEnv): string[] {
   pair('VIGIL_HTTPS_CERT', 'VIGIL_HTTPS_KEY');
   if (env.VIGIL_DEMO_MODE) return problems;
   if (env.VIGIL_MQTT_ALLOW_ANONYMOUS === true)
-    problems.push('VIGIL_MQTT_ALLOW_ANONYMOUS: anonymous MQTT clients are refused outside demo mode');
+    problems.push(
+      'VIGIL_MQTT_ALLOW_ANONYMOUS: anonymous MQTT clients are refused outside demo mode',
+    );
   const plainOk = env.VIGIL_ALLOW_PLAINTEXT;
   const embedded = env.VIGIL_SERVICES.includes('broker') && env.VIGIL_MQTT_URL === undefined;
   if (embedded && !plainOk && !isLoopback(env.VIGIL_MQTT_HOST))
@@ -210,7 +212,11 @@ export interface VigilConfig {
         }
       | undefined;
     readonly mqttClientTls:
-      | { readonly ca: string | undefined; readonly cert: string | undefined; readonly key: string | undefined }
+      | {
+          readonly ca: string | undefined;
+          readonly cert: string | undefined;
+          readonly key: string | undefined;
+        }
       | undefined;
     readonly https: { readonly cert: string; readonly key: string } | undefined;
   };
@@ -274,8 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     security: {
       allowAnonymous: e.VIGIL_MQTT_ALLOW_ANONYMOUS ?? e.VIGIL_DEMO_MODE,
-      credentialsFile:
-        e.VIGIL_MQTT_CREDENTIALS ?? `${e.VIGIL_DATA_DIR}/device-credentials.json`,
+      credentialsFile: e.VIGIL_MQTT_CREDENTIALS ?? `${e.VIGIL_DATA_DIR}/device-credentials.json`,
       internalSecretFile:
         e.VIGIL_MQTT_INTERNAL_SECRET_FILE ?? `${e.VIGIL_DATA_DIR}/mqtt-internal.secret`,
       usesEmbeddedBroker: e.VIGIL_MQTT_URL === undefined,
