@@ -36,6 +36,9 @@ commands:
       --batch <n>                    samples per message: gateway batches {"batch": […]} (default 1)
       --alarms <n>                   gas alarms provoked per second (default 10; 0 for none)
       --pid <name=pid>               also sample this process's CPU and memory (repeatable)
+      --mqtt-username <name>         log in to a closed broker (password: $VIGIL_LOADTEST_MQTT_PASSWORD);
+                                     one connection publishes for every device, so a gateway's
+                                     login (its children) or a test broker's load account
       --out <dir>                    report folder (default: a new temp folder)
   -h, --help                         this text
 
@@ -80,6 +83,7 @@ export type Command =
       readonly pids: Readonly<Record<string, number>>;
       readonly out: string | undefined;
       readonly token: string | undefined;
+      readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
     };
 
 export type ParseResult =
@@ -95,6 +99,7 @@ const OPTIONS = {
   'influx-db': { type: 'string' },
   'influx-rp': { type: 'string' },
   token: { type: 'string' },
+  'mqtt-username': { type: 'string' },
   settle: { type: 'string' },
   seed: { type: 'string' },
   fleet: { type: 'string' },
@@ -264,6 +269,13 @@ export function parseCommandLine(
         ),
         out: values.out,
         token,
+        mqttLogin:
+          values['mqtt-username'] !== undefined
+            ? {
+                username: values['mqtt-username'],
+                password: env['VIGIL_LOADTEST_MQTT_PASSWORD'] ?? '',
+              }
+            : undefined,
       },
     };
   }

@@ -137,6 +137,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
         target: {
           name: command.gateway ? 'vigil' : 'system under test',
           mqttUrl: command.url,
+          ...(command.mqttLogin ? { mqttLogin: command.mqttLogin } : {}),
           wsUrl,
           ...(command.gateway
             ? { metricsUrl: `${command.gateway}/metrics`, gatewayUrl: command.gateway }
