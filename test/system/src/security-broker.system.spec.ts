@@ -1,13 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { connectAsync, type MqttClient } from 'mqtt';
 
 import { hashPassword, runCredentialsCli, type RunningVigil } from '@vigil/server';
-import { startMosquitto, waitFor, type MosquittoHandle } from '@vigil/testing';
+import { freePort, startMosquitto, waitFor, type MosquittoHandle } from '@vigil/testing';
 
 import {
+  REPO_ROOT,
   SAMPLE_REGISTRY,
   WsRecorder,
   issueDeviceCredentials,
@@ -357,5 +360,120 @@ describe('Vigil on a real mosquitto with the generated configuration', () => {
       what: 'the L2 alarm of gc-tf-03',
     });
     expect(received).toEqual([]);
+  });
+});
+
+/** HTTPS with the site CA (fetch cannot take a CA): status and parsed JSON body. */
+function httpsJson(
+  url: string,
+  ca: Buffer,
+  init: { method?: string; token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const req = request(
+      url,
+      {
+        ca,
+        method: init.method ?? 'GET',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}),
+        },
+      },
+      response => {
+        let text = '';
+        response.on('data', chunk => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('production configuration with TLS: MQTTS for devices, HTTPS for the gateway', () => {
+  let vigil: RunningVigil & { mqttUrl: string };
+  let work: string;
+  let ca: Buffer;
+  let tlsPort: number;
+  let secrets: Record<string, DeviceSecret>;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'vigil-security-tls-'));
+    execFileSync(join(REPO_ROOT, 'scripts/make-site-ca.sh'), [
+      join(work, 'pki'),
+      '127.0.0.1,localhost',
+      'gc-ru-01',
+    ]);
+    ca = readFileSync(join(work, 'pki', 'ca.crt'));
+    writeFileSync(
+      join(work, 'users.yaml'),
+      `users:\n  - { id: op1, name: Op, role: operator, scope: ent-huaxin, passwordHash: "${hashPassword('correct horse battery')}" }\n`,
+    );
+    secrets = await issueDeviceCredentials(join(work, 'data'), ['plant-1/gc-ru-01']);
+    tlsPort = await freePort();
+    vigil = await startSystem({
+      env: {
+        VIGIL_DEMO_MODE: 'false',
+        VIGIL_USERS: join(work, 'users.yaml'),
+        VIGIL_AUTH_SECRET: 'a-test-secret-of-at-least-32-characters!',
+        VIGIL_DATA_DIR: join(work, 'data'),
+        VIGIL_MQTT_TLS_PORT: String(tlsPort),
+        VIGIL_MQTT_TLS_CERT: join(work, 'pki', 'server.crt'),
+        VIGIL_MQTT_TLS_KEY: join(work, 'pki', 'server.key'),
+        VIGIL_HTTPS_CERT: join(work, 'pki', 'server.crt'),
+        VIGIL_HTTPS_KEY: join(work, 'pki', 'server.key'),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('carries a device reading over MQTTS to an alarm served over HTTPS', async () => {
+    expect(vigil.httpUrl).toMatch(/^https:/);
+    const login = await httpsJson(`${vigil.httpUrl}/api/v1/auth/login`, ca, {
+      method: 'POST',
+      body: { username: 'op1', password: 'correct horse battery' },
+    });
+    expect(login.status).toBe(200);
+    const { token } = login.body as { token: string };
+    const device = await connectAsync(`mqtts://127.0.0.1:${tlsPort}`, {
+      ca,
+      username: secrets['plant-1/gc-ru-01']?.username,
+      password: secrets['plant-1/gc-ru-01']?.secret,
+      clientId: 'gc-ru-01-tls',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    connections.push(device);
+    await device.publishAsync(
+      'vigil/v1/plant-1/gc-ru-01/telemetry',
+      telemetry({ lel: L2_LEL }, 1),
+      {
+        qos: 1,
+      },
+    );
+    await waitFor(
+      async () => {
+        const alarms = await httpsJson(`${vigil.httpUrl}/api/v1/alarms`, ca, { token });
+        return (alarms.body as Array<{ deviceId: string }>).some(a => a.deviceId === 'gc-ru-01');
+      },
+      { what: 'the alarm of gc-ru-01 over HTTPS' },
+    );
+  });
+
+  it('refuses a client that does not trust the site CA, and anonymous clients over MQTTS', async () => {
+    await expect(
+      connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { reconnectPeriod: 0, protocolVersion: 4 }),
+    ).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
+    await expect(
+      connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { ca, reconnectPeriod: 0, protocolVersion: 4 }),
+    ).rejects.toThrow(/Bad username|Not authorized/);
   });
 });
