@@ -80,14 +80,14 @@ export class EmbeddedBroker {
       // client is null for the broker's own messages ($SYS heartbeats).
       if (!client) return callback(null);
       const identity = this.identities.get(client);
-      const reason = identity ? this.policy!.mayPublish(identity, packet.topic) : 'revoked';
+      const reason = identity ? this.access.mayPublish(identity, packet.topic) : 'revoked';
       if (reason === null) return callback(null);
       this.deny(reason, `${describe(client, identity)} may not publish on ${packet.topic}`);
       callback(new Error(`not authorized: ${reason}`));
     };
     broker.authorizeSubscribe = (client, subscription, callback) => {
       const identity = this.identities.get(client);
-      const reason = identity ? this.policy!.maySubscribe(identity, subscription.topic) : 'revoked';
+      const reason = identity ? this.access.maySubscribe(identity, subscription.topic) : 'revoked';
       if (reason === null) return callback(null, subscription);
       this.deny(reason, `${describe(client, identity)} may not subscribe to ${subscription.topic}`);
       // A SUBACK with 0x80 for this filter (MQTT 3.1.1 §3.9.3), the connection stays.
@@ -176,6 +176,11 @@ export class EmbeddedBroker {
     );
   }
 
+  private get access(): BrokerAccessPolicy {
+    if (!this.policy) throw new Error('embedded broker: not started');
+    return this.policy;
+  }
+
   private buildPolicy(): BrokerAccessPolicy {
     return new BrokerAccessPolicy(
       {
@@ -196,7 +201,7 @@ export class EmbeddedBroker {
     username: string | undefined,
     password: Buffer | undefined,
   ): Promise<AuthenticateError | null> {
-    const policy = this.policy!;
+    const policy = this.access;
     const result = await policy.authenticate(username, password, client.id);
     if (!result.ok) {
       this.deny(result.reason, `connect refused for ${who(client.id, username)}: ${result.reason}`);
