@@ -175,3 +175,26 @@ describe(BrokerAccessPolicy.name, () => {
     });
   });
 });
+
+describe('anonymous topic shape', () => {
+  const p = new BrokerAccessPolicy({
+    registry: testRegistry(),
+    credentials: { version: 1, credentials: [] },
+    internal: INTERNAL,
+    allowAnonymous: true,
+  });
+  const anonymous: BrokerIdentity = { kind: 'anonymous', key: 'anonymous' };
+  it.each([
+    ['vigil/v1/s1/gas-1/telemetry', null],
+    ['vigil/v1/s1/bad id/event', null],
+    ['vigil/v1/s1/gas-1/status', null],
+    ['vigil/v1/s1/gas-1/other', 'publish-topic'],
+    ['vigil/v1/s1/gas-1/telemetry/x', 'publish-topic'],
+    ['vigil/v1//gas-1/telemetry', 'publish-topic'],
+    ['vigil/v1/s1//telemetry', 'publish-topic'],
+    ['vigil/v1/s1/telemetry', 'publish-topic'],
+    ['vigil/v1/_deadletter/x/telemetry', 'internal-topic'],
+  ])('%s → %s', (topic, reason) => {
+    expect(p.mayPublish(anonymous, topic)).toBe(reason);
+  });
+});

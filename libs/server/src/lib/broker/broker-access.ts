@@ -231,14 +231,19 @@ export class BrokerAccessPolicy {
   }
 }
 
-/** `vigil/v1/{a}/{b}/{telemetry|event|status}` with any a, b but the dead-letter root. */
+const DEVICE_PREFIX = `${TOPIC_ROOT}/`;
+const DEAD_LETTER_PREFIX = `${DEAD_LETTER_ROOT}/`;
+
+/**
+ * `vigil/v1/{a}/{b}/{telemetry|event|status}` with any non-empty a, b but the dead-letter root.
+ * Runs for every anonymous PUBLISH (the demo, the bench at 50,000/s): index arithmetic, no split.
+ */
 function isDeviceTopicShape(topic: string): boolean {
-  const parts = topic.split('/');
-  return (
-    parts.length === 5 &&
-    parts[0] === 'vigil' &&
-    parts[1] === 'v1' &&
-    parts[2] !== DEAD_LETTER_ROOT.split('/')[2] &&
-    (KINDS as readonly string[]).includes(parts[4] as string)
-  );
+  if (!topic.startsWith(DEVICE_PREFIX) || topic.startsWith(DEAD_LETTER_PREFIX)) return false;
+  const site = topic.indexOf('/', DEVICE_PREFIX.length);
+  if (site <= DEVICE_PREFIX.length) return false;
+  const device = topic.indexOf('/', site + 1);
+  if (device <= site + 1 || topic.indexOf('/', device + 1) !== -1) return false;
+  const kind = topic.slice(device + 1);
+  return kind === 'telemetry' || kind === 'event' || kind === 'status';
 }
