@@ -16,6 +16,7 @@ commands:
       --influx-db <name>             database (default vigil)
       --token <token>                a gateway token (default $VIGIL_TOKEN; none in demo mode)
       --settle <duration>            extra wait for alarms after a scenario (default 5s)
+      --mqtt-username <name>         log in to a closed broker (as for load, below)
       --seed <int>                   values of the background fleet (default 1)
       --out <dir>                    report folder (default: a new temp folder)
   load                               offer a load profile and report what the system did with it
@@ -64,6 +65,7 @@ export type Command =
       readonly influxDb: string;
       readonly token: string | undefined;
       readonly settleMs: number;
+      readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
       readonly seed: number;
       readonly out: string | undefined;
     }
@@ -178,6 +180,7 @@ export function parseCommandLine(
         influxDb: result.data['influx-db'],
         token,
         settleMs: result.data.settle,
+        mqttLogin: mqttLoginOf(values['mqtt-username'], env),
         seed: result.data.seed,
         out: values.out,
       },
@@ -269,15 +272,19 @@ export function parseCommandLine(
         ),
         out: values.out,
         token,
-        mqttLogin:
-          values['mqtt-username'] !== undefined
-            ? {
-                username: values['mqtt-username'],
-                password: env['VIGIL_LOADTEST_MQTT_PASSWORD'] ?? '',
-              }
-            : undefined,
+        mqttLogin: mqttLoginOf(values['mqtt-username'], env),
       },
     };
   }
   return { ok: false, problems: [`unknown command "${name}" (fleet, scenario, load)`] };
+}
+
+/** A broker login: the name from the command line, the password from the environment only. */
+function mqttLoginOf(
+  username: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { username: string; password: string } | undefined {
+  return username === undefined
+    ? undefined
+    : { username, password: env['VIGIL_LOADTEST_MQTT_PASSWORD'] ?? '' };
 }
