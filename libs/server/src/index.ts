@@ -2,7 +2,7 @@ export * from './lib/config/vigil-config';
 export * from './lib/bootstrap';
 export * from './lib/run-service';
 export * from './lib/bus/pipeline-bus';
-export { hashPassword } from './lib/auth/passwords';
+export { hashPassword, passwordProblems, verifyPassword } from './lib/auth/passwords';
 export { runCredentialsCli, CREDENTIALS_USAGE } from './lib/broker/credentials-cli';
 export { EmbeddedBroker } from './lib/broker/embedded-broker';
 export {

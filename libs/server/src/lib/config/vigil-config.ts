@@ -67,6 +67,8 @@ export const vigilEnvSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(12),
+  /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
+  VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   // --- Broker security and TLS (docs/security.md) ---
   /** Anonymous MQTT clients on the embedded broker: default true in demo mode only, refused outside it. */
   VIGIL_MQTT_ALLOW_ANONYMOUS: bool.optional(),
@@ -193,6 +195,7 @@ export interface VigilConfig {
     readonly usersFile: string | undefined;
     readonly secret: string | undefined;
     readonly tokenHours: number;
+    readonly passwordMaxAgeDays: number;
   };
   /** Broker access and TLS (docs/security.md). */
   readonly security: {
@@ -277,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       usersFile: e.VIGIL_USERS,
       secret: e.VIGIL_AUTH_SECRET,
       tokenHours: e.VIGIL_TOKEN_HOURS,
+      passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
     security: {
       allowAnonymous: e.VIGIL_MQTT_ALLOW_ANONYMOUS ?? e.VIGIL_DEMO_MODE,

@@ -53,6 +53,14 @@ export class VigilMetrics {
     help: 'Alarms not in the normal state',
     registers: [this.registry],
   });
+  readonly alarmsSuppressed = new Gauge({
+    name: 'vigil_alarms_suppressed',
+    help:
+      'Open alarms hidden from the operator, by cause: maintenance, out-of-service, parent-offline ' +
+      '(suppressed by design while the cause lasts), shelved (until its expiry)',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly writeBuffered = new Gauge({
     name: 'vigil_persister_buffered_lines',
     help: 'Lines waiting to be written to InfluxDB',
@@ -101,6 +109,13 @@ export class VigilMetrics {
     name: 'vigil_alarm_detection_seconds',
     help: 'From ingest receipt of the reading to the alarm leaving the gateway',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly authLogins = new Counter({
+    name: 'vigil_auth_logins_total',
+    help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',
+    labelNames: ['result', 'reason'] as const,
     registers: [this.registry],
   });
 
