@@ -175,15 +175,20 @@ async function run(
         if (password && !password.startsWith('<INSERT_')) internal.push([account, password]);
         else io.err(`${account}: no password in ${variable}, left out of the password file`);
       }
+      // A credential whose device left the registry is left out, as the embedded broker refuses it.
+      const current = store.credentials.filter(c => registry.device(c.site, c.device));
+      for (const c of store.credentials)
+        if (!current.includes(c))
+          io.err(`${credentialKey(c.site, c.device)}: not in the registry any more, left out`);
       mkdirSync(out, { recursive: true, mode: 0o700 });
       const passwd = join(out, 'passwd');
-      writeFileSync(passwd, await mosquittoPasswordFile(registry, store.credentials, internal), {
+      writeFileSync(passwd, await mosquittoPasswordFile(registry, current, internal), {
         mode: 0o600,
       });
       chmodSync(passwd, 0o600);
-      writeFileSync(join(out, 'acl'), mosquittoAcl(registry, store.credentials));
+      writeFileSync(join(out, 'acl'), mosquittoAcl(registry, current));
       io.out(
-        `${join(out, 'passwd')}: ${internal.length} service and ${store.credentials.length} device accounts; ${join(out, 'acl')}`,
+        `${join(out, 'passwd')}: ${internal.length} service and ${current.length} device accounts; ${join(out, 'acl')}`,
       );
       return 0;
     }
