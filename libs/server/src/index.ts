@@ -17,3 +17,10 @@ export {
   type CredentialsFile,
   type DeviceCredential,
 } from './lib/broker/device-credentials';
+export {
+  NotifyConfigError,
+  alertmanagerConfig,
+  loadNotifyConfig,
+  parseNotifyConfig,
+} from './lib/notify';
+export { runNotifyCli } from './lib/notify/notify-cli';

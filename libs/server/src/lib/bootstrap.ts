@@ -85,7 +85,9 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
       log: () => undefined,
     };
     const server = new VigilMqttServer(options);
-    server.deliverDeviceMessagesTo((topic, payload) => ingest.accept(topic, payload));
+    server.deliverDeviceMessagesTo((topic, payload, retained) =>
+      ingest.accept(topic, payload, retained),
+    );
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   }
 

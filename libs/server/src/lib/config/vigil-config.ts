@@ -95,6 +95,16 @@ export const vigilEnvSchema = z.object({
    * ends in front of Vigil on a private network (the compose stack: a TLS proxy, Mosquitto's 8883).
    */
   VIGIL_ALLOW_PLAINTEXT: bool.default(false),
+  /** Prometheus Alertmanager that pages people for P1/P2 alarms (docs/notifications.md); off when unset. */
+  VIGIL_ALERTMANAGER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often firing alerts are posted again (Alertmanager resolves those not re-posted). */
+  VIGIL_ALERTMANAGER_RESEND_MS: z.coerce.number().int().min(1000).max(300_000).default(60_000),
+  /** Alerts waiting for Alertmanager at most (the oldest is dropped, counted, beyond it). */
+  VIGIL_ALERTMANAGER_QUEUE: z.coerce.number().int().min(100).default(10_000),
+  /** The console URL people open from a notification (default: the gateway's own address). */
+  VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** notify.yaml: receivers per organisation node; enables the webhook relay (WeCom, DingTalk, SMS). */
+  VIGIL_NOTIFY_CONFIG: z.string().min(1).optional(),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -223,6 +233,13 @@ export interface VigilConfig {
       | undefined;
     readonly https: { readonly cert: string; readonly key: string } | undefined;
   };
+  readonly notify: {
+    readonly alertmanagerUrl: string | undefined;
+    readonly resendMs: number;
+    readonly maxPending: number;
+    readonly consoleUrl: string | undefined;
+    readonly configFile: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -306,6 +323,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         e.VIGIL_HTTPS_CERT !== undefined && e.VIGIL_HTTPS_KEY !== undefined
           ? { cert: e.VIGIL_HTTPS_CERT, key: e.VIGIL_HTTPS_KEY }
           : undefined,
+    },
+    notify: {
+      alertmanagerUrl: e.VIGIL_ALERTMANAGER_URL,
+      resendMs: e.VIGIL_ALERTMANAGER_RESEND_MS,
+      maxPending: e.VIGIL_ALERTMANAGER_QUEUE,
+      consoleUrl: e.VIGIL_PUBLIC_URL,
+      configFile: e.VIGIL_NOTIFY_CONFIG,
     },
   };
 }
