@@ -34,3 +34,4 @@ export * from './lib/scenario/judge-scenario';
 export * from './lib/scenario/run-scenario';
 export * from './lib/scenario/scenario-report';
 export * from './lib/scenario/scenario-schema';
+export * from './lib/fleet/device-secrets';

@@ -158,6 +158,13 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly brokerDenied = new Counter({
+    name: 'vigil_broker_denied_total',
+    help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
   }
