@@ -163,6 +163,32 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly notifyAlerts = new Counter({
+    name: 'vigil_notify_alerts_total',
+    help:
+      'Alerts posted to Alertmanager by outcome: sent, failed (retried with backoff), rejected ' +
+      '(4xx, not retried), dropped (the bounded queue was full)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly notifyFiring = new Gauge({
+    name: 'vigil_notify_firing_alerts',
+    help: 'Alerts Vigil holds as firing at Alertmanager (one per alarm and notified organisation node)',
+    registers: [this.registry],
+  });
+  readonly notifyRelay = new Counter({
+    name: 'vigil_notify_relay_total',
+    help: 'Webhook relay deliveries (WeCom, DingTalk, SMS) by channel and outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly brokerDenied = new Counter({
+    name: 'vigil_broker_denied_total',
+    help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly writeBufferCapacity = new Gauge({
     name: 'vigil_persister_buffer_capacity_lines',
     help: 'Lines the write buffer holds at most (VIGIL_WRITE_BUFFER_LINES): beyond it, lines are rejected',
