@@ -58,5 +58,11 @@ export const DEAD_LETTER_REASONS = [
   'unknown-device',
   'site-mismatch',
   'unknown-metric',
+  /** Nested deeper than `DEVICE_JSON_LIMITS.maxDepth` (checked on the bytes, before parsing). */
+  'too-deep',
+  /** An object or array with more than `DEVICE_JSON_LIMITS.maxItems` members. */
+  'too-many-items',
+  /** A string longer than `DEVICE_JSON_LIMITS.maxStringBytes`. */
+  'string-too-long',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

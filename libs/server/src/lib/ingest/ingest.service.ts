@@ -17,6 +17,13 @@ import { validateMessage } from './validate-message';
 
 /** First bytes of an oversized payload kept in its dead letter. */
 const DEAD_LETTER_SNIPPET_BYTES = 1024;
+/** Reasons whose dead letter keeps only the first DEAD_LETTER_SNIPPET_BYTES, base64. */
+const CUT_REASONS: ReadonlySet<DeadLetterReason> = new Set([
+  'oversized',
+  'too-deep',
+  'too-many-items',
+  'string-too-long',
+]);
 /** Records handed to the rules and the persister per bus batch, at most. */
 const MAX_BATCH_RECORDS = 5000;
 
@@ -159,11 +166,11 @@ export class IngestService implements OnModuleDestroy {
       `dead-letter:${reason}`,
       `dead-lettered (${reason}) from ${topic.slice(0, 200)}: ${detail}`,
     );
-    const kept = payload.subarray(
-      0,
-      reason === 'oversized' ? DEAD_LETTER_SNIPPET_BYTES : payload.length,
-    );
-    const isText = reason !== 'not-utf8' && reason !== 'oversized';
+    // Hostile payloads (oversized, too deep/wide/long) keep only their first bytes: the dead
+    // letter must stay small, and a cut UTF-8 text is sent as base64 so it stays exact.
+    const cut = CUT_REASONS.has(reason);
+    const kept = payload.subarray(0, cut ? DEAD_LETTER_SNIPPET_BYTES : payload.length);
+    const isText = reason !== 'not-utf8' && !cut;
     const letter: DeadLetter = {
       reason,
       topic,
