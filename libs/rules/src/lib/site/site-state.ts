@@ -133,10 +133,16 @@ export interface SiteRulesStats {
   signalsIn: number;
   crowdingEvaluations: number;
   signals: number;
+  /** Sites whose site rules threw: not evaluated any more, a `monitoring-lost` signal each. */
+  isolatedSites: number;
+  /** Inputs of quarantined sites: not evaluated. */
+  quarantinedInputs: number;
 }
 
 export interface SiteRulesState {
   readonly sites: Map<string, SiteState>;
+  /** Sites whose rules threw (`reduceSiteRules`); a registry reload starts a fresh state. */
+  readonly quarantined: Set<string>;
   readonly stats: SiteRulesStats;
 }
 
@@ -152,6 +158,8 @@ export function createSiteRulesStats(): SiteRulesStats {
     signalsIn: 0,
     crowdingEvaluations: 0,
     signals: 0,
+    isolatedSites: 0,
+    quarantinedInputs: 0,
   };
 }
 
@@ -159,7 +167,7 @@ export function createSiteRulesState(
   sites: readonly CompiledSite[],
   stats: SiteRulesStats = createSiteRulesStats(),
 ): SiteRulesState {
-  const state: SiteRulesState = { sites: new Map(), stats };
+  const state: SiteRulesState = { sites: new Map(), quarantined: new Set(), stats };
   for (const site of sites) {
     const areaList = site.areas.map(createAreaState);
     const areas = new Map(areaList.map(area => [area.area.id, area]));
