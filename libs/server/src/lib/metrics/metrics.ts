@@ -104,6 +104,24 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly rulesIsolated = new Counter({
+    name: 'vigil_rules_isolated_total',
+    help:
+      'Parts of the rule engine taken out of evaluation after an error, by scope (device, site, ' +
+      'grade, stream: a resubscribed stream); each ' +
+      'raises a P1 monitoring-lost system alarm',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly internalRejected = new Counter({
+    name: 'vigil_internal_rejected_total',
+    help:
+      'Malformed messages on vigil-internal/v1/… (records, alarms, commands, replies) rejected ' +
+      'by their zod schema instead of reaching the pipeline, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
   }
