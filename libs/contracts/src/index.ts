@@ -9,3 +9,4 @@ export * from './lib/organisation';
 export * from './lib/console-api';
 export * from './lib/json-limits';
 export * from './lib/bounded-json';
+export * from './lib/internal-messages';

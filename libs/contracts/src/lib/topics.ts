@@ -64,5 +64,11 @@ export const DEAD_LETTER_REASONS = [
   'too-many-items',
   /** A string longer than `DEVICE_JSON_LIMITS.maxStringBytes`. */
   'string-too-long',
+  /**
+   * A malformed message on `vigil-internal/v1/…` (split mode): not JSON, over
+   * `INTERNAL_JSON_LIMITS`, or not of its topic's schema. Counted in
+   * `vigil_internal_rejected_total{topic}`, never passed on.
+   */
+  'bad-internal',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -11,6 +11,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 import { EmbeddedBroker } from './broker/embedded-broker';
+import { InternalInbox } from './bus/internal-inbox';
 import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
@@ -103,6 +104,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
       username: config.mqtt.username,
       password: config.mqtt.password,
     },
+    app.get(InternalInbox),
   );
 
   await app.startAllMicroservices();

@@ -28,6 +28,7 @@ import { MqttPublisher } from './mqtt/mqtt-publisher';
 import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
+import { InternalInbox } from './bus/internal-inbox';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -45,6 +46,7 @@ export class VigilModule {
       RegistryHolder,
       MqttPublisher,
       StorageStatus,
+      InternalInbox,
     ];
     if (has('ingest')) {
       controllers.push(IngestController);
