@@ -5,6 +5,7 @@ import {
   ALARM_CATEGORIES,
   ALARM_STATES,
   DISPOSITIONS,
+  SUPPRESSION_KINDS,
   type Alarm,
   type AlarmAction,
 } from './alarms';
@@ -112,7 +113,19 @@ const alarmSchema = z.object({
   owner: text.optional(),
   assignee: text.optional(),
   shelved: z.object({ by: text, reason: text, until: ms }).optional(),
-  suppressed: z.enum(['maintenance', 'parent-offline', 'out-of-service']).optional(),
+  suppressed: z.enum(SUPPRESSION_KINDS).optional(),
+  suppressedBy: z
+    .array(
+      z.object({
+        kind: z.enum(SUPPRESSION_KINDS),
+        since: ms,
+        by: text.optional(),
+        reason: text.optional(),
+        gatewayId: id.optional(),
+      }),
+    )
+    .optional(),
+  shownAt: ms.optional(),
   disposition: z.object({ kind: z.enum(DISPOSITIONS), note: text, by: text, at: ms }).optional(),
   escalation: z.object({ level: z.number(), nodeId: text, at: ms }).optional(),
   overdue: z.boolean().optional(),

@@ -88,7 +88,7 @@ describe(InternalInbox.name, () => {
     const transition = applySignal(undefined, signal, {
       newId: () => 'a-1',
       groupHead: () => undefined,
-      suppressed: undefined,
+      suppressedBy: [{ kind: 'maintenance', since: 1, by: 'wang', reason: 'calibration' }],
     });
     expect(transition).toBeDefined();
     const alarms = inbox.read(
