@@ -14,11 +14,12 @@ export const MONITORING_LOST_RULE_ID = 'monitoring-lost';
  * What stopped being evaluated; the signal's `level`, and the `scope` label of
  * `vigil_rules_isolated_total`:
  * - `device`: one device's rules (quarantined until its configuration is reloaded);
+ * - `area`: the area rules of one area (head-count, crowding, people-present) on the tick;
  * - `site`: the area and site rules of one site (geofences, head-count, crowding, voting, muster);
  * - `grade`: the GB 18218-2018 grade of one site;
  * - `stream`: a whole rule stream errored and is resubscribed (raised on every site).
  */
-export const ISOLATION_SCOPES = ['device', 'site', 'grade', 'stream'] as const;
+export const ISOLATION_SCOPES = ['device', 'area', 'site', 'grade', 'stream'] as const;
 export type IsolationScope = (typeof ISOLATION_SCOPES)[number];
 
 /** Pseudo device ids of the signals that are about more than one device. */
@@ -30,7 +31,10 @@ export const MONITORING_LOST_SUBJECTS = {
 
 export interface MonitoringLostSource {
   readonly siteId: string;
-  /** The device; for other scopes MONITORING_LOST_SUBJECTS[scope] (plus the stream's name). */
+  /**
+   * The device; the area for `area`; for other scopes MONITORING_LOST_SUBJECTS[scope] (plus the
+   * stream's name).
+   */
   readonly deviceId: string;
   readonly deviceClass: DeviceClass | undefined;
   readonly areaId: string | undefined;
@@ -63,11 +67,13 @@ export function monitoringLostSignal(
   const what =
     scope === 'device'
       ? `the rules of device ${source.deviceId}`
-      : scope === 'site'
-        ? `the area and site rules of site ${source.siteId}`
-        : scope === 'grade'
-          ? `the major-hazard grade of site ${source.siteId}`
-          : `the rule stream ${source.deviceId}`;
+      : scope === 'area'
+        ? `the area rules of area ${source.deviceId} (site ${source.siteId})`
+        : scope === 'site'
+          ? `the area and site rules of site ${source.siteId}`
+          : scope === 'grade'
+            ? `the major-hazard grade of site ${source.siteId}`
+            : `the rule stream ${source.deviceId}`;
   const message = active
     ? `Monitoring lost: ${what} failed (${describeError(error)}) and ` +
       (scope === 'stream'

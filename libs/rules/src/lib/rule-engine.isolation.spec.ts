@@ -217,6 +217,34 @@ describe('site rules isolation (one site throwing isolates that site)', () => {
   });
 });
 
+describe('area rules isolation (one area throwing on a tick isolates that area)', () => {
+  it('raises monitoring-lost for the area and keeps evaluating the other areas of the site', () => {
+    const state = createSiteRulesState(compileSiteRules({ sites: [layout()] }));
+    const site = state.sites.get('plant-1');
+    const [broken, ...others] = site?.areaList ?? [];
+    if (!broken || others.length === 0) throw new Error('fixture');
+    Object.defineProperty(broken, 'present', {
+      get: () => {
+        throw new TypeError('boom in head-count');
+      },
+    });
+    const options = { ...siteContext, sites: [] };
+    expect(reduceSiteRules(state, siteTick(1000), options).signals).toEqual([
+      expect.objectContaining({
+        key: `plant-1/${broken.area.id}/monitoring-lost`,
+        level: 'area',
+        areaId: broken.area.id,
+        priority: 1,
+        message: expect.stringContaining('boom in head-count'),
+      }),
+    ]);
+    expect(reduceSiteRules(state, siteTick(2000), options).signals).toEqual([]);
+    expect(state.stats.isolatedAreas).toBe(1);
+    expect(state.stats.isolatedSites).toBe(0);
+    expect(state.quarantined.size).toBe(0);
+  });
+});
+
 describe('major-hazard grade isolation (one site throwing isolates that site)', () => {
   const ammonia = findSubstance('ammonia');
   if (!ammonia) throw new Error('fixture');

@@ -80,6 +80,8 @@ export interface TagState extends DeadlineItem {
 
 export interface AreaState {
   readonly area: CompiledArea;
+  /** Its area rules threw on a tick: not evaluated until the site rules restart (a reload). */
+  isolated?: boolean;
   /** Tags present (a presence and a fresh position): head-count, crowding, `peopleInArea`. */
   readonly present: Set<TagState>;
   /** Server time the head-count went above the limit; undefined while at or below it. */
@@ -135,6 +137,8 @@ export interface SiteRulesStats {
   signals: number;
   /** Sites whose site rules threw: not evaluated any more, a `monitoring-lost` signal each. */
   isolatedSites: number;
+  /** Areas whose area rules threw on a tick: the same, for that area alone. */
+  isolatedAreas: number;
   /** Inputs of quarantined sites: not evaluated. */
   quarantinedInputs: number;
 }
@@ -159,6 +163,7 @@ export function createSiteRulesStats(): SiteRulesStats {
     crowdingEvaluations: 0,
     signals: 0,
     isolatedSites: 0,
+    isolatedAreas: 0,
     quarantinedInputs: 0,
   };
 }

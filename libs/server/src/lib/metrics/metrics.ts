@@ -115,8 +115,8 @@ export class VigilMetrics {
   readonly rulesIsolated = new Counter({
     name: 'vigil_rules_isolated_total',
     help:
-      'Parts of the rule engine taken out of evaluation after an error, by scope (device, site, ' +
-      'grade, stream: a resubscribed stream); each ' +
+      'Parts of the rule engine taken out of evaluation after an error, by scope (device, area, ' +
+      'site, grade, stream: a resubscribed stream); each ' +
       'raises a P1 monitoring-lost system alarm',
     labelNames: ['scope'] as const,
     registers: [this.registry],

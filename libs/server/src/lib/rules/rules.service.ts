@@ -121,7 +121,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const registries$ = concat(of(this.registry.current), this.registry.changes$);
     // Site rules and the grade start afresh on a reload: their isolated sites are evaluated again.
     this.subscription = this.registry.changes$.subscribe(() =>
-      this.clearLost(scope => scope === 'site' || scope === 'grade'),
+      this.clearLost(scope => scope === 'area' || scope === 'site' || scope === 'grade'),
     );
     const site$ = registries$.pipe(
       switchMap(registry =>
