@@ -80,7 +80,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals, isolatedDevices, quarantinedRecords',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
