@@ -70,5 +70,10 @@ export const DEAD_LETTER_REASONS = [
    * `vigil_internal_rejected_total{topic}`, never passed on.
    */
   'bad-internal',
+  /**
+   * Ingest's own code threw on this message (a bug, never bad data by design): dead-lettered
+   * and logged with the stack instead of ending the process, so one message never kills it.
+   */
+  'ingest-error',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

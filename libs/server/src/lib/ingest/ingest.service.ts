@@ -20,6 +20,7 @@ const DEAD_LETTER_SNIPPET_BYTES = 1024;
 /** Reasons whose dead letter keeps only the first DEAD_LETTER_SNIPPET_BYTES, base64. */
 const CUT_REASONS: ReadonlySet<DeadLetterReason> = new Set([
   'oversized',
+  'ingest-error',
   'too-deep',
   'too-many-items',
   'string-too-long',
@@ -69,7 +70,24 @@ export class IngestService implements OnModuleDestroy {
         ? 'event'
         : 'status';
     this.counts[kind] += 1;
-    const result = validateMessage(topic, payload, this.registry.current, receivedAt);
+    let result: ReturnType<typeof validateMessage>;
+    try {
+      result = validateMessage(topic, payload, this.registry.current, receivedAt);
+    } catch (error) {
+      // A bug of ours, never bad data by design (the hostile-input property test): one message
+      // must not end the process. Loud: an error log with the stack and its own dead letter.
+      this.logger.error(
+        `ingest failed on a message from ${topic.slice(0, 200)}: ${(error as Error)?.stack ?? String(error)}`,
+      );
+      this.deadLetter(
+        topic,
+        payload,
+        'ingest-error',
+        String((error as Error)?.message ?? error).slice(0, 200),
+        receivedAt,
+      );
+      return;
+    }
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
