@@ -118,7 +118,11 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
-    const registries$ = concat(of(this.registry.current), this.registry.changes$);
+    // Deferred: a stream restarted after a reload starts from the registry current then.
+    const registries$ = concat(
+      defer(() => of(this.registry.current)),
+      this.registry.changes$,
+    );
     // Site rules and the grade start afresh on a reload: their isolated sites are evaluated again.
     this.subscription = this.registry.changes$.subscribe(() =>
       this.clearLost(scope => scope === 'area' || scope === 'site' || scope === 'grade'),
