@@ -6,6 +6,7 @@ import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
+import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
@@ -22,6 +23,7 @@ export class HealthController {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     /** Present in a process that runs the rules service. */
     @Optional() @Inject(RulesService) private readonly rules?: RulesService,
+    @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
   @Get('healthz')
@@ -49,6 +51,8 @@ export class HealthController {
     response.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
       checks,
+      // Notifications are reported, not required: alarms still reach the console without them.
+      ...(this.notify ? { details: { notify: this.notify.report() } } : {}),
       ...(lost.length > 0
         ? {
             monitoringLost: lost
