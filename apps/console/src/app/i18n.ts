@@ -242,6 +242,20 @@ const ZH = {
   windowStart: '时段开始',
   key: '报警点',
   bursts: '振荡次数',
+  // GB 18218-2018 units on the risk page
+  mhsUnits: '重大危险源单元（GB 18218-2018，按单元分级）',
+  mhsUnitKind: '单元',
+  mhsRegulatory: '法定分级（设计最大量）',
+  mhsLive: '实时指数（当前液位）',
+  mhsGrade: '{grade}级 · R = {r}',
+  mhsNotMajor: '未构成重大危险源 · S = {s}',
+  mhsAlphaPeople: 'α = {alpha}（500 m 内 {people} 人）',
+  mhsAlphaGiven: 'α = {alpha}',
+  mhsWithoutLevel: '{count} 个储罐无液位，按设计最大量计',
+  'mhsKind.production': '生产单元',
+  'mhsKind.storage': '储存单元',
+  mhsNote:
+    'R = α·Σβq/Q：R ≥ 100 一级，50–100 二级，10–50 三级，< 10 四级。法定分级按各储罐设计最大量；实时指数按当前液位，仅供运行参考。',
   hiddenStrip: '已隐藏的报警',
   hiddenStripTitle:
     '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
@@ -479,6 +493,20 @@ const EN: Record<TextKey, string> = {
   windowStart: 'Window start',
   key: 'Alarm point',
   bursts: 'Bursts',
+  // GB 18218-2018 units on the risk page
+  mhsUnits: 'Major hazard units (GB 18218-2018, graded per unit)',
+  mhsUnitKind: 'Unit',
+  mhsRegulatory: 'Regulatory grade (design maximum)',
+  mhsLive: 'Live index (current levels)',
+  mhsGrade: 'grade {grade} · R = {r}',
+  mhsNotMajor: 'not a major hazard · S = {s}',
+  mhsAlphaPeople: 'α = {alpha} ({people} people within 500 m)',
+  mhsAlphaGiven: 'α = {alpha}',
+  mhsWithoutLevel: '{count} tank(s) without a level, counted at design maximum',
+  'mhsKind.production': 'production unit',
+  'mhsKind.storage': 'storage unit',
+  mhsNote:
+    'R = α·Σβq/Q: R ≥ 100 grade I, 50–100 II, 10–50 III, < 10 IV. The regulatory grade takes every tank at its design maximum; the live index takes current levels and is operational information only.',
   hiddenStrip: 'Hidden alarms',
   hiddenStripTitle:
     'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',

@@ -7,6 +7,7 @@ import {
   ORG_KINDS,
   RISK_LEVELS,
 } from '@vigil/contracts';
+import { mhsUnitSchema } from '@vigil/rules';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
@@ -69,6 +70,8 @@ export const siteSchema = z.object({
   areas: z.array(areaSchema).default([]),
   profiles: z.array(profileSchema).default([]),
   devices: z.array(deviceSchema).default([]),
+  /** GB 18218-2018 production and storage units (tanks name theirs with attribute `unit`). */
+  hazardUnits: z.array(mhsUnitSchema).optional(),
 });
 
 /** One registry file. A registry is the union of its files; ids must be unique across them. */

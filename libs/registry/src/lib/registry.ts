@@ -1,5 +1,5 @@
 import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
-import { deviceRuleOverrides } from '@vigil/rules';
+import { deviceRuleOverrides, mhsUnitsOf } from '@vigil/rules';
 
 import { registryFileSchema, type Area, type OrgNode, type Site } from './registry.schema';
 
@@ -165,6 +165,7 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
     if (profiles.size !== site.profiles.length)
       problems.push(`${where}.profiles: duplicate profile id`);
 
+    const siteDevicesFrom = devices.length;
     for (const entry of site.devices) {
       const at = `${where}.devices.${entry.id}`;
       const key = deviceKey(site.id, entry.id);
@@ -211,6 +212,9 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       deviceByKey.set(key, device);
       devices.push(device);
     }
+    // GB 18218-2018 units and their tanks (unit, substance, design maximum): refused when incomplete.
+    for (const problem of mhsUnitsOf(site, devices.slice(siteDevicesFrom)).errors)
+      problems.push(`${where}.${problem}`);
     for (const device of devices) {
       if (
         device.siteId === site.id &&

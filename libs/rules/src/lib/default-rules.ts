@@ -102,7 +102,10 @@ export const ELECTRICAL_DEADBAND_FRACTION = 0.1;
 export const ELECTRICAL_PRE_ALARM_OFF_DELAY_MS = 60_000;
 /** Cable temperature alarm = 0.8 × the conductor's rated temperature (§9.3, U: 70–80 % rule). */
 export const CABLE_TEMP_ALARM_FACTOR = 0.8;
-/** Without `ratedTempC` the alarm is at 70 °C (brief). */
+/**
+ * Without `ratedTempC` the alarm is at 70 °C. Proposal: no standard sets a default; ≈ 0.8 × the
+ * 90 °C rating of XLPE cable (the 70–80 % rule, §9.3, U). Give `ratedTempC` per circuit.
+ */
 export const CABLE_TEMP_ALARM_DEFAULT_C = 70;
 /** Temperature pre-alarm = 0.7 × the rated temperature → P3 (§9.3, U/P). */
 export const CABLE_TEMP_PRE_ALARM_FACTOR = 0.7;
@@ -147,7 +150,7 @@ export const OFFLINE_INTERVALS = 3;
 export const OFFLINE_MIN_TIMEOUT_MS = 30_000;
 /** Gas controllers must report a lost detector within 100 s (GB 16808, domain-standards §1.5, S). */
 export const GAS_OFFLINE_MAX_TIMEOUT_MS = 100_000;
-/** Clock skew: |skew| > 60 s → P4, clears within 30 s (§9.8 clock-skew row, P; brief). */
+/** Clock skew: |skew| > 60 s → P4 (§9.8 clock-skew row, P); clears within 30 s (proposal: half the limit). */
 export const CLOCK_SKEW_MAX_MS = 60_000;
 export const CLOCK_SKEW_CLEAR_MS = 30_000;
 /** …held for 60 s of receive time, so a buffered batch delivered at once never raises it (P). */

@@ -32,7 +32,6 @@ import {
   type IsolationScope,
   createRuleEngineStats,
   mhsGradeRule,
-  mhsTankOf,
   ruleEngine,
   siteRules,
   withTicks,
@@ -44,7 +43,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
-import { RegistryHolder } from '../registry/registry-holder';
+import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
 /** A stream that errored is resubscribed after this long (no hot loop on a repeating error). */
 const STREAM_RESTART_DELAY_MS = 1000;
@@ -142,20 +141,17 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       ),
       this.restarting('site-rules'),
     );
-    // GB 18218-2018 major-hazard grade of each site from its tank inventories, live.
+    // GB 18218-2018 live index of each production or storage unit from its tank levels.
     const grade$ = registries$.pipe(
       switchMap(registry => {
-        const tanks = registry.devices.flatMap(device => {
-          const { tank } = mhsTankOf(device);
-          return tank ? [tank] : [];
-        });
+        const units = registryMhsUnits(registry);
         return inputs$.pipe(
           filter(
             (input): input is Extract<IngestRecord, { kind: 'reading' }> =>
               input.kind === 'reading',
           ),
           map(input => input.reading),
-          mhsGradeRule({ tanks, clock: Date.now }),
+          mhsGradeRule({ units, clock: Date.now }),
         );
       }),
       this.restarting('mhs-grade'),
