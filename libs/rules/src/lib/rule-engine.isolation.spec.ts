@@ -5,7 +5,7 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 import { lelRecord, signalLike, tick } from '../testing/fixtures';
 import { classReading } from '../testing/records';
 import { registered } from '../testing/registered';
-import { findSubstance, type MhsTank } from './mhs-grade';
+import { findSubstance, type MhsTank, type MhsUnit } from './mhs-grade';
 import { mhsGradeRule } from './mhs-grade.operator';
 import { MONITORING_LOST_RULE_ID } from './monitoring-lost';
 import { ruleEngine } from './rule-engine.operator';
@@ -252,8 +252,20 @@ describe('major-hazard grade isolation (one site throwing isolates that site)', 
     siteId,
     deviceId,
     areaId: 'tank-farm',
+    unitId: 'tf-1',
     substance: ammonia,
-    capacityT: 50,
+    designMaxT: 50,
+    designMaxFrom: 'design_max_t',
+  });
+  const unit = (siteId: string, tanks: MhsTank[]): MhsUnit => ({
+    siteId,
+    unitId: 'tf-1',
+    name: 'tank farm',
+    kind: 'storage',
+    areaId: 'tank-farm',
+    exposedPopulation: undefined,
+    alpha: 1,
+    tanks,
   });
   const level = (siteId: string, deviceId: string, ts: number): Reading => ({
     ...classReading('mhs-tank', deviceId, ts, { level_pct: 100 }),
@@ -261,29 +273,34 @@ describe('major-hazard grade isolation (one site throwing isolates that site)', 
   });
 
   it('grades the healthy site after the other one threw', () => {
-    const broken = Object.defineProperty({ ...tank('plant-1', 'tk-1') }, 'substance', {
+    // Throws once readings flow (the grade's state is built from the same tank at subscription).
+    let armed = false;
+    const healthy = tank('plant-1', 'tk-1');
+    const broken = Object.defineProperty({ ...healthy }, 'substance', {
       get: () => {
-        throw new Error('boom in the grade');
+        if (armed) throw new Error('boom in the grade');
+        return healthy.substance;
       },
     });
     const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     testScheduler.run(({ cold, expectObservable }) => {
-      const readings = cold('-a-b-c-|', {
-        a: level('plant-1', 'tk-1', 1),
-        b: level('plant-2', 'tk-2', 2),
-        c: level('plant-1', 'tk-1', 3),
+      testScheduler.schedule(() => (armed = true), 1);
+      const readings = cold('--a-b-c-|', {
+        a: level('plant-1', 'tk-1', 2),
+        b: level('plant-2', 'tk-2', 4),
+        c: level('plant-1', 'tk-1', 6),
       });
       const rule = mhsGradeRule({
         clock: () => testScheduler.now(),
-        tanks: [broken, tank('plant-2', 'tk-2')],
+        units: [unit('plant-1', [broken]), unit('plant-2', [tank('plant-2', 'tk-2')])],
       });
-      expectObservable(readings.pipe(rule)).toBe('-x-y---|', {
+      expectObservable(readings.pipe(rule)).toBe('--x-y---|', {
         x: expect.objectContaining({
           key: 'plant-1/mhs-grade/monitoring-lost',
           level: 'grade',
           active: true,
         }),
-        y: expect.objectContaining({ key: 'plant-2/plant-2/mhs-grade', ruleId: 'mhs-grade' }),
+        y: expect.objectContaining({ key: 'plant-2/tf-1/mhs-grade', ruleId: 'mhs-grade' }),
       });
     });
   });
