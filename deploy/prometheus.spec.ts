@@ -20,13 +20,10 @@ const OBSERVABILITY_DOC = resolve(__dirname, '..', 'docs', 'observability.md');
 const PROMTOOL = process.env['VIGIL_PROMTOOL'] ?? '/usr/bin/promtool';
 
 /**
- * Series that other features of Vigil add (the pipeline canary, the rule engine's isolation):
+ * Series that other features of Vigil add (the pipeline canary):
  * their alerts are written so that they stay silent while the series does not exist.
  */
-const SERIES_OF_OPTIONAL_FEATURES = new Set([
-  'vigil_canary_age_seconds',
-  'vigil_rules_isolated_total',
-]);
+const SERIES_OF_OPTIONAL_FEATURES = new Set(['vigil_canary_age_seconds']);
 /** Series Prometheus itself makes for every target. */
 const PROMETHEUS_SERIES = new Set(['up']);
 

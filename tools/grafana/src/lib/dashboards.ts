@@ -442,6 +442,20 @@ export function selfMonitoring(): Dashboard {
       prom('sum(rate(vigil_ingest_duplicate_samples_total[$__rate_interval]))', 'duplicate', 'B'),
     ),
   );
+  board.add(
+    series(
+      'Monitoring lost: isolations by scope 监测中断',
+      'short',
+      prom('sum by (scope) (increase(vigil_rules_isolated_total[$__range]))', '{{scope}}'),
+    ),
+  );
+  board.add(
+    series(
+      'Internal messages rejected /s 内部消息拒收',
+      'reqps',
+      prom('sum by (topic) (rate(vigil_internal_rejected_total[$__rate_interval]))', '{{topic}}'),
+    ),
+  );
   board.row('Storage 存储');
   board.add(
     series(
