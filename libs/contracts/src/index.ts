@@ -7,3 +7,4 @@ export * from './lib/alarms';
 export * from './lib/ws-messages';
 export * from './lib/organisation';
 export * from './lib/console-api';
+export * from './lib/canary';

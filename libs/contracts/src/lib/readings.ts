@@ -1,3 +1,4 @@
+import type { CanaryStamp } from './canary';
 import type { DeviceClass } from './device-classes';
 
 /** How far ahead of the server a device clock may run before its timestamps are replaced. */
@@ -52,4 +53,9 @@ export interface DeviceStatus {
 export type IngestRecord =
   | { readonly kind: 'reading'; readonly reading: Reading }
   | { readonly kind: 'event'; readonly event: DeviceEvent }
-  | { readonly kind: 'status'; readonly status: DeviceStatus };
+  | { readonly kind: 'status'; readonly status: DeviceStatus }
+  /** Vigil's own canary (device `_canary`): crosses every hop, is never a device (canary.ts). */
+  | { readonly kind: 'canary'; readonly canary: CanaryStamp };
+
+/** The records that come from a real device: everything but the canary. */
+export type DeviceRecord = Exclude<IngestRecord, { kind: 'canary' }>;
