@@ -1,4 +1,10 @@
-import type { AlarmPriority, Reading, RuleSignal } from '@vigil/contracts';
+import {
+  canarySignal,
+  type AlarmPriority,
+  type DeviceRecord,
+  type Reading,
+  type RuleSignal,
+} from '@vigil/contracts';
 
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
@@ -22,6 +28,7 @@ import {
   DEFAULT_LATE_ALLOWANCE_MS,
   type DeviceRules,
   type EngineInput,
+  type EngineTick,
   NO_SIGNALS,
   type ReadingOrder,
   type RuleContext,
@@ -60,6 +67,8 @@ export interface RuleEngineStats {
   /** Offline signals not raised because the device's gateway was offline (root cause). */
   suppressedOffline: number;
   signals: number;
+  /** Canary records evaluated (answered with a heartbeat; never a device). */
+  canaries: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -73,6 +82,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     reloads: 0,
     suppressedOffline: 0,
     signals: 0,
+    canaries: 0,
   };
 }
 
@@ -199,6 +209,12 @@ export function reduceRuleEngine(
   input: EngineInput,
   options: RuleEngineOptions,
 ): RuleStep<RuleEngineState> {
+  if (input.kind === 'canary') {
+    // Vigil's canary proves that the engine is evaluating: it answers with a heartbeat that
+    // leaves through the same operators as every signal (RulesService reports it, never alarms).
+    state.stats.canaries += 1;
+    return { state, signals: [canarySignal(input.canary, options.clock())] };
+  }
   const signals =
     input.kind === 'tick' ? onTick(state, input.now, options) : onRecord(state, input, options);
   state.stats.signals += signals.length;
@@ -207,7 +223,7 @@ export function reduceRuleEngine(
 
 function onRecord(
   state: RuleEngineState,
-  input: Exclude<EngineInput, { kind: 'tick' }>,
+  input: DeviceRecord,
   options: RuleEngineOptions,
 ): readonly RuleSignal[] {
   const { stats, offlineQueue } = state;
@@ -581,7 +597,7 @@ export function reloadRules(
   state: RuleEngineState,
   device: DeviceRuleState,
   next: DeviceRules | undefined,
-  input: EngineInput,
+  input: DeviceRecord | EngineTick,
   context: RuleContext,
 ): RuleSignal[] {
   state.stats.reloads += 1;

@@ -3,6 +3,7 @@ import type { Alarm, AlarmAction, DeviceEvent, DeviceStatus, Reading } from '@vi
 import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influxql';
 import { LineProtocolError } from './line-protocol';
 import {
+  canaryLine,
   createAlarmEventEncoder,
   deviceEventLine,
   deviceStatusLine,
@@ -215,5 +216,13 @@ describe('InfluxQL helpers', () => {
     expect(goDurationMs('1h30m')).toBe(5_400_000);
     expect(goDurationMs('500ms')).toBe(500);
     expect(() => goDurationMs('forever')).toThrow(RangeError);
+  });
+});
+
+describe(canaryLine.name, () => {
+  it('writes the canary to its own measurement at its send time, never as telemetry', () => {
+    expect(
+      canaryLine({ siteId: 'plant-1', origin: 'gw-1', seq: 42, sentAt: T, receivedAt: T + 3 }),
+    ).toEqual({ rp: 'raw', line: `canary,origin=gw-1,site=plant-1 seq=42i ${T}000000` });
   });
 });

@@ -67,6 +67,13 @@ export const vigilEnvSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(12),
+  /**
+   * How often the gateway sends a canary per site through the whole path (broker → ingest → rules
+   * → gateway → store); 0 switches the canary off, which is warned about loudly at start.
+   */
+  VIGIL_CANARY_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** A hop that has not seen a canary for this long is stalled: P1 alarm, /readyz fails. */
+  VIGIL_CANARY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(6000),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -79,6 +86,15 @@ function authProblems(env: VigilEnv): string[] {
   if (!env.VIGIL_AUTH_SECRET)
     problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
   return problems;
+}
+
+/** One late canary must not look like a stall: the timeout spans at least two intervals. */
+function canaryProblems(env: VigilEnv): string[] {
+  const interval = env.VIGIL_CANARY_INTERVAL_MS;
+  if (interval === 0 || env.VIGIL_CANARY_TIMEOUT_MS >= 2 * interval) return [];
+  return [
+    `VIGIL_CANARY_TIMEOUT_MS: ${env.VIGIL_CANARY_TIMEOUT_MS} must be at least twice VIGIL_CANARY_INTERVAL_MS (${interval})`,
+  ];
 }
 
 export interface VigilConfig {
@@ -119,6 +135,8 @@ export interface VigilConfig {
     readonly secret: string | undefined;
     readonly tokenHours: number;
   };
+  /** The pipeline canary (docs/interfaces.md §Canary); intervalMs 0 = off. */
+  readonly canary: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -137,7 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const problems = authProblems(e);
+  const problems = [...authProblems(e), ...canaryProblems(e)];
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -177,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: e.VIGIL_AUTH_SECRET,
       tokenHours: e.VIGIL_TOKEN_HOURS,
     },
+    canary: { intervalMs: e.VIGIL_CANARY_INTERVAL_MS, timeoutMs: e.VIGIL_CANARY_TIMEOUT_MS },
   };
 }
 

@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 
 import {
+  CANARY_DEVICE_ID,
   DEVICE_CLASS_DEFINITIONS,
+  canaryPayloadSchema,
   MAX_METRICS_PER_SAMPLE,
   MAX_FUTURE_SKEW_MS,
   MAX_PAYLOAD_BYTES,
@@ -28,6 +30,8 @@ export type Validation =
 
 export interface DeviceLookup {
   device(siteId: string, deviceId: string): RegisteredDevice | undefined;
+  /** Whether the site exists: only a registered site has a canary. */
+  site?(siteId: string): unknown;
 }
 
 function reject(reason: DeadLetterReason, detail: string): Validation {
@@ -175,6 +179,8 @@ export function validateMessage(
   } catch (error) {
     return reject('not-json', (error as Error).message.slice(0, 200));
   }
+  if (!registered && address?.deviceId === CANARY_DEVICE_ID && registry.site?.(address.siteId))
+    return canaryRecord(address.siteId, address.kind, json, receivedAt);
   if (!registered) {
     return reject(
       'unknown-device',
@@ -268,6 +274,24 @@ export function validateMessage(
       return { ok: true, records: [{ kind: 'status', status }] };
     }
   }
+}
+
+/**
+ * Vigil's own canary (`vigil/v1/{siteId}/_canary/telemetry`, canary.ts in contracts): checked off
+ * the hot path, only once a topic has matched no registered device. Anything else on a canary
+ * topic is dead-lettered like any bad input.
+ */
+function canaryRecord(
+  siteId: string,
+  kind: DeviceTopicKind,
+  json: unknown,
+  receivedAt: number,
+): Validation {
+  if (kind !== 'telemetry') return reject('bad-topic', `${CANARY_DEVICE_ID} only sends telemetry`);
+  const parsed = canaryPayloadSchema.safeParse(json);
+  if (!parsed.success) return reject('wrong-shape', describe(parsed.error.issues));
+  const { origin, seq, sentAt } = parsed.data.canary;
+  return { ok: true, records: [{ kind: 'canary', canary: { siteId, origin, seq, sentAt, receivedAt } }] };
 }
 
 type Issues = ReadonlyArray<{
