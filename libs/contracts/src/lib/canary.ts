@@ -61,6 +61,21 @@ export interface CanaryReport {
   readonly seenAt: number;
 }
 
+export function canaryReport(
+  hop: CanaryHop,
+  stamp: Pick<CanaryStamp, 'siteId' | 'origin' | 'seq' | 'sentAt'>,
+  seenAt: number,
+): CanaryReport {
+  return {
+    hop,
+    siteId: stamp.siteId,
+    origin: stamp.origin,
+    seq: stamp.seq,
+    sentAt: stamp.sentAt,
+    seenAt,
+  };
+}
+
 /** One hop's state as the gateway judges it (WebSocket heartbeat, /readyz). */
 export interface CanaryHopStatus {
   /** `off`: not watched in this deployment (e.g. the store is switched off). */

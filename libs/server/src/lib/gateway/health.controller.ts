@@ -1,8 +1,9 @@
-import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Optional, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
+import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { StorageStatus } from './storage-status';
@@ -16,6 +17,8 @@ export class HealthController {
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    /** In the gateway process only: it judges the pipeline canary. */
+    @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
   ) {}
 
   @Get('healthz')
@@ -24,12 +27,24 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when the broker and the storage are reachable. */
+  /**
+   * Ready when the broker and the storage are reachable and (gateway) no hop of the pipeline has
+   * stalled: `pipeline.stalled` names the hops whose canary is overdue.
+   */
   @Get('readyz')
   readyz(@Res() response: Response) {
-    const checks = { broker: this.broker.connected, storage: this.storage.kept };
-    const ready = checks.broker && checks.storage;
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+    const pipeline = this.canary?.status;
+    const checks = {
+      broker: this.broker.connected,
+      storage: this.storage.kept,
+      ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+    };
+    const ready = Object.values(checks).every(Boolean);
+    response.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not-ready',
+      checks,
+      ...(pipeline ? { pipeline } : {}),
+    });
   }
 
   @Get('metrics')

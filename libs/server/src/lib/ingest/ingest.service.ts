@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import {
+  canaryReport,
   deadLetterTopic,
+  type CanaryStamp,
   type DeadLetter,
   type DeadLetterReason,
   type IngestRecord,
@@ -31,6 +33,8 @@ export class IngestService implements OnModuleDestroy {
   /** siteId → deviceId → seq state: no key string built per reading. */
   private readonly seqs = new Map<string, Map<string, SeqState>>();
   private pending: IngestRecord[] = [];
+  /** Canaries in `pending`, reported once their batch has been handed on. */
+  private canaries: CanaryStamp[] = [];
   private flushScheduled = false;
   /** Counted per message, added to the Prometheus counters once per batch (label lookups cost). */
   private readonly counts = {
@@ -61,8 +65,12 @@ export class IngestService implements OnModuleDestroy {
       : topic.endsWith('/event')
         ? 'event'
         : 'status';
-    this.counts[kind] += 1;
     const result = validateMessage(topic, payload, this.registry.current, receivedAt);
+    if (result.ok && result.records[0]?.kind === 'canary') {
+      this.acceptCanary(result.records[0]);
+      return;
+    }
+    this.counts[kind] += 1;
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
@@ -91,6 +99,17 @@ export class IngestService implements OnModuleDestroy {
       }
       this.pending.push(record);
     }
+    this.scheduleFlush();
+  }
+
+  /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */
+  private acceptCanary(record: Extract<IngestRecord, { kind: 'canary' }>): void {
+    this.pending.push(record);
+    this.canaries.push(record.canary);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.pending.length >= MAX_BATCH_RECORDS) this.flush();
     else if (!this.flushScheduled) {
       // One batch per turn of the event loop: everything that arrived in one socket read.
@@ -118,6 +137,12 @@ export class IngestService implements OnModuleDestroy {
     const batch = this.pending;
     this.pending = [];
     this.bus.publishRecords(batch);
+    if (this.canaries.length > 0) {
+      const seenAt = Date.now();
+      const reports = this.canaries.map(stamp => canaryReport('ingest', stamp, seenAt));
+      this.canaries = [];
+      this.bus.publishCanary(reports);
+    }
   }
 
   private countBatch(): void {

@@ -72,7 +72,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals, canaries',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -101,6 +101,25 @@ export class VigilMetrics {
     name: 'vigil_alarm_detection_seconds',
     help: 'From ingest receipt of the reading to the alarm leaving the gateway',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** The pipeline canary (gateway process): docs/interfaces.md §Canary. */
+  readonly canaryAge = new Gauge({
+    name: 'vigil_canary_age_seconds',
+    help: 'Age of the newest canary each hop has seen (worst site); above VIGIL_CANARY_TIMEOUT_MS the hop is stalled',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canaryStalls = new Counter({
+    name: 'vigil_canary_stalls_total',
+    help: 'Times a hop (per site) stopped seeing canaries within VIGIL_CANARY_TIMEOUT_MS',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canariesSent = new Counter({
+    name: 'vigil_canary_sent_total',
+    help: 'Canaries published by this gateway (one per site per VIGIL_CANARY_INTERVAL_MS)',
     registers: [this.registry],
   });
 

@@ -7,7 +7,13 @@ import {
 } from '@nestjs/common';
 import { Subject, concat, filter, map, merge, of, share, switchMap, type Subscription } from 'rxjs';
 
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import {
+  CANARY_RULE_ID,
+  canaryOfSignal,
+  canaryReport,
+  type IngestRecord,
+  type RuleSignal,
+} from '@vigil/contracts';
 import {
   asSiteInput,
   chatterGuard,
@@ -75,7 +81,13 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const registries$ = concat(of(this.registry.current), this.registry.changes$);
     const site$ = registries$.pipe(
       switchMap(registry =>
-        merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
+        merge(
+          inputs$.pipe(filter(concernsSiteRules)),
+          device$.pipe(
+            filter(signal => signal.ruleId !== CANARY_RULE_ID),
+            map(asSiteInput),
+          ),
+        ).pipe(
           siteRules({
             sites: registry.sites.map(site => ({
               siteId: site.id,
@@ -123,6 +135,12 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private signal(signal: RuleSignal): void {
+    // The engine's answer to a canary: the proof that it is evaluating, reported, never an alarm.
+    const canary = canaryOfSignal(signal);
+    if (canary) {
+      this.bus.publishCanary([canaryReport('rules', canary, Date.now())]);
+      return;
+    }
     this.metrics.signals.inc({ rule: signal.ruleId, active: String(signal.active) });
     this.pending.push(signal);
     if (!this.flushScheduled) {
