@@ -59,9 +59,7 @@ describe('CanaryMonitor', () => {
 
     allSee(m, 8000);
     const recovered = m.evaluate(8100);
-    expect(recovered.changes).toEqual([
-      { hop: 'rules', siteId: 's1', stalled: false, ageMs: 100 },
-    ]);
+    expect(recovered.changes).toEqual([{ hop: 'rules', siteId: 's1', stalled: false, ageMs: 100 }]);
     expect(recovered.alarms).toEqual([]);
     expect(recovered.status.canary).toBe('ok');
   });

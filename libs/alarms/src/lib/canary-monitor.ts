@@ -81,7 +81,8 @@ export class CanaryMonitor {
     const site = this.sites.get(report.siteId);
     if (!site || !this.watched.has(report.hop)) return false;
     const previous = site.seen.get(report.hop);
-    if (previous === undefined || report.sentAt > previous) site.seen.set(report.hop, report.sentAt);
+    if (previous === undefined || report.sentAt > previous)
+      site.seen.set(report.hop, report.sentAt);
     return true;
   }
 

@@ -160,7 +160,9 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
     const sentAt = Date.now();
     for (const site of this.registry.current.sites) {
       this.seq += 1;
-      if (this.publisher?.publish(site.id, { canary: { origin: this.origin, seq: this.seq, sentAt } }))
+      if (
+        this.publisher?.publish(site.id, { canary: { origin: this.origin, seq: this.seq, sentAt } })
+      )
         this.metrics.canariesSent.inc();
     }
   }

@@ -291,7 +291,10 @@ function canaryRecord(
   const parsed = canaryPayloadSchema.safeParse(json);
   if (!parsed.success) return reject('wrong-shape', describe(parsed.error.issues));
   const { origin, seq, sentAt } = parsed.data.canary;
-  return { ok: true, records: [{ kind: 'canary', canary: { siteId, origin, seq, sentAt, receivedAt } }] };
+  return {
+    ok: true,
+    records: [{ kind: 'canary', canary: { siteId, origin, seq, sentAt, receivedAt } }],
+  };
 }
 
 type Issues = ReadonlyArray<{
