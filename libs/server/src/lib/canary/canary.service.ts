@@ -118,8 +118,10 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
       );
       return;
     }
+    for (const hop of this.hops) this.metrics.canaryStalls.inc({ hop }, 0); // every series from 0
     const sites = () => this.registry.current.sites.map(site => site.id);
     monitor.setSites(sites(), Date.now());
+    this.state.next(monitor.evaluate(Date.now()).status);
     this.subscriptions.push(
       this.registry.changes$.subscribe(() => monitor.setSites(sites(), Date.now())),
       this.bus.canary$.subscribe(reports => {
