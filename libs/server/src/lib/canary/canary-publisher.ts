@@ -25,7 +25,8 @@ export class CanaryPublisher {
     private readonly credentials: CanaryCredentials,
   ) {}
 
-  start(): void {
+  /** Connects; `onConnect` runs once connected (the first canary need not wait an interval). */
+  start(onConnect?: () => void): void {
     if (this.client) return;
     const client = withoutNagle(
       connect(this.url, {
@@ -37,6 +38,7 @@ export class CanaryPublisher {
       }),
     );
     client.on('error', error => this.logger.warn(`canary publisher: ${error.message}`));
+    if (onConnect) client.once('connect', onConnect);
     this.client = client;
   }
 

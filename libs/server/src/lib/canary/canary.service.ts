@@ -134,7 +134,7 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
             monitor.seen(canaryReport('gateway', record.canary, Date.now()));
       }),
     );
-    this.publisher?.start();
+    this.publisher?.start(() => this.send());
     this.sendTimer = setInterval(() => this.send(), intervalMs);
     this.sendTimer.unref();
     this.logger.log(
