@@ -33,12 +33,14 @@ describe('the rule engine and the pipeline canary', () => {
     const { state, stats, feed } = engine();
     const { signals } = feed(canary);
     expect(signals).toHaveLength(1);
-    expect(canaryOfSignal(signals[0]!)).toEqual({
-      siteId: SITE,
-      origin: 'gw-1',
-      seq: 7,
-      sentAt: 1000,
-    });
+    expect(signals.map(canaryOfSignal)).toEqual([
+      {
+        siteId: SITE,
+        origin: 'gw-1',
+        seq: 7,
+        sentAt: 1000,
+      },
+    ]);
     expect(state.devices.size).toBe(0);
     expect(stats).toMatchObject({ canaries: 1, records: 0, unknownDeviceRecords: 0 });
   });

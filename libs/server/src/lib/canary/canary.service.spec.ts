@@ -42,7 +42,11 @@ function setup() {
     return true;
   };
   Object.assign(service, {
-    publisher: { start: (onConnect: () => void) => onConnect(), publish: deliver, stop: () => {} },
+    publisher: {
+      start: (onConnect: () => void) => onConnect(),
+      publish: deliver,
+      stop: async () => undefined,
+    },
   });
   return { service, view, metrics, alive, published };
 }
