@@ -4,3 +4,4 @@ export * from './lib/lifecycle';
 export * from './lib/access';
 export * from './lib/kpi';
 export * from './lib/canary-monitor';
+export * from './lib/suppression';

@@ -74,6 +74,8 @@ export const vigilEnvSchema = z.object({
   VIGIL_CANARY_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   /** A hop that has not seen a canary for this long is stalled: P1 alarm, /readyz fails. */
   VIGIL_CANARY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(6000),
+  /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
+  VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -134,6 +136,7 @@ export interface VigilConfig {
     readonly usersFile: string | undefined;
     readonly secret: string | undefined;
     readonly tokenHours: number;
+    readonly passwordMaxAgeDays: number;
   };
   /** The pipeline canary (docs/interfaces.md §Canary); intervalMs 0 = off. */
   readonly canary: { readonly intervalMs: number; readonly timeoutMs: number };
@@ -194,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       usersFile: e.VIGIL_USERS,
       secret: e.VIGIL_AUTH_SECRET,
       tokenHours: e.VIGIL_TOKEN_HOURS,
+      passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
     canary: { intervalMs: e.VIGIL_CANARY_INTERVAL_MS, timeoutMs: e.VIGIL_CANARY_TIMEOUT_MS },
   };
