@@ -1,6 +1,6 @@
 import type { CanaryHop, CanaryReport } from '@vigil/contracts';
 
-import { CanaryMonitor, canaryOffStatus } from './canary-monitor';
+import { CanaryMonitor, canaryOffStatus, pipelineStatusFor } from './canary-monitor';
 
 const ALL: CanaryHop[] = ['ingest', 'rules', 'gateway', 'persister'];
 
@@ -125,5 +125,22 @@ describe('CanaryMonitor', () => {
 
   it('describes a disabled canary as off', () => {
     expect(canaryOffStatus(6000)).toMatchObject({ canary: 'off', stalled: [], timeoutMs: 6000 });
+  });
+});
+
+describe('pipelineStatusFor', () => {
+  it('names only the sites a user may see, and what is stalled only elsewhere is ok for them', () => {
+    const m = monitor(ALL, ['s1', 's2']);
+    allSee(m, 0, ALL, 's1');
+    allSee(m, 0, ALL, 's2');
+    allSee(m, 4000, ALL, 's1');
+    allSee(m, 4000, ['ingest', 'rules', 'gateway'], 's2');
+    const status = m.evaluate(7000).status;
+    const s1Only = pipelineStatusFor(status, site => site === 's1');
+    expect(s1Only).toMatchObject({ canary: 'ok', stalled: [] });
+    expect(s1Only.hops.persister).toEqual({ state: 'ok', ageMs: 7000, stalledSites: [] });
+    const s2Only = pipelineStatusFor(status, site => site === 's2');
+    expect(s2Only).toMatchObject({ canary: 'stalled', stalled: ['persister'] });
+    expect(s2Only.hops.persister.stalledSites).toEqual(['s2']);
   });
 });

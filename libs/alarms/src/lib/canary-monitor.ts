@@ -161,3 +161,24 @@ export function canaryOffStatus(timeoutMs: number): PipelineStatus {
     timeoutMs,
   };
 }
+
+/**
+ * The status as one user may see it: only the sites in their scope are named, and a hop stalled
+ * only for sites they cannot see counts as ok for them (their screen is not stale for it).
+ */
+export function pipelineStatusFor(
+  status: PipelineStatus,
+  canSeeSite: (siteId: string) => boolean,
+): PipelineStatus {
+  if (status.stalled.length === 0) return status;
+  const hops = { ...status.hops };
+  const stalled: CanaryHop[] = [];
+  for (const hop of CANARY_HOPS) {
+    const hopStatus = hops[hop];
+    if (hopStatus.state !== 'stalled') continue;
+    const stalledSites = hopStatus.stalledSites.filter(canSeeSite);
+    hops[hop] = { ...hopStatus, state: stalledSites.length > 0 ? 'stalled' : 'ok', stalledSites };
+    if (stalledSites.length > 0) stalled.push(hop);
+  }
+  return { ...status, canary: stalled.length > 0 ? 'stalled' : 'ok', stalled, hops };
+}

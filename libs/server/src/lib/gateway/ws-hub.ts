@@ -6,6 +6,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 
+import { pipelineStatusFor } from '@vigil/alarms';
 import type { ClientMessage, IngestRecord, ServerMessage } from '@vigil/contracts';
 
 import { PipelineBus } from '../bus/pipeline-bus';
@@ -71,10 +72,12 @@ export class WsHub implements OnModuleDestroy {
     // Every second: the gateway is alive, and the pipeline as the canary sees it. Consoles show
     // a stale-data banner when these stop (their own timer), so a dead socket shows too.
     this.subscriptions.push(
-      canary.heartbeat$.subscribe(() => {
+      canary.heartbeat$.subscribe(status => {
         if (this.clients.size === 0) return;
-        const text = JSON.stringify(this.heartbeat());
-        for (const client of this.clients) this.sendText(client, text);
+        // One text for all while nothing is stalled; else each client sees only its sites.
+        const shared = status.stalled.length === 0 ? JSON.stringify(this.heartbeat()) : undefined;
+        for (const client of this.clients)
+          this.sendText(client, shared ?? JSON.stringify(this.heartbeat(client)));
       }),
     );
     this.subscriptions.push(
@@ -144,7 +147,7 @@ export class WsHub implements OnModuleDestroy {
       serverTime: Date.now(),
       historyKept: this.storage.kept,
     });
-    this.send(client, this.heartbeat());
+    this.send(client, this.heartbeat(client));
     const lastSeq = Number(url.searchParams.get('lastSeq'));
     const sameEpoch = url.searchParams.get('epoch') === this.epoch;
     this.resume(client, sameEpoch && Number.isInteger(lastSeq) ? lastSeq : undefined);
@@ -247,12 +250,16 @@ export class WsHub implements OnModuleDestroy {
       if (this.visible(client, sequenced)) this.sendText(client, text);
   }
 
-  private heartbeat(): ServerMessage {
+  /** The heartbeat, with the pipeline as `client` may see it (its sites only). */
+  private heartbeat(client?: Client): ServerMessage {
+    const status = this.canary.status;
     return {
       type: 'heartbeat',
       seq: this.seq,
       serverTime: Date.now(),
-      pipeline: this.canary.status,
+      pipeline: client
+        ? pipelineStatusFor(status, siteId => this.auth.canSeeSite(client.user, siteId))
+        : status,
     };
   }
 
