@@ -254,6 +254,7 @@ const ZH = {
   stalePipeline: '报警链路中断：{hops} 已 {seconds} 秒未收到探针数据。新的报警可能不会出现！',
   staleCanary: '数据已过时：最近一次走完全链路的探针在 {seconds} 秒前。新的报警可能不会出现！',
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
+  pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -501,6 +502,7 @@ const EN: Record<TextKey, string> = {
     'Data is stale: the last canary through the whole path was {seconds} s ago. New alarms may not appear!',
   canaryOff:
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
+  pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
