@@ -3,3 +3,10 @@ export * from './lib/bootstrap';
 export * from './lib/run-service';
 export * from './lib/bus/pipeline-bus';
 export { hashPassword, passwordProblems, verifyPassword } from './lib/auth/passwords';
+export {
+  NotifyConfigError,
+  alertmanagerConfig,
+  loadNotifyConfig,
+  parseNotifyConfig,
+} from './lib/notify';
+export { runNotifyCli } from './lib/notify/notify-cli';

@@ -2,7 +2,9 @@ import {
   canarySignal,
   type AlarmPriority,
   type DeviceRecord,
+  FUTURE_TOLERANCE_MS,
   type Reading,
+  isRetainedRecord,
   type RuleSignal,
 } from '@vigil/contracts';
 
@@ -60,6 +62,18 @@ export interface RuleEngineStats {
   lateReadings: number;
   /** Devices re-based on a clock that was set back (README "Clock jumps"). */
   clockRebases: number;
+  /**
+   * Readings stamped more than FUTURE_TOLERANCE_MS after their receive time, evaluated at their
+   * receive time instead (ingest already does this; the engine holds the line for any source).
+   */
+  futureReadings: number;
+  /**
+   * Readings more than FUTURE_TOLERANCE_MS ahead of their device's own recent clock, evaluated on
+   * that clock until the new one has held alone for `clockRebaseMs` (a second source, a glitch).
+   */
+  aheadOfDeviceClock: number;
+  /** Devices that moved to a clock ahead of their old one after it held alone `clockRebaseMs`. */
+  clockAdvances: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
@@ -78,6 +92,9 @@ export function createRuleEngineStats(): RuleEngineStats {
     outOfOrderReadings: 0,
     lateReadings: 0,
     clockRebases: 0,
+    futureReadings: 0,
+    aheadOfDeviceClock: 0,
+    clockAdvances: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
     suppressedOffline: 0,
@@ -144,6 +161,15 @@ export interface DeviceRuleState {
    */
   behindSince: number;
   behindOffsetMs: number;
+  /**
+   * The device's own clock: the largest `ts − receivedAt` of its readings on that clock (network
+   * delay only lowers it), NaN before the first reading. Issue 10 finding 6: a device's clock is
+   * judged against its own recent history as well as the server's.
+   */
+  clockOffsetMs: number;
+  /** Like `behindSince`/`behindOffsetMs`, for a run of readings ahead of `clockOffsetMs`. */
+  aheadSince: number;
+  aheadOffsetMs: number;
   outOfOrder: number;
   /** Parallel to `rules.rules`; undefined for a disabled rule. */
   states: Array<RuleState | undefined>;
@@ -238,7 +264,15 @@ function onRecord(
       stats.unknownDeviceRecords += 1;
       return NO_SIGNALS;
     }
-    device = createDeviceState(next, body.receivedAt, true, offlineQueue, options.activeAtStart);
+    // A retained status proves nothing: silence then counts from the engine's start.
+    const proof = !isRetainedRecord(input);
+    device = createDeviceState(
+      next,
+      proof ? body.receivedAt : options.startedAt,
+      proof,
+      offlineQueue,
+      options.activeAtStart,
+    );
     addDevice(state, device);
   } else if (device.rules !== next) {
     signals = reloadRules(state, device, next, input, options);
@@ -246,7 +280,9 @@ function onRecord(
   }
 
   const gatewayId = device.rules.gatewayId;
-  if (gatewayId !== undefined) {
+  // A retained message is the broker's memory, not traffic through the gateway (finding 7).
+  const retained = isRetainedRecord(input);
+  if (gatewayId !== undefined && !retained) {
     const entry = gatewayEntry(state, device.rules.siteId, gatewayId);
     if (body.receivedAt > entry.lastChildSeenAt) entry.lastChildSeenAt = body.receivedAt;
   }
@@ -254,8 +290,17 @@ function onRecord(
   let order: ReadingOrder = 'in-order';
   // Live: not older in receive time than the device's newest reading (README "Clock jumps").
   let live = false;
-  if (input.kind === 'reading') {
-    const { ts, receivedAt } = input.reading;
+  const reading =
+    input.kind === 'reading'
+      ? onDeviceClock(
+          device,
+          notFromTheFuture(input.reading, stats),
+          stats,
+          options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
+        )
+      : undefined;
+  if (reading) {
+    const { ts, receivedAt } = reading;
     const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
     live = receivedAt >= device.lastReceivedAt;
     if (live) device.lastReceivedAt = receivedAt;
@@ -272,6 +317,7 @@ function onRecord(
       )
     ) {
       rebaseClock(device, ts);
+      device.clockOffsetMs = ts - receivedAt;
       stats.clockRebases += 1;
       order = 'in-order';
     }
@@ -285,7 +331,6 @@ function onRecord(
       else device.behindSince = Number.NaN;
     }
   }
-  const reading = input.kind === 'reading' ? input.reading : undefined;
   const inOrder = reading !== undefined && order === 'in-order';
 
   const rules = device.rules.rules;
@@ -375,6 +420,68 @@ function onRecord(
     if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * Never lets a reading from the future move a device's watermark there (issue 10 finding 6): one
+ * stamped more than FUTURE_TOLERANCE_MS after its receive time is evaluated at its receive time,
+ * as ingest does. Allocates only for such readings.
+ */
+function notFromTheFuture(reading: Reading, stats: RuleEngineStats): Reading {
+  if (!(reading.ts > reading.receivedAt + FUTURE_TOLERANCE_MS)) return reading;
+  stats.futureReadings += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'future',
+  };
+}
+
+/**
+ * Judges a reading against its device's own recent clock (issue 10 finding 6). One more than
+ * FUTURE_TOLERANCE_MS ahead of it (a second source on the device's topic, a clock glitch, a reading
+ * ingest put on server time beside a device whose clock runs behind) is evaluated on the device's
+ * clock, at `receivedAt + clockOffsetMs`, so that it cannot move the watermark past the device's
+ * own readings. A clock that really moved forward is followed once readings on it alone have
+ * arrived for `clockRebaseMs` (a reading on the old clock ends the run, as for a clock set back):
+ * until then its readings are still evaluated, in order, on the old clock. Allocates only for a
+ * reading held back.
+ */
+function onDeviceClock(
+  device: DeviceRuleState,
+  reading: Reading,
+  stats: RuleEngineStats,
+  clockRebaseMs: number,
+): Reading {
+  const offsetMs = reading.ts - reading.receivedAt;
+  const own = device.clockOffsetMs;
+  if (!(offsetMs > own + FUTURE_TOLERANCE_MS)) {
+    // On its clock (or behind it, or the first reading): the old clock is alive.
+    if (!(offsetMs <= own)) device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    return reading;
+  }
+  if (
+    Number.isNaN(device.aheadSince) ||
+    Math.abs(offsetMs - device.aheadOffsetMs) > FUTURE_TOLERANCE_MS
+  ) {
+    device.aheadSince = reading.receivedAt;
+    device.aheadOffsetMs = offsetMs;
+  }
+  if (reading.receivedAt - device.aheadSince >= clockRebaseMs) {
+    device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    stats.clockAdvances += 1;
+    return reading;
+  }
+  stats.aheadOfDeviceClock += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt + own,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'device-clock',
+  };
 }
 
 /**
@@ -668,6 +775,9 @@ function createDeviceState(
     lastReceivedAt: -Infinity,
     behindSince: Number.NaN,
     behindOffsetMs: 0,
+    clockOffsetMs: Number.NaN,
+    aheadSince: Number.NaN,
+    aheadOffsetMs: 0,
     outOfOrder: 0,
     coverPlan: coverPlanOf(rules.rules),
     states: rules.rules.map(rule => {

@@ -73,7 +73,9 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
       log: () => undefined,
     };
     const server = new VigilMqttServer(options);
-    server.deliverDeviceMessagesTo((topic, payload) => ingest.accept(topic, payload));
+    server.deliverDeviceMessagesTo((topic, payload, retained) =>
+      ingest.accept(topic, payload, retained),
+    );
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   }
 

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 
 import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config';
-import { InfluxLauncher } from './persister/influx-launcher';
+import { InfluxLauncher, ManagedInfluxError } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
 import { RegistryHolder } from './registry/registry-holder';
@@ -33,7 +33,15 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     config.influx.mode === 'managed' && config.services.includes('persister')
       ? new InfluxLauncher(config.influx.url, config.influx.binary, config.dataDir)
       : undefined;
-  await launcher?.ensure();
+  try {
+    await launcher?.ensure();
+  } catch (error) {
+    if (error instanceof ManagedInfluxError) {
+      logger.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
 
   let running;
   try {

@@ -76,6 +76,16 @@ export const vigilEnvSchema = z.object({
   VIGIL_CANARY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(6000),
   /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
   VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  /** Prometheus Alertmanager that pages people for P1/P2 alarms (docs/notifications.md); off when unset. */
+  VIGIL_ALERTMANAGER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** How often firing alerts are posted again (Alertmanager resolves those not re-posted). */
+  VIGIL_ALERTMANAGER_RESEND_MS: z.coerce.number().int().min(1000).max(300_000).default(60_000),
+  /** Alerts waiting for Alertmanager at most (the oldest is dropped, counted, beyond it). */
+  VIGIL_ALERTMANAGER_QUEUE: z.coerce.number().int().min(100).default(10_000),
+  /** The console URL people open from a notification (default: the gateway's own address). */
+  VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** notify.yaml: receivers per organisation node; enables the webhook relay (WeCom, DingTalk, SMS). */
+  VIGIL_NOTIFY_CONFIG: z.string().min(1).optional(),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -140,6 +150,13 @@ export interface VigilConfig {
   };
   /** The pipeline canary (docs/interfaces.md §Canary); intervalMs 0 = off. */
   readonly canary: { readonly intervalMs: number; readonly timeoutMs: number };
+  readonly notify: {
+    readonly alertmanagerUrl: string | undefined;
+    readonly resendMs: number;
+    readonly maxPending: number;
+    readonly consoleUrl: string | undefined;
+    readonly configFile: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -200,6 +217,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
     canary: { intervalMs: e.VIGIL_CANARY_INTERVAL_MS, timeoutMs: e.VIGIL_CANARY_TIMEOUT_MS },
+    notify: {
+      alertmanagerUrl: e.VIGIL_ALERTMANAGER_URL,
+      resendMs: e.VIGIL_ALERTMANAGER_RESEND_MS,
+      maxPending: e.VIGIL_ALERTMANAGER_QUEUE,
+      consoleUrl: e.VIGIL_PUBLIC_URL,
+      configFile: e.VIGIL_NOTIFY_CONFIG,
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { Public } from '../auth/auth.guard';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
 
 /** Probes answer without authentication (spec §2) and never throw. */
@@ -19,6 +20,7 @@ export class HealthController {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
+    @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
   @Get('healthz')
@@ -40,10 +42,13 @@ export class HealthController {
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
     };
     const ready = Object.values(checks).every(Boolean);
+    // Notifications are reported, not required: alarms still reach the console without them.
+    const details = this.notify ? { details: { notify: this.notify.report() } } : {};
     response.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : 'not-ready',
       checks,
       ...(pipeline ? { pipeline } : {}),
+      ...details,
     });
   }
 
