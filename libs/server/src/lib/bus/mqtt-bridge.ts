@@ -9,6 +9,7 @@ import {
 } from '@vigil/contracts';
 
 import type { ServiceName } from '../config/vigil-config';
+import type { VigilMqttCredentials } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
 import type { PipelineBus } from './pipeline-bus';
 
@@ -68,7 +69,7 @@ export class MqttBusBridge {
     private readonly bus: PipelineBus,
     private readonly plan: BridgePlan,
     private readonly url: string,
-    private readonly credentials: { username?: string; password?: string },
+    private readonly credentials: VigilMqttCredentials,
   ) {}
 
   async start(): Promise<void> {
