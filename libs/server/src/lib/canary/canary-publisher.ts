@@ -3,12 +3,8 @@ import { connect, type MqttClient } from 'mqtt';
 
 import { canaryTopic, type CanaryPayload } from '@vigil/contracts';
 
+import type { VigilMqttCredentials } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
-
-export interface CanaryCredentials {
-  readonly username: string | undefined;
-  readonly password: string | undefined;
-}
 
 /**
  * The one place that publishes canaries: its own MQTT connection, like a device's, so the canary
@@ -22,7 +18,7 @@ export class CanaryPublisher {
 
   constructor(
     private readonly url: string,
-    private readonly credentials: CanaryCredentials,
+    private readonly credentials: VigilMqttCredentials,
   ) {}
 
   /** Connects; `onConnect` runs once connected (the first canary need not wait an interval). */
@@ -30,9 +26,8 @@ export class CanaryPublisher {
     if (this.client) return;
     const client = withoutNagle(
       connect(this.url, {
+        ...this.credentials,
         clientId: `vigil-canary-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-        username: this.credentials.username,
-        password: this.credentials.password,
         reconnectPeriod: 1000,
         queueQoSZero: false,
       }),

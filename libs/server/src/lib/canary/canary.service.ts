@@ -37,6 +37,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { AlarmView, type OwnedAlarms } from '../gateway/alarm-view';
 import { VigilMetrics } from '../metrics/metrics';
+import { mqttClientOptions } from '../mqtt/client-options';
 import { RegistryHolder } from '../registry/registry-holder';
 import { CanaryPublisher } from './canary-publisher';
 
@@ -89,10 +90,8 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
     // Without InfluxDB there is no store hop to watch (StorageStatus says so loudly).
     this.hops = CANARY_HOPS.filter(hop => hop !== 'persister' || config.influx.mode !== 'off');
     this.monitor = new CanaryMonitor({ origin: this.origin, timeoutMs, hops: this.hops });
-    this.publisher = new CanaryPublisher(config.mqtt.url, {
-      username: config.mqtt.username,
-      password: config.mqtt.password,
-    });
+    // Vigil's internal identity today; give the canary its own account here when it gets one.
+    this.publisher = new CanaryPublisher(config.mqtt.url, mqttClientOptions(config));
   }
 
   /** The pipeline as of the last evaluation (/readyz). */
