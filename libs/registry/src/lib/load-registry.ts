@@ -9,6 +9,11 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** Reads every `.yaml`, `.yml` and `.json` file of a directory (or one file) as a registry. */
 export function loadRegistry(path: string): Registry {
+  return buildRegistry(readRegistrySources(path));
+}
+
+/** The parsed documents of a registry directory or file; throws RegistryError listing every unreadable one. */
+export function readRegistrySources(path: string): RegistrySource[] {
   let files: string[];
   try {
     files = statSync(path).isDirectory()
@@ -35,5 +40,5 @@ export function loadRegistry(path: string): Registry {
     }
   }
   if (problems.length > 0) throw new RegistryError(problems);
-  return buildRegistry(sources);
+  return sources;
 }

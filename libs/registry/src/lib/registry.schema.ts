@@ -15,14 +15,14 @@ const point = z.tuple([z.number().finite(), z.number().finite()]);
 const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
 const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
-export const orgNodeSchema = z.object({
+export const orgNodeSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   kind: z.enum(ORG_KINDS),
   parent: identifier.optional(),
 });
 
-export const areaSchema = z.object({
+export const areaSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   kind: z.enum(AREA_KINDS),
@@ -35,7 +35,7 @@ export const areaSchema = z.object({
   rules: ruleOverrides.optional(),
 });
 
-export const profileSchema = z.object({
+export const profileSchema = z.strictObject({
   id: identifier,
   class: z.enum(DEVICE_CLASSES),
   description: z.string().optional(),
@@ -44,7 +44,7 @@ export const profileSchema = z.object({
   rules: ruleOverrides.optional(),
 });
 
-export const deviceSchema = z.object({
+export const deviceSchema = z.strictObject({
   id: identifier,
   class: z.enum(DEVICE_CLASSES),
   name: z.string().optional(),
@@ -59,17 +59,20 @@ export const deviceSchema = z.object({
   rules: ruleOverrides.optional(),
 });
 
-export const siteSchema = z.object({
+export const siteSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   /** The enterprise (organisation node) that runs the site. */
   enterprise: identifier,
   /** Site frame in metres: x to the east, y to the north, origin at the south-west corner. */
-  frame: z.object({ width: z.number().positive(), height: z.number().positive() }),
+  frame: z.strictObject({ width: z.number().positive(), height: z.number().positive() }),
   areas: z.array(areaSchema).default([]),
   profiles: z.array(profileSchema).default([]),
   devices: z.array(deviceSchema).default([]),
 });
+
+// Every object is strict: an unknown key (a typo such as `maxpeople`) is refused at load with its
+// path and a "did you mean" hint, never ignored (issue 10 finding 2).
 
 /** One registry file. A registry is the union of its files; ids must be unique across them. */
 export const registryFileSchema = z

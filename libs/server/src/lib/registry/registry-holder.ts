@@ -1,52 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
-import { RegistryError, loadRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
-import { mhsTankOf, resolveDeviceRules, type DeviceRules } from '@vigil/rules';
+import { loadCheckedRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
+import type { DeviceRules } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 
-/**
- * Resolves every device's rules; throws listing every problem, like the registry itself.
- *
- * Devices with the same class, attributes, interval and override layers get the same resolved
- * rule list (one array of frozen-by-convention configs shared by all of them): a fleet of 100,000
- * detectors of a few kinds holds a few hundred rule lists instead of a million config objects
- * (~150 MB of heap, measured with a heap snapshot of the 100k fleet).
- */
-export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, DeviceRules> {
-  const resolved = new Map<RegisteredDevice, DeviceRules>();
-  const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
-  const problems: string[] = [];
-  for (const device of registry.devices) {
-    for (const error of mhsTankOf(device).errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
-    const input = {
-      deviceClass: device.deviceClass,
-      attributes: device.attributes,
-      intervalSeconds: device.intervalSeconds,
-    };
-    const key = JSON.stringify([input, device.ruleOverrides]);
-    let resolution = shared.get(key);
-    if (!resolution) {
-      resolution = resolveDeviceRules(input, device.ruleOverrides);
-      shared.set(key, resolution);
-    }
-    const { rules, errors } = resolution;
-    for (const error of errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
-    resolved.set(device, {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      deviceClass: device.deviceClass,
-      areaId: device.areaId,
-      gatewayId: device.gatewayId,
-      rules,
-    });
-  }
-  if (problems.length > 0) throw new RegistryError(problems);
-  return resolved;
-}
+// Moved to @vigil/registry (one place for the whole registry check); re-exported for callers.
+export { resolveRegistryRules } from '@vigil/registry';
 
 /**
  * Holds the current registry and every device's resolved rules. `reload()` validates the files and
@@ -62,8 +23,9 @@ export class RegistryHolder {
   private deviceRules: Map<RegisteredDevice, DeviceRules>;
 
   constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
-    this.current = loadRegistry(config.registryPath);
-    this.deviceRules = resolveRegistryRules(this.current);
+    const checked = loadCheckedRegistry(config.registryPath);
+    this.current = checked.registry;
+    this.deviceRules = checked.deviceRules;
     this.logger.log(
       `registry ${config.registryPath}: ${this.current.sites.length} site(s), ${this.current.devices.length} device(s)`,
     );
@@ -79,10 +41,9 @@ export class RegistryHolder {
 
   /** Throws RegistryError (and keeps the running registry) when the files or rules are invalid. */
   reload(): Registry {
-    const next = loadRegistry(this.config.registryPath);
-    const rules = resolveRegistryRules(next);
+    const { registry: next, deviceRules } = loadCheckedRegistry(this.config.registryPath);
     this.current = next;
-    this.deviceRules = rules;
+    this.deviceRules = deviceRules;
     this.changes.next(next);
     this.logger.log(`registry reloaded: ${next.devices.length} device(s)`);
     return next;

@@ -8,6 +8,7 @@ import {
 import { Subject, concat, filter, map, merge, of, share, switchMap, type Subscription } from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import { siteLayouts } from '@vigil/registry';
 import {
   asSiteInput,
   chatterGuard,
@@ -76,14 +77,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const site$ = registries$.pipe(
       switchMap(registry =>
         merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
-          siteRules({
-            sites: registry.sites.map(site => ({
-              siteId: site.id,
-              areas: site.areas,
-              devices: registry.devices.filter(device => device.siteId === site.id),
-            })),
-            clock: Date.now,
-          }),
+          // The same layouts the registry checked at load: this compile cannot refuse them.
+          siteRules({ sites: siteLayouts(registry), clock: Date.now }),
         ),
       ),
     );
