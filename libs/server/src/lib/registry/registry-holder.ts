@@ -1,10 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
-import { loadCheckedRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
+import {
+  RegistryError,
+  loadCheckedRegistry,
+  type RegisteredDevice,
+  type Registry,
+} from '@vigil/registry';
 import type { DeviceRules } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
 
 // Moved to @vigil/registry (one place for the whole registry check); re-exported for callers.
 export { resolveRegistryRules } from '@vigil/registry';
@@ -22,7 +28,11 @@ export class RegistryHolder {
   current: Registry;
   private deviceRules: Map<RegisteredDevice, DeviceRules>;
 
-  constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    // Optional so that tests (and other helpers' specs) can build a holder from a config alone.
+    @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
+  ) {
     const checked = loadCheckedRegistry(config.registryPath);
     this.current = checked.registry;
     this.deviceRules = checked.deviceRules;
@@ -39,9 +49,25 @@ export class RegistryHolder {
     return this.deviceRules.values();
   }
 
-  /** Throws RegistryError (and keeps the running registry) when the files or rules are invalid. */
+  /**
+   * Throws RegistryError (and keeps the running registry) when the files or rules are invalid:
+   * the whole check (structure, gases, units, area, site and device rules) runs before anything
+   * is swapped, so nothing is ever half applied. Every problem of a refused reload is logged.
+   */
   reload(): Registry {
-    const { registry: next, deviceRules } = loadCheckedRegistry(this.config.registryPath);
+    let checked;
+    try {
+      checked = loadCheckedRegistry(this.config.registryPath);
+    } catch (error) {
+      this.metrics?.registryReloads.inc({ result: 'refused' });
+      this.metrics?.registryReloadRefused.set(1);
+      if (error instanceof RegistryError)
+        this.logger.error(`registry reload refused, the running registry stays: ${error.message}`);
+      throw error;
+    }
+    const { registry: next, deviceRules } = checked;
+    this.metrics?.registryReloads.inc({ result: 'applied' });
+    this.metrics?.registryReloadRefused.set(0);
     this.current = next;
     this.deviceRules = deviceRules;
     this.changes.next(next);
