@@ -173,3 +173,119 @@ describe('finding 2: a typo in an area rule is refused, never switches alarms of
     });
   });
 });
+
+describe('finding 5: units and gases never fail open', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(dir => rmSync(dir, { recursive: true, force: true })));
+
+  it('refuses at start a combustible detector without a gas, unknown units, set-points beyond the range and ids shared by two sites', async () => {
+    const dir = registryCopy(site =>
+      replaceOnce(
+        replaceOnce(
+          replaceOnce(
+            site,
+            'attributes: { gas: CH4, rangeLow: 0, rangeHigh: 100 }',
+            'attributes: { rangeLow: 0, rangeHigh: 100 }',
+          ),
+          '{ id: gt-ru-h2s, class: gas-toxic, profile: ec-h2s,',
+          '{ id: gt-ru-h2s, class: gas-toxic, profile: ec-h2s, attributes: { unit_ppm: "mg/l" }, rules: { gas-l2: { setpoint: 150 } },',
+        ),
+        'sites:\n',
+        `sites:
+  - id: plant-2
+    name: Plant 2
+    enterprise: ent-huaxin
+    frame: { width: 100, height: 100 }
+    devices:
+      - { id: fp-main, class: fire-panel }
+`,
+      ),
+    );
+    dirs.push(dir);
+    const problems = await startProblems(dir);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^sites\.plant-1\.devices\.gc-tf-01\.attributes\.gas: a combustible-gas detector must name its gas/,
+        ),
+        'sites.plant-1.devices.gt-ru-h2s.attributes.unit_ppm: unknown unit "mg/l" (convertible to ppm: ppm, ppb, mg/m³, %VOL)',
+        'sites.plant-1.devices.fp-main: duplicate device id (also a device of site plant-2)',
+        expect.stringMatching(
+          /^sites\.plant-1\.devices\.gt-ru-h2s: rules\.gas-l2\.setpoint: 150 is above the measuring range \(rangeHigh 100\)/,
+        ),
+      ]),
+    );
+    // Every combustible detector of the profile is listed, not only the first.
+    expect(
+      problems.filter(p => /attributes\.gas: a combustible-gas detector/.test(p)),
+    ).toHaveLength(6);
+  });
+
+  describe('converted in ingest by the gas and the unit the registry names', () => {
+    let vigil: RunningVigil & { mqttUrl: string };
+    let device: MqttClient;
+    let ws: WsRecorder;
+
+    beforeAll(async () => {
+      const dir = registryCopy(site =>
+        replaceOnce(
+          replaceOnce(
+            replaceOnce(
+              site,
+              'profile: catalytic-ch4, area: tank-farm, position: [50, 200],',
+              'profile: catalytic-ch4, area: tank-farm, position: [50, 200], attributes: { gas: propane, unit_lel: "%vol" },',
+            ),
+            'profile: catalytic-ch4, area: tank-farm, position: [100, 200],',
+            'profile: catalytic-ch4, area: tank-farm, position: [100, 200], attributes: { unit_lel: "%VOL" },',
+          ),
+          '{ id: gt-ru-h2s, class: gas-toxic, profile: ec-h2s,',
+          '{ id: gt-ru-h2s, class: gas-toxic, profile: ec-h2s, attributes: { unit_ppm: mg/m3 },',
+        ),
+      );
+      dirs.push(dir);
+      vigil = await startSystem({ env: { VIGIL_REGISTRY: dir } });
+      device = await mqttClient(vigil.mqttUrl);
+      ws = await WsRecorder.open(vigil.httpUrl);
+    });
+
+    afterAll(async () => {
+      ws?.close();
+      await device?.endAsync();
+      await vigil?.stop();
+    });
+
+    const alarmOf = (deviceId: string, level: string) =>
+      waitFor(
+        () => ws.alarms().find(m => m.alarm.deviceId === deviceId && m.alarm.level === level),
+        { what: `${level} on ${deviceId}`, timeoutMs: 10_000 },
+      );
+
+    it('1.2 %VOL propane is 57 %LEL (L2), not 24 %LEL read as methane nor a dead letter', async () => {
+      await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 1.2 }, 1), {
+        qos: 1,
+      });
+      const l2 = await alarmOf('gc-tf-01', 'L2');
+      expect(l2.alarm.value).toBeCloseTo(57.14, 1);
+    });
+
+    it('2.5 %VOL methane is 50 %LEL (L2)', async () => {
+      await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 2.5 }, 1), {
+        qos: 1,
+      });
+      const l2 = await alarmOf('gc-tf-02', 'L2');
+      expect(l2.alarm.value).toBeCloseTo(50, 6);
+    });
+
+    it('15 mg/m³ H2S is 10.6 ppm (L1 at 100 % OEL, not L2 as 15 ppm would be)', async () => {
+      await device.publishAsync('vigil/v1/plant-1/gt-ru-h2s/telemetry', telemetry({ ppm: 15 }, 1), {
+        qos: 1,
+      });
+      const l1 = await alarmOf('gt-ru-h2s', 'L1');
+      expect(l1.alarm.value).toBeCloseTo((15 * 24.04) / 34.076, 2);
+      await new Promise(resolve => setTimeout(resolve, 500));
+      expect(
+        ws.alarms().some(m => m.alarm.deviceId === 'gt-ru-h2s' && m.alarm.level === 'L2'),
+      ).toBe(false);
+    });
+  });
+});
