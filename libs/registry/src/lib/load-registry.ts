@@ -31,10 +31,10 @@ export function readRegistrySources(path: string): RegistrySource[] {
   for (const file of files) {
     try {
       const text = readFileSync(file, 'utf8');
-      sources.push({
-        source: file,
-        content: extname(file) === '.json' ? JSON.parse(text) : parse(text),
-      });
+      const content: unknown = extname(file) === '.json' ? JSON.parse(text) : parse(text);
+      // An empty file is most often a truncated save: refused, not read as "no devices".
+      if (content === null || content === undefined) problems.push(`${file}: the file is empty`);
+      else sources.push({ source: file, content });
     } catch (error) {
       problems.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
     }

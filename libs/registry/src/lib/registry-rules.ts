@@ -71,7 +71,12 @@ export interface CheckedRegistry {
  * RegistryError, listing every problem; returns nothing partial.
  */
 export function checkRegistry(sources: readonly RegistrySource[]): CheckedRegistry {
-  const { registry, problems } = assembleRegistry(sources);
+  const assembled = assembleRegistry(sources);
+  const { registry } = assembled;
+  const problems = [...assembled.problems];
+  // A registry without devices monitors nothing: most likely the wrong path or a lost file.
+  if (problems.length === 0 && registry.devices.length === 0)
+    problems.push('(registry): no devices: Vigil would monitor nothing');
   // Device rules are checked even when the structure has problems, so one load lists them all.
   const rules = collectRegistryRules(registry);
   if (problems.length > 0 || rules.problems.length > 0)

@@ -66,12 +66,24 @@ export class RegistryHolder {
       throw error;
     }
     const { registry: next, deviceRules } = checked;
+    const previous = this.current;
     this.metrics?.registryReloads.inc({ result: 'applied' });
     this.metrics?.registryReloadRefused.set(0);
     this.current = next;
     this.deviceRules = deviceRules;
     this.changes.next(next);
     this.logger.log(`registry reloaded: ${next.devices.length} device(s)`);
+    // Devices taken out of the registry are no longer watched (not even for offline): say which.
+    const removed = previous.devices.filter(d => !next.device(d.siteId, d.deviceId));
+    if (removed.length > 0)
+      this.logger.warn(
+        `registry reload removed ${removed.length} device(s), no longer monitored: ` +
+          removed
+            .slice(0, 20)
+            .map(d => `${d.siteId}/${d.deviceId}`)
+            .join(', ') +
+          (removed.length > 20 ? ', …' : ''),
+      );
     return next;
   }
 }
