@@ -8,16 +8,39 @@ import { checkRegistry } from './registry-rules';
 
 const SAMPLE_DIR = join(__dirname, '../../../../registry/sample');
 
+/** Parsed registry documents, typed loosely: the tests break them on purpose. */
+type Entry = Record<string, unknown> & {
+  id?: unknown;
+  attributes?: Record<string, unknown>;
+  rules?: unknown;
+  profile?: unknown;
+};
+interface SiteDocument {
+  id: string;
+  frame: Record<string, unknown>;
+  areas: Entry[];
+  devices: Entry[];
+}
+interface Document {
+  source: string;
+  content: { sites: SiteDocument[] };
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('the sample registry changed');
+  return value;
+}
+
 /** The sample registry as parsed documents, fresh each time (tests edit them). */
-function sample(): { source: string; content: any }[] {
+function sample(): Document[] {
   return readdirSync(SAMPLE_DIR)
     .filter(file => file.endsWith('.yaml'))
     .sort()
     .map(file => ({ source: file, content: parse(readFileSync(join(SAMPLE_DIR, file), 'utf8')) }));
 }
 
-function plant(sources: { source: string; content: any }[]) {
-  return sources.find(source => source.source === 'site-plant-1.yaml')!.content.sites[0];
+function plant(sources: Document[]): SiteDocument {
+  return must(must(sources.find(source => source.source === 'site-plant-1.yaml')).content.sites[0]);
 }
 
 function problemsOf(sources: readonly RegistrySource[]): readonly string[] {
@@ -30,14 +53,14 @@ function problemsOf(sources: readonly RegistrySource[]): readonly string[] {
   return [];
 }
 
-function edited(edit: (site: any) => void): readonly string[] {
+function edited(edit: (site: SiteDocument) => void): readonly string[] {
   const sources = sample();
   edit(plant(sources));
   return problemsOf(sources);
 }
 
-const area = (site: any, id: string) => site.areas.find((a: any) => a.id === id);
-const device = (site: any, id: string) => site.devices.find((d: any) => d.id === id);
+const area = (site: SiteDocument, id: string): Entry => must(site.areas.find(a => a.id === id));
+const device = (site: SiteDocument, id: string): Entry => must(site.devices.find(d => d.id === id));
 
 describe('registry validation (issue 10 findings 2 and 5)', () => {
   it('accepts the sample registry with every device rule and site rule', () => {
@@ -132,8 +155,7 @@ describe('registry validation (issue 10 findings 2 and 5)', () => {
     const copy = structuredClone(plant(sources));
     copy.id = 'plant-2';
     copy.devices = [device(copy, 'fp-main')];
-    plant(sources).devices; // the sample keeps its own
-    sources.find(s => s.source === 'site-plant-1.yaml')!.content.sites.push(copy);
+    must(sources.find(s => s.source === 'site-plant-1.yaml')).content.sites.push(copy);
     expect(problemsOf(sources)).toEqual([
       'sites.plant-2.devices.fp-main: duplicate device id (also a device of site plant-1)',
     ]);

@@ -10,17 +10,40 @@ import { RegistryError, type RegistrySource } from './registry';
 import { checkRegistry } from './registry-rules';
 
 const SAMPLE_DIR = join(__dirname, '../../../../registry/sample');
-const SAMPLE: readonly { source: string; content: any }[] = readdirSync(SAMPLE_DIR)
+/** Parsed registry documents, typed loosely: the mutations break them on purpose. */
+type Entry = Record<string, unknown> & {
+  id?: unknown;
+  class?: unknown;
+  profile?: unknown;
+  attributes?: Record<string, unknown>;
+  rules?: unknown;
+};
+interface SiteDocument {
+  id: string;
+  enterprise: string;
+  areas: Entry[];
+  profiles: Entry[];
+  devices: Entry[];
+}
+interface Document {
+  source: string;
+  content: { sites: SiteDocument[] } & Record<string, unknown>;
+}
+
+const SAMPLE: readonly Document[] = readdirSync(SAMPLE_DIR)
   .filter(file => file.endsWith('.yaml'))
   .sort()
   .map(file => ({ source: file, content: parse(readFileSync(join(SAMPLE_DIR, file), 'utf8')) }));
 
-function fresh(): { source: string; content: any }[] {
-  return structuredClone(SAMPLE) as { source: string; content: any }[];
+function fresh(): Document[] {
+  return structuredClone(SAMPLE) as Document[];
 }
 
-const siteOf = (sources: { content: any }[]) =>
-  sources.find(source => Array.isArray(source.content?.sites))!.content.sites[0];
+function siteOf(sources: Document[]): SiteDocument {
+  const site = sources.find(source => Array.isArray(source.content?.sites))?.content.sites[0];
+  if (site === undefined) throw new Error('no site left to mutate');
+  return site;
+}
 
 /** Every plain object in a document, with its parent path, for mutations anywhere. */
 function objectsOf(value: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
@@ -32,9 +55,13 @@ function objectsOf(value: unknown, out: Record<string, unknown>[] = []): Record<
   return out;
 }
 
-type Mutation = (sources: { source: string; content: any }[]) => void;
+type Mutation = (sources: Document[]) => void;
 
-const pick = <T>(list: readonly T[], index: number): T => list[index % list.length]!;
+function pick<T>(list: readonly T[], index: number): T {
+  const item = list[index % list.length];
+  if (item === undefined) throw new Error('nothing to pick');
+  return item;
+}
 
 const junk = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -81,24 +108,25 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
       fc.string({ maxLength: 8 }),
     )
     .map(([index, key, value]): Mutation => sources => {
-      const devices = siteOf(sources).devices.filter((d: any) =>
+      const devices = siteOf(sources).devices.filter((d: Entry) =>
         String(d.class).startsWith('gas-'),
       );
-      const device = pick(devices, index) as any;
+      const device = pick(devices, index);
       device.attributes = { ...device.attributes, [key]: `${value}?` };
     }),
   // A combustible detector's gas removed (the profile's too).
   fc.nat().map((index): Mutation => sources => {
     const site = siteOf(sources);
     for (const profile of site.profiles)
-      if (profile.class === 'gas-combustible') delete profile.attributes.gas;
-    const devices = site.devices.filter((d: any) => d.class === 'gas-combustible');
-    delete (pick(devices, index) as any).attributes;
+      if (profile.class === 'gas-combustible' && profile.attributes)
+        delete profile.attributes['gas'];
+    const devices = site.devices.filter((d: Entry) => d.class === 'gas-combustible');
+    delete pick(devices, index).attributes;
   }),
   // A duplicate device id, in the same site or in a second one.
   fc.tuple(fc.nat(), fc.boolean()).map(([index, otherSite]): Mutation => sources => {
     const site = siteOf(sources);
-    const copy = structuredClone(pick(site.devices, index)) as any;
+    const copy = structuredClone(pick(site.devices, index));
     if (!otherSite) site.devices.push(copy);
     else
       sources.push({
@@ -110,8 +138,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
               name: 'X',
               enterprise: site.enterprise,
               frame: { width: 1000, height: 1000 },
+              areas: [],
+              profiles: [],
               devices: [{ id: copy.id, class: 'call-point' }],
-            },
+            } as SiteDocument,
           ],
         },
       });
@@ -120,21 +150,21 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc
     .tuple(fc.nat(), fc.constantFrom('crowding', 'head-count', 'voting', 'gas-l1', 'crowdng'))
     .map(([index, rule]): Mutation => sources => {
-      const area = pick(siteOf(sources).areas, index) as any;
-      area.rules = { ...area.rules, [rule]: { minpeople: 2, setPoint: 3 } };
+      const area = pick(siteOf(sources).areas, index);
+      area.rules = { ...(area.rules as object), [rule]: { minpeople: 2, setPoint: 3 } };
     }),
   // A set-point beyond the measuring range of a detector that declares one.
   fc
     .tuple(fc.nat(), fc.integer({ min: 101, max: 100_000 }))
     .map(([index, setpoint]): Mutation => sources => {
-      const devices = siteOf(sources).devices.filter((d: any) => d.profile === 'catalytic-ch4');
-      (pick(devices, index) as any).rules = { 'gas-l2': { setpoint } };
+      const devices = siteOf(sources).devices.filter((d: Entry) => d.profile === 'catalytic-ch4');
+      pick(devices, index).rules = { 'gas-l2': { setpoint } };
     }),
   // Anything at all in place of a whole file or site.
   fc.tuple(fc.nat(), fc.anything()).map(([index, value]): Mutation => sources => {
     const source = pick(sources, index);
-    if (index % 2 === 0) source.content = value;
-    else source.content.sites = [value];
+    if (index % 2 === 0) source.content = value as Document['content'];
+    else source.content.sites = [value as SiteDocument];
   }),
 );
 
@@ -180,25 +210,25 @@ describe('registry files under random mutation (issue 10: hostile registry files
   it('refuses each kind of wrong configuration (never harmless)', () => {
     const alwaysWrong = fc.oneof(
       fc.constant<Mutation>(sources => {
-        (siteOf(sources).areas[0] as any).maxpeople = 2;
+        pick(siteOf(sources).areas, 0)['maxpeople'] = 2;
       }),
       fc.constant<Mutation>(sources => {
-        siteOf(sources).areas[0].rules = { crowding: { minpeople: 2 } };
+        pick(siteOf(sources).areas, 0).rules = { crowding: { minpeople: 2 } };
       }),
       fc.constant<Mutation>(sources => {
-        siteOf(sources).devices[0].attributes = { gas: 'propane', unit_lel: '%volume' };
+        pick(siteOf(sources).devices, 0).attributes = { gas: 'propane', unit_lel: '%volume' };
       }),
       fc.constant<Mutation>(sources => {
-        siteOf(sources).devices[0].attributes = { gas: 'marsh gas' };
+        pick(siteOf(sources).devices, 0).attributes = { gas: 'marsh gas' };
       }),
       fc.constant<Mutation>(sources => {
-        siteOf(sources).devices.push({ ...siteOf(sources).devices[1] });
+        siteOf(sources).devices.push({ ...pick(siteOf(sources).devices, 1) });
       }),
       fc.constant<Mutation>(sources => {
-        delete siteOf(sources).devices[2].class;
+        delete pick(siteOf(sources).devices, 2).class;
       }),
       fc.constant<Mutation>(sources => {
-        siteOf(sources).devices[3].rules = { 'gas-l1': { setpoint: 500 } };
+        pick(siteOf(sources).devices, 3).rules = { 'gas-l1': { setpoint: 500 } };
       }),
     );
     fc.assert(
@@ -227,13 +257,16 @@ describe('registry files under random mutation (issue 10: hostile registry files
       fc.property(variation, v => {
         const sources = fresh();
         const site = siteOf(sources);
-        const combustibles = site.devices.filter((d: any) => d.class === 'gas-combustible');
-        const chosen = pick(combustibles, v.combustible) as any;
+        const combustibles = site.devices.filter((d: Entry) => d.class === 'gas-combustible');
+        const chosen = pick(combustibles, v.combustible);
         chosen.attributes = { gas: v.gas, unit_lel: v.lelUnit };
         chosen.rules = { 'gas-l2': { setpoint: v.setpoint } };
-        const toxic = site.devices.find((d: any) => d.id === 'gt-ru-h2s');
+        const toxic = pick(
+          site.devices.filter((d: Entry) => d.id === 'gt-ru-h2s'),
+          0,
+        );
         toxic.attributes = { unit_ppm: v.ppmUnit };
-        site.areas[0].rules = { crowding: { minPeople: v.minPeople } };
+        pick(site.areas, 0).rules = { crowding: { minPeople: v.minPeople } };
         for (const index of v.drop) site.devices.splice(index % site.devices.length, 1);
         const result = outcome(sources);
         if (!result.ok) throw result.error;

@@ -103,7 +103,12 @@ function knownKeysAt(issue: z.core.$ZodIssue): readonly string[] | undefined {
   if (path.length === 2) return keysOf(siteSchema);
   if (path.length === 3 && path[2] === 'frame') return ['width', 'height'];
   if (path.length === 4) {
-    const schema = { areas: areaSchema, profiles: profileSchema, devices: deviceSchema }[path[2]!];
+    const schemas: Record<string, { shape: object }> = {
+      areas: areaSchema,
+      profiles: profileSchema,
+      devices: deviceSchema,
+    };
+    const schema = schemas[path[2] ?? ''];
     return schema ? keysOf(schema) : undefined;
   }
   return undefined;

@@ -42,12 +42,16 @@ function editDistance(a: string, b: string, limit: number): number {
     let rowMin = i;
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      const value = Math.min(
+        (previous[j] ?? limit) + 1,
+        (current[j - 1] ?? limit) + 1,
+        (previous[j - 1] ?? limit) + cost,
+      );
       current.push(value);
       rowMin = Math.min(rowMin, value);
     }
     if (rowMin >= limit) return limit;
     previous = current;
   }
-  return Math.min(previous[b.length]!, limit);
+  return Math.min(previous[b.length] ?? limit, limit);
 }

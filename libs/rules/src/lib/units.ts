@@ -58,28 +58,29 @@ export interface LinearConversion {
 
 type ConversionFactory = (gas: Gas | undefined) => { scale: number; offset?: number } | string;
 
-const needsLel = (gas: Gas | undefined, why: string) =>
-  gas?.lelPercentVol === undefined
-    ? `${why} needs the device's flammable gas (attribute gas or calibration_gas; known: ${knownGases(true)})`
-    : undefined;
-const needsMolarMass = (gas: Gas | undefined, why: string) =>
-  gas === undefined
-    ? `${why} needs the device's gas (attribute gas; known: ${knownGases()})`
-    : undefined;
+/** `scale(lel)` by the gas's LEL, or why there is none. */
+const byLel =
+  (why: string, scale: (lelPercentVol: number) => number): ConversionFactory =>
+  gas =>
+    gas?.lelPercentVol === undefined
+      ? `${why} needs the device's flammable gas (attribute gas or calibration_gas; known: ${knownGases(true)})`
+      : { scale: scale(gas.lelPercentVol) };
 
 /** Vigil's unit → the units it can be converted from (identity is implicit). */
 const CONVERSIONS: Readonly<Record<string, Readonly<Record<string, ConversionFactory>>>> = {
   '%LEL': {
     // %VOL / LEL(%VOL) × 100: 2.5 %VOL methane (LEL 5.0) = 50 %LEL.
-    '%VOL': gas => needsLel(gas, '%VOL → %LEL') ?? { scale: 100 / gas!.lelPercentVol! },
+    '%VOL': byLel('%VOL → %LEL', lel => 100 / lel),
     // 10,000 ppm = 1 %VOL.
-    ppm: gas => needsLel(gas, 'ppm → %LEL') ?? { scale: 0.01 / gas!.lelPercentVol! },
+    ppm: byLel('ppm → %LEL', lel => 0.01 / lel),
   },
   ppm: {
     ppb: () => ({ scale: 0.001 }),
     // GBZ 2.1 convention: ppm = mg/m³ × 24.04 / M (20 °C, 101.3 kPa).
     'mg/m³': gas =>
-      needsMolarMass(gas, 'mg/m³ → ppm') ?? { scale: MOLAR_VOLUME_L_PER_MOL / gas!.molarMass },
+      gas === undefined
+        ? `mg/m³ → ppm needs the device's gas (attribute gas; known: ${knownGases()})`
+        : { scale: MOLAR_VOLUME_L_PER_MOL / gas.molarMass },
     '%VOL': () => ({ scale: 10_000 }),
   },
   '%VOL': { ppm: () => ({ scale: 0.0001 }) },
