@@ -3,3 +3,4 @@ export * from './lib/policy';
 export * from './lib/lifecycle';
 export * from './lib/access';
 export * from './lib/kpi';
+export * from './lib/suppression';

@@ -2,4 +2,4 @@ export * from './lib/config/vigil-config';
 export * from './lib/bootstrap';
 export * from './lib/run-service';
 export * from './lib/bus/pipeline-bus';
-export { hashPassword } from './lib/auth/passwords';
+export { hashPassword, passwordProblems, verifyPassword } from './lib/auth/passwords';

@@ -6,3 +6,4 @@ export * from './lib/influxd';
 export * from './lib/mosquitto';
 export * from './lib/service-process';
 export * from './lib/wait-for';
+export * from './lib/gateway-registry';

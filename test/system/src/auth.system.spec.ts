@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 
 import { hashPassword, type RunningVigil } from '@vigil/server';
 
-import { loginAs, mqttClient, startSystem, telemetry } from './support';
+import { SAMPLE_REGISTRY, loginAs, mqttClient, startSystem, telemetry } from './support';
 
 /** Outside demo mode: no default credentials, every request authenticated and scoped. */
 describe('authentication and scope outside demo mode', () => {
@@ -24,7 +24,14 @@ describe('authentication and scope outside demo mode', () => {
         `  - { id: sup1, name: Supervisor One, role: supervisor, scope: park-chem, passwordHash: "${hash}" }`,
         `  - { id: other, name: Elsewhere, role: operator, scope: county-east, passwordHash: "${hash}" }`,
         `  - { id: stranger, name: Stranger, role: admin, scope: nowhere, passwordHash: "${hash}" }`,
+        `  - { id: victim, name: Victim, role: operator, scope: ent-huaxin, passwordHash: "${hash}", passwordChangedAt: "2026-11-01" }`,
       ].join('\n'),
+    );
+    // A second enterprise in the same park: its name must not reach users scoped elsewhere.
+    cpSync(SAMPLE_REGISTRY, join(work, 'registry'), { recursive: true });
+    appendFileSync(
+      join(work, 'registry/organisation.yaml'),
+      '  - { id: ent-rival, name: Rival Chemicals, kind: enterprise, parent: park-chem }\n',
     );
     vigil = await startSystem({
       env: {
@@ -32,6 +39,7 @@ describe('authentication and scope outside demo mode', () => {
         VIGIL_USERS: join(work, 'users.yaml'),
         VIGIL_AUTH_SECRET: 'a-test-secret-of-at-least-32-characters!',
         VIGIL_DATA_DIR: join(work, 'data'),
+        VIGIL_REGISTRY: join(work, 'registry'),
       },
     });
   });
@@ -114,5 +122,60 @@ describe('authentication and scope outside demo mode', () => {
 
     const me = (await (await op1.call('/api/v1/auth/me')).json()) as { scopePath: string[] };
     expect(me.scopePath).toEqual(['city-demo', 'county-east', 'park-chem', 'ent-huaxin']);
+  });
+
+  it('filters the organisation tree to the user scope (no other enterprise names)', async () => {
+    const op1 = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
+    const sup1 = await loginAs(vigil.httpUrl, 'sup1', 'correct horse battery');
+    const ids = async (user: typeof op1) =>
+      (
+        (await (await user.call('/api/v1/sites')).json()) as { organisation: Array<{ id: string }> }
+      ).organisation.map(node => node.id);
+    expect(await ids(op1)).toEqual(['city-demo', 'county-east', 'park-chem', 'ent-huaxin']);
+    expect(await ids(sup1)).toEqual(expect.arrayContaining(['ent-huaxin', 'ent-rival']));
+    const stranger = await loginAs(vigil.httpUrl, 'stranger', 'correct horse battery');
+    expect(await ids(stranger)).toEqual([]);
+  });
+
+  it('revokes a token on logout, for REST and the WebSocket', async () => {
+    const op1 = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
+    expect((await op1.call('/api/v1/auth/me')).status).toBe(200);
+    expect((await op1.post('/api/v1/auth/logout')).status).toBe(204);
+    expect((await op1.call('/api/v1/auth/me')).status).toBe(401);
+    const closed = await new Promise<number>(resolve => {
+      const socket = new WebSocket(`${vigil.httpUrl.replace('http', 'ws')}/ws?token=${op1.token}`);
+      socket.on('close', code => resolve(code));
+    });
+    expect(closed).toBe(4401);
+  });
+
+  it('locks a user after repeated failures, audits it, and keeps issued tokens working', async () => {
+    const before = await loginAs(vigil.httpUrl, 'victim', 'correct horse battery');
+    const attempt = (password: string) =>
+      fetch(`${vigil.httpUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'victim', password }),
+      });
+    for (let i = 0; i < 5; i += 1) expect((await attempt(`guess-${i}`)).status).toBe(401);
+    const locked = await attempt('correct horse battery');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(60);
+    // Someone guessing the password does not throw the logged-in operator out.
+    expect((await before.call('/api/v1/alarms')).status).toBe(200);
+
+    const audit = readFileSync(join(work, 'data/audit/auth.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(line => JSON.parse(line) as { event: string; user: string; address: string });
+    const events = audit.filter(entry => entry.user === 'victim').map(entry => entry.event);
+    expect(events).toEqual(
+      expect.arrayContaining(['login', 'login-failed', 'user-locked', 'login-refused']),
+    );
+    expect(audit.every(entry => typeof entry.address === 'string')).toBe(true);
+    const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(
+      /vigil_auth_logins_total\{result="refused",reason="user-locked"\} [1-9]/,
+    );
   });
 });

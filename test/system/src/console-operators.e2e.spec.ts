@@ -368,4 +368,47 @@ describe('console: two operators, a leak and a crowd', () => {
     await zhang.waitForSelector('svg.site-plan circle[data-crowd]');
     await shot(zhang, 'site-plan-crowding');
   }, 150_000);
+
+  it('counts what each cause hides, always, and shows a detector’s alarm when its maintenance ends', async () => {
+    const detector = 'gc-lb-01';
+    const cause = (name: string, count: number) =>
+      `[data-testid="hidden-strip"] .hidden-cause[data-cause="${name}"][data-count="${count}"]`;
+    const maintenance = (mode: string | null) =>
+      fetch(`${vigil.httpUrl}/api/v1/devices/plant-1/${detector}/maintenance`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ mode, reason: '标定 calibration' }),
+      });
+    await zhang.goto(`${vigil.httpUrl}/#/alarms`);
+    // Every cause is on the strip, zeros included.
+    for (const name of ['maintenance', 'out-of-service', 'parent-offline', 'shelved'])
+      await zhang.waitForSelector(
+        `[data-testid="hidden-strip"] .hidden-cause[data-cause="${name}"]`,
+      );
+    await zhang.waitForSelector(cause('maintenance', 0));
+
+    expect((await maintenance('maintenance')).status).toBe(200);
+    leaking.set(detector, 60);
+    // L1 and L2 at least (an early warning of the same detector would be hidden too).
+    await zhang.waitForFunction(
+      () =>
+        Number(
+          document.querySelector<HTMLElement>(
+            '[data-testid="hidden-strip"] .hidden-cause[data-cause="maintenance"]',
+          )?.dataset['count'],
+        ) >= 2,
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(await row(zhang, detector, 'L2').count()).toBe(0);
+    await shot(zhang, 'hidden-strip-maintenance');
+
+    expect((await maintenance(null)).status).toBe(200);
+    await row(zhang, detector, 'L2').waitFor({ timeout: 10_000 });
+    expect(await row(zhang, detector, 'L2').getAttribute('data-state')).toBe(
+      'active-unacknowledged',
+    );
+    await zhang.waitForSelector(cause('maintenance', 0));
+    leaking.delete(detector);
+  });
 });

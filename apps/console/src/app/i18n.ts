@@ -37,6 +37,7 @@ const ZH = {
   password: '密码',
   loginFailed: '用户名或密码错误',
   loginUnavailable: '无法登录：{message}',
+  loginThrottled: '登录尝试过多，请稍后再试（已记录审计）',
   sessionExpired: '登录已过期，请重新登录。',
   demoMode: '演示模式',
   demoHint: '演示用户（密码 {password}），点击即可登录：',
@@ -241,6 +242,11 @@ const ZH = {
   windowStart: '时段开始',
   key: '报警点',
   bursts: '振荡次数',
+  hiddenStrip: '已隐藏的报警',
+  hiddenStripTitle:
+    '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
+  suppressedCause: '{cause}：{by}，{reason}（自 {time}）',
+  suppressedGateway: '网关 {gateway} 离线（自 {time}）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -278,6 +284,7 @@ const EN: Record<TextKey, string> = {
   password: 'Password',
   loginFailed: 'Wrong user name or password',
   loginUnavailable: 'Cannot log in: {message}',
+  loginThrottled: 'Too many login attempts; try again later (audited)',
   sessionExpired: 'Your session has expired; please log in again.',
   demoMode: 'Demo mode',
   demoHint: 'Demo users (password {password}), click to log in:',
@@ -472,6 +479,11 @@ const EN: Record<TextKey, string> = {
   windowStart: 'Window start',
   key: 'Alarm point',
   bursts: 'Bursts',
+  hiddenStrip: 'Hidden alarms',
+  hiddenStripTitle:
+    'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',
+  suppressedCause: '{cause} by {by}: {reason} (since {time})',
+  suppressedGateway: 'gateway {gateway} offline (since {time})',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -610,6 +622,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': '停用',
     },
     source: { influxdb: 'InfluxDB 历史', memory: '内存（近期）' },
+    hidden: {
+      maintenance: '检修',
+      'out-of-service': '停用',
+      'parent-offline': '网关离线',
+      shelved: '搁置',
+    },
   },
   en: {
     rule: {
@@ -745,6 +763,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'out-of-service': 'out of service',
     },
     source: { influxdb: 'InfluxDB history', memory: 'memory (recent)' },
+    hidden: {
+      maintenance: 'maintenance',
+      'out-of-service': 'out of service',
+      'parent-offline': 'gateway offline',
+      shelved: 'shelved',
+    },
   },
 };
 

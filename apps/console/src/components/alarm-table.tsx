@@ -291,6 +291,21 @@ function AlarmDetail(props: { alarm: Alarm }) {
             <>
               <dt>{t('state')}</dt>
               <dd>{t('suppressedBy', { reason: label(lang, 'suppressed', alarm.suppressed) })}</dd>
+              {(alarm.suppressedBy ?? []).map(cause => (
+                <dd key={`${cause.kind}-${cause.since}`} class="suppressed-cause">
+                  {cause.kind === 'parent-offline'
+                    ? t('suppressedGateway', {
+                        gateway: cause.gatewayId ?? '—',
+                        time: formatTime(lang, cause.since),
+                      })
+                    : t('suppressedCause', {
+                        cause: label(lang, 'suppressed', cause.kind),
+                        by: cause.by ?? '—',
+                        reason: cause.reason ?? '—',
+                        time: formatTime(lang, cause.since),
+                      })}
+                </dd>
+              ))}
             </>
           )}
           {alarm.escalation && (

@@ -48,6 +48,8 @@ export function App() {
 
   const switchLang = () => setLang(current => (current === 'en' ? 'zh-CN' : 'en'));
   const logout = (notice?: TextKey) => {
+    // Revoke the token on the server too (best effort: an expired session has nothing to revoke).
+    if (session && !notice) void apiPost('/api/v1/auth/logout').catch(() => undefined);
     saveSession(undefined);
     setLoginNotice(notice);
     setSession(undefined);

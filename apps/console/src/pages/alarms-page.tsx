@@ -1,4 +1,4 @@
-import type { AlarmPriority, AlarmState } from '@vigil/contracts';
+import { HIDDEN_CAUSES, countHidden, type AlarmPriority, type AlarmState } from '@vigil/contracts';
 import { useMemo, useState } from 'preact/hooks';
 
 import { ALARM_TABS, filterAlarms, summariseTabs, type AlarmTab } from '../app/alarms';
@@ -29,6 +29,7 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
   const [text, setText] = useState('');
 
   const summaries = useMemo(() => summariseTabs(alarms.values(), now), [alarms, now]);
+  const hidden = useMemo(() => countHidden(alarms.values(), now), [alarms, now]);
   const visible = useMemo(
     () =>
       filterAlarms(
@@ -52,6 +53,20 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
 
   return (
     <section class="alarms-page">
+      {/* Always shown, zeros included: an operator must see what the list is not showing. */}
+      <p class="hidden-strip" data-testid="hidden-strip" title={t('hiddenStripTitle')}>
+        <a href={routeHref('alarms', { tab: 'shelved' })}>{t('hiddenStrip')}</a>
+        {HIDDEN_CAUSES.map(cause => (
+          <span
+            key={cause}
+            class={`hidden-cause${hidden[cause] > 0 ? ' some' : ''}`}
+            data-cause={cause}
+            data-count={hidden[cause]}
+          >
+            {label(lang, 'hidden', cause)} {hidden[cause]}
+          </span>
+        ))}
+      </p>
       <div class="tabs" role="tablist">
         {ALARM_TABS.map(name => {
           const summary = summaries[name];

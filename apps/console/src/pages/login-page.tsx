@@ -60,7 +60,9 @@ export function LoginPage(props: {
       setError(
         caught instanceof ApiError && caught.status === 401
           ? t('loginFailed')
-          : t('loginUnavailable', { message: errorMessage(caught) }),
+          : caught instanceof ApiError && (caught.status === 429 || caught.status === 503)
+            ? t('loginThrottled')
+            : t('loginUnavailable', { message: errorMessage(caught) }),
       );
       setBusy(false);
     }

@@ -288,8 +288,9 @@ describe('escalation and deadlines (virtual time)', () => {
     expect(dueTransition(shelved, 60 * 60_000, POLICY, PATH)?.alarm.shelved).toBeUndefined();
     const suppressed = applySignal(undefined, signal(true, 0, { priority: 1 }), {
       ...context,
-      suppressed: 'maintenance',
+      suppressedBy: [{ kind: 'maintenance', since: 0, by: 'wang', reason: 'calibration' }],
     })?.alarm as Alarm;
+    expect(suppressed.suppressed).toBe('maintenance');
     expect(dueTransition(suppressed, 3_600_000, POLICY, PATH)).toBeUndefined();
   });
 });

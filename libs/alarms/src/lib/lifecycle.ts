@@ -5,6 +5,7 @@ import {
   type AlarmActionName,
   type Disposition,
   type RuleSignal,
+  type SuppressionCause,
 } from '@vigil/contracts';
 
 import type { Actor } from './actor';
@@ -39,12 +40,12 @@ function fail(status: 400 | 403 | 404 | 409, message: string): ActionResult {
   return { ok: false, status, message };
 }
 
-function transition(alarm: Alarm, changes: Partial<Alarm>, action: AlarmAction): Transition {
+export function transition(alarm: Alarm, changes: Partial<Alarm>, action: AlarmAction): Transition {
   const history = [...alarm.history, action].slice(-MAX_HISTORY);
   return { alarm: { ...alarm, ...changes, updatedAt: action.at, history }, action };
 }
 
-function act(
+export function act(
   name: AlarmActionName,
   at: number,
   by: string | undefined,
@@ -67,7 +68,11 @@ export interface RaiseContext {
   readonly newId: () => string;
   /** Group head for a new alarm (first-out of its area or root cause), if any. */
   readonly groupHead?: ((signal: RuleSignal) => Alarm | undefined) | undefined;
-  readonly suppressed?: Alarm['suppressed'];
+  /**
+   * The live causes that hide a new alarm from the start (see `suppression.ts`). An existing alarm
+   * keeps its own: the caller reconciles them with `reconcileSuppression` whenever a cause changes.
+   */
+  readonly suppressedBy?: readonly SuppressionCause[] | undefined;
 }
 
 /**
@@ -137,7 +142,9 @@ export function applySignal(
       updatedAt: at,
       history: [],
       groupId: head?.id ?? id,
-      suppressed: context.suppressed,
+      ...(context.suppressedBy && context.suppressedBy.length > 0
+        ? { suppressed: context.suppressedBy[0]?.kind, suppressedBy: context.suppressedBy }
+        : {}),
       priority: signal.priority,
       level: signal.level,
       value: signal.value,
@@ -232,7 +239,11 @@ export function applyCommand(
       if (!alarm.shelved) return fail(409, 'alarm is not shelved');
       return {
         ok: true,
-        transition: transition(alarm, { shelved: undefined }, act('unshelve', now, actor.id, note)),
+        transition: transition(
+          alarm,
+          { shelved: undefined, ...shownIfVisible(alarm, now) },
+          act('unshelve', now, actor.id, note),
+        ),
       };
     case 'comment':
       if (!command.note.trim()) return fail(400, 'a comment needs text');
@@ -293,11 +304,11 @@ export function dueTransition(
   if (alarm.shelved && now >= alarm.shelved.until) {
     return transition(
       alarm,
-      { shelved: undefined },
+      { shelved: undefined, ...shownIfVisible(alarm, now) },
       act('unshelve', now, undefined, 'shelving expired'),
     );
   }
-  if (alarm.suppressed) return undefined;
+  if (alarm.suppressed || alarm.suppressedBy) return undefined;
   const level = alarm.escalation?.level ?? 0;
   const canEscalate = level + 1 < escalationPath.length;
   const escalate = (reason: string, extra: Partial<Alarm> = {}) =>
@@ -317,7 +328,7 @@ export function dueTransition(
     ackWithin !== undefined &&
     canEscalate
   ) {
-    const since = alarm.escalation?.at ?? alarm.detectedAt;
+    const since = ackClockFrom(alarm);
     if (now - since >= ackWithin) {
       return escalate(`not acknowledged within ${Math.round(ackWithin / 1000)} s`);
     }
@@ -329,8 +340,7 @@ export function dueTransition(
     !alarm.overdue &&
     disposeWithin !== undefined
   ) {
-    const openedAt = alarm.openedAt ?? alarm.detectedAt;
-    if (now - openedAt >= disposeWithin) {
+    if (now - disposeClockFrom(alarm) >= disposeWithin) {
       const reason = `not disposed within ${Math.round(disposeWithin / 60_000)} min`;
       if (canEscalate) return escalate(reason, { overdue: true });
       return transition(alarm, { overdue: true }, act('overdue', now, undefined, reason));
@@ -347,7 +357,7 @@ export function nextDueAt(
 ): number | undefined {
   const candidates: number[] = [];
   if (alarm.shelved) candidates.push(alarm.shelved.until);
-  if (!alarm.suppressed) {
+  if (!alarm.suppressed && !alarm.suppressedBy) {
     const level = alarm.escalation?.level ?? 0;
     const ackWithin = policy.acknowledgeWithinMs[alarm.priority];
     if (
@@ -356,7 +366,7 @@ export function nextDueAt(
       ackWithin !== undefined &&
       level + 1 < escalationPath.length
     ) {
-      candidates.push((alarm.escalation?.at ?? alarm.detectedAt) + ackWithin);
+      candidates.push(ackClockFrom(alarm) + ackWithin);
     }
     const disposeWithin = policy.disposeWithinMs[alarm.priority];
     if (
@@ -365,8 +375,26 @@ export function nextDueAt(
       !alarm.overdue &&
       disposeWithin !== undefined
     ) {
-      candidates.push((alarm.openedAt ?? alarm.detectedAt) + disposeWithin);
+      candidates.push(disposeClockFrom(alarm) + disposeWithin);
     }
   }
   return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
+/**
+ * Unshelving makes the alarm visible again unless it is still suppressed: its deadlines count
+ * from this moment (`shownAt`), because nobody could act on it while it was hidden.
+ */
+function shownIfVisible(alarm: Alarm, now: number): Partial<Alarm> {
+  return alarm.suppressed || alarm.suppressedBy ? {} : { shownAt: now };
+}
+
+/** The acknowledgement clock: the last escalation or detection, or when it was last shown. */
+function ackClockFrom(alarm: Alarm): number {
+  return Math.max(alarm.escalation?.at ?? alarm.detectedAt, alarm.shownAt ?? -Infinity);
+}
+
+/** The disposal clock: from opening, or from when the alarm was last shown if later. */
+function disposeClockFrom(alarm: Alarm): number {
+  return Math.max(alarm.openedAt ?? alarm.detectedAt, alarm.shownAt ?? -Infinity);
 }

@@ -137,8 +137,21 @@ export interface Alarm {
   /** Shelved by a named user, with a reason and an expiry: hidden, still evaluated and recorded. */
   readonly shelved?:
     { readonly by: string; readonly reason: string; readonly until: number } | undefined;
-  /** Suppressed by design: maintenance, or the device's gateway/parent is offline. */
-  readonly suppressed?: 'maintenance' | 'parent-offline' | 'out-of-service' | undefined;
+  /**
+   * Suppressed by design: the first of `suppressedBy` (kept for readers that only need the kind).
+   * Set and cleared with its causes, never left behind when they end.
+   */
+  readonly suppressed?: SuppressionKind | undefined;
+  /**
+   * The live causes hiding this alarm (ISA-18.2 suppressed by design / out of service): each ends
+   * on its own (device mode cleared, gateway back), and the alarm is re-evaluated at that moment.
+   */
+  readonly suppressedBy?: readonly SuppressionCause[] | undefined;
+  /**
+   * Server time the alarm last became visible again (unsuppressed or unshelved). Escalation and
+   * the disposal deadline count from here when it is later: nobody could act on a hidden alarm.
+   */
+  readonly shownAt?: number | undefined;
   readonly disposition?:
     | {
         readonly kind: Disposition;
@@ -158,4 +171,76 @@ export interface Alarm {
   readonly chattering?: boolean | undefined;
   /** Tags near the alarm's area when it was raised (the muster list), if any. */
   readonly members?: readonly string[] | undefined;
+}
+
+/** Why an alarm is suppressed by design (ISA-18.2 / IEC 62682 §"suppressed by design", "out of service"). */
+export const SUPPRESSION_KINDS = ['maintenance', 'out-of-service', 'parent-offline'] as const;
+export type SuppressionKind = (typeof SUPPRESSION_KINDS)[number];
+
+/** One live cause hiding an alarm, with who and why (device modes) or which gateway. */
+export interface SuppressionCause {
+  readonly kind: SuppressionKind;
+  /** Server time the cause began (the mode was set, the gateway's offline alarm was raised). */
+  readonly since: number;
+  /** Device modes: the supervisor who set it, and why. */
+  readonly by?: string | undefined;
+  readonly reason?: string | undefined;
+  /** `parent-offline`: the gateway whose offline alarm hides this one. */
+  readonly gatewayId?: string | undefined;
+}
+
+/** What can hide an open alarm from the operator's list: suppression by design, or shelving. */
+export const HIDDEN_CAUSES = [...SUPPRESSION_KINDS, 'shelved'] as const;
+export type HiddenCause = (typeof HIDDEN_CAUSES)[number];
+
+/**
+ * Alarm rules whose alarms a parent (gateway) going offline may hide: the consequences of a lost
+ * path (the device's own offline, stale/stuck values, range and clock problems). Process and
+ * warning alarms, and faults a device reports itself, are never hidden by a parent: a reading
+ * that arrives proves the path works. Matched on the alarm's `level`, quality category only.
+ */
+export const PARENT_OFFLINE_HIDES_LEVELS: ReadonlySet<string> = new Set([
+  'offline',
+  'gateway-offline',
+  'stale',
+  'stuck',
+  'range',
+  'clock',
+]);
+
+/** Whether a parent going offline may hide this alarm (see PARENT_OFFLINE_HIDES_LEVELS). */
+export function hiddenByParentOffline(alarm: Pick<Alarm, 'category' | 'level'>): boolean {
+  return alarm.category === 'quality' && PARENT_OFFLINE_HIDES_LEVELS.has(alarm.level);
+}
+
+/** The causes hiding an alarm at `now`: its suppression causes, and shelving until its expiry. */
+export function hiddenCauses(
+  alarm: Pick<Alarm, 'suppressed' | 'suppressedBy' | 'shelved'>,
+  now: number,
+): HiddenCause[] {
+  const causes: HiddenCause[] = [];
+  for (const cause of alarm.suppressedBy ?? []) {
+    if (!causes.includes(cause.kind)) causes.push(cause.kind);
+  }
+  // A journal written before `suppressedBy` existed carries only the kind.
+  if (alarm.suppressed !== undefined && !causes.includes(alarm.suppressed))
+    causes.push(alarm.suppressed);
+  if (alarm.shelved !== undefined && alarm.shelved.until > now) causes.push('shelved');
+  return causes;
+}
+
+/**
+ * How many open alarms each cause hides (an alarm hidden by two causes counts under both), with
+ * every cause present, zero included: the console shows all of them, always.
+ */
+export function countHidden(
+  alarms: Iterable<Pick<Alarm, 'suppressed' | 'suppressedBy' | 'shelved'>>,
+  now: number,
+): Record<HiddenCause, number> {
+  const counts = Object.fromEntries(HIDDEN_CAUSES.map(cause => [cause, 0])) as Record<
+    HiddenCause,
+    number
+  >;
+  for (const alarm of alarms) for (const cause of hiddenCauses(alarm, now)) counts[cause] += 1;
+  return counts;
 }

@@ -214,8 +214,17 @@ export interface AlarmPerformance {
   /** EEMUA 191: target below 1 per 10 minutes per operator, above 2 needs investigating. */
   readonly per10MinAverage: number;
   readonly per10MinPeak: number;
-  /** 10-minute windows with more than 10 alarms (flood), and the share of time in flood. */
-  readonly floods: ReadonlyArray<{ readonly start: number; readonly alarms: number }>;
+  /**
+   * Floods on a sliding 10-minute window (more than 10 alarms within any 10 minutes, ISA-18.2 /
+   * EEMUA 191): from the activation that crossed the line to when the count fell back to 10, with
+   * the activations in it and the peak per 10 minutes; and the share of time in flood.
+   */
+  readonly floods: ReadonlyArray<{
+    readonly start: number;
+    readonly end: number;
+    readonly alarms: number;
+    readonly peak: number;
+  }>;
   readonly timeInFloodPercent: number;
   /** Alarms active for more than 24 hours. */
   readonly standing: ReadonlyArray<{

@@ -16,13 +16,23 @@ import {
   dueTransition,
   isOpen,
   mayAct,
+  reconcileSuppression,
+  suppressionCauses,
   type ActionResult,
   type Actor,
   type AlarmPolicy,
   type OperatorCommand,
   type Transition,
 } from '@vigil/alarms';
-import type { Alarm, RuleSignal } from '@vigil/contracts';
+import {
+  HIDDEN_CAUSES,
+  hiddenByParentOffline,
+  hiddenCauses,
+  type Alarm,
+  type HiddenCause,
+  type RuleSignal,
+  type SuppressionCause,
+} from '@vigil/contracts';
 
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -50,6 +60,10 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   /** Keys of open first-out alarms per site/area: the group search must not scan every alarm. */
   private readonly headsByArea = new Map<string, Set<string>>();
   private readonly deviceModes = new Map<string, DeviceMode>();
+  /** Open alarms each cause hides, kept as alarms are remembered and forgotten (the gauge). */
+  private readonly hiddenCounts = new Map<HiddenCause, number>(
+    HIDDEN_CAUSES.map(cause => [cause, 0]),
+  );
   private readonly journal: AlarmJournal;
   private readonly policy: AlarmPolicy = DEFAULT_ALARM_POLICY;
   private timer: NodeJS.Timeout | undefined;
@@ -67,6 +81,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.restore();
+    // The journal holds each alarm's suppression as it was; the causes are what counts now (a mode
+    // cleared, a gateway back or a registry changed while the process was down).
+    this.reconcile(() => true, this.clock());
     if (this.config.alarmTickMs > 0) {
       this.timer = setInterval(() => this.tick(this.clock()), this.config.alarmTickMs);
       this.timer.unref();
@@ -81,6 +98,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     for (const alarm of restored.alarms.values()) this.remember(alarm);
     for (const [key, mode] of restored.devices) this.deviceModes.set(key, mode);
     this.metrics.openAlarms.set(this.openByKey.size);
+    this.publishHiddenCounts();
     this.logger.log(
       `alarm journal ${this.journal.path}: ${restored.entries} entries, ${this.openByKey.size} open alarm(s) restored` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
@@ -109,18 +127,30 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
 
   applySignals(signals: readonly RuleSignal[]): void {
     const transitions: Transition[] = [];
+    /** Devices whose offline alarm changed in this batch: their children are re-evaluated. */
+    let parents: Set<string> | undefined;
     for (const signal of signals) {
       const transition = applySignal(this.openByKey.get(signal.key), signal, {
         newId: randomUUID,
         groupHead: candidate => this.groupHead(candidate),
-        suppressed: this.suppression(signal),
+        suppressedBy: this.causesOf(signal),
       });
       if (transition) {
         transitions.push(transition);
         this.remember(transition.alarm); // later signals of this batch see it
+        if (OFFLINE_RULES.has(signal.ruleId))
+          (parents ??= new Set()).add(`${signal.siteId}/${signal.deviceId}`);
       }
     }
     this.commit(transitions);
+    if (parents) {
+      const changed = parents;
+      const now = this.clock();
+      this.reconcile(alarm => {
+        const gatewayId = this.registry.current.device(alarm.siteId, alarm.deviceId)?.gatewayId;
+        return gatewayId !== undefined && changed.has(`${alarm.siteId}/${gatewayId}`);
+      }, now);
+    }
   }
 
   execute(alarmId: string, command: OperatorCommand, actor: Actor): ActionResult {
@@ -138,10 +168,14 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     actor: Actor,
     reason: string,
   ): DeviceMode {
-    const device: DeviceMode = { siteId, deviceId, mode, by: actor.id, reason, at: this.clock() };
+    const now = this.clock();
+    const device: DeviceMode = { siteId, deviceId, mode, by: actor.id, reason, at: now };
     this.journal.append([{ t: 'device', device }]);
     if (mode) this.deviceModes.set(`${siteId}/${deviceId}`, device);
     else this.deviceModes.delete(`${siteId}/${deviceId}`);
+    // The mode is a cause: its device's open alarms are hidden or shown at once, not at their next
+    // raise (an alarm raised in maintenance must not stay hidden after it, issue 10 finding 4).
+    this.reconcile(alarm => alarm.siteId === siteId && alarm.deviceId === deviceId, now);
     return device;
   }
 
@@ -149,8 +183,14 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     return this.deviceModes.get(`${siteId}/${deviceId}`);
   }
 
-  /** Applies every time-driven transition due at `now` (shelving expiry, escalation, overdue). */
+  /**
+   * Applies every time-driven transition due at `now` (shelving expiry, escalation, overdue), after
+   * bringing every alarm's suppression in line with its live causes: a cause that changed without
+   * an event seen here (a registry reload moving a device to another gateway) is caught within a
+   * tick.
+   */
   tick(now: number): void {
+    this.reconcile(() => true, now);
     const transitions: Transition[] = [];
     for (const alarm of this.openByKey.values()) {
       const path = this.escalationPath(alarm.siteId);
@@ -192,10 +232,45 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       updates.push({ alarm, action });
     }
     this.metrics.openAlarms.set(this.openByKey.size);
+    this.publishHiddenCounts();
     this.bus.publishAlarms(updates);
   }
 
+  /**
+   * Re-evaluates the suppression of the open alarms `which` selects against their live causes and
+   * commits what changed: suppressed when a cause begins, shown (and escalated from now) when the
+   * last one ends.
+   */
+  private reconcile(which: (alarm: Alarm) => boolean, now: number): void {
+    const transitions: Transition[] = [];
+    for (const alarm of this.openByKey.values()) {
+      if (!which(alarm)) continue;
+      const transition = reconcileSuppression(alarm, this.causesOf(alarm), now);
+      if (transition) transitions.push(transition);
+    }
+    this.commit(transitions);
+  }
+
+  /** How many open alarms each cause hides: `vigil_alarms_suppressed{cause}`. */
+  hidden(): Record<HiddenCause, number> {
+    return Object.fromEntries(this.hiddenCounts) as Record<HiddenCause, number>;
+  }
+
+  private publishHiddenCounts(): void {
+    for (const [cause, count] of this.hiddenCounts)
+      this.metrics.alarmsSuppressed.set({ cause }, count);
+  }
+
+  private countHidden(alarm: Alarm | undefined, delta: 1 | -1): void {
+    if (!alarm) return;
+    // Shelving is counted while set: the tick removes it at its expiry.
+    for (const cause of hiddenCauses(alarm, -Infinity))
+      this.hiddenCounts.set(cause, (this.hiddenCounts.get(cause) ?? 0) + delta);
+  }
+
   private remember(alarm: Alarm): void {
+    this.countHidden(this.openByKey.get(alarm.key), -1);
+    this.countHidden(alarm, 1);
     this.openByKey.set(alarm.key, alarm);
     this.keyById.set(alarm.id, alarm.key);
     if (alarm.areaId !== undefined && alarm.groupId === alarm.id) {
@@ -207,18 +282,28 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   private forget(alarm: Alarm): void {
+    this.countHidden(this.openByKey.get(alarm.key), -1);
     this.openByKey.delete(alarm.key);
     this.keyById.delete(alarm.id);
     if (alarm.areaId !== undefined)
       this.headsByArea.get(`${alarm.siteId}/${alarm.areaId}`)?.delete(alarm.key);
   }
 
-  private suppression(signal: RuleSignal): Alarm['suppressed'] {
-    const mode = this.deviceModes.get(`${signal.siteId}/${signal.deviceId}`)?.mode;
-    if (mode) return mode;
-    const gatewayId = this.registry.current.device(signal.siteId, signal.deviceId)?.gatewayId;
-    if (gatewayId && this.gatewayOffline(signal.siteId, gatewayId)) return 'parent-offline';
-    return undefined;
+  /** The live causes that hide an alarm (or the alarm a signal raises) now. */
+  private causesOf(
+    alarm: Pick<Alarm, 'siteId' | 'deviceId' | 'category' | 'level'>,
+  ): SuppressionCause[] {
+    const mode = this.deviceModes.get(`${alarm.siteId}/${alarm.deviceId}`);
+    const gatewayId = this.registry.current.device(alarm.siteId, alarm.deviceId)?.gatewayId;
+    const gateway =
+      gatewayId === undefined ? undefined : this.gatewayOffline(alarm.siteId, gatewayId);
+    return suppressionCauses(alarm, {
+      deviceMode: mode?.mode
+        ? { mode: mode.mode, by: mode.by, reason: mode.reason, at: mode.at }
+        : undefined,
+      offlineGateway:
+        gateway && gatewayId !== undefined ? { gatewayId, since: gateway.detectedAt } : undefined,
+    });
   }
 
   private gatewayOffline(siteId: string, gatewayId: string): Alarm | undefined {
@@ -230,11 +315,16 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The first-out alarm a new alarm is grouped under: its gateway's offline alarm (root cause), or
-   * the first alarm of the same area raised within the group window.
+   * The first-out alarm a new alarm is grouped under: its gateway's offline alarm (root cause) for
+   * the consequences of the lost path (the alarms the gateway may hide), or the first alarm of the
+   * same area raised within the group window. A process alarm behind an offline gateway is never
+   * grouped under it: its reading arrived, the gateway did not cause it (and the console collapses
+   * P3/P4 members of a group).
    */
   private groupHead(signal: RuleSignal): Alarm | undefined {
-    const gatewayId = this.registry.current.device(signal.siteId, signal.deviceId)?.gatewayId;
+    const gatewayId = hiddenByParentOffline(signal)
+      ? this.registry.current.device(signal.siteId, signal.deviceId)?.gatewayId
+      : undefined;
     const root = gatewayId ? this.gatewayOffline(signal.siteId, gatewayId) : undefined;
     if (root) return root;
     if (signal.areaId === undefined) return undefined;

@@ -7,11 +7,16 @@ import { z } from 'zod';
 
 import { ROLES, inScope, type Actor, type Role } from '@vigil/alarms';
 import { IDENTIFIER_PATTERN } from '@vigil/contracts';
+import type { OrgNode } from '@vigil/registry';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
-import { hashPassword, verifyPassword } from './passwords';
-import { signToken, verifyToken } from './tokens';
+import { AuthAudit } from './auth-audit';
+import { LoginLimiter, type LoginRefusal } from './login-limiter';
+import { hashPassword, verifyPasswordAsync } from './passwords';
+import { RevokedTokens } from './revoked-tokens';
+import { newTokenId, signToken, verifyToken } from './tokens';
 
 export interface User {
   readonly id: string;
@@ -26,14 +31,21 @@ export interface AuthenticatedUser extends User, Actor {
   readonly scopePath: readonly string[];
 }
 
+interface StoredUser extends User {
+  readonly passwordHash: string;
+  /** When the password was last set (users file), for rotation. */
+  readonly passwordChangedAt?: number | undefined;
+}
+
 const usersFileSchema = z.object({
   users: z.array(
-    z.object({
+    z.strictObject({
       id: z.string().regex(IDENTIFIER_PATTERN),
       name: z.string().min(1),
       role: z.enum(ROLES),
       scope: z.string().regex(IDENTIFIER_PATTERN),
       passwordHash: z.string().startsWith('scrypt$'),
+      passwordChangedAt: z.iso.date().optional(),
     }),
   ),
 });
@@ -48,23 +60,44 @@ const DEMO_USERS: readonly User[] = [
   { id: 'admin', name: 'Administrator', role: 'admin', scope: 'city-demo' },
 ];
 
+export interface Session {
+  readonly token: string;
+  readonly expiresAt: number;
+  readonly user: AuthenticatedUser;
+  /** The password is older than VIGIL_PASSWORD_MAX_AGE_DAYS: the console asks for a rotation. */
+  readonly passwordExpired: boolean;
+}
+
+export type LoginResult =
+  | { readonly ok: true; readonly session: Session }
+  | { readonly ok: false; readonly refused?: LoginRefusal | undefined };
+
 /**
- * Users, passwords and tokens. Passwords are scrypt hashes; tokens are HS256, signed with
- * VIGIL_AUTH_SECRET and expiring after VIGIL_TOKEN_HOURS. A user's role and scope are read from
- * the users file on every request, so a change takes effect without waiting for tokens to expire.
+ * Users, passwords and tokens. Passwords are scrypt hashes checked off the event loop, at a
+ * bounded rate (LoginLimiter); every login, failure, refusal and logout is audited. Tokens are
+ * HS256, signed with VIGIL_AUTH_SECRET, expire after VIGIL_TOKEN_HOURS and are revoked by logout.
+ * A user's role and scope are read from the users file on every request, so a change takes effect
+ * without waiting for tokens to expire.
  */
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
-  private readonly users = new Map<string, User & { readonly passwordHash: string }>();
+  private readonly users = new Map<string, StoredUser>();
   private readonly secret: string;
+  private readonly limiter = new LoginLimiter(Date.now);
+  private readonly audit: AuthAudit;
+  private readonly revoked: RevokedTokens;
+  private readonly dummyHash = hashPassword(randomBytes(8).toString('hex'));
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
   ) {
     // Demo mode without a secret signs with a per-process random one: tokens die with the process.
     this.secret = config.auth.secret ?? randomBytes(32).toString('hex');
+    this.audit = new AuthAudit(config.dataDir);
+    this.revoked = new RevokedTokens(config.dataDir, Date.now());
     if (config.auth.usersFile) {
       const parsed = usersFileSchema.safeParse(parse(readFileSync(config.auth.usersFile, 'utf8')));
       if (!parsed.success) {
@@ -72,7 +105,13 @@ export class AuthService {
           `users file ${config.auth.usersFile} is invalid:\n  - ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('\n  - ')}`,
         );
       }
-      for (const user of parsed.data.users) this.users.set(user.id, user);
+      for (const user of parsed.data.users)
+        this.users.set(user.id, {
+          ...user,
+          passwordChangedAt: user.passwordChangedAt
+            ? Date.parse(user.passwordChangedAt)
+            : undefined,
+        });
     }
     if (config.demoMode) {
       const demoHash = hashPassword(DEMO_PASSWORD);
@@ -88,6 +127,10 @@ export class AuthService {
           `user ${user.id}: scope "${user.scope}" is not in the organisation tree; they will see nothing`,
         );
       }
+      if (!config.demoMode && this.passwordExpired(user, Date.now()))
+        this.logger.warn(
+          `user ${user.id}: password ${user.passwordChangedAt ? 'older than' : 'has no passwordChangedAt; rotate it every'} ${config.auth.passwordMaxAgeDays} days (npm run hash-password)`,
+        );
     }
   }
 
@@ -95,20 +138,103 @@ export class AuthService {
     return this.config.demoMode;
   }
 
-  login(
-    username: string,
-    password: string,
-  ): { token: string; expiresAt: number; user: AuthenticatedUser } | undefined {
+  /**
+   * Checks a password off the event loop, within the limiter's bounds; audits and counts the
+   * outcome. Unknown users are checked against a dummy hash, so timing does not tell who exists.
+   */
+  async login(username: string, password: string, address: string): Promise<LoginResult> {
+    const admitted = this.limiter.admit(address, username);
+    if (!(admitted instanceof Promise)) {
+      this.metrics.authLogins.inc({ result: 'refused', reason: admitted.reason });
+      this.audit.record({
+        at: Date.now(),
+        event: 'login-refused',
+        user: username,
+        address,
+        reason: admitted.reason,
+      });
+      return { ok: false, refused: admitted };
+    }
+    const permit = await admitted;
+    // Locked while this attempt waited for a slot: refused without spending a check on it.
+    const lockedWhileQueued = this.limiter.lockedUntil(username);
+    if (lockedWhileQueued !== undefined) {
+      permit.done(false);
+      const refused = {
+        reason: 'user-locked',
+        retryAfterMs: lockedWhileQueued - Date.now(),
+      } as const;
+      this.metrics.authLogins.inc({ result: 'refused', reason: refused.reason });
+      this.audit.record({
+        at: Date.now(),
+        event: 'login-refused',
+        user: username,
+        address,
+        reason: refused.reason,
+      });
+      return { ok: false, refused };
+    }
     const user = this.users.get(username);
-    // Verify against a dummy hash for unknown users too, so timing does not reveal who exists.
-    const valid = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
-    if (!valid || !user) return undefined;
-    const expiresAt = Date.now() + this.config.auth.tokenHours * 3_600_000;
-    return {
-      token: signToken({ sub: user.id, exp: Math.floor(expiresAt / 1000) }, this.secret),
-      expiresAt,
-      user: this.resolve(user),
+    let valid = false;
+    let locked = false;
+    try {
+      valid = await verifyPasswordAsync(password, user?.passwordHash ?? this.dummyHash);
+      valid &&= user !== undefined;
+    } finally {
+      locked = permit.done(valid);
+    }
+    const now = Date.now();
+    if (!valid || !user) {
+      this.metrics.authLogins.inc({ result: 'failed', reason: user ? 'password' : 'user' });
+      this.audit.record({
+        at: now,
+        event: 'login-failed',
+        user: username,
+        address,
+        reason: user ? 'wrong password' : 'unknown user',
+      });
+      const lockedUntil = this.limiter.lockedUntil(username);
+      if (locked && lockedUntil !== undefined) {
+        this.audit.record({
+          at: now,
+          event: 'user-locked',
+          user: username,
+          address,
+          reason: `until ${new Date(lockedUntil).toISOString()}`,
+        });
+        this.logger.warn(
+          `login: "${username.slice(0, 64)}" locked until ${new Date(lockedUntil).toISOString()} after repeated failures (last from ${address})`,
+        );
+      }
+      return { ok: false };
+    }
+    this.metrics.authLogins.inc({ result: 'ok', reason: '' });
+    this.audit.record({ at: now, event: 'login', user: user.id, address });
+    const expiresAt = now + this.config.auth.tokenHours * 3_600_000;
+    const claims = {
+      sub: user.id,
+      iat: Math.floor(now / 1000),
+      exp: Math.floor(expiresAt / 1000),
+      jti: newTokenId(),
     };
+    return {
+      ok: true,
+      session: {
+        token: signToken(claims, this.secret),
+        expiresAt,
+        user: this.resolve(user),
+        passwordExpired: !this.config.demoMode && this.passwordExpired(user, now),
+      },
+    };
+  }
+
+  /** Revokes the token (until it would have expired); later requests with it get 401. */
+  logout(token: string | undefined, address: string): boolean {
+    const claims = token ? verifyToken(token, this.secret, Date.now()) : undefined;
+    if (!claims || this.revoked.has(claims.jti, Date.now())) return false;
+    this.revoked.revoke(claims.jti, claims.exp);
+    this.audit.record({ at: Date.now(), event: 'logout', user: claims.sub, address });
+    return true;
   }
 
   /** The user of a token, or in demo mode without a token the demo administrator. */
@@ -117,8 +243,10 @@ export class AuthService {
       return this.config.demoMode
         ? this.resolve(this.users.get('admin') ?? (DEMO_USERS[4] as User))
         : undefined;
-    const claims = verifyToken(token, this.secret, Date.now());
-    const user = claims ? this.users.get(claims.sub) : undefined;
+    const now = Date.now();
+    const claims = verifyToken(token, this.secret, now);
+    if (!claims || this.revoked.has(claims.jti, now)) return undefined;
+    const user = this.users.get(claims.sub);
     return user ? this.resolve(user) : undefined;
   }
 
@@ -132,6 +260,25 @@ export class AuthService {
     return inScope({ nodeId: user.scope }, this.siteOrgPath(siteId));
   }
 
+  /**
+   * The organisation nodes a user may see: the chain above their scope (where they sit) and
+   * everything below it, never a sibling enterprise's name.
+   */
+  visibleOrganisation(user: AuthenticatedUser): OrgNode[] {
+    const registry = this.registry.current;
+    const above = new Set(user.scopePath);
+    return registry.organisation.filter(
+      node =>
+        above.has(node.id) ||
+        registry.orgPath(node.id).some(ancestor => ancestor.id === user.scope),
+    );
+  }
+
+  private passwordExpired(user: StoredUser, now: number): boolean {
+    if (user.passwordChangedAt === undefined) return true;
+    return now - user.passwordChangedAt > this.config.auth.passwordMaxAgeDays * 86_400_000;
+  }
+
   private resolve(user: User): AuthenticatedUser {
     return {
       id: user.id,
@@ -142,5 +289,3 @@ export class AuthService {
     };
   }
 }
-
-const DUMMY_HASH = hashPassword(randomBytes(8).toString('hex'));

@@ -1,13 +1,21 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface TokenClaims {
   /** User id. */
   readonly sub: string;
   /** Expiry, epoch seconds. */
   readonly exp: number;
+  /** Issued at, epoch seconds. */
+  readonly iat: number;
+  /** Token id: what a logout revokes. */
+  readonly jti: string;
 }
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
+}
 
 /** A compact HS256 JWT: signed and expiring; the user's role and scope are looked up, not trusted. */
 export function signToken(claims: TokenClaims, secret: string): string {
@@ -16,6 +24,7 @@ export function signToken(claims: TokenClaims, secret: string): string {
   return `${HEADER}.${payload}.${signature}`;
 }
 
+/** The claims of a valid, unexpired token; tokens without an id (older than revocation) are refused. */
 export function verifyToken(token: string, secret: string, nowMs: number): TokenClaims | undefined {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
@@ -26,6 +35,7 @@ export function verifyToken(token: string, secret: string, nowMs: number): Token
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return undefined;
+    if (typeof claims.jti !== 'string' || typeof claims.iat !== 'number') return undefined;
     return claims.exp * 1000 > nowMs ? claims : undefined;
   } catch {
     return undefined;

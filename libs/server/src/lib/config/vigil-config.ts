@@ -67,6 +67,8 @@ export const vigilEnvSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(12),
+  /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
+  VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -118,6 +120,7 @@ export interface VigilConfig {
     readonly usersFile: string | undefined;
     readonly secret: string | undefined;
     readonly tokenHours: number;
+    readonly passwordMaxAgeDays: number;
   };
 }
 
@@ -176,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       usersFile: e.VIGIL_USERS,
       secret: e.VIGIL_AUTH_SECRET,
       tokenHours: e.VIGIL_TOKEN_HOURS,
+      passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
   };
 }

@@ -31,6 +31,8 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   private readonly closed: Alarm[] = [];
   /** Activations seen by this gateway, for the performance report when InfluxDB is off. */
   private readonly raises: RaiseRecord[] = [];
+  /** Alarms disposed as `test`, left out of the performance report (bounded like the raises). */
+  private readonly testIds = new Set<string>();
   private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
   private readonly subscription: Subscription;
 
@@ -45,8 +47,10 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     const reply = await this.commands.execute({ action: 'list-open' });
     if (reply.ok && 'alarms' in reply) {
-      for (const alarm of reply.alarms)
+      for (const alarm of reply.alarms) {
         if (!this.openById.has(alarm.id)) this.openById.set(alarm.id, alarm);
+        if (alarm.disposition?.kind === 'test') this.testIds.add(alarm.id);
+      }
     } else {
       this.logger.warn(
         'could not load the open alarms from the rules service; they appear as they change',
@@ -81,6 +85,11 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     return [...this.raises];
   }
 
+  /** Ids of alarms disposed as `test` seen by this gateway. */
+  testAlarmIds(): Set<string> {
+    return new Set(this.testIds);
+  }
+
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
   }
@@ -96,6 +105,12 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
           priority: alarm.priority,
         });
         if (this.raises.length > MAX_RAISES) this.raises.splice(0, this.raises.length - MAX_RAISES);
+      }
+      if (alarm.disposition?.kind === 'test' && !this.testIds.has(alarm.id)) {
+        this.testIds.add(alarm.id);
+        // A Set iterates in insertion order: the oldest id goes first.
+        if (this.testIds.size > MAX_RAISES)
+          this.testIds.delete(this.testIds.values().next().value as string);
       }
       if (!isOpen(alarm, DEFAULT_ALARM_POLICY)) {
         this.openById.delete(alarm.id);

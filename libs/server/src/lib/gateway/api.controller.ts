@@ -15,7 +15,14 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import { mayAdminister, type OperatorCommand } from '@vigil/alarms';
-import { ALARM_STATES, DEVICE_CLASSES, DISPOSITIONS, type Alarm } from '@vigil/contracts';
+import {
+  ALARM_STATES,
+  DEVICE_CLASSES,
+  DISPOSITIONS,
+  countHidden,
+  type Alarm,
+  type HiddenCause,
+} from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { CurrentUser } from '../auth/auth.guard';
@@ -138,9 +145,9 @@ export class SitesController {
       'Sites in the user’s scope with their areas (polygons in metres), and the organisation tree',
   })
   list(@CurrentUser() user: AuthenticatedUser) {
-    const { sites, organisation } = this.registry.current;
+    const { sites } = this.registry.current;
     return {
-      organisation,
+      organisation: this.auth.visibleOrganisation(user),
       sites: sites
         .filter(site => this.auth.canSeeSite(user, site.id))
         .map(({ profiles: _profiles, ...site }) => site),
@@ -168,6 +175,21 @@ export class AlarmsController {
     return this.view
       .query(parseOr400(alarmQuery, query))
       .filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
+  }
+
+  /** Declared before `:id`, which would otherwise take `hidden` for an alarm id. */
+  @Get('hidden')
+  @ApiOperation({
+    summary:
+      'How many open alarms in the user’s scope each cause hides (maintenance, out-of-service, parent-offline, shelved), zeros included',
+  })
+  hidden(@CurrentUser() user: AuthenticatedUser): {
+    at: number;
+    hidden: Record<HiddenCause, number>;
+  } {
+    const at = Date.now();
+    const open = this.view.open().filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
+    return { at, hidden: countHidden(open, at) };
   }
 
   @Get(':id')

@@ -55,7 +55,7 @@ export class ReportsController {
     const from = fromMs ?? to - DAY;
     const visible = (siteId: string) =>
       (site === undefined || site === siteId) && this.auth.canSeeSite(user, siteId);
-    const { raises, source } = await this.raises(from, to);
+    const { raises, source, tests } = await this.raises(from, to);
     const open = this.view.open().filter(alarm => visible(alarm.siteId));
     return {
       scope: user.scope,
@@ -66,22 +66,34 @@ export class ReportsController {
         from,
         to,
         now,
+        tests,
       ),
     };
   }
 
-  /** Activations from InfluxDB (they survive restarts); the in-memory view when history is off. */
+  /**
+   * Activations from InfluxDB (they survive restarts); the in-memory view when history is off. With
+   * them the ids of alarms disposed as `test` (disposed at any time after `from`), which the report
+   * leaves out.
+   */
   private async raises(
     from: number,
     to: number,
-  ): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory' }> {
+  ): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory'; tests: Set<string> }> {
     if (this.store) {
       try {
         const rows = await this.store.query(
           `SELECT alarm_id, priority, site, device, "rule" FROM "events"."alarm_event" WHERE "action" = 'raise' AND time >= ${from}ms AND time < ${to}ms`,
         );
+        // The dispose note is "<disposition>: <note>" (lifecycle applyCommand).
+        const disposed = await this.store.query(
+          `SELECT alarm_id FROM "events"."alarm_event" WHERE "action" = 'dispose' AND "note" =~ /^test: / AND time >= ${from}ms`,
+        );
+        const tests = this.view.testAlarmIds();
+        for (const row of disposed) tests.add(String(row['alarm_id']));
         return {
           source: 'influxdb',
+          tests,
           raises: rows.map(row => ({
             at: Number(row['time']),
             alarmId: String(row['alarm_id']),
@@ -96,6 +108,10 @@ export class ReportsController {
         );
       }
     }
-    return { source: 'memory', raises: this.view.recentRaises() };
+    return {
+      source: 'memory',
+      raises: this.view.recentRaises(),
+      tests: this.view.testAlarmIds(),
+    };
   }
 }

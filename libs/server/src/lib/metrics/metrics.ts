@@ -53,6 +53,14 @@ export class VigilMetrics {
     help: 'Alarms not in the normal state',
     registers: [this.registry],
   });
+  readonly alarmsSuppressed = new Gauge({
+    name: 'vigil_alarms_suppressed',
+    help:
+      'Open alarms hidden from the operator, by cause: maintenance, out-of-service, parent-offline ' +
+      '(suppressed by design while the cause lasts), shelved (until its expiry)',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly writeBuffered = new Gauge({
     name: 'vigil_persister_buffered_lines',
     help: 'Lines waiting to be written to InfluxDB',
@@ -112,6 +120,13 @@ export class VigilMetrics {
   readonly registryReloadRefused = new Gauge({
     name: 'vigil_registry_reload_refused',
     help: '1 while the latest reload was refused: the files on disk are not what this process runs',
+    registers: [this.registry],
+  });
+
+  readonly authLogins = new Counter({
+    name: 'vigil_auth_logins_total',
+    help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',
+    labelNames: ['result', 'reason'] as const,
     registers: [this.registry],
   });
 
