@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Vigil uses, where this machine allows it:
 #   demo: influxdb (history is kept when present)
-#   test: influxdb, mosquitto and chromium (the tests run against the real binaries)
+#   test: influxdb, mosquitto, chromium and prometheus-alertmanager (the tests run against the real
+#         binaries; the notification tests post to a real Alertmanager and check with amtool)
 # Without root or sudo it says what is missing and carries on; the caller decides whether that is fatal.
 set -u
 mode=${1:-demo}
 packages=(influxdb)
 # fonts-wqy-microhei: a CJK font, so that headless Chromium renders the Chinese console in screenshots.
-[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei)
+[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei prometheus-alertmanager)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -25,7 +26,7 @@ $SUDO apt-get update -qq || true
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Debian starts packaged daemons on install where systemd runs; Vigil starts its own instances
 # on its own ports, so stop the packaged ones to free theirs.
-for service in influxdb mosquitto; do
+for service in influxdb mosquitto prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     $SUDO systemctl stop "$service" || true
   fi

@@ -3,3 +3,4 @@ export * from './lib/registry';
 export * from './lib/geometry';
 export * from './lib/load-registry';
 export * from './lib/registry-rules';
+export * from './lib/fire-panel';

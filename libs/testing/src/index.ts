@@ -7,3 +7,6 @@ export * from './lib/mosquitto';
 export * from './lib/service-process';
 export * from './lib/wait-for';
 export * from './lib/gateway-registry';
+export * from './lib/alertmanager';
+export * from './lib/smtp-sink';
+export * from './lib/http-recorder';

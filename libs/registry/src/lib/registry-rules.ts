@@ -1,4 +1,4 @@
-import { mhsTankOf, resolveDeviceRules, type DeviceRules } from '@vigil/rules';
+import { resolveDeviceRules, type DeviceRules } from '@vigil/rules';
 
 import { readRegistrySources } from './load-registry';
 import {
@@ -31,8 +31,6 @@ function collectRegistryRules(registry: Registry): {
   const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
   const problems: string[] = [];
   for (const device of registry.devices) {
-    for (const error of mhsTankOf(device).errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     const input = {
       deviceClass: device.deviceClass,
       attributes: device.attributes,
@@ -54,6 +52,7 @@ function collectRegistryRules(registry: Registry): {
       areaId: device.areaId,
       gatewayId: device.gatewayId,
       rules,
+      ...(device.firePanel ? { firePanel: device.firePanel } : {}),
     });
   }
   return { resolved, problems };

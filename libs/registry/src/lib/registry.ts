@@ -6,11 +6,14 @@ import {
   deviceMeasurement,
   deviceRuleOverrides,
   issueMessage,
+  mhsUnitsOf,
   resolveSiteLayouts,
   suggestKey,
+  type FirePanelMap,
   type SiteLayout,
 } from '@vigil/rules';
 
+import { buildFirePanelMap } from './fire-panel';
 import {
   areaSchema,
   deviceSchema,
@@ -39,6 +42,8 @@ export interface RegisteredDevice {
   readonly ruleOverrides: ReadonlyArray<
     Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined
   >;
+  /** Fire panels: their points and zones located in the site (registry `points` / `zones`). */
+  readonly firePanel?: FirePanelMap | undefined;
 }
 
 /** A site as the registry holds it: its devices are in `Registry.devices`. */
@@ -261,6 +266,7 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
     if (profiles.size !== site.profiles.length)
       problems.push(`${where}.profiles: duplicate profile id`);
 
+    const siteDevicesFrom = devices.length;
     for (const entry of site.devices) {
       const at = `${where}.devices.${entry.id}`;
       const key = deviceKey(site.id, entry.id);
@@ -293,7 +299,15 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       }
       for (const problem of measurementProblemsOf(entry.class, attributes))
         problems.push(`${at}.${problem}`);
+      const firePanel = buildFirePanelMap(
+        entry,
+        at,
+        areaId => areaByKey.has(deviceKey(site.id, areaId)),
+        inFrame,
+        problems,
+      );
       const device: RegisteredDevice = {
+        ...(firePanel ? { firePanel } : {}),
         siteId: site.id,
         deviceId: entry.id,
         deviceClass: entry.class,
@@ -313,6 +327,9 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       deviceByKey.set(key, device);
       devices.push(device);
     }
+    // GB 18218-2018 units and their tanks (unit, substance, design maximum): refused when incomplete.
+    for (const problem of mhsUnitsOf(site, devices.slice(siteDevicesFrom)).errors)
+      problems.push(`${where}.${problem}`);
     for (const device of devices) {
       if (
         device.siteId === site.id &&

@@ -170,4 +170,24 @@ describe(reduceOffline.name, () => {
     feed(lelRecord('d2', 0, 1, 2_000), lelRecord('d1', 0, 1, 1_000), lelRecord('d3', 0, 1, 50_000));
     expect(feed(tick(40_000)).map(signal => signal.deviceId)).toEqual(['d1', 'd2']);
   });
+
+  it('takes a retained status as the last known state, never as a sign of life (issue 10 #7)', () => {
+    const { feed } = harness();
+    const retained = (online: boolean, receivedAt: number): EngineInput => {
+      const record = statusRecord('d1', online, receivedAt);
+      return record.kind === 'status'
+        ? { ...record, status: { ...record.status, retained: true } }
+        : record;
+    };
+    // Never seen live: a retained online:true at 20 s does not move the deadline (0 + 30 s).
+    expect(feed(retained(true, 20_000), tick(30_001)).map(brief)).toEqual([['d1', true, 30_001]]);
+    // Offline: each resubscription's retained online:true leaves the alarm where it is.
+    expect(feed(retained(true, 40_000), retained(true, 80_000), tick(120_000))).toEqual([]);
+    // Retained data is old news too.
+    const old = lelRecord('d1', 0, 1, 120_500);
+    if (old.kind === 'reading')
+      expect(feed({ ...old, reading: { ...old.reading, retained: true } })).toEqual([]);
+    // Data from the device itself clears it.
+    expect(feed(lelRecord('d1', 0, 1, 121_000)).map(brief)).toEqual([['d1', false, 0]]);
+  });
 });

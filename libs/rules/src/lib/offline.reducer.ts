@@ -1,4 +1,4 @@
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import { type IngestRecord, type RuleSignal, isRetainedRecord } from '@vigil/contracts';
 
 import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
 import type { OfflineRuleConfig, RuleConfig } from './rule-config';
@@ -80,8 +80,11 @@ export function startWatch(watch: OfflineWatch, queue: DeadlineQueue<OfflineWatc
 
 /**
  * Any record from the device proves it alive and clears an active offline signal, except its
- * MQTT last will (`status.online === false`), which raises at once. `{ online: true }` clears too:
- * the broker delivers it only from a connected client, so it is as good a sign of life as data.
+ * MQTT last will (`status.online === false`), which raises at once. `{ online: true }` clears too
+ * when a connected device sends it; the same message delivered from the broker's retained store
+ * (`status.retained`, e.g. each time ingest subscribes) is only the last known state: it proves
+ * nothing, so it neither resets the silence timer nor clears the alarm (issue 10 finding 7). The
+ * same holds for retained telemetry and events.
  */
 export function watchRecord(
   watch: OfflineWatch,
@@ -96,6 +99,11 @@ export function watchRecord(
     watch.active = true;
     queue.remove(watch);
     return offlineSignal(watch, true, 'Device reported offline (MQTT last will)', body.ts, context);
+  }
+  if (isRetainedRecord(record)) {
+    // Retained data or events are old news too (the broker keeps whatever was published retained).
+    if (!watch.active && watch.queueIndex < 0) queue.schedule(watch, watchDeadline(watch));
+    return undefined;
   }
   const silentMs = body.receivedAt - watch.lastSeenAt;
   const wasSeen = watch.seen;
@@ -256,7 +264,8 @@ export function reduceOffline(
     const device = options.lookupDevice(body.siteId, body.deviceId);
     const config = device && offlineConfigOf(device.rules);
     if (!device || !config) return { state, signals: NO_SIGNALS };
-    watch = createOfflineWatch(device, config, body.receivedAt, true);
+    const proof = !isRetainedRecord(input);
+    watch = createOfflineWatch(device, config, proof ? body.receivedAt : options.startedAt, proof);
     siteOf(state.watches, body.siteId).set(body.deviceId, watch);
   }
   const signal = watchRecord(watch, input, state.queue, options);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-import type { Reading, RuleSignal } from '@vigil/contracts';
+import { FUTURE_TOLERANCE_MS, type Reading, type RuleSignal } from '@vigil/contracts';
 
 import { readingRecord } from '../testing/fixtures';
 import { skewedReading } from '../testing/records';
@@ -119,32 +119,78 @@ describe('clock jumps (README "Clock jumps")', () => {
   });
 
   it.each([
-    // An hour ahead: ingest would put the server's time on these (more than 60 s ahead), but the
-    // engine does not rely on it. clock-skew is raised, and cleared by the first right reading,
-    // although that reading is an hour behind the watermark.
+    // An hour ahead: clock-skew is raised, and cleared by the first right reading.
     { aheadMs: HOUR, skewSignals: ['clock-skew active'], backSignals: ['clock-skew cleared'] },
-    // 50 s ahead, which ingest trusts: no clock-skew, but readings 50 s behind the watermark.
-    { aheadMs: 50_000, skewSignals: [], backSignals: [] },
+    // 50 s ahead (once under ingest's 60 s limit, and the blind spot of issue 10 finding 6), and
+    // just beyond the 2 s tolerance: evaluated on server time, so clock-skew says why.
+    {
+      aheadMs: 50_000,
+      skewSignals: ['clock-skew active'],
+      backSignals: ['clock-skew cleared'],
+    },
+    {
+      aheadMs: FUTURE_TOLERANCE_MS + 1,
+      skewSignals: ['clock-skew active'],
+      backSignals: ['clock-skew cleared'],
+    },
   ])(
-    'follows a clock that jumps $aheadMs ms forward and then back to the right time',
+    'evaluates a clock $aheadMs ms ahead on receive time, so the right clock is never late',
     ({ aheadMs, skewSignals, backSignals }) => {
       const { feed, stats } = engine([gc]);
       feed(...baseline());
       expect(feed(...series('gc-ru-02', T0 + 5_000, 5_000, 14, aheadMs, 1)).map(brief)).toEqual(
         skewSignals,
       );
-      // Back on the right clock at 75 s: behind the watermark (70 s + aheadMs), so late…
+      expect(stats.futureReadings).toBe(14);
+      // Back on the right clock at 75 s: in order, because the watermark never went ahead…
       const back = feed(...series('gc-ru-02', T0 + 75_000, 5_000, 2, 0, 1));
       expect(back.map(brief)).toEqual(backSignals);
-      expect(back.map(signal => signal.detectedAt)).toEqual(backSignals.map(() => T0 + 75_000));
-      expect(stats).toMatchObject({ lateReadings: 2, clockRebases: 0 });
-      // …until 10 s of receive time on that clock re-base the device: gas raises at once.
+      expect(stats).toMatchObject({ lateReadings: 0, outOfOrderReadings: 0, clockRebases: 0 });
+      // …so gas raises at the first reading, no re-base needed.
       const gas = feed(...series('gc-ru-02', T0 + 85_000, 1_000, 3, 0, 62));
       expect(gas.map(brief)).toEqual(['gas-l1 active', 'gas-l2 active']);
       expect(gas[1]?.detectedAt).toBe(T0 + 85_000);
-      expect(stats.clockRebases).toBe(1);
+      expect(stats.clockRebases).toBe(0);
     },
   );
+
+  it('keeps L2 working while a second source interleaves readings from 59 s ahead (issue 10 #6)', () => {
+    const { feed, stats } = engine([gc]);
+    feed(...baseline());
+    const signals = [];
+    for (let second = 1; second <= 40; second += 1) {
+      signals.push(...feed(...series('gc-ru-02', T0 + second * 1_000, 1_000, 1, 59_000, 0)));
+      signals.push(...feed(...series('gc-ru-02', T0 + second * 1_000 + 500, 1_000, 1, 0, 80)));
+    }
+    expect(signals.map(brief)).toContain('gas-l2 active');
+    expect(stats.lateReadings).toBe(0);
+  });
+
+  it("judges a reading against the device's own clock: a source ahead of it cannot blind it", () => {
+    const { feed, stats } = engine([gc]);
+    // The device's clock runs 10 min behind, steadily; another source stamps server time.
+    feed(...series('gc-ru-02', T0 - 10_000, 5_000, 3, -600_000, 1));
+    const signals = [];
+    for (let second = 1; second <= 20; second += 1) {
+      signals.push(...feed(...series('gc-ru-02', T0 + second * 1_000, 1_000, 1, 0, 0)));
+      signals.push(
+        ...feed(...series('gc-ru-02', T0 + second * 1_000 + 500, 1_000, 1, -600_000, 80)),
+      );
+    }
+    expect(signals.map(brief)).toContain('gas-l2 active');
+    expect(stats).toMatchObject({ lateReadings: 0, clockAdvances: 0 });
+    expect(stats.aheadOfDeviceClock).toBe(20);
+  });
+
+  it('follows a device clock set right (forward) once it holds alone, evaluating meanwhile', () => {
+    const { feed, stats } = engine([gc]);
+    feed(...series('gc-ru-02', T0 - 10_000, 5_000, 3, -600_000, 1));
+    // Set right at T0: held on the old clock (in order, evaluated) for 10 s, then followed.
+    const gas = feed(...series('gc-ru-02', T0 + 1_000, 1_000, 15, 0, 62));
+    expect(gas.map(brief)).toContain('gas-l2 active');
+    expect(gas.find(signal => signal.ruleId === 'gas-l2')?.detectedAt).toBe(T0 + 1_000);
+    expect(stats).toMatchObject({ aheadOfDeviceClock: 10, clockAdvances: 1, lateReadings: 0 });
+  });
 
   it('keeps what a pending on-delay has run on the old clock, and no more', () => {
     const slow = registered('gc-ru-02', 'gas-combustible', {
@@ -279,4 +325,108 @@ describe('clock jumps (README "Clock jumps")', () => {
       { numRuns: 300 },
     );
   });
+
+  /**
+   * Issue 10 finding 6, as a property: a device whose clock does anything (segments on any offset
+   * within ±2 h, the future included, each reading up to 2 s on its way), then 40 readings at
+   * 80 %LEL one a second, optionally beside a second source stamping its low readings ahead of the
+   * server: L2 is raised, within the re-base bound, and no watermark ever runs more than
+   * FUTURE_TOLERANCE_MS ahead of the newest receive time.
+   */
+  it('raises L2 whatever the clock did before, and never lets a watermark into the future', () => {
+    const offset = fc.oneof(
+      fc.integer({ min: -2 * HOUR, max: 2 * HOUR }),
+      fc.constantFrom(59_000, FUTURE_TOLERANCE_MS, FUTURE_TOLERANCE_MS + 1, -6_000, 0),
+    );
+    const segment = fc.record({ offsetMs: offset, readings: fc.integer({ min: 1, max: 20 }) });
+    fc.assert(
+      fc.property(
+        fc.array(segment, { maxLength: 5 }),
+        offset,
+        fc.option(
+          fc.oneof(
+            fc.integer({ min: FUTURE_TOLERANCE_MS + 1, max: 2 * HOUR }),
+            fc.integer({ min: -2 * HOUR, max: 0 }),
+          ),
+          { nil: undefined },
+        ),
+        fc.array(fc.integer({ min: 0, max: 2_000 }), { minLength: 40, maxLength: 40 }),
+        (before, gasOffsetMs, secondSourceAheadMs, latencies) => {
+          const { feed, state } = engineWithState([gc]);
+          let receivedAt = T0;
+          let sentAt = T0;
+          const watermarkOk = () => {
+            for (const site of state.devices.values())
+              for (const each of site.values())
+                expect(each.lastTs).toBeLessThanOrEqual(receivedAt + FUTURE_TOLERANCE_MS);
+          };
+          for (const { offsetMs, readings } of before) {
+            for (let index = 0; index < readings; index += 1) {
+              sentAt += 1_000;
+              receivedAt = Math.max(receivedAt, sentAt + 100);
+              feed({
+                ...skewedReading('gc-ru-02', receivedAt, 0, { lel: 1 }),
+                ts: sentAt + offsetMs,
+              });
+              watermarkOk();
+            }
+          }
+          // A second source `secondSourceAheadMs` off the device's clock, beside a device whose
+          // own clock is right (the finding) or was set by its own readings (first, before the
+          // other source). Not covered, by design: a source within (0, 2 s] ahead of the device
+          // (docs/safety-notes-time.md), and one that came first on a clock ahead of the device
+          // (indistinguishable from a live device beside a replay, which must not alarm).
+          const second = gasOffsetMs === 0 || before.length === 0 ? secondSourceAheadMs : undefined;
+          let first = true;
+          const raised: RuleSignal[] = [];
+          let gasFrom = Number.NaN;
+          for (const latencyMs of latencies) {
+            sentAt += 1_000;
+            if (second !== undefined && !(first && before.length === 0))
+              raised.push(
+                ...feed({
+                  ...skewedReading('gc-ru-02', sentAt, 0, { lel: 0 }),
+                  ts: sentAt + gasOffsetMs + second,
+                  clockSkewMs: gasOffsetMs + second,
+                }),
+              );
+            first = false;
+            receivedAt = Math.max(receivedAt, sentAt + latencyMs);
+            if (Number.isNaN(gasFrom)) gasFrom = receivedAt;
+            raised.push(
+              ...feed({
+                ...skewedReading('gc-ru-02', receivedAt, 0, { lel: 80 }),
+                ts: sentAt + gasOffsetMs,
+                clockSkewMs: sentAt + gasOffsetMs - receivedAt,
+              }),
+            );
+            watermarkOk();
+          }
+          const l2 = raised.find(signal => signal.ruleId === 'gas-l2' && signal.active);
+          expect(l2).toBeDefined();
+          expect((l2?.detectedAt ?? Infinity) - gasFrom).toBeLessThanOrEqual(
+            DEFAULT_CLOCK_REBASE_MS + 1_000 + 2_000,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** `engine`, with the state exposed to look at the watermarks. */
+function engineWithState(devices: readonly DeviceRules[]) {
+  const registry = new Map(devices.map(device => [device.deviceId, device]));
+  let now = T0;
+  const options: RuleEngineOptions = {
+    clock: () => now,
+    startedAt: T0 - 60_000,
+    lookupDevice: (_siteId, deviceId) => registry.get(deviceId),
+  };
+  const state = createRuleEngineState(options);
+  const feed = (reading: Reading): readonly RuleSignal[] => {
+    now = Math.max(now, reading.receivedAt);
+    return reduceRuleEngine(state, readingRecord(reading), options).signals;
+  };
+  return { state, feed };
+}

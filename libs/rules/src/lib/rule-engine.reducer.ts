@@ -1,10 +1,23 @@
-import type { AlarmPriority, Reading, RuleSignal } from '@vigil/contracts';
+import {
+  type AlarmPriority,
+  FUTURE_TOLERANCE_MS,
+  type Reading,
+  isRetainedRecord,
+  type RuleSignal,
+} from '@vigil/contracts';
 
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { clockSetBack, readingOrder } from './device-stream';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
-import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
+import {
+  EVENT_INACTIVE,
+  type EventState,
+  type RestorableEventAlarm,
+  reduceEvent,
+  removedEventSignals,
+  restoredEventStates,
+} from './event.reducer';
 import {
   type OfflineWatch,
   createOfflineWatch,
@@ -53,6 +66,18 @@ export interface RuleEngineStats {
   lateReadings: number;
   /** Devices re-based on a clock that was set back (README "Clock jumps"). */
   clockRebases: number;
+  /**
+   * Readings stamped more than FUTURE_TOLERANCE_MS after their receive time, evaluated at their
+   * receive time instead (ingest already does this; the engine holds the line for any source).
+   */
+  futureReadings: number;
+  /**
+   * Readings more than FUTURE_TOLERANCE_MS ahead of their device's own recent clock, evaluated on
+   * that clock until the new one has held alone for `clockRebaseMs` (a second source, a glitch).
+   */
+  aheadOfDeviceClock: number;
+  /** Devices that moved to a clock ahead of their old one after it held alone `clockRebaseMs`. */
+  clockAdvances: number;
   /** Records from devices `lookupDevice` does not know: ignored (ingest dead-letters these). */
   unknownDeviceRecords: number;
   /** Devices whose rules changed (`lookupDevice` returned a different object). */
@@ -60,6 +85,11 @@ export interface RuleEngineStats {
   /** Offline signals not raised because the device's gateway was offline (root cause). */
   suppressedOffline: number;
   signals: number;
+  /**
+   * Device events raised despite a problem the alarm message states: an unreadable address, a
+   * point not in the registry, more than 256 addresses, a missing or unknown device level.
+   */
+  eventProblems: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -69,10 +99,14 @@ export function createRuleEngineStats(): RuleEngineStats {
     outOfOrderReadings: 0,
     lateReadings: 0,
     clockRebases: 0,
+    futureReadings: 0,
+    aheadOfDeviceClock: 0,
+    clockAdvances: 0,
     unknownDeviceRecords: 0,
     reloads: 0,
     suppressedOffline: 0,
     signals: 0,
+    eventProblems: 0,
   };
 }
 
@@ -91,6 +125,12 @@ export interface RuleEngineOptions extends RuleContext {
    * return to normal is noticed and cleared instead of leaving a stale alarm behind.
    */
   readonly activeAtStart?: (key: string) => boolean;
+  /**
+   * The open alarms after a restart, read once at start: event rules (fire-panel points, device
+   * alarms per channel) start with their active addresses, so a `reset` or `cleared` event still
+   * clears them (`restoredEventStates`).
+   */
+  readonly eventAlarmsAtStart?: () => Iterable<RestorableEventAlarm>;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
   /** Counters to increment; one is created per subscription when absent. */
@@ -134,6 +174,15 @@ export interface DeviceRuleState {
    */
   behindSince: number;
   behindOffsetMs: number;
+  /**
+   * The device's own clock: the largest `ts − receivedAt` of its readings on that clock (network
+   * delay only lowers it), NaN before the first reading. Issue 10 finding 6: a device's clock is
+   * judged against its own recent history as well as the server's.
+   */
+  clockOffsetMs: number;
+  /** Like `behindSince`/`behindOffsetMs`, for a run of readings ahead of `clockOffsetMs`. */
+  aheadSince: number;
+  aheadOffsetMs: number;
   outOfOrder: number;
   /** Parallel to `rules.rules`; undefined for a disabled rule. */
   states: Array<RuleState | undefined>;
@@ -164,6 +213,8 @@ export interface RuleEngineState {
   /** siteId → gateway device id → the devices that report through it. */
   readonly gateways: Map<string, Map<string, GatewayEntry>>;
   readonly stats: RuleEngineStats;
+  /** Event-rule states restored from open alarms, taken (and removed) when a device is created. */
+  readonly restoredEvents?: Map<string, EventState> | undefined;
 }
 
 export function createRuleEngineState(options: RuleEngineOptions): RuleEngineState {
@@ -172,6 +223,9 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     offlineQueue: new DeadlineQueue(),
     gateways: new Map(),
     stats: options.stats ?? createRuleEngineStats(),
+    restoredEvents: options.eventAlarmsAtStart
+      ? restoredEventStates(options.eventAlarmsAtStart())
+      : undefined,
   };
   for (const device of options.expectedDevices ?? []) {
     addDevice(
@@ -182,6 +236,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
         false,
         state.offlineQueue,
         options.activeAtStart,
+        state.restoredEvents,
       ),
     );
   }
@@ -222,7 +277,16 @@ function onRecord(
       stats.unknownDeviceRecords += 1;
       return NO_SIGNALS;
     }
-    device = createDeviceState(next, body.receivedAt, true, offlineQueue, options.activeAtStart);
+    // A retained status proves nothing: silence then counts from the engine's start.
+    const proof = !isRetainedRecord(input);
+    device = createDeviceState(
+      next,
+      proof ? body.receivedAt : options.startedAt,
+      proof,
+      offlineQueue,
+      options.activeAtStart,
+      state.restoredEvents,
+    );
     addDevice(state, device);
   } else if (device.rules !== next) {
     signals = reloadRules(state, device, next, input, options);
@@ -230,7 +294,9 @@ function onRecord(
   }
 
   const gatewayId = device.rules.gatewayId;
-  if (gatewayId !== undefined) {
+  // A retained message is the broker's memory, not traffic through the gateway (finding 7).
+  const retained = isRetainedRecord(input);
+  if (gatewayId !== undefined && !retained) {
     const entry = gatewayEntry(state, device.rules.siteId, gatewayId);
     if (body.receivedAt > entry.lastChildSeenAt) entry.lastChildSeenAt = body.receivedAt;
   }
@@ -238,8 +304,17 @@ function onRecord(
   let order: ReadingOrder = 'in-order';
   // Live: not older in receive time than the device's newest reading (README "Clock jumps").
   let live = false;
-  if (input.kind === 'reading') {
-    const { ts, receivedAt } = input.reading;
+  const reading =
+    input.kind === 'reading'
+      ? onDeviceClock(
+          device,
+          notFromTheFuture(input.reading, stats),
+          stats,
+          options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
+        )
+      : undefined;
+  if (reading) {
+    const { ts, receivedAt } = reading;
     const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
     live = receivedAt >= device.lastReceivedAt;
     if (live) device.lastReceivedAt = receivedAt;
@@ -256,6 +331,7 @@ function onRecord(
       )
     ) {
       rebaseClock(device, ts);
+      device.clockOffsetMs = ts - receivedAt;
       stats.clockRebases += 1;
       order = 'in-order';
     }
@@ -269,7 +345,6 @@ function onRecord(
       else device.behindSince = Number.NaN;
     }
   }
-  const reading = input.kind === 'reading' ? input.reading : undefined;
   const inOrder = reading !== undefined && order === 'in-order';
 
   const rules = device.rules.rules;
@@ -337,7 +412,9 @@ function onRecord(
         break;
       case 'event':
         if (input.kind === 'event' && ruleState.kind === 'event') {
-          step = reduceEvent(ruleState, input.event, rule, options);
+          const eventStep = reduceEvent(ruleState, input.event, rule, options, device.rules);
+          if (eventStep.problems) state.stats.eventProblems += eventStep.problems;
+          step = eventStep;
         }
         break;
       case 'offline': {
@@ -359,6 +436,68 @@ function onRecord(
     if (step.signals.length > 0) (signals ??= []).push(...step.signals);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/**
+ * Never lets a reading from the future move a device's watermark there (issue 10 finding 6): one
+ * stamped more than FUTURE_TOLERANCE_MS after its receive time is evaluated at its receive time,
+ * as ingest does. Allocates only for such readings.
+ */
+function notFromTheFuture(reading: Reading, stats: RuleEngineStats): Reading {
+  if (!(reading.ts > reading.receivedAt + FUTURE_TOLERANCE_MS)) return reading;
+  stats.futureReadings += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'future',
+  };
+}
+
+/**
+ * Judges a reading against its device's own recent clock (issue 10 finding 6). One more than
+ * FUTURE_TOLERANCE_MS ahead of it (a second source on the device's topic, a clock glitch, a reading
+ * ingest put on server time beside a device whose clock runs behind) is evaluated on the device's
+ * clock, at `receivedAt + clockOffsetMs`, so that it cannot move the watermark past the device's
+ * own readings. A clock that really moved forward is followed once readings on it alone have
+ * arrived for `clockRebaseMs` (a reading on the old clock ends the run, as for a clock set back):
+ * until then its readings are still evaluated, in order, on the old clock. Allocates only for a
+ * reading held back.
+ */
+function onDeviceClock(
+  device: DeviceRuleState,
+  reading: Reading,
+  stats: RuleEngineStats,
+  clockRebaseMs: number,
+): Reading {
+  const offsetMs = reading.ts - reading.receivedAt;
+  const own = device.clockOffsetMs;
+  if (!(offsetMs > own + FUTURE_TOLERANCE_MS)) {
+    // On its clock (or behind it, or the first reading): the old clock is alive.
+    if (!(offsetMs <= own)) device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    return reading;
+  }
+  if (
+    Number.isNaN(device.aheadSince) ||
+    Math.abs(offsetMs - device.aheadOffsetMs) > FUTURE_TOLERANCE_MS
+  ) {
+    device.aheadSince = reading.receivedAt;
+    device.aheadOffsetMs = offsetMs;
+  }
+  if (reading.receivedAt - device.aheadSince >= clockRebaseMs) {
+    device.clockOffsetMs = offsetMs;
+    device.aheadSince = Number.NaN;
+    stats.clockAdvances += 1;
+    return reading;
+  }
+  stats.aheadOfDeviceClock += 1;
+  return {
+    ...reading,
+    ts: reading.receivedAt + own,
+    deviceTime: false,
+    clockCorrected: reading.clockCorrected ?? 'device-clock',
+  };
 }
 
 /**
@@ -614,6 +753,9 @@ export function reloadRules(
       const signal = stopWatch(old, state.offlineQueue, at, context);
       if (signal) signals.push(asRootCause(state, old, signal));
       releaseChildren(state, device.rules.siteId, device.rules.deviceId, now);
+    } else if (old.kind === 'event' && rule.kind === 'event') {
+      // One cleared signal per active address (fire-panel point, channel).
+      signals.push(...removedEventSignals(old, device.rules, rule, at, context));
     } else if (old.active && rule.kind !== 'offline') {
       signals.push(removedRuleSignal(device.rules, rule, at, context));
     }
@@ -645,6 +787,7 @@ function createDeviceState(
   seen: boolean,
   queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
+  restoredEvents?: Map<string, EventState>,
 ): DeviceRuleState {
   return {
     rules,
@@ -652,11 +795,22 @@ function createDeviceState(
     lastReceivedAt: -Infinity,
     behindSince: Number.NaN,
     behindOffsetMs: 0,
+    clockOffsetMs: Number.NaN,
+    aheadSince: Number.NaN,
+    aheadOffsetMs: 0,
     outOfOrder: 0,
     coverPlan: coverPlanOf(rules.rules),
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
       const initial = initialState(rules, rule, lastSeenAt, seen, queue);
+      if (rule.kind === 'event' && restoredEvents?.size) {
+        const key = signalKey(rules.siteId, rules.deviceId, rule.ruleId);
+        const restored = restoredEvents.get(key);
+        if (restored) {
+          restoredEvents.delete(key); // once: a device re-created later starts afresh
+          return restored;
+        }
+      }
       if (!activeAtStart?.(signalKey(rules.siteId, rules.deviceId, rule.ruleId))) return initial;
       if (rule.kind === 'threshold') return THRESHOLD_ACTIVE;
       if (rule.kind === 'range') return RANGE_ACTIVE;

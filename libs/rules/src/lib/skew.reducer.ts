@@ -1,4 +1,4 @@
-import type { Reading } from '@vigil/contracts';
+import { FUTURE_TOLERANCE_MS, type Reading } from '@vigil/contracts';
 
 import { type ConditionState, conditionStates, stepCondition, unchangedStep } from './condition';
 import type { SkewRuleConfig } from './rule-config';
@@ -22,6 +22,10 @@ export const SKEW_INACTIVE: SkewState = STATES.inactive;
  * reading look late against the device's watermark, and those readings are the evidence (the
  * engine and `clockSkewRule` skip only readings received before the device's newest one).
  * Readings without a device timestamp (`clockSkewMs` undefined) change nothing.
+ *
+ * A reading whose device time was replaced because it ran more than FUTURE_TOLERANCE_MS ahead
+ * (`clockCorrected`, issue 10 finding 6) counts as skewed whatever `maxSkewMs` says: its
+ * timestamps are already not being used, and the operator must know why.
  */
 export function reduceSkew(
   state: SkewState,
@@ -32,20 +36,23 @@ export function reduceSkew(
   const skew = reading.clockSkewMs;
   if (skew === undefined || !Number.isFinite(skew)) return unchangedStep(STATES, state);
   const size = Math.abs(skew);
+  const corrected = reading.clockCorrected !== undefined;
   const next = stepCondition(
     STATES,
     state,
     reading.receivedAt,
-    size > rule.maxSkewMs,
-    size <= rule.clearSkewMs,
+    corrected || size > rule.maxSkewMs,
+    !corrected && size <= rule.clearSkewMs,
     rule.onDelayMs,
     0,
   );
   if (next.active === state.active) return unchangedStep(STATES, next);
   const direction = skew > 0 ? 'ahead of' : 'behind';
+  const limit = corrected ? Math.min(FUTURE_TOLERANCE_MS, rule.maxSkewMs) : rule.maxSkewMs;
   const message = next.active
     ? `Device clock ${formatDuration(size)} ${direction} the server (more than ` +
-      `${formatDuration(rule.maxSkewMs)}): its timestamps cannot be trusted`
+      `${formatDuration(limit)}): its timestamps cannot be trusted` +
+      (corrected ? '; its readings are evaluated on server time' : '')
     : `Device clock back within ${formatDuration(rule.clearSkewMs)} of the server ` +
       `(${formatDuration(size)} ${direction})`;
   return {
@@ -53,7 +60,7 @@ export function reduceSkew(
     signals: [
       ruleSignal(reading, rule, next.active, reading.ts, context, {
         value: skew,
-        threshold: rule.maxSkewMs,
+        threshold: next.active ? limit : rule.maxSkewMs,
         message,
       }),
     ],

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 
 import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config';
-import { InfluxLauncher } from './persister/influx-launcher';
+import { InfluxLauncher, ManagedInfluxError } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
 import { RegistryHolder } from './registry/registry-holder';
@@ -33,7 +33,15 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     config.influx.mode === 'managed' && config.services.includes('persister')
       ? new InfluxLauncher(config.influx.url, config.influx.binary, config.dataDir)
       : undefined;
-  await launcher?.ensure();
+  try {
+    await launcher?.ensure();
+  } catch (error) {
+    if (error instanceof ManagedInfluxError) {
+      logger.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
 
   // SIGHUP reloads the registry and rule configuration of this process without a restart, in
   // every process (each holds its registry). Installed before start: SIGHUP's default action
@@ -51,6 +59,12 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     } catch (error) {
       if (!(error instanceof RegistryError))
         logger.error(`SIGHUP: registry reload failed: ${(error as Error).stack ?? String(error)}`);
+    }
+    // The embedded broker's device credentials reload on SIGHUP too, whatever the registry did.
+    try {
+      running.broker?.reload();
+    } catch (error) {
+      logger.error(`SIGHUP: broker reload failed: ${(error as Error).stack ?? String(error)}`);
     }
   });
 

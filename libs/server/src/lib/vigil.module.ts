@@ -25,6 +25,7 @@ import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { MqttPublisher } from './mqtt/mqtt-publisher';
+import { notifyParts } from './notify';
 import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
@@ -73,6 +74,9 @@ export class VigilModule {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
       });
+      const notify = notifyParts(config);
+      controllers.push(...notify.controllers);
+      providers.push(...notify.providers);
     }
     return { module: VigilModule, controllers, providers };
   }

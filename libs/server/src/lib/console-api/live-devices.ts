@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
-import type { IngestRecord, MetricValue } from '@vigil/contracts';
+import { type IngestRecord, type MetricValue, isRetainedRecord } from '@vigil/contracts';
 import { recordBody } from '@vigil/rules';
 
 import { PipelineBus } from '../bus/pipeline-bus';
@@ -66,6 +66,14 @@ export class LiveDevices implements OnModuleDestroy {
         this.sites.set(body.siteId, devices);
       }
       let device = devices.get(body.deviceId);
+      // A retained message (the broker's memory of a device, finding 7) is no sign of life: it
+      // creates no entry and moves no last-seen time; a status fills `online` only when nothing
+      // live has.
+      if (isRetainedRecord(record)) {
+        if (record.kind !== 'status') continue;
+        if (device && device.online === undefined) device.online = record.status.online;
+        continue;
+      }
       if (!device) {
         device = {
           lastSeenAt: body.receivedAt,

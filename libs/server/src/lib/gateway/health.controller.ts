@@ -1,10 +1,11 @@
-import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Optional, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
 
 /** Probes answer without authentication (spec §2) and never throw. */
@@ -16,6 +17,7 @@ export class HealthController {
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
   @Get('healthz')
@@ -29,7 +31,11 @@ export class HealthController {
   readyz(@Res() response: Response) {
     const checks = { broker: this.broker.connected, storage: this.storage.kept };
     const ready = checks.broker && checks.storage;
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks });
+    // Notifications are reported, not required: alarms still reach the console without them.
+    const details = this.notify ? { details: { notify: this.notify.report() } } : {};
+    response
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });
   }
 
   @Get('metrics')

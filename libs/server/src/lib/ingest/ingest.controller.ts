@@ -26,6 +26,6 @@ export class IngestController {
 
   @EventPattern<string>(STATUS_TOPIC_FILTER)
   status(@Payload() payload: Buffer, @Ctx() context: MqttContext): void {
-    this.ingest.accept(context.getTopic(), payload);
+    this.ingest.accept(context.getTopic(), payload, context.getPacket()?.retain === true);
   }
 }

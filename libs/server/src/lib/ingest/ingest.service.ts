@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import {
+  type ClockCorrection,
   deadLetterTopic,
   type DeadLetter,
   type DeadLetterReason,
@@ -41,7 +42,14 @@ export class IngestService implements OnModuleDestroy {
     duplicates: 0,
     /** Samples skipped in the devices' seq numbers when a later one arrived. */
     missing: 0,
+    /** Devices' seq counters recognised as restarted. */
+    seqRestarts: 0,
+    /** Readings evaluated on server time because the device clock was ahead (by reason). */
+    clockFuture: 0,
+    clockFarFuture: 0,
   };
+  /** Messages from the broker's retained store, by kind. */
+  private readonly retainedCounts = { telemetry: 0, event: 0, status: 0 };
 
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
@@ -53,8 +61,9 @@ export class IngestService implements OnModuleDestroy {
   /**
    * One device message, straight from the MQTT client's message event (VigilMqttServer): never
    * throws for device data, allocates one record per sample, and hands records on in batches.
+   * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
    */
-  accept(topic: string, payload: Buffer): void {
+  accept(topic: string, payload: Buffer, retained = false): void {
     const receivedAt = Date.now();
     const kind = topic.endsWith('/telemetry')
       ? 'telemetry'
@@ -62,29 +71,33 @@ export class IngestService implements OnModuleDestroy {
         ? 'event'
         : 'status';
     this.counts[kind] += 1;
-    const result = validateMessage(topic, payload, this.registry.current, receivedAt);
+    if (retained) this.retainedCounts[kind] += 1;
+    const result = validateMessage(topic, payload, this.registry.current, receivedAt, retained);
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
     }
     for (const record of result.records) {
       if (record.kind === 'reading') {
-        const { seq, siteId, deviceId, ts, deviceTime } = record.reading;
-        // Only the device's own clock tells a restarted counter from a re-delivery.
+        const { seq, siteId, deviceId, ts, deviceTime, clockCorrected } = record.reading;
+        if (clockCorrected !== undefined) this.clockCorrected(record.reading, clockCorrected);
+        // The device's own clock, else the receive time, tells a restarted counter from a
+        // re-delivery (seq-tracker.ts).
         const deviceTs = deviceTime ? ts : undefined;
         if (seq !== undefined) {
           let site = this.seqs.get(siteId);
           if (!site) this.seqs.set(siteId, (site = new Map()));
           const state = site.get(deviceId);
-          if (!state) site.set(deviceId, initialSeqState(seq, deviceTs));
+          if (!state) site.set(deviceId, initialSeqState(seq, deviceTs, receivedAt));
           else {
             const lostBefore = state.lost;
-            const verdict = trackSeq(state, seq, deviceTs);
+            const verdict = trackSeq(state, seq, deviceTs, receivedAt);
             if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
             if (verdict === 'duplicate') {
               this.counts.duplicates += 1;
               continue;
             }
+            if (verdict === 'restart') this.seqRestarted(siteId, deviceId, seq);
           }
         }
         this.counts.readings += 1;
@@ -97,6 +110,29 @@ export class IngestService implements OnModuleDestroy {
       this.flushScheduled = true;
       setImmediate(this.flushSoon);
     }
+  }
+
+  private seqRestarted(siteId: string, deviceId: string, seq: number): void {
+    this.counts.seqRestarts += 1;
+    this.rateLimited.warn(
+      'seq-restart',
+      `${siteId}/${deviceId} restarted its seq counter (now ${seq}): its samples are evaluated, ` +
+        'not dropped as duplicates (vigil_ingest_seq_restarts_total)',
+    );
+  }
+
+  private clockCorrected(
+    reading: { siteId: string; deviceId: string; clockSkewMs: number | undefined },
+    reason: ClockCorrection, // ingest sets only `future` and `far-future`
+  ): void {
+    if (reason === 'far-future') this.counts.clockFarFuture += 1;
+    else this.counts.clockFuture += 1;
+    this.rateLimited.warn(
+      'clock-future',
+      `${reading.siteId}/${reading.deviceId}: device clock ${Math.round((reading.clockSkewMs ?? 0) / 1000)} s ` +
+        'ahead of the server: its readings are evaluated on server time and flagged ' +
+        '(vigil_ingest_clock_corrected_total); fix the device clock',
+    );
   }
 
   /** Messages lost between a device's seq numbers, by device (for device health). */
@@ -128,6 +164,19 @@ export class IngestService implements OnModuleDestroy {
     }
     if (counts.readings > 0) this.metrics.readingsAccepted.inc(counts.readings);
     if (counts.duplicates > 0) this.metrics.duplicates.inc(counts.duplicates);
+    if (counts.seqRestarts > 0) this.metrics.seqRestarts.inc(counts.seqRestarts);
+    if (counts.clockFuture > 0)
+      this.metrics.clockCorrected.inc({ reason: 'future' }, counts.clockFuture);
+    if (counts.clockFarFuture > 0)
+      this.metrics.clockCorrected.inc({ reason: 'far-future' }, counts.clockFarFuture);
+    counts.seqRestarts = 0;
+    counts.clockFuture = 0;
+    counts.clockFarFuture = 0;
+    for (const kind of ['telemetry', 'event', 'status'] as const) {
+      if (this.retainedCounts[kind] > 0)
+        this.metrics.retainedMessages.inc({ kind }, this.retainedCounts[kind]);
+      this.retainedCounts[kind] = 0;
+    }
     if (counts.missing > 0) {
       this.metrics.missingSamples.inc(counts.missing);
       this.missingSinceWarning += counts.missing;

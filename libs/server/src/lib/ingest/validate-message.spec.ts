@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 
+import fc from 'fast-check';
+
+import { FUTURE_TOLERANCE_MS, MAX_FUTURE_SKEW_MS } from '@vigil/contracts';
 import { loadRegistry } from '@vigil/registry';
 
 import { validateMessage } from './validate-message';
@@ -39,7 +42,7 @@ describe(validateMessage.name, () => {
     });
   });
 
-  it('stamps server time when the device sends none, or when its clock runs over a minute ahead', () => {
+  it('stamps server time when the device sends none, or when its clock runs ahead', () => {
     const none = validateMessage(T, json({ values: { lel: 1 } }), registry, NOW);
     const ahead = validateMessage(
       T,
@@ -55,6 +58,45 @@ describe(validateMessage.name, () => {
     expect(
       ahead.ok && ahead.records[0]?.kind === 'reading' && ahead.records[0].reading.clockSkewMs,
     ).toBe(3_600_000);
+  });
+
+  it('evaluates any device time ahead of the server by more than 2 s on server time, flagged, never dropped', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -NOW, max: 10 * 86_400_000 }), skewMs => {
+        const result = validateMessage(
+          T,
+          json({ ts: NOW + skewMs, values: { lel: 80 } }),
+          registry,
+          NOW,
+        );
+        const reading =
+          result.ok && result.records[0]?.kind === 'reading' && result.records[0].reading;
+        if (!reading) throw new Error(`not accepted: ${JSON.stringify(result)}`);
+        expect(reading.ts).toBeLessThanOrEqual(NOW + FUTURE_TOLERANCE_MS);
+        expect(reading.clockSkewMs).toBe(skewMs);
+        expect(reading.clockCorrected).toBe(
+          skewMs <= FUTURE_TOLERANCE_MS
+            ? undefined
+            : skewMs <= MAX_FUTURE_SKEW_MS
+              ? 'future'
+              : 'far-future',
+        );
+        expect(reading.deviceTime).toBe(skewMs <= FUTURE_TOLERANCE_MS);
+      }),
+    );
+  });
+
+  it('marks a status delivered from the retained store', () => {
+    const status = (retained: boolean) =>
+      validateMessage(
+        'vigil/v1/plant-1/gc-tf-01/status',
+        json({ online: true }),
+        registry,
+        NOW,
+        retained,
+      );
+    expect(status(true)).toMatchObject({ ok: true, records: [{ status: { retained: true } }] });
+    expect(status(false)).toMatchObject({ ok: true, records: [{ status: { retained: false } }] });
   });
 
   it('keeps a gateway batch in order', () => {

@@ -3,6 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import {
   DEVICE_CLASS_DEFINITIONS,
   MAX_METRICS_PER_SAMPLE,
+  FUTURE_TOLERANCE_MS,
   MAX_FUTURE_SKEW_MS,
   MAX_PAYLOAD_BYTES,
   eventPayloadSchema,
@@ -160,6 +161,7 @@ export function validateMessage(
   payload: Buffer,
   registry: DeviceLookup,
   receivedAt: number,
+  retained = false,
 ): Validation {
   if (payload.length > MAX_PAYLOAD_BYTES) {
     return reject('oversized', `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
@@ -212,7 +214,10 @@ export function validateMessage(
           if (!converted.ok) return reject('bad-value', converted.problem);
         }
         const skew = sample.ts === undefined ? undefined : sample.ts - receivedAt;
-        const trusted = skew !== undefined && skew <= MAX_FUTURE_SKEW_MS;
+        // A device clock ahead of the server's by more than the tolerance is evaluated on server
+        // time and flagged, never dropped: its event time would otherwise push the device's
+        // watermark into the future and make its correct readings "late" (issue 10 finding 6).
+        const trusted = skew !== undefined && skew <= FUTURE_TOLERANCE_MS;
         records.push({
           kind: 'reading',
           reading: {
@@ -225,6 +230,13 @@ export function validateMessage(
             seq: sample.seq,
             deviceTime: trusted,
             clockSkewMs: skew,
+            clockCorrected:
+              trusted || skew === undefined
+                ? undefined
+                : skew > MAX_FUTURE_SKEW_MS
+                  ? 'far-future'
+                  : 'future',
+            retained: retained || undefined,
             values: sample.values,
           },
         });
@@ -250,6 +262,7 @@ export function validateMessage(
         receivedAt,
         code: parsed.data.code,
         detail: parsed.data.detail,
+        retained: retained || undefined,
       };
       return { ok: true, records: [{ kind: 'event', event }] };
     }
@@ -264,6 +277,7 @@ export function validateMessage(
         online: parsed.data.online,
         ts: parsed.data.ts ?? receivedAt,
         receivedAt,
+        retained,
       };
       return { ok: true, records: [{ kind: 'status', status }] };
     }

@@ -26,9 +26,12 @@ describe(VigilMqttServer.name, () => {
     const onMessage = direct.getMessageHandler({} as never);
     const payload = Buffer.from('{"values":{"lel":1}}');
     await onMessage('vigil/v1/plant-1/gc-1/telemetry', payload);
-    expect(sink).toHaveBeenCalledWith('vigil/v1/plant-1/gc-1/telemetry', payload);
+    expect(sink).toHaveBeenCalledWith('vigil/v1/plant-1/gc-1/telemetry', payload, false);
+    // The packet's retain flag reaches ingest (a retained status is not liveness, issue 10 #7).
+    await onMessage('vigil/v1/plant-1/gc-1/status', payload, { retain: true });
+    expect(sink).toHaveBeenLastCalledWith('vigil/v1/plant-1/gc-1/status', payload, true);
     await onMessage('other/a', Buffer.from('{"x":1}'), {});
-    expect(sink).toHaveBeenCalledTimes(1);
+    expect(sink).toHaveBeenCalledTimes(2);
     expect(viaNest).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,7 +1,11 @@
 import { MqttContext, ServerMqtt, type MessageHandler } from '@nestjs/microservices';
 
-/** Where device messages go when they skip Nest's dispatch: one synchronous call per message. */
-export type DeviceMessageSink = (topic: string, payload: Buffer) => void;
+/**
+ * Where device messages go when they skip Nest's dispatch: one synchronous call per message.
+ * `retained`: the broker delivered it from its retained store (the packet's `retain` flag), so it
+ * is the device's last known state, not news from a connected device (issue 10 finding 7).
+ */
+export type DeviceMessageSink = (topic: string, payload: Buffer, retained: boolean) => void;
 
 /**
  * Nest's MQTT transport, with two changes for device topics (`vigil/v1/…`).
@@ -31,7 +35,8 @@ export class VigilMqttServer extends ServerMqtt {
     const viaNest = super.getMessageHandler(pub);
     return (channel, buffer, originalPacket) => {
       if (this.sink && channel.startsWith(DEVICE_PREFIX)) {
-        this.sink(channel, buffer);
+        // A property read on the packet mqtt.js already decoded: nothing allocated per message.
+        this.sink(channel, buffer, originalPacket?.['retain'] === true);
         return DONE;
       }
       return viaNest(channel, buffer, originalPacket) as Promise<void>;

@@ -29,6 +29,25 @@ export class VigilMetrics {
     help: 'Samples whose seq was already seen for the device (dropped, not re-evaluated)',
     registers: [this.registry],
   });
+  readonly clockCorrected = new Counter({
+    name: 'vigil_ingest_clock_corrected_total',
+    help:
+      'Readings whose device time was more than 2 s ahead of the server: evaluated on server ' +
+      'time and flagged (reason future: up to 60 s ahead; far-future: more), never dropped',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly seqRestarts = new Counter({
+    name: 'vigil_ingest_seq_restarts_total',
+    help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
+    registers: [this.registry],
+  });
+  readonly retainedMessages = new Counter({
+    name: 'vigil_ingest_retained_messages_total',
+    help: "Device messages delivered from the broker's retained store, by kind: last known state, never liveness",
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly missingSamples = new Counter({
     name: 'vigil_ingest_missing_samples_total',
     help:
@@ -80,7 +99,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -127,6 +146,33 @@ export class VigilMetrics {
     name: 'vigil_auth_logins_total',
     help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',
     labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifyAlerts = new Counter({
+    name: 'vigil_notify_alerts_total',
+    help:
+      'Alerts posted to Alertmanager by outcome: sent, failed (retried with backoff), rejected ' +
+      '(4xx, not retried), dropped (the bounded queue was full)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly notifyFiring = new Gauge({
+    name: 'vigil_notify_firing_alerts',
+    help: 'Alerts Vigil holds as firing at Alertmanager (one per alarm and notified organisation node)',
+    registers: [this.registry],
+  });
+  readonly notifyRelay = new Counter({
+    name: 'vigil_notify_relay_total',
+    help: 'Webhook relay deliveries (WeCom, DingTalk, SMS) by channel and outcome',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly brokerDenied = new Counter({
+    name: 'vigil_broker_denied_total',
+    help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -7,13 +7,31 @@ import {
   type RegisteredDevice,
   type Registry,
 } from '@vigil/registry';
-import type { DeviceRules } from '@vigil/rules';
+import { mhsUnitsOf, type DeviceRules, type MhsUnit } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 
 // Moved to @vigil/registry (one place for the whole registry check); re-exported for callers.
 export { resolveRegistryRules } from '@vigil/registry';
+
+const unitsCache = new WeakMap<Registry, readonly MhsUnit[]>();
+
+/** The GB 18218-2018 units of a registry, worked out once per registry object. */
+export function registryMhsUnits(registry: Registry): readonly MhsUnit[] {
+  let units = unitsCache.get(registry);
+  if (!units) {
+    const bySite = new Map<string, Registry['devices'][number][]>();
+    for (const device of registry.devices) {
+      const list = bySite.get(device.siteId);
+      if (list) list.push(device);
+      else bySite.set(device.siteId, [device]);
+    }
+    units = registry.sites.flatMap(site => mhsUnitsOf(site, bySite.get(site.id) ?? []).units);
+    unitsCache.set(registry, units);
+  }
+  return units;
+}
 
 /**
  * Holds the current registry and every device's resolved rules. `reload()` validates the files and
@@ -47,6 +65,11 @@ export class RegistryHolder {
 
   allDeviceRules(): Iterable<DeviceRules> {
     return this.deviceRules.values();
+  }
+
+  /** GB 18218-2018 units of every site with their tanks (the registry has validated them). */
+  mhsUnits(registry: Registry = this.current): readonly MhsUnit[] {
+    return registryMhsUnits(registry);
   }
 
   /**
