@@ -63,7 +63,11 @@ describe(buildRegistry.name, () => {
             { id: 'b', class: 'gas-combustible', profile: 'p', intervalSeconds: 2 },
             { id: 'c', class: 'electrical-fire' },
           ],
-          { profiles: [{ id: 'p', class: 'gas-combustible', intervalSeconds: 7 }] },
+          {
+            profiles: [
+              { id: 'p', class: 'gas-combustible', intervalSeconds: 7, attributes: { gas: 'CH4' } },
+            ],
+          },
         ),
       ].map((content, index) => ({ source: `f${index}`, content })),
     );

@@ -130,6 +130,17 @@ export class VigilMetrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly registryReloads = new Counter({
+    name: 'vigil_registry_reloads_total',
+    help: 'Registry reloads (HTTP or SIGHUP), by result: applied, or refused (the running registry stays)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly registryReloadRefused = new Gauge({
+    name: 'vigil_registry_reload_refused',
+    help: '1 while the latest reload was refused: the files on disk are not what this process runs',
+    registers: [this.registry],
+  });
 
   readonly rulesIsolated = new Counter({
     name: 'vigil_rules_isolated_total',

@@ -28,6 +28,7 @@ import {
   type IngestRecord,
   type RuleSignal,
 } from '@vigil/contracts';
+import { siteLayouts } from '@vigil/registry';
 import {
   MONITORING_LOST_RULE_ID,
   MONITORING_LOST_SUBJECTS,
@@ -143,14 +144,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
             map(asSiteInput),
           ),
         ).pipe(
-          siteRules({
-            sites: registry.sites.map(site => ({
-              siteId: site.id,
-              areas: site.areas,
-              devices: registry.devices.filter(device => device.siteId === site.id),
-            })),
-            clock: Date.now,
-          }),
+          // The same layouts the registry checked at load: this compile cannot refuse them.
+          siteRules({ sites: siteLayouts(registry), clock: Date.now }),
         ),
       ),
       this.restarting('site-rules'),
