@@ -293,6 +293,8 @@ export class InfluxV1Store implements TelemetryStore {
         throw new StoreWriteError(`schema missing and not recreated: ${errorText(error)}`, {
           retryable: true,
           rejectedLines: 0,
+          // The status that stopped it (a 401/403 is an auth problem, not a network one).
+          status: error instanceof StoreQueryError ? error.status : undefined,
           cause: error,
         });
       }

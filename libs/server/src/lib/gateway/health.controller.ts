@@ -32,7 +32,13 @@ export class HealthController {
     const checks = { broker: this.broker.connected, storage: this.storage.kept };
     const ready = checks.broker && checks.storage;
     // Notifications are reported, not required: alarms still reach the console without them.
-    const details = this.notify ? { details: { notify: this.notify.report() } } : {};
+    const storage = this.storage.current;
+    const details = {
+      details: {
+        ...(this.notify ? { notify: this.notify.report() } : {}),
+        storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason },
+      },
+    };
     response
       .status(ready ? 200 : 503)
       .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });

@@ -67,7 +67,7 @@ export class WsHub implements OnModuleDestroy {
     });
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
     this.subscriptions.push(
-      storage.changes$.subscribe(kept =>
+      storage.changes$.subscribe(({ kept, reason }) =>
         this.broadcast(
           kept
             ? {
@@ -80,7 +80,7 @@ export class WsHub implements OnModuleDestroy {
                 type: 'system',
                 level: 'error',
                 code: 'history-not-kept',
-                message: 'InfluxDB is not reachable: history is NOT being kept.',
+                message: `InfluxDB does not take Vigil's data: history is NOT being kept (${reason ?? 'unknown'}).`,
               },
         ),
       ),
@@ -132,6 +132,7 @@ export class WsHub implements OnModuleDestroy {
       epoch: this.epoch,
       serverTime: Date.now(),
       historyKept: this.storage.kept,
+      historyReason: this.storage.current.reason,
     });
     const lastSeq = Number(url.searchParams.get('lastSeq'));
     const sameEpoch = url.searchParams.get('epoch') === this.epoch;
