@@ -18,7 +18,8 @@ export interface TelemetryUpdate {
 export interface AlarmSocketEvents {
   onAlarms(alarms: ReadonlyMap<string, Alarm>): void;
   onConnection(connected: boolean): void;
-  onHistoryKept(kept: boolean): void;
+  /** `reason`: why not (the gateway's words, e.g. an InfluxDB 401), shown under the banner. */
+  onHistoryKept(kept: boolean, reason?: string): void;
   onResumed?(report: ResumeReport): void;
   onTelemetry?(update: TelemetryUpdate): void;
   /** The gateway refused the token (close code 4401): the session is over. */
@@ -149,7 +150,7 @@ export class AlarmSocket {
       case 'hello':
         if (message.epoch !== this.epoch) this.lastSeq = undefined;
         this.epoch = message.epoch;
-        this.events.onHistoryKept(message.historyKept);
+        this.events.onHistoryKept(message.historyKept, message.historyReason);
         if (this.pending) {
           this.pending.until = message.seq;
           // Resumed and nothing happened meanwhile: no replay and no snapshot will follow.
@@ -174,7 +175,7 @@ export class AlarmSocket {
       case 'system':
         this.lastSeq = message.seq;
         if (message.code === 'history-kept') this.events.onHistoryKept(true);
-        if (message.code === 'history-not-kept') this.events.onHistoryKept(false);
+        if (message.code === 'history-not-kept') this.events.onHistoryKept(false, message.message);
         if (this.pending?.until !== undefined && message.seq >= this.pending.until)
           this.finishResume('replay');
         return;

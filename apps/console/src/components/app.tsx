@@ -107,6 +107,7 @@ function LoggedIn(props: {
   const [alarms, setAlarms] = useState<ReadonlyMap<string, Alarm>>(new Map());
   const [connected, setConnected] = useState(false);
   const [historyKept, setHistoryKept] = useState(true);
+  const [historyReason, setHistoryReason] = useState<string | undefined>(undefined);
   const [resumed, setResumed] = useState<ResumeReport | undefined>();
   const [toasts, setToasts] = useState<Toast[]>([]);
 
@@ -121,7 +122,10 @@ function LoggedIn(props: {
     const alarmSocket = new AlarmSocket(url, {
       onAlarms: next => setAlarms(new Map(next)),
       onConnection: setConnected,
-      onHistoryKept: setHistoryKept,
+      onHistoryKept: (kept: boolean, reason?: string) => {
+        setHistoryKept(kept);
+        setHistoryReason(reason);
+      },
       onResumed: setResumed,
       onTelemetry: update => hub.dispatch(update),
       onUnauthorized: () => onLogout('sessionExpired'),
@@ -249,6 +253,7 @@ function LoggedIn(props: {
       {!historyKept && (
         <div class="banner banner-error" role="alert" id="history-banner">
           {t('historyNotKept')}
+          {historyReason && <span class="banner-detail"> ({historyReason})</span>}
         </div>
       )}
       {resumed && (
