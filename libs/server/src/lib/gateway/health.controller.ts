@@ -26,19 +26,25 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when the broker and the storage are reachable. */
+  /**
+   * Ready when the broker is connected and history is kept (an authenticated query on InfluxDB
+   * passed). While it is not, each request probes again, so readiness follows a fix at once.
+   */
   @Get('readyz')
-  readyz(@Res() response: Response) {
+  async readyz(@Res() response: Response) {
+    if (!this.storage.kept) await this.storage.probe();
     const checks = { broker: this.broker.connected, storage: this.storage.kept };
     const ready = checks.broker && checks.storage;
-    // Notifications are reported, not required: alarms still reach the console without them.
     const storage = this.storage.current;
-    const details = {
-      details: {
-        ...(this.notify ? { notify: this.notify.report() } : {}),
-        storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason },
-      },
+    // Notifications are reported, not required: alarms still reach the console without them.
+    // Storage says why it is not kept (or what it carries on with), never silently.
+    const reported = {
+      ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(!storage.kept || storage.reason
+        ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
+        : {}),
     };
+    const details = Object.keys(reported).length > 0 ? { details: reported } : {};
     response
       .status(ready ? 200 : 503)
       .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });
