@@ -49,6 +49,10 @@ export class InfluxV2Store implements TelemetryStore {
     return this.v1.ensureSchema();
   }
 
+  get schemaNotice(): string | undefined {
+    return this.v1.schemaNotice;
+  }
+
   check(): Promise<StoreHealth> {
     return this.v1.check();
   }

@@ -2,6 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { InfluxV1Store, InfluxV2Store } from '@vigil/storage';
+
+import { createInfluxStore } from '../persister/influx-store';
 import { ConfigError, loadConfig } from './vigil-config';
 
 describe('InfluxDB credentials in the configuration (issue 13)', () => {
@@ -72,5 +75,19 @@ describe('InfluxDB credentials in the configuration (issue 13)', () => {
       expect.stringMatching(/VIGIL_INFLUX_PASSWORD_FILE: .* is empty/),
       'VIGIL_INFLUX_USERNAME: set VIGIL_INFLUX_PASSWORD or VIGIL_INFLUX_PASSWORD_FILE',
     ]);
+  });
+
+  it('selects the 2.x client with VIGIL_INFLUX_API=v2, which needs a token and an organisation', () => {
+    expect(problems({ VIGIL_INFLUX_API: 'v2' })).toEqual([
+      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v2 (or VIGIL_INFLUX_TOKEN_FILE)',
+      'VIGIL_INFLUX_ORG: required with VIGIL_INFLUX_API=v2',
+    ]);
+    const v2 = loadConfig({
+      VIGIL_INFLUX_API: 'v2',
+      VIGIL_INFLUX_TOKEN: 't',
+      VIGIL_INFLUX_ORG: 'o',
+    });
+    expect(createInfluxStore(v2)).toBeInstanceOf(InfluxV2Store);
+    expect(createInfluxStore(loadConfig({}))).toBeInstanceOf(InfluxV1Store);
   });
 });

@@ -92,6 +92,11 @@ export const vigilEnvSchema = z.object({
   /** false: Vigil sends no DDL; the database and policies raw, events (and trend) must exist. */
   VIGIL_INFLUX_MANAGE_SCHEMA: bool.default(true),
   /** How long the 1-minute downsampled history (policy `trend`) is kept. */
+  /** v1: line protocol to /write (1.x, or 2.x's v1 API); v2: the official 2.x client (/api/v2/write). */
+  VIGIL_INFLUX_API: z.enum(['v1', 'v2']).default('v1'),
+  /** v2: the organisation; the buckets are VIGIL_INFLUX_DB and VIGIL_INFLUX_EVENTS_BUCKET. */
+  VIGIL_INFLUX_ORG: z.string().min(1).optional(),
+  VIGIL_INFLUX_EVENTS_BUCKET: z.string().min(1).optional(),
   VIGIL_INFLUX_TREND_RETENTION: z
     .string()
     .regex(/^\d+[hdw]$/)
@@ -133,10 +138,20 @@ function secret(
   }
 }
 
-function influxCredentialProblems(e: VigilEnv, password: string | undefined): string[] {
+function influxCredentialProblems(
+  e: VigilEnv,
+  password: string | undefined,
+  token: string | undefined,
+): string[] {
   const problems: string[] = [];
+  if (e.VIGIL_INFLUX_API === 'v2' && token === undefined)
+    problems.push(
+      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v2 (or VIGIL_INFLUX_TOKEN_FILE)',
+    );
   if (password !== undefined && e.VIGIL_INFLUX_USERNAME === undefined)
     problems.push('VIGIL_INFLUX_PASSWORD: set VIGIL_INFLUX_USERNAME too');
+  if (e.VIGIL_INFLUX_API === 'v2' && e.VIGIL_INFLUX_ORG === undefined)
+    problems.push('VIGIL_INFLUX_ORG: required with VIGIL_INFLUX_API=v2');
   if (e.VIGIL_INFLUX_USERNAME !== undefined && password === undefined)
     problems.push('VIGIL_INFLUX_USERNAME: set VIGIL_INFLUX_PASSWORD or VIGIL_INFLUX_PASSWORD_FILE');
   return problems;
@@ -166,6 +181,9 @@ export interface VigilConfig {
     /** false: no DDL at all (VIGIL_INFLUX_MANAGE_SCHEMA). */
     readonly manageSchema?: boolean;
     readonly trendRetention?: string;
+    readonly api?: 'v1' | 'v2';
+    readonly org?: string;
+    readonly eventsBucket?: string;
   };
   readonly write: {
     readonly bufferLines: number;
@@ -215,7 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems = authProblems(e);
   const influxPassword = secret(env, 'VIGIL_INFLUX_PASSWORD', problems);
   const influxToken = secret(env, 'VIGIL_INFLUX_TOKEN', problems);
-  problems.push(...influxCredentialProblems(e, influxPassword));
+  problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -240,6 +258,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       token: influxToken,
       manageSchema: e.VIGIL_INFLUX_MANAGE_SCHEMA,
       trendRetention: e.VIGIL_INFLUX_TREND_RETENTION,
+      api: e.VIGIL_INFLUX_API,
+      org: e.VIGIL_INFLUX_ORG,
+      eventsBucket: e.VIGIL_INFLUX_EVENTS_BUCKET,
     },
     write: {
       bufferLines: e.VIGIL_WRITE_BUFFER_LINES,

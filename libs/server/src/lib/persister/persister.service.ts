@@ -10,7 +10,6 @@ import type { Subscription } from 'rxjs';
 import type { IngestRecord } from '@vigil/contracts';
 import {
   BatchingWriter,
-  InfluxV1Store,
   LineProtocolError,
   StoreWriteError,
   alarmEventLine,
@@ -26,7 +25,7 @@ import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
-import { createInfluxStore } from './influx-store';
+import { createInfluxStore, type CheckedStore } from './influx-store';
 
 const SCHEMA_RETRY_MS = 5000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -45,7 +44,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
   private readonly rateLimited = new RateLimitedLogger(this.logger);
   private readonly subscriptions: Subscription[] = [];
   private readonly writer: BatchingWriter | undefined;
-  private readonly store: InfluxV1Store | undefined;
+  private readonly store: CheckedStore | undefined;
   private schemaReady = false;
   private schemaTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
