@@ -242,11 +242,32 @@ const ZH = {
   windowStart: '时段开始',
   key: '报警点',
   bursts: '振荡次数',
+  // GB 18218-2018 units on the risk page
+  mhsUnits: '重大危险源单元（GB 18218-2018，按单元分级）',
+  mhsUnitKind: '单元',
+  mhsRegulatory: '法定分级（设计最大量）',
+  mhsLive: '实时指数（当前液位）',
+  mhsGrade: '{grade}级 · R = {r}',
+  mhsNotMajor: '未构成重大危险源 · S = {s}',
+  mhsAlphaPeople: 'α = {alpha}（500 m 内 {people} 人）',
+  mhsAlphaGiven: 'α = {alpha}',
+  mhsWithoutLevel: '{count} 个储罐无液位，按设计最大量计',
+  'mhsKind.production': '生产单元',
+  'mhsKind.storage': '储存单元',
+  mhsNote:
+    'R = α·Σβq/Q：R ≥ 100 一级，50–100 二级，10–50 三级，< 10 四级。法定分级按各储罐设计最大量；实时指数按当前液位，仅供运行参考。',
   hiddenStrip: '已隐藏的报警',
   hiddenStripTitle:
     '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
   suppressedCause: '{cause}：{by}，{reason}（自 {time}）',
   suppressedGateway: '网关 {gateway} 离线（自 {time}）',
+  // Fire-panel addresses (GB 26875) and device-side alarms.
+  locationLoopPoint: '回路 {loop} 点 {point}',
+  locationPoint: '点 {point}',
+  locationZone: '防区 {zone}',
+  locationChannel: '通道 {channel}',
+  locationTitle: '报警点位置',
+  fireConfirmed: '确认火警（同一防区两个探测器）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -479,11 +500,31 @@ const EN: Record<TextKey, string> = {
   windowStart: 'Window start',
   key: 'Alarm point',
   bursts: 'Bursts',
+  // GB 18218-2018 units on the risk page
+  mhsUnits: 'Major hazard units (GB 18218-2018, graded per unit)',
+  mhsUnitKind: 'Unit',
+  mhsRegulatory: 'Regulatory grade (design maximum)',
+  mhsLive: 'Live index (current levels)',
+  mhsGrade: 'grade {grade} · R = {r}',
+  mhsNotMajor: 'not a major hazard · S = {s}',
+  mhsAlphaPeople: 'α = {alpha} ({people} people within 500 m)',
+  mhsAlphaGiven: 'α = {alpha}',
+  mhsWithoutLevel: '{count} tank(s) without a level, counted at design maximum',
+  'mhsKind.production': 'production unit',
+  'mhsKind.storage': 'storage unit',
+  mhsNote:
+    'R = α·Σβq/Q: R ≥ 100 grade I, 50–100 II, 10–50 III, < 10 IV. The regulatory grade takes every tank at its design maximum; the live index takes current levels and is operational information only.',
   hiddenStrip: 'Hidden alarms',
   hiddenStripTitle:
     'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',
   suppressedCause: '{cause} by {by}: {reason} (since {time})',
   suppressedGateway: 'gateway {gateway} offline (since {time})',
+  locationLoopPoint: 'Loop {loop} point {point}',
+  locationPoint: 'Point {point}',
+  locationZone: 'zone {zone}',
+  locationChannel: 'channel {channel}',
+  locationTitle: 'Where the alarm is',
+  fireConfirmed: 'Confirmed fire (two detectors in one zone)',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -532,6 +573,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: '反馈信号',
       arc: '故障电弧',
       battery: '电量低',
+      'device-alarm': '设备报警',
+      'arc-fault': '故障电弧',
+      isolation: '屏蔽',
+      start: '联动启动',
+      'mains-fault': '主电故障',
+      'backup-fault': '备电故障',
+      'manual-mode': '手动状态',
     },
     metric: {
       lel: '可燃气体',
@@ -673,6 +721,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: 'Feedback',
       arc: 'Arc fault',
       battery: 'Battery low',
+      'device-alarm': 'Device alarm',
+      'arc-fault': 'Arc fault',
+      isolation: 'Isolated (disabled)',
+      start: 'Linkage started',
+      'mains-fault': 'Mains power fault',
+      'backup-fault': 'Backup power fault',
+      'manual-mode': 'Manual mode',
     },
     metric: {
       lel: 'Combustible gas',

@@ -1,4 +1,9 @@
-import { RISK_LEVELS, type RiskNode } from '@vigil/contracts';
+import {
+  RISK_LEVELS,
+  type MhsGradeFigure,
+  type MhsUnitRisk,
+  type RiskNode,
+} from '@vigil/contracts';
 
 import { useConsole } from '../app/context';
 import { localName } from '../app/format';
@@ -86,6 +91,9 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
               }
             />
           )}
+          {node.hazardUnits && node.hazardUnits.length > 0 && (
+            <HazardUnits units={node.hazardUnits} />
+          )}
           {children.length > 0 && (
             <div class="risk-grid">
               {children.map(child => (
@@ -152,6 +160,71 @@ export function RiskPage(props: { params: Readonly<Record<string, string>> }) {
 }
 
 /** Follows `driver` down to the node whose own colour set this one's (usually an area). */
+const ROMAN = ['I', 'II', 'III', 'IV'];
+const CHINESE = ['一', '二', '三', '四'];
+/** Grade I … IV in the colours the risk roll-up gives them (red … blue). */
+const GRADE_COLOUR = ['red', 'orange', 'yellow', 'blue'];
+
+/** GB 18218-2018: each production or storage unit, its regulatory grade and live index side by side. */
+function HazardUnits(props: { units: readonly MhsUnitRisk[] }) {
+  const { t, lang } = useConsole();
+  const grade = (figure: MhsGradeFigure) =>
+    figure.grade === null ? (
+      <span class="muted">{t('mhsNotMajor', { s: figure.s })}</span>
+    ) : (
+      <span class={`risk-text risk-${GRADE_COLOUR[figure.grade - 1]}`}>
+        {t('mhsGrade', {
+          grade: (lang === 'en' ? ROMAN : CHINESE)[figure.grade - 1] ?? '',
+          r: figure.r,
+        })}
+      </span>
+    );
+  return (
+    <div class="panel" id="mhs-units">
+      <h3>{t('mhsUnits')}</h3>
+      <table class="table small">
+        <thead>
+          <tr>
+            <th>{t('mhsUnitKind')}</th>
+            <th>{t('mhsRegulatory')}</th>
+            <th>{t('mhsLive')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.units.map(unit => (
+            <tr
+              key={unit.id}
+              data-unit={unit.id}
+              data-regulatory={unit.regulatory.grade ?? 'none'}
+              data-live={unit.live.grade ?? 'none'}
+            >
+              <td>
+                {localName(lang, unit.name)}
+                <div class="muted">
+                  {t(unit.kind === 'production' ? 'mhsKind.production' : 'mhsKind.storage')} ·{' '}
+                  {unit.exposedPopulation === undefined
+                    ? t('mhsAlphaGiven', { alpha: unit.alpha })
+                    : t('mhsAlphaPeople', { alpha: unit.alpha, people: unit.exposedPopulation })}
+                </div>
+              </td>
+              <td>{grade(unit.regulatory)}</td>
+              <td>
+                {grade(unit.live)}
+                {unit.live.withoutLevel.length > 0 && (
+                  <div class="muted">
+                    {t('mhsWithoutLevel', { count: unit.live.withoutLevel.length })}
+                  </div>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="muted small">{t('mhsNote')}</p>
+    </div>
+  );
+}
+
 function driverSource(node: RiskNode): RiskNode | undefined {
   let current: RiskNode | undefined = node;
   while (current?.driver) current = current.children.find(child => child.key === current?.driver);

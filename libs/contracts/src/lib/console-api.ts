@@ -157,7 +157,37 @@ export interface RiskNode {
   readonly areas: Readonly<Record<RiskLevel, number>>;
   /** Areas only: the area kind (storage, production, restricted …). */
   readonly areaKind?: AreaKind;
+  /** Sites only: the GB 18218-2018 production and storage units, each graded on its own. */
+  readonly hazardUnits?: readonly MhsUnitRisk[];
   readonly children: readonly RiskNode[];
+}
+
+/** R = α Σ β q/Q, S = Σ q/Q and the grade they give (GB 18218-2018). */
+export interface MhsGradeFigure {
+  /** 1 (grade I, most severe) … 4 (grade IV); null while S < 1 (not a major hazard installation). */
+  readonly grade: 1 | 2 | 3 | 4 | null;
+  readonly r: number;
+  readonly s: number;
+}
+
+/** One production or storage unit (生产单元 / 储存单元) of a site, GB 18218-2018 §4.2. */
+export interface MhsUnitRisk {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: 'production' | 'storage';
+  readonly areaId?: string | undefined;
+  /** People within 500 m, when the registry gives it (else α was given directly). */
+  readonly exposedPopulation?: number | undefined;
+  readonly alpha: number;
+  /** Tanks of the unit. */
+  readonly tanks: number;
+  /** The regulatory grade: every tank at its design maximum. */
+  readonly regulatory: MhsGradeFigure;
+  /** The live index from current levels (operational, not a regulatory figure). */
+  readonly live: MhsGradeFigure & {
+    /** Tanks without a level yet: counted at their design maximum. */
+    readonly withoutLevel: readonly string[];
+  };
 }
 
 /** `GET /api/v1/risk`: the tree from the user's scope down. */

@@ -7,6 +7,9 @@ import {
   ORG_KINDS,
   RISK_LEVELS,
 } from '@vigil/contracts';
+import { mhsUnitSchema } from '@vigil/rules';
+
+import { firePanelPointsSchema, firePanelZonesSchema } from './fire-panel';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
@@ -57,6 +60,10 @@ export const deviceSchema = z.object({
   intervalSeconds: z.number().positive().optional(),
   attributes: attributes.optional(),
   rules: ruleOverrides.optional(),
+  /** Fire panels only: loop/point → area and position (GB 26875 addresses, `fire-panel.ts`). */
+  points: firePanelPointsSchema.optional(),
+  /** Fire panels only: zones → area, optional two-detector confirmation (`fire-panel.ts`). */
+  zones: firePanelZonesSchema.optional(),
 });
 
 export const siteSchema = z.object({
@@ -69,6 +76,8 @@ export const siteSchema = z.object({
   areas: z.array(areaSchema).default([]),
   profiles: z.array(profileSchema).default([]),
   devices: z.array(deviceSchema).default([]),
+  /** GB 18218-2018 production and storage units (tanks name theirs with attribute `unit`). */
+  hazardUnits: z.array(mhsUnitSchema).optional(),
 });
 
 /** One registry file. A registry is the union of its files; ids must be unique across them. */

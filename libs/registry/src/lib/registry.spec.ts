@@ -117,4 +117,47 @@ describe(buildRegistry.name, () => {
       'sites.s1.enterprise: "ent" is not in the organisation',
     ]);
   });
+
+  it('grades the sample site per GB 18218-2018 unit, and refuses a tank it cannot grade', () => {
+    expect(
+      buildRegistry(sample())
+        .site('plant-1')
+        ?.hazardUnits?.map(unit => unit.id),
+    ).toEqual(['tank-farm-1', 'reactor-unit-1']);
+    const sources = [
+      org,
+      site(
+        [
+          { id: 't1', class: 'mhs-tank', attributes: { substance: 'ammonia', design_max_t: 50 } },
+          { id: 't2', class: 'mhs-tank', attributes: { unit: 'u1', capacity_m3: 80 } },
+          {
+            id: 't3',
+            class: 'mhs-tank',
+            attributes: { substance: 'NH3', unit: 'u9', design_max_t: 5 },
+          },
+        ],
+        {
+          hazardUnits: [
+            { id: 'u1', name: 'U1', kind: 'storage', exposedPopulation: 12 },
+            { id: 'u2', name: 'U2', kind: 'storage', exposedPopulation: 12, alpha: 1 },
+          ],
+        },
+      ),
+    ].map((content, index) => ({ source: `f${index}`, content }));
+    expect(problemsOf(sources)).toEqual([
+      expect.stringMatching(/^f1: sites\.0\.hazardUnits\.1: give exactly one of exposedPopulation/),
+    ]);
+    const fixed = sources.map(source => JSON.parse(JSON.stringify(source)) as RegistrySource);
+    (fixed[1]?.content as { sites: Array<{ hazardUnits: unknown[] }> }).sites[0]?.hazardUnits.pop();
+    expect(problemsOf(fixed)).toEqual([
+      expect.stringMatching(/^sites\.s1\.devices\.t1\.attributes\.unit: must name the production/),
+      expect.stringMatching(/^sites\.s1\.devices\.t2\.attributes\.substance: a major-hazard tank/),
+      expect.stringMatching(
+        /^sites\.s1\.devices\.t2\.attributes\.capacity_m3 and attributes\.density_t_m3/,
+      ),
+      expect.stringMatching(
+        /^sites\.s1\.devices\.t3\.attributes\.unit: "u9" is not a unit of site s1/,
+      ),
+    ]);
+  });
 });

@@ -11,13 +11,13 @@ import {
 import { reducerOperator } from './reducer-operator';
 
 /**
- * The live major-hazard grade (GB 18218-2018, R = α·Σβ·q/Q) of every site (or area) from its tank
+ * The live major-hazard index (GB 18218-2018, R = α·Σβ·q/Q) of every production or storage unit from its tank
  * readings: one `mhs-grade` signal at a unit's first tank reading and one per grade change. Feed it
- * the readings (other devices are ignored); `tanks` comes from the registry (`mhsTankOf`).
+ * the readings (other devices are ignored); `units` come from the registry (`mhsUnitsOf`).
  * Errors and completion of the source pass through; state lives as long as the subscription.
  *
  * ```
- * readings: -a-b-|   the only tank: ammonia, 50 t (Q 10 t, β 2), α 1; level 100 %, then 40 %
+ * readings: -a-b-|   one unit, one tank: ammonia, design max 50 t (Q 10 t, β 2), α 1; level 100 %, then 40 %
  * output:   -x-y-|   x: grade 3 (q 50 t: R = 10); y: grade 4 (q 20 t: R = 4, S = 2 ≥ 1)
  * ```
  *

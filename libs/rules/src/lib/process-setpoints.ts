@@ -18,7 +18,7 @@ export interface ProcessMetric {
   readonly deadbandFraction: number;
   /** On/off-delay of H and L (same source, U); HH and LL act at once (§9.4, P). */
   readonly delayMs: number;
-  /** Defaults per level key, only for level_pct (brief; §9.4 typical, P). */
+  /** Defaults per level key, only for level_pct (proposal: no standard sets tank levels, typical H 85 / HH 95 / L 10 / LL 5 %; §9.4 says use the plant's DCS/SIS set-points, which replace them). */
   readonly defaults?: Readonly<Partial<Record<ProcessLevelKey, number>>>;
   /** Span assumed when the registry gives none (level: 0–100 %). */
   readonly defaultSpan?: number;

@@ -9,6 +9,7 @@ import type {
   RuleSignal,
 } from '@vigil/contracts';
 
+import type { FirePanelMap } from './event-address';
 import type { RuleConfig } from './rule-config';
 
 /** Services a reducer may use. Reducers read no global clock: `clock` is injected. */
@@ -47,6 +48,8 @@ export interface DeviceContext {
    * signal for the devices behind it (README "Gateways").
    */
   readonly gatewayId?: string | undefined;
+  /** Fire panels: the registry's points and zones (event alarms located per point). */
+  readonly firePanel?: FirePanelMap | undefined;
 }
 
 /** A device and its resolved rules (`resolveDeviceRules`), in evaluation order. */
@@ -92,12 +95,15 @@ export function formatSeconds(ms: number): string {
  */
 export type ReadingOrder = 'in-order' | 'within-allowance' | 'late';
 
-/** Readings up to 5 s older than their device's newest one still feed window summaries. */
+/**
+ * Readings up to 5 s older than their device's newest one still feed window summaries. Proposal:
+ * no standard sets it; one gas-detector reporting interval.
+ */
 export const DEFAULT_LATE_ALLOWANCE_MS = 5_000;
 
 /**
  * A device whose readings keep arriving live but late, on one steady clock, for this much receive
- * time (two gas-detector intervals) has had its clock set back: the engine re-bases its watermark
+ * time (two gas-detector intervals; proposal, no standard sets it) has had its clock set back: the engine re-bases its watermark
  * on the new clock. README "Clock jumps".
  */
 export const DEFAULT_CLOCK_REBASE_MS = 10_000;

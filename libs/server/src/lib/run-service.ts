@@ -69,6 +69,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     } catch (error) {
       logger.error(`registry reload refused: ${(error as Error).message}`);
     }
+    running.broker?.reload();
   });
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

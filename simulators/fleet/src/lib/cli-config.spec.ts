@@ -13,8 +13,20 @@ describe(parseCli.name, () => {
         maxConnections: 200,
         sites: [],
         leakAfter: [],
+        credentials: undefined,
       },
     });
+  });
+
+  it('takes device logins from --credentials, else VIGIL_SIM_CREDENTIALS', () => {
+    const credentials = (argv: string[], env: Record<string, string>) => {
+      const result = parseCli(argv, env);
+      return result.kind === 'run' ? result.config.credentials : result;
+    };
+    expect(credentials(['--credentials', '/s.json'], { VIGIL_SIM_CREDENTIALS: '/e.json' })).toBe(
+      '/s.json',
+    );
+    expect(credentials([], { VIGIL_SIM_CREDENTIALS: '/e.json' })).toBe('/e.json');
   });
 
   it('takes the broker from VIGIL_MQTT_URL, else VIGIL_MQTT_PORT, unless --url says otherwise', () => {
@@ -71,6 +83,7 @@ describe(parseCli.name, () => {
           { afterSeconds: 45, device: 'gc-tf-02' },
           { afterSeconds: 90.5, device: 'plant-1/gc-ru-01' },
         ],
+        credentials: undefined,
       },
     });
   });

@@ -20,6 +20,8 @@ export interface CliConfig {
   readonly maxConnections: number;
   readonly sites: readonly string[];
   readonly leakAfter: readonly LeakAfter[];
+  /** Device logins (`npm run credentials -- issue … --secrets-out <file>`), for a closed broker. */
+  readonly credentials: string | undefined;
 }
 
 export type CliParseResult =
@@ -42,6 +44,9 @@ options:
   --site <siteId>          simulate only this site (repeatable)
   --leak-after <s>:<dev>   start a gas leak at a combustible detector s real seconds after start
                            (repeatable), e.g. --leak-after 45:gc-tf-02
+  --credentials <file>     device logins {"<site>/<device>": {username, secret}} for a broker
+                           that admits no anonymous device (default $VIGIL_SIM_CREDENTIALS);
+                           one connection per device then
   -h, --help               this text
 
 stdin commands: leak <deviceId> [peak], leak-area <areaId> [peak], event <deviceId> <code> [json],
@@ -109,6 +114,7 @@ export function parseCli(
         'max-connections': { type: 'string' },
         site: { type: 'string', multiple: true },
         'leak-after': { type: 'string', multiple: true },
+        credentials: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -158,6 +164,7 @@ export function parseCli(
       maxConnections: data['max-connections'],
       sites: data.site,
       leakAfter: data['leak-after'],
+      credentials: values.credentials ?? (env['VIGIL_SIM_CREDENTIALS'] || undefined),
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { RuleSignal } from '@vigil/contracts';
 
 import { type RuleContext, formatNumber, formatSeconds } from '../rule-signal';
-import { clusterPoints } from './clustering';
+import { crowdsWithinRadius } from './clustering';
 import type { AreaSiteRules, CompiledArea } from './site-config';
 import { nearBoundingBox, signedDepth } from './geometry';
 import {
@@ -115,13 +115,13 @@ function headCountSignal(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Crowding (MEM guide 2023: ≥ N people within 15 m for > 1 min)
+// Crowding (MEM guide 2023: ≥ N people within one circle of radius 15 m for > 1 min)
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Clusters the tags present in the area (single linkage, `linkDistanceM`, same floor) and keeps
- * the crowds of at least `minPeople`. The area "is crowded" at a tick when it has at least one such
- * crowd; it raises once it has been crowded at every tick for more than `holdMs`, whoever the
+ * Finds the crowds among the tags present in the area: `minPeople` or more inside one circle of
+ * radius `radiusM`, same floor (`crowdsWithinRadius`). The area "is crowded" at a tick when it has
+ * at least one crowd; it raises once it has been crowded at every tick for more than `holdMs`, whoever the
  * members are, and clears once it has had no crowd for `offDelayMs`.
  */
 function crowdingTick(
@@ -136,7 +136,7 @@ function crowdingTick(
   if (area.present.size >= rule.minPeople) {
     stats.crowdingEvaluations += 1;
     area.crowdTags = [...area.present];
-    area.crowdClusters = clusterPoints(area.crowdTags, rule.linkDistanceM, rule.minPeople);
+    area.crowdClusters = crowdsWithinRadius(area.crowdTags, rule.radiusM, rule.minPeople);
   } else if (area.crowdClusters.length > 0 || area.crowdTags.length > 0) {
     area.crowdTags = [];
     area.crowdClusters = [];
@@ -167,7 +167,8 @@ function crowdingTick(
     if (area.crowdingActive || now - area.crowdedSince <= rule.holdMs) return;
     area.crowdingActive = true;
     const crowds = crowdIds(area);
-    const members = crowds.flat().sort(compareIds);
+    // Circles may overlap: a person in two of them is listed once.
+    const members = [...new Set(crowds.flat())].sort(compareIds);
     const groups = crowds.length > 1 ? ` in ${crowds.length} groups` : '';
     out.push(
       siteSignal(
@@ -177,8 +178,8 @@ function crowdingTick(
           value: members.length,
           members,
           message:
-            `Crowding in ${area.area.name}: ${members.length} people${groups} within ` +
-            `${formatNumber(rule.linkDistanceM)} m of each other for more than ` +
+            `Crowding in ${area.area.name}: ${members.length} people${groups}, ` +
+            `≥ ${rule.minPeople} within a ${formatNumber(rule.radiusM)} m radius for more than ` +
             `${formatSeconds(rule.holdMs)}: ${formatMembers(members)}`,
         },
         context,
@@ -200,8 +201,8 @@ function crowdingTick(
         active: false,
         value: area.present.size,
         message:
-          `Crowding in ${area.area.name} ended: no ${rule.minPeople} people within ` +
-          `${formatNumber(rule.linkDistanceM)} m of each other for ${formatSeconds(rule.offDelayMs)}`,
+          `Crowding in ${area.area.name} ended: no ${rule.minPeople} people within a ` +
+          `${formatNumber(rule.radiusM)} m radius for ${formatSeconds(rule.offDelayMs)}`,
       },
       context,
     ),
@@ -313,7 +314,11 @@ export function onDeviceSignal(
   context: RuleContext,
   out: RuleSignal[],
 ): void {
-  const areaId = site.site.deviceAreas.get(signal.deviceId) ?? signal.areaId;
+  // A located signal (a fire-panel point) is in its point's area, not the panel's.
+  const areaId =
+    (signal.location ? signal.areaId : undefined) ??
+    site.site.deviceAreas.get(signal.deviceId) ??
+    signal.areaId;
   const area = areaId === undefined ? undefined : site.areas.get(areaId);
   if (!area) return;
   const { voting, 'people-present': presence } = area.area.rules;
@@ -336,13 +341,15 @@ export function onDeviceSignal(
 /** Records a device's rule as active or not; true when that changed anything. */
 function track(byDevice: Map<string, Set<string>>, signal: RuleSignal): boolean {
   const rules = byDevice.get(signal.deviceId);
+  // Located signals (fire-panel points) are one per point: the last point's clear ends it.
+  const id = signal.location ? signal.key : signal.ruleId;
   if (signal.active) {
-    if (rules?.has(signal.ruleId)) return false;
-    if (rules) rules.add(signal.ruleId);
-    else byDevice.set(signal.deviceId, new Set([signal.ruleId]));
+    if (rules?.has(id)) return false;
+    if (rules) rules.add(id);
+    else byDevice.set(signal.deviceId, new Set([id]));
     return true;
   }
-  if (!rules?.delete(signal.ruleId)) return false;
+  if (!rules?.delete(id)) return false;
   if (rules.size === 0) byDevice.delete(signal.deviceId);
   return true;
 }

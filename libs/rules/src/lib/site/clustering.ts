@@ -1,4 +1,4 @@
-/** A person's position for clustering: metres in the site frame, and the floor. */
+/** A person's position for crowd detection: metres in the site frame, and the floor. */
 export interface ClusterPoint {
   readonly x: number;
   readonly y: number;
@@ -6,180 +6,167 @@ export interface ClusterPoint {
 }
 
 /**
- * Cell side = link distance / √2, so that any two points of one cell are within the link distance
- * (the cell's diagonal); shortened by a hair so that rounding never links a pair just beyond it.
+ * Relative tolerance on "within the radius": a person exactly on the circle counts (the guide's
+ * "radius ≤ 15 m"), and floating-point rounding of the circle's centre never drops them.
  */
-const CELL_FRACTION = Math.SQRT1_2 * (1 - 1e-12);
+const EPSILON = 1e-9;
 
 /**
- * Cells that may hold a partner of a point in cell (0, 0): the 5 × 5 block (the nearest points of
- * cells 3 apart are 2 cell sides ≈ 1.41 × link distance apart). Only the "forward" half is
- * listed: the other half sees this cell as its forward neighbour, so each cell pair is visited once.
- */
-const FORWARD_DX = Int8Array.of(0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2);
-const FORWARD_DY = Int8Array.of(1, 2, -2, -1, 0, 1, 2, -2, -1, 0, 1, 2);
-
-/** A dense grid is used while it has at most this many cells per point (else a map of cells). */
-const DENSE_CELLS_PER_POINT = 8;
-
-/**
- * Single-linkage clusters: the connected components of the graph joining two points on the same
- * floor at most `linkDistanceM` apart. Returns the components with at least `minSize` points, each
- * as ascending indices into `points`, ordered by their smallest index.
+ * Crowds as the MEM crowding guide (2023) defines them: **at least `minSize` people inside one
+ * circle of radius `radiusM`** (人员聚集: people gathered within a radius of 15 m, domain-standards
+ * §5, V), on one floor. Not single linkage: a chain of people 14 m apart is not a crowd however
+ * long it is, and three people 26 m apart on the rim of a 15 m circle are one.
  *
- * Uniform grid, cell side `linkDistanceM / √2`: the points of a cell are all linked to each other
- * at once, and a pair of neighbouring cells is scanned only until its first link, and not at all
- * when the two cells are already connected. O(n) for people spread over a site and for a dense
- * crowd alike (5,000 people in one 100 m square are one cluster after about n unions); the
- * worst case, cell pairs with many people and no link between them, cannot be large since their
- * people would have to keep more than `linkDistanceM` from everyone in the other cell.
+ * Returns crowds as ascending indices into `points`, one circle each, ordered by the person the
+ * circle was found from. A person may be in two crowds (overlapping circles).
+ *
+ * Exact for "is there a crowd": a circle holding a set S can be moved until a member of S lies on
+ * its rim while still holding S (shrink it about its centre to the farthest member, then grow it
+ * back about that member). So for each person p in index order who is not yet in a found crowd,
+ * the fullest circle with p at its centre, else with p on its rim, is found (an angular sweep over
+ * the neighbours within 2 × radius, O(k log k)); if it holds `minSize`, it is a crowd, with
+ * everyone inside it. A crowd exists if and only if some person is found in one (property-tested
+ * against brute force over every candidate centre). Listed members are in a real circle; a
+ * person can be inside a crowd's circle without being listed only if no circle with them at the
+ * centre or on the rim holds `minSize` and no found circle covers them.
+ *
+ * Cost: a grid of 2 × radius cells; a person with fewer than `minSize − 1` others within
+ * 2 × radius is skipped after a count, people inside a found crowd are not searched from again,
+ * so a dense crowd costs a few circles, not one per person. The worst case is a dense gathering
+ * that never reaches `minSize` in one circle: a sweep per person, O(n · k log k) with k the people
+ * within 2 × radius (README "Cost").
  */
-export function clusterPoints(
+export function crowdsWithinRadius(
   points: readonly ClusterPoint[],
-  linkDistanceM: number,
+  radiusM: number,
   minSize = 1,
 ): number[][] {
-  if (!(linkDistanceM > 0)) throw new RangeError(`linkDistanceM must be > 0, got ${linkDistanceM}`);
+  if (!(radiusM > 0) || !Number.isFinite(radiusM))
+    throw new RangeError(`radiusM must be a positive number, got ${radiusM}`);
   const count = points.length;
   if (count === 0 || count < minSize) return [];
-  const parent = new Int32Array(count);
-  for (let index = 0; index < count; index += 1) parent[index] = index;
-  const find = (start: number): number => {
-    let root = start;
-    while (parent[root] !== root) root = parent[root] as number;
-    for (let node = start; node !== root;) {
-      const next = parent[node] as number;
-      parent[node] = root;
-      node = next;
-    }
-    return root;
-  };
-  const union = (a: number, b: number): void => {
-    const rootA = find(a);
-    const rootB = find(b);
-    // The smaller index stays the root: the output order below relies on it.
-    if (rootA !== rootB) parent[Math.max(rootA, rootB)] = Math.min(rootA, rootB);
-  };
-
-  for (const group of byFloor(points)) {
-    linkGroup(points, group, linkDistanceM, find, union);
-  }
-
-  // Roots are the smallest index of their component, so walking the points in order meets each
-  // component at its root first: the output is ordered by smallest index without sorting.
-  const size = new Int32Array(count);
+  // A hair wider than 2 × radius: two people ≤ 2 × radius apart are then in neighbouring cells
+  // even when rounding x / cell lands one of them just across a cell border.
+  const cell = 2 * radiusM * (1 + 1e-6);
+  const grid = new Map<string, number[]>();
+  const keyOf = (floor: number, column: number, row: number) => `${floor}:${column}:${row}`;
   for (let index = 0; index < count; index += 1) {
-    const root = find(index);
-    size[root] = (size[root] as number) + 1;
-  }
-  const clusters: number[][] = [];
-  const slot = new Map<number, number[]>();
-  for (let index = 0; index < count; index += 1) {
-    const root = parent[index] as number;
-    if ((size[root] as number) < minSize) continue;
-    let members = slot.get(root);
-    if (!members) {
-      members = [];
-      slot.set(root, members);
-      clusters.push(members);
-    }
-    members.push(index);
-  }
-  return clusters;
-}
-
-/** Indices per floor; one group (no copy of the floor map) when everyone is on one floor. */
-function byFloor(points: readonly ClusterPoint[]): Array<Int32Array | null> {
-  const floor = (points[0] as ClusterPoint).floor;
-  if (points.every(point => point.floor === floor)) return [null];
-  const groups = new Map<number, number[]>();
-  points.forEach((point, index) => {
-    const group = groups.get(point.floor);
-    if (group) group.push(index);
-    else groups.set(point.floor, [index]);
-  });
-  return [...groups.values()].map(group => Int32Array.from(group));
-}
-
-/** Links the points of one floor (`group` null = every point). */
-function linkGroup(
-  points: readonly ClusterPoint[],
-  group: Int32Array | null,
-  linkDistanceM: number,
-  find: (index: number) => number,
-  union: (a: number, b: number) => void,
-): void {
-  const total = group ? group.length : points.length;
-  const at = (position: number): number => (group ? (group[position] as number) : position);
-  const cell = linkDistanceM * CELL_FRACTION;
-  const limit = linkDistanceM * linkDistanceM;
-
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let position = 0; position < total; position += 1) {
-    const point = points[at(position)] as ClusterPoint;
-    if (point.x < minX) minX = point.x;
-    if (point.y < minY) minY = point.y;
-    if (point.x > maxX) maxX = point.x;
-    if (point.y > maxY) maxY = point.y;
-  }
-  const columns = Math.floor((maxX - minX) / cell) + 1;
-  const rows = Math.floor((maxY - minY) / cell) + 1;
-  const dense = columns * rows <= Math.max(1024, DENSE_CELLS_PER_POINT * total);
-
-  // Grid as linked lists: cell → first point, nextInCell[point] → next point of its cell (or -1).
-  const nextInCell = new Int32Array(points.length);
-  const denseFirst = dense ? new Int32Array(columns * rows).fill(-1) : undefined;
-  const sparseFirst = dense ? undefined : new Map<number, number>();
-  const firstIn = (column: number, row: number): number => {
-    if (column < 0 || row < 0 || column >= columns || row >= rows) return -1;
-    const key = row * columns + column;
-    return denseFirst ? (denseFirst[key] as number) : (sparseFirst?.get(key) ?? -1);
-  };
-  const occupied: number[] = [];
-  for (let position = 0; position < total; position += 1) {
-    const index = at(position);
     const point = points[index] as ClusterPoint;
-    const key = Math.floor((point.y - minY) / cell) * columns + Math.floor((point.x - minX) / cell);
-    const first = denseFirst ? (denseFirst[key] as number) : (sparseFirst?.get(key) ?? -1);
-    if (first < 0) occupied.push(key);
-    nextInCell[index] = first;
-    if (denseFirst) denseFirst[key] = index;
-    else sparseFirst?.set(key, index);
+    const key = keyOf(point.floor, Math.floor(point.x / cell), Math.floor(point.y / cell));
+    const list = grid.get(key);
+    if (list) list.push(index);
+    else grid.set(key, [index]);
   }
-
-  const linked = (a: number, b: number): boolean => {
-    const p = points[a] as ClusterPoint;
-    const q = points[b] as ClusterPoint;
-    const ex = q.x - p.x;
-    const ey = q.y - p.y;
-    return ex * ex + ey * ey <= limit;
-  };
-
-  for (const key of occupied) {
-    const column = key % columns;
-    const row = (key - column) / columns;
-    const first = firstIn(column, row);
-    // Everyone in a cell is within the link distance of everyone else in it.
-    for (let other = nextInCell[first] as number; other >= 0; other = nextInCell[other] as number) {
-      union(first, other);
-    }
-    // Indexed, not `for (const [dx, dy] of …)`: destructuring in this loop cost ~2× the tick.
-    for (let offset = 0; offset < FORWARD_DX.length; offset += 1) {
-      const dx = FORWARD_DX[offset] as number;
-      const dy = FORWARD_DY[offset] as number;
-      const neighbour = firstIn(column + dx, row + dy);
-      if (neighbour < 0 || find(first) === find(neighbour)) continue;
-      scan: for (let a = first; a >= 0; a = nextInCell[a] as number) {
-        for (let b = neighbour; b >= 0; b = nextInCell[b] as number) {
-          if (linked(a, b)) {
-            union(a, b);
-            break scan; // both cells are single components: one link joins them
-          }
+  // Exactly 2 × radius: farther, no circle holds both (a tolerance here would let the rim circle
+  // from p miss q by twice the tolerance).
+  const reach = 4 * radiusM * radiusM;
+  const inside = (radiusM * (1 + EPSILON)) ** 2;
+  /** Others on p's floor within 2 × radius (the only people a circle holding p can hold). */
+  const neighbours = (index: number): number[] => {
+    const p = points[index] as ClusterPoint;
+    const column = Math.floor(p.x / cell);
+    const row = Math.floor(p.y / cell);
+    const found: number[] = [];
+    for (let dx = -1; dx <= 1; dx += 1) {
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (const other of grid.get(keyOf(p.floor, column + dx, row + dy)) ?? []) {
+          if (other === index) continue;
+          const q = points[other] as ClusterPoint;
+          const dx = q.x - p.x;
+          const dy = q.y - p.y;
+          if (dx * dx + dy * dy <= reach) found.push(other);
         }
       }
     }
+    return found;
+  };
+  const holding = (cx: number, cy: number, anchor: number, near: readonly number[]): number[] => {
+    const members = [anchor];
+    for (const other of near) {
+      const q = points[other] as ClusterPoint;
+      const dx = q.x - cx;
+      const dy = q.y - cy;
+      if (dx * dx + dy * dy <= inside) members.push(other);
+    }
+    return members;
+  };
+
+  const covered = new Uint8Array(count);
+  const crowds: number[][] = [];
+  for (let index = 0; index < count; index += 1) {
+    if (covered[index]) continue;
+    const near = neighbours(index);
+    if (near.length + 1 < minSize) continue;
+    const p = points[index] as ClusterPoint;
+    let members = holding(p.x, p.y, index, near);
+    if (members.length < minSize) {
+      const angle = fullestRimAngle(points, p, near, radiusM);
+      members = holding(
+        p.x + radiusM * Math.cos(angle),
+        p.y + radiusM * Math.sin(angle),
+        index,
+        near,
+      );
+    }
+    if (members.length < minSize) continue;
+    members.sort((a, b) => a - b);
+    for (const member of members) covered[member] = 1;
+    crowds.push(members);
   }
+  return crowds;
+}
+
+/**
+ * The direction from p of the centre of the fullest circle of radius r with p on its rim: a
+ * neighbour q at distance d is inside for centre directions θ ± acos(d / 2r) (θ = direction of
+ * q), so the fullest circle is where most of these arcs overlap. Arcs are swept twice round
+ * (0–4π) so that arcs across 0 are counted; starts sort before ends at one angle (closed arcs:
+ * the rim counts).
+ */
+function fullestRimAngle(
+  points: readonly ClusterPoint[],
+  p: ClusterPoint,
+  near: readonly number[],
+  radiusM: number,
+): number {
+  const TWO_PI = 2 * Math.PI;
+  // Arc starts and ends, each also one turn later; sorted numerically (typed arrays, no objects).
+  const starts = new Float64Array(2 * near.length);
+  const ends = new Float64Array(2 * near.length);
+  let arcs = 0;
+  for (const other of near) {
+    const q = points[other] as ClusterPoint;
+    const dx = q.x - p.x;
+    const dy = q.y - p.y;
+    const d = Math.sqrt(dx * dx + dy * dy);
+    if (d === 0) continue; // at p: inside every circle with p on its rim
+    const half = Math.acos(Math.min(1, d / (2 * radiusM)));
+    let start = (Math.atan2(dy, dx) - half) % TWO_PI;
+    if (start < 0) start += TWO_PI;
+    starts[2 * arcs] = start;
+    starts[2 * arcs + 1] = start + TWO_PI;
+    ends[2 * arcs] = start + 2 * half;
+    ends[2 * arcs + 1] = start + 2 * half + TWO_PI;
+    arcs += 1;
+  }
+  const startList = starts.subarray(0, 2 * arcs).sort();
+  const endList = ends.subarray(0, 2 * arcs).sort();
+  let depth = 0;
+  let best = -1;
+  let bestAngle = 0;
+  // Merge: at one angle a start goes before an end (closed arcs: the rim counts).
+  for (let s = 0, e = 0; s < startList.length;) {
+    if ((startList[s] as number) <= (endList[e] as number)) {
+      depth += 1;
+      if (depth > best) {
+        best = depth;
+        bestAngle = startList[s] as number;
+      }
+      s += 1;
+    } else {
+      depth -= 1;
+      e += 1;
+    }
+  }
+  return bestAngle;
 }

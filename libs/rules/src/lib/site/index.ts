@@ -35,4 +35,4 @@ export {
   type PointM,
   type Polygon,
 } from './geometry';
-export { clusterPoints, type ClusterPoint } from './clustering';
+export { crowdsWithinRadius, type ClusterPoint } from './clustering';

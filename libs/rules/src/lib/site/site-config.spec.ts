@@ -108,10 +108,11 @@ describe(defaultAreaRules.name, () => {
       holdMs: 60_000,
       priority: 2,
     });
+    // N follows the limit: 3 people allowed, so a crowd is 4 or more within 15 m.
     expect(storage.crowding).toEqual({
       enabled: true,
-      minPeople: 3,
-      linkDistanceM: 15,
+      minPeople: 4,
+      radiusM: 15,
       holdMs: 60_000,
       offDelayMs: 30_000,
       priority: 2,
@@ -161,7 +162,7 @@ describe(resolveSiteLayouts.name, () => {
     ]);
     expect(errors).toEqual([]);
     const [yard, , office] = sites[0]?.areas ?? [];
-    expect(yard?.rules.crowding).toMatchObject({ enabled: true, minPeople: 2, linkDistanceM: 15 });
+    expect(yard?.rules.crowding).toMatchObject({ enabled: true, minPeople: 2, radiusM: 15 });
     expect(yard?.rules.voting).toMatchObject({ enabled: true, k: 2 });
     expect(yard?.votingRuleId).toBe('vote-gas-l2');
     expect(office?.rules.overstay).toEqual({ enabled: true, maxDwellMinutes: 30, priority: 3 });

@@ -31,14 +31,34 @@ export const RESTRICTED_MAX_DWELL_MINUTES = 10;
 export const RESTRICTED_OVERSTAY_PRIORITY = 2;
 /** Overstay elsewhere (only where an area sets `maxDwellMinutes`) → P3 (§9.7 overstay row, P). */
 export const OTHER_OVERSTAY_PRIORITY = 3;
-/** Zone head-count above the zone limit for > 1 min → P2 (domain-standards §9.7, P). */
+/**
+ * Zone head-count: **more than** the area's limit present (count > maxPeople, i.e. the limit is
+ * the number allowed: Tai'an 泰应急发〔2024〕4号 "≤ 3 people at the same time", domain-standards
+ * §5, V local) for > 1 min → P2 (§9.7 zone head-count row; the 1 min hold mirrors the crowding
+ * guide's duration, P).
+ */
 export const HEAD_COUNT_HOLD_MS = 60_000;
 export const HEAD_COUNT_PRIORITY = 2;
-/** Crowding: people within a radius ≤ 15 m for > 1 min (MEM crowding guide 2023, §5, V). */
-export const CROWDING_LINK_DISTANCE_M = 15;
+/**
+ * Crowding (人员聚集): **N or more people within one circle of radius 15 m for more than 1 min**
+ * (MEM 《基于人员定位系统的人员聚集风险监测预警建设应用指南(试行)》 2023: gathering within a
+ * radius ≤ 15 m lasting > 1 min, domain-standards §5, V). The guide sets no N (U).
+ */
+export const CROWDING_RADIUS_M = 15;
 export const CROWDING_HOLD_MS = 60_000;
-/** N = 3 people in high-risk sites (Tai'an 泰应急发〔2024〕4号, domain-standards §5/§9.7, V local). */
-export const CROWDING_MIN_PEOPLE = 3;
+/**
+ * N, when the area has no head-count limit: 4, the first number over Tai'an's "≤ 3 people at
+ * the same time in one high-risk site" (泰应急发〔2024〕4号, domain-standards §5, V local).
+ * domain-standards §9.7 proposes N = 3 from the same source; that would alarm on the 3 people the
+ * rule allows, so it is not used. With a limit, N = limit + 1 (`crowdingMinPeopleFor`): crowding
+ * is the same number of people as a head-count breach, gathered within 15 m.
+ */
+export const CROWDING_DEFAULT_MIN_PEOPLE = 4;
+
+/** N of the crowding rule for a head-count limit (people allowed): limit + 1, else the default. */
+export function crowdingMinPeopleFor(maxPeople: number | undefined): number {
+  return maxPeople === undefined ? CROWDING_DEFAULT_MIN_PEOPLE : Math.max(2, maxPeople + 1);
+}
 /** Crowding is P2 (domain-standards §9 priorities, §9.7 crowding row). */
 export const CROWDING_PRIORITY = 2;
 /**
@@ -61,7 +81,7 @@ export const MAN_DOWN_PRE_ALARM_MS = 60_000;
 export const MAN_DOWN_ALARM_MS = 120_000;
 export const MAN_DOWN_PRE_ALARM_PRIORITY = 2;
 export const MAN_DOWN_ALARM_PRIORITY = 1;
-/** Man-down applies in red/orange zones (§9.7, P) and in restricted and warning areas (brief). */
+/** Man-down applies in red/orange zones (§9.7, P) and in restricted and warning areas (proposal). */
 export const MAN_DOWN_AREA_KINDS: readonly string[] = ['restricted', 'warning'];
 export const MAN_DOWN_RISKS: readonly AreaRisk[] = ['red', 'orange'];
 /**
@@ -147,8 +167,10 @@ export const headCountConfigSchema = z.strictObject({
 
 export const crowdingConfigSchema = z.strictObject({
   enabled: z.boolean(),
+  /** N: raises at N or more people inside one circle (≥ N); default the area's limit + 1. */
   minPeople: z.int().min(2).max(10_000),
-  linkDistanceM: z.number().positive().max(100),
+  /** The circle's radius (15 m, MEM guide). */
+  radiusM: z.number().positive().max(100),
   holdMs: durationMs,
   offDelayMs: durationMs,
   priority,
@@ -351,8 +373,8 @@ export function defaultAreaRules(
     },
     crowding: {
       enabled: settings.crowdingKinds.includes(area.kind),
-      minPeople: CROWDING_MIN_PEOPLE,
-      linkDistanceM: CROWDING_LINK_DISTANCE_M,
+      minPeople: crowdingMinPeopleFor(area.maxPeople),
+      radiusM: CROWDING_RADIUS_M,
       holdMs: CROWDING_HOLD_MS,
       offDelayMs: CROWDING_OFF_DELAY_MS,
       priority: CROWDING_PRIORITY,
@@ -489,6 +511,16 @@ function compileArea(
     }
     const override = stripUndefined(parsed.data as Record<string, unknown>);
     merged[id] = { ...base, ...override, enabled: override['enabled'] ?? true };
+  }
+  // N of crowding follows the head-count limit wherever the limit comes from (area `maxPeople` or
+  // a `head-count` override), unless the area sets `crowding.minPeople` itself.
+  const crowdingOverride = rawRules['crowding'] as Readonly<Record<string, unknown>> | undefined;
+  const limit = (merged['head-count'] as { maxPeople?: number } | undefined)?.maxPeople;
+  if (typeof crowdingOverride?.['minPeople'] !== 'number' && limit !== undefined) {
+    merged['crowding'] = {
+      ...(merged['crowding'] as object),
+      minPeople: crowdingMinPeopleFor(limit),
+    };
   }
   const checked = areaSiteRulesSchema.safeParse(merged);
   let rules = defaults;

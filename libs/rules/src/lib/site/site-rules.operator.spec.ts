@@ -29,7 +29,11 @@ describe(siteRules.name, () => {
   /** Virtual time: `receivedAt` of the records and the tick `now` are TestScheduler frames (ms). */
   function options(extra: Partial<SiteRulesOperatorOptions> = {}): SiteRulesOperatorOptions {
     return {
-      sites: [layout({ yard: { maxPeople: 10, rules: { voting: { k: 2 } } } })],
+      sites: [
+        layout({
+          yard: { maxPeople: 10, rules: { voting: { k: 2 }, crowding: { minPeople: 3 } } },
+        }),
+      ],
       clock: () => testScheduler.now(),
       ...extra,
     };

@@ -95,7 +95,11 @@ describe('site rule properties', () => {
         // Random fixes can leave one member silent for 90 s: position expiry is not the subject.
         const settings = { positionTtlMs: 3_600_000 };
         const signals = crowdingOnly(
-          run(gatheringInputs(spec), { yard: { maxPeople: 100 } }, settings),
+          run(
+            gatheringInputs(spec),
+            { yard: { maxPeople: 100, rules: { crowding: { minPeople: 3 } } } },
+            settings,
+          ),
         );
         expectAlternating(signals);
         const raises = signals.filter(signal => signal.active);

@@ -217,12 +217,14 @@ describe("head-count (§9.7, Tai'an ≤ 3)", () => {
   });
 });
 
-describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
+describe('crowding (MEM guide 2023: ≥ N within a 15 m radius for > 1 min)', () => {
   const group = (ts: number, tags = ['a', 'b', 'c']) =>
     tags.map((tag, i) => fix(tag, ts, 40 + i * 7, 40));
+  /** The yard allows 10; crowding set to N = 3 explicitly (a crowd tighter than the limit). */
+  const N3 = { yard: { maxPeople: 10, rules: { crowding: { minPeople: 3 } } } };
 
   it('raises once a crowd has lasted more than 60 s and lists its members', () => {
-    const { feed, ticks, site, all } = harness({ yard: { maxPeople: 10 } });
+    const { feed, ticks, site, all } = harness(N3);
     feed(...group(0));
     expect(ticks(0, 60_000)).toEqual([]); // crowded since the tick at 0: 60 s is not more
     expect(ticks(61_000, 61_000)).toEqual([
@@ -232,7 +234,7 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
         value: 3,
         threshold: 3,
         members: ['a', 'b', 'c'],
-        message: 'Crowding in Yard: 3 people within 15 m of each other for more than 60 s: a, b, c',
+        message: 'Crowding in Yard: 3 people, ≥ 3 within a 15 m radius for more than 60 s: a, b, c',
       }),
     ]);
     expect(crowdsInArea(site(), 'yard')).toEqual([['a', 'b', 'c']]);
@@ -241,7 +243,7 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
   });
 
   it('does not raise for two people, or three spread beyond 15 m', () => {
-    const { feed, ticks } = harness({ yard: { maxPeople: 10 } });
+    const { feed, ticks } = harness(N3);
     feed(...group(0, ['a', 'b']), fix('x', 0, 10, 90), fix('y', 0, 26, 90), fix('z', 0, 42, 90));
     expect(ticks(0, 120_000)).toEqual([]);
   });
@@ -253,7 +255,7 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
   });
 
   it('keeps the alarm through a gap shorter than 30 s and clears after 30 s without a crowd', () => {
-    const { feed, ticks, all } = harness({ yard: { maxPeople: 10 } });
+    const { feed, ticks, all } = harness(N3);
     feed(...group(0));
     ticks(0, 61_000);
     feed(fix('c', 62_000, 90, 90)); // the crowd breaks up …
@@ -265,7 +267,7 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
     expect(ticks(151_000, 180_000)).toEqual([]);
     expect(ticks(181_000, 181_000)).toEqual([
       siteSignalLike('yard', 'crowding', false, 181_000, {
-        message: 'Crowding in Yard ended: no 3 people within 15 m of each other for 30 s',
+        message: 'Crowding in Yard ended: no 3 people within a 15 m radius for 30 s',
       }),
     ]);
     expectAlternating(all);
@@ -277,8 +279,45 @@ describe('crowding (MEM guide 2023: ≥ 3 within 15 m for > 1 min)', () => {
     expect(ticks(0, 61_000)).toHaveLength(1);
   });
 
+  it('N follows the head-count limit: 3 allowed, so 3 gathered is no crowd and 4 is (≥ N = limit + 1)', () => {
+    const { feed, ticks } = harness(); // the yard allows 3 (maxPeople)
+    feed(...group(0));
+    expect(ticks(0, 120_000)).toEqual([]); // 3 present: within the limit, and no crowd
+    feed(...group(121_000, ['a', 'b', 'c', 'd']));
+    const raised = ticks(121_000, 183_000);
+    // The same 4 people break the head-count (4 > 3) and, gathered within 15 m, are a crowd (≥ 4).
+    expect(raised.map(signal => [signal.ruleId, signal.threshold, signal.value])).toEqual([
+      ['head-count', 3, 4],
+      ['crowding', 4, 4],
+    ]);
+  });
+
+  it('takes N from a head-count override too, and from the default 4 where there is no limit', () => {
+    const override = harness({ yard: { rules: { 'head-count': { maxPeople: 2 } } } });
+    override.feed(...group(0));
+    expect(override.ticks(0, 61_000).map(signal => [signal.ruleId, signal.threshold])).toEqual([
+      ['head-count', 2],
+      ['crowding', 3],
+    ]);
+    const noLimit = harness({ yard: { maxPeople: undefined } });
+    noLimit.feed(...group(0));
+    expect(noLimit.ticks(0, 120_000)).toEqual([]);
+    noLimit.feed(...group(121_000, ['a', 'b', 'c', 'd']));
+    expect(noLimit.ticks(121_000, 183_000)).toEqual([
+      expect.objectContaining({ ruleId: 'crowding', threshold: 4 }),
+    ]);
+  });
+
+  it('tests one 15 m circle, not a chain: 5 people 14 m apart in a line are no crowd of 4', () => {
+    const { feed, ticks } = harness({
+      yard: { maxPeople: 10, rules: { crowding: { minPeople: 4 } } },
+    });
+    feed(...['a', 'b', 'c', 'd', 'e'].map((tag, i) => fix(tag, 0, 20 + i * 14, 50)));
+    expect(ticks(0, 120_000)).toEqual([]);
+  });
+
   it('does not count people on another floor', () => {
-    const { feed, ticks } = harness({ yard: { maxPeople: 10 } });
+    const { feed, ticks } = harness(N3);
     feed(fix('a', 0, 40, 40), fix('b', 0, 45, 40), fix('c', 0, 50, 40, { floor: 2 }));
     expect(ticks(0, 120_000)).toEqual([]);
   });
@@ -394,6 +433,26 @@ describe('people present during a process alarm (§9.7 correlation)', () => {
       }),
     ]);
     expectAlternating(all);
+  });
+
+  it('takes a fire-panel point’s area (the signal’s), not the panel’s, and each point apart', () => {
+    const { feed } = harness();
+    feed(fix('in', 0, 50, 50));
+    const point = (key: string, active: boolean, at: number) =>
+      deviceSignal('gc-9', 'fire', active, at, {
+        key: `plant-1/gc-9/fire/${key}`,
+        deviceClass: 'fire-panel',
+        areaId: 'yard', // the point's area; the panel (gc-9 in the layout) is in the office
+        location: { loop: '1', point: key },
+      });
+    expect(feed(point('P1', true, 1_000))).toEqual([
+      siteSignalLike('yard', 'people-present', true, 1_000, { members: ['in'] }),
+    ]);
+    feed(point('P2', true, 2_000));
+    expect(feed(point('P1', false, 3_000))).toEqual([]); // P2 is still in fire
+    expect(feed(point('P2', false, 4_000))).toEqual([
+      siteSignalLike('yard', 'people-present', false, 4_000),
+    ]);
   });
 
   it('raises on the tick after someone comes near an area already in alarm', () => {

@@ -5,6 +5,7 @@ import type { RiskResponse } from '@vigil/contracts';
 
 import { AlarmView } from '../gateway/alarm-view';
 import { RegistryHolder } from '../registry/registry-holder';
+import { LiveDevices } from './live-devices';
 import { computeRisk } from './risk';
 import { requestScope } from './request';
 
@@ -14,6 +15,7 @@ export class RiskController {
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(AlarmView) private readonly alarms: AlarmView,
+    @Inject(LiveDevices) private readonly live: LiveDevices,
   ) {}
 
   @Get()
@@ -32,6 +34,11 @@ export class RiskController {
         alarms: this.alarms.open(),
         now,
         scope: requestScope(request),
+        mhsUnits: this.registry.mhsUnits(),
+        levelOf: (siteId, deviceId) => {
+          const level = this.live.get(siteId, deviceId)?.values['level_pct'];
+          return typeof level === 'number' ? level : undefined;
+        },
       }),
     };
   }

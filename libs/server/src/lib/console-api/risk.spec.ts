@@ -1,5 +1,6 @@
 import type { Alarm, RiskNode } from '@vigil/contracts';
 import type { OrgNode, Site } from '@vigil/registry';
+import { mhsUnitsOf } from '@vigil/rules';
 
 import { assess, computeRisk, levelOfScore } from './risk';
 
@@ -221,4 +222,62 @@ describe('dynamic risk', () => {
       [],
     );
   });
+
+  it('shows each GB 18218-2018 unit of a site with its regulatory grade and live index', () => {
+    const { units } = mhsUnitsOf(
+      {
+        id: 'plant-a',
+        hazardUnits: [
+          { id: 'tf-1', name: '罐区', kind: 'storage', area: 'tanks', exposedPopulation: 120 },
+          { id: 'ru-1', name: '装置', kind: 'production', exposedPopulation: 40 },
+        ],
+      },
+      [
+        tankDevice('tk-nh3', { substance: 'ammonia', unit: 'tf-1', design_max_t: 50 }),
+        tankDevice('tk-meoh', { substance: 'methanol', unit: 'tf-1', design_max_t: 800 }),
+        tankDevice('r-201', { substance: 'hydrogen', unit: 'ru-1', design_max_t: 6 }),
+      ],
+    );
+    const levels: Record<string, number> = { 'tk-nh3': 20, 'tk-meoh': 50, 'r-201': 50 };
+    const roots = computeRisk({
+      organisation,
+      sites,
+      alarms: [],
+      now: NOW,
+      mhsUnits: units,
+      levelOf: (_site, device) => levels[device],
+    });
+    expect(find(roots, 'site:plant-a').hazardUnits).toEqual([
+      {
+        id: 'tf-1',
+        name: '罐区',
+        kind: 'storage',
+        areaId: 'tanks',
+        exposedPopulation: 120,
+        alpha: 2,
+        tanks: 2,
+        // 2 × (2 × 50/10 + 800/500) = 23.2: grade III at design maximum
+        regulatory: { grade: 3, r: 23.2, s: 6.6 },
+        // 2 × (2 × 10/10 + 400/500) = 5.6: grade IV now
+        live: { grade: 4, r: 5.6, s: 1.8, withoutLevel: [] },
+      },
+      {
+        id: 'ru-1',
+        name: '装置',
+        kind: 'production',
+        areaId: undefined,
+        exposedPopulation: 40,
+        alpha: 1.2,
+        tanks: 1,
+        // 1.2 × 1.5 × 6/5 = 2.16: grade IV; at half full S = 0.6 < 1: not a major hazard now
+        regulatory: { grade: 4, r: 2.16, s: 1.2 },
+        live: { grade: null, r: 1.08, s: 0.6, withoutLevel: [] },
+      },
+    ]);
+    expect(find(roots, 'site:plant-b').hazardUnits).toBeUndefined();
+  });
 });
+
+function tankDevice(deviceId: string, attributes: Record<string, string | number>) {
+  return { siteId: 'plant-a', deviceId, deviceClass: 'mhs-tank', areaId: undefined, attributes };
+}

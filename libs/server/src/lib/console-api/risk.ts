@@ -1,5 +1,7 @@
 import type {
   Alarm,
+  MhsGradeFigure,
+  MhsUnitRisk,
   RiskLevel,
   RiskNode,
   RiskNodeKind,
@@ -7,6 +9,7 @@ import type {
   RiskReasonKind,
 } from '@vigil/contracts';
 import type { OrgNode, RegistrySite } from '@vigil/registry';
+import { type MhsAssessment, type MhsUnit, mhsLive, mhsRegulatory } from '@vigil/rules';
 
 /**
  * Dynamic four-colour risk (红橙黄蓝), domain-standards §7 and §9.9 (a proposal: no standard gives
@@ -62,6 +65,43 @@ export interface RiskInput {
   readonly now: number;
   /** Return the tree from this organisation node down (the user's scope); default: every root. */
   readonly scope?: string | undefined;
+  /** GB 18218-2018 units of every site (`mhsUnitsOf`); shown per site, graded per unit. */
+  readonly mhsUnits?: readonly MhsUnit[];
+  /** Latest `level_pct` of a tank, for the live index; undefined when none yet. */
+  readonly levelOf?: (siteId: string, deviceId: string) => number | undefined;
+}
+
+function figure({ index, grade }: MhsAssessment): MhsGradeFigure {
+  return {
+    grade: grade ?? null,
+    r: Number(index.r.toPrecision(6)),
+    s: Number(index.s.toPrecision(6)),
+  };
+}
+
+/**
+ * Each unit's regulatory grade (design maximum) and live index (current levels), side by side:
+ * GB 18218-2018 grades per unit, never per site. The live figure here is the plain grade of the
+ * current numbers; the `mhs-grade` warning applies a 2 % hysteresis before it changes.
+ */
+export function unitRisks(
+  units: readonly MhsUnit[],
+  levelOf: (siteId: string, deviceId: string) => number | undefined = () => undefined,
+): MhsUnitRisk[] {
+  return units.map(unit => {
+    const live = mhsLive(unit, tank => levelOf(tank.siteId, tank.deviceId));
+    return {
+      id: unit.unitId,
+      name: unit.name,
+      kind: unit.kind,
+      areaId: unit.areaId,
+      exposedPopulation: unit.exposedPopulation,
+      alpha: unit.alpha,
+      tanks: unit.tanks.length,
+      regulatory: figure(mhsRegulatory(unit)),
+      live: { ...figure(live), withoutLevel: live.withoutLevel },
+    };
+  });
 }
 
 export function worst(a: RiskLevel, b: RiskLevel): RiskLevel {
@@ -192,7 +232,21 @@ function rollUp(
 }
 
 /** The risk tree: organisation nodes → sites → areas, each with its dynamic colour and reasons. */
-export function computeRisk({ organisation, sites, alarms, now, scope }: RiskInput): RiskNode[] {
+export function computeRisk({
+  organisation,
+  sites,
+  alarms,
+  now,
+  scope,
+  mhsUnits = [],
+  levelOf,
+}: RiskInput): RiskNode[] {
+  const unitsBySite = new Map<string, MhsUnit[]>();
+  for (const unit of mhsUnits) {
+    const list = unitsBySite.get(unit.siteId);
+    if (list) list.push(unit);
+    else unitsBySite.set(unit.siteId, [unit]);
+  }
   const alarmsByArea = new Map<string, Alarm[]>();
   const siteWide = new Map<string, Alarm[]>();
   for (const alarm of alarms) {
@@ -228,11 +282,13 @@ export function computeRisk({ organisation, sites, alarms, now, scope }: RiskInp
       };
     });
     const own = assess(siteWide.get(site.id) ?? [], now);
-    return rollUp(
+    const node = rollUp(
       { key: `site:${site.id}`, id: site.id, kind: 'site', name: site.name },
       areas,
       own,
     );
+    const units = unitsBySite.get(site.id);
+    return units ? { ...node, hazardUnits: unitRisks(units, levelOf) } : node;
   };
 
   const childrenOf = new Map<string | undefined, OrgNode[]>();

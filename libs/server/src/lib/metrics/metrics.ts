@@ -99,7 +99,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -172,6 +172,12 @@ export class VigilMetrics {
       'Failed InfluxDB write attempts whose lines were kept for retry, by cause: auth (401/403), ' +
       'server (5xx, 404 database not found, 408/429), network',
     labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  readonly brokerDenied = new Counter({
+    name: 'vigil_broker_denied_total',
+    help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

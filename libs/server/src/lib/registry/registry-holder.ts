@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
 import { RegistryError, loadRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
-import { mhsTankOf, resolveDeviceRules, type DeviceRules } from '@vigil/rules';
+import { mhsUnitsOf, resolveDeviceRules, type DeviceRules, type MhsUnit } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 
@@ -19,8 +19,6 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
   const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
   const problems: string[] = [];
   for (const device of registry.devices) {
-    for (const error of mhsTankOf(device).errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
     const input = {
       deviceClass: device.deviceClass,
       attributes: device.attributes,
@@ -42,10 +40,29 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
       areaId: device.areaId,
       gatewayId: device.gatewayId,
       rules,
+      ...(device.firePanel ? { firePanel: device.firePanel } : {}),
     });
   }
   if (problems.length > 0) throw new RegistryError(problems);
   return resolved;
+}
+
+const unitsCache = new WeakMap<Registry, readonly MhsUnit[]>();
+
+/** The GB 18218-2018 units of a registry, worked out once per registry object. */
+export function registryMhsUnits(registry: Registry): readonly MhsUnit[] {
+  let units = unitsCache.get(registry);
+  if (!units) {
+    const bySite = new Map<string, Registry['devices'][number][]>();
+    for (const device of registry.devices) {
+      const list = bySite.get(device.siteId);
+      if (list) list.push(device);
+      else bySite.set(device.siteId, [device]);
+    }
+    units = registry.sites.flatMap(site => mhsUnitsOf(site, bySite.get(site.id) ?? []).units);
+    unitsCache.set(registry, units);
+  }
+  return units;
 }
 
 /**
@@ -75,6 +92,11 @@ export class RegistryHolder {
 
   allDeviceRules(): Iterable<DeviceRules> {
     return this.deviceRules.values();
+  }
+
+  /** GB 18218-2018 units of every site with their tanks (the registry has validated them). */
+  mhsUnits(registry: Registry = this.current): readonly MhsUnit[] {
+    return registryMhsUnits(registry);
   }
 
   /** Throws RegistryError (and keeps the running registry) when the files or rules are invalid. */

@@ -13,7 +13,6 @@ import {
   chatterGuard,
   createRuleEngineStats,
   mhsGradeRule,
-  mhsTankOf,
   ruleEngine,
   siteRules,
   withTicks,
@@ -24,7 +23,7 @@ import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
-import { RegistryHolder } from '../registry/registry-holder';
+import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
 /**
  * The alarm engine: ingest records (and a tick for time-based rules) through the rule engine;
@@ -63,6 +62,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         expectedDevices: this.registry.allDeviceRules(),
         // Alarms restored from the journal: their rules start active, so a return to normal clears them.
         activeAtStart: key => this.alarms.conditionActive(key),
+        // Fire-panel points and per-channel device alarms: their active addresses, once.
+        eventAlarmsAtStart: () => this.alarms.open(),
         stats,
       }),
       // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
@@ -87,20 +88,17 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         ),
       ),
     );
-    // GB 18218-2018 major-hazard grade of each site from its tank inventories, live.
+    // GB 18218-2018 live index of each production or storage unit from its tank levels.
     const grade$ = registries$.pipe(
       switchMap(registry => {
-        const tanks = registry.devices.flatMap(device => {
-          const { tank } = mhsTankOf(device);
-          return tank ? [tank] : [];
-        });
+        const units = registryMhsUnits(registry);
         return inputs$.pipe(
           filter(
             (input): input is Extract<IngestRecord, { kind: 'reading' }> =>
               input.kind === 'reading',
           ),
           map(input => input.reading),
-          mhsGradeRule({ tanks, clock: Date.now }),
+          mhsGradeRule({ units, clock: Date.now }),
         );
       }),
     );

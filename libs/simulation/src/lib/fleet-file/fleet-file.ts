@@ -387,6 +387,21 @@ function expandSite(
   };
 
   const devices: Record<string, unknown>[] = [];
+  // GB 18218-2018 grades per unit: one storage unit per area with tanks (and one for site-wide
+  // tanks), α 1.0 (1–29 people within 500 m) for a synthetic fleet.
+  const hazardUnits: Record<string, unknown>[] = [];
+  const unitFor = (id: string, area: string | undefined): string => {
+    const unitId = `mhs-${id}`;
+    if (!hazardUnits.some(unit => unit['id'] === unitId))
+      hazardUnits.push({
+        id: unitId,
+        name: unitId,
+        kind: 'storage',
+        ...(area === undefined ? {} : { area }),
+        alpha: 1,
+      });
+    return unitId;
+  };
   const areaDocuments = areas.map(({ template: area, id }, index) => {
     const x0 = (index % columns) * cell;
     const y0 = Math.floor(index / columns) * cell;
@@ -413,6 +428,7 @@ function expandSite(
           profile,
           area: id,
         };
+        if (deviceClass === 'mhs-tank') entry['attributes'] = { unit: unitFor(id, id) };
         if (deviceClass !== 'tag') {
           const column = slot % side;
           const row = Math.floor(slot / side);
@@ -452,6 +468,7 @@ function expandSite(
         id: `${CLASS_ID_PREFIX[deviceClass]}-${String(n).padStart(width, '0')}`,
         class: deviceClass,
         profile,
+        ...(deviceClass === 'mhs-tank' ? { attributes: { unit: unitFor('site', undefined) } } : {}),
       });
     }
   }
@@ -468,6 +485,7 @@ function expandSite(
     areas: areaDocuments,
     profiles,
     devices,
+    ...(hazardUnits.length > 0 ? { hazardUnits } : {}),
   };
 }
 

@@ -150,7 +150,7 @@ function tank(random: Random, attributes: RegisteredDevice['attributes']): Value
     pressureKpa: 101.3,
     tempC: 20,
   };
-  const capacity = attributes['capacityT'];
+  const capacity = attributes['design_max_t'] ?? attributes['capacityT'];
   // Tonnes taken as cubic metres: density near 1 is close enough for a level that moves.
   const volumeM3 = typeof capacity === 'number' && capacity > 0 ? capacity : 500;
   const temp = new MeanReverting(random, conditions.tempC + random.uniform(-2, 2), 1, 3600);
