@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 jest.setTimeout(120_000);
 
@@ -107,7 +107,15 @@ describe('npm run backup / npm run restore', () => {
       `127.0.0.1:${server.rpcPort}`,
     ]);
     expect(restore).toMatchObject({ code: 0 });
-    const rows = await influx(server.url, 'SELECT count(ppm), sum(ppm) FROM telemetry');
+    // The restored shards are imported by the server: read back until they are there.
+    const url = server.url;
+    const rows = await waitFor(
+      async () => {
+        const found = await influx(url, 'SELECT count(ppm), sum(ppm) FROM telemetry');
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'restored points', timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(rows[0]?.slice(1)).toEqual([20, 190]);
     expect(await readdir(join(dataDir, 'alarms'))).toEqual(['journal.jsonl']);
     expect(await readFile(join(dataDir, 'alarms', 'journal.jsonl'), 'utf8')).toBe(journal);
