@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config
 import { InfluxLauncher, ManagedInfluxError } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
+import { installProcessBackstop } from './process-backstop';
 import { RegistryHolder } from './registry/registry-holder';
 
 /**
@@ -15,6 +16,8 @@ import { RegistryHolder } from './registry/registry-holder';
 export async function runVigil(services: readonly ServiceName[] | 'all'): Promise<void> {
   limitHeapGrowth();
   const logger = new Logger('Vigil');
+  // An error nothing handled: logged fatal with its stack, cleanup, exit non-zero (never half-alive).
+  const backstop = installProcessBackstop({ logger });
   let config;
   try {
     config = loadConfig({
@@ -33,6 +36,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     config.influx.mode === 'managed' && config.services.includes('persister')
       ? new InfluxLauncher(config.influx.url, config.influx.binary, config.dataDir)
       : undefined;
+  backstop.onFatal(() => launcher?.stop());
   try {
     await launcher?.ensure();
   } catch (error) {
@@ -55,6 +59,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     throw error;
   }
 
+  backstop.onFatal(() => running.stop());
   const shutdown = (signal: string) => {
     logger.log(`${signal}: stopping`);
     void running

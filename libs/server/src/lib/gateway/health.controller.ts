@@ -5,8 +5,12 @@ import type { Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
+
+/** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
+const MAX_LISTED = 100;
 
 /** Probes answer without authentication (spec §2) and never throw. */
 @ApiExcludeController()
@@ -17,6 +21,8 @@ export class HealthController {
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    /** Present in a process that runs the rules service. */
+    @Optional() @Inject(RulesService) private readonly rules?: RulesService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
@@ -27,14 +33,23 @@ export class HealthController {
   }
 
   /**
-   * Ready when the broker is connected and history is kept (an authenticated query on InfluxDB
-   * passed). While it is not, each request probes again, so readiness follows a fix at once.
+   * Ready when the broker is connected, history is kept (an authenticated query on InfluxDB
+   * passed; while it is not, each request probes again, so readiness follows a fix at once) and,
+   * in a process that runs the rules, every device, site and stream is evaluated. Monitoring lost
+   * anywhere answers 503 `degraded` with what is not evaluated (docs/safety-notes-hostile.md: a
+   * plant partly unmonitored is not ready, and the supervisor and the operators must hear it).
    */
   @Get('readyz')
   async readyz(@Res() response: Response) {
     if (!this.storage.kept) await this.storage.probe();
-    const checks = { broker: this.broker.connected, storage: this.storage.kept };
-    const ready = checks.broker && checks.storage;
+    const lost = this.rules?.monitoringLost() ?? [];
+    const checks = {
+      broker: this.broker.connected,
+      storage: this.storage.kept,
+      ...(this.rules ? { rules: lost.length === 0 } : {}),
+    };
+    const reachable = checks.broker && checks.storage;
+    const ready = reachable && lost.length === 0;
     const storage = this.storage.current;
     // Notifications are reported, not required: alarms still reach the console without them.
     // Storage says why it is not kept (or what it carries on with), never silently.
@@ -44,10 +59,25 @@ export class HealthController {
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
     };
-    const details = Object.keys(reported).length > 0 ? { details: reported } : {};
-    response
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });
+    response.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
+      checks,
+      ...(Object.keys(reported).length > 0 ? { details: reported } : {}),
+      ...(lost.length > 0
+        ? {
+            monitoringLost: lost
+              .slice(0, MAX_LISTED)
+              .map(({ scope, siteId, deviceId, since, message }) => ({
+                scope,
+                siteId,
+                deviceId,
+                since,
+                message,
+              })),
+            monitoringLostCount: lost.length,
+          }
+        : {}),
+    });
   }
 
   @Get('metrics')
