@@ -11,7 +11,7 @@ const ZH = {
   connecting: '连接中…',
   online: '已连接',
   offline: '已断开，正在重连…',
-  historyNotKept: '历史数据未保存：InfluxDB 不可达。报警仍然有效，但读数和报警事件没有存储。',
+  historyNotKept: '历史数据未保存：InfluxDB 不可达或拒绝了 Vigil 的凭据。报警仍然有效，但读数和报警事件没有存储。',
   reconnected: '已重新连接：补回错过的 {count} 条报警变化。',
   reconnectedNone: '已重新连接：断线期间没有错过报警。',
   reconnectedSnapshot: '已重新连接：服务器已重启或断线过久，报警列表已整体刷新（{count} 条变化）。',
@@ -287,7 +287,7 @@ const EN: Record<TextKey, string> = {
   online: 'Connected',
   offline: 'Disconnected, reconnecting…',
   historyNotKept:
-    'History is NOT being kept: InfluxDB is unreachable. Alarms still work; readings and alarm events are not stored.',
+    'History is NOT being kept: InfluxDB is unreachable or refuses the credentials of Vigil. Alarms still work; readings and alarm events are not stored.',
   reconnected: 'Reconnected: {count} missed alarm changes restored.',
   reconnectedNone: 'Reconnected: no alarms were missed while disconnected.',
   reconnectedSnapshot:

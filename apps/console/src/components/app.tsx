@@ -108,6 +108,7 @@ function LoggedIn(props: {
   const [alarms, setAlarms] = useState<ReadonlyMap<string, Alarm>>(new Map());
   const [connected, setConnected] = useState(false);
   const [historyKept, setHistoryKept] = useState(true);
+  const [historyReason, setHistoryReason] = useState<string | undefined>(undefined);
   const [resumed, setResumed] = useState<ResumeReport | undefined>();
   const [heartbeat, setHeartbeat] = useState<HeartbeatSeen | undefined>();
   const [watchingSince] = useState(() => Date.now());
@@ -130,7 +131,10 @@ function LoggedIn(props: {
     const alarmSocket = new AlarmSocket(url, {
       onAlarms: next => setAlarms(new Map(next)),
       onConnection: setConnected,
-      onHistoryKept: setHistoryKept,
+      onHistoryKept: (kept: boolean, reason?: string) => {
+        setHistoryKept(kept);
+        setHistoryReason(reason);
+      },
       onResumed: setResumed,
       onTelemetry: update => hub.dispatch(update),
       onHeartbeat: (serverTime, pipeline) =>
@@ -281,6 +285,7 @@ function LoggedIn(props: {
       {!historyKept && (
         <div class="banner banner-error" role="alert" id="history-banner">
           {t('historyNotKept')}
+          {historyReason && <span class="banner-detail"> ({historyReason})</span>}
         </div>
       )}
       {resumed && (

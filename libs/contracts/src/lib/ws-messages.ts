@@ -11,6 +11,8 @@ export type ServerMessage =
       readonly epoch: string;
       readonly serverTime: number;
       readonly historyKept: boolean;
+      /** Why history is not kept (e.g. `HTTP 401: authorization failed`), or a schema notice. */
+      readonly historyReason?: string;
     }
   | { readonly type: 'alarm'; readonly seq: number; readonly alarm: Alarm }
   | {

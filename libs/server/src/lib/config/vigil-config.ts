@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
 
 export const SERVICE_NAMES = ['broker', 'ingest', 'rules', 'persister', 'gateway'] as const;
@@ -112,6 +114,26 @@ export const vigilEnvSchema = z.object({
   VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** notify.yaml: receivers per organisation node; enables the webhook relay (WeCom, DingTalk, SMS). */
   VIGIL_NOTIFY_CONFIG: z.string().min(1).optional(),
+  /** InfluxDB 1.x user (`auth-enabled = true`); the password from VIGIL_INFLUX_PASSWORD(_FILE). */
+  VIGIL_INFLUX_USERNAME: z.string().min(1).optional(),
+  VIGIL_INFLUX_PASSWORD: z.string().min(1).optional(),
+  /** A file holding the password (a compose/Kubernetes secret); its trailing newline is cut. */
+  VIGIL_INFLUX_PASSWORD_FILE: z.string().min(1).optional(),
+  /** InfluxDB 2.x/3.x API token, sent as `Authorization: Token …`. */
+  VIGIL_INFLUX_TOKEN: z.string().min(1).optional(),
+  VIGIL_INFLUX_TOKEN_FILE: z.string().min(1).optional(),
+  /** false: Vigil sends no DDL; the database and policies raw, events (and trend) must exist. */
+  VIGIL_INFLUX_MANAGE_SCHEMA: bool.default(true),
+  /** How long the 1-minute downsampled history (policy `trend`) is kept. */
+  /** v1: line protocol to /write (1.x, or 2.x's v1 API); v2: the official 2.x client (/api/v2/write). */
+  VIGIL_INFLUX_API: z.enum(['v1', 'v2']).default('v1'),
+  /** v2: the organisation; the buckets are VIGIL_INFLUX_DB and VIGIL_INFLUX_EVENTS_BUCKET. */
+  VIGIL_INFLUX_ORG: z.string().min(1).optional(),
+  VIGIL_INFLUX_EVENTS_BUCKET: z.string().min(1).optional(),
+  VIGIL_INFLUX_TREND_RETENTION: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .default('365d'),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -133,6 +155,48 @@ function canaryProblems(env: VigilEnv): string[] {
   return [
     `VIGIL_CANARY_TIMEOUT_MS: ${env.VIGIL_CANARY_TIMEOUT_MS} must be at least twice VIGIL_CANARY_INTERVAL_MS (${interval})`,
   ];
+}
+
+/** A secret from its variable or from the file its `_FILE` variable names, never both. */
+function secret(
+  env: Record<string, string | undefined>,
+  name: string,
+  problems: string[],
+): string | undefined {
+  const value = env[name];
+  const file = env[`${name}_FILE`];
+  if (value !== undefined && value !== '' && file !== undefined && file !== '') {
+    problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+    return undefined;
+  }
+  if (file === undefined || file === '') return value === '' ? undefined : value;
+  try {
+    const text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (text === '') problems.push(`${name}_FILE: ${file} is empty`);
+    return text === '' ? undefined : text;
+  } catch (error) {
+    problems.push(`${name}_FILE: cannot read ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function influxCredentialProblems(
+  e: VigilEnv,
+  password: string | undefined,
+  token: string | undefined,
+): string[] {
+  const problems: string[] = [];
+  if (e.VIGIL_INFLUX_API === 'v2' && token === undefined)
+    problems.push(
+      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v2 (or VIGIL_INFLUX_TOKEN_FILE)',
+    );
+  if (password !== undefined && e.VIGIL_INFLUX_USERNAME === undefined)
+    problems.push('VIGIL_INFLUX_PASSWORD: set VIGIL_INFLUX_USERNAME too');
+  if (e.VIGIL_INFLUX_API === 'v2' && e.VIGIL_INFLUX_ORG === undefined)
+    problems.push('VIGIL_INFLUX_ORG: required with VIGIL_INFLUX_API=v2');
+  if (e.VIGIL_INFLUX_USERNAME !== undefined && password === undefined)
+    problems.push('VIGIL_INFLUX_USERNAME: set VIGIL_INFLUX_PASSWORD or VIGIL_INFLUX_PASSWORD_FILE');
+  return problems;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -202,6 +266,15 @@ export interface VigilConfig {
     readonly rawRetention: string;
     readonly eventsRetention: string;
     readonly binary: string;
+    readonly username?: string;
+    readonly password?: string;
+    readonly token?: string;
+    /** false: no DDL at all (VIGIL_INFLUX_MANAGE_SCHEMA). */
+    readonly manageSchema?: boolean;
+    readonly trendRetention?: string;
+    readonly api?: 'v1' | 'v2';
+    readonly org?: string;
+    readonly eventsBucket?: string;
   };
   readonly write: {
     readonly bufferLines: number;
@@ -277,6 +350,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const problems = [...authProblems(e), ...securityProblems(e), ...canaryProblems(e)];
+  const influxPassword = secret(env, 'VIGIL_INFLUX_PASSWORD', problems);
+  const influxToken = secret(env, 'VIGIL_INFLUX_TOKEN', problems);
+  problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -296,6 +372,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rawRetention: e.VIGIL_INFLUX_RAW_RETENTION,
       eventsRetention: e.VIGIL_INFLUX_EVENTS_RETENTION,
       binary: e.VIGIL_INFLUXD_BINARY,
+      username: e.VIGIL_INFLUX_USERNAME,
+      password: influxPassword,
+      token: influxToken,
+      manageSchema: e.VIGIL_INFLUX_MANAGE_SCHEMA,
+      trendRetention: e.VIGIL_INFLUX_TREND_RETENTION,
+      api: e.VIGIL_INFLUX_API,
+      org: e.VIGIL_INFLUX_ORG,
+      eventsBucket: e.VIGIL_INFLUX_EVENTS_BUCKET,
     },
     write: {
       bufferLines: e.VIGIL_WRITE_BUFFER_LINES,

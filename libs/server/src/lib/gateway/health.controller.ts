@@ -36,14 +36,17 @@ export class HealthController {
   }
 
   /**
-   * Ready when the broker and the storage are reachable, in a process that runs the rules every
-   * device, site and stream is evaluated, and (gateway) no hop of the pipeline has stalled
-   * (`pipeline.stalled` names the hops whose canary is overdue). Monitoring lost or a stalled hop
-   * with the broker and storage reachable answers 503 `degraded` with what is wrong
-   * (docs/safety.md: a plant partly unmonitored is not ready, and the operators must hear it).
+   * Ready when the broker is connected, history is kept (an authenticated query on InfluxDB
+   * passed; while it is not, each request probes again, so readiness follows a fix at once), in a
+   * process that runs the rules every device, site and stream is evaluated, and (gateway) no hop
+   * of the pipeline has stalled (`pipeline.stalled` names the hops whose canary is overdue).
+   * Monitoring lost or a stalled hop with the broker and storage reachable answers 503 `degraded`
+   * with what is wrong (docs/safety.md: a plant partly unmonitored is not ready, and the
+   * operators must hear it).
    */
   @Get('readyz')
-  readyz(@Res() response: Response) {
+  async readyz(@Res() response: Response) {
+    if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
     const checks = {
@@ -54,12 +57,20 @@ export class HealthController {
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
+    const storage = this.storage.current;
+    // Notifications are reported, not required: alarms still reach the console without them.
+    // Storage says why it is not kept (or what it carries on with), never silently.
+    const reported = {
+      ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(!storage.kept || storage.reason
+        ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
+        : {}),
+    };
     response.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
       checks,
       ...(pipeline ? { pipeline } : {}),
-      // Notifications are reported, not required: alarms still reach the console without them.
-      ...(this.notify ? { details: { notify: this.notify.report() } } : {}),
+      ...(Object.keys(reported).length > 0 ? { details: reported } : {}),
       ...(lost.length > 0
         ? {
             monitoringLost: lost

@@ -81,7 +81,7 @@ export class WsHub implements OnModuleDestroy {
       }),
     );
     this.subscriptions.push(
-      storage.changes$.subscribe(kept =>
+      storage.changes$.subscribe(({ kept, reason }) =>
         this.broadcast(
           kept
             ? {
@@ -94,7 +94,7 @@ export class WsHub implements OnModuleDestroy {
                 type: 'system',
                 level: 'error',
                 code: 'history-not-kept',
-                message: 'InfluxDB is not reachable: history is NOT being kept.',
+                message: `InfluxDB does not take Vigil's data: history is NOT being kept (${reason ?? 'unknown'}).`,
               },
         ),
       ),
@@ -146,6 +146,7 @@ export class WsHub implements OnModuleDestroy {
       epoch: this.epoch,
       serverTime: Date.now(),
       historyKept: this.storage.kept,
+      historyReason: this.storage.current.reason,
     });
     this.send(client, this.heartbeat(client));
     const lastSeq = Number(url.searchParams.get('lastSeq'));

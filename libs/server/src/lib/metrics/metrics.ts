@@ -204,6 +204,22 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly storageReady = new Gauge({
+    name: 'vigil_storage_ready',
+    help:
+      'Whether history is being kept: 1 when an authenticated query on the InfluxDB database ' +
+      'passed, 0 otherwise (reason: unauthorized, forbidden, unreachable, database-missing, error, off)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly writeRetries = new Counter({
+    name: 'vigil_persister_write_retries_total',
+    help:
+      'Failed InfluxDB write attempts whose lines were kept for retry, by cause: auth (401/403), ' +
+      'server (5xx, 404 database not found, 408/429), network',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly brokerDenied = new Counter({
     name: 'vigil_broker_denied_total',
     help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
