@@ -196,6 +196,27 @@ describe('deploy/compose/docker-compose.yml', () => {
       expect(entry.restart).toBe('unless-stopped');
     });
 
+    it('has resource limits (the documented defaults)', () => {
+      const limits = entry as Record<string, unknown>;
+      expect(String(limits['mem_limit'])).toMatch(/^\d+[mg]$/);
+      expect(Number(limits['cpus'])).toBeGreaterThan(0);
+      expect(Number(limits['pids_limit'])).toBeGreaterThan(0);
+    });
+
+    it('runs a pinned image: an exact version or a digest, never a moving tag', () => {
+      if (entry.image === undefined || entry.image.startsWith('vigil/')) return;
+      expect(entry.image).toMatch(/:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/);
+    });
+
+    it('reads secrets from files it is given, never from the environment', () => {
+      for (const [variable, value] of Object.entries(entry.environment ?? {})) {
+        if (variable.endsWith('_FILE') && value.startsWith('/run/secrets/'))
+          expect(entry.secrets).toContain(value.slice('/run/secrets/'.length));
+      }
+      expect(Object.keys(entry.environment ?? {})).not.toContain('VIGIL_INFLUX_TOKEN');
+      expect(Object.keys(entry.environment ?? {})).not.toContain('VIGIL_INFLUX_PASSWORD');
+    });
+
     it('has a healthcheck', () => {
       expect(entry.healthcheck).toBeDefined();
       expect(entry.healthcheck?.disable).not.toBe(true);
@@ -311,8 +332,8 @@ describe('deploy/docker/Dockerfile', () => {
   const stages = dockerStages();
   const buildScript = readFileSync(BUILD_SCRIPT_PATH, 'utf8');
 
-  it('builds on node:20-bookworm-slim with npm install and scripts/build.mjs, and runs as node', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it('builds on a pinned node:20.x.y-bookworm-slim with npm install and scripts/build.mjs, and runs as node', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m);
     expect(stages.get('build')).toMatch(/^RUN npm install --no-audit --no-fund$/m);
     expect(stages.get('build')).toMatch(/^RUN node scripts\/build\.mjs$/m);
     expect(dockerfile).not.toMatch(/^RUN .*npm ci/m);
@@ -324,7 +345,8 @@ describe('deploy/docker/Dockerfile', () => {
   });
 
   it('copies into the build stage every folder that scripts/build.mjs compiles', () => {
-    for (const folder of ['scripts', 'libs', 'apps', 'simulators']) {
+    // deploy/docker-context.spec.ts builds from exactly these folders.
+    for (const folder of ['scripts', 'libs', 'apps', 'simulators', 'bench', 'tools']) {
       expect(stages.get('build')).toContain(`COPY ${folder} ./${folder}`);
     }
   });
@@ -339,7 +361,9 @@ describe('deploy/docker/Dockerfile', () => {
       expect(JSON.parse((cmd as RegExpExecArray)[1] as string)).toEqual(['node', entryPoint]);
 
       // scripts/build.mjs compiles apps/<name>/src/**.ts to dist/apps/<name>/src/**.js.
-      const apps = /\[([^\]]*)\]\.map\(\s*name\s*=>\s*join\('apps',\s*name,\s*'src'\),?\s*\)/.exec(buildScript);
+      const apps = /\[([^\]]*)\]\.map\(\s*name\s*=>\s*join\('apps',\s*name,\s*'src'\),?\s*\)/.exec(
+        buildScript,
+      );
       expect(apps).not.toBeNull();
       const compiled = [...((apps as RegExpExecArray)[1] as string).matchAll(/'([a-z-]+)'/g)].map(
         m => m[1],

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Prints a new API token for the Vigil services: read and write on the two Vigil buckets, nothing
 # else (not the operator token, which can delete every bucket). Run it once after the first start
-# and put the token into VIGIL_INFLUX_TOKEN in deploy/env/.env (deploy/README.md, step 4):
+# and save the token in the file INFLUX_TOKEN_FILE names (deploy/env/.env) (deploy/README.md, step 4):
 #
 #   docker compose ... exec influxdb vigil-create-service-token
 #

@@ -4,3 +4,4 @@ export * from './lib/telemetry-store';
 export * from './lib/influxql';
 export * from './lib/influx-v1-store';
 export * from './lib/batching-writer';
+export * from './lib/influx-v2-store';

@@ -16,6 +16,7 @@ function registry(dir: string): void {
   const devices = Array.from({ length: DEVICES }, (_, i) => ({
     id: `gc-${String(i).padStart(3, '0')}`,
     class: 'gas-combustible',
+    attributes: { gas: 'CH4' },
     area: 'unit-1',
     position: [10 + (i % 10) * 10, 10 + Math.floor(i / 10) * 10],
   }));

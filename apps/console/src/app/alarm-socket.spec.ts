@@ -41,16 +41,18 @@ function setup() {
     reports: ResumeReport[];
     connected: boolean[];
     unauthorized: number;
+    history: Array<[boolean, string | undefined]>;
   } = {
     alarms: new Map(),
     reports: [],
     connected: [],
     unauthorized: 0,
+    history: [],
   };
   const events: AlarmSocketEvents = {
     onAlarms: alarms => (seen.alarms = new Map(alarms)),
     onConnection: connected => seen.connected.push(connected),
-    onHistoryKept: () => undefined,
+    onHistoryKept: (kept, reason) => seen.history.push([kept, reason]),
     onResumed: report => seen.reports.push(report),
     onUnauthorized: () => (seen.unauthorized += 1),
   };
@@ -75,6 +77,31 @@ const alarm = (
 describe('AlarmSocket', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
+
+  it('passes on why history is not kept (issue 13: a refused InfluxDB login is not "unreachable")', () => {
+    const { socket, seen, last } = setup();
+    socket.connect();
+    last().open();
+    last().receive({
+      type: 'hello',
+      seq: 1,
+      epoch: 'e1',
+      serverTime: 0,
+      historyKept: false,
+      historyReason: 'query: HTTP 401: authorization failed',
+    });
+    last().receive({
+      type: 'system',
+      seq: 2,
+      level: 'info',
+      code: 'history-kept',
+      message: 'History is being kept in InfluxDB.',
+    });
+    expect(seen.history).toEqual([
+      [false, 'query: HTTP 401: authorization failed'],
+      [true, undefined],
+    ]);
+  });
 
   it('resumes with lastSeq and epoch after a drop and reports how many alarms it missed', () => {
     const { socket, seen, last } = setup();

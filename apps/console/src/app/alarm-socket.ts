@@ -1,4 +1,10 @@
-import type { Alarm, ClientMessage, MetricValue, ServerMessage } from '@vigil/contracts';
+import type {
+  Alarm,
+  ClientMessage,
+  MetricValue,
+  PipelineStatus,
+  ServerMessage,
+} from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */
 export interface ResumeReport {
@@ -18,9 +24,12 @@ export interface TelemetryUpdate {
 export interface AlarmSocketEvents {
   onAlarms(alarms: ReadonlyMap<string, Alarm>): void;
   onConnection(connected: boolean): void;
-  onHistoryKept(kept: boolean): void;
+  /** `reason`: why not (the gateway's words, e.g. an InfluxDB 401), shown under the banner. */
+  onHistoryKept(kept: boolean, reason?: string): void;
   onResumed?(report: ResumeReport): void;
   onTelemetry?(update: TelemetryUpdate): void;
+  /** The gateway's heartbeat (every second): the pipeline as its canary sees it. */
+  onHeartbeat?(serverTime: number, pipeline: PipelineStatus): void;
   /** The gateway refused the token (close code 4401): the session is over. */
   onUnauthorized?(): void;
 }
@@ -149,7 +158,7 @@ export class AlarmSocket {
       case 'hello':
         if (message.epoch !== this.epoch) this.lastSeq = undefined;
         this.epoch = message.epoch;
-        this.events.onHistoryKept(message.historyKept);
+        this.events.onHistoryKept(message.historyKept, message.historyReason);
         if (this.pending) {
           this.pending.until = message.seq;
           // Resumed and nothing happened meanwhile: no replay and no snapshot will follow.
@@ -174,12 +183,15 @@ export class AlarmSocket {
       case 'system':
         this.lastSeq = message.seq;
         if (message.code === 'history-kept') this.events.onHistoryKept(true);
-        if (message.code === 'history-not-kept') this.events.onHistoryKept(false);
+        if (message.code === 'history-not-kept') this.events.onHistoryKept(false, message.message);
         if (this.pending?.until !== undefined && message.seq >= this.pending.until)
           this.finishResume('replay');
         return;
       case 'telemetry':
         this.events.onTelemetry?.(message);
+        return;
+      case 'heartbeat':
+        this.events.onHeartbeat?.(message.serverTime, message.pipeline);
         return;
       default:
         return;

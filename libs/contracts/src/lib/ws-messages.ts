@@ -1,4 +1,5 @@
 import type { Alarm } from './alarms';
+import type { PipelineStatus } from './canary';
 import type { MetricValue } from './readings';
 
 /** Messages the gateway pushes on `/ws`. Every message carries the connection-independent `seq`. */
@@ -10,6 +11,8 @@ export type ServerMessage =
       readonly epoch: string;
       readonly serverTime: number;
       readonly historyKept: boolean;
+      /** Why history is not kept (e.g. `HTTP 401: authorization failed`), or a schema notice. */
+      readonly historyReason?: string;
     }
   | { readonly type: 'alarm'; readonly seq: number; readonly alarm: Alarm }
   | {
@@ -29,6 +32,16 @@ export type ServerMessage =
       readonly message: string;
     }
   | { readonly type: 'error'; readonly seq: number; readonly message: string }
+  /**
+   * Every second, unsequenced (not replayed): the gateway is alive and this is the pipeline as
+   * the canary sees it. A console that hears none for `pipeline.timeoutMs` shows its stale banner.
+   */
+  | {
+      readonly type: 'heartbeat';
+      readonly seq: number;
+      readonly serverTime: number;
+      readonly pipeline: PipelineStatus;
+    }
   | {
       readonly type: 'action-result';
       readonly seq: number;

@@ -100,7 +100,12 @@ describe('registry: fire-panel points and zones', () => {
             { loop: 1, point: 4, area: 'a1', position: [-1, 5] },
           ],
         },
-        { id: 'gc', class: 'gas-combustible', points: [{ point: 1, area: 'a1' }] },
+        {
+          id: 'gc',
+          class: 'gas-combustible',
+          attributes: { gas: 'CH4' },
+          points: [{ point: 1, area: 'a1' }],
+        },
       ]),
     );
     expect(problems).toEqual([

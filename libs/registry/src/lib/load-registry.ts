@@ -9,6 +9,11 @@ const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** Reads every `.yaml`, `.yml` and `.json` file of a directory (or one file) as a registry. */
 export function loadRegistry(path: string): Registry {
+  return buildRegistry(readRegistrySources(path));
+}
+
+/** The parsed documents of a registry directory or file; throws RegistryError listing every unreadable one. */
+export function readRegistrySources(path: string): RegistrySource[] {
   let files: string[];
   try {
     files = statSync(path).isDirectory()
@@ -26,14 +31,14 @@ export function loadRegistry(path: string): Registry {
   for (const file of files) {
     try {
       const text = readFileSync(file, 'utf8');
-      sources.push({
-        source: file,
-        content: extname(file) === '.json' ? JSON.parse(text) : parse(text),
-      });
+      const content: unknown = extname(file) === '.json' ? JSON.parse(text) : parse(text);
+      // An empty file is most often a truncated save: refused, not read as "no devices".
+      if (content === null || content === undefined) problems.push(`${file}: the file is empty`);
+      else sources.push({ source: file, content });
     } catch (error) {
       problems.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
     }
   }
   if (problems.length > 0) throw new RegistryError(problems);
-  return buildRegistry(sources);
+  return sources;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   AREA_KINDS,
+  CANARY_DEVICE_ID,
   DEVICE_CLASSES,
   IDENTIFIER_PATTERN,
   ORG_KINDS,
@@ -18,14 +19,14 @@ const point = z.tuple([z.number().finite(), z.number().finite()]);
 const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
 const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
-export const orgNodeSchema = z.object({
+export const orgNodeSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   kind: z.enum(ORG_KINDS),
   parent: identifier.optional(),
 });
 
-export const areaSchema = z.object({
+export const areaSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   kind: z.enum(AREA_KINDS),
@@ -38,7 +39,7 @@ export const areaSchema = z.object({
   rules: ruleOverrides.optional(),
 });
 
-export const profileSchema = z.object({
+export const profileSchema = z.strictObject({
   id: identifier,
   class: z.enum(DEVICE_CLASSES),
   description: z.string().optional(),
@@ -47,8 +48,11 @@ export const profileSchema = z.object({
   rules: ruleOverrides.optional(),
 });
 
-export const deviceSchema = z.object({
-  id: identifier,
+export const deviceSchema = z.strictObject({
+  // `_canary` is Vigil's own synthetic device in every site (contracts canary.ts).
+  id: identifier.refine(id => id !== CANARY_DEVICE_ID, {
+    message: `"${CANARY_DEVICE_ID}" is reserved for Vigil's pipeline canary`,
+  }),
   class: z.enum(DEVICE_CLASSES),
   name: z.string().optional(),
   area: identifier.optional(),
@@ -66,19 +70,22 @@ export const deviceSchema = z.object({
   zones: firePanelZonesSchema.optional(),
 });
 
-export const siteSchema = z.object({
+export const siteSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
   /** The enterprise (organisation node) that runs the site. */
   enterprise: identifier,
   /** Site frame in metres: x to the east, y to the north, origin at the south-west corner. */
-  frame: z.object({ width: z.number().positive(), height: z.number().positive() }),
+  frame: z.strictObject({ width: z.number().positive(), height: z.number().positive() }),
   areas: z.array(areaSchema).default([]),
   profiles: z.array(profileSchema).default([]),
   devices: z.array(deviceSchema).default([]),
   /** GB 18218-2018 production and storage units (tanks name theirs with attribute `unit`). */
   hazardUnits: z.array(mhsUnitSchema).optional(),
 });
+
+// Every object is strict: an unknown key (a typo such as `maxpeople`) is refused at load with its
+// path and a "did you mean" hint, never ignored (issue 10 finding 2).
 
 /** One registry file. A registry is the union of its files; ids must be unique across them. */
 export const registryFileSchema = z

@@ -63,7 +63,11 @@ describe(buildRegistry.name, () => {
             { id: 'b', class: 'gas-combustible', profile: 'p', intervalSeconds: 2 },
             { id: 'c', class: 'electrical-fire' },
           ],
-          { profiles: [{ id: 'p', class: 'gas-combustible', intervalSeconds: 7 }] },
+          {
+            profiles: [
+              { id: 'p', class: 'gas-combustible', intervalSeconds: 7, attributes: { gas: 'CH4' } },
+            ],
+          },
         ),
       ].map((content, index) => ({ source: `f${index}`, content })),
     );
@@ -108,6 +112,16 @@ describe(buildRegistry.name, () => {
         'sites.s1.devices.p.position: outside the site frame',
       ]),
     );
+  });
+
+  it('refuses the reserved canary device id', () => {
+    const problems = problemsOf([
+      { source: 'org.yaml', content: org },
+      { source: 'site.yaml', content: site([{ id: '_canary', class: 'gas-combustible' }]) },
+    ]);
+    expect(problems).toEqual([
+      `site.yaml: sites.0.devices.0.id: "_canary" is reserved for Vigil's pipeline canary`,
+    ]);
   });
 
   it('rejects a site whose enterprise is missing and unknown top-level keys', () => {

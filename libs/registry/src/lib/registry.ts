@@ -1,8 +1,30 @@
+import type { z } from 'zod';
+
 import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
-import { deviceRuleOverrides, mhsUnitsOf, type FirePanelMap } from '@vigil/rules';
+import {
+  SITE_RULE_IDS,
+  deviceMeasurement,
+  deviceRuleOverrides,
+  issueMessage,
+  mhsUnitsOf,
+  resolveSiteLayouts,
+  suggestKey,
+  type FirePanelMap,
+  type SiteLayout,
+} from '@vigil/rules';
 
 import { buildFirePanelMap } from './fire-panel';
-import { registryFileSchema, type Area, type OrgNode, type Site } from './registry.schema';
+import {
+  areaSchema,
+  deviceSchema,
+  orgNodeSchema,
+  profileSchema,
+  registryFileSchema,
+  siteSchema,
+  type Area,
+  type OrgNode,
+  type Site,
+} from './registry.schema';
 
 /** A device with everything resolved: profile merged, area and site attached. */
 export interface RegisteredDevice {
@@ -53,6 +75,50 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * One site's layout as the area and site rules take it. The rule engine and the registry's own
+ * check both use this mapping, so what the registry accepted is what the engine compiles.
+ */
+export function siteLayout(
+  site: Pick<RegistrySite, 'id' | 'areas'>,
+  devices: readonly RegisteredDevice[],
+): SiteLayout {
+  return { siteId: site.id, areas: site.areas, devices };
+}
+
+/** Every site's layout (see `siteLayout`). */
+export function siteLayouts(registry: Registry): SiteLayout[] {
+  const bySite = new Map<string, RegisteredDevice[]>();
+  for (const device of registry.devices) {
+    let list = bySite.get(device.siteId);
+    if (!list) bySite.set(device.siteId, (list = []));
+    list.push(device);
+  }
+  return registry.sites.map(site => siteLayout(site, bySite.get(site.id) ?? []));
+}
+
+/** The keys the schema allows where an unknown-key issue was found, for "did you mean" hints. */
+function knownKeysAt(issue: z.core.$ZodIssue): readonly string[] | undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined;
+  const path = issue.path.map(String);
+  const keysOf = (schema: { shape: object }) => Object.keys(schema.shape);
+  if (path.length === 0) return keysOf(registryFileSchema);
+  if (path.length === 2 && path[0] === 'organisation') return keysOf(orgNodeSchema);
+  if (path[0] !== 'sites') return undefined;
+  if (path.length === 2) return keysOf(siteSchema);
+  if (path.length === 3 && path[2] === 'frame') return ['width', 'height'];
+  if (path.length === 4) {
+    const schemas: Record<string, { shape: object }> = {
+      areas: areaSchema,
+      profiles: profileSchema,
+      devices: deviceSchema,
+    };
+    const schema = schemas[path[2] ?? ''];
+    return schema ? keysOf(schema) : undefined;
+  }
+  return undefined;
+}
+
 export function deviceKey(siteId: string, deviceId: string): string {
   return `${siteId}/${deviceId}`;
 }
@@ -62,6 +128,20 @@ export function deviceKey(siteId: string, deviceId: string): string {
  * (schema errors with file and path, duplicate ids, dangling references), never only the first.
  */
 export function buildRegistry(sources: readonly RegistrySource[]): Registry {
+  const { registry, problems } = assembleRegistry(sources);
+  if (problems.length > 0) throw new RegistryError(problems);
+  return registry;
+}
+
+/**
+ * `buildRegistry` without the throw: the registry as far as it could be assembled, and every
+ * problem found. With problems the registry is not fit to run; `checkRegistry` uses it only to
+ * check device rules too, so that one load lists every problem.
+ */
+export function assembleRegistry(sources: readonly RegistrySource[]): {
+  readonly registry: Registry;
+  readonly problems: readonly string[];
+} {
   const problems: string[] = [];
   const organisation: OrgNode[] = [];
   const sites: Site[] = [];
@@ -70,7 +150,9 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
     const parsed = registryFileSchema.safeParse(content ?? {});
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+        problems.push(
+          `${source}: ${issue.path.join('.') || '(root)'}: ${issueMessage(issue, knownKeysAt(issue))}`,
+        );
       }
       continue;
     }
@@ -107,6 +189,22 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
   const areaByKey = new Map<string, Area>();
   const devices: RegisteredDevice[] = [];
   const deviceByKey = new Map<string, RegisteredDevice>();
+  // Device ids are unique across sites too: a device's topic names its site, but operators,
+  // dispatch and reports name devices by id, and two sites' "gc-01" would be confused.
+  const siteOfDevice = new Map<string, string>();
+  // Gas and unit checks per distinct attribute object (devices of a profile share one).
+  const measurementProblems = new Map<object, Map<DeviceClass, readonly string[]>>();
+  const measurementProblemsOf = (
+    deviceClass: DeviceClass,
+    attributes: RegisteredDevice['attributes'],
+  ): readonly string[] => {
+    let byClass = measurementProblems.get(attributes);
+    if (!byClass) measurementProblems.set(attributes, (byClass = new Map()));
+    let found = byClass.get(deviceClass);
+    if (!found)
+      byClass.set(deviceClass, (found = deviceMeasurement(deviceClass, attributes).problems));
+    return found;
+  };
   // Devices of one profile in one area without rules of their own share one list of override
   // layers, and an area's device overrides are worked out once: per device they were 300,000
   // small objects for the 100k fleet (heap snapshot).
@@ -176,6 +274,10 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
         problems.push(`${at}: duplicate device id`);
         continue;
       }
+      const otherSite = siteOfDevice.get(entry.id);
+      if (otherSite !== undefined && otherSite !== site.id)
+        problems.push(`${at}: duplicate device id (also a device of site ${otherSite})`);
+      siteOfDevice.set(entry.id, site.id);
       const profile = entry.profile ? profiles.get(entry.profile) : undefined;
       if (entry.profile && !profile)
         problems.push(`${at}.profile: "${entry.profile}" does not exist`);
@@ -195,6 +297,8 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       if (entry.class === 'gas-toxic' && typeof attributes['gas'] !== 'string') {
         problems.push(`${at}.attributes.gas: a toxic-gas detector must name its gas (e.g. H2S)`);
       }
+      for (const problem of measurementProblemsOf(entry.class, attributes))
+        problems.push(`${at}.${problem}`);
       const firePanel = buildFirePanelMap(
         entry,
         at,
@@ -239,7 +343,30 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
     }
   }
 
-  if (problems.length > 0) throw new RegistryError(problems);
+  // Area and site rules (crowding, geofences, voting, …) are checked here, with the layouts the
+  // rule engine will compile, so a reload can never hand it a configuration it would refuse
+  // (issue 10 finding 2: a refused compile inside the running stream stopped every alarm). When
+  // the structure itself has problems, the areas are still checked, without their devices.
+  const structural = problems.length > 0;
+  for (const site of sites) {
+    const siteDevices = devices.filter(device => device.siteId === site.id);
+    const { errors } = resolveSiteLayouts([siteLayout(site, structural ? [] : siteDevices)]);
+    for (const error of errors) problems.push(`sites.${error}`);
+    for (const area of site.areas) {
+      const used = siteDevices.some(device => device.areaId === area.id);
+      for (const key of Object.keys(area.rules ?? {})) {
+        if ((SITE_RULE_IDS as readonly string[]).includes(key) || used) continue;
+        // A device-rule key in an area without devices is checked by no device: most likely a
+        // misspelt site rule, which would otherwise be ignored.
+        const meant = suggestKey(key, SITE_RULE_IDS);
+        problems.push(
+          `sites.${site.id}.areas.${area.id}.rules.${key}: not a site rule ` +
+            `(${SITE_RULE_IDS.join(', ')}) and no device in the area has device rules` +
+            (meant ? `; did you mean "${meant}"?` : ''),
+        );
+      }
+    }
+  }
 
   // siteId → deviceId → device: ingest looks a device up per message, without building a key.
   const devicesBySite = new Map<string, Map<string, RegisteredDevice>>();
@@ -254,7 +381,7 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
   const registrySites = sites.map(({ devices: _entries, ...site }) => site);
   const registrySiteById = new Map(registrySites.map(site => [site.id, site]));
 
-  return {
+  const registry: Registry = {
     organisation,
     sites: registrySites,
     devices,
@@ -274,4 +401,5 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       return path;
     },
   };
+  return { registry, problems };
 }

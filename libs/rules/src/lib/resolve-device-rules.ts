@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 
 import { type RuleDevice, defaultRules, validateClassRules } from './default-rules';
+import { setpointRangeProblems } from './measuring-range';
+import { SITE_RULE_IDS } from './site/site-config';
+import { issueMessage, suggestKey } from './suggest-key';
 import {
   RULE_ID_PATTERN,
   type RuleConfig,
@@ -36,6 +39,7 @@ export function resolveDeviceRules(
   overrideLayers: ReadonlyArray<Readonly<Record<string, unknown>> | undefined>,
 ): ResolvedRules {
   const defaults = defaultRules(device);
+  const defaultIds = new Set(defaults.rules.map(rule => rule.ruleId));
   const errors = [...defaults.errors];
   const overridesById = new Map<string, RuleOverride[]>();
 
@@ -52,8 +56,18 @@ export function resolveDeviceRules(
         continue;
       }
       const parsed = ruleOverrideSchema.safeParse(raw);
+      const meant = defaultIds.has(ruleId)
+        ? undefined
+        : suggestKey(ruleId, [...defaultIds, ...SITE_RULE_IDS]);
+      if (!parsed.success && meant !== undefined) {
+        // A misspelt rule id (`crowdng`): its fields belong to the rule it meant.
+        errors.push(
+          `rules.${ruleId}: not a rule of ${device.deviceClass}; did you mean "${meant}"? ${where}`,
+        );
+        continue;
+      }
       if (!parsed.success) {
-        errors.push(...describeIssues(ruleId, parsed.error.issues, ` ${where}`));
+        errors.push(...describeIssues(ruleId, parsed.error.issues, ` ${where}`, OVERRIDE_KEYS));
         continue;
       }
       const list = overridesById.get(ruleId);
@@ -63,9 +77,7 @@ export function resolveDeviceRules(
   });
 
   const rules: RuleConfig[] = [];
-  const defaultIds = new Set<string>();
   for (const base of defaults.rules) {
-    defaultIds.add(base.ruleId);
     const overrides = overridesById.get(base.ruleId);
     if (!overrides) {
       rules.push(base);
@@ -79,9 +91,11 @@ export function resolveDeviceRules(
     const candidate: Record<string, unknown> = Object.assign({ ruleId }, ...overrides);
     if (candidate['kind'] === undefined) {
       const known = [...defaultIds].join(', ') || 'none';
+      const meant = suggestKey(ruleId, [...defaultIds, ...SITE_RULE_IDS]);
       errors.push(
         `rules.${ruleId}: not a default rule of ${device.deviceClass} (defaults: ${known}); ` +
-          'a new rule needs kind and every field of that kind',
+          'a new rule needs kind and every field of that kind' +
+          (meant ? `; did you mean "${meant}"?` : ''),
       );
       continue;
     }
@@ -89,6 +103,7 @@ export function resolveDeviceRules(
     if (merged) rules.push(merged);
   }
   errors.push(...validateClassRules(device.deviceClass, rules));
+  errors.push(...setpointRangeProblems(device, rules));
   return { rules, errors };
 }
 
@@ -103,12 +118,17 @@ function describeIssues(
   ruleId: string,
   issues: readonly z.core.$ZodIssue[],
   suffix: string,
+  known?: readonly string[],
 ): string[] {
   return issues.map(issue => {
     const path = issue.path.map(String).join('.');
-    return `rules.${ruleId}${path ? `.${path}` : ''}: ${issue.message}${suffix}`;
+    const message = issueMessage(issue, issue.path.length === 0 ? known : undefined);
+    return `rules.${ruleId}${path ? `.${path}` : ''}: ${message}${suffix}`;
   });
 }
+
+/** Fields an override may set, for "did you mean" hints (`setPoint` → `setpoint`). */
+const OVERRIDE_KEYS = Object.keys(ruleOverrideSchema.shape);
 
 function layerName(index: number, count: number): string {
   return (count === LAYER_NAMES.length ? LAYER_NAMES[index] : undefined) ?? `layer ${index + 1}`;

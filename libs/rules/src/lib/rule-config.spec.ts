@@ -247,7 +247,9 @@ describe(resolveDeviceRules.name, () => {
       undefined,
       undefined,
     ]);
-    expect(errors).toEqual(['rules.gas-l1: Unrecognized key: "setPoint" (profile overrides)']);
+    expect(errors).toEqual([
+      'rules.gas-l1: Unrecognized key: "setPoint"; did you mean "setpoint"? (profile overrides)',
+    ]);
   });
 
   it('lists every problem at once', () => {

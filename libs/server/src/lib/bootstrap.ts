@@ -66,7 +66,10 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
     abortOnError: false,
   });
-  app.enableShutdownHooks();
+  // SIGTERM and SIGINT only: Nest's default list includes SIGHUP, which closed HTTP, WebSocket,
+  // ingest and rules while the process and its embedded broker stayed up (issue 10 finding 3).
+  // SIGHUP reloads the registry (runVigil).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (broker) broker.attachMetrics(app.get(VigilMetrics).brokerDenied);
   app.disable('x-powered-by');
 

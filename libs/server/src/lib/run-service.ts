@@ -47,7 +47,31 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     throw error;
   }
 
-  let running;
+  // SIGHUP reloads the registry and rule configuration of this process without a restart, in
+  // every process (each holds its registry). Installed before start: SIGHUP's default action
+  // would end a process still starting. A refused reload is logged with every problem (by the
+  // RegistryHolder) and changes nothing; SIGHUP never stops anything.
+  let running: Awaited<ReturnType<typeof startVigil>> | undefined;
+  process.on('SIGHUP', () => {
+    if (!running) {
+      logger.warn('SIGHUP while starting: the registry is read at start anyway, nothing to reload');
+      return;
+    }
+    try {
+      const next = running.app.get(RegistryHolder).reload();
+      logger.log(`SIGHUP: registry reloaded (${next.devices.length} device(s))`);
+    } catch (error) {
+      if (!(error instanceof RegistryError))
+        logger.error(`SIGHUP: registry reload failed: ${(error as Error).stack ?? String(error)}`);
+    }
+    // The embedded broker's device credentials reload on SIGHUP too, whatever the registry did.
+    try {
+      running.broker?.reload();
+    } catch (error) {
+      logger.error(`SIGHUP: broker reload failed: ${(error as Error).stack ?? String(error)}`);
+    }
+  });
+
   try {
     running = await startVigil(config);
   } catch (error) {
@@ -59,23 +83,15 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     throw error;
   }
 
-  backstop.onFatal(() => running.stop());
+  const started = running;
+  backstop.onFatal(() => started.stop());
   const shutdown = (signal: string) => {
     logger.log(`${signal}: stopping`);
-    void running
+    void started
       .stop()
       .then(() => launcher?.stop())
       .then(() => process.exit(0));
   };
-  // SIGHUP reloads the registry and rule configuration of this process without a restart.
-  process.on('SIGHUP', () => {
-    try {
-      running.app.get(RegistryHolder).reload();
-    } catch (error) {
-      logger.error(`registry reload refused: ${(error as Error).message}`);
-    }
-    running.broker?.reload();
-  });
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }

@@ -139,11 +139,18 @@ describe('InfluxV1Store write errors', () => {
       { status: 200, body: '{"results":[{"statement_id":0}]}' },
       { status: 200, body: '{"results":[{"statement_id":0}]}' },
       { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      // The downsampled history: the trend policy, SHOW CONTINUOUS QUERIES, the CQ.
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
+      { status: 200, body: '{"results":[{"statement_id":0}]}' },
     );
     await failure(store.write(raw(1)));
     await store.write(raw(1));
     expect(requests.map(url => url.pathname)).toEqual([
       '/write',
+      '/query',
+      '/query',
+      '/query',
       '/query',
       '/query',
       '/query',
@@ -172,5 +179,61 @@ describe('InfluxV1Store options', () => {
     expect(
       () => new InfluxV1Store({ url: 'ftp://x', database: 'no spaces', rawRetention: '1y' }),
     ).toThrow(/url: .*; database: .*; rawRetention: /);
+  });
+});
+
+describe('InfluxV1Store credentials (issue 13)', () => {
+  function recording(
+    status: number,
+    body = '',
+  ): {
+    fetch: typeof fetch;
+    headers: Array<Record<string, string>>;
+  } {
+    const headers: Array<Record<string, string>> = [];
+    const fake = async (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      headers.push({ ...(init?.headers as Record<string, string>) });
+      return new Response(status === 204 ? null : body, { status });
+    };
+    return { fetch: fake as typeof fetch, headers };
+  }
+
+  it.each([401, 403])(
+    'a %i keeps the lines for retry instead of counting them refused',
+    async status => {
+      const { fetch } = recording(status, '{"error":"authorization failed"}');
+      const store = new InfluxV1Store({ url: 'http://127.0.0.1:1', fetch });
+      const error = await failure(store.write(raw(3)));
+      expect(error).toMatchObject({ retryable: true, rejectedLines: 0, status });
+    },
+  );
+
+  it('sends a token as `Authorization: Token`, a user as Basic', async () => {
+    const token = recording(204);
+    await new InfluxV1Store({ url: 'http://127.0.0.1:1', token: 't0k', fetch: token.fetch }).write(
+      raw(1),
+    );
+    expect(token.headers[0]?.['authorization']).toBe('Token t0k');
+    const basic = recording(204);
+    await new InfluxV1Store({
+      url: 'http://127.0.0.1:1',
+      username: 'u',
+      password: 'p',
+      fetch: basic.fetch,
+    }).write(raw(1));
+    expect(basic.headers[0]?.['authorization']).toBe(
+      `Basic ${Buffer.from('u:p').toString('base64')}`,
+    );
+  });
+
+  it('proves readiness by an authenticated query, not /ping', async () => {
+    const urls: string[] = [];
+    const fake = async (input: string | URL | Request): Promise<Response> => {
+      urls.push(String(input));
+      return new Response('{"error":"authorization failed"}', { status: 401 });
+    };
+    const store = new InfluxV1Store({ url: 'http://127.0.0.1:1', fetch: fake as typeof fetch });
+    expect(await store.check()).toMatchObject({ ok: false, kind: 'unauthorized' });
+    expect(urls).toEqual(['http://127.0.0.1:1/query']);
   });
 });

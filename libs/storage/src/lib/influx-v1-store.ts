@@ -28,9 +28,50 @@ const optionsSchema = z.object({
   rawRetention: retention(MIN_RAW_RETENTION_MS, 'at least 30d (MEM Decree 40 §13)').default('30d'),
   eventsRetention: retention(retentionMs('1h'), 'at least 1h (InfluxDB minimum)').default('400d'),
   requestTimeoutMs: z.number().int().positive().default(10_000),
-  username: z.string().optional(),
+  /** InfluxDB 1.x user (HTTP Basic, what `u`/`p` carry); with `auth-enabled = true`. */
+  username: z.string().min(1).optional(),
   password: z.string().optional(),
+  /** InfluxDB 2.x/3.x API token or a 1.x-compatible token: `Authorization: Token …` (wins over user). */
+  token: z.string().min(1).optional(),
+  /**
+   * false: never send DDL (the server's owner manages the database and policies); ensureSchema
+   * only checks that they exist. true: create or correct them, and if the server refuses DDL
+   * (401/403, not supported), carry on writing into what exists, with `schemaNotice` saying so.
+   */
+  manageSchema: z.boolean().default(true),
+  /** Downsampled history: 1-minute mean/min/max of every telemetry field, kept this long. */
+  trendRetention: retention(retentionMs('1h'), 'at least 1h (InfluxDB minimum)').default('365d'),
+  downsample: z.boolean().default(true),
 });
+
+/** What the readiness probe found: `ok` only when an authenticated query on the database passed. */
+export interface StoreHealth {
+  readonly ok: boolean;
+  /** Why not (or a schema notice when ok), e.g. `unauthorized: HTTP 401: authorization failed`. */
+  readonly reason?: string;
+  /** `unauthorized` (401), `forbidden` (403), `unreachable`, `database-missing`, `error`. */
+  readonly kind?: 'unauthorized' | 'forbidden' | 'unreachable' | 'database-missing' | 'error';
+}
+
+/** Where the 1-minute downsampled history goes (a retention policy of its own). */
+export const TREND_RETENTION_POLICY = 'trend';
+export const TREND_MEASUREMENT = 'telemetry_1m';
+export const TREND_CONTINUOUS_QUERY = 'vigil_telemetry_1m';
+
+/**
+ * The downsampling statement: 1-minute mean, min and max of every numeric telemetry field per
+ * series (GROUP BY *, so every tag is kept), into `trend.telemetry_1m` as `mean_<f>`, `min_<f>`,
+ * `max_<f>`. The continuous query wraps it; a test or a backfill may run it by hand with a
+ * time range appended to the WHERE clause.
+ */
+export function downsampleSelect(database: string, where = ''): string {
+  const db = quoteIdentifier(database);
+  return (
+    `SELECT mean(*), min(*), max(*) INTO ${db}.${quoteIdentifier(TREND_RETENTION_POLICY)}.` +
+    `${quoteIdentifier(TREND_MEASUREMENT)} FROM ${db}."raw"."telemetry"` +
+    `${where ? ` WHERE ${where}` : ''} GROUP BY time(1m), *`
+  );
+}
 
 export type InfluxV1StoreOptions = z.input<typeof optionsSchema> & {
   /** Seam for tests; defaults to Node's global fetch. */
@@ -81,6 +122,11 @@ export class InfluxV1Store implements TelemetryStore {
   // Set when the server says the database or a policy is gone (a wiped data dir), so that the next
   // write recreates them instead of failing forever.
   private schemaMissing = false;
+  private readonly manageSchema: boolean;
+  private readonly downsample: boolean;
+  private readonly trendRetention: string;
+  /** Set when ensureSchema could not manage the schema and went on with what exists: say it loudly. */
+  schemaNotice: string | undefined;
 
   constructor(options: InfluxV1StoreOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -95,37 +141,128 @@ export class InfluxV1Store implements TelemetryStore {
     this.database = config.database;
     this.retention = { raw: config.rawRetention, events: config.eventsRetention };
     this.requestTimeoutMs = config.requestTimeoutMs;
+    this.manageSchema = config.manageSchema;
+    this.downsample = config.downsample;
+    this.trendRetention = config.trendRetention;
     this.headers =
-      config.username === undefined
-        ? {}
-        : {
-            authorization: `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`,
-          };
+      config.token !== undefined
+        ? { authorization: `Token ${config.token}` }
+        : config.username === undefined
+          ? {}
+          : {
+              authorization: `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`,
+            };
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async ping(): Promise<boolean> {
+  /**
+   * Readiness: `/ping` answers without credentials even where every write is refused, so the
+   * probe is an authenticated query on the database itself. Never throws.
+   */
+  async check(): Promise<StoreHealth> {
     try {
-      const response = await this.fetch(`${this.url}/ping`, {
-        headers: this.headers,
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
-      });
-      await response.body?.cancel();
-      return response.status === 204;
-    } catch {
-      return false;
+      const policies = await this.execute(
+        `SHOW RETENTION POLICIES ON ${quoteIdentifier(this.database)}`,
+      );
+      const names = new Set(policies.map(row => String(row['name'])));
+      const missing = RETENTION_POLICIES.filter(rp => !names.has(rp));
+      if (missing.length > 0) {
+        return {
+          ok: false,
+          kind: 'database-missing',
+          reason: `retention policies ${missing.join(', ')} missing on ${this.database}`,
+        };
+      }
+      return this.schemaNotice === undefined
+        ? { ok: true }
+        : { ok: true, reason: this.schemaNotice };
+    } catch (error) {
+      return { ok: false, kind: healthKind(error), reason: errorText(error) };
     }
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.check()).ok;
   }
 
   async ensureSchema(): Promise<void> {
     const db = quoteIdentifier(this.database);
-    await this.execute(`CREATE DATABASE ${db}`);
+    if (!this.manageSchema) {
+      await this.verifySchema('VIGIL_INFLUX_MANAGE_SCHEMA=false');
+      return;
+    }
+    try {
+      await this.execute(`CREATE DATABASE ${db}`);
+    } catch (error) {
+      if (!isDdlRefusal(error)) throw error;
+      await this.verifySchema(`the server refused CREATE DATABASE (${errorText(error)})`);
+      return;
+    }
     const existing = new Map(
       (await this.execute(`SHOW RETENTION POLICIES ON ${db}`)).map(row => [
         String(row['name']),
         row,
       ]),
     );
+    try {
+      await this.managePolicies(db, existing);
+    } catch (error) {
+      if (!isDdlRefusal(error)) throw error;
+      await this.verifySchema(`the server refused a retention policy change (${errorText(error)})`);
+      return;
+    }
+    this.schemaNotice = undefined;
+    if (this.downsample) {
+      try {
+        await this.ensureDownsampling(db, existing);
+      } catch (error) {
+        if (!isDdlRefusal(error)) throw error;
+        this.schemaNotice = `downsampled history not set up: ${errorText(error)}`;
+      }
+    }
+    this.schemaMissing = false;
+  }
+
+  /**
+   * Someone else owns the schema: check the database and the policies Vigil writes into exist,
+   * and say that Vigil did not manage them. Throws (so the caller retries and reports) if not.
+   */
+  private async verifySchema(why: string): Promise<void> {
+    const db = quoteIdentifier(this.database);
+    const names = new Set(
+      (await this.execute(`SHOW RETENTION POLICIES ON ${db}`)).map(row => String(row['name'])),
+    );
+    const missing = RETENTION_POLICIES.filter(rp => !names.has(rp));
+    if (missing.length > 0) {
+      throw new StoreQueryError(
+        `schema not managed (${why}) and retention policies ${missing.join(', ')} are missing on ` +
+          `${this.database}: create them (see docs/interfaces.md) or let Vigil manage the schema`,
+      );
+    }
+    this.schemaNotice = `schema not managed by Vigil: ${why}; writing into the existing ${this.database}`;
+    this.schemaMissing = false;
+  }
+
+  private async ensureDownsampling(db: string, existing: Map<string, QueryRow>): Promise<void> {
+    const rp = quoteIdentifier(TREND_RETENTION_POLICY);
+    const current = existing.get(TREND_RETENTION_POLICY);
+    const target = `${rp} ON ${db} DURATION ${this.trendRetention}`;
+    if (current === undefined) {
+      await this.execute(`CREATE RETENTION POLICY ${target} REPLICATION 1`);
+    } else if (goDurationMs(String(current['duration'])) !== retentionMs(this.trendRetention)) {
+      await this.execute(`ALTER RETENTION POLICY ${target}`);
+    }
+    const queries = await this.execute('SHOW CONTINUOUS QUERIES');
+    const exists = queries.some(row => row['name'] === TREND_CONTINUOUS_QUERY);
+    if (!exists) {
+      await this.execute(
+        `CREATE CONTINUOUS QUERY ${quoteIdentifier(TREND_CONTINUOUS_QUERY)} ON ${db} ` +
+          `BEGIN ${downsampleSelect(this.database)} END`,
+      );
+    }
+  }
+
+  private async managePolicies(db: string, existing: Map<string, QueryRow>): Promise<void> {
     for (const rp of RETENTION_POLICIES) {
       const duration = this.retention[rp];
       // Raw data is what dashboards and queries without an explicit policy should see.
@@ -145,7 +282,6 @@ export class InfluxV1Store implements TelemetryStore {
         await this.execute(`ALTER RETENTION POLICY ${target}${makeDefault ? ' DEFAULT' : ''}`);
       }
     }
-    this.schemaMissing = false;
   }
 
   async write(chunks: readonly WriteChunk[]): Promise<void> {
@@ -157,6 +293,8 @@ export class InfluxV1Store implements TelemetryStore {
         throw new StoreWriteError(`schema missing and not recreated: ${errorText(error)}`, {
           retryable: true,
           rejectedLines: 0,
+          // The status that stopped it (a 401/403 is an auth problem, not a network one).
+          status: error instanceof StoreQueryError ? error.status : undefined,
           cause: error,
         });
       }
@@ -250,6 +388,7 @@ export class InfluxV1Store implements TelemetryStore {
     } catch (error) {
       throw new StoreQueryError(`query to ${this.url} failed: ${errorText(error)}`, {
         cause: error,
+        unreachable: true,
       });
     }
     let json: unknown;
@@ -258,18 +397,21 @@ export class InfluxV1Store implements TelemetryStore {
     } catch {
       throw new StoreQueryError(
         `query: HTTP ${response.status}: ${text.slice(0, ERROR_TEXT_LIMIT)}`,
+        { status: response.status },
       );
     }
     const parsed = queryResponseSchema.safeParse(json);
     if (!parsed.success) {
       throw new StoreQueryError(
         `query: unexpected response shape: ${text.slice(0, ERROR_TEXT_LIMIT)}`,
+        { status: response.status },
       );
     }
     const { error, results = [] } = parsed.data;
     if (!response.ok || error !== undefined) {
       throw new StoreQueryError(
         `query: HTTP ${response.status}: ${error ?? text.slice(0, ERROR_TEXT_LIMIT)}`,
+        { status: response.status },
       );
     }
     const rows: QueryRow[] = [];
@@ -293,11 +435,15 @@ export class InfluxV1Store implements TelemetryStore {
 
 /**
  * 5xx (overload, timeouts, a missing retention policy), 404 (database not found) and the
- * rate-limit statuses may pass later. Other 4xx mean the lines themselves were refused: partial
- * writes (field type conflict, points beyond retention) and parse errors.
+ * rate-limit statuses may pass later. 401/403 (wrong or missing credentials, no write
+ * privilege) say nothing about the lines: they pass once the credentials are fixed, so they are
+ * retried (loudly, through the storage status), never counted as refused lines. Other 4xx mean
+ * the lines themselves were refused: partial writes (field type conflict, points beyond
+ * retention) and parse errors.
  */
-function isRetryableStatus(status: number, message: string): boolean {
+export function isRetryableStatus(status: number, message: string): boolean {
   if (status >= 500 || status === 408 || status === 429) return true;
+  if (status === 401 || status === 403) return true;
   return status === 404 && /database not found/.test(message);
 }
 
@@ -310,6 +456,25 @@ export function refusedLineCount(message: string, groupSize: number): number {
   for (const match of message.matchAll(/dropped=(\d+)/g)) refused += Number(match[1]);
   refused += message.match(/unable to parse/g)?.length ?? 0;
   return refused === 0 ? groupSize : Math.min(refused, groupSize);
+}
+
+/** A DDL statement the server will not run for us (no admin right, not supported by 2.x/3.x). */
+function isDdlRefusal(error: unknown): boolean {
+  if (!(error instanceof StoreQueryError) || error.unreachable) return false;
+  if (error.status === 401 || error.status === 403 || error.status === 501) return true;
+  return /not authorized|forbidden|requires admin|not implemented|not supported|unsupported/i.test(
+    error.message,
+  );
+}
+
+function healthKind(error: unknown): NonNullable<StoreHealth['kind']> {
+  if (error instanceof StoreQueryError) {
+    if (error.unreachable) return 'unreachable';
+    if (error.status === 401) return 'unauthorized';
+    if (error.status === 403) return 'forbidden';
+    if (/database not found/.test(error.message)) return 'database-missing';
+  }
+  return 'error';
 }
 
 function serverError(body: string): string {

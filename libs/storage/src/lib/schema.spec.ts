@@ -4,6 +4,7 @@ import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influ
 import { LineProtocolError } from './line-protocol';
 import {
   MEASUREMENT_COLUMNS,
+  canaryLine,
   createAlarmEventEncoder,
   deviceEventLine,
   deviceStatusLine,
@@ -242,6 +243,14 @@ describe('deviceEventLine with hostile detail (issue 10, finding 1)', () => {
     const line = deviceEventLine({ ...base, detail: { text: 'x'.repeat(100_000) } }).line;
     expect(line.length).toBeLessThan(5000);
     expect(line).toContain('[truncated');
+  });
+});
+
+describe(canaryLine.name, () => {
+  it('writes the canary to its own measurement at its send time, never as telemetry', () => {
+    expect(
+      canaryLine({ siteId: 'plant-1', origin: 'gw-1', seq: 42, sentAt: T, receivedAt: T + 3 }),
+    ).toEqual({ rp: 'raw', line: `canary,origin=gw-1,site=plant-1 seq=42i ${T}000000` });
   });
 });
 

@@ -3,6 +3,7 @@ import {
   type Alarm,
   type AlarmAction,
   type AlarmState,
+  type CanaryStamp,
   type DeviceEvent,
   type DeviceStatus,
   type Reading,
@@ -83,6 +84,7 @@ export const MEASUREMENTS = {
   deviceEvent: 'device_event',
   deviceStatus: 'device_status',
   alarmEvent: 'alarm_event',
+  canary: 'canary',
 } as const;
 
 export const MEASUREMENT_RETENTION: Readonly<
@@ -92,6 +94,7 @@ export const MEASUREMENT_RETENTION: Readonly<
   device_event: 'raw',
   device_status: 'raw',
   alarm_event: 'events',
+  canary: 'raw',
 };
 
 const SEQ_FIELD = 'seq';
@@ -247,6 +250,20 @@ export function createAlarmEventEncoder({
 export const alarmEventLine: AlarmEventEncoder = createAlarmEventEncoder();
 
 /**
+ * `canary`: tags origin, site; field seq (integer); time = when the canary was sent. The pipeline
+ * canary's proof that InfluxDB takes writes (the persister counts its hop only once the batch
+ * holding this line is acknowledged). Never in `telemetry`: the canary is not a device.
+ */
+export function canaryLine(canary: CanaryStamp): WriteLine {
+  const line =
+    MEASUREMENTS.canary +
+    tag('origin', canary.origin) +
+    tag('site', canary.siteId) +
+    ` seq=${integerMs(canary.seq, 'canary seq')}`;
+  return { rp: 'raw', line: `${line} ${msToNs(canary.sentAt)}` };
+}
+
+/**
  * The tags and fields of each measurement, as the line builders above write them, for queries
  * written elsewhere (the Grafana dashboards in deploy/grafana) to be checked against. `telemetry`
  * has one field per metric besides `seq`: the metrics of its device class (DEVICE_CLASS_DEFINITIONS
@@ -261,6 +278,7 @@ export const MEASUREMENT_COLUMNS: Readonly<
   telemetry: { tags: ['area', 'class', 'device', 'site'], fields: [SEQ_FIELD] },
   device_event: { tags: ['class', 'code', 'device', 'site'], fields: ['detail', 'received_at'] },
   device_status: { tags: ['class', 'device', 'site'], fields: ['online'] },
+  canary: { tags: ['origin', 'site'], fields: ['seq'] },
   alarm_event: {
     tags: ['category', 'device', 'level', 'priority', 'rule', 'site'],
     fields: [

@@ -52,6 +52,23 @@ export class StoreWriteError extends Error {
 
 export class StoreQueryError extends Error {
   override readonly name = 'StoreQueryError';
+  /** HTTP status, when the server answered. */
+  readonly status: number | undefined;
+  /** The server did not answer at all (network, timeout). */
+  readonly unreachable: boolean;
+
+  constructor(
+    message: string,
+    details: {
+      readonly cause?: unknown;
+      readonly status?: number;
+      readonly unreachable?: boolean;
+    } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.unreachable = details.unreachable ?? false;
+  }
 }
 
 /** True only for errors that say "these lines will never be accepted": everything else is retried. */

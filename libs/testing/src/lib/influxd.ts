@@ -26,6 +26,13 @@ export interface InfluxdOptions {
   readonly readyTimeoutMs?: number;
   /** Appended to the generated config (TOML). */
   readonly extraConfig?: string;
+  /** `[http] auth-enabled = true`: every query and write needs credentials. */
+  readonly authEnabled?: boolean;
+  /**
+   * With authEnabled: create this admin user once influxd answers (the first user may be created
+   * without credentials). Leave it out to start with no user at all (every request is refused).
+   */
+  readonly admin?: { readonly username: string; readonly password: string };
 }
 
 export interface InfluxHandle {
@@ -78,10 +85,21 @@ async function launch(
   options: InfluxdOptions,
 ): Promise<InfluxHandle> {
   const configPath = join(dataDir, 'influxdb.conf');
-  await writeFile(configPath, influxdConfig(dataDir, httpPort, rpcPort, options.extraConfig));
+  await writeFile(
+    configPath,
+    influxdConfig(dataDir, httpPort, rpcPort, options.extraConfig, options.authEnabled),
+  );
   const service = await spawnService('influxd', binary, ['-config', configPath]);
   const url = `http://127.0.0.1:${httpPort}`;
   await awaitReady(service, () => ping(url), options.readyTimeoutMs ?? READY_TIMEOUT_MS);
+  if (options.authEnabled && options.admin) {
+    try {
+      await createInfluxAdmin(url, options.admin.username, options.admin.password);
+    } catch (error) {
+      await service.stop();
+      throw error;
+    }
+  }
   return {
     url,
     httpPort,
@@ -97,6 +115,29 @@ async function launch(
 async function stopAndClean(service: ServiceProcess, removeDir: string | undefined): Promise<void> {
   await service.stop();
   if (removeDir !== undefined) await rm(removeDir, { recursive: true, force: true });
+}
+
+/**
+ * `CREATE USER … WITH ALL PRIVILEGES` through /query. Without credentials this works only while
+ * the server has no admin yet (1.x's bootstrap rule); pass `as` once one exists.
+ */
+export async function createInfluxAdmin(
+  url: string,
+  username: string,
+  password: string,
+  as?: { readonly username: string; readonly password: string },
+): Promise<void> {
+  const q = `CREATE USER "${username.replace(/["\\]/g, '\\$&')}" WITH PASSWORD '${password.replace(/['\\]/g, '\\$&')}' WITH ALL PRIVILEGES`;
+  const body = new URLSearchParams({ q });
+  if (as) {
+    body.set('u', as.username);
+    body.set('p', as.password);
+  }
+  const response = await fetch(`${url}/query`, { method: 'POST', body });
+  const text = await response.text();
+  if (!response.ok || /"error"/.test(text)) {
+    throw new Error(`CREATE USER ${username} failed: HTTP ${response.status}: ${text}`);
+  }
 }
 
 async function ping(url: string): Promise<boolean> {
@@ -115,6 +156,7 @@ export function influxdConfig(
   httpPort: number,
   rpcPort: number,
   extra = '',
+  authEnabled = false,
 ): string {
   // JSON string syntax is valid TOML basic-string syntax, so odd characters in paths stay safe.
   const path = (name: string): string => JSON.stringify(join(dataDir, name));
@@ -132,7 +174,7 @@ export function influxdConfig(
     '[http]',
     '  enabled = true',
     `  bind-address = "127.0.0.1:${httpPort}"`,
-    '  auth-enabled = false',
+    `  auth-enabled = ${authEnabled ? 'true' : 'false'}`,
     '  log-enabled = false',
     '  flux-enabled = false',
     '[logging]',

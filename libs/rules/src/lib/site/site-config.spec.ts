@@ -214,7 +214,7 @@ describe(resolveSiteLayouts.name, () => {
     expect(sites).toEqual([]);
     expect(errors).toEqual([
       'settings.positionTtlMs: Too small: expected number to be >=1000',
-      'plant-1: areas.yard.rules.crowding: Unrecognized key: "minpeople"',
+      'plant-1: areas.yard.rules.crowding: Unrecognized key: "minpeople"; did you mean "minPeople"?',
       'plant-1: areas.yard.rules.head-count.maxPeople: required (the area has no maxPeople)',
       'plant-1: areas.yard.rules.man-down.alarmMs: must be greater than preAlarmMs',
       'plant-1: areas.yard: area id listed twice',

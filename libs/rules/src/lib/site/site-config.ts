@@ -8,6 +8,7 @@ import {
 } from '@vigil/contracts';
 
 import { RULE_ID_PATTERN } from '../rule-config';
+import { issueMessage } from '../suggest-key';
 import { type PointM, type Polygon, compilePolygon } from './geometry';
 
 // ---------------------------------------------------------------------------------------------
@@ -505,7 +506,8 @@ function compileArea(
     // still checked, so one start lists every problem.
     const parsed = overrideSchemas[id].safeParse(rawRules[id]);
     if (!parsed.success) {
-      errors.push(...describe(`${where}.rules.${id}`, parsed.error.issues));
+      const known = Object.keys(overrideSchemas[id].shape);
+      errors.push(...describe(`${where}.rules.${id}`, parsed.error.issues, known));
       merged[id] = base;
       continue;
     }
@@ -561,9 +563,15 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   ) as Partial<T>;
 }
 
-function describe(where: string, issues: readonly z.core.$ZodIssue[]): string[] {
+function describe(
+  where: string,
+  issues: readonly z.core.$ZodIssue[],
+  known?: readonly string[],
+): string[] {
   return issues.map(issue => {
     const path = issue.path.map(String).join('.');
-    return `${where}${path ? `.${path}` : ''}: ${issue.message}`;
+    // Only the entry's own keys are known here (`minpeople` → did you mean `minPeople`?).
+    const hintable = issue.path.length === 0 ? known : undefined;
+    return `${where}${path ? `.${path}` : ''}: ${issueMessage(issue, hintable)}`;
   });
 }

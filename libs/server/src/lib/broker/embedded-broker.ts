@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadCheckedRegistry } from '@vigil/registry';
 
 import type { VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
@@ -184,7 +184,9 @@ export class EmbeddedBroker {
   private buildPolicy(): BrokerAccessPolicy {
     return new BrokerAccessPolicy(
       {
-        registry: loadRegistry(this.config.registryPath),
+        // The whole check, as the RegistryHolder makes it: the broker never admits devices of a
+        // registry the rest of Vigil refuses, and a bad registry at start lists every problem.
+        registry: loadCheckedRegistry(this.config.registryPath).registry,
         credentials: readCredentialsFile(this.config.security.credentialsFile),
         internal: {
           username: this.config.mqtt.username ?? DEFAULT_INTERNAL_USERNAME,

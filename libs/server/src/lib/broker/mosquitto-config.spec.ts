@@ -45,12 +45,13 @@ describe('generated Mosquitto configuration', () => {
             devices:
               id === 's1'
                 ? [
-                    { id: 'gas-1', class: 'gas-combustible' },
-                    { id: 'gas-2', class: 'gas-combustible' },
+                    { id: 'gas-1', class: 'gas-combustible', attributes: { gas: 'CH4' } },
+                    { id: 'gas-2', class: 'gas-combustible', attributes: { gas: 'CH4' } },
                     { id: 'gw', class: 'fire-panel' },
                     { id: 'cp-1', class: 'call-point', gateway: 'gw' },
                   ]
-                : [{ id: 'gas-1', class: 'gas-combustible' }],
+                : // Device ids are unique across sites (the registry refuses one id in two sites).
+                  [{ id: 'gas-3', class: 'gas-combustible', attributes: { gas: 'CH4' } }],
           })),
         }),
       );
@@ -63,7 +64,7 @@ describe('generated Mosquitto configuration', () => {
       const secretsOut = join(dir, 'secrets.json');
       expect(
         await runCredentialsCli(
-          ['issue', 's1/gas-1', 's1/gas-2', 's1/gw', 's2/gas-1', '--secrets-out', secretsOut],
+          ['issue', 's1/gas-1', 's1/gas-2', 's1/gw', 's2/gas-3', '--secrets-out', secretsOut],
           env,
           io,
         ),
@@ -117,9 +118,9 @@ describe('generated Mosquitto configuration', () => {
       await gas2.publishAsync('vigil/v1/s1/gas-1/telemetry', 'forged', { qos: 1 });
       await gas2.publishAsync('vigil/v1/s2/gas-2/telemetry', 'cross-site', { qos: 1 });
       await gas2.publishAsync('vigil-internal/v1/alarms', 'forged', { qos: 1 });
-      const s2gas1 = await device('s2/gas-1');
+      const s2gas1 = await device('s2/gas-3');
       await s2gas1.publishAsync('vigil/v1/s1/gas-1/telemetry', 'cross-site', { qos: 1 });
-      await s2gas1.publishAsync('vigil/v1/s2/gas-1/telemetry', 'own', { qos: 1 });
+      await s2gas1.publishAsync('vigil/v1/s2/gas-3/telemetry', 'own', { qos: 1 });
       const gw = await device('s1/gw');
       await gw.publishAsync('vigil/v1/s1/cp-1/telemetry', 'child', { qos: 1 });
       await vigil.publishAsync('vigil-internal/v1/alarms', 'marker', { qos: 1 });
@@ -128,11 +129,11 @@ describe('generated Mosquitto configuration', () => {
       });
       expect(received).toEqual([
         'vigil/v1/s1/gas-2/telemetry own',
-        'vigil/v1/s2/gas-1/telemetry own',
+        'vigil/v1/s2/gas-3/telemetry own',
         'vigil/v1/s1/cp-1/telemetry child',
         'vigil-internal/v1/alarms marker',
       ]);
-      expect(secrets['s2/gas-1']?.username).toBe('s2/gas-1');
+      expect(secrets['s2/gas-3']?.username).toBe('gas-3');
       expect(secrets['s1/gas-2']?.username).toBe('gas-2');
     });
 

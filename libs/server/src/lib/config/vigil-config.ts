@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
 
 export const SERVICE_NAMES = ['broker', 'ingest', 'rules', 'persister', 'gateway'] as const;
@@ -67,6 +69,13 @@ export const vigilEnvSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(12),
+  /**
+   * How often the gateway sends a canary per site through the whole path (broker → ingest → rules
+   * → gateway → store); 0 switches the canary off, which is warned about loudly at start.
+   */
+  VIGIL_CANARY_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** A hop that has not seen a canary for this long is stalled: P1 alarm, /readyz fails. */
+  VIGIL_CANARY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(6000),
   /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
   VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   // --- Broker security and TLS (docs/security.md) ---
@@ -105,6 +114,26 @@ export const vigilEnvSchema = z.object({
   VIGIL_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** notify.yaml: receivers per organisation node; enables the webhook relay (WeCom, DingTalk, SMS). */
   VIGIL_NOTIFY_CONFIG: z.string().min(1).optional(),
+  /** InfluxDB 1.x user (`auth-enabled = true`); the password from VIGIL_INFLUX_PASSWORD(_FILE). */
+  VIGIL_INFLUX_USERNAME: z.string().min(1).optional(),
+  VIGIL_INFLUX_PASSWORD: z.string().min(1).optional(),
+  /** A file holding the password (a compose/Kubernetes secret); its trailing newline is cut. */
+  VIGIL_INFLUX_PASSWORD_FILE: z.string().min(1).optional(),
+  /** InfluxDB 2.x/3.x API token, sent as `Authorization: Token …`. */
+  VIGIL_INFLUX_TOKEN: z.string().min(1).optional(),
+  VIGIL_INFLUX_TOKEN_FILE: z.string().min(1).optional(),
+  /** false: Vigil sends no DDL; the database and policies raw, events (and trend) must exist. */
+  VIGIL_INFLUX_MANAGE_SCHEMA: bool.default(true),
+  /** How long the 1-minute downsampled history (policy `trend`) is kept. */
+  /** v1: line protocol to /write (1.x, or 2.x's v1 API); v2: the official 2.x client (/api/v2/write). */
+  VIGIL_INFLUX_API: z.enum(['v1', 'v2']).default('v1'),
+  /** v2: the organisation; the buckets are VIGIL_INFLUX_DB and VIGIL_INFLUX_EVENTS_BUCKET. */
+  VIGIL_INFLUX_ORG: z.string().min(1).optional(),
+  VIGIL_INFLUX_EVENTS_BUCKET: z.string().min(1).optional(),
+  VIGIL_INFLUX_TREND_RETENTION: z
+    .string()
+    .regex(/^\d+[hdw]$/)
+    .default('365d'),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -116,6 +145,57 @@ function authProblems(env: VigilEnv): string[] {
   if (!env.VIGIL_USERS) problems.push('VIGIL_USERS: required outside demo mode (a users file)');
   if (!env.VIGIL_AUTH_SECRET)
     problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
+  return problems;
+}
+
+/** One late canary must not look like a stall: the timeout spans at least two intervals. */
+function canaryProblems(env: VigilEnv): string[] {
+  const interval = env.VIGIL_CANARY_INTERVAL_MS;
+  if (interval === 0 || env.VIGIL_CANARY_TIMEOUT_MS >= 2 * interval) return [];
+  return [
+    `VIGIL_CANARY_TIMEOUT_MS: ${env.VIGIL_CANARY_TIMEOUT_MS} must be at least twice VIGIL_CANARY_INTERVAL_MS (${interval})`,
+  ];
+}
+
+/** A secret from its variable or from the file its `_FILE` variable names, never both. */
+function secret(
+  env: Record<string, string | undefined>,
+  name: string,
+  problems: string[],
+): string | undefined {
+  const value = env[name];
+  const file = env[`${name}_FILE`];
+  if (value !== undefined && value !== '' && file !== undefined && file !== '') {
+    problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+    return undefined;
+  }
+  if (file === undefined || file === '') return value === '' ? undefined : value;
+  try {
+    const text = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (text === '') problems.push(`${name}_FILE: ${file} is empty`);
+    return text === '' ? undefined : text;
+  } catch (error) {
+    problems.push(`${name}_FILE: cannot read ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function influxCredentialProblems(
+  e: VigilEnv,
+  password: string | undefined,
+  token: string | undefined,
+): string[] {
+  const problems: string[] = [];
+  if (e.VIGIL_INFLUX_API === 'v2' && token === undefined)
+    problems.push(
+      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v2 (or VIGIL_INFLUX_TOKEN_FILE)',
+    );
+  if (password !== undefined && e.VIGIL_INFLUX_USERNAME === undefined)
+    problems.push('VIGIL_INFLUX_PASSWORD: set VIGIL_INFLUX_USERNAME too');
+  if (e.VIGIL_INFLUX_API === 'v2' && e.VIGIL_INFLUX_ORG === undefined)
+    problems.push('VIGIL_INFLUX_ORG: required with VIGIL_INFLUX_API=v2');
+  if (e.VIGIL_INFLUX_USERNAME !== undefined && password === undefined)
+    problems.push('VIGIL_INFLUX_USERNAME: set VIGIL_INFLUX_PASSWORD or VIGIL_INFLUX_PASSWORD_FILE');
   return problems;
 }
 
@@ -186,6 +266,15 @@ export interface VigilConfig {
     readonly rawRetention: string;
     readonly eventsRetention: string;
     readonly binary: string;
+    readonly username?: string;
+    readonly password?: string;
+    readonly token?: string;
+    /** false: no DDL at all (VIGIL_INFLUX_MANAGE_SCHEMA). */
+    readonly manageSchema?: boolean;
+    readonly trendRetention?: string;
+    readonly api?: 'v1' | 'v2';
+    readonly org?: string;
+    readonly eventsBucket?: string;
   };
   readonly write: {
     readonly bufferLines: number;
@@ -207,6 +296,8 @@ export interface VigilConfig {
     readonly tokenHours: number;
     readonly passwordMaxAgeDays: number;
   };
+  /** The pipeline canary (docs/interfaces.md §Canary); intervalMs 0 = off. */
+  readonly canary: { readonly intervalMs: number; readonly timeoutMs: number };
   /** Broker access and TLS (docs/security.md). */
   readonly security: {
     /** Anonymous clients admitted by the embedded broker (demo mode only). */
@@ -258,7 +349,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const problems = [...authProblems(e), ...securityProblems(e)];
+  const problems = [...authProblems(e), ...securityProblems(e), ...canaryProblems(e)];
+  const influxPassword = secret(env, 'VIGIL_INFLUX_PASSWORD', problems);
+  const influxToken = secret(env, 'VIGIL_INFLUX_TOKEN', problems);
+  problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -278,6 +372,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rawRetention: e.VIGIL_INFLUX_RAW_RETENTION,
       eventsRetention: e.VIGIL_INFLUX_EVENTS_RETENTION,
       binary: e.VIGIL_INFLUXD_BINARY,
+      username: e.VIGIL_INFLUX_USERNAME,
+      password: influxPassword,
+      token: influxToken,
+      manageSchema: e.VIGIL_INFLUX_MANAGE_SCHEMA,
+      trendRetention: e.VIGIL_INFLUX_TREND_RETENTION,
+      api: e.VIGIL_INFLUX_API,
+      org: e.VIGIL_INFLUX_ORG,
+      eventsBucket: e.VIGIL_INFLUX_EVENTS_BUCKET,
     },
     write: {
       bufferLines: e.VIGIL_WRITE_BUFFER_LINES,
@@ -299,6 +401,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tokenHours: e.VIGIL_TOKEN_HOURS,
       passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
+    canary: { intervalMs: e.VIGIL_CANARY_INTERVAL_MS, timeoutMs: e.VIGIL_CANARY_TIMEOUT_MS },
     security: {
       allowAnonymous: e.VIGIL_MQTT_ALLOW_ANONYMOUS ?? e.VIGIL_DEMO_MODE,
       credentialsFile: e.VIGIL_MQTT_CREDENTIALS ?? `${e.VIGIL_DATA_DIR}/device-credentials.json`,

@@ -2,36 +2,69 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, skip } from 'rxjs';
 
+import type { StoreHealth } from '@vigil/storage';
+
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
+import { createInfluxStore } from '../persister/influx-store';
 
 const PROBE_INTERVAL_MS = 5000;
 const PROBE_TIMEOUT_MS = 2000;
 
+export interface StorageState {
+  readonly kept: boolean;
+  /** Why history is not kept (or a schema notice while it is), for the console and /readyz. */
+  readonly reason: string | undefined;
+  /** unauthorized, forbidden, unreachable, database-missing, error, off; undefined when kept. */
+  readonly kind: string | undefined;
+}
+
+const UNKNOWN: StorageState = { kept: false, reason: 'not probed yet', kind: 'unreachable' };
+
 /**
- * Whether history is being kept: InfluxDB answers its ping. Operators must never believe data is
- * stored when it is not, so a change is logged loudly and pushed to every console.
+ * Whether history is being kept. `/ping` answers without credentials even where every write is
+ * refused, so the probe is an authenticated query on the database (InfluxV1Store.check).
+ * Operators must never believe data is stored when it is not: a change (including a change of
+ * reason, e.g. unreachable → unauthorized) is logged loudly, counted in vigil_storage_ready and
+ * pushed to every console.
  */
 @Injectable()
 export class StorageStatus implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(StorageStatus.name);
-  private readonly state = new BehaviorSubject<boolean>(false);
+  private readonly state = new BehaviorSubject<StorageState>(UNKNOWN);
+  private readonly probeStore: { check(): Promise<StoreHealth> } | undefined;
   private timer: NodeJS.Timeout | undefined;
-  readonly changes$ = this.state.pipe(distinctUntilChanged(), skip(1));
+  readonly changes$ = this.state.pipe(
+    distinctUntilChanged((a, b) => a.kept === b.kept && a.kind === b.kind),
+    skip(1),
+  );
 
-  constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {}
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
+  ) {
+    if (config.influx.mode !== 'off') {
+      this.probeStore = createInfluxStore(config, { requestTimeoutMs: PROBE_TIMEOUT_MS });
+    }
+  }
 
   get kept(): boolean {
+    return this.state.value.kept;
+  }
+
+  get current(): StorageState {
     return this.state.value;
   }
 
   async onModuleInit(): Promise<void> {
     await this.probe();
-    if (!this.kept) this.warn();
+    if (!this.kept) this.warn(this.state.value);
     this.timer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -41,30 +74,36 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
   }
 
   async probe(): Promise<boolean> {
-    let kept = false;
-    if (this.config.influx.mode !== 'off') {
-      try {
-        const response = await fetch(`${this.config.influx.url}/ping`, {
-          signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-        });
-        kept = response.status === 204;
-      } catch {
-        kept = false;
-      }
+    let next: StorageState;
+    if (!this.probeStore) {
+      next = { kept: false, reason: 'VIGIL_INFLUX_MODE=off', kind: 'off' };
+    } else {
+      const health = await this.probeStore.check();
+      next = {
+        kept: health.ok,
+        reason: health.reason,
+        kind: health.ok ? undefined : (health.kind ?? 'error'),
+      };
     }
-    if (kept !== this.state.value) {
-      if (kept)
-        this.logger.log(`InfluxDB reachable at ${this.config.influx.url}: history is being kept`);
-      else if (this.state.value) this.warn();
-      this.state.next(kept);
+    const previous = this.state.value;
+    this.metrics?.storageReady.reset();
+    this.metrics?.storageReady.set({ reason: next.kind ?? 'ok' }, next.kept ? 1 : 0);
+    if (next.kept !== previous.kept || next.kind !== previous.kind) {
+      if (next.kept)
+        this.logger.log(
+          `InfluxDB at ${this.config.influx.url} answers an authenticated query: history is being kept` +
+            (next.reason ? ` (${next.reason})` : ''),
+        );
+      else if (previous !== UNKNOWN) this.warn(next);
     }
-    return kept;
+    this.state.next(next);
+    return next.kept;
   }
 
-  private warn(): void {
+  private warn(state: StorageState): void {
     this.logger.error(
-      `!!! HISTORY IS NOT BEING KEPT: InfluxDB ${this.config.influx.mode === 'off' ? 'is switched off (VIGIL_INFLUX_MODE=off)' : `is not reachable at ${this.config.influx.url}`}. ` +
-        'Alarms still work; readings and alarm events are not stored. !!!',
+      `!!! HISTORY IS NOT BEING KEPT: InfluxDB ${this.config.influx.mode === 'off' ? 'is switched off (VIGIL_INFLUX_MODE=off)' : `at ${this.config.influx.url}: ${state.kind}: ${state.reason}`}. ` +
+        'Alarms still work; readings and alarm events wait in the bounded write buffer and are retried. !!!',
     );
   }
 }

@@ -155,6 +155,17 @@ export class VigilMetrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly registryReloads = new Counter({
+    name: 'vigil_registry_reloads_total',
+    help: 'Registry reloads (HTTP or SIGHUP), by result: applied, or refused (the running registry stays)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly registryReloadRefused = new Gauge({
+    name: 'vigil_registry_reload_refused',
+    help: '1 while the latest reload was refused: the files on disk are not what this process runs',
+    registers: [this.registry],
+  });
 
   readonly rulesIsolated = new Counter({
     name: 'vigil_rules_isolated_total',
@@ -171,6 +182,24 @@ export class VigilMetrics {
       'Malformed messages on vigil-internal/v1/… (records, alarms, commands, replies) rejected ' +
       'by their zod schema instead of reaching the pipeline, by topic',
     labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  /** The pipeline canary (gateway process): docs/interfaces.md §Canary. */
+  readonly canaryAge = new Gauge({
+    name: 'vigil_canary_age_seconds',
+    help: 'Age of the newest canary each hop has seen (worst site); above VIGIL_CANARY_TIMEOUT_MS the hop is stalled',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canaryStalls = new Counter({
+    name: 'vigil_canary_stalls_total',
+    help: 'Times a hop (per site) stopped seeing canaries within VIGIL_CANARY_TIMEOUT_MS',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canariesSent = new Counter({
+    name: 'vigil_canary_sent_total',
+    help: 'Canaries published by this gateway (one per site per VIGIL_CANARY_INTERVAL_MS)',
     registers: [this.registry],
   });
   readonly authLogins = new Counter({
@@ -200,6 +229,22 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly storageReady = new Gauge({
+    name: 'vigil_storage_ready',
+    help:
+      'Whether history is being kept: 1 when an authenticated query on the InfluxDB database ' +
+      'passed, 0 otherwise (reason: unauthorized, forbidden, unreachable, database-missing, error, off)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly writeRetries = new Counter({
+    name: 'vigil_persister_write_retries_total',
+    help:
+      'Failed InfluxDB write attempts whose lines were kept for retry, by cause: auth (401/403), ' +
+      'server (5xx, 404 database not found, 408/429), network',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
   readonly brokerDenied = new Counter({
     name: 'vigil_broker_denied_total',
     help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',

@@ -7,11 +7,12 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
-import type { IngestRecord } from '@vigil/contracts';
+import { canaryReport, type CanaryStamp, type IngestRecord } from '@vigil/contracts';
 import {
   BatchingWriter,
-  InfluxV1Store,
+  canaryLine,
   LineProtocolError,
+  StoreWriteError,
   alarmEventLine,
   deviceEventLine,
   deviceStatusLine,
@@ -25,6 +26,7 @@ import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
+import { createInfluxStore, type CheckedStore } from './influx-store';
 
 const SCHEMA_RETRY_MS = 5000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -43,7 +45,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
   private readonly rateLimited = new RateLimitedLogger(this.logger);
   private readonly subscriptions: Subscription[] = [];
   private readonly writer: BatchingWriter | undefined;
-  private readonly store: InfluxV1Store | undefined;
+  private readonly store: CheckedStore | undefined;
   private schemaReady = false;
   private schemaTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -54,21 +56,20 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
   ) {
     if (config.influx.mode === 'off') return;
-    this.store = new InfluxV1Store({
-      url: config.influx.url,
-      database: config.influx.database,
-      rawRetention: config.influx.rawRetention,
-      eventsRetention: config.influx.eventsRetention,
-    });
+    this.store = createInfluxStore(config);
     this.writer = new BatchingWriter(this.store, {
       maxBufferedLines: config.write.bufferLines,
       batchSize: config.write.batchLines,
       flushIntervalMs: config.write.flushMs,
-      onError: (error, context) =>
+      onError: (error, context) => {
+        if (context.outcome === 'retrying') {
+          this.metrics.writeRetries.inc({ cause: retryCause(error) });
+        }
         this.rateLimited.warn(
           `write:${context.outcome}`,
           `InfluxDB write ${context.outcome} (${context.batchLines} lines, attempt ${context.attempt}): ${(error as Error).message}`,
-        ),
+        );
+      },
     });
   }
 
@@ -112,6 +113,8 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     try {
       await this.store?.ensureSchema();
       this.schemaReady = true;
+      // Carrying on with a schema Vigil could not manage is allowed, never quiet.
+      if (this.store?.schemaNotice) this.logger.error(`InfluxDB: ${this.store.schemaNotice}`);
     } catch (error) {
       // InfluxDB may come up after us; the writer buffers meanwhile and retries its batches.
       this.rateLimited.warn(
@@ -125,9 +128,11 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
 
   private writeRecords(records: readonly IngestRecord[]): void {
     const lines: WriteLine[] = [];
+    let canaries: CanaryStamp[] | undefined;
     for (const record of records) {
       try {
-        if (record.kind === 'reading') lines.push(readingLine(record.reading));
+        if (record.kind === 'canary') (canaries ??= []).push(record.canary);
+        else if (record.kind === 'reading') lines.push(readingLine(record.reading));
         else if (record.kind === 'event') lines.push(deviceEventLine(record.event));
         else lines.push(deviceStatusLine(record.status));
       } catch (error) {
@@ -137,6 +142,19 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.offer(lines);
+    if (canaries) for (const canary of canaries) this.offerCanary(canary);
+  }
+
+  /**
+   * The canary's own line, after the records it came with: the persister hop counts only once
+   * InfluxDB has acknowledged the batch that holds it (`onStored`), so a hung or refusing
+   * InfluxDB stalls the hop even while the buffer still accepts lines.
+   */
+  private offerCanary(canary: CanaryStamp): void {
+    if (!this.writer) return;
+    this.writer.offerChunks(encodeChunks(toWriteChunks([canaryLine(canary)])), () =>
+      this.bus.publishCanary([canaryReport('persister', canary, Date.now())]),
+    );
   }
 
   private writeAlarms(updates: readonly AlarmUpdate[]): void {
@@ -167,4 +185,10 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       stats.failedPermanent,
     );
   }
+}
+
+/** auth (401/403: fix the credentials), server (5xx, 404, 408/429) or network (no answer). */
+export function retryCause(error: unknown): 'auth' | 'server' | 'network' {
+  if (!(error instanceof StoreWriteError) || error.status === undefined) return 'network';
+  return error.status === 401 || error.status === 403 ? 'auth' : 'server';
 }

@@ -1,51 +1,19 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
-import { RegistryError, loadRegistry, type RegisteredDevice, type Registry } from '@vigil/registry';
-import { mhsUnitsOf, resolveDeviceRules, type DeviceRules, type MhsUnit } from '@vigil/rules';
+import {
+  RegistryError,
+  loadCheckedRegistry,
+  type RegisteredDevice,
+  type Registry,
+} from '@vigil/registry';
+import { mhsUnitsOf, type DeviceRules, type MhsUnit } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
 
-/**
- * Resolves every device's rules; throws listing every problem, like the registry itself.
- *
- * Devices with the same class, attributes, interval and override layers get the same resolved
- * rule list (one array of frozen-by-convention configs shared by all of them): a fleet of 100,000
- * detectors of a few kinds holds a few hundred rule lists instead of a million config objects
- * (~150 MB of heap, measured with a heap snapshot of the 100k fleet).
- */
-export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, DeviceRules> {
-  const resolved = new Map<RegisteredDevice, DeviceRules>();
-  const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
-  const problems: string[] = [];
-  for (const device of registry.devices) {
-    const input = {
-      deviceClass: device.deviceClass,
-      attributes: device.attributes,
-      intervalSeconds: device.intervalSeconds,
-    };
-    const key = JSON.stringify([input, device.ruleOverrides]);
-    let resolution = shared.get(key);
-    if (!resolution) {
-      resolution = resolveDeviceRules(input, device.ruleOverrides);
-      shared.set(key, resolution);
-    }
-    const { rules, errors } = resolution;
-    for (const error of errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
-    resolved.set(device, {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      deviceClass: device.deviceClass,
-      areaId: device.areaId,
-      gatewayId: device.gatewayId,
-      rules,
-      ...(device.firePanel ? { firePanel: device.firePanel } : {}),
-    });
-  }
-  if (problems.length > 0) throw new RegistryError(problems);
-  return resolved;
-}
+// Moved to @vigil/registry (one place for the whole registry check); re-exported for callers.
+export { resolveRegistryRules } from '@vigil/registry';
 
 const unitsCache = new WeakMap<Registry, readonly MhsUnit[]>();
 
@@ -78,9 +46,14 @@ export class RegistryHolder {
   current: Registry;
   private deviceRules: Map<RegisteredDevice, DeviceRules>;
 
-  constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
-    this.current = loadRegistry(config.registryPath);
-    this.deviceRules = resolveRegistryRules(this.current);
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    // Optional so that tests (and other helpers' specs) can build a holder from a config alone.
+    @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
+  ) {
+    const checked = loadCheckedRegistry(config.registryPath);
+    this.current = checked.registry;
+    this.deviceRules = checked.deviceRules;
     this.logger.log(
       `registry ${config.registryPath}: ${this.current.sites.length} site(s), ${this.current.devices.length} device(s)`,
     );
@@ -99,14 +72,41 @@ export class RegistryHolder {
     return registryMhsUnits(registry);
   }
 
-  /** Throws RegistryError (and keeps the running registry) when the files or rules are invalid. */
+  /**
+   * Throws RegistryError (and keeps the running registry) when the files or rules are invalid:
+   * the whole check (structure, gases, units, area, site and device rules) runs before anything
+   * is swapped, so nothing is ever half applied. Every problem of a refused reload is logged.
+   */
   reload(): Registry {
-    const next = loadRegistry(this.config.registryPath);
-    const rules = resolveRegistryRules(next);
+    let checked;
+    try {
+      checked = loadCheckedRegistry(this.config.registryPath);
+    } catch (error) {
+      this.metrics?.registryReloads.inc({ result: 'refused' });
+      this.metrics?.registryReloadRefused.set(1);
+      if (error instanceof RegistryError)
+        this.logger.error(`registry reload refused, the running registry stays: ${error.message}`);
+      throw error;
+    }
+    const { registry: next, deviceRules } = checked;
+    const previous = this.current;
+    this.metrics?.registryReloads.inc({ result: 'applied' });
+    this.metrics?.registryReloadRefused.set(0);
     this.current = next;
-    this.deviceRules = rules;
+    this.deviceRules = deviceRules;
     this.changes.next(next);
     this.logger.log(`registry reloaded: ${next.devices.length} device(s)`);
+    // Devices taken out of the registry are no longer watched (not even for offline): say which.
+    const removed = previous.devices.filter(d => !next.device(d.siteId, d.deviceId));
+    if (removed.length > 0)
+      this.logger.warn(
+        `registry reload removed ${removed.length} device(s), no longer monitored: ` +
+          removed
+            .slice(0, 20)
+            .map(d => `${d.siteId}/${d.deviceId}`)
+            .join(', ') +
+          (removed.length > 20 ? ', …' : ''),
+      );
     return next;
   }
 }

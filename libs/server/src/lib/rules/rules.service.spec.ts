@@ -39,6 +39,7 @@ function setup(mutate: (registry: RegistryHolder) => void = () => undefined) {
   const alarms = {
     applySignals: (signals: readonly RuleSignal[]) => void applied.push(...signals),
     conditionActive: () => false,
+    open: () => [],
   } as unknown as AlarmService;
   const service = new RulesService(config, registry, bus, alarms, metrics);
   const isolated = async (scope: string) =>

@@ -21,7 +21,14 @@ import {
   type Subscription,
 } from 'rxjs';
 
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import {
+  CANARY_RULE_ID,
+  canaryOfSignal,
+  canaryReport,
+  type IngestRecord,
+  type RuleSignal,
+} from '@vigil/contracts';
+import { siteLayouts } from '@vigil/registry';
 import {
   MONITORING_LOST_RULE_ID,
   MONITORING_LOST_SUBJECTS,
@@ -130,15 +137,15 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     );
     const site$ = registries$.pipe(
       switchMap(registry =>
-        merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
-          siteRules({
-            sites: registry.sites.map(site => ({
-              siteId: site.id,
-              areas: site.areas,
-              devices: registry.devices.filter(device => device.siteId === site.id),
-            })),
-            clock: Date.now,
-          }),
+        merge(
+          inputs$.pipe(filter(concernsSiteRules)),
+          device$.pipe(
+            filter(signal => signal.ruleId !== CANARY_RULE_ID),
+            map(asSiteInput),
+          ),
+        ).pipe(
+          // The same layouts the registry checked at load: this compile cannot refuse them.
+          siteRules({ sites: siteLayouts(registry), clock: Date.now }),
         ),
       ),
       this.restarting('site-rules'),
@@ -247,6 +254,12 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private signal(signal: RuleSignal): void {
+    // The engine's answer to a canary: the proof that it is evaluating, reported, never an alarm.
+    const canary = canaryOfSignal(signal);
+    if (canary) {
+      this.bus.publishCanary([canaryReport('rules', canary, Date.now())]);
+      return;
+    }
     this.metrics.signals.inc({ rule: signal.ruleId, active: String(signal.active) });
     if (signal.ruleId === MONITORING_LOST_RULE_ID) this.trackLost(signal);
     this.pending.push(signal);

@@ -50,9 +50,9 @@ describe('fleet files', () => {
     // 30 detectors every 2 s, 12 every 5 s (class default), 6 tags every 5 s; panels send none.
     expect(fleet.stats.nominalReadingsPerSecond).toBeCloseTo(15 + 2.4 + 1.2, 3);
     const ids = fleet.registry.devices.map(device => `${device.siteId}/${device.deviceId}`);
-    expect(ids).toContain('plant-01/gc-unit-01-1');
-    expect(ids).toContain('plant-02/gt-unit-03-2');
-    expect(ids).toContain('plant-02/fp-1');
+    expect(ids).toContain('plant-01/gc-plant-01-unit-01-1');
+    expect(ids).toContain('plant-02/gt-plant-02-unit-03-2');
+    expect(ids).toContain('plant-02/fp-plant-02-1');
     expect(new Set(ids).size).toBe(ids.length);
     expect(expandFleet(small).registry.devices).toEqual(fleet.registry.devices);
   });

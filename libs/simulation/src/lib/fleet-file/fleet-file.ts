@@ -234,12 +234,15 @@ export function expandFleet(fleet: FleetFile, baseDir = process.cwd()): Expanded
     });
   }
 
+  // Device ids are unique across sites (the registry refuses one id in two sites): with more
+  // than one site, ids carry the site's id (`gc-plant-01-unit-01-001`).
+  const multiSite = fleet.sites.reduce((sum, template) => sum + template.count, 0) > 1;
   for (const template of fleet.sites) {
     for (let index = 1; index <= template.count; index += 1) {
       const siteId = numbered(template.id, index, template.count);
       documents.push({
         source: `${fleet.name}/site-${siteId}`,
-        content: { sites: [expandSite(template, siteId, enterprise)] },
+        content: { sites: [expandSite(template, siteId, enterprise, multiSite)] },
       });
     }
   }
@@ -355,7 +358,9 @@ function expandSite(
   template: SiteTemplate,
   siteId: string,
   defaultEnterprise: string,
+  multiSite: boolean,
 ): Record<string, unknown> {
+  const sitePart = multiSite ? `${siteId}-` : '';
   const areas: Array<{ template: SiteTemplate['areas'][number]; id: string }> = [];
   for (const area of template.areas) {
     for (let index = 1; index <= area.count; index += 1) {
@@ -423,7 +428,7 @@ function expandSite(
       const width = String(spec.count).length;
       for (let n = 1; n <= spec.count; n += 1) {
         const entry: Record<string, unknown> = {
-          id: `${CLASS_ID_PREFIX[deviceClass]}-${id}-${String(n).padStart(width, '0')}`,
+          id: `${CLASS_ID_PREFIX[deviceClass]}-${sitePart}${id}-${String(n).padStart(width, '0')}`,
           class: deviceClass,
           profile,
           area: id,
@@ -465,7 +470,7 @@ function expandSite(
     const width = String(spec.count).length;
     for (let n = 1; n <= spec.count; n += 1) {
       devices.push({
-        id: `${CLASS_ID_PREFIX[deviceClass]}-${String(n).padStart(width, '0')}`,
+        id: `${CLASS_ID_PREFIX[deviceClass]}-${sitePart}${String(n).padStart(width, '0')}`,
         class: deviceClass,
         profile,
         ...(deviceClass === 'mhs-tank' ? { attributes: { unit: unitFor('site', undefined) } } : {}),
