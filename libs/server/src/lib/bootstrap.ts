@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
-import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -18,13 +18,7 @@ import { WsHub } from './gateway/ws-hub';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
-
-const LOG_LEVELS = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  log: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-} as const satisfies Record<VigilConfig['logLevel'], readonly LogLevel[]>;
+import { PortInUseError, VigilLogger, isAddressInUse, portInUseMessage } from './startup';
 
 export interface RunningVigil {
   readonly app: INestApplication;
@@ -43,19 +37,23 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
   const broker = config.mqtt.embedded
     ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port)
     : undefined;
-  await broker?.start();
+  try {
+    await broker?.start();
+  } catch (error) {
+    if (!isAddressInUse(error) || !config.mqtt.embedded) throw error;
+    const { host, port } = config.mqtt.embedded;
+    throw new PortInUseError(portInUseMessage('VIGIL_MQTT_PORT', host, port));
+  }
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
-    logger: new ConsoleLogger({
-      json: config.logJson,
-      prefix: 'Vigil',
-      logLevels: [...LOG_LEVELS[config.logLevel]],
-    }),
+    logger: new VigilLogger(config.logJson, config.logLevel),
     bufferLogs: false,
     // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
     abortOnError: false,
   });
-  app.enableShutdownHooks();
+  // No app.enableShutdownHooks(): runVigil owns SIGINT/SIGTERM and stops in order (bridge, app,
+  // broker). Nest's own hook closed the app, then re-raised the signal and killed the process
+  // under its clients (ECONNRESET stack traces at every Ctrl+C).
   app.disable('x-powered-by');
 
   if (config.services.includes('ingest')) {
@@ -109,7 +107,18 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
 
   await app.startAllMicroservices();
   await bridge.start();
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+    // Stop what already runs, so that the refusal leaves nothing behind.
+    await bridge.stop();
+    await app.close();
+    await broker?.stop();
+    throw new PortInUseError(
+      portInUseMessage('VIGIL_HTTP_PORT', config.http.host, config.http.port),
+    );
+  }
   if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
 
   const httpUrl = `http://${config.http.host}:${config.http.port}`;

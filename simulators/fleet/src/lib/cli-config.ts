@@ -20,6 +20,8 @@ export interface CliConfig {
   readonly maxConnections: number;
   readonly sites: readonly string[];
   readonly leakAfter: readonly LeakAfter[];
+  /** No periodic summary line (the demo's terminal stays readable); `stats` still prints one. */
+  readonly quiet: boolean;
 }
 
 export type CliParseResult =
@@ -42,6 +44,7 @@ options:
   --site <siteId>          simulate only this site (repeatable)
   --leak-after <s>:<dev>   start a gas leak at a combustible detector s real seconds after start
                            (repeatable), e.g. --leak-after 45:gc-tf-02
+  --quiet                  no summary line every 10 s (type stats for one)
   -h, --help               this text
 
 stdin commands: leak <deviceId> [peak], leak-area <areaId> [peak], event <deviceId> <code> [json],
@@ -109,6 +112,7 @@ export function parseCli(
         'max-connections': { type: 'string' },
         site: { type: 'string', multiple: true },
         'leak-after': { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -158,6 +162,7 @@ export function parseCli(
       maxConnections: data['max-connections'],
       sites: data.site,
       leakAfter: data['leak-after'],
+      quiet: values.quiet ?? false,
     },
   };
 }
