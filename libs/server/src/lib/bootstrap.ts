@@ -34,6 +34,9 @@ export interface RunningVigil {
  */
 export async function startVigil(config: VigilConfig = loadConfig()): Promise<RunningVigil> {
   const logger = new Logger('Vigil');
+  const vigilLogger = new VigilLogger(config.logJson, config.logLevel);
+  // Before the broker starts: its first line is in Vigil's format (JSON when asked) too.
+  Logger.overrideLogger(vigilLogger);
   const broker = config.mqtt.embedded
     ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port)
     : undefined;
@@ -46,7 +49,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
   }
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
-    logger: new VigilLogger(config.logJson, config.logLevel),
+    logger: vigilLogger,
     bufferLogs: false,
     // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
     abortOnError: false,
