@@ -4,8 +4,8 @@
 // (issue 11: with scrypt on the event loop, 200 parallel bad logins delayed it to 2.7–6.7 s).
 // Runs the built Vigil (dist/apps/vigil) as its own process on free loopback ports, outside demo
 // mode; writes bench/out/login-flood.json and prints a Markdown table. Needs `npm run build`.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,20 @@ writeFileSync(
   join(work, 'users.yaml'),
   `users:\n  - { id: op1, name: Operator One, role: operator, scope: ent-huaxin, passwordHash: "${hashPassword('correct horse battery')}" }\n`,
 );
+// Outside demo mode the broker admits no anonymous device: one login per detector
+// (docs/security.md), issued with the credentials CLI into the run's data directory.
+execFileSync(
+  process.execPath,
+  [
+    join(root, 'dist/apps/vigil/src/credentials.js'),
+    'issue',
+    ...DETECTORS.map(d => `plant-1/${d}`),
+    '--secrets-out',
+    join(work, 'device-secrets.json'),
+  ],
+  { cwd: root, env: { ...process.env, VIGIL_DATA_DIR: join(work, 'data') }, stdio: 'ignore' },
+);
+const deviceSecrets = JSON.parse(readFileSync(join(work, 'device-secrets.json'), 'utf8'));
 const httpPort = await freePort();
 const mqttPort = await freePort();
 const vigil = spawn(process.execPath, [join(root, 'dist/apps/vigil/src/main.js')], {
@@ -101,12 +115,19 @@ try {
     if (message.type === 'alarm') alarms.push({ at: Date.now(), alarm: message.alarm });
   });
   await new Promise(resolve => socket.once('open', resolve));
-  const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
+  const devices = new Map();
+  for (const detector of DETECTORS) {
+    const { username, secret } = deviceSecrets[`plant-1/${detector}`];
+    devices.set(
+      detector,
+      await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username, password: secret }),
+    );
+  }
 
   let seq = 1;
   const measure = async (detector, lel) => {
     const sentAt = Date.now();
-    await device.publishAsync(
+    await devices.get(detector).publishAsync(
       `vigil/v1/plant-1/${detector}/telemetry`,
       JSON.stringify({ ts: sentAt, seq: seq++, values: { lel } }),
       { qos: 1 },
@@ -121,7 +142,7 @@ try {
     return Number.NaN;
   };
   const clear = async detector => {
-    await device.publishAsync(
+    await devices.get(detector).publishAsync(
       `vigil/v1/plant-1/${detector}/telemetry`,
       JSON.stringify({ ts: Date.now(), seq: seq++, values: { lel: 0 } }),
       { qos: 1 },
@@ -152,7 +173,7 @@ try {
     await sleep(500);
   }
   socket.close();
-  await device.endAsync();
+  await Promise.all([...devices.values()].map(device => device.endAsync()));
 
   const stats = values => {
     const sorted = [...values].sort((a, b) => a - b);

@@ -77,7 +77,18 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     let conf = await readFile(CONF_PATH, 'utf8');
     conf = replaceLine(conf, /^listener 1883$/, `listener ${port} 127.0.0.1`);
     conf = replaceLine(conf, /^password_file \S+$/, `password_file ${passwordFile}`);
-    conf = replaceLine(conf, /^acl_file \S+$/, `acl_file ${ACL_PATH}`);
+    // The shipped ACL has the services only; `npm run credentials -- mosquitto` appends one
+    // section per device like this one (libs/server/src/lib/broker/mosquitto-config.ts).
+    const aclPath = join(dir, 'acl');
+    await writeFile(
+      aclPath,
+      `${await readFile(ACL_PATH, 'utf8')}\nuser gas-001\n` +
+        ['telemetry', 'event', 'status']
+          .map(kind => `topic write vigil/v1/plant-1/gas-001/${kind}`)
+          .join('\n') +
+        '\n',
+    );
+    conf = replaceLine(conf, /^acl_file \S+$/, `acl_file ${aclPath}`);
     conf = replaceLine(conf, /^persistence_location \S+$/, `persistence_location ${dir}/`);
     // Started as root, mosquitto would switch to the `mosquitto` user, which cannot read the
     // temp dir; the container runs it as `mosquitto` from the start.
@@ -148,7 +159,7 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     ).rejects.toThrow(/Not authorized|Bad username or password/i);
   });
 
-  it('lets a device publish its own telemetry, event and status topics, and nothing else', async () => {
+  it('lets a device publish its own telemetry, event and status topics on its own site, and nothing else', async () => {
     const ingest = await listen(
       'vigil-ingest',
       'vigil/v1/+/+/telemetry',
@@ -166,8 +177,10 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
         ['gas-001', 'vigil/v1/plant-1/gas-002/telemetry'],
         ['gas-001', 'vigil-internal/v1/alarms'],
         ['gas-001', 'vigil-internal/v1/readings'],
+        // Another site (the old `pattern write vigil/v1/+/%u/…` allowed this).
+        ['gas-001', 'vigil/v1/plant-2/gas-001/telemetry'],
       ],
-      ['gas-001', 'vigil/v1/plant-2/gas-001/telemetry'],
+      ['gas-001', 'vigil/v1/plant-1/gas-001/telemetry'],
       ingest,
     );
     await publishThenMark([], ['vigil-rules', 'vigil-internal/v1/alarms'], internal);
@@ -175,7 +188,7 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
       'vigil/v1/plant-1/gas-001/telemetry own',
       'vigil/v1/plant-1/gas-001/event own',
       'vigil/v1/plant-1/gas-001/status own',
-      'vigil/v1/plant-2/gas-001/telemetry marker',
+      'vigil/v1/plant-1/gas-001/telemetry marker',
     ]);
     expect(internal).toEqual(['vigil-internal/v1/alarms marker']);
   });

@@ -27,6 +27,7 @@ export * from './lib/trend.operator';
 export * from './lib/early-warning';
 export * from './lib/skew.reducer';
 export * from './lib/skew.operator';
+export * from './lib/event-address';
 export * from './lib/event.reducer';
 export * from './lib/event.operator';
 export * from './lib/chatter-guard.reducer';

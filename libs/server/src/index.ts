@@ -3,6 +3,20 @@ export * from './lib/bootstrap';
 export * from './lib/run-service';
 export * from './lib/bus/pipeline-bus';
 export { hashPassword, passwordProblems, verifyPassword } from './lib/auth/passwords';
+export { runCredentialsCli, CREDENTIALS_USAGE } from './lib/broker/credentials-cli';
+export { EmbeddedBroker } from './lib/broker/embedded-broker';
+export {
+  mosquittoAcl,
+  mosquittoPasswordFile,
+  MOSQUITTO_SERVICE_ACL,
+} from './lib/broker/mosquitto-config';
+export {
+  newCredential,
+  readCredentialsFile,
+  writeCredentialsFile,
+  type CredentialsFile,
+  type DeviceCredential,
+} from './lib/broker/device-credentials';
 export {
   NotifyConfigError,
   alertmanagerConfig,

@@ -1,6 +1,7 @@
 // The simulator core shared by the fleet simulator (vigil-sim), the load-test tool
 // (vigil-loadtest) and bench/: fleets, scenarios, load generation, observation and reports.
 export * from './lib/fleet/clock';
+export * from './lib/fleet/fire-panel';
 export * from './lib/fleet/fleet-lookup';
 export * from './lib/fleet/fleet-simulator';
 export * from './lib/fleet/gas-leak';
@@ -33,3 +34,4 @@ export * from './lib/scenario/judge-scenario';
 export * from './lib/scenario/run-scenario';
 export * from './lib/scenario/scenario-report';
 export * from './lib/scenario/scenario-schema';
+export * from './lib/fleet/device-secrets';

@@ -11,6 +11,7 @@ import {
   systemClock,
   type FleetDefinition,
   type FleetStats,
+  readDeviceSecrets,
 } from '@vigil/simulation';
 
 import { USAGE, parseCli, type CliConfig } from './lib/cli-config';
@@ -70,13 +71,23 @@ function main(): void {
   }
 
   const connectionLog = new RateLimitedLog(err, systemClock);
-  const simulator = new FleetSimulator(fleet, config.url, {
-    speed: config.speed,
-    qos: config.qos,
-    maxDeviceConnections: config.maxConnections,
-    log: line => connectionLog.log(line),
-    ...(config.seed === undefined ? {} : { seed: config.seed }),
-  });
+  let credentials;
+  let simulator: FleetSimulator;
+  try {
+    credentials = config.credentials ? readDeviceSecrets(config.credentials) : undefined;
+    simulator = new FleetSimulator(fleet, config.url, {
+      ...(credentials ? { credentials } : {}),
+      speed: config.speed,
+      qos: config.qos,
+      maxDeviceConnections: config.maxConnections,
+      log: line => connectionLog.log(line),
+      ...(config.seed === undefined ? {} : { seed: config.seed }),
+    });
+  } catch (error) {
+    err((error as Error).message);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
   const startedAt = Date.now();
   out(
     `${fleet.devices.length} devices on ${fleet.sites.length} site(s) -> ${config.url}, ` +

@@ -6,12 +6,21 @@ import WebSocket from 'ws';
 
 import { hashPassword, type RunningVigil } from '@vigil/server';
 
-import { SAMPLE_REGISTRY, loginAs, mqttClient, startSystem, telemetry } from './support';
+import {
+  SAMPLE_REGISTRY,
+  issueDeviceCredentials,
+  loginAs,
+  mqttClient,
+  startSystem,
+  telemetry,
+  type DeviceSecret,
+} from './support';
 
 /** Outside demo mode: no default credentials, every request authenticated and scoped. */
 describe('authentication and scope outside demo mode', () => {
   let vigil: RunningVigil & { mqttUrl: string };
   let work: string;
+  let secrets: Record<string, DeviceSecret>;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vigil-auth-'));
@@ -33,6 +42,8 @@ describe('authentication and scope outside demo mode', () => {
       join(work, 'registry/organisation.yaml'),
       '  - { id: ent-rival, name: Rival Chemicals, kind: enterprise, parent: park-chem }\n',
     );
+    // Outside demo mode the broker admits no anonymous device.
+    secrets = await issueDeviceCredentials(join(work, 'data'), ['plant-1/gc-ru-01']);
     vigil = await startSystem({
       env: {
         VIGIL_DEMO_MODE: 'false',
@@ -82,7 +93,7 @@ describe('authentication and scope outside demo mode', () => {
   });
 
   it('shows each user only the sites under their node, and checks roles', async () => {
-    const device = await mqttClient(vigil.mqttUrl);
+    const device = await mqttClient(vigil.mqttUrl, undefined, secrets['plant-1/gc-ru-01']);
     await device.publishAsync('vigil/v1/plant-1/gc-ru-01/telemetry', telemetry({ lel: 33 }, 1), {
       qos: 1,
     });

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { hashPassword, type RunningVigil } from '@vigil/server';
 import { waitFor } from '@vigil/testing';
 
-import { WsRecorder, loginAs, mqttClient, startSystem, telemetry } from './support';
+import {
+  WsRecorder,
+  issueDeviceCredentials,
+  loginAs,
+  mqttClient,
+  startSystem,
+  telemetry,
+  type DeviceSecret,
+} from './support';
 
 /** One login from a given loopback address (Linux routes all of 127/8 to lo). */
 function login(httpUrl: string, localAddress: string, username: string): Promise<number> {
@@ -40,6 +48,7 @@ function login(httpUrl: string, localAddress: string, username: string): Promise
 describe('a login flood does not delay alarms', () => {
   let vigil: RunningVigil & { mqttUrl: string };
   let work: string;
+  let secrets: Record<string, DeviceSecret>;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vigil-flood-'));
@@ -47,6 +56,8 @@ describe('a login flood does not delay alarms', () => {
       join(work, 'users.yaml'),
       `users:\n  - { id: op1, name: Operator One, role: operator, scope: ent-huaxin, passwordHash: "${hashPassword('correct horse battery')}" }\n`,
     );
+    // Outside demo mode the broker admits no anonymous device.
+    secrets = await issueDeviceCredentials(join(work, 'data'), ['plant-1/gc-ru-01']);
     vigil = await startSystem({
       env: {
         VIGIL_DEMO_MODE: 'false',
@@ -65,7 +76,7 @@ describe('a login flood does not delay alarms', () => {
   it('raises a gas L2 alarm on the WebSocket while 600 bad logins arrive', async () => {
     const { token } = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
     const ws = await WsRecorder.open(vigil.httpUrl, `?token=${token}`);
-    const device = await mqttClient(vigil.mqttUrl);
+    const device = await mqttClient(vigil.mqttUrl, undefined, secrets['plant-1/gc-ru-01']);
     try {
       // Half against one user from one address, half with made-up names from 300 addresses.
       const flood = Promise.all(

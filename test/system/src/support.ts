@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,7 +6,7 @@ import { connect, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 
 import type { ServerMessage } from '@vigil/contracts';
-import { loadConfig, startVigil, type RunningVigil } from '@vigil/server';
+import { loadConfig, runCredentialsCli, startVigil, type RunningVigil } from '@vigil/server';
 import { freePort, waitFor } from '@vigil/testing';
 
 export const REPO_ROOT = join(__dirname, '../../..');
@@ -72,10 +72,40 @@ export async function startSystem(
   });
 }
 
-export async function mqttClient(url: string, clientId?: string): Promise<MqttClient> {
+export interface DeviceSecret {
+  readonly username: string;
+  readonly secret: string;
+}
+
+/**
+ * Issues device credentials into `dataDir` (what `npm run credentials -- issue` does) and returns
+ * the secrets by `site/device`: outside demo mode the broker admits no anonymous device.
+ */
+export async function issueDeviceCredentials(
+  dataDir: string,
+  keys: readonly string[],
+): Promise<Record<string, DeviceSecret>> {
+  mkdirSync(dataDir, { recursive: true });
+  const secretsOut = join(dataDir, 'test-device-secrets.json');
+  const errors: string[] = [];
+  const code = await runCredentialsCli(
+    ['issue', ...keys, '--secrets-out', secretsOut],
+    { VIGIL_DATA_DIR: dataDir, VIGIL_REGISTRY: SAMPLE_REGISTRY },
+    { out: () => undefined, err: line => errors.push(line) },
+  );
+  if (code !== 0) throw new Error(`issue ${keys.join(' ')}: ${errors.join('\n')}`);
+  return JSON.parse(readFileSync(secretsOut, 'utf8')) as Record<string, DeviceSecret>;
+}
+
+export async function mqttClient(
+  url: string,
+  clientId?: string,
+  credentials?: DeviceSecret,
+): Promise<MqttClient> {
   const client = connect(url, {
     clientId: clientId ?? `test-${Math.random().toString(16).slice(2)}`,
     reconnectPeriod: 200,
+    ...(credentials ? { username: credentials.username, password: credentials.secret } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());

@@ -1,5 +1,6 @@
 import { testAlarm } from './alarm.fixture';
 import {
+  formatLocation,
   describeAlarm,
   formatAgo,
   formatNumber,
@@ -74,5 +75,24 @@ describe('alarm texts from structured fields', () => {
     expect(formatAgo('zh-CN', 5_000)).toBe('5 秒前');
     expect(formatAgo('en', 600_000)).toBe('10 min ago');
     expect(formatAgo('zh-CN', undefined)).toBe('从未');
+  });
+
+  it('shows a fire-panel point’s address and a confirmed fire in both languages', () => {
+    const location = { loop: '1', point: '23', zone: '1', name: '罐区感烟 1-23' };
+    expect(formatLocation('zh-CN', location)).toBe('回路 1 点 23 · 防区 1 · 罐区感烟 1-23');
+    expect(formatLocation('en', { point: '7', channel: '2' })).toBe('Point 7 · channel 2');
+    expect(formatLocation('en', undefined)).toBe('');
+    const fire = testAlarm({ ruleId: 'fire', metric: undefined, value: undefined, level: 'fire' });
+    expect(describeAlarm('zh-CN', fire, context)).toBe('火警');
+    expect(describeAlarm('en', { ...fire, level: 'confirmed' }, context)).toBe(
+      'Confirmed fire (two detectors in one zone)',
+    );
+    expect(
+      describeAlarm(
+        'zh-CN',
+        testAlarm({ ruleId: 'isolation', metric: undefined, value: undefined }),
+        context,
+      ),
+    ).toBe('屏蔽');
   });
 });

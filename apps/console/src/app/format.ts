@@ -85,7 +85,7 @@ export type DescribableAlarm = Pick<
   | 'threshold'
   | 'members'
   | 'message'
->;
+> & { readonly level?: string };
 
 export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: AlarmContext): string {
   const gas = context.gasOf(alarm.siteId, alarm.deviceId);
@@ -111,7 +111,34 @@ export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: Alar
           });
   }
   if (!known) return alarm.message || alarm.ruleId;
+  if (alarm.ruleId === 'fire' && alarm.level === 'confirmed') {
+    return translate(lang, 'fireConfirmed');
+  }
   return detail ? `${rule}${lang === 'en' ? ': ' : '：'}${detail}` : rule;
+}
+
+/**
+ * Where inside a device an alarm is (fire-panel loop/point/zone, channel), in the console's
+ * language: `回路 1 点 23 · 防区 1 · 罐区感烟 1-23` / `Loop 1 point 23 · zone 1 · …`. Empty when
+ * the alarm has no location.
+ */
+export function formatLocation(lang: Lang, location: Alarm['location']): string {
+  if (!location) return '';
+  const parts: string[] = [];
+  if (location.point !== undefined) {
+    parts.push(
+      location.loop === undefined
+        ? translate(lang, 'locationPoint', { point: location.point })
+        : translate(lang, 'locationLoopPoint', { loop: location.loop, point: location.point }),
+    );
+  }
+  if (location.zone !== undefined)
+    parts.push(translate(lang, 'locationZone', { zone: location.zone }));
+  if (location.channel !== undefined) {
+    parts.push(translate(lang, 'locationChannel', { channel: location.channel }));
+  }
+  if (location.name !== undefined) parts.push(localName(lang, location.name));
+  return parts.join(' · ');
 }
 
 export function formatTime(lang: Lang, at: number | undefined): string {

@@ -261,6 +261,13 @@ const ZH = {
     '这些报警仍在评估和记录，但不在列表中显示、不发声、不升级；原因消失时立即恢复显示',
   suppressedCause: '{cause}：{by}，{reason}（自 {time}）',
   suppressedGateway: '网关 {gateway} 离线（自 {time}）',
+  // Fire-panel addresses (GB 26875) and device-side alarms.
+  locationLoopPoint: '回路 {loop} 点 {point}',
+  locationPoint: '点 {point}',
+  locationZone: '防区 {zone}',
+  locationChannel: '通道 {channel}',
+  locationTitle: '报警点位置',
+  fireConfirmed: '确认火警（同一防区两个探测器）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -512,6 +519,12 @@ const EN: Record<TextKey, string> = {
     'Still evaluated and recorded, but not listed, not sounded, not escalated; shown again the moment the cause ends',
   suppressedCause: '{cause} by {by}: {reason} (since {time})',
   suppressedGateway: 'gateway {gateway} offline (since {time})',
+  locationLoopPoint: 'Loop {loop} point {point}',
+  locationPoint: 'Point {point}',
+  locationZone: 'zone {zone}',
+  locationChannel: 'channel {channel}',
+  locationTitle: 'Where the alarm is',
+  fireConfirmed: 'Confirmed fire (two detectors in one zone)',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -560,6 +573,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: '反馈信号',
       arc: '故障电弧',
       battery: '电量低',
+      'device-alarm': '设备报警',
+      'arc-fault': '故障电弧',
+      isolation: '屏蔽',
+      start: '联动启动',
+      'mains-fault': '主电故障',
+      'backup-fault': '备电故障',
+      'manual-mode': '手动状态',
     },
     metric: {
       lel: '可燃气体',
@@ -701,6 +721,13 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       feedback: 'Feedback',
       arc: 'Arc fault',
       battery: 'Battery low',
+      'device-alarm': 'Device alarm',
+      'arc-fault': 'Arc fault',
+      isolation: 'Isolated (disabled)',
+      start: 'Linkage started',
+      'mains-fault': 'Mains power fault',
+      'backup-fault': 'Backup power fault',
+      'manual-mode': 'Manual mode',
     },
     metric: {
       lel: 'Combustible gas',

@@ -1,7 +1,7 @@
 import type { TagPosition } from '@vigil/contracts';
 
 import { testAlarm } from './alarm.fixture';
-import { crowdCircles, deviceLook } from './plan';
+import { crowdCircles, deviceLook, locatedAlarms } from './plan';
 
 const tag = (deviceId: string, x: number, y: number): TagPosition => ({
   siteId: 'plant-1',
@@ -51,5 +51,32 @@ describe('site plan helpers', () => {
     expect(circle?.centre).toEqual([105, 203.33333333333334]);
     expect(circle?.radius).toBeGreaterThan(6 + 6.6);
     expect(crowdCircles([crowd], positions, 'plant-2')).toEqual([]);
+  });
+
+  it('marks located alarms (fire-panel points) at their own positions while active', () => {
+    const fire = testAlarm({
+      id: 'a1',
+      deviceId: 'fp-main',
+      ruleId: 'fire',
+      priority: 1,
+      location: { loop: '1', point: '23', position: [60, 205] },
+    });
+    const cleared = testAlarm({
+      id: 'a2',
+      deviceId: 'fp-main',
+      conditionActive: false,
+      location: { point: '7', position: [1, 1] },
+    });
+    const unlocated = testAlarm({ id: 'a3', deviceId: 'fp-main' });
+    expect(locatedAlarms([fire, cleared, unlocated], fire.siteId)).toEqual([
+      {
+        alarmId: 'a1',
+        deviceId: 'fp-main',
+        position: [60, 205],
+        priority: 1,
+        unacknowledged: fire.state === 'active-unacknowledged',
+      },
+    ]);
+    expect(locatedAlarms([fire], 'elsewhere')).toEqual([]);
   });
 });

@@ -81,3 +81,31 @@ export function crowdCircles(
   }
   return circles;
 }
+
+export interface LocatedAlarm {
+  readonly alarmId: string;
+  readonly deviceId: string;
+  readonly position: Point;
+  readonly priority: number;
+  readonly unacknowledged: boolean;
+}
+
+/**
+ * Alarms located inside a device (a fire-panel point with a registry position): marked on the
+ * plan where the point is, not at the panel. Only while their condition is active.
+ */
+export function locatedAlarms(alarms: Iterable<Alarm>, siteId: string): LocatedAlarm[] {
+  const located: LocatedAlarm[] = [];
+  for (const alarm of alarms) {
+    const position = alarm.location?.position;
+    if (alarm.siteId !== siteId || !position || !alarm.conditionActive) continue;
+    located.push({
+      alarmId: alarm.id,
+      deviceId: alarm.deviceId,
+      position,
+      priority: alarm.priority,
+      unacknowledged: alarm.state === 'active-unacknowledged',
+    });
+  }
+  return located;
+}

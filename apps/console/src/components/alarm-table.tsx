@@ -9,7 +9,7 @@ import {
   type AlarmRow,
 } from '../app/alarms';
 import { useConsole, type AlarmActionName } from '../app/context';
-import { formatQuantity, formatTime, unitOf } from '../app/format';
+import { formatLocation, formatQuantity, formatTime, unitOf } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
 
@@ -166,7 +166,21 @@ function AlarmRowView(props: {
         {needsReset(alarm) && <span class="tag tag-warn">{t('needsReset')}</span>}
       </td>
       <td class="time">{formatTime(lang, alarm.raisedAt)}</td>
-      <td class="area">{areaName(alarm.siteId, alarm.areaId)}</td>
+      <td class="area">
+        {alarm.location && alarm.areaId !== undefined ? (
+          // A located alarm (fire-panel point): the area opens the plan with its muster list.
+          <a href={routeHref('plan', { site: alarm.siteId, area: alarm.areaId })}>
+            {areaName(alarm.siteId, alarm.areaId)}
+          </a>
+        ) : (
+          areaName(alarm.siteId, alarm.areaId)
+        )}
+        {alarm.location && (
+          <div class="muted small location" title={t('locationTitle')} data-location="">
+            {formatLocation(lang, alarm.location)}
+          </div>
+        )}
+      </td>
       <td class="device">
         <a href={routeHref('plan', { site: alarm.siteId, device: alarm.deviceId })}>
           {name ?? alarm.deviceId}

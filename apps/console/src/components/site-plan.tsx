@@ -1,6 +1,6 @@
 import type { Alarm, RiskLevel, RiskNode, TagPosition } from '@vigil/contracts';
 
-import { crowdCircles, deviceLook, type DeviceLook } from '../app/plan';
+import { crowdCircles, deviceLook, locatedAlarms, type DeviceLook } from '../app/plan';
 import type { Device, Point, Site } from '../app/types';
 
 export const RISK_FILL: Readonly<Record<RiskLevel, string>> = {
@@ -55,9 +55,12 @@ export function SitePlan(props: {
   const font = Math.max(width, height) / 70;
   const sy = (y: number) => height - y;
   const points = (polygon: readonly Point[]) => polygon.map(([x, y]) => `${x},${sy(y)}`).join(' ');
+  // `alarms` may be an iterator (a Map's values): read it once, for the crowds and the points.
+  const alarmList = props.alarms ? [...props.alarms] : undefined;
   const crowds =
-    props.alarms && props.positions ? crowdCircles(props.alarms, props.positions, site.id) : [];
+    alarmList && props.positions ? crowdCircles(alarmList, props.positions, site.id) : [];
   const symbol = Math.max(width, height) / 110;
+  const located = alarmList ? locatedAlarms(alarmList, site.id) : [];
 
   return (
     <svg
@@ -207,6 +210,24 @@ export function SitePlan(props: {
           stroke="#e5484d"
           stroke-width={font * 0.3}
           stroke-dasharray={`${font * 0.8} ${font * 0.4}`}
+        />
+      ))}
+      {located.map(point => (
+        // A fire-panel point in alarm, at its own position (registry `points`), not the panel's.
+        <circle
+          key={point.alarmId}
+          class={`located-alarm p${point.priority}${point.unacknowledged ? ' blink' : ''}`}
+          data-located-alarm={point.alarmId}
+          cx={point.position[0]}
+          cy={sy(point.position[1])}
+          r={symbol * 1.6}
+          fill="none"
+          stroke={point.priority === 1 ? '#e5484d' : '#f59e0b'}
+          stroke-width={symbol * 0.5}
+          onClick={event => {
+            event.stopPropagation();
+            props.onDevice?.(point.deviceId);
+          }}
         />
       ))}
       {[...(props.positions?.values() ?? [])].map(tag => (

@@ -120,6 +120,7 @@ export function applySignal(
       detectedAt: signal.detectedAt,
       clearedAt: undefined,
       ...(signal.members ? { members: signal.members } : {}),
+      ...(signal.location ? { location: signal.location } : {}),
     };
     if (open) return transition(open, fields, action); // re-activation: still the same alarm
     const id = context.newId();
@@ -155,6 +156,7 @@ export function applySignal(
       detectedAt: signal.detectedAt,
       clearedAt: undefined,
       ...(signal.members ? { members: signal.members } : {}),
+      ...(signal.location ? { location: signal.location } : {}),
     };
     return transition(alarm, {}, action);
   }

@@ -12,6 +12,22 @@ export type AlarmCategory = (typeof ALARM_CATEGORIES)[number];
 export type AlarmPriority = 1 | 2 | 3 | 4;
 
 /**
+ * Where inside a device an event-rule alarm is: a fire panel's loop / point / zone (GB 26875
+ * address), a monitor's or controller's channel. `areaId` on the signal is then the point's area
+ * from the registry (`points` / `zones` of the panel), not the panel's own.
+ */
+export interface AlarmLocation {
+  readonly loop?: string | undefined;
+  readonly point?: string | undefined;
+  readonly zone?: string | undefined;
+  readonly channel?: string | undefined;
+  /** The registry's name of the point or zone, e.g. `Tank farm smoke detector 23`. */
+  readonly name?: string | undefined;
+  /** The point's (or zone's) position in the site frame, metres, when the registry gives one. */
+  readonly position?: readonly [number, number] | undefined;
+}
+
+/**
  * What a rule says about one (source, rule) pair at one moment: the condition became active, or
  * it cleared. The alarm lifecycle turns signals into alarms; rules never hold alarm state.
  */
@@ -55,6 +71,11 @@ export interface RuleSignal {
    * signal that ends the hold. Absent on every other signal.
    */
   readonly chattering?: boolean;
+  /**
+   * Event rules only: the address inside the device (fire-panel loop/point/zone, channel). The key
+   * then ends in that address (`…/fire/L1P23`): one alarm per point.
+   */
+  readonly location?: AlarmLocation;
 }
 
 /** ISA-18.2 / IEC 62682 alarm states (the subset the lifecycle uses; see docs/interfaces.md). */
@@ -171,6 +192,8 @@ export interface Alarm {
   readonly chattering?: boolean | undefined;
   /** Tags near the alarm's area when it was raised (the muster list), if any. */
   readonly members?: readonly string[] | undefined;
+  /** The address inside the device (fire-panel loop/point/zone, channel), if any. */
+  readonly location?: AlarmLocation | undefined;
 }
 
 /** Why an alarm is suppressed by design (ISA-18.2 / IEC 62682 §"suppressed by design", "out of service"). */

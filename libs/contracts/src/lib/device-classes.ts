@@ -35,17 +35,18 @@ export interface DeviceClassDefinition {
 export const DEVICE_CLASS_DEFINITIONS: Readonly<Record<DeviceClass, DeviceClassDefinition>> = {
   'gas-combustible': {
     metrics: { lel: { unit: '%LEL', kind: 'number', range: [-10, 120] } },
-    events: ['fault'],
+    // `alarm`: the detector's or gas controller's own alarm decision (GB 16808), detail.level L1/L2.
+    events: ['fault', 'alarm', 'reset'],
     intervalSeconds: 5,
   },
   'gas-toxic': {
     metrics: { ppm: { unit: 'ppm', kind: 'number', range: [-10, 10_000] } },
-    events: ['fault'],
+    events: ['fault', 'alarm', 'reset'],
     intervalSeconds: 5,
   },
   'gas-oxygen': {
     metrics: { o2: { unit: '%VOL', kind: 'number', range: [0, 30] } },
-    events: ['fault'],
+    events: ['fault', 'alarm', 'reset'],
     intervalSeconds: 5,
   },
   'electrical-fire': {
@@ -55,7 +56,9 @@ export const DEVICE_CLASS_DEFINITIONS: Readonly<Record<DeviceClass, DeviceClassD
       arc: { unit: 'half-cycles/s', kind: 'number', range: [0, 100] },
     },
     channelPrefixes: ['temp_c_'],
-    events: ['fault'],
+    // `alarm` (detail.level pre-alarm / alarm) and `arc_fault`: the monitor's own decisions
+    // (GB 14287.1 / .4), raised at once instead of sampling `arc`.
+    events: ['fault', 'alarm', 'arc_fault', 'reset'],
     intervalSeconds: 30,
   },
   'mhs-tank': {
@@ -70,7 +73,20 @@ export const DEVICE_CLASS_DEFINITIONS: Readonly<Record<DeviceClass, DeviceClassD
   },
   'fire-panel': {
     metrics: {},
-    events: ['fire', 'fault', 'supervisory', 'feedback', 'reset'],
+    // GB 4717 / GB 26875 signal classes (docs/interfaces.md "Fire panels"); appended, not reordered.
+    events: [
+      'fire',
+      'fault',
+      'supervisory',
+      'feedback',
+      'reset',
+      'isolation',
+      'start',
+      'mains_fault',
+      'backup_fault',
+      'manual_mode',
+      'auto_mode',
+    ],
     intervalSeconds: 300,
   },
   'call-point': { metrics: {}, events: ['alarm'], intervalSeconds: 300 },

@@ -9,6 +9,8 @@ import {
 } from '@vigil/contracts';
 import { mhsUnitSchema } from '@vigil/rules';
 
+import { firePanelPointsSchema, firePanelZonesSchema } from './fire-panel';
+
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const point = z.tuple([z.number().finite(), z.number().finite()]);
 
@@ -58,6 +60,10 @@ export const deviceSchema = z.object({
   intervalSeconds: z.number().positive().optional(),
   attributes: attributes.optional(),
   rules: ruleOverrides.optional(),
+  /** Fire panels only: loop/point → area and position (GB 26875 addresses, `fire-panel.ts`). */
+  points: firePanelPointsSchema.optional(),
+  /** Fire panels only: zones → area, optional two-detector confirmation (`fire-panel.ts`). */
+  zones: firePanelZonesSchema.optional(),
 });
 
 export const siteSchema = z.object({

@@ -1,6 +1,7 @@
 import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
-import { deviceRuleOverrides, mhsUnitsOf } from '@vigil/rules';
+import { deviceRuleOverrides, mhsUnitsOf, type FirePanelMap } from '@vigil/rules';
 
+import { buildFirePanelMap } from './fire-panel';
 import { registryFileSchema, type Area, type OrgNode, type Site } from './registry.schema';
 
 /** A device with everything resolved: profile merged, area and site attached. */
@@ -19,6 +20,8 @@ export interface RegisteredDevice {
   readonly ruleOverrides: ReadonlyArray<
     Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined
   >;
+  /** Fire panels: their points and zones located in the site (registry `points` / `zones`). */
+  readonly firePanel?: FirePanelMap | undefined;
 }
 
 /** A site as the registry holds it: its devices are in `Registry.devices`. */
@@ -192,7 +195,15 @@ export function buildRegistry(sources: readonly RegistrySource[]): Registry {
       if (entry.class === 'gas-toxic' && typeof attributes['gas'] !== 'string') {
         problems.push(`${at}.attributes.gas: a toxic-gas detector must name its gas (e.g. H2S)`);
       }
+      const firePanel = buildFirePanelMap(
+        entry,
+        at,
+        areaId => areaByKey.has(deviceKey(site.id, areaId)),
+        inFrame,
+        problems,
+      );
       const device: RegisteredDevice = {
+        ...(firePanel ? { firePanel } : {}),
         siteId: site.id,
         deviceId: entry.id,
         deviceClass: entry.class,

@@ -180,9 +180,20 @@ describe('mhs-tank defaults (domain-standards §9.4)', () => {
 });
 
 describe('event defaults (domain-standards §9.6, §9.7)', () => {
-  it('maps fire-panel events to priorities, fire first, all cleared by a panel reset', () => {
+  it('maps fire-panel events to priorities, fire first; reset clears only what a panel reset clears', () => {
     const { rules } = defaultRules(deviceOf('fire-panel'));
-    expect(ids(rules)).toEqual(['offline', 'fire', 'fault', 'supervisory', 'feedback']);
+    expect(ids(rules)).toEqual([
+      'offline',
+      'fire',
+      'fault',
+      'supervisory',
+      'isolation',
+      'start',
+      'feedback',
+      'mains-fault',
+      'backup-fault',
+      'manual-mode',
+    ]);
     expect(ruleById(rules, 'fire')).toMatchObject({
       code: 'fire',
       mode: 'hold',
@@ -190,10 +201,44 @@ describe('event defaults (domain-standards §9.6, §9.7)', () => {
       priority: 1,
       category: 'process',
       latched: true,
+      confirmZones: true,
     });
     expect(ruleById(rules, 'fault')).toMatchObject({ priority: 3, category: 'quality' });
     expect(ruleById(rules, 'supervisory')).toMatchObject({ priority: 3, category: 'process' });
-    expect(ruleById(rules, 'feedback')).toMatchObject({ priority: 4, enabled: false });
+    // Hidden loss of protection: isolation and mains failure are P2, not cleared by a reset.
+    expect(ruleById(rules, 'isolation')).toMatchObject({ priority: 2, clearCodes: [] });
+    expect(ruleById(rules, 'mains-fault')).toMatchObject({ priority: 2, clearCodes: [] });
+    expect(ruleById(rules, 'backup-fault')).toMatchObject({ priority: 3, clearCodes: [] });
+    expect(ruleById(rules, 'manual-mode')).toMatchObject({
+      priority: 3,
+      category: 'warning',
+      clearCodes: ['auto_mode'],
+    });
+    expect(ruleById(rules, 'start')).toMatchObject({ priority: 4, clearCodes: ['reset'] });
+    expect(ruleById(rules, 'feedback')).toMatchObject({ priority: 4, enabled: true });
+  });
+
+  it('takes device-side alarms with the device own level (GB 16808, GB 14287)', () => {
+    for (const deviceClass of ['gas-combustible', 'gas-oxygen'] as const) {
+      expect(ruleById(defaultRules(deviceOf(deviceClass)).rules, 'device-alarm')).toMatchObject({
+        code: 'alarm',
+        levels: { L1: 2, L2: 1 },
+        level: 'L2',
+        priority: 1,
+        clearCodes: ['reset'],
+      });
+    }
+    const electrical = defaultRules(deviceOf('electrical-fire')).rules;
+    expect(ruleById(electrical, 'device-alarm')).toMatchObject({
+      levels: { 'pre-alarm': 3, alarm: 2 },
+      priority: 2,
+      latched: true,
+    });
+    expect(ruleById(electrical, 'arc-fault')).toMatchObject({
+      code: 'arc_fault',
+      priority: 2,
+      latched: true,
+    });
   });
 
   it('raises a call point and an SOS as latched P1 pulses', () => {

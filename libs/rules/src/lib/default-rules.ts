@@ -182,6 +182,7 @@ export function defaultRules(device: RuleDevice): DefaultRules {
       const span = measuringSpan(device, 'lel', errors, [0, 100]);
       rules.push(
         faultRule(gas),
+        gasDeviceAlarmRule(),
         clockSkewRule(),
         // Over-range is not a data-quality fault for combustibles: it is the process alarm below.
         rangeRule(measured, span.low - GAS_UNDER_RANGE_FRACTION * span.size, undefined),
@@ -204,7 +205,7 @@ export function defaultRules(device: RuleDevice): DefaultRules {
     case 'gas-toxic': {
       const attribute = attributes['gas'];
       const toxic = typeof attribute === 'string' ? findToxicGas(attribute) : undefined;
-      rules.push(faultRule(gas), clockSkewRule());
+      rules.push(faultRule(gas), gasDeviceAlarmRule(), clockSkewRule());
       if (!toxic) {
         const known = TOXIC_GASES.map(entry => entry.formula).join(', ');
         errors.push(
@@ -242,6 +243,7 @@ export function defaultRules(device: RuleDevice): DefaultRules {
       const measured = { metric: 'o2', label: 'Oxygen', unit: '%VOL' };
       rules.push(
         faultRule(gas),
+        gasDeviceAlarmRule(),
         clockSkewRule(),
         classRangeRule(device, measured, errors),
         // Clean air reads a constant 20.9 %VOL on many detectors: off unless a profile enables it.
@@ -288,43 +290,7 @@ export function defaultRules(device: RuleDevice): DefaultRules {
       break;
     }
     case 'fire-panel':
-      // Fire first (GB 26875.1 §4.1.2.3: fire alarms have priority), then the other signal
-      // classes of a GB 4717 panel; a panel `reset` clears them all (domain-standards §6, §9.6).
-      rules.push(
-        eventRule(
-          'fire',
-          'fire',
-          'hold',
-          1,
-          'process',
-          true,
-          'Unconfirmed fire (GB 25201 §5.3: confirm or reject)',
-        ),
-        eventRule('fault', 'fault', 'hold', 3, 'quality', false, 'Fire panel fault'),
-        eventRule(
-          'supervisory',
-          'supervisory',
-          'hold',
-          3,
-          'process',
-          false,
-          'Supervisory signal (监管)',
-        ),
-        // Linkage feedback needs no operator response (not an alarm, domain-standards §8): it is
-        // recorded with the device events; a site that wants it on the console enables this rule.
-        {
-          ...eventRule(
-            'feedback',
-            'feedback',
-            'hold',
-            4,
-            'process',
-            false,
-            'Linkage feedback (反馈)',
-          ),
-          enabled: false,
-        },
-      );
+      rules.push(...firePanelRules());
       break;
     case 'call-point':
       rules.push(
@@ -419,6 +385,7 @@ function electricalFireRules(device: RuleDevice, rules: RuleConfig[]): string[] 
   rules.push(
     // Sensor open/short, CT disconnected → FAULT (P3), never an alarm (GB 14287.5 §5.3.5, V).
     faultRule(false),
+    ...electricalDeviceAlarmRules(),
     clockSkewRule(),
     classRangeRule(device, leak, errors),
     classRangeRule(device, temp, errors),
@@ -609,6 +576,152 @@ function eventRule(
     enabled: true,
     label,
   };
+}
+
+// ---- Device-side alarms (domain-standards §1.5, §2, §6, §9.1, §9.3, §9.6) ----
+
+/**
+ * A gas detector's or gas controller's own alarm (`alarm` event, `detail.level`): the controller
+ * decides the two levels itself (GB 16808 controller, levels per GB/T 50493-2019 §5.5.2, V), so
+ * its decision is an alarm of its own, raised at once, keyed per `detail.channel`: L2 → P1,
+ * L1 → P2 (domain-standards §9 priorities), oxygen low/high → P2. A missing or unknown level is
+ * taken as L2 (fail-safe, P). Held until the device clears it (`cleared: true`) or is reset: the
+ * controller latches L2 itself (GB 16808 §5.3.3.6–7 manual reset, S).
+ */
+export const GAS_DEVICE_ALARM_LEVELS = { L1: 2, L2: 1, low: 2, high: 2 } as const;
+
+/**
+ * An electrical-fire monitor's own alarm (`alarm` event, `detail.level` pre-alarm / alarm, per
+ * `detail.channel`): alarm → P2, pre-alarm → P3 (§9.3); missing/unknown level → alarm (P).
+ * Latched: electrical-fire alarms are held until manual reset (GB 14287.5, GB 31252, V).
+ */
+export const ELECTRICAL_DEVICE_ALARM_LEVELS = { 'pre-alarm': 3, alarm: 2 } as const;
+
+function gasDeviceAlarmRule(): EventRuleConfig {
+  return {
+    ...eventRule(
+      'device-alarm',
+      'alarm',
+      'hold',
+      1,
+      'process',
+      false,
+      'Gas alarm reported by the device',
+    ),
+    level: 'L2',
+    levels: { ...GAS_DEVICE_ALARM_LEVELS },
+  };
+}
+
+function electricalDeviceAlarmRules(): EventRuleConfig[] {
+  return [
+    {
+      ...eventRule(
+        'device-alarm',
+        'alarm',
+        'hold',
+        2,
+        'process',
+        true,
+        'Electrical-fire alarm reported by the monitor',
+      ),
+      level: 'alarm',
+      levels: { ...ELECTRICAL_DEVICE_ALARM_LEVELS },
+    },
+    // The arc-fault detector's own decision (GB 14287.4, U; ≥ 14 half-cycles in 1 s, GB 31252
+    // §4.3.1, V) as an event: raised at once, not found by sampling `arc` every 30 s. P2, latched
+    // until reset (domain-standards §9.3 arc fault row), per channel.
+    eventRule('arc-fault', 'arc_fault', 'hold', 2, 'process', true, 'Arc fault (故障电弧)'),
+  ];
+}
+
+/**
+ * GB 26875 / GB 4717 fire panels (domain-standards §6, §9.6). Every signal is keyed per point
+ * (`detail.loop` / `detail.point`) or zone, located at the point's area from the registry. A panel
+ * `reset` (复位) clears what the panel's reset clears: fires, faults, supervisory signals, linkage
+ * starts and feedback. It does not clear isolations (屏蔽, released only by the panel), power
+ * faults (present until the panel reports them restored) or manual mode (until `auto_mode`):
+ * clearing those on a reset would hide a condition that is still there.
+ */
+export function firePanelRules(): EventRuleConfig[] {
+  return [
+    // Fire first (GB 26875.1 §4.1.2.3: fire alarms have priority). One P1 per point: every
+    // concurrent fire is its own alarm; a zone with a confirmation window also raises a
+    // confirmed fire when two of its points report (GB 50116 AND logic, S; window P).
+    {
+      ...eventRule(
+        'fire',
+        'fire',
+        'hold',
+        1,
+        'process',
+        true,
+        'Unconfirmed fire (GB 25201 §5.3: confirm or reject)',
+      ),
+      confirmZones: true,
+    },
+    eventRule('fault', 'fault', 'hold', 3, 'quality', false, 'Fire panel fault'),
+    eventRule(
+      'supervisory',
+      'supervisory',
+      'hold',
+      3,
+      'process',
+      false,
+      'Supervisory signal (监管)',
+    ),
+    // An isolated (disabled) point detects nothing and the panel shows it only as a yellow lamp:
+    // hidden loss of protection the operator must see (GB 4717 屏蔽 lamp, S). P2 (P), not
+    // cleared by reset.
+    eventRule(
+      'isolation',
+      'isolation',
+      'hold',
+      2,
+      'quality',
+      false,
+      'Point isolated (屏蔽): no fire detection there',
+      [],
+    ),
+    // Linkage start (启动) and feedback (反馈) are states the operator follows, not alarms to
+    // respond to (domain-standards §8): P4 warnings, so they are on the console with the fire.
+    eventRule('start', 'start', 'hold', 4, 'warning', false, 'Linkage started (启动)'),
+    eventRule('feedback', 'feedback', 'hold', 4, 'warning', false, 'Linkage feedback (反馈)'),
+    // Mains failure leaves the panel on its battery: detection ends when it runs down, so P2
+    // (§9.6 fault row: P2 when it disables detection, P). Backup (battery) fault alone: P3.
+    eventRule(
+      'mains-fault',
+      'mains_fault',
+      'hold',
+      2,
+      'quality',
+      false,
+      'Fire panel mains power fault (主电故障)',
+      [],
+    ),
+    eventRule(
+      'backup-fault',
+      'backup_fault',
+      'hold',
+      3,
+      'quality',
+      false,
+      'Fire panel backup power fault (备电故障)',
+      [],
+    ),
+    // Manual mode: linkage will not start by itself (GB 25201 §5.3 step 3 switches to AUTO on a
+    // confirmed fire, V): a standing P3 warning until the panel reports auto.
+    eventRule(
+      'manual-mode',
+      'manual_mode',
+      'hold',
+      3,
+      'warning',
+      false,
+      'Fire panel in manual mode (手动): no automatic linkage',
+      ['auto_mode'],
+    ),
+  ];
 }
 
 function clockSkewRule(): SkewRuleConfig {

@@ -35,6 +35,7 @@ describe(defaultRules.name, () => {
     expect(rules.map(rule => rule.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
       'range-lel',
       'stuck',
@@ -157,6 +158,7 @@ describe(defaultRules.name, () => {
     expect(defaultRules(deviceOf('gas-toxic', { gas: 'XYZ' })).rules.map(r => r.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
     ]);
   });
@@ -220,6 +222,23 @@ describe(resolveDeviceRules.name, () => {
       'rules.gas-l1.setpoint: Invalid input: expected number, received string (device overrides)',
     ]);
     expect(ruleById(rules, 'gas-l1')).toMatchObject({ setpoint: 25 });
+  });
+
+  it('lets a profile map the device’s own levels and refuses a level that is not one', () => {
+    const { rules, errors } = resolveDeviceRules(combustible, [
+      { 'device-alarm': { levels: { L1: 3, L2: 1, 'pre-alarm': 4 } } },
+    ]);
+    expect(errors).toEqual([]);
+    expect(ruleById(rules, 'device-alarm')).toMatchObject({
+      levels: { L1: 3, L2: 1, 'pre-alarm': 4 },
+    });
+    const bad = resolveDeviceRules(combustible, [
+      { 'device-alarm': { levels: { 'level one': 2, L2: 9 } } },
+    ]);
+    expect(bad.errors).toEqual([
+      expect.stringMatching(/^rules\.device-alarm\.levels\.level one: Invalid key in record/),
+      expect.stringMatching(/^rules\.device-alarm\.levels\.L2: /),
+    ]);
   });
 
   it('rejects unknown fields, so that a typo does not silently keep the default', () => {
@@ -320,6 +339,7 @@ describe(resolveDeviceRules.name, () => {
     expect(rules.map(rule => rule.ruleId)).toEqual([
       'offline',
       'fault',
+      'device-alarm',
       'clock-skew',
       'gas-l1',
       'gas-l2',

@@ -205,6 +205,11 @@ export const skewRuleConfigSchema = z
   });
 export type SkewRuleConfig = z.infer<typeof skewRuleConfigSchema>;
 
+/** `detail.level` values a device sends: short names such as L1, pre-alarm. */
+const eventLevelsSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'must be a level such as L1'), prioritySchema)
+  .refine(levels => Object.keys(levels).length <= 8, 'at most 8 levels');
+
 /**
  * A device event (`fault`, `fire`, `sos`, …). `hold`: the event raises, and a later event with the
  * same code and `detail.cleared: true`, or any code of `clearCodes` (a panel `reset`), clears.
@@ -217,6 +222,13 @@ export const eventRuleConfigSchema = z.strictObject({
   code: z.string().regex(EVENT_CODE_PATTERN, 'must be an event code such as fault'),
   mode: z.enum(['hold', 'pulse']),
   clearCodes: z.array(z.string().regex(EVENT_CODE_PATTERN)).max(8),
+  /**
+   * The device's own levels (`detail.level`, e.g. L1/L2, pre-alarm/alarm) → alarm priority; the
+   * alarm takes the device's level. Absent: the rule's level and priority for every event.
+   */
+  levels: eventLevelsSchema.optional(),
+  /** Fire rules: two points of a zone with a confirmation window → a confirmed fire (P1). */
+  confirmZones: z.boolean().optional(),
 });
 export type EventRuleConfig = z.infer<typeof eventRuleConfigSchema>;
 
@@ -273,6 +285,8 @@ export const ruleOverrideSchema = z
     code: eventRuleConfigSchema.shape.code,
     mode: eventRuleConfigSchema.shape.mode,
     clearCodes: eventRuleConfigSchema.shape.clearCodes,
+    levels: eventLevelsSchema,
+    confirmZones: z.boolean(),
   })
   .partial();
 export type RuleOverride = z.infer<typeof ruleOverrideSchema>;

@@ -157,29 +157,76 @@ describe('rule engine: the default rules of every class', () => {
     ]);
   });
 
-  it('fire panel: fire first as P1, everything cleared by the panel reset, feedback only recorded', () => {
+  it('fire panel: one P1 per point, located per point; reset clears fires, faults, supervisory, linkage', () => {
     const { feed } = engine([registered('fp-1', 'fire-panel')]);
     const panel = (code: string, ts: number, detail?: Record<string, unknown>) =>
       deviceEventRecord('fp-1', code, ts, detail);
     const raised = feed(
       panel('fire', 1_000, { loop: 1, address: 23 }),
+      panel('fire', 1_500, { loop: 1, point: 24 }),
       panel('supervisory', 2_000),
       panel('fault', 3_000),
-      panel('feedback', 4_000),
+      panel('feedback', 4_000, { loop: 2, point: 5 }),
+      panel('isolation', 4_500, { loop: 3, point: 1 }),
     );
-    expect(raised.map(signal => [signal.ruleId, signal.priority, signal.category])).toEqual([
-      ['fire', 1, 'process'],
-      ['supervisory', 3, 'process'],
-      ['fault', 3, 'quality'],
+    expect(raised.map(signal => [signal.key, signal.priority, signal.category])).toEqual([
+      ['plant-1/fp-1/fire/L1.P23', 1, 'process'],
+      ['plant-1/fp-1/fire/L1.P24', 1, 'process'],
+      ['plant-1/fp-1/supervisory', 3, 'process'],
+      ['plant-1/fp-1/fault', 3, 'quality'],
+      ['plant-1/fp-1/feedback/L2.P5', 4, 'warning'],
+      ['plant-1/fp-1/isolation/L3.P1', 2, 'quality'],
     ]);
     expect(raised[0]?.message).toBe(
-      'Unconfirmed fire (GB 25201 §5.3: confirm or reject) (loop=1 address=23)',
+      'Unconfirmed fire (GB 25201 §5.3: confirm or reject) at loop 1 point 23 (loop=1 address=23)',
     );
-    expect(feed(panel('reset', 5_000)).map(brief)).toEqual([
-      'fp-1/fire cleared',
-      'fp-1/fault cleared',
-      'fp-1/supervisory cleared',
+    expect(raised[0]?.location).toEqual({ loop: '1', point: '23' });
+    expect(feed(panel('reset', 5_000)).map(signal => signal.key)).toEqual([
+      'plant-1/fp-1/fire/L1.P23',
+      'plant-1/fp-1/fire/L1.P24',
+      'plant-1/fp-1/fault',
+      'plant-1/fp-1/supervisory',
+      'plant-1/fp-1/feedback/L2.P5',
     ]);
+  });
+
+  it('after a restart, a panel reset and a cleared event still clear the restored points', () => {
+    const open = (key: string, ruleId: string, level: string, priority: 1 | 2) => ({
+      key: `plant-1/fp-1/${key}`,
+      siteId: 'plant-1',
+      deviceId: 'fp-1',
+      ruleId,
+      level,
+      priority,
+      areaId: 'tank-farm',
+      conditionActive: true,
+    });
+    const { feed } = engine([registered('fp-1', 'fire-panel')], {
+      eventAlarmsAtStart: () => [
+        open('fire/L1.P23', 'fire', 'fire', 1),
+        open('fire/confirmed.Z1', 'fire', 'confirmed', 1),
+        open('isolation/L1.P24', 'isolation', 'isolation', 2),
+        { ...open('fire/L9.P9', 'fire', 'fire', 1), conditionActive: false }, // already cleared
+      ],
+    });
+    const cleared = feed(deviceEventRecord('fp-1', 'reset', 1_000));
+    expect(cleared.map(signal => [signal.key, signal.active, signal.areaId])).toEqual([
+      ['plant-1/fp-1/fire/L1.P23', false, 'tank-farm'],
+      ['plant-1/fp-1/fire/confirmed.Z1', false, 'tank-farm'],
+    ]);
+    expect(cleared[1]?.message).toMatch(/^Confirmed fire/);
+    expect(
+      feed(
+        deviceEventRecord('fp-1', 'isolation', 2_000, { loop: 1, point: 24, cleared: true }),
+      ).map(signal => [signal.key, signal.active]),
+    ).toEqual([['plant-1/fp-1/isolation/L1.P24', false]]);
+  });
+
+  it('counts events raised despite an address or level problem (never dropped)', () => {
+    const { feed, stats } = engine([registered('fp-1', 'fire-panel')]);
+    const raised = feed(deviceEventRecord('fp-1', 'fire', 1_000, { loop: 'a b', point: 1 }));
+    expect(raised.map(signal => signal.key)).toEqual(['plant-1/fp-1/fire']);
+    expect(stats.eventProblems).toBe(1);
   });
 
   it('call point and SOS: one latched P1 pulse per press', () => {
@@ -233,7 +280,7 @@ describe('rule engine: reloads of the new rule kinds', () => {
       'fp-1',
       registered('fp-1', 'fire-panel', { overrides: [{ fire: { enabled: false } }] }),
     );
-    const cleared = feed(deviceEventRecord('fp-1', 'feedback', 2_000));
+    const cleared = feed(deviceEventRecord('fp-1', 'auto_mode', 2_000));
     expect(cleared.map(brief)).toEqual(['fp-1/fire cleared']);
     expect(cleared[0]).toMatchObject({ latched: true, value: undefined, at: 2_000 });
   });

@@ -10,7 +10,14 @@ import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { clockSetBack, readingOrder } from './device-stream';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
-import { EVENT_INACTIVE, type EventState, reduceEvent } from './event.reducer';
+import {
+  EVENT_INACTIVE,
+  type EventState,
+  type RestorableEventAlarm,
+  reduceEvent,
+  removedEventSignals,
+  restoredEventStates,
+} from './event.reducer';
 import {
   type OfflineWatch,
   createOfflineWatch,
@@ -78,6 +85,11 @@ export interface RuleEngineStats {
   /** Offline signals not raised because the device's gateway was offline (root cause). */
   suppressedOffline: number;
   signals: number;
+  /**
+   * Device events raised despite a problem the alarm message states: an unreadable address, a
+   * point not in the registry, more than 256 addresses, a missing or unknown device level.
+   */
+  eventProblems: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -94,6 +106,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     reloads: 0,
     suppressedOffline: 0,
     signals: 0,
+    eventProblems: 0,
   };
 }
 
@@ -112,6 +125,12 @@ export interface RuleEngineOptions extends RuleContext {
    * return to normal is noticed and cleared instead of leaving a stale alarm behind.
    */
   readonly activeAtStart?: (key: string) => boolean;
+  /**
+   * The open alarms after a restart, read once at start: event rules (fire-panel points, device
+   * alarms per channel) start with their active addresses, so a `reset` or `cleared` event still
+   * clears them (`restoredEventStates`).
+   */
+  readonly eventAlarmsAtStart?: () => Iterable<RestorableEventAlarm>;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
   /** Counters to increment; one is created per subscription when absent. */
@@ -194,6 +213,8 @@ export interface RuleEngineState {
   /** siteId → gateway device id → the devices that report through it. */
   readonly gateways: Map<string, Map<string, GatewayEntry>>;
   readonly stats: RuleEngineStats;
+  /** Event-rule states restored from open alarms, taken (and removed) when a device is created. */
+  readonly restoredEvents?: Map<string, EventState> | undefined;
 }
 
 export function createRuleEngineState(options: RuleEngineOptions): RuleEngineState {
@@ -202,6 +223,9 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     offlineQueue: new DeadlineQueue(),
     gateways: new Map(),
     stats: options.stats ?? createRuleEngineStats(),
+    restoredEvents: options.eventAlarmsAtStart
+      ? restoredEventStates(options.eventAlarmsAtStart())
+      : undefined,
   };
   for (const device of options.expectedDevices ?? []) {
     addDevice(
@@ -212,6 +236,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
         false,
         state.offlineQueue,
         options.activeAtStart,
+        state.restoredEvents,
       ),
     );
   }
@@ -260,6 +285,7 @@ function onRecord(
       proof,
       offlineQueue,
       options.activeAtStart,
+      state.restoredEvents,
     );
     addDevice(state, device);
   } else if (device.rules !== next) {
@@ -386,7 +412,9 @@ function onRecord(
         break;
       case 'event':
         if (input.kind === 'event' && ruleState.kind === 'event') {
-          step = reduceEvent(ruleState, input.event, rule, options);
+          const eventStep = reduceEvent(ruleState, input.event, rule, options, device.rules);
+          if (eventStep.problems) state.stats.eventProblems += eventStep.problems;
+          step = eventStep;
         }
         break;
       case 'offline': {
@@ -725,6 +753,9 @@ export function reloadRules(
       const signal = stopWatch(old, state.offlineQueue, at, context);
       if (signal) signals.push(asRootCause(state, old, signal));
       releaseChildren(state, device.rules.siteId, device.rules.deviceId, now);
+    } else if (old.kind === 'event' && rule.kind === 'event') {
+      // One cleared signal per active address (fire-panel point, channel).
+      signals.push(...removedEventSignals(old, device.rules, rule, at, context));
     } else if (old.active && rule.kind !== 'offline') {
       signals.push(removedRuleSignal(device.rules, rule, at, context));
     }
@@ -756,6 +787,7 @@ function createDeviceState(
   seen: boolean,
   queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
+  restoredEvents?: Map<string, EventState>,
 ): DeviceRuleState {
   return {
     rules,
@@ -771,6 +803,14 @@ function createDeviceState(
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
       const initial = initialState(rules, rule, lastSeenAt, seen, queue);
+      if (rule.kind === 'event' && restoredEvents?.size) {
+        const key = signalKey(rules.siteId, rules.deviceId, rule.ruleId);
+        const restored = restoredEvents.get(key);
+        if (restored) {
+          restoredEvents.delete(key); // once: a device re-created later starts afresh
+          return restored;
+        }
+      }
       if (!activeAtStart?.(signalKey(rules.siteId, rules.deviceId, rule.ruleId))) return initial;
       if (rule.kind === 'threshold') return THRESHOLD_ACTIVE;
       if (rule.kind === 'range') return RANGE_ACTIVE;

@@ -9,6 +9,7 @@ import type {
   RuleSignal,
 } from '@vigil/contracts';
 
+import type { FirePanelMap } from './event-address';
 import type { RuleConfig } from './rule-config';
 
 /** Services a reducer may use. Reducers read no global clock: `clock` is injected. */
@@ -47,6 +48,8 @@ export interface DeviceContext {
    * signal for the devices behind it (README "Gateways").
    */
   readonly gatewayId?: string | undefined;
+  /** Fire panels: the registry's points and zones (event alarms located per point). */
+  readonly firePanel?: FirePanelMap | undefined;
 }
 
 /** A device and its resolved rules (`resolveDeviceRules`), in evaluation order. */

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -11,20 +12,25 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 import { EmbeddedBroker } from './broker/embedded-broker';
+import { withInternalCredentials } from './broker/internal-credentials';
 import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
 import { WsHub } from './gateway/ws-hub';
 import { IngestService } from './ingest/ingest.service';
+import { VigilMetrics } from './metrics/metrics';
+import { mqttClientOptions } from './mqtt/client-options';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
-import { PortInUseError, VigilLogger, isAddressInUse, portInUseMessage } from './startup';
+import { VigilLogger, isAddressInUse, portInUseError } from './startup';
 
 export interface RunningVigil {
   readonly app: INestApplication;
   readonly config: VigilConfig;
   /** The HTTP URL the gateway (or the health endpoints) listen on. */
   readonly httpUrl: string;
+  /** The embedded broker of this process, if it runs one (SIGHUP reloads its access policy). */
+  readonly broker: EmbeddedBroker | undefined;
   stop(): Promise<void>;
 }
 
@@ -32,40 +38,46 @@ export interface RunningVigil {
  * Starts the services named in the configuration in this process: the embedded broker first
  * (everything else connects to it), then the Nest application with its MQTT microservice.
  */
-export async function startVigil(config: VigilConfig = loadConfig()): Promise<RunningVigil> {
+export async function startVigil(given: VigilConfig = loadConfig()): Promise<RunningVigil> {
   const logger = new Logger('Vigil');
-  const vigilLogger = new VigilLogger(config.logJson, config.logLevel);
+  const vigilLogger = new VigilLogger(given.logJson, given.logLevel);
   // Before the broker starts: its first line is in Vigil's format (JSON when asked) too.
   Logger.overrideLogger(vigilLogger);
-  const broker = config.mqtt.embedded
-    ? new EmbeddedBroker(config.mqtt.embedded.host, config.mqtt.embedded.port)
-    : undefined;
+  // Vigil's own processes authenticate to the broker too (docs/security.md, "Internal traffic").
+  const config = withInternalCredentials(given);
+  const broker = config.mqtt.embedded ? new EmbeddedBroker(config) : undefined;
   try {
     await broker?.start();
   } catch (error) {
-    if (!isAddressInUse(error) || !config.mqtt.embedded) throw error;
-    const { host, port } = config.mqtt.embedded;
-    throw new PortInUseError(portInUseMessage('VIGIL_MQTT_PORT', host, port));
+    if (!isAddressInUse(error)) throw error;
+    await broker?.stop();
+    throw portInUseError(config, error);
   }
+  const https = config.security.https;
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
     logger: vigilLogger,
     bufferLogs: false,
+    ...(https
+      ? { httpsOptions: { cert: readFileSync(https.cert), key: readFileSync(https.key) } }
+      : {}),
     // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
     abortOnError: false,
   });
   // No app.enableShutdownHooks(): runVigil owns SIGINT/SIGTERM and stops in order (bridge, app,
   // broker). Nest's own hook closed the app, then re-raised the signal and killed the process
   // under its clients (ECONNRESET stack traces at every Ctrl+C).
+  if (broker) broker.attachMetrics(app.get(VigilMetrics).brokerDenied);
   app.disable('x-powered-by');
 
   if (config.services.includes('ingest')) {
     const ingest = app.get(IngestService);
     const options = {
       url: config.mqtt.url,
-      clientId: `vigil-ingest-${hostname()}-${process.pid}`,
-      username: config.mqtt.username,
-      password: config.mqtt.password,
+      // Unguessable, so that nobody can take ingest's session over on a broker that does not
+      // tie client ids to identities (the embedded one does: broker-access.ts).
+      clientId: `vigil-ingest-${hostname()}-${process.pid}-${randomBytes(8).toString('hex')}`,
+      ...mqttClientOptions(config),
       subscribeOptions: { qos: config.mqtt.qos },
       protocolVersion: 4,
       // mqtt.js logs through `debug` several times per packet even when debugging is off, each
@@ -102,10 +114,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
     app.get(PipelineBus),
     planBridge(config.services),
     config.mqtt.url,
-    {
-      username: config.mqtt.username,
-      password: config.mqtt.password,
-    },
+    mqttClientOptions(config),
   );
 
   await app.startAllMicroservices();
@@ -118,13 +127,11 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
     await bridge.stop();
     await app.close();
     await broker?.stop();
-    throw new PortInUseError(
-      portInUseMessage('VIGIL_HTTP_PORT', config.http.host, config.http.port),
-    );
+    throw portInUseError(config, error);
   }
   if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
 
-  const httpUrl = `http://${config.http.host}:${config.http.port}`;
+  const httpUrl = `${https ? 'https' : 'http'}://${config.http.host}:${config.http.port}`;
   logger.log(
     `services [${config.services.join(', ')}] running; HTTP ${httpUrl}, MQTT ${config.mqtt.url}`,
   );
@@ -134,6 +141,7 @@ export async function startVigil(config: VigilConfig = loadConfig()): Promise<Ru
     app,
     config,
     httpUrl,
+    broker,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -83,6 +83,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     } catch (error) {
       logger.error(`registry reload refused: ${(error as Error).message}`);
     }
+    running.broker?.reload();
   });
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

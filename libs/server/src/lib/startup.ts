@@ -72,6 +72,8 @@ export function listenPorts(
   const ports = [];
   if (config.mqtt.embedded) {
     ports.push({ variable: 'VIGIL_MQTT_PORT', ...config.mqtt.embedded });
+    const tls = config.security.mqttTls;
+    if (tls) ports.push({ variable: 'VIGIL_MQTT_TLS_PORT', host: tls.host, port: tls.port });
   }
   ports.push({ variable: 'VIGIL_HTTP_PORT', ...config.http });
   return ports;
@@ -101,4 +103,15 @@ export async function busyPortProblems(config: VigilConfig): Promise<string[]> {
 
 export function isAddressInUse(error: unknown): error is NodeJS.ErrnoException {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+}
+
+/** The refusal for an EADDRINUSE of one of this process's listeners. */
+export function portInUseError(config: VigilConfig, error: NodeJS.ErrnoException): PortInUseError {
+  const failed = (error as { port?: number }).port;
+  const which = listenPorts(config).find(entry => entry.port === failed) ?? {
+    variable: 'VIGIL_MQTT_PORT / VIGIL_HTTP_PORT',
+    host: (error as { address?: string }).address ?? '?',
+    port: failed ?? 0,
+  };
+  return new PortInUseError(portInUseMessage(which.variable, which.host, which.port));
 }

@@ -191,7 +191,8 @@ export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine
 /**
  * `alarm_event`, one point per lifecycle action: tags category, device, level, priority, rule,
  * site; fields alarm_id, state (after the action), action, active, value (float) or value_bool,
- * threshold, metric, message, by, note, detected_at (ms).
+ * threshold, metric, message, by, note, detected_at (ms); location (JSON) and area for alarms
+ * located inside a device (fire-panel points, channels).
  *
  * Time = the action's ms × 1e6 + this encoder's counter modulo 1e6: InfluxDB keeps one point per
  * series and timestamp, so without the counter a clear and an acknowledge in the same millisecond
@@ -228,6 +229,11 @@ export function createAlarmEventEncoder({
     if (alarm.threshold !== undefined) line += `,threshold=${formatFloat(alarm.threshold)}`;
     if (alarm.metric !== undefined) line += `,metric=${formatString(alarm.metric)}`;
     line += `,message=${formatString(alarm.message)}`;
+    // Where inside the device (fire-panel point, channel) and that point's area: fields, not tags.
+    if (alarm.location !== undefined) {
+      line += `,location=${formatString(JSON.stringify(alarm.location))}`;
+      if (alarm.areaId !== undefined) line += `,area=${formatString(alarm.areaId)}`;
+    }
     if (action.by !== undefined) line += `,by=${formatString(action.by)}`;
     if (action.note !== undefined) line += `,note=${formatString(action.note)}`;
     line += `,detected_at=${integerMs(alarm.detectedAt, 'detectedAt')}`;

@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 import { requireBinary } from './binaries';
@@ -14,6 +14,11 @@ export interface MosquittoOptions {
   readonly port?: number;
   /** Extra mosquitto.conf lines, appended after the defaults. */
   readonly extraConfig?: readonly string[];
+  /**
+   * A closed broker: no anonymous clients, this password file and ACL (e.g. what
+   * `npm run credentials -- mosquitto` generates). Default: anonymous clients, no ACL.
+   */
+  readonly security?: { readonly passwordFile: string; readonly aclFile: string };
   readonly readyTimeoutMs?: number;
 }
 
@@ -62,7 +67,17 @@ async function launch(
   options: MosquittoOptions,
 ): Promise<MosquittoHandle> {
   const configPath = join(dir, 'mosquitto.conf');
-  await writeFile(configPath, mosquittoConfig(port, options.extraConfig));
+  const security = options.security
+    ? [
+        'allow_anonymous false',
+        `password_file ${options.security.passwordFile}`,
+        `acl_file ${options.security.aclFile}`,
+        // Started as root, mosquitto would switch to the `mosquitto` user, which cannot read
+        // owner-only secrets files.
+        `user ${userInfo().username}`,
+      ]
+    : ['allow_anonymous true'];
+  await writeFile(configPath, mosquittoConfig(port, [...security, ...(options.extraConfig ?? [])]));
   const service = await spawnService('mosquitto', binary, ['-c', configPath]);
   await awaitReady(service, () => canConnect(port), options.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return {
@@ -82,7 +97,6 @@ async function launch(
 export function mosquittoConfig(port: number, extra: readonly string[] = []): string {
   return [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
     'persistence false',
     'max_queued_messages 100000',
     'max_inflight_messages 0',

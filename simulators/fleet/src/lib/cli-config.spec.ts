@@ -14,8 +14,20 @@ describe(parseCli.name, () => {
         sites: [],
         leakAfter: [],
         quiet: false,
+        credentials: undefined,
       },
     });
+  });
+
+  it('takes device logins from --credentials, else VIGIL_SIM_CREDENTIALS', () => {
+    const credentials = (argv: string[], env: Record<string, string>) => {
+      const result = parseCli(argv, env);
+      return result.kind === 'run' ? result.config.credentials : result;
+    };
+    expect(credentials(['--credentials', '/s.json'], { VIGIL_SIM_CREDENTIALS: '/e.json' })).toBe(
+      '/s.json',
+    );
+    expect(credentials([], { VIGIL_SIM_CREDENTIALS: '/e.json' })).toBe('/e.json');
   });
 
   it('takes the broker from VIGIL_MQTT_URL, else VIGIL_MQTT_PORT, unless --url says otherwise', () => {
@@ -74,6 +86,7 @@ describe(parseCli.name, () => {
           { afterSeconds: 90.5, device: 'plant-1/gc-ru-01' },
         ],
         quiet: true,
+        credentials: undefined,
       },
     });
   });

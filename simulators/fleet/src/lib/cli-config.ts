@@ -22,6 +22,8 @@ export interface CliConfig {
   readonly leakAfter: readonly LeakAfter[];
   /** No periodic summary line (the demo's terminal stays readable); `stats` still prints one. */
   readonly quiet: boolean;
+  /** Device logins (`npm run credentials -- issue … --secrets-out <file>`), for a closed broker. */
+  readonly credentials: string | undefined;
 }
 
 export type CliParseResult =
@@ -45,6 +47,9 @@ options:
   --leak-after <s>:<dev>   start a gas leak at a combustible detector s real seconds after start
                            (repeatable), e.g. --leak-after 45:gc-tf-02
   --quiet                  no summary line every 10 s (type stats for one)
+  --credentials <file>     device logins {"<site>/<device>": {username, secret}} for a broker
+                           that admits no anonymous device (default $VIGIL_SIM_CREDENTIALS);
+                           one connection per device then
   -h, --help               this text
 
 stdin commands: leak <deviceId> [peak], leak-area <areaId> [peak], event <deviceId> <code> [json],
@@ -113,6 +118,7 @@ export function parseCli(
         site: { type: 'string', multiple: true },
         'leak-after': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        credentials: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -163,6 +169,7 @@ export function parseCli(
       sites: data.site,
       leakAfter: data['leak-after'],
       quiet: values.quiet ?? false,
+      credentials: values.credentials ?? (env['VIGIL_SIM_CREDENTIALS'] || undefined),
     },
   };
 }

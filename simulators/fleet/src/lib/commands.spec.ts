@@ -100,6 +100,43 @@ describe(executeCommand.name, () => {
     ]);
   });
 
+  it('sends fire-panel signals with their registry address (GB 26875 loop, point, zone)', () => {
+    expect(parseCommand('panel fp-main fire 1-23')).toEqual({
+      ok: true,
+      command: { kind: 'panel', device: 'fp-main', state: 'fire', address: '1-23' },
+    });
+    expect(parseCommand('panel fp-main')).toEqual({
+      ok: false,
+      error: 'usage: panel <deviceId> <state> [loop-point | point | zone:<id>]',
+    });
+    const run = (state: string, address?: string) =>
+      executeCommand({ kind: 'panel', device: 'fp-main', state, address }, simulator, registry);
+    expect(run('fire', '1-23')).toBe(
+      'panel fire sent for plant-1/fp-main: fire {"loop":1,"point":23,"zone":1}',
+    );
+    run('isolation-end', '1-24');
+    run('mains-fault');
+    run('manual');
+    run('reset');
+    expect(calls).toEqual([
+      ['plant-1', 'fp-main', 'fire', { loop: 1, point: 23, zone: 1 }],
+      ['plant-1', 'fp-main', 'isolation', { loop: 1, point: 24, zone: 1, cleared: true }],
+      ['plant-1', 'fp-main', 'mains_fault', {}],
+      ['plant-1', 'fp-main', 'manual_mode', {}],
+      ['plant-1', 'fp-main', 'reset', {}],
+    ]);
+    expect(() => run('fire', '9-99')).toThrow('point 9-99 is not in the registry of fp-main');
+    expect(() => run('smoke', '1-23')).toThrow('unknown panel state "smoke"');
+    expect(() => run('reset', '1-23')).toThrow('panel state "reset" takes no address');
+    expect(() =>
+      executeCommand(
+        { kind: 'panel', device: 'cp-tf-01', state: 'fire', address: undefined },
+        simulator,
+        registry,
+      ),
+    ).toThrow('cp-tf-01 is a call-point, not a fire panel');
+  });
+
   it('warns when an event code is not one the class sends', () => {
     expect(
       executeCommand(

@@ -1,6 +1,12 @@
 import { DEVICE_CLASS_DEFINITIONS, EVENT_CODE_PATTERN } from '@vigil/contracts';
 
-import { findArea, findDevice, type FleetDefinition, type FleetSimulator } from '@vigil/simulation';
+import {
+  findArea,
+  findDevice,
+  firePanelEvent,
+  type FleetDefinition,
+  type FleetSimulator,
+} from '@vigil/simulation';
 
 /** A line typed on the simulator's stdin. Devices and areas are `id` or `siteId/id`. */
 export type SimulatorCommand =
@@ -11,6 +17,12 @@ export type SimulatorCommand =
       readonly device: string;
       readonly code: string;
       readonly detail: Readonly<Record<string, unknown>> | undefined;
+    }
+  | {
+      readonly kind: 'panel';
+      readonly device: string;
+      readonly state: string;
+      readonly address: string | undefined;
     }
   | { readonly kind: 'stats' }
   | { readonly kind: 'help' }
@@ -26,6 +38,9 @@ export const COMMAND_HELP = [
   '  leak <deviceId> [peakLel]       gas leak at a combustible detector (default peak 65 %LEL)',
   '  leak-area <areaId> [peakLel]    gas leak seen by every combustible detector of an area',
   '  event <deviceId> <code> [json]  event such as fire, fault, alarm, sos, with optional detail',
+  '  panel <deviceId> <state> [addr] fire-panel signal with its GB 26875 address, e.g.',
+  '                                  panel fp-main fire 1-23 | isolation 1-24 | start 3-5 |',
+  '                                  mains-fault | backup-fault | manual | auto | reset',
   '  stats                           print the counters now',
   '  help                            this text',
   '  quit                            stop cleanly (devices go offline) and exit',
@@ -90,6 +105,13 @@ export function parseCommand(line: string): ParsedCommand {
         command: { kind: 'event', device, code, detail: detail as Record<string, unknown> },
       };
     }
+    case 'panel': {
+      const [device, state, address] = args;
+      if (device === undefined || state === undefined || args.length > 3) {
+        return usage('panel <deviceId> <state> [loop-point | point | zone:<id>]');
+      }
+      return { ok: true, command: { kind: 'panel', device, state, address } };
+    }
     case 'stats':
     case 'help':
     case 'quit':
@@ -109,7 +131,7 @@ export type CommandTarget = Pick<FleetSimulator, 'injectGasLeak' | 'publishEvent
  * operator) on unknown devices, wrong device classes and the like.
  */
 export function executeCommand(
-  command: Extract<SimulatorCommand, { kind: 'leak' | 'leak-area' | 'event' }>,
+  command: Extract<SimulatorCommand, { kind: 'leak' | 'leak-area' | 'event' | 'panel' }>,
   simulator: CommandTarget,
   fleet: FleetDefinition,
 ): string {
@@ -148,6 +170,12 @@ export function executeCommand(
         ? ''
         : ` (not a ${device.deviceClass} event, ingest will dead-letter it; usual: ${usual.join(', ')})`;
       return `event ${command.code} sent for ${device.siteId}/${device.deviceId}${note}`;
+    }
+    case 'panel': {
+      const device = findDevice(fleet, command.device);
+      const event = firePanelEvent(device, command.state, command.address);
+      simulator.publishEvent(device.siteId, device.deviceId, event.code, event.detail);
+      return `panel ${command.state} sent for ${device.siteId}/${device.deviceId}: ${event.code} ${JSON.stringify(event.detail)}`;
     }
   }
 }

@@ -54,6 +54,18 @@ describe('vigil-loadtest command line', () => {
     expect(problems.join('\n')).toMatch(/--settle: "later" is not a duration/);
   });
 
+  it('takes a broker login for load: the name from --mqtt-username, the password from the environment', () => {
+    const base = ['load', '--fleet', 'f.yaml', '--url', 'mqtt://h:1', '--gateway', 'http://h:2'];
+    const parsed = parseCommandLine([...base, '--mqtt-username', 'gw-1'], {
+      VIGIL_LOADTEST_MQTT_PASSWORD: 's3cret',
+    });
+    expect(parsed.ok && parsed.command).toMatchObject({
+      mqttLogin: { username: 'gw-1', password: 's3cret' },
+    });
+    const anonymous = parseCommandLine(base, {});
+    expect(anonymous.ok && anonymous.command).toMatchObject({ mqttLogin: undefined });
+  });
+
   it('builds load profiles from flags', () => {
     const base = ['load', '--fleet', 'f.yaml', '--url', 'mqtt://h:1', '--gateway', 'http://h:2'];
     const steady = parseCommandLine([

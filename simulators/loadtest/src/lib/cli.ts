@@ -16,6 +16,7 @@ commands:
       --influx-db <name>             database (default vigil)
       --token <token>                a gateway token (default $VIGIL_TOKEN; none in demo mode)
       --settle <duration>            extra wait for alarms after a scenario (default 5s)
+      --mqtt-username <name>         log in to a closed broker (as for load, below)
       --seed <int>                   values of the background fleet (default 1)
       --out <dir>                    report folder (default: a new temp folder)
   load                               offer a load profile and report what the system did with it
@@ -36,6 +37,9 @@ commands:
       --batch <n>                    samples per message: gateway batches {"batch": […]} (default 1)
       --alarms <n>                   gas alarms provoked per second (default 10; 0 for none)
       --pid <name=pid>               also sample this process's CPU and memory (repeatable)
+      --mqtt-username <name>         log in to a closed broker (password: $VIGIL_LOADTEST_MQTT_PASSWORD);
+                                     one connection publishes for every device, so a gateway's
+                                     login (its children) or a test broker's load account
       --out <dir>                    report folder (default: a new temp folder)
   -h, --help                         this text
 
@@ -61,6 +65,7 @@ export type Command =
       readonly influxDb: string;
       readonly token: string | undefined;
       readonly settleMs: number;
+      readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
       readonly seed: number;
       readonly out: string | undefined;
     }
@@ -80,6 +85,7 @@ export type Command =
       readonly pids: Readonly<Record<string, number>>;
       readonly out: string | undefined;
       readonly token: string | undefined;
+      readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
     };
 
 export type ParseResult =
@@ -95,6 +101,7 @@ const OPTIONS = {
   'influx-db': { type: 'string' },
   'influx-rp': { type: 'string' },
   token: { type: 'string' },
+  'mqtt-username': { type: 'string' },
   settle: { type: 'string' },
   seed: { type: 'string' },
   fleet: { type: 'string' },
@@ -173,6 +180,7 @@ export function parseCommandLine(
         influxDb: result.data['influx-db'],
         token,
         settleMs: result.data.settle,
+        mqttLogin: mqttLoginOf(values['mqtt-username'], env),
         seed: result.data.seed,
         out: values.out,
       },
@@ -264,8 +272,19 @@ export function parseCommandLine(
         ),
         out: values.out,
         token,
+        mqttLogin: mqttLoginOf(values['mqtt-username'], env),
       },
     };
   }
   return { ok: false, problems: [`unknown command "${name}" (fleet, scenario, load)`] };
+}
+
+/** A broker login: the name from the command line, the password from the environment only. */
+function mqttLoginOf(
+  username: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { username: string; password: string } | undefined {
+  return username === undefined
+    ? undefined
+    : { username, password: env['VIGIL_LOADTEST_MQTT_PASSWORD'] ?? '' };
 }

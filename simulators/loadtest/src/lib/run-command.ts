@@ -98,6 +98,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
           scenario,
           gatewayUrl: command.gateway,
           mqttUrl: command.url,
+          ...(command.mqttLogin ? { mqttLogin: command.mqttLogin } : {}),
           ...(command.token ? { token: command.token } : {}),
           ...(command.influx
             ? { influx: { url: command.influx, database: command.influxDb } }
@@ -137,6 +138,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
         target: {
           name: command.gateway ? 'vigil' : 'system under test',
           mqttUrl: command.url,
+          ...(command.mqttLogin ? { mqttLogin: command.mqttLogin } : {}),
           wsUrl,
           ...(command.gateway
             ? { metricsUrl: `${command.gateway}/metrics`, gatewayUrl: command.gateway }

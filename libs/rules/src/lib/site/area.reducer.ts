@@ -314,7 +314,11 @@ export function onDeviceSignal(
   context: RuleContext,
   out: RuleSignal[],
 ): void {
-  const areaId = site.site.deviceAreas.get(signal.deviceId) ?? signal.areaId;
+  // A located signal (a fire-panel point) is in its point's area, not the panel's.
+  const areaId =
+    (signal.location ? signal.areaId : undefined) ??
+    site.site.deviceAreas.get(signal.deviceId) ??
+    signal.areaId;
   const area = areaId === undefined ? undefined : site.areas.get(areaId);
   if (!area) return;
   const { voting, 'people-present': presence } = area.area.rules;
@@ -337,13 +341,15 @@ export function onDeviceSignal(
 /** Records a device's rule as active or not; true when that changed anything. */
 function track(byDevice: Map<string, Set<string>>, signal: RuleSignal): boolean {
   const rules = byDevice.get(signal.deviceId);
+  // Located signals (fire-panel points) are one per point: the last point's clear ends it.
+  const id = signal.location ? signal.key : signal.ruleId;
   if (signal.active) {
-    if (rules?.has(signal.ruleId)) return false;
-    if (rules) rules.add(signal.ruleId);
-    else byDevice.set(signal.deviceId, new Set([signal.ruleId]));
+    if (rules?.has(id)) return false;
+    if (rules) rules.add(id);
+    else byDevice.set(signal.deviceId, new Set([id]));
     return true;
   }
-  if (!rules?.delete(signal.ruleId)) return false;
+  if (!rules?.delete(id)) return false;
   if (rules.size === 0) byDevice.delete(signal.deviceId);
   return true;
 }

@@ -435,6 +435,26 @@ describe('people present during a process alarm (§9.7 correlation)', () => {
     expectAlternating(all);
   });
 
+  it('takes a fire-panel point’s area (the signal’s), not the panel’s, and each point apart', () => {
+    const { feed } = harness();
+    feed(fix('in', 0, 50, 50));
+    const point = (key: string, active: boolean, at: number) =>
+      deviceSignal('gc-9', 'fire', active, at, {
+        key: `plant-1/gc-9/fire/${key}`,
+        deviceClass: 'fire-panel',
+        areaId: 'yard', // the point's area; the panel (gc-9 in the layout) is in the office
+        location: { loop: '1', point: key },
+      });
+    expect(feed(point('P1', true, 1_000))).toEqual([
+      siteSignalLike('yard', 'people-present', true, 1_000, { members: ['in'] }),
+    ]);
+    feed(point('P2', true, 2_000));
+    expect(feed(point('P1', false, 3_000))).toEqual([]); // P2 is still in fire
+    expect(feed(point('P2', false, 4_000))).toEqual([
+      siteSignalLike('yard', 'people-present', false, 4_000),
+    ]);
+  });
+
   it('raises on the tick after someone comes near an area already in alarm', () => {
     const { feed, ticks } = harness();
     feed(deviceSignal('gc-1', 'gas-l2', true, 0));

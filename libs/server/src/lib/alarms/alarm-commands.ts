@@ -13,6 +13,7 @@ import type { ActionResult, Actor, OperatorCommand } from '@vigil/alarms';
 import { INTERNAL_COMMANDS_TOPIC, INTERNAL_REPLIES_ROOT, type Alarm } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { mqttClientOptions } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
 import type { DeviceMode } from './alarm-journal';
 import { AlarmService } from './alarm.service';
@@ -81,8 +82,7 @@ function client(config: VigilConfig, role: string): MqttClient {
   return withoutNagle(
     connect(config.mqtt.url, {
       clientId: `vigil-${role}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      username: config.mqtt.username,
-      password: config.mqtt.password,
+      ...mqttClientOptions(config),
       reconnectPeriod: 1000,
     }),
   );

@@ -118,6 +118,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   }
 
   open(): Alarm[] {
+    this.restore(); // the rule engine may ask before onModuleInit
     return [...this.openByKey.values()];
   }
 

@@ -5,6 +5,7 @@ import { bufferTime, filter, type Subscription } from 'rxjs';
 import { INTERNAL_ALARMS_TOPIC, INTERNAL_READINGS_TOPIC } from '@vigil/contracts';
 
 import type { ServiceName } from '../config/vigil-config';
+import type { VigilMqttCredentials } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
 import type { PipelineBus } from './pipeline-bus';
 
@@ -55,7 +56,7 @@ export class MqttBusBridge {
     private readonly bus: PipelineBus,
     private readonly plan: BridgePlan,
     private readonly url: string,
-    private readonly credentials: { username?: string; password?: string },
+    private readonly credentials: VigilMqttCredentials,
   ) {}
 
   async start(): Promise<void> {

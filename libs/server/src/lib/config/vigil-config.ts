@@ -69,6 +69,32 @@ export const vigilEnvSchema = z.object({
     .default(12),
   /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
   VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
+  // --- Broker security and TLS (docs/security.md) ---
+  /** Anonymous MQTT clients on the embedded broker: default true in demo mode only, refused outside it. */
+  VIGIL_MQTT_ALLOW_ANONYMOUS: bool.optional(),
+  /** Device secrets (hashes only, never in git); default `<VIGIL_DATA_DIR>/device-credentials.json`. */
+  VIGIL_MQTT_CREDENTIALS: z.string().min(1).optional(),
+  /** Secret of Vigil's own processes on the embedded broker; default `<VIGIL_DATA_DIR>/mqtt-internal.secret`. */
+  VIGIL_MQTT_INTERNAL_SECRET_FILE: z.string().min(1).optional(),
+  /** MQTTS listener of the embedded broker: on when certificate and key are set. */
+  VIGIL_MQTT_TLS_HOST: z.string().min(1).optional(),
+  VIGIL_MQTT_TLS_PORT: port.default(8883),
+  VIGIL_MQTT_TLS_CERT: z.string().min(1).optional(),
+  VIGIL_MQTT_TLS_KEY: z.string().min(1).optional(),
+  /** When set, MQTTS clients must present a certificate signed by this CA. */
+  VIGIL_MQTT_TLS_CLIENT_CA: z.string().min(1).optional(),
+  /** Vigil's own clients to an external `mqtts://` broker: CA to trust, optional client certificate. */
+  VIGIL_MQTT_CA: z.string().min(1).optional(),
+  VIGIL_MQTT_CLIENT_CERT: z.string().min(1).optional(),
+  VIGIL_MQTT_CLIENT_KEY: z.string().min(1).optional(),
+  /** HTTPS for the gateway (and every process's health endpoints). */
+  VIGIL_HTTPS_CERT: z.string().min(1).optional(),
+  VIGIL_HTTPS_KEY: z.string().min(1).optional(),
+  /**
+   * Outside demo mode, plain MQTT/HTTP on a non-loopback address is refused. `true` only where TLS
+   * ends in front of Vigil on a private network (the compose stack: a TLS proxy, Mosquitto's 8883).
+   */
+  VIGIL_ALLOW_PLAINTEXT: bool.default(false),
   /** Prometheus Alertmanager that pages people for P1/P2 alarms (docs/notifications.md); off when unset. */
   VIGIL_ALERTMANAGER_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** How often firing alerts are posted again (Alertmanager resolves those not re-posted). */
@@ -90,6 +116,55 @@ function authProblems(env: VigilEnv): string[] {
   if (!env.VIGIL_USERS) problems.push('VIGIL_USERS: required outside demo mode (a users file)');
   if (!env.VIGIL_AUTH_SECRET)
     problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
+  return problems;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
+
+/**
+ * Outside demo mode nothing is open or plain on the network (docs/security.md): no anonymous MQTT
+ * clients, device traffic over MQTTS, the gateway over HTTPS, Vigil's clients to an external broker
+ * authenticated and over TLS. Certificate and key always come in pairs.
+ */
+function securityProblems(env: VigilEnv): string[] {
+  const problems: string[] = [];
+  const pair = (cert: string, key: string) => {
+    if ((env[cert as keyof VigilEnv] === undefined) !== (env[key as keyof VigilEnv] === undefined))
+      problems.push(`${cert}, ${key}: set both or neither`);
+  };
+  pair('VIGIL_MQTT_TLS_CERT', 'VIGIL_MQTT_TLS_KEY');
+  pair('VIGIL_MQTT_CLIENT_CERT', 'VIGIL_MQTT_CLIENT_KEY');
+  pair('VIGIL_HTTPS_CERT', 'VIGIL_HTTPS_KEY');
+  if (env.VIGIL_DEMO_MODE) return problems;
+  if (env.VIGIL_MQTT_ALLOW_ANONYMOUS === true)
+    problems.push(
+      'VIGIL_MQTT_ALLOW_ANONYMOUS: anonymous MQTT clients are refused outside demo mode',
+    );
+  const plainOk = env.VIGIL_ALLOW_PLAINTEXT;
+  const embedded = env.VIGIL_SERVICES.includes('broker') && env.VIGIL_MQTT_URL === undefined;
+  if (embedded && !plainOk && !isLoopback(env.VIGIL_MQTT_HOST))
+    problems.push(
+      `VIGIL_MQTT_HOST: the plain MQTT listener may only listen on loopback outside demo mode (is ${env.VIGIL_MQTT_HOST}); devices connect over MQTTS (VIGIL_MQTT_TLS_CERT, VIGIL_MQTT_TLS_KEY)`,
+    );
+  if (env.VIGIL_MQTT_URL !== undefined) {
+    const url = new URL(env.VIGIL_MQTT_URL);
+    if (url.protocol === 'mqtt:' && !plainOk && !isLoopback(url.hostname))
+      problems.push(
+        `VIGIL_MQTT_URL: plain mqtt:// to ${url.hostname} outside demo mode; use mqtts:// (VIGIL_MQTT_CA)`,
+      );
+    if (env.VIGIL_MQTT_USERNAME === undefined)
+      problems.push('VIGIL_MQTT_USERNAME: required for an external broker outside demo mode');
+  }
+  if (
+    env.VIGIL_SERVICES.includes('gateway') &&
+    env.VIGIL_HTTPS_CERT === undefined &&
+    !plainOk &&
+    !isLoopback(env.VIGIL_HTTP_HOST)
+  )
+    problems.push(
+      `VIGIL_HTTPS_CERT, VIGIL_HTTPS_KEY: the gateway listens on ${env.VIGIL_HTTP_HOST} outside demo mode: HTTPS is required`,
+    );
   return problems;
 }
 
@@ -132,6 +207,32 @@ export interface VigilConfig {
     readonly tokenHours: number;
     readonly passwordMaxAgeDays: number;
   };
+  /** Broker access and TLS (docs/security.md). */
+  readonly security: {
+    /** Anonymous clients admitted by the embedded broker (demo mode only). */
+    readonly allowAnonymous: boolean;
+    readonly credentialsFile: string;
+    readonly internalSecretFile: string;
+    /** No VIGIL_MQTT_URL: Vigil's processes talk through the embedded broker, here or in a sibling. */
+    readonly usesEmbeddedBroker: boolean;
+    readonly mqttTls:
+      | {
+          readonly host: string;
+          readonly port: number;
+          readonly cert: string;
+          readonly key: string;
+          readonly clientCa: string | undefined;
+        }
+      | undefined;
+    readonly mqttClientTls:
+      | {
+          readonly ca: string | undefined;
+          readonly cert: string | undefined;
+          readonly key: string | undefined;
+        }
+      | undefined;
+    readonly https: { readonly cert: string; readonly key: string } | undefined;
+  };
   readonly notify: {
     readonly alertmanagerUrl: string | undefined;
     readonly resendMs: number;
@@ -157,7 +258,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const problems = authProblems(e);
+  const problems = [...authProblems(e), ...securityProblems(e)];
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -197,6 +298,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secret: e.VIGIL_AUTH_SECRET,
       tokenHours: e.VIGIL_TOKEN_HOURS,
       passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
+    },
+    security: {
+      allowAnonymous: e.VIGIL_MQTT_ALLOW_ANONYMOUS ?? e.VIGIL_DEMO_MODE,
+      credentialsFile: e.VIGIL_MQTT_CREDENTIALS ?? `${e.VIGIL_DATA_DIR}/device-credentials.json`,
+      internalSecretFile:
+        e.VIGIL_MQTT_INTERNAL_SECRET_FILE ?? `${e.VIGIL_DATA_DIR}/mqtt-internal.secret`,
+      usesEmbeddedBroker: e.VIGIL_MQTT_URL === undefined,
+      mqttTls:
+        e.VIGIL_MQTT_TLS_CERT !== undefined && e.VIGIL_MQTT_TLS_KEY !== undefined
+          ? {
+              host: e.VIGIL_MQTT_TLS_HOST ?? e.VIGIL_MQTT_HOST,
+              port: e.VIGIL_MQTT_TLS_PORT,
+              cert: e.VIGIL_MQTT_TLS_CERT,
+              key: e.VIGIL_MQTT_TLS_KEY,
+              clientCa: e.VIGIL_MQTT_TLS_CLIENT_CA,
+            }
+          : undefined,
+      mqttClientTls:
+        e.VIGIL_MQTT_CA !== undefined || e.VIGIL_MQTT_CLIENT_CERT !== undefined
+          ? { ca: e.VIGIL_MQTT_CA, cert: e.VIGIL_MQTT_CLIENT_CERT, key: e.VIGIL_MQTT_CLIENT_KEY }
+          : undefined,
+      https:
+        e.VIGIL_HTTPS_CERT !== undefined && e.VIGIL_HTTPS_KEY !== undefined
+          ? { cert: e.VIGIL_HTTPS_CERT, key: e.VIGIL_HTTPS_KEY }
+          : undefined,
     },
     notify: {
       alertmanagerUrl: e.VIGIL_ALERTMANAGER_URL,

@@ -99,7 +99,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -155,6 +155,13 @@ export class VigilMetrics {
     name: 'vigil_notify_relay_total',
     help: 'Webhook relay deliveries (WeCom, DingTalk, SMS) by channel and outcome',
     labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly brokerDenied = new Counter({
+    name: 'vigil_broker_denied_total',
+    help: 'CONNECTs, PUBLISHes and SUBSCRIBEs the embedded broker refused, by reason (docs/security.md)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

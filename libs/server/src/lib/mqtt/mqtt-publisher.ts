@@ -8,6 +8,7 @@ import {
 import { connect, type MqttClient } from 'mqtt';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { mqttClientOptions } from './client-options';
 
 /** Messages held while the broker is unreachable; beyond this they are counted and dropped. */
 const MAX_QUEUED = 10_000;
@@ -62,8 +63,7 @@ export class MqttPublisher implements OnModuleInit, OnModuleDestroy {
     if (!this.client) {
       this.client = connect(this.config.mqtt.url, {
         clientId: `vigil-pub-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-        username: this.config.mqtt.username,
-        password: this.config.mqtt.password,
+        ...mqttClientOptions(this.config),
         reconnectPeriod: 1000,
       });
       this.client.on('error', error => this.logger.warn(`publisher: ${error.message}`));

@@ -40,6 +40,7 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
       areaId: device.areaId,
       gatewayId: device.gatewayId,
       rules,
+      ...(device.firePanel ? { firePanel: device.firePanel } : {}),
     });
   }
   if (problems.length > 0) throw new RegistryError(problems);

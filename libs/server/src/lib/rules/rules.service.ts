@@ -62,6 +62,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         expectedDevices: this.registry.allDeviceRules(),
         // Alarms restored from the journal: their rules start active, so a return to normal clears them.
         activeAtStart: key => this.alarms.conditionActive(key),
+        // Fire-panel points and per-channel device alarms: their active addresses, once.
+        eventAlarmsAtStart: () => this.alarms.open(),
         stats,
       }),
       // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.

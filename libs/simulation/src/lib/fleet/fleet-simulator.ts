@@ -49,6 +49,15 @@ export interface FleetSimulatorOptions {
   readonly maxInFlightPerConnection?: number;
   /** Client ids are `{prefix}-{siteId}-{deviceId}`, or `{prefix}-gateway` when shared (default `sim`). */
   readonly clientIdPrefix?: string;
+  /**
+   * Device logins by `site/device`, for a broker that admits no anonymous device: each device
+   * then gets its own connection with its own login (a shared connection could only publish for
+   * one device), and a device without a login is refused at construction.
+   */
+  readonly credentials?: ReadonlyMap<
+    string,
+    { readonly username: string; readonly secret: string }
+  >;
   /** How long a graceful stop waits for a connection to close (default 5000 ms). */
   readonly stopTimeoutMs?: number;
   /** Connection problems, one line each; the caller rate-limits. Silent by default. */
@@ -144,6 +153,7 @@ export class FleetSimulator {
   private readonly maxInFlight: number;
   private readonly stopTimeoutMs: number;
   private readonly log: (message: string) => void;
+  private readonly credentials: FleetSimulatorOptions['credentials'];
   private readonly sites = new Map<string, SiteLayout>();
   private readonly runtimes = new Map<string, DeviceRuntime>();
   private readonly connections: Connection[] = [];
@@ -189,8 +199,21 @@ export class FleetSimulator {
     this.log = options.log ?? (() => undefined);
     const maxDeviceConnections = options.maxDeviceConnections ?? DEFAULT_MAX_DEVICE_CONNECTIONS;
     const mode = options.connectionMode ?? 'auto';
-    this.connectionMode =
-      mode !== 'auto'
+    this.credentials = options.credentials;
+    if (this.credentials) {
+      if (mode === 'shared')
+        throw new Error('device credentials need one connection per device, not a shared one');
+      const missing = fleet.devices
+        .map(device => runtimeKey(device.siteId, device.deviceId))
+        .filter(key => !this.credentials?.has(key));
+      if (missing.length > 0)
+        throw new Error(
+          `no credentials for ${missing.length} device(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+        );
+    }
+    this.connectionMode = this.credentials
+      ? 'per-device'
+      : mode !== 'auto'
         ? mode
         : fleet.devices.length <= maxDeviceConnections
           ? 'per-device'
@@ -346,11 +369,15 @@ export class FleetSimulator {
 
   private open(connection: Connection): void {
     const [only] = connection.devices;
+    const login = only
+      ? this.credentials?.get(runtimeKey(only.device.siteId, only.device.deviceId))
+      : undefined;
     const options: FleetClientOptions =
       this.connectionMode === 'per-device' && only
         ? {
             clientId: connection.clientId,
             will: { topic: only.statusTopic, payload: OFFLINE_PAYLOAD, qos: 1, retain: true },
+            ...(login ? { username: login.username, password: login.secret } : {}),
           }
         : { clientId: connection.clientId };
     const client = this.connect(options);

@@ -3,6 +3,9 @@ import { connect, type IClientOptions } from 'mqtt';
 /** The few options the simulator sets per connection; the connector adds the fixed ones. */
 export interface FleetClientOptions {
   readonly clientId: string;
+  /** A device's own login, on a broker that asks for one (docs/security.md). */
+  readonly username?: string;
+  readonly password?: string;
   /** Only per-device connections carry a will: MQTT allows one per connection. */
   readonly will?: {
     readonly topic: string;
@@ -40,7 +43,7 @@ export type MqttClientFactory = (options: FleetClientOptions) => FleetMqttClient
  * of piling up in memory, and are counted as failed.
  */
 export function mqttConnector(url: string, extra: IClientOptions = {}): MqttClientFactory {
-  return ({ clientId, will }) =>
+  return ({ clientId, will, username, password }) =>
     connect(url, {
       protocolVersion: 4,
       clean: true,
@@ -50,6 +53,7 @@ export function mqttConnector(url: string, extra: IClientOptions = {}): MqttClie
       queueQoSZero: false,
       ...extra,
       clientId,
+      ...(username !== undefined ? { username, password } : {}),
       ...(will ? { will: { ...will } } : {}),
     });
 }

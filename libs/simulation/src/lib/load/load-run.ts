@@ -36,6 +36,8 @@ export interface LoadTarget {
   /** `vigil`, `node-red`, … */
   readonly name: string;
   readonly mqttUrl: string;
+  /** A login for a broker that admits no anonymous client (docs/security.md). */
+  readonly mqttLogin?: { readonly username: string; readonly password: string };
   /** The alarm WebSocket, e.g. `ws://127.0.0.1:8080/ws`. */
   readonly wsUrl: string;
   /** Prometheus metrics (Vigil's `/metrics`), sampled every second. */
@@ -98,6 +100,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
   await watcher.start();
   const publisher = await FastMqttPublisher.connect(target.mqttUrl, {
     clientId: options.clientId ?? `loadtest-${process.pid}-${Date.now().toString(36)}`,
+    ...(target.mqttLogin ?? {}),
   });
   const generator = new LoadGenerator({
     devices: options.fleet.devices,

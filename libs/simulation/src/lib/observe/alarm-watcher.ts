@@ -7,6 +7,7 @@ export interface WatchedAlarm {
   readonly deviceId: string;
   readonly ruleId: string;
   readonly level?: string;
+  readonly areaId?: string | undefined;
   readonly state?: string;
   readonly raisedAt?: number;
   readonly detectedAt?: number;
@@ -21,6 +22,8 @@ export interface RaiseEvent {
   readonly deviceId: string;
   readonly ruleId: string;
   readonly level: string | undefined;
+  /** The alarm's area (for a fire-panel point, the point's area). */
+  readonly areaId?: string | undefined;
   /** Event time of the raise (the triggering reading's `ts`), when the alarm says. */
   readonly raisedAt: number | undefined;
   /** Server time the rule engine decided. */
@@ -66,6 +69,7 @@ export class RaiseTracker {
         deviceId: alarm.deviceId,
         ruleId: alarm.ruleId,
         level: alarm.level,
+        areaId: alarm.areaId,
         // `raisedAt` is the event time of the reading that (last) raised it; history times are server times.
         raisedAt: alarm.raisedAt,
         detectedAt: alarm.detectedAt,

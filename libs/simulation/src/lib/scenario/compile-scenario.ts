@@ -1,6 +1,7 @@
 import type { DeviceTopicKind } from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
 
+import { type FirePanelEvent, firePanelEvent } from '../fleet/fire-panel';
 import { gasLeakLevel, type GasLeakProfile } from '../fleet/gas-leak';
 import {
   COMBUSTIBLE_BASELINE_LEL,
@@ -311,6 +312,26 @@ export function compileScenario(
           deviceId: device.deviceId,
           kind: 'event',
           event: { tsOffsetMs: step.at, code: step.event.code, detail: step.event.detail ?? {} },
+          copies: 1,
+          step: index,
+          skewed: false,
+        });
+      }
+    } else if (step.panel) {
+      const device = find(step.panel.device, `${where}.panel`);
+      let event: FirePanelEvent | undefined;
+      try {
+        event = device && firePanelEvent(device, step.panel.state, step.panel.address);
+      } catch (error) {
+        problems.push(`${where}.panel: ${(error as Error).message}`);
+      }
+      if (device && event) {
+        emissions.push({
+          atMs: step.at,
+          siteId: device.siteId,
+          deviceId: device.deviceId,
+          kind: 'event',
+          event: { tsOffsetMs: step.at, code: event.code, detail: { ...event.detail } },
           copies: 1,
           step: index,
           skewed: false,

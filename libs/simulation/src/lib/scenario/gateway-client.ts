@@ -1,5 +1,5 @@
 import type { RegisteredDevice } from '@vigil/registry';
-import { SITE_RULE_IDS, resolveDeviceRules } from '@vigil/rules';
+import { SITE_RULE_IDS, firePanelMapFromJson, resolveDeviceRules } from '@vigil/rules';
 
 import type { FleetDefinition, SiteLayout } from '../fleet/site-layout';
 
@@ -35,7 +35,13 @@ export class GatewayClient {
       this.get<RegisteredDevice[]>('/api/v1/devices'),
       this.get<{ sites: SiteLayout[] }>('/api/v1/sites'),
     ]);
-    return { devices, sites: sites.sites };
+    // A fire panel's points and zones come as arrays: rebuild the map the compiler looks up.
+    const located = devices.map(device =>
+      device.firePanel === undefined
+        ? device
+        : { ...device, firePanel: firePanelMapFromJson(device.firePanel) },
+    );
+    return { devices: located, sites: sites.sites };
   }
 }
 

@@ -86,7 +86,8 @@ export function judgeScenario(input: JudgeInput): ScenarioVerdict {
           raise.siteId === siteId &&
           raise.deviceId === deviceId &&
           raise.ruleId === expectation.rule &&
-          (expectation.level === undefined || raise.level === expectation.level),
+          (expectation.level === undefined || raise.level === expectation.level) &&
+          (expectation.area === undefined || raise.areaId === expectation.area),
       )
       .sort((a, b) => decidedAt(a) - decidedAt(b));
     for (const raise of mine) matched.add(raise);

@@ -3,6 +3,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { deviceTopic } from '@vigil/contracts';
 
 import { FleetSimulator } from '../fleet/fleet-simulator';
+import { mqttConnector } from '../fleet/mqtt-connector';
 import { hasTelemetry } from '../fleet/generators';
 import type { FleetDefinition } from '../fleet/site-layout';
 import { AlarmWatcher, type RaiseEvent, type WatchedAlarm } from '../observe/alarm-watcher';
@@ -18,6 +19,11 @@ export interface ScenarioRunOptions {
   readonly gatewayUrl: string;
   readonly token?: string;
   readonly mqttUrl: string;
+  /**
+   * A login for a broker that admits no anonymous client: the injecting connection and the
+   * background fleet's publish for many devices, so a gateway's login or a test account.
+   */
+  readonly mqttLogin?: { readonly username: string; readonly password: string };
   /** InfluxDB 1.x API and database, to compare readings sent with readings stored. */
   readonly influx?: { readonly url: string; readonly database: string };
   /** The fleet to play against; default: what the gateway lists. */
@@ -111,6 +117,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     clientId: `loadtest-scenario-${process.pid}-${Date.now().toString(36)}`,
     protocolVersion: 4,
     reconnectPeriod: 500,
+    ...(options.mqttLogin ?? {}),
   });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
@@ -131,7 +138,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
             devices: backgroundDevices,
             sites: fleet.sites.filter(site => site.id === scenario.site),
           },
-          options.mqttUrl,
+          options.mqttLogin ? mqttConnector(options.mqttUrl, options.mqttLogin) : options.mqttUrl,
           { seed, qos: 1, clientIdPrefix: `loadtest-bg-${process.pid}`, log },
         )
       : undefined;

@@ -114,6 +114,15 @@ export const stepSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * A fire panel's signal (`fire`, `isolation`, `start`, `mains-fault`, `manual`, `reset`, …,
+     * FIRE_PANEL_STATES) at a registry address (`1-23` loop-point, `23`, `zone:3`): compiled to
+     * the GB 26875 event with `detail.loop` / `point` / `zone`.
+     */
+    panel: z
+      .object({ device: deviceRef, state: z.string().min(1), address: z.string().optional() })
+      .strict()
+      .optional(),
     status: z.object({ device: deviceRef, online: z.boolean() }).strict().optional(),
     /** The device sends nothing for this long (it went offline without a last will). */
     silence: z.object({ device: deviceRef, for: positive }).strict().optional(),
@@ -131,13 +140,20 @@ export const stepSchema = z
   })
   .strict()
   .superRefine((step, context) => {
-    const actions = ['telemetry', 'leak', 'move', 'event', 'status', 'silence', 'raw'].filter(
-      key => step[key as keyof typeof step] !== undefined,
-    );
+    const actions = [
+      'telemetry',
+      'leak',
+      'move',
+      'event',
+      'panel',
+      'status',
+      'silence',
+      'raw',
+    ].filter(key => step[key as keyof typeof step] !== undefined);
     if (actions.length !== 1) {
       context.addIssue({
         code: 'custom',
-        message: `a step does exactly one thing (telemetry, leak, move, event, status, silence or raw), this one has ${actions.length ? actions.join(', ') : 'none'}`,
+        message: `a step does exactly one thing (telemetry, leak, move, event, panel, status, silence or raw), this one has ${actions.length ? actions.join(', ') : 'none'}`,
       });
     }
   });
@@ -148,6 +164,8 @@ export const expectationSchema = z
     device: deviceRef,
     rule: ruleId,
     level: z.string().min(1).max(32).optional(),
+    /** The alarm's area (a fire-panel point's area, not the panel's), when given. */
+    area: identifier.optional(),
     /** Raised within this long after `after` (default: from the start). */
     within: positive,
     after: offset.default(0),

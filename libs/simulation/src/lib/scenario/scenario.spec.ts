@@ -41,9 +41,18 @@ describe('the scenario library', () => {
         'device-offline.yaml',
         'duplicates-out-of-order.yaml',
         'electrical-fire.yaml',
+        'electrical-fire-device-alarm.yaml',
         'fire-panel.yaml',
+        'fire-panel-two-fires.yaml',
+        'fire-panel-confirmed.yaml',
+        'fire-panel-isolation.yaml',
+        'fire-panel-linkage.yaml',
+        'fire-panel-power.yaml',
+        'fire-panel-manual-mode.yaml',
+        'fire-panel-reset.yaml',
         'flapping.yaml',
         'gas-leak-wind.yaml',
+        'gas-controller-device-alarm.yaml',
         'intrusion.yaml',
         'malformed-payloads.yaml',
         'man-down.yaml',
@@ -227,6 +236,30 @@ describe('compileScenario', () => {
     ]);
   });
 
+  it('compiles fire-panel signals to GB 26875 events at registry addresses, refusing unknown ones', () => {
+    const compiled = compileScenario(
+      scenario({
+        steps: [
+          { at: '1s', panel: { device: 'fp-main', state: 'fire', address: '1-23' } },
+          { at: '2s', panel: { device: 'fp-main', state: 'isolation-end', address: 'zone:4' } },
+          { at: '3s', panel: { device: 'fp-main', state: 'reset' } },
+          { at: 0, panel: { device: 'fp-main', state: 'fire', address: '7-7' } },
+          { at: 0, panel: { device: 'gc-tf-01', state: 'fire' } },
+        ],
+      }),
+      sample,
+    );
+    expect(compiled.problems).toEqual([
+      'steps[3].panel: point 7-7 is not in the registry of fp-main (9 points, e.g. 1-23, 1-24, 1-25)',
+      'steps[4].panel: gc-tf-01 is a gas-combustible, not a fire panel',
+    ]);
+    expect(compiled.emissions.map(emission => [emission.atMs, emission.event])).toEqual([
+      [1000, { tsOffsetMs: 1000, code: 'fire', detail: { loop: 1, point: 23, zone: 1 } }],
+      [2000, { tsOffsetMs: 2000, code: 'isolation', detail: { zone: 4, cleared: true } }],
+      [3000, { tsOffsetMs: 3000, code: 'reset', detail: {} }],
+    ]);
+  });
+
   it('moves a group of tags to a point and keeps them there', () => {
     const compiled = compileScenario(
       scenario({
@@ -318,6 +351,25 @@ describe('judgeScenario', () => {
       'forbidden: plant-1/gc-lb-01 offline raised (expectNone {"device":"gc-lb-01"})',
       'lost: 1 of 90 readings not stored',
     ]);
+  });
+
+  it('matches an expectation’s area against the alarm’s (a fire-panel point’s area)', () => {
+    const located = parseScenario({
+      ...base,
+      expect: [{ device: 'fp-main', rule: 'fire', area: 'tank-farm', within: '10s' }],
+    });
+    const fire = (areaId: string): RaiseEvent => ({ ...raise('fp-main', 'fire', 1000), areaId });
+    const judge = (raises: RaiseEvent[]) =>
+      judgeScenario({
+        scenario: located,
+        raises,
+        startedAt: start,
+        knownRules: new Set(['fire']),
+        publishedAt: new Map(),
+        readings: { sent: 0, expectedStored: 0, stored: null },
+      }).results.map(result => result.status);
+    expect(judge([fire('tank-farm')])).toEqual(['met']);
+    expect(judge([fire('control-room')])).toEqual(['missed']);
   });
 
   it('passes with pending rules, and says so', () => {

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+
+import type { VigilConfig } from '../config/vigil-config';
+
+export interface VigilMqttCredentials {
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/**
+ * What every MQTT client of Vigil's own processes presents to the broker: the internal identity
+ * (see `withInternalCredentials`) and, against an external `mqtts://` broker, the CA to trust and
+ * an optional client certificate. One place, so that no client connects without them.
+ */
+export function mqttClientOptions(config: VigilConfig): VigilMqttCredentials {
+  const tls = config.security.mqttClientTls;
+  return {
+    ...(config.mqtt.username !== undefined ? { username: config.mqtt.username } : {}),
+    ...(config.mqtt.password !== undefined ? { password: config.mqtt.password } : {}),
+    ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
+    ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
+    ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
+  };
+}
