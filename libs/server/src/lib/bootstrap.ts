@@ -16,6 +16,7 @@ import { withInternalCredentials } from './broker/internal-credentials';
 import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
+import { BEARER, completeOpenApi } from './gateway/openapi';
 import { WsHub } from './gateway/ws-hub';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
@@ -93,15 +94,23 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
   }
 
   if (config.services.includes('gateway')) {
-    const document = SwaggerModule.createDocument(
+    const document = completeOpenApi(
       app,
-      new DocumentBuilder()
-        .setTitle('Vigil API')
-        .setDescription('REST API of the Vigil gateway. WebSocket: /ws (see docs/interfaces.md).')
-        .setVersion('1')
-        .build(),
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('Vigil API')
+          .setDescription('REST API of the Vigil gateway. WebSocket: /ws (see docs/interfaces.md).')
+          .setVersion('1')
+          .addBearerAuth({ type: 'http', scheme: 'bearer' }, BEARER)
+          .build(),
+      ),
     );
-    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+    // /api/docs-json is where clients and generators look first; the older URL stays.
+    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+    app.getHttpAdapter().get('/api/docs/openapi.json', (_request, response) => {
+      (response as { json(body: unknown): void }).json(document);
+    });
     const consoleDir = resolve(config.consoleDir);
     if (existsSync(consoleDir)) app.useStaticAssets(consoleDir, { index: 'index.html' });
     else
