@@ -191,7 +191,8 @@ describe(FleetSimulator.name, () => {
     for (const client of clients) client.bringUp();
     clock.advance(20 * 60_000);
     for (const silent of ['fp-main', 'cp-tf-01', 'cp-ru-01']) {
-      const interval = registry.devices.find(device => device.deviceId === silent)!.intervalSeconds;
+      const interval =
+        registry.devices.find(device => device.deviceId === silent)?.intervalSeconds ?? 0;
       const statuses = all().filter(
         message => message.topic === `vigil/v1/plant-1/${silent}/status`,
       );
