@@ -7,3 +7,6 @@ export * from './lib/alarms';
 export * from './lib/ws-messages';
 export * from './lib/organisation';
 export * from './lib/console-api';
+export * from './lib/json-limits';
+export * from './lib/bounded-json';
+export * from './lib/internal-messages';

@@ -10,6 +10,7 @@ export * from './lib/threshold.reducer';
 export * from './lib/threshold.operator';
 export * from './lib/offline.reducer';
 export * from './lib/offline.operator';
+export * from './lib/monitoring-lost';
 export * from './lib/rule-engine.reducer';
 export * from './lib/rule-engine.operator';
 export * from './lib/condition';

@@ -128,7 +128,7 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
     const ready = await fetch(`${vigil.httpUrl}/readyz`);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { broker: true, storage: true },
+      checks: { broker: true, storage: true, rules: true },
     });
     const devices = (await (
       await fetch(`${vigil.httpUrl}/api/v1/devices?class=gas-toxic`)

@@ -124,3 +124,11 @@ describe('alarm list logic', () => {
     expect(raiseToken(reRaised)).not.toBe(raiseToken(raised));
   });
 });
+
+describe('system alarms (monitoring lost)', () => {
+  it('are listed with the process alarms, never on a tab nobody watches', () => {
+    const alarm = testAlarm({ category: 'system', priority: 1, ruleId: 'monitoring-lost' });
+    expect(tabOf(alarm, NOW)).toBe('process');
+    expect(summariseTabs([alarm], NOW).process.unacknowledged).toBe(1);
+  });
+});

@@ -15,8 +15,13 @@ export function isHidden(alarm: Alarm, now: number): boolean {
   );
 }
 
+/**
+ * System alarms (`monitoring-lost`: part of the plant is not evaluated) are P1 and belong in the
+ * operators' first list, beside the process alarms, never on a tab of their own nobody watches.
+ */
 export function tabOf(alarm: Alarm, now: number): AlarmTab {
-  return isHidden(alarm, now) ? 'shelved' : alarm.category;
+  if (isHidden(alarm, now)) return 'shelved';
+  return alarm.category === 'system' ? 'process' : alarm.category;
 }
 
 /** P1/P2 process alarms must be disposed (处置) before they close (闭环管理). */

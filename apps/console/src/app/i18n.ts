@@ -605,7 +605,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'returned-unacknowledged': '已恢复未确认',
       normal: '已恢复',
     },
-    category: { process: '过程报警', warning: '预警', quality: '数据质量' },
+    category: {
+      process: '过程报警',
+      warning: '预警',
+      quality: '数据质量',
+      system: '系统（监测中断）',
+    },
     class: {
       'gas-combustible': '可燃气体探测器',
       'gas-toxic': '有毒气体探测器',
@@ -753,7 +758,12 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'returned-unacknowledged': 'Returned, unacknowledged',
       normal: 'Normal',
     },
-    category: { process: 'Process alarm', warning: 'Early warning', quality: 'Data quality' },
+    category: {
+      process: 'Process alarm',
+      warning: 'Early warning',
+      quality: 'Data quality',
+      system: 'System (monitoring lost)',
+    },
     class: {
       'gas-combustible': 'Combustible-gas detector',
       'gas-toxic': 'Toxic-gas detector',

@@ -140,7 +140,7 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
             onChange={event => set({ category: event.currentTarget.value })}
           >
             <option value="">{t('all')}</option>
-            {['process', 'warning', 'quality'].map(category => (
+            {['process', 'warning', 'quality', 'system'].map(category => (
               <option key={category} value={category}>
                 {label(lang, 'category', category)}
               </option>

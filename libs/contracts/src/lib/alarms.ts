@@ -3,9 +3,10 @@ import type { DeviceClass } from './device-classes';
 /**
  * Vigil keeps three kinds of signal apart (mixing them is what floods consoles):
  * process alarms (the plant is unsafe), early warnings (预警, a trend says it soon will be),
- * and data-quality / device alarms (the measurement cannot be trusted).
+ * and data-quality / device alarms (the measurement cannot be trusted). `system` alarms are about
+ * Vigil itself: part of the plant is no longer being monitored (`monitoring-lost`).
  */
-export const ALARM_CATEGORIES = ['process', 'warning', 'quality'] as const;
+export const ALARM_CATEGORIES = ['process', 'warning', 'quality', 'system'] as const;
 export type AlarmCategory = (typeof ALARM_CATEGORIES)[number];
 
 /** 1 = critical … 4 = low/diagnostic (domain-standards §9 priorities). */

@@ -23,7 +23,8 @@ export const FUTURE_TOLERANCE_MS = 2_000;
  * `far-future`: set by ingest, evaluated at the receive time), or ahead of the device's own recent
  * clock (`device-clock`: set by the rule engine, evaluated on the device's established clock).
  */
-export type ClockCorrection = 'future' | 'far-future' | 'device-clock';
+export const CLOCK_CORRECTIONS = ['future', 'far-future', 'device-clock'] as const;
+export type ClockCorrection = (typeof CLOCK_CORRECTIONS)[number];
 
 export type MetricValue = number | boolean;
 

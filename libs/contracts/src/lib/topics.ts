@@ -58,5 +58,22 @@ export const DEAD_LETTER_REASONS = [
   'unknown-device',
   'site-mismatch',
   'unknown-metric',
+  /** Nested deeper than `DEVICE_JSON_LIMITS.maxDepth` (checked on the bytes, before parsing). */
+  'too-deep',
+  /** An object or array with more than `DEVICE_JSON_LIMITS.maxItems` members. */
+  'too-many-items',
+  /** A string longer than `DEVICE_JSON_LIMITS.maxStringBytes`. */
+  'string-too-long',
+  /**
+   * A malformed message on `vigil-internal/v1/…` (split mode): not JSON, over
+   * `INTERNAL_JSON_LIMITS`, or not of its topic's schema. Counted in
+   * `vigil_internal_rejected_total{topic}`, never passed on.
+   */
+  'bad-internal',
+  /**
+   * Ingest's own code threw on this message (a bug, never bad data by design): dead-lettered
+   * and logged with the stack instead of ending the process, so one message never kills it.
+   */
+  'ingest-error',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

@@ -104,7 +104,7 @@ describe(ruleEngine.name, () => {
     });
   });
 
-  it('errors, instead of swallowing, when our own code throws', () => {
+  it('isolates the device, instead of swallowing or erroring, when our own code throws', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const broken = options({
         lookupDevice: () => {
@@ -112,10 +112,24 @@ describe(ruleEngine.name, () => {
         },
       });
       const records = cold('-a-b-|', { a: lelRecord('gc-1', 1, 30), b: lelRecord('gc-1', 2, 30) });
-      expectObservable(records.pipe(ruleEngine(broken))).toBe(
+      // Loud (a P1 monitoring-lost signal naming the device), and the stream goes on.
+      expectObservable(records.pipe(ruleEngine(broken))).toBe('-x---|', {
+        x: signalLike('gc-1', 'monitoring-lost', true, 1, {
+          category: 'system',
+          priority: 1,
+          message: expect.stringContaining('registry bug'),
+        }),
+      });
+    });
+  });
+
+  it('errors, instead of swallowing, when the input itself is unreadable', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const records = cold('-a-|', { a: null as unknown as EngineInput });
+      expectObservable(records.pipe(ruleEngine(options()))).toBe(
         '-#',
         undefined,
-        new Error('registry bug'),
+        expect.any(TypeError),
       );
     });
   });

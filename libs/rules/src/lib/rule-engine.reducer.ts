@@ -9,6 +9,7 @@ import {
 import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
 import { clockSetBack, readingOrder } from './device-stream';
+import { type MonitoringLostSource, monitoringLostSignal } from './monitoring-lost';
 import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
 import {
   EVENT_INACTIVE,
@@ -90,6 +91,10 @@ export interface RuleEngineStats {
    * point not in the registry, more than 256 addresses, a missing or unknown device level.
    */
   eventProblems: number;
+  /** Devices whose rules threw: quarantined, with a `monitoring-lost` signal each. */
+  isolatedDevices: number;
+  /** Records of quarantined devices: not evaluated (the monitoring-lost alarm says so). */
+  quarantinedRecords: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -107,6 +112,8 @@ export function createRuleEngineStats(): RuleEngineStats {
     suppressedOffline: 0,
     signals: 0,
     eventProblems: 0,
+    isolatedDevices: 0,
+    quarantinedRecords: 0,
   };
 }
 
@@ -212,9 +219,18 @@ export interface RuleEngineState {
   readonly offlineQueue: DeadlineQueue<OfflineWatch>;
   /** siteId → gateway device id → the devices that report through it. */
   readonly gateways: Map<string, Map<string, GatewayEntry>>;
+  /** siteId → deviceId → devices whose rules threw: not evaluated until their rules change. */
+  readonly quarantined: Map<string, Map<string, Quarantine>>;
   readonly stats: RuleEngineStats;
   /** Event-rule states restored from open alarms, taken (and removed) when a device is created. */
   readonly restoredEvents?: Map<string, EventState> | undefined;
+}
+
+/** A device taken out of evaluation because its rules threw. */
+export interface Quarantine {
+  /** What `lookupDevice` returned when it was quarantined: a different object lifts it. */
+  rules: DeviceRules | undefined;
+  readonly source: MonitoringLostSource;
 }
 
 export function createRuleEngineState(options: RuleEngineOptions): RuleEngineState {
@@ -222,6 +238,7 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
     devices: new Map(),
     offlineQueue: new DeadlineQueue(),
     gateways: new Map(),
+    quarantined: new Map(),
     stats: options.stats ?? createRuleEngineStats(),
     restoredEvents: options.eventAlarmsAtStart
       ? restoredEventStates(options.eventAlarmsAtStart())
@@ -254,10 +271,154 @@ export function reduceRuleEngine(
   input: EngineInput,
   options: RuleEngineOptions,
 ): RuleStep<RuleEngineState> {
-  const signals =
-    input.kind === 'tick' ? onTick(state, input.now, options) : onRecord(state, input, options);
+  let signals: readonly RuleSignal[];
+  if (input.kind === 'tick') {
+    signals = onTick(state, input.now, options);
+    if (state.quarantined.size > 0) {
+      const lifted = liftReloaded(state, input.now, options);
+      if (lifted.length > 0) signals = [...signals, ...lifted];
+    }
+  } else {
+    const body = recordBody(input);
+    const quarantine =
+      state.quarantined.size > 0
+        ? state.quarantined.get(body.siteId)?.get(body.deviceId)
+        : undefined;
+    if (quarantine) {
+      const lifted = liftIfReloaded(state, quarantine, body.receivedAt, body.ts, options);
+      if (!lifted) {
+        state.stats.quarantinedRecords += 1;
+        return { state, signals: NO_SIGNALS };
+      }
+      signals = [lifted, ...evaluateRecord(state, input, options)];
+    } else signals = evaluateRecord(state, input, options);
+  }
   state.stats.signals += signals.length;
   return { state, signals };
+}
+
+/**
+ * One record through its device's rules. A throw (a bug, or a configuration no check caught)
+ * quarantines that device alone and raises `monitoring-lost` for it: every other device goes on
+ * being evaluated (issue 10, "an error in one rule or one device isolates that device").
+ */
+function evaluateRecord(
+  state: RuleEngineState,
+  input: Exclude<EngineInput, { kind: 'tick' }>,
+  options: RuleEngineOptions,
+): readonly RuleSignal[] {
+  try {
+    return onRecord(state, input, options);
+  } catch (error) {
+    const body = recordBody(input);
+    const source = {
+      siteId: body.siteId,
+      deviceId: body.deviceId,
+      deviceClass: body.deviceClass,
+      areaId: 'areaId' in body ? body.areaId : undefined,
+    };
+    return [isolateDevice(state, source, body.ts, error, options)];
+  }
+}
+
+/**
+ * Takes a device out of evaluation after its rules threw: its state is dropped (it may be
+ * inconsistent), its offline watch leaves the queue, and the device is remembered with what
+ * `lookupDevice` returns now, so that a reload of its configuration brings it back. Its open
+ * alarms stay as they are; the returned `monitoring-lost` signal tells the operator they are no
+ * longer kept up to date.
+ */
+export function isolateDevice(
+  state: RuleEngineState,
+  source: MonitoringLostSource,
+  at: number,
+  error: unknown,
+  options: RuleEngineOptions,
+): RuleSignal {
+  const { siteId, deviceId } = source;
+  const device = state.devices.get(siteId)?.get(deviceId);
+  if (device) {
+    for (const each of device.states)
+      if (each?.kind === 'offline' && each.queueIndex >= 0) state.offlineQueue.remove(each);
+    if (device.rules.gatewayId !== undefined)
+      state.gateways.get(siteId)?.get(device.rules.gatewayId)?.children.delete(device);
+    const site = state.devices.get(siteId);
+    site?.delete(deviceId);
+    if (site?.size === 0) state.devices.delete(siteId);
+  }
+  let rules: DeviceRules | undefined = device?.rules;
+  try {
+    rules = options.lookupDevice(siteId, deviceId);
+  } catch {
+    // The lookup itself throws: keep the last rules known; a later successful lookup lifts it.
+  }
+  const context = rules ?? device?.rules;
+  const quarantine: Quarantine = {
+    rules,
+    source: {
+      siteId,
+      deviceId,
+      deviceClass: context?.deviceClass ?? source.deviceClass,
+      areaId: context?.areaId ?? source.areaId,
+    },
+  };
+  let site = state.quarantined.get(siteId);
+  if (!site) state.quarantined.set(siteId, (site = new Map()));
+  site.set(deviceId, quarantine);
+  state.stats.isolatedDevices += 1;
+  return monitoringLostSignal('device', quarantine.source, true, at, options, error);
+}
+
+/**
+ * Lifts a quarantine when `lookupDevice` now returns other rules (a reload): the device starts
+ * afresh (conditions of its open alarms start active, as after a restart) and the cleared
+ * `monitoring-lost` signal is returned. Undefined while its rules are unchanged.
+ */
+function liftIfReloaded(
+  state: RuleEngineState,
+  quarantine: Quarantine,
+  now: number,
+  at: number,
+  options: RuleEngineOptions,
+): RuleSignal | undefined {
+  const { siteId, deviceId } = quarantine.source;
+  let next: DeviceRules | undefined;
+  try {
+    next = options.lookupDevice(siteId, deviceId);
+  } catch {
+    return undefined;
+  }
+  if (next === quarantine.rules) return undefined;
+  if (next) {
+    try {
+      addDevice(
+        state,
+        createDeviceState(next, now, true, state.offlineQueue, options.activeAtStart),
+      );
+    } catch {
+      quarantine.rules = next; // the new rules cannot even start: stay out until the next reload
+      return undefined;
+    }
+  }
+  const site = state.quarantined.get(siteId);
+  site?.delete(deviceId);
+  if (site?.size === 0) state.quarantined.delete(siteId);
+  return monitoringLostSignal('device', quarantine.source, false, at, options);
+}
+
+/** A silent quarantined device sends nothing that would reveal a reload: look at each tick. */
+function liftReloaded(
+  state: RuleEngineState,
+  now: number,
+  options: RuleEngineOptions,
+): RuleSignal[] {
+  const lifted: RuleSignal[] = [];
+  for (const site of [...state.quarantined.values()])
+    for (const quarantine of [...site.values()]) {
+      const signal = liftIfReloaded(state, quarantine, now, now, options);
+      if (signal) lifted.push(signal);
+    }
+  return lifted;
 }
 
 function onRecord(
@@ -581,41 +742,59 @@ function onTick(
   let signals: RuleSignal[] | undefined;
   for (let watch = queue.peek(); watch !== undefined && watch.dueAt < now; watch = queue.peek()) {
     queue.pop();
-    // A silent device sends nothing that would reveal a reload: look its rules up now.
-    const { siteId, deviceId } = watch.device;
-    const device = state.devices.get(siteId)?.get(deviceId);
-    if (device) {
-      const next = options.lookupDevice(siteId, deviceId);
-      if (next !== device.rules) {
-        const reloaded = reloadRules(state, device, next, { kind: 'tick', now }, options);
-        if (reloaded.length > 0) (signals ??= []).push(...reloaded);
-      }
+    try {
+      const signal = onDueWatch(state, watch, now, options);
+      if (signal) (signals ??= []).push(...signal);
+    } catch (error) {
+      (signals ??= []).push(isolateDevice(state, watch.device, now, error, options));
     }
-    // Dropped by the reload, or queued again at a new deadline by it.
-    if (!device?.states.includes(watch) || watch.queueIndex >= 0) continue;
-    if (watch.active) {
-      queue.schedule(watch, now + watch.config.timeoutMs); // look for reloads again later
-      continue;
-    }
-    if (now > watchDeadline(watch)) {
-      const verdict = gatewayVerdict(state, device, watch, now);
-      if (verdict === 'suppress') {
-        watch.suppressed = true;
-        gatewayEntry(state, siteId, device.rules.gatewayId ?? '').suppressed.push(watch);
-        state.stats.suppressedOffline += 1;
-        continue;
-      }
-      if (verdict !== 'raise') {
-        queue.schedule(watch, verdict);
-        continue;
-      }
-    }
-    const signal = watchDue(watch, now, queue, options);
-    if (!signal) continue;
-    (signals ??= []).push(asRootCause(state, watch, signal));
-    queue.schedule(watch, now + watch.config.timeoutMs);
   }
   return signals ?? NO_SIGNALS;
+}
+
+/** One due offline watch; a throw here isolates the watch's device (`onTick`). */
+function onDueWatch(
+  state: RuleEngineState,
+  watch: OfflineWatch,
+  now: number,
+  options: RuleEngineOptions,
+): readonly RuleSignal[] | undefined {
+  const queue = state.offlineQueue;
+  let signals: RuleSignal[] | undefined;
+  // A silent device sends nothing that would reveal a reload: look its rules up now.
+  const { siteId, deviceId } = watch.device;
+  const device = state.devices.get(siteId)?.get(deviceId);
+  if (device) {
+    const next = options.lookupDevice(siteId, deviceId);
+    if (next !== device.rules) {
+      const reloaded = reloadRules(state, device, next, { kind: 'tick', now }, options);
+      if (reloaded.length > 0) (signals ??= []).push(...reloaded);
+    }
+  }
+  // Dropped by the reload, or queued again at a new deadline by it.
+  if (!device?.states.includes(watch) || watch.queueIndex >= 0) return signals;
+  if (watch.active) {
+    queue.schedule(watch, now + watch.config.timeoutMs); // look for reloads again later
+    return signals;
+  }
+  if (now > watchDeadline(watch)) {
+    const verdict = gatewayVerdict(state, device, watch, now);
+    if (verdict === 'suppress') {
+      watch.suppressed = true;
+      gatewayEntry(state, siteId, device.rules.gatewayId ?? '').suppressed.push(watch);
+      state.stats.suppressedOffline += 1;
+      return signals;
+    }
+    if (verdict !== 'raise') {
+      queue.schedule(watch, verdict);
+      return signals;
+    }
+  }
+  const signal = watchDue(watch, now, queue, options);
+  if (!signal) return signals;
+  (signals ??= []).push(asRootCause(state, watch, signal));
+  queue.schedule(watch, now + watch.config.timeoutMs);
+  return signals;
 }
 
 /**

@@ -13,6 +13,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 import { EmbeddedBroker } from './broker/embedded-broker';
 import { withInternalCredentials } from './broker/internal-credentials';
+import { InternalInbox } from './bus/internal-inbox';
 import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
@@ -124,6 +125,7 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     planBridge(config.services),
     config.mqtt.url,
     mqttClientOptions(config),
+    app.get(InternalInbox),
   );
 
   await app.startAllMicroservices();

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config
 import { InfluxLauncher, ManagedInfluxError } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
+import { installProcessBackstop } from './process-backstop';
 import { RegistryHolder } from './registry/registry-holder';
 import { PortInUseError, busyPortProblems, earlyLogger } from './startup';
 
@@ -18,6 +19,8 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
   // JSON from the very first line when VIGIL_LOG_JSON asks for it, also for a refused start.
   Logger.overrideLogger(earlyLogger());
   const logger = new Logger('Vigil');
+  // An error nothing handled: logged fatal with its stack, cleanup, exit non-zero (never half-alive).
+  const backstop = installProcessBackstop({ logger });
   let config;
   try {
     config = loadConfig({
@@ -43,6 +46,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     config.influx.mode === 'managed' && config.services.includes('persister')
       ? new InfluxLauncher(config.influx.url, config.influx.binary, config.dataDir)
       : undefined;
+  backstop.onFatal(() => launcher?.stop());
   try {
     await launcher?.ensure();
   } catch (error) {
@@ -65,6 +69,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
     throw error;
   }
 
+  backstop.onFatal(() => running.stop());
   let stopping = false;
   const shutdown = (signal: string) => {
     // Ctrl+C reaches every process of the group, and `npm start` then sends SIGTERM: stop once.

@@ -29,6 +29,7 @@ import { notifyParts } from './notify';
 import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
+import { InternalInbox } from './bus/internal-inbox';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -46,6 +47,7 @@ export class VigilModule {
       RegistryHolder,
       MqttPublisher,
       StorageStatus,
+      InternalInbox,
     ];
     if (has('ingest')) {
       controllers.push(IngestController);

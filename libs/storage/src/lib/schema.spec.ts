@@ -217,3 +217,29 @@ describe('InfluxQL helpers', () => {
     expect(() => goDurationMs('forever')).toThrow(RangeError);
   });
 });
+
+describe('deviceEventLine with hostile detail (issue 10, finding 1)', () => {
+  const base = {
+    siteId: 'plant-a',
+    deviceId: 'fp-01',
+    deviceClass: 'fire-panel' as const,
+    areaId: undefined,
+    ts: 1767225600000,
+    receivedAt: 1767225600012,
+    code: 'fire',
+  };
+
+  it('never throws on a detail nested 6,000 levels deep (JSON.stringify would)', () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 6000; i += 1) deep = { a: deep };
+    expect(() => JSON.stringify(deep)).toThrow(RangeError); // what killed the process
+    const line = deviceEventLine({ ...base, detail: deep }).line;
+    expect(line).toContain('detail="\\"[unserialisable]\\""');
+  });
+
+  it('bounds the stored detail', () => {
+    const line = deviceEventLine({ ...base, detail: { text: 'x'.repeat(100_000) } }).line;
+    expect(line.length).toBeLessThan(5000);
+    expect(line).toContain('[truncated');
+  });
+});

@@ -1,10 +1,11 @@
-import type {
-  Alarm,
-  AlarmAction,
-  AlarmState,
-  DeviceEvent,
-  DeviceStatus,
-  Reading,
+import {
+  boundedJson,
+  type Alarm,
+  type AlarmAction,
+  type AlarmState,
+  type DeviceEvent,
+  type DeviceStatus,
+  type Reading,
 } from '@vigil/contracts';
 
 import {
@@ -164,7 +165,8 @@ export function deviceEventLine(event: DeviceEvent): WriteLine {
     tag('device', event.deviceId) +
     tag('site', event.siteId) +
     ' ';
-  if (event.detail !== undefined) line += `detail=${formatString(JSON.stringify(event.detail))},`;
+  // Device-supplied: bounded and unable to throw (a 6,000-deep detail once killed the process).
+  if (event.detail !== undefined) line += `detail=${formatString(boundedJson(event.detail))},`;
   line += `received_at=${integerMs(event.receivedAt, 'receivedAt')}`;
   return { rp: 'raw', line: `${line} ${msToNs(event.ts)}` };
 }

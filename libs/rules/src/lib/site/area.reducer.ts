@@ -1,5 +1,6 @@
 import type { RuleSignal } from '@vigil/contracts';
 
+import { monitoringLostSignal } from '../monitoring-lost';
 import { type RuleContext, formatNumber, formatSeconds } from '../rule-signal';
 import { crowdsWithinRadius } from './clustering';
 import type { AreaSiteRules, CompiledArea } from './site-config';
@@ -414,10 +415,24 @@ export function areasTick(
   out: RuleSignal[],
 ): void {
   for (const area of site.areaList) {
-    headCountTick(site, area, now, context, out);
-    if (area.area.rules.crowding.enabled) crowdingTick(site, area, now, stats, context, out);
-    if (area.alarms.size > 0 || area.peoplePresentActive) {
-      evaluatePeoplePresent(site, area, now, now, context, out);
+    if (area.isolated) continue;
+    // One area's rules throwing isolates that area (monitoring-lost), not the site's other areas.
+    try {
+      headCountTick(site, area, now, context, out);
+      if (area.area.rules.crowding.enabled) crowdingTick(site, area, now, stats, context, out);
+      if (area.alarms.size > 0 || area.peoplePresentActive) {
+        evaluatePeoplePresent(site, area, now, now, context, out);
+      }
+    } catch (error) {
+      area.isolated = true;
+      stats.isolatedAreas += 1;
+      const source = {
+        siteId: site.site.siteId,
+        deviceId: area.area.id,
+        deviceClass: undefined,
+        areaId: area.area.id,
+      };
+      out.push(monitoringLostSignal('area', source, true, now, context, error));
     }
   }
 }

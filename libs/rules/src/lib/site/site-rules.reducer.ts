@@ -1,5 +1,6 @@
 import type { RuleSignal } from '@vigil/contracts';
 
+import { MONITORING_LOST_SUBJECTS, monitoringLostSignal } from '../monitoring-lost';
 import { NO_SIGNALS, type RuleContext, type RuleStep } from '../rule-signal';
 import { areasTick, onDeviceSignal } from './area.reducer';
 import {
@@ -14,7 +15,7 @@ import {
   type SiteRulesSettings,
   resolveSiteLayouts,
 } from './site-config';
-import type { SiteInput, SiteRulesState, SiteRulesStats } from './site-state';
+import type { SiteInput, SiteRulesState, SiteRulesStats, SiteState } from './site-state';
 
 export interface SiteRulesOptions extends RuleContext, TagClockOptions {
   /** One layout per site, mapped from the registry (README "Mapping the registry"). */
@@ -59,18 +60,33 @@ export function reduceSiteRules(
 ): RuleStep<SiteRulesState> {
   const { stats } = state;
   const out: RuleSignal[] = [];
+  // One site's rules throwing isolates that site (a `monitoring-lost` signal), never the others.
+  const guarded = (site: SiteState, at: number, step: () => void): void => {
+    if (state.quarantined.size > 0 && state.quarantined.has(site.site.siteId)) {
+      stats.quarantinedInputs += 1;
+      return;
+    }
+    try {
+      step();
+    } catch (error) {
+      out.push(isolateSite(state, site.site.siteId, at, error, context));
+    }
+  };
   switch (input.kind) {
     case 'tick':
       stats.ticks += 1;
       for (const site of state.sites.values()) {
-        personnelTick(site, input.now, context, out);
-        areasTick(site, input.now, stats, context, out);
+        guarded(site, input.now, () => {
+          personnelTick(site, input.now, context, out);
+          areasTick(site, input.now, stats, context, out);
+        });
       }
       break;
     case 'signal': {
       stats.signalsIn += 1;
       const site = state.sites.get(input.signal.siteId);
-      if (site) onDeviceSignal(site, input.signal, context, out);
+      if (site)
+        guarded(site, input.signal.at, () => onDeviceSignal(site, input.signal, context, out));
       else stats.unknownSiteInputs += 1;
       break;
     }
@@ -78,7 +94,7 @@ export function reduceSiteRules(
       const { reading } = input;
       if (reading.deviceClass !== 'tag') break;
       const site = state.sites.get(reading.siteId);
-      if (site) onTagReading(site, reading, stats, context, out);
+      if (site) guarded(site, reading.ts, () => onTagReading(site, reading, stats, context, out));
       else stats.unknownSiteInputs += 1;
       break;
     }
@@ -86,7 +102,7 @@ export function reduceSiteRules(
       const { status } = input;
       if (status.deviceClass !== 'tag' || status.online) break;
       const site = state.sites.get(status.siteId);
-      if (site) onTagLastWill(site, status, context, out);
+      if (site) guarded(site, status.ts, () => onTagLastWill(site, status, context, out));
       else stats.unknownSiteInputs += 1;
       break;
     }
@@ -95,4 +111,26 @@ export function reduceSiteRules(
   }
   stats.signals += out.length;
   return { state, signals: out.length > 0 ? out : NO_SIGNALS };
+}
+
+/**
+ * Takes a site out of the site rules after they threw for it: its state may be inconsistent, so
+ * nothing more is evaluated for it until a registry reload starts the site rules afresh.
+ */
+function isolateSite(
+  state: SiteRulesState,
+  siteId: string,
+  at: number,
+  error: unknown,
+  context: RuleContext,
+): RuleSignal {
+  state.quarantined.add(siteId);
+  state.stats.isolatedSites += 1;
+  const source = {
+    siteId,
+    deviceId: MONITORING_LOST_SUBJECTS.site,
+    deviceClass: undefined,
+    areaId: undefined,
+  };
+  return monitoringLostSignal('site', source, true, at, context, error);
 }

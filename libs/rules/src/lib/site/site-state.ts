@@ -80,6 +80,8 @@ export interface TagState extends DeadlineItem {
 
 export interface AreaState {
   readonly area: CompiledArea;
+  /** Its area rules threw on a tick: not evaluated until the site rules restart (a reload). */
+  isolated?: boolean;
   /** Tags present (a presence and a fresh position): head-count, crowding, `peopleInArea`. */
   readonly present: Set<TagState>;
   /** Server time the head-count went above the limit; undefined while at or below it. */
@@ -133,10 +135,18 @@ export interface SiteRulesStats {
   signalsIn: number;
   crowdingEvaluations: number;
   signals: number;
+  /** Sites whose site rules threw: not evaluated any more, a `monitoring-lost` signal each. */
+  isolatedSites: number;
+  /** Areas whose area rules threw on a tick: the same, for that area alone. */
+  isolatedAreas: number;
+  /** Inputs of quarantined sites: not evaluated. */
+  quarantinedInputs: number;
 }
 
 export interface SiteRulesState {
   readonly sites: Map<string, SiteState>;
+  /** Sites whose rules threw (`reduceSiteRules`); a registry reload starts a fresh state. */
+  readonly quarantined: Set<string>;
   readonly stats: SiteRulesStats;
 }
 
@@ -152,6 +162,9 @@ export function createSiteRulesStats(): SiteRulesStats {
     signalsIn: 0,
     crowdingEvaluations: 0,
     signals: 0,
+    isolatedSites: 0,
+    isolatedAreas: 0,
+    quarantinedInputs: 0,
   };
 }
 
@@ -159,7 +172,7 @@ export function createSiteRulesState(
   sites: readonly CompiledSite[],
   stats: SiteRulesStats = createSiteRulesStats(),
 ): SiteRulesState {
-  const state: SiteRulesState = { sites: new Map(), stats };
+  const state: SiteRulesState = { sites: new Map(), quarantined: new Set(), stats };
   for (const site of sites) {
     const areaList = site.areas.map(createAreaState);
     const areas = new Map(areaList.map(area => [area.area.id, area]));

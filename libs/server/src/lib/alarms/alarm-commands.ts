@@ -8,10 +8,17 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { connect, type MqttClient } from 'mqtt';
+import { z } from 'zod';
 
-import type { ActionResult, Actor, OperatorCommand } from '@vigil/alarms';
-import { INTERNAL_COMMANDS_TOPIC, INTERNAL_REPLIES_ROOT, type Alarm } from '@vigil/contracts';
+import { ROLES, type ActionResult, type Actor, type OperatorCommand } from '@vigil/alarms';
+import {
+  DISPOSITIONS,
+  INTERNAL_COMMANDS_TOPIC,
+  INTERNAL_REPLIES_ROOT,
+  type Alarm,
+} from '@vigil/contracts';
 
+import { InternalInbox } from '../bus/internal-inbox';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { mqttClientOptions } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
@@ -34,6 +41,66 @@ export type AlarmCommand =
       readonly reason: string;
       readonly actor: Actor;
     };
+
+const note = z.string().max(2000).optional();
+const actorSchema = z.object({
+  id: z.string().min(1).max(256),
+  role: z.enum([...ROLES, 'system']),
+});
+const operatorCommandSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('acknowledge'), note }),
+  z.object({
+    action: z.literal('shelve'),
+    reason: z.string().max(2000),
+    minutes: z.number().finite(),
+  }),
+  z.object({ action: z.literal('unshelve'), note }),
+  z.object({ action: z.literal('comment'), note: z.string().max(2000) }),
+  z.object({ action: z.literal('assign'), to: z.string().max(256), note }),
+  z.object({
+    action: z.literal('dispose'),
+    disposition: z.enum(DISPOSITIONS),
+    note: z.string().max(2000),
+  }),
+  z.object({ action: z.literal('reset'), note }),
+]);
+const alarmCommandSchema = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('operate'),
+    alarmId: z.string().min(1).max(256),
+    command: operatorCommandSchema,
+    actor: actorSchema,
+  }),
+  z.object({ action: z.literal('list-open') }),
+  z.object({
+    action: z.literal('device-mode'),
+    siteId: z.string().min(1).max(256),
+    deviceId: z.string().min(1).max(256),
+    mode: z.enum(['maintenance', 'out-of-service']).nullable(),
+    reason: z.string().max(2000),
+    actor: actorSchema,
+  }),
+]);
+/**
+ * A request on `vigil-internal/v1/commands` (issue 11: `{"command": null}` there killed the
+ * rules process). Validated by the InternalInbox before anything reads it.
+ */
+export const commandRequestSchema = z.object({
+  id: z.string().min(1).max(128),
+  replyTo: z
+    .string()
+    .max(256)
+    .refine(topic => topic.startsWith(`${INTERNAL_REPLIES_ROOT}/`), 'not a reply topic'),
+  command: alarmCommandSchema,
+});
+/** A reply on `vigil-internal/v1/replies/…`: its shape beyond `ok` is the rules process's. */
+export const commandReplySchema = z.object({
+  id: z.string().min(1).max(128),
+  reply: z.union([
+    z.object({ ok: z.literal(true) }).passthrough(),
+    z.object({ ok: z.literal(false), status: z.number().int(), message: z.string() }),
+  ]),
+});
 
 export type CommandReply =
   | ActionResult
@@ -97,7 +164,10 @@ export class RemoteAlarmCommands extends AlarmCommands implements OnModuleInit, 
   private mqtt: MqttClient | undefined;
   private ready: Promise<void> | undefined;
 
-  constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(InternalInbox) private readonly inbox: InternalInbox,
+  ) {
     super();
   }
 
@@ -110,13 +180,9 @@ export class RemoteAlarmCommands extends AlarmCommands implements OnModuleInit, 
   private async connect(): Promise<void> {
     this.mqtt = client(this.config, 'commands');
     this.mqtt.on('error', error => this.logger.warn(`commands: ${error.message}`));
-    this.mqtt.on('message', (_topic, payload) => {
-      try {
-        const { id, reply } = JSON.parse(payload.toString()) as { id: string; reply: CommandReply };
-        this.pending.get(id)?.(reply);
-      } catch (error) {
-        this.logger.error(`unreadable command reply: ${(error as Error).message}`);
-      }
+    this.mqtt.on('message', (topic, payload) => {
+      const message = this.inbox.read('replies', topic, payload, commandReplySchema);
+      if (message) this.pending.get(message.id)?.(message.reply as CommandReply);
     });
     await this.mqtt.subscribeAsync(this.replyTopic, { qos: 1 });
   }
@@ -156,21 +222,23 @@ export class AlarmCommandServer implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(AlarmService) private readonly alarms: AlarmService,
+    @Inject(InternalInbox) private readonly inbox: InternalInbox,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.mqtt = client(this.config, 'command-server');
     this.mqtt.on('error', error => this.logger.warn(`command server: ${error.message}`));
-    this.mqtt.on('message', (_topic, payload) => {
-      let request: { id: string; replyTo: string; command: AlarmCommand };
+    this.mqtt.on('message', (topic, payload) => {
+      const request = this.inbox.read('commands', topic, payload, commandRequestSchema);
+      if (!request) return;
+      let reply: CommandReply;
       try {
-        request = JSON.parse(payload.toString()) as typeof request;
+        reply = executeLocally(this.alarms, request.command as AlarmCommand);
       } catch (error) {
-        this.logger.error(`unreadable command: ${(error as Error).message}`);
-        return;
+        // A valid command our own code failed on: answered, logged, never the process.
+        this.logger.error(`command ${request.command.action} failed: ${(error as Error)?.stack}`);
+        reply = { ok: false, status: 503, message: 'the rules service failed on this command' };
       }
-      if (!request.replyTo?.startsWith(`${INTERNAL_REPLIES_ROOT}/`)) return;
-      const reply = executeLocally(this.alarms, request.command);
       this.mqtt?.publish(request.replyTo, JSON.stringify({ id: request.id, reply }), { qos: 1 });
     });
     await this.mqtt.subscribeAsync(INTERNAL_COMMANDS_TOPIC, { qos: 1 });

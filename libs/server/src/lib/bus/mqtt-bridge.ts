@@ -2,12 +2,19 @@ import { Logger } from '@nestjs/common';
 import { connect, type MqttClient } from 'mqtt';
 import { bufferTime, filter, type Subscription } from 'rxjs';
 
-import { INTERNAL_ALARMS_TOPIC, INTERNAL_READINGS_TOPIC } from '@vigil/contracts';
+import {
+  INTERNAL_ALARMS_TOPIC,
+  INTERNAL_READINGS_TOPIC,
+  internalAlarmsBatchSchema,
+  internalRecordsBatchSchema,
+  type IngestRecord,
+} from '@vigil/contracts';
 
 import type { ServiceName } from '../config/vigil-config';
 import type { VigilMqttCredentials } from '../mqtt/client-options';
 import { withoutNagle } from '../mqtt/no-delay';
-import type { PipelineBus } from './pipeline-bus';
+import type { InternalInbox } from './internal-inbox';
+import type { AlarmUpdate, PipelineBus } from './pipeline-bus';
 
 const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<
   string,
@@ -57,6 +64,7 @@ export class MqttBusBridge {
     private readonly plan: BridgePlan,
     private readonly url: string,
     private readonly credentials: VigilMqttCredentials,
+    private readonly inbox: InternalInbox,
   ) {}
 
   async start(): Promise<void> {
@@ -78,13 +86,16 @@ export class MqttBusBridge {
     for (const stream of this.plan.subscribe) {
       await client.subscribeAsync(TOPICS[stream], { qos: 1 });
     }
+    // Every batch is validated before it reaches the bus: a malformed one (`[null]` killed the
+    // persister and the gateway, issue 11) is counted and dead-lettered by the inbox, never thrown.
+    // JSON has no undefined: fields the contract types declare `T | undefined` arrive absent.
     client.on('message', (topic, payload) => {
-      try {
-        const batch = JSON.parse(payload.toString('utf8')) as unknown[];
-        if (topic === INTERNAL_READINGS_TOPIC) this.bus.publishRecords(batch as never);
-        else if (topic === INTERNAL_ALARMS_TOPIC) this.bus.publishAlarms(batch as never);
-      } catch (error) {
-        this.logger.error(`bus bridge: unreadable batch on ${topic}: ${(error as Error).message}`);
+      if (topic === INTERNAL_READINGS_TOPIC) {
+        const batch = this.inbox.read('records', topic, payload, internalRecordsBatchSchema);
+        if (batch) this.bus.publishRecords(batch as readonly IngestRecord[]);
+      } else if (topic === INTERNAL_ALARMS_TOPIC) {
+        const batch = this.inbox.read('alarms', topic, payload, internalAlarmsBatchSchema);
+        if (batch) this.bus.publishAlarms(batch as unknown as readonly AlarmUpdate[]);
       }
     });
 
@@ -100,9 +111,17 @@ export class MqttBusBridge {
         .subscribe(batches => {
           const items = batches.flat();
           for (let i = 0; i < items.length; i += BRIDGE_BATCH_ITEMS) {
-            client.publish(TOPICS[stream], JSON.stringify(items.slice(i, i + BRIDGE_BATCH_ITEMS)), {
-              qos: 1,
-            });
+            let text: string;
+            try {
+              text = JSON.stringify(items.slice(i, i + BRIDGE_BATCH_ITEMS));
+            } catch (error) {
+              // Unreachable with ingest's payload limits; loud, and the next batch still goes.
+              this.logger.error(
+                `bus bridge: a ${stream} batch could not be serialised and was NOT forwarded: ${String(error)}`,
+              );
+              continue;
+            }
+            client.publish(TOPICS[stream], text, { qos: 1 });
           }
         });
     if (this.plan.publish.includes('records'))

@@ -5,8 +5,12 @@ import type { Response } from 'express';
 import { Public } from '../auth/auth.guard';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
+
+/** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
+const MAX_LISTED = 100;
 
 /** Probes answer without authentication (spec §2) and never throw. */
 @ApiExcludeController()
@@ -17,6 +21,8 @@ export class HealthController {
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    /** Present in a process that runs the rules service. */
+    @Optional() @Inject(RulesService) private readonly rules?: RulesService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
@@ -26,16 +32,42 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when the broker and the storage are reachable. */
+  /**
+   * Ready when the broker and the storage are reachable and, in a process that runs the rules,
+   * every device, site and stream is evaluated. Monitoring lost anywhere answers 503 `degraded`
+   * with what is not evaluated (docs/safety-notes-hostile.md: a plant partly unmonitored is not
+   * ready, and the supervisor and the operators must hear it).
+   */
   @Get('readyz')
   readyz(@Res() response: Response) {
-    const checks = { broker: this.broker.connected, storage: this.storage.kept };
-    const ready = checks.broker && checks.storage;
-    // Notifications are reported, not required: alarms still reach the console without them.
-    const details = this.notify ? { details: { notify: this.notify.report() } } : {};
-    response
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not-ready', checks, ...details });
+    const lost = this.rules?.monitoringLost() ?? [];
+    const checks = {
+      broker: this.broker.connected,
+      storage: this.storage.kept,
+      ...(this.rules ? { rules: lost.length === 0 } : {}),
+    };
+    const reachable = checks.broker && checks.storage;
+    const ready = reachable && lost.length === 0;
+    response.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
+      checks,
+      // Notifications are reported, not required: alarms still reach the console without them.
+      ...(this.notify ? { details: { notify: this.notify.report() } } : {}),
+      ...(lost.length > 0
+        ? {
+            monitoringLost: lost
+              .slice(0, MAX_LISTED)
+              .map(({ scope, siteId, deviceId, since, message }) => ({
+                scope,
+                siteId,
+                deviceId,
+                since,
+                message,
+              })),
+            monitoringLostCount: lost.length,
+          }
+        : {}),
+    });
   }
 
   @Get('metrics')

@@ -230,7 +230,8 @@ export class WsHub implements OnModuleDestroy {
     const sequenced = { ...message, seq: this.seq } as Sequenced;
     this.ring.push(sequenced);
     if (this.ring.length > this.config.wsReplay) this.ring.shift();
-    const text = JSON.stringify(sequenced);
+    const text = this.serialise(sequenced);
+    if (text === undefined) return;
     for (const client of this.clients)
       if (this.visible(client, sequenced)) this.sendText(client, text);
   }
@@ -249,7 +250,24 @@ export class WsHub implements OnModuleDestroy {
   }
 
   private send(client: Client, message: ServerMessage): void {
-    this.sendText(client, JSON.stringify(message));
+    const text = this.serialise(message);
+    if (text !== undefined) this.sendText(client, text);
+  }
+
+  /**
+   * Messages carry device-supplied data (event details in alarm messages, telemetry values): a
+   * serialisation error is logged with the message type and skipped, never thrown into the bus
+   * subscription that feeds every console (issue 10). Ingest's payload limits make it unreachable.
+   */
+  private serialise(message: ServerMessage): string | undefined {
+    try {
+      return JSON.stringify(message);
+    } catch (error) {
+      this.logger.error(
+        `a ${message.type} message could not be serialised and was NOT sent: ${String(error)}`,
+      );
+      return undefined;
+    }
   }
 
   private sendText(client: Client, text: string): void {

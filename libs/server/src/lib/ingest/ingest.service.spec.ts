@@ -63,3 +63,27 @@ describe(IngestService.name, () => {
     expect(records).toHaveLength(1);
   });
 });
+
+describe('a bug in ingest on one message (issue 10: one message never kills the process)', () => {
+  it('dead-letters that message as ingest-error and keeps accepting the next ones', () => {
+    const { ingest, records, published } = setup();
+    const broken = {
+      current: {
+        device: () => {
+          throw new TypeError('registry bug');
+        },
+      },
+    };
+    const buggy = new IngestService(
+      broken as unknown as RegistryHolder,
+      new PipelineBus(),
+      new VigilMetrics(),
+      { publish: (topic: string) => void published.push(topic) } as unknown as MqttPublisher,
+    );
+    expect(() => buggy.accept(TOPIC, sample(1))).not.toThrow();
+    expect(published).toEqual(['vigil/v1/_deadletter/ingest-error']);
+    ingest.accept(TOPIC, sample(1));
+    ingest.onModuleDestroy();
+    expect(records).toHaveLength(1);
+  });
+});

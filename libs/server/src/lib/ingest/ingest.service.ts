@@ -18,6 +18,14 @@ import { validateMessage } from './validate-message';
 
 /** First bytes of an oversized payload kept in its dead letter. */
 const DEAD_LETTER_SNIPPET_BYTES = 1024;
+/** Reasons whose dead letter keeps only the first DEAD_LETTER_SNIPPET_BYTES, base64. */
+const CUT_REASONS: ReadonlySet<DeadLetterReason> = new Set([
+  'oversized',
+  'ingest-error',
+  'too-deep',
+  'too-many-items',
+  'string-too-long',
+]);
 /** Records handed to the rules and the persister per bus batch, at most. */
 const MAX_BATCH_RECORDS = 5000;
 
@@ -72,7 +80,24 @@ export class IngestService implements OnModuleDestroy {
         : 'status';
     this.counts[kind] += 1;
     if (retained) this.retainedCounts[kind] += 1;
-    const result = validateMessage(topic, payload, this.registry.current, receivedAt, retained);
+    let result: ReturnType<typeof validateMessage>;
+    try {
+      result = validateMessage(topic, payload, this.registry.current, receivedAt, retained);
+    } catch (error) {
+      // A bug of ours, never bad data by design (the hostile-input property test): one message
+      // must not end the process. Loud: an error log with the stack and its own dead letter.
+      this.logger.error(
+        `ingest failed on a message from ${topic.slice(0, 200)}: ${(error as Error)?.stack ?? String(error)}`,
+      );
+      this.deadLetter(
+        topic,
+        payload,
+        'ingest-error',
+        String((error as Error)?.message ?? error).slice(0, 200),
+        receivedAt,
+      );
+      return;
+    }
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
@@ -208,11 +233,11 @@ export class IngestService implements OnModuleDestroy {
       `dead-letter:${reason}`,
       `dead-lettered (${reason}) from ${topic.slice(0, 200)}: ${detail}`,
     );
-    const kept = payload.subarray(
-      0,
-      reason === 'oversized' ? DEAD_LETTER_SNIPPET_BYTES : payload.length,
-    );
-    const isText = reason !== 'not-utf8' && reason !== 'oversized';
+    // Hostile payloads (oversized, too deep/wide/long) keep only their first bytes: the dead
+    // letter must stay small, and a cut UTF-8 text is sent as base64 so it stays exact.
+    const cut = CUT_REASONS.has(reason);
+    const kept = payload.subarray(0, cut ? DEAD_LETTER_SNIPPET_BYTES : payload.length);
+    const isText = reason !== 'not-utf8' && !cut;
     const letter: DeadLetter = {
       reason,
       topic,

@@ -147,3 +147,35 @@ describe(validateMessage.name, () => {
     });
   });
 });
+
+describe('payload limits, checked before parsing (issue 10, finding 1)', () => {
+  const EVENT = 'vigil/v1/plant-1/fp-main/event';
+  const deepEvent = (levels: number) =>
+    Buffer.from(`{"code":"fire","detail":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`);
+
+  it('dead-letters the 6,000-deep fire-panel event as too-deep', () => {
+    const payload = deepEvent(6000);
+    expect(payload.length).toBeGreaterThan(30_000);
+    expect(validateMessage(EVENT, payload, registry, NOW)).toMatchObject({
+      ok: false,
+      reason: 'too-deep',
+    });
+  });
+
+  it('accepts an event detail nested within the limit', () => {
+    expect(validateMessage(EVENT, deepEvent(6), registry, NOW)).toMatchObject({ ok: true });
+  });
+
+  it('dead-letters an object with too many keys and a string too long', () => {
+    const keys = `{"code":"fire","detail":{${Array.from({ length: 2000 }, (_, i) => `"k${i}":1`).join(',')}}}`;
+    expect(validateMessage(EVENT, Buffer.from(keys), registry, NOW)).toMatchObject({
+      ok: false,
+      reason: 'too-many-items',
+    });
+    const long = json({ code: 'fire', detail: { text: 'x'.repeat(2000) } });
+    expect(validateMessage(EVENT, long, registry, NOW)).toMatchObject({
+      ok: false,
+      reason: 'string-too-long',
+    });
+  });
+});

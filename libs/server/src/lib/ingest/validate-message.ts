@@ -2,6 +2,8 @@ import { isUtf8 } from 'node:buffer';
 
 import {
   DEVICE_CLASS_DEFINITIONS,
+  DEVICE_JSON_LIMITS,
+  checkJsonLimits,
   MAX_METRICS_PER_SAMPLE,
   FUTURE_TOLERANCE_MS,
   MAX_FUTURE_SKEW_MS,
@@ -137,6 +139,12 @@ function registeredAddress(
 }
 const TOPIC_PREFIX = 'vigil/v1/';
 
+const LIMIT_DETAIL = {
+  'too-deep': `objects/arrays nested deeper than ${DEVICE_JSON_LIMITS.maxDepth} levels`,
+  'too-many-items': `an object or array with more than ${DEVICE_JSON_LIMITS.maxItems} members`,
+  'string-too-long': `a string longer than ${DEVICE_JSON_LIMITS.maxStringBytes} bytes`,
+} as const;
+
 export function checkValues(
   device: RegisteredDevice,
   values: Record<string, MetricValue>,
@@ -171,6 +179,9 @@ export function validateMessage(
   if (!registered && !address)
     return reject('bad-topic', 'topic is not vigil/v1/{siteId}/{deviceId}/{kind} with valid ids');
   if (!isUtf8(payload)) return reject('not-utf8', 'payload is not valid UTF-8');
+  // Before anything builds a tree from it: depth, width and string length on the raw bytes.
+  const limit = checkJsonLimits(payload, DEVICE_JSON_LIMITS);
+  if (limit !== 'ok') return reject(limit, LIMIT_DETAIL[limit]);
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -99,7 +99,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems, isolatedDevices, quarantinedRecords',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -131,6 +131,23 @@ export class VigilMetrics {
     registers: [this.registry],
   });
 
+  readonly rulesIsolated = new Counter({
+    name: 'vigil_rules_isolated_total',
+    help:
+      'Parts of the rule engine taken out of evaluation after an error, by scope (device, area, ' +
+      'site, grade, stream: a resubscribed stream); each ' +
+      'raises a P1 monitoring-lost system alarm',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+  readonly internalRejected = new Counter({
+    name: 'vigil_internal_rejected_total',
+    help:
+      'Malformed messages on vigil-internal/v1/… (records, alarms, commands, replies) rejected ' +
+      'by their zod schema instead of reaching the pipeline, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly authLogins = new Counter({
     name: 'vigil_auth_logins_total',
     help: 'Login attempts by result: ok, failed (wrong password or user), refused (rate limit, lockout, busy)',

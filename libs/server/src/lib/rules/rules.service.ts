@@ -5,12 +5,31 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Subject, concat, filter, map, merge, of, share, switchMap, type Subscription } from 'rxjs';
+import {
+  Subject,
+  concat,
+  defer,
+  filter,
+  map,
+  merge,
+  of,
+  retry,
+  share,
+  switchMap,
+  timer,
+  type MonoTypeOperatorFunction,
+  type Subscription,
+} from 'rxjs';
 
 import type { IngestRecord, RuleSignal } from '@vigil/contracts';
 import {
+  MONITORING_LOST_RULE_ID,
+  MONITORING_LOST_SUBJECTS,
   asSiteInput,
   chatterGuard,
+  describeError,
+  monitoringLostSignal,
+  type IsolationScope,
   createRuleEngineStats,
   mhsGradeRule,
   ruleEngine,
@@ -22,8 +41,24 @@ import {
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
+
+/** A stream that errored is resubscribed after this long (no hot loop on a repeating error). */
+const STREAM_RESTART_DELAY_MS = 1000;
+/** A restarted stream that has run this long without an error has its monitoring-lost cleared. */
+const STREAM_HEALTHY_AFTER_MS = 60_000;
+
+/** One part of the plant that is not being evaluated: what /readyz and the console show. */
+export interface MonitoringLost {
+  readonly key: string;
+  readonly scope: IsolationScope;
+  readonly siteId: string;
+  readonly deviceId: string;
+  readonly since: number;
+  readonly message: string;
+}
 
 /**
  * The alarm engine: ingest records (and a tick for time-based rules) through the rule engine;
@@ -33,10 +68,17 @@ import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 @Injectable()
 export class RulesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RulesService.name);
+  /** A stream failing on every restart (a bad configuration) logs a few lines a minute, not 60. */
+  private readonly rateLimited = new RateLimitedLogger({
+    warn: (message: string) => this.logger.error(message),
+  });
   private subscription: Subscription | undefined;
   private readonly records = new Subject<IngestRecord>();
   private pending: RuleSignal[] = [];
   private flushScheduled = false;
+  /** Open monitoring-lost signals by key: /readyz reports them. */
+  private readonly lost = new Map<string, MonitoringLost>();
+  private readonly healthyTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -54,26 +96,38 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const stats = createRuleEngineStats();
     this.metrics.watchRuleEngine(stats);
     const inputs$ = this.records.pipe(withTicks(this.config.ruleTickMs), share());
-    const device$ = inputs$.pipe(
-      ruleEngine({
-        lookupDevice,
-        clock: Date.now,
-        startedAt: Date.now(),
-        expectedDevices: this.registry.allDeviceRules(),
-        // Alarms restored from the journal: their rules start active, so a return to normal clears them.
-        activeAtStart: key => this.alarms.conditionActive(key),
-        // Fire-panel points and per-channel device alarms: their active addresses, once.
-        eventAlarmsAtStart: () => this.alarms.open(),
-        stats,
-      }),
-      // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
-      chatterGuard({ tickMs: this.config.ruleTickMs }),
-      share(),
-    );
+    // A device whose rules throw is isolated inside the engine; should the stream itself error,
+    // it is resubscribed with fresh state (`restarting`), never left dead (issue 10).
+    const device$ = defer(() =>
+      inputs$.pipe(
+        ruleEngine({
+          lookupDevice,
+          clock: Date.now,
+          startedAt: Date.now(),
+          expectedDevices: this.registry.allDeviceRules(),
+          // Alarms restored from the journal (or still open after a restart of this stream): their
+          // rules start active, so a return to normal clears them.
+          activeAtStart: key => this.alarms.conditionActive(key),
+          // Fire-panel points and per-channel device alarms: their active addresses, once.
+          eventAlarmsAtStart: () => this.alarms.open(),
+          stats,
+        }),
+        // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
+        chatterGuard({ tickMs: this.config.ruleTickMs }),
+      ),
+    ).pipe(this.restarting('device-rules'), share());
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
-    const registries$ = concat(of(this.registry.current), this.registry.changes$);
+    // Deferred: a stream restarted after a reload starts from the registry current then.
+    const registries$ = concat(
+      defer(() => of(this.registry.current)),
+      this.registry.changes$,
+    );
+    // Site rules and the grade start afresh on a reload: their isolated sites are evaluated again.
+    this.subscription = this.registry.changes$.subscribe(() =>
+      this.clearLost(scope => scope === 'area' || scope === 'site' || scope === 'grade'),
+    );
     const site$ = registries$.pipe(
       switchMap(registry =>
         merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
@@ -87,6 +141,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           }),
         ),
       ),
+      this.restarting('site-rules'),
     );
     // GB 18218-2018 live index of each production or storage unit from its tank levels.
     const grade$ = registries$.pipe(
@@ -101,13 +156,17 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           mhsGradeRule({ units, clock: Date.now }),
         );
       }),
+      this.restarting('mhs-grade'),
     );
     const engine$ = merge(device$, site$, grade$);
-    this.subscription = engine$.subscribe({
-      next: signal => this.signal(signal),
-      error: (error: unknown) =>
-        this.logger.error(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
-    });
+    this.subscription.add(
+      engine$.subscribe({
+        next: signal => this.signal(signal),
+        // Unreachable while `restarting` retries for ever; said loudly should that ever change.
+        error: (error: unknown) =>
+          this.logger.fatal(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
+      }),
+    );
     this.subscription.add(
       this.bus.records$.subscribe(batch => {
         for (const record of batch) this.records.next(record);
@@ -117,11 +176,79 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
+    for (const timer of this.healthyTimers.values()) clearTimeout(timer);
     this.flush();
+  }
+
+  /** What is not being evaluated now (isolated devices, sites, restarting streams), for /readyz. */
+  monitoringLost(): readonly MonitoringLost[] {
+    return [...this.lost.values()];
+  }
+
+  /**
+   * Resubscribes a rule stream that errored, after STREAM_RESTART_DELAY_MS, for ever. Each error
+   * is logged with its stack, counted (`scope="stream"`) and raises a P1 `monitoring-lost` on
+   * every site; the alarm clears once the restarted stream has run STREAM_HEALTHY_AFTER_MS
+   * without an error.
+   */
+  private restarting<T>(stream: string): MonoTypeOperatorFunction<T> {
+    return retry<T>({
+      delay: error => {
+        this.rateLimited.warn(
+          `rule-stream:${stream}`,
+          `rule stream ${stream} failed, restarting in ${STREAM_RESTART_DELAY_MS} ms: ` +
+            `${(error as Error)?.stack ?? describeError(error)}`,
+        );
+        const now = Date.now();
+        for (const site of this.registry.current.sites) {
+          const source = {
+            siteId: site.id,
+            deviceId: `${MONITORING_LOST_SUBJECTS.stream}-${stream}`,
+            deviceClass: undefined,
+            areaId: undefined,
+          };
+          const signal = monitoringLostSignal(
+            'stream',
+            source,
+            true,
+            now,
+            { clock: Date.now },
+            error,
+          );
+          this.signal(signal);
+          const previous = this.healthyTimers.get(signal.key);
+          if (previous) clearTimeout(previous);
+          const healthy = setTimeout(() => {
+            this.healthyTimers.delete(signal.key);
+            this.signal(
+              monitoringLostSignal('stream', source, false, Date.now(), { clock: Date.now }),
+            );
+          }, STREAM_RESTART_DELAY_MS + STREAM_HEALTHY_AFTER_MS);
+          healthy.unref();
+          this.healthyTimers.set(signal.key, healthy);
+        }
+        return timer(STREAM_RESTART_DELAY_MS);
+      },
+    });
+  }
+
+  /** Clears the open monitoring-lost signals of the scopes given (their state was rebuilt). */
+  private clearLost(which: (scope: IsolationScope) => boolean): void {
+    for (const lost of [...this.lost.values()]) {
+      if (!which(lost.scope)) continue;
+      const source = {
+        siteId: lost.siteId,
+        deviceId: lost.deviceId,
+        deviceClass: undefined,
+        areaId: undefined,
+      };
+      this.signal(monitoringLostSignal(lost.scope, source, false, Date.now(), { clock: Date.now }));
+    }
   }
 
   private signal(signal: RuleSignal): void {
     this.metrics.signals.inc({ rule: signal.ruleId, active: String(signal.active) });
+    if (signal.ruleId === MONITORING_LOST_RULE_ID) this.trackLost(signal);
     this.pending.push(signal);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -129,12 +256,45 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private trackLost(signal: RuleSignal): void {
+    const scope = signal.level as IsolationScope;
+    if (!signal.active) {
+      this.lost.delete(signal.key);
+      return;
+    }
+    if (!this.lost.has(signal.key)) {
+      this.metrics.rulesIsolated.inc({ scope });
+      this.logger.error(signal.message);
+    }
+    this.lost.set(signal.key, {
+      key: signal.key,
+      scope,
+      siteId: signal.siteId,
+      deviceId: signal.deviceId,
+      since: this.lost.get(signal.key)?.since ?? signal.detectedAt,
+      message: signal.message,
+    });
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
     const signals = this.pending;
     this.pending = [];
-    this.alarms.applySignals(signals);
+    try {
+      this.alarms.applySignals(signals);
+    } catch (error) {
+      // The alarm lifecycle itself failed (its journal, or a bug): its in-memory state may now
+      // differ from the journal, so this is not isolated here. Rethrown, it reaches the process
+      // backstop, which exits non-zero; the supervisor restarts Vigil from the journal.
+      this.logger.fatal(
+        `alarm lifecycle failed on ${signals.length} signal(s) (${signals
+          .slice(0, 5)
+          .map(signal => signal.key)
+          .join(', ')}): ${(error as Error)?.stack ?? describeError(error)}`,
+      );
+      throw error;
+    }
   }
 }
 

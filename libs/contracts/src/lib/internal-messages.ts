@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+import {
+  ALARM_ACTIONS,
+  ALARM_CATEGORIES,
+  ALARM_STATES,
+  DISPOSITIONS,
+  SUPPRESSION_KINDS,
+  type Alarm,
+  type AlarmAction,
+} from './alarms';
+import { DEVICE_CLASSES } from './device-classes';
+import type { JsonLimits } from './json-limits';
+import { METRIC_NAME_PATTERN, metricValueSchema } from './payloads';
+import { CLOCK_CORRECTIONS, type IngestRecord } from './readings';
+
+/**
+ * Schemas of what Vigil's own processes send each other on `vigil-internal/v1/…` (split mode).
+ * These messages come from the broker, so from anything that can publish there: each one is
+ * validated before it reaches the pipeline, and a malformed one is rejected and counted
+ * (`vigil_internal_rejected_total{topic}`), never thrown (issue 11: `[null]` on the records topic
+ * killed the persister and the gateway). Authentication of internal clients is the broker's job.
+ */
+
+/**
+ * Internal batches are bigger than device payloads (2,000 items a batch) and carry alarms with
+ * their history (100 entries) and event details (8 levels below their record): wider and deeper
+ * limits, still checked on the bytes before parsing.
+ */
+export const INTERNAL_JSON_LIMITS: JsonLimits = {
+  maxDepth: 16,
+  maxItems: 10_000,
+  maxStringBytes: 64 * 1024,
+};
+
+const id = z.string().min(1).max(256);
+const ms = z.number().finite();
+const deviceClass = z.enum(DEVICE_CLASSES);
+
+const readingSchema = z.object({
+  siteId: id,
+  deviceId: id,
+  deviceClass,
+  areaId: id.optional(),
+  ts: ms,
+  receivedAt: ms,
+  seq: z.number().int().min(0).optional(),
+  deviceTime: z.boolean(),
+  clockSkewMs: ms.optional(),
+  clockCorrected: z.enum(CLOCK_CORRECTIONS).optional(),
+  // Retained messages are never liveness (issue 10 finding 7): the flag must cross processes.
+  retained: z.boolean().optional(),
+  values: z.record(z.string().regex(METRIC_NAME_PATTERN), metricValueSchema),
+});
+
+const eventSchema = z.object({
+  siteId: id,
+  deviceId: id,
+  deviceClass,
+  areaId: id.optional(),
+  ts: ms,
+  receivedAt: ms,
+  code: z.string().min(1).max(64),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  retained: z.boolean().optional(),
+});
+
+const statusSchema = z.object({
+  siteId: id,
+  deviceId: id,
+  deviceClass,
+  online: z.boolean(),
+  ts: ms,
+  receivedAt: ms,
+  retained: z.boolean().optional(),
+});
+
+export const ingestRecordSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('reading'), reading: readingSchema }),
+  z.object({ kind: z.literal('event'), event: eventSchema }),
+  z.object({ kind: z.literal('status'), status: statusSchema }),
+]);
+
+const text = z.string().max(64 * 1024);
+const alarmActionSchema = z.object({
+  action: z.enum(ALARM_ACTIONS),
+  at: ms,
+  by: text.optional(),
+  note: text.optional(),
+});
+
+const alarmSchema = z.object({
+  id,
+  key: text,
+  ruleId: id,
+  siteId: id,
+  deviceId: id,
+  deviceClass: deviceClass.optional(),
+  areaId: id.optional(),
+  category: z.enum(ALARM_CATEGORIES),
+  priority: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
+  level: text,
+  state: z.enum(ALARM_STATES),
+  conditionActive: z.boolean(),
+  latched: z.boolean(),
+  metric: text.optional(),
+  value: z.union([z.number(), z.boolean()]).optional(),
+  threshold: z.number().optional(),
+  message: text,
+  raisedAt: ms,
+  clearedAt: ms.optional(),
+  acknowledgedAt: ms.optional(),
+  acknowledgedBy: text.optional(),
+  updatedAt: ms,
+  detectedAt: ms,
+  history: z.array(alarmActionSchema),
+  openedAt: ms.optional(),
+  owner: text.optional(),
+  assignee: text.optional(),
+  shelved: z.object({ by: text, reason: text, until: ms }).optional(),
+  suppressed: z.enum(SUPPRESSION_KINDS).optional(),
+  suppressedBy: z
+    .array(
+      z.object({
+        kind: z.enum(SUPPRESSION_KINDS),
+        since: ms,
+        by: text.optional(),
+        reason: text.optional(),
+        gatewayId: id.optional(),
+      }),
+    )
+    .optional(),
+  shownAt: ms.optional(),
+  disposition: z.object({ kind: z.enum(DISPOSITIONS), note: text, by: text, at: ms }).optional(),
+  escalation: z.object({ level: z.number(), nodeId: text, at: ms }).optional(),
+  overdue: z.boolean().optional(),
+  groupId: text.optional(),
+  chattering: z.boolean().optional(),
+  members: z.array(text).optional(),
+});
+
+/** Passthrough: a field added to `Alarm` by a newer process is carried, not a reason to reject. */
+export const alarmUpdateSchema = z.object({
+  alarm: alarmSchema.passthrough(),
+  action: alarmActionSchema,
+});
+
+export const internalRecordsBatchSchema = z.array(ingestRecordSchema).min(1);
+export const internalAlarmsBatchSchema = z.array(alarmUpdateSchema).min(1);
+
+/**
+ * What passes these schemas is used as `IngestRecord[]` and `{ alarm: Alarm; action: AlarmAction }[]`:
+ * JSON has no `undefined`, so the keys those types declare as `T | undefined` arrive absent, which
+ * the schemas accept as optional; every present field has its contract type.
+ */
+export function parseInternalRecords(json: unknown): readonly IngestRecord[] | undefined {
+  const parsed = internalRecordsBatchSchema.safeParse(json);
+  return parsed.success ? (parsed.data as readonly IngestRecord[]) : undefined;
+}
+
+export function parseInternalAlarms(
+  json: unknown,
+): ReadonlyArray<{ readonly alarm: Alarm; readonly action: AlarmAction }> | undefined {
+  const parsed = internalAlarmsBatchSchema.safeParse(json);
+  return parsed.success
+    ? (parsed.data as unknown as ReadonlyArray<{ alarm: Alarm; action: AlarmAction }>)
+    : undefined;
+}

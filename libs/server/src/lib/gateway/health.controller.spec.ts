@@ -1,0 +1,75 @@
+import type { Response } from 'express';
+
+import { VigilMetrics } from '../metrics/metrics';
+import type { MqttPublisher } from '../mqtt/mqtt-publisher';
+import type { MonitoringLost, RulesService } from '../rules/rules.service';
+import { HealthController } from './health.controller';
+import type { StorageStatus } from './storage-status';
+
+function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
+  const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
+  const controller = new HealthController(
+    { connected: broker } as MqttPublisher,
+    { kept: true } as StorageStatus,
+    new VigilMetrics(),
+    rules,
+  );
+  const answer: { status?: number; body?: unknown } = {};
+  const response = {
+    status(code: number) {
+      answer.status = code;
+      return this;
+    },
+    json(body: unknown) {
+      answer.body = body;
+      return this;
+    },
+  } as unknown as Response;
+  controller.readyz(response);
+  return answer;
+}
+
+const gcLost: MonitoringLost = {
+  key: 'plant-1/gc-tf-01/monitoring-lost',
+  scope: 'device',
+  siteId: 'plant-1',
+  deviceId: 'gc-tf-01',
+  since: 1,
+  message: 'Monitoring lost: the rules of device gc-tf-01 failed (TypeError: boom)',
+};
+
+describe('GET /readyz and lost monitoring', () => {
+  it('is ready, with the rules check, when everything is evaluated', () => {
+    expect(probe([])).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { broker: true, storage: true, rules: true } },
+    });
+  });
+
+  it('answers 503 degraded, naming what is not evaluated, while monitoring is lost', () => {
+    expect(probe([gcLost])).toEqual({
+      status: 503,
+      body: {
+        status: 'degraded',
+        checks: { broker: true, storage: true, rules: false },
+        monitoringLost: [
+          {
+            scope: 'device',
+            siteId: 'plant-1',
+            deviceId: 'gc-tf-01',
+            since: 1,
+            message: gcLost.message,
+          },
+        ],
+        monitoringLostCount: 1,
+      },
+    });
+  });
+
+  it('says not-ready when the broker is unreachable, and has no rules check without the rules service', () => {
+    expect(probe(undefined, false)).toEqual({
+      status: 503,
+      body: { status: 'not-ready', checks: { broker: false, storage: true } },
+    });
+  });
+});
