@@ -391,6 +391,9 @@ export class FleetSimulator {
       }
     });
     client.on('error', error => {
+      // While stopping, the broker may go first (Ctrl+C reaches Vigil and the simulator at once):
+      // a reset then is the expected end, not news worth a line per device.
+      if (this.state === 'stopped') return;
       this.counters.connectionErrors += 1;
       this.log(`${connection.clientId}: ${error.message}`);
     });
