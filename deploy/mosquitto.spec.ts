@@ -222,6 +222,19 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     }
   });
 
+  it('carries the pipeline canary: the gateway publishes it, ingest reads it, the persister reports it', async () => {
+    const ingest = await listen('vigil-ingest', 'vigil/v1/+/+/telemetry');
+    const gateway = await listen('vigil-gateway', 'vigil-internal/v1/canary');
+    await publishThenMark(
+      [['gas-001', 'vigil/v1/plant-1/_canary/telemetry']],
+      ['vigil-gateway', 'vigil/v1/plant-1/_canary/telemetry'],
+      ingest,
+    );
+    expect(ingest).toEqual(['vigil/v1/plant-1/_canary/telemetry marker']);
+    await publishThenMark([], ['vigil-persister', 'vigil-internal/v1/canary'], gateway);
+    expect(gateway).toEqual(['vigil-internal/v1/canary marker']);
+  });
+
   it('lets only ingest read device topics and write dead letters, which operators can read', async () => {
     const operator = await listen('vigil-operator', 'vigil/v1/#');
     const intruders = await Promise.all(

@@ -10,3 +10,4 @@ export * from './lib/console-api';
 export * from './lib/json-limits';
 export * from './lib/bounded-json';
 export * from './lib/internal-messages';
+export * from './lib/canary';

@@ -126,9 +126,10 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
   it('answers the probes, the device list, the OpenAPI document and the metrics', async () => {
     expect((await fetch(`${vigil.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${vigil.httpUrl}/readyz`);
-    expect(await ready.json()).toEqual({
+    expect(await ready.json()).toMatchObject({
       status: 'ready',
-      checks: { broker: true, storage: true, rules: true },
+      checks: { broker: true, storage: true, rules: true, pipeline: true },
+      pipeline: { canary: 'ok', stalled: [] },
     });
     const devices = (await (
       await fetch(`${vigil.httpUrl}/api/v1/devices?class=gas-toxic`)

@@ -82,7 +82,11 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
     expect(rows).toEqual([expect.objectContaining({ ppm: 16 })]);
 
     const readiness = await (await fetch(`${back.httpUrl}/readyz`)).json();
-    expect(readiness).toEqual({ status: 'ready', checks: { broker: true, storage: true } });
+    expect(readiness).toMatchObject({
+      status: 'ready',
+      checks: { broker: true, storage: true, pipeline: true },
+      pipeline: { canary: 'ok', stalled: [] },
+    });
   });
 
   it('acknowledges through the gateway process: the command crosses the broker to the rules process', async () => {

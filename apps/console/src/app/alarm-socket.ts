@@ -1,4 +1,10 @@
-import type { Alarm, ClientMessage, MetricValue, ServerMessage } from '@vigil/contracts';
+import type {
+  Alarm,
+  ClientMessage,
+  MetricValue,
+  PipelineStatus,
+  ServerMessage,
+} from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */
 export interface ResumeReport {
@@ -21,6 +27,8 @@ export interface AlarmSocketEvents {
   onHistoryKept(kept: boolean): void;
   onResumed?(report: ResumeReport): void;
   onTelemetry?(update: TelemetryUpdate): void;
+  /** The gateway's heartbeat (every second): the pipeline as its canary sees it. */
+  onHeartbeat?(serverTime: number, pipeline: PipelineStatus): void;
   /** The gateway refused the token (close code 4401): the session is over. */
   onUnauthorized?(): void;
 }
@@ -180,6 +188,9 @@ export class AlarmSocket {
         return;
       case 'telemetry':
         this.events.onTelemetry?.(message);
+        return;
+      case 'heartbeat':
+        this.events.onHeartbeat?.(message.serverTime, message.pipeline);
         return;
       default:
         return;

@@ -25,6 +25,24 @@ describe('alarm texts from structured fields', () => {
     );
   });
 
+  it('names the stalled hop of a pipeline canary alarm', () => {
+    const alarm = testAlarm({
+      ruleId: 'pipeline-stalled',
+      level: 'rules',
+      deviceId: '_canary',
+      deviceClass: undefined,
+      metric: 'canary_age_s',
+      value: 7.1,
+      threshold: 6,
+    });
+    expect(describeAlarm('zh-CN', alarm, context)).toBe(
+      '报警链路中断于规则引擎：7.1 秒未收到探针（限值 6 秒）',
+    );
+    expect(describeAlarm('en', alarm, context)).toBe(
+      'Alarm path stalled at rule engine: no canary for 7.1 s (limit 6 s)',
+    );
+  });
+
   it('names the gas of a toxic detector and the people of a site rule', () => {
     const toxic = testAlarm({
       deviceId: 'gt-ru-h2s',

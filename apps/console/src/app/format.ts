@@ -88,6 +88,13 @@ export type DescribableAlarm = Pick<
 > & { readonly level?: string };
 
 export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: AlarmContext): string {
+  // The pipeline canary's alarm: which hop of the alarm path stopped (docs/interfaces.md).
+  if (alarm.ruleId === 'pipeline-stalled')
+    return translate(lang, 'pipelineStalledAlarm', {
+      hop: label(lang, 'hop', alarm.level ?? '—'),
+      seconds: typeof alarm.value === 'number' ? formatNumber(alarm.value) : '—',
+      limit: alarm.threshold ?? '—',
+    });
   const gas = context.gasOf(alarm.siteId, alarm.deviceId);
   const rule = ruleName(lang, alarm, gas);
   const known = rule !== alarm.ruleId;

@@ -268,6 +268,14 @@ const ZH = {
   locationChannel: '通道 {channel}',
   locationTitle: '报警点位置',
   fireConfirmed: '确认火警（同一防区两个探测器）',
+
+  // Pipeline canary and stale data (docs/interfaces.md §Canary)
+  staleNoHeartbeat:
+    '画面可能已冻结：{seconds} 秒未收到服务器心跳。所显示的报警和读数可能不是最新的，新的报警可能不会出现！',
+  stalePipeline: '报警链路中断：{hops} 已 {seconds} 秒未收到探针数据。新的报警可能不会出现！',
+  staleCanary: '数据已过时：最近一次走完全链路的探针在 {seconds} 秒前。新的报警可能不会出现！',
+  canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
+  pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -525,12 +533,24 @@ const EN: Record<TextKey, string> = {
   locationChannel: 'channel {channel}',
   locationTitle: 'Where the alarm is',
   fireConfirmed: 'Confirmed fire (two detectors in one zone)',
+
+  // Pipeline canary and stale data (docs/interfaces.md §Canary)
+  staleNoHeartbeat:
+    'The screen may be frozen: no heartbeat from the server for {seconds} s. Alarms and readings shown may be out of date, and new alarms may not appear!',
+  stalePipeline:
+    'Alarm path stalled: no canary at {hops} for {seconds} s. New alarms may not appear!',
+  staleCanary:
+    'Data is stale: the last canary through the whole path was {seconds} s ago. New alarms may not appear!',
+  canaryOff:
+    'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
+  pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
 const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
   'zh-CN': {
     rule: {
+      'pipeline-stalled': '报警链路中断',
       'gas-l1': '一级报警',
       'gas-l2': '二级报警',
       'o2-low': '缺氧报警',
@@ -681,9 +701,11 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'parent-offline': '网关离线',
       shelved: '搁置',
     },
+    hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
   },
   en: {
     rule: {
+      'pipeline-stalled': 'Alarm path stalled',
       'gas-l1': 'Level 1 alarm',
       'gas-l2': 'Level 2 alarm',
       'o2-low': 'Oxygen low',
@@ -834,6 +856,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'parent-offline': 'gateway offline',
       shelved: 'shelved',
     },
+    hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
   },
 };
 

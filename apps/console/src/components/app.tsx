@@ -8,6 +8,7 @@ import { ConsoleContext, type AlarmActionName, type Console } from '../app/conte
 import { describeAlarm, localName, type AlarmContext } from '../app/format';
 import { label, translate, type Lang, type TextKey } from '../app/i18n';
 import { parseRoute, type Route } from '../app/route';
+import { staleness, type HeartbeatSeen } from '../app/staleness';
 import { TelemetryHub } from '../app/telemetry-hub';
 import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
@@ -108,6 +109,14 @@ function LoggedIn(props: {
   const [connected, setConnected] = useState(false);
   const [historyKept, setHistoryKept] = useState(true);
   const [resumed, setResumed] = useState<ResumeReport | undefined>();
+  const [heartbeat, setHeartbeat] = useState<HeartbeatSeen | undefined>();
+  const [watchingSince] = useState(() => Date.now());
+  // The console's own clock: a dead socket sends nothing, so staleness is re-judged every second.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
   const [toasts, setToasts] = useState<Toast[]>([]);
 
   const annunciator = useMemo(() => new Annunciator(), []);
@@ -124,6 +133,8 @@ function LoggedIn(props: {
       onHistoryKept: setHistoryKept,
       onResumed: setResumed,
       onTelemetry: update => hub.dispatch(update),
+      onHeartbeat: (serverTime, pipeline) =>
+        setHeartbeat({ receivedAt: Date.now(), serverTime, pipeline }),
       onUnauthorized: () => onLogout('sessionExpired'),
     });
     return { socket: alarmSocket, telemetry: hub };
@@ -243,9 +254,30 @@ function LoggedIn(props: {
   }, [lang, session, named, alarms, connected, annunciator, telemetry, socket]);
 
   const t = value.t;
+  const stale = staleness(heartbeat, now, watchingSince);
   return (
     <ConsoleContext.Provider value={value}>
       <Header page={route.page} onSwitchLang={props.onSwitchLang} onLogout={() => onLogout()} />
+      {stale.stale && (
+        <div
+          class="banner banner-error banner-stale"
+          role="alert"
+          id="stale-banner"
+          data-reason={stale.reason}
+          data-hops={stale.hops.join(',')}
+        >
+          {stale.reason === 'no-heartbeat'
+            ? t('staleNoHeartbeat', { seconds: stale.seconds })
+            : stale.reason === 'stalled'
+              ? t('stalePipeline', {
+                  seconds: stale.seconds,
+                  hops: stale.hops.map(hop => label(lang, 'hop', hop)).join(', '),
+                })
+              : stale.reason === 'canary-old'
+                ? t('staleCanary', { seconds: stale.seconds })
+                : t('canaryOff')}
+        </div>
+      )}
       {!historyKept && (
         <div class="banner banner-error" role="alert" id="history-banner">
           {t('historyNotKept')}

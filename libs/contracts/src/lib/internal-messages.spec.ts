@@ -1,3 +1,4 @@
+import type { CanaryStamp } from './canary';
 import type { DeviceEvent, DeviceStatus, Reading } from './readings';
 import { internalRecordsBatchSchema } from './internal-messages';
 
@@ -44,11 +45,20 @@ describe('internal record schemas carry every field of the record types', () => 
     retained: true,
   };
 
-  it('round-trips a fully populated reading, event and status unchanged', () => {
+  const canary: Required<CanaryStamp> = {
+    siteId: 'plant-1',
+    origin: 'gw-1',
+    seq: 7,
+    sentAt: 1,
+    receivedAt: 2,
+  };
+
+  it('round-trips a fully populated reading, event, status and canary unchanged', () => {
     const batch = [
       { kind: 'reading', reading },
       { kind: 'event', event },
       { kind: 'status', status },
+      { kind: 'canary', canary },
     ];
     const parsed = internalRecordsBatchSchema.parse(JSON.parse(JSON.stringify(batch)));
     expect(parsed).toEqual(batch);

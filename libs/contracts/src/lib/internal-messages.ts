@@ -9,6 +9,7 @@ import {
   type Alarm,
   type AlarmAction,
 } from './alarms';
+import { CANARY_HOPS } from './canary';
 import { DEVICE_CLASSES } from './device-classes';
 import type { JsonLimits } from './json-limits';
 import { METRIC_NAME_PATTERN, metricValueSchema } from './payloads';
@@ -75,7 +76,16 @@ const statusSchema = z.object({
   retained: z.boolean().optional(),
 });
 
+const canaryStampSchema = z.object({
+  siteId: id,
+  origin: id,
+  seq: z.number().int().min(0),
+  sentAt: ms,
+  receivedAt: ms,
+});
+
 export const ingestRecordSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('canary'), canary: canaryStampSchema }),
   z.object({ kind: z.literal('reading'), reading: readingSchema }),
   z.object({ kind: z.literal('event'), event: eventSchema }),
   z.object({ kind: z.literal('status'), status: statusSchema }),
@@ -146,6 +156,20 @@ export const alarmUpdateSchema = z.object({
 });
 
 export const internalRecordsBatchSchema = z.array(ingestRecordSchema).min(1);
+
+/** A hop's canary reports (`vigil-internal/v1/canary`, split mode), judged by the gateway. */
+export const internalCanaryBatchSchema = z
+  .array(
+    z.object({
+      hop: z.enum(CANARY_HOPS),
+      siteId: id,
+      origin: id,
+      seq: z.number().int().min(0),
+      sentAt: ms,
+      seenAt: ms,
+    }),
+  )
+  .min(1);
 export const internalAlarmsBatchSchema = z.array(alarmUpdateSchema).min(1);
 
 /**

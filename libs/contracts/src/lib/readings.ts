@@ -1,3 +1,4 @@
+import type { CanaryStamp } from './canary';
 import type { DeviceClass } from './device-classes';
 
 /**
@@ -92,7 +93,12 @@ export interface DeviceStatus {
 export type IngestRecord =
   | { readonly kind: 'reading'; readonly reading: Reading }
   | { readonly kind: 'event'; readonly event: DeviceEvent }
-  | { readonly kind: 'status'; readonly status: DeviceStatus };
+  | { readonly kind: 'status'; readonly status: DeviceStatus }
+  /** Vigil's own canary (device `_canary`): crosses every hop, is never a device (canary.ts). */
+  | { readonly kind: 'canary'; readonly canary: CanaryStamp };
+
+/** The records that come from a real device: everything but the canary. */
+export type DeviceRecord = Exclude<IngestRecord, { kind: 'canary' }>;
 
 /**
  * Whether the broker delivered this record from its retained store (the MQTT `retain` flag), e.g.
@@ -107,5 +113,7 @@ export function isRetainedRecord(record: IngestRecord): boolean {
       return record.event.retained === true;
     case 'status':
       return record.status.retained === true;
+    case 'canary':
+      return false;
   }
 }

@@ -1,4 +1,5 @@
 import type { Alarm } from './alarms';
+import type { PipelineStatus } from './canary';
 import type { MetricValue } from './readings';
 
 /** Messages the gateway pushes on `/ws`. Every message carries the connection-independent `seq`. */
@@ -29,6 +30,16 @@ export type ServerMessage =
       readonly message: string;
     }
   | { readonly type: 'error'; readonly seq: number; readonly message: string }
+  /**
+   * Every second, unsequenced (not replayed): the gateway is alive and this is the pipeline as
+   * the canary sees it. A console that hears none for `pipeline.timeoutMs` shows its stale banner.
+   */
+  | {
+      readonly type: 'heartbeat';
+      readonly seq: number;
+      readonly serverTime: number;
+      readonly pipeline: PipelineStatus;
+    }
   | {
       readonly type: 'action-result';
       readonly seq: number;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   AREA_KINDS,
+  CANARY_DEVICE_ID,
   DEVICE_CLASSES,
   IDENTIFIER_PATTERN,
   ORG_KINDS,
@@ -48,7 +49,10 @@ export const profileSchema = z.object({
 });
 
 export const deviceSchema = z.object({
-  id: identifier,
+  // `_canary` is Vigil's own synthetic device in every site (contracts canary.ts).
+  id: identifier.refine(id => id !== CANARY_DEVICE_ID, {
+    message: `"${CANARY_DEVICE_ID}" is reserved for Vigil's pipeline canary`,
+  }),
   class: z.enum(DEVICE_CLASSES),
   name: z.string().optional(),
   area: identifier.optional(),

@@ -110,6 +110,16 @@ describe(buildRegistry.name, () => {
     );
   });
 
+  it('refuses the reserved canary device id', () => {
+    const problems = problemsOf([
+      { source: 'org.yaml', content: org },
+      { source: 'site.yaml', content: site([{ id: '_canary', class: 'gas-combustible' }]) },
+    ]);
+    expect(problems).toEqual([
+      `site.yaml: sites.0.devices.0.id: "_canary" is reserved for Vigil's pipeline canary`,
+    ]);
+  });
+
   it('rejects a site whose enterprise is missing and unknown top-level keys', () => {
     const problems = problemsOf([{ source: 'site.yaml', content: { ...site([]), extra: 1 } }]);
     expect(problems).toEqual(['site.yaml: (root): Unrecognized key: "extra"']);

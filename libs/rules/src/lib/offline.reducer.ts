@@ -1,4 +1,4 @@
-import { type IngestRecord, type RuleSignal, isRetainedRecord } from '@vigil/contracts';
+import { type DeviceRecord, type RuleSignal, isRetainedRecord } from '@vigil/contracts';
 
 import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
 import type { OfflineRuleConfig, RuleConfig } from './rule-config';
@@ -88,7 +88,7 @@ export function startWatch(watch: OfflineWatch, queue: DeadlineQueue<OfflineWatc
  */
 export function watchRecord(
   watch: OfflineWatch,
-  record: IngestRecord,
+  record: DeviceRecord,
   queue: DeadlineQueue<OfflineWatch>,
   context: RuleContext,
 ): RuleSignal | undefined {
@@ -258,6 +258,7 @@ export function reduceOffline(
   if (input.kind === 'tick') {
     return { state, signals: expireWatches(state.queue, input.now, options) };
   }
+  if (input.kind === 'canary') return { state, signals: NO_SIGNALS }; // not a device
   const body = recordBody(input);
   let watch = state.watches.get(body.siteId)?.get(body.deviceId);
   if (!watch) {

@@ -1,5 +1,7 @@
 import {
+  canarySignal,
   type AlarmPriority,
+  type DeviceRecord,
   FUTURE_TOLERANCE_MS,
   type Reading,
   isRetainedRecord,
@@ -36,6 +38,7 @@ import {
   DEFAULT_LATE_ALLOWANCE_MS,
   type DeviceRules,
   type EngineInput,
+  type EngineTick,
   NO_SIGNALS,
   type ReadingOrder,
   type RuleContext,
@@ -86,6 +89,8 @@ export interface RuleEngineStats {
   /** Offline signals not raised because the device's gateway was offline (root cause). */
   suppressedOffline: number;
   signals: number;
+  /** Canary records evaluated (answered with a heartbeat; never a device). */
+  canaries: number;
   /**
    * Device events raised despite a problem the alarm message states: an unreadable address, a
    * point not in the registry, more than 256 addresses, a missing or unknown device level.
@@ -111,6 +116,7 @@ export function createRuleEngineStats(): RuleEngineStats {
     reloads: 0,
     suppressedOffline: 0,
     signals: 0,
+    canaries: 0,
     eventProblems: 0,
     isolatedDevices: 0,
     quarantinedRecords: 0,
@@ -271,6 +277,12 @@ export function reduceRuleEngine(
   input: EngineInput,
   options: RuleEngineOptions,
 ): RuleStep<RuleEngineState> {
+  if (input.kind === 'canary') {
+    // Vigil's canary proves that the engine is evaluating: it answers with a heartbeat that
+    // leaves through the same operators as every signal (RulesService reports it, never alarms).
+    state.stats.canaries += 1;
+    return { state, signals: [canarySignal(input.canary, options.clock())] };
+  }
   let signals: readonly RuleSignal[];
   if (input.kind === 'tick') {
     signals = onTick(state, input.now, options);
@@ -304,7 +316,7 @@ export function reduceRuleEngine(
  */
 function evaluateRecord(
   state: RuleEngineState,
-  input: Exclude<EngineInput, { kind: 'tick' }>,
+  input: Exclude<EngineInput, { kind: 'tick' | 'canary' }>,
   options: RuleEngineOptions,
 ): readonly RuleSignal[] {
   try {
@@ -423,7 +435,7 @@ function liftReloaded(
 
 function onRecord(
   state: RuleEngineState,
-  input: Exclude<EngineInput, { kind: 'tick' }>,
+  input: DeviceRecord,
   options: RuleEngineOptions,
 ): readonly RuleSignal[] {
   const { stats, offlineQueue } = state;
@@ -899,7 +911,7 @@ export function reloadRules(
   state: RuleEngineState,
   device: DeviceRuleState,
   next: DeviceRules | undefined,
-  input: EngineInput,
+  input: DeviceRecord | EngineTick,
   context: RuleContext,
 ): RuleSignal[] {
   state.stats.reloads += 1;

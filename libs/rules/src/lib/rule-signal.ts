@@ -3,6 +3,7 @@ import type {
   AlarmPriority,
   DeviceClass,
   DeviceEvent,
+  DeviceRecord,
   DeviceStatus,
   IngestRecord,
   Reading,
@@ -71,7 +72,7 @@ export function formatQuantity(value: number, unit: string | undefined): string 
 }
 
 /** The reading, event or status inside a record: each has siteId, deviceId, ts and receivedAt. */
-export function recordBody(record: IngestRecord): Reading | DeviceEvent | DeviceStatus {
+export function recordBody(record: DeviceRecord): Reading | DeviceEvent | DeviceStatus {
   switch (record.kind) {
     case 'reading':
       return record.reading;

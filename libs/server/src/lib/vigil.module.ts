@@ -15,6 +15,7 @@ import { RegistryController } from './gateway/registry.controller';
 import { ReportsController } from './gateway/reports.controller';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
+import { CanaryService } from './canary/canary.service';
 import { CONSOLE_API_CONTROLLERS, CONSOLE_API_PROVIDERS } from './console-api';
 import { AlarmView } from './gateway/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
@@ -72,7 +73,7 @@ export class VigilModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         ...CONSOLE_API_PROVIDERS,
       );
-      providers.push(AlarmView, WsHub, {
+      providers.push(AlarmView, CanaryService, WsHub, {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
       });

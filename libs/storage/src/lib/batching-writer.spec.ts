@@ -293,6 +293,59 @@ describe(BatchingWriter.name, () => {
     });
   });
 
+  describe('onStored (the pipeline canary)', () => {
+    it('runs once the batch holding the chunks is acknowledged, not before', async () => {
+      store.autoAck = false;
+      const w = writer({ batchSize: 10, flushIntervalMs: 200 });
+      const stored = jest.fn();
+      w.offerChunks([chunk(2)]);
+      expect(w.offerChunks([chunk(1, 2)], stored)).toBe(true);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(store.calls).toHaveLength(1);
+      expect(stored).not.toHaveBeenCalled();
+      store.calls[0]?.settle();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(stored).toHaveBeenCalledTimes(1);
+    });
+
+    it('waits while the batch is retried and never runs for refused or abandoned lines', async () => {
+      let failures = 2;
+      store.failWith = () => (failures-- > 0 ? retryable() : undefined);
+      const w = writer({ batchSize: 1, retryInitialMs: 100 });
+      const stored = jest.fn();
+      w.offerChunks([chunk(1)], stored);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(stored).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(200);
+      expect(stored).toHaveBeenCalledTimes(1);
+
+      store.failWith = () =>
+        new StoreWriteError('parse error', { retryable: false, rejectedLines: 1, status: 400 });
+      const refused = jest.fn();
+      w.offerChunks([chunk(1)], refused);
+      await w.flush();
+      expect(refused).not.toHaveBeenCalled();
+
+      store.failWith = () => retryable();
+      const abandoned = jest.fn();
+      w.offerChunks([chunk(1)], abandoned);
+      w.offerChunks([chunk(1)], abandoned);
+      const closing = w.close({ timeoutMs: 50 });
+      await jest.advanceTimersByTimeAsync(10_000);
+      await closing;
+      expect(w.stats().abandoned).toBe(2);
+      expect(abandoned).not.toHaveBeenCalled();
+    });
+
+    it('does not run when the offer is refused (buffer full)', async () => {
+      const w = writer({ batchSize: 5, maxBufferedLines: 5 });
+      const stored = jest.fn();
+      expect(w.offerChunks([chunk(6)], stored)).toBe(false);
+      await w.flush();
+      expect(stored).not.toHaveBeenCalled();
+    });
+  });
+
   describe('with chunks', () => {
     it('bounds the buffer in lines, all chunks of an offer or none', () => {
       store.autoAck = false;

@@ -129,6 +129,8 @@ export class BatchingWriter {
   private closed = false;
   private abandoning = false;
   private readonly backoffWakers = new Set<() => void>();
+  /** `onStored` callbacks by the chunk they wait for: few (one per canary), never per line. */
+  private readonly acks = new Map<WriteChunk, () => void>();
 
   private written = 0;
   private batches = 0;
@@ -170,8 +172,11 @@ export class BatchingWriter {
    * Queues all the chunks or none: false (and `rejected` counts their lines) when their lines do
    * not fit in the buffer or the writer is closed. Keeping a record batch's lines together avoids
    * half-stored records. Throws a RangeError for a chunk without lines: that is a caller's bug.
+   * `onStored` runs once the store has acknowledged the batch holding the last of these chunks
+   * in full (the pipeline canary's proof that InfluxDB is taking writes); never when those lines
+   * are refused, abandoned or still retrying.
    */
-  offerChunks(chunks: readonly WriteChunk[]): boolean {
+  offerChunks(chunks: readonly WriteChunk[], onStored?: () => void): boolean {
     let count = 0;
     for (const chunk of chunks) {
       if (!Number.isInteger(chunk.lines) || chunk.lines < 1 || chunk.text.length === 0) {
@@ -187,6 +192,8 @@ export class BatchingWriter {
     }
     if (count === 0) return true;
     for (const chunk of chunks) this.queue.push(chunk);
+    const last = chunks[chunks.length - 1];
+    if (onStored && last) this.acks.set(last, onStored);
     this.acceptedSeq += count;
     this.pump();
     if (this.flushTimer === undefined && this.queued() > 0) {
@@ -322,6 +329,7 @@ export class BatchingWriter {
           this.written += size;
           this.batches += 1;
           this.lastFlushAt = this.clock.now();
+          this.settleAcks(batch, true);
           return;
         } catch (error) {
           failure = error;
@@ -365,6 +373,7 @@ export class BatchingWriter {
         return;
       }
     } finally {
+      this.settleAcks(batch, false);
       this.inFlight.delete(batch);
       this.inFlightLines -= size;
       this.settle();
@@ -386,6 +395,10 @@ export class BatchingWriter {
 
   private abandon(): void {
     this.abandoning = true;
+    for (let index = this.head; index < this.queue.length; index += 1) {
+      const chunk = this.queue[index];
+      if (chunk) this.acks.delete(chunk);
+    }
     const unsent = this.queued();
     this.abandoned += unsent;
     this.dispatchedSeq += unsent;
@@ -413,6 +426,24 @@ export class BatchingWriter {
       else pending.push(waiter);
     }
     this.waiters = pending;
+  }
+
+  /** Runs (stored) or forgets (not stored) the `onStored` callbacks waiting for this batch. */
+  private settleAcks(batch: Batch, stored: boolean): void {
+    if (this.acks.size === 0) return;
+    for (const chunk of batch.chunks) {
+      const ack = this.acks.get(chunk);
+      if (!ack) continue;
+      this.acks.delete(chunk);
+      if (!stored) continue;
+      try {
+        ack();
+      } catch (callbackError) {
+        queueMicrotask(() => {
+          throw callbackError;
+        });
+      }
+    }
   }
 
   private report(error: unknown, context: WriteErrorContext): void {

@@ -3,6 +3,7 @@ import type { Alarm, AlarmAction, DeviceEvent, DeviceStatus, Reading } from '@vi
 import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influxql';
 import { LineProtocolError } from './line-protocol';
 import {
+  canaryLine,
   createAlarmEventEncoder,
   deviceEventLine,
   deviceStatusLine,
@@ -241,5 +242,13 @@ describe('deviceEventLine with hostile detail (issue 10, finding 1)', () => {
     const line = deviceEventLine({ ...base, detail: { text: 'x'.repeat(100_000) } }).line;
     expect(line.length).toBeLessThan(5000);
     expect(line).toContain('[truncated');
+  });
+});
+
+describe(canaryLine.name, () => {
+  it('writes the canary to its own measurement at its send time, never as telemetry', () => {
+    expect(
+      canaryLine({ siteId: 'plant-1', origin: 'gw-1', seq: 42, sentAt: T, receivedAt: T + 3 }),
+    ).toEqual({ rp: 'raw', line: `canary,origin=gw-1,site=plant-1 seq=42i ${T}000000` });
   });
 });

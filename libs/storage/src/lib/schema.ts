@@ -3,6 +3,7 @@ import {
   type Alarm,
   type AlarmAction,
   type AlarmState,
+  type CanaryStamp,
   type DeviceEvent,
   type DeviceStatus,
   type Reading,
@@ -83,6 +84,7 @@ export const MEASUREMENTS = {
   deviceEvent: 'device_event',
   deviceStatus: 'device_status',
   alarmEvent: 'alarm_event',
+  canary: 'canary',
 } as const;
 
 export const MEASUREMENT_RETENTION: Readonly<
@@ -92,6 +94,7 @@ export const MEASUREMENT_RETENTION: Readonly<
   device_event: 'raw',
   device_status: 'raw',
   alarm_event: 'events',
+  canary: 'raw',
 };
 
 const SEQ_FIELD = 'seq';
@@ -245,3 +248,17 @@ export function createAlarmEventEncoder({
 
 /** The process-wide encoder (see createAlarmEventEncoder for why the counter matters). */
 export const alarmEventLine: AlarmEventEncoder = createAlarmEventEncoder();
+
+/**
+ * `canary`: tags origin, site; field seq (integer); time = when the canary was sent. The pipeline
+ * canary's proof that InfluxDB takes writes (the persister counts its hop only once the batch
+ * holding this line is acknowledged). Never in `telemetry`: the canary is not a device.
+ */
+export function canaryLine(canary: CanaryStamp): WriteLine {
+  const line =
+    MEASUREMENTS.canary +
+    tag('origin', canary.origin) +
+    tag('site', canary.siteId) +
+    ` seq=${integerMs(canary.seq, 'canary seq')}`;
+  return { rp: 'raw', line: `${line} ${msToNs(canary.sentAt)}` };
+}

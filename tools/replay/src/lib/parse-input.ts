@@ -12,7 +12,7 @@ import {
   statusPayloadSchema,
   telemetryBatchSchema,
   telemetrySampleSchema,
-  type IngestRecord,
+  type DeviceRecord,
   type MetricValue,
 } from '@vigil/contracts';
 
@@ -27,7 +27,7 @@ export interface InputDevice {
 
 export interface ParsedInput {
   /** In file order (arrival order), one record per reading, event or status. */
-  readonly records: readonly IngestRecord[];
+  readonly records: readonly DeviceRecord[];
   /** `line N: problem`, at most `MAX_ERRORS` of them (then a count). */
   readonly errors: readonly string[];
   readonly format: 'jsonl' | 'csv';
@@ -70,7 +70,7 @@ export function parseInput(
   const lines = text.split(/\r?\n/);
   const firstLine = lines.find(line => line.trim().length > 0)?.trim() ?? '';
   const format = formatHint ?? (firstLine.startsWith('{') ? 'jsonl' : 'csv');
-  const records: IngestRecord[] = [];
+  const records: DeviceRecord[] = [];
   const errors: string[] = [];
   let errorCount = 0;
   const fail = (lineNumber: number, problem: string) => {
@@ -95,7 +95,7 @@ export function parseInput(
 function parseJsonLine(
   line: string,
   lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
-): IngestRecord[] | string {
+): DeviceRecord[] | string {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -124,7 +124,7 @@ function parseJsonLine(
 function mqttRecords(
   line: z.infer<typeof mqttLineSchema>,
   lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
-): IngestRecord[] | string {
+): DeviceRecord[] | string {
   const address = parseDeviceTopic(line.topic);
   if (!address)
     return `topic "${line.topic}" is not vigil/v1/{siteId}/{deviceId}/{telemetry|event|status}`;
@@ -149,7 +149,7 @@ function mqttRecords(
       const parsed = (isBatch ? telemetryBatchSchema : telemetrySampleSchema).safeParse(payload);
       if (!parsed.success) return describe(parsed.error.issues, 'payload');
       const samples = 'batch' in parsed.data ? parsed.data.batch : [parsed.data];
-      const records: IngestRecord[] = [];
+      const records: DeviceRecord[] = [];
       for (const sample of samples) {
         const problem = checkValues(device, sample.values);
         if (problem) return problem;
@@ -207,7 +207,7 @@ const CSV_HEADER = ['ts', 'siteId', 'deviceId', 'metric', 'value'];
 function parseCsv(
   lines: readonly string[],
   lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
-  records: IngestRecord[],
+  records: DeviceRecord[],
   fail: (lineNumber: number, problem: string) => void,
 ): void {
   let pending: { device: InputDevice; ts: number; values: Record<string, MetricValue> } | undefined;
@@ -295,7 +295,7 @@ function readingRecord(
   clockSkewMs: number | undefined,
   deviceTime: boolean,
   values: Record<string, MetricValue>,
-): IngestRecord {
+): DeviceRecord {
   return {
     kind: 'reading',
     reading: {

@@ -1,4 +1,4 @@
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import type { DeviceRecord, RuleSignal } from '@vigil/contracts';
 import type { Registry } from '@vigil/registry';
 import {
   type DeviceRules,
@@ -158,7 +158,7 @@ export interface ReplayResult {
  */
 export function runReplay(
   devices: ReadonlyMap<string, DeviceRules>,
-  records: readonly IngestRecord[],
+  records: readonly DeviceRecord[],
   options: ReplayOptions = {},
 ): ReplayResult {
   const tickMs = options.tickMs ?? 1000;
@@ -219,7 +219,7 @@ export function runReplay(
 function summarise(
   signals: readonly RuleSignal[],
   records: ReplaySummary['records'],
-  input: readonly IngestRecord[],
+  input: readonly DeviceRecord[],
   engine: RuleEngineStats,
 ): ReplaySummary {
   const raisedByRule: Record<string, number> = {};

@@ -26,6 +26,7 @@ topic read vigil/v1/+/+/event
 topic read vigil/v1/+/+/status
 topic write vigil/v1/_deadletter/#
 topic readwrite vigil-internal/v1/#
+topic write vigil/v1/+/_canary/telemetry
 
 # ingest: reads device topics, dead-letters bad input, produces the internal reading stream.
 user vigil-ingest
@@ -44,10 +45,14 @@ topic readwrite vigil-internal/v1/#
 # reset, list-open) to the rules service and reads their replies.
 user vigil-persister
 topic read vigil-internal/v1/#
+# The pipeline canary: the persister reports the canaries InfluxDB has stored (to the gateway).
+topic write vigil-internal/v1/canary
 
 user vigil-gateway
 topic read vigil-internal/v1/#
 topic write vigil-internal/v1/commands
+# The pipeline canary the gateway publishes through the broker, like a device, once per site.
+topic write vigil/v1/+/_canary/telemetry
 
 # Container healthcheck (docker-compose.yml, service mosquitto): reads the broker version only.
 user vigil-healthcheck

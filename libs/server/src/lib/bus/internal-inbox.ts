@@ -15,7 +15,7 @@ import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 
 /** The internal streams, as the `topic` label of `vigil_internal_rejected_total` (bounded). */
-export type InternalTopic = 'records' | 'alarms' | 'commands' | 'replies';
+export type InternalTopic = 'records' | 'alarms' | 'commands' | 'replies' | 'canary';
 
 /** First bytes of a rejected internal message kept in its dead letter (base64). */
 const SNIPPET_BYTES = 1024;

@@ -4,8 +4,10 @@ import { bufferTime, filter, type Subscription } from 'rxjs';
 
 import {
   INTERNAL_ALARMS_TOPIC,
+  INTERNAL_CANARY_TOPIC,
   INTERNAL_READINGS_TOPIC,
   internalAlarmsBatchSchema,
+  internalCanaryBatchSchema,
   internalRecordsBatchSchema,
   type IngestRecord,
 } from '@vigil/contracts';
@@ -16,15 +18,22 @@ import { withoutNagle } from '../mqtt/no-delay';
 import type { InternalInbox } from './internal-inbox';
 import type { AlarmUpdate, PipelineBus } from './pipeline-bus';
 
-const PRODUCERS = { records: 'ingest', alarms: 'rules' } as const satisfies Record<
-  string,
-  ServiceName
->;
+const PRODUCERS = {
+  records: ['ingest'],
+  alarms: ['rules'],
+  // Every hop reports the canaries it saw; the gateway judges them (its own hop stays local).
+  canary: ['ingest', 'rules', 'persister'],
+} as const satisfies Record<string, readonly ServiceName[]>;
 const CONSUMERS = {
   records: ['rules', 'persister', 'gateway'],
   alarms: ['persister', 'gateway'],
+  canary: ['gateway'],
 } as const satisfies Record<string, readonly ServiceName[]>;
-const TOPICS = { records: INTERNAL_READINGS_TOPIC, alarms: INTERNAL_ALARMS_TOPIC } as const;
+const TOPICS = {
+  records: INTERNAL_READINGS_TOPIC,
+  alarms: INTERNAL_ALARMS_TOPIC,
+  canary: INTERNAL_CANARY_TOPIC,
+} as const;
 
 /** Batches crossing the broker: at most this many items or this many ms, whichever comes first. */
 const BRIDGE_BATCH_ITEMS = 2000;
@@ -39,11 +48,13 @@ export type BridgePlan = {
 export function planBridge(services: readonly ServiceName[]): BridgePlan {
   const plan: BridgePlan = { publish: [], subscribe: [] };
   for (const stream of Object.keys(TOPICS) as Array<keyof typeof TOPICS>) {
-    const local = services.includes(PRODUCERS[stream]);
+    const producers = PRODUCERS[stream] as readonly ServiceName[];
     const consumers = CONSUMERS[stream] as readonly ServiceName[];
+    const producesHere = producers.some(service => services.includes(service));
+    const allProducersLocal = producers.every(service => services.includes(service));
     const allConsumersLocal = consumers.every(service => services.includes(service));
-    if (local && !allConsumersLocal) plan.publish.push(stream);
-    if (!local && consumers.some(service => services.includes(service)))
+    if (producesHere && !allConsumersLocal) plan.publish.push(stream);
+    if (!allProducersLocal && consumers.some(service => services.includes(service)))
       plan.subscribe.push(stream);
   }
   return plan;
@@ -96,12 +107,15 @@ export class MqttBusBridge {
       } else if (topic === INTERNAL_ALARMS_TOPIC) {
         const batch = this.inbox.read('alarms', topic, payload, internalAlarmsBatchSchema);
         if (batch) this.bus.publishAlarms(batch as unknown as readonly AlarmUpdate[]);
+      } else if (topic === INTERNAL_CANARY_TOPIC) {
+        const batch = this.inbox.read('canary', topic, payload, internalCanaryBatchSchema);
+        if (batch) this.bus.publishCanary(batch as never);
       }
     });
 
     const forward = (
       stream: keyof typeof TOPICS,
-      source: typeof this.bus.records$ | typeof this.bus.alarms$,
+      source: typeof this.bus.records$ | typeof this.bus.alarms$ | typeof this.bus.canary$,
     ) =>
       (source as import('rxjs').Observable<readonly unknown[]>)
         .pipe(
@@ -128,6 +142,8 @@ export class MqttBusBridge {
       this.subscriptions.push(forward('records', this.bus.records$));
     if (this.plan.publish.includes('alarms'))
       this.subscriptions.push(forward('alarms', this.bus.alarms$));
+    if (this.plan.publish.includes('canary'))
+      this.subscriptions.push(forward('canary', this.bus.canary$));
   }
 
   async stop(): Promise<void> {

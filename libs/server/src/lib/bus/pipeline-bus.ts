@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 
-import type { Alarm, AlarmAction, IngestRecord } from '@vigil/contracts';
+import type { Alarm, AlarmAction, CanaryReport, IngestRecord } from '@vigil/contracts';
 
 /** An alarm changed: the new alarm and the action that changed it. */
 export interface AlarmUpdate {
@@ -16,10 +16,13 @@ export interface AlarmUpdate {
 export class PipelineBus {
   private readonly records = new Subject<readonly IngestRecord[]>();
   private readonly alarms = new Subject<readonly AlarmUpdate[]>();
+  private readonly canary = new Subject<readonly CanaryReport[]>();
 
   /** Batches of ingest records, in arrival order per device. */
   readonly records$: Observable<readonly IngestRecord[]> = this.records.asObservable();
   readonly alarms$: Observable<readonly AlarmUpdate[]> = this.alarms.asObservable();
+  /** Hops that saw a canary (docs/interfaces.md §Canary): to the gateway's monitor. */
+  readonly canary$: Observable<readonly CanaryReport[]> = this.canary.asObservable();
 
   publishRecords(batch: readonly IngestRecord[]): void {
     if (batch.length > 0) this.records.next(batch);
@@ -29,7 +32,12 @@ export class PipelineBus {
     if (batch.length > 0) this.alarms.next(batch);
   }
 
+  publishCanary(reports: readonly CanaryReport[]): void {
+    if (reports.length > 0) this.canary.next(reports);
+  }
+
   complete(): void {
+    this.canary.complete();
     this.records.complete();
     this.alarms.complete();
   }

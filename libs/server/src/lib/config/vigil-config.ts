@@ -67,6 +67,13 @@ export const vigilEnvSchema = z.object({
     .positive()
     .max(24 * 7)
     .default(12),
+  /**
+   * How often the gateway sends a canary per site through the whole path (broker → ingest → rules
+   * → gateway → store); 0 switches the canary off, which is warned about loudly at start.
+   */
+  VIGIL_CANARY_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  /** A hop that has not seen a canary for this long is stalled: P1 alarm, /readyz fails. */
+  VIGIL_CANARY_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(6000),
   /** Passwords older than this (users file `passwordChangedAt`) are reported for rotation. */
   VIGIL_PASSWORD_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   // --- Broker security and TLS (docs/security.md) ---
@@ -117,6 +124,15 @@ function authProblems(env: VigilEnv): string[] {
   if (!env.VIGIL_AUTH_SECRET)
     problems.push('VIGIL_AUTH_SECRET: required outside demo mode (at least 32 characters)');
   return problems;
+}
+
+/** One late canary must not look like a stall: the timeout spans at least two intervals. */
+function canaryProblems(env: VigilEnv): string[] {
+  const interval = env.VIGIL_CANARY_INTERVAL_MS;
+  if (interval === 0 || env.VIGIL_CANARY_TIMEOUT_MS >= 2 * interval) return [];
+  return [
+    `VIGIL_CANARY_TIMEOUT_MS: ${env.VIGIL_CANARY_TIMEOUT_MS} must be at least twice VIGIL_CANARY_INTERVAL_MS (${interval})`,
+  ];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -207,6 +223,8 @@ export interface VigilConfig {
     readonly tokenHours: number;
     readonly passwordMaxAgeDays: number;
   };
+  /** The pipeline canary (docs/interfaces.md §Canary); intervalMs 0 = off. */
+  readonly canary: { readonly intervalMs: number; readonly timeoutMs: number };
   /** Broker access and TLS (docs/security.md). */
   readonly security: {
     /** Anonymous clients admitted by the embedded broker (demo mode only). */
@@ -258,7 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
-  const problems = [...authProblems(e), ...securityProblems(e)];
+  const problems = [...authProblems(e), ...securityProblems(e), ...canaryProblems(e)];
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -299,6 +317,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tokenHours: e.VIGIL_TOKEN_HOURS,
       passwordMaxAgeDays: e.VIGIL_PASSWORD_MAX_AGE_DAYS,
     },
+    canary: { intervalMs: e.VIGIL_CANARY_INTERVAL_MS, timeoutMs: e.VIGIL_CANARY_TIMEOUT_MS },
     security: {
       allowAnonymous: e.VIGIL_MQTT_ALLOW_ANONYMOUS ?? e.VIGIL_DEMO_MODE,
       credentialsFile: e.VIGIL_MQTT_CREDENTIALS ?? `${e.VIGIL_DATA_DIR}/device-credentials.json`,

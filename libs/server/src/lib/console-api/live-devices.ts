@@ -59,6 +59,7 @@ export class LiveDevices implements OnModuleDestroy {
   /** Runs for every record batch: two map lookups and a few assignments per record. */
   private apply(records: readonly IngestRecord[]): void {
     for (const record of records) {
+      if (record.kind === 'canary') continue; // Vigil's own canary is never a device
       const body = recordBody(record);
       let devices = this.sites.get(body.siteId);
       if (!devices) {

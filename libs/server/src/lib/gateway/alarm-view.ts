@@ -7,7 +7,14 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
-import { DEFAULT_ALARM_POLICY, isOpen, type RaiseRecord } from '@vigil/alarms';
+import {
+  DEFAULT_ALARM_POLICY,
+  isOpen,
+  type ActionResult,
+  type Actor,
+  type OperatorCommand,
+  type RaiseRecord,
+} from '@vigil/alarms';
 import type { Alarm, AlarmState } from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
@@ -23,6 +30,14 @@ export interface AlarmQuery {
   readonly since?: number;
 }
 
+/**
+ * Alarms the gateway raises and owns itself, because the rules process may be what failed (the
+ * pipeline canary's stalled-hop alarms). Operator actions on them are applied by their owner.
+ */
+export interface OwnedAlarms {
+  execute(alarmId: string, command: OperatorCommand, actor: Actor): ActionResult;
+}
+
 /** The gateway's read model of alarms, fed by alarm updates from the bus (local or bridged). */
 @Injectable()
 export class AlarmView implements OnModuleInit, OnModuleDestroy {
@@ -34,6 +49,8 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   /** Alarms disposed as `test`, left out of the performance report (bounded like the raises). */
   private readonly testIds = new Set<string>();
   private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
+  /** Alarm id → the gateway component that owns it (not the rules process). */
+  private readonly owners = new Map<string, OwnedAlarms>();
   private readonly subscription: Subscription;
 
   constructor(
@@ -94,9 +111,26 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     this.subscription.unsubscribe();
   }
 
-  private apply(updates: readonly AlarmUpdate[]): void {
+  /**
+   * Updates of alarms this gateway owns (`owner`): shown and pushed like every alarm, kept out
+   * of the alarm KPIs (they are about Vigil, not the plant), and their actions go to `owner`.
+   */
+  applyOwned(updates: readonly AlarmUpdate[], owner: OwnedAlarms): void {
+    for (const { alarm } of updates) {
+      if (isOpen(alarm, DEFAULT_ALARM_POLICY)) this.owners.set(alarm.id, owner);
+      else this.owners.delete(alarm.id);
+    }
+    this.apply(updates, false);
+  }
+
+  /** The gateway component that owns this alarm, when it is not the rules process. */
+  ownerOf(alarmId: string): OwnedAlarms | undefined {
+    return this.owners.get(alarmId);
+  }
+
+  private apply(updates: readonly AlarmUpdate[], countRaises = true): void {
     for (const { alarm, action } of updates) {
-      if (action.action === 'raise') {
+      if (countRaises && action.action === 'raise') {
         this.raises.push({
           at: action.at,
           key: alarm.key,

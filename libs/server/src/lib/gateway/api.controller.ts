@@ -256,12 +256,11 @@ export async function runAlarmAction(
   if (!alarm || !auth.canSeeSite(user, alarm.siteId))
     return { ok: false, status: 404, message: 'no open alarm with this id' };
   const command = { action, ...parsed.data } as OperatorCommand;
-  const reply = await commands.execute({
-    action: 'operate',
-    alarmId,
-    command,
-    actor: { id: user.id, role: user.role },
-  });
+  const actor = { id: user.id, role: user.role };
+  const owner = view.ownerOf(alarmId);
+  const reply = owner
+    ? owner.execute(alarmId, command, actor)
+    : await commands.execute({ action: 'operate', alarmId, command, actor });
   if (!reply.ok) return reply;
   if (!('transition' in reply)) return { ok: false, status: 500, message: 'unexpected reply' };
   return { ok: true, alarm: reply.transition.alarm };

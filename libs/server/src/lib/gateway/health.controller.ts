@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
+import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
@@ -23,6 +24,8 @@ export class HealthController {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     /** Present in a process that runs the rules service. */
     @Optional() @Inject(RulesService) private readonly rules?: RulesService,
+    /** In the gateway process only: it judges the pipeline canary. */
+    @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
   ) {}
 
@@ -33,24 +36,28 @@ export class HealthController {
   }
 
   /**
-   * Ready when the broker and the storage are reachable and, in a process that runs the rules,
-   * every device, site and stream is evaluated. Monitoring lost anywhere answers 503 `degraded`
-   * with what is not evaluated (docs/safety-notes-hostile.md: a plant partly unmonitored is not
-   * ready, and the supervisor and the operators must hear it).
+   * Ready when the broker and the storage are reachable, in a process that runs the rules every
+   * device, site and stream is evaluated, and (gateway) no hop of the pipeline has stalled
+   * (`pipeline.stalled` names the hops whose canary is overdue). Monitoring lost or a stalled hop
+   * with the broker and storage reachable answers 503 `degraded` with what is wrong
+   * (docs/safety.md: a plant partly unmonitored is not ready, and the operators must hear it).
    */
   @Get('readyz')
   readyz(@Res() response: Response) {
     const lost = this.rules?.monitoringLost() ?? [];
+    const pipeline = this.canary?.status;
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
+      ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
     };
     const reachable = checks.broker && checks.storage;
-    const ready = reachable && lost.length === 0;
+    const ready = Object.values(checks).every(Boolean);
     response.status(ready ? 200 : 503).json({
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
       checks,
+      ...(pipeline ? { pipeline } : {}),
       // Notifications are reported, not required: alarms still reach the console without them.
       ...(this.notify ? { details: { notify: this.notify.report() } } : {}),
       ...(lost.length > 0

@@ -6,12 +6,14 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 
+import { pipelineStatusFor } from '@vigil/alarms';
 import type { ClientMessage, IngestRecord, ServerMessage } from '@vigil/contracts';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { AlarmCommands } from '../alarms/alarm-commands';
+import { CanaryService } from '../canary/canary.service';
 import { bearerToken } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from './alarm-view';
@@ -22,7 +24,7 @@ import { StorageStatus } from './storage-status';
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MAX_SUBSCRIBED_DEVICES = 500;
 
-type Sequenced = Exclude<ServerMessage, { type: 'telemetry' }>;
+type Sequenced = Exclude<ServerMessage, { type: 'telemetry' } | { type: 'heartbeat' }>;
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 interface Client {
@@ -56,6 +58,7 @@ export class WsHub implements OnModuleDestroy {
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+    @Inject(CanaryService) private readonly canary: CanaryService,
   ) {
     this.detach = alarms.onUpdates(updates => {
       const now = Date.now();
@@ -66,6 +69,17 @@ export class WsHub implements OnModuleDestroy {
       }
     });
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
+    // Every second: the gateway is alive, and the pipeline as the canary sees it. Consoles show
+    // a stale-data banner when these stop (their own timer), so a dead socket shows too.
+    this.subscriptions.push(
+      canary.heartbeat$.subscribe(status => {
+        if (this.clients.size === 0) return;
+        // One text for all while nothing is stalled; else each client sees only its sites.
+        const shared = status.stalled.length === 0 ? JSON.stringify(this.heartbeat()) : undefined;
+        for (const client of this.clients)
+          this.sendText(client, shared ?? JSON.stringify(this.heartbeat(client)));
+      }),
+    );
     this.subscriptions.push(
       storage.changes$.subscribe(kept =>
         this.broadcast(
@@ -133,6 +147,7 @@ export class WsHub implements OnModuleDestroy {
       serverTime: Date.now(),
       historyKept: this.storage.kept,
     });
+    this.send(client, this.heartbeat(client));
     const lastSeq = Number(url.searchParams.get('lastSeq'));
     const sameEpoch = url.searchParams.get('epoch') === this.epoch;
     this.resume(client, sameEpoch && Number.isInteger(lastSeq) ? lastSeq : undefined);
@@ -234,6 +249,19 @@ export class WsHub implements OnModuleDestroy {
     if (text === undefined) return;
     for (const client of this.clients)
       if (this.visible(client, sequenced)) this.sendText(client, text);
+  }
+
+  /** The heartbeat, with the pipeline as `client` may see it (its sites only). */
+  private heartbeat(client?: Client): ServerMessage {
+    const status = this.canary.status;
+    return {
+      type: 'heartbeat',
+      seq: this.seq,
+      serverTime: Date.now(),
+      pipeline: client
+        ? pipelineStatusFor(status, siteId => this.auth.canSeeSite(client.user, siteId))
+        : status,
+    };
   }
 
   private forwardTelemetry(records: readonly IngestRecord[]): void {

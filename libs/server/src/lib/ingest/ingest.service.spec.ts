@@ -50,6 +50,28 @@ describe(IngestService.name, () => {
     expect(await counter('vigil_ingest_missing_samples_total')).toBe(6);
   });
 
+  it('hands a canary on with its batch and reports the ingest hop, not counting it as a reading', async () => {
+    const bus = new PipelineBus();
+    const metrics = new VigilMetrics();
+    const ingest = new IngestService({ current: registry } as RegistryHolder, bus, metrics, {
+      publish: () => undefined,
+    } as unknown as MqttPublisher);
+    const order: string[] = [];
+    bus.records$.subscribe(batch => order.push(...batch.map(record => `record:${record.kind}`)));
+    bus.canary$.subscribe(reports => order.push(...reports.map(report => `hop:${report.hop}`)));
+    ingest.accept(TOPIC, sample(1));
+    ingest.accept(
+      'vigil/v1/plant-1/_canary/telemetry',
+      Buffer.from('{"canary":{"origin":"gw-1","seq":1,"sentAt":5}}'),
+    );
+    ingest.onModuleDestroy();
+    expect(order).toEqual(['record:reading', 'record:canary', 'hop:ingest']);
+    const counter = async (name: string) =>
+      (await metrics.registry.getSingleMetric(name)?.get())?.values[0]?.value ?? 0;
+    expect(await counter('vigil_ingest_readings_total')).toBe(1);
+    expect(await counter('vigil_ingest_messages_total')).toBe(1);
+  });
+
   it('dead-letters bad input without stopping good input', () => {
     const { ingest, records, published } = setup();
     ingest.accept(TOPIC, Buffer.from('not json'));

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 import {
+  canaryReport,
   type ClockCorrection,
   deadLetterTopic,
+  type CanaryStamp,
   type DeadLetter,
   type DeadLetterReason,
   type IngestRecord,
@@ -40,6 +42,8 @@ export class IngestService implements OnModuleDestroy {
   /** siteId → deviceId → seq state: no key string built per reading. */
   private readonly seqs = new Map<string, Map<string, SeqState>>();
   private pending: IngestRecord[] = [];
+  /** Canaries in `pending`, reported once their batch has been handed on. */
+  private canaries: CanaryStamp[] = [];
   private flushScheduled = false;
   /** Counted per message, added to the Prometheus counters once per batch (label lookups cost). */
   private readonly counts = {
@@ -78,14 +82,13 @@ export class IngestService implements OnModuleDestroy {
       : topic.endsWith('/event')
         ? 'event'
         : 'status';
-    this.counts[kind] += 1;
-    if (retained) this.retainedCounts[kind] += 1;
     let result: ReturnType<typeof validateMessage>;
     try {
       result = validateMessage(topic, payload, this.registry.current, receivedAt, retained);
     } catch (error) {
       // A bug of ours, never bad data by design (the hostile-input property test): one message
       // must not end the process. Loud: an error log with the stack and its own dead letter.
+      this.counts[kind] += 1;
       this.logger.error(
         `ingest failed on a message from ${topic.slice(0, 200)}: ${(error as Error)?.stack ?? String(error)}`,
       );
@@ -98,6 +101,12 @@ export class IngestService implements OnModuleDestroy {
       );
       return;
     }
+    if (result.ok && result.records[0]?.kind === 'canary') {
+      this.acceptCanary(result.records[0]);
+      return;
+    }
+    this.counts[kind] += 1;
+    if (retained) this.retainedCounts[kind] += 1;
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
       return;
@@ -129,6 +138,17 @@ export class IngestService implements OnModuleDestroy {
       }
       this.pending.push(record);
     }
+    this.scheduleFlush();
+  }
+
+  /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */
+  private acceptCanary(record: Extract<IngestRecord, { kind: 'canary' }>): void {
+    this.pending.push(record);
+    this.canaries.push(record.canary);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.pending.length >= MAX_BATCH_RECORDS) this.flush();
     else if (!this.flushScheduled) {
       // One batch per turn of the event loop: everything that arrived in one socket read.
@@ -179,6 +199,12 @@ export class IngestService implements OnModuleDestroy {
     const batch = this.pending;
     this.pending = [];
     this.bus.publishRecords(batch);
+    if (this.canaries.length > 0) {
+      const seenAt = Date.now();
+      const reports = this.canaries.map(stamp => canaryReport('ingest', stamp, seenAt));
+      this.canaries = [];
+      this.bus.publishCanary(reports);
+    }
   }
 
   private countBatch(): void {

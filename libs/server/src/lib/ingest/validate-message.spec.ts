@@ -13,6 +13,37 @@ const T = 'vigil/v1/plant-1/gc-tf-01/telemetry';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 describe(validateMessage.name, () => {
+  describe('the pipeline canary', () => {
+    const canary = { canary: { origin: 'gw-1', seq: 4, sentAt: NOW - 3 } };
+    const topic = 'vigil/v1/plant-1/_canary/telemetry';
+
+    it('accepts the canary of a registered site as a canary record, never a reading', () => {
+      expect(validateMessage(topic, json(canary), registry, NOW)).toEqual({
+        ok: true,
+        records: [
+          {
+            kind: 'canary',
+            canary: { siteId: 'plant-1', origin: 'gw-1', seq: 4, sentAt: NOW - 3, receivedAt: NOW },
+          },
+        ],
+      });
+    });
+
+    it('dead-letters a canary of an unknown site, of the wrong kind or shape', () => {
+      const unknown = validateMessage(
+        'vigil/v1/nowhere/_canary/telemetry',
+        json(canary),
+        registry,
+        NOW,
+      );
+      expect(unknown).toMatchObject({ ok: false, reason: 'unknown-device' });
+      const event = validateMessage('vigil/v1/plant-1/_canary/event', json(canary), registry, NOW);
+      expect(event).toMatchObject({ ok: false, reason: 'bad-topic' });
+      const reading = validateMessage(topic, json({ values: { lel: 1 } }), registry, NOW);
+      expect(reading).toMatchObject({ ok: false, reason: 'wrong-shape' });
+    });
+  });
+
   it('normalises a sample into a reading with the device context', () => {
     const result = validateMessage(
       T,

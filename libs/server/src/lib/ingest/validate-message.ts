@@ -1,9 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 
 import {
+  CANARY_DEVICE_ID,
   DEVICE_CLASS_DEFINITIONS,
   DEVICE_JSON_LIMITS,
   checkJsonLimits,
+  canaryPayloadSchema,
   MAX_METRICS_PER_SAMPLE,
   FUTURE_TOLERANCE_MS,
   MAX_FUTURE_SKEW_MS,
@@ -31,6 +33,8 @@ export type Validation =
 
 export interface DeviceLookup {
   device(siteId: string, deviceId: string): RegisteredDevice | undefined;
+  /** Whether the site exists: only a registered site has a canary. */
+  site?(siteId: string): unknown;
 }
 
 function reject(reason: DeadLetterReason, detail: string): Validation {
@@ -188,6 +192,8 @@ export function validateMessage(
   } catch (error) {
     return reject('not-json', (error as Error).message.slice(0, 200));
   }
+  if (!registered && address?.deviceId === CANARY_DEVICE_ID && registry.site?.(address.siteId))
+    return canaryRecord(address.siteId, address.kind, json, receivedAt);
   if (!registered) {
     return reject(
       'unknown-device',
@@ -293,6 +299,27 @@ export function validateMessage(
       return { ok: true, records: [{ kind: 'status', status }] };
     }
   }
+}
+
+/**
+ * Vigil's own canary (`vigil/v1/{siteId}/_canary/telemetry`, canary.ts in contracts): checked off
+ * the hot path, only once a topic has matched no registered device. Anything else on a canary
+ * topic is dead-lettered like any bad input.
+ */
+function canaryRecord(
+  siteId: string,
+  kind: DeviceTopicKind,
+  json: unknown,
+  receivedAt: number,
+): Validation {
+  if (kind !== 'telemetry') return reject('bad-topic', `${CANARY_DEVICE_ID} only sends telemetry`);
+  const parsed = canaryPayloadSchema.safeParse(json);
+  if (!parsed.success) return reject('wrong-shape', describe(parsed.error.issues));
+  const { origin, seq, sentAt } = parsed.data.canary;
+  return {
+    ok: true,
+    records: [{ kind: 'canary', canary: { siteId, origin, seq, sentAt, receivedAt } }],
+  };
 }
 
 type Issues = ReadonlyArray<{

@@ -99,7 +99,7 @@ export class VigilMetrics {
   private ruleEngineStats: object | undefined;
   readonly ruleEngine = new Gauge({
     name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems, isolatedDevices, quarantinedRecords',
+    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems, isolatedDevices, quarantinedRecords, canaries',
     labelNames: ['counter'] as const,
     registers: [this.registry],
     collect: () => this.collectRuleEngine(),
@@ -146,6 +146,24 @@ export class VigilMetrics {
       'Malformed messages on vigil-internal/v1/… (records, alarms, commands, replies) rejected ' +
       'by their zod schema instead of reaching the pipeline, by topic',
     labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  /** The pipeline canary (gateway process): docs/interfaces.md §Canary. */
+  readonly canaryAge = new Gauge({
+    name: 'vigil_canary_age_seconds',
+    help: 'Age of the newest canary each hop has seen (worst site); above VIGIL_CANARY_TIMEOUT_MS the hop is stalled',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canaryStalls = new Counter({
+    name: 'vigil_canary_stalls_total',
+    help: 'Times a hop (per site) stopped seeing canaries within VIGIL_CANARY_TIMEOUT_MS',
+    labelNames: ['hop'] as const,
+    registers: [this.registry],
+  });
+  readonly canariesSent = new Counter({
+    name: 'vigil_canary_sent_total',
+    help: 'Canaries published by this gateway (one per site per VIGIL_CANARY_INTERVAL_MS)',
     registers: [this.registry],
   });
   readonly authLogins = new Counter({

@@ -7,10 +7,11 @@ import {
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
-import type { IngestRecord } from '@vigil/contracts';
+import { canaryReport, type CanaryStamp, type IngestRecord } from '@vigil/contracts';
 import {
   BatchingWriter,
   InfluxV1Store,
+  canaryLine,
   LineProtocolError,
   alarmEventLine,
   deviceEventLine,
@@ -125,9 +126,11 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
 
   private writeRecords(records: readonly IngestRecord[]): void {
     const lines: WriteLine[] = [];
+    let canaries: CanaryStamp[] | undefined;
     for (const record of records) {
       try {
-        if (record.kind === 'reading') lines.push(readingLine(record.reading));
+        if (record.kind === 'canary') (canaries ??= []).push(record.canary);
+        else if (record.kind === 'reading') lines.push(readingLine(record.reading));
         else if (record.kind === 'event') lines.push(deviceEventLine(record.event));
         else lines.push(deviceStatusLine(record.status));
       } catch (error) {
@@ -137,6 +140,19 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.offer(lines);
+    if (canaries) for (const canary of canaries) this.offerCanary(canary);
+  }
+
+  /**
+   * The canary's own line, after the records it came with: the persister hop counts only once
+   * InfluxDB has acknowledged the batch that holds it (`onStored`), so a hung or refusing
+   * InfluxDB stalls the hop even while the buffer still accepts lines.
+   */
+  private offerCanary(canary: CanaryStamp): void {
+    if (!this.writer) return;
+    this.writer.offerChunks(encodeChunks(toWriteChunks([canaryLine(canary)])), () =>
+      this.bus.publishCanary([canaryReport('persister', canary, Date.now())]),
+    );
   }
 
   private writeAlarms(updates: readonly AlarmUpdate[]): void {

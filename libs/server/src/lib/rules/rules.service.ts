@@ -21,7 +21,13 @@ import {
   type Subscription,
 } from 'rxjs';
 
-import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import {
+  CANARY_RULE_ID,
+  canaryOfSignal,
+  canaryReport,
+  type IngestRecord,
+  type RuleSignal,
+} from '@vigil/contracts';
 import {
   MONITORING_LOST_RULE_ID,
   MONITORING_LOST_SUBJECTS,
@@ -130,7 +136,13 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     );
     const site$ = registries$.pipe(
       switchMap(registry =>
-        merge(inputs$.pipe(filter(concernsSiteRules)), device$.pipe(map(asSiteInput))).pipe(
+        merge(
+          inputs$.pipe(filter(concernsSiteRules)),
+          device$.pipe(
+            filter(signal => signal.ruleId !== CANARY_RULE_ID),
+            map(asSiteInput),
+          ),
+        ).pipe(
           siteRules({
             sites: registry.sites.map(site => ({
               siteId: site.id,
@@ -247,6 +259,12 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private signal(signal: RuleSignal): void {
+    // The engine's answer to a canary: the proof that it is evaluating, reported, never an alarm.
+    const canary = canaryOfSignal(signal);
+    if (canary) {
+      this.bus.publishCanary([canaryReport('rules', canary, Date.now())]);
+      return;
+    }
     this.metrics.signals.inc({ rule: signal.ruleId, active: String(signal.active) });
     if (signal.ruleId === MONITORING_LOST_RULE_ID) this.trackLost(signal);
     this.pending.push(signal);
