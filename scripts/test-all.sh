@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh test
-npm install --no-audit --no-fund
+# --no-save: installs from package-lock.json without rewriting it (see demo.sh).
+npm install --no-audit --no-fund --no-save
 exec npm test

@@ -106,7 +106,9 @@ function main(): void {
     previous = { stats, at: now };
     return line;
   };
-  const summaryTimer = setInterval(() => out(summary()), SUMMARY_INTERVAL_MS);
+  const summaryTimer = config.quiet
+    ? undefined
+    : setInterval(() => out(summary()), SUMMARY_INTERVAL_MS);
 
   const run = (line: string): void => {
     const command = parseCommand(line);
@@ -135,7 +137,7 @@ function main(): void {
   async function shutdown(reason: string): Promise<void> {
     if (stopping) return;
     stopping = true;
-    clearInterval(summaryTimer);
+    if (summaryTimer) clearInterval(summaryTimer);
     for (const timer of leakTimers) clearTimeout(timer);
     input.close();
     out(`stopping (${reason})`);

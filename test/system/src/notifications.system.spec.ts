@@ -388,7 +388,11 @@ describe('notifications: gateway in its own process', () => {
     gateway = await startSystem({
       services: 'gateway',
       mqttUrl: front.mqttUrl,
-      env: { VIGIL_ALERTMANAGER_URL: alertmanager.url },
+      env: {
+        VIGIL_ALERTMANAGER_URL: alertmanager.url,
+        // Vigil's processes share the internal identity of the embedded broker (docs/security.md).
+        VIGIL_MQTT_INTERNAL_SECRET_FILE: join(front.config.dataDir, 'mqtt-internal.secret'),
+      },
     });
     device = await mqttClient(front.mqttUrl);
   });

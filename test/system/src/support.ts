@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,9 +24,18 @@ export interface SystemOptions {
 /** Starts Vigil in this process on free loopback ports (what `npm start` runs, minus the simulator). */
 export async function startSystem(
   options: SystemOptions = {},
-): Promise<RunningVigil & { mqttUrl: string }> {
+): Promise<RunningVigil & { mqttUrl: string; dataDir: string }> {
   const httpPort = await freePort();
   const mqttPort = options.mqttPort ?? (await freePort());
+  // Each system gets its own alarm journal, so no state leaks between tests; removed at stop
+  // (unless the test brought its own VIGIL_DATA_DIR, e.g. to restart on the same journal).
+  const ownDataDir =
+    options.env?.['VIGIL_DATA_DIR'] === undefined
+      ? mkdtempSync(join(tmpdir(), 'vigil-system-'))
+      : undefined;
+  const removeDataDir = () => {
+    if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
+  };
   const config = loadConfig({
     VIGIL_SERVICES: options.services ?? 'all',
     VIGIL_HTTP_PORT: String(httpPort),
@@ -35,16 +44,32 @@ export async function startSystem(
     VIGIL_INFLUX_MODE: options.influxUrl ? 'external' : 'off',
     ...(options.influxUrl ? { VIGIL_INFLUX_URL: options.influxUrl } : {}),
     VIGIL_REGISTRY: SAMPLE_REGISTRY,
-    // Each system gets its own alarm journal, so no state leaks between tests.
-    VIGIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-system-')),
+    ...(ownDataDir ? { VIGIL_DATA_DIR: ownDataDir } : {}),
     VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
     VIGIL_WRITE_FLUSH_MS: '50',
     VIGIL_RULE_TICK_MS: '200',
     VIGIL_LOG_LEVEL: 'warn',
     ...options.env,
   });
-  const running = await startVigil(config);
-  return Object.assign(running, { mqttUrl: options.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}` });
+  let running: RunningVigil;
+  try {
+    running = await startVigil(config);
+  } catch (error) {
+    removeDataDir();
+    throw error;
+  }
+  const stop = running.stop.bind(running);
+  return Object.assign(running, {
+    mqttUrl: options.mqttUrl ?? `mqtt://127.0.0.1:${mqttPort}`,
+    dataDir: config.dataDir,
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        removeDataDir();
+      }
+    },
+  });
 }
 
 export interface DeviceSecret {

@@ -224,8 +224,9 @@ export function HistoryPage(props: { params: Readonly<Record<string, string>> })
                       <td>
                         <span class={`prio-badge p${event.priority}`}>P{event.priority}</span>
                       </td>
-                      <td>{areaName(event.siteId, entry?.areaId)}</td>
-                      <td>{entry?.name ?? event.deviceId}</td>
+                      {/* An area rule's source is the area itself: its name, not its id. */}
+                      <td>{areaName(event.siteId, entry ? entry.areaId : event.deviceId)}</td>
+                      <td>{entry?.name ?? areaName(event.siteId, event.deviceId)}</td>
                       <td>
                         {describe({
                           siteId: event.siteId,

@@ -25,12 +25,14 @@ const KNOWN = new Set([
 ]);
 
 export function PerformancePage() {
-  const { t, lang, orgName, device } = useConsole();
+  const { t, lang, orgName, device, areaName } = useConsole();
   /** `plant-1/gc-tf-01/gas-l1` → 罐区可燃气 1 · 一级报警. */
   const pointName = (key: string) => {
     const [siteId = '', deviceId = '', ...rule] = key.split('/');
     const ruleId = rule.join('/');
-    return `${device(siteId, deviceId)?.name ?? deviceId} · ${label(lang, 'rule', ruleId)}`;
+    // Area rules (crowding, head-count…) have the area as their source: its name, not its id.
+    const source = device(siteId, deviceId)?.name ?? areaName(siteId, deviceId);
+    return `${source} · ${label(lang, 'rule', ruleId)}`;
   };
   const [hours, setHours] = useState(24);
   const { data, error } = useLoad(() => {

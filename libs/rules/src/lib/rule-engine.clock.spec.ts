@@ -374,7 +374,7 @@ describe('clock jumps (README "Clock jumps")', () => {
           // A second source `secondSourceAheadMs` off the device's clock, beside a device whose
           // own clock is right (the finding) or was set by its own readings (first, before the
           // other source). Not covered, by design: a source within (0, 2 s] ahead of the device
-          // (docs/safety-notes-time.md), and one that came first on a clock ahead of the device
+          // (docs/safety.md, "Time"), and one that came first on a clock ahead of the device
           // (indistinguishable from a live device beside a replay, which must not alarm).
           const second = gasOffsetMs === 0 || before.length === 0 ? secondSourceAheadMs : undefined;
           let first = true;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
-import { ConsoleLogger, Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -17,19 +17,14 @@ import { InternalInbox } from './bus/internal-inbox';
 import { MqttBusBridge, planBridge } from './bus/mqtt-bridge';
 import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
+import { BEARER, completeOpenApi } from './gateway/openapi';
 import { WsHub } from './gateway/ws-hub';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { mqttClientOptions } from './mqtt/client-options';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
-
-const LOG_LEVELS = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  log: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-} as const satisfies Record<VigilConfig['logLevel'], readonly LogLevel[]>;
+import { VigilLogger, isAddressInUse, portInUseError } from './startup';
 
 export interface RunningVigil {
   readonly app: INestApplication;
@@ -47,18 +42,23 @@ export interface RunningVigil {
  */
 export async function startVigil(given: VigilConfig = loadConfig()): Promise<RunningVigil> {
   const logger = new Logger('Vigil');
+  const vigilLogger = new VigilLogger(given.logJson, given.logLevel);
+  // Before the broker starts: its first line is in Vigil's format (JSON when asked) too.
+  Logger.overrideLogger(vigilLogger);
   // Vigil's own processes authenticate to the broker too (docs/security.md, "Internal traffic").
   const config = withInternalCredentials(given);
   const broker = config.mqtt.embedded ? new EmbeddedBroker(config) : undefined;
-  await broker?.start();
+  try {
+    await broker?.start();
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+    await broker?.stop();
+    throw portInUseError(config, error);
+  }
   const https = config.security.https;
 
   const app = await NestFactory.create<NestExpressApplication>(VigilModule.forConfig(config), {
-    logger: new ConsoleLogger({
-      json: config.logJson,
-      prefix: 'Vigil',
-      logLevels: [...LOG_LEVELS[config.logLevel]],
-    }),
+    logger: vigilLogger,
     bufferLogs: false,
     ...(https
       ? { httpsOptions: { cert: readFileSync(https.cert), key: readFileSync(https.key) } }
@@ -66,10 +66,11 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     // Throw instead of exiting, so that the caller reports a bad registry or users file clearly.
     abortOnError: false,
   });
-  // SIGTERM and SIGINT only: Nest's default list includes SIGHUP, which closed HTTP, WebSocket,
-  // ingest and rules while the process and its embedded broker stayed up (issue 10 finding 3).
-  // SIGHUP reloads the registry (runVigil).
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // No app.enableShutdownHooks(): runVigil owns SIGINT/SIGTERM and stops in order (bridge, app,
+  // broker). Nest's own hook closed the app, then re-raised the signal and killed the process
+  // under its clients (ECONNRESET stack traces at every Ctrl+C); and its default list includes
+  // SIGHUP, which closed HTTP, WebSocket, ingest and rules while the process and its embedded
+  // broker stayed up (issue 10 finding 3). SIGHUP reloads the registry (runVigil).
   if (broker) broker.attachMetrics(app.get(VigilMetrics).brokerDenied);
   app.disable('x-powered-by');
 
@@ -96,15 +97,23 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
   }
 
   if (config.services.includes('gateway')) {
-    const document = SwaggerModule.createDocument(
+    const document = completeOpenApi(
       app,
-      new DocumentBuilder()
-        .setTitle('Vigil API')
-        .setDescription('REST API of the Vigil gateway. WebSocket: /ws (see docs/interfaces.md).')
-        .setVersion('1')
-        .build(),
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('Vigil API')
+          .setDescription('REST API of the Vigil gateway. WebSocket: /ws (see docs/interfaces.md).')
+          .setVersion('1')
+          .addBearerAuth({ type: 'http', scheme: 'bearer' }, BEARER)
+          .build(),
+      ),
     );
-    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+    // /api/docs-json is where clients and generators look first; the older URL stays.
+    SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+    app.getHttpAdapter().get('/api/docs/openapi.json', (_request, response) => {
+      (response as { json(body: unknown): void }).json(document);
+    });
     const consoleDir = resolve(config.consoleDir);
     if (existsSync(consoleDir)) app.useStaticAssets(consoleDir, { index: 'index.html' });
     else
@@ -123,7 +132,16 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
 
   await app.startAllMicroservices();
   await bridge.start();
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    if (!isAddressInUse(error)) throw error;
+    // Stop what already runs, so that the refusal leaves nothing behind.
+    await bridge.stop();
+    await app.close();
+    await broker?.stop();
+    throw portInUseError(config, error);
+  }
   if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
 
   const httpUrl = `${https ? 'https' : 'http'}://${config.http.host}:${config.http.port}`;

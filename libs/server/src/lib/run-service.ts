@@ -8,6 +8,7 @@ import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
 import { installProcessBackstop } from './process-backstop';
 import { RegistryHolder } from './registry/registry-holder';
+import { PortInUseError, busyPortProblems, earlyLogger } from './startup';
 
 /**
  * Entry point of every Vigil process: `services` is the default when VIGIL_SERVICES is unset.
@@ -15,6 +16,8 @@ import { RegistryHolder } from './registry/registry-holder';
  */
 export async function runVigil(services: readonly ServiceName[] | 'all'): Promise<void> {
   limitHeapGrowth();
+  // JSON from the very first line when VIGIL_LOG_JSON asks for it, also for a refused start.
+  Logger.overrideLogger(earlyLogger());
   const logger = new Logger('Vigil');
   // An error nothing handled: logged fatal with its stack, cleanup, exit non-zero (never half-alive).
   const backstop = installProcessBackstop({ logger });
@@ -30,6 +33,13 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
       process.exit(2);
     }
     throw error;
+  }
+
+  // A busy port is refused before anything starts (InfluxDB included): one line, exit 2.
+  const busy = await busyPortProblems(config);
+  if (busy.length > 0) {
+    for (const problem of busy) logger.error(problem);
+    process.exit(2);
   }
 
   const launcher =
@@ -75,7 +85,7 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
   try {
     running = await startVigil(config);
   } catch (error) {
-    if (error instanceof RegistryError) {
+    if (error instanceof RegistryError || error instanceof PortInUseError) {
       logger.error(error.message);
       await launcher?.stop();
       process.exit(2);
@@ -85,7 +95,11 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
 
   const started = running;
   backstop.onFatal(() => started.stop());
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // Ctrl+C reaches every process of the group, and `npm start` then sends SIGTERM: stop once.
+    if (stopping) return;
+    stopping = true;
     logger.log(`${signal}: stopping`);
     void started
       .stop()

@@ -13,6 +13,7 @@ describe(parseCli.name, () => {
         maxConnections: 200,
         sites: [],
         leakAfter: [],
+        quiet: false,
         credentials: undefined,
       },
     });
@@ -66,6 +67,7 @@ describe(parseCli.name, () => {
         '45:gc-tf-02',
         '--leak-after',
         '90.5:plant-1/gc-ru-01',
+        '--quiet',
       ],
       {},
     );
@@ -83,6 +85,7 @@ describe(parseCli.name, () => {
           { afterSeconds: 45, device: 'gc-tf-02' },
           { afterSeconds: 90.5, device: 'plant-1/gc-ru-01' },
         ],
+        quiet: true,
         credentials: undefined,
       },
     });

@@ -20,6 +20,8 @@ export interface CliConfig {
   readonly maxConnections: number;
   readonly sites: readonly string[];
   readonly leakAfter: readonly LeakAfter[];
+  /** No periodic summary line (the demo's terminal stays readable); `stats` still prints one. */
+  readonly quiet: boolean;
   /** Device logins (`npm run credentials -- issue … --secrets-out <file>`), for a closed broker. */
   readonly credentials: string | undefined;
 }
@@ -44,6 +46,7 @@ options:
   --site <siteId>          simulate only this site (repeatable)
   --leak-after <s>:<dev>   start a gas leak at a combustible detector s real seconds after start
                            (repeatable), e.g. --leak-after 45:gc-tf-02
+  --quiet                  no summary line every 10 s (type stats for one)
   --credentials <file>     device logins {"<site>/<device>": {username, secret}} for a broker
                            that admits no anonymous device (default $VIGIL_SIM_CREDENTIALS);
                            one connection per device then
@@ -114,6 +117,7 @@ export function parseCli(
         'max-connections': { type: 'string' },
         site: { type: 'string', multiple: true },
         'leak-after': { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
         credentials: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -164,6 +168,7 @@ export function parseCli(
       maxConnections: data['max-connections'],
       sites: data.site,
       leakAfter: data['leak-after'],
+      quiet: values.quiet ?? false,
       credentials: values.credentials ?? (env['VIGIL_SIM_CREDENTIALS'] || undefined),
     },
   };

@@ -103,6 +103,13 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       `alarm journal ${this.journal.path}: ${restored.entries} entries, ${this.openByKey.size} open alarm(s) restored` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
     );
+    // Say so when alarms of an earlier run come back: a newcomer restarting the demo otherwise
+    // sees yesterday's leak as if it were now.
+    if (this.openByKey.size > 0) {
+      this.logger.warn(
+        `${this.openByKey.size} open alarm(s) from an earlier run restored; for a clean demo start use ./scripts/demo.sh --fresh (or VIGIL_FRESH=1 npm start)`,
+      );
+    }
   }
 
   onModuleDestroy(): void {

@@ -18,7 +18,7 @@ import { parseOr400 } from '../gateway/parse';
 import { Public, CurrentUser, bearerToken } from './auth.guard';
 import { AuthService, type AuthenticatedUser } from './auth.service';
 
-const loginBody = z.object({
+export const loginBody = z.object({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(256),
 });

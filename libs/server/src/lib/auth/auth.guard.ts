@@ -12,7 +12,7 @@ import type { Request } from 'express';
 
 import { AuthService, type AuthenticatedUser } from './auth.service';
 
-const PUBLIC = 'vigil:public';
+export const PUBLIC = 'vigil:public';
 /** Marks a route that answers without authentication (probes, metrics, login). */
 export const Public = () => SetMetadata(PUBLIC, true);
 

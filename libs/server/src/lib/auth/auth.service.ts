@@ -17,6 +17,7 @@ import { LoginLimiter, type LoginRefusal } from './login-limiter';
 import { hashPassword, verifyPasswordAsync } from './passwords';
 import { RevokedTokens } from './revoked-tokens';
 import { newTokenId, signToken, verifyToken } from './tokens';
+import { DEMO_PASSWORD, DEMO_USERS } from './demo-users';
 
 export interface User {
   readonly id: string;
@@ -49,16 +50,6 @@ const usersFileSchema = z.object({
     }),
   ),
 });
-
-/** Demo mode only: documented in docs/interfaces.md, never available outside demo mode. */
-const DEMO_PASSWORD = 'vigil-demo';
-const DEMO_USERS: readonly User[] = [
-  { id: 'zhang', name: '张伟 Zhang Wei', role: 'operator', scope: 'ent-huaxin' },
-  { id: 'li', name: '李娜 Li Na', role: 'operator', scope: 'ent-huaxin' },
-  { id: 'wang', name: '王强 Wang Qiang', role: 'supervisor', scope: 'park-chem' },
-  { id: 'chen', name: '陈静 Chen Jing', role: 'supervisor', scope: 'city-demo' },
-  { id: 'admin', name: 'Administrator', role: 'admin', scope: 'city-demo' },
-];
 
 export interface Session {
   readonly token: string;

@@ -24,7 +24,7 @@ const STALE_INTERVALS = 2;
 /** domain-standards §9 P4 "battery": a tag below this needs charging before the next shift. */
 const LOW_BATTERY_PCT = 20;
 
-const healthQuery = z.object({
+export const healthQuery = z.object({
   site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
 });
 

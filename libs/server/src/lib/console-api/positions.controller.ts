@@ -21,7 +21,7 @@ export const MUSTER_RADIUS_M = 50;
 /** A fix older than this many reporting intervals is shown as stale (§9.7: tag offline = 3 ×). */
 const STALE_INTERVALS = 3;
 
-const positionsQuery = z.object({
+export const positionsQuery = z.object({
   site: z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}').optional(),
 });
 

@@ -31,11 +31,11 @@ import { RegistryHolder } from '../registry/registry-holder';
 import { AlarmView } from './alarm-view';
 import { parseOr400 } from './parse';
 
-const deviceQuery = z.object({
+export const deviceQuery = z.object({
   site: z.string().optional(),
   class: z.enum(DEVICE_CLASSES).optional(),
 });
-const alarmQuery = z.object({
+export const alarmQuery = z.object({
   state: z.enum([...ALARM_STATES, 'open']).optional(),
   site: z.string().optional(),
   since: z.coerce.number().int().min(0).optional(),
@@ -59,7 +59,7 @@ export const ACTION_BODIES = {
   reset: z.object({ note }),
 } as const;
 export type ActionName = keyof typeof ACTION_BODIES;
-const maintenanceBody = z.object({
+export const maintenanceBody = z.object({
   mode: z.enum(['maintenance', 'out-of-service']).nullable(),
   reason: z.string().min(1).max(500),
 });

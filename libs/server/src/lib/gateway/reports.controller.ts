@@ -13,7 +13,7 @@ import { AlarmView } from './alarm-view';
 import { parseOr400 } from './parse';
 
 const DAY = 24 * 60 * 60_000;
-const reportQuery = z.object({
+export const reportQuery = z.object({
   from: z.coerce.number().int().min(0).optional(),
   to: z.coerce.number().int().min(0).optional(),
   site: z.string().optional(),

@@ -68,6 +68,19 @@ export class VigilMqttServer extends ServerMqtt {
     }
     return super.getHandlerByPattern(pattern);
   }
+
+  /**
+   * Waits for the client to end: the stock close() does not, so the broker was stopped under a
+   * client still closing (an `ECONNRESET` error with a stack trace at every Ctrl+C).
+   */
+  override async close(): Promise<void> {
+    const client = this.mqttClient;
+    this.pendingEventListeners = [];
+    if (!client) return;
+    client.removeAllListeners('error');
+    client.on('error', () => undefined);
+    await new Promise<void>(done => client.end(false, {}, () => done()));
+  }
 }
 
 const DEVICE_PREFIX = 'vigil/v1/';

@@ -173,7 +173,9 @@ export class InfluxLauncher {
         String(STOP_GRACE_MS),
       ],
       // stdin: the pipe whose closing stops influxd. Nothing is ever written to it.
-      { stdio: ['pipe', 'ignore', 'inherit'] },
+      // detached: its own process group, so that Ctrl+C in the terminal does not stop influxd
+      // before Vigil has flushed its last writes (it did: ECONNRESET warnings at every stop).
+      { stdio: ['pipe', 'ignore', 'inherit'], detached: true },
     );
     this.watchdog = watchdog;
     watchdog.once('exit', code =>

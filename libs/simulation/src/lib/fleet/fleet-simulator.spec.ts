@@ -185,6 +185,27 @@ describe(FleetSimulator.name, () => {
     }
   });
 
+  it('sends a status heartbeat from event-only devices at their interval (no false offline)', () => {
+    const { clients, simulator, clock, all } = setup();
+    void simulator.start();
+    for (const client of clients) client.bringUp();
+    clock.advance(20 * 60_000);
+    for (const silent of ['fp-main', 'cp-tf-01', 'cp-ru-01']) {
+      const interval =
+        registry.devices.find(device => device.deviceId === silent)?.intervalSeconds ?? 0;
+      const statuses = all().filter(
+        message => message.topic === `vigil/v1/plant-1/${silent}/status`,
+      );
+      const times = statuses.map(
+        status => statusPayloadSchema.parse(JSON.parse(status.message)).ts,
+      );
+      const gaps = [...times.slice(1), clock.now()].map((t, i) => t - (times[i] ?? 0));
+      // The offline rule raises after 3 × interval of silence; a heartbeat comes within one.
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(interval * 1000);
+      expect(statuses.slice(1).every(status => status.options.retain === false)).toBe(true);
+    }
+  });
+
   it('compresses time by the speed factor', () => {
     const { clients, simulator, clock, telemetryOf } = setup({ speed: 10 });
     void simulator.start();

@@ -391,6 +391,9 @@ export class FleetSimulator {
       }
     });
     client.on('error', error => {
+      // While stopping, the broker may go first (Ctrl+C reaches Vigil and the simulator at once):
+      // a reset then is the expected end, not news worth a line per device.
+      if (this.state === 'stopped') return;
       this.counters.connectionErrors += 1;
       this.log(`${connection.clientId}: ${error.message}`);
     });
@@ -407,7 +410,10 @@ export class FleetSimulator {
     if (connection.everUp) return;
     connection.everUp = true;
     for (const runtime of connection.devices) {
-      if (runtime.generator) this.schedule(runtime, now + runtime.phase * this.periodMs(runtime));
+      // Event-only devices (fire panels, call points) announce themselves at connect, which is
+      // their first heartbeat: the next is due between half and one period later.
+      const fraction = runtime.generator ? runtime.phase : 0.5 + runtime.phase / 2;
+      this.schedule(runtime, now + fraction * this.periodMs(runtime));
     }
     this.waitingForFirstConnect -= 1;
     if (this.waitingForFirstConnect === 0) this.resolveStarted?.();
@@ -432,7 +438,8 @@ export class FleetSimulator {
     runtime.timer = undefined;
     if (this.state !== 'running') return;
     const now = this.clock.now();
-    this.publishTelemetry(runtime, now);
+    if (runtime.generator) this.publishTelemetry(runtime, now);
+    else this.publishHeartbeat(runtime, now);
     const period = this.periodMs(runtime);
     // Due times advance by whole periods so rates do not drift; after a stall (a busy event loop)
     // the missed readings are skipped rather than sent in a burst.
@@ -465,6 +472,17 @@ export class FleetSimulator {
     // The counter moves even when the publish fails: the platform sees the gap as loss.
     runtime.seq += 1;
     this.publish(runtime, 'telemetry', runtime.telemetryTopic, payload, this.qos, false);
+  }
+
+  /**
+   * A fire panel behind a user information transmission device reports a heartbeat at least every
+   * 5 min (GB 26875 practice, domain-standards.md §6 "Heartbeat/poll"); call points on a panel loop
+   * are supervised the same way. Without it the offline rule (3 × interval) raised false offline
+   * alarms after 15 min. Not retained: the retained status stays the one sent at connect.
+   */
+  private publishHeartbeat(runtime: DeviceRuntime, now: number): void {
+    const payload = JSON.stringify({ online: true, ts: epochMillis(now) });
+    this.publish(runtime, 'status', runtime.statusTopic, payload, 1, false);
   }
 
   private addLeaks(runtime: DeviceRuntime, values: TelemetryValues, now: number): void {
