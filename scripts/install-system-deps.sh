@@ -8,7 +8,7 @@ set -u
 mode=${1:-demo}
 packages=(influxdb)
 # fonts-wqy-microhei: a CJK font, so that headless Chromium renders the Chinese console in screenshots.
-[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei prometheus-alertmanager)
+[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei prometheus prometheus-alertmanager)
 
 missing=()
 for package in "${packages[@]}"; do

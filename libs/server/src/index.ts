@@ -24,3 +24,4 @@ export {
   parseNotifyConfig,
 } from './lib/notify';
 export { runNotifyCli } from './lib/notify/notify-cli';
+export { vigilMetricNames } from './lib/metrics/metric-names';

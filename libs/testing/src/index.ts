@@ -10,3 +10,5 @@ export * from './lib/gateway-registry';
 export * from './lib/alertmanager';
 export * from './lib/smtp-sink';
 export * from './lib/http-recorder';
+export * from './lib/prometheus';
+export * from './lib/promql';

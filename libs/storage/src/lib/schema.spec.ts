@@ -3,6 +3,7 @@ import type { Alarm, AlarmAction, DeviceEvent, DeviceStatus, Reading } from '@vi
 import { goDurationMs, quoteIdentifier, quoteString, retentionMs } from './influxql';
 import { LineProtocolError } from './line-protocol';
 import {
+  MEASUREMENT_COLUMNS,
   canaryLine,
   createAlarmEventEncoder,
   deviceEventLine,
@@ -250,5 +251,60 @@ describe(canaryLine.name, () => {
     expect(
       canaryLine({ siteId: 'plant-1', origin: 'gw-1', seq: 42, sentAt: T, receivedAt: T + 3 }),
     ).toEqual({ rp: 'raw', line: `canary,origin=gw-1,site=plant-1 seq=42i ${T}000000` });
+  });
+});
+
+describe('MEASUREMENT_COLUMNS', () => {
+  /** Measurement, tag keys and field keys of a line without escaped characters. */
+  const columns = (line: string) => {
+    const [series = '', fieldSet = ''] = line.split(/ (?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    const [measurement = '', ...tags] = series.split(',');
+    const fields = fieldSet
+      .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+      .map(field => field.split('=')[0] ?? '');
+    return { measurement, tags: tags.map(entry => entry.split('=')[0] ?? ''), fields };
+  };
+
+  it('lists every tag and field the line builders write', () => {
+    const alarm = sampleAlarm();
+    const lines = [
+      readingLine(reading({ values: { ppm: 1 } })).line,
+      deviceEventLine({
+        siteId: 's',
+        deviceId: 'd',
+        deviceClass: 'fire-panel',
+        ts: T,
+        receivedAt: T,
+        code: 'fire',
+        detail: { zone: 'z' },
+      } as unknown as DeviceEvent).line,
+      deviceStatusLine({
+        siteId: 's',
+        deviceId: 'd',
+        deviceClass: 'tag',
+        ts: T,
+        online: true,
+      } as unknown as DeviceStatus).line,
+      createAlarmEventEncoder()(alarm, action({ by: 'op', note: 'n' })).line,
+      createAlarmEventEncoder()({ ...alarm, value: true }, action()).line,
+    ];
+    for (const line of lines) {
+      const { measurement, tags, fields } = columns(line);
+      const known = MEASUREMENT_COLUMNS[measurement as keyof typeof MEASUREMENT_COLUMNS];
+      expect(known).toBeDefined();
+      expect(tags.filter(tag => !known.tags.includes(tag))).toEqual([]);
+      const metricFields = measurement === 'telemetry' ? ['ppm'] : [];
+      expect(
+        fields.filter(field => !known.fields.includes(field) && !metricFields.includes(field)),
+      ).toEqual([]);
+    }
+    // Every listed alarm_event field and tag is written by some action.
+    const alarmColumns = [lines[3], lines[4]].map(line => columns(line as string));
+    expect(new Set(alarmColumns.flatMap(c => c.fields))).toEqual(
+      new Set(MEASUREMENT_COLUMNS.alarm_event.fields),
+    );
+    expect(new Set(alarmColumns.flatMap(c => c.tags))).toEqual(
+      new Set(MEASUREMENT_COLUMNS.alarm_event.tags),
+    );
   });
 });

@@ -262,3 +262,38 @@ export function canaryLine(canary: CanaryStamp): WriteLine {
     ` seq=${integerMs(canary.seq, 'canary seq')}`;
   return { rp: 'raw', line: `${line} ${msToNs(canary.sentAt)}` };
 }
+
+/**
+ * The tags and fields of each measurement, as the line builders above write them, for queries
+ * written elsewhere (the Grafana dashboards in deploy/grafana) to be checked against. `telemetry`
+ * has one field per metric besides `seq`: the metrics of its device class (DEVICE_CLASS_DEFINITIONS
+ * in @vigil/contracts) and a device's `extraMetrics`. schema.spec.ts holds the builders to it.
+ */
+export const MEASUREMENT_COLUMNS: Readonly<
+  Record<
+    (typeof MEASUREMENTS)[keyof typeof MEASUREMENTS],
+    { readonly tags: readonly string[]; readonly fields: readonly string[] }
+  >
+> = {
+  telemetry: { tags: ['area', 'class', 'device', 'site'], fields: [SEQ_FIELD] },
+  device_event: { tags: ['class', 'code', 'device', 'site'], fields: ['detail', 'received_at'] },
+  device_status: { tags: ['class', 'device', 'site'], fields: ['online'] },
+  canary: { tags: ['origin', 'site'], fields: ['seq'] },
+  alarm_event: {
+    tags: ['category', 'device', 'level', 'priority', 'rule', 'site'],
+    fields: [
+      'alarm_id',
+      'state',
+      'action',
+      'active',
+      'value',
+      'value_bool',
+      'threshold',
+      'metric',
+      'message',
+      'by',
+      'note',
+      'detected_at',
+    ],
+  },
+};

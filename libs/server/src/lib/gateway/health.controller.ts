@@ -91,6 +91,9 @@ export class HealthController {
   @Get('metrics')
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metricsText(): Promise<string> {
+    // The readiness checks as series too, so that Prometheus alerts on a lost broker or InfluxDB.
+    this.metrics.readyCheck.set({ check: 'broker' }, this.broker.connected ? 1 : 0);
+    this.metrics.readyCheck.set({ check: 'storage' }, this.storage.kept ? 1 : 0);
     return this.metrics.registry.metrics();
   }
 }

@@ -83,7 +83,7 @@ describe('StorageStatus and the persister against influxd with authentication on
       results: { series?: { values: unknown[][] }[] }[];
     };
     expect(rows.results[0]?.series?.[0]?.values.map(row => row[1])).toEqual([4.5]);
-    expect(await metrics.registry.getSingleMetricAsString('vigil_persister_lines')).toMatch(
+    expect(await metrics.registry.getSingleMetricAsString('vigil_persister_lines_total')).toMatch(
       /outcome="failed"\} 0/,
     );
   });

@@ -4,6 +4,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * Prometheus metrics of one process. Every hop has a counter: what came in, what was dropped and
  * why, what is buffered. Served at GET /metrics by the gateway.
  */
+/** Name of the counter of one field of the rule engine's stats: `lateReadings` → `vigil_rules_engine_late_readings_total`. */
+export function ruleEngineMetricName(field: string): string {
+  return `vigil_rules_engine_${field.replace(/[A-Z]/g, letter => `_${letter.toLowerCase()}`)}_total`;
+}
+
 export class VigilMetrics {
   readonly registry = new Registry();
 
@@ -85,33 +90,53 @@ export class VigilMetrics {
     help: 'Lines waiting to be written to InfluxDB',
     registers: [this.registry],
   });
-  readonly writeTotals = new Gauge({
-    name: 'vigil_persister_lines',
-    help: 'Persister totals (written, rejected when the buffer was full, failed permanently)',
+  readonly writeTotals = new Counter({
+    name: 'vigil_persister_lines_total',
+    help: 'Lines by outcome: written, rejected (the buffer was full), failed (permanently), unencodable',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
   /**
    * The device rule engine's own counters (records, late and out-of-order readings, clock
-   * re-bases, …), read when /metrics is scraped. RulesService hands its counters over with
-   * `watchRuleEngine`; a process without the rules service leaves the series empty.
+   * re-bases, …), one counter per field of its stats (`clockRebases` →
+   * `vigil_rules_engine_clock_rebases_total`), read when /metrics is scraped. RulesService hands
+   * its counters over with `watchRuleEngine`; a process without the rules service has none.
    */
-  private ruleEngineStats: object | undefined;
-  readonly ruleEngine = new Gauge({
-    name: 'vigil_rules_engine_total',
-    help: 'Rule engine counters since start, by counter: records, ticks, outOfOrderReadings, lateReadings, clockRebases, futureReadings, unknownDeviceRecords, reloads, suppressedOffline, signals, eventProblems, isolatedDevices, quarantinedRecords, canaries',
-    labelNames: ['counter'] as const,
-    registers: [this.registry],
-    collect: () => this.collectRuleEngine(),
-  });
-
   watchRuleEngine(stats: object): void {
-    this.ruleEngineStats = stats;
+    for (const [field, value] of Object.entries(stats)) {
+      if (typeof value !== 'number') continue;
+      const name = ruleEngineMetricName(field);
+      this.registry.removeSingleMetric(name);
+      const counter: Counter = new Counter({
+        name,
+        help: `Rule engine counter ${field} since start (RuleEngineStats in @vigil/rules)`,
+        registers: [this.registry],
+        collect: () =>
+          this.raiseCounter(counter, {}, (stats as Record<string, number>)[field] ?? 0),
+      });
+    }
   }
 
-  private collectRuleEngine(): void {
-    for (const [counter, value] of Object.entries(this.ruleEngineStats ?? {}))
-      if (typeof value === 'number') this.ruleEngine.set({ counter }, value);
+  private readonly counterTotals = new Map<object, Map<string, number>>();
+
+  /**
+   * Brings a counter up to a running total kept elsewhere (the engine's and the write buffer's
+   * stats): Prometheus counters only count up, so the increase since the last call is added. A
+   * total that went back (its owner was re-created) counts from zero again.
+   */
+  raiseCounter<T extends string>(
+    counter: Counter<T>,
+    labels: Partial<Record<T, string>>,
+    total: number,
+  ): void {
+    let totals = this.counterTotals.get(counter);
+    if (!totals) this.counterTotals.set(counter, (totals = new Map()));
+    const key = JSON.stringify(labels);
+    const seen = totals.get(key) ?? 0;
+    const increase = total >= seen ? total - seen : total;
+    totals.set(key, total);
+    // An increase of 0 still creates the series, so that every outcome is there from the start.
+    counter.inc(labels as never, increase);
   }
 
   readonly wsClients = new Gauge({
@@ -226,8 +251,19 @@ export class VigilMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly writeBufferCapacity = new Gauge({
+    name: 'vigil_persister_buffer_capacity_lines',
+    help: 'Lines the write buffer holds at most (VIGIL_WRITE_BUFFER_LINES): beyond it, lines are rejected',
+    registers: [this.registry],
+  });
+  readonly readyCheck = new Gauge({
+    name: 'vigil_ready_check',
+    help: 'The /readyz checks of the serving process as of the scrape, 1 passing or 0 failing, by check (broker, storage)',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'vigil_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
   }
 }

@@ -34,7 +34,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /**
  * Writes readings, device events and status, and alarm events to InfluxDB in batches. The buffer
  * is bounded: when InfluxDB is down for longer than the buffer lasts, lines are refused, counted
- * (vigil_persister_lines{outcome="rejected"}) and logged, never dropped silently. Each record or
+ * (vigil_persister_lines_total{outcome="rejected"}) and logged, never dropped silently. Each record or
  * alarm batch is offered as one string per retention policy (a WriteChunk): lines wait in the
  * buffer until InfluxDB acknowledges them, and a few large strings are far cheaper for the GC to
  * promote and mark than an object and a string per reading.
@@ -176,9 +176,14 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     if (!this.writer) return;
     const stats = this.writer.stats();
     this.metrics.writeBuffered.set(stats.buffered);
-    this.metrics.writeTotals.set({ outcome: 'written' }, stats.written);
-    this.metrics.writeTotals.set({ outcome: 'rejected' }, stats.rejected);
-    this.metrics.writeTotals.set({ outcome: 'failed' }, stats.failedPermanent);
+    this.metrics.writeBufferCapacity.set(this.config.write.bufferLines);
+    this.metrics.raiseCounter(this.metrics.writeTotals, { outcome: 'written' }, stats.written);
+    this.metrics.raiseCounter(this.metrics.writeTotals, { outcome: 'rejected' }, stats.rejected);
+    this.metrics.raiseCounter(
+      this.metrics.writeTotals,
+      { outcome: 'failed' },
+      stats.failedPermanent,
+    );
   }
 }
 

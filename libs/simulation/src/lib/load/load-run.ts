@@ -174,15 +174,13 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     };
     const latencies = latencyBySecond.get(t - 1);
     const sorted = latencies ? [...latencies].sort((a, b) => a - b) : undefined;
-    const lag = metrics
-      ? promValue(metrics, 'vigil_process_nodejs_eventloop_lag_p99_seconds')
-      : undefined;
+    const lag = metrics ? promValue(metrics, 'vigil_nodejs_eventloop_lag_p99_seconds') : undefined;
     const sample: SecondSample = {
       t,
       offered: generatorSecond?.offered ?? 0,
       sent: sentTotal - lastSentSeen,
       ingested: delta('vigil_ingest_readings_total'),
-      stored: delta('vigil_persister_lines', { outcome: 'written' }),
+      stored: delta('vigil_persister_lines_total', { outcome: 'written' }),
       backlog: metrics ? (promValue(metrics, 'vigil_persister_buffered_lines') ?? null) : null,
       raises: raisesThisSecond,
       latency: sorted
@@ -353,7 +351,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       generatorMissed: stats.missed,
       generatorDeferredTicks: stats.deferredTicks,
       deadLetters: metricTotal('vigil_ingest_dead_letters_total'),
-      persisterRejected: metricTotal('vigil_persister_lines', { outcome: 'rejected' }),
+      persisterRejected: metricTotal('vigil_persister_lines_total', { outcome: 'rejected' }),
       missingSamples: metricTotal('vigil_ingest_missing_samples_total'),
     },
     alarms: match.accounting,

@@ -4,10 +4,10 @@ import { parsePrometheusText, promSum, promValue } from './prometheus';
 
 describe('Prometheus text', () => {
   const text = [
-    '# HELP vigil_persister_lines Persister totals',
-    '# TYPE vigil_persister_lines gauge',
-    'vigil_persister_lines{outcome="written"} 1200',
-    'vigil_persister_lines{outcome="rejected"} 3',
+    '# HELP vigil_persister_lines_total Lines by outcome',
+    '# TYPE vigil_persister_lines_total counter',
+    'vigil_persister_lines_total{outcome="written"} 1200',
+    'vigil_persister_lines_total{outcome="rejected"} 3',
     'vigil_ingest_dead_letters_total{reason="not-json"} 2',
     'vigil_ingest_dead_letters_total{reason="bad-value"} 5',
     'vigil_ingest_readings_total 4500 1763900000000',
@@ -17,10 +17,12 @@ describe('Prometheus text', () => {
   const samples = parsePrometheusText(text);
 
   it('reads samples by name and labels', () => {
-    expect(promValue(samples, 'vigil_persister_lines', { outcome: 'written' })).toBe(1200);
+    expect(promValue(samples, 'vigil_persister_lines_total', { outcome: 'written' })).toBe(1200);
     expect(promValue(samples, 'vigil_ingest_readings_total')).toBe(4500);
     expect(promValue(samples, 'vigil_process_resident_memory_bytes')).toBe(150_000_000);
-    expect(promValue(samples, 'vigil_persister_lines', { outcome: 'failed' })).toBeUndefined();
+    expect(
+      promValue(samples, 'vigil_persister_lines_total', { outcome: 'failed' }),
+    ).toBeUndefined();
     expect(promSum(samples, 'vigil_ingest_dead_letters_total')).toBe(7);
   });
 });

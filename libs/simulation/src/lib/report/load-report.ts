@@ -9,7 +9,7 @@ export interface SecondSample {
   readonly sent: number;
   /** Readings the target accepted (Vigil: `vigil_ingest_readings_total`). */
   readonly ingested: number | null;
-  /** Lines the target wrote to InfluxDB (Vigil: `vigil_persister_lines{outcome="written"}`). */
+  /** Lines the target wrote to InfluxDB (Vigil: `vigil_persister_lines_total{outcome="written"}`). */
   readonly stored: number | null;
   /** Lines waiting in the target's write buffer at the end of the second. */
   readonly backlog: number | null;
