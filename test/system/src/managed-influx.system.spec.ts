@@ -115,7 +115,10 @@ describe('managed InfluxDB', () => {
     expect(await answers(influxUrl)).toBe(true);
     expect(existsSync(join(work, 'data', 'influxdb', 'meta'))).toBe(true);
     expect(second.output()).not.toContain('already answers');
-    expect(second.output()).toContain('removed a stale PID file');
+    await waitFor(() => second.output().includes('removed a stale PID file'), {
+      what: 'the stale PID file reported',
+      timeoutMs: 10_000,
+    });
     expect(JSON.parse(readFileSync(pidFile, 'utf8')).pid).not.toBe(process.pid);
 
     // A clean stop takes it down too.

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -390,8 +390,13 @@ describe('notifications: gateway in its own process', () => {
       mqttUrl: front.mqttUrl,
       env: {
         VIGIL_ALERTMANAGER_URL: alertmanager.url,
-        // Vigil's processes share the internal identity of the embedded broker (docs/security.md).
-        VIGIL_MQTT_INTERNAL_SECRET_FILE: join(front.config.dataDir, 'mqtt-internal.secret'),
+        // A process without the embedded broker logs in with Vigil's internal identity
+        // (docs/security.md): the user and the secret the broker's process generated.
+        VIGIL_MQTT_USERNAME: 'vigil',
+        VIGIL_MQTT_PASSWORD: readFileSync(
+          join(front.config.dataDir, 'mqtt-internal.secret'),
+          'utf8',
+        ).trim(),
       },
     });
     device = await mqttClient(front.mqttUrl);

@@ -6,11 +6,15 @@ import type { MonitoringLost, RulesService } from '../rules/rules.service';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
 
-function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
+async function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
   const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
   const controller = new HealthController(
     { connected: broker } as MqttPublisher,
-    { kept: true } as StorageStatus,
+    {
+      kept: true,
+      current: { kept: true, kind: 'kept', reason: undefined },
+      probe: async () => true,
+    } as unknown as StorageStatus,
     new VigilMetrics(),
     rules,
   );
@@ -25,7 +29,7 @@ function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
       return this;
     },
   } as unknown as Response;
-  controller.readyz(response);
+  await controller.readyz(response);
   return answer;
 }
 
@@ -39,15 +43,15 @@ const gcLost: MonitoringLost = {
 };
 
 describe('GET /readyz and lost monitoring', () => {
-  it('is ready, with the rules check, when everything is evaluated', () => {
-    expect(probe([])).toEqual({
+  it('is ready, with the rules check, when everything is evaluated', async () => {
+    expect(await probe([])).toEqual({
       status: 200,
       body: { status: 'ready', checks: { broker: true, storage: true, rules: true } },
     });
   });
 
-  it('answers 503 degraded, naming what is not evaluated, while monitoring is lost', () => {
-    expect(probe([gcLost])).toEqual({
+  it('answers 503 degraded, naming what is not evaluated, while monitoring is lost', async () => {
+    expect(await probe([gcLost])).toEqual({
       status: 503,
       body: {
         status: 'degraded',
@@ -66,8 +70,8 @@ describe('GET /readyz and lost monitoring', () => {
     });
   });
 
-  it('says not-ready when the broker is unreachable, and has no rules check without the rules service', () => {
-    expect(probe(undefined, false)).toEqual({
+  it('says not-ready when the broker is unreachable, and has no rules check without the rules service', async () => {
+    expect(await probe(undefined, false)).toEqual({
       status: 503,
       body: { status: 'not-ready', checks: { broker: false, storage: true } },
     });

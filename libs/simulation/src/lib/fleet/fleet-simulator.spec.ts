@@ -199,7 +199,7 @@ describe(FleetSimulator.name, () => {
       const times = statuses.map(
         status => statusPayloadSchema.parse(JSON.parse(status.message)).ts,
       );
-      const gaps = [...times.slice(1), clock.now()].map((t, i) => t - (times[i] ?? 0));
+      const gaps = [...times.slice(1), clock.now()].map((t, i) => (t ?? 0) - (times[i] ?? 0));
       // The offline rule raises after 3 × interval of silence; a heartbeat comes within one.
       expect(Math.max(...gaps)).toBeLessThanOrEqual(interval * 1000);
       expect(statuses.slice(1).every(status => status.options.retain === false)).toBe(true);
