@@ -78,7 +78,9 @@ describe('pipeline: MQTT → ingest → rules → InfluxDB and WebSocket', () =>
           'vigil',
           `SELECT * FROM "vigil"."events"."alarm_event" WHERE device = 'gc-tf-01' AND time >= ${ts - 60_000}ms`,
         );
-        return rows.length >= 2 ? rows : undefined;
+        // InfluxDB 1.x stores each field of a point separately in its cache: a query racing the
+        // write can see a row before all its fields, so wait for the complete rows.
+        return rows.length >= 2 && rows.every(row => row['alarm_id'] !== null) ? rows : undefined;
       },
       { what: 'the alarm events in InfluxDB', timeoutMs: 10_000 },
     );
