@@ -286,7 +286,10 @@ describe('MEASUREMENT_COLUMNS', () => {
         online: true,
       } as unknown as DeviceStatus).line,
       createAlarmEventEncoder()(alarm, action({ by: 'op', note: 'n' })).line,
-      createAlarmEventEncoder()({ ...alarm, value: true }, action()).line,
+      createAlarmEventEncoder()(
+        { ...alarm, value: true, areaId: 'tank-farm', location: { loop: '1', point: '23' } },
+        action(),
+      ).line,
     ];
     for (const line of lines) {
       const { measurement, tags, fields } = columns(line);

@@ -294,6 +294,9 @@ export const MEASUREMENT_COLUMNS: Readonly<
       'by',
       'note',
       'detected_at',
+      // Alarms located inside a device (fire-panel point, channel): the point and its area.
+      'location',
+      'area',
     ],
   },
 };

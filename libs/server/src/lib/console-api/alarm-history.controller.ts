@@ -8,7 +8,7 @@ import {
   type AlarmHistoryEvent,
   type AlarmHistoryResponse,
 } from '@vigil/contracts';
-import { quoteIdentifier, quoteString, type QueryRow } from '@vigil/storage';
+import { MEASUREMENT_COLUMNS, quoteIdentifier, quoteString, type QueryRow } from '@vigil/storage';
 
 import { RegistryHolder } from '../registry/registry-holder';
 import { HistoryStore } from './history-store';
@@ -45,25 +45,8 @@ export const alarmHistoryQuery = z
     path: ['from'],
   });
 
-const FIELDS = [
-  'alarm_id',
-  'state',
-  'action',
-  'active',
-  'value',
-  'value_bool',
-  'threshold',
-  'metric',
-  'message',
-  'by',
-  'note',
-  'site',
-  'device',
-  'rule',
-  'level',
-  'priority',
-  'category',
-];
+/** Every column of `alarm_event`, from the storage schema: one list, not a copy of it. */
+const FIELDS = [...MEASUREMENT_COLUMNS.alarm_event.fields, ...MEASUREMENT_COLUMNS.alarm_event.tags];
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
