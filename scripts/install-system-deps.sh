@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Vigil uses, where this machine allows it:
 #   demo: influxdb (history is kept when present)
-#   test: influxdb, mosquitto, chromium and prometheus-alertmanager (the tests run against the real
+#   test: influxdb, mosquitto, nats-server (JetStream), chromium and prometheus-alertmanager (the tests run against the real
 #         binaries; the notification tests post to a real Alertmanager and check with amtool)
 # Without root or sudo it says what is missing and carries on; the caller decides whether that is fatal.
 set -u
 mode=${1:-demo}
 packages=(influxdb)
 # fonts-wqy-microhei: a CJK font, so that headless Chromium renders the Chinese console in screenshots.
-[ "$mode" = test ] && packages=(influxdb mosquitto chromium fonts-wqy-microhei prometheus prometheus-alertmanager)
+[ "$mode" = test ] && packages=(influxdb mosquitto nats-server chromium fonts-wqy-microhei prometheus prometheus-alertmanager)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -12,3 +12,4 @@ export * from './lib/smtp-sink';
 export * from './lib/http-recorder';
 export * from './lib/prometheus';
 export * from './lib/promql';
+export * from './lib/nats';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 import { z } from 'zod';
 
@@ -134,6 +135,52 @@ export const vigilEnvSchema = z.object({
     .string()
     .regex(/^\d+[hdw]$/)
     .default('365d'),
+  // --- The durable backbone (issue 12; docs/reliability.md, docs/scaling.md) ---
+  /**
+   * How Vigil's processes hand data to each other. memory: one process, RxJS subjects, a local
+   * fsync'd spool (the default when ingest, rules, persister and gateway share the process);
+   * jetstream: NATS JetStream streams (the default for split processes); mqtt: the old
+   * `vigil-internal/…` bridge, nothing in flight survives a restart (warned at start).
+   */
+  VIGIL_BUS: z.enum(['memory', 'jetstream', 'mqtt']).optional(),
+  /** NATS servers, comma-separated (any node of a cluster will do; the client learns the rest). */
+  VIGIL_NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  VIGIL_NATS_USER: z.string().min(1).optional(),
+  VIGIL_NATS_PASSWORD: z.string().min(1).optional(),
+  VIGIL_NATS_PASSWORD_FILE: z.string().min(1).optional(),
+  /** Replicas of every stream and bucket: 1 on one node, 3 in a 3-node cluster. */
+  VIGIL_NATS_REPLICAS: z.coerce
+    .number()
+    .pipe(z.union([z.literal(1), z.literal(3), z.literal(5)]))
+    .default(1),
+  /** Partitions of the records stream (by site); fixed for the life of the stream. */
+  VIGIL_PARTITIONS: z.coerce.number().int().min(1).max(256).default(16),
+  /** Records stream limits: what an outage of a consumer can wait out (discard old beyond, counted). */
+  VIGIL_STREAM_RECORDS_MAX_MB: z.coerce.number().int().min(64).default(8192),
+  VIGIL_STREAM_RECORDS_MAX_AGE_H: z.coerce.number().int().min(1).default(72),
+  /** Alarm updates (and device modes): the durable journal of the alarm lifecycle. */
+  VIGIL_STREAM_ALARMS_MAX_MB: z.coerce.number().int().min(16).default(2048),
+  VIGIL_STREAM_ALARMS_MAX_AGE_H: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .default(24 * 90),
+  /**
+   * This process's name in the cluster: the stable MQTT client id (`vigil-ingest-<instance>`, a
+   * persistent session) and the owner named on rule partition leases. Default: the host name.
+   */
+  VIGIL_INSTANCE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  /** A rules instance silent this long loses its partitions to another (failover within 10 s). */
+  VIGIL_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
+  /** The local spool (memory bus, or jetstream while NATS is unreachable): bytes of records kept. */
+  VIGIL_SPOOL_MAX_MB: z.coerce.number().int().min(16).default(2048),
+  /** The alarm lane of the spool: alarm events never make room for readings, nor readings for them. */
+  VIGIL_SPOOL_ALARMS_MAX_MB: z.coerce.number().int().min(4).default(256),
+  /** Longest wait before appended records are fsync'd (group commit); PUBACKs wait for it. */
+  VIGIL_SPOOL_FSYNC_MS: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -324,6 +371,27 @@ export interface VigilConfig {
       | undefined;
     readonly https: { readonly cert: string; readonly key: string } | undefined;
   };
+  /** The durable backbone between hops (issue 12). */
+  readonly bus: {
+    readonly kind: 'memory' | 'jetstream' | 'mqtt';
+    readonly instance: string;
+    readonly nats: {
+      readonly servers: readonly string[];
+      readonly user: string | undefined;
+      readonly password: string | undefined;
+      readonly replicas: 1 | 3 | 5;
+      readonly partitions: number;
+      readonly records: { readonly maxBytes: number; readonly maxAgeMs: number };
+      readonly alarms: { readonly maxBytes: number; readonly maxAgeMs: number };
+      readonly leaseTtlMs: number;
+    };
+    readonly spool: {
+      readonly dir: string;
+      readonly maxBytes: number;
+      readonly alarmsMaxBytes: number;
+      readonly fsyncMs: number;
+    };
+  };
   readonly notify: {
     readonly alertmanagerUrl: string | undefined;
     readonly resendMs: number;
@@ -331,6 +399,42 @@ export interface VigilConfig {
     readonly consoleUrl: string | undefined;
     readonly configFile: string | undefined;
   };
+}
+
+const MB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+/** The hops that must share one process for the memory bus to carry everything. */
+const PIPELINE: readonly ServiceName[] = ['ingest', 'rules', 'persister', 'gateway'];
+
+/**
+ * memory when the whole pipeline is in this process, else jetstream. A memory bus for a split
+ * process would connect it to nobody: refused. NATS URLs must be nats:// or tls://.
+ */
+function busProblems(env: VigilEnv, problems: string[]): 'memory' | 'jetstream' | 'mqtt' {
+  const whole = PIPELINE.every(service => env.VIGIL_SERVICES.includes(service));
+  const kind = env.VIGIL_BUS ?? (whole ? 'memory' : 'jetstream');
+  if (kind === 'memory' && !whole)
+    problems.push(
+      `VIGIL_BUS: memory carries data only inside one process, but this process runs ${env.VIGIL_SERVICES.join(',')}; use jetstream (or run all services)`,
+    );
+  for (const server of env.VIGIL_NATS_URL.split(',').map(s => s.trim())) {
+    if (!/^(nats|tls):\/\/[^/\s]+$/.test(server))
+      problems.push(`VIGIL_NATS_URL: ${server} is not a nats:// or tls:// address (host:port)`);
+  }
+  if (env.VIGIL_NATS_PASSWORD !== undefined || env.VIGIL_NATS_PASSWORD_FILE !== undefined) {
+    if (env.VIGIL_NATS_USER === undefined)
+      problems.push('VIGIL_NATS_PASSWORD: set VIGIL_NATS_USER too');
+  }
+  return kind;
+}
+
+/** The host name, cut to what a client id and a KV key accept. */
+function instanceName(): string {
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64) || 'vigil'
+  );
 }
 
 export class ConfigError extends Error {
@@ -353,6 +457,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const influxPassword = secret(env, 'VIGIL_INFLUX_PASSWORD', problems);
   const influxToken = secret(env, 'VIGIL_INFLUX_TOKEN', problems);
   problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
+  const natsPassword = secret(env, 'VIGIL_NATS_PASSWORD', problems);
+  const busKind = busProblems(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -426,6 +532,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         e.VIGIL_HTTPS_CERT !== undefined && e.VIGIL_HTTPS_KEY !== undefined
           ? { cert: e.VIGIL_HTTPS_CERT, key: e.VIGIL_HTTPS_KEY }
           : undefined,
+    },
+    bus: {
+      kind: busKind,
+      instance: e.VIGIL_INSTANCE ?? instanceName(),
+      nats: {
+        servers: e.VIGIL_NATS_URL.split(',').map(server => server.trim()),
+        user: e.VIGIL_NATS_USER,
+        password: natsPassword,
+        replicas: e.VIGIL_NATS_REPLICAS,
+        partitions: e.VIGIL_PARTITIONS,
+        records: {
+          maxBytes: e.VIGIL_STREAM_RECORDS_MAX_MB * MB,
+          maxAgeMs: e.VIGIL_STREAM_RECORDS_MAX_AGE_H * HOUR_MS,
+        },
+        alarms: {
+          maxBytes: e.VIGIL_STREAM_ALARMS_MAX_MB * MB,
+          maxAgeMs: e.VIGIL_STREAM_ALARMS_MAX_AGE_H * HOUR_MS,
+        },
+        leaseTtlMs: e.VIGIL_LEASE_TTL_MS,
+      },
+      spool: {
+        dir: `${e.VIGIL_DATA_DIR}/spool`,
+        maxBytes: e.VIGIL_SPOOL_MAX_MB * MB,
+        alarmsMaxBytes: e.VIGIL_SPOOL_ALARMS_MAX_MB * MB,
+        fsyncMs: e.VIGIL_SPOOL_FSYNC_MS,
+      },
     },
     notify: {
       alertmanagerUrl: e.VIGIL_ALERTMANAGER_URL,

@@ -1,0 +1,173 @@
+import { Logger } from '@nestjs/common';
+import {
+  connect,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
+
+import type { VigilConfig } from '../../config/vigil-config';
+import {
+  ALARMS_STREAM,
+  ALARMS_SUBJECTS,
+  CHECKPOINTS_BUCKET,
+  LEASES_BUCKET,
+  RECORDS_STREAM,
+  RECORDS_SUBJECTS,
+} from './subjects';
+
+/** JetStream drops a message id seen within this window (re-sent device messages, retries). */
+const DUPLICATE_WINDOW_MS = 10 * 60_000;
+/** One device message's records; larger is refused by the server (ingest's limits keep far below). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export type NatsSettings = VigilConfig['bus']['nats'];
+
+/** A connection to the backbone: NATS core, JetStream publishing and management. */
+export interface Backbone {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly settings: NatsSettings;
+  close(): Promise<void>;
+}
+
+/** The backbone's streams do not match this configuration: refused, with every difference. */
+export class BackboneConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `The JetStream backbone does not match the configuration:\n  - ${problems.join('\n  - ')}`,
+    );
+    this.name = 'BackboneConfigError';
+  }
+}
+
+/**
+ * Connects to NATS (any server of the list; the client learns the cluster), reconnecting for
+ * ever, and makes sure the streams and buckets exist with the configured limits. `name` shows in
+ * the server's connection list (`vigil-<service>-<instance>`).
+ */
+export async function openBackbone(settings: NatsSettings, name: string): Promise<Backbone> {
+  const logger = new Logger('Backbone');
+  const nc = await connect({
+    servers: [...settings.servers],
+    name,
+    ...(settings.user ? { user: settings.user, pass: settings.password } : {}),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: true,
+    pingInterval: 5_000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') logger.warn(`NATS: disconnected from ${status.data}`);
+      else if (status.type === 'reconnect') logger.log(`NATS: reconnected to ${status.data}`);
+      else if (status.type === 'error') logger.error(`NATS: ${String(status.data)}`);
+    }
+  })();
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  try {
+    await ensureStreams(jsm, settings);
+    await ensureBuckets(js, settings);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return {
+    nc,
+    js,
+    jsm,
+    settings,
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** The configured streams: created when missing, limits updated, partitions never changed. */
+export async function ensureStreams(jsm: JetStreamManager, settings: NatsSettings): Promise<void> {
+  const wanted: Array<Partial<StreamConfig> & { name: string }> = [
+    {
+      name: RECORDS_STREAM,
+      description: `Vigil ingest records; partitions=${settings.partitions}`,
+      subjects: [RECORDS_SUBJECTS],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      // Beyond the limits the oldest records go (counted by the persister as a gap): the rules
+      // must never stop because a slow consumer filled the stream.
+      discard: DiscardPolicy.Old,
+      max_bytes: settings.records.maxBytes,
+      max_age: nanos(settings.records.maxAgeMs),
+      max_msg_size: MAX_MESSAGE_BYTES,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: settings.replicas,
+    },
+    {
+      name: ALARMS_STREAM,
+      description: `Vigil alarm updates and device modes; partitions=${settings.partitions}`,
+      subjects: [...ALARMS_SUBJECTS],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_bytes: settings.alarms.maxBytes,
+      max_age: nanos(settings.alarms.maxAgeMs),
+      max_msg_size: MAX_MESSAGE_BYTES,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: settings.replicas,
+    },
+  ];
+  const problems: string[] = [];
+  for (const config of wanted) {
+    let existing: StreamConfig | undefined;
+    try {
+      existing = (await jsm.streams.info(config.name)).config;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (!existing) {
+      await jsm.streams.add(config);
+      continue;
+    }
+    const existingPartitions = /partitions=(\d+)/.exec(existing.description ?? '')?.[1];
+    if (existingPartitions !== undefined && Number(existingPartitions) !== settings.partitions)
+      problems.push(
+        `${config.name} was made with ${existingPartitions} partitions, VIGIL_PARTITIONS is ${settings.partitions}: every process must use the stream's count`,
+      );
+    if (existing.num_replicas !== settings.replicas)
+      problems.push(
+        `${config.name} has ${existing.num_replicas} replica(s), VIGIL_NATS_REPLICAS is ${settings.replicas}`,
+      );
+    if (problems.length === 0 && limitsDiffer(existing, config))
+      await jsm.streams.update(config.name, { ...existing, ...config });
+  }
+  if (problems.length > 0) throw new BackboneConfigError(problems);
+}
+
+async function ensureBuckets(js: JetStreamClient, settings: NatsSettings): Promise<void> {
+  await js.views.kv(LEASES_BUCKET, {
+    history: 1,
+    ttl: settings.leaseTtlMs,
+    replicas: settings.replicas,
+  });
+  await js.views.kv(CHECKPOINTS_BUCKET, { history: 1, replicas: settings.replicas });
+}
+
+function limitsDiffer(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  return (
+    existing.max_bytes !== wanted.max_bytes ||
+    existing.max_age !== wanted.max_age ||
+    existing.duplicate_window !== wanted.duplicate_window ||
+    existing.description !== wanted.description
+  );
+}
+
+function isNotFound(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? error);
+  return /not found/i.test(message) || (error as { code?: string })?.code === '404';
+}

@@ -1,0 +1,38 @@
+import { connect } from 'nats';
+
+import { startNats } from './nats';
+
+describe('startNats (real nats-server)', () => {
+  it('starts a 3-node cluster that holds an R3 stream through the loss of one node', async () => {
+    const nats = await startNats({ nodes: 3 });
+    try {
+      const nc = await connect({ servers: nats.url.split(','), maxReconnectAttempts: -1 });
+      const jsm = await nc.jetstreamManager();
+      // A fresh cluster elects its meta leader a moment after the nodes answer /healthz.
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await jsm.streams.add({ name: 'T', subjects: ['t.>'], num_replicas: 3 });
+          break;
+        } catch (error) {
+          if (attempt > 50) throw error;
+          await new Promise(resolve => setTimeout(resolve, 200));
+        }
+      }
+      const js = nc.jetstream();
+      await js.publish('t.1', 'one');
+      nats.nodes[0]!.kill('SIGKILL');
+      await nats.nodes[0]!.exited();
+      let ack;
+      for (let attempt = 0; !ack; attempt += 1) {
+        ack = await js.publish('t.2', 'two').catch(error => {
+          if (attempt > 50) throw error;
+          return new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 200));
+        });
+      }
+      expect(ack.seq).toBe(2);
+      await nc.close();
+    } finally {
+      await nats.stop();
+    }
+  }, 60_000);
+});
