@@ -38,6 +38,8 @@ describe('the pipeline canary on separate processes', () => {
     const port = await freePort();
     services[name] = node(`dist/apps/${name}/src/main.js`, [], {
       VIGIL_MQTT_URL: mosquitto.url,
+      // The legacy MQTT bus: the canary's stall detection is transport-independent.
+      VIGIL_BUS: 'mqtt',
       VIGIL_INFLUX_MODE: 'external',
       VIGIL_INFLUX_URL: influx.url,
       VIGIL_REGISTRY: SAMPLE_REGISTRY,

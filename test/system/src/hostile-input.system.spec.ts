@@ -109,6 +109,7 @@ describe('malformed internal messages are never fatal (split mode, built process
     const port = await freePort();
     const child = node('dist/apps/vigil/src/main.js', [], {
       VIGIL_SERVICES: services,
+      VIGIL_BUS: 'mqtt',
       VIGIL_HTTP_PORT: String(port),
       VIGIL_MQTT_URL: mosquitto.url,
       VIGIL_REGISTRY: SAMPLE_REGISTRY,

@@ -38,6 +38,8 @@ export async function startSystem(
   };
   const config = loadConfig({
     VIGIL_SERVICES: options.services ?? 'all',
+    // Split services here talk over the legacy MQTT bus; JetStream tests start their own NATS.
+    ...(options.services && options.services !== 'all' ? { VIGIL_BUS: 'mqtt' } : {}),
     VIGIL_HTTP_PORT: String(httpPort),
     VIGIL_MQTT_PORT: String(mqttPort),
     ...(options.mqttUrl ? { VIGIL_MQTT_URL: options.mqttUrl } : {}),

@@ -122,9 +122,14 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
       );
   }
 
+  // The legacy bus over the MQTT broker (VIGIL_BUS=mqtt); JetStream hops are Nest providers.
+  if (config.bus.kind === 'mqtt')
+    logger.warn(
+      'VIGIL_BUS=mqtt: the hops between processes cross the broker in memory; what is in flight is lost when a process stops (use jetstream, docs/reliability.md)',
+    );
   const bridge = new MqttBusBridge(
     app.get(PipelineBus),
-    planBridge(config.services),
+    config.bus.kind === 'mqtt' ? planBridge(config.services) : { publish: [], subscribe: [] },
     config.mqtt.url,
     mqttClientOptions(config),
     app.get(InternalInbox),

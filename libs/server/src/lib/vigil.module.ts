@@ -31,6 +31,7 @@ import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
+import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -49,6 +50,8 @@ export class VigilModule {
       MqttPublisher,
       StorageStatus,
       InternalInbox,
+      backboneProvider,
+      BackboneCloser,
     ];
     if (has('ingest')) {
       controllers.push(IngestController);
