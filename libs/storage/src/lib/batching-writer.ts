@@ -80,6 +80,11 @@ interface Batch {
   readonly lines: number;
 }
 
+interface ChunkAck {
+  readonly onStored: (() => void) | undefined;
+  readonly onNotStored: ((outcome: 'refused' | 'abandoned') => void) | undefined;
+}
+
 interface FlushWaiter {
   readonly upToSeq: number;
   readonly resolve: () => void;
@@ -129,8 +134,8 @@ export class BatchingWriter {
   private closed = false;
   private abandoning = false;
   private readonly backoffWakers = new Set<() => void>();
-  /** `onStored` callbacks by the chunk they wait for: few (one per canary), never per line. */
-  private readonly acks = new Map<WriteChunk, () => void>();
+  /** `onStored` callbacks by the chunk they wait for: few (one per canary or stream batch), never per line. */
+  private readonly acks = new Map<WriteChunk, ChunkAck>();
 
   private written = 0;
   private batches = 0;
@@ -174,9 +179,17 @@ export class BatchingWriter {
    * half-stored records. Throws a RangeError for a chunk without lines: that is a caller's bug.
    * `onStored` runs once the store has acknowledged the batch holding the last of these chunks
    * in full (the pipeline canary's proof that InfluxDB is taking writes); never when those lines
-   * are refused, abandoned or still retrying.
+   * are refused, abandoned or still retrying. `onNotStored` runs instead when that batch was
+   * refused for good (`refused`: sending it again cannot help) or dropped by close()
+   * (`abandoned`): a durable source acknowledges the first and keeps the second for redelivery.
+   * A batch may hold only part of the chunks: a caller that must know every line is stored
+   * offers one chunk per call.
    */
-  offerChunks(chunks: readonly WriteChunk[], onStored?: () => void): boolean {
+  offerChunks(
+    chunks: readonly WriteChunk[],
+    onStored?: () => void,
+    onNotStored?: (outcome: 'refused' | 'abandoned') => void,
+  ): boolean {
     let count = 0;
     for (const chunk of chunks) {
       if (!Number.isInteger(chunk.lines) || chunk.lines < 1 || chunk.text.length === 0) {
@@ -193,7 +206,7 @@ export class BatchingWriter {
     if (count === 0) return true;
     for (const chunk of chunks) this.queue.push(chunk);
     const last = chunks[chunks.length - 1];
-    if (onStored && last) this.acks.set(last, onStored);
+    if ((onStored || onNotStored) && last) this.acks.set(last, { onStored, onNotStored });
     this.acceptedSeq += count;
     this.pump();
     if (this.flushTimer === undefined && this.queued() > 0) {
@@ -329,7 +342,7 @@ export class BatchingWriter {
           this.written += size;
           this.batches += 1;
           this.lastFlushAt = this.clock.now();
-          this.settleAcks(batch, true);
+          this.settleAcks(batch, 'stored');
           return;
         } catch (error) {
           failure = error;
@@ -340,6 +353,7 @@ export class BatchingWriter {
           this.failedPermanent += lost;
           this.written += size - lost;
           this.batches += 1;
+          this.settleAcks(batch, 'refused');
           this.report(failure, {
             outcome: 'failed-permanently',
             batchLines: size,
@@ -373,7 +387,7 @@ export class BatchingWriter {
         return;
       }
     } finally {
-      this.settleAcks(batch, false);
+      this.settleAcks(batch, 'abandoned');
       this.inFlight.delete(batch);
       this.inFlightLines -= size;
       this.settle();
@@ -397,7 +411,10 @@ export class BatchingWriter {
     this.abandoning = true;
     for (let index = this.head; index < this.queue.length; index += 1) {
       const chunk = this.queue[index];
-      if (chunk) this.acks.delete(chunk);
+      if (!chunk) continue;
+      const ack = this.acks.get(chunk);
+      this.acks.delete(chunk);
+      if (ack) this.runAck(() => ack.onNotStored?.('abandoned'));
     }
     const unsent = this.queued();
     this.abandoned += unsent;
@@ -428,21 +445,26 @@ export class BatchingWriter {
     this.waiters = pending;
   }
 
-  /** Runs (stored) or forgets (not stored) the `onStored` callbacks waiting for this batch. */
-  private settleAcks(batch: Batch, stored: boolean): void {
+  /** Runs the `onStored` (stored) or `onNotStored` callbacks waiting for this batch. */
+  private settleAcks(batch: Batch, outcome: 'stored' | 'refused' | 'abandoned'): void {
     if (this.acks.size === 0) return;
     for (const chunk of batch.chunks) {
       const ack = this.acks.get(chunk);
       if (!ack) continue;
       this.acks.delete(chunk);
-      if (!stored) continue;
-      try {
-        ack();
-      } catch (callbackError) {
-        queueMicrotask(() => {
-          throw callbackError;
-        });
-      }
+      this.runAck(() =>
+        outcome === 'stored' ? ack.onStored?.() : ack.onNotStored?.(outcome),
+      );
+    }
+  }
+
+  private runAck(callback: () => void): void {
+    try {
+      callback();
+    } catch (callbackError) {
+      queueMicrotask(() => {
+        throw callbackError;
+      });
     }
   }
 
