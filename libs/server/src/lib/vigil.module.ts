@@ -32,6 +32,8 @@ import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
 import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import { BackboneHealth } from './bus/jetstream/backbone-health';
+import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -52,6 +54,8 @@ export class VigilModule {
       InternalInbox,
       backboneProvider,
       BackboneCloser,
+      BackboneHealth,
+      ...jetstreamProviders(config),
     ];
     if (has('ingest')) {
       controllers.push(IngestController);

@@ -452,9 +452,7 @@ export class BatchingWriter {
       const ack = this.acks.get(chunk);
       if (!ack) continue;
       this.acks.delete(chunk);
-      this.runAck(() =>
-        outcome === 'stored' ? ack.onStored?.() : ack.onNotStored?.(outcome),
-      );
+      this.runAck(() => (outcome === 'stored' ? ack.onStored?.() : ack.onNotStored?.(outcome)));
     }
   }
 

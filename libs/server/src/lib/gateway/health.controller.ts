@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
+import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
@@ -27,6 +28,8 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** JetStream data path: ingest's spool, the persister's backlog and losses. */
+    @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
   ) {}
 
   @Get('healthz')
@@ -49,11 +52,13 @@ export class HealthController {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
+    const backbone = this.backbone?.report();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+      ...(backbone ? { backbone: this.backbone!.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -62,6 +67,7 @@ export class HealthController {
     // Storage says why it is not kept (or what it carries on with), never silently.
     const reported = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(backbone ? { backbone } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 
 import {
   canaryReport,
@@ -14,6 +14,8 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RegistryHolder } from '../registry/registry-holder';
+import { journalMsgId } from '../bus/jetstream/jetstream-journal';
+import { IngestJournal } from './ingest-journal';
 import { RateLimitedLogger } from './rate-limited-logger';
 import { initialSeqState, trackSeq, type SeqState } from './seq-tracker';
 import { validateMessage } from './validate-message';
@@ -68,6 +70,12 @@ export class IngestService implements OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(MqttPublisher) private readonly publisher: MqttPublisher,
+    /**
+     * jetstream: each device message goes to the journal (the records stream), not to the local
+     * bus (the consumers read the stream, even when co-located), and `ack` (the PUBACK) waits
+     * until it is durable.
+     */
+    @Optional() @Inject(IngestJournal) private readonly journal?: IngestJournal,
   ) {}
 
   /**
@@ -75,7 +83,7 @@ export class IngestService implements OnModuleDestroy {
    * throws for device data, allocates one record per sample, and hands records on in batches.
    * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
    */
-  accept(topic: string, payload: Buffer, retained = false): void {
+  accept(topic: string, payload: Buffer, retained = false, ack?: () => void): void {
     const receivedAt = Date.now();
     const kind = topic.endsWith('/telemetry')
       ? 'telemetry'
@@ -99,18 +107,25 @@ export class IngestService implements OnModuleDestroy {
         String((error as Error)?.message ?? error).slice(0, 200),
         receivedAt,
       );
+      ack?.();
       return;
     }
     if (result.ok && result.records[0]?.kind === 'canary') {
-      this.acceptCanary(result.records[0]);
+      if (this.journal) this.journalCanary(topic, payload, result.records[0], ack);
+      else {
+        this.acceptCanary(result.records[0]);
+        ack?.();
+      }
       return;
     }
     this.counts[kind] += 1;
     if (retained) this.retainedCounts[kind] += 1;
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
+      ack?.();
       return;
     }
+    const journaled: IngestRecord[] | undefined = this.journal ? [] : undefined;
     for (const record of result.records) {
       if (record.kind === 'reading') {
         const { seq, siteId, deviceId, ts, deviceTime, clockCorrected } = record.reading;
@@ -136,9 +151,72 @@ export class IngestService implements OnModuleDestroy {
         }
         this.counts.readings += 1;
       }
-      this.pending.push(record);
+      if (journaled) journaled.push(record);
+      else this.pending.push(record);
     }
+    if (journaled) this.journalMessage(topic, payload, journaled, ack);
+    else ack?.();
     this.scheduleFlush();
+  }
+
+  /** jetstream: one device message to the records stream; its PUBACK once JetStream (or the spool) has it. */
+  private journalMessage(
+    topic: string,
+    payload: Buffer,
+    records: readonly IngestRecord[],
+    ack: (() => void) | undefined,
+  ): void {
+    const first = records[0];
+    if (!first || first.kind === 'canary') {
+      ack?.(); // every sample a duplicate: nothing new to keep
+      return;
+    }
+    const { siteId, deviceId } =
+      first.kind === 'reading'
+        ? first.reading
+        : first.kind === 'event'
+          ? first.event
+          : first.status;
+    this.journal!.append({
+      siteId,
+      deviceId,
+      msgId: journalMsgId(topic, payload, siteId, deviceId, records),
+      records,
+    }).then(
+      () => ack?.(),
+      (error: unknown) =>
+        // Only a spool that cannot write: the device keeps the message (no PUBACK) and sends it again.
+        this.rateLimited.warn(
+          'journal',
+          `a device message from ${topic.slice(0, 200)} could not be made durable: ${(error as Error).message}`,
+        ),
+    );
+  }
+
+  /** jetstream: the canary travels in the records stream; the ingest hop counts once it is durable. */
+  private journalCanary(
+    topic: string,
+    payload: Buffer,
+    record: Extract<IngestRecord, { kind: 'canary' }>,
+    ack: (() => void) | undefined,
+  ): void {
+    const stamp = record.canary;
+    this.journal!.append({
+      siteId: stamp.siteId,
+      deviceId: '_canary',
+      msgId: journalMsgId(topic, payload, stamp.siteId, '_canary', [record]),
+      records: [record],
+    }).then(
+      () => {
+        this.bus.publishCanary([canaryReport('ingest', stamp, Date.now())]);
+        ack?.();
+      },
+      (error: unknown) =>
+        this.rateLimited.warn(
+          'journal-canary',
+          `canary not journaled: ${(error as Error).message}`,
+        ),
+    );
   }
 
   /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -27,6 +28,7 @@ import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { createInfluxStore, type CheckedStore } from './influx-store';
+import { RecordSource, type PersistSink, type StoreOutcome } from './record-source';
 
 const SCHEMA_RETRY_MS = 5000;
 const CLOSE_TIMEOUT_MS = 10_000;
@@ -40,7 +42,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * promote and mark than an object and a string per reading.
  */
 @Injectable()
-export class PersisterService implements OnModuleInit, OnModuleDestroy {
+export class PersisterService implements OnModuleInit, OnModuleDestroy, PersistSink {
   private readonly logger = new Logger(PersisterService.name);
   private readonly rateLimited = new RateLimitedLogger(this.logger);
   private readonly subscriptions: Subscription[] = [];
@@ -54,6 +56,8 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    /** A durable source (jetstream: the persister's consumers) instead of the in-process bus. */
+    @Optional() @Inject(RecordSource) private readonly source?: RecordSource,
   ) {
     if (config.influx.mode === 'off') return;
     this.store = createInfluxStore(config);
@@ -79,8 +83,11 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     await this.ensureSchema();
-    this.subscriptions.push(this.bus.records$.subscribe(records => this.writeRecords(records)));
-    this.subscriptions.push(this.bus.alarms$.subscribe(updates => this.writeAlarms(updates)));
+    if (this.source) await this.source.start(this);
+    else {
+      this.subscriptions.push(this.bus.records$.subscribe(records => this.writeRecords(records)));
+      this.subscriptions.push(this.bus.alarms$.subscribe(updates => this.writeAlarms(updates)));
+    }
     this.publishStats(); // every series exists from the start, at 0
     this.statsTimer = setInterval(() => this.publishStats(), 1000);
     this.statsTimer.unref();
@@ -88,6 +95,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await this.source?.stop();
     clearTimeout(this.schemaTimer);
     clearInterval(this.statsTimer);
     if (this.writer) {
@@ -143,6 +151,73 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     }
     this.offer(lines);
     if (canaries) for (const canary of canaries) this.offerCanary(canary);
+  }
+
+  /** PersistSink: a durable source's batch, settled once InfluxDB stored all of its lines. */
+  storeRecords(
+    records: readonly IngestRecord[],
+    settled: (outcome: StoreOutcome) => void,
+  ): boolean {
+    const lines: WriteLine[] = [];
+    const canaries: CanaryStamp[] = [];
+    for (const record of records) {
+      try {
+        if (record.kind === 'canary') canaries.push(record.canary);
+        else if (record.kind === 'reading') lines.push(readingLine(record.reading));
+        else if (record.kind === 'event') lines.push(deviceEventLine(record.event));
+        else lines.push(deviceStatusLine(record.status));
+      } catch (error) {
+        if (!(error instanceof LineProtocolError)) throw error;
+        this.metrics.writeTotals.inc({ outcome: 'unencodable' });
+        this.rateLimited.warn('unencodable', `cannot store a ${record.kind}: ${error.message}`);
+      }
+    }
+    if (!this.offerSettled(lines, settled)) return false;
+    for (const canary of canaries) this.offerCanary(canary);
+    return true;
+  }
+
+  /** PersistSink: alarm updates of a durable source (the alarm audit trail). */
+  storeAlarms(updates: readonly AlarmUpdate[], settled: (outcome: StoreOutcome) => void): boolean {
+    return this.offerSettled(
+      updates.map(({ alarm, action }) => alarmEventLine(alarm, action)),
+      settled,
+    );
+  }
+
+  /**
+   * Offers every chunk on its own (a batch may carry only some of a call's chunks), and settles
+   * once all of them did: stored, else refused (for good), else abandoned. Nothing is offered
+   * when the buffer cannot take all the lines.
+   */
+  private offerSettled(
+    lines: readonly WriteLine[],
+    settled: (outcome: StoreOutcome) => void,
+  ): boolean {
+    if (!this.writer) {
+      queueMicrotask(() => settled('refused'));
+      return true;
+    }
+    const chunks = encodeChunks(toWriteChunks(lines));
+    if (chunks.length === 0) {
+      queueMicrotask(() => settled('stored'));
+      return true;
+    }
+    if (this.writer.stats().buffered + lines.length > this.config.write.bufferLines) return false;
+    let remaining = chunks.length;
+    let worst: StoreOutcome = 'stored';
+    const done = (outcome: StoreOutcome) => {
+      if (outcome === 'abandoned' || (outcome === 'refused' && worst === 'stored')) worst = outcome;
+      remaining -= 1;
+      if (remaining === 0) settled(worst);
+    };
+    for (const chunk of chunks)
+      this.writer.offerChunks(
+        [chunk],
+        () => done('stored'),
+        outcome => done(outcome),
+      );
+    return true;
   }
 
   /**

@@ -89,7 +89,8 @@ export class BackboneMetrics {
 
   static of(registry: Registry): BackboneMetrics {
     let metrics = BackboneMetrics.byRegistry.get(registry);
-    if (!metrics) BackboneMetrics.byRegistry.set(registry, (metrics = new BackboneMetrics(registry)));
+    if (!metrics)
+      BackboneMetrics.byRegistry.set(registry, (metrics = new BackboneMetrics(registry)));
     return metrics;
   }
 }

@@ -117,8 +117,14 @@ describe('JetStreamJournal (real nats-server)', () => {
     // One of them again, from the spool side: JetStream keeps it once.
     await subject.append(message('site-b', 'd1', 60));
     await node.restart();
-    await waitFor(async () => !subject.isSpooling, { what: 'the spool to drain', timeoutMs: 30_000 });
-    await waitFor(async () => (await streamMessages()) === 250, { what: 'the spool to drain', timeoutMs: 30_000 });
+    await waitFor(async () => !subject.isSpooling, {
+      what: 'the spool to drain',
+      timeoutMs: 30_000,
+    });
+    await waitFor(async () => (await streamMessages()) === 250, {
+      what: 'the spool to drain',
+      timeoutMs: 30_000,
+    });
     expect(health.ok).toBe(true);
     expect((await metrics.spoolMessages.get()).values[0]?.value).toBe(0);
     // Published directly again.

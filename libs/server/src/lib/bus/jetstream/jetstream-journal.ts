@@ -262,5 +262,5 @@ export class JetStreamJournal extends IngestJournal {
 function isRefusal(error: unknown): boolean {
   const api = (error as { api_error?: { err_code?: number; code?: number } })?.api_error;
   if (!api) return false;
-  return api.code === 400 || api.err_code === 10054 /* message size */;
+  return api.code === 400 || api.err_code === 10054; /* message size */
 }

@@ -235,7 +235,7 @@ async function readEntry(
   const idLength = header.readUInt16LE(6);
   if (subjectLength + idLength > body || offset + HEADER_BYTES + body > end) return undefined;
   const bytes = Buffer.alloc(body);
-  for (let read = 0; read < body; ) {
+  for (let read = 0; read < body;) {
     const chunk = Math.min(READ_CHUNK_BYTES, body - read);
     const { bytesRead } = await handle.read(bytes, read, chunk, offset + HEADER_BYTES + read);
     if (bytesRead === 0) return undefined;
