@@ -337,6 +337,29 @@ describe(BatchingWriter.name, () => {
       expect(abandoned).not.toHaveBeenCalled();
     });
 
+    it('tells a durable source why lines were not stored: refused for good, or abandoned at close', async () => {
+      const w = writer({ batchSize: 1, retryInitialMs: 100 });
+      store.failWith = () =>
+        new StoreWriteError('parse error', { retryable: false, rejectedLines: 1, status: 400 });
+      const stored = jest.fn();
+      const notStored = jest.fn();
+      w.offerChunks([chunk(1)], stored, notStored);
+      await w.flush();
+      expect(stored).not.toHaveBeenCalled();
+      expect(notStored).toHaveBeenCalledWith('refused');
+
+      store.failWith = () => retryable();
+      const queued = jest.fn();
+      const inFlight = jest.fn();
+      w.offerChunks([chunk(1)], undefined, inFlight);
+      w.offerChunks([chunk(1)], undefined, queued);
+      const closing = w.close({ timeoutMs: 50 });
+      await jest.advanceTimersByTimeAsync(10_000);
+      await closing;
+      expect(inFlight).toHaveBeenCalledWith('abandoned');
+      expect(queued).toHaveBeenCalledWith('abandoned');
+    });
+
     it('does not run when the offer is refused (buffer full)', async () => {
       const w = writer({ batchSize: 5, maxBufferedLines: 5 });
       const stored = jest.fn();
