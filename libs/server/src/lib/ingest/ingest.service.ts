@@ -14,8 +14,8 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RegistryHolder } from '../registry/registry-holder';
-import { journalMsgId } from '../bus/jetstream/jetstream-journal';
-import { IngestJournal } from './ingest-journal';
+import { JetStreamJournal } from '../bus/jetstream/jetstream-journal';
+import { ImmediateJournal, IngestJournal, journalMessage } from './ingest-journal';
 import { RateLimitedLogger } from './rate-limited-logger';
 import { initialSeqState, trackSeq, type SeqState } from './seq-tracker';
 import { validateMessage } from './validate-message';
@@ -70,18 +70,29 @@ export class IngestService implements OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(MqttPublisher) private readonly publisher: MqttPublisher,
-    /**
-     * jetstream: each device message goes to the journal (the records stream), not to the local
-     * bus (the consumers read the stream, even when co-located), and `ack` (the PUBACK) waits
-     * until it is durable.
-     */
-    @Optional() @Inject(IngestJournal) private readonly journal?: IngestJournal,
-  ) {}
+    @Optional()
+    @Inject(IngestJournal)
+    private readonly journal: IngestJournal = new ImmediateJournal(),
+  ) {
+    this.immediate = this.journal instanceof ImmediateJournal;
+    this.viaStream = this.journal instanceof JetStreamJournal;
+  }
+
+  /**
+   * jetstream: records go only to the records stream (the consumers read it, even when
+   * co-located), and the canary's ingest hop counts once its message is in the stream.
+   */
+  private readonly viaStream: boolean;
+
+  /** Nothing durable behind ingest (VIGIL_BUS=mqtt): acks are called at once, no message built. */
+  private readonly immediate: boolean;
 
   /**
    * One device message, straight from the MQTT client's message event (VigilMqttServer): never
    * throws for device data, allocates one record per sample, and hands records on in batches.
    * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
+   * `ack`: called once the message is durable (IngestJournal), at once when nothing of it is
+   * stored (dead-lettered, only duplicates); the MQTT server holds the device's PUBACK until then.
    */
   accept(topic: string, payload: Buffer, retained = false, ack?: () => void): void {
     const receivedAt = Date.now();
@@ -111,11 +122,13 @@ export class IngestService implements OnModuleDestroy {
       return;
     }
     if (result.ok && result.records[0]?.kind === 'canary') {
-      if (this.journal) this.journalCanary(topic, payload, result.records[0], ack);
-      else {
-        this.acceptCanary(result.records[0]);
-        ack?.();
+      if (this.viaStream) {
+        this.streamCanary(topic, payload, result.records[0], ack);
+        return;
       }
+      this.acceptCanary(result.records[0]);
+      this.journalled(topic, payload, [result.records[0]], ack);
+      this.scheduleFlush();
       return;
     }
     this.counts[kind] += 1;
@@ -125,7 +138,7 @@ export class IngestService implements OnModuleDestroy {
       ack?.();
       return;
     }
-    const journaled: IngestRecord[] | undefined = this.journal ? [] : undefined;
+    const firstKept = this.pending.length;
     for (const record of result.records) {
       if (record.kind === 'reading') {
         const { seq, siteId, deviceId, ts, deviceTime, clockCorrected } = record.reading;
@@ -151,79 +164,48 @@ export class IngestService implements OnModuleDestroy {
         }
         this.counts.readings += 1;
       }
-      if (journaled) journaled.push(record);
-      else this.pending.push(record);
+      this.pending.push(record);
     }
-    if (journaled) this.journalMessage(topic, payload, journaled, ack);
+    // Journalled before the batch can flush: what the bus carries is always in the journal
+    // first (the rules' spool cursor relies on it).
+    if (this.pending.length > firstKept)
+      this.journalled(topic, payload, this.pending.slice(firstKept), ack);
     else ack?.();
     this.scheduleFlush();
   }
 
-  /** jetstream: one device message to the records stream; its PUBACK once JetStream (or the spool) has it. */
-  private journalMessage(
+  /** Hands the message's records to the journal; `ack` once they are durable. */
+  private journalled(
     topic: string,
     payload: Buffer,
     records: readonly IngestRecord[],
     ack: (() => void) | undefined,
   ): void {
-    const first = records[0];
-    if (!first || first.kind === 'canary') {
-      ack?.(); // every sample a duplicate: nothing new to keep
+    if (this.immediate) {
+      ack?.();
       return;
     }
-    const { siteId, deviceId } =
-      first.kind === 'reading'
-        ? first.reading
-        : first.kind === 'event'
-          ? first.event
-          : first.status;
-    this.journal!.append({
-      siteId,
-      deviceId,
-      msgId: journalMsgId(topic, payload, siteId, deviceId, records),
-      records,
-    }).then(
-      () => ack?.(),
-      (error: unknown) =>
-        // Only a spool that cannot write: the device keeps the message (no PUBACK) and sends it again.
-        this.rateLimited.warn(
-          'journal',
-          `a device message from ${topic.slice(0, 200)} could not be made durable: ${(error as Error).message}`,
-        ),
-    );
+    const durable = this.journal.append(journalMessage(topic, payload, records));
+    if (ack) void durable.then(ack);
   }
 
-  /** jetstream: the canary travels in the records stream; the ingest hop counts once it is durable. */
-  private journalCanary(
+  /** jetstream: the canary travels in the records stream; its ingest hop once it is there. */
+  private streamCanary(
     topic: string,
     payload: Buffer,
     record: Extract<IngestRecord, { kind: 'canary' }>,
     ack: (() => void) | undefined,
   ): void {
-    const stamp = record.canary;
-    this.journal!.append({
-      siteId: stamp.siteId,
-      deviceId: '_canary',
-      msgId: journalMsgId(topic, payload, stamp.siteId, '_canary', [record]),
-      records: [record],
-    }).then(
-      () => {
-        this.bus.publishCanary([canaryReport('ingest', stamp, Date.now())]);
-        ack?.();
-      },
-      (error: unknown) =>
-        this.rateLimited.warn(
-          'journal-canary',
-          `canary not journaled: ${(error as Error).message}`,
-        ),
-    );
+    void this.journal.append(journalMessage(topic, payload, [record])).then(() => {
+      this.bus.publishCanary([canaryReport('ingest', record.canary, Date.now())]);
+      ack?.();
+    });
   }
 
   /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */
   private acceptCanary(record: Extract<IngestRecord, { kind: 'canary' }>): void {
     this.pending.push(record);
     this.canaries.push(record.canary);
-    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -276,7 +258,7 @@ export class IngestService implements OnModuleDestroy {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.bus.publishRecords(batch);
+    if (!this.viaStream) this.bus.publishRecords(batch);
     if (this.canaries.length > 0) {
       const seenAt = Date.now();
       const reports = this.canaries.map(stamp => canaryReport('ingest', stamp, seenAt));

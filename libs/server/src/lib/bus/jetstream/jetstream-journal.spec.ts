@@ -4,14 +4,21 @@ import { join } from 'node:path';
 
 import { Registry } from 'prom-client';
 
-import type { IngestRecord } from '@vigil/contracts';
+import type { CanaryReport, IngestRecord } from '@vigil/contracts';
+import { loadRegistry } from '@vigil/registry';
 import { startNats, waitFor, type NatsHandle } from '@vigil/testing';
 
 import { loadConfig } from '../../config/vigil-config';
 import { openBackbone, type Backbone } from './backbone';
 import { BackboneHealth } from './backbone-health';
 import { BackboneMetrics } from './backbone-metrics';
-import { JetStreamJournal, journalMsgId } from './jetstream-journal';
+import { journalMessage } from '../../ingest/ingest-journal';
+import { IngestService } from '../../ingest/ingest.service';
+import { VigilMetrics } from '../../metrics/metrics';
+import type { MqttPublisher } from '../../mqtt/mqtt-publisher';
+import type { RegistryHolder } from '../../registry/registry-holder';
+import { PipelineBus } from '../pipeline-bus';
+import { JetStreamJournal } from './jetstream-journal';
 import { PublishSpool } from './publish-spool';
 import { RECORDS_STREAM } from './subjects';
 
@@ -36,13 +43,9 @@ function reading(siteId: string, deviceId: string, seq: number): IngestRecord {
 }
 
 function message(siteId: string, deviceId: string, seq: number) {
-  const records = [reading(siteId, deviceId, seq)];
-  return {
-    siteId,
-    deviceId,
-    msgId: journalMsgId('t', Buffer.from('p'), siteId, deviceId, records),
-    records,
-  };
+  return journalMessage(`vigil/v1/${siteId}/${deviceId}/telemetry`, Buffer.from('p'), [
+    reading(siteId, deviceId, seq),
+  ]);
 }
 
 describe('JetStreamJournal (real nats-server)', () => {
@@ -154,5 +157,47 @@ describe('JetStreamJournal (real nats-server)', () => {
     const reopened = await PublishSpool.open(dir, { maxBytes: 1024 * 1024, fsyncMs: 0 });
     expect(reopened.size).toBe(0);
     await reopened.close();
+  });
+
+  it('ingest in jetstream mode: records only in the stream, PUBACK and the canary hop once there', async () => {
+    const { subject } = await journal();
+    const bus = new PipelineBus();
+    const onBus: IngestRecord[] = [];
+    const hops: CanaryReport[] = [];
+    bus.records$.subscribe(batch => onBus.push(...batch));
+    bus.canary$.subscribe(reports => hops.push(...reports));
+    const registry = loadRegistry(join(__dirname, '../../../../../../registry/sample'));
+    const ingest = new IngestService(
+      { current: registry } as RegistryHolder,
+      bus,
+      new VigilMetrics(),
+      { publish: () => undefined } as unknown as MqttPublisher,
+      subject,
+    );
+    const acked: number[] = [];
+    for (const seq of [1, 2, 3])
+      ingest.accept(
+        'vigil/v1/plant-1/gc-tf-01/telemetry',
+        Buffer.from(`{"seq":${seq},"values":{"lel":1}}`),
+        false,
+        () => acked.push(seq),
+      );
+    ingest.accept(
+      'vigil/v1/plant-1/_canary/telemetry',
+      Buffer.from('{"canary":{"origin":"gw-1","seq":1,"sentAt":5}}'),
+      false,
+      () => acked.push(0),
+    );
+    expect(acked).toEqual([]);
+    await waitFor(() => acked.length === 4, { what: 'the PUBACKs' });
+    ingest.onModuleDestroy();
+    expect(onBus).toEqual([]);
+    expect(hops.map(hop => hop.hop)).toEqual(['ingest']);
+    expect(await streamMessages()).toBe(4);
+    const stored = await backbone.jsm.streams.getMessage(RECORDS_STREAM, {
+      seq: (await backbone.jsm.streams.info(RECORDS_STREAM)).state.first_seq,
+    });
+    expect(stored.header.get('Nats-Msg-Id')).toBe('plant-1/gc-tf-01/1');
+    await subject.close();
   });
 });

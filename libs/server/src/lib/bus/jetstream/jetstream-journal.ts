@@ -1,9 +1,5 @@
-import { createHash } from 'node:crypto';
-
 import { Logger } from '@nestjs/common';
 import type { JetStreamClient, NatsConnection } from 'nats';
-
-import type { IngestRecord } from '@vigil/contracts';
 
 import { IngestJournal, type JournalMessage } from '../../ingest/ingest-journal';
 import type { BackboneHealth } from './backbone-health';
@@ -26,24 +22,6 @@ const DEFAULT_PUBLISH_TIMEOUT_MS = 2000;
 const DEFAULT_DRAIN_RETRY_MS = 1000;
 /** Spooled messages published together (pipelined) while draining. */
 const DRAIN_BATCH = 512;
-
-/**
- * The msg id of one device message (DESIGN-12): `<site>/<device>/<seq>` when its readings carry a
- * seq (the first one's), else `h:` + sha1(topic + payload), since a re-sent PUBLISH has the same
- * bytes. JetStream stores an id once within its duplicate window.
- */
-export function journalMsgId(
-  topic: string,
-  payload: Buffer,
-  siteId: string,
-  deviceId: string,
-  records: readonly IngestRecord[],
-): string {
-  for (const record of records)
-    if (record.kind === 'reading' && record.reading.seq !== undefined)
-      return `${siteId}/${deviceId}/${record.reading.seq}`;
-  return `h:${createHash('sha1').update(topic).update(payload).digest('hex')}`;
-}
 
 /**
  * Ingest's journal in jetstream mode: each device message's records go to
