@@ -102,7 +102,7 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
       VIGIL_INFLUX_URL: influx.url,
       VIGIL_REGISTRY: work,
       VIGIL_DATA_DIR: join(work, name),
-      VIGIL_LOG_LEVEL: 'warn',
+      VIGIL_LOG_LEVEL: process.env['JSFLOW_LOG_LEVEL'] ?? 'warn',
       VIGIL_WRITE_FLUSH_MS: '50',
     };
     const handle: VigilProcess = {
@@ -113,11 +113,13 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
         const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/apps/vigil/src/main.js')], {
           cwd: REPO_ROOT,
           env: { ...process.env, ...env },
-          stdio: ['ignore', 'ignore', 'pipe'],
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
-        child.stderr?.on('data', (chunk: Buffer) => {
+        const show = (chunk: Buffer) => {
           if (process.env['JSFLOW_VERBOSE']) process.stderr.write(`[${name}] ${chunk}`);
-        });
+        };
+        child.stdout?.on('data', show);
+        child.stderr?.on('data', show);
         handle.child = child;
       },
       exited() {
@@ -225,6 +227,15 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
       const killedAt = Date.now();
       await new Promise(resolve => setTimeout(resolve, 2000));
       vigil.start();
+      await waitFor(async () => (await readyStatus(vigil)) !== 'down', {
+        what: `${vigil.name} answering`,
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      figures[`${vigil.name} down→answering HTTP (s)`] = (Date.now() - killedAt) / 1000;
+      figures[`${vigil.name} readyz when first answering`] = await fetch(`${vigil.httpUrl}/readyz`)
+        .then(r => r.text())
+        .catch(() => 'down');
       await waitFor(async () => (await readyStatus(vigil)) === 200, {
         what: `${vigil.name} ready again`,
         timeoutMs: 30_000,

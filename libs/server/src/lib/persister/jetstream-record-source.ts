@@ -141,6 +141,10 @@ class ConsumerLoop {
   private lastGapAt = 0;
   /** The next stream sequence a first delivery should have; undefined before the first. */
   private expected: number | undefined;
+  /** The consumer sequence the next delivery should have (1 after the consumer is made). */
+  private nextDelivery = 1;
+  /** Deliveries that never reached us (a fetch that had ended), redelivered by a resync. */
+  private resyncs = 0;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -219,6 +223,7 @@ class ConsumerLoop {
         : { deliver_policy: DeliverPolicy.All }),
     };
     await this.jsm.consumers.add(this.stream, config);
+    this.nextDelivery = 1;
     this.expected = floor !== undefined && floor > 0 ? floor + 1 : undefined;
     this.logger.log(
       floor !== undefined
@@ -228,7 +233,7 @@ class ConsumerLoop {
   }
 
   private async run(): Promise<void> {
-    const consumer = await this.backbone.js.consumers.get(this.stream, this.consumer);
+    let consumer = await this.backbone.js.consumers.get(this.stream, this.consumer);
     while (this.running) {
       const room = this.maxUnacked - this.unacked;
       if (room <= 0) {
@@ -256,6 +261,11 @@ class ConsumerLoop {
         this.reportHealth();
         continue;
       }
+      if (this.missedDelivery(messages)) {
+        await this.resync();
+        consumer = await this.backbone.js.consumers.get(this.stream, this.consumer);
+        continue;
+      }
       messages = await this.checkSequence(messages);
       await this.offer(messages);
       const last = messages[messages.length - 1]!;
@@ -263,6 +273,34 @@ class ConsumerLoop {
       this.metrics.consumerPending.set({ consumer: this.consumer }, this.pending);
       this.reportHealth();
     }
+  }
+
+  /**
+   * Whether the server delivered messages this instance never received: a jump of the consumer
+   * sequence (a pull request that ended on our side while the server still sent to it). They
+   * would be acknowledged unseen by AckPolicy.All, so they must be fetched again.
+   */
+  private missedDelivery(messages: readonly JsMsg[]): boolean {
+    for (const message of messages) {
+      if (message.info.deliverySequence !== this.nextDelivery) return true;
+      this.nextDelivery += 1;
+    }
+    return false;
+  }
+
+  /**
+   * Drops the batch, waits until everything offered before is stored and acknowledged, and
+   * recreates the consumer from its ack floor: the missed messages come again, in order.
+   */
+  private async resync(): Promise<void> {
+    this.resyncs += 1;
+    this.rateLimited.warn(
+      'resync',
+      `deliveries from ${this.stream} went missing on the way (consumer sequence jumped): fetching again from the last stored message (${this.resyncs} time(s))`,
+    );
+    while (this.queue.length > 0 && this.running) await this.sleep(50);
+    await this.backbone.nc.flush();
+    if (this.running) await this.prepareConsumer();
   }
 
   /** Counts a jump of the delivered stream sequence (messages discarded by the limits). */
