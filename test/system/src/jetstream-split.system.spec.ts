@@ -84,6 +84,8 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
   let mosquitto: MosquittoHandle;
   let nats: NatsHandle;
   let influx: InfluxHandle;
+  /** The influxd killed by the outage test: its data dir goes once the restarted one stopped. */
+  let firstInflux: InfluxHandle | undefined;
   let work: string;
   let device: MqttClient | undefined;
   const processes: VigilProcess[] = [];
@@ -150,6 +152,34 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
     return Number(rows[0]?.['n'] ?? 0);
   }
 
+  /** The device side: QoS 1 publishes, counted once the broker acknowledged them. */
+  let sent = 0;
+  let failed = 0;
+  const seqs = new Array<number>(DEVICES).fill(0);
+  const published = () => seqs.reduce((a, b) => a + b, 0);
+
+  async function offerLoad(durationMs: number): Promise<void> {
+    const start = Date.now();
+    const tickMs = 10;
+    const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+    let next = 0;
+    for (let tick = 0; Date.now() - start < durationMs; tick += 1) {
+      for (let i = 0; i < perTick; i += 1) {
+        const index = next % DEVICES;
+        next += 1;
+        const seq = (seqs[index] = (seqs[index] ?? 0) + 1);
+        device?.publish(
+          `vigil/v1/${SITE}/gc-${String(index).padStart(3, '0')}/telemetry`,
+          telemetry({ lel: seq % 10 }, seq),
+          { qos: 1 },
+          error => (error ? (failed += 1) : (sent += 1)),
+        );
+      }
+      const due = start + (tick + 1) * tickMs;
+      await new Promise(resolve => setTimeout(resolve, Math.max(0, due - Date.now())));
+    }
+  }
+
   beforeAll(async () => {
     [mosquitto, nats, influx] = await Promise.all([startMosquitto(), startNats(), startInfluxd()]);
     work = mkdtempSync(join(tmpdir(), 'vigil-jsflow-'));
@@ -163,6 +193,7 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
       await vigil.exited();
     }
     await Promise.all([mosquitto?.stop(), nats?.stop(), influx?.stop()]);
+    await firstInflux?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -194,30 +225,8 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
       }
     })();
 
-    let sent = 0;
-    let failed = 0;
-    const seqs = new Array<number>(DEVICES).fill(0);
     const start = Date.now();
-    const tickMs = 10;
-    const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
-    const load = (async () => {
-      let next = 0;
-      for (let tick = 0; Date.now() - start < DURATION_MS; tick += 1) {
-        for (let i = 0; i < perTick; i += 1) {
-          const index = next % DEVICES;
-          next += 1;
-          const seq = (seqs[index] = (seqs[index] ?? 0) + 1);
-          device?.publish(
-            `vigil/v1/${SITE}/gc-${String(index).padStart(3, '0')}/telemetry`,
-            telemetry({ lel: seq % 10 }, seq),
-            { qos: 1 },
-            error => (error ? (failed += 1) : (sent += 1)),
-          );
-        }
-        const due = start + (tick + 1) * tickMs;
-        await new Promise(resolve => setTimeout(resolve, Math.max(0, due - Date.now())));
-      }
-    })();
+    const load = offerLoad(DURATION_MS);
 
     const figures: Record<string, number | string> = {};
     const fault = async (vigil: VigilProcess, atMs: number) => {
@@ -248,7 +257,7 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
       fault(ingest, DURATION_MS * 0.25).then(() => fault(persister, DURATION_MS * 0.6)),
     ]);
     const loadEnded = Date.now();
-    await waitFor(() => sent + failed === Object.values(seqs).reduce((a, b) => a + b, 0), {
+    await waitFor(() => sent + failed === published(), {
       what: 'the broker to acknowledge every publish',
       timeoutMs: 30_000,
     });
@@ -279,5 +288,57 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
     expect(failed).toBe(0);
     expect(total).toBe(sent);
     expect(finalStored).toBe(sent);
+  }, 240_000);
+
+  it('an InfluxDB outage waits in the stream (counted, /readyz degraded) and drains faster than the live rate', async () => {
+    const persister = processes.find(p => p.name === 'persister-1');
+    if (!persister || !device) throw new Error('runs after the SIGKILL test');
+    const before = sent;
+    const backlog = async (): Promise<number> => {
+      const body = (await fetch(`${persister.httpUrl}/readyz`).then(r => r.json())) as {
+        details?: { backbone?: Record<string, { detail?: { backlog?: number } }> };
+      };
+      return body.details?.backbone?.['persister-records']?.detail?.backlog ?? 0;
+    };
+    const outageMs = Number(process.env['JSFLOW_OUTAGE_MS'] ?? 10_000);
+    const figures: Record<string, number | string> = { rate: RATE, 'outage (s)': outageMs / 1000 };
+    const load = offerLoad(outageMs + 8000);
+    await new Promise(resolve => setTimeout(resolve, 2000));
+    const dataDir = influx.dataDir;
+    const httpPort = influx.httpPort;
+    influx.kill('SIGKILL');
+    await influx.exited;
+    await new Promise(resolve => setTimeout(resolve, outageMs));
+    figures['backlog at the end of the outage (messages)'] = await backlog();
+    figures['persister /readyz during the outage'] = String(await readyStatus(persister));
+    const back = Date.now();
+    const restarted = await startInfluxd({ dataDir, httpPort });
+    firstInflux = influx;
+    influx = restarted;
+    await waitFor(async () => (await backlog()) < RATE / 2, {
+      what: 'the backlog drained',
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    });
+    const drainS = (Date.now() - back) / 1000;
+    figures['InfluxDB back → backlog drained (s)'] = drainS;
+    figures['drain rate vs live rate (×)'] = Math.round(
+      (Number(figures['backlog at the end of the outage (messages)']) + RATE * drainS) /
+        drainS /
+        RATE,
+    );
+    await load;
+    await waitFor(() => sent + failed === published(), { what: 'broker acks', timeoutMs: 30_000 });
+    const total = await waitFor(
+      async () => {
+        const count = await stored();
+        return count >= sent ? count : undefined;
+      },
+      { what: `all ${sent} readings stored`, timeoutMs: 120_000, intervalMs: 500 },
+    ).catch(async () => stored());
+    figures['sent this phase'] = sent - before;
+    figures['lost'] = sent - total;
+    console.log(`jetstream InfluxDB outage figures: ${JSON.stringify(figures, null, 2)}`);
+    expect(total).toBe(sent);
   }, 240_000);
 });
