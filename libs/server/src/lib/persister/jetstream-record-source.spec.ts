@@ -20,6 +20,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { JetStreamRecordSource, RECORDS_CONSUMER } from './jetstream-record-source';
+import { persisterBacklog } from './persister-backlog';
 import { PersisterService } from './persister.service';
 
 jest.setTimeout(120_000);
@@ -133,6 +134,7 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
       },
     );
     expect(await stored(id)).toBe(200);
+    expect(await persisterBacklog(backbone, Date.now() + 60_000)).toBeUndefined();
     expect(source.status()[RECORDS_CONSUMER]?.lost).toBe(0);
     await persister.onModuleDestroy();
   });
@@ -169,6 +171,11 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
     ).toMatch(/vigil_backbone_consumer_pending\{consumer="vigil-persister-records"\} [1-9]/);
     expect(JSON.stringify(health.report())).toMatch(/wait in VIGIL_RECORDS for InfluxDB/);
 
+    // What the gateway shows on the console once nothing was stored for a while.
+    expect(await persisterBacklog(backbone, Date.now() + 60_000)).toMatchObject({
+      kind: 'backlog',
+      reason: expect.stringMatching(/^500 record message\(s\) wait in VIGIL_RECORDS/),
+    });
     influx = await startInfluxd({ dataDir: influxDir, httpPort: influx.httpPort });
     await waitFor(async () => (await stored(id)) === 503, {
       what: 'the backlog stored',
@@ -217,6 +224,13 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
     expect(
       await second.metrics.registry.getSingleMetricAsString('vigil_backbone_lost_total'),
     ).toMatch(/consumer="vigil-persister-records"\} 150/);
+    await waitFor(async () => (await persisterBacklog(backbone))?.kind === 'lost', {
+      what: 'the loss shown to the gateway',
+      timeoutMs: 10_000,
+    });
+    expect((await persisterBacklog(backbone))?.reason).toMatch(
+      /^150 record message\(s\) were discarded/,
+    );
     await second.persister.onModuleDestroy();
     await backbone.jsm.streams.update(RECORDS_STREAM, { ...stream.config, max_msgs: -1 });
   });

@@ -13,13 +13,20 @@ import { parseInternalAlarms, parseInternalRecords } from '@vigil/contracts';
 import type { Backbone } from '../bus/jetstream/backbone';
 import type { BackboneHealth } from '../bus/jetstream/backbone-health';
 import type { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
-import { ALARMS_STREAM, RECORDS_STREAM } from '../bus/jetstream/subjects';
+import { ALARMS_STREAM, CHECKPOINTS_BUCKET, RECORDS_STREAM } from '../bus/jetstream/subjects';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { RecordSource, type PersistSink, type StoreOutcome } from './record-source';
 
 export const RECORDS_CONSUMER = 'vigil-persister-records';
 export const ALARMS_CONSUMER = 'vigil-persister-alarms';
+/**
+ * Key in vigil_checkpoints with a consumer's losses to the stream limits, `{ lost, at }` (JSON),
+ * read by the gateway for the console: `persister.<consumer>.lost`.
+ */
+export function lostKey(consumer: string): string {
+  return `persister.${consumer}.lost`;
+}
 const ALARMS_FILTER = 'vigil.alarms.>';
 
 export interface JetStreamSourceOptions {
@@ -138,6 +145,8 @@ class ConsumerLoop {
   private unacked = 0;
   private pending = 0;
   private lost = 0;
+  /** Of `lost`, already added to the checkpoints bucket. */
+  private lostRecorded = 0;
   private lastGapAt = 0;
   /** The next stream sequence a first delivery should have; undefined before the first. */
   private expected: number | undefined;
@@ -327,11 +336,32 @@ class ConsumerLoop {
     this.lost += missing;
     this.lastGapAt = Date.now();
     this.metrics.lost.inc({ consumer: this.consumer }, missing);
+    void this.recordLoss();
     this.logger.error(
       `!!! ${missing} ${this.kind} message(s) of ${this.stream} (stream sequences ${from}..${to - 1}) were ` +
         `discarded by the stream limits before the persister stored them: LOST from history ` +
         `(VIGIL_STREAM_${this.kind.toUpperCase()}_MAX_MB / _MAX_AGE_H; vigil_backbone_lost_total) !!!`,
     );
+  }
+
+  /** Where the gateway (another process) sees it: a record in the checkpoints bucket. */
+  private async recordLoss(): Promise<void> {
+    try {
+      const kv = await this.backbone.js.views.kv(CHECKPOINTS_BUCKET);
+      let before = 0;
+      const entry = await kv.get(lostKey(this.consumer));
+      if (entry?.value.length) before = Number((entry.json() as { lost?: number }).lost ?? 0);
+      await kv.put(
+        lostKey(this.consumer),
+        JSON.stringify({ lost: before + this.lost - this.lostRecorded, at: this.lastGapAt }),
+      );
+      this.lostRecorded = this.lost;
+    } catch (error) {
+      this.rateLimited.warn(
+        'lost-record',
+        `could not record the loss for the console: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Offers one fetched batch (waiting while the write buffer is full) and queues its ack. */
