@@ -1,5 +1,5 @@
 import { Controller, Get, Header, HttpCode, Inject, Optional, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
@@ -14,7 +14,7 @@ import { StorageStatus } from './storage-status';
 const MAX_LISTED = 100;
 
 /** Probes answer without authentication (spec §2) and never throw. */
-@ApiExcludeController()
+@ApiTags('probes')
 @Public()
 @Controller()
 export class HealthController {
@@ -31,6 +31,7 @@ export class HealthController {
 
   @Get('healthz')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   healthz() {
     return { status: 'ok' };
   }
@@ -45,6 +46,7 @@ export class HealthController {
    * operators must hear it).
    */
   @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: 200 ready, 503 degraded or not ready, with what is wrong' })
   async readyz(@Res() response: Response) {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
@@ -89,6 +91,7 @@ export class HealthController {
   }
 
   @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metricsText(): Promise<string> {
     // The readiness checks as series too, so that Prometheus alerts on a lost broker or InfluxDB.
