@@ -6,7 +6,13 @@ import type { MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 
-import { startHttpRecorder, waitFor, type HttpRecorder } from '@vigil/testing';
+import {
+  startHttpRecorder,
+  startInfluxd,
+  waitFor,
+  type HttpRecorder,
+  type InfluxHandle,
+} from '@vigil/testing';
 
 import { loginAs, mqttClient, startSystem, telemetry } from './support';
 
@@ -36,6 +42,7 @@ type Document = {
  */
 describe('OpenAPI document', () => {
   let vigil: Awaited<ReturnType<typeof startSystem>>;
+  let influx: InfluxHandle;
   let dir: string;
   let sms: HttpRecorder;
   let device: MqttClient;
@@ -55,7 +62,12 @@ describe('OpenAPI document', () => {
         },
       }),
     );
-    vigil = await startSystem({ env: { VIGIL_NOTIFY_CONFIG: notifyFile } });
+    // A real influxd, so that history and telemetry answer with data (not only their refusal).
+    influx = await startInfluxd();
+    vigil = await startSystem({
+      influxUrl: influx.url,
+      env: { VIGIL_NOTIFY_CONFIG: notifyFile },
+    });
     device = await mqttClient(vigil.mqttUrl);
     const response = await fetch(`${vigil.httpUrl}/api/docs-json`);
     expect(response.status).toBe(200);
@@ -64,6 +76,7 @@ describe('OpenAPI document', () => {
   afterAll(async () => {
     device?.end(true);
     await vigil?.stop();
+    await influx?.stop();
     await sms?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -234,7 +247,10 @@ describe('OpenAPI document', () => {
     const admin = (await loginAs(vigil.httpUrl, 'admin')).token;
 
     await call('GET /healthz', '/healthz', 200);
-    await call('GET /readyz', '/readyz', 503); // InfluxDB is off here: not ready, and says why
+    await waitFor(async () => (await fetch(`${vigil.httpUrl}/readyz`)).status === 200, {
+      what: 'Vigil ready',
+    });
+    await call('GET /readyz', '/readyz', 200);
     await call('GET /api/v1/auth/mode', '/api/v1/auth/mode', 200);
     await call('POST /api/v1/auth/login', '/api/v1/auth/login', 200, {
       body: { username: 'li', password: 'vigil-demo' },
@@ -308,8 +324,34 @@ describe('OpenAPI document', () => {
       200,
       { token },
     );
-    // History needs InfluxDB, which is off here: the documented refusal.
-    await call('GET /api/v1/history/alarms', '/api/v1/history/alarms', 503, { token });
+    // From InfluxDB: the alarm's stored transitions, and the detector's readings.
+    await waitFor(
+      async () => {
+        const history = (await call('GET /api/v1/history/alarms', '/api/v1/history/alarms', 200, {
+          token,
+        })) as { events: Array<{ alarmId: string; action: string }> };
+        return history.events.some(event => event.alarmId === id && event.action === 'acknowledge');
+      },
+      { what: 'the acknowledgement in the alarm history' },
+    );
+    await waitFor(
+      async () => {
+        const series = (await call(
+          'GET /api/v1/telemetry/{siteId}/{deviceId}',
+          '/api/v1/telemetry/plant-1/gc-lb-01?metric=lel',
+          200,
+          { token },
+        )) as { value: unknown[]; setpoints: unknown[] };
+        return series.value.length > 0 && series.setpoints.length > 0;
+      },
+      { what: 'the detector’s stored readings' },
+    );
+    await call(
+      'GET /api/v1/telemetry/{siteId}/{deviceId}',
+      '/api/v1/telemetry/plant-1/gc-lb-01?metric=nothing',
+      400,
+      { token },
+    );
     await call('POST /api/v1/registry/reload', '/api/v1/registry/reload', 403, {
       token,
       body: {},
