@@ -286,6 +286,7 @@ export const deviceMode = named(
     by: z.string(),
     reason: z.string(),
     at: ms,
+    until: ms.optional().describe('maintenance ends by itself at this time'),
   }),
 );
 
@@ -603,6 +604,14 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        registry: z
+          .object({
+            reloadRefused: z.literal(true),
+            at: ms,
+            problems: z.array(z.string()),
+          })
+          .optional()
+          .describe('the last registry reload was refused: the files on disk are not what runs'),
         storage: z
           .object({
             kept: z.boolean(),
@@ -627,6 +636,14 @@ export const readiness = named(
   }),
   '200 ready; 503 degraded (broker and storage reachable, something unmonitored) or not-ready',
 );
+
+/** What `/readyz` answers, typed from its schema (the handler builds it as this type). */
+export type Readiness = DeepReadonly<z.output<typeof readiness>>;
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 export const relayAccepted = named('RelayAccepted', z.object({ ok: z.literal(true) }));
 

@@ -9,6 +9,7 @@ import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { RegistryHolder } from '../registry/registry-holder';
+import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
@@ -67,7 +68,7 @@ export class HealthController {
     // A refused reload leaves the last good registry running (ready), but the files on disk say
     // something else: reported until a reload is applied, never only in the log.
     const refused = this.registry?.refused;
-    const reported = {
+    const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
@@ -76,7 +77,8 @@ export class HealthController {
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
     };
-    response.status(ready ? 200 : 503).json({
+    // Typed from the schema the OpenAPI document publishes (api-responses.ts `readiness`).
+    const body: Readiness = {
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
       checks,
       ...(pipeline ? { pipeline } : {}),
@@ -95,7 +97,8 @@ export class HealthController {
             monitoringLostCount: lost.length,
           }
         : {}),
-    });
+    };
+    response.status(ready ? 200 : 503).json(body);
   }
 
   @Get('metrics')
