@@ -248,9 +248,17 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
       operation.responses = responses as typeof operation.responses;
     }
   }
+  // Nest's scan leaves schemas nothing refers to (`Buffer`, from the MQTT handlers' payloads):
+  // clients would generate empty types from them.
+  const schemas: Record<string, unknown> = {
+    ...document.components?.schemas,
+    ...responseComponents(),
+  };
+  const text = JSON.stringify({ paths: document.paths, schemas });
+  for (const id of Object.keys(schemas)) if (!text.includes(`"${REF(id)}"`)) delete schemas[id];
   document.components = {
     ...document.components,
-    schemas: { ...document.components?.schemas, ...responseComponents() },
+    schemas: schemas as NonNullable<OpenAPIObject['components']>['schemas'],
     securitySchemes: {
       ...document.components?.securitySchemes,
       [RELAY_SECRET]: {
