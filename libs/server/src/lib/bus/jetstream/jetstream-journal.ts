@@ -17,8 +17,8 @@ export interface JetStreamJournalOptions {
   readonly drainRetryMs?: number;
 }
 
-const DEFAULT_MAX_IN_FLIGHT = 4096;
-const DEFAULT_PUBLISH_TIMEOUT_MS = 2000;
+const DEFAULT_MAX_IN_FLIGHT = 1024;
+const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 const DEFAULT_DRAIN_RETRY_MS = 1000;
 /** Spooled messages published together (pipelined) while draining. */
 const DRAIN_BATCH = 512;
