@@ -344,7 +344,9 @@ export class Spool {
   private writePending(): void {
     if (this.pending.length === 0) return;
     const data =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      this.pending.length === 1
+        ? (this.pending[0] ?? Buffer.alloc(0))
+        : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     let offset = 0;
