@@ -32,6 +32,7 @@ import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
 import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import { spoolProviders } from './bus/spool/spool-parts';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -52,6 +53,7 @@ export class VigilModule {
       InternalInbox,
       backboneProvider,
       BackboneCloser,
+      ...spoolProviders(config),
     ];
     if (has('ingest')) {
       controllers.push(IngestController);

@@ -231,13 +231,20 @@ export class Spool {
     return new Promise(resolve => this.waiters.push({ seq, resolve }));
   }
 
-  /** A named cursor, created at the oldest kept entry the first time (positions persist). */
-  cursor(name: string): SpoolCursor {
+  /**
+   * A named cursor; positions persist. A new one starts before the oldest kept entry, or with
+   * `fromEnd` after the newest (a consumer that only needs what comes from now on).
+   */
+  cursor(name: string, { fromEnd = false }: { readonly fromEnd?: boolean } = {}): SpoolCursor {
     if (!CURSOR_PATTERN.test(name)) throw new RangeError(`Spool: bad cursor name ${name}`);
     let cursor = this.cursorsByName.get(name);
     if (!cursor) {
       const path = join(this.dir, 'cursors', name);
-      const stored = existsSync(path) ? readCursorFile(path) : this.firstSeq - 1;
+      const stored = existsSync(path)
+        ? readCursorFile(path)
+        : fromEnd
+          ? this.lastSeq
+          : this.firstSeq - 1;
       // A cursor beyond what survived (appends lost with the process) would skip the seqs that
       // are now reused for new entries: back to what the spool holds.
       cursor = new SpoolCursor(this, name, path, Math.min(stored, this.lastSeq));
@@ -531,6 +538,7 @@ export class SpoolCursor {
 
   /** The next entries after what was read last (from the committed position after open). */
   read(maxEntries: number, maxBytes = 16 * 1024 * 1024): SpoolEntry[] {
+    if (this.released) return [];
     const first = this.spool.firstSeq;
     if (this.position < first) {
       this.skipped += first - this.position;
@@ -549,14 +557,18 @@ export class SpoolCursor {
 
   /** Done with every entry up to `seq`; written (not fsync'd) at once. */
   commit(seq: number): void {
-    if (seq <= this.committedSeq) return;
+    if (seq <= this.committedSeq || this.released) return;
     this.committedSeq = Math.min(seq, this.spool.lastSeq);
     if (this.position <= this.committedSeq) this.position = this.committedSeq + 1;
     this.write();
     this.spool.trim();
   }
 
+  private released = false;
+
   release(): void {
+    if (this.released) return;
+    this.released = true;
     this.reader.close();
     closeSync(this.fd);
   }

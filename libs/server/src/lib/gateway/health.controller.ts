@@ -9,6 +9,7 @@ import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
+import { LocalSpool } from '../bus/spool/local-spool';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
 const MAX_LISTED = 100;
@@ -27,6 +28,8 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** VIGIL_BUS=memory: the local spool (a drop or a nearly full lane is degraded). */
+    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
   ) {}
 
   @Get('healthz')
@@ -49,11 +52,13 @@ export class HealthController {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
+    const spool = this.spool?.health();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+      ...(spool ? { spool: spool.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -62,6 +67,7 @@ export class HealthController {
     // Storage says why it is not kept (or what it carries on with), never silently.
     const reported = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(spool && !spool.ok ? { spool } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
