@@ -32,6 +32,8 @@ import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
 import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
+import { HazardsController } from './hazards/hazards.controller';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -80,6 +82,9 @@ export class VigilModule {
         provide: AlarmCommands,
         useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
       });
+      // The hazard ledger (issue 15) lives with the gateway: it links hazards to alarms it sees.
+      controllers.push(HazardsController);
+      providers.push(HazardService, { provide: HAZARD_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);
