@@ -12,6 +12,12 @@ import { telemetryQuery } from '../console-api/telemetry.controller';
 import { alertmanagerWebhookSchema } from '../notify/relay-messages';
 import { ACTION_BODIES, alarmQuery, deviceQuery, maintenanceBody } from './api.controller';
 import { reportQuery } from './reports.controller';
+import {
+  HAZARD_ACTION_BODIES,
+  createHazardBody,
+  hazardQuery,
+  hazardStatsQuery,
+} from '../hazards/hazards.controller';
 
 export const BEARER = 'bearer';
 
@@ -37,6 +43,10 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/positions': { query: positionsQuery },
   'GET /api/v1/telemetry/{siteId}/{deviceId}': { query: telemetryQuery },
   'GET /api/v1/reports/alarm-performance': { query: reportQuery },
+  'POST /api/v1/hazards': { body: createHazardBody },
+  'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
+  'GET /api/v1/hazards': { query: hazardQuery },
+  'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
 };
 
 /** zod → JSON Schema as OpenAPI 3.0 reads it; what cannot be expressed becomes `{}` (any). */
