@@ -1,3 +1,5 @@
+import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
+
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
 
@@ -11,7 +13,8 @@ const ZH = {
   connecting: '连接中…',
   online: '已连接',
   offline: '已断开，正在重连…',
-  historyNotKept: '历史数据未保存：InfluxDB 不可达或拒绝了 Vigil 的凭据。报警仍然有效，但读数和报警事件没有存储。',
+  historyNotKept:
+    '历史数据未保存：InfluxDB 不可达或拒绝了 Vigil 的凭据。报警仍然有效，但读数和报警事件没有存储。',
   reconnected: '已重新连接：补回错过的 {count} 条报警变化。',
   reconnectedNone: '已重新连接：断线期间没有错过报警。',
   reconnectedSnapshot: '已重新连接：服务器已重启或断线过久，报警列表已整体刷新（{count} 条变化）。',
@@ -276,6 +279,7 @@ const ZH = {
   staleCanary: '数据已过时：最近一次走完全链路的探针在 {seconds} 秒前。新的报警可能不会出现！',
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
+  ...HAZARD_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -544,6 +548,7 @@ const EN: Record<TextKey, string> = {
   canaryOff:
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
+  ...HAZARD_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -702,6 +707,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       shelved: '搁置',
     },
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
+    ...HAZARD_LABELS_ZH,
   },
   en: {
     rule: {
@@ -857,6 +863,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       shelved: 'shelved',
     },
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
+    ...HAZARD_LABELS_EN,
   },
 };
 

@@ -1,4 +1,4 @@
-import { DISPOSITIONS, type Alarm } from '@vigil/contracts';
+import { DISPOSITIONS, HAZARD_DISPOSITIONS, type Alarm } from '@vigil/contracts';
 import { useState } from 'preact/hooks';
 
 import {
@@ -341,6 +341,17 @@ function AlarmDetail(props: { alarm: Alarm }) {
                 {' — '}
                 {alarm.disposition.note}
               </dd>
+              {(HAZARD_DISPOSITIONS as readonly string[]).includes(alarm.disposition.kind) && (
+                <dd>
+                  <a
+                    class="create-hazard"
+                    data-alarm-id={alarm.id}
+                    href={routeHref('hazards', { alarm: alarm.id })}
+                  >
+                    {t('hazardCreateFromAlarm')}
+                  </a>
+                </dd>
+              )}
             </>
           )}
           {alarm.members && alarm.members.length > 0 && (

@@ -2,6 +2,7 @@ import type { Hazard, HazardPlan } from '@vigil/contracts';
 
 import {
   DEFAULT_HAZARD_POLICY,
+  allowedHazardCommands,
   applyHazardCommand,
   dueHazardTransition,
   missingPlanFields,
@@ -371,5 +372,20 @@ describe('hazard lifecycle', () => {
         action: { action: 'remind' },
       });
     });
+  });
+});
+
+describe('allowedHazardCommands', () => {
+  const context = { now: T0 + HOUR, siteOrgPath: ORG };
+  it('offers what the reducer accepts for the role, the person and the state', () => {
+    expect(allowedHazardCommands(report(), zhang, context)).toEqual(['interim']);
+    expect(allowedHazardCommands(report(), wang, context)).toEqual(['assign', 'interim']);
+    expect(allowedHazardCommands(assigned(), zhang, context)).toEqual(['start', 'interim']);
+    expect(allowedHazardCommands(assigned(), li, context)).toEqual(['interim']);
+    expect(allowedHazardCommands(rectified(), zhang, context)).toEqual([]);
+    expect(allowedHazardCommands(rectified(), boss, context)).toEqual(['reject', 'accept']);
+    expect(allowedHazardCommands(accepted('major'), boss, context)).toEqual([]);
+    expect(allowedHazardCommands(accepted('major'), wang, context)).toEqual(['approve']);
+    expect(allowedHazardCommands(accepted('general'), boss, context)).toEqual(['close']);
   });
 });

@@ -393,3 +393,36 @@ export function dueHazardTransition(
 export function hazardOpen(hazard: Hazard): boolean {
   return hazard.state !== 'closed';
 }
+
+/**
+ * The steps `actor` may take on `hazard` now: those the lifecycle would not refuse for the role,
+ * the person or the state (403/409). Asked of the reducer itself, so the console offers exactly
+ * what the server accepts; a step that only lacks input (400/422) is offered.
+ */
+export function allowedHazardCommands(
+  hazard: Hazard,
+  actor: HazardActor,
+  context: HazardContext,
+): HazardCommandName[] {
+  const plan: HazardPlan = {
+    responsible: 'r',
+    measures: 'm',
+    funds: 0,
+    deadline: context.now + 1,
+    contingencyPlan: 'p',
+  };
+  const probes: Record<HazardCommandName, HazardCommand> = {
+    assign: { action: 'assign', assignee: actor.id, plan },
+    start: { action: 'start' },
+    interim: { action: 'interim', measures: 'm' },
+    rectify: { action: 'rectify', note: 'n' },
+    reject: { action: 'reject', note: 'n' },
+    accept: { action: 'accept' },
+    approve: { action: 'approve' },
+    close: { action: 'close' },
+  };
+  return HAZARD_COMMANDS.filter(name => {
+    const result = applyHazardCommand(hazard, probes[name], actor, context);
+    return result.ok || (result.status !== 403 && result.status !== 409);
+  });
+}
