@@ -374,7 +374,12 @@ function HazardDetail(props: { id: string }) {
           <dt>{t('hazardSource')}</dt>
           <dd>
             {label(lang, 'hazardSource', hazard.source)}
-            {hazard.alarmId && <span class="muted"> · {hazard.alarmId}</span>}
+            {hazard.alarmId && (
+              <>
+                {' · '}
+                <a href={routeHref('alarms', { alarm: hazard.alarmId })}>{hazard.alarmId}</a>
+              </>
+            )}
           </dd>
           <dt>{t('hazardSite')}</dt>
           <dd>
@@ -482,7 +487,11 @@ function HazardDetail(props: { id: string }) {
   );
 }
 
-/** Input each step asks for: assign the five fields, interim the measures, the rest a note. */
+/**
+ * Input each step asks for: assign the five fields, interim the measures, the rest a note. The
+ * fields are uncontrolled (`defaultValue`): the page refreshes every few seconds and must not
+ * overwrite what the user is typing.
+ */
 function StepForm(props: {
   hazard: Hazard;
   step: HazardCommandName;
@@ -536,34 +545,34 @@ function StepForm(props: {
         <>
           <label>
             {t('hazardAssignee')}
-            <input name="assignee" required value={hazard.assignee ?? ''} />
+            <input name="assignee" required defaultValue={hazard.assignee ?? ''} />
           </label>
           <label>
             {t('plan.responsible')}
-            <input name="responsible" value={hazard.plan.responsible ?? ''} />
+            <input name="responsible" defaultValue={hazard.plan.responsible ?? ''} />
           </label>
           <label>
             {t('plan.measures')}
-            <textarea name="measures" value={hazard.plan.measures ?? ''} />
+            <textarea name="measures" defaultValue={hazard.plan.measures ?? ''} />
           </label>
           <label>
             {t('plan.funds')}
-            <input name="funds" type="number" min={0} value={hazard.plan.funds ?? ''} />
+            <input name="funds" type="number" min={0} defaultValue={hazard.plan.funds ?? ''} />
           </label>
           <label>
             {t('plan.deadline')}
-            <input name="deadline" type="datetime-local" value={defaultDeadline} />
+            <input name="deadline" type="datetime-local" defaultValue={defaultDeadline} />
           </label>
           <label>
             {t('plan.contingencyPlan')}
-            <input name="contingencyPlan" value={hazard.plan.contingencyPlan ?? ''} />
+            <input name="contingencyPlan" defaultValue={hazard.plan.contingencyPlan ?? ''} />
           </label>
         </>
       )}
       {step === 'interim' && (
         <label>
           {t('hazardInterim')}
-          <textarea name="measures" required value={hazard.interimMeasures ?? ''} />
+          <textarea name="measures" required defaultValue={hazard.interimMeasures ?? ''} />
         </label>
       )}
       {step !== 'assign' && step !== 'interim' && (
