@@ -249,6 +249,17 @@ describe(HazardsController.name, () => {
     expect(status(() => controller.action(hazard.id, 'assign', { assignee: 'zhang' }, wang))).toBe(
       422,
     );
+    const plan = {
+      responsible: 'r',
+      measures: 'm',
+      funds: 1,
+      deadline: 5_000,
+      contingencyPlan: 'p',
+    };
+    // The rectifier must be someone who logs in and sees the site.
+    expect(
+      status(() => controller.action(hazard.id, 'assign', { assignee: 'nobody', plan }, wang)),
+    ).toBe(422);
     expect(status(() => controller.action(hazard.id, 'rectify', {}, wang))).toBe(400);
     expect(status(() => controller.action(hazard.id, 'accept', {}, wang))).toBe(409);
     controller.action(

@@ -233,7 +233,16 @@ export class HazardsController {
       throw new NotFoundException(`unknown action "${action}"`);
     const name = action as HazardCommandName;
     const parsed = parseOr400(HAZARD_ACTION_BODIES[name] as z.ZodType<object>, body);
-    this.visibleOne(id, user);
+    const hazard = this.visibleOne(id, user);
+    // The rectifier signs steps of their own: a name nobody logs in as could never start the work.
+    if (
+      'assignee' in parsed &&
+      typeof parsed.assignee === 'string' &&
+      !this.auth.userSeesSite(parsed.assignee, hazard.siteId)
+    )
+      throw new UnprocessableEntityException(
+        `assignee: no user "${parsed.assignee}" who sees site ${hazard.siteId}`,
+      );
     const result = this.hazards.execute(
       id,
       { action: name, ...parsed } as Parameters<HazardService['execute']>[1],
