@@ -89,6 +89,7 @@ const ZH = {
   actions: '操作',
   noAlarms: '当前无报警',
   noAlarmsFiltered: '没有符合筛选条件的报警',
+  linkedAlarmGone: '通知中的报警 {id} 已不在当前报警中（已关闭或不在您的管辖范围内）。',
   firstOut: '首出',
   firstOutHint: '首出报警：本组中最先出现的报警，通常是根本原因',
   related: '+{count} 条关联报警',
@@ -363,6 +364,8 @@ const EN: Record<TextKey, string> = {
   actions: 'Actions',
   noAlarms: 'No alarms',
   noAlarmsFiltered: 'No alarms match the filters',
+  linkedAlarmGone:
+    'The alarm {id} from the notification is not open any more (closed, or outside your scope).',
   firstOut: 'First-out',
   firstOutHint: 'First-out alarm: the first alarm of its group, usually the root cause',
   related: '+{count} related alarms',
