@@ -243,7 +243,13 @@ describe('hazard ledger: from a leak to close-out, and an overdue hazard escalat
         total: { open: 1, overdue: 1, closed: 1 },
       },
     ]);
-    expect(await statusOf(chen.call('/api/v1/hazards/stats?by=region'))).toBe(400);
+    const regions = await json<HazardStats>(await chen.call('/api/v1/hazards/stats?by=region'));
+    expect(regions.rows.map(row => [row.nodeId, row.total])).toEqual([
+      ['city-demo', { open: 1, overdue: 1, closed: 1 }],
+      ['county-east', { open: 1, overdue: 1, closed: 1 }],
+      ['park-chem', { open: 1, overdue: 1, closed: 1 }],
+    ]);
+    expect(await statusOf(chen.call('/api/v1/hazards/stats?by=planet'))).toBe(400);
     expect(await statusOf(chen.call('/api/v1/hazards?overdue=maybe'))).toBe(400);
 
     // Restart on the same data directory: the ledger is rebuilt from the journal.

@@ -104,7 +104,7 @@ function HazardLedger(props: { fromAlarm: string | undefined }) {
         <div class="summary-chips" id="hazard-stats" role="group" aria-label={t('hazardStats')}>
           {stats.data.rows.map(row => (
             <span key={row.enterprise} class="chip" data-enterprise={row.enterprise}>
-              <strong>{orgName(row.enterprise)}</strong>{' '}
+              <strong>{orgName(row.enterprise ?? '')}</strong>{' '}
               {HAZARD_LEVELS.map(name => (
                 <span key={name} class="tag" data-level={name}>
                   {label(lang, 'hazardLevel', name)}:{' '}

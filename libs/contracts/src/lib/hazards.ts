@@ -141,14 +141,19 @@ export interface HazardCounts {
   readonly closed: number;
 }
 export interface HazardStatsRow {
-  readonly enterprise: string;
-  /** Absent in rows grouped by enterprise. */
+  /** Rows by enterprise and by site. */
+  readonly enterprise?: string | undefined;
+  /** Rows by site. */
   readonly siteId?: string | undefined;
+  /** Rows by region (HAZ-12): a city, county or park node, counting everything beneath it. */
+  readonly nodeId?: string | undefined;
   readonly levels: Readonly<Record<HazardLevel, HazardCounts>>;
   readonly total: HazardCounts;
 }
+export const HAZARD_STATS_BY = ['enterprise', 'site', 'region'] as const;
+export type HazardStatsBy = (typeof HAZARD_STATS_BY)[number];
 export interface HazardStats {
   readonly at: number;
-  readonly by: 'enterprise' | 'site';
+  readonly by: HazardStatsBy;
   readonly rows: readonly HazardStatsRow[];
 }

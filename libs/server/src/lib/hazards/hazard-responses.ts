@@ -5,6 +5,7 @@ import {
   HAZARD_LEVELS,
   HAZARD_SOURCES,
   HAZARD_STATES,
+  HAZARD_STATS_BY,
   type Hazard,
   type HazardStats,
 } from '@vigil/contracts';
@@ -81,11 +82,12 @@ API_SCHEMAS.add(hazardList, { id: 'HazardList' });
 
 export const hazardStats = z.object({
   at: ms,
-  by: z.enum(['enterprise', 'site']),
+  by: z.enum(HAZARD_STATS_BY),
   rows: z.array(
     z.object({
-      enterprise: z.string(),
+      enterprise: z.string().optional(),
       siteId: z.string().optional(),
+      nodeId: z.string().optional(),
       levels: z.object({ general: counts, major: counts }),
       total: counts,
     }),

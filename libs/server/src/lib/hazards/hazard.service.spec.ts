@@ -157,8 +157,8 @@ describe(HazardService.name, () => {
     must(service.execute(a.id, { action: 'assign', assignee: 'zhang', plan: plan() }, wang));
     const rows = service.stats(
       service.list(),
-      'enterprise',
-      [{ enterprise: 'ent-huaxin' }, { enterprise: 'ent-other' }],
+      ['ent-huaxin', 'ent-other'].map(enterprise => ({ key: enterprise, row: { enterprise } })),
+      hazard => [hazard.enterprise],
       now + 11 * HOUR,
     );
     expect(rows).toEqual([

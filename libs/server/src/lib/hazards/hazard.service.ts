@@ -24,13 +24,18 @@ import {
   hazardOverdue,
   type Hazard,
   type HazardCounts,
-  type HazardLevel,
   type HazardStatsRow,
 } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HazardJournal, type HazardJournalEntry } from './hazard-journal';
+
+/** One row of the statistics: its key, and the fields that name it in the answer. */
+export interface HazardStatsGroup {
+  readonly key: string;
+  readonly row: Pick<HazardStatsRow, 'enterprise' | 'siteId' | 'nodeId'>;
+}
 
 /** Injected so that tests drive deadlines and escalation in virtual time. */
 export const HAZARD_CLOCK = Symbol('HAZARD_CLOCK');
@@ -152,42 +157,33 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Counts per level (open, overdue now, closed) of `hazards`, by enterprise or by site; `groups`
-   * are the enterprises or sites to list even with nothing in them (动态清零 shows as zeros).
+   * Counts per level (open, overdue now, closed) of `hazards` in `groups` (enterprises, sites or
+   * regions, listed even with nothing in them: 动态清零 shows as zeros); `keysOf` names the groups
+   * a hazard counts in (a region counts every hazard beneath it).
    */
   stats(
     hazards: readonly Hazard[],
-    by: 'enterprise' | 'site',
-    groups: readonly { readonly enterprise: string; readonly siteId?: string }[],
+    groups: readonly HazardStatsGroup[],
+    keysOf: (hazard: Hazard) => readonly string[],
     now: number,
   ): HazardStatsRow[] {
     type Counts = { -readonly [K in keyof HazardCounts]: HazardCounts[K] };
     const zero = (): Counts => ({ open: 0, overdue: 0, closed: 0 });
-    const rows = new Map<
-      string,
-      { enterprise: string; siteId?: string; levels: Record<HazardLevel, Counts>; total: Counts }
-    >();
-    const rowOf = (enterprise: string, siteId: string | undefined) => {
-      const key = by === 'site' ? `${enterprise}/${siteId}` : enterprise;
-      let row = rows.get(key);
-      if (!row) {
-        row = {
-          enterprise,
-          ...(by === 'site' && siteId !== undefined ? { siteId } : {}),
-          levels: { general: zero(), major: zero() },
-          total: zero(),
-        };
-        rows.set(key, row);
-      }
-      return row;
-    };
-    for (const group of groups) rowOf(group.enterprise, group.siteId);
+    const rows = new Map(
+      groups.map(group => [
+        group.key,
+        { ...group.row, levels: { general: zero(), major: zero() }, total: zero() },
+      ]),
+    );
     for (const hazard of hazards) {
-      const row = rowOf(hazard.enterprise, hazard.siteId);
-      for (const counts of [row.levels[hazard.level], row.total]) {
-        if (hazard.state === 'closed') counts.closed += 1;
-        else counts.open += 1;
-        if (hazardOverdue(hazard, now)) counts.overdue += 1;
+      for (const key of keysOf(hazard)) {
+        const row = rows.get(key);
+        if (!row) continue;
+        for (const counts of [row.levels[hazard.level], row.total]) {
+          if (hazard.state === 'closed') counts.closed += 1;
+          else counts.open += 1;
+          if (hazardOverdue(hazard, now)) counts.overdue += 1;
+        }
       }
     }
     return [...rows.values()];

@@ -234,6 +234,15 @@ describe(HazardsController.name, () => {
       404,
     );
     expect(controller.stats({}, wang).rows.map(row => row.enterprise)).toEqual(['ent-huaxin']);
+    // By region: the park counts what is beneath it, the city everything; never a sibling region.
+    const regions = (who: AuthenticatedUser) =>
+      controller.stats({ by: 'region' }, who).rows.map(row => [row.nodeId, row.total.open]);
+    expect(regions(admin)).toEqual([
+      ['city-demo', 2],
+      ['park-chem', 1],
+    ]);
+    expect(regions(wang)).toEqual([['park-chem', 1]]);
+    expect(regions(zhang)).toEqual([]);
     expect(controller.stats({ by: 'site' }, admin).rows.map(row => row.siteId)).toEqual([
       'plant-a',
       'plant-b',

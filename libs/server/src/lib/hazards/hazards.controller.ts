@@ -19,6 +19,7 @@ import {
   HAZARD_DISPOSITIONS,
   HAZARD_LEVELS,
   HAZARD_STATES,
+  HAZARD_STATS_BY,
   IDENTIFIER_PATTERN,
   hazardOverdue,
   type Disposition,
@@ -31,7 +32,12 @@ import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from '../gateway/alarm-view';
 import { parseOr400 } from '../gateway/parse';
 import { RegistryHolder } from '../registry/registry-holder';
-import { HAZARD_CLOCK, HazardService, type HazardClock } from './hazard.service';
+import {
+  HAZARD_CLOCK,
+  HazardService,
+  type HazardClock,
+  type HazardStatsGroup,
+} from './hazard.service';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -88,7 +94,7 @@ export const hazardQuery = z.strictObject({
   alarm: z.string().min(1).max(64).optional(),
 });
 export const hazardStatsQuery = z.strictObject({
-  by: z.enum(['enterprise', 'site']).default('enterprise'),
+  by: z.enum(HAZARD_STATS_BY).default('enterprise'),
 });
 
 /**
@@ -135,18 +141,40 @@ export class HazardsController {
   @Get('stats')
   @ApiOperation({
     summary:
-      'Open, overdue and closed hazards per level, by enterprise or site, within the user’s scope',
+      'Open, overdue and closed hazards per level, by enterprise, site or region, within the user’s scope',
   })
-  @ApiQuery({ name: 'by', required: false, enum: ['enterprise', 'site'] })
+  @ApiQuery({ name: 'by', required: false, enum: HAZARD_STATS_BY })
   stats(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): HazardStats {
     const { by } = parseOr400(hazardStatsQuery, query);
     const now = this.clock();
-    const sites = this.registry.current.sites.filter(site => this.auth.canSeeSite(user, site.id));
-    const groups =
-      by === 'site'
-        ? sites.map(site => ({ enterprise: site.enterprise, siteId: site.id }))
-        : [...new Set(sites.map(site => site.enterprise))].map(enterprise => ({ enterprise }));
-    return { at: now, by, rows: this.hazards.stats(this.visible(user), by, groups, now) };
+    const registry = this.registry.current;
+    const sites = registry.sites.filter(site => this.auth.canSeeSite(user, site.id));
+    let groups: HazardStatsGroup[];
+    let keysOf: (hazard: Hazard) => readonly string[];
+    if (by === 'site') {
+      groups = sites.map(site => ({
+        key: site.id,
+        row: { enterprise: site.enterprise, siteId: site.id },
+      }));
+      keysOf = hazard => [hazard.siteId];
+    } else if (by === 'enterprise') {
+      groups = [...new Set(sites.map(site => site.enterprise))].map(enterprise => ({
+        key: enterprise,
+        row: { enterprise },
+      }));
+      keysOf = hazard => [hazard.enterprise];
+    } else {
+      // The regions at and beneath the user's node (never a sibling's or those above it).
+      groups = registry.organisation
+        .filter(
+          node =>
+            node.kind !== 'enterprise' &&
+            registry.orgPath(node.id).some(ancestor => ancestor.id === user.scope),
+        )
+        .map(node => ({ key: node.id, row: { nodeId: node.id } }));
+      keysOf = hazard => registry.orgPath(hazard.enterprise).map(node => node.id);
+    }
+    return { at: now, by, rows: this.hazards.stats(this.visible(user), groups, keysOf, now) };
   }
 
   @Get(':id')
