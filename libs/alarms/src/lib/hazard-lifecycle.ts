@@ -389,11 +389,6 @@ export function dueHazardTransition(
   );
 }
 
-/** Open until closed (销号): the ledger keeps closed hazards too. */
-export function hazardOpen(hazard: Hazard): boolean {
-  return hazard.state !== 'closed';
-}
-
 /**
  * The steps `actor` may take on `hazard` now: those the lifecycle would not refuse for the role,
  * the person or the state (403/409). Asked of the reducer itself, so the console offers exactly
