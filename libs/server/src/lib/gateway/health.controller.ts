@@ -6,6 +6,7 @@ import { Public } from '../auth/auth.guard';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { PartitionedRules } from '../rules/partitioned-rules';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { StorageStatus } from './storage-status';
@@ -27,6 +28,8 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** A rules instance on the JetStream backbone: the partitions it owns. */
+    @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
   ) {}
 
   @Get('healthz')
@@ -62,6 +65,7 @@ export class HealthController {
     // Storage says why it is not kept (or what it carries on with), never silently.
     const reported = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(this.partitions ? { partitions: this.partitions.status() } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
