@@ -37,6 +37,8 @@ import {
   CHECKPOINTS_BUCKET,
   commandSubject,
   LEASES_BUCKET,
+  partitionAlarmsFilter,
+  partitionModesFilter,
   partitionOf,
   partitionRecordsFilter,
   RECORDS_STREAM,
@@ -146,6 +148,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     // since, the stream's own stamp when the previous owner died after transitions it had not
     // checkpointed yet (re-evaluating those records would raise their alarms again).
     const resumeAfter = Math.max(checkpoint, snapshot.evaluatedUpTo);
+    // Lost while rebuilding (the lease was not renewed in time): nothing was started.
+    if (!this.leases?.holds(partition)) return;
     this.journal.own(partition, resumeAfter);
     this.alarms.adopt(snapshot.alarms, snapshot.devices);
     const scope = this.rules.startScope(`partition ${partition}`, includes);
@@ -167,11 +171,12 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
       stopped: false,
     };
     this.owned.set(partition, owned);
+    // StartSequence from 1 rather than All: nats.js sets opt_start_seq either way, and the
+    // server refuses All with a start sequence.
     const consumer = await this.backbone.js.consumers.get(RECORDS_STREAM, {
       filterSubjects: partitionRecordsFilter(partition),
-      ...(resumeAfter > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAfter + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: resumeAfter + 1,
     });
     if (owned.stopped) return;
     owned.messages = await consumer.consume({ max_messages: CONSUMER_MAX_MESSAGES });
@@ -333,21 +338,23 @@ export async function rebuildPartition(
   backbone: Backbone,
   partition: number,
 ): Promise<PartitionSnapshot> {
-  const filter = `vigil.*.${partition}.>`;
-  const info = await backbone.jsm.streams.info(ALARMS_STREAM, { subjects_filter: filter });
-  const subjects = Object.keys(info.state.subjects ?? {}).length;
   const alarms = new Map<string, Alarm>();
   const devices = new Map<string, DeviceMode>();
   let newest = { seq: 0, stamp: 0, whole: true };
   let read = 0;
-  if (subjects > 0) {
+  for (const filter of [partitionAlarmsFilter(partition), partitionModesFilter(partition)]) {
+    const info = await backbone.jsm.streams.info(ALARMS_STREAM, { subjects_filter: filter });
+    const subjects = Object.keys(info.state.subjects ?? {}).length;
+    if (subjects === 0) continue;
     const consumer = await backbone.js.consumers.get(ALARMS_STREAM, {
       filterSubjects: filter,
       deliver_policy: DeliverPolicy.LastPerSubject,
     });
     const messages = await consumer.consume({ max_messages: 1024 });
+    let seen = 0;
     for await (const message of messages) {
       read += 1;
+      seen += 1;
       const stamp = Number(message.headers?.get(RECORDS_SEQ_HEADER) ?? 0);
       const [index, count] = (message.headers?.get(BATCH_HEADER) ?? '0/1').split('/').map(Number);
       if (message.seq > newest.seq)
@@ -367,7 +374,7 @@ export async function rebuildPartition(
       } catch {
         // Not written by Vigil: nothing to rebuild from it.
       }
-      if (read >= subjects || message.info.pending === 0) break;
+      if (seen >= subjects || message.info.pending === 0) break;
     }
     await messages.close();
   }

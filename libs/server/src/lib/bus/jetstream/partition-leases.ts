@@ -219,16 +219,23 @@ export class PartitionLeases {
     const held: Held = { revision, renewedAt: sentAt, starting: true };
     this.held.set(partition, held);
     this.logger.log(`partition ${partition}: lease acquired by ${this.options.instance}`);
-    try {
-      await this.handlers.acquired(partition);
-    } catch (error) {
-      this.logger.error(
-        `partition ${partition}: could not start (${(error as Error)?.message}); giving it back`,
-      );
-      await this.giveBack(partition);
-      return;
-    }
-    held.starting = false;
+    // Not awaited: the rebuild takes a while, and renewals must go on meanwhile.
+    void this.handlers.acquired(partition).then(
+      () => {
+        held.starting = false;
+      },
+      async (error: unknown) => {
+        this.logger.error(
+          `partition ${partition}: could not start (${(error as Error)?.message}); giving it back`,
+        );
+        if (this.held.get(partition) === held) await this.giveBack(partition);
+      },
+    );
+  }
+
+  /** Whether this instance holds the partition's lease now. */
+  holds(partition: number): boolean {
+    return this.held.has(partition);
   }
 
   private expireUnrenewed(): void {
