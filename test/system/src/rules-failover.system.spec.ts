@@ -267,7 +267,6 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
       const entry = await kv.get(`p${partition}`);
       checkpoints[`p${partition}`] = (entry?.json() as { seq: number } | undefined)?.seq ?? 0;
     }
-    // eslint-disable-next-line no-console
     console.log(
       `failover: r1 owned partitions ${lostPartitions.join(',')}; r2 owned all ${failoverMs} ms after SIGKILL; ` +
         `wave-2 raises at alarm seqs ${wave2Raises.map(u => u.seq).join(',')}; checkpoints now ${JSON.stringify(checkpoints)}; ` +
