@@ -9,6 +9,7 @@ import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { PartitionedRules } from '../rules/partitioned-rules';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
+import { RegistryHolder } from '../registry/registry-holder';
 import { StorageStatus } from './storage-status';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
@@ -30,6 +31,7 @@ export class HealthController {
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
     /** A rules instance on the JetStream backbone: the partitions it owns. */
     @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
+    @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {}
 
   @Get('healthz')
@@ -63,9 +65,15 @@ export class HealthController {
     const storage = this.storage.current;
     // Notifications are reported, not required: alarms still reach the console without them.
     // Storage says why it is not kept (or what it carries on with), never silently.
+    // A refused reload leaves the last good registry running (ready), but the files on disk say
+    // something else: reported until a reload is applied, never only in the log.
+    const refused = this.registry?.refused;
     const reported = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
       ...(this.partitions ? { partitions: this.partitions.status() } : {}),
+      ...(refused
+        ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
+        : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
