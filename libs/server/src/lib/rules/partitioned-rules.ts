@@ -150,7 +150,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     const resumeAfter = Math.max(checkpoint, snapshot.evaluatedUpTo);
     // Lost while rebuilding (the lease was not renewed in time): nothing was started.
     if (!this.leases?.holds(partition)) return;
-    this.journal.own(partition, resumeAfter);
+    const leases = this.leases;
+    this.journal.own(partition, resumeAfter, () => leases.valid(partition));
     this.alarms.adopt(snapshot.alarms, snapshot.devices);
     const scope = this.rules.startScope(`partition ${partition}`, includes);
     const commands = this.backbone.nc.subscribe(commandSubject(partition), {

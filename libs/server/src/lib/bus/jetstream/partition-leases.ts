@@ -238,6 +238,18 @@ export class PartitionLeases {
     return this.held.has(partition);
   }
 
+  /**
+   * Whether the lease is still safe to act on at this instant (before its safe deadline). The
+   * watchdog gives it up at that deadline, but a process frozen past it (a long GC pause, SIGSTOP)
+   * runs again before its timers: this fence is checked right before anything is published.
+   */
+  valid(partition: number): boolean {
+    const held = this.held.get(partition);
+    return (
+      held !== undefined && this.clock() < held.renewedAt + this.options.ttlMs * LEASE_SAFE_FRACTION
+    );
+  }
+
   private expireUnrenewed(): void {
     const deadline = this.clock() - this.options.ttlMs * LEASE_SAFE_FRACTION;
     for (const [partition, held] of this.held)

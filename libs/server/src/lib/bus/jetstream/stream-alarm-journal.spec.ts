@@ -161,4 +161,18 @@ describe('StreamAlarmJournal and rebuildPartition (real nats-server)', () => {
     expect(journal.dropped).toBe(1);
     expect((await rebuildPartition(backbone, partition)).messages).toBe(0);
   });
+
+  it('publishes nothing once the lease is past its safe deadline (a process that was frozen)', async () => {
+    const partition = 3;
+    const [a] = sitesOf(partition);
+    const journal = new StreamAlarmJournal(backbone.js, PARTITIONS);
+    let leaseValid = true;
+    journal.own(partition, 5, () => leaseValid);
+    await journal.append([raise(a, 'gc-1', 1000)]);
+    leaseValid = false;
+    await expect(journal.append([raise(a, 'gc-2', 2000)])).rejects.toThrow(/lost/);
+    expect(
+      (await rebuildPartition(backbone, partition)).alarms.map(alarm => alarm.deviceId),
+    ).toEqual(['gc-1']);
+  });
 });

@@ -34,6 +34,8 @@ interface Lane {
   tail: Promise<void>;
   live: boolean;
   pending: number;
+  /** The lease is still safe to act on (checked before every publish attempt). */
+  fence: () => boolean;
 }
 
 /**
@@ -63,9 +65,15 @@ export class StreamAlarmJournal implements AlarmLog {
     return { alarms: new Map(), devices: new Map(), entries: 0, skipped: 0 };
   }
 
-  /** Starts journaling a partition just acquired. */
-  own(partition: number, recordsSeq: number): void {
-    this.lanes.set(partition, { recordsSeq, tail: Promise.resolve(), live: true, pending: 0 });
+  /** Starts journaling a partition just acquired; `fence` says whether its lease still holds. */
+  own(partition: number, recordsSeq: number, fence: () => boolean = () => true): void {
+    this.lanes.set(partition, {
+      recordsSeq,
+      tail: Promise.resolve(),
+      live: true,
+      pending: 0,
+      fence,
+    });
   }
 
   /** The consumer is about to evaluate the records message `seq` of the partition. */
@@ -136,7 +144,10 @@ export class StreamAlarmJournal implements AlarmLog {
     recordsSeq: number,
   ): Promise<void> {
     for (;;) {
-      if (!lane.live) throw new Error(`partition ${partition} lost before its append was durable`);
+      if (!lane.live || !lane.fence()) {
+        lane.live = false;
+        throw new Error(`partition ${partition} lost before its append was durable`);
+      }
       try {
         // Sent in order on one connection without waiting between them (one round trip), acks
         // awaited together; a retry sends the same msg ids (JetStream drops the duplicates).
