@@ -221,8 +221,10 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
   private async checkpoint(owned: Owned): Promise<void> {
     const seq = owned.evaluated;
     if (seq <= owned.checkpointed || owned.stopped) return;
-    await this.journal.settled(owned.partition);
-    if (owned.stopped || this.owned.get(owned.partition) !== owned) return;
+    // Only what is durable may be checkpointed: an append abandoned (lease lost) must be
+    // evaluated again by the next owner.
+    const durable = await this.journal.settled(owned.partition);
+    if (!durable || owned.stopped || this.owned.get(owned.partition) !== owned) return;
     await this.writeCheckpoint(owned.partition, seq);
     owned.checkpointed = Math.max(owned.checkpointed, seq);
   }
@@ -266,7 +268,7 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     if (clean) {
       const ttl = this.config.bus.nats.leaseTtlMs;
       const durable = await Promise.race([
-        this.journal.settled(partition).then(() => true),
+        this.journal.settled(partition),
         new Promise<boolean>(resolve => setTimeout(() => resolve(false), ttl / 2).unref()),
       ]);
       if (durable && owned.evaluated > owned.checkpointed)

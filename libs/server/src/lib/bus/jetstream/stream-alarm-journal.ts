@@ -82,9 +82,15 @@ export class StreamAlarmJournal implements AlarmLog {
     if (lane) lane.recordsSeq = seq;
   }
 
-  /** Resolves when every append of the partition made so far is durable (or abandoned). */
-  settled(partition: number): Promise<void> {
-    return this.lanes.get(partition)?.tail ?? Promise.resolve();
+  /**
+   * Resolves when every append of the partition made so far has settled: true if they are all
+   * durable, false if the partition was lost meanwhile (then nothing may be checkpointed).
+   */
+  async settled(partition: number): Promise<boolean> {
+    const lane = this.lanes.get(partition);
+    if (!lane) return false;
+    await lane.tail;
+    return lane.live && this.lanes.get(partition) === lane;
   }
 
   /** Appends not yet acknowledged, over all partitions. */
@@ -132,9 +138,13 @@ export class StreamAlarmJournal implements AlarmLog {
     return Promise.all(appends).then(() => undefined);
   }
 
+  /**
+   * Nothing to close: the lanes belong to the partitions, which PartitionedRules gives back (after
+   * their appends are durable) or loses (abandoning them) at shutdown, in whatever order Nest
+   * destroys the services.
+   */
   close(): void {
-    for (const lane of this.lanes.values()) lane.live = false;
-    this.lanes.clear();
+    // The connection is the backbone's, closed last by BackboneCloser.
   }
 
   private async publish(
