@@ -301,6 +301,30 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
       target?.id,
     ]);
   }, 90_000);
+
+  it('gives its partitions back on SIGTERM, with their checkpoints, without waiting for the TTL', async () => {
+    const partitions = await owned('r2');
+    expect(partitions).toHaveLength(PARTITIONS);
+    clearInterval(feed);
+    await new Promise(resolve => setTimeout(resolve, 500)); // the last publishes land
+    const evaluated = (await backbone.jsm.streams.info('VIGIL_RECORDS')).state.last_seq;
+    const exited = new Promise(resolve => rules.r2.child.once('exit', resolve));
+    rules.r2.child.kill('SIGTERM');
+    await exited;
+    const leases = await backbone.js.views.kv('vigil_leases');
+    const left: string[] = [];
+    for await (const key of await leases.keys()) left.push(key);
+    expect(left).toEqual([]);
+    const checkpoints = await backbone.js.views.kv(CHECKPOINTS_BUCKET);
+    let highest = 0;
+    for (const partition of partitions) {
+      const entry = await checkpoints.get(`p${partition}`);
+      highest = Math.max(highest, (entry?.json() as { seq: number } | undefined)?.seq ?? 0);
+    }
+    // The feed stopped before the SIGTERM: the last record of the stream was evaluated and
+    // checkpointed on the way out.
+    expect(highest).toBe(evaluated);
+  });
 });
 
 function registryYaml(): string {
