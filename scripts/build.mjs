@@ -41,6 +41,7 @@ const nodeRoots = [
   ),
   ...['fleet', 'loadtest'].map(name => join('simulators', name, 'src')),
   join('bench', 'src'),
+  join('test', 'faults', 'src'),
   join('tools', 'replay', 'src'),
 ];
 let files = 0;
