@@ -1,3 +1,5 @@
+import { GAS_L1_OFF_DELAY_MS } from '@vigil/rules';
+
 import type { Excursion } from './load';
 import type { ReadyzSample, WsAlarmSighting } from './observers';
 
@@ -64,8 +66,24 @@ export interface AuditRow {
   readonly action: string;
 }
 
+/**
+ * Whether the condition of `ruleId` cleared (an alarm change: `clear`) before the load ended at
+ * `loadEnd`. L2 is latched with no off-delay: its condition clears with the first normal reading.
+ * L1 clears only after its off-delay (GAS_L1_OFF_DELAY_MS, 30 s) below the deadband, so a late
+ * excursion's L1 is still active when the load stops: that clear is not expected. A 2 s margin
+ * covers the rule tick.
+ */
+export function clearExpected(excursion: Excursion, ruleId: string, loadEnd: number): boolean {
+  if (excursion.returnedAt === undefined) return false;
+  const delay = ruleId === 'gas-l1' ? GAS_L1_OFF_DELAY_MS : 0;
+  return excursion.returnedAt + delay + 2_000 <= loadEnd;
+}
+
 export interface AlarmAccounting {
-  /** Alarm changes the load provoked: raise and clear of L1 and L2 per excursion. */
+  /**
+   * Alarm changes the load provoked: per excursion, the raise of L1 and of L2, the clear of L2
+   * and, when it was due before the load ended, the clear of L1 (clearExpected).
+   */
   readonly expectedChanges: number;
   /** Expected (device, rule) alarms raised under exactly one alarm id, none, or several. */
   readonly raisedExactlyOnce: number;
@@ -89,6 +107,7 @@ export function accountAlarms(
   excursions: readonly Excursion[],
   audit: readonly AuditRow[],
   sightings: Iterable<WsAlarmSighting>,
+  loadEnd: number,
 ): AlarmAccounting {
   const rows = new Map<string, AuditRow[]>();
   for (const row of audit) {
@@ -108,6 +127,7 @@ export function accountAlarms(
   let lost = 0;
   let auditMissing = 0;
   let auditDuplicated = 0;
+  let expectedChanges = 0;
   for (const excursion of excursions) {
     for (const ruleId of EXCURSION_RULES) {
       const key = keyOf(excursion.deviceId, ruleId);
@@ -122,11 +142,17 @@ export function accountAlarms(
       const clearRows = auditRows.filter(row => row.action === 'clear').length;
       const liveRaise = views.some(view => view.liveActive);
       const liveClear = views.some(view => view.liveCleared);
-      notPushedLive += (liveRaise ? 0 : 1) + (liveClear ? 0 : 1);
+      const clears = clearExpected(excursion, ruleId, loadEnd);
+      expectedChanges += clears ? 2 : 1;
+      notPushedLive += liveRaise ? 0 : 1;
       if (!liveRaise && raiseRows === 0 && !views.some(view => view.inSnapshot)) lost += 1;
-      if (!liveClear && clearRows === 0) lost += 1;
-      auditMissing += (raiseRows === 0 ? 1 : 0) + (clearRows === 0 ? 1 : 0);
+      auditMissing += raiseRows === 0 ? 1 : 0;
       auditDuplicated += Math.max(0, raiseRows - 1) + Math.max(0, clearRows - 1);
+      if (clears) {
+        notPushedLive += liveClear ? 0 : 1;
+        if (!liveClear && clearRows === 0) lost += 1;
+        auditMissing += clearRows === 0 ? 1 : 0;
+      }
     }
   }
   const unexpectedIds = new Map<string, string>();
@@ -143,7 +169,7 @@ export function accountAlarms(
   const unexpected: Record<string, number> = {};
   for (const ruleId of unexpectedIds.values()) unexpected[ruleId] = (unexpected[ruleId] ?? 0) + 1;
   return {
-    expectedChanges: excursions.length * EXCURSION_RULES.length * 2,
+    expectedChanges,
     raisedExactlyOnce,
     neverRaised,
     raisedTwice,

@@ -22,6 +22,8 @@ export interface Excursion {
   readonly raiseSeq: number;
   readonly clearSeq: number;
   readonly startedAt: number;
+  /** When its first reading back to normal was published (undefined: the load ended first). */
+  returnedAt: number | undefined;
 }
 
 export interface LoadTotals {
@@ -49,6 +51,7 @@ interface DeviceState {
   /** Excursion to start on the next reading at or after this time. */
   excursionAt: number | undefined;
   holdUntilSeq: number;
+  excursion: Excursion | undefined;
 }
 
 const TICK_MS = 20;
@@ -57,7 +60,7 @@ const TICK_MS = 20;
  * Steady QoS 1 load: round-robin over the devices at a fixed rate, every reading with its
  * device's seq, values with noise (no stuck-sensor rule fires), and a known schedule of
  * excursions past L1 and L2 and back, each on a fresh device, so that the expected alarm changes
- * (raise L1, raise L2, clear L1, clear L2) are known exactly. Devices stay on their persistent
+ * are known exactly (see accountAlarms). Devices stay on their persistent
  * sessions through broker restarts: mqtt.js keeps unacknowledged QoS 1 messages and re-sends them.
  * Nothing is refused or dropped here: what the broker did not acknowledge is counted.
  */
@@ -104,6 +107,7 @@ export class SteadyLoad {
         lastTs: 0,
         excursionAt: undefined,
         holdUntilSeq: 0,
+        excursion: undefined,
       });
       this.pubacked.set(id, new Set());
     });
@@ -153,13 +157,16 @@ export class SteadyLoad {
     if (device.excursionAt !== undefined && now >= device.excursionAt) {
       device.excursionAt = undefined;
       device.holdUntilSeq = seq + this.options.holdReadings;
-      this.excursions.push({
+      device.excursion = {
         deviceId: device.id,
         raiseSeq: seq,
         clearSeq: device.holdUntilSeq,
         startedAt: now,
-      });
+        returnedAt: undefined,
+      };
+      this.excursions.push(device.excursion);
     }
+    if (device.excursion && seq === device.holdUntilSeq) device.excursion.returnedAt = now;
     if (seq < device.holdUntilSeq) lel = 60 + 0.5 * this.jitter();
     else lel = 1 + this.jitter();
     const payload = `{"ts":${ts},"seq":${seq},"values":{"lel":${lel.toFixed(2)}}}`;

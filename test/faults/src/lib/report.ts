@@ -21,7 +21,7 @@ export function renderTable(results: readonly ScenarioResult[]): string {
   for (const r of results) {
     const notOnce = r.alarms.neverRaised + r.alarms.raisedTwice;
     lines.push(
-      `| ${r.id} | ${r.fault} | ${n(r.readings.missing)} (${n(r.readings.missingAcknowledged)}) / ${n(r.readings.offered)} | ${n(r.readings.duplicateRows)} | ${notOnce} (${r.alarms.neverRaised} / ${r.alarms.raisedTwice}) of ${r.alarms.expectedChanges / 2} | ${r.alarms.notPushedLive} / ${r.alarms.expectedChanges} | ${r.alarms.auditMissing} | ${r.recovery.faultAt === null ? '–' : s(r.recovery.storedAgainMs)} | ${r.recovery.readyz.text} | ${r.verdict}${r.failures.length ? `: ${r.failures.join('; ')}` : ''} |`,
+      `| ${r.id} | ${r.fault} | ${n(r.readings.missing)} (${n(r.readings.missingAcknowledged)}) / ${n(r.readings.offered)} | ${n(r.readings.duplicateRows)} | ${notOnce} (${r.alarms.neverRaised} / ${r.alarms.raisedTwice}) of ${r.alarms.excursions * 2} | ${r.alarms.notPushedLive} / ${r.alarms.expectedChanges} | ${r.alarms.auditMissing} | ${r.recovery.faultAt === null ? '–' : s(r.recovery.storedAgainMs)} | ${r.recovery.readyz.text} | ${r.verdict}${r.failures.length ? `: ${r.failures.join('; ')}` : ''} |`,
     );
   }
   return lines.join('\n');

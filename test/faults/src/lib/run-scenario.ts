@@ -163,7 +163,7 @@ export async function runScenario(
     const stored = await storedSeqs(influxUrl(), totals.offered, totals.startedAt, totals.endedAt);
     const readings = accountReadings(totals.offered, stored, totals.pubacked);
     const audit = await auditRows(influxUrl(), totals.startedAt);
-    const alarms = accountAlarms(totals.excursions, audit, ws.sightings.values());
+    const alarms = accountAlarms(totals.excursions, audit, ws.sightings.values(), totals.endedAt);
     const readyzSummary = summariseReadyz(readyz.samples, timeline.faultAt ?? 0);
     const failures: string[] = [];
     if (expectation === 'guaranteed') {
@@ -211,7 +211,7 @@ export async function runScenario(
       failures,
     };
     log(
-      `${scenario.id}: ${readings.stored}/${readings.offered} stored (${readings.missing} missing, ${readings.missingAcknowledged} of them PUBACKed), alarms ${alarms.raisedExactlyOnce}/${alarms.expectedChanges / 2} raised once, ${alarms.notPushedLive}/${alarms.expectedChanges} changes not pushed live, audit missing ${alarms.auditMissing}; stored again after ${storedAgainMs ?? '–'} ms; /readyz: ${readyzSummary.text}; ${result.verdict}`,
+      `${scenario.id}: ${readings.stored}/${readings.offered} stored (${readings.missing} missing, ${readings.missingAcknowledged} of them PUBACKed), alarms ${alarms.raisedExactlyOnce}/${totals.excursions.length * 2} raised once, ${alarms.notPushedLive}/${alarms.expectedChanges} changes not pushed live, audit missing ${alarms.auditMissing}; stored again after ${storedAgainMs ?? '–'} ms; /readyz: ${readyzSummary.text}; ${result.verdict}`,
     );
     return result;
   } finally {
