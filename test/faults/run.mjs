@@ -11,9 +11,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const entry = join(root, 'dist/test/faults/src/main.js');
 const args = process.argv.slice(2);
 
-if (args.includes('--build') || !existsSync(entry) || !existsSync(join(root, 'dist/apps/vigil/src/main.js'))) {
+if (
+  args.includes('--build') ||
+  !existsSync(entry) ||
+  !existsSync(join(root, 'dist/apps/vigil/src/main.js'))
+) {
   console.error('[faults] building the workspace (npm run build)');
-  const result = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 

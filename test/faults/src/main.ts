@@ -25,7 +25,8 @@ async function main(): Promise<number> {
   const all = args.modes.flatMap(mode => catalogue(mode, args.rules));
   const chosen = all.filter(
     scenario =>
-      selected(scenario.id, args.scenarios) && (!scenario.jetstreamOnly || args.bus === 'jetstream'),
+      selected(scenario.id, args.scenarios) &&
+      (!scenario.jetstreamOnly || args.bus === 'jetstream'),
   );
   if (args.help) {
     process.stdout.write(USAGE);

@@ -83,7 +83,8 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     const raw = one(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} ${raw}: not a positive number`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`--${name} ${raw}: not a positive number`);
     return value;
   };
   const issue = flags.has('issue');
@@ -99,7 +100,9 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     : issue
       ? { rate: 2000, devices: 1000, duration: 60, faultAt: 20, down: 5, influxDown: 60 }
       : { rate: 1000, devices: 1000, duration: 40, faultAt: 15, down: 5, influxDown: 20 };
-  const scenarios = (values.get('scenarios') ?? []).flatMap(list => list.split(',')).filter(Boolean);
+  const scenarios = (values.get('scenarios') ?? [])
+    .flatMap(list => list.split(','))
+    .filter(Boolean);
   return {
     modes: mode === 'both' ? ['split', 'allinone'] : [mode as Mode],
     bus,
@@ -127,7 +130,8 @@ export function selected(id: string, patterns: readonly string[]): boolean {
   return patterns.some(pattern => {
     const [mode, name] = pattern.split('/') as [string, string | undefined];
     const [idMode, idName] = id.split('/') as [string, string];
-    if (name === undefined) return pattern.endsWith('*') ? id.startsWith(pattern.slice(0, -1)) : id === pattern;
+    if (name === undefined)
+      return pattern.endsWith('*') ? id.startsWith(pattern.slice(0, -1)) : id === pattern;
     const modeOk = mode === '*' || mode === idMode;
     const nameOk = name.endsWith('*') ? idName.startsWith(name.slice(0, -1)) : idName === name;
     return modeOk && nameOk;

@@ -140,7 +140,9 @@ export async function runScenario(
       timeline.faultAt = faultAbs - origin;
       await inject(stack, scenario, settings);
       timeline.restartedAt = Date.now() - origin;
-      log(`${scenario.id}: fault at ${timeline.faultAt} ms, restarted at ${timeline.restartedAt} ms`);
+      log(
+        `${scenario.id}: fault at ${timeline.faultAt} ms, restarted at ${timeline.restartedAt} ms`,
+      );
       // Recovery: a reading published after the fault, stored (what a plot of "latest" shows).
       while (polling && storedAgainMs === null) {
         const count = await countStored(influxUrl(), faultAbs).catch(() => 0);

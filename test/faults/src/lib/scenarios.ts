@@ -21,7 +21,12 @@ export function catalogue(mode: Mode, rules: number): Scenario[] {
   const kills =
     mode === 'allinone'
       ? ['vigil']
-      : ['ingest', ...Array.from({ length: rules }, (_, i) => `rules-${i + 1}`), 'persister', 'gateway'];
+      : [
+          'ingest',
+          ...Array.from({ length: rules }, (_, i) => `rules-${i + 1}`),
+          'persister',
+          'gateway',
+        ];
   return [
     { id: `${mode}/baseline`, mode, fault: { kind: 'none' } },
     ...kills.map(process => ({

@@ -152,7 +152,13 @@ export class Stack {
   restart(name: string): void {
     const process = this.processes.get(name);
     if (!process) throw new Error(`no process ${name} in this stack`);
-    process.child = startChild(name, [process.main], process.env, this.options.logDir, this.options.root);
+    process.child = startChild(
+      name,
+      [process.main],
+      process.env,
+      this.options.logDir,
+      this.options.root,
+    );
   }
 
   async killMosquitto(): Promise<void> {
