@@ -5,7 +5,7 @@ describe('replaceSection', () => {
 
   it('replaces only the marked block', () => {
     expect(replaceSection(doc, 'before-split', '| t |')).toBe(
-      'a\n<!-- faults:before-split:begin -->\n| t |\n<!-- faults:before-split:end -->\nb\n',
+      'a\n<!-- faults:before-split:begin -->\n\n| t |\n\n<!-- faults:before-split:end -->\nb\n',
     );
   });
 

@@ -71,5 +71,6 @@ export function replaceSection(doc: string, section: string, body: string): stri
   const from = doc.indexOf(begin);
   const to = doc.indexOf(end);
   if (from < 0 || to < from) throw new Error(`docs/reliability.md has no ${begin} … ${end} block`);
-  return `${doc.slice(0, from + begin.length)}\n${body.trim()}\n${doc.slice(to)}`;
+  // Blank lines around the body: a table right after an HTML comment line would not render.
+  return `${doc.slice(0, from + begin.length)}\n\n${body.trim()}\n\n${doc.slice(to)}`;
 }
