@@ -138,17 +138,21 @@ export async function runScenario(
       await sleep(settings.faultAtMs);
       const faultAbs = Date.now();
       timeline.faultAt = faultAbs - origin;
+      // Recovery: a reading published after the fault, stored (what a plot of "latest" shows),
+      // watched from the fault on, while the fault lasts too.
+      const watching = (async () => {
+        while (polling && storedAgainMs === null) {
+          const count = await countStored(influxUrl(), faultAbs).catch(() => 0);
+          if (count > 0) storedAgainMs = Date.now() - faultAbs;
+          else await sleep(500);
+        }
+      })();
       await inject(stack, scenario, settings);
       timeline.restartedAt = Date.now() - origin;
       log(
         `${scenario.id}: fault at ${timeline.faultAt} ms, restarted at ${timeline.restartedAt} ms`,
       );
-      // Recovery: a reading published after the fault, stored (what a plot of "latest" shows).
-      while (polling && storedAgainMs === null) {
-        const count = await countStored(influxUrl(), faultAbs).catch(() => 0);
-        if (count > 0) storedAgainMs = Date.now() - faultAbs;
-        else await sleep(500);
-      }
+      await watching;
     })();
     await load.run();
     log(`${scenario.id}: load done (${load.totals().offeredTotal} readings offered); draining`);
