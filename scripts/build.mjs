@@ -41,7 +41,6 @@ const nodeRoots = [
   ),
   ...['fleet', 'loadtest'].map(name => join('simulators', name, 'src')),
   join('bench', 'src'),
-  join('test', 'faults', 'src'),
   join('tools', 'replay', 'src'),
 ];
 let files = 0;
