@@ -7,6 +7,7 @@ import {
   LocalAlarmCommands,
   RemoteAlarmCommands,
 } from './alarms/alarm-commands';
+import { ALARM_LOG } from './alarms/alarm-journal';
 import { ALARM_CLOCK, AlarmService } from './alarms/alarm.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
@@ -31,7 +32,10 @@ import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
-import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import { BACKBONE, BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import type { Backbone } from './bus/jetstream/backbone';
+import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
+import { PartitionedRules } from './rules/partitioned-rules';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -59,7 +63,15 @@ export class VigilModule {
     }
     if (has('rules'))
       providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });
-    if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
+    // JetStream: partitions by lease, the alarm journal is VIGIL_ALARMS, commands on vigil.cmd.<p>.
+    if (has('rules') && config.bus.kind === 'jetstream')
+      providers.push(PartitionedRules, {
+        provide: ALARM_LOG,
+        inject: [BACKBONE],
+        useFactory: (backbone: Backbone) =>
+          new StreamAlarmJournal(backbone.js, config.bus.nats.partitions),
+      });
+    else if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
       controllers.push(

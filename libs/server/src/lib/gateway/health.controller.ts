@@ -6,6 +6,7 @@ import { Public } from '../auth/auth.guard';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { PartitionedRules } from '../rules/partitioned-rules';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { RegistryHolder } from '../registry/registry-holder';
@@ -29,6 +30,8 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** A rules instance on the JetStream backbone: the partitions it owns. */
+    @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {}
 
@@ -70,6 +73,7 @@ export class HealthController {
     const refused = this.registry?.refused;
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(this.partitions ? { partitions: this.partitions.status() } : {}),
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
