@@ -64,7 +64,8 @@ const operatorCommandSchema = z.discriminatedUnion('action', [
   }),
   z.object({ action: z.literal('reset'), note }),
 ]);
-const alarmCommandSchema = z.discriminatedUnion('action', [
+/** One AlarmCommand, as sent on the MQTT bridge or on `vigil.cmd.<p>` (JetStream backbone). */
+export const alarmCommandSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('operate'),
     alarmId: z.string().min(1).max(256),
