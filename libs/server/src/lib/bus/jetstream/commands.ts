@@ -64,8 +64,7 @@ export async function requestAlarmCommand(
       message: `no rules instance answered for partition(s) ${missing.join(', ')}`,
     };
   const alarms: Alarm[] = [];
-  for (const reply of replies)
-    if (reply.ok && 'alarms' in reply) alarms.push(...reply.alarms);
+  for (const reply of replies) if (reply.ok && 'alarms' in reply) alarms.push(...reply.alarms);
   return { ok: true, alarms };
 }
 
