@@ -25,3 +25,4 @@ export {
 } from './lib/notify';
 export { runNotifyCli } from './lib/notify/notify-cli';
 export { vigilMetricNames } from './lib/metrics/metric-names';
+export { openBackbone, type Backbone } from './lib/bus/jetstream/backbone';
