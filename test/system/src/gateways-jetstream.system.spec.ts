@@ -15,7 +15,7 @@ import {
 } from '@vigil/testing';
 
 import { node, stop, type LoggedChild } from './console-browser';
-import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder } from './support';
+import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs } from './support';
 
 type AlarmMessage = Extract<ServerMessage, { type: 'alarm' }>;
 
@@ -181,6 +181,15 @@ describe('gateways on the JetStream backbone', () => {
     const next = await publishAlarm();
     await waitFor(() => seqs(afterRestart).includes(next) || undefined, { what: 'live after' });
     expect(seqs(afterRestart)).toEqual([...whileDown, next]);
+
+    // No rules process owns plant-1's partition: an operator command is refused loudly (503
+    // naming the partition), never lost silently.
+    const zhang = await loginAs(b2.url, 'zhang');
+    const response = await zhang.post(`/api/v1/alarms/test-${published}/acknowledge`, {});
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /partition \d+ has no rules owner/,
+    );
   }, 180_000);
 
   it('SIGKILL of a gateway under steady alarm traffic loses nothing for a console that reconnects elsewhere', async () => {
