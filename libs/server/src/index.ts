@@ -26,3 +26,4 @@ export {
 export { runNotifyCli } from './lib/notify/notify-cli';
 export { vigilMetricNames } from './lib/metrics/metric-names';
 export { openBackbone, type Backbone } from './lib/bus/jetstream/backbone';
+export { partitionOf } from './lib/bus/jetstream/subjects';

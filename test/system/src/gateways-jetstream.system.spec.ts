@@ -2,9 +2,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { connect as mqttConnect } from 'mqtt';
+
 import { applySignal } from '@vigil/alarms';
-import type { RuleSignal, ServerMessage } from '@vigil/contracts';
-import { loadConfig, openBackbone, type Backbone } from '@vigil/server';
+import type { CanaryHop, PipelineStatus, RuleSignal, ServerMessage } from '@vigil/contracts';
+import { loadConfig, openBackbone, partitionOf, type Backbone } from '@vigil/server';
 import {
   freePort,
   startMosquitto,
@@ -34,7 +36,9 @@ describe('gateways on the JetStream backbone', () => {
   const recorders: WsRecorder[] = [];
   let published = 0;
 
-  async function startGateway(): Promise<{ child: LoggedChild; url: string }> {
+  async function startGateway(
+    env: Record<string, string> = {},
+  ): Promise<{ child: LoggedChild; url: string }> {
     const port = await freePort();
     const child = node('dist/apps/gateway/src/main.js', [], {
       VIGIL_BUS: 'jetstream',
@@ -49,6 +53,7 @@ describe('gateways on the JetStream backbone', () => {
       VIGIL_HTTP_PORT: String(port),
       VIGIL_WS_REPLAY: '100', // the minimum: a resume from further back reads the stream
       VIGIL_LOG_LEVEL: 'warn',
+      ...env,
     });
     gateways.push(child);
     const url = `http://127.0.0.1:${port}`;
@@ -219,5 +224,58 @@ describe('gateways on the JetStream backbone', () => {
     });
     const received = [...seqs(console1), ...seqs(console2)];
     expect(received).toEqual(sent.filter(seq => seq > first));
+  }, 120_000);
+
+  it('the canary works across processes: the gateway hop from vigil.records, the others from vigil.canary; a silent hop is a stall', async () => {
+    const gateway = await startGateway({
+      VIGIL_CANARY_INTERVAL_MS: '500',
+      VIGIL_CANARY_TIMEOUT_MS: '2000',
+    });
+    // Play ingest, rules and the persister: each canary the gateway publishes on the broker goes
+    // into the records stream (the gateway hop) and the three hops report it on vigil.canary.
+    const silent = new Set<CanaryHop>();
+    const device = mqttConnect(mosquitto.url);
+    device.on('message', (_topic, payload) => {
+      const { canary } = JSON.parse(payload.toString()) as {
+        canary: { origin: string; seq: number; sentAt: number };
+      };
+      const stamp = { siteId: 'plant-1', ...canary, receivedAt: Date.now() };
+      void backbone.js.publish(
+        `vigil.records.${partitionOf('plant-1', 16)}.plant-1`,
+        JSON.stringify([{ kind: 'canary', canary: stamp }]),
+      );
+      const reports = (['ingest', 'rules', 'persister'] as const)
+        .filter(hop => !silent.has(hop))
+        .map(hop => ({ hop, siteId: 'plant-1', ...canary, seenAt: Date.now() }));
+      if (reports.length > 0) backbone.nc.publish('vigil.canary', JSON.stringify(reports));
+    });
+    await device.subscribeAsync('vigil/v1/+/_canary/telemetry');
+    const pipeline = async () =>
+      ((await (await fetch(`${gateway.url}/readyz`)).json()) as { pipeline?: PipelineStatus })
+        .pipeline;
+    try {
+      await waitFor(
+        async () => {
+          const status = await pipeline();
+          return (
+            (status?.canary === 'ok' &&
+              (['ingest', 'rules', 'gateway'] as const).every(
+                hop => status.hops[hop].state === 'ok',
+              )) ||
+            undefined
+          );
+        },
+        { what: 'every hop seeing canaries', timeoutMs: 20_000, intervalMs: 200 },
+      );
+      silent.add('rules');
+      const stalled = await waitFor(
+        async () => ((await pipeline())?.stalled.includes('rules') ? await pipeline() : undefined),
+        { what: 'the rules hop stalled', timeoutMs: 10_000, intervalMs: 200 },
+      );
+      expect(stalled?.stalled).toEqual(['rules']);
+    } finally {
+      await device.endAsync();
+      await stop(gateway.child);
+    }
   }, 120_000);
 });
