@@ -83,9 +83,11 @@ describe('AlarmStream (real nats-server)', () => {
     await waitFor(() => followed.length === 1 || undefined, { what: 'the live update' });
 
     // The server goes away and comes back on the same store: following resumes after the last.
-    nats.nodes[0]!.kill('SIGKILL');
-    await nats.nodes[0]!.exited();
-    await nats.nodes[0]!.restart();
+    const [server] = nats.nodes;
+    if (!server) throw new Error('no node');
+    server.kill('SIGKILL');
+    await server.exited();
+    await server.restart();
     for (const id of ['d1', 'e1']) {
       for (;;) {
         try {
@@ -102,7 +104,7 @@ describe('AlarmStream (real nats-server)', () => {
     });
     expect(followed.map(u => u.seq)).toEqual(sent);
 
-    const range = await stream.read(b1Seq - 2, sent[1]!);
+    const range = await stream.read(b1Seq - 2, sent[1] ?? 0);
     expect(range?.map(u => u.update.alarm.id)).toEqual(['a1', 'b1', 'c1', 'd1']);
     stream.stop();
   }, 60_000);
