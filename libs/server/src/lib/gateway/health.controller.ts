@@ -8,6 +8,7 @@ import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
+import { RegistryHolder } from '../registry/registry-holder';
 import { StorageStatus } from './storage-status';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
@@ -27,6 +28,7 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {}
 
   @Get('healthz')
@@ -60,8 +62,14 @@ export class HealthController {
     const storage = this.storage.current;
     // Notifications are reported, not required: alarms still reach the console without them.
     // Storage says why it is not kept (or what it carries on with), never silently.
+    // A refused reload leaves the last good registry running (ready), but the files on disk say
+    // something else: reported until a reload is applied, never only in the log.
+    const refused = this.registry?.refused;
     const reported = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(refused
+        ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
+        : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
