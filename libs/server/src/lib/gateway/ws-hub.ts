@@ -174,6 +174,7 @@ export class WsHub implements OnModuleDestroy {
       serverTime: Date.now(),
       historyKept: this.storage.kept,
       historyReason: this.storage.current.reason,
+      gateway: this.canary.origin,
     });
     this.send(client, this.heartbeat(client));
     const lastSeq = Number(url.searchParams.get('lastSeq'));
