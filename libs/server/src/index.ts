@@ -28,3 +28,5 @@ export {
 } from './lib/notify';
 export { runNotifyCli } from './lib/notify/notify-cli';
 export { vigilMetricNames } from './lib/metrics/metric-names';
+export { openBackbone, type Backbone } from './lib/bus/jetstream/backbone';
+export { partitionOf } from './lib/bus/jetstream/subjects';

@@ -23,6 +23,7 @@ import { AlarmsController, DevicesController, SitesController } from './gateway/
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
 import { WsHub } from './gateway/ws-hub';
+import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
@@ -88,10 +89,15 @@ export class VigilModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         ...CONSOLE_API_PROVIDERS,
       );
-      providers.push(AlarmView, CanaryService, WsHub, {
-        provide: AlarmCommands,
-        useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
-      });
+      providers.push(AlarmView, CanaryService, WsHub);
+      if (config.bus.kind === 'jetstream')
+        // Alarms from VIGIL_ALARMS, records from core NATS, commands to the partition's owner.
+        providers.push(...gatewayJetstreamProviders());
+      else
+        providers.push({
+          provide: AlarmCommands,
+          useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
+        });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

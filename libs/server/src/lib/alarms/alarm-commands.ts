@@ -111,9 +111,15 @@ export type CommandReply =
   | { readonly ok: true; readonly alarms: readonly Alarm[] }
   | { readonly ok: true; readonly device: DeviceMode };
 
+/** Where a command goes when the lifecycle is partitioned by site (jetstream: `vigil.cmd.<p>`). */
+export interface CommandRoute {
+  /** The site of the alarm an `operate` command acts on. */
+  readonly siteId: string;
+}
+
 /** How the gateway reaches the alarm lifecycle: in this process, or through the broker. */
 export abstract class AlarmCommands {
-  abstract execute(command: AlarmCommand): Promise<CommandReply>;
+  abstract execute(command: AlarmCommand, route?: CommandRoute): Promise<CommandReply>;
 }
 
 export function executeLocally(alarms: AlarmService, command: AlarmCommand): CommandReply {

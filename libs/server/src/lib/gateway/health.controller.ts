@@ -13,6 +13,8 @@ import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 
+type Details = NonNullable<Readiness['details']>;
+
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
 const MAX_LISTED = 100;
 
@@ -71,9 +73,13 @@ export class HealthController {
     // A refused reload leaves the last good registry running (ready), but the files on disk say
     // something else: reported until a reload is applied, never only in the log.
     const refused = this.registry?.refused;
+    // Each part typed on its own: spreads escape the excess-property check, and the document
+    // says `additionalProperties: false` (api-responses.ts).
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
-      ...(this.partitions ? { partitions: this.partitions.status() } : {}),
+      ...(this.partitions
+        ? { partitions: this.partitions.status() satisfies Details['partitions'] }
+        : {}),
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
