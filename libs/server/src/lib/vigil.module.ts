@@ -37,6 +37,8 @@ import { BACKBONE, BackboneCloser, backboneProvider } from './bus/jetstream/back
 import type { Backbone } from './bus/jetstream/backbone';
 import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
 import { PartitionedRules } from './rules/partitioned-rules';
+import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
+import { HazardsController } from './hazards/hazards.controller';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -98,6 +100,9 @@ export class VigilModule {
           provide: AlarmCommands,
           useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
         });
+      // The hazard ledger (issue 15) lives with the gateway: it links hazards to alarms it sees.
+      controllers.push(HazardsController);
+      providers.push(HazardService, { provide: HAZARD_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

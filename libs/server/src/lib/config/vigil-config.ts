@@ -68,6 +68,11 @@ export const vigilEnvSchema = z.object({
   VIGIL_MAINTENANCE_MAX_HOURS: z.coerce.number().positive().max(720).default(72),
   /** How often escalation, overdue and shelving expiry are checked; 0 turns the timer off. */
   VIGIL_ALARM_TICK_MS: z.coerce.number().int().min(0).default(1000),
+  /**
+   * Hazard ledger: a hazard still overdue after its reminder goes one level up the organisation
+   * tree this often (hours, fractions allowed). Checked at VIGIL_ALARM_TICK_MS.
+   */
+  VIGIL_HAZARD_ESCALATE_HOURS: z.coerce.number().positive().max(720).default(24),
   /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
   VIGIL_USERS: z.string().optional(),
   /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
@@ -351,6 +356,8 @@ export interface VigilConfig {
   readonly wsReplay: number;
   readonly ruleTickMs: number;
   readonly alarmTickMs: number;
+  /** Hazard ledger: escalation interval of an overdue hazard (ms). */
+  readonly hazardEscalateMs: number;
   /** Maintenance mode's default and longest duration (ms). */
   readonly maintenance: { readonly defaultMs: number; readonly maxMs: number };
   readonly auth: {
@@ -521,6 +528,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
+    hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
     maintenance: {
       defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,
       maxMs: e.VIGIL_MAINTENANCE_MAX_HOURS * HOUR_MS,
