@@ -610,6 +610,15 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        partitions: z
+          .object({
+            instance: z.string(),
+            owned: z.array(z.number().int()),
+            live: z.number().int(),
+            target: z.number().int(),
+          })
+          .optional()
+          .describe('a rules instance on the JetStream backbone: the partitions it owns'),
         registry: z
           .object({
             reloadRefused: z.literal(true),

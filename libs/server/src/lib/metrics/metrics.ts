@@ -77,6 +77,19 @@ export class VigilMetrics {
     help: 'Alarms not in the normal state',
     registers: [this.registry],
   });
+  /** JetStream backbone: rule partitions this rules instance owns (lease held), by instance. */
+  readonly rulesPartitionsOwned = new Gauge({
+    name: 'vigil_rules_partitions_owned',
+    help: 'Rule partitions whose lease this rules instance holds (JetStream backbone)',
+    labelNames: ['instance'] as const,
+    registers: [this.registry],
+  });
+  readonly rulesPartitionMoves = new Counter({
+    name: 'vigil_rules_partition_changes_total',
+    help: 'Rule partitions acquired, given back (released) or lost (lease not renewed in time)',
+    labelNames: ['change'] as const,
+    registers: [this.registry],
+  });
   readonly alarmsSuppressed = new Gauge({
     name: 'vigil_alarms_suppressed',
     help:
