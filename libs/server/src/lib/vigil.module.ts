@@ -33,6 +33,7 @@ import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
+import { spoolProviders } from './bus/spool/spool-parts';
 import { BACKBONE, BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
 import type { Backbone } from './bus/jetstream/backbone';
 import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
@@ -59,6 +60,7 @@ export class VigilModule {
       InternalInbox,
       backboneProvider,
       BackboneCloser,
+      ...spoolProviders(config),
     ];
     if (has('ingest')) {
       controllers.push(IngestController);

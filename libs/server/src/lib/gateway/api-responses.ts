@@ -587,6 +587,12 @@ export const readiness = named(
       storage: z.boolean(),
       rules: z.boolean().optional(),
       pipeline: z.boolean().optional(),
+      spool: z
+        .boolean()
+        .optional()
+        .describe(
+          'VIGIL_BUS=memory: the local spool dropped nothing recently and is not nearly full',
+        ),
     }),
     pipeline: pipelineStatus.optional(),
     details: z
@@ -621,6 +627,22 @@ export const readiness = named(
           })
           .optional()
           .describe('the last registry reload was refused: the files on disk are not what runs'),
+        spool: z
+          .object({
+            ok: z.boolean(),
+            reason: z.string().optional(),
+            lanes: z.record(
+              z.enum(['records', 'alarms']),
+              z.object({
+                bytes: z.number(),
+                maxBytes: z.number(),
+                backlog: z.record(z.string(), z.number()),
+                dropped: z.number(),
+              }),
+            ),
+          })
+          .optional()
+          .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
         storage: z
           .object({
             kept: z.boolean(),

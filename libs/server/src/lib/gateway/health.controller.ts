@@ -12,6 +12,7 @@ import { NotifyStatus } from '../notify/notify-status';
 import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
+import { LocalSpool } from '../bus/spool/local-spool';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -32,6 +33,8 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** VIGIL_BUS=memory: the local spool (a drop or a nearly full lane is degraded). */
+    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
     /** A rules instance on the JetStream backbone: the partitions it owns. */
     @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
@@ -59,11 +62,13 @@ export class HealthController {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
+    const spool = this.spool?.health();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+      ...(spool ? { spool: spool.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -77,6 +82,7 @@ export class HealthController {
     // says `additionalProperties: false` (api-responses.ts).
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(spool && !spool.ok ? { spool } : {}),
       ...(this.partitions
         ? { partitions: this.partitions.status() satisfies Details['partitions'] }
         : {}),

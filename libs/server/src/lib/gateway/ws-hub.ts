@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -19,6 +19,7 @@ import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from './alarm-view';
 import { runAlarmAction } from './api.controller';
 import { StorageStatus } from './storage-status';
+import { LocalSpool } from '../bus/spool/local-spool';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -76,6 +77,8 @@ export class WsHub implements OnModuleDestroy {
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
     @Inject(CanaryService) private readonly canary: CanaryService,
+    /** VIGIL_BUS=memory: the spool's drops and backlog reach every console (issue 12). */
+    @Optional() @Inject(LocalSpool) spool?: LocalSpool,
   ) {
     this.detach = alarms.onUpdates((updates, seqs) => {
       const now = Date.now();
@@ -86,6 +89,10 @@ export class WsHub implements OnModuleDestroy {
       }
     });
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
+    if (spool)
+      this.subscriptions.push(
+        spool.notices$.subscribe(notice => this.broadcast({ type: 'system', ...notice })),
+      );
     // Every second: the gateway is alive, and the pipeline as the canary sees it. Consoles show
     // a stale-data banner when these stop (their own timer), so a dead socket shows too.
     this.subscriptions.push(

@@ -109,6 +109,31 @@ export class VigilMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
+  readonly spoolDropped = new Counter({
+    name: 'vigil_spool_dropped_total',
+    help: 'Spool entries dropped by its bound before every consumer had them (records: device messages; alarms: alarm update batches)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolTorn = new Counter({
+    name: 'vigil_spool_torn_total',
+    help: 'Torn spool entries (the process died mid-write) cut off at open',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolBytes = new Gauge({
+    name: 'vigil_spool_bytes',
+    help: 'Bytes held by the spool, by lane (bounded by VIGIL_SPOOL_MAX_MB / VIGIL_SPOOL_ALARMS_MAX_MB)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolBacklog = new Gauge({
+    name: 'vigil_spool_backlog_entries',
+    help: 'Spool entries a consumer (cursor) has not committed yet, by lane and cursor',
+    labelNames: ['lane', 'cursor'] as const,
+    registers: [this.registry],
+  });
   /**
    * The device rule engine's own counters (records, late and out-of-order readings, clock
    * re-bases, …), one counter per field of its stats (`clockRebases` →

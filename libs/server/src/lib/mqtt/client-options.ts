@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { VigilConfig } from '../config/vigil-config';
@@ -24,4 +25,19 @@ export function mqttClientOptions(config: VigilConfig): VigilMqttCredentials {
     ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
     ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
   };
+}
+
+/**
+ * Ingest's MQTT client id: `vigil-ingest-<instance>`, stable across restarts so that its
+ * persistent session (clean: false) keeps what the broker queued meanwhile (issue 12). With a
+ * password (the internal secret), 64 bits derived from it follow: still stable, but unguessable
+ * on brokers that do not tie client ids to identities (Mosquitto), so that nobody can take the
+ * session over and swallow readings. The embedded broker reserves `vigil-` ids to the internal
+ * identity anyway (broker-access.ts).
+ */
+export function ingestClientId(config: VigilConfig): string {
+  const base = `vigil-ingest-${config.bus.instance}`;
+  const secret = config.mqtt.password;
+  if (secret === undefined) return base;
+  return `${base}-${createHmac('sha256', secret).update(base).digest('hex').slice(0, 16)}`;
 }
