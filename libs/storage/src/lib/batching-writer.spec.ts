@@ -337,29 +337,6 @@ describe(BatchingWriter.name, () => {
       expect(abandoned).not.toHaveBeenCalled();
     });
 
-    it('tells a durable source why lines were not stored: refused for good, or abandoned at close', async () => {
-      const w = writer({ batchSize: 1, retryInitialMs: 100 });
-      store.failWith = () =>
-        new StoreWriteError('parse error', { retryable: false, rejectedLines: 1, status: 400 });
-      const stored = jest.fn();
-      const notStored = jest.fn();
-      w.offerChunks([chunk(1)], stored, notStored);
-      await w.flush();
-      expect(stored).not.toHaveBeenCalled();
-      expect(notStored).toHaveBeenCalledWith('refused');
-
-      store.failWith = () => retryable();
-      const queued = jest.fn();
-      const inFlight = jest.fn();
-      w.offerChunks([chunk(1)], undefined, inFlight);
-      w.offerChunks([chunk(1)], undefined, queued);
-      const closing = w.close({ timeoutMs: 50 });
-      await jest.advanceTimersByTimeAsync(10_000);
-      await closing;
-      expect(inFlight).toHaveBeenCalledWith('abandoned');
-      expect(queued).toHaveBeenCalledWith('abandoned');
-    });
-
     it('does not run when the offer is refused (buffer full)', async () => {
       const w = writer({ batchSize: 5, maxBufferedLines: 5 });
       const stored = jest.fn();
@@ -521,5 +498,43 @@ describe(BatchingWriter.name, () => {
     expect(() => writer({ batchSize: 10, maxBufferedLines: 5 })).toThrow(
       /batchSize must not exceed maxBufferedLines/,
     );
+  });
+});
+
+describe('BatchingWriter onSettled (a durable source commits its position there)', () => {
+  const flushTicks = () => new Promise(resolve => setImmediate(resolve));
+
+  it('runs once these lines and every earlier line have settled, in offer order', async () => {
+    const store = new RecordingStore();
+    store.autoAck = false;
+    const writer = new BatchingWriter(store, { batchSize: 2, maxConcurrentWrites: 2 });
+    const settled: string[] = [];
+    writer.offerChunks([chunk(2, 0)], undefined, () => settled.push('first'));
+    writer.offerChunks([chunk(2, 2)], undefined, () => settled.push('second'));
+    expect(store.pending()).toBe(2);
+    store.calls[1]?.settle(); // the later batch is stored first
+    await flushTicks();
+    expect(settled).toEqual([]);
+    store.calls[0]?.settle();
+    await flushTicks();
+    expect(settled).toEqual(['first', 'second']);
+  });
+
+  it('runs for lines refused for good (counted), never for lines abandoned at close', async () => {
+    const store = new RecordingStore();
+    store.failWith = () => new StoreWriteError('bad line', { status: 400, rejectedLines: 1, retryable: false });
+    const writer = new BatchingWriter(store, { batchSize: 1, flushIntervalMs: 1 });
+    const settled: string[] = [];
+    writer.offerChunks([chunk(1)], undefined, () => settled.push('refused'));
+    await writer.flush();
+    expect(settled).toEqual(['refused']);
+    expect(writer.stats().failedPermanent).toBe(1);
+
+    const down = new RecordingStore();
+    down.failWith = () => new StoreWriteError('unreachable', { retryable: true, rejectedLines: 0 });
+    const stuck = new BatchingWriter(down, { batchSize: 1, flushIntervalMs: 1, retryInitialMs: 5, retryMaxMs: 5 });
+    stuck.offerChunks([chunk(1)], undefined, () => settled.push('abandoned'));
+    await stuck.close({ timeoutMs: 30 });
+    expect(settled).toEqual(['refused']);
   });
 });

@@ -80,11 +80,6 @@ interface Batch {
   readonly lines: number;
 }
 
-interface ChunkAck {
-  readonly onStored: (() => void) | undefined;
-  readonly onNotStored: ((outcome: 'refused' | 'abandoned') => void) | undefined;
-}
-
 interface FlushWaiter {
   readonly upToSeq: number;
   readonly resolve: () => void;
@@ -131,11 +126,13 @@ export class BatchingWriter {
   private inFlightLines = 0;
   private flushTimer: unknown;
   private waiters: FlushWaiter[] = [];
+  /** `onSettled` callbacks, in offer order (their sequence numbers only grow). */
+  private settledCallbacks: FlushWaiter[] = [];
   private closed = false;
   private abandoning = false;
   private readonly backoffWakers = new Set<() => void>();
-  /** `onStored` callbacks by the chunk they wait for: few (one per canary or stream batch), never per line. */
-  private readonly acks = new Map<WriteChunk, ChunkAck>();
+  /** `onStored` callbacks by the chunk they wait for: few (one per canary), never per line. */
+  private readonly acks = new Map<WriteChunk, () => void>();
 
   private written = 0;
   private batches = 0;
@@ -179,16 +176,15 @@ export class BatchingWriter {
    * half-stored records. Throws a RangeError for a chunk without lines: that is a caller's bug.
    * `onStored` runs once the store has acknowledged the batch holding the last of these chunks
    * in full (the pipeline canary's proof that InfluxDB is taking writes); never when those lines
-   * are refused, abandoned or still retrying. `onNotStored` runs instead when that batch was
-   * refused for good (`refused`: sending it again cannot help) or dropped by close()
-   * (`abandoned`): a durable source acknowledges the first and keeps the second for redelivery.
-   * A batch may hold only part of the chunks: a caller that must know every line is stored
-   * offers one chunk per call.
+   * are refused, abandoned or still retrying.
+   * `onSettled` runs once these lines and every line offered before them have settled: stored or
+   * refused for good (counted in `failedPermanent`), never when abandoned at close. A durable
+   * source commits its position there (the local spool: everything before it is in the store).
    */
   offerChunks(
     chunks: readonly WriteChunk[],
     onStored?: () => void,
-    onNotStored?: (outcome: 'refused' | 'abandoned') => void,
+    onSettled?: () => void,
   ): boolean {
     let count = 0;
     for (const chunk of chunks) {
@@ -203,11 +199,16 @@ export class BatchingWriter {
       this.rejected += count;
       return false;
     }
-    if (count === 0) return true;
+    if (count === 0) {
+      if (onSettled) this.settledCallbacks.push({ upToSeq: this.acceptedSeq, resolve: onSettled });
+      this.settle();
+      return true;
+    }
     for (const chunk of chunks) this.queue.push(chunk);
     const last = chunks[chunks.length - 1];
-    if ((onStored || onNotStored) && last) this.acks.set(last, { onStored, onNotStored });
+    if (onStored && last) this.acks.set(last, onStored);
     this.acceptedSeq += count;
+    if (onSettled) this.settledCallbacks.push({ upToSeq: this.acceptedSeq, resolve: onSettled });
     this.pump();
     if (this.flushTimer === undefined && this.queued() > 0) {
       this.flushTimer = this.clock.setTimeout(() => this.onFlushTimer(), this.flushIntervalMs);
@@ -342,7 +343,7 @@ export class BatchingWriter {
           this.written += size;
           this.batches += 1;
           this.lastFlushAt = this.clock.now();
-          this.settleAcks(batch, 'stored');
+          this.settleAcks(batch, true);
           return;
         } catch (error) {
           failure = error;
@@ -353,7 +354,6 @@ export class BatchingWriter {
           this.failedPermanent += lost;
           this.written += size - lost;
           this.batches += 1;
-          this.settleAcks(batch, 'refused');
           this.report(failure, {
             outcome: 'failed-permanently',
             batchLines: size,
@@ -387,7 +387,7 @@ export class BatchingWriter {
         return;
       }
     } finally {
-      this.settleAcks(batch, 'abandoned');
+      this.settleAcks(batch, false);
       this.inFlight.delete(batch);
       this.inFlightLines -= size;
       this.settle();
@@ -411,10 +411,7 @@ export class BatchingWriter {
     this.abandoning = true;
     for (let index = this.head; index < this.queue.length; index += 1) {
       const chunk = this.queue[index];
-      if (!chunk) continue;
-      const ack = this.acks.get(chunk);
-      this.acks.delete(chunk);
-      if (ack) this.runAck(() => ack.onNotStored?.('abandoned'));
+      if (chunk) this.acks.delete(chunk);
     }
     const unsent = this.queued();
     this.abandoned += unsent;
@@ -435,6 +432,7 @@ export class BatchingWriter {
   }
 
   private settle(): void {
+    if (this.settledCallbacks.length > 0) this.runSettledCallbacks();
     if (this.waiters.length === 0) return;
     const settled = this.settledSeq();
     const pending: FlushWaiter[] = [];
@@ -445,24 +443,42 @@ export class BatchingWriter {
     this.waiters = pending;
   }
 
-  /** Runs the `onStored` (stored) or `onNotStored` callbacks waiting for this batch. */
-  private settleAcks(batch: Batch, outcome: 'stored' | 'refused' | 'abandoned'): void {
+  /** `onSettled` callbacks whose lines have all settled; none once close() abandons lines. */
+  private runSettledCallbacks(): void {
+    if (this.abandoning) {
+      this.settledCallbacks = [];
+      return;
+    }
+    const settled = this.settledSeq();
+    // Taken off the list before it runs: a callback may offer more (and settle re-enters).
+    for (let next = this.settledCallbacks[0]; next && next.upToSeq <= settled; ) {
+      this.settledCallbacks.shift();
+      try {
+        next.resolve();
+      } catch (callbackError) {
+        queueMicrotask(() => {
+          throw callbackError;
+        });
+      }
+      next = this.settledCallbacks[0];
+    }
+  }
+
+  /** Runs (stored) or forgets (not stored) the `onStored` callbacks waiting for this batch. */
+  private settleAcks(batch: Batch, stored: boolean): void {
     if (this.acks.size === 0) return;
     for (const chunk of batch.chunks) {
       const ack = this.acks.get(chunk);
       if (!ack) continue;
       this.acks.delete(chunk);
-      this.runAck(() => (outcome === 'stored' ? ack.onStored?.() : ack.onNotStored?.(outcome)));
-    }
-  }
-
-  private runAck(callback: () => void): void {
-    try {
-      callback();
-    } catch (callbackError) {
-      queueMicrotask(() => {
-        throw callbackError;
-      });
+      if (!stored) continue;
+      try {
+        ack();
+      } catch (callbackError) {
+        queueMicrotask(() => {
+          throw callbackError;
+        });
+      }
     }
   }
 

@@ -110,12 +110,7 @@ describe('the ack of a device message (issue 12: PUBACK only once durable)', () 
     ingest.accept(TOPIC, sample(1), false, () => acked.push('seq 1'));
     ingest.accept(TOPIC, Buffer.from('not json'), false, () => acked.push('dead letter'));
     ingest.accept(TOPIC, sample(1), false, () => acked.push('duplicate'));
-    ingest.accept(
-      TOPIC,
-      Buffer.from('{"values":{"lel":3}}'),
-      false,
-      () => acked.push('no seq'),
-    );
+    ingest.accept(TOPIC, Buffer.from('{"values":{"lel":3}}'), false, () => acked.push('no seq'));
     expect(acked).toEqual(['dead letter', 'duplicate']);
     expect(journal.appended.map(message => message.msgId)).toEqual([
       'plant-1/gc-tf-01/1',

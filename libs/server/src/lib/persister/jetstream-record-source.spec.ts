@@ -86,6 +86,7 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
     );
     const persister = new PersisterService(config, new PipelineBus(), metrics, source);
     await persister.onModuleInit();
+    await source.started();
     return { persister, source, health, metrics };
   }
 

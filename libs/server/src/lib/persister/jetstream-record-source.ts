@@ -16,7 +16,7 @@ import type { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
 import { ALARMS_STREAM, CHECKPOINTS_BUCKET, RECORDS_STREAM } from '../bus/jetstream/subjects';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
-import { RecordSource, type PersistSink, type StoreOutcome } from './record-source';
+import { PersisterSource, type PersisterSink } from './persister-source';
 
 export const RECORDS_CONSUMER = 'vigil-persister-records';
 export const ALARMS_CONSUMER = 'vigil-persister-alarms';
@@ -55,6 +55,8 @@ const FULL_RETRY_MS = 100;
  */
 const ACK_WAIT_MS = 10 * 60_000;
 
+type StoreOutcome = 'stored' | 'abandoned';
+
 interface Decoded {
   readonly records?: ReturnType<typeof parseInternalRecords>;
   readonly updates?: readonly AlarmUpdate[];
@@ -86,8 +88,10 @@ interface Pending {
  *
  * One persister instance per backbone: AckPolicy.All acknowledges everything before a message.
  */
-export class JetStreamRecordSource extends RecordSource {
+export class JetStreamRecordSource extends PersisterSource {
+  private readonly logger = new Logger('JetStreamRecordSource');
   private readonly loops: ConsumerLoop[] = [];
+  private starting: Promise<void> | undefined;
 
   constructor(
     private readonly backbone: Backbone,
@@ -98,7 +102,24 @@ export class JetStreamRecordSource extends RecordSource {
     super();
   }
 
-  async start(sink: PersistSink): Promise<void> {
+  start(sink: PersisterSink): void {
+    this.starting = this.startLoops(sink).catch((error: unknown) =>
+      this.logger.error(
+        `the persister's JetStream consumers could not start: ${(error as Error)?.stack ?? String(error)}`,
+      ),
+    );
+  }
+
+  /** Resolves once both consumers are made (tests; start() does not wait). */
+  async started(): Promise<void> {
+    await this.starting;
+  }
+
+  wake(): void {
+    for (const loop of this.loops) loop.wake?.();
+  }
+
+  private async startLoops(sink: PersisterSink): Promise<void> {
     this.loops.push(
       new ConsumerLoop(
         this.backbone.jsm,
@@ -129,6 +150,7 @@ export class JetStreamRecordSource extends RecordSource {
   }
 
   async stop(): Promise<void> {
+    await this.starting;
     await Promise.all(this.loops.map(loop => loop.stop()));
   }
 
@@ -156,7 +178,7 @@ class ConsumerLoop {
   private resyncs = 0;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  wake: (() => void) | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly decoder = new TextDecoder();
   private readonly fetchMessages: number;
@@ -174,7 +196,7 @@ class ConsumerLoop {
     private readonly metrics: BackboneMetrics,
     private readonly health: BackboneHealth | undefined,
     private readonly options: JetStreamSourceOptions,
-    private readonly sink: PersistSink,
+    private readonly sink: PersisterSink,
   ) {
     this.logger = new Logger(`Persister:${consumer}`);
     this.rateLimited = new RateLimitedLogger(this.logger);
@@ -396,16 +418,15 @@ class ConsumerLoop {
       entry.outcome = outcome;
       this.settle();
     };
+    const lines = this.kind === 'records' ? records.length : updates.length;
     for (;;) {
+      // Back-pressure: wait for room rather than have the buffer refuse (and warn).
       const taken =
-        this.kind === 'records'
-          ? this.sink.storeRecords(records, settled)
-          : this.sink.storeAlarms(updates, settled);
+        (this.sink.room() >= lines || this.queue.length === 1) &&
+        (this.kind === 'records'
+          ? this.sink.records(records, () => settled('stored'))
+          : this.sink.alarms(updates, () => settled('stored')));
       if (taken) return;
-      this.rateLimited.warn(
-        'full',
-        `write buffer full: ${messages.length} ${this.kind} message(s) wait (InfluxDB slow or down); the rest waits in ${this.stream}`,
-      );
       this.reportHealth();
       await this.sleep(FULL_RETRY_MS);
       if (!this.running) {
@@ -434,22 +455,19 @@ class ConsumerLoop {
   private settle(): void {
     let ack: JsMsg | undefined;
     let messages = 0;
-    let refused = 0;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (head.outcome === undefined || head.outcome === 'abandoned') break;
       this.queue.shift();
       ack = head.last;
       messages += head.decoded;
-      if (head.outcome === 'refused') refused += head.decoded;
       this.unacked -= head.messages;
     }
     if (!ack) return;
     ack.ack();
-    if (messages - refused > 0)
-      this.metrics.consumed.inc({ consumer: this.consumer, outcome: 'stored' }, messages - refused);
-    if (refused > 0)
-      this.metrics.consumed.inc({ consumer: this.consumer, outcome: 'refused' }, refused);
+    // Stored, or refused by InfluxDB for good (vigil_persister_lines_total{outcome="failed"}).
+    if (messages > 0)
+      this.metrics.consumed.inc({ consumer: this.consumer, outcome: 'stored' }, messages);
     this.metrics.consumerUnacked.set({ consumer: this.consumer }, this.unacked);
     this.reportHealth();
     this.wake?.();

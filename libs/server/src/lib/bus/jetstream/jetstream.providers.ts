@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -16,7 +15,7 @@ import { VIGIL_CONFIG } from '../../config/vigil-config';
 import { IngestJournal } from '../../ingest/ingest-journal';
 import { VigilMetrics } from '../../metrics/metrics';
 import { JetStreamRecordSource } from '../../persister/jetstream-record-source';
-import { RecordSource } from '../../persister/record-source';
+import { PersisterSource } from '../../persister/persister-source';
 import { PipelineBus } from '../pipeline-bus';
 import type { Backbone } from './backbone';
 import { BackboneHealth } from './backbone-health';
@@ -24,7 +23,7 @@ import { BackboneMetrics } from './backbone-metrics';
 import { BACKBONE } from './backbone.provider';
 import { JetStreamJournal } from './jetstream-journal';
 import { PublishSpool } from './publish-spool';
-import { CANARY_SUBJECT } from './subjects';
+import { forwardCanaryReports } from './canary';
 
 /** Where ingest's spool lives in jetstream mode (the memory bus's spool has its own folder). */
 export function jetstreamSpoolDir(config: VigilConfig): string {
@@ -42,12 +41,11 @@ export class JournalCloser implements OnApplicationShutdown {
 }
 
 /**
- * Canary reports of ingest, rules and the persister to the gateway's monitor over core NATS
- * (`vigil.canary`, the JSON of internalCanaryBatchSchema), in a process without the gateway.
+ * Canary reports of this process's hops (ingest, rules, persister) to the gateways' monitors over
+ * core NATS (`vigil.canary`, canary.ts; a co-located gateway skips its own process's reports).
  */
 @Injectable()
 export class CanaryToNats implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('CanaryToNats');
   private subscription: Subscription | undefined;
 
   constructor(
@@ -58,13 +56,7 @@ export class CanaryToNats implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const nc = this.backbone?.nc;
     if (!nc) return;
-    this.subscription = this.bus.canary$.subscribe(reports => {
-      try {
-        nc.publish(CANARY_SUBJECT, JSON.stringify(reports));
-      } catch (error) {
-        this.logger.warn(`canary report not sent: ${(error as Error).message}`);
-      }
-    });
+    this.subscription = forwardCanaryReports(this.bus, nc);
   }
 
   onModuleDestroy(): void {
@@ -103,11 +95,11 @@ export function jetstreamProviders(config: VigilConfig): Provider[] {
     );
   if (has('persister'))
     providers.push({
-      provide: RecordSource,
+      provide: PersisterSource,
       inject: [BACKBONE, VigilMetrics, BackboneHealth],
       useFactory: (backbone: Backbone, metrics: VigilMetrics, health: BackboneHealth) =>
         new JetStreamRecordSource(backbone, BackboneMetrics.of(metrics.registry), health),
     });
-  if (!has('gateway')) providers.push(CanaryToNats);
+  if (has('ingest') || has('rules') || has('persister')) providers.push(CanaryToNats);
   return providers;
 }
