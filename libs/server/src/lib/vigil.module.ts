@@ -40,6 +40,8 @@ import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
 import { PartitionedRules } from './rules/partitioned-rules';
 import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
 import { HazardsController } from './hazards/hazards.controller';
+import { BackboneHealth } from './bus/jetstream/backbone-health';
+import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -61,6 +63,8 @@ export class VigilModule {
       backboneProvider,
       BackboneCloser,
       ...spoolProviders(config),
+      BackboneHealth,
+      ...jetstreamProviders(config),
     ];
     if (has('ingest')) {
       controllers.push(IngestController);

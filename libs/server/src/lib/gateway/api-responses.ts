@@ -587,6 +587,7 @@ export const readiness = named(
       storage: z.boolean(),
       rules: z.boolean().optional(),
       pipeline: z.boolean().optional(),
+      backbone: z.boolean().optional(),
       spool: z
         .boolean()
         .optional()
@@ -650,6 +651,19 @@ export const readiness = named(
             reason: z.string().optional(),
           })
           .optional(),
+        backbone: z
+          .record(
+            z.string(),
+            z.object({
+              ok: z.boolean(),
+              reason: z.string().optional(),
+              detail: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
+            }),
+          )
+          .optional()
+          .describe(
+            'jetstream: ingest-spool, persister-records, persister-alarms (docs/interfaces.md §Backbone)',
+          ),
       })
       .optional(),
     monitoringLost: z

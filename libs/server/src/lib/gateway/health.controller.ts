@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
+import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
@@ -38,6 +39,8 @@ export class HealthController {
     /** A rules instance on the JetStream backbone: the partitions it owns. */
     @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
+    /** JetStream data path: ingest's spool, the persister's backlog and losses. */
+    @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
   ) {}
 
   @Get('healthz')
@@ -62,12 +65,14 @@ export class HealthController {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
+    const backbone = this.backbone?.report();
     const spool = this.spool?.health();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+      ...(backbone ? { backbone: this.backbone!.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
@@ -89,6 +94,7 @@ export class HealthController {
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
+      ...(backbone ? { backbone } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

@@ -10,6 +10,9 @@ import { BehaviorSubject, distinctUntilChanged, skip } from 'rxjs';
 
 import type { StoreHealth } from '@vigil/storage';
 
+import type { Backbone } from '../bus/jetstream/backbone';
+import { BACKBONE } from '../bus/jetstream/backbone.provider';
+import { persisterBacklog } from '../persister/persister-backlog';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { createInfluxStore } from '../persister/influx-store';
@@ -48,6 +51,8 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
+    /** jetstream: the gateway also judges the persister's backlog and losses in the stream. */
+    @Optional() @Inject(BACKBONE) private readonly backbone?: Backbone,
   ) {
     if (config.influx.mode !== 'off') {
       this.probeStore = createInfluxStore(config, { requestTimeoutMs: PROBE_TIMEOUT_MS });
@@ -84,6 +89,11 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
         reason: health.reason,
         kind: health.ok ? undefined : (health.kind ?? 'error'),
       };
+      // InfluxDB answers, yet history is behind or has a hole: say so (docs/interfaces.md §Backbone).
+      if (next.kept && this.backbone && this.config.services.includes('gateway')) {
+        const behind = await persisterBacklog(this.backbone);
+        if (behind) next = { kept: false, reason: behind.reason, kind: behind.kind };
+      }
     }
     const previous = this.state.value;
     this.metrics?.storageReady.reset();

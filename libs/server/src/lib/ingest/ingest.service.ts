@@ -14,6 +14,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RegistryHolder } from '../registry/registry-holder';
+import { JetStreamJournal } from '../bus/jetstream/jetstream-journal';
 import { ImmediateJournal, IngestJournal, journalMessage } from './ingest-journal';
 import { RateLimitedLogger } from './rate-limited-logger';
 import { initialSeqState, trackSeq, type SeqState } from './seq-tracker';
@@ -74,7 +75,14 @@ export class IngestService implements OnModuleDestroy {
     private readonly journal: IngestJournal = new ImmediateJournal(),
   ) {
     this.immediate = this.journal instanceof ImmediateJournal;
+    this.viaStream = this.journal instanceof JetStreamJournal;
   }
+
+  /**
+   * jetstream: records go only to the records stream (the consumers read it, even when
+   * co-located), and the canary's ingest hop counts once its message is in the stream.
+   */
+  private readonly viaStream: boolean;
 
   /** Nothing durable behind ingest (VIGIL_BUS=mqtt): acks are called at once, no message built. */
   private readonly immediate: boolean;
@@ -114,6 +122,10 @@ export class IngestService implements OnModuleDestroy {
       return;
     }
     if (result.ok && result.records[0]?.kind === 'canary') {
+      if (this.viaStream) {
+        this.streamCanary(topic, payload, result.records[0], ack);
+        return;
+      }
       this.acceptCanary(result.records[0]);
       this.journalled(topic, payload, [result.records[0]], ack);
       this.scheduleFlush();
@@ -177,6 +189,19 @@ export class IngestService implements OnModuleDestroy {
     if (ack) void durable.then(ack);
   }
 
+  /** jetstream: the canary travels in the records stream; its ingest hop once it is there. */
+  private streamCanary(
+    topic: string,
+    payload: Buffer,
+    record: Extract<IngestRecord, { kind: 'canary' }>,
+    ack: (() => void) | undefined,
+  ): void {
+    void this.journal.append(journalMessage(topic, payload, [record])).then(() => {
+      this.bus.publishCanary([canaryReport('ingest', record.canary, Date.now())]);
+      ack?.();
+    });
+  }
+
   /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */
   private acceptCanary(record: Extract<IngestRecord, { kind: 'canary' }>): void {
     this.pending.push(record);
@@ -233,7 +258,7 @@ export class IngestService implements OnModuleDestroy {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.bus.publishRecords(batch);
+    if (!this.viaStream) this.bus.publishRecords(batch);
     if (this.canaries.length > 0) {
       const seenAt = Date.now();
       const reports = this.canaries.map(stamp => canaryReport('ingest', stamp, seenAt));
