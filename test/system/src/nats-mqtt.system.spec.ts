@@ -240,6 +240,7 @@ describe('NATS MQTT cluster as the device broker (real nats-server x3, built Vig
     const seqs = DEVICES.map(() => 1_000);
     let sent = 0;
     let publishErrors = 0;
+    let firstError: string | undefined;
     const run = { stop: false };
     const load = (async () => {
       while (!run.stop) {
@@ -250,7 +251,10 @@ describe('NATS MQTT cluster as the device broker (real nats-server x3, built Vig
             ?.publishAsync(`vigil/v1/${SITE}/${id}/telemetry`, telemetry({ lel: 2 }, seqs[i]), {
               qos: 1,
             })
-            .catch(() => (publishErrors += 1));
+            .catch((error: Error) => {
+              publishErrors += 1;
+              firstError ??= `${id}: ${error.message}`;
+            });
         });
         await new Promise(resolve => setTimeout(resolve, 1000 / PER_DEVICE_PER_S));
       }
@@ -296,6 +300,7 @@ describe('NATS MQTT cluster as the device broker (real nats-server x3, built Vig
     // The figures for docs/scaling.md (the test asserts only what must always hold).
     console.log(
       JSON.stringify({
+        firstError,
         sent,
         accepted,
         lost,
