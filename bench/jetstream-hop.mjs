@@ -36,6 +36,11 @@ const warmupS = Number(arg('warmup', 3));
 const replicas = Number(arg('replicas', 1));
 /** Device messages per JetStream message (1: one per device message, as the design pins). */
 const batch = Number(arg('batch', 1));
+/**
+ * Durable consumers reading every message (rules, persister, gateway read the records stream:
+ * up to 3); 0 measures publishing alone. Latency is measured on the first.
+ */
+const consumerCount = Number(arg('consumers', 1));
 const PARTITIONS = 16;
 const SITES = 20;
 const DEVICES_PER_SITE = 250;
@@ -232,13 +237,6 @@ async function jetstreamHop(cluster, rate) {
       await sleep(200);
     }
   }
-  await jsm.consumers.add('VIGIL_RECORDS', {
-    durable_name: 'bench-persister',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 20_000,
-  });
-  const js = pubConn.jetstream();
-  const consumer = await subConn.jetstream().consumers.get('VIGIL_RECORDS', 'bench-persister');
   const sentAt = new Map();
   const ackLatencies = [];
   const consumeLatencies = [];
@@ -246,23 +244,39 @@ async function jetstreamHop(cluster, rate) {
   let received = 0;
   let ackErrors = 0;
   let inFlight = 0;
-  const messages = await consumer.consume({ max_messages: 2000 });
-  const consuming = (async () => {
-    for await (const message of messages) {
-      const records = JSON.parse(message.string());
-      const now = performance.now();
-      for (const { reading } of records) {
-        const key = `${reading.siteId}/${reading.deviceId}/${reading.seq}`;
-        const at = sentAt.get(key);
-        if (at !== undefined) {
-          sentAt.delete(key);
-          if (measuring) consumeLatencies.push(now - at);
+  const consumers = [];
+  for (let c = 0; c < consumerCount; c += 1) {
+    await jsm.consumers.add('VIGIL_RECORDS', {
+      durable_name: `bench-consumer-${c}`,
+      ack_policy: AckPolicy.Explicit,
+      max_ack_pending: 20_000,
+    });
+    const consumer = await subConn
+      .jetstream()
+      .consumers.get('VIGIL_RECORDS', `bench-consumer-${c}`);
+    const messages = await consumer.consume({ max_messages: 2000 });
+    const first = c === 0;
+    const consuming = (async () => {
+      for await (const message of messages) {
+        const records = JSON.parse(message.string());
+        if (first) {
+          const now = performance.now();
+          for (const { reading } of records) {
+            const key = `${reading.siteId}/${reading.deviceId}/${reading.seq}`;
+            const at = sentAt.get(key);
+            if (at !== undefined) {
+              sentAt.delete(key);
+              if (measuring) consumeLatencies.push(now - at);
+            }
+            received += 1;
+          }
         }
-        received += 1;
+        message.ack();
       }
-      message.ack();
-    }
-  })();
+    })();
+    consumers.push({ messages, consuming });
+  }
+  const js = pubConn.jetstream();
   let index = 0;
   const pending = new Map();
   let publishedMessages = 0;
@@ -280,6 +294,8 @@ async function jetstreamHop(cluster, rate) {
         ackErrors += 1;
       },
     );
+    // Without a consumer, the pub ack is the end of the hop.
+    if (consumerCount === 0) sentAt.delete(msgID);
   };
   const send = () => {
     const device = devices[index++ % devices.length];
@@ -316,11 +332,14 @@ async function jetstreamHop(cluster, rate) {
   const receivedInWindow = received - received0;
   // Drain: everything published must arrive.
   const totalSent = index;
-  for (let waited = 0; (received < totalSent || inFlight > 0) && waited < 20_000; waited += 100)
+  const expected = consumerCount === 0 ? 0 : totalSent;
+  for (let waited = 0; (received < expected || inFlight > 0) && waited < 20_000; waited += 100)
     await sleep(100);
   const info = await jsm.streams.info('VIGIL_RECORDS');
-  messages.stop();
-  await consuming.catch(() => undefined);
+  for (const { messages, consuming } of consumers) {
+    messages.stop();
+    await consuming.catch(() => undefined);
+  }
   await pubConn.close();
   await subConn.close();
   ackLatencies.sort((a, b) => a - b);
@@ -331,11 +350,15 @@ async function jetstreamHop(cluster, rate) {
   return {
     hop: `jetstream R${replicas}`,
     batch,
+    consumers: consumerCount,
     rate,
     sent,
     achieved: Math.round((sent / wallMs) * 1000),
     receivedInWindow,
-    lost: totalSent - received,
+    lost:
+      consumerCount === 0
+        ? Math.round(totalSent - info.state.messages * (totalSent / Math.max(1, publishedMessages)))
+        : totalSent - received,
     ackErrors,
     nodeCpuPercent: (nodeCpuMs / wallMs) * 100,
     natsCpuPercent: (natsCpuMs / wallMs) * 100,
@@ -394,16 +417,17 @@ async function main() {
     warmupS,
     replicas,
     batch,
+    consumers: consumerCount,
     runs,
   };
   mkdirSync(join(root, 'bench/out'), { recursive: true });
   const file = join(
     root,
-    `bench/out/jetstream-hop${replicas === 3 ? '-r3' : ''}${batch > 1 ? `-batch${batch}` : ''}.json`,
+    `bench/out/jetstream-hop${replicas === 3 ? '-r3' : ''}${batch > 1 ? `-batch${batch}` : ''}${consumerCount === 1 ? '' : `-c${consumerCount}`}.json`,
   );
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   const lines = [
-    `JetStream hop (R${replicas}${replicas === 3 ? ', 3-node cluster on this machine' : ', one node'}; ${batch === 1 ? 'one JetStream message per device message' : `up to ${batch} device messages of one site per JetStream message`}), ${durationS} s per rate after ${warmupS} s warm-up; load ${loadBefore.map(l => l.toFixed(2)).join(' / ')} before, ${result.loadAfter.map(l => l.toFixed(2)).join(' / ')} after. Raw: ${file.slice(root.length + 1)}`,
+    `JetStream hop (R${replicas}${replicas === 3 ? ', 3-node cluster on this machine' : ', one node'}; ${batch === 1 ? 'one JetStream message per device message' : `up to ${batch} device messages of one site per JetStream message`}; ${consumerCount} durable consumer(s)), ${durationS} s per rate after ${warmupS} s warm-up; load ${loadBefore.map(l => l.toFixed(2)).join(' / ')} before, ${result.loadAfter.map(l => l.toFixed(2)).join(' / ')} after. Raw: ${file.slice(root.length + 1)}`,
     '',
     '| readings/s | achieved | lost | in-memory hop: Node CPU per 1k/s | JetStream: Node CPU per 1k/s | nats-server CPU per 1k/s | added CPU per 1k/s | pub ack p50 / p99 | publish → consumer p50 / p99 (in-memory p50 / p99) | stream bytes per reading | stream GB per hour |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
