@@ -1,35 +1,87 @@
-import { startSystem } from './support';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-/** The OpenAPI document clients generate from (issue 13): /api/docs-json on a running Vigil. */
+import type { MqttClient } from 'mqtt';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+
+import {
+  startHttpRecorder,
+  startInfluxd,
+  waitFor,
+  type HttpRecorder,
+  type InfluxHandle,
+} from '@vigil/testing';
+
+import { loginAs, mqttClient, startSystem, telemetry } from './support';
+
+const RELAY_SECRET = 'relay-secret-for-the-openapi-test-0123456789';
+
+type Schema = Record<string, unknown>;
+type Operation = {
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+};
+type Document = {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    schemas: Record<string, Schema>;
+    securitySchemes: Record<string, { type: string; scheme: string }>;
+  };
+};
+
+/**
+ * The OpenAPI document clients generate from (issue 13): /api/docs-json on a running Vigil with
+ * the notification relay on. Real answers of the running gateway are validated against the
+ * document as served (its JSON schemas turned back into validators), not against the zod source.
+ */
 describe('OpenAPI document', () => {
   let vigil: Awaited<ReturnType<typeof startSystem>>;
+  let influx: InfluxHandle;
+  let dir: string;
+  let sms: HttpRecorder;
+  let device: MqttClient;
+  let doc: Document;
 
   beforeAll(async () => {
-    vigil = await startSystem();
-  });
-  afterAll(async () => {
-    await vigil?.stop();
-  });
-
-  type Operation = {
-    operationId?: string;
-    security?: Record<string, string[]>[];
-    requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
-    responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
-  };
-
-  async function document() {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-openapi-'));
+    sms = await startHttpRecorder(() => ({ status: 200, body: '{"ok":true}' }));
+    writeFileSync(join(dir, 'relay-secret'), `${RELAY_SECRET}\n`, { mode: 0o600 });
+    const notifyFile = join(dir, 'notify.yaml');
+    writeFileSync(
+      notifyFile,
+      stringify({
+        relay: { url: 'http://127.0.0.1:9', secretFile: 'relay-secret' },
+        receivers: {
+          'ent-huaxin': { sms: { webhook: `${sms.url}/send`, to: ['+8613800000000'] } },
+        },
+      }),
+    );
+    // A real influxd, so that history and telemetry answer with data (not only their refusal).
+    influx = await startInfluxd();
+    vigil = await startSystem({
+      influxUrl: influx.url,
+      env: { VIGIL_NOTIFY_CONFIG: notifyFile },
+    });
+    device = await mqttClient(vigil.mqttUrl);
     const response = await fetch(`${vigil.httpUrl}/api/docs-json`);
     expect(response.status).toBe(200);
-    return (await response.json()) as {
-      openapi: string;
-      info: { title: string; version: string };
-      paths: Record<string, Record<string, Operation>>;
-      components: { securitySchemes: Record<string, { type: string; scheme: string }> };
-    };
-  }
+    doc = (await response.json()) as Document;
+  });
+  afterAll(async () => {
+    device?.end(true);
+    await vigil?.stop();
+    await influx?.stop();
+    await sms?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-  function operations(doc: Awaited<ReturnType<typeof document>>) {
+  function operations() {
     return Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({
         key: `${method.toUpperCase()} ${path}`,
@@ -38,8 +90,61 @@ describe('OpenAPI document', () => {
     );
   }
 
+  /** The schema behind a `$ref` into components.schemas (or the schema itself). */
+  function resolved(schema: Schema | undefined): Schema | undefined {
+    const ref = schema?.['$ref'];
+    if (typeof ref !== 'string') return schema;
+    return doc.components.schemas[ref.replace('#/components/schemas/', '')];
+  }
+
+  /**
+   * A validator for the documented answer of `METHOD path` with `status`: the document's own JSON
+   * schema (components included), read back by zod's JSON-Schema reader, which resolves local
+   * `#/definitions/…` references (hence the rewrite of `#/components/schemas/…`).
+   */
+  function documented(key: string, status: number): z.ZodType {
+    const [method, path] = key.split(' ') as [string, string];
+    const operation = doc.paths[path]?.[method.toLowerCase()];
+    const schema = operation?.responses[String(status)]?.content?.['application/json']?.schema;
+    if (!schema) throw new Error(`${key} documents no JSON answer for ${status}`);
+    const root = JSON.parse(
+      JSON.stringify({ ...schema, definitions: doc.components.schemas }).replaceAll(
+        '#/components/schemas/',
+        '#/definitions/',
+      ),
+    ) as Schema;
+    return z.fromJSONSchema(root, { defaultTarget: 'openapi-3.0' });
+  }
+
+  /** Calls the running gateway and checks the answer against the document; returns the body. */
+  async function call(
+    key: string,
+    url: string,
+    expected: number,
+    init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<unknown> {
+    const [method] = key.split(' ') as [string];
+    const response = await fetch(`${vigil.httpUrl}${url}`, {
+      method,
+      headers: {
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}),
+        ...init.headers,
+      },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    const body: unknown = await response.json();
+    expect([key, url, response.status]).toEqual([key, url, expected]);
+    const result = documented(key, expected).safeParse(body);
+    expect([key, expected, result.success ? 'valid' : result.error.issues]).toEqual([
+      key,
+      expected,
+      'valid',
+    ]);
+    return body;
+  }
+
   it('is served at /api/docs-json and /api/docs/openapi.json, structurally OpenAPI 3', async () => {
-    const doc = await document();
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info).toMatchObject({ title: 'Vigil API', version: '1' });
     expect(Object.keys(doc.paths).every(path => path.startsWith('/'))).toBe(true);
@@ -47,14 +152,25 @@ describe('OpenAPI document', () => {
     expect(await old.json()).toEqual(doc);
   });
 
-  it('gives every operation a response schema and the bearer scheme to every protected one', async () => {
-    const doc = await document();
+  it('gives every answer of every operation a real schema, and each its security scheme', () => {
     expect(doc.components.securitySchemes['bearer']).toMatchObject({
       type: 'http',
       scheme: 'bearer',
     });
-    const all = operations(doc);
-    expect(all.length).toBeGreaterThanOrEqual(19);
+    expect(doc.components.securitySchemes['relaySecret']).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+    // No empty component either (Nest's scan left `Buffer: {type: object, properties: {}}`).
+    for (const [id, schema] of Object.entries(doc.components.schemas)) {
+      const properties = schema['properties'] as object | undefined;
+      expect([id, properties !== undefined && Object.keys(properties).length === 0]).toEqual([
+        id,
+        false,
+      ]);
+    }
+    const all = operations();
+    expect(all.length).toBeGreaterThanOrEqual(25);
     const publicOnes = new Set([
       'GET /healthz',
       'GET /readyz',
@@ -63,22 +179,52 @@ describe('OpenAPI document', () => {
       'GET /api/v1/auth/mode',
     ]);
     for (const { key, operation } of all) {
-      const success = Object.entries(operation.responses).filter(([code]) => code.startsWith('2'));
-      expect([key, success.length > 0]).toEqual([key, true]);
-      for (const [, response] of success) {
-        expect([key, response.content?.['application/json']?.schema]).toEqual([
+      const codes = Object.keys(operation.responses);
+      expect([key, codes.some(code => code.startsWith('2'))]).toEqual([key, true]);
+      for (const [code, response] of Object.entries(operation.responses)) {
+        if (code === '204') {
+          expect([key, code, response.content]).toEqual([key, code, undefined]);
+          continue;
+        }
+        const [type, media] = Object.entries(response.content ?? {})[0] ?? [];
+        const schema = resolved(media?.schema);
+        // Not `{}` (any): an object with properties, an array with items, or a string.
+        expect([key, code, schema !== undefined && Object.keys(schema).length > 0]).toEqual([
           key,
-          expect.anything(),
+          code,
+          true,
         ]);
+        if (type === 'text/plain') expect(schema).toEqual({ type: 'string' });
+        else if (schema?.['type'] === 'array') expect(schema['items']).toBeDefined();
+        else
+          expect([key, code, Object.keys(schema?.['properties'] ?? {}).length > 0]).toEqual([
+            key,
+            code,
+            true,
+          ]);
+        if (code.startsWith('4') || code.startsWith('5')) {
+          expect([key, code, media?.schema]).toEqual([
+            key,
+            code,
+            code === '503' && key === 'GET /readyz'
+              ? { $ref: '#/components/schemas/Readiness' }
+              : { $ref: '#/components/schemas/Error' },
+          ]);
+        }
       }
-      if (publicOnes.has(key)) expect([key, operation.security]).toEqual([key, []]);
-      else if (!key.startsWith('POST /api/v1/notify/relay'))
+      if (key.startsWith('POST /api/v1/notify/relay/')) {
+        expect([key, operation.security]).toEqual([key, [{ relaySecret: [] }]]);
+        expect(operation.responses['401']).toBeDefined();
+      } else if (publicOnes.has(key)) {
+        expect([key, operation.security]).toEqual([key, []]);
+      } else {
         expect([key, operation.security]).toEqual([key, [{ bearer: [] }]]);
+        expect([key, operation.responses['401'] !== undefined]).toEqual([key, true]);
+      }
     }
   });
 
-  it('describes request bodies and queries from the zod schemas the server validates with', async () => {
-    const doc = await document();
+  it('describes request bodies and queries from the zod schemas the server validates with', () => {
     const login = doc.paths['/api/v1/auth/login']?.['post'];
     expect(login?.requestBody?.content['application/json']?.schema).toMatchObject({
       type: 'object',
@@ -96,5 +242,165 @@ describe('OpenAPI document', () => {
         .map(p => p.name)
         .sort(),
     ).toEqual(['since', 'site', 'state'].sort());
+  });
+
+  it('documents what a running gateway really answers, success and errors', async () => {
+    // An alarm to list, read and act on: the tank farm's gas detector at 70 %LEL (L2).
+    device.publish('vigil/v1/plant-1/gc-lb-01/telemetry', telemetry({ lel: 70 }));
+    device.publish(
+      'vigil/v1/plant-1/tag-001/telemetry',
+      telemetry({ x: 100, y: 200, floor: 0, battery_pct: 12 }),
+    );
+    const { token } = await loginAs(vigil.httpUrl, 'zhang');
+    const admin = (await loginAs(vigil.httpUrl, 'admin')).token;
+
+    await call('GET /healthz', '/healthz', 200);
+    await waitFor(async () => (await fetch(`${vigil.httpUrl}/readyz`)).status === 200, {
+      what: 'Vigil ready',
+    });
+    await call('GET /readyz', '/readyz', 200);
+    await call('GET /api/v1/auth/mode', '/api/v1/auth/mode', 200);
+    await call('POST /api/v1/auth/login', '/api/v1/auth/login', 200, {
+      body: { username: 'li', password: 'vigil-demo' },
+    });
+    await call('POST /api/v1/auth/login', '/api/v1/auth/login', 401, {
+      body: { username: 'li', password: 'wrong' },
+    });
+    await call('POST /api/v1/auth/login', '/api/v1/auth/login', 400, { body: { username: '' } });
+    await call('GET /api/v1/auth/me', '/api/v1/auth/me', 200, { token });
+    await call('GET /api/v1/devices', '/api/v1/devices', 200, { token });
+    await call('GET /api/v1/devices', '/api/v1/devices?class=nonsense', 400, { token });
+    await call('GET /api/v1/devices/{siteId}/{deviceId}', '/api/v1/devices/plant-1/gc-lb-01', 200, {
+      token,
+    });
+    await call('GET /api/v1/devices/{siteId}/{deviceId}', '/api/v1/devices/plant-1/nothing', 404, {
+      token,
+    });
+    await call('GET /api/v1/sites', '/api/v1/sites', 200, { token });
+    const alarms = await waitFor(
+      async () => {
+        const list = (await call('GET /api/v1/alarms', '/api/v1/alarms?state=open', 200, {
+          token,
+        })) as Array<{ id: string; deviceId: string }>;
+        return list.find(alarm => alarm.deviceId === 'gc-lb-01') ? list : undefined;
+      },
+      { what: 'the gas alarm in the list' },
+    );
+    const id = alarms.find(alarm => alarm.deviceId === 'gc-lb-01')?.id as string;
+    await call('GET /api/v1/alarms/{id}', `/api/v1/alarms/${id}`, 200, { token });
+    await call('GET /api/v1/alarms/{id}', '/api/v1/alarms/no-such-alarm', 404, { token });
+    await call('GET /api/v1/alarms/hidden', '/api/v1/alarms/hidden', 200, { token });
+    await call('POST /api/v1/alarms/{id}/{action}', `/api/v1/alarms/${id}/acknowledge`, 200, {
+      token,
+      body: { note: 'on my way' },
+    });
+    await call('POST /api/v1/alarms/{id}/{action}', `/api/v1/alarms/${id}/acknowledge`, 409, {
+      token,
+      body: {},
+    });
+    await call('POST /api/v1/alarms/{id}/{action}', `/api/v1/alarms/${id}/shelve`, 400, {
+      token,
+      body: { minutes: 0 },
+    });
+    await call(
+      'POST /api/v1/devices/{siteId}/{deviceId}/maintenance',
+      '/api/v1/devices/plant-1/gc-lb-01/maintenance',
+      403,
+      { token, body: { mode: 'maintenance', reason: 'calibration' } },
+    );
+    await call(
+      'POST /api/v1/devices/{siteId}/{deviceId}/maintenance',
+      '/api/v1/devices/plant-1/gc-lb-01/maintenance',
+      200,
+      { token: admin, body: { mode: 'maintenance', reason: 'calibration' } },
+    );
+    await call('GET /api/v1/reports/alarm-performance', '/api/v1/reports/alarm-performance', 200, {
+      token,
+    });
+    await call('GET /api/v1/devices/health', '/api/v1/devices/health', 200, { token });
+    await call(
+      'GET /api/v1/devices/{siteId}/{deviceId}/live',
+      '/api/v1/devices/plant-1/gc-lb-01/live',
+      200,
+      { token },
+    );
+    await call('GET /api/v1/risk', '/api/v1/risk', 200, { token });
+    await call('GET /api/v1/positions', '/api/v1/positions', 200, { token });
+    await call(
+      'GET /api/v1/areas/{siteId}/{areaId}/muster',
+      '/api/v1/areas/plant-1/tank-farm/muster',
+      200,
+      { token },
+    );
+    // From InfluxDB: the alarm's stored transitions, and the detector's readings.
+    await waitFor(
+      async () => {
+        const history = (await call('GET /api/v1/history/alarms', '/api/v1/history/alarms', 200, {
+          token,
+        })) as { events: Array<{ alarmId: string; action: string }> };
+        return history.events.some(event => event.alarmId === id && event.action === 'acknowledge');
+      },
+      { what: 'the acknowledgement in the alarm history' },
+    );
+    await waitFor(
+      async () => {
+        const series = (await call(
+          'GET /api/v1/telemetry/{siteId}/{deviceId}',
+          '/api/v1/telemetry/plant-1/gc-lb-01?metric=lel',
+          200,
+          { token },
+        )) as { value: unknown[]; setpoints: unknown[] };
+        return series.value.length > 0 && series.setpoints.length > 0;
+      },
+      { what: 'the detector’s stored readings' },
+    );
+    await call(
+      'GET /api/v1/telemetry/{siteId}/{deviceId}',
+      '/api/v1/telemetry/plant-1/gc-lb-01?metric=nothing',
+      400,
+      { token },
+    );
+    await call('POST /api/v1/registry/reload', '/api/v1/registry/reload', 403, {
+      token,
+      body: {},
+    });
+    await call('POST /api/v1/registry/reload', '/api/v1/registry/reload', 200, {
+      token: admin,
+      body: {},
+    });
+    await call('GET /api/v1/sites', '/api/v1/sites', 401, { token: 'not-a-token' });
+  });
+
+  it('documents the relay with its own secret, and the relay answers as documented', async () => {
+    const key = 'POST /api/v1/notify/relay/{node}/{channel}';
+    const webhook = {
+      version: '4',
+      status: 'firing',
+      receiver: 'ent-huaxin-sms',
+      groupKey: 'g',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'VigilAlarm', priority: 'P1', site: 'plant-1' },
+          annotations: { summary: 'gas L2' },
+          startsAt: new Date().toISOString(),
+        },
+      ],
+    };
+    const secret = { Authorization: `Bearer ${RELAY_SECRET}` };
+    await call(key, '/api/v1/notify/relay/ent-huaxin/sms', 200, { headers: secret, body: webhook });
+    expect(sms.requests).toHaveLength(1);
+    // A user's token is not the relay secret.
+    const { token } = await loginAs(vigil.httpUrl, 'admin');
+    await call(key, '/api/v1/notify/relay/ent-huaxin/sms', 401, { token, body: webhook });
+    await call(key, '/api/v1/notify/relay/ent-huaxin/sms', 400, {
+      headers: secret,
+      body: { alerts: 'none' },
+    });
+    await call(key, '/api/v1/notify/relay/ent-huaxin/pager', 404, {
+      headers: secret,
+      body: webhook,
+    });
+    expect(sms.requests).toHaveLength(1);
   });
 });

@@ -157,6 +157,14 @@ describe('finding 3: SIGHUP reloads in the built process and never tears it down
     running.child.kill('SIGHUP');
     await logged(/registry reload refused[\s\S]*did you mean "minPeople"/, 'the refused reload');
     await raises('gc-tf-02', 90, 'L2');
+    // …and /readyz says the files on disk are not what runs, until a reload applies.
+    const readyz = async () =>
+      (await (await fetch(`${httpUrl}/readyz`)).json()) as {
+        details?: { registry?: { reloadRefused: boolean; problems: string[] } };
+      };
+    const refusedReport = (await readyz()).details?.registry;
+    expect(refusedReport?.reloadRefused).toBe(true);
+    expect(refusedReport?.problems.join('\n')).toMatch(/minPeople/);
 
     // Fixed, with gc-tf-03's first level lowered to 10 %LEL: the next SIGHUP applies it.
     edit(dir, site =>
@@ -174,6 +182,7 @@ describe('finding 3: SIGHUP reloads in the built process and never tears it down
     );
     const l1 = await raises('gc-tf-03', 12, 'L1');
     expect(l1.alarm.threshold).toBe(10);
+    expect((await readyz()).details?.registry).toBeUndefined();
 
     expect(running.child.exitCode).toBeNull();
     expect((await fetch(`${httpUrl}/healthz`)).status).toBe(200);

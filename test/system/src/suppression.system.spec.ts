@@ -85,6 +85,28 @@ describe('suppression follows its cause (issue 10 finding 4); test alarms out of
     });
   });
 
+  it('gives maintenance an end: the answer names it, and a longer one than the maximum is refused', async () => {
+    const detector = 'gc-tf-02';
+    const before = Date.now();
+    const started = await post(`/api/v1/devices/plant-1/${detector}/maintenance`, {
+      mode: 'maintenance',
+      reason: 'sensor swap',
+      hours: 2,
+    });
+    expect(started.status).toBe(200);
+    const mode = (await started.json()) as { until?: number };
+    expect(mode.until).toBeGreaterThanOrEqual(before + 2 * 3_600_000);
+    expect(mode.until).toBeLessThan(Date.now() + 2 * 3_600_000 + 1);
+    const tooLong = await post(`/api/v1/devices/plant-1/${detector}/maintenance`, {
+      mode: 'maintenance',
+      reason: 'forgotten',
+      hours: 73,
+    });
+    expect(tooLong.status).toBe(422);
+    expect(await tooLong.text()).toContain('VIGIL_MAINTENANCE_MAX_HOURS');
+    await post(`/api/v1/devices/plant-1/${detector}/maintenance`, { mode: null, reason: 'done' });
+  });
+
   it('shows an alarm raised in maintenance when maintenance ends, and a new leak on it is not hidden', async () => {
     const detector = 'gc-tf-03';
     const key = `plant-1/${detector}/gas-l2`;

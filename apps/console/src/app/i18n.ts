@@ -11,7 +11,8 @@ const ZH = {
   connecting: '连接中…',
   online: '已连接',
   offline: '已断开，正在重连…',
-  historyNotKept: '历史数据未保存：InfluxDB 不可达或拒绝了 Vigil 的凭据。报警仍然有效，但读数和报警事件没有存储。',
+  historyNotKept:
+    '历史数据未保存：InfluxDB 不可达或拒绝了 Vigil 的凭据。报警仍然有效，但读数和报警事件没有存储。',
   reconnected: '已重新连接：补回错过的 {count} 条报警变化。',
   reconnectedNone: '已重新连接：断线期间没有错过报警。',
   reconnectedSnapshot: '已重新连接：服务器已重启或断线过久，报警列表已整体刷新（{count} 条变化）。',
@@ -86,6 +87,7 @@ const ZH = {
   actions: '操作',
   noAlarms: '当前无报警',
   noAlarmsFiltered: '没有符合筛选条件的报警',
+  linkedAlarmGone: '通知中的报警 {id} 已不在当前报警中（已关闭或不在您的管辖范围内）。',
   firstOut: '首出',
   firstOutHint: '首出报警：本组中最先出现的报警，通常是根本原因',
   related: '+{count} 条关联报警',
@@ -359,6 +361,8 @@ const EN: Record<TextKey, string> = {
   actions: 'Actions',
   noAlarms: 'No alarms',
   noAlarmsFiltered: 'No alarms match the filters',
+  linkedAlarmGone:
+    'The alarm {id} from the notification is not open any more (closed, or outside your scope).',
   firstOut: 'First-out',
   firstOutHint: 'First-out alarm: the first alarm of its group, usually the root cause',
   related: '+{count} related alarms',

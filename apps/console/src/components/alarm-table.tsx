@@ -1,5 +1,5 @@
 import { DISPOSITIONS, type Alarm } from '@vigil/contracts';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import {
   groupRows,
@@ -19,11 +19,33 @@ const SHELVE_MINUTES = [15, 30, 60, 120, 240, 480];
  * The live alarm list. Rows are keyed by alarm id, so an update changes a row in place: the slow
  * blink of an unacknowledged alarm never restarts, and nothing flickers when it returns to normal.
  */
-export function AlarmTable(props: { alarms: readonly Alarm[]; emptyText: string }) {
+export function AlarmTable(props: {
+  alarms: readonly Alarm[];
+  emptyText: string;
+  /** An alarm to open and scroll to once it is listed (a notification's link). */
+  focus?: string | undefined;
+}) {
   const { t } = useConsole();
   const [expandedGroups, setExpandedGroups] = useState<ReadonlySet<string>>(new Set());
   const [open, setOpen] = useState<string | undefined>();
   const rows = groupRows(props.alarms, expandedGroups);
+  const focusAlarm = props.focus ? props.alarms.find(a => a.id === props.focus) : undefined;
+  const focused = useRef<string | undefined>();
+  useEffect(() => {
+    // Once per link: afterwards the operator may close the row or open another.
+    if (!focusAlarm || focused.current === focusAlarm.id) return;
+    focused.current = focusAlarm.id;
+    const groupId = focusAlarm.groupId;
+    if (groupId && groupId !== focusAlarm.id)
+      setExpandedGroups(current => new Set([...current, groupId]));
+    setOpen(focusAlarm.id);
+  }, [focusAlarm]);
+  useEffect(() => {
+    if (!open || open !== focused.current) return;
+    document
+      .querySelector(`tr.alarm-row[data-alarm-id="${CSS.escape(open)}"]`)
+      ?.scrollIntoView({ block: 'center' });
+  }, [open]);
   const toggleGroup = (groupId: string) =>
     setExpandedGroups(current => {
       const next = new Set(current);

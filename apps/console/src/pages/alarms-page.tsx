@@ -1,7 +1,7 @@
 import { HIDDEN_CAUSES, countHidden, type AlarmPriority, type AlarmState } from '@vigil/contracts';
 import { useMemo, useState } from 'preact/hooks';
 
-import { ALARM_TABS, filterAlarms, summariseTabs, type AlarmTab } from '../app/alarms';
+import { ALARM_TABS, filterAlarms, summariseTabs, tabOf, type AlarmTab } from '../app/alarms';
 import { useConsole, useNow } from '../app/context';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
@@ -16,12 +16,18 @@ const STATES = [
 ] as const;
 
 export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) {
-  const { t, lang, alarms, sites, describe, device } = useConsole();
+  const { t, lang, alarms, sites, describe, device, connected } = useConsole();
   // Shelving expires on the clock: re-evaluate which tab an alarm belongs to every few seconds.
   const now = useNow(5000);
+  // `?alarm=<id>`: the link a notification carries (docs/notifications.md). Its tab is shown
+  // and its row opened, also when the link was followed through the login page.
+  const linkedId = props.params['alarm'];
+  const linked = linkedId ? alarms.get(linkedId) : undefined;
   const tab: AlarmTab = (ALARM_TABS as readonly string[]).includes(props.params['tab'] ?? '')
     ? (props.params['tab'] as AlarmTab)
-    : 'process';
+    : linked
+      ? tabOf(linked, now)
+      : 'process';
   const [siteId, setSiteId] = useState<string>('');
   const [areaId, setAreaId] = useState<string>('');
   const [priorities, setPriorities] = useState<ReadonlySet<AlarmPriority>>(new Set());
@@ -67,6 +73,12 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
           </span>
         ))}
       </p>
+      {linkedId && !linked && connected && (
+        <p class="notice" data-testid="linked-alarm-gone">
+          {t('linkedAlarmGone', { id: linkedId })}{' '}
+          <a href={routeHref('history')}>{t('nav.history')}</a>
+        </p>
+      )}
       <div class="tabs" role="tablist">
         {ALARM_TABS.map(name => {
           const summary = summaries[name];
@@ -178,7 +190,11 @@ export function AlarmsPage(props: { params: Readonly<Record<string, string>> }) 
           />
         </label>
       </div>
-      <AlarmTable alarms={visible} emptyText={filtered ? t('noAlarmsFiltered') : t('noAlarms')} />
+      <AlarmTable
+        alarms={visible}
+        emptyText={filtered ? t('noAlarmsFiltered') : t('noAlarms')}
+        focus={linked?.id}
+      />
     </section>
   );
 }

@@ -40,6 +40,8 @@ export type AlarmCommand =
       readonly mode: DeviceMode['mode'];
       readonly reason: string;
       readonly actor: Actor;
+      /** How long maintenance lasts (ms); the configured default when absent. */
+      readonly durationMs?: number | undefined;
     };
 
 const note = z.string().max(2000).optional();
@@ -79,6 +81,7 @@ const alarmCommandSchema = z.discriminatedUnion('action', [
     mode: z.enum(['maintenance', 'out-of-service']).nullable(),
     reason: z.string().max(2000),
     actor: actorSchema,
+    durationMs: z.number().int().positive().optional(),
   }),
 ]);
 /**
@@ -127,6 +130,7 @@ export function executeLocally(alarms: AlarmService, command: AlarmCommand): Com
           command.mode,
           command.actor,
           command.reason,
+          command.durationMs,
         ),
       };
   }

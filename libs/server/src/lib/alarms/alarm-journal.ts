@@ -21,6 +21,8 @@ export interface DeviceMode {
   readonly by: string;
   readonly reason: string;
   readonly at: number;
+  /** Maintenance ends by itself at this time (server ms); out of service has no end. */
+  readonly until?: number | undefined;
 }
 
 export type JournalEntry =

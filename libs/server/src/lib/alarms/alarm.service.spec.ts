@@ -260,6 +260,50 @@ describe(AlarmService.name, () => {
       expect(service.open().filter(alarm => alarm.key === key)).toHaveLength(1);
     });
 
+    it('ends maintenance at its time: the hidden alarm is shown and escalates, by the system', () => {
+      const { service, updates } = start();
+      service.setDeviceMode(
+        'plant-1',
+        'gc-tf-03',
+        'maintenance',
+        supervisor,
+        'calibration',
+        3_600_000,
+      );
+      expect(service.deviceMode('plant-1', 'gc-tf-03')?.until).toBe(now + 3_600_000);
+      service.applySignals([signal('gc-tf-03', 'gas-l2', true, now, 1)]);
+      now += 3_599_000;
+      service.tick(now);
+      expect(service.hidden().maintenance).toBe(1);
+      now += 1_000;
+      service.tick(now);
+      expect(service.deviceMode('plant-1', 'gc-tf-03')).toBeUndefined();
+      expect(service.hidden().maintenance).toBe(0);
+      expect(updates.at(-1)?.action).toMatchObject({ action: 'unsuppress' });
+      now += 60_000;
+      service.tick(now);
+      expect(updates.at(-1)?.action.action).toBe('escalate');
+    });
+
+    it('never lets maintenance last longer than the configured maximum, whatever the caller asks', () => {
+      const { service } = start();
+      const mode = service.setDeviceMode(
+        'plant-1',
+        'gc-tf-03',
+        'maintenance',
+        supervisor,
+        'x',
+        1e12,
+      );
+      expect(mode.until).toBe(now + 72 * 3_600_000);
+      expect(service.setDeviceMode('plant-1', 'gc-1', 'maintenance', supervisor, 'y').until).toBe(
+        now + 8 * 3_600_000,
+      );
+      expect(
+        service.setDeviceMode('plant-1', 'gc-2', 'out-of-service', supervisor, 'z').until,
+      ).toBeUndefined();
+    });
+
     it('suppresses the open alarms of a device put in maintenance and says who and why', () => {
       const { service, updates } = start();
       service.applySignals([signal('gc-tf-03', 'gas-l1', true, now)]);

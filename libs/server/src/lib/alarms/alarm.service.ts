@@ -19,6 +19,7 @@ import {
   reconcileSuppression,
   suppressionCauses,
   type ActionResult,
+  SYSTEM,
   type Actor,
   type AlarmPolicy,
   type OperatorCommand,
@@ -175,9 +176,23 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     mode: DeviceMode['mode'],
     actor: Actor,
     reason: string,
+    durationMs?: number,
   ): DeviceMode {
     const now = this.clock();
-    const device: DeviceMode = { siteId, deviceId, mode, by: actor.id, reason, at: now };
+    // Maintenance always ends (a forgotten one would hide the device's alarms for good); the
+    // gateway checks the maximum, this bound holds for every caller.
+    const { defaultMs, maxMs } = this.config.maintenance;
+    const until =
+      mode === 'maintenance' ? now + Math.min(durationMs ?? defaultMs, maxMs) : undefined;
+    const device: DeviceMode = {
+      siteId,
+      deviceId,
+      mode,
+      by: actor.id,
+      reason,
+      at: now,
+      ...(until === undefined ? {} : { until }),
+    };
     this.journal.append([{ t: 'device', device }]);
     if (mode) this.deviceModes.set(`${siteId}/${deviceId}`, device);
     else this.deviceModes.delete(`${siteId}/${deviceId}`);
@@ -198,6 +213,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
    * tick.
    */
   tick(now: number): void {
+    this.expireMaintenance(now);
     this.reconcile(() => true, now);
     const transitions: Transition[] = [];
     for (const alarm of this.openByKey.values()) {
@@ -211,6 +227,17 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.commit(transitions);
+  }
+
+  /** Maintenance past its end: the device is back in service and its hidden alarms are shown. */
+  private expireMaintenance(now: number): void {
+    for (const mode of [...this.deviceModes.values()]) {
+      if (mode.mode !== 'maintenance' || mode.until === undefined || mode.until > now) continue;
+      this.logger.warn(
+        `maintenance of ${mode.siteId}/${mode.deviceId} (by ${mode.by}: ${mode.reason}) ended at its time; its alarms are shown again`,
+      );
+      this.setDeviceMode(mode.siteId, mode.deviceId, null, SYSTEM, 'maintenance time ended');
+    }
   }
 
   /** Organisation nodes from the site's enterprise up to the city: where escalation goes. */

@@ -72,6 +72,13 @@ export const vigilEnvSchema = z.object({
   VIGIL_WRITE_FLUSH_MS: z.coerce.number().int().min(10).default(200),
   VIGIL_WS_REPLAY: z.coerce.number().int().min(100).default(10_000),
   VIGIL_RULE_TICK_MS: z.coerce.number().int().min(50).default(1000),
+  /**
+   * Maintenance always ends: a device put in maintenance without `hours` comes back after this
+   * long, and no request may ask for more than the maximum (a forgotten maintenance mode would hide
+   * the device's alarms for good). Out of service has no end: it is for devices taken away.
+   */
+  VIGIL_MAINTENANCE_HOURS: z.coerce.number().positive().max(720).default(8),
+  VIGIL_MAINTENANCE_MAX_HOURS: z.coerce.number().positive().max(720).default(72),
   /** How often escalation, overdue and shelving expiry are checked; 0 turns the timer off. */
   VIGIL_ALARM_TICK_MS: z.coerce.number().int().min(0).default(1000),
   /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
@@ -354,6 +361,8 @@ export interface VigilConfig {
   readonly wsReplay: number;
   readonly ruleTickMs: number;
   readonly alarmTickMs: number;
+  /** Maintenance mode's default and longest duration (ms). */
+  readonly maintenance: { readonly defaultMs: number; readonly maxMs: number };
   readonly auth: {
     readonly usersFile: string | undefined;
     readonly secret: string | undefined;
@@ -503,6 +512,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const problems = [...authProblems(e), ...securityProblems(e), ...canaryProblems(e)];
+  if (e.VIGIL_MAINTENANCE_HOURS > e.VIGIL_MAINTENANCE_MAX_HOURS)
+    problems.push(
+      `VIGIL_MAINTENANCE_HOURS: ${e.VIGIL_MAINTENANCE_HOURS} is more than VIGIL_MAINTENANCE_MAX_HOURS (${e.VIGIL_MAINTENANCE_MAX_HOURS})`,
+    );
   const influxPassword = secret(env, 'VIGIL_INFLUX_PASSWORD', problems);
   const influxToken = secret(env, 'VIGIL_INFLUX_TOKEN', problems);
   problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
@@ -553,6 +566,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
+    maintenance: {
+      defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,
+      maxMs: e.VIGIL_MAINTENANCE_MAX_HOURS * HOUR_MS,
+    },
     auth: {
       usersFile: e.VIGIL_USERS,
       secret: e.VIGIL_AUTH_SECRET,

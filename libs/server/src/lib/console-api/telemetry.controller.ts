@@ -89,12 +89,14 @@ export class TelemetryController {
     const metric = query.metric ?? metrics[0];
     if (metric === undefined)
       throw new BadRequestException({
+        statusCode: 400,
         message: 'invalid request',
         issues: [`metric: ${device.deviceClass} devices report no metrics`],
       });
     const definition = metricDefinition(device.deviceClass, metric);
     if (!definition && !metrics.includes(metric))
       throw new BadRequestException({
+        statusCode: 400,
         message: 'invalid request',
         issues: [
           `metric: ${device.deviceClass} has no metric "${metric}" (has ${metrics.join(', ')})`,

@@ -10,6 +10,7 @@ import {
   Param,
   Post,
   Query,
+  UnprocessableEntityException,
 } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -26,6 +27,7 @@ import {
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { CurrentUser } from '../auth/auth.guard';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { RegistryHolder } from '../registry/registry-holder';
 import { AlarmView } from './alarm-view';
@@ -62,6 +64,8 @@ export type ActionName = keyof typeof ACTION_BODIES;
 export const maintenanceBody = z.object({
   mode: z.enum(['maintenance', 'out-of-service']).nullable(),
   reason: z.string().min(1).max(500),
+  /** Maintenance only: how long it lasts (default VIGIL_MAINTENANCE_HOURS, at most _MAX_HOURS). */
+  hours: z.number().positive().optional(),
 });
 
 @ApiTags('devices')
@@ -71,6 +75,7 @@ export class DevicesController {
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
   ) {}
 
   @Get()
@@ -112,7 +117,14 @@ export class DevicesController {
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
   ) {
-    const { mode, reason } = parseOr400(maintenanceBody, body);
+    const { mode, reason, hours } = parseOr400(maintenanceBody, body);
+    const maxHours = this.config.maintenance.maxMs / 3_600_000;
+    if (hours !== undefined && (mode !== 'maintenance' || hours > maxHours))
+      throw new UnprocessableEntityException(
+        mode === 'maintenance'
+          ? `hours: maintenance may last at most ${maxHours} h (VIGIL_MAINTENANCE_MAX_HOURS)`
+          : 'hours: only maintenance has a duration',
+      );
     if (!this.registry.current.device(siteId, deviceId) || !this.auth.canSeeSite(user, siteId)) {
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     }
@@ -125,6 +137,7 @@ export class DevicesController {
       mode,
       reason,
       actor: user,
+      ...(hours === undefined ? {} : { durationMs: Math.round(hours * 3_600_000) }),
     });
     if (!reply.ok) throw new HttpException(reply.message, reply.status);
     return 'device' in reply ? reply.device : reply;

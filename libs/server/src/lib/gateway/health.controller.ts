@@ -1,5 +1,5 @@
 import { Controller, Get, Header, HttpCode, Inject, Optional, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
@@ -8,13 +8,15 @@ import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
+import { RegistryHolder } from '../registry/registry-holder';
+import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
 const MAX_LISTED = 100;
 
 /** Probes answer without authentication (spec §2) and never throw. */
-@ApiExcludeController()
+@ApiTags('probes')
 @Public()
 @Controller()
 export class HealthController {
@@ -27,10 +29,12 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {}
 
   @Get('healthz')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   healthz() {
     return { status: 'ok' };
   }
@@ -45,6 +49,7 @@ export class HealthController {
    * operators must hear it).
    */
   @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: 200 ready, 503 degraded or not ready, with what is wrong' })
   async readyz(@Res() response: Response) {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
@@ -60,13 +65,20 @@ export class HealthController {
     const storage = this.storage.current;
     // Notifications are reported, not required: alarms still reach the console without them.
     // Storage says why it is not kept (or what it carries on with), never silently.
-    const reported = {
+    // A refused reload leaves the last good registry running (ready), but the files on disk say
+    // something else: reported until a reload is applied, never only in the log.
+    const refused = this.registry?.refused;
+    const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(refused
+        ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
+        : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
     };
-    response.status(ready ? 200 : 503).json({
+    // Typed from the schema the OpenAPI document publishes (api-responses.ts `readiness`).
+    const body: Readiness = {
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
       checks,
       ...(pipeline ? { pipeline } : {}),
@@ -85,10 +97,12 @@ export class HealthController {
             monitoringLostCount: lost.length,
           }
         : {}),
-    });
+    };
+    response.status(ready ? 200 : 503).json(body);
   }
 
   @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metricsText(): Promise<string> {
     // The readiness checks as series too, so that Prometheus alerts on a lost broker or InfluxDB.

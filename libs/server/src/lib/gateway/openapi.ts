@@ -11,11 +11,18 @@ import { positionsQuery } from '../console-api/positions.controller';
 import { telemetryQuery } from '../console-api/telemetry.controller';
 import { alertmanagerWebhookSchema } from '../notify/relay-messages';
 import { ACTION_BODIES, alarmQuery, deviceQuery, maintenanceBody } from './api.controller';
+import * as api from './api-responses';
 import { reportQuery } from './reports.controller';
 
 export const BEARER = 'bearer';
+/** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
+export const RELAY_SECRET = 'relaySecret';
 
 type Schema = Record<string, unknown>;
+interface ResponseObject {
+  description: string;
+  content?: Record<string, { schema: Schema }>;
+}
 interface OperationSchemas {
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
@@ -38,6 +45,102 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/telemetry/{siteId}/{deviceId}': { query: telemetryQuery },
   'GET /api/v1/reports/alarm-performance': { query: reportQuery },
 };
+
+/**
+ * The answer of every operation on success, by `METHOD path` (schemas in api-responses.ts, named in
+ * `components.schemas`). `null`: no body (204). The relay is listed although it runs only where
+ * VIGIL_NOTIFY_CONFIG is set. An operation missing here fails `completeOpenApi`, so a new route
+ * cannot ship with an undocumented answer.
+ */
+const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | null | 'text'>>>> = {
+  'GET /healthz': { '200': api.healthz },
+  'GET /readyz': { '200': api.readiness, '503': api.readiness },
+  'GET /metrics': { '200': 'text' },
+  'POST /api/v1/auth/login': { '200': api.session },
+  'POST /api/v1/auth/logout': { '204': null },
+  'GET /api/v1/auth/mode': { '200': api.authMode },
+  'GET /api/v1/auth/me': { '200': api.user },
+  'GET /api/v1/devices': { '200': api.deviceList },
+  'GET /api/v1/devices/{siteId}/{deviceId}': { '200': api.device },
+  'POST /api/v1/devices/{siteId}/{deviceId}/maintenance': { '200': api.deviceMode },
+  'GET /api/v1/sites': { '200': api.sites },
+  'GET /api/v1/alarms': { '200': api.alarmList },
+  'GET /api/v1/alarms/hidden': { '200': api.hiddenCounts },
+  'GET /api/v1/alarms/{id}': { '200': api.alarm },
+  'POST /api/v1/alarms/{id}/{action}': { '200': api.alarm },
+  'GET /api/v1/reports/alarm-performance': { '200': api.alarmPerformanceReport },
+  'POST /api/v1/registry/reload': { '200': api.registryReload },
+  'GET /api/v1/history/alarms': { '200': api.alarmHistory },
+  'GET /api/v1/telemetry/{siteId}/{deviceId}': { '200': api.telemetry },
+  'GET /api/v1/devices/health': { '200': api.deviceHealth },
+  'GET /api/v1/devices/{siteId}/{deviceId}/live': { '200': api.deviceLive },
+  'GET /api/v1/risk': { '200': api.risk },
+  'GET /api/v1/positions': { '200': api.positions },
+  'GET /api/v1/areas/{siteId}/{areaId}/muster': { '200': api.muster },
+  'POST /api/v1/notify/relay/{node}/{channel}': { '200': api.relayAccepted },
+};
+
+/** Error answers every operation may give, besides 401 on protected ones. */
+const ERRORS: Readonly<Record<string, string>> = {
+  '400': 'Invalid request: `issues` lists every problem',
+  '403': 'Outside the user’s role',
+  '404': 'Not found, or outside the user’s scope',
+  '422': 'Refused: `problems` lists every one',
+  '429': 'Too many attempts (`retryAfter` seconds, and the Retry-After header)',
+  '502': 'The relay target failed (Alertmanager retries)',
+  '503': 'Too busy or not ready',
+  '504': 'The rules process did not answer in time',
+};
+/** Which error answers each operation gives (by `METHOD path`; every protected one also 401). */
+const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
+  'POST /api/v1/auth/login': ['400', '401', '429', '503'],
+  'GET /api/v1/devices': ['400'],
+  'GET /api/v1/devices/{siteId}/{deviceId}': ['404'],
+  'POST /api/v1/devices/{siteId}/{deviceId}/maintenance': [
+    '400',
+    '403',
+    '404',
+    '422',
+    '503',
+    '504',
+  ],
+  'GET /api/v1/alarms': ['400'],
+  'GET /api/v1/alarms/{id}': ['404'],
+  'POST /api/v1/alarms/{id}/{action}': ['400', '403', '404', '409', '503', '504'],
+  'GET /api/v1/reports/alarm-performance': ['400'],
+  'POST /api/v1/registry/reload': ['403', '422'],
+  'GET /api/v1/history/alarms': ['400', '503'],
+  'GET /api/v1/telemetry/{siteId}/{deviceId}': ['400', '404', '503'],
+  'GET /api/v1/devices/health': ['400'],
+  'GET /api/v1/devices/{siteId}/{deviceId}/live': ['404'],
+  'GET /api/v1/positions': ['400'],
+  'GET /api/v1/areas/{siteId}/{areaId}/muster': ['404'],
+  'POST /api/v1/notify/relay/{node}/{channel}': ['400', '401', '404', '502'],
+};
+
+const REF = (id: string) => `#/components/schemas/${id}`;
+
+/** The named response schemas as OpenAPI 3.0 `components.schemas`. */
+export function responseComponents(): Record<string, Schema> {
+  const { schemas } = z.toJSONSchema(api.API_SCHEMAS, {
+    target: 'openapi-3.0',
+    io: 'output',
+    unrepresentable: 'any',
+    uri: REF,
+  }) as { schemas: Record<string, Schema> };
+  for (const schema of Object.values(schemas)) {
+    // `$id` and `$schema` are not OpenAPI 3.0 schema keywords; the components' keys name them.
+    delete schema['$schema'];
+    delete schema['$id'];
+  }
+  return schemas;
+}
+
+function ref(schema: z.ZodType): Schema {
+  const id = api.API_SCHEMAS.get(schema)?.id;
+  if (id === undefined) throw new Error('a response schema must be named in API_SCHEMAS');
+  return { $ref: REF(id) };
+}
 
 /** zod → JSON Schema as OpenAPI 3.0 reads it; what cannot be expressed becomes `{}` (any). */
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Schema {
@@ -70,9 +173,9 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as 
 
 /**
  * Completes Nest's generated document so that clients can be generated from it: the bearer
- * requirement on every non-public operation (`security: []` on public ones), request bodies and
- * query parameters from the zod schemas above, and a response schema on every operation (`{}`,
- * any JSON, where no schema is declared yet: docs/interfaces.md describes those responses).
+ * requirement on every non-public operation (`security: []` on public ones, the relay secret on
+ * the notification relay), request bodies and query parameters from the zod schemas above, and
+ * the schema of every success and error answer (`RESPONSES`, `ERRORS_OF`).
  */
 export function completeOpenApi(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
   const open = publicOperations(app);
@@ -80,7 +183,13 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
     for (const method of METHODS) {
       const operation = item[method];
       if (!operation) continue;
-      operation.security = open.has(operation.operationId ?? '') ? [] : [{ [BEARER]: [] }];
+      // The relay is public to the user guard and checks its own shared secret instead.
+      const relay = path.startsWith('/api/v1/notify/relay/');
+      operation.security = relay
+        ? [{ [RELAY_SECRET]: [] }]
+        : open.has(operation.operationId ?? '')
+          ? []
+          : [{ [BEARER]: [] }];
       const schemas = REQUESTS[`${method.toUpperCase()} ${path}`];
       if (schemas?.body) {
         operation.requestBody = {
@@ -106,19 +215,59 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
           })),
         ];
       }
-      const responses = (operation.responses ??= {});
-      const success = Object.keys(responses).find(code => code.startsWith('2'));
-      if (!success) {
-        responses[method === 'post' ? '201' : '200'] = { description: 'OK' };
+      const key = `${method.toUpperCase()} ${path}`;
+      const answers = RESPONSES[key];
+      if (!answers) throw new Error(`openapi.ts: no response schema for ${key}`);
+      const responses: Record<string, ResponseObject> = {};
+      for (const [code, schema] of Object.entries(answers)) {
+        const description =
+          (operation.responses?.[code] as ResponseObject | undefined)?.description ||
+          (code === '204' ? 'No content' : code === '503' ? (ERRORS['503'] ?? '') : 'OK');
+        responses[code] =
+          schema === null
+            ? { description }
+            : schema === 'text'
+              ? { description, content: { 'text/plain': { schema: { type: 'string' } } } }
+              : { description, content: { 'application/json': { schema: ref(schema) } } };
       }
-      for (const [code, response] of Object.entries(responses)) {
-        if (!code.startsWith('2') || !response || '$ref' in response) continue;
-        response.content ??= { 'application/json': { schema: {} } };
+      const errors = [...(ERRORS_OF[key] ?? [])];
+      if (operation.security.length > 0 && !errors.includes('401')) errors.push('401');
+      for (const code of errors) {
+        responses[code] ??= {
+          description:
+            code === '401'
+              ? relay
+                ? 'No valid relay secret'
+                : 'No valid bearer token'
+              : code === '409'
+                ? 'Not allowed in the alarm’s state'
+                : (ERRORS[code] ?? 'Error'),
+          content: { 'application/json': { schema: ref(api.apiError) } },
+        };
       }
-      if (operation.security.length > 0) {
-        responses['401'] ??= { description: 'No valid bearer token' };
-      }
+      operation.responses = responses as typeof operation.responses;
     }
   }
+  // Nest's scan leaves schemas nothing refers to (`Buffer`, from the MQTT handlers' payloads):
+  // clients would generate empty types from them.
+  const schemas: Record<string, unknown> = {
+    ...document.components?.schemas,
+    ...responseComponents(),
+  };
+  const text = JSON.stringify({ paths: document.paths, schemas });
+  for (const id of Object.keys(schemas)) if (!text.includes(`"${REF(id)}"`)) delete schemas[id];
+  document.components = {
+    ...document.components,
+    schemas: schemas as NonNullable<OpenAPIObject['components']>['schemas'],
+    securitySchemes: {
+      ...document.components?.securitySchemes,
+      [RELAY_SECRET]: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'The notification relay’s shared secret (notify.yaml `relay.secretFile`, docs/notifications.md): Alertmanager sends it as `Authorization: Bearer <secret>` (`credentials_file`); user tokens are not accepted',
+      },
+    },
+  };
   return document;
 }

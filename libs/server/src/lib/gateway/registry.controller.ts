@@ -37,6 +37,7 @@ export class RegistryController {
     } catch (error) {
       if (error instanceof RegistryError)
         throw new UnprocessableEntityException({
+          statusCode: 422,
           message: 'registry is invalid',
           problems: error.problems,
         });

@@ -14,7 +14,7 @@ import {
   Post,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { Public } from '../auth/auth.guard';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -142,7 +142,10 @@ export class NotifyRelay {
       `notify relay: ${channel} for ${node} failed: ${problem}`,
     );
     // 502 makes Alertmanager retry the notification (it retries 5xx, not 4xx).
-    throw new HttpException({ message: `${channel} target failed`, detail: problem }, 502);
+    throw new HttpException(
+      { statusCode: 502, message: `${channel} target failed`, detail: problem },
+      502,
+    );
   }
 }
 
@@ -179,7 +182,7 @@ async function send(request: {
  * DingTalk robot message or the SMS gateway body. Protected by the relay's shared secret (not a
  * user token: Alertmanager is a service), so it is public to the user guard.
  */
-@ApiExcludeController()
+@ApiTags('notify')
 @Public()
 @Controller('api/v1/notify/relay')
 export class NotifyRelayController {
@@ -187,6 +190,10 @@ export class NotifyRelayController {
 
   @Post(':node/:channel')
   @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Alertmanager webhook: relay its alerts to the WeCom, DingTalk or SMS target of an organisation node (relay secret, not a user token)',
+  })
   async post(
     @Param('node') node: string,
     @Param('channel') channel: string,

@@ -45,6 +45,11 @@ export class RegistryHolder {
   readonly changes$ = this.changes.asObservable();
   current: Registry;
   private deviceRules: Map<RegisteredDevice, DeviceRules>;
+  /**
+   * The last reload, when it was refused: the files on disk are not what runs (an edit someone
+   * believes applied). Reported on /readyz until a reload is applied.
+   */
+  refused: { readonly at: number; readonly problems: readonly string[] } | undefined;
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -84,6 +89,13 @@ export class RegistryHolder {
     } catch (error) {
       this.metrics?.registryReloads.inc({ result: 'refused' });
       this.metrics?.registryReloadRefused.set(1);
+      this.refused = {
+        at: Date.now(),
+        problems:
+          error instanceof RegistryError
+            ? error.message.split('\n').slice(0, 20)
+            : [String((error as Error)?.message ?? error)],
+      };
       if (error instanceof RegistryError)
         this.logger.error(`registry reload refused, the running registry stays: ${error.message}`);
       throw error;
@@ -92,6 +104,7 @@ export class RegistryHolder {
     const previous = this.current;
     this.metrics?.registryReloads.inc({ result: 'applied' });
     this.metrics?.registryReloadRefused.set(0);
+    this.refused = undefined;
     this.current = next;
     this.deviceRules = deviceRules;
     this.changes.next(next);

@@ -1,0 +1,693 @@
+import { z } from 'zod';
+
+import { ROLES } from '@vigil/alarms';
+import {
+  ALARM_ACTIONS,
+  ALARM_CATEGORIES,
+  ALARM_STATES,
+  AREA_KINDS,
+  CANARY_HOPS,
+  DEVICE_CLASSES,
+  DEVICE_HEALTH_STATUSES,
+  DISPOSITIONS,
+  HIDDEN_CAUSES,
+  ORG_KINDS,
+  RISK_LEVELS,
+  SUPPRESSION_KINDS,
+  type Alarm,
+  type AlarmHistoryResponse,
+  type AlarmPerformanceReport,
+  type DeviceHealthResponse,
+  type DeviceLive,
+  type HiddenCause,
+  type MusterList,
+  type PipelineStatus,
+  type PositionsResponse,
+  type RiskNode,
+  type RiskResponse,
+  type TelemetrySeries,
+} from '@vigil/contracts';
+import type { OrgNode, RegisteredDevice, RegistrySite } from '@vigil/registry';
+import type { FirePanelMapJson } from '@vigil/rules';
+
+import type { DeviceMode } from '../alarms/alarm-journal';
+import type { AuthenticatedUser, Session } from '../auth/auth.service';
+
+/**
+ * What every REST operation answers, as zod schemas: the OpenAPI document's response schemas are
+ * generated from these (`openapi.ts`, `components.schemas`), and the compile-time checks at the
+ * end of this file fail when a schema and the TypeScript type the handler returns drift apart
+ * (a field added, removed or retyped on one side only). `openapi.system.spec.ts` validates real
+ * answers of a running gateway against the document.
+ *
+ * A `T | undefined` field is optional here: JSON leaves out what is `undefined`.
+ */
+
+/** The named schemas of the document (`#/components/schemas/<id>`). */
+export const API_SCHEMAS = z.registry<{ id: string; description?: string }>();
+
+function named<T extends z.ZodType>(id: string, schema: T, description?: string): T {
+  API_SCHEMAS.add(schema, description === undefined ? { id } : { id, description });
+  return schema;
+}
+
+const ms = z.number().describe('epoch milliseconds');
+const point = z.tuple([z.number(), z.number()]);
+const metricValue = z.union([z.number(), z.boolean()]);
+const priority = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * Nest's error answer: `message` is a sentence; a validation failure (400) lists `issues`, a
+ * refused registry reload (422) its `problems`, a refused login (429/503) `retryAfter` seconds, a
+ * relay whose target failed (502) the target's answer in `detail`.
+ */
+export const apiError = named(
+  'Error',
+  z.object({
+    statusCode: z.number().int(),
+    message: z.union([z.string(), z.array(z.string())]),
+    error: z.string().optional(),
+    issues: z.array(z.string()).optional(),
+    problems: z.array(z.string()).optional(),
+    retryAfter: z.number().optional(),
+    detail: z.string().optional(),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Alarms
+
+const alarmAction = z.object({
+  action: z.enum(ALARM_ACTIONS),
+  at: ms,
+  by: z.string().optional(),
+  note: z.string().optional(),
+});
+
+export const alarm = named(
+  'Alarm',
+  z.object({
+    id: z.string(),
+    key: z.string(),
+    ruleId: z.string(),
+    siteId: z.string(),
+    deviceId: z.string(),
+    deviceClass: z.enum(DEVICE_CLASSES).optional(),
+    areaId: z.string().optional(),
+    category: z.enum(ALARM_CATEGORIES),
+    priority,
+    level: z.string(),
+    state: z.enum(ALARM_STATES),
+    conditionActive: z.boolean(),
+    latched: z.boolean(),
+    metric: z.string().optional(),
+    value: metricValue.optional(),
+    threshold: z.number().optional(),
+    message: z.string(),
+    raisedAt: ms,
+    clearedAt: ms.optional(),
+    acknowledgedAt: ms.optional(),
+    acknowledgedBy: z.string().optional(),
+    updatedAt: ms,
+    detectedAt: ms,
+    history: z.array(alarmAction),
+    openedAt: ms.optional(),
+    owner: z.string().optional(),
+    assignee: z.string().optional(),
+    shelved: z.object({ by: z.string(), reason: z.string(), until: ms }).optional(),
+    suppressed: z.enum(SUPPRESSION_KINDS).optional(),
+    suppressedBy: z
+      .array(
+        z.object({
+          kind: z.enum(SUPPRESSION_KINDS),
+          since: ms,
+          by: z.string().optional(),
+          reason: z.string().optional(),
+          gatewayId: z.string().optional(),
+        }),
+      )
+      .optional(),
+    shownAt: ms.optional(),
+    disposition: z
+      .object({ kind: z.enum(DISPOSITIONS), note: z.string(), by: z.string(), at: ms })
+      .optional(),
+    escalation: z.object({ level: z.number(), nodeId: z.string(), at: ms }).optional(),
+    overdue: z.boolean().optional(),
+    groupId: z.string().optional(),
+    chattering: z.boolean().optional(),
+    members: z.array(z.string()).optional(),
+    location: z
+      .object({
+        loop: z.string().optional(),
+        point: z.string().optional(),
+        zone: z.string().optional(),
+        channel: z.string().optional(),
+        name: z.string().optional(),
+        position: point.optional(),
+      })
+      .optional(),
+  }),
+  'An alarm as operators see it (docs/interfaces.md, "Alarm lifecycle")',
+);
+export const alarmList = named('AlarmList', z.array(alarm));
+
+export const hiddenCounts = named(
+  'HiddenAlarmCounts',
+  z.object({
+    at: ms,
+    hidden: z.object(
+      Object.fromEntries(HIDDEN_CAUSES.map(cause => [cause, z.number().int()])) as Record<
+        HiddenCause,
+        z.ZodNumber
+      >,
+    ),
+  }),
+);
+
+export const alarmHistory = named(
+  'AlarmHistory',
+  z.object({
+    from: ms,
+    to: ms,
+    limit: z.number().int(),
+    truncated: z.boolean(),
+    events: z.array(
+      z.object({
+        time: ms,
+        alarmId: z.string(),
+        siteId: z.string(),
+        deviceId: z.string(),
+        ruleId: z.string(),
+        level: z.string(),
+        priority: z.number(),
+        category: z.string(),
+        action: z.string(),
+        state: z.string(),
+        active: z.boolean(),
+        value: metricValue.optional(),
+        threshold: z.number().optional(),
+        metric: z.string().optional(),
+        message: z.string(),
+        by: z.string().optional(),
+        note: z.string().optional(),
+      }),
+    ),
+  }),
+);
+
+const alarmPerformance = z.object({
+  from: ms,
+  to: ms,
+  alarms: z.number().int(),
+  per10MinAverage: z.number(),
+  per10MinPeak: z.number(),
+  floods: z.array(
+    z.object({ start: ms, end: ms, alarms: z.number().int(), peak: z.number().int() }),
+  ),
+  timeInFloodPercent: z.number(),
+  standing: z.array(z.object({ alarmId: z.string(), key: z.string(), sinceMs: z.number() })),
+  chattering: z.array(z.object({ key: z.string(), bursts: z.number().int() })),
+  mostFrequent: z.array(
+    z.object({ key: z.string(), count: z.number().int(), percent: z.number() }),
+  ),
+  byPriority: z.object({
+    1: z.number().int(),
+    2: z.number().int(),
+    3: z.number().int(),
+    4: z.number().int(),
+  }),
+});
+export const alarmPerformanceReport = named(
+  'AlarmPerformanceReport',
+  alarmPerformance.extend({
+    scope: z.string(),
+    source: z.enum(['influxdb', 'memory']),
+  }),
+  'EEMUA 191 / ISA-18.2 alarm-system KPIs over [from, to) in the user’s scope',
+);
+
+// ---------------------------------------------------------------------------------------------
+// Registry: devices and sites
+
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+export const device = named(
+  'Device',
+  z.object({
+    siteId: z.string(),
+    deviceId: z.string(),
+    deviceClass: z.enum(DEVICE_CLASSES),
+    name: z.string(),
+    areaId: z.string().optional(),
+    profileId: z.string().optional(),
+    gatewayId: z.string().optional(),
+    position: point.optional(),
+    intervalSeconds: z.number(),
+    attributes,
+    ruleOverrides: z.array(z.union([ruleOverrides, z.null()])),
+    firePanel: z
+      .object({
+        points: z.array(
+          z.object({
+            loop: z.string().optional(),
+            point: z.string(),
+            zone: z.string().optional(),
+            areaId: z.string().optional(),
+            position: point.optional(),
+            name: z.string().optional(),
+          }),
+        ),
+        zones: z.array(
+          z.object({
+            zone: z.string(),
+            areaId: z.string().optional(),
+            position: point.optional(),
+            name: z.string().optional(),
+            confirmWindowMs: z.number().optional(),
+          }),
+        ),
+      })
+      .optional(),
+  }),
+  'A registry device with its profile merged (ruleOverrides: profile, area, device; null where a layer has none)',
+);
+export const deviceList = named('DeviceList', z.array(device));
+
+export const deviceMode = named(
+  'DeviceMode',
+  z.object({
+    siteId: z.string(),
+    deviceId: z.string(),
+    mode: z.enum(['maintenance', 'out-of-service']).nullable(),
+    by: z.string(),
+    reason: z.string(),
+    at: ms,
+    until: ms.optional().describe('maintenance ends by itself at this time'),
+  }),
+);
+
+const orgNode = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(ORG_KINDS),
+  parent: z.string().optional(),
+});
+
+const site = z.object({
+  id: z.string(),
+  name: z.string(),
+  enterprise: z.string(),
+  frame: z.object({ width: z.number(), height: z.number() }),
+  areas: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      kind: z.enum(AREA_KINDS),
+      risk: z.enum(RISK_LEVELS),
+      polygon: z.array(point),
+      maxPeople: z.number().int().optional(),
+      rules: ruleOverrides.optional(),
+    }),
+  ),
+  hazardUnits: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        kind: z.enum(['production', 'storage']),
+        area: z.string().optional(),
+        exposedPopulation: z.number().int().optional(),
+        alpha: z.number().optional(),
+      }),
+    )
+    .optional(),
+});
+export const sites = named(
+  'Sites',
+  z.object({ organisation: z.array(orgNode), sites: z.array(site) }),
+  'Sites in the user’s scope (areas as polygons in metres) and the organisation tree',
+);
+
+export const registryReload = named(
+  'RegistryReloaded',
+  z.object({ sites: z.number().int(), devices: z.number().int() }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Console read side: health, live values, telemetry, risk, positions
+
+const deviceHealthFields = {
+  siteId: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  deviceClass: z.enum(DEVICE_CLASSES),
+  areaId: z.string().optional(),
+  intervalSeconds: z.number(),
+  status: z.enum(DEVICE_HEALTH_STATUSES),
+  lastSeenAt: ms.optional(),
+  silentMs: z.number().optional(),
+  online: z.boolean().optional(),
+  clockSkewMs: z.number().optional(),
+  battery: z.number().optional(),
+  lowBattery: z.boolean(),
+  qualityAlarms: z.array(
+    z.object({
+      id: z.string(),
+      ruleId: z.string(),
+      level: z.string(),
+      priority,
+      state: z.enum(ALARM_STATES),
+      raisedAt: ms,
+      message: z.string(),
+    }),
+  ),
+  openAlarms: z.number().int(),
+};
+
+export const deviceHealth = named(
+  'DeviceHealth',
+  z.object({
+    at: ms,
+    summary: z.object(
+      Object.fromEntries(
+        [...DEVICE_HEALTH_STATUSES, 'lowBattery'].map(status => [status, z.number().int()]),
+      ) as Record<(typeof DEVICE_HEALTH_STATUSES)[number] | 'lowBattery', z.ZodNumber>,
+    ),
+    devices: z.array(z.object(deviceHealthFields)),
+  }),
+  'Every visible device, worst first',
+);
+
+export const deviceLive = named(
+  'DeviceLive',
+  z.object({
+    ...deviceHealthFields,
+    lastReadingTs: ms.optional(),
+    values: z.record(z.string(), metricValue),
+  }),
+);
+
+export const telemetry = named(
+  'TelemetrySeries',
+  z.object({
+    siteId: z.string(),
+    deviceId: z.string(),
+    metric: z.string(),
+    unit: z.string(),
+    kind: z.enum(['number', 'boolean']),
+    from: ms,
+    to: ms,
+    bucketMs: z.number(),
+    truncated: z.boolean(),
+    t: z.array(ms),
+    value: z.array(z.number().nullable()),
+    min: z.array(z.number().nullable()).optional(),
+    max: z.array(z.number().nullable()).optional(),
+    setpoints: z.array(
+      z.object({
+        ruleId: z.string(),
+        level: z.string(),
+        direction: z.enum(['high', 'low']),
+        value: z.number(),
+        deadband: z.number(),
+        priority: z.number(),
+        category: z.enum(ALARM_CATEGORIES),
+      }),
+    ),
+  }),
+);
+
+const riskLevel = z.enum(RISK_LEVELS);
+const mhsGrade = z.object({
+  grade: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).nullable(),
+  r: z.number(),
+  s: z.number(),
+});
+const riskNodeFields = {
+  key: z.string(),
+  id: z.string(),
+  kind: z.enum([...ORG_KINDS, 'site', 'area']),
+  name: z.string(),
+  inherent: riskLevel,
+  level: riskLevel,
+  score: z.object({ inherent: z.number(), multiplier: z.number(), dynamic: z.number() }).optional(),
+  reasons: z.array(
+    z.object({
+      kind: z.enum(['alarm', 'crowding', 'data-missing', 'mhs-grade']),
+      alarmId: z.string(),
+      ruleId: z.string(),
+      siteId: z.string(),
+      deviceId: z.string(),
+      priority: z.number(),
+      level: z.string(),
+      weight: z.number(),
+      floor: riskLevel.optional(),
+    }),
+  ),
+  driver: z.string().optional(),
+  areas: z.object({
+    red: z.number().int(),
+    orange: z.number().int(),
+    yellow: z.number().int(),
+    blue: z.number().int(),
+  }),
+  areaKind: z.enum(AREA_KINDS).optional(),
+  hazardUnits: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        kind: z.enum(['production', 'storage']),
+        areaId: z.string().optional(),
+        exposedPopulation: z.number().optional(),
+        alpha: z.number(),
+        tanks: z.number().int(),
+        regulatory: mhsGrade,
+        live: mhsGrade.extend({ withoutLevel: z.array(z.string()) }),
+      }),
+    )
+    .optional(),
+};
+const riskNode = named(
+  'RiskNode',
+  z.object({
+    ...riskNodeFields,
+    get children(): z.ZodArray<z.ZodType<RiskNode>> {
+      return z.array(riskNode);
+    },
+  }),
+) as z.ZodType<RiskNode>;
+export const risk = named(
+  'RiskTree',
+  z.object({ at: ms, roots: z.array(riskNode) }),
+  'The four-colour risk tree from the user’s scope down',
+);
+
+const tagPositionFields = {
+  siteId: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  x: z.number(),
+  y: z.number(),
+  floor: z.number().optional(),
+  battery: z.number().optional(),
+  still: z.boolean().optional(),
+  ts: ms,
+  lastSeenAt: ms,
+  stale: z.boolean(),
+  areaId: z.string().optional(),
+};
+export const positions = named(
+  'Positions',
+  z.object({
+    at: ms,
+    sites: z.array(z.object({ siteId: z.string(), tags: z.array(z.object(tagPositionFields)) })),
+  }),
+);
+export const muster = named(
+  'MusterList',
+  z.object({
+    siteId: z.string(),
+    areaId: z.string(),
+    name: z.string(),
+    at: ms,
+    radiusM: z.number(),
+    maxPeople: z.number().optional(),
+    inside: z.number().int(),
+    people: z.array(z.object({ ...tagPositionFields, distanceM: z.number(), inside: z.boolean() })),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+export const user = named(
+  'User',
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    scope: z.string().describe('the organisation node the user is scoped to'),
+    scopePath: z.array(z.string()).describe('organisation path from the root down to the scope'),
+  }),
+);
+export const session = named(
+  'Session',
+  z.object({
+    token: z.string().describe('send as `Authorization: Bearer <token>`'),
+    expiresAt: ms,
+    user,
+    passwordExpired: z.boolean(),
+  }),
+);
+export const authMode = named('AuthMode', z.object({ demo: z.boolean() }));
+
+// ---------------------------------------------------------------------------------------------
+// Probes and the notification relay
+
+export const healthz = named('Liveness', z.object({ status: z.literal('ok') }));
+
+const hopStatus = z.object({
+  state: z.enum(['ok', 'stalled', 'off']),
+  ageMs: z.number().optional(),
+  stalledSites: z.array(z.string()),
+});
+const pipelineStatus = z.object({
+  canary: z.enum(['ok', 'stalled', 'off']),
+  stalled: z.array(z.enum(CANARY_HOPS)),
+  hops: z.object({
+    ingest: hopStatus,
+    rules: hopStatus,
+    gateway: hopStatus,
+    persister: hopStatus,
+  }),
+  lastCanaryAt: ms.optional(),
+  timeoutMs: z.number(),
+});
+const outboxHealth = {
+  status: z.enum(['ok', 'degraded']),
+  pending: z.number().int(),
+  consecutiveFailures: z.number().int(),
+  lastSuccessAt: ms.optional(),
+  lastError: z.string().optional(),
+  lastErrorAt: ms.optional(),
+  dropped: z.number().int(),
+  rejected: z.number().int(),
+};
+export const readiness = named(
+  'Readiness',
+  z.object({
+    status: z.enum(['ready', 'degraded', 'not-ready']),
+    checks: z.object({
+      broker: z.boolean(),
+      storage: z.boolean(),
+      rules: z.boolean().optional(),
+      pipeline: z.boolean().optional(),
+    }),
+    pipeline: pipelineStatus.optional(),
+    details: z
+      .object({
+        notify: z
+          .object({
+            status: z.enum(['ok', 'degraded']),
+            alertmanager: z.object({ url: z.string(), ...outboxHealth }).optional(),
+            relay: z
+              .object({
+                status: z.enum(['ok', 'degraded']),
+                failing: z.record(z.string(), z.object({ at: ms, error: z.string() })),
+                lastSuccessAt: ms.optional(),
+              })
+              .optional(),
+          })
+          .optional(),
+        registry: z
+          .object({
+            reloadRefused: z.literal(true),
+            at: ms,
+            problems: z.array(z.string()),
+          })
+          .optional()
+          .describe('the last registry reload was refused: the files on disk are not what runs'),
+        storage: z
+          .object({
+            kept: z.boolean(),
+            kind: z.string().optional(),
+            reason: z.string().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    monitoringLost: z
+      .array(
+        z.object({
+          scope: z.string(),
+          siteId: z.string().optional(),
+          deviceId: z.string().optional(),
+          since: ms,
+          message: z.string(),
+        }),
+      )
+      .optional(),
+    monitoringLostCount: z.number().int().optional(),
+  }),
+  '200 ready; 503 degraded (broker and storage reachable, something unmonitored) or not-ready',
+);
+
+/** What `/readyz` answers, typed from its schema (the handler builds it as this type). */
+export type Readiness = DeepReadonly<z.output<typeof readiness>>;
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export const relayAccepted = named('RelayAccepted', z.object({ ok: z.literal(true) }));
+
+// ---------------------------------------------------------------------------------------------
+// Compile-time agreement with the types the handlers return
+
+/** `T | undefined` and `?:` alike, readonly ignored: what arrives over JSON. */
+type Json<T> = T extends readonly (infer E)[]
+  ? Json<E>[]
+  : T extends object
+    ? { -readonly [K in keyof T]-?: Json<Exclude<T[K], undefined>> }
+    : T;
+type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [Json<Type>]
+  ? [Json<Type>] extends [Json<z.output<Schema>>]
+    ? true
+    : false
+  : false;
+
+/** Each line fails to compile when a schema above and its type disagree. */
+export const SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
+  true satisfies Agrees<typeof alarm, Alarm>,
+  true satisfies Agrees<typeof alarmHistory, AlarmHistoryResponse>,
+  true satisfies Agrees<typeof alarmPerformanceReport, AlarmPerformanceReport>,
+  true satisfies Agrees<typeof hiddenCounts, { at: number; hidden: Record<HiddenCause, number> }>,
+  true satisfies Agrees<typeof deviceHealth, DeviceHealthResponse>,
+  true satisfies Agrees<typeof deviceLive, DeviceLive>,
+  true satisfies Agrees<typeof telemetry, TelemetrySeries>,
+  true satisfies Agrees<typeof risk, RiskResponse>,
+  true satisfies Agrees<z.ZodObject<typeof riskNodeFields>, Omit<RiskNode, 'children'>>,
+  true satisfies Agrees<typeof positions, PositionsResponse>,
+  true satisfies Agrees<typeof muster, MusterList>,
+  true satisfies Agrees<typeof deviceMode, DeviceMode>,
+  true satisfies Agrees<typeof user, AuthenticatedUser>,
+  true satisfies Agrees<typeof session, Session>,
+  true satisfies Agrees<typeof pipelineStatus, PipelineStatus>,
+  true satisfies Agrees<
+    typeof device,
+    Omit<RegisteredDevice, 'firePanel' | 'ruleOverrides'> & {
+      firePanel?: FirePanelMapJson;
+      ruleOverrides: (Record<string, Record<string, unknown>> | null)[];
+    }
+  >,
+  true satisfies Agrees<
+    typeof sites,
+    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles'>[] }
+  >,
+];
