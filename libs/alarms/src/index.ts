@@ -5,3 +5,4 @@ export * from './lib/access';
 export * from './lib/kpi';
 export * from './lib/canary-monitor';
 export * from './lib/suppression';
+export * from './lib/hazard-lifecycle';

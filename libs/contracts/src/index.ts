@@ -11,3 +11,4 @@ export * from './lib/json-limits';
 export * from './lib/bounded-json';
 export * from './lib/internal-messages';
 export * from './lib/canary';
+export * from './lib/hazards';

@@ -5,3 +5,4 @@ export * from './lib/influxql';
 export * from './lib/influx-v1-store';
 export * from './lib/batching-writer';
 export * from './lib/influx-v2-store';
+export * from './lib/influx-v3-store';

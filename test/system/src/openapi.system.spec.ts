@@ -332,6 +332,34 @@ describe('OpenAPI document', () => {
       200,
       { token },
     );
+    // The hazard ledger (docs/interfaces.md §Hazards).
+    const wang = (await loginAs(vigil.httpUrl, 'wang')).token;
+    const hazard = (await call('POST /api/v1/hazards', '/api/v1/hazards', 201, {
+      token,
+      body: { title: 'Loose earthing', level: 'general', siteId: 'plant-1', photos: ['p://1'] },
+    })) as { id: string };
+    await call('POST /api/v1/hazards', '/api/v1/hazards', 400, { token, body: { title: '' } });
+    await call('POST /api/v1/hazards', '/api/v1/hazards', 422, {
+      token,
+      body: { title: 'x', level: 'general', alarmId: id },
+    });
+    await call('GET /api/v1/hazards', '/api/v1/hazards?state=open', 200, { token });
+    await call('GET /api/v1/hazards/stats', '/api/v1/hazards/stats?by=site', 200, { token });
+    await call('GET /api/v1/hazards/{id}', `/api/v1/hazards/${hazard.id}`, 200, { token });
+    await call('GET /api/v1/hazards/{id}', '/api/v1/hazards/nothing', 404, { token });
+    const step = `/api/v1/hazards/${hazard.id}/assign`;
+    const assign = { assignee: 'zhang', plan: { responsible: 'r', measures: 'm', funds: 0 } };
+    await call('POST /api/v1/hazards/{id}/{action}', step, 403, { token, body: assign });
+    await call('POST /api/v1/hazards/{id}/{action}', step, 422, { token: wang, body: assign });
+    const plan = { ...assign.plan, deadline: Date.now() + 86_400_000, contingencyPlan: 'p' };
+    await call('POST /api/v1/hazards/{id}/{action}', step, 200, {
+      token: wang,
+      body: { ...assign, plan },
+    });
+    await call('POST /api/v1/hazards/{id}/{action}', `/api/v1/hazards/${hazard.id}/close`, 409, {
+      token: wang,
+      body: {},
+    });
     // From InfluxDB: the alarm's stored transitions, and the detector's readings.
     await waitFor(
       async () => {

@@ -127,6 +127,41 @@ describe('AlarmSocket', () => {
     expect(seen.connected).toEqual([true, false, true]);
   });
 
+  it('drops the alarms the previous gateway owned when it resumes on another (jetstream)', () => {
+    const { socket, seen, last } = setup();
+    socket.connect();
+    last().open();
+    const hello = (gateway: string, seq: number): ServerMessage => ({
+      type: 'hello',
+      seq,
+      epoch: 'VIGIL_ALARMS@t',
+      serverTime: 0,
+      historyKept: true,
+      gateway,
+    });
+    last().receive(hello('gw-a', 3));
+    last().receive({
+      type: 'snapshot',
+      seq: 3,
+      alarms: [
+        testAlarm({ id: 'plant' }),
+        testAlarm({ id: 'stall-a', ruleId: 'pipeline-stalled' }),
+      ],
+    });
+    last().drop();
+    jest.advanceTimersByTime(500);
+    last().open();
+    last().receive(hello('gw-a', 3));
+    expect([...seen.alarms.keys()].sort()).toEqual(['plant', 'stall-a']);
+    last().drop();
+    jest.advanceTimersByTime(1000);
+    last().open();
+    last().receive(hello('gw-b', 5));
+    expect([...seen.alarms.keys()]).toEqual(['plant']);
+    last().receive(alarm('more', 5));
+    expect([...seen.alarms.keys()].sort()).toEqual(['more', 'plant']);
+  });
+
   it('reports nothing missed when the gateway had nothing new', () => {
     const { socket, seen, last } = setup();
     socket.connect();

@@ -1,9 +1,10 @@
-import type {
-  Alarm,
-  ClientMessage,
-  MetricValue,
-  PipelineStatus,
-  ServerMessage,
+import {
+  CANARY_STALL_RULE_ID,
+  type Alarm,
+  type ClientMessage,
+  type MetricValue,
+  type PipelineStatus,
+  type ServerMessage,
 } from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */
@@ -66,6 +67,8 @@ export class AlarmSocket {
   private readonly devices = new Set<string>();
   private lastSeq: number | undefined;
   private epoch: string | undefined;
+  /** The gateway process that said hello last (its own alarms are not in the stream). */
+  private gateway: string | undefined;
   private retryMs = 500;
   private socket: SocketLike | undefined;
   private everConnected = false;
@@ -148,6 +151,14 @@ export class AlarmSocket {
     if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
   }
 
+  /** Drops the alarms a gateway raised itself (canary stalls); true when there were any. */
+  private dropGatewayAlarms(): boolean {
+    let dropped = false;
+    for (const [id, alarm] of this.alarms)
+      if (alarm.ruleId === CANARY_STALL_RULE_ID) dropped = this.alarms.delete(id) || dropped;
+    return dropped;
+  }
+
   private store(alarm: Alarm): void {
     if (alarm.state === 'normal') this.alarms.delete(alarm.id);
     else this.alarms.set(alarm.id, alarm);
@@ -158,6 +169,12 @@ export class AlarmSocket {
       case 'hello':
         if (message.epoch !== this.epoch) this.lastSeq = undefined;
         this.epoch = message.epoch;
+        if (message.gateway !== undefined) {
+          const other = this.gateway !== undefined && message.gateway !== this.gateway;
+          this.gateway = message.gateway;
+          // Another gateway (or the same one restarted): the previous one's own alarms are gone.
+          if (other && this.dropGatewayAlarms()) this.events.onAlarms(this.alarms);
+        }
         this.events.onHistoryKept(message.historyKept, message.historyReason);
         if (this.pending) {
           this.pending.until = message.seq;

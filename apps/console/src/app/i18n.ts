@@ -1,3 +1,5 @@
+import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
+
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
 
@@ -278,6 +280,7 @@ const ZH = {
   staleCanary: '数据已过时：最近一次走完全链路的探针在 {seconds} 秒前。新的报警可能不会出现！',
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
+  ...HAZARD_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -548,6 +551,7 @@ const EN: Record<TextKey, string> = {
   canaryOff:
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
+  ...HAZARD_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -706,6 +710,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       shelved: '搁置',
     },
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
+    ...HAZARD_LABELS_ZH,
   },
   en: {
     rule: {
@@ -861,6 +866,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       shelved: 'shelved',
     },
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
+    ...HAZARD_LABELS_EN,
   },
 };
 

@@ -1,5 +1,6 @@
 export const PAGES = [
   'alarms',
+  'hazards',
   'history',
   'plan',
   'risk',

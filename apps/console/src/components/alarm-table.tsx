@@ -1,4 +1,4 @@
-import { DISPOSITIONS, type Alarm } from '@vigil/contracts';
+import { DISPOSITIONS, HAZARD_DISPOSITIONS, type Alarm } from '@vigil/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 import {
@@ -363,6 +363,17 @@ function AlarmDetail(props: { alarm: Alarm }) {
                 {' — '}
                 {alarm.disposition.note}
               </dd>
+              {(HAZARD_DISPOSITIONS as readonly string[]).includes(alarm.disposition.kind) && (
+                <dd>
+                  <a
+                    class="create-hazard"
+                    data-alarm-id={alarm.id}
+                    href={routeHref('hazards', { alarm: alarm.id })}
+                  >
+                    {t('hazardCreateFromAlarm')}
+                  </a>
+                </dd>
+              )}
             </>
           )}
           {alarm.members && alarm.members.length > 0 && (

@@ -12,6 +12,7 @@ import { staleness, type HeartbeatSeen } from '../app/staleness';
 import { TelemetryHub } from '../app/telemetry-hub';
 import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
+import { HazardsPage } from '../pages/hazards-page';
 import { HealthPage } from '../pages/health-page';
 import { HistoryPage } from '../pages/history-page';
 import { LoginPage } from '../pages/login-page';
@@ -314,7 +315,9 @@ function LoggedIn(props: {
         </div>
       )}
       <main class={`page page-${route.page}`}>
-        {route.page === 'history' ? (
+        {route.page === 'hazards' ? (
+          <HazardsPage params={route.params} />
+        ) : route.page === 'history' ? (
           <HistoryPage params={route.params} />
         ) : route.page === 'plan' ? (
           <PlanPage params={route.params} />

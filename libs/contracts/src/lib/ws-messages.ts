@@ -13,6 +13,11 @@ export type ServerMessage =
       readonly historyKept: boolean;
       /** Why history is not kept (e.g. `HTTP 401: authorization failed`), or a schema notice. */
       readonly historyReason?: string;
+      /**
+       * This gateway process. The alarms it owns itself (the canary's `pipeline-stalled`) are not
+       * in any stream: a console that says hello to another gateway drops the previous one's.
+       */
+      readonly gateway?: string;
     }
   | { readonly type: 'alarm'; readonly seq: number; readonly alarm: Alarm }
   | {

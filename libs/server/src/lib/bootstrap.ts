@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 
 import { Logger, type INestApplication } from '@nestjs/common';
@@ -21,7 +19,7 @@ import { BEARER, completeOpenApi } from './gateway/openapi';
 import { WsHub } from './gateway/ws-hub';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
-import { mqttClientOptions } from './mqtt/client-options';
+import { ingestClientId, mqttClientOptions } from './mqtt/client-options';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
 import { VigilModule } from './vigil.module';
 import { VigilLogger, isAddressInUse, portInUseError } from './startup';
@@ -78,9 +76,10 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     const ingest = app.get(IngestService);
     const options = {
       url: config.mqtt.url,
-      // Unguessable, so that nobody can take ingest's session over on a broker that does not
-      // tie client ids to identities (the embedded one does: broker-access.ts).
-      clientId: `vigil-ingest-${hostname()}-${process.pid}-${randomBytes(8).toString('hex')}`,
+      // Stable and with a persistent session (issue 12): what the broker queued while ingest was
+      // down (QoS 1) is delivered when it is back (ingestClientId says why it is also secret).
+      clientId: ingestClientId(config),
+      clean: false,
       ...mqttClientOptions(config),
       subscribeOptions: { qos: config.mqtt.qos },
       protocolVersion: 4,
@@ -91,8 +90,8 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     };
     const server = new VigilMqttServer(options);
     server.shareDeviceSubscriptions(config.mqtt.shareGroup);
-    server.deliverDeviceMessagesTo((topic, payload, retained) =>
-      ingest.accept(topic, payload, retained),
+    server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
+      ingest.accept(topic, payload, retained, ack),
     );
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
   }

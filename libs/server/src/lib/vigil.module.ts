@@ -7,6 +7,7 @@ import {
   LocalAlarmCommands,
   RemoteAlarmCommands,
 } from './alarms/alarm-commands';
+import { ALARM_LOG } from './alarms/alarm-journal';
 import { ALARM_CLOCK, AlarmService } from './alarms/alarm.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
@@ -22,6 +23,7 @@ import { AlarmsController, DevicesController, SitesController } from './gateway/
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
 import { WsHub } from './gateway/ws-hub';
+import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
@@ -31,7 +33,13 @@ import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
 import { RulesService } from './rules/rules.service';
 import { InternalInbox } from './bus/internal-inbox';
-import { BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import { spoolProviders } from './bus/spool/spool-parts';
+import { BACKBONE, BackboneCloser, backboneProvider } from './bus/jetstream/backbone.provider';
+import type { Backbone } from './bus/jetstream/backbone';
+import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
+import { PartitionedRules } from './rules/partitioned-rules';
+import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
+import { HazardsController } from './hazards/hazards.controller';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -52,6 +60,7 @@ export class VigilModule {
       InternalInbox,
       backboneProvider,
       BackboneCloser,
+      ...spoolProviders(config),
     ];
     if (has('ingest')) {
       controllers.push(IngestController);
@@ -59,7 +68,15 @@ export class VigilModule {
     }
     if (has('rules'))
       providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });
-    if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
+    // JetStream: partitions by lease, the alarm journal is VIGIL_ALARMS, commands on vigil.cmd.<p>.
+    if (has('rules') && config.bus.kind === 'jetstream')
+      providers.push(PartitionedRules, {
+        provide: ALARM_LOG,
+        inject: [BACKBONE],
+        useFactory: (backbone: Backbone) =>
+          new StreamAlarmJournal(backbone.js, config.bus.nats.partitions),
+      });
+    else if (has('rules') && !has('gateway')) providers.push(AlarmCommandServer);
     if (has('persister')) providers.push(PersisterService);
     if (has('gateway')) {
       controllers.push(
@@ -76,10 +93,18 @@ export class VigilModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         ...CONSOLE_API_PROVIDERS,
       );
-      providers.push(AlarmView, CanaryService, WsHub, {
-        provide: AlarmCommands,
-        useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
-      });
+      providers.push(AlarmView, CanaryService, WsHub);
+      if (config.bus.kind === 'jetstream')
+        // Alarms from VIGIL_ALARMS, records from core NATS, commands to the partition's owner.
+        providers.push(...gatewayJetstreamProviders());
+      else
+        providers.push({
+          provide: AlarmCommands,
+          useClass: has('rules') ? LocalAlarmCommands : RemoteAlarmCommands,
+        });
+      // The hazard ledger (issue 15) lives with the gateway: it links hazards to alarms it sees.
+      controllers.push(HazardsController);
+      providers.push(HazardService, { provide: HAZARD_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

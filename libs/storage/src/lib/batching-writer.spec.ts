@@ -500,3 +500,41 @@ describe(BatchingWriter.name, () => {
     );
   });
 });
+
+describe('BatchingWriter onSettled (a durable source commits its position there)', () => {
+  const flushTicks = () => new Promise(resolve => setImmediate(resolve));
+
+  it('runs once these lines and every earlier line have settled, in offer order', async () => {
+    const store = new RecordingStore();
+    store.autoAck = false;
+    const writer = new BatchingWriter(store, { batchSize: 2, maxConcurrentWrites: 2 });
+    const settled: string[] = [];
+    writer.offerChunks([chunk(2, 0)], undefined, () => settled.push('first'));
+    writer.offerChunks([chunk(2, 2)], undefined, () => settled.push('second'));
+    expect(store.pending()).toBe(2);
+    store.calls[1]?.settle(); // the later batch is stored first
+    await flushTicks();
+    expect(settled).toEqual([]);
+    store.calls[0]?.settle();
+    await flushTicks();
+    expect(settled).toEqual(['first', 'second']);
+  });
+
+  it('runs for lines refused for good (counted), never for lines abandoned at close', async () => {
+    const store = new RecordingStore();
+    store.failWith = () => new StoreWriteError('bad line', { status: 400, rejectedLines: 1, retryable: false });
+    const writer = new BatchingWriter(store, { batchSize: 1, flushIntervalMs: 1 });
+    const settled: string[] = [];
+    writer.offerChunks([chunk(1)], undefined, () => settled.push('refused'));
+    await writer.flush();
+    expect(settled).toEqual(['refused']);
+    expect(writer.stats().failedPermanent).toBe(1);
+
+    const down = new RecordingStore();
+    down.failWith = () => new StoreWriteError('unreachable', { retryable: true, rejectedLines: 0 });
+    const stuck = new BatchingWriter(down, { batchSize: 1, flushIntervalMs: 1, retryInitialMs: 5, retryMaxMs: 5 });
+    stuck.offerChunks([chunk(1)], undefined, () => settled.push('abandoned'));
+    await stuck.close({ timeoutMs: 30 });
+    expect(settled).toEqual(['refused']);
+  });
+});

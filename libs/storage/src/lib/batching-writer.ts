@@ -126,6 +126,8 @@ export class BatchingWriter {
   private inFlightLines = 0;
   private flushTimer: unknown;
   private waiters: FlushWaiter[] = [];
+  /** `onSettled` callbacks, in offer order (their sequence numbers only grow). */
+  private settledCallbacks: FlushWaiter[] = [];
   private closed = false;
   private abandoning = false;
   private readonly backoffWakers = new Set<() => void>();
@@ -175,8 +177,15 @@ export class BatchingWriter {
    * `onStored` runs once the store has acknowledged the batch holding the last of these chunks
    * in full (the pipeline canary's proof that InfluxDB is taking writes); never when those lines
    * are refused, abandoned or still retrying.
+   * `onSettled` runs once these lines and every line offered before them have settled: stored or
+   * refused for good (counted in `failedPermanent`), never when abandoned at close. A durable
+   * source commits its position there (the local spool: everything before it is in the store).
    */
-  offerChunks(chunks: readonly WriteChunk[], onStored?: () => void): boolean {
+  offerChunks(
+    chunks: readonly WriteChunk[],
+    onStored?: () => void,
+    onSettled?: () => void,
+  ): boolean {
     let count = 0;
     for (const chunk of chunks) {
       if (!Number.isInteger(chunk.lines) || chunk.lines < 1 || chunk.text.length === 0) {
@@ -190,11 +199,16 @@ export class BatchingWriter {
       this.rejected += count;
       return false;
     }
-    if (count === 0) return true;
+    if (count === 0) {
+      if (onSettled) this.settledCallbacks.push({ upToSeq: this.acceptedSeq, resolve: onSettled });
+      this.settle();
+      return true;
+    }
     for (const chunk of chunks) this.queue.push(chunk);
     const last = chunks[chunks.length - 1];
     if (onStored && last) this.acks.set(last, onStored);
     this.acceptedSeq += count;
+    if (onSettled) this.settledCallbacks.push({ upToSeq: this.acceptedSeq, resolve: onSettled });
     this.pump();
     if (this.flushTimer === undefined && this.queued() > 0) {
       this.flushTimer = this.clock.setTimeout(() => this.onFlushTimer(), this.flushIntervalMs);
@@ -418,6 +432,7 @@ export class BatchingWriter {
   }
 
   private settle(): void {
+    if (this.settledCallbacks.length > 0) this.runSettledCallbacks();
     if (this.waiters.length === 0) return;
     const settled = this.settledSeq();
     const pending: FlushWaiter[] = [];
@@ -426,6 +441,27 @@ export class BatchingWriter {
       else pending.push(waiter);
     }
     this.waiters = pending;
+  }
+
+  /** `onSettled` callbacks whose lines have all settled; none once close() abandons lines. */
+  private runSettledCallbacks(): void {
+    if (this.abandoning) {
+      this.settledCallbacks = [];
+      return;
+    }
+    const settled = this.settledSeq();
+    // Taken off the list before it runs: a callback may offer more (and settle re-enters).
+    for (let next = this.settledCallbacks[0]; next && next.upToSeq <= settled; ) {
+      this.settledCallbacks.shift();
+      try {
+        next.resolve();
+      } catch (callbackError) {
+        queueMicrotask(() => {
+          throw callbackError;
+        });
+      }
+      next = this.settledCallbacks[0];
+    }
   }
 
   /** Runs (stored) or forgets (not stored) the `onStored` callbacks waiting for this batch. */

@@ -21,9 +21,10 @@ function retention(minimumMs: number, rule: string) {
 
 const optionsSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).transform(url => url.replace(/\/+$/, '')),
+  // `/` and `-` for InfluxDB 3.x database names (`vigil/raw`: its DBRP naming convention).
   database: z
     .string()
-    .regex(/^[A-Za-z0-9_]+$/)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_/-]*$/)
     .default('vigil'),
   rawRetention: retention(MIN_RAW_RETENTION_MS, 'at least 30d (MEM Decree 40 §13)').default('30d'),
   eventsRetention: retention(retentionMs('1h'), 'at least 1h (InfluxDB minimum)').default('400d'),
@@ -42,6 +43,11 @@ const optionsSchema = z.object({
   /** Downsampled history: 1-minute mean/min/max of every telemetry field, kept this long. */
   trendRetention: retention(retentionMs('1h'), 'at least 1h (InfluxDB minimum)').default('365d'),
   downsample: z.boolean().default(true),
+  /**
+   * POST: `/query` with the parameters as a form body (1.x refuses DDL over GET). GET: the
+   * parameters in the query string, the only place InfluxDB 3.x's v1 `/query` reads them.
+   */
+  queryMethod: z.enum(['POST', 'GET']).default('POST'),
 });
 
 /** What the readiness probe found: `ok` only when an authenticated query on the database passed. */
@@ -125,6 +131,7 @@ export class InfluxV1Store implements TelemetryStore {
   private readonly manageSchema: boolean;
   private readonly downsample: boolean;
   private readonly trendRetention: string;
+  private readonly queryMethod: 'POST' | 'GET';
   /** Set when ensureSchema could not manage the schema and went on with what exists: say it loudly. */
   schemaNotice: string | undefined;
 
@@ -144,6 +151,7 @@ export class InfluxV1Store implements TelemetryStore {
     this.manageSchema = config.manageSchema;
     this.downsample = config.downsample;
     this.trendRetention = config.trendRetention;
+    this.queryMethod = config.queryMethod;
     this.headers =
       config.token !== undefined
         ? { authorization: `Token ${config.token}` }
@@ -373,17 +381,20 @@ export class InfluxV1Store implements TelemetryStore {
   }
 
   private async execute(influxql: string): Promise<QueryRow[]> {
-    const body = new URLSearchParams({ db: this.database, q: influxql, epoch: 'ms' });
+    const params = new URLSearchParams({ db: this.database, q: influxql, epoch: 'ms' });
     let response: Response;
     let text: string;
     try {
       // POST: 1.x refuses CREATE/ALTER over GET and accepts SELECT either way.
-      response = await this.fetch(`${this.url}/query`, {
-        method: 'POST',
-        headers: this.headers,
-        body,
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
-      });
+      response = await this.fetch(
+        this.queryMethod === 'GET' ? `${this.url}/query?${params}` : `${this.url}/query`,
+        {
+          method: this.queryMethod,
+          headers: this.headers,
+          ...(this.queryMethod === 'GET' ? {} : { body: params }),
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
+        },
+      );
       text = await response.text();
     } catch (error) {
       throw new StoreQueryError(`query to ${this.url} failed: ${errorText(error)}`, {

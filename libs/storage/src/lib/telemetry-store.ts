@@ -6,9 +6,9 @@ export type QueryRow = Readonly<Record<string, unknown>>;
 /**
  * The storage port: what the persister and the history API need from a time-series database.
  * Lines arrive encoded (line protocol, nanosecond timestamps) and tagged with a retention class,
- * so an adapter only transports them. InfluxV1Store is the adapter tested here; an InfluxDB 2.x
- * adapter would map retention classes to buckets and answer InfluxQL through the v1
- * compatibility API (`/query` with a DBRP mapping).
+ * so an adapter only transports them. InfluxV1Store is the adapter tested here (on influxd
+ * 1.6.7); InfluxV2Store (classes → buckets) and InfluxV3Store (classes → `<db>/raw`,
+ * `<db>/events`) answer InfluxQL through the v1-compatible `/query` and are contract-tested only.
  */
 export interface TelemetryStore {
   /** Creates the database and retention policies, or corrects their settings; idempotent. */

@@ -6,6 +6,8 @@ export interface RecordedRequest {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
+  /** The body's bytes as received (a gzip body, say). */
+  readonly raw: Buffer;
 }
 
 export interface HttpRecorder {
@@ -29,11 +31,13 @@ export async function startHttpRecorder(
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      const raw = Buffer.concat(chunks);
       const recorded: RecordedRequest = {
         method: request.method ?? '',
         url: request.url ?? '',
         headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
+        body: raw.toString('utf8'),
+        raw,
       };
       requests.push(recorded);
       const { status, body } = respond(recorded);

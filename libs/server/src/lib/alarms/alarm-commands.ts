@@ -66,7 +66,8 @@ const operatorCommandSchema = z.discriminatedUnion('action', [
   }),
   z.object({ action: z.literal('reset'), note }),
 ]);
-const alarmCommandSchema = z.discriminatedUnion('action', [
+/** One AlarmCommand, as sent on the MQTT bridge or on `vigil.cmd.<p>` (JetStream backbone). */
+export const alarmCommandSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('operate'),
     alarmId: z.string().min(1).max(256),
@@ -110,9 +111,15 @@ export type CommandReply =
   | { readonly ok: true; readonly alarms: readonly Alarm[] }
   | { readonly ok: true; readonly device: DeviceMode };
 
+/** Where a command goes when the lifecycle is partitioned by site (jetstream: `vigil.cmd.<p>`). */
+export interface CommandRoute {
+  /** The site of the alarm an `operate` command acts on. */
+  readonly siteId: string;
+}
+
 /** How the gateway reaches the alarm lifecycle: in this process, or through the broker. */
 export abstract class AlarmCommands {
-  abstract execute(command: AlarmCommand): Promise<CommandReply>;
+  abstract execute(command: AlarmCommand, route?: CommandRoute): Promise<CommandReply>;
 }
 
 export function executeLocally(alarms: AlarmService, command: AlarmCommand): CommandReply {

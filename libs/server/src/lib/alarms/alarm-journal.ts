@@ -38,6 +38,24 @@ export interface JournalState {
   readonly skipped: number;
 }
 
+/** Which journal the alarm lifecycle writes to: the file below, or the VIGIL_ALARMS stream. */
+export const ALARM_LOG = Symbol('ALARM_LOG');
+
+/**
+ * Where the alarm lifecycle makes its transitions durable before anyone hears of them. The file
+ * journal (one process) is durable when `append` returns; the JetStream one (split processes,
+ * `StreamAlarmJournal`) when the promise `append` returns resolves (it rejects only when the
+ * partition was lost meanwhile: the new owner rebuilds from what was durable).
+ */
+export interface AlarmLog {
+  /** Where it is, for the start-up log line. */
+  readonly path: string;
+  /** The open alarms and device modes to start from (the stream journal adopts them later). */
+  open(isOpen: (alarm: Alarm) => boolean): JournalState;
+  append(entries: readonly JournalEntry[]): void | Promise<void>;
+  close(): void;
+}
+
 /**
  * The alarm lifecycle's append-only event stream. Every transition and action is written here and
  * made durable (fdatasync) before anyone hears of it; at start the open alarms are rebuilt from
@@ -45,7 +63,7 @@ export interface JournalState {
  * keeps the last state per id. At start the journal is compacted to the open alarms (written to
  * a new file, fsynced, renamed over the old one), so it grows with activity, not with time.
  */
-export class AlarmJournal {
+export class AlarmJournal implements AlarmLog {
   private fd: number | undefined;
   readonly path: string;
 

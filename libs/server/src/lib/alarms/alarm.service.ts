@@ -5,6 +5,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -39,7 +40,13 @@ import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
-import { AlarmJournal, type DeviceMode, type JournalEntry } from './alarm-journal';
+import {
+  ALARM_LOG,
+  AlarmJournal,
+  type AlarmLog,
+  type DeviceMode,
+  type JournalEntry,
+} from './alarm-journal';
 
 /** Injected so that tests drive escalation in virtual time. */
 export const ALARM_CLOCK = Symbol('ALARM_CLOCK');
@@ -65,7 +72,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
   private readonly hiddenCounts = new Map<HiddenCause, number>(
     HIDDEN_CAUSES.map(cause => [cause, 0]),
   );
-  private readonly journal: AlarmJournal;
+  private readonly journal: AlarmLog;
+  /** Appends to an asynchronous journal not yet durable: commands answer after them. */
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly policy: AlarmPolicy = DEFAULT_ALARM_POLICY;
   private timer: NodeJS.Timeout | undefined;
   private restored = false;
@@ -76,8 +85,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(ALARM_CLOCK) private readonly clock: AlarmClock,
+    @Optional() @Inject(ALARM_LOG) journal?: AlarmLog,
   ) {
-    this.journal = new AlarmJournal(join(config.dataDir, 'alarms'));
+    this.journal = journal ?? new AlarmJournal(join(config.dataDir, 'alarms'));
   }
 
   onModuleInit(): void {
@@ -193,7 +203,7 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       at: now,
       ...(until === undefined ? {} : { until }),
     };
-    this.journal.append([{ t: 'device', device }]);
+    this.durably(this.journal.append([{ t: 'device', device }]));
     if (mode) this.deviceModes.set(`${siteId}/${deviceId}`, device);
     else this.deviceModes.delete(`${siteId}/${deviceId}`);
     // The mode is a cause: its device's open alarms are hidden or shown at once, not at their next
@@ -257,8 +267,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
       alarm,
       action,
     }));
-    // Durable first: nobody hears of a transition that a crash could take back.
-    this.journal.append(entries);
+    // Durable first: nobody hears of a transition that a crash could take back. In memory at once
+    // (the next signal must see this alarm: one per key), on the bus once durable.
+    const durable = this.journal.append(entries);
     const updates: AlarmUpdate[] = [];
     for (const { alarm, action } of transitions) {
       if (isOpen(alarm, this.policy)) this.remember(alarm);
@@ -268,7 +279,52 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     }
     this.metrics.openAlarms.set(this.openByKey.size);
     this.publishHiddenCounts();
-    this.bus.publishAlarms(updates);
+    if (durable) this.durably(durable.then(() => this.bus.publishAlarms(updates)));
+    else this.bus.publishAlarms(updates);
+  }
+
+  /** Resolves once every transition committed so far is durable (or its partition was lost). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private durably(append: void | Promise<void>): void {
+    if (!append) return;
+    // A rejection means the partition was lost before the append was durable: the new owner
+    // rebuilds from the stream, and this instance has dropped the alarm already.
+    const tracked = append.catch(() => undefined);
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /**
+   * Takes over the open alarms and device modes of some sites (a partition this rules instance
+   * now owns, rebuilt from the stream) and brings their suppression in line with the live causes.
+   */
+  adopt(alarms: Iterable<Alarm>, devices: Iterable<DeviceMode>): void {
+    const sites = new Set<string>();
+    for (const device of devices) {
+      if (device.mode) this.deviceModes.set(`${device.siteId}/${device.deviceId}`, device);
+      sites.add(device.siteId);
+    }
+    for (const alarm of alarms) {
+      if (!isOpen(alarm, this.policy)) continue;
+      this.remember(alarm);
+      sites.add(alarm.siteId);
+    }
+    this.metrics.openAlarms.set(this.openByKey.size);
+    this.publishHiddenCounts();
+    this.reconcile(alarm => sites.has(alarm.siteId), this.clock());
+  }
+
+  /** Forgets the alarms and device modes of the sites `includes` selects (a partition lost). */
+  drop(includes: (siteId: string) => boolean): void {
+    for (const alarm of [...this.openByKey.values()])
+      if (includes(alarm.siteId)) this.forget(alarm);
+    for (const [key, mode] of [...this.deviceModes])
+      if (includes(mode.siteId)) this.deviceModes.delete(key);
+    this.metrics.openAlarms.set(this.openByKey.size);
+    this.publishHiddenCounts();
   }
 
   /**

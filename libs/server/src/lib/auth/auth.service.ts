@@ -251,6 +251,12 @@ export class AuthService {
     return inScope({ nodeId: user.scope }, this.siteOrgPath(siteId));
   }
 
+  /** Whether a user of the users file (or a demo user) exists and may see the site. */
+  userSeesSite(userId: string, siteId: string): boolean {
+    const user = this.users.get(userId);
+    return user !== undefined && inScope({ nodeId: user.scope }, this.siteOrgPath(siteId));
+  }
+
   /**
    * The organisation nodes a user may see: the chain above their scope (where they sit) and
    * everything below it, never a sibling enterprise's name.

@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -32,6 +33,12 @@ import {
   type RuleSignal,
 } from '@vigil/contracts';
 
+import type { Subscription as NatsSubscription } from 'nats';
+
+import { InternalInbox } from '../bus/internal-inbox';
+import type { Backbone } from '../bus/jetstream/backbone';
+import { BACKBONE } from '../bus/jetstream/backbone.provider';
+import { receiveCanaryReports } from '../bus/jetstream/canary';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -74,6 +81,7 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
   private readonly alarms = new Map<string, Alarm>();
   private readonly hops: readonly CanaryHop[] = [];
   private seq = 0;
+  private natsReports: NatsSubscription | undefined;
   private sendTimer: NodeJS.Timeout | undefined;
   private evaluateTimer: NodeJS.Timeout | undefined;
 
@@ -83,6 +91,9 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(AlarmView) private readonly view: AlarmView,
+    /** jetstream: the other hops' reports arrive on core `vigil.canary`. */
+    @Optional() @Inject(BACKBONE) private readonly backbone?: Backbone,
+    @Optional() @Inject(InternalInbox) private readonly inbox?: InternalInbox,
   ) {
     const { intervalMs, timeoutMs } = config.canary;
     this.state = new BehaviorSubject(canaryOffStatus(timeoutMs));
@@ -133,6 +144,10 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
             monitor.seen(canaryReport('gateway', record.canary, Date.now()));
       }),
     );
+    if (this.backbone && this.inbox)
+      this.natsReports = receiveCanaryReports(this.backbone.nc, this.inbox, reports => {
+        for (const report of reports) monitor.seen(report);
+      });
     this.publisher?.start(() => this.send());
     this.sendTimer = setInterval(() => this.send(), intervalMs);
     this.sendTimer.unref();
@@ -146,6 +161,7 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
     clearInterval(this.sendTimer);
     clearInterval(this.evaluateTimer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.natsReports?.unsubscribe();
     await this.publisher?.stop();
   }
 

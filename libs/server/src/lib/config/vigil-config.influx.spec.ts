@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { InfluxV1Store, InfluxV2Store } from '@vigil/storage';
+import { InfluxV1Store, InfluxV2Store, InfluxV3Store } from '@vigil/storage';
 
 import { createInfluxStore } from '../persister/influx-store';
 import { ConfigError, loadConfig } from './vigil-config';
@@ -89,5 +89,29 @@ describe('InfluxDB credentials in the configuration (issue 13)', () => {
     });
     expect(createInfluxStore(v2)).toBeInstanceOf(InfluxV2Store);
     expect(createInfluxStore(loadConfig({}))).toBeInstanceOf(InfluxV1Store);
+  });
+
+  it('selects the 3.x client with VIGIL_INFLUX_API=v3, which needs a token (no organisation)', () => {
+    expect(problems({ VIGIL_INFLUX_API: 'v3' })).toEqual([
+      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v3 (or VIGIL_INFLUX_TOKEN_FILE)',
+      'VIGIL_INFLUX_API: v3 needs VIGIL_INFLUX_MODE=external (Vigil can only start an influxd 1.x)',
+    ]);
+    expect(
+      problems({ VIGIL_INFLUX_API: 'v3', VIGIL_INFLUX_MODE: 'external', VIGIL_INFLUX_TOKEN: 't' }),
+    ).toEqual([]);
+    const v3 = createInfluxStore(
+      loadConfig({
+        VIGIL_INFLUX_API: 'v3',
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_INFLUX_TOKEN_FILE: join(dir, 'token'),
+        VIGIL_INFLUX_DB: 'plant',
+      }),
+    );
+    expect(v3).toBeInstanceOf(InfluxV3Store);
+    expect((v3 as InfluxV3Store).databases).toEqual({ raw: 'plant/raw', events: 'plant/events' });
+    expect(v3.schemaNotice).toMatch(/InfluxDB 3\.x: Vigil sends no DDL/);
+    expect(problems({ VIGIL_INFLUX_API: 'v4' })).toEqual([
+      expect.stringMatching(/^VIGIL_INFLUX_API: /),
+    ]);
   });
 });

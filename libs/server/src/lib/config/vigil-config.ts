@@ -81,6 +81,11 @@ export const vigilEnvSchema = z.object({
   VIGIL_MAINTENANCE_MAX_HOURS: z.coerce.number().positive().max(720).default(72),
   /** How often escalation, overdue and shelving expiry are checked; 0 turns the timer off. */
   VIGIL_ALARM_TICK_MS: z.coerce.number().int().min(0).default(1000),
+  /**
+   * Hazard ledger: a hazard still overdue after its reminder goes one level up the organisation
+   * tree this often (hours, fractions allowed). Checked at VIGIL_ALARM_TICK_MS.
+   */
+  VIGIL_HAZARD_ESCALATE_HOURS: z.coerce.number().positive().max(720).default(24),
   /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
   VIGIL_USERS: z.string().optional(),
   /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
@@ -146,8 +151,11 @@ export const vigilEnvSchema = z.object({
   /** false: Vigil sends no DDL; the database and policies raw, events (and trend) must exist. */
   VIGIL_INFLUX_MANAGE_SCHEMA: bool.default(true),
   /** How long the 1-minute downsampled history (policy `trend`) is kept. */
-  /** v1: line protocol to /write (1.x, or 2.x's v1 API); v2: the official 2.x client (/api/v2/write). */
-  VIGIL_INFLUX_API: z.enum(['v1', 'v2']).default('v1'),
+  /**
+   * v1: line protocol to /write (1.x, or 2.x's v1 API); v2: the official 2.x client
+   * (/api/v2/write); v3: the official 3.x client into `<VIGIL_INFLUX_DB>/raw` and `/events`.
+   */
+  VIGIL_INFLUX_API: z.enum(['v1', 'v2', 'v3']).default('v1'),
   /** v2: the organisation; the buckets are VIGIL_INFLUX_DB and VIGIL_INFLUX_EVENTS_BUCKET. */
   VIGIL_INFLUX_ORG: z.string().min(1).optional(),
   VIGIL_INFLUX_EVENTS_BUCKET: z.string().min(1).optional(),
@@ -253,12 +261,16 @@ function influxCredentialProblems(
   token: string | undefined,
 ): string[] {
   const problems: string[] = [];
-  if (e.VIGIL_INFLUX_API === 'v2' && token === undefined)
+  if ((e.VIGIL_INFLUX_API === 'v2' || e.VIGIL_INFLUX_API === 'v3') && token === undefined)
     problems.push(
-      'VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=v2 (or VIGIL_INFLUX_TOKEN_FILE)',
+      `VIGIL_INFLUX_TOKEN: required with VIGIL_INFLUX_API=${e.VIGIL_INFLUX_API} (or VIGIL_INFLUX_TOKEN_FILE)`,
     );
   if (password !== undefined && e.VIGIL_INFLUX_USERNAME === undefined)
     problems.push('VIGIL_INFLUX_PASSWORD: set VIGIL_INFLUX_USERNAME too');
+  if (e.VIGIL_INFLUX_API === 'v3' && e.VIGIL_INFLUX_MODE === 'managed')
+    problems.push(
+      'VIGIL_INFLUX_API: v3 needs VIGIL_INFLUX_MODE=external (Vigil can only start an influxd 1.x)',
+    );
   if (e.VIGIL_INFLUX_API === 'v2' && e.VIGIL_INFLUX_ORG === undefined)
     problems.push('VIGIL_INFLUX_ORG: required with VIGIL_INFLUX_API=v2');
   if (e.VIGIL_INFLUX_USERNAME !== undefined && password === undefined)
@@ -343,7 +355,7 @@ export interface VigilConfig {
     /** false: no DDL at all (VIGIL_INFLUX_MANAGE_SCHEMA). */
     readonly manageSchema?: boolean;
     readonly trendRetention?: string;
-    readonly api?: 'v1' | 'v2';
+    readonly api?: 'v1' | 'v2' | 'v3';
     readonly org?: string;
     readonly eventsBucket?: string;
   };
@@ -361,6 +373,8 @@ export interface VigilConfig {
   readonly wsReplay: number;
   readonly ruleTickMs: number;
   readonly alarmTickMs: number;
+  /** Hazard ledger: escalation interval of an overdue hazard (ms). */
+  readonly hazardEscalateMs: number;
   /** Maintenance mode's default and longest duration (ms). */
   readonly maintenance: { readonly defaultMs: number; readonly maxMs: number };
   readonly auth: {
@@ -566,6 +580,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wsReplay: e.VIGIL_WS_REPLAY,
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
+    hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
     maintenance: {
       defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,
       maxMs: e.VIGIL_MAINTENANCE_MAX_HOURS * HOUR_MS,

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 
-import { InfluxV1Store, StoreQueryError, type QueryRow } from '@vigil/storage';
+import { StoreQueryError, type QueryRow, type TelemetryStore } from '@vigil/storage';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { createInfluxStore } from '../persister/influx-store';
 
 /** History queries are interactive: fail fast rather than hold an operator's screen. */
 const QUERY_TIMEOUT_MS = 8000;
@@ -14,19 +15,14 @@ const QUERY_TIMEOUT_MS = 8000;
 @Injectable()
 export class HistoryStore {
   private readonly logger = new Logger(HistoryStore.name);
-  private readonly store: InfluxV1Store | undefined;
+  private readonly store: TelemetryStore | undefined;
 
   constructor(@Inject(VIGIL_CONFIG) private readonly config: VigilConfig) {
+    // Through the one factory: the configured API (v1/v2/v3) and its credentials.
     this.store =
       config.influx.mode === 'off'
         ? undefined
-        : new InfluxV1Store({
-            url: config.influx.url,
-            database: config.influx.database,
-            rawRetention: config.influx.rawRetention,
-            eventsRetention: config.influx.eventsRetention,
-            requestTimeoutMs: QUERY_TIMEOUT_MS,
-          });
+        : createInfluxStore(config, { requestTimeoutMs: QUERY_TIMEOUT_MS });
   }
 
   get database(): string {

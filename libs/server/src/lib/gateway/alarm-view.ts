@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -19,6 +20,7 @@ import type { Alarm, AlarmState } from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
+import { AlarmStream } from './alarm-stream';
 
 /** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
 const RECENTLY_CLOSED = 2000;
@@ -38,6 +40,12 @@ export interface OwnedAlarms {
   execute(alarmId: string, command: OperatorCommand, actor: Actor): ActionResult;
 }
 
+/**
+ * Hears every alarm change: `seqs` (jetstream) are the VIGIL_ALARMS sequences of `updates`, one
+ * each; absent for the memory or MQTT bus and for alarms this gateway owns (not in the stream).
+ */
+export type AlarmListener = (updates: readonly AlarmUpdate[], seqs?: readonly number[]) => void;
+
 /** The gateway's read model of alarms, fed by alarm updates from the bus (local or bridged). */
 @Injectable()
 export class AlarmView implements OnModuleInit, OnModuleDestroy {
@@ -48,20 +56,52 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   private readonly raises: RaiseRecord[] = [];
   /** Alarms disposed as `test`, left out of the performance report (bounded like the raises). */
   private readonly testIds = new Set<string>();
-  private readonly listeners = new Set<(updates: readonly AlarmUpdate[]) => void>();
+  private readonly listeners = new Set<AlarmListener>();
   /** Alarm id → the gateway component that owns it (not the rules process). */
   private readonly owners = new Map<string, OwnedAlarms>();
-  private readonly subscription: Subscription;
+  private readonly subscription: Subscription | undefined;
+  /** jetstream: the stream sequence this gateway's following started after (its snapshot). */
+  private followedFrom = 0;
 
   constructor(
     @Inject(PipelineBus) bus: PipelineBus,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
+    /** jetstream: alarms come from VIGIL_ALARMS, never from the local bus. */
+    @Optional() @Inject(AlarmStream) readonly stream?: AlarmStream,
   ) {
-    this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
+    if (!stream) this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
   }
 
-  /** Starts from the lifecycle's open alarms, so a restarted gateway shows what is already open. */
+  /** jetstream: the stream sequence this gateway has applied up to (its WebSocket seq). */
+  get position(): number {
+    return this.stream?.position ?? 0;
+  }
+
+  /** jetstream: the sequence its snapshot was complete up to; later updates were followed. */
+  get snapshotPosition(): number {
+    return this.followedFrom;
+  }
+
+  /**
+   * Starts from the lifecycle's open alarms, so a restarted gateway shows what is already open:
+   * in jetstream mode from the stream's snapshot (every alarm's last message; the closed ones
+   * fill the recently closed list), then following the stream.
+   */
   async onModuleInit(): Promise<void> {
+    if (this.stream) {
+      const snapshot = await this.stream.snapshot();
+      for (const { update } of snapshot) {
+        this.remember(update.alarm);
+        if (update.alarm.disposition?.kind === 'test') this.testIds.add(update.alarm.id);
+      }
+      this.followedFrom = this.stream.position;
+      this.logger.log(
+        `alarms from the stream: ${this.openById.size} open, ${this.closed.length} recently closed, ` +
+          `following after sequence ${this.followedFrom}`,
+      );
+      this.stream.follow(({ seq, update }) => this.apply([update], true, [seq]));
+      return;
+    }
     const reply = await this.commands.execute({ action: 'list-open' });
     if (reply.ok && 'alarms' in reply) {
       for (const alarm of reply.alarms) {
@@ -75,7 +115,7 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  onUpdates(listener: (updates: readonly AlarmUpdate[]) => void): () => void {
+  onUpdates(listener: AlarmListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -108,7 +148,8 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.subscription.unsubscribe();
+    this.subscription?.unsubscribe();
+    this.stream?.stop();
   }
 
   /**
@@ -128,7 +169,11 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     return this.owners.get(alarmId);
   }
 
-  private apply(updates: readonly AlarmUpdate[], countRaises = true): void {
+  private apply(
+    updates: readonly AlarmUpdate[],
+    countRaises = true,
+    seqs?: readonly number[],
+  ): void {
     for (const { alarm, action } of updates) {
       if (countRaises && action.action === 'raise') {
         this.raises.push({
@@ -146,14 +191,18 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
         if (this.testIds.size > MAX_RAISES)
           this.testIds.delete(this.testIds.values().next().value as string);
       }
-      if (!isOpen(alarm, DEFAULT_ALARM_POLICY)) {
-        this.openById.delete(alarm.id);
-        this.closed.unshift(alarm);
-        if (this.closed.length > RECENTLY_CLOSED) this.closed.pop();
-      } else {
-        this.openById.set(alarm.id, alarm);
-      }
+      this.remember(alarm);
     }
-    for (const listener of this.listeners) listener(updates);
+    for (const listener of this.listeners) listener(updates, seqs);
+  }
+
+  private remember(alarm: Alarm): void {
+    if (!isOpen(alarm, DEFAULT_ALARM_POLICY)) {
+      this.openById.delete(alarm.id);
+      this.closed.unshift(alarm);
+      if (this.closed.length > RECENTLY_CLOSED) this.closed.pop();
+    } else {
+      this.openById.set(alarm.id, alarm);
+    }
   }
 }

@@ -587,6 +587,12 @@ export const readiness = named(
       storage: z.boolean(),
       rules: z.boolean().optional(),
       pipeline: z.boolean().optional(),
+      spool: z
+        .boolean()
+        .optional()
+        .describe(
+          'VIGIL_BUS=memory: the local spool dropped nothing recently and is not nearly full',
+        ),
     }),
     pipeline: pipelineStatus.optional(),
     details: z
@@ -604,6 +610,15 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        partitions: z
+          .object({
+            instance: z.string(),
+            owned: z.array(z.number().int()),
+            live: z.number().int(),
+            target: z.number().int(),
+          })
+          .optional()
+          .describe('a rules instance on the JetStream backbone: the partitions it owns'),
         registry: z
           .object({
             reloadRefused: z.literal(true),
@@ -612,6 +627,22 @@ export const readiness = named(
           })
           .optional()
           .describe('the last registry reload was refused: the files on disk are not what runs'),
+        spool: z
+          .object({
+            ok: z.boolean(),
+            reason: z.string().optional(),
+            lanes: z.record(
+              z.enum(['records', 'alarms']),
+              z.object({
+                bytes: z.number(),
+                maxBytes: z.number(),
+                backlog: z.record(z.string(), z.number()),
+                dropped: z.number(),
+              }),
+            ),
+          })
+          .optional()
+          .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
         storage: z
           .object({
             kept: z.boolean(),

@@ -273,7 +273,10 @@ export async function runAlarmAction(
   const owner = view.ownerOf(alarmId);
   const reply = owner
     ? owner.execute(alarmId, command, actor)
-    : await commands.execute({ action: 'operate', alarmId, command, actor });
+    : await commands.execute(
+        { action: 'operate', alarmId, command, actor },
+        { siteId: alarm.siteId },
+      );
   if (!reply.ok) return reply;
   if (!('transition' in reply)) return { ok: false, status: 500, message: 'unexpected reply' };
   return { ok: true, alarm: reply.transition.alarm };

@@ -6,11 +6,15 @@ import { Public } from '../auth/auth.guard';
 import { CanaryService } from '../canary/canary.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
+import { PartitionedRules } from '../rules/partitioned-rules';
 import { RulesService } from '../rules/rules.service';
 import { NotifyStatus } from '../notify/notify-status';
 import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
+import { LocalSpool } from '../bus/spool/local-spool';
+
+type Details = NonNullable<Readiness['details']>;
 
 /** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
 const MAX_LISTED = 100;
@@ -29,6 +33,10 @@ export class HealthController {
     /** In the gateway process only: it judges the pipeline canary. */
     @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
     @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
+    /** VIGIL_BUS=memory: the local spool (a drop or a nearly full lane is degraded). */
+    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
+    /** A rules instance on the JetStream backbone: the partitions it owns. */
+    @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {}
 
@@ -54,11 +62,13 @@ export class HealthController {
     if (!this.storage.kept) await this.storage.probe();
     const lost = this.rules?.monitoringLost() ?? [];
     const pipeline = this.canary?.status;
+    const spool = this.spool?.health();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
+      ...(spool ? { spool: spool.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -68,8 +78,14 @@ export class HealthController {
     // A refused reload leaves the last good registry running (ready), but the files on disk say
     // something else: reported until a reload is applied, never only in the log.
     const refused = this.registry?.refused;
+    // Each part typed on its own: spreads escape the excess-property check, and the document
+    // says `additionalProperties: false` (api-responses.ts).
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
+      ...(spool && !spool.ok ? { spool } : {}),
+      ...(this.partitions
+        ? { partitions: this.partitions.status() satisfies Details['partitions'] }
+        : {}),
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),

@@ -13,6 +13,13 @@ import { alertmanagerWebhookSchema } from '../notify/relay-messages';
 import { ACTION_BODIES, alarmQuery, deviceQuery, maintenanceBody } from './api.controller';
 import * as api from './api-responses';
 import { reportQuery } from './reports.controller';
+import {
+  HAZARD_ACTION_BODIES,
+  createHazardBody,
+  hazardQuery,
+  hazardStatsQuery,
+} from '../hazards/hazards.controller';
+import * as hazardApi from '../hazards/hazard-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
@@ -44,6 +51,10 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/positions': { query: positionsQuery },
   'GET /api/v1/telemetry/{siteId}/{deviceId}': { query: telemetryQuery },
   'GET /api/v1/reports/alarm-performance': { query: reportQuery },
+  'POST /api/v1/hazards': { body: createHazardBody },
+  'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
+  'GET /api/v1/hazards': { query: hazardQuery },
+  'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
 };
 
 /**
@@ -78,6 +89,11 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/positions': { '200': api.positions },
   'GET /api/v1/areas/{siteId}/{areaId}/muster': { '200': api.muster },
   'POST /api/v1/notify/relay/{node}/{channel}': { '200': api.relayAccepted },
+  'GET /api/v1/hazards': { '200': hazardApi.hazardList },
+  'GET /api/v1/hazards/stats': { '200': hazardApi.hazardStats },
+  'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
+  'POST /api/v1/hazards': { '201': hazardApi.hazard },
+  'POST /api/v1/hazards/{id}/{action}': { '200': hazardApi.hazard },
 };
 
 /** Error answers every operation may give, besides 401 on protected ones. */
@@ -116,6 +132,11 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/positions': ['400'],
   'GET /api/v1/areas/{siteId}/{areaId}/muster': ['404'],
   'POST /api/v1/notify/relay/{node}/{channel}': ['400', '401', '404', '502'],
+  'GET /api/v1/hazards': ['400'],
+  'GET /api/v1/hazards/stats': ['400'],
+  'GET /api/v1/hazards/{id}': ['404'],
+  'POST /api/v1/hazards': ['400', '404', '409', '422'],
+  'POST /api/v1/hazards/{id}/{action}': ['400', '403', '404', '409', '422'],
 };
 
 const REF = (id: string) => `#/components/schemas/${id}`;

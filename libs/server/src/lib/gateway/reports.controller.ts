@@ -4,11 +4,12 @@ import { z } from 'zod';
 
 import { alarmPerformance, type RaiseRecord } from '@vigil/alarms';
 import type { AlarmPerformanceReport, AlarmPriority } from '@vigil/contracts';
-import { InfluxV1Store } from '@vigil/storage';
+import type { TelemetryStore } from '@vigil/storage';
 
 import { CurrentUser } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { createInfluxStore } from '../persister/influx-store';
 import { AlarmView } from './alarm-view';
 import { parseOr400 } from './parse';
 
@@ -24,17 +25,15 @@ export const reportQuery = z.object({
 @Controller('api/v1/reports')
 export class ReportsController {
   private readonly logger = new Logger(ReportsController.name);
-  private readonly store: InfluxV1Store | undefined;
+  private readonly store: TelemetryStore | undefined;
 
   constructor(
     @Inject(VIGIL_CONFIG) config: VigilConfig,
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AuthService) private readonly auth: AuthService,
   ) {
-    this.store =
-      config.influx.mode === 'off'
-        ? undefined
-        : new InfluxV1Store({ url: config.influx.url, database: config.influx.database });
+    // The configured API (v1/v2/v3) with its credentials, as everywhere else.
+    this.store = config.influx.mode === 'off' ? undefined : createInfluxStore(config);
   }
 
   @Get('alarm-performance')

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -19,10 +19,16 @@ import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from './alarm-view';
 import { runAlarmAction } from './api.controller';
 import { StorageStatus } from './storage-status';
+import { LocalSpool } from '../bus/spool/local-spool';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MAX_SUBSCRIBED_DEVICES = 500;
+/**
+ * jetstream: a console further back than this many stream sequences gets a snapshot rather than
+ * a replay read from the stream (reading more costs the gateway more than the snapshot).
+ */
+const MAX_STREAM_REPLAY = 100_000;
 
 type Sequenced = Exclude<ServerMessage, { type: 'telemetry' } | { type: 'heartbeat' }>;
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
@@ -31,12 +37,22 @@ interface Client {
   readonly socket: WebSocket;
   readonly user: AuthenticatedUser;
   readonly devices: Set<string>;
+  /** jetstream: sends nothing at or below this seq (it has it, from another gateway). */
+  floor: number;
+  /** jetstream: false while its replay is read from the stream (its messages wait in the ring). */
+  live: boolean;
 }
 
 /**
  * The `/ws` endpoint. Alarm and system messages carry a sequence number and are kept in a ring
  * buffer, so a console that reconnects with `?lastSeq=N&epoch=E` (or sends `resume`) receives
  * exactly what it missed; if it missed more than the buffer holds, it gets a fresh snapshot.
+ *
+ * jetstream (docs/interfaces.md §Resume across gateways): the seq of an alarm message is its
+ * VIGIL_ALARMS stream sequence and the epoch names the stream, so the same (lastSeq, epoch)
+ * means the same on every gateway; what the ring no longer holds is read from the stream.
+ * Messages that are not in the stream (system messages, alarms this gateway owns) carry the
+ * current seq without advancing it and are not replayed: their state is re-sent at connection.
  */
 @Injectable()
 export class WsHub implements OnModuleDestroy {
@@ -45,8 +61,10 @@ export class WsHub implements OnModuleDestroy {
   private readonly clients = new Set<Client>();
   private readonly ring: Sequenced[] = [];
   /** Identifies this gateway's sequence space: after a restart, old seqs mean nothing. */
-  readonly epoch = randomUUID();
+  private readonly localEpoch = randomUUID();
   private seq = 0;
+  /** jetstream: every stream message at or below this seq may be missing from the ring. */
+  private ringFloor: number | undefined;
   private readonly subscriptions: Subscription[] = [];
   private readonly detach: () => void;
 
@@ -59,16 +77,22 @@ export class WsHub implements OnModuleDestroy {
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
     @Inject(CanaryService) private readonly canary: CanaryService,
+    /** VIGIL_BUS=memory: the spool's drops and backlog reach every console (issue 12). */
+    @Optional() @Inject(LocalSpool) spool?: LocalSpool,
   ) {
-    this.detach = alarms.onUpdates(updates => {
+    this.detach = alarms.onUpdates((updates, seqs) => {
       const now = Date.now();
-      for (const { alarm, action } of updates) {
-        this.broadcast({ type: 'alarm', alarm });
+      for (const [index, { alarm, action }] of updates.entries()) {
+        this.broadcast({ type: 'alarm', alarm }, seqs?.[index]);
         if (action.action === 'raise')
           this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
       }
     });
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
+    if (spool)
+      this.subscriptions.push(
+        spool.notices$.subscribe(notice => this.broadcast({ type: 'system', ...notice })),
+      );
     // Every second: the gateway is alive, and the pipeline as the canary sees it. Consoles show
     // a stale-data banner when these stop (their own timer), so a dead socket shows too.
     this.subscriptions.push(
@@ -111,6 +135,16 @@ export class WsHub implements OnModuleDestroy {
     });
   }
 
+  /** memory: this process's; jetstream: the stream's (`VIGIL_ALARMS@<created>`). */
+  get epoch(): string {
+    return this.alarms.stream ? this.alarms.stream.epoch : this.localEpoch;
+  }
+
+  /** The current seq: jetstream, the stream sequence this gateway has applied up to. */
+  private get current(): number {
+    return this.alarms.stream ? this.alarms.position : this.seq;
+  }
+
   clientCount(): number {
     return this.clients.size;
   }
@@ -128,7 +162,7 @@ export class WsHub implements OnModuleDestroy {
       socket.close(4401, 'a valid token is required');
       return;
     }
-    const client: Client = { socket, user, devices: new Set() };
+    const client: Client = { socket, user, devices: new Set(), floor: 0, live: true };
     this.clients.add(client);
     this.metrics.wsClients.set(this.clients.size);
     socket.on('close', () => {
@@ -142,11 +176,12 @@ export class WsHub implements OnModuleDestroy {
 
     this.send(client, {
       type: 'hello',
-      seq: this.seq,
+      seq: this.current,
       epoch: this.epoch,
       serverTime: Date.now(),
       historyKept: this.storage.kept,
       historyReason: this.storage.current.reason,
+      gateway: this.canary.origin,
     });
     this.send(client, this.heartbeat(client));
     const lastSeq = Number(url.searchParams.get('lastSeq'));
@@ -159,7 +194,7 @@ export class WsHub implements OnModuleDestroy {
     try {
       message = JSON.parse(text) as ClientMessage;
     } catch {
-      this.send(client, { type: 'error', seq: this.seq, message: 'messages must be JSON' });
+      this.send(client, { type: 'error', seq: this.current, message: 'messages must be JSON' });
       return;
     }
     switch (message.type) {
@@ -183,7 +218,7 @@ export class WsHub implements OnModuleDestroy {
           client.devices.delete(device);
         break;
       default:
-        this.send(client, { type: 'error', seq: this.seq, message: `unknown message type` });
+        this.send(client, { type: 'error', seq: this.current, message: `unknown message type` });
     }
   }
 
@@ -199,7 +234,7 @@ export class WsHub implements OnModuleDestroy {
     ) {
       this.send(client, {
         type: 'error',
-        seq: this.seq,
+        seq: this.current,
         message: 'an action needs requestId, alarmId and action',
       });
       return;
@@ -215,7 +250,7 @@ export class WsHub implements OnModuleDestroy {
     );
     this.send(client, {
       type: 'action-result',
-      seq: this.seq,
+      seq: this.current,
       requestId,
       ok: outcome.ok,
       status: outcome.ok ? 200 : outcome.status,
@@ -229,27 +264,101 @@ export class WsHub implements OnModuleDestroy {
 
   /** Replays from the ring buffer when it still holds everything after `lastSeq`, else a snapshot. */
   private resume(client: Client, lastSeq: number | undefined): void {
+    if (this.alarms.stream) {
+      void this.resumeFromStream(client, lastSeq);
+      return;
+    }
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     if (lastSeq !== undefined && lastSeq <= this.seq && lastSeq >= oldest - 1) {
       for (const message of this.ring)
         if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
       return;
     }
+    this.snapshot(client);
+  }
+
+  private snapshot(client: Client): void {
     const alarms = this.alarms
       .open()
       .filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
-    this.send(client, { type: 'snapshot', seq: this.seq, alarms });
+    client.floor = this.current;
+    client.live = true;
+    this.send(client, { type: 'snapshot', seq: this.current, alarms });
   }
 
-  private broadcast(message: Unsequenced<Sequenced>): void {
-    this.seq += 1;
-    const sequenced = { ...message, seq: this.seq } as Sequenced;
+  /**
+   * jetstream: the ring when it holds everything after `lastSeq`; else the stream up to where the
+   * ring starts, then the ring (the client is not live meanwhile, so nothing is sent twice or
+   * out of order); a snapshot when the stream no longer holds it. Then the open alarms this
+   * gateway owns, which are not in the stream.
+   */
+  private async resumeFromStream(client: Client, lastSeq: number | undefined): Promise<void> {
+    const stream = this.alarms.stream;
+    if (!stream || lastSeq === undefined || lastSeq < 0) return this.snapshot(client);
+    client.live = false;
+    client.floor = lastSeq;
+    let readUpTo = lastSeq;
+    try {
+      for (;;) {
+        const floor = this.ringFloor ?? this.current;
+        if (readUpTo >= floor) break;
+        if (floor - readUpTo > MAX_STREAM_REPLAY) return this.snapshot(client);
+        const missed = await stream.read(readUpTo, floor);
+        if (client.socket.readyState !== WebSocket.OPEN) return;
+        if (!missed) return this.snapshot(client);
+        for (const { seq, update } of missed) {
+          const message: Sequenced = { type: 'alarm', alarm: update.alarm, seq };
+          if (this.visible(client, message)) this.send(client, message);
+        }
+        readUpTo = floor;
+        client.floor = floor;
+      }
+    } catch (error) {
+      this.logger.warn(
+        `could not read the missed alarm updates from the stream (${(error as Error)?.message}): sending a snapshot`,
+      );
+      return this.snapshot(client);
+    }
+    for (const message of this.ring)
+      if (message.seq > client.floor && this.visible(client, message)) this.send(client, message);
+    client.floor = Math.max(client.floor, this.current);
+    client.live = true;
+    for (const alarm of this.alarms.open())
+      if (this.alarms.ownerOf(alarm.id)) this.sendLocal(client, { type: 'alarm', alarm });
+  }
+
+  /**
+   * memory: every message is numbered here and kept for replay. jetstream: a stream message
+   * (`streamSeq`) is kept with its stream sequence; any other is sent with the current seq,
+   * not replayed.
+   */
+  private broadcast(message: Unsequenced<Sequenced>, streamSeq?: number): void {
+    if (this.alarms.stream && streamSeq === undefined) {
+      const local = { ...message, seq: this.current } as Sequenced;
+      const text = this.serialise(local);
+      if (text === undefined) return;
+      for (const client of this.clients)
+        if (client.live && this.visible(client, local)) this.sendText(client, text);
+      return;
+    }
+    const seq = streamSeq ?? (this.seq += 1);
+    const sequenced = { ...message, seq } as Sequenced;
+    this.ringFloor ??= this.alarms.stream ? this.alarms.snapshotPosition : undefined;
     this.ring.push(sequenced);
-    if (this.ring.length > this.config.wsReplay) this.ring.shift();
+    if (this.ring.length > this.config.wsReplay) {
+      const dropped = this.ring.shift();
+      if (this.alarms.stream && dropped) this.ringFloor = dropped.seq;
+    }
     const text = this.serialise(sequenced);
     if (text === undefined) return;
     for (const client of this.clients)
-      if (this.visible(client, sequenced)) this.sendText(client, text);
+      if (client.live && seq > client.floor && this.visible(client, sequenced))
+        this.sendText(client, text);
+  }
+
+  private sendLocal(client: Client, message: Unsequenced<Sequenced>): void {
+    const local = { ...message, seq: this.current } as Sequenced;
+    if (this.visible(client, local)) this.send(client, local);
   }
 
   /** The heartbeat, with the pipeline as `client` may see it (its sites only). */
@@ -257,7 +366,7 @@ export class WsHub implements OnModuleDestroy {
     const status = this.canary.status;
     return {
       type: 'heartbeat',
-      seq: this.seq,
+      seq: this.current,
       serverTime: Date.now(),
       pipeline: client
         ? pipelineStatusFor(status, siteId => this.auth.canSeeSite(client.user, siteId))
@@ -273,7 +382,7 @@ export class WsHub implements OnModuleDestroy {
         if (record.kind !== 'reading') continue;
         const { siteId, deviceId, ts, values } = record.reading;
         if (!client.devices.has(`${siteId}/${deviceId}`)) continue;
-        this.send(client, { type: 'telemetry', seq: this.seq, siteId, deviceId, ts, values });
+        this.send(client, { type: 'telemetry', seq: this.current, siteId, deviceId, ts, values });
       }
     }
   }

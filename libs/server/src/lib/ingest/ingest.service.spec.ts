@@ -7,6 +7,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { RegistryHolder } from '../registry/registry-holder';
+import { IngestJournal, type JournalMessage } from './ingest-journal';
 import { IngestService } from './ingest.service';
 
 const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
@@ -83,6 +84,44 @@ describe(IngestService.name, () => {
       'vigil/v1/_deadletter/unknown-device',
     ]);
     expect(records).toHaveLength(1);
+  });
+});
+
+describe('the ack of a device message (issue 12: PUBACK only once durable)', () => {
+  class HeldJournal extends IngestJournal {
+    readonly appended: JournalMessage[] = [];
+    readonly release: Array<() => void> = [];
+    append(message: JournalMessage): Promise<void> {
+      this.appended.push(message);
+      return new Promise(resolve => this.release.push(resolve));
+    }
+  }
+
+  it('acks a stored message once the journal has it, a dead letter or a duplicate at once', async () => {
+    const journal = new HeldJournal();
+    const ingest = new IngestService(
+      { current: registry } as RegistryHolder,
+      new PipelineBus(),
+      new VigilMetrics(),
+      { publish: () => undefined } as unknown as MqttPublisher,
+      journal,
+    );
+    const acked: string[] = [];
+    ingest.accept(TOPIC, sample(1), false, () => acked.push('seq 1'));
+    ingest.accept(TOPIC, Buffer.from('not json'), false, () => acked.push('dead letter'));
+    ingest.accept(TOPIC, sample(1), false, () => acked.push('duplicate'));
+    ingest.accept(TOPIC, Buffer.from('{"values":{"lel":3}}'), false, () => acked.push('no seq'));
+    expect(acked).toEqual(['dead letter', 'duplicate']);
+    expect(journal.appended.map(message => message.msgId)).toEqual([
+      'plant-1/gc-tf-01/1',
+      expect.stringMatching(/^h:[0-9a-f]{40}$/),
+    ]);
+    expect(journal.appended[0]?.records).toHaveLength(1);
+    journal.release[1]?.();
+    journal.release[0]?.();
+    await new Promise(resolve => setImmediate(resolve));
+    expect(acked).toEqual(['dead letter', 'duplicate', 'no seq', 'seq 1']);
+    ingest.onModuleDestroy();
   });
 });
 

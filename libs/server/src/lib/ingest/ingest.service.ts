@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 
 import {
   canaryReport,
@@ -14,6 +14,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RegistryHolder } from '../registry/registry-holder';
+import { ImmediateJournal, IngestJournal, journalMessage } from './ingest-journal';
 import { RateLimitedLogger } from './rate-limited-logger';
 import { initialSeqState, trackSeq, type SeqState } from './seq-tracker';
 import { validateMessage } from './validate-message';
@@ -68,14 +69,24 @@ export class IngestService implements OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(MqttPublisher) private readonly publisher: MqttPublisher,
-  ) {}
+    @Optional()
+    @Inject(IngestJournal)
+    private readonly journal: IngestJournal = new ImmediateJournal(),
+  ) {
+    this.immediate = this.journal instanceof ImmediateJournal;
+  }
+
+  /** Nothing durable behind ingest (VIGIL_BUS=mqtt): acks are called at once, no message built. */
+  private readonly immediate: boolean;
 
   /**
    * One device message, straight from the MQTT client's message event (VigilMqttServer): never
    * throws for device data, allocates one record per sample, and hands records on in batches.
    * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
+   * `ack`: called once the message is durable (IngestJournal), at once when nothing of it is
+   * stored (dead-lettered, only duplicates); the MQTT server holds the device's PUBACK until then.
    */
-  accept(topic: string, payload: Buffer, retained = false): void {
+  accept(topic: string, payload: Buffer, retained = false, ack?: () => void): void {
     const receivedAt = Date.now();
     const kind = topic.endsWith('/telemetry')
       ? 'telemetry'
@@ -99,18 +110,23 @@ export class IngestService implements OnModuleDestroy {
         String((error as Error)?.message ?? error).slice(0, 200),
         receivedAt,
       );
+      ack?.();
       return;
     }
     if (result.ok && result.records[0]?.kind === 'canary') {
       this.acceptCanary(result.records[0]);
+      this.journalled(topic, payload, [result.records[0]], ack);
+      this.scheduleFlush();
       return;
     }
     this.counts[kind] += 1;
     if (retained) this.retainedCounts[kind] += 1;
     if (!result.ok) {
       this.deadLetter(topic, payload, result.reason, result.detail, receivedAt);
+      ack?.();
       return;
     }
+    const firstKept = this.pending.length;
     for (const record of result.records) {
       if (record.kind === 'reading') {
         const { seq, siteId, deviceId, ts, deviceTime, clockCorrected } = record.reading;
@@ -138,14 +154,33 @@ export class IngestService implements OnModuleDestroy {
       }
       this.pending.push(record);
     }
+    // Journalled before the batch can flush: what the bus carries is always in the journal
+    // first (the rules' spool cursor relies on it).
+    if (this.pending.length > firstKept)
+      this.journalled(topic, payload, this.pending.slice(firstKept), ack);
+    else ack?.();
     this.scheduleFlush();
+  }
+
+  /** Hands the message's records to the journal; `ack` once they are durable. */
+  private journalled(
+    topic: string,
+    payload: Buffer,
+    records: readonly IngestRecord[],
+    ack: (() => void) | undefined,
+  ): void {
+    if (this.immediate) {
+      ack?.();
+      return;
+    }
+    const durable = this.journal.append(journalMessage(topic, payload, records));
+    if (ack) void durable.then(ack);
   }
 
   /** Vigil's canary: not a device and not counted as one; its hop report follows its batch. */
   private acceptCanary(record: Extract<IngestRecord, { kind: 'canary' }>): void {
     this.pending.push(record);
     this.canaries.push(record.canary);
-    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {

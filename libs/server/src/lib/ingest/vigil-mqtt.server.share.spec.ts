@@ -35,7 +35,10 @@ describe('VigilMqttServer with a share group (real mosquitto)', () => {
       Object.assign(async () => undefined, { isEventHandler: true }),
       true,
     );
-    server.deliverDeviceMessagesTo(topic => seen.push(topic));
+    server.deliverDeviceMessagesTo((topic, _payload, _retained, ack) => {
+      seen.push(topic);
+      ack();
+    });
     server.shareDeviceSubscriptions(group);
     servers.push(server);
     await new Promise<void>((resolve, reject) => {

@@ -26,10 +26,20 @@ describe(VigilMqttServer.name, () => {
     const onMessage = direct.getMessageHandler({} as never);
     const payload = Buffer.from('{"values":{"lel":1}}');
     await onMessage('vigil/v1/plant-1/gc-1/telemetry', payload);
-    expect(sink).toHaveBeenCalledWith('vigil/v1/plant-1/gc-1/telemetry', payload, false);
+    expect(sink).toHaveBeenCalledWith(
+      'vigil/v1/plant-1/gc-1/telemetry',
+      payload,
+      false,
+      expect.any(Function),
+    );
     // The packet's retain flag reaches ingest (a retained status is not liveness, issue 10 #7).
     await onMessage('vigil/v1/plant-1/gc-1/status', payload, { retain: true });
-    expect(sink).toHaveBeenLastCalledWith('vigil/v1/plant-1/gc-1/status', payload, true);
+    expect(sink).toHaveBeenLastCalledWith(
+      'vigil/v1/plant-1/gc-1/status',
+      payload,
+      true,
+      expect.any(Function),
+    );
     await onMessage('other/a', Buffer.from('{"x":1}'), {});
     expect(sink).toHaveBeenCalledTimes(2);
     expect(viaNest).toHaveBeenCalledTimes(1);

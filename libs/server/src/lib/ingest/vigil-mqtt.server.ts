@@ -1,12 +1,20 @@
 import { MqttContext, ServerMqtt, type MessageHandler } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
 
+import { PubackGate } from './puback-gate';
+
 /**
  * Where device messages go when they skip Nest's dispatch: one synchronous call per message.
  * `retained`: the broker delivered it from its retained store (the packet's `retain` flag), so it
  * is the device's last known state, not news from a connected device (issue 10 finding 7).
  */
-export type DeviceMessageSink = (topic: string, payload: Buffer, retained: boolean) => void;
+export type DeviceMessageSink = (
+  topic: string,
+  payload: Buffer,
+  retained: boolean,
+  /** Releases the message's PUBACK (QoS 1): call it once the message is durable. */
+  ack: () => void,
+) => void;
 
 /**
  * Nest's MQTT transport, with two changes for device topics (`vigil/v1/…`).
@@ -26,6 +34,7 @@ export type DeviceMessageSink = (topic: string, payload: Buffer, retained: boole
 export class VigilMqttServer extends ServerMqtt {
   private sink: DeviceMessageSink | undefined;
   private shareGroup: string | undefined;
+  private gate: PubackGate | undefined;
 
   deliverDeviceMessagesTo(sink: DeviceMessageSink): void {
     this.sink = sink;
@@ -57,6 +66,13 @@ export class VigilMqttServer extends ServerMqtt {
     super.bindEvents(mqttClient);
   }
 
+  /** The client with its PUBACKs held until ingest's journal has the message (PubackGate). */
+  override createMqttClient(): MqttClient {
+    const client = super.createMqttClient() as MqttClient;
+    this.gate = new PubackGate(client);
+    return client;
+  }
+
   override getMessageHandler(
     pub: Parameters<ServerMqtt['getMessageHandler']>[0],
   ): (channel: string, buffer: Buffer, originalPacket?: Record<string, unknown>) => Promise<void> {
@@ -64,7 +80,8 @@ export class VigilMqttServer extends ServerMqtt {
     return (channel, buffer, originalPacket) => {
       if (this.sink && channel.startsWith(DEVICE_PREFIX)) {
         // A property read on the packet mqtt.js already decoded: nothing allocated per message.
-        this.sink(channel, buffer, originalPacket?.['retain'] === true);
+        const ack = this.gate ? this.gate.hold(originalPacket) : NO_ACK;
+        this.sink(channel, buffer, originalPacket?.['retain'] === true, ack);
         return DONE;
       }
       return viaNest(channel, buffer, originalPacket) as Promise<void>;
@@ -113,3 +130,4 @@ export class VigilMqttServer extends ServerMqtt {
 
 const DEVICE_PREFIX = 'vigil/v1/';
 const DONE = Promise.resolve();
+const NO_ACK = (): void => undefined;

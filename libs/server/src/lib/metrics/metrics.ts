@@ -77,6 +77,19 @@ export class VigilMetrics {
     help: 'Alarms not in the normal state',
     registers: [this.registry],
   });
+  /** JetStream backbone: rule partitions this rules instance owns (lease held), by instance. */
+  readonly rulesPartitionsOwned = new Gauge({
+    name: 'vigil_rules_partitions_owned',
+    help: 'Rule partitions whose lease this rules instance holds (JetStream backbone)',
+    labelNames: ['instance'] as const,
+    registers: [this.registry],
+  });
+  readonly rulesPartitionMoves = new Counter({
+    name: 'vigil_rules_partition_changes_total',
+    help: 'Rule partitions acquired, given back (released) or lost (lease not renewed in time)',
+    labelNames: ['change'] as const,
+    registers: [this.registry],
+  });
   readonly alarmsSuppressed = new Gauge({
     name: 'vigil_alarms_suppressed',
     help:
@@ -94,6 +107,31 @@ export class VigilMetrics {
     name: 'vigil_persister_lines_total',
     help: 'Lines by outcome: written, rejected (the buffer was full), failed (permanently), unencodable',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
+  readonly spoolDropped = new Counter({
+    name: 'vigil_spool_dropped_total',
+    help: 'Spool entries dropped by its bound before every consumer had them (records: device messages; alarms: alarm update batches)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolTorn = new Counter({
+    name: 'vigil_spool_torn_total',
+    help: 'Torn spool entries (the process died mid-write) cut off at open',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolBytes = new Gauge({
+    name: 'vigil_spool_bytes',
+    help: 'Bytes held by the spool, by lane (bounded by VIGIL_SPOOL_MAX_MB / VIGIL_SPOOL_ALARMS_MAX_MB)',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly spoolBacklog = new Gauge({
+    name: 'vigil_spool_backlog_entries',
+    help: 'Spool entries a consumer (cursor) has not committed yet, by lane and cursor',
+    labelNames: ['lane', 'cursor'] as const,
     registers: [this.registry],
   });
   /**

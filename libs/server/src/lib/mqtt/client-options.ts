@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { VigilConfig } from '../config/vigil-config';
@@ -37,4 +38,19 @@ function brokerAddress(url: string): { host: string; port: number; protocol: 'mq
   const port = parsed.port === '' ? (protocol === 'mqtts' ? 8883 : 1883) : Number(parsed.port);
   // URL keeps IPv6 literals in brackets; sockets want them bare.
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port, protocol };
+}
+
+/**
+ * Ingest's MQTT client id: `vigil-ingest-<instance>`, stable across restarts so that its
+ * persistent session (clean: false) keeps what the broker queued meanwhile (issue 12). With a
+ * password (the internal secret), 64 bits derived from it follow: still stable, but unguessable
+ * on brokers that do not tie client ids to identities (Mosquitto), so that nobody can take the
+ * session over and swallow readings. The embedded broker reserves `vigil-` ids to the internal
+ * identity anyway (broker-access.ts).
+ */
+export function ingestClientId(config: VigilConfig): string {
+  const base = `vigil-ingest-${config.bus.instance}`;
+  const secret = config.mqtt.password;
+  if (secret === undefined) return base;
+  return `${base}-${createHmac('sha256', secret).update(base).digest('hex').slice(0, 16)}`;
 }

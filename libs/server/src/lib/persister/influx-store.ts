@@ -1,6 +1,7 @@
 import {
   InfluxV1Store,
   InfluxV2Store,
+  InfluxV3Store,
   type StoreHealth,
   type TelemetryStore,
 } from '@vigil/storage';
@@ -26,6 +27,15 @@ export function createInfluxStore(
       token: influx.token,
       org: influx.org,
       buckets: { raw: influx.database, events: influx.eventsBucket ?? `${influx.database}-events` },
+      database: influx.database,
+      ...options,
+    });
+  }
+  if (influx.api === 'v3' && influx.token !== undefined) {
+    // InfluxDB 3.x through the official client; untested against a live server here.
+    return new InfluxV3Store({
+      url: influx.url,
+      token: influx.token,
       database: influx.database,
       ...options,
     });

@@ -2,10 +2,10 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 
 import { canaryReport, type CanaryStamp, type IngestRecord } from '@vigil/contracts';
 import {
@@ -27,9 +27,12 @@ import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { createInfluxStore, type CheckedStore } from './influx-store';
+import { BusPersisterSource, PersisterSource } from './persister-source';
 
 const SCHEMA_RETRY_MS = 5000;
 const CLOSE_TIMEOUT_MS = 10_000;
+/** Write batches a durable source keeps in memory at most (the rest waits on disk). */
+const SOURCE_BATCHES_IN_MEMORY = 4;
 
 /**
  * Writes readings, device events and status, and alarm events to InfluxDB in batches. The buffer
@@ -43,7 +46,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export class PersisterService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PersisterService.name);
   private readonly rateLimited = new RateLimitedLogger(this.logger);
-  private readonly subscriptions: Subscription[] = [];
+  private readonly source: PersisterSource;
   private readonly writer: BatchingWriter | undefined;
   private readonly store: CheckedStore | undefined;
   private schemaReady = false;
@@ -54,7 +57,10 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    /** Where records and alarm updates come from (persister-source.ts); the bus by default. */
+    @Optional() @Inject(PersisterSource) source?: PersisterSource,
   ) {
+    this.source = source ?? new BusPersisterSource(bus);
     if (config.influx.mode === 'off') return;
     this.store = createInfluxStore(config);
     this.writer = new BatchingWriter(this.store, {
@@ -79,15 +85,25 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     await this.ensureSchema();
-    this.subscriptions.push(this.bus.records$.subscribe(records => this.writeRecords(records)));
-    this.subscriptions.push(this.bus.alarms$.subscribe(updates => this.writeAlarms(updates)));
+    const writer = this.writer;
+    this.source.start({
+      records: (records, settled) => this.writeRecords(records, settled),
+      alarms: (updates, settled) => this.writeAlarms(updates, settled),
+      // A durable source keeps its backlog on disk: a few batches in memory are enough to write
+      // at full speed (maxConcurrentWrites batches in flight and the next ones ready).
+      room: () =>
+        Math.min(
+          this.config.write.bufferLines,
+          SOURCE_BATCHES_IN_MEMORY * this.config.write.batchLines,
+        ) - writer.stats().buffered,
+    });
     this.publishStats(); // every series exists from the start, at 0
     this.statsTimer = setInterval(() => this.publishStats(), 1000);
     this.statsTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await this.source.stop();
     clearTimeout(this.schemaTimer);
     clearInterval(this.statsTimer);
     if (this.writer) {
@@ -126,7 +142,7 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private writeRecords(records: readonly IngestRecord[]): void {
+  private writeRecords(records: readonly IngestRecord[], settled?: () => void): boolean {
     const lines: WriteLine[] = [];
     let canaries: CanaryStamp[] | undefined;
     for (const record of records) {
@@ -141,8 +157,9 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
         this.rateLimited.warn('unencodable', `cannot store a ${record.kind}: ${error.message}`);
       }
     }
-    this.offer(lines);
+    const offered = this.offer(lines, settled);
     if (canaries) for (const canary of canaries) this.offerCanary(canary);
+    return offered;
   }
 
   /**
@@ -157,19 +174,40 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  private writeAlarms(updates: readonly AlarmUpdate[]): void {
-    this.offer(updates.map(({ alarm, action }) => alarmEventLine(alarm, action)));
+  private writeAlarms(updates: readonly AlarmUpdate[], settled?: () => void): boolean {
+    return this.offer(
+      updates.map(({ alarm, action }) => alarmEventLine(alarm, action)),
+      settled,
+    );
   }
 
-  /** All the lines of one batch or none, so that a batch's records are never half stored. */
-  private offer(lines: readonly WriteLine[]): void {
-    if (lines.length === 0 || !this.writer) return;
-    if (!this.writer.offerChunks(encodeChunks(toWriteChunks(lines)))) {
+  /**
+   * All the lines of one batch or none, so that a batch's records are never half stored.
+   * `settled` (a durable source's commit) runs once they and all before them are settled.
+   */
+  private offer(lines: readonly WriteLine[], settled?: () => void): boolean {
+    if (!this.writer) return false;
+    const chunks = lines.length === 0 ? [] : encodeChunks(toWriteChunks(lines));
+    const offered = this.writer.offerChunks(
+      chunks,
+      undefined,
+      settled && this.settledThen(settled),
+    );
+    if (!offered) {
       this.rateLimited.warn(
         'rejected',
         `write buffer full (${this.config.write.bufferLines} lines): ${lines.length} lines NOT stored; InfluxDB is too slow or down`,
       );
     }
+    return offered;
+  }
+
+  /** The source's commit, then a nudge: a pulling source reads on when the buffer has room. */
+  private settledThen(settled: () => void): () => void {
+    return () => {
+      settled();
+      this.source.wake();
+    };
   }
 
   private publishStats(): void {

@@ -42,7 +42,9 @@ import {
   ruleEngine,
   siteRules,
   withTicks,
+  type DeviceRules,
   type EngineInput,
+  type RuleEngineStats,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
@@ -67,6 +69,16 @@ export interface MonitoringLost {
   readonly message: string;
 }
 
+/** The rule engine over some sites (all of them, or one partition's): see RulesService.startScope. */
+export interface RuleScope {
+  /** Evaluates records now (synchronously: their signals are pending when it returns). */
+  push(batch: readonly IngestRecord[]): void;
+  /** Applies the pending signals to the alarm lifecycle now. */
+  flush(): void;
+  /** Stops the engine; its rule state is dropped (a later scope starts as after a restart). */
+  stop(): void;
+}
+
 /**
  * The alarm engine: ingest records (and a tick for time-based rules) through the rule engine;
  * the signals go to the alarm lifecycle. Rule state is per device in the engine, kept across
@@ -80,7 +92,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     warn: (message: string) => this.logger.error(message),
   });
   private subscription: Subscription | undefined;
-  private readonly records = new Subject<IngestRecord>();
+  private stats: RuleEngineStats | undefined;
   private pending: RuleSignal[] = [];
   private flushScheduled = false;
   /** Open monitoring-lost signals by key: /readyz reports them. */
@@ -96,13 +108,39 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    const stats = createRuleEngineStats();
+    this.metrics.watchRuleEngine(stats);
+    this.stats = stats;
+    // Site rules and the grade start afresh on a reload: their isolated sites are evaluated again.
+    this.subscription = this.registry.changes$.subscribe(() =>
+      this.clearLost(scope => scope === 'area' || scope === 'site' || scope === 'grade'),
+    );
+    // The record feed: in one process (memory, mqtt bridge) every site, from the PipelineBus; on
+    // the JetStream backbone each owned partition gets its own scope from PartitionedRules.
+    if (this.config.bus.kind === 'jetstream') return;
+    const scope = this.startScope('all', () => true);
+    this.subscription.add(this.bus.records$.subscribe(batch => scope.push(batch)));
+    this.subscription.add(() => scope.stop());
+  }
+
+  /**
+   * Starts the rule engine for the sites `includes` selects, as after a restart: devices not yet
+   * heard from are expected from now, the rules of open alarms with an active condition start
+   * active (activeAtStart) and open event alarms are seeded (eventAlarmsAtStart), so a return to
+   * normal clears them and a still-abnormal reading raises nothing new. `push` evaluates records
+   * synchronously; `flush` hands the signals raised so far to the alarm lifecycle at once.
+   */
+  startScope(name: string, includes: (siteId: string) => boolean): RuleScope {
+    const stats = this.stats ?? createRuleEngineStats();
+    const records = new Subject<IngestRecord>();
     const lookupDevice = (siteId: string, deviceId: string) => {
+      if (!includes(siteId)) return undefined;
       const device = this.registry.current.device(siteId, deviceId);
       return device ? this.registry.rulesOf(device) : undefined;
     };
-    const stats = createRuleEngineStats();
-    this.metrics.watchRuleEngine(stats);
-    const inputs$ = this.records.pipe(withTicks(this.config.ruleTickMs), share());
+    const expectedDevices = (): DeviceRules[] =>
+      [...this.registry.allDeviceRules()].filter(device => includes(device.siteId));
+    const inputs$ = records.pipe(withTicks(this.config.ruleTickMs), share());
     // A device whose rules throw is isolated inside the engine; should the stream itself error,
     // it is resubscribed with fresh state (`restarting`), never left dead (issue 10).
     const device$ = defer(() =>
@@ -111,18 +149,18 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           lookupDevice,
           clock: Date.now,
           startedAt: Date.now(),
-          expectedDevices: this.registry.allDeviceRules(),
+          expectedDevices: expectedDevices(),
           // Alarms restored from the journal (or still open after a restart of this stream): their
           // rules start active, so a return to normal clears them.
           activeAtStart: key => this.alarms.conditionActive(key),
           // Fire-panel points and per-channel device alarms: their active addresses, once.
-          eventAlarmsAtStart: () => this.alarms.open(),
+          eventAlarmsAtStart: () => this.alarms.open().filter(alarm => includes(alarm.siteId)),
           stats,
         }),
         // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
         chatterGuard({ tickMs: this.config.ruleTickMs }),
       ),
-    ).pipe(this.restarting('device-rules'), share());
+    ).pipe(this.restarting('device-rules', includes), share());
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
@@ -130,10 +168,6 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const registries$ = concat(
       defer(() => of(this.registry.current)),
       this.registry.changes$,
-    );
-    // Site rules and the grade start afresh on a reload: their isolated sites are evaluated again.
-    this.subscription = this.registry.changes$.subscribe(() =>
-      this.clearLost(scope => scope === 'area' || scope === 'site' || scope === 'grade'),
     );
     const site$ = registries$.pipe(
       switchMap(registry =>
@@ -145,15 +179,18 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           ),
         ).pipe(
           // The same layouts the registry checked at load: this compile cannot refuse them.
-          siteRules({ sites: siteLayouts(registry), clock: Date.now }),
+          siteRules({
+            sites: siteLayouts(registry).filter(site => includes(site.siteId)),
+            clock: Date.now,
+          }),
         ),
       ),
-      this.restarting('site-rules'),
+      this.restarting('site-rules', includes),
     );
     // GB 18218-2018 live index of each production or storage unit from its tank levels.
     const grade$ = registries$.pipe(
       switchMap(registry => {
-        const units = registryMhsUnits(registry);
+        const units = registryMhsUnits(registry).filter(unit => includes(unit.siteId));
         return inputs$.pipe(
           filter(
             (input): input is Extract<IngestRecord, { kind: 'reading' }> =>
@@ -163,22 +200,26 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           mhsGradeRule({ units, clock: Date.now }),
         );
       }),
-      this.restarting('mhs-grade'),
+      this.restarting('mhs-grade', includes),
     );
-    const engine$ = merge(device$, site$, grade$);
-    this.subscription.add(
-      engine$.subscribe({
-        next: signal => this.signal(signal),
-        // Unreachable while `restarting` retries for ever; said loudly should that ever change.
-        error: (error: unknown) =>
-          this.logger.fatal(`rule engine failed: ${(error as Error).stack ?? String(error)}`),
-      }),
-    );
-    this.subscription.add(
-      this.bus.records$.subscribe(batch => {
-        for (const record of batch) this.records.next(record);
-      }),
-    );
+    const subscription = merge(device$, site$, grade$).subscribe({
+      next: signal => this.signal(signal),
+      // Unreachable while `restarting` retries for ever; said loudly should that ever change.
+      error: (error: unknown) =>
+        this.logger.fatal(`rule engine ${name} failed: ${(error as Error).stack ?? String(error)}`),
+    });
+    return {
+      push: batch => {
+        for (const record of batch) records.next(record);
+      },
+      flush: () => this.flush(),
+      stop: () => {
+        subscription.unsubscribe();
+        records.complete();
+        // What this scope reported as not evaluated is no longer this instance's to report.
+        for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
+      },
+    };
   }
 
   onModuleDestroy(): void {
@@ -198,7 +239,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
    * every site; the alarm clears once the restarted stream has run STREAM_HEALTHY_AFTER_MS
    * without an error.
    */
-  private restarting<T>(stream: string): MonoTypeOperatorFunction<T> {
+  private restarting<T>(
+    stream: string,
+    includes: (siteId: string) => boolean,
+  ): MonoTypeOperatorFunction<T> {
     return retry<T>({
       delay: error => {
         this.rateLimited.warn(
@@ -208,6 +252,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         );
         const now = Date.now();
         for (const site of this.registry.current.sites) {
+          if (!includes(site.id)) continue;
           const source = {
             siteId: site.id,
             deviceId: `${MONITORING_LOST_SUBJECTS.stream}-${stream}`,
@@ -289,6 +334,12 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Applies the signals raised so far now, not at the next microtask. */
+  flushPending(): void {
+    this.flush();
+  }
+
+  /** Hands the pending signals to the alarm lifecycle now (a scope's `flush`, or a microtask). */
   private flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;

@@ -27,11 +27,16 @@ export function deviceModeSubject(partition: number, siteId: string, deviceId: s
   return `vigil.modes.${partition}.${subjectToken(siteId)}.${subjectToken(deviceId)}`;
 }
 export const ALARMS_SUBJECTS = ['vigil.alarms.*.*.*', 'vigil.modes.*.*.*'] as const;
+/**
+ * Consumer filters must be a subset of one of the stream's subjects (nats-server 2.9 refuses
+ * `vigil.alarms.<p>.>`, which would also match deeper subjects: "consumer filter subject is not a
+ * valid subset of the interest subjects"), so they spell out every token.
+ */
 export function partitionAlarmsFilter(partition: number): string {
-  return `vigil.alarms.${partition}.>`;
+  return `vigil.alarms.${partition}.*.*`;
 }
 export function partitionModesFilter(partition: number): string {
-  return `vigil.modes.${partition}.>`;
+  return `vigil.modes.${partition}.*.*`;
 }
 
 /** Canary reports to the gateway's monitor: core NATS, nothing to keep. */

@@ -1,0 +1,27 @@
+import type { Provider } from '@nestjs/common';
+
+import { AlarmCommands } from '../alarms/alarm-commands';
+import { InternalInbox } from '../bus/internal-inbox';
+import type { Backbone } from '../bus/jetstream/backbone';
+import { BACKBONE } from '../bus/jetstream/backbone.provider';
+import { AlarmStream } from './alarm-stream';
+import { NatsAlarmCommands } from './nats-alarm-commands';
+import { RecordsFeed } from './records-feed';
+
+/**
+ * The gateway on the JetStream backbone (any number of them): alarms from VIGIL_ALARMS
+ * (AlarmStream, read by AlarmView and WsHub), live records from core NATS (RecordsFeed), operator
+ * commands to the owner of the site's partition (NatsAlarmCommands; also when rules run in this
+ * process: the partition may be another instance's).
+ */
+export function gatewayJetstreamProviders(): Provider[] {
+  return [
+    {
+      provide: AlarmStream,
+      inject: [BACKBONE, InternalInbox],
+      useFactory: (backbone: Backbone, inbox: InternalInbox) => new AlarmStream(backbone, inbox),
+    },
+    RecordsFeed,
+    { provide: AlarmCommands, useClass: NatsAlarmCommands },
+  ];
+}

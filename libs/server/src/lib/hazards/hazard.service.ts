@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+
+import {
+  DEFAULT_HAZARD_POLICY,
+  applyHazardCommand,
+  dueHazardTransition,
+  reportHazard,
+  type HazardActor,
+  type HazardCommand,
+  type HazardPolicy,
+  type HazardReport,
+  type HazardResult,
+} from '@vigil/alarms';
+import {
+  hazardOverdue,
+  type Hazard,
+  type HazardCounts,
+  type HazardStatsRow,
+} from '@vigil/contracts';
+
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { RegistryHolder } from '../registry/registry-holder';
+import { HazardJournal, type HazardJournalEntry } from './hazard-journal';
+
+/** One row of the statistics: its key, and the fields that name it in the answer. */
+export interface HazardStatsGroup {
+  readonly key: string;
+  readonly row: Pick<HazardStatsRow, 'enterprise' | 'siteId' | 'nodeId'>;
+}
+
+/** Injected so that tests drive deadlines and escalation in virtual time. */
+export const HAZARD_CLOCK = Symbol('HAZARD_CLOCK');
+export type HazardClock = () => number;
+
+/**
+ * Owns the hazard ledger: every step goes through the pure lifecycle (`@vigil/alarms`
+ * hazard-lifecycle), is journaled and fdatasync'd, and only then applied and answered. The ledger
+ * is rebuilt from the journal at start. A timer applies Vigil's own steps (reminders, escalation
+ * up the organisation tree) as deadlines pass. The event loop serialises all steps.
+ */
+@Injectable()
+export class HazardService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(HazardService.name);
+  private readonly hazards = new Map<string, Hazard>();
+  /** Alarm id → the hazard its disposal opened: one hazard per alarm. */
+  private readonly byAlarm = new Map<string, string>();
+  private readonly journal: HazardJournal;
+  private readonly policy: HazardPolicy;
+  private lastNo = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private opened = false;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
+  ) {
+    this.journal = new HazardJournal(join(config.dataDir, 'hazards'));
+    this.policy = { ...DEFAULT_HAZARD_POLICY, escalateEveryMs: config.hazardEscalateMs };
+  }
+
+  onModuleInit(): void {
+    this.open();
+    if (this.config.alarmTickMs > 0) {
+      this.timer = setInterval(() => this.tick(this.clock()), this.config.alarmTickMs);
+      this.timer.unref();
+    }
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.journal.close();
+  }
+
+  private open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    const restored = this.journal.open();
+    for (const hazard of restored.hazards.values()) this.remember(hazard);
+    this.logger.log(
+      `hazard journal ${this.journal.path}: ${restored.entries} entries, ${this.hazards.size} hazard(s) in the ledger` +
+        (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
+    );
+  }
+
+  list(): Hazard[] {
+    return [...this.hazards.values()];
+  }
+
+  get(id: string): Hazard | undefined {
+    return this.hazards.get(id);
+  }
+
+  /** The hazard an alarm's disposal opened, if any. */
+  forAlarm(alarmId: string): Hazard | undefined {
+    const id = this.byAlarm.get(alarmId);
+    return id === undefined ? undefined : this.hazards.get(id);
+  }
+
+  report(report: HazardReport, actor: HazardActor): HazardResult {
+    if (report.alarmId !== undefined) {
+      const existing = this.forAlarm(report.alarmId);
+      if (existing)
+        return {
+          ok: false,
+          status: 409,
+          message: `alarm ${report.alarmId} already opened hazard ${existing.id} (No. ${existing.no})`,
+        };
+    }
+    const result = reportHazard(report, actor, {
+      now: this.clock(),
+      id: randomUUID(),
+      no: this.lastNo + 1,
+    });
+    if (result.ok) this.commit([result]);
+    return result;
+  }
+
+  execute(id: string, command: HazardCommand, actor: HazardActor): HazardResult {
+    const hazard = this.hazards.get(id);
+    const result = applyHazardCommand(hazard, command, actor, {
+      now: this.clock(),
+      siteOrgPath: hazard ? this.orgPathOf(hazard.enterprise) : [],
+      policy: this.policy,
+    });
+    if (result.ok) this.commit([result]);
+    return result;
+  }
+
+  /** Applies Vigil's steps due at `now`: reminders past the deadline, then escalations. */
+  tick(now: number): void {
+    const steps: Extract<HazardResult, { ok: true }>[] = [];
+    for (const hazard of this.hazards.values()) {
+      const path = [...this.orgPathOf(hazard.enterprise)].reverse();
+      let current = hazard;
+      for (let step = 0; step < 8; step += 1) {
+        const due = dueHazardTransition(current, now, path, this.policy);
+        if (!due?.ok) break;
+        steps.push(due);
+        current = due.hazard;
+      }
+    }
+    this.commit(steps);
+    for (const { hazard, action } of steps)
+      this.logger.warn(
+        `hazard No. ${hazard.no} "${hazard.title}" (${hazard.siteId}): ${action.action} ${action.note ?? ''}`,
+      );
+  }
+
+  /**
+   * Counts per level (open, overdue now, closed) of `hazards` in `groups` (enterprises, sites or
+   * regions, listed even with nothing in them: 动态清零 shows as zeros); `keysOf` names the groups
+   * a hazard counts in (a region counts every hazard beneath it).
+   */
+  stats(
+    hazards: readonly Hazard[],
+    groups: readonly HazardStatsGroup[],
+    keysOf: (hazard: Hazard) => readonly string[],
+    now: number,
+  ): HazardStatsRow[] {
+    type Counts = { -readonly [K in keyof HazardCounts]: HazardCounts[K] };
+    const zero = (): Counts => ({ open: 0, overdue: 0, closed: 0 });
+    const rows = new Map(
+      groups.map(group => [
+        group.key,
+        { ...group.row, levels: { general: zero(), major: zero() }, total: zero() },
+      ]),
+    );
+    for (const hazard of hazards) {
+      for (const key of keysOf(hazard)) {
+        const row = rows.get(key);
+        if (!row) continue;
+        for (const counts of [row.levels[hazard.level], row.total]) {
+          if (hazard.state === 'closed') counts.closed += 1;
+          else counts.open += 1;
+          if (hazardOverdue(hazard, now)) counts.overdue += 1;
+        }
+      }
+    }
+    return [...rows.values()];
+  }
+
+  /** Organisation node ids of an enterprise, root first (the site's own node last). */
+  private orgPathOf(enterprise: string): string[] {
+    return this.registry.current.orgPath(enterprise).map(node => node.id);
+  }
+
+  private commit(steps: readonly Extract<HazardResult, { ok: true }>[]): void {
+    if (steps.length === 0) return;
+    const entries: HazardJournalEntry[] = steps.map(({ hazard, action }) => ({
+      t: 'hazard',
+      hazard,
+      action,
+    }));
+    // Durable first: nobody hears of a step that a crash could take back.
+    this.journal.append(entries);
+    for (const { hazard } of steps) this.remember(hazard);
+  }
+
+  private remember(hazard: Hazard): void {
+    this.hazards.set(hazard.id, hazard);
+    if (hazard.alarmId !== undefined) this.byAlarm.set(hazard.alarmId, hazard.id);
+    if (hazard.no > this.lastNo) this.lastNo = hazard.no;
+  }
+}

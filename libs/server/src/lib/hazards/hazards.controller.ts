@@ -1,0 +1,297 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+
+import { HAZARD_COMMANDS, type HazardActor, type HazardCommandName } from '@vigil/alarms';
+import {
+  HAZARD_DISPOSITIONS,
+  HAZARD_LEVELS,
+  HAZARD_STATES,
+  HAZARD_STATS_BY,
+  IDENTIFIER_PATTERN,
+  hazardOverdue,
+  type Disposition,
+  type Hazard,
+  type HazardStats,
+} from '@vigil/contracts';
+
+import { CurrentUser } from '../auth/auth.guard';
+import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import { AlarmView } from '../gateway/alarm-view';
+import { parseOr400 } from '../gateway/parse';
+import { RegistryHolder } from '../registry/registry-holder';
+import {
+  HAZARD_CLOCK,
+  HazardService,
+  type HazardClock,
+  type HazardStatsGroup,
+} from './hazard.service';
+
+const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
+const text = (max: number) => z.string().trim().min(1).max(max);
+const note = z.string().max(2000).optional();
+
+/** 五落实; every field optional here, the lifecycle says which are missing (422). */
+export const hazardPlanBody = z.strictObject({
+  responsible: text(200).optional(),
+  measures: text(4000).optional(),
+  /** yuan (元) */
+  funds: z.number().min(0).max(1e12).optional(),
+  /** epoch ms */
+  deadline: z.number().int().min(0).optional(),
+  contingencyPlan: text(4000).optional(),
+});
+
+export const createHazardBody = z.strictObject({
+  title: text(200),
+  description: z.string().max(4000).default(''),
+  level: z.enum(HAZARD_LEVELS),
+  /** `alarm` is implied by `alarmId`. */
+  source: z.enum(['inspection', 'manual']).default('manual'),
+  /** An alarm disposed as real-event or device-fault: site, area and device come from it. */
+  alarmId: z.string().min(1).max(64).optional(),
+  siteId: identifier.optional(),
+  areaId: identifier.optional(),
+  deviceIds: z.array(identifier).max(50).optional(),
+  /** References to photos (URLs or file ids). */
+  photos: z.array(z.string().min(1).max(500)).max(20).default([]),
+  plan: hazardPlanBody.default({}),
+  interimMeasures: text(4000).optional(),
+  note,
+});
+
+/** Bodies of the lifecycle steps; the acting user comes from the token, never from the body. */
+export const HAZARD_ACTION_BODIES = {
+  assign: z.strictObject({ assignee: identifier, plan: hazardPlanBody.optional(), note }),
+  start: z.strictObject({ note }),
+  interim: z.strictObject({ measures: text(4000) }),
+  rectify: z.strictObject({ note: text(2000) }),
+  reject: z.strictObject({ note: text(2000) }),
+  accept: z.strictObject({ note }),
+  approve: z.strictObject({ note }),
+  close: z.strictObject({ note }),
+} as const satisfies Record<HazardCommandName, z.ZodType>;
+
+const flag = z.enum(['true', 'false']).transform(value => value === 'true');
+export const hazardQuery = z.strictObject({
+  site: identifier.optional(),
+  enterprise: identifier.optional(),
+  state: z.enum([...HAZARD_STATES, 'open']).optional(),
+  level: z.enum(HAZARD_LEVELS).optional(),
+  overdue: flag.optional(),
+  alarm: z.string().min(1).max(64).optional(),
+});
+export const hazardStatsQuery = z.strictObject({
+  by: z.enum(HAZARD_STATS_BY).default('enterprise'),
+});
+
+/**
+ * The hazard ledger over HTTP (docs/interfaces.md §Hazards). Fail-closed: a hazard or site
+ * outside the user's scope is answered 404, exactly like one that does not exist.
+ */
+@ApiTags('hazards')
+@Controller('api/v1/hazards')
+export class HazardsController {
+  constructor(
+    @Inject(HazardService) private readonly hazards: HazardService,
+    @Inject(AlarmView) private readonly alarms: AlarmView,
+    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The hazard ledger within the user’s scope, newest first' })
+  @ApiQuery({ name: 'site', required: false })
+  @ApiQuery({ name: 'enterprise', required: false })
+  @ApiQuery({ name: 'state', required: false, enum: [...HAZARD_STATES, 'open'] })
+  @ApiQuery({ name: 'level', required: false, enum: HAZARD_LEVELS })
+  @ApiQuery({ name: 'overdue', required: false, enum: ['true', 'false'] })
+  @ApiQuery({ name: 'alarm', required: false, description: 'the hazard an alarm opened' })
+  list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): Hazard[] {
+    const { site, enterprise, state, level, overdue, alarm } = parseOr400(hazardQuery, query);
+    const now = this.clock();
+    return this.visible(user)
+      .filter(
+        hazard =>
+          (site === undefined || hazard.siteId === site) &&
+          (enterprise === undefined || hazard.enterprise === enterprise) &&
+          (state === undefined ||
+            (state === 'open' ? hazard.state !== 'closed' : hazard.state === state)) &&
+          (level === undefined || hazard.level === level) &&
+          (overdue === undefined || hazardOverdue(hazard, now) === overdue) &&
+          (alarm === undefined || hazard.alarmId === alarm),
+      )
+      .sort((a, b) => b.no - a.no);
+  }
+
+  /** Declared before `:id`, which would otherwise take `stats` for a hazard id. */
+  @Get('stats')
+  @ApiOperation({
+    summary:
+      'Open, overdue and closed hazards per level, by enterprise, site or region, within the user’s scope',
+  })
+  @ApiQuery({ name: 'by', required: false, enum: HAZARD_STATS_BY })
+  stats(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): HazardStats {
+    const { by } = parseOr400(hazardStatsQuery, query);
+    const now = this.clock();
+    const registry = this.registry.current;
+    const sites = registry.sites.filter(site => this.auth.canSeeSite(user, site.id));
+    let groups: HazardStatsGroup[];
+    let keysOf: (hazard: Hazard) => readonly string[];
+    if (by === 'site') {
+      groups = sites.map(site => ({
+        key: site.id,
+        row: { enterprise: site.enterprise, siteId: site.id },
+      }));
+      keysOf = hazard => [hazard.siteId];
+    } else if (by === 'enterprise') {
+      groups = [...new Set(sites.map(site => site.enterprise))].map(enterprise => ({
+        key: enterprise,
+        row: { enterprise },
+      }));
+      keysOf = hazard => [hazard.enterprise];
+    } else {
+      // The regions at and beneath the user's node (never a sibling's or those above it).
+      groups = registry.organisation
+        .filter(
+          node =>
+            node.kind !== 'enterprise' &&
+            registry.orgPath(node.id).some(ancestor => ancestor.id === user.scope),
+        )
+        .map(node => ({ key: node.id, row: { nodeId: node.id } }));
+      keysOf = hazard => registry.orgPath(hazard.enterprise).map(node => node.id);
+    }
+    return { at: now, by, rows: this.hazards.stats(this.visible(user), groups, keysOf, now) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One hazard with its signed history' })
+  one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): Hazard {
+    return this.visibleOne(id, user);
+  }
+
+  @Post()
+  @ApiOperation({
+    summary:
+      'Report a hazard: by hand, from an inspection, or from an alarm disposed as real-event or device-fault (alarmId)',
+  })
+  create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): Hazard {
+    const input = parseOr400(createHazardBody, body);
+    let siteId = input.siteId;
+    let areaId = input.areaId;
+    let deviceIds = input.deviceIds;
+    if (input.alarmId !== undefined) {
+      const alarm = this.alarms.get(input.alarmId);
+      if (!alarm || !this.auth.canSeeSite(user, alarm.siteId))
+        throw new NotFoundException(
+          `alarm ${input.alarmId} not found (open or recently closed alarms only)`,
+        );
+      const kind = alarm.disposition?.kind;
+      if (!kind || !(HAZARD_DISPOSITIONS as readonly Disposition[]).includes(kind))
+        throw new UnprocessableEntityException(
+          `alarm ${input.alarmId} is ${kind ? `disposed as ${kind}` : 'not disposed'}: a hazard comes from an alarm disposed as ${HAZARD_DISPOSITIONS.join(' or ')}`,
+        );
+      if (siteId !== undefined && siteId !== alarm.siteId)
+        throw new UnprocessableEntityException(
+          `siteId: the alarm is of site ${alarm.siteId}, not ${siteId}`,
+        );
+      siteId = alarm.siteId;
+      areaId ??= alarm.areaId;
+      deviceIds ??= [alarm.deviceId];
+    }
+    if (siteId === undefined)
+      throw new HttpException('siteId: required unless the hazard comes from an alarm', 400);
+    const site = this.registry.current.site(siteId);
+    if (!site || !this.auth.canSeeSite(user, siteId))
+      throw new NotFoundException(`site ${siteId} is not in the registry`);
+    if (areaId !== undefined && !site.areas.some(area => area.id === areaId))
+      throw new UnprocessableEntityException(`areaId: site ${siteId} has no area ${areaId}`);
+    const unknown = (deviceIds ?? []).filter(id => !this.registry.current.device(siteId, id));
+    if (unknown.length > 0)
+      throw new UnprocessableEntityException(
+        `deviceIds: not devices of site ${siteId}: ${unknown.join(', ')}`,
+      );
+    const result = this.hazards.report(
+      {
+        title: input.title,
+        description: input.description,
+        level: input.level,
+        source: input.alarmId !== undefined ? 'alarm' : input.source,
+        alarmId: input.alarmId,
+        siteId,
+        enterprise: site.enterprise,
+        areaId,
+        deviceIds: deviceIds ?? [],
+        photos: input.photos,
+        plan: input.plan,
+        interimMeasures: input.interimMeasures,
+        note: input.note,
+      },
+      actorOf(user),
+    );
+    if (!result.ok) throw new HttpException(result.message, result.status);
+    return result.hazard;
+  }
+
+  @Post(':id/:action')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: `${HAZARD_COMMANDS.join(' | ')} (see docs/interfaces.md §Hazards)`,
+  })
+  action(
+    @Param('id') id: string,
+    @Param('action') action: string,
+    @Body() body: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Hazard {
+    if (!(HAZARD_COMMANDS as readonly string[]).includes(action))
+      throw new NotFoundException(`unknown action "${action}"`);
+    const name = action as HazardCommandName;
+    const parsed = parseOr400(HAZARD_ACTION_BODIES[name] as z.ZodType<object>, body);
+    const hazard = this.visibleOne(id, user);
+    // The rectifier signs steps of their own: a name nobody logs in as could never start the work.
+    if (
+      'assignee' in parsed &&
+      typeof parsed.assignee === 'string' &&
+      !this.auth.userSeesSite(parsed.assignee, hazard.siteId)
+    )
+      throw new UnprocessableEntityException(
+        `assignee: no user "${parsed.assignee}" who sees site ${hazard.siteId}`,
+      );
+    const result = this.hazards.execute(
+      id,
+      { action: name, ...parsed } as Parameters<HazardService['execute']>[1],
+      actorOf(user),
+    );
+    if (!result.ok) throw new HttpException(result.message, result.status);
+    return result.hazard;
+  }
+
+  private visible(user: AuthenticatedUser): Hazard[] {
+    return this.hazards.list().filter(hazard => this.auth.canSeeSite(user, hazard.siteId));
+  }
+
+  private visibleOne(id: string, user: AuthenticatedUser): Hazard {
+    const hazard = this.hazards.get(id);
+    if (!hazard || !this.auth.canSeeSite(user, hazard.siteId))
+      throw new NotFoundException(`hazard ${id} not found`);
+    return hazard;
+  }
+}
+
+function actorOf(user: AuthenticatedUser): HazardActor {
+  return { id: user.id, role: user.role, scope: user.scope };
+}

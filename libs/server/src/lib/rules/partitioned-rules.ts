@@ -1,0 +1,390 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import {
+  DeliverPolicy,
+  JSONCodec,
+  type ConsumerMessages,
+  type KV,
+  type Msg,
+  type Subscription,
+} from 'nats';
+
+import type { Alarm, IngestRecord } from '@vigil/contracts';
+
+import {
+  alarmCommandSchema,
+  executeLocally,
+  type AlarmCommand,
+  type CommandReply,
+} from '../alarms/alarm-commands';
+import { ALARM_LOG, type DeviceMode } from '../alarms/alarm-journal';
+import { AlarmService } from '../alarms/alarm.service';
+import type { Backbone } from '../bus/jetstream/backbone';
+import { BACKBONE } from '../bus/jetstream/backbone.provider';
+import { leaseKey, PartitionLeases } from '../bus/jetstream/partition-leases';
+import {
+  BATCH_HEADER,
+  RECORDS_SEQ_HEADER,
+  StreamAlarmJournal,
+} from '../bus/jetstream/stream-alarm-journal';
+import {
+  ALARMS_STREAM,
+  CHECKPOINTS_BUCKET,
+  commandSubject,
+  LEASES_BUCKET,
+  partitionAlarmsFilter,
+  partitionModesFilter,
+  partitionOf,
+  partitionRecordsFilter,
+  RECORDS_STREAM,
+} from '../bus/jetstream/subjects';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
+import { RulesService, type RuleScope } from './rules.service';
+
+/** How often each owned partition's checkpoint is written (when it moved). */
+const CHECKPOINT_EVERY_MS = 1000;
+/** Records messages a partition's consumer has in flight at most. */
+const CONSUMER_MAX_MESSAGES = 512;
+
+const codec = JSONCodec<unknown>();
+
+/** What the previous owners left of a partition in VIGIL_ALARMS. */
+export interface PartitionSnapshot {
+  readonly alarms: Alarm[];
+  readonly devices: DeviceMode[];
+  /** VIGIL_RECORDS sequence whose transitions are all durable: evaluation resumes after it. */
+  readonly evaluatedUpTo: number;
+  /** Last-per-subject messages read. */
+  readonly messages: number;
+}
+
+interface Owned {
+  readonly partition: number;
+  readonly includes: (siteId: string) => boolean;
+  readonly scope: RuleScope;
+  readonly commands: Subscription;
+  messages: ConsumerMessages | undefined;
+  loop: Promise<void> | undefined;
+  /** Records stream sequence evaluated (and handed to the journal) up to. */
+  evaluated: number;
+  checkpointed: number;
+  checkpointTimer: NodeJS.Timeout | undefined;
+  stopped: boolean;
+}
+
+/**
+ * The rules on the JetStream backbone (docs/scaling.md §Rules partitioning and failover): this
+ * instance evaluates the partitions whose lease it holds. For each it rebuilds the open alarms
+ * and device modes from VIGIL_ALARMS, starts the rule engine for the partition's sites as after
+ * a restart, consumes `vigil.records.<p>.*` from where the previous owner's work is durable, and
+ * answers `vigil.cmd.<p>`. Why this misses, duplicates and re-raises nothing: docs/reliability.md.
+ */
+@Injectable()
+export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PartitionedRules.name);
+  private readonly owned = new Map<number, Owned>();
+  private leases: PartitionLeases | undefined;
+  private checkpoints: KV | undefined;
+  private readonly partitions: number;
+  /** Records messages that were not an IngestRecord[] (never written by ingest): skipped. */
+  unreadable = 0;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(BACKBONE) private readonly backbone: Backbone,
+    @Inject(RulesService) private readonly rules: RulesService,
+    @Inject(AlarmService) private readonly alarms: AlarmService,
+    @Inject(ALARM_LOG) private readonly journal: StreamAlarmJournal,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+  ) {
+    this.partitions = config.bus.nats.partitions;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const kv = await this.backbone.js.views.kv(LEASES_BUCKET);
+    this.checkpoints = await this.backbone.js.views.kv(CHECKPOINTS_BUCKET);
+    this.leases = new PartitionLeases(
+      kv,
+      {
+        instance: this.config.bus.instance,
+        partitions: this.partitions,
+        ttlMs: this.config.bus.nats.leaseTtlMs,
+      },
+      {
+        acquired: partition => this.acquire(partition),
+        released: (partition, clean) => this.release(partition, clean),
+      },
+    );
+    this.publishOwned();
+    this.leases.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.leases?.stop();
+  }
+
+  /** For /readyz: who this is, what it owns, its fair share among the live instances. */
+  status(): { instance: string; owned: number[]; live: number; target: number } {
+    return {
+      instance: this.config.bus.instance,
+      owned: [...this.owned.keys()].sort((a, b) => a - b),
+      live: this.leases?.live ?? 1,
+      target: this.leases?.target() ?? this.partitions,
+    };
+  }
+
+  private async acquire(partition: number): Promise<void> {
+    const started = Date.now();
+    const includes = (siteId: string) => partitionOf(siteId, this.partitions) === partition;
+    const snapshot = await rebuildPartition(this.backbone, partition);
+    const checkpoint = await this.readCheckpoint(partition);
+    // Both are "evaluated up to, all transitions durable": the checkpoint when no alarm changed
+    // since, the stream's own stamp when the previous owner died after transitions it had not
+    // checkpointed yet (re-evaluating those records would raise their alarms again).
+    const resumeAfter = Math.max(checkpoint, snapshot.evaluatedUpTo);
+    // Lost while rebuilding (the lease was not renewed in time): nothing was started.
+    if (!this.leases?.holds(partition)) return;
+    const leases = this.leases;
+    this.journal.own(partition, resumeAfter, () => leases.valid(partition));
+    this.alarms.adopt(snapshot.alarms, snapshot.devices);
+    const scope = this.rules.startScope(`partition ${partition}`, includes);
+    const commands = this.backbone.nc.subscribe(commandSubject(partition), {
+      callback: (error, message) => {
+        if (!error) void this.command(partition, includes, message);
+      },
+    });
+    const owned: Owned = {
+      partition,
+      includes,
+      scope,
+      commands,
+      messages: undefined,
+      loop: undefined,
+      evaluated: resumeAfter,
+      checkpointed: checkpoint,
+      checkpointTimer: undefined,
+      stopped: false,
+    };
+    this.owned.set(partition, owned);
+    // StartSequence from 1 rather than All: nats.js sets opt_start_seq either way, and the
+    // server refuses All with a start sequence.
+    const consumer = await this.backbone.js.consumers.get(RECORDS_STREAM, {
+      filterSubjects: partitionRecordsFilter(partition),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: resumeAfter + 1,
+    });
+    if (owned.stopped) return;
+    owned.messages = await consumer.consume({ max_messages: CONSUMER_MAX_MESSAGES });
+    if (owned.stopped) {
+      await owned.messages.close();
+      return;
+    }
+    owned.loop = this.evaluate(owned, owned.messages);
+    owned.checkpointTimer = setInterval(() => void this.checkpoint(owned), CHECKPOINT_EVERY_MS);
+    owned.checkpointTimer.unref();
+    this.metrics.rulesPartitionMoves.inc({ change: 'acquired' });
+    this.publishOwned();
+    this.logger.log(
+      `partition ${partition}: ${snapshot.alarms.length} open alarm(s) and ${snapshot.devices.length} device mode(s) rebuilt from ${snapshot.messages} message(s); records from seq ${resumeAfter + 1} (checkpoint ${checkpoint}, alarms stamped ${snapshot.evaluatedUpTo}); ready in ${Date.now() - started} ms`,
+    );
+  }
+
+  private async evaluate(owned: Owned, messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      if (owned.stopped) break;
+      let records: IngestRecord[];
+      try {
+        records = message.json<IngestRecord[]>();
+        if (!Array.isArray(records)) throw new Error('not an array');
+      } catch {
+        this.unreadable += 1;
+        owned.evaluated = message.seq;
+        continue;
+      }
+      // Signals raised by ticks since the last message are journaled with the sequence before
+      // this one; this message's signals with its own (the stamp means "all durable up to").
+      owned.scope.flush();
+      this.journal.evaluating(owned.partition, message.seq);
+      owned.scope.push(records);
+      owned.scope.flush();
+      owned.evaluated = message.seq;
+    }
+  }
+
+  /** Writes the checkpoint once every transition up to it is durable, while still the owner. */
+  private async checkpoint(owned: Owned): Promise<void> {
+    const seq = owned.evaluated;
+    if (seq <= owned.checkpointed || owned.stopped) return;
+    // Only what is durable may be checkpointed: an append abandoned (lease lost) must be
+    // evaluated again by the next owner.
+    const durable = await this.journal.settled(owned.partition);
+    if (!durable || owned.stopped || this.owned.get(owned.partition) !== owned) return;
+    await this.writeCheckpoint(owned.partition, seq);
+    owned.checkpointed = Math.max(owned.checkpointed, seq);
+  }
+
+  private async writeCheckpoint(partition: number, seq: number): Promise<void> {
+    try {
+      await this.checkpoints?.put(
+        leaseKey(partition),
+        codec.encode({ seq, instance: this.config.bus.instance, at: Date.now() }),
+      );
+    } catch (error) {
+      this.logger.warn(
+        `partition ${partition}: checkpoint not written: ${(error as Error)?.message}`,
+      );
+    }
+  }
+
+  private async readCheckpoint(partition: number): Promise<number> {
+    const entry = await this.checkpoints?.get(leaseKey(partition));
+    if (!entry || entry.operation !== 'PUT') return 0;
+    const seq = (entry.json() as { seq?: unknown }).seq;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? seq : 0;
+  }
+
+  /**
+   * Stops evaluating a partition. Given back (clean): what was evaluated is made durable and
+   * checkpointed first, within half a TTL. Lost: at once, nothing more is journaled for it.
+   * Either way its rule state, alarms and modes leave this instance's memory.
+   */
+  private async release(partition: number, clean: boolean): Promise<void> {
+    const owned = this.owned.get(partition);
+    if (!owned) return;
+    this.owned.delete(partition);
+    owned.stopped = true;
+    clearInterval(owned.checkpointTimer);
+    owned.commands.unsubscribe();
+    await owned.messages?.close().catch(() => undefined);
+    await owned.loop?.catch(() => undefined);
+    owned.scope.flush();
+    owned.scope.stop();
+    if (clean) {
+      const ttl = this.config.bus.nats.leaseTtlMs;
+      const durable = await Promise.race([
+        this.journal.settled(partition),
+        new Promise<boolean>(resolve => setTimeout(() => resolve(false), ttl / 2).unref()),
+      ]);
+      if (durable && owned.evaluated > owned.checkpointed)
+        await this.writeCheckpoint(partition, owned.evaluated);
+    }
+    this.journal.disown(partition);
+    // Anything still pending for these sites is flushed into a journal that refuses it, then
+    // dropped with the rest: the new owner rebuilds from what is durable.
+    this.rules.flushPending();
+    this.alarms.drop(owned.includes);
+    this.metrics.rulesPartitionMoves.inc({ change: clean ? 'released' : 'lost' });
+    this.publishOwned();
+  }
+
+  private async command(
+    partition: number,
+    includes: (siteId: string) => boolean,
+    message: Msg,
+  ): Promise<void> {
+    let reply: CommandReply;
+    let body: unknown;
+    try {
+      body = message.json();
+    } catch {
+      body = undefined;
+    }
+    const parsed = alarmCommandSchema.safeParse(body);
+    if (!parsed.success) {
+      reply = { ok: false, status: 400, message: 'not an alarm command' };
+    } else {
+      const command = parsed.data as AlarmCommand;
+      try {
+        if (command.action === 'list-open') {
+          reply = { ok: true, alarms: this.alarms.open().filter(alarm => includes(alarm.siteId)) };
+        } else if (command.action === 'device-mode' && !includes(command.siteId)) {
+          reply = {
+            ok: false,
+            status: 409,
+            message: `site ${command.siteId} is not in partition ${partition}`,
+          };
+        } else {
+          reply = executeLocally(this.alarms, command);
+          // Answered once durable: an operator never sees an acknowledgement a failover undoes.
+          await this.alarms.settled();
+          if (!this.owned.has(partition))
+            reply = { ok: false, status: 503, message: `partition ${partition} moved; retry` };
+        }
+      } catch (error) {
+        this.logger.error(`command ${command.action} failed: ${(error as Error)?.stack}`);
+        reply = { ok: false, status: 503, message: 'the rules service failed on this command' };
+      }
+    }
+    if (message.reply) message.respond(codec.encode(reply));
+  }
+
+  private publishOwned(): void {
+    this.metrics.rulesPartitionsOwned.set({ instance: this.config.bus.instance }, this.owned.size);
+  }
+}
+
+/**
+ * Reads what the previous owners left of a partition: the last message of every
+ * `vigil.alarms.<p>.…` and `vigil.modes.<p>.…` subject. The open alarms and device modes are the
+ * state; the newest message says up to which records sequence every transition is durable: its
+ * stamp if its append was whole (Vigil-Batch i/n with i = n - 1), else the sequence before (that
+ * append was cut: the records it stamps are evaluated again, and the part already durable is
+ * seeded into the engine so it is not raised twice).
+ */
+export async function rebuildPartition(
+  backbone: Backbone,
+  partition: number,
+): Promise<PartitionSnapshot> {
+  const alarms = new Map<string, Alarm>();
+  const devices = new Map<string, DeviceMode>();
+  let newest = { seq: 0, stamp: 0, whole: true };
+  let read = 0;
+  for (const filter of [partitionAlarmsFilter(partition), partitionModesFilter(partition)]) {
+    const info = await backbone.jsm.streams.info(ALARMS_STREAM, { subjects_filter: filter });
+    const subjects = Object.keys(info.state.subjects ?? {}).length;
+    if (subjects === 0) continue;
+    const consumer = await backbone.js.consumers.get(ALARMS_STREAM, {
+      filterSubjects: filter,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+    });
+    const messages = await consumer.consume({ max_messages: 1024 });
+    let seen = 0;
+    for await (const message of messages) {
+      read += 1;
+      seen += 1;
+      const stamp = Number(message.headers?.get(RECORDS_SEQ_HEADER) ?? 0);
+      const [index, count] = (message.headers?.get(BATCH_HEADER) ?? '0/1').split('/').map(Number);
+      if (message.seq > newest.seq)
+        newest = {
+          seq: message.seq,
+          stamp: Number.isSafeInteger(stamp) ? stamp : 0,
+          whole: index === undefined || count === undefined || index >= count - 1,
+        };
+      try {
+        if (message.subject.startsWith('vigil.alarms.')) {
+          const { alarm } = message.json<{ alarm: Alarm }>();
+          alarms.set(alarm.id, alarm);
+        } else {
+          const device = message.json<DeviceMode>();
+          devices.set(`${device.siteId}/${device.deviceId}`, device);
+        }
+      } catch {
+        // Not written by Vigil: nothing to rebuild from it.
+      }
+      if (seen >= subjects || message.info.pending === 0) break;
+    }
+    await messages.close();
+  }
+  return {
+    alarms: [...alarms.values()],
+    devices: [...devices.values()].filter(device => device.mode),
+    evaluatedUpTo: newest.whole ? newest.stamp : Math.max(0, newest.stamp - 1),
+    messages: read,
+  };
+}

@@ -1,0 +1,68 @@
+import { parseFaultArgs, selected } from './args';
+import { EXPECTATIONS, catalogue, expectationOf } from './scenarios';
+
+describe('parseFaultArgs', () => {
+  it('has small defaults and both modes', () => {
+    expect(parseFaultArgs([])).toMatchObject({
+      modes: ['split', 'allinone'],
+      bus: 'jetstream',
+      rate: 1000,
+      durationMs: 40_000,
+      influxDownMs: 20_000,
+      docs: false,
+    });
+  });
+
+  it('takes the issue figures, and the long InfluxDB outage only on request', () => {
+    expect(parseFaultArgs(['--issue'])).toMatchObject({ rate: 2000, durationMs: 60_000 });
+    expect(parseFaultArgs(['--long'])).toMatchObject({
+      rate: 5000,
+      influxDownMs: 600_000,
+      scenarios: ['*/influx-down'],
+    });
+  });
+
+  it('refuses unknown options and bad values', () => {
+    expect(() => parseFaultArgs(['--rat', '5'])).toThrow(/unknown option --rat/);
+    expect(() => parseFaultArgs(['--rate', '-1'])).toThrow(/positive/);
+    expect(() => parseFaultArgs(['--bus', 'kafka'])).toThrow(/--bus/);
+  });
+});
+
+describe('scenario selection and expectations', () => {
+  it('selects by id, by mode wildcard and by prefix', () => {
+    expect(selected('split/kill-rules-1', ['split/kill-rules*'])).toBe(true);
+    expect(selected('allinone/influx-down', ['*/influx-down'])).toBe(true);
+    expect(selected('split/influx-down', ['allinone/*'])).toBe(false);
+    expect(selected('split/baseline', [])).toBe(true);
+  });
+
+  it('lists a kill per process and the NATS node only for split mode', () => {
+    expect(catalogue('split', 2).map(s => s.id)).toEqual([
+      'split/baseline',
+      'split/kill-ingest',
+      'split/kill-rules-1',
+      'split/kill-rules-2',
+      'split/kill-persister',
+      'split/kill-gateway',
+      'split/kill-nats-node',
+      'split/kill-mosquitto',
+      'split/influx-down',
+    ]);
+    expect(catalogue('allinone', 1).map(s => s.id)).not.toContain('allinone/kill-nats-node');
+  });
+
+  it('switches expectations per run, later overrides winning', () => {
+    expect(expectationOf('split/kill-ingest', [])).toBe(
+      EXPECTATIONS['split/kill-ingest'] ?? 'measured',
+    );
+    expect(expectationOf('split/kill-ingest', ['guaranteed'])).toBe('guaranteed');
+    expect(expectationOf('split/kill-rules-2', ['split/kill-rules*=guaranteed'])).toBe(
+      'guaranteed',
+    );
+    expect(expectationOf('split/baseline', ['guaranteed', 'split/baseline=measured'])).toBe(
+      'measured',
+    );
+    expect(() => expectationOf('x', ['x=maybe'])).toThrow(/--expect/);
+  });
+});

@@ -1,0 +1,328 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { influxQuery } from '@vigil/testing';
+
+import {
+  accountAlarms,
+  accountReadings,
+  summariseReadyz,
+  type AlarmAccounting,
+  type AuditRow,
+  type ReadingAccounting,
+  type ReadyzSummary,
+} from './accounting';
+import { SteadyLoad } from './load';
+import { ReadyzWatcher, WsWatcher } from './observers';
+import { sleep } from './processes';
+import { FAULT_SITE, deviceIds, writeFaultRegistry } from './registry';
+import { describeFault, type Expectation, type Scenario } from './scenarios';
+import { INFLUX_DB, Stack, type Bus } from './stack';
+
+export interface RunSettings {
+  /** The workspace root (dist/apps is built there). */
+  readonly root: string;
+  readonly bus: Bus;
+  readonly rules: number;
+  readonly devices: number;
+  readonly rate: number;
+  readonly durationMs: number;
+  /** When the fault strikes, from the start of the load. */
+  readonly faultAtMs: number;
+  /** How long a killed process (or Mosquitto, or a NATS node) stays down. */
+  readonly downMs: number;
+  /** How long influxd stays down in `influx-down`. */
+  readonly influxDownMs: number;
+  readonly excursionsPerSecond: number;
+  readonly holdReadings: number;
+  readonly connections: number;
+  /** Bound on waiting for the stored count to settle after the load. */
+  readonly drainTimeoutMs: number;
+  readonly logDir: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly mode: string;
+  readonly bus: string;
+  readonly fault: string;
+  readonly expectation: Expectation;
+  readonly settings: {
+    readonly devices: number;
+    readonly rate: number;
+    readonly durationMs: number;
+    readonly faultAtMs: number;
+    readonly downMs: number;
+    readonly rules: number;
+  };
+  readonly readings: ReadingAccounting & {
+    readonly pubacked: number;
+    readonly unacknowledgedAtEnd: number;
+  };
+  readonly alarms: AlarmAccounting & { readonly excursions: number };
+  readonly recovery: {
+    /** Fault → a reading published after the fault is first seen in InfluxDB (polled each 0.5 s). */
+    readonly storedAgainMs: number | null;
+    readonly readyz: ReadyzSummary;
+    /** ms from the load's start. */
+    readonly faultAt: number | null;
+    readonly restartedAt: number | null;
+    /** Load end → stored count settled. */
+    readonly drainMs: number;
+  };
+  readonly wsReconnects: number;
+  readonly mqttDisconnects: number;
+  readonly pids: Record<string, number>;
+  readonly verdict: 'measured' | 'pass' | 'fail';
+  readonly failures: readonly string[];
+}
+
+/** One scenario on a fresh stack: start, load, fault, drain, verify, stop. */
+export async function runScenario(
+  scenario: Scenario,
+  expectation: Expectation,
+  settings: RunSettings,
+): Promise<ScenarioResult> {
+  const log = settings.log ?? (() => undefined);
+  const work = mkdtempSync(join(tmpdir(), 'vigil-faults-run-'));
+  const registryDir = join(work, 'registry');
+  const devices = deviceIds(settings.devices);
+  writeFaultRegistry(registryDir, devices);
+  const logDir = join(settings.logDir, scenario.id.replace('/', '-'));
+  mkdirSync(logDir, { recursive: true });
+  const stack = new Stack({
+    root: settings.root,
+    mode: scenario.mode,
+    bus: settings.bus,
+    rules: settings.rules,
+    registryDir,
+    logDir,
+    env: settings.env,
+  });
+  const load = new SteadyLoad({
+    devices,
+    rate: settings.rate,
+    durationMs: settings.durationMs,
+    excursionsPerSecond: settings.excursionsPerSecond,
+    holdReadings: settings.holdReadings,
+    connections: settings.connections,
+    clientIdPrefix: `faults-${scenario.id.replace('/', '-')}`,
+  });
+  let ws: WsWatcher | undefined;
+  let readyz: ReadyzWatcher | undefined;
+  try {
+    log(`${scenario.id}: starting the stack (logs: ${logDir})`);
+    await stack.start();
+    await load.connect(stack.mosquitto.url);
+    ws = new WsWatcher(() => stack.front);
+    ws.start();
+    await sleep(1_000);
+    const origin = Date.now();
+    readyz = new ReadyzWatcher(() => stack.front, origin);
+    readyz.start();
+    log(
+      `${scenario.id}: ${settings.rate}/s from ${settings.devices} devices for ${settings.durationMs / 1000} s; fault: ${describeFault(scenario.fault, settings.downMs, settings.influxDownMs)}`,
+    );
+    const timeline: { faultAt: number | null; restartedAt: number | null } = {
+      faultAt: null,
+      restartedAt: null,
+    };
+    let storedAgainMs: number | null = null;
+    let polling = true;
+    const influxUrl = () => stack.influx.url;
+    const faulting = (async () => {
+      if (scenario.fault.kind === 'none') return;
+      await sleep(settings.faultAtMs);
+      const faultAbs = Date.now();
+      timeline.faultAt = faultAbs - origin;
+      // Recovery: a reading published after the fault, stored (what a plot of "latest" shows),
+      // watched from the fault on, while the fault lasts too.
+      const watching = (async () => {
+        while (polling && storedAgainMs === null) {
+          const count = await countStored(influxUrl(), faultAbs).catch(() => 0);
+          if (count > 0) storedAgainMs = Date.now() - faultAbs;
+          else await sleep(500);
+        }
+      })();
+      await inject(stack, scenario, settings);
+      timeline.restartedAt = Date.now() - origin;
+      log(
+        `${scenario.id}: fault at ${timeline.faultAt} ms, restarted at ${timeline.restartedAt} ms`,
+      );
+      await watching;
+    })();
+    await load.run();
+    log(`${scenario.id}: load done (${load.totals().offeredTotal} readings offered); draining`);
+    await load.settle(30_000);
+    const drainStart = Date.now();
+    await drain(influxUrl, load.totals().offeredTotal, settings.drainTimeoutMs);
+    const drainMs = Date.now() - drainStart;
+    polling = false;
+    await faulting;
+    // Clears follow the last readings; give the alarm audit a moment to be written.
+    await sleep(3_000);
+    readyz.stop();
+    const totals = load.totals();
+    const stored = await storedSeqs(influxUrl(), totals.offered, totals.startedAt, totals.endedAt);
+    const readings = accountReadings(totals.offered, stored, totals.pubacked);
+    const audit = await auditRows(influxUrl(), totals.startedAt);
+    const alarms = accountAlarms(totals.excursions, audit, ws.sightings.values(), totals.endedAt);
+    const readyzSummary = summariseReadyz(readyz.samples, timeline.faultAt ?? 0);
+    const failures: string[] = [];
+    if (expectation === 'guaranteed') {
+      if (readings.missing > 0) failures.push(`${readings.missing} readings not stored`);
+      if (readings.duplicateRows > 0) failures.push(`${readings.duplicateRows} duplicate rows`);
+      if (alarms.neverRaised > 0) failures.push(`${alarms.neverRaised} alarms never raised`);
+      if (alarms.raisedTwice > 0) failures.push(`${alarms.raisedTwice} alarms raised twice`);
+      if (alarms.notPushedLive > 0)
+        failures.push(`${alarms.notPushedLive} alarm changes not pushed live`);
+      if (alarms.auditMissing > 0) failures.push(`${alarms.auditMissing} audit rows missing`);
+      if (alarms.auditDuplicated > 0)
+        failures.push(`${alarms.auditDuplicated} audit rows duplicated`);
+    }
+    const result: ScenarioResult = {
+      id: scenario.id,
+      mode: scenario.mode,
+      bus: scenario.mode === 'allinone' ? 'memory' : settings.bus,
+      fault: describeFault(scenario.fault, settings.downMs, settings.influxDownMs),
+      expectation,
+      settings: {
+        devices: settings.devices,
+        rate: settings.rate,
+        durationMs: settings.durationMs,
+        faultAtMs: settings.faultAtMs,
+        downMs: scenario.fault.kind === 'influx-down' ? settings.influxDownMs : settings.downMs,
+        rules: scenario.mode === 'split' ? settings.rules : 1,
+      },
+      readings: {
+        ...readings,
+        pubacked: totals.pubackedTotal,
+        unacknowledgedAtEnd: totals.offeredTotal - totals.pubackedTotal,
+      },
+      alarms: { ...alarms, excursions: totals.excursions.length },
+      recovery: {
+        storedAgainMs,
+        readyz: readyzSummary,
+        faultAt: timeline.faultAt,
+        restartedAt: timeline.restartedAt,
+        drainMs,
+      },
+      wsReconnects: ws.reconnects,
+      mqttDisconnects: totals.disconnects,
+      pids: stack.pids(),
+      verdict: expectation === 'measured' ? 'measured' : failures.length === 0 ? 'pass' : 'fail',
+      failures,
+    };
+    log(
+      `${scenario.id}: ${readings.stored}/${readings.offered} stored (${readings.missing} missing, ${readings.missingAcknowledged} of them PUBACKed), alarms ${alarms.raisedExactlyOnce}/${totals.excursions.length * 2} raised once, ${alarms.notPushedLive}/${alarms.expectedChanges} changes not pushed live, audit missing ${alarms.auditMissing}; stored again after ${storedAgainMs ?? '–'} ms; /readyz: ${readyzSummary.text}; ${result.verdict}`,
+    );
+    return result;
+  } finally {
+    ws?.close();
+    readyz?.stop();
+    await load.close();
+    await stack.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function inject(stack: Stack, scenario: Scenario, settings: RunSettings): Promise<void> {
+  const fault = scenario.fault;
+  switch (fault.kind) {
+    case 'none':
+      return;
+    case 'kill':
+      await stack.kill(fault.process);
+      await sleep(settings.downMs);
+      stack.restart(fault.process);
+      return;
+    case 'kill-nats-node':
+      await stack.killNatsNode(fault.node);
+      await sleep(settings.downMs);
+      await stack.restartNatsNode(fault.node);
+      return;
+    case 'kill-mosquitto':
+      await stack.killMosquitto();
+      await sleep(settings.downMs);
+      await stack.restartMosquitto();
+      return;
+    case 'influx-down':
+      await stack.killInflux();
+      await sleep(settings.influxDownMs);
+      await stack.restartInflux();
+      return;
+  }
+}
+
+const TELEMETRY = `"${INFLUX_DB}"."raw"."telemetry"`;
+
+async function countStored(url: string, sinceMs: number, untilMs?: number): Promise<number> {
+  const until = untilMs === undefined ? '' : ` AND time <= ${untilMs}ms`;
+  const rows = await influxQuery(
+    url,
+    INFLUX_DB,
+    `SELECT count(seq) FROM ${TELEMETRY} WHERE site = '${FAULT_SITE}' AND time > ${sinceMs}ms${until}`,
+  );
+  return Number(rows[0]?.['count'] ?? 0);
+}
+
+/** Waits until every offered reading is stored, or the count has not moved for 10 s. */
+async function drain(url: () => string, offered: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    const count = await countStored(url(), 0, Date.now() + 3_600_000).catch(() => -1);
+    if (count >= offered) return;
+    if (count !== last) {
+      last = count;
+      since = Date.now();
+    } else if (Date.now() - since > 10_000) return;
+    await sleep(1_000);
+  }
+}
+
+/** Every stored seq by device, queried in chunks that stay under InfluxDB 1.x's row limit. */
+async function storedSeqs(
+  url: string,
+  offered: Readonly<Record<string, number>>,
+  startedAt: number,
+  endedAt: number,
+): Promise<Map<string, number[]>> {
+  const devices = Object.keys(offered);
+  const most = Math.max(1, ...Object.values(offered));
+  const chunk = Math.max(1, Math.floor(5_000 / most));
+  const stored = new Map<string, number[]>();
+  for (let i = 0; i < devices.length; i += chunk) {
+    const list = devices.slice(i, i + chunk);
+    const rows = await influxQuery(
+      url,
+      INFLUX_DB,
+      `SELECT seq FROM ${TELEMETRY} WHERE site = '${FAULT_SITE}' AND time >= ${startedAt - 60_000}ms AND time <= ${endedAt + 60_000}ms AND (${list.map(id => `device = '${id}'`).join(' OR ')}) GROUP BY device`,
+    );
+    for (const row of rows) {
+      const device = String(row['device']);
+      const seqs = stored.get(device) ?? [];
+      seqs.push(Number(row['seq']));
+      stored.set(device, seqs);
+    }
+  }
+  return stored;
+}
+
+async function auditRows(url: string, startedAt: number): Promise<AuditRow[]> {
+  const rows = await influxQuery(
+    url,
+    INFLUX_DB,
+    `SELECT alarm_id, action FROM "${INFLUX_DB}"."events"."alarm_event" WHERE site = '${FAULT_SITE}' AND time >= ${startedAt - 60_000}ms AND time <= ${Date.now() + 60_000}ms GROUP BY device, rule`,
+  );
+  return rows.map(row => ({
+    deviceId: String(row['device']),
+    ruleId: String(row['rule']),
+    alarmId: String(row['alarm_id']),
+    action: String(row['action']),
+  }));
+}

@@ -1,0 +1,222 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  freePort,
+  startInfluxd,
+  startMosquitto,
+  startNats,
+  type InfluxHandle,
+  type MosquittoHandle,
+  type NatsHandle,
+} from '@vigil/testing';
+
+import { startChild, type Child, sleep } from './processes';
+
+export type Mode = 'allinone' | 'split';
+export type Bus = 'mqtt' | 'jetstream';
+
+export interface StackOptions {
+  readonly root: string;
+  readonly mode: Mode;
+  /** Split mode only: the bus between the processes. */
+  readonly bus: Bus;
+  /** Split mode only: rules instances (1 or 2). */
+  readonly rules: number;
+  readonly registryDir: string;
+  readonly logDir: string;
+  /** Extra environment for every Vigil process (e.g. spool or stream limits). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+interface VigilProcess {
+  readonly name: string;
+  readonly main: string;
+  readonly port: number;
+  readonly env: NodeJS.ProcessEnv;
+  child: Child;
+}
+
+export const INFLUX_DB = 'vigil';
+
+/**
+ * The stack under test: a private Mosquitto and influxd (and a 3-node NATS cluster for the
+ * JetStream bus), and Vigil as the built processes from dist/apps: one `vigil` in all-in-one
+ * mode, or ingest, rules ×N, persister and gateway in split mode. Every process keeps its port and
+ * data dir across restarts, as a supervisor would restart it.
+ */
+export class Stack {
+  readonly processes = new Map<string, VigilProcess>();
+  mosquitto!: MosquittoHandle;
+  influx!: InfluxHandle;
+  nats: NatsHandle | undefined;
+  private influxDir = '';
+  private workDir = '';
+
+  constructor(private readonly options: StackOptions) {}
+
+  /** The process whose /readyz and /ws a console would use. */
+  get front(): string {
+    const name = this.options.mode === 'allinone' ? 'vigil' : 'gateway';
+    return `http://127.0.0.1:${this.processes.get(name)?.port}`;
+  }
+
+  /** Process names in this mode, e.g. `ingest`, `rules-1`, `rules-2`, `persister`, `gateway`. */
+  static processNames(mode: Mode, rules: number): string[] {
+    if (mode === 'allinone') return ['vigil'];
+    return [
+      'ingest',
+      ...Array.from({ length: rules }, (_, i) => `rules-${i + 1}`),
+      'persister',
+      'gateway',
+    ];
+  }
+
+  async start(): Promise<void> {
+    const { mode, bus, root } = this.options;
+    this.workDir = mkdtempSync(join(tmpdir(), 'vigil-faults-'));
+    this.influxDir = join(this.workDir, 'influxd');
+    [this.mosquitto, this.influx] = await Promise.all([
+      startMosquitto(),
+      startInfluxd({ dataDir: this.influxDir }),
+    ]);
+    if (mode === 'split' && bus === 'jetstream') this.nats = await startNats({ nodes: 3 });
+    for (const name of Stack.processNames(mode, this.options.rules)) {
+      const app = name.startsWith('rules') ? 'rules' : name;
+      const port = await freePort();
+      const dataDir = join(this.workDir, `data-${name}`);
+      mkdirSync(dataDir, { recursive: true });
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        VIGIL_HTTP_HOST: '127.0.0.1',
+        VIGIL_HTTP_PORT: String(port),
+        VIGIL_MQTT_URL: this.mosquitto.url,
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_INFLUX_URL: this.influx.url,
+        VIGIL_INFLUX_DB: INFLUX_DB,
+        VIGIL_REGISTRY: this.options.registryDir,
+        VIGIL_DATA_DIR: dataDir,
+        VIGIL_CONSOLE_DIR: join(root, 'dist/apps/console'),
+        VIGIL_INSTANCE: name,
+        VIGIL_LOG_LEVEL: 'warn',
+        ...(mode === 'allinone' ? { VIGIL_SERVICES: 'all' } : { VIGIL_BUS: bus }),
+        ...(this.nats ? { VIGIL_NATS_URL: this.nats.url, VIGIL_NATS_REPLICAS: '3' } : {}),
+        ...this.options.env,
+      };
+      const main = join(root, `dist/apps/${app}/src/main.js`);
+      const child = startChild(name, [main], env, this.options.logDir, root);
+      this.processes.set(name, { name, main, port, env, child });
+    }
+    await this.waitReady(120_000);
+  }
+
+  /** Every process answers /healthz, and the front /readyz says 200. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const process of this.processes.values()) {
+      await this.until(
+        `${process.name} /healthz`,
+        () => ok(`http://127.0.0.1:${process.port}/healthz`),
+        deadline,
+        process,
+      );
+    }
+    await this.until('the front /readyz', () => ok(`${this.front}/readyz`), deadline);
+  }
+
+  private async until(
+    what: string,
+    probe: () => Promise<boolean>,
+    deadline: number,
+    process?: VigilProcess,
+  ): Promise<void> {
+    for (;;) {
+      if (process && !process.child.alive())
+        throw new Error(`${what}: ${process.name} exited (see ${this.options.logDir})`);
+      if (await probe()) return;
+      if (Date.now() > deadline) throw new Error(`${what}: not ready in time`);
+      await sleep(250);
+    }
+  }
+
+  /** SIGKILL a Vigil process; resolves once it is gone. */
+  async kill(name: string): Promise<void> {
+    const process = this.processes.get(name);
+    if (!process) throw new Error(`no process ${name} in this stack`);
+    process.child.kill('SIGKILL');
+    await process.child.exited;
+  }
+
+  /** Starts a Vigil process again with the same port, data dir and environment. */
+  restart(name: string): void {
+    const process = this.processes.get(name);
+    if (!process) throw new Error(`no process ${name} in this stack`);
+    process.child = startChild(
+      name,
+      [process.main],
+      process.env,
+      this.options.logDir,
+      this.options.root,
+    );
+  }
+
+  async killMosquitto(): Promise<void> {
+    this.mosquitto.kill('SIGKILL');
+    await this.mosquitto.exited;
+  }
+
+  /** A fresh Mosquitto on the same port (its config says `persistence false`, as deploy/ runs it). */
+  async restartMosquitto(): Promise<void> {
+    const port = this.mosquitto.port;
+    await this.mosquitto.stop();
+    this.mosquitto = await startMosquitto({ port });
+  }
+
+  async killInflux(): Promise<void> {
+    this.influx.kill('SIGKILL');
+    await this.influx.exited;
+  }
+
+  /** influxd again on the same ports and data. */
+  async restartInflux(): Promise<void> {
+    const { httpPort, rpcPort } = this.influx;
+    this.influx = await startInfluxd({ dataDir: this.influxDir, httpPort, rpcPort });
+  }
+
+  async killNatsNode(index: number): Promise<void> {
+    const node = this.nats?.nodes[index];
+    if (!node) throw new Error('no NATS cluster in this stack (split mode, bus jetstream)');
+    node.kill('SIGKILL');
+    await node.exited();
+  }
+
+  async restartNatsNode(index: number): Promise<void> {
+    await this.nats?.nodes[index]?.restart();
+  }
+
+  pids(): Record<string, number> {
+    const pids: Record<string, number> = {
+      mosquitto: this.mosquitto.pid,
+      influxd: this.influx.pid,
+    };
+    for (const process of this.processes.values()) pids[process.name] = process.child.pid;
+    return pids;
+  }
+
+  async stop(): Promise<void> {
+    for (const process of this.processes.values()) await process.child.stop();
+    await Promise.allSettled([this.mosquitto?.stop(), this.influx?.stop(), this.nats?.stop()]);
+    if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+async function ok(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

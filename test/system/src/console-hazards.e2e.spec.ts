@@ -1,0 +1,183 @@
+import { join } from 'node:path';
+
+import type { MqttClient } from 'mqtt';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+import type { Alarm } from '@vigil/contracts';
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+
+import {
+  SCREENSHOTS,
+  launchChromium,
+  logIn,
+  requireBuildAndBrowser,
+  startBuiltVigil,
+  stop,
+  type BuiltVigil,
+} from './console-browser';
+import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+
+/**
+ * The hazard ledger in Chromium (issue 15), every part real: influxd, the built Vigil process,
+ * an MQTT leak. zhang (operator, Chinese console) creates a hazard from the alarm he disposed as a
+ * real event and rectifies it; wang (supervisor at the park, English console) assigns it with the
+ * five fields, accepts the work and closes it out. Each sees only the steps their role allows.
+ */
+describe('console: the hazard ledger, from a disposed alarm to close-out with two users', () => {
+  let influx: InfluxHandle;
+  let vigil: BuiltVigil;
+  let browser: Browser;
+  let mqtt: MqttClient;
+  const contexts: BrowserContext[] = [];
+  let zhang: Page;
+  let wang: Page;
+  let alarm: Alarm;
+  let hazardId: string;
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const detail = (page: Page, state: string) =>
+    page.waitForSelector(`#hazard-detail[data-hazard-id="${hazardId}"][data-state="${state}"]`, {
+      timeout: 20_000,
+    });
+  const step = (page: Page, name: string) => page.locator(`form.step-form[data-step="${name}"]`);
+
+  beforeAll(async () => {
+    requireBuildAndBrowser();
+    influx = await startInfluxd();
+    vigil = await startBuiltVigil({
+      VIGIL_INFLUX_MODE: 'external',
+      VIGIL_INFLUX_URL: influx.url,
+      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      VIGIL_RULE_TICK_MS: '200',
+      VIGIL_WRITE_FLUSH_MS: '50',
+      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
+    });
+    mqtt = await mqttClient(vigil.mqttUrl, 'hazard-scenario-devices');
+    await mqtt.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), {
+      qos: 1,
+    });
+    // The disposal itself is the alarm console's (console-operators.e2e); here it is the input.
+    const api = await loginAs(vigil.httpUrl, 'zhang');
+    alarm = await waitFor(
+      async () =>
+        ((await (await api.call('/api/v1/alarms?site=plant-1')).json()) as Alarm[]).find(
+          candidate => candidate.deviceId === 'gc-tf-01' && candidate.category === 'process',
+        ),
+      { what: 'the leak alarm' },
+    );
+    await api.post(`/api/v1/alarms/${alarm.id}/acknowledge`, {});
+    const disposed = await api.post(`/api/v1/alarms/${alarm.id}/dispose`, {
+      disposition: 'real-event',
+      note: '现场确认 V-12 法兰泄漏',
+    });
+    expect(disposed.status).toBe(200);
+
+    browser = await launchChromium();
+    const open = async () => {
+      const context = await browser.newContext({
+        viewport: { width: 1440, height: 900 },
+        locale: 'zh-CN',
+      });
+      contexts.push(context);
+      return context.newPage();
+    };
+    zhang = await open();
+    wang = await open();
+    await logIn(zhang, vigil.httpUrl, 'zhang');
+    await logIn(wang, vigil.httpUrl, 'wang');
+    await wang.click('#lang'); // wang works in English
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await mqtt?.endAsync().catch(() => undefined);
+    await stop(vigil?.process);
+    await influx?.stop();
+  });
+
+  it('zhang creates a hazard from the alarm he disposed as a real event', async () => {
+    const row = zhang.locator(`tr.alarm-row[data-alarm-id="${alarm.id}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    await row.getByRole('button', { name: /详情/ }).click();
+    await zhang.click(`.alarm-detail[data-alarm-id="${alarm.id}"] a.create-hazard`);
+    await zhang.waitForSelector('#hazard-report');
+    expect(await zhang.textContent('#hazard-from-alarm')).toContain(alarm.id);
+    expect(await zhang.textContent('nav a[data-page="hazards"]')).toBe('隐患台账');
+    await zhang.fill('#hazard-report input[name="title"]', '罐区 V-12 法兰泄漏');
+    await zhang.selectOption('#hazard-report select[name="level"]', 'general');
+    await zhang.fill('#hazard-report textarea[name="interimMeasures"]', '警戒隔离，每 2 小时巡检');
+    await shot(zhang, 'hazard-report-zh');
+    await zhang.click('#hazard-report button[type="submit"]');
+    const created = await zhang.waitForSelector('#hazard-detail[data-state="reported"]');
+    hazardId = (await created.getAttribute('data-hazard-id')) ?? '';
+    expect(await zhang.textContent('#hazard-state')).toBe('已上报');
+    expect(await zhang.textContent('#hazard-interim')).toBe('警戒隔离，每 2 小时巡检');
+    // An operator does not assign: only interim measures are offered.
+    expect(
+      await zhang
+        .locator('form.step-form')
+        .evaluateAll(forms => forms.map(f => f.getAttribute('data-step'))),
+    ).toEqual(['interim']);
+  });
+
+  it('wang assigns it with the five fields; zhang starts and signs the work done', async () => {
+    await wang.goto(`${vigil.httpUrl}/#/hazards`);
+    await wang.click(`tr.hazard-row[data-hazard-id="${hazardId}"] a`);
+    await detail(wang, 'reported');
+    const assign = step(wang, 'assign');
+    await assign.locator('input[name="assignee"]').fill('zhang');
+    await assign.locator('input[name="responsible"]').fill('张伟 Zhang Wei');
+    await assign.locator('textarea[name="measures"]').fill('Replace the flange gasket of V-12');
+    await assign.locator('input[name="funds"]').fill('5000');
+    await assign.locator('input[name="contingencyPlan"]').fill('Tank-farm leak plan YA-03');
+    await assign.locator('button[type="submit"]').click();
+    await detail(wang, 'assigned');
+    expect(await wang.textContent('#hazard-state')).toBe('Assigned');
+    await shot(wang, 'hazard-assigned-en');
+
+    await detail(zhang, 'assigned');
+    await step(zhang, 'start').locator('button[type="submit"]').click();
+    await detail(zhang, 'rectifying');
+    await step(zhang, 'rectify').locator('input[name="note"]').fill('垫片已更换，检漏合格');
+    await step(zhang, 'rectify').locator('button[type="submit"]').click();
+    await detail(zhang, 'rectified');
+    // The rectifier does not accept his own work.
+    expect(await step(zhang, 'accept').count()).toBe(0);
+    await zhang.waitForSelector('#hazard-steps >> text=当前状态下您没有可执行的操作。');
+  });
+
+  it('wang accepts the work and closes the hazard out; both see the signed history', async () => {
+    await detail(wang, 'rectified');
+    await step(wang, 'accept').locator('input[name="note"]').fill('Re-checked on site');
+    await step(wang, 'accept').locator('button[type="submit"]').click();
+    await detail(wang, 'accepted');
+    await step(wang, 'close').locator('button[type="submit"]').click();
+    await detail(wang, 'closed');
+    await shot(wang, 'hazard-closed-en');
+
+    await detail(zhang, 'closed');
+    const history = await zhang
+      .locator('#hazard-history li')
+      .evaluateAll(items =>
+        items.map(li => `${li.getAttribute('data-action')}:${li.getAttribute('data-by')}`),
+      );
+    expect(history).toEqual([
+      'report:zhang',
+      'assign:wang',
+      'start:zhang',
+      'rectify:zhang',
+      'accept:wang',
+      'close:wang',
+    ]);
+    expect(await zhang.textContent('#hazard-state')).toBe('已销号');
+    await shot(zhang, 'hazard-closed-zh');
+
+    await zhang.goto(`${vigil.httpUrl}/#/hazards`);
+    await zhang.selectOption('select[name="state"]', 'closed');
+    await zhang.waitForSelector(`tr.hazard-row[data-hazard-id="${hazardId}"][data-state="closed"]`);
+    await zhang.waitForSelector('#hazard-stats [data-enterprise="ent-huaxin"]');
+    await shot(zhang, 'hazard-ledger-zh');
+  });
+});
