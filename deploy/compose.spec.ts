@@ -31,7 +31,8 @@ const CONFIG_SCHEMA_PATH = join(
 const BUILD_SCRIPT_PATH = join(REPO_ROOT, 'scripts', 'build.mjs');
 
 const VIGIL_SERVICES = ['ingest', 'rules', 'persister', 'gateway'] as const;
-const INFRASTRUCTURE = ['mosquitto', 'influxdb'] as const;
+const INFRASTRUCTURE = ['mosquitto', 'nats', 'influxdb'] as const;
+const NATS_CLUSTER_PATH = join(COMPOSE_DIR, 'nats-cluster.yml');
 
 const stringList = z.array(z.string());
 const healthcheckSchema = z.looseObject({
@@ -205,7 +206,10 @@ describe('deploy/compose/docker-compose.yml', () => {
 
     it('runs a pinned image: an exact version or a digest, never a moving tag', () => {
       if (entry.image === undefined || entry.image.startsWith('vigil/')) return;
-      expect(entry.image).toMatch(/:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/);
+      // An exact version may name its variant (nats:2.10.24-alpine: the shell tools for wget).
+      expect(entry.image).toMatch(
+        /:\d+\.\d+\.\d+(-alpine)?(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/,
+      );
     });
 
     it('reads secrets from files it is given, never from the environment', () => {
@@ -326,6 +330,149 @@ describe('deploy/compose/docker-compose.yml', () => {
       expect(mounts(service(name)).map(mount => mount.target)).toContain('/etc/vigil/registry');
     },
   );
+});
+
+/** `nats-server -t` on a config file, with the environment the service would give it. */
+function natsConfigCheck(file: string, env: Record<string, string>): Promise<string> {
+  return new Promise(done =>
+    execFile(
+      'nats-server',
+      ['-t', '-c', file],
+      { env: { ...process.env, ...env }, timeout: 10_000 },
+      (error, stdout, stderr) => done(error === null ? 'valid' : `${stdout}${stderr}`.trim()),
+    ),
+  );
+}
+
+/** The service's environment with `${NAME:?…}` replaced by .env.example's value. */
+function resolvedEnvironment(entry: Service): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(entry.environment ?? {}).map(([name, value]) => [
+      name,
+      value.replace(
+        /\$\{([A-Z0-9_]+)[^}]*\}/g,
+        (_, variable: string) => envExample.get(variable) ?? '',
+      ),
+    ]),
+  );
+}
+
+describe('the backbone: NATS JetStream (docs/scaling.md)', () => {
+  const nats = service('nats');
+  const networks = (compose as { networks?: Record<string, { internal?: boolean } | null> })
+    .networks;
+
+  it.each(VIGIL_SERVICES)(
+    'runs %s on JetStream at nats:4222, one replica, after NATS is healthy',
+    name => {
+      const entry = service(name);
+      expect(entry.environment).toMatchObject({
+        VIGIL_BUS: 'jetstream',
+        VIGIL_NATS_URL: 'nats://nats:4222',
+        VIGIL_NATS_USER: 'vigil',
+        VIGIL_NATS_REPLICAS: '1',
+      });
+      expect(entry.environment?.['VIGIL_NATS_PASSWORD']).toMatch(/^\$\{NATS_VIGIL_PASSWORD:\?/);
+      expect(entry.environment?.['VIGIL_PARTITIONS']).toMatch(/^\$\{VIGIL_PARTITIONS:\?/);
+      expect(entry.depends_on?.['nats']?.condition).toBe('service_healthy');
+      expect((entry as { networks?: string[] }).networks).toContain('backbone');
+    },
+  );
+
+  it('names each Vigil service for good (VIGIL_INSTANCE): stable MQTT session and lease owner', () => {
+    const instances = VIGIL_SERVICES.map(name => service(name).environment?.['VIGIL_INSTANCE']);
+    expect(instances.every(instance => /^[A-Za-z0-9_-]+$/.test(instance ?? ''))).toBe(true);
+    expect(new Set(instances).size).toBe(VIGIL_SERVICES.length);
+  });
+
+  it('gives ingest a data volume for its spool (messages wait there while NATS is unreachable)', () => {
+    const ingest = service('ingest');
+    const dataDir = ingest.environment?.['VIGIL_DATA_DIR'];
+    expect(dataDir).toBeDefined();
+    const mount = mounts(ingest).find(m => m.target === dataDir);
+    expect(Object.keys(compose.volumes ?? {})).toContain(mount?.source);
+  });
+
+  it('keeps JetStream on a named volume, publishes no port, and talks on an internal network only', () => {
+    const conf = readFileSync(join(DEPLOY_DIR, 'nats', 'nats.conf'), 'utf8');
+    const storeDir = /store_dir:\s*(\S+)/.exec(conf)?.[1] ?? '';
+    const volume = mounts(nats).find(m => storeDir.startsWith(m.target));
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume?.source);
+    expect(mounts(nats).find(m => m.target === '/etc/nats/nats.conf')?.source).toBe(
+      '../nats/nats.conf',
+    );
+    expect(nats.ports ?? []).toEqual([]);
+    expect((nats as { networks?: string[] }).networks).toEqual(['backbone']);
+    expect(networks?.['backbone']?.internal).toBe(true);
+    expect(nats.healthcheck?.test).toContain('http://127.0.0.1:8222/healthz?js-enabled-only=true');
+  });
+
+  it('gives NATS the password the services use, and nats.conf is a valid nats-server config', async () => {
+    const env = resolvedEnvironment(nats);
+    expect(env['NATS_VIGIL_PASSWORD']).toBe('<INSERT_NATS_VIGIL_PASSWORD>');
+    expect(await natsConfigCheck(join(DEPLOY_DIR, 'nats', 'nats.conf'), env)).toBe('valid');
+    // Without the variables compose sets, the file is refused: they are really used.
+    expect(await natsConfigCheck(join(DEPLOY_DIR, 'nats', 'nats.conf'), {})).toMatch(/NATS_/);
+  });
+});
+
+describe('deploy/compose/nats-cluster.yml (3-node NATS, 3 replicas)', () => {
+  const overlay = composeSchema
+    .extend({ services: z.record(z.string(), serviceSchema) })
+    .parse(parse(readFileSync(NATS_CLUSTER_PATH, 'utf8'), { merge: true }));
+  const nodes = ['nats', 'nats-2', 'nats-3'];
+  const clusterConf = join(DEPLOY_DIR, 'nats', 'nats-cluster.conf');
+
+  it('runs three NATS nodes, each hardened, health-checked, with its own name and JetStream volume', () => {
+    const names = new Set<string>();
+    const volumes = new Set<string>();
+    for (const name of nodes) {
+      const node = overlay.services[name];
+      expect(node).toBeDefined();
+      expect(node?.cap_drop).toEqual(['ALL']);
+      expect(node?.read_only).toBe(true);
+      expect(node?.healthcheck?.test).toContain('http://127.0.0.1:8222/healthz');
+      expect(node?.image ?? service('nats').image).toBe(service('nats').image);
+      names.add(node?.environment?.['NATS_SERVER_NAME'] ?? '');
+      const store = mounts(node as Service).find(m => m.target === '/data');
+      volumes.add(store?.source ?? '');
+      expect([
+        ...Object.keys(compose.volumes ?? {}),
+        ...Object.keys(overlay.volumes ?? {}),
+      ]).toContain(store?.source);
+      expect(mounts(node as Service).find(m => m.target === '/etc/nats/nats.conf')).toEqual({
+        source: '../nats/nats-cluster.conf',
+        target: '/etc/nats/nats.conf',
+        readOnly: true,
+      });
+    }
+    expect(names.size).toBe(3);
+    expect(volumes.size).toBe(3);
+  });
+
+  it('routes every node to the three services by name, and nats-cluster.conf is valid', async () => {
+    const conf = readFileSync(clusterConf, 'utf8');
+    const routes = [...conf.matchAll(/nats-route:\/\/([a-z0-9-]+):6222/g)].map(m => m[1]);
+    expect(routes.sort()).toEqual([...nodes].sort());
+    const env = resolvedEnvironment({
+      ...overlay.services['nats-2'],
+      environment: overlay.services['nats-2']?.environment ?? {},
+    } as Service);
+    expect(await natsConfigCheck(clusterConf, env)).toBe('valid');
+  });
+
+  it.each(VIGIL_SERVICES)('points %s at all three nodes with 3 replicas', name => {
+    expect(overlay.services[name]?.environment).toEqual({
+      VIGIL_NATS_URL: nodes.map(node => `nats://${node}:4222`).join(','),
+      VIGIL_NATS_REPLICAS: '3',
+    });
+  });
+
+  it('uses only variables of .env.example', () => {
+    const text = readFileSync(NATS_CLUSTER_PATH, 'utf8');
+    const used = [...strings(parse(text, { merge: true }))].flatMap(interpolatedNames);
+    expect(used.filter(name => !envExample.has(name))).toEqual([]);
+  });
 });
 
 describe('deploy/docker/Dockerfile', () => {

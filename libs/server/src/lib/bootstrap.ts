@@ -89,6 +89,7 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
       log: () => undefined,
     };
     const server = new VigilMqttServer(options);
+    server.shareDeviceSubscriptions(config.mqtt.shareGroup);
     server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
       ingest.accept(topic, payload, retained, ack),
     );

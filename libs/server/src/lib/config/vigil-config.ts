@@ -26,6 +26,19 @@ export const vigilEnvSchema = z.object({
   VIGIL_MQTT_PORT: port.default(1883),
   /** An external broker (Mosquitto, EMQX). When set, the embedded broker is not needed. */
   VIGIL_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
+  /**
+   * More nodes of the same clustered broker (NATS's MQTT listener, EMQX), comma-separated: every
+   * MQTT client of Vigil tries the next one when its node is unreachable (docs/scaling.md).
+   */
+  VIGIL_MQTT_FAILOVER_URLS: z.string().min(1).optional(),
+  /**
+   * Ingest subscribes through the shared subscription `$share/<group>/vigil/v1/…`: several ingest
+   * instances in one group split the device traffic between them (EMQX, Mosquitto 2, docs/scaling.md).
+   */
+  VIGIL_MQTT_SHARE_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (no /, + or #)')
+    .optional(),
   VIGIL_MQTT_USERNAME: z.string().optional(),
   VIGIL_MQTT_PASSWORD: z.string().optional(),
   VIGIL_MQTT_QOS: z.coerce
@@ -324,6 +337,10 @@ export interface VigilConfig {
     readonly username: string | undefined;
     readonly password: string | undefined;
     readonly qos: 0 | 1;
+    /** VIGIL_MQTT_FAILOVER_URLS: tried in turn after `url` (empty: `url` only). */
+    readonly failoverUrls?: readonly string[];
+    /** VIGIL_MQTT_SHARE_GROUP: ingest's shared-subscription group (undefined: plain subscriptions). */
+    readonly shareGroup?: string | undefined;
   };
   readonly influx: {
     readonly mode: 'managed' | 'external' | 'off';
@@ -451,6 +468,38 @@ function busProblems(env: VigilEnv, problems: string[]): 'memory' | 'jetstream' 
   return kind;
 }
 
+const splitList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map(item => item.trim())
+    .filter(item => item !== '');
+
+/** Failover nodes are brokers of the same cluster as VIGIL_MQTT_URL: same scheme, host:port only. */
+function failoverProblems(env: VigilEnv): string[] {
+  const urls = splitList(env.VIGIL_MQTT_FAILOVER_URLS);
+  if (urls.length === 0) return [];
+  if (env.VIGIL_MQTT_URL === undefined)
+    return ['VIGIL_MQTT_FAILOVER_URLS: needs VIGIL_MQTT_URL (the first node of the cluster)'];
+  const scheme = new URL(env.VIGIL_MQTT_URL).protocol;
+  return urls.flatMap(url => {
+    if (!/^mqtts?:\/\/[^/\s]+\/?$/.test(url) || !URL.canParse(url))
+      return [`VIGIL_MQTT_FAILOVER_URLS: ${url} is not an mqtt:// or mqtts:// address (host:port)`];
+    const parsed = new URL(url);
+    if (parsed.protocol !== scheme)
+      return [`VIGIL_MQTT_FAILOVER_URLS: ${url} does not use ${scheme} like VIGIL_MQTT_URL`];
+    if (
+      !env.VIGIL_DEMO_MODE &&
+      !env.VIGIL_ALLOW_PLAINTEXT &&
+      scheme === 'mqtt:' &&
+      !isLoopback(parsed.hostname)
+    )
+      return [
+        `VIGIL_MQTT_FAILOVER_URLS: plain mqtt:// to ${parsed.hostname} outside demo mode; use mqtts://`,
+      ];
+    return [];
+  });
+}
+
 /** The host name, cut to what a client id and a KV key accept. */
 function instanceName(): string {
   return (
@@ -486,6 +535,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   problems.push(...influxCredentialProblems(e, influxPassword, influxToken));
   const natsPassword = secret(env, 'VIGIL_NATS_PASSWORD', problems);
   const busKind = busProblems(e, problems);
+  problems.push(...failoverProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -497,6 +547,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       username: e.VIGIL_MQTT_USERNAME,
       password: e.VIGIL_MQTT_PASSWORD,
       qos: e.VIGIL_MQTT_QOS,
+      failoverUrls: splitList(e.VIGIL_MQTT_FAILOVER_URLS),
+      shareGroup: e.VIGIL_MQTT_SHARE_GROUP,
     },
     influx: {
       mode: e.VIGIL_INFLUX_MODE,

@@ -33,10 +33,37 @@ export type DeviceMessageSink = (
  */
 export class VigilMqttServer extends ServerMqtt {
   private sink: DeviceMessageSink | undefined;
+  private shareGroup: string | undefined;
   private gate: PubackGate | undefined;
 
   deliverDeviceMessagesTo(sink: DeviceMessageSink): void {
     this.sink = sink;
+  }
+
+  /**
+   * VIGIL_MQTT_SHARE_GROUP: subscribe to the device topics as `$share/<group>/vigil/v1/…`, so
+   * that the broker gives each message to one member of the group (several ingest instances).
+   * Call before the server starts. Other topics stay plain subscriptions.
+   */
+  shareDeviceSubscriptions(group: string | undefined): void {
+    this.shareGroup = group;
+  }
+
+  /** The stock binding; with a share group, device patterns are subscribed through it. */
+  override bindEvents(mqttClient: MqttClient): void {
+    const group = this.shareGroup;
+    if (group !== undefined) {
+      // Messages still arrive on their own topic, so the handler lookup is unchanged.
+      const subscribe = mqttClient.subscribe.bind(mqttClient) as (...args: unknown[]) => unknown;
+      mqttClient.subscribe = ((topic: unknown, ...rest: unknown[]) =>
+        subscribe(
+          typeof topic === 'string' && topic.startsWith(DEVICE_PREFIX)
+            ? `$share/${group}/${topic}`
+            : topic,
+          ...rest,
+        )) as MqttClient['subscribe'];
+    }
+    super.bindEvents(mqttClient);
   }
 
   /** The client with its PUBACKs held until ingest's journal has the message (PubackGate). */

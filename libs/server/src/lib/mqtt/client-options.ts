@@ -9,6 +9,8 @@ export interface VigilMqttCredentials {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** mqtt.js tries these in turn on every reconnect (VIGIL_MQTT_URL, then the failover nodes). */
+  servers?: Array<{ host: string; port: number; protocol: 'mqtt' | 'mqtts' }>;
 }
 
 /**
@@ -24,7 +26,18 @@ export function mqttClientOptions(config: VigilConfig): VigilMqttCredentials {
     ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
     ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
     ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
+    ...(config.mqtt.failoverUrls?.length
+      ? { servers: [config.mqtt.url, ...config.mqtt.failoverUrls].map(brokerAddress) }
+      : {}),
   };
+}
+
+function brokerAddress(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' } {
+  const parsed = new URL(url);
+  const protocol = parsed.protocol === 'mqtts:' ? 'mqtts' : 'mqtt';
+  const port = parsed.port === '' ? (protocol === 'mqtts' ? 8883 : 1883) : Number(parsed.port);
+  // URL keeps IPv6 literals in brackets; sockets want them bare.
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port, protocol };
 }
 
 /**
