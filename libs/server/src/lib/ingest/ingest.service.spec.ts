@@ -123,6 +123,35 @@ describe('the ack of a device message (issue 12: PUBACK only once durable)', () 
     expect(acked).toEqual(['dead letter', 'duplicate', 'no seq', 'seq 1']);
     ingest.onModuleDestroy();
   });
+
+  it('withholds the ack of a message the journal could not make durable, counted, never thrown', async () => {
+    const failing = new (class extends IngestJournal {
+      append(): Promise<void> {
+        return Promise.reject(new Error('ENOSPC: no space left on device'));
+      }
+    })();
+    const metrics = new VigilMetrics();
+    const ingest = new IngestService(
+      { current: registry } as RegistryHolder,
+      new PipelineBus(),
+      metrics,
+      { publish: () => undefined } as unknown as MqttPublisher,
+      failing,
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const acked: number[] = [];
+    ingest.accept(TOPIC, sample(1), false, () => acked.push(1));
+    await new Promise(resolve => setTimeout(resolve, 10));
+    process.off('unhandledRejection', onUnhandled);
+    expect(acked).toEqual([]);
+    expect(unhandled).toEqual([]);
+    expect(
+      await metrics.registry.getSingleMetricAsString('vigil_ingest_journal_failures_total'),
+    ).toMatch(/vigil_ingest_journal_failures_total 1/);
+    ingest.onModuleDestroy();
+  });
 });
 
 describe('a bug in ingest on one message (issue 10: one message never kills the process)', () => {

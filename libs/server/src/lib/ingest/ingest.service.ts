@@ -186,7 +186,16 @@ export class IngestService implements OnModuleDestroy {
       return;
     }
     const durable = this.journal.append(journalMessage(topic, payload, records));
-    if (ack) void durable.then(ack);
+    // A journal that cannot make the message durable (the spool's disk failing) must not be an
+    // unhandled rejection (the process backstop would end ingest): loud, counted as an ingest
+    // error, and the PUBACK withheld, so the broker re-delivers the message on reconnect.
+    void durable.then(ack, error => {
+      this.metrics.journalFailures.inc();
+      this.rateLimited.warn(
+        'journal',
+        `a message from ${topic.slice(0, 200)} could NOT be made durable; not acknowledged to the broker: ${(error as Error)?.message ?? String(error)}`,
+      );
+    });
   }
 
   /** jetstream: the canary travels in the records stream; its ingest hop once it is there. */

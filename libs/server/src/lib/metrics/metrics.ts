@@ -42,6 +42,13 @@ export class VigilMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly journalFailures = new Counter({
+    name: 'vigil_ingest_journal_failures_total',
+    help:
+      'Device messages the journal (spool or JetStream) could not make durable: not acknowledged ' +
+      'to the broker, which re-delivers them',
+    registers: [this.registry],
+  });
   readonly seqRestarts = new Counter({
     name: 'vigil_ingest_seq_restarts_total',
     help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
