@@ -20,8 +20,10 @@ describe('startNats (real nats-server)', () => {
       }
       const js = nc.jetstream();
       await js.publish('t.1', 'one');
-      nats.nodes[0]!.kill('SIGKILL');
-      await nats.nodes[0]!.exited();
+      const [first] = nats.nodes;
+      if (!first) throw new Error('no NATS node');
+      first.kill('SIGKILL');
+      await first.exited();
       let ack;
       for (let attempt = 0; !ack; attempt += 1) {
         ack = await js.publish('t.2', 'two').catch(error => {

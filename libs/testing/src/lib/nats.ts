@@ -63,9 +63,8 @@ export async function startNats(
   );
   const nodes: NatsNode[] = [];
   try {
-    for (let index = 0; index < count; index += 1) {
+    for (const [index, own] of ports.entries()) {
       const name = `n${index + 1}`;
-      const own = ports[index]!;
       const storeDir = join(root, name);
       const lines = [
         `server_name: ${name}`,

@@ -72,7 +72,7 @@ export class HealthController {
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
-      ...(backbone ? { backbone: this.backbone!.ok } : {}),
+      ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;

@@ -299,8 +299,8 @@ class ConsumerLoop {
       }
       messages = await this.checkSequence(messages);
       await this.offer(messages);
-      const last = messages[messages.length - 1]!;
-      this.pending = last.info.pending;
+      const last = messages.at(-1);
+      if (last) this.pending = last.info.pending;
       this.metrics.consumerPending.set({ consumer: this.consumer }, this.pending);
       this.reportHealth();
     }
@@ -388,6 +388,9 @@ class ConsumerLoop {
 
   /** Offers one fetched batch (waiting while the write buffer is full) and queues its ack. */
   private async offer(messages: readonly JsMsg[]): Promise<void> {
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!first || !last) return;
     const records: NonNullable<Decoded['records']>[number][] = [];
     const updates: AlarmUpdate[] = [];
     let undecodable = 0;
@@ -405,10 +408,10 @@ class ConsumerLoop {
       );
     }
     const entry: Pending = {
-      last: messages[messages.length - 1]!,
+      last,
       messages: messages.length,
       decoded: messages.length - undecodable,
-      since: Math.floor(messages[0]!.info.timestampNanos / 1e6),
+      since: Math.floor(first.info.timestampNanos / 1e6),
       outcome: undefined,
     };
     this.queue.push(entry);
@@ -455,8 +458,7 @@ class ConsumerLoop {
   private settle(): void {
     let ack: JsMsg | undefined;
     let messages = 0;
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
+    for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
       if (head.outcome === undefined || head.outcome === 'abandoned') break;
       this.queue.shift();
       ack = head.last;

@@ -108,7 +108,8 @@ describe('JetStreamJournal (real nats-server)', () => {
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => subject.append(message('site-b', 'd1', i))),
     );
-    const node = nats.nodes[0]!;
+    const [node] = nats.nodes;
+    if (!node) throw new Error('no NATS node');
     node.kill('SIGKILL');
     await node.exited();
     // Every append resolves although NATS is gone: the spool has them.

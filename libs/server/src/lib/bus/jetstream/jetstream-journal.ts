@@ -184,10 +184,10 @@ export class JetStreamJournal extends IngestJournal {
         }),
       ),
     );
-    for (let index = 0; index < results.length; index += 1) {
-      const result = results[index]!;
+    for (const [index, result] of results.entries()) {
       if (result.status === 'fulfilled') continue;
-      if (isRefusal(result.reason)) this.refused(messages[index]!, result.reason);
+      const message = messages[index];
+      if (message && isRefusal(result.reason)) this.refused(message, result.reason);
       else throw result.reason;
     }
   }
