@@ -70,14 +70,29 @@ export async function openBackbone(settings: NatsSettings, name: string): Promis
       else if (status.type === 'error') logger.error(`NATS: ${String(status.data)}`);
     }
   })();
-  const jsm = await nc.jetstreamManager();
+  let jsm: JetStreamManager;
   const js = nc.jetstream();
-  try {
-    await ensureStreams(jsm, settings);
-    await ensureBuckets(js, settings);
-  } catch (error) {
-    await nc.close();
-    throw error;
+  // A cluster that is starting (or has just lost its meta leader) answers JetStream API requests
+  // with a timeout or "JetStream not available" for a while: wait for it, saying so, rather than
+  // die at start. A stream that does not match the configuration is refused at once.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      jsm = await nc.jetstreamManager();
+      await ensureStreams(jsm, settings);
+      await ensureBuckets(js, settings);
+      break;
+    } catch (error) {
+      if (!(error instanceof BackboneConfigError) && isTransient(error) && !nc.isClosed()) {
+        if (attempt === 1 || attempt % 10 === 0)
+          logger.warn(
+            `JetStream is not answering yet (${(error as Error).message}); retrying (attempt ${attempt})`,
+          );
+        await new Promise(resolve => setTimeout(resolve, 1000));
+        continue;
+      }
+      await nc.close();
+      throw error;
+    }
   }
   return {
     nc,
@@ -164,6 +179,17 @@ function limitsDiffer(existing: StreamConfig, wanted: Partial<StreamConfig>): bo
     existing.max_age !== wanted.max_age ||
     existing.duplicate_window !== wanted.duplicate_window ||
     existing.description !== wanted.description
+  );
+}
+
+/** A JetStream API request that may succeed later: timeouts, no responders, not available yet. */
+function isTransient(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const message = String((error as Error)?.message ?? error);
+  return (
+    code === 'TIMEOUT' ||
+    code === '503' ||
+    /timeout|no responders|temporarily unavailable/i.test(message)
   );
 }
 
