@@ -15,7 +15,7 @@ import {
   type MosquittoHandle,
 } from '@vigil/testing';
 
-import { REPO_ROOT } from './support';
+import { REPO_ROOT, writeFleetRegistry } from './support';
 
 /**
  * Issue 12, all-in-one mode (VIGIL_BUS=memory, no NATS): the built process on an external real
@@ -36,47 +36,6 @@ const OUTAGE_MS = Number(process.env['ALLINONE_OUTAGE_MS'] ?? 20_000);
 const figures: Record<string, unknown> = { bus: BUS };
 
 const deviceId = (i: number) => `gc-${String(i).padStart(3, '0')}`;
-
-function writeRegistry(dir: string): void {
-  const devices = Array.from({ length: DEVICES }, (_, i) => ({
-    id: deviceId(i),
-    class: 'gas-combustible',
-    attributes: { gas: 'CH4' },
-    area: 'unit-1',
-    position: [10 + (i % 10) * 10, 10 + Math.floor(i / 10) * 10],
-  }));
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        { id: 'city-demo', name: 'City', kind: 'city' },
-        { id: 'ent-storm', name: 'Storm Chemicals', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [
-        {
-          id: SITE,
-          name: 'Storm site',
-          enterprise: 'ent-storm',
-          frame: { width: 200, height: 200 },
-          areas: [
-            {
-              id: 'unit-1',
-              name: 'Unit 1',
-              kind: 'production',
-              polygon: [
-                [0, 0],
-                [200, 0],
-                [200, 200],
-                [0, 200],
-              ],
-            },
-          ],
-          devices,
-        },
-      ],
-    }),
-  );
-}
 
 /**
  * Devices at QoS 1 with persistent sessions. Each tick (`tickMs`) every device sends one message of
@@ -258,7 +217,10 @@ describe('all-in-one: nothing lost (issue 12)', () => {
 
   beforeEach(async () => {
     work = mkdtempSync(join(tmpdir(), 'vigil-allinone-'));
-    writeRegistry(work);
+    writeFleetRegistry(
+      work,
+      Array.from({ length: DEVICES }, (_, i) => deviceId(i)),
+    );
     influxDir = join(work, 'influxd');
     mkdirSync(influxDir);
     influx = await startInfluxd({ dataDir: influxDir });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,7 +17,7 @@ import {
   type NatsHandle,
 } from '@vigil/testing';
 
-import { REPO_ROOT, telemetry } from './support';
+import { REPO_ROOT, telemetry, writeFleetRegistry } from './support';
 
 const DEVICES = 100;
 /** Readings per second offered (QoS 1), one reading per MQTT message. */
@@ -26,47 +26,6 @@ const DURATION_MS = Number(process.env['JSFLOW_DURATION_MS'] ?? 24_000);
 const SITE = 'storm';
 /** How long a killed process stays down before it is started again. */
 const DOWN_MS = Number(process.env['JSFLOW_DOWN_MS'] ?? 2000);
-
-function registry(dir: string): void {
-  const devices = Array.from({ length: DEVICES }, (_, i) => ({
-    id: `gc-${String(i).padStart(3, '0')}`,
-    class: 'gas-combustible',
-    attributes: { gas: 'CH4' },
-    area: 'unit-1',
-    position: [10 + (i % 10) * 10, 10 + Math.floor(i / 10) * 10],
-  }));
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        { id: 'city-demo', name: 'City', kind: 'city' },
-        { id: 'ent-storm', name: 'Storm Chemicals', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [
-        {
-          id: SITE,
-          name: 'Storm site',
-          enterprise: 'ent-storm',
-          frame: { width: 200, height: 200 },
-          areas: [
-            {
-              id: 'unit-1',
-              name: 'Unit 1',
-              kind: 'production',
-              polygon: [
-                [0, 0],
-                [200, 0],
-                [200, 200],
-                [0, 200],
-              ],
-            },
-          ],
-          devices,
-        },
-      ],
-    }),
-  );
-}
 
 interface VigilProcess {
   readonly name: string;
@@ -185,7 +144,10 @@ describe('jetstream split: SIGKILL of ingest and persister under load', () => {
   beforeAll(async () => {
     [mosquitto, nats, influx] = await Promise.all([startMosquitto(), startNats(), startInfluxd()]);
     work = mkdtempSync(join(tmpdir(), 'vigil-jsflow-'));
-    registry(work);
+    writeFleetRegistry(
+      work,
+      Array.from({ length: DEVICES }, (_, i) => `gc-${String(i).padStart(3, '0')}`),
+    );
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,7 +7,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 
 import { freePort, startNats, waitFor, type NatsHandle } from '@vigil/testing';
 
-import { REPO_ROOT, telemetry } from './support';
+import { REPO_ROOT, telemetry, writeFleetRegistry } from './support';
 
 /**
  * NATS's own MQTT listener as a clustered device broker (issue 12, docs/scaling.md "Device
@@ -25,46 +25,6 @@ interface VigilProcess {
   hasExited(): boolean;
   outputTail(): string;
   stop(): Promise<void>;
-}
-
-function registry(dir: string): void {
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        { id: 'city-demo', name: 'City', kind: 'city' },
-        { id: 'ent-storm', name: 'Storm Chemicals', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [
-        {
-          id: SITE,
-          name: 'Storm site',
-          enterprise: 'ent-storm',
-          frame: { width: 200, height: 200 },
-          areas: [
-            {
-              id: 'unit-1',
-              name: 'Unit 1',
-              kind: 'production',
-              polygon: [
-                [0, 0],
-                [200, 0],
-                [200, 200],
-                [0, 200],
-              ],
-            },
-          ],
-          devices: DEVICES.map((id, i) => ({
-            id,
-            class: 'gas-combustible',
-            attributes: { gas: 'CH4' },
-            area: 'unit-1',
-            position: [10 + i * 10, 10],
-          })),
-        },
-      ],
-    }),
-  );
 }
 
 /** One sample of a Prometheus text exposition (sum over labels matching `labels`). */
@@ -108,7 +68,7 @@ describe('NATS MQTT cluster as the device broker (real nats-server x3, built Vig
   beforeAll(async () => {
     nats = await startNats({ nodes: 3, mqtt: true });
     work = mkdtempSync(join(tmpdir(), 'vigil-nats-mqtt-'));
-    registry(work);
+    writeFleetRegistry(work, DEVICES);
     const httpPort = await freePort();
     httpUrl = `http://127.0.0.1:${httpPort}`;
     const [first, ...others] = nats.nodes.map(node => node.mqttUrl as string);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,51 +8,16 @@ import type { MqttClient } from 'mqtt';
 import type { Alarm } from '@vigil/contracts';
 import { freePort, influxQuery, startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { REPO_ROOT, WsRecorder, loginAs, mqttClient, telemetry } from './support';
+import {
+  REPO_ROOT,
+  WsRecorder,
+  loginAs,
+  mqttClient,
+  telemetry,
+  writeFleetRegistry,
+} from './support';
 
 const DEVICES = 60;
-
-function registry(dir: string): void {
-  const devices = Array.from({ length: DEVICES }, (_, i) => ({
-    id: `gc-${String(i).padStart(3, '0')}`,
-    class: 'gas-combustible',
-    attributes: { gas: 'CH4' },
-    area: 'unit-1',
-    position: [10 + (i % 10) * 10, 10 + Math.floor(i / 10) * 10],
-  }));
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        // The demo users' tree: admin (city-demo) sees this site, zhang (ent-huaxin) does not.
-        { id: 'city-demo', name: 'City', kind: 'city' },
-        { id: 'ent-storm', name: 'Storm Chemicals', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [
-        {
-          id: 'storm',
-          name: 'Storm site',
-          enterprise: 'ent-storm',
-          frame: { width: 200, height: 200 },
-          areas: [
-            {
-              id: 'unit-1',
-              name: 'Unit 1',
-              kind: 'production',
-              polygon: [
-                [0, 0],
-                [200, 0],
-                [200, 200],
-                [0, 200],
-              ],
-            },
-          ],
-          devices,
-        },
-      ],
-    }),
-  );
-}
 
 /**
  * Kill the alarm service with SIGKILL during an alarm storm: it comes back with the same open
@@ -79,7 +44,10 @@ describe('recovery after SIGKILL during an alarm storm', () => {
   beforeAll(async () => {
     influx = await startInfluxd();
     work = mkdtempSync(join(tmpdir(), 'vigil-recovery-'));
-    registry(work);
+    writeFleetRegistry(
+      work,
+      Array.from({ length: DEVICES }, (_, i) => `gc-${String(i).padStart(3, '0')}`),
+    );
     const httpPort = await freePort();
     const mqttPort = await freePort();
     httpUrl = `http://127.0.0.1:${httpPort}`;

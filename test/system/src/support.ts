@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -183,4 +183,50 @@ export async function loginAs(httpUrl: string, username: string, password = 'vig
     post: (path: string, body: unknown = {}) =>
       call(path, { method: 'POST', body: JSON.stringify(body) }),
   };
+}
+
+/**
+ * A registry of one site, `storm`, of enterprise `ent-storm` under the demo users' city
+ * (`city-demo`: admin sees it, zhang does not), with one area `unit-1` (200 × 200 m) and these
+ * methane detectors on a 10 m grid: the fleet of the load and fault tests.
+ */
+export function writeFleetRegistry(dir: string, deviceIds: readonly string[]): void {
+  const devices = deviceIds.map((id, i) => ({
+    id,
+    class: 'gas-combustible',
+    attributes: { gas: 'CH4' },
+    area: 'unit-1',
+    position: [10 + (i % 10) * 10, 10 + Math.floor(i / 10) * 10],
+  }));
+  writeFileSync(
+    join(dir, 'site.json'),
+    JSON.stringify({
+      organisation: [
+        { id: 'city-demo', name: 'City', kind: 'city' },
+        { id: 'ent-storm', name: 'Storm Chemicals', kind: 'enterprise', parent: 'city-demo' },
+      ],
+      sites: [
+        {
+          id: 'storm',
+          name: 'Storm site',
+          enterprise: 'ent-storm',
+          frame: { width: 200, height: 200 },
+          areas: [
+            {
+              id: 'unit-1',
+              name: 'Unit 1',
+              kind: 'production',
+              polygon: [
+                [0, 0],
+                [200, 0],
+                [200, 200],
+                [0, 200],
+              ],
+            },
+          ],
+          devices,
+        },
+      ],
+    }),
+  );
 }
