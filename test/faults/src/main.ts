@@ -5,7 +5,13 @@ import { dirname, join } from 'node:path';
 
 import { USAGE, parseFaultArgs, selected } from './lib/args';
 import { killAllStarted } from './lib/processes';
-import { renderReport, renderTable, replaceSection, type FaultsReport } from './lib/report';
+import {
+  renderNotes,
+  renderReport,
+  renderTable,
+  replaceSection,
+  type FaultsReport,
+} from './lib/report';
 import { runScenario, type ScenarioResult } from './lib/run-scenario';
 import { catalogue, describeFault, expectationOf } from './lib/scenarios';
 
@@ -54,13 +60,14 @@ async function main(): Promise<number> {
   }
   const git = (...command: string[]): string =>
     spawnSync('git', command, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const loadAtStart = loadavg().map(v => Math.round(v * 100) / 100);
   const results: ScenarioResult[] = [];
   const errors: { id: string; error: string }[] = [];
   const report = (): FaultsReport => ({
     label: args.label,
     startedAt: new Date().toISOString(),
     commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (dirty)' : ''}`,
-    machine: { cores: cpus().length, loadAverage: loadavg().map(v => Math.round(v * 100) / 100) },
+    machine: { cores: cpus().length, loadAverage: loadAtStart },
     results,
     errors,
   });
@@ -110,7 +117,15 @@ async function main(): Promise<number> {
       if (mine.length === 0) continue;
       const first = mine[0] as ScenarioResult;
       const caption = `Measured ${new Date().toISOString().slice(0, 10)} on commit ${report().commit} (\`${process.argv.slice(2).join(' ')}\`): ${first.settings.rate.toLocaleString('en-US')} readings/s from ${first.settings.devices.toLocaleString('en-US')} detectors at QoS 1, ${first.settings.durationMs / 1000} s, fault ${first.settings.faultAtMs / 1000} s in${mode === 'split' ? `, bus ${first.bus}, rules ×${first.settings.rules}` : ''}.`;
-      doc = replaceSection(doc, `${args.label}-${mode}`, `${caption}\n\n${renderTable(mine)}`);
+      doc = replaceSection(
+        doc,
+        `${args.label}-${mode}`,
+        `${caption} Load average (1 / 5 / 15 min) at the start ${loadAtStart.join(' / ')}, at the end ${loadavg()
+          .map(v => v.toFixed(2))
+          .join(
+            ' / ',
+          )} (${cpus().length} cores, shared with other work).\n\n${renderTable(mine)}\n\n${renderNotes(mine)}`,
+      );
     }
     writeFileSync(docPath, doc);
     log(`docs/reliability.md: ${args.label}-* tables written`);

@@ -27,6 +27,35 @@ export function renderTable(results: readonly ScenarioResult[]): string {
   return lines.join('\n');
 }
 
+/**
+ * Below the table: the generator's pace (whether it kept its rate) and, after an InfluxDB outage,
+ * how the backlog drained against the live rate (the issue: "several times the live rate"). Pure.
+ */
+export function renderNotes(results: readonly ScenarioResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const pace = r.offeredPerSecond;
+    const parts = [
+      `generator offered ${n(r.readings.offered)} readings, ${n(pace.mean)}/s on average (slowest second ${n(pace.min)}/s; target ${n(r.settings.rate)}/s), ${n(r.readings.pubacked)} PUBACKed by the broker`,
+    ];
+    const loads = r.progress.flatMap(p => (p.load1 === undefined ? [] : [p.load1]));
+    if (loads.length > 0)
+      parts.push(
+        `1-min load average during the run ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+      );
+    const d = r.recovery.drain;
+    if (d) {
+      parts.push(
+        d.caughtUpMs === null
+          ? `backlog at InfluxDB's return ${n(d.backlogAtRestart)} readings: **never caught up** before the drain ended (peak ${d.peakStoreRate === null ? '–' : n(Math.round(d.peakStoreRate))} stored/s)`
+          : `backlog at InfluxDB's return ${n(d.backlogAtRestart)} readings, caught up ${s(d.caughtUpMs)} later: ${n(Math.round(d.storeRate ?? 0))} stored/s on average (live included), ${(d.timesLiveRate ?? 0).toFixed(1)} × the live rate (peak ${n(Math.round(d.peakStoreRate ?? 0))}/s over 5 s)`,
+      );
+    }
+    lines.push(`- ${r.id}: ${parts.join('; ')}.`);
+  }
+  return lines.join('\n');
+}
+
 /** The whole report: settings, one table per mode, errors, unexpected alarms. Pure. */
 export function renderReport(report: FaultsReport): string {
   const out: string[] = [
@@ -45,6 +74,8 @@ export function renderReport(report: FaultsReport): string {
       `${n(first.settings.rate)} readings/s from ${n(first.settings.devices)} detectors at QoS 1 for ${first.settings.durationMs / 1000} s, fault ${first.settings.faultAtMs / 1000} s in.`,
       '',
       renderTable(results),
+      '',
+      renderNotes(results),
       '',
     );
     const unexpected = results.filter(r => Object.keys(r.alarms.unexpected).length > 0);
