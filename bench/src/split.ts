@@ -2,8 +2,9 @@
  * `node bench/split-throughput.mjs`: the split deployment (ingest, rules, persister, gateway on
  * the JetStream backbone) beside the all-in-one process, at stepped rates (issue 12: "the
  * throughput of the split deployment beside the all-in-one one" and "the cost of the JetStream
- * hop"). Per step, fresh Vigil processes from dist/apps (and a fresh private nats-server) on a
- * shared private Mosquitto and influxd, the same load generator as bench/run.mjs (runLoad), which
+ * hop"). Per step, fresh Vigil processes from dist/apps, a fresh private nats-server (split),
+ * Mosquitto and influxd (nothing carries over between steps: ingest's persistent session would
+ * otherwise receive the previous step's queue), the same load generator as bench/run.mjs (runLoad), which
  * reports stored/sent, alarms exactly once, publish → WebSocket p50/p99 and the CPU of every
  * process. Writes bench/out/split-<time>.json and, with --docs, the generated blocks of
  * docs/benchmarks.md and docs/scaling.md. Everything on 127.0.0.1 free ports, stopped by PID.
@@ -123,8 +124,9 @@ const load3 = (): number[] => loadavg().map(v => Math.round(v * 100) / 100);
 
 interface Rig {
   readonly args: SplitArgs;
-  readonly mosquitto: MosquittoHandle;
-  readonly influx: InfluxHandle;
+  /** The current step's servers (fresh each step). */
+  mosquitto: MosquittoHandle | undefined;
+  influx: InfluxHandle | undefined;
   readonly fleet: ExpandedFleet;
   readonly registryDir: string;
   readonly workDir: string;
@@ -140,7 +142,13 @@ interface Deployed {
   stop(): Promise<void>;
 }
 
-async function deploy(rig: Rig, deployment: Deployment, database: string): Promise<Deployed> {
+async function deploy(
+  rig: Rig,
+  mosquitto: MosquittoHandle,
+  influx: InfluxHandle,
+  deployment: Deployment,
+  database: string,
+): Promise<Deployed> {
   rig.runs += 1;
   const run = rig.runs;
   let nats: NatsHandle | undefined;
@@ -161,9 +169,9 @@ async function deploy(rig: Rig, deployment: Deployment, database: string): Promi
         ...process.env,
         VIGIL_HTTP_HOST: '127.0.0.1',
         VIGIL_HTTP_PORT: String(port),
-        VIGIL_MQTT_URL: rig.mosquitto.url,
+        VIGIL_MQTT_URL: mosquitto.url,
         VIGIL_INFLUX_MODE: 'external',
-        VIGIL_INFLUX_URL: rig.influx.url,
+        VIGIL_INFLUX_URL: influx.url,
         VIGIL_INFLUX_DB: database,
         VIGIL_REGISTRY: rig.registryDir,
         VIGIL_DATA_DIR: dataDir,
@@ -200,8 +208,8 @@ async function deploy(rig: Rig, deployment: Deployment, database: string): Promi
       120_000,
     );
     const pids: Record<string, number> = {
-      mosquitto: rig.mosquitto.pid,
-      influxd: rig.influx.pid,
+      mosquitto: mosquitto.pid,
+      influxd: influx.pid,
     };
     for (const s of started) pids[s.name] = s.process.pid;
     // One nats-server in R1; with R3 the sampler reads the first node (the others are alike).
@@ -230,18 +238,21 @@ async function step(rig: Rig, deployment: Deployment, rate: number): Promise<Spl
   let deployed: Deployed | undefined;
   try {
     log(`${label}: starting (${database})`);
-    deployed = await deploy(rig, deployment, database);
+    const [mosquitto, influx] = await Promise.all([startMosquitto(), startInfluxd()]);
+    rig.mosquitto = mosquitto;
+    rig.influx = influx;
+    deployed = await deploy(rig, mosquitto, influx, deployment, database);
     log(`${label}: ready; offering ${rate}/s for ${rig.args.durationMs / 1000} s`);
     const report: LoadRunReport = await runLoad({
       title: label,
       target: {
         name: deployment,
-        mqttUrl: rig.mosquitto.url,
+        mqttUrl: mosquitto.url,
         wsUrl: `ws://${deployed.front}/ws`,
         gatewayUrl: `http://${deployed.front}`,
         metricsUrl: deployed.metrics,
         influx: {
-          url: rig.influx.url,
+          url: influx.url,
           database,
           retentionPolicy: 'raw',
           measurement: 'telemetry',
@@ -318,6 +329,9 @@ async function step(rig: Rig, deployment: Deployment, rate: number): Promise<Spl
     };
   } finally {
     await deployed?.stop();
+    await Promise.allSettled([rig.mosquitto?.stop(), rig.influx?.stop()]);
+    rig.mosquitto = undefined;
+    rig.influx = undefined;
   }
 }
 
@@ -379,16 +393,21 @@ async function main(): Promise<number> {
   const fleet = fleetOf(args.sites);
   const registryDir = join(workDir, 'registry');
   writeRegistry(fleet, registryDir);
-  const mosquitto = await startMosquitto();
-  const influx = await startInfluxd();
+  const rig: Rig = {
+    args,
+    mosquitto: undefined,
+    influx: undefined,
+    fleet,
+    registryDir,
+    workDir,
+    logDir,
+    runs: 0,
+  };
   onInterrupt(async () => {
-    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
+    await Promise.allSettled([rig.mosquitto?.stop(), rig.influx?.stop()]);
     rmSync(workDir, { recursive: true, force: true });
   });
-  log(
-    `${fleet.stats.devices} devices; mosquitto ${mosquitto.url}, influxd ${influx.url}; logs in ${relative(logDir)}; load ${load3().join(' / ')}`,
-  );
-  const rig: Rig = { args, mosquitto, influx, fleet, registryDir, workDir, logDir, runs: 0 };
+  log(`${fleet.stats.devices} devices; logs in ${relative(logDir)}; load ${load3().join(' / ')}`);
   const steps: SplitStep[] = [];
   const stopped = new Set<Deployment>();
   try {
@@ -404,7 +423,6 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    await Promise.allSettled([mosquitto.stop(), influx.stop()]);
     rmSync(workDir, { recursive: true, force: true });
   }
   const git = (...command: string[]): string =>

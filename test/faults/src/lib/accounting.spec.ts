@@ -173,6 +173,7 @@ describe('summariseDrain', () => {
       sample(5_000, 5_000, 5_000),
       sample(10_000, 10_000, 10_000),
       sample(15_000, 15_000, null),
+      sample(19_000, 19_000, null),
       sample(20_000, 20_000, 10_000),
       sample(22_000, 22_000, 20_000),
       sample(24_000, 24_000, 24_000),
@@ -180,10 +181,13 @@ describe('summariseDrain', () => {
     ];
     expect(summariseDrain(samples, 20_000, live, 0)).toEqual({
       backlogAtRestart: 10_000,
-      caughtUpMs: 4_000,
-      storeRate: 3_500,
+      // Timed from 19 s, the last sample that found InfluxDB down.
+      caughtUpMs: 5_000,
+      storeRate: 2_800,
       peakStoreRate: 5_000,
-      timesLiveRate: 3.5,
+      timesLiveRate: 2.8,
+      settledMs: 7_000,
+      settledRate: 16_000 / 7,
     });
   });
 
@@ -194,5 +198,24 @@ describe('summariseDrain', () => {
     expect(result.storeRate).toBeNull();
     expect(result.backlogAtRestart).toBe(10_000);
     expect(result.peakStoreRate).toBe(1_100);
+  });
+
+  it('says how fast what the pipeline held was stored when readings were lost upstream', () => {
+    // 30,000 acknowledged, only 12,000 ever stored: never caught up, but settled 6 s after.
+    const samples = [
+      sample(0, 0, 0),
+      sample(5_000, 10_000, 2_000),
+      sample(10_000, 20_000, null),
+      sample(12_000, 25_000, 2_000),
+      sample(14_000, 28_000, 10_000),
+      sample(16_000, 30_000, 12_000),
+      sample(18_000, 30_000, 12_000),
+    ];
+    expect(summariseDrain(samples, 12_000, live)).toMatchObject({
+      backlogAtRestart: 23_000,
+      caughtUpMs: null,
+      settledMs: 6_000,
+      settledRate: 10_000 / 6,
+    });
   });
 });

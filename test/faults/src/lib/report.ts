@@ -4,7 +4,13 @@ export interface FaultsReport {
   readonly label: string;
   readonly startedAt: string;
   readonly commit: string;
-  readonly machine: { readonly cores: number; readonly loadAverage: readonly number[] };
+  /** The command line's options (absent in reports written before it was saved). */
+  readonly argv?: string;
+  readonly machine: {
+    readonly cores: number;
+    readonly loadAverage: readonly number[];
+    readonly loadAverageAtEnd?: readonly number[];
+  };
   readonly results: readonly ScenarioResult[];
   readonly errors: readonly { readonly id: string; readonly error: string }[];
 }
@@ -47,7 +53,7 @@ export function renderNotes(results: readonly ScenarioResult[]): string {
     if (d) {
       parts.push(
         d.caughtUpMs === null
-          ? `backlog at InfluxDB's return ${n(d.backlogAtRestart)} readings: **never caught up** before the drain ended (peak ${d.peakStoreRate === null ? '–' : n(Math.round(d.peakStoreRate))} stored/s)`
+          ? `at InfluxDB's return ${n(d.backlogAtRestart)} readings PUBACKed by the broker were not stored yet: **never caught up** with them before the drain ended; ${d.settledMs === null ? 'nothing more was stored' : `what the pipeline held was stored in ${s(d.settledMs)}, ${n(Math.round(d.settledRate ?? 0))}/s on average (${((d.settledRate ?? 0) / r.settings.rate).toFixed(1)} × the live rate)`} (peak ${d.peakStoreRate === null ? '–' : n(Math.round(d.peakStoreRate))}/s over 5 s)`
           : `backlog at InfluxDB's return ${n(d.backlogAtRestart)} readings, caught up ${s(d.caughtUpMs)} later: ${n(Math.round(d.storeRate ?? 0))} stored/s on average (live included), ${(d.timesLiveRate ?? 0).toFixed(1)} × the live rate (peak ${n(Math.round(d.peakStoreRate ?? 0))}/s over 5 s)`,
       );
     }
