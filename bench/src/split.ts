@@ -37,7 +37,7 @@ import {
 import { httpOk, installCleanup, onInterrupt, startProcess, waitUntil } from './lib/processes';
 import type { Started } from './lib/processes';
 import {
-  keptUp,
+  deploymentFailed,
   renderSplitMarkdown,
   replaceBlock,
   type Deployment,
@@ -57,7 +57,7 @@ export const SPLIT_USAGE = `node bench/split-throughput.mjs [options]
   --partitions N                  VIGIL_PARTITIONS (default 16)
   --docs                          write the tables into docs/benchmarks.md and docs/scaling.md
   --render FILE                   re-render the docs from a saved bench/out/split-*.json
-  --keep-going                    run the higher rates of a deployment after a step that did not keep up`;
+  --keep-going                    run the higher rates of a deployment after a step it failed`;
 
 interface SplitArgs {
   readonly rates: readonly number[];
@@ -127,6 +127,7 @@ interface Rig {
   /** The current step's servers (fresh each step). */
   mosquitto: MosquittoHandle | undefined;
   influx: InfluxHandle | undefined;
+  nats: NatsHandle | undefined;
   readonly fleet: ExpandedFleet;
   readonly registryDir: string;
   readonly workDir: string;
@@ -154,12 +155,14 @@ async function deploy(
   let nats: NatsHandle | undefined;
   if (deployment === 'split') {
     nats = await startNats({ nodes: rig.args.replicas });
+    rig.nats = nats;
   }
   const names = deployment === 'allinone' ? ['vigil'] : ['ingest', 'rules', 'persister', 'gateway'];
   const started: { name: string; port: number; process: Started }[] = [];
   const stop = async (): Promise<void> => {
     for (const { process } of started) await process.stop(15_000);
     await nats?.stop();
+    rig.nats = undefined;
   };
   try {
     for (const name of names) {
@@ -397,6 +400,7 @@ async function main(): Promise<number> {
     args,
     mosquitto: undefined,
     influx: undefined,
+    nats: undefined,
     fleet,
     registryDir,
     workDir,
@@ -404,7 +408,7 @@ async function main(): Promise<number> {
     runs: 0,
   };
   onInterrupt(async () => {
-    await Promise.allSettled([rig.mosquitto?.stop(), rig.influx?.stop()]);
+    await Promise.allSettled([rig.mosquitto?.stop(), rig.influx?.stop(), rig.nats?.stop()]);
     rmSync(workDir, { recursive: true, force: true });
   });
   log(`${fleet.stats.devices} devices; logs in ${relative(logDir)}; load ${load3().join(' / ')}`);
@@ -416,8 +420,8 @@ async function main(): Promise<number> {
         if (stopped.has(deployment)) continue;
         const result = await step(rig, deployment, rate);
         steps.push(result);
-        if (!keptUp(result) && !args.keepGoing) {
-          log(`${deployment} did not keep up at ${rate}/s: its higher rates are skipped`);
+        if (deploymentFailed(result) && !args.keepGoing) {
+          log(`${deployment} failed at ${rate}/s: its higher rates are skipped`);
           stopped.add(deployment);
         }
       }

@@ -1,5 +1,6 @@
 import {
   carryBlock,
+  deploymentFailed,
   highestKeptUp,
   hopCosts,
   keptUp,
@@ -46,6 +47,14 @@ describe('keptUp', () => {
       keptUp(step({ alarms: { expected: 280, exactlyOnce: 279, missed: 0, duplicated: 1 } })),
     ).toBe(false);
     expect(keptUp(step({ error: 'nats-server did not start' }))).toBe(false);
+  });
+});
+
+describe('deploymentFailed', () => {
+  it('is the deployment failing, not a generator behind its rate', () => {
+    expect(deploymentFailed(step({ sent: 50_000 }))).toBe(false);
+    expect(deploymentFailed(step({ lost: 1 }))).toBe(true);
+    expect(deploymentFailed(step({ error: 'x' }))).toBe(true);
   });
 });
 

@@ -76,6 +76,21 @@ export function keptUp(step: SplitStep): boolean {
   );
 }
 
+/**
+ * The deployment itself failed the step (an error, readings not stored, alarms missed or
+ * doubled): the sweep stops there. A generator that fell behind its rate (a starved host) is
+ * shown in the table but does not stop the sweep: the deployment was not what failed.
+ */
+export function deploymentFailed(step: SplitStep): boolean {
+  return (
+    step.error !== null ||
+    step.lost !== 0 ||
+    step.alarms === null ||
+    step.alarms.missed > 0 ||
+    step.alarms.duplicated > 0
+  );
+}
+
 /** Sum of the CPU of Vigil's processes in the step (percent of one core). */
 export function vigilCpu(step: SplitStep): number {
   return VIGIL_PROCESSES[step.deployment].reduce((sum, name) => sum + (step.cpuPct[name] ?? 0), 0);
@@ -169,7 +184,7 @@ export function renderSplitMarkdown(result: SplitResult, source: string): string
     '',
     `**Conditions.** One ${result.machine.cores}-core machine (${result.machine.cpuModel}, Node ${result.machine.node}) runs everything: the load generator, Mosquitto, InfluxDB, nats-server, the Vigil processes, **and other work sharing it** (1-minute load average ${all.length ? `${Math.min(...all).toFixed(1)}–${Math.max(...all).toFixed(1)}` : '–'} during the run; per step in the table). On ${result.machine.cores} cores a load average above ${result.machine.cores} means processes waited for a core: read the CPU figures as upper bounds and the rates that kept up as lower bounds. Each step: fresh Vigil processes, a fresh Mosquitto and InfluxDB (and nats-server, JetStream R${c.natsReplicas}, ${c.partitions} partitions, for the split one), ${n(c.devices)} devices on ${c.sites} sites, one reading per message at QoS ${c.qos}, ${c.durationMs / 1000} s, ${c.alarmsPerSecond} gas alarms provoked per second on fresh detectors (each must reach the WebSocket exactly once). Stored = found in InfluxDB at most 30 s after the step's load ended (what came later counts as lost here). Latency: the triggering reading's PUBLISH → the alarm on a WebSocket client of the front (the gateway in split). CPU: average % of one core over the step, from /proc.`,
     '',
-    '| deployment | readings/s offered | achieved/s | stored / sent | alarms exactly once | publish → WebSocket p50 / p99 | Vigil CPU by process | servers CPU | load avg (1/5/15) start → end | kept up |',
+    '| deployment | readings/s offered | achieved/s (the generator’s) | stored / sent | alarms exactly once | publish → WebSocket p50 / p99 | Vigil CPU by process | servers CPU | load avg (1/5/15) start → end | kept up |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...steps.map(stepRow),
     '',
