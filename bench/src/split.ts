@@ -388,6 +388,10 @@ async function main(): Promise<number> {
     if (!existsSync(join(ROOT, `dist/apps/${app}/src/main.js`)))
       throw new Error(`dist/apps/${app} is missing: run "npm run build"`);
   const startedAt = new Date().toISOString();
+  // What runs: read at the start (the branch may move during the run).
+  const git = (...command: string[]): string =>
+    spawnSync('git', command, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (dirty)' : ''}`;
   const stamp = startedAt.replace(/[:.]/g, '-');
   const out = join(ROOT, 'bench/out');
   const logDir = join(out, 'logs', `split-${stamp}`);
@@ -429,13 +433,11 @@ async function main(): Promise<number> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  const git = (...command: string[]): string =>
-    spawnSync('git', command, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   const result: SplitResult = {
     kind: 'vigil-split-bench',
     startedAt,
     finishedAt: new Date().toISOString(),
-    commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (dirty)' : ''}`,
+    commit,
     machine: {
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       cores: cpus().length,
