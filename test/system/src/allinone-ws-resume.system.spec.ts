@@ -7,12 +7,7 @@ import { connect, type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 
 import type { Alarm, ServerMessage } from '@vigil/contracts';
-import {
-  freePort,
-  startMosquitto,
-  waitFor,
-  type MosquittoHandle,
-} from '@vigil/testing';
+import { freePort, startMosquitto, waitFor, type MosquittoHandle } from '@vigil/testing';
 
 import { REPO_ROOT, telemetry, writeFleetRegistry } from './support';
 
@@ -134,8 +129,7 @@ describe('all-in-one: a console resumes across a SIGKILL (issue 12)', () => {
       async () => {
         const response = await fetch(`${httpUrl}/readyz`).catch(() => undefined);
         const body = (await response?.json().catch(() => undefined)) as
-          | { checks?: Record<string, boolean> }
-          | undefined;
+          { checks?: Record<string, boolean> } | undefined;
         return body?.checks?.['broker'] === true && body.checks['rules'] === true;
       },
       { what: 'Vigil ready (but for storage)', timeoutMs, intervalMs: 250 },
@@ -249,7 +243,7 @@ describe('all-in-one: a console resumes across a SIGKILL (issue 12)', () => {
     );
   }, 180_000);
 
-  it('sends a snapshot saying why to a console whose epoch is not the log\'s', async () => {
+  it("sends a snapshot saying why to a console whose epoch is not the log's", async () => {
     vigil = startVigil();
     await ready();
     const console = new ResumingConsole(httpUrl, '?lastSeq=3&epoch=spool%40another');

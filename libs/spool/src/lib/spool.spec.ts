@@ -194,7 +194,7 @@ describe(Spool.name, () => {
     expect(drops).toEqual([]);
   });
 
-  it('flush() writes this turn\'s appends to the file at once (a SIGKILL keeps them)', async () => {
+  it("flush() writes this turn's appends to the file at once (a SIGKILL keeps them)", async () => {
     const s = spool();
     s.append('kept');
     s.flush();
