@@ -194,6 +194,12 @@ export class VigilMetrics {
     help: 'Messages not sent to a slow WebSocket client (it is told to resume from its last seq)',
     registers: [this.registry],
   });
+  readonly wsResyncs = new Counter({
+    name: 'vigil_ws_resync_snapshots_total',
+    help: 'Consoles that asked to resume and got a snapshot instead of the alarm changes they missed, by resync reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly detectionLatency = new Histogram({
     name: 'vigil_alarm_detection_seconds',
     help: 'From ingest receipt of the reading to the alarm leaving the gateway',
