@@ -17,6 +17,7 @@ import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
 import { BEARER, completeOpenApi } from './gateway/openapi';
 import { WsHub } from './gateway/ws-hub';
+import { IngestBrokerLink } from './ingest/ingest-broker-link';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { ingestClientId, mqttClientOptions } from './mqtt/client-options';
@@ -90,6 +91,7 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     };
     const server = new VigilMqttServer(options);
     server.shareDeviceSubscriptions(config.mqtt.shareGroup);
+    server.reportTo(app.get(IngestBrokerLink));
     server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
       ingest.accept(topic, payload, retained, ack),
     );
