@@ -47,6 +47,7 @@ describe('scenario selection and expectations', () => {
       'split/kill-gateway',
       'split/kill-nats-node',
       'split/kill-mosquitto',
+      'split/kill-mosquitto-persistent',
       'split/influx-down',
     ]);
     expect(catalogue('allinone', 1).map(s => s.id)).not.toContain('allinone/kill-nats-node');

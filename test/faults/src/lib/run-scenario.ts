@@ -101,6 +101,7 @@ export async function runScenario(
     registryDir,
     logDir,
     env: settings.env,
+    brokerPersistence: scenario.fault.kind === 'kill-mosquitto' && scenario.fault.persistence,
   });
   const load = new SteadyLoad({
     devices,

@@ -4,7 +4,11 @@ export type Fault =
   | { readonly kind: 'none' }
   | { readonly kind: 'kill'; readonly process: string }
   | { readonly kind: 'kill-nats-node'; readonly node: number }
-  | { readonly kind: 'kill-mosquitto' }
+  /**
+   * `persistence`: Mosquitto as deploy/mosquitto/mosquitto.conf runs it (`persistence true`, its
+   * `autosave_interval`); otherwise as the test harness runs it (`persistence false`).
+   */
+  | { readonly kind: 'kill-mosquitto'; readonly persistence: boolean }
   | { readonly kind: 'influx-down' };
 
 export interface Scenario {
@@ -44,7 +48,12 @@ export function catalogue(mode: Mode, rules: number): Scenario[] {
           },
         ]
       : []),
-    { id: `${mode}/kill-mosquitto`, mode, fault: { kind: 'kill-mosquitto' } },
+    { id: `${mode}/kill-mosquitto`, mode, fault: { kind: 'kill-mosquitto', persistence: false } },
+    {
+      id: `${mode}/kill-mosquitto-persistent`,
+      mode,
+      fault: { kind: 'kill-mosquitto', persistence: true },
+    },
     { id: `${mode}/influx-down`, mode, fault: { kind: 'influx-down' } },
   ];
 }
@@ -59,7 +68,9 @@ export function describeFault(fault: Fault, downMs: number, influxDownMs: number
     case 'kill-nats-node':
       return `SIGKILL NATS node ${fault.node + 1} of 3, restart after ${s(downMs)}`;
     case 'kill-mosquitto':
-      return `SIGKILL Mosquitto, restart after ${s(downMs)}`;
+      return fault.persistence
+        ? `SIGKILL Mosquitto (persistence as deploy/), restart after ${s(downMs)}`
+        : `SIGKILL Mosquitto, restart after ${s(downMs)}`;
     case 'influx-down':
       return `SIGKILL influxd, restart after ${s(influxDownMs)}`;
   }

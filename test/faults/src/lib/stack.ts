@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,12 @@ export interface StackOptions {
   readonly logDir: string;
   /** Extra environment for every Vigil process (e.g. spool or stream limits). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Mosquitto with persistence, as deploy/mosquitto/mosquitto.conf runs it (its
+   * `autosave_interval`, the database in the stack's work dir, kept across restarts). Default: as
+   * the test harness runs it, `persistence false`.
+   */
+  readonly brokerPersistence?: boolean;
 }
 
 interface VigilProcess {
@@ -78,7 +84,7 @@ export class Stack {
     this.workDir = mkdtempSync(join(tmpdir(), 'vigil-faults-'));
     this.influxDir = join(this.workDir, 'influxd');
     [this.mosquitto, this.influx] = await Promise.all([
-      startMosquitto(),
+      startMosquitto({ extraConfig: this.brokerConfig() }),
       startInfluxd({ dataDir: this.influxDir }),
     ]);
     if (mode === 'split' && bus === 'jetstream') this.nats = await startNats({ nodes: 3 });
@@ -166,11 +172,25 @@ export class Stack {
     await this.mosquitto.exited;
   }
 
-  /** A fresh Mosquitto on the same port (its config says `persistence false`, as deploy/ runs it). */
+  /**
+   * Mosquitto again on the same port: a fresh one (`persistence false`, the harness's config), or
+   * with `brokerPersistence` one that loads what its last autosave wrote.
+   */
   async restartMosquitto(): Promise<void> {
     const port = this.mosquitto.port;
     await this.mosquitto.stop();
-    this.mosquitto = await startMosquitto({ port });
+    this.mosquitto = await startMosquitto({ port, extraConfig: this.brokerConfig() });
+  }
+
+  private brokerConfig(): string[] {
+    if (!this.options.brokerPersistence) return [];
+    const dir = join(this.workDir, 'mosquitto-db');
+    mkdirSync(dir, { recursive: true });
+    return [
+      'persistence true',
+      `persistence_location ${dir}/`,
+      ...deployedAutosave(this.options.root),
+    ];
   }
 
   async killInflux(): Promise<void> {
@@ -219,4 +239,12 @@ async function ok(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** deploy/mosquitto/mosquitto.conf's `autosave_interval` line: the stack saves as production does. */
+function deployedAutosave(root: string): string[] {
+  const conf = readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+  const line = /^autosave_interval \d+$/m.exec(conf)?.[0];
+  if (!line) throw new Error('deploy/mosquitto/mosquitto.conf has no autosave_interval line');
+  return [line];
 }
