@@ -46,6 +46,7 @@ describe('scenario selection and expectations', () => {
       'split/kill-persister',
       'split/kill-gateway',
       'split/kill-nats-node',
+      'split/kill-nats-mqtt-node',
       'split/kill-mosquitto',
       'split/kill-mosquitto-persistent',
       'split/influx-down',

@@ -18,6 +18,11 @@ export interface Scenario {
   readonly fault: Fault;
   /** Needs the JetStream bus (the NATS cluster). */
   readonly jetstreamOnly?: boolean;
+  /**
+   * The devices' and ingest's broker: `nats-mqtt` = the NATS cluster's own MQTT listeners (node 1
+   * first, the others as failover URLs); default Mosquitto.
+   */
+  readonly deviceBroker?: 'nats-mqtt';
 }
 
 /** Every scenario of a mode (split: with `rules` rules instances). */
@@ -45,6 +50,14 @@ export function catalogue(mode: Mode, rules: number): Scenario[] {
             mode,
             fault: { kind: 'kill-nats-node', node: 0 } as const,
             jetstreamOnly: true,
+          },
+          {
+            // The device broker's kill on a broker that stores QoS 1 messages before its PUBACK.
+            id: 'split/kill-nats-mqtt-node',
+            mode,
+            fault: { kind: 'kill-nats-node', node: 0 } as const,
+            jetstreamOnly: true,
+            deviceBroker: 'nats-mqtt' as const,
           },
         ]
       : []),

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 import {
@@ -34,6 +34,11 @@ export interface StackOptions {
    * the test harness runs it, `persistence false`.
    */
   readonly brokerPersistence?: boolean;
+  /**
+   * `nats-mqtt`: devices and Vigil use the NATS cluster's MQTT listeners (split mode, jetstream;
+   * node 1 first, the others as failover URLs) instead of Mosquitto.
+   */
+  readonly deviceBroker?: 'nats-mqtt';
 }
 
 interface VigilProcess {
@@ -87,7 +92,12 @@ export class Stack {
       startMosquitto({ extraConfig: this.brokerConfig() }),
       startInfluxd({ dataDir: this.influxDir }),
     ]);
-    if (mode === 'split' && bus === 'jetstream') this.nats = await startNats({ nodes: 3 });
+    const natsMqtt = this.options.deviceBroker === 'nats-mqtt';
+    if (natsMqtt && (mode !== 'split' || bus !== 'jetstream'))
+      throw new Error('the NATS MQTT device broker needs split mode on the jetstream bus');
+    if (mode === 'split' && bus === 'jetstream')
+      this.nats = await startNats({ nodes: 3, mqtt: natsMqtt });
+    const [deviceUrl, ...failoverUrls] = this.deviceBrokerUrls();
     for (const name of Stack.processNames(mode, this.options.rules)) {
       const app = name.startsWith('rules') ? 'rules' : name;
       const port = await freePort();
@@ -97,7 +107,8 @@ export class Stack {
         ...process.env,
         VIGIL_HTTP_HOST: '127.0.0.1',
         VIGIL_HTTP_PORT: String(port),
-        VIGIL_MQTT_URL: this.mosquitto.url,
+        VIGIL_MQTT_URL: deviceUrl,
+        ...(failoverUrls.length > 0 ? { VIGIL_MQTT_FAILOVER_URLS: failoverUrls.join(',') } : {}),
         VIGIL_INFLUX_MODE: 'external',
         VIGIL_INFLUX_URL: this.influx.url,
         VIGIL_INFLUX_DB: INFLUX_DB,
@@ -154,6 +165,15 @@ export class Stack {
     await process.child.exited;
   }
 
+  /** Where devices and ingest connect: Mosquitto, or every NATS node's MQTT listener. */
+  deviceBrokerUrls(): string[] {
+    if (this.options.deviceBroker !== 'nats-mqtt') return [this.mosquitto.url];
+    return (this.nats?.nodes ?? []).map(node => {
+      if (!node.mqttUrl) throw new Error(`NATS node ${node.name} has no MQTT listener`);
+      return node.mqttUrl;
+    });
+  }
+
   /** Starts a Vigil process again with the same port, data dir and environment. */
   restart(name: string): void {
     const process = this.processes.get(name);
@@ -187,6 +207,9 @@ export class Stack {
     const dir = join(this.workDir, 'mosquitto-db');
     mkdirSync(dir, { recursive: true });
     return [
+      // Started as root, Mosquitto switches to the `mosquitto` user, which cannot write the stack's
+      // owner-only work dir: it would run without ever saving (as a broker with persistence false).
+      `user ${userInfo().username}`,
       'persistence true',
       `persistence_location ${dir}/`,
       ...deployedAutosave(this.options.root),

@@ -80,10 +80,11 @@ export class IngestBrokerLink {
     this.lastSessionLostAt = this.now();
     this.metrics.ingestSessionsLost.inc();
     this.logger.error(
-      "the MQTT broker no longer had ingest's persistent session on reconnect: the QoS 1 " +
-        'messages it had queued for ingest, and those devices published before ingest subscribed ' +
-        'again, were acknowledged to the devices and are LOST (run the broker with persistence; ' +
-        'docs/reliability.md, "The device broker")',
+      "the MQTT broker no longer had ingest's persistent session on reconnect: QoS 1 messages " +
+        'it had queued for ingest, and those devices published before ingest subscribed again, ' +
+        "were acknowledged to the devices and are LOST (how many: the gaps in the devices' seq, " +
+        'vigil_ingest_missing_samples_total). Run the broker with persistence ' +
+        '(docs/reliability.md, "The device broker")',
     );
   }
 
@@ -102,7 +103,7 @@ export class IngestBrokerLink {
       );
     if (lost !== undefined && this.now() - lost < SESSION_LOST_REPORTED_MS)
       reasons.push(
-        `the broker lost ingest's persistent session at ${new Date(lost).toISOString()}: messages it had acknowledged were lost`,
+        `the broker lost ingest's persistent session at ${new Date(lost).toISOString()}: messages it had acknowledged to devices may be lost (see vigil_ingest_missing_samples_total)`,
       );
     return {
       ok: reasons.length === 0,
