@@ -55,9 +55,7 @@ describe(IngestBrokerLink.name, () => {
     });
     clock.now += SESSION_LOST_REPORTED_MS;
     expect(link.report()).toMatchObject({ ok: true, sessionsLost: 1 });
-    expect(await metrics.registry.metrics()).toContain(
-      'vigil_ingest_broker_sessions_lost_total 1',
-    );
+    expect(await metrics.registry.metrics()).toContain('vigil_ingest_broker_sessions_lost_total 1');
   });
 });
 
