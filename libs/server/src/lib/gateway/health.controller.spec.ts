@@ -1,8 +1,11 @@
 import type { Response } from 'express';
 
+import { JournalStatus } from '../journal/journal-status';
+import { JournalWriteError } from '../journal/jsonl-journal';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
+import { readiness, type Readiness } from './api-responses';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
 
@@ -75,5 +78,51 @@ describe('GET /readyz and lost monitoring', () => {
       status: 503,
       body: { status: 'not-ready', checks: { broker: false, storage: true } },
     });
+  });
+});
+
+describe('GET /readyz and the local journals', () => {
+  it('answers 503 degraded while an alarm or hazard journal append was not made durable', async () => {
+    const metrics = new VigilMetrics();
+    const journals = new JournalStatus(metrics);
+    journals.failed('hazards', new JournalWriteError('hazards', '/x/hazard-journal.jsonl', 'EIO'));
+    const controller = new HealthController(
+      { connected: true } as MqttPublisher,
+      {
+        kept: true,
+        current: { kept: true, kind: 'kept', reason: undefined },
+        probe: async () => true,
+      } as unknown as StorageStatus,
+      metrics,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      journals,
+    );
+    const answer: { status?: number; body?: Readiness } = {};
+    const response = {
+      status(code: number) {
+        answer.status = code;
+        return this;
+      },
+      json(body: Readiness) {
+        answer.body = body;
+        return this;
+      },
+    } as unknown as Response;
+    await controller.readyz(response);
+    expect(answer.status).toBe(503);
+    expect(answer.body?.status).toBe('degraded');
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true, journals: false });
+    expect(answer.body?.details?.journals?.['hazards']?.lastError).toMatch(/NOT made durable/);
+    expect(readiness.safeParse(answer.body).success).toBe(true);
+
+    journals.succeeded('hazards');
+    await controller.readyz(response);
+    expect(answer.status).toBe(200);
   });
 });

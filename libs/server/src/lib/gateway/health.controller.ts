@@ -14,6 +14,7 @@ import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
+import { JournalStatus } from '../journal/journal-status';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -41,6 +42,8 @@ export class HealthController {
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
     /** JetStream data path: ingest's spool, the persister's backlog and losses. */
     @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
+    /** The local alarm and hazard journals: listed while their last append failed. */
+    @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
   ) {}
 
   @Get('healthz')
@@ -67,6 +70,7 @@ export class HealthController {
     const pipeline = this.canary?.status;
     const backbone = this.backbone?.report();
     const spool = this.spool?.health();
+    const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -74,6 +78,7 @@ export class HealthController {
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
       ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
+      ...(journalsFailing ? { journals: false } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -95,6 +100,7 @@ export class HealthController {
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
       ...(backbone ? { backbone } : {}),
+      ...(journalsFailing ? { journals: journalsFailing } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

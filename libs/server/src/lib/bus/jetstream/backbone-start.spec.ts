@@ -33,7 +33,9 @@ describe('openBackbone at start, JetStream without quorum (real 3-node nats-serv
     });
     const error: unknown = await opening.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BackboneUnavailableError);
-    expect((error as Error).message).toMatch(/did not answer within \d+ s .*VIGIL_NATS_START_WAIT_S/);
+    expect((error as Error).message).toMatch(
+      /did not answer within \d+ s .*VIGIL_NATS_START_WAIT_S/,
+    );
     expect(retries.length).toBeGreaterThanOrEqual(1);
     expect(retries).toEqual(retries.map((_, index) => index + 1));
     expect((error as BackboneUnavailableError).attempts).toBe(retries.length + 1);

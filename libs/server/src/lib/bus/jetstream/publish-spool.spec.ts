@@ -96,7 +96,9 @@ describe('PublishSpool (files on disk)', () => {
     expect(onDrop).not.toHaveBeenCalled();
 
     const drained: string[] = [];
-    while ((await reopened.drainBatch(333, async b => void drained.push(...b.map(m => m.msgId)))) > 0);
+    while (
+      (await reopened.drainBatch(333, async b => void drained.push(...b.map(m => m.msgId)))) > 0
+    );
     expect(drained).toEqual(Array.from({ length: 1500 }, (_, i) => `site/d/${i + 500}`));
     expect(reopened.bytes).toBe(0);
     await reopened.close();
