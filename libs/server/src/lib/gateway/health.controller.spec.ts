@@ -9,31 +9,47 @@ import { readiness, type Readiness } from './api-responses';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
 
-async function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
-  const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
-  const controller = new HealthController(
-    { connected: broker } as MqttPublisher,
+function controllerWith(
+  options: { rules?: RulesService; broker?: boolean; journals?: JournalStatus } = {},
+): HealthController {
+  return new HealthController(
+    { connected: options.broker ?? true } as MqttPublisher,
     {
       kept: true,
       current: { kept: true, kind: 'kept', reason: undefined },
       probe: async () => true,
     } as unknown as StorageStatus,
     new VigilMetrics(),
-    rules,
+    options.rules,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    options.journals,
   );
-  const answer: { status?: number; body?: unknown } = {};
+}
+
+async function readyz(controller: HealthController) {
+  const answer: { status?: number; body?: Readiness } = {};
   const response = {
     status(code: number) {
       answer.status = code;
       return this;
     },
-    json(body: unknown) {
+    json(body: Readiness) {
       answer.body = body;
       return this;
     },
   } as unknown as Response;
   await controller.readyz(response);
   return answer;
+}
+
+async function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
+  const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
+  return readyz(controllerWith({ ...(rules ? { rules } : {}), broker }));
 }
 
 const gcLost: MonitoringLost = {
@@ -83,38 +99,10 @@ describe('GET /readyz and lost monitoring', () => {
 
 describe('GET /readyz and the local journals', () => {
   it('answers 503 degraded while an alarm or hazard journal append was not made durable', async () => {
-    const metrics = new VigilMetrics();
-    const journals = new JournalStatus(metrics);
+    const journals = new JournalStatus(new VigilMetrics());
     journals.failed('hazards', new JournalWriteError('hazards', '/x/hazard-journal.jsonl', 'EIO'));
-    const controller = new HealthController(
-      { connected: true } as MqttPublisher,
-      {
-        kept: true,
-        current: { kept: true, kind: 'kept', reason: undefined },
-        probe: async () => true,
-      } as unknown as StorageStatus,
-      metrics,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      journals,
-    );
-    const answer: { status?: number; body?: Readiness } = {};
-    const response = {
-      status(code: number) {
-        answer.status = code;
-        return this;
-      },
-      json(body: Readiness) {
-        answer.body = body;
-        return this;
-      },
-    } as unknown as Response;
-    await controller.readyz(response);
+    const controller = controllerWith({ journals });
+    let answer = await readyz(controller);
     expect(answer.status).toBe(503);
     expect(answer.body?.status).toBe('degraded');
     expect(answer.body?.checks).toEqual({ broker: true, storage: true, journals: false });
@@ -122,7 +110,7 @@ describe('GET /readyz and the local journals', () => {
     expect(readiness.safeParse(answer.body).success).toBe(true);
 
     journals.succeeded('hazards');
-    await controller.readyz(response);
+    answer = await readyz(controller);
     expect(answer.status).toBe(200);
   });
 });
