@@ -22,6 +22,7 @@ import { AlarmView } from './gateway/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
+import { JournalStatus } from './journal/journal-status';
 import { WsHub } from './gateway/ws-hub';
 import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
 import { IngestController } from './ingest/ingest.controller';
@@ -60,6 +61,7 @@ export class VigilModule {
       RegistryHolder,
       MqttPublisher,
       StorageStatus,
+      JournalStatus,
       InternalInbox,
       backboneProvider,
       BackboneCloser,

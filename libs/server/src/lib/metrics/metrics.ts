@@ -123,6 +123,12 @@ export class VigilMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly journalWriteErrors = new Counter({
+    name: 'vigil_journal_write_errors_total',
+    help: 'Appends to a local JSON-lines journal (alarms, hazards) whose write or fdatasync failed: the step was refused, not made durable',
+    labelNames: ['journal'] as const,
+    registers: [this.registry],
+  });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
   readonly spoolDropped = new Counter({
     name: 'vigil_spool_dropped_total',
