@@ -47,6 +47,7 @@ import {
   removedRuleSignal,
   signalKey,
 } from './rule-signal';
+import type { RestoredRuleState } from './rule-state-snapshot';
 import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
 import { STUCK_EMPTY, type StuckState, reduceStuck, shiftStuck } from './stuck.reducer';
 import {
@@ -146,6 +147,15 @@ export interface RuleEngineOptions extends RuleContext {
   readonly eventAlarmsAtStart?: () => Iterable<RestorableEventAlarm>;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
+  /**
+   * Rule state saved by the previous owner (`snapshotRuleState`): each device created takes its
+   * saved state instead of starting afresh (docs/reliability.md, "Rule state"). The caller
+   * reconciles with the open alarms once the records since the snapshot were evaluated again
+   * (`reconcileRuleState`).
+   */
+  readonly restoredState?: RestoredRuleState;
+  /** Called with the engine's state when it is created: the owner snapshots it from there. */
+  readonly onState?: (state: RuleEngineState) => void;
   /** Counters to increment; one is created per subscription when absent. */
   readonly stats?: RuleEngineStats;
   /**
@@ -260,9 +270,11 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
         state.offlineQueue,
         options.activeAtStart,
         state.restoredEvents,
+        options.restoredState,
       ),
     );
   }
+  options.onState?.(state);
   return state;
 }
 
@@ -459,6 +471,7 @@ function onRecord(
       offlineQueue,
       options.activeAtStart,
       state.restoredEvents,
+      options.restoredState,
     );
     addDevice(state, device);
   } else if (device.rules !== next) {
@@ -979,8 +992,9 @@ function createDeviceState(
   queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
   restoredEvents?: Map<string, EventState>,
+  restoredState?: RestoredRuleState,
 ): DeviceRuleState {
-  return {
+  const device: DeviceRuleState = {
     rules,
     lastTs: -Infinity,
     lastReceivedAt: -Infinity,
@@ -1009,6 +1023,8 @@ function createDeviceState(
       return initial;
     }),
   };
+  restoredState?.restoreInto(device);
+  return device;
 }
 
 function initialState(
