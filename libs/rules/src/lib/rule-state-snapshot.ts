@@ -176,7 +176,9 @@ export class RestoredRuleState {
       const config = device.rules.rules[index];
       const current = device.states[index];
       const restored =
-        config && current && config.kind === rule[1] ? restoreRule(rule, config, current) : undefined;
+        config && current && config.kind === rule[1]
+          ? restoreRule(rule, config, current)
+          : undefined;
       if (restored) {
         device.states[index] = restored;
         this.restored += 1;
@@ -196,7 +198,11 @@ export class RestoredRuleState {
 }
 
 /** The saved state for a rule of the same id and kind; undefined when it does not fit it. */
-function restoreRule(saved: SavedRule, rule: RuleConfig, current: RuleState): RuleState | undefined {
+function restoreRule(
+  saved: SavedRule,
+  rule: RuleConfig,
+  current: RuleState,
+): RuleState | undefined {
   const active = saved[2] === 1;
   const fields = saved.slice(3) as (number | null)[];
   switch (current.kind) {
@@ -237,10 +243,9 @@ function restoreRule(saved: SavedRule, rule: RuleConfig, current: RuleState): Ru
       };
       return state;
     }
-    case 'offline':
-      // The watch stays the one queued for the device; only what it knows is restored. Silence
-      // is still counted from the start of this engine at the earliest (`countFrom`): the records
-      // the old owner had not evaluated yet are still to come, a tick must not outrun them.
+    case 'offline': // The watch stays the one queued for the device; only what it knows is restored. Silence
+    // is still counted from the start of this engine at the earliest (`countFrom`): the records
+    // the old owner had not evaluated yet are still to come, a tick must not outrun them.
     {
       const from = current.lastSeenAt;
       current.active = active;
@@ -287,7 +292,9 @@ export function reconcileRuleState(
       device.rules.rules.forEach((rule, index) => {
         const ruleState = device.states[index];
         if (!ruleState || ruleState.kind === 'event') return;
-        const active = activeAtStart(signalKey(device.rules.siteId, device.rules.deviceId, rule.ruleId));
+        const active = activeAtStart(
+          signalKey(device.rules.siteId, device.rules.deviceId, rule.ruleId),
+        );
         if (ruleState.active === active) return;
         changed += 1;
         switch (ruleState.kind) {
