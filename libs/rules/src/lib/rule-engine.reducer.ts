@@ -101,6 +101,17 @@ export interface RuleEngineStats {
   isolatedDevices: number;
   /** Records of quarantined devices: not evaluated (the monitoring-lost alarm says so). */
   quarantinedRecords: number;
+  /** Rule states restored from a previous owner's snapshot (takeover, restart). */
+  restoredRuleStates: number;
+  /**
+   * Rule states that could not be restored and started afresh: a snapshot missing, too old, of
+   * another version, or not fitting the rule now (`RestoredRuleState`). Logged with the reason.
+   */
+  unrestoredRuleStates: number;
+  /** Restored rule states set to their open alarm's condition (the durable alarm wins). */
+  reconciledRuleStates: number;
+  /** Sites whose site rules, chatter guard and MHS grade started afresh after a takeover. */
+  freshSiteRuleScopes: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -121,6 +132,10 @@ export function createRuleEngineStats(): RuleEngineStats {
     eventProblems: 0,
     isolatedDevices: 0,
     quarantinedRecords: 0,
+    restoredRuleStates: 0,
+    unrestoredRuleStates: 0,
+    reconciledRuleStates: 0,
+    freshSiteRuleScopes: 0,
   };
 }
 

@@ -44,7 +44,12 @@ import {
   withTicks,
   type DeviceRules,
   type EngineInput,
+  type RuleEngineState,
   type RuleEngineStats,
+  type RuleStateSnapshot,
+  RestoredRuleState,
+  reconcileRuleState,
+  snapshotRuleState,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
@@ -77,6 +82,21 @@ export interface RuleScope {
   flush(): void;
   /** Stops the engine; its rule state is dropped (a later scope starts as after a restart). */
   stop(): void;
+  /** The device rules' state now, for the next owner (`snapshotRuleState`). */
+  snapshot(): RuleStateSnapshot | undefined;
+  /**
+   * While warming, records are evaluated to rebuild rule state and every signal is dropped
+   * (their transitions are durable already): the records between a state snapshot and the
+   * resume point. Ending the warm-up reconciles the state with the open alarms.
+   */
+  warm(on: boolean): void;
+}
+
+/** Rule state saved by the previous owner, to start a scope from (docs/reliability.md). */
+export interface ScopeRestore {
+  readonly snapshot: unknown;
+  /** Where it came from, for the log. */
+  readonly from: string;
 }
 
 /**
@@ -98,6 +118,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   /** Open monitoring-lost signals by key: /readyz reports them. */
   private readonly lost = new Map<string, MonitoringLost>();
   private readonly healthyTimers = new Map<string, NodeJS.Timeout>();
+  /** Restores already reconciled (once per scope). */
+  private readonly reconciled = new WeakSet<RestoredRuleState>();
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -130,8 +152,16 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
    * normal clears them and a still-abnormal reading raises nothing new. `push` evaluates records
    * synchronously; `flush` hands the signals raised so far to the alarm lifecycle at once.
    */
-  startScope(name: string, includes: (siteId: string) => boolean): RuleScope {
+  startScope(
+    name: string,
+    includes: (siteId: string) => boolean,
+    restore?: ScopeRestore,
+  ): RuleScope {
     const stats = this.stats ?? createRuleEngineStats();
+    const restored = restore ? new RestoredRuleState(restore.snapshot) : undefined;
+    let engineState: RuleEngineState | undefined;
+    let warming = false;
+    let dropped = 0;
     const records = new Subject<IngestRecord>();
     const lookupDevice = (siteId: string, deviceId: string) => {
       if (!includes(siteId)) return undefined;
@@ -156,6 +186,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           // Fire-panel points and per-channel device alarms: their active addresses, once.
           eventAlarmsAtStart: () => this.alarms.open().filter(alarm => includes(alarm.siteId)),
           stats,
+          ...(restored ? { restoredState: restored } : {}),
+          onState: state => (engineState = state),
         }),
         // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
         chatterGuard({ tickMs: this.config.ruleTickMs }),
@@ -203,12 +235,15 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       this.restarting('mhs-grade', includes),
     );
     const subscription = merge(device$, site$, grade$).subscribe({
-      next: signal => this.signal(signal),
+      next: signal => {
+        if (warming) dropped += 1;
+        else this.signal(signal);
+      },
       // Unreachable while `restarting` retries for ever; said loudly should that ever change.
       error: (error: unknown) =>
         this.logger.fatal(`rule engine ${name} failed: ${(error as Error).stack ?? String(error)}`),
     });
-    return {
+    const scope: RuleScope = {
       push: batch => {
         for (const record of batch) records.next(record);
       },
@@ -219,7 +254,54 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         // What this scope reported as not evaluated is no longer this instance's to report.
         for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
       },
+      snapshot: () => (engineState ? snapshotRuleState(engineState) : undefined),
+      warm: on => {
+        if (on === warming) return;
+        warming = on;
+        if (on || !restored || !engineState || !restore) return;
+        this.restored(name, restore, restored, engineState, dropped, includes, stats);
+      },
     };
+    if (restored && restore && engineState) {
+      // Nothing to evaluate again: the restored state is reconciled now.
+      queueMicrotask(() => {
+        if (!warming && engineState)
+          this.restored(name, restore, restored, engineState, 0, includes, stats);
+      });
+    }
+    return scope;
+  }
+
+  /**
+   * The restored rule state, with the records since its snapshot evaluated again, meets the open
+   * alarms: where they disagree the durable alarm wins (counted). What could not be restored is
+   * counted and logged, never silently reset; so are the site rules, the chatter guard and the
+   * MHS grade, which start afresh (docs/reliability.md, "Where the guarantee stops").
+   */
+  private restored(
+    name: string,
+    restore: ScopeRestore,
+    restored: RestoredRuleState,
+    state: RuleEngineState,
+    replayedSignals: number,
+    includes: (siteId: string) => boolean,
+    stats: RuleEngineStats,
+  ): void {
+    if (this.reconciled.has(restored)) return;
+    this.reconciled.add(restored);
+    const reconciled = reconcileRuleState(state, key => this.alarms.conditionActive(key));
+    const freshSites = this.registry.current.sites.filter(site => includes(site.id)).length;
+    stats.restoredRuleStates += restored.restored;
+    stats.unrestoredRuleStates += restored.unrestored;
+    stats.reconciledRuleStates += reconciled;
+    stats.freshSiteRuleScopes += freshSites;
+    const message =
+      `${name}: rule state restored from ${restore.from}: ${restored.restored} rule state(s) restored, ` +
+      `${restored.unrestored} not restorable${restored.problems.length ? ` (${restored.problems.join('; ')})` : ''}, ` +
+      `${reconciled} set to their open alarm, ${replayedSignals} signal(s) of records evaluated again dropped ` +
+      `(already durable); site rules, chatter guard and MHS grade of ${freshSites} site(s) start afresh`;
+    if (restored.unrestored > 0 || reconciled > 0) this.logger.warn(message);
+    else this.logger.log(message);
   }
 
   onModuleDestroy(): void {
@@ -332,6 +414,11 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       since: this.lost.get(signal.key)?.since ?? signal.detectedAt,
       message: signal.message,
     });
+  }
+
+  /** Rule states not restored outside a scope (a snapshot missing, too old, unreadable). */
+  countUnrestored(count: number): void {
+    if (this.stats) this.stats.unrestoredRuleStates += count;
   }
 
   /** Applies the signals raised so far now, not at the next microtask. */
