@@ -243,8 +243,7 @@ function restoreRule(
       };
       return state;
     }
-    case 'offline': // The watch stays the one queued for the device; only what it knows is restored. Silence
-    // is still counted from the start of this engine at the earliest (`countFrom`): the records
+    case 'offline': // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
     // the old owner had not evaluated yet are still to come, a tick must not outrun them.
     {
       const from = current.lastSeenAt;
