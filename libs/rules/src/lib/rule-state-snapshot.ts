@@ -2,7 +2,12 @@ import type { ConditionState } from './condition';
 import { RANGE_ACTIVE, RANGE_INACTIVE } from './range.reducer';
 import { RATE_EMPTY, type RateState } from './rate.reducer';
 import type { RuleConfig } from './rule-config';
-import type { DeviceRuleState, RuleEngineState, RuleState } from './rule-engine.reducer';
+import {
+  type DeviceRuleState,
+  GATEWAY_OFFLINE_RULE_ID,
+  type RuleEngineState,
+  type RuleState,
+} from './rule-engine.reducer';
 import { signalKey } from './rule-signal';
 import { SKEW_INACTIVE } from './skew.reducer';
 import { STUCK_EMPTY, type StuckState } from './stuck.reducer';
@@ -243,8 +248,7 @@ function restoreRule(
       };
       return state;
     }
-    case 'offline': // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
-    // the old owner had not evaluated yet are still to come, a tick must not outrun them.
+    case 'offline': // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
     {
       const from = current.lastSeenAt;
       current.active = active;
@@ -284,6 +288,7 @@ function condition(
 export function reconcileRuleState(
   state: RuleEngineState,
   activeAtStart: (key: string) => boolean,
+  changedRule?: (ruleId: string, active: boolean) => void,
 ): number {
   let changed = 0;
   for (const site of state.devices.values())
@@ -291,10 +296,15 @@ export function reconcileRuleState(
       device.rules.rules.forEach((rule, index) => {
         const ruleState = device.states[index];
         if (!ruleState || ruleState.kind === 'event') return;
-        const active = activeAtStart(
-          signalKey(device.rules.siteId, device.rules.deviceId, rule.ruleId),
-        );
+        const { siteId, deviceId } = device.rules;
+        // A gateway's offline watch raised the root-cause `gateway-offline` alarm instead.
+        const ruleId =
+          ruleState.kind === 'offline' && ruleState.rootCause
+            ? GATEWAY_OFFLINE_RULE_ID
+            : rule.ruleId;
+        const active = activeAtStart(signalKey(siteId, deviceId, ruleId));
         if (ruleState.active === active) return;
+        changedRule?.(rule.ruleId, active);
         changed += 1;
         switch (ruleState.kind) {
           case 'threshold':

@@ -428,7 +428,15 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   ): void {
     if (this.reconciled.has(restored)) return;
     this.reconciled.add(restored);
-    const reconciled = reconcileRuleState(state, key => this.alarms.conditionActive(key));
+    const byRule = new Map<string, number>();
+    const reconciled = reconcileRuleState(
+      state,
+      key => this.alarms.conditionActive(key),
+      (ruleId, active) => {
+        const what = `${ruleId}→${active ? 'active' : 'inactive'}`;
+        byRule.set(what, (byRule.get(what) ?? 0) + 1);
+      },
+    );
     const freshSites = this.registry.current.sites.filter(site => includes(site.id)).length;
     stats.restoredRuleStates += restored.restored;
     stats.unrestoredRuleStates += restored.unrestored;
@@ -437,7 +445,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const message =
       `${name}: rule state restored from ${restore.from}: ${restored.restored} rule state(s) restored, ` +
       `${restored.unrestored} not restorable${restored.problems.length ? ` (${restored.problems.join('; ')})` : ''}, ` +
-      `${reconciled} set to their open alarm, ${replayedSignals} signal(s) of records evaluated again dropped ` +
+      `${reconciled} set to their open alarm${byRule.size ? ` (${[...byRule].map(([what, count]) => `${what} ${count}`).join(', ')})` : ''}, ${replayedSignals} signal(s) of records evaluated again dropped ` +
       `(already durable); site rules, chatter guard and MHS grade of ${freshSites} site(s) start afresh`;
     if (restored.unrestored > 0 || reconciled > 0) this.logger.warn(message);
     else this.logger.log(message);
