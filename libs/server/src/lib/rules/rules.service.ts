@@ -60,7 +60,7 @@ import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { LocalSpool } from '../bus/spool/local-spool';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
