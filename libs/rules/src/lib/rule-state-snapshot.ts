@@ -248,8 +248,7 @@ function restoreRule(
       };
       return state;
     }
-    case 'offline': // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
-    {
+    case 'offline': { // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
       const from = current.lastSeenAt;
       current.active = active;
       current.seen = fields[0] === 1;
