@@ -17,6 +17,7 @@ export * from './lib/offline.operator';
 export * from './lib/monitoring-lost';
 export * from './lib/rule-engine.reducer';
 export * from './lib/rule-engine.operator';
+export * from './lib/rule-state-snapshot';
 export * from './lib/condition';
 export * from './lib/device-stream';
 export * from './lib/window-buckets';

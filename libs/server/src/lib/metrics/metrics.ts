@@ -104,6 +104,13 @@ export class VigilMetrics {
     labelNames: ['change'] as const,
     registers: [this.registry],
   });
+  /** Rule state snapshots not saved (too large, or the write failed): the next owner restores an older one. */
+  readonly rulesStateNotSaved = new Counter({
+    name: 'vigil_rules_state_not_saved_total',
+    help: 'Rule state snapshots not saved, by reason (too-large, error): a takeover restores an older one, or none',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly alarmsSuppressed = new Gauge({
     name: 'vigil_alarms_suppressed',
     help:

@@ -1,7 +1,11 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -44,11 +48,17 @@ import {
   withTicks,
   type DeviceRules,
   type EngineInput,
+  type RuleEngineState,
   type RuleEngineStats,
+  type RuleStateSnapshot,
+  RestoredRuleState,
+  reconcileRuleState,
+  snapshotRuleState,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
+import { LocalSpool } from '../bus/spool/local-spool';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
@@ -58,6 +68,10 @@ import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 const STREAM_RESTART_DELAY_MS = 1000;
 /** A restarted stream that has run this long without an error has its monitoring-lost cleared. */
 const STREAM_HEALTHY_AFTER_MS = 60_000;
+/** All-in-one: how often the rule state is saved to `<VIGIL_DATA_DIR>/rules-state.json`. */
+const RULE_STATE_EVERY_MS = 5000;
+/** Spool entries read per step while a restart evaluates records again for rule state. */
+const WARM_BATCH_ENTRIES = 256;
 
 /** One part of the plant that is not being evaluated: what /readyz and the console show. */
 export interface MonitoringLost {
@@ -77,6 +91,21 @@ export interface RuleScope {
   flush(): void;
   /** Stops the engine; its rule state is dropped (a later scope starts as after a restart). */
   stop(): void;
+  /** The device rules' state now, for the next owner (`snapshotRuleState`). */
+  snapshot(): RuleStateSnapshot | undefined;
+  /**
+   * While warming, records are evaluated to rebuild rule state and every signal is dropped
+   * (their transitions are durable already): the records between a state snapshot and the
+   * resume point. Ending the warm-up reconciles the state with the open alarms.
+   */
+  warm(on: boolean): void;
+}
+
+/** Rule state saved by the previous owner, to start a scope from (docs/reliability.md). */
+export interface ScopeRestore {
+  readonly snapshot: unknown;
+  /** Where it came from, for the log. */
+  readonly from: string;
 }
 
 /**
@@ -98,6 +127,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   /** Open monitoring-lost signals by key: /readyz reports them. */
   private readonly lost = new Map<string, MonitoringLost>();
   private readonly healthyTimers = new Map<string, NodeJS.Timeout>();
+  /** All-in-one: the scope over every site, whose state is saved to the data dir. */
+  private localScope: RuleScope | undefined;
+  /** Restores already reconciled (once per scope). */
+  private readonly reconciled = new WeakSet<RestoredRuleState>();
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -105,6 +138,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(AlarmService) private readonly alarms: AlarmService,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
   ) {}
 
   onModuleInit(): void {
@@ -118,9 +152,136 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // The record feed: in one process (memory, mqtt bridge) every site, from the PipelineBus; on
     // the JetStream backbone each owned partition gets its own scope from PartitionedRules.
     if (this.config.bus.kind === 'jetstream') return;
-    const scope = this.startScope('all', () => true);
+    const saved = this.spool?.rulesState ? this.readLocalState() : undefined;
+    const scope = this.startScope(
+      'all',
+      () => true,
+      saved && {
+        snapshot: saved.state,
+        from: `${this.localStatePath()} at spool entry ${saved.seq}`,
+      },
+    );
+    if (saved) this.warmFromSpool(scope, saved.seq);
     this.subscription.add(this.bus.records$.subscribe(batch => scope.push(batch)));
     this.subscription.add(() => scope.stop());
+    this.localScope = scope;
+    if (this.spool?.rulesState) {
+      const timer = setInterval(() => this.saveRuleState(), RULE_STATE_EVERY_MS);
+      timer.unref();
+      this.subscription.add(() => clearInterval(timer));
+    }
+  }
+
+  private localStatePath(): string {
+    return join(this.config.dataDir, 'rules-state.json');
+  }
+
+  /**
+   * All-in-one: saves the rule state as of the rules' spool cursor (the bus is synchronous: between
+   * two batches the state reflects exactly the entries evaluated), then moves the `rules-state`
+   * cursor there, so that the entries after it stay for a restart. Written to a new file and
+   * renamed: a crash leaves the old state or the new one, never half of one.
+   */
+  saveRuleState(): void {
+    const scope = this.localScope;
+    const cursor = this.spool?.rulesState;
+    const seq = this.spool?.rulesEvaluated() ?? 0;
+    if (!scope || !cursor || seq <= cursor.committed) return;
+    const state = scope.snapshot();
+    if (!state) return;
+    const path = this.localStatePath();
+    try {
+      mkdirSync(this.config.dataDir, { recursive: true });
+      writeFileSync(`${path}.new`, JSON.stringify({ seq, at: Date.now(), state }));
+      renameSync(`${path}.new`, path);
+      cursor.commit(seq);
+    } catch (error) {
+      this.metrics.rulesStateNotSaved.inc({ reason: 'error' });
+      this.rateLimited.warn(
+        'rules-state',
+        `rule state not saved to ${path}: ${(error as Error)?.message}`,
+      );
+    }
+  }
+
+  private readLocalState(): { seq: number; state: unknown } | undefined {
+    const path = this.localStatePath();
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // First start (nothing evaluated yet) or a state never saved: said when it matters.
+      if ((this.spool?.rulesEvaluated() ?? 0) > 0) {
+        this.countUnrestored(1);
+        this.logger.warn(
+          `no saved rule state at ${path}: rules start as after a restart (pending on/off-delays and windows start over)`,
+        );
+      }
+      return undefined;
+    }
+    try {
+      const saved = JSON.parse(text) as { seq?: unknown; state?: unknown };
+      if (typeof saved.seq !== 'number' || !Number.isSafeInteger(saved.seq))
+        throw new Error('no seq');
+      return { seq: saved.seq, state: saved.state };
+    } catch (error) {
+      this.countUnrestored(1);
+      this.logger.warn(
+        `saved rule state ${path} unreadable (${(error as Error)?.message}): rules start as after a restart`,
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Brings the restored state from its spool entry up to the rules' cursor: the entries between
+   * are evaluated again with their signals dropped (their transitions are in the alarm journal
+   * already); LocalSpool then replays the entries after the cursor as live ones.
+   */
+  private warmFromSpool(scope: RuleScope, savedAt: number): void {
+    const cursor = this.spool?.rulesState;
+    const until = this.spool?.rulesEvaluated() ?? 0;
+    if (!cursor || until <= savedAt) {
+      scope.warm(false);
+      return;
+    }
+    scope.warm(true);
+    const skippedBefore = cursor.skipped;
+    let entries = 0;
+    try {
+      for (let batch = cursor.read(WARM_BATCH_ENTRIES); batch.length > 0;) {
+        const records: IngestRecord[] = [];
+        let done = false;
+        for (const entry of batch) {
+          if (entry.seq > until) {
+            done = true;
+            break;
+          }
+          // Entries the saved state already reflects (the cursor lags a crash between the two).
+          if (entry.seq <= savedAt) continue;
+          entries += 1;
+          try {
+            for (const record of LocalSpool.recordsOf(entry.payload)) records.push(record);
+          } catch {
+            // Unreadable: LocalSpool's replay said so already when it was evaluated.
+          }
+        }
+        scope.push(records);
+        scope.flush();
+        if (done) break;
+        batch = cursor.read(WARM_BATCH_ENTRIES);
+      }
+    } finally {
+      cursor.rewind();
+      if (cursor.skipped > skippedBefore) {
+        this.countUnrestored(cursor.skipped - skippedBefore);
+        this.logger.warn(
+          `rule state: ${cursor.skipped - skippedBefore} spool entries between the saved state and the rules' cursor were dropped (spool full): the restored state misses them`,
+        );
+      }
+      scope.warm(false);
+    }
+    this.logger.log(`rule state: ${entries} spool entries evaluated again (signals dropped)`);
   }
 
   /**
@@ -130,8 +291,16 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
    * normal clears them and a still-abnormal reading raises nothing new. `push` evaluates records
    * synchronously; `flush` hands the signals raised so far to the alarm lifecycle at once.
    */
-  startScope(name: string, includes: (siteId: string) => boolean): RuleScope {
+  startScope(
+    name: string,
+    includes: (siteId: string) => boolean,
+    restore?: ScopeRestore,
+  ): RuleScope {
     const stats = this.stats ?? createRuleEngineStats();
+    const restored = restore ? new RestoredRuleState(restore.snapshot) : undefined;
+    let engineState: RuleEngineState | undefined;
+    let warming = false;
+    let dropped = 0;
     const records = new Subject<IngestRecord>();
     const lookupDevice = (siteId: string, deviceId: string) => {
       if (!includes(siteId)) return undefined;
@@ -156,6 +325,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           // Fire-panel points and per-channel device alarms: their active addresses, once.
           eventAlarmsAtStart: () => this.alarms.open().filter(alarm => includes(alarm.siteId)),
           stats,
+          ...(restored ? { restoredState: restored } : {}),
+          onState: state => (engineState = state),
         }),
         // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
         chatterGuard({ tickMs: this.config.ruleTickMs }),
@@ -203,12 +374,15 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       this.restarting('mhs-grade', includes),
     );
     const subscription = merge(device$, site$, grade$).subscribe({
-      next: signal => this.signal(signal),
+      next: signal => {
+        if (warming) dropped += 1;
+        else this.signal(signal);
+      },
       // Unreachable while `restarting` retries for ever; said loudly should that ever change.
       error: (error: unknown) =>
         this.logger.fatal(`rule engine ${name} failed: ${(error as Error).stack ?? String(error)}`),
     });
-    return {
+    const scope: RuleScope = {
       push: batch => {
         for (const record of batch) records.next(record);
       },
@@ -219,7 +393,62 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
         // What this scope reported as not evaluated is no longer this instance's to report.
         for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
       },
+      snapshot: () => (engineState ? snapshotRuleState(engineState) : undefined),
+      warm: on => {
+        if (on === warming) return;
+        warming = on;
+        if (on || !restored || !engineState || !restore) return;
+        this.restored(name, restore, restored, engineState, dropped, includes, stats);
+      },
     };
+    if (restored && restore && engineState) {
+      // Nothing to evaluate again: the restored state is reconciled now.
+      queueMicrotask(() => {
+        if (!warming && engineState)
+          this.restored(name, restore, restored, engineState, 0, includes, stats);
+      });
+    }
+    return scope;
+  }
+
+  /**
+   * The restored rule state, with the records since its snapshot evaluated again, meets the open
+   * alarms: where they disagree the durable alarm wins (counted). What could not be restored is
+   * counted and logged, never silently reset; so are the site rules, the chatter guard and the
+   * MHS grade, which start afresh (docs/reliability.md, "Where the guarantee stops").
+   */
+  private restored(
+    name: string,
+    restore: ScopeRestore,
+    restored: RestoredRuleState,
+    state: RuleEngineState,
+    replayedSignals: number,
+    includes: (siteId: string) => boolean,
+    stats: RuleEngineStats,
+  ): void {
+    if (this.reconciled.has(restored)) return;
+    this.reconciled.add(restored);
+    const byRule = new Map<string, number>();
+    const reconciled = reconcileRuleState(
+      state,
+      key => this.alarms.conditionActive(key),
+      (ruleId, active) => {
+        const what = `${ruleId}→${active ? 'active' : 'inactive'}`;
+        byRule.set(what, (byRule.get(what) ?? 0) + 1);
+      },
+    );
+    const freshSites = this.registry.current.sites.filter(site => includes(site.id)).length;
+    stats.restoredRuleStates += restored.restored;
+    stats.unrestoredRuleStates += restored.unrestored;
+    stats.reconciledRuleStates += reconciled;
+    stats.freshSiteRuleScopes += freshSites;
+    const message =
+      `${name}: rule state restored from ${restore.from}: ${restored.restored} rule state(s) restored, ` +
+      `${restored.unrestored} not restorable${restored.problems.length ? ` (${restored.problems.join('; ')})` : ''}, ` +
+      `${reconciled} set to their open alarm${byRule.size ? ` (${[...byRule].map(([what, count]) => `${what} ${count}`).join(', ')})` : ''}, ${replayedSignals} signal(s) of records evaluated again dropped ` +
+      `(already durable); site rules, chatter guard and MHS grade of ${freshSites} site(s) start afresh`;
+    if (restored.unrestored > 0 || reconciled > 0) this.logger.warn(message);
+    else this.logger.log(message);
   }
 
   onModuleDestroy(): void {
@@ -332,6 +561,11 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       since: this.lost.get(signal.key)?.since ?? signal.detectedAt,
       message: signal.message,
     });
+  }
+
+  /** Rule states not restored outside a scope (a snapshot missing, too old, unreadable). */
+  countUnrestored(count: number): void {
+    if (this.stats) this.stats.unrestoredRuleStates += count;
   }
 
   /** Applies the signals raised so far now, not at the next microtask. */
