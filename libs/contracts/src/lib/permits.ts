@@ -184,3 +184,11 @@ export const STOP_WORK_RULE_ID = 'stop-work';
 export function stopWorkKey(permit: Pick<PermitRuleView, 'siteId' | 'id'>): string {
   return `${permit.siteId}/permit-${permit.id}/${STOP_WORK_RULE_ID}`;
 }
+
+/** The permit id inside a stop-work key, or undefined for any other key. */
+export function permitIdOfStopWorkKey(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length !== 3 || parts[2] !== STOP_WORK_RULE_ID) return undefined;
+  const subject = parts[1] ?? '';
+  return subject.startsWith('permit-') ? subject.slice('permit-'.length) : undefined;
+}
