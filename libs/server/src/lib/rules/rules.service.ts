@@ -23,6 +23,7 @@ import {
 
 import {
   CANARY_RULE_ID,
+  STOP_WORK_RULE_ID,
   canaryOfSignal,
   canaryReport,
   type IngestRecord,
@@ -39,12 +40,15 @@ import {
   type IsolationScope,
   createRuleEngineStats,
   mhsGradeRule,
+  peopleInArea,
+  permitStopWork,
   ruleEngine,
   siteRules,
   withTicks,
   type DeviceRules,
   type EngineInput,
   type RuleEngineStats,
+  type SiteRulesState,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
@@ -52,6 +56,7 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../ingest/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
 /** A stream that errored is resubscribed after this long (no hot loop on a repeating error). */
@@ -105,6 +110,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(AlarmService) private readonly alarms: AlarmService,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Inject(PermitBoard) private readonly permits: PermitBoard,
   ) {}
 
   onModuleInit(): void {
@@ -165,6 +171,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
     // Deferred: a stream restarted after a reload starts from the registry current then.
+    // The live site-rules state (who is in which area), for the stop-work alarm's list of people.
+    let sitesState: SiteRulesState | undefined;
     const registries$ = concat(
       defer(() => of(this.registry.current)),
       this.registry.changes$,
@@ -182,6 +190,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           siteRules({
             sites: siteLayouts(registry).filter(site => includes(site.siteId)),
             clock: Date.now,
+            // The named workers of an active special-operation permit (issue 15).
+            geofenceExempt: this.permits.geofenceExempt,
+            onState: state => (sitesState = state),
           }),
         ),
       ),
@@ -202,7 +213,23 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       }),
       this.restarting('mhs-grade', includes),
     );
-    const subscription = merge(device$, site$, grade$).subscribe({
+    // Special-operation permits: stop work on a gas or oxygen excursion in an active permit's area;
+    // the latest gas readings per area, which a permit's start is checked against.
+    const permit$ = defer(() =>
+      inputs$.pipe(
+        filter(concernsPermits),
+        permitStopWork({
+          permits: this.permits.permits,
+          peopleInArea: (siteId, areaId) => {
+            const site = sitesState?.sites.get(siteId);
+            return site ? peopleInArea(site, areaId) : [];
+          },
+          clock: Date.now,
+          onState: state => this.permits.attachGas(name, state),
+        }),
+      ),
+    ).pipe(this.restarting('permits', includes));
+    const subscription = merge(device$, site$, grade$, permit$).subscribe({
       next: signal => this.signal(signal),
       // Unreachable while `restarting` retries for ever; said loudly should that ever change.
       error: (error: unknown) =>
@@ -215,6 +242,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       flush: () => this.flush(),
       stop: () => {
         subscription.unsubscribe();
+        this.permits.attachGas(name, undefined);
         records.complete();
         // What this scope reported as not evaluated is no longer this instance's to report.
         for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
@@ -359,6 +387,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       );
       throw error;
     }
+    // The stop-work alarm is in the lifecycle now: its permit is suspended (PermitService).
+    for (const signal of signals)
+      if (signal.ruleId === STOP_WORK_RULE_ID && signal.active) this.permits.stopWork$.next(signal);
   }
 }
 
@@ -372,4 +403,14 @@ function concernsSiteRules(input: EngineInput): boolean {
   if (input.kind === 'reading') return input.reading.deviceClass === 'tag';
   if (input.kind === 'status') return input.status.deviceClass === 'tag';
   return false;
+}
+
+/** Gas readings (the stop-work rule and the permit's gas analysis) and ticks (closed permits). */
+function concernsPermits(input: EngineInput): boolean {
+  if (input.kind === 'tick') return true;
+  if (input.kind !== 'reading') return false;
+  const deviceClass = input.reading.deviceClass;
+  return (
+    deviceClass === 'gas-combustible' || deviceClass === 'gas-toxic' || deviceClass === 'gas-oxygen'
+  );
 }
