@@ -13,3 +13,4 @@ export * from './lib/internal-messages';
 export * from './lib/canary';
 export * from './lib/hazards';
 export * from './lib/permits';
+export * from './lib/geometry';
