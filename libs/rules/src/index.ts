@@ -41,3 +41,5 @@ export * from './lib/chatter-guard.operator';
 export * from './lib/mhs-grade';
 export * from './lib/mhs-grade.operator';
 export * from './lib/site';
+export * from './lib/permit-stop-work.reducer';
+export * from './lib/permit-stop-work.operator';

@@ -11,6 +11,7 @@ import { LocalSpool } from '../bus/spool/local-spool';
 import { SpoolJournal } from '../bus/spool/spool-journal';
 import { loadConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
 import { RegistryHolder } from '../registry/registry-holder';
 import { RulesService } from './rules.service';
 
@@ -65,7 +66,15 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
       open: () => [],
     } as unknown as AlarmService;
     const spool = new LocalSpool(config, bus, metrics);
-    const service = new RulesService(config, registry, bus, alarms, metrics, spool);
+    const service = new RulesService(
+      config,
+      registry,
+      bus,
+      alarms,
+      metrics,
+      new PermitBoard(),
+      spool,
+    );
     const journal = new SpoolJournal(spool);
     /** What ingest does: durable in the spool, then on the bus (the rules evaluate it). */
     const ingest = async (record: IngestRecord, evaluated = true) => {

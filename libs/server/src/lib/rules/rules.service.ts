@@ -27,6 +27,7 @@ import {
 
 import {
   CANARY_RULE_ID,
+  STOP_WORK_RULE_ID,
   canaryOfSignal,
   canaryReport,
   type IngestRecord,
@@ -43,6 +44,8 @@ import {
   type IsolationScope,
   createRuleEngineStats,
   mhsGradeRule,
+  peopleInArea,
+  permitStopWork,
   ruleEngine,
   siteRules,
   withTicks,
@@ -54,6 +57,7 @@ import {
   RestoredRuleState,
   reconcileRuleState,
   snapshotRuleState,
+  type SiteRulesState,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
@@ -62,6 +66,7 @@ import { LocalSpool } from '../bus/spool/local-spool';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
 /** A stream that errored is resubscribed after this long (no hot loop on a repeating error). */
@@ -138,6 +143,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(AlarmService) private readonly alarms: AlarmService,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Inject(PermitBoard) private readonly permits: PermitBoard,
     @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
   ) {}
 
@@ -336,6 +342,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
     // Deferred: a stream restarted after a reload starts from the registry current then.
+    // The live site-rules state (who is in which area), for the stop-work alarm's list of people.
+    let sitesState: SiteRulesState | undefined;
     const registries$ = concat(
       defer(() => of(this.registry.current)),
       this.registry.changes$,
@@ -353,6 +361,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           siteRules({
             sites: siteLayouts(registry).filter(site => includes(site.siteId)),
             clock: Date.now,
+            // The named workers of an active special-operation permit (issue 15).
+            geofenceExempt: this.permits.geofenceExempt,
+            onState: state => (sitesState = state),
           }),
         ),
       ),
@@ -373,7 +384,23 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       }),
       this.restarting('mhs-grade', includes),
     );
-    const subscription = merge(device$, site$, grade$).subscribe({
+    // Special-operation permits: stop work on a gas or oxygen excursion in an active permit's area;
+    // the latest gas readings per area, which a permit's start is checked against.
+    const permit$ = defer(() =>
+      inputs$.pipe(
+        filter(concernsPermits),
+        permitStopWork({
+          permits: this.permits.permits,
+          peopleInArea: (siteId, areaId) => {
+            const site = sitesState?.sites.get(siteId);
+            return site ? peopleInArea(site, areaId) : [];
+          },
+          clock: Date.now,
+          onState: state => this.permits.attachGas(name, state),
+        }),
+      ),
+    ).pipe(this.restarting('permits', includes));
+    const subscription = merge(device$, site$, grade$, permit$).subscribe({
       next: signal => {
         if (warming) dropped += 1;
         else this.signal(signal);
@@ -389,6 +416,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       flush: () => this.flush(),
       stop: () => {
         subscription.unsubscribe();
+        this.permits.attachGas(name, undefined);
         records.complete();
         // What this scope reported as not evaluated is no longer this instance's to report.
         for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
@@ -593,6 +621,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       );
       throw error;
     }
+    // The stop-work alarm is in the lifecycle now: its permit is suspended (PermitService).
+    for (const signal of signals)
+      if (signal.ruleId === STOP_WORK_RULE_ID && signal.active) this.permits.stopWork$.next(signal);
   }
 }
 
@@ -606,4 +637,14 @@ function concernsSiteRules(input: EngineInput): boolean {
   if (input.kind === 'reading') return input.reading.deviceClass === 'tag';
   if (input.kind === 'status') return input.status.deviceClass === 'tag';
   return false;
+}
+
+/** Gas readings (the stop-work rule and the permit's gas analysis) and ticks (closed permits). */
+function concernsPermits(input: EngineInput): boolean {
+  if (input.kind === 'tick') return true;
+  if (input.kind !== 'reading') return false;
+  const deviceClass = input.reading.deviceClass;
+  return (
+    deviceClass === 'gas-combustible' || deviceClass === 'gas-toxic' || deviceClass === 'gas-oxygen'
+  );
 }
