@@ -7,6 +7,7 @@ import type { InternalInbox } from '../bus/internal-inbox';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import type { Backbone } from '../bus/jetstream/backbone';
 import { ALARMS_STREAM } from '../bus/jetstream/subjects';
+import type { DurableAlarmLog, SequencedUpdate } from './alarm-log';
 
 /** Every alarm's updates (not the device modes that share the stream). */
 const ALARM_FILTER = 'vigil.alarms.>';
@@ -15,11 +16,7 @@ const READ_TIMEOUT_MS = 30_000;
 /** Between two attempts to follow the stream again after the consumer stopped. */
 const REFOLLOW_DELAY_MS = 1000;
 
-/** An alarm update and its VIGIL_ALARMS stream sequence. */
-export interface SequencedUpdate {
-  readonly seq: number;
-  readonly update: AlarmUpdate;
-}
+export type { SequencedUpdate } from './alarm-log';
 
 /**
  * The gateway's reader of VIGIL_ALARMS (docs/interfaces.md §WebSocket, "Resume across
@@ -29,7 +26,9 @@ export interface SequencedUpdate {
  * reconnect or the loss of a node from the last sequence it delivered; should it stop for good
  * (the stream was unreachable too long), `follow` starts a new one from the last sequence applied.
  */
-export class AlarmStream {
+export class AlarmStream implements DurableAlarmLog {
+  /** Every gateway follows the stream: a console may come from one that is ahead. */
+  readonly shared = true;
   private readonly logger = new Logger('AlarmStream');
   private epochValue: string | undefined;
   private applied = 0;

@@ -594,6 +594,16 @@ export const readiness = named(
         .describe(
           'VIGIL_BUS=memory: the local spool dropped nothing recently and is not nearly full',
         ),
+      ingest: z
+        .boolean()
+        .optional()
+        .describe(
+          'a process that runs ingest: no PUBACK held beyond its bound, no broker session lost in the last 5 minutes',
+        ),
+      journals: z
+        .boolean()
+        .optional()
+        .describe('present (false) only while a local alarm or hazard journal append failed'),
     }),
     pipeline: pipelineStatus.optional(),
     details: z
@@ -611,6 +621,19 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        ingest: z
+          .object({
+            ok: z.boolean(),
+            reason: z.string().optional(),
+            pubackPending: z.number().int(),
+            oldestPendingMs: z.number(),
+            sessionsLost: z.number().int(),
+            lastSessionLostAt: ms.optional(),
+          })
+          .optional()
+          .describe(
+            "ingest's link to the device broker: PUBACKs held until durable, broker sessions lost (docs/reliability.md)",
+          ),
         partitions: z
           .object({
             instance: z.string(),
@@ -644,6 +667,15 @@ export const readiness = named(
           })
           .optional()
           .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
+        journals: z
+          .record(
+            z.string(),
+            z.object({ errors: z.number().int(), lastError: z.string(), lastErrorAt: ms }),
+          )
+          .optional()
+          .describe(
+            'local JSON-lines journals (alarms, hazards) whose last append was not made durable (write or fdatasync failed)',
+          ),
         storage: z
           .object({
             kept: z.boolean(),

@@ -14,6 +14,8 @@ import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
+import { IngestBrokerLink } from '../ingest/ingest-broker-link';
+import { JournalStatus } from '../journal/journal-status';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -41,6 +43,10 @@ export class HealthController {
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
     /** JetStream data path: ingest's spool, the persister's backlog and losses. */
     @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
+    /** In a process that runs ingest: held PUBACKs and broker sessions lost. */
+    @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
+    /** The local alarm and hazard journals: listed while their last append failed. */
+    @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
   ) {}
 
   @Get('healthz')
@@ -67,6 +73,8 @@ export class HealthController {
     const pipeline = this.canary?.status;
     const backbone = this.backbone?.report();
     const spool = this.spool?.health();
+    const ingest = this.ingest?.report();
+    const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -74,6 +82,8 @@ export class HealthController {
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
       ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
+      ...(ingest ? { ingest: ingest.ok } : {}),
+      ...(journalsFailing ? { journals: false } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -88,6 +98,9 @@ export class HealthController {
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
       ...(spool && !spool.ok ? { spool } : {}),
+      ...(ingest && (!ingest.ok || ingest.sessionsLost > 0)
+        ? { ingest: ingest satisfies Details['ingest'] }
+        : {}),
       ...(this.partitions
         ? { partitions: this.partitions.status() satisfies Details['partitions'] }
         : {}),
@@ -95,6 +108,7 @@ export class HealthController {
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
       ...(backbone ? { backbone } : {}),
+      ...(journalsFailing ? { journals: journalsFailing } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

@@ -49,6 +49,13 @@ export class VigilMetrics {
       'to the broker, which re-delivers them',
     registers: [this.registry],
   });
+  readonly ingestSessionsLost = new Counter({
+    name: 'vigil_ingest_broker_sessions_lost_total',
+    help:
+      "Reconnects on which the MQTT broker no longer had ingest's persistent session: what it " +
+      'had queued for ingest, and what devices published before ingest subscribed again, is lost',
+    registers: [this.registry],
+  });
   readonly seqRestarts = new Counter({
     name: 'vigil_ingest_seq_restarts_total',
     help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
@@ -97,6 +104,13 @@ export class VigilMetrics {
     labelNames: ['change'] as const,
     registers: [this.registry],
   });
+  /** Rule state snapshots not saved (too large, or the write failed): the next owner restores an older one. */
+  readonly rulesStateNotSaved = new Counter({
+    name: 'vigil_rules_state_not_saved_total',
+    help: 'Rule state snapshots not saved, by reason (too-large, error): a takeover restores an older one, or none',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly alarmsSuppressed = new Gauge({
     name: 'vigil_alarms_suppressed',
     help:
@@ -114,6 +128,12 @@ export class VigilMetrics {
     name: 'vigil_persister_lines_total',
     help: 'Lines by outcome: written, rejected (the buffer was full), failed (permanently), unencodable',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly journalWriteErrors = new Counter({
+    name: 'vigil_journal_write_errors_total',
+    help: 'Appends to a local JSON-lines journal (alarms, hazards) whose write or fdatasync failed: the step was refused, not made durable',
+    labelNames: ['journal'] as const,
     registers: [this.registry],
   });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
@@ -192,6 +212,12 @@ export class VigilMetrics {
   readonly wsDropped = new Counter({
     name: 'vigil_ws_dropped_messages_total',
     help: 'Messages not sent to a slow WebSocket client (it is told to resume from its last seq)',
+    registers: [this.registry],
+  });
+  readonly wsResyncs = new Counter({
+    name: 'vigil_ws_resync_snapshots_total',
+    help: 'Consoles that asked to resume and got a snapshot instead of the alarm changes they missed, by resync reason',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   readonly detectionLatency = new Histogram({

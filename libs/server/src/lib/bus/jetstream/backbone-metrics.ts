@@ -16,6 +16,7 @@ export class BackboneMetrics {
   readonly consumerLag: Gauge<'consumer'>;
   readonly consumed: Counter<'consumer' | 'outcome'>;
   readonly lost: Counter<'consumer'>;
+  readonly startRetries: Counter;
 
   private constructor(registry: Registry) {
     const registers = [registry];
@@ -81,6 +82,13 @@ export class BackboneMetrics {
         'Stream messages discarded by the stream limits before the persister stored them (a jump of ' +
         'the delivered stream sequence); for alarms an upper bound (device mode messages share the stream)',
       labelNames: ['consumer'] as const,
+      registers,
+    });
+    this.startRetries = new Counter({
+      name: 'vigil_backbone_start_retries_total',
+      help:
+        'JetStream API requests at start that timed out or were unavailable (a cluster without a meta ' +
+        'leader) and were tried again; beyond VIGIL_NATS_START_WAIT_S the process exits',
       registers,
     });
   }
