@@ -260,6 +260,8 @@ export class PartitionLeases {
           held.revision = revision;
           held.renewedAt = sentAt;
         } catch (error) {
+          // Lost or taken back meanwhile (a newer lease, another revision): not this renewal's.
+          if (this.held.get(partition) !== held) return;
           if (isWrongRevision(error)) {
             this.logger.error(`partition ${partition}: lease taken by another instance`);
             // Not awaited: stopping the partition never holds up the other renewals.
