@@ -127,6 +127,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
   /** Partitions nobody evaluates (not here, no other instance's lease), since when (ms). */
   private readonly unownedSince = new Map<number, number>();
   private unownedTimer: NodeJS.Timeout | undefined;
+  /** Unowned partitions already reported in the log as overdue (once per episode). */
+  private readonly unownedReported = new Set<number>();
   private leases: PartitionLeases | undefined;
   private checkpoints: KV | undefined;
   private readonly partitions: number;
@@ -197,10 +199,24 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
   private unowned(): { partition: number; since: number }[] {
     const now = Date.now();
     const elsewhere = this.leases?.heldElsewhere() ?? new Set<number>();
+    // A takeover takes about a TTL (the old lease expires) plus the rebuild: beyond 3 TTLs a
+    // partition nobody evaluates is said loudly, once per episode (and on /readyz throughout).
+    const overdueMs = 3 * this.config.bus.nats.leaseTtlMs;
     for (let partition = 0; partition < this.partitions; partition += 1) {
-      if (this.owned.has(partition) || elsewhere.has(partition))
+      if (this.owned.has(partition) || elsewhere.has(partition)) {
+        if (this.unownedReported.delete(partition))
+          this.logger.log(`partition ${partition}: evaluated again`);
         this.unownedSince.delete(partition);
-      else if (!this.unownedSince.has(partition)) this.unownedSince.set(partition, now);
+        continue;
+      }
+      const since = this.unownedSince.get(partition) ?? now;
+      this.unownedSince.set(partition, since);
+      if (now - since > overdueMs && !this.unownedReported.has(partition)) {
+        this.unownedReported.add(partition);
+        this.logger.error(
+          `partition ${partition}: NOT EVALUATED by any rules instance for ${now - since} ms (no lease held here or elsewhere): its alarms are not raised (vigil_rules_partitions_unowned, /readyz)`,
+        );
+      }
     }
     const unowned = [...this.unownedSince]
       .sort(([a], [b]) => a - b)
