@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { DeliverPolicy } from 'nats';
 
 import type { Alarm, AlarmAction, IngestRecord } from '@vigil/contracts';
-import { loadConfig, openBackbone, partitionOf, recordsSubject, type Backbone } from '@vigil/server';
+import {
+  loadConfig,
+  openBackbone,
+  partitionOf,
+  recordsSubject,
+  type Backbone,
+} from '@vigil/server';
 import {
   freePort,
   startAedes,

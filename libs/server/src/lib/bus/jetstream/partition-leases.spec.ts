@@ -207,7 +207,8 @@ describe('PartitionLeases (real nats-server)', () => {
                 hung += 1;
                 let stop: (error?: Error) => void = () => undefined;
                 const ended = new Promise<IteratorResult<string>>((resolve, reject) => {
-                  stop = error => (error ? reject(error) : resolve({ done: true, value: undefined }));
+                  stop = error =>
+                    error ? reject(error) : resolve({ done: true, value: undefined });
                 });
                 return {
                   stop,
