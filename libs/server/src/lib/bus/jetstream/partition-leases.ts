@@ -225,7 +225,8 @@ export class PartitionLeases {
           entry.revision,
         ),
       );
-      this.lapsed.delete(partition);
+      // Not taken (written since, or NATS did not answer): read again at the next pass.
+      if (this.held.has(partition)) this.lapsed.delete(partition);
     }
   }
 
