@@ -12,3 +12,4 @@ export * from './lib/bounded-json';
 export * from './lib/internal-messages';
 export * from './lib/canary';
 export * from './lib/hazards';
+export * from './lib/geometry';

@@ -1,6 +1,5 @@
 export * from './lib/registry.schema';
 export * from './lib/registry';
-export * from './lib/geometry';
 export * from './lib/load-registry';
 export * from './lib/registry-rules';
 export * from './lib/fire-panel';

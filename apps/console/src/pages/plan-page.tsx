@@ -1,11 +1,12 @@
-import type {
-  Alarm,
-  DeviceLive,
-  MusterList,
-  PositionsResponse,
-  RiskNode,
-  RiskResponse,
-  TagPosition,
+import {
+  type Alarm,
+  type DeviceLive,
+  type MusterList,
+  pointInRing,
+  type PositionsResponse,
+  type RiskNode,
+  type RiskResponse,
+  type TagPosition,
 } from '@vigil/contracts';
 import { Fragment } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -164,7 +165,7 @@ function usePositions(
     setPositions(current => {
       const previous = current.get(update.deviceId);
       if (previous && previous.ts >= update.ts) return current;
-      const area = site?.areas.find(entry => pointInPolygon([x, y], entry.polygon));
+      const area = site?.areas.find(entry => pointInRing([x, y], entry.polygon));
       const device = devices.find(
         entry => entry.siteId === update.siteId && entry.deviceId === update.deviceId,
       );
@@ -190,20 +191,6 @@ function usePositions(
     });
   });
   return positions;
-}
-
-/** Ray casting, as the registry does it (the console cannot import the Node registry library). */
-function pointInPolygon(
-  [x, y]: readonly [number, number],
-  polygon: ReadonlyArray<readonly [number, number]>,
-): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i] as readonly [number, number];
-    const [xj, yj] = polygon[j] as readonly [number, number];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function PlanLegend() {

@@ -169,6 +169,40 @@ describe('replay command', () => {
     expect(all.out).toHaveLength(3); // nobody else is silent for a full timeout in 10 s
   });
 
+  it("converts a device's own units as ingest does live (one validation path, @vigil/ingest)", () => {
+    // gc-tf-01 reporting in %VOL of methane (LEL 5.0 %VOL): 1.5 %VOL is 30 %LEL, over L1 (25).
+    // Before the replay used ingest's validation, it took 1.5 as %LEL and raised nothing.
+    const registry = loadRegistry(REGISTRY);
+    const inVol = {
+      ...registry,
+      device: (siteId: string, deviceId: string) => {
+        const device = registry.device(siteId, deviceId);
+        return device && deviceId === 'gc-tf-01'
+          ? { ...device, attributes: { ...device.attributes, unit_lel: '%VOL' } }
+          : device;
+      },
+    };
+    const t0 = Date.parse('2026-01-05T08:00:00Z');
+    const lines = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(i =>
+      JSON.stringify({
+        topic: 'vigil/v1/plant-1/gc-tf-01/telemetry',
+        payload: { ts: t0 + i * 1000, seq: i + 1, values: { lel: i < 2 ? 0.05 : 1.5 } },
+        receivedAt: t0 + i * 1000 + 50,
+      }),
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = runCli(['--registry', REGISTRY, '--input', 'vol.jsonl', '--json'], {
+      out: line => out.push(line),
+      err: line => err.push(line),
+      readFile: () => lines.join('\n'),
+      loadRegistry: () => inVol as typeof registry,
+    });
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out.slice(0, -1).map(brief)).toContain('08:00:02.050 gc-tf-01 gas-l1 ACTIVE');
+  });
+
   it('exits 2 listing every bad line of the input', () => {
     const text = [
       '{"siteId":"plant-1","deviceId":"gc-tf-01","ts":1,"values":{"lel":"high"}}',
@@ -185,8 +219,8 @@ describe('replay command', () => {
     expect(err).toEqual([
       expect.stringMatching(/^replay: bad\.jsonl: line 1: values\.lel: /),
       expect.stringMatching(/^replay: bad\.jsonl: line 2: not JSON/),
-      'replay: bad.jsonl: line 3: plant-1/nobody is not in the registry',
-      'replay: bad.jsonl: line 4: event code "fire" is not an event of gas-combustible',
+      'replay: bad.jsonl: line 3: unknown-device: plant-1/nobody is not in the registry',
+      'replay: bad.jsonl: line 4: bad-value: event code "fire" is not an event of gas-combustible',
       'replay: bad.jsonl: line 5: receivedAt: required (the server receive time, epoch ms)',
     ]);
   });

@@ -1,29 +1,17 @@
 import { z } from 'zod';
 
 import {
-  DEVICE_CLASS_DEFINITIONS,
   IDENTIFIER_PATTERN,
-  MAX_FUTURE_SKEW_MS,
   METRIC_NAME_PATTERN,
-  eventPayloadSchema,
-  metricDefinition,
   metricValueSchema,
-  parseDeviceTopic,
-  statusPayloadSchema,
-  telemetryBatchSchema,
-  telemetrySampleSchema,
   type DeviceRecord,
   type MetricValue,
 } from '@vigil/contracts';
+import { checkValues, validateMessage } from '@vigil/ingest';
+import type { RegisteredDevice } from '@vigil/registry';
 
-/** What the input parser needs to know about a registry device. */
-export interface InputDevice {
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly deviceClass: keyof typeof DEVICE_CLASS_DEFINITIONS;
-  readonly areaId: string | undefined;
-  readonly attributes: Readonly<Record<string, string | number | boolean>>;
-}
+/** What the input parser needs to know about a registry device: the registry's own entry. */
+export type InputDevice = RegisteredDevice;
 
 export interface ParsedInput {
   /** In file order (arrival order), one record per reading, event or status. */
@@ -58,9 +46,11 @@ const readingLineSchema = z.object({
  * Parses a recording: JSON Lines (each line a pinned MQTT message `{topic, payload, receivedAt}`
  * or a normalised reading `{siteId, deviceId, ts, values, receivedAt?}`) or CSV
  * (`ts,siteId,deviceId,metric,value`, header optional; rows of one device and `ts` in a row make
- * one reading). Validates like ingest does (pinned payload schemas, registry devices, the class's
- * metrics and events, far-future device timestamps replaced by the receive time) without unit
- * conversion. Never throws: every bad line is an error naming its line.
+ * one reading). An MQTT message goes through ingest's own `validateMessage` (`@vigil/ingest`):
+ * the same schemas, registry check, unit conversion and device-clock handling as live, so a
+ * replay evaluates what the live pipeline evaluated. Normalised readings and CSV rows are already
+ * in Vigil's units: checked against the class's metrics, not converted. Never throws: every bad
+ * line is an error naming its line.
  */
 export function parseInput(
   text: string,
@@ -115,7 +105,7 @@ function parseJsonLine(
   const { siteId, deviceId, ts, values } = parsed.data;
   const device = lookup(siteId, deviceId);
   if (!device) return `${siteId}/${deviceId} is not in the registry`;
-  const problem = checkValues(device, values);
+  const problem = valuesProblem(device, values);
   if (problem) return problem;
   const receivedAt = parsed.data.receivedAt ?? ts;
   return [readingRecord(device, ts, receivedAt, ts - receivedAt, true, values)];
@@ -125,11 +115,6 @@ function mqttRecords(
   line: z.infer<typeof mqttLineSchema>,
   lookup: (siteId: string, deviceId: string) => InputDevice | undefined,
 ): DeviceRecord[] | string {
-  const address = parseDeviceTopic(line.topic);
-  if (!address)
-    return `topic "${line.topic}" is not vigil/v1/{siteId}/{deviceId}/{telemetry|event|status}`;
-  const device = lookup(address.siteId, address.deviceId);
-  if (!device) return `${address.siteId}/${address.deviceId} is not in the registry`;
   let payload = line.payload;
   if (typeof payload === 'string') {
     try {
@@ -142,64 +127,12 @@ function mqttRecords(
     typeof payload === 'object' && payload !== null && 'ts' in payload ? payload.ts : undefined;
   const receivedAt = line.receivedAt ?? (typeof payloadTs === 'number' ? payloadTs : undefined);
   if (receivedAt === undefined) return 'receivedAt: required (the server receive time, epoch ms)';
-
-  switch (address.kind) {
-    case 'telemetry': {
-      const isBatch = typeof payload === 'object' && payload !== null && 'batch' in payload;
-      const parsed = (isBatch ? telemetryBatchSchema : telemetrySampleSchema).safeParse(payload);
-      if (!parsed.success) return describe(parsed.error.issues, 'payload');
-      const samples = 'batch' in parsed.data ? parsed.data.batch : [parsed.data];
-      const records: DeviceRecord[] = [];
-      for (const sample of samples) {
-        const problem = checkValues(device, sample.values);
-        if (problem) return problem;
-        const skew = sample.ts === undefined ? undefined : sample.ts - receivedAt;
-        const trusted = skew !== undefined && skew <= MAX_FUTURE_SKEW_MS;
-        const ts = trusted ? (sample.ts as number) : receivedAt;
-        records.push(readingRecord(device, ts, receivedAt, skew, trusted, sample.values));
-      }
-      return records;
-    }
-    case 'event': {
-      const parsed = eventPayloadSchema.safeParse(payload);
-      if (!parsed.success) return describe(parsed.error.issues, 'payload');
-      if (!DEVICE_CLASS_DEFINITIONS[device.deviceClass].events.includes(parsed.data.code)) {
-        return `event code "${parsed.data.code}" is not an event of ${device.deviceClass}`;
-      }
-      return [
-        {
-          kind: 'event',
-          event: {
-            siteId: device.siteId,
-            deviceId: device.deviceId,
-            deviceClass: device.deviceClass,
-            areaId: device.areaId,
-            ts: parsed.data.ts ?? receivedAt,
-            receivedAt,
-            code: parsed.data.code,
-            detail: parsed.data.detail,
-          },
-        },
-      ];
-    }
-    case 'status': {
-      const parsed = statusPayloadSchema.safeParse(payload);
-      if (!parsed.success) return describe(parsed.error.issues, 'payload');
-      return [
-        {
-          kind: 'status',
-          status: {
-            siteId: device.siteId,
-            deviceId: device.deviceId,
-            deviceClass: device.deviceClass,
-            online: parsed.data.online,
-            ts: parsed.data.ts ?? receivedAt,
-            receivedAt,
-          },
-        },
-      ];
-    }
-  }
+  const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+  const result = validateMessage(line.topic, bytes, { device: lookup }, receivedAt);
+  if (!result.ok) return `${result.reason}: ${result.detail}`;
+  const records: DeviceRecord[] = [];
+  for (const record of result.records) if (record.kind !== 'canary') records.push(record);
+  return records;
 }
 
 const CSV_HEADER = ['ts', 'siteId', 'deviceId', 'metric', 'value'];
@@ -255,7 +188,7 @@ function parseCsv(
       fail(lineNumber, `value "${valueText}" is not a finite number or true/false`);
       return;
     }
-    const problem = checkValues(device, { [metric]: value });
+    const problem = valuesProblem(device, { [metric]: value });
     if (problem) {
       fail(lineNumber, problem);
       return;
@@ -274,18 +207,14 @@ function parseNumber(text: string): number | undefined {
 }
 
 /** The class's metrics (channels included) or the device's `extraMetrics`, of the right kind. */
-function checkValues(device: InputDevice, values: Record<string, MetricValue>): string | undefined {
-  const extra = device.attributes['extraMetrics'];
-  const extraMetrics = typeof extra === 'string' ? extra.split(',').map(each => each.trim()) : [];
-  for (const [metric, value] of Object.entries(values)) {
-    const definition = metricDefinition(device.deviceClass, metric);
-    if (!definition) {
-      if (extraMetrics.includes(metric)) continue;
-      return `values.${metric}: not a metric of ${device.deviceClass}`;
-    }
-    if (typeof value !== definition.kind) return `values.${metric}: must be a ${definition.kind}`;
-  }
-  return undefined;
+function valuesProblem(
+  device: InputDevice,
+  values: Record<string, MetricValue>,
+): string | undefined {
+  const problem = checkValues(device, values);
+  if (problem === undefined) return undefined;
+  const [reason, detail] = problem.split(':', 2);
+  return `values: ${reason}: ${detail}`;
 }
 
 function readingRecord(

@@ -1,10 +1,9 @@
-import type { RuleSignal } from '@vigil/contracts';
+import { nearBoundingBox, type RuleSignal, signedDepth } from '@vigil/contracts';
 
 import { monitoringLostSignal } from '../monitoring-lost';
 import { type RuleContext, formatNumber, formatSeconds } from '../rule-signal';
 import { crowdsWithinRadius } from './clustering';
 import type { AreaSiteRules, CompiledArea } from './site-config';
-import { nearBoundingBox, signedDepth } from './geometry';
 import {
   type AreaState,
   type SiteRulesStats,

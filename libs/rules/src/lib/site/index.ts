@@ -27,12 +27,4 @@ export {
   type TagState,
 } from './site-state';
 export * from './site-config';
-export {
-  compilePolygon,
-  distanceToBoundary,
-  pointInPolygon,
-  signedDepth,
-  type PointM,
-  type Polygon,
-} from './geometry';
 export { crowdsWithinRadius, type ClusterPoint } from './clustering';

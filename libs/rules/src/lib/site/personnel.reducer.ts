@@ -1,4 +1,10 @@
-import type { DeviceStatus, Reading, RuleSignal } from '@vigil/contracts';
+import {
+  type DeviceStatus,
+  nearBoundingBox,
+  type Reading,
+  type RuleSignal,
+  signedDepth,
+} from '@vigil/contracts';
 
 import { clockSetBack, readingOrder } from '../device-stream';
 import {
@@ -9,7 +15,6 @@ import {
   formatSeconds,
 } from '../rule-signal';
 import { addPresent, removePresent } from './area.reducer';
-import { nearBoundingBox, signedDepth } from './geometry';
 import type { CompiledArea } from './site-config';
 import {
   type IntrusionState,

@@ -9,7 +9,7 @@ import {
 
 import { RULE_ID_PATTERN } from '../rule-config';
 import { issueMessage } from '../suggest-key';
-import { type PointM, type Polygon, compilePolygon } from './geometry';
+import { type PointM, type Polygon, compilePolygon } from '@vigil/contracts';
 
 // ---------------------------------------------------------------------------------------------
 // Defaults. Tags as in /work/shared/reference/domain-standards.md: V verified, S secondary,

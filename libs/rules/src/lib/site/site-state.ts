@@ -1,9 +1,13 @@
-import type { AlarmPriority, RuleSignal } from '@vigil/contracts';
+import {
+  type AlarmPriority,
+  nearBoundingBox,
+  type RuleSignal,
+  signedDepth,
+} from '@vigil/contracts';
 
 import { DeadlineQueue, type DeadlineItem } from '../deadline-queue';
 import type { EngineInput, RuleContext } from '../rule-signal';
 import { PEOPLE_PRESENT_RADIUS_M, type CompiledArea, type CompiledSite } from './site-config';
-import { nearBoundingBox, signedDepth } from './geometry';
 
 /** What the site rules read: records and ticks (as the device engine) plus its output signals. */
 export type SiteInput = EngineInput | SiteSignalInput;

@@ -8,7 +8,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { loadCheckedRegistry } from '@vigil/registry';
 
 import type { VigilConfig } from '../config/vigil-config';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 
 import {
   BrokerAccessPolicy,

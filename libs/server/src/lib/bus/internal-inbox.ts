@@ -10,7 +10,7 @@ import {
   type DeadLetter,
 } from '@vigil/contracts';
 
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
 

@@ -1,10 +1,10 @@
-import { pointInPolygon } from '@vigil/registry';
+import { pointInRing } from '@vigil/contracts';
 
 type Point = readonly [number, number];
 
 /** Distance in metres from a point to a polygon: 0 inside, else to the nearest edge. */
 export function distanceToPolygon(point: Point, polygon: readonly Point[]): number {
-  if (pointInPolygon(point, polygon)) return 0;
+  if (pointInRing(point, polygon)) return 0;
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
     best = Math.min(best, distanceToSegment(point, polygon[j] as Point, polygon[i] as Point));

@@ -8,7 +8,8 @@ import {
   type PositionsResponse,
   type TagPosition,
 } from '@vigil/contracts';
-import { pointInPolygon, type Registry } from '@vigil/registry';
+import { pointInRing } from '@vigil/contracts';
+import type { Registry } from '@vigil/registry';
 
 import { parseOr400 } from '../gateway/parse';
 import { RegistryHolder } from '../registry/registry-holder';
@@ -114,7 +115,7 @@ export function tagPositions(
       ts: state.positionTs,
       lastSeenAt: state.lastSeenAt,
       stale: now - state.lastSeenAt > STALE_INTERVALS * device.intervalSeconds * 1000,
-      areaId: site?.areas.find(area => pointInPolygon([x, y], area.polygon))?.id,
+      areaId: site?.areas.find(area => pointInRing([x, y], area.polygon))?.id,
     });
   }
   return positions;

@@ -12,7 +12,7 @@ import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { RegistryHolder } from '../registry/registry-holder';
 import { IngestService } from './ingest.service';
-import { validateMessage } from './validate-message';
+import { validateMessage } from '@vigil/ingest';
 
 /**
  * Hostile input (issue 10): arbitrary bytes, deep JSON, huge key counts, wrong types, unicode and

@@ -9,6 +9,7 @@ import {
   type DeadLetterReason,
   type IngestRecord,
 } from '@vigil/contracts';
+import { initialSeqState, trackSeq, type SeqState, validateMessage } from '@vigil/ingest';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';
@@ -16,9 +17,7 @@ import { MqttPublisher } from '../mqtt/mqtt-publisher';
 import { RegistryHolder } from '../registry/registry-holder';
 import { JetStreamJournal } from '../bus/jetstream/jetstream-journal';
 import { ImmediateJournal, IngestJournal, journalMessage } from './ingest-journal';
-import { RateLimitedLogger } from './rate-limited-logger';
-import { initialSeqState, trackSeq, type SeqState } from './seq-tracker';
-import { validateMessage } from './validate-message';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 
 /** First bytes of an oversized payload kept in its dead letter. */
 const DEAD_LETTER_SNIPPET_BYTES = 1024;

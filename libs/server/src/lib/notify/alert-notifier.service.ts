@@ -10,7 +10,7 @@ import type { Alarm } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { AlarmView } from '../gateway/alarm-view';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { AlertOutbox, type OutboxHealth, type PostOutcome } from './alert-outbox';

@@ -15,7 +15,7 @@ import type { BackboneHealth } from '../bus/jetstream/backbone-health';
 import type { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
 import { ALARMS_STREAM, CHECKPOINTS_BUCKET, RECORDS_STREAM } from '../bus/jetstream/subjects';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { PersisterSource, type PersisterSink } from './persister-source';
 
 export const RECORDS_CONSUMER = 'vigil-persister-records';

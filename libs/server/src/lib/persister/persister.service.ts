@@ -24,7 +24,7 @@ import {
 
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { createInfluxStore, type CheckedStore } from './influx-store';
 import { BusPersisterSource, PersisterSource } from './persister-source';

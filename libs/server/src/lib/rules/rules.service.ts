@@ -50,7 +50,7 @@ import {
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { RateLimitedLogger } from '../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 

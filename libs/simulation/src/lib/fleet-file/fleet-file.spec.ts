@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { loadRegistry, pointInPolygon } from '@vigil/registry';
+import { pointInRing } from '@vigil/contracts';
+import { loadRegistry } from '@vigil/registry';
 
 import {
   FleetFileError,
@@ -62,7 +63,7 @@ describe('fleet files', () => {
     for (const device of fleet.registry.devices) {
       if (!device.position || !device.areaId) continue;
       const area = fleet.registry.area(device.siteId, device.areaId);
-      expect(area && pointInPolygon(device.position, area.polygon)).toBe(true);
+      expect(area && pointInRing(device.position, area.polygon)).toBe(true);
     }
     const toxic = fleet.registry.devices.find(device => device.deviceClass === 'gas-toxic');
     expect(toxic?.attributes['gas']).toBe('H2S');

@@ -1,4 +1,5 @@
-import { pointInPolygon, type RegisteredDevice } from '@vigil/registry';
+import { pointInRing } from '@vigil/contracts';
+import type { RegisteredDevice } from '@vigil/registry';
 
 import { distance, polygonCentroid, type Point, type SiteLayout } from './site-layout';
 
@@ -131,7 +132,7 @@ export function planGasLeak(
     device =>
       device.deviceClass === 'gas-combustible' &&
       (device.areaId === areaId ||
-        (device.position !== undefined && pointInPolygon(device.position, area.polygon))),
+        (device.position !== undefined && pointInRing(device.position, area.polygon))),
   );
   if (sourceDevice && !inArea.includes(sourceDevice)) inArea.push(sourceDevice);
   if (inArea.length === 0) {

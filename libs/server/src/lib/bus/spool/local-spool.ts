@@ -14,7 +14,7 @@ import { Spool, type SpoolCursor } from '@vigil/spool';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../../config/vigil-config';
 import type { JournalMessage } from '../../ingest/ingest-journal';
-import { RateLimitedLogger } from '../../ingest/rate-limited-logger';
+import { RateLimitedLogger } from '../../common/rate-limited-logger';
 import { VigilMetrics } from '../../metrics/metrics';
 import { PipelineBus } from '../pipeline-bus';
 

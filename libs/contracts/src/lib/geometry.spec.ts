@@ -5,9 +5,18 @@ import {
   distanceToBoundary,
   nearBoundingBox,
   pointInPolygon,
+  pointInRing,
   signedDepth,
 } from './geometry';
-import { rect } from './site-fixtures';
+
+function rect(x0: number, y0: number, x1: number, y1: number): Array<[number, number]> {
+  return [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ];
+}
 
 const square = compilePolygon(rect(0, 0, 100, 100));
 /** L shape: the 100 × 100 square without its north-east quarter (a concave corner at 50, 50). */
@@ -28,6 +37,17 @@ describe('pointInPolygon', () => {
     expect(pointInPolygon(ell, 25, 75)).toBe(true);
     expect(pointInPolygon(ell, 75, 75)).toBe(false); // the missing quarter
     expect(pointInPolygon(ell, 75, 25)).toBe(true);
+  });
+
+  it('answers as pointInRing does on the stored polygon, for any point', () => {
+    const points = ell.points;
+    fc.assert(
+      fc.property(
+        fc.double({ min: -50, max: 150, noNaN: true }),
+        fc.double({ min: -50, max: 150, noNaN: true }),
+        (x, y) => pointInPolygon(ell, x, y) === pointInRing([x, y], points),
+      ),
+    );
   });
 });
 

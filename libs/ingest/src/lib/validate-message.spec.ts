@@ -7,7 +7,7 @@ import { loadRegistry } from '@vigil/registry';
 
 import { validateMessage } from './validate-message';
 
-const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
+const registry = loadRegistry(join(__dirname, '../../../../registry/sample'));
 const NOW = 1_763_900_000_000;
 const T = 'vigil/v1/plant-1/gc-tf-01/telemetry';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));

@@ -1,3 +1,9 @@
+/*
+ * Site geometry, the one copy: the rules (geofences, crowding, muster), the registry's consumers
+ * (positions, the simulators) and the console's plan all test points against area polygons here.
+ * Platform-neutral on purpose (no Node, no DOM), so the browser imports it as the server does.
+ */
+
 /** `[x, y]` in metres in the site frame (x east, y north), as in the registry. */
 export type PointM = readonly [number, number];
 
@@ -32,7 +38,19 @@ export function compilePolygon(points: readonly PointM[]): Polygon {
 /** Even-odd ray casting; self-intersecting polygons follow the even-odd rule. */
 export function pointInPolygon(polygon: Polygon, x: number, y: number): boolean {
   if (x < polygon.minX || x > polygon.maxX || y < polygon.minY || y > polygon.maxY) return false;
-  const points = polygon.points;
+  return inRing(polygon.points, x, y);
+}
+
+/**
+ * The same test on a registry polygon as it is stored (`[[x, y], …]`), for code off the hot path
+ * (an HTTP answer, a simulator, the console); hot loops compile the polygon once and use
+ * `pointInPolygon`.
+ */
+export function pointInRing(point: PointM, ring: readonly PointM[]): boolean {
+  return inRing(ring, point[0], point[1]);
+}
+
+function inRing(points: readonly PointM[], x: number, y: number): boolean {
   let inside = false;
   for (let i = 0, j = points.length - 1; i < points.length; j = i, i += 1) {
     const a = points[i] as PointM;
