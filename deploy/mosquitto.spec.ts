@@ -258,6 +258,31 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
     for (const received of intruders) expect(received).toEqual([]);
   });
 
+  it('keeps up to 1000 QoS 1 messages in flight to an ingest that PUBACKs late (not the default 20)', async () => {
+    const ingest = await login('vigil-ingest');
+    // Ingest PUBACKs once a message is durable (PubackGate): here never, so what arrives is what
+    // the broker lets be in flight at once.
+    type SendPacket = (packet: { cmd: string }, written?: () => void) => void;
+    const internals = ingest as unknown as { _sendPacket: SendPacket };
+    const send = internals._sendPacket.bind(ingest);
+    // mqtt.js reads the next packet once the PUBACK is "written": say so, send nothing.
+    internals._sendPacket = (packet, written) =>
+      packet.cmd === 'puback' ? written?.() : send(packet, written);
+    let received = 0;
+    ingest.on('message', () => (received += 1));
+    await ingest.subscribeAsync('vigil/v1/+/+/telemetry', { qos: 1 });
+    const device = await login('gas-001');
+    await Promise.all(
+      Array.from({ length: 200 }, (_, seq) =>
+        device.publishAsync('vigil/v1/plant-1/gas-001/telemetry', `${seq}`, { qos: 1 }),
+      ),
+    );
+    await waitFor(() => received === 200, {
+      what: `200 messages in flight, not 20 (the default max_inflight_messages)`,
+      timeoutMs: 5_000,
+    });
+  }, 15_000);
+
   it('answers the compose healthcheck: vigil-healthcheck reads $SYS/broker/version at once', async () => {
     const version = await listen('vigil-healthcheck', '$SYS/broker/version');
     // docker-compose.yml waits up to 4 s (mosquitto_sub -W 4); the version is a retained message.

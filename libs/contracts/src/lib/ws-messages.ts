@@ -2,6 +2,15 @@ import type { Alarm } from './alarms';
 import type { PipelineStatus } from './canary';
 import type { MetricValue } from './readings';
 
+/**
+ * Why a console that asked to resume (`lastSeq`) got a `snapshot` instead of what it missed:
+ * `epoch` its epoch is not the gateway's (another log, or a gateway without a durable one that
+ * restarted); `retention` what it missed is no longer kept (older than the replay buffer and the
+ * log's retention, or too far back); `ahead` its lastSeq is beyond what this gateway numbered
+ * (seqs lost with a process); `unreadable` the log could not be read.
+ */
+export type ResyncReason = 'epoch' | 'retention' | 'ahead' | 'unreadable';
+
 /** Messages the gateway pushes on `/ws`. Every message carries the connection-independent `seq`. */
 export type ServerMessage =
   | {
@@ -28,7 +37,13 @@ export type ServerMessage =
       readonly ts: number;
       readonly values: Readonly<Record<string, MetricValue>>;
     }
-  | { readonly type: 'snapshot'; readonly seq: number; readonly alarms: readonly Alarm[] }
+  | {
+      readonly type: 'snapshot';
+      readonly seq: number;
+      readonly alarms: readonly Alarm[];
+      /** Present when the client asked to resume and gets this snapshot instead: why. */
+      readonly resync?: ResyncReason;
+    }
   | {
       readonly type: 'system';
       readonly seq: number;

@@ -17,6 +17,7 @@ import { PipelineBus } from './bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from './config/vigil-config';
 import { BEARER, completeOpenApi } from './gateway/openapi';
 import { WsHub } from './gateway/ws-hub';
+import { IngestBrokerLink } from './ingest/ingest-broker-link';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { ingestClientId, mqttClientOptions } from './mqtt/client-options';
@@ -83,6 +84,11 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
       ...mqttClientOptions(config),
       subscribeOptions: { qos: config.mqtt.qos },
       protocolVersion: 4,
+      // A broker restarted without ingest's session (no persistence) drops what devices publish
+      // before ingest subscribes again: reconnect sooner than mqtt.js's 1 s (the devices of
+      // test/faults reconnect every 500 ms). Narrows that gap; only the broker's persistence
+      // closes it (docs/reliability.md, "The device broker").
+      reconnectPeriod: 200,
       // mqtt.js logs through `debug` several times per packet even when debugging is off, each
       // call allocating its arguments (~10 % of ingest's allocations at 50,000 messages/s).
       // (mqtt.js takes `log`; Nest's copy of its options type does not list it.)
@@ -90,6 +96,7 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     };
     const server = new VigilMqttServer(options);
     server.shareDeviceSubscriptions(config.mqtt.shareGroup);
+    server.reportTo(app.get(IngestBrokerLink));
     server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
       ingest.accept(topic, payload, retained, ack),
     );

@@ -25,6 +25,7 @@ import { StorageStatus } from './gateway/storage-status';
 import { WsHub } from './gateway/ws-hub';
 import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
 import { IngestController } from './ingest/ingest.controller';
+import { IngestBrokerLink } from './ingest/ingest-broker-link';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { MqttPublisher } from './mqtt/mqtt-publisher';
@@ -68,7 +69,7 @@ export class VigilModule {
     ];
     if (has('ingest')) {
       controllers.push(IngestController);
-      providers.push(IngestService);
+      providers.push(IngestService, IngestBrokerLink);
     }
     if (has('rules'))
       providers.push(RulesService, AlarmService, { provide: ALARM_CLOCK, useValue: Date.now });

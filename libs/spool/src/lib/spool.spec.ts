@@ -168,4 +168,37 @@ describe(Spool.name, () => {
     third.append('reused seq 1');
     expect(texts(third.cursor('rules').read(5))).toEqual(['reused seq 1']);
   });
+
+  it('keeps the newest retainEntries after every cursor passed them, and reads them by seq', async () => {
+    const s = spool({ segmentBytes: 1024, retainEntries: 200 });
+    const cursor = s.cursor('persister');
+    for (let i = 1; i <= 1000; i += 1) s.append(`a${i}`);
+    await s.durable(1000);
+    cursor.commit(1000);
+    // Whole segments go: at least the last 200 are kept, not everything.
+    expect(s.firstSeq).toBeLessThanOrEqual(801);
+    expect(s.firstSeq).toBeGreaterThan(500);
+    expect(texts(s.read(801, 3))).toEqual(['a801', 'a802', 'a803']);
+    expect(s.read(1001, 3)).toEqual([]);
+    // Older than what is kept: starts at the oldest kept entry (the caller compares seqs).
+    expect(s.read(1, 1)[0]?.seq).toBe(s.firstSeq);
+  });
+
+  it('keeps the retained entries without any cursor (segments trimmed as it rolls)', async () => {
+    const drops: number[] = [];
+    const s = spool({ segmentBytes: 1024, retainEntries: 100, onDrop: n => drops.push(n) });
+    for (let i = 1; i <= 2000; i += 1) s.append(`b${i}`);
+    await s.durable(2000);
+    expect(s.firstSeq).toBeLessThanOrEqual(1901);
+    expect(s.stats().segments).toBeLessThan(10);
+    expect(drops).toEqual([]);
+  });
+
+  it("flush() writes this turn's appends to the file at once (a SIGKILL keeps them)", async () => {
+    const s = spool();
+    s.append('kept');
+    s.flush();
+    const [segment] = readdirSync(dir).filter(name => name.startsWith('seg-'));
+    expect(statSync(join(dir, segment ?? '')).size).toBeGreaterThan(0);
+  });
 });

@@ -39,6 +39,11 @@ export interface SpoolOptions {
   readonly tailCacheBytes?: number;
   /** The bound dropped entries that some cursor had not consumed yet: how many (this time). */
   readonly onDrop?: (entries: number) => void;
+  /**
+   * The newest entries kept even when every cursor has passed them (readers by seq, such as
+   * the WebSocket resume of the alarm lane); `maxBytes` still wins. Default 0.
+   */
+  readonly retainEntries?: number;
 }
 
 export interface SpoolEntry {
@@ -98,6 +103,7 @@ export class Spool {
   private readonly segmentBytes: number;
   private readonly tailCacheBytes: number;
   private readonly onDrop: ((entries: number) => void) | undefined;
+  private readonly retainEntries: number;
 
   private readonly segments: Segment[] = [];
   private activeFd: number;
@@ -138,6 +144,7 @@ export class Spool {
     this.tailCacheBytes =
       options.tailCacheBytes ?? Math.min(32 * 1024 * 1024, Math.floor(options.maxBytes / 8));
     this.onDrop = options.onDrop;
+    this.retainEntries = Math.max(0, options.retainEntries ?? 0);
     mkdirSync(join(this.dir, 'cursors'), { recursive: true });
 
     for (const name of readdirSync(this.dir).sort()) {
@@ -223,6 +230,27 @@ export class Spool {
     }
     for (const listener of this.appendListeners) listener();
     return seq;
+  }
+
+  /**
+   * Writes the appends of this turn now (one write(): the page cache, which a SIGKILL keeps;
+   * fdatasync follows as usual). For an entry whose seq is shown outside the process at once.
+   */
+  flush(): void {
+    if (!this.closed) this.writePending();
+  }
+
+  /**
+   * Entries from `fromSeq` on (at most `maxEntries`), by seq, without a cursor: from the tail in
+   * memory or from disk. Starts at the oldest kept entry when `fromSeq` is older: callers compare.
+   */
+  read(fromSeq: number, maxEntries: number): SpoolEntry[] {
+    const reader = new DiskReader();
+    try {
+      return this.readEntries(reader, fromSeq, maxEntries, 16 * 1024 * 1024);
+    } finally {
+      reader.close();
+    }
   }
 
   /** Resolves once an fdatasync has covered `seq` (at once if it has). */
@@ -324,10 +352,11 @@ export class Spool {
     return undefined;
   }
 
-  /** A cursor committed: segments every cursor has passed can go. */
+  /** A cursor committed: segments every cursor has passed (and not retained) can go. */
   trim(): void {
     let floor = Infinity;
     for (const cursor of this.cursorsByName.values()) floor = Math.min(floor, cursor.committed);
+    if (this.retainEntries > 0) floor = Math.min(floor, this.lastSeq - this.retainEntries);
     while (this.segments.length > 1) {
       const next = this.segments[1];
       if (!next || next.firstSeq - 1 > floor) break;
@@ -375,6 +404,8 @@ export class Spool {
     // An fdatasync in flight may hold it: the next one (which starts after) syncs and closes it.
     this.dirtyFds.add(oldFd);
     this.closeAfterSync.add(oldFd);
+    // Only the retention may hold the old segments (no cursor commits to trim them).
+    if (this.retainEntries > 0) this.trim();
   }
 
   private readonly closeAfterSync = new Set<number>();

@@ -46,7 +46,9 @@ describe('scenario selection and expectations', () => {
       'split/kill-persister',
       'split/kill-gateway',
       'split/kill-nats-node',
+      'split/kill-nats-mqtt-node',
       'split/kill-mosquitto',
+      'split/kill-mosquitto-persistent',
       'split/influx-down',
     ]);
     expect(catalogue('allinone', 1).map(s => s.id)).not.toContain('allinone/kill-nats-node');

@@ -79,10 +79,18 @@ export class SteadyLoad {
 
   constructor(private readonly options: LoadOptions) {}
 
-  async connect(mqttUrl: string): Promise<void> {
+  /** `urls`: the broker, or a cluster's nodes (the first first, the others on reconnect). */
+  async connect(urls: readonly string[]): Promise<void> {
     const { connections, clientIdPrefix } = this.options;
+    const [first] = urls;
+    if (first === undefined) throw new Error('no broker URL');
+    const servers = urls.map(url => {
+      const parsed = new URL(url);
+      return { host: parsed.hostname, port: Number(parsed.port) };
+    });
     for (let i = 0; i < connections; i += 1) {
-      const client = connect(mqttUrl, {
+      const client = connect(first, {
+        ...(urls.length > 1 ? { servers } : {}),
         clientId: `${clientIdPrefix}-${i}`,
         clean: false,
         reconnectPeriod: 500,

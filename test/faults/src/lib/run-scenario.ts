@@ -101,6 +101,8 @@ export async function runScenario(
     registryDir,
     logDir,
     env: settings.env,
+    brokerPersistence: scenario.fault.kind === 'kill-mosquitto' && scenario.fault.persistence,
+    ...(scenario.deviceBroker ? { deviceBroker: scenario.deviceBroker } : {}),
   });
   const load = new SteadyLoad({
     devices,
@@ -116,7 +118,7 @@ export async function runScenario(
   try {
     log(`${scenario.id}: starting the stack (logs: ${logDir})`);
     await stack.start();
-    await load.connect(stack.mosquitto.url);
+    await load.connect(stack.deviceBrokerUrls());
     ws = new WsWatcher(() => stack.front);
     ws.start();
     await sleep(1_000);

@@ -4,7 +4,11 @@ export type Fault =
   | { readonly kind: 'none' }
   | { readonly kind: 'kill'; readonly process: string }
   | { readonly kind: 'kill-nats-node'; readonly node: number }
-  | { readonly kind: 'kill-mosquitto' }
+  /**
+   * `persistence`: Mosquitto as deploy/mosquitto/mosquitto.conf runs it (`persistence true`, its
+   * `autosave_interval`); otherwise as the test harness runs it (`persistence false`).
+   */
+  | { readonly kind: 'kill-mosquitto'; readonly persistence: boolean }
   | { readonly kind: 'influx-down' };
 
 export interface Scenario {
@@ -14,6 +18,11 @@ export interface Scenario {
   readonly fault: Fault;
   /** Needs the JetStream bus (the NATS cluster). */
   readonly jetstreamOnly?: boolean;
+  /**
+   * The devices' and ingest's broker: `nats-mqtt` = the NATS cluster's own MQTT listeners (node 1
+   * first, the others as failover URLs); default Mosquitto.
+   */
+  readonly deviceBroker?: 'nats-mqtt';
 }
 
 /** Every scenario of a mode (split: with `rules` rules instances). */
@@ -42,9 +51,22 @@ export function catalogue(mode: Mode, rules: number): Scenario[] {
             fault: { kind: 'kill-nats-node', node: 0 } as const,
             jetstreamOnly: true,
           },
+          {
+            // The device broker's kill on a broker that stores QoS 1 messages before its PUBACK.
+            id: 'split/kill-nats-mqtt-node',
+            mode,
+            fault: { kind: 'kill-nats-node', node: 0 } as const,
+            jetstreamOnly: true,
+            deviceBroker: 'nats-mqtt' as const,
+          },
         ]
       : []),
-    { id: `${mode}/kill-mosquitto`, mode, fault: { kind: 'kill-mosquitto' } },
+    { id: `${mode}/kill-mosquitto`, mode, fault: { kind: 'kill-mosquitto', persistence: false } },
+    {
+      id: `${mode}/kill-mosquitto-persistent`,
+      mode,
+      fault: { kind: 'kill-mosquitto', persistence: true },
+    },
     { id: `${mode}/influx-down`, mode, fault: { kind: 'influx-down' } },
   ];
 }
@@ -59,7 +81,9 @@ export function describeFault(fault: Fault, downMs: number, influxDownMs: number
     case 'kill-nats-node':
       return `SIGKILL NATS node ${fault.node + 1} of 3, restart after ${s(downMs)}`;
     case 'kill-mosquitto':
-      return `SIGKILL Mosquitto, restart after ${s(downMs)}`;
+      return fault.persistence
+        ? `SIGKILL Mosquitto (persistence as deploy/), restart after ${s(downMs)}`
+        : `SIGKILL Mosquitto, restart after ${s(downMs)}`;
     case 'influx-down':
       return `SIGKILL influxd, restart after ${s(influxDownMs)}`;
   }

@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 import {
@@ -28,6 +28,17 @@ export interface StackOptions {
   readonly logDir: string;
   /** Extra environment for every Vigil process (e.g. spool or stream limits). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Mosquitto with persistence, as deploy/mosquitto/mosquitto.conf runs it (its
+   * `autosave_interval`, the database in the stack's work dir, kept across restarts). Default: as
+   * the test harness runs it, `persistence false`.
+   */
+  readonly brokerPersistence?: boolean;
+  /**
+   * `nats-mqtt`: devices and Vigil use the NATS cluster's MQTT listeners (split mode, jetstream;
+   * node 1 first, the others as failover URLs) instead of Mosquitto.
+   */
+  readonly deviceBroker?: 'nats-mqtt';
 }
 
 interface VigilProcess {
@@ -78,10 +89,15 @@ export class Stack {
     this.workDir = mkdtempSync(join(tmpdir(), 'vigil-faults-'));
     this.influxDir = join(this.workDir, 'influxd');
     [this.mosquitto, this.influx] = await Promise.all([
-      startMosquitto(),
+      startMosquitto({ extraConfig: this.brokerConfig() }),
       startInfluxd({ dataDir: this.influxDir }),
     ]);
-    if (mode === 'split' && bus === 'jetstream') this.nats = await startNats({ nodes: 3 });
+    const natsMqtt = this.options.deviceBroker === 'nats-mqtt';
+    if (natsMqtt && (mode !== 'split' || bus !== 'jetstream'))
+      throw new Error('the NATS MQTT device broker needs split mode on the jetstream bus');
+    if (mode === 'split' && bus === 'jetstream')
+      this.nats = await startNats({ nodes: 3, mqtt: natsMqtt });
+    const [deviceUrl, ...failoverUrls] = this.deviceBrokerUrls();
     for (const name of Stack.processNames(mode, this.options.rules)) {
       const app = name.startsWith('rules') ? 'rules' : name;
       const port = await freePort();
@@ -91,7 +107,8 @@ export class Stack {
         ...process.env,
         VIGIL_HTTP_HOST: '127.0.0.1',
         VIGIL_HTTP_PORT: String(port),
-        VIGIL_MQTT_URL: this.mosquitto.url,
+        VIGIL_MQTT_URL: deviceUrl,
+        ...(failoverUrls.length > 0 ? { VIGIL_MQTT_FAILOVER_URLS: failoverUrls.join(',') } : {}),
         VIGIL_INFLUX_MODE: 'external',
         VIGIL_INFLUX_URL: this.influx.url,
         VIGIL_INFLUX_DB: INFLUX_DB,
@@ -148,6 +165,15 @@ export class Stack {
     await process.child.exited;
   }
 
+  /** Where devices and ingest connect: Mosquitto, or every NATS node's MQTT listener. */
+  deviceBrokerUrls(): string[] {
+    if (this.options.deviceBroker !== 'nats-mqtt') return [this.mosquitto.url];
+    return (this.nats?.nodes ?? []).map(node => {
+      if (!node.mqttUrl) throw new Error(`NATS node ${node.name} has no MQTT listener`);
+      return node.mqttUrl;
+    });
+  }
+
   /** Starts a Vigil process again with the same port, data dir and environment. */
   restart(name: string): void {
     const process = this.processes.get(name);
@@ -166,11 +192,28 @@ export class Stack {
     await this.mosquitto.exited;
   }
 
-  /** A fresh Mosquitto on the same port (its config says `persistence false`, as deploy/ runs it). */
+  /**
+   * Mosquitto again on the same port: a fresh one (`persistence false`, the harness's config), or
+   * with `brokerPersistence` one that loads what its last autosave wrote.
+   */
   async restartMosquitto(): Promise<void> {
     const port = this.mosquitto.port;
     await this.mosquitto.stop();
-    this.mosquitto = await startMosquitto({ port });
+    this.mosquitto = await startMosquitto({ port, extraConfig: this.brokerConfig() });
+  }
+
+  private brokerConfig(): string[] {
+    if (!this.options.brokerPersistence) return [];
+    const dir = join(this.workDir, 'mosquitto-db');
+    mkdirSync(dir, { recursive: true });
+    return [
+      // Started as root, Mosquitto switches to the `mosquitto` user, which cannot write the stack's
+      // owner-only work dir: it would run without ever saving (as a broker with persistence false).
+      `user ${userInfo().username}`,
+      'persistence true',
+      `persistence_location ${dir}/`,
+      ...deployedAutosave(this.options.root),
+    ];
   }
 
   async killInflux(): Promise<void> {
@@ -219,4 +262,12 @@ async function ok(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** deploy/mosquitto/mosquitto.conf's `autosave_interval` line: the stack saves as production does. */
+function deployedAutosave(root: string): string[] {
+  const conf = readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+  const line = /^autosave_interval \d+$/m.exec(conf)?.[0];
+  if (!line) throw new Error('deploy/mosquitto/mosquitto.conf has no autosave_interval line');
+  return [line];
 }

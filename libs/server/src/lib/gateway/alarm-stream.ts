@@ -9,6 +9,7 @@ import type { Backbone } from '../bus/jetstream/backbone';
 import type { BackboneHealth } from '../bus/jetstream/backbone-health';
 import type { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
 import { ALARMS_STREAM } from '../bus/jetstream/subjects';
+import type { DurableAlarmLog, SequencedUpdate } from './alarm-log';
 
 /** Every alarm's updates (not the device modes that share the stream). */
 const ALARM_FILTER = 'vigil.alarms.>';
@@ -145,11 +146,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** An alarm update and its VIGIL_ALARMS stream sequence. */
-export interface SequencedUpdate {
-  readonly seq: number;
-  readonly update: AlarmUpdate;
-}
+export type { SequencedUpdate } from './alarm-log';
 
 /**
  * The gateway's reader of VIGIL_ALARMS (docs/interfaces.md §WebSocket, "Resume across
@@ -167,7 +164,9 @@ export interface SequencedUpdate {
  * not move). The watchdog counts each stall (`vigil_backbone_alarm_feed_stalls_total`) and shows
  * it on `/readyz` (backbone part `gateway-alarms`) until the feed has caught up.
  */
-export class AlarmStream {
+export class AlarmStream implements DurableAlarmLog {
+  /** Every gateway follows the stream: a console may come from one that is ahead. */
+  readonly shared = true;
   private readonly logger = new Logger('AlarmStream');
   private epochValue: string | undefined;
   private applied = 0;

@@ -20,6 +20,8 @@ import type { Alarm, AlarmState } from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
+import { LocalSpool } from '../bus/spool/local-spool';
+import type { DurableAlarmLog } from './alarm-log';
 import { AlarmStream } from './alarm-stream';
 
 /** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
@@ -41,8 +43,9 @@ export interface OwnedAlarms {
 }
 
 /**
- * Hears every alarm change: `seqs` (jetstream) are the VIGIL_ALARMS sequences of `updates`, one
- * each; absent for the memory or MQTT bus and for alarms this gateway owns (not in the stream).
+ * Hears every alarm change: `seqs` are their positions in the durable alarm log (jetstream: the
+ * VIGIL_ALARMS sequences; memory: the spool's alarm lane), one each; absent for the MQTT bus, for
+ * alarms this gateway owns (not in the log) and for updates the lane could not take.
  */
 export type AlarmListener = (updates: readonly AlarmUpdate[], seqs?: readonly number[]) => void;
 
@@ -60,24 +63,42 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   /** Alarm id → the gateway component that owns it (not the rules process). */
   private readonly owners = new Map<string, OwnedAlarms>();
   private readonly subscription: Subscription | undefined;
-  /** jetstream: the stream sequence this gateway's following started after (its snapshot). */
+  /**
+   * The log position this gateway's following started after (jetstream: its snapshot; memory:
+   * the alarm lane's end at start).
+   */
   private followedFrom = 0;
+  /** memory: the last alarm-lane seq applied. */
+  private spoolPosition = 0;
+  /** Where the WebSocket's alarm seqs come from, when they outlive this process. */
+  readonly log: DurableAlarmLog | undefined;
 
   constructor(
     @Inject(PipelineBus) bus: PipelineBus,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
     /** jetstream: alarms come from VIGIL_ALARMS, never from the local bus. */
     @Optional() @Inject(AlarmStream) readonly stream?: AlarmStream,
+    /** memory: alarms come numbered by the spool's alarm lane (issue 12). */
+    @Optional() @Inject(LocalSpool) spool?: LocalSpool,
   ) {
-    if (!stream) this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
+    if (stream) this.log = stream;
+    else if (spool) {
+      this.log = spool.alarmLog;
+      this.followedFrom = this.spoolPosition = spool.alarms.lastSeq;
+      this.subscription = spool.alarms$.subscribe(({ updates, seqs }) => {
+        const last = seqs?.[seqs.length - 1];
+        if (last !== undefined) this.spoolPosition = Math.max(this.spoolPosition, last);
+        this.apply(updates, true, seqs);
+      });
+    } else this.subscription = bus.alarms$.subscribe(updates => this.apply(updates));
   }
 
-  /** jetstream: the stream sequence this gateway has applied up to (its WebSocket seq). */
+  /** The durable log position this gateway has applied up to (its WebSocket seq). */
   get position(): number {
-    return this.stream?.position ?? 0;
+    return this.stream ? this.stream.position : this.spoolPosition;
   }
 
-  /** jetstream: the sequence its snapshot was complete up to; later updates were followed. */
+  /** Where the following started: the log sequence up to which the ring may lack messages. */
   get snapshotPosition(): number {
     return this.followedFrom;
   }

@@ -594,6 +594,12 @@ export const readiness = named(
         .describe(
           'VIGIL_BUS=memory: the local spool dropped nothing recently and is not nearly full',
         ),
+      ingest: z
+        .boolean()
+        .optional()
+        .describe(
+          'a process that runs ingest: no PUBACK held beyond its bound, no broker session lost in the last 5 minutes',
+        ),
     }),
     pipeline: pipelineStatus.optional(),
     details: z
@@ -611,6 +617,19 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        ingest: z
+          .object({
+            ok: z.boolean(),
+            reason: z.string().optional(),
+            pubackPending: z.number().int(),
+            oldestPendingMs: z.number(),
+            sessionsLost: z.number().int(),
+            lastSessionLostAt: ms.optional(),
+          })
+          .optional()
+          .describe(
+            "ingest's link to the device broker: PUBACKs held until durable, broker sessions lost (docs/reliability.md)",
+          ),
         partitions: z
           .object({
             instance: z.string(),

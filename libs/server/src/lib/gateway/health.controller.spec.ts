@@ -1,12 +1,17 @@
 import type { Response } from 'express';
 
+import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
 
-async function probe(lost: readonly MonitoringLost[] | undefined, broker = true) {
+async function probe(
+  lost: readonly MonitoringLost[] | undefined,
+  broker = true,
+  ingest?: IngestBrokerLink,
+) {
   const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
   const controller = new HealthController(
     { connected: broker } as MqttPublisher,
@@ -17,6 +22,13 @@ async function probe(lost: readonly MonitoringLost[] | undefined, broker = true)
     } as unknown as StorageStatus,
     new VigilMetrics(),
     rules,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    ingest,
   );
   const answer: { status?: number; body?: unknown } = {};
   const response = {
@@ -74,6 +86,31 @@ describe('GET /readyz and lost monitoring', () => {
     expect(await probe(undefined, false)).toEqual({
       status: 503,
       body: { status: 'not-ready', checks: { broker: false, storage: true } },
+    });
+  });
+
+  it('answers 503 degraded after the broker lost ingest’s session, saying so', async () => {
+    const link = new IngestBrokerLink(new VigilMetrics());
+    link.now = () => 7_000;
+    expect(await probe(undefined, true, link)).toMatchObject({
+      status: 200,
+      body: { status: 'ready', checks: { broker: true, storage: true, ingest: true } },
+    });
+    link.sessionLost();
+    expect(await probe(undefined, true, link)).toMatchObject({
+      status: 503,
+      body: {
+        status: 'degraded',
+        checks: { broker: true, storage: true, ingest: false },
+        details: {
+          ingest: {
+            ok: false,
+            reason: expect.stringContaining("the broker lost ingest's persistent session"),
+            sessionsLost: 1,
+            lastSessionLostAt: 7_000,
+          },
+        },
+      },
     });
   });
 });

@@ -14,6 +14,7 @@ import { RegistryHolder } from '../registry/registry-holder';
 import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
+import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -41,6 +42,8 @@ export class HealthController {
     @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
     /** JetStream data path: ingest's spool, the persister's backlog and losses. */
     @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
+    /** In a process that runs ingest: held PUBACKs and broker sessions lost. */
+    @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
   ) {}
 
   @Get('healthz')
@@ -67,6 +70,7 @@ export class HealthController {
     const pipeline = this.canary?.status;
     const backbone = this.backbone?.report();
     const spool = this.spool?.health();
+    const ingest = this.ingest?.report();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -74,6 +78,7 @@ export class HealthController {
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
       ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
+      ...(ingest ? { ingest: ingest.ok } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -88,6 +93,9 @@ export class HealthController {
     const reported: NonNullable<Readiness['details']> = {
       ...(this.notify ? { notify: this.notify.report() } : {}),
       ...(spool && !spool.ok ? { spool } : {}),
+      ...(ingest && (!ingest.ok || ingest.sessionsLost > 0)
+        ? { ingest: ingest satisfies Details['ingest'] }
+        : {}),
       ...(this.partitions
         ? { partitions: this.partitions.status() satisfies Details['partitions'] }
         : {}),

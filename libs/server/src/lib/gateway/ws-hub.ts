@@ -7,7 +7,7 @@ import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
 
 import { pipelineStatusFor } from '@vigil/alarms';
-import type { ClientMessage, IngestRecord, ServerMessage } from '@vigil/contracts';
+import type { ClientMessage, IngestRecord, ResyncReason, ServerMessage } from '@vigil/contracts';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -19,14 +19,14 @@ import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AlarmView } from './alarm-view';
 import { runAlarmAction } from './api.controller';
 import { StorageStatus } from './storage-status';
-import { LocalSpool } from '../bus/spool/local-spool';
+import { LocalSpool, type SpoolNotice } from '../bus/spool/local-spool';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MAX_SUBSCRIBED_DEVICES = 500;
 /**
- * jetstream: a console further back than this many stream sequences gets a snapshot rather than
- * a replay read from the stream (reading more costs the gateway more than the snapshot).
+ * A console further back than this many log sequences gets a snapshot rather than a replay read
+ * from the durable alarm log (reading more costs the gateway more than the snapshot).
  */
 const MAX_STREAM_REPLAY = 100_000;
 
@@ -37,9 +37,9 @@ interface Client {
   readonly socket: WebSocket;
   readonly user: AuthenticatedUser;
   readonly devices: Set<string>;
-  /** jetstream: sends nothing at or below this seq (it has it, from another gateway). */
+  /** Durable log: sends nothing at or below this seq (it has it already). */
   floor: number;
-  /** jetstream: false while its replay is read from the stream (its messages wait in the ring). */
+  /** Durable log: false while its replay is read from the log (its messages wait in the ring). */
   live: boolean;
 }
 
@@ -48,11 +48,13 @@ interface Client {
  * buffer, so a console that reconnects with `?lastSeq=N&epoch=E` (or sends `resume`) receives
  * exactly what it missed; if it missed more than the buffer holds, it gets a fresh snapshot.
  *
- * jetstream (docs/interfaces.md §Resume across gateways): the seq of an alarm message is its
- * VIGIL_ALARMS stream sequence and the epoch names the stream, so the same (lastSeq, epoch)
- * means the same on every gateway; what the ring no longer holds is read from the stream.
- * Messages that are not in the stream (system messages, alarms this gateway owns) carry the
- * current seq without advancing it and are not replayed: their state is re-sent at connection.
+ * With a durable alarm log (docs/interfaces.md §Resume across gateways and restarts): the seq
+ * of an alarm message is its position in the log (jetstream: the VIGIL_ALARMS stream sequence;
+ * memory: the spool's alarm-lane seq) and the epoch names the log, so the same (lastSeq, epoch)
+ * means the same on every gateway and after a restart; what the ring no longer holds is read
+ * from the log. Messages that are not in the log (system messages, alarms this gateway owns)
+ * carry the current seq without advancing it and are not replayed: their state is re-sent at
+ * connection. A snapshot sent to a console that asked to resume says why (`resync`).
  */
 @Injectable()
 export class WsHub implements OnModuleDestroy {
@@ -63,8 +65,10 @@ export class WsHub implements OnModuleDestroy {
   /** Identifies this gateway's sequence space: after a restart, old seqs mean nothing. */
   private readonly localEpoch = randomUUID();
   private seq = 0;
-  /** jetstream: every stream message at or below this seq may be missing from the ring. */
+  /** Durable log: every log message at or below this seq may be missing from the ring. */
   private ringFloor: number | undefined;
+  /** The spool's last notice: re-sent after a resume (system messages are not in the log). */
+  private spoolNotice: SpoolNotice | undefined;
   private readonly subscriptions: Subscription[] = [];
   private readonly detach: () => void;
 
@@ -88,10 +92,16 @@ export class WsHub implements OnModuleDestroy {
           this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
       }
     });
+    // memory: the ring holds every alarm-lane entry applied from here on (jetstream: from the
+    // stream snapshot, which is taken later, in AlarmView.onModuleInit).
+    if (this.alarms.log && !this.alarms.stream) this.ringFloor = this.alarms.position;
     this.subscriptions.push(bus.records$.subscribe(records => this.forwardTelemetry(records)));
     if (spool)
       this.subscriptions.push(
-        spool.notices$.subscribe(notice => this.broadcast({ type: 'system', ...notice })),
+        spool.notices$.subscribe(notice => {
+          this.spoolNotice = notice;
+          this.broadcast({ type: 'system', ...notice });
+        }),
       );
     // Every second: the gateway is alive, and the pipeline as the canary sees it. Consoles show
     // a stale-data banner when these stop (their own timer), so a dead socket shows too.
@@ -135,14 +145,17 @@ export class WsHub implements OnModuleDestroy {
     });
   }
 
-  /** memory: this process's; jetstream: the stream's (`VIGIL_ALARMS@<created>`). */
+  /**
+   * The durable log's (jetstream: `VIGIL_ALARMS@<created>`; memory: the alarm lane's
+   * `spool@<uuid>`), else this process's.
+   */
   get epoch(): string {
-    return this.alarms.stream ? this.alarms.stream.epoch : this.localEpoch;
+    return this.alarms.log ? this.alarms.log.epoch : this.localEpoch;
   }
 
-  /** The current seq: jetstream, the stream sequence this gateway has applied up to. */
+  /** The current seq: with a durable log, the log sequence this gateway has applied up to. */
   private get current(): number {
-    return this.alarms.stream ? this.alarms.position : this.seq;
+    return this.alarms.log ? this.alarms.position : this.seq;
   }
 
   clientCount(): number {
@@ -184,9 +197,11 @@ export class WsHub implements OnModuleDestroy {
       gateway: this.canary.origin,
     });
     this.send(client, this.heartbeat(client));
+    const asked = url.searchParams.has('lastSeq');
     const lastSeq = Number(url.searchParams.get('lastSeq'));
     const sameEpoch = url.searchParams.get('epoch') === this.epoch;
-    this.resume(client, sameEpoch && Number.isInteger(lastSeq) ? lastSeq : undefined);
+    if (asked && !sameEpoch) this.snapshot(client, 'epoch');
+    else this.resume(client, asked && Number.isInteger(lastSeq) ? lastSeq : undefined);
   }
 
   private received(client: Client, text: string): void {
@@ -264,37 +279,51 @@ export class WsHub implements OnModuleDestroy {
 
   /** Replays from the ring buffer when it still holds everything after `lastSeq`, else a snapshot. */
   private resume(client: Client, lastSeq: number | undefined): void {
-    if (this.alarms.stream) {
-      void this.resumeFromStream(client, lastSeq);
+    if (this.alarms.log) {
+      void this.resumeFromLog(client, lastSeq);
       return;
     }
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
-    if (lastSeq !== undefined && lastSeq <= this.seq && lastSeq >= oldest - 1) {
-      for (const message of this.ring)
-        if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
-      return;
-    }
-    this.snapshot(client);
+    if (lastSeq === undefined) return this.snapshot(client);
+    if (lastSeq > this.seq) return this.snapshot(client, 'ahead');
+    if (lastSeq < oldest - 1) return this.snapshot(client, 'retention');
+    for (const message of this.ring)
+      if (message.seq > lastSeq && this.visible(client, message)) this.send(client, message);
   }
 
-  private snapshot(client: Client): void {
+  /** Every open alarm the client may see; `resync` says why when it had asked to resume. */
+  private snapshot(client: Client, resync?: ResyncReason): void {
     const alarms = this.alarms
       .open()
       .filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
     client.floor = this.current;
     client.live = true;
-    this.send(client, { type: 'snapshot', seq: this.current, alarms });
+    this.send(client, {
+      type: 'snapshot',
+      seq: this.current,
+      alarms,
+      ...(resync ? { resync } : {}),
+    });
+    if (resync) {
+      this.metrics.wsResyncs.inc({ reason: resync });
+      this.logger.warn(
+        `a console resuming got a snapshot instead of the alarm changes it missed (resync: ${resync})`,
+      );
+    }
   }
 
   /**
-   * jetstream: the ring when it holds everything after `lastSeq`; else the stream up to where the
+   * Durable log: the ring when it holds everything after `lastSeq`; else the log up to where the
    * ring starts, then the ring (the client is not live meanwhile, so nothing is sent twice or
-   * out of order); a snapshot when the stream no longer holds it. Then the open alarms this
-   * gateway owns, which are not in the stream.
+   * out of order); a snapshot when the log no longer holds it. Then the open alarms this
+   * gateway owns, which are not in the log, and the spool's notice.
    */
-  private async resumeFromStream(client: Client, lastSeq: number | undefined): Promise<void> {
-    const stream = this.alarms.stream;
-    if (!stream || lastSeq === undefined || lastSeq < 0) return this.snapshot(client);
+  private async resumeFromLog(client: Client, lastSeq: number | undefined): Promise<void> {
+    const log = this.alarms.log;
+    if (!log || lastSeq === undefined) return this.snapshot(client);
+    if (lastSeq < 0) return this.snapshot(client, 'retention');
+    // One process numbers the log: a console ahead of it saw seqs lost with the process.
+    if (!log.shared && lastSeq > this.current) return this.snapshot(client, 'ahead');
     client.live = false;
     client.floor = lastSeq;
     let readUpTo = lastSeq;
@@ -302,10 +331,10 @@ export class WsHub implements OnModuleDestroy {
       for (;;) {
         const floor = this.ringFloor ?? this.current;
         if (readUpTo >= floor) break;
-        if (floor - readUpTo > MAX_STREAM_REPLAY) return this.snapshot(client);
-        const missed = await stream.read(readUpTo, floor);
+        if (floor - readUpTo > MAX_STREAM_REPLAY) return this.snapshot(client, 'retention');
+        const missed = await log.read(readUpTo, floor);
         if (client.socket.readyState !== WebSocket.OPEN) return;
-        if (!missed) return this.snapshot(client);
+        if (!missed) return this.snapshot(client, 'retention');
         for (const { seq, update } of missed) {
           const message: Sequenced = { type: 'alarm', alarm: update.alarm, seq };
           if (this.visible(client, message)) this.send(client, message);
@@ -315,9 +344,9 @@ export class WsHub implements OnModuleDestroy {
       }
     } catch (error) {
       this.logger.warn(
-        `could not read the missed alarm updates from the stream (${(error as Error)?.message}): sending a snapshot`,
+        `could not read the missed alarm updates from the log (${(error as Error)?.message}): sending a snapshot`,
       );
-      return this.snapshot(client);
+      return this.snapshot(client, 'unreadable');
     }
     for (const message of this.ring)
       if (message.seq > client.floor && this.visible(client, message)) this.send(client, message);
@@ -325,15 +354,17 @@ export class WsHub implements OnModuleDestroy {
     client.live = true;
     for (const alarm of this.alarms.open())
       if (this.alarms.ownerOf(alarm.id)) this.sendLocal(client, { type: 'alarm', alarm });
+    if (this.spoolNotice && this.spoolNotice.code !== 'spool-ok')
+      this.sendLocal(client, { type: 'system', ...this.spoolNotice });
   }
 
   /**
-   * memory: every message is numbered here and kept for replay. jetstream: a stream message
-   * (`streamSeq`) is kept with its stream sequence; any other is sent with the current seq,
-   * not replayed.
+   * Without a durable log every message is numbered here and kept for replay. With one, a log
+   * message (`streamSeq`) is kept with its log sequence; any other is sent with the current
+   * seq, not replayed.
    */
   private broadcast(message: Unsequenced<Sequenced>, streamSeq?: number): void {
-    if (this.alarms.stream && streamSeq === undefined) {
+    if (this.alarms.log && streamSeq === undefined) {
       const local = { ...message, seq: this.current } as Sequenced;
       const text = this.serialise(local);
       if (text === undefined) return;
@@ -343,11 +374,11 @@ export class WsHub implements OnModuleDestroy {
     }
     const seq = streamSeq ?? (this.seq += 1);
     const sequenced = { ...message, seq } as Sequenced;
-    this.ringFloor ??= this.alarms.stream ? this.alarms.snapshotPosition : undefined;
+    this.ringFloor ??= this.alarms.log ? this.alarms.snapshotPosition : undefined;
     this.ring.push(sequenced);
     if (this.ring.length > this.config.wsReplay) {
       const dropped = this.ring.shift();
-      if (this.alarms.stream && dropped) this.ringFloor = dropped.seq;
+      if (this.alarms.log && dropped) this.ringFloor = dropped.seq;
     }
     const text = this.serialise(sequenced);
     if (text === undefined) return;

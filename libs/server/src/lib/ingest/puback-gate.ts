@@ -8,6 +8,8 @@ interface IncomingPublish {
 
 interface Held {
   readonly messageId: number;
+  /** When the PUBLISH arrived (ms since the epoch): the age of the oldest held PUBACK. */
+  readonly at: number;
   /** The message is durable (IngestJournal): its PUBACK may go. */
   durable: boolean;
   /** mqtt.js asked to send the PUBACK (its packet), held here until `durable`. */
@@ -63,13 +65,23 @@ export class PubackGate {
     return this.order.length - this.head;
   }
 
+  /** When the oldest parked PUBACK's message arrived; undefined when none waits. */
+  get oldestWaitingSince(): number | undefined {
+    return this.order[this.head]?.at;
+  }
+
   /**
    * Called from the 'message' event, before mqtt.js asks for the PUBACK: returns the callback
    * that releases it. QoS 0 messages have no PUBACK: a no-op.
    */
   hold(packet: IncomingPublish | undefined): () => void {
     if (!packet || !packet.qos || packet.messageId === undefined) return NOTHING;
-    const entry: Held = { messageId: packet.messageId, durable: false, puback: undefined };
+    const entry: Held = {
+      messageId: packet.messageId,
+      at: Date.now(),
+      durable: false,
+      puback: undefined,
+    };
     this.held.set(entry.messageId, entry);
     this.order.push(entry);
     return () => {

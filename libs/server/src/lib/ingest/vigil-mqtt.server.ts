@@ -1,6 +1,7 @@
 import { MqttContext, ServerMqtt, type MessageHandler } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
 
+import type { IngestBrokerLink } from './ingest-broker-link';
 import { PubackGate } from './puback-gate';
 
 /**
@@ -35,6 +36,15 @@ export class VigilMqttServer extends ServerMqtt {
   private sink: DeviceMessageSink | undefined;
   private shareGroup: string | undefined;
   private gate: PubackGate | undefined;
+  private link: IngestBrokerLink | undefined;
+
+  /**
+   * Reports the held PUBACKs and lost broker sessions to `link` (/readyz, /metrics). Call before
+   * the server starts.
+   */
+  reportTo(link: IngestBrokerLink): void {
+    this.link = link;
+  }
 
   deliverDeviceMessagesTo(sink: DeviceMessageSink): void {
     this.sink = sink;
@@ -70,6 +80,15 @@ export class VigilMqttServer extends ServerMqtt {
   override createMqttClient(): MqttClient {
     const client = super.createMqttClient() as MqttClient;
     this.gate = new PubackGate(client);
+    this.link?.watch(this.gate);
+    // clean: false, so a CONNACK without the session after a first connection means the broker
+    // forgot it (restarted without persistence): mqtt.js subscribes again, but what the broker had
+    // queued, and what devices published before that SUBSCRIBE, was acknowledged and dropped.
+    let connectedBefore = false;
+    client.on('connect', connack => {
+      if (connectedBefore && connack.sessionPresent !== true) this.link?.sessionLost();
+      connectedBefore = true;
+    });
     return client;
   }
 

@@ -49,6 +49,13 @@ export class VigilMetrics {
       'to the broker, which re-delivers them',
     registers: [this.registry],
   });
+  readonly ingestSessionsLost = new Counter({
+    name: 'vigil_ingest_broker_sessions_lost_total',
+    help:
+      "Reconnects on which the MQTT broker no longer had ingest's persistent session: what it " +
+      'had queued for ingest, and what devices published before ingest subscribed again, is lost',
+    registers: [this.registry],
+  });
   readonly seqRestarts = new Counter({
     name: 'vigil_ingest_seq_restarts_total',
     help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
@@ -192,6 +199,12 @@ export class VigilMetrics {
   readonly wsDropped = new Counter({
     name: 'vigil_ws_dropped_messages_total',
     help: 'Messages not sent to a slow WebSocket client (it is told to resume from its last seq)',
+    registers: [this.registry],
+  });
+  readonly wsResyncs = new Counter({
+    name: 'vigil_ws_resync_snapshots_total',
+    help: 'Consoles that asked to resume and got a snapshot instead of the alarm changes they missed, by resync reason',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
   readonly detectionLatency = new Histogram({

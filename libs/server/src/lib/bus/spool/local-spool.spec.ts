@@ -148,4 +148,39 @@ describe(LocalSpool.name, () => {
     await source.stop();
     await spool.onModuleDestroy();
   });
+
+  it('numbers each alarm update by its alarm-lane entry, with an epoch that survives a restart and is new for a wiped lane', async () => {
+    const update = (id: string) => ({ alarm: { id }, action: { action: 'raise' } }) as never;
+    const bus = new PipelineBus();
+    const spool = new LocalSpool(config(), bus, new VigilMetrics());
+    const seen: { ids: string[]; seqs?: readonly number[] }[] = [];
+    spool.alarms$.subscribe(({ updates, seqs }) =>
+      seen.push({ ids: updates.map(u => (u as { alarm: { id: string } }).alarm.id), seqs }),
+    );
+    bus.publishAlarms([update('a'), update('b')]);
+    bus.publishAlarms([update('c')]);
+    expect(seen).toEqual([
+      { ids: ['a', 'b'], seqs: [1, 2] },
+      { ids: ['c'], seqs: [3] },
+    ]);
+    const epoch = spool.alarmLog.epoch;
+    expect(epoch).toMatch(/^spool@/);
+    await spool.onModuleDestroy();
+
+    const again = new LocalSpool(config(), new PipelineBus(), new VigilMetrics());
+    expect(again.alarmLog.epoch).toBe(epoch);
+    const read = await again.alarmLog.read(1, 3);
+    expect(read?.map(({ seq, update: u }) => [seq, u.alarm.id])).toEqual([
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+    await again.onModuleDestroy();
+
+    rmSync(join(dir, 'alarms'), { recursive: true, force: true });
+    const wiped = new LocalSpool(config(), new PipelineBus(), new VigilMetrics());
+    expect(wiped.alarmLog.epoch).not.toBe(epoch);
+    // Seqs start again in the new epoch: a console's old lastSeq is not read against them.
+    expect(await wiped.alarmLog.read(0, 1)).toBeUndefined();
+    await wiped.onModuleDestroy();
+  });
 });

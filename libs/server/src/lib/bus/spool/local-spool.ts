@@ -16,7 +16,8 @@ import { VIGIL_CONFIG, type VigilConfig } from '../../config/vigil-config';
 import type { JournalMessage } from '../../ingest/ingest-journal';
 import { RateLimitedLogger } from '../../common/rate-limited-logger';
 import { VigilMetrics } from '../../metrics/metrics';
-import { PipelineBus } from '../pipeline-bus';
+import { PipelineBus, type AlarmUpdate } from '../pipeline-bus';
+import { SpoolAlarmLog } from './spool-alarm-log';
 
 /** Spool entries replayed into the bus per batch at start. */
 const REPLAY_BATCH_ENTRIES = 1000;
@@ -27,6 +28,15 @@ const NEARLY_FULL = 0.8;
 const STATS_INTERVAL_MS = 1000;
 
 export type SpoolLane = 'records' | 'alarms';
+
+/**
+ * Alarm updates as the alarm lane numbered them (one entry each, written to the file before this
+ * is emitted); `seqs` absent when the lane could not take them (the console still gets them live).
+ */
+export interface SpooledAlarmUpdates {
+  readonly updates: readonly AlarmUpdate[];
+  readonly seqs?: readonly number[];
+}
 
 /** What the console shows (a system message on the WebSocket) and /readyz says. */
 export interface SpoolNotice {
@@ -53,8 +63,10 @@ export interface SpoolHealth {
  *   settled the lines; the rules commit cursor `rules` after each bus batch was evaluated (the bus
  *   is synchronous), and at start the entries after it are replayed into the bus before ingest
  *   connects: what was accepted but not evaluated when the process died is evaluated now.
- * - `alarms`: every alarm update, for the persister (cursor `persister`). Its own files and bound:
- *   alarm events never make room for readings, nor readings for them.
+ * - `alarms`: every alarm update, one entry each, for the persister (cursor `persister`) and the
+ *   WebSocket (`alarmLog`: the entry's seq is the `alarm` message's seq, durable across restarts;
+ *   the newest VIGIL_WS_REPLAY entries are kept for consoles that resume). Its own files and
+ *   bound: alarm events never make room for readings, nor readings for them.
  *
  * Bounds (VIGIL_SPOOL_MAX_MB, VIGIL_SPOOL_ALARMS_MAX_MB): a full lane drops its oldest segments,
  * read or not (the rules must never stop), counted in `vigil_spool_dropped_total{lane}`, logged,
@@ -73,6 +85,11 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly notices = new Subject<SpoolNotice>();
   /** Changes of the spool's state for the console (WsHub broadcasts them). */
   readonly notices$ = this.notices.asObservable();
+  private readonly spooledAlarms = new Subject<SpooledAlarmUpdates>();
+  /** Every alarm update with its alarm-lane seq (AlarmView follows this, not the bus). */
+  readonly alarms$ = this.spooledAlarms.asObservable();
+  /** The alarm lane as the WebSocket's durable alarm log (seq and epoch survive a restart). */
+  readonly alarmLog: SpoolAlarmLog;
   private readonly subscriptions: Subscription[] = [];
   private lastDropAt = 0;
   private droppedRecently = { records: 0, alarms: 0 };
@@ -94,12 +111,20 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
       fsyncMs,
       onDrop: entries => this.dropped('records', entries),
     });
+    const alarmsDir = join(dir, 'alarms');
+    const freshAlarmLane = SpoolAlarmLog.isFresh(alarmsDir);
     this.alarms = Spool.open({
-      dir: join(dir, 'alarms'),
+      dir: alarmsDir,
       maxBytes: alarmsMaxBytes,
       fsyncMs,
       onDrop: entries => this.dropped('alarms', entries),
+      // What a console resuming after a restart can still be replayed (as the ring holds live).
+      retainEntries: config.wsReplay,
     });
+    this.alarmLog = new SpoolAlarmLog(
+      this.alarms,
+      SpoolAlarmLog.epochOf(alarmsDir, freshAlarmLane),
+    );
     for (const lane of ['records', 'alarms'] as const) {
       const torn = this[lane].stats().tornAtOpen;
       metrics.spoolTorn.inc({ lane }, torn);
@@ -116,11 +141,7 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
     if (config.services.includes('rules'))
       this.rules = this.records.cursor('rules', { fromEnd: true });
     // Alarm updates as the alarm service publishes them (after its own journal has them).
-    this.subscriptions.push(
-      bus.alarms$.subscribe(updates => {
-        if (!this.closed) this.alarms.append(JSON.stringify(updates));
-      }),
-    );
+    this.subscriptions.push(bus.alarms$.subscribe(updates => this.spoolAlarms(updates)));
     const stats = this.records.stats();
     this.logger.log(
       `spool ${dir}: records ${stats.lastSeq - stats.firstSeq + 1} entries kept (${Math.round(stats.bytes / 1024)} KiB), ` +
@@ -147,6 +168,7 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
+    this.spooledAlarms.complete();
     clearInterval(this.statsTimer);
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
     await this.records.close();
@@ -217,6 +239,31 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(
         `replayed ${records} records (${entries} device messages) accepted before the last stop but not evaluated by the rules, in ${Date.now() - started} ms`,
       );
+  }
+
+  /**
+   * One entry per update (its seq is the WebSocket seq), written to the file before anyone sees
+   * the seq: a SIGKILL keeps it (page cache), so a seq a console saw is never reused after a
+   * restart. A lane that cannot take them (disk error) is logged and counted; the updates still
+   * go to the consoles, unnumbered (not replayable).
+   */
+  private spoolAlarms(updates: readonly AlarmUpdate[]): void {
+    if (this.closed) {
+      this.spooledAlarms.next({ updates });
+      return;
+    }
+    let seqs: number[] | undefined;
+    try {
+      seqs = updates.map(update => this.alarms.append(JSON.stringify([update])));
+      this.alarms.flush();
+    } catch (error) {
+      seqs = undefined;
+      this.metrics.spoolDropped.inc({ lane: 'alarms' }, updates.length);
+      this.logger.error(
+        `spool alarms lane: ${updates.length} alarm updates NOT spooled (${(error as Error).message}): not stored, not replayable to consoles`,
+      );
+    }
+    this.spooledAlarms.next(seqs ? { updates, seqs } : { updates });
   }
 
   private dropped(lane: SpoolLane, entries: number): void {
