@@ -312,11 +312,13 @@ describe('AlarmStream when the NATS node of its consumer dies (3-node cluster)',
     });
     expect(followed.map(u => u.seq)).toEqual(sent);
     // The stall showed on /readyz (the backbone part) and was counted; then it was current again.
-    // (While the cluster elected new leaders it may also have said that the stream did not answer.)
+    // Behind the stream, or (while the cluster elected the stream's new leader) unable to read it.
     const reasons = conditions.filter(condition => !condition.ok).map(c => c.reason);
-    expect(reasons).toContainEqual(
-      expect.stringMatching(/alarm feed has been behind VIGIL_ALARMS/),
-    );
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons)
+      expect(reason).toMatch(
+        /alarm feed has been behind VIGIL_ALARMS|VIGIL_ALARMS has not answered/,
+      );
     expect((await metrics.alarmFeedStalls.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
     await waitFor(() => health.report()?.[ALARM_FEED_PART]?.ok || undefined, {
       what: 'the feed current again on /readyz',

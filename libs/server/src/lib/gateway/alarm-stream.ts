@@ -367,7 +367,7 @@ export class AlarmStream implements DurableAlarmLog {
       this.logger.error(`${lag.problem(this.applied, now) ?? 'stalled'}`);
     }
     if (lag.shouldRefollow(this.applied, now))
-      this.refollow?.(`behind the stream for more than ${seconds(this.stallAfterMs)}`);
+      this.refollow?.(`stalled, no progress for ${seconds(this.stallAfterMs)}`);
     this.report();
   }
 
@@ -436,7 +436,7 @@ export class AlarmStream implements DurableAlarmLog {
 /** The refollow counter's label for a reason. */
 function reasonLabel(reason: string): 'reconnect' | 'stalled' | 'closed' {
   if (reason.startsWith('reconnected')) return 'reconnect';
-  if (reason.startsWith('behind')) return 'stalled';
+  if (reason.startsWith('stalled')) return 'stalled';
   return 'closed';
 }
 
