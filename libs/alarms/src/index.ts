@@ -6,3 +6,4 @@ export * from './lib/kpi';
 export * from './lib/canary-monitor';
 export * from './lib/suppression';
 export * from './lib/hazard-lifecycle';
+export * from './lib/permit-lifecycle';

@@ -12,4 +12,5 @@ export * from './lib/bounded-json';
 export * from './lib/internal-messages';
 export * from './lib/canary';
 export * from './lib/hazards';
+export * from './lib/permits';
 export * from './lib/geometry';

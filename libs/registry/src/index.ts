@@ -1,5 +1,4 @@
 export * from './lib/registry.schema';
 export * from './lib/registry';
-export * from './lib/load-registry';
 export * from './lib/registry-rules';
 export * from './lib/fire-panel';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { RegistryError, loadRegistry, type Registry } from '@vigil/registry';
+import { RegistryError, type Registry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import {
   FleetSimulator,

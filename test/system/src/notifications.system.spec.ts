@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import type { RunningVigil } from '@vigil/server';
 import { alertmanagerConfig, loadNotifyConfig } from '@vigil/server';
 import {

@@ -360,6 +360,43 @@ describe('OpenAPI document', () => {
       token: wang,
       body: {},
     });
+    // Special-operation permits (docs/interfaces.md §Permits).
+    const permitBody = {
+      kind: 'confined-space',
+      title: 'Sump desilting',
+      siteId: 'plant-1',
+      areaId: 'confined-space',
+      from: Date.now() - 1000,
+      to: Date.now() + 3_600_000,
+      workers: ['tag-001'],
+      guardian: 'li',
+    };
+    const permit = (await call('POST /api/v1/permits', '/api/v1/permits', 201, {
+      token,
+      body: permitBody,
+    })) as { id: string };
+    await call('POST /api/v1/permits', '/api/v1/permits', 400, { token, body: { kind: 'x' } });
+    await call('POST /api/v1/permits', '/api/v1/permits', 422, {
+      token,
+      body: { ...permitBody, workers: ['go-cs-01'] },
+    });
+    await call('GET /api/v1/permits', '/api/v1/permits?state=open', 200, { token });
+    await call('GET /api/v1/permits/{id}', `/api/v1/permits/${permit.id}`, 200, { token });
+    await call('GET /api/v1/permits/{id}', '/api/v1/permits/nothing', 404, { token });
+    const permitStep = (action: string) => `/api/v1/permits/${permit.id}/${action}`;
+    await call('POST /api/v1/permits/{id}/{action}', permitStep('approve'), 403, {
+      token,
+      body: {},
+    });
+    await call('POST /api/v1/permits/{id}/{action}', permitStep('approve'), 200, {
+      token: wang,
+      body: {},
+    });
+    // No oxygen reading of the area yet: the gas analysis cannot pass.
+    await call('POST /api/v1/permits/{id}/{action}', permitStep('start'), 409, {
+      token,
+      body: {},
+    });
     // From InfluxDB: the alarm's stored transitions, and the detector's readings.
     await waitFor(
       async () => {

@@ -28,11 +28,20 @@ import { REPO_ROOT } from './support';
 
 const PARTITIONS = 8;
 const SITES = Array.from({ length: 8 }, (_, i) => `site-0${i + 1}`);
-const WAVES = [1, 2, 3] as const;
+const WAVES = [1, 2, 3, 4] as const;
+/**
+ * Wave 4's L1 has an off-delay (the gas L1 default is 30 s): it returns below the clear point
+ * before the kill and must clear OFF_DELAY_MS after that return, not OFF_DELAY_MS after the
+ * takeover (the new owner restores the running off-delay from the saved rule state).
+ */
+const OFF_DELAY_WAVE = 4;
+const OFF_DELAY_MS = 15_000;
+/** The kill comes this long after wave 4's return below the clear point. */
+const KILL_AFTER_RETURN_MS = 4000;
 /** The issue's bound for a failover. */
 const FAILOVER_WITHIN_MS = 10_000;
 const LEASE_TTL_MS = 3000;
-/** %LEL: L1 is 25 (clears under 20, no off-delay here: the test's devices set it to 0), L2 50. */
+/** %LEL: L1 is 25 (clears under 20, no off-delay for waves 1-3: their devices set it to 0), L2 50. */
 const HIGH = 35;
 const NORMAL = 5;
 
@@ -226,6 +235,15 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
     // Wave 2 raised and cleared just before the kill: r1's checkpoint (written every second) is
     // most likely behind them, so r2 evaluates their records again when it takes over.
     await episode(2, 'just before the kill');
+    // Wave 4: raised, back below the clear point, and its off-delay running when r1 dies.
+    for (const site of SITES) level.set(`${site}/${deviceId(site, OFF_DELAY_WAVE)}`, HIGH);
+    await waitFor(
+      async () => l1Actions(await published(), OFF_DELAY_WAVE, 'raise').length >= SITES.length,
+      { what: 'the L1 alarms of wave 4 raised', timeoutMs: 15_000 },
+    );
+    for (const site of SITES) level.set(`${site}/${deviceId(site, OFF_DELAY_WAVE)}`, NORMAL);
+    const returnedAt = Date.now();
+    await new Promise(resolve => setTimeout(resolve, KILL_AFTER_RETURN_MS));
     const lostPartitions = await owned('r1');
     expect(lostPartitions.length).toBeGreaterThan(0);
     const killedAt = Date.now();
@@ -259,6 +277,10 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
     );
     expect(acked).toMatchObject({ ok: true });
 
+    await waitFor(
+      async () => l1Actions(await published(), OFF_DELAY_WAVE, 'clear').length >= SITES.length,
+      { what: 'the L1 alarms of wave 4 cleared', timeoutMs: OFF_DELAY_MS + 15_000 },
+    );
     // Let anything late (a re-raise from a replayed record) arrive before judging.
     await new Promise(resolve => setTimeout(resolve, 1500));
     const updates = await published();
@@ -273,6 +295,29 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
         `${updates.length} alarm updates in all`,
     );
     expect(failoverMs).toBeLessThan(FAILOVER_WITHIN_MS);
+
+    // Wave 4's clears come OFF_DELAY_MS after the return below the clear point (readings every
+    // 250 ms), on r1's former partitions as on r2's own: the off-delay survived the takeover.
+    // Restarted at the takeover instead, they would come KILL_AFTER_RETURN_MS (minus the
+    // checkpoint's lag) later.
+    const lateness = l1Actions(updates, OFF_DELAY_WAVE, 'clear').map(u => ({
+      site: u.alarm.siteId,
+      moved: lostPartitions.includes(partitionOf(u.alarm.siteId, PARTITIONS)),
+      afterReturnMs: u.action.at - returnedAt,
+    }));
+    console.log(`wave 4 clears after the return: ${JSON.stringify(lateness)}`);
+    expect(lateness).toHaveLength(SITES.length);
+    for (const clear of lateness) {
+      expect(clear).toEqual({ ...clear, afterReturnMs: expect.any(Number) });
+      expect({ ...clear, early: clear.afterReturnMs < OFF_DELAY_MS - 300 }).toEqual({
+        ...clear,
+        early: false,
+      });
+      expect({ ...clear, late: clear.afterReturnMs > OFF_DELAY_MS + 1500 }).toEqual({
+        ...clear,
+        late: false,
+      });
+    }
 
     // Exactly one alarm per device and wave, raised once, cleared once: none missed, none
     // duplicated, none re-raised; nothing else raised.
@@ -300,7 +345,7 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
     expect(updates.filter(u => u.action.action === 'acknowledge').map(u => u.alarm.id)).toEqual([
       target?.id,
     ]);
-  }, 90_000);
+  }, 150_000);
 
   it('gives its partitions back on SIGTERM, with their checkpoints, without waiting for the TTL', async () => {
     const partitions = await owned('r2');
@@ -346,7 +391,7 @@ function registryYaml(): string {
     );
     for (const wave of WAVES)
       lines.push(
-        `      - { id: s${site.slice(-2)}-gc-${wave}, class: gas-combustible, area: zone-a, attributes: { gas: CH4 }, position: [${10 * wave}, 10], rules: { gas-l1: { offDelayMs: 0 } } }`,
+        `      - { id: s${site.slice(-2)}-gc-${wave}, class: gas-combustible, area: zone-a, attributes: { gas: CH4 }, position: [${10 * wave}, 10], rules: { gas-l1: { offDelayMs: ${wave === OFF_DELAY_WAVE ? OFF_DELAY_MS : 0} } } }`,
       );
   }
   return `${lines.join('\n')}\n`;

@@ -1,4 +1,5 @@
 import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
+import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -281,6 +282,7 @@ const ZH = {
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
   ...HAZARD_TEXT_ZH,
+  ...PERMIT_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -552,6 +554,7 @@ const EN: Record<TextKey, string> = {
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
   ...HAZARD_TEXT_EN,
+  ...PERMIT_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -577,6 +580,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l1': '人员静止预警',
       'man-down-l2': '人员倒地报警',
       'people-present': '报警区域有人',
+      'stop-work': '停止作业',
       sos: 'SOS 求救',
       fire: '火警',
       fault: '故障',
@@ -711,6 +715,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
     ...HAZARD_LABELS_ZH,
+    ...PERMIT_LABELS_ZH,
   },
   en: {
     rule: {
@@ -733,6 +738,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l1': 'No motion (pre-alarm)',
       'man-down-l2': 'Man down',
       'people-present': 'People in alarm area',
+      'stop-work': 'Stop work',
       sos: 'SOS',
       fire: 'Fire',
       fault: 'Fault',
@@ -867,6 +873,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
     ...HAZARD_LABELS_EN,
+    ...PERMIT_LABELS_EN,
   },
 };
 

@@ -1,6 +1,7 @@
 export const PAGES = [
   'alarms',
   'hazards',
+  'permits',
   'history',
   'plan',
   'risk',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 
 import { FUTURE_TOLERANCE_MS, MAX_FUTURE_SKEW_MS } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { validateMessage } from './validate-message';
 

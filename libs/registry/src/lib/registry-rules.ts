@@ -1,6 +1,5 @@
 import { resolveDeviceRules, type DeviceRules } from '@vigil/rules';
 
-import { readRegistrySources } from './load-registry';
 import {
   RegistryError,
   assembleRegistry,
@@ -81,9 +80,4 @@ export function checkRegistry(sources: readonly RegistrySource[]): CheckedRegist
   if (problems.length > 0 || rules.problems.length > 0)
     throw new RegistryError([...problems, ...rules.problems]);
   return { registry, deviceRules: rules.resolved };
-}
-
-/** `checkRegistry` of a registry directory or file (see `loadRegistry`). */
-export function loadCheckedRegistry(path: string): CheckedRegistry {
-  return checkRegistry(readRegistrySources(path));
 }

@@ -47,6 +47,7 @@ import {
   removedRuleSignal,
   signalKey,
 } from './rule-signal';
+import type { RestoredRuleState } from './rule-state-snapshot';
 import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
 import { STUCK_EMPTY, type StuckState, reduceStuck, shiftStuck } from './stuck.reducer';
 import {
@@ -100,6 +101,17 @@ export interface RuleEngineStats {
   isolatedDevices: number;
   /** Records of quarantined devices: not evaluated (the monitoring-lost alarm says so). */
   quarantinedRecords: number;
+  /** Rule states restored from a previous owner's snapshot (takeover, restart). */
+  restoredRuleStates: number;
+  /**
+   * Rule states that could not be restored and started afresh: a snapshot missing, too old, of
+   * another version, or not fitting the rule now (`RestoredRuleState`). Logged with the reason.
+   */
+  unrestoredRuleStates: number;
+  /** Restored rule states set to their open alarm's condition (the durable alarm wins). */
+  reconciledRuleStates: number;
+  /** Sites whose site rules, chatter guard and MHS grade started afresh after a takeover. */
+  freshSiteRuleScopes: number;
 }
 
 export function createRuleEngineStats(): RuleEngineStats {
@@ -120,6 +132,10 @@ export function createRuleEngineStats(): RuleEngineStats {
     eventProblems: 0,
     isolatedDevices: 0,
     quarantinedRecords: 0,
+    restoredRuleStates: 0,
+    unrestoredRuleStates: 0,
+    reconciledRuleStates: 0,
+    freshSiteRuleScopes: 0,
   };
 }
 
@@ -146,6 +162,15 @@ export interface RuleEngineOptions extends RuleContext {
   readonly eventAlarmsAtStart?: () => Iterable<RestorableEventAlarm>;
   /** Registered devices, watched by the offline rule from the start even if they never report. */
   readonly expectedDevices?: Iterable<DeviceRules>;
+  /**
+   * Rule state saved by the previous owner (`snapshotRuleState`): each device created takes its
+   * saved state instead of starting afresh (docs/reliability.md, "Rule state"). The caller
+   * reconciles with the open alarms once the records since the snapshot were evaluated again
+   * (`reconcileRuleState`).
+   */
+  readonly restoredState?: RestoredRuleState;
+  /** Called with the engine's state when it is created: the owner snapshots it from there. */
+  readonly onState?: (state: RuleEngineState) => void;
   /** Counters to increment; one is created per subscription when absent. */
   readonly stats?: RuleEngineStats;
   /**
@@ -260,9 +285,11 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
         state.offlineQueue,
         options.activeAtStart,
         state.restoredEvents,
+        options.restoredState,
       ),
     );
   }
+  options.onState?.(state);
   return state;
 }
 
@@ -459,6 +486,7 @@ function onRecord(
       offlineQueue,
       options.activeAtStart,
       state.restoredEvents,
+      options.restoredState,
     );
     addDevice(state, device);
   } else if (device.rules !== next) {
@@ -979,8 +1007,9 @@ function createDeviceState(
   queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
   restoredEvents?: Map<string, EventState>,
+  restoredState?: RestoredRuleState,
 ): DeviceRuleState {
-  return {
+  const device: DeviceRuleState = {
     rules,
     lastTs: -Infinity,
     lastReceivedAt: -Infinity,
@@ -1009,6 +1038,8 @@ function createDeviceState(
       return initial;
     }),
   };
+  restoredState?.restoreInto(device);
+  return device;
 }
 
 function initialState(

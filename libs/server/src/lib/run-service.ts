@@ -6,9 +6,13 @@ import { ConfigError, loadConfig, type ServiceName } from './config/vigil-config
 import { InfluxLauncher, ManagedInfluxError } from './persister/influx-launcher';
 import { RegistryError } from '@vigil/registry';
 import { startVigil } from './bootstrap';
+import { BackboneUnavailableError } from './bus/jetstream/backbone';
 import { installProcessBackstop } from './process-backstop';
 import { RegistryHolder } from './registry/registry-holder';
 import { PortInUseError, busyPortProblems, earlyLogger } from './startup';
+
+/** sysexits.h: a service this process needs is unavailable (JetStream never answered at start). */
+const EX_UNAVAILABLE = 69;
 
 /**
  * Entry point of every Vigil process: `services` is the default when VIGIL_SERVICES is unset.
@@ -89,6 +93,12 @@ export async function runVigil(services: readonly ServiceName[] | 'all'): Promis
       logger.error(error.message);
       await launcher?.stop();
       process.exit(2);
+    }
+    if (error instanceof BackboneUnavailableError) {
+      // One clear line, no stack: the NATS cluster is at fault, not this code.
+      logger.error(error.message);
+      await launcher?.stop();
+      process.exit(EX_UNAVAILABLE);
     }
     throw error;
   }

@@ -22,6 +22,7 @@ import { AlarmView } from './gateway/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
+import { JournalStatus } from './journal/journal-status';
 import { WsHub } from './gateway/ws-hub';
 import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
 import { IngestController } from './ingest/ingest.controller';
@@ -41,6 +42,9 @@ import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
 import { PartitionedRules } from './rules/partitioned-rules';
 import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
 import { HazardsController } from './hazards/hazards.controller';
+import { PermitBoard } from './permits/permit-board';
+import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
+import { PermitsController } from './permits/permits.controller';
 import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
@@ -60,7 +64,10 @@ export class VigilModule {
       RegistryHolder,
       MqttPublisher,
       StorageStatus,
+      JournalStatus,
       InternalInbox,
+      // Permits meet the rule engine here (only in one process: see PermitBoard).
+      PermitBoard,
       backboneProvider,
       BackboneCloser,
       ...spoolProviders(config),
@@ -110,6 +117,9 @@ export class VigilModule {
       // The hazard ledger (issue 15) lives with the gateway: it links hazards to alarms it sees.
       controllers.push(HazardsController);
       providers.push(HazardService, { provide: HAZARD_CLOCK, useValue: Date.now });
+      // Special-operation permits (issue 15): with the gateway, handed to the rules in-process.
+      controllers.push(PermitsController);
+      providers.push(PermitService, { provide: PERMIT_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

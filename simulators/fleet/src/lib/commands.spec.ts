@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { executeCommand, parseCommand, type CommandTarget } from './commands';
 

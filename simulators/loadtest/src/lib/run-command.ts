@@ -4,7 +4,7 @@ import { basename, extname, join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import {
   expandFleet,
   formatScenarioSummary,

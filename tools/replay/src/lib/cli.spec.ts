@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { RuleSignal } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { type CliIo, EXIT_USAGE, runCli } from './cli';
 import { leakAndFlapperRecording, stuckSensorRecording } from './samples';

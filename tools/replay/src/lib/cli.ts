@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { RegistryError, loadRegistry, type Registry } from '@vigil/registry';
+import { RegistryError, type Registry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { formatSignal, formatSummary, signalJson, summaryJson } from './format';
 import { parseInput } from './parse-input';

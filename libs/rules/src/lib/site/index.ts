@@ -6,7 +6,7 @@ export {
   reduceSiteRules,
   type SiteRulesOptions,
 } from './site-rules.reducer';
-export type { TagClockOptions } from './personnel.reducer';
+export type { GeofenceExemption, TagClockOptions } from './personnel.reducer';
 export {
   asSiteInput,
   createSiteRulesState,

@@ -50,6 +50,17 @@ export interface TagClockOptions {
 }
 
 /**
+ * Tags exempt from a restricted area's geofence: the named workers of an active special-operation
+ * permit for that area, inside its window (issue 15, domain-standards §9.7 "exempt tags with a
+ * permit"). Asked only where an entry would be confirmed (a fix deep inside a restricted area, or
+ * its timed confirmation), so it costs nothing for anybody else. An intrusion already raised is
+ * not cleared by a permit: it clears when the tag leaves.
+ */
+export interface GeofenceExemption {
+  readonly geofenceExempt?: (siteId: string, areaId: string, tagId: string, now: number) => boolean;
+}
+
+/**
  * Applies a tag reading: position (x, y, floor) and stillness, each only when present. A reading
  * older (`ts`) than the tag's newest is ignored, unless it shows that the tag's clock was set back
  * (`tagClockSetBack`).
@@ -58,7 +69,7 @@ export function onTagReading(
   site: SiteState,
   reading: Reading,
   stats: SiteRulesStats,
-  context: RuleContext & TagClockOptions,
+  context: RuleContext & TagClockOptions & GeofenceExemption,
   out: RuleSignal[],
 ): void {
   let tag = site.tags.get(reading.deviceId);
@@ -150,7 +161,7 @@ export function onTagLastWill(
 export function personnelTick(
   site: SiteState,
   now: number,
-  context: RuleContext,
+  context: RuleContext & GeofenceExemption,
   out: RuleSignal[],
 ): void {
   const queue = site.queue;
@@ -185,7 +196,7 @@ function updateAreas(
   tag: TagState,
   at: number,
   now: number,
-  context: RuleContext,
+  context: RuleContext & GeofenceExemption,
   out: RuleSignal[],
 ): void {
   const margin = site.site.settings.membershipBufferM;
@@ -243,11 +254,15 @@ function intrusionFix(
   depth: number,
   at: number,
   now: number,
-  context: RuleContext,
+  context: RuleContext & GeofenceExemption,
   out: RuleSignal[],
 ): void {
   const rule = area.rules.intrusion;
   let state = tag.intrusions.get(area.id);
+  if (!state?.active && context.geofenceExempt?.(site.site.siteId, area.id, tag.tagId, now)) {
+    if (state) tag.intrusions.delete(area.id);
+    return;
+  }
   const supports = state?.active ? depth < -rule.bufferM : depth >= rule.bufferM;
   if (!supports) {
     if (state?.active) {
@@ -403,7 +418,7 @@ function tagTimers(
   site: SiteState,
   tag: TagState,
   now: number,
-  context: RuleContext,
+  context: RuleContext & GeofenceExemption,
   out: RuleSignal[],
 ): void {
   if (tag.hasFix && !tag.lost && now - tag.lastFixAt > site.site.settings.positionTtlMs) {
@@ -413,6 +428,10 @@ function tagTimers(
   for (const [areaId, state] of tag.intrusions) {
     const area = site.site.areaById.get(areaId);
     if (!area || state.pendingSince === undefined) continue;
+    if (!state.active && context.geofenceExempt?.(site.site.siteId, areaId, tag.tagId, now)) {
+      tag.intrusions.delete(areaId);
+      continue;
+    }
     const held = now - state.pendingSince;
     if (held >= area.rules.intrusion.confirmMs) {
       flipIntrusion(site, area, tag, state, now, formatSeconds(held), context, out);

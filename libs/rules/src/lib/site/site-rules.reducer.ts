@@ -4,6 +4,7 @@ import { MONITORING_LOST_SUBJECTS, monitoringLostSignal } from '../monitoring-lo
 import { NO_SIGNALS, type RuleContext, type RuleStep } from '../rule-signal';
 import { areasTick, onDeviceSignal } from './area.reducer';
 import {
+  type GeofenceExemption,
   type TagClockOptions,
   onTagLastWill,
   onTagReading,
@@ -17,7 +18,7 @@ import {
 } from './site-config';
 import type { SiteInput, SiteRulesState, SiteRulesStats, SiteState } from './site-state';
 
-export interface SiteRulesOptions extends RuleContext, TagClockOptions {
+export interface SiteRulesOptions extends RuleContext, TagClockOptions, GeofenceExemption {
   /** One layout per site, mapped from the registry (README "Mapping the registry"). */
   readonly sites: readonly SiteLayout[];
   /** Settings for every site; defaults for what is left out (`DEFAULT_SITE_RULES_SETTINGS`). */
@@ -56,7 +57,7 @@ export function compileSiteRules(
 export function reduceSiteRules(
   state: SiteRulesState,
   input: SiteInput,
-  context: RuleContext & TagClockOptions,
+  context: RuleContext & TagClockOptions & GeofenceExemption,
 ): RuleStep<SiteRulesState> {
   const { stats } = state;
   const out: RuleSignal[] = [];

@@ -1,17 +1,8 @@
-import {
-  closeSync,
-  fdatasyncSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-  existsSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import type { Alarm, AlarmAction } from '@vigil/contracts';
+
+import { JsonlJournal, type JournalStatusSink } from '../journal/jsonl-journal';
 
 /** A device put in maintenance or out of service: its alarms are recorded but suppressed. */
 export interface DeviceMode {
@@ -61,48 +52,37 @@ export interface AlarmLog {
  * made durable (fdatasync) before anyone hears of it; at start the open alarms are rebuilt from
  * it. Each entry carries the alarm's full state after the transition, so replay is a fold that
  * keeps the last state per id. At start the journal is compacted to the open alarms (written to
- * a new file, fsynced, renamed over the old one), so it grows with activity, not with time.
+ * a new file, fsynced, renamed over the old one), so it grows with activity, not with time. The
+ * file itself is a JsonlJournal (shared with the hazard ledger).
  */
 export class AlarmJournal implements AlarmLog {
-  private fd: number | undefined;
+  private readonly journal: JsonlJournal<JournalEntry>;
   readonly path: string;
 
-  constructor(directory: string) {
-    this.path = join(directory, 'alarm-journal.jsonl');
+  constructor(directory: string, status?: JournalStatusSink) {
+    this.journal = new JsonlJournal(join(directory, 'alarm-journal.jsonl'), {
+      name: 'alarms',
+      status,
+    });
+    this.path = this.journal.path;
   }
 
   /** Reads the journal, keeps what `isOpen` says is open, and compacts the file to that. */
   open(isOpen: (alarm: Alarm) => boolean): JournalState {
-    mkdirSync(dirname(this.path), { recursive: true });
     const alarms = new Map<string, Alarm>();
     const devices = new Map<string, DeviceMode>();
-    let entries = 0;
-    let skipped = 0;
-    if (existsSync(this.path)) {
-      for (const line of readFileSync(this.path, 'utf8').split('\n')) {
-        if (line.length === 0) continue;
-        let entry: JournalEntry;
-        try {
-          entry = JSON.parse(line) as JournalEntry;
-        } catch {
-          skipped += 1;
-          continue;
-        }
-        entries += 1;
-        if (entry.t === 'alarm') {
-          if (isOpen(entry.alarm)) alarms.set(entry.alarm.id, entry.alarm);
-          else alarms.delete(entry.alarm.id);
-        } else {
-          const key = `${entry.device.siteId}/${entry.device.deviceId}`;
-          if (entry.device.mode) devices.set(key, entry.device);
-          else devices.delete(key);
-        }
+    const { entries, skipped } = this.journal.replay(entry => {
+      if (entry.t === 'alarm') {
+        if (isOpen(entry.alarm)) alarms.set(entry.alarm.id, entry.alarm);
+        else alarms.delete(entry.alarm.id);
+      } else {
+        const key = `${entry.device.siteId}/${entry.device.deviceId}`;
+        if (entry.device.mode) devices.set(key, entry.device);
+        else devices.delete(key);
       }
-    }
-    const compacted = `${this.path}.compact`;
-    const fd = openSync(compacted, 'w');
-    const lines: string[] = [];
-    for (const device of devices.values()) lines.push(JSON.stringify({ t: 'device', device }));
+    });
+    const kept: JournalEntry[] = [];
+    for (const device of devices.values()) kept.push({ t: 'device', device });
     for (const alarm of alarms.values()) {
       const last = alarm.history[alarm.history.length - 1] ?? {
         action: 'raise',
@@ -110,29 +90,18 @@ export class AlarmJournal implements AlarmLog {
         by: undefined,
         note: undefined,
       };
-      lines.push(JSON.stringify({ t: 'alarm', alarm, action: last }));
+      kept.push({ t: 'alarm', alarm, action: last });
     }
-    if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(compacted, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
-    this.fd = openSync(this.path, 'a');
+    this.journal.compact(kept);
     return { alarms, devices, entries, skipped };
   }
 
   /** Appends entries and waits until they are on disk. One fdatasync per call (group commit). */
   append(entries: readonly JournalEntry[]): void {
-    if (entries.length === 0) return;
-    if (this.fd === undefined) throw new Error('alarm journal is not open');
-    writeSync(this.fd, `${entries.map(entry => JSON.stringify(entry)).join('\n')}\n`);
-    fdatasyncSync(this.fd);
+    this.journal.append(entries);
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.journal.close();
   }
 }

@@ -38,6 +38,7 @@ import {
 
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { JournalStatus } from '../journal/journal-status';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import {
@@ -86,8 +87,9 @@ export class AlarmService implements OnModuleInit, OnModuleDestroy {
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(ALARM_CLOCK) private readonly clock: AlarmClock,
     @Optional() @Inject(ALARM_LOG) journal?: AlarmLog,
+    @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
-    this.journal = journal ?? new AlarmJournal(join(config.dataDir, 'alarms'));
+    this.journal = journal ?? new AlarmJournal(join(config.dataDir, 'alarms'), journalStatus);
   }
 
   onModuleInit(): void {

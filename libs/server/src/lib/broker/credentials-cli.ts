@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { loadRegistry, type Registry } from '@vigil/registry';
+import { type Registry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { vigilEnvSchema } from '../config/vigil-config';
 

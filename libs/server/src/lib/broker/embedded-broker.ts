@@ -5,7 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 
-import { loadCheckedRegistry } from '@vigil/registry';
+import { loadCheckedRegistry } from '@vigil/registry-node';
 
 import type { VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../common/rate-limited-logger';

@@ -201,6 +201,11 @@ export const vigilEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .optional(),
+  /**
+   * How long a process waits at start for JetStream to answer (a cluster still electing its meta
+   * leader, or without quorum) before it gives up with an error and exits.
+   */
+  VIGIL_NATS_START_WAIT_S: z.coerce.number().int().min(1).max(3600).default(300),
   /** A rules instance silent this long loses its partitions to another (failover within 10 s). */
   VIGIL_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
   /** The local spool (memory bus, or jetstream while NATS is unreachable): bytes of records kept. */
@@ -424,6 +429,8 @@ export interface VigilConfig {
       readonly records: { readonly maxBytes: number; readonly maxAgeMs: number };
       readonly alarms: { readonly maxBytes: number; readonly maxAgeMs: number };
       readonly leaseTtlMs: number;
+      /** Longest wait at start for JetStream to answer (VIGIL_NATS_START_WAIT_S). */
+      readonly startWaitMs: number;
     };
     readonly spool: {
       readonly dir: string;
@@ -635,6 +642,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           maxAgeMs: e.VIGIL_STREAM_ALARMS_MAX_AGE_H * HOUR_MS,
         },
         leaseTtlMs: e.VIGIL_LEASE_TTL_MS,
+        startWaitMs: e.VIGIL_NATS_START_WAIT_S * 1000,
       },
       spool: {
         dir: `${e.VIGIL_DATA_DIR}/spool`,

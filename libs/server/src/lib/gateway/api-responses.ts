@@ -600,6 +600,10 @@ export const readiness = named(
         .describe(
           'a process that runs ingest: no PUBACK held beyond its bound, no broker session lost in the last 5 minutes',
         ),
+      journals: z
+        .boolean()
+        .optional()
+        .describe('present (false) only while a local alarm or hazard journal append failed'),
     }),
     pipeline: pipelineStatus.optional(),
     details: z
@@ -663,6 +667,15 @@ export const readiness = named(
           })
           .optional()
           .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
+        journals: z
+          .record(
+            z.string(),
+            z.object({ errors: z.number().int(), lastError: z.string(), lastErrorAt: ms }),
+          )
+          .optional()
+          .describe(
+            'local JSON-lines journals (alarms, hazards) whose last append was not made durable (write or fdatasync failed)',
+          ),
         storage: z
           .object({
             kept: z.boolean(),

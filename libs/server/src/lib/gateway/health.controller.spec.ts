@@ -1,11 +1,58 @@
 import type { Response } from 'express';
 
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
+import { JournalStatus } from '../journal/journal-status';
+import { JournalWriteError } from '../journal/jsonl-journal';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
+import { readiness, type Readiness } from './api-responses';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
+
+function controllerWith(
+  options: {
+    rules?: RulesService;
+    broker?: boolean;
+    journals?: JournalStatus;
+    ingest?: IngestBrokerLink;
+  } = {},
+): HealthController {
+  return new HealthController(
+    { connected: options.broker ?? true } as MqttPublisher,
+    {
+      kept: true,
+      current: { kept: true, kind: 'kept', reason: undefined },
+      probe: async () => true,
+    } as unknown as StorageStatus,
+    new VigilMetrics(),
+    options.rules,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    options.ingest,
+    options.journals,
+  );
+}
+
+async function readyz(controller: HealthController) {
+  const answer: { status?: number; body?: Readiness } = {};
+  const response = {
+    status(code: number) {
+      answer.status = code;
+      return this;
+    },
+    json(body: Readiness) {
+      answer.body = body;
+      return this;
+    },
+  } as unknown as Response;
+  await controller.readyz(response);
+  return answer;
+}
 
 async function probe(
   lost: readonly MonitoringLost[] | undefined,
@@ -13,36 +60,9 @@ async function probe(
   ingest?: IngestBrokerLink,
 ) {
   const rules = lost && ({ monitoringLost: () => lost } as unknown as RulesService);
-  const controller = new HealthController(
-    { connected: broker } as MqttPublisher,
-    {
-      kept: true,
-      current: { kept: true, kind: 'kept', reason: undefined },
-      probe: async () => true,
-    } as unknown as StorageStatus,
-    new VigilMetrics(),
-    rules,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    ingest,
+  return readyz(
+    controllerWith({ ...(rules ? { rules } : {}), broker, ...(ingest ? { ingest } : {}) }),
   );
-  const answer: { status?: number; body?: unknown } = {};
-  const response = {
-    status(code: number) {
-      answer.status = code;
-      return this;
-    },
-    json(body: unknown) {
-      answer.body = body;
-      return this;
-    },
-  } as unknown as Response;
-  await controller.readyz(response);
-  return answer;
 }
 
 const gcLost: MonitoringLost = {
@@ -112,5 +132,23 @@ describe('GET /readyz and lost monitoring', () => {
         },
       },
     });
+  });
+});
+
+describe('GET /readyz and the local journals', () => {
+  it('answers 503 degraded while an alarm or hazard journal append was not made durable', async () => {
+    const journals = new JournalStatus(new VigilMetrics());
+    journals.failed('hazards', new JournalWriteError('hazards', '/x/hazard-journal.jsonl', 'EIO'));
+    const controller = controllerWith({ journals });
+    let answer = await readyz(controller);
+    expect(answer.status).toBe(503);
+    expect(answer.body?.status).toBe('degraded');
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true, journals: false });
+    expect(answer.body?.details?.journals?.['hazards']?.lastError).toMatch(/NOT made durable/);
+    expect(readiness.safeParse(answer.body).success).toBe(true);
+
+    journals.succeeded('hazards');
+    answer = await readyz(controller);
+    expect(answer.status).toBe(200);
   });
 });

@@ -15,6 +15,7 @@ import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
+import { JournalStatus } from '../journal/journal-status';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -44,6 +45,8 @@ export class HealthController {
     @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
     /** In a process that runs ingest: held PUBACKs and broker sessions lost. */
     @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
+    /** The local alarm and hazard journals: listed while their last append failed. */
+    @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
   ) {}
 
   @Get('healthz')
@@ -71,6 +74,7 @@ export class HealthController {
     const backbone = this.backbone?.report();
     const spool = this.spool?.health();
     const ingest = this.ingest?.report();
+    const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -79,6 +83,7 @@ export class HealthController {
       ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
       ...(ingest ? { ingest: ingest.ok } : {}),
+      ...(journalsFailing ? { journals: false } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -103,6 +108,7 @@ export class HealthController {
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),
       ...(backbone ? { backbone } : {}),
+      ...(journalsFailing ? { journals: journalsFailing } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

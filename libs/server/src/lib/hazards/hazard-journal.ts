@@ -1,17 +1,8 @@
-import {
-  closeSync,
-  existsSync,
-  fdatasyncSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import type { Hazard, HazardAction } from '@vigil/contracts';
+
+import { JsonlJournal, type JournalStatusSink } from '../journal/jsonl-journal';
 
 export interface HazardJournalEntry {
   readonly t: 'hazard';
@@ -29,69 +20,53 @@ export interface HazardJournalState {
 }
 
 /**
- * The hazard ledger's append-only stream, made durable the same way as the alarm journal
+ * The hazard ledger's append-only stream, a JsonlJournal like the alarm journal
  * (`alarm-journal.ts`): every step is written and fdatasync'd before anyone hears of it, replay
  * keeps the last state per id, and at start the file is compacted to one line per hazard (new
  * file, fsync, rename, fsync of the directory). Unlike alarms, closed hazards stay: the ledger is
  * the record (一患一档). The file grows with the number of hazards, never with time.
  */
 export class HazardJournal {
-  private fd: number | undefined;
+  private readonly journal: JsonlJournal<HazardJournalEntry>;
   readonly path: string;
 
-  constructor(directory: string) {
-    this.path = join(directory, 'hazard-journal.jsonl');
+  constructor(directory: string, status?: JournalStatusSink) {
+    this.journal = new JsonlJournal(join(directory, 'hazard-journal.jsonl'), {
+      name: 'hazards',
+      status,
+    });
+    this.path = this.journal.path;
   }
 
   open(): HazardJournalState {
-    mkdirSync(dirname(this.path), { recursive: true });
     const hazards = new Map<string, Hazard>();
     let entries = 0;
-    let skipped = 0;
-    if (existsSync(this.path)) {
-      for (const line of readFileSync(this.path, 'utf8').split('\n')) {
-        if (line.length === 0) continue;
-        let entry: HazardJournalEntry;
-        try {
-          entry = JSON.parse(line) as HazardJournalEntry;
-        } catch {
-          skipped += 1;
-          continue;
-        }
-        if (entry.t !== 'hazard') continue;
-        entries += 1;
-        hazards.set(entry.hazard.id, entry.hazard);
-      }
-    }
+    const { skipped } = this.journal.replay(entry => {
+      if (entry.t !== 'hazard') return;
+      entries += 1;
+      hazards.set(entry.hazard.id, entry.hazard);
+    });
     const ordered = new Map([...hazards.values()].sort((a, b) => a.no - b.no).map(h => [h.id, h]));
-    const compacted = `${this.path}.compact`;
-    const fd = openSync(compacted, 'w');
-    const lines: string[] = [];
-    for (const hazard of ordered.values()) {
-      const action = hazard.history[hazard.history.length - 1];
-      lines.push(JSON.stringify({ t: 'hazard', hazard, action }));
-    }
-    if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(compacted, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
-    this.fd = openSync(this.path, 'a');
+    // One line per hazard with its last step (replay reads only `hazard`: a hazard with no step
+    // yet is kept all the same, its line without `action`).
+    const kept = [...ordered.values()].map(
+      hazard =>
+        ({
+          t: 'hazard',
+          hazard,
+          action: hazard.history[hazard.history.length - 1],
+        }) as HazardJournalEntry,
+    );
+    this.journal.compact(kept);
     return { hazards: ordered, entries, skipped };
   }
 
   /** Appends entries and waits until they are on disk. One fdatasync per call (group commit). */
   append(entries: readonly HazardJournalEntry[]): void {
-    if (entries.length === 0) return;
-    if (this.fd === undefined) throw new Error('hazard journal is not open');
-    writeSync(this.fd, `${entries.map(entry => JSON.stringify(entry)).join('\n')}\n`);
-    fdatasyncSync(this.fd);
+    this.journal.append(entries);
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.journal.close();
   }
 }

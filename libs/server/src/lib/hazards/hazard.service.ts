@@ -5,6 +5,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -28,6 +29,7 @@ import {
 } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { JournalStatus } from '../journal/journal-status';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HazardJournal, type HazardJournalEntry } from './hazard-journal';
 
@@ -63,8 +65,9 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
+    @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
-    this.journal = new HazardJournal(join(config.dataDir, 'hazards'));
+    this.journal = new HazardJournal(join(config.dataDir, 'hazards'), journalStatus);
     this.policy = { ...DEFAULT_HAZARD_POLICY, escalateEveryMs: config.hazardEscalateMs };
   }
 

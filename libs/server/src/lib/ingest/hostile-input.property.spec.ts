@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 
 import { DEAD_LETTER_REASONS } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import type { IngestRecord } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VigilMetrics } from '../metrics/metrics';

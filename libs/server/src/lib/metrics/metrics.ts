@@ -104,6 +104,13 @@ export class VigilMetrics {
     labelNames: ['change'] as const,
     registers: [this.registry],
   });
+  /** Rule state snapshots not saved (too large, or the write failed): the next owner restores an older one. */
+  readonly rulesStateNotSaved = new Counter({
+    name: 'vigil_rules_state_not_saved_total',
+    help: 'Rule state snapshots not saved, by reason (too-large, error): a takeover restores an older one, or none',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly alarmsSuppressed = new Gauge({
     name: 'vigil_alarms_suppressed',
     help:
@@ -121,6 +128,12 @@ export class VigilMetrics {
     name: 'vigil_persister_lines_total',
     help: 'Lines by outcome: written, rejected (the buffer was full), failed (permanently), unencodable',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly journalWriteErrors = new Counter({
+    name: 'vigil_journal_write_errors_total',
+    help: 'Appends to a local JSON-lines journal (alarms, hazards) whose write or fdatasync failed: the step was refused, not made durable',
+    labelNames: ['journal'] as const,
     registers: [this.registry],
   });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----

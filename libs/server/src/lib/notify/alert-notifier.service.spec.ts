@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import type { Alarm } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import { startHttpRecorder, waitFor, type HttpRecorder } from '@vigil/testing';
 
 import type { AlarmUpdate } from '../bus/pipeline-bus';

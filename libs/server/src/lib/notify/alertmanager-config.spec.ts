@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import { requireBinary } from '@vigil/testing';
 
 import { alertmanagerConfig, onCallNode } from './alertmanager-config';

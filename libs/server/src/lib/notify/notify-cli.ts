@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { RegistryError, loadRegistry } from '@vigil/registry';
+import { RegistryError } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { alertmanagerConfig } from './alertmanager-config';
 import { NotifyConfigError, loadNotifyConfig } from './notify-config';

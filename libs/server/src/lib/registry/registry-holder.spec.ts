@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import fc from 'fast-check';
 
-import { RegistryError, loadRegistry } from '@vigil/registry';
+import { RegistryError } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import { mhsRegulatory } from '@vigil/rules';
 
 import { loadConfig } from '../config/vigil-config';

@@ -1,12 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
-import {
-  RegistryError,
-  loadCheckedRegistry,
-  type RegisteredDevice,
-  type Registry,
-} from '@vigil/registry';
+import { RegistryError, type RegisteredDevice, type Registry } from '@vigil/registry';
+import { loadCheckedRegistry } from '@vigil/registry-node';
 import { mhsUnitsOf, type DeviceRules, type MhsUnit } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';

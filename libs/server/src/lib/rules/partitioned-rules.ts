@@ -51,6 +51,35 @@ import { RulesService, type RuleScope } from './rules.service';
 const CHECKPOINT_EVERY_MS = 1000;
 /** Records messages a partition's consumer has in flight at most. */
 const CONSUMER_MAX_MESSAGES = 512;
+/**
+ * How often each owned partition's rule state is saved with its checkpoint (key `s<N>`): the next
+ * owner restores it and evaluates again the records between it and the resume point, with their
+ * signals dropped (docs/reliability.md, "Rule state").
+ */
+const RULE_STATE_EVERY_MS = 5000;
+/**
+ * Largest rule state saved in the checkpoints bucket (NATS's default max_payload is 1 MiB). A
+ * larger one is not written, counted (`vigil_rules_state_not_saved_total`) and logged: the next
+ * owner restores an older one, or none.
+ */
+export const MAX_RULE_STATE_BYTES = 768 * 1024;
+/**
+ * Records messages the next owner evaluates again at most to bring a saved rule state up to the
+ * resume point; beyond, the state is too old: not restored (counted, logged).
+ */
+export const MAX_RULE_STATE_REPLAY = 100_000;
+
+/** The checkpoints bucket key of a partition's saved rule state. */
+export const ruleStateKey = (partition: number) => `s${partition}`;
+
+/** What `s<N>` holds. */
+interface SavedRuleState {
+  /** VIGIL_RECORDS sequence the state reflects (every record up to it evaluated, durable). */
+  readonly seq: number;
+  readonly instance: string;
+  readonly at: number;
+  readonly state: unknown;
+}
 
 const codec = JSONCodec<unknown>();
 
@@ -74,6 +103,10 @@ interface Owned {
   /** Records stream sequence evaluated (and handed to the journal) up to. */
   evaluated: number;
   checkpointed: number;
+  /** Records up to this sequence are evaluated again only to rebuild rule state (no signals). */
+  warmUntil: number;
+  /** When the rule state was last saved (ms). */
+  stateSavedAt: number;
   checkpointTimer: NodeJS.Timeout | undefined;
   stopped: boolean;
 }
@@ -144,16 +177,39 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     const includes = (siteId: string) => partitionOf(siteId, this.partitions) === partition;
     const snapshot = await rebuildPartition(this.backbone, partition);
     const checkpoint = await this.readCheckpoint(partition);
-    // Both are "evaluated up to, all transitions durable": the checkpoint when no alarm changed
-    // since, the stream's own stamp when the previous owner died after transitions it had not
-    // checkpointed yet (re-evaluating those records would raise their alarms again).
-    const resumeAfter = Math.max(checkpoint, snapshot.evaluatedUpTo);
+    const saved = await this.readRuleState(partition);
+    // All three are "evaluated up to, all transitions durable": the checkpoint when no alarm
+    // changed since, the stream's own stamp when the previous owner died after transitions it had
+    // not checkpointed yet (re-evaluating those records would raise their alarms again), and the
+    // saved rule state's sequence (written, like the checkpoint, only once durable).
+    const resumeAfter = Math.max(checkpoint, snapshot.evaluatedUpTo, saved?.seq ?? 0);
+    // The rule state is brought from its snapshot up to the resume point by evaluating those
+    // records again with their signals dropped; too far behind, it is not restored (counted).
+    let restore: { snapshot: unknown; from: string } | undefined;
+    if (saved && resumeAfter - saved.seq <= MAX_RULE_STATE_REPLAY)
+      restore = {
+        snapshot: saved.state,
+        from: `${saved.instance}'s snapshot at records seq ${saved.seq} (${resumeAfter - saved.seq} message(s) to evaluate again)`,
+      };
+    else if (saved) {
+      this.rules.countUnrestored(1);
+      this.logger.warn(
+        `partition ${partition}: saved rule state at records seq ${saved.seq} is ${resumeAfter - saved.seq} messages behind the resume point (more than ${MAX_RULE_STATE_REPLAY}): not restored; rules start as after a restart`,
+      );
+    } else if (resumeAfter > 0) {
+      this.rules.countUnrestored(1);
+      this.logger.warn(
+        `partition ${partition}: no saved rule state; rules start as after a restart (pending on/off-delays and windows start over)`,
+      );
+    }
+    const startAfter = restore && saved ? saved.seq : resumeAfter;
     // Lost while rebuilding (the lease was not renewed in time): nothing was started.
     if (!this.leases?.holds(partition)) return;
     const leases = this.leases;
     this.journal.own(partition, resumeAfter, () => leases.valid(partition));
     this.alarms.adopt(snapshot.alarms, snapshot.devices);
-    const scope = this.rules.startScope(`partition ${partition}`, includes);
+    const scope = this.rules.startScope(`partition ${partition}`, includes, restore);
+    if (startAfter < resumeAfter) scope.warm(true);
     const commands = this.backbone.nc.subscribe(commandSubject(partition), {
       callback: (error, message) => {
         if (!error) void this.command(partition, includes, message);
@@ -168,6 +224,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
       loop: undefined,
       evaluated: resumeAfter,
       checkpointed: checkpoint,
+      warmUntil: startAfter < resumeAfter ? resumeAfter : 0,
+      stateSavedAt: Date.now(),
       checkpointTimer: undefined,
       stopped: false,
     };
@@ -177,9 +235,11 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     const consumer = await this.backbone.js.consumers.get(RECORDS_STREAM, {
       filterSubjects: partitionRecordsFilter(partition),
       deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: resumeAfter + 1,
+      opt_start_seq: startAfter + 1,
     });
     if (owned.stopped) return;
+    // Nothing to evaluate again for this partition (no record of it since the snapshot).
+    if (owned.warmUntil > 0 && (await consumer.info()).num_pending === 0) this.warmed(owned);
     owned.messages = await consumer.consume({ max_messages: CONSUMER_MAX_MESSAGES });
     if (owned.stopped) {
       await owned.messages.close();
@@ -191,8 +251,15 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     this.metrics.rulesPartitionMoves.inc({ change: 'acquired' });
     this.publishOwned();
     this.logger.log(
-      `partition ${partition}: ${snapshot.alarms.length} open alarm(s) and ${snapshot.devices.length} device mode(s) rebuilt from ${snapshot.messages} message(s); records from seq ${resumeAfter + 1} (checkpoint ${checkpoint}, alarms stamped ${snapshot.evaluatedUpTo}); ready in ${Date.now() - started} ms`,
+      `partition ${partition}: ${snapshot.alarms.length} open alarm(s) and ${snapshot.devices.length} device mode(s) rebuilt from ${snapshot.messages} message(s); records from seq ${resumeAfter + 1} (checkpoint ${checkpoint}, alarms stamped ${snapshot.evaluatedUpTo}, rule state ${saved ? `at ${saved.seq}${restore ? `, evaluated again from ${startAfter + 1}` : ', not restored'}` : 'none'}); ready in ${Date.now() - started} ms`,
     );
+  }
+
+  /** The records evaluated again reached the resume point: signals from now on are live. */
+  private warmed(owned: Owned): void {
+    if (owned.warmUntil === 0) return;
+    owned.warmUntil = 0;
+    owned.scope.warm(false);
   }
 
   private async evaluate(owned: Owned, messages: ConsumerMessages): Promise<void> {
@@ -204,8 +271,20 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
         if (!Array.isArray(records)) throw new Error('not an array');
       } catch {
         this.unreadable += 1;
-        owned.evaluated = message.seq;
+        owned.evaluated = Math.max(owned.evaluated, message.seq);
+        if (owned.warmUntil > 0 && (message.seq >= owned.warmUntil || message.info.pending === 0))
+          this.warmed(owned);
         continue;
+      }
+      if (owned.warmUntil > 0) {
+        if (message.seq <= owned.warmUntil) {
+          // Evaluated again for its rule state only: its transitions are durable already.
+          owned.scope.push(records);
+          owned.scope.flush();
+          if (message.seq >= owned.warmUntil || message.info.pending === 0) this.warmed(owned);
+          continue;
+        }
+        this.warmed(owned);
       }
       // Signals raised by ticks since the last message are journaled with the sequence before
       // this one; this message's signals with its own (the stamp means "all durable up to").
@@ -221,12 +300,72 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
   private async checkpoint(owned: Owned): Promise<void> {
     const seq = owned.evaluated;
     if (seq <= owned.checkpointed || owned.stopped) return;
+    // The rule state as of `seq` (evaluation is synchronous: nothing ran since `seq` was read).
+    const state =
+      owned.warmUntil === 0 && Date.now() - owned.stateSavedAt >= RULE_STATE_EVERY_MS
+        ? owned.scope.snapshot()
+        : undefined;
     // Only what is durable may be checkpointed: an append abandoned (lease lost) must be
     // evaluated again by the next owner.
     const durable = await this.journal.settled(owned.partition);
     if (!durable || owned.stopped || this.owned.get(owned.partition) !== owned) return;
+    if (state) {
+      owned.stateSavedAt = Date.now();
+      await this.writeRuleState(owned.partition, seq, state);
+    }
     await this.writeCheckpoint(owned.partition, seq);
     owned.checkpointed = Math.max(owned.checkpointed, seq);
+  }
+
+  /** Saves a partition's rule state as of records `seq` (bounded: MAX_RULE_STATE_BYTES). */
+  private async writeRuleState(partition: number, seq: number, state: unknown): Promise<void> {
+    const saved: SavedRuleState = {
+      seq,
+      instance: this.config.bus.instance,
+      at: Date.now(),
+      state,
+    };
+    const bytes = codec.encode(saved);
+    if (bytes.length > MAX_RULE_STATE_BYTES) {
+      this.metrics.rulesStateNotSaved.inc({ reason: 'too-large' });
+      this.logger.warn(
+        `partition ${partition}: rule state of ${bytes.length} bytes not saved (more than ${MAX_RULE_STATE_BYTES}): a takeover restores an older one, or none`,
+      );
+      return;
+    }
+    try {
+      await this.checkpoints?.put(ruleStateKey(partition), bytes);
+    } catch (error) {
+      this.metrics.rulesStateNotSaved.inc({ reason: 'error' });
+      this.logger.warn(
+        `partition ${partition}: rule state not saved: ${(error as Error)?.message}`,
+      );
+    }
+  }
+
+  private async readRuleState(partition: number): Promise<SavedRuleState | undefined> {
+    try {
+      const entry = await this.checkpoints?.get(ruleStateKey(partition));
+      if (!entry || entry.operation !== 'PUT') return undefined;
+      const saved = entry.json() as Partial<SavedRuleState>;
+      if (typeof saved.seq !== 'number' || !Number.isSafeInteger(saved.seq) || saved.seq < 0) {
+        this.rules.countUnrestored(1);
+        this.logger.warn(`partition ${partition}: saved rule state unreadable: not restored`);
+        return undefined;
+      }
+      return {
+        seq: saved.seq,
+        instance: String(saved.instance),
+        at: Number(saved.at),
+        state: saved.state,
+      };
+    } catch (error) {
+      this.rules.countUnrestored(1);
+      this.logger.warn(
+        `partition ${partition}: saved rule state not read (${(error as Error)?.message}): not restored`,
+      );
+      return undefined;
+    }
   }
 
   private async writeCheckpoint(partition: number, seq: number): Promise<void> {
@@ -264,6 +403,7 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     await owned.messages?.close().catch(() => undefined);
     await owned.loop?.catch(() => undefined);
     owned.scope.flush();
+    const state = clean && owned.warmUntil === 0 ? owned.scope.snapshot() : undefined;
     owned.scope.stop();
     if (clean) {
       const ttl = this.config.bus.nats.leaseTtlMs;
@@ -271,6 +411,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
         this.journal.settled(partition),
         new Promise<boolean>(resolve => setTimeout(() => resolve(false), ttl / 2).unref()),
       ]);
+      // Given back: the next owner goes on with this state as it is now.
+      if (durable && state) await this.writeRuleState(partition, owned.evaluated, state);
       if (durable && owned.evaluated > owned.checkpointed)
         await this.writeCheckpoint(partition, owned.evaluated);
     }

@@ -6,6 +6,7 @@ import type { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
 import { RegistryHolder } from '../registry/registry-holder';
 import { RulesService } from './rules.service';
 
@@ -41,7 +42,7 @@ function setup(mutate: (registry: RegistryHolder) => void = () => undefined) {
     conditionActive: () => false,
     open: () => [],
   } as unknown as AlarmService;
-  const service = new RulesService(config, registry, bus, alarms, metrics);
+  const service = new RulesService(config, registry, bus, alarms, metrics, new PermitBoard());
   const isolated = async (scope: string) =>
     (await metrics.registry.getSingleMetric('vigil_rules_isolated_total')?.get())?.values.find(
       value => value.labels['scope'] === scope,

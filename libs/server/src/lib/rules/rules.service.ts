@@ -1,7 +1,11 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -23,6 +27,7 @@ import {
 
 import {
   CANARY_RULE_ID,
+  STOP_WORK_RULE_ID,
   canaryOfSignal,
   canaryReport,
   type IngestRecord,
@@ -39,25 +44,39 @@ import {
   type IsolationScope,
   createRuleEngineStats,
   mhsGradeRule,
+  peopleInArea,
+  permitStopWork,
   ruleEngine,
   siteRules,
   withTicks,
   type DeviceRules,
   type EngineInput,
+  type RuleEngineState,
   type RuleEngineStats,
+  type RuleStateSnapshot,
+  RestoredRuleState,
+  reconcileRuleState,
+  snapshotRuleState,
+  type SiteRulesState,
 } from '@vigil/rules';
 
 import { AlarmService } from '../alarms/alarm.service';
 import { PipelineBus } from '../bus/pipeline-bus';
+import { LocalSpool } from '../bus/spool/local-spool';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
 import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 
 /** A stream that errored is resubscribed after this long (no hot loop on a repeating error). */
 const STREAM_RESTART_DELAY_MS = 1000;
 /** A restarted stream that has run this long without an error has its monitoring-lost cleared. */
 const STREAM_HEALTHY_AFTER_MS = 60_000;
+/** All-in-one: how often the rule state is saved to `<VIGIL_DATA_DIR>/rules-state.json`. */
+const RULE_STATE_EVERY_MS = 5000;
+/** Spool entries read per step while a restart evaluates records again for rule state. */
+const WARM_BATCH_ENTRIES = 256;
 
 /** One part of the plant that is not being evaluated: what /readyz and the console show. */
 export interface MonitoringLost {
@@ -77,6 +96,21 @@ export interface RuleScope {
   flush(): void;
   /** Stops the engine; its rule state is dropped (a later scope starts as after a restart). */
   stop(): void;
+  /** The device rules' state now, for the next owner (`snapshotRuleState`). */
+  snapshot(): RuleStateSnapshot | undefined;
+  /**
+   * While warming, records are evaluated to rebuild rule state and every signal is dropped
+   * (their transitions are durable already): the records between a state snapshot and the
+   * resume point. Ending the warm-up reconciles the state with the open alarms.
+   */
+  warm(on: boolean): void;
+}
+
+/** Rule state saved by the previous owner, to start a scope from (docs/reliability.md). */
+export interface ScopeRestore {
+  readonly snapshot: unknown;
+  /** Where it came from, for the log. */
+  readonly from: string;
 }
 
 /**
@@ -98,6 +132,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
   /** Open monitoring-lost signals by key: /readyz reports them. */
   private readonly lost = new Map<string, MonitoringLost>();
   private readonly healthyTimers = new Map<string, NodeJS.Timeout>();
+  /** All-in-one: the scope over every site, whose state is saved to the data dir. */
+  private localScope: RuleScope | undefined;
+  /** Restores already reconciled (once per scope). */
+  private readonly reconciled = new WeakSet<RestoredRuleState>();
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -105,6 +143,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(AlarmService) private readonly alarms: AlarmService,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Inject(PermitBoard) private readonly permits: PermitBoard,
+    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
   ) {}
 
   onModuleInit(): void {
@@ -118,9 +158,136 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // The record feed: in one process (memory, mqtt bridge) every site, from the PipelineBus; on
     // the JetStream backbone each owned partition gets its own scope from PartitionedRules.
     if (this.config.bus.kind === 'jetstream') return;
-    const scope = this.startScope('all', () => true);
+    const saved = this.spool?.rulesState ? this.readLocalState() : undefined;
+    const scope = this.startScope(
+      'all',
+      () => true,
+      saved && {
+        snapshot: saved.state,
+        from: `${this.localStatePath()} at spool entry ${saved.seq}`,
+      },
+    );
+    if (saved) this.warmFromSpool(scope, saved.seq);
     this.subscription.add(this.bus.records$.subscribe(batch => scope.push(batch)));
     this.subscription.add(() => scope.stop());
+    this.localScope = scope;
+    if (this.spool?.rulesState) {
+      const timer = setInterval(() => this.saveRuleState(), RULE_STATE_EVERY_MS);
+      timer.unref();
+      this.subscription.add(() => clearInterval(timer));
+    }
+  }
+
+  private localStatePath(): string {
+    return join(this.config.dataDir, 'rules-state.json');
+  }
+
+  /**
+   * All-in-one: saves the rule state as of the rules' spool cursor (the bus is synchronous: between
+   * two batches the state reflects exactly the entries evaluated), then moves the `rules-state`
+   * cursor there, so that the entries after it stay for a restart. Written to a new file and
+   * renamed: a crash leaves the old state or the new one, never half of one.
+   */
+  saveRuleState(): void {
+    const scope = this.localScope;
+    const cursor = this.spool?.rulesState;
+    const seq = this.spool?.rulesEvaluated() ?? 0;
+    if (!scope || !cursor || seq <= cursor.committed) return;
+    const state = scope.snapshot();
+    if (!state) return;
+    const path = this.localStatePath();
+    try {
+      mkdirSync(this.config.dataDir, { recursive: true });
+      writeFileSync(`${path}.new`, JSON.stringify({ seq, at: Date.now(), state }));
+      renameSync(`${path}.new`, path);
+      cursor.commit(seq);
+    } catch (error) {
+      this.metrics.rulesStateNotSaved.inc({ reason: 'error' });
+      this.rateLimited.warn(
+        'rules-state',
+        `rule state not saved to ${path}: ${(error as Error)?.message}`,
+      );
+    }
+  }
+
+  private readLocalState(): { seq: number; state: unknown } | undefined {
+    const path = this.localStatePath();
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // First start (nothing evaluated yet) or a state never saved: said when it matters.
+      if ((this.spool?.rulesEvaluated() ?? 0) > 0) {
+        this.countUnrestored(1);
+        this.logger.warn(
+          `no saved rule state at ${path}: rules start as after a restart (pending on/off-delays and windows start over)`,
+        );
+      }
+      return undefined;
+    }
+    try {
+      const saved = JSON.parse(text) as { seq?: unknown; state?: unknown };
+      if (typeof saved.seq !== 'number' || !Number.isSafeInteger(saved.seq))
+        throw new Error('no seq');
+      return { seq: saved.seq, state: saved.state };
+    } catch (error) {
+      this.countUnrestored(1);
+      this.logger.warn(
+        `saved rule state ${path} unreadable (${(error as Error)?.message}): rules start as after a restart`,
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Brings the restored state from its spool entry up to the rules' cursor: the entries between
+   * are evaluated again with their signals dropped (their transitions are in the alarm journal
+   * already); LocalSpool then replays the entries after the cursor as live ones.
+   */
+  private warmFromSpool(scope: RuleScope, savedAt: number): void {
+    const cursor = this.spool?.rulesState;
+    const until = this.spool?.rulesEvaluated() ?? 0;
+    if (!cursor || until <= savedAt) {
+      scope.warm(false);
+      return;
+    }
+    scope.warm(true);
+    const skippedBefore = cursor.skipped;
+    let entries = 0;
+    try {
+      for (let batch = cursor.read(WARM_BATCH_ENTRIES); batch.length > 0;) {
+        const records: IngestRecord[] = [];
+        let done = false;
+        for (const entry of batch) {
+          if (entry.seq > until) {
+            done = true;
+            break;
+          }
+          // Entries the saved state already reflects (the cursor lags a crash between the two).
+          if (entry.seq <= savedAt) continue;
+          entries += 1;
+          try {
+            for (const record of LocalSpool.recordsOf(entry.payload)) records.push(record);
+          } catch {
+            // Unreadable: LocalSpool's replay said so already when it was evaluated.
+          }
+        }
+        scope.push(records);
+        scope.flush();
+        if (done) break;
+        batch = cursor.read(WARM_BATCH_ENTRIES);
+      }
+    } finally {
+      cursor.rewind();
+      if (cursor.skipped > skippedBefore) {
+        this.countUnrestored(cursor.skipped - skippedBefore);
+        this.logger.warn(
+          `rule state: ${cursor.skipped - skippedBefore} spool entries between the saved state and the rules' cursor were dropped (spool full): the restored state misses them`,
+        );
+      }
+      scope.warm(false);
+    }
+    this.logger.log(`rule state: ${entries} spool entries evaluated again (signals dropped)`);
   }
 
   /**
@@ -130,8 +297,16 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
    * normal clears them and a still-abnormal reading raises nothing new. `push` evaluates records
    * synchronously; `flush` hands the signals raised so far to the alarm lifecycle at once.
    */
-  startScope(name: string, includes: (siteId: string) => boolean): RuleScope {
+  startScope(
+    name: string,
+    includes: (siteId: string) => boolean,
+    restore?: ScopeRestore,
+  ): RuleScope {
     const stats = this.stats ?? createRuleEngineStats();
+    const restored = restore ? new RestoredRuleState(restore.snapshot) : undefined;
+    let engineState: RuleEngineState | undefined;
+    let warming = false;
+    let dropped = 0;
     const records = new Subject<IngestRecord>();
     const lookupDevice = (siteId: string, deviceId: string) => {
       if (!includes(siteId)) return undefined;
@@ -156,6 +331,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           // Fire-panel points and per-channel device alarms: their active addresses, once.
           eventAlarmsAtStart: () => this.alarms.open().filter(alarm => includes(alarm.siteId)),
           stats,
+          ...(restored ? { restoredState: restored } : {}),
+          onState: state => (engineState = state),
         }),
         // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
         chatterGuard({ tickMs: this.config.ruleTickMs }),
@@ -165,6 +342,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // device rules' signals; they and the major-hazard grade restart on a registry reload, while
     // the device engine keeps its per-device state (it notices reloaded devices itself).
     // Deferred: a stream restarted after a reload starts from the registry current then.
+    // The live site-rules state (who is in which area), for the stop-work alarm's list of people.
+    let sitesState: SiteRulesState | undefined;
     const registries$ = concat(
       defer(() => of(this.registry.current)),
       this.registry.changes$,
@@ -182,6 +361,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           siteRules({
             sites: siteLayouts(registry).filter(site => includes(site.siteId)),
             clock: Date.now,
+            // The named workers of an active special-operation permit (issue 15).
+            geofenceExempt: this.permits.geofenceExempt,
+            onState: state => (sitesState = state),
           }),
         ),
       ),
@@ -202,24 +384,99 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       }),
       this.restarting('mhs-grade', includes),
     );
-    const subscription = merge(device$, site$, grade$).subscribe({
-      next: signal => this.signal(signal),
+    // Special-operation permits: stop work on a gas or oxygen excursion in an active permit's area;
+    // the latest gas readings per area, which a permit's start is checked against.
+    const permit$ = defer(() =>
+      inputs$.pipe(
+        filter(concernsPermits),
+        permitStopWork({
+          permits: this.permits.permits,
+          peopleInArea: (siteId, areaId) => {
+            const site = sitesState?.sites.get(siteId);
+            return site ? peopleInArea(site, areaId) : [];
+          },
+          clock: Date.now,
+          onState: state => this.permits.attachGas(name, state),
+        }),
+      ),
+    ).pipe(this.restarting('permits', includes));
+    const subscription = merge(device$, site$, grade$, permit$).subscribe({
+      next: signal => {
+        if (warming) dropped += 1;
+        else this.signal(signal);
+      },
       // Unreachable while `restarting` retries for ever; said loudly should that ever change.
       error: (error: unknown) =>
         this.logger.fatal(`rule engine ${name} failed: ${(error as Error).stack ?? String(error)}`),
     });
-    return {
+    const scope: RuleScope = {
       push: batch => {
         for (const record of batch) records.next(record);
       },
       flush: () => this.flush(),
       stop: () => {
         subscription.unsubscribe();
+        this.permits.attachGas(name, undefined);
         records.complete();
         // What this scope reported as not evaluated is no longer this instance's to report.
         for (const [key, lost] of this.lost) if (includes(lost.siteId)) this.lost.delete(key);
       },
+      snapshot: () => (engineState ? snapshotRuleState(engineState) : undefined),
+      warm: on => {
+        if (on === warming) return;
+        warming = on;
+        if (on || !restored || !engineState || !restore) return;
+        this.restored(name, restore, restored, engineState, dropped, includes, stats);
+      },
     };
+    if (restored && restore && engineState) {
+      // Nothing to evaluate again: the restored state is reconciled now.
+      queueMicrotask(() => {
+        if (!warming && engineState)
+          this.restored(name, restore, restored, engineState, 0, includes, stats);
+      });
+    }
+    return scope;
+  }
+
+  /**
+   * The restored rule state, with the records since its snapshot evaluated again, meets the open
+   * alarms: where they disagree the durable alarm wins (counted). What could not be restored is
+   * counted and logged, never silently reset; so are the site rules, the chatter guard and the
+   * MHS grade, which start afresh (docs/reliability.md, "Where the guarantee stops").
+   */
+  private restored(
+    name: string,
+    restore: ScopeRestore,
+    restored: RestoredRuleState,
+    state: RuleEngineState,
+    replayedSignals: number,
+    includes: (siteId: string) => boolean,
+    stats: RuleEngineStats,
+  ): void {
+    if (this.reconciled.has(restored)) return;
+    this.reconciled.add(restored);
+    const byRule = new Map<string, number>();
+    const reconciled = reconcileRuleState(
+      state,
+      key => this.alarms.conditionActive(key),
+      (ruleId, active) => {
+        const what = `${ruleId}→${active ? 'active' : 'inactive'}`;
+        byRule.set(what, (byRule.get(what) ?? 0) + 1);
+      },
+    );
+    const freshSites = this.registry.current.sites.filter(site => includes(site.id)).length;
+    stats.restoredRuleStates += restored.restored;
+    stats.unrestoredRuleStates += restored.unrestored;
+    stats.reconciledRuleStates += reconciled;
+    stats.freshSiteRuleScopes += freshSites;
+    const message =
+      `${name}: rule state restored from ${restore.from}: ${restored.restored} rule state(s) restored, ` +
+      `${restored.unrestored} not restorable${restored.problems.length ? ` (${restored.problems.join('; ')})` : ''}, ` +
+      `${reconciled} set to their open alarm${byRule.size ? ` (${[...byRule].map(([what, count]) => `${what} ${count}`).join(', ')})` : ''}, ${replayedSignals} signal(s) of records evaluated again dropped ` +
+      `(already durable); site rules, chatter guard and MHS grade of ${freshSites} site(s) start afresh`;
+    if (restored.unrestored > 0 || reconciled > 0) this.logger.warn(message);
+    else this.logger.log(message);
   }
 
   onModuleDestroy(): void {
@@ -334,6 +591,11 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Rule states not restored outside a scope (a snapshot missing, too old, unreadable). */
+  countUnrestored(count: number): void {
+    if (this.stats) this.stats.unrestoredRuleStates += count;
+  }
+
   /** Applies the signals raised so far now, not at the next microtask. */
   flushPending(): void {
     this.flush();
@@ -359,6 +621,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       );
       throw error;
     }
+    // The stop-work alarm is in the lifecycle now: its permit is suspended (PermitService).
+    for (const signal of signals)
+      if (signal.ruleId === STOP_WORK_RULE_ID && signal.active) this.permits.stopWork$.next(signal);
   }
 }
 
@@ -372,4 +637,14 @@ function concernsSiteRules(input: EngineInput): boolean {
   if (input.kind === 'reading') return input.reading.deviceClass === 'tag';
   if (input.kind === 'status') return input.status.deviceClass === 'tag';
   return false;
+}
+
+/** Gas readings (the stop-work rule and the permit's gas analysis) and ticks (closed permits). */
+function concernsPermits(input: EngineInput): boolean {
+  if (input.kind === 'tick') return true;
+  if (input.kind !== 'reading') return false;
+  const deviceClass = input.reading.deviceClass;
+  return (
+    deviceClass === 'gas-combustible' || deviceClass === 'gas-toxic' || deviceClass === 'gas-oxygen'
+  );
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { pointInRing } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import {
   FleetFileError,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { FleetSimulator } from './fleet-simulator';
 import type { FleetClientOptions, FleetMqttClient } from './mqtt-connector';

@@ -8,7 +8,7 @@ import {
   statusPayloadSchema,
   telemetryPayloadSchema,
 } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import { startAedes, waitFor, type AedesHandle } from '@vigil/testing';
 
 import { FleetSimulator } from './fleet-simulator';

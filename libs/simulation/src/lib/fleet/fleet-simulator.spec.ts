@@ -7,7 +7,7 @@ import {
   statusPayloadSchema,
   telemetryPayloadSchema,
 } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import { ManualClock } from './clock';
 import { FleetSimulator, type FleetSimulatorOptions } from './fleet-simulator';

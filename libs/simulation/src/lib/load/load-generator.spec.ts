@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 import { telemetryBatchSchema, telemetrySampleSchema } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 
 import type { PublisherStats, ReadingPublisher } from './fast-publisher';
 import { LoadGenerator } from './load-generator';

@@ -19,6 +19,7 @@ export class BackboneMetrics {
   readonly alarmFeedBehind: Gauge;
   readonly alarmFeedStalls: Counter;
   readonly alarmFeedRefollows: Counter<'reason'>;
+  readonly startRetries: Counter;
 
   private constructor(registry: Registry) {
     const registers = [registry];
@@ -107,6 +108,13 @@ export class BackboneMetrics {
         'applied, by reason: reconnect (the connection moved to another NATS node), stalled ' +
         '(behind without progress), closed (the consumer stopped or could not be created)',
       labelNames: ['reason'] as const,
+      registers,
+    });
+    this.startRetries = new Counter({
+      name: 'vigil_backbone_start_retries_total',
+      help:
+        'JetStream API requests at start that timed out or were unavailable (a cluster without a meta ' +
+        'leader) and were tried again; beyond VIGIL_NATS_START_WAIT_S the process exits',
       registers,
     });
   }

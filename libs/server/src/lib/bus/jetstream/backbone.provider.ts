@@ -7,7 +7,9 @@ import {
 } from '@nestjs/common';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../../config/vigil-config';
+import { VigilMetrics } from '../../metrics/metrics';
 import { openBackbone, type Backbone } from './backbone';
+import { BackboneMetrics } from './backbone-metrics';
 
 /** The process's JetStream connection, or undefined unless VIGIL_BUS=jetstream. */
 export const BACKBONE = Symbol('BACKBONE');
@@ -15,12 +17,13 @@ export const BACKBONE = Symbol('BACKBONE');
 /**
  * Connects before any service starts: a JetStream process without NATS has nothing to do, so
  * start waits (saying so) until a server answers, and is refused when the streams do not match
- * the configuration (BackboneConfigError).
+ * the configuration (BackboneConfigError). JetStream API timeouts at start (no meta leader yet)
+ * are retried, counted, for at most VIGIL_NATS_START_WAIT_S (then BackboneUnavailableError).
  */
 export const backboneProvider: Provider = {
   provide: BACKBONE,
-  inject: [VIGIL_CONFIG],
-  useFactory: async (config: VigilConfig): Promise<Backbone | undefined> => {
+  inject: [VIGIL_CONFIG, VigilMetrics],
+  useFactory: async (config: VigilConfig, metrics: VigilMetrics): Promise<Backbone | undefined> => {
     if (config.bus.kind !== 'jetstream') return undefined;
     const logger = new Logger('Backbone');
     const servers = config.bus.nats.servers.join(', ');
@@ -32,6 +35,7 @@ export const backboneProvider: Provider = {
       const backbone = await openBackbone(
         config.bus.nats,
         `vigil-${config.services.join('+')}-${config.bus.instance}`,
+        { onStartRetry: () => BackboneMetrics.of(metrics.registry).startRetries.inc() },
       );
       logger.log(
         `JetStream backbone at ${servers}: ${config.bus.nats.partitions} partitions, R${config.bus.nats.replicas}`,

@@ -48,11 +48,39 @@ export class BackboneConfigError extends Error {
 }
 
 /**
+ * JetStream did not answer within VIGIL_NATS_START_WAIT_S at start (no meta leader: a cluster
+ * without quorum, or JetStream off): the process exits rather than wait unseen for ever.
+ */
+export class BackboneUnavailableError extends Error {
+  constructor(
+    readonly attempts: number,
+    readonly waitedMs: number,
+    readonly lastError: unknown,
+  ) {
+    super(
+      `JetStream did not answer within ${Math.round(waitedMs / 1000)} s at start (${attempts} attempts, ` +
+        `last: ${(lastError as Error)?.message ?? String(lastError)}): is a majority of the NATS cluster up ` +
+        `with JetStream? Giving up (VIGIL_NATS_START_WAIT_S)`,
+    );
+    this.name = 'BackboneUnavailableError';
+  }
+}
+
+export interface OpenBackboneHooks {
+  /** A JetStream API request at start timed out (or was unavailable) and is tried again. */
+  readonly onStartRetry?: (attempt: number, error: Error) => void;
+}
+
+/**
  * Connects to NATS (any server of the list; the client learns the cluster), reconnecting for
  * ever, and makes sure the streams and buckets exist with the configured limits. `name` shows in
  * the server's connection list (`vigil-<service>-<instance>`).
  */
-export async function openBackbone(settings: NatsSettings, name: string): Promise<Backbone> {
+export async function openBackbone(
+  settings: NatsSettings,
+  name: string,
+  hooks: OpenBackboneHooks = {},
+): Promise<Backbone> {
   const logger = new Logger('Backbone');
   const nc = await connect({
     servers: [...settings.servers],
@@ -73,8 +101,10 @@ export async function openBackbone(settings: NatsSettings, name: string): Promis
   let jsm: JetStreamManager;
   const js = nc.jetstream();
   // A cluster that is starting (or has just lost its meta leader) answers JetStream API requests
-  // with a timeout or "JetStream not available" for a while: wait for it, saying so, rather than
-  // die at start. A stream that does not match the configuration is refused at once.
+  // with a timeout or "JetStream not available" for a while: wait for it, saying so at every
+  // retry, rather than die at start; after VIGIL_NATS_START_WAIT_S, give up with a clear error.
+  // A stream that does not match the configuration is refused at once.
+  const started = Date.now();
   for (let attempt = 1; ; attempt += 1) {
     try {
       jsm = await nc.jetstreamManager();
@@ -83,12 +113,20 @@ export async function openBackbone(settings: NatsSettings, name: string): Promis
       break;
     } catch (error) {
       if (!(error instanceof BackboneConfigError) && isTransient(error) && !nc.isClosed()) {
-        if (attempt === 1 || attempt % 10 === 0)
+        const waited = Date.now() - started;
+        if (waited < settings.startWaitMs) {
+          hooks.onStartRetry?.(attempt, error as Error);
           logger.warn(
-            `JetStream is not answering yet (${(error as Error).message}); retrying (attempt ${attempt})`,
+            `JetStream is not answering yet (${(error as Error).message}); retry ${attempt}, ` +
+              `waited ${Math.round(waited / 1000)} s of at most ${Math.round(settings.startWaitMs / 1000)} s (VIGIL_NATS_START_WAIT_S)`,
           );
-        await new Promise(resolve => setTimeout(resolve, 1000));
-        continue;
+          await new Promise(resolve =>
+            setTimeout(resolve, Math.min(1000, settings.startWaitMs - waited)),
+          );
+          continue;
+        }
+        await nc.close();
+        throw new BackboneUnavailableError(attempt, waited, error);
       }
       await nc.close();
       throw error;

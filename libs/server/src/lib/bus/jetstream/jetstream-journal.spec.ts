@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 
 import type { CanaryReport, IngestRecord } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry';
+import { loadRegistry } from '@vigil/registry-node';
 import { startNats, waitFor, type NatsHandle } from '@vigil/testing';
 
 import { loadConfig } from '../../config/vigil-config';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   Inject,
   Injectable,
+  Logger,
   type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
@@ -29,6 +30,8 @@ import { forwardCanaryReports } from './canary';
 export function jetstreamSpoolDir(config: VigilConfig): string {
   return join(config.bus.spool.dir, 'jetstream');
 }
+
+const logger = new Logger('JetStreamJournal');
 
 /** Closes the journal after the services stopped (its spool keeps what was not drained). */
 @Injectable()
@@ -85,7 +88,19 @@ export function jetstreamProviders(config: VigilConfig): Provider[] {
             maxBytes: vigil.bus.spool.maxBytes,
             fsyncMs: vigil.bus.spool.fsyncMs,
             onFull: () => backboneMetrics.spoolFullWaits.inc(),
+            // Its appends wait at the bound first: a drop would be a defect, so it is loud.
+            onDrop: entries => {
+              metrics.spoolDropped.inc({ lane: 'jetstream' }, entries);
+              logger.error(
+                `ingest spool dropped ${entries} device message(s) acknowledged to devices and NOT sent to JetStream (vigil_spool_dropped_total{lane="jetstream"})`,
+              );
+            },
           });
+          metrics.spoolTorn.inc({ lane: 'jetstream' }, spool.tornAtOpen);
+          if (spool.tornAtOpen > 0)
+            logger.warn(
+              'ingest spool: a torn last entry (the process died mid-write) was cut off at open; it was never acknowledged',
+            );
           return new JetStreamJournal(backbone.nc, backbone.js, spool, backboneMetrics, health, {
             partitions: vigil.bus.nats.partitions,
           });

@@ -82,6 +82,12 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
   readonly persisterRecords: SpoolCursor | undefined;
   readonly persisterAlarms: SpoolCursor | undefined;
   private readonly rules: SpoolCursor | undefined;
+  /**
+   * Where the rules' saved state stands (RulesService commits it when it saves the state): the
+   * entries after it are kept so that a restart evaluates them again to bring that state up to
+   * the `rules` cursor, with their signals dropped (docs/reliability.md, "Rule state").
+   */
+  readonly rulesState: SpoolCursor | undefined;
   private readonly notices = new Subject<SpoolNotice>();
   /** Changes of the spool's state for the console (WsHub broadcasts them). */
   readonly notices$ = this.notices.asObservable();
@@ -138,8 +144,10 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
       this.persisterRecords = this.records.cursor('persister');
       this.persisterAlarms = this.alarms.cursor('persister');
     }
-    if (config.services.includes('rules'))
+    if (config.services.includes('rules')) {
       this.rules = this.records.cursor('rules', { fromEnd: true });
+      this.rulesState = this.records.cursor('rules-state', { fromEnd: true });
+    }
     // Alarm updates as the alarm service publishes them (after its own journal has them).
     this.subscriptions.push(bus.alarms$.subscribe(updates => this.spoolAlarms(updates)));
     const stats = this.records.stats();
@@ -174,6 +182,11 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
     await this.records.close();
     await this.alarms.close();
     this.notices.complete();
+  }
+
+  /** The records entry the rules have evaluated up to (their cursor), 0 without rules. */
+  rulesEvaluated(): number {
+    return this.rules?.committed ?? 0;
   }
 
   /** For /readyz: degraded while a lane dropped entries recently or is nearly full. */

@@ -3,7 +3,14 @@ import { extname, join } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { RegistryError, buildRegistry, type Registry, type RegistrySource } from './registry';
+import {
+  type CheckedRegistry,
+  RegistryError,
+  buildRegistry,
+  checkRegistry,
+  type Registry,
+  type RegistrySource,
+} from '@vigil/registry';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -41,4 +48,9 @@ export function readRegistrySources(path: string): RegistrySource[] {
   }
   if (problems.length > 0) throw new RegistryError(problems);
   return sources;
+}
+
+/** `checkRegistry` of a registry directory or file (see `loadRegistry`). */
+export function loadCheckedRegistry(path: string): CheckedRegistry {
+  return checkRegistry(readRegistrySources(path));
 }

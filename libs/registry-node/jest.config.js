@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'registry-node',
+  rootDir: __dirname,
+};

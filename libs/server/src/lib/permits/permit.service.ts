@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+
+import {
+  PERMIT_SYSTEM,
+  applyPermitCommand,
+  permitRuleViews,
+  requestPermit,
+  type PermitActor,
+  type PermitCommand,
+  type PermitRequest,
+  type PermitResult,
+} from '@vigil/alarms';
+import { permitIdOfStopWorkKey, type Permit, type RuleSignal } from '@vigil/contracts';
+
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { PermitBoard } from './permit-board';
+import { PermitJournal, type PermitJournalEntry } from './permit-journal';
+
+/** Injected so that tests drive the work window in virtual time. */
+export const PERMIT_CLOCK = Symbol('PERMIT_CLOCK');
+export type PermitClock = () => number;
+
+/** A refusal the service adds to the lifecycle's: no rule engine evaluates the permit here. */
+export type PermitServiceResult = PermitResult | { ok: false; status: 503; message: string };
+
+/**
+ * Owns the special-operation permits (issue 15): every step goes through the pure lifecycle
+ * (`@vigil/alarms` permit-lifecycle), is journaled and fdatasync'd, and only then applied,
+ * handed to the rule engine (PermitBoard) and answered. A stop-work alarm from the engine
+ * suspends its permit, signed by Vigil.
+ */
+@Injectable()
+export class PermitService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PermitService.name);
+  private readonly permits = new Map<string, Permit>();
+  private readonly journal: PermitJournal;
+  private lastNo = 0;
+  private opened = false;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    @Inject(VIGIL_CONFIG) config: VigilConfig,
+    @Inject(PermitBoard) private readonly board: PermitBoard,
+    @Inject(PERMIT_CLOCK) private readonly clock: PermitClock,
+  ) {
+    this.journal = new PermitJournal(join(config.dataDir, 'permits'));
+  }
+
+  onModuleInit(): void {
+    this.open();
+    this.subscription = this.board.stopWork$.subscribe(signal => this.stopWork(signal));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+    this.journal.close();
+  }
+
+  private open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    const restored = this.journal.open();
+    for (const permit of restored.permits.values()) this.remember(permit);
+    this.board.setPermits(permitRuleViews(this.permits.values()));
+    this.logger.log(
+      `permit journal ${this.journal.path}: ${restored.entries} entries, ${this.permits.size} permit(s)` +
+        (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
+    );
+  }
+
+  list(): Permit[] {
+    return [...this.permits.values()];
+  }
+
+  get(id: string): Permit | undefined {
+    return this.permits.get(id);
+  }
+
+  request(request: PermitRequest, actor: PermitActor): PermitResult {
+    const result = requestPermit(request, actor, {
+      now: this.clock(),
+      id: randomUUID(),
+      no: this.lastNo + 1,
+    });
+    if (result.ok) this.commit(result);
+    return result;
+  }
+
+  execute(id: string, command: PermitCommand, actor: PermitActor): PermitServiceResult {
+    const permit = this.permits.get(id);
+    const checksGas = command.action === 'start' || command.action === 'resume';
+    // Fail closed: without the stop-work rule evaluated in this process, no work starts.
+    if (checksGas && permit && !this.board.rulesAttached())
+      return {
+        ok: false,
+        status: 503,
+        message:
+          'no rule engine evaluates permits in this process (gateway and rules split): ' +
+          'the stop-work rule would not run, so the work cannot start',
+      };
+    const result = applyPermitCommand(permit, command, actor, {
+      now: this.clock(),
+      gasReadings: permit && checksGas ? this.board.gasReadings(permit.siteId, permit.areaId) : [],
+    });
+    if (result.ok) this.commit(result);
+    return result;
+  }
+
+  /** The engine raised a stop-work alarm: its permit is suspended, signed by Vigil. */
+  private stopWork(signal: RuleSignal): void {
+    const id = permitIdOfStopWorkKey(signal.key);
+    const permit = id === undefined ? undefined : this.permits.get(id);
+    if (!permit || permit.state !== 'active') return;
+    const result = this.execute(
+      permit.id,
+      { action: 'suspend', note: signal.message, alarmKey: signal.key },
+      PERMIT_SYSTEM,
+    );
+    if (result.ok)
+      this.logger.warn(`permit No. ${permit.no} suspended (stop work): ${signal.message}`);
+    else this.logger.error(`permit No. ${permit.no}: stop work not recorded: ${result.message}`);
+  }
+
+  private commit(result: Extract<PermitResult, { ok: true }>): void {
+    const entry: PermitJournalEntry = { t: 'permit', permit: result.permit, action: result.action };
+    // Durable first: nobody hears of a step that a crash could take back.
+    this.journal.append([entry]);
+    this.remember(result.permit);
+    this.board.setPermits(permitRuleViews(this.permits.values()));
+  }
+
+  private remember(permit: Permit): void {
+    this.permits.set(permit.id, permit);
+    if (permit.no > this.lastNo) this.lastNo = permit.no;
+  }
+}

@@ -1,0 +1,138 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { IngestRecord, RuleSignal } from '@vigil/contracts';
+import { GAS_L1_OFF_DELAY_MS } from '@vigil/rules';
+
+import type { AlarmService } from '../alarms/alarm.service';
+import { PipelineBus } from '../bus/pipeline-bus';
+import { LocalSpool } from '../bus/spool/local-spool';
+import { SpoolJournal } from '../bus/spool/spool-journal';
+import { loadConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
+import { PermitBoard } from '../permits/permit-board';
+import { RegistryHolder } from '../registry/registry-holder';
+import { RulesService } from './rules.service';
+
+const REGISTRY = join(__dirname, '../../../../../registry/sample');
+const T0 = 1_765_000_000_000;
+const L1 = 'plant-1/gc-tf-02/gas-l1';
+
+function lel(value: number, ts: number): IngestRecord {
+  return {
+    kind: 'reading',
+    reading: {
+      siteId: 'plant-1',
+      deviceId: 'gc-tf-02',
+      deviceClass: 'gas-combustible',
+      areaId: 'tank-farm',
+      ts,
+      receivedAt: ts,
+      seq: ts,
+      deviceTime: true,
+      clockSkewMs: 0,
+      values: { lel: value },
+    },
+  };
+}
+
+/**
+ * All-in-one (VIGIL_BUS=memory) restart: the gas L1 off-delay (30 s) that was running when the
+ * process died completes when it would have, measured from the return below the clear point, not
+ * from the restart. The state saved at some spool entry is brought up to the rules' cursor by
+ * evaluating the entries between again (signals dropped); the entries after the cursor are then
+ * replayed as live ones by LocalSpool.
+ */
+describe('RulesService all-in-one restart with the spool: rule state survives', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'rules-restart-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function start(alarmsActive: (key: string) => boolean) {
+    const config = loadConfig({
+      VIGIL_REGISTRY: REGISTRY,
+      VIGIL_RULE_TICK_MS: '100000',
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_INFLUX_MODE: 'off',
+    });
+    const registry = new RegistryHolder(config);
+    const bus = new PipelineBus();
+    const metrics = new VigilMetrics();
+    const applied: RuleSignal[] = [];
+    const alarms = {
+      applySignals: (signals: readonly RuleSignal[]) => void applied.push(...signals),
+      conditionActive: alarmsActive,
+      open: () => [],
+    } as unknown as AlarmService;
+    const spool = new LocalSpool(config, bus, metrics);
+    const service = new RulesService(
+      config,
+      registry,
+      bus,
+      alarms,
+      metrics,
+      new PermitBoard(),
+      spool,
+    );
+    const journal = new SpoolJournal(spool);
+    /** What ingest does: durable in the spool, then on the bus (the rules evaluate it). */
+    const ingest = async (record: IngestRecord, evaluated = true) => {
+      await journal.append({
+        siteId: 'plant-1',
+        deviceId: 'gc-tf-02',
+        msgId: `gc-tf-02/${recordTs(record)}`,
+        records: [record],
+      });
+      if (evaluated) bus.publishRecords([record]);
+    };
+    return { service, spool, applied, ingest };
+  }
+
+  const recordTs = (record: IngestRecord) => (record.kind === 'reading' ? record.reading.ts : 0);
+  const l1 = (signals: RuleSignal[]) =>
+    signals.filter(signal => signal.key === L1).map(signal => [signal.active, signal.at - T0]);
+
+  it('clears OFF_DELAY after the return below the clear point, not OFF_DELAY after the restart', async () => {
+    const first = start(() => false);
+    first.service.onModuleInit();
+    first.spool.onApplicationBootstrap();
+    await first.ingest(lel(30, T0)); // L1 raised
+    await first.ingest(lel(5, T0 + 10_000)); // back below the clear point: the off-delay runs
+    await first.ingest(lel(5, T0 + 12_000));
+    first.service.saveRuleState(); // the periodic save
+    await first.ingest(lel(5, T0 + 15_000)); // evaluated after the save: evaluated again at start
+    await first.ingest(lel(5, T0 + 18_000), false); // durable, never evaluated: the process dies
+    expect(l1(first.applied)).toEqual([[true, 0]]);
+    expect(existsSync(join(dataDir, 'rules-state.json'))).toBe(true);
+    first.service.onModuleDestroy();
+    await first.spool.onModuleDestroy();
+
+    const second = start(key => key === L1); // the alarm journal: L1 open, condition active
+    second.service.onModuleInit();
+    second.spool.onApplicationBootstrap(); // replays T0+18 s as a live record
+    await second.ingest(lel(5, T0 + 38_000));
+    expect(l1(second.applied)).toEqual([]);
+    await second.ingest(lel(5, T0 + 10_000 + GAS_L1_OFF_DELAY_MS));
+    // Restarted from scratch the off-delay would have run from T0+18 s: no clear before T0+48 s.
+    expect(l1(second.applied)).toEqual([[false, 10_000 + GAS_L1_OFF_DELAY_MS]]);
+    second.service.onModuleDestroy();
+    await second.spool.onModuleDestroy();
+  });
+
+  it('without a saved state, says so and counts it (never a silent reset)', async () => {
+    const first = start(() => false);
+    first.service.onModuleInit();
+    first.spool.onApplicationBootstrap();
+    await first.ingest(lel(30, T0));
+    first.service.onModuleDestroy();
+    await first.spool.onModuleDestroy();
+
+    const second = start(key => key === L1);
+    second.service.onModuleInit();
+    const stats = (second.service as unknown as { stats: { unrestoredRuleStates: number } }).stats;
+    expect(stats.unrestoredRuleStates).toBe(1);
+    second.service.onModuleDestroy();
+    await second.spool.onModuleDestroy();
+  });
+});
