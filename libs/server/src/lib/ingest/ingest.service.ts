@@ -253,6 +253,11 @@ export class IngestService implements OnModuleDestroy {
     return this.seqs.get(siteId)?.get(deviceId)?.lost ?? 0;
   }
 
+  /** Hands the batch being built on now (the stop, after ingest stopped taking messages). */
+  drain(): void {
+    this.flush();
+  }
+
   onModuleDestroy(): void {
     this.flush();
   }

@@ -37,6 +37,9 @@ export class VigilMqttServer extends ServerMqtt {
   private shareGroup: string | undefined;
   private gate: PubackGate | undefined;
   private link: IngestBrokerLink | undefined;
+  /** Set by close(): device messages are refused from then on (redelivered at the next start). */
+  private stopping = false;
+  private closed: Promise<void> | undefined;
 
   /**
    * Reports the held PUBACKs and lost broker sessions to `link` (/readyz, /metrics). Call before
@@ -99,6 +102,10 @@ export class VigilMqttServer extends ServerMqtt {
     return (channel, buffer, originalPacket) => {
       if (this.sink && channel.startsWith(DEVICE_PREFIX)) {
         // A property read on the packet mqtt.js already decoded: nothing allocated per message.
+        if (this.stopping) {
+          this.gate?.refuse(originalPacket);
+          return DONE;
+        }
         const ack = this.gate ? this.gate.hold(originalPacket) : NO_ACK;
         this.sink(channel, buffer, originalPacket?.['retain'] === true, ack);
         return DONE;
@@ -134,19 +141,33 @@ export class VigilMqttServer extends ServerMqtt {
   }
 
   /**
-   * Waits for the client to end: the stock close() does not, so the broker was stopped under a
-   * client still closing (an `ECONNRESET` error with a stack trace at every Ctrl+C).
+   * Stops taking device messages, waits (at most DRAIN_MS) until what was taken is durable and
+   * its PUBACK written, then ends the client and waits for it: the stock close() does not, so the
+   * broker was stopped under a client still closing (an `ECONNRESET` error with a stack trace at
+   * every Ctrl+C). What arrives meanwhile keeps its PUBACK: the broker delivers it again on the
+   * persistent session at the next start. Called by the stop first (bootstrap.ts), again by Nest.
    */
-  override async close(): Promise<void> {
+  override close(): Promise<void> {
+    this.closed ??= this.drainAndEnd();
+    return this.closed;
+  }
+
+  private async drainAndEnd(): Promise<void> {
+    this.stopping = true;
     const client = this.mqttClient;
     this.pendingEventListeners = [];
     if (!client) return;
+    const until = Date.now() + DRAIN_MS;
+    while (client.connected && (this.gate?.inFlight ?? 0) > 0 && Date.now() < until)
+      await new Promise(resolve => setTimeout(resolve, 5));
     client.removeAllListeners('error');
     client.on('error', () => undefined);
     await new Promise<void>(done => client.end(false, {}, () => done()));
   }
 }
 
+/** How long a stop waits for the messages ingest took to become durable (one group fsync). */
+const DRAIN_MS = 2_000;
 const DEVICE_PREFIX = 'vigil/v1/';
 const DONE = Promise.resolve();
 const NO_ACK = (): void => undefined;
