@@ -57,6 +57,8 @@ export class IngestService implements OnModuleDestroy {
     missing: 0,
     /** Devices' seq counters recognised as restarted. */
     seqRestarts: 0,
+    /** Old samples beyond the seq window: a re-delivery or a late original, evaluated. */
+    seqStale: 0,
     /** Readings evaluated on server time because the device clock was ahead (by reason). */
     clockFuture: 0,
     clockFarFuture: 0,
@@ -92,8 +94,16 @@ export class IngestService implements OnModuleDestroy {
    * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
    * `ack`: called once the message is durable (IngestJournal), at once when nothing of it is
    * stored (dead-lettered, only duplicates); the MQTT server holds the device's PUBACK until then.
+   * `redelivered`: the broker re-sent it after a reconnect (DUP flag): a seq number seen before
+   * is then a duplicate, never a device restart (seq-tracker.ts).
    */
-  accept(topic: string, payload: Buffer, retained = false, ack?: () => void): void {
+  accept(
+    topic: string,
+    payload: Buffer,
+    retained = false,
+    ack?: () => void,
+    redelivered = false,
+  ): void {
     const receivedAt = Date.now();
     const kind = topic.endsWith('/telemetry')
       ? 'telemetry'
@@ -152,13 +162,14 @@ export class IngestService implements OnModuleDestroy {
           if (!state) site.set(deviceId, initialSeqState(seq, deviceTs, receivedAt));
           else {
             const lostBefore = state.lost;
-            const verdict = trackSeq(state, seq, deviceTs, receivedAt);
+            const verdict = trackSeq(state, seq, deviceTs, receivedAt, redelivered);
             if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
             if (verdict === 'duplicate') {
               this.counts.duplicates += 1;
               continue;
             }
             if (verdict === 'restart') this.seqRestarted(siteId, deviceId, seq);
+            else if (verdict === 'stale') this.seqStale(siteId, deviceId, seq);
           }
         }
         this.counts.readings += 1;
@@ -234,6 +245,16 @@ export class IngestService implements OnModuleDestroy {
     );
   }
 
+  private seqStale(siteId: string, deviceId: string, seq: number): void {
+    this.counts.seqStale += 1;
+    this.rateLimited.warn(
+      'seq-stale',
+      `${siteId}/${deviceId}: seq ${seq} is more than 64 below the newest and its device time is ` +
+        'not newer: a re-delivered or a late sample (cannot tell which); evaluated as late, ' +
+        'not taken for a restart (vigil_ingest_stale_samples_total)',
+    );
+  }
+
   private clockCorrected(
     reading: { siteId: string; deviceId: string; clockSkewMs: number | undefined },
     reason: ClockCorrection, // ingest sets only `future` and `far-future`
@@ -284,11 +305,13 @@ export class IngestService implements OnModuleDestroy {
     if (counts.readings > 0) this.metrics.readingsAccepted.inc(counts.readings);
     if (counts.duplicates > 0) this.metrics.duplicates.inc(counts.duplicates);
     if (counts.seqRestarts > 0) this.metrics.seqRestarts.inc(counts.seqRestarts);
+    if (counts.seqStale > 0) this.metrics.staleSamples.inc(counts.seqStale);
     if (counts.clockFuture > 0)
       this.metrics.clockCorrected.inc({ reason: 'future' }, counts.clockFuture);
     if (counts.clockFarFuture > 0)
       this.metrics.clockCorrected.inc({ reason: 'far-future' }, counts.clockFarFuture);
     counts.seqRestarts = 0;
+    counts.seqStale = 0;
     counts.clockFuture = 0;
     counts.clockFarFuture = 0;
     for (const kind of ['telemetry', 'event', 'status'] as const) {
