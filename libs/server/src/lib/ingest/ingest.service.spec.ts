@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 
+import { Logger } from '@nestjs/common';
+
 import type { IngestRecord } from '@vigil/contracts';
 import { loadRegistry } from '@vigil/registry-node';
 
@@ -49,6 +51,21 @@ describe(IngestService.name, () => {
     ingest.onModuleDestroy();
     expect(ingest.lostSamples('plant-1', 'gc-tf-01')).toBe(5);
     expect(await counter('vigil_ingest_missing_samples_total')).toBe(6);
+  });
+
+  it('names the devices with seq gaps in its warning, worst first (where the broker dropped)', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { ingest } = setup();
+      for (const seq of [1, 2, 30]) ingest.accept(TOPIC, sample(seq));
+      for (const seq of [1, 5]) ingest.accept('vigil/v1/plant-1/gc-tf-02/telemetry', sample(seq));
+      ingest.onModuleDestroy();
+      const message = warn.mock.calls.map(call => String(call[0])).find(m => /missing/.test(m));
+      expect(message).toContain('30 sample(s) missing');
+      expect(message).toContain('(plant-1/gc-tf-01 (27), plant-1/gc-tf-02 (3))');
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   describe('re-deliveries after a reconnect are duplicates, not device restarts (load runs 2026-12-07)', () => {

@@ -29,6 +29,10 @@ const CUT_REASONS: ReadonlySet<DeadLetterReason> = new Set([
   'too-many-items',
   'string-too-long',
 ]);
+/** Devices whose seq gaps are kept for the next warning, at most (a bound on the map). */
+const MISSING_DEVICES_TRACKED = 1000;
+/** Devices named in a missing-samples warning, worst first. */
+const MISSING_DEVICES_NAMED = 5;
 /** Records handed to the rules and the persister per bus batch, at most. */
 const MAX_BATCH_RECORDS = 5000;
 
@@ -163,7 +167,7 @@ export class IngestService implements OnModuleDestroy {
           else {
             const lostBefore = state.lost;
             const verdict = trackSeq(state, seq, deviceTs, receivedAt, redelivered);
-            if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
+            if (state.lost > lostBefore) this.missing(siteId, deviceId, state.lost - lostBefore);
             if (verdict === 'duplicate') {
               this.counts.duplicates += 1;
               continue;
@@ -280,6 +284,27 @@ export class IngestService implements OnModuleDestroy {
 
   private readonly flushSoon = (): void => this.flush();
   private missingSinceWarning = 0;
+  /** `site/device` → samples missing since the last warning (at most MISSING_DEVICES_TRACKED). */
+  private readonly missingByDevice = new Map<string, number>();
+
+  /** A gap in a device's seq numbers: counted, and named in the next warning. */
+  private missing(siteId: string, deviceId: string, samples: number): void {
+    this.counts.missing += samples;
+    const key = `${siteId}/${deviceId}`;
+    const before = this.missingByDevice.get(key);
+    if (before !== undefined || this.missingByDevice.size < MISSING_DEVICES_TRACKED)
+      this.missingByDevice.set(key, (before ?? 0) + samples);
+  }
+
+  /** The devices that missed the most since the last warning, e.g. `plant-1/gc-1 (120), …`. */
+  private worstMissing(): string {
+    const worst = [...this.missingByDevice]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, MISSING_DEVICES_NAMED)
+      .map(([device, samples]) => `${device} (${samples})`);
+    const more = this.missingByDevice.size - worst.length;
+    return worst.join(', ') + (more > 0 ? ` and ${more} more device(s)` : '');
+  }
 
   private flush(): void {
     this.flushScheduled = false;
@@ -326,12 +351,15 @@ export class IngestService implements OnModuleDestroy {
         this.missingSinceWarning > 0 &&
         this.rateLimited.warn(
           'missing-samples',
-          `${this.missingSinceWarning} sample(s) missing from devices' seq numbers since the last warning: ` +
+          `${this.missingSinceWarning} sample(s) missing from devices' seq numbers since the last warning ` +
+            `(${this.worstMissing()}): ` +
             'the broker dropped them (Vigil or its subscription is slower than the offered load: ' +
             'vigil_ingest_missing_samples_total) or the devices lost them',
         )
-      )
+      ) {
         this.missingSinceWarning = 0;
+        this.missingByDevice.clear();
+      }
     }
     counts.readings = 0;
     counts.duplicates = 0;
