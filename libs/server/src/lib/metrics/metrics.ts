@@ -64,7 +64,7 @@ export class VigilMetrics {
   readonly staleSamples = new Counter({
     name: 'vigil_ingest_stale_samples_total',
     help:
-      'Samples with a seq more than 64 below their device\'s newest and a device time no newer: ' +
+      "Samples with a seq more than 64 below their device's newest and a device time no newer: " +
       're-delivered or late, which ingest cannot tell apart; evaluated (late), not a restart',
     registers: [this.registry],
   });
