@@ -102,8 +102,8 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     const server = new VigilMqttServer(options);
     server.shareDeviceSubscriptions(config.mqtt.shareGroup);
     server.reportTo(app.get(IngestBrokerLink));
-    server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
-      ingest.accept(topic, payload, retained, ack),
+    server.deliverDeviceMessagesTo((topic, payload, retained, ack, redelivered) =>
+      ingest.accept(topic, payload, retained, ack, redelivered),
     );
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
     ingestServer = server;

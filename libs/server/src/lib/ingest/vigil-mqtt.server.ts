@@ -15,6 +15,12 @@ export type DeviceMessageSink = (
   retained: boolean,
   /** Releases the message's PUBACK (QoS 1): call it once the message is durable. */
   ack: () => void,
+  /**
+   * The broker re-sent it (the PUBLISH's DUP flag, MQTT 3.1.1 §3.3.1.1): ingest was sent it
+   * before and did not PUBACK it (a reconnect). Never set by a device's own re-send: the broker
+   * does not pass a publisher's DUP flag on.
+   */
+  redelivered: boolean,
 ) => void;
 
 /**
@@ -107,7 +113,13 @@ export class VigilMqttServer extends ServerMqtt {
           return DONE;
         }
         const ack = this.gate ? this.gate.hold(originalPacket) : NO_ACK;
-        this.sink(channel, buffer, originalPacket?.['retain'] === true, ack);
+        this.sink(
+          channel,
+          buffer,
+          originalPacket?.['retain'] === true,
+          ack,
+          originalPacket?.['dup'] === true,
+        );
         return DONE;
       }
       return viaNest(channel, buffer, originalPacket) as Promise<void>;
