@@ -608,7 +608,19 @@ export const readiness = named(
         .boolean()
         .optional()
         .describe('present (false) only while a local alarm or hazard journal append failed'),
+      started: z
+        .boolean()
+        .optional()
+        .describe(
+          'present (false) only while the process starts or stops (`phase`): ingest takes device messages only after the rule state is restored and the spool replayed',
+        ),
     }),
+    phase: z
+      .enum(['starting', 'stopping'])
+      .optional()
+      .describe(
+        'present while the process is not running yet or any more: the status is then not-ready',
+      ),
     pipeline: pipelineStatus.optional(),
     details: z
       .object({
@@ -707,7 +719,7 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'jetstream: ingest-spool, persister-records, persister-alarms (docs/interfaces.md §Backbone)',
+            'jetstream: ingest-spool, persister-records, persister-alarms, gateway-alarms (docs/interfaces.md §Backbone)',
           ),
       })
       .optional(),

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { JournalWriteError } from '../journal/jsonl-journal';
+import { Lifecycle } from '../lifecycle';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { PartitionedRules } from '../rules/partitioned-rules';
@@ -18,6 +19,7 @@ function controllerWith(
     journals?: JournalStatus;
     ingest?: IngestBrokerLink;
     partitions?: PartitionedRules;
+    lifecycle?: Lifecycle;
   } = {},
 ): HealthController {
   return new HealthController(
@@ -37,6 +39,7 @@ function controllerWith(
     undefined,
     options.ingest,
     options.journals,
+    options.lifecycle,
   );
 }
 
@@ -194,5 +197,33 @@ describe('GET /readyz of a rules instance on the JetStream backbone', () => {
     expect(answer.status).toBe(200);
     expect(answer.body?.checks.partitions).toBe(true);
     expect(readiness.safeParse(answer.body).success).toBe(true);
+  });
+});
+
+describe('GET /readyz while the process starts or stops', () => {
+  it('answers 503 not-ready naming the phase until ingest takes device messages, then ready; 503 again from the stop', async () => {
+    const lifecycle = new Lifecycle();
+    const controller = controllerWith({ lifecycle });
+    const starting = await readyz(controller);
+    expect(starting).toEqual({
+      status: 503,
+      body: {
+        status: 'not-ready',
+        phase: 'starting',
+        checks: { broker: true, storage: true, started: false },
+      },
+    });
+    expect(readiness.safeParse(starting.body).success).toBe(true);
+    lifecycle.running();
+    expect(await readyz(controller)).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { broker: true, storage: true } },
+    });
+    lifecycle.stopping();
+    lifecycle.running();
+    expect(await readyz(controller)).toMatchObject({
+      status: 503,
+      body: { status: 'not-ready', phase: 'stopping', checks: { started: false } },
+    });
   });
 });
