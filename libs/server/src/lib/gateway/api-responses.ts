@@ -586,6 +586,10 @@ export const readiness = named(
       broker: z.boolean(),
       storage: z.boolean(),
       rules: z.boolean().optional(),
+      partitions: z
+        .boolean()
+        .optional()
+        .describe('a rules instance on the JetStream backbone: no partition left unevaluated'),
       pipeline: z.boolean().optional(),
       backbone: z.boolean().optional(),
       spool: z
@@ -652,6 +656,15 @@ export const readiness = named(
             owned: z.array(z.number().int()),
             live: z.number().int(),
             target: z.number().int(),
+            unowned: z
+              .array(z.object({ partition: z.number().int(), since: ms }))
+              .describe(
+                'partitions nobody evaluates as seen from here (none here, no other lease): /readyz is 503 while any is listed',
+              ),
+            lapses: z
+              .number()
+              .int()
+              .describe('leases this instance lost by not renewing them in time, since start'),
           })
           .optional()
           .describe('a rules instance on the JetStream backbone: the partitions it owns'),

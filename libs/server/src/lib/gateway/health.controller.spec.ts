@@ -6,6 +6,7 @@ import { JournalWriteError } from '../journal/jsonl-journal';
 import { Lifecycle } from '../lifecycle';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
+import type { PartitionedRules } from '../rules/partitioned-rules';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
 import { readiness, type Readiness } from './api-responses';
 import { HealthController } from './health.controller';
@@ -17,6 +18,7 @@ function controllerWith(
     broker?: boolean;
     journals?: JournalStatus;
     ingest?: IngestBrokerLink;
+    partitions?: PartitionedRules;
     lifecycle?: Lifecycle;
   } = {},
 ): HealthController {
@@ -32,7 +34,7 @@ function controllerWith(
     undefined,
     undefined,
     undefined,
-    undefined,
+    options.partitions,
     undefined,
     undefined,
     options.ingest,
@@ -153,6 +155,48 @@ describe('GET /readyz and the local journals', () => {
     journals.succeeded('hazards');
     answer = await readyz(controller);
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('GET /readyz of a rules instance on the JetStream backbone', () => {
+  const status = (unowned: { partition: number; since: number }[]) => ({
+    instance: 'r1',
+    owned: [0, 1],
+    live: 1,
+    target: 4,
+    unowned,
+    lapses: 4,
+  });
+  const probeWith = (unowned: { partition: number; since: number }[]) =>
+    readyz(
+      controllerWith({
+        rules: { monitoringLost: () => [] } as unknown as RulesService,
+        partitions: { status: () => status(unowned) } as unknown as PartitionedRules,
+      }),
+    );
+
+  it('answers 503 degraded, naming the partitions nobody evaluates (a lapsed lease)', async () => {
+    const answer = await probeWith([
+      { partition: 2, since: 10 },
+      { partition: 3, since: 10 },
+    ]);
+    expect(answer.status).toBe(503);
+    expect(answer.body?.status).toBe('degraded');
+    expect(answer.body?.checks).toEqual({
+      broker: true,
+      storage: true,
+      rules: true,
+      partitions: false,
+    });
+    expect(answer.body?.details?.partitions?.unowned.map(u => u.partition)).toEqual([2, 3]);
+    expect(readiness.safeParse(answer.body).success).toBe(true);
+  });
+
+  it('is ready once every partition is evaluated', async () => {
+    const answer = await probeWith([]);
+    expect(answer.status).toBe(200);
+    expect(answer.body?.checks.partitions).toBe(true);
+    expect(readiness.safeParse(answer.body).success).toBe(true);
   });
 });
 

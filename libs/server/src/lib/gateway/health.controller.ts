@@ -79,11 +79,13 @@ export class HealthController {
     const spool = this.spool?.health();
     const ingest = this.ingest?.report();
     const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
+    const partitions = this.partitions?.status();
     const phase = this.lifecycle?.phase ?? 'running';
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
       ...(this.rules ? { rules: lost.length === 0 } : {}),
+      ...(partitions ? { partitions: partitions.unowned.length === 0 } : {}),
       ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
       ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
       ...(spool ? { spool: spool.ok } : {}),
@@ -107,9 +109,7 @@ export class HealthController {
       ...(ingest && (!ingest.ok || ingest.sessionsLost > 0)
         ? { ingest: ingest satisfies Details['ingest'] }
         : {}),
-      ...(this.partitions
-        ? { partitions: this.partitions.status() satisfies Details['partitions'] }
-        : {}),
+      ...(partitions ? { partitions: partitions satisfies Details['partitions'] } : {}),
       ...(refused
         ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
         : {}),

@@ -105,6 +105,17 @@ export class VigilMetrics {
     labelNames: ['instance'] as const,
     registers: [this.registry],
   });
+  /** JetStream backbone: partitions nobody evaluates, as this rules instance sees them. */
+  readonly rulesPartitionsUnowned = new Gauge({
+    name: 'vigil_rules_partitions_unowned',
+    help: 'Rule partitions nobody evaluates as this rules instance sees them (none here, no other lease): starting, lapsed or unclaimed',
+    registers: [this.registry],
+  });
+  readonly rulesPartitionUnownedSeconds = new Gauge({
+    name: 'vigil_rules_partition_unowned_seconds',
+    help: 'How long the partition unowned the longest has been (0 when every partition is evaluated)',
+    registers: [this.registry],
+  });
   readonly rulesPartitionMoves = new Counter({
     name: 'vigil_rules_partition_changes_total',
     help: 'Rule partitions acquired, given back (released) or lost (lease not renewed in time)',

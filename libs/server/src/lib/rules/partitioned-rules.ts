@@ -122,6 +122,13 @@ interface Owned {
 export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PartitionedRules.name);
   private readonly owned = new Map<number, Owned>();
+  /** The takeover under way per partition: a newer one (after a lapse) supersedes it. */
+  private readonly acquiring = new Map<number, object>();
+  /** Partitions nobody evaluates (not here, no other instance's lease), since when (ms). */
+  private readonly unownedSince = new Map<number, number>();
+  private unownedTimer: NodeJS.Timeout | undefined;
+  /** Unowned partitions already reported in the log as overdue (once per episode). */
+  private readonly unownedReported = new Set<number>();
   private leases: PartitionLeases | undefined;
   private checkpoints: KV | undefined;
   private readonly partitions: number;
@@ -156,24 +163,75 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     );
     this.publishOwned();
     this.leases.start();
+    this.unownedTimer = setInterval(() => this.unowned(), 1000);
+    this.unownedTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.unownedTimer);
     await this.leases?.stop();
   }
 
-  /** For /readyz: who this is, what it owns, its fair share among the live instances. */
-  status(): { instance: string; owned: number[]; live: number; target: number } {
+  /**
+   * For /readyz: who this is, what it owns, its fair share among the live instances, and the
+   * partitions nobody evaluates as seen from here (none evaluating here, no other instance's lease
+   * at the last pass): starting, lapsed, or unclaimed. Any of them makes /readyz 503.
+   */
+  status(): {
+    instance: string;
+    owned: number[];
+    live: number;
+    target: number;
+    unowned: { partition: number; since: number }[];
+    lapses: number;
+  } {
     return {
       instance: this.config.bus.instance,
       owned: [...this.owned.keys()].sort((a, b) => a - b),
       live: this.leases?.live ?? 1,
       target: this.leases?.target() ?? this.partitions,
+      unowned: this.unowned(),
+      lapses: this.leases?.lapses ?? 0,
     };
+  }
+
+  /** Updates and returns the unowned partitions (and their gauges). */
+  private unowned(): { partition: number; since: number }[] {
+    const now = Date.now();
+    const elsewhere = this.leases?.heldElsewhere() ?? new Set<number>();
+    // A takeover takes about a TTL (the old lease expires) plus the rebuild: beyond 3 TTLs a
+    // partition nobody evaluates is said loudly, once per episode (and on /readyz throughout).
+    const overdueMs = 3 * this.config.bus.nats.leaseTtlMs;
+    for (let partition = 0; partition < this.partitions; partition += 1) {
+      if (this.owned.has(partition) || elsewhere.has(partition)) {
+        if (this.unownedReported.delete(partition))
+          this.logger.log(`partition ${partition}: evaluated again`);
+        this.unownedSince.delete(partition);
+        continue;
+      }
+      const since = this.unownedSince.get(partition) ?? now;
+      this.unownedSince.set(partition, since);
+      if (now - since > overdueMs && !this.unownedReported.has(partition)) {
+        this.unownedReported.add(partition);
+        this.logger.error(
+          `partition ${partition}: NOT EVALUATED by any rules instance for ${now - since} ms (no lease held here or elsewhere): its alarms are not raised (vigil_rules_partitions_unowned, /readyz)`,
+        );
+      }
+    }
+    const unowned = [...this.unownedSince]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, since]) => ({ partition, since }));
+    this.metrics.rulesPartitionsUnowned.set(unowned.length);
+    this.metrics.rulesPartitionUnownedSeconds.set(
+      unowned.length === 0 ? 0 : (now - Math.min(...unowned.map(u => u.since))) / 1000,
+    );
+    return unowned;
   }
 
   private async acquire(partition: number): Promise<void> {
     const started = Date.now();
+    const attempt = {};
+    this.acquiring.set(partition, attempt);
     const includes = (siteId: string) => partitionOf(siteId, this.partitions) === partition;
     const snapshot = await rebuildPartition(this.backbone, partition);
     const checkpoint = await this.readCheckpoint(partition);
@@ -203,8 +261,10 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
       );
     }
     const startAfter = restore && saved ? saved.seq : resumeAfter;
-    // Lost while rebuilding (the lease was not renewed in time): nothing was started.
-    if (!this.leases?.holds(partition)) return;
+    // Lost while rebuilding (the lease was not renewed in time), or taken back since by a newer
+    // takeover: nothing was started by this one.
+    if (!this.leases?.holds(partition) || this.acquiring.get(partition) !== attempt) return;
+    this.acquiring.delete(partition);
     const leases = this.leases;
     this.journal.own(partition, resumeAfter, () => leases.valid(partition));
     this.alarms.adopt(snapshot.alarms, snapshot.devices);
@@ -394,6 +454,7 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
    * Either way its rule state, alarms and modes leave this instance's memory.
    */
   private async release(partition: number, clean: boolean): Promise<void> {
+    this.acquiring.delete(partition);
     const owned = this.owned.get(partition);
     if (!owned) return;
     this.owned.delete(partition);

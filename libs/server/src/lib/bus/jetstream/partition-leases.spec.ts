@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from 'nats';
+import { connect, type KV, type NatsConnection } from 'nats';
 
 import { startNats, waitFor, type NatsHandle } from '@vigil/testing';
 
@@ -47,13 +47,24 @@ describe('PartitionLeases (real nats-server)', () => {
   });
 
   /** An instance with its own connection (so that it can lose it), logging what it does. */
-  async function instance(name: string, events: Event[], owners: Map<number, Set<string>>) {
+  async function instance(
+    name: string,
+    events: Event[],
+    owners: Map<number, Set<string>>,
+    options: { bucket?: string; clock?: () => number; kv?: (kv: KV) => KV } = {},
+  ) {
     const nc = await connect({ servers: nats.url, maxReconnectAttempts: 0 });
     connections.push(nc);
-    const kv = await nc.jetstream().views.kv(LEASES_BUCKET);
+    const real = await nc.jetstream().views.kv(options.bucket ?? LEASES_BUCKET);
+    const kv = options.kv ? options.kv(real) : real;
     const leases = new PartitionLeases(
       kv,
-      { instance: name, partitions: PARTITIONS, ttlMs: TTL_MS },
+      {
+        instance: name,
+        partitions: PARTITIONS,
+        ttlMs: TTL_MS,
+        ...(options.clock ? { clock: options.clock } : {}),
+      },
       {
         acquired: partition => {
           const holders = owners.get(partition) ?? new Set<string>();
@@ -177,4 +188,98 @@ describe('PartitionLeases (real nats-server)', () => {
     }
     neverTwoOwners(events);
   });
+
+  it('a listing of the bucket that never ends stops neither the renewals nor the next passes', async () => {
+    const events: Event[] = [];
+    const owners = new Map<number, Set<string>>();
+    let hang = false;
+    let hung = 0;
+    // Everything on the real nats-server but `keys()`, which (once `hang` is set) answers with a
+    // listing that never ends, as nats.js's may when entries expire or change under it: before
+    // the fix the pass waited on it for ever, renewals with it; the leases lapsed and were never
+    // taken back (the lone instance of the 2026-12-07 load run).
+    const a = await instance('r1', events, owners, {
+      kv: real =>
+        new Proxy(real, {
+          get(target, property, receiver) {
+            if (property === 'keys' && hang)
+              return async () => {
+                hung += 1;
+                let stop: (error?: Error) => void = () => undefined;
+                const ended = new Promise<IteratorResult<string>>((resolve, reject) => {
+                  stop = error =>
+                    error ? reject(error) : resolve({ done: true, value: undefined });
+                });
+                return {
+                  stop,
+                  [Symbol.asyncIterator]: () => ({ next: () => ended }),
+                };
+              };
+            const value = Reflect.get(target, property, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    a.leases.start();
+    await waitFor(() => a.leases.owned().length === PARTITIONS, {
+      what: 'r1 to own every partition',
+      timeoutMs: 10_000,
+    });
+    hang = true;
+    await waitFor(() => hung >= 2, { what: 'two listings that never end', timeoutMs: 10_000 });
+    // Three TTLs with listings that never end: the renewals went on, nothing lapsed.
+    await new Promise(resolve => setTimeout(resolve, 3 * TTL_MS));
+    expect(events.filter(e => e.change === 'lost')).toEqual([]);
+    expect(a.leases.owned()).toHaveLength(PARTITIONS);
+    expect(a.leases.passFailures).toBeGreaterThanOrEqual(2);
+    hang = false;
+    neverTwoOwners(events);
+  }, 30_000);
+
+  it('takes a lapsed lease whose entry still names it back by revision, as a new takeover', async () => {
+    const events: Event[] = [];
+    const owners = new Map<number, Set<string>>();
+    // A bucket whose entries outlive the lease TTL by far: a lapsed lease taken back only once its
+    // entry expired (the old behaviour) would not be taken back within this test.
+    const bucket = 'lease_lapse_test';
+    await backbone.js.views.kv(bucket, { history: 1, ttl: 60_000 });
+    let skew = 0;
+    const a = await instance('r1', events, owners, { bucket, clock: () => Date.now() + skew });
+    const b = await instance('r2', events, owners, { bucket });
+    a.leases.start();
+    await waitFor(() => a.leases.owned().length === PARTITIONS, {
+      what: 'r1 to own every partition',
+      timeoutMs: 10_000,
+    });
+    // r1's clock jumps past the safe deadline, as after a frozen event loop: its watchdog gives
+    // every lease up (evaluation stops), while the entries are still on the server.
+    skew = TTL_MS;
+    await waitFor(() => a.leases.lapses >= PARTITIONS, {
+      what: 'r1 to lose its leases',
+      timeoutMs: 10_000,
+    });
+    // r2 (started now) cannot create them before they expire; r1 takes every one back by
+    // revision, then gives r2 its fair share cleanly.
+    b.leases.start();
+    await waitFor(
+      () =>
+        events.filter(e => e.instance === 'r1' && e.change === 'acquired').length ===
+        2 * PARTITIONS,
+      { what: 'r1 to take its leases back', timeoutMs: 10_000 },
+    );
+    await waitFor(
+      () =>
+        a.leases.owned().length === PARTITIONS / 2 && b.leases.owned().length === PARTITIONS / 2,
+      { what: 'r1 and r2 to share the partitions', timeoutMs: 10_000 },
+    );
+    for (let partition = 0; partition < PARTITIONS; partition += 1) {
+      const mine = events.filter(e => e.instance === 'r1' && e.partition === partition);
+      // Acquired, lost, acquired again: the second time is a full takeover (the handler ran).
+      expect(mine.slice(0, 3).map(e => e.change)).toEqual(['acquired', 'lost', 'acquired']);
+    }
+    neverTwoOwners(events);
+    await b.leases.stop();
+    await a.leases.stop();
+    await backbone.jsm.streams.delete(`KV_${bucket}`);
+  }, 30_000);
 });

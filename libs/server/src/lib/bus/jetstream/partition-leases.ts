@@ -19,6 +19,14 @@ export function instanceKey(instance: string): string {
 export const LEASE_SAFE_FRACTION = 0.6;
 /** Renewals (and the fair-share pass) per TTL: three attempts fit before the safe deadline. */
 const RENEWALS_PER_TTL = 5;
+/**
+ * A fair-share pass (announce, list the bucket, acquire) is abandoned after this many TTLs and
+ * the next one starts. Without a bound one listing that never ended (nats.js `kv.keys()` waits
+ * for a message with no pending after it, which may never come when entries expire or change
+ * under it) stopped every later pass, and with them the renewals and any re-acquisition: the
+ * 2026-12-07 load run's lone instance lost its 16 leases and never took them back.
+ */
+const PASS_DEADLINE_TTLS = 1;
 
 export interface LeaseValue {
   readonly instance: string;
@@ -66,8 +74,21 @@ export class PartitionLeases {
   private readonly held = new Map<number, Held>();
   private readonly clock: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private renewing: Promise<void> | undefined;
+  /**
+   * Partitions this instance lost (not renewed in time) whose entry may still name it: taken back
+   * by revision as soon as NATS answers (see retake), never left to wait for nobody.
+   */
+  private readonly lapsed = new Set<number>();
+  /** Partitions whose lease another instance held at the last pass. */
+  private elsewhere: ReadonlySet<number> = new Set();
+  /** Leases lost because they were not renewed in time (the watchdog), since start. */
+  lapses = 0;
+  /** Fair-share passes that failed or were abandoned at their deadline, since start. */
+  passFailures = 0;
   private announcement: number | undefined;
   private announcedAt = 0;
   private stopped = false;
@@ -92,41 +113,120 @@ export class PartitionLeases {
     return Math.ceil(this.options.partitions / Math.max(1, this.live));
   }
 
+  /** Partitions held by another instance at the last pass (their key did not name this one). */
+  heldElsewhere(): ReadonlySet<number> {
+    return this.elsewhere;
+  }
+
   start(): void {
     const period = this.options.ttlMs / RENEWALS_PER_TTL;
     this.timer = setInterval(() => void this.pass(), period);
+    // Renewals run on their own: a slow listing or acquisition in the pass never delays them.
+    this.renewTimer = setInterval(() => void this.renew(), period);
     // Independent of the pass (a renewal may hang on a dead connection): a lease not renewed in
     // time is given up at its safe deadline, whatever the network does.
     this.watchdog = setInterval(() => this.expireUnrenewed(), Math.max(50, period / 4));
     void this.pass();
   }
 
-  /** One renewal and fair-share pass; passes never overlap. */
+  /**
+   * One fair-share pass (renewals included); passes never overlap, and one that has not ended
+   * after PASS_DEADLINE_TTLS is abandoned (counted, logged) so that the next can start.
+   */
   pass(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.running ??= this.runPass().finally(() => (this.running = undefined));
+    if (!this.running) {
+      const run = withDeadline(
+        this.renew().then(() => this.runPass()),
+        this.options.ttlMs * PASS_DEADLINE_TTLS,
+      ).catch((error: unknown) => {
+        this.passFailures += 1;
+        this.logger.warn(`lease pass failed: ${(error as Error)?.message ?? String(error)}`);
+      });
+      this.running = run.then(() => {
+        this.running = undefined;
+      });
+    }
     return this.running;
+  }
+
+  /** Renews every lease held; renewals never overlap (each request has its own timeout). */
+  renew(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.renewing ??= this.renewAll().finally(() => (this.renewing = undefined));
+    return this.renewing;
   }
 
   /** Gives every partition back (clean), withdraws the announcement. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.renewTimer);
     clearInterval(this.watchdog);
     await this.running?.catch(() => undefined);
+    await this.renewing?.catch(() => undefined);
     await Promise.all(this.owned().map(partition => this.giveBack(partition)));
     await this.kv.delete(instanceKey(this.options.instance)).catch(() => undefined);
   }
 
   private async runPass(): Promise<void> {
-    try {
-      await this.announce();
-      await this.renewAll();
-      const owners = await this.owners();
-      this.live = owners.instances;
-      await this.rebalance(owners.leases);
-    } catch (error) {
-      this.logger.warn(`lease pass failed: ${(error as Error)?.message ?? String(error)}`);
+    await this.announce();
+    const owners = await this.owners();
+    this.live = owners.instances;
+    await this.retake(owners.leases);
+    this.elsewhere = new Set(
+      [...owners.leases.keys()].filter(
+        partition => !this.held.has(partition) && !this.lapsed.has(partition),
+      ),
+    );
+    await this.rebalance(owners.leases);
+  }
+
+  /**
+   * Takes back the partitions this instance lost by a lapse whose entry still names it (not
+   * expired yet, or renewed by a request that landed after the watchdog gave it up): `update` at
+   * the entry's revision succeeds only if nobody wrote the key since, and nobody else can hold a
+   * key that names this instance, so there is never a second owner. It is a full takeover again
+   * (the handler rebuilt from the stream): what was evaluated before the lapse was dropped.
+   */
+  private async retake(taken: ReadonlyMap<number, string>): Promise<void> {
+    // All of them, whatever the fair share: nobody else can take them before they expire, and a
+    // surplus is given back cleanly (deleted) by the rebalance once started.
+    for (const partition of [...this.lapsed]) {
+      if (this.stopped) return;
+      if (this.held.has(partition)) {
+        this.lapsed.delete(partition);
+        continue;
+      }
+      if (!taken.has(partition)) {
+        this.lapsed.delete(partition); // expired: free for anyone, taken with create below
+        continue;
+      }
+      const entry = await this.kv.get(leaseKey(partition));
+      if (!entry || entry.operation !== 'PUT') {
+        this.lapsed.delete(partition);
+        continue;
+      }
+      let value: Partial<LeaseValue>;
+      try {
+        value = entry.json<Partial<LeaseValue>>();
+      } catch {
+        value = {};
+      }
+      // Another instance took it once it expired: its now.
+      if (value.instance !== this.options.instance) {
+        this.lapsed.delete(partition);
+        continue;
+      }
+      await this.claim(partition, sentAt =>
+        this.kv.update(
+          leaseKey(partition),
+          codec.encode({ instance: this.options.instance, at: sentAt }),
+          entry.revision,
+        ),
+      );
+      // Not taken (written since, or NATS did not answer): read again at the next pass.
+      if (this.held.has(partition)) this.lapsed.delete(partition);
     }
   }
 
@@ -161,9 +261,12 @@ export class PartitionLeases {
           held.revision = revision;
           held.renewedAt = sentAt;
         } catch (error) {
+          // Lost or taken back meanwhile (a newer lease, another revision): not this renewal's.
+          if (this.held.get(partition) !== held) return;
           if (isWrongRevision(error)) {
             this.logger.error(`partition ${partition}: lease taken by another instance`);
-            await this.lose(partition);
+            // Not awaited: stopping the partition never holds up the other renewals.
+            void this.lose(partition);
           }
           // A timeout is retried next pass; the watchdog gives the lease up at its deadline.
         }
@@ -176,7 +279,16 @@ export class PartitionLeases {
     let instances = 0;
     const keys = await this.kv.keys();
     const names: string[] = [];
-    for await (const key of keys) names.push(key);
+    // Bounded: an abandoned listing is stopped rather than left to wait for ever.
+    const deadline = setTimeout(
+      () => keys.stop(new Error('listing the leases bucket timed out')),
+      this.options.ttlMs * PASS_DEADLINE_TTLS,
+    );
+    try {
+      for await (const key of keys) names.push(key);
+    } finally {
+      clearTimeout(deadline);
+    }
     for (const key of names) {
       if (key.startsWith('i.')) instances += 1;
       else if (/^p\d+$/.test(key)) leases.set(Number(key.slice(1)), key);
@@ -205,16 +317,31 @@ export class PartitionLeases {
     }
   }
 
-  private async tryAcquire(partition: number): Promise<void> {
+  private tryAcquire(partition: number): Promise<void> {
+    return this.claim(partition, sentAt =>
+      this.kv.create(
+        leaseKey(partition),
+        codec.encode({ instance: this.options.instance, at: sentAt }),
+      ),
+    );
+  }
+
+  /** Writes the lease (create, or update at a revision) and starts the partition if it took. */
+  private async claim(
+    partition: number,
+    write: (sentAt: number) => Promise<number>,
+  ): Promise<void> {
+    if (this.held.has(partition)) return;
     const sentAt = this.clock();
     let revision: number;
     try {
-      revision = await this.kv.create(
-        leaseKey(partition),
-        codec.encode({ instance: this.options.instance, at: sentAt }),
-      );
+      revision = await write(sentAt);
     } catch {
       return; // another instance was quicker (or the key still exists)
+    }
+    if (this.stopped) {
+      await this.kv.delete(leaseKey(partition), { previousSeq: revision }).catch(() => undefined);
+      return;
     }
     const held: Held = { revision, renewedAt: sentAt, starting: true };
     this.held.set(partition, held);
@@ -257,12 +384,14 @@ export class PartitionLeases {
         this.logger.error(
           `partition ${partition}: lease not renewed for ${this.clock() - held.renewedAt} ms; evaluation stopped before its TTL (${this.options.ttlMs} ms) runs out`,
         );
+        this.lapses += 1;
         void this.lose(partition);
       }
   }
 
   private async lose(partition: number): Promise<void> {
     if (!this.held.delete(partition)) return;
+    this.lapsed.add(partition);
     await this.handlers.released(partition, false).catch(() => undefined);
   }
 
@@ -284,6 +413,15 @@ export class PartitionLeases {
   get lastAnnouncedAt(): number {
     return this.announcedAt;
   }
+}
+
+/** Rejects when `work` has not settled within `ms` (the work itself goes on, unobserved). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms: abandoned`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function isWrongRevision(error: unknown): boolean {
