@@ -1,8 +1,11 @@
 import type { Response } from 'express';
 
+import { createPermitStopWorkState } from '@vigil/rules';
+
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { JournalWriteError } from '../journal/jsonl-journal';
+import { PermitBoard } from '../permits/permit-board';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
@@ -16,6 +19,7 @@ function controllerWith(
     broker?: boolean;
     journals?: JournalStatus;
     ingest?: IngestBrokerLink;
+    permits?: PermitBoard;
   } = {},
 ): HealthController {
   return new HealthController(
@@ -35,6 +39,7 @@ function controllerWith(
     undefined,
     options.ingest,
     options.journals,
+    options.permits,
   );
 }
 
@@ -150,5 +155,56 @@ describe('GET /readyz and the local journals', () => {
     journals.succeeded('hazards');
     answer = await readyz(controller);
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('GET /readyz and special-operation permits', () => {
+  it('answers 503 degraded naming an active permit that no rule engine evaluates, ready once one does', async () => {
+    const metrics = new VigilMetrics();
+    const board = new PermitBoard(undefined, metrics);
+    const view = {
+      id: 'p1',
+      no: 7,
+      kind: 'hot-work' as const,
+      siteId: 'plant-1',
+      areaId: 'tank-farm',
+      from: 0,
+      to: Date.now() + 3_600_000,
+      workers: ['tag-001'],
+      limits: { maxLel: 10 },
+      state: 'active' as const,
+    };
+    // Active for a minute, in a process without the rules (a split gateway, say).
+    board.setPermits([view], Date.now() - 60_000);
+    const controller = controllerWith({ permits: board });
+    let answer = await readyz(controller);
+    expect(answer.status).toBe(503);
+    expect(answer.body?.status).toBe('degraded');
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true, permits: false });
+    expect(answer.body?.details?.permits).toEqual({
+      unevaluated: [
+        {
+          id: 'p1',
+          no: 7,
+          siteId: 'plant-1',
+          areaId: 'tank-farm',
+          since: expect.any(Number),
+          reason: expect.stringContaining('no rule engine in this process evaluates permits'),
+        },
+      ],
+      unevaluatedCount: 1,
+    });
+    expect(readiness.safeParse(answer.body).success).toBe(true);
+    expect((await metrics.permitUnevaluatedTotal.get()).values[0]?.value).toBe(1);
+    expect((await metrics.permitsUnevaluated.get()).values[0]?.value).toBe(1);
+
+    // A rule scope evaluates it now.
+    const state = createPermitStopWorkState();
+    state.evaluated.set('p1', Date.now());
+    board.attachGas('all', state);
+    answer = await readyz(controller);
+    expect(answer.status).toBe(200);
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true });
+    expect((await metrics.permitsUnevaluated.get()).values[0]?.value).toBe(0);
   });
 });

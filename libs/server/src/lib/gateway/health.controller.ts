@@ -16,6 +16,7 @@ import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
+import { PermitBoard } from '../permits/permit-board';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -47,6 +48,8 @@ export class HealthController {
     @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
     /** The local alarm and hazard journals: listed while their last append failed. */
     @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
+    /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
+    @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
   ) {}
 
   @Get('healthz')
@@ -75,6 +78,7 @@ export class HealthController {
     const spool = this.spool?.health();
     const ingest = this.ingest?.report();
     const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
+    const unevaluated = this.permitsUnevaluated();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -84,6 +88,7 @@ export class HealthController {
       ...(spool ? { spool: spool.ok } : {}),
       ...(ingest ? { ingest: ingest.ok } : {}),
       ...(journalsFailing ? { journals: false } : {}),
+      ...(unevaluated ? { permits: false } : {}),
     };
     const reachable = checks.broker && checks.storage;
     const ready = Object.values(checks).every(Boolean);
@@ -109,6 +114,7 @@ export class HealthController {
         : {}),
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
+      ...(unevaluated ? { permits: unevaluated } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
@@ -135,6 +141,27 @@ export class HealthController {
         : {}),
     };
     response.status(ready ? 200 : 503).json(body);
+  }
+
+  /** Active permits nobody evaluates (at most MAX_LISTED listed), or undefined when none. */
+  private permitsUnevaluated(): Details['permits'] {
+    if (!this.permits) return undefined;
+    const lost = this.permits.check(Date.now());
+    if (lost.size === 0) return undefined;
+    const views = new Map(this.permits.permits().map(view => [view.id, view]));
+    const unevaluated: NonNullable<Details['permits']>['unevaluated'][number][] = [];
+    for (const [id, status] of lost) {
+      const view = views.get(id);
+      if (!view || unevaluated.length >= MAX_LISTED) continue;
+      unevaluated.push({
+        id,
+        no: view.no,
+        siteId: view.siteId,
+        areaId: view.areaId,
+        ...status,
+      });
+    }
+    return { unevaluated, unevaluatedCount: lost.size };
   }
 
   @Get('metrics')

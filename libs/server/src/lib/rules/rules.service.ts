@@ -396,6 +396,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
             return site ? peopleInArea(site, areaId) : [];
           },
           clock: Date.now,
+          // Only this scope's sites: a permit of a site no scope owns is reported (PermitBoard).
+          includesSite: includes,
+          maxGasSilenceMs: this.config.permitGasSilenceMs,
           onState: state => this.permits.attachGas(name, state),
         }),
       ),
@@ -425,6 +428,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       warm: on => {
         if (on === warming) return;
         warming = on;
+        this.permits.setWarming(name, on);
         if (on || !restored || !engineState || !restore) return;
         this.restored(name, restore, restored, engineState, dropped, includes, stats);
       },
