@@ -47,6 +47,7 @@ import type {
 import { evaluateTargets, renderBenchmarksMarkdown } from './lib/benchmarks-md';
 import { nodeRedFlow, nodeRedSettings } from './lib/node-red-flow';
 import { ensurePeer, type PeerInstall } from './lib/peer';
+import { carryBlock } from './lib/split-md';
 import { httpOk, installCleanup, onInterrupt, startProcess, waitUntil } from './lib/processes';
 
 /** The workspace root (where nx.json is), from the sources or from dist/. */
@@ -386,6 +387,11 @@ async function formatMarkdown(markdown: string, file: string): Promise<string> {
   }
 }
 
+/** The split deployment's section (bench/split-throughput.mjs) survives a regeneration. */
+function keepSplitBlock(target: string, next: string): string {
+  return existsSync(target) ? carryBlock(readFileSync(target, 'utf8'), next, 'split') : next;
+}
+
 function relativeToRoot(path: string): string {
   const full = resolve(path);
   return full.startsWith(`${ROOT}/`) ? full.slice(ROOT.length + 1) : full;
@@ -411,7 +417,10 @@ async function main(): Promise<void> {
     const target = resolve(ROOT, args.docs ?? 'docs/benchmarks.md');
     writeFileSync(
       target,
-      await formatMarkdown(renderBenchmarksMarkdown(saved, relativeToRoot(source)), target),
+      keepSplitBlock(
+        target,
+        await formatMarkdown(renderBenchmarksMarkdown(saved, relativeToRoot(source)), target),
+      ),
     );
     log(`regenerated ${relativeToRoot(target)} from ${relativeToRoot(source)}`);
     return;
@@ -646,7 +655,10 @@ async function main(): Promise<void> {
     const target = resolve(ROOT, args.docs);
     writeFileSync(
       target,
-      await formatMarkdown(renderBenchmarksMarkdown(result, relativeToRoot(json)), target),
+      keepSplitBlock(
+        target,
+        await formatMarkdown(renderBenchmarksMarkdown(result, relativeToRoot(json)), target),
+      ),
     );
     log(`regenerated ${args.docs}`);
   }

@@ -7,3 +7,4 @@ export * from './lib/canary-monitor';
 export * from './lib/suppression';
 export * from './lib/hazard-lifecycle';
 export * from './lib/permit-lifecycle';
+export * from './lib/risk';

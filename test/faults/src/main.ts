@@ -5,9 +5,16 @@ import { dirname, join } from 'node:path';
 
 import { USAGE, parseFaultArgs, selected } from './lib/args';
 import { killAllStarted } from './lib/processes';
-import { renderReport, renderTable, replaceSection, type FaultsReport } from './lib/report';
+import {
+  renderNotes,
+  renderReport,
+  renderTable,
+  replaceSection,
+  type FaultsReport,
+} from './lib/report';
 import { runScenario, type ScenarioResult } from './lib/run-scenario';
 import { catalogue, describeFault, expectationOf } from './lib/scenarios';
+import { summariseDrain } from './lib/accounting';
 
 function findRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
@@ -38,6 +45,12 @@ async function main(): Promise<number> {
     }
     return 0;
   }
+  if (args.render) {
+    // The docs again from a saved report (the drain summary recomputed from its samples).
+    const saved = JSON.parse(readFileSync(join(ROOT, args.render), 'utf8')) as FaultsReport;
+    writeDocs({ ...saved, results: saved.results.map(withDrain) });
+    return 0;
+  }
   if (chosen.length === 0) throw new Error(`no scenario matches ${args.scenarios.join(',')}`);
   if (!existsSync(join(ROOT, 'dist/apps/vigil/src/main.js')))
     throw new Error('dist/ lacks the apps: run `npm run build` first');
@@ -54,13 +67,21 @@ async function main(): Promise<number> {
   }
   const git = (...command: string[]): string =>
     spawnSync('git', command, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const loadAtStart = loadavg().map(v => Math.round(v * 100) / 100);
+  // What ran: the commit and command at the start (the branch may move during a long run).
+  const commit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (dirty)' : ''}`;
   const results: ScenarioResult[] = [];
   const errors: { id: string; error: string }[] = [];
   const report = (): FaultsReport => ({
     label: args.label,
     startedAt: new Date().toISOString(),
-    commit: `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' (dirty)' : ''}`,
-    machine: { cores: cpus().length, loadAverage: loadavg().map(v => Math.round(v * 100) / 100) },
+    commit,
+    argv: process.argv.slice(2).join(' '),
+    machine: {
+      cores: cpus().length,
+      loadAverage: loadAtStart,
+      loadAverageAtEnd: loadavg().map(v => Math.round(v * 100) / 100),
+    },
     results,
     errors,
   });
@@ -102,22 +123,43 @@ async function main(): Promise<number> {
     write();
   }
   log(`report: test/faults/out/faults-${stamp}.md (and .json, latest.*)`);
-  if (args.docs) {
-    const docPath = join(ROOT, 'docs/reliability.md');
-    let doc = readFileSync(docPath, 'utf8');
-    for (const mode of ['split', 'allinone']) {
-      const mine = results.filter(r => r.mode === mode);
-      if (mine.length === 0) continue;
-      const first = mine[0] as ScenarioResult;
-      const caption = `Measured ${new Date().toISOString().slice(0, 10)} on commit ${report().commit} (\`${process.argv.slice(2).join(' ')}\`): ${first.settings.rate.toLocaleString('en-US')} readings/s from ${first.settings.devices.toLocaleString('en-US')} detectors at QoS 1, ${first.settings.durationMs / 1000} s, fault ${first.settings.faultAtMs / 1000} s in${mode === 'split' ? `, bus ${first.bus}, rules ×${first.settings.rules}` : ''}.`;
-      doc = replaceSection(doc, `${args.label}-${mode}`, `${caption}\n\n${renderTable(mine)}`);
-    }
-    writeFileSync(docPath, doc);
-    log(`docs/reliability.md: ${args.label}-* tables written`);
-  }
+  if (args.docs) writeDocs(report());
   const failed = results.filter(r => r.verdict === 'fail');
   for (const r of failed) log(`FAIL ${r.id}: ${r.failures.join('; ')}`);
   return failed.length > 0 || errors.length > 0 ? 1 : 0;
+}
+
+/** A result's drain summary from its samples (a saved report may predate the summary's fields). */
+function withDrain(r: ScenarioResult): ScenarioResult {
+  if (r.recovery.drain === null || r.recovery.restartedAt === null || !r.progress) return r;
+  return {
+    ...r,
+    recovery: {
+      ...r.recovery,
+      drain: summariseDrain(r.progress, r.recovery.restartedAt, r.settings.rate),
+    },
+  };
+}
+
+/** Writes `<label>-split` / `<label>-allinone` of docs/reliability.md from a report. */
+function writeDocs(report: FaultsReport): void {
+  const docPath = join(ROOT, 'docs/reliability.md');
+  let doc = readFileSync(docPath, 'utf8');
+  const loads = (values: readonly number[] | undefined): string =>
+    values ? values.map(v => v.toFixed(2)).join(' / ') : '–';
+  for (const mode of ['split', 'allinone']) {
+    const mine = report.results.filter(r => r.mode === mode);
+    if (mine.length === 0) continue;
+    const first = mine[0] as ScenarioResult;
+    const caption = `Measured ${report.startedAt.slice(0, 10)} on commit ${report.commit} (\`${report.argv ?? `--label ${report.label}`}\`): ${first.settings.rate.toLocaleString('en-US')} readings/s from ${first.settings.devices.toLocaleString('en-US')} detectors at QoS 1, ${first.settings.durationMs / 1000} s, fault ${first.settings.faultAtMs / 1000} s in${mode === 'split' ? `, bus ${first.bus}, rules ×${first.settings.rules}` : ''}. Load average (1 / 5 / 15 min) at the start ${loads(report.machine.loadAverage)}, at the end ${loads(report.machine.loadAverageAtEnd)} (${report.machine.cores} cores, shared with other work).`;
+    doc = replaceSection(
+      doc,
+      `${report.label}-${mode}`,
+      `${caption}\n\n${renderTable(mine)}\n\n${renderNotes(mine)}`,
+    );
+  }
+  writeFileSync(docPath, doc);
+  log(`docs/reliability.md: ${report.label}-* tables written`);
 }
 
 main().then(

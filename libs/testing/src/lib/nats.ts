@@ -53,14 +53,31 @@ export async function startNats(
   const binary = requireBinary('nats-server', 'nats-server');
   const count = options.nodes ?? 1;
   const root = await mkdtemp(join(tmpdir(), 'vigil-nats-'));
-  const ports = await Promise.all(
-    Array.from({ length: count }, async () => ({
-      client: await freePort(),
-      monitor: await freePort(),
-      cluster: count > 1 ? await freePort() : undefined,
-      mqtt: options.mqtt ? await freePort() : undefined,
-    })),
-  );
+  // The kernel may hand the same free port out twice in a row (each probe closes it at once):
+  // a node whose cluster port was its own client port died at start ("address already in use").
+  const taken = new Set<number>();
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  const ports: Array<{
+    client: number;
+    monitor: number;
+    cluster: number | undefined;
+    mqtt: number | undefined;
+  }> = [];
+  for (let index = 0; index < count; index += 1)
+    ports.push({
+      client: await distinctPort(),
+      monitor: await distinctPort(),
+      cluster: count > 1 ? await distinctPort() : undefined,
+      mqtt: options.mqtt ? await distinctPort() : undefined,
+    });
   const nodes: NatsNode[] = [];
   try {
     for (const [index, own] of ports.entries()) {

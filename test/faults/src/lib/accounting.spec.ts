@@ -4,6 +4,7 @@ import {
   accountAlarms,
   accountReadings,
   clearExpected,
+  summariseDrain,
   summariseReadyz,
   type AuditRow,
 } from './accounting';
@@ -154,5 +155,67 @@ describe('summariseReadyz', () => {
       0,
     );
     expect(summary.backTo200Ms).toBeNull();
+  });
+});
+
+describe('summariseDrain', () => {
+  const live = 1000;
+  const sample = (atMs: number, pubacked: number, stored: number | null) => ({
+    atMs,
+    offered: pubacked,
+    pubacked,
+    stored,
+  });
+
+  it('measures the backlog at the restart, when it caught up and how fast it was stored', () => {
+    // Down from 10 s to 20 s: 10,000 readings wait; after the restart 5,000/s are stored.
+    const samples = [
+      sample(5_000, 5_000, 5_000),
+      sample(10_000, 10_000, 10_000),
+      sample(15_000, 15_000, null),
+      sample(19_000, 19_000, null),
+      sample(20_000, 20_000, 10_000),
+      sample(22_000, 22_000, 20_000),
+      sample(24_000, 24_000, 24_000),
+      sample(26_000, 26_000, 26_000),
+    ];
+    expect(summariseDrain(samples, 20_000, live, 0)).toEqual({
+      backlogAtRestart: 10_000,
+      // Timed from 19 s, the last sample that found InfluxDB down.
+      caughtUpMs: 5_000,
+      storeRate: 2_800,
+      peakStoreRate: 5_000,
+      timesLiveRate: 2.8,
+      settledMs: 7_000,
+      settledRate: 16_000 / 7,
+    });
+  });
+
+  it('says never caught up when the stored count stays behind', () => {
+    const samples = [sample(0, 0, 0), sample(10_000, 10_000, 0), sample(20_000, 20_000, 11_000)];
+    const result = summariseDrain(samples, 10_000, live);
+    expect(result.caughtUpMs).toBeNull();
+    expect(result.storeRate).toBeNull();
+    expect(result.backlogAtRestart).toBe(10_000);
+    expect(result.peakStoreRate).toBe(1_100);
+  });
+
+  it('says how fast what the pipeline held was stored when readings were lost upstream', () => {
+    // 30,000 acknowledged, only 12,000 ever stored: never caught up, but settled 6 s after.
+    const samples = [
+      sample(0, 0, 0),
+      sample(5_000, 10_000, 2_000),
+      sample(10_000, 20_000, null),
+      sample(12_000, 25_000, 2_000),
+      sample(14_000, 28_000, 10_000),
+      sample(16_000, 30_000, 12_000),
+      sample(18_000, 30_000, 12_000),
+    ];
+    expect(summariseDrain(samples, 12_000, live)).toMatchObject({
+      backlogAtRestart: 23_000,
+      caughtUpMs: null,
+      settledMs: 6_000,
+      settledRate: 10_000 / 6,
+    });
   });
 });

@@ -235,3 +235,110 @@ export function summariseReadyz(samples: readonly ReadyzSample[], faultAt: numbe
     text,
   };
 }
+
+/** One sample of the books during a run (every few seconds; `stored` null while InfluxDB is down). */
+export interface ProgressSample {
+  /** ms from the load's start. */
+  readonly atMs: number;
+  /** Readings handed to the devices' MQTT clients so far. */
+  readonly offered: number;
+  /** Of those, acknowledged by the broker (PUBACK). */
+  readonly pubacked: number;
+  /** Readings of the run stored in InfluxDB (count), or null when the query failed. */
+  readonly stored: number | null;
+  /** The machine's 1-minute load average then. */
+  readonly load1?: number;
+}
+
+export interface DrainSummary {
+  /** Readings acknowledged but not yet stored when the outage ended (first sample after it). */
+  readonly backlogAtRestart: number;
+  /** Restart → stored caught up with what was acknowledged (within `lagAllowance`), or null. */
+  readonly caughtUpMs: number | null;
+  /** Readings stored per second from the restart until caught up (live readings included). */
+  readonly storeRate: number | null;
+  /** Highest stored-per-second over one sample interval after the restart. */
+  readonly peakStoreRate: number | null;
+  /** `storeRate` ÷ the live rate offered. */
+  readonly timesLiveRate: number | null;
+  /**
+   * Outage end → the stored count reached its final value (what the pipeline held was written, be
+   * it all that was acknowledged or not): with loss upstream, `caughtUpMs` stays null but this
+   * says how fast what had waited was drained. Null when nothing was stored after the outage.
+   */
+  readonly settledMs: number | null;
+  /** Readings stored from the outage's end until `settledMs`, per second. */
+  readonly settledRate: number | null;
+}
+
+/**
+ * How a backlog drained after an outage ended at `restartedAt` (ms from the load's start; timed
+ * from the last sample before it that found InfluxDB down, a few seconds early at most): the
+ * issue asks it to drain "at several times the live rate". Caught up = the first sample where the
+ * stored count is within `lagAllowance` readings of what the broker had acknowledged. Pure.
+ */
+export function summariseDrain(
+  samples: readonly ProgressSample[],
+  restartedAt: number,
+  liveRate: number,
+  lagAllowance = liveRate * 2,
+): DrainSummary {
+  // InfluxDB answers before the restart call returns (it waits for readiness, which takes seconds
+  // on a loaded host): the drain is timed from the last sample that still found it down.
+  let lastDown = -1;
+  samples.forEach((s, i) => {
+    if (s.stored === null && s.atMs <= restartedAt) lastDown = i;
+  });
+  const from = lastDown >= 0 ? (samples[lastDown] as ProgressSample).atMs : restartedAt;
+  const after = samples
+    .slice(lastDown + 1)
+    .filter((s): s is ProgressSample & { stored: number } => s.atMs >= from && s.stored !== null);
+  const first = after[0];
+  if (!first) {
+    return {
+      backlogAtRestart: 0,
+      caughtUpMs: null,
+      storeRate: null,
+      peakStoreRate: null,
+      timesLiveRate: null,
+      settledMs: null,
+      settledRate: null,
+    };
+  }
+  // The stored count before the outage ended (InfluxDB was down: nothing new could be stored).
+  const before = samples
+    .slice(0, lastDown >= 0 ? lastDown : undefined)
+    .filter(s => s.atMs < from && s.stored !== null)
+    .at(-1);
+  const storedAtRestart = before?.stored ?? first.stored;
+  const backlogAtRestart = Math.max(0, first.pubacked - storedAtRestart);
+  const caught = after.find(s => s.stored >= s.pubacked - lagAllowance);
+  let peak: number | null = null;
+  for (let i = 1; i < after.length; i += 1) {
+    const a = after[i - 1] as ProgressSample & { stored: number };
+    const b = after[i] as ProgressSample & { stored: number };
+    if (caught && a.atMs >= caught.atMs) break;
+    const rate = ((b.stored - a.stored) * 1000) / Math.max(1, b.atMs - a.atMs);
+    peak = peak === null ? rate : Math.max(peak, rate);
+  }
+  const caughtUpMs = caught ? caught.atMs - from : null;
+  const storeRate =
+    caught && caughtUpMs !== null && caughtUpMs > 0
+      ? ((caught.stored - storedAtRestart) * 1000) / caughtUpMs
+      : null;
+  const final = (after.at(-1) as ProgressSample & { stored: number }).stored;
+  const settled = final > storedAtRestart ? after.find(s => s.stored >= final) : undefined;
+  const settledMs = settled ? settled.atMs - from : null;
+  return {
+    backlogAtRestart,
+    caughtUpMs,
+    storeRate,
+    peakStoreRate: peak,
+    timesLiveRate: storeRate === null ? null : storeRate / liveRate,
+    settledMs,
+    settledRate:
+      settled && settledMs !== null && settledMs > 0
+        ? ((final - storedAtRestart) * 1000) / settledMs
+        : null,
+  };
+}

@@ -18,6 +18,8 @@ export interface FaultArgs {
   readonly expect: readonly string[];
   readonly label: string;
   readonly docs: boolean;
+  /** Re-render the docs from a saved report (test/faults/out/faults-*.json). */
+  readonly render: string | null;
   readonly help: boolean;
 }
 
@@ -39,6 +41,7 @@ export const USAGE = `node test/faults/run.mjs [options]   (or: npm run faults -
                                (repeatable; default: EXPECTATIONS in src/lib/scenarios.ts)
   --label L                    report label, e.g. before / after (default run)
   --docs                       write the tables into docs/reliability.md (<label>-split, <label>-allinone)
+  --render FILE                write them again from a saved report (test/faults/out/faults-*.json)
   --issue                      the issue's figures: 1,000 detectors, 2,000/s, 60 s, fault at 20 s,
                                down 5 s, influxd down 60 s
   --long                       InfluxDB down 10 minutes at 5,000 readings/s (influx-down only; ~15 min each)
@@ -74,6 +77,7 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     'excursions',
     'expect',
     'label',
+    'render',
   ];
   for (const name of values.keys()) {
     if (!known.includes(name)) throw new Error(`unknown option --${name}`);
@@ -120,6 +124,7 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     expect: (values.get('expect') ?? []).flatMap(list => list.split(',')).filter(Boolean),
     label: one('label') ?? 'run',
     docs: flags.has('docs'),
+    render: one('render') ?? null,
     help: flags.has('help') || flags.has('list'),
   };
 }

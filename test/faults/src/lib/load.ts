@@ -204,6 +204,11 @@ export class SteadyLoad {
     }
   }
 
+  /** Readings offered and acknowledged so far (cheap: for sampling during the run). */
+  progress(): { readonly offered: number; readonly pubacked: number } {
+    return { offered: this.offered, pubacked: this.acked };
+  }
+
   totals(): LoadTotals {
     const offered: Record<string, number> = {};
     for (const device of this.devices) offered[device.id] = device.seq;

@@ -4,7 +4,13 @@ export interface FaultsReport {
   readonly label: string;
   readonly startedAt: string;
   readonly commit: string;
-  readonly machine: { readonly cores: number; readonly loadAverage: readonly number[] };
+  /** The command line's options (absent in reports written before it was saved). */
+  readonly argv?: string;
+  readonly machine: {
+    readonly cores: number;
+    readonly loadAverage: readonly number[];
+    readonly loadAverageAtEnd?: readonly number[];
+  };
   readonly results: readonly ScenarioResult[];
   readonly errors: readonly { readonly id: string; readonly error: string }[];
 }
@@ -27,6 +33,35 @@ export function renderTable(results: readonly ScenarioResult[]): string {
   return lines.join('\n');
 }
 
+/**
+ * Below the table: the generator's pace (whether it kept its rate) and, after an InfluxDB outage,
+ * how the backlog drained against the live rate (the issue: "several times the live rate"). Pure.
+ */
+export function renderNotes(results: readonly ScenarioResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const pace = r.offeredPerSecond;
+    const parts = [
+      `generator offered ${n(r.readings.offered)} readings, ${n(pace.mean)}/s on average (slowest second ${n(pace.min)}/s; target ${n(r.settings.rate)}/s), ${n(r.readings.pubacked)} PUBACKed by the broker`,
+    ];
+    const loads = r.progress.flatMap(p => (p.load1 === undefined ? [] : [p.load1]));
+    if (loads.length > 0)
+      parts.push(
+        `1-min load average during the run ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+      );
+    const d = r.recovery.drain;
+    if (d) {
+      parts.push(
+        d.caughtUpMs === null
+          ? `at InfluxDB's return ${n(d.backlogAtRestart)} readings PUBACKed by the broker were not stored yet: **never caught up** with them before the drain ended; ${d.settledMs === null ? 'nothing more was stored' : `what the pipeline held was stored in ${s(d.settledMs)}, ${n(Math.round(d.settledRate ?? 0))}/s on average (${((d.settledRate ?? 0) / r.settings.rate).toFixed(1)} × the live rate)`} (peak ${d.peakStoreRate === null ? '–' : n(Math.round(d.peakStoreRate))}/s over 5 s)`
+          : `backlog at InfluxDB's return ${n(d.backlogAtRestart)} readings, caught up ${s(d.caughtUpMs)} later: ${n(Math.round(d.storeRate ?? 0))} stored/s on average (live included), ${(d.timesLiveRate ?? 0).toFixed(1)} × the live rate (peak ${n(Math.round(d.peakStoreRate ?? 0))}/s over 5 s)`,
+      );
+    }
+    lines.push(`- ${r.id}: ${parts.join('; ')}.`);
+  }
+  return lines.join('\n');
+}
+
 /** The whole report: settings, one table per mode, errors, unexpected alarms. Pure. */
 export function renderReport(report: FaultsReport): string {
   const out: string[] = [
@@ -45,6 +80,8 @@ export function renderReport(report: FaultsReport): string {
       `${n(first.settings.rate)} readings/s from ${n(first.settings.devices)} detectors at QoS 1 for ${first.settings.durationMs / 1000} s, fault ${first.settings.faultAtMs / 1000} s in.`,
       '',
       renderTable(results),
+      '',
+      renderNotes(results),
       '',
     );
     const unexpected = results.filter(r => Object.keys(r.alarms.unexpected).length > 0);

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { influxQuery } from '@vigil/testing';
@@ -7,8 +7,11 @@ import { influxQuery } from '@vigil/testing';
 import {
   accountAlarms,
   accountReadings,
+  summariseDrain,
   summariseReadyz,
   type AlarmAccounting,
+  type DrainSummary,
+  type ProgressSample,
   type AuditRow,
   type ReadingAccounting,
   type ReadyzSummary,
@@ -72,7 +75,13 @@ export interface ScenarioResult {
     readonly restartedAt: number | null;
     /** Load end → stored count settled. */
     readonly drainMs: number;
+    /** After an InfluxDB outage: how the backlog drained (null for other faults). */
+    readonly drain: DrainSummary | null;
   };
+  /** The generator's pace: readings offered per second over the load (its target is `rate`). */
+  readonly offeredPerSecond: { readonly min: number; readonly mean: number };
+  /** Offered / acknowledged / stored, sampled every PROGRESS_EVERY_MS from the load's start. */
+  readonly progress: readonly ProgressSample[];
   readonly wsReconnects: number;
   readonly mqttDisconnects: number;
   readonly pids: Record<string, number>;
@@ -135,6 +144,17 @@ export async function runScenario(
     let storedAgainMs: number | null = null;
     let polling = true;
     const influxUrl = () => stack.influx.url;
+    // The books every few seconds (offered, PUBACKed, stored): how a backlog builds and drains.
+    const progress: ProgressSample[] = [];
+    const sampling = (async () => {
+      while (polling) {
+        const atMs = Date.now() - origin;
+        const { offered, pubacked } = load.progress();
+        const stored = await countStored(influxUrl(), 0, Date.now() + 3_600_000).catch(() => null);
+        progress.push({ atMs, offered, pubacked, stored, load1: loadavg()[0] });
+        await sleep(PROGRESS_EVERY_MS);
+      }
+    })();
     const faulting = (async () => {
       if (scenario.fault.kind === 'none') return;
       await sleep(settings.faultAtMs);
@@ -164,6 +184,7 @@ export async function runScenario(
     const drainMs = Date.now() - drainStart;
     polling = false;
     await faulting;
+    await sampling;
     // Clears follow the last readings; give the alarm audit a moment to be written.
     await sleep(3_000);
     readyz.stop();
@@ -211,7 +232,13 @@ export async function runScenario(
         faultAt: timeline.faultAt,
         restartedAt: timeline.restartedAt,
         drainMs,
+        drain:
+          scenario.fault.kind === 'influx-down' && timeline.restartedAt !== null
+            ? summariseDrain(progress, timeline.restartedAt, settings.rate)
+            : null,
       },
+      offeredPerSecond: paceOf(totals.perSecond),
+      progress,
       wsReconnects: ws.reconnects,
       mqttDisconnects: totals.disconnects,
       pids: stack.pids(),
@@ -229,6 +256,18 @@ export async function runScenario(
     await stack.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+const PROGRESS_EVERY_MS = 5_000;
+
+/** The generator's pace per whole second of the load (the last, partial second left out). */
+function paceOf(perSecond: readonly (number | undefined)[]): { min: number; mean: number } {
+  const whole = perSecond.slice(0, -1).map(v => v ?? 0);
+  if (whole.length === 0) return { min: 0, mean: 0 };
+  return {
+    min: Math.min(...whole),
+    mean: Math.round(whole.reduce((a, b) => a + b, 0) / whole.length),
+  };
 }
 
 async function inject(stack: Stack, scenario: Scenario, settings: RunSettings): Promise<void> {

@@ -28,3 +28,4 @@ export {
 } from './site-state';
 export * from './site-config';
 export { crowdsWithinRadius, type ClusterPoint } from './clustering';
+export { distanceToPolygon, musterOf, type Mustered } from './muster-list';

@@ -1,10 +1,6 @@
-import {
-  type AlarmPriority,
-  nearBoundingBox,
-  type RuleSignal,
-  signedDepth,
-} from '@vigil/contracts';
+import type { AlarmPriority, RuleSignal } from '@vigil/contracts';
 
+import { musterOf } from './muster-list';
 import { DeadlineQueue, type DeadlineItem } from '../deadline-queue';
 import type { EngineInput, RuleContext } from '../rule-signal';
 import { PEOPLE_PRESENT_RADIUS_M, type CompiledArea, type CompiledSite } from './site-config';
@@ -341,23 +337,19 @@ export function musterList(
 ): MusterEntry[] {
   const area = site.site.areaById.get(areaId);
   if (!area) return [];
-  const entries: MusterEntry[] = [];
-  for (const tag of site.tags.values()) {
-    if (!tag.hasFix || tag.lost) continue;
-    if (!nearBoundingBox(area.polygon, tag.x, tag.y, radiusM)) continue;
-    const depth = signedDepth(area.polygon, tag.x, tag.y);
-    if (depth < -radiusM) continue;
-    entries.push({
+  const tags: TagState[] = [];
+  for (const tag of site.tags.values()) if (tag.hasFix && !tag.lost) tags.push(tag);
+  return musterOf(tags, area.polygon, radiusM, tag => tag.tagId).map(
+    ({ item: tag, distanceM, inside }) => ({
       tagId: tag.tagId,
       x: tag.x,
       y: tag.y,
       floor: tag.floor,
-      distanceM: depth >= 0 ? 0 : -depth,
-      inside: depth >= 0,
+      distanceM,
+      inside,
       fixAt: tag.lastFixAt,
-    });
-  }
-  return entries.sort((a, b) => a.distanceM - b.distanceM || compareIds(a.tagId, b.tagId));
+    }),
+  );
 }
 
 export interface TagPosition {

@@ -8,13 +8,13 @@ import {
   type PositionsResponse,
   type TagPosition,
 } from '@vigil/contracts';
-import { pointInRing } from '@vigil/contracts';
+import { compilePolygon, pointInRing } from '@vigil/contracts';
 import type { Registry } from '@vigil/registry';
+import { musterOf } from '@vigil/rules';
 
 import { parseOr400 } from '../gateway/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { LiveDevices } from './live-devices';
-import { musterList } from './muster';
 import { requestScope, visibleSiteIds } from './request';
 
 /** domain-standards §9.7 (correlation): people in or within 50 m of an area in alarm. */
@@ -67,11 +67,17 @@ export class PositionsController {
     if (!area || !visibleSiteIds(registry, requestScope(request)).has(siteId))
       throw new NotFoundException(`area ${siteId}/${areaId} is not in the registry`);
     const now = Date.now();
-    const people = musterList(
+    // Distances to 0.1 m on the wire; inside is decided on the exact depth, as the rules do.
+    const people = musterOf(
       tagPositions(registry, this.live, siteId, now),
-      area.polygon,
+      compilePolygon(area.polygon),
       MUSTER_RADIUS_M,
-    );
+      tag => tag.deviceId,
+    ).map(({ item, distanceM, inside }) => ({
+      ...item,
+      distanceM: Math.round(distanceM * 10) / 10,
+      inside,
+    }));
     return {
       siteId,
       areaId,

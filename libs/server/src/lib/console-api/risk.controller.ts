@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { computeRisk } from '@vigil/alarms';
 import type { RiskResponse } from '@vigil/contracts';
 
 import { AlarmView } from '../gateway/alarm-view';
 import { RegistryHolder } from '../registry/registry-holder';
 import { LiveDevices } from './live-devices';
-import { computeRisk } from './risk';
 import { requestScope } from './request';
 
 @ApiTags('risk')

@@ -721,7 +721,7 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'jetstream: ingest-spool, persister-records, persister-alarms (docs/interfaces.md §Backbone)',
+            'jetstream: ingest-spool, persister-records, persister-alarms, gateway-alarms (docs/interfaces.md §Backbone)',
           ),
       })
       .optional(),

@@ -3,7 +3,10 @@ import type { Provider } from '@nestjs/common';
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { InternalInbox } from '../bus/internal-inbox';
 import type { Backbone } from '../bus/jetstream/backbone';
+import { BackboneHealth } from '../bus/jetstream/backbone-health';
+import { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
 import { BACKBONE } from '../bus/jetstream/backbone.provider';
+import { VigilMetrics } from '../metrics/metrics';
 import { AlarmStream } from './alarm-stream';
 import { NatsAlarmCommands } from './nats-alarm-commands';
 import { RecordsFeed } from './records-feed';
@@ -18,8 +21,13 @@ export function gatewayJetstreamProviders(): Provider[] {
   return [
     {
       provide: AlarmStream,
-      inject: [BACKBONE, InternalInbox],
-      useFactory: (backbone: Backbone, inbox: InternalInbox) => new AlarmStream(backbone, inbox),
+      inject: [BACKBONE, InternalInbox, VigilMetrics, BackboneHealth],
+      useFactory: (
+        backbone: Backbone,
+        inbox: InternalInbox,
+        metrics: VigilMetrics,
+        health: BackboneHealth,
+      ) => new AlarmStream(backbone, inbox, BackboneMetrics.of(metrics.registry), health),
     },
     RecordsFeed,
     { provide: AlarmCommands, useClass: NatsAlarmCommands },

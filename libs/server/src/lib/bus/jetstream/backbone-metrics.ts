@@ -16,6 +16,9 @@ export class BackboneMetrics {
   readonly consumerLag: Gauge<'consumer'>;
   readonly consumed: Counter<'consumer' | 'outcome'>;
   readonly lost: Counter<'consumer'>;
+  readonly alarmFeedBehind: Gauge;
+  readonly alarmFeedStalls: Counter;
+  readonly alarmFeedRefollows: Counter<'reason'>;
   readonly startRetries: Counter;
 
   private constructor(registry: Registry) {
@@ -82,6 +85,29 @@ export class BackboneMetrics {
         'Stream messages discarded by the stream limits before the persister stored them (a jump of ' +
         'the delivered stream sequence); for alarms an upper bound (device mode messages share the stream)',
       labelNames: ['consumer'] as const,
+      registers,
+    });
+    this.alarmFeedBehind = new Gauge({
+      name: 'vigil_backbone_alarm_feed_behind',
+      help:
+        "Stream messages the gateway's alarm feed had not applied at its last check of " +
+        'VIGIL_ALARMS (its last sequence minus the last one applied; 0 when current)',
+      registers,
+    });
+    this.alarmFeedStalls = new Counter({
+      name: 'vigil_backbone_alarm_feed_stalls_total',
+      help:
+        "Times the gateway's alarm feed was behind VIGIL_ALARMS (or could not read it) for longer " +
+        'than its bound (5 s): consoles did not get alarm changes live meanwhile; /readyz shows it',
+      registers,
+    });
+    this.alarmFeedRefollows = new Counter({
+      name: 'vigil_backbone_alarm_feed_refollows_total',
+      help:
+        "Times the gateway's alarm feed replaced its VIGIL_ALARMS consumer, from the last sequence " +
+        'applied, by reason: reconnect (the connection moved to another NATS node), stalled ' +
+        '(behind without progress), closed (the consumer stopped or could not be created)',
+      labelNames: ['reason'] as const,
       registers,
     });
     this.startRetries = new Counter({

@@ -1,4 +1,6 @@
-import { distanceToPolygon, musterList } from './muster';
+import { compilePolygon } from '@vigil/contracts';
+
+import { distanceToPolygon, musterOf } from './muster-list';
 
 const square: Array<[number, number]> = [
   [0, 0],
@@ -22,7 +24,13 @@ describe('muster list', () => {
       { deviceId: 'in-a', x: 90, y: 90 },
       { deviceId: 'edge', x: 50, y: 150 },
     ];
-    expect(musterList(tags, square, 50).map(t => [t.deviceId, t.distanceM, t.inside])).toEqual([
+    expect(
+      musterOf(tags, compilePolygon(square), 50, t => t.deviceId).map(t => [
+        t.item.deviceId,
+        t.distanceM,
+        t.inside,
+      ]),
+    ).toEqual([
       ['in-a', 0, true],
       ['in-b', 0, true],
       ['near', 40, false],
