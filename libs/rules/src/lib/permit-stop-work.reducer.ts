@@ -78,6 +78,16 @@ export function createPermitStopWorkState(): PermitStopWorkState {
   };
 }
 
+/**
+ * Forgets the alarms this state believes raised (stop work, overstay): after a warm-up whose
+ * signals were dropped, a condition still present raises again on the next reading or tick instead
+ * of hiding behind a signal nobody received (the permit would stay active, nobody told).
+ */
+export function forgetRaisedPermitAlarms(state: PermitStopWorkState): void {
+  state.raised.clear();
+  state.overstay.clear();
+}
+
 /** The `outside` entry of a metric without a fresh reading in the area ("no gas monitoring"). */
 const silentKey = (metric: PermitMetric) => `no-reading/${metric}`;
 

@@ -7,6 +7,7 @@ import { permitStopWork } from './permit-stop-work.operator';
 import {
   areaGasReadings,
   createPermitStopWorkState,
+  forgetRaisedPermitAlarms,
   reducePermitStopWork,
   type PermitStopWorkOptions,
 } from './permit-stop-work.reducer';
@@ -269,5 +270,16 @@ describe('permit stop-work rule', () => {
     permits = [];
     feed({ kind: 'tick', now: 6_000 });
     expect(state.evaluated.size).toBe(0);
+  });
+
+  it('raises again after a warm-up whose signals were dropped (forgetRaisedPermitAlarms)', () => {
+    const { state, feed } = harness(() => [hotWork], ['w1']);
+    // Replayed while warming: raised in the state, the signal dropped by the rules service.
+    expect(brief(feed(readingRecord(lel('gd-1', 1_000, 30))))).toHaveLength(1);
+    expect(feed(readingRecord(lel('gd-1', 2_000, 31)))).toEqual([]);
+    forgetRaisedPermitAlarms(state);
+    expect(brief(feed(readingRecord(lel('gd-1', 3_000, 32))))).toEqual([
+      `${SITE}/permit-p1/stop-work:true:1`,
+    ]);
   });
 });
