@@ -8,7 +8,7 @@ import { connect as connectTcp } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connect, connectAsync, type MqttClient } from 'mqtt';
 
 import {
   awaitReady,
@@ -26,6 +26,11 @@ const ACCOUNTS = [...SERVICES, 'vigil-healthcheck', 'vigil-operator', 'gas-001']
 type Account = (typeof ACCOUNTS)[number];
 
 const passwordOf = (account: string): string => `test-password-of-${account}`;
+
+/** Ingest's restart budget the broker's queue is sized for (docs/scaling.md). */
+const RESTART_BUDGET_S = 120;
+const PEAK_READINGS_PER_S = 50_000;
+const MEAN_PAYLOAD_BYTES = 256;
 
 function replaceLine(conf: string, pattern: RegExp, replacement: string): string {
   const found = conf.match(new RegExp(pattern.source, 'gm'))?.length ?? 0;
@@ -282,6 +287,75 @@ describe('deploy/mosquitto (mosquitto.conf + acl) on a real mosquitto', () => {
       timeoutMs: 5_000,
     });
   }, 15_000);
+
+  it('keeps the restart budget for ingest’s disconnected session, re-sending unacknowledged messages with DUP', async () => {
+    // docs/scaling.md, "The broker's queue for ingest": 120 s of ingest away at 50,000 readings/s,
+    // device payloads of 256 bytes on average. The config must hold that many.
+    const conf = await readFile(CONF_PATH, 'utf8');
+    const setting = (name: string): number =>
+      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(conf)?.[1] ?? Number.NaN);
+    const budget = RESTART_BUDGET_S * PEAK_READINGS_PER_S;
+    expect(setting('max_queued_messages')).toBeGreaterThanOrEqual(budget);
+    expect(setting('max_queued_bytes')).toBeGreaterThanOrEqual(budget * MEAN_PAYLOAD_BYTES);
+
+    // A real session: more than the old bound (10,000) queued while ingest is away. Sending the
+    // whole budget (6 million) takes minutes here; the arithmetic above covers the rest.
+    const queued = 25_000;
+    const topic = 'vigil/v1/plant-1/gas-001/telemetry';
+    const session = {
+      username: 'vigil-ingest',
+      password: passwordOf('vigil-ingest'),
+      clientId: `vigil-ingest-budget-${Math.random().toString(16).slice(2, 10)}`,
+      clean: false,
+      protocolVersion: 4 as const,
+      reconnectPeriod: 0,
+    };
+    const first = await connectAsync(url, session);
+    // Ingest PUBACKs once durable: here never, so these stay in flight when the link drops.
+    type SendPacket = (packet: { cmd: string }, written?: () => void) => void;
+    const internals = first as unknown as { _sendPacket: SendPacket };
+    const send = internals._sendPacket.bind(first);
+    internals._sendPacket = (packet, written) =>
+      packet.cmd === 'puback' ? written?.() : send(packet, written);
+    const inFlight: string[] = [];
+    first.on('message', (_topic, payload) => inFlight.push(payload.toString()));
+    await first.subscribeAsync('vigil/v1/+/+/telemetry', { qos: 1 });
+    const device = await login('gas-001');
+    for (const seq of [1, 2, 3]) await device.publishAsync(topic, `${seq}`, { qos: 1 });
+    await waitFor(() => inFlight.length === 3, { what: 'three messages in flight' });
+    const closed = new Promise(resolve => first.stream.once('close', resolve));
+    first.stream.destroy(); // a keepalive timeout: gone without DISCONNECT
+    await closed;
+
+    for (let seq = 4; seq < 4 + queued; seq += 1000) {
+      await Promise.all(
+        Array.from({ length: Math.min(1000, 4 + queued - seq) }, (_, k) =>
+          device.publishAsync(topic, `${seq + k}`, { qos: 1 }),
+        ),
+      );
+    }
+    const received: Array<[number, boolean]> = [];
+    const again = connect(url, session); // the handler is on before the broker re-sends
+    clients.push(again);
+    again.on('message', (_topic, payload, packet) =>
+      received.push([Number(payload.toString()), packet.dup]),
+    );
+    await waitFor(() => received.length >= 3 + queued, {
+      what: `${3 + queued} messages after the reconnect`,
+      timeoutMs: 60_000,
+    });
+    // The three in flight again, marked DUP (ingest's seq check takes a seen number with DUP for
+    // a re-delivery, never a device restart), then every queued message, none dropped.
+    expect(received.slice(0, 3)).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    expect(received.slice(3).filter(([, dup]) => dup)).toEqual([]);
+    expect(received.map(([seq]) => seq)).toEqual(
+      Array.from({ length: 3 + queued }, (_, index) => index + 1),
+    );
+  }, 120_000);
 
   it('answers the compose healthcheck: vigil-healthcheck reads $SYS/broker/version at once', async () => {
     const version = await listen('vigil-healthcheck', '$SYS/broker/version');

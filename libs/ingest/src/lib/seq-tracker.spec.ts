@@ -124,4 +124,116 @@ describe(trackSeq.name, () => {
       }),
     );
   });
+
+  describe('re-deliveries after a reconnect (load runs 2026-12-07: false restarts)', () => {
+    /** A device sending seq 1..n with device time 1000·seq, received at the same instant. */
+    function sent(n: number): ReturnType<typeof initialSeqState> {
+      const state = initialSeqState(1, 1_000, 1_000);
+      for (let seq = 2; seq <= n; seq += 1)
+        expect(trackSeq(state, seq, seq * 1_000, seq * 1_000)).toBe('new');
+      return state;
+    }
+
+    it('never takes a re-delivered backlog with device time for a restart, however long', () => {
+      // Ingest saw 1..500 and PUBACKed none (held until durable); its keepalive timed out, and
+      // the broker re-sends all 500 after 120 s: each one the same (seq, ts) pair.
+      const state = sent(500);
+      const verdicts = new Set<string>();
+      for (let seq = 1; seq <= 500; seq += 1)
+        verdicts.add(trackSeq(state, seq, seq * 1_000, 620_000 + seq, true));
+      // Within the last 64 numbers: duplicates; older ones cannot be told from late originals.
+      expect([...verdicts].sort()).toEqual(['duplicate', 'stale']);
+      // The state did not start over: the next new sample follows on, nothing counted lost.
+      expect(trackSeq(state, 501, 501_000, 621_000)).toBe('new');
+      expect(state.lost).toBe(0);
+    });
+
+    it('takes a repeated (seq, ts) pair for a duplicate even after the device clock stepped back', () => {
+      const state = sent(10);
+      // The device's clock was corrected by NTP: seq 11 carries an older time than seq 10.
+      expect(trackSeq(state, 11, 9_500, 11_000)).toBe('new');
+      // seq 10 re-delivered: its time is newer than seq 11's, but no newer than any seen.
+      expect(trackSeq(state, 10, 10_000, 12_000)).toBe('duplicate');
+    });
+
+    it('still recognises a genuine restart with device time, near or far below the newest', () => {
+      const near = sent(10);
+      expect(trackSeq(near, 5, 20_000, 20_000)).toBe('restart');
+      const far = sent(500);
+      expect(trackSeq(far, 0, 600_000, 600_000)).toBe('restart');
+      expect(trackSeq(far, 1, 601_000, 601_000)).toBe('new');
+    });
+
+    it('takes a broker re-delivery (DUP) without device time for a duplicate after > 30 s away', () => {
+      const state = initialSeqState(10, undefined, 0);
+      for (let seq = 11; seq <= 40; seq += 1) trackSeq(state, seq, undefined, seq * 100);
+      const back = 4_000 + REDELIVERY_WINDOW_MS + 90_000; // ingest was away 2 minutes
+      for (let seq = 20; seq <= 40; seq += 1)
+        expect(trackSeq(state, seq, undefined, back, true)).toBe('duplicate');
+      // The same number not re-sent by the broker (a device re-send, or a counter that started
+      // over) after that silence is still taken for a restart: evaluated, never dropped.
+      expect(trackSeq(state, 40, undefined, back)).toBe('restart');
+    });
+
+    /**
+     * Any stream of originals with strictly increasing device time (gaps, reordering within a
+     * few samples, counters that start over), with re-deliveries of any earlier (seq, ts) pair
+     * at any later time mixed in: a re-delivery is never a restart, an original never a
+     * duplicate, and a counter that starts over (with a newer time) is recognised.
+     */
+    it('property: with device time, re-deliveries are never restarts and originals never duplicates', () => {
+      const step = fc.oneof(
+        {
+          weight: 12,
+          arbitrary: fc.record({
+            kind: fc.constant('next' as const),
+            skip: fc.integer({ min: 0, max: 3 }),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('restart' as const),
+            start: fc.constantFrom(0, 1, 5),
+          }),
+        },
+        {
+          weight: 6,
+          arbitrary: fc.record({
+            kind: fc.constant('redeliver' as const),
+            back: fc.integer({ min: 0, max: 400 }),
+            dup: fc.boolean(),
+          }),
+        },
+      );
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 150, maxLength: 600 }), steps => {
+          let now = 1_000;
+          let seq = 1;
+          const state = initialSeqState(seq, now, now);
+          const session: Array<[number, number]> = [[seq, now]];
+          for (const s of steps) {
+            now += 1_000;
+            if (s.kind === 'redeliver') {
+              const pair = session[Math.max(0, session.length - 1 - s.back)] as [number, number];
+              const verdict = trackSeq(state, pair[0], pair[1], now + 200_000, s.dup);
+              expect({ pair, verdict }).not.toMatchObject({ verdict: 'restart' });
+              expect(['duplicate', 'stale']).toContain(verdict);
+              continue;
+            }
+            if (s.kind === 'restart') {
+              seq = s.start;
+              const verdict = trackSeq(state, seq, now, now);
+              expect(verdict === 'restart' || seq > (session.at(-1)?.[0] ?? -1)).toBe(true);
+              session.length = 0;
+            } else {
+              seq += 1 + s.skip;
+              expect(trackSeq(state, seq, now, now)).toBe('new');
+            }
+            session.push([seq, now]);
+          }
+        }),
+      );
+    });
+  });
 });

@@ -14,7 +14,14 @@ export const RESTART_MIN_GAP_MS = 1_000;
 /** A seen number this far below the newest, and below half of it, is a counter that started over. */
 const FAR_BELOW = 16;
 
-export type SeqVerdict = 'new' | 'duplicate' | 'late' | 'restart';
+/**
+ * `stale`: a number more than WINDOW below the newest, with a device time no newer than any seen:
+ * an old sample, re-delivered or late, which the seen-bitmap no longer tells apart. Never a
+ * restart (a restarted device's samples are newer than anything seen); passed on to be evaluated
+ * (the rules count it late beyond their allowance; InfluxDB overwrites the same point) and
+ * counted, so that an original is never dropped on a guess.
+ */
+export type SeqVerdict = 'new' | 'duplicate' | 'late' | 'restart' | 'stale';
 
 export interface SeqState {
   last: number;
@@ -22,7 +29,11 @@ export interface SeqState {
   seenLow: number;
   seenHigh: number;
   lost: number;
-  /** Device time of the sample with the highest seq, when it carried one (else NaN). */
+  /**
+   * Newest device time seen since this counter (re)started (NaN: none carried one). A sample
+   * whose time is not newer than this cannot be a restarted counter's: a repeated (seq, ts) pair
+   * is a re-delivery however far behind it is and however long ingest was away.
+   */
   newestTs: number;
   /** Receive time of the newest accepted sample (NaN when the caller gives none). */
   lastArrivalAt: number;
@@ -67,40 +78,52 @@ function shift(state: SeqState, by: number): void {
  * Classifies a device sequence number and updates the state in place (this runs for every
  * sample, so it allocates nothing). Gaps are counted in `lost`; a late sample fills its gap back.
  *
- * A device that restarts its counter sends numbers it has sent before. Far behind the highest
- * (64 or more) that is a restart; closer, the device time tells: a re-delivered or late sample
- * is older than the newest one seen, a restarted device's sample is newer. Without `ts`, the
+ * A device that restarts its counter sends numbers it has sent before. The device time tells: a
+ * re-delivered or late sample is no newer than the newest one seen, a restarted device's sample
+ * is newer. Without `ts`, far behind the highest (64 or more) is a restart, and the
  * receive time tells (issue 10 finding 6): a number seen before is a re-delivery only while the
  * device's newest sample arrived within REDELIVERY_WINDOW_MS; a small number (≤ RESTART_SEQ_MAX)
  * after RESTART_MIN_GAP_MS of silence (seen before or not), or one far below the newest and below half of it, is a
  * restart. Without `receivedAt` (tests of the number logic alone) only the first two rules apply.
+ * `redelivered`: the broker re-sent the message to ingest (the PUBLISH's DUP flag): a seen number
+ * (above RESTART_SEQ_MAX) is then a duplicate, never a restart, whatever the silence.
+ * With a device time and one seen before, the time alone decides: a sample no newer than the newest
+ * seen is never a restart (duplicate, late, or `stale` beyond the window), a newer one with a number
+ * at or below the newest is.
  */
 export function trackSeq(
   state: SeqState,
   seq: number,
   ts?: number,
   receivedAt?: number,
+  redelivered = false,
 ): SeqVerdict {
   if (seq > state.last) {
     const gap = seq - state.last;
     state.lost += gap - 1;
     shift(state, gap);
     state.last = seq;
-    state.newestTs = ts ?? Number.NaN;
+    if (ts !== undefined && !(ts <= state.newestTs)) state.newestTs = ts;
     if (receivedAt !== undefined) state.lastArrivalAt = receivedAt;
     mark(state, 0);
     return 'new';
   }
   const offset = state.last - seq;
+  // With a device time, the time alone decides (load runs, 2026-12-07: a re-delivered backlog of
+  // more than WINDOW samples after ingest's keepalive timeout was taken for a restart, the state
+  // started over, and the whole backlog was evaluated a second time as new).
+  const stamped = ts !== undefined && state.newestTs === state.newestTs; // not NaN
   if (
-    offset >= WINDOW ||
-    (ts !== undefined && ts > state.newestTs) ||
-    (ts === undefined && receivedAt !== undefined && restartedUnstamped(state, seq, receivedAt))
+    stamped
+      ? ts > state.newestTs
+      : offset >= WINDOW ||
+        (receivedAt !== undefined && restartedUnstamped(state, seq, receivedAt, redelivered))
   ) {
     // The device restarted its counter. Start over rather than drop its samples.
     Object.assign(state, initialSeqState(seq, ts, receivedAt));
     return 'restart';
   }
+  if (offset >= WINDOW) return 'stale';
   if (seen(state, offset)) return 'duplicate';
   mark(state, offset);
   state.lost = Math.max(0, state.lost - 1);
@@ -110,12 +133,20 @@ export function trackSeq(
 }
 
 /** A number at or below the newest, from a device that sends no time: restart or re-delivery? */
-function restartedUnstamped(state: SeqState, seq: number, receivedAt: number): boolean {
+function restartedUnstamped(
+  state: SeqState,
+  seq: number,
+  receivedAt: number,
+  redelivered: boolean,
+): boolean {
   const offset = state.last - seq;
   const quietMs = receivedAt - state.lastArrivalAt;
   // Seen or not: after a reset of this state only the restart's first number is marked.
   if (seq <= RESTART_SEQ_MAX && quietMs >= RESTART_MIN_GAP_MS) return true;
   if (!seen(state, offset)) return false; // a late sample filling its gap
+  // The broker re-sends (MQTT DUP flag, 3.1.1 §3.3.1.1) what it had sent to ingest and not had
+  // PUBACKed: a number ingest has seen is that message again, however long ingest was away.
+  if (redelivered) return false;
   if (quietMs > REDELIVERY_WINDOW_MS) return true;
   return offset >= FAR_BELOW && seq < offset;
 }

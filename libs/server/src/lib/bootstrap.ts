@@ -22,6 +22,7 @@ import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { ingestClientId, mqttClientOptions } from './mqtt/client-options';
 import { VigilMqttServer } from './ingest/vigil-mqtt.server';
+import { Lifecycle } from './lifecycle';
 import { VigilModule } from './vigil.module';
 import { VigilLogger, isAddressInUse, portInUseError } from './startup';
 
@@ -37,7 +38,9 @@ export interface RunningVigil {
 
 /**
  * Starts the services named in the configuration in this process: the embedded broker first
- * (everything else connects to it), then the Nest application with its MQTT microservice.
+ * (everything else connects to it), then the Nest application, and ingest's MQTT connection last,
+ * once everything downstream of it is ready; stops in the reverse order (docs/reliability.md,
+ * "Start and stop order").
  */
 export async function startVigil(given: VigilConfig = loadConfig()): Promise<RunningVigil> {
   const logger = new Logger('Vigil');
@@ -73,6 +76,8 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
   if (broker) broker.attachMetrics(app.get(VigilMetrics).brokerDenied);
   app.disable('x-powered-by');
 
+  const lifecycle = app.get(Lifecycle);
+  let ingestServer: VigilMqttServer | undefined;
   if (config.services.includes('ingest')) {
     const ingest = app.get(IngestService);
     const options = {
@@ -97,10 +102,11 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     const server = new VigilMqttServer(options);
     server.shareDeviceSubscriptions(config.mqtt.shareGroup);
     server.reportTo(app.get(IngestBrokerLink));
-    server.deliverDeviceMessagesTo((topic, payload, retained, ack) =>
-      ingest.accept(topic, payload, retained, ack),
+    server.deliverDeviceMessagesTo((topic, payload, retained, ack, redelivered) =>
+      ingest.accept(topic, payload, retained, ack, redelivered),
     );
     app.connectMicroservice<MicroserviceOptions>({ strategy: server });
+    ingestServer = server;
   }
 
   if (config.services.includes('gateway')) {
@@ -142,8 +148,18 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     app.get(InternalInbox),
   );
 
-  await app.startAllMicroservices();
+  // Start order (docs/reliability.md, "Start and stop order"): ingest's broker connection, with
+  // its persistent session, takes what the broker queued (and PUBACKs it) at once; so it comes
+  // last, after everything downstream of it. Before this order, ingest connected first: the
+  // broker's backlog reached the bus before the rules subscribed and again in the spool replay
+  // (every queued reading evaluated twice, older ones after newer: late, out of order).
+  // 1. Every onModuleInit and onApplicationBootstrap: registry, alarm journal, the rule state
+  //    restored and brought up to the rules' cursor, the local spool replayed into the rules
+  //    (LocalSpool), the gateway's alarm view loaded, the JetStream consumers set up.
+  await app.init();
+  // 2. The legacy bus's inbound hops (VIGIL_BUS=mqtt), now that their subscribers exist.
   await bridge.start();
+  // 3. HTTP and WebSocket: /readyz answers 503 `starting` until step 4 is done.
   try {
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
@@ -155,6 +171,9 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     throw portInUseError(config, error);
   }
   if (config.services.includes('gateway')) app.get(WsHub).attach(app.getHttpServer());
+  // 4. Ingest connects and takes device messages.
+  await app.startAllMicroservices();
+  lifecycle.running();
 
   const httpUrl = `${https ? 'https' : 'http'}://${config.http.host}:${config.http.port}`;
   logger.log(
@@ -170,6 +189,12 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
     async stop() {
       if (stopped) return;
       stopped = true;
+      // The reverse of the start: stop taking device messages (what ingest took is made durable
+      // and acknowledged; the rest stays queued at the broker for ingest's session), hand ingest's
+      // last batch on while the rules and the persister still run, then close them.
+      lifecycle.stopping();
+      await ingestServer?.close();
+      if (config.services.includes('ingest')) app.get(IngestService).drain();
       await bridge.stop();
       await app.close();
       await broker?.stop();

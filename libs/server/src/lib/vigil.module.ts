@@ -30,6 +30,7 @@ import { IngestBrokerLink } from './ingest/ingest-broker-link';
 import { IngestService } from './ingest/ingest.service';
 import { VigilMetrics } from './metrics/metrics';
 import { MqttPublisher } from './mqtt/mqtt-publisher';
+import { Lifecycle } from './lifecycle';
 import { notifyParts } from './notify';
 import { PersisterService } from './persister/persister.service';
 import { RegistryHolder } from './registry/registry-holder';
@@ -60,6 +61,7 @@ export class VigilModule {
     const providers: Provider[] = [
       { provide: VIGIL_CONFIG, useValue: config },
       VigilMetrics,
+      Lifecycle,
       PipelineBus,
       RegistryHolder,
       MqttPublisher,

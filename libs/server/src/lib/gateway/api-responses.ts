@@ -612,7 +612,19 @@ export const readiness = named(
         .describe(
           'present (false) only while an active special-operation permit is not evaluated by any rule engine (details.permits)',
         ),
+      started: z
+        .boolean()
+        .optional()
+        .describe(
+          'present (false) only while the process starts or stops (`phase`): ingest takes device messages only after the rule state is restored and the spool replayed',
+        ),
     }),
+    phase: z
+      .enum(['starting', 'stopping'])
+      .optional()
+      .describe(
+        'present while the process is not running yet or any more: the status is then not-ready',
+      ),
     pipeline: pipelineStatus.optional(),
     details: z
       .object({

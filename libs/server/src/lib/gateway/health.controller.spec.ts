@@ -5,6 +5,7 @@ import { createPermitStopWorkState } from '@vigil/rules';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { JournalWriteError } from '../journal/jsonl-journal';
+import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
@@ -19,6 +20,7 @@ function controllerWith(
     broker?: boolean;
     journals?: JournalStatus;
     ingest?: IngestBrokerLink;
+    lifecycle?: Lifecycle;
     permits?: PermitBoard;
   } = {},
 ): HealthController {
@@ -39,6 +41,7 @@ function controllerWith(
     undefined,
     options.ingest,
     options.journals,
+    options.lifecycle,
     options.permits,
   );
 }
@@ -155,6 +158,34 @@ describe('GET /readyz and the local journals', () => {
     journals.succeeded('hazards');
     answer = await readyz(controller);
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('GET /readyz while the process starts or stops', () => {
+  it('answers 503 not-ready naming the phase until ingest takes device messages, then ready; 503 again from the stop', async () => {
+    const lifecycle = new Lifecycle();
+    const controller = controllerWith({ lifecycle });
+    const starting = await readyz(controller);
+    expect(starting).toEqual({
+      status: 503,
+      body: {
+        status: 'not-ready',
+        phase: 'starting',
+        checks: { broker: true, storage: true, started: false },
+      },
+    });
+    expect(readiness.safeParse(starting.body).success).toBe(true);
+    lifecycle.running();
+    expect(await readyz(controller)).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { broker: true, storage: true } },
+    });
+    lifecycle.stopping();
+    lifecycle.running();
+    expect(await readyz(controller)).toMatchObject({
+      status: 503,
+      body: { status: 'not-ready', phase: 'stopping', checks: { started: false } },
+    });
   });
 });
 

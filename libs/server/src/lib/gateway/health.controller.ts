@@ -16,6 +16,7 @@ import { StorageStatus } from './storage-status';
 import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
+import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
 
 type Details = NonNullable<Readiness['details']>;
@@ -48,6 +49,8 @@ export class HealthController {
     @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
     /** The local alarm and hazard journals: listed while their last append failed. */
     @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
+    /** Where the start and stop order stands: not ready until ingest takes device messages. */
+    @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
     /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
     @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
   ) {}
@@ -66,7 +69,8 @@ export class HealthController {
    * of the pipeline has stalled (`pipeline.stalled` names the hops whose canary is overdue).
    * Monitoring lost or a stalled hop with the broker and storage reachable answers 503 `degraded`
    * with what is wrong (docs/safety.md: a plant partly unmonitored is not ready, and the
-   * operators must hear it).
+   * operators must hear it). While the process starts (until ingest takes device messages, after
+   * the rule state and the spool replay) or stops: 503 `not-ready`, `phase` says which.
    */
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: 200 ready, 503 degraded or not ready, with what is wrong' })
@@ -78,6 +82,7 @@ export class HealthController {
     const spool = this.spool?.health();
     const ingest = this.ingest?.report();
     const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
+    const phase = this.lifecycle?.phase ?? 'running';
     const unevaluated = this.permitsUnevaluated();
     const checks = {
       broker: this.broker.connected,
@@ -88,9 +93,10 @@ export class HealthController {
       ...(spool ? { spool: spool.ok } : {}),
       ...(ingest ? { ingest: ingest.ok } : {}),
       ...(journalsFailing ? { journals: false } : {}),
+      ...(phase !== 'running' ? { started: false } : {}),
       ...(unevaluated ? { permits: false } : {}),
     };
-    const reachable = checks.broker && checks.storage;
+    const reachable = checks.broker && checks.storage && phase === 'running';
     const ready = Object.values(checks).every(Boolean);
     const storage = this.storage.current;
     // Notifications are reported, not required: alarms still reach the console without them.
@@ -122,6 +128,7 @@ export class HealthController {
     // Typed from the schema the OpenAPI document publishes (api-responses.ts `readiness`).
     const body: Readiness = {
       status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
+      ...(phase !== 'running' ? { phase } : {}),
       checks,
       ...(pipeline ? { pipeline } : {}),
       ...(Object.keys(reported).length > 0 ? { details: reported } : {}),

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 
+import { Logger } from '@nestjs/common';
+
 import type { IngestRecord } from '@vigil/contracts';
 import { loadRegistry } from '@vigil/registry-node';
 
@@ -49,6 +51,67 @@ describe(IngestService.name, () => {
     ingest.onModuleDestroy();
     expect(ingest.lostSamples('plant-1', 'gc-tf-01')).toBe(5);
     expect(await counter('vigil_ingest_missing_samples_total')).toBe(6);
+  });
+
+  it('names the devices with seq gaps in its warning, worst first (where the broker dropped)', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { ingest } = setup();
+      for (const seq of [1, 2, 30]) ingest.accept(TOPIC, sample(seq));
+      for (const seq of [1, 5]) ingest.accept('vigil/v1/plant-1/gc-tf-02/telemetry', sample(seq));
+      ingest.onModuleDestroy();
+      const message = warn.mock.calls.map(call => String(call[0])).find(m => /missing/.test(m));
+      expect(message).toContain('30 sample(s) missing');
+      expect(message).toContain('(plant-1/gc-tf-01 (27), plant-1/gc-tf-02 (3))');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  describe('re-deliveries after a reconnect are duplicates, not device restarts (load runs 2026-12-07)', () => {
+    afterEach(() => jest.restoreAllMocks());
+    const clock = (at: number) => jest.spyOn(Date, 'now').mockReturnValue(at);
+    const T0 = 1_800_000_000_000;
+
+    it('without device time: the broker re-sends (DUP) after 2 minutes away', async () => {
+      const { ingest, records, counter } = setup();
+      for (let seq = 10; seq <= 40; seq += 1) {
+        clock(T0 + seq * 100);
+        ingest.accept(TOPIC, sample(seq));
+      }
+      clock(T0 + 120_000); // ingest's keepalive timed out; it is back 2 minutes later
+      for (let seq = 20; seq <= 40; seq += 1)
+        ingest.accept(TOPIC, sample(seq), false, undefined, true);
+      ingest.onModuleDestroy();
+      expect(await counter('vigil_ingest_seq_restarts_total')).toBe(0);
+      expect(await counter('vigil_ingest_duplicate_samples_total')).toBe(21);
+      expect(records).toHaveLength(31);
+    });
+
+    it('with device time: a backlog longer than the seq window is never a restart', async () => {
+      const { ingest, records, counter } = setup();
+      const stamped = (seq: number) =>
+        Buffer.from(`{"ts":${T0 + seq * 100},"seq":${seq},"values":{"lel":${seq % 7}}}`);
+      for (let seq = 1; seq <= 200; seq += 1) {
+        clock(T0 + seq * 100);
+        ingest.accept(TOPIC, stamped(seq));
+      }
+      clock(T0 + 200_000);
+      for (let seq = 1; seq <= 200; seq += 1)
+        ingest.accept(TOPIC, stamped(seq), false, undefined, true);
+      ingest.onModuleDestroy();
+      expect(await counter('vigil_ingest_seq_restarts_total')).toBe(0);
+      // The last 64 numbers are known duplicates; the 136 older ones are counted stale and
+      // evaluated (the rules count them late; InfluxDB overwrites the same points).
+      expect(await counter('vigil_ingest_duplicate_samples_total')).toBe(64);
+      expect(await counter('vigil_ingest_stale_samples_total')).toBe(136);
+      expect(records).toHaveLength(200 + 136);
+      // A genuine restart (seq over, device time newer) is still one.
+      clock(T0 + 201_000);
+      ingest.accept(TOPIC, Buffer.from(`{"ts":${T0 + 201_000},"seq":0,"values":{"lel":1}}`));
+      ingest.onModuleDestroy();
+      expect(await counter('vigil_ingest_seq_restarts_total')).toBe(1);
+    });
   });
 
   it('hands a canary on with its batch and reports the ingest hop, not counting it as a reading', async () => {

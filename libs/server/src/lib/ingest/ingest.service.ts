@@ -29,6 +29,10 @@ const CUT_REASONS: ReadonlySet<DeadLetterReason> = new Set([
   'too-many-items',
   'string-too-long',
 ]);
+/** Devices whose seq gaps are kept for the next warning, at most (a bound on the map). */
+const MISSING_DEVICES_TRACKED = 1000;
+/** Devices named in a missing-samples warning, worst first. */
+const MISSING_DEVICES_NAMED = 5;
 /** Records handed to the rules and the persister per bus batch, at most. */
 const MAX_BATCH_RECORDS = 5000;
 
@@ -57,6 +61,8 @@ export class IngestService implements OnModuleDestroy {
     missing: 0,
     /** Devices' seq counters recognised as restarted. */
     seqRestarts: 0,
+    /** Old samples beyond the seq window: a re-delivery or a late original, evaluated. */
+    seqStale: 0,
     /** Readings evaluated on server time because the device clock was ahead (by reason). */
     clockFuture: 0,
     clockFarFuture: 0,
@@ -92,8 +98,16 @@ export class IngestService implements OnModuleDestroy {
    * `retained`: the broker delivered it from its retained store (the MQTT packet's flag).
    * `ack`: called once the message is durable (IngestJournal), at once when nothing of it is
    * stored (dead-lettered, only duplicates); the MQTT server holds the device's PUBACK until then.
+   * `redelivered`: the broker re-sent it after a reconnect (DUP flag): a seq number seen before
+   * is then a duplicate, never a device restart (seq-tracker.ts).
    */
-  accept(topic: string, payload: Buffer, retained = false, ack?: () => void): void {
+  accept(
+    topic: string,
+    payload: Buffer,
+    retained = false,
+    ack?: () => void,
+    redelivered = false,
+  ): void {
     const receivedAt = Date.now();
     const kind = topic.endsWith('/telemetry')
       ? 'telemetry'
@@ -152,13 +166,14 @@ export class IngestService implements OnModuleDestroy {
           if (!state) site.set(deviceId, initialSeqState(seq, deviceTs, receivedAt));
           else {
             const lostBefore = state.lost;
-            const verdict = trackSeq(state, seq, deviceTs, receivedAt);
-            if (state.lost > lostBefore) this.counts.missing += state.lost - lostBefore;
+            const verdict = trackSeq(state, seq, deviceTs, receivedAt, redelivered);
+            if (state.lost > lostBefore) this.missing(siteId, deviceId, state.lost - lostBefore);
             if (verdict === 'duplicate') {
               this.counts.duplicates += 1;
               continue;
             }
             if (verdict === 'restart') this.seqRestarted(siteId, deviceId, seq);
+            else if (verdict === 'stale') this.seqStale(siteId, deviceId, seq);
           }
         }
         this.counts.readings += 1;
@@ -234,6 +249,16 @@ export class IngestService implements OnModuleDestroy {
     );
   }
 
+  private seqStale(siteId: string, deviceId: string, seq: number): void {
+    this.counts.seqStale += 1;
+    this.rateLimited.warn(
+      'seq-stale',
+      `${siteId}/${deviceId}: seq ${seq} is more than 64 below the newest and its device time is ` +
+        'not newer: a re-delivered or a late sample (cannot tell which); evaluated as late, ' +
+        'not taken for a restart (vigil_ingest_stale_samples_total)',
+    );
+  }
+
   private clockCorrected(
     reading: { siteId: string; deviceId: string; clockSkewMs: number | undefined },
     reason: ClockCorrection, // ingest sets only `future` and `far-future`
@@ -253,12 +278,38 @@ export class IngestService implements OnModuleDestroy {
     return this.seqs.get(siteId)?.get(deviceId)?.lost ?? 0;
   }
 
+  /** Hands the batch being built on now (the stop, after ingest stopped taking messages). */
+  drain(): void {
+    this.flush();
+  }
+
   onModuleDestroy(): void {
     this.flush();
   }
 
   private readonly flushSoon = (): void => this.flush();
   private missingSinceWarning = 0;
+  /** `site/device` → samples missing since the last warning (at most MISSING_DEVICES_TRACKED). */
+  private readonly missingByDevice = new Map<string, number>();
+
+  /** A gap in a device's seq numbers: counted, and named in the next warning. */
+  private missing(siteId: string, deviceId: string, samples: number): void {
+    this.counts.missing += samples;
+    const key = `${siteId}/${deviceId}`;
+    const before = this.missingByDevice.get(key);
+    if (before !== undefined || this.missingByDevice.size < MISSING_DEVICES_TRACKED)
+      this.missingByDevice.set(key, (before ?? 0) + samples);
+  }
+
+  /** The devices that missed the most since the last warning, e.g. `plant-1/gc-1 (120), …`. */
+  private worstMissing(): string {
+    const worst = [...this.missingByDevice]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, MISSING_DEVICES_NAMED)
+      .map(([device, samples]) => `${device} (${samples})`);
+    const more = this.missingByDevice.size - worst.length;
+    return worst.join(', ') + (more > 0 ? ` and ${more} more device(s)` : '');
+  }
 
   private flush(): void {
     this.flushScheduled = false;
@@ -284,11 +335,13 @@ export class IngestService implements OnModuleDestroy {
     if (counts.readings > 0) this.metrics.readingsAccepted.inc(counts.readings);
     if (counts.duplicates > 0) this.metrics.duplicates.inc(counts.duplicates);
     if (counts.seqRestarts > 0) this.metrics.seqRestarts.inc(counts.seqRestarts);
+    if (counts.seqStale > 0) this.metrics.staleSamples.inc(counts.seqStale);
     if (counts.clockFuture > 0)
       this.metrics.clockCorrected.inc({ reason: 'future' }, counts.clockFuture);
     if (counts.clockFarFuture > 0)
       this.metrics.clockCorrected.inc({ reason: 'far-future' }, counts.clockFarFuture);
     counts.seqRestarts = 0;
+    counts.seqStale = 0;
     counts.clockFuture = 0;
     counts.clockFarFuture = 0;
     for (const kind of ['telemetry', 'event', 'status'] as const) {
@@ -303,12 +356,15 @@ export class IngestService implements OnModuleDestroy {
         this.missingSinceWarning > 0 &&
         this.rateLimited.warn(
           'missing-samples',
-          `${this.missingSinceWarning} sample(s) missing from devices' seq numbers since the last warning: ` +
+          `${this.missingSinceWarning} sample(s) missing from devices' seq numbers since the last warning ` +
+            `(${this.worstMissing()}): ` +
             'the broker dropped them (Vigil or its subscription is slower than the offered load: ' +
             'vigil_ingest_missing_samples_total) or the devices lost them',
         )
-      )
+      ) {
         this.missingSinceWarning = 0;
+        this.missingByDevice.clear();
+      }
     }
     counts.readings = 0;
     counts.duplicates = 0;

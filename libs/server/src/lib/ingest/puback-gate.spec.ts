@@ -84,6 +84,36 @@ describe(PubackGate.name, () => {
     await waitFor(() => redelivered.length === 1);
     expect(redelivered).toEqual(['one']);
   });
+  it('a stop: messages refused keep their PUBACK (re-sent on the session); inFlight counts only those taken', async () => {
+    const first = await client('ingest-r', false);
+    await first.subscribeAsync('r/#', { qos: 1 });
+    const gate = new PubackGate(first);
+    const acks: Array<() => void> = [];
+    let stopping = false;
+    first.on('message', (_topic, _payload, packet) => {
+      if (stopping) gate.refuse(packet);
+      else acks.push(gate.hold(packet));
+    });
+    const publisher = await client('device-r');
+    await publisher.publishAsync('r/x', 'taken', { qos: 1 });
+    await waitFor(() => acks.length === 1);
+    stopping = true;
+    publisher.publish('r/x', 'refused', { qos: 1 });
+    await waitFor(() => gate.waiting === 2);
+    expect(gate.inFlight).toBe(1);
+    acks[0]?.();
+    // The taken message is durable: nothing of ingest's is in flight any more; the refused one
+    // keeps its PUBACK until the connection closes.
+    await waitFor(() => gate.inFlight === 0);
+    expect(gate.waiting).toBe(1);
+    await first.endAsync(false);
+    const again = await client('ingest-r', false);
+    const redelivered: string[] = [];
+    again.on('message', (_topic, payload) => redelivered.push(payload.toString()));
+    await waitFor(() => redelivered.length === 1);
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(redelivered).toEqual(['refused']);
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -38,6 +38,8 @@ export class PubackGate {
   private readonly held = new Map<number, Held>();
   private order: Held[] = [];
   private head = 0;
+  /** PUBACKs held for good (`refuse`): their messages were not taken. */
+  private refused = 0;
   private readonly send: SendPacket;
 
   constructor(client: MqttClient) {
@@ -63,6 +65,24 @@ export class PubackGate {
   /** PUBACKs parked, waiting for their message to be durable (a gauge for tests and metrics). */
   get waiting(): number {
     return this.order.length - this.head;
+  }
+
+  /**
+   * Parked PUBACKs of messages ingest took and has not made durable yet (the refused ones aside):
+   * a stop waits for this to reach 0 before it leaves the broker.
+   */
+  get inFlight(): number {
+    return this.waiting - this.refused;
+  }
+
+  /**
+   * A message not taken (ingest is stopping): its PUBACK is held until the connection closes, so
+   * the broker delivers it again on ingest's persistent session at the next start.
+   */
+  refuse(packet: IncomingPublish | undefined): void {
+    if (!packet || !packet.qos || packet.messageId === undefined) return;
+    this.hold(packet);
+    this.refused += 1;
   }
 
   /** When the oldest parked PUBACK's message arrived; undefined when none waits. */
@@ -119,6 +139,7 @@ export class PubackGate {
     this.held.clear();
     this.order = [];
     this.head = 0;
+    this.refused = 0;
   }
 }
 

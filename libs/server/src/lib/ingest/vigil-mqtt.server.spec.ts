@@ -31,6 +31,7 @@ describe(VigilMqttServer.name, () => {
       payload,
       false,
       expect.any(Function),
+      false,
     );
     // The packet's retain flag reaches ingest (a retained status is not liveness, issue 10 #7).
     await onMessage('vigil/v1/plant-1/gc-1/status', payload, { retain: true });
@@ -39,9 +40,19 @@ describe(VigilMqttServer.name, () => {
       payload,
       true,
       expect.any(Function),
+      false,
+    );
+    // So does its DUP flag: the broker re-sent it after a reconnect (not a device restart).
+    await onMessage('vigil/v1/plant-1/gc-1/telemetry', payload, { dup: true });
+    expect(sink).toHaveBeenLastCalledWith(
+      'vigil/v1/plant-1/gc-1/telemetry',
+      payload,
+      false,
+      expect.any(Function),
+      true,
     );
     await onMessage('other/a', Buffer.from('{"x":1}'), {});
-    expect(sink).toHaveBeenCalledTimes(2);
+    expect(sink).toHaveBeenCalledTimes(3);
     expect(viaNest).toHaveBeenCalledTimes(1);
   });
 });

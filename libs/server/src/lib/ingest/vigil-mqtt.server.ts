@@ -15,6 +15,12 @@ export type DeviceMessageSink = (
   retained: boolean,
   /** Releases the message's PUBACK (QoS 1): call it once the message is durable. */
   ack: () => void,
+  /**
+   * The broker re-sent it (the PUBLISH's DUP flag, MQTT 3.1.1 §3.3.1.1): ingest was sent it
+   * before and did not PUBACK it (a reconnect). Never set by a device's own re-send: the broker
+   * does not pass a publisher's DUP flag on.
+   */
+  redelivered: boolean,
 ) => void;
 
 /**
@@ -37,6 +43,9 @@ export class VigilMqttServer extends ServerMqtt {
   private shareGroup: string | undefined;
   private gate: PubackGate | undefined;
   private link: IngestBrokerLink | undefined;
+  /** Set by close(): device messages are refused from then on (redelivered at the next start). */
+  private stopping = false;
+  private closed: Promise<void> | undefined;
 
   /**
    * Reports the held PUBACKs and lost broker sessions to `link` (/readyz, /metrics). Call before
@@ -99,8 +108,18 @@ export class VigilMqttServer extends ServerMqtt {
     return (channel, buffer, originalPacket) => {
       if (this.sink && channel.startsWith(DEVICE_PREFIX)) {
         // A property read on the packet mqtt.js already decoded: nothing allocated per message.
+        if (this.stopping) {
+          this.gate?.refuse(originalPacket);
+          return DONE;
+        }
         const ack = this.gate ? this.gate.hold(originalPacket) : NO_ACK;
-        this.sink(channel, buffer, originalPacket?.['retain'] === true, ack);
+        this.sink(
+          channel,
+          buffer,
+          originalPacket?.['retain'] === true,
+          ack,
+          originalPacket?.['dup'] === true,
+        );
         return DONE;
       }
       return viaNest(channel, buffer, originalPacket) as Promise<void>;
@@ -134,19 +153,33 @@ export class VigilMqttServer extends ServerMqtt {
   }
 
   /**
-   * Waits for the client to end: the stock close() does not, so the broker was stopped under a
-   * client still closing (an `ECONNRESET` error with a stack trace at every Ctrl+C).
+   * Stops taking device messages, waits (at most DRAIN_MS) until what was taken is durable and
+   * its PUBACK written, then ends the client and waits for it: the stock close() does not, so the
+   * broker was stopped under a client still closing (an `ECONNRESET` error with a stack trace at
+   * every Ctrl+C). What arrives meanwhile keeps its PUBACK: the broker delivers it again on the
+   * persistent session at the next start. Called by the stop first (bootstrap.ts), again by Nest.
    */
-  override async close(): Promise<void> {
+  override close(): Promise<void> {
+    this.closed ??= this.drainAndEnd();
+    return this.closed;
+  }
+
+  private async drainAndEnd(): Promise<void> {
+    this.stopping = true;
     const client = this.mqttClient;
     this.pendingEventListeners = [];
     if (!client) return;
+    const until = Date.now() + DRAIN_MS;
+    while (client.connected && (this.gate?.inFlight ?? 0) > 0 && Date.now() < until)
+      await new Promise(resolve => setTimeout(resolve, 5));
     client.removeAllListeners('error');
     client.on('error', () => undefined);
     await new Promise<void>(done => client.end(false, {}, () => done()));
   }
 }
 
+/** How long a stop waits for the messages ingest took to become durable (one group fsync). */
+const DRAIN_MS = 2_000;
 const DEVICE_PREFIX = 'vigil/v1/';
 const DONE = Promise.resolve();
 const NO_ACK = (): void => undefined;

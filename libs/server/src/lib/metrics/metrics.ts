@@ -61,6 +61,13 @@ export class VigilMetrics {
     help: "Devices' seq counters recognised as restarted (their samples are evaluated, not dropped)",
     registers: [this.registry],
   });
+  readonly staleSamples = new Counter({
+    name: 'vigil_ingest_stale_samples_total',
+    help:
+      "Samples with a seq more than 64 below their device's newest and a device time no newer: " +
+      're-delivered or late, which ingest cannot tell apart; evaluated (late), not a restart',
+    registers: [this.registry],
+  });
   readonly retainedMessages = new Counter({
     name: 'vigil_ingest_retained_messages_total',
     help: "Device messages delivered from the broker's retained store, by kind: last known state, never liveness",
