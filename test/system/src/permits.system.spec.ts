@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
 
-import type { Alarm, Permit } from '@vigil/contracts';
+import type { Alarm, Permit, PermitView } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { requireBuildAndBrowser, startBuiltVigil, stop, type BuiltVigil } from './console-browser';
@@ -202,4 +202,94 @@ describe('special-operation permit: gas check at start, geofence exemption, stop
     expect(after).toEqual(before);
     expect(after.map(permit => [permit.no, permit.state])).toEqual([[1, 'suspended']]);
   });
+
+  it('stops work when the gas monitoring goes silent, and names the workers still inside after the window', async () => {
+    if (!vigil) throw new Error('not started');
+    // Restarted with a short gas-silence bound (GB 30871: continuous monitoring during the work).
+    await device?.endAsync().catch(() => undefined);
+    await stop(vigil.process);
+    vigil = await startBuiltVigil({ ...env, VIGIL_PERMIT_GAS_SILENCE_MS: '3000' });
+    device = await mqttClient(vigil.mqttUrl);
+    zhang = await loginAs(vigil.httpUrl, 'zhang');
+    wang = await loginAs(vigil.httpUrl, 'wang');
+    const now = Date.now();
+    const requested = await json<Permit>(
+      await zhang.post('/api/v1/permits', {
+        kind: 'confined-space',
+        title: '罐内检查 Tank inspection',
+        siteId: 'plant-1',
+        areaId: 'confined-space',
+        from: now - 1_000,
+        to: now + 15_000,
+        workers: ['tag-002'],
+        guardian: '李娜 Li Na',
+      }),
+      201,
+    );
+    await json(await wang.post(`/api/v1/permits/${requested.id}/approve`, {}));
+    await publish('go-cs-01', { o2: 20.9 });
+    const started = await waitFor(
+      async () => {
+        const response = await zhang.post(`/api/v1/permits/${requested.id}/start`, {});
+        return response.status === 200 ? ((await response.json()) as PermitView) : undefined;
+      },
+      { what: 'the second permit started' },
+    );
+    expect(started.state).toBe('active');
+    // The all-in-one process evaluates it: not reported as unevaluated on /readyz or the permit.
+    await new Promise(resolve => setTimeout(resolve, 1_000));
+    const ready = (await (await fetch(`${vigil.httpUrl}/readyz`)).json()) as {
+      checks: Record<string, boolean>;
+    };
+    expect(ready.checks['permits']).toBeUndefined();
+    expect(
+      (await json<PermitView>(await zhang.call(`/api/v1/permits/${requested.id}`))).unevaluated,
+    ).toBeUndefined();
+
+    // The named worker is inside; the oxygen detector says nothing more.
+    await publish('tag-002', { x: 162, y: 258 });
+    const key = `plant-1/permit-${requested.id}/stop-work`;
+    const silent = await waitFor(async () => (await alarms()).find(alarm => alarm.key === key), {
+      what: 'the stop-work alarm for no gas monitoring',
+      timeoutMs: 10_000,
+    });
+    expect(silent.priority).toBe(1);
+    expect(silent.message).toContain(
+      'permit No. 2 (confined-space) in confined-space: no gas monitoring',
+    );
+    expect(silent.message).toContain('named workers: tag-002');
+    const suspended = await waitFor(
+      async () => {
+        const permit = await json<PermitView>(await zhang.call(`/api/v1/permits/${requested.id}`));
+        return permit.state === 'suspended' ? permit : undefined;
+      },
+      { what: 'the permit suspended for no gas monitoring' },
+    );
+    expect(suspended.history.at(-1)).toMatchObject({
+      action: 'suspend',
+      by: 'vigil',
+      alarmKey: key,
+    });
+
+    // The window ends with tag-002 still inside: an overstay alarm naming permit and worker.
+    const overstay = await waitFor(
+      async () => {
+        await publish('tag-002', { x: 162, y: 258 });
+        return (await alarms()).find(
+          alarm => alarm.key === `plant-1/permit-${requested.id}/permit-overstay`,
+        );
+      },
+      { what: 'the overstay alarm', timeoutMs: 20_000, intervalMs: 500 },
+    );
+    expect(overstay.message).toContain('permit No. 2');
+    expect(overstay.message).toContain('named workers are still inside: tag-002');
+    expect(overstay.members).toContain('tag-002');
+    const overdue = await json<PermitView>(await zhang.call(`/api/v1/permits/${requested.id}`));
+    expect(overdue).toMatchObject({ state: 'suspended', overdue: true });
+    // Closed: no longer overdue.
+    const closed = await json<PermitView>(
+      await wang.post(`/api/v1/permits/${requested.id}/close`, {}),
+    );
+    expect(closed.overdue).toBeUndefined();
+  }, 60_000);
 });

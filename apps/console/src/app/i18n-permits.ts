@@ -32,8 +32,13 @@ export const PERMIT_TEXT_ZH = {
   permitStepDone: '已{step}',
   permitStepFailed: '操作失败（{status}）：{message}',
   permitNoneAllowed: '当前状态下您没有可执行的操作。',
-  permitStopWorkHint: '作业期间区域内气体超出限值将触发一级"停止作业"报警并自动暂停作业票。',
+  permitStopWorkHint:
+    '作业期间区域内气体超出限值，或可燃/有毒/氧含量监测中断超过规定时间，将触发一级"停止作业"报警并自动暂停作业票。',
   permitBack: '返回列表',
+  permitOverdue: '超时未关闭',
+  permitUnevaluated:
+    '未受监控：没有规则引擎在评估本作业票的停止作业规则，无人会叫停作业（{reason}）',
+  permitUnevaluatedShort: '未受监控',
 } as const;
 
 export const PERMIT_TEXT_EN: Record<keyof typeof PERMIT_TEXT_ZH, string> = {
@@ -67,8 +72,12 @@ export const PERMIT_TEXT_EN: Record<keyof typeof PERMIT_TEXT_ZH, string> = {
   permitStepFailed: 'Refused ({status}): {message}',
   permitNoneAllowed: 'Nothing you can do in this state.',
   permitStopWorkHint:
-    'While the work is on, gas outside the limits in the area raises a P1 "stop work" alarm and suspends the permit.',
+    'While the work is on, gas outside the limits in the area, or gas monitoring silent beyond its bound, raises a P1 "stop work" alarm and suspends the permit.',
   permitBack: 'Back to the list',
+  permitOverdue: 'Overdue',
+  permitUnevaluated:
+    "Not monitored: no rule engine evaluates this permit's stop-work rule, nobody would stop the work ({reason})",
+  permitUnevaluatedShort: 'Not monitored',
 };
 
 export const PERMIT_LABELS_ZH = {

@@ -2,7 +2,7 @@ import { allowedPermitCommands, type PermitCommandName } from '@vigil/alarms';
 import {
   PERMIT_KINDS,
   PERMIT_STATES,
-  type Permit,
+  type PermitView as Permit,
   type PermitGasCheck,
   type PermitKind,
 } from '@vigil/contracts';
@@ -108,6 +108,17 @@ function PermitList() {
                   <span class={`tag permit-state-${permit.state}`}>
                     {label(lang, 'permitState', permit.state)}
                   </span>
+                  {permit.overdue && (
+                    <span class="tag tag-warn permit-overdue">{t('permitOverdue')}</span>
+                  )}
+                  {permit.unevaluated && (
+                    <span
+                      class="tag tag-error permit-unevaluated"
+                      title={permit.unevaluated.reason}
+                    >
+                      {t('permitUnevaluatedShort')}
+                    </span>
+                  )}
                 </td>
                 <td>
                   {siteName(permit.siteId)} {areaName(permit.siteId, permit.areaId)}
@@ -346,7 +357,20 @@ function PermitDetail(props: { id: string }) {
         <span class={`tag permit-state-${permit.state}`} id="permit-state">
           {label(lang, 'permitState', permit.state)}
         </span>
+        {permit.overdue && (
+          <>
+            {' '}
+            <span class="tag tag-warn permit-overdue" id="permit-overdue">
+              {t('permitOverdue')}
+            </span>
+          </>
+        )}
       </h2>
+      {permit.unevaluated && (
+        <p class="error" id="permit-unevaluated" role="alert">
+          {t('permitUnevaluated', { reason: permit.unevaluated.reason })}
+        </p>
+      )}
       <div class="detail-grid">
         <dl>
           <dt>{t('permitArea')}</dt>

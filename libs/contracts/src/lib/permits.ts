@@ -185,6 +185,50 @@ export function stopWorkKey(permit: Pick<PermitRuleView, 'siteId' | 'id'>): stri
   return `${permit.siteId}/permit-${permit.id}/${STOP_WORK_RULE_ID}`;
 }
 
+/**
+ * Continuous gas monitoring during the work (GB 30871 via secondary, domain-standards §5
+ * "Confined-space gas": "continuous monitoring during work", S). The standard gives no figure for
+ * how long a gap is still "continuous"; this default is a proposal (P): an active permit whose area
+ * has had no reading of a limited metric for longer than this raises the stop-work alarm
+ * ("no gas monitoring") and is suspended. 60 s is below the gas detectors' offline ceiling
+ * (GAS_OFFLINE_MAX_TIMEOUT_MS, 100 s), so the work stops before the device's own offline alarm.
+ * Configurable (VIGIL_PERMIT_GAS_SILENCE_MS); set it above the detectors' reporting interval.
+ */
+export const PERMIT_GAS_SILENCE_MS = 60_000;
+
+/** The rule id of the overstay alarm (P2): named workers still in the area after the window. */
+export const PERMIT_OVERSTAY_RULE_ID = 'permit-overstay';
+
+/** `${siteId}/permit-${id}/permit-overstay`: the overstay alarm's key (one per permit). */
+export function permitOverstayKey(permit: Pick<PermitRuleView, 'siteId' | 'id'>): string {
+  return `${permit.siteId}/permit-${permit.id}/${PERMIT_OVERSTAY_RULE_ID}`;
+}
+
+/**
+ * What the API adds to a stored permit (never journaled): derived at the time of the answer.
+ */
+export interface PermitStatus {
+  /** Active or suspended after its window ended: overdue until closed (超时未关闭). */
+  readonly overdue?: boolean | undefined;
+  /**
+   * An active permit whose stop-work rule no rule engine evaluates now (engine restarting,
+   * split deployment, the permit's site in no scope, the rule stream failing): nobody would stop
+   * the work. Also on /readyz (`permits`, degraded).
+   */
+  readonly unevaluated?: PermitUnevaluated | undefined;
+}
+
+export interface PermitUnevaluated {
+  /** Since when (epoch ms) no evaluation has been seen. */
+  readonly since: number;
+  /** The last evaluation seen (tick time, epoch ms), if any. */
+  readonly lastEvaluatedAt?: number | undefined;
+  readonly reason: string;
+}
+
+/** A permit as the API answers it. */
+export type PermitView = Permit & PermitStatus;
+
 /** The permit id inside a stop-work key, or undefined for any other key. */
 export function permitIdOfStopWorkKey(key: string): string | undefined {
   const parts = key.split('/');

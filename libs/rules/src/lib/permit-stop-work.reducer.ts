@@ -1,7 +1,10 @@
 import {
+  PERMIT_GAS_SILENCE_MS,
+  PERMIT_OVERSTAY_RULE_ID,
   STOP_WORK_RULE_ID,
   describePermitLimit,
   isPermitMetric,
+  permitOverstayKey,
   stopWorkKey,
   withinPermitLimits,
   type DeviceClass,
@@ -28,6 +31,16 @@ export interface PermitStopWorkOptions extends RuleContext {
   readonly permits: () => readonly PermitRuleView[];
   /** Tags in the area now (site rules' `peopleInArea`), for the alarm's list of people inside. */
   readonly peopleInArea?: (siteId: string, areaId: string) => readonly string[];
+  /**
+   * The sites this engine scope evaluates (a partition's): permits of other sites are neither
+   * judged nor marked evaluated (`state.evaluated`), so a permit no scope owns is reported.
+   */
+  readonly includesSite?: ((siteId: string) => boolean) | undefined;
+  /**
+   * An active permit's area without a reading of a limited metric for longer than this raises the
+   * stop-work alarm "no gas monitoring" (PERMIT_GAS_SILENCE_MS by default).
+   */
+  readonly maxGasSilenceMs?: number | undefined;
 }
 
 interface Raised {
@@ -44,11 +57,39 @@ export interface PermitStopWorkState {
   readonly latest: Map<string, Map<string, LatestGasReading>>;
   /** Permit id → its raised stop-work alarm. */
   readonly raised: Map<string, Raised>;
+  /**
+   * Permit id → the last tick (epoch ms) at which this scope evaluated it: what PermitBoard
+   * reads to report an active permit nobody evaluates. Bounded by the open permits.
+   */
+  readonly evaluated: Map<string, number>;
+  /** Permit id → since when its gas silence is measured (the first tick that saw it active). */
+  readonly watched: Map<string, number>;
+  /** Permit id → its raised overstay alarm (the named workers still inside after the window). */
+  readonly overstay: Map<string, PermitRuleView>;
 }
 
 export function createPermitStopWorkState(): PermitStopWorkState {
-  return { latest: new Map(), raised: new Map() };
+  return {
+    latest: new Map(),
+    raised: new Map(),
+    evaluated: new Map(),
+    watched: new Map(),
+    overstay: new Map(),
+  };
 }
+
+/**
+ * Forgets the alarms this state believes raised (stop work, overstay): after a warm-up whose
+ * signals were dropped, a condition still present raises again on the next reading or tick instead
+ * of hiding behind a signal nobody received (the permit would stay active, nobody told).
+ */
+export function forgetRaisedPermitAlarms(state: PermitStopWorkState): void {
+  state.raised.clear();
+  state.overstay.clear();
+}
+
+/** The `outside` entry of a metric without a fresh reading in the area ("no gas monitoring"). */
+const silentKey = (metric: PermitMetric) => `no-reading/${metric}`;
 
 /** The latest gas readings of an area (every detector and metric), for a permit's gas analysis. */
 export function areaGasReadings(
@@ -72,7 +113,7 @@ export function reducePermitStopWork(
   input: EngineInput,
   options: PermitStopWorkOptions,
 ): RuleStep<PermitStopWorkState> {
-  if (input.kind === 'tick') return { state, signals: closedPermits(state, input.now, options) };
+  if (input.kind === 'tick') return { state, signals: onTick(state, input.now, options) };
   if (input.kind !== 'reading') return { state, signals: NO_SIGNALS };
   const reading = input.reading;
   const { deviceClass, areaId } = reading;
@@ -98,6 +139,7 @@ export function reducePermitStopWork(
     latest.set(entryKey, { deviceId: reading.deviceId, metric, value, at: reading.receivedAt });
     for (const permit of options.permits()) {
       if (permit.siteId !== reading.siteId || permit.areaId !== areaId) continue;
+      if (options.includesSite && !options.includesSite(permit.siteId)) continue;
       const signal = judge(state, permit, reading, metric, value, options);
       if (signal) (out ??= []).push(signal);
     }
@@ -117,8 +159,11 @@ function judge(
   if (within === undefined) return undefined;
   const entryKey = `${reading.deviceId}/${metric}`;
   const raised = state.raised.get(permit.id);
+  // A reading of the metric: its area is monitored again for it.
+  const wasSilent = raised?.outside.delete(silentKey(metric)) ?? false;
   if (within) {
-    if (!raised?.outside.delete(entryKey) || raised.outside.size > 0) return undefined;
+    const wasOutside = raised?.outside.delete(entryKey) ?? false;
+    if (!raised || !(wasOutside || wasSilent) || raised.outside.size > 0) return undefined;
     state.raised.delete(permit.id);
     const message =
       `permit No. ${permit.no}: gas in ${permit.areaId} back within the permit's limits ` +
@@ -211,21 +256,217 @@ function stopWorkSignal(
   return active ? { ...signal, members } : signal;
 }
 
-/** Clears the stop-work alarms of permits that are no longer active or suspended (closed). */
-function closedPermits(
+/**
+ * A tick: marks this scope's permits evaluated, raises "no gas monitoring" for an active permit
+ * whose area has gone silent, raises or clears the overstay alarms, and clears the alarms of
+ * permits that are no longer active or suspended (closed).
+ */
+function onTick(
   state: PermitStopWorkState,
   now: number,
   options: PermitStopWorkOptions,
 ): readonly RuleSignal[] {
-  if (state.raised.size === 0) return NO_SIGNALS;
-  const open = new Set(options.permits().map(permit => permit.id));
+  const includes = options.includesSite;
+  const permits = options
+    .permits()
+    .filter(permit => includes === undefined || includes(permit.siteId));
+  const open = new Set(permits.map(permit => permit.id));
   let out: RuleSignal[] | undefined;
+  const push = (signal: RuleSignal | undefined) => {
+    if (signal) (out ??= []).push(signal);
+  };
+  for (const permit of permits) {
+    state.evaluated.set(permit.id, now);
+    if (permit.state === 'active' && now >= permit.from && now < permit.to) {
+      if (!state.watched.has(permit.id)) {
+        state.watched.set(permit.id, now);
+        push(resumed(state, permit, now, options));
+      }
+      push(silence(state, permit, now, options));
+    } else state.watched.delete(permit.id);
+    push(overstay(state, permit, now, options));
+  }
+  for (const id of state.evaluated.keys()) if (!open.has(id)) state.evaluated.delete(id);
+  for (const id of state.watched.keys()) if (!open.has(id)) state.watched.delete(id);
+  for (const [id, permit] of state.overstay) {
+    if (open.has(id)) continue;
+    state.overstay.delete(id);
+    const message = `permit No. ${permit.no} closed: its overstay alarm clears`;
+    push(overstaySignal(permit, now, false, message, [], options));
+  }
   for (const [id, { permit }] of state.raised) {
     if (open.has(id)) continue;
     state.raised.delete(id);
     const message = `permit No. ${permit.no} closed: its stop-work alarm clears`;
     const source = { deviceId: `permit-${permit.id}`, deviceClass: undefined, at: now };
-    (out ??= []).push(stopWorkSignal(permit, source, false, message, [], options));
+    push(stopWorkSignal(permit, source, false, message, [], options));
   }
   return out ?? NO_SIGNALS;
+}
+
+/**
+ * The permit is active again (resumed after a gas analysis that passed) while its stop-work alarm
+ * still holds "no gas monitoring": the silence is measured anew from now, so that a detector that
+ * stays silent raises (and suspends) again instead of hiding under the old alarm.
+ */
+function resumed(
+  state: PermitStopWorkState,
+  permit: PermitRuleView,
+  now: number,
+  options: PermitStopWorkOptions,
+): RuleSignal | undefined {
+  const raised = state.raised.get(permit.id);
+  if (!raised) return undefined;
+  let removed = false;
+  for (const entry of [...raised.outside])
+    if (entry.startsWith('no-reading/')) removed = raised.outside.delete(entry) || removed;
+  if (!removed || raised.outside.size > 0) return undefined;
+  state.raised.delete(permit.id);
+  const message = `permit No. ${permit.no} resumed after a passed gas analysis: gas monitoring measured anew`;
+  const source = { deviceId: `permit-${permit.id}`, deviceClass: undefined, at: now };
+  return stopWorkSignal(permit, source, false, message, [], options);
+}
+
+function limitedMetrics(permit: PermitRuleView): PermitMetric[] {
+  const { limits } = permit;
+  const metrics: PermitMetric[] = [];
+  if (limits.maxLel !== undefined) metrics.push('lel');
+  if (limits.maxToxicPpm !== undefined) metrics.push('ppm');
+  if (limits.oxygenMin !== undefined || limits.oxygenMax !== undefined) metrics.push('o2');
+  return metrics;
+}
+
+/**
+ * Continuous gas monitoring during the work (GB 30871 via secondary, S): a limited metric with no
+ * reading in the area for longer than the bound (measured from the newest reading of any of the
+ * area's detectors, never from before this scope first saw the permit active) is a stop-work
+ * condition like an excursion: the detector is offline, its readings stale, or it was removed.
+ */
+function silence(
+  state: PermitStopWorkState,
+  permit: PermitRuleView,
+  now: number,
+  options: PermitStopWorkOptions,
+): RuleSignal | undefined {
+  const bound = options.maxGasSilenceMs ?? PERMIT_GAS_SILENCE_MS;
+  const watchedSince = state.watched.get(permit.id) ?? now;
+  const area = state.latest.get(`${permit.siteId}/${permit.areaId}`);
+  const silent: { metric: PermitMetric; lastAt: number | undefined }[] = [];
+  for (const metric of limitedMetrics(permit)) {
+    let lastAt: number | undefined;
+    for (const entry of area?.values() ?? [])
+      if (entry.metric === metric && (lastAt === undefined || entry.at > lastAt)) lastAt = entry.at;
+    if (now - Math.max(lastAt ?? -Infinity, watchedSince) > bound) silent.push({ metric, lastAt });
+  }
+  if (silent.length === 0) return undefined;
+  const raised = state.raised.get(permit.id);
+  if (raised) {
+    for (const { metric } of silent) raised.outside.add(silentKey(metric));
+    return undefined;
+  }
+  state.raised.set(permit.id, {
+    permit,
+    outside: new Set(silent.map(({ metric }) => silentKey(metric))),
+  });
+  const inside = options.peopleInArea?.(permit.siteId, permit.areaId) ?? [];
+  const members = [...new Set([...permit.workers, ...inside])];
+  const what = silent
+    .map(({ metric, lastAt }) =>
+      lastAt === undefined
+        ? `no ${metric} reading`
+        : `no ${metric} reading for ${Math.round((now - lastAt) / 1000)} s`,
+    )
+    .join(', ');
+  const message =
+    `停止作业 STOP WORK: permit No. ${permit.no} (${permit.kind}) in ${permit.areaId}: no gas monitoring ` +
+    `(${what}; continuous monitoring required, bound ${Math.round(bound / 1000)} s); ` +
+    `named workers: ${formatMembers(permit.workers)}; in the area now: ${inside.length > 0 ? formatMembers(inside) : 'nobody seen'}`;
+  const first = silent[0]?.metric;
+  const source: StopWorkSource = {
+    deviceId: `permit-${permit.id}`,
+    deviceClass: undefined,
+    at: now,
+    metric: first,
+  };
+  return stopWorkSignal(permit, source, true, message, members, options);
+}
+
+/**
+ * Overstay (超时滞留): the permit's window is over, it is not closed, and named workers are still
+ * in its area. Raised once per permit naming the permit and the workers inside (the generic
+ * intrusion alarm names only a tag); cleared when none of them is inside any more or the permit
+ * is closed.
+ */
+function overstay(
+  state: PermitStopWorkState,
+  permit: PermitRuleView,
+  now: number,
+  options: PermitStopWorkOptions,
+): RuleSignal | undefined {
+  const raised = state.overstay.has(permit.id);
+  if (now < permit.to) {
+    if (!raised) return undefined;
+    // The window was extended (not built yet): no longer overstaying.
+    state.overstay.delete(permit.id);
+    return overstaySignal(
+      permit,
+      now,
+      false,
+      `permit No. ${permit.no}: window open again`,
+      [],
+      options,
+    );
+  }
+  const inside = options.peopleInArea?.(permit.siteId, permit.areaId) ?? [];
+  const workersInside = permit.workers.filter(worker => inside.includes(worker));
+  if (workersInside.length === 0) {
+    if (!raised) return undefined;
+    state.overstay.delete(permit.id);
+    const message = `permit No. ${permit.no}: the named workers have left ${permit.areaId}`;
+    return overstaySignal(permit, now, false, message, [], options);
+  }
+  if (raised) return undefined;
+  state.overstay.set(permit.id, permit);
+  const message =
+    `超时滞留 OVERSTAY: permit No. ${permit.no} (${permit.kind}) in ${permit.areaId}: the window ended at ` +
+    `${new Date(permit.to).toISOString()} and named workers are still inside: ${formatMembers(workersInside)}` +
+    `; in the area now: ${formatMembers(inside)}`;
+  return overstaySignal(
+    permit,
+    now,
+    true,
+    message,
+    [...new Set([...workersInside, ...inside])],
+    options,
+  );
+}
+
+function overstaySignal(
+  permit: PermitRuleView,
+  now: number,
+  active: boolean,
+  message: string,
+  members: readonly string[],
+  context: RuleContext,
+): RuleSignal {
+  const signal: RuleSignal = {
+    key: permitOverstayKey(permit),
+    ruleId: PERMIT_OVERSTAY_RULE_ID,
+    siteId: permit.siteId,
+    deviceId: `permit-${permit.id}`,
+    deviceClass: undefined,
+    areaId: permit.areaId,
+    category: 'process',
+    priority: 2,
+    level: PERMIT_OVERSTAY_RULE_ID,
+    active,
+    latched: false,
+    metric: undefined,
+    value: undefined,
+    threshold: undefined,
+    message,
+    at: now,
+    detectedAt: context.clock(),
+  };
+  return active ? { ...signal, members } : signal;
 }

@@ -86,6 +86,12 @@ export const vigilEnvSchema = z.object({
    * tree this often (hours, fractions allowed). Checked at VIGIL_ALARM_TICK_MS.
    */
   VIGIL_HAZARD_ESCALATE_HOURS: z.coerce.number().positive().max(720).default(24),
+  /**
+   * Special-operation permits: an active permit's area without a reading of a limited gas metric
+   * for longer than this stops the work ("no gas monitoring"; GB 30871 continuous monitoring, the
+   * figure a proposal: PERMIT_GAS_SILENCE_MS). Keep it above the detectors' reporting interval.
+   */
+  VIGIL_PERMIT_GAS_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
   VIGIL_USERS: z.string().optional(),
   /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
@@ -380,6 +386,8 @@ export interface VigilConfig {
   readonly alarmTickMs: number;
   /** Hazard ledger: escalation interval of an overdue hazard (ms). */
   readonly hazardEscalateMs: number;
+  /** Permits: the longest gap in an active permit's gas readings before the work stops (ms). */
+  readonly permitGasSilenceMs: number;
   /** Maintenance mode's default and longest duration (ms). */
   readonly maintenance: { readonly defaultMs: number; readonly maxMs: number };
   readonly auth: {
@@ -588,6 +596,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
     hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
+    permitGasSilenceMs: e.VIGIL_PERMIT_GAS_SILENCE_MS,
     maintenance: {
       defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,
       maxMs: e.VIGIL_MAINTENANCE_MAX_HOURS * HOUR_MS,

@@ -607,7 +607,15 @@ export const readiness = named(
       journals: z
         .boolean()
         .optional()
-        .describe('present (false) only while a local alarm or hazard journal append failed'),
+        .describe(
+          'present (false) only while a local alarm, hazard or permit journal append failed',
+        ),
+      permits: z
+        .boolean()
+        .optional()
+        .describe(
+          'present (false) only while an active special-operation permit is not evaluated by any rule engine (details.permits)',
+        ),
       started: z
         .boolean()
         .optional()
@@ -699,7 +707,26 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'local JSON-lines journals (alarms, hazards) whose last append was not made durable (write or fdatasync failed)',
+            'local JSON-lines journals (alarms, hazards, permits) whose last append was not made durable (write or fdatasync failed)',
+          ),
+        permits: z
+          .object({
+            unevaluated: z.array(
+              z.object({
+                id: z.string(),
+                no: z.number().int(),
+                siteId: z.string(),
+                areaId: z.string(),
+                since: ms,
+                lastEvaluatedAt: ms.optional(),
+                reason: z.string(),
+              }),
+            ),
+            unevaluatedCount: z.number().int(),
+          })
+          .optional()
+          .describe(
+            'active special-operation permits whose stop-work rule no rule engine evaluates now (docs/interfaces.md §Permits)',
           ),
         storage: z
           .object({

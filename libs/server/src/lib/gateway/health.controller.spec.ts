@@ -1,9 +1,12 @@
 import type { Response } from 'express';
 
+import { createPermitStopWorkState } from '@vigil/rules';
+
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { JournalWriteError } from '../journal/jsonl-journal';
 import { Lifecycle } from '../lifecycle';
+import { PermitBoard } from '../permits/permit-board';
 import { VigilMetrics } from '../metrics/metrics';
 import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { PartitionedRules } from '../rules/partitioned-rules';
@@ -20,6 +23,7 @@ function controllerWith(
     ingest?: IngestBrokerLink;
     partitions?: PartitionedRules;
     lifecycle?: Lifecycle;
+    permits?: PermitBoard;
   } = {},
 ): HealthController {
   return new HealthController(
@@ -40,6 +44,7 @@ function controllerWith(
     options.ingest,
     options.journals,
     options.lifecycle,
+    options.permits,
   );
 }
 
@@ -225,5 +230,56 @@ describe('GET /readyz while the process starts or stops', () => {
       status: 503,
       body: { status: 'not-ready', phase: 'stopping', checks: { started: false } },
     });
+  });
+});
+
+describe('GET /readyz and special-operation permits', () => {
+  it('answers 503 degraded naming an active permit that no rule engine evaluates, ready once one does', async () => {
+    const metrics = new VigilMetrics();
+    const board = new PermitBoard(undefined, metrics);
+    const view = {
+      id: 'p1',
+      no: 7,
+      kind: 'hot-work' as const,
+      siteId: 'plant-1',
+      areaId: 'tank-farm',
+      from: 0,
+      to: Date.now() + 3_600_000,
+      workers: ['tag-001'],
+      limits: { maxLel: 10 },
+      state: 'active' as const,
+    };
+    // Active for a minute, in a process without the rules (a split gateway, say).
+    board.setPermits([view], Date.now() - 60_000);
+    const controller = controllerWith({ permits: board });
+    let answer = await readyz(controller);
+    expect(answer.status).toBe(503);
+    expect(answer.body?.status).toBe('degraded');
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true, permits: false });
+    expect(answer.body?.details?.permits).toEqual({
+      unevaluated: [
+        {
+          id: 'p1',
+          no: 7,
+          siteId: 'plant-1',
+          areaId: 'tank-farm',
+          since: expect.any(Number),
+          reason: expect.stringContaining('no rule engine in this process evaluates permits'),
+        },
+      ],
+      unevaluatedCount: 1,
+    });
+    expect(readiness.safeParse(answer.body).success).toBe(true);
+    expect((await metrics.permitUnevaluatedTotal.get()).values[0]?.value).toBe(1);
+    expect((await metrics.permitsUnevaluated.get()).values[0]?.value).toBe(1);
+
+    // A rule scope evaluates it now.
+    const state = createPermitStopWorkState();
+    state.evaluated.set('p1', Date.now());
+    board.attachGas('all', state);
+    answer = await readyz(controller);
+    expect(answer.status).toBe(200);
+    expect(answer.body?.checks).toEqual({ broker: true, storage: true });
+    expect((await metrics.permitsUnevaluated.get()).values[0]?.value).toBe(0);
   });
 });

@@ -17,6 +17,7 @@ import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { Lifecycle } from '../lifecycle';
+import { PermitBoard } from '../permits/permit-board';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -50,6 +51,8 @@ export class HealthController {
     @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
     /** Where the start and stop order stands: not ready until ingest takes device messages. */
     @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
+    /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
+    @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
   ) {}
 
   @Get('healthz')
@@ -81,6 +84,7 @@ export class HealthController {
     const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
     const partitions = this.partitions?.status();
     const phase = this.lifecycle?.phase ?? 'running';
+    const unevaluated = this.permitsUnevaluated();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -92,6 +96,7 @@ export class HealthController {
       ...(ingest ? { ingest: ingest.ok } : {}),
       ...(journalsFailing ? { journals: false } : {}),
       ...(phase !== 'running' ? { started: false } : {}),
+      ...(unevaluated ? { permits: false } : {}),
     };
     const reachable = checks.broker && checks.storage && phase === 'running';
     const ready = Object.values(checks).every(Boolean);
@@ -115,6 +120,7 @@ export class HealthController {
         : {}),
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
+      ...(unevaluated ? { permits: unevaluated } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
@@ -142,6 +148,27 @@ export class HealthController {
         : {}),
     };
     response.status(ready ? 200 : 503).json(body);
+  }
+
+  /** Active permits nobody evaluates (at most MAX_LISTED listed), or undefined when none. */
+  private permitsUnevaluated(): Details['permits'] {
+    if (!this.permits) return undefined;
+    const lost = this.permits.check(Date.now());
+    if (lost.size === 0) return undefined;
+    const views = new Map(this.permits.permits().map(view => [view.id, view]));
+    const unevaluated: NonNullable<Details['permits']>['unevaluated'][number][] = [];
+    for (const [id, status] of lost) {
+      const view = views.get(id);
+      if (!view || unevaluated.length >= MAX_LISTED) continue;
+      unevaluated.push({
+        id,
+        no: view.no,
+        siteId: view.siteId,
+        areaId: view.areaId,
+        ...status,
+      });
+    }
+    return { unevaluated, unevaluatedCount: lost.size };
   }
 
   @Get('metrics')

@@ -154,6 +154,17 @@ export class VigilMetrics {
     labelNames: ['journal'] as const,
     registers: [this.registry],
   });
+  // ---- special-operation permits (issue 15; docs/interfaces.md §Permits) ----
+  readonly permitsUnevaluated = new Gauge({
+    name: 'vigil_permits_unevaluated',
+    help: 'Active special-operation permits whose stop-work rule no rule engine in this process evaluates now',
+    registers: [this.registry],
+  });
+  readonly permitUnevaluatedTotal = new Counter({
+    name: 'vigil_permit_unevaluated_total',
+    help: 'Times an active permit was found without a rule engine evaluating its stop-work rule',
+    registers: [this.registry],
+  });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
   readonly spoolDropped = new Counter({
     name: 'vigil_spool_dropped_total',

@@ -1,17 +1,8 @@
-import {
-  closeSync,
-  existsSync,
-  fdatasyncSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import type { Permit, PermitAction } from '@vigil/contracts';
+
+import { JsonlJournal, type JournalStatusSink } from '../journal/jsonl-journal';
 
 export interface PermitJournalEntry {
   readonly t: 'permit';
@@ -29,70 +20,57 @@ export interface PermitJournalState {
 }
 
 /**
- * The permit ledger's append-only stream, made durable the same way as the alarm journal
- * (`alarm-journal.ts`): every step is written and fdatasync'd before anyone hears of it, replay
- * keeps the last state per id, and at start the file is compacted to one line per permit (new
- * file, fsync, rename, fsync of the directory). Closed permits stay: the permit is the record
- * of who worked where and who signed it. A copy of `HazardJournal` with the permit's types (to be
- * made one generic ledger journal). The file grows with the number of permits, never with time.
+ * The permit ledger's append-only stream, a JsonlJournal like the alarm and hazard journals:
+ * every step is written and fdatasync'd before anyone hears of it (a failed write is counted,
+ * shown on /readyz as journal `permits` and thrown as JournalWriteError: the step did not
+ * happen), replay keeps the last state per id, and at start the file is compacted to one line per
+ * permit. Closed permits stay: the permit is the record of who worked where and who signed it.
+ * The file grows with the number of permits, never with time.
  */
 export class PermitJournal {
-  private fd: number | undefined;
+  private readonly journal: JsonlJournal<PermitJournalEntry>;
   readonly path: string;
 
-  constructor(directory: string) {
-    this.path = join(directory, 'permit-journal.jsonl');
+  constructor(directory: string, status?: JournalStatusSink) {
+    this.journal = new JsonlJournal(join(directory, 'permit-journal.jsonl'), {
+      name: 'permits',
+      status,
+    });
+    this.path = this.journal.path;
+  }
+
+  /** Failed appends since start (each also counted in JournalStatus). */
+  get writeErrors(): number {
+    return this.journal.writeErrors;
   }
 
   open(): PermitJournalState {
-    mkdirSync(dirname(this.path), { recursive: true });
     const permits = new Map<string, Permit>();
     let entries = 0;
-    let skipped = 0;
-    if (existsSync(this.path)) {
-      for (const line of readFileSync(this.path, 'utf8').split('\n')) {
-        if (line.length === 0) continue;
-        let entry: PermitJournalEntry;
-        try {
-          entry = JSON.parse(line) as PermitJournalEntry;
-        } catch {
-          skipped += 1;
-          continue;
-        }
-        if (entry.t !== 'permit') continue;
-        entries += 1;
-        permits.set(entry.permit.id, entry.permit);
-      }
-    }
-    const ordered = new Map([...permits.values()].sort((a, b) => a.no - b.no).map(h => [h.id, h]));
-    const compacted = `${this.path}.compact`;
-    const fd = openSync(compacted, 'w');
-    const lines: string[] = [];
-    for (const permit of ordered.values()) {
-      const action = permit.history[permit.history.length - 1];
-      lines.push(JSON.stringify({ t: 'permit', permit, action }));
-    }
-    if (lines.length > 0) writeSync(fd, `${lines.join('\n')}\n`);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(compacted, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
-    this.fd = openSync(this.path, 'a');
+    const { skipped } = this.journal.replay(entry => {
+      if (entry.t !== 'permit') return;
+      entries += 1;
+      permits.set(entry.permit.id, entry.permit);
+    });
+    const ordered = new Map([...permits.values()].sort((a, b) => a.no - b.no).map(p => [p.id, p]));
+    const kept = [...ordered.values()].map(
+      permit =>
+        ({
+          t: 'permit',
+          permit,
+          action: permit.history[permit.history.length - 1],
+        }) as PermitJournalEntry,
+    );
+    this.journal.compact(kept);
     return { permits: ordered, entries, skipped };
   }
 
-  /** Appends entries and waits until they are on disk. One fdatasync per call (group commit). */
+  /** Appends entries and returns once they are on disk; throws JournalWriteError when not. */
   append(entries: readonly PermitJournalEntry[]): void {
-    if (entries.length === 0) return;
-    if (this.fd === undefined) throw new Error('permit journal is not open');
-    writeSync(this.fd, `${entries.map(entry => JSON.stringify(entry)).join('\n')}\n`);
-    fdatasyncSync(this.fd);
+    this.journal.append(entries);
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.journal.close();
   }
 }

@@ -5,7 +5,7 @@ import {
   PERMIT_KINDS,
   PERMIT_METRICS,
   PERMIT_STATES,
-  type Permit,
+  type PermitView,
 } from '@vigil/contracts';
 
 import { API_SCHEMAS } from '../gateway/api-responses';
@@ -73,6 +73,20 @@ export const permit = z.object({
       alarmKey: z.string().optional(),
     }),
   ),
+  overdue: z
+    .boolean()
+    .optional()
+    .describe('active or suspended after its window: overdue until closed (超时未关闭)'),
+  unevaluated: z
+    .object({
+      since: ms,
+      lastEvaluatedAt: ms.optional(),
+      reason: z.string(),
+    })
+    .optional()
+    .describe(
+      'active, and no rule engine evaluates its stop-work rule now: nobody would stop the work (also on /readyz)',
+    ),
 });
 API_SCHEMAS.add(permit, {
   id: 'Permit',
@@ -95,5 +109,5 @@ type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [
 
 /** Fails to compile when the schema above and the type disagree. */
 export const PERMIT_SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
-  true satisfies Agrees<typeof permit, Permit>,
+  true satisfies Agrees<typeof permit, PermitView>,
 ];

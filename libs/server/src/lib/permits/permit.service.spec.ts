@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, fdatasyncSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,8 +7,21 @@ import { stopWorkKey, type RuleSignal } from '@vigil/contracts';
 import { createPermitStopWorkState, reducePermitStopWork } from '@vigil/rules';
 
 import { loadConfig } from '../config/vigil-config';
+import { JournalStatus } from '../journal/journal-status';
+import { JournalWriteError } from '../journal/jsonl-journal';
+import { VigilMetrics } from '../metrics/metrics';
 import { PermitBoard } from './permit-board';
 import { PermitService } from './permit.service';
+
+// fdatasync as the journal sees it: the real one, unless a test makes the disk fail it once.
+jest.mock('node:fs', () => {
+  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return { ...actual, fdatasyncSync: jest.fn(actual.fdatasyncSync) };
+});
+const failNextSync = () =>
+  jest.mocked(fdatasyncSync).mockImplementationOnce(() => {
+    throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+  });
 
 const REGISTRY = join(__dirname, '../../../../../registry/sample');
 const zhang: PermitActor = { id: 'zhang', role: 'operator', scope: 'ent-huaxin' };
@@ -19,9 +32,13 @@ describe(PermitService.name, () => {
   let now: number;
   const services: PermitService[] = [];
 
-  function start(board = new PermitBoard()): PermitService {
-    const config = loadConfig({ VIGIL_REGISTRY: REGISTRY, VIGIL_DATA_DIR: dataDir });
-    const service = new PermitService(config, board, () => now);
+  function start(board = new PermitBoard(), journals?: JournalStatus): PermitService {
+    const config = loadConfig({
+      VIGIL_REGISTRY: REGISTRY,
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_ALARM_TICK_MS: '0',
+    });
+    const service = new PermitService(config, board, () => now, journals);
     service.onModuleInit();
     services.push(service);
     return service;
@@ -133,5 +150,83 @@ describe(PermitService.name, () => {
     const restarted = start(new PermitBoard());
     expect(restarted.get(permit.id)?.state).toBe('suspended');
     expect(restarted.request(request(), zhang)).toMatchObject({ ok: true, permit: { no: 2 } });
+  });
+
+  it('journals on the shared JsonlJournal: a failed fdatasync is counted, on /readyz, and the step did not happen', () => {
+    const journals = new JournalStatus(new VigilMetrics());
+    const board = boardWithGas(20.9);
+    const service = start(board, journals);
+    const permit = approved(service);
+    failNextSync();
+    expect(() => service.execute(permit.id, { action: 'start' }, zhang)).toThrow(JournalWriteError);
+    expect(service.get(permit.id)?.state).toBe('approved');
+    expect(board.permits()).toEqual([]);
+    expect(journals.report()['permits']?.errors).toBe(1);
+    // A stop-work suspension the disk refuses: logged, never thrown into the engine's subject.
+    expect(service.execute(permit.id, { action: 'start' }, zhang)).toMatchObject({ ok: true });
+    expect(journals.ok).toBe(true);
+    failNextSync();
+    expect(() =>
+      board.stopWork$.next({ key: stopWorkKey(permit), message: 'O2 18 %VOL' } as RuleSignal),
+    ).not.toThrow();
+    expect(service.get(permit.id)?.state).toBe('active');
+    expect(journals.report()['permits']?.errors).toBe(1);
+  });
+
+  it('shows an active permit its rule engine stopped evaluating, and overdue after its window', () => {
+    const board = boardWithGas(20.9);
+    const service = start(board);
+    const permit = approved(service);
+    service.execute(permit.id, { action: 'start' }, zhang);
+    const active = () => {
+      const found = service.get(permit.id);
+      if (!found) throw new Error('lost');
+      return service.view(found);
+    };
+    // Within the grace of its first evaluation, then evaluated on a tick.
+    expect(active().unevaluated).toBeUndefined();
+    const scope = createPermitStopWorkState();
+    reducePermitStopWork(
+      scope,
+      { kind: 'tick', now },
+      { clock: () => now, permits: board.permits },
+    );
+    board.attachGas('all', scope);
+    now += 4_000;
+    expect(active().unevaluated).toBeUndefined();
+    // The engine stops ticking (a stream restarting, stalled): past max(3 ticks, 5 s) it shows.
+    now += 2_000;
+    expect(active().unevaluated).toMatchObject({
+      lastEvaluatedAt: now - 6_000,
+      reason: expect.stringContaining('not evaluated since'),
+    });
+    // Warming up after a restart evaluates nothing that stops work.
+    reducePermitStopWork(
+      scope,
+      { kind: 'tick', now },
+      { clock: () => now, permits: board.permits },
+    );
+    expect(active().unevaluated).toBeUndefined();
+    board.setWarming('all', true);
+    now += 6_000;
+    expect(active().unevaluated?.reason).toContain('warming up');
+    board.setWarming('all', false);
+    reducePermitStopWork(
+      scope,
+      { kind: 'tick', now },
+      { clock: () => now, permits: board.permits },
+    );
+    expect(active().overdue).toBeUndefined();
+    now = permit.to;
+    reducePermitStopWork(
+      scope,
+      { kind: 'tick', now },
+      { clock: () => now, permits: board.permits },
+    );
+    expect(active()).toMatchObject({ state: 'active', overdue: true });
+    const closed = service.execute(permit.id, { action: 'close' }, wang);
+    if (!closed.ok) throw new Error(closed.message);
+    expect(service.view(closed.permit).overdue).toBeUndefined();
+    expect(board.check(now).size).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -20,9 +21,15 @@ import {
   type PermitRequest,
   type PermitResult,
 } from '@vigil/alarms';
-import { permitIdOfStopWorkKey, type Permit, type RuleSignal } from '@vigil/contracts';
+import {
+  permitIdOfStopWorkKey,
+  type Permit,
+  type PermitView,
+  type RuleSignal,
+} from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { JournalStatus } from '../journal/journal-status';
 import { PermitBoard } from './permit-board';
 import { PermitJournal, type PermitJournalEntry } from './permit-journal';
 
@@ -37,7 +44,9 @@ export type PermitServiceResult = PermitResult | { ok: false; status: 503; messa
  * Owns the special-operation permits (issue 15): every step goes through the pure lifecycle
  * (`@vigil/alarms` permit-lifecycle), is journaled and fdatasync'd, and only then applied,
  * handed to the rule engine (PermitBoard) and answered. A stop-work alarm from the engine
- * suspends its permit, signed by Vigil.
+ * suspends its permit, signed by Vigil. A timer (VIGIL_ALARM_TICK_MS) asks the board for active
+ * permits that no rule engine evaluates (counted, logged, /readyz); the API shows it on each
+ * permit, with `overdue` for a permit still open after its window.
  */
 @Injectable()
 export class PermitService implements OnModuleInit, OnModuleDestroy {
@@ -47,21 +56,28 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
   private lastNo = 0;
   private opened = false;
   private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    @Inject(VIGIL_CONFIG) config: VigilConfig,
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
     @Inject(PermitBoard) private readonly board: PermitBoard,
     @Inject(PERMIT_CLOCK) private readonly clock: PermitClock,
+    @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
-    this.journal = new PermitJournal(join(config.dataDir, 'permits'));
+    this.journal = new PermitJournal(join(config.dataDir, 'permits'), journalStatus);
   }
 
   onModuleInit(): void {
     this.open();
     this.subscription = this.board.stopWork$.subscribe(signal => this.stopWork(signal));
+    if (this.config.alarmTickMs > 0) {
+      this.timer = setInterval(() => this.board.check(this.clock()), this.config.alarmTickMs);
+      this.timer.unref();
+    }
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.timer);
     this.subscription?.unsubscribe();
     this.journal.close();
   }
@@ -71,7 +87,7 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     this.opened = true;
     const restored = this.journal.open();
     for (const permit of restored.permits.values()) this.remember(permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()));
+    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
     this.logger.log(
       `permit journal ${this.journal.path}: ${restored.entries} entries, ${this.permits.size} permit(s)` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
@@ -84,6 +100,21 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
 
   get(id: string): Permit | undefined {
     return this.permits.get(id);
+  }
+
+  /**
+   * A permit as the API answers it: `overdue` while active or suspended after its window,
+   * `unevaluated` while active and no rule engine evaluates its stop-work rule.
+   */
+  view(permit: Permit): PermitView {
+    const now = this.clock();
+    const unevaluated = this.board.check(now).get(permit.id);
+    const open = permit.state === 'active' || permit.state === 'suspended';
+    return {
+      ...permit,
+      ...(open && now >= permit.to ? { overdue: true } : {}),
+      ...(unevaluated ? { unevaluated } : {}),
+    };
   }
 
   request(request: PermitRequest, actor: PermitActor): PermitResult {
@@ -121,11 +152,22 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     const id = permitIdOfStopWorkKey(signal.key);
     const permit = id === undefined ? undefined : this.permits.get(id);
     if (!permit || permit.state !== 'active') return;
-    const result = this.execute(
-      permit.id,
-      { action: 'suspend', note: signal.message, alarmKey: signal.key },
-      PERMIT_SYSTEM,
-    );
+    let result: PermitServiceResult;
+    try {
+      result = this.execute(
+        permit.id,
+        { action: 'suspend', note: signal.message, alarmKey: signal.key },
+        PERMIT_SYSTEM,
+      );
+    } catch (error) {
+      // The journal refused the step (JournalWriteError: counted, on /readyz): the permit stays
+      // active in the ledger, its P1 stop-work alarm stands; said loudly, never thrown into the
+      // engine's subject.
+      this.logger.error(
+        `permit No. ${permit.no}: stop work NOT recorded, the permit still shows active: ${(error as Error).message}`,
+      );
+      return;
+    }
     if (result.ok)
       this.logger.warn(`permit No. ${permit.no} suspended (stop work): ${signal.message}`);
     else this.logger.error(`permit No. ${permit.no}: stop work not recorded: ${result.message}`);
@@ -136,7 +178,7 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     // Durable first: nobody hears of a step that a crash could take back.
     this.journal.append([entry]);
     this.remember(result.permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()));
+    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
   }
 
   private remember(permit: Permit): void {

@@ -15,7 +15,13 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import { PERMIT_COMMANDS, type PermitActor, type PermitCommandName } from '@vigil/alarms';
-import { IDENTIFIER_PATTERN, PERMIT_KINDS, PERMIT_STATES, type Permit } from '@vigil/contracts';
+import {
+  IDENTIFIER_PATTERN,
+  PERMIT_KINDS,
+  PERMIT_STATES,
+  type Permit,
+  type PermitView,
+} from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
@@ -85,7 +91,7 @@ export class PermitsController {
   @ApiQuery({ name: 'site', required: false })
   @ApiQuery({ name: 'area', required: false })
   @ApiQuery({ name: 'state', required: false, enum: [...PERMIT_STATES, 'open'] })
-  list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): Permit[] {
+  list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): PermitView[] {
     const { site, area, state } = parseOr400(permitQuery, query);
     return this.permits
       .list()
@@ -97,18 +103,19 @@ export class PermitsController {
           (state === undefined ||
             (state === 'open' ? permit.state !== 'closed' : permit.state === state)),
       )
-      .sort((a, b) => b.no - a.no);
+      .sort((a, b) => b.no - a.no)
+      .map(permit => this.permits.view(permit));
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One permit with its signed history and last gas analysis' })
-  one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): Permit {
-    return this.visibleOne(id, user);
+  one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): PermitView {
+    return this.permits.view(this.visibleOne(id, user));
   }
 
   @Post()
   @ApiOperation({ summary: 'Request a permit for an area, a time window and named workers' })
-  create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): Permit {
+  create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): PermitView {
     const input = parseOr400(createPermitBody, body);
     const site = this.registry.current.site(input.siteId);
     if (!site || !this.auth.canSeeSite(user, input.siteId))
@@ -139,7 +146,7 @@ export class PermitsController {
       actorOf(user),
     );
     if (!result.ok) throw new HttpException(result.message, result.status);
-    return result.permit;
+    return this.permits.view(result.permit);
   }
 
   @Post(':id/:action')
@@ -152,7 +159,7 @@ export class PermitsController {
     @Param('action') action: string,
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
-  ): Permit {
+  ): PermitView {
     if (!(PERMIT_COMMANDS as readonly string[]).includes(action))
       throw new NotFoundException(`unknown action "${action}"`);
     const name = action as PermitCommandName;
@@ -164,7 +171,7 @@ export class PermitsController {
       actorOf(user),
     );
     if (!result.ok) throw new HttpException(result.message, result.status);
-    return result.permit;
+    return this.permits.view(result.permit);
   }
 
   private visibleOne(id: string, user: AuthenticatedUser): Permit {

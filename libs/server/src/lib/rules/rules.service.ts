@@ -46,6 +46,8 @@ import {
   mhsGradeRule,
   peopleInArea,
   permitStopWork,
+  forgetRaisedPermitAlarms,
+  type PermitStopWorkState,
   ruleEngine,
   siteRules,
   withTicks,
@@ -344,6 +346,8 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     // Deferred: a stream restarted after a reload starts from the registry current then.
     // The live site-rules state (who is in which area), for the stop-work alarm's list of people.
     let sitesState: SiteRulesState | undefined;
+    // The permit rule's live state: its raised alarms are forgotten when a warm-up ends.
+    let permitState: PermitStopWorkState | undefined;
     const registries$ = concat(
       defer(() => of(this.registry.current)),
       this.registry.changes$,
@@ -396,7 +400,13 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
             return site ? peopleInArea(site, areaId) : [];
           },
           clock: Date.now,
-          onState: state => this.permits.attachGas(name, state),
+          // Only this scope's sites: a permit of a site no scope owns is reported (PermitBoard).
+          includesSite: includes,
+          maxGasSilenceMs: this.config.permitGasSilenceMs,
+          onState: state => {
+            permitState = state;
+            this.permits.attachGas(name, state);
+          },
         }),
       ),
     ).pipe(this.restarting('permits', includes));
@@ -425,6 +435,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       warm: on => {
         if (on === warming) return;
         warming = on;
+        this.permits.setWarming(name, on);
+        // Stop-work and overstay signals raised while warming were dropped: raise them again.
+        if (!on && permitState) forgetRaisedPermitAlarms(permitState);
         if (on || !restored || !engineState || !restore) return;
         this.restored(name, restore, restored, engineState, dropped, includes, stats);
       },
