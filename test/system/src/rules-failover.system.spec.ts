@@ -4,13 +4,12 @@ import { join } from 'node:path';
 
 import { DeliverPolicy } from 'nats';
 
-import type { Alarm, AlarmAction, IngestRecord } from '@vigil/contracts';
+import type { Alarm, AlarmAction } from '@vigil/contracts';
 import {
   CHECKPOINTS_BUCKET,
   loadConfig,
   openBackbone,
   partitionOf,
-  recordsSubject,
   requestAlarmCommand,
   type Backbone,
 } from '@vigil/server';
@@ -24,6 +23,7 @@ import {
 } from '@vigil/testing';
 
 import { node, stop, type LoggedChild } from './console-browser';
+import { gasWavesRegistryYaml, publishGasReadings } from './rules-fleet';
 import { REPO_ROOT } from './support';
 
 const PARTITIONS = 8;
@@ -79,7 +79,10 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
   beforeAll(async () => {
     [nats, aedes] = await Promise.all([startNats(), startAedes()]);
     registryDir = mkdtempSync(join(tmpdir(), 'vigil-failover-registry-'));
-    writeFileSync(join(registryDir, 'registry.yaml'), registryYaml());
+    writeFileSync(
+      join(registryDir, 'registry.yaml'),
+      gasWavesRegistryYaml(SITES, WAVES, wave => (wave === OFF_DELAY_WAVE ? OFF_DELAY_MS : 0)),
+    );
     const settings = loadConfig({
       VIGIL_NATS_URL: nats.url,
       VIGIL_SERVICES: 'rules',
@@ -149,42 +152,7 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
     }
   }
 
-  async function publishReadings(): Promise<void> {
-    const now = Date.now();
-    await Promise.all(
-      [...level].map(([key, lel]) => {
-        const [siteId = '', id = ''] = key.split('/');
-        const seq = (seqs.get(key) ?? 0) + 1;
-        seqs.set(key, seq);
-        const records: IngestRecord[] = [
-          {
-            kind: 'reading',
-            reading: {
-              siteId,
-              deviceId: id,
-              deviceClass: 'gas-combustible',
-              areaId: 'zone-a',
-              ts: now,
-              receivedAt: now,
-              seq,
-              deviceTime: true,
-              clockSkewMs: 0,
-              values: { lel },
-            },
-          },
-        ];
-        return backbone.js
-          .publish(
-            recordsSubject(partitionOf(siteId, PARTITIONS), siteId),
-            JSON.stringify(records),
-            {
-              msgID: `${siteId}/${id}/${seq}`,
-            },
-          )
-          .catch(() => undefined);
-      }),
-    );
-  }
+  const publishReadings = () => publishGasReadings(backbone, level, seqs, PARTITIONS);
 
   /** Every alarm update on VIGIL_ALARMS so far, in stream order. */
   async function published(): Promise<Published[]> {
@@ -371,28 +339,3 @@ describe('rules partitions fail over between two processes (JetStream)', () => {
     expect(highest).toBe(evaluated);
   });
 });
-
-function registryYaml(): string {
-  const lines = [
-    'organisation:',
-    '  - { id: city-t, name: Test City, kind: city }',
-    '  - { id: ent-t, name: Test Enterprise, kind: enterprise, parent: city-t }',
-    'sites:',
-  ];
-  for (const site of SITES) {
-    lines.push(
-      `  - id: ${site}`,
-      `    name: ${site}`,
-      '    enterprise: ent-t',
-      '    frame: { width: 100, height: 100 }',
-      '    areas:',
-      '      - { id: zone-a, name: Zone A, kind: production, risk: orange, polygon: [[0, 0], [100, 0], [100, 100], [0, 100]] }',
-      '    devices:',
-    );
-    for (const wave of WAVES)
-      lines.push(
-        `      - { id: s${site.slice(-2)}-gc-${wave}, class: gas-combustible, area: zone-a, attributes: { gas: CH4 }, position: [${10 * wave}, 10], rules: { gas-l1: { offDelayMs: ${wave === OFF_DELAY_WAVE ? OFF_DELAY_MS : 0} } } }`,
-      );
-  }
-  return `${lines.join('\n')}\n`;
-}

@@ -4,14 +4,8 @@ import { join } from 'node:path';
 
 import { DeliverPolicy } from 'nats';
 
-import type { Alarm, AlarmAction, IngestRecord } from '@vigil/contracts';
-import {
-  loadConfig,
-  openBackbone,
-  partitionOf,
-  recordsSubject,
-  type Backbone,
-} from '@vigil/server';
+import type { Alarm, AlarmAction } from '@vigil/contracts';
+import { loadConfig, openBackbone, type Backbone } from '@vigil/server';
 import {
   freePort,
   startAedes,
@@ -22,6 +16,7 @@ import {
 } from '@vigil/testing';
 
 import { node, stop, type LoggedChild } from './console-browser';
+import { gasWavesRegistryYaml, publishGasReadings } from './rules-fleet';
 import { REPO_ROOT } from './support';
 
 const PARTITIONS = 4;
@@ -73,7 +68,7 @@ describe('a rules instance whose leases lapsed takes its partitions back (JetStr
   beforeAll(async () => {
     [nats, aedes] = await Promise.all([startNats(), startAedes()]);
     registryDir = mkdtempSync(join(tmpdir(), 'vigil-lapse-registry-'));
-    writeFileSync(join(registryDir, 'registry.yaml'), registryYaml());
+    writeFileSync(join(registryDir, 'registry.yaml'), gasWavesRegistryYaml(SITES, WAVES));
     const settings = loadConfig({
       VIGIL_NATS_URL: nats.url,
       VIGIL_SERVICES: 'rules',
@@ -138,40 +133,7 @@ describe('a rules instance whose leases lapsed takes its partitions back (JetStr
   const owned = async (instance: 'r1' | 'r2') =>
     (await readyz(instance)).body?.details?.partitions?.owned ?? [];
 
-  async function publishReadings(): Promise<void> {
-    const now = Date.now();
-    await Promise.all(
-      [...level].map(([key, lel]) => {
-        const [siteId = '', id = ''] = key.split('/');
-        const seq = (seqs.get(key) ?? 0) + 1;
-        seqs.set(key, seq);
-        const records: IngestRecord[] = [
-          {
-            kind: 'reading',
-            reading: {
-              siteId,
-              deviceId: id,
-              deviceClass: 'gas-combustible',
-              areaId: 'zone-a',
-              ts: now,
-              receivedAt: now,
-              seq,
-              deviceTime: true,
-              clockSkewMs: 0,
-              values: { lel },
-            },
-          },
-        ];
-        return backbone.js
-          .publish(
-            recordsSubject(partitionOf(siteId, PARTITIONS), siteId),
-            JSON.stringify(records),
-            { msgID: `${siteId}/${id}/${seq}` },
-          )
-          .catch(() => undefined);
-      }),
-    );
-  }
+  const publishReadings = () => publishGasReadings(backbone, level, seqs, PARTITIONS);
 
   async function published(): Promise<Published[]> {
     const last = (await backbone.jsm.streams.info('VIGIL_ALARMS')).state.last_seq;
@@ -311,28 +273,3 @@ describe('a rules instance whose leases lapsed takes its partitions back (JetStr
     exactlyOnce(await published(), [1, 2, 3]);
   }, 150_000);
 });
-
-function registryYaml(): string {
-  const lines = [
-    'organisation:',
-    '  - { id: city-t, name: Test City, kind: city }',
-    '  - { id: ent-t, name: Test Enterprise, kind: enterprise, parent: city-t }',
-    'sites:',
-  ];
-  for (const site of SITES) {
-    lines.push(
-      `  - id: ${site}`,
-      `    name: ${site}`,
-      '    enterprise: ent-t',
-      '    frame: { width: 100, height: 100 }',
-      '    areas:',
-      '      - { id: zone-a, name: Zone A, kind: production, risk: orange, polygon: [[0, 0], [100, 0], [100, 100], [0, 100]] }',
-      '    devices:',
-    );
-    for (const wave of WAVES)
-      lines.push(
-        `      - { id: s${site.slice(-2)}-gc-${wave}, class: gas-combustible, area: zone-a, attributes: { gas: CH4 }, position: [${10 * wave}, 10], rules: { gas-l1: { offDelayMs: 0 } } }`,
-      );
-  }
-  return `${lines.join('\n')}\n`;
-}
