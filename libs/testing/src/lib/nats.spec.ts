@@ -7,10 +7,11 @@ describe('startNats (real nats-server)', () => {
     const nats = await startNats({ nodes: 3 });
     try {
       const nc = await connect({ servers: nats.url.split(','), maxReconnectAttempts: -1 });
-      const jsm = await nc.jetstreamManager();
-      // A fresh cluster elects its meta leader a moment after the nodes answer /healthz.
+      // A fresh cluster elects its meta leader a moment after the nodes answer /healthz: until
+      // then any JetStream API request (the manager's own account check too) times out.
       for (let attempt = 0; ; attempt += 1) {
         try {
+          const jsm = await nc.jetstreamManager();
           await jsm.streams.add({ name: 'T', subjects: ['t.>'], num_replicas: 3 });
           break;
         } catch (error) {
