@@ -4,6 +4,7 @@ import { loadConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { PersisterService } from '../persister/persister.service';
+import { telemetryStoreFor } from '../storage/telemetry-store.provider';
 import { StorageStatus } from './storage-status';
 
 // Integration: influxd 1.6.7 with `auth-enabled = true` (issue 13): /ping answers 204 throughout,
@@ -29,7 +30,9 @@ describe('StorageStatus and the persister against influxd with authentication on
       VIGIL_WRITE_FLUSH_MS: '10',
     });
     const metrics = new VigilMetrics();
-    const status = new StorageStatus(config, metrics);
+    // One store for both, as the module provides it.
+    const store = telemetryStoreFor(config);
+    const status = new StorageStatus(config, store, metrics);
     expect(await status.probe()).toBe(false);
     expect(status.current).toMatchObject({ kept: false, kind: 'forbidden' });
     expect(status.current.reason).toMatch(/403/);
@@ -38,7 +41,7 @@ describe('StorageStatus and the persister against influxd with authentication on
     );
 
     const bus = new PipelineBus();
-    persister = new PersisterService(config, bus, metrics);
+    persister = new PersisterService(config, store, bus, metrics);
     await persister.onModuleInit();
     bus.publishRecords([
       {
