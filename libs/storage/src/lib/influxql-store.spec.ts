@@ -21,6 +21,7 @@ const reading = (deviceId: string, i: number, ppm: number): Reading => ({
   areaId: 'tank-farm',
   ts: BASE + i * 1000,
   receivedAt: BASE + i * 1000,
+  seq: undefined,
   deviceTime: true,
   clockSkewMs: 0,
   values: { ppm },
