@@ -91,3 +91,33 @@ describe('StorageStatus and the persister against influxd with authentication on
     );
   });
 });
+
+// docs/interfaces.md (VIGIL_INFLUX_MANAGE_SCHEMA): carrying on with a schema Vigil did not manage is
+// "logged as an error and shown as the storage reason". The probe used to have a store of its own,
+// which never prepared the schema, so /readyz never showed it.
+describe('StorageStatus shows the schema notice of the store the persister prepared', () => {
+  let influx: InfluxHandle | undefined;
+  let persister: PersisterService | undefined;
+  afterAll(async () => {
+    await persister?.onModuleDestroy();
+    await influx?.stop();
+  });
+
+  it('VIGIL_INFLUX_MANAGE_SCHEMA=false: kept, with the reason saying the schema is not Vigil’s', async () => {
+    influx = await startInfluxd();
+    const env = { VIGIL_INFLUX_MODE: 'external', VIGIL_INFLUX_URL: influx.url };
+    // The operator created the database and the policies.
+    await telemetryStoreFor(loadConfig(env))?.ensureSchema();
+    const config = loadConfig({ ...env, VIGIL_INFLUX_MANAGE_SCHEMA: 'false' });
+    const store = telemetryStoreFor(config);
+    const metrics = new VigilMetrics();
+    persister = new PersisterService(config, store, new PipelineBus(), metrics);
+    await persister.onModuleInit();
+    expect(persister.ready).toBe(true);
+    const status = new StorageStatus(config, store, metrics);
+    expect(await status.probe()).toBe(true);
+    expect(status.current.reason).toMatch(
+      /schema not managed by Vigil: VIGIL_INFLUX_MANAGE_SCHEMA=false/,
+    );
+  });
+});
