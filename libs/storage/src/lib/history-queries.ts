@@ -25,9 +25,14 @@ import type {
 
 type Measurement = (typeof MEASUREMENTS)[keyof typeof MEASUREMENTS];
 
+/** `"<retention policy>"."<measurement>"`, for a reader that names the database elsewhere (Grafana). */
+export function retentionPath(measurement: Measurement): string {
+  return [MEASUREMENT_RETENTION[measurement], measurement].map(quoteIdentifier).join('.');
+}
+
 /** `"<database>"."<retention policy>"."<measurement>"`: the policy that holds the measurement. */
 export function measurementPath(database: string, measurement: Measurement): string {
-  return [database, MEASUREMENT_RETENTION[measurement], measurement].map(quoteIdentifier).join('.');
+  return `${quoteIdentifier(database)}.${retentionPath(measurement)}`;
 }
 
 const RAISE: AlarmActionName = 'raise';
