@@ -20,6 +20,7 @@ const { PersisterService } = require(join(root, 'dist/libs/server/src/lib/persis
 const { PipelineBus } = require(join(root, 'dist/libs/server/src/lib/bus/pipeline-bus.js'));
 const { VigilMetrics } = require(join(root, 'dist/libs/server/src/lib/metrics/metrics.js'));
 const { loadConfig } = require(join(root, 'dist/libs/server/src/lib/config/vigil-config.js'));
+const { telemetryStoreFor } = require(join(root, 'dist/libs/server/src/lib/storage/telemetry-store.provider.js'));
 
 const messages = Number(process.argv[2] ?? 40_000);
 const work = mkdtempSync(join(tmpdir(), 'vigil-drain-'));
@@ -51,7 +52,13 @@ try {
   }
   await last;
   const readings = messages * 5;
-  const persister = new PersisterService(config, bus, metrics, new SpoolPersisterSource(spool));
+  const persister = new PersisterService(
+    config,
+    telemetryStoreFor(config),
+    bus,
+    metrics,
+    new SpoolPersisterSource(spool),
+  );
   const started = Date.now();
   const cpu = process.cpuUsage();
   await persister.onModuleInit();

@@ -6,3 +6,6 @@ export * from './lib/influx-v1-store';
 export * from './lib/batching-writer';
 export * from './lib/influx-v2-store';
 export * from './lib/influx-v3-store';
+export * from './lib/history-queries';
+export * from './lib/influxql-store';
+export * from './lib/create-telemetry-store';

@@ -419,6 +419,15 @@ describe('OpenAPI document', () => {
       },
       { what: 'the detector’s stored readings' },
     );
+    // The report reads the stored activations through the same store: InfluxDB, not memory.
+    const report = (await call(
+      'GET /api/v1/reports/alarm-performance',
+      '/api/v1/reports/alarm-performance',
+      200,
+      { token },
+    )) as { source: string; mostFrequent: unknown[] };
+    expect(report.source).toBe('influxdb');
+    expect(report.mostFrequent.length).toBeGreaterThan(0);
     await call(
       'GET /api/v1/telemetry/{siteId}/{deviceId}',
       '/api/v1/telemetry/plant-1/gc-lb-01?metric=nothing',

@@ -22,6 +22,7 @@ import { AlarmView } from './gateway/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
+import { telemetryStoreProvider } from './storage/telemetry-store.provider';
 import { JournalStatus } from './journal/journal-status';
 import { WsHub } from './gateway/ws-hub';
 import { gatewayJetstreamProviders } from './gateway/jetstream.providers';
@@ -65,6 +66,8 @@ export class VigilModule {
       PipelineBus,
       RegistryHolder,
       MqttPublisher,
+      // The one storage port: persister, storage status, history and reports inject it.
+      telemetryStoreProvider,
       StorageStatus,
       JournalStatus,
       InternalInbox,

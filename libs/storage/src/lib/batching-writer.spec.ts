@@ -1,6 +1,6 @@
 import { BatchingWriter, type WriteErrorContext } from './batching-writer';
 import type { WriteChunk, WriteLine } from './schema';
-import { StoreWriteError, type TelemetryStore } from './telemetry-store';
+import { StoreWriteError, type StoreWriter } from './telemetry-store';
 
 interface StoreCall {
   readonly chunks: readonly WriteChunk[];
@@ -10,7 +10,7 @@ interface StoreCall {
 }
 
 /** An in-memory recorder; each write waits for the test to settle it, unless `autoAck` is on. */
-class RecordingStore implements TelemetryStore {
+class RecordingStore implements StoreWriter {
   readonly calls: StoreCall[] = [];
   readonly stored: string[] = [];
   autoAck = true;
@@ -522,7 +522,8 @@ describe('BatchingWriter onSettled (a durable source commits its position there)
 
   it('runs for lines refused for good (counted), never for lines abandoned at close', async () => {
     const store = new RecordingStore();
-    store.failWith = () => new StoreWriteError('bad line', { status: 400, rejectedLines: 1, retryable: false });
+    store.failWith = () =>
+      new StoreWriteError('bad line', { status: 400, rejectedLines: 1, retryable: false });
     const writer = new BatchingWriter(store, { batchSize: 1, flushIntervalMs: 1 });
     const settled: string[] = [];
     writer.offerChunks([chunk(1)], undefined, () => settled.push('refused'));
@@ -532,7 +533,12 @@ describe('BatchingWriter onSettled (a durable source commits its position there)
 
     const down = new RecordingStore();
     down.failWith = () => new StoreWriteError('unreachable', { retryable: true, rejectedLines: 0 });
-    const stuck = new BatchingWriter(down, { batchSize: 1, flushIntervalMs: 1, retryInitialMs: 5, retryMaxMs: 5 });
+    const stuck = new BatchingWriter(down, {
+      batchSize: 1,
+      flushIntervalMs: 1,
+      retryInitialMs: 5,
+      retryMaxMs: 5,
+    });
     stuck.offerChunks([chunk(1)], undefined, () => settled.push('abandoned'));
     await stuck.close({ timeoutMs: 30 });
     expect(settled).toEqual(['refused']);

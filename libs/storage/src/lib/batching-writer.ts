@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { WriteChunk, WriteLine } from './schema';
-import { isPermanentWriteError, type TelemetryStore } from './telemetry-store';
+import { isPermanentWriteError, type StoreWriter } from './telemetry-store';
 
 /** Time as the writer sees it; inject a fake one (or use jest fake timers) in tests. */
 export interface Clock {
@@ -102,7 +102,7 @@ interface FlushWaiter {
  * not fit, and a chunk larger than `batchSize` leaves as a batch of its own.
  */
 export class BatchingWriter {
-  private readonly store: TelemetryStore;
+  private readonly store: StoreWriter;
   private readonly clock: Clock;
   private readonly onError: BatchingWriterOptions['onError'];
   private readonly maxBufferedLines: number;
@@ -143,7 +143,7 @@ export class BatchingWriter {
   private lastError: string | undefined;
   private lastFlushAt: number | undefined;
 
-  constructor(store: TelemetryStore, options: BatchingWriterOptions = {}) {
+  constructor(store: StoreWriter, options: BatchingWriterOptions = {}) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
       const problems = parsed.error.issues.map(issue =>
@@ -451,7 +451,7 @@ export class BatchingWriter {
     }
     const settled = this.settledSeq();
     // Taken off the list before it runs: a callback may offer more (and settle re-enters).
-    for (let next = this.settledCallbacks[0]; next && next.upToSeq <= settled; ) {
+    for (let next = this.settledCallbacks[0]; next && next.upToSeq <= settled;) {
       this.settledCallbacks.shift();
       try {
         next.resolve();

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 
+import { measurementPath } from './history-queries';
 import { RETENTION_PATTERN, goDurationMs, quoteIdentifier, retentionMs } from './influxql';
-import { RETENTION_POLICIES, type RetentionPolicy, type WriteChunk } from './schema';
+import { InfluxQLStore } from './influxql-store';
+import { MEASUREMENTS, RETENTION_POLICIES, type RetentionPolicy, type WriteChunk } from './schema';
 import {
   StoreQueryError,
   StoreWriteError,
   type QueryRow,
-  type TelemetryStore,
+  type StoreHealth,
+  type StoreRequestOptions,
 } from './telemetry-store';
 
 // MEM Decree 40 §13: monitoring data of major hazard installations is kept at least 30 days.
@@ -50,15 +53,6 @@ const optionsSchema = z.object({
   queryMethod: z.enum(['POST', 'GET']).default('POST'),
 });
 
-/** What the readiness probe found: `ok` only when an authenticated query on the database passed. */
-export interface StoreHealth {
-  readonly ok: boolean;
-  /** Why not (or a schema notice when ok), e.g. `unauthorized: HTTP 401: authorization failed`. */
-  readonly reason?: string;
-  /** `unauthorized` (401), `forbidden` (403), `unreachable`, `database-missing`, `error`. */
-  readonly kind?: 'unauthorized' | 'forbidden' | 'unreachable' | 'database-missing' | 'error';
-}
-
 /** Where the 1-minute downsampled history goes (a retention policy of its own). */
 export const TREND_RETENTION_POLICY = 'trend';
 export const TREND_MEASUREMENT = 'telemetry_1m';
@@ -74,7 +68,7 @@ export function downsampleSelect(database: string, where = ''): string {
   const db = quoteIdentifier(database);
   return (
     `SELECT mean(*), min(*), max(*) INTO ${db}.${quoteIdentifier(TREND_RETENTION_POLICY)}.` +
-    `${quoteIdentifier(TREND_MEASUREMENT)} FROM ${db}."raw"."telemetry"` +
+    `${quoteIdentifier(TREND_MEASUREMENT)} FROM ${measurementPath(database, MEASUREMENTS.telemetry)}` +
     `${where ? ` WHERE ${where}` : ''} GROUP BY time(1m), *`
   );
 }
@@ -118,7 +112,7 @@ interface WriteGroup {
  * The TelemetryStore adapter for InfluxDB 1.x (tested against 1.6.7): line protocol to `/write`
  * with `precision=n`, InfluxQL to `/query`, one retention policy per retention class.
  */
-export class InfluxV1Store implements TelemetryStore {
+export class InfluxV1Store extends InfluxQLStore {
   readonly database: string;
   private readonly url: string;
   private readonly retention: Readonly<Record<RetentionPolicy, string>>;
@@ -136,6 +130,7 @@ export class InfluxV1Store implements TelemetryStore {
   schemaNotice: string | undefined;
 
   constructor(options: InfluxV1StoreOptions) {
+    super();
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
       const problems = parsed.error.issues.map(
@@ -167,10 +162,11 @@ export class InfluxV1Store implements TelemetryStore {
    * Readiness: `/ping` answers without credentials even where every write is refused, so the
    * probe is an authenticated query on the database itself. Never throws.
    */
-  async check(): Promise<StoreHealth> {
+  async check(options?: StoreRequestOptions): Promise<StoreHealth> {
     try {
       const policies = await this.execute(
         `SHOW RETENTION POLICIES ON ${quoteIdentifier(this.database)}`,
+        options,
       );
       const names = new Set(policies.map(row => String(row['name'])));
       const missing = RETENTION_POLICIES.filter(rp => !names.has(rp));
@@ -332,8 +328,8 @@ export class InfluxV1Store implements TelemetryStore {
     }
   }
 
-  async query(influxql: string): Promise<QueryRow[]> {
-    return this.execute(influxql);
+  async query(influxql: string, options?: StoreRequestOptions): Promise<QueryRow[]> {
+    return this.execute(influxql, options);
   }
 
   /** Returns the refusal for lines the server will never accept; throws when retrying may help. */
@@ -380,7 +376,7 @@ export class InfluxV1Store implements TelemetryStore {
     });
   }
 
-  private async execute(influxql: string): Promise<QueryRow[]> {
+  private async execute(influxql: string, options?: StoreRequestOptions): Promise<QueryRow[]> {
     const params = new URLSearchParams({ db: this.database, q: influxql, epoch: 'ms' });
     let response: Response;
     let text: string;
@@ -392,7 +388,7 @@ export class InfluxV1Store implements TelemetryStore {
           method: this.queryMethod,
           headers: this.headers,
           ...(this.queryMethod === 'GET' ? {} : { body: params }),
-          signal: AbortSignal.timeout(this.requestTimeoutMs),
+          signal: AbortSignal.timeout(options?.timeoutMs ?? this.requestTimeoutMs),
         },
       );
       text = await response.text();

@@ -1,9 +1,14 @@
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 
-import { InfluxV1Store, type StoreHealth } from './influx-v1-store';
-import { isRetryableStatus, refusedLineCount } from './influx-v1-store';
+import { InfluxV1Store, isRetryableStatus, refusedLineCount } from './influx-v1-store';
+import { InfluxQLStore } from './influxql-store';
 import type { RetentionPolicy, WriteChunk } from './schema';
-import { StoreWriteError, type QueryRow, type TelemetryStore } from './telemetry-store';
+import {
+  StoreWriteError,
+  type QueryRow,
+  type StoreHealth,
+  type StoreRequestOptions,
+} from './telemetry-store';
 
 export interface InfluxV2StoreOptions {
   readonly url: string;
@@ -28,16 +33,19 @@ export interface InfluxV2StoreOptions {
  * Contract-tested against a local HTTP recorder (influx-v2-store.spec.ts); NOT tested against a
  * live InfluxDB 2.x/3.x on the build machines (none runs there).
  */
-export class InfluxV2Store implements TelemetryStore {
+export class InfluxV2Store extends InfluxQLStore {
+  readonly database: string;
   private readonly client: InfluxDB;
   private readonly v1: InfluxV1Store;
 
   constructor(private readonly options: InfluxV2StoreOptions) {
+    super();
+    this.database = options.database ?? options.buckets.raw;
     const timeout = options.requestTimeoutMs ?? 10_000;
     this.client = new InfluxDB({ url: options.url, token: options.token, timeout });
     this.v1 = new InfluxV1Store({
       url: options.url,
-      database: options.database ?? options.buckets.raw,
+      database: this.database,
       token: options.token,
       manageSchema: false,
       requestTimeoutMs: timeout,
@@ -53,16 +61,16 @@ export class InfluxV2Store implements TelemetryStore {
     return this.v1.schemaNotice;
   }
 
-  check(): Promise<StoreHealth> {
-    return this.v1.check();
+  check(options?: StoreRequestOptions): Promise<StoreHealth> {
+    return this.v1.check(options);
   }
 
   ping(): Promise<boolean> {
     return this.v1.ping();
   }
 
-  query(influxql: string): Promise<QueryRow[]> {
-    return this.v1.query(influxql);
+  query(influxql: string, options?: StoreRequestOptions): Promise<QueryRow[]> {
+    return this.v1.query(influxql, options);
   }
 
   async write(chunks: readonly WriteChunk[]): Promise<void> {

@@ -1,12 +1,14 @@
 import type { InfluxDBClient } from '@influxdata/influxdb3-client';
 
-import { InfluxV1Store, isRetryableStatus, type StoreHealth } from './influx-v1-store';
+import { InfluxV1Store, isRetryableStatus } from './influx-v1-store';
+import { InfluxQLStore } from './influxql-store';
 import { RETENTION_POLICIES, type RetentionPolicy, type WriteChunk } from './schema';
 import {
   StoreQueryError,
   StoreWriteError,
   type QueryRow,
-  type TelemetryStore,
+  type StoreHealth,
+  type StoreRequestOptions,
 } from './telemetry-store';
 
 export interface InfluxV3StoreOptions {
@@ -68,7 +70,8 @@ export function influxV3SchemaNotice(databases: Readonly<Record<RetentionPolicy,
  * Contract-tested against a local HTTP recorder (influx-v3-store.spec.ts); NOT tested against a
  * live InfluxDB 3.x (none can be had on the build machines).
  */
-export class InfluxV3Store implements TelemetryStore {
+export class InfluxV3Store extends InfluxQLStore {
+  readonly database: string;
   readonly databases: Readonly<Record<RetentionPolicy, string>>;
   readonly schemaNotice: string;
   private client: Promise<Client> | undefined;
@@ -77,6 +80,8 @@ export class InfluxV3Store implements TelemetryStore {
   private readonly timeout: number;
 
   constructor(private readonly options: InfluxV3StoreOptions) {
+    super();
+    this.database = options.database;
     this.timeout = options.requestTimeoutMs ?? 10_000;
     this.databases = {
       raw: `${options.database}/raw`,
@@ -106,10 +111,10 @@ export class InfluxV3Store implements TelemetryStore {
    * Readiness: an authenticated `SHOW MEASUREMENTS` on each database (`/ping` and `/health`
    * prove nothing about the token). When ok, `reason` carries the schema notice.
    */
-  async check(): Promise<StoreHealth> {
+  async check(options?: StoreRequestOptions): Promise<StoreHealth> {
     for (const [rp, probe] of this.probes) {
       try {
-        await probe.query('SHOW MEASUREMENTS LIMIT 1');
+        await probe.query('SHOW MEASUREMENTS LIMIT 1', options);
       } catch (error) {
         return {
           ok: false,
@@ -125,8 +130,8 @@ export class InfluxV3Store implements TelemetryStore {
     return (await this.check()).ok;
   }
 
-  query(influxql: string): Promise<QueryRow[]> {
-    return this.reader.query(influxql);
+  query(influxql: string, options?: StoreRequestOptions): Promise<QueryRow[]> {
+    return this.reader.query(influxql, options);
   }
 
   async write(chunks: readonly WriteChunk[]): Promise<void> {

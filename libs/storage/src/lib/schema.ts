@@ -263,6 +263,22 @@ export function canaryLine(canary: CanaryStamp): WriteLine {
   return { rp: 'raw', line: `${line} ${msToNs(canary.sentAt)}` };
 }
 
+/** Tag keys the history reads filter on (history-queries.ts); MEASUREMENT_COLUMNS lists them. */
+export const TAG = {
+  site: 'site',
+  device: 'device',
+  rule: 'rule',
+  category: 'category',
+  priority: 'priority',
+} as const;
+
+/** `alarm_event` fields the history reads select or filter on (history-queries.ts). */
+export const ALARM_EVENT_FIELD = {
+  alarmId: 'alarm_id',
+  action: 'action',
+  note: 'note',
+} as const;
+
 /**
  * The tags and fields of each measurement, as the line builders above write them, for queries
  * written elsewhere (the Grafana dashboards in deploy/grafana) to be checked against. `telemetry`
@@ -275,16 +291,16 @@ export const MEASUREMENT_COLUMNS: Readonly<
     { readonly tags: readonly string[]; readonly fields: readonly string[] }
   >
 > = {
-  telemetry: { tags: ['area', 'class', 'device', 'site'], fields: [SEQ_FIELD] },
+  telemetry: { tags: ['area', 'class', TAG.device, TAG.site], fields: [SEQ_FIELD] },
   device_event: { tags: ['class', 'code', 'device', 'site'], fields: ['detail', 'received_at'] },
   device_status: { tags: ['class', 'device', 'site'], fields: ['online'] },
   canary: { tags: ['origin', 'site'], fields: ['seq'] },
   alarm_event: {
-    tags: ['category', 'device', 'level', 'priority', 'rule', 'site'],
+    tags: [TAG.category, TAG.device, 'level', TAG.priority, TAG.rule, TAG.site],
     fields: [
-      'alarm_id',
+      ALARM_EVENT_FIELD.alarmId,
       'state',
-      'action',
+      ALARM_EVENT_FIELD.action,
       'active',
       'value',
       'value_bool',
@@ -292,7 +308,7 @@ export const MEASUREMENT_COLUMNS: Readonly<
       'metric',
       'message',
       'by',
-      'note',
+      ALARM_EVENT_FIELD.note,
       'detected_at',
       // Alarms located inside a device (fire-panel point, channel): the point and its area.
       'location',

@@ -16,11 +16,16 @@ import { PanelBuilder as TablePanelBuilder } from '@grafana/grafana-foundation-s
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 
 import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
+import { MEASUREMENTS, retentionPath } from '@vigil/storage';
 
 import { INFLUXDB, PROMETHEUS } from './datasources';
 import { InfluxQLQueryBuilder } from './influxql';
 
 type AnyPanel = TimeseriesPanelBuilder | StatPanelBuilder | TablePanelBuilder;
+
+/** The measurements the panels read, from the storage schema (the datasource names the database). */
+const TELEMETRY = retentionPath(MEASUREMENTS.telemetry);
+const ALARM_EVENTS = retentionPath(MEASUREMENTS.alarmEvent);
 
 /** Filters every InfluxDB panel of a site dashboard by the template variables. */
 const SITE_FILTER = `"site" =~ /^$site$/`;
@@ -55,7 +60,7 @@ function prom(expr: string, legend: string, refId = 'A'): PromQueryBuilder {
 }
 
 function tagVariable(name: string, label: string, key: string, where = ''): QueryVariableBuilder {
-  const query = `SHOW TAG VALUES FROM "raw"."telemetry" WITH KEY = "${key}"${where ? ` WHERE ${where}` : ''}`;
+  const query = `SHOW TAG VALUES FROM ${TELEMETRY} WITH KEY = "${key}"${where ? ` WHERE ${where}` : ''}`;
   return new QueryVariableBuilder(name)
     .label(label)
     .datasource(INFLUXDB)
@@ -123,7 +128,7 @@ function metricPanels(
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT max("${metric}") FROM "raw"."telemetry" WHERE "class" = '${deviceClass}' AND ${SITE_FILTER} AND ${AREA_FILTER} AND $timeFilter GROUP BY time($__interval), "device" fill(none)`,
+          `SELECT max("${metric}") FROM ${TELEMETRY} WHERE "class" = '${deviceClass}' AND ${SITE_FILTER} AND ${AREA_FILTER} AND $timeFilter GROUP BY time($__interval), "device" fill(none)`,
         ),
       )
       .unit(GRAFANA_UNITS[definition.unit] ?? 'none')
@@ -181,7 +186,7 @@ export function siteOverview(): Dashboard {
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT count("seq") FROM "raw"."telemetry" WHERE ${SITE_FILTER} AND ${AREA_FILTER} AND "class" =~ /^$class$/ AND $timeFilter GROUP BY time($__interval), "area", "class" fill(0)`,
+          `SELECT count("seq") FROM ${TELEMETRY} WHERE ${SITE_FILTER} AND ${AREA_FILTER} AND "class" =~ /^$class$/ AND $timeFilter GROUP BY time($__interval), "area", "class" fill(0)`,
           '$tag_area $tag_class',
         ),
       )
@@ -230,7 +235,7 @@ export function tanks(): Dashboard {
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT last("value") FROM "events"."alarm_event" WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter GROUP BY "device"`,
+          `SELECT last("value") FROM ${ALARM_EVENTS} WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter GROUP BY "device"`,
         ),
       )
       .thresholds(GRADE_THRESHOLDS)
@@ -244,7 +249,7 @@ export function tanks(): Dashboard {
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT "level"::tag, "value", "message" FROM "events"."alarm_event" WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter ORDER BY time DESC LIMIT 100`,
+          `SELECT "level"::tag, "value", "message" FROM ${ALARM_EVENTS} WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter ORDER BY time DESC LIMIT 100`,
         ).table(),
       )
       .height(6)
@@ -256,7 +261,7 @@ export function tanks(): Dashboard {
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT last("value") FROM "events"."alarm_event" WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter GROUP BY time($__interval), "device" fill(previous)`,
+          `SELECT last("value") FROM ${ALARM_EVENTS} WHERE "rule" = 'mhs-grade' AND ${SITE_FILTER} AND $timeFilter GROUP BY time($__interval), "device" fill(previous)`,
         ),
       )
       .thresholds(GRADE_THRESHOLDS)
@@ -282,8 +287,8 @@ export function alarmKpis(): Dashboard {
     new QueryVariableBuilder('site')
       .label('Site 站点')
       .datasource(INFLUXDB)
-      .query('SHOW TAG VALUES FROM "events"."alarm_event" WITH KEY = "site"')
-      .definition('SHOW TAG VALUES FROM "events"."alarm_event" WITH KEY = "site"')
+      .query(`SHOW TAG VALUES FROM ${ALARM_EVENTS} WITH KEY = "site"`)
+      .definition(`SHOW TAG VALUES FROM ${ALARM_EVENTS} WITH KEY = "site"`)
       .refresh(VariableRefresh.OnTimeRangeChanged)
       .sort(VariableSort.AlphabeticalAsc)
       .multi(true)
@@ -291,7 +296,7 @@ export function alarmKpis(): Dashboard {
       .allValue('.*'),
   );
   const board = panels(builder);
-  const raised = `FROM "events"."alarm_event" WHERE "action" = 'raise' AND ${SITE_FILTER} AND $timeFilter`;
+  const raised = `FROM ${ALARM_EVENTS} WHERE "action" = 'raise' AND ${SITE_FILTER} AND $timeFilter`;
   board.add(
     new TimeseriesPanelBuilder()
       .title('Alarms raised per 10 min 每10分钟报警数')
@@ -353,7 +358,7 @@ export function alarmKpis(): Dashboard {
       .datasource(INFLUXDB)
       .withTarget(
         influx(
-          `SELECT "action", "by", "device"::tag, "rule"::tag, "note" FROM "events"."alarm_event" WHERE "action" != 'raise' AND "action" != 'clear' AND "action" != 'update' AND ${SITE_FILTER} AND $timeFilter ORDER BY time DESC LIMIT 200`,
+          `SELECT "action", "by", "device"::tag, "rule"::tag, "note" FROM ${ALARM_EVENTS} WHERE "action" != 'raise' AND "action" != 'clear' AND "action" != 'update' AND ${SITE_FILTER} AND $timeFilter ORDER BY time DESC LIMIT 200`,
         ).table(),
       )
       .height(10)

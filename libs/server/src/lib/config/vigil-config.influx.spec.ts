@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { InfluxV1Store, InfluxV2Store, InfluxV3Store } from '@vigil/storage';
 
-import { createInfluxStore } from '../persister/influx-store';
+import { telemetryStoreFor } from '../storage/telemetry-store.provider';
 import { ConfigError, loadConfig } from './vigil-config';
 
 describe('InfluxDB credentials in the configuration (issue 13)', () => {
@@ -87,8 +87,8 @@ describe('InfluxDB credentials in the configuration (issue 13)', () => {
       VIGIL_INFLUX_TOKEN: 't',
       VIGIL_INFLUX_ORG: 'o',
     });
-    expect(createInfluxStore(v2)).toBeInstanceOf(InfluxV2Store);
-    expect(createInfluxStore(loadConfig({}))).toBeInstanceOf(InfluxV1Store);
+    expect(telemetryStoreFor(v2)).toBeInstanceOf(InfluxV2Store);
+    expect(telemetryStoreFor(loadConfig({}))).toBeInstanceOf(InfluxV1Store);
   });
 
   it('selects the 3.x client with VIGIL_INFLUX_API=v3, which needs a token (no organisation)', () => {
@@ -99,7 +99,7 @@ describe('InfluxDB credentials in the configuration (issue 13)', () => {
     expect(
       problems({ VIGIL_INFLUX_API: 'v3', VIGIL_INFLUX_MODE: 'external', VIGIL_INFLUX_TOKEN: 't' }),
     ).toEqual([]);
-    const v3 = createInfluxStore(
+    const v3 = telemetryStoreFor(
       loadConfig({
         VIGIL_INFLUX_API: 'v3',
         VIGIL_INFLUX_MODE: 'external',
@@ -109,7 +109,7 @@ describe('InfluxDB credentials in the configuration (issue 13)', () => {
     );
     expect(v3).toBeInstanceOf(InfluxV3Store);
     expect((v3 as InfluxV3Store).databases).toEqual({ raw: 'plant/raw', events: 'plant/events' });
-    expect(v3.schemaNotice).toMatch(/InfluxDB 3\.x: Vigil sends no DDL/);
+    expect(v3?.schemaNotice).toMatch(/InfluxDB 3\.x: Vigil sends no DDL/);
     expect(problems({ VIGIL_INFLUX_API: 'v4' })).toEqual([
       expect.stringMatching(/^VIGIL_INFLUX_API: /),
     ]);

@@ -2,13 +2,7 @@ import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import {
-  ALARM_CATEGORIES,
-  IDENTIFIER_PATTERN,
-  type AlarmHistoryEvent,
-  type AlarmHistoryResponse,
-} from '@vigil/contracts';
-import { MEASUREMENT_COLUMNS, quoteIdentifier, quoteString, type QueryRow } from '@vigil/storage';
+import { ALARM_CATEGORIES, IDENTIFIER_PATTERN, type AlarmHistoryResponse } from '@vigil/contracts';
 
 import { RegistryHolder } from '../registry/registry-holder';
 import { HistoryStore } from './history-store';
@@ -45,36 +39,6 @@ export const alarmHistoryQuery = z
     path: ['from'],
   });
 
-/** Every column of `alarm_event`, from the storage schema: one list, not a copy of it. */
-const FIELDS = [...MEASUREMENT_COLUMNS.alarm_event.fields, ...MEASUREMENT_COLUMNS.alarm_event.tags];
-
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
-
-/** One row of measurement `alarm_event` (libs/storage/README.md). */
-function toEvent(row: QueryRow): AlarmHistoryEvent {
-  return {
-    time: Number(row['time']),
-    alarmId: str(row['alarm_id']) ?? '',
-    siteId: str(row['site']) ?? '',
-    deviceId: str(row['device']) ?? '',
-    ruleId: str(row['rule']) ?? '',
-    level: str(row['level']) ?? '',
-    priority: Number(row['priority']),
-    category: str(row['category']) ?? '',
-    action: str(row['action']) ?? '',
-    state: str(row['state']) ?? '',
-    active: row['active'] === true,
-    value:
-      num(row['value']) ?? (typeof row['value_bool'] === 'boolean' ? row['value_bool'] : undefined),
-    threshold: num(row['threshold']),
-    metric: str(row['metric']),
-    message: str(row['message']) ?? '',
-    by: str(row['by']),
-    note: str(row['note']),
-  };
-}
-
 @ApiTags('alarms')
 @Controller('api/v1/history')
 export class AlarmHistoryController {
@@ -107,17 +71,19 @@ export class AlarmHistoryController {
     const result = { from: query.from, to: query.to, limit: query.limit };
     if (sites.length === 0) return { ...result, truncated: false, events: [] };
 
-    const where = [`time >= ${query.from}ms`, `time < ${query.to}ms`];
-    if (sites.length < this.registry.current.sites.length || query.site !== undefined)
-      where.push(`(${sites.map(site => `site = ${quoteString(site)}`).join(' OR ')})`);
-    if (query.device !== undefined) where.push(`device = ${quoteString(query.device)}`);
-    if (query.rule !== undefined) where.push(`rule = ${quoteString(query.rule)}`);
-    if (query.category !== undefined) where.push(`category = ${quoteString(query.category)}`);
-    if (query.priority !== undefined) where.push(`priority = '${query.priority}'`);
-    const from = `${quoteIdentifier(this.history.database)}."events"."alarm_event"`;
-    const rows = await this.history.query(
-      `SELECT ${FIELDS.map(quoteIdentifier).join(', ')} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${query.limit}`,
-    );
-    return { ...result, truncated: rows.length >= query.limit, events: rows.map(toEvent) };
+    // Every site visible and none asked for: no site filter at all.
+    const everySite =
+      sites.length >= this.registry.current.sites.length && query.site === undefined;
+    const events = await this.history.alarmHistory({
+      from: query.from,
+      to: query.to,
+      ...(everySite ? {} : { sites }),
+      ...(query.device === undefined ? {} : { deviceId: query.device }),
+      ...(query.rule === undefined ? {} : { ruleId: query.rule }),
+      ...(query.category === undefined ? {} : { category: query.category }),
+      ...(query.priority === undefined ? {} : { priority: query.priority }),
+      limit: query.limit,
+    });
+    return { ...result, truncated: events.length >= query.limit, events };
   }
 }

@@ -1,6 +1,8 @@
+import { telemetrySeriesQuery, type TelemetrySeriesRequest } from '@vigil/storage';
 import { startHttpRecorder, type HttpRecorder, type RecordedRequest } from '@vigil/testing';
 
-import { loadConfig } from '../config/vigil-config';
+import { loadConfig, type VigilConfig } from '../config/vigil-config';
+import { telemetryStoreFor } from '../storage/telemetry-store.provider';
 import { HistoryStore } from './history-store';
 
 // History reads go through the configured API with its credentials (they used to build a 1.x
@@ -19,23 +21,34 @@ describe('HistoryStore reads with the configured InfluxDB API and credentials', 
   });
 
   const base = () => ({ VIGIL_INFLUX_MODE: 'external', VIGIL_INFLUX_URL: recorder.url });
-  const query = 'SELECT ppm AS "value" FROM "vigil"."raw"."telemetry" WHERE time >= 0ms';
+  const series: TelemetrySeriesRequest = {
+    siteId: 'plant-1',
+    deviceId: 'gt-1',
+    metric: 'ppm',
+    from: 0,
+    to: 1000,
+    bucketMs: 0,
+    limit: 10,
+  };
+  const query = telemetrySeriesQuery('vigil', series);
+  const historyOf = (config: VigilConfig) => new HistoryStore(config, telemetryStoreFor(config));
 
   it('1.x with a user: HTTP Basic on the query', async () => {
-    const history = new HistoryStore(
+    const history = historyOf(
       loadConfig({ ...base(), VIGIL_INFLUX_USERNAME: 'reader', VIGIL_INFLUX_PASSWORD: 'pw' }),
     );
-    expect(await history.query(query)).toEqual([{ time: 1, value: 2 }]);
+    expect(await history.telemetrySeries(series)).toEqual([{ time: 1, value: 2 }]);
+    expect(recorder.requests[0]?.body).toContain(new URLSearchParams({ q: query }).toString());
     expect(recorder.requests[0]?.headers['authorization']).toBe(
       `Basic ${Buffer.from('reader:pw').toString('base64')}`,
     );
   });
 
   it('3.x: the token, and a GET with the parameters in the query string', async () => {
-    const history = new HistoryStore(
+    const history = historyOf(
       loadConfig({ ...base(), VIGIL_INFLUX_API: 'v3', VIGIL_INFLUX_TOKEN: 'db-token' }),
     );
-    expect(await history.query(query)).toEqual([{ time: 1, value: 2 }]);
+    expect(await history.telemetrySeries(series)).toEqual([{ time: 1, value: 2 }]);
     const [request] = recorder.requests;
     expect(request?.method).toBe('GET');
     expect(request?.headers['authorization']).toBe('Token db-token');

@@ -19,7 +19,6 @@ import {
   type TelemetrySeries,
 } from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
-import { quoteIdentifier, quoteString } from '@vigil/storage';
 
 import { RegistryHolder } from '../registry/registry-holder';
 import { HistoryStore } from './history-store';
@@ -111,22 +110,18 @@ export class TelemetryController {
       numeric && span / (device.intervalSeconds * 1000) > query.points
         ? Math.max(1000, Math.ceil(span / query.points / 1000) * 1000)
         : 0;
-    const field = quoteIdentifier(metric);
-    const from = `${quoteIdentifier(this.history.database)}."raw"."telemetry"`;
-    const where = `site = ${quoteString(siteId)} AND device = ${quoteString(deviceId)} AND time >= ${query.from}ms AND time < ${query.to}ms`;
     const limit = query.points * RAW_ROWS_FACTOR;
-    const rows =
-      bucketMs > 0
-        ? await this.history.query(
-            `SELECT mean(${field}) AS "value", min(${field}) AS "min", max(${field}) AS "max" FROM ${from} WHERE ${where} GROUP BY time(${bucketMs}ms) fill(none)`,
-          )
-        : (
-            await this.history.query(
-              `SELECT ${field} AS "value" FROM ${from} WHERE ${where} ORDER BY time DESC LIMIT ${limit}`,
-            )
-          ).reverse();
+    const rows = await this.history.telemetrySeries({
+      siteId,
+      deviceId,
+      metric,
+      from: query.from,
+      to: query.to,
+      bucketMs,
+      limit,
+    });
 
-    const points = rows.filter(row => row['value'] !== null && row['value'] !== undefined);
+    const points = rows.filter(row => row.value !== null && row.value !== undefined);
     const valueOf = (value: unknown): number | null =>
       typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : null;
     return {
@@ -139,12 +134,12 @@ export class TelemetryController {
       to: query.to,
       bucketMs,
       truncated: bucketMs === 0 && rows.length >= limit,
-      t: points.map(row => Number(row['time'])),
-      value: points.map(row => valueOf(row['value'])),
+      t: points.map(row => row.time),
+      value: points.map(row => valueOf(row.value)),
       ...(bucketMs > 0
         ? {
-            min: points.map(row => valueOf(row['min'])),
-            max: points.map(row => valueOf(row['max'])),
+            min: points.map(row => valueOf(row.min)),
+            max: points.map(row => valueOf(row.max)),
           }
         : {}),
       setpoints: this.setpoints(device, metric),

@@ -8,8 +8,7 @@ import type { TelemetryStore } from '@vigil/storage';
 
 import { CurrentUser } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
-import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { createInfluxStore } from '../persister/influx-store';
+import { TELEMETRY_STORE } from '../storage/telemetry-store.provider';
 import { AlarmView } from './alarm-view';
 import { parseOr400 } from './parse';
 
@@ -28,12 +27,12 @@ export class ReportsController {
   private readonly store: TelemetryStore | undefined;
 
   constructor(
-    @Inject(VIGIL_CONFIG) config: VigilConfig,
+    /** The process's one store (telemetry-store.provider.ts); null when VIGIL_INFLUX_MODE=off. */
+    @Inject(TELEMETRY_STORE) store: TelemetryStore | null,
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AuthService) private readonly auth: AuthService,
   ) {
-    // The configured API (v1/v2/v3) with its credentials, as everywhere else.
-    this.store = config.influx.mode === 'off' ? undefined : createInfluxStore(config);
+    this.store = store ?? undefined;
   }
 
   @Get('alarm-performance')
@@ -81,24 +80,19 @@ export class ReportsController {
   ): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory'; tests: Set<string> }> {
     if (this.store) {
       try {
-        const rows = await this.store.query(
-          `SELECT alarm_id, priority, site, device, "rule" FROM "events"."alarm_event" WHERE "action" = 'raise' AND time >= ${from}ms AND time < ${to}ms`,
-        );
-        // The dispose note is "<disposition>: <note>" (lifecycle applyCommand).
-        const disposed = await this.store.query(
-          `SELECT alarm_id FROM "events"."alarm_event" WHERE "action" = 'dispose' AND "note" =~ /^test: / AND time >= ${from}ms`,
-        );
+        const stored = await this.store.alarmRaises({ from, to });
+        const disposed = await this.store.testAlarmIds(from);
         const tests = this.view.testAlarmIds();
-        for (const row of disposed) tests.add(String(row['alarm_id']));
+        for (const alarmId of disposed) tests.add(alarmId);
         return {
           source: 'influxdb',
           tests,
-          raises: rows.map(row => ({
-            at: Number(row['time']),
-            alarmId: String(row['alarm_id']),
-            key: `${String(row['site'])}/${String(row['device'])}/${String(row['rule'])}`,
-            siteId: String(row['site']),
-            priority: Number(row['priority']) as AlarmPriority,
+          raises: stored.map(raise => ({
+            at: raise.at,
+            alarmId: raise.alarmId,
+            key: `${raise.siteId}/${raise.deviceId}/${raise.ruleId}`,
+            siteId: raise.siteId,
+            priority: raise.priority as AlarmPriority,
           })),
         };
       } catch (error) {

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { PersisterService } from '../persister/persister.service';
+import { telemetryStoreFor } from '../storage/telemetry-store.provider';
 import { StorageStatus } from './storage-status';
 
 // Integration: influxd 1.6.7 with `auth-enabled = true` (issue 13): /ping answers 204 throughout,
@@ -29,7 +30,9 @@ describe('StorageStatus and the persister against influxd with authentication on
       VIGIL_WRITE_FLUSH_MS: '10',
     });
     const metrics = new VigilMetrics();
-    const status = new StorageStatus(config, metrics);
+    // One store for both, as the module provides it.
+    const store = telemetryStoreFor(config);
+    const status = new StorageStatus(config, store, metrics);
     expect(await status.probe()).toBe(false);
     expect(status.current).toMatchObject({ kept: false, kind: 'forbidden' });
     expect(status.current.reason).toMatch(/403/);
@@ -38,7 +41,7 @@ describe('StorageStatus and the persister against influxd with authentication on
     );
 
     const bus = new PipelineBus();
-    persister = new PersisterService(config, bus, metrics);
+    persister = new PersisterService(config, store, bus, metrics);
     await persister.onModuleInit();
     bus.publishRecords([
       {
@@ -85,6 +88,36 @@ describe('StorageStatus and the persister against influxd with authentication on
     expect(rows.results[0]?.series?.[0]?.values.map(row => row[1])).toEqual([4.5]);
     expect(await metrics.registry.getSingleMetricAsString('vigil_persister_lines_total')).toMatch(
       /outcome="failed"\} 0/,
+    );
+  });
+});
+
+// docs/interfaces.md (VIGIL_INFLUX_MANAGE_SCHEMA): carrying on with a schema Vigil did not manage is
+// "logged as an error and shown as the storage reason". The probe used to have a store of its own,
+// which never prepared the schema, so /readyz never showed it.
+describe('StorageStatus shows the schema notice of the store the persister prepared', () => {
+  let influx: InfluxHandle | undefined;
+  let persister: PersisterService | undefined;
+  afterAll(async () => {
+    await persister?.onModuleDestroy();
+    await influx?.stop();
+  });
+
+  it('VIGIL_INFLUX_MANAGE_SCHEMA=false: kept, with the reason saying the schema is not Vigil’s', async () => {
+    influx = await startInfluxd();
+    const env = { VIGIL_INFLUX_MODE: 'external', VIGIL_INFLUX_URL: influx.url };
+    // The operator created the database and the policies.
+    await telemetryStoreFor(loadConfig(env))?.ensureSchema();
+    const config = loadConfig({ ...env, VIGIL_INFLUX_MANAGE_SCHEMA: 'false' });
+    const store = telemetryStoreFor(config);
+    const metrics = new VigilMetrics();
+    persister = new PersisterService(config, store, new PipelineBus(), metrics);
+    await persister.onModuleInit();
+    expect(persister.ready).toBe(true);
+    const status = new StorageStatus(config, store, metrics);
+    expect(await status.probe()).toBe(true);
+    expect(status.current.reason).toMatch(
+      /schema not managed by Vigil: VIGIL_INFLUX_MANAGE_SCHEMA=false/,
     );
   });
 });

@@ -8,14 +8,14 @@ import {
 } from '@nestjs/common';
 import { BehaviorSubject, distinctUntilChanged, skip } from 'rxjs';
 
-import type { StoreHealth } from '@vigil/storage';
+import type { TelemetryStore } from '@vigil/storage';
 
 import type { Backbone } from '../bus/jetstream/backbone';
 import { BACKBONE } from '../bus/jetstream/backbone.provider';
 import { persisterBacklog } from '../persister/persister-backlog';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
-import { createInfluxStore } from '../persister/influx-store';
+import { TELEMETRY_STORE } from '../storage/telemetry-store.provider';
 
 const PROBE_INTERVAL_MS = 5000;
 const PROBE_TIMEOUT_MS = 2000;
@@ -32,7 +32,7 @@ const UNKNOWN: StorageState = { kept: false, reason: 'not probed yet', kind: 'un
 
 /**
  * Whether history is being kept. `/ping` answers without credentials even where every write is
- * refused, so the probe is an authenticated query on the database (InfluxV1Store.check).
+ * refused, so the probe is an authenticated query on the database (TelemetryStore.check).
  * Operators must never believe data is stored when it is not: a change (including a change of
  * reason, e.g. unreachable → unauthorized) is logged loudly, counted in vigil_storage_ready and
  * pushed to every console.
@@ -41,7 +41,7 @@ const UNKNOWN: StorageState = { kept: false, reason: 'not probed yet', kind: 'un
 export class StorageStatus implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(StorageStatus.name);
   private readonly state = new BehaviorSubject<StorageState>(UNKNOWN);
-  private readonly probeStore: { check(): Promise<StoreHealth> } | undefined;
+  private readonly probeStore: TelemetryStore | undefined;
   private timer: NodeJS.Timeout | undefined;
   readonly changes$ = this.state.pipe(
     distinctUntilChanged((a, b) => a.kept === b.kept && a.kind === b.kind),
@@ -50,13 +50,13 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    /** The process's one store (telemetry-store.provider.ts); null when VIGIL_INFLUX_MODE=off. */
+    @Inject(TELEMETRY_STORE) store: TelemetryStore | null,
     @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
     /** jetstream: the gateway also judges the persister's backlog and losses in the stream. */
     @Optional() @Inject(BACKBONE) private readonly backbone?: Backbone,
   ) {
-    if (config.influx.mode !== 'off') {
-      this.probeStore = createInfluxStore(config, { requestTimeoutMs: PROBE_TIMEOUT_MS });
-    }
+    this.probeStore = store ?? undefined;
   }
 
   get kept(): boolean {
@@ -83,7 +83,7 @@ export class StorageStatus implements OnModuleInit, OnModuleDestroy {
     if (!this.probeStore) {
       next = { kept: false, reason: 'VIGIL_INFLUX_MODE=off', kind: 'off' };
     } else {
-      const health = await this.probeStore.check();
+      const health = await this.probeStore.check({ timeoutMs: PROBE_TIMEOUT_MS });
       next = {
         kept: health.ok,
         reason: health.reason,

@@ -22,6 +22,7 @@ import { VigilMetrics } from '../metrics/metrics';
 import { JetStreamRecordSource, RECORDS_CONSUMER } from './jetstream-record-source';
 import { persisterBacklog } from './persister-backlog';
 import { PersisterService } from './persister.service';
+import { telemetryStoreFor } from '../storage/telemetry-store.provider';
 
 jest.setTimeout(120_000);
 
@@ -84,7 +85,13 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
       health,
       { pendingPollMs: 200, ...options },
     );
-    const persister = new PersisterService(config, new PipelineBus(), metrics, source);
+    const persister = new PersisterService(
+      config,
+      telemetryStoreFor(config),
+      new PipelineBus(),
+      metrics,
+      source,
+    );
     await persister.onModuleInit();
     await source.started();
     return { persister, source, health, metrics };

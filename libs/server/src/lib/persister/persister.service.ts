@@ -19,6 +19,7 @@ import {
   readingLine,
   encodeChunks,
   toWriteChunks,
+  type TelemetryStore,
   type WriteLine,
 } from '@vigil/storage';
 
@@ -26,7 +27,7 @@ import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
-import { createInfluxStore, type CheckedStore } from './influx-store';
+import { TELEMETRY_STORE } from '../storage/telemetry-store.provider';
 import { BusPersisterSource, PersisterSource } from './persister-source';
 
 const SCHEMA_RETRY_MS = 5000;
@@ -48,21 +49,23 @@ export class PersisterService implements OnModuleInit, OnModuleDestroy {
   private readonly rateLimited = new RateLimitedLogger(this.logger);
   private readonly source: PersisterSource;
   private readonly writer: BatchingWriter | undefined;
-  private readonly store: CheckedStore | undefined;
+  private readonly store: TelemetryStore | undefined;
   private schemaReady = false;
   private schemaTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    /** The process's one store (telemetry-store.provider.ts); null when VIGIL_INFLUX_MODE=off. */
+    @Inject(TELEMETRY_STORE) store: TelemetryStore | null,
     @Inject(PipelineBus) private readonly bus: PipelineBus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     /** Where records and alarm updates come from (persister-source.ts); the bus by default. */
     @Optional() @Inject(PersisterSource) source?: PersisterSource,
   ) {
     this.source = source ?? new BusPersisterSource(bus);
-    if (config.influx.mode === 'off') return;
-    this.store = createInfluxStore(config);
+    if (store === null) return;
+    this.store = store;
     this.writer = new BatchingWriter(this.store, {
       maxBufferedLines: config.write.bufferLines,
       batchSize: config.write.batchLines,
