@@ -87,7 +87,11 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     this.opened = true;
     const restored = this.journal.open();
     for (const permit of restored.permits.values()) this.remember(permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
+    this.board.setPermits(
+      permitRuleViews(this.permits.values()),
+      this.clock(),
+      this.permits.values(),
+    );
     this.logger.log(
       `permit journal ${this.journal.path}: ${restored.entries} entries, ${this.permits.size} permit(s)` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
@@ -178,7 +182,11 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     // Durable first: nobody hears of a step that a crash could take back.
     this.journal.append([entry]);
     this.remember(result.permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
+    this.board.setPermits(
+      permitRuleViews(this.permits.values()),
+      this.clock(),
+      this.permits.values(),
+    );
   }
 
   private remember(permit: Permit): void {
