@@ -27,6 +27,8 @@ import { parseArgs } from 'node:util';
 
 import { transformSync } from '@swc/core';
 
+import { nodeSwcOptions } from '../scripts/swc-options.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const SOURCE = 'libs/rules/src/lib/permit-stop-work.reducer.ts';
@@ -52,7 +54,6 @@ if (!existsSync(join(distLib, 'rule-signal.js'))) {
   console.error('dist/ lacks the rules lib: run `node scripts/build.mjs` first');
   process.exit(2);
 }
-const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8'));
 
 /** Compiles one version of the reducer next to the built lib, so its imports resolve there. */
 function load(label, ref) {
@@ -61,19 +62,7 @@ function load(label, ref) {
       ? readFileSync(join(root, SOURCE), 'utf8')
       : execFileSync('git', ['show', `${ref}:${SOURCE}`], { cwd: root, encoding: 'utf8' });
   const out = join(distLib, `permit-stop-work.reducer.bench-${label}.js`);
-  const compiled = transformSync(code, {
-    filename: join(root, SOURCE),
-    swcrc: false,
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true },
-      keepClassNames: true,
-      baseUrl: root,
-      paths: compilerOptions.paths,
-    },
-    module: { type: 'commonjs' },
-  });
+  const compiled = transformSync(code, { ...nodeSwcOptions(root), filename: join(root, SOURCE) });
   mkdirSync(distLib, { recursive: true });
   writeFileSync(out, compiled.code);
   try {
