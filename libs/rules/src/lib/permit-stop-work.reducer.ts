@@ -112,7 +112,10 @@ export interface PermitStopWorkState {
   readonly watched: Map<string, number>;
   /** Permit id → its raised overstay alarm (the named workers still inside after the window). */
   readonly overstay: Map<string, PermitRuleView>;
-  /** The step "nothing happened", shared: a gas reading of an area without a permit allocates nothing. */
+  /**
+   * The step "nothing happened", shared: a gas reading of an area without a permit allocates
+   * nothing.
+   */
   readonly unchanged: RuleStep<PermitStopWorkState>;
 }
 
@@ -163,7 +166,10 @@ function hasPermitIn(permits: readonly PermitRuleView[], siteId: string, areaId:
   return false;
 }
 
-/** Whether this scope keeps the area's gas readings: its site is this scope's, a permit is open there. */
+/**
+ * Whether this scope keeps the area's gas readings: the site is this scope's and a permit is open
+ * there. Allocates nothing (it runs on gas readings of areas without a permit).
+ */
 function keepsGas(siteId: string, areaId: string, options: PermitStopWorkOptions): boolean {
   if (options.includesSite && !options.includesSite(siteId)) return false;
   return (
