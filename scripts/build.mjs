@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
 import { build } from 'esbuild';
 
+import { nodeSwcOptions } from './swc-options.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const { compilerOptions } = JSON.parse(
-  (await import('node:fs')).readFileSync(join(root, 'tsconfig.base.json'), 'utf8'),
-);
+const swcOptions = nodeSwcOptions(root);
 
 function* sources(dir) {
   for (const name of readdirSync(dir)) {
@@ -47,19 +47,7 @@ let files = 0;
 for (const sourceRoot of nodeRoots) {
   for (const file of sources(join(root, sourceRoot))) {
     const out = join(dist, relative(root, file)).replace(/\.tsx?$/, '.js');
-    const { code, map } = await transformFile(file, {
-      swcrc: false,
-      sourceMaps: true,
-      jsc: {
-        target: 'es2022',
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        keepClassNames: true,
-        baseUrl: root,
-        paths: compilerOptions.paths,
-      },
-      module: { type: 'commonjs' },
-    });
+    const { code, map } = await transformFile(file, { ...swcOptions, sourceMaps: true });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${code}\n//# sourceMappingURL=${out.split('/').pop()}.map`);
     writeFileSync(`${out}.map`, map ?? '');

@@ -14,7 +14,13 @@ import {
   type RuleSignal,
 } from '@vigil/contracts';
 
-import { NO_SIGNALS, type EngineInput, type RuleContext, type RuleStep } from './rule-signal';
+import {
+  NO_SIGNALS,
+  type EngineInput,
+  type EngineTick,
+  type RuleContext,
+  type RuleStep,
+} from './rule-signal';
 import { formatMembers } from './site/site-state';
 
 /** The latest reading of one gas metric of one detector, as the stop-work rule last received it. */
@@ -26,11 +32,48 @@ export interface LatestGasReading {
   readonly at: number;
 }
 
+/** A detector's latest value of one metric, updated in place: a kept reading allocates nothing. */
+interface LatestEntry {
+  readonly deviceId: string;
+  readonly metric: PermitMetric;
+  value: number;
+  at: number;
+}
+
+/** deviceId → its latest value of each permit metric it sends (one to three entries). */
+type AreaGas = Map<string, LatestEntry[]>;
+
+/** The device classes whose readings a permit limits: combustible %LEL, toxic ppm, oxygen %VOL. */
+export function isPermitGasClass(deviceClass: DeviceClass): boolean {
+  return (
+    deviceClass === 'gas-combustible' || deviceClass === 'gas-toxic' || deviceClass === 'gas-oxygen'
+  );
+}
+
+/**
+ * What the permit rule looks at: gas readings (stop work, the start's gas analysis) and ticks
+ * (gas silence, overstay, closed permits). The rules service filters the engine's input with it
+ * before the rule; the reducer applies the same test to what it is given.
+ */
+export function concernsPermits(
+  input: EngineInput,
+): input is EngineTick | Extract<EngineInput, { kind: 'reading' }> {
+  if (input.kind === 'tick') return true;
+  return input.kind === 'reading' && isPermitGasClass(input.reading.deviceClass);
+}
+
 export interface PermitStopWorkOptions extends RuleContext {
   /** The active and suspended permits now; read on every gas reading and tick (keep it cheap). */
   readonly permits: () => readonly PermitRuleView[];
   /** Tags in the area now (site rules' `peopleInArea`), for the alarm's list of people inside. */
   readonly peopleInArea?: (siteId: string, areaId: string) => readonly string[];
+  /**
+   * Whether an area's gas readings are kept for a permit's gas analysis although `permits()` has
+   * no permit there: an area with a permit that may still start (requested, approved; see
+   * PermitBoard.keepsGasOf). Without a permit in the area, a gas reading returns at once and
+   * leaves nothing in the state (the fleet's gas traffic, at 50,000 readings/s, issue 14).
+   */
+  readonly keepsGasOf?: ((siteId: string, areaId: string) => boolean) | undefined;
   /**
    * The sites this engine scope evaluates (a partition's): permits of other sites are neither
    * judged nor marked evaluated (`state.evaluated`), so a permit no scope owns is reported.
@@ -51,10 +94,13 @@ interface Raised {
 
 export interface PermitStopWorkState {
   /**
-   * `${siteId}/${areaId}` → `${deviceId}/${metric}` → latest reading: what a permit's start
-   * checks. Bounded by the gas detectors of the registry (one entry per detector and metric).
+   * siteId → areaId → deviceId → its latest reading per metric: what a permit's start and resume
+   * check, and what the gas silence of an active permit is measured from. Kept only for the areas
+   * of this scope's open permits (`permits`, `keepsGasOf`), from their first gas reading after the
+   * permit was requested, and dropped on the first tick after the area's last permit closed.
+   * Bounded by the open permits' areas times their gas detectors (one entry per metric).
    */
-  readonly latest: Map<string, Map<string, LatestGasReading>>;
+  readonly latest: Map<string, Map<string, AreaGas>>;
   /** Permit id → its raised stop-work alarm. */
   readonly raised: Map<string, Raised>;
   /**
@@ -66,16 +112,25 @@ export interface PermitStopWorkState {
   readonly watched: Map<string, number>;
   /** Permit id → its raised overstay alarm (the named workers still inside after the window). */
   readonly overstay: Map<string, PermitRuleView>;
+  /**
+   * The step "nothing happened", shared: a gas reading of an area without a permit allocates
+   * nothing.
+   */
+  readonly unchanged: RuleStep<PermitStopWorkState>;
 }
 
 export function createPermitStopWorkState(): PermitStopWorkState {
-  return {
-    latest: new Map(),
-    raised: new Map(),
-    evaluated: new Map(),
-    watched: new Map(),
-    overstay: new Map(),
+  const maps = {
+    latest: new Map<string, Map<string, AreaGas>>(),
+    raised: new Map<string, Raised>(),
+    evaluated: new Map<string, number>(),
+    watched: new Map<string, number>(),
+    overstay: new Map<string, PermitRuleView>(),
   };
+  const state: PermitStopWorkState = Object.assign(maps, {
+    unchanged: Object.freeze({ state: maps as PermitStopWorkState, signals: NO_SIGNALS }),
+  });
+  return state;
 }
 
 /**
@@ -97,7 +152,78 @@ export function areaGasReadings(
   siteId: string,
   areaId: string,
 ): LatestGasReading[] {
-  return [...(state.latest.get(`${siteId}/${areaId}`)?.values() ?? [])];
+  const readings: LatestGasReading[] = [];
+  for (const entries of state.latest.get(siteId)?.get(areaId)?.values() ?? [])
+    for (const { deviceId, metric, value, at } of entries)
+      readings.push({ deviceId, metric, value, at });
+  return readings;
+}
+
+/** A permit of `permits` in the area (a loop: no closure per reading). */
+function hasPermitIn(permits: readonly PermitRuleView[], siteId: string, areaId: string): boolean {
+  for (const permit of permits)
+    if (permit.areaId === areaId && permit.siteId === siteId) return true;
+  return false;
+}
+
+/**
+ * Whether this scope keeps the area's gas readings: the site is this scope's and a permit is open
+ * there. Allocates nothing (it runs on gas readings of areas without a permit).
+ */
+function keepsGas(siteId: string, areaId: string, options: PermitStopWorkOptions): boolean {
+  if (options.includesSite && !options.includesSite(siteId)) return false;
+  return (
+    hasPermitIn(options.permits(), siteId, areaId) ||
+    (options.keepsGasOf?.(siteId, areaId) ?? false)
+  );
+}
+
+/** The area's kept readings; created when the area has a permit now, else `undefined`. */
+function keptArea(
+  state: PermitStopWorkState,
+  siteId: string,
+  areaId: string,
+  options: PermitStopWorkOptions,
+): AreaGas | undefined {
+  const areas = state.latest.get(siteId);
+  const kept = areas?.get(areaId);
+  if (kept !== undefined || !keepsGas(siteId, areaId, options)) return kept;
+  const area: AreaGas = new Map();
+  if (areas) areas.set(areaId, area);
+  else state.latest.set(siteId, new Map([[areaId, area]]));
+  return area;
+}
+
+/** Keeps a detector's reading of a metric; false when a newer one (receive time) is kept already. */
+function keep(
+  area: AreaGas,
+  deviceId: string,
+  metric: PermitMetric,
+  value: number,
+  at: number,
+): boolean {
+  let entries = area.get(deviceId);
+  if (entries === undefined) {
+    entries = [];
+    area.set(deviceId, entries);
+  }
+  for (const entry of entries) {
+    if (entry.metric !== metric) continue;
+    if (entry.at > at) return false;
+    entry.value = value;
+    entry.at = at;
+    return true;
+  }
+  entries.push({ deviceId, metric, value, at });
+  return true;
+}
+
+/** Drops the kept readings of areas without an open permit now (on a tick). */
+function pruneGas(state: PermitStopWorkState, options: PermitStopWorkOptions): void {
+  for (const [siteId, areas] of state.latest) {
+    for (const areaId of areas.keys()) if (!keepsGas(siteId, areaId, options)) areas.delete(areaId);
+    if (areas.size === 0) state.latest.delete(siteId);
+  }
 }
 
 /**
@@ -105,8 +231,9 @@ export function areaGasReadings(
  * permit's area reading outside the permit's limits (combustible %LEL, toxic ppm, oxygen %VOL)
  * raises one P1 alarm per permit, naming the permit, its workers and the people in the area. It
  * clears when every detector of the area is back within the limits, or when the permit is closed.
- * It also keeps every gas detector's latest reading per area: the permit's start is checked
- * against them. Readings of other classes pass through untouched.
+ * It also keeps the latest reading of each gas detector in the area of an open permit: the
+ * permit's start is checked against them. A gas reading of an area without a permit (nearly all
+ * of them) returns after a few map lookups, allocating nothing; other inputs are ignored.
  */
 export function reducePermitStopWork(
   state: PermitStopWorkState,
@@ -114,29 +241,17 @@ export function reducePermitStopWork(
   options: PermitStopWorkOptions,
 ): RuleStep<PermitStopWorkState> {
   if (input.kind === 'tick') return { state, signals: onTick(state, input.now, options) };
-  if (input.kind !== 'reading') return { state, signals: NO_SIGNALS };
+  if (!concernsPermits(input)) return state.unchanged;
   const reading = input.reading;
-  const { deviceClass, areaId } = reading;
-  if (areaId === undefined) return { state, signals: NO_SIGNALS };
-  if (
-    deviceClass !== 'gas-combustible' &&
-    deviceClass !== 'gas-toxic' &&
-    deviceClass !== 'gas-oxygen'
-  )
-    return { state, signals: NO_SIGNALS };
-  const areaKey = `${reading.siteId}/${areaId}`;
-  let latest = state.latest.get(areaKey);
-  if (!latest) {
-    latest = new Map();
-    state.latest.set(areaKey, latest);
-  }
+  const areaId = reading.areaId;
+  if (areaId === undefined) return state.unchanged;
+  const area = keptArea(state, reading.siteId, areaId, options);
+  if (area === undefined) return state.unchanged;
   let out: RuleSignal[] | undefined;
-  for (const [metric, value] of Object.entries(reading.values)) {
+  for (const metric in reading.values) {
+    const value = reading.values[metric];
     if (!isPermitMetric(metric) || typeof value !== 'number') continue;
-    const entryKey = `${reading.deviceId}/${metric}`;
-    const previous = latest.get(entryKey);
-    if (previous && previous.at > reading.receivedAt) continue;
-    latest.set(entryKey, { deviceId: reading.deviceId, metric, value, at: reading.receivedAt });
+    if (!keep(area, reading.deviceId, metric, value, reading.receivedAt)) continue;
     for (const permit of options.permits()) {
       if (permit.siteId !== reading.siteId || permit.areaId !== areaId) continue;
       if (options.includesSite && !options.includesSite(permit.siteId)) continue;
@@ -144,7 +259,7 @@ export function reducePermitStopWork(
       if (signal) (out ??= []).push(signal);
     }
   }
-  return { state, signals: out ?? NO_SIGNALS };
+  return out === undefined ? state.unchanged : { state, signals: out };
 }
 
 function judge(
@@ -157,8 +272,10 @@ function judge(
 ): RuleSignal | undefined {
   const within = withinPermitLimits(permit.limits, metric, value);
   if (within === undefined) return undefined;
-  const entryKey = `${reading.deviceId}/${metric}`;
   const raised = state.raised.get(permit.id);
+  // Within the limits with nothing raised: the common case of an active permit, nothing to do.
+  if (within && !raised) return undefined;
+  const entryKey = `${reading.deviceId}/${metric}`;
   // A reading of the metric: its area is monitored again for it.
   const wasSilent = raised?.outside.delete(silentKey(metric)) ?? false;
   if (within) {
@@ -286,6 +403,7 @@ function onTick(
     } else state.watched.delete(permit.id);
     push(overstay(state, permit, now, options));
   }
+  pruneGas(state, options);
   for (const id of state.evaluated.keys()) if (!open.has(id)) state.evaluated.delete(id);
   for (const id of state.watched.keys()) if (!open.has(id)) state.watched.delete(id);
   for (const [id, permit] of state.overstay) {
@@ -350,12 +468,14 @@ function silence(
 ): RuleSignal | undefined {
   const bound = options.maxGasSilenceMs ?? PERMIT_GAS_SILENCE_MS;
   const watchedSince = state.watched.get(permit.id) ?? now;
-  const area = state.latest.get(`${permit.siteId}/${permit.areaId}`);
+  const area = state.latest.get(permit.siteId)?.get(permit.areaId);
   const silent: { metric: PermitMetric; lastAt: number | undefined }[] = [];
   for (const metric of limitedMetrics(permit)) {
     let lastAt: number | undefined;
-    for (const entry of area?.values() ?? [])
-      if (entry.metric === metric && (lastAt === undefined || entry.at > lastAt)) lastAt = entry.at;
+    for (const entries of area?.values() ?? [])
+      for (const entry of entries)
+        if (entry.metric === metric && (lastAt === undefined || entry.at > lastAt))
+          lastAt = entry.at;
     if (now - Math.max(lastAt ?? -Infinity, watchedSince) > bound) silent.push({ metric, lastAt });
   }
   if (silent.length === 0) return undefined;

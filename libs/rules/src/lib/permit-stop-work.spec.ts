@@ -6,6 +6,7 @@ import { SITE, context, lel, reading, readingRecord } from '../testing/fixtures'
 import { permitStopWork } from './permit-stop-work.operator';
 import {
   areaGasReadings,
+  concernsPermits,
   createPermitStopWorkState,
   forgetRaisedPermitAlarms,
   reducePermitStopWork,
@@ -104,8 +105,57 @@ describe('permit stop-work rule', () => {
     ).toEqual([]);
   });
 
+  it('keeps no gas reading at all while no permit is open: state stays empty, steps shared', () => {
+    const state = createPermitStopWorkState();
+    const options: PermitStopWorkOptions = {
+      ...context,
+      permits: () => [],
+      keepsGasOf: () => false,
+    };
+    const steps = new Set<unknown>();
+    let signals = 0;
+    for (let i = 0; i < 1_000; i += 1) {
+      const deviceId = `gd-${i % 250}`;
+      const input =
+        i % 2 === 0 ? readingRecord(lel(deviceId, i, i % 30)) : o2Record(deviceId, i, 18 + (i % 5));
+      const step = reducePermitStopWork(state, input, options);
+      signals += step.signals.length;
+      steps.add(step);
+    }
+    expect(signals).toBe(0);
+    expect(state.latest.size).toBe(0);
+    // One shared "nothing happened" step for all of them: nothing allocated per reading.
+    expect(steps.size).toBe(1);
+    // A permit in another area of the site keeps only its own area.
+    const elsewhere = { ...options, permits: () => [{ ...hotWork, areaId: 'sump' }] };
+    reducePermitStopWork(state, readingRecord(lel('gd-1', 2_000, 3)), elsewhere);
+    expect(state.latest.size).toBe(0);
+  });
+
+  it('keeps the area of an open permit from its request on, and drops it once the permit closes', () => {
+    let open = true;
+    const { state, feed } = harness(() => [], [], {
+      keepsGasOf: (siteId, areaId) => open && siteId === SITE && areaId === 'tank-farm',
+    });
+    // An approved permit (not in `permits` yet): kept for its start, no alarm judged.
+    expect(feed(readingRecord(lel('gd-1', 1_000, 40)))).toEqual([]);
+    expect(areaGasReadings(state, SITE, 'tank-farm')).toEqual([
+      { deviceId: 'gd-1', metric: 'lel', value: 40, at: 1_000 },
+    ]);
+    open = false;
+    feed({ kind: 'tick', now: 2_000 });
+    expect(state.latest.size).toBe(0);
+    expect(areaGasReadings(state, SITE, 'tank-farm')).toEqual([]);
+  });
+
+  it('keeps nothing of a site this scope does not evaluate', () => {
+    const { state, feed } = harness(() => [hotWork], [], { includesSite: () => false });
+    feed(readingRecord(lel('gd-1', 1_000, 3)));
+    expect(state.latest.size).toBe(0);
+  });
+
   it('keeps the latest gas readings per area for the permit start, newest receive time wins', () => {
-    const { state, feed } = harness(() => []);
+    const { state, feed } = harness(() => [], [], { keepsGasOf: () => true });
     feed(readingRecord(lel('gd-1', 2_000, 4)), readingRecord(lel('gd-1', 1_000, 9)));
     feed(
       o2Record('ox-1', 1_000, 20.9),
@@ -116,6 +166,15 @@ describe('permit stop-work rule', () => {
       { deviceId: 'ox-1', metric: 'o2', value: 20.9, at: 1_000 },
     ]);
     expect(areaGasReadings(state, SITE, 'sump')).toEqual([]);
+  });
+
+  it('concerns gas readings and ticks only (the rules service filters with the same test)', () => {
+    expect(concernsPermits({ kind: 'tick', now: 1 })).toBe(true);
+    expect(concernsPermits(readingRecord(lel('gd-1', 1, 3)))).toBe(true);
+    expect(concernsPermits(o2Record('ox-1', 1, 20))).toBe(true);
+    expect(
+      concernsPermits(readingRecord({ ...reading('t1', 1, { x: 1 }), deviceClass: 'tag' })),
+    ).toBe(false);
   });
 
   it('clears the alarm of a permit that is closed (the next tick)', () => {

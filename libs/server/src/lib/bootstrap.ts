@@ -194,7 +194,7 @@ export async function startVigil(given: VigilConfig = loadConfig()): Promise<Run
       // last batch on while the rules and the persister still run, then close them.
       lifecycle.stopping();
       await ingestServer?.close();
-      if (config.services.includes('ingest')) app.get(IngestService).drain();
+      if (config.services.includes('ingest')) app.get(IngestService).flush();
       await bridge.stop();
       await app.close();
       await broker?.stop();

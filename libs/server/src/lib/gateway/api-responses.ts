@@ -785,7 +785,12 @@ type Json<T> = T extends readonly (infer E)[]
   : T extends object
     ? { -readonly [K in keyof T]-?: Json<Exclude<T[K], undefined>> }
     : T;
-type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [Json<Type>]
+/**
+ * `true` when a response schema and the type its handler returns agree over JSON: one line per
+ * schema, `true satisfies Agrees<typeof schema, Type>`, fails to compile when they drift (used by
+ * the hazard and permit responses too).
+ */
+export type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [Json<Type>]
   ? [Json<Type>] extends [Json<z.output<Schema>>]
     ? true
     : false

@@ -10,7 +10,7 @@ import {
   type HazardStats,
 } from '@vigil/contracts';
 
-import { API_SCHEMAS } from '../gateway/api-responses';
+import { API_SCHEMAS, type Agrees } from '../gateway/api-responses';
 
 /**
  * What the hazard ledger's operations answer, as zod schemas named in the OpenAPI document
@@ -94,17 +94,6 @@ export const hazardStats = z.object({
   ),
 });
 API_SCHEMAS.add(hazardStats, { id: 'HazardStats' });
-
-type Json<T> = T extends readonly (infer E)[]
-  ? Json<E>[]
-  : T extends object
-    ? { -readonly [K in keyof T]-?: Json<Exclude<T[K], undefined>> }
-    : T;
-type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [Json<Type>]
-  ? [Json<Type>] extends [Json<z.output<Schema>>]
-    ? true
-    : false
-  : false;
 
 /** Each line fails to compile when a schema above and its type disagree. */
 export const HAZARD_SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [

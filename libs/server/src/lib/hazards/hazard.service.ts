@@ -24,14 +24,15 @@ import {
 import {
   hazardOverdue,
   type Hazard,
+  type HazardAction,
   type HazardCounts,
   type HazardStatsRow,
 } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { JournalStatus } from '../journal/journal-status';
+import { LedgerJournal } from '../journal/ledger-journal';
 import { RegistryHolder } from '../registry/registry-holder';
-import { HazardJournal, type HazardJournalEntry } from './hazard-journal';
 
 /** One row of the statistics: its key, and the fields that name it in the answer. */
 export interface HazardStatsGroup {
@@ -55,7 +56,8 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   private readonly hazards = new Map<string, Hazard>();
   /** Alarm id → the hazard its disposal opened: one hazard per alarm. */
   private readonly byAlarm = new Map<string, string>();
-  private readonly journal: HazardJournal;
+  /** `<dataDir>/hazards/hazard-journal.jsonl` (`hazards` on /readyz). */
+  private readonly journal: LedgerJournal<'hazard', Hazard, HazardAction>;
   private readonly policy: HazardPolicy;
   private lastNo = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -67,7 +69,12 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
     @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
-    this.journal = new HazardJournal(join(config.dataDir, 'hazards'), journalStatus);
+    this.journal = new LedgerJournal(
+      join(config.dataDir, 'hazards'),
+      'hazard',
+      'hazards',
+      journalStatus,
+    );
     this.policy = { ...DEFAULT_HAZARD_POLICY, escalateEveryMs: config.hazardEscalateMs };
   }
 
@@ -88,7 +95,7 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     if (this.opened) return;
     this.opened = true;
     const restored = this.journal.open();
-    for (const hazard of restored.hazards.values()) this.remember(hazard);
+    for (const hazard of restored.records.values()) this.remember(hazard);
     this.logger.log(
       `hazard journal ${this.journal.path}: ${restored.entries} entries, ${this.hazards.size} hazard(s) in the ledger` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
@@ -199,13 +206,8 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
 
   private commit(steps: readonly Extract<HazardResult, { ok: true }>[]): void {
     if (steps.length === 0) return;
-    const entries: HazardJournalEntry[] = steps.map(({ hazard, action }) => ({
-      t: 'hazard',
-      hazard,
-      action,
-    }));
     // Durable first: nobody hears of a step that a crash could take back.
-    this.journal.append(entries);
+    this.journal.append(steps.map(({ hazard, action }) => this.journal.entry(hazard, action)));
     for (const { hazard } of steps) this.remember(hazard);
   }
 

@@ -278,11 +278,6 @@ export class IngestService implements OnModuleDestroy {
     return this.seqs.get(siteId)?.get(deviceId)?.lost ?? 0;
   }
 
-  /** Hands the batch being built on now (the stop, after ingest stopped taking messages). */
-  drain(): void {
-    this.flush();
-  }
-
   onModuleDestroy(): void {
     this.flush();
   }
@@ -311,7 +306,11 @@ export class IngestService implements OnModuleDestroy {
     return worst.join(', ') + (more > 0 ? ` and ${more} more device(s)` : '');
   }
 
-  private flush(): void {
+  /**
+   * Hands the batch being built on now: when it is full, on the next turn of the event loop, and
+   * at the stop (bootstrap, after ingest stopped taking messages; module destroy).
+   */
+  flush(): void {
     this.flushScheduled = false;
     this.countBatch();
     if (this.pending.length === 0) return;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Subject } from 'rxjs';
 
 import type { AreaGasReading } from '@vigil/alarms';
-import type { PermitRuleView, PermitUnevaluated, RuleSignal } from '@vigil/contracts';
+import type { Permit, PermitRuleView, PermitUnevaluated, RuleSignal } from '@vigil/contracts';
 import { areaGasReadings, type PermitStopWorkState } from '@vigil/rules';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
@@ -21,9 +21,10 @@ interface AttachedScope {
 
 /**
  * Where the permit ledger and the rule engine meet, in one process: the ledger puts the active
- * and suspended permits here (the engine's geofence exemption and stop-work rule read them), the
- * engine's stop-work rule keeps each area's latest gas readings here (a permit's start is checked
- * against them) and tells the ledger of every stop-work alarm (it suspends the permit).
+ * and suspended permits here (the engine's geofence exemption and stop-work rule read them), with
+ * the areas of every open permit; the engine's stop-work rule keeps those areas' latest gas
+ * readings here (a permit's start is checked against them) and tells the ledger of every
+ * stop-work alarm (it suspends the permit).
  *
  * Only the all-in-one deployment has both sides in one process. A gateway without the rules
  * engine has no gas readings here (`rulesAttached()` false) and refuses to start a permit (503):
@@ -38,6 +39,8 @@ interface AttachedScope {
 export class PermitBoard {
   private readonly logger = new Logger(PermitBoard.name);
   private views: readonly PermitRuleView[] = [];
+  /** siteId → the areas of its open permits (requested, approved, active, suspended). */
+  private gasAreas = new Map<string, Set<string>>();
   private readonly scopes = new Map<string, AttachedScope>();
   /** Permit id → when the board first saw it active (the grace before its first evaluation). */
   private readonly activeSince = new Map<string, number>();
@@ -80,8 +83,33 @@ export class PermitBoard {
     return false;
   };
 
-  setPermits(views: readonly PermitRuleView[], now = Date.now()): void {
+  /**
+   * Whether the rule engine keeps the area's gas readings: it has an open permit, which a start
+   * or resume will check against them (two map lookups: read on gas readings of areas without
+   * an active or suspended permit).
+   */
+  readonly keepsGasOf = (siteId: string, areaId: string): boolean =>
+    this.gasAreas.get(siteId)?.has(areaId) ?? false;
+
+  /**
+   * The permits the engine evaluates (`views`), and every open permit (`open`, by default the
+   * views): the engine keeps the gas readings of their areas from now on, for the gas analysis of
+   * a start or resume (readings from before a permit was requested are not kept).
+   */
+  setPermits(
+    views: readonly PermitRuleView[],
+    now = Date.now(),
+    open: Iterable<Pick<Permit, 'siteId' | 'areaId' | 'state'>> = views,
+  ): void {
     this.views = views;
+    const gasAreas = new Map<string, Set<string>>();
+    for (const { siteId, areaId, state } of open) {
+      if (state === 'closed') continue;
+      let areas = gasAreas.get(siteId);
+      if (!areas) gasAreas.set(siteId, (areas = new Set()));
+      areas.add(areaId);
+    }
+    this.gasAreas = gasAreas;
     const active = new Set<string>();
     for (const view of views) {
       if (view.state !== 'active') continue;

@@ -8,7 +8,7 @@ import {
   type PermitView,
 } from '@vigil/contracts';
 
-import { API_SCHEMAS } from '../gateway/api-responses';
+import { API_SCHEMAS, type Agrees } from '../gateway/api-responses';
 
 /**
  * What the permit operations answer, as zod schemas named in the OpenAPI document (`openapi.ts`
@@ -95,17 +95,6 @@ API_SCHEMAS.add(permit, {
 
 export const permitList = z.array(permit);
 API_SCHEMAS.add(permitList, { id: 'PermitList' });
-
-type Json<T> = T extends readonly (infer E)[]
-  ? Json<E>[]
-  : T extends object
-    ? { -readonly [K in keyof T]-?: Json<Exclude<T[K], undefined>> }
-    : T;
-type Agrees<Schema extends z.ZodType, Type> = [Json<z.output<Schema>>] extends [Json<Type>]
-  ? [Json<Type>] extends [Json<z.output<Schema>>]
-    ? true
-    : false
-  : false;
 
 /** Fails to compile when the schema above and the type disagree. */
 export const PERMIT_SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [

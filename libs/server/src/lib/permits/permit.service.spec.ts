@@ -44,31 +44,35 @@ describe(PermitService.name, () => {
     return service;
   }
 
-  /** A board with a stop-work state attached, as the rules service in the same process does. */
-  function boardWithGas(o2: number): PermitBoard {
+  /**
+   * A board with a stop-work state attached, wired as the rules service in the same process
+   * wires it; `oxygen` hands the rule a reading of the area's oxygen detector, received now.
+   */
+  function boardWithGas(): { board: PermitBoard; oxygen: (o2: number) => void } {
     const board = new PermitBoard();
     const state = createPermitStopWorkState();
-    reducePermitStopWork(
-      state,
-      {
-        kind: 'reading',
-        reading: {
-          siteId: 'plant-1',
-          deviceId: 'go-cs-01',
-          deviceClass: 'gas-oxygen',
-          areaId: 'confined-space',
-          ts: now,
-          receivedAt: now,
-          seq: undefined,
-          deviceTime: true,
-          clockSkewMs: 0,
-          values: { o2 },
-        },
-      },
-      { clock: () => now, permits: board.permits },
-    );
     board.attachGas('all', state);
-    return board;
+    const oxygen = (o2: number) =>
+      reducePermitStopWork(
+        state,
+        {
+          kind: 'reading',
+          reading: {
+            siteId: 'plant-1',
+            deviceId: 'go-cs-01',
+            deviceClass: 'gas-oxygen',
+            areaId: 'confined-space',
+            ts: now,
+            receivedAt: now,
+            seq: undefined,
+            deviceTime: true,
+            clockSkewMs: 0,
+            values: { o2 },
+          },
+        },
+        { clock: () => now, permits: board.permits, keepsGasOf: board.keepsGasOf },
+      );
+    return { board, oxygen };
   }
 
   const request = (): PermitRequest => ({
@@ -112,10 +116,32 @@ describe(PermitService.name, () => {
     expect(service.get(permit.id)?.state).toBe('approved');
   });
 
-  it('starts against the gas readings of the board, exempts the workers, and is journaled', () => {
-    const board = boardWithGas(20.9);
+  it('refuses the start while the area has no fresh reading: none since the request, or a stale one', () => {
+    const { board, oxygen } = boardWithGas();
+    // Received before any permit was open in the area: not kept, so not evidence at the start.
+    oxygen(20.9);
     const service = start(board);
     const permit = approved(service);
+    const refused = service.execute(permit.id, { action: 'start' }, zhang);
+    expect(refused).toMatchObject({ ok: false, status: 409 });
+    expect(refused.ok ? '' : refused.message).toContain('no fresh o2 reading in the area');
+    // A reading since the request, but older than the analysis allows (30 min): refused too.
+    oxygen(20.9);
+    now += 31 * 60_000;
+    expect(service.execute(permit.id, { action: 'start' }, zhang)).toMatchObject({
+      ok: false,
+      status: 409,
+      message: expect.stringContaining('older than 30 min'),
+    });
+    oxygen(20.9);
+    expect(service.execute(permit.id, { action: 'start' }, zhang)).toMatchObject({ ok: true });
+  });
+
+  it('starts against the gas readings of the board, exempts the workers, and is journaled', () => {
+    const { board, oxygen } = boardWithGas();
+    const service = start(board);
+    const permit = approved(service);
+    oxygen(20.9);
     expect(service.execute(permit.id, { action: 'start' }, zhang)).toMatchObject({ ok: true });
     expect(board.permits()).toMatchObject([{ id: permit.id, state: 'active' }]);
     expect(board.geofenceExempt('plant-1', 'confined-space', 'tag-001', now)).toBe(true);
@@ -132,9 +158,10 @@ describe(PermitService.name, () => {
   });
 
   it('suspends the permit on its stop-work alarm, signed by vigil, and survives a restart', () => {
-    const board = boardWithGas(20.9);
+    const { board, oxygen } = boardWithGas();
     const service = start(board);
     const permit = approved(service);
+    oxygen(20.9);
     service.execute(permit.id, { action: 'start' }, zhang);
     const signal = { key: stopWorkKey(permit), message: 'O2 18 %VOL' } as RuleSignal;
     board.stopWork$.next(signal);
@@ -154,9 +181,10 @@ describe(PermitService.name, () => {
 
   it('journals on the shared JsonlJournal: a failed fdatasync is counted, on /readyz, and the step did not happen', () => {
     const journals = new JournalStatus(new VigilMetrics());
-    const board = boardWithGas(20.9);
+    const { board, oxygen } = boardWithGas();
     const service = start(board, journals);
     const permit = approved(service);
+    oxygen(20.9);
     failNextSync();
     expect(() => service.execute(permit.id, { action: 'start' }, zhang)).toThrow(JournalWriteError);
     expect(service.get(permit.id)?.state).toBe('approved');
@@ -174,9 +202,10 @@ describe(PermitService.name, () => {
   });
 
   it('shows an active permit its rule engine stopped evaluating, and overdue after its window', () => {
-    const board = boardWithGas(20.9);
+    const { board, oxygen } = boardWithGas();
     const service = start(board);
     const permit = approved(service);
+    oxygen(20.9);
     service.execute(permit.id, { action: 'start' }, zhang);
     const active = () => {
       const found = service.get(permit.id);

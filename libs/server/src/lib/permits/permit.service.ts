@@ -24,14 +24,15 @@ import {
 import {
   permitIdOfStopWorkKey,
   type Permit,
+  type PermitAction,
   type PermitView,
   type RuleSignal,
 } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { JournalStatus } from '../journal/journal-status';
+import { LedgerJournal } from '../journal/ledger-journal';
 import { PermitBoard } from './permit-board';
-import { PermitJournal, type PermitJournalEntry } from './permit-journal';
 
 /** Injected so that tests drive the work window in virtual time. */
 export const PERMIT_CLOCK = Symbol('PERMIT_CLOCK');
@@ -52,7 +53,11 @@ export type PermitServiceResult = PermitResult | { ok: false; status: 503; messa
 export class PermitService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PermitService.name);
   private readonly permits = new Map<string, Permit>();
-  private readonly journal: PermitJournal;
+  /**
+   * `<dataDir>/permits/permit-journal.jsonl` (`permits` on /readyz). Closed permits stay: the
+   * permit is the record of who worked where and who signed it.
+   */
+  private readonly journal: LedgerJournal<'permit', Permit, PermitAction>;
   private lastNo = 0;
   private opened = false;
   private subscription: Subscription | undefined;
@@ -64,7 +69,12 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     @Inject(PERMIT_CLOCK) private readonly clock: PermitClock,
     @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
-    this.journal = new PermitJournal(join(config.dataDir, 'permits'), journalStatus);
+    this.journal = new LedgerJournal(
+      join(config.dataDir, 'permits'),
+      'permit',
+      'permits',
+      journalStatus,
+    );
   }
 
   onModuleInit(): void {
@@ -86,8 +96,12 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
     if (this.opened) return;
     this.opened = true;
     const restored = this.journal.open();
-    for (const permit of restored.permits.values()) this.remember(permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
+    for (const permit of restored.records.values()) this.remember(permit);
+    this.board.setPermits(
+      permitRuleViews(this.permits.values()),
+      this.clock(),
+      this.permits.values(),
+    );
     this.logger.log(
       `permit journal ${this.journal.path}: ${restored.entries} entries, ${this.permits.size} permit(s)` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
@@ -174,11 +188,14 @@ export class PermitService implements OnModuleInit, OnModuleDestroy {
   }
 
   private commit(result: Extract<PermitResult, { ok: true }>): void {
-    const entry: PermitJournalEntry = { t: 'permit', permit: result.permit, action: result.action };
     // Durable first: nobody hears of a step that a crash could take back.
-    this.journal.append([entry]);
+    this.journal.append([this.journal.entry(result.permit, result.action)]);
     this.remember(result.permit);
-    this.board.setPermits(permitRuleViews(this.permits.values()), this.clock());
+    this.board.setPermits(
+      permitRuleViews(this.permits.values()),
+      this.clock(),
+      this.permits.values(),
+    );
   }
 
   private remember(permit: Permit): void {

@@ -39,6 +39,7 @@ import {
   MONITORING_LOST_SUBJECTS,
   asSiteInput,
   chatterGuard,
+  concernsPermits,
   describeError,
   monitoringLostSignal,
   type IsolationScope,
@@ -389,12 +390,14 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       this.restarting('mhs-grade', includes),
     );
     // Special-operation permits: stop work on a gas or oxygen excursion in an active permit's area;
-    // the latest gas readings per area, which a permit's start is checked against.
+    // the latest gas readings of the areas of open permits, which a permit's start is checked
+    // against (every other gas reading leaves the rule at once, keeping nothing).
     const permit$ = defer(() =>
       inputs$.pipe(
         filter(concernsPermits),
         permitStopWork({
           permits: this.permits.permits,
+          keepsGasOf: this.permits.keepsGasOf,
           peopleInArea: (siteId, areaId) => {
             const site = sitesState?.sites.get(siteId);
             return site ? peopleInArea(site, areaId) : [];
@@ -650,14 +653,4 @@ function concernsSiteRules(input: EngineInput): boolean {
   if (input.kind === 'reading') return input.reading.deviceClass === 'tag';
   if (input.kind === 'status') return input.status.deviceClass === 'tag';
   return false;
-}
-
-/** Gas readings (the stop-work rule and the permit's gas analysis) and ticks (closed permits). */
-function concernsPermits(input: EngineInput): boolean {
-  if (input.kind === 'tick') return true;
-  if (input.kind !== 'reading') return false;
-  const deviceClass = input.reading.deviceClass;
-  return (
-    deviceClass === 'gas-combustible' || deviceClass === 'gas-toxic' || deviceClass === 'gas-oxygen'
-  );
 }
