@@ -64,11 +64,12 @@ export class DevicesController {
   @ApiQuery({ name: 'class', required: false, enum: DEVICE_CLASSES })
   list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser) {
     const { site, class: deviceClass } = parseOr400(deviceQuery, query);
+    const visible = this.authorization.visibleSites(user);
     return this.registry.current.devices.filter(
       device =>
         (site === undefined || device.siteId === site) &&
         (deviceClass === undefined || device.deviceClass === deviceClass) &&
-        this.authorization.canSeeSite(user, device.siteId),
+        visible.has(device.siteId),
     );
   }
 
