@@ -131,7 +131,6 @@ describe(decide.name, () => {
     ['registry', false, false, true],
     ['hazard', true, true, true],
     ['permit', true, true, true],
-    ['report', true, true, true],
   ];
   it.each(table)('%s: operator %s, supervisor %s, admin %s', (action, ...allowed) => {
     for (const [index, role] of ROLES.entries()) {

@@ -43,8 +43,7 @@ export interface AccessScope {
  * `@vigil/alarms`); hazard and permit steps are open to every role in scope, and their lifecycles
  * apply the per-step rules that depend on the record (who may approve, separation of duties).
  */
-export type AccessAction =
-  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'report';
+export type AccessAction = AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit';
 
 export type AccessDecision =
   | { readonly ok: true }

@@ -255,6 +255,21 @@ describe(HazardsController.name, () => {
     ]);
   });
 
+  it('shows a user whose scope is not in the organisation tree nothing, and refuses their steps (403)', () => {
+    const ours = controller.create({ title: 'ours', level: 'general', siteId: 'plant-a' }, zhang);
+    const lost = user('lost', 'admin', 'nowhere');
+    expect(controller.list({}, lost)).toEqual([]);
+    expect(controller.stats({ by: 'region' }, lost).rows).toEqual([]);
+    expect(controller.stats({ by: 'site' }, lost).rows).toEqual([]);
+    expect(status(() => controller.one(ours.id, lost))).toBe(404);
+    expect(
+      status(() => controller.create({ title: 'x', level: 'general', siteId: 'plant-a' }, lost)),
+    ).toBe(403);
+    expect(status(() => controller.action(ours.id, 'assign', { assignee: 'zhang' }, lost))).toBe(
+      403,
+    );
+  });
+
   it('answers the lifecycle’s refusals with their status, and filters the list', () => {
     const hazard = controller.create({ title: 'x', level: 'general', siteId: 'plant-a' }, zhang);
     expect(status(() => controller.action(hazard.id, 'fly', {}, wang))).toBe(404);
