@@ -33,6 +33,7 @@ describe('authentication and scope outside demo mode', () => {
         `  - { id: sup1, name: Supervisor One, role: supervisor, scope: park-chem, passwordHash: "${hash}" }`,
         `  - { id: other, name: Elsewhere, role: operator, scope: county-east, passwordHash: "${hash}" }`,
         `  - { id: stranger, name: Stranger, role: admin, scope: nowhere, passwordHash: "${hash}" }`,
+        `  - { id: rival, name: Rival Operator, role: operator, scope: ent-rival, passwordHash: "${hash}" }`,
         `  - { id: victim, name: Victim, role: operator, scope: ent-huaxin, passwordHash: "${hash}", passwordChangedAt: "2026-11-01" }`,
       ].join('\n'),
     );
@@ -114,7 +115,8 @@ describe('authentication and scope outside demo mode', () => {
     expect(((await (await other.call('/api/v1/devices')).json()) as unknown[]).length).toBe(24);
     expect(await (await stranger.call('/api/v1/devices')).json()).toEqual([]);
     const alarmId = mine.find(alarm => alarm.deviceId === 'gc-ru-01')?.id;
-    expect((await stranger.post(`/api/v1/alarms/${alarmId}/acknowledge`)).status).toBe(404);
+    // A user refused everything is told so (403) before the alarm is looked up.
+    expect((await stranger.post(`/api/v1/alarms/${alarmId}/acknowledge`)).status).toBe(403);
 
     expect(
       (
@@ -133,6 +135,78 @@ describe('authentication and scope outside demo mode', () => {
 
     const me = (await (await op1.call('/api/v1/auth/me')).json()) as { scopePath: string[] };
     expect(me.scopePath).toEqual(['city-demo', 'county-east', 'park-chem', 'ent-huaxin']);
+  });
+
+  /**
+   * Fail-closed: a user scoped to a node with no sites (rival) and one whose node is not in the
+   * organisation tree (stranger) see nothing on the gateway's and the console API's endpoints and
+   * over the WebSocket, while op1 sees the plant on the same endpoints. Fails if the authorisation
+   * service answers "everything" for either.
+   */
+  it('shows a user out of scope, or with an unknown scope, nothing on every endpoint', async () => {
+    const op1 = await loginAs(vigil.httpUrl, 'op1', 'correct horse battery');
+    const rival = await loginAs(vigil.httpUrl, 'rival', 'correct horse battery');
+    const stranger = await loginAs(vigil.httpUrl, 'stranger', 'correct horse battery');
+    const json = async (user: typeof op1, path: string) => {
+      const response = await user.call(path);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      return (await response.json()) as Record<string, unknown> & unknown[];
+    };
+    interface RiskTree {
+      kind: string;
+      children: RiskTree[];
+    }
+    const sitesIn = (nodes: RiskTree[]): number =>
+      nodes.reduce((sum, node) => sum + (node.kind === 'site' ? 1 : 0) + sitesIn(node.children), 0);
+    const seen = async (user: typeof op1) => ({
+      devices: (await json(user, '/api/v1/devices')).length,
+      alarms: (await json(user, '/api/v1/alarms?state=open')).length,
+      sites: ((await json(user, '/api/v1/sites'))['sites'] as unknown[]).length,
+      health: ((await json(user, '/api/v1/devices/health'))['devices'] as unknown[]).length,
+      positions: ((await json(user, '/api/v1/positions'))['sites'] as unknown[]).length,
+      riskSites: sitesIn((await json(user, '/api/v1/risk'))['roots'] as RiskTree[]),
+    });
+    expect(await seen(op1)).toEqual({
+      devices: 24,
+      alarms: expect.any(Number),
+      sites: 1,
+      health: 24,
+      positions: 1,
+      riskSites: 1,
+    });
+    expect((await seen(op1)).alarms).toBeGreaterThan(0);
+    const nothing = { devices: 0, alarms: 0, sites: 0, health: 0, positions: 0, riskSites: 0 };
+    expect(await seen(rival)).toEqual(nothing);
+    expect(await seen(stranger)).toEqual(nothing);
+    expect((await json(stranger, '/api/v1/risk'))['roots']).toEqual([]);
+
+    for (const user of [rival, stranger]) {
+      expect((await user.call('/api/v1/devices/plant-1/gc-ru-01')).status).toBe(404);
+      expect((await user.call('/api/v1/devices/plant-1/gc-ru-01/live')).status).toBe(404);
+      expect((await user.call('/api/v1/areas/plant-1/tank-farm/muster')).status).toBe(404);
+    }
+    const alarmId = ((await json(op1, '/api/v1/alarms?state=open')) as Array<{ id: string }>)[0]
+      ?.id;
+    expect((await rival.post(`/api/v1/alarms/${alarmId}/acknowledge`)).status).toBe(404);
+    expect((await rival.call(`/api/v1/alarms/${alarmId}`)).status).toBe(404);
+
+    const snapshot = (token: string) =>
+      new Promise<unknown[]>(resolve => {
+        const socket = new WebSocket(`${vigil.httpUrl.replace('http', 'ws')}/ws?token=${token}`);
+        socket.on('message', data => {
+          const message = JSON.parse(data.toString()) as { type: string; alarms?: unknown[] };
+          if (message.type !== 'snapshot') return;
+          resolve(message.alarms ?? []);
+          socket.close();
+        });
+      });
+    expect((await snapshot(op1.token)).length).toBeGreaterThan(0);
+    expect(await snapshot(rival.token)).toEqual([]);
+    expect(await snapshot(stranger.token)).toEqual([]);
+
+    const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/vigil_auth_users_without_access\{reason="unknown-scope"\} 1/);
+    expect(metrics).toMatch(/vigil_auth_fail_closed_total\{reason="unknown-scope"\} 1/);
   });
 
   it('filters the organisation tree to the user scope (no other enterprise names)', async () => {

@@ -12,13 +12,14 @@ import { ALARM_CLOCK, AlarmService } from './alarms/alarm.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { AuthorizationService } from './auth/authorization.service';
 import { RegistryController } from './gateway/registry.controller';
 import { ReportsController } from './gateway/reports.controller';
 import { PipelineBus } from './bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from './config/vigil-config';
 import { CanaryService } from './canary/canary.service';
 import { CONSOLE_API_CONTROLLERS, CONSOLE_API_PROVIDERS } from './console-api';
-import { AlarmView } from './gateway/alarm-view';
+import { AlarmView } from './alarms/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
 import { StorageStatus } from './gateway/storage-status';
@@ -107,6 +108,7 @@ export class VigilModule {
       );
       providers.push(
         AuthService,
+        AuthorizationService,
         { provide: APP_GUARD, useClass: AuthGuard },
         ...CONSOLE_API_PROVIDERS,
       );

@@ -14,7 +14,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { z } from 'zod';
 
-import { parseOr400 } from '../gateway/parse';
+import { parseOr400 } from '../common/parse';
 import { Public, CurrentUser, bearerToken } from './auth.guard';
 import { AuthService, type AuthenticatedUser } from './auth.service';
 

@@ -5,9 +5,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
-import { ROLES, inScope, type Actor, type Role } from '@vigil/alarms';
+import { ROLES, type Actor, type Role } from '@vigil/alarms';
 import { IDENTIFIER_PATTERN } from '@vigil/contracts';
-import type { OrgNode } from '@vigil/registry';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
@@ -112,12 +111,8 @@ export class AuthService {
         'DEMO MODE: no authentication required; demo users can log in with the demo password',
       );
     }
+    // Users whose scope is not in the organisation tree are named by AuthorizationService.
     for (const user of this.users.values()) {
-      if (this.registry.current.orgPath(user.scope).length === 0) {
-        this.logger.warn(
-          `user ${user.id}: scope "${user.scope}" is not in the organisation tree; they will see nothing`,
-        );
-      }
       if (!config.demoMode && this.passwordExpired(user, Date.now()))
         this.logger.warn(
           `user ${user.id}: password ${user.passwordChangedAt ? 'older than' : 'has no passwordChangedAt; rotate it every'} ${config.auth.passwordMaxAgeDays} days (npm run hash-password)`,
@@ -241,34 +236,15 @@ export class AuthService {
     return user ? this.resolve(user) : undefined;
   }
 
-  /** Organisation path (root first) of a site, for scope checks. */
-  siteOrgPath(siteId: string): readonly string[] {
-    const site = this.registry.current.site(siteId);
-    return site ? this.registry.current.orgPath(site.enterprise).map(node => node.id) : [];
-  }
-
-  canSeeSite(user: AuthenticatedUser, siteId: string): boolean {
-    return inScope({ nodeId: user.scope }, this.siteOrgPath(siteId));
-  }
-
-  /** Whether a user of the users file (or a demo user) exists and may see the site. */
-  userSeesSite(userId: string, siteId: string): boolean {
+  /** A user of the users file (or a demo user), without the password hash. */
+  knownUser(userId: string): User | undefined {
     const user = this.users.get(userId);
-    return user !== undefined && inScope({ nodeId: user.scope }, this.siteOrgPath(siteId));
+    return user ? publicUser(user) : undefined;
   }
 
-  /**
-   * The organisation nodes a user may see: the chain above their scope (where they sit) and
-   * everything below it, never a sibling enterprise's name.
-   */
-  visibleOrganisation(user: AuthenticatedUser): OrgNode[] {
-    const registry = this.registry.current;
-    const above = new Set(user.scopePath);
-    return registry.organisation.filter(
-      node =>
-        above.has(node.id) ||
-        registry.orgPath(node.id).some(ancestor => ancestor.id === user.scope),
-    );
+  /** Every user of the users file (and the demo users in demo mode). */
+  knownUsers(): User[] {
+    return [...this.users.values()].map(publicUser);
   }
 
   private passwordExpired(user: StoredUser, now: number): boolean {
@@ -285,4 +261,8 @@ export class AuthService {
       scopePath: this.registry.current.orgPath(user.scope).map(node => node.id),
     };
   }
+}
+
+function publicUser({ id, name, role, scope }: User): User {
+  return { id, name, role, scope };
 }

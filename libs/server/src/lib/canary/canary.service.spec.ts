@@ -11,7 +11,7 @@ import type { Registry } from '@vigil/registry';
 import type { AlarmCommands } from '../alarms/alarm-commands';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
-import { AlarmView } from '../gateway/alarm-view';
+import { AlarmView } from '../alarms/alarm-view';
 import { VigilMetrics } from '../metrics/metrics';
 import type { RegistryHolder } from '../registry/registry-holder';
 import { CanaryService } from './canary.service';

@@ -42,7 +42,7 @@ import { receiveCanaryReports } from '../bus/jetstream/canary';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { AlarmView, type OwnedAlarms } from '../gateway/alarm-view';
+import { AlarmView, type OwnedAlarms } from '../alarms/alarm-view';
 import { VigilMetrics } from '../metrics/metrics';
 import { mqttClientOptions } from '../mqtt/client-options';
 import { RegistryHolder } from '../registry/registry-holder';

@@ -1,13 +1,15 @@
-import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import { ALARM_CATEGORIES, IDENTIFIER_PATTERN, type AlarmHistoryResponse } from '@vigil/contracts';
 
+import { CurrentUser } from '../auth/auth.guard';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HistoryStore } from './history-store';
-import { parseOr400 } from '../gateway/parse';
-import { requestScope, visibleSiteIds } from './request';
+import { parseOr400 } from '../common/parse';
 
 const DAY_MS = 86_400_000;
 /** The `events` retention default; a longer range only costs the database work. */
@@ -45,6 +47,7 @@ export class AlarmHistoryController {
   constructor(
     @Inject(HistoryStore) private readonly history: HistoryStore,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
   ) {}
 
   /**
@@ -63,9 +66,12 @@ export class AlarmHistoryController {
   @ApiQuery({ name: 'category', required: false, enum: ALARM_CATEGORIES })
   @ApiQuery({ name: 'priority', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1–5000, default 500' })
-  async list(@Query() raw: unknown, @Req() request: unknown): Promise<AlarmHistoryResponse> {
+  async list(
+    @Query() raw: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<AlarmHistoryResponse> {
     const query = parseOr400(alarmHistoryQuery, raw);
-    const visible = visibleSiteIds(this.registry.current, requestScope(request));
+    const visible = this.authorization.visibleSites(user);
     const sites =
       query.site === undefined ? [...visible] : visible.has(query.site) ? [query.site] : [];
     const result = { from: query.from, to: query.to, limit: query.limit };

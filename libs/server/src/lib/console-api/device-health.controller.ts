@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
@@ -13,11 +13,13 @@ import {
 } from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
 
-import { AlarmView } from '../gateway/alarm-view';
-import { parseOr400 } from '../gateway/parse';
+import { CurrentUser } from '../auth/auth.guard';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { AlarmView } from '../alarms/alarm-view';
+import { parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { LiveDevices, type LiveDevice } from './live-devices';
-import { requestScope, visibleSiteIds } from './request';
 
 /** Silent for more than this many reporting intervals: stale (before the offline rule fires). */
 const STALE_INTERVALS = 2;
@@ -75,6 +77,7 @@ export function deviceHealth(
 export class DeviceHealthController {
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(LiveDevices) private readonly live: LiveDevices,
     @Inject(AlarmView) private readonly alarms: AlarmView,
   ) {}
@@ -84,10 +87,10 @@ export class DeviceHealthController {
     summary: 'Per device: last seen, stale/offline, data-quality alarms, battery; worst first',
   })
   @ApiQuery({ name: 'site', required: false })
-  health(@Query() raw: unknown, @Req() request: unknown): DeviceHealthResponse {
+  health(@Query() raw: unknown, @CurrentUser() user: AuthenticatedUser): DeviceHealthResponse {
     const { site } = parseOr400(healthQuery, raw);
     const registry = this.registry.current;
-    const visible = visibleSiteIds(registry, requestScope(request));
+    const visible = this.authorization.visibleSites(user);
     const byDevice = new Map<string, Alarm[]>();
     for (const alarm of this.alarms.open()) {
       const key = `${alarm.siteId}/${alarm.deviceId}`;
@@ -137,11 +140,11 @@ export class DeviceHealthController {
   one(
     @Param('siteId') siteId: string,
     @Param('deviceId') deviceId: string,
-    @Req() request: unknown,
+    @CurrentUser() user: AuthenticatedUser,
   ): DeviceLive {
     const registry = this.registry.current;
     const device = registry.device(siteId, deviceId);
-    if (!device || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+    if (!device || !this.authorization.visibleSites(user).has(siteId))
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     const state = this.live.get(siteId, deviceId);
     const alarms = this.alarms

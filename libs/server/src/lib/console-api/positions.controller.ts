@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
@@ -12,10 +12,12 @@ import { compilePolygon, pointInRing } from '@vigil/contracts';
 import type { Registry } from '@vigil/registry';
 import { musterOf } from '@vigil/rules';
 
-import { parseOr400 } from '../gateway/parse';
+import { CurrentUser } from '../auth/auth.guard';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { LiveDevices } from './live-devices';
-import { requestScope, visibleSiteIds } from './request';
 
 /** domain-standards §9.7 (correlation): people in or within 50 m of an area in alarm. */
 export const MUSTER_RADIUS_M = 50;
@@ -31,16 +33,17 @@ export const positionsQuery = z.object({
 export class PositionsController {
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(LiveDevices) private readonly live: LiveDevices,
   ) {}
 
   @Get('positions')
   @ApiOperation({ summary: 'Latest position of every personnel tag that has reported' })
   @ApiQuery({ name: 'site', required: false })
-  positions(@Query() raw: unknown, @Req() request: unknown): PositionsResponse {
+  positions(@Query() raw: unknown, @CurrentUser() user: AuthenticatedUser): PositionsResponse {
     const { site } = parseOr400(positionsQuery, raw);
     const registry = this.registry.current;
-    const visible = visibleSiteIds(registry, requestScope(request));
+    const visible = this.authorization.visibleSites(user);
     const now = Date.now();
     return {
       at: now,
@@ -60,11 +63,11 @@ export class PositionsController {
   muster(
     @Param('siteId') siteId: string,
     @Param('areaId') areaId: string,
-    @Req() request: unknown,
+    @CurrentUser() user: AuthenticatedUser,
   ): MusterList {
     const registry = this.registry.current;
     const area = registry.area(siteId, areaId);
-    if (!area || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+    if (!area || !this.authorization.visibleSites(user).has(siteId))
       throw new NotFoundException(`area ${siteId}/${areaId} is not in the registry`);
     const now = Date.now();
     // Distances to 0.1 m on the wire; inside is decided on the exact depth, as the rules do.

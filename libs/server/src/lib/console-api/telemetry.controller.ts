@@ -6,7 +6,6 @@ import {
   NotFoundException,
   Param,
   Query,
-  Req,
 } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -20,10 +19,12 @@ import {
 } from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
 
+import { CurrentUser } from '../auth/auth.guard';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HistoryStore } from './history-store';
-import { parseOr400 } from '../gateway/parse';
-import { requestScope, visibleSiteIds } from './request';
+import { parseOr400 } from '../common/parse';
 
 const HOUR_MS = 3_600_000;
 const MAX_RANGE_MS = 400 * 24 * HOUR_MS;
@@ -62,6 +63,7 @@ export class TelemetryController {
   constructor(
     @Inject(HistoryStore) private readonly history: HistoryStore,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
   ) {}
 
   @Get(':siteId/:deviceId')
@@ -77,12 +79,12 @@ export class TelemetryController {
     @Param('siteId') siteId: string,
     @Param('deviceId') deviceId: string,
     @Query() raw: unknown,
-    @Req() request: unknown,
+    @CurrentUser() user: AuthenticatedUser,
   ): Promise<TelemetrySeries> {
     const query = parseOr400(telemetryQuery, raw);
     const registry = this.registry.current;
     const device = registry.device(siteId, deviceId);
-    if (!device || !visibleSiteIds(registry, requestScope(request)).has(siteId))
+    if (!device || !this.authorization.visibleSites(user).has(siteId))
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     const metrics = deviceMetrics(device);
     const metric = query.metric ?? metrics[0];

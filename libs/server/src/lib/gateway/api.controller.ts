@@ -1,7 +1,6 @@
 import {
   Body,
   Controller,
-  ForbiddenException,
   Get,
   HttpCode,
   HttpException,
@@ -15,23 +14,23 @@ import {
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { mayAdminister, type OperatorCommand } from '@vigil/alarms';
 import {
   ALARM_STATES,
   DEVICE_CLASSES,
-  DISPOSITIONS,
   countHidden,
   type Alarm,
   type HiddenCause,
 } from '@vigil/contracts';
 
+import { runAlarmAction } from '../alarms/alarm-actions';
 import { AlarmCommands } from '../alarms/alarm-commands';
+import { AlarmView } from '../alarms/alarm-view';
 import { CurrentUser } from '../auth/auth.guard';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { parseOr400 } from '../common/parse';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { RegistryHolder } from '../registry/registry-holder';
-import { AlarmView } from './alarm-view';
-import { parseOr400 } from './parse';
 
 export const deviceQuery = z.object({
   site: z.string().optional(),
@@ -42,25 +41,6 @@ export const alarmQuery = z.object({
   site: z.string().optional(),
   since: z.coerce.number().int().min(0).optional(),
 });
-const note = z.string().max(2000).optional();
-/** Bodies of the alarm actions; the acting user comes from the token, never from the body. */
-export const ACTION_BODIES = {
-  acknowledge: z.object({ note }),
-  shelve: z.object({
-    reason: z.string().min(1).max(500),
-    minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(24 * 60),
-  }),
-  unshelve: z.object({ note }),
-  comment: z.object({ note: z.string().min(1).max(2000) }),
-  assign: z.object({ to: z.string().min(1).max(64), note }),
-  dispose: z.object({ disposition: z.enum(DISPOSITIONS), note: z.string().min(1).max(2000) }),
-  reset: z.object({ note }),
-} as const;
-export type ActionName = keyof typeof ACTION_BODIES;
 export const maintenanceBody = z.object({
   mode: z.enum(['maintenance', 'out-of-service']).nullable(),
   reason: z.string().min(1).max(500),
@@ -73,7 +53,7 @@ export const maintenanceBody = z.object({
 export class DevicesController {
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
   ) {}
@@ -84,11 +64,12 @@ export class DevicesController {
   @ApiQuery({ name: 'class', required: false, enum: DEVICE_CLASSES })
   list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser) {
     const { site, class: deviceClass } = parseOr400(deviceQuery, query);
+    const visible = this.authorization.visibleSites(user);
     return this.registry.current.devices.filter(
       device =>
         (site === undefined || device.siteId === site) &&
         (deviceClass === undefined || device.deviceClass === deviceClass) &&
-        this.auth.canSeeSite(user, device.siteId),
+        visible.has(device.siteId),
     );
   }
 
@@ -100,7 +81,7 @@ export class DevicesController {
     @CurrentUser() user: AuthenticatedUser,
   ) {
     const device = this.registry.current.device(siteId, deviceId);
-    if (!device || !this.auth.canSeeSite(user, siteId))
+    if (!device || !this.authorization.canSeeSite(user, siteId))
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
     return device;
   }
@@ -125,11 +106,13 @@ export class DevicesController {
           ? `hours: maintenance may last at most ${maxHours} h (VIGIL_MAINTENANCE_MAX_HOURS)`
           : 'hours: only maintenance has a duration',
       );
-    if (!this.registry.current.device(siteId, deviceId) || !this.auth.canSeeSite(user, siteId)) {
+    // The role first (403 whatever the device), then the device in scope (404 like a missing one).
+    this.authorization.assert(user, 'maintenance');
+    if (
+      !this.registry.current.device(siteId, deviceId) ||
+      !this.authorization.canSeeSite(user, siteId)
+    )
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
-    }
-    if (!mayAdminister(user.role, 'maintenance'))
-      throw new ForbiddenException('only a supervisor or an admin may do this');
     const reply = await this.commands.execute({
       action: 'device-mode',
       siteId,
@@ -149,7 +132,7 @@ export class DevicesController {
 export class SitesController {
   constructor(
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
   ) {}
 
   @Get()
@@ -160,9 +143,9 @@ export class SitesController {
   list(@CurrentUser() user: AuthenticatedUser) {
     const { sites } = this.registry.current;
     return {
-      organisation: this.auth.visibleOrganisation(user),
+      organisation: this.authorization.visibleOrganisation(user),
       sites: sites
-        .filter(site => this.auth.canSeeSite(user, site.id))
+        .filter(site => this.authorization.canSeeSite(user, site.id))
         .map(({ profiles: _profiles, ...site }) => site),
     };
   }
@@ -174,7 +157,7 @@ export class AlarmsController {
   constructor(
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
   ) {}
 
   @Get()
@@ -187,7 +170,7 @@ export class AlarmsController {
   list(@Query() query: unknown, @CurrentUser() user: AuthenticatedUser): Alarm[] {
     return this.view
       .query(parseOr400(alarmQuery, query))
-      .filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
+      .filter(alarm => this.authorization.canSeeSite(user, alarm.siteId));
   }
 
   /** Declared before `:id`, which would otherwise take `hidden` for an alarm id. */
@@ -201,14 +184,16 @@ export class AlarmsController {
     hidden: Record<HiddenCause, number>;
   } {
     const at = Date.now();
-    const open = this.view.open().filter(alarm => this.auth.canSeeSite(user, alarm.siteId));
+    const open = this.view
+      .open()
+      .filter(alarm => this.authorization.canSeeSite(user, alarm.siteId));
     return { at, hidden: countHidden(open, at) };
   }
 
   @Get(':id')
   one(@Param('id') id: string, @CurrentUser() user: AuthenticatedUser): Alarm {
     const alarm = this.view.get(id);
-    if (!alarm || !this.auth.canSeeSite(user, alarm.siteId))
+    if (!alarm || !this.authorization.canSeeSite(user, alarm.siteId))
       throw new NotFoundException(`alarm ${id} not found`);
     return alarm;
   }
@@ -228,7 +213,7 @@ export class AlarmsController {
     const result = await runAlarmAction(
       this.view,
       this.commands,
-      this.auth,
+      this.authorization,
       user,
       id,
       action,
@@ -237,47 +222,4 @@ export class AlarmsController {
     if (!result.ok) throw new HttpException(result.message, result.status);
     return result.alarm;
   }
-}
-
-export type AlarmActionOutcome =
-  | { readonly ok: true; readonly alarm: Alarm }
-  | { readonly ok: false; readonly status: number; readonly message: string };
-
-/** Shared by REST and the WebSocket: validate, check scope, send to the lifecycle, await durability. */
-export async function runAlarmAction(
-  view: AlarmView,
-  commands: AlarmCommands,
-  auth: AuthService,
-  user: AuthenticatedUser,
-  alarmId: string,
-  action: string,
-  body: unknown,
-): Promise<AlarmActionOutcome> {
-  if (!(action in ACTION_BODIES))
-    return { ok: false, status: 404, message: `unknown action "${action}"` };
-  const parsed = ACTION_BODIES[action as ActionName].safeParse(body ?? {});
-  if (!parsed.success) {
-    return {
-      ok: false,
-      status: 400,
-      message: parsed.error.issues
-        .map(i => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; '),
-    };
-  }
-  const alarm = view.get(alarmId);
-  if (!alarm || !auth.canSeeSite(user, alarm.siteId))
-    return { ok: false, status: 404, message: 'no open alarm with this id' };
-  const command = { action, ...parsed.data } as OperatorCommand;
-  const actor = { id: user.id, role: user.role };
-  const owner = view.ownerOf(alarmId);
-  const reply = owner
-    ? owner.execute(alarmId, command, actor)
-    : await commands.execute(
-        { action: 'operate', alarmId, command, actor },
-        { siteId: alarm.siteId },
-      );
-  if (!reply.ok) return reply;
-  if (!('transition' in reply)) return { ok: false, status: 500, message: 'unexpected reply' };
-  return { ok: true, alarm: reply.transition.alarm };
 }

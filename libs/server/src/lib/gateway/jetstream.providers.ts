@@ -7,7 +7,7 @@ import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
 import { BACKBONE } from '../bus/jetstream/backbone.provider';
 import { VigilMetrics } from '../metrics/metrics';
-import { AlarmStream } from './alarm-stream';
+import { AlarmStream } from '../alarms/alarm-stream';
 import { NatsAlarmCommands } from './nats-alarm-commands';
 import { RecordsFeed } from './records-feed';
 

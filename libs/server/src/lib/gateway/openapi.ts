@@ -10,7 +10,8 @@ import { healthQuery } from '../console-api/device-health.controller';
 import { positionsQuery } from '../console-api/positions.controller';
 import { telemetryQuery } from '../console-api/telemetry.controller';
 import { alertmanagerWebhookSchema } from '../notify/relay-messages';
-import { ACTION_BODIES, alarmQuery, deviceQuery, maintenanceBody } from './api.controller';
+import { ACTION_BODIES } from '../alarms/alarm-actions';
+import { alarmQuery, deviceQuery, maintenanceBody } from './api.controller';
 import * as api from './api-responses';
 import { reportQuery } from './reports.controller';
 import {

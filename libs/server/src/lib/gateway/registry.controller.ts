@@ -1,24 +1,20 @@
-import {
-  ForbiddenException,
-  Controller,
-  HttpCode,
-  Inject,
-  Post,
-  UnprocessableEntityException,
-} from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, UnprocessableEntityException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { mayAdminister } from '@vigil/alarms';
 import { RegistryError } from '@vigil/registry';
 
 import { CurrentUser } from '../auth/auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { RegistryHolder } from '../registry/registry-holder';
 
 @ApiTags('registry')
 @Controller('api/v1/registry')
 export class RegistryController {
-  constructor(@Inject(RegistryHolder) private readonly registry: RegistryHolder) {}
+  constructor(
+    @Inject(RegistryHolder) private readonly registry: RegistryHolder,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
+  ) {}
 
   /**
    * Re-reads the registry files of this process (all services, when they run in one process;
@@ -29,8 +25,7 @@ export class RegistryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reload the registry and rule configuration without a restart (admin)' })
   reload(@CurrentUser() user: AuthenticatedUser) {
-    if (!mayAdminister(user.role, 'registry'))
-      throw new ForbiddenException('only an admin may reload the registry');
+    this.authorization.assert(user, 'registry');
     try {
       const next = this.registry.reload();
       return { sites: next.sites.length, devices: next.devices.length };

@@ -7,10 +7,11 @@ import type { AlarmPerformanceReport, AlarmPriority } from '@vigil/contracts';
 import type { TelemetryStore } from '@vigil/storage';
 
 import { CurrentUser } from '../auth/auth.guard';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { TELEMETRY_STORE } from '../storage/telemetry-store.provider';
-import { AlarmView } from './alarm-view';
-import { parseOr400 } from './parse';
+import { AlarmView } from '../alarms/alarm-view';
+import { parseOr400 } from '../common/parse';
 
 const DAY = 24 * 60 * 60_000;
 export const reportQuery = z.object({
@@ -30,7 +31,7 @@ export class ReportsController {
     /** The process's one store (telemetry-store.provider.ts); null when VIGIL_INFLUX_MODE=off. */
     @Inject(TELEMETRY_STORE) store: TelemetryStore | null,
     @Inject(AlarmView) private readonly view: AlarmView,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
   ) {
     this.store = store ?? undefined;
   }
@@ -51,8 +52,9 @@ export class ReportsController {
     const now = Date.now();
     const to = toMs ?? now;
     const from = fromMs ?? to - DAY;
+    const sites = this.authorization.visibleSites(user);
     const visible = (siteId: string) =>
-      (site === undefined || site === siteId) && this.auth.canSeeSite(user, siteId);
+      (site === undefined || site === siteId) && sites.has(siteId);
     const { raises, source, tests } = await this.raises(from, to);
     const open = this.view.open().filter(alarm => visible(alarm.siteId));
     return {

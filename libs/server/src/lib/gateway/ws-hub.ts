@@ -16,8 +16,9 @@ import { AlarmCommands } from '../alarms/alarm-commands';
 import { CanaryService } from '../canary/canary.service';
 import { bearerToken } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
-import { AlarmView } from './alarm-view';
-import { runAlarmAction } from './api.controller';
+import { AuthorizationService } from '../auth/authorization.service';
+import { runAlarmAction } from '../alarms/alarm-actions';
+import { AlarmView } from '../alarms/alarm-view';
 import { StorageStatus } from './storage-status';
 import { LocalSpool, type SpoolNotice } from '../bus/spool/local-spool';
 
@@ -79,6 +80,7 @@ export class WsHub implements OnModuleDestroy {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(AlarmCommands) private readonly commands: AlarmCommands,
     @Inject(CanaryService) private readonly canary: CanaryService,
     /** VIGIL_BUS=memory: the spool's drops and backlog reach every console (issue 12). */
@@ -220,7 +222,8 @@ export class WsHub implements OnModuleDestroy {
         const devices = Array.isArray(message.devices) ? message.devices : [];
         for (const device of devices.slice(0, MAX_SUBSCRIBED_DEVICES)) {
           const siteId = typeof device === 'string' ? device.split('/')[0] : undefined;
-          const allowed = siteId !== undefined && this.auth.canSeeSite(client.user, siteId);
+          const allowed =
+            siteId !== undefined && this.authorization.canSeeSite(client.user, siteId);
           if (allowed && client.devices.size < MAX_SUBSCRIBED_DEVICES) client.devices.add(device);
         }
         break;
@@ -257,7 +260,7 @@ export class WsHub implements OnModuleDestroy {
     const outcome = await runAlarmAction(
       this.alarms,
       this.commands,
-      this.auth,
+      this.authorization,
       client.user,
       alarmId,
       action,
@@ -274,7 +277,9 @@ export class WsHub implements OnModuleDestroy {
   }
 
   private visible(client: Client, message: Sequenced): boolean {
-    return message.type !== 'alarm' || this.auth.canSeeSite(client.user, message.alarm.siteId);
+    return (
+      message.type !== 'alarm' || this.authorization.canSeeSite(client.user, message.alarm.siteId)
+    );
   }
 
   /** Replays from the ring buffer when it still holds everything after `lastSeq`, else a snapshot. */
@@ -295,7 +300,7 @@ export class WsHub implements OnModuleDestroy {
   private snapshot(client: Client, resync?: ResyncReason): void {
     const alarms = this.alarms
       .open()
-      .filter(alarm => this.auth.canSeeSite(client.user, alarm.siteId));
+      .filter(alarm => this.authorization.canSeeSite(client.user, alarm.siteId));
     client.floor = this.current;
     client.live = true;
     this.send(client, {
@@ -400,7 +405,7 @@ export class WsHub implements OnModuleDestroy {
       seq: this.current,
       serverTime: Date.now(),
       pipeline: client
-        ? pipelineStatusFor(status, siteId => this.auth.canSeeSite(client.user, siteId))
+        ? pipelineStatusFor(status, siteId => this.authorization.canSeeSite(client.user, siteId))
         : status,
     };
   }

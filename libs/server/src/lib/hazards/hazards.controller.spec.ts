@@ -8,9 +8,10 @@ import type { Alarm, Hazard } from '@vigil/contracts';
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
-import { AlarmView } from '../gateway/alarm-view';
+import { AlarmView } from '../alarms/alarm-view';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HazardService } from './hazard.service';
@@ -149,8 +150,13 @@ describe(HazardsController.name, () => {
     ]);
     service = new HazardService(config, registry, () => 1_000);
     service.onModuleInit();
-    const auth = new AuthService(config, registry, new VigilMetrics());
-    controller = new HazardsController(service, view, auth, registry, () => 1_000);
+    const metrics = new VigilMetrics();
+    const authorization = new AuthorizationService(
+      registry,
+      metrics,
+      new AuthService(config, registry, metrics),
+    );
+    controller = new HazardsController(service, view, authorization, registry, () => 1_000);
   });
 
   afterEach(() => {
@@ -247,6 +253,21 @@ describe(HazardsController.name, () => {
       'plant-a',
       'plant-b',
     ]);
+  });
+
+  it('shows a user whose scope is not in the organisation tree nothing, and refuses their steps (403)', () => {
+    const ours = controller.create({ title: 'ours', level: 'general', siteId: 'plant-a' }, zhang);
+    const lost = user('lost', 'admin', 'nowhere');
+    expect(controller.list({}, lost)).toEqual([]);
+    expect(controller.stats({ by: 'region' }, lost).rows).toEqual([]);
+    expect(controller.stats({ by: 'site' }, lost).rows).toEqual([]);
+    expect(status(() => controller.one(ours.id, lost))).toBe(404);
+    expect(
+      status(() => controller.create({ title: 'x', level: 'general', siteId: 'plant-a' }, lost)),
+    ).toBe(403);
+    expect(status(() => controller.action(ours.id, 'assign', { assignee: 'zhang' }, lost))).toBe(
+      403,
+    );
   });
 
   it('answers the lifecycle’s refusals with their status, and filters the list', () => {

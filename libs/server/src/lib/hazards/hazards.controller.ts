@@ -28,9 +28,10 @@ import {
 } from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
-import { AlarmView } from '../gateway/alarm-view';
-import { parseOr400 } from '../gateway/parse';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { AlarmView } from '../alarms/alarm-view';
+import { parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import {
   HAZARD_CLOCK,
@@ -107,7 +108,7 @@ export class HazardsController {
   constructor(
     @Inject(HazardService) private readonly hazards: HazardService,
     @Inject(AlarmView) private readonly alarms: AlarmView,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
   ) {}
@@ -148,7 +149,7 @@ export class HazardsController {
     const { by } = parseOr400(hazardStatsQuery, query);
     const now = this.clock();
     const registry = this.registry.current;
-    const sites = registry.sites.filter(site => this.auth.canSeeSite(user, site.id));
+    const sites = registry.sites.filter(site => this.authorization.canSeeSite(user, site.id));
     let groups: HazardStatsGroup[];
     let keysOf: (hazard: Hazard) => readonly string[];
     if (by === 'site') {
@@ -165,12 +166,9 @@ export class HazardsController {
       keysOf = hazard => [hazard.enterprise];
     } else {
       // The regions at and beneath the user's node (never a sibling's or those above it).
+      const beneath = this.authorization.scopeOf(user).beneath;
       groups = registry.organisation
-        .filter(
-          node =>
-            node.kind !== 'enterprise' &&
-            registry.orgPath(node.id).some(ancestor => ancestor.id === user.scope),
-        )
+        .filter(node => node.kind !== 'enterprise' && beneath.has(node.id))
         .map(node => ({ key: node.id, row: { nodeId: node.id } }));
       keysOf = hazard => registry.orgPath(hazard.enterprise).map(node => node.id);
     }
@@ -190,12 +188,13 @@ export class HazardsController {
   })
   create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): Hazard {
     const input = parseOr400(createHazardBody, body);
+    this.authorization.assert(user, 'hazard');
     let siteId = input.siteId;
     let areaId = input.areaId;
     let deviceIds = input.deviceIds;
     if (input.alarmId !== undefined) {
       const alarm = this.alarms.get(input.alarmId);
-      if (!alarm || !this.auth.canSeeSite(user, alarm.siteId))
+      if (!alarm || !this.authorization.canSeeSite(user, alarm.siteId))
         throw new NotFoundException(
           `alarm ${input.alarmId} not found (open or recently closed alarms only)`,
         );
@@ -215,7 +214,7 @@ export class HazardsController {
     if (siteId === undefined)
       throw new HttpException('siteId: required unless the hazard comes from an alarm', 400);
     const site = this.registry.current.site(siteId);
-    if (!site || !this.auth.canSeeSite(user, siteId))
+    if (!site || !this.authorization.canSeeSite(user, siteId))
       throw new NotFoundException(`site ${siteId} is not in the registry`);
     if (areaId !== undefined && !site.areas.some(area => area.id === areaId))
       throw new UnprocessableEntityException(`areaId: site ${siteId} has no area ${areaId}`);
@@ -261,12 +260,13 @@ export class HazardsController {
       throw new NotFoundException(`unknown action "${action}"`);
     const name = action as HazardCommandName;
     const parsed = parseOr400(HAZARD_ACTION_BODIES[name] as z.ZodType<object>, body);
+    this.authorization.assert(user, 'hazard');
     const hazard = this.visibleOne(id, user);
     // The rectifier signs steps of their own: a name nobody logs in as could never start the work.
     if (
       'assignee' in parsed &&
       typeof parsed.assignee === 'string' &&
-      !this.auth.userSeesSite(parsed.assignee, hazard.siteId)
+      !this.authorization.userSeesSite(parsed.assignee, hazard.siteId)
     )
       throw new UnprocessableEntityException(
         `assignee: no user "${parsed.assignee}" who sees site ${hazard.siteId}`,
@@ -281,12 +281,12 @@ export class HazardsController {
   }
 
   private visible(user: AuthenticatedUser): Hazard[] {
-    return this.hazards.list().filter(hazard => this.auth.canSeeSite(user, hazard.siteId));
+    return this.hazards.list().filter(hazard => this.authorization.canSeeSite(user, hazard.siteId));
   }
 
   private visibleOne(id: string, user: AuthenticatedUser): Hazard {
     const hazard = this.hazards.get(id);
-    if (!hazard || !this.auth.canSeeSite(user, hazard.siteId))
+    if (!hazard || !this.authorization.canSeeSite(user, hazard.siteId))
       throw new NotFoundException(`hazard ${id} not found`);
     return hazard;
   }

@@ -308,6 +308,20 @@ export class VigilMetrics {
     labelNames: ['result', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly authFailClosed = new Counter({
+    name: 'vigil_auth_fail_closed_total',
+    help:
+      'Principals refused everything (fail-closed) by reason: no-user (a route reached without a ' +
+      'user, a defect; every time), unknown-role, unknown-scope (once per user and registry)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly authUsersWithoutAccess = new Gauge({
+    name: 'vigil_auth_users_without_access',
+    help: 'Users of the users file whose role or scope grants nothing under the current registry',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   readonly notifyAlerts = new Counter({
     name: 'vigil_notify_alerts_total',

@@ -6,7 +6,7 @@ import { startHttpRecorder, waitFor, type HttpRecorder } from '@vigil/testing';
 
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
-import type { AlarmView } from '../gateway/alarm-view';
+import type { AlarmView } from '../alarms/alarm-view';
 import { VigilMetrics } from '../metrics/metrics';
 import type { RegistryHolder } from '../registry/registry-holder';
 import { AlertNotifier } from './alert-notifier.service';

@@ -9,7 +9,7 @@ import {
 import type { Alarm } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { AlarmView } from '../gateway/alarm-view';
+import { AlarmView } from '../alarms/alarm-view';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';

@@ -18,7 +18,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { Public } from '../auth/auth.guard';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { parseOr400 } from '../gateway/parse';
+import { parseOr400 } from '../common/parse';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import {

@@ -24,8 +24,9 @@ import {
 } from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
-import { parseOr400 } from '../gateway/parse';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { PermitService } from './permit.service';
 
@@ -74,7 +75,7 @@ export const permitQuery = z.strictObject({
 
 /**
  * Special-operation permits over HTTP (docs/interfaces.md §Permits). Authorised by site exactly
- * like the hazard ledger (`AuthService.canSeeSite`): a permit or site outside the user's scope is
+ * like the hazard ledger (`AuthorizationService`): a permit or site outside the user's scope is
  * answered 404, like one that does not exist.
  */
 @ApiTags('permits')
@@ -82,7 +83,7 @@ export const permitQuery = z.strictObject({
 export class PermitsController {
   constructor(
     @Inject(PermitService) private readonly permits: PermitService,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
   ) {}
 
@@ -97,7 +98,7 @@ export class PermitsController {
       .list()
       .filter(
         permit =>
-          this.auth.canSeeSite(user, permit.siteId) &&
+          this.authorization.canSeeSite(user, permit.siteId) &&
           (site === undefined || permit.siteId === site) &&
           (area === undefined || permit.areaId === area) &&
           (state === undefined ||
@@ -117,8 +118,9 @@ export class PermitsController {
   @ApiOperation({ summary: 'Request a permit for an area, a time window and named workers' })
   create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): PermitView {
     const input = parseOr400(createPermitBody, body);
+    this.authorization.assert(user, 'permit');
     const site = this.registry.current.site(input.siteId);
-    if (!site || !this.auth.canSeeSite(user, input.siteId))
+    if (!site || !this.authorization.canSeeSite(user, input.siteId))
       throw new NotFoundException(`site ${input.siteId} is not in the registry`);
     if (!site.areas.some(area => area.id === input.areaId))
       throw new UnprocessableEntityException(`areaId: site ${site.id} has no area ${input.areaId}`);
@@ -164,6 +166,7 @@ export class PermitsController {
       throw new NotFoundException(`unknown action "${action}"`);
     const name = action as PermitCommandName;
     const parsed = parseOr400(PERMIT_ACTION_BODIES[name] as z.ZodType<object>, body);
+    this.authorization.assert(user, 'permit');
     this.visibleOne(id, user);
     const result = this.permits.execute(
       id,
@@ -176,7 +179,7 @@ export class PermitsController {
 
   private visibleOne(id: string, user: AuthenticatedUser): Permit {
     const permit = this.permits.get(id);
-    if (!permit || !this.auth.canSeeSite(user, permit.siteId))
+    if (!permit || !this.authorization.canSeeSite(user, permit.siteId))
       throw new NotFoundException(`permit ${id} not found`);
     return permit;
   }

@@ -14,7 +14,7 @@ import { Logger } from '@nestjs/common';
 
 import type { Spool } from '@vigil/spool';
 
-import type { DurableAlarmLog, SequencedUpdate } from '../../gateway/alarm-log';
+import type { DurableAlarmLog, SequencedUpdate } from '../../alarms/alarm-log';
 import type { AlarmUpdate } from '../pipeline-bus';
 
 /** Entries read from the lane per turn of the event loop (a long replay does not block it). */

@@ -18,7 +18,7 @@ import {
 } from '@vigil/alarms';
 import type { Alarm, AlarmState } from '@vigil/contracts';
 
-import { AlarmCommands } from '../alarms/alarm-commands';
+import { AlarmCommands } from './alarm-commands';
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { LocalSpool } from '../bus/spool/local-spool';
 import type { DurableAlarmLog } from './alarm-log';
