@@ -174,3 +174,11 @@ export interface ShiftStatus {
 }
 
 export type ShiftView = Shift & ShiftStatus;
+
+/** A control room in the user's scope and the shift on duty there (GET /api/v1/duty/rooms). */
+export interface DutyRoom {
+  readonly siteId: string;
+  readonly roomId: string;
+  readonly name: string;
+  readonly onDuty?: ShiftView | undefined;
+}

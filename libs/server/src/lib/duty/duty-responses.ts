@@ -1,9 +1,14 @@
 import { z } from 'zod';
 
-import { DUTY_ITEM_KINDS, SHIFT_ACTIONS, SHIFT_STATES, type ShiftView } from '@vigil/contracts';
+import {
+  DUTY_ITEM_KINDS,
+  SHIFT_ACTIONS,
+  SHIFT_STATES,
+  type DutyRoom,
+  type ShiftView,
+} from '@vigil/contracts';
 
 import { API_SCHEMAS } from '../gateway/api-responses';
-import type { DutyRoom } from './duty.controller';
 
 /**
  * What the duty operations answer, as zod schemas named in the OpenAPI document (`openapi.ts`

@@ -24,6 +24,7 @@ import {
   DUTY_SNAPSHOT_MAX_ITEMS,
   IDENTIFIER_PATTERN,
   SHIFT_STATES,
+  type DutyRoom,
   type Shift,
   type ShiftView,
 } from '@vigil/contracts';
@@ -83,14 +84,6 @@ export const shiftQuery = z.strictObject({
   room: identifier.optional(),
   state: z.enum(SHIFT_STATES).optional(),
 });
-
-/** A control room in the user's scope and the shift on duty there, if any. */
-export interface DutyRoom {
-  readonly siteId: string;
-  readonly roomId: string;
-  readonly name: string;
-  readonly onDuty?: ShiftView | undefined;
-}
 
 /**
  * The duty log over HTTP (docs/interfaces.md §Duty). Authorised by site like the hazard ledger
