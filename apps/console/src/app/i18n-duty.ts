@@ -16,6 +16,7 @@ export const DUTY_TEXT_ZH = {
   dutyEnded: '交班时间',
   dutySites: '监控场所',
   dutyUnmanned: '值班室无人接班：{reason}',
+  dutyUnmannedAlarm: '值班室无人接班：{room} 已超过计划交班时间 {minutes} 分钟，无人签字接班',
   dutyStart: '开始值班（本人为值班长）',
   dutyShiftStarted: '已开始值班 No.{no}',
   dutyHandOver: '交班',
@@ -58,6 +59,8 @@ export const DUTY_TEXT_EN: Record<keyof typeof DUTY_TEXT_ZH, string> = {
   dutyEnded: 'Handed over at',
   dutySites: 'Sites watched',
   dutyUnmanned: 'Control room unmanned: {reason}',
+  dutyUnmannedAlarm:
+    'Control room unmanned: {room} is {minutes} min past its planned hand-over and nobody has signed on',
   dutyStart: 'Start duty (you are the lead)',
   dutyShiftStarted: 'Shift No.{no} on duty',
   dutyHandOver: 'Hand over',

@@ -306,7 +306,8 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
       deviceId: DUTY_DEVICE_ID,
       deviceClass: undefined,
       areaId: shift.roomId,
-      category: 'quality',
+      // A system alarm: on the operators' first list beside the process alarms (console tabOf).
+      category: 'system',
       // Nobody is watching the other alarms: urgent, below a process emergency (P1).
       priority: 2,
       // The level names the control room: the key is per room, the clear finds it by this.
