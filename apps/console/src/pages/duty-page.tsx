@@ -155,7 +155,7 @@ function OnDuty(props: { shift: ShiftView }) {
       </dd>
       <dt>{t('dutyLead')}</dt>
       <dd id="duty-lead">{shift.lead}</dd>
-      <dt>{t('dutyOperators')}</dt>
+      <dt>{t('dutyCrew')}</dt>
       <dd id="duty-operators">{shift.operators.join('、') || '—'}</dd>
       <dt>{t('dutyStarted')}</dt>
       <dd>{formatTime(lang, shift.startedAt)}</dd>

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 
 import { HttpException } from '@nestjs/common';
 
-import type { DutyActor } from '@vigil/alarms';
 import {
   DUTY_UNMANNED_RULE_ID,
   type Alarm,
@@ -40,7 +39,6 @@ const user = (id: string, role: AuthenticatedUser['role'], scope: string): Authe
 const zhang = user('zhang', 'operator', 'ent-huaxin');
 const li = user('li', 'operator', 'ent-huaxin');
 const rival = user('rival', 'supervisor', 'ent-rival');
-const actor = (u: AuthenticatedUser): DutyActor => ({ id: u.id, role: u.role, scope: u.scope });
 
 function alarm(id: string, priority: Alarm['priority'], message: string): Alarm {
   return {
