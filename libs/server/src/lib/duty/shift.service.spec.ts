@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, fdatasyncSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,12 +17,24 @@ import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
 import { AlarmView } from '../gateway/alarm-view';
 import { HazardService } from '../hazards/hazard.service';
+import { JournalStatus } from '../journal/journal-status';
+import { JournalWriteError } from '../journal/jsonl-journal';
 import { VigilMetrics } from '../metrics/metrics';
 import { PermitBoard } from '../permits/permit-board';
 import { PermitService } from '../permits/permit.service';
 import { RegistryHolder } from '../registry/registry-holder';
 import { DutyController } from './duty.controller';
 import { ShiftService } from './shift.service';
+
+// fdatasync as the journal sees it: the real one, unless a test makes the disk fail it once.
+jest.mock('node:fs', () => {
+  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return { ...actual, fdatasyncSync: jest.fn(actual.fdatasyncSync) };
+});
+const failNextSync = () =>
+  jest.mocked(fdatasyncSync).mockImplementationOnce(() => {
+    throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+  });
 
 const SAMPLE = join(__dirname, '../../../../../registry/sample');
 const MIN = 60_000;
@@ -80,6 +92,7 @@ describe(ShiftService.name, () => {
   let bus: PipelineBus;
   let view: AlarmView;
   let metrics: VigilMetrics;
+  let journals: JournalStatus;
   const started: { onModuleDestroy(): void }[] = [];
 
   function boot(): { service: ShiftService; controller: DutyController } {
@@ -96,7 +109,16 @@ describe(ShiftService.name, () => {
     hazards.onModuleInit();
     permits.onModuleInit();
     const auth = new AuthService(config, registry, metrics);
-    const service = new ShiftService(config, auth, view, hazards, permits, () => now, metrics);
+    const service = new ShiftService(
+      config,
+      auth,
+      view,
+      hazards,
+      permits,
+      () => now,
+      metrics,
+      journals,
+    );
     service.onModuleInit();
     started.push(service, hazards, permits);
     return { service, controller: new DutyController(service, auth, registry) };
@@ -138,6 +160,7 @@ describe(ShiftService.name, () => {
     bus = new PipelineBus();
     view = new AlarmView(bus, { execute: async () => ({ ok: false }) } as unknown as AlarmCommands);
     metrics = new VigilMetrics();
+    journals = new JournalStatus(metrics);
   });
 
   afterEach(() => {
@@ -250,7 +273,7 @@ describe(ShiftService.name, () => {
     expect(controller.rooms(rival)).toEqual([]);
   });
 
-  it('raises a P2 duty-unmanned alarm once the planned end and the grace pass, clears it on acceptance', () => {
+  it('raises a P2 duty-unmanned alarm once the planned end and the grace pass, clears it on acceptance', async () => {
     const { service, controller } = boot();
     const shift = firstShift(controller);
     now = shift.plannedEnd + GRACE - 1;
@@ -273,7 +296,7 @@ describe(ShiftService.name, () => {
     });
     expect(service.unmannedRooms().size).toBe(1);
     service.check(now + MIN); // counted once per occurrence
-    expect(metrics.dutyUnmannedTotal.hashMap['']?.value).toBe(1);
+    expect((await metrics.dutyUnmannedTotal.get()).values[0]?.value).toBe(1);
 
     controller.action(
       shift.id,
@@ -317,5 +340,25 @@ describe(ShiftService.name, () => {
     });
     expect(dutyAlarms()).toEqual([expect.objectContaining({ priority: 2 })]);
     expect(dutyAlarms()[0]?.message).toContain('not signed by zhang');
+  });
+
+  it('refuses an acceptance the disk did not keep: thrown, counted, nobody changed duty', () => {
+    const { controller } = boot();
+    const shift = firstShift(controller);
+    controller.action(
+      shift.id,
+      'hand-over',
+      { notes: '', incoming: { lead: 'li', plannedEnd: now + 8 * HOUR } },
+      zhang,
+    );
+    controller.action(shift.id, 'sign', {}, zhang);
+    failNextSync();
+    expect(() => controller.action(shift.id, 'accept', {}, li)).toThrow(JournalWriteError);
+    expect(journals.report()['duty']?.errors).toBe(1);
+    expect(controller.one(shift.id, zhang)).toMatchObject({ state: 'on-duty', lead: 'zhang' });
+    expect(controller.rooms(li)[0]?.onDuty?.id).toBe(shift.id);
+    // The next durable append clears it.
+    expect(controller.action(shift.id, 'accept', {}, li)).toMatchObject({ lead: 'li' });
+    expect(journals.ok).toBe(true);
   });
 });
