@@ -397,6 +397,57 @@ describe('OpenAPI document', () => {
       token,
       body: {},
     });
+    // Duty and shift hand-over (docs/interfaces.md §Duty): zhang on duty, hands over to wang.
+    const shiftBody = {
+      siteId: 'plant-1',
+      roomId: 'control-room',
+      lead: 'zhang',
+      plannedEnd: Date.now() + 3_600_000,
+    };
+    await call('POST /api/v1/duty/shifts', '/api/v1/duty/shifts', 400, { token, body: {} });
+    await call('POST /api/v1/duty/shifts', '/api/v1/duty/shifts', 422, {
+      token,
+      body: { ...shiftBody, roomId: 'tank-farm' },
+    });
+    await call('POST /api/v1/duty/shifts', '/api/v1/duty/shifts', 403, {
+      token: wang,
+      body: shiftBody,
+    });
+    const shift = (await call('POST /api/v1/duty/shifts', '/api/v1/duty/shifts', 201, {
+      token,
+      body: shiftBody,
+    })) as { id: string };
+    await call('POST /api/v1/duty/shifts', '/api/v1/duty/shifts', 409, { token, body: shiftBody });
+    await call('GET /api/v1/duty/rooms', '/api/v1/duty/rooms', 200, { token });
+    await call('GET /api/v1/duty/shifts', '/api/v1/duty/shifts?state=on-duty', 200, { token });
+    await call('GET /api/v1/duty/shifts', '/api/v1/duty/shifts?state=x', 400, { token });
+    await call('GET /api/v1/duty/shifts/{id}', '/api/v1/duty/shifts/nothing', 404, { token });
+    const shiftStep = (action: string) => `/api/v1/duty/shifts/${shift.id}/${action}`;
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('hand-over'), 422, {
+      token,
+      body: { incoming: { lead: 'zhang', plannedEnd: Date.now() + 3_600_000 } },
+    });
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('hand-over'), 200, {
+      token,
+      body: { notes: 'n', incoming: { lead: 'wang', plannedEnd: Date.now() + 3_600_000 } },
+    });
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('accept'), 409, {
+      token: wang,
+      body: {},
+    });
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('sign'), 200, {
+      token,
+      body: {},
+    });
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('accept'), 403, {
+      token,
+      body: {},
+    });
+    await call('GET /api/v1/duty/shifts/{id}', `/api/v1/duty/shifts/${shift.id}`, 200, { token });
+    await call('POST /api/v1/duty/shifts/{id}/{action}', shiftStep('accept'), 200, {
+      token: wang,
+      body: {},
+    });
     // From InfluxDB: the alarm's stored transitions, and the detector's readings.
     await waitFor(
       async () => {

@@ -104,6 +104,26 @@ describe('split services on a real Mosquitto and InfluxDB', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('hands over, in the gateway process, the alarm the rules process raised (duty works split)', async () => {
+    const alarm = ws.alarms().find(m => m.alarm.level === 'L2')?.alarm;
+    const zhang = await loginAs(back.httpUrl, 'zhang');
+    const started = await zhang.post('/api/v1/duty/shifts', {
+      siteId: 'plant-1',
+      roomId: 'control-room',
+      lead: 'zhang',
+      plannedEnd: Date.now() + 3_600_000,
+    });
+    expect(started.status).toBe(201);
+    const shift = (await started.json()) as { id: string };
+    const opened = await zhang.post(`/api/v1/duty/shifts/${shift.id}/hand-over`, {
+      notes: 'H2S at the reactor unit',
+      incoming: { lead: 'li', plannedEnd: Date.now() + 3_600_000 },
+    });
+    expect(opened.status).toBe(200);
+    const body = (await opened.json()) as { handOver: { snapshot: { items: { id: string }[] } } };
+    expect(body.handOver.snapshot.items.map(item => item.id)).toContain(alarm?.id);
+  });
+
   it('a gateway started later loads the alarms already open', async () => {
     const late = await startSystem({
       influxUrl: influx.url,

@@ -43,6 +43,24 @@ describe('alarm texts from structured fields', () => {
     );
   });
 
+  it('names the control room nobody took over', () => {
+    const alarm = testAlarm({
+      ruleId: 'duty-unmanned',
+      level: 'control-room',
+      deviceId: '_duty',
+      deviceClass: undefined,
+      metric: 'duty_overdue_min',
+      value: 17,
+      threshold: 15,
+    });
+    expect(describeAlarm('zh-CN', alarm, context)).toBe(
+      '值班室无人接班：control-room 已超过计划交班时间 17 分钟，无人签字接班',
+    );
+    expect(describeAlarm('en', alarm, context)).toBe(
+      'Control room unmanned: control-room is 17 min past its planned hand-over and nobody has signed on',
+    );
+  });
+
   it('names the gas of a toxic detector and the people of a site rule', () => {
     const toxic = testAlarm({
       deviceId: 'gt-ru-h2s',

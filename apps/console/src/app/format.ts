@@ -95,6 +95,12 @@ export function describeAlarm(lang: Lang, alarm: DescribableAlarm, context: Alar
       seconds: typeof alarm.value === 'number' ? formatNumber(alarm.value) : '—',
       limit: alarm.threshold ?? '—',
     });
+  // A control room nobody took over (docs/interfaces.md §Duty): the level is the room.
+  if (alarm.ruleId === 'duty-unmanned')
+    return translate(lang, 'dutyUnmannedAlarm', {
+      room: alarm.level ?? '—',
+      minutes: typeof alarm.value === 'number' ? formatNumber(alarm.value) : '—',
+    });
   const gas = context.gasOf(alarm.siteId, alarm.deviceId);
   const rule = ruleName(lang, alarm, gas);
   const known = rule !== alarm.ruleId;

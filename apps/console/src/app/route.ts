@@ -2,6 +2,7 @@ export const PAGES = [
   'alarms',
   'hazards',
   'permits',
+  'duty',
   'history',
   'plan',
   'risk',

@@ -48,6 +48,8 @@ import { HazardsController } from './hazards/hazards.controller';
 import { PermitBoard } from './permits/permit-board';
 import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
 import { PermitsController } from './permits/permits.controller';
+import { DutyController } from './duty/duty.controller';
+import { SHIFT_CLOCK, ShiftService } from './duty/shift.service';
 import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
@@ -127,6 +129,9 @@ export class VigilModule {
       // Special-operation permits (issue 15): with the gateway, handed to the rules in-process.
       controllers.push(PermitsController);
       providers.push(PermitService, { provide: PERMIT_CLOCK, useValue: Date.now });
+      // Duty and shift hand-over (issue 15): beside the alarms, hazards and permits it hands over.
+      controllers.push(DutyController);
+      providers.push(ShiftService, { provide: SHIFT_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

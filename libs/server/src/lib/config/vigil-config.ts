@@ -92,6 +92,17 @@ export const vigilEnvSchema = z.object({
    * figure a proposal: PERMIT_GAS_SILENCE_MS). Keep it above the detectors' reporting interval.
    */
   VIGIL_PERMIT_GAS_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  /**
+   * Duty (值班): a control room whose on-duty shift is this long past its planned end without an
+   * accepted hand-over is unmanned, a P2 alarm (the figure a proposal: DUTY_GRACE_MS, 15 min).
+   * At most 4 h: a longer grace would leave a room unwatched for half a shift unnoticed.
+   */
+  VIGIL_DUTY_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(4 * 3_600_000)
+    .default(15 * 60_000),
   /** Users file (YAML): id, name, role, scope, passwordHash. Required outside demo mode. */
   VIGIL_USERS: z.string().optional(),
   /** Secret that signs tokens (at least 32 characters). Required outside demo mode. */
@@ -388,6 +399,8 @@ export interface VigilConfig {
   readonly hazardEscalateMs: number;
   /** Permits: the longest gap in an active permit's gas readings before the work stops (ms). */
   readonly permitGasSilenceMs: number;
+  /** Duty: grace after a shift's planned end before its control room counts as unmanned (ms). */
+  readonly dutyGraceMs: number;
   /** Maintenance mode's default and longest duration (ms). */
   readonly maintenance: { readonly defaultMs: number; readonly maxMs: number };
   readonly auth: {
@@ -597,6 +610,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
     hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
     permitGasSilenceMs: e.VIGIL_PERMIT_GAS_SILENCE_MS,
+    dutyGraceMs: e.VIGIL_DUTY_GRACE_MS,
     maintenance: {
       defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,
       maxMs: e.VIGIL_MAINTENANCE_MAX_HOURS * HOUR_MS,

@@ -608,7 +608,7 @@ export const readiness = named(
         .boolean()
         .optional()
         .describe(
-          'present (false) only while a local alarm, hazard or permit journal append failed',
+          'present (false) only while a local alarm, hazard, permit or duty journal append failed',
         ),
       permits: z
         .boolean()
@@ -707,7 +707,7 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'local JSON-lines journals (alarms, hazards, permits) whose last append was not made durable (write or fdatasync failed)',
+            'local JSON-lines journals (alarms, hazards, permits, duty) whose last append was not made durable (write or fdatasync failed)',
           ),
         permits: z
           .object({
@@ -727,6 +727,23 @@ export const readiness = named(
           .optional()
           .describe(
             'active special-operation permits whose stop-work rule no rule engine evaluates now (docs/interfaces.md §Permits)',
+          ),
+        duty: z
+          .object({
+            unmanned: z.array(
+              z.object({
+                siteId: z.string(),
+                roomId: z.string(),
+                since: ms,
+                plannedEnd: ms,
+                reason: z.string(),
+              }),
+            ),
+            unmannedCount: z.number().int(),
+          })
+          .optional()
+          .describe(
+            'control rooms unmanned now (the on-duty shift past its planned end + VIGIL_DUTY_GRACE_MS, no hand-over accepted): reported, each a P2 duty-unmanned alarm; not a readiness check (docs/interfaces.md §Duty)',
           ),
         storage: z
           .object({

@@ -18,6 +18,7 @@ import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
+import { ShiftService } from '../duty/shift.service';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -53,6 +54,8 @@ export class HealthController {
     @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
     /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
     @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
+    /** Duty (gateway): control rooms unmanned now, reported (their P2 alarm is the signal). */
+    @Optional() @Inject(ShiftService) private readonly duty?: ShiftService,
   ) {}
 
   @Get('healthz')
@@ -85,6 +88,7 @@ export class HealthController {
     const partitions = this.partitions?.status();
     const phase = this.lifecycle?.phase ?? 'running';
     const unevaluated = this.permitsUnevaluated();
+    const unmanned = this.dutyUnmanned();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -121,6 +125,8 @@ export class HealthController {
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
       ...(unevaluated ? { permits: unevaluated } : {}),
+      // Reported, not a check: Vigil still monitors; the plant's staffing is the P2 alarm's.
+      ...(unmanned ? { duty: unmanned } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
@@ -169,6 +175,18 @@ export class HealthController {
       });
     }
     return { unevaluated, unevaluatedCount: lost.size };
+  }
+
+  /** Control rooms unmanned now (at most MAX_LISTED listed), or undefined when none. */
+  private dutyUnmanned(): Details['duty'] {
+    if (!this.duty) return undefined;
+    const rooms = this.duty.unmannedRooms();
+    if (rooms.size === 0) return undefined;
+    const unmanned = [...rooms].slice(0, MAX_LISTED).map(([room, status]) => {
+      const [siteId = '', roomId = ''] = room.split('/');
+      return { siteId, roomId, ...status };
+    });
+    return { unmanned, unmannedCount: rooms.size };
   }
 
   @Get('metrics')

@@ -23,6 +23,8 @@ import {
 import * as hazardApi from '../hazards/hazard-responses';
 import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
 import * as permitApi from '../permits/permit-responses';
+import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.controller';
+import * as dutyApi from '../duty/duty-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
@@ -61,6 +63,9 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/permits': { body: createPermitBody },
   'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
   'GET /api/v1/permits': { query: permitQuery },
+  'POST /api/v1/duty/shifts': { body: startShiftBody },
+  'POST /api/v1/duty/shifts/{id}/{action}': { body: z.union(Object.values(SHIFT_ACTION_BODIES)) },
+  'GET /api/v1/duty/shifts': { query: shiftQuery },
 };
 
 /**
@@ -104,6 +109,11 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/permits/{id}': { '200': permitApi.permit },
   'POST /api/v1/permits': { '201': permitApi.permit },
   'POST /api/v1/permits/{id}/{action}': { '200': permitApi.permit },
+  'GET /api/v1/duty/rooms': { '200': dutyApi.dutyRooms },
+  'GET /api/v1/duty/shifts': { '200': dutyApi.shiftList },
+  'GET /api/v1/duty/shifts/{id}': { '200': dutyApi.shift },
+  'POST /api/v1/duty/shifts': { '201': dutyApi.shift },
+  'POST /api/v1/duty/shifts/{id}/{action}': { '200': dutyApi.shift },
 };
 
 /** Error answers every operation may give, besides 401 on protected ones. */
@@ -151,6 +161,10 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/permits/{id}': ['404'],
   'POST /api/v1/permits': ['400', '404', '422'],
   'POST /api/v1/permits/{id}/{action}': ['400', '403', '404', '409', '503'],
+  'GET /api/v1/duty/shifts': ['400'],
+  'GET /api/v1/duty/shifts/{id}': ['404'],
+  'POST /api/v1/duty/shifts': ['400', '403', '404', '409', '422'],
+  'POST /api/v1/duty/shifts/{id}/{action}': ['400', '403', '404', '409', '422'],
 };
 
 const REF = (id: string) => `#/components/schemas/${id}`;

@@ -165,6 +165,17 @@ export class VigilMetrics {
     help: 'Times an active permit was found without a rule engine evaluating its stop-work rule',
     registers: [this.registry],
   });
+  // ---- duty and shift hand-over (issue 15; docs/interfaces.md §Duty) ----
+  readonly dutyUnmanned = new Gauge({
+    name: 'vigil_duty_unmanned',
+    help: 'Control rooms whose on-duty shift is past its planned end and VIGIL_DUTY_GRACE_MS without an accepted hand-over',
+    registers: [this.registry],
+  });
+  readonly dutyUnmannedTotal = new Counter({
+    name: 'vigil_duty_unmanned_total',
+    help: 'Times a control room was found unmanned (each raises a P2 duty-unmanned alarm)',
+    registers: [this.registry],
+  });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
   readonly spoolDropped = new Counter({
     name: 'vigil_spool_dropped_total',
