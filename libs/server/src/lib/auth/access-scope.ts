@@ -43,7 +43,8 @@ export interface AccessScope {
  * `@vigil/alarms`); hazard and permit steps are open to every role in scope, and their lifecycles
  * apply the per-step rules that depend on the record (who may approve, separation of duties).
  */
-export type AccessAction = AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit';
+export type AccessAction =
+  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'duty';
 
 export type AccessDecision =
   | { readonly ok: true }

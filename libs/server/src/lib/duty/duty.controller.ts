@@ -30,8 +30,9 @@ import {
 } from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
-import { parseOr400 } from '../gateway/parse';
+import type { AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
+import { parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { ShiftService } from './shift.service';
 
@@ -87,7 +88,7 @@ export const shiftQuery = z.strictObject({
 
 /**
  * The duty log over HTTP (docs/interfaces.md §Duty). Authorised by site like the hazard ledger
- * and the permits (`AuthService.canSeeSite` on the control room's site: outside the scope is 404,
+ * and the permits (`AuthorizationService.canSeeSite` on the control room's site: outside the scope is 404,
  * like absent); every signature also needs scope over every site the control room watches (403).
  */
 @ApiTags('duty')
@@ -95,7 +96,7 @@ export const shiftQuery = z.strictObject({
 export class DutyController {
   constructor(
     @Inject(ShiftService) private readonly shifts: ShiftService,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
   ) {}
 
@@ -103,7 +104,7 @@ export class DutyController {
   @ApiOperation({ summary: 'Control rooms within the user’s scope and the shift on duty in each' })
   rooms(@CurrentUser() user: AuthenticatedUser): DutyRoom[] {
     return this.registry.current.sites
-      .filter(site => this.auth.canSeeSite(user, site.id))
+      .filter(site => this.authorization.canSeeSite(user, site.id))
       .flatMap(site =>
         site.areas
           .filter(area => area.kind === 'control-room')
@@ -130,7 +131,7 @@ export class DutyController {
       .list()
       .filter(
         shift =>
-          this.auth.canSeeSite(user, shift.siteId) &&
+          this.authorization.canSeeSite(user, shift.siteId) &&
           (site === undefined || shift.siteId === site) &&
           (room === undefined || shift.roomId === room) &&
           (state === undefined || shift.state === state),
@@ -152,10 +153,11 @@ export class DutyController {
     summary: 'The first shift of a control room comes on duty, signed by its lead',
   })
   start(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): ShiftView {
+    this.authorization.assert(user, 'duty');
     const input = parseOr400(startShiftBody, body);
     const registry = this.registry.current;
     const site = registry.site(input.siteId);
-    if (!site || !this.auth.canSeeSite(user, input.siteId))
+    if (!site || !this.authorization.canSeeSite(user, input.siteId))
       throw new NotFoundException(`site ${input.siteId} is not in the registry`);
     const room = site.areas.find(area => area.id === input.roomId);
     if (room?.kind !== 'control-room')
@@ -192,6 +194,7 @@ export class DutyController {
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
   ): ShiftView {
+    this.authorization.assert(user, 'duty');
     if (!(SHIFT_COMMANDS as readonly string[]).includes(action))
       throw new NotFoundException(`unknown action "${action}"`);
     const name = action as ShiftCommandName;
@@ -224,7 +227,7 @@ export class DutyController {
 
   private visibleOne(id: string, user: AuthenticatedUser): Shift {
     const shift = this.shifts.get(id);
-    if (!shift || !this.auth.canSeeSite(user, shift.siteId))
+    if (!shift || !this.authorization.canSeeSite(user, shift.siteId))
       throw new NotFoundException(`shift ${id} not found`);
     return shift;
   }

@@ -13,9 +13,10 @@ import {
 
 import { AlarmCommands } from '../alarms/alarm-commands';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
-import { AlarmView } from '../gateway/alarm-view';
+import { AlarmView } from '../alarms/alarm-view';
 import { HazardService } from '../hazards/hazard.service';
 import { JournalStatus } from '../journal/journal-status';
 import { JournalWriteError } from '../journal/jsonl-journal';
@@ -108,7 +109,11 @@ describe(ShiftService.name, () => {
     const permits = new PermitService(config, new PermitBoard(), () => now);
     hazards.onModuleInit();
     permits.onModuleInit();
-    const auth = new AuthService(config, registry, metrics);
+    const auth = new AuthorizationService(
+      registry,
+      metrics,
+      new AuthService(config, registry, metrics),
+    );
     const service = new ShiftService(
       config,
       auth,

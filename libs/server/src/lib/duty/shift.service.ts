@@ -43,10 +43,10 @@ import {
   type ShiftView,
 } from '@vigil/contracts';
 
-import { AuthService } from '../auth/auth.service';
+import { AuthorizationService } from '../auth/authorization.service';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
-import { AlarmView, type OwnedAlarms } from '../gateway/alarm-view';
+import { AlarmView, type OwnedAlarms } from '../alarms/alarm-view';
 import { HazardService } from '../hazards/hazard.service';
 import { JournalStatus } from '../journal/journal-status';
 import { VigilMetrics } from '../metrics/metrics';
@@ -97,7 +97,7 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
-    @Inject(AuthService) private readonly auth: AuthService,
+    @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(AlarmView) private readonly alarmView: AlarmView,
     @Inject(HazardService) private readonly hazards: HazardService,
     @Inject(PermitService) private readonly permits: PermitService,
@@ -333,7 +333,8 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
 
   /** Whether a user exists and sees every one of these sites. */
   private seesAll(sites: readonly string[]): (userId: string) => boolean {
-    return userId => sites.length > 0 && sites.every(site => this.auth.userSeesSite(userId, site));
+    return userId =>
+      sites.length > 0 && sites.every(site => this.authorization.userSeesSite(userId, site));
   }
 
   private commit(result: Extract<ShiftResult, { ok: true }>): void {
