@@ -8,3 +8,4 @@ export * from './lib/suppression';
 export * from './lib/hazard-lifecycle';
 export * from './lib/permit-lifecycle';
 export * from './lib/risk';
+export * from './lib/inspection-schedule';
