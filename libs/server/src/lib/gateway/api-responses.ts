@@ -325,6 +325,7 @@ const site = z.object({
       }),
     )
     .optional(),
+  timeZone: z.string().describe('the plant’s local time (IANA zone): its inspection windows'),
 });
 export const sites = named(
   'Sites',
@@ -817,6 +818,6 @@ export const SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
   >,
   true satisfies Agrees<
     typeof sites,
-    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles'>[] }
+    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles' | 'inspections'>[] }
   >,
 ];

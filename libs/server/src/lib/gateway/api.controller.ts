@@ -163,7 +163,7 @@ export class SitesController {
       organisation: this.auth.visibleOrganisation(user),
       sites: sites
         .filter(site => this.auth.canSeeSite(user, site.id))
-        .map(({ profiles: _profiles, ...site }) => site),
+        .map(({ profiles: _profiles, inspections: _inspections, ...site }) => site),
     };
   }
 }
