@@ -46,6 +46,8 @@ import { HazardsController } from './hazards/hazards.controller';
 import { PermitBoard } from './permits/permit-board';
 import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
 import { PermitsController } from './permits/permits.controller';
+import { INSPECTION_CLOCK, InspectionService } from './inspections/inspection.service';
+import { InspectionsController } from './inspections/inspections.controller';
 import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
@@ -122,6 +124,9 @@ export class VigilModule {
       // Special-operation permits (issue 15): with the gateway, handed to the rules in-process.
       controllers.push(PermitsController);
       providers.push(PermitService, { provide: PERMIT_CLOCK, useValue: Date.now });
+      // Inspection schedules (issue 15): missed ones raise alarms in this process's lifecycle.
+      controllers.push(InspectionsController);
+      providers.push(InspectionService, { provide: INSPECTION_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

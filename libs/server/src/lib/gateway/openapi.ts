@@ -22,6 +22,13 @@ import {
 import * as hazardApi from '../hazards/hazard-responses';
 import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
 import * as permitApi from '../permits/permit-responses';
+import {
+  createInspectionBody,
+  missedQuery,
+  recordQuery,
+  scheduleQuery,
+} from '../inspections/inspections.controller';
+import * as inspectionApi from '../inspections/inspection-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
@@ -60,6 +67,10 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/permits': { body: createPermitBody },
   'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
   'GET /api/v1/permits': { query: permitQuery },
+  'POST /api/v1/inspections/records': { body: createInspectionBody },
+  'GET /api/v1/inspections/schedules': { query: scheduleQuery },
+  'GET /api/v1/inspections/records': { query: recordQuery },
+  'GET /api/v1/inspections/missed': { query: missedQuery },
 };
 
 /**
@@ -103,6 +114,11 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/permits/{id}': { '200': permitApi.permit },
   'POST /api/v1/permits': { '201': permitApi.permit },
   'POST /api/v1/permits/{id}/{action}': { '200': permitApi.permit },
+  'GET /api/v1/inspections/schedules': { '200': inspectionApi.inspectionScheduleList },
+  'GET /api/v1/inspections/records': { '200': inspectionApi.inspectionRecordList },
+  'GET /api/v1/inspections/records/{id}': { '200': inspectionApi.inspectionRecord },
+  'POST /api/v1/inspections/records': { '201': inspectionApi.inspectionRecord },
+  'GET /api/v1/inspections/missed': { '200': inspectionApi.inspectionMissList },
 };
 
 /** Error answers every operation may give, besides 401 on protected ones. */
@@ -150,6 +166,11 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/permits/{id}': ['404'],
   'POST /api/v1/permits': ['400', '404', '422'],
   'POST /api/v1/permits/{id}/{action}': ['400', '403', '404', '409', '503'],
+  'GET /api/v1/inspections/schedules': ['400', '503'],
+  'GET /api/v1/inspections/records': ['400', '503'],
+  'GET /api/v1/inspections/records/{id}': ['404', '503'],
+  'POST /api/v1/inspections/records': ['400', '403', '404', '422', '503'],
+  'GET /api/v1/inspections/missed': ['400', '503'],
 };
 
 const REF = (id: string) => `#/components/schemas/${id}`;
