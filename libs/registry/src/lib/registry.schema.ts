@@ -86,15 +86,20 @@ export const siteSchema = z.strictObject({
   hazardUnits: z.array(mhsUnitSchema).optional(),
   /**
    * The plant's local time (IANA zone): the days, weeks, months and quarters of its inspection
-   * schedules. Asia/Shanghai unless set.
+   * schedules. DEFAULT_SITE_TIME_ZONE (Asia/Shanghai) unless set: `siteTimeZone(site)`.
    */
   timeZone: z
     .string()
     .refine(isTimeZone, 'not an IANA time zone (e.g. Asia/Shanghai)')
-    .default(DEFAULT_SITE_TIME_ZONE),
+    .optional(),
   /** Inspection schedules (排查计划, issue 15): checklists per area or equipment with a cadence. */
-  inspections: z.array(inspectionScheduleSchema).default([]),
+  inspections: z.array(inspectionScheduleSchema).optional(),
 });
+
+/** The plant's local time: its own zone, or Asia/Shanghai. */
+export function siteTimeZone(site: { readonly timeZone?: string | undefined }): string {
+  return site.timeZone ?? DEFAULT_SITE_TIME_ZONE;
+}
 
 function isTimeZone(timeZone: string): boolean {
   try {
@@ -121,5 +126,5 @@ export type Area = z.infer<typeof areaSchema>;
 export type Profile = z.infer<typeof profileSchema>;
 export type DeviceEntry = z.infer<typeof deviceSchema>;
 export type Site = z.infer<typeof siteSchema>;
-export type InspectionScheduleEntry = Site['inspections'][number];
+export type InspectionScheduleEntry = NonNullable<Site['inspections']>[number];
 export type RegistryFile = z.infer<typeof registryFileSchema>;

@@ -424,7 +424,7 @@ function inspectionProblems(
 ): string[] {
   const problems: string[] = [];
   const ids = new Set<string>();
-  for (const schedule of site.inspections) {
+  for (const schedule of site.inspections ?? []) {
     const at = `inspections.${schedule.id}`;
     if (ids.has(schedule.id)) problems.push(`${at}: duplicate inspection schedule id`);
     ids.add(schedule.id);

@@ -325,7 +325,10 @@ const site = z.object({
       }),
     )
     .optional(),
-  timeZone: z.string().describe('the plant’s local time (IANA zone): its inspection windows'),
+  timeZone: z
+    .string()
+    .optional()
+    .describe('the plant’s local time (IANA zone) when set: its inspection windows (Asia/Shanghai otherwise)'),
 });
 export const sites = named(
   'Sites',
@@ -708,7 +711,7 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'local JSON-lines journals (alarms, hazards, permits) whose last append was not made durable (write or fdatasync failed)',
+            'local JSON-lines journals (alarms, hazards, permits, inspections) whose last append was not made durable (write or fdatasync failed)',
           ),
         permits: z
           .object({
@@ -728,6 +731,12 @@ export const readiness = named(
           .optional()
           .describe(
             'active special-operation permits whose stop-work rule no rule engine evaluates now (docs/interfaces.md §Permits)',
+          ),
+        inspections: z
+          .object({ unwatched: z.number().int(), reason: z.string() })
+          .optional()
+          .describe(
+            'inspection schedules of the registry that this process does not watch (split deployment): a missed inspection would raise no alarm (docs/interfaces.md §Inspections)',
           ),
         storage: z
           .object({

@@ -18,6 +18,7 @@ import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
+import { InspectionService } from '../inspections/inspection.service';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -53,6 +54,8 @@ export class HealthController {
     @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
     /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
     @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
+    /** Inspection schedules: listed (not failed) when this process cannot watch them. */
+    @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
   ) {}
 
   @Get('healthz')
@@ -121,6 +124,7 @@ export class HealthController {
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
       ...(unevaluated ? { permits: unevaluated } : {}),
+      ...this.inspectionsUnwatched(),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
@@ -148,6 +152,17 @@ export class HealthController {
         : {}),
     };
     response.status(ready ? 200 : 503).json(body);
+  }
+
+  /**
+   * Schedules nobody watches here (split deployment): reported, not a failed check, since that
+   * deployment runs inspections nowhere by design (docs/interfaces.md §Inspections).
+   */
+  private inspectionsUnwatched(): Pick<Details, 'inspections'> {
+    const reason = this.inspections?.unavailable;
+    if (!this.inspections || reason === undefined) return {};
+    const unwatched = this.inspections.schedules().length;
+    return unwatched > 0 ? { inspections: { unwatched, reason } } : {};
   }
 
   /** Active permits nobody evaluates (at most MAX_LISTED listed), or undefined when none. */

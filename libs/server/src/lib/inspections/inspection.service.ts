@@ -29,6 +29,8 @@ import {
   type RuleSignal,
 } from '@vigil/contracts';
 
+import { siteTimeZone } from '@vigil/registry';
+
 import { AlarmService } from '../alarms/alarm.service';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { HazardService } from '../hazards/hazard.service';
@@ -187,20 +189,20 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
   /** Every schedule of the registry. */
   schedules(): Schedule[] {
     return this.registry.current.sites.flatMap(site =>
-      site.inspections.map(definition => ({
+      (site.inspections ?? []).map(definition => ({
         ...definition,
         siteId: site.id,
         enterprise: site.enterprise,
-        timeZone: site.timeZone,
+        timeZone: siteTimeZone(site),
       })),
     );
   }
 
   schedule(siteId: string, scheduleId: string): Schedule | undefined {
     const site = this.registry.current.site(siteId);
-    const definition = site?.inspections.find(schedule => schedule.id === scheduleId);
+    const definition = site?.inspections?.find(schedule => schedule.id === scheduleId);
     return site && definition
-      ? { ...definition, siteId, enterprise: site.enterprise, timeZone: site.timeZone }
+      ? { ...definition, siteId, enterprise: site.enterprise, timeZone: siteTimeZone(site) }
       : undefined;
   }
 
