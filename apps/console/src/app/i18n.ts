@@ -1,5 +1,11 @@
 import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
 import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
+import {
+  INSPECTION_LABELS_EN,
+  INSPECTION_LABELS_ZH,
+  INSPECTION_TEXT_EN,
+  INSPECTION_TEXT_ZH,
+} from './i18n-inspections';
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -283,6 +289,7 @@ const ZH = {
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
   ...HAZARD_TEXT_ZH,
   ...PERMIT_TEXT_ZH,
+  ...INSPECTION_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -555,6 +562,7 @@ const EN: Record<TextKey, string> = {
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
   ...HAZARD_TEXT_EN,
   ...PERMIT_TEXT_EN,
+  ...INSPECTION_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -582,6 +590,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'people-present': '报警区域有人',
       'stop-work': '停止作业',
       'permit-overstay': '作业超时滞留',
+      'inspection-missed': '漏检',
       sos: 'SOS 求救',
       fire: '火警',
       fault: '故障',
@@ -717,6 +726,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
     ...HAZARD_LABELS_ZH,
     ...PERMIT_LABELS_ZH,
+    ...INSPECTION_LABELS_ZH,
   },
   en: {
     rule: {
@@ -741,6 +751,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'people-present': 'People in alarm area',
       'stop-work': 'Stop work',
       'permit-overstay': 'Permit overstay',
+      'inspection-missed': 'Missed inspection',
       sos: 'SOS',
       fire: 'Fire',
       fault: 'Fault',
@@ -876,6 +887,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
     ...HAZARD_LABELS_EN,
     ...PERMIT_LABELS_EN,
+    ...INSPECTION_LABELS_EN,
   },
 };
 

@@ -2,6 +2,7 @@ export const PAGES = [
   'alarms',
   'hazards',
   'permits',
+  'inspections',
   'history',
   'plan',
   'risk',

@@ -14,6 +14,7 @@ import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
 import { HazardsPage } from '../pages/hazards-page';
 import { PermitsPage } from '../pages/permits-page';
+import { InspectionsPage } from '../pages/inspections-page';
 import { HealthPage } from '../pages/health-page';
 import { HistoryPage } from '../pages/history-page';
 import { LoginPage } from '../pages/login-page';
@@ -320,6 +321,8 @@ function LoggedIn(props: {
           <HazardsPage params={route.params} />
         ) : route.page === 'permits' ? (
           <PermitsPage params={route.params} />
+        ) : route.page === 'inspections' ? (
+          <InspectionsPage params={route.params} />
         ) : route.page === 'history' ? (
           <HistoryPage params={route.params} />
         ) : route.page === 'plan' ? (
