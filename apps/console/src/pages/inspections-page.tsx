@@ -203,6 +203,19 @@ export function InspectionsPage(props: { params: Readonly<Record<string, string>
   );
 }
 
+/** A time in the plant's own zone (the windows are its local days), not the browser's. */
+function plantTime(lang: string, at: number, timeZone: string): string {
+  return new Intl.DateTimeFormat(lang, {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
+}
+
 function ScheduleRow(props: {
   schedule: InspectionScheduleView;
   multiSite: boolean;
@@ -233,7 +246,7 @@ function ScheduleRow(props: {
       <td>{target.join(' · ')}</td>
       <td>{schedule.responsible}</td>
       <td>{schedule.current.id}</td>
-      <td>{formatTime(lang, schedule.dueAt)}</td>
+      <td title={schedule.timeZone}>{plantTime(lang, schedule.dueAt, schedule.timeZone)}</td>
       <td>
         {schedule.overdue && (
           <span class="tag tag-error inspection-overdue">
