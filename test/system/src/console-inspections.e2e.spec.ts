@@ -33,7 +33,8 @@ describe('console: a missed daily inspection made up, its finding a hazard, in C
   const contexts: BrowserContext[] = [];
   let zhang: Page;
   let wang: Page;
-  const row = (page: Page) => page.locator('tr.inspection-schedule[data-schedule-id="tf-team-daily"]');
+  const row = (page: Page) =>
+    page.locator('tr.inspection-schedule[data-schedule-id="tf-team-daily"]');
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -95,9 +96,7 @@ describe('console: a missed daily inspection made up, its finding a hazard, in C
     expect(await row(zhang).locator('td[title="Asia/Shanghai"]').textContent()).toMatch(/ 00:00$/);
     expect(await zhang.locator('tr.inspection-miss[data-open="true"]').count()).toBe(2);
     // The other schedules were first seen now: due, not overdue.
-    expect(
-      await zhang.locator('tr.inspection-schedule[data-status="pending"]').count(),
-    ).toBe(3);
+    expect(await zhang.locator('tr.inspection-schedule[data-status="pending"]').count()).toBe(3);
     await shot(zhang, 'inspections-overdue-zh');
     // The missed windows are alarms of their own, on the alarm page (early warnings).
     await zhang.click('nav a[data-page="alarms"]');

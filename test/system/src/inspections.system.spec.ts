@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { windowAt } from '@vigil/alarms';
-import type {
-  Alarm,
-  Hazard,
-  InspectionRecord,
-  InspectionScheduleView,
-} from '@vigil/contracts';
+import type { Alarm, Hazard, InspectionRecord, InspectionScheduleView } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { requireBuildAndBrowser, startBuiltVigil, stop, type BuiltVigil } from './console-browser';
@@ -85,7 +80,9 @@ describe('inspection schedules: missed windows raise alarms, findings become haz
 
   it('raises each window missed while down once, and not again after a restart', async () => {
     if (!vigil) throw new Error('not started');
-    const expected = [3, 2, 1].map(days => windowAt('daily', today.start - days * DAY + 1, SHANGHAI).id);
+    const expected = [3, 2, 1].map(
+      days => windowAt('daily', today.start - days * DAY + 1, SHANGHAI).id,
+    );
     const raised = await waitFor(
       async () => {
         const alarms = await missedAlarms();

@@ -116,6 +116,11 @@ export const INSPECTION_LABELS_EN: typeof INSPECTION_LABELS_ZH = {
     plant: 'Plant',
     principal: 'Principal person',
   },
-  inspectionCadence: { daily: 'daily', weekly: 'weekly', monthly: 'monthly', quarterly: 'quarterly' },
+  inspectionCadence: {
+    daily: 'daily',
+    weekly: 'weekly',
+    monthly: 'monthly',
+    quarterly: 'quarterly',
+  },
   inspectionAnswer: { pass: 'pass', fail: 'fail', na: 'n/a' },
 };

@@ -43,9 +43,7 @@ export function InspectionsPage(props: { params: Readonly<Record<string, string>
   const names = new Map(
     (schedules.data ?? []).map(schedule => [`${schedule.siteId}/${schedule.id}`, schedule.name]),
   );
-  const open = schedules.data?.find(
-    schedule => `${schedule.siteId}/${schedule.id}` === recording,
-  );
+  const open = schedules.data?.find(schedule => `${schedule.siteId}/${schedule.id}` === recording);
   return (
     <section class="inspections-page">
       <div class="filters">
@@ -73,9 +71,7 @@ export function InspectionsPage(props: { params: Readonly<Record<string, string>
         />
       )}
       <h3>{t('inspectionSchedules')}</h3>
-      {schedules.data && schedules.data.length === 0 && (
-        <p class="muted">{t('inspectionEmpty')}</p>
-      )}
+      {schedules.data && schedules.data.length === 0 && <p class="muted">{t('inspectionEmpty')}</p>}
       {schedules.data && schedules.data.length > 0 && (
         <table id="inspection-schedules">
           <thead>
@@ -104,9 +100,7 @@ export function InspectionsPage(props: { params: Readonly<Record<string, string>
         </table>
       )}
       <h3>{t('inspectionHistory')}</h3>
-      {records.data && records.data.length === 0 && (
-        <p class="muted">{t('inspectionNoRecords')}</p>
-      )}
+      {records.data && records.data.length === 0 && <p class="muted">{t('inspectionNoRecords')}</p>}
       {records.data && records.data.length > 0 && (
         <table id="inspection-records">
           <thead>

@@ -99,7 +99,14 @@ export function localMidnight(date: LocalDate, timeZone: string): number {
   let guess = wanted;
   for (let round = 0; round < 3; round += 1) {
     const wall = wallClock(guess, timeZone);
-    const shown = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+    const shown = Date.UTC(
+      wall.year,
+      wall.month - 1,
+      wall.day,
+      wall.hour,
+      wall.minute,
+      wall.second,
+    );
     const next = guess + (wanted - shown);
     if (next === guess) break;
     guess = next;
@@ -159,7 +166,11 @@ function nextStartDate(cadence: InspectionCadence, start: LocalDate): LocalDate 
 }
 
 /** The window of `cadence` that contains instant `t`, in the plant's local time. */
-export function windowAt(cadence: InspectionCadence, t: number, timeZone: string): InspectionWindow {
+export function windowAt(
+  cadence: InspectionCadence,
+  t: number,
+  timeZone: string,
+): InspectionWindow {
   const startDate = windowStartDate(cadence, localDate(t, timeZone));
   return {
     id: formatLocalDate(startDate),

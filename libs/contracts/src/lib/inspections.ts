@@ -174,4 +174,3 @@ export interface InspectionScheduleView extends InspectionScheduleDefinition {
   /** Missed and not made up: overdue (逾期未检). */
   readonly overdue: boolean;
 }
-

@@ -88,10 +88,7 @@ export const siteSchema = z.strictObject({
    * The plant's local time (IANA zone): the days, weeks, months and quarters of its inspection
    * schedules. DEFAULT_SITE_TIME_ZONE (Asia/Shanghai) unless set: `siteTimeZone(site)`.
    */
-  timeZone: z
-    .string()
-    .refine(isTimeZone, 'not an IANA time zone (e.g. Asia/Shanghai)')
-    .optional(),
+  timeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. Asia/Shanghai)').optional(),
   /** Inspection schedules (排查计划, issue 15): checklists per area or equipment with a cadence. */
   inspections: z.array(inspectionScheduleSchema).optional(),
 });

@@ -335,7 +335,8 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       deviceByKey.set(key, device);
       devices.push(device);
     }
-    for (const problem of inspectionProblems(site, deviceByKey)) problems.push(`${where}.${problem}`);
+    for (const problem of inspectionProblems(site, deviceByKey))
+      problems.push(`${where}.${problem}`);
     // GB 18218-2018 units and their tanks (unit, substance, design maximum): refused when incomplete.
     for (const problem of mhsUnitsOf(site, devices.slice(siteDevicesFrom)).errors)
       problems.push(`${where}.${problem}`);

@@ -328,7 +328,9 @@ const site = z.object({
   timeZone: z
     .string()
     .optional()
-    .describe('the plant’s local time (IANA zone) when set: its inspection windows (Asia/Shanghai otherwise)'),
+    .describe(
+      'the plant’s local time (IANA zone) when set: its inspection windows (Asia/Shanghai otherwise)',
+    ),
 });
 export const sites = named(
   'Sites',

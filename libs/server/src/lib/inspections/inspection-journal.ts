@@ -11,7 +11,12 @@ export function scheduleKey(siteId: string, scheduleId: string): string {
 
 export type InspectionJournalEntry =
   /** Vigil watches a schedule from here on (its first whole window starts at or after `since`). */
-  | { readonly t: 'watch'; readonly siteId: string; readonly scheduleId: string; readonly since: number }
+  | {
+      readonly t: 'watch';
+      readonly siteId: string;
+      readonly scheduleId: string;
+      readonly since: number;
+    }
   /** A signed inspection record, in full (again when its hazards are linked). */
   | { readonly t: 'record'; readonly record: InspectionRecord }
   /** A window that closed without a record (again when a late inspection resolves it). */

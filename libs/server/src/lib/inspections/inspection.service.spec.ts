@@ -100,9 +100,14 @@ describe(InspectionService.name, () => {
     now = DEC_7 + DAY - 1;
     first.inspections.tick(now);
     expect(missedAlarms(first.alarms)).toEqual([]);
-    expect(first.inspections.view(must(first.inspections.schedule('plant-1', DAILY)))).toMatchObject(
-      { current: { id: '2026-12-07' }, dueAt: DEC_7 + DAY, overdue: false, doneInCurrent: false },
-    );
+    expect(
+      first.inspections.view(must(first.inspections.schedule('plant-1', DAILY))),
+    ).toMatchObject({
+      current: { id: '2026-12-07' },
+      dueAt: DEC_7 + DAY,
+      overdue: false,
+      doneInCurrent: false,
+    });
 
     now = DEC_7 + DAY; // Shanghai midnight: the 7th closed without a record
     first.inspections.tick(now);
@@ -145,7 +150,10 @@ describe(InspectionService.name, () => {
     ]);
     expect(
       second.inspections.view(must(second.inspections.schedule('plant-1', DAILY))),
-    ).toMatchObject({ overdue: true, missed: [{ window: { id: '2026-12-07' } }, { window: { id: '2026-12-08' } }] });
+    ).toMatchObject({
+      overdue: true,
+      missed: [{ window: { id: '2026-12-07' } }, { window: { id: '2026-12-08' } }],
+    });
   });
 
   it('a late inspection clears the missed alarms and opens a hazard per failed item, linked back', () => {
@@ -195,9 +203,9 @@ describe(InspectionService.name, () => {
     // The alarm's condition is gone: it waits for its acknowledgement, then closes.
     const [alarm] = first.alarms.open().filter(a => a.ruleId === 'inspection-missed');
     expect(alarm).toMatchObject({ conditionActive: false, state: 'returned-unacknowledged' });
-    expect(first.inspections.view(must(first.inspections.schedule('plant-1', DAILY)))).toMatchObject(
-      { overdue: false, doneInCurrent: true, missed: [] },
-    );
+    expect(
+      first.inspections.view(must(first.inspections.schedule('plant-1', DAILY))),
+    ).toMatchObject({ overdue: false, doneInCurrent: true, missed: [] });
 
     // The 8th has its record: its end raises nothing; the 9th without one does.
     now = DEC_7 + 3 * DAY;
@@ -280,4 +288,3 @@ function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('missing');
   return value;
 }
-

@@ -246,13 +246,17 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
   recordInspection(
     siteId: string,
     scheduleId: string,
-    input: { readonly answers: readonly InspectionAnswerInput[]; readonly note?: string | undefined },
+    input: {
+      readonly answers: readonly InspectionAnswerInput[];
+      readonly note?: string | undefined;
+    },
     actor: HazardActor,
   ): InspectionResult {
     if (this.unavailable !== undefined)
       return { ok: false, status: 503, message: this.unavailable };
     const schedule = this.schedule(siteId, scheduleId);
-    if (!schedule) return { ok: false, status: 404, message: `no inspection schedule ${scheduleId}` };
+    if (!schedule)
+      return { ok: false, status: 404, message: `no inspection schedule ${scheduleId}` };
     const now = this.clock();
     const result = recordInspection(schedule, input, actor, {
       now,
@@ -298,8 +302,7 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
    * ledger leaves the record without them: said loudly and retried at each tick.
    */
   private openHazards(record: InspectionRecord, schedule: Schedule | undefined): InspectionRecord {
-    if (!record.answers.some(answer => answer.answer === 'fail' && !answer.hazardId))
-      return record;
+    if (!record.answers.some(answer => answer.answer === 'fail' && !answer.hazardId)) return record;
     const definition = schedule ?? this.schedule(record.siteId, record.scheduleId);
     let changed = false;
     let failed = false;
@@ -311,10 +314,11 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
         try {
           const reported = this.hazards.report(
             {
-              title: `${definition?.name ?? record.scheduleId}: ${item?.text ?? answer.itemId}`.slice(
-                0,
-                200,
-              ),
+              title:
+                `${definition?.name ?? record.scheduleId}: ${item?.text ?? answer.itemId}`.slice(
+                  0,
+                  200,
+                ),
               description: answer.note ?? '',
               level: item?.hazardLevel ?? 'general',
               source: 'inspection',
@@ -335,7 +339,8 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
             { id: record.by, role: record.role as HazardActor['role'] },
           );
           if (reported.ok) hazard = reported.hazard;
-          else this.logger.error(`inspection No. ${record.no}: hazard refused: ${reported.message}`);
+          else
+            this.logger.error(`inspection No. ${record.no}: hazard refused: ${reported.message}`);
         } catch (error) {
           this.logger.error(
             `inspection No. ${record.no}: the hazard of item ${answer.itemId} is NOT in the ledger yet (retried): ${(error as Error).message}`,
@@ -359,7 +364,9 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
       // The hazards are in the ledger, linked to the record there; the link on the record is
       // journaled at the next attempt.
       this.hazardsPending.add(record.id);
-      this.logger.error(`inspection No. ${record.no}: hazard links not journaled: ${(error as Error).message}`);
+      this.logger.error(
+        `inspection No. ${record.no}: hazard links not journaled: ${(error as Error).message}`,
+      );
       return record;
     }
     this.rememberRecord(linked);

@@ -173,7 +173,10 @@ export class InspectionsController {
   create(@Body() body: unknown, @CurrentUser() user: AuthenticatedUser): InspectionRecord {
     const input = parseOr400(createInspectionBody, body);
     this.available();
-    if (!this.auth.canSeeSite(user, input.siteId) || !this.inspections.schedule(input.siteId, input.scheduleId))
+    if (
+      !this.auth.canSeeSite(user, input.siteId) ||
+      !this.inspections.schedule(input.siteId, input.scheduleId)
+    )
       throw new NotFoundException(
         `no inspection schedule ${input.scheduleId} in site ${input.siteId}`,
       );
