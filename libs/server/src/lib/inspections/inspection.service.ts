@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 
 import {
+  MAX_WINDOWS_PER_CHECK,
   cadenceOf,
   inspectionMissedSignal,
   newlyMissedWindows,
@@ -95,6 +96,11 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
   private readonly misses = new Map<string, InspectionMiss>();
   /** Schedule key → its missed windows, oldest first. */
   private readonly missesBySchedule = new Map<string, InspectionMiss[]>();
+  /** Schedule key → no window of it can close before `until` (as of its cadence and zone). */
+  private readonly quietUntil = new Map<
+    string,
+    { readonly cadence: string; readonly timeZone: string; readonly until: number }
+  >();
   /** Records with a failed item whose hazard is not opened yet (the ledger refused): retried. */
   private readonly hazardsPending = new Set<string>();
   private lastNo = 0;
@@ -394,9 +400,20 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
     const found: { schedule: Schedule; miss: InspectionMiss }[] = [];
     for (const schedule of this.schedules()) {
       const key = scheduleKey(schedule.siteId, schedule.id);
+      const cadence = cadenceOf(schedule);
+      // Nothing can be missed before the window open at the last search closes (a record only
+      // removes misses): the search, with its time-zone arithmetic, runs once per window.
+      const quiet = this.quietUntil.get(key);
+      if (
+        quiet &&
+        quiet.cadence === cadence &&
+        quiet.timeZone === schedule.timeZone &&
+        now < quiet.until
+      )
+        continue;
       const windows = newlyMissedWindows(
         {
-          cadence: cadenceOf(schedule),
+          cadence,
           timeZone: schedule.timeZone,
           watchedSince: this.watched.get(key) ?? now,
           lastRecordAt: this.recordsBySchedule.get(key)?.at(-1)?.at,
@@ -404,6 +421,12 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
         },
         now,
       );
+      if (windows.length < MAX_WINDOWS_PER_CHECK)
+        this.quietUntil.set(key, {
+          cadence,
+          timeZone: schedule.timeZone,
+          until: windowAt(cadence, now, schedule.timeZone).end,
+        });
       windows.forEach((window, index) => {
         const alarmed = index >= windows.length - MAX_MISSED_ALARMS_AT_ONCE;
         found.push({
