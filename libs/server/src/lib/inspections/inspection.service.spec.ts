@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,9 +42,9 @@ describe(InspectionService.name, () => {
    * One process: the inspection service is initialised BEFORE the alarm lifecycle (Nest does not
    * promise the order): it must restore the lifecycle's journal itself before it raises anything.
    */
-  function start() {
+  function start(registryDir = REGISTRY) {
     const config = loadConfig({
-      VIGIL_REGISTRY: REGISTRY,
+      VIGIL_REGISTRY: registryDir,
       VIGIL_DATA_DIR: dataDir,
       VIGIL_ALARM_TICK_MS: '0',
     });
@@ -64,7 +64,7 @@ describe(InspectionService.name, () => {
     hazards.onModuleInit();
     inspections.onModuleInit();
     alarms.onModuleInit();
-    const process = { alarms, hazards, inspections, metrics };
+    const process = { alarms, hazards, inspections, metrics, registry };
     running.push(process);
     return process;
   }
@@ -266,6 +266,23 @@ describe(InspectionService.name, () => {
     const third = start();
     expect(missedAlarms(third.alarms)).toHaveLength(1);
     expect(third.hazards.list()).toHaveLength(1);
+  });
+
+  it('clears the missed alarms of a schedule a registry reload removed', () => {
+    const registryDir = join(dataDir, 'registry');
+    cpSync(REGISTRY, registryDir, { recursive: true });
+    const first = start(registryDir);
+    now = DEC_7 + DAY + HOUR;
+    first.inspections.tick(now);
+    expect(missedAlarms(first.alarms).map(alarm => alarm.conditionActive)).toEqual([true]);
+    const file = join(registryDir, 'site-plant-1.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('- id: tf-team-daily', '- id: tf-daily-2'),
+    );
+    first.registry.reload();
+    first.inspections.tick(now + 1000);
+    expect(missedAlarms(first.alarms).map(alarm => alarm.conditionActive)).toEqual([false]);
   });
 
   it('refuses a record that does not answer the checklist, and records nothing', () => {

@@ -101,6 +101,8 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
     string,
     { readonly cadence: string; readonly timeZone: string; readonly until: number }
   >();
+  /** Misses of removed schedules whose alarms were cleared (see `clearOrphans`). */
+  private readonly orphansCleared = new Set<string>();
   /** Records with a failed item whose hazard is not opened yet (the ledger refused): retried. */
   private readonly hazardsPending = new Set<string>();
   private lastNo = 0;
@@ -460,12 +462,29 @@ export class InspectionService implements OnModuleInit, OnModuleDestroy {
           .map(({ schedule, miss }) => inspectionMissedSignal(schedule, miss.window, true, now)),
       );
     }
+    this.clearOrphans(now);
     for (const id of [...this.hazardsPending]) {
       const record = this.recordsById.get(id);
       if (record) this.openHazards(record, undefined);
       else this.hazardsPending.delete(id);
     }
     this.updateOverdue();
+  }
+
+  /**
+   * Missed windows of a schedule no longer in the registry (a reload removed it): nothing is left
+   * to inspect, so their alarms clear (once: a repeated clear is a no-op) and can be closed.
+   */
+  private clearOrphans(now: number): void {
+    const signals: RuleSignal[] = [];
+    for (const miss of this.misses.values()) {
+      if (miss.resolvedAt !== undefined || miss.alarmKey === undefined) continue;
+      if (this.schedule(miss.siteId, miss.scheduleId)) continue;
+      if (this.orphansCleared.has(missKey(miss))) continue;
+      this.orphansCleared.add(missKey(miss));
+      signals.push(inspectionMissedSignal(removedSchedule(miss), miss.window, false, now));
+    }
+    this.apply(signals);
   }
 
   /**
