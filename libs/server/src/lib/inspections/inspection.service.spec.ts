@@ -285,6 +285,34 @@ describe(InspectionService.name, () => {
     expect(missedAlarms(first.alarms).map(alarm => alarm.conditionActive)).toEqual([false]);
   });
 
+  it('is unavailable without an alarm lifecycle in the process (split), and says so', async () => {
+    const config = loadConfig({
+      VIGIL_REGISTRY: REGISTRY,
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_ALARM_TICK_MS: '0',
+    });
+    const registry = new RegistryHolder(config);
+    const metrics = new VigilMetrics();
+    const hazards = new HazardService(config, registry, () => now);
+    const gateway = new InspectionService(
+      config,
+      registry,
+      hazards,
+      () => now,
+      undefined,
+      undefined,
+      metrics,
+    );
+    gateway.onModuleInit();
+    expect(gateway.unavailable).toContain('gateway and rules split');
+    expect((await metrics.inspectionsUnwatched.get()).values[0]?.value).toBe(4);
+    expect(gateway.recordInspection('plant-1', DAILY, { answers: allPass }, zhang)).toMatchObject({
+      ok: false,
+      status: 503,
+    });
+    gateway.onModuleDestroy();
+  });
+
   it('refuses a record that does not answer the checklist, and records nothing', () => {
     const first = start();
     const refused = first.inspections.recordInspection(
