@@ -1,11 +1,11 @@
 import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
-import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 import {
   INSPECTION_LABELS_EN,
   INSPECTION_LABELS_ZH,
   INSPECTION_TEXT_EN,
   INSPECTION_TEXT_ZH,
 } from './i18n-inspections';
+import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -288,8 +288,8 @@ const ZH = {
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
   ...HAZARD_TEXT_ZH,
-  ...PERMIT_TEXT_ZH,
   ...INSPECTION_TEXT_ZH,
+  ...PERMIT_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -561,8 +561,8 @@ const EN: Record<TextKey, string> = {
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
   ...HAZARD_TEXT_EN,
-  ...PERMIT_TEXT_EN,
   ...INSPECTION_TEXT_EN,
+  ...PERMIT_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */
@@ -589,8 +589,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l2': '人员倒地报警',
       'people-present': '报警区域有人',
       'stop-work': '停止作业',
-      'permit-overstay': '作业超时滞留',
       'inspection-missed': '漏检',
+      'permit-overstay': '作业超时滞留',
       sos: 'SOS 求救',
       fire: '火警',
       fault: '故障',
@@ -725,8 +725,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
     ...HAZARD_LABELS_ZH,
-    ...PERMIT_LABELS_ZH,
     ...INSPECTION_LABELS_ZH,
+    ...PERMIT_LABELS_ZH,
   },
   en: {
     rule: {
@@ -750,8 +750,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l2': 'Man down',
       'people-present': 'People in alarm area',
       'stop-work': 'Stop work',
-      'permit-overstay': 'Permit overstay',
       'inspection-missed': 'Missed inspection',
+      'permit-overstay': 'Permit overstay',
       sos: 'SOS',
       fire: 'Fire',
       fault: 'Fault',
@@ -886,8 +886,8 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
     ...HAZARD_LABELS_EN,
-    ...PERMIT_LABELS_EN,
     ...INSPECTION_LABELS_EN,
+    ...PERMIT_LABELS_EN,
   },
 };
 

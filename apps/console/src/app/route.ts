@@ -1,8 +1,8 @@
 export const PAGES = [
   'alarms',
   'hazards',
-  'permits',
   'inspections',
+  'permits',
   'history',
   'plan',
   'risk',

@@ -13,8 +13,8 @@ import { TelemetryHub } from '../app/telemetry-hub';
 import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
 import { HazardsPage } from '../pages/hazards-page';
-import { PermitsPage } from '../pages/permits-page';
 import { InspectionsPage } from '../pages/inspections-page';
+import { PermitsPage } from '../pages/permits-page';
 import { HealthPage } from '../pages/health-page';
 import { HistoryPage } from '../pages/history-page';
 import { LoginPage } from '../pages/login-page';
@@ -318,11 +318,11 @@ function LoggedIn(props: {
       )}
       <main class={`page page-${route.page}`}>
         {route.page === 'hazards' ? (
-          <HazardsPage params={route.params} />
+          <HazardsPage params={route.params} />        ) : route.page === 'inspections' ? (
+          <InspectionsPage params={route.params} />
         ) : route.page === 'permits' ? (
           <PermitsPage params={route.params} />
-        ) : route.page === 'inspections' ? (
-          <InspectionsPage params={route.params} />
+
         ) : route.page === 'history' ? (
           <HistoryPage params={route.params} />
         ) : route.page === 'plan' ? (

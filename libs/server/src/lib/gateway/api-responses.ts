@@ -713,7 +713,13 @@ export const readiness = named(
           )
           .optional()
           .describe(
-            'local JSON-lines journals (alarms, hazards, permits, inspections) whose last append was not made durable (write or fdatasync failed)',
+            'local JSON-lines journals (alarms, hazards, permits) whose last append was not made durable (write or fdatasync failed)',
+          ),
+        inspections: z
+          .object({ unwatched: z.number().int(), reason: z.string() })
+          .optional()
+          .describe(
+            'inspection schedules of the registry that this process does not watch (split deployment): a missed inspection would raise no alarm (docs/interfaces.md §Inspections)',
           ),
         permits: z
           .object({
@@ -733,12 +739,6 @@ export const readiness = named(
           .optional()
           .describe(
             'active special-operation permits whose stop-work rule no rule engine evaluates now (docs/interfaces.md §Permits)',
-          ),
-        inspections: z
-          .object({ unwatched: z.number().int(), reason: z.string() })
-          .optional()
-          .describe(
-            'inspection schedules of the registry that this process does not watch (split deployment): a missed inspection would raise no alarm (docs/interfaces.md §Inspections)',
           ),
         storage: z
           .object({

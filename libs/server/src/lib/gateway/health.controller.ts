@@ -17,8 +17,8 @@ import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { Lifecycle } from '../lifecycle';
-import { PermitBoard } from '../permits/permit-board';
 import { InspectionService } from '../inspections/inspection.service';
+import { PermitBoard } from '../permits/permit-board';
 
 type Details = NonNullable<Readiness['details']>;
 
@@ -52,10 +52,10 @@ export class HealthController {
     @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
     /** Where the start and stop order stands: not ready until ingest takes device messages. */
     @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
-    /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
-    @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
     /** Inspection schedules: listed (not failed) when this process cannot watch them. */
     @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
+    /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
+    @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
   ) {}
 
   @Get('healthz')
@@ -123,8 +123,8 @@ export class HealthController {
         : {}),
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
-      ...(unevaluated ? { permits: unevaluated } : {}),
       ...this.inspectionsUnwatched(),
+      ...(unevaluated ? { permits: unevaluated } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

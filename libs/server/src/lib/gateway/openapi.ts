@@ -20,8 +20,6 @@ import {
   hazardStatsQuery,
 } from '../hazards/hazards.controller';
 import * as hazardApi from '../hazards/hazard-responses';
-import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
-import * as permitApi from '../permits/permit-responses';
 import {
   createInspectionBody,
   missedQuery,
@@ -29,6 +27,8 @@ import {
   scheduleQuery,
 } from '../inspections/inspections.controller';
 import * as inspectionApi from '../inspections/inspection-responses';
+import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
+import * as permitApi from '../permits/permit-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
@@ -64,13 +64,13 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
-  'POST /api/v1/permits': { body: createPermitBody },
-  'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
-  'GET /api/v1/permits': { query: permitQuery },
   'POST /api/v1/inspections/records': { body: createInspectionBody },
   'GET /api/v1/inspections/schedules': { query: scheduleQuery },
   'GET /api/v1/inspections/records': { query: recordQuery },
   'GET /api/v1/inspections/missed': { query: missedQuery },
+  'POST /api/v1/permits': { body: createPermitBody },
+  'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
+  'GET /api/v1/permits': { query: permitQuery },
 };
 
 /**
@@ -110,15 +110,15 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
   'POST /api/v1/hazards': { '201': hazardApi.hazard },
   'POST /api/v1/hazards/{id}/{action}': { '200': hazardApi.hazard },
-  'GET /api/v1/permits': { '200': permitApi.permitList },
-  'GET /api/v1/permits/{id}': { '200': permitApi.permit },
-  'POST /api/v1/permits': { '201': permitApi.permit },
-  'POST /api/v1/permits/{id}/{action}': { '200': permitApi.permit },
   'GET /api/v1/inspections/schedules': { '200': inspectionApi.inspectionScheduleList },
   'GET /api/v1/inspections/records': { '200': inspectionApi.inspectionRecordList },
   'GET /api/v1/inspections/records/{id}': { '200': inspectionApi.inspectionRecord },
   'POST /api/v1/inspections/records': { '201': inspectionApi.inspectionRecord },
   'GET /api/v1/inspections/missed': { '200': inspectionApi.inspectionMissList },
+  'GET /api/v1/permits': { '200': permitApi.permitList },
+  'GET /api/v1/permits/{id}': { '200': permitApi.permit },
+  'POST /api/v1/permits': { '201': permitApi.permit },
+  'POST /api/v1/permits/{id}/{action}': { '200': permitApi.permit },
 };
 
 /** Error answers every operation may give, besides 401 on protected ones. */
@@ -162,15 +162,15 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/hazards/{id}': ['404'],
   'POST /api/v1/hazards': ['400', '404', '409', '422'],
   'POST /api/v1/hazards/{id}/{action}': ['400', '403', '404', '409', '422'],
-  'GET /api/v1/permits': ['400'],
-  'GET /api/v1/permits/{id}': ['404'],
-  'POST /api/v1/permits': ['400', '404', '422'],
-  'POST /api/v1/permits/{id}/{action}': ['400', '403', '404', '409', '503'],
   'GET /api/v1/inspections/schedules': ['400', '503'],
   'GET /api/v1/inspections/records': ['400', '503'],
   'GET /api/v1/inspections/records/{id}': ['404', '503'],
   'POST /api/v1/inspections/records': ['400', '403', '404', '422', '503'],
   'GET /api/v1/inspections/missed': ['400', '503'],
+  'GET /api/v1/permits': ['400'],
+  'GET /api/v1/permits/{id}': ['404'],
+  'POST /api/v1/permits': ['400', '404', '422'],
+  'POST /api/v1/permits/{id}/{action}': ['400', '403', '404', '409', '503'],
 };
 
 const REF = (id: string) => `#/components/schemas/${id}`;

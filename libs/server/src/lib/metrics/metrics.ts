@@ -154,17 +154,6 @@ export class VigilMetrics {
     labelNames: ['journal'] as const,
     registers: [this.registry],
   });
-  // ---- special-operation permits (issue 15; docs/interfaces.md §Permits) ----
-  readonly permitsUnevaluated = new Gauge({
-    name: 'vigil_permits_unevaluated',
-    help: 'Active special-operation permits whose stop-work rule no rule engine in this process evaluates now',
-    registers: [this.registry],
-  });
-  readonly permitUnevaluatedTotal = new Counter({
-    name: 'vigil_permit_unevaluated_total',
-    help: 'Times an active permit was found without a rule engine evaluating its stop-work rule',
-    registers: [this.registry],
-  });
   // ---- inspection schedules (issue 15; docs/interfaces.md §Inspections) ----
   readonly inspectionsMissed = new Counter({
     name: 'vigil_inspections_missed_total',
@@ -180,6 +169,17 @@ export class VigilMetrics {
   readonly inspectionsUnwatched = new Gauge({
     name: 'vigil_inspections_unwatched',
     help: 'Inspection schedules of the registry that this process does not watch (no alarm lifecycle here: split deployment); nobody would notice a missed inspection',
+    registers: [this.registry],
+  });
+  // ---- special-operation permits (issue 15; docs/interfaces.md §Permits) ----
+  readonly permitsUnevaluated = new Gauge({
+    name: 'vigil_permits_unevaluated',
+    help: 'Active special-operation permits whose stop-work rule no rule engine in this process evaluates now',
+    registers: [this.registry],
+  });
+  readonly permitUnevaluatedTotal = new Counter({
+    name: 'vigil_permit_unevaluated_total',
+    help: 'Times an active permit was found without a rule engine evaluating its stop-work rule',
     registers: [this.registry],
   });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
