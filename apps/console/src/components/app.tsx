@@ -318,11 +318,11 @@ function LoggedIn(props: {
       )}
       <main class={`page page-${route.page}`}>
         {route.page === 'hazards' ? (
-          <HazardsPage params={route.params} />        ) : route.page === 'inspections' ? (
+          <HazardsPage params={route.params} />
+        ) : route.page === 'inspections' ? (
           <InspectionsPage params={route.params} />
         ) : route.page === 'permits' ? (
           <PermitsPage params={route.params} />
-
         ) : route.page === 'history' ? (
           <HistoryPage params={route.params} />
         ) : route.page === 'plan' ? (

@@ -52,10 +52,10 @@ export class HealthController {
     @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
     /** Where the start and stop order stands: not ready until ingest takes device messages. */
     @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
-    /** Inspection schedules: listed (not failed) when this process cannot watch them. */
-    @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
     /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
     @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
+    /** Inspection schedules: listed (not failed) when this process cannot watch them. */
+    @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
   ) {}
 
   @Get('healthz')
