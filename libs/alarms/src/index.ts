@@ -6,6 +6,7 @@ export * from './lib/kpi';
 export * from './lib/canary-monitor';
 export * from './lib/suppression';
 export * from './lib/hazard-lifecycle';
+export * from './lib/inspection-schedule';
 export * from './lib/permit-lifecycle';
 export * from './lib/risk';
 export * from './lib/duty-lifecycle';

@@ -12,6 +12,7 @@ export * from './lib/bounded-json';
 export * from './lib/internal-messages';
 export * from './lib/canary';
 export * from './lib/hazards';
+export * from './lib/inspections';
 export * from './lib/permits';
 export * from './lib/geometry';
 export * from './lib/duty';

@@ -1,4 +1,10 @@
 import { HAZARD_LABELS_EN, HAZARD_LABELS_ZH, HAZARD_TEXT_EN, HAZARD_TEXT_ZH } from './i18n-hazards';
+import {
+  INSPECTION_LABELS_EN,
+  INSPECTION_LABELS_ZH,
+  INSPECTION_TEXT_EN,
+  INSPECTION_TEXT_ZH,
+} from './i18n-inspections';
 import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 import { DUTY_LABELS_EN, DUTY_LABELS_ZH, DUTY_TEXT_EN, DUTY_TEXT_ZH } from './i18n-duty';
 
@@ -283,6 +289,7 @@ const ZH = {
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
   ...HAZARD_TEXT_ZH,
+  ...INSPECTION_TEXT_ZH,
   ...PERMIT_TEXT_ZH,
   ...DUTY_TEXT_ZH,
 } as const;
@@ -556,6 +563,7 @@ const EN: Record<TextKey, string> = {
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',
   ...HAZARD_TEXT_EN,
+  ...INSPECTION_TEXT_EN,
   ...PERMIT_TEXT_EN,
   ...DUTY_TEXT_EN,
 };
@@ -584,6 +592,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l2': '人员倒地报警',
       'people-present': '报警区域有人',
       'stop-work': '停止作业',
+      'inspection-missed': '漏检',
       'permit-overstay': '作业超时滞留',
       'duty-unmanned': '值班室无人接班',
       sos: 'SOS 求救',
@@ -720,6 +729,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: '数据接入', rules: '规则引擎', gateway: '网关', persister: '历史存储' },
     ...HAZARD_LABELS_ZH,
+    ...INSPECTION_LABELS_ZH,
     ...PERMIT_LABELS_ZH,
     ...DUTY_LABELS_ZH,
   },
@@ -745,6 +755,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
       'man-down-l2': 'Man down',
       'people-present': 'People in alarm area',
       'stop-work': 'Stop work',
+      'inspection-missed': 'Missed inspection',
       'permit-overstay': 'Permit overstay',
       'duty-unmanned': 'Control room unmanned',
       sos: 'SOS',
@@ -881,6 +892,7 @@ const LABELS: Record<Lang, Record<string, Record<string, string>>> = {
     },
     hop: { ingest: 'ingest', rules: 'rule engine', gateway: 'gateway', persister: 'storage' },
     ...HAZARD_LABELS_EN,
+    ...INSPECTION_LABELS_EN,
     ...PERMIT_LABELS_EN,
     ...DUTY_LABELS_EN,
   },

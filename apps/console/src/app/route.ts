@@ -1,6 +1,7 @@
 export const PAGES = [
   'alarms',
   'hazards',
+  'inspections',
   'permits',
   'duty',
   'history',

@@ -13,6 +13,7 @@ import { TelemetryHub } from '../app/telemetry-hub';
 import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
 import { HazardsPage } from '../pages/hazards-page';
+import { InspectionsPage } from '../pages/inspections-page';
 import { PermitsPage } from '../pages/permits-page';
 import { DutyPage } from '../pages/duty-page';
 import { HealthPage } from '../pages/health-page';
@@ -319,6 +320,8 @@ function LoggedIn(props: {
       <main class={`page page-${route.page}`}>
         {route.page === 'hazards' ? (
           <HazardsPage params={route.params} />
+        ) : route.page === 'inspections' ? (
+          <InspectionsPage params={route.params} />
         ) : route.page === 'permits' ? (
           <PermitsPage params={route.params} />
         ) : route.page === 'duty' ? (

@@ -2,6 +2,7 @@ import {
   HAZARD_PLAN_FIELDS,
   type Hazard,
   type HazardAction,
+  type HazardInspectionLink,
   type HazardActionName,
   type HazardLevel,
   type HazardPlan,
@@ -49,6 +50,7 @@ export interface HazardReport {
   readonly level: HazardLevel;
   readonly source: HazardSource;
   readonly alarmId?: string | undefined;
+  readonly inspection?: HazardInspectionLink | undefined;
   readonly siteId: string;
   readonly enterprise: string;
   readonly areaId?: string | undefined;
@@ -171,6 +173,7 @@ export function reportHazard(
     state,
     source: report.source,
     ...(report.alarmId ? { alarmId: report.alarmId } : {}),
+    ...(report.inspection ? { inspection: { ...report.inspection } } : {}),
     siteId: report.siteId,
     enterprise: report.enterprise,
     ...(report.areaId ? { areaId: report.areaId } : {}),

@@ -85,6 +85,14 @@ export interface HazardAction {
   readonly nodeId?: string | undefined;
 }
 
+/** A hazard found by an inspection: the signed record and the checklist item that failed. */
+export interface HazardInspectionLink {
+  readonly recordId: string;
+  readonly recordNo: number;
+  readonly scheduleId: string;
+  readonly itemId: string;
+}
+
 export interface Hazard {
   readonly id: string;
   /** The ledger number (一患一档), counted per Vigil instance from 1. */
@@ -96,6 +104,8 @@ export interface Hazard {
   readonly source: HazardSource;
   /** The alarm whose disposal found it (source `alarm`). */
   readonly alarmId?: string | undefined;
+  /** The inspection whose failed item found it (source `inspection`, issue 15). */
+  readonly inspection?: HazardInspectionLink | undefined;
   readonly siteId: string;
   /** The site's enterprise when the hazard was reported (statistics, approval). */
   readonly enterprise: string;

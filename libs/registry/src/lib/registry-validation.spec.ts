@@ -20,6 +20,8 @@ interface SiteDocument {
   frame: Record<string, unknown>;
   areas: Entry[];
   devices: Entry[];
+  timeZone?: unknown;
+  inspections: (Entry & { items: Entry[] })[];
 }
 interface Document {
   source: string;
@@ -155,6 +157,7 @@ describe('registry validation (issue 10 findings 2 and 5)', () => {
     const copy = structuredClone(plant(sources));
     copy.id = 'plant-2';
     copy.devices = [device(copy, 'fp-main')];
+    copy.inspections = [];
     must(sources.find(s => s.source === 'site-plant-1.yaml')).content.sites.push(copy);
     expect(problemsOf(sources)).toEqual([
       'sites.plant-2.devices.fp-main: duplicate device id (also a device of site plant-1)',
@@ -170,6 +173,35 @@ describe('registry validation (issue 10 findings 2 and 5)', () => {
       expect.stringMatching(
         /^sites\.plant-1\.devices\.gt-ru-h2s: rules\.gas-l2\.setpoint: 150 is above the measuring range \(rangeHigh 100\)/,
       ),
+    ]);
+  });
+
+  it('refuses inspection schedules with a typo, a missing area or device, or an unknown zone', () => {
+    const problems = edited(site => {
+      site.timeZone = 'Asia/Shangai';
+      const [daily, weekly] = site.inspections;
+      if (!daily || !weekly) throw new Error('the sample registry changed');
+      daily['cadance'] = 'weekly';
+      weekly.area = 'reactor';
+      weekly.devices = ['r-201', 'r-999'];
+      must(weekly.items[0])['hazardlevel'] = 'major';
+    });
+    expect(problems).toEqual([
+      'site-plant-1.yaml: sites.0.timeZone: not an IANA time zone (e.g. Asia/Shanghai)',
+      'site-plant-1.yaml: sites.0.inspections.0: Unrecognized key: "cadance"; did you mean "cadence"?',
+      'site-plant-1.yaml: sites.0.inspections.1.items.0: Unrecognized key: "hazardlevel"; did you mean "hazardLevel"?',
+    ]);
+    // Once the schema is met, the references are checked against the site.
+    const references = edited(site => {
+      const weekly = must(site.inspections[1]);
+      weekly.area = 'reactor';
+      weekly.devices = ['r-201', 'r-999'];
+      site.inspections.push({ ...must(site.inspections[0]) });
+    });
+    expect(references).toEqual([
+      'sites.plant-1.inspections.ru-workshop-weekly.area: "reactor" does not exist in site plant-1',
+      'sites.plant-1.inspections.ru-workshop-weekly.devices: "r-999" is not a device of site plant-1',
+      'sites.plant-1.inspections.tf-team-daily: duplicate inspection schedule id',
     ]);
   });
 });

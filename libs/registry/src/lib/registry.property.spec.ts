@@ -24,6 +24,7 @@ interface SiteDocument {
   areas: Entry[];
   profiles: Entry[];
   devices: Entry[];
+  inspections?: { devices?: unknown[] }[];
 }
 interface Document {
   source: string;
@@ -268,6 +269,11 @@ describe('registry files under random mutation (issue 10: hostile registry files
         toxic.attributes = { unit_ppm: v.ppmUnit };
         pick(site.areas, 0).rules = { crowding: { minPeople: v.minPeople } };
         for (const index of v.drop) site.devices.splice(index % site.devices.length, 1);
+        // Inspection schedules name devices of the site: a dropped device leaves them too.
+        for (const schedule of site.inspections ?? [])
+          schedule.devices = schedule.devices?.filter(id =>
+            site.devices.some((d: Entry) => d.id === id),
+          );
         const result = outcome(sources);
         if (!result.ok) throw result.error;
         expect(result.checked.registry.devices).toHaveLength(site.devices.length);

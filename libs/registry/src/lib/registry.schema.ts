@@ -3,8 +3,10 @@ import { z } from 'zod';
 import {
   AREA_KINDS,
   CANARY_DEVICE_ID,
+  DEFAULT_SITE_TIME_ZONE,
   DEVICE_CLASSES,
   IDENTIFIER_PATTERN,
+  inspectionScheduleSchema,
   ORG_KINDS,
   RISK_LEVELS,
 } from '@vigil/contracts';
@@ -82,7 +84,28 @@ export const siteSchema = z.strictObject({
   devices: z.array(deviceSchema).default([]),
   /** GB 18218-2018 production and storage units (tanks name theirs with attribute `unit`). */
   hazardUnits: z.array(mhsUnitSchema).optional(),
+  /**
+   * The plant's local time (IANA zone): the days, weeks, months and quarters of its inspection
+   * schedules. DEFAULT_SITE_TIME_ZONE (Asia/Shanghai) unless set: `siteTimeZone(site)`.
+   */
+  timeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. Asia/Shanghai)').optional(),
+  /** Inspection schedules (排查计划, issue 15): checklists per area or equipment with a cadence. */
+  inspections: z.array(inspectionScheduleSchema).optional(),
 });
+
+/** The plant's local time: its own zone, or Asia/Shanghai. */
+export function siteTimeZone(site: { readonly timeZone?: string | undefined }): string {
+  return site.timeZone ?? DEFAULT_SITE_TIME_ZONE;
+}
+
+function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // Every object is strict: an unknown key (a typo such as `maxpeople`) is refused at load with its
 // path and a "did you mean" hint, never ignored (issue 10 finding 2).
@@ -100,4 +123,5 @@ export type Area = z.infer<typeof areaSchema>;
 export type Profile = z.infer<typeof profileSchema>;
 export type DeviceEntry = z.infer<typeof deviceSchema>;
 export type Site = z.infer<typeof siteSchema>;
+export type InspectionScheduleEntry = NonNullable<Site['inspections']>[number];
 export type RegistryFile = z.infer<typeof registryFileSchema>;

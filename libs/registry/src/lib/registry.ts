@@ -1,6 +1,11 @@
 import type { z } from 'zod';
 
-import { DEVICE_CLASS_DEFINITIONS, type DeviceClass } from '@vigil/contracts';
+import {
+  DEVICE_CLASS_DEFINITIONS,
+  inspectionItemSchema,
+  inspectionScheduleSchema,
+  type DeviceClass,
+} from '@vigil/contracts';
 import {
   SITE_RULE_IDS,
   deviceMeasurement,
@@ -112,10 +117,13 @@ function knownKeysAt(issue: z.core.$ZodIssue): readonly string[] | undefined {
       areas: areaSchema,
       profiles: profileSchema,
       devices: deviceSchema,
+      inspections: inspectionScheduleSchema,
     };
     const schema = schemas[path[2] ?? ''];
     return schema ? keysOf(schema) : undefined;
   }
+  if (path.length === 6 && path[2] === 'inspections' && path[4] === 'items')
+    return keysOf(inspectionItemSchema);
   return undefined;
 }
 
@@ -327,6 +335,8 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       deviceByKey.set(key, device);
       devices.push(device);
     }
+    for (const problem of inspectionProblems(site, deviceByKey))
+      problems.push(`${where}.${problem}`);
     // GB 18218-2018 units and their tanks (unit, substance, design maximum): refused when incomplete.
     for (const problem of mhsUnitsOf(site, devices.slice(siteDevicesFrom)).errors)
       problems.push(`${where}.${problem}`);
@@ -402,4 +412,33 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
     },
   };
   return { registry, problems };
+}
+
+/**
+ * Inspection schedules refer to the site's own areas and devices, ids and item ids are unique:
+ * a schedule that names a missing area would be inspected nowhere, and its missed inspections
+ * would name nothing.
+ */
+function inspectionProblems(
+  site: Site,
+  deviceByKey: ReadonlyMap<string, RegisteredDevice>,
+): string[] {
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  for (const schedule of site.inspections ?? []) {
+    const at = `inspections.${schedule.id}`;
+    if (ids.has(schedule.id)) problems.push(`${at}: duplicate inspection schedule id`);
+    ids.add(schedule.id);
+    if (schedule.area !== undefined && !site.areas.some(area => area.id === schedule.area))
+      problems.push(`${at}.area: "${schedule.area}" does not exist in site ${site.id}`);
+    for (const deviceId of schedule.devices ?? [])
+      if (!deviceByKey.has(deviceKey(site.id, deviceId)))
+        problems.push(`${at}.devices: "${deviceId}" is not a device of site ${site.id}`);
+    const items = new Set<string>();
+    for (const item of schedule.items) {
+      if (items.has(item.id)) problems.push(`${at}.items.${item.id}: duplicate item id`);
+      items.add(item.id);
+    }
+  }
+  return problems;
 }

@@ -45,6 +45,8 @@ import { StreamAlarmJournal } from './bus/jetstream/stream-alarm-journal';
 import { PartitionedRules } from './rules/partitioned-rules';
 import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
 import { HazardsController } from './hazards/hazards.controller';
+import { INSPECTION_CLOCK, InspectionService } from './inspections/inspection.service';
+import { InspectionsController } from './inspections/inspections.controller';
 import { PermitBoard } from './permits/permit-board';
 import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
 import { PermitsController } from './permits/permits.controller';
@@ -126,6 +128,9 @@ export class VigilModule {
       // The hazard ledger (issue 15) lives with the gateway: it links hazards to alarms it sees.
       controllers.push(HazardsController);
       providers.push(HazardService, { provide: HAZARD_CLOCK, useValue: Date.now });
+      // Inspection schedules (issue 15): missed ones raise alarms in this process's lifecycle.
+      controllers.push(InspectionsController);
+      providers.push(InspectionService, { provide: INSPECTION_CLOCK, useValue: Date.now });
       // Special-operation permits (issue 15): with the gateway, handed to the rules in-process.
       controllers.push(PermitsController);
       providers.push(PermitService, { provide: PERMIT_CLOCK, useValue: Date.now });

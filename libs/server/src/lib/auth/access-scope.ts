@@ -44,7 +44,7 @@ export interface AccessScope {
  * apply the per-step rules that depend on the record (who may approve, separation of duties).
  */
 export type AccessAction =
-  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'duty';
+  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'duty' | 'inspection';
 
 export type AccessDecision =
   | { readonly ok: true }

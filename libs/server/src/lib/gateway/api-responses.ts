@@ -325,6 +325,12 @@ const site = z.object({
       }),
     )
     .optional(),
+  timeZone: z
+    .string()
+    .optional()
+    .describe(
+      'the plant’s local time (IANA zone) when set: its inspection windows (Asia/Shanghai otherwise)',
+    ),
 });
 export const sites = named(
   'Sites',
@@ -709,6 +715,12 @@ export const readiness = named(
           .describe(
             'local JSON-lines journals (alarms, hazards, permits, duty) whose last append was not made durable (write or fdatasync failed)',
           ),
+        inspections: z
+          .object({ unwatched: z.number().int(), reason: z.string() })
+          .optional()
+          .describe(
+            'inspection schedules of the registry that this process does not watch (split deployment): a missed inspection would raise no alarm (docs/interfaces.md §Inspections)',
+          ),
         permits: z
           .object({
             unevaluated: z.array(
@@ -839,6 +851,6 @@ export const SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
   >,
   true satisfies Agrees<
     typeof sites,
-    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles'>[] }
+    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles' | 'inspections'>[] }
   >,
 ];

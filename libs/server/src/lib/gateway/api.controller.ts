@@ -146,7 +146,7 @@ export class SitesController {
       organisation: this.authorization.visibleOrganisation(user),
       sites: sites
         .filter(site => this.authorization.canSeeSite(user, site.id))
-        .map(({ profiles: _profiles, ...site }) => site),
+        .map(({ profiles: _profiles, inspections: _inspections, ...site }) => site),
     };
   }
 }

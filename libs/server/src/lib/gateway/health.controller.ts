@@ -17,6 +17,7 @@ import { LocalSpool } from '../bus/spool/local-spool';
 import { IngestBrokerLink } from '../ingest/ingest-broker-link';
 import { JournalStatus } from '../journal/journal-status';
 import { Lifecycle } from '../lifecycle';
+import { InspectionService } from '../inspections/inspection.service';
 import { PermitBoard } from '../permits/permit-board';
 import { ShiftService } from '../duty/shift.service';
 
@@ -56,6 +57,8 @@ export class HealthController {
     @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
     /** Duty (gateway): control rooms unmanned now, reported (their P2 alarm is the signal). */
     @Optional() @Inject(ShiftService) private readonly duty?: ShiftService,
+    /** Inspection schedules: listed (not failed) when this process cannot watch them. */
+    @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
   ) {}
 
   @Get('healthz')
@@ -124,6 +127,7 @@ export class HealthController {
         : {}),
       ...(backbone ? { backbone } : {}),
       ...(journalsFailing ? { journals: journalsFailing } : {}),
+      ...this.inspectionsUnwatched(),
       ...(unevaluated ? { permits: unevaluated } : {}),
       // Reported, not a check: Vigil still monitors; the plant's staffing is the P2 alarm's.
       ...(unmanned ? { duty: unmanned } : {}),
@@ -154,6 +158,17 @@ export class HealthController {
         : {}),
     };
     response.status(ready ? 200 : 503).json(body);
+  }
+
+  /**
+   * Schedules nobody watches here (split deployment): reported, not a failed check, since that
+   * deployment runs inspections nowhere by design (docs/interfaces.md §Inspections).
+   */
+  private inspectionsUnwatched(): Pick<Details, 'inspections'> {
+    const reason = this.inspections?.unavailable;
+    if (!this.inspections || reason === undefined) return {};
+    const unwatched = this.inspections.schedules().length;
+    return unwatched > 0 ? { inspections: { unwatched, reason } } : {};
   }
 
   /** Active permits nobody evaluates (at most MAX_LISTED listed), or undefined when none. */

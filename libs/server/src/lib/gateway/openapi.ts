@@ -21,6 +21,13 @@ import {
   hazardStatsQuery,
 } from '../hazards/hazards.controller';
 import * as hazardApi from '../hazards/hazard-responses';
+import {
+  createInspectionBody,
+  missedQuery,
+  recordQuery,
+  scheduleQuery,
+} from '../inspections/inspections.controller';
+import * as inspectionApi from '../inspections/inspection-responses';
 import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
 import * as permitApi from '../permits/permit-responses';
 import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.controller';
@@ -60,6 +67,10 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
+  'POST /api/v1/inspections/records': { body: createInspectionBody },
+  'GET /api/v1/inspections/schedules': { query: scheduleQuery },
+  'GET /api/v1/inspections/records': { query: recordQuery },
+  'GET /api/v1/inspections/missed': { query: missedQuery },
   'POST /api/v1/permits': { body: createPermitBody },
   'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
   'GET /api/v1/permits': { query: permitQuery },
@@ -105,6 +116,11 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
   'POST /api/v1/hazards': { '201': hazardApi.hazard },
   'POST /api/v1/hazards/{id}/{action}': { '200': hazardApi.hazard },
+  'GET /api/v1/inspections/schedules': { '200': inspectionApi.inspectionScheduleList },
+  'GET /api/v1/inspections/records': { '200': inspectionApi.inspectionRecordList },
+  'GET /api/v1/inspections/records/{id}': { '200': inspectionApi.inspectionRecord },
+  'POST /api/v1/inspections/records': { '201': inspectionApi.inspectionRecord },
+  'GET /api/v1/inspections/missed': { '200': inspectionApi.inspectionMissList },
   'GET /api/v1/permits': { '200': permitApi.permitList },
   'GET /api/v1/permits/{id}': { '200': permitApi.permit },
   'POST /api/v1/permits': { '201': permitApi.permit },
@@ -157,6 +173,11 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/hazards/{id}': ['404'],
   'POST /api/v1/hazards': ['400', '404', '409', '422'],
   'POST /api/v1/hazards/{id}/{action}': ['400', '403', '404', '409', '422'],
+  'GET /api/v1/inspections/schedules': ['400', '503'],
+  'GET /api/v1/inspections/records': ['400', '503'],
+  'GET /api/v1/inspections/records/{id}': ['404', '503'],
+  'POST /api/v1/inspections/records': ['400', '403', '404', '422', '503'],
+  'GET /api/v1/inspections/missed': ['400', '503'],
   'GET /api/v1/permits': ['400'],
   'GET /api/v1/permits/{id}': ['404'],
   'POST /api/v1/permits': ['400', '404', '422'],

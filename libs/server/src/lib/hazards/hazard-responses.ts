@@ -33,6 +33,15 @@ export const hazard = z.object({
   state: z.enum(HAZARD_STATES),
   source: z.enum(HAZARD_SOURCES),
   alarmId: z.string().optional(),
+  inspection: z
+    .object({
+      recordId: z.string(),
+      recordNo: z.number().int(),
+      scheduleId: z.string(),
+      itemId: z.string(),
+    })
+    .optional()
+    .describe('the inspection record and checklist item that found it (source inspection)'),
   siteId: z.string(),
   enterprise: z.string(),
   areaId: z.string().optional(),

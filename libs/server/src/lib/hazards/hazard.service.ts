@@ -56,6 +56,8 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   private readonly hazards = new Map<string, Hazard>();
   /** Alarm id → the hazard its disposal opened: one hazard per alarm. */
   private readonly byAlarm = new Map<string, string>();
+  /** `${recordId}/${itemId}` → the hazard an inspection's failed item opened: one per item. */
+  private readonly byInspectionItem = new Map<string, string>();
   /** `<dataDir>/hazards/hazard-journal.jsonl` (`hazards` on /readyz). */
   private readonly journal: LedgerJournal<'hazard', Hazard, HazardAction>;
   private readonly policy: HazardPolicy;
@@ -116,7 +118,22 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     return id === undefined ? undefined : this.hazards.get(id);
   }
 
+  /** The hazard an inspection record's failed item opened, if any. */
+  forInspectionItem(recordId: string, itemId: string): Hazard | undefined {
+    const id = this.byInspectionItem.get(`${recordId}/${itemId}`);
+    return id === undefined ? undefined : this.hazards.get(id);
+  }
+
   report(report: HazardReport, actor: HazardActor): HazardResult {
+    if (report.inspection !== undefined) {
+      const existing = this.forInspectionItem(report.inspection.recordId, report.inspection.itemId);
+      if (existing)
+        return {
+          ok: false,
+          status: 409,
+          message: `item ${report.inspection.itemId} of inspection ${report.inspection.recordId} already opened hazard ${existing.id} (No. ${existing.no})`,
+        };
+    }
     if (report.alarmId !== undefined) {
       const existing = this.forAlarm(report.alarmId);
       if (existing)
@@ -214,6 +231,11 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   private remember(hazard: Hazard): void {
     this.hazards.set(hazard.id, hazard);
     if (hazard.alarmId !== undefined) this.byAlarm.set(hazard.alarmId, hazard.id);
+    if (hazard.inspection !== undefined)
+      this.byInspectionItem.set(
+        `${hazard.inspection.recordId}/${hazard.inspection.itemId}`,
+        hazard.id,
+      );
     if (hazard.no > this.lastNo) this.lastNo = hazard.no;
   }
 }

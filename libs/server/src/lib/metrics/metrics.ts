@@ -154,6 +154,23 @@ export class VigilMetrics {
     labelNames: ['journal'] as const,
     registers: [this.registry],
   });
+  // ---- inspection schedules (issue 15; docs/interfaces.md §Inspections) ----
+  readonly inspectionsMissed = new Counter({
+    name: 'vigil_inspections_missed_total',
+    help: 'Inspection windows that closed without a signed record (each journaled once and raised as an inspection-missed alarm)',
+    labelNames: ['level'] as const,
+    registers: [this.registry],
+  });
+  readonly inspectionsOverdue = new Gauge({
+    name: 'vigil_inspections_overdue',
+    help: 'Inspection schedules with a missed window not yet made up by an inspection',
+    registers: [this.registry],
+  });
+  readonly inspectionsUnwatched = new Gauge({
+    name: 'vigil_inspections_unwatched',
+    help: 'Inspection schedules of the registry that this process does not watch (no alarm lifecycle here: split deployment); nobody would notice a missed inspection',
+    registers: [this.registry],
+  });
   // ---- special-operation permits (issue 15; docs/interfaces.md §Permits) ----
   readonly permitsUnevaluated = new Gauge({
     name: 'vigil_permits_unevaluated',
