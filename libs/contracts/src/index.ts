@@ -14,3 +14,4 @@ export * from './lib/canary';
 export * from './lib/hazards';
 export * from './lib/permits';
 export * from './lib/geometry';
+export * from './lib/service-health';
