@@ -37,6 +37,7 @@ export class HealthExchange implements OnApplicationBootstrap, OnApplicationShut
   private publishing: Promise<void> | undefined;
   private watcher: QueuedIterator<KvEntry> | undefined;
   private rewatch: NodeJS.Timeout | undefined;
+  private blindCheck: NodeJS.Timeout | undefined;
   private stopped = false;
   private left = false;
   /** Since when each failing check has failed without a break (this process's clock). */
@@ -62,6 +63,7 @@ export class HealthExchange implements OnApplicationBootstrap, OnApplicationShut
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.rewatch);
+    clearInterval(this.blindCheck);
     this.watcher?.stop();
     await this.publishing;
     await this.leave();
@@ -144,13 +146,12 @@ export class HealthExchange implements OnApplicationBootstrap, OnApplicationShut
       if (!this.stopped) this.rewatch = setTimeout(() => void this.watch(), REWATCH_MS);
     })();
     // Blind for a TTL (its own entry did not come back): start the watch again.
-    const check = setInterval(() => {
-      if (this.stopped || this.watcher !== watcher) return clearInterval(check);
-      if (this.health.blind()) {
-        clearInterval(check);
-        this.logger.warn(`no entry from ${HEALTH_BUCKET} for a while: watching it again`);
-        watcher.stop();
-      }
+    clearInterval(this.blindCheck);
+    this.blindCheck = setInterval(() => {
+      if (!this.health.blind()) return;
+      clearInterval(this.blindCheck);
+      this.logger.warn(`no entry from ${HEALTH_BUCKET} for a while: watching it again`);
+      watcher.stop();
     }, HEALTH_TTL_MS);
   }
 
