@@ -755,14 +755,14 @@ export const readiness = named(
                 z.object({
                   instance: z.string(),
                   services: z.array(z.string()),
-                  failing: z.array(
-                    z.object({ check: z.string(), reason: z.string(), since: ms }),
-                  ),
+                  failing: z.array(z.object({ check: z.string(), reason: z.string(), since: ms })),
                   since: ms,
                   at: ms.describe('when that process last judged its readiness (its clock)'),
                 }),
               )
-              .describe('other processes whose latest entry says not ready: checks.services is false'),
+              .describe(
+                'other processes whose latest entry says not ready: checks.services is false',
+              ),
             gone: z
               .array(
                 z.object({

@@ -169,7 +169,8 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
       what: 'the gateway ready',
       timeoutMs: 10_000,
     });
-    const [node] = nats.nodes;
+    const node = nats.nodes[0];
+    if (!node) throw new Error('no nats node');
     await node.stop();
     try {
       const blind = await waitFor(
