@@ -30,7 +30,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
     nats = await startNats();
   });
   afterEach(async () => {
-    await Promise.all(exchanges.splice(0).map(exchange => exchange.onApplicationShutdown()));
+    await Promise.all(exchanges.splice(0).map(exchange => exchange.onModuleDestroy()));
     await Promise.all(backbones.splice(0).map(backbone => backbone.close()));
   });
   afterAll(async () => {
@@ -148,7 +148,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
       what: 'the gateway ready',
       timeoutMs: 10_000,
     });
-    await rules.exchange.onApplicationShutdown();
+    await rules.exchange.onModuleDestroy();
     const answer = await waitFor(
       async () => {
         const { body, status } = await readyz(gateway.controller);

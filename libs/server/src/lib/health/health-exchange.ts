@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import type { KV, KvEntry, QueuedIterator } from 'nats';
 
@@ -30,7 +30,7 @@ const REWATCH_MS = 1000;
  * nobody watching the gateway saw (fault suite, 2026-12-07: ingest's lost broker session).
  */
 @Injectable()
-export class HealthExchange implements OnApplicationBootstrap, OnApplicationShutdown {
+export class HealthExchange implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HealthExchange');
   private kv: KV | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -59,7 +59,8 @@ export class HealthExchange implements OnApplicationBootstrap, OnApplicationShut
     void this.publish();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the backbone closes (BackboneCloser, at application shutdown): the entry goes first. */
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.rewatch);
