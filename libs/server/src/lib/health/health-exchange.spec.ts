@@ -69,7 +69,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
     exchanges.push(exchange);
     await exchange.onApplicationBootstrap();
     const controller = new HealthController(readiness, connected, kept, metrics);
-    return { controller, exchange, health, backbone };
+    return { controller, exchange, health, backbone, metrics };
   }
 
   async function readyz(controller: HealthController) {
@@ -124,6 +124,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
         ],
       }),
     ]);
+    expect((await gateway.metrics.servicesNotReady.get()).values[0]?.value).toBe(1);
     expect(gateway.health.notReady()).toEqual([
       expect.objectContaining({
         instance: 'ingest-1',
@@ -139,6 +140,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
     });
     expect((await readyz(gateway.controller)).body.checks.services).toBe(true);
     expect(gateway.health.notReady()).toEqual([]);
+    expect((await gateway.metrics.servicesNotReady.get()).values[0]?.value).toBe(0);
   }, 40_000);
 
   it('lists a process that stopped as gone, without failing the check', async () => {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
 
 import type { ServiceNotReady, ServiceReadiness } from '@vigil/contracts';
 
@@ -51,8 +50,6 @@ export class ServicesHealth {
   private publishError: string | undefined;
   private ownSeenAt: number | undefined;
   private readonly tracked = new Map<string, Tracked>();
-  private readonly unreadable: Counter;
-  readonly publishFailures: Counter;
   private overflowLogged = false;
 
   /** The clock (tests set their own). */
@@ -60,40 +57,11 @@ export class ServicesHealth {
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
-    @Inject(VigilMetrics) metrics: VigilMetrics,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
   ) {
     this.self = healthKey(config.services, config.bus.instance);
     this.watches = config.services.includes('gateway');
     this.startedAt = this.now();
-    const registers = [metrics.registry];
-    const notReady: Gauge = new Gauge({
-      name: 'vigil_services_not_ready',
-      help: 'Other processes whose latest readiness in vigil_health says not ready, as this gateway sees them (gateway /readyz checks.services)',
-      registers,
-      collect: () => notReady.set(this.watches ? this.judge().notReady.length : 0),
-    });
-    const gone: Gauge = new Gauge({
-      name: 'vigil_services_gone',
-      help: `Processes whose readiness entry expired or was deleted in the last ${GONE_LISTED_MS / 60_000} minutes, as this gateway sees them`,
-      registers,
-      collect: () => gone.set(this.watches ? this.judge().gone.length : 0),
-    });
-    const stale: Gauge = new Gauge({
-      name: 'vigil_services_health_stale',
-      help: `1 while this process's readiness has not reached vigil_health for ${HEALTH_TTL_MS / 1000} s, or (gateway) its own entry has not come back from the bucket`,
-      registers,
-      collect: () => stale.set(this.ownProblems().length > 0 ? 1 : 0),
-    });
-    this.unreadable = new Counter({
-      name: 'vigil_services_health_unreadable_total',
-      help: 'vigil_health entries this gateway could not read (invalid, or beyond the tracked bound): each such process shows as not ready',
-      registers,
-    });
-    this.publishFailures = new Counter({
-      name: 'vigil_services_health_publish_failures_total',
-      help: "Failed publications of this process's readiness to vigil_health",
-      registers,
-    });
   }
 
   /** The exchange starts now (the start before it does not count as silence). */
@@ -110,7 +78,7 @@ export class ServicesHealth {
   publishFailed(error: string): boolean {
     const first = this.publishError === undefined;
     this.publishError = error;
-    this.publishFailures.inc();
+    this.metrics.servicesHealthPublishFailures.inc();
     return first;
   }
 
@@ -127,7 +95,7 @@ export class ServicesHealth {
       return;
     }
     if (!known && this.tracked.size >= MAX_TRACKED) {
-      this.unreadable.inc();
+      this.metrics.servicesHealthUnreadable.inc();
       if (!this.overflowLogged)
         this.logger.error(
           `vigil_health has more than ${MAX_TRACKED} processes: ${key} and later ones are ignored`,
@@ -140,7 +108,7 @@ export class ServicesHealth {
 
   /** An entry that is not a readiness: its process shows as not ready (it cannot be read). */
   unreadableEntry(key: string, problem: string): void {
-    this.unreadable.inc();
+    this.metrics.servicesHealthUnreadable.inc();
     const now = this.now();
     const [services = '?', instance = key] = key.split('.', 2);
     this.seen(key, {
@@ -206,6 +174,7 @@ export class ServicesHealth {
       problems.push(
         `no entry from vigil_health for ${seconds(now - (this.ownSeenAt ?? this.startedAt))} s: the other processes' readiness is not seen`,
       );
+    this.metrics.servicesHealthStale.set(problems.length > 0 ? 1 : 0);
     return problems;
   }
 
@@ -237,6 +206,10 @@ export class ServicesHealth {
         since: Math.min(value.at, ...value.failing.map(check => check.since)),
         at: value.at,
       });
+    }
+    if (this.watches) {
+      this.metrics.servicesNotReady.set(notReady.length);
+      this.metrics.servicesGone.set(gone.length);
     }
     return { notReady, gone };
   }
