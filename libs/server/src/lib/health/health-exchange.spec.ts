@@ -5,7 +5,7 @@ import { startNats, waitFor, type NatsHandle } from '@vigil/testing';
 import { openBackbone, type Backbone } from '../bus/jetstream/backbone';
 import { HEALTH_BUCKET } from '../bus/jetstream/subjects';
 import { loadConfig, type VigilConfig } from '../config/vigil-config';
-import type { Readiness } from '../gateway/api-responses';
+import { readiness, type Readiness } from '../gateway/api-responses';
 import { HealthController } from '../gateway/health.controller';
 import type { StorageStatus } from '../gateway/storage-status';
 import { IngestBrokerLink, SESSION_LOST_REPORTED_MS } from '../ingest/ingest-broker-link';
@@ -109,6 +109,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
       { what: "the gateway's /readyz to show ingest not ready", timeoutMs: 10_000 },
     );
     expect(failing.body.status).toBe('degraded');
+    expect(readiness.safeParse(failing.body).success).toBe(true);
     expect(failing.body.checks.services).toBe(false);
     expect(failing.body.checks.broker).toBe(true);
     const notReady = failing.body.details?.services?.notReady ?? [];
@@ -159,6 +160,7 @@ describe('HealthExchange (real nats-server): a failing process shows on the gate
       { what: 'the stopped rules instance listed as gone', timeoutMs: 10_000 },
     );
     expect(answer.status).toBe(200);
+    expect(readiness.safeParse(answer.body).success).toBe(true);
     expect(answer.body.checks.services).toBe(true);
     expect(answer.body.details?.services?.gone).toEqual([
       expect.objectContaining({ instance: 'rules-9', services: ['rules'], left: true }),
