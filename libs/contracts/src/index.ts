@@ -16,3 +16,4 @@ export * from './lib/inspections';
 export * from './lib/permits';
 export * from './lib/geometry';
 export * from './lib/duty';
+export * from './lib/service-health';

@@ -5,6 +5,7 @@ import {
   type MetricValue,
   type PipelineStatus,
   type ServerMessage,
+  type ServiceNotReady,
 } from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */
@@ -29,8 +30,15 @@ export interface AlarmSocketEvents {
   onHistoryKept(kept: boolean, reason?: string): void;
   onResumed?(report: ResumeReport): void;
   onTelemetry?(update: TelemetryUpdate): void;
-  /** The gateway's heartbeat (every second): the pipeline as its canary sees it. */
-  onHeartbeat?(serverTime: number, pipeline: PipelineStatus): void;
+  /**
+   * The gateway's heartbeat (every second): the pipeline as its canary sees it, and (split
+   * deployment) the processes that are not ready.
+   */
+  onHeartbeat?(
+    serverTime: number,
+    pipeline: PipelineStatus,
+    services?: readonly ServiceNotReady[],
+  ): void;
   /** The gateway refused the token (close code 4401): the session is over. */
   onUnauthorized?(): void;
 }
@@ -208,7 +216,7 @@ export class AlarmSocket {
         this.events.onTelemetry?.(message);
         return;
       case 'heartbeat':
-        this.events.onHeartbeat?.(message.serverTime, message.pipeline);
+        this.events.onHeartbeat?.(message.serverTime, message.pipeline, message.services);
         return;
       default:
         return;

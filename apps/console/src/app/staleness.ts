@@ -1,4 +1,4 @@
-import type { CanaryHop, PipelineStatus } from '@vigil/contracts';
+import type { CanaryHop, PipelineStatus, ServiceNotReady } from '@vigil/contracts';
 
 /** The newest heartbeat, with the console's own clock when it arrived. */
 export interface HeartbeatSeen {
@@ -6,6 +6,8 @@ export interface HeartbeatSeen {
   readonly receivedAt: number;
   readonly serverTime: number;
   readonly pipeline: PipelineStatus;
+  /** Split deployment: the processes not ready (services-readiness.ts); absent when none. */
+  readonly services?: readonly ServiceNotReady[];
 }
 
 /** Before the first heartbeat tells the gateway's limit (VIGIL_CANARY_TIMEOUT_MS), use this. */

@@ -8,6 +8,7 @@ import { ConsoleContext, type AlarmActionName, type Console } from '../app/conte
 import { describeAlarm, localName, type AlarmContext } from '../app/format';
 import { label, translate, type Lang, type TextKey } from '../app/i18n';
 import { parseRoute, type Route } from '../app/route';
+import { notReadyList, servicesNotReady } from '../app/services-readiness';
 import { staleness, type HeartbeatSeen } from '../app/staleness';
 import { TelemetryHub } from '../app/telemetry-hub';
 import type { Device, OrgNode, Session, Site } from '../app/types';
@@ -141,8 +142,13 @@ function LoggedIn(props: {
       },
       onResumed: setResumed,
       onTelemetry: update => hub.dispatch(update),
-      onHeartbeat: (serverTime, pipeline) =>
-        setHeartbeat({ receivedAt: Date.now(), serverTime, pipeline }),
+      onHeartbeat: (serverTime, pipeline, services) =>
+        setHeartbeat({
+          receivedAt: Date.now(),
+          serverTime,
+          pipeline,
+          ...(services ? { services } : {}),
+        }),
       onUnauthorized: () => onLogout('sessionExpired'),
     });
     return { socket: alarmSocket, telemetry: hub };
@@ -263,6 +269,7 @@ function LoggedIn(props: {
 
   const t = value.t;
   const stale = staleness(heartbeat, now, watchingSince);
+  const notReady = servicesNotReady(heartbeat, now);
   return (
     <ConsoleContext.Provider value={value}>
       <Header page={route.page} onSwitchLang={props.onSwitchLang} onLogout={() => onLogout()} />
@@ -284,6 +291,27 @@ function LoggedIn(props: {
               : stale.reason === 'canary-old'
                 ? t('staleCanary', { seconds: stale.seconds })
                 : t('canaryOff')}
+        </div>
+      )}
+      {notReady.length > 0 && (
+        <div
+          class="banner banner-error"
+          role="alert"
+          id="services-banner"
+          data-instances={notReady.map(entry => entry.instance).join(',')}
+        >
+          {t('servicesNotReady', {
+            list: notReadyList(notReady),
+            seconds: Math.max(...notReady.map(entry => entry.seconds)),
+          })}
+          <span class="banner-detail">
+            {' '}
+            (
+            {notReady
+              .flatMap(entry => entry.reasons.map(reason => `${entry.instance} ${reason}`))
+              .join('; ')}
+            )
+          </span>
         </div>
       )}
       {!historyKept && (

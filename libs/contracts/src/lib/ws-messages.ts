@@ -1,5 +1,6 @@
 import type { Alarm } from './alarms';
 import type { PipelineStatus } from './canary';
+import type { ServiceNotReady } from './service-health';
 import type { MetricValue } from './readings';
 
 /**
@@ -61,6 +62,12 @@ export type ServerMessage =
       readonly seq: number;
       readonly serverTime: number;
       readonly pipeline: PipelineStatus;
+      /**
+       * Split deployment: the processes whose readiness fails (gateway `/readyz`
+       * `checks.services`), with their failing checks; absent while every process is ready (and
+       * from gateways older than this field). The console shows an error banner while any is listed.
+       */
+      readonly services?: readonly ServiceNotReady[];
     }
   | {
       readonly type: 'action-result';

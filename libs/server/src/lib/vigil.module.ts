@@ -22,6 +22,9 @@ import { CONSOLE_API_CONTROLLERS, CONSOLE_API_PROVIDERS } from './console-api';
 import { AlarmView } from './alarms/alarm-view';
 import { AlarmsController, DevicesController, SitesController } from './gateway/api.controller';
 import { HealthController } from './gateway/health.controller';
+import { HealthExchange } from './health/health-exchange';
+import { ReadinessService } from './health/readiness.service';
+import { ServicesHealth } from './health/services-health';
 import { StorageStatus } from './gateway/storage-status';
 import { telemetryStoreProvider } from './storage/telemetry-store.provider';
 import { JournalStatus } from './journal/journal-status';
@@ -83,7 +86,10 @@ export class VigilModule {
       ...spoolProviders(config),
       BackboneHealth,
       ...jetstreamProviders(config),
+      ReadinessService,
     ];
+    // JetStream: each process publishes its readiness to vigil_health, a gateway watches it.
+    if (config.bus.kind === 'jetstream') providers.push(ServicesHealth, HealthExchange);
     if (has('ingest')) {
       controllers.push(IngestController);
       providers.push(IngestService, IngestBrokerLink);

@@ -622,6 +622,12 @@ export const readiness = named(
         .describe(
           'present (false) only while an active special-operation permit is not evaluated by any rule engine (details.permits)',
         ),
+      services: z
+        .boolean()
+        .optional()
+        .describe(
+          'VIGIL_BUS=jetstream: false while this process cannot publish its readiness to the KV bucket vigil_health, or (a gateway) while another process says it is not ready or the bucket is not seen (details.services)',
+        ),
       started: z
         .boolean()
         .optional()
@@ -764,6 +770,47 @@ export const readiness = named(
             reason: z.string().optional(),
           })
           .optional(),
+        services: z
+          .object({
+            instance: z.string().describe("this process's key in vigil_health"),
+            reason: z
+              .string()
+              .optional()
+              .describe(
+                "this process's own part: its readiness not published, or (gateway) the bucket not seen",
+              ),
+            notReady: z
+              .array(
+                z.object({
+                  instance: z.string(),
+                  services: z.array(z.string()),
+                  failing: z.array(z.object({ check: z.string(), reason: z.string(), since: ms })),
+                  since: ms,
+                  at: ms.describe('when that process last judged its readiness (its clock)'),
+                }),
+              )
+              .describe(
+                'other processes whose latest entry says not ready: checks.services is false',
+              ),
+            gone: z
+              .array(
+                z.object({
+                  instance: z.string(),
+                  services: z.array(z.string()),
+                  lastSeenAt: ms,
+                  left: z
+                    .boolean()
+                    .describe('true: it deleted its entry as it stopped; false: the entry expired'),
+                }),
+              )
+              .describe(
+                'processes whose entry expired or was deleted in the last 5 minutes (listed, not a failing check: the pipeline canary reports a dead hop)',
+              ),
+          })
+          .optional()
+          .describe(
+            'VIGIL_BUS=jetstream: the readiness the processes publish to vigil_health (docs/interfaces.md §Service health)',
+          ),
         backbone: z
           .record(
             z.string(),

@@ -12,6 +12,7 @@ import type { MqttPublisher } from '../mqtt/mqtt-publisher';
 import type { PartitionedRules } from '../rules/partitioned-rules';
 import type { MonitoringLost, RulesService } from '../rules/rules.service';
 import { readiness, type Readiness } from './api-responses';
+import { ReadinessService } from '../health/readiness.service';
 import { HealthController } from './health.controller';
 import type { StorageStatus } from './storage-status';
 
@@ -26,25 +27,31 @@ function controllerWith(
     permits?: PermitBoard;
   } = {},
 ): HealthController {
+  const broker = { connected: options.broker ?? true } as MqttPublisher;
+  const storage = {
+    kept: true,
+    current: { kept: true, kind: 'kept', reason: undefined },
+    probe: async () => true,
+  } as unknown as StorageStatus;
   return new HealthController(
-    { connected: options.broker ?? true } as MqttPublisher,
-    {
-      kept: true,
-      current: { kept: true, kind: 'kept', reason: undefined },
-      probe: async () => true,
-    } as unknown as StorageStatus,
+    new ReadinessService(
+      broker,
+      storage,
+      options.rules,
+      undefined,
+      undefined,
+      undefined,
+      options.partitions,
+      undefined,
+      undefined,
+      options.ingest,
+      options.journals,
+      options.lifecycle,
+      options.permits,
+    ),
+    broker,
+    storage,
     new VigilMetrics(),
-    options.rules,
-    undefined,
-    undefined,
-    undefined,
-    options.partitions,
-    undefined,
-    undefined,
-    options.ingest,
-    options.journals,
-    options.lifecycle,
-    options.permits,
   );
 }
 

@@ -1,30 +1,12 @@
-import { Controller, Get, Header, HttpCode, Inject, Optional, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { Public } from '../auth/auth.guard';
-import { BackboneHealth } from '../bus/jetstream/backbone-health';
-import { CanaryService } from '../canary/canary.service';
+import { ReadinessService } from '../health/readiness.service';
 import { VigilMetrics } from '../metrics/metrics';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
-import { PartitionedRules } from '../rules/partitioned-rules';
-import { RulesService } from '../rules/rules.service';
-import { NotifyStatus } from '../notify/notify-status';
-import { RegistryHolder } from '../registry/registry-holder';
-import type { Readiness } from './api-responses';
 import { StorageStatus } from './storage-status';
-import { LocalSpool } from '../bus/spool/local-spool';
-import { IngestBrokerLink } from '../ingest/ingest-broker-link';
-import { JournalStatus } from '../journal/journal-status';
-import { Lifecycle } from '../lifecycle';
-import { InspectionService } from '../inspections/inspection.service';
-import { PermitBoard } from '../permits/permit-board';
-import { ShiftService } from '../duty/shift.service';
-
-type Details = NonNullable<Readiness['details']>;
-
-/** Monitoring-lost entries listed on /readyz at most (the count says how many there are). */
-const MAX_LISTED = 100;
 
 /** Probes answer without authentication (spec §2) and never throw. */
 @ApiTags('probes')
@@ -32,33 +14,10 @@ const MAX_LISTED = 100;
 @Controller()
 export class HealthController {
   constructor(
+    @Inject(ReadinessService) private readonly readiness: ReadinessService,
     @Inject(MqttPublisher) private readonly broker: MqttPublisher,
     @Inject(StorageStatus) private readonly storage: StorageStatus,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
-    /** Present in a process that runs the rules service. */
-    @Optional() @Inject(RulesService) private readonly rules?: RulesService,
-    /** In the gateway process only: it judges the pipeline canary. */
-    @Optional() @Inject(CanaryService) private readonly canary?: CanaryService,
-    @Optional() @Inject(NotifyStatus) private readonly notify?: NotifyStatus,
-    /** VIGIL_BUS=memory: the local spool (a drop or a nearly full lane is degraded). */
-    @Optional() @Inject(LocalSpool) private readonly spool?: LocalSpool,
-    /** A rules instance on the JetStream backbone: the partitions it owns. */
-    @Optional() @Inject(PartitionedRules) private readonly partitions?: PartitionedRules,
-    @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
-    /** JetStream data path: ingest's spool, the persister's backlog and losses. */
-    @Optional() @Inject(BackboneHealth) private readonly backbone?: BackboneHealth,
-    /** In a process that runs ingest: held PUBACKs and broker sessions lost. */
-    @Optional() @Inject(IngestBrokerLink) private readonly ingest?: IngestBrokerLink,
-    /** The local alarm and hazard journals: listed while their last append failed. */
-    @Optional() @Inject(JournalStatus) private readonly journals?: JournalStatus,
-    /** Where the start and stop order stands: not ready until ingest takes device messages. */
-    @Optional() @Inject(Lifecycle) private readonly lifecycle?: Lifecycle,
-    /** Special-operation permits: an active one that no rule engine evaluates is degraded. */
-    @Optional() @Inject(PermitBoard) private readonly permits?: PermitBoard,
-    /** Duty (gateway): control rooms unmanned now, reported (their P2 alarm is the signal). */
-    @Optional() @Inject(ShiftService) private readonly duty?: ShiftService,
-    /** Inspection schedules: listed (not failed) when this process cannot watch them. */
-    @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
   ) {}
 
   @Get('healthz')
@@ -81,127 +40,8 @@ export class HealthController {
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: 200 ready, 503 degraded or not ready, with what is wrong' })
   async readyz(@Res() response: Response) {
-    if (!this.storage.kept) await this.storage.probe();
-    const lost = this.rules?.monitoringLost() ?? [];
-    const pipeline = this.canary?.status;
-    const backbone = this.backbone?.report();
-    const spool = this.spool?.health();
-    const ingest = this.ingest?.report();
-    const journalsFailing = this.journals && !this.journals.ok ? this.journals.report() : undefined;
-    const partitions = this.partitions?.status();
-    const phase = this.lifecycle?.phase ?? 'running';
-    const unevaluated = this.permitsUnevaluated();
-    const unmanned = this.dutyUnmanned();
-    const checks = {
-      broker: this.broker.connected,
-      storage: this.storage.kept,
-      ...(this.rules ? { rules: lost.length === 0 } : {}),
-      ...(partitions ? { partitions: partitions.unowned.length === 0 } : {}),
-      ...(pipeline ? { pipeline: pipeline.canary !== 'stalled' } : {}),
-      ...(backbone && this.backbone ? { backbone: this.backbone.ok } : {}),
-      ...(spool ? { spool: spool.ok } : {}),
-      ...(ingest ? { ingest: ingest.ok } : {}),
-      ...(journalsFailing ? { journals: false } : {}),
-      ...(phase !== 'running' ? { started: false } : {}),
-      ...(unevaluated ? { permits: false } : {}),
-    };
-    const reachable = checks.broker && checks.storage && phase === 'running';
-    const ready = Object.values(checks).every(Boolean);
-    const storage = this.storage.current;
-    // Notifications are reported, not required: alarms still reach the console without them.
-    // Storage says why it is not kept (or what it carries on with), never silently.
-    // A refused reload leaves the last good registry running (ready), but the files on disk say
-    // something else: reported until a reload is applied, never only in the log.
-    const refused = this.registry?.refused;
-    // Each part typed on its own: spreads escape the excess-property check, and the document
-    // says `additionalProperties: false` (api-responses.ts).
-    const reported: NonNullable<Readiness['details']> = {
-      ...(this.notify ? { notify: this.notify.report() } : {}),
-      ...(spool && !spool.ok ? { spool } : {}),
-      ...(ingest && (!ingest.ok || ingest.sessionsLost > 0)
-        ? { ingest: ingest satisfies Details['ingest'] }
-        : {}),
-      ...(partitions ? { partitions: partitions satisfies Details['partitions'] } : {}),
-      ...(refused
-        ? { registry: { reloadRefused: true, at: refused.at, problems: refused.problems } }
-        : {}),
-      ...(backbone ? { backbone } : {}),
-      ...(journalsFailing ? { journals: journalsFailing } : {}),
-      ...this.inspectionsUnwatched(),
-      ...(unevaluated ? { permits: unevaluated } : {}),
-      // Reported, not a check: Vigil still monitors; the plant's staffing is the P2 alarm's.
-      ...(unmanned ? { duty: unmanned } : {}),
-      ...(!storage.kept || storage.reason
-        ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
-        : {}),
-    };
-    // Typed from the schema the OpenAPI document publishes (api-responses.ts `readiness`).
-    const body: Readiness = {
-      status: ready ? 'ready' : reachable ? 'degraded' : 'not-ready',
-      ...(phase !== 'running' ? { phase } : {}),
-      checks,
-      ...(pipeline ? { pipeline } : {}),
-      ...(Object.keys(reported).length > 0 ? { details: reported } : {}),
-      ...(lost.length > 0
-        ? {
-            monitoringLost: lost
-              .slice(0, MAX_LISTED)
-              .map(({ scope, siteId, deviceId, since, message }) => ({
-                scope,
-                siteId,
-                deviceId,
-                since,
-                message,
-              })),
-            monitoringLostCount: lost.length,
-          }
-        : {}),
-    };
+    const { ready, body } = await this.readiness.compute();
     response.status(ready ? 200 : 503).json(body);
-  }
-
-  /**
-   * Schedules nobody watches here (split deployment): reported, not a failed check, since that
-   * deployment runs inspections nowhere by design (docs/interfaces.md §Inspections).
-   */
-  private inspectionsUnwatched(): Pick<Details, 'inspections'> {
-    const reason = this.inspections?.unavailable;
-    if (!this.inspections || reason === undefined) return {};
-    const unwatched = this.inspections.schedules().length;
-    return unwatched > 0 ? { inspections: { unwatched, reason } } : {};
-  }
-
-  /** Active permits nobody evaluates (at most MAX_LISTED listed), or undefined when none. */
-  private permitsUnevaluated(): Details['permits'] {
-    if (!this.permits) return undefined;
-    const lost = this.permits.check(Date.now());
-    if (lost.size === 0) return undefined;
-    const views = new Map(this.permits.permits().map(view => [view.id, view]));
-    const unevaluated: NonNullable<Details['permits']>['unevaluated'][number][] = [];
-    for (const [id, status] of lost) {
-      const view = views.get(id);
-      if (!view || unevaluated.length >= MAX_LISTED) continue;
-      unevaluated.push({
-        id,
-        no: view.no,
-        siteId: view.siteId,
-        areaId: view.areaId,
-        ...status,
-      });
-    }
-    return { unevaluated, unevaluatedCount: lost.size };
-  }
-
-  /** Control rooms unmanned now (at most MAX_LISTED listed), or undefined when none. */
-  private dutyUnmanned(): Details['duty'] {
-    if (!this.duty) return undefined;
-    const rooms = this.duty.unmannedRooms();
-    if (rooms.size === 0) return undefined;
-    const unmanned = [...rooms].slice(0, MAX_LISTED).map(([room, status]) => {
-      const [siteId = '', roomId = ''] = room.split('/');
-      return { siteId, roomId, ...status };
-    });
-    return { unmanned, unmannedCount: rooms.size };
   }
 
   @Get('metrics')

@@ -21,6 +21,7 @@ import { runAlarmAction } from '../alarms/alarm-actions';
 import { AlarmView } from '../alarms/alarm-view';
 import { StorageStatus } from './storage-status';
 import { LocalSpool, type SpoolNotice } from '../bus/spool/local-spool';
+import { ServicesHealth } from '../health/services-health';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -85,6 +86,8 @@ export class WsHub implements OnModuleDestroy {
     @Inject(CanaryService) private readonly canary: CanaryService,
     /** VIGIL_BUS=memory: the spool's drops and backlog reach every console (issue 12). */
     @Optional() @Inject(LocalSpool) spool?: LocalSpool,
+    /** VIGIL_BUS=jetstream: the processes not ready reach every console in the heartbeat. */
+    @Optional() @Inject(ServicesHealth) private readonly services?: ServicesHealth,
   ) {
     this.detach = alarms.onUpdates((updates, seqs) => {
       const now = Date.now();
@@ -400,6 +403,8 @@ export class WsHub implements OnModuleDestroy {
   /** The heartbeat, with the pipeline as `client` may see it (its sites only). */
   private heartbeat(client?: Client): ServerMessage {
     const status = this.canary.status;
+    // Not per site: a process that is not ready may fail any site, so every console hears it.
+    const services = this.services?.notReady() ?? [];
     return {
       type: 'heartbeat',
       seq: this.current,
@@ -407,6 +412,7 @@ export class WsHub implements OnModuleDestroy {
       pipeline: client
         ? pipelineStatusFor(status, siteId => this.authorization.canSeeSite(client.user, siteId))
         : status,
+      ...(services.length > 0 ? { services } : {}),
     };
   }
 

@@ -193,6 +193,32 @@ export class VigilMetrics {
     help: 'Times a control room was found unmanned (each raises a P2 duty-unmanned alarm)',
     registers: [this.registry],
   });
+  // ---- the readiness exchange of a split deployment (vigil_health; docs/interfaces.md) ----
+  readonly servicesNotReady = new Gauge({
+    name: 'vigil_services_not_ready',
+    help: 'Gateway: other processes whose latest readiness in vigil_health says not ready (gateway /readyz checks.services false)',
+    registers: [this.registry],
+  });
+  readonly servicesGone = new Gauge({
+    name: 'vigil_services_gone',
+    help: 'Gateway: processes whose readiness entry in vigil_health expired or was deleted in the last 5 minutes',
+    registers: [this.registry],
+  });
+  readonly servicesHealthStale = new Gauge({
+    name: 'vigil_services_health_stale',
+    help: "1 while this process's readiness has not reached vigil_health for 6 s, or (gateway) its own entry has not come back from the bucket (blind to the others)",
+    registers: [this.registry],
+  });
+  readonly servicesHealthPublishFailures = new Counter({
+    name: 'vigil_services_health_publish_failures_total',
+    help: "Failed publications of this process's readiness to vigil_health",
+    registers: [this.registry],
+  });
+  readonly servicesHealthUnreadable = new Counter({
+    name: 'vigil_services_health_unreadable_total',
+    help: 'Gateway: vigil_health entries it could not read (invalid, or beyond the tracked bound); such a process shows as not ready',
+    registers: [this.registry],
+  });
   // ---- the local spool (VIGIL_BUS=memory, issue 12; docs/reliability.md) ----
   readonly spoolDropped = new Counter({
     name: 'vigil_spool_dropped_total',

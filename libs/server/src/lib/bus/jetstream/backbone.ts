@@ -16,6 +16,8 @@ import {
   ALARMS_STREAM,
   ALARMS_SUBJECTS,
   CHECKPOINTS_BUCKET,
+  HEALTH_BUCKET,
+  HEALTH_TTL_MS,
   LEASES_BUCKET,
   RECORDS_STREAM,
   RECORDS_SUBJECTS,
@@ -209,6 +211,12 @@ async function ensureBuckets(js: JetStreamClient, settings: NatsSettings): Promi
     replicas: settings.replicas,
   });
   await js.views.kv(CHECKPOINTS_BUCKET, { history: 1, replicas: settings.replicas });
+  // Every process's readiness for the gateway's /readyz (health-exchange.ts).
+  await js.views.kv(HEALTH_BUCKET, {
+    history: 1,
+    ttl: HEALTH_TTL_MS,
+    replicas: settings.replicas,
+  });
 }
 
 function limitsDiffer(existing: StreamConfig, wanted: Partial<StreamConfig>): boolean {

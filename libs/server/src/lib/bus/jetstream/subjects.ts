@@ -8,6 +8,18 @@ export const ALARMS_STREAM = 'VIGIL_ALARMS';
 export const LEASES_BUCKET = 'vigil_leases';
 /** Per-partition checkpoints of the rules (records stream sequence evaluated up to). */
 export const CHECKPOINTS_BUCKET = 'vigil_checkpoints';
+/**
+ * Each process's readiness (key `<services>.<instance>`, value a ServiceReadiness), renewed every
+ * HEALTH_PUBLISH_MS; entries expire after HEALTH_TTL_MS (a process gone). The gateway watches it.
+ */
+export const HEALTH_BUCKET = 'vigil_health';
+export const HEALTH_PUBLISH_MS = 2000;
+/** Three publish periods: one lost or late publication does not make a process look gone. */
+export const HEALTH_TTL_MS = 3 * HEALTH_PUBLISH_MS;
+/** A process's key in `vigil_health` (services and instance are KV-key safe: config checks them). */
+export function healthKey(services: readonly string[], instance: string): string {
+  return `${services.join('-')}.${instance}`;
+}
 
 /** Ingest records of one site: `vigil.records.<partition>.<site>` (IngestRecord[] as JSON). */
 export function recordsSubject(partition: number, siteId: string): string {
