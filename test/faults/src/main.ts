@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     process.stdout.write('\nscenarios:\n');
     for (const scenario of all) {
       process.stdout.write(
-        `  ${scenario.id.padEnd(26)} ${describeFault(scenario.fault, args.downMs, args.influxDownMs)}  [${expectationOf(scenario.id, args.expect)}]${scenario.jetstreamOnly ? ' (bus jetstream only)' : ''}\n`,
+        `  ${scenario.id.padEnd(26)} ${describeFault(scenario.fault, args.downMs, args.influxDownMs)}  [${expectationOf(scenario.id, args.expect, args.bus)}]${scenario.jetstreamOnly ? ' (bus jetstream only)' : ''}\n`,
       );
     }
     return 0;
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
     writeFileSync(join(outDir, 'latest.md'), md);
   };
   for (const scenario of chosen) {
-    const expectation = expectationOf(scenario.id, args.expect);
+    const expectation = expectationOf(scenario.id, args.expect, args.bus);
     try {
       results.push(
         await runScenario(scenario, expectation, {

@@ -55,9 +55,12 @@ describe('scenario selection and expectations', () => {
   });
 
   it('switches expectations per run, later overrides winning', () => {
-    expect(expectationOf('split/kill-ingest', [])).toBe(
-      EXPECTATIONS['split/kill-ingest'] ?? 'measured',
-    );
+    // Issue 12 done: every scenario is guaranteed, except split on the legacy MQTT bridge.
+    expect(expectationOf('split/kill-ingest', [])).toBe('guaranteed');
+    expect(expectationOf('allinone/kill-vigil', [])).toBe('guaranteed');
+    expect(expectationOf('split/kill-ingest', [], 'mqtt')).toBe('measured');
+    expect(expectationOf('split/baseline', [], 'mqtt')).toBe('guaranteed');
+    expect(EXPECTATIONS['split/*']).toBe('guaranteed');
     expect(expectationOf('split/kill-ingest', ['guaranteed'])).toBe('guaranteed');
     expect(expectationOf('split/kill-rules-2', ['split/kill-rules*=guaranteed'])).toBe(
       'guaranteed',
