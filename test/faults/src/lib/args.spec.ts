@@ -14,7 +14,12 @@ describe('parseFaultArgs', () => {
   });
 
   it('takes the issue figures, and the long InfluxDB outage only on request', () => {
-    expect(parseFaultArgs(['--issue'])).toMatchObject({ rate: 2000, durationMs: 60_000 });
+    expect(parseFaultArgs(['--issue'])).toMatchObject({
+      rate: 2000,
+      durationMs: 60_000,
+      connections: 4,
+    });
+    expect(parseFaultArgs(['--connections', '100'])).toMatchObject({ connections: 100 });
     expect(parseFaultArgs(['--long'])).toMatchObject({
       rate: 5000,
       influxDownMs: 600_000,

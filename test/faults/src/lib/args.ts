@@ -37,6 +37,9 @@ export const USAGE = `node test/faults/run.mjs [options]   (or: npm run faults -
   --down S                     a killed process / Mosquitto / NATS node stays down S (default 5)
   --influx-down S              influxd stays down S (default 20)
   --excursions N               alarm excursions started per second (default 2)
+  --connections N              MQTT connections the detectors share (default 4; a real fleet has one
+                               per device: NATS's MQTT listener stores each QoS 1 PUBLISH in
+                               JetStream before its PUBACK, one at a time per connection)
   --expect E                   guaranteed | measured | <scenario or prefix*>=<guaranteed|measured>
                                (repeatable; default: EXPECTATIONS in src/lib/scenarios.ts)
   --label L                    report label, e.g. before / after (default run)
@@ -75,6 +78,7 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     'down',
     'influx-down',
     'excursions',
+    'connections',
     'expect',
     'label',
     'render',
@@ -120,7 +124,7 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     influxDownMs: num('influx-down', defaults.influxDown) * 1000,
     excursionsPerSecond: num('excursions', 2),
     holdReadings: 3,
-    connections: 4,
+    connections: num('connections', 4),
     expect: (values.get('expect') ?? []).flatMap(list => list.split(',')).filter(Boolean),
     label: one('label') ?? 'run',
     docs: flags.has('docs'),
