@@ -180,7 +180,9 @@ export async function runScenario(
     log(`${scenario.id}: load done (${load.totals().offeredTotal} readings offered); draining`);
     await load.settle(30_000);
     const drainStart = Date.now();
-    await drain(influxUrl, load.totals().offeredTotal, settings.drainTimeoutMs);
+    await drain(influxUrl, load.totals().offeredTotal, settings.drainTimeoutMs, () =>
+      readyz ? readyz.pipelineCaughtUp() : true,
+    );
     const drainMs = Date.now() - drainStart;
     polling = false;
     await faulting;
@@ -310,15 +312,28 @@ async function countStored(url: string, sinceMs: number, untilMs?: number): Prom
   return Number(rows[0]?.['count'] ?? 0);
 }
 
-/** Waits until every offered reading is stored, or the count has not moved for 10 s. */
-async function drain(url: () => string, offered: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits (at most `timeoutMs`) until every offered reading is stored and the front says its
+ * pipeline has caught up (`caughtUp`: the canary reached every hop, so the rule engine has
+ * evaluated the backlog and its alarm changes are out), or until the count has not moved for 10 s
+ * while InfluxDB answered and the pipeline had caught up (what is missing then was lost upstream).
+ * An InfluxDB that does not answer (still down after an outage longer than the load) is not a
+ * count standing still: before this, a 60 s outage that outlasted the load ended the drain 10 s
+ * after the load, before InfluxDB was even back, and its backlog counted as lost.
+ */
+async function drain(
+  url: () => string,
+  offered: number,
+  timeoutMs: number,
+  caughtUp: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let since = Date.now();
   while (Date.now() < deadline) {
     const count = await countStored(url(), 0, Date.now() + 3_600_000).catch(() => -1);
-    if (count >= offered) return;
-    if (count !== last) {
+    if (count >= offered && caughtUp()) return;
+    if (count < 0 || count !== last || !caughtUp()) {
       last = count;
       since = Date.now();
     } else if (Date.now() - since > 10_000) return;
