@@ -66,6 +66,8 @@ describe('scenario selection and expectations', () => {
     expect(expectationOf('split/kill-ingest', [], 'mqtt')).toBe('measured');
     expect(expectationOf('split/baseline', [], 'mqtt')).toBe('guaranteed');
     expect(EXPECTATIONS['split/*']).toBe('guaranteed');
+    expect(expectationOf('split/kill-mosquitto', [])).toBe('measured');
+    expect(expectationOf('split/kill-mosquitto-persistent', [])).toBe('guaranteed');
     expect(expectationOf('split/kill-ingest', ['guaranteed'])).toBe('guaranteed');
     expect(expectationOf('split/kill-rules-2', ['split/kill-rules*=guaranteed'])).toBe(
       'guaranteed',

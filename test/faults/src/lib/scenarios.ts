@@ -95,8 +95,9 @@ export function describeFault(fault: Fault, downMs: number, influxDownMs: number
  * stored, every expected alarm raised exactly once with its changes delivered and audited, no
  * duplicate rows; a run that misses any of it fails (exit code 1, the smoke test fails).
  *
- * Since issue 12 landed every scenario is guaranteed: all-in-one (persistent MQTT session, fsync'd
- * spool, delayed PUBACK) and split on JetStream. Split on the legacy MQTT bridge (`--bus mqtt`,
+ * Since issue 12 landed every scenario is guaranteed (but a broker that forgets what it
+ * acknowledged, below): all-in-one (persistent MQTT session, fsync'd spool, delayed PUBACK) and
+ * split on JetStream. Split on the legacy MQTT bridge (`--bus mqtt`,
  * clean sessions, nothing durable between the processes) is guaranteed only without a fault: its
  * losses are what issue 12 measured BEFORE, and deploy/README.md says not to run it in production.
  * Override per run with `--expect`.
@@ -104,6 +105,13 @@ export function describeFault(fault: Fault, downMs: number, influxDownMs: number
 export const EXPECTATIONS: Readonly<Record<string, 'measured' | 'guaranteed'>> = {
   'allinone/*': 'guaranteed',
   'split/*': 'guaranteed',
+  // A Mosquitto without persistence (the test harness's, not deploy/'s) forgets on restart the
+  // QoS 1 messages it had acknowledged but not yet delivered, and the subscription they were for:
+  // no client can get them back. Vigil counts the loss (ingest's broker session lost, seq gaps) and
+  // says it on /readyz; the guarantee is held with deploy/'s persistent broker
+  // (`kill-mosquitto-persistent`). Measured 2026-12-07 at 2,000/s: all-in-one 0, split 878 lost.
+  'allinone/kill-mosquitto': 'measured',
+  'split/kill-mosquitto': 'measured',
   'split-mqtt/*': 'measured',
   'split-mqtt/baseline': 'guaranteed',
 };
