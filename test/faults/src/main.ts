@@ -33,7 +33,8 @@ async function main(): Promise<number> {
   const chosen = all.filter(
     scenario =>
       selected(scenario.id, args.scenarios) &&
-      (!scenario.jetstreamOnly || args.bus === 'jetstream'),
+      // The NATS node kills need the 3-node cluster.
+      (!scenario.jetstreamOnly || (args.bus === 'jetstream' && args.natsNodes === 3)),
   );
   if (args.help) {
     process.stdout.write(USAGE);
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
           excursionsPerSecond: args.excursionsPerSecond,
           holdReadings: args.holdReadings,
           connections: args.connections,
+          natsNodes: args.natsNodes,
           drainTimeoutMs: Math.max(60_000, args.influxDownMs * 2),
           logDir,
           log,

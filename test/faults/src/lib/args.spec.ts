@@ -20,6 +20,9 @@ describe('parseFaultArgs', () => {
       connections: 4,
     });
     expect(parseFaultArgs(['--connections', '100'])).toMatchObject({ connections: 100 });
+    expect(parseFaultArgs([])).toMatchObject({ natsNodes: 3 });
+    expect(parseFaultArgs(['--nats-nodes', '1'])).toMatchObject({ natsNodes: 1 });
+    expect(() => parseFaultArgs(['--nats-nodes', '2'])).toThrow(/--nats-nodes/);
     expect(parseFaultArgs(['--long'])).toMatchObject({
       rate: 5000,
       influxDownMs: 600_000,

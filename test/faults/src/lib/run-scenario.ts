@@ -28,6 +28,8 @@ export interface RunSettings {
   readonly root: string;
   readonly bus: Bus;
   readonly rules: number;
+  /** NATS nodes of the JetStream bus (default 3, R3; 1: one node, R1). */
+  readonly natsNodes?: 1 | 3;
   readonly devices: number;
   readonly rate: number;
   readonly durationMs: number;
@@ -107,6 +109,7 @@ export async function runScenario(
     mode: scenario.mode,
     bus: settings.bus,
     rules: settings.rules,
+    ...(settings.natsNodes ? { natsNodes: settings.natsNodes } : {}),
     registryDir,
     logDir,
     env: settings.env,
