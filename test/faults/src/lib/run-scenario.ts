@@ -122,7 +122,7 @@ export async function runScenario(
     durationMs: settings.durationMs,
     excursionsPerSecond: settings.excursionsPerSecond,
     holdReadings: settings.holdReadings,
-    connections: settings.connections,
+    connections: Math.max(settings.connections, scenario.minConnections ?? 0),
     clientIdPrefix: `faults-${scenario.id.replace('/', '-')}`,
   });
   let ws: WsWatcher | undefined;
