@@ -33,14 +33,15 @@ async function main(): Promise<number> {
   const chosen = all.filter(
     scenario =>
       selected(scenario.id, args.scenarios) &&
-      (!scenario.jetstreamOnly || args.bus === 'jetstream'),
+      // The NATS node kills need the 3-node cluster.
+      (!scenario.jetstreamOnly || (args.bus === 'jetstream' && args.natsNodes === 3)),
   );
   if (args.help) {
     process.stdout.write(USAGE);
     process.stdout.write('\nscenarios:\n');
     for (const scenario of all) {
       process.stdout.write(
-        `  ${scenario.id.padEnd(26)} ${describeFault(scenario.fault, args.downMs, args.influxDownMs)}  [${expectationOf(scenario.id, args.expect)}]${scenario.jetstreamOnly ? ' (bus jetstream only)' : ''}\n`,
+        `  ${scenario.id.padEnd(26)} ${describeFault(scenario.fault, args.downMs, args.influxDownMs)}  [${expectationOf(scenario.id, args.expect, args.bus)}]${scenario.jetstreamOnly ? ' (bus jetstream only)' : ''}\n`,
       );
     }
     return 0;
@@ -95,7 +96,7 @@ async function main(): Promise<number> {
     writeFileSync(join(outDir, 'latest.md'), md);
   };
   for (const scenario of chosen) {
-    const expectation = expectationOf(scenario.id, args.expect);
+    const expectation = expectationOf(scenario.id, args.expect, args.bus);
     try {
       results.push(
         await runScenario(scenario, expectation, {
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
           excursionsPerSecond: args.excursionsPerSecond,
           holdReadings: args.holdReadings,
           connections: args.connections,
+          natsNodes: args.natsNodes,
           drainTimeoutMs: Math.max(60_000, args.influxDownMs * 2),
           logDir,
           log,

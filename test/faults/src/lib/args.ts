@@ -15,6 +15,7 @@ export interface FaultArgs {
   readonly excursionsPerSecond: number;
   readonly holdReadings: number;
   readonly connections: number;
+  readonly natsNodes: 1 | 3;
   readonly expect: readonly string[];
   readonly label: string;
   readonly docs: boolean;
@@ -28,6 +29,7 @@ export const USAGE = `node test/faults/run.mjs [options]   (or: npm run faults -
   --mode split|allinone|both   which deployment(s) (default both)
   --bus jetstream|mqtt         split mode's bus (default jetstream; mqtt = the legacy bridge)
   --rules 1|2                  rules instances in split mode (default 1)
+  --nats-nodes 1|3             NATS nodes of the jetstream bus (default 3, streams R3; 1: R1)
   --scenarios a,b              scenario ids or prefixes with * (default: all of the modes), e.g.
                                split/kill-ingest,allinone/*  (--list shows them)
   --rate N                     readings/s (default 1000)
@@ -37,6 +39,9 @@ export const USAGE = `node test/faults/run.mjs [options]   (or: npm run faults -
   --down S                     a killed process / Mosquitto / NATS node stays down S (default 5)
   --influx-down S              influxd stays down S (default 20)
   --excursions N               alarm excursions started per second (default 2)
+  --connections N              MQTT connections the detectors share (default 4; a real fleet has one
+                               per device: NATS's MQTT listener stores each QoS 1 PUBLISH in
+                               JetStream before its PUBACK, one at a time per connection)
   --expect E                   guaranteed | measured | <scenario or prefix*>=<guaranteed|measured>
                                (repeatable; default: EXPECTATIONS in src/lib/scenarios.ts)
   --label L                    report label, e.g. before / after (default run)
@@ -75,6 +80,8 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     'down',
     'influx-down',
     'excursions',
+    'connections',
+    'nats-nodes',
     'expect',
     'label',
     'render',
@@ -98,6 +105,8 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
   const bus = one('bus') ?? 'jetstream';
   if (bus !== 'jetstream' && bus !== 'mqtt') throw new Error(`--bus ${bus}`);
   const rules = num('rules', 1);
+  const natsNodes = num('nats-nodes', 3);
+  if (natsNodes !== 1 && natsNodes !== 3) throw new Error('--nats-nodes 1 or 3');
   if (rules !== 1 && rules !== 2) throw new Error('--rules 1 or 2');
   const defaults = long
     ? { rate: 5000, devices: 1000, duration: 720, faultAt: 30, down: 5, influxDown: 600 }
@@ -120,7 +129,8 @@ export function parseFaultArgs(argv: readonly string[]): FaultArgs {
     influxDownMs: num('influx-down', defaults.influxDown) * 1000,
     excursionsPerSecond: num('excursions', 2),
     holdReadings: 3,
-    connections: 4,
+    connections: num('connections', 4),
+    natsNodes,
     expect: (values.get('expect') ?? []).flatMap(list => list.split(',')).filter(Boolean),
     label: one('label') ?? 'run',
     docs: flags.has('docs'),

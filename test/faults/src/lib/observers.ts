@@ -131,6 +131,17 @@ export class ReadyzWatcher {
     }
   }
 
+  /**
+   * The front's last answer had its pipeline check passing (the canary reached every hop in
+   * time): what entered the pipeline has been evaluated. Other checks may still fail (e.g. the
+   * 5 minutes of `ingest` after a broker lost its session), and a front without a `pipeline`
+   * check (canary off) counts as caught up once it answers.
+   */
+  pipelineCaughtUp(): boolean {
+    const last = this.samples.at(-1);
+    return last !== undefined && last.status !== 0 && !last.failing.includes('pipeline');
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }

@@ -28,6 +28,8 @@ export interface RunSettings {
   readonly root: string;
   readonly bus: Bus;
   readonly rules: number;
+  /** NATS nodes of the JetStream bus (default 3, R3; 1: one node, R1). */
+  readonly natsNodes?: 1 | 3;
   readonly devices: number;
   readonly rate: number;
   readonly durationMs: number;
@@ -107,6 +109,7 @@ export async function runScenario(
     mode: scenario.mode,
     bus: settings.bus,
     rules: settings.rules,
+    ...(settings.natsNodes ? { natsNodes: settings.natsNodes } : {}),
     registryDir,
     logDir,
     env: settings.env,
@@ -119,7 +122,7 @@ export async function runScenario(
     durationMs: settings.durationMs,
     excursionsPerSecond: settings.excursionsPerSecond,
     holdReadings: settings.holdReadings,
-    connections: settings.connections,
+    connections: Math.max(settings.connections, scenario.minConnections ?? 0),
     clientIdPrefix: `faults-${scenario.id.replace('/', '-')}`,
   });
   let ws: WsWatcher | undefined;
@@ -180,7 +183,9 @@ export async function runScenario(
     log(`${scenario.id}: load done (${load.totals().offeredTotal} readings offered); draining`);
     await load.settle(30_000);
     const drainStart = Date.now();
-    await drain(influxUrl, load.totals().offeredTotal, settings.drainTimeoutMs);
+    await drain(influxUrl, load.totals().offeredTotal, settings.drainTimeoutMs, () =>
+      readyz ? readyz.pipelineCaughtUp() : true,
+    );
     const drainMs = Date.now() - drainStart;
     polling = false;
     await faulting;
@@ -310,15 +315,28 @@ async function countStored(url: string, sinceMs: number, untilMs?: number): Prom
   return Number(rows[0]?.['count'] ?? 0);
 }
 
-/** Waits until every offered reading is stored, or the count has not moved for 10 s. */
-async function drain(url: () => string, offered: number, timeoutMs: number): Promise<void> {
+/**
+ * Waits (at most `timeoutMs`) until every offered reading is stored and the front says its
+ * pipeline has caught up (`caughtUp`: the canary reached every hop, so the rule engine has
+ * evaluated the backlog and its alarm changes are out), or until the count has not moved for 10 s
+ * while InfluxDB answered and the pipeline had caught up (what is missing then was lost upstream).
+ * An InfluxDB that does not answer (still down after an outage longer than the load) is not a
+ * count standing still: before this, a 60 s outage that outlasted the load ended the drain 10 s
+ * after the load, before InfluxDB was even back, and its backlog counted as lost.
+ */
+async function drain(
+  url: () => string,
+  offered: number,
+  timeoutMs: number,
+  caughtUp: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let since = Date.now();
   while (Date.now() < deadline) {
     const count = await countStored(url(), 0, Date.now() + 3_600_000).catch(() => -1);
-    if (count >= offered) return;
-    if (count !== last) {
+    if (count >= offered && caughtUp()) return;
+    if (count < 0 || count !== last || !caughtUp()) {
       last = count;
       since = Date.now();
     } else if (Date.now() - since > 10_000) return;

@@ -39,6 +39,11 @@ export interface StackOptions {
    * node 1 first, the others as failover URLs) instead of Mosquitto.
    */
   readonly deviceBroker?: 'nats-mqtt';
+  /**
+   * NATS nodes of the JetStream bus (split mode): 3 (default, streams R3) or 1 (one node, R1, as
+   * a single-machine deployment runs it).
+   */
+  readonly natsNodes?: 1 | 3;
 }
 
 interface VigilProcess {
@@ -96,7 +101,7 @@ export class Stack {
     if (natsMqtt && (mode !== 'split' || bus !== 'jetstream'))
       throw new Error('the NATS MQTT device broker needs split mode on the jetstream bus');
     if (mode === 'split' && bus === 'jetstream')
-      this.nats = await startNats({ nodes: 3, mqtt: natsMqtt });
+      this.nats = await startNats({ nodes: this.options.natsNodes ?? 3, mqtt: natsMqtt });
     const [deviceUrl, ...failoverUrls] = this.deviceBrokerUrls();
     for (const name of Stack.processNames(mode, this.options.rules)) {
       const app = name.startsWith('rules') ? 'rules' : name;
@@ -118,7 +123,12 @@ export class Stack {
         VIGIL_INSTANCE: name,
         VIGIL_LOG_LEVEL: 'warn',
         ...(mode === 'allinone' ? { VIGIL_SERVICES: 'all' } : { VIGIL_BUS: bus }),
-        ...(this.nats ? { VIGIL_NATS_URL: this.nats.url, VIGIL_NATS_REPLICAS: '3' } : {}),
+        ...(this.nats
+          ? {
+              VIGIL_NATS_URL: this.nats.url,
+              VIGIL_NATS_REPLICAS: String(this.options.natsNodes ?? 3),
+            }
+          : {}),
         ...this.options.env,
       };
       const main = join(root, `dist/apps/${app}/src/main.js`);
