@@ -1,17 +1,17 @@
-import type {
-  Alarm,
-  Hazard,
-  HazardState,
-  InspectionMiss,
-  MonthlyAlarmFigures,
-  MonthlyHazardCounts,
-  MonthlyHazardFigures,
-  MonthlyInspectionFigures,
-  MonthlyReport,
-  MonthlyReportRow,
-  ScoreDeduction,
+import {
+  MONTH_PATTERN,
+  type Alarm,
+  type Hazard,
+  type HazardState,
+  type InspectionMiss,
+  type MonthlyAlarmFigures,
+  type MonthlyHazardCounts,
+  type MonthlyHazardFigures,
+  type MonthlyInspectionFigures,
+  type MonthlyReport,
+  type MonthlyReportRow,
+  type ScoreDeduction,
 } from '@vigil/contracts';
-import { MONTH_PATTERN } from '@vigil/contracts';
 import type { OrgNode } from '@vigil/registry';
 
 import { formatLocalDate, localDate, localMidnight } from './inspection-schedule';
@@ -121,7 +121,8 @@ export interface MonthlyReportInput {
   readonly notices?: readonly string[];
 }
 
-const HOUR_PER_10_MIN = 6;
+/** Ten-minute windows per hour: alarms per operator-hour from the 10-minute average. */
+const TEN_MINUTE_WINDOWS_PER_HOUR = 6;
 
 /** The report of `input.node`'s subtree for `input.month`. */
 export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
@@ -326,7 +327,7 @@ function alarmFigures(
     byCategory,
     per10MinAverage: performance.per10MinAverage,
     per10MinPeak: performance.per10MinPeak,
-    perHourAverage: round(performance.per10MinAverage * HOUR_PER_10_MIN),
+    perHourAverage: round(performance.per10MinAverage * TEN_MINUTE_WINDOWS_PER_HOUR),
     floods: performance.floods.length,
     timeInFloodPercent: performance.timeInFloodPercent,
     chattering: performance.chattering.length,
