@@ -68,16 +68,19 @@ export class AlarmActivity {
 
   /**
    * Acknowledgements and disposals in [from, to): from InfluxDB, or from the alarms the gateway
-   * holds (open and recently closed) when history is off or the query fails.
+   * holds (open and recently closed) when history is off or the query fails (with a notice).
    */
-  async responses(from: number, to: number): Promise<AlarmResponse[]> {
+  async responses(
+    from: number,
+    to: number,
+  ): Promise<{ responses: AlarmResponse[]; notice?: string | undefined }> {
+    let notice: string | undefined;
     if (this.store) {
       try {
-        return await this.store.alarmResponses({ from, to });
+        return { responses: await this.store.alarmResponses({ from, to }) };
       } catch (error) {
-        this.logger.warn(
-          `alarm report: responses from memory, InfluxDB query failed (${(error as Error).message})`,
-        );
+        notice = `InfluxDB query failed (${(error as Error).message}): acknowledgements and disposals from the gateway's memory`;
+        this.logger.warn(`alarm report: ${notice}`);
       }
     }
     const responses: AlarmResponse[] = [];
@@ -88,7 +91,7 @@ export class AlarmActivity {
           responses.push({ at: step.at, alarmId: alarm.id, action: step.action });
       }
     }
-    return responses;
+    return { responses, notice };
   }
 
   private fromMemory(): AlarmActivations {

@@ -156,7 +156,8 @@ export class MonthlyReportController {
     const end = Math.min(to, now);
     const activations = await this.activity.raises(from, end);
     if (activations.notice) notices.push(activations.notice);
-    const responses = await this.activity.responses(from, Math.min(to + RESPONSE_GRACE_MS, now + 1));
+    const answered = await this.activity.responses(from, Math.min(to + RESPONSE_GRACE_MS, now + 1));
+    if (answered.notice && answered.notice !== activations.notice) notices.push(answered.notice);
     const visible = new Set(inNode.map(site => site.id));
     return buildMonthlyReport({
       month,
@@ -166,7 +167,7 @@ export class MonthlyReportController {
       organisation: registry.organisation,
       sites: inNode.map(site => ({ id: site.id, enterprise: site.enterprise })),
       raises: activations.raises.filter(raise => visible.has(raise.siteId)),
-      responses,
+      responses: answered.responses,
       open: this.view.open().filter(alarm => visible.has(alarm.siteId)),
       excluded: activations.tests,
       hazards: this.hazards.list().filter(hazard => visible.has(hazard.siteId)),
