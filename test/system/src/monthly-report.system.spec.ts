@@ -112,9 +112,9 @@ describe('monthly report: JSON from InfluxDB, HTML, and a PDF from the real Chro
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     const bytes = Buffer.from(await pdf.arrayBuffer());
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-    expect([...bytes.toString('latin1').matchAll(/\/Type\s*\/Page(?![a-z])/g)].length).toBeGreaterThan(
-      0,
-    );
+    expect(
+      [...bytes.toString('latin1').matchAll(/\/Type\s*\/Page(?![a-z])/g)].length,
+    ).toBeGreaterThan(0);
     const metrics = await (await fetch(`${vigil.httpUrl}/metrics`)).text();
     expect(metrics).toContain('vigil_report_pdf_total{outcome="ok"} 1');
   });

@@ -74,8 +74,7 @@ export async function apiBlob(path: string, params?: Params): Promise<Blob> {
   if (response.status === 401) unauthorized();
   if (!response.ok) {
     const payload = (await response.json().catch(() => undefined)) as
-      | { message?: unknown }
-      | undefined;
+      { message?: unknown } | undefined;
     throw new ApiError(
       response.status,
       typeof payload?.message === 'string'

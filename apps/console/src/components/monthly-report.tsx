@@ -81,7 +81,12 @@ export function MonthlyReportPanel() {
         <button type="button" id="monthly-report-html" disabled={busy || !month} onClick={openHtml}>
           {t('monthlyOpen')}
         </button>
-        <button type="button" id="monthly-report-pdf" disabled={busy || !month} onClick={downloadPdf}>
+        <button
+          type="button"
+          id="monthly-report-pdf"
+          disabled={busy || !month}
+          onClick={downloadPdf}
+        >
           {t('monthlyPdf')}
         </button>
         {busy && <span class="muted small">{t('monthlyWorking')}</span>}

@@ -121,7 +121,9 @@ describe(buildMonthlyReport.name, () => {
 
     // 23:59 local on 31 October is October's; 00:00 local on 1 November is November's.
     const report = buildMonthlyReport(
-      input({ raises: [raise(FROM - 1, 's1'), raise(FROM, 's1'), raise(TO - 1, 's1'), raise(TO, 's1')] }),
+      input({
+        raises: [raise(FROM - 1, 's1'), raise(FROM, 's1'), raise(TO - 1, 's1'), raise(TO, 's1')],
+      }),
     );
     expect(report.total.alarms.alarms).toBe(2);
     expect(report.daily).toHaveLength(30);
@@ -171,13 +173,10 @@ describe(buildMonthlyReport.name, () => {
     const day = (n: number) => FROM + n * DAY;
     const hazards = [
       // Reported in October, closed in November.
-      hazard(
-        'h-old',
-        's1',
-        'e1',
-        'general',
-        [step('report', FROM - 5 * DAY, 'reported'), step('close', day(3), 'closed')],
-      ),
+      hazard('h-old', 's1', 'e1', 'general', [
+        step('report', FROM - 5 * DAY, 'reported'),
+        step('close', day(3), 'closed'),
+      ]),
       // Reported in November, overdue at its end (deadline 10 November, still rectifying).
       hazard(
         'h-late',
@@ -239,7 +238,11 @@ describe(buildMonthlyReport.name, () => {
     const e2 = report.enterprises.find(row => row.nodeId === 'e2');
     expect(e2?.inspections).toEqual({ missed: 2, madeUp: 1 });
     expect(e2?.deductions).toEqual([
-      { reason: 'missed-inspection', count: 2, points: 2 * MONTHLY_SCORING.missedInspection.points },
+      {
+        reason: 'missed-inspection',
+        count: 2,
+        points: 2 * MONTHLY_SCORING.missedInspection.points,
+      },
       { reason: 'floods', count: 1, points: MONTHLY_SCORING.floods.points },
     ]);
     expect(e2?.score).toBe(95);

@@ -244,7 +244,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
 export function nodesBeneath(root: OrgNode, organisation: readonly OrgNode[]): OrgNode[] {
   const inside = new Set([root.id]);
   // Parents may come after their children in the file: repeat until nothing is added.
-  for (let added = true; added; ) {
+  for (let added = true; added;) {
     added = false;
     for (const node of organisation)
       if (!inside.has(node.id) && node.parent !== undefined && inside.has(node.parent)) {
@@ -374,7 +374,11 @@ function hazardFigures(
     count(openAtEnd, hazard);
     // The deadline of the plan as it stands (the history keeps the steps, not each plan).
     const deadline = hazard.plan.deadline;
-    if ((state === 'assigned' || state === 'rectifying') && deadline !== undefined && deadline < asOf)
+    if (
+      (state === 'assigned' || state === 'rectifying') &&
+      deadline !== undefined &&
+      deadline < asOf
+    )
       count(overdueAtEnd, hazard);
   }
   return { opened, closed, openAtEnd, overdueAtEnd };

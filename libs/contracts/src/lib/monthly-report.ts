@@ -74,8 +74,13 @@ export interface MonthlyInspectionFigures {
 
 /** One deduction of the score: what it counts, how many, and the points it took. */
 export interface ScoreDeduction {
-  readonly reason: 'major-overdue' | 'general-overdue' | 'missed-inspection' | 'alarm-load' |
-    'floods' | 'standing';
+  readonly reason:
+    | 'major-overdue'
+    | 'general-overdue'
+    | 'missed-inspection'
+    | 'alarm-load'
+    | 'floods'
+    | 'standing';
   readonly count: number;
   readonly points: number;
 }

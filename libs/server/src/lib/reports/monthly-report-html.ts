@@ -62,7 +62,13 @@ const TEXT = {
     none: '无',
     notices: '注意',
     kinds: { city: '市', county: '县/区', park: '园区', enterprise: '企业' },
-    categories: { process: '工艺', warning: '预警', quality: '质量', system: '系统', unknown: '未知' },
+    categories: {
+      process: '工艺',
+      warning: '预警',
+      quality: '质量',
+      system: '系统',
+      unknown: '未知',
+    },
     reasons: {
       'major-overdue': '重大隐患逾期',
       'general-overdue': '一般隐患逾期',

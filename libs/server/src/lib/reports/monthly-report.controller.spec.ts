@@ -158,7 +158,10 @@ describe(MonthlyReportController.name, () => {
         // October: not in November's report.
         alarm('old', 'plant-b', NOVEMBER - HOUR, 1),
       ].flatMap(a => [
-        { alarm: a, action: { action: 'raise' as const, at: a.raisedAt, by: undefined, note: undefined } },
+        {
+          alarm: a,
+          action: { action: 'raise' as const, at: a.raisedAt, by: undefined, note: undefined },
+        },
       ]),
     );
     hazards = new HazardService(config, registry, () => clock);
@@ -263,7 +266,9 @@ describe(MonthlyReportController.name, () => {
     // A sibling, the node above and an unknown node answer alike.
     for (const node of ['ent-other', 'city-demo', 'park-chem', 'nowhere'])
       expect(await status(() => controller.monthly({ month: '2026-11', node }, zhang))).toBe(404);
-    expect(await status(() => controller.monthly({ month: '2026-11', node: 'ent-other' }, admin))).toBe(200);
+    expect(
+      await status(() => controller.monthly({ month: '2026-11', node: 'ent-other' }, admin)),
+    ).toBe(200);
   });
 
   it('refuses a future month (422) and a malformed one (400); the running month is partial', async () => {
@@ -289,9 +294,14 @@ describe(MonthlyReportController.name, () => {
     // Nothing from outside: no script, no linked asset, no URL but the SVG namespace.
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|src=|href=/i);
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:/);
-    const en = (await content(
-      (await controller.monthly({ month: '2026-11', format: 'html', lang: 'en' }, admin)) as StreamableFile,
-    )).toString('utf8');
+    const en = (
+      await content(
+        (await controller.monthly(
+          { month: '2026-11', format: 'html', lang: 'en' },
+          admin,
+        )) as StreamableFile,
+      )
+    ).toString('utf8');
     expect(en).toContain('Monthly safety report 2026-11');
     expect(en).toContain('<html lang="en">');
   });
@@ -335,6 +345,8 @@ describe(MonthlyReportController.name, () => {
       'vigil_report_pdf_total{outcome="chromium-missing"} 1',
     );
     // JSON and HTML need no Chromium.
-    expect(await status(() => controller.monthly({ month: '2026-11', format: 'html' }, admin))).toBe(200);
+    expect(
+      await status(() => controller.monthly({ month: '2026-11', format: 'html' }, admin)),
+    ).toBe(200);
   });
 });

@@ -137,7 +137,8 @@ export class MonthlyReportController {
     );
     // The sites' own zone; sites in several zones (rare): the default, and the report says so.
     const zones = new Set(inNode.map(siteTimeZone));
-    const timeZone = zones.size === 1 ? ([...zones][0] ?? DEFAULT_SITE_TIME_ZONE) : DEFAULT_SITE_TIME_ZONE;
+    const timeZone =
+      zones.size === 1 ? ([...zones][0] ?? DEFAULT_SITE_TIME_ZONE) : DEFAULT_SITE_TIME_ZONE;
     const notices: string[] = [];
     if (zones.size > 1)
       notices.push(

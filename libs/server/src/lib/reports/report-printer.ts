@@ -146,7 +146,9 @@ export class ReportPrinter {
         // Helpers (zygote, GPU, renderer) may outlive the browser for a moment.
         killGroup(child.pid);
         if (timedOut)
-          reject(new PrintUnavailableError('timeout', `Chromium took more than ${PRINT_TIMEOUT_MS} ms`));
+          reject(
+            new PrintUnavailableError('timeout', `Chromium took more than ${PRINT_TIMEOUT_MS} ms`),
+          );
         else if (code === 0) resolve();
         else
           reject(

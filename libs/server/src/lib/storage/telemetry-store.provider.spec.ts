@@ -31,7 +31,7 @@ describe('TELEMETRY_STORE: one store per process, injected everywhere', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('persister, storage status, history and the reports' alarm activity share the one store the factory built', async () => {
+  it('persister, storage status, history and the reports’ alarm activity share the one store the factory built', async () => {
     const config = loadConfig({
       VIGIL_INFLUX_MODE: 'external',
       VIGIL_INFLUX_URL: 'http://127.0.0.1:9',
