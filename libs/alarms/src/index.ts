@@ -10,3 +10,4 @@ export * from './lib/inspection-schedule';
 export * from './lib/permit-lifecycle';
 export * from './lib/risk';
 export * from './lib/duty-lifecycle';
+export * from './lib/monthly-report';

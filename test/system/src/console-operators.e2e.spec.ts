@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
@@ -304,6 +305,14 @@ describe('console: two operators, a leak and a crowd', () => {
     await zhang.goto(`${vigil.httpUrl}/#/performance`);
     await zhang.waitForSelector('#performance, #performance-unavailable');
     await shot(zhang, 'performance');
+    // The monthly report (issue 15): last month's PDF, printed by the server's Chromium.
+    const [download] = await Promise.all([
+      zhang.waitForEvent('download', { timeout: 60_000 }),
+      zhang.click('#monthly-report-pdf'),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^vigil-monthly-\d{4}-\d{2}-zh\.pdf$/);
+    const pdf = readFileSync(await download.path());
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
 
     await zhang.goto(`${vigil.httpUrl}/#/history`);
     await waitFor(

@@ -66,6 +66,25 @@ export const apiGet = <T>(path: string, params?: Params): Promise<T> =>
 export const apiPost = <T>(path: string, body: unknown = {}): Promise<T> =>
   request<T>('POST', path, body);
 
+/** A GET whose answer is a file (a report as HTML or PDF), with the token like every request. */
+export async function apiBlob(path: string, params?: Params): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  const response = await fetch(withParams(path, params), { headers });
+  if (response.status === 401) unauthorized();
+  if (!response.ok) {
+    const payload = (await response.json().catch(() => undefined)) as
+      { message?: unknown } | undefined;
+    throw new ApiError(
+      response.status,
+      typeof payload?.message === 'string'
+        ? payload.message
+        : response.statusText || `HTTP ${response.status}`,
+    );
+  }
+  return response.blob();
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

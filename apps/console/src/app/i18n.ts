@@ -7,6 +7,7 @@ import {
 } from './i18n-inspections';
 import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 import { DUTY_LABELS_EN, DUTY_LABELS_ZH, DUTY_TEXT_EN, DUTY_TEXT_ZH } from './i18n-duty';
+import { REPORT_TEXT_EN, REPORT_TEXT_ZH } from './i18n-reports';
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -293,6 +294,7 @@ const ZH = {
   ...INSPECTION_TEXT_ZH,
   ...PERMIT_TEXT_ZH,
   ...DUTY_TEXT_ZH,
+  ...REPORT_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -569,6 +571,7 @@ const EN: Record<TextKey, string> = {
   ...INSPECTION_TEXT_EN,
   ...PERMIT_TEXT_EN,
   ...DUTY_TEXT_EN,
+  ...REPORT_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */

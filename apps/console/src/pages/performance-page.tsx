@@ -5,6 +5,7 @@ import { ApiError, apiGet, errorMessage } from '../app/api';
 import { useConsole, useLoad } from '../app/context';
 import { formatDuration, formatNumber, formatTime } from '../app/format';
 import { label } from '../app/i18n';
+import { MonthlyReportPanel } from '../components/monthly-report';
 
 const HOUR = 3_600_000;
 const RANGES = [1, 24, 24 * 7, 24 * 30];
@@ -63,6 +64,7 @@ export function PerformancePage() {
         <p class="notice" id="performance-unavailable">
           {t('performanceUnavailable')}
         </p>
+        <MonthlyReportPanel />
       </section>
     );
   if (!data)
@@ -156,6 +158,7 @@ export function PerformancePage() {
           rows={(data.chattering ?? []).map(row => [pointName(row.key), row.bursts])}
         />
       </div>
+      <MonthlyReportPanel />
       {extra.length > 0 && (
         <details class="panel">
           <summary>…</summary>

@@ -55,6 +55,9 @@ import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
 import { PermitsController } from './permits/permits.controller';
 import { DutyController } from './duty/duty.controller';
 import { SHIFT_CLOCK, ShiftService } from './duty/shift.service';
+import { AlarmActivity } from './alarms/alarm-activity';
+import { MonthlyReportController, REPORT_CLOCK } from './reports/monthly-report.controller';
+import { ReportPrinter } from './reports/report-printer';
 import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 
@@ -122,7 +125,7 @@ export class VigilModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         ...CONSOLE_API_PROVIDERS,
       );
-      providers.push(AlarmView, CanaryService, WsHub);
+      providers.push(AlarmView, AlarmActivity, CanaryService, WsHub);
       if (config.bus.kind === 'jetstream')
         // Alarms from VIGIL_ALARMS, records from core NATS, commands to the partition's owner.
         providers.push(...gatewayJetstreamProviders());
@@ -143,6 +146,9 @@ export class VigilModule {
       // Duty and shift hand-over (issue 15): beside the alarms, hazards and permits it hands over.
       controllers.push(DutyController);
       providers.push(ShiftService, { provide: SHIFT_CLOCK, useValue: Date.now });
+      // The monthly report (issue 15): JSON, HTML, and PDF printed by headless Chromium.
+      controllers.push(MonthlyReportController);
+      providers.push(ReportPrinter, { provide: REPORT_CLOCK, useValue: Date.now });
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

@@ -1,6 +1,7 @@
 import {
   alarmHistoryQuery,
   alarmRaisesQuery,
+  alarmResponsesQuery,
   measurementPath,
   telemetrySamples,
   telemetrySeriesQuery,
@@ -71,7 +72,10 @@ describe('the reads of the storage port, built from schema.ts', () => {
 
   it('builds the report reads: activations in the range, test disposals from `from` on', () => {
     expect(alarmRaisesQuery('vigil', { from: 1, to: 2 })).toBe(
-      `SELECT "alarm_id", "priority", "site", "device", "rule" FROM "vigil"."events"."alarm_event" WHERE "action" = 'raise' AND time >= 1ms AND time < 2ms`,
+      `SELECT "alarm_id", "priority", "site", "device", "rule", "category" FROM "vigil"."events"."alarm_event" WHERE "action" = 'raise' AND time >= 1ms AND time < 2ms`,
+    );
+    expect(alarmResponsesQuery('vigil', { from: 1, to: 2 })).toBe(
+      `SELECT "alarm_id", "action" FROM "vigil"."events"."alarm_event" WHERE ("action" = 'acknowledge' OR "action" = 'dispose') AND time >= 1ms AND time < 2ms`,
     );
     expect(testDisposalsQuery('vigil', 1)).toBe(
       `SELECT "alarm_id" FROM "vigil"."events"."alarm_event" WHERE "action" = 'dispose' AND "note" =~ /^test: / AND time >= 1ms`,
@@ -100,7 +104,7 @@ describe('the reads of the storage port, built from schema.ts', () => {
       expect(telemetry).not.toMatch(/"telemetry"|"site"/);
       const raises = renamed.alarmRaisesQuery('vigil', { from: 1, to: 2 });
       expect(raises).toBe(
-        `SELECT "id", "priority", "plant", "device", "rule_id" FROM "vigil"."log"."alarms" WHERE "act" = 'raise' AND time >= 1ms AND time < 2ms`,
+        `SELECT "id", "priority", "plant", "device", "rule_id", "category" FROM "vigil"."log"."alarms" WHERE "act" = 'raise' AND time >= 1ms AND time < 2ms`,
       );
       expect(
         renamed.alarmHistoryQuery('vigil', { from: 1, to: 2, limit: 1, sites: ['a'] }),

@@ -12,6 +12,7 @@ import type {
   AlarmHistoryRequest,
   QueryRow,
   StoredRaise,
+  StoredResponse,
   TelemetrySample,
   TelemetrySeriesRequest,
   TimeRange,
@@ -37,6 +38,7 @@ export function measurementPath(database: string, measurement: Measurement): str
 
 const RAISE: AlarmActionName = 'raise';
 const DISPOSE: AlarmActionName = 'dispose';
+const ACKNOWLEDGE: AlarmActionName = 'acknowledge';
 /** The dispose note is "<disposition>: <note>" (lifecycle applyCommand). */
 const TEST_DISPOSAL = /^test: /;
 
@@ -119,7 +121,14 @@ export function alarmHistoryEvent(row: QueryRow): AlarmHistoryEvent {
   };
 }
 
-const RAISE_COLUMNS = [ALARM_EVENT_FIELD.alarmId, TAG.priority, TAG.site, TAG.device, TAG.rule];
+const RAISE_COLUMNS = [
+  ALARM_EVENT_FIELD.alarmId,
+  TAG.priority,
+  TAG.site,
+  TAG.device,
+  TAG.rule,
+  TAG.category,
+];
 
 /** Every activation in the range. */
 export function alarmRaisesQuery(database: string, range: TimeRange): string {
@@ -139,6 +148,26 @@ export function storedRaise(row: QueryRow): StoredRaise {
     deviceId: String(row[TAG.device]),
     ruleId: String(row[TAG.rule]),
     priority: Number(row[TAG.priority]),
+    category: str(row[TAG.category]),
+  };
+}
+
+/** Every acknowledgement and disposal in the range (the monthly report's response times). */
+export function alarmResponsesQuery(database: string, range: TimeRange): string {
+  return (
+    `SELECT ${[ALARM_EVENT_FIELD.alarmId, ALARM_EVENT_FIELD.action].map(quoteIdentifier).join(', ')} ` +
+    `FROM ${measurementPath(database, MEASUREMENTS.alarmEvent)} ` +
+    `WHERE (${equals(ALARM_EVENT_FIELD.action, ACKNOWLEDGE)} OR ${equals(ALARM_EVENT_FIELD.action, DISPOSE)}) ` +
+    `AND ${inRange(range)}`
+  );
+}
+
+/** One row of alarmResponsesQuery. */
+export function storedResponse(row: QueryRow): StoredResponse {
+  return {
+    at: Number(row['time']),
+    alarmId: String(row[ALARM_EVENT_FIELD.alarmId]),
+    action: row[ALARM_EVENT_FIELD.action] === ACKNOWLEDGE ? 'acknowledge' : 'dispose',
   };
 }
 

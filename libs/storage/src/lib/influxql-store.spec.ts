@@ -160,6 +160,7 @@ describe('InfluxQLStore reads on a real influxd', () => {
         deviceId: 'gt-1',
         ruleId: 'gas-h2s',
         priority: 1,
+        category: 'process',
       },
       {
         at: BASE + 3000,
@@ -168,11 +169,18 @@ describe('InfluxQLStore reads on a real influxd', () => {
         deviceId: 'ft-1',
         ruleId: 'fire',
         priority: 2,
+        category: 'process',
       },
     ]);
     expect(await store.alarmRaises({ from: BASE + 2000, to: BASE + 60_000 })).toHaveLength(1);
     expect(await store.testAlarmIds(BASE)).toEqual(['a-2']);
     expect(await store.testAlarmIds(BASE + 5000)).toEqual([]);
+    const responses = await store.alarmResponses(range);
+    expect(responses).toEqual([
+      { at: BASE + 2000, alarmId: 'a-1', action: 'acknowledge' },
+      { at: BASE + 4000, alarmId: 'a-2', action: 'dispose' },
+    ]);
+    expect(await store.alarmResponses({ from: BASE + 3000, to: BASE + 60_000 })).toHaveLength(1);
   });
 
   it('rejects with StoreQueryError when the database is missing (history reads it as "none yet")', async () => {

@@ -4,7 +4,9 @@ import {
   alarmHistoryEvent,
   alarmHistoryQuery,
   alarmRaisesQuery,
+  alarmResponsesQuery,
   storedRaise,
+  storedResponse,
   telemetrySamples,
   telemetrySeriesQuery,
   testAlarmIdsOf,
@@ -17,6 +19,7 @@ import type {
   StoreHealth,
   StoreRequestOptions,
   StoredRaise,
+  StoredResponse,
   TelemetrySample,
   TelemetrySeriesRequest,
   TelemetryStore,
@@ -62,6 +65,11 @@ export abstract class InfluxQLStore implements TelemetryStore {
   async alarmRaises(range: TimeRange, options?: StoreRequestOptions): Promise<StoredRaise[]> {
     const rows = await this.query(alarmRaisesQuery(this.database, range), options);
     return rows.map(storedRaise);
+  }
+
+  async alarmResponses(range: TimeRange, options?: StoreRequestOptions): Promise<StoredResponse[]> {
+    const rows = await this.query(alarmResponsesQuery(this.database, range), options);
+    return rows.map(storedResponse);
   }
 
   async testAlarmIds(from: number, options?: StoreRequestOptions): Promise<string[]> {

@@ -66,6 +66,18 @@ export interface StoredRaise {
   readonly deviceId: string;
   readonly ruleId: string;
   readonly priority: number;
+  /** The alarm's category (process, warning, quality, system), as stored. */
+  readonly category?: string | undefined;
+}
+
+/**
+ * An operator's response to an alarm (`alarm_event` with action `acknowledge` or `dispose`): the
+ * monthly report's mean time to acknowledge and to dispose.
+ */
+export interface StoredResponse {
+  readonly at: number;
+  readonly alarmId: string;
+  readonly action: 'acknowledge' | 'dispose';
 }
 
 /**
@@ -119,6 +131,8 @@ export interface TelemetryStore {
   alarmRaises(range: TimeRange, options?: StoreRequestOptions): Promise<StoredRaise[]>;
   /** Ids of the alarms disposed as `test` at or after `from` (the reports leave them out). */
   testAlarmIds(from: number, options?: StoreRequestOptions): Promise<string[]>;
+  /** Every acknowledgement and disposal in the range. */
+  alarmResponses(range: TimeRange, options?: StoreRequestOptions): Promise<StoredResponse[]>;
 }
 
 /** What the BatchingWriter needs of a store. */

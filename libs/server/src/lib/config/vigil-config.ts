@@ -93,6 +93,11 @@ export const vigilEnvSchema = z.object({
    */
   VIGIL_PERMIT_GAS_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   /**
+   * The monthly report's PDF: the Chromium that prints its HTML (Debian's `chromium`). Absent, a
+   * PDF is answered 503 with the reason (counted); the JSON and HTML reports do not need it.
+   */
+  VIGIL_CHROMIUM: z.string().min(1).default('/usr/bin/chromium'),
+  /**
    * Duty (值班): a control room whose on-duty shift is this long past its planned end without an
    * accepted hand-over is unmanned, a P2 alarm (the figure a proposal: DUTY_GRACE_MS, 15 min).
    * At most 4 h: a longer grace would leave a room unwatched for half a shift unnoticed.
@@ -399,6 +404,8 @@ export interface VigilConfig {
   readonly hazardEscalateMs: number;
   /** Permits: the longest gap in an active permit's gas readings before the work stops (ms). */
   readonly permitGasSilenceMs: number;
+  /** The monthly report's PDF: the Chromium executable that prints it. */
+  readonly chromiumPath: string;
   /** Duty: grace after a shift's planned end before its control room counts as unmanned (ms). */
   readonly dutyGraceMs: number;
   /** Maintenance mode's default and longest duration (ms). */
@@ -610,6 +617,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
     hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
     permitGasSilenceMs: e.VIGIL_PERMIT_GAS_SILENCE_MS,
+    chromiumPath: e.VIGIL_CHROMIUM,
     dutyGraceMs: e.VIGIL_DUTY_GRACE_MS,
     maintenance: {
       defaultMs: e.VIGIL_MAINTENANCE_HOURS * HOUR_MS,

@@ -32,6 +32,8 @@ import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/
 import * as permitApi from '../permits/permit-responses';
 import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.controller';
 import * as dutyApi from '../duty/duty-responses';
+import { monthlyReportQuery } from '../reports/monthly-report.controller';
+import * as reportApi from '../reports/monthly-report-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
@@ -63,6 +65,7 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/positions': { query: positionsQuery },
   'GET /api/v1/telemetry/{siteId}/{deviceId}': { query: telemetryQuery },
   'GET /api/v1/reports/alarm-performance': { query: reportQuery },
+  'GET /api/v1/reports/monthly': { query: monthlyReportQuery },
   'POST /api/v1/hazards': { body: createHazardBody },
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
@@ -102,6 +105,8 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/alarms/{id}': { '200': api.alarm },
   'POST /api/v1/alarms/{id}/{action}': { '200': api.alarm },
   'GET /api/v1/reports/alarm-performance': { '200': api.alarmPerformanceReport },
+  // format=json; html and pdf answer text/html and application/pdf (docs/interfaces.md §Reports).
+  'GET /api/v1/reports/monthly': { '200': reportApi.monthlyReport },
   'POST /api/v1/registry/reload': { '200': api.registryReload },
   'GET /api/v1/history/alarms': { '200': api.alarmHistory },
   'GET /api/v1/telemetry/{siteId}/{deviceId}': { '200': api.telemetry },
@@ -160,6 +165,7 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/alarms/{id}': ['404'],
   'POST /api/v1/alarms/{id}/{action}': ['400', '403', '404', '409', '503', '504'],
   'GET /api/v1/reports/alarm-performance': ['400'],
+  'GET /api/v1/reports/monthly': ['400', '404', '422', '503'],
   'POST /api/v1/registry/reload': ['403', '422'],
   'GET /api/v1/history/alarms': ['400', '503'],
   'GET /api/v1/telemetry/{siteId}/{deviceId}': ['400', '404', '503'],

@@ -1,15 +1,14 @@
-import { Controller, Get, Inject, Logger, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
-import { alarmPerformance, type RaiseRecord } from '@vigil/alarms';
-import type { AlarmPerformanceReport, AlarmPriority } from '@vigil/contracts';
-import type { TelemetryStore } from '@vigil/storage';
+import { alarmPerformance } from '@vigil/alarms';
+import type { AlarmPerformanceReport } from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
-import { TELEMETRY_STORE } from '../storage/telemetry-store.provider';
+import { AlarmActivity } from '../alarms/alarm-activity';
 import { AlarmView } from '../alarms/alarm-view';
 import { parseOr400 } from '../common/parse';
 
@@ -24,17 +23,11 @@ export const reportQuery = z.object({
 @ApiTags('reports')
 @Controller('api/v1/reports')
 export class ReportsController {
-  private readonly logger = new Logger(ReportsController.name);
-  private readonly store: TelemetryStore | undefined;
-
   constructor(
-    /** The process's one store (telemetry-store.provider.ts); null when VIGIL_INFLUX_MODE=off. */
-    @Inject(TELEMETRY_STORE) store: TelemetryStore | null,
+    @Inject(AlarmActivity) private readonly activity: AlarmActivity,
     @Inject(AlarmView) private readonly view: AlarmView,
     @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
-  ) {
-    this.store = store ?? undefined;
-  }
+  ) {}
 
   @Get('alarm-performance')
   @ApiOperation({
@@ -55,7 +48,7 @@ export class ReportsController {
     const sites = this.authorization.visibleSites(user);
     const visible = (siteId: string) =>
       (site === undefined || site === siteId) && sites.has(siteId);
-    const { raises, source, tests } = await this.raises(from, to);
+    const { raises, source, tests } = await this.activity.raises(from, to);
     const open = this.view.open().filter(alarm => visible(alarm.siteId));
     return {
       scope: user.scope,
@@ -68,45 +61,6 @@ export class ReportsController {
         now,
         tests,
       ),
-    };
-  }
-
-  /**
-   * Activations from InfluxDB (they survive restarts); the in-memory view when history is off. With
-   * them the ids of alarms disposed as `test` (disposed at any time after `from`), which the report
-   * leaves out.
-   */
-  private async raises(
-    from: number,
-    to: number,
-  ): Promise<{ raises: RaiseRecord[]; source: 'influxdb' | 'memory'; tests: Set<string> }> {
-    if (this.store) {
-      try {
-        const stored = await this.store.alarmRaises({ from, to });
-        const disposed = await this.store.testAlarmIds(from);
-        const tests = this.view.testAlarmIds();
-        for (const alarmId of disposed) tests.add(alarmId);
-        return {
-          source: 'influxdb',
-          tests,
-          raises: stored.map(raise => ({
-            at: raise.at,
-            alarmId: raise.alarmId,
-            key: `${raise.siteId}/${raise.deviceId}/${raise.ruleId}`,
-            siteId: raise.siteId,
-            priority: raise.priority as AlarmPriority,
-          })),
-        };
-      } catch (error) {
-        this.logger.warn(
-          `alarm report from memory: InfluxDB query failed (${(error as Error).message})`,
-        );
-      }
-    }
-    return {
-      source: 'memory',
-      raises: this.view.recentRaises(),
-      tests: this.view.testAlarmIds(),
     };
   }
 }

@@ -171,6 +171,13 @@ export class VigilMetrics {
     help: 'Inspection schedules of the registry that this process does not watch (no alarm lifecycle here: split deployment); nobody would notice a missed inspection',
     registers: [this.registry],
   });
+  // ---- the monthly report (issue 15; docs/interfaces.md §Reports) ----
+  readonly reportPdf = new Counter({
+    name: 'vigil_report_pdf_total',
+    help: 'Monthly-report PDFs asked for, by outcome: ok, or why none was printed (chromium-missing, busy, timeout, failed); every failure is answered 503 with the reason',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   // ---- special-operation permits (issue 15; docs/interfaces.md §Permits) ----
   readonly permitsUnevaluated = new Gauge({
     name: 'vigil_permits_unevaluated',

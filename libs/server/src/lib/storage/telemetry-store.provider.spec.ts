@@ -6,9 +6,9 @@ import { Test, type TestingModule } from '@nestjs/testing';
 
 import { InfluxV1Store } from '@vigil/storage';
 
+import { AlarmActivity } from '../alarms/alarm-activity';
 import { loadConfig } from '../config/vigil-config';
 import { HistoryStore } from '../console-api/history-store';
-import { ReportsController } from '../gateway/reports.controller';
 import { StorageStatus } from '../gateway/storage-status';
 import { PersisterService } from '../persister/persister.service';
 import { VigilModule } from '../vigil.module';
@@ -31,7 +31,7 @@ describe('TELEMETRY_STORE: one store per process, injected everywhere', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('persister, storage status, history and reports share the one store the factory built', async () => {
+  it('persister, storage status, history and the reports’ alarm activity share the one store the factory built', async () => {
     const config = loadConfig({
       VIGIL_INFLUX_MODE: 'external',
       VIGIL_INFLUX_URL: 'http://127.0.0.1:9',
@@ -45,7 +45,7 @@ describe('TELEMETRY_STORE: one store per process, injected everywhere', () => {
     expect(storeOf(module.get(PersisterService))).toBe(store);
     expect(probeStoreOf(module.get(StorageStatus))).toBe(store);
     expect(storeOf(module.get(HistoryStore))).toBe(store);
-    expect(storeOf(module.get(ReportsController))).toBe(store);
+    expect(storeOf(module.get(AlarmActivity))).toBe(store);
   });
 
   it('VIGIL_INFLUX_MODE=off: no store at all, and every consumer knows it', async () => {
@@ -57,6 +57,6 @@ describe('TELEMETRY_STORE: one store per process, injected everywhere', () => {
     expect(storeOf(module.get(PersisterService))).toBeUndefined();
     expect(probeStoreOf(module.get(StorageStatus))).toBeUndefined();
     expect(storeOf(module.get(HistoryStore))).toBeUndefined();
-    expect(storeOf(module.get(ReportsController))).toBeUndefined();
+    expect(storeOf(module.get(AlarmActivity))).toBeUndefined();
   });
 });
