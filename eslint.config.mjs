@@ -69,6 +69,62 @@ export default [
               onlyDependOnLibsWithTags: ['platform:browser', 'platform:any'],
             },
             { sourceTag: 'platform:any', onlyDependOnLibsWithTags: ['platform:any'] },
+            // Scopes (issue 14; docs/architecture.md §Boundaries): the domain never reaches up
+            // into the server, the console only into the shared contracts and the alarm domain.
+            { sourceTag: 'scope:rules', onlyDependOnLibsWithTags: ['scope:shared'] },
+            {
+              sourceTag: 'scope:shared',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:rules'],
+            },
+            {
+              sourceTag: 'scope:alarms',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:rules'],
+            },
+            {
+              sourceTag: 'scope:ingest',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:rules'],
+            },
+            { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['scope:shared'] },
+            {
+              sourceTag: 'scope:server',
+              onlyDependOnLibsWithTags: [
+                'scope:server',
+                'scope:shared',
+                'scope:rules',
+                'scope:alarms',
+                'scope:ingest',
+                'scope:storage',
+              ],
+            },
+            {
+              sourceTag: 'scope:console',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:alarms'],
+            },
+            {
+              sourceTag: 'scope:simulator',
+              onlyDependOnLibsWithTags: [
+                'scope:simulator',
+                'scope:shared',
+                'scope:rules',
+                'scope:server',
+              ],
+            },
+            {
+              sourceTag: 'scope:tools',
+              onlyDependOnLibsWithTags: [
+                'scope:shared',
+                'scope:ingest',
+                'scope:rules',
+                'scope:storage',
+                'scope:server',
+              ],
+            },
+            {
+              sourceTag: 'scope:bench',
+              onlyDependOnLibsWithTags: ['scope:simulator', 'scope:shared'],
+            },
+            { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

@@ -592,6 +592,12 @@ export const readiness = named(
               .number()
               .int()
               .describe('leases this instance lost by not renewing them in time, since start'),
+            stateNotSaved: z
+              .array(z.object({ partition: z.number().int(), since: ms, bytes: z.number().int() }))
+              .optional()
+              .describe(
+                'owned partitions whose latest rule state was not saved (compressed larger than the bucket bound, or an error): a takeover would restore an older one or none, and start their delays again',
+              ),
           })
           .optional()
           .describe('a rules instance on the JetStream backbone: the partitions it owns'),

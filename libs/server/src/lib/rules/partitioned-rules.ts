@@ -45,6 +45,7 @@ import {
 } from '../bus/jetstream/subjects';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
+import { decodeRuleState, encodeRuleState } from './rule-state-codec';
 import { RulesService, type RuleScope } from './rules.service';
 
 /** How often each owned partition's checkpoint is written (when it moved). */
@@ -58,9 +59,10 @@ const CONSUMER_MAX_MESSAGES = 512;
  */
 const RULE_STATE_EVERY_MS = 5000;
 /**
- * Largest rule state saved in the checkpoints bucket (NATS's default max_payload is 1 MiB). A
- * larger one is not written, counted (`vigil_rules_state_not_saved_total`) and logged: the next
- * owner restores an older one, or none.
+ * Largest rule state saved in the checkpoints bucket, compressed (NATS's default max_payload is
+ * 1 MiB; rule-state-codec.ts). A larger one is not written, counted
+ * (`vigil_rules_state_not_saved_total`), logged and listed on /readyz (`details.partitions.
+ * stateNotSaved`): the next owner restores an older one, or none (its delays start again).
  */
 export const MAX_RULE_STATE_BYTES = 768 * 1024;
 /**
@@ -132,6 +134,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
   private leases: PartitionLeases | undefined;
   private checkpoints: KV | undefined;
   private readonly partitions: number;
+  /** Owned partitions whose latest rule state could not be saved (too large, or an error). */
+  private readonly stateNotSaved = new Map<number, { since: number; bytes: number }>();
   /** Records messages that were not an IngestRecord[] (never written by ingest): skipped. */
   unreadable = 0;
 
@@ -184,7 +188,11 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     target: number;
     unowned: { partition: number; since: number }[];
     lapses: number;
+    stateNotSaved?: { partition: number; since: number; bytes: number }[];
   } {
+    const notSaved = [...this.stateNotSaved]
+      .filter(([partition]) => this.owned.has(partition))
+      .map(([partition, entry]) => ({ partition, ...entry }));
     return {
       instance: this.config.bus.instance,
       owned: [...this.owned.keys()].sort((a, b) => a - b),
@@ -192,6 +200,8 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
       target: this.leases?.target() ?? this.partitions,
       unowned: this.unowned(),
       lapses: this.leases?.lapses ?? 0,
+      // Reported, not a failed check: evaluation goes on; a takeover would start its delays again.
+      ...(notSaved.length > 0 ? { stateNotSaved: notSaved } : {}),
     };
   }
 
@@ -385,18 +395,27 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
       at: Date.now(),
       state,
     };
-    const bytes = codec.encode(saved);
+    const bytes = await encodeRuleState(saved);
     if (bytes.length > MAX_RULE_STATE_BYTES) {
       this.metrics.rulesStateNotSaved.inc({ reason: 'too-large' });
+      this.stateNotSaved.set(partition, {
+        since: this.stateNotSaved.get(partition)?.since ?? saved.at,
+        bytes: bytes.length,
+      });
       this.logger.warn(
-        `partition ${partition}: rule state of ${bytes.length} bytes not saved (more than ${MAX_RULE_STATE_BYTES}): a takeover restores an older one, or none`,
+        `partition ${partition}: rule state of ${bytes.length} bytes (compressed) not saved (more than ${MAX_RULE_STATE_BYTES}): a takeover restores an older one, or none`,
       );
       return;
     }
     try {
       await this.checkpoints?.put(ruleStateKey(partition), bytes);
+      this.stateNotSaved.delete(partition);
     } catch (error) {
       this.metrics.rulesStateNotSaved.inc({ reason: 'error' });
+      this.stateNotSaved.set(partition, {
+        since: this.stateNotSaved.get(partition)?.since ?? saved.at,
+        bytes: bytes.length,
+      });
       this.logger.warn(
         `partition ${partition}: rule state not saved: ${(error as Error)?.message}`,
       );
@@ -407,7 +426,7 @@ export class PartitionedRules implements OnApplicationBootstrap, OnModuleDestroy
     try {
       const entry = await this.checkpoints?.get(ruleStateKey(partition));
       if (!entry || entry.operation !== 'PUT') return undefined;
-      const saved = entry.json() as Partial<SavedRuleState>;
+      const saved = (await decodeRuleState(entry.value)) as Partial<SavedRuleState>;
       if (typeof saved.seq !== 'number' || !Number.isSafeInteger(saved.seq) || saved.seq < 0) {
         this.rules.countUnrestored(1);
         this.logger.warn(`partition ${partition}: saved rule state unreadable: not restored`);
