@@ -18,3 +18,4 @@ export * from './lib/geometry';
 export * from './lib/duty';
 export * from './lib/service-health';
 export * from './lib/monthly-report';
+export * from './lib/registry-views';

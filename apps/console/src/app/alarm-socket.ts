@@ -2,7 +2,6 @@ import {
   CANARY_STALL_RULE_ID,
   type Alarm,
   type ClientMessage,
-  type MetricValue,
   type PipelineStatus,
   type ServerMessage,
   type ServiceNotReady,
@@ -16,12 +15,11 @@ export interface ResumeReport {
   readonly via: 'replay' | 'snapshot';
 }
 
-export interface TelemetryUpdate {
-  readonly siteId: string;
-  readonly deviceId: string;
-  readonly ts: number;
-  readonly values: Readonly<Record<string, MetricValue>>;
-}
+/** A device's latest values, as the gateway's `telemetry` message carries them. */
+export type TelemetryUpdate = Pick<
+  Extract<ServerMessage, { type: 'telemetry' }>,
+  'siteId' | 'deviceId' | 'ts' | 'values'
+>;
 
 export interface AlarmSocketEvents {
   onAlarms(alarms: ReadonlyMap<string, Alarm>): void;

@@ -1,4 +1,4 @@
-import type { Session } from './types';
+import type { SessionView } from '@vigil/contracts';
 
 export class ApiError extends Error {
   constructor(
@@ -92,16 +92,16 @@ export function errorMessage(error: unknown): string {
 const SESSION_KEY = 'vigil.session';
 
 /** The session lives in sessionStorage: one browser tab, gone when the tab closes (one shift). */
-export function loadSession(now = Date.now()): Session | undefined {
+export function loadSession(now = Date.now()): SessionView | undefined {
   try {
-    const session = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null') as Session | null;
+    const session = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null') as SessionView | null;
     return session && session.expiresAt > now ? session : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function saveSession(session: Session | undefined): void {
+export function saveSession(session: SessionView | undefined): void {
   if (session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
   else sessionStorage.removeItem(SESSION_KEY);
 }

@@ -1,4 +1,4 @@
-import type { Alarm } from '@vigil/contracts';
+import type { Alarm, DeviceView, OrgNodeView, SessionView, SiteView } from '@vigil/contracts';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 
@@ -7,7 +7,6 @@ import type { Annunciator } from './annunciator';
 import type { AlarmContext, DescribableAlarm } from './format';
 import type { Lang, Translate } from './i18n';
 import type { TelemetryHub } from './telemetry-hub';
-import type { Device, OrgNode, Session, Site } from './types';
 
 export type AlarmActionName =
   'acknowledge' | 'shelve' | 'unshelve' | 'comment' | 'dispose' | 'reset';
@@ -16,11 +15,11 @@ export type AlarmActionName =
 export interface Console {
   readonly lang: Lang;
   readonly t: Translate;
-  readonly session: Session;
-  readonly organisation: readonly OrgNode[];
-  readonly sites: readonly Site[];
-  readonly devices: readonly Device[];
-  readonly device: (siteId: string, deviceId: string) => Device | undefined;
+  readonly session: SessionView;
+  readonly organisation: readonly OrgNodeView[];
+  readonly sites: readonly SiteView[];
+  readonly devices: readonly DeviceView[];
+  readonly device: (siteId: string, deviceId: string) => DeviceView | undefined;
   readonly alarms: ReadonlyMap<string, Alarm>;
   readonly connected: boolean;
   readonly annunciator: Annunciator;

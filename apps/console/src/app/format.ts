@@ -1,9 +1,4 @@
-import {
-  DEVICE_CLASS_DEFINITIONS,
-  metricDefinition,
-  type Alarm,
-  type DeviceClass,
-} from '@vigil/contracts';
+import { metricDefinition, type Alarm, type DeviceClass } from '@vigil/contracts';
 
 import { label, translate, type Lang } from './i18n';
 
@@ -177,23 +172,4 @@ export function formatDuration(ms: number): string {
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
   if (ms < 86_400_000) return `${Math.round(ms / 360_000) / 10} h`;
   return `${Math.round(ms / 8_640_000) / 10} d`;
-}
-
-/** Metrics of a class (numeric ones first: those have trends). */
-export function classMetrics(
-  deviceClass: DeviceClass,
-  extra?: string | number | boolean,
-): string[] {
-  const definition = DEVICE_CLASS_DEFINITIONS[deviceClass];
-  const names = Object.entries(definition.metrics)
-    .sort(([, a], [, b]) => Number(a.kind === 'boolean') - Number(b.kind === 'boolean'))
-    .map(([name]) => name);
-  if (typeof extra === 'string')
-    names.push(
-      ...extra
-        .split(',')
-        .map(name => name.trim())
-        .filter(Boolean),
-    );
-  return names;
 }

@@ -1,6 +1,4 @@
-import type { Alarm, TagPosition } from '@vigil/contracts';
-
-import type { Point } from './types';
+import type { Alarm, PointM, TagPosition } from '@vigil/contracts';
 
 export type DeviceState = 'normal' | 'alarm' | 'fault' | 'offline';
 
@@ -46,7 +44,7 @@ export function alarmsByDevice(alarms: Iterable<Alarm>, siteId: string): Map<str
 
 export interface CrowdCircle {
   readonly alarmId: string;
-  readonly centre: Point;
+  readonly centre: PointM;
   readonly radius: number;
   readonly members: readonly string[];
   readonly unacknowledged: boolean;
@@ -85,7 +83,7 @@ export function crowdCircles(
 export interface LocatedAlarm {
   readonly alarmId: string;
   readonly deviceId: string;
-  readonly position: Point;
+  readonly position: PointM;
   readonly priority: number;
   readonly unacknowledged: boolean;
 }

@@ -1,4 +1,11 @@
-import type { Alarm } from '@vigil/contracts';
+import type {
+  Alarm,
+  DeviceView,
+  OrgNodeView,
+  SessionView,
+  SitesResponse,
+  SiteView,
+} from '@vigil/contracts';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { AlarmSocket, type ResumeReport } from '../app/alarm-socket';
@@ -11,7 +18,6 @@ import { parseRoute, type Route } from '../app/route';
 import { notReadyList, servicesNotReady } from '../app/services-readiness';
 import { staleness, type HeartbeatSeen } from '../app/staleness';
 import { TelemetryHub } from '../app/telemetry-hub';
-import type { Device, OrgNode, Session, Site } from '../app/types';
 import { AlarmsPage } from '../pages/alarms-page';
 import { HazardsPage } from '../pages/hazards-page';
 import { InspectionsPage } from '../pages/inspections-page';
@@ -42,7 +48,7 @@ export function App() {
   const [lang, setLang] = useState<Lang>(() =>
     localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh-CN',
   );
-  const [session, setSession] = useState<Session | undefined>(() => loadSession());
+  const [session, setSession] = useState<SessionView | undefined>(() => loadSession());
   const [loginNotice, setLoginNotice] = useState<TextKey | undefined>();
   const route = useRoute();
 
@@ -89,9 +95,9 @@ export function App() {
 }
 
 interface Registry {
-  readonly organisation: readonly OrgNode[];
-  readonly sites: readonly Site[];
-  readonly devices: readonly Device[];
+  readonly organisation: readonly OrgNodeView[];
+  readonly sites: readonly SiteView[];
+  readonly devices: readonly DeviceView[];
 }
 
 interface Toast {
@@ -102,7 +108,7 @@ interface Toast {
 
 function LoggedIn(props: {
   lang: Lang;
-  session: Session;
+  session: SessionView;
   route: Route;
   onSwitchLang: () => void;
   onLogout: (notice?: TextKey) => void;
@@ -174,8 +180,8 @@ function LoggedIn(props: {
   useEffect(() => {
     let live = true;
     Promise.all([
-      apiGet<{ organisation: OrgNode[]; sites: Site[] }>('/api/v1/sites'),
-      apiGet<Device[]>('/api/v1/devices'),
+      apiGet<SitesResponse>('/api/v1/sites'),
+      apiGet<DeviceView[]>('/api/v1/devices'),
     ]).then(
       ([{ organisation, sites }, devices]) => live && setLoaded({ organisation, sites, devices }),
       (error: unknown) => live && setRegistryError(errorMessage(error)),

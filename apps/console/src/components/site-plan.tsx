@@ -1,7 +1,14 @@
-import type { Alarm, RiskLevel, RiskNode, TagPosition } from '@vigil/contracts';
+import type {
+  Alarm,
+  DeviceView,
+  PointM,
+  RiskLevel,
+  RiskNode,
+  SiteView,
+  TagPosition,
+} from '@vigil/contracts';
 
 import { crowdCircles, deviceLook, locatedAlarms, type DeviceLook } from '../app/plan';
-import type { Device, Point, Site } from '../app/types';
 
 export const RISK_FILL: Readonly<Record<RiskLevel, string>> = {
   red: '#e5484d',
@@ -36,8 +43,8 @@ function lookColour(look: DeviceLook): string {
  * state, people as dots, crowds circled. Coordinates are the site frame in metres (y to the north).
  */
 export function SitePlan(props: {
-  site: Site;
-  devices: readonly Device[];
+  site: SiteView;
+  devices: readonly DeviceView[];
   alarmsByDevice?: ReadonlyMap<string, readonly Alarm[]>;
   alarms?: Iterable<Alarm>;
   positions?: ReadonlyMap<string, TagPosition>;
@@ -54,7 +61,7 @@ export function SitePlan(props: {
   const margin = Math.max(width, height) * 0.02;
   const font = Math.max(width, height) / 70;
   const sy = (y: number) => height - y;
-  const points = (polygon: readonly Point[]) => polygon.map(([x, y]) => `${x},${sy(y)}`).join(' ');
+  const points = (polygon: readonly PointM[]) => polygon.map(([x, y]) => `${x},${sy(y)}`).join(' ');
   // `alarms` may be an iterator (a Map's values): read it once, for the crowds and the points.
   const alarmList = props.alarms ? [...props.alarms] : undefined;
   const crowds =

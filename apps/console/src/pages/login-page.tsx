@@ -1,8 +1,8 @@
+import type { AuthMode, SessionView } from '@vigil/contracts';
 import { useEffect, useState } from 'preact/hooks';
 
 import { ApiError, apiGet, apiPost, errorMessage } from '../app/api';
 import { translate, type Lang, type TextKey } from '../app/i18n';
-import type { Session } from '../app/types';
 
 /** docs/interfaces.md: the demo users exist in demo mode only, all with this password. */
 const DEMO_PASSWORD = 'vigil-demo';
@@ -23,7 +23,7 @@ export function LoginPage(props: {
   lang: Lang;
   notice: TextKey | undefined;
   onSwitchLang: () => void;
-  onLogin: (session: Session) => void;
+  onLogin: (session: SessionView) => void;
 }) {
   const { lang } = props;
   const t = (key: TextKey, vars?: Record<string, string>) => translate(lang, key, vars);
@@ -34,17 +34,8 @@ export function LoginPage(props: {
   const [demo, setDemo] = useState<readonly DemoUser[] | undefined>();
 
   useEffect(() => {
-    // The server may list its demo users; otherwise those of the contract are offered.
-    apiGet<{ demo: boolean; users?: ReadonlyArray<{ id: string; name: string }> }>(
-      '/api/v1/auth/mode',
-    ).then(
-      mode =>
-        setDemo(
-          mode.demo !== true
-            ? undefined
-            : (mode.users?.map(user => ({ id: user.id, zh: user.name, en: user.name })) ??
-                DEMO_USERS),
-        ),
+    apiGet<AuthMode>('/api/v1/auth/mode').then(
+      mode => setDemo(mode.demo === true ? DEMO_USERS : undefined),
       () => setDemo(undefined),
     );
   }, []);
@@ -54,7 +45,7 @@ export function LoginPage(props: {
     setError(undefined);
     try {
       props.onLogin(
-        await apiPost<Session>('/api/v1/auth/login', { username: name, password: secret }),
+        await apiPost<SessionView>('/api/v1/auth/login', { username: name, password: secret }),
       );
     } catch (caught) {
       setError(

@@ -1,11 +1,14 @@
 import {
+  deviceMetrics,
   type Alarm,
+  type DeviceView,
   type DeviceLive,
   type MusterList,
   pointInRing,
   type PositionsResponse,
   type RiskNode,
   type RiskResponse,
+  type SiteView,
   type TagPosition,
 } from '@vigil/contracts';
 import { Fragment } from 'preact';
@@ -13,12 +16,11 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { apiGet, errorMessage } from '../app/api';
 import { useConsole, useLoad, useNow, useTelemetry } from '../app/context';
-import { classMetrics, formatAgo, formatQuantity, metricLabel, unitOf } from '../app/format';
+import { formatAgo, formatQuantity, metricLabel, unitOf } from '../app/format';
 import { label } from '../app/i18n';
 import { alarmsByDevice } from '../app/plan';
 import { areaLevels } from '../app/risk-view';
 import { routeHref } from '../app/route';
-import type { Device, Site } from '../app/types';
 import { AlarmList } from '../components/alarm-table';
 import { SitePlan } from '../components/site-plan';
 import { DeviceTrend } from './trends-page';
@@ -123,8 +125,8 @@ export function PlanPage(props: { params: Readonly<Record<string, string>> }) {
 
 /** Tag positions: polled from /api/v1/positions (stale flags) and moved live by WebSocket telemetry. */
 function usePositions(
-  site: Site | undefined,
-  devices: readonly Device[],
+  site: SiteView | undefined,
+  devices: readonly DeviceView[],
 ): ReadonlyMap<string, TagPosition> {
   const [positions, setPositions] = useState<ReadonlyMap<string, TagPosition>>(new Map());
   const { data } = useLoad<Pick<PositionsResponse, 'sites'>>(
@@ -217,7 +219,7 @@ function PlanLegend() {
   );
 }
 
-function MusterPanel(props: { site: Site; areaId: string; onClose: () => void }) {
+function MusterPanel(props: { site: SiteView; areaId: string; onClose: () => void }) {
   const { t, lang } = useConsole();
   const { data, error } = useLoad(
     () => apiGet<MusterList>(`/api/v1/areas/${props.site.id}/${props.areaId}/muster`),
@@ -292,7 +294,7 @@ function MusterPanel(props: { site: Site; areaId: string; onClose: () => void })
 }
 
 function DevicePanel(props: {
-  device: Device;
+  device: DeviceView;
   alarms: readonly Alarm[];
   position: TagPosition | undefined;
   onClose: () => void;
@@ -314,7 +316,7 @@ function DevicePanel(props: {
   useTelemetry([`${device.siteId}/${device.deviceId}`], update =>
     setValues(current => ({ ...current, ...update.values })),
   );
-  const metrics = classMetrics(device.deviceClass, device.attributes['extraMetrics']);
+  const metrics = deviceMetrics(device).names;
   const gas = typeof device.attributes['gas'] === 'string' ? device.attributes['gas'] : undefined;
   const trendMetric = metrics.find(metric => !['x', 'y', 'floor', 'still'].includes(metric));
   return (
@@ -397,7 +399,7 @@ function DevicePanel(props: {
 
 function PeopleList(props: {
   positions: ReadonlyMap<string, TagPosition>;
-  site: Site;
+  site: SiteView;
   onArea: (areaId: string) => void;
 }) {
   const { t, lang, areaName } = useConsole();

@@ -1,12 +1,16 @@
-import type { SetPoint, TelemetrySeries } from '@vigil/contracts';
+import {
+  deviceMetrics,
+  type DeviceView,
+  type SetPoint,
+  type TelemetrySeries,
+} from '@vigil/contracts';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
 import { apiGet, errorMessage } from '../app/api';
 import { useConsole, useTelemetry } from '../app/context';
-import { classMetrics, formatDuration, metricLabel } from '../app/format';
+import { formatDuration, metricLabel } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
-import type { Device } from '../app/types';
 import { TrendChart, type TrendData } from '../components/trend-chart';
 
 const RANGES = [
@@ -19,12 +23,12 @@ const RANGES = [
 
 export function TrendsPage(props: { params: Readonly<Record<string, string>> }) {
   const { t, lang, devices } = useConsole();
-  const trendable = devices.filter(device => classMetrics(device.deviceClass).length > 0);
+  const trendable = devices.filter(device => deviceMetrics(device).names.length > 0);
   const siteId = props.params['site'] ?? trendable[0]?.siteId;
   const deviceId =
     props.params['device'] ?? trendable.find(device => device.siteId === siteId)?.deviceId;
   const device = trendable.find(entry => entry.siteId === siteId && entry.deviceId === deviceId);
-  const metrics = device ? classMetrics(device.deviceClass, device.attributes['extraMetrics']) : [];
+  const metrics = device ? deviceMetrics(device).names : [];
   const metric =
     props.params['metric'] && metrics.includes(props.params['metric'])
       ? props.params['metric']
@@ -110,7 +114,7 @@ const MAX_LIVE_POINTS = 20_000;
 
 /** A device metric's trend for the last `rangeMs`, extended live from WebSocket telemetry. */
 export function DeviceTrend(props: {
-  device: Device;
+  device: DeviceView;
   metric: string;
   rangeMs: number;
   height?: number;

@@ -1,5 +1,6 @@
-export const ROLES = ['operator', 'supervisor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '@vigil/contracts';
+
+export { ROLES, type Role } from '@vigil/contracts';
 
 /** Who acts: a logged-in user, or Vigil itself (timers, rules). */
 export interface Actor {

@@ -1,3 +1,5 @@
+import { METRIC_NAME_PATTERN } from './identifiers';
+
 /**
  * The eight built-in device classes and their default metrics and events (spec §1 table).
  * A device profile in the registry may add metrics; these are the ones every device of a class has.
@@ -115,4 +117,82 @@ export function metricDefinition(
     if (metric.startsWith(prefix)) return definition.metrics[prefix.slice(0, -1)];
   }
   return undefined;
+}
+
+/**
+ * The registry attribute that names a device's metrics beyond its class's, comma-separated
+ * (`extraMetrics: "flow_lpm, valve_pct"`, docs/interfaces.md "Attributes Vigil reads").
+ */
+export const EXTRA_METRICS_ATTRIBUTE = 'extraMetrics';
+
+export interface DeviceMetrics {
+  /** The class's metrics, numeric first (the first is the trend's default), then the extra ones. */
+  readonly names: readonly string[];
+  /** The extra metrics (not the class's): ingest takes them as sent, a number or a boolean. */
+  readonly extra: ReadonlySet<string>;
+  /** What is wrong with the attribute: the registry refuses the device, so none at run time. */
+  readonly problems: readonly string[];
+}
+
+/** What `deviceMetrics` reads: a registered device, or one as `GET /api/v1/devices` answers it. */
+export interface MetricsOfDevice {
+  readonly deviceClass: DeviceClass;
+  readonly attributes: Readonly<Record<string, string | number | boolean>>;
+}
+
+const NO_EXTRA: ReadonlySet<string> = new Set();
+const CLASS_METRICS = Object.fromEntries(
+  DEVICE_CLASSES.map((deviceClass): [DeviceClass, DeviceMetrics] => [
+    deviceClass,
+    {
+      names: Object.entries(DEVICE_CLASS_DEFINITIONS[deviceClass].metrics)
+        .sort(([, a], [, b]) => Number(a.kind === 'boolean') - Number(b.kind === 'boolean'))
+        .map(([name]) => name),
+      extra: NO_EXTRA,
+      problems: [],
+    },
+  ]),
+) as Readonly<Record<DeviceClass, DeviceMetrics>>;
+
+/** By attributes object (devices of one profile share theirs), then class. */
+const metricsByAttributes = new WeakMap<object, Map<DeviceClass, DeviceMetrics>>();
+
+/**
+ * The metrics a device may report: its class's and its `extraMetrics`, read and checked here
+ * only (the registry refuses a device whose list has problems; ingest, the telemetry API and the
+ * console's trends read the same list). Worked out once per attributes object.
+ */
+export function deviceMetrics(device: MetricsOfDevice): DeviceMetrics {
+  const classMetrics = CLASS_METRICS[device.deviceClass];
+  const listed = device.attributes[EXTRA_METRICS_ATTRIBUTE];
+  if (listed === undefined) return classMetrics;
+  let byClass = metricsByAttributes.get(device.attributes);
+  if (!byClass) metricsByAttributes.set(device.attributes, (byClass = new Map()));
+  let metrics = byClass.get(device.deviceClass);
+  if (!metrics) byClass.set(device.deviceClass, (metrics = readExtraMetrics(classMetrics, listed)));
+  return metrics;
+}
+
+function readExtraMetrics(
+  classMetrics: DeviceMetrics,
+  listed: string | number | boolean,
+): DeviceMetrics {
+  if (typeof listed !== 'string')
+    return {
+      ...classMetrics,
+      problems: [`must be a comma-separated list of metric names, not a ${typeof listed}`],
+    };
+  const names = [...classMetrics.names];
+  const extra = new Set<string>();
+  const problems: string[] = [];
+  for (const entry of listed.split(',')) {
+    const name = entry.trim();
+    if (!METRIC_NAME_PATTERN.test(name))
+      problems.push(`"${name}" is not a metric name ([a-z][a-z0-9_]{0,63})`);
+    else if (!names.includes(name)) {
+      names.push(name);
+      extra.add(name);
+    }
+  }
+  return { names, extra, problems };
 }

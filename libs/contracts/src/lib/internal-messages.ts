@@ -11,8 +11,9 @@ import {
 } from './alarms';
 import { CANARY_HOPS } from './canary';
 import { DEVICE_CLASSES } from './device-classes';
+import { METRIC_NAME_PATTERN } from './identifiers';
 import type { JsonLimits } from './json-limits';
-import { METRIC_NAME_PATTERN, metricValueSchema } from './payloads';
+import { metricValueSchema } from './payloads';
 import { CLOCK_CORRECTIONS, type IngestRecord } from './readings';
 
 /**

@@ -7,6 +7,10 @@
 export const RISK_LEVELS = ['red', 'orange', 'yellow', 'blue'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
+/** Users' roles; what each may do is decided in @vigil/alarms (`access.ts`). */
+export const ROLES = ['operator', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const ORG_KINDS = ['city', 'county', 'park', 'enterprise'] as const;
 export type OrgKind = (typeof ORG_KINDS)[number];
 

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 
+import { EVENT_CODE_PATTERN, METRIC_NAME_PATTERN } from './identifiers';
+
 /** Largest payload a device may send (spec §1: at most 64 KiB). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Samples in one gateway batch; more is a wrong shape, not a reason to buffer without bound. */
 export const MAX_BATCH_SAMPLES = 1000;
 export const MAX_METRICS_PER_SAMPLE = 64;
-
-export const METRIC_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
-export const EVENT_CODE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** JSON numbers such as `1e999` parse to Infinity, so finiteness is checked here. */
 export const metricValueSchema = z.union([z.number().finite(), z.boolean()]);

@@ -166,6 +166,20 @@ describe(validateMessage.name, () => {
     ).toBe(20);
   });
 
+  it('accepts the metrics a device lists in extraMetrics, numbers or booleans, and no others', () => {
+    const device = registry.device('plant-1', 'gc-tf-01');
+    const extraMetrics = 'flow_lpm, door_open';
+    const lookup = {
+      device: () => device && { ...device, attributes: { ...device.attributes, extraMetrics } },
+    };
+    const sample = { values: { lel: 1, flow_lpm: 3, door_open: true } };
+    expect(validateMessage(T, json(sample), lookup, NOW)).toMatchObject({ ok: true });
+    expect(validateMessage(T, json({ values: { valve: 1 } }), lookup, NOW)).toMatchObject({
+      ok: false,
+      reason: 'unknown-metric',
+    });
+  });
+
   it.each([
     ['{', 'not-json'],
     ['{"values":{"lel":"x"}}', 'bad-value'],

@@ -6,6 +6,7 @@ import {
   DEVICE_JSON_LIMITS,
   checkJsonLimits,
   canaryPayloadSchema,
+  deviceMetrics,
   MAX_METRICS_PER_SAMPLE,
   FUTURE_TOLERANCE_MS,
   MAX_FUTURE_SKEW_MS,
@@ -41,32 +42,20 @@ function reject(reason: DeadLetterReason, detail: string): Validation {
   return { ok: false, reason, detail };
 }
 
-/** Per-device facts derived once from the registry, not per message. */
-interface DeviceFacts {
-  readonly conversions: ReturnType<typeof unitConversions>;
-  readonly extraMetrics: ReadonlySet<string>;
-}
-const factsCache = new WeakMap<RegisteredDevice, DeviceFacts>();
-/** Most devices have no conversions and no extra metrics: they share this one. */
-const PLAIN_FACTS: DeviceFacts = { conversions: [], extraMetrics: new Set() };
+type Conversions = ReturnType<typeof unitConversions>;
+/** Per-device unit conversions, derived once from the registry, not per message. */
+const conversionsCache = new WeakMap<RegisteredDevice, Conversions>();
+/** Most devices convert nothing: they share this one. */
+const NO_CONVERSIONS: Conversions = [];
 
-function factsOf(device: RegisteredDevice): DeviceFacts {
-  let facts = factsCache.get(device);
-  if (!facts) {
-    const extra = device.attributes['extraMetrics'];
-    const conversions = unitConversions(device);
-    facts =
-      conversions.length === 0 && typeof extra !== 'string'
-        ? PLAIN_FACTS
-        : {
-            conversions,
-            extraMetrics: new Set(
-              typeof extra === 'string' ? extra.split(',').map(s => s.trim()) : [],
-            ),
-          };
-    factsCache.set(device, facts);
+function conversionsOf(device: RegisteredDevice): Conversions {
+  let conversions = conversionsCache.get(device);
+  if (!conversions) {
+    conversions = unitConversions(device);
+    if (conversions.length === 0) conversions = NO_CONVERSIONS;
+    conversionsCache.set(device, conversions);
   }
-  return facts;
+  return conversions;
 }
 
 /** Metric name → value kind of each class's own metrics (no channel prefixes), for the fast path. */
@@ -156,7 +145,7 @@ export function checkValues(
   for (const [metric, value] of Object.entries(values)) {
     const definition = metricDefinition(device.deviceClass, metric);
     if (!definition) {
-      if (factsOf(device).extraMetrics.has(metric)) continue;
+      if (deviceMetrics(device).extra.has(metric)) continue;
       return `unknown-metric:${metric} is not a metric of ${device.deviceClass}`;
     }
     if (typeof value !== definition.kind) return `bad-value:${metric} must be a ${definition.kind}`;
@@ -224,10 +213,10 @@ export function validateMessage(
         }
       }
       const records: IngestRecord[] = [];
-      const facts = factsOf(device);
+      const conversions = conversionsOf(device);
       for (const sample of samples) {
-        if (facts.conversions.length > 0) {
-          const converted = applyConversions(sample.values, facts.conversions, device);
+        if (conversions.length > 0) {
+          const converted = applyConversions(sample.values, conversions, device);
           if (!converted.ok) return reject('bad-value', converted.problem);
         }
         const skew = sample.ts === undefined ? undefined : sample.ts - receivedAt;

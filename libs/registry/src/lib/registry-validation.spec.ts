@@ -141,6 +141,17 @@ describe('registry validation (issue 10 findings 2 and 5)', () => {
     ]);
   });
 
+  it('refuses an extraMetrics list that names no metric, or is not a list', () => {
+    const problems = edited(site => {
+      device(site, 'gc-tf-01').attributes = { gas: 'CH4', extraMetrics: 'flow_lpm, Flow LPM' };
+      site.devices.push({ id: 'cp-x-01', class: 'call-point', attributes: { extraMetrics: 3 } });
+    });
+    expect(problems).toEqual([
+      'sites.plant-1.devices.gc-tf-01.attributes.extraMetrics: "Flow LPM" is not a metric name ([a-z][a-z0-9_]{0,63})',
+      'sites.plant-1.devices.cp-x-01.attributes.extraMetrics: must be a comma-separated list of metric names, not a number',
+    ]);
+  });
+
   it('accepts gases by name and units in the closed list', () => {
     expect(
       edited(site => {

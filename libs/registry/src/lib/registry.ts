@@ -2,6 +2,8 @@ import type { z } from 'zod';
 
 import {
   DEVICE_CLASS_DEFINITIONS,
+  EXTRA_METRICS_ATTRIBUTE,
+  deviceMetrics,
   inspectionItemSchema,
   inspectionScheduleSchema,
   type DeviceClass,
@@ -307,6 +309,10 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       }
       for (const problem of measurementProblemsOf(entry.class, attributes))
         problems.push(`${at}.${problem}`);
+      // Read here as ingest, the telemetry API and the console read it: a misspelt name would
+      // otherwise dead-letter every reading of that metric as unknown.
+      for (const problem of deviceMetrics({ deviceClass: entry.class, attributes }).problems)
+        problems.push(`${at}.attributes.${EXTRA_METRICS_ATTRIBUTE}: ${problem}`);
       const firePanel = buildFirePanelMap(
         entry,
         at,

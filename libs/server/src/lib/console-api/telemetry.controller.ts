@@ -11,8 +11,8 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 
 import {
-  DEVICE_CLASS_DEFINITIONS,
   METRIC_NAME_PATTERN,
+  deviceMetrics,
   metricDefinition,
   type SetPoint,
   type TelemetrySeries,
@@ -48,15 +48,6 @@ export const telemetryQuery = z
     path: ['from'],
   });
 
-/** The metrics a device can report: its class's, and the `extraMetrics` of its registry entry. */
-export function deviceMetrics(device: RegisteredDevice): string[] {
-  const extra = device.attributes['extraMetrics'];
-  return [
-    ...Object.keys(DEVICE_CLASS_DEFINITIONS[device.deviceClass].metrics),
-    ...(typeof extra === 'string' ? extra.split(',').map(name => name.trim()) : []),
-  ].filter(name => name !== '');
-}
-
 @ApiTags('telemetry')
 @Controller('api/v1/telemetry')
 export class TelemetryController {
@@ -86,7 +77,7 @@ export class TelemetryController {
     const device = registry.device(siteId, deviceId);
     if (!device || !this.authorization.visibleSites(user).has(siteId))
       throw new NotFoundException(`device ${siteId}/${deviceId} is not in the registry`);
-    const metrics = deviceMetrics(device);
+    const metrics = deviceMetrics(device).names;
     const metric = query.metric ?? metrics[0];
     if (metric === undefined)
       throw new BadRequestException({

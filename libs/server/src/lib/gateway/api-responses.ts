@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-import { ROLES } from '@vigil/alarms';
 import {
   ALARM_ACTIONS,
   ALARM_CATEGORIES,
@@ -14,6 +13,11 @@ import {
   ORG_KINDS,
   RISK_LEVELS,
   SUPPRESSION_KINDS,
+  authModeSchema,
+  deviceViewSchema,
+  sessionViewSchema,
+  sitesResponseSchema,
+  userViewSchema,
   type Alarm,
   type AlarmHistoryResponse,
   type AlarmPerformanceReport,
@@ -230,49 +234,11 @@ export const alarmPerformanceReport = named(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Registry: devices and sites
-
-const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
-const ruleOverrides = z.record(z.string(), z.record(z.string(), z.unknown()));
+// Registry: devices and sites (the schemas are in @vigil/contracts, which the console reads)
 
 export const device = named(
   'Device',
-  z.object({
-    siteId: z.string(),
-    deviceId: z.string(),
-    deviceClass: z.enum(DEVICE_CLASSES),
-    name: z.string(),
-    areaId: z.string().optional(),
-    profileId: z.string().optional(),
-    gatewayId: z.string().optional(),
-    position: point.optional(),
-    intervalSeconds: z.number(),
-    attributes,
-    ruleOverrides: z.array(z.union([ruleOverrides, z.null()])),
-    firePanel: z
-      .object({
-        points: z.array(
-          z.object({
-            loop: z.string().optional(),
-            point: z.string(),
-            zone: z.string().optional(),
-            areaId: z.string().optional(),
-            position: point.optional(),
-            name: z.string().optional(),
-          }),
-        ),
-        zones: z.array(
-          z.object({
-            zone: z.string(),
-            areaId: z.string().optional(),
-            position: point.optional(),
-            name: z.string().optional(),
-            confirmWindowMs: z.number().optional(),
-          }),
-        ),
-      })
-      .optional(),
-  }),
+  deviceViewSchema,
   'A registry device with its profile merged (ruleOverrides: profile, area, device; null where a layer has none)',
 );
 export const deviceList = named('DeviceList', z.array(device));
@@ -290,51 +256,9 @@ export const deviceMode = named(
   }),
 );
 
-const orgNode = z.object({
-  id: z.string(),
-  name: z.string(),
-  kind: z.enum(ORG_KINDS),
-  parent: z.string().optional(),
-});
-
-const site = z.object({
-  id: z.string(),
-  name: z.string(),
-  enterprise: z.string(),
-  frame: z.object({ width: z.number(), height: z.number() }),
-  areas: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      kind: z.enum(AREA_KINDS),
-      risk: z.enum(RISK_LEVELS),
-      polygon: z.array(point),
-      maxPeople: z.number().int().optional(),
-      rules: ruleOverrides.optional(),
-    }),
-  ),
-  hazardUnits: z
-    .array(
-      z.object({
-        id: z.string(),
-        name: z.string(),
-        kind: z.enum(['production', 'storage']),
-        area: z.string().optional(),
-        exposedPopulation: z.number().int().optional(),
-        alpha: z.number().optional(),
-      }),
-    )
-    .optional(),
-  timeZone: z
-    .string()
-    .optional()
-    .describe(
-      'the plant’s local time (IANA zone) when set: its inspection windows (Asia/Shanghai otherwise)',
-    ),
-});
 export const sites = named(
   'Sites',
-  z.object({ organisation: z.array(orgNode), sites: z.array(site) }),
+  sitesResponseSchema,
   'Sites in the user’s scope (areas as polygons in metres) and the organisation tree',
 );
 
@@ -531,26 +455,9 @@ export const muster = named(
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
-export const user = named(
-  'User',
-  z.object({
-    id: z.string(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    scope: z.string().describe('the organisation node the user is scoped to'),
-    scopePath: z.array(z.string()).describe('organisation path from the root down to the scope'),
-  }),
-);
-export const session = named(
-  'Session',
-  z.object({
-    token: z.string().describe('send as `Authorization: Bearer <token>`'),
-    expiresAt: ms,
-    user,
-    passwordExpired: z.boolean(),
-  }),
-);
-export const authMode = named('AuthMode', z.object({ demo: z.boolean() }));
+export const user = named('User', userViewSchema);
+export const session = named('Session', sessionViewSchema);
+export const authMode = named('AuthMode', authModeSchema);
 
 // ---------------------------------------------------------------------------------------------
 // Probes and the notification relay
