@@ -17,3 +17,4 @@ export * from './lib/permits';
 export * from './lib/geometry';
 export * from './lib/duty';
 export * from './lib/service-health';
+export * from './lib/guarantors';
