@@ -49,7 +49,11 @@ export function guarantorsOf(unit: Pick<MhsUnitEntry, 'guarantors'>): Guarantor[
   if (!given) return [];
   return GUARANTOR_TIERS.map(tier => {
     const entry = given[tier];
-    const spec = typeof entry === 'string' ? { user: entry } : entry;
+    const spec: {
+      readonly user: string;
+      readonly cadence?: InspectionCadence | undefined;
+      readonly items?: readonly InspectionItem[] | undefined;
+    } = typeof entry === 'string' ? { user: entry } : entry;
     return {
       tier,
       userId: spec.user,

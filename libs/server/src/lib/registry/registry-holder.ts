@@ -94,9 +94,10 @@ export class RegistryHolder {
   reload(): Registry {
     let checked;
     try {
-      checked = loadCheckedRegistry(this.config.registryPath);
-      const problems = this.checks.flatMap(check => check(checked.registry));
+      const loaded = loadCheckedRegistry(this.config.registryPath);
+      const problems = this.checks.flatMap(check => check(loaded.registry));
       if (problems.length > 0) throw new RegistryError(problems);
+      checked = loaded;
     } catch (error) {
       this.metrics?.registryReloads.inc({ result: 'refused' });
       this.metrics?.registryReloadRefused.set(1);
