@@ -22,6 +22,12 @@ import { HAZARD_CLOCK, HazardService, type HazardClock } from '../hazards/hazard
 import { InspectionService } from '../inspections/inspection.service';
 import { RegistryHolder } from '../registry/registry-holder';
 
+/** Open alarms (counts) and overdue hazards by source, `siteId/unitId`. */
+interface AtSources {
+  readonly alarms: ReadonlyMap<string, number>;
+  readonly hazards: ReadonlyMap<string, readonly Hazard[]>;
+}
+
 /**
  * Major-hazard-source guarantors (包保责任人, issue 15, RSP-01) as the API and console see them:
  * each GB 18218-2018 unit with its three guarantors, where each one's online duty stands (their
@@ -42,51 +48,68 @@ export class GuarantorsService {
 
   /** Every source of the sites, in the registry's order. */
   sources(siteIds: ReadonlySet<string>): MhsGuarantorsView[] {
-    const open = this.alarms.open();
-    const hazards = this.hazards.list();
-    return this.registry.current.sites
-      .filter(site => siteIds.has(site.id))
-      .flatMap(site =>
-        (site.hazardUnits ?? []).map(unit => this.view(site, unit, open, hazards)),
-      );
+    const sites = this.registry.current.sites.filter(
+      site => siteIds.has(site.id) && (site.hazardUnits?.length ?? 0) > 0,
+    );
+    if (sites.length === 0) return [];
+    const at = this.atSources(new Set(sites.map(site => site.id)));
+    return sites.flatMap(site => (site.hazardUnits ?? []).map(unit => this.view(site, unit, at)));
   }
 
   /** The sources an alarm belongs to (its device's unit or area, or a guarantor's duty). */
   ofAlarm(alarm: Alarm): MhsGuarantorsView[] {
-    return this.matching(alarm.siteId, [alarm.deviceId], alarm.areaId);
+    return this.matching({ siteId: alarm.siteId, deviceIds: [alarm.deviceId], areaId: alarm.areaId });
   }
 
   /** The sources a hazard is at (its area, its devices' units and areas). */
   ofHazard(hazard: Hazard): MhsGuarantorsView[] {
-    return this.matching(hazard.siteId, hazard.deviceIds, hazard.areaId);
+    return this.matching(hazard);
   }
 
-  private matching(
-    siteId: string,
-    deviceIds: readonly string[],
-    areaId: string | undefined,
-  ): MhsGuarantorsView[] {
+  private matching(subject: SourceSubject): MhsGuarantorsView[] {
     const registry = this.registry.current;
-    const site = registry.site(siteId);
+    const site = registry.site(subject.siteId);
     if (!site) return [];
-    const units = sourcesOf(registry, { siteId, deviceIds, areaId });
+    const units = sourcesOf(registry, subject);
     if (units.length === 0) return [];
-    const open = this.alarms.open();
-    const hazards = this.hazards.list();
-    return units.map(unit => this.view(site, unit, open, hazards));
+    const at = this.atSources(new Set([site.id]));
+    return units.map(unit => this.view(site, unit, at));
+  }
+
+  /**
+   * The open alarms and overdue hazards of the sites, by source (`siteId/unitId`): each alarm and
+   * hazard is matched once, not once per source.
+   */
+  private atSources(siteIds: ReadonlySet<string>): AtSources {
+    const registry = this.registry.current;
+    const alarms = new Map<string, number>();
+    for (const alarm of this.alarms.open()) {
+      if (!siteIds.has(alarm.siteId)) continue;
+      const subject = { siteId: alarm.siteId, deviceIds: [alarm.deviceId], areaId: alarm.areaId };
+      for (const unit of sourcesOf(registry, subject)) {
+        const key = `${alarm.siteId}/${unit.id}`;
+        alarms.set(key, (alarms.get(key) ?? 0) + 1);
+      }
+    }
+    const now = this.clock();
+    const hazards = new Map<string, Hazard[]>();
+    for (const hazard of this.hazards.list()) {
+      if (!siteIds.has(hazard.siteId) || !hazardOverdue(hazard, now)) continue;
+      for (const unit of sourcesOf(registry, hazard)) {
+        const key = `${hazard.siteId}/${unit.id}`;
+        const list = hazards.get(key);
+        if (list) list.push(hazard);
+        else hazards.set(key, [hazard]);
+      }
+    }
+    return { alarms, hazards };
   }
 
   private view(
     site: RegistrySite,
     unit: MhsUnitEntry,
-    open: readonly Alarm[],
-    hazards: readonly Hazard[],
+    at: AtSources,
   ): MhsGuarantorsView {
-    const registry = this.registry.current;
-    const inSource = (subject: SourceSubject) =>
-      subject.siteId === site.id &&
-      sourcesOf(registry, subject).some(source => source.id === unit.id);
-    const now = this.clock();
     const guarantors = guarantorsOf(unit).map((guarantor): GuarantorView => {
       const scheduleId = guarantorDutyId(unit.id, guarantor.tier);
       const schedule =
@@ -110,6 +133,7 @@ export class GuarantorsService {
         },
       };
     });
+    const key = `${site.id}/${unit.id}`;
     return {
       siteId: site.id,
       enterprise: site.enterprise,
@@ -117,12 +141,12 @@ export class GuarantorsService {
       unitName: unit.name,
       areaId: unit.area,
       guarantors,
-      openAlarms: open.filter(alarm =>
-        inSource({ siteId: alarm.siteId, deviceIds: [alarm.deviceId], areaId: alarm.areaId }),
-      ).length,
-      overdueHazards: hazards
-        .filter(hazard => hazardOverdue(hazard, now) && inSource(hazard))
-        .map(hazard => ({ id: hazard.id, no: hazard.no, title: hazard.title })),
+      openAlarms: at.alarms.get(key) ?? 0,
+      overdueHazards: (at.hazards.get(key) ?? []).map(hazard => ({
+        id: hazard.id,
+        no: hazard.no,
+        title: hazard.title,
+      })),
     };
   }
 }
