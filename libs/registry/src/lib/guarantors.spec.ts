@@ -87,11 +87,13 @@ describe('major-hazard-source guarantors (包保责任人) in the registry', () 
     const problems = problemsOf(
       sample(site => {
         unit(site, 'reactor-unit-1').guarantors = { principal: 'wang', technical: 'li' };
-        unit(site, 'tank-farm-1').guarantors = { ...GUARANTORS, deputy: 'chen' };
+        unit(site, 'tank-farm-1').guarantors = { ...GUARANTORS, operatonal: 'chen' };
       }),
     );
     expect(problems).toEqual([
-      expect.stringMatching(/hazardUnits\.0\.guarantors: Unrecognized key: "deputy"/),
+      expect.stringMatching(
+        /hazardUnits\.0\.guarantors: Unrecognized key: "operatonal"; did you mean "operational"\?$/,
+      ),
       expect.stringMatching(/hazardUnits\.1\.guarantors\.operational: /),
     ]);
     const long = 'u'.repeat(33);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 
 import {
   DEVICE_CLASS_DEFINITIONS,
+  GUARANTOR_TIERS,
   inspectionItemSchema,
   inspectionScheduleSchema,
   type DeviceClass,
@@ -125,6 +126,8 @@ function knownKeysAt(issue: z.core.$ZodIssue): readonly string[] | undefined {
   }
   if (path.length === 6 && path[2] === 'inspections' && path[4] === 'items')
     return keysOf(inspectionItemSchema);
+  if (path.length === 5 && path[2] === 'hazardUnits' && path[4] === 'guarantors')
+    return GUARANTOR_TIERS;
   return undefined;
 }
 
