@@ -137,12 +137,12 @@ describe('console: each major hazard source with its guarantors and their duty, 
   it('wang reads the same in English', async () => {
     await wang.click('nav a[data-page="inspections"]');
     await wang.waitForSelector('#mhs-guarantors tr.mhs-source[data-unit-id="reactor-unit-1"]');
-    expect(await wang.locator('#mhs-guarantors').locator('xpath=preceding-sibling::h3[1]').textContent()).toBe(
-      'Major-hazard-source guarantors',
-    );
-    expect(await source(wang, 'reactor-unit-1').locator('li.guarantor').first().textContent()).toContain(
-      'Principal 王强 Wang Qiang (wang)',
-    );
+    expect(
+      await wang.locator('#mhs-guarantors').locator('xpath=preceding-sibling::h3[1]').textContent(),
+    ).toBe('Major-hazard-source guarantors');
+    expect(
+      await source(wang, 'reactor-unit-1').locator('li.guarantor').first().textContent(),
+    ).toContain('Principal 王强 Wang Qiang (wang)');
     await shot(wang, 'guarantors-en');
   });
 });

@@ -45,8 +45,7 @@ describe('guarantors: each source names its guarantors, their duties are watched
   const alarms = async () => json<Alarm[]>(await zhang.call('/api/v1/alarms?site=plant-1'));
   const sources = async () =>
     json<MhsGuarantorsView[]>(await zhang.call('/api/v1/guarantors?site=plant-1'));
-  const reactor = async () =>
-    (await sources()).find(source => source.unitId === 'reactor-unit-1');
+  const reactor = async () => (await sources()).find(source => source.unitId === 'reactor-unit-1');
 
   beforeAll(async () => {
     requireBuildAndBrowser();
@@ -135,9 +134,9 @@ describe('guarantors: each source names its guarantors, their duties are watched
     expect((await sources()).find(each => each.unitId === 'tank-farm-1')?.guarantors).toEqual([]);
     // A guarantor's own list.
     expect(
-      (
-        await json<MhsGuarantorsView[]>(await zhang.call('/api/v1/guarantors?user=wang'))
-      ).map(each => each.unitId),
+      (await json<MhsGuarantorsView[]>(await zhang.call('/api/v1/guarantors?user=wang'))).map(
+        each => each.unitId,
+      ),
     ).toEqual(['reactor-unit-1']);
   }, 120_000);
 

@@ -30,9 +30,7 @@ function DutyStatus(props: { guarantor: GuarantorView }) {
       ) : (
         <span class="tag tag-warn">{t('inspectionPending')}</span>
       )}
-      {duty.lastRecord && (
-        <span class="muted"> · {formatTime(lang, duty.lastRecord.at)}</span>
-      )}
+      {duty.lastRecord && <span class="muted"> · {formatTime(lang, duty.lastRecord.at)}</span>}
     </span>
   );
 }
@@ -43,11 +41,7 @@ function DutyStatus(props: { guarantor: GuarantorView }) {
  */
 export function GuarantorsSection() {
   const { t, siteName, areaName, sites } = useConsole();
-  const sources = useLoad(
-    () => apiGet<MhsGuarantorsView[]>('/api/v1/guarantors'),
-    [],
-    REFRESH_MS,
-  );
+  const sources = useLoad(() => apiGet<MhsGuarantorsView[]>('/api/v1/guarantors'), [], REFRESH_MS);
   return (
     <>
       <h3>{t('guarantorsTitle')}</h3>
@@ -91,7 +85,8 @@ export function GuarantorsSection() {
                           data-tier={guarantor.tier}
                           data-user={guarantor.userId}
                         >
-                          <GuarantorName guarantor={guarantor} /> <DutyStatus guarantor={guarantor} />
+                          <GuarantorName guarantor={guarantor} />{' '}
+                          <DutyStatus guarantor={guarantor} />
                         </li>
                       ))}
                     </ul>
@@ -99,10 +94,7 @@ export function GuarantorsSection() {
                 </td>
                 <td>
                   {source.openAlarms > 0 && (
-                    <a
-                      class="tag tag-warn"
-                      href={routeHref('alarms', { site: source.siteId })}
-                    >
+                    <a class="tag tag-warn" href={routeHref('alarms', { site: source.siteId })}>
                       {t('guarantorsOpenAlarms', { count: source.openAlarms })}
                     </a>
                   )}{' '}

@@ -267,7 +267,7 @@ export function inspectionMissedSignal(
     value: undefined,
     threshold: undefined,
     message: active
-      ? `inspection missed: ${schedule.name} (${schedule.level}, ${cadence}) was not done in the window of ${window.id}; responsible: ${schedule.responsible}`
+      ? `inspection missed: ${schedule.name} (${schedule.guarantor ? `${schedule.guarantor.tier} guarantor's duty` : schedule.level}, ${cadence}) was not done in the window of ${window.id}; responsible: ${schedule.responsible}`
       : `inspection done late: ${schedule.name} (window of ${window.id})`,
     at: active ? window.end : detectedAt,
     detectedAt,

@@ -48,24 +48,36 @@ export const DEFAULT_GUARANTOR_CADENCE: Readonly<Record<GuarantorTier, Inspectio
  * The task list each tier checks unless the unit gives its own (proposal, P: the documents name
  * the list, 任务清单, not its lines).
  */
-export const DEFAULT_GUARANTOR_ITEMS: Readonly<Record<GuarantorTier, readonly InspectionItem[]>> =
-  {
-    principal: [
-      { id: 'system', text: '包保责任制与安全管理制度落实 Guarantor system and safety rules in force' },
-      { id: 'resources', text: '安全投入与人员配备到位 Safety funds and staffing in place' },
-      { id: 'major-hazards', text: '重大事故隐患排查整治 Major hazards found and being fixed', hazardLevel: 'major' },
-    ],
-    technical: [
-      { id: 'monitoring', text: '监测监控系统正常、报警值设定正确 Monitoring online, alarm set points right' },
-      { id: 'interlocks', text: '安全联锁、紧急切断投用 Safety interlocks and emergency shut-off in service' },
-      { id: 'hazards', text: '隐患整改措施有效 Hazard rectifications effective' },
-    ],
-    operational: [
-      { id: 'parameters', text: '工艺参数在控制范围内 Process parameters within limits' },
-      { id: 'equipment', text: '设备设施无泄漏、无异常 Equipment without leaks or anomalies' },
-      { id: 'alarms', text: '报警及时处置 Alarms dealt with in time' },
-    ],
-  };
+export const DEFAULT_GUARANTOR_ITEMS: Readonly<Record<GuarantorTier, readonly InspectionItem[]>> = {
+  principal: [
+    {
+      id: 'system',
+      text: '包保责任制与安全管理制度落实 Guarantor system and safety rules in force',
+    },
+    { id: 'resources', text: '安全投入与人员配备到位 Safety funds and staffing in place' },
+    {
+      id: 'major-hazards',
+      text: '重大事故隐患排查整治 Major hazards found and being fixed',
+      hazardLevel: 'major',
+    },
+  ],
+  technical: [
+    {
+      id: 'monitoring',
+      text: '监测监控系统正常、报警值设定正确 Monitoring online, alarm set points right',
+    },
+    {
+      id: 'interlocks',
+      text: '安全联锁、紧急切断投用 Safety interlocks and emergency shut-off in service',
+    },
+    { id: 'hazards', text: '隐患整改措施有效 Hazard rectifications effective' },
+  ],
+  operational: [
+    { id: 'parameters', text: '工艺参数在控制范围内 Process parameters within limits' },
+    { id: 'equipment', text: '设备设施无泄漏、无异常 Equipment without leaks or anomalies' },
+    { id: 'alarms', text: '报警及时处置 Alarms dealt with in time' },
+  ],
+};
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 
@@ -102,18 +114,20 @@ export interface GuarantorView {
   /** The user's name (users file); absent if the user left it since the registry was loaded. */
   readonly name?: string | undefined;
   /** Absent when inspections do not run in this process (split deployment: see inspections). */
-  readonly duty?: {
-    readonly scheduleId: string;
-    readonly cadence: InspectionCadence;
-    readonly current: InspectionWindow;
-    readonly doneInCurrent: boolean;
-    readonly dueAt: number;
-    readonly lastRecord?:
-      { readonly id: string; readonly at: number; readonly by: string } | undefined;
-    /** Missed windows not yet made up (each has its `inspection-missed` alarm). */
-    readonly missed: readonly InspectionMiss[];
-    readonly overdue: boolean;
-  } | undefined;
+  readonly duty?:
+    | {
+        readonly scheduleId: string;
+        readonly cadence: InspectionCadence;
+        readonly current: InspectionWindow;
+        readonly doneInCurrent: boolean;
+        readonly dueAt: number;
+        readonly lastRecord?:
+          { readonly id: string; readonly at: number; readonly by: string } | undefined;
+        /** Missed windows not yet made up (each has its `inspection-missed` alarm). */
+        readonly missed: readonly InspectionMiss[];
+        readonly overdue: boolean;
+      }
+    | undefined;
 }
 
 /** A major hazard source (a GB 18218-2018 unit) and its guarantors. */

@@ -86,9 +86,7 @@ export const inspectionScheduleSchema = z
      * Set by the registry on the duty it derives from `hazardUnits[].guarantors` (never by hand):
      * the unit and tier the schedule is the duty of.
      */
-    guarantor: z
-      .strictObject({ unit: identifier, tier: z.enum(GUARANTOR_TIERS) })
-      .optional(),
+    guarantor: z.strictObject({ unit: identifier, tier: z.enum(GUARANTOR_TIERS) }).optional(),
     items: z.array(inspectionItemSchema).min(1).max(MAX_INSPECTION_ITEMS),
   })
   .refine(

@@ -107,7 +107,9 @@ describe('major-hazard-source guarantors (包保责任人) in the registry', () 
       ),
     ).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^sites\\.plant-1\\.hazardUnits\\.${long}\\.guarantors: .*at most 32 characters`),
+        new RegExp(
+          `^sites\\.plant-1\\.hazardUnits\\.${long}\\.guarantors: .*at most 32 characters`,
+        ),
       ),
     );
   });

@@ -133,7 +133,12 @@ export interface SourceRegistry {
   device(
     siteId: string,
     deviceId: string,
-  ): { readonly areaId: string | undefined; readonly attributes: Readonly<Record<string, unknown>> } | undefined;
+  ):
+    | {
+        readonly areaId: string | undefined;
+        readonly attributes: Readonly<Record<string, unknown>>;
+      }
+    | undefined;
 }
 
 /**

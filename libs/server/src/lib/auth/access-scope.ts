@@ -123,7 +123,8 @@ export function assigneeProblems(
         ? ` (the ${schedule.guarantor.tier} guarantor of unit ${schedule.guarantor.unit})`
         : '';
       const user = knownUser(schedule.assignee);
-      if (!user) problems.push(`${at}: "${schedule.assignee}"${what} is not a user of the users file`);
+      if (!user)
+        problems.push(`${at}: "${schedule.assignee}"${what} is not a user of the users file`);
       else if (!accessScope(registry, user).sites.has(site.id))
         problems.push(
           `${at}: "${schedule.assignee}"${what} does not see site ${site.id} (scope "${user.scope}", role "${user.role}")`,

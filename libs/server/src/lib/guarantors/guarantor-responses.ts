@@ -1,10 +1,6 @@
 import { z } from 'zod';
 
-import {
-  GUARANTOR_TIERS,
-  INSPECTION_CADENCES,
-  type MhsGuarantorsView,
-} from '@vigil/contracts';
+import { GUARANTOR_TIERS, INSPECTION_CADENCES, type MhsGuarantorsView } from '@vigil/contracts';
 
 import { API_SCHEMAS } from '../gateway/api-responses';
 import { inspectionMiss } from '../inspections/inspection-responses';

@@ -8,12 +8,7 @@ import {
   type Hazard,
   type MhsGuarantorsView,
 } from '@vigil/contracts';
-import {
-  guarantorsOf,
-  sourcesOf,
-  type RegistrySite,
-  type SourceSubject,
-} from '@vigil/registry';
+import { guarantorsOf, sourcesOf, type RegistrySite, type SourceSubject } from '@vigil/registry';
 import type { MhsUnitEntry } from '@vigil/rules';
 
 import { AlarmView } from '../alarms/alarm-view';
@@ -58,7 +53,11 @@ export class GuarantorsService {
 
   /** The sources an alarm belongs to (its device's unit or area, or a guarantor's duty). */
   ofAlarm(alarm: Alarm): MhsGuarantorsView[] {
-    return this.matching({ siteId: alarm.siteId, deviceIds: [alarm.deviceId], areaId: alarm.areaId });
+    return this.matching({
+      siteId: alarm.siteId,
+      deviceIds: [alarm.deviceId],
+      areaId: alarm.areaId,
+    });
   }
 
   /** The sources a hazard is at (its area, its devices' units and areas). */
@@ -105,11 +104,7 @@ export class GuarantorsService {
     return { alarms, hazards };
   }
 
-  private view(
-    site: RegistrySite,
-    unit: MhsUnitEntry,
-    at: AtSources,
-  ): MhsGuarantorsView {
+  private view(site: RegistrySite, unit: MhsUnitEntry, at: AtSources): MhsGuarantorsView {
     const guarantors = guarantorsOf(unit).map((guarantor): GuarantorView => {
       const scheduleId = guarantorDutyId(unit.id, guarantor.tier);
       const schedule =

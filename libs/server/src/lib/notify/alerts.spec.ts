@@ -161,7 +161,9 @@ describe('alerts name the guarantors (包保责任人) of the major hazard sourc
     expect(alert?.annotations['guarantors']).toBe(line);
     expect(alert?.annotations['summary_zh']).toContain(`包保责任人：${line}`);
     expect(alert?.annotations['summary_en']).toContain(`guarantors: ${line}`);
-    expect(alert?.labels).toEqual(alertsFor(alarm(), { ...context, registry }, NOW).get('alarm-1/ent-huaxin')?.labels);
+    expect(alert?.labels).toEqual(
+      alertsFor(alarm(), { ...context, registry }, NOW).get('alarm-1/ent-huaxin')?.labels,
+    );
   });
 
   it('an alarm of a source without guarantors, or of no source, names none', () => {

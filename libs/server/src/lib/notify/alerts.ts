@@ -76,9 +76,7 @@ export function guarantorsLine(registry: Registry, alarm: Alarm): string {
     .map(
       ({ unit, guarantors }) =>
         `${unit.name} (${unit.id}): ` +
-        guarantors
-          .map(each => `${GUARANTOR_TIER_NAMES_ZH[each.tier]} ${each.userId}`)
-          .join(', '),
+        guarantors.map(each => `${GUARANTOR_TIER_NAMES_ZH[each.tier]} ${each.userId}`).join(', '),
     )
     .join('; ');
 }
