@@ -32,6 +32,7 @@ describe('guarantors: each source names its guarantors, their duties are watched
   let device: MqttClient | undefined;
   let zhang: Client;
   let li: Client;
+  let plantFile: string;
   const thisWeek = windowAt('weekly', Date.now(), SHANGHAI);
   /** Two whole Shanghai weeks before this one. */
   const watchedSince = windowAt('weekly', thisWeek.start - 14 * DAY + 3_600_000, SHANGHAI).start;
@@ -52,6 +53,7 @@ describe('guarantors: each source names its guarantors, their duties are watched
     work = mkdtempSync(join(tmpdir(), 'vigil-guarantors-'));
     cpSync(SAMPLE_REGISTRY, join(work, 'registry'), { recursive: true });
     const plant = join(work, 'registry/site-plant-1.yaml');
+    plantFile = plant;
     const text = readFileSync(plant, 'utf8');
     const unit = 'area: reactor-unit, exposedPopulation: 40 }';
     if (!text.includes(unit)) throw new Error('the sample registry changed');
@@ -179,5 +181,25 @@ describe('guarantors: each source names its guarantors, their duties are watched
       missed: [],
       lastRecord: { id: record.id, by: 'zhang' },
     });
+  }, 60_000);
+
+  it('a reload naming a guarantor who cannot see the site is refused; the running one stays', async () => {
+    const admin = await loginAs(vigil?.httpUrl ?? '', 'admin');
+    const running = readFileSync(plantFile, 'utf8');
+    // rival is no user here; chen (city) sees the site: two tiers changed, one refused.
+    writeFileSync(
+      plantFile,
+      running.replace(
+        'exposedPopulation: 40, guarantors: { principal: wang, technical: li, operational: zhang }',
+        'exposedPopulation: 40, guarantors: { principal: chen, technical: li, operational: rival }',
+      ),
+    );
+    const refused = await admin.post('/api/v1/registry/reload');
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { problems: string[] }).problems).toEqual([
+      'sites.plant-1.inspections.mhs-reactor-unit-1-operational.assignee: "rival" (the operational guarantor of unit reactor-unit-1) is not a user of the users file',
+    ]);
+    expect((await reactor())?.guarantors.map(each => each.userId)).toEqual(['wang', 'li', 'zhang']);
+    writeFileSync(plantFile, running);
   }, 60_000);
 });
