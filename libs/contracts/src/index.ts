@@ -19,3 +19,4 @@ export * from './lib/duty';
 export * from './lib/service-health';
 export * from './lib/monthly-report';
 export * from './lib/registry-views';
+export * from './lib/guarantors';

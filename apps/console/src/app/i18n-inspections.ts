@@ -48,6 +48,16 @@ export const INSPECTION_TEXT_ZH = {
   inspectionEmpty: '没有排查计划（在站点注册表 inspections 中定义）。',
   inspectionNoRecords: '还没有检查记录。',
   inspectionNoMissed: '没有漏检。',
+  guarantorsTitle: '重大危险源包保责任人',
+  guarantorsHint:
+    '每个重大危险源由主要负责人、技术负责人、操作负责人包保，各自按周期线上履职（排查任务清单）：到期未履职即产生"漏检"报警并点名该责任人；只有本人可签字记录。该危险源的报警和逾期隐患显示其包保责任人。',
+  guarantorsSource: '重大危险源',
+  guarantorsNone: '未指定包保责任人',
+  guarantorsOpenAlarms: '未结报警 {count}',
+  guarantorsOverdueHazards: '逾期隐患 {count}',
+  guarantorsEmpty: '没有重大危险源（在站点注册表 hazardUnits 中定义）。',
+  guarantorsOf: '包保责任人',
+  guarantorDutyUnknown: '履职状态不可用',
 } as const;
 
 export const INSPECTION_TEXT_EN: Record<keyof typeof INSPECTION_TEXT_ZH, string> = {
@@ -96,6 +106,16 @@ export const INSPECTION_TEXT_EN: Record<keyof typeof INSPECTION_TEXT_ZH, string>
   inspectionEmpty: 'No inspection schedules (define them under inspections in the site registry).',
   inspectionNoRecords: 'No inspection recorded yet.',
   inspectionNoMissed: 'Nothing missed.',
+  guarantorsTitle: 'Major-hazard-source guarantors',
+  guarantorsHint:
+    'Each major hazard source has a principal, a technical and an operational guarantor, each performing a periodic online duty (a hazard-check task list): a duty not done in its window raises a "missed inspection" alarm naming the guarantor; only the guarantor may sign it. Alarms and overdue hazards of the source show its guarantors.',
+  guarantorsSource: 'Major hazard source',
+  guarantorsNone: 'No guarantors named',
+  guarantorsOpenAlarms: '{count} open alarm(s)',
+  guarantorsOverdueHazards: '{count} overdue hazard(s)',
+  guarantorsEmpty: 'No major hazard sources (define them under hazardUnits in the site registry).',
+  guarantorsOf: 'Guarantors',
+  guarantorDutyUnknown: 'duty status unavailable',
 };
 
 export const INSPECTION_LABELS_ZH = {
@@ -107,6 +127,7 @@ export const INSPECTION_LABELS_ZH = {
   },
   inspectionCadence: { daily: '每日', weekly: '每周', monthly: '每月', quarterly: '每季度' },
   inspectionAnswer: { pass: '合格', fail: '不合格', na: '不适用' },
+  guarantorTier: { principal: '主要负责人', technical: '技术负责人', operational: '操作负责人' },
 };
 
 export const INSPECTION_LABELS_EN: typeof INSPECTION_LABELS_ZH = {
@@ -123,4 +144,5 @@ export const INSPECTION_LABELS_EN: typeof INSPECTION_LABELS_ZH = {
     quarterly: 'quarterly',
   },
   inspectionAnswer: { pass: 'pass', fail: 'fail', na: 'n/a' },
+  guarantorTier: { principal: 'Principal', technical: 'Technical', operational: 'Operational' },
 };

@@ -12,6 +12,7 @@ import { useConsole, type AlarmActionName } from '../app/context';
 import { formatLocation, formatQuantity, formatTime, unitOf } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
+import { GuarantorsOf } from './guarantors';
 
 const SHELVE_MINUTES = [15, 30, 60, 120, 240, 480];
 
@@ -288,6 +289,7 @@ function AlarmDetail(props: { alarm: Alarm }) {
         <dl>
           <dt>{t('site')}</dt>
           <dd>{siteName(alarm.siteId)}</dd>
+          <GuarantorsOf path={`/api/v1/guarantors/alarm/${encodeURIComponent(alarm.id)}`} />
           <dt>{t('rule')}</dt>
           <dd>
             {alarm.ruleId} · {alarm.level} · {label(lang, 'category', alarm.category)}

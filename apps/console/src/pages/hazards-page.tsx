@@ -10,6 +10,7 @@ import {
 import { useState } from 'preact/hooks';
 
 import { apiGet, apiPost, errorMessage } from '../app/api';
+import { GuarantorsOf } from '../components/guarantors';
 import { useConsole, useLoad, useNow } from '../app/context';
 import { formatTime } from '../app/format';
 import { label } from '../app/i18n';
@@ -386,6 +387,7 @@ function HazardDetail(props: { id: string }) {
             {orgName(hazard.enterprise)} · {siteName(hazard.siteId)}{' '}
             {areaName(hazard.siteId, hazard.areaId)}
           </dd>
+          <GuarantorsOf path={`/api/v1/guarantors/hazard/${encodeURIComponent(hazard.id)}`} />
           {hazard.deviceIds.length > 0 && (
             <>
               <dt>{t('hazardDevices')}</dt>

@@ -13,6 +13,7 @@ import { useConsole, useLoad } from '../app/context';
 import { formatTime } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
+import { GuarantorsSection } from '../components/guarantors';
 
 const REFRESH_MS = 5000;
 
@@ -99,6 +100,7 @@ export function InspectionsPage(props: { params: Readonly<Record<string, string>
           </tbody>
         </table>
       )}
+      <GuarantorsSection />
       <h3>{t('inspectionHistory')}</h3>
       {records.data && records.data.length === 0 && <p class="muted">{t('inspectionNoRecords')}</p>}
       {records.data && records.data.length > 0 && (

@@ -251,6 +251,18 @@ describe(recordInspection.name, () => {
     expect(message).toContain('not answered: detectors, extinguishers');
   });
 
+  it('an assigned duty (包保责任人) is recorded by its assignee only', () => {
+    const duty = { ...schedule, assignee: 'wang' };
+    const answers = schedule.items.map(item => ({ itemId: item.id, answer: 'pass' as const }));
+    expect(recordInspection(duty, { answers }, zhang, at)).toMatchObject({
+      ok: false,
+      status: 403,
+      message: expect.stringContaining('only they may record it'),
+    });
+    const own = recordInspection(duty, { answers }, { id: 'wang', role: 'supervisor' }, at);
+    expect(own).toMatchObject({ ok: true, record: { by: 'wang' } });
+  });
+
   it('is signed by a person, never by Vigil', () => {
     expect(
       recordInspection(schedule, { answers: [] }, { id: 'vigil', role: 'system' }, at),

@@ -267,7 +267,7 @@ export function inspectionMissedSignal(
     value: undefined,
     threshold: undefined,
     message: active
-      ? `inspection missed: ${schedule.name} (${schedule.level}, ${cadence}) was not done in the window of ${window.id}; responsible: ${schedule.responsible}`
+      ? `inspection missed: ${schedule.name} (${schedule.guarantor ? `${schedule.guarantor.tier} guarantor's duty` : schedule.level}, ${cadence}) was not done in the window of ${window.id}; responsible: ${schedule.responsible}`
       : `inspection done late: ${schedule.name} (window of ${window.id})`,
     at: active ? window.end : detectedAt,
     detectedAt,
@@ -303,6 +303,14 @@ export function recordInspection(
   at: { readonly now: number; readonly id: string; readonly no: number },
 ): { readonly ok: true; readonly record: InspectionRecord } | InspectionRefusal {
   if (actor.role === 'system') return { ok: false, status: 403, message: 'a person signs it' };
+  // An assigned schedule (a guarantor's duty, 包保责任人线上履职) is done by its assignee in
+  // person: a record signed by someone else would show the duty performed when it was not.
+  if (schedule.assignee !== undefined && actor.id !== schedule.assignee)
+    return {
+      ok: false,
+      status: 403,
+      message: `${schedule.name} is the duty of ${schedule.assignee}: only they may record it`,
+    };
   const items = new Map(schedule.items.map(item => [item.id, item]));
   const seen = new Set<string>();
   const problems: string[] = [];

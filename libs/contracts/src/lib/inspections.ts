@@ -29,6 +29,10 @@ export type InspectionLevel = (typeof INSPECTION_LEVELS)[number];
 export const INSPECTION_CADENCES = ['daily', 'weekly', 'monthly', 'quarterly'] as const;
 export type InspectionCadence = (typeof INSPECTION_CADENCES)[number];
 
+/** Major-hazard-source guarantors (包保责任人, `guarantors.ts`): their duties are schedules too. */
+export const GUARANTOR_TIERS = ['principal', 'technical', 'operational'] as const;
+export type GuarantorTier = (typeof GUARANTOR_TIERS)[number];
+
 /** HAZ-09 (team, workshop, plant) and HAZ-10 (principal person, quarterly). */
 export const DEFAULT_INSPECTION_CADENCE: Readonly<Record<InspectionLevel, InspectionCadence>> = {
   team: 'daily',
@@ -73,6 +77,16 @@ export const inspectionScheduleSchema = z
     equipment: z.string().trim().min(1).max(200).optional(),
     /** The role or person answerable for it (e.g. `班组长 Team leader, tank farm`). */
     responsible: z.string().trim().min(1).max(200),
+    /**
+     * The user who does it (a user of the users file who sees the site, checked at load): only
+     * they may record it, and its missed alarm names them. Guarantors' duties always have one.
+     */
+    assignee: identifier.optional(),
+    /**
+     * Set by the registry on the duty it derives from `hazardUnits[].guarantors` (never by hand):
+     * the unit and tier the schedule is the duty of.
+     */
+    guarantor: z.strictObject({ unit: identifier, tier: z.enum(GUARANTOR_TIERS) }).optional(),
     items: z.array(inspectionItemSchema).min(1).max(MAX_INSPECTION_ITEMS),
   })
   .refine(

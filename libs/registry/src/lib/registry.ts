@@ -4,6 +4,7 @@ import {
   DEVICE_CLASS_DEFINITIONS,
   EXTRA_METRICS_ATTRIBUTE,
   deviceMetrics,
+  GUARANTOR_TIERS,
   inspectionItemSchema,
   inspectionScheduleSchema,
   type DeviceClass,
@@ -21,6 +22,7 @@ import {
 } from '@vigil/rules';
 
 import { buildFirePanelMap } from './fire-panel';
+import { guarantorDuties } from './guarantors';
 import {
   areaSchema,
   deviceSchema,
@@ -126,6 +128,8 @@ function knownKeysAt(issue: z.core.$ZodIssue): readonly string[] | undefined {
   }
   if (path.length === 6 && path[2] === 'inspections' && path[4] === 'items')
     return keysOf(inspectionItemSchema);
+  if (path.length === 5 && path[2] === 'hazardUnits' && path[4] === 'guarantors')
+    return GUARANTOR_TIERS;
   return undefined;
 }
 
@@ -341,10 +345,21 @@ export function assembleRegistry(sources: readonly RegistrySource[]): {
       deviceByKey.set(key, device);
       devices.push(device);
     }
+    // Guarantors' duties (包保责任人, issue 15) are inspection schedules of the site, derived here
+    // so that they are checked, watched and alarmed like the hand-written ones.
+    const siteDevices = devices.slice(siteDevicesFrom);
+    const duties = guarantorDuties(site, unitId =>
+      siteDevices
+        .filter(device => device.attributes['unit'] === unitId)
+        .map(device => device.deviceId),
+    );
+    for (const problem of duties.problems) problems.push(`${where}.${problem}`);
+    if (duties.schedules.length > 0)
+      site.inspections = [...(site.inspections ?? []), ...duties.schedules];
     for (const problem of inspectionProblems(site, deviceByKey))
       problems.push(`${where}.${problem}`);
     // GB 18218-2018 units and their tanks (unit, substance, design maximum): refused when incomplete.
-    for (const problem of mhsUnitsOf(site, devices.slice(siteDevicesFrom)).errors)
+    for (const problem of mhsUnitsOf(site, siteDevices).errors)
       problems.push(`${where}.${problem}`);
     for (const device of devices) {
       if (

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import {
   IDENTIFIER_PATTERN,
+  guarantorsSchema,
   type AlarmPriority,
   type Reading,
   type RuleSignal,
@@ -207,6 +208,12 @@ export const mhsUnitSchema = z
         message: `must be one of ${MHS_ALPHA_VALUES.join(', ')} (GB 18218-2018 α table)`,
       })
       .optional(),
+    /**
+     * 包保责任人 (issue 15, RSP-01): the unit's principal, technical and operational guarantors;
+     * the registry checks them against the users file and derives their duties
+     * (`@vigil/contracts` guarantors.ts). The grade does not use them.
+     */
+    guarantors: guarantorsSchema.optional(),
   })
   .refine(unit => (unit.exposedPopulation === undefined) !== (unit.alpha === undefined), {
     message:

@@ -50,6 +50,8 @@ import { HAZARD_CLOCK, HazardService } from './hazards/hazard.service';
 import { HazardsController } from './hazards/hazards.controller';
 import { INSPECTION_CLOCK, InspectionService } from './inspections/inspection.service';
 import { InspectionsController } from './inspections/inspections.controller';
+import { GuarantorsController } from './guarantors/guarantors.controller';
+import { GuarantorsService } from './guarantors/guarantors.service';
 import { PermitBoard } from './permits/permit-board';
 import { PERMIT_CLOCK, PermitService } from './permits/permit.service';
 import { PermitsController } from './permits/permits.controller';
@@ -143,6 +145,9 @@ export class VigilModule {
       // Special-operation permits (issue 15): with the gateway, handed to the rules in-process.
       controllers.push(PermitsController);
       providers.push(PermitService, { provide: PERMIT_CLOCK, useValue: Date.now });
+      // Major-hazard-source guarantors (issue 15): their duties are inspection schedules.
+      controllers.push(GuarantorsController);
+      providers.push(GuarantorsService);
       // Duty and shift hand-over (issue 15): beside the alarms, hazards and permits it hands over.
       controllers.push(DutyController);
       providers.push(ShiftService, { provide: SHIFT_CLOCK, useValue: Date.now });

@@ -103,3 +103,32 @@ export function decide(scope: AccessScope, action: AccessAction, siteId?: string
     return { ok: false, status: 403, message: 'only an admin may reload the registry' };
   return { ok: true };
 }
+
+/**
+ * Inspection schedules assigned to a user (guarantors' duties, 包保责任人, issue 15) whose user is
+ * not a known user or does not see the schedule's site: nobody could record the duty, and its
+ * missed alarms would name someone who cannot act. One problem per schedule, in the registry's
+ * words (`sites.<site>.inspections.<id>.assignee: …`), so that the registry is refused with them.
+ */
+export function assigneeProblems(
+  registry: Registry,
+  knownUser: (userId: string) => Principal | undefined,
+): string[] {
+  const problems: string[] = [];
+  for (const site of registry.sites)
+    for (const schedule of site.inspections ?? []) {
+      if (schedule.assignee === undefined) continue;
+      const at = `sites.${site.id}.inspections.${schedule.id}.assignee`;
+      const what = schedule.guarantor
+        ? ` (the ${schedule.guarantor.tier} guarantor of unit ${schedule.guarantor.unit})`
+        : '';
+      const user = knownUser(schedule.assignee);
+      if (!user)
+        problems.push(`${at}: "${schedule.assignee}"${what} is not a user of the users file`);
+      else if (!accessScope(registry, user).sites.has(site.id))
+        problems.push(
+          `${at}: "${schedule.assignee}"${what} does not see site ${site.id} (scope "${user.scope}", role "${user.role}")`,
+        );
+    }
+  return problems;
+}

@@ -1,13 +1,14 @@
 import { HttpException, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 
-import type { OrgNode, Registry } from '@vigil/registry';
+import { RegistryError, type OrgNode, type Registry } from '@vigil/registry';
 
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import {
   FAIL_CLOSED_REASONS,
   accessScope,
+  assigneeProblems,
   decide,
   type AccessAction,
   type AccessDecision,
@@ -45,6 +46,13 @@ export class AuthorizationService implements OnModuleDestroy {
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
     @Inject(AuthService) private readonly auth: AuthService,
   ) {
+    // Assignees (guarantors' duties) must be users who see their site: refused at start like any
+    // registry error, and a reload that breaks it is refused before it is applied.
+    const assignees = (next: Registry) =>
+      assigneeProblems(next, userId => this.auth.knownUser(userId));
+    const problems = assignees(registry.current);
+    if (problems.length > 0) throw new RegistryError(problems);
+    registry.addCheck(assignees);
     this.checkUsers(registry.current);
     this.reloads = registry.changes$.subscribe(next => this.checkUsers(next));
   }

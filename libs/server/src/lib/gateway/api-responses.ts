@@ -32,7 +32,7 @@ import {
   type TelemetrySeries,
 } from '@vigil/contracts';
 import type { OrgNode, RegisteredDevice, RegistrySite } from '@vigil/registry';
-import type { FirePanelMapJson } from '@vigil/rules';
+import type { FirePanelMapJson, MhsUnitEntry } from '@vigil/rules';
 
 import type { DeviceMode } from '../alarms/alarm-journal';
 import type { AuthenticatedUser, Session } from '../auth/auth.service';
@@ -811,6 +811,12 @@ export const SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
   >,
   true satisfies Agrees<
     typeof sites,
-    { organisation: OrgNode[]; sites: Omit<RegistrySite, 'profiles' | 'inspections'>[] }
+    {
+      organisation: OrgNode[];
+      // Units without their guarantors (served by GET /api/v1/guarantors).
+      sites: (Omit<RegistrySite, 'profiles' | 'inspections' | 'hazardUnits'> & {
+        hazardUnits?: Omit<MhsUnitEntry, 'guarantors'>[];
+      })[];
+    }
   >,
 ];

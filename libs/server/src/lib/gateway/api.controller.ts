@@ -146,7 +146,15 @@ export class SitesController {
       organisation: this.authorization.visibleOrganisation(user),
       sites: sites
         .filter(site => this.authorization.canSeeSite(user, site.id))
-        .map(({ profiles: _profiles, inspections: _inspections, ...site }) => site),
+        .map(({ profiles: _profiles, inspections: _inspections, ...site }) =>
+          // Guarantors are served with their duty status by GET /api/v1/guarantors.
+          site.hazardUnits
+            ? {
+                ...site,
+                hazardUnits: site.hazardUnits.map(({ guarantors: _guarantors, ...unit }) => unit),
+              }
+            : site,
+        ),
     };
   }
 }

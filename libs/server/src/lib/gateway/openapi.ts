@@ -28,6 +28,8 @@ import {
   scheduleQuery,
 } from '../inspections/inspections.controller';
 import * as inspectionApi from '../inspections/inspection-responses';
+import { guarantorsQuery } from '../guarantors/guarantors.controller';
+import * as guarantorApi from '../guarantors/guarantor-responses';
 import { PERMIT_ACTION_BODIES, createPermitBody, permitQuery } from '../permits/permits.controller';
 import * as permitApi from '../permits/permit-responses';
 import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.controller';
@@ -74,6 +76,7 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/inspections/schedules': { query: scheduleQuery },
   'GET /api/v1/inspections/records': { query: recordQuery },
   'GET /api/v1/inspections/missed': { query: missedQuery },
+  'GET /api/v1/guarantors': { query: guarantorsQuery },
   'POST /api/v1/permits': { body: createPermitBody },
   'POST /api/v1/permits/{id}/{action}': { body: z.union(Object.values(PERMIT_ACTION_BODIES)) },
   'GET /api/v1/permits': { query: permitQuery },
@@ -126,6 +129,9 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/inspections/records/{id}': { '200': inspectionApi.inspectionRecord },
   'POST /api/v1/inspections/records': { '201': inspectionApi.inspectionRecord },
   'GET /api/v1/inspections/missed': { '200': inspectionApi.inspectionMissList },
+  'GET /api/v1/guarantors': { '200': guarantorApi.mhsGuarantorsList },
+  'GET /api/v1/guarantors/alarm/{id}': { '200': guarantorApi.mhsGuarantorsList },
+  'GET /api/v1/guarantors/hazard/{id}': { '200': guarantorApi.mhsGuarantorsList },
   'GET /api/v1/permits': { '200': permitApi.permitList },
   'GET /api/v1/permits/{id}': { '200': permitApi.permit },
   'POST /api/v1/permits': { '201': permitApi.permit },
@@ -184,6 +190,9 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/inspections/records/{id}': ['404', '503'],
   'POST /api/v1/inspections/records': ['400', '403', '404', '422', '503'],
   'GET /api/v1/inspections/missed': ['400', '503'],
+  'GET /api/v1/guarantors': ['400'],
+  'GET /api/v1/guarantors/alarm/{id}': ['404'],
+  'GET /api/v1/guarantors/hazard/{id}': ['404'],
   'GET /api/v1/permits': ['400'],
   'GET /api/v1/permits/{id}': ['404'],
   'POST /api/v1/permits': ['400', '404', '422'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import {
+  GUARANTOR_TIERS,
   INSPECTION_ANSWERS,
   INSPECTION_CADENCES,
   INSPECTION_LEVELS,
@@ -82,6 +83,11 @@ export const inspectionSchedule = z.object({
   devices: z.array(z.string()).optional(),
   equipment: z.string().optional(),
   responsible: z.string(),
+  assignee: z.string().optional().describe('the user who does it; only they may record it'),
+  guarantor: z
+    .object({ unit: z.string(), tier: z.enum(GUARANTOR_TIERS) })
+    .optional()
+    .describe('a major-hazard-source guarantor’s duty (包保责任人): the unit and tier'),
   items: z.array(
     z.object({
       id: z.string(),

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 
 import type { Alarm } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry-node';
+import { buildRegistry } from '@vigil/registry';
+import { loadRegistry, readRegistrySources } from '@vigil/registry-node';
 
 import {
   alertKey,
@@ -12,7 +13,8 @@ import {
   type PostableAlert,
 } from './alerts';
 
-const registry = loadRegistry(join(__dirname, '../../../../../registry/sample'));
+const SAMPLE = join(__dirname, '../../../../../registry/sample');
+const registry = loadRegistry(SAMPLE);
 const NOW = Date.UTC(2026, 11, 7, 2, 0, 0);
 const PATH = ['ent-huaxin', 'park-chem', 'county-east', 'city-demo'];
 
@@ -136,5 +138,41 @@ describe('alertsFor', () => {
     expect([...alerts.keys()]).toEqual(['alarm-1/ent-huaxin', 'alarm-1/park-chem']);
     expect(alerts.get('alarm-1/park-chem')?.annotations['summary_zh']).toContain('【升级】');
     expect(alerts.get('alarm-1/ent-huaxin')?.annotations['summary_zh']).not.toContain('【升级】');
+  });
+});
+
+describe('alerts name the guarantors (包保责任人) of the major hazard source', () => {
+  // The sample with guarantors for the reactor unit (area reactor-unit, tank r-201).
+  const sources = readRegistrySources(SAMPLE).map(source => {
+    const content = structuredClone(source.content) as {
+      sites?: Array<{ hazardUnits?: Array<{ id: string; guarantors?: unknown }> }>;
+    };
+    for (const unit of content.sites?.[0]?.hazardUnits ?? [])
+      if (unit.id === 'reactor-unit-1')
+        unit.guarantors = { principal: 'wang', technical: 'li', operational: 'zhang' };
+    return { ...source, content };
+  });
+  const context = { registry: buildRegistry(sources), consoleUrl: 'https://vigil.example/' };
+  const line =
+    '反应装置生产单元 Reactor production unit (reactor-unit-1): 主要负责人 wang, 技术负责人 li, 操作负责人 zhang';
+
+  it('an alarm in the source’s area names its guarantors, labels unchanged', () => {
+    const alert = alertsFor(alarm(), context, NOW).get('alarm-1/ent-huaxin');
+    expect(alert?.annotations['guarantors']).toBe(line);
+    expect(alert?.annotations['summary_zh']).toContain(`包保责任人：${line}`);
+    expect(alert?.annotations['summary_en']).toContain(`guarantors: ${line}`);
+    expect(alert?.labels).toEqual(
+      alertsFor(alarm(), { ...context, registry }, NOW).get('alarm-1/ent-huaxin')?.labels,
+    );
+  });
+
+  it('an alarm of a source without guarantors, or of no source, names none', () => {
+    const tankFarm = alarm({ deviceId: 'gc-tf-01', areaId: 'tank-farm' });
+    const loading = alarm({ deviceId: 'gc-lb-01', areaId: 'loading-bay' });
+    for (const each of [tankFarm, loading]) {
+      const alert = alertsFor(each, context, NOW).get('alarm-1/ent-huaxin');
+      expect(alert?.annotations['guarantors']).toBeUndefined();
+      expect(alert?.annotations['summary_zh']).not.toContain('包保责任人');
+    }
   });
 });

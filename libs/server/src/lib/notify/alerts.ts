@@ -1,5 +1,5 @@
-import { DEVICE_CLASS_DEFINITIONS, type Alarm } from '@vigil/contracts';
-import type { Registry } from '@vigil/registry';
+import { DEVICE_CLASS_DEFINITIONS, GUARANTOR_TIER_NAMES_ZH, type Alarm } from '@vigil/contracts';
+import { guarantorsOf, sourcesOf, type Registry } from '@vigil/registry';
 
 /** Alertmanager API v2 `postableAlert` (the fields Vigil sets). */
 export interface PostableAlert {
@@ -59,6 +59,28 @@ export function alertKey(alarmId: string, node: string): string {
   return `${alarmId}/${node}`;
 }
 
+/**
+ * The guarantors (包保责任人) of the major hazard sources an alarm belongs to, one line per source:
+ * `罐区储存单元 (tank-farm-1): 主要负责人 wang, 技术负责人 li, 操作负责人 zhang`. Empty when it
+ * belongs to none, or its sources name none. Receivers are per organisation node (notify.yaml):
+ * the message names the people who answer for the source, so the node's channel reaches them.
+ */
+export function guarantorsLine(registry: Registry, alarm: Alarm): string {
+  return sourcesOf(registry, {
+    siteId: alarm.siteId,
+    deviceIds: [alarm.deviceId],
+    areaId: alarm.areaId,
+  })
+    .map(unit => ({ unit, guarantors: guarantorsOf(unit) }))
+    .filter(({ guarantors }) => guarantors.length > 0)
+    .map(
+      ({ unit, guarantors }) =>
+        `${unit.name} (${unit.id}): ` +
+        guarantors.map(each => `${GUARANTOR_TIER_NAMES_ZH[each.tier]} ${each.userId}`).join(', '),
+    )
+    .join('; ');
+}
+
 function formatValue(alarm: Alarm, unit: string | undefined): string {
   if (alarm.value === undefined) return '';
   return `${String(alarm.value)}${unit ? ` ${unit}` : ''}`;
@@ -89,6 +111,7 @@ export function alertsFor(
   const where = [site?.name ?? alarm.siteId, area?.name, device?.name ?? alarm.deviceId]
     .filter(Boolean)
     .join(' · ');
+  const guarantors = guarantorsLine(context.registry, alarm);
   for (const node of nodes) {
     const escalated = node !== path[0];
     const labels: Record<string, string> = {
@@ -109,10 +132,12 @@ export function alertsFor(
     const summaryZh =
       `${escalated ? '【升级】' : ''}${PRIORITY_ZH[alarm.priority]}报警 P${alarm.priority}：` +
       `${where} ${alarm.level}${value ? ` ${value}` : ''}` +
-      (escalated ? `（未确认/未处置，已升级至 ${node}）` : '');
+      (escalated ? `（未确认/未处置，已升级至 ${node}）` : '') +
+      (guarantors ? `；包保责任人：${guarantors}` : '');
     const summaryEn =
       `${escalated ? '[Escalated] ' : ''}P${alarm.priority} alarm at ${where}: ${alarm.message}` +
-      (escalated ? ` (not acknowledged/disposed in time, escalated to ${node})` : '');
+      (escalated ? ` (not acknowledged/disposed in time, escalated to ${node})` : '') +
+      (guarantors ? `; guarantors: ${guarantors}` : '');
     alerts.set(alertKey(alarm.id, node), {
       labels,
       annotations: {
@@ -122,6 +147,7 @@ export function alertsFor(
         level: alarm.level,
         raised_at: new Date(alarm.raisedAt).toISOString(),
         console_url: link,
+        ...(guarantors ? { guarantors } : {}),
       },
       startsAt: new Date(alarm.openedAt ?? alarm.detectedAt).toISOString(),
       endsAt: new Date(endsAt).toISOString(),

@@ -46,6 +46,11 @@ export class RegistryHolder {
    * believes applied). Reported on /readyz until a reload is applied.
    */
   refused: { readonly at: number; readonly problems: readonly string[] } | undefined;
+  /**
+   * Checks of the registry against what lives outside it (the users file: guarantors and other
+   * assignees), added by their owners; a reload runs them before anything is swapped.
+   */
+  private readonly checks: Array<(registry: Registry) => readonly string[]> = [];
 
   constructor(
     @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
@@ -74,6 +79,14 @@ export class RegistryHolder {
   }
 
   /**
+   * Adds a check that a reload must pass; the caller checks the running registry itself (and
+   * refuses to start with its problems).
+   */
+  addCheck(check: (registry: Registry) => readonly string[]): void {
+    this.checks.push(check);
+  }
+
+  /**
    * Throws RegistryError (and keeps the running registry) when the files or rules are invalid:
    * the whole check (structure, gases, units, area, site and device rules) runs before anything
    * is swapped, so nothing is ever half applied. Every problem of a refused reload is logged.
@@ -81,7 +94,10 @@ export class RegistryHolder {
   reload(): Registry {
     let checked;
     try {
-      checked = loadCheckedRegistry(this.config.registryPath);
+      const loaded = loadCheckedRegistry(this.config.registryPath);
+      const problems = this.checks.flatMap(check => check(loaded.registry));
+      if (problems.length > 0) throw new RegistryError(problems);
+      checked = loaded;
     } catch (error) {
       this.metrics?.registryReloads.inc({ result: 'refused' });
       this.metrics?.registryReloadRefused.set(1);
