@@ -1,5 +1,8 @@
+import { join } from 'node:path';
+
 import { parseFaultArgs, selected } from './args';
 import { EXPECTATIONS, catalogue, expectationOf } from './scenarios';
+import { deployQueueBounds } from './stack';
 
 describe('parseFaultArgs', () => {
   it('has small defaults and both modes', () => {
@@ -79,5 +82,13 @@ describe('scenario selection and expectations', () => {
       'measured',
     );
     expect(() => expectationOf('x', ['x=maybe'])).toThrow(/--expect/);
+  });
+});
+
+describe('the harness broker', () => {
+  it("has deploy/'s queue bounds, not the test harness's 100,000 messages", () => {
+    const bounds = deployQueueBounds(join(__dirname, '../../../..'));
+    expect(bounds).toContain('max_queued_messages 6000000');
+    expect(bounds.some(line => line.startsWith('max_queued_bytes '))).toBe(true);
   });
 });

@@ -213,10 +213,16 @@ export class Stack {
   }
 
   private brokerConfig(): string[] {
-    if (!this.options.brokerPersistence) return [];
+    // The queue bounds deploy/ gives Mosquitto (the test harness's 100,000 messages are 20 s at
+    // 5,000 readings/s: the 2026-12-07 10-minute outage run lost 467,754 readings Mosquitto had
+    // acknowledged when ingest fell behind during the backlog's drain; deploy/'s 6,000,000 hold
+    // 20 minutes). Read from deploy/mosquitto/mosquitto.conf, so the two cannot drift apart.
+    const queue = deployQueueBounds(this.options.root);
+    if (!this.options.brokerPersistence) return queue;
     const dir = join(this.workDir, 'mosquitto-db');
     mkdirSync(dir, { recursive: true });
     return [
+      ...queue,
       // Started as root, Mosquitto switches to the `mosquitto` user, which cannot write the stack's
       // owner-only work dir: it would run without ever saving (as a broker with persistence false).
       `user ${userInfo().username}`,
@@ -280,4 +286,16 @@ function deployedAutosave(root: string): string[] {
   const line = /^autosave_interval \d+$/m.exec(conf)?.[0];
   if (!line) throw new Error('deploy/mosquitto/mosquitto.conf has no autosave_interval line');
   return [line];
+}
+
+/** `max_queued_messages` / `max_queued_bytes` of deploy/mosquitto/mosquitto.conf. */
+export function deployQueueBounds(root: string): string[] {
+  const conf = readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+  const lines = conf
+    .split('\n')
+    .map(line => line.trim())
+    .filter(line => /^max_queued_(messages|bytes)\s+\d+$/.test(line));
+  if (lines.length !== 2)
+    throw new Error('deploy/mosquitto/mosquitto.conf: no max_queued_* bounds');
+  return lines;
 }
