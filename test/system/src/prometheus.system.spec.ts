@@ -99,8 +99,8 @@ describe('prometheus scraping Vigil', () => {
     expect(alerts.map(candidate => candidate.labels['alertname'])).not.toContain(
       'VigilBrokerDisconnected',
     );
-    // All 14 rules are loaded.
+    // All 15 rules are loaded.
     const rules = await prometheus.api<{ groups: { rules: unknown[] }[] }>('rules');
-    expect(rules.groups.flatMap(group => group.rules)).toHaveLength(14);
+    expect(rules.groups.flatMap(group => group.rules)).toHaveLength(15);
   });
 });
