@@ -45,9 +45,17 @@ nx.stdout.on('data', chunk => {
   }
 });
 nx.on('exit', code => {
-  // Nx replays cached runs' output too, so these totals cover every suite, cached or not.
+  // Nx replays cached runs' output too, so these totals cover every suite, cached or not. A
+  // failing jest run may print its totals where this does not read them (2026-12-07: "1698
+  // passed, 0 failed" under two failed tests): the line never says 0 failed for a failed run.
+  const verdict =
+    code === 0
+      ? ''
+      : failed === 0
+        ? ' counted here; THE RUN FAILED: see "Failed tasks" above'
+        : '; THE RUN FAILED';
   console.log(
-    `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    `\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${verdict}`,
   );
   process.exit(code ?? 1);
 });
