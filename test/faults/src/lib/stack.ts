@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import {
@@ -105,7 +106,7 @@ export class Stack {
     const [deviceUrl, ...failoverUrls] = this.deviceBrokerUrls();
     for (const name of Stack.processNames(mode, this.options.rules)) {
       const app = name.startsWith('rules') ? 'rules' : name;
-      const port = await freePort();
+      const port = await vigilPort();
       const dataDir = join(this.workDir, `data-${name}`);
       mkdirSync(dataDir, { recursive: true });
       const env: NodeJS.ProcessEnv = {
@@ -150,6 +151,10 @@ export class Stack {
       );
     }
     await this.until('the front /readyz', () => ok(`${this.front}/readyz`), deadline);
+    // Another server on a process's port answers its /healthz too: the process itself must live.
+    for (const process of this.processes.values())
+      if (!process.child.alive())
+        throw new Error(`${process.name} exited while starting (see ${this.options.logDir})`);
   }
 
   private async until(
@@ -298,4 +303,26 @@ export function deployQueueBounds(root: string): string[] {
   if (lines.length !== 2)
     throw new Error('deploy/mosquitto/mosquitto.conf: no max_queued_* bounds');
   return lines;
+}
+
+/**
+ * A free port for a Vigil process, outside the kernel's ephemeral range (32768–60999), where
+ * every other test's `freePort()` (port 0) lands: the process binds it seconds after it was
+ * chosen, and in CI (2 tasks in parallel) another test's server once took that port first, so the
+ * stack's ingest died with EADDRINUSE while the other server answered its /healthz.
+ */
+async function vigilPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (await canBind(port)) return port;
+  }
+  return freePort();
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
