@@ -100,7 +100,15 @@ describe('split services: a failing check of ingest shows on the gateway', () =>
     const front = await waitFor(
       async () => {
         const answer = await readyz(gateway);
-        return answer.body.checks['services'] === false ? answer : undefined;
+        // Other processes may list their broker check for a moment while they reconnect: wait
+        // for the state the test is about, ingest alone with its lost session.
+        const notReady = answer.body.details?.services?.notReady ?? [];
+        return answer.body.checks['services'] === false &&
+          notReady.length === 1 &&
+          notReady[0]?.instance === 'ingest-1' &&
+          notReady[0].failing.some(failing => failing.check === 'ingest')
+          ? answer
+          : undefined;
       },
       { what: "the gateway's /readyz to name ingest", timeoutMs: 15_000 },
     );
@@ -109,12 +117,12 @@ describe('split services: a failing check of ingest shows on the gateway', () =>
       expect.objectContaining({
         instance: 'ingest-1',
         services: ['ingest'],
-        failing: [
+        failing: expect.arrayContaining([
           expect.objectContaining({
             check: 'ingest',
             reason: expect.stringContaining("lost ingest's persistent session"),
           }),
-        ],
+        ]),
       }),
     ]);
 
@@ -130,12 +138,14 @@ describe('split services: a failing check of ingest shows on the gateway', () =>
           ),
       { what: 'a heartbeat after the gateway named ingest', timeoutMs: 10_000 },
     );
-    expect(beat.services).toEqual([
-      expect.objectContaining({
-        instance: 'ingest-1',
-        services: ['ingest'],
-        failing: [expect.objectContaining({ check: 'ingest' })],
-      }),
-    ]);
+    expect(beat.services).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          instance: 'ingest-1',
+          services: ['ingest'],
+          failing: expect.arrayContaining([expect.objectContaining({ check: 'ingest' })]),
+        }),
+      ]),
+    );
   }, 120_000);
 });
