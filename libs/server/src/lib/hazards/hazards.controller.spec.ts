@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,61 +16,12 @@ import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { HazardService } from './hazard.service';
 import { HazardsController } from './hazards.controller';
+import { testUser, writeTwoEnterpriseRegistry } from '../common/two-enterprises.fixture';
 
 /** Two enterprises under one city: each enterprise's users see only their own hazards. */
-function writeRegistry(dir: string): void {
-  const site = (id: string, enterprise: string) => ({
-    id,
-    name: id,
-    enterprise,
-    frame: { width: 100, height: 100 },
-    areas: [
-      {
-        id: 'unit-1',
-        name: 'Unit 1',
-        kind: 'production',
-        polygon: [
-          [0, 0],
-          [100, 0],
-          [100, 100],
-          [0, 100],
-        ],
-      },
-    ],
-    devices: [
-      {
-        id: `gc-${id}`,
-        class: 'gas-combustible',
-        attributes: { gas: 'CH4' },
-        area: 'unit-1',
-        position: [10, 10],
-      },
-    ],
-  });
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        { id: 'city-demo', name: 'City', kind: 'city' },
-        { id: 'park-chem', name: 'Park', kind: 'park', parent: 'city-demo' },
-        { id: 'ent-huaxin', name: 'Huaxin', kind: 'enterprise', parent: 'park-chem' },
-        { id: 'ent-other', name: 'Other', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [site('plant-a', 'ent-huaxin'), site('plant-b', 'ent-other')],
-    }),
-  );
-}
-
-const user = (id: string, role: AuthenticatedUser['role'], scope: string): AuthenticatedUser => ({
-  id,
-  name: id,
-  role,
-  scope,
-  scopePath: [],
-});
-const zhang = user('zhang', 'operator', 'ent-huaxin');
-const wang = user('wang', 'supervisor', 'park-chem');
-const admin = user('admin', 'admin', 'city-demo');
+const zhang = testUser('zhang', 'operator', 'ent-huaxin');
+const wang = testUser('wang', 'supervisor', 'park-chem');
+const admin = testUser('admin', 'admin', 'city-demo');
 
 function alarm(id: string, siteId: string, disposition?: Alarm['disposition']): Alarm {
   return {
@@ -119,7 +70,7 @@ describe(HazardsController.name, () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-hazards-api-'));
-    writeRegistry(dir);
+    writeTwoEnterpriseRegistry(dir);
     const config = loadConfig({
       VIGIL_REGISTRY: dir,
       VIGIL_DATA_DIR: join(dir, 'data'),
@@ -257,7 +208,7 @@ describe(HazardsController.name, () => {
 
   it('shows a user whose scope is not in the organisation tree nothing, and refuses their steps (403)', () => {
     const ours = controller.create({ title: 'ours', level: 'general', siteId: 'plant-a' }, zhang);
-    const lost = user('lost', 'admin', 'nowhere');
+    const lost = testUser('lost', 'admin', 'nowhere');
     expect(controller.list({}, lost)).toEqual([]);
     expect(controller.stats({ by: 'region' }, lost).rows).toEqual([]);
     expect(controller.stats({ by: 'site' }, lost).rows).toEqual([]);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,7 @@ import type { Alarm, MonthlyReport } from '@vigil/contracts';
 import { AlarmActivity } from '../alarms/alarm-activity';
 import type { AlarmCommands } from '../alarms/alarm-commands';
 import { AlarmView } from '../alarms/alarm-view';
-import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
+import { AuthService } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
@@ -19,6 +19,7 @@ import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { MonthlyReportController } from './monthly-report.controller';
 import { ReportPrinter } from './report-printer';
+import { testUser, writeTwoEnterpriseRegistry } from '../common/two-enterprises.fixture';
 
 // Real Chromium prints the PDF (Debian's chromium, as the console's browser tests use).
 jest.setTimeout(120_000);
@@ -32,57 +33,11 @@ const NOW = Date.UTC(2026, 11, 7, 4);
 
 /** A city with a park (one enterprise) and an enterprise directly beneath it. */
 function writeRegistry(dir: string): void {
-  const site = (id: string, enterprise: string) => ({
-    id,
-    name: id,
-    enterprise,
-    frame: { width: 100, height: 100 },
-    areas: [
-      {
-        id: 'unit-1',
-        name: 'Unit 1',
-        kind: 'production',
-        polygon: [
-          [0, 0],
-          [100, 0],
-          [100, 100],
-          [0, 100],
-        ],
-      },
-    ],
-    devices: [
-      {
-        id: `gc-${id}`,
-        class: 'gas-combustible',
-        attributes: { gas: 'CH4' },
-        area: 'unit-1',
-        position: [10, 10],
-      },
-    ],
-  });
-  writeFileSync(
-    join(dir, 'site.json'),
-    JSON.stringify({
-      organisation: [
-        { id: 'city-demo', name: '示例市', kind: 'city' },
-        { id: 'park-chem', name: '化工园区', kind: 'park', parent: 'city-demo' },
-        { id: 'ent-huaxin', name: '华信 <Chem> & Co', kind: 'enterprise', parent: 'park-chem' },
-        { id: 'ent-other', name: 'Other', kind: 'enterprise', parent: 'city-demo' },
-      ],
-      sites: [site('plant-a', 'ent-huaxin'), site('plant-b', 'ent-other')],
-    }),
-  );
+  writeTwoEnterpriseRegistry(dir, { city: '示例市', park: '化工园区', huaxin: '华信 <Chem> & Co' });
 }
 
-const user = (id: string, role: AuthenticatedUser['role'], scope: string): AuthenticatedUser => ({
-  id,
-  name: id,
-  role,
-  scope,
-  scopePath: [],
-});
-const zhang = user('zhang', 'operator', 'ent-huaxin');
-const admin = user('admin', 'admin', 'city-demo');
+const zhang = testUser('zhang', 'operator', 'ent-huaxin');
+const admin = testUser('admin', 'admin', 'city-demo');
 
 function alarm(id: string, siteId: string, at: number, priority: Alarm['priority']): Alarm {
   return {
