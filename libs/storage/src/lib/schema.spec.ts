@@ -146,7 +146,7 @@ describe(createAlarmEventEncoder.name, () => {
       line:
         'alarm_event,category=process,device=gt-01,level=L2,priority=1,rule=gas-h2s,site=plant-1 ' +
         'alarm_id="a-1",state="active-unacknowledged",action="raise",active=true,value=21,threshold=20,' +
-        'metric="ppm",message="H2S 21 ppm ≥ 20 ppm, \\"L2\\"",detected_at=1767225600003i 1767225600000012626',
+        'metric="ppm",message="H2S 21 ppm ≥ 20 ppm, \\"L2\\"",detected_at=1767225600003i 1767225600000002226',
     });
   });
 
@@ -178,6 +178,7 @@ describe(createAlarmEventEncoder.name, () => {
       encode(sampleAlarm({ state: 'normal' }), action({ action: 'clear', at: T + 1 })),
     ].map(timeOf);
     expect(new Set(times).size).toBe(4);
+    expect(BigInt(times[1] ?? 0)).toBeGreaterThan(BigInt(times[0] ?? 0)); // raise, then acknowledge
     for (const time of times.slice(0, 3)) expect(time.slice(0, -6)).toBe(String(T));
     expect(times[3]?.slice(0, -6)).toBe(String(T + 1));
   });

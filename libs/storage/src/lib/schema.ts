@@ -200,15 +200,20 @@ export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine
  * located inside a device (fire-panel points, channels).
  *
  * Time = the action's ms × 1e6 + a slot in [0, 1e6) derived from the event itself (alarm id,
- * its history length, action, time): InfluxDB keeps one point per series and timestamp, so two
+ * its history length, action, time; the history length picks a band, so an alarm's changes in
+ * one millisecond stay in order): InfluxDB keeps one point per series and timestamp, so two
  * events of one series in one millisecond (a clear and an acknowledge; two fire-panel points of
  * one device) need different slots, and the same event written again (a JetStream redelivery
  * after the ack wait, a spool replay after a crash, another process) must land on the same point,
  * never a second row. An encoder remembers the slots it gave (up to `remember` events) and moves
  * a different event whose slot is taken to the next free one, so within that memory no event
- * overwrites another; beyond it, two events of one series, millisecond and slot (1 in 1e6 per
- * pair) would still collide.
+ * overwrites another; beyond it (a restart), two events of one series, millisecond and band
+ * (about 1 in 9,900 per pair) that had been moved apart could land on one point again.
  */
+/** Bands of a millisecond's slots by history length (lifecycle.ts keeps at most 100 actions). */
+const HISTORY_BANDS = 101;
+const SLOTS_PER_BAND = Math.floor(NS_SLOTS_PER_MS / HISTORY_BANDS);
+
 export function createAlarmEventEncoder({
   remember = 100_000,
 }: { remember?: number } = {}): AlarmEventEncoder {
@@ -219,7 +224,10 @@ export function createAlarmEventEncoder({
   const taken = new Map<string, string>();
   const slotFor = (series: string, alarm: Alarm, action: AlarmAction): number => {
     const event = `${alarm.id}\u0000${alarm.history.length}\u0000${action.action}\u0000${action.at}`;
-    let slot = fnv1a32(event) % NS_SLOTS_PER_MS;
+    // An alarm's own changes in one millisecond keep their order (its history's), the rest of
+    // the band spreads the alarms of one series.
+    const band = Math.min(alarm.history.length, HISTORY_BANDS - 1);
+    let slot = band * SLOTS_PER_BAND + (fnv1a32(event) % SLOTS_PER_BAND);
     for (let probe = 0; probe < NS_SLOTS_PER_MS; probe += 1) {
       const key = `${series} ${action.at} ${slot}`;
       const holder = taken.get(key);
