@@ -90,7 +90,7 @@ const isOperator = (pattern: unknown, name: string): pattern is Record<string, u
  * Where `actual` does not match `pattern` (`undefined`: it matches). Objects: each key of the
  * pattern matches (others ignored); arrays: the pattern's items match items of the answer in
  * order (others between ignored); `{contains}` a substring or an array item; `{atLeast}` a number
- * ≥; anything else: equal. Pure.
+ * ≥ (a list of strings: a string holding each); anything else: equal. Pure.
  */
 export function mismatch(actual: unknown, pattern: unknown, path = ''): string | undefined {
   const at = path || '(root)';
@@ -100,6 +100,12 @@ export function mismatch(actual: unknown, pattern: unknown, path = ''): string |
       return actual.includes(wanted)
         ? undefined
         : `${at}: ${JSON.stringify(actual)} does not contain ${JSON.stringify(wanted)}`;
+    if (typeof actual === 'string' && Array.isArray(wanted)) {
+      const absent = wanted.filter(part => !actual.includes(String(part)));
+      return absent.length === 0
+        ? undefined
+        : `${at}: ${JSON.stringify(actual)} does not contain ${JSON.stringify(absent)}`;
+    }
     if (Array.isArray(actual))
       return actual.some(item => mismatch(item, wanted) === undefined)
         ? undefined
@@ -229,7 +235,7 @@ export class OperatorRunner {
         atMs: step.at,
         target: step.target ?? MAIN_TARGET,
         as: step.as ?? '',
-        what: describeAction(step),
+        what: this.describe(step),
       };
       if (failed) {
         this.results.push({
@@ -249,6 +255,16 @@ export class OperatorRunner {
       if (result.status !== 'ok') failed = true;
     }
     return this.results;
+  }
+
+  /** The step as shown, with what has been saved so far filled in (`${hotWork.id}`). */
+  private describe(step: ScenarioStep): string {
+    const what = describeAction(step);
+    try {
+      return substitute(what, this.saved) as string;
+    } catch {
+      return what;
+    }
   }
 
   private async play(

@@ -181,6 +181,10 @@ describe('operator steps: matching answers', () => {
       mismatch(hazard, { message: { contains: 'No. 3' }, no: { atLeast: 2 } }),
     ).toBeUndefined();
     expect(mismatch(hazard, { tags: { contains: 'b' } })).toBeUndefined();
+    expect(mismatch(hazard, { message: { contains: ['STOP', 'hot-work'] } })).toBeUndefined();
+    expect(mismatch(hazard, { message: { contains: ['STOP', 'tag-9'] } })).toBe(
+      'message: "STOP WORK: permit No. 3 (hot-work)" does not contain ["tag-9"]',
+    );
     expect(mismatch(hazard, { state: 'open' })).toBe('state: "closed", expected "open"');
     expect(mismatch(hazard, { history: [{ action: 'close' }, { action: 'report' }] })).toBe(
       'history[1]: no item after #2 matches {"action":"report"}',

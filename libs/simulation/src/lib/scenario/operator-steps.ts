@@ -227,7 +227,8 @@ export type ShiftAction = z.infer<typeof shiftActionSchema>;
  * What the answer must be: the HTTP status (default any 2xx) and a pattern the body must match:
  * an object matches when each of its keys matches (other keys are ignored), an array when its
  * items match items of the answer in the same order (others between are ignored), a scalar when
- * equal; `{contains: "…"}` matches a string holding it or an array with a matching item,
+ * equal; `{contains: "…"}` matches a string holding it (`{contains: [a, b]}`: each) or an array with a
+ * matching item,
  * `{atLeast: n}` a number ≥ n. Strings may hold `${saved.path}`.
  */
 export const actionExpectSchema = z
