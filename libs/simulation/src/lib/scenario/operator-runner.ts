@@ -413,13 +413,15 @@ export class OperatorRunner {
       const found = (answer.body as Record<string, unknown>[])
         .filter(
           alarm =>
+            // Decided during this run: an alarm raised before the start belongs to someone else.
+            Number(alarm['detectedAt'] ?? 0) >= startedAt - 500 &&
             (key === undefined || alarm['key'] === key) &&
             (action.device === undefined ||
               (alarm['siteId'] === scenario.site && alarm['deviceId'] === action.device)) &&
             (action.rule === undefined || alarm['ruleId'] === action.rule) &&
             (action.level === undefined || alarm['level'] === action.level),
         )
-        .sort((a, b) => Number(b['raisedAt'] ?? 0) - Number(a['raisedAt'] ?? 0))[0];
+        .sort((a, b) => Number(b['detectedAt']) - Number(a['detectedAt']))[0];
       if (found === undefined || typeof found['id'] !== 'string')
         throw new Error(`no alarm ${describeAction(step).replace(/^alarm \S+ /, '')} raised yet`);
       id = found['id'];

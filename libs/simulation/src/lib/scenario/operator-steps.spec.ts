@@ -230,6 +230,39 @@ describe('OperatorRunner against an HTTP server', () => {
             ? reply(200, { token: `t-${username}` })
             : reply(401, { message: 'bad credentials' });
         }
+        if (request.url?.startsWith('/api/v1/alarms?since='))
+          return reply(200, [
+            // Raised before this run (someone else's), then the run's own, then another device's.
+            {
+              id: 'a-old',
+              siteId: 'plant-1',
+              deviceId: 'gc-tf-01',
+              ruleId: 'gas-l2',
+              detectedAt: 1,
+            },
+            {
+              id: 'a-l1',
+              siteId: 'plant-1',
+              deviceId: 'gc-tf-01',
+              ruleId: 'gas-l1',
+              detectedAt: 1,
+            },
+            {
+              id: 'a-new',
+              siteId: 'plant-1',
+              deviceId: 'gc-tf-01',
+              ruleId: 'gas-l2',
+              detectedAt: Date.now(),
+            },
+            {
+              id: 'a-other',
+              siteId: 'plant-1',
+              deviceId: 'gc-tf-02',
+              ruleId: 'gas-l2',
+              detectedAt: Date.now(),
+            },
+          ]);
+        if (request.url === '/api/v1/alarms/a-new/dispose') return reply(200, { id: 'a-new' });
         if (request.url === '/api/v1/hazards' && request.method === 'POST')
           return reply(201, { id: 'h-1', no: 1, state: hazardState });
         if (request.url === '/api/v1/hazards/h-1/accept')
@@ -260,6 +293,17 @@ describe('OperatorRunner against an HTTP server', () => {
         {
           at: 0,
           as: 'zhang',
+          alarm: {
+            device: 'gc-tf-01',
+            rule: 'gas-l2',
+            do: 'dispose',
+            disposition: 'real-event',
+            note: 'n',
+          },
+        },
+        {
+          at: 0,
+          as: 'zhang',
           hazard: { do: 'report', title: 'x', level: 'general', area: 'tank-farm' },
           expect: { status: 201 },
           save: 'h',
@@ -284,18 +328,39 @@ describe('OperatorRunner against an HTTP server', () => {
     });
     const results = await runner.run();
     expect(results.map(result => [result.what, result.status])).toEqual([
+      ['alarm dispose gc-tf-01 gas-l2 (real-event)', 'ok'],
       ['hazard report x', 'ok'],
       ['hazard read h', 'ok'],
       ['hazard accept h', 'ok'],
       ['hazard accept h', 'failed'],
       ['hazard read h', 'skipped'],
     ]);
-    expect(results[1]?.attempts).toBe(3);
-    expect(results[3]?.detail).toContain('HTTP 403: the rectifier');
+    expect(results[2]?.attempts).toBe(3);
+    expect(results[4]?.detail).toContain('HTTP 403: the rectifier');
+    expect(seen).toContainEqual(
+      'POST /api/v1/alarms/a-new/dispose Bearer t-zhang {"note":"n","disposition":"real-event"}',
+    );
     expect(seen.filter(line => line.startsWith('POST /api/v1/auth/login'))).toHaveLength(2);
     expect(seen).toContainEqual(
       'POST /api/v1/hazards Bearer t-zhang {"title":"x","level":"general","siteId":"plant-1","areaId":"tank-farm"}',
     );
+  });
+
+  it('finds only alarms decided during the run: an older one is someone else’s', async () => {
+    const story = parseScenario({
+      ...base,
+      users: { zhang: { password: 'zhang-pw' } },
+      steps: [
+        { at: 0, as: 'zhang', within: '600ms', alarm: { device: 'gc-tf-01', rule: 'gas-l1' } },
+      ],
+    });
+    const [result] = await new OperatorRunner({
+      scenario: story,
+      targets: new Map([[MAIN_TARGET, { url }]]),
+      startedAt: Date.now(),
+    }).run();
+    expect(result?.status).toBe('failed');
+    expect(result?.detail).toContain('no alarm gc-tf-01 gas-l1 raised yet');
   });
 
   it('fails at once on a wrong password or an action that went through instead of being refused', async () => {
