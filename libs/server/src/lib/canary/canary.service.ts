@@ -191,6 +191,14 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
       return;
     }
     const verdict = this.monitor.evaluate(now);
+    if (verdict.clockWentBackMs !== undefined) {
+      this.metrics.canaryClockBack.inc();
+      this.logger.error(
+        `!!! THE CLOCK WENT BACK ${seconds(verdict.clockWentBackMs)} s: every canary hop counts again from now ` +
+          `(a hop that sees no new canary within ${seconds(this.config.canary.timeoutMs)} s is stalled); ` +
+          'timestamps of alarms and readings around this moment are out of order !!!',
+      );
+    }
     for (const hop of CANARY_HOPS) {
       const ageMs = verdict.status.hops[hop].ageMs;
       if (ageMs !== undefined) this.metrics.canaryAge.set({ hop }, ageMs / 1000);

@@ -358,6 +358,13 @@ export class VigilMetrics {
     labelNames: ['hop'] as const,
     registers: [this.registry],
   });
+  readonly canaryClockBack = new Counter({
+    name: 'vigil_canary_clock_back_total',
+    help:
+      "Times this process's clock went back behind the canaries already seen (an NTP step, a " +
+      'restored VM): the canary re-based every hop on the new clock instead of going blind',
+    registers: [this.registry],
+  });
   readonly canariesSent = new Counter({
     name: 'vigil_canary_sent_total',
     help: 'Canaries published by this gateway (one per site per VIGIL_CANARY_INTERVAL_MS)',
