@@ -535,6 +535,12 @@ export const readiness = named(
         .describe(
           'VIGIL_BUS=jetstream: false while this process cannot publish its readiness to the KV bucket vigil_health, or (a gateway) while another process says it is not ready or the bucket is not seen (details.services)',
         ),
+      alarmListeners: z
+        .boolean()
+        .optional()
+        .describe(
+          "a gateway: false for 10 minutes after a listener of the alarm updates (the consoles' WebSocket, the Alertmanager notifier) threw; details.alarmListeners",
+        ),
       started: z
         .boolean()
         .optional()
@@ -564,6 +570,21 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        alarmListeners: z
+          .object({
+            failed: z.array(
+              z.object({
+                listener: z.string(),
+                errors: z.number().int(),
+                lastError: z.string(),
+                lastAt: ms,
+              }),
+            ),
+          })
+          .optional()
+          .describe(
+            'listeners of the alarm updates that threw in the last 10 minutes: the updates they threw on did not reach them (the other listeners had them)',
+          ),
         ingest: z
           .object({
             ok: z.boolean(),

@@ -96,7 +96,7 @@ export class WsHub implements OnModuleDestroy {
         if (action.action === 'raise')
           this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
       }
-    });
+    }, 'websocket');
     // memory: the ring holds every alarm-lane entry applied from here on (jetstream: from the
     // stream snapshot, which is taken later, in AlarmView.onModuleInit).
     if (this.alarms.log && !this.alarms.stream) this.ringFloor = this.alarms.position;

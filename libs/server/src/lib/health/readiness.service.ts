@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 
+import { AlarmView } from '../alarms/alarm-view';
 import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { CanaryService } from '../canary/canary.service';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
@@ -59,6 +60,8 @@ export class ReadinessService {
     @Optional() @Inject(ShiftService) private readonly duty?: ShiftService,
     /** Inspection schedules: listed (not failed) when this process cannot watch them. */
     @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
+    /** A gateway: listeners of the alarm updates (WebSocket, notifier) that threw. */
+    @Optional() @Inject(AlarmView) private readonly alarmView?: AlarmView,
   ) {}
 
   /**
@@ -84,6 +87,7 @@ export class ReadinessService {
     const unevaluated = this.permitsUnevaluated();
     const services = this.services?.report();
     const unmanned = this.dutyUnmanned();
+    const listenerFailures = this.alarmView?.listenerFailures() ?? [];
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -97,6 +101,7 @@ export class ReadinessService {
       ...(phase !== 'running' ? { started: false } : {}),
       ...(unevaluated ? { permits: false } : {}),
       ...(services ? { services: services.ok } : {}),
+      ...(listenerFailures.length > 0 ? { alarmListeners: false } : {}),
     };
     const reachable = checks.broker && checks.storage && phase === 'running';
     const ready = Object.values(checks).every(Boolean);
@@ -125,6 +130,7 @@ export class ReadinessService {
       // Reported, not a check: Vigil still monitors; the plant's staffing is the P2 alarm's.
       ...(unmanned ? { duty: unmanned } : {}),
       ...(services?.details ? { services: services.details } : {}),
+      ...(listenerFailures.length > 0 ? { alarmListeners: { failed: listenerFailures } } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

@@ -358,6 +358,14 @@ export class VigilMetrics {
     labelNames: ['hop'] as const,
     registers: [this.registry],
   });
+  readonly alarmListenerErrors = new Counter({
+    name: 'vigil_alarm_listener_errors_total',
+    help:
+      "Alarm updates a gateway listener (the consoles' WebSocket, the Alertmanager notifier) threw " +
+      'on; the other listeners still had them',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
   readonly canaryClockBack = new Counter({
     name: 'vigil_canary_clock_back_total',
     help:

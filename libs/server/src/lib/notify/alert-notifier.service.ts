@@ -64,8 +64,9 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.unsubscribe = this.alarms.onUpdates(updates =>
-      this.reconcile(updates.map(update => update.alarm)),
+    this.unsubscribe = this.alarms.onUpdates(
+      updates => this.reconcile(updates.map(update => update.alarm)),
+      'alertmanager',
     );
     this.timer = setInterval(() => this.reconcileAll(), this.resendMs);
     this.timer.unref();
