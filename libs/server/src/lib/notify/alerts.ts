@@ -1,6 +1,8 @@
 import { DEVICE_CLASS_DEFINITIONS, GUARANTOR_TIER_NAMES_ZH, type Alarm } from '@vigil/contracts';
 import { guarantorsOf, sourcesOf, type Registry } from '@vigil/registry';
 
+import { escalationPathOf } from '../alarms/owned-escalation';
+
 /** Alertmanager API v2 `postableAlert` (the fields Vigil sets). */
 export interface PostableAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -44,15 +46,8 @@ export interface AlertContext {
   readonly consoleUrl: string;
 }
 
-/** Enterprise first, then up to the root, as the lifecycle escalates. */
-export function escalationPathOf(registry: Registry, siteId: string): string[] {
-  const site = registry.site(siteId);
-  if (!site) return [];
-  return registry
-    .orgPath(site.enterprise)
-    .map(node => node.id)
-    .reverse();
-}
+// One place (alarms/): the gateway's own alarms escalate along the same path.
+export { escalationPathOf } from '../alarms/owned-escalation';
 
 /** Identity of one posted alert: Alertmanager identifies alerts by their label set. */
 export function alertKey(alarmId: string, node: string): string {
