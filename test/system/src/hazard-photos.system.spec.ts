@@ -53,7 +53,7 @@ describe('hazard photos: stored, served, bounded and scoped on a real Vigil proc
     who.call(`/api/v1/hazards/${id}/photos${step ? `?step=${step}` : ''}`, {
       method: 'POST',
       headers: { 'Content-Type': type },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
   const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
   const metric = async (outcome: string) => {
