@@ -1,12 +1,10 @@
 import {
+  HAZARD_ACTIONS,
   HAZARD_PLAN_FIELDS,
   type Hazard,
   type HazardAction,
-  type HazardInspectionLink,
   type HazardActionName,
-  type HazardLevel,
   type HazardPlan,
-  type HazardSource,
   type HazardState,
 } from '@vigil/contracts';
 
@@ -44,22 +42,23 @@ export const DEFAULT_HAZARD_POLICY: HazardPolicy = {
   maxHistory: 500,
 };
 
-export interface HazardReport {
-  readonly title: string;
-  readonly description: string;
-  readonly level: HazardLevel;
-  readonly source: HazardSource;
-  readonly alarmId?: string | undefined;
-  readonly inspection?: HazardInspectionLink | undefined;
-  readonly siteId: string;
-  readonly enterprise: string;
-  readonly areaId?: string | undefined;
-  readonly deviceIds: readonly string[];
-  readonly photos: readonly string[];
-  readonly plan: Partial<HazardPlan>;
-  readonly interimMeasures?: string | undefined;
-  readonly note?: string | undefined;
-}
+/** What a report gives: the hazard's own fields, before Vigil numbers, signs and stamps it. */
+export type HazardReport = Pick<
+  Hazard,
+  | 'title'
+  | 'description'
+  | 'level'
+  | 'source'
+  | 'alarmId'
+  | 'inspection'
+  | 'siteId'
+  | 'enterprise'
+  | 'areaId'
+  | 'deviceIds'
+  | 'photos'
+  | 'plan'
+  | 'interimMeasures'
+> & { readonly note?: string | undefined };
 
 export type HazardCommand =
   | {
@@ -77,16 +76,11 @@ export type HazardCommand =
   | { readonly action: 'close'; readonly note?: string | undefined };
 
 export type HazardCommandName = HazardCommand['action'];
-export const HAZARD_COMMANDS = [
-  'assign',
-  'start',
-  'interim',
-  'rectify',
-  'reject',
-  'accept',
-  'approve',
-  'close',
-] as const satisfies readonly HazardCommandName[];
+/** The steps a user commands: every hazard action (in its order) but the report and Vigil's own. */
+export const HAZARD_COMMANDS: readonly HazardCommandName[] = HAZARD_ACTIONS.filter(
+  (action): action is HazardCommandName =>
+    action !== 'report' && action !== 'remind' && action !== 'escalate',
+);
 
 export interface HazardContext {
   readonly now: number;
