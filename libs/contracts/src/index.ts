@@ -4,6 +4,7 @@ export * from './lib/device-classes';
 export * from './lib/payloads';
 export * from './lib/readings';
 export * from './lib/alarms';
+export * from './lib/alarm.schema';
 export * from './lib/ws-messages';
 export * from './lib/organisation';
 export * from './lib/console-api';
