@@ -24,3 +24,4 @@ export * from './lib/monthly-report';
 export * from './lib/registry-views';
 export * from './lib/guarantors';
 export * from './lib/guarantors.schema';
+export * from './lib/markup';
