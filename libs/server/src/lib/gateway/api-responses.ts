@@ -16,6 +16,7 @@ import {
   sitesResponseSchema,
   userViewSchema,
   alarmSchema,
+  mhsUnitViewSchema,
   type Alarm,
   type AlarmHistoryResponse,
   type AlarmPerformanceReport,
@@ -318,10 +319,7 @@ const riskNodeFields = {
   areaKind: z.enum(AREA_KINDS).optional(),
   hazardUnits: z
     .array(
-      z.object({
-        id: z.string(),
-        name: z.string(),
-        kind: z.enum(['production', 'storage']),
+      mhsUnitViewSchema.extend({
         areaId: z.string().optional(),
         exposedPopulation: z.number().optional(),
         alpha: z.number(),
