@@ -20,3 +20,4 @@ export * from './lib/service-health';
 export * from './lib/monthly-report';
 export * from './lib/registry-views';
 export * from './lib/guarantors';
+export * from './lib/uplink';

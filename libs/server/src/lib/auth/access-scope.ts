@@ -44,7 +44,14 @@ export interface AccessScope {
  * apply the per-step rules that depend on the record (who may approve, separation of duties).
  */
 export type AccessAction =
-  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'duty' | 'inspection';
+  | AlarmActionName
+  | 'maintenance'
+  | 'registry'
+  | 'hazard'
+  | 'permit'
+  | 'duty'
+  | 'inspection'
+  | 'uplink';
 
 export type AccessDecision =
   | { readonly ok: true }
