@@ -14,7 +14,7 @@ import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
 
-const ENTERPRISE_CODE = '91310000MA1K4XYZ3B';
+const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 
 /** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
 async function randomFreePort(): Promise<number> {
