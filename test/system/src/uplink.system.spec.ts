@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import type { Alarm, Hazard, Readiness, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { REPO_ROOT, SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
 import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-browser';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
@@ -263,6 +263,7 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     expect(forgedWithItem.status).toBe(401);
 
     // Cut the link: the city dies (SIGKILL by PID). The enterprise carries on.
+    const socket = await WsRecorder.open(enterprise.httpUrl, `?token=${zhang.token}`);
     await kill(city);
     await act(zhang, 'rectify', { note: '垫片已更换 gasket replaced' });
     await act(wang, 'accept', { note: '复查合格' });
@@ -298,6 +299,15 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     expect(degraded.body.status).toBe('degraded');
     expect(degraded.body.checks.uplink).toBe(false);
     expect(degraded.uplink.lastError).toMatch(/fetch failed|ECONNREFUSED/);
+    // The console hears it in the heartbeat (its banner, #uplink-banner).
+    await waitFor(
+      () =>
+        socket.messages.some(
+          message => message.type === 'heartbeat' && (message.uplink?.backlog ?? 0) > 0,
+        ),
+      { what: 'a heartbeat that carries the failing uplink' },
+    );
+    socket.close();
 
     // The city comes back on the same data directory and port.
     city = await start(city.env);

@@ -36,6 +36,7 @@ export interface AlarmSocketEvents {
     serverTime: number,
     pipeline: PipelineStatus,
     services?: readonly ServiceNotReady[],
+    uplink?: UplinkStatus,
   ): void;
   /** The gateway refused the token (close code 4401): the session is over. */
   onUnauthorized?(): void;
@@ -214,7 +215,12 @@ export class AlarmSocket {
         this.events.onTelemetry?.(message);
         return;
       case 'heartbeat':
-        this.events.onHeartbeat?.(message.serverTime, message.pipeline, message.services);
+        this.events.onHeartbeat?.(
+          message.serverTime,
+          message.pipeline,
+          message.services,
+          message.uplink,
+        );
         return;
       default:
         return;
