@@ -47,11 +47,16 @@ async function start(env: Record<string, string>, ready = true): Promise<Instanc
   });
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
       const response = await fetch(`${httpUrl}/readyz`).catch(() => undefined);
       return ready ? response?.status === 200 : response !== undefined;
     },
-    { what: `Vigil on ${httpPort} (log: ${child.log.join('').slice(-2000)})`, timeoutMs: 30_000, intervalMs: 100 },
+    {
+      what: `Vigil on ${httpPort} (log: ${child.log.join('').slice(-2000)})`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    },
   );
   return { env, httpUrl, process: child };
 }
@@ -240,7 +245,9 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     // Scoped by the city's authorisation: the enterprise's own operator account at the city sees
     // nothing of it (zhang's scope, ent-huaxin, is beneath the link's node park-chem).
     const zhangAtCity = await loginAs(city.httpUrl, 'zhang');
-    expect(await json<UplinkEnterprise[]>(await zhangAtCity.call('/api/v1/uplink/enterprises'))).toEqual([]);
+    expect(
+      await json<UplinkEnterprise[]>(await zhangAtCity.call('/api/v1/uplink/enterprises')),
+    ).toEqual([]);
     // Without the link's token: refused.
     const forged = await fetch(`${city.httpUrl}/api/v1/uplink/batches`, {
       method: 'POST',
@@ -290,7 +297,10 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
         const response = await fetch(`${enterprise?.httpUrl}/readyz`);
         const body = (await response.json()) as Readiness;
         const uplink = body.details?.uplink as UplinkStatus | undefined;
-        return response.status === 503 && uplink && uplink.backlog >= 5 && uplink.consecutiveFailures > 0
+        return response.status === 503 &&
+          uplink &&
+          uplink.backlog >= 5 &&
+          uplink.consecutiveFailures > 0
           ? { body, uplink }
           : undefined;
       },
@@ -362,7 +372,9 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     expect(new Set(seqs).size).toBe(seqs.length);
     // The tank's second sample arrived too.
     expect(view.realtime.find(r => r.hazardSourceCode === 'plant-1.tank-farm-1')?.points).toEqual(
-      expect.arrayContaining([expect.objectContaining({ pointCode: 'tk-101.level_pct', value: 43 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ pointCode: 'tk-101.level_pct', value: 43 }),
+      ]),
     );
   }, 120_000);
 });

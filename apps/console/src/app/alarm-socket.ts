@@ -5,6 +5,7 @@ import {
   type PipelineStatus,
   type ServerMessage,
   type ServiceNotReady,
+  type UplinkStatus,
 } from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */

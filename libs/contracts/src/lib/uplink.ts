@@ -112,13 +112,13 @@ export type UplinkHazard = z.infer<typeof uplinkHazardSchema>;
 export type UplinkPoint = z.infer<typeof uplinkPointSchema>;
 /** An item before the outbox numbers it. */
 export type UplinkItemBody =
-  | Omit<UplinkRealtime, 'seq'>
-  | Omit<UplinkAlarm, 'seq'>
-  | Omit<UplinkHazard, 'seq'>;
+  Omit<UplinkRealtime, 'seq'> | Omit<UplinkAlarm, 'seq'> | Omit<UplinkHazard, 'seq'>;
 
 export const uplinkBatchSchema = z.strictObject({
   version: z.literal(1),
-  enterpriseCode: z.string().regex(ENTERPRISE_CODE_PATTERN, 'not a 统一社会信用代码 (18 characters)'),
+  enterpriseCode: z
+    .string()
+    .regex(ENTERPRISE_CODE_PATTERN, 'not a 统一社会信用代码 (18 characters)'),
   enterpriseName: text(200).optional(),
   /** The lower's clock when it sent the batch, epoch ms (shown, never trusted for order). */
   sentAt: time,

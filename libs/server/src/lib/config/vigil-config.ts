@@ -660,8 +660,7 @@ function uplinkProblems(
     );
   let links: readonly UplinkLink[] = [];
   if (e.VIGIL_UPLINK_LINKS !== undefined) {
-    if (!gateway)
-      problems.push('VIGIL_UPLINK_LINKS: the uplink endpoint is served by the gateway');
+    if (!gateway) problems.push('VIGIL_UPLINK_LINKS: the uplink endpoint is served by the gateway');
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(e.VIGIL_UPLINK_LINKS, 'utf8'));

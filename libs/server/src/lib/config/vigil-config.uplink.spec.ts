@@ -60,9 +60,7 @@ describe('uplink configuration (issue 15)', () => {
         VIGIL_UPLINK_TOKEN: 'short',
         VIGIL_UPLINK_ENTERPRISE_CODE: 'ABC',
       }),
-    ).toEqual([
-      expect.stringMatching(/^VIGIL_UPLINK_ENTERPRISE_CODE: not a 统一社会信用代码/),
-    ]);
+    ).toEqual([expect.stringMatching(/^VIGIL_UPLINK_ENTERPRISE_CODE: not a 统一社会信用代码/)]);
     expect(
       problemsOf({
         VIGIL_UPLINK_URL: 'https://city.example',
@@ -92,7 +90,9 @@ describe('uplink configuration (issue 15)', () => {
     const digest = createHash('sha256').update(TOKEN).digest('hex');
     writeFileSync(
       file,
-      JSON.stringify({ links: [{ enterpriseCode: CODE, name: 'Huaxin', node: 'park-chem', tokenSha256: digest }] }),
+      JSON.stringify({
+        links: [{ enterpriseCode: CODE, name: 'Huaxin', node: 'park-chem', tokenSha256: digest }],
+      }),
     );
     expect(loadConfig({ VIGIL_UPLINK_LINKS: file }).uplink.links).toEqual([
       { enterpriseCode: CODE, name: 'Huaxin', node: 'park-chem', tokenSha256: digest },

@@ -646,7 +646,9 @@ export const readiness = named(
             lastError: z.string().optional(),
             dropped: z
               .record(z.string(), z.number().int())
-              .describe('items refused since start by kind (the outbox was full or its disk failed)'),
+              .describe(
+                'items refused since start by kind (the outbox was full or its disk failed)',
+              ),
           })
           .optional()
           .describe(

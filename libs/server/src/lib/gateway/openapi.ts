@@ -285,8 +285,8 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
         : uplink
           ? [{ [UPLINK_TOKEN]: [] }]
           : open.has(operation.operationId ?? '')
-          ? []
-          : [{ [BEARER]: [] }];
+            ? []
+            : [{ [BEARER]: [] }];
       const schemas = REQUESTS[`${method.toUpperCase()} ${path}`];
       if (schemas?.body) {
         operation.requestBody = {

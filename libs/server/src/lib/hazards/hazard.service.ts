@@ -41,7 +41,9 @@ export interface HazardStatsGroup {
 }
 
 /** Hears each durable step of the ledger: the hazard after it, and the step. */
-export type HazardStepListener = (steps: readonly { hazard: Hazard; action: HazardAction }[]) => void;
+export type HazardStepListener = (
+  steps: readonly { hazard: Hazard; action: HazardAction }[],
+) => void;
 
 /** Injected so that tests drive deadlines and escalation in virtual time. */
 export const HAZARD_CLOCK = Symbol('HAZARD_CLOCK');

@@ -185,7 +185,8 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     if (items.length === 0 || this.stopped) return;
     try {
       const { queued, refused } = this.outbox.enqueue(items);
-      for (const item of queued) this.metrics.uplinkItems.inc({ kind: item.kind, outcome: 'queued' });
+      for (const item of queued)
+        this.metrics.uplinkItems.inc({ kind: item.kind, outcome: 'queued' });
       if (refused.length > 0) this.refuse(refused, `the outbox is full (${this.outbox.capacity})`);
     } catch (error) {
       // The outbox's journal counted it (JournalStatus, /readyz `journals`); here it is lost upward.
@@ -226,7 +227,9 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     const batch: UplinkBatch = {
       version: 1,
       enterpriseCode: this.lower.enterpriseCode,
-      ...(this.lower.enterpriseName !== undefined ? { enterpriseName: this.lower.enterpriseName } : {}),
+      ...(this.lower.enterpriseName !== undefined
+        ? { enterpriseName: this.lower.enterpriseName }
+        : {}),
       sentAt: Date.now(),
       items,
     };
@@ -317,7 +320,8 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
         signal: AbortSignal.timeout(POST_TIMEOUT_MS),
       });
       const text = await response.text();
-      if (!response.ok) return { ok: false, error: `HTTP ${response.status}: ${text.slice(0, 300)}` };
+      if (!response.ok)
+        return { ok: false, error: `HTTP ${response.status}: ${text.slice(0, 300)}` };
       const ack = JSON.parse(text) as Partial<UplinkAck>;
       if (typeof ack.acked !== 'number' || !Number.isInteger(ack.acked) || ack.acked < 0)
         return { ok: false, error: `the upper's answer has no acked seq: ${text.slice(0, 300)}` };

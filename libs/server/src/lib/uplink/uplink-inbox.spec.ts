@@ -77,7 +77,10 @@ describe('UplinkInbox: dedupe by (enterprise, seq), ack the highest contiguous s
 
   it('keeps one entry per alarm (its latest transition) and survives a snapshot', () => {
     const inbox = new UplinkInbox();
-    receive(inbox, batch(alarm(1, 'active-unacknowledged', 'a1'), alarm(2, 'active-unacknowledged', 'a2')));
+    receive(
+      inbox,
+      batch(alarm(1, 'active-unacknowledged', 'a1'), alarm(2, 'active-unacknowledged', 'a2')),
+    );
     receive(inbox, batch(alarm(3, 'normal', 'a1')));
     const restored = new UplinkInbox();
     for (const line of inbox.snapshot()) if (line.t === 'state') restored.restore(line.enterprise);

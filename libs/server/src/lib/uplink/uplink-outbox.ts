@@ -116,7 +116,9 @@ export class UplinkOutbox {
     const room = Math.max(0, this.options.capacity - this.size);
     const fitting = bodies.slice(0, room);
     const refused = bodies.slice(room);
-    const queued = fitting.map((body, index) => ({ ...body, seq: this.last + 1 + index }) as UplinkItem);
+    const queued = fitting.map(
+      (body, index) => ({ ...body, seq: this.last + 1 + index }) as UplinkItem,
+    );
     this.journal.append(queued.map(item => ({ t: 'item', item })));
     this.linesSinceCompaction += queued.length;
     for (const item of queued) this.pending.push(item);

@@ -44,7 +44,9 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
     @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
   ) {
     // A link under a node this Vigil does not have would be invisible to everybody: refused.
-    const missing = config.uplink.links.filter(link => registry.current.orgPath(link.node).length === 0);
+    const missing = config.uplink.links.filter(
+      link => registry.current.orgPath(link.node).length === 0,
+    );
     if (missing.length > 0)
       throw new Error(
         `VIGIL_UPLINK_LINKS: ${missing.map(link => `${link.enterpriseCode} names node "${link.node}"`).join(', ')}, not a node of this Vigil's organisation tree`,

@@ -1,4 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpException, Inject, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpException,
+  Inject,
+  Post,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { uplinkBatchSchema, type UplinkAck, type UplinkEnterprise } from '@vigil/contracts';
@@ -29,7 +38,10 @@ export class UplinkController {
     summary:
       'A batch from a lower Vigil (link token as Bearer): stored durably, deduplicated by (enterprise code, seq); answers the highest contiguous seq held',
   })
-  batch(@Headers('authorization') authorization: string | undefined, @Body() body: unknown): UplinkAck {
+  batch(
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+  ): UplinkAck {
     const token = bearerToken(authorization);
     // Not a word about the body to a caller without any link token.
     if (token === undefined) throw new HttpException('a link token is required (Bearer)', 401);
