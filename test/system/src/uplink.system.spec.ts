@@ -6,13 +6,20 @@ import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
 
-import type { Alarm, Hazard, Readiness, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
+import type { Alarm, Hazard, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
 import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-browser';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
+
+/** What this test reads of /readyz. */
+interface Readiness {
+  readonly status: string;
+  readonly checks: Readonly<Record<string, boolean>>;
+  readonly details?: { readonly uplink?: UplinkStatus };
+}
 
 const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 
@@ -142,6 +149,7 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
       VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
       VIGIL_UPLINK_SAMPLE_MS: '1000',
       VIGIL_UPLINK_RETRY_MAX_MS: '1000',
+      VIGIL_UPLINK_ORDERS_POLL_MS: '1000',
     });
     device = await mqttClient(`mqtt://127.0.0.1:${enterprise.env['VIGIL_MQTT_PORT']}`);
   }, 90_000);
@@ -296,7 +304,7 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
       async () => {
         const response = await fetch(`${enterprise?.httpUrl}/readyz`);
         const body = (await response.json()) as Readiness;
-        const uplink = body.details?.uplink as UplinkStatus | undefined;
+        const uplink = body.details?.uplink;
         return response.status === 503 &&
           uplink &&
           uplink.backlog >= 5 &&
@@ -370,6 +378,38 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     }
     const seqs = [...view.alarms, ...view.hazards].flatMap(entry => entry.steps.map(s => s.seq));
     expect(new Set(seqs).size).toBe(seqs.length);
+    // 挂牌督办: the city's supervisor issues a supervision order; the enterprise's Vigil fetches
+    // it and shows it. An operator at the city may not issue one.
+    const order = await json<{ id: string; seq: number }>(
+      await chen.post(`/api/v1/uplink/enterprises/${ENTERPRISE_CODE}/orders`, {
+        title: '罐区泄漏隐患挂牌督办 Supervised rectification of the tank-farm leak',
+        text: '30 日内完成罐区法兰全面排查 inspect every flange in the tank farm within 30 days',
+        hazardId: hazard.id,
+      }),
+      201,
+    );
+    expect(order.seq).toBe(1);
+    const zhangAtCityAgain = await loginAs(city.httpUrl, 'zhang');
+    expect(
+      (
+        await zhangAtCityAgain.post(`/api/v1/uplink/enterprises/${ENTERPRISE_CODE}/orders`, {
+          title: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    const received = await waitFor(
+      async () => {
+        const orders = await json<{ id: string; issuedBy: string; hazardId?: string }[]>(
+          await zhang.call('/api/v1/uplink/orders'),
+        );
+        return orders.length > 0 ? orders : undefined;
+      },
+      { what: 'the enterprise to fetch the supervision order', timeoutMs: 15_000 },
+    );
+    expect(received).toEqual([
+      expect.objectContaining({ id: order.id, issuedBy: 'chen', hazardId: hazard.id }),
+    ]);
+
     // The tank's second sample arrived too.
     expect(view.realtime.find(r => r.hazardSourceCode === 'plant-1.tank-farm-1')?.points).toEqual(
       expect.arrayContaining([

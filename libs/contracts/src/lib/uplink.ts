@@ -171,6 +171,8 @@ export interface UplinkEnterprise {
   readonly hazards: readonly (UplinkHazard & { readonly steps: readonly UplinkStep[] })[];
   /** Latest sample of each major hazard source. */
   readonly realtime: readonly UplinkRealtime[];
+  /** Supervision orders issued to it here (the newest 1000). */
+  readonly orders: readonly SupervisionOrder[];
 }
 
 /** The lower's forwarder as /readyz, the metrics and the console banner show it. */
@@ -190,3 +192,47 @@ export interface UplinkStatus {
   /** Items refused because the outbox was full, since start (by kind). */
   readonly dropped: Readonly<Record<string, number>>;
 }
+
+/**
+ * A supervision order (挂牌督办) an upper Vigil issues to an enterprise below it: recorded at the
+ * upper, fetched by the lower on its next exchange, shown there.
+ */
+export interface SupervisionOrder {
+  /** Per enterprise, from 1: the lower asks for the orders after the newest it holds. */
+  readonly seq: number;
+  readonly id: string;
+  readonly enterpriseCode: string;
+  readonly title: string;
+  readonly text: string;
+  /** The lower's hazard it is about, if any. */
+  readonly hazardId?: string | undefined;
+  /** epoch ms */
+  readonly deadline?: number | undefined;
+  readonly issuedBy: string;
+  /** The issuing user's organisation node at the upper (the authority). */
+  readonly issuedByNode: string;
+  readonly issuedAt: number;
+}
+
+export const supervisionOrderBody = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  text: z.string().max(4000).default(''),
+  hazardId: z.string().min(1).max(64).optional(),
+  deadline: z.number().int().min(0).optional(),
+});
+
+export const supervisionOrderSchema = z.strictObject({
+  seq: z.number().int().min(1),
+  id: z.string().min(1).max(64),
+  enterpriseCode: z.string().regex(ENTERPRISE_CODE_PATTERN),
+  title: z.string().max(200),
+  text: z.string().max(4000),
+  hazardId: z.string().max(64).optional(),
+  deadline: z.number().int().min(0).optional(),
+  issuedBy: z.string().max(64),
+  issuedByNode: z.string().max(64),
+  issuedAt: z.number().int().min(0),
+});
+
+/** Orders answered per fetch at most (the lower asks again for the rest). */
+export const UPLINK_MAX_ORDERS = 100;

@@ -64,6 +64,7 @@ import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
 import { UplinkController } from './uplink/uplink.controller';
 import { UplinkForwarder } from './uplink/uplink-forwarder';
+import { UplinkOrdersController } from './uplink/uplink-orders.controller';
 import { UplinkReceiver } from './uplink/uplink-receiver';
 
 /**
@@ -158,7 +159,10 @@ export class VigilModule {
       controllers.push(MonthlyReportController);
       providers.push(ReportPrinter, { provide: REPORT_CLOCK, useValue: Date.now });
       // The uplink (issue 15): forward to the Vigil above, and/or accept the Vigils below.
-      if (config.uplink.lower) providers.push(UplinkForwarder);
+      if (config.uplink.lower) {
+        controllers.push(UplinkOrdersController);
+        providers.push(UplinkForwarder);
+      }
       if (config.uplink.links.length > 0) {
         controllers.push(UplinkController);
         providers.push(UplinkReceiver);

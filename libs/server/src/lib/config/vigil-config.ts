@@ -265,6 +265,8 @@ export const vigilEnvSchema = z.object({
     .default(60_000),
   /** Longest wait between retries while the upper does not answer (backoff from 500 ms). */
   VIGIL_UPLINK_RETRY_MAX_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** How often the lower asks the upper for new supervision orders (挂牌督办). */
+  VIGIL_UPLINK_ORDERS_POLL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** Upper side: the links it accepts (a JSON file: enterprise code, name, node, token digest). */
   VIGIL_UPLINK_LINKS: z.string().min(1).optional(),
 });
@@ -517,6 +519,7 @@ export interface VigilConfig {
           readonly batch: number;
           readonly sampleMs: number;
           readonly retryMaxMs: number;
+          readonly ordersPollMs: number;
         }
       | undefined;
     readonly links: readonly UplinkLink[];
@@ -653,6 +656,7 @@ function uplinkProblems(
         batch: e.VIGIL_UPLINK_BATCH,
         sampleMs: e.VIGIL_UPLINK_SAMPLE_MS,
         retryMaxMs: e.VIGIL_UPLINK_RETRY_MAX_MS,
+        ordersPollMs: e.VIGIL_UPLINK_ORDERS_POLL_MS,
       };
   } else if (token !== undefined || e.VIGIL_UPLINK_ENTERPRISE_CODE !== undefined)
     problems.push(

@@ -36,7 +36,8 @@ import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.co
 import * as dutyApi from '../duty/duty-responses';
 import { monthlyReportQuery } from '../reports/monthly-report.controller';
 import * as reportApi from '../reports/monthly-report-responses';
-import { uplinkBatchSchema } from '@vigil/contracts';
+import { supervisionOrderBody, uplinkBatchSchema } from '@vigil/contracts';
+import { linkOrdersQuery } from '../uplink/uplink.controller';
 import * as uplinkApi from '../uplink/uplink-responses';
 
 export const BEARER = 'bearer';
@@ -74,6 +75,8 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/reports/monthly': { query: monthlyReportQuery },
   'POST /api/v1/hazards': { body: createHazardBody },
   'POST /api/v1/uplink/batches': { body: uplinkBatchSchema },
+  'GET /api/v1/uplink/links/orders': { query: linkOrdersQuery },
+  'POST /api/v1/uplink/enterprises/{code}/orders': { body: supervisionOrderBody },
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
@@ -127,6 +130,9 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/hazards': { '200': hazardApi.hazardList },
   'POST /api/v1/uplink/batches': { '200': uplinkApi.uplinkAck },
   'GET /api/v1/uplink/enterprises': { '200': uplinkApi.uplinkEnterpriseList },
+  'GET /api/v1/uplink/links/orders': { '200': uplinkApi.linkOrders },
+  'POST /api/v1/uplink/enterprises/{code}/orders': { '201': uplinkApi.supervisionOrder },
+  'GET /api/v1/uplink/orders': { '200': uplinkApi.supervisionOrderList },
   'GET /api/v1/hazards/stats': { '200': hazardApi.hazardStats },
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
   'POST /api/v1/hazards': { '201': hazardApi.hazard },
@@ -190,6 +196,9 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/hazards': ['400'],
   'POST /api/v1/uplink/batches': ['400', '401', '403', '503'],
   'GET /api/v1/uplink/enterprises': ['403'],
+  'GET /api/v1/uplink/links/orders': ['400', '401', '403'],
+  'POST /api/v1/uplink/enterprises/{code}/orders': ['400', '403', '404', '503'],
+  'GET /api/v1/uplink/orders': ['403'],
   'GET /api/v1/hazards/stats': ['400'],
   'GET /api/v1/hazards/{id}': ['404'],
   'POST /api/v1/hazards': ['400', '404', '409', '422'],
@@ -279,7 +288,7 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
       if (!operation) continue;
       // The relay is public to the user guard and checks its own shared secret instead.
       const relay = path.startsWith('/api/v1/notify/relay/');
-      const uplink = path === '/api/v1/uplink/batches';
+      const uplink = path === '/api/v1/uplink/batches' || path === '/api/v1/uplink/links/orders';
       operation.security = relay
         ? [{ [RELAY_SECRET]: [] }]
         : uplink

@@ -10,7 +10,15 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 
-import type { UplinkAck, UplinkBatch, UplinkItemBody, UplinkStatus } from '@vigil/contracts';
+import {
+  UPLINK_MAX_ORDERS,
+  supervisionOrderSchema,
+  type SupervisionOrder,
+  type UplinkAck,
+  type UplinkBatch,
+  type UplinkItemBody,
+  type UplinkStatus,
+} from '@vigil/contracts';
 
 import { AlarmView } from '../alarms/alarm-view';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
@@ -18,6 +26,7 @@ import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { LiveDevices } from '../console-api/live-devices';
 import { HazardService } from '../hazards/hazard.service';
 import { JournalStatus } from '../journal/journal-status';
+import { JsonlJournal } from '../journal/jsonl-journal';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { alarmItem, hazardItem, realtimeItem } from './uplink-items';
@@ -57,6 +66,12 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
   private lastSuccessAt: number | undefined;
   private lastError: string | undefined;
   private readonly dropped: Record<string, number> = {};
+  /** Supervision orders fetched from the upper (挂牌督办), durable in `orders.jsonl`. */
+  private readonly ordersJournal: JsonlJournal<SupervisionOrder>;
+  private readonly orderList: SupervisionOrder[] = [];
+  private ordersTimer: NodeJS.Timeout | undefined;
+  private fetchingOrders = false;
+  private lastOrdersError: string | undefined;
   /** `siteId/unitId` → device time of the newest reading already sampled. */
   private readonly sampledUpTo = new Map<string, number>();
 
@@ -75,9 +90,17 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
       capacity: this.lower.outboxMax,
       status: journalStatus,
     });
+    this.ordersJournal = new JsonlJournal(join(config.dataDir, 'uplink', 'orders.jsonl'), {
+      name: 'uplink-orders',
+      status: journalStatus,
+    });
   }
 
   onModuleInit(): void {
+    const byId = new Map<string, SupervisionOrder>();
+    this.ordersJournal.replay(order => byId.set(order.id, order));
+    this.orderList.push(...[...byId.values()].sort((a, b) => a.seq - b.seq));
+    this.ordersJournal.compact(this.orderList);
     const { pending, skipped } = this.outbox.open();
     this.logger.log(
       `uplink to ${this.lower.url} as ${this.lower.enterpriseCode}: outbox ${this.outbox.path}, ` +
@@ -107,6 +130,9 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     }
     this.lagTimer = setInterval(() => this.updateLag(Date.now()), 1000);
     this.lagTimer.unref();
+    this.ordersTimer = setInterval(() => void this.fetchOrders(), this.lower.ordersPollMs);
+    this.ordersTimer.unref();
+    void this.fetchOrders();
     this.pump();
   }
 
@@ -118,6 +144,8 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
 
   onModuleDestroy(): void {
     clearInterval(this.lagTimer);
+    clearInterval(this.ordersTimer);
+    this.ordersJournal.close();
     this.stopped = true;
     for (const detach of this.detach) detach();
     clearInterval(this.sampleTimer);
@@ -146,6 +174,59 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
       lastError: this.lastError,
       dropped: { ...this.dropped },
     };
+  }
+
+  /** The supervision orders received from the upper, newest first. */
+  orders(): SupervisionOrder[] {
+    return [...this.orderList].reverse();
+  }
+
+  /**
+   * Asks the upper for the orders after the newest held, stores them durably, then shows them.
+   * A failure is logged (rate-limited) and tried again at the next poll.
+   */
+  async fetchOrders(): Promise<void> {
+    if (this.fetchingOrders || this.stopped) return;
+    this.fetchingOrders = true;
+    try {
+      for (let round = 0; round < 100; round += 1) {
+        const after = this.orderList[this.orderList.length - 1]?.seq ?? 0;
+        const url = new URL(`${this.lower.url}/api/v1/uplink/links/orders`);
+        url.searchParams.set('enterpriseCode', this.lower.enterpriseCode);
+        url.searchParams.set('after', String(after));
+        const response = await fetch(url, {
+          headers: { authorization: `Bearer ${this.lower.token}` },
+          signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        });
+        const text = await response.text();
+        if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 300)}`);
+        const parsed = supervisionOrderSchema
+          .array()
+          .max(UPLINK_MAX_ORDERS)
+          .safeParse((JSON.parse(text) as { orders?: unknown }).orders);
+        if (!parsed.success)
+          throw new Error(`the upper's orders do not parse: ${parsed.error.message}`);
+        const fresh = parsed.data.filter(
+          order => order.seq > after && order.enterpriseCode === this.lower.enterpriseCode,
+        );
+        if (fresh.length === 0) break;
+        this.ordersJournal.append(fresh);
+        this.orderList.push(...fresh.sort((a, b) => a.seq - b.seq));
+        for (const order of fresh)
+          this.logger.warn(
+            `supervision order (挂牌督办) No. ${order.seq} from ${order.issuedBy} (${order.issuedByNode}): ${order.title}`,
+          );
+      }
+      this.lastOrdersError = undefined;
+    } catch (error) {
+      this.lastOrdersError = (error as Error).message;
+      this.warnings.warn(
+        'uplink-orders',
+        `uplink: fetching supervision orders failed (${this.lastOrdersError})`,
+      );
+    } finally {
+      this.fetchingOrders = false;
+    }
   }
 
   /** Samples every major-hazard unit's tanks that reported since the last sample. */

@@ -8,6 +8,7 @@ import {
   type UplinkItem,
   type UplinkRealtime,
   type UplinkStep,
+  type SupervisionOrder,
 } from '@vigil/contracts';
 
 /** Closed alarms kept per enterprise in the read model (the open ones are all kept). */
@@ -16,6 +17,8 @@ export const CLOSED_ALARMS_KEPT = 500;
 export const HAZARDS_KEPT = 20_000;
 /** Gaps remembered per enterprise. */
 const GAPS_KEPT = 100;
+/** Supervision orders kept per enterprise (the newest). */
+export const ORDERS_KEPT = 1000;
 
 /** The link a batch came over (the upper's VIGIL_UPLINK_LINKS entry), without its secret. */
 export interface InboxLink {
@@ -37,7 +40,8 @@ export interface InboxStep {
 /** One line of the upper's uplink journal: a step, or one enterprise's state after compaction. */
 export type InboxJournalLine =
   | ({ readonly t: 'step' } & InboxStep)
-  | { readonly t: 'state'; readonly enterprise: EnterpriseState };
+  | { readonly t: 'state'; readonly enterprise: EnterpriseState }
+  | { readonly t: 'order'; readonly order: SupervisionOrder };
 
 export interface EnterpriseState {
   enterpriseCode: string;
@@ -48,6 +52,9 @@ export interface EnterpriseState {
   alarms: (UplinkAlarm & { steps: UplinkStep[] })[];
   hazards: (UplinkHazard & { steps: UplinkStep[] })[];
   realtime: UplinkRealtime[];
+  orders: SupervisionOrder[];
+  /** The newest order's seq (orders beyond ORDERS_KEPT are gone, their numbers are not reused). */
+  lastOrderSeq: number;
 }
 
 const OPEN_ALARM = (alarm: UplinkAlarm) => alarm.state !== 'normal';
@@ -108,9 +115,34 @@ export class UplinkInbox {
     for (const item of step.items) this.fold(state, item);
   }
 
+  /** The seq the next order to `enterpriseCode` gets. */
+  nextOrderSeq(enterpriseCode: string): number {
+    return (this.enterprises.get(enterpriseCode)?.lastOrderSeq ?? 0) + 1;
+  }
+
+  /** Records an order (already durable). */
+  addOrder(order: SupervisionOrder): void {
+    const state = this.state(order.enterpriseCode);
+    if (order.seq <= state.lastOrderSeq) return;
+    state.orders.push(order);
+    state.lastOrderSeq = order.seq;
+    if (state.orders.length > ORDERS_KEPT)
+      state.orders.splice(0, state.orders.length - ORDERS_KEPT);
+  }
+
+  /** Orders to `enterpriseCode` after `after`, oldest first, at most `max`. */
+  ordersAfter(enterpriseCode: string, after: number, max: number): SupervisionOrder[] {
+    const orders = this.enterprises.get(enterpriseCode)?.orders ?? [];
+    return orders.filter(order => order.seq > after).slice(0, max);
+  }
+
   /** Restores an enterprise from a compacted journal line. */
   restore(enterprise: EnterpriseState): void {
-    this.enterprises.set(enterprise.enterpriseCode, enterprise);
+    this.enterprises.set(enterprise.enterpriseCode, {
+      ...enterprise,
+      orders: enterprise.orders ?? [],
+      lastOrderSeq: enterprise.lastOrderSeq ?? 0,
+    });
   }
 
   /** One line per enterprise: what a compaction writes. */
@@ -135,6 +167,7 @@ export class UplinkInbox {
       alarms: state ? [...state.alarms].sort((a, b) => a.priority - b.priority || b.at - a.at) : [],
       hazards: state ? [...state.hazards].sort((a, b) => b.no - a.no) : [],
       realtime: state?.realtime ?? [],
+      orders: state?.orders ?? [],
     };
   }
 
@@ -150,6 +183,8 @@ export class UplinkInbox {
         alarms: [],
         hazards: [],
         realtime: [],
+        orders: [],
+        lastOrderSeq: 0,
       };
       this.enterprises.set(enterpriseCode, state);
     }

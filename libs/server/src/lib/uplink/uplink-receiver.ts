@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 
 import {
@@ -10,7 +10,13 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 
-import type { UplinkAck, UplinkBatch, UplinkEnterprise } from '@vigil/contracts';
+import {
+  UPLINK_MAX_ORDERS,
+  type SupervisionOrder,
+  type UplinkAck,
+  type UplinkBatch,
+  type UplinkEnterprise,
+} from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig, type UplinkLink } from '../config/vigil-config';
 import { JournalStatus } from '../journal/journal-status';
@@ -63,6 +69,7 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
     let steps = 0;
     const { skipped } = this.journal.replay(line => {
       if (line.t === 'state') this.inbox.restore(line.enterprise);
+      else if (line.t === 'order') this.inbox.addOrder(line.order);
       else {
         steps += 1;
         this.inbox.apply(line);
@@ -127,6 +134,57 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
       );
     }
     return { ok: true, ack };
+  }
+
+  /** The link of an enterprise (no secret), if this Vigil accepts it. */
+  link(enterpriseCode: string): InboxLink | undefined {
+    return this.links.get(enterpriseCode)?.link;
+  }
+
+  /**
+   * Records a supervision order (挂牌督办) to an enterprise below, durably, for its Vigil to fetch;
+   * the caller has checked that `issuedBy` may issue it there. Throws JournalWriteError when the
+   * disk refuses (the order was not issued).
+   */
+  issueOrder(
+    enterpriseCode: string,
+    body: Pick<SupervisionOrder, 'title' | 'text' | 'hazardId' | 'deadline'>,
+    issuedBy: { readonly id: string; readonly scope: string },
+  ): SupervisionOrder {
+    const order: SupervisionOrder = {
+      seq: this.inbox.nextOrderSeq(enterpriseCode),
+      id: randomUUID(),
+      enterpriseCode,
+      title: body.title,
+      text: body.text,
+      ...(body.hazardId !== undefined ? { hazardId: body.hazardId } : {}),
+      ...(body.deadline !== undefined ? { deadline: body.deadline } : {}),
+      issuedBy: issuedBy.id,
+      issuedByNode: issuedBy.scope,
+      issuedAt: Date.now(),
+    };
+    this.journal.append([{ t: 'order', order }]);
+    this.inbox.addOrder(order);
+    this.logger.log(
+      `supervision order ${order.seq} to ${enterpriseCode} by ${issuedBy.id}: ${order.title}`,
+    );
+    return order;
+  }
+
+  /** The orders a lower fetches with its link token: those after `after`, oldest first. */
+  ordersFor(
+    enterpriseCode: string,
+    token: string | undefined,
+    after: number,
+  ): { ok: true; orders: SupervisionOrder[] } | { ok: false; status: 401 | 403; message: string } {
+    if (!this.authorised(enterpriseCode, token)) {
+      const known = this.knownToken(token);
+      this.metrics.uplinkRefusedBatches.inc({ reason: known ? 'enterprise' : 'token' });
+      return known
+        ? { ok: false, status: 403, message: `not the token of enterprise ${enterpriseCode}` }
+        : { ok: false, status: 401, message: 'unknown link token' };
+    }
+    return { ok: true, orders: this.inbox.ordersAfter(enterpriseCode, after, UPLINK_MAX_ORDERS) };
   }
 
   /** Every link's enterprise, with what it sent (the caller filters by scope). */

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 
 import {
+  supervisionOrderSchema,
   uplinkAlarmSchema,
   uplinkHazardSchema,
   uplinkRealtimeSchema,
+  type SupervisionOrder,
   type UplinkAck,
   type UplinkEnterprise,
 } from '@vigil/contracts';
@@ -53,13 +55,22 @@ export const uplinkEnterprise = z.object({
   alarms: z.array(uplinkAlarmSchema.extend({ steps: z.array(step) })),
   hazards: z.array(uplinkHazardSchema.extend({ steps: z.array(step) })),
   realtime: z.array(uplinkRealtimeSchema),
+  orders: z.array(supervisionOrderSchema),
 });
 export const uplinkEnterpriseList = z.array(uplinkEnterprise);
 API_SCHEMAS.add(uplinkEnterprise, { id: 'UplinkEnterprise' });
 API_SCHEMAS.add(uplinkEnterpriseList, { id: 'UplinkEnterpriseList' });
 
+export const supervisionOrder = supervisionOrderSchema;
+API_SCHEMAS.add(supervisionOrder, { id: 'SupervisionOrder' });
+export const supervisionOrderList = z.array(supervisionOrderSchema);
+API_SCHEMAS.add(supervisionOrderList, { id: 'SupervisionOrderList' });
+export const linkOrders = z.object({ orders: z.array(supervisionOrderSchema) });
+API_SCHEMAS.add(linkOrders, { id: 'UplinkLinkOrders' });
+
 /** Each line fails to compile when a schema above and its type disagree. */
 export const UPLINK_SCHEMAS_AGREE: readonly true[] = [
   true satisfies Agrees<typeof uplinkAck, UplinkAck>,
   true satisfies Agrees<typeof uplinkEnterprise, UplinkEnterprise>,
+  true satisfies Agrees<typeof supervisionOrder, SupervisionOrder>,
 ];
