@@ -54,6 +54,13 @@ type Lower = NonNullable<VigilConfig['uplink']['lower']>;
 export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Uplink');
   private readonly warnings = new RateLimitedLogger(this.logger, 3, 60_000);
+  /** Refused items are errors, rate-limited so that a full outbox cannot flood the log. */
+  private readonly errors = new RateLimitedLogger(
+    { warn: (message: string) => this.logger.error(message) },
+    5,
+    60_000,
+  );
+  private lastRefusedAt: number | undefined;
   private readonly lower: Lower;
   readonly outbox: UplinkOutbox;
   private readonly detach: (() => void)[] = [];
@@ -158,9 +165,12 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     const oldest = this.outbox.oldest;
     const refused = Object.values(this.dropped).reduce((sum, n) => sum + n, 0);
     return {
+      // Refused items make it not ok until the upper next acknowledges a batch (they stay counted
+      // in `dropped` and vigil_uplink_items_total{outcome="refused"}).
       ok:
         this.consecutiveFailures === 0 &&
-        refused === 0 &&
+        (refused === 0 ||
+          (this.lastRefusedAt ?? 0) < (this.lastSuccessAt ?? Number.NEGATIVE_INFINITY)) &&
         this.outbox.size < this.outbox.capacity * NEARLY_FULL,
       url: this.lower.url,
       enterpriseCode: this.lower.enterpriseCode,
@@ -284,7 +294,8 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
       this.metrics.uplinkItems.inc({ kind: item.kind, outcome: 'refused' });
     }
     this.lastError = `${items.length} item(s) NOT forwarded: ${why}`;
-    this.logger.error(`uplink: ${this.lastError}`);
+    this.lastRefusedAt = Date.now();
+    this.errors.warn('uplink-refused', `uplink: ${this.lastError}`);
   }
 
   private backoffMs(): number {
@@ -362,7 +373,7 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
         `uplink to ${this.lower.url} works again after ${this.consecutiveFailures} failed post(s); ${this.outbox.size} item(s) still waiting`,
       );
     this.consecutiveFailures = 0;
-    if (Object.keys(this.dropped).length === 0) this.lastError = undefined;
+    this.lastError = undefined;
     if (acked < (before[0]?.seq ?? 0)) {
       // The upper took nothing of it (a hole it waits to be filled): not a success to loop on.
       this.failed(`the upper acknowledged ${ack.acked}, below the batch's first seq`);
