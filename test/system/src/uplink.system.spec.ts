@@ -100,12 +100,13 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
   let city: Instance | undefined;
   let enterprise: Instance | undefined;
   let device: MqttClient | undefined;
+  let token = '';
 
   beforeAll(async () => {
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-uplink-'));
     influx = await startInfluxd();
-    const token = randomBytes(32).toString('hex');
+    token = randomBytes(32).toString('hex');
     const links = join(work, 'uplink-links.json');
     writeFileSync(
       links,
@@ -378,6 +379,23 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     }
     const seqs = [...view.alarms, ...view.hazards].flatMap(entry => entry.steps.map(s => s.seq));
     expect(new Set(seqs).size).toBe(seqs.length);
+    // A batch the city already holds, sent again (as after an answer lost on the way): taken for
+    // a duplicate, nothing stored twice.
+    const resent = await json<{ acked: number; accepted: number; duplicates: number }>(
+      await fetch(`${city.httpUrl}/api/v1/uplink/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          version: 1,
+          enterpriseCode: ENTERPRISE_CODE,
+          sentAt: 0,
+          items: [item],
+        }),
+      }),
+    );
+    expect(resent).toEqual({ acked: view.acked, accepted: 0, duplicates: 1 });
+    expect((await cityView())?.received).toEqual(view.received);
+
     // 挂牌督办: the city's supervisor issues a supervision order; the enterprise's Vigil fetches
     // it and shows it. An operator at the city may not issue one.
     const order = await json<{ id: string; seq: number }>(
