@@ -16,7 +16,7 @@ import { UplinkForwarder } from './uplink-forwarder';
 
 const TOKEN = 'a-link-token-of-at-least-thirty-two-characters';
 
-const alarm = (n: number): Alarm =>
+const alarm = (n: number, message = 'leak'): Alarm =>
   ({
     id: `a${n}`,
     ruleId: 'gas-threshold',
@@ -30,7 +30,7 @@ const alarm = (n: number): Alarm =>
     metric: 'lel',
     value: 30,
     threshold: 25,
-    message: 'leak',
+    message,
     raisedAt: n,
     clearedAt: undefined,
   }) as unknown as Alarm;
@@ -68,6 +68,11 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
       let body = '';
       request.on('data', chunk => (body += String(chunk)));
       request.on('end', () => {
+        // Express's JSON body parser (the real upper) takes 100 kB, counted in bytes.
+        if (Buffer.byteLength(body) > 100_000) {
+          response.writeHead(413).end();
+          return;
+        }
         if (request.headers.authorization !== `Bearer ${TOKEN}`) {
           response.writeHead(401).end();
           return;
@@ -119,9 +124,10 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     );
     uplink.onModuleInit();
     uplink.onApplicationBootstrap();
-    const emit = (from: number, to: number) => {
+    const emit = (from: number, to: number, message?: string) => {
       const updates = [];
-      for (let n = from; n <= to; n += 1) updates.push({ alarm: alarm(n), action: raise(n) });
+      for (let n = from; n <= to; n += 1)
+        updates.push({ alarm: alarm(n, message), action: raise(n) });
       listener?.(updates);
     };
     return { uplink, emit };
@@ -159,5 +165,19 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     await waitFor(() => received.length === 101, { what: 'the next item', timeoutMs: 10_000 });
     expect(received[100]).toBe(101);
     again.uplink.onModuleDestroy();
+  });
+
+  it('keeps a batch under the 100 kB body limit in bytes (Chinese text is 3 bytes a character)', async () => {
+    await startUpper();
+    const { uplink, emit } = forwarder(new VigilMetrics());
+    // 30 items of 2000 characters: 60,000 characters, but about 180 kB of UTF-8.
+    emit(1, 30, '可燃气体泄漏'.repeat(333));
+    await waitFor(() => uplink.status().backlog === 0, {
+      what: 'the backlog drained',
+      timeoutMs: 10_000,
+    });
+    expect(received).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(uplink.status().consecutiveFailures).toBe(0);
+    uplink.onModuleDestroy();
   });
 });

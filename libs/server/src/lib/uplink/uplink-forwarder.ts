@@ -308,11 +308,12 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
   private pump(): void {
     if (this.inFlight || this.retryTimer !== undefined || this.stopped || this.outbox.size === 0)
       return;
-    // Bounded in bytes too: the upper's JSON body parser takes 100 kB (Express's default).
+    // Bounded in bytes too (UTF-8: a Chinese character is 3): the upper's JSON body parser takes
+    // 100 kB (Express's default), and a 413 would be retried for ever.
     const items = [];
     let bytes = 0;
     for (const item of this.outbox.peek(this.lower.batch)) {
-      bytes += JSON.stringify(item).length + 1;
+      bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
       if (items.length > 0 && bytes > MAX_BATCH_BYTES) break;
       items.push(item);
     }
