@@ -82,6 +82,8 @@ export const uplinkHazardSchema = z.strictObject({
   seq: z.number().int().min(1),
   kind: z.literal('hazard'),
   hazardId: text(64),
+  /** Which step of the hazard's history this is (1 = its report): the lower's position in it. */
+  step: z.number().int().min(1).optional(),
   /** The lower's ledger number (一患一档). */
   no: z.number().int().min(1),
   /** reported, assigned, …, closed (Vigil's hazard steps). */

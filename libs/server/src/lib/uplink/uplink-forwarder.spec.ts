@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Alarm, AlarmAction, UplinkBatch } from '@vigil/contracts';
+import type { Alarm, AlarmAction, Hazard, HazardAction, UplinkBatch } from '@vigil/contracts';
 import { freePort, waitFor } from '@vigil/testing';
 
 import type { AlarmListener, AlarmView } from '../alarms/alarm-view';
@@ -50,11 +50,14 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
   let port: number;
   let upper: Server | undefined;
   const received: number[] = [];
+  const receivedItems: UplinkBatch['items'][number][] = [];
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-forwarder-'));
     port = await freePort();
     received.length = 0;
+    receivedItems.length = 0;
+    ledger = [];
   });
   afterEach(async () => {
     await new Promise(resolve => (upper ? upper.close(resolve) : resolve(undefined)));
@@ -84,6 +87,7 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
         }
         const batch = JSON.parse(body) as UplinkBatch;
         for (const item of batch.items) received.push(item.seq);
+        receivedItems.push(...batch.items);
         const acked = batch.items[batch.items.length - 1]?.seq ?? 0;
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ acked, accepted: batch.items.length, duplicates: 0 }));
@@ -91,6 +95,9 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     });
     await new Promise<void>(resolve => upper?.listen(port, '127.0.0.1', resolve));
   }
+
+  /** The lower's hazard ledger as HazardService lists it. */
+  let ledger: Hazard[] = [];
 
   function forwarder(metrics: VigilMetrics) {
     let listener: AlarmListener | undefined;
@@ -110,7 +117,10 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
         return () => undefined;
       },
     } as unknown as AlarmView;
-    const hazards = { onSteps: () => () => undefined } as unknown as HazardService;
+    const hazards = {
+      onSteps: () => () => undefined,
+      list: () => ledger,
+    } as unknown as HazardService;
     const registry = {
       current: { site: () => undefined, device: () => undefined },
     } as unknown as RegistryHolder;
@@ -179,5 +189,53 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     expect(received).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(uplink.status().consecutiveFailures).toBe(0);
     uplink.onModuleDestroy();
+  });
+
+  it('forwards the steps of the ledger the outbox never numbered, each once, across restarts', async () => {
+    await startUpper();
+    const step = (action: string, state: string, at: number): HazardAction =>
+      ({ action, state, at, by: 'zhang', role: 'operator' }) as HazardAction;
+    const hazard = (history: HazardAction[]): Hazard =>
+      ({
+        id: 'h1',
+        no: 1,
+        title: 'flange leak',
+        level: 'general',
+        state: history[history.length - 1]?.state,
+        siteId: 'plant-1',
+        deviceIds: [],
+        plan: {},
+        reportedAt: 1,
+        history,
+      }) as unknown as Hazard;
+    // A ledger that existed before the uplink was set up: its whole history goes up.
+    ledger = [hazard([step('report', 'reported', 1), step('assign', 'assigned', 2)])];
+    const first = forwarder(new VigilMetrics());
+    await waitFor(() => received.length === 2, { what: 'the ledger so far', timeoutMs: 10_000 });
+    first.uplink.onModuleDestroy();
+    // A step the journal made durable but the outbox never heard of (the process died between).
+    ledger = [
+      hazard([
+        step('report', 'reported', 1),
+        step('assign', 'assigned', 2),
+        step('start', 'rectifying', 3),
+      ]),
+    ];
+    const second = forwarder(new VigilMetrics());
+    await waitFor(() => received.length === 3, { what: 'the missed step', timeoutMs: 10_000 });
+    second.uplink.onModuleDestroy();
+    // Nothing more on the next start: each step once.
+    const third = forwarder(new VigilMetrics());
+    await new Promise(resolve => setTimeout(resolve, 300));
+    third.uplink.onModuleDestroy();
+    expect(
+      receivedItems.map(item =>
+        item.kind === 'hazard' ? [item.seq, item.step, item.transition, item.state] : [],
+      ),
+    ).toEqual([
+      [1, 1, 'report', 'reported'],
+      [2, 2, 'assign', 'assigned'],
+      [3, 3, 'start', 'rectifying'],
+    ]);
   });
 });

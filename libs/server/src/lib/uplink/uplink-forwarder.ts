@@ -123,7 +123,11 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
       ),
       this.hazards.onSteps(steps =>
         this.enqueue(
-          steps.map(({ hazard, action }) => hazardItem(this.registry.current, hazard, action)),
+          steps
+            .filter(({ hazard }) => hazard.history.length > this.outbox.hazardStep(hazard.id))
+            .map(({ hazard, action }) =>
+              hazardItem(this.registry.current, hazard, action, hazard.history.length),
+            ),
         ),
       ),
     );
@@ -131,6 +135,7 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
   }
 
   onApplicationBootstrap(): void {
+    this.reconcileHazards();
     if (this.lower.sampleMs > 0) {
       this.sampleTimer = setInterval(() => this.sample(Date.now()), this.lower.sampleMs);
       this.sampleTimer.unref();
@@ -158,6 +163,28 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     clearInterval(this.sampleTimer);
     clearTimeout(this.retryTimer);
     this.outbox.close();
+  }
+
+  /**
+   * Forwards the steps of the ledger the outbox never numbered: the whole ledger when the uplink
+   * is first set up, and a step whose process died between the hazard journal's fdatasync and
+   * the outbox's. Each step once: the outbox remembers per hazard the newest step it numbered.
+   */
+  reconcileHazards(): void {
+    const missing: UplinkItemBody[] = [];
+    for (const hazard of this.hazards.list()) {
+      const sent = this.outbox.hazardStep(hazard.id);
+      hazard.history
+        .slice(sent)
+        .forEach((action, index) =>
+          missing.push(hazardItem(this.registry.current, hazard, action, sent + index + 1)),
+        );
+    }
+    if (missing.length === 0) return;
+    this.logger.warn(
+      `uplink: ${missing.length} step(s) of the hazard ledger not yet forwarded; queued`,
+    );
+    this.enqueue(missing);
   }
 
   /** What /readyz, the heartbeat and the metrics show. */

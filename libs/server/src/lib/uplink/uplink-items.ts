@@ -66,13 +66,16 @@ export function hazardItem(
   registry: SourceRegistry,
   hazard: Hazard,
   action: HazardAction,
+  /** 1-based position of `action` in the hazard's history. */
+  step: number,
 ): UplinkItemBody {
   return {
     kind: 'hazard',
     hazardId: hazard.id,
+    step,
     no: hazard.no,
     transition: action.action,
-    state: hazard.state,
+    state: action.state,
     level: hazard.level,
     title: hazard.title.slice(0, 200),
     siteId: hazard.siteId,

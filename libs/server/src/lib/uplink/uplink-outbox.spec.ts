@@ -58,7 +58,9 @@ describe('UplinkOutbox (files on disk)', () => {
     outbox.enqueue([hazard(1), hazard(2)]);
     outbox.ack(2); // 3 lines since the compaction: compacts to the head line only
     outbox.close();
-    expect(readFileSync(path, 'utf8')).toBe('{"t":"head","lastSeq":2,"ackedSeq":2}\n');
+    expect(readFileSync(path, 'utf8')).toBe(
+      '{"t":"head","lastSeq":2,"ackedSeq":2,"hazardSteps":{}}\n',
+    );
     const again = open();
     expect(again.size).toBe(0);
     expect(again.enqueue([hazard(3)]).queued[0]?.seq).toBe(3);

@@ -9,7 +9,13 @@ import { JsonlJournal, type JournalStatusSink } from '../journal/jsonl-journal';
 type OutboxLine =
   | { readonly t: 'item'; readonly item: UplinkItem }
   | { readonly t: 'ack'; readonly seq: number }
-  | { readonly t: 'head'; readonly lastSeq: number; readonly ackedSeq: number };
+  | {
+      readonly t: 'head';
+      readonly lastSeq: number;
+      readonly ackedSeq: number;
+      /** Hazard id → the newest step of its history numbered (what was ever forwarded). */
+      readonly hazardSteps?: Readonly<Record<string, number>>;
+    };
 
 export interface OutboxOptions {
   /** Items waiting at most; beyond it `enqueue` refuses new items (counted by the caller). */
@@ -46,6 +52,8 @@ export class UplinkOutbox {
   private last = 0;
   private acked = 0;
   private linesSinceCompaction = 0;
+  /** Hazard id → the newest step of its history this outbox ever numbered. */
+  private readonly hazardSteps = new Map<string, number>();
   private opened = false;
   private readonly compactEvery: number;
 
@@ -69,9 +77,12 @@ export class UplinkOutbox {
       if (line.t === 'head') {
         this.last = Math.max(this.last, line.lastSeq);
         this.acked = Math.max(this.acked, line.ackedSeq);
+        for (const [id, step] of Object.entries(line.hazardSteps ?? {})) this.markHazard(id, step);
       } else if (line.t === 'ack') this.acked = Math.max(this.acked, line.seq);
       else {
         items.set(line.item.seq, line.item);
+        if (line.item.kind === 'hazard' && line.item.step !== undefined)
+          this.markHazard(line.item.hazardId, line.item.step);
         this.last = Math.max(this.last, line.item.seq);
       }
     });
@@ -121,9 +132,22 @@ export class UplinkOutbox {
     );
     this.journal.append(queued.map(item => ({ t: 'item', item })));
     this.linesSinceCompaction += queued.length;
-    for (const item of queued) this.pending.push(item);
+    for (const item of queued) {
+      this.pending.push(item);
+      if (item.kind === 'hazard' && item.step !== undefined)
+        this.markHazard(item.hazardId, item.step);
+    }
     if (queued.length > 0) this.last += queued.length;
     return { queued, refused };
+  }
+
+  /** The newest step of the hazard's history this outbox ever numbered (0: none). */
+  hazardStep(hazardId: string): number {
+    return this.hazardSteps.get(hazardId) ?? 0;
+  }
+
+  private markHazard(hazardId: string, step: number): void {
+    if (step > (this.hazardSteps.get(hazardId) ?? 0)) this.hazardSteps.set(hazardId, step);
   }
 
   /** Up to `max` of the oldest waiting items, in seq order. */
@@ -188,7 +212,12 @@ export class UplinkOutbox {
       this.head = 0;
     }
     this.journal.compact([
-      { t: 'head', lastSeq: this.last, ackedSeq: this.acked },
+      {
+        t: 'head',
+        lastSeq: this.last,
+        ackedSeq: this.acked,
+        hazardSteps: Object.fromEntries(this.hazardSteps),
+      },
       ...this.pending.map(item => ({ t: 'item' as const, item })),
     ]);
     this.linesSinceCompaction = 0;
