@@ -147,7 +147,10 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     const metrics = new VigilMetrics();
     const { uplink, emit } = forwarder(metrics);
     emit(1, 120);
-    await waitFor(() => uplink.status().consecutiveFailures > 0, { what: 'a failed post' });
+    await waitFor(() => uplink.status().consecutiveFailures > 0, {
+      what: 'a failed post',
+      timeoutMs: 10_000,
+    });
     const away = uplink.status();
     expect(away).toMatchObject({ ok: false, backlog: 100, lastSeq: 100, dropped: { alarm: 20 } });
     const refused = await metrics.uplinkItems.get();
@@ -211,7 +214,10 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     // A ledger that existed before the uplink was set up: its whole history goes up.
     ledger = [hazard([step('report', 'reported', 1), step('assign', 'assigned', 2)])];
     const first = forwarder(new VigilMetrics());
-    await waitFor(() => received.length === 2, { what: 'the ledger so far', timeoutMs: 10_000 });
+    await waitFor(() => received.length === 2 && first.uplink.status().backlog === 0, {
+      what: 'the ledger so far, acknowledged',
+      timeoutMs: 10_000,
+    });
     first.uplink.onModuleDestroy();
     // A step the journal made durable but the outbox never heard of (the process died between).
     ledger = [
@@ -222,7 +228,12 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
       ]),
     ];
     const second = forwarder(new VigilMetrics());
-    await waitFor(() => received.length === 3, { what: 'the missed step', timeoutMs: 10_000 });
+    // Acknowledged before the stop (an answer that arrives after it is not recorded, and the item
+    // would be sent again: at least once, the upper dedupes by seq).
+    await waitFor(() => received.length === 3 && second.uplink.status().backlog === 0, {
+      what: 'the missed step, acknowledged',
+      timeoutMs: 10_000,
+    });
     second.uplink.onModuleDestroy();
     // Nothing more on the next start: each step once.
     const third = forwarder(new VigilMetrics());
