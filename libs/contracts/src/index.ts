@@ -25,3 +25,4 @@ export * from './lib/registry-views';
 export * from './lib/guarantors';
 export * from './lib/guarantors.schema';
 export * from './lib/markup';
+export * from './lib/uplink';

@@ -469,6 +469,12 @@ export const readiness = named(
         .describe(
           "a gateway: false for 10 minutes after a listener of the alarm updates (the consoles' WebSocket, the Alertmanager notifier) threw; details.alarmListeners",
         ),
+      uplink: z
+        .boolean()
+        .optional()
+        .describe(
+          'a lower Vigil with VIGIL_UPLINK_URL: false while posts to the upper fail, the outbox is 90 % full or refused items (details.uplink)',
+        ),
       started: z
         .boolean()
         .optional()
@@ -574,6 +580,29 @@ export const readiness = named(
           })
           .optional()
           .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
+        uplink: z
+          .object({
+            ok: z.boolean(),
+            url: z.string(),
+            enterpriseCode: z.string(),
+            backlog: z.number().int().describe('items waiting for the upper to acknowledge them'),
+            capacity: z.number().int().describe('VIGIL_UPLINK_OUTBOX_MAX'),
+            oldestPendingAt: ms.optional(),
+            lastSeq: z.number().int(),
+            ackedSeq: z.number().int(),
+            lastSuccessAt: ms.optional(),
+            consecutiveFailures: z.number().int(),
+            lastError: z.string().optional(),
+            dropped: z
+              .record(z.string(), z.number().int())
+              .describe(
+                'items refused since start by kind (the outbox was full or its disk failed)',
+              ),
+          })
+          .optional()
+          .describe(
+            'the store-and-forward link to the upper Vigil (docs/interfaces.md §Uplink); listed while it has a backlog or is not ok',
+          ),
         journals: z
           .record(
             z.string(),

@@ -17,6 +17,7 @@ import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
 import { InspectionService } from '../inspections/inspection.service';
 import { ShiftService } from '../duty/shift.service';
+import { UplinkForwarder } from '../uplink/uplink-forwarder';
 
 import { ServicesHealth } from './services-health';
 
@@ -62,6 +63,8 @@ export class ReadinessService {
     @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
     /** A gateway: listeners of the alarm updates (WebSocket, notifier) that threw. */
     @Optional() @Inject(AlarmView) private readonly alarmView?: AlarmView,
+    /** A lower Vigil (VIGIL_UPLINK_URL): the link to the upper, its backlog and failures. */
+    @Optional() @Inject(UplinkForwarder) private readonly uplink?: UplinkForwarder,
   ) {}
 
   /**
@@ -88,6 +91,7 @@ export class ReadinessService {
     const services = this.services?.report();
     const unmanned = this.dutyUnmanned();
     const listenerFailures = this.alarmView?.listenerFailures() ?? [];
+    const uplink = this.uplink?.status();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -102,6 +106,7 @@ export class ReadinessService {
       ...(unevaluated ? { permits: false } : {}),
       ...(services ? { services: services.ok } : {}),
       ...(listenerFailures.length > 0 ? { alarmListeners: false } : {}),
+      ...(uplink ? { uplink: uplink.ok } : {}),
     };
     const reachable = checks.broker && checks.storage && phase === 'running';
     const ready = Object.values(checks).every(Boolean);
@@ -131,6 +136,8 @@ export class ReadinessService {
       ...(unmanned ? { duty: unmanned } : {}),
       ...(services?.details ? { services: services.details } : {}),
       ...(listenerFailures.length > 0 ? { alarmListeners: { failed: listenerFailures } } : {}),
+      // A backlog is listed while it lasts even when posts succeed: how far the upper is behind.
+      ...(uplink && (!uplink.ok || uplink.backlog > 0) ? { uplink } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),
