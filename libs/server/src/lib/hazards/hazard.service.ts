@@ -70,6 +70,8 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   /** `<dataDir>/hazards/photos/`: the photos, content-addressed (docs/interfaces.md §Hazards). */
   readonly photos: HazardPhotoStore;
   private lastNo = 0;
+  /** Told of every committed step (the notifier: reminders, escalations, approvals). */
+  private readonly listeners = new Set<(hazards: readonly Hazard[]) => void>();
   private timer: NodeJS.Timeout | undefined;
   private opened = false;
 
@@ -124,6 +126,12 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
       `hazard journal ${this.journal.path}: ${restored.entries} entries, ${this.hazards.size} hazard(s) in the ledger` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
     );
+  }
+
+  /** Calls `listener` with the hazards each durable commit changed; returns the unsubscribe. */
+  onChange(listener: (hazards: readonly Hazard[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   list(): Hazard[] {
@@ -305,6 +313,15 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     // Durable first: nobody hears of a step that a crash could take back.
     this.journal.append(steps.map(({ hazard, action }) => this.journal.entry(hazard, action)));
     for (const { hazard } of steps) this.remember(hazard);
+    const changed = steps.map(({ hazard }) => hazard);
+    for (const listener of this.listeners) {
+      try {
+        listener(changed);
+      } catch (error) {
+        // The step is durable already; a listener's defect must not make it look failed.
+        this.logger.error(`hazard listener failed: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
   }
 
   private remember(hazard: Hazard): void {
