@@ -376,7 +376,9 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
     const reminderText = decodeMail(reminder.data);
     expect(reminderText).toMatch(/Subject: \[Vigil 隐患 Hazard\] 【隐患超期】一般隐患 No\. \d+/);
     expect(reminderText).toContain(new Date(deadline).toISOString());
-    expect(reminderText).toContain('整改责任人：周敏 Zhou Min (zhou, zhou@huaxin.test, +8613800000002)');
+    expect(reminderText).toContain(
+      '整改责任人：周敏 Zhou Min (zhou, zhou@huaxin.test, +8613800000002)',
+    );
     expect(reminderText).toContain(`https://vigil.plant.test/#/hazards?hazard=${hazard.id}`);
     // park-chem has no on-call here: the escalation to it reaches the city's.
     const escalation = await waitFor(

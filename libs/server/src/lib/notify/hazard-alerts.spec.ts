@@ -167,9 +167,7 @@ describe('hazard notices (reminders and escalations become alerts)', () => {
     expect(approve?.alert.labels['notify_node']).toBe('park-chem');
     expect(approve?.alert.labels['severity']).toBe('major');
     expect(approve?.alert.annotations['summary_zh']).toContain('【待审批】重大事故隐患');
-    expect(hazardAlertsFor({ ...accepted, approvedBy: 'chen' }, context, 0)[0]?.active).toBe(
-      false,
-    );
+    expect(hazardAlertsFor({ ...accepted, approvedBy: 'chen' }, context, 0)[0]?.active).toBe(false);
     // A general hazard needs no approval.
     expect(hazardAlertsFor({ ...accepted, level: 'general' }, context, 0)).toEqual([]);
   });
@@ -177,7 +175,11 @@ describe('hazard notices (reminders and escalations become alerts)', () => {
   it('names people without contacts by their text, and sets no contact labels then', () => {
     const hazard = advance(assigned(), DEADLINE + 1);
     const [alert] = hazardAlertsFor(
-      { ...hazard, plan: { ...hazard.plan, responsible: '车间主任 Workshop head' }, areaId: 'tank-farm' },
+      {
+        ...hazard,
+        plan: { ...hazard.plan, responsible: '车间主任 Workshop head' },
+        areaId: 'tank-farm',
+      },
       { ...context, contactOf: () => undefined },
       0,
     );
