@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 
 import { DEFAULT_HAZARD_POLICY, dueHazardTransition, reportHazard } from '@vigil/alarms';
-import type { Hazard } from '@vigil/contracts';
+import type { Alarm, Hazard } from '@vigil/contracts';
 import { buildRegistry } from '@vigil/registry';
-import { loadRegistry, readRegistrySources } from '@vigil/registry-node';
+import { readRegistrySources } from '@vigil/registry-node';
 
 import { HAZARD_ALERT_NAME, hazardAlertsFor, hazardNotices } from './hazard-alerts';
-import type { PersonContact } from './alerts';
+import { alertsFor, type PersonContact } from './alerts';
 
 const SAMPLE = join(__dirname, '../../../../../registry/sample');
 const DEADLINE = Date.UTC(2026, 11, 7, 2, 0, 0);
@@ -190,11 +190,8 @@ describe('hazard notices (reminders and escalations become alerts)', () => {
 });
 
 describe('alarm alerts carry the guarantors’ contacts', () => {
-  it('adds people_email / people_phone only when a contact lookup is given', async () => {
-    const { alertsFor } = await import('./alerts');
-    const plain = loadRegistry(SAMPLE);
-    expect(plain).toBeDefined();
-    const alarm = {
+  it('adds people_email / people_phone only when a contact lookup is given', () => {
+    const alarm: Alarm = {
       id: 'alarm-1',
       key: 'plant-1/gc-ru-01/gas-combustible',
       ruleId: 'gas-combustible',
@@ -208,6 +205,9 @@ describe('alarm alerts carry the guarantors’ contacts', () => {
       state: 'active-unacknowledged',
       conditionActive: true,
       latched: false,
+      metric: 'lel',
+      value: 60,
+      threshold: 50,
       message: 'gas',
       raisedAt: DEADLINE,
       clearedAt: undefined,
@@ -216,7 +216,7 @@ describe('alarm alerts carry the guarantors’ contacts', () => {
       updatedAt: DEADLINE,
       detectedAt: DEADLINE,
       history: [],
-    } as const;
+    };
     const withPeople = alertsFor(alarm, context, DEADLINE).get('alarm-1/ent-huaxin');
     expect(withPeople?.labels['people_email']).toBe('wang@park.test,zhang@huaxin.test');
     expect(withPeople?.labels['people_phone']).toBe('+8613800000001');
