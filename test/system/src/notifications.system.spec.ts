@@ -379,7 +379,7 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
     expect(reminderText).toContain(
       '整改责任人：周敏 Zhou Min (zhou, zhou@huaxin.test, +8613800000002)',
     );
-    expect(reminderText).toContain(`https://vigil.plant.test/#/hazards?hazard=${hazard.id}`);
+    expect(reminderText).toContain(`https://vigil.plant.test/#/hazards?id=${hazard.id}`);
     // park-chem has no on-call here: the escalation to it reaches the city's.
     const escalation = await waitFor(
       () => mailTo('duty@city.test', title, '【隐患升级】', '已升级至 park-chem'),

@@ -134,7 +134,7 @@ describe('hazard notices (reminders and escalations become alerts)', () => {
     expect(en).toContain('escalated to park-chem');
     expect(en).toContain('responsible: 张伟 Zhang Wei');
     expect(escalate?.alert.startsAt).toBe(new Date(DEADLINE + HOUR + 2).toISOString());
-    expect(escalate?.alert.generatorURL).toBe('https://vigil.example/#/hazards?hazard=hz-1');
+    expect(escalate?.alert.generatorURL).toBe('https://vigil.example/#/hazards?id=hz-1');
   });
 
   it('no longer active once rectified, or given a new deadline', () => {

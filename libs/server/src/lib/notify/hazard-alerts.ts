@@ -154,7 +154,7 @@ export function hazardAlertsFor(
   const site = registry.site(hazard.siteId);
   const area = hazard.areaId ? registry.area(hazard.siteId, hazard.areaId) : undefined;
   const where = [site?.name ?? hazard.siteId, area?.name].filter(Boolean).join(' · ');
-  const link = `${context.consoleUrl.replace(/\/$/, '')}/#/hazards?hazard=${encodeURIComponent(hazard.id)}`;
+  const link = `${context.consoleUrl.replace(/\/$/, '')}/#/hazards?id=${encodeURIComponent(hazard.id)}`;
   const deadline =
     hazard.plan.deadline === undefined ? '' : new Date(hazard.plan.deadline).toISOString();
   const responsibleId = hazard.plan.responsible ?? hazard.assignee ?? '';
