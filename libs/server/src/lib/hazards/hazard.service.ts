@@ -75,7 +75,10 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   /** `<dataDir>/hazards/photos/`: the photos, content-addressed (docs/interfaces.md §Hazards). */
   readonly photos: HazardPhotoStore;
   private lastNo = 0;
-  /** Told of every step once it is durable (the uplink's outbox, issue 15). */
+  /**
+   * Told of every step once it is durable: the uplink's outbox (issue 15) and the notifier
+   * (reminders, escalations, approvals).
+   */
   private readonly listeners = new Set<HazardStepListener>();
   private timer: NodeJS.Timeout | undefined;
   private opened = false;
@@ -131,6 +134,11 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
       `hazard journal ${this.journal.path}: ${restored.entries} entries, ${this.hazards.size} hazard(s) in the ledger` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
     );
+  }
+
+  /** Calls `listener` with the hazards each durable commit changed; returns the unsubscribe. */
+  onChange(listener: (hazards: readonly Hazard[]) => void): () => void {
+    return this.onSteps(steps => listener(steps.map(({ hazard }) => hazard)));
   }
 
   /** Calls `listener` with every step from now on, after it is durable; returns the detach. */
@@ -318,7 +326,14 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     // Durable first: nobody hears of a step that a crash could take back.
     this.journal.append(steps.map(({ hazard, action }) => this.journal.entry(hazard, action)));
     for (const { hazard } of steps) this.remember(hazard);
-    for (const listener of this.listeners) listener(steps);
+    for (const listener of this.listeners) {
+      try {
+        listener(steps);
+      } catch (error) {
+        // The step is durable already; a listener's defect must not make it look failed.
+        this.logger.error(`hazard listener failed: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
   }
 
   private remember(hazard: Hazard): void {

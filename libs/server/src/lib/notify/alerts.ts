@@ -40,10 +40,49 @@ export function nodesToNotify(alarm: Alarm, escalationPath: readonly string[]): 
   return [];
 }
 
+/** A person named on an alert, and how to reach them (users file `name`, `email`, `phone`). */
+export interface PersonContact {
+  readonly name: string;
+  readonly email?: string | undefined;
+  readonly phone?: string | undefined;
+}
+
+/** Looks a user up (the gateway's AuthService); undefined for someone not in the users file. */
+export type ContactLookup = (userId: string) => PersonContact | undefined;
+
 export interface AlertContext {
   readonly registry: Registry;
   /** Where operators open the console (the link in the message). */
   readonly consoleUrl: string;
+  /** The contacts of the people an alert names (guarantors); none without it. */
+  readonly contactOf?: ContactLookup | undefined;
+}
+
+/**
+ * The contacts of the people an alert names, as labels an Alertmanager route matches and a
+ * receiver addresses (`to: '{{ .CommonLabels.people_email }}'`): sorted, comma-separated, absent
+ * when nobody named has one.
+ */
+export function peopleLabels(contacts: readonly (PersonContact | undefined)[]): {
+  people_email?: string;
+  people_phone?: string;
+} {
+  const emails = [...new Set(contacts.flatMap(c => (c?.email ? [c.email] : [])))].sort();
+  const phones = [...new Set(contacts.flatMap(c => (c?.phone ? [c.phone] : [])))].sort();
+  return {
+    ...(emails.length > 0 ? { people_email: emails.join(',') } : {}),
+    ...(phones.length > 0 ? { people_phone: phones.join(',') } : {}),
+  };
+}
+
+/** The users guarding the major hazard sources an alarm belongs to. */
+function guarantorIdsOf(registry: Registry, alarm: Alarm): string[] {
+  const ids = sourcesOf(registry, {
+    siteId: alarm.siteId,
+    deviceIds: [alarm.deviceId],
+    areaId: alarm.areaId,
+  }).flatMap(unit => guarantorsOf(unit).map(each => each.userId));
+  return [...new Set(ids)];
 }
 
 // One place (alarms/): the gateway's own alarms escalate along the same path.
@@ -107,6 +146,10 @@ export function alertsFor(
     .filter(Boolean)
     .join(' · ');
   const guarantors = guarantorsLine(context.registry, alarm);
+  const contactOf = context.contactOf;
+  const people = contactOf
+    ? peopleLabels(guarantorIdsOf(context.registry, alarm).map(id => contactOf(id)))
+    : {};
   for (const node of nodes) {
     const escalated = node !== path[0];
     const labels: Record<string, string> = {
@@ -123,6 +166,7 @@ export function alertsFor(
       device: alarm.deviceId,
       ...(alarm.areaId ? { area: alarm.areaId } : {}),
       ...(alarm.deviceClass ? { device_class: alarm.deviceClass } : {}),
+      ...people,
     };
     const summaryZh =
       `${escalated ? '【升级】' : ''}${PRIORITY_ZH[alarm.priority]}报警 P${alarm.priority}：` +
