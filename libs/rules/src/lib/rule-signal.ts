@@ -96,6 +96,44 @@ export function formatSeconds(ms: number): string {
  */
 export type ReadingOrder = 'in-order' | 'within-allowance' | 'late';
 
+/** Classifies a reading against a watermark (README "Late and out-of-order data"). */
+export function readingOrder(ts: number, lastTs: number, lateAllowanceMs: number): ReadingOrder {
+  if (ts >= lastTs) return 'in-order';
+  return ts >= lastTs - lateAllowanceMs ? 'within-allowance' : 'late';
+}
+
+/** Where a device's (or tag's) run of readings behind its watermark started, and on which clock. */
+export interface BehindRun {
+  /** Receive time of the run's first reading; NaN when there is no run. */
+  behindSince: number;
+  /** `ts − receivedAt` of the run's first reading: the clock the run keeps to. */
+  behindOffsetMs: number;
+}
+
+/**
+ * Whether a clock has been set back: this live late reading continues a run of live late
+ * readings (the caller ends the run on a reading at or near the watermark) that keep to one
+ * clock, their `ts − receivedAt` within the late allowance of the run's first, over
+ * `clockRebaseMs` of receive time. A reading on another clock starts a new run. A buffered batch
+ * or a burst of re-deliveries arrives at once (or drains faster than real time, so its offset
+ * drifts), so it never spans the bound. README "Clock jumps"; shared by the device engine and the
+ * personnel tags.
+ */
+export function clockSetBack(
+  run: BehindRun,
+  ts: number,
+  receivedAt: number,
+  lateAllowanceMs: number,
+  clockRebaseMs: number,
+): boolean {
+  const offsetMs = ts - receivedAt;
+  if (Number.isNaN(run.behindSince) || Math.abs(offsetMs - run.behindOffsetMs) > lateAllowanceMs) {
+    run.behindSince = receivedAt;
+    run.behindOffsetMs = offsetMs;
+  }
+  return receivedAt - run.behindSince >= clockRebaseMs;
+}
+
 /**
  * Readings up to 5 s older than their device's newest one still feed window summaries. Proposal:
  * no standard sets it; one gas-detector reporting interval.
