@@ -125,6 +125,11 @@ export interface RuleKindDescriptor<C extends RuleConfig, S extends RuleStateBas
   /** Which records the rule is stepped with. */
   readonly order: OrderPolicy;
   /**
+   * Whether the rule keeps deadlines on server time in the engine's queue, which ticks drive
+   * (`withTicks`): the generic operator interleaves ticks for such a rule.
+   */
+  readonly deadlines: boolean;
+  /**
    * The state an early warning takes while an alarm covers it (its empty window), undefined for
    * other kinds. README "Early warnings and the alarms they announce".
    */
@@ -184,6 +189,7 @@ export function defineRuleKind<C extends RuleConfig, S extends RuleStateBase>(
     kind: parts.kind,
     schema: parts.schema,
     order: parts.order,
+    deadlines: parts.deadlines ?? false,
     withdrawn: parts.withdrawn,
     initial: parts.initial,
     activeAtStart: parts.activeAtStart ?? sameState,
@@ -321,6 +327,7 @@ export const OFFLINE_KIND = defineRuleKind<ConfigOf<'offline'>, OfflineWatch>({
   kind: 'offline',
   schema: offlineRuleConfigSchema,
   order: 'records',
+  deadlines: true,
   initial: (device, rule, lastSeenAt, seen, engine) => {
     const watch = createOfflineWatch(device, rule, lastSeenAt, seen);
     startWatch(watch, engine.offlineQueue);
