@@ -2,12 +2,7 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 
 import { type ConditionState, conditionStates, stepCondition, unchangedStep } from './condition';
 import type { ThresholdRuleConfig } from './rule-config';
-import {
-  type RuleContext,
-  type RuleStep,
-  formatQuantity,
-  signalKey,
-} from './rule-signal';
+import { type RuleContext, type RuleStep, formatQuantity, signalKey } from './rule-signal';
 
 /**
  * One (device, threshold rule) pair: the delayed condition of `condition.ts`. The two steady
