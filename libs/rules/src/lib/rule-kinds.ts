@@ -14,7 +14,7 @@ import {
   watchRecord,
 } from './offline.reducer';
 import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
-import { RATE_EMPTY, type RateState, reduceRate, restartRate } from './rate.reducer';
+import { RATE_EMPTY, type RateState, restartRate, stepRate } from './rate.reducer';
 import {
   type RuleConfig,
   type RuleKind,
@@ -34,17 +34,19 @@ import {
   type ReadingOrder,
   type RuleContext,
   type RuleStep,
+  type SignalSink,
+  emitTo,
   removedRuleSignal,
 } from './rule-signal';
 import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
-import { STUCK_EMPTY, type StuckState, reduceStuck, shiftStuck } from './stuck.reducer';
+import { STUCK_EMPTY, type StuckState, shiftStuck, stepStuck } from './stuck.reducer';
 import {
   THRESHOLD_ACTIVE,
   THRESHOLD_INACTIVE,
   type ThresholdState,
   reduceThreshold,
 } from './threshold.reducer';
-import { TREND_EMPTY, type TrendState, reduceTrend, restartTrend } from './trend.reducer';
+import { TREND_EMPTY, type TrendState, restartTrend, stepTrend } from './trend.reducer';
 
 /**
  * Which records a rule kind is stepped with (README "Late and out-of-order data", "Clock jumps"):
@@ -77,7 +79,7 @@ export interface RuleInput {
  * What the engine lends a rule while it steps: one object per engine state. Signals go to
  * `emit`, in order, so a step returns only its next state (no step object per reading).
  */
-export interface RuleEngineServices {
+export interface RuleEngineServices extends SignalSink {
   /** The options of the current engine call (its clock). */
   context: RuleContext;
   readonly offlineQueue: DeadlineQueue<OfflineWatch>;
@@ -92,8 +94,7 @@ export interface RuleEngineServices {
 
 /** Adds a signal to the record's output. */
 export function emit(engine: RuleEngineServices, signal: RuleSignal): void {
-  if (engine.signals === undefined) engine.signals = [signal];
-  else engine.signals.push(signal);
+  emitTo(engine, signal);
 }
 
 /** Adds a reducer step's signals to the record's output and returns its state. */
@@ -256,9 +257,7 @@ export const STUCK_KIND = defineRuleKind<ConfigOf<'stuck'>, StuckState>({
   order: 'in-order',
   initial: () => STUCK_EMPTY,
   step: (state, input, rule, engine) =>
-    input.reading
-      ? emitStep(engine, reduceStuck(state, input.reading, rule, engine.context))
-      : state,
+    input.reading ? stepStuck(state, input.reading, rule, engine.context, engine) : state,
   rebase: shiftStuck,
 });
 
@@ -271,7 +270,7 @@ export const RATE_KIND = defineRuleKind<ConfigOf<'rate'>, RateState>({
   initial: () => RATE_EMPTY,
   step: (state, input, rule, engine) =>
     input.reading
-      ? emitStep(engine, reduceRate(state, input.reading, rule, engine.context, input.order))
+      ? stepRate(state, input.reading, rule, engine.context, input.order, engine)
       : state,
   rebase: restartRate,
 });
@@ -284,9 +283,7 @@ export const TREND_KIND = defineRuleKind<ConfigOf<'trend'>, TrendState>({
   withdrawn: TREND_EMPTY,
   initial: () => TREND_EMPTY,
   step: (state, input, rule, engine) =>
-    input.reading
-      ? emitStep(engine, reduceTrend(state, input.reading, rule, engine.context))
-      : state,
+    input.reading ? stepTrend(state, input.reading, rule, engine.context, engine) : state,
   rebase: restartTrend,
 });
 

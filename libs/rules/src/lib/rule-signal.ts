@@ -28,6 +28,27 @@ export interface RuleStep<S> {
 /** Shared empty result, so that the common "nothing happened" step allocates no array. */
 export const NO_SIGNALS: readonly RuleSignal[] = Object.freeze([]);
 
+/**
+ * Where a step puts its signals, in order: the engine lends one per engine (`RuleEngineServices`),
+ * so a step that emits nothing allocates nothing. `signals` is undefined until the first.
+ */
+export interface SignalSink {
+  signals: RuleSignal[] | undefined;
+}
+
+/** Adds a signal to a sink. */
+export function emitTo(sink: SignalSink, signal: RuleSignal): void {
+  if (sink.signals === undefined) sink.signals = [signal];
+  else sink.signals.push(signal);
+}
+
+/** Runs a sink-style step and returns it as a `RuleStep` (the reducers' own API, for specs). */
+export function collectStep<S>(step: (sink: SignalSink) => S): RuleStep<S> {
+  const sink: SignalSink = { signals: undefined };
+  const state = step(sink);
+  return { state, signals: sink.signals ?? NO_SIGNALS };
+}
+
 /** Server-time heartbeat that lets time-based rules (offline) fire without any data arriving. */
 export interface EngineTick {
   readonly kind: 'tick';
