@@ -20,8 +20,15 @@ import { type EventState, type RestorableEventAlarm, restoredEventStates } from 
 import { type OfflineWatch, startWatch, watchDeadline, watchDue } from './offline.reducer';
 import type { RangeState } from './range.reducer';
 import type { RateState } from './rate.reducer';
-import type { ThresholdRuleConfig } from './rule-config';
-import { type RuleEngineServices, type RuleInput, emit, ruleKindOf } from './rule-kinds';
+import type { RuleConfig, ThresholdRuleConfig } from './rule-config';
+import {
+  type RuleEngineServices,
+  type RuleInput,
+  type RuleKindDescriptor,
+  emit,
+  ruleKindOf,
+  ruleKindsOf,
+} from './rule-kinds';
 import {
   DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
@@ -214,6 +221,8 @@ export interface DeviceRuleState {
    * list); undefined when none does. README "Early warnings and the alarms they announce".
    */
   coverPlan: CoverPlan | undefined;
+  /** The descriptors of `rules.rules`, parallel to it (`ruleKindsOf`, shared per rule list). */
+  kinds: readonly RuleKindDescriptor<RuleConfig, RuleState>[];
 }
 
 /** The devices behind one gateway, for root-cause suppression of their offline signals. */
@@ -568,13 +577,13 @@ function onRecord(
   ruleInput.device = device.rules;
 
   const rules = device.rules.rules;
-  const states = device.states;
+  const { states, kinds } = device;
   for (let index = 0; index < rules.length; index += 1) {
     const rule = rules[index];
     const ruleState = states[index];
-    if (!rule || !ruleState) continue;
-    // The one descriptor lookup per rule (no switch on the kind).
-    const kind = ruleKindOf(rule);
+    // The one descriptor lookup per rule (no switch on the kind): an element of a shared array.
+    const kind = kinds[index];
+    if (!rule || !ruleState || !kind) continue;
     switch (kind.order) {
       case 'in-order':
         if (!inOrder) continue;
@@ -947,6 +956,7 @@ export function reloadRules(
   if (next) {
     device.rules = next;
     device.coverPlan = coverPlanOf(next.rules);
+    device.kinds = ruleKindsOf(next.rules);
   } else {
     const site = state.devices.get(siteId);
     site?.delete(deviceId);
@@ -975,6 +985,7 @@ function createDeviceState(
     aheadOffsetMs: 0,
     outOfOrder: 0,
     coverPlan: coverPlanOf(rules.rules),
+    kinds: ruleKindsOf(rules.rules),
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
       const kind = ruleKindOf(rule);

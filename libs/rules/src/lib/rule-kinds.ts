@@ -385,3 +385,23 @@ export function ruleKindOf(rule: RuleConfig): RuleKindDescriptor<RuleConfig, Rul
   // rule's state beside the rule it was created for (a reload re-creates it when the kind changes).
   return RULE_KIND_DESCRIPTORS[rule.kind] as RuleKindDescriptor<RuleConfig, RuleState>;
 }
+
+const kindLists = new WeakMap<
+  readonly RuleConfig[],
+  readonly RuleKindDescriptor<RuleConfig, RuleState>[]
+>();
+
+/**
+ * The descriptors of a rule list, parallel to it: computed once per list and shared by every
+ * device that has it, so the engine's hot loop reads an array element instead of a keyed lookup.
+ */
+export function ruleKindsOf(
+  rules: readonly RuleConfig[],
+): readonly RuleKindDescriptor<RuleConfig, RuleState>[] {
+  let kinds = kindLists.get(rules);
+  if (kinds === undefined) {
+    kinds = rules.map(ruleKindOf);
+    kindLists.set(rules, kinds);
+  }
+  return kinds;
+}
