@@ -597,5 +597,7 @@ describe('the node healthchecks', () => {
       expect(await execNode(script, { VIGIL_HTTP_PORT: String(port) })).toBe(1);
       expect(await execNode(script, { VIGIL_HTTP_PORT: String(closedPort) })).toBe(1);
     },
+    // Three node start-ups: seconds each on a loaded CI machine (5 s timed out there).
+    60_000,
   );
 });

@@ -31,6 +31,8 @@ export * from './lib/report/cpu-profile';
 export * from './lib/scenario/compile-scenario';
 export * from './lib/scenario/gateway-client';
 export * from './lib/scenario/judge-scenario';
+export * from './lib/scenario/operator-runner';
+export * from './lib/scenario/operator-steps';
 export * from './lib/scenario/run-scenario';
 export * from './lib/scenario/scenario-report';
 export * from './lib/scenario/scenario-schema';

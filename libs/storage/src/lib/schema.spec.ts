@@ -146,7 +146,7 @@ describe(createAlarmEventEncoder.name, () => {
       line:
         'alarm_event,category=process,device=gt-01,level=L2,priority=1,rule=gas-h2s,site=plant-1 ' +
         'alarm_id="a-1",state="active-unacknowledged",action="raise",active=true,value=21,threshold=20,' +
-        'metric="ppm",message="H2S 21 ppm ≥ 20 ppm, \\"L2\\"",detected_at=1767225600003i 1767225600000000000',
+        'metric="ppm",message="H2S 21 ppm ≥ 20 ppm, \\"L2\\"",detected_at=1767225600003i 1767225600000002226',
     });
   });
 
@@ -161,23 +161,59 @@ describe(createAlarmEventEncoder.name, () => {
     expect(line).not.toContain('threshold=');
   });
 
-  it('keeps events of one series in the same millisecond apart with a per-encoder counter', () => {
+  const timeOf = ({ line }: { line: string }): string => line.slice(line.lastIndexOf(' ') + 1);
+
+  it('keeps events of one series in the same millisecond apart, each inside its millisecond', () => {
     const encode = createAlarmEventEncoder();
     const times = [
       encode(sampleAlarm(), action({ action: 'raise' })),
-      encode(sampleAlarm({ state: 'active-acknowledged' }), action({ action: 'acknowledge' })),
+      encode(
+        sampleAlarm({ state: 'active-acknowledged', history: [action(), action()] }),
+        action({ action: 'acknowledge' }),
+      ),
+      encode(
+        sampleAlarm({ id: 'a-2' }), // another alarm of the same series (a fire-panel point)
+        action({ action: 'raise' }),
+      ),
       encode(sampleAlarm({ state: 'normal' }), action({ action: 'clear', at: T + 1 })),
-    ].map(({ line }) => line.slice(line.lastIndexOf(' ') + 1));
-    expect(times).toEqual(['1767225600000000000', '1767225600000000001', '1767225600001000002']);
-    expect(createAlarmEventEncoder()(sampleAlarm(), action()).line).toMatch(
-      / 1767225600000000000$/,
-    );
+    ].map(timeOf);
+    expect(new Set(times).size).toBe(4);
+    expect(BigInt(times[1] ?? 0)).toBeGreaterThan(BigInt(times[0] ?? 0)); // raise, then acknowledge
+    for (const time of times.slice(0, 3)) expect(time.slice(0, -6)).toBe(String(T));
+    expect(times[3]?.slice(0, -6)).toBe(String(T + 1));
   });
 
-  it('wraps the counter modulo 1e6 so that it never moves an event into the next millisecond', () => {
-    const encode = createAlarmEventEncoder({ startAt: 999_999 });
-    expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000999999$/);
-    expect(encode(sampleAlarm(), action()).line).toMatch(/ 1767225600000000000$/);
+  it('writes the same event to the same point again: a redelivery or a replay is no second row', () => {
+    const encode = createAlarmEventEncoder();
+    const raise = (): [Alarm, AlarmAction] => [sampleAlarm(), action({ action: 'raise' })];
+    const first = encode(...raise());
+    encode(sampleAlarm({ id: 'a-9' }), action({ action: 'raise' }));
+    expect(encode(...raise())).toEqual(first); // the same encoder (a JetStream redelivery)
+    expect(createAlarmEventEncoder()(...raise())).toEqual(first); // a restarted process
+  });
+
+  it('moves a different event whose slot is taken to the next one, and remembers where', () => {
+    // Two alarm ids whose events hash to the same slot: found by search, not hand-picked.
+    const slot = (id: string) => timeOf(createAlarmEventEncoder()(sampleAlarm({ id }), action()));
+    const seen = new Map<string, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i += 1) {
+      const id = `a-${i}`;
+      const other = seen.get(slot(id));
+      if (other !== undefined) pair = [other, id];
+      else seen.set(slot(id), id);
+    }
+    const [one, two] = pair;
+    const encode = createAlarmEventEncoder();
+    const a = timeOf(encode(sampleAlarm({ id: one }), action()));
+    const b = timeOf(encode(sampleAlarm({ id: two }), action()));
+    expect(b).not.toBe(a);
+    expect(timeOf(encode(sampleAlarm({ id: two }), action()))).toBe(b);
+    expect(timeOf(encode(sampleAlarm({ id: one }), action()))).toBe(a);
+  });
+
+  it('refuses a memory of no events', () => {
+    expect(() => createAlarmEventEncoder({ remember: 0 })).toThrow(RangeError);
   });
 });
 

@@ -199,29 +199,63 @@ export type AlarmEventEncoder = (alarm: Alarm, action: AlarmAction) => WriteLine
  * threshold, metric, message, by, note, detected_at (ms); location (JSON) and area for alarms
  * located inside a device (fire-panel points, channels).
  *
- * Time = the action's ms × 1e6 + this encoder's counter modulo 1e6: InfluxDB keeps one point per
- * series and timestamp, so without the counter a clear and an acknowledge in the same millisecond
- * would overwrite each other. Use one encoder per writing process; the counter is what keeps its
- * events apart, so two processes writing the same alarm series could still collide.
+ * Time = the action's ms × 1e6 + a slot in [0, 1e6) derived from the event itself (alarm id,
+ * its history length, action, time; the history length picks a band, so an alarm's changes in
+ * one millisecond stay in order): InfluxDB keeps one point per series and timestamp, so two
+ * events of one series in one millisecond (a clear and an acknowledge; two fire-panel points of
+ * one device) need different slots, and the same event written again (a JetStream redelivery
+ * after the ack wait, a spool replay after a crash, another process) must land on the same point,
+ * never a second row. An encoder remembers the slots it gave (up to `remember` events) and moves
+ * a different event whose slot is taken to the next free one, so within that memory no event
+ * overwrites another; beyond it (a restart), two events of one series, millisecond and band
+ * (about 1 in 9,900 per pair) that had been moved apart could land on one point again.
  */
+/** Bands of a millisecond's slots by history length (lifecycle.ts keeps at most 100 actions). */
+const HISTORY_BANDS = 101;
+const SLOTS_PER_BAND = Math.floor(NS_SLOTS_PER_MS / HISTORY_BANDS);
+
 export function createAlarmEventEncoder({
-  startAt = 0,
-}: { startAt?: number } = {}): AlarmEventEncoder {
-  if (!Number.isInteger(startAt) || startAt < 0 || startAt >= NS_SLOTS_PER_MS) {
-    throw new RangeError(`startAt must be an integer in [0, 1e6): ${startAt}`);
+  remember = 100_000,
+}: { remember?: number } = {}): AlarmEventEncoder {
+  if (!Number.isInteger(remember) || remember < 1) {
+    throw new RangeError(`remember must be a positive integer: ${remember}`);
   }
-  let counter = startAt;
+  /** `series time slot` → the event that holds it, oldest first (a Map keeps insertion order). */
+  const taken = new Map<string, string>();
+  const slotFor = (series: string, alarm: Alarm, action: AlarmAction): number => {
+    const event = `${alarm.id}\u0000${alarm.history.length}\u0000${action.action}\u0000${action.at}`;
+    // An alarm's own changes in one millisecond keep their order (its history's), the rest of
+    // the band spreads the alarms of one series.
+    const band = Math.min(alarm.history.length, HISTORY_BANDS - 1);
+    let slot = band * SLOTS_PER_BAND + (fnv1a32(event) % SLOTS_PER_BAND);
+    for (let probe = 0; probe < NS_SLOTS_PER_MS; probe += 1) {
+      const key = `${series} ${action.at} ${slot}`;
+      const holder = taken.get(key);
+      if (holder === event) return slot;
+      if (holder === undefined) {
+        taken.set(key, event);
+        if (taken.size > remember) {
+          const oldest = taken.keys().next();
+          if (!oldest.done) taken.delete(oldest.value);
+        }
+        return slot;
+      }
+      slot = (slot + 1) % NS_SLOTS_PER_MS;
+    }
+    throw new RangeError(`no free slot for ${alarm.id} in ${action.at} ms`);
+  };
   return (alarm, action) => {
-    const offset = counter;
-    counter = (counter + 1) % NS_SLOTS_PER_MS;
-    let line =
+    const series =
       MEASUREMENTS.alarmEvent +
       tag('category', alarm.category) +
       tag('device', alarm.deviceId) +
       tag('level', alarm.level) +
       tag('priority', String(alarm.priority)) +
       tag('rule', alarm.ruleId) +
-      tag('site', alarm.siteId) +
+      tag('site', alarm.siteId);
+    const offset = slotFor(series, alarm, action);
+    let line =
+      series +
       ` alarm_id=${formatString(alarm.id)}` +
       `,state=${formatString(alarm.state)}` +
       `,action=${formatString(action.action)}` +
@@ -246,7 +280,17 @@ export function createAlarmEventEncoder({
   };
 }
 
-/** The process-wide encoder (see createAlarmEventEncoder for why the counter matters). */
+/** FNV-1a, 32 bits: a stable, fast spread of an event's identity over the slots of a millisecond. */
+function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** The process-wide encoder (see createAlarmEventEncoder for why it remembers its slots). */
 export const alarmEventLine: AlarmEventEncoder = createAlarmEventEncoder();
 
 /**

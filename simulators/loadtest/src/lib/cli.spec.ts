@@ -38,10 +38,30 @@ describe('vigil-loadtest command line', () => {
         influxDb: 'vigil',
         token: 't0k',
         settleMs: 5000,
+        targets: {},
         seed: 1,
         out: undefined,
       },
     });
+  });
+
+  it('reads further Vigil targets for operator steps, refusing main and bad URLs', () => {
+    const base = ['scenario', 'a.yaml', '--gateway', 'http://h:1', '--url', 'mqtt://h:2'];
+    const parsed = parseCommandLine([...base, '--target', 'city=http://city:8080/']);
+    expect(parsed.ok && parsed.command.kind === 'scenario' && parsed.command.targets).toEqual({
+      city: 'http://city:8080',
+    });
+    const bad = parseCommandLine([
+      ...base,
+      '--target',
+      'main=http://x',
+      '--target',
+      'city=ftp://x',
+    ]);
+    expect(bad.ok ? [] : bad.problems).toEqual([
+      '--target main=http://x: must be name=http://… (a name other than main)',
+      '--target city=ftp://x: must be an http:// or https:// URL',
+    ]);
   });
 
   it('lists every problem of a bad scenario command', () => {

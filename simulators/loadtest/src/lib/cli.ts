@@ -16,6 +16,8 @@ commands:
       --influx-db <name>             database (default vigil)
       --token <token>                a gateway token (default $VIGIL_TOKEN; none in demo mode)
       --settle <duration>            extra wait for alarms after a scenario (default 5s)
+      --target <name=http url>       another Vigil the scenario's operator steps address
+                                     (target: city); repeatable; main is --gateway
       --mqtt-username <name>         log in to a closed broker (as for load, below)
       --seed <int>                   values of the background fleet (default 1)
       --out <dir>                    report folder (default: a new temp folder)
@@ -65,6 +67,8 @@ export type Command =
       readonly influxDb: string;
       readonly token: string | undefined;
       readonly settleMs: number;
+      /** Further Vigil instances by name (`--target city=http://…`). */
+      readonly targets: Readonly<Record<string, string>>;
       readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
       readonly seed: number;
       readonly out: string | undefined;
@@ -117,6 +121,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   alarms: { type: 'string' },
   pid: { type: 'string', multiple: true },
+  target: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -168,6 +173,16 @@ export function parseCommandLine(
     const result = schema.safeParse(values);
     const problems = result.success ? [] : issues('', result.error);
     if (rest.length === 0) problems.unshift('scenario: give at least one scenario file');
+    const targets: Record<string, string> = {};
+    for (const entry of values.target ?? []) {
+      const equals = entry.indexOf('=');
+      const targetName = entry.slice(0, equals);
+      const url = httpUrl.safeParse(entry.slice(equals + 1));
+      if (equals < 1 || !/^[A-Za-z0-9_-]{1,64}$/.test(targetName) || targetName === 'main')
+        problems.push(`--target ${entry}: must be name=http://… (a name other than main)`);
+      else if (!url.success) problems.push(`--target ${entry}: must be an http:// or https:// URL`);
+      else targets[targetName] = url.data.replace(/\/$/, '');
+    }
     if (!result.success || problems.length) return { ok: false, problems };
     return {
       ok: true,
@@ -180,6 +195,7 @@ export function parseCommandLine(
         influxDb: result.data['influx-db'],
         token,
         settleMs: result.data.settle,
+        targets,
         mqttLogin: mqttLoginOf(values['mqtt-username'], env),
         seed: result.data.seed,
         out: values.out,

@@ -98,6 +98,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
           scenario,
           gatewayUrl: command.gateway,
           mqttUrl: command.url,
+          targets: command.targets,
           ...(command.mqttLogin ? { mqttLogin: command.mqttLogin } : {}),
           ...(command.token ? { token: command.token } : {}),
           ...(command.influx

@@ -93,6 +93,7 @@ describe('accountAlarms', () => {
       lost: 0,
       auditMissing: 0,
       auditDuplicated: 0,
+      missingChanges: [],
       unexpected: {},
     });
   });
@@ -118,6 +119,11 @@ describe('accountAlarms', () => {
       // L1 raise, L2 clear
       auditMissing: 2,
       auditDuplicated: 1,
+      missingChanges: [
+        'd/gas-l1 raise (live, audit)',
+        'd/gas-l2 raise (live)',
+        'd/gas-l2 clear (live, audit)',
+      ],
       unexpected: { offline: 1 },
     });
   });

@@ -96,6 +96,8 @@ export interface AlarmAccounting {
   /** Expected changes without their `alarm_event` row (raise/clear) in InfluxDB. */
   readonly auditMissing: number;
   readonly auditDuplicated: number;
+  /** The expected changes not pushed live or without an audit row, e.g. `d-7/gas-l2 clear (live, audit)`. */
+  readonly missingChanges: readonly string[];
   /** Alarm ids nobody provoked (e.g. `offline` during a long outage), by rule. */
   readonly unexpected: Readonly<Record<string, number>>;
 }
@@ -128,6 +130,11 @@ export function accountAlarms(
   let auditMissing = 0;
   let auditDuplicated = 0;
   let expectedChanges = 0;
+  const missingChanges: string[] = [];
+  const missing = (key: string, change: string, live: boolean, audited: boolean) => {
+    const what = [live ? undefined : 'live', audited ? undefined : 'audit'].filter(Boolean);
+    if (what.length > 0) missingChanges.push(`${key} ${change} (${what.join(', ')})`);
+  };
   for (const excursion of excursions) {
     for (const ruleId of EXCURSION_RULES) {
       const key = keyOf(excursion.deviceId, ruleId);
@@ -148,7 +155,9 @@ export function accountAlarms(
       if (!liveRaise && raiseRows === 0 && !views.some(view => view.inSnapshot)) lost += 1;
       auditMissing += raiseRows === 0 ? 1 : 0;
       auditDuplicated += Math.max(0, raiseRows - 1) + Math.max(0, clearRows - 1);
+      missing(key, 'raise', liveRaise, raiseRows > 0);
       if (clears) {
+        missing(key, 'clear', liveClear, clearRows > 0);
         notPushedLive += liveClear ? 0 : 1;
         if (!liveClear && clearRows === 0) lost += 1;
         auditMissing += clearRows === 0 ? 1 : 0;
@@ -177,6 +186,7 @@ export function accountAlarms(
     lost,
     auditMissing,
     auditDuplicated,
+    missingChanges,
     unexpected,
   };
 }

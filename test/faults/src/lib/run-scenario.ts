@@ -190,14 +190,30 @@ export async function runScenario(
     polling = false;
     await faulting;
     await sampling;
-    // Clears follow the last readings; give the alarm audit a moment to be written.
-    await sleep(3_000);
-    readyz.stop();
+    // Clears follow the last readings, and alarm events have their own lane to InfluxDB: wait
+    // (bounded) for every expected change to be pushed and audited, not a fixed moment.
     const totals = load.totals();
+    const watcher = ws;
+    const accountNow = async () =>
+      accountAlarms(
+        totals.excursions,
+        await auditRows(influxUrl(), totals.startedAt),
+        watcher.sightings.values(),
+        totals.endedAt,
+      );
+    const alarmsSettleStart = Date.now();
+    let alarms = await accountNow();
+    while (
+      (alarms.notPushedLive > 0 || alarms.auditMissing > 0) &&
+      Date.now() - alarmsSettleStart < ALARMS_SETTLE_MS
+    ) {
+      await sleep(1_000);
+      alarms = await accountNow();
+    }
+    const alarmsSettleMs = Date.now() - alarmsSettleStart;
+    readyz.stop();
     const stored = await storedSeqs(influxUrl(), totals.offered, totals.startedAt, totals.endedAt);
     const readings = accountReadings(totals.offered, stored, totals.pubacked);
-    const audit = await auditRows(influxUrl(), totals.startedAt);
-    const alarms = accountAlarms(totals.excursions, audit, ws.sightings.values(), totals.endedAt);
     const readyzSummary = summariseReadyz(readyz.samples, timeline.faultAt ?? 0);
     const failures: string[] = [];
     if (expectation === 'guaranteed') {
@@ -208,6 +224,11 @@ export async function runScenario(
       if (alarms.notPushedLive > 0)
         failures.push(`${alarms.notPushedLive} alarm changes not pushed live`);
       if (alarms.auditMissing > 0) failures.push(`${alarms.auditMissing} audit rows missing`);
+      if (alarms.missingChanges.length > 0) {
+        const shown = alarms.missingChanges.slice(0, 5).join(', ');
+        const more = alarms.missingChanges.length > 5 ? ', …' : '';
+        failures.push(`missing after ${Math.round(alarmsSettleMs / 1000)} s: ${shown}${more}`);
+      }
       if (alarms.auditDuplicated > 0)
         failures.push(`${alarms.auditDuplicated} audit rows duplicated`);
     }
@@ -264,6 +285,8 @@ export async function runScenario(
 }
 
 const PROGRESS_EVERY_MS = 5_000;
+/** How long after the drain the expected alarm changes may take to be pushed and audited. */
+const ALARMS_SETTLE_MS = 30_000;
 
 /** The generator's pace per whole second of the load (the last, partial second left out). */
 function paceOf(perSecond: readonly (number | undefined)[]): { min: number; mean: number } {

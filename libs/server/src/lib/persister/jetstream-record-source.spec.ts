@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { IngestRecord } from '@vigil/contracts';
+import type { Alarm, AlarmAction, IngestRecord } from '@vigil/contracts';
 import {
   influxQuery,
   startInfluxd,
@@ -15,11 +15,20 @@ import {
 import { openBackbone, type Backbone } from '../bus/jetstream/backbone';
 import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { BackboneMetrics } from '../bus/jetstream/backbone-metrics';
-import { recordsSubject, RECORDS_STREAM } from '../bus/jetstream/subjects';
+import {
+  alarmSubject,
+  ALARMS_STREAM,
+  recordsSubject,
+  RECORDS_STREAM,
+} from '../bus/jetstream/subjects';
 import { PipelineBus } from '../bus/pipeline-bus';
 import { loadConfig, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
-import { JetStreamRecordSource, RECORDS_CONSUMER } from './jetstream-record-source';
+import {
+  ALARMS_CONSUMER,
+  JetStreamRecordSource,
+  RECORDS_CONSUMER,
+} from './jetstream-record-source';
 import { persisterBacklog } from './persister-backlog';
 import { PersisterService } from './persister.service';
 import { telemetryStoreFor } from '../storage/telemetry-store.provider';
@@ -44,6 +53,52 @@ function reading(deviceId: string, seq: number): IngestRecord {
       values: { ppm: seq % 100 },
     },
   };
+}
+
+/** An alarm's raise, then its acknowledge in the same millisecond (one series, two points). */
+function alarmUpdates(alarmId: string, deviceId: string): { alarm: Alarm; action: AlarmAction }[] {
+  const at = BASE_TS + 1_000;
+  const raise: AlarmAction = { action: 'raise', at, by: undefined, note: undefined };
+  const acknowledge: AlarmAction = { action: 'acknowledge', at, by: 'op-7', note: undefined };
+  const alarm: Alarm = {
+    id: alarmId,
+    key: `plant-1/${deviceId}/gas-h2s`,
+    ruleId: 'gas-h2s',
+    siteId: 'plant-1',
+    deviceId,
+    deviceClass: 'gas-toxic',
+    areaId: undefined,
+    category: 'process',
+    priority: 1,
+    level: 'L2',
+    state: 'active-unacknowledged',
+    conditionActive: true,
+    latched: false,
+    metric: 'ppm',
+    value: 21,
+    threshold: 20,
+    message: 'H2S 21 ppm ≥ 20 ppm',
+    raisedAt: at,
+    clearedAt: undefined,
+    acknowledgedAt: undefined,
+    acknowledgedBy: undefined,
+    updatedAt: at,
+    detectedAt: at,
+    history: [raise],
+  };
+  return [
+    { alarm, action: raise },
+    {
+      alarm: {
+        ...alarm,
+        state: 'active-acknowledged',
+        acknowledgedAt: at,
+        acknowledgedBy: 'op-7',
+        history: [raise, acknowledge],
+      },
+      action: acknowledge,
+    },
+  ];
 }
 
 describe('persister on JetStream (real nats-server and influxd)', () => {
@@ -122,6 +177,15 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
     return Number(rows[0]?.['n'] ?? 0);
   }
 
+  async function alarmRows(deviceId: string): Promise<number> {
+    const rows = await influxQuery(
+      influx.url,
+      config.influx.database,
+      `SELECT count(alarm_id) AS n FROM "events"."alarm_event" WHERE device = '${deviceId}' AND time > now() - 1h`,
+    );
+    return Number(rows[0]?.['n'] ?? 0);
+  }
+
   async function consumerInfo() {
     return backbone.jsm.consumers.info(RECORDS_STREAM, RECORDS_CONSUMER);
   }
@@ -194,6 +258,39 @@ describe('persister on JetStream (real nats-server and influxd)', () => {
       timeoutMs: 20_000,
     });
     expect((await consumerInfo()).ack_floor.stream_seq).toBe(lastBefore + 500);
+    await persister.onModuleDestroy();
+  });
+
+  it('an outage longer than the ack wait gets alarm events redelivered, counted, and stored once each', async () => {
+    const id = `redeliver-${(device += 1)}`;
+    const { persister, metrics } = await startPersister({ ackWaitMs: 1_000 });
+    influx.kill('SIGKILL');
+    await influx.exited;
+    const updates = Array.from({ length: 10 }, (_, i) => alarmUpdates(`${id}-a${i}`, id)).flat();
+    await Promise.all(
+      updates.map((update, i) =>
+        backbone.js.publish(alarmSubject(0, 'plant-1', update.alarm.id), JSON.stringify(update), {
+          msgID: `${update.alarm.id}/${i}`,
+        }),
+      ),
+    );
+    // JetStream delivers the held messages again after the ack wait: counted, not hidden.
+    await waitFor(
+      async () =>
+        /consumer="vigil-persister-alarms",outcome="redelivered"\} [1-9]/.test(
+          await metrics.registry.getSingleMetricAsString('vigil_backbone_consumed_total'),
+        ),
+      { what: 'a redelivery while InfluxDB is down', timeoutMs: 30_000 },
+    );
+    influx = await startInfluxd({ dataDir: influxDir, httpPort: influx.httpPort });
+    await waitFor(
+      async () =>
+        (await backbone.jsm.consumers.info(ALARMS_STREAM, ALARMS_CONSUMER)).num_ack_pending === 0,
+      { what: 'the alarm events acknowledged', timeoutMs: 60_000 },
+    );
+    await persister.flush();
+    // Each raise and acknowledge once: the copies wrote the same points again, no second rows.
+    expect(await alarmRows(id)).toBe(updates.length);
     await persister.onModuleDestroy();
   });
 

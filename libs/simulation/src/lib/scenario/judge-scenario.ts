@@ -1,6 +1,7 @@
 import type { RaiseEvent } from '../observe/alarm-watcher';
 import { latencySummary } from '../report/load-report';
 import type { Percentiles } from '../report/percentiles';
+import type { ActionResult } from './operator-runner';
 import type { Expectation, Forbidden, Scenario } from './scenario-schema';
 
 export type ExpectationStatus = 'met' | 'missed' | 'late' | 'duplicated' | 'pending-rule';
@@ -23,6 +24,8 @@ export interface ExpectationResult {
 
 export interface ScenarioVerdict {
   readonly results: readonly ExpectationResult[];
+  /** Operator steps (users acting through the API), in the order played. */
+  readonly actions: readonly ActionResult[];
   /** Raises that match no expectation (reported; fatal only when they break an `expectNone`). */
   readonly unexpected: readonly RaiseEvent[];
   readonly forbiddenRaised: readonly { readonly rule: Forbidden; readonly raise: RaiseEvent }[];
@@ -49,6 +52,8 @@ export interface JudgeInput {
   readonly knownRules: ReadonlySet<string>;
   /** `siteId/deviceId|ts` → when that message was published: the trigger of an alarm raised with that `raisedAt`. */
   readonly publishedAt: ReadonlyMap<string, number>;
+  /** How the operator steps went (none when the scenario has none). */
+  readonly actions?: readonly ActionResult[];
   readonly readings: {
     readonly sent: number;
     readonly expectedStored: number;
@@ -177,8 +182,17 @@ export function judgeScenario(input: JudgeInput): ScenarioVerdict {
   }
   if (lost !== null && lost > 0)
     failures.push(`lost: ${lost} of ${expectedStored} readings not stored`);
+  const actions = input.actions ?? [];
+  for (const action of actions) {
+    // A skipped step follows a failed one, which is the failure to report.
+    if (action.status !== 'failed') continue;
+    failures.push(
+      `${action.status}: step ${action.step} ${action.what} as ${action.as}${action.target === 'main' ? '' : ` on ${action.target}`} (${action.detail})`,
+    );
+  }
   return {
     results,
+    actions,
     unexpected: raises.filter(raise => !matched.has(raise)),
     forbiddenRaised,
     pendingRules,

@@ -11,6 +11,8 @@ import { countStored, waitForStored, type InfluxTarget } from '../observe/influx
 import { compileScenario, storableReadings, type Emission } from './compile-scenario';
 import { GatewayClient, knownRuleIds } from './gateway-client';
 import { judgeScenario, type ScenarioVerdict } from './judge-scenario';
+import { MAIN_TARGET } from './operator-steps';
+import { OperatorRunner, missingTargets, type ActionTarget } from './operator-runner';
 import { ScenarioError, type Scenario } from './scenario-schema';
 
 export interface ScenarioRunOptions {
@@ -18,6 +20,11 @@ export interface ScenarioRunOptions {
   /** The gateway (REST and `/ws`), e.g. `http://127.0.0.1:8080`. */
   readonly gatewayUrl: string;
   readonly token?: string;
+  /**
+   * Further Vigil instances the scenario's operator steps address (`target: city`), by name →
+   * gateway URL; `main` is `gatewayUrl`.
+   */
+  readonly targets?: Readonly<Record<string, string>>;
   readonly mqttUrl: string;
   /**
    * A login for a broker that admits no anonymous client: the injecting connection and the
@@ -109,6 +116,10 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   if (compiled.problems.length > 0) throw new ScenarioError([...compiled.problems]);
   const knownRules = options.knownRules ?? knownRuleIds(fleet.devices, options.siteRuleIds);
   const notes: string[] = [];
+  const targets = new Map<string, ActionTarget>([[MAIN_TARGET, { url: options.gatewayUrl }]]);
+  for (const [name, url] of Object.entries(options.targets ?? {})) targets.set(name, { url });
+  const unreachable = missingTargets(scenario, targets);
+  if (unreachable.length > 0) throw new ScenarioError(unreachable);
 
   const watcher = new AlarmWatcher({ url: gateway.webSocketUrl });
   await watcher.start();
@@ -145,6 +156,12 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
 
   const startedAt = Date.now();
   await background?.start();
+  // Operator steps run beside the device timeline; the run lasts until both are done.
+  const operators = new OperatorRunner({ scenario, targets, startedAt, log });
+  let operatorsDone = OperatorRunner.stepsOf(scenario).length === 0;
+  const operatorRun = operators.run().finally(() => {
+    operatorsDone = true;
+  });
   const publishedAt = new Map<string, number>();
   const counts = { readings: 0, events: 0, statuses: 0, raw: 0 };
   let next = 0;
@@ -160,7 +177,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     500,
   );
   try {
-    while (Date.now() - startedAt < compiled.durationMs) {
+    while (Date.now() - startedAt < compiled.durationMs || !operatorsDone) {
       const elapsed = Date.now() - startedAt;
       while (next < emissions.length && (emissions[next] as Emission).atMs <= elapsed) {
         const emission = emissions[next++] as Emission;
@@ -193,6 +210,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       if (seen >= expected) break;
       await sleep(100);
     }
+    await operatorRun;
   } finally {
     clearInterval(progress);
     await background?.stop({ graceful: true, announceOffline: false });
@@ -261,6 +279,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     startedAt,
     knownRules,
     publishedAt,
+    actions: operators.results,
     readings: { sent: counts.readings + backgroundReadings, expectedStored, stored },
   });
   return {

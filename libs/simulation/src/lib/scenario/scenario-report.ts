@@ -1,5 +1,6 @@
 import { htmlPage, htmlTable, percentileRow } from '../report/html-report';
 import { escapeXml } from '../report/svg-chart';
+import type { ActionResult } from './operator-runner';
 import type { ScenarioReport } from './run-scenario';
 
 const STATUS_MARK: Record<string, string> = {
@@ -10,10 +11,27 @@ const STATUS_MARK: Record<string, string> = {
   'pending-rule': 'pending rule',
 };
 
-/** The terminal summary of a scenario run: one line per expectation, then the totals. */
+const ACTION_MARK: Record<ActionResult['status'], string> = {
+  ok: 'ok',
+  failed: 'FAILED',
+  skipped: 'SKIPPED',
+};
+
+/** `  ok           12.3s  wang@main   hazard assign leakHazard → li: HTTP 200, No. 1 assigned` */
+export function formatActionLine(action: ActionResult): string {
+  const when = action.doneAtMs === null ? '–' : `${(action.doneAtMs / 1000).toFixed(1)}s`;
+  const who = action.target === 'main' ? action.as : `${action.as}@${action.target}`;
+  return `  ${ACTION_MARK[action.status].padEnd(12)} ${when.padStart(6)}  ${who.padEnd(8)} ${action.what}: ${action.detail}`;
+}
+
+/**
+ * The terminal summary of a scenario run: one line per operator step (in the order played), one
+ * per expectation, then the totals.
+ */
 export function formatScenarioSummary(report: ScenarioReport): string {
   const v = report.verdict;
   const lines = [`scenario ${report.name}: ${report.title}`];
+  for (const action of v.actions ?? []) lines.push(formatActionLine(action));
   for (const result of v.results) {
     const e = result.expectation;
     const latency = result.webSocketMs !== null ? `  ws ${Math.round(result.webSocketMs)} ms` : '';
@@ -64,6 +82,21 @@ export function renderScenarioHtml(title: string, reports: readonly ScenarioRepo
       return [
         `<h2>${escapeXml(`${report.name}: ${report.title}`)}</h2>`,
         `<p class="${v.passed ? 'ok' : 'fail'}">${v.passed ? 'Passed' : `Failed: ${escapeXml(v.failures.join('; '))}`}${v.pendingRules.length ? escapeXml(` — pending rules: ${v.pendingRules.join(', ')}`) : ''}</p>`,
+        v.actions?.length
+          ? htmlTable([
+              ['step', 'at', 'done at', 'target', 'user', 'action', 'status', 'detail'],
+              ...v.actions.map(action => [
+                action.step,
+                `${action.atMs / 1000} s`,
+                action.doneAtMs === null ? null : `${(action.doneAtMs / 1000).toFixed(1)} s`,
+                action.target,
+                action.as,
+                action.what,
+                ACTION_MARK[action.status],
+                action.detail,
+              ]),
+            ])
+          : '',
         htmlTable([
           [
             'device',

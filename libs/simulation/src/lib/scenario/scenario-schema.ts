@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EVENT_CODE_PATTERN, IDENTIFIER_PATTERN, METRIC_NAME_PATTERN } from '@vigil/contracts';
 
 import { durationSchema } from '../util/duration';
+import { MAIN_TARGET, OPERATOR_ACTIONS, operatorStepFields, userSchema } from './operator-steps';
 
 /**
  * A scenario is data: what happens on a site (a leak, a fire, a fault) as timed steps, and the
@@ -23,6 +24,18 @@ const ruleId = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a rule id suc
 const point = z.tuple([z.number().finite(), z.number().finite()]);
 const offset = durationSchema();
 const positive = durationSchema({ min: 1 });
+
+/** Step kinds that drive devices over MQTT. */
+export const DEVICE_ACTIONS = [
+  'telemetry',
+  'leak',
+  'move',
+  'event',
+  'panel',
+  'status',
+  'silence',
+  'raw',
+] as const;
 
 /** How a metric moves during a step. */
 export const signalSchema = z.union([
@@ -137,24 +150,35 @@ export const stepSchema = z
       .strict()
       .optional(),
     note: z.string().optional(),
+    /** Operator steps (operator-steps.ts): a named user acting through the HTTP API. */
+    ...operatorStepFields,
   })
   .strict()
   .superRefine((step, context) => {
-    const actions = [
-      'telemetry',
-      'leak',
-      'move',
-      'event',
-      'panel',
-      'status',
-      'silence',
-      'raw',
-    ].filter(key => step[key as keyof typeof step] !== undefined);
+    const actions = [...DEVICE_ACTIONS, ...OPERATOR_ACTIONS].filter(
+      key => step[key as keyof typeof step] !== undefined,
+    );
     if (actions.length !== 1) {
       context.addIssue({
         code: 'custom',
-        message: `a step does exactly one thing (telemetry, leak, move, event, panel, status, silence or raw), this one has ${actions.length ? actions.join(', ') : 'none'}`,
+        message: `a step does exactly one thing (${[...DEVICE_ACTIONS, ...OPERATOR_ACTIONS].join(', ')}), this one has ${actions.length ? actions.join(', ') : 'none'}`,
       });
+      return;
+    }
+    const operator = (OPERATOR_ACTIONS as readonly string[]).includes(actions[0] as string);
+    if (operator && step.as === undefined)
+      context.addIssue({
+        code: 'custom',
+        message: `a ${actions[0]} step needs as: (the user acting)`,
+      });
+    if (!operator) {
+      for (const field of ['as', 'target', 'within', 'expect', 'save'] as const) {
+        if (step[field] !== undefined)
+          context.addIssue({
+            code: 'custom',
+            message: `${field} belongs to operator steps (${OPERATOR_ACTIONS.join(', ')}), not to ${actions[0]}`,
+          });
+      }
     }
   });
 export type ScenarioStep = z.infer<typeof stepSchema>;
@@ -201,8 +225,55 @@ export const scenarioSchema = z
     expect: z.array(expectationSchema).default([]),
     /** Alarms that must not be raised during the run. */
     expectNone: z.array(forbiddenSchema).default([]),
+    /** The users operator steps act as (`as:`), with where their password comes from. */
+    users: z.record(z.string().min(1).max(64), userSchema).default({}),
+    /**
+     * Further Vigil instances operator steps may address (`target: city`), besides `main` (the
+     * gateway the runner is given); the runner is given each one's URL (`--target city=http://…`).
+     */
+    targets: z.array(identifier).default([]),
+    /**
+     * The configuration (environment) the Vigil under test must run with for this scenario, e.g.
+     * `VIGIL_HAZARD_ESCALATE_HOURS`; the runner cannot check a remote Vigil's settings, so tests
+     * start Vigil with these and a site states them in its acceptance record.
+     */
+    config: z.record(z.string().regex(/^VIGIL_[A-Z0-9_]+$/), z.string()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((scenario, context) => {
+    const saved = new Set<string>();
+    scenario.steps.forEach((step, index) => {
+      const issue = (message: string) =>
+        context.addIssue({ code: 'custom', path: ['steps', index], message });
+      if (step.as !== undefined && scenario.users[step.as] === undefined)
+        issue(`user ${step.as} is not in users`);
+      if (
+        step.target !== undefined &&
+        step.target !== MAIN_TARGET &&
+        !scenario.targets.includes(step.target)
+      )
+        issue(
+          `target ${step.target} is not in targets (main or ${scenario.targets.join(', ') || 'none declared'})`,
+        );
+      const refs = [
+        step.alarm?.ref,
+        step.hazard?.id,
+        step.hazard?.alarm,
+        step.permit?.id,
+        step.shift?.id,
+      ].filter((ref): ref is string => ref !== undefined);
+      for (const ref of refs) {
+        if (!saved.has(ref)) issue(`${ref} is not saved by an earlier step`);
+      }
+      if (step.save !== undefined) saved.add(step.save);
+    });
+    if (scenario.targets.includes(MAIN_TARGET))
+      context.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: `${MAIN_TARGET} is implicit`,
+      });
+  });
 export type Scenario = z.infer<typeof scenarioSchema>;
 
 export class ScenarioError extends Error {

@@ -38,6 +38,7 @@ describe('the scenario library', () => {
     expect(files.sort()).toEqual(
       [
         'clock-skew.yaml',
+        'day-at-the-plant.yaml',
         'device-offline.yaml',
         'duplicates-out-of-order.yaml',
         'electrical-fire.yaml',

@@ -75,7 +75,8 @@ export class BackboneMetrics {
       help:
         'Stream messages the persister acknowledged, by outcome: stored (InfluxDB accepted), refused ' +
         '(InfluxDB refused the lines for good: vigil_persister_lines_total{outcome="failed"}), ' +
-        'undecodable (not Vigil records: logged)',
+        'undecodable (not Vigil records: logged); redelivered counts messages JetStream delivered ' +
+        'again after its ack wait (an InfluxDB outage longer than it: written again to the same points)',
       labelNames: ['consumer', 'outcome'] as const,
       registers,
     });
