@@ -25,6 +25,7 @@ import {
   type RuleEngineServices,
   type RuleInput,
   type RuleKindDescriptor,
+  ORDER_BITS,
   emit,
   ruleKindOf,
   ruleKindsOf,
@@ -561,8 +562,12 @@ function onRecord(
     }
   }
   const inOrder = reading !== undefined && order === 'in-order';
-  const windowed = reading !== undefined && order !== 'late';
-  const isEvent = input.kind === 'event';
+  // The order policies this record satisfies, one bit each (ORDER_BITS).
+  let accepted = ORDER_BITS.records;
+  if (inOrder) accepted |= ORDER_BITS['in-order'];
+  if (reading !== undefined && order !== 'late') accepted |= ORDER_BITS.windowed;
+  if (reading !== undefined && live) accepted |= ORDER_BITS.live;
+  if (input.kind === 'event') accepted |= ORDER_BITS.events;
 
   let ruleInput = state.input;
   if (ruleInput === undefined) {
@@ -584,22 +589,7 @@ function onRecord(
     // The one descriptor lookup per rule (no switch on the kind): an element of a shared array.
     const kind = kinds[index];
     if (!rule || !ruleState || !kind) continue;
-    switch (kind.order) {
-      case 'in-order':
-        if (!inOrder) continue;
-        break;
-      case 'windowed':
-        if (!windowed) continue;
-        break;
-      case 'live':
-        if (!live || reading === undefined) continue;
-        break;
-      case 'events':
-        if (!isEvent) continue;
-        break;
-      case 'records':
-        break;
-    }
+    if ((kind.orderBit & accepted) === 0) continue;
     if (kind.withdrawn !== undefined && reading !== undefined) {
       const alarm = activeCover(device, index);
       if (alarm) {

@@ -60,6 +60,18 @@ import { TREND_EMPTY, type TrendState, restartTrend, stepTrend } from './trend.r
 export type OrderPolicy = 'in-order' | 'windowed' | 'live' | 'events' | 'records';
 
 /**
+ * One bit per order policy: the engine computes the bits a record satisfies once and tests each
+ * rule's bit (`RuleKindDescriptor.orderBit`), a number test instead of a string switch per rule.
+ */
+export const ORDER_BITS: { readonly [P in OrderPolicy]: number } = {
+  'in-order': 1,
+  windowed: 2,
+  live: 4,
+  events: 8,
+  records: 16,
+};
+
+/**
  * One record as the engine hands it to a rule: one object per engine, overwritten for each record
  * (no allocation per reading). `reading` is the reading after the engine's clock corrections, set
  * for reading records only; `order` and `live` place it against the device's watermark.
@@ -125,6 +137,8 @@ export interface RuleKindDescriptor<C extends RuleConfig, S extends RuleStateBas
   readonly schema: z.ZodType<C>;
   /** Which records the rule is stepped with. */
   readonly order: OrderPolicy;
+  /** `ORDER_BITS[order]`. */
+  readonly orderBit: number;
   /**
    * Whether the rule keeps deadlines on server time in the engine's queue, which ticks drive
    * (`withTicks`): the generic operator interleaves ticks for such a rule.
@@ -177,7 +191,9 @@ type DescriptorParts<C extends RuleConfig, S extends RuleStateBase> = Pick<
   RuleKindDescriptor<C, S>,
   'kind' | 'schema' | 'order' | 'initial' | 'step'
 > &
-  Partial<Omit<RuleKindDescriptor<C, S>, 'kind' | 'schema' | 'order' | 'initial' | 'step'>>;
+  Partial<
+    Omit<RuleKindDescriptor<C, S>, 'kind' | 'schema' | 'order' | 'orderBit' | 'initial' | 'step'>
+  >;
 
 /**
  * A complete descriptor, every property present and in one order, so that all descriptors share
@@ -190,6 +206,7 @@ export function defineRuleKind<C extends RuleConfig, S extends RuleStateBase>(
     kind: parts.kind,
     schema: parts.schema,
     order: parts.order,
+    orderBit: ORDER_BITS[parts.order],
     deadlines: parts.deadlines ?? false,
     withdrawn: parts.withdrawn,
     initial: parts.initial,
