@@ -128,7 +128,7 @@ export interface RuleStateBase {
 /**
  * Everything the engine knows about one rule kind. The engine loop (`reduceRuleEngine`) and the
  * generic operator (`ruleOperator`, which runs that loop for one rule) look a rule's descriptor up
- * once per rule and record (`ruleKindOf`) and never switch on the kind. Written with method
+ * once per rule and record (`ruleKindsOf`) and never switch on the kind. Written with method
  * signatures so that one kind's descriptor stands for `RuleKindDescriptor<RuleConfig, RuleState>`.
  */
 export interface RuleKindDescriptor<C extends RuleConfig, S extends RuleStateBase> {
