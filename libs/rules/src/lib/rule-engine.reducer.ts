@@ -254,6 +254,8 @@ export interface RuleEngineState {
   readonly services: RuleEngineServices;
   /** The record being evaluated as the rules see it: one object, overwritten per record. */
   input: RuleInput | undefined;
+  /** What `reduceRuleEngine` returns: one object, overwritten per call (no allocation per record). */
+  readonly step: { state: RuleEngineState; signals: readonly RuleSignal[] };
 }
 
 /** A device taken out of evaluation because its rules threw. */
@@ -285,7 +287,9 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
       releaseGateway: (siteId, gatewayId, now) => releaseChildren(state, siteId, gatewayId, now),
     },
     input: undefined,
+    step: { state: undefined as unknown as RuleEngineState, signals: NO_SIGNALS },
   };
+  state.step.state = state;
   for (const device of options.expectedDevices ?? []) {
     addDevice(
       state,
@@ -308,7 +312,8 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
  * One step of the rule engine. Records run the device's rules in their configured order (offline
  * first by default, then value rules); ticks run only the offline deadlines that are due. Devices
  * are independent, except that a gateway's silence holds back the offline signals of the devices
- * behind it. State is updated in place (see README "State size").
+ * behind it. State is updated in place (see README "State size"), and so is the returned step:
+ * read its `signals` before the next call (every caller does; no allocation per record).
  */
 export function reduceRuleEngine(
   state: RuleEngineState,
@@ -319,7 +324,7 @@ export function reduceRuleEngine(
     // Vigil's canary proves that the engine is evaluating: it answers with a heartbeat that
     // leaves through the same operators as every signal (RulesService reports it, never alarms).
     state.stats.canaries += 1;
-    return { state, signals: [canarySignal(input.canary, options.clock())] };
+    return stepOf(state, [canarySignal(input.canary, options.clock())]);
   }
   let signals: readonly RuleSignal[];
   state.services.context = options;
@@ -339,13 +344,20 @@ export function reduceRuleEngine(
       const lifted = liftIfReloaded(state, quarantine, body.receivedAt, body.ts, options);
       if (!lifted) {
         state.stats.quarantinedRecords += 1;
-        return { state, signals: NO_SIGNALS };
+        return stepOf(state, NO_SIGNALS);
       }
       signals = [lifted, ...evaluateRecord(state, input, options)];
     } else signals = evaluateRecord(state, input, options);
   }
   state.stats.signals += signals.length;
-  return { state, signals };
+  return stepOf(state, signals);
+}
+
+/** The engine's one step object, now carrying `signals`. */
+function stepOf(state: RuleEngineState, signals: readonly RuleSignal[]): RuleStep<RuleEngineState> {
+  const { step } = state;
+  step.signals = signals;
+  return step;
 }
 
 /**
