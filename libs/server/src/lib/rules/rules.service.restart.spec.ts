@@ -18,6 +18,7 @@ import { RulesService } from './rules.service';
 const REGISTRY = join(__dirname, '../../../../../registry/sample');
 const T0 = 1_765_000_000_000;
 const L1 = 'plant-1/gc-tf-02/gas-l1';
+const L2 = 'plant-1/gc-tf-02/gas-l2';
 
 function lel(value: number, ts: number): IngestRecord {
   return {
@@ -116,6 +117,35 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
     await second.ingest(lel(5, T0 + 10_000 + GAS_L1_OFF_DELAY_MS));
     // Restarted from scratch the off-delay would have run from T0+18 s: no clear before T0+48 s.
     expect(l1(second.applied)).toEqual([[false, 10_000 + GAS_L1_OFF_DELAY_MS]]);
+    second.service.onModuleDestroy();
+    await second.spool.onModuleDestroy();
+  });
+
+  it('a gas excursion after the last save, cut by the crash, clears once on the return to normal', async () => {
+    const first = start(() => false);
+    first.service.onModuleInit();
+    first.spool.onApplicationBootstrap();
+    await first.ingest(lel(0, T0));
+    first.service.saveRuleState(); // L2 inactive: not in the snapshot (a fresh rule starts so)
+    await first.ingest(lel(0, T0 + 500));
+    await first.ingest(lel(60, T0 + 1000)); // L1 and L2 raised (durable in the alarm journal)
+    await first.ingest(lel(60, T0 + 1500));
+    expect(first.applied.filter(signal => signal.key === L2).map(s => s.active)).toEqual([true]);
+    first.service.onModuleDestroy(); // SIGKILL: the entries after the save are evaluated again
+    await first.spool.onModuleDestroy();
+
+    // The alarm journal: L1 and L2 open, their condition active.
+    const second = start(key => key === L1 || key === L2);
+    second.service.onModuleInit();
+    second.spool.onApplicationBootstrap();
+    await second.ingest(lel(0, T0 + 2000)); // back to normal after the restart
+    const l2 = second.applied.filter(signal => signal.key === L2);
+    // Seeded active from the journal before the entries since the save were evaluated again, the
+    // rule went clear (T0+0.5 s) and active (T0+1 s) while warming: dropped, but counted by the
+    // chatter guard, which then held this clear back as a third change within a minute.
+    expect(l2.map(signal => [signal.active, signal.at - T0, signal.chattering ?? false])).toEqual([
+      [false, 2000, false],
+    ]);
     second.service.onModuleDestroy();
     await second.spool.onModuleDestroy();
   });
