@@ -16,6 +16,7 @@ import {
   type BuiltVigil,
 } from './console-browser';
 import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { hazardPng } from './test-photos';
 
 /**
  * The hazard ledger in Chromium (issue 15), every part real: influxd, the built Vigil process,
@@ -41,6 +42,17 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
       timeout: 20_000,
     });
   const step = (page: Page, name: string) => page.locator(`form.step-form[data-step="${name}"]`);
+  /** Waits for the thumbnail of the photo documenting `photoStep`, drawn (decoded) by Chromium. */
+  const thumbnail = async (page: Page, photoStep: string) => {
+    const img = page.locator(`#hazard-photos li.photo[data-step="${photoStep}"] img`);
+    await img.waitFor({ timeout: 20_000 });
+    await page.waitForFunction(
+      selector =>
+        (document.querySelector(selector) as HTMLImageElement | null)?.naturalWidth === 240,
+      `#hazard-photos li.photo[data-step="${photoStep}"] img`,
+    );
+    return img;
+  };
 
   beforeAll(async () => {
     requireBuildAndBrowser();
@@ -108,12 +120,22 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
     await zhang.fill('#hazard-report input[name="title"]', '罐区 V-12 法兰泄漏');
     await zhang.selectOption('#hazard-report select[name="level"]', 'general');
     await zhang.fill('#hazard-report textarea[name="interimMeasures"]', '警戒隔离，每 2 小时巡检');
+    // A photo of the leak, taken on site, attached when reporting.
+    await zhang.setInputFiles('#hazard-report input[name="photoFiles"]', {
+      name: 'v12-flange.png',
+      mimeType: 'image/png',
+      buffer: hazardPng(0),
+    });
     await shot(zhang, 'hazard-report-zh');
     await zhang.click('#hazard-report button[type="submit"]');
     const created = await zhang.waitForSelector('#hazard-detail[data-state="reported"]');
     hazardId = (await created.getAttribute('data-hazard-id')) ?? '';
     expect(await zhang.textContent('#hazard-state')).toBe('已上报');
     expect(await zhang.textContent('#hazard-interim')).toBe('警戒隔离，每 2 小时巡检');
+    await thumbnail(zhang, 'report');
+    expect(await zhang.textContent('#hazard-photos li.photo[data-step="report"] .caption')).toMatch(
+      /^隐患现场 · zhang 上传于/,
+    );
     // An operator does not assign: only interim measures are offered.
     expect(
       await zhang
@@ -141,8 +163,15 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
     await step(zhang, 'start').locator('button[type="submit"]').click();
     await detail(zhang, 'rectifying');
     await step(zhang, 'rectify').locator('input[name="note"]').fill('垫片已更换，检漏合格');
+    // The rectification photo is the evidence, stored before the work is signed done.
+    await step(zhang, 'rectify')
+      .locator('input[name="photoFiles"]')
+      .setInputFiles({ name: 'v12-after.png', mimeType: 'image/png', buffer: hazardPng(1) });
     await step(zhang, 'rectify').locator('button[type="submit"]').click();
     await detail(zhang, 'rectified');
+    await thumbnail(zhang, 'rectify');
+    await thumbnail(zhang, 'report');
+    await shot(zhang, 'hazard-photos-zh');
     // The rectifier does not accept his own work.
     expect(await step(zhang, 'accept').count()).toBe(0);
     await zhang.waitForSelector('#hazard-steps >> text=当前状态下您没有可执行的操作。');
@@ -150,6 +179,13 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
 
   it('wang accepts the work and closes the hazard out; both see the signed history', async () => {
     await detail(wang, 'rectified');
+    // wang re-checks against the photos: the hazard as found and after the work.
+    await thumbnail(wang, 'report');
+    await thumbnail(wang, 'rectify');
+    expect(await wang.textContent('#hazard-photos li.photo[data-step="rectify"] .caption')).toMatch(
+      /^After rectification · by zhang,/,
+    );
+    await shot(wang, 'hazard-photos-en');
     await step(wang, 'accept').locator('input[name="note"]').fill('Re-checked on site');
     await step(wang, 'accept').locator('button[type="submit"]').click();
     await detail(wang, 'accepted');
@@ -165,8 +201,10 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
       );
     expect(history).toEqual([
       'report:zhang',
+      'photo:zhang',
       'assign:wang',
       'start:zhang',
+      'photo:zhang',
       'rectify:zhang',
       'accept:wang',
       'close:wang',

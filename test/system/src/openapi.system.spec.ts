@@ -195,6 +195,9 @@ describe('OpenAPI document', () => {
           true,
         ]);
         if (type === 'text/plain') expect(schema).toEqual({ type: 'string' });
+        // A file (hazard photos): bytes of its stored type.
+        else if (type?.startsWith('image/'))
+          expect(schema).toEqual({ type: 'string', format: 'binary' });
         else if (schema?.['type'] === 'array') expect(schema['items']).toBeDefined();
         else
           expect([key, code, Object.keys(schema?.['properties'] ?? {}).length > 0]).toEqual([

@@ -85,6 +85,30 @@ export async function apiBlob(path: string, params?: Params): Promise<Blob> {
   return response.blob();
 }
 
+/**
+ * A POST whose body is a file (a hazard photo): its bytes as they are, with the token. The server
+ * tells the type from the bytes; the Content-Type sent is only the browser's guess.
+ */
+export async function apiUpload<T>(path: string, file: Blob, params?: Params): Promise<T> {
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'Content-Type': file.type || 'application/octet-stream',
+  };
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  const response = await fetch(withParams(path, params), { method: 'POST', headers, body: file });
+  if (response.status === 401) unauthorized();
+  const payload = (await response.json().catch(() => undefined)) as
+    { message?: unknown } | undefined;
+  if (!response.ok)
+    throw new ApiError(
+      response.status,
+      typeof payload?.message === 'string'
+        ? payload.message
+        : response.statusText || `HTTP ${response.status}`,
+    );
+  return payload as T;
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,15 +1,19 @@
 import { allowedHazardCommands, type HazardCommandName } from '@vigil/alarms';
 import {
   HAZARD_LEVELS,
+  HAZARD_PHOTO_TYPES,
   HAZARD_STATES,
   hazardOverdue,
   type Hazard,
   type HazardLevel,
+  type HazardPhoto,
+  type HazardPhotoStep,
+  type HazardPhotoUpload,
   type HazardStats,
 } from '@vigil/contracts';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
-import { apiGet, apiPost, errorMessage } from '../app/api';
+import { apiBlob, apiGet, apiPost, apiUpload, errorMessage } from '../app/api';
 import { GuarantorsOf } from '../components/guarantors';
 import { useConsole, useLoad, useNow } from '../app/context';
 import { formatTime } from '../app/format';
@@ -200,20 +204,17 @@ function ReportForm(props: {
   const { t, lang, sites, notify } = useConsole();
   const [siteId, setSiteId] = useState(sites[0]?.id ?? '');
   const [busy, setBusy] = useState(false);
+  const uploadPhotos = usePhotoUpload();
   const areas = sites.find(site => site.id === siteId)?.areas ?? [];
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
-    const photos = fieldValue(form, 'photos')
-      .split(',')
-      .map(photo => photo.trim())
-      .filter(Boolean);
+    const files = chosenFiles(form, 'photoFiles');
     const interim = fieldValue(form, 'interimMeasures');
     const body: Record<string, unknown> = {
       title: fieldValue(form, 'title'),
       level: fieldValue(form, 'level') as HazardLevel,
       description: fieldValue(form, 'description'),
-      photos,
       ...(interim ? { interimMeasures: interim } : {}),
     };
     if (props.fromAlarm) body['alarmId'] = props.fromAlarm;
@@ -227,6 +228,8 @@ function ReportForm(props: {
     try {
       const hazard = await apiPost<Hazard>('/api/v1/hazards', body);
       notify(t('hazardCreated', { no: hazard.no }));
+      // The hazard exists first; each photo is then its own signed step (a refused one is said).
+      await uploadPhotos(hazard.id, files, 'report');
       props.onCreated(hazard);
     } catch (error) {
       const status = (error as { status?: number }).status ?? '—';
@@ -302,8 +305,8 @@ function ReportForm(props: {
         <textarea name="interimMeasures" maxLength={4000} />
       </label>
       <label>
-        {t('hazardPhotos')}
-        <input name="photos" />
+        {t('hazardPhotoFiles')}
+        <input name="photoFiles" type="file" accept={PHOTO_ACCEPT} multiple />
       </label>
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy}>
@@ -416,7 +419,7 @@ function HazardDetail(props: { id: string }) {
           )}
           {hazard.photos.length > 0 && (
             <>
-              <dt>{t('hazardPhotos')}</dt>
+              <dt>{t('hazardPhotoRefs')}</dt>
               <dd>
                 {hazard.photos.map(photo => (
                   <span key={photo} class="tag">
@@ -462,6 +465,9 @@ function HazardDetail(props: { id: string }) {
             <dt>{t('plan.contingencyPlan')}</dt>
             <dd>{hazard.plan.contingencyPlan ?? '—'}</dd>
           </dl>
+          <h4>{t('hazardPhotos')}</h4>
+          <HazardPhotos hazard={hazard} />
+          {hazard.state !== 'closed' && <AttachPhotos hazard={hazard} onDone={setUpdated} />}
           <h4>{t('hazardHistory')}</h4>
           <ol class="history" id="hazard-history">
             {hazard.history.map((step, index) => (
@@ -471,6 +477,13 @@ function HazardDetail(props: { id: string }) {
                 <span class="muted"> → {label(lang, 'hazardState', step.state)}</span>
                 {step.nodeId && <span class="muted"> · {orgName(step.nodeId)}</span>}
                 {step.note && <span class="note"> — {step.note}</span>}
+                {step.photo && (
+                  <span class="muted">
+                    {' '}
+                    · {label(lang, 'hazardPhotoStep', step.photo.step)} ·{' '}
+                    {step.photo.sha256.slice(0, 12)}
+                  </span>
+                )}
               </li>
             ))}
           </ol>
@@ -502,6 +515,7 @@ function StepForm(props: {
   const { t, lang, notify } = useConsole();
   const { hazard, step } = props;
   const [busy, setBusy] = useState(false);
+  const uploadPhotos = usePhotoUpload();
   const noteRequired = step === 'rectify' || step === 'reject';
   const defaultDeadline = toLocalInput(hazard.plan.deadline ?? Date.now() + 7 * DAY_MS);
   const submit = async (event: Event) => {
@@ -527,6 +541,11 @@ function StepForm(props: {
     }
     setBusy(true);
     try {
+      // Rectification photos are evidence of the work: stored before the work is signed done.
+      if (step === 'rectify') {
+        const uploaded = await uploadPhotos(hazard.id, chosenFiles(form, 'photoFiles'), 'rectify');
+        if (uploaded === undefined) return;
+      }
       const next = await apiPost<Hazard>(
         `/api/v1/hazards/${encodeURIComponent(hazard.id)}/${step}`,
         body,
@@ -583,8 +602,169 @@ function StepForm(props: {
           <input name="note" required={noteRequired} />
         </label>
       )}
+      {step === 'rectify' && (
+        <label>
+          {t('hazardPhotoFiles')} · {label(lang, 'hazardPhotoStep', 'rectify')}
+          <input name="photoFiles" type="file" accept={PHOTO_ACCEPT} multiple />
+        </label>
+      )}
       <button type="submit" class={step === 'reject' ? '' : 'primary'} disabled={busy}>
         {label(lang, 'hazardAction', step)}
+      </button>
+    </form>
+  );
+}
+
+const PHOTO_ACCEPT = HAZARD_PHOTO_TYPES.join(',');
+
+function chosenFiles(form: HTMLFormElement, name: string): File[] {
+  const input = form.elements.namedItem(name) as HTMLInputElement | null;
+  return [...(input?.files ?? [])];
+}
+
+/**
+ * Uploads photos one by one as steps of `hazardId`; says how many went up and why any did not.
+ * Resolves to the hazard after the last stored photo, or `undefined` when one was refused.
+ */
+function usePhotoUpload() {
+  const { t, notify } = useConsole();
+  return async (
+    hazardId: string,
+    files: readonly File[],
+    step: HazardPhotoStep,
+  ): Promise<Hazard | null | undefined> => {
+    let last: Hazard | null = null;
+    let count = 0;
+    for (const file of files) {
+      try {
+        const answer = await apiUpload<HazardPhotoUpload>(
+          `/api/v1/hazards/${encodeURIComponent(hazardId)}/photos`,
+          file,
+          { step },
+        );
+        last = answer.hazard;
+        count += 1;
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? '—';
+        notify(
+          t('hazardPhotoFailed', { name: file.name, status, message: errorMessage(error) }),
+          'error',
+        );
+        return undefined;
+      }
+    }
+    if (count > 0) notify(t('hazardPhotoUploaded', { count }));
+    return last;
+  };
+}
+
+/** The photos stored with a hazard, as thumbnails by the step they document. */
+function HazardPhotos(props: { hazard: Hazard }) {
+  const { t } = useConsole();
+  const photos = props.hazard.photoFiles ?? [];
+  if (photos.length === 0) return <p class="muted">{t('hazardPhotoNone')}</p>;
+  return (
+    <ul class="photo-grid" id="hazard-photos">
+      {photos.map(photo => (
+        <PhotoThumb key={photo.sha256} hazardId={props.hazard.id} photo={photo} />
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * One photo: fetched with the token (an <img src> cannot send it), shown from an object URL that
+ * is released when the thumbnail goes. Opens full size in a new tab.
+ */
+function PhotoThumb(props: { hazardId: string; photo: HazardPhoto }) {
+  const { t, lang } = useConsole();
+  const { photo } = props;
+  const [url, setUrl] = useState<string | undefined>();
+  const [failed, setFailed] = useState<string | undefined>();
+  useEffect(() => {
+    let objectUrl: string | undefined;
+    let live = true;
+    apiBlob(
+      `/api/v1/hazards/${encodeURIComponent(props.hazardId)}/photos/${encodeURIComponent(photo.sha256)}`,
+    ).then(
+      blob => {
+        if (!live) return;
+        objectUrl = URL.createObjectURL(blob);
+        setUrl(objectUrl);
+      },
+      (error: unknown) => live && setFailed(errorMessage(error)),
+    );
+    return () => {
+      live = false;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+    };
+  }, [props.hazardId, photo.sha256]);
+  const caption = `${label(lang, 'hazardPhotoStep', photo.step)} · ${t('hazardPhotoBy', {
+    by: photo.by,
+    at: formatTime(lang, photo.at),
+  })}`;
+  return (
+    <li class="photo" data-sha256={photo.sha256} data-step={photo.step}>
+      {url ? (
+        <a href={url} target="_blank" rel="noopener">
+          <img src={url} alt={caption} loading="lazy" />
+        </a>
+      ) : (
+        <span class={failed ? 'error' : 'muted'}>
+          {failed ? t('hazardPhotoLoadFailed', { message: failed }) : t('loading')}
+        </span>
+      )}
+      <span class="caption">{caption}</span>
+    </li>
+  );
+}
+
+/**
+ * Attach photos to an open hazard: of the hazard as found (anyone in scope), or of the
+ * rectification while it is in progress or signed done (the server says who may).
+ */
+function AttachPhotos(props: { hazard: Hazard; onDone: (hazard: Hazard) => void }) {
+  const { t, lang } = useConsole();
+  const [busy, setBusy] = useState(false);
+  const uploadPhotos = usePhotoUpload();
+  const { hazard } = props;
+  const rectifying = hazard.state === 'rectifying' || hazard.state === 'rectified';
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const step = (fieldValue(form, 'step') || 'report') as HazardPhotoStep;
+    setBusy(true);
+    try {
+      const next = await uploadPhotos(hazard.id, chosenFiles(form, 'photoFiles'), step);
+      if (next) props.onDone(next);
+      form.reset();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      id="hazard-photo-form"
+      class="hazard-form photo-form"
+      onSubmit={event => void submit(event)}
+    >
+      <label>
+        {t('hazardPhotoFiles')}
+        <input name="photoFiles" type="file" accept={PHOTO_ACCEPT} multiple required />
+      </label>
+      <label>
+        {t('hazardPhotoStep')}
+        <select name="step">
+          <option value="report">{label(lang, 'hazardPhotoStep', 'report')}</option>
+          {rectifying && (
+            <option value="rectify" selected>
+              {label(lang, 'hazardPhotoStep', 'rectify')}
+            </option>
+          )}
+        </select>
+      </label>
+      <button type="submit" disabled={busy}>
+        {t('hazardPhotoAttach')}
       </button>
     </form>
   );

@@ -4,11 +4,13 @@ import {
   DEFAULT_HAZARD_POLICY,
   allowedHazardCommands,
   applyHazardCommand,
+  attachHazardPhoto,
   dueHazardTransition,
   missingPlanFields,
   reportHazard,
   type HazardActor,
   type HazardCommand,
+  type HazardPhotoFile,
   type HazardReport,
 } from './hazard-lifecycle';
 
@@ -387,5 +389,71 @@ describe('allowedHazardCommands', () => {
     expect(allowedHazardCommands(accepted('major'), boss, context)).toEqual([]);
     expect(allowedHazardCommands(accepted('major'), wang, context)).toEqual(['approve']);
     expect(allowedHazardCommands(accepted('general'), boss, context)).toEqual(['close']);
+  });
+});
+
+describe('attachHazardPhoto', () => {
+  const sha = (n: number) => n.toString(16).padStart(64, '0');
+  const file = (n: number, step: HazardPhotoFile['step'] = 'report'): HazardPhotoFile => ({
+    sha256: sha(n),
+    type: 'image/jpeg',
+    bytes: 1000 + n,
+    step,
+  });
+  const attach = (hazard: Hazard, photo: HazardPhotoFile, actor: HazardActor, maxPhotos = 20) =>
+    attachHazardPhoto(hazard, photo, actor, {
+      now: T0 + 2 * HOUR,
+      policy: { ...DEFAULT_HAZARD_POLICY, maxPhotos },
+    });
+
+  it('appends a photo step signed by the uploader, naming the file and the step it documents', () => {
+    const result = attach(report(), file(1), li);
+    if (!result.ok || 'duplicate' in result) throw new Error('refused');
+    expect(result.hazard.photoFiles).toEqual([{ ...file(1), at: T0 + 2 * HOUR, by: 'li' }]);
+    expect(result.hazard.state).toBe('reported');
+    expect(result.hazard.history.at(-1)).toEqual({
+      action: 'photo',
+      at: T0 + 2 * HOUR,
+      by: 'li',
+      role: 'operator',
+      state: 'reported',
+      photo: { sha256: sha(1), type: 'image/jpeg', bytes: 1001, step: 'report' },
+    });
+  });
+
+  it('answers the same bytes twice with the photo already there, adding no step', () => {
+    const first = attach(report(), file(1), zhang);
+    if (!first.ok) throw new Error('refused');
+    const again = attach(first.hazard, file(1), li);
+    expect(again).toMatchObject({ ok: true, duplicate: { sha256: sha(1), by: 'zhang' } });
+    expect(again.ok && again.hazard.history).toHaveLength(2);
+  });
+
+  it('refuses a photo beyond the bound, and any photo on a closed hazard', () => {
+    let hazard = report();
+    for (const n of [1, 2]) {
+      const result = attach(hazard, file(n), zhang, 2);
+      if (!result.ok) throw new Error('refused');
+      hazard = result.hazard;
+    }
+    expect(attach(hazard, file(3), zhang, 2)).toMatchObject({ ok: false, status: 409 });
+    // A retry of one already there is still answered (idempotent), bound or not.
+    expect(attach(hazard, file(2), zhang, 2)).toMatchObject({ ok: true });
+    const closed = ok(accepted(), { action: 'close' }, boss);
+    expect(attach(closed, file(9), boss)).toMatchObject({ ok: false, status: 409 });
+  });
+
+  it('takes rectification evidence from the assignee or a supervisor, during or after the work', () => {
+    expect(attach(assigned(), file(1, 'rectify'), zhang)).toMatchObject({ status: 409 });
+    expect(attach(rectifying(), file(1, 'rectify'), li)).toMatchObject({ status: 403 });
+    expect(attach(rectifying(), file(1, 'rectify'), zhang)).toMatchObject({ ok: true });
+    expect(attach(rectified(), file(1, 'rectify'), boss)).toMatchObject({ ok: true });
+    expect(attach(accepted(), file(1, 'rectify'), boss)).toMatchObject({ status: 409 });
+    // The hazard as found may be documented by anyone in scope while it is open.
+    expect(attach(rectified(), file(2, 'report'), li)).toMatchObject({ ok: true });
+  });
+
+  it('refuses an unknown hazard', () => {
+    expect(attach(undefined as unknown as Hazard, file(1), zhang)).toMatchObject({ status: 404 });
   });
 });

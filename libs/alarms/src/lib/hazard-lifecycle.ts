@@ -5,6 +5,9 @@ import {
   type HazardInspectionLink,
   type HazardActionName,
   type HazardLevel,
+  type HazardPhoto,
+  type HazardPhotoStep,
+  type HazardPhotoType,
   type HazardPlan,
   type HazardSource,
   type HazardState,
@@ -37,11 +40,14 @@ export interface HazardPolicy {
   readonly escalateEveryMs: number;
   /** Longest history kept on one hazard; a step beyond it is refused, never trimmed. */
   readonly maxHistory: number;
+  /** Most photos stored with one hazard; one more is refused (409), never replaces another. */
+  readonly maxPhotos: number;
 }
 
 export const DEFAULT_HAZARD_POLICY: HazardPolicy = {
   escalateEveryMs: 24 * 3_600_000,
   maxHistory: 500,
+  maxPhotos: 20,
 };
 
 export interface HazardReport {
@@ -333,6 +339,65 @@ export function applyHazardCommand(
         command.note,
       );
   }
+}
+
+/** A photo about to be attached: what the upload was found to be (the file is stored already). */
+export interface HazardPhotoFile {
+  readonly sha256: string;
+  readonly type: HazardPhotoType;
+  readonly bytes: number;
+  readonly step: HazardPhotoStep;
+}
+
+export type HazardPhotoResult =
+  | HazardResult
+  /** The same bytes are already on this hazard: nothing to add (an upload retried). */
+  | { readonly ok: true; readonly duplicate: HazardPhoto; readonly hazard: Hazard };
+
+/**
+ * Attaches a stored photo as a signed `photo` step. Anyone in scope documents the hazard as found
+ * (`report`) while it is open; evidence of the rectification (`rectify`) comes from the assignee or
+ * a supervisor while the work is in progress or signed done (before acceptance). The same SHA-256
+ * twice on one hazard is one photo (`duplicate`, no step); more than `maxPhotos` is refused.
+ * The caller checks first (with the photo not yet stored) and again once it is.
+ */
+export function attachHazardPhoto(
+  hazard: Hazard | undefined,
+  file: HazardPhotoFile,
+  actor: HazardActor,
+  context: Pick<HazardContext, 'now' | 'policy'>,
+): HazardPhotoResult {
+  if (!hazard) return refuse(404, 'no hazard with this id');
+  const policy = context.policy ?? DEFAULT_HAZARD_POLICY;
+  const photos = hazard.photoFiles ?? [];
+  const same = photos.find(photo => photo.sha256 === file.sha256);
+  if (same) return { ok: true, duplicate: same, hazard };
+  if (hazard.state === 'closed')
+    return refuse(409, 'the hazard is closed (销号): its record takes no more photos');
+  if (photos.length >= policy.maxPhotos)
+    return refuse(
+      409,
+      `the hazard already holds ${photos.length} photos (at most ${policy.maxPhotos})`,
+    );
+  if (hazard.history.length >= policy.maxHistory)
+    return refuse(409, `the hazard's history is full (${policy.maxHistory} steps)`);
+  if (file.step === 'rectify') {
+    if (hazard.state !== 'rectifying' && hazard.state !== 'rectified')
+      return refuse(
+        409,
+        `the hazard is ${hazard.state}: rectification photos belong to work in progress or signed done`,
+      );
+    const isAssignee = hazard.assignee !== undefined && hazard.assignee === actor.id;
+    if (!isAssignee && !supervises(actor))
+      return refuse(
+        403,
+        `assigned to ${hazard.assignee}: only they or a supervisor document the rectification`,
+      );
+  }
+  const photo: HazardPhoto = { ...file, at: context.now, by: actor.id };
+  return step(hazard, { photoFiles: [...photos, photo] }, 'photo', actor, context.now, undefined, {
+    photo: { sha256: file.sha256, type: file.type, bytes: file.bytes, step: file.step },
+  });
 }
 
 /** The actor's node is on the site's path, strictly above the enterprise. */

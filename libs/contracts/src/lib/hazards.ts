@@ -49,6 +49,8 @@ export const HAZARD_ACTIONS = [
   'remind',
   /** Vigil: still overdue, escalated one level up the organisation tree (HAZ-07). */
   'escalate',
+  /** A photo stored with the hazard, signed by its uploader (issue 15: reported with photos). */
+  'photo',
 ] as const;
 export type HazardActionName = (typeof HAZARD_ACTIONS)[number];
 
@@ -71,6 +73,33 @@ export const HAZARD_PLAN_FIELDS = [
   'contingencyPlan',
 ] as const satisfies readonly (keyof HazardPlan)[];
 
+/**
+ * Photo formats a hazard accepts, recognised by their magic bytes (never by the client's
+ * Content-Type): JPEG, PNG, WebP.
+ */
+export const HAZARD_PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+export type HazardPhotoType = (typeof HAZARD_PHOTO_TYPES)[number];
+
+/** The step a photo is evidence for: the hazard as found, or the rectification (整改前后). */
+export const HAZARD_PHOTO_STEPS = ['report', 'rectify'] as const;
+export type HazardPhotoStep = (typeof HAZARD_PHOTO_STEPS)[number];
+
+/**
+ * A photo stored with a hazard (`GET /api/v1/hazards/{id}/photos/{sha256}`), content-addressed:
+ * the same bytes are one photo, stored once.
+ */
+export interface HazardPhoto {
+  /** Lower-case hex SHA-256 of the file: its name and its address. */
+  readonly sha256: string;
+  readonly type: HazardPhotoType;
+  readonly bytes: number;
+  /** The step it is evidence for. */
+  readonly step: HazardPhotoStep;
+  readonly at: number;
+  /** The user who uploaded it. */
+  readonly by: string;
+}
+
 /** One signed step of a hazard's history; entries are only ever appended. */
 export interface HazardAction {
   readonly action: HazardActionName;
@@ -83,6 +112,15 @@ export interface HazardAction {
   readonly state: HazardState;
   /** Escalations: the organisation node it went to. */
   readonly nodeId?: string | undefined;
+  /** `photo` steps: the photo stored (its SHA-256, type, size and the step it documents). */
+  readonly photo?:
+    | {
+        readonly sha256: string;
+        readonly type: HazardPhotoType;
+        readonly bytes: number;
+        readonly step: HazardPhotoStep;
+      }
+    | undefined;
 }
 
 /** A hazard found by an inspection: the signed record and the checklist item that failed. */
@@ -111,8 +149,13 @@ export interface Hazard {
   readonly enterprise: string;
   readonly areaId?: string | undefined;
   readonly deviceIds: readonly string[];
-  /** References to photos (URLs or file ids); the files themselves are stored elsewhere. */
+  /**
+   * References to photos kept elsewhere (URLs or file ids), given with the report; the photos
+   * Vigil stores itself are `photoFiles`.
+   */
   readonly photos: readonly string[];
+  /** Photos stored by Vigil, in upload order (absent: none); each also a `photo` history step. */
+  readonly photoFiles?: readonly HazardPhoto[] | undefined;
   /** 五落实: partial until assignment, complete from then on. */
   readonly plan: Partial<HazardPlan>;
   readonly interimMeasures?: string | undefined;
@@ -133,6 +176,14 @@ export interface Hazard {
   readonly escalation?:
     { readonly level: number; readonly nodeId: string; readonly at: number } | undefined;
   readonly history: readonly HazardAction[];
+}
+
+/** `POST /api/v1/hazards/{id}/photos` answers this (201 stored, 200 the same bytes again). */
+export interface HazardPhotoUpload {
+  readonly photo: HazardPhoto;
+  /** The same bytes were already on this hazard: nothing was added. */
+  readonly duplicate: boolean;
+  readonly hazard: Hazard;
 }
 
 /** Open = not closed. Overdue now = open, not yet rectified, past its deadline. */

@@ -87,6 +87,15 @@ export const vigilEnvSchema = z.object({
    */
   VIGIL_HAZARD_ESCALATE_HOURS: z.coerce.number().positive().max(720).default(24),
   /**
+   * Hazard photos (docs/security.md, "Uploads"): the largest photo accepted (MB, fractions allowed;
+   * a larger one is refused 413), the most photos one hazard holds (one more is refused 409), and
+   * the free space kept on the data directory's file system for the journals (a photo that would
+   * eat into it is refused 507).
+   */
+  VIGIL_HAZARD_PHOTO_MAX_MB: z.coerce.number().positive().max(50).default(5),
+  VIGIL_HAZARD_PHOTOS_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  VIGIL_HAZARD_PHOTO_RESERVE_MB: z.coerce.number().min(0).default(256),
+  /**
    * Special-operation permits: an active permit's area without a reading of a limited gas metric
    * for longer than this stops the work ("no gas monitoring"; GB 30871 continuous monitoring, the
    * figure a proposal: PERMIT_GAS_SILENCE_MS). Keep it above the detectors' reporting interval.
@@ -402,6 +411,12 @@ export interface VigilConfig {
   readonly alarmTickMs: number;
   /** Hazard ledger: escalation interval of an overdue hazard (ms). */
   readonly hazardEscalateMs: number;
+  /** Hazard photos: size and count bounds, and the free space kept for the journals. */
+  readonly hazardPhotos: {
+    readonly maxBytes: number;
+    readonly maxPerHazard: number;
+    readonly reserveBytes: number;
+  };
   /** Permits: the longest gap in an active permit's gas readings before the work stops (ms). */
   readonly permitGasSilenceMs: number;
   /** The monthly report's PDF: the Chromium executable that prints it. */
@@ -616,6 +631,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ruleTickMs: e.VIGIL_RULE_TICK_MS,
     alarmTickMs: e.VIGIL_ALARM_TICK_MS,
     hazardEscalateMs: e.VIGIL_HAZARD_ESCALATE_HOURS * HOUR_MS,
+    hazardPhotos: {
+      maxBytes: Math.floor(e.VIGIL_HAZARD_PHOTO_MAX_MB * MB),
+      maxPerHazard: e.VIGIL_HAZARD_PHOTOS_MAX,
+      reserveBytes: Math.floor(e.VIGIL_HAZARD_PHOTO_RESERVE_MB * MB),
+    },
     permitGasSilenceMs: e.VIGIL_PERMIT_GAS_SILENCE_MS,
     chromiumPath: e.VIGIL_CHROMIUM,
     dutyGraceMs: e.VIGIL_DUTY_GRACE_MS,

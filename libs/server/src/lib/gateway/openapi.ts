@@ -3,6 +3,8 @@ import { ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { z } from 'zod';
 
+import { HAZARD_PHOTO_TYPES } from '@vigil/contracts';
+
 import { loginBody } from '../auth/auth.controller';
 import { PUBLIC } from '../auth/auth.guard';
 import { alarmHistoryQuery } from '../console-api/alarm-history.controller';
@@ -17,6 +19,7 @@ import { reportQuery } from './reports.controller';
 import {
   HAZARD_ACTION_BODIES,
   createHazardBody,
+  hazardPhotoQuery,
   hazardQuery,
   hazardStatsQuery,
 } from '../hazards/hazards.controller';
@@ -49,6 +52,8 @@ interface ResponseObject {
 interface OperationSchemas {
   readonly body?: z.ZodType;
   readonly query?: z.ZodType;
+  /** A body that is a file (its media types), not JSON. */
+  readonly file?: readonly string[];
 }
 
 /**
@@ -72,6 +77,7 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
+  'POST /api/v1/hazards/{id}/photos': { query: hazardPhotoQuery, file: HAZARD_PHOTO_TYPES },
   'POST /api/v1/inspections/records': { body: createInspectionBody },
   'GET /api/v1/inspections/schedules': { query: scheduleQuery },
   'GET /api/v1/inspections/records': { query: recordQuery },
@@ -91,7 +97,9 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
  * VIGIL_NOTIFY_CONFIG is set. An operation missing here fails `completeOpenApi`, so a new route
  * cannot ship with an undocumented answer.
  */
-const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | null | 'text'>>>> = {
+const RESPONSES: Readonly<
+  Record<string, Readonly<Record<string, z.ZodType | null | 'text' | 'photo'>>>
+> = {
   'GET /healthz': { '200': api.healthz },
   'GET /readyz': { '200': api.readiness, '503': api.readiness },
   'GET /metrics': { '200': 'text' },
@@ -124,6 +132,11 @@ const RESPONSES: Readonly<Record<string, Readonly<Record<string, z.ZodType | nul
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
   'POST /api/v1/hazards': { '201': hazardApi.hazard },
   'POST /api/v1/hazards/{id}/{action}': { '200': hazardApi.hazard },
+  'POST /api/v1/hazards/{id}/photos': {
+    '201': hazardApi.hazardPhotoUpload,
+    '200': hazardApi.hazardPhotoUpload,
+  },
+  'GET /api/v1/hazards/{id}/photos/{sha256}': { '200': 'photo' },
   'GET /api/v1/inspections/schedules': { '200': inspectionApi.inspectionScheduleList },
   'GET /api/v1/inspections/records': { '200': inspectionApi.inspectionRecordList },
   'GET /api/v1/inspections/records/{id}': { '200': inspectionApi.inspectionRecord },
@@ -149,7 +162,11 @@ const ERRORS: Readonly<Record<string, string>> = {
   '403': 'Outside the user’s role',
   '404': 'Not found, or outside the user’s scope',
   '422': 'Refused: `problems` lists every one',
+  '413': 'The body is larger than allowed',
+  '415': 'Not a type accepted here (told by the content, not by Content-Type)',
   '429': 'Too many attempts (`retryAfter` seconds, and the Retry-After header)',
+  '500': 'Not done: the reason is in `message` (a disk write failed, a stored file damaged)',
+  '507': 'Not stored: no space (the disk is full, or the space kept for the journals is reached)',
   '502': 'The relay target failed (Alertmanager retries)',
   '503': 'Too busy or not ready',
   '504': 'The rules process did not answer in time',
@@ -185,6 +202,8 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/hazards/{id}': ['404'],
   'POST /api/v1/hazards': ['400', '404', '409', '422'],
   'POST /api/v1/hazards/{id}/{action}': ['400', '403', '404', '409', '422'],
+  'POST /api/v1/hazards/{id}/photos': ['400', '403', '404', '409', '413', '415', '500', '507'],
+  'GET /api/v1/hazards/{id}/photos/{sha256}': ['404', '500'],
   'GET /api/v1/inspections/schedules': ['400', '503'],
   'GET /api/v1/inspections/records': ['400', '503'],
   'GET /api/v1/inspections/records/{id}': ['404', '503'],
@@ -282,6 +301,14 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
           content: { 'application/json': { schema: jsonSchema(schemas.body) } },
         };
       }
+      if (schemas?.file) {
+        operation.requestBody = {
+          required: true,
+          content: Object.fromEntries(
+            schemas.file.map(type => [type, { schema: { type: 'string', format: 'binary' } }]),
+          ),
+        };
+      }
       if (schemas?.query) {
         const query = jsonSchema(schemas.query) as {
           properties?: Record<string, Schema>;
@@ -313,7 +340,17 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
             ? { description }
             : schema === 'text'
               ? { description, content: { 'text/plain': { schema: { type: 'string' } } } }
-              : { description, content: { 'application/json': { schema: ref(schema) } } };
+              : schema === 'photo'
+                ? {
+                    description,
+                    content: Object.fromEntries(
+                      HAZARD_PHOTO_TYPES.map(type => [
+                        type,
+                        { schema: { type: 'string', format: 'binary' } },
+                      ]),
+                    ),
+                  }
+                : { description, content: { 'application/json': { schema: ref(schema) } } };
       }
       const errors = [...(ERRORS_OF[key] ?? [])];
       if (operation.security.length > 0 && !errors.includes('401')) errors.push('401');

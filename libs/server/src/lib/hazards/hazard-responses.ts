@@ -3,10 +3,13 @@ import { z } from 'zod';
 import {
   HAZARD_ACTIONS,
   HAZARD_LEVELS,
+  HAZARD_PHOTO_STEPS,
+  HAZARD_PHOTO_TYPES,
   HAZARD_SOURCES,
   HAZARD_STATES,
   HAZARD_STATS_BY,
   type Hazard,
+  type HazardPhotoUpload,
   type HazardStats,
 } from '@vigil/contracts';
 
@@ -22,6 +25,19 @@ const counts = z.object({
   open: z.number().int(),
   overdue: z.number().int(),
   closed: z.number().int(),
+});
+
+const sha256 = z.string().describe('lower-case hex SHA-256 of the file: its address');
+const photoFile = {
+  sha256,
+  type: z.enum(HAZARD_PHOTO_TYPES).describe('told by the magic bytes'),
+  bytes: z.number().int(),
+  step: z.enum(HAZARD_PHOTO_STEPS).describe('the step it documents'),
+};
+export const hazardPhoto = z.object({
+  ...photoFile,
+  at: ms,
+  by: z.string().describe('the uploader'),
 });
 
 export const hazard = z.object({
@@ -46,7 +62,11 @@ export const hazard = z.object({
   enterprise: z.string(),
   areaId: z.string().optional(),
   deviceIds: z.array(z.string()),
-  photos: z.array(z.string()),
+  photos: z.array(z.string()).describe('references given with the report (URLs or file ids)'),
+  photoFiles: z
+    .array(hazardPhoto)
+    .optional()
+    .describe('photos stored by Vigil: GET /api/v1/hazards/{id}/photos/{sha256}'),
   plan: z
     .object({
       responsible: z.string().optional(),
@@ -78,12 +98,23 @@ export const hazard = z.object({
       note: z.string().optional(),
       state: z.enum(HAZARD_STATES),
       nodeId: z.string().optional(),
+      photo: z.object(photoFile).optional(),
     }),
   ),
 });
 API_SCHEMAS.add(hazard, {
   id: 'Hazard',
   description: 'One hazard of the ledger with its signed history',
+});
+
+export const hazardPhotoUpload = z.object({
+  photo: hazardPhoto,
+  duplicate: z.boolean().describe('the same bytes were already on this hazard: nothing added'),
+  hazard,
+});
+API_SCHEMAS.add(hazardPhotoUpload, {
+  id: 'HazardPhotoUpload',
+  description: 'A photo stored with a hazard, and the hazard after its signed photo step',
 });
 
 export const hazardList = z.array(hazard);
@@ -108,4 +139,5 @@ API_SCHEMAS.add(hazardStats, { id: 'HazardStats' });
 export const HAZARD_SCHEMAS_AGREE_WITH_TYPES: readonly true[] = [
   true satisfies Agrees<typeof hazard, Hazard>,
   true satisfies Agrees<typeof hazardStats, HazardStats>,
+  true satisfies Agrees<typeof hazardPhotoUpload, HazardPhotoUpload>,
 ];

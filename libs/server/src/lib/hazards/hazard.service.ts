@@ -13,10 +13,12 @@ import {
 import {
   DEFAULT_HAZARD_POLICY,
   applyHazardCommand,
+  attachHazardPhoto,
   dueHazardTransition,
   reportHazard,
   type HazardActor,
   type HazardCommand,
+  type HazardPhotoResult,
   type HazardPolicy,
   type HazardReport,
   type HazardResult,
@@ -26,13 +28,17 @@ import {
   type Hazard,
   type HazardAction,
   type HazardCounts,
+  type HazardPhotoStep,
+  type HazardPhotoType,
   type HazardStatsRow,
 } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { JournalStatus } from '../journal/journal-status';
 import { LedgerJournal } from '../journal/ledger-journal';
+import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
+import { HazardPhotoStore, PhotoWriteError } from './hazard-photo-store';
 
 /** One row of the statistics: its key, and the fields that name it in the answer. */
 export interface HazardStatsGroup {
@@ -61,6 +67,8 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   /** `<dataDir>/hazards/hazard-journal.jsonl` (`hazards` on /readyz). */
   private readonly journal: LedgerJournal<'hazard', Hazard, HazardAction>;
   private readonly policy: HazardPolicy;
+  /** `<dataDir>/hazards/photos/`: the photos, content-addressed (docs/interfaces.md §Hazards). */
+  readonly photos: HazardPhotoStore;
   private lastNo = 0;
   private timer: NodeJS.Timeout | undefined;
   private opened = false;
@@ -70,6 +78,7 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
     @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
+    @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
   ) {
     this.journal = new LedgerJournal(
       join(config.dataDir, 'hazards'),
@@ -77,7 +86,15 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
       'hazards',
       journalStatus,
     );
-    this.policy = { ...DEFAULT_HAZARD_POLICY, escalateEveryMs: config.hazardEscalateMs };
+    this.policy = {
+      ...DEFAULT_HAZARD_POLICY,
+      escalateEveryMs: config.hazardEscalateMs,
+      maxPhotos: config.hazardPhotos.maxPerHazard,
+    };
+    this.photos = new HazardPhotoStore(
+      join(config.dataDir, 'hazards', 'photos'),
+      config.hazardPhotos.reserveBytes,
+    );
   }
 
   onModuleInit(): void {
@@ -96,6 +113,11 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   private open(): void {
     if (this.opened) return;
     this.opened = true;
+    const leftovers = this.photos.open();
+    if (leftovers > 0)
+      this.logger.warn(
+        `hazard photos ${this.photos.directory}: ${leftovers} unfinished upload(s) from before a crash removed (never referenced)`,
+      );
     const restored = this.journal.open();
     for (const hazard of restored.records.values()) this.remember(hazard);
     this.logger.log(
@@ -160,6 +182,63 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
       policy: this.policy,
     });
     if (result.ok) this.commit([result]);
+    return result;
+  }
+
+  /**
+   * Stores a photo and signs it into the hazard's history. The lifecycle is asked first (no file
+   * is written for a step it refuses), then the file is made durable (temp file, fsync, rename,
+   * fsync of the directory), then the lifecycle is asked again on the hazard as it is now and the
+   * step journaled: a photo is referenced only once it is whole on disk. The same bytes on the same
+   * hazard are answered with the photo already there (`duplicate`). Throws PhotoWriteError (the
+   * disk refused: counted, logged, nothing referenced) and JournalWriteError (the step did not
+   * happen; the file stays, unreferenced, and a retry finds it).
+   */
+  async attachPhoto(
+    id: string,
+    upload: {
+      readonly bytes: Buffer;
+      readonly type: HazardPhotoType;
+      readonly step: HazardPhotoStep;
+    },
+    actor: HazardActor,
+  ): Promise<HazardPhotoResult> {
+    const file = {
+      sha256: HazardPhotoStore.hash(upload.bytes),
+      type: upload.type,
+      bytes: upload.bytes.length,
+      step: upload.step,
+    };
+    const attach = () =>
+      attachHazardPhoto(this.hazards.get(id), file, actor, {
+        now: this.clock(),
+        policy: this.policy,
+      });
+    const before = attach();
+    if (!before.ok) {
+      this.metrics?.hazardPhotos.inc({ outcome: 'refused' });
+      return before;
+    }
+    // A duplicate whose file is somehow gone (restored journal, lost disk) is written again.
+    if ('duplicate' in before && (await this.photos.has(file.sha256))) {
+      this.metrics?.hazardPhotos.inc({ outcome: 'duplicate' });
+      return before;
+    }
+    try {
+      await this.photos.put(upload.bytes);
+    } catch (error) {
+      const reason = error instanceof PhotoWriteError ? error.reason : 'write-error';
+      this.metrics?.hazardPhotos.inc({ outcome: reason });
+      this.logger.error(
+        `hazard ${id}: photo ${file.sha256} from ${actor.id} NOT stored: ${(error as Error).message}`,
+      );
+      throw error;
+    }
+    const result = attach();
+    if (result.ok && !('duplicate' in result)) this.commit([result]);
+    this.metrics?.hazardPhotos.inc({
+      outcome: !result.ok ? 'refused' : 'duplicate' in result ? 'duplicate' : 'stored',
+    });
     return result;
   }
 

@@ -9,21 +9,26 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { z } from 'zod';
 
 import { HAZARD_COMMANDS, type HazardActor, type HazardCommandName } from '@vigil/alarms';
 import {
   HAZARD_DISPOSITIONS,
   HAZARD_LEVELS,
+  HAZARD_PHOTO_STEPS,
+  HAZARD_PHOTO_TYPES,
   HAZARD_STATES,
   HAZARD_STATS_BY,
   IDENTIFIER_PATTERN,
   hazardOverdue,
   type Disposition,
   type Hazard,
+  type HazardPhotoUpload,
   type HazardStats,
 } from '@vigil/contracts';
 
@@ -32,13 +37,24 @@ import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
 import { AlarmView } from '../alarms/alarm-view';
 import { parseOr400 } from '../common/parse';
+import { JournalWriteError } from '../journal/jsonl-journal';
+import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
+import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
+import {
+  PhotoReadError,
+  PhotoWriteError,
+  SHA256_PATTERN,
+  readBoundedBody,
+  sniffPhotoType,
+} from './hazard-photo-store';
 import {
   HAZARD_CLOCK,
   HazardService,
   type HazardClock,
   type HazardStatsGroup,
 } from './hazard.service';
+import { UploadBodyStream, type UploadBody } from './upload-body';
 
 const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -94,6 +110,18 @@ export const hazardQuery = z.strictObject({
   overdue: flag.optional(),
   alarm: z.string().min(1).max(64).optional(),
 });
+export const hazardPhotoQuery = z.strictObject({
+  /** The step the photo documents: the hazard as found, or its rectification. */
+  step: z.enum(HAZARD_PHOTO_STEPS).default('report'),
+});
+
+/** File name extension of each stored type (Content-Disposition). */
+const PHOTO_EXTENSIONS = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+} as const satisfies Record<(typeof HAZARD_PHOTO_TYPES)[number], string>;
+
 export const hazardStatsQuery = z.strictObject({
   by: z.enum(HAZARD_STATS_BY).default('enterprise'),
 });
@@ -111,6 +139,8 @@ export class HazardsController {
     @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(HAZARD_CLOCK) private readonly clock: HazardClock,
+    @Inject(VIGIL_CONFIG) private readonly config: VigilConfig,
+    @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
   ) {}
 
   @Get()
@@ -245,6 +275,110 @@ export class HazardsController {
     return result.hazard;
   }
 
+  /**
+   * Declared before `:id/:action`, which would otherwise take `photos` for a step. The body is the
+   * photo's bytes (any Content-Type but JSON or a form: the type is told by the magic bytes).
+   */
+  @Post(':id/photos')
+  @ApiOperation({
+    summary:
+      'Store a photo (JPEG, PNG, WebP; the body is the file) with a hazard as a signed step; the same bytes again are answered 200 with the photo already there',
+  })
+  @ApiQuery({ name: 'step', required: false, enum: HAZARD_PHOTO_STEPS })
+  async uploadPhoto(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @UploadBodyStream() request: UploadBody,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<HazardPhotoUpload> {
+    const { step } = parseOr400(hazardPhotoQuery, query);
+    this.authorization.assert(user, 'hazard');
+    this.visibleOne(id, user);
+    const { maxBytes } = this.config.hazardPhotos;
+    if (request.readableEnded)
+      // Express parsed it already: JSON or a URL-encoded form, not a photo.
+      throw this.refusePhoto(
+        415,
+        'refused-type',
+        `send the photo's bytes as the request body (${HAZARD_PHOTO_TYPES.join(', ')}), not ${request.headers['content-type'] ?? 'a parsed body'}`,
+      );
+    const body = await readBoundedBody(request, maxBytes, maxBytes * 4 + 1024 * 1024);
+    if (!body.ok) {
+      // Past the discard bound the rest is not read: close the connection after the answer.
+      if (!body.drained) response.setHeader('Connection', 'close');
+      throw this.refusePhoto(
+        413,
+        'refused-size',
+        `photo too large: ${body.drained ? body.received : `more than ${body.received}`} bytes, at most ${maxBytes} bytes (VIGIL_HAZARD_PHOTO_MAX_MB)`,
+      );
+    }
+    if (body.bytes.length === 0)
+      throw this.refusePhoto(400, 'refused-type', 'the body is empty: send the photo');
+    const type = sniffPhotoType(body.bytes);
+    if (!type)
+      throw this.refusePhoto(
+        415,
+        'refused-type',
+        `not a JPEG, PNG or WebP photo (told by the file's first bytes, not by its Content-Type${request.headers['content-type'] ? ` "${request.headers['content-type']}"` : ''}; send the file itself, not a multipart form)`,
+      );
+    let result: Awaited<ReturnType<HazardService['attachPhoto']>>;
+    try {
+      result = await this.hazards.attachPhoto(id, { bytes: body.bytes, type, step }, actorOf(user));
+    } catch (error) {
+      if (error instanceof PhotoWriteError) throw new HttpException(error.message, error.status);
+      if (error instanceof JournalWriteError)
+        throw new HttpException(`photo stored, its step NOT recorded: ${error.message}`, 500);
+      throw error;
+    }
+    if (!result.ok) throw new HttpException(result.message, result.status);
+    if ('duplicate' in result) {
+      response.status(200);
+      return { photo: result.duplicate, duplicate: true, hazard: result.hazard };
+    }
+    response.status(201);
+    const photo = result.hazard.photoFiles?.at(-1);
+    if (!photo) throw new Error('a photo step without its photo (a defect)');
+    return { photo, duplicate: false, hazard: result.hazard };
+  }
+
+  @Get(':id/photos/:sha256')
+  @ApiOperation({ summary: 'One photo of a hazard, with its type (Cache-Control: private)' })
+  async photo(
+    @Param('id') id: string,
+    @Param('sha256') sha256: string,
+    @Res() response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<void> {
+    const hazard = this.visibleOne(id, user);
+    const photo = SHA256_PATTERN.test(sha256)
+      ? hazard.photoFiles?.find(candidate => candidate.sha256 === sha256)
+      : undefined;
+    if (!photo) throw new NotFoundException(`hazard ${id} has no photo ${sha256}`);
+    let bytes: Buffer;
+    try {
+      bytes = await this.hazards.photos.read(sha256);
+    } catch (error) {
+      if (!(error instanceof PhotoReadError)) throw error;
+      this.metrics.hazardPhotos.inc({ outcome: 'read-error' });
+      throw new HttpException(error.message, 500);
+    }
+    response
+      .status(200)
+      .set({
+        'Content-Type': photo.type,
+        'Content-Length': String(bytes.length),
+        // The user's own view only (never a shared cache); the bytes never change under a name.
+        'Cache-Control': 'private, max-age=31536000, immutable',
+        ETag: `"${sha256}"`,
+        'X-Content-Type-Options': 'nosniff',
+        // Opened on its own, a photo runs nothing (a JPEG that is also HTML stays an image).
+        'Content-Security-Policy': "default-src 'none'; img-src 'self'; sandbox",
+        'Content-Disposition': `inline; filename="hazard-${hazard.no}-${sha256.slice(0, 12)}.${PHOTO_EXTENSIONS[photo.type]}"`,
+      })
+      .end(bytes);
+  }
+
   @Post(':id/:action')
   @HttpCode(200)
   @ApiOperation({
@@ -278,6 +412,16 @@ export class HazardsController {
     );
     if (!result.ok) throw new HttpException(result.message, result.status);
     return result.hazard;
+  }
+
+  /** Counts a refused upload and returns the error to throw. */
+  private refusePhoto(
+    status: 400 | 413 | 415,
+    outcome: 'refused-type' | 'refused-size',
+    message: string,
+  ): HttpException {
+    this.metrics.hazardPhotos.inc({ outcome });
+    return new HttpException(message, status);
   }
 
   private visible(user: AuthenticatedUser): Hazard[] {

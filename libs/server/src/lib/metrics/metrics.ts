@@ -154,6 +154,16 @@ export class VigilMetrics {
     labelNames: ['journal'] as const,
     registers: [this.registry],
   });
+  readonly hazardPhotos = new Counter({
+    name: 'vigil_hazard_photos_total',
+    help:
+      'Hazard photo uploads by outcome: stored, duplicate (the same bytes already on the hazard), ' +
+      'refused-type, refused-size, refused (the lifecycle: closed, bound, role), ' +
+      'disk-reserve and write-error (not stored: answered 507/500), read-error (a stored photo ' +
+      'missing or damaged when served)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   // ---- inspection schedules (issue 15; docs/interfaces.md §Inspections) ----
   readonly inspectionsMissed = new Counter({
     name: 'vigil_inspections_missed_total',
