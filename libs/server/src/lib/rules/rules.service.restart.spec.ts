@@ -144,18 +144,22 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
       const second = start(key => key === L1 || key === L2);
       second.service.onModuleInit();
       second.spool.onApplicationBootstrap();
-      await second.ingest(lel(0, T0 + 2000)); // back to normal after the restart
-      await second.ingest(lel(0, T0 + 2500));
-      const l2 = second.applied.filter(signal => signal.key === L2);
-      // Saved before the excursion and seeded active from the journal before the entries since
-      // were evaluated again, the rule went clear (T0+0.5 s) and active (T0+1 s) while warming:
-      // dropped, but counted by the chatter guard, which then held this clear back as a third
-      // change within a minute (active, chattering).
-      expect(l2.map(signal => [signal.active, signal.at - T0, signal.chattering ?? false])).toEqual(
-        [[false, 2000, false]],
-      );
-      second.service.onModuleDestroy();
-      await second.spool.onModuleDestroy();
+      try {
+        await second.ingest(lel(0, T0 + 2000)); // back to normal after the restart
+        await second.ingest(lel(0, T0 + 2500));
+        const l2 = second.applied.filter(signal => signal.key === L2);
+        // Saved before the excursion and seeded active from the journal before the entries since
+        // were evaluated again, the rule went clear (T0+0.5 s) and active (T0+1 s) while warming:
+        // dropped, but counted by the chatter guard, which then held this clear back as a third
+        // change within a minute (active, chattering).
+        expect(
+          l2.map(signal => [signal.active, signal.at - T0, signal.chattering ?? false]),
+        ).toEqual([[false, 2000, false]]);
+      } finally {
+        // Also when an expectation fails: an open spool keeps jest from exiting.
+        second.service.onModuleDestroy();
+        await second.spool.onModuleDestroy();
+      }
     },
   );
 
