@@ -18,6 +18,7 @@ import { RulesService } from './rules.service';
 const REGISTRY = join(__dirname, '../../../../../registry/sample');
 const T0 = 1_765_000_000_000;
 const L1 = 'plant-1/gc-tf-02/gas-l1';
+const L2 = 'plant-1/gc-tf-02/gas-l2';
 
 function lel(value: number, ts: number): IngestRecord {
   return {
@@ -119,6 +120,48 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
     second.service.onModuleDestroy();
     await second.spool.onModuleDestroy();
   });
+
+  // The faults smoke's excursion (3 readings at 60 %LEL, then normal) cut by a SIGKILL, the last
+  // periodic save before it, during it, or never.
+  it.each(['before the excursion', 'after the raise', 'never'] as const)(
+    'an L2 excursion cut by the crash clears exactly once on the return to normal (saved %s)',
+    async saved => {
+      const first = start(() => false);
+      first.service.onModuleInit();
+      first.spool.onApplicationBootstrap();
+      await first.ingest(lel(0, T0));
+      // L2 inactive: left out of the snapshot (a fresh rule starts so).
+      if (saved === 'before the excursion') first.service.saveRuleState();
+      await first.ingest(lel(0, T0 + 500));
+      await first.ingest(lel(60, T0 + 1000)); // L1 and L2 raised (durable in the alarm journal)
+      if (saved === 'after the raise') first.service.saveRuleState();
+      await first.ingest(lel(60, T0 + 1500));
+      expect(first.applied.filter(signal => signal.key === L2).map(s => s.active)).toEqual([true]);
+      first.service.onModuleDestroy(); // SIGKILL: the entries after the save are evaluated again
+      await first.spool.onModuleDestroy();
+
+      // The alarm journal: L1 and L2 open, their condition active.
+      const second = start(key => key === L1 || key === L2);
+      second.service.onModuleInit();
+      second.spool.onApplicationBootstrap();
+      try {
+        await second.ingest(lel(0, T0 + 2000)); // back to normal after the restart
+        await second.ingest(lel(0, T0 + 2500));
+        const l2 = second.applied.filter(signal => signal.key === L2);
+        // Saved before the excursion and seeded active from the journal before the entries since
+        // were evaluated again, the rule went clear (T0+0.5 s) and active (T0+1 s) while warming:
+        // dropped, but counted by the chatter guard, which then held this clear back as a third
+        // change within a minute (active, chattering).
+        expect(
+          l2.map(signal => [signal.active, signal.at - T0, signal.chattering ?? false]),
+        ).toEqual([[false, 2000, false]]);
+      } finally {
+        // Also when an expectation fails: an open spool keeps jest from exiting.
+        second.service.onModuleDestroy();
+        await second.spool.onModuleDestroy();
+      }
+    },
+  );
 
   it('without a saved state, says so and counts it (never a silent reset)', async () => {
     const first = start(() => false);

@@ -329,8 +329,14 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           startedAt: Date.now(),
           expectedDevices: expectedDevices(),
           // Alarms restored from the journal (or still open after a restart of this stream): their
-          // rules start active, so a return to normal clears them.
-          activeAtStart: key => this.alarms.conditionActive(key),
+          // rules start active, so a return to normal clears them. Not while a saved rule state is
+          // being restored: the devices start as they were at its snapshot (a rule left out of it
+          // was inactive then) and the records since are evaluated again from there; seeded from
+          // the alarms of the end instead, they would clear and raise again while warming, changes
+          // that are dropped but that the chatter guard still counts, and it would then hold the
+          // real return to normal back as chattering. The alarms win once warm (reconcileRuleState).
+          activeAtStart: key =>
+            (!restored || this.reconciled.has(restored)) && this.alarms.conditionActive(key),
           // Fire-panel points and per-channel device alarms: their active addresses, once.
           eventAlarmsAtStart: () => this.alarms.open().filter(alarm => includes(alarm.siteId)),
           stats,
