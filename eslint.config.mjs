@@ -144,6 +144,39 @@ export default [
     },
   },
   {
+    // The platform:any libs run in Node, the browser (console) and tools alike: no Node module, no
+    // Node global. Specs run in jest on Node and may use both.
+    files: [
+      'libs/{contracts,rules,registry,alarms,ingest}/src/**/*.ts',
+      'libs/{contracts,rules,registry,alarms,ingest}/src/**/*.tsx',
+    ],
+    ignores: ['**/*.spec.ts', '**/*.spec.tsx', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^node:',
+              message: 'A platform:any lib runs in the browser too: no Node modules.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'Buffer',
+          message:
+            'A platform:any lib runs in the browser too: Uint8Array, TextEncoder/TextDecoder.',
+        },
+        { name: 'process', message: 'A platform:any lib runs in the browser too.' },
+        { name: '__dirname', message: 'A platform:any lib runs in the browser too.' },
+        { name: 'require', message: 'A platform:any lib runs in the browser too.' },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

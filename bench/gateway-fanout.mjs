@@ -6,43 +6,30 @@
 // as the rules would (pipelined) and times until every console has all of them. Reports updates/s
 // in, messages/s out and the gateway's CPU. Writes bench/out/gateway-fanout.json; needs the build.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { connect } from 'nats';
 import WebSocket from 'ws';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { argValue, cpuTicks, freePort, root, sleep } from './script-common.mjs';
+
 const require = createRequire(import.meta.url);
 const { applySignal } = require(join(root, 'dist/libs/alarms/src/index.js'));
-const argv = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-};
-const UPDATES = Number(argv('updates', '3000'));
-const CLIENTS = argv('clients', '1,10,50').split(',').map(Number);
+const UPDATES = Number(argValue('updates', '3000'));
+const CLIENTS = argValue('clients', '1,10,50').split(',').map(Number);
 
-const freePort = () =>
-  new Promise(resolve => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-const cpuSeconds = pid => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-};
+const cpuSeconds = pid => cpuTicks(pid) / 100; // clock ticks of 10 ms
 
 const children = [];
 const start = (command, args, env = {}) => {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
   children.push(child);
   return child;
 };
@@ -124,7 +111,9 @@ for (const clientCount of CLIENTS) {
     await Promise.all(
       payloads
         .slice(i, i + 200)
-        .map((p, j) => js.publish(`vigil.alarms.0.plant-1.bench-${serial - UPDATES + i + j + 1}`, p)),
+        .map((p, j) =>
+          js.publish(`vigil.alarms.0.plant-1.bench-${serial - UPDATES + i + j + 1}`, p),
+        ),
     );
   const published = performance.now();
   while (counts.some(count => count < UPDATES)) await sleep(5);
@@ -149,7 +138,9 @@ await nc.close();
 mkdirSync(join(root, 'bench/out'), { recursive: true });
 const result = { at: new Date().toISOString(), host: `${process.platform} ${process.arch}`, rows };
 writeFileSync(join(root, 'bench/out/gateway-fanout.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log('| consoles | alarm updates | bytes each | updates/s in | alarm messages/s out | gateway CPU |');
+console.log(
+  '| consoles | alarm updates | bytes each | updates/s in | alarm messages/s out | gateway CPU |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows)
   console.log(

@@ -15,21 +15,17 @@
 // Real nats-server(s) on free loopback ports (never 4222), stopped by PID. Writes
 // bench/out/jetstream-hop[-r3].json and prints a Markdown table. No build needed.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
 import { AckPolicy, connect, DiscardPolicy, nanos, RetentionPolicy, StorageType } from 'nats';
 import { Subject } from 'rxjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : fallback;
-};
+import { argValue, cpuTicks, freePort, root, sleep } from './script-common.mjs';
+
+const arg = argValue;
 const rates = String(arg('rates', '2000,10000,20000')).split(',').map(Number);
 const durationS = Number(arg('duration', 15));
 const warmupS = Number(arg('warmup', 3));
@@ -47,21 +43,9 @@ const DEVICES_PER_SITE = 250;
 const TICK_MS = 5;
 const CLK_TCK = 100;
 
-const freePort = () =>
-  new Promise(resolve => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
-
 /** utime + stime of a process, in ms of CPU. */
 function procCpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  return (cpuTicks(pid) * 1000) / CLK_TCK;
 }
 const selfCpuMs = () => {
   const usage = process.cpuUsage();

@@ -7,32 +7,18 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, fallback) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
+import { argValue, freePort, root, sleep } from './script-common.mjs';
+
+const arg = (name, fallback) => Number(argValue(name, fallback));
 const rounds = arg('rounds', 5);
 const logins = arg('logins', 600);
 const DETECTORS = ['gc-tf-01', 'gc-tf-02', 'gc-tf-03', 'gc-ru-01', 'gc-ru-02', 'gc-lb-01'];
-
-const freePort = () =>
-  new Promise(resolve => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
 function post(url, body, localAddress) {
   const target = new URL(url);
@@ -60,7 +46,8 @@ function post(url, body, localAddress) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-flood-'));
-const { hashPassword } = (await import(join(root, 'dist/libs/server/src/lib/auth/passwords.js'))).default;
+const { hashPassword } = (await import(join(root, 'dist/libs/server/src/lib/auth/passwords.js')))
+  .default;
 writeFileSync(
   join(work, 'users.yaml'),
   `users:\n  - { id: op1, name: Operator One, role: operator, scope: ent-huaxin, passwordHash: "${hashPassword('correct horse battery')}" }\n`,
@@ -99,14 +86,21 @@ const vigil = spawn(process.execPath, [join(root, 'dist/apps/vigil/src/main.js')
 const httpUrl = `http://127.0.0.1:${httpPort}`;
 try {
   for (let i = 0; ; i += 1) {
-    const ok = await fetch(`${httpUrl}/healthz`).then(r => r.ok, () => false);
+    const ok = await fetch(`${httpUrl}/healthz`).then(
+      r => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (i > 300) throw new Error('Vigil did not start');
     await sleep(100);
   }
   const { token } = JSON.parse(
-    (await post(`${httpUrl}/api/v1/auth/login`, { username: 'op1', password: 'correct horse battery' }))
-      .body,
+    (
+      await post(`${httpUrl}/api/v1/auth/login`, {
+        username: 'op1',
+        password: 'correct horse battery',
+      })
+    ).body,
   );
   const alarms = [];
   const socket = new WebSocket(`ws://127.0.0.1:${httpPort}/ws?token=${token}`);
@@ -127,11 +121,13 @@ try {
   let seq = 1;
   const measure = async (detector, lel) => {
     const sentAt = Date.now();
-    await devices.get(detector).publishAsync(
-      `vigil/v1/plant-1/${detector}/telemetry`,
-      JSON.stringify({ ts: sentAt, seq: seq++, values: { lel } }),
-      { qos: 1 },
-    );
+    await devices
+      .get(detector)
+      .publishAsync(
+        `vigil/v1/plant-1/${detector}/telemetry`,
+        JSON.stringify({ ts: sentAt, seq: seq++, values: { lel } }),
+        { qos: 1 },
+      );
     for (let i = 0; i < 600; i += 1) {
       const hit = alarms.find(
         a => a.at >= sentAt && a.alarm.deviceId === detector && a.alarm.level === 'L2',
@@ -142,11 +138,13 @@ try {
     return Number.NaN;
   };
   const clear = async detector => {
-    await devices.get(detector).publishAsync(
-      `vigil/v1/plant-1/${detector}/telemetry`,
-      JSON.stringify({ ts: Date.now(), seq: seq++, values: { lel: 0 } }),
-      { qos: 1 },
-    );
+    await devices
+      .get(detector)
+      .publishAsync(
+        `vigil/v1/plant-1/${detector}/telemetry`,
+        JSON.stringify({ ts: Date.now(), seq: seq++, values: { lel: 0 } }),
+        { qos: 1 },
+      );
   };
 
   const quiet = [];
@@ -191,7 +189,9 @@ try {
   writeFileSync(join(root, 'bench/out/login-flood.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log('| gas L2 publish → WebSocket alarm | min | median | max |');
   console.log('| --- | --- | --- | --- |');
-  console.log(`| quiet | ${result.quietMs.min} ms | ${result.quietMs.median} ms | ${result.quietMs.max} ms |`);
+  console.log(
+    `| quiet | ${result.quietMs.min} ms | ${result.quietMs.median} ms | ${result.quietMs.max} ms |`,
+  );
   console.log(
     `| during ${logins} bad logins | ${result.floodedMs.min} ms | ${result.floodedMs.median} ms | ${result.floodedMs.max} ms |`,
   );

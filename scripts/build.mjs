@@ -2,21 +2,14 @@
 // Builds everything into dist/: the Node services, libs and simulators with SWC (which keeps the
 // decorator metadata Nest's dependency injection needs and rewrites the tsconfig path aliases),
 // and the console with esbuild into one self-contained folder (no CDN: control rooms run offline).
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { transformFile } from '@swc/core';
 import { build } from 'esbuild';
 
+import { consoleBuildOptions } from './console-bundle.mjs';
 import { nodeSwcOptions } from './swc-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,39 +49,7 @@ for (const sourceRoot of nodeRoots) {
 }
 
 const consoleOut = join(dist, 'apps', 'console');
-// @vigil/contracts is declarations and schemas only: marking it side-effect free lets esbuild drop
-// what the console does not use (the zod payload schemas, and zod with them: ~450 KB).
-const contractsDir = join(root, 'libs/contracts/src');
-const pureContracts = {
-  name: 'pure-contracts',
-  setup(builder) {
-    builder.onResolve({ filter: /^@vigil\/contracts$/ }, () => ({
-      path: join(contractsDir, 'index.ts'),
-      sideEffects: false,
-    }));
-    builder.onResolve({ filter: /^\.\.?\// }, ({ path, importer }) => {
-      if (!importer.startsWith(contractsDir)) return undefined;
-      const file = `${join(dirname(importer), path)}.ts`;
-      return existsSync(file) ? { path: file, sideEffects: false } : undefined;
-    });
-  },
-};
-// One JS and one CSS file (the console's own styles and uPlot's, imported from main.tsx): every
-// asset is bundled, nothing is fetched from a CDN.
-await build({
-  entryPoints: [join(root, 'apps/console/src/main.tsx')],
-  bundle: true,
-  minify: true,
-  sourcemap: true,
-  target: ['chrome110', 'firefox110'],
-  outdir: consoleOut,
-  entryNames: 'main',
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  plugins: [pureContracts],
-  tsconfig: join(root, 'apps/console/tsconfig.json'),
-  logLevel: 'warning',
-});
+await build(consoleBuildOptions(consoleOut));
 cpSync(join(root, 'apps/console/src/index.html'), join(consoleOut, 'index.html'));
 
 console.log(`built ${files} files and the console into dist/ in ${Date.now() - started} ms`);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
+
+import type { Hazard } from '@vigil/contracts';
 import { stringify } from 'yaml';
 
 import { loadRegistry } from '@vigil/registry-node';
@@ -98,6 +100,24 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
     sms = await startHttpRecorder(() => ({ status: 200, body: '{"ok":true}' }));
     const httpPort = await freePort();
     writeFileSync(join(dir, 'relay-secret'), `${RELAY_SECRET}\n`, { mode: 0o600 });
+    // A user with contacts (issue 15), named as the responsible person of an overdue hazard below.
+    const usersFile = join(dir, 'users.yaml');
+    writeFileSync(
+      usersFile,
+      stringify({
+        users: [
+          {
+            id: 'zhou',
+            name: '周敏 Zhou Min',
+            role: 'operator',
+            scope: 'ent-huaxin',
+            passwordHash: 'scrypt$never-logs-in',
+            email: 'zhou@huaxin.test',
+            phone: '+8613800000002',
+          },
+        ],
+      }),
+    );
     const notifyFile = join(dir, 'notify.yaml');
     writeFileSync(
       notifyFile,
@@ -109,6 +129,7 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
           requireTls: false,
         },
         relay: { url: `http://127.0.0.1:${httpPort}`, secretFile: 'relay-secret' },
+        people: { email: true },
         receivers: {
           'ent-huaxin': {
             email: ['safety@huaxin.test'],
@@ -135,6 +156,10 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
         VIGIL_ALERTMANAGER_RESEND_MS: '5000',
         VIGIL_NOTIFY_CONFIG: notifyFile,
         VIGIL_PUBLIC_URL: 'https://vigil.plant.test',
+        VIGIL_USERS: usersFile,
+        // An overdue hazard goes one level up every 3.6 s here (24 h by default).
+        VIGIL_HAZARD_ESCALATE_HOURS: '0.001',
+        VIGIL_ALARM_TICK_MS: '200',
       },
     });
     device = await mqttClient(vigil.mqttUrl);
@@ -311,6 +336,90 @@ describe('notifications: Vigil → Alertmanager → email, WeCom, DingTalk, SMS'
       ),
     ).toBe(true);
   }, 120_000);
+
+  it('mails an overdue hazard: the reminder to the enterprise, the escalation up the tree, the responsible person; resolved when rectified', async () => {
+    const zhang = await loginAs(vigil.httpUrl, 'zhang');
+    const wang = await loginAs(vigil.httpUrl, 'wang');
+    const title = '装卸区接地线松动 Loose earthing at the loading bay';
+    const created = await zhang.post('/api/v1/hazards', {
+      title,
+      level: 'general',
+      source: 'manual',
+      siteId: 'plant-1',
+      areaId: 'loading-bay',
+    });
+    expect(created.status).toBe(201);
+    const hazard = (await created.json()) as Hazard;
+    const deadline = Date.now() + 1500;
+    const assigned = await wang.post(`/api/v1/hazards/${hazard.id}/assign`, {
+      assignee: 'zhang',
+      plan: {
+        responsible: 'zhou',
+        measures: '紧固接地线',
+        funds: 0,
+        deadline,
+        contingencyPlan: '静电事故应急预案',
+      },
+    });
+    expect(assigned.status).toBe(200);
+    const mailTo = (address: string, ...parts: string[]) =>
+      smtp.mails.find(m => {
+        const text = decodeMail(m.data);
+        return m.to.includes(address) && parts.every(part => text.includes(part));
+      });
+
+    const reminder = await waitFor(() => mailTo('safety@huaxin.test', title, '【隐患超期】'), {
+      what: 'the reminder mail to the enterprise',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    const reminderText = decodeMail(reminder.data);
+    expect(reminderText).toMatch(/Subject: \[Vigil 隐患 Hazard\] 【隐患超期】一般隐患 No\. \d+/);
+    expect(reminderText).toContain(new Date(deadline).toISOString());
+    expect(reminderText).toContain(
+      '整改责任人：周敏 Zhou Min (zhou, zhou@huaxin.test, +8613800000002)',
+    );
+    expect(reminderText).toContain(`https://vigil.plant.test/#/hazards?id=${hazard.id}`);
+    // park-chem has no on-call here: the escalation to it reaches the city's.
+    const escalation = await waitFor(
+      () => mailTo('duty@city.test', title, '【隐患升级】', '已升级至 park-chem'),
+      { what: 'the escalation mail (park → city on-call)', timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(decodeMail(escalation.data)).not.toContain('已恢复 Resolved');
+    // The responsible person at their own address (users file email, notify.yaml people.email).
+    await waitFor(() => mailTo('zhou@huaxin.test', title, '【隐患超期】'), {
+      what: 'the reminder mail to the responsible person',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    // One message per step: the reminder reached the enterprise once.
+    expect(
+      smtp.mails.filter(m => {
+        const text = decodeMail(m.data);
+        return (
+          m.to.includes('safety@huaxin.test') &&
+          text.includes(title) &&
+          text.includes('【隐患超期】') &&
+          !text.includes('已恢复 Resolved')
+        );
+      }),
+    ).toHaveLength(1);
+
+    expect((await zhang.post(`/api/v1/hazards/${hazard.id}/start`, {})).status).toBe(200);
+    expect(
+      (await zhang.post(`/api/v1/hazards/${hazard.id}/rectify`, { note: '已紧固' })).status,
+    ).toBe(200);
+    await waitFor(() => mailTo('safety@huaxin.test', title, '已恢复 Resolved', '【隐患超期】'), {
+      what: 'the resolved reminder mail',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await waitFor(() => mailTo('duty@city.test', title, '已恢复 Resolved', '【隐患升级】'), {
+      what: 'the resolved escalation mail',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+  }, 90_000);
 
   it('refuses a relay request without the shared secret', async () => {
     const response = await fetch(`${vigil.httpUrl}/api/v1/notify/relay/ent-huaxin/dingtalk`, {

@@ -62,11 +62,26 @@ describe('OpenAPI document', () => {
         },
       }),
     );
+    // The uplink's upper side (issue 15), so that its routes are in the document too.
+    const linksFile = join(dir, 'uplink-links.json');
+    writeFileSync(
+      linksFile,
+      JSON.stringify({
+        links: [
+          {
+            enterpriseCode: '91310000MA1K4XY83B',
+            name: 'Huaxin',
+            node: 'park-chem',
+            tokenSha256: 'a'.repeat(64),
+          },
+        ],
+      }),
+    );
     // A real influxd, so that history and telemetry answer with data (not only their refusal).
     influx = await startInfluxd();
     vigil = await startSystem({
       influxUrl: influx.url,
-      env: { VIGIL_NOTIFY_CONFIG: notifyFile },
+      env: { VIGIL_NOTIFY_CONFIG: notifyFile, VIGIL_UPLINK_LINKS: linksFile },
     });
     device = await mqttClient(vigil.mqttUrl);
     const response = await fetch(`${vigil.httpUrl}/api/docs-json`);
@@ -171,6 +186,14 @@ describe('OpenAPI document', () => {
     }
     const all = operations();
     expect(all.length).toBeGreaterThanOrEqual(25);
+    expect(all.map(({ key }) => key)).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/uplink/batches',
+        'GET /api/v1/uplink/enterprises',
+        'GET /api/v1/uplink/links/orders',
+        'POST /api/v1/uplink/enterprises/{code}/orders',
+      ]),
+    );
     const publicOnes = new Set([
       'GET /healthz',
       'GET /readyz',
@@ -217,6 +240,13 @@ describe('OpenAPI document', () => {
       }
       if (key.startsWith('POST /api/v1/notify/relay/')) {
         expect([key, operation.security]).toEqual([key, [{ relaySecret: [] }]]);
+        expect(operation.responses['401']).toBeDefined();
+      } else if (
+        key === 'POST /api/v1/uplink/batches' ||
+        key === 'GET /api/v1/uplink/links/orders'
+      ) {
+        // A lower Vigil's link token, never a user's (docs/interfaces.md §Uplink).
+        expect([key, operation.security]).toEqual([key, [{ uplinkToken: [] }]]);
         expect(operation.responses['401']).toBeDefined();
       } else if (publicOnes.has(key)) {
         expect([key, operation.security]).toEqual([key, []]);

@@ -5,6 +5,7 @@ import {
   type PipelineStatus,
   type ServerMessage,
   type ServiceNotReady,
+  type UplinkStatus,
 } from '@vigil/contracts';
 
 /** What a reconnection restored, for the operator's "reconnected" notice. */
@@ -36,6 +37,7 @@ export interface AlarmSocketEvents {
     serverTime: number,
     pipeline: PipelineStatus,
     services?: readonly ServiceNotReady[],
+    uplink?: UplinkStatus,
   ): void;
   /** The gateway refused the token (close code 4401): the session is over. */
   onUnauthorized?(): void;
@@ -214,7 +216,12 @@ export class AlarmSocket {
         this.events.onTelemetry?.(message);
         return;
       case 'heartbeat':
-        this.events.onHeartbeat?.(message.serverTime, message.pipeline, message.services);
+        this.events.onHeartbeat?.(
+          message.serverTime,
+          message.pipeline,
+          message.services,
+          message.uplink,
+        );
         return;
       default:
         return;

@@ -288,6 +288,8 @@ const ZH = {
   stalePipeline: '报警链路中断：{hops} 已 {seconds} 秒未收到探针数据。新的报警可能不会出现！',
   staleCanary: '数据已过时：最近一次走完全链路的探针在 {seconds} 秒前。新的报警可能不会出现！',
   servicesNotReady: '服务未就绪：{list}，最长已 {seconds} 秒。报警可能延迟、丢失或未被评估！',
+  uplinkFailing:
+    '向上级平台上报异常：{backlog} 条待上报（容量 {capacity}），连续失败 {failures} 次，未上报丢弃 {dropped} 条。园区/市级平台看不到最新的报警和隐患！',
   canaryOff: '报警链路探针已关闭（VIGIL_CANARY_INTERVAL_MS=0）：链路中断将不会被发现。',
   pipelineStalledAlarm: '报警链路中断于{hop}：{seconds} 秒未收到探针（限值 {limit} 秒）',
   ...HAZARD_TEXT_ZH,
@@ -564,6 +566,8 @@ const EN: Record<TextKey, string> = {
     'Data is stale: the last canary through the whole path was {seconds} s ago. New alarms may not appear!',
   servicesNotReady:
     'Services not ready: {list}, the longest for {seconds} s. Alarms may be delayed, lost or not evaluated!',
+  uplinkFailing:
+    'Uplink to the park/city Vigil failing: {backlog} item(s) waiting (capacity {capacity}), {failures} failed attempt(s), {dropped} refused. The regulator does not see the latest alarms and hazards!',
   canaryOff:
     'The alarm-path canary is switched off (VIGIL_CANARY_INTERVAL_MS=0): a stalled pipeline will not be detected.',
   pipelineStalledAlarm: 'Alarm path stalled at {hop}: no canary for {seconds} s (limit {limit} s)',

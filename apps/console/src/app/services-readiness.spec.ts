@@ -1,6 +1,6 @@
 import type { PipelineStatus, ServiceNotReady } from '@vigil/contracts';
 
-import { notReadyList, servicesNotReady } from './services-readiness';
+import { notReadyList, servicesNotReady, uplinkBannerFields } from './services-readiness';
 import type { HeartbeatSeen } from './staleness';
 
 const ok = { state: 'ok', ageMs: 1000, stalledSites: [] } as const;
@@ -80,5 +80,26 @@ describe('servicesNotReady (the services banner)', () => {
   it('goes away with the first heartbeat that no longer lists the process', () => {
     expect(servicesNotReady(beat(50_000, [ingestLost]), 50_000)).toHaveLength(1);
     expect(servicesNotReady(beat(51_000), 51_000)).toEqual([]);
+  });
+});
+
+describe('uplinkBannerFields (the uplink banner, issue 15)', () => {
+  it('shows the backlog, its bound, the failures and every refused item', () => {
+    expect(
+      uplinkBannerFields({
+        ok: false,
+        url: 'https://city.example',
+        enterpriseCode: '91310000MA1K4XY83B',
+        backlog: 12,
+        capacity: 200_000,
+        oldestPendingAt: 1,
+        lastSeq: 40,
+        ackedSeq: 28,
+        lastSuccessAt: undefined,
+        consecutiveFailures: 3,
+        lastError: 'fetch failed',
+        dropped: { alarm: 2, realtime: 5 },
+      }),
+    ).toEqual({ backlog: 12, capacity: 200_000, failures: 3, dropped: 7 });
   });
 });

@@ -1,4 +1,4 @@
-import type { ServiceNotReady } from '@vigil/contracts';
+import type { ServiceNotReady, UplinkStatus } from '@vigil/contracts';
 
 import type { HeartbeatSeen } from './staleness';
 
@@ -43,4 +43,14 @@ export function servicesNotReady(
 /** `ingest-1 (ingest), rules-2 (partitions, journals)`: instance and failing checks. */
 export function notReadyList(shown: readonly NotReadyShown[]): string {
   return shown.map(entry => `${entry.instance} (${entry.checks.join(', ')})`).join(', ');
+}
+
+/** The numbers of the uplink banner (issue 15): what waits, its bound, failures, refused items. */
+export function uplinkBannerFields(uplink: UplinkStatus): Record<string, number> {
+  return {
+    backlog: uplink.backlog,
+    capacity: uplink.capacity,
+    failures: uplink.consecutiveFailures,
+    dropped: Object.values(uplink.dropped).reduce((sum, n) => sum + n, 0),
+  };
 }

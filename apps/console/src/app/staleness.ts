@@ -1,4 +1,4 @@
-import type { CanaryHop, PipelineStatus, ServiceNotReady } from '@vigil/contracts';
+import type { CanaryHop, PipelineStatus, ServiceNotReady, UplinkStatus } from '@vigil/contracts';
 
 /** The newest heartbeat, with the console's own clock when it arrived. */
 export interface HeartbeatSeen {
@@ -8,6 +8,8 @@ export interface HeartbeatSeen {
   readonly pipeline: PipelineStatus;
   /** Split deployment: the processes not ready (services-readiness.ts); absent when none. */
   readonly services?: readonly ServiceNotReady[];
+  /** A lower Vigil: its uplink while it is not ok (issue 15); absent while it is. */
+  readonly uplink?: UplinkStatus;
 }
 
 /** Before the first heartbeat tells the gateway's limit (VIGIL_CANARY_TIMEOUT_MS), use this. */

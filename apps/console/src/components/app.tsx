@@ -15,7 +15,7 @@ import { ConsoleContext, type AlarmActionName, type Console } from '../app/conte
 import { describeAlarm, localName, type AlarmContext } from '../app/format';
 import { label, translate, type Lang, type TextKey } from '../app/i18n';
 import { parseRoute, type Route } from '../app/route';
-import { notReadyList, servicesNotReady } from '../app/services-readiness';
+import { notReadyList, servicesNotReady, uplinkBannerFields } from '../app/services-readiness';
 import { staleness, type HeartbeatSeen } from '../app/staleness';
 import { TelemetryHub } from '../app/telemetry-hub';
 import { AlarmsPage } from '../pages/alarms-page';
@@ -148,12 +148,13 @@ function LoggedIn(props: {
       },
       onResumed: setResumed,
       onTelemetry: update => hub.dispatch(update),
-      onHeartbeat: (serverTime, pipeline, services) =>
+      onHeartbeat: (serverTime, pipeline, services, uplink) =>
         setHeartbeat({
           receivedAt: Date.now(),
           serverTime,
           pipeline,
           ...(services ? { services } : {}),
+          ...(uplink ? { uplink } : {}),
         }),
       onUnauthorized: () => onLogout('sessionExpired'),
     });
@@ -318,6 +319,19 @@ function LoggedIn(props: {
               .join('; ')}
             )
           </span>
+        </div>
+      )}
+      {heartbeat?.uplink && (
+        <div
+          class="banner banner-error"
+          role="alert"
+          id="uplink-banner"
+          data-backlog={heartbeat.uplink.backlog}
+        >
+          {t('uplinkFailing', uplinkBannerFields(heartbeat.uplink))}
+          {heartbeat.uplink.lastError && (
+            <span class="banner-detail"> ({heartbeat.uplink.lastError})</span>
+          )}
         </div>
       )}
       {!historyKept && (

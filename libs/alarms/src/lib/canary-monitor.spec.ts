@@ -20,6 +20,38 @@ function allSee(m: CanaryMonitor, sentAt: number, hops: CanaryHop[] = ALL, siteI
 }
 
 describe('CanaryMonitor', () => {
+  it('is not blinded by the clock set back: a pipeline that stops after the jump stalls', () => {
+    const m = monitor();
+    const HOUR = 3_600_000;
+    for (let t = 0; t <= 2 * HOUR; t += 2000) allSee(m, t);
+    expect(m.evaluate(2 * HOUR + 1000).status.canary).toBe('ok');
+    // The server's clock is stepped back an hour (NTP, a restored VM) and the pipeline dies with
+    // it: no canary arrives any more. Ages against the newest canary were negative for an hour.
+    const back = HOUR + 1000;
+    const jumped = m.evaluate(back);
+    expect(jumped.clockWentBackMs).toBe(2 * HOUR - back);
+    expect(jumped.status.canary).toBe('ok'); // counts from the jump, like a new site
+    expect(m.evaluate(back + 6000).status.canary).toBe('ok');
+    const stalled = m.evaluate(back + 6001);
+    expect(stalled.status.canary).toBe('stalled');
+    expect(stalled.status.stalled).toEqual(['ingest', 'rules', 'gateway', 'persister']);
+    expect(stalled.alarms).toEqual([{ hop: 'ingest', siteId: 's1', ageMs: 6001 }]);
+    expect(stalled.clockWentBackMs).toBeUndefined(); // said once, at the jump
+  });
+
+  it('after the clock is set back, canaries sent on the new clock keep every hop ok', () => {
+    const m = monitor();
+    allSee(m, 100_000);
+    expect(m.evaluate(101_000).status.canary).toBe('ok');
+    expect(m.evaluate(50_000).clockWentBackMs).toBe(50_000);
+    // A canary sent before the jump arrives late: from the "future" again, forgotten again.
+    allSee(m, 100_500);
+    for (let t = 50_000; t <= 70_000; t += 2000) {
+      allSee(m, t);
+      expect(m.evaluate(t + 1000).status.canary).toBe('ok');
+    }
+  });
+
   it('is ok while every hop sees canaries within the timeout', () => {
     const m = monitor();
     for (let t = 0; t <= 20_000; t += 2000) {

@@ -36,11 +36,16 @@ export interface CanaryVerdict {
   readonly changes: readonly CanaryChange[];
   /** The stalls to show as alarms now (root causes only): the desired set, not a diff. */
   readonly alarms: readonly CanaryStallAlarm[];
+  /**
+   * How far the clock went back since the canaries seen were sent (the largest `sentAt − now`),
+   * when it did: the monitor has re-based those hops on `now` (see `evaluate`).
+   */
+  readonly clockWentBackMs?: number;
 }
 
 interface SiteWatch {
   /** When the site started being watched: a hop that never saw a canary counts from here. */
-  readonly since: number;
+  since: number;
   /** Newest `sentAt` seen at each hop. */
   readonly seen: Map<CanaryHop, number>;
   /** Hops judged stalled at the last evaluation. */
@@ -87,6 +92,7 @@ export class CanaryMonitor {
   }
 
   evaluate(now: number): CanaryVerdict {
+    const clockWentBackMs = this.rebaseOnClockBack(now);
     const changes: CanaryChange[] = [];
     const alarms: CanaryStallAlarm[] = [];
     const worstAge = new Map<CanaryHop, number>();
@@ -146,7 +152,32 @@ export class CanaryMonitor {
       },
       changes,
       alarms,
+      ...(clockWentBackMs > 0 ? { clockWentBackMs } : {}),
     };
+  }
+
+  /**
+   * The canaries are stamped with this process's own clock, so a `sentAt` after `now` means the
+   * clock was set back (an NTP step, a VM restored, an operator's `date`). Left alone, every age
+   * would be negative until the clock caught up again: for the size of the jump (an hour, a day)
+   * no hop could ever be judged stalled and a dead pipeline would show green. Such a hop forgets
+   * the canary from the "future" and counts from `now`, like a site just added: it is stalled
+   * unless a canary sent after the jump arrives within the timeout. Returns the largest jump seen.
+   */
+  private rebaseOnClockBack(now: number): number {
+    let jumpMs = 0;
+    for (const site of this.sites.values()) {
+      let rebase = site.since > now;
+      if (rebase) jumpMs = Math.max(jumpMs, site.since - now);
+      for (const [hop, sentAt] of site.seen) {
+        if (sentAt <= now) continue;
+        jumpMs = Math.max(jumpMs, sentAt - now);
+        site.seen.delete(hop);
+        rebase = true;
+      }
+      if (rebase) site.since = now;
+    }
+    return jumpMs;
   }
 }
 

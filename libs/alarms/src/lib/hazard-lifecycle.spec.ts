@@ -2,6 +2,7 @@ import type { Hazard, HazardPlan } from '@vigil/contracts';
 
 import {
   DEFAULT_HAZARD_POLICY,
+  HAZARD_COMMANDS,
   allowedHazardCommands,
   applyHazardCommand,
   attachHazardPhoto,
@@ -389,6 +390,21 @@ describe('allowedHazardCommands', () => {
     expect(allowedHazardCommands(accepted('major'), boss, context)).toEqual([]);
     expect(allowedHazardCommands(accepted('major'), wang, context)).toEqual(['approve']);
     expect(allowedHazardCommands(accepted('general'), boss, context)).toEqual(['close']);
+  });
+});
+
+describe('HAZARD_COMMANDS', () => {
+  it("is every hazard action a user commands, in the ledger's order", () => {
+    expect(HAZARD_COMMANDS).toEqual([
+      'assign',
+      'start',
+      'interim',
+      'rectify',
+      'reject',
+      'accept',
+      'approve',
+      'close',
+    ]);
   });
 });
 

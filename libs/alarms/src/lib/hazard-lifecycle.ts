@@ -2,14 +2,11 @@ import {
   HAZARD_PLAN_FIELDS,
   type Hazard,
   type HazardAction,
-  type HazardInspectionLink,
   type HazardActionName,
-  type HazardLevel,
   type HazardPhoto,
   type HazardPhotoStep,
   type HazardPhotoType,
   type HazardPlan,
-  type HazardSource,
   type HazardState,
 } from '@vigil/contracts';
 
@@ -50,22 +47,23 @@ export const DEFAULT_HAZARD_POLICY: HazardPolicy = {
   maxPhotos: 20,
 };
 
-export interface HazardReport {
-  readonly title: string;
-  readonly description: string;
-  readonly level: HazardLevel;
-  readonly source: HazardSource;
-  readonly alarmId?: string | undefined;
-  readonly inspection?: HazardInspectionLink | undefined;
-  readonly siteId: string;
-  readonly enterprise: string;
-  readonly areaId?: string | undefined;
-  readonly deviceIds: readonly string[];
-  readonly photos: readonly string[];
-  readonly plan: Partial<HazardPlan>;
-  readonly interimMeasures?: string | undefined;
-  readonly note?: string | undefined;
-}
+/** What a report gives: the hazard's own fields, before Vigil numbers, signs and stamps it. */
+export type HazardReport = Pick<
+  Hazard,
+  | 'title'
+  | 'description'
+  | 'level'
+  | 'source'
+  | 'alarmId'
+  | 'inspection'
+  | 'siteId'
+  | 'enterprise'
+  | 'areaId'
+  | 'deviceIds'
+  | 'photos'
+  | 'plan'
+  | 'interimMeasures'
+> & { readonly note?: string | undefined };
 
 export type HazardCommand =
   | {
@@ -83,6 +81,10 @@ export type HazardCommand =
   | { readonly action: 'close'; readonly note?: string | undefined };
 
 export type HazardCommandName = HazardCommand['action'];
+/**
+ * The steps a user commands, in the ledger's order: listed, not derived from HAZARD_ACTIONS, so
+ * that an action Vigil records by itself (report, remind, escalate, photo) never becomes one.
+ */
 export const HAZARD_COMMANDS = [
   'assign',
   'start',

@@ -33,27 +33,23 @@ import type { HazardActor } from './hazard-lifecycle';
 export type PermitActor = HazardActor;
 export const PERMIT_SYSTEM: PermitActor = { id: 'vigil', role: 'system' };
 
-export interface PermitRequest {
-  readonly kind: PermitKind;
-  readonly title: string;
-  readonly siteId: string;
-  readonly enterprise: string;
-  readonly areaId: string;
-  readonly from: number;
-  readonly to: number;
-  readonly workers: readonly string[];
-  readonly guardian: string;
-  readonly limits: PermitLimits;
-  readonly note?: string | undefined;
-}
+/** What a request gives: the permit's own fields, before Vigil numbers, signs and stamps it. */
+export type PermitRequest = Pick<
+  Permit,
+  | 'kind'
+  | 'title'
+  | 'siteId'
+  | 'enterprise'
+  | 'areaId'
+  | 'from'
+  | 'to'
+  | 'workers'
+  | 'guardian'
+  | 'limits'
+> & { readonly note?: string | undefined };
 
 /** One gas reading of the area, as the rule engine last received it. */
-export interface AreaGasReading {
-  readonly deviceId: string;
-  readonly metric: PermitMetric;
-  readonly value: number;
-  readonly at: number;
-}
+export type AreaGasReading = Pick<PermitGasReading, 'deviceId' | 'metric' | 'value' | 'at'>;
 
 export type PermitCommand =
   | { readonly action: 'approve'; readonly note?: string | undefined }

@@ -1,7 +1,4 @@
-import { z } from 'zod';
-
 import type { RuleSignal } from './alarms';
-import { IDENTIFIER_PATTERN } from './identifiers';
 import { INTERNAL_TOPIC_ROOT, deviceTopic } from './topics';
 
 /**
@@ -28,18 +25,6 @@ export const INTERNAL_CANARY_TOPIC = `${INTERNAL_TOPIC_ROOT}/canary`;
 export function canaryTopic(siteId: string): string {
   return deviceTopic(siteId, CANARY_DEVICE_ID, 'telemetry');
 }
-
-/** What the canary publisher sends on `vigil/v1/{siteId}/_canary/telemetry`. */
-export const canaryPayloadSchema = z.strictObject({
-  canary: z.strictObject({
-    /** The publishing gateway instance: a monitor judges only its own canaries. */
-    origin: z.string().regex(IDENTIFIER_PATTERN),
-    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    /** Server time of the publisher when it sent the canary. */
-    sentAt: z.number().int().min(0).max(8_640_000_000_000_000),
-  }),
-});
-export type CanaryPayload = z.infer<typeof canaryPayloadSchema>;
 
 /** A canary as ingest accepted it: the record that crosses the pipeline. */
 export interface CanaryStamp {

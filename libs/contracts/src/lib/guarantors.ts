@@ -17,19 +17,13 @@
  *   set each tier's cadence.
  */
 
-import { z } from 'zod';
-
-import { IDENTIFIER_PATTERN } from './identifiers';
-import {
-  INSPECTION_CADENCES,
-  inspectionItemSchema,
-  MAX_INSPECTION_ITEMS,
-  type GuarantorTier,
-  type InspectionCadence,
-  type InspectionItem,
-  type InspectionMiss,
-  type InspectionWindow,
+import type {
+  GuarantorTier,
+  InspectionCadence,
+  InspectionMiss,
+  InspectionWindow,
 } from './inspections';
+import type { InspectionItem } from './inspections.schema';
 
 export const GUARANTOR_TIER_NAMES_ZH: Readonly<Record<GuarantorTier, string>> = {
   principal: '主要负责人',
@@ -78,26 +72,6 @@ export const DEFAULT_GUARANTOR_ITEMS: Readonly<Record<GuarantorTier, readonly In
     { id: 'alarms', text: '报警及时处置 Alarms dealt with in time' },
   ],
 };
-
-const identifier = z.string().regex(IDENTIFIER_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
-
-/** One tier: the user, and optionally the cadence and task list of their duty. */
-export const guarantorSchema = z.union([
-  identifier,
-  z.strictObject({
-    user: identifier,
-    cadence: z.enum(INSPECTION_CADENCES).optional(),
-    items: z.array(inspectionItemSchema).min(1).max(MAX_INSPECTION_ITEMS).optional(),
-  }),
-]);
-
-/** A unit's guarantors: all three tiers (a source with one missing has a gap nobody answers for). */
-export const guarantorsSchema = z.strictObject({
-  principal: guarantorSchema,
-  technical: guarantorSchema,
-  operational: guarantorSchema,
-});
-export type GuarantorsDefinition = z.infer<typeof guarantorsSchema>;
 
 /** The unit's id is at most this long when it names guarantors (the duty schedule ids). */
 export const MAX_GUARANTEED_UNIT_ID = 32;

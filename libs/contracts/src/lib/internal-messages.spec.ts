@@ -1,6 +1,8 @@
 import type { CanaryStamp } from './canary';
 import type { DeviceEvent, DeviceStatus, Reading } from './readings';
-import { internalRecordsBatchSchema } from './internal-messages';
+import { alarmSchema } from './alarm.schema';
+import type { Alarm } from './alarms';
+import { internalRecordsBatchSchema, parseInternalAlarms } from './internal-messages';
 
 /**
  * Split mode: a record crosses the broker as JSON and is validated on arrival. zod objects strip
@@ -62,5 +64,68 @@ describe('internal record schemas carry every field of the record types', () => 
     ];
     const parsed = internalRecordsBatchSchema.parse(JSON.parse(JSON.stringify(batch)));
     expect(parsed).toEqual(batch);
+  });
+});
+
+/**
+ * One zod shape of `Alarm` serves the REST answers (OpenAPI `Alarm`) and the internal alarm
+ * updates. `Required<…>` stops this compiling when `Alarm` gains a field, until it is added here;
+ * the parse then strips it (zod objects drop keys they do not name) until the schema carries it.
+ */
+describe('alarmSchema carries every field of Alarm', () => {
+  const alarm: { [K in keyof Required<Alarm>]: NonNullable<Alarm[K]> } = {
+    id: 'a-1',
+    key: 'plant-1/fp-1/fire/L1.P23',
+    ruleId: 'fire',
+    siteId: 'plant-1',
+    deviceId: 'fp-1',
+    deviceClass: 'fire-panel',
+    areaId: 'tank-farm',
+    category: 'process',
+    priority: 1,
+    level: 'fire',
+    state: 'active-unacknowledged',
+    conditionActive: true,
+    latched: true,
+    metric: 'lel',
+    value: 12.5,
+    threshold: 10,
+    message: 'fire at loop 1 point 23',
+    raisedAt: 1,
+    clearedAt: 2,
+    acknowledgedAt: 3,
+    acknowledgedBy: 'zhang',
+    updatedAt: 4,
+    detectedAt: 1,
+    history: [{ action: 'raise', at: 1, by: 'vigil', note: 'raised' }],
+    openedAt: 1,
+    owner: 'zhang',
+    assignee: 'li',
+    shelved: { by: 'wang', reason: 'maintenance', until: 9 },
+    suppressed: 'maintenance',
+    suppressedBy: [{ kind: 'parent-offline', since: 5, by: 'x', reason: 'y', gatewayId: 'gw-1' }],
+    shownAt: 6,
+    disposition: { kind: 'real-event', note: 'found', by: 'zhang', at: 7 },
+    escalation: { level: 1, nodeId: 'park-chem', at: 8 },
+    overdue: true,
+    groupId: 'a-0',
+    chattering: false,
+    members: ['tag-001'],
+    location: {
+      loop: '1',
+      point: '23',
+      zone: '1',
+      channel: 'c1',
+      name: '罐区感烟 1-23',
+      position: [60, 205],
+    },
+  };
+
+  it('round-trips a fully populated alarm unchanged, alone and in an internal update', () => {
+    expect(alarmSchema.parse(alarm)).toEqual(alarm);
+    const action = { action: 'raise' as const, at: 1, by: undefined, note: undefined };
+    expect(parseInternalAlarms([{ alarm, action }])).toEqual([
+      { alarm, action: { action: 'raise', at: 1 } },
+    ]);
   });
 });

@@ -1,14 +1,7 @@
 import { z } from 'zod';
 
-import {
-  ALARM_ACTIONS,
-  ALARM_CATEGORIES,
-  ALARM_STATES,
-  DISPOSITIONS,
-  SUPPRESSION_KINDS,
-  type Alarm,
-  type AlarmAction,
-} from './alarms';
+import { alarmActionSchema, alarmSchema } from './alarm.schema';
+import type { Alarm, AlarmAction } from './alarms';
 import { CANARY_HOPS } from './canary';
 import { DEVICE_CLASSES } from './device-classes';
 import { METRIC_NAME_PATTERN } from './identifiers';
@@ -91,64 +84,6 @@ export const ingestRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), event: eventSchema }),
   z.object({ kind: z.literal('status'), status: statusSchema }),
 ]);
-
-const text = z.string().max(64 * 1024);
-const alarmActionSchema = z.object({
-  action: z.enum(ALARM_ACTIONS),
-  at: ms,
-  by: text.optional(),
-  note: text.optional(),
-});
-
-const alarmSchema = z.object({
-  id,
-  key: text,
-  ruleId: id,
-  siteId: id,
-  deviceId: id,
-  deviceClass: deviceClass.optional(),
-  areaId: id.optional(),
-  category: z.enum(ALARM_CATEGORIES),
-  priority: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
-  level: text,
-  state: z.enum(ALARM_STATES),
-  conditionActive: z.boolean(),
-  latched: z.boolean(),
-  metric: text.optional(),
-  value: z.union([z.number(), z.boolean()]).optional(),
-  threshold: z.number().optional(),
-  message: text,
-  raisedAt: ms,
-  clearedAt: ms.optional(),
-  acknowledgedAt: ms.optional(),
-  acknowledgedBy: text.optional(),
-  updatedAt: ms,
-  detectedAt: ms,
-  history: z.array(alarmActionSchema),
-  openedAt: ms.optional(),
-  owner: text.optional(),
-  assignee: text.optional(),
-  shelved: z.object({ by: text, reason: text, until: ms }).optional(),
-  suppressed: z.enum(SUPPRESSION_KINDS).optional(),
-  suppressedBy: z
-    .array(
-      z.object({
-        kind: z.enum(SUPPRESSION_KINDS),
-        since: ms,
-        by: text.optional(),
-        reason: text.optional(),
-        gatewayId: id.optional(),
-      }),
-    )
-    .optional(),
-  shownAt: ms.optional(),
-  disposition: z.object({ kind: z.enum(DISPOSITIONS), note: text, by: text, at: ms }).optional(),
-  escalation: z.object({ level: z.number(), nodeId: text, at: ms }).optional(),
-  overdue: z.boolean().optional(),
-  groupId: text.optional(),
-  chattering: z.boolean().optional(),
-  members: z.array(text).optional(),
-});
 
 /** Passthrough: a field added to `Alarm` by a newer process is carried, not a reason to reject. */
 export const alarmUpdateSchema = z.object({

@@ -74,6 +74,16 @@ export const areaViewSchema = z.object({
 });
 export type AreaView = z.infer<typeof areaViewSchema>;
 
+/**
+ * What names a major-hazard unit (GB 18218-2018) in every answer that lists units: the site in
+ * `GET /api/v1/sites` and the risk tree's nodes (`GET /api/v1/risk`, api-responses.ts).
+ */
+export const mhsUnitViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['production', 'storage']),
+});
+
 export const siteViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -82,10 +92,7 @@ export const siteViewSchema = z.object({
   areas: z.array(areaViewSchema),
   hazardUnits: z
     .array(
-      z.object({
-        id: z.string(),
-        name: z.string(),
-        kind: z.enum(['production', 'storage']),
+      mhsUnitViewSchema.extend({
         area: z.string().optional(),
         exposedPopulation: z.number().int().optional(),
         alpha: z.number().optional(),

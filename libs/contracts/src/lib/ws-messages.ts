@@ -2,6 +2,7 @@ import type { Alarm } from './alarms';
 import type { PipelineStatus } from './canary';
 import type { ServiceNotReady } from './service-health';
 import type { MetricValue } from './readings';
+import type { UplinkStatus } from './uplink';
 
 /**
  * Why a console that asked to resume (`lastSeq`) got a `snapshot` instead of what it missed:
@@ -68,6 +69,11 @@ export type ServerMessage =
        * from gateways older than this field). The console shows an error banner while any is listed.
        */
       readonly services?: readonly ServiceNotReady[];
+      /**
+       * A lower Vigil (VIGIL_UPLINK_URL): the link to the upper while it is not ok (posts failing,
+       * outbox nearly full, items refused); absent while it is. The console shows a banner.
+       */
+      readonly uplink?: UplinkStatus;
     }
   | {
       readonly type: 'action-result';

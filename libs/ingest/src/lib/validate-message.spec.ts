@@ -1,13 +1,21 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import fc from 'fast-check';
+import { parse } from 'yaml';
 
 import { FUTURE_TOLERANCE_MS, MAX_FUTURE_SKEW_MS } from '@vigil/contracts';
-import { loadRegistry } from '@vigil/registry-node';
+import { buildRegistry } from '@vigil/registry';
 
 import { validateMessage } from './validate-message';
 
-const registry = loadRegistry(join(__dirname, '../../../../registry/sample'));
+// The sample registry, read here: the Node loader (@vigil/registry-node) is platform:node.
+const SAMPLE_DIR = join(__dirname, '../../../../registry/sample');
+const registry = buildRegistry(
+  readdirSync(SAMPLE_DIR)
+    .sort()
+    .map(file => ({ source: file, content: parse(readFileSync(join(SAMPLE_DIR, file), 'utf8')) })),
+);
 const NOW = 1_763_900_000_000;
 const T = 'vigil/v1/plant-1/gc-tf-01/telemetry';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -221,6 +229,36 @@ describe('payload limits, checked before parsing (issue 10, finding 1)', () => {
     expect(validateMessage(EVENT, long, registry, NOW)).toMatchObject({
       ok: false,
       reason: 'string-too-long',
+    });
+  });
+
+  describe('bytes in any runtime (a Uint8Array, not only a Node Buffer)', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+
+    it('reads a plain Uint8Array as a Buffer', () => {
+      const payload = JSON.stringify({ ts: NOW, values: { lel: 12 } });
+      const fromBytes = validateMessage(T, bytes(payload), registry, NOW);
+      expect(fromBytes).toMatchObject({ ok: true, records: [{ kind: 'reading' }] });
+      expect(fromBytes).toEqual(validateMessage(T, Buffer.from(payload), registry, NOW));
+    });
+
+    it.each([
+      ['a byte that is never UTF-8', [0xff, 0x7b, 0x7d]],
+      ['a truncated sequence', [0x7b, 0xe2, 0x82]],
+      ['an encoded lone surrogate', [0x7b, 0xed, 0xa0, 0x80, 0x7d]],
+    ])('refuses %s as not-utf8', (_name, payload) => {
+      expect(validateMessage(T, Uint8Array.from(payload), registry, NOW)).toMatchObject({
+        ok: false,
+        reason: 'not-utf8',
+      });
+    });
+
+    it('keeps a byte-order mark, which JSON refuses (as it did on Buffer#toString)', () => {
+      const payload = `\uFEFF${JSON.stringify({ values: { lel: 12 } })}`;
+      expect(validateMessage(T, bytes(payload), registry, NOW)).toMatchObject({
+        ok: false,
+        reason: 'not-json',
+      });
     });
   });
 });

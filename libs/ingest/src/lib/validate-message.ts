@@ -1,5 +1,3 @@
-import { isUtf8 } from 'node:buffer';
-
 import {
   CANARY_DEVICE_ID,
   DEVICE_CLASS_DEFINITIONS,
@@ -22,6 +20,7 @@ import {
   type DeviceTopicKind,
   type IngestRecord,
   type MetricValue,
+  type Reading,
   type TelemetrySample,
 } from '@vigil/contracts';
 import type { RegisteredDevice } from '@vigil/registry';
@@ -154,12 +153,64 @@ export function checkValues(
 }
 
 /**
+ * Strict UTF-8 (a malformed sequence or a lone surrogate is refused, not replaced), the byte-order
+ * mark kept (`JSON.parse` then refuses it as before): `TextDecoder` is in every runtime, so this
+ * lib runs in Node, the browser and tools alike, and on Node 20 it measured no slower than
+ * `buffer.isUtf8` followed by `Buffer#toString` (~130 ns against ~190 ns for a 70-byte sample).
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The one place a reading record is built from a registered device: ingest for every sample, the
+ * replay tool for recorded readings. Positional and field by field on purpose: it runs for every
+ * sample, and an object spread here cost ~4 µs per message (V8 builds such objects slowly;
+ * measured), more than parsing the JSON.
+ */
+export function readingRecord(
+  device: RegisteredDevice,
+  ts: number,
+  receivedAt: number,
+  seq: number | undefined,
+  deviceTime: boolean,
+  clockSkewMs: number | undefined,
+  clockCorrected: Reading['clockCorrected'],
+  retained: true | undefined,
+  values: Record<string, MetricValue>,
+): Extract<IngestRecord, { kind: 'reading' }> {
+  return {
+    kind: 'reading',
+    reading: {
+      siteId: device.siteId,
+      deviceId: device.deviceId,
+      deviceClass: device.deviceClass,
+      areaId: device.areaId,
+      ts,
+      receivedAt,
+      seq,
+      deviceTime,
+      clockSkewMs,
+      clockCorrected,
+      retained,
+      values,
+    },
+  };
+}
+
+/**
  * Validates one MQTT message against the public interface and the registry. Pure apart from the
  * clock value passed in; never throws for bad device data, it returns the dead-letter reason.
  */
 export function validateMessage(
   topic: string,
-  payload: Buffer,
+  payload: Uint8Array,
   registry: DeviceLookup,
   receivedAt: number,
   retained = false,
@@ -171,13 +222,14 @@ export function validateMessage(
   const address = registered ? undefined : parseDeviceTopic(topic);
   if (!registered && !address)
     return reject('bad-topic', 'topic is not vigil/v1/{siteId}/{deviceId}/{kind} with valid ids');
-  if (!isUtf8(payload)) return reject('not-utf8', 'payload is not valid UTF-8');
+  const text = decodeUtf8(payload);
+  if (text === undefined) return reject('not-utf8', 'payload is not valid UTF-8');
   // Before anything builds a tree from it: depth, width and string length on the raw bytes.
   const limit = checkJsonLimits(payload, DEVICE_JSON_LIMITS);
   if (limit !== 'ok') return reject(limit, LIMIT_DETAIL[limit]);
   let json: unknown;
   try {
-    json = JSON.parse(payload.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return reject('not-json', (error as Error).message.slice(0, 200));
   }
@@ -190,8 +242,7 @@ export function validateMessage(
     );
   }
   const { device, kind } = registered;
-  // Records are written out field by field: an object spread here cost ~4 µs per message (V8
-  // builds such objects slowly; measured), more than parsing the JSON.
+  // Records are written out field by field (readingRecord): an object spread cost ~4 µs a message.
 
   switch (kind) {
     case 'telemetry': {
@@ -202,7 +253,7 @@ export function validateMessage(
         const isBatch = typeof json === 'object' && json !== null && 'batch' in json;
         const parsed = (isBatch ? telemetryBatchSchema : telemetrySampleSchema).safeParse(json);
         if (!parsed.success)
-          return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+          return reject(shapeOrValue(parsed.error.issues), describeIssues(parsed.error.issues));
         samples = 'batch' in parsed.data ? parsed.data.batch : [parsed.data];
         for (const sample of samples) {
           const problem = checkValues(device, sample.values);
@@ -224,35 +275,30 @@ export function validateMessage(
         // time and flagged, never dropped: its event time would otherwise push the device's
         // watermark into the future and make its correct readings "late" (issue 10 finding 6).
         const trusted = skew !== undefined && skew <= FUTURE_TOLERANCE_MS;
-        records.push({
-          kind: 'reading',
-          reading: {
-            siteId: device.siteId,
-            deviceId: device.deviceId,
-            deviceClass: device.deviceClass,
-            areaId: device.areaId,
-            ts: trusted ? (sample.ts as number) : receivedAt,
+        records.push(
+          readingRecord(
+            device,
+            trusted ? (sample.ts as number) : receivedAt,
             receivedAt,
-            seq: sample.seq,
-            deviceTime: trusted,
-            clockSkewMs: skew,
-            clockCorrected:
-              trusted || skew === undefined
-                ? undefined
-                : skew > MAX_FUTURE_SKEW_MS
-                  ? 'far-future'
-                  : 'future',
-            retained: retained || undefined,
-            values: sample.values,
-          },
-        });
+            sample.seq,
+            trusted,
+            skew,
+            trusted || skew === undefined
+              ? undefined
+              : skew > MAX_FUTURE_SKEW_MS
+                ? 'far-future'
+                : 'future',
+            retained || undefined,
+            sample.values,
+          ),
+        );
       }
       return { ok: true, records };
     }
     case 'event': {
       const parsed = eventPayloadSchema.safeParse(json);
       if (!parsed.success)
-        return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+        return reject(shapeOrValue(parsed.error.issues), describeIssues(parsed.error.issues));
       if (!DEVICE_CLASS_DEFINITIONS[device.deviceClass].events.includes(parsed.data.code)) {
         return reject(
           'bad-value',
@@ -275,7 +321,7 @@ export function validateMessage(
     case 'status': {
       const parsed = statusPayloadSchema.safeParse(json);
       if (!parsed.success)
-        return reject(shapeOrValue(parsed.error.issues), describe(parsed.error.issues));
+        return reject(shapeOrValue(parsed.error.issues), describeIssues(parsed.error.issues));
       const status = {
         siteId: device.siteId,
         deviceId: device.deviceId,
@@ -303,7 +349,7 @@ function canaryRecord(
 ): Validation {
   if (kind !== 'telemetry') return reject('bad-topic', `${CANARY_DEVICE_ID} only sends telemetry`);
   const parsed = canaryPayloadSchema.safeParse(json);
-  if (!parsed.success) return reject('wrong-shape', describe(parsed.error.issues));
+  if (!parsed.success) return reject('wrong-shape', describeIssues(parsed.error.issues));
   const { origin, seq, sentAt } = parsed.data.canary;
   return {
     ok: true,
@@ -323,7 +369,8 @@ function shapeOrValue(issues: Issues): DeadLetterReason {
   return valueIssue ? 'bad-value' : 'wrong-shape';
 }
 
-function describe(issues: Issues): string {
+/** The first three zod issues, `path: message`, for a dead-letter detail or a replay error. */
+export function describeIssues(issues: Issues): string {
   return issues
     .slice(0, 3)
     .map(issue => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)

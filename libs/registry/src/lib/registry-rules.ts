@@ -22,6 +22,48 @@ export function resolveRegistryRules(registry: Registry): Map<RegisteredDevice, 
   return resolved;
 }
 
+type RuleLayers = RegisteredDevice['ruleOverrides'];
+
+/** What one device's rules are resolved from, and a key equal for devices that resolve alike. */
+function ruleInput(device: RegisteredDevice, layers: RuleLayers) {
+  const input = {
+    deviceClass: device.deviceClass,
+    attributes: device.attributes,
+    intervalSeconds: device.intervalSeconds,
+  };
+  return { input, key: JSON.stringify([input, layers]) };
+}
+
+function deviceRulesOf(device: RegisteredDevice, rules: DeviceRules['rules']): DeviceRules {
+  return {
+    siteId: device.siteId,
+    deviceId: device.deviceId,
+    deviceClass: device.deviceClass,
+    areaId: device.areaId,
+    gatewayId: device.gatewayId,
+    rules,
+    ...(device.firePanel ? { firePanel: device.firePanel } : {}),
+  };
+}
+
+/** Where a device's rule problem is in the registry, as every registry problem names its place. */
+export function deviceRuleProblem(device: RegisteredDevice, problem: string): string {
+  return `sites.${device.siteId}.devices.${device.deviceId}: ${problem}`;
+}
+
+/**
+ * One device's rules as a Vigil process runs them: the class defaults, then the registry's
+ * override layers (profile, area, device) or the `layers` given instead (the replay tool adds its
+ * what-if layer last). The problems are the resolver's, without the device's place.
+ */
+export function resolveRegisteredDeviceRules(
+  device: RegisteredDevice,
+  layers: RuleLayers = device.ruleOverrides,
+): { readonly deviceRules: DeviceRules; readonly errors: readonly string[] } {
+  const { rules, errors } = resolveDeviceRules(ruleInput(device, layers).input, layers);
+  return { deviceRules: deviceRulesOf(device, rules), errors };
+}
+
 function collectRegistryRules(registry: Registry): {
   resolved: Map<RegisteredDevice, DeviceRules>;
   problems: string[];
@@ -30,29 +72,15 @@ function collectRegistryRules(registry: Registry): {
   const shared = new Map<string, ReturnType<typeof resolveDeviceRules>>();
   const problems: string[] = [];
   for (const device of registry.devices) {
-    const input = {
-      deviceClass: device.deviceClass,
-      attributes: device.attributes,
-      intervalSeconds: device.intervalSeconds,
-    };
-    const key = JSON.stringify([input, device.ruleOverrides]);
+    const { input, key } = ruleInput(device, device.ruleOverrides);
     let resolution = shared.get(key);
     if (!resolution) {
       resolution = resolveDeviceRules(input, device.ruleOverrides);
       shared.set(key, resolution);
     }
     const { rules, errors } = resolution;
-    for (const error of errors)
-      problems.push(`sites.${device.siteId}.devices.${device.deviceId}: ${error}`);
-    resolved.set(device, {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      deviceClass: device.deviceClass,
-      areaId: device.areaId,
-      gatewayId: device.gatewayId,
-      rules,
-      ...(device.firePanel ? { firePanel: device.firePanel } : {}),
-    });
+    for (const error of errors) problems.push(deviceRuleProblem(device, error));
+    resolved.set(device, deviceRulesOf(device, rules));
   }
   return { resolved, problems };
 }

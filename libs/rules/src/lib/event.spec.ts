@@ -8,7 +8,7 @@ import { deviceEvent, deviceEventRecord } from '../testing/records';
 import { eventConfig } from '../testing/rule-configs';
 import { firePanelRules } from './default-rules';
 import { type FirePanelMap, MAX_EVENT_ADDRESSES, eventAddress } from './event-address';
-import { eventRule } from './event.operator';
+import { singleRule } from './single-rule.operator';
 import {
   EVENT_INACTIVE,
   type EventDevice,
@@ -97,9 +97,9 @@ describe(reduceEvent.name, () => {
   });
 });
 
-describe(eventRule.name, () => {
+describe(`${singleRule.name} (event rule)`, () => {
   itBehavesLikeARuleOperator(
-    ctx => eventRule(eventConfig(), ctx),
+    ctx => singleRule(eventConfig(), ctx),
     {
       trigger: deviceEventRecord('fp', 'fire', 10),
       quiet: deviceEventRecord('fp', 'feedback', 5),
@@ -117,7 +117,7 @@ describe(eventRule.name, () => {
         c: deviceEventRecord('fp-2', 'reset', 3), // another panel: clears nothing of fp-1
         d: deviceEventRecord('fp-2', 'fire', 4),
       });
-      expectObservable(records.pipe(eventRule(eventConfig(), context))).toBe('---x---y-|', {
+      expectObservable(records.pipe(singleRule(eventConfig(), context))).toBe('---x---y-|', {
         x: signalLike('fp-1', 'fire', true, 2),
         y: signalLike('fp-2', 'fire', true, 4),
       });

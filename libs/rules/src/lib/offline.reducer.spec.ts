@@ -12,23 +12,23 @@ import {
   statusRecord,
   tick,
 } from '../testing/fixtures';
-import {
-  type OfflineOptions,
-  type OfflineState,
-  createOfflineState,
-  reduceOffline,
-} from './offline.reducer';
 import type { RuleConfig } from './rule-config';
+import {
+  type RuleEngineOptions,
+  type RuleEngineState,
+  createRuleEngineState,
+  reduceRuleEngine,
+} from './rule-engine.reducer';
 import type { DeviceRules, EngineInput } from './rule-signal';
 
 const TIMEOUT = 30_000;
 
 function harness(
-  extra: Partial<OfflineOptions> = {},
+  extra: Partial<RuleEngineOptions> = {},
   rules: readonly RuleConfig[] = [offlineConfig({ timeoutMs: TIMEOUT })],
 ) {
   const devices = new Map<string, DeviceRules>();
-  const options: OfflineOptions = {
+  const options: RuleEngineOptions = {
     ...context,
     startedAt: 0,
     lookupDevice: (_siteId, deviceId) => {
@@ -41,15 +41,16 @@ function harness(
     },
     ...extra,
   };
-  const state: OfflineState = createOfflineState(options);
+  const state: RuleEngineState = createRuleEngineState(options);
   const feed = (...inputs: EngineInput[]): RuleSignal[] =>
-    inputs.flatMap(input => reduceOffline(state, input, options).signals);
+    inputs.flatMap(input => reduceRuleEngine(state, input, options).signals);
   return { state, feed, options };
 }
 
 const brief = (signal: RuleSignal) => [signal.deviceId, signal.active, signal.at];
 
-describe(reduceOffline.name, () => {
+// The offline rule through the engine loop (`OFFLINE_KIND`), as in production.
+describe(`offline rule in ${reduceRuleEngine.name}`, () => {
   it('raises once when a device is silent for longer than its timeout, on server time', () => {
     const { feed } = harness();
     expect(feed(lelRecord('d1', 1, 3, 1_000))).toEqual([]);
@@ -104,14 +105,14 @@ describe(reduceOffline.name, () => {
 
   it('looks only at due devices: a reporting device comes due about once per timeout', () => {
     const { feed, state } = harness();
-    const pop = jest.spyOn(state.queue, 'pop');
+    const pop = jest.spyOn(state.offlineQueue, 'pop');
     for (let t = 0; t <= 300_000; t += 1_000) {
       if (t % 5_000 === 0) feed(lelRecord('d1', t, 3, t));
       feed(tick(t));
     }
     // 300 ticks, but the watch is due only every ~30 s.
     expect(pop.mock.calls.length).toBeLessThanOrEqual(10);
-    expect(state.queue.size).toBe(1);
+    expect(state.offlineQueue.size).toBe(1);
   });
 
   it('raises at once on the MQTT last will and clears on online:true', () => {
@@ -160,7 +161,7 @@ describe(reduceOffline.name, () => {
     ).toEqual([]);
     const noOffline = harness({}, [lelRule()]);
     expect(noOffline.feed(lelRecord('d1', 1, 1), tick(99_999))).toEqual([]);
-    expect(noOffline.state.watches.size).toBe(0);
+    expect(noOffline.state.offlineQueue.size).toBe(0); // no watch at all
     const disabled = harness({}, [offlineConfig({ enabled: false })]);
     expect(disabled.feed(lelRecord('d1', 1, 1), tick(99_999))).toEqual([]);
   });

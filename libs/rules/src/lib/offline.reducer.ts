@@ -1,14 +1,10 @@
 import { type DeviceRecord, type RuleSignal, isRetainedRecord } from '@vigil/contracts';
 
-import { type DeadlineItem, DeadlineQueue } from './deadline-queue';
-import type { OfflineRuleConfig, RuleConfig } from './rule-config';
+import type { DeadlineItem, DeadlineQueue } from './deadline-queue';
+import type { OfflineRuleConfig } from './rule-config';
 import {
   type DeviceContext,
-  type DeviceRules,
-  type EngineInput,
-  NO_SIGNALS,
   type RuleContext,
-  type RuleStep,
   formatSeconds,
   recordBody,
   signalKey,
@@ -36,14 +32,6 @@ export interface OfflineWatch extends DeadlineItem {
   suppressed: boolean;
   /** Raised as its gateway's root-cause `gateway-offline` signal rather than as `offline`. */
   rootCause: boolean;
-}
-
-/** Finds the enabled offline rule of a device, if it has one. */
-export function offlineConfigOf(rules: readonly RuleConfig[]): OfflineRuleConfig | undefined {
-  for (const rule of rules) {
-    if (rule.kind === 'offline' && rule.enabled) return rule;
-  }
-  return undefined;
 }
 
 /** A watch that is neither queued nor active; `watchRecord` or `startWatch` queues it. */
@@ -153,21 +141,6 @@ export function watchDue(
   return offlineSignal(watch, true, message, now, context);
 }
 
-/** Pops every watch due before `now` and returns the offline signals raised. */
-export function expireWatches(
-  queue: DeadlineQueue<OfflineWatch>,
-  now: number,
-  context: RuleContext,
-): readonly RuleSignal[] {
-  let signals: RuleSignal[] | undefined;
-  for (let top = queue.peek(); top !== undefined && top.dueAt < now; top = queue.peek()) {
-    queue.pop();
-    const signal = watchDue(top, now, queue, context);
-    if (signal) (signals ??= []).push(signal);
-  }
-  return signals ?? NO_SIGNALS;
-}
-
 /** Stops a watch (its rule was removed or disabled): cleared if it was active. */
 export function stopWatch(
   watch: OfflineWatch,
@@ -210,74 +183,4 @@ export function offlineSignal(
     at,
     detectedAt: context.clock(),
   };
-}
-
-/** Options of the standalone offline rule (the rule engine passes the same fields). */
-export interface OfflineOptions extends RuleContext {
-  /** The registry: which devices exist and their rules; called once per device, at first sight. */
-  readonly lookupDevice: (siteId: string, deviceId: string) => DeviceRules | undefined;
-  /** Server time the engine started; silence of devices not heard from yet counts from here. */
-  readonly startedAt: number;
-  /**
-   * Devices to watch from the start even if they never send anything. Without it a device that is
-   * dead when the engine starts is never noticed. Each is raised only after its full timeout since
-   * `startedAt`, so a restart does not flood the console.
-   */
-  readonly expectedDevices?: Iterable<DeviceRules>;
-}
-
-export interface OfflineState {
-  /** siteId → deviceId → watch. */
-  readonly watches: Map<string, Map<string, OfflineWatch>>;
-  readonly queue: DeadlineQueue<OfflineWatch>;
-}
-
-export function createOfflineState(options: OfflineOptions): OfflineState {
-  const state: OfflineState = { watches: new Map(), queue: new DeadlineQueue() };
-  for (const device of options.expectedDevices ?? []) {
-    const config = offlineConfigOf(device.rules);
-    if (!config) continue;
-    const watch = createOfflineWatch(device, config, options.startedAt, false);
-    siteOf(state.watches, device.siteId).set(device.deviceId, watch);
-    startWatch(watch, state.queue);
-  }
-  return state;
-}
-
-/**
- * The offline rule over all devices, on server time: records (their `receivedAt`) keep devices
- * alive, ticks (`now`) raise the ones silent for longer than their timeout. The state is updated in
- * place: copying a map and a queue of 100,000 devices per input is not an option. A device's
- * configuration is read when it is first seen; `ruleEngine` also follows registry reloads.
- */
-export function reduceOffline(
-  state: OfflineState,
-  input: EngineInput,
-  options: OfflineOptions,
-): RuleStep<OfflineState> {
-  if (input.kind === 'tick') {
-    return { state, signals: expireWatches(state.queue, input.now, options) };
-  }
-  if (input.kind === 'canary') return { state, signals: NO_SIGNALS }; // not a device
-  const body = recordBody(input);
-  let watch = state.watches.get(body.siteId)?.get(body.deviceId);
-  if (!watch) {
-    const device = options.lookupDevice(body.siteId, body.deviceId);
-    const config = device && offlineConfigOf(device.rules);
-    if (!device || !config) return { state, signals: NO_SIGNALS };
-    const proof = !isRetainedRecord(input);
-    watch = createOfflineWatch(device, config, proof ? body.receivedAt : options.startedAt, proof);
-    siteOf(state.watches, body.siteId).set(body.deviceId, watch);
-  }
-  const signal = watchRecord(watch, input, state.queue, options);
-  return { state, signals: signal ? [signal] : NO_SIGNALS };
-}
-
-function siteOf<T>(map: Map<string, Map<string, T>>, siteId: string): Map<string, T> {
-  let site = map.get(siteId);
-  if (!site) {
-    site = new Map();
-    map.set(siteId, site);
-  }
-  return site;
 }

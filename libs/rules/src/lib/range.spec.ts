@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { context, lel, reading, runAll, signalLike } from '../testing/fixtures';
 import { itBehavesLikeARuleOperator } from '../testing/operator-contract';
 import { rangeConfig } from '../testing/rule-configs';
-import { rangeRule } from './range.operator';
+import { singleRule } from './single-rule.operator';
 import { RANGE_INACTIVE, reduceRange } from './range.reducer';
 import type { RangeRuleConfig } from './rule-config';
 
@@ -70,9 +70,9 @@ describe(reduceRange.name, () => {
   });
 });
 
-describe(rangeRule.name, () => {
+describe(`${singleRule.name} (range rule)`, () => {
   itBehavesLikeARuleOperator(
-    ctx => rangeRule(rangeConfig(), ctx),
+    ctx => singleRule(rangeConfig(), ctx),
     {
       trigger: lel('d1', 10, 120),
       quiet: lel('d1', 5, 50),
@@ -90,7 +90,7 @@ describe(rangeRule.name, () => {
         c: lel('d1', 99, 10), // older than d1's 100: not evaluated
         d: lel('d2', 60, -20),
       });
-      expectObservable(readings.pipe(rangeRule(rangeConfig(), context))).toBe('-x-----y-|', {
+      expectObservable(readings.pipe(singleRule(rangeConfig(), context))).toBe('-x-----y-|', {
         x: signalLike('d1', 'range-lel', true, 100),
         y: signalLike('d2', 'range-lel', true, 60),
       });

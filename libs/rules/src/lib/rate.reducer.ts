@@ -2,10 +2,12 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 
 import type { RateRuleConfig } from './rule-config';
 import {
-  NO_SIGNALS,
   type ReadingOrder,
   type RuleContext,
   type RuleStep,
+  type SignalSink,
+  collectStep,
+  emitTo,
   formatDuration,
   formatQuantity,
   numericValue,
@@ -62,16 +64,28 @@ export function reduceRate(
   context: RuleContext,
   order: ReadingOrder = 'in-order',
 ): RuleStep<RateState> {
+  return collectStep(sink => stepRate(state, reading, rule, context, order, sink));
+}
+
+/** `reduceRate` for the engine: signals go to `sink`, so a quiet reading allocates nothing. */
+export function stepRate(
+  state: RateState,
+  reading: Reading,
+  rule: RateRuleConfig,
+  context: RuleContext,
+  order: ReadingOrder,
+  sink: SignalSink,
+): RateState {
   const value = numericValue(reading, rule.metric);
-  if (value === undefined || order === 'late') return { state, signals: NO_SIGNALS };
+  if (value === undefined || order === 'late') return state;
   const bucketMs = bucketMsOf(rule.windowMs);
   if (state === RATE_EMPTY || state.bucketMs !== bucketMs) {
-    if (order !== 'in-order') return { state, signals: NO_SIGNALS };
+    if (order !== 'in-order') return state;
     const active = state.active;
     state = { kind: 'rate', active, bucketMs, buckets: createExtremes() };
   }
   addExtreme(state.buckets, bucketMs, reading.ts, value);
-  if (order !== 'in-order') return { state, signals: NO_SIGNALS };
+  if (order !== 'in-order') return state;
 
   const first = firstBucketIndex(reading.ts, rule.windowMs, bucketMs);
   const { min, max } = extremesBetween(state.buckets, first, Math.floor(reading.ts / bucketMs));
@@ -81,13 +95,15 @@ export function reduceRate(
     const guarded = rise
       ? rule.below !== undefined && value >= rule.below
       : rule.above !== undefined && value <= rule.above;
-    if (change < rule.delta || guarded) return { state, signals: NO_SIGNALS };
+    if (change < rule.delta || guarded) return state;
     state.active = true;
-    return { state, signals: [rateSignal(reading, rule, true, value, change, context)] };
+    emitTo(sink, rateSignal(reading, rule, true, value, change, context));
+    return state;
   }
-  if (change >= rule.delta - rule.deadband) return { state, signals: NO_SIGNALS };
+  if (change >= rule.delta - rule.deadband) return state;
   state.active = false;
-  return { state, signals: [rateSignal(reading, rule, false, value, change, context)] };
+  emitTo(sink, rateSignal(reading, rule, false, value, change, context));
+  return state;
 }
 
 /**

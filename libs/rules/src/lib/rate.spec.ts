@@ -5,7 +5,7 @@ import type { Reading } from '@vigil/contracts';
 import { context, lel, reading, runAll, signalLike } from '../testing/fixtures';
 import { itBehavesLikeARuleOperator } from '../testing/operator-contract';
 import { rateConfig } from '../testing/rule-configs';
-import { rateRule } from './rate.operator';
+import { singleRule } from './single-rule.operator';
 import { RATE_EMPTY, reduceRate } from './rate.reducer';
 import type { RateRuleConfig } from './rule-config';
 
@@ -110,9 +110,9 @@ describe(reduceRate.name, () => {
   });
 });
 
-describe(rateRule.name, () => {
+describe(`${singleRule.name} (rate rule)`, () => {
   itBehavesLikeARuleOperator(
-    ctx => rateRule(rateConfig(), ctx),
+    ctx => singleRule(rateConfig(), ctx),
     {
       setup: [lel('d1', 0, 1)],
       trigger: lel('d1', 30_000, 12),
@@ -131,7 +131,7 @@ describe(rateRule.name, () => {
         c: lel('d2', 10_000, 11), // d2 fell
         d: lel('d1', 10_000, 11), // d1 rose 11
       });
-      expectObservable(readings.pipe(rateRule(rateConfig(), context))).toBe('-------x-|', {
+      expectObservable(readings.pipe(singleRule(rateConfig(), context))).toBe('-------x-|', {
         x: signalLike('d1', 'gas-rate', true, 10_000),
       });
     });

@@ -8,31 +8,28 @@ import {
   type RuleSignal,
 } from '@vigil/contracts';
 
-import { shiftCondition } from './condition';
 import { DeadlineQueue } from './deadline-queue';
-import { clockSetBack, readingOrder } from './device-stream';
 import { type MonitoringLostSource, monitoringLostSignal } from './monitoring-lost';
-import { type CoverPlan, coverPlanOf, withdrawnWarningSignal } from './early-warning';
 import {
-  EVENT_INACTIVE,
-  type EventState,
-  type RestorableEventAlarm,
-  reduceEvent,
-  removedEventSignals,
-  restoredEventStates,
-} from './event.reducer';
-import {
-  type OfflineWatch,
-  createOfflineWatch,
-  startWatch,
-  stopWatch,
-  watchDeadline,
-  watchDue,
-  watchRecord,
-} from './offline.reducer';
-import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
-import { RATE_EMPTY, type RateState, reduceRate, restartRate } from './rate.reducer';
+  type CoverPlan,
+  coverPlanOf,
+  isEarlyWarning,
+  withdrawnWarningSignal,
+} from './early-warning';
+import { type EventState, type RestorableEventAlarm, restoredEventStates } from './event.reducer';
+import { type OfflineWatch, startWatch, watchDeadline, watchDue } from './offline.reducer';
+import type { RangeState } from './range.reducer';
+import type { RateState } from './rate.reducer';
 import type { RuleConfig, ThresholdRuleConfig } from './rule-config';
+import {
+  type RuleEngineServices,
+  type RuleInput,
+  type RuleKindDescriptor,
+  ORDER_BITS,
+  emit,
+  ruleKindOf,
+  ruleKindsOf,
+} from './rule-kinds';
 import {
   DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
@@ -43,20 +40,16 @@ import {
   type ReadingOrder,
   type RuleContext,
   type RuleStep,
+  clockSetBack,
+  readingOrder,
   recordBody,
-  removedRuleSignal,
   signalKey,
 } from './rule-signal';
 import type { RestoredRuleState } from './rule-state-snapshot';
-import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
-import { STUCK_EMPTY, type StuckState, reduceStuck, shiftStuck } from './stuck.reducer';
-import {
-  THRESHOLD_ACTIVE,
-  THRESHOLD_INACTIVE,
-  type ThresholdState,
-  reduceThreshold,
-} from './threshold.reducer';
-import { TREND_EMPTY, type TrendState, reduceTrend, restartTrend } from './trend.reducer';
+import type { SkewState } from './skew.reducer';
+import type { StuckState } from './stuck.reducer';
+import type { ThresholdState } from './threshold.reducer';
+import type { TrendState } from './trend.reducer';
 
 /** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
 export const GATEWAY_OFFLINE_RULE_ID = 'gateway-offline';
@@ -229,6 +222,8 @@ export interface DeviceRuleState {
    * list); undefined when none does. README "Early warnings and the alarms they announce".
    */
   coverPlan: CoverPlan | undefined;
+  /** The descriptors of `rules.rules`, parallel to it (`ruleKindsOf`, shared per rule list). */
+  kinds: readonly RuleKindDescriptor<RuleConfig, RuleState>[];
 }
 
 /** The devices behind one gateway, for root-cause suppression of their offline signals. */
@@ -255,6 +250,12 @@ export interface RuleEngineState {
   readonly stats: RuleEngineStats;
   /** Event-rule states restored from open alarms, taken (and removed) when a device is created. */
   readonly restoredEvents?: Map<string, EventState> | undefined;
+  /** What the rule kinds' steps use (queue, counters, the record's signals); one per engine. */
+  readonly services: RuleEngineServices;
+  /** The record being evaluated as the rules see it: one object, overwritten per record. */
+  input: RuleInput | undefined;
+  /** What `reduceRuleEngine` returns: one object, overwritten per call (no allocation per record). */
+  readonly step: { state: RuleEngineState; signals: readonly RuleSignal[] };
 }
 
 /** A device taken out of evaluation because its rules threw. */
@@ -265,24 +266,38 @@ export interface Quarantine {
 }
 
 export function createRuleEngineState(options: RuleEngineOptions): RuleEngineState {
+  const offlineQueue = new DeadlineQueue<OfflineWatch>();
+  const stats = options.stats ?? createRuleEngineStats();
   const state: RuleEngineState = {
     devices: new Map(),
-    offlineQueue: new DeadlineQueue(),
+    offlineQueue,
     gateways: new Map(),
     quarantined: new Map(),
-    stats: options.stats ?? createRuleEngineStats(),
+    stats,
     restoredEvents: options.eventAlarmsAtStart
       ? restoredEventStates(options.eventAlarmsAtStart())
       : undefined,
+    services: {
+      context: options,
+      offlineQueue,
+      stats,
+      signals: undefined,
+      // Created once per engine, never per record.
+      rootCause: (watch, signal) => asRootCause(state, watch, signal),
+      releaseGateway: (siteId, gatewayId, now) => releaseChildren(state, siteId, gatewayId, now),
+    },
+    input: undefined,
+    step: { state: undefined as unknown as RuleEngineState, signals: NO_SIGNALS },
   };
+  state.step.state = state;
   for (const device of options.expectedDevices ?? []) {
     addDevice(
       state,
       createDeviceState(
+        state,
         device,
         options.startedAt,
         false,
-        state.offlineQueue,
         options.activeAtStart,
         state.restoredEvents,
         options.restoredState,
@@ -297,7 +312,8 @@ export function createRuleEngineState(options: RuleEngineOptions): RuleEngineSta
  * One step of the rule engine. Records run the device's rules in their configured order (offline
  * first by default, then value rules); ticks run only the offline deadlines that are due. Devices
  * are independent, except that a gateway's silence holds back the offline signals of the devices
- * behind it. State is updated in place (see README "State size").
+ * behind it. State is updated in place (see README "State size"), and so is the returned step:
+ * read its `signals` before the next call (every caller does; no allocation per record).
  */
 export function reduceRuleEngine(
   state: RuleEngineState,
@@ -308,9 +324,10 @@ export function reduceRuleEngine(
     // Vigil's canary proves that the engine is evaluating: it answers with a heartbeat that
     // leaves through the same operators as every signal (RulesService reports it, never alarms).
     state.stats.canaries += 1;
-    return { state, signals: [canarySignal(input.canary, options.clock())] };
+    return stepOf(state, [canarySignal(input.canary, options.clock())]);
   }
   let signals: readonly RuleSignal[];
+  state.services.context = options;
   if (input.kind === 'tick') {
     signals = onTick(state, input.now, options);
     if (state.quarantined.size > 0) {
@@ -327,13 +344,20 @@ export function reduceRuleEngine(
       const lifted = liftIfReloaded(state, quarantine, body.receivedAt, body.ts, options);
       if (!lifted) {
         state.stats.quarantinedRecords += 1;
-        return { state, signals: NO_SIGNALS };
+        return stepOf(state, NO_SIGNALS);
       }
       signals = [lifted, ...evaluateRecord(state, input, options)];
     } else signals = evaluateRecord(state, input, options);
   }
   state.stats.signals += signals.length;
-  return { state, signals };
+  return stepOf(state, signals);
+}
+
+/** The engine's one step object, now carrying `signals`. */
+function stepOf(state: RuleEngineState, signals: readonly RuleSignal[]): RuleStep<RuleEngineState> {
+  const { step } = state;
+  step.signals = signals;
+  return step;
 }
 
 /**
@@ -349,6 +373,7 @@ function evaluateRecord(
   try {
     return onRecord(state, input, options);
   } catch (error) {
+    state.services.signals = undefined; // the partial record's signals are not emitted
     const body = recordBody(input);
     const source = {
       siteId: body.siteId,
@@ -377,8 +402,12 @@ export function isolateDevice(
   const { siteId, deviceId } = source;
   const device = state.devices.get(siteId)?.get(deviceId);
   if (device) {
-    for (const each of device.states)
-      if (each?.kind === 'offline' && each.queueIndex >= 0) state.offlineQueue.remove(each);
+    const { rules } = device.rules;
+    for (let index = 0; index < rules.length; index += 1) {
+      const rule = rules[index];
+      const ruleState = device.states[index];
+      if (rule && ruleState) ruleKindOf(rule).dispose(ruleState, state.services);
+    }
     if (device.rules.gatewayId !== undefined)
       state.gateways.get(siteId)?.get(device.rules.gatewayId)?.children.delete(device);
     const site = state.devices.get(siteId);
@@ -430,10 +459,7 @@ function liftIfReloaded(
   if (next === quarantine.rules) return undefined;
   if (next) {
     try {
-      addDevice(
-        state,
-        createDeviceState(next, now, true, state.offlineQueue, options.activeAtStart),
-      );
+      addDevice(state, createDeviceState(state, next, now, true, options.activeAtStart));
     } catch {
       quarantine.rules = next; // the new rules cannot even start: stay out until the next reload
       return undefined;
@@ -465,12 +491,12 @@ function onRecord(
   input: DeviceRecord,
   options: RuleEngineOptions,
 ): readonly RuleSignal[] {
-  const { stats, offlineQueue } = state;
+  const { stats, services } = state;
   stats.records += 1;
+  services.signals = undefined;
   const body = recordBody(input);
   const next = options.lookupDevice(body.siteId, body.deviceId);
   let device = state.devices.get(body.siteId)?.get(body.deviceId);
-  let signals: RuleSignal[] | undefined;
 
   if (!device) {
     if (!next) {
@@ -480,18 +506,19 @@ function onRecord(
     // A retained status proves nothing: silence then counts from the engine's start.
     const proof = !isRetainedRecord(input);
     device = createDeviceState(
+      state,
       next,
       proof ? body.receivedAt : options.startedAt,
       proof,
-      offlineQueue,
       options.activeAtStart,
       state.restoredEvents,
       options.restoredState,
     );
     addDevice(state, device);
   } else if (device.rules !== next) {
-    signals = reloadRules(state, device, next, input, options);
-    if (!next) return signals;
+    const reloaded = reloadRules(state, device, next, input, options);
+    if (!next) return reloaded;
+    for (const signal of reloaded) emit(services, signal);
   }
 
   const gatewayId = device.rules.gatewayId;
@@ -547,95 +574,59 @@ function onRecord(
     }
   }
   const inOrder = reading !== undefined && order === 'in-order';
+  // The order policies this record satisfies, one bit each (ORDER_BITS).
+  let accepted = ORDER_BITS.records;
+  if (inOrder) accepted |= ORDER_BITS['in-order'];
+  if (reading !== undefined && order !== 'late') accepted |= ORDER_BITS.windowed;
+  if (reading !== undefined && live) accepted |= ORDER_BITS.live;
+  if (input.kind === 'event') accepted |= ORDER_BITS.events;
+
+  let ruleInput = state.input;
+  if (ruleInput === undefined) {
+    ruleInput = { record: input, reading, order, live, receivedAt: 0, device: device.rules };
+    state.input = ruleInput;
+  }
+  ruleInput.record = input;
+  ruleInput.reading = reading;
+  ruleInput.order = order;
+  ruleInput.live = live;
+  ruleInput.receivedAt = body.receivedAt;
+  ruleInput.device = device.rules;
 
   const rules = device.rules.rules;
+  const { states, kinds } = device;
   for (let index = 0; index < rules.length; index += 1) {
     const rule = rules[index];
-    const ruleState = device.states[index];
-    if (!rule || !ruleState) continue;
-    let step: RuleStep<RuleState> | undefined;
-    switch (rule.kind) {
-      case 'threshold':
-        if (inOrder && ruleState.kind === 'threshold') {
-          step = reduceThreshold(ruleState, reading, rule, options);
-          // An alarm that has just become active withdraws the early warnings it covers at once,
-          // right after its own signal, also those evaluated before it in this record.
-          const covered = device.coverPlan?.covers[index];
-          if (covered && step.state.active && !ruleState.active) {
-            device.states[index] = step.state;
-            if (step.signals.length > 0) (signals ??= []).push(...step.signals);
-            for (const warningIndex of covered) {
-              const withdrawn = withdrawWarning(device, warningIndex, reading, rule, options);
-              if (withdrawn) (signals ??= []).push(withdrawn);
-            }
-            continue;
-          }
-        }
-        break;
-      case 'range':
-        if (inOrder && ruleState.kind === 'range') {
-          step = reduceRange(ruleState, reading, rule, options);
-        }
-        break;
-      case 'stuck':
-        if (inOrder && ruleState.kind === 'stuck') {
-          step = reduceStuck(ruleState, reading, rule, options);
-        }
-        break;
-      case 'rate':
-        if (reading && ruleState.kind === 'rate') {
-          const alarm = activeCover(device, index);
-          if (alarm) {
-            // Held: not even an older reading joins the window; only an in-order one clears.
-            const withdrawn = inOrder && withdrawWarning(device, index, reading, alarm, options);
-            if (withdrawn) (signals ??= []).push(withdrawn);
-            continue;
-          }
-          step = reduceRate(ruleState, reading, rule, options, order);
-        }
-        break;
-      case 'trend':
-        if (inOrder && ruleState.kind === 'trend') {
-          const alarm = activeCover(device, index);
-          if (alarm) {
-            const withdrawn = withdrawWarning(device, index, reading, alarm, options);
-            if (withdrawn) (signals ??= []).push(withdrawn);
-            continue;
-          }
-          step = reduceTrend(ruleState, reading, rule, options);
-        }
-        break;
-      case 'skew':
-        // About the clock, not the value: every live reading, whatever its event time.
-        if (reading && live && ruleState.kind === 'skew') {
-          step = reduceSkew(ruleState, reading, rule, options);
-        }
-        break;
-      case 'event':
-        if (input.kind === 'event' && ruleState.kind === 'event') {
-          const eventStep = reduceEvent(ruleState, input.event, rule, options, device.rules);
-          if (eventStep.problems) state.stats.eventProblems += eventStep.problems;
-          step = eventStep;
-        }
-        break;
-      case 'offline': {
-        if (ruleState.kind !== 'offline') break;
-        const wasActive = ruleState.active;
-        const signal = watchRecord(ruleState, input, offlineQueue, options);
-        if (signal) (signals ??= []).push(asRootCause(state, ruleState, signal));
-        if (ruleState.active && ruleState.queueIndex < 0) {
-          offlineQueue.schedule(ruleState, body.receivedAt + ruleState.config.timeoutMs);
-        }
-        if (wasActive && !ruleState.active) {
-          releaseChildren(state, device.rules.siteId, device.rules.deviceId, body.receivedAt);
-        }
-        break;
+    const ruleState = states[index];
+    // The one descriptor lookup per rule (no switch on the kind): an element of a shared array.
+    const kind = kinds[index];
+    if (!rule || !ruleState || !kind) continue;
+    if ((kind.orderBit & accepted) === 0) continue;
+    if (kind.withdrawn !== undefined && reading !== undefined) {
+      const alarm = activeCover(device, index);
+      if (alarm) {
+        // Held: not even an older reading joins the window; only an in-order one clears.
+        const withdrawn = inOrder && withdrawWarning(device, index, reading, alarm, options);
+        if (withdrawn) emit(services, withdrawn);
+        continue;
       }
     }
-    if (!step) continue;
-    device.states[index] = step.state;
-    if (step.signals.length > 0) (signals ??= []).push(...step.signals);
+    const nextState = kind.step(ruleState, ruleInput, rule, services);
+    states[index] = nextState;
+    // An alarm that has just become active withdraws the early warnings it covers at once, right
+    // after its own signal, also those evaluated before it in this record.
+    if (nextState.active && !ruleState.active && reading !== undefined) {
+      const covered = device.coverPlan?.covers[index];
+      if (covered && rule.kind === 'threshold') {
+        for (const warningIndex of covered) {
+          const withdrawn = withdrawWarning(device, warningIndex, reading, rule, options);
+          if (withdrawn) emit(services, withdrawn);
+        }
+      }
+    }
   }
+  const signals = services.signals;
+  services.signals = undefined;
   return signals ?? NO_SIGNALS;
 }
 
@@ -732,10 +723,10 @@ function withdrawWarning(
 ): RuleSignal | undefined {
   const warning = device.rules.rules[index];
   const state = device.states[index];
-  if (!warning || !state || (warning.kind !== 'rate' && warning.kind !== 'trend')) return undefined;
-  if (state.kind === 'rate' && state !== RATE_EMPTY) device.states[index] = RATE_EMPTY;
-  else if (state.kind === 'trend' && state !== TREND_EMPTY) device.states[index] = TREND_EMPTY;
-  else return undefined;
+  if (!warning || !state || !isEarlyWarning(warning)) return undefined;
+  const empty = ruleKindOf(warning).withdrawn;
+  if (empty === undefined || state === empty) return undefined;
+  device.states[index] = empty;
   return state.active ? withdrawnWarningSignal(reading, warning, alarm, context) : undefined;
 }
 
@@ -749,26 +740,11 @@ function withdrawWarning(
 function rebaseClock(device: DeviceRuleState, ts: number): void {
   const shiftMs = ts - device.lastTs;
   const { states } = device;
+  const { rules } = device.rules;
   for (let index = 0; index < states.length; index += 1) {
+    const rule = rules[index];
     const ruleState = states[index];
-    if (!ruleState) continue;
-    switch (ruleState.kind) {
-      case 'threshold':
-      case 'range':
-        states[index] = shiftCondition(ruleState, shiftMs);
-        break;
-      case 'stuck':
-        shiftStuck(ruleState, shiftMs);
-        break;
-      case 'rate':
-        restartRate(ruleState);
-        break;
-      case 'trend':
-        restartTrend(ruleState);
-        break;
-      default:
-        break; // skew runs on receive time; events and offline have no event-time state
-    }
+    if (rule && ruleState) states[index] = ruleKindOf(rule).rebase(ruleState, shiftMs);
   }
 }
 
@@ -943,6 +919,7 @@ export function reloadRules(
   context: RuleContext,
 ): RuleSignal[] {
   state.stats.reloads += 1;
+  state.services.context = context;
   const signals: RuleSignal[] = [];
   const at = input.kind === 'tick' ? input.now : recordBody(input).ts;
   const now = input.kind === 'tick' ? input.now : recordBody(input).receivedAt;
@@ -953,31 +930,20 @@ export function reloadRules(
     if (!rule.enabled) return undefined;
     const index = previous.findIndex(old => old.ruleId === rule.ruleId);
     const old = index >= 0 ? device.states[index] : undefined;
+    const kind = ruleKindOf(rule);
     if (old?.kind === rule.kind) {
       kept.add(index);
-      if (old.kind === 'offline' && rule.kind === 'offline' && next) {
-        old.device = next;
-        old.config = rule;
-        if (old.queueIndex >= 0) state.offlineQueue.schedule(old, watchDeadline(old));
-      }
+      if (next) kind.keep(old, rule, next, state.services);
       return old;
     }
-    return initialState(next ?? device.rules, rule, now, true, state.offlineQueue);
+    return kind.initial(next ?? device.rules, rule, now, true, state.services);
   });
 
   previous.forEach((rule, index) => {
     const old = device.states[index];
     if (kept.has(index) || !old) return;
-    if (old.kind === 'offline') {
-      const signal = stopWatch(old, state.offlineQueue, at, context);
-      if (signal) signals.push(asRootCause(state, old, signal));
-      releaseChildren(state, device.rules.siteId, device.rules.deviceId, now);
-    } else if (old.kind === 'event' && rule.kind === 'event') {
-      // One cleared signal per active address (fire-panel point, channel).
-      signals.push(...removedEventSignals(old, device.rules, rule, at, context));
-    } else if (old.active && rule.kind !== 'offline') {
-      signals.push(removedRuleSignal(device.rules, rule, at, context));
-    }
+    const removed = ruleKindOf(rule).remove(old, rule, device.rules, at, now, state.services);
+    for (const signal of removed) signals.push(signal);
   });
 
   const { siteId, deviceId } = device.rules;
@@ -992,6 +958,7 @@ export function reloadRules(
   if (next) {
     device.rules = next;
     device.coverPlan = coverPlanOf(next.rules);
+    device.kinds = ruleKindsOf(next.rules);
   } else {
     const site = state.devices.get(siteId);
     site?.delete(deviceId);
@@ -1001,10 +968,10 @@ export function reloadRules(
 }
 
 function createDeviceState(
+  state: RuleEngineState,
   rules: DeviceRules,
   lastSeenAt: number,
   seen: boolean,
-  queue: DeadlineQueue<OfflineWatch>,
   activeAtStart?: (key: string) => boolean,
   restoredEvents?: Map<string, EventState>,
   restoredState?: RestoredRuleState,
@@ -1020,9 +987,11 @@ function createDeviceState(
     aheadOffsetMs: 0,
     outOfOrder: 0,
     coverPlan: coverPlanOf(rules.rules),
+    kinds: ruleKindsOf(rules.rules),
     states: rules.rules.map(rule => {
       if (!rule.enabled) return undefined;
-      const initial = initialState(rules, rule, lastSeenAt, seen, queue);
+      const kind = ruleKindOf(rule);
+      const initial = kind.initial(rules, rule, lastSeenAt, seen, state.services);
       if (rule.kind === 'event' && restoredEvents?.size) {
         const key = signalKey(rules.siteId, rules.deviceId, rule.ruleId);
         const restored = restoredEvents.get(key);
@@ -1032,44 +1001,11 @@ function createDeviceState(
         }
       }
       if (!activeAtStart?.(signalKey(rules.siteId, rules.deviceId, rule.ruleId))) return initial;
-      if (rule.kind === 'threshold') return THRESHOLD_ACTIVE;
-      if (rule.kind === 'range') return RANGE_ACTIVE;
-      if (rule.kind === 'offline') (initial as OfflineWatch).active = true;
-      return initial;
+      return kind.activeAtStart(initial);
     }),
   };
   restoredState?.restoreInto(device);
   return device;
-}
-
-function initialState(
-  device: DeviceRules,
-  rule: RuleConfig,
-  lastSeenAt: number,
-  seen: boolean,
-  queue: DeadlineQueue<OfflineWatch>,
-): RuleState {
-  switch (rule.kind) {
-    case 'threshold':
-      return THRESHOLD_INACTIVE;
-    case 'range':
-      return RANGE_INACTIVE;
-    case 'stuck':
-      return STUCK_EMPTY;
-    case 'rate':
-      return RATE_EMPTY;
-    case 'trend':
-      return TREND_EMPTY;
-    case 'skew':
-      return SKEW_INACTIVE;
-    case 'event':
-      return EVENT_INACTIVE;
-    case 'offline': {
-      const watch = createOfflineWatch(device, rule, lastSeenAt, seen);
-      startWatch(watch, queue);
-      return watch;
-    }
-  }
 }
 
 function addDevice(state: RuleEngineState, device: DeviceRuleState): void {

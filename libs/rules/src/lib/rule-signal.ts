@@ -28,6 +28,27 @@ export interface RuleStep<S> {
 /** Shared empty result, so that the common "nothing happened" step allocates no array. */
 export const NO_SIGNALS: readonly RuleSignal[] = Object.freeze([]);
 
+/**
+ * Where a step puts its signals, in order: the engine lends one per engine (`RuleEngineServices`),
+ * so a step that emits nothing allocates nothing. `signals` is undefined until the first.
+ */
+export interface SignalSink {
+  signals: RuleSignal[] | undefined;
+}
+
+/** Adds a signal to a sink. */
+export function emitTo(sink: SignalSink, signal: RuleSignal): void {
+  if (sink.signals === undefined) sink.signals = [signal];
+  else sink.signals.push(signal);
+}
+
+/** Runs a sink-style step and returns it as a `RuleStep` (the reducers' own API, for specs). */
+export function collectStep<S>(step: (sink: SignalSink) => S): RuleStep<S> {
+  const sink: SignalSink = { signals: undefined };
+  const state = step(sink);
+  return { state, signals: sink.signals ?? NO_SIGNALS };
+}
+
 /** Server-time heartbeat that lets time-based rules (offline) fire without any data arriving. */
 export interface EngineTick {
   readonly kind: 'tick';
@@ -95,6 +116,44 @@ export function formatSeconds(ms: number): string {
  * `late` (older still) is counted and ignored by value rules. README "Late and out-of-order data".
  */
 export type ReadingOrder = 'in-order' | 'within-allowance' | 'late';
+
+/** Classifies a reading against a watermark (README "Late and out-of-order data"). */
+export function readingOrder(ts: number, lastTs: number, lateAllowanceMs: number): ReadingOrder {
+  if (ts >= lastTs) return 'in-order';
+  return ts >= lastTs - lateAllowanceMs ? 'within-allowance' : 'late';
+}
+
+/** Where a device's (or tag's) run of readings behind its watermark started, and on which clock. */
+export interface BehindRun {
+  /** Receive time of the run's first reading; NaN when there is no run. */
+  behindSince: number;
+  /** `ts − receivedAt` of the run's first reading: the clock the run keeps to. */
+  behindOffsetMs: number;
+}
+
+/**
+ * Whether a clock has been set back: this live late reading continues a run of live late
+ * readings (the caller ends the run on a reading at or near the watermark) that keep to one
+ * clock, their `ts − receivedAt` within the late allowance of the run's first, over
+ * `clockRebaseMs` of receive time. A reading on another clock starts a new run. A buffered batch
+ * or a burst of re-deliveries arrives at once (or drains faster than real time, so its offset
+ * drifts), so it never spans the bound. README "Clock jumps"; shared by the device engine and the
+ * personnel tags.
+ */
+export function clockSetBack(
+  run: BehindRun,
+  ts: number,
+  receivedAt: number,
+  lateAllowanceMs: number,
+  clockRebaseMs: number,
+): boolean {
+  const offsetMs = ts - receivedAt;
+  if (Number.isNaN(run.behindSince) || Math.abs(offsetMs - run.behindOffsetMs) > lateAllowanceMs) {
+    run.behindSince = receivedAt;
+    run.behindOffsetMs = offsetMs;
+  }
+  return receivedAt - run.behindSince >= clockRebaseMs;
+}
 
 /**
  * Readings up to 5 s older than their device's newest one still feed window summaries. Proposal:

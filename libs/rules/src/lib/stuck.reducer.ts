@@ -2,9 +2,11 @@ import type { Reading } from '@vigil/contracts';
 
 import type { StuckRuleConfig } from './rule-config';
 import {
-  NO_SIGNALS,
   type RuleContext,
   type RuleStep,
+  type SignalSink,
+  collectStep,
+  emitTo,
   formatDuration,
   formatQuantity,
   numericValue,
@@ -46,13 +48,21 @@ export function reduceStuck(
   rule: StuckRuleConfig,
   context: RuleContext,
 ): RuleStep<StuckState> {
+  return collectStep(sink => stepStuck(state, reading, rule, context, sink));
+}
+
+/** `reduceStuck` for the engine: signals go to `sink`, so a quiet reading allocates nothing. */
+export function stepStuck(
+  state: StuckState,
+  reading: Reading,
+  rule: StuckRuleConfig,
+  context: RuleContext,
+  sink: SignalSink,
+): StuckState {
   const value = numericValue(reading, rule.metric);
-  if (value === undefined) return { state, signals: NO_SIGNALS };
+  if (value === undefined) return state;
   if (state === STUCK_EMPTY) {
-    return {
-      state: { kind: 'stuck', active: false, since: reading.ts, min: value, max: value },
-      signals: NO_SIGNALS,
-    };
+    return { kind: 'stuck', active: false, since: reading.ts, min: value, max: value };
   }
   const min = Math.min(state.min, value);
   const max = Math.max(state.max, value);
@@ -63,26 +73,28 @@ export function reduceStuck(
     state.since = reading.ts;
     state.min = value;
     state.max = value;
-    if (!wasActive) return { state, signals: NO_SIGNALS };
+    if (!wasActive) return state;
     const message =
       `${rule.label ?? rule.metric} changing again: ${formatQuantity(value, rule.unit)} after ` +
       `a flat line at ${formatQuantity(flatAt, rule.unit)}`;
-    return { state, signals: [stuckSignal(reading, rule, false, value, message, context)] };
+    emitTo(sink, stuckSignal(reading, rule, false, value, message, context));
+    return state;
   }
   state.min = min;
   state.max = max;
   if (state.active || reading.ts - state.since < rule.durationMs) {
-    return { state, signals: NO_SIGNALS };
+    return state;
   }
   if (rule.skipZero && Math.max(Math.abs(min), Math.abs(max)) < rule.minDelta) {
-    return { state, signals: NO_SIGNALS };
+    return state;
   }
   state.active = true;
   const message =
     `${rule.label ?? rule.metric} flat at ${formatQuantity(value, rule.unit)} for ` +
     `${formatDuration(reading.ts - state.since)} (changes under ` +
     `${formatQuantity(rule.minDelta, rule.unit)}): the sensor may be stuck`;
-  return { state, signals: [stuckSignal(reading, rule, true, value, message, context)] };
+  emitTo(sink, stuckSignal(reading, rule, true, value, message, context));
+  return state;
 }
 
 /**

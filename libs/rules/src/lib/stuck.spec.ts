@@ -2,7 +2,7 @@ import { context, lel, reading, runAll, signalLike } from '../testing/fixtures';
 import { itBehavesLikeARuleOperator } from '../testing/operator-contract';
 import { stuckConfig } from '../testing/rule-configs';
 import type { StuckRuleConfig } from './rule-config';
-import { stuckRule } from './stuck.operator';
+import { singleRule } from './single-rule.operator';
 import { STUCK_EMPTY, reduceStuck } from './stuck.reducer';
 
 const H = 3_600_000;
@@ -66,9 +66,9 @@ describe(reduceStuck.name, () => {
   });
 });
 
-describe(stuckRule.name, () => {
+describe(`${singleRule.name} (stuck rule)`, () => {
   itBehavesLikeARuleOperator(
-    ctx => stuckRule(stuckConfig(), ctx),
+    ctx => singleRule(stuckConfig(), ctx),
     {
       setup: [lel('d1', 0, 12.3)],
       trigger: lel('d1', 60_000, 12.3),

@@ -4,12 +4,8 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 
 import { context, lel, lelRule, runAll } from '../testing/fixtures';
 import type { ThresholdRuleConfig } from './rule-config';
-import {
-  THRESHOLD_INACTIVE,
-  type ThresholdStreamState,
-  reduceThreshold,
-  reduceThresholdStream,
-} from './threshold.reducer';
+import { createSingleRuleState, reduceSingleRule } from './single-rule.reducer';
+import { THRESHOLD_INACTIVE, reduceThreshold } from './threshold.reducer';
 
 /**
  * Values are multiples of 0.25 so that `setpoint ± deadband` and the mirrored values of a low rule
@@ -156,10 +152,8 @@ describe('threshold hysteresis properties', () => {
         const readings = inputs.map(input =>
           lel(input.device, input.ts, valueOf(shape, input.beyond)),
         );
-        const state: ThresholdStreamState = new Map();
-        const signals = runAll(state, readings, (s, r) =>
-          reduceThresholdStream(s, r, rule, context),
-        );
+        // Through the engine loop, with the rule alone (late readings as in production).
+        const signals = runAll(createSingleRuleState(rule, context), readings, reduceSingleRule);
         const lastByKey = new Map<string, boolean>();
         for (const signal of signals) {
           expect(signal.active).toBe(!(lastByKey.get(signal.key) ?? false));

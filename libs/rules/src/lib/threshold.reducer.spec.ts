@@ -3,12 +3,15 @@ import type { MetricValue, Reading, RuleSignal } from '@vigil/contracts';
 import { DETECTED_AT, SITE, context, lel, lelRule, reading, runAll } from '../testing/fixtures';
 import type { ThresholdRuleConfig } from './rule-config';
 import {
+  type SingleRuleState,
+  createSingleRuleState,
+  reduceSingleRule,
+} from './single-rule.reducer';
+import {
   THRESHOLD_INACTIVE,
-  type ThresholdStreamState,
   clearedMessage,
   raisedMessage,
   reduceThreshold,
-  reduceThresholdStream,
 } from './threshold.reducer';
 
 /** Feeds one device's readings through the reducer and returns `[active?, value]` per signal. */
@@ -213,22 +216,22 @@ describe('threshold messages', () => {
   });
 });
 
-describe(reduceThresholdStream.name, () => {
+describe(`${reduceSingleRule.name} (threshold rule)`, () => {
   const rule = lelRule();
 
   function run(readings: readonly Reading[]): {
     signals: RuleSignal[];
-    state: ThresholdStreamState;
+    state: SingleRuleState;
   } {
-    const state: ThresholdStreamState = new Map();
-    const signals = runAll(state, readings, (s, r) => reduceThresholdStream(s, r, rule, context));
+    const state = createSingleRuleState(rule, context);
+    const signals = runAll(state, readings, reduceSingleRule);
     return { signals, state };
   }
 
   it('ignores and counts readings older than the newest one of the device', () => {
     const { signals, state } = run([lel('d1', 100, 10), lel('d1', 50, 90), lel('d1', 100, 30)]);
     expect(signals.map(signal => signal.at)).toEqual([100]);
-    expect(state.get(SITE)?.get('d1')).toMatchObject({ lastTs: 100, outOfOrder: 1 });
+    expect(state.engine.devices.get(SITE)?.get('d1')).toMatchObject({ lastTs: 100, outOfOrder: 1 });
   });
 
   it('keeps each device apart', () => {
@@ -238,6 +241,6 @@ describe(reduceThresholdStream.name, () => {
       ['d2', true],
       ['d1', false],
     ]);
-    expect(state.get(SITE)?.get('d2')).toMatchObject({ lastTs: 10, outOfOrder: 0 });
+    expect(state.engine.devices.get(SITE)?.get('d2')).toMatchObject({ lastTs: 10, outOfOrder: 0 });
   });
 });

@@ -2,13 +2,7 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 
 import { type ConditionState, conditionStates, stepCondition, unchangedStep } from './condition';
 import type { ThresholdRuleConfig } from './rule-config';
-import {
-  NO_SIGNALS,
-  type RuleContext,
-  type RuleStep,
-  formatQuantity,
-  signalKey,
-} from './rule-signal';
+import { type RuleContext, type RuleStep, formatQuantity, signalKey } from './rule-signal';
 
 /**
  * One (device, threshold rule) pair: the delayed condition of `condition.ts`. The two steady
@@ -31,7 +25,7 @@ export const THRESHOLD_INACTIVE: ThresholdState = STATES.inactive;
  *
  * A delay completes at the first reading after it elapsed; a reading back on the wrong side
  * restarts it. Readings without the metric, or with a boolean value, change nothing. Readings must
- * arrive in event-time order per device: the caller drops late ones (see `thresholdRule`).
+ * arrive in event-time order per device: the engine drops late ones (`THRESHOLD_KIND`).
  * A latched rule still emits its clear: latching is the alarm lifecycle's job.
  */
 export function reduceThreshold(
@@ -58,50 +52,6 @@ export function reduceThreshold(
   );
   if (next.active === state.active) return unchangedStep(STATES, next);
   return { state: next, signals: [thresholdSignal(reading, rule, next.active, value, context)] };
-}
-
-/** Per device: the rule's state plus the event-time watermark that orders its readings. */
-export interface DeviceThresholdState {
-  /** Largest `reading.ts` processed; readings older than this are out of order. */
-  lastTs: number;
-  /** Readings ignored because they were older than `lastTs`. */
-  outOfOrder: number;
-  rule: ThresholdState;
-}
-
-/** siteId → deviceId → state: nested maps, so a lookup builds no key string per reading. */
-export type ThresholdStreamState = Map<string, Map<string, DeviceThresholdState>>;
-
-/**
- * One threshold rule applied to every device in the stream, each with its own state
- * (`reduceThreshold`). A reading older than the newest one already processed for its device is
- * out of order: it is counted in that device's state and changes nothing else. The state is
- * updated in place (one map for all devices, see README "State size").
- */
-export function reduceThresholdStream(
-  devices: ThresholdStreamState,
-  reading: Reading,
-  rule: ThresholdRuleConfig,
-  context: RuleContext,
-): RuleStep<ThresholdStreamState> {
-  let site = devices.get(reading.siteId);
-  if (!site) {
-    site = new Map();
-    devices.set(reading.siteId, site);
-  }
-  let device = site.get(reading.deviceId);
-  if (!device) {
-    device = { lastTs: -Infinity, outOfOrder: 0, rule: THRESHOLD_INACTIVE };
-    site.set(reading.deviceId, device);
-  }
-  if (reading.ts < device.lastTs) {
-    device.outOfOrder += 1;
-    return { state: devices, signals: NO_SIGNALS };
-  }
-  device.lastTs = reading.ts;
-  const step = reduceThreshold(device.rule, reading, rule, context);
-  device.rule = step.state;
-  return { state: devices, signals: step.signals };
 }
 
 function thresholdSignal(

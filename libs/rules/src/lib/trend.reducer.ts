@@ -2,9 +2,11 @@ import type { Reading, RuleSignal } from '@vigil/contracts';
 
 import type { TrendRuleConfig } from './rule-config';
 import {
-  NO_SIGNALS,
   type RuleContext,
   type RuleStep,
+  type SignalSink,
+  collectStep,
+  emitTo,
   formatDuration,
   formatInstant,
   formatQuantity,
@@ -82,8 +84,19 @@ export function reduceTrend(
   rule: TrendRuleConfig,
   context: RuleContext,
 ): RuleStep<TrendState> {
+  return collectStep(sink => stepTrend(state, reading, rule, context, sink));
+}
+
+/** `reduceTrend` for the engine: signals go to `sink`, so a quiet reading allocates nothing. */
+export function stepTrend(
+  state: TrendState,
+  reading: Reading,
+  rule: TrendRuleConfig,
+  context: RuleContext,
+  sink: SignalSink,
+): TrendState {
   const value = numericValue(reading, rule.metric);
-  if (value === undefined || reading.ts <= state.lastTs) return { state, signals: NO_SIGNALS };
+  if (value === undefined || reading.ts <= state.lastTs) return state;
   const bucketMs = bucketMsOf(rule.windowMs);
   if (state === TREND_EMPTY || state.bucketMs !== bucketMs) {
     state = {
@@ -98,9 +111,9 @@ export function reduceTrend(
   state.lastTs = reading.ts;
 
   const high = rule.direction === 'high';
-  if (high ? value >= rule.target : value <= rule.target) return { state, signals: NO_SIGNALS };
+  if (high ? value >= rule.target : value <= rule.target) return state;
   const forecast = forecastTrend(state, reading.ts, value, rule);
-  if (!forecast) return { state, signals: NO_SIGNALS };
+  if (!forecast) return state;
   const { predictedAt } = forecast;
   const leadMs = predictedAt === undefined ? Infinity : predictedAt - reading.ts;
   if (!state.active) {
@@ -109,14 +122,16 @@ export function reduceTrend(
       leadMs > rule.horizonMs ||
       forecast.fallenBack >= rule.minDelta
     ) {
-      return { state, signals: NO_SIGNALS };
+      return state;
     }
     state.active = true;
-    return { state, signals: [trendSignal(reading, rule, true, value, predictedAt, context)] };
+    emitTo(sink, trendSignal(reading, rule, true, value, predictedAt, context));
+    return state;
   }
-  if (leadMs <= rule.clearHorizonMs) return { state, signals: NO_SIGNALS };
+  if (leadMs <= rule.clearHorizonMs) return state;
   state.active = false;
-  return { state, signals: [trendSignal(reading, rule, false, value, predictedAt, context)] };
+  emitTo(sink, trendSignal(reading, rule, false, value, predictedAt, context));
+  return state;
 }
 
 /**

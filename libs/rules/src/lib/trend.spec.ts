@@ -4,7 +4,7 @@ import { context, lel, reading, runAll, signalLike } from '../testing/fixtures';
 import { itBehavesLikeARuleOperator } from '../testing/operator-contract';
 import { trendConfig } from '../testing/rule-configs';
 import type { TrendRuleConfig } from './rule-config';
-import { trendRule } from './trend.operator';
+import { singleRule } from './single-rule.operator';
 import { TREND_EMPTY, reduceTrend } from './trend.reducer';
 
 function run(rule: TrendRuleConfig, readings: Reading[]) {
@@ -103,9 +103,9 @@ describe(reduceTrend.name, () => {
   });
 });
 
-describe(trendRule.name, () => {
+describe(`${singleRule.name} (trend rule)`, () => {
   itBehavesLikeARuleOperator(
-    ctx => trendRule(trendConfig(), ctx),
+    ctx => singleRule(trendConfig(), ctx),
     {
       setup: [lel('d1', 0, 2), lel('d1', 10_000, 3)],
       trigger: lel('d1', 20_000, 4),

@@ -62,6 +62,10 @@ import { MonthlyReportController, REPORT_CLOCK } from './reports/monthly-report.
 import { ReportPrinter } from './reports/report-printer';
 import { BackboneHealth } from './bus/jetstream/backbone-health';
 import { jetstreamProviders } from './bus/jetstream/jetstream.providers';
+import { UplinkController } from './uplink/uplink.controller';
+import { UplinkForwarder } from './uplink/uplink-forwarder';
+import { UplinkOrdersController } from './uplink/uplink-orders.controller';
+import { UplinkReceiver } from './uplink/uplink-receiver';
 
 /**
  * One module whose contents depend on which services this process runs, so the same code runs
@@ -154,6 +158,15 @@ export class VigilModule {
       // The monthly report (issue 15): JSON, HTML, and PDF printed by headless Chromium.
       controllers.push(MonthlyReportController);
       providers.push(ReportPrinter, { provide: REPORT_CLOCK, useValue: Date.now });
+      // The uplink (issue 15): forward to the Vigil above, and/or accept the Vigils below.
+      if (config.uplink.lower) {
+        controllers.push(UplinkOrdersController);
+        providers.push(UplinkForwarder);
+      }
+      if (config.uplink.links.length > 0) {
+        controllers.push(UplinkController);
+        providers.push(UplinkReceiver);
+      }
       const notify = notifyParts(config);
       controllers.push(...notify.controllers);
       providers.push(...notify.providers);

@@ -140,6 +140,21 @@ describe('replay command', () => {
     expect(flapper).toHaveLength(12); // 6 gusts: raised and cleared each time
   });
 
+  it("locates a fire panel's alarm at its point, as the server does (the registry's device rules)", () => {
+    const { code, out } = run(['--registry', REGISTRY, '--input', LEAK, '--json']);
+    expect(code).toBe(0);
+    const fire = out
+      .slice(0, -1)
+      .map(line => JSON.parse(line) as RuleSignal)
+      .find(signal => signal.deviceId === 'fp-main' && signal.active);
+    // Loop 1, point 23 of fp-main is in zone 1, the tank farm (registry/sample): one alarm per point.
+    expect(fire).toMatchObject({
+      key: 'plant-1/fp-main/fire/L1.P23',
+      areaId: 'tank-farm',
+      location: { loop: '1', point: '23', zone: '1', name: '罐区感烟 1-23' },
+    });
+  });
+
   it('reads a normalised reading line and a gateway batch, and watches all devices on request', () => {
     const t = Date.UTC(2025, 10, 23, 8);
     const text = [

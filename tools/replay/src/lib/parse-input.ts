@@ -7,7 +7,7 @@ import {
   type DeviceRecord,
   type MetricValue,
 } from '@vigil/contracts';
-import { checkValues, validateMessage } from '@vigil/ingest';
+import { checkValues, describeIssues, readingRecord, validateMessage } from '@vigil/ingest';
 import type { RegisteredDevice } from '@vigil/registry';
 
 /** What the input parser needs to know about a registry device: the registry's own entry. */
@@ -97,18 +97,18 @@ function parseJsonLine(
   }
   if ('topic' in json) {
     const parsed = mqttLineSchema.safeParse(json);
-    if (!parsed.success) return describe(parsed.error.issues);
+    if (!parsed.success) return describeIssues(parsed.error.issues);
     return mqttRecords(parsed.data, lookup);
   }
   const parsed = readingLineSchema.safeParse(json);
-  if (!parsed.success) return describe(parsed.error.issues);
+  if (!parsed.success) return describeIssues(parsed.error.issues);
   const { siteId, deviceId, ts, values } = parsed.data;
   const device = lookup(siteId, deviceId);
   if (!device) return `${siteId}/${deviceId} is not in the registry`;
   const problem = valuesProblem(device, values);
   if (problem) return problem;
   const receivedAt = parsed.data.receivedAt ?? ts;
-  return [readingRecord(device, ts, receivedAt, ts - receivedAt, true, values)];
+  return [recordedReading(device, ts, receivedAt, values)];
 }
 
 function mqttRecords(
@@ -127,7 +127,7 @@ function mqttRecords(
     typeof payload === 'object' && payload !== null && 'ts' in payload ? payload.ts : undefined;
   const receivedAt = line.receivedAt ?? (typeof payloadTs === 'number' ? payloadTs : undefined);
   if (receivedAt === undefined) return 'receivedAt: required (the server receive time, epoch ms)';
-  const bytes = Buffer.from(JSON.stringify(payload), 'utf8');
+  const bytes = new TextEncoder().encode(JSON.stringify(payload));
   const result = validateMessage(line.topic, bytes, { device: lookup }, receivedAt);
   if (!result.ok) return `${result.reason}: ${result.detail}`;
   const records: DeviceRecord[] = [];
@@ -146,7 +146,7 @@ function parseCsv(
   let pending: { device: InputDevice; ts: number; values: Record<string, MetricValue> } | undefined;
   const flush = () => {
     if (!pending) return;
-    records.push(readingRecord(pending.device, pending.ts, pending.ts, 0, true, pending.values));
+    records.push(recordedReading(pending.device, pending.ts, pending.ts, pending.values));
     pending = undefined;
   };
   lines.forEach((line, index) => {
@@ -217,40 +217,25 @@ function valuesProblem(
   return `values: ${reason}: ${detail}`;
 }
 
-function readingRecord(
+/**
+ * A recorded reading, already in Vigil's units and on the device's clock as recorded: ingest's own
+ * record builder, with no sequence number, no clock correction and not retained.
+ */
+function recordedReading(
   device: InputDevice,
   ts: number,
   receivedAt: number,
-  clockSkewMs: number | undefined,
-  deviceTime: boolean,
   values: Record<string, MetricValue>,
 ): DeviceRecord {
-  return {
-    kind: 'reading',
-    reading: {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      deviceClass: device.deviceClass,
-      areaId: device.areaId,
-      ts,
-      receivedAt,
-      seq: undefined,
-      deviceTime,
-      clockSkewMs,
-      values,
-    },
-  };
-}
-
-function describe(
-  issues: ReadonlyArray<{ readonly path: readonly PropertyKey[]; readonly message: string }>,
-  prefix?: string,
-): string {
-  return issues
-    .slice(0, 3)
-    .map(issue => {
-      const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)].join('.');
-      return `${path || '(root)'}: ${issue.message}`;
-    })
-    .join('; ');
+  return readingRecord(
+    device,
+    ts,
+    receivedAt,
+    undefined,
+    true,
+    ts - receivedAt,
+    undefined,
+    undefined,
+    values,
+  );
 }

@@ -1,5 +1,5 @@
 import type { DeviceRecord, RuleSignal } from '@vigil/contracts';
-import type { Registry } from '@vigil/registry';
+import { deviceRuleProblem, resolveRegisteredDeviceRules, type Registry } from '@vigil/registry';
 import {
   type DeviceRules,
   type EngineTick,
@@ -11,7 +11,6 @@ import {
   recordBody,
   reduceChatterGuard,
   reduceRuleEngine,
-  resolveDeviceRules,
   ruleOverrideSchema,
   DEFAULT_CHATTER_GUARD,
 } from '@vigil/rules';
@@ -66,8 +65,9 @@ export interface ResolvedReplayRules {
 }
 
 /**
- * Every registry device's rules, as the server resolves them (defaults, then profile, area and
- * device overrides), with the `--set` overrides as a last layer on the devices that have the rule.
+ * Every registry device's rules, resolved by the registry's own `resolveRegisteredDeviceRules` (as
+ * the server: defaults, then profile, area and device overrides, a fire panel's point map), with
+ * the `--set` overrides as a last layer on the devices that have the rule.
  */
 export function resolveReplayRules(
   registry: Registry,
@@ -77,37 +77,26 @@ export function resolveReplayRules(
   const errors: string[] = [];
   const used = new Set<SetOverride>();
   for (const device of registry.devices) {
-    const ruleDevice = {
-      deviceClass: device.deviceClass,
-      attributes: device.attributes,
-      intervalSeconds: device.intervalSeconds,
-    };
-    const base = resolveDeviceRules(ruleDevice, device.ruleOverrides);
-    const where = `sites.${device.siteId}.devices.${device.deviceId}`;
-    for (const error of base.errors) errors.push(`${where}: ${error}`);
+    const base = resolveRegisteredDeviceRules(device);
+    for (const error of base.errors) errors.push(deviceRuleProblem(device, error));
     const layer: Record<string, Record<string, unknown>> = {};
     for (const override of overrides) {
       if (override.deviceId !== undefined && override.deviceId !== device.deviceId) continue;
-      if (!base.rules.some(rule => rule.ruleId === override.ruleId)) continue;
+      if (!base.deviceRules.rules.some(rule => rule.ruleId === override.ruleId)) continue;
       used.add(override);
       (layer[override.ruleId] ??= {})[override.field] = override.value;
     }
-    let rules = base.rules;
+    let deviceRules = base.deviceRules;
     if (Object.keys(layer).length > 0) {
-      const tuned = resolveDeviceRules(ruleDevice, [...device.ruleOverrides, layer]);
+      const tuned = resolveRegisteredDeviceRules(device, [...device.ruleOverrides, layer]);
       for (const error of tuned.errors.filter(each => !base.errors.includes(each))) {
-        errors.push(`${where}: --set: ${error.replace(/ \(layer \d+ overrides\)$/, '')}`);
+        errors.push(
+          deviceRuleProblem(device, `--set: ${error.replace(/ \(layer \d+ overrides\)$/, '')}`),
+        );
       }
-      rules = tuned.rules;
+      deviceRules = tuned.deviceRules;
     }
-    devices.set(`${device.siteId}/${device.deviceId}`, {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      deviceClass: device.deviceClass,
-      areaId: device.areaId,
-      gatewayId: device.gatewayId,
-      rules,
-    });
+    devices.set(`${device.siteId}/${device.deviceId}`, deviceRules);
   }
   for (const override of overrides) {
     if (!used.has(override)) {

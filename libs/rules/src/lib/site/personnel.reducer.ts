@@ -6,13 +6,14 @@ import {
   signedDepth,
 } from '@vigil/contracts';
 
-import { clockSetBack, readingOrder } from '../device-stream';
 import {
   DEFAULT_CLOCK_REBASE_MS,
   DEFAULT_LATE_ALLOWANCE_MS,
   type RuleContext,
+  clockSetBack,
   formatNumber,
   formatSeconds,
+  readingOrder,
 } from '../rule-signal';
 import { addPresent, removePresent } from './area.reducer';
 import type { CompiledArea } from './site-config';

@@ -21,12 +21,24 @@ import type { Alarm, AlarmState } from '@vigil/contracts';
 import { AlarmCommands } from './alarm-commands';
 import { PipelineBus, type AlarmUpdate } from '../bus/pipeline-bus';
 import { LocalSpool } from '../bus/spool/local-spool';
+import { RateLimitedLogger } from '../common/rate-limited-logger';
+import { VigilMetrics } from '../metrics/metrics';
 import type { DurableAlarmLog } from './alarm-log';
 import { AlarmStream } from './alarm-stream';
 
 /** Closed alarms kept in memory for the console; older history is queried from InfluxDB. */
 const RECENTLY_CLOSED = 2000;
 const MAX_RAISES = 100_000;
+/** A listener that threw keeps `/readyz` degraded this long after its last failure. */
+export const LISTENER_FAILURE_SHOWN_MS = 10 * 60_000;
+
+/** A listener of the alarm updates that threw (`/readyz` `details.alarmListeners`). */
+export interface AlarmListenerFailure {
+  readonly listener: string;
+  readonly errors: number;
+  readonly lastError: string;
+  readonly lastAt: number;
+}
 
 export interface AlarmQuery {
   readonly state?: AlarmState | 'open';
@@ -59,7 +71,12 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
   private readonly raises: RaiseRecord[] = [];
   /** Alarms disposed as `test`, left out of the performance report (bounded like the raises). */
   private readonly testIds = new Set<string>();
-  private readonly listeners = new Set<AlarmListener>();
+  private readonly listeners = new Map<AlarmListener, string>();
+  private readonly failures = new Map<string, AlarmListenerFailure>();
+  private readonly failureLog = new RateLimitedLogger(
+    { warn: message => this.logger.error(message) },
+    3,
+  );
   /** Alarm id → the gateway component that owns it (not the rules process). */
   private readonly owners = new Map<string, OwnedAlarms>();
   private readonly subscription: Subscription | undefined;
@@ -80,6 +97,7 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     @Optional() @Inject(AlarmStream) readonly stream?: AlarmStream,
     /** memory: alarms come numbered by the spool's alarm lane (issue 12). */
     @Optional() @Inject(LocalSpool) spool?: LocalSpool,
+    @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
   ) {
     if (stream) this.log = stream;
     else if (spool) {
@@ -136,9 +154,15 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  onUpdates(listener: AlarmListener): () => void {
-    this.listeners.add(listener);
+  /** `name` labels the listener's failures (metric, log, `/readyz`). */
+  onUpdates(listener: AlarmListener, name = 'listener'): () => void {
+    this.listeners.set(listener, name);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listeners that threw within LISTENER_FAILURE_SHOWN_MS of `now` (`/readyz`). */
+  listenerFailures(now = Date.now()): AlarmListenerFailure[] {
+    return [...this.failures.values()].filter(f => now - f.lastAt < LISTENER_FAILURE_SHOWN_MS);
   }
 
   get(id: string): Alarm | undefined {
@@ -214,7 +238,32 @@ export class AlarmView implements OnModuleInit, OnModuleDestroy {
       }
       this.remember(alarm);
     }
-    for (const listener of this.listeners) listener(updates, seqs);
+    // Each listener on its own: one that throws (a bug in the notifier, say) must not keep the
+    // update from the others (the consoles' WebSocket), nor stop the feed that delivers it (an
+    // RxJS subscriber, the VIGIL_ALARMS consumer: it would be dropped for everyone after it).
+    for (const [listener, name] of this.listeners) {
+      try {
+        listener(updates, seqs);
+      } catch (error) {
+        this.listenerFailed(name, error);
+      }
+    }
+  }
+
+  private listenerFailed(name: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.failures.set(name, {
+      listener: name,
+      errors: (this.failures.get(name)?.errors ?? 0) + 1,
+      lastError: message.slice(0, 300),
+      lastAt: Date.now(),
+    });
+    this.metrics?.alarmListenerErrors.inc({ listener: name });
+    this.failureLog.warn(
+      `alarm-listener:${name}`,
+      `alarm updates NOT handled by ${name} (the other listeners had them): ` +
+        `${error instanceof Error ? (error.stack ?? message) : message}`,
+    );
   }
 
   private remember(alarm: Alarm): void {

@@ -44,7 +44,15 @@ export interface AccessScope {
  * apply the per-step rules that depend on the record (who may approve, separation of duties).
  */
 export type AccessAction =
-  AlarmActionName | 'maintenance' | 'registry' | 'hazard' | 'permit' | 'duty' | 'inspection';
+  | AlarmActionName
+  | 'maintenance'
+  | 'registry'
+  | 'hazard'
+  | 'permit'
+  | 'duty'
+  | 'inspection'
+  | 'uplink'
+  | 'supervise';
 
 export type AccessDecision =
   | { readonly ok: true }
@@ -99,6 +107,13 @@ export function decide(scope: AccessScope, action: AccessAction, siteId?: string
     return { ok: false, status: 403, message: `${scope.role} may not ${action}` };
   if (action === 'maintenance' && !mayAdminister(scope.role, 'maintenance'))
     return { ok: false, status: 403, message: 'only a supervisor or an admin may do this' };
+  // 挂牌督办 is the regulator's supervisory act: a supervisor or an admin (issue 15).
+  if (action === 'supervise' && scope.role === 'operator')
+    return {
+      ok: false,
+      status: 403,
+      message: 'only a supervisor or an admin may issue a supervision order',
+    };
   if (action === 'registry' && !mayAdminister(scope.role, 'registry'))
     return { ok: false, status: 403, message: 'only an admin may reload the registry' };
   return { ok: true };

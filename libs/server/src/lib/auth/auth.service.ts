@@ -31,7 +31,21 @@ export interface AuthenticatedUser extends User, Actor {
   readonly scopePath: readonly string[];
 }
 
-interface StoredUser extends User {
+/**
+ * How a user is reached outside the console (users file, optional): put on the alerts that name
+ * them (responsible person, guarantors) so an Alertmanager receiver can address them
+ * (docs/notifications.md § People). Never answered by the API.
+ */
+export interface UserContact {
+  readonly email?: string | undefined;
+  /** E.164, e.g. `+8613800000000`. */
+  readonly phone?: string | undefined;
+}
+
+/** E.164: `+`, country code, at most 15 digits (ITU-T E.164 §6). */
+export const PHONE_PATTERN = /^\+[1-9]\d{6,14}$/;
+
+interface StoredUser extends User, UserContact {
   readonly passwordHash: string;
   /** When the password was last set (users file), for rotation. */
   readonly passwordChangedAt?: number | undefined;
@@ -46,6 +60,8 @@ const usersFileSchema = z.object({
       scope: z.string().regex(IDENTIFIER_PATTERN),
       passwordHash: z.string().startsWith('scrypt$'),
       passwordChangedAt: z.iso.date().optional(),
+      email: z.email().optional(),
+      phone: z.string().regex(PHONE_PATTERN, 'an E.164 number such as +8613800000000').optional(),
     }),
   ),
 });
@@ -240,6 +256,17 @@ export class AuthService {
   knownUser(userId: string): User | undefined {
     const user = this.users.get(userId);
     return user ? publicUser(user) : undefined;
+  }
+
+  /** How to reach a user (users file `email`, `phone`); undefined for an unknown user. */
+  contactOf(userId: string): (UserContact & { readonly name: string }) | undefined {
+    const user = this.users.get(userId);
+    if (!user) return undefined;
+    return {
+      name: user.name,
+      ...(user.email !== undefined ? { email: user.email } : {}),
+      ...(user.phone !== undefined ? { phone: user.phone } : {}),
+    };
   }
 
   /** Every user of the users file (and the demo users in demo mode). */

@@ -89,6 +89,11 @@ export class AuthorizationService implements OnModuleDestroy {
     return this.scopeOf(user).sites.has(siteId);
   }
 
+  /** Whether the user sees the organisation node `nodeId` (it is theirs or beneath it). */
+  canSeeOrgNode(user: Principal | undefined, nodeId: string): boolean {
+    return this.scopeOf(user).beneath.has(nodeId);
+  }
+
   /** Ids of the sites the user sees. */
   visibleSites(user: Principal | undefined): ReadonlySet<string> {
     return this.scopeOf(user).sites;

@@ -22,8 +22,14 @@ import { CanaryService } from './canary.service';
  */
 function setup() {
   const config = loadConfig({ VIGIL_INFLUX_MODE: 'off', VIGIL_REGISTRY: 'unused' });
+  // plant-1 of enterprise ent, under park-1: where its stall alarm escalates.
+  const path = [{ id: 'park-1' }, { id: 'ent' }];
   const registry = {
-    current: { sites: [{ id: 'plant-1' }] } as unknown as Registry,
+    current: {
+      sites: [{ id: 'plant-1' }],
+      site: (id: string) => (id === 'plant-1' ? { id, enterprise: 'ent' } : undefined),
+      orgPath: (id: string) => (id === 'ent' ? path : []),
+    } as unknown as Registry,
     changes$: new Subject<Registry>(),
   } as unknown as RegistryHolder;
   const bus = new PipelineBus();
@@ -91,6 +97,23 @@ describe(CanaryService.name, () => {
     expect(service.status.canary).toBe('ok');
     expect(view.open()).toEqual([]); // acknowledged and cleared: closed
     expect(view.ownerOf(alarm?.id ?? '')).toBeUndefined();
+    await service.onModuleDestroy();
+  });
+
+  it('escalates its P1 stall alarm up the tree while nobody acknowledges it', async () => {
+    const { service, view, alive } = setup();
+    service.onModuleInit();
+    await jest.advanceTimersByTimeAsync(4_000);
+    alive.delete('rules');
+    await jest.advanceTimersByTimeAsync(8_000);
+    expect(view.open()[0]).toMatchObject({ priority: 1 });
+    expect(view.open()[0]?.escalation).toBeUndefined();
+    // P1: acknowledge within 60 s, else up to the park.
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(view.open()[0]).toMatchObject({
+      state: 'active-unacknowledged',
+      escalation: { level: 1, nodeId: 'park-1' },
+    });
     await service.onModuleDestroy();
   });
 

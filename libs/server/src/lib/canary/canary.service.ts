@@ -35,6 +35,7 @@ import {
 
 import type { Subscription as NatsSubscription } from 'nats';
 
+import { dueOwnedTransitions } from '../alarms/owned-escalation';
 import { InternalInbox } from '../bus/internal-inbox';
 import type { Backbone } from '../bus/jetstream/backbone';
 import { BACKBONE } from '../bus/jetstream/backbone.provider';
@@ -191,6 +192,14 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
       return;
     }
     const verdict = this.monitor.evaluate(now);
+    if (verdict.clockWentBackMs !== undefined) {
+      this.metrics.canaryClockBack.inc();
+      this.logger.error(
+        `!!! THE CLOCK WENT BACK ${seconds(verdict.clockWentBackMs)} s: every canary hop counts again from now ` +
+          `(a hop that sees no new canary within ${seconds(this.config.canary.timeoutMs)} s is stalled); ` +
+          'timestamps of alarms and readings around this moment are out of order !!!',
+      );
+    }
     for (const hop of CANARY_HOPS) {
       const ageMs = verdict.status.hops[hop].ageMs;
       if (ageMs !== undefined) this.metrics.canaryAge.set({ hop }, ageMs / 1000);
@@ -229,6 +238,15 @@ export class CanaryService implements OnModuleInit, OnModuleDestroy, OwnedAlarms
     for (const [key, alarm] of this.alarms)
       if (alarm.conditionActive && !wantedKeys.has(key))
         apply(this.stallSignal(alarm.siteId, alarm.level as CanaryHop, false, 0, now));
+    // A P1 nobody acknowledges escalates up the tree like every alarm (the lifecycle's timers
+    // never see this one: the gateway owns it). Applied on what the signals above left.
+    const pending = new Map(this.alarms);
+    for (const update of updates) pending.set(update.alarm.key, update.alarm);
+    const open = [...pending.values()].filter(alarm => isOpen(alarm, DEFAULT_ALARM_POLICY));
+    for (const due of dueOwnedTransitions(open, now, this.registry.current)) {
+      this.metrics.alarmTransitions.inc({ action: due.action.action });
+      updates.push(due);
+    }
     if (updates.length > 0) this.publish(updates);
   }
 

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 
 import { z } from 'zod';
 
+import { ENTERPRISE_CODE_PATTERN, UPLINK_MAX_BATCH } from '@vigil/contracts';
+
 export const SERVICE_NAMES = ['broker', 'ingest', 'rules', 'persister', 'gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -245,6 +247,37 @@ export const vigilEnvSchema = z.object({
   VIGIL_SPOOL_ALARMS_MAX_MB: z.coerce.number().int().min(4).default(256),
   /** Longest wait before appended records are fsync'd (group commit); PUBACKs wait for it. */
   VIGIL_SPOOL_FSYNC_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  /**
+   * The uplink (issue 15, docs/interfaces.md §Uplink). Lower side: the upper Vigil's base URL
+   * (https; http only to loopback or with VIGIL_UPLINK_ALLOW_HTTP), its link token
+   * (VIGIL_UPLINK_TOKEN or _FILE) and this enterprise's 统一社会信用代码.
+   */
+  VIGIL_UPLINK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  VIGIL_UPLINK_TOKEN: z.string().optional(),
+  VIGIL_UPLINK_TOKEN_FILE: z.string().optional(),
+  VIGIL_UPLINK_ENTERPRISE_CODE: z
+    .string()
+    .regex(ENTERPRISE_CODE_PATTERN, 'not a 统一社会信用代码 (18 characters, GB 32100-2015)')
+    .optional(),
+  VIGIL_UPLINK_ENTERPRISE_NAME: z.string().min(1).max(200).optional(),
+  /** Plain http:// to a non-loopback upper: refused unless this is set (a TLS proxy in between). */
+  VIGIL_UPLINK_ALLOW_HTTP: bool.default(false),
+  /** Items waiting for the upper at most; beyond it new items are refused, counted and shown. */
+  VIGIL_UPLINK_OUTBOX_MAX: z.coerce.number().int().min(100).max(10_000_000).default(200_000),
+  /** Items per POST. */
+  VIGIL_UPLINK_BATCH: z.coerce.number().int().min(1).max(UPLINK_MAX_BATCH).default(500),
+  /** How often the major-hazard units' latest values are sampled into the outbox (0: never). */
+  VIGIL_UPLINK_SAMPLE_MS: z.coerce
+    .number()
+    .int()
+    .refine(ms => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000')
+    .default(60_000),
+  /** Longest wait between retries while the upper does not answer (backoff from 500 ms). */
+  VIGIL_UPLINK_RETRY_MAX_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** How often the lower asks the upper for new supervision orders (挂牌督办). */
+  VIGIL_UPLINK_ORDERS_POLL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** Upper side: the links it accepts (a JSON file: enterprise code, name, node, token digest). */
+  VIGIL_UPLINK_LINKS: z.string().min(1).optional(),
 });
 
 export type VigilEnv = z.infer<typeof vigilEnvSchema>;
@@ -489,6 +522,23 @@ export interface VigilConfig {
     readonly consoleUrl: string | undefined;
     readonly configFile: string | undefined;
   };
+  /** The uplink (issue 15): `lower` forwards to an upper Vigil; `links` are accepted from below. */
+  readonly uplink: {
+    readonly lower:
+      | {
+          readonly url: string;
+          readonly token: string;
+          readonly enterpriseCode: string;
+          readonly enterpriseName: string | undefined;
+          readonly outboxMax: number;
+          readonly batch: number;
+          readonly sampleMs: number;
+          readonly retryMaxMs: number;
+          readonly ordersPollMs: number;
+        }
+      | undefined;
+    readonly links: readonly UplinkLink[];
+  };
 }
 
 const MB = 1024 * 1024;
@@ -559,6 +609,105 @@ function instanceName(): string {
   );
 }
 
+/** One enterprise whose Vigil may forward here (the upper's VIGIL_UPLINK_LINKS file). */
+export const uplinkLinksFileSchema = z.strictObject({
+  links: z
+    .array(
+      z.strictObject({
+        enterpriseCode: z
+          .string()
+          .regex(ENTERPRISE_CODE_PATTERN, 'not a 统一社会信用代码 (18 characters, GB 32100-2015)'),
+        name: z.string().min(1).max(200),
+        /** The organisation node of this Vigil under which the enterprise sits (its scope). */
+        node: z.string().min(1).max(64),
+        /** sha256 of the link token, hex (`printf %s "$TOKEN" | sha256sum`): no secret in the file. */
+        tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of the token, 64 hex digits'),
+      }),
+    )
+    .min(1),
+});
+export type UplinkLink = z.infer<typeof uplinkLinksFileSchema>['links'][number];
+
+/**
+ * The uplink's settings, refused loudly when they would make Vigil wrong: a URL without a token or
+ * an enterprise code, plain http:// to another machine, a lower side outside the gateway (the
+ * alarms and hazards it forwards live there), a links file that does not parse.
+ */
+function uplinkProblems(
+  e: VigilEnv,
+  token: string | undefined,
+  problems: string[],
+): { lower: VigilConfig['uplink']['lower']; links: readonly UplinkLink[] } {
+  let lower: VigilConfig['uplink']['lower'];
+  const gateway = e.VIGIL_SERVICES.includes('gateway');
+  if (e.VIGIL_UPLINK_URL !== undefined) {
+    const url = new URL(e.VIGIL_UPLINK_URL);
+    const before = problems.length;
+    if (token === undefined)
+      problems.push(
+        'VIGIL_UPLINK_TOKEN: required with VIGIL_UPLINK_URL (or VIGIL_UPLINK_TOKEN_FILE): the upper refuses unauthenticated batches',
+      );
+    else if (token.length < 32)
+      problems.push('VIGIL_UPLINK_TOKEN: at least 32 characters (a random link token)');
+    if (e.VIGIL_UPLINK_ENTERPRISE_CODE === undefined)
+      problems.push(
+        "VIGIL_UPLINK_ENTERPRISE_CODE: required with VIGIL_UPLINK_URL (the enterprise's 统一社会信用代码)",
+      );
+    if (url.protocol === 'http:' && !isLoopback(url.hostname) && !e.VIGIL_UPLINK_ALLOW_HTTP)
+      problems.push(
+        `VIGIL_UPLINK_URL: plain http:// to ${url.hostname} would send the link token and the plant's data in clear; use https:// (or VIGIL_UPLINK_ALLOW_HTTP=true behind a TLS proxy)`,
+      );
+    if (!gateway)
+      problems.push(
+        'VIGIL_UPLINK_URL: the uplink runs with the gateway (its alarms and hazards); set it on the gateway process',
+      );
+    if (problems.length === before && token !== undefined && e.VIGIL_UPLINK_ENTERPRISE_CODE)
+      lower = {
+        url: e.VIGIL_UPLINK_URL.replace(/\/+$/, ''),
+        token,
+        enterpriseCode: e.VIGIL_UPLINK_ENTERPRISE_CODE,
+        enterpriseName: e.VIGIL_UPLINK_ENTERPRISE_NAME,
+        outboxMax: e.VIGIL_UPLINK_OUTBOX_MAX,
+        batch: e.VIGIL_UPLINK_BATCH,
+        sampleMs: e.VIGIL_UPLINK_SAMPLE_MS,
+        retryMaxMs: e.VIGIL_UPLINK_RETRY_MAX_MS,
+        ordersPollMs: e.VIGIL_UPLINK_ORDERS_POLL_MS,
+      };
+  } else if (token !== undefined || e.VIGIL_UPLINK_ENTERPRISE_CODE !== undefined)
+    problems.push(
+      'VIGIL_UPLINK_URL: VIGIL_UPLINK_TOKEN or VIGIL_UPLINK_ENTERPRISE_CODE is set but no uplink URL: nothing would be forwarded',
+    );
+  let links: readonly UplinkLink[] = [];
+  if (e.VIGIL_UPLINK_LINKS !== undefined) {
+    if (!gateway) problems.push('VIGIL_UPLINK_LINKS: the uplink endpoint is served by the gateway');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(e.VIGIL_UPLINK_LINKS, 'utf8'));
+    } catch (error) {
+      problems.push(`VIGIL_UPLINK_LINKS: ${e.VIGIL_UPLINK_LINKS}: ${(error as Error).message}`);
+    }
+    if (raw !== undefined) {
+      const parsed = uplinkLinksFileSchema.safeParse(raw);
+      if (!parsed.success)
+        for (const issue of parsed.error.issues)
+          problems.push(`VIGIL_UPLINK_LINKS: ${issue.path.join('.')}: ${issue.message}`);
+      else {
+        links = parsed.data.links;
+        const seen = new Set<string>();
+        for (const link of links) {
+          if (seen.has(link.enterpriseCode))
+            problems.push(`VIGIL_UPLINK_LINKS: enterprise ${link.enterpriseCode} is listed twice`);
+          seen.add(link.enterpriseCode);
+        }
+        const digests = new Set(links.map(link => link.tokenSha256));
+        if (digests.size !== links.length)
+          problems.push('VIGIL_UPLINK_LINKS: two links share a token; each link has its own');
+      }
+    }
+  }
+  return { lower, links };
+}
+
 export class ConfigError extends Error {
   constructor(public readonly problems: readonly string[]) {
     super(`Configuration is invalid:\n  - ${problems.join('\n  - ')}`);
@@ -586,6 +735,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const natsPassword = secret(env, 'VIGIL_NATS_PASSWORD', problems);
   const busKind = busProblems(e, problems);
   problems.push(...failoverProblems(e));
+  const uplink = uplinkProblems(e, secret(env, 'VIGIL_UPLINK_TOKEN', problems), problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const runsBroker = e.VIGIL_SERVICES.includes('broker') && e.VIGIL_MQTT_URL === undefined;
   return {
@@ -709,6 +859,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       consoleUrl: e.VIGIL_PUBLIC_URL,
       configFile: e.VIGIL_NOTIFY_CONFIG,
     },
+    uplink,
   };
 }
 

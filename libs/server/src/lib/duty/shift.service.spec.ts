@@ -123,6 +123,7 @@ describe(ShiftService.name, () => {
       () => now,
       metrics,
       journals,
+      registry,
     );
     service.onModuleInit();
     started.push(service, hazards, permits);
@@ -323,6 +324,47 @@ describe(ShiftService.name, () => {
       .query({ site: 'plant-1' })
       .filter(a => a.ruleId === DUTY_UNMANNED_RULE_ID);
     expect(cleared).toMatchObject({ conditionActive: false, state: 'returned-unacknowledged' });
+  });
+
+  it('escalates the duty-unmanned alarm up the tree while nobody acknowledges it', () => {
+    const { service, controller } = boot();
+    const shift = firstShift(controller);
+    now = shift.plannedEnd + GRACE;
+    service.check(now);
+    expect(dutyAlarms()[0]?.escalation).toBeUndefined();
+    // P2: acknowledge within 5 minutes, else one level up each time (enterprise → park → county).
+    now += 5 * MIN;
+    service.check(now);
+    expect(dutyAlarms()[0]).toMatchObject({
+      state: 'active-unacknowledged',
+      escalation: { level: 1, nodeId: 'park-chem', at: now },
+    });
+    now += 5 * MIN;
+    service.check(now);
+    expect(dutyAlarms()[0]?.escalation).toEqual({ level: 2, nodeId: 'county-east', at: now });
+    // Acknowledged: no further step.
+    const id = dutyAlarms()[0]?.id ?? '';
+    expect(
+      service.executeOnAlarm(id, { action: 'acknowledge' }, { id: 'li', role: 'operator' }).ok,
+    ).toBe(true);
+    now += 30 * MIN;
+    service.check(now);
+    expect(dutyAlarms()[0]?.escalation?.level).toBe(2);
+  });
+
+  it('ends the shelving of the duty-unmanned alarm at its time', () => {
+    const { service, controller } = boot();
+    const shift = firstShift(controller);
+    now = shift.plannedEnd + GRACE;
+    service.check(now);
+    const id = dutyAlarms()[0]?.id ?? '';
+    const shelve = { action: 'shelve', reason: 'phone call to the lead', minutes: 10 } as const;
+    expect(service.executeOnAlarm(id, shelve, { id: 'wang', role: 'supervisor' }).ok).toBe(true);
+    expect(dutyAlarms()[0]?.shelved?.until).toBe(now + 10 * MIN);
+    now += 10 * MIN;
+    service.check(now);
+    expect(dutyAlarms()[0]?.shelved).toBeUndefined();
+    expect(dutyAlarms()[0]?.history.at(-1)).toMatchObject({ action: 'unshelve' });
   });
 
   it('keeps the log across a restart, and a room unmanned before it is raised again after it', () => {

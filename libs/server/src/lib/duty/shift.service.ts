@@ -47,10 +47,12 @@ import { AuthorizationService } from '../auth/authorization.service';
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { AlarmView, type OwnedAlarms } from '../alarms/alarm-view';
+import { dueOwnedTransitions } from '../alarms/owned-escalation';
 import { HazardService } from '../hazards/hazard.service';
 import { JournalStatus } from '../journal/journal-status';
 import { VigilMetrics } from '../metrics/metrics';
 import { PermitService } from '../permits/permit.service';
+import { RegistryHolder } from '../registry/registry-holder';
 import { ShiftJournal, type ShiftJournalEntry } from './shift-journal';
 
 /** Injected so that tests drive planned ends and the grace in virtual time. */
@@ -104,6 +106,8 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
     @Inject(SHIFT_CLOCK) private readonly clock: ShiftClock,
     @Optional() @Inject(VigilMetrics) private readonly metrics?: VigilMetrics,
     @Optional() @Inject(JournalStatus) journalStatus?: JournalStatus,
+    /** Where an unacknowledged duty alarm escalates (the site's enterprise, then up the tree). */
+    @Optional() @Inject(RegistryHolder) private readonly registry?: RegistryHolder,
   ) {
     this.journal = new ShiftJournal(join(config.dataDir, 'duty'), journalStatus);
   }
@@ -198,7 +202,7 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
   /** Operator actions on a duty-unmanned alarm, by the same lifecycle as every alarm. */
   executeOnAlarm(alarmId: string, command: OperatorCommand, actor: Actor): ActionResult {
     const open = [...this.alarms.values()].find(alarm => alarm.id === alarmId);
-    const result = applyCommand(open, command, actor, Date.now(), DEFAULT_ALARM_POLICY);
+    const result = applyCommand(open, command, actor, this.clock(), DEFAULT_ALARM_POLICY);
     if (result.ok) this.publish([result.transition]);
     return result;
   }
@@ -287,6 +291,17 @@ export class ShiftService implements OnModuleInit, OnModuleDestroy {
       if (!alarm.conditionActive || wanted.has(roomKey(alarm.siteId, alarm.level))) continue;
       const transition = this.apply(clearSignal(alarm, now));
       if (transition) updates.push(transition);
+    }
+    // The owned alarms escalate like every alarm: a P2 nobody acknowledges in an unmanned room is
+    // exactly the one that must go up the tree. Applied after the signals, on what they left.
+    if (this.registry) {
+      const pending = new Map(this.alarms);
+      for (const update of updates) pending.set(update.alarm.key, update.alarm);
+      const open = [...pending.values()].filter(alarm => isOpen(alarm, DEFAULT_ALARM_POLICY));
+      for (const due of dueOwnedTransitions(open, now, this.registry.current)) {
+        this.metrics?.alarmTransitions.inc({ action: due.action.action });
+        updates.push(due);
+      }
     }
     this.metrics?.dutyUnmanned.set(this.unmanned.size);
     if (updates.length > 0) this.publish(updates);

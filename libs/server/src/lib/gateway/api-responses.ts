@@ -1,23 +1,22 @@
 import { z } from 'zod';
 
 import {
-  ALARM_ACTIONS,
   ALARM_CATEGORIES,
   ALARM_STATES,
   AREA_KINDS,
   CANARY_HOPS,
   DEVICE_CLASSES,
   DEVICE_HEALTH_STATUSES,
-  DISPOSITIONS,
   HIDDEN_CAUSES,
   ORG_KINDS,
   RISK_LEVELS,
-  SUPPRESSION_KINDS,
   authModeSchema,
   deviceViewSchema,
   sessionViewSchema,
   sitesResponseSchema,
   userViewSchema,
+  alarmSchema,
+  mhsUnitViewSchema,
   type Alarm,
   type AlarmHistoryResponse,
   type AlarmPerformanceReport,
@@ -56,7 +55,6 @@ function named<T extends z.ZodType>(id: string, schema: T, description?: string)
 }
 
 const ms = z.number().describe('epoch milliseconds');
-const point = z.tuple([z.number(), z.number()]);
 const metricValue = z.union([z.number(), z.boolean()]);
 const priority = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]);
 
@@ -84,76 +82,9 @@ export const apiError = named(
 // ---------------------------------------------------------------------------------------------
 // Alarms
 
-const alarmAction = z.object({
-  action: z.enum(ALARM_ACTIONS),
-  at: ms,
-  by: z.string().optional(),
-  note: z.string().optional(),
-});
-
 export const alarm = named(
   'Alarm',
-  z.object({
-    id: z.string(),
-    key: z.string(),
-    ruleId: z.string(),
-    siteId: z.string(),
-    deviceId: z.string(),
-    deviceClass: z.enum(DEVICE_CLASSES).optional(),
-    areaId: z.string().optional(),
-    category: z.enum(ALARM_CATEGORIES),
-    priority,
-    level: z.string(),
-    state: z.enum(ALARM_STATES),
-    conditionActive: z.boolean(),
-    latched: z.boolean(),
-    metric: z.string().optional(),
-    value: metricValue.optional(),
-    threshold: z.number().optional(),
-    message: z.string(),
-    raisedAt: ms,
-    clearedAt: ms.optional(),
-    acknowledgedAt: ms.optional(),
-    acknowledgedBy: z.string().optional(),
-    updatedAt: ms,
-    detectedAt: ms,
-    history: z.array(alarmAction),
-    openedAt: ms.optional(),
-    owner: z.string().optional(),
-    assignee: z.string().optional(),
-    shelved: z.object({ by: z.string(), reason: z.string(), until: ms }).optional(),
-    suppressed: z.enum(SUPPRESSION_KINDS).optional(),
-    suppressedBy: z
-      .array(
-        z.object({
-          kind: z.enum(SUPPRESSION_KINDS),
-          since: ms,
-          by: z.string().optional(),
-          reason: z.string().optional(),
-          gatewayId: z.string().optional(),
-        }),
-      )
-      .optional(),
-    shownAt: ms.optional(),
-    disposition: z
-      .object({ kind: z.enum(DISPOSITIONS), note: z.string(), by: z.string(), at: ms })
-      .optional(),
-    escalation: z.object({ level: z.number(), nodeId: z.string(), at: ms }).optional(),
-    overdue: z.boolean().optional(),
-    groupId: z.string().optional(),
-    chattering: z.boolean().optional(),
-    members: z.array(z.string()).optional(),
-    location: z
-      .object({
-        loop: z.string().optional(),
-        point: z.string().optional(),
-        zone: z.string().optional(),
-        channel: z.string().optional(),
-        name: z.string().optional(),
-        position: point.optional(),
-      })
-      .optional(),
-  }),
+  alarmSchema,
   'An alarm as operators see it (docs/interfaces.md, "Alarm lifecycle")',
 );
 export const alarmList = named('AlarmList', z.array(alarm));
@@ -388,10 +319,7 @@ const riskNodeFields = {
   areaKind: z.enum(AREA_KINDS).optional(),
   hazardUnits: z
     .array(
-      z.object({
-        id: z.string(),
-        name: z.string(),
-        kind: z.enum(['production', 'storage']),
+      mhsUnitViewSchema.extend({
         areaId: z.string().optional(),
         exposedPopulation: z.number().optional(),
         alpha: z.number(),
@@ -535,6 +463,18 @@ export const readiness = named(
         .describe(
           'VIGIL_BUS=jetstream: false while this process cannot publish its readiness to the KV bucket vigil_health, or (a gateway) while another process says it is not ready or the bucket is not seen (details.services)',
         ),
+      alarmListeners: z
+        .boolean()
+        .optional()
+        .describe(
+          "a gateway: false for 10 minutes after a listener of the alarm updates (the consoles' WebSocket, the Alertmanager notifier) threw; details.alarmListeners",
+        ),
+      uplink: z
+        .boolean()
+        .optional()
+        .describe(
+          'a lower Vigil with VIGIL_UPLINK_URL: false while posts to the upper fail, the outbox is 90 % full or refused items (details.uplink)',
+        ),
       started: z
         .boolean()
         .optional()
@@ -564,6 +504,21 @@ export const readiness = named(
               .optional(),
           })
           .optional(),
+        alarmListeners: z
+          .object({
+            failed: z.array(
+              z.object({
+                listener: z.string(),
+                errors: z.number().int(),
+                lastError: z.string(),
+                lastAt: ms,
+              }),
+            ),
+          })
+          .optional()
+          .describe(
+            'listeners of the alarm updates that threw in the last 10 minutes: the updates they threw on did not reach them (the other listeners had them)',
+          ),
         ingest: z
           .object({
             ok: z.boolean(),
@@ -625,6 +580,29 @@ export const readiness = named(
           })
           .optional()
           .describe('VIGIL_BUS=memory: the local spool, when it is not ok (docs/reliability.md)'),
+        uplink: z
+          .object({
+            ok: z.boolean(),
+            url: z.string(),
+            enterpriseCode: z.string(),
+            backlog: z.number().int().describe('items waiting for the upper to acknowledge them'),
+            capacity: z.number().int().describe('VIGIL_UPLINK_OUTBOX_MAX'),
+            oldestPendingAt: ms.optional(),
+            lastSeq: z.number().int(),
+            ackedSeq: z.number().int(),
+            lastSuccessAt: ms.optional(),
+            consecutiveFailures: z.number().int(),
+            lastError: z.string().optional(),
+            dropped: z
+              .record(z.string(), z.number().int())
+              .describe(
+                'items refused since start by kind (the outbox was full or its disk failed)',
+              ),
+          })
+          .optional()
+          .describe(
+            'the store-and-forward link to the upper Vigil (docs/interfaces.md §Uplink); listed while it has a backlog or is not ok',
+          ),
         journals: z
           .record(
             z.string(),

@@ -39,10 +39,15 @@ import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.co
 import * as dutyApi from '../duty/duty-responses';
 import { monthlyReportQuery } from '../reports/monthly-report.controller';
 import * as reportApi from '../reports/monthly-report-responses';
+import { supervisionOrderBody, uplinkBatchSchema } from '@vigil/contracts';
+import { linkOrdersQuery } from '../uplink/uplink.controller';
+import * as uplinkApi from '../uplink/uplink-responses';
 
 export const BEARER = 'bearer';
 /** The notification relay's own scheme: Alertmanager sends the relay secret, not a user token. */
 export const RELAY_SECRET = 'relaySecret';
+/** The uplink's own scheme: a lower Vigil sends its link token, not a user token. */
+export const UPLINK_TOKEN = 'uplinkToken';
 
 type Schema = Record<string, unknown>;
 interface ResponseObject {
@@ -74,6 +79,9 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'GET /api/v1/reports/alarm-performance': { query: reportQuery },
   'GET /api/v1/reports/monthly': { query: monthlyReportQuery },
   'POST /api/v1/hazards': { body: createHazardBody },
+  'POST /api/v1/uplink/batches': { body: uplinkBatchSchema },
+  'GET /api/v1/uplink/links/orders': { query: linkOrdersQuery },
+  'POST /api/v1/uplink/enterprises/{code}/orders': { body: supervisionOrderBody },
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
@@ -128,6 +136,11 @@ const RESPONSES: Readonly<
   'GET /api/v1/areas/{siteId}/{areaId}/muster': { '200': api.muster },
   'POST /api/v1/notify/relay/{node}/{channel}': { '200': api.relayAccepted },
   'GET /api/v1/hazards': { '200': hazardApi.hazardList },
+  'POST /api/v1/uplink/batches': { '200': uplinkApi.uplinkAck },
+  'GET /api/v1/uplink/enterprises': { '200': uplinkApi.uplinkEnterpriseList },
+  'GET /api/v1/uplink/links/orders': { '200': uplinkApi.linkOrders },
+  'POST /api/v1/uplink/enterprises/{code}/orders': { '201': uplinkApi.supervisionOrder },
+  'GET /api/v1/uplink/orders': { '200': uplinkApi.supervisionOrderList },
   'GET /api/v1/hazards/stats': { '200': hazardApi.hazardStats },
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
   'POST /api/v1/hazards': { '201': hazardApi.hazard },
@@ -198,6 +211,11 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/areas/{siteId}/{areaId}/muster': ['404'],
   'POST /api/v1/notify/relay/{node}/{channel}': ['400', '401', '404', '502'],
   'GET /api/v1/hazards': ['400'],
+  'POST /api/v1/uplink/batches': ['400', '401', '403', '503'],
+  'GET /api/v1/uplink/enterprises': ['403'],
+  'GET /api/v1/uplink/links/orders': ['400', '401', '403'],
+  'POST /api/v1/uplink/enterprises/{code}/orders': ['400', '403', '404', '503'],
+  'GET /api/v1/uplink/orders': ['403'],
   'GET /api/v1/hazards/stats': ['400'],
   'GET /api/v1/hazards/{id}': ['404'],
   'POST /api/v1/hazards': ['400', '404', '409', '422'],
@@ -289,11 +307,14 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
       if (!operation) continue;
       // The relay is public to the user guard and checks its own shared secret instead.
       const relay = path.startsWith('/api/v1/notify/relay/');
+      const uplink = path === '/api/v1/uplink/batches' || path === '/api/v1/uplink/links/orders';
       operation.security = relay
         ? [{ [RELAY_SECRET]: [] }]
-        : open.has(operation.operationId ?? '')
-          ? []
-          : [{ [BEARER]: [] }];
+        : uplink
+          ? [{ [UPLINK_TOKEN]: [] }]
+          : open.has(operation.operationId ?? '')
+            ? []
+            : [{ [BEARER]: [] }];
       const schemas = REQUESTS[`${method.toUpperCase()} ${path}`];
       if (schemas?.body) {
         operation.requestBody = {
@@ -388,6 +409,12 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
         scheme: 'bearer',
         description:
           'The notification relay’s shared secret (notify.yaml `relay.secretFile`, docs/notifications.md): Alertmanager sends it as `Authorization: Bearer <secret>` (`credentials_file`); user tokens are not accepted',
+      },
+      [UPLINK_TOKEN]: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A lower Vigil’s link token (its VIGIL_UPLINK_TOKEN; this Vigil’s VIGIL_UPLINK_LINKS holds its sha256, docs/interfaces.md §Uplink); user tokens are not accepted',
       },
     },
   };

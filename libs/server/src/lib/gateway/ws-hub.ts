@@ -22,6 +22,7 @@ import { AlarmView } from '../alarms/alarm-view';
 import { StorageStatus } from './storage-status';
 import { LocalSpool, type SpoolNotice } from '../bus/spool/local-spool';
 import { ServicesHealth } from '../health/services-health';
+import { UplinkForwarder } from '../uplink/uplink-forwarder';
 
 /** A client further behind than this is disconnected and resumes from its last seq on reconnect. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -88,6 +89,8 @@ export class WsHub implements OnModuleDestroy {
     @Optional() @Inject(LocalSpool) spool?: LocalSpool,
     /** VIGIL_BUS=jetstream: the processes not ready reach every console in the heartbeat. */
     @Optional() @Inject(ServicesHealth) private readonly services?: ServicesHealth,
+    /** A lower Vigil: its link to the upper, while it is not ok, reaches every console. */
+    @Optional() @Inject(UplinkForwarder) private readonly uplink?: UplinkForwarder,
   ) {
     this.detach = alarms.onUpdates((updates, seqs) => {
       const now = Date.now();
@@ -96,7 +99,7 @@ export class WsHub implements OnModuleDestroy {
         if (action.action === 'raise')
           this.metrics.detectionLatency.observe((now - alarm.detectedAt) / 1000);
       }
-    });
+    }, 'websocket');
     // memory: the ring holds every alarm-lane entry applied from here on (jetstream: from the
     // stream snapshot, which is taken later, in AlarmView.onModuleInit).
     if (this.alarms.log && !this.alarms.stream) this.ringFloor = this.alarms.position;
@@ -405,6 +408,7 @@ export class WsHub implements OnModuleDestroy {
     const status = this.canary.status;
     // Not per site: a process that is not ready may fail any site, so every console hears it.
     const services = this.services?.notReady() ?? [];
+    const uplink = this.uplink?.status();
     return {
       type: 'heartbeat',
       seq: this.current,
@@ -413,6 +417,7 @@ export class WsHub implements OnModuleDestroy {
         ? pipelineStatusFor(status, siteId => this.authorization.canSeeSite(client.user, siteId))
         : status,
       ...(services.length > 0 ? { services } : {}),
+      ...(uplink && !uplink.ok ? { uplink } : {}),
     };
   }
 

@@ -2,6 +2,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Logger } from '@nestjs/common';
+
 import type { HazardActor, HazardReport } from '@vigil/alarms';
 import type { HazardPlan } from '@vigil/contracts';
 
@@ -148,6 +150,31 @@ describe(HazardService.name, () => {
     now += 2 * HOUR;
     second.tick(now);
     expect(second.get(hazard.id)?.escalation).toMatchObject({ level: 2, nodeId: 'county-east' });
+  });
+
+  it('tells listeners of every durable step, its own reminders included, until unsubscribed', () => {
+    const service = start();
+    const heard: string[] = [];
+    const unsubscribe = service.onChange(hazards =>
+      heard.push(...hazards.map(h => h.history.at(-1)?.action ?? '?')),
+    );
+    const { hazard } = must(service.report(report(), zhang));
+    must(service.execute(hazard.id, { action: 'assign', assignee: 'zhang', plan: plan() }, wang));
+    now += 10 * HOUR + 1;
+    service.tick(now);
+    expect(heard).toEqual(['report', 'assign', 'remind']);
+    // A listener that throws does not undo or hide the step; the defect is logged.
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    service.onChange(() => {
+      throw new Error('listener defect');
+    });
+    unsubscribe();
+    now += 2 * HOUR;
+    service.tick(now);
+    expect(heard).toEqual(['report', 'assign', 'remind']);
+    expect(service.get(hazard.id)?.escalation?.level).toBe(1);
+    expect(String(errors.mock.calls[0]?.[0])).toContain('hazard listener failed');
+    errors.mockRestore();
   });
 
   it('counts open, overdue and closed per level and enterprise, zeros included', () => {

@@ -46,6 +46,11 @@ export interface HazardStatsGroup {
   readonly row: Pick<HazardStatsRow, 'enterprise' | 'siteId' | 'nodeId'>;
 }
 
+/** Hears each durable step of the ledger: the hazard after it, and the step. */
+export type HazardStepListener = (
+  steps: readonly { hazard: Hazard; action: HazardAction }[],
+) => void;
+
 /** Injected so that tests drive deadlines and escalation in virtual time. */
 export const HAZARD_CLOCK = Symbol('HAZARD_CLOCK');
 export type HazardClock = () => number;
@@ -70,6 +75,11 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   /** `<dataDir>/hazards/photos/`: the photos, content-addressed (docs/interfaces.md §Hazards). */
   readonly photos: HazardPhotoStore;
   private lastNo = 0;
+  /**
+   * Told of every step once it is durable: the uplink's outbox (issue 15) and the notifier
+   * (reminders, escalations, approvals).
+   */
+  private readonly listeners = new Set<HazardStepListener>();
   private timer: NodeJS.Timeout | undefined;
   private opened = false;
 
@@ -124,6 +134,17 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
       `hazard journal ${this.journal.path}: ${restored.entries} entries, ${this.hazards.size} hazard(s) in the ledger` +
         (restored.skipped > 0 ? `, ${restored.skipped} torn line(s) skipped` : ''),
     );
+  }
+
+  /** Calls `listener` with the hazards each durable commit changed; returns the unsubscribe. */
+  onChange(listener: (hazards: readonly Hazard[]) => void): () => void {
+    return this.onSteps(steps => listener(steps.map(({ hazard }) => hazard)));
+  }
+
+  /** Calls `listener` with every step from now on, after it is durable; returns the detach. */
+  onSteps(listener: HazardStepListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   list(): Hazard[] {
@@ -305,6 +326,14 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
     // Durable first: nobody hears of a step that a crash could take back.
     this.journal.append(steps.map(({ hazard, action }) => this.journal.entry(hazard, action)));
     for (const { hazard } of steps) this.remember(hazard);
+    for (const listener of this.listeners) {
+      try {
+        listener(steps);
+      } catch (error) {
+        // The step is durable already; a listener's defect must not make it look failed.
+        this.logger.error(`hazard listener failed: ${(error as Error).stack ?? String(error)}`);
+      }
+    }
   }
 
   private remember(hazard: Hazard): void {

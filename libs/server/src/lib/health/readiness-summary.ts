@@ -56,6 +56,10 @@ function reasonOf(check: string, body: Readiness): string {
       return body.phase ?? 'not started';
     case 'permits':
       return `active permits no rule engine evaluates: ${details?.permits?.unevaluatedCount ?? 0}`;
+    case 'alarmListeners':
+      return `alarm updates not handled by ${(details?.alarmListeners?.failed ?? [])
+        .map(failure => `${failure.listener} (${failure.lastError})`)
+        .join(', ')}`;
     default:
       return check;
   }

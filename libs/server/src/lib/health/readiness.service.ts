@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 
+import { AlarmView } from '../alarms/alarm-view';
 import { BackboneHealth } from '../bus/jetstream/backbone-health';
 import { CanaryService } from '../canary/canary.service';
 import { MqttPublisher } from '../mqtt/mqtt-publisher';
@@ -16,6 +17,7 @@ import { Lifecycle } from '../lifecycle';
 import { PermitBoard } from '../permits/permit-board';
 import { InspectionService } from '../inspections/inspection.service';
 import { ShiftService } from '../duty/shift.service';
+import { UplinkForwarder } from '../uplink/uplink-forwarder';
 
 import { ServicesHealth } from './services-health';
 
@@ -59,6 +61,10 @@ export class ReadinessService {
     @Optional() @Inject(ShiftService) private readonly duty?: ShiftService,
     /** Inspection schedules: listed (not failed) when this process cannot watch them. */
     @Optional() @Inject(InspectionService) private readonly inspections?: InspectionService,
+    /** A gateway: listeners of the alarm updates (WebSocket, notifier) that threw. */
+    @Optional() @Inject(AlarmView) private readonly alarmView?: AlarmView,
+    /** A lower Vigil (VIGIL_UPLINK_URL): the link to the upper, its backlog and failures. */
+    @Optional() @Inject(UplinkForwarder) private readonly uplink?: UplinkForwarder,
   ) {}
 
   /**
@@ -84,6 +90,8 @@ export class ReadinessService {
     const unevaluated = this.permitsUnevaluated();
     const services = this.services?.report();
     const unmanned = this.dutyUnmanned();
+    const listenerFailures = this.alarmView?.listenerFailures() ?? [];
+    const uplink = this.uplink?.status();
     const checks = {
       broker: this.broker.connected,
       storage: this.storage.kept,
@@ -97,6 +105,8 @@ export class ReadinessService {
       ...(phase !== 'running' ? { started: false } : {}),
       ...(unevaluated ? { permits: false } : {}),
       ...(services ? { services: services.ok } : {}),
+      ...(listenerFailures.length > 0 ? { alarmListeners: false } : {}),
+      ...(uplink ? { uplink: uplink.ok } : {}),
     };
     const reachable = checks.broker && checks.storage && phase === 'running';
     const ready = Object.values(checks).every(Boolean);
@@ -125,6 +135,9 @@ export class ReadinessService {
       // Reported, not a check: Vigil still monitors; the plant's staffing is the P2 alarm's.
       ...(unmanned ? { duty: unmanned } : {}),
       ...(services?.details ? { services: services.details } : {}),
+      ...(listenerFailures.length > 0 ? { alarmListeners: { failed: listenerFailures } } : {}),
+      // A backlog is listed while it lasts even when posts succeed: how far the upper is behind.
+      ...(uplink && (!uplink.ok || uplink.backlog > 0) ? { uplink } : {}),
       ...(!storage.kept || storage.reason
         ? { storage: { kept: storage.kept, kind: storage.kind, reason: storage.reason } }
         : {}),

@@ -368,6 +368,21 @@ export class VigilMetrics {
     labelNames: ['hop'] as const,
     registers: [this.registry],
   });
+  readonly alarmListenerErrors = new Counter({
+    name: 'vigil_alarm_listener_errors_total',
+    help:
+      "Alarm updates a gateway listener (the consoles' WebSocket, the Alertmanager notifier) threw " +
+      'on; the other listeners still had them',
+    labelNames: ['listener'] as const,
+    registers: [this.registry],
+  });
+  readonly canaryClockBack = new Counter({
+    name: 'vigil_canary_clock_back_total',
+    help:
+      "Times this process's clock went back behind the canaries already seen (an NTP step, a " +
+      'restored VM): the canary re-based every hop on the new clock instead of going blind',
+    registers: [this.registry],
+  });
   readonly canariesSent = new Counter({
     name: 'vigil_canary_sent_total',
     help: 'Canaries published by this gateway (one per site per VIGIL_CANARY_INTERVAL_MS)',
@@ -445,6 +460,57 @@ export class VigilMetrics {
     name: 'vigil_ready_check',
     help: 'The /readyz checks of the serving process as of the scrape, 1 passing or 0 failing, by check (broker, storage)',
     labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+
+  readonly uplinkItems = new Counter({
+    name: 'vigil_uplink_items_total',
+    help:
+      'Uplink items of the lower side by kind (realtime, alarm, hazard) and outcome: queued ' +
+      '(durable in the outbox), sent (acknowledged by the upper), refused (the outbox was full)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly uplinkPosts = new Counter({
+    name: 'vigil_uplink_posts_total',
+    help: 'Batches posted to the upper Vigil by outcome: ok, failed (retried with backoff)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly uplinkBacklog = new Gauge({
+    name: 'vigil_uplink_backlog_items',
+    help: 'Uplink items waiting in the outbox for the upper Vigil to acknowledge them',
+    registers: [this.registry],
+  });
+  readonly uplinkLag = new Gauge({
+    name: 'vigil_uplink_lag_seconds',
+    help: 'Age of the oldest uplink item not yet acknowledged by the upper (0 when none waits)',
+    registers: [this.registry],
+  });
+  readonly uplinkLastSuccess = new Gauge({
+    name: 'vigil_uplink_last_success_timestamp_seconds',
+    help: 'When the upper Vigil last acknowledged a batch (unix time; 0 never since start)',
+    registers: [this.registry],
+  });
+  readonly uplinkReceived = new Counter({
+    name: 'vigil_uplink_received_items_total',
+    help:
+      'Uplink items the upper side received, by outcome: stored (durable, acknowledged), ' +
+      'duplicate (already held: a retry), held-back (after a hole in the seqs, asked again)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly uplinkRefusedBatches = new Counter({
+    name: 'vigil_uplink_refused_batches_total',
+    help: 'Uplink batches the upper side refused, by reason: token, enterprise, invalid, journal',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly uplinkGaps = new Counter({
+    name: 'vigil_uplink_gap_items_total',
+    help:
+      'Seqs an upper will never receive: the lower no longer held them (the upper had lost what ' +
+      'it acknowledged, e.g. restored from an old backup)',
     registers: [this.registry],
   });
 

@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 
-import type { Alarm } from '@vigil/contracts';
+import { DEFAULT_HAZARD_POLICY, dueHazardTransition, reportHazard } from '@vigil/alarms';
+import type { Alarm, Hazard } from '@vigil/contracts';
 import { loadRegistry } from '@vigil/registry-node';
 import { startHttpRecorder, waitFor, type HttpRecorder } from '@vigil/testing';
 
 import type { AlarmUpdate } from '../bus/pipeline-bus';
 import { loadConfig } from '../config/vigil-config';
 import type { AlarmView } from '../alarms/alarm-view';
+import type { AuthService } from '../auth/auth.service';
+import type { HazardService } from '../hazards/hazard.service';
 import { VigilMetrics } from '../metrics/metrics';
 import type { RegistryHolder } from '../registry/registry-holder';
 import { AlertNotifier } from './alert-notifier.service';
@@ -158,5 +161,148 @@ describe('AlertNotifier (against a recording Alertmanager stand-in)', () => {
     view.openAlarms = [];
     (notifier as unknown as { reconcileAll(): void }).reconcileAll();
     await waitFor(() => posted().filter(isResolved).length === 1, { what: 'resolved' });
+  });
+});
+
+/** A stand-in for HazardService: the ledger and its change listener. */
+class FakeHazards {
+  hazards = new Map<string, Hazard>();
+  listener: ((hazards: readonly Hazard[]) => void) | undefined;
+  list(): Hazard[] {
+    return [...this.hazards.values()];
+  }
+  onChange(listener: (hazards: readonly Hazard[]) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+  commit(hazard: Hazard): void {
+    this.hazards.set(hazard.id, hazard);
+    this.listener?.([hazard]);
+  }
+}
+
+describe('AlertNotifier: overdue hazards (issue 15) go through the same outbox', () => {
+  const PATH = ['ent-huaxin', 'park-chem', 'county-east', 'city-demo'];
+  const policy = { ...DEFAULT_HAZARD_POLICY, escalateEveryMs: 1000 };
+  let alertmanager: HttpRecorder;
+  let hazards: FakeHazards;
+  let notifier: AlertNotifier;
+
+  const posted = (): PostableAlert[] =>
+    alertmanager.requests.flatMap(request => JSON.parse(request.body) as PostableAlert[]);
+  const isResolved = (alert: PostableAlert) => Date.parse(alert.endsAt) <= Date.now();
+
+  function overdueHazard(deadline: number): Hazard {
+    const reported = reportHazard(
+      {
+        title: 'Flange leak',
+        description: '',
+        level: 'general',
+        source: 'manual',
+        siteId: 'plant-1',
+        enterprise: 'ent-huaxin',
+        deviceIds: [],
+        photos: [],
+        plan: {
+          responsible: 'zhang',
+          measures: 'm',
+          funds: 0,
+          deadline,
+          contingencyPlan: 'p',
+        },
+      },
+      { id: 'wang', role: 'supervisor' },
+      { now: deadline - 10_000, id: 'hz-1', no: 1 },
+    );
+    if (!reported.ok) throw new Error(reported.message);
+    return { ...reported.hazard, state: 'rectifying', assignee: 'zhang' };
+  }
+  function step(hazard: Hazard, now: number): Hazard {
+    const due = dueHazardTransition(hazard, now, PATH, policy);
+    if (!due?.ok) throw new Error('no step due');
+    return due.hazard;
+  }
+
+  function start(): void {
+    notifier = new AlertNotifier(
+      loadConfig({
+        VIGIL_ALERTMANAGER_URL: alertmanager.url,
+        VIGIL_ALERTMANAGER_RESEND_MS: '60000',
+        VIGIL_REGISTRY: 'unused',
+      }),
+      new FakeAlarmView() as unknown as AlarmView,
+      { current: registry } as RegistryHolder,
+      new VigilMetrics(),
+      hazards as unknown as HazardService,
+      {
+        contactOf: (id: string) =>
+          id === 'zhang' ? { name: '张伟', email: 'zhang@huaxin.test' } : undefined,
+      } as unknown as AuthService,
+    );
+    notifier.onApplicationBootstrap();
+  }
+
+  beforeEach(async () => {
+    alertmanager = await startHttpRecorder(() => ({ status: 200, body: '' }));
+    hazards = new FakeHazards();
+  });
+
+  afterEach(async () => {
+    notifier.onModuleDestroy();
+    await alertmanager.stop();
+  });
+
+  it('posts the reminder, then the escalation, and resolves both when rectified', async () => {
+    start();
+    const deadline = Date.now() - 5000;
+    const reminded = step(overdueHazard(deadline), deadline + 1);
+    hazards.commit(reminded);
+    await waitFor(() => posted().length === 1, { what: 'the reminder' });
+    expect(posted()[0]?.labels).toMatchObject({
+      alertname: 'VigilHazard',
+      hazard_id: 'hz-1',
+      hazard_step: 'remind',
+      notify_node: 'ent-huaxin',
+      people_email: 'zhang@huaxin.test',
+    });
+    const escalated = step(reminded, deadline + 1001);
+    hazards.commit(escalated);
+    await waitFor(() => posted().some(a => a.labels['hazard_step'] === 'escalate-1'), {
+      what: 'the escalation',
+    });
+    expect(posted().find(a => a.labels['hazard_step'] === 'escalate-1')?.labels).toMatchObject({
+      notify_node: 'park-chem',
+    });
+    hazards.commit({ ...escalated, state: 'rectified' });
+    await waitFor(() => posted().filter(isResolved).length === 2, { what: 'both resolved' });
+    expect(
+      posted()
+        .filter(isResolved)
+        .map(a => a.labels['hazard_step'])
+        .sort(),
+    ).toEqual(['escalate-1', 'remind']);
+    expect(notifier.health().status).toBe('ok');
+  });
+
+  it('after a restart, posts the steps journaled meanwhile and resolves those settled recently', async () => {
+    const deadline = Date.now() - 5000;
+    const reminded = step(overdueHazard(deadline), deadline + 1);
+    hazards.hazards.set('hz-1', reminded);
+    hazards.hazards.set('hz-2', {
+      ...reminded,
+      id: 'hz-2',
+      state: 'closed',
+      updatedAt: Date.now() - 1000,
+    });
+    hazards.hazards.set('hz-3', {
+      ...reminded,
+      id: 'hz-3',
+      state: 'closed',
+      updatedAt: Date.now() - 3_600_000,
+    });
+    start();
+    await waitFor(() => posted().length === 2, { what: 'the reconcile at start' });
+    const byHazard = Object.fromEntries(posted().map(a => [a.labels['hazard_id'], isResolved(a)]));
+    expect(byHazard).toEqual({ 'hz-1': false, 'hz-2': true });
   });
 });

@@ -4,17 +4,21 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  Optional,
 } from '@nestjs/common';
 
-import type { Alarm } from '@vigil/contracts';
+import type { Alarm, Hazard } from '@vigil/contracts';
 
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { AlarmView } from '../alarms/alarm-view';
+import { AuthService } from '../auth/auth.service';
+import { HazardService } from '../hazards/hazard.service';
 import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 import { RegistryHolder } from '../registry/registry-holder';
 import { AlertOutbox, type OutboxHealth, type PostOutcome } from './alert-outbox';
-import { alertsFor, resolved, type PostableAlert } from './alerts';
+import { alertsFor, resolved, type ContactLookup, type PostableAlert } from './alerts';
+import { hazardAlertsFor } from './hazard-alerts';
 
 /** Alertmanager resolves an alert whose endsAt passed: Vigil sets it four resends ahead, as Prometheus does. */
 const ENDS_AFTER_RESENDS = 4;
@@ -29,6 +33,12 @@ export type NotifyHealth = { readonly url: string } & OutboxHealth;
  * alert is posted again every `resendMs` (a full reconcile against the open alarms, which also
  * covers alarms already open when the gateway started), with endsAt four resends ahead, so that
  * a Vigil that stops posting lets Alertmanager resolve on its own rather than page forever.
+ *
+ * Hazards (issue 15) go the same way: each reminder, escalation and wait for approval of the
+ * ledger (HazardService, journaled before it is applied) is an alert for the node it reached,
+ * posted when the step is committed and again at every resend (so a restart or an Alertmanager
+ * outage loses none), resolved once the hazard is rectified, given a new deadline, approved or
+ * closed. The people an alert names carry their contacts (users file) as labels.
  */
 @Injectable()
 export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
@@ -36,6 +46,10 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly warnings = new RateLimitedLogger(this.logger, 3, 60_000);
   /** What Alertmanager was last told is firing: alarm id → alert key → alert. */
   private readonly firing = new Map<string, Map<string, PostableAlert>>();
+  /** The same for hazards: hazard id → alert key → alert. */
+  private readonly hazardFiring = new Map<string, Map<string, PostableAlert>>();
+  private hazardsReconciled = false;
+  private unsubscribeHazards: (() => void) | undefined;
   private readonly outbox: AlertOutbox;
   private readonly url: string;
   private readonly resendMs: number;
@@ -49,6 +63,8 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(AlarmView) private readonly alarms: AlarmView,
     @Inject(RegistryHolder) private readonly registry: RegistryHolder,
     @Inject(VigilMetrics) private readonly metrics: VigilMetrics,
+    @Optional() @Inject(HazardService) private readonly hazards?: HazardService,
+    @Optional() @Inject(AuthService) private readonly auth?: AuthService,
   ) {
     const notify = config.notify;
     this.url = `${(notify.alertmanagerUrl ?? '').replace(/\/$/, '')}/api/v2/alerts`;
@@ -64,9 +80,11 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.unsubscribe = this.alarms.onUpdates(updates =>
-      this.reconcile(updates.map(update => update.alarm)),
+    this.unsubscribe = this.alarms.onUpdates(
+      updates => this.reconcile(updates.map(update => update.alarm)),
+      'alertmanager',
     );
+    this.unsubscribeHazards = this.hazards?.onChange(hazards => this.reconcileHazards(hazards));
     this.timer = setInterval(() => this.reconcileAll(), this.resendMs);
     this.timer.unref();
     this.reconcileAll();
@@ -79,6 +97,7 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    this.unsubscribeHazards?.();
     if (this.timer) clearInterval(this.timer);
     this.outbox.stop();
   }
@@ -98,11 +117,64 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
       this.firing.delete(alarmId);
     }
     this.reconcile(open, true);
+    if (this.hazards) this.reconcileHazards(this.hazards.list(), true);
+  }
+
+  private readonly contactOf: ContactLookup = userId => this.auth?.contactOf(userId);
+
+  /**
+   * Posts the hazards' active notices, resolves the ones no longer active. At the first full
+   * reconcile after a start (nothing known to be firing), the notices of hazards that settled
+   * within the last four resends are resolved too: they may still be firing at Alertmanager.
+   */
+  private reconcileHazards(hazards: readonly Hazard[], resend = false): void {
+    const now = Date.now();
+    const window = ENDS_AFTER_RESENDS * this.resendMs;
+    const firstFull = resend && !this.hazardsReconciled;
+    if (resend) this.hazardsReconciled = true;
+    const context = {
+      registry: this.registry.current,
+      consoleUrl: this.consoleUrl,
+      contactOf: this.contactOf,
+    };
+    for (const hazard of hazards) {
+      const before = this.hazardFiring.get(hazard.id);
+      if (!before && hazard.state === 'closed' && !(firstFull && hazard.updatedAt > now - window))
+        continue;
+      const alerts = hazardAlertsFor(hazard, context, now + window);
+      const desired = new Map<string, PostableAlert>();
+      for (const { key, alert, active } of alerts) {
+        if (active) desired.set(key, alert);
+        else if (firstFull && !before && hazard.updatedAt > now - window)
+          this.outbox.enqueue(key, resolved(alert, now));
+      }
+      for (const [key, alert] of before ?? []) {
+        if (!desired.has(key)) this.outbox.enqueue(key, resolved(alert, now));
+      }
+      for (const [key, alert] of desired) {
+        const previous = before?.get(key);
+        if (resend || !previous || !sameContent(previous, alert)) this.outbox.enqueue(key, alert);
+      }
+      if (desired.size > 0) this.hazardFiring.set(hazard.id, desired);
+      else this.hazardFiring.delete(hazard.id);
+    }
+    this.countFiring();
+  }
+
+  private countFiring(): void {
+    let firing = 0;
+    for (const alerts of this.firing.values()) firing += alerts.size;
+    for (const alerts of this.hazardFiring.values()) firing += alerts.size;
+    this.metrics.notifyFiring.set(firing);
   }
 
   private reconcile(alarms: readonly Alarm[], resend = false): void {
     const now = Date.now();
-    const context = { registry: this.registry.current, consoleUrl: this.consoleUrl };
+    const context = {
+      registry: this.registry.current,
+      consoleUrl: this.consoleUrl,
+      contactOf: this.contactOf,
+    };
     for (const alarm of alarms) {
       const desired = alertsFor(alarm, context, now + ENDS_AFTER_RESENDS * this.resendMs);
       const before = this.firing.get(alarm.id);
@@ -117,7 +189,7 @@ export class AlertNotifier implements OnApplicationBootstrap, OnModuleDestroy {
       if (desired.size > 0) this.firing.set(alarm.id, desired);
       else this.firing.delete(alarm.id);
     }
-    this.metrics.notifyFiring.set([...this.firing.values()].reduce((n, m) => n + m.size, 0));
+    this.countFiring();
   }
 
   private async post(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -59,6 +59,47 @@ describe('alertmanagerConfig', () => {
     expect(routeOf('city-demo')).toBe('vigil-city-demo');
     // A site the registry no longer knows still reaches someone: the default (root) receiver.
     expect(routeOf('_unregistered')).toBe('vigil-city-demo');
+  });
+
+  it('routes hazard notices by node like alarms, and mails the people named when asked', () => {
+    const file = join(dir, 'alertmanager-people.yml');
+    writeFileSync(
+      file,
+      alertmanagerConfig(registry.organisation, { ...notify, people: { email: true } }),
+    );
+    expect(amtool('check-config', file)).toContain('SUCCESS');
+    const routes = (...labels: string[]) =>
+      amtool('config', 'routes', 'test', `--config.file=${file}`, ...labels)
+        .trim()
+        .split(',')
+        .sort();
+    expect(routes('alertname=VigilHazard', 'notify_node=park-chem')).toEqual(['vigil-park-chem']);
+    expect(routes('alertname=VigilHazard', 'notify_node=county-east')).toEqual(['vigil-city-demo']);
+    // With contacts, the people as well as (never instead of) the node's on-call.
+    expect(
+      routes('alertname=VigilHazard', 'notify_node=ent-huaxin', 'people_email=a@x.test'),
+    ).toEqual(['vigil-ent-huaxin', 'vigil-people']);
+    expect(
+      routes('alertname=VigilAlarm', 'notify_node=park-chem', 'people_email=a@x.test'),
+    ).toEqual(['vigil-park-chem', 'vigil-people']);
+    const document = parse(readFileSync(file, 'utf8')) as {
+      route: { group_by: string[] };
+      receivers: { name: string; email_configs?: { to: string; headers: object }[] }[];
+    };
+    // One message per hazard step (hazard_id is empty on alarms: their grouping is unchanged).
+    expect(document.route.group_by).toEqual(['alarm_id', 'hazard_id', 'notify_node']);
+    expect(document.receivers.find(r => r.name === 'vigil-people')?.email_configs?.[0]?.to).toBe(
+      '{{ .CommonLabels.people_email }}',
+    );
+    // Without the option there is no people receiver; without smtp the option is refused.
+    expect(alertmanagerConfig(registry.organisation, notify)).not.toContain('vigil-people');
+    expect(() =>
+      alertmanagerConfig(registry.organisation, {
+        ...notify,
+        smtp: undefined,
+        people: { email: true },
+      }),
+    ).toThrow(/people.email: mailing people needs smtp/);
   });
 
   it('sends resolved notifications, and the robots through the relay with its secret', () => {

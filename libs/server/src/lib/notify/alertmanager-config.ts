@@ -3,12 +3,21 @@ import { stringify } from 'yaml';
 import type { OrgNode } from '@vigil/registry';
 
 import { ALERT_NAME } from './alerts';
+import { HAZARD_ALERT_NAME } from './hazard-alerts';
 import { NotifyConfigError, RELAY_CHANNELS, type NotifyConfig } from './notify-config';
 
 /** The path of the relay endpoint for one node's robot or SMS target. */
 export function relayPath(node: string, channel: string): string {
   return `/api/v1/notify/relay/${encodeURIComponent(node)}/${channel}`;
 }
+
+/** The receiver that mails the people an alert names (notify.yaml `people.email`). */
+export const PEOPLE_RECEIVER = 'vigil-people';
+
+/** The mail subject: an alarm's priority, or 隐患 Hazard for the ledger's notices. */
+const EMAIL_SUBJECT =
+  '[Vigil {{ or .CommonLabels.priority "隐患 Hazard" }}]{{ if eq .Status "resolved" }} 已恢复 Resolved:{{ end }} ' +
+  '{{ .CommonAnnotations.summary_zh }}';
 
 export function receiverName(node: string): string {
   return `vigil-${node}`;
@@ -62,6 +71,8 @@ export function alertmanagerConfig(organisation: readonly OrgNode[], config: Not
   if (config.default && !config.receivers[config.default])
     problems.push(`default: "${config.default}" has no receivers`);
   if (!defaultNode) problems.push('default: no receiver for alerts no node route matches');
+  if (config.people?.email && !config.smtp)
+    problems.push('people.email: mailing people needs smtp (the mail relay)');
   if (problems.length > 0) throw new NotifyConfigError(problems);
 
   const timing = config.alertmanager;
@@ -85,11 +96,7 @@ export function alertmanagerConfig(organisation: readonly OrgNode[], config: Not
           {
             to: entry.email.join(', '),
             send_resolved: true,
-            headers: {
-              Subject:
-                '[Vigil {{ .CommonLabels.priority }}]{{ if eq .Status "resolved" }} 已恢复 Resolved:{{ end }} ' +
-                '{{ .CommonAnnotations.summary_zh }}',
-            },
+            headers: { Subject: EMAIL_SUBJECT },
           },
         ];
       }
@@ -106,18 +113,42 @@ export function alertmanagerConfig(organisation: readonly OrgNode[], config: Not
       if (hooks.length > 0) receiver['webhook_configs'] = hooks;
       return receiver;
     });
+  const vigilAlerts = `alertname=~"${ALERT_NAME}|${HAZARD_ALERT_NAME}"`;
+  const peopleRoutes: object[] = [];
+  if (config.people?.email) {
+    receivers.push({
+      name: PEOPLE_RECEIVER,
+      email_configs: [
+        {
+          to: '{{ .CommonLabels.people_email }}',
+          send_resolved: true,
+          headers: { Subject: EMAIL_SUBJECT },
+        },
+      ],
+    });
+    // First, and `continue`: the people are told besides their node's on-call, never instead.
+    peopleRoutes.push({
+      matchers: [vigilAlerts, 'people_email=~".+"'],
+      receiver: PEOPLE_RECEIVER,
+      // One message per alarm (not per node it reached) and per hazard step.
+      group_by: ['alarm_id', 'hazard_id', 'hazard_step'],
+      continue: true,
+    });
+  }
   const document = {
     global,
     route: {
       receiver: receiverName(defaultNode as string),
       // One notification per alarm and node: a page names one alarm, never a digest of many.
-      group_by: ['alarm_id', 'notify_node'],
+      // Hazard notices: one per hazard and node, i.e. per step (hazard_id is empty on alarms).
+      group_by: ['alarm_id', 'hazard_id', 'notify_node'],
       group_wait: timing.groupWait,
       group_interval: timing.groupInterval,
       repeat_interval: timing.repeatInterval,
       routes: [
+        ...peopleRoutes,
         {
-          matchers: [`alertname="${ALERT_NAME}"`],
+          matchers: [vigilAlerts],
           receiver: receiverName(defaultNode as string),
           routes,
         },

@@ -1,6 +1,8 @@
 import { DEVICE_CLASS_DEFINITIONS, GUARANTOR_TIER_NAMES_ZH, type Alarm } from '@vigil/contracts';
 import { guarantorsOf, sourcesOf, type Registry } from '@vigil/registry';
 
+import { escalationPathOf } from '../alarms/owned-escalation';
+
 /** Alertmanager API v2 `postableAlert` (the fields Vigil sets). */
 export interface PostableAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -38,21 +40,53 @@ export function nodesToNotify(alarm: Alarm, escalationPath: readonly string[]): 
   return [];
 }
 
+/** A person named on an alert, and how to reach them (users file `name`, `email`, `phone`). */
+export interface PersonContact {
+  readonly name: string;
+  readonly email?: string | undefined;
+  readonly phone?: string | undefined;
+}
+
+/** Looks a user up (the gateway's AuthService); undefined for someone not in the users file. */
+export type ContactLookup = (userId: string) => PersonContact | undefined;
+
 export interface AlertContext {
   readonly registry: Registry;
   /** Where operators open the console (the link in the message). */
   readonly consoleUrl: string;
+  /** The contacts of the people an alert names (guarantors); none without it. */
+  readonly contactOf?: ContactLookup | undefined;
 }
 
-/** Enterprise first, then up to the root, as the lifecycle escalates. */
-export function escalationPathOf(registry: Registry, siteId: string): string[] {
-  const site = registry.site(siteId);
-  if (!site) return [];
-  return registry
-    .orgPath(site.enterprise)
-    .map(node => node.id)
-    .reverse();
+/**
+ * The contacts of the people an alert names, as labels an Alertmanager route matches and a
+ * receiver addresses (`to: '{{ .CommonLabels.people_email }}'`): sorted, comma-separated, absent
+ * when nobody named has one.
+ */
+export function peopleLabels(contacts: readonly (PersonContact | undefined)[]): {
+  people_email?: string;
+  people_phone?: string;
+} {
+  const emails = [...new Set(contacts.flatMap(c => (c?.email ? [c.email] : [])))].sort();
+  const phones = [...new Set(contacts.flatMap(c => (c?.phone ? [c.phone] : [])))].sort();
+  return {
+    ...(emails.length > 0 ? { people_email: emails.join(',') } : {}),
+    ...(phones.length > 0 ? { people_phone: phones.join(',') } : {}),
+  };
 }
+
+/** The users guarding the major hazard sources an alarm belongs to. */
+function guarantorIdsOf(registry: Registry, alarm: Alarm): string[] {
+  const ids = sourcesOf(registry, {
+    siteId: alarm.siteId,
+    deviceIds: [alarm.deviceId],
+    areaId: alarm.areaId,
+  }).flatMap(unit => guarantorsOf(unit).map(each => each.userId));
+  return [...new Set(ids)];
+}
+
+// One place (alarms/): the gateway's own alarms escalate along the same path.
+export { escalationPathOf } from '../alarms/owned-escalation';
 
 /** Identity of one posted alert: Alertmanager identifies alerts by their label set. */
 export function alertKey(alarmId: string, node: string): string {
@@ -112,6 +146,10 @@ export function alertsFor(
     .filter(Boolean)
     .join(' · ');
   const guarantors = guarantorsLine(context.registry, alarm);
+  const contactOf = context.contactOf;
+  const people = contactOf
+    ? peopleLabels(guarantorIdsOf(context.registry, alarm).map(id => contactOf(id)))
+    : {};
   for (const node of nodes) {
     const escalated = node !== path[0];
     const labels: Record<string, string> = {
@@ -128,6 +166,7 @@ export function alertsFor(
       device: alarm.deviceId,
       ...(alarm.areaId ? { area: alarm.areaId } : {}),
       ...(alarm.deviceClass ? { device_class: alarm.deviceClass } : {}),
+      ...people,
     };
     const summaryZh =
       `${escalated ? '【升级】' : ''}${PRIORITY_ZH[alarm.priority]}报警 P${alarm.priority}：` +

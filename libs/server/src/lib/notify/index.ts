@@ -8,6 +8,7 @@ import { NotifyRelay, NotifyRelayController } from './relay.controller';
 export { AlertNotifier, type NotifyHealth } from './alert-notifier.service';
 export * from './alertmanager-config';
 export * from './alerts';
+export * from './hazard-alerts';
 export * from './notify-config';
 export { NotifyStatus, type NotifyStatusReport } from './notify-status';
 export * from './relay-messages';

@@ -45,6 +45,14 @@ export const notifyConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Also tell the people an alert names (responsible person, rectifier, guarantors) at their own
+     * address (users file `email`, alert label `people_email`), besides their node's on-call.
+     */
+    people: z
+      .object({ email: z.boolean().default(false) })
+      .strict()
+      .optional(),
     /** The node whose receivers get an alert no node route matches (defaults to the tree's root). */
     default: z.string().min(1).optional(),
     receivers: z.record(

@@ -1,9 +1,10 @@
 import { MONTHLY_SCORING } from '@vigil/alarms';
-import type {
-  MonthlyReport,
-  MonthlyReportRow,
-  ReportLanguage,
-  ScoreDeduction,
+import {
+  escapeMarkup,
+  type MonthlyReport,
+  type MonthlyReportRow,
+  type ReportLanguage,
+  type ScoreDeduction,
 } from '@vigil/contracts';
 
 /**
@@ -172,14 +173,7 @@ type Text = (typeof TEXT)[ReportLanguage];
 const PRIORITY_COLOURS = { 1: '#c62828', 2: '#ef6c00', 3: '#f9a825', 4: '#1565c0' } as const;
 const HAZARD_COLOURS = { opened: '#1565c0', closed: '#2e7d32', overdue: '#c62828' } as const;
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export const escapeHtml = escapeMarkup;
 
 const e = escapeHtml;
 

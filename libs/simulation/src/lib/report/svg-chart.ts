@@ -1,3 +1,5 @@
+import { escapeMarkup } from '@vigil/contracts';
+
 /** One line of a chart: points as [x, y]; a `null` y breaks the line (no data that second). */
 export interface ChartSeries {
   readonly name: string;
@@ -32,14 +34,7 @@ export const PALETTE = [
   '#F0E442',
 ] as const;
 
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export const escapeXml = escapeMarkup;
 
 /** 1, 2, 5 × 10^n steps giving about `count` ticks over [min, max]. */
 export function niceTicks(min: number, max: number, count = 5): number[] {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { IDENTIFIER_PATTERN } from '@vigil/contracts';
+import { DISPOSITIONS, IDENTIFIER_PATTERN } from '@vigil/contracts';
 
 import { durationSchema } from '../util/duration';
 
@@ -31,13 +31,6 @@ export const ALARM_ACTIONS = [
   'reset',
   'shelve',
   'unshelve',
-] as const;
-export const DISPOSITIONS = [
-  'real-event',
-  'false-alarm',
-  'test',
-  'maintenance',
-  'device-fault',
 ] as const;
 
 /**

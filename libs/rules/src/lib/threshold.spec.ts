@@ -3,9 +3,9 @@ import { TestScheduler } from 'rxjs/testing';
 import type { Reading } from '@vigil/contracts';
 
 import { context, lel, lelRule, reading, signalLike } from '../testing/fixtures';
-import { thresholdRule } from './threshold.operator';
+import { singleRule } from './single-rule.operator';
 
-describe(thresholdRule.name, () => {
+describe(`${singleRule.name} (threshold rule)`, () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
@@ -29,7 +29,7 @@ describe(thresholdRule.name, () => {
       const subs = '           ^------------!';
       const expected = '       ---R---C---S-|';
 
-      expectObservable(readings.pipe(thresholdRule(rule, context))).toBe(expected, {
+      expectObservable(readings.pipe(singleRule(rule, context))).toBe(expected, {
         R: signalLike('d1', 'gas-l1', true, 2, { value: 25, threshold: 25 }),
         C: signalLike('d1', 'gas-l1', false, 4, { value: 19.9 }),
         S: signalLike('d1', 'gas-l1', true, 6, { value: 31 }),
@@ -50,7 +50,7 @@ describe(thresholdRule.name, () => {
         f: lel('d1', 50_000, 10),
         g: lel('d1', 80_000, 10), // 30 s inside: clear
       });
-      expectObservable(readings.pipe(thresholdRule(delayed, context))).toBe('--R---C|', {
+      expectObservable(readings.pipe(singleRule(delayed, context))).toBe('--R---C|', {
         R: signalLike('d1', 'gas-l1', true, 10_000),
         C: signalLike('d1', 'gas-l1', false, 80_000),
       });
@@ -65,7 +65,7 @@ describe(thresholdRule.name, () => {
         c: lel('d1', 90, 10), // older than d1's 100: ignored
         d: lel('d2', 60, 26),
       });
-      expectObservable(readings.pipe(thresholdRule(rule, context))).toBe('-x-----y-|', {
+      expectObservable(readings.pipe(singleRule(rule, context))).toBe('-x-----y-|', {
         x: signalLike('d1', 'gas-l1', true, 100),
         y: signalLike('d2', 'gas-l1', true, 60),
       });
@@ -78,26 +78,26 @@ describe(thresholdRule.name, () => {
         a: reading('d1', 1, { o2: 30 }),
         b: reading('d1', 2, { lel: true }),
       });
-      expectObservable(readings.pipe(thresholdRule(rule, context))).toBe('-----|');
+      expectObservable(readings.pipe(singleRule(rule, context))).toBe('-----|');
     });
   });
 
   it('completes at once on an empty source', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold<Reading>('|').pipe(thresholdRule(rule, context))).toBe('|');
+      expectObservable(cold<Reading>('|').pipe(singleRule(rule, context))).toBe('|');
     });
   });
 
   it('stays silent on a source that never emits', () => {
     testScheduler.run(({ cold, expectObservable }) => {
-      expectObservable(cold<Reading>('-').pipe(thresholdRule(rule, context))).toBe('-');
+      expectObservable(cold<Reading>('-').pipe(singleRule(rule, context))).toBe('-');
     });
   });
 
   it('passes an error in the source through after the signals before it', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const readings = cold('-a-#', { a: lel('d1', 1, 30) }, new Error('broker down'));
-      expectObservable(readings.pipe(thresholdRule(rule, context))).toBe(
+      expectObservable(readings.pipe(singleRule(rule, context))).toBe(
         '-R-#',
         { R: signalLike('d1', 'gas-l1', true, 1) },
         new Error('broker down'),
@@ -109,7 +109,7 @@ describe(thresholdRule.name, () => {
     const delayed = lelRule({ onDelayMs: 10 });
     testScheduler.run(({ cold, expectObservable }) => {
       const readings = cold('-a-|', { a: lel('d1', 1, 30) });
-      expectObservable(readings.pipe(thresholdRule(delayed, context))).toBe('---|');
+      expectObservable(readings.pipe(singleRule(delayed, context))).toBe('---|');
     });
   });
 
@@ -120,7 +120,7 @@ describe(thresholdRule.name, () => {
         b: lel('d1', 2, 10),
         c: lel('d1', 3, 30),
       });
-      expectObservable(readings.pipe(thresholdRule(rule, context)), '^--!').toBe('-R-', {
+      expectObservable(readings.pipe(singleRule(rule, context)), '^--!').toBe('-R-', {
         R: signalLike('d1', 'gas-l1', true, 1),
       });
       expectSubscriptions(readings.subscriptions).toBe('^--!');
@@ -135,7 +135,7 @@ describe(thresholdRule.name, () => {
     };
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const readings = cold('-a-b-|', { a: lel('d1', 1, 10), b: lel('d1', 2, 30) });
-      expectObservable(readings.pipe(thresholdRule(rule, broken))).toBe(
+      expectObservable(readings.pipe(singleRule(rule, broken))).toBe(
         '---#',
         undefined,
         new Error('clock broken'),
@@ -147,7 +147,7 @@ describe(thresholdRule.name, () => {
   it('starts from a clean state on every subscription', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const readings = cold('-a-|', { a: lel('d1', 1, 30) });
-      const signals = readings.pipe(thresholdRule(rule, context));
+      const signals = readings.pipe(singleRule(rule, context));
       const R = signalLike('d1', 'gas-l1', true, 1);
       expectObservable(signals).toBe('-R-|', { R });
       expectObservable(signals).toBe('-R-|', { R });

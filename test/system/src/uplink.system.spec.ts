@@ -1,0 +1,438 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { MqttClient } from 'mqtt';
+
+import type { Alarm, Hazard, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+
+import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
+import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-browser';
+
+type Client = Awaited<ReturnType<typeof loginAs>>;
+
+/** What this test reads of /readyz. */
+interface Readiness {
+  readonly status: string;
+  readonly checks: Readonly<Record<string, boolean>>;
+  readonly details?: { readonly uplink?: UplinkStatus };
+}
+
+const ENTERPRISE_CODE = '91310000MA1K4XY83B';
+
+/** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
+async function randomFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>(resolve => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000-29999');
+}
+
+interface Instance {
+  readonly env: Record<string, string>;
+  readonly httpUrl: string;
+  process: LoggedChild;
+}
+
+/** The built all-in-one Vigil on fixed ports (so that a restart answers where it did). */
+async function start(env: Record<string, string>, ready = true): Promise<Instance> {
+  const httpPort = Number(env['VIGIL_HTTP_PORT']);
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const child = node('dist/apps/vigil/src/main.js', [], {
+    VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
+    VIGIL_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
+      const response = await fetch(`${httpUrl}/readyz`).catch(() => undefined);
+      return ready ? response?.status === 200 : response !== undefined;
+    },
+    {
+      what: `Vigil on ${httpPort} (log: ${child.log.join('').slice(-2000)})`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    },
+  );
+  return { env, httpUrl, process: child };
+}
+
+/** SIGKILL by PID: the city dies without a chance to flush anything. */
+async function kill(instance: Instance): Promise<void> {
+  const child = instance.process;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** `vigil_uplink_items_total{kind,outcome}` from a process's /metrics. */
+async function uplinkItems(httpUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^vigil_uplink_items_total\{kind="(\w+)",outcome="(\w+)"\} (\d+)/gm,
+  ))
+    counts[`${match[1]}/${match[2]}`] = Number(match[3]);
+  return counts;
+}
+
+/**
+ * The network upward (issue 15, 市县企三级联网) on two built Vigil processes: an enterprise Vigil
+ * forwards its alarms, its hazard ledger and samples of its major-hazard tanks to a city Vigil,
+ * which shows them to the city's supervisor; the city is killed mid-way, the enterprise carries on
+ * (its backlog on /readyz), the city comes back, and everything arrives exactly once.
+ */
+describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut link', () => {
+  let work: string;
+  let influx: InfluxHandle | undefined;
+  let city: Instance | undefined;
+  let enterprise: Instance | undefined;
+  let device: MqttClient | undefined;
+  let token = '';
+
+  beforeAll(async () => {
+    requireBuildAndBrowser();
+    work = mkdtempSync(join(tmpdir(), 'vigil-uplink-'));
+    influx = await startInfluxd();
+    token = randomBytes(32).toString('hex');
+    const links = join(work, 'uplink-links.json');
+    writeFileSync(
+      links,
+      JSON.stringify({
+        links: [
+          {
+            enterpriseCode: ENTERPRISE_CODE,
+            name: '华新化工有限公司 Huaxin Chemicals',
+            node: 'park-chem',
+            tokenSha256: createHash('sha256').update(token).digest('hex'),
+          },
+        ],
+      }),
+    );
+    const common = {
+      VIGIL_INFLUX_MODE: 'external',
+      VIGIL_INFLUX_URL: influx.url,
+      VIGIL_WRITE_FLUSH_MS: '50',
+      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      VIGIL_RULE_TICK_MS: '200',
+      VIGIL_ALARM_TICK_MS: '200',
+    };
+    const cityPort = await randomFreePort();
+    city = await start({
+      ...common,
+      VIGIL_HTTP_PORT: String(cityPort),
+      VIGIL_MQTT_PORT: String(await randomFreePort()),
+      VIGIL_INFLUX_DB: 'vigil_city',
+      VIGIL_DATA_DIR: join(work, 'city'),
+      VIGIL_UPLINK_LINKS: links,
+    });
+    enterprise = await start({
+      ...common,
+      VIGIL_HTTP_PORT: String(await randomFreePort()),
+      VIGIL_MQTT_PORT: String(await randomFreePort()),
+      VIGIL_INFLUX_DB: 'vigil_enterprise',
+      VIGIL_DATA_DIR: join(work, 'enterprise'),
+      VIGIL_UPLINK_URL: `http://127.0.0.1:${cityPort}`,
+      VIGIL_UPLINK_TOKEN: token,
+      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
+      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
+      VIGIL_UPLINK_SAMPLE_MS: '1000',
+      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
+      VIGIL_UPLINK_ORDERS_POLL_MS: '1000',
+    });
+    device = await mqttClient(`mqtt://127.0.0.1:${enterprise.env['VIGIL_MQTT_PORT']}`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await device?.endAsync().catch(() => undefined);
+    await stop(enterprise?.process);
+    await stop(city?.process);
+    await influx?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const json = async <T>(response: Response, status = 200): Promise<T> => {
+    const body = (await response.json()) as T;
+    if (response.status !== status)
+      throw new Error(`expected HTTP ${status}, got ${response.status}: ${JSON.stringify(body)}`);
+    return body;
+  };
+
+  it('delivers alarms, hazard steps and tank samples exactly once, though the city was down', async () => {
+    if (!city || !enterprise || !device) throw new Error('not started');
+    const zhang = await loginAs(enterprise.httpUrl, 'zhang'); // operator, ent-huaxin
+    const wang = await loginAs(enterprise.httpUrl, 'wang'); // supervisor, park-chem
+    let chen: Client = await loginAs(city.httpUrl, 'chen'); // supervisor, city-demo (at the city)
+    const cityView = async (): Promise<UplinkEnterprise | undefined> =>
+      (await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises'))).find(
+        entry => entry.enterpriseCode === ENTERPRISE_CODE,
+      );
+
+    // Tank readings of the major hazard source tank-farm-1, and a leak on a gas detector.
+    await device.publishAsync(
+      'vigil/v1/plant-1/tk-101/telemetry',
+      telemetry({ level_pct: 41.5, temp_c: 18.2, pressure_kpa: 102 }, 1),
+      { qos: 1 },
+    );
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), {
+      qos: 1,
+    });
+    const alarm = await waitFor(
+      async () =>
+        (await json<Alarm[]>(await zhang.call('/api/v1/alarms?site=plant-1'))).find(
+          a => a.deviceId === 'gc-tf-01' && a.category === 'process',
+        ),
+      { what: 'the leak alarm at the enterprise' },
+    );
+    await json(await zhang.post(`/api/v1/alarms/${alarm.id}/acknowledge`, {}));
+    await json(
+      await zhang.post(`/api/v1/alarms/${alarm.id}/dispose`, {
+        disposition: 'real-event',
+        note: '现场确认法兰泄漏 flange leak confirmed',
+      }),
+    );
+    const hazard = await json<Hazard>(
+      await zhang.post('/api/v1/hazards', {
+        alarmId: alarm.id,
+        title: '罐区法兰泄漏 Flange leak in the tank farm',
+        level: 'general',
+      }),
+      201,
+    );
+    const act = async (who: Client, action: string, body: unknown = {}) =>
+      json(await who.post(`/api/v1/hazards/${hazard.id}/${action}`, body));
+    await act(wang, 'assign', {
+      assignee: 'zhang',
+      plan: {
+        responsible: '张伟 Zhang Wei',
+        measures: '更换垫片 replace the gasket',
+        funds: 800,
+        deadline: Date.now() + 7 * 86_400_000,
+        contingencyPlan: 'YA-03',
+      },
+    });
+    await act(zhang, 'start');
+
+    // The city sees the enterprise: the alarm acknowledged and disposed, the hazard in work, the tank.
+    const first = await waitFor(
+      async () => {
+        const view = await cityView();
+        const seen = view?.hazards.find(h => h.hazardId === hazard.id);
+        const tank = view?.realtime.find(r => r.hazardSourceCode === 'plant-1.tank-farm-1');
+        return seen?.state === 'rectifying' && tank ? view : undefined;
+      },
+      { what: 'the city to receive the alarm, the hazard and the tank sample', timeoutMs: 15_000 },
+    );
+    expect(first.node).toBe('park-chem');
+    const cityAlarm = first.alarms.find(a => a.alarmId === alarm.id);
+    expect(cityAlarm).toMatchObject({
+      alarmType: expect.any(String),
+      siteId: 'plant-1',
+      deviceId: 'gc-tf-01',
+      pointCode: 'gc-tf-01.lel',
+      hazardSourceCodes: ['plant-1.tank-farm-1'],
+      disposition: 'real-event',
+    });
+    expect(first.realtime.find(r => r.hazardSourceCode === 'plant-1.tank-farm-1')?.points).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pointCode: 'tk-101.level_pct', value: 41.5 }),
+        expect.objectContaining({ pointCode: 'tk-101.temp_c', value: 18.2 }),
+      ]),
+    );
+    // Scoped by the city's authorisation: the enterprise's own operator account at the city sees
+    // nothing of it (zhang's scope, ent-huaxin, is beneath the link's node park-chem).
+    const zhangAtCity = await loginAs(city.httpUrl, 'zhang');
+    expect(
+      await json<UplinkEnterprise[]>(await zhangAtCity.call('/api/v1/uplink/enterprises')),
+    ).toEqual([]);
+    // Without the link's token: refused.
+    const forged = await fetch(`${city.httpUrl}/api/v1/uplink/batches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
+      body: JSON.stringify({ version: 1, enterpriseCode: ENTERPRISE_CODE, sentAt: 0, items: [] }),
+    });
+    expect(forged.status).toBe(400); // an empty batch is refused before the token is looked up
+    if (!cityAlarm) throw new Error('no alarm at the city');
+    const { steps: _steps, ...item } = cityAlarm;
+    const forgedWithItem = await fetch(`${city.httpUrl}/api/v1/uplink/batches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
+      body: JSON.stringify({
+        version: 1,
+        enterpriseCode: ENTERPRISE_CODE,
+        sentAt: 0,
+        items: [{ ...item, seq: 10_000 }],
+      }),
+    });
+    expect(forgedWithItem.status).toBe(401);
+
+    // Cut the link: the city dies (SIGKILL by PID). The enterprise carries on.
+    const socket = await WsRecorder.open(enterprise.httpUrl, `?token=${zhang.token}`);
+    await kill(city);
+    await act(zhang, 'rectify', { note: '垫片已更换 gasket replaced' });
+    await act(wang, 'accept', { note: '复查合格' });
+    await act(wang, 'close', { note: '销号' });
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-02/telemetry', telemetry({ lel: 35 }, 1), {
+      qos: 1,
+    });
+    const second = await waitFor(
+      async () =>
+        (await json<Alarm[]>(await zhang.call('/api/v1/alarms?site=plant-1'))).find(
+          a => a.deviceId === 'gc-tf-02' && a.category === 'process',
+        ),
+      { what: 'the second leak alarm' },
+    );
+    await json(await zhang.post(`/api/v1/alarms/${second.id}/acknowledge`, {}));
+    await device.publishAsync(
+      'vigil/v1/plant-1/tk-101/telemetry',
+      telemetry({ level_pct: 43, temp_c: 18.4, pressure_kpa: 103 }, 2),
+      { qos: 1 },
+    );
+    // The backlog is visible on the enterprise's /readyz (degraded, not a silent 200).
+    const degraded = await waitFor(
+      async () => {
+        const response = await fetch(`${enterprise?.httpUrl}/readyz`);
+        const body = (await response.json()) as Readiness;
+        const uplink = body.details?.uplink;
+        return response.status === 503 &&
+          uplink &&
+          uplink.backlog >= 5 &&
+          uplink.consecutiveFailures > 0
+          ? { body, uplink }
+          : undefined;
+      },
+      { what: "the enterprise's /readyz to show the uplink's backlog", timeoutMs: 15_000 },
+    );
+    expect(degraded.body.status).toBe('degraded');
+    expect(degraded.body.checks.uplink).toBe(false);
+    expect(degraded.uplink.lastError).toMatch(/fetch failed|ECONNREFUSED/);
+    // The console hears it in the heartbeat (its banner, #uplink-banner).
+    await waitFor(
+      () =>
+        socket.messages.some(
+          message => message.type === 'heartbeat' && (message.uplink?.backlog ?? 0) > 0,
+        ),
+      { what: 'a heartbeat that carries the failing uplink' },
+    );
+    socket.close();
+
+    // The city comes back on the same data directory and port.
+    city = await start(city.env);
+    chen = await loginAs(city.httpUrl, 'chen');
+    await waitFor(
+      async () => {
+        const response = await fetch(`${enterprise?.httpUrl}/readyz`);
+        const body = (await response.json()) as Readiness;
+        return response.status === 200 && body.details?.uplink === undefined ? true : undefined;
+      },
+      { what: "the enterprise's backlog drained", timeoutMs: 15_000 },
+    );
+    // Let the sampler stop adding (no new tank readings), then compare both sides.
+    const final = await waitFor(
+      async () => {
+        const view = await cityView();
+        const sent = await uplinkItems(enterprise?.httpUrl ?? '');
+        const queued = (kind: string) => sent[`${kind}/queued`] ?? 0;
+        return view &&
+          view.received.alarm === queued('alarm') &&
+          view.received.hazard === queued('hazard') &&
+          view.received.realtime === queued('realtime')
+          ? { view, sent }
+          : undefined;
+      },
+      { what: 'the city to hold what the enterprise queued', timeoutMs: 15_000 },
+    );
+    const { view, sent } = final;
+    expect(sent['alarm/refused'] ?? 0).toBe(0);
+    expect(view.gaps).toEqual([]);
+    expect(view.acked).toBe(view.received.alarm + view.received.hazard + view.received.realtime);
+
+    // Exactly once, in order: the city's steps are the enterprise's history, no more, no less.
+    const closed = view.hazards.find(h => h.hazardId === hazard.id);
+    expect(closed?.state).toBe('closed');
+    const lowerHazard = await json<Hazard>(await wang.call(`/api/v1/hazards/${hazard.id}`));
+    expect(closed?.steps.map(step => step.transition)).toEqual(
+      lowerHazard.history.map(step => step.action),
+    );
+    expect(closed?.steps.map(step => step.transition)).toEqual(
+      expect.arrayContaining(['report', 'assign', 'start', 'rectify', 'accept', 'close']),
+    );
+    for (const id of [alarm.id, second.id]) {
+      const lower = await json<Alarm>(await zhang.call(`/api/v1/alarms/${id}`));
+      const upper = view.alarms.find(a => a.alarmId === id);
+      expect(upper?.steps.map(step => step.transition)).toEqual(
+        lower.history.map(step => step.action),
+      );
+      expect(upper?.state).toBe(lower.state);
+    }
+    const seqs = [...view.alarms, ...view.hazards].flatMap(entry => entry.steps.map(s => s.seq));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    // A batch the city already holds, sent again (as after an answer lost on the way): taken for
+    // a duplicate, nothing stored twice.
+    const resent = await json<{ acked: number; accepted: number; duplicates: number }>(
+      await fetch(`${city.httpUrl}/api/v1/uplink/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          version: 1,
+          enterpriseCode: ENTERPRISE_CODE,
+          sentAt: 0,
+          items: [item],
+        }),
+      }),
+    );
+    expect(resent).toEqual({ acked: view.acked, accepted: 0, duplicates: 1 });
+    expect((await cityView())?.received).toEqual(view.received);
+
+    // 挂牌督办: the city's supervisor issues a supervision order; the enterprise's Vigil fetches
+    // it and shows it. An operator at the city may not issue one.
+    const order = await json<{ id: string; seq: number }>(
+      await chen.post(`/api/v1/uplink/enterprises/${ENTERPRISE_CODE}/orders`, {
+        title: '罐区泄漏隐患挂牌督办 Supervised rectification of the tank-farm leak',
+        text: '30 日内完成罐区法兰全面排查 inspect every flange in the tank farm within 30 days',
+        hazardId: hazard.id,
+      }),
+      201,
+    );
+    expect(order.seq).toBe(1);
+    const zhangAtCityAgain = await loginAs(city.httpUrl, 'zhang');
+    expect(
+      (
+        await zhangAtCityAgain.post(`/api/v1/uplink/enterprises/${ENTERPRISE_CODE}/orders`, {
+          title: 'x',
+        })
+      ).status,
+    ).toBe(403);
+    const received = await waitFor(
+      async () => {
+        const orders = await json<{ id: string; issuedBy: string; hazardId?: string }[]>(
+          await zhang.call('/api/v1/uplink/orders'),
+        );
+        return orders.length > 0 ? orders : undefined;
+      },
+      { what: 'the enterprise to fetch the supervision order', timeoutMs: 15_000 },
+    );
+    expect(received).toEqual([
+      expect.objectContaining({ id: order.id, issuedBy: 'chen', hazardId: hazard.id }),
+    ]);
+
+    // The tank's second sample arrived too.
+    expect(view.realtime.find(r => r.hazardSourceCode === 'plant-1.tank-farm-1')?.points).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pointCode: 'tk-101.level_pct', value: 43 }),
+      ]),
+    );
+  }, 120_000);
+});
