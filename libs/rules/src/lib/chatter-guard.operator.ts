@@ -21,6 +21,13 @@ export interface ChatterGuardOptions extends Partial<ChatterGuardConfig> {
    * `detectedAt`): `Date.now` and `asyncScheduler` in the app, a `TestScheduler` in tests.
    */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Signals that pass through untouched and leave no trace in the guard: those of records
+   * evaluated again after a restart (their changes are in the alarm journal already, and the
+   * caller drops them). Counted as changes they would make the first live change of a key look
+   * like the third within the window: held active as chattering, its clear held back.
+   */
+  readonly bypass?: (signal: RuleSignal) => boolean;
 }
 
 /**
@@ -53,7 +60,10 @@ export function chatterGuard(
     ),
     reducerOperator<ChatterGuardState, RuleSignal | EngineTick>(
       createChatterGuardState,
-      (state, input) => reduceChatterGuard(state, input, config),
+      (state, input) =>
+        !('kind' in input) && options.bypass?.(input)
+          ? { state, signals: [input] }
+          : reduceChatterGuard(state, input, config),
     ),
   );
 }

@@ -162,6 +162,40 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
       }
     },
   );
+  it('the changes evaluated again at start do not count towards chattering: a new excursion is raised and cleared as live', async () => {
+    const first = start(() => false);
+    first.service.onModuleInit();
+    first.spool.onApplicationBootstrap();
+    await first.ingest(lel(5, T0));
+    first.service.saveRuleState(); // saved before the excursion
+    await first.ingest(lel(60, T0 + 1_000)); // L2 raised
+    await first.ingest(lel(5, T0 + 2_000)); // and cleared: two changes, no chattering
+    const l2 = (signals: RuleSignal[]) =>
+      signals
+        .filter(signal => signal.key === L2)
+        .map(signal => [signal.active, signal.at - T0, signal.chattering ?? false]);
+    expect(l2(first.applied)).toEqual([
+      [true, 1_000, false],
+      [false, 2_000, false],
+    ]);
+    first.service.onModuleDestroy();
+    await first.spool.onModuleDestroy();
+
+    // Restarted: the excursion is evaluated again (signals dropped, the alarm journal has them).
+    const second = start(key => key === L1); // L1 still in its off-delay
+    second.service.onModuleInit();
+    second.spool.onApplicationBootstrap();
+    await second.ingest(lel(60, T0 + 3_000));
+    await second.ingest(lel(5, T0 + 4_000));
+    // Had the guard counted the two changes evaluated again, this raise would be the third within
+    // the minute: held active as chattering, and its clear held back for a minute.
+    expect(l2(second.applied)).toEqual([
+      [true, 3_000, false],
+      [false, 4_000, false],
+    ]);
+    second.service.onModuleDestroy();
+    await second.spool.onModuleDestroy();
+  });
 
   it('without a saved state, says so and counts it (never a silent reset)', async () => {
     const first = start(() => false);

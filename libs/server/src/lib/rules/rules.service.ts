@@ -344,7 +344,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           onState: state => (engineState = state),
         }),
         // ISA-18.2 chattering: ≥ 3 changes a minute hold the alarm active instead of re-annunciating.
-        chatterGuard({ tickMs: this.config.ruleTickMs }),
+        // The signals of records evaluated again while warming are dropped below: they must not
+        // count as changes either, or the first live change of a key looks like chattering.
+        chatterGuard({ tickMs: this.config.ruleTickMs, bypass: () => warming }),
       ),
     ).pipe(this.restarting('device-rules', includes), share());
     // Area and site rules (crowding, geofences, voting, muster) see the records, the ticks and the
