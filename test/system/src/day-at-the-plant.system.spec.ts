@@ -1,63 +1,233 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { formatScenarioSummary, loadScenarioFile, runScenario } from '@vigil/simulation';
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
+import type { Alarm, Hazard, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
+import {
+  formatScenarioSummary,
+  loadScenarioFile,
+  runScenario,
+  type ActionResult,
+} from '@vigil/simulation';
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { requireBuildAndBrowser, startBuiltVigil, stop, type BuiltVigil } from './console-browser';
-import { REPO_ROOT, SAMPLE_REGISTRY } from './support';
+import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-browser';
+import { REPO_ROOT, SAMPLE_REGISTRY, loginAs } from './support';
+
+/** The enterprise code the scenario's city steps read (`uplink: { enterprise: … }`). */
+const ENTERPRISE_CODE = '91310000MA1K4XY83B';
+
+/** What this test reads of /readyz. */
+interface Readiness {
+  readonly status: string;
+  readonly checks: Readonly<Record<string, boolean>>;
+  readonly details?: { readonly uplink?: UplinkStatus };
+}
+
+/** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
+async function randomFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>(resolve => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000-29999');
+}
+
+interface Instance {
+  readonly env: Record<string, string>;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly process: LoggedChild;
+}
+
+/** The built all-in-one Vigil on fixed ports (a restart answers where it did), ready. */
+async function start(env: Record<string, string>): Promise<Instance> {
+  const httpUrl = `http://127.0.0.1:${env['VIGIL_HTTP_PORT']}`;
+  const child = node('dist/apps/vigil/src/main.js', [], {
+    VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
+    VIGIL_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
+      return (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200;
+    },
+    { what: `Vigil on ${httpUrl}`, timeoutMs: 30_000, intervalMs: 100 },
+  );
+  return { env, httpUrl, mqttUrl: `mqtt://127.0.0.1:${env['VIGIL_MQTT_PORT']}`, process: child };
+}
+
+/** SIGKILL by PID: the city dies without a chance to flush anything. */
+async function kill(instance: Instance): Promise<void> {
+  const child = instance.process;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function readiness(httpUrl: string): Promise<{ status: number; body: Readiness }> {
+  const response = await fetch(`${httpUrl}/readyz`);
+  return { status: response.status, body: (await response.json()) as Readiness };
+}
+
+/** `vigil_uplink_items_total{kind,outcome}` from a process's /metrics. */
+async function uplinkItems(httpUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^vigil_uplink_items_total\{kind="(\w+)",outcome="(\w+)"\} (\d+)/gm,
+  ))
+    counts[`${match[1]}/${match[2]}`] = Number(match[3]);
+  return counts;
+}
 
 /**
- * The scenario library's day at a plant (issue 15), played by the scenario runner against the
- * built Vigil process (its embedded broker, a real influxd): devices over MQTT, people through
- * the HTTP API as the demo users. A leak → L2 → acknowledged → disposed as a real event → hazard
- * → assigned → rectified → accepted by another user → closed; an overdue hazard reminded and
- * escalated to the city; a hot-work permit started within its gas limit and stopped by a P1
- * stop-work alarm naming the permit and its welders; the shift handed over, signed by both leads.
- * Vigil runs with the scenario's own `config` (time compressed).
+ * The scenario library's day at a plant (issue 15), played by the scenario runner against an
+ * enterprise Vigil that forwards to a city Vigil above it (two built all-in-one processes, each
+ * with its embedded broker, one real influxd): devices over MQTT, people through the HTTP API as
+ * the demo users. A leak → L2 → acknowledged → disposed as a real event → hazard → assigned →
+ * rectified → accepted by another user → closed; an overdue hazard reminded and escalated to the
+ * city; a hot-work permit stopped by a P1 stop-work alarm; the shift handed over. The city's
+ * supervisor reads what arrived there (the scenario's `target: city` steps).
+ *
+ * The link is cut from here, around the scenario's timeline (the runner's `onAction` hook, which
+ * it awaits before the next step): once chen has seen the leak's hazard in work at the city, the
+ * city is killed by PID, so the hazard's rectification, acceptance and closing, the overdue
+ * hazard's report, reminder and escalations are made while it is down; the enterprise's /readyz
+ * must show the backlog; once chen has read the escalation at the enterprise, the city is started
+ * again on the same data directory and port. At the end every alarm and hazard of the enterprise
+ * must be at the city with exactly the same transitions, in order: nothing lost, nothing doubled.
  */
-describe('scenario day-at-the-plant against the built Vigil', () => {
+describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, the link cut mid-day', () => {
   let work: string;
   let influx: InfluxHandle | undefined;
-  let vigil: BuiltVigil | undefined;
+  let city: Instance | undefined;
+  let enterprise: Instance | undefined;
   const scenario = loadScenarioFile(join(REPO_ROOT, 'simulators/scenarios/day-at-the-plant.yaml'));
 
   beforeAll(async () => {
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-day-at-the-plant-'));
     influx = await startInfluxd();
-    vigil = await startBuiltVigil({
+    const token = randomBytes(32).toString('hex');
+    const links = join(work, 'uplink-links.json');
+    writeFileSync(
+      links,
+      JSON.stringify({
+        links: [
+          {
+            enterpriseCode: ENTERPRISE_CODE,
+            name: '华新化工有限公司 Huaxin Chemicals',
+            node: 'park-chem',
+            tokenSha256: createHash('sha256').update(token).digest('hex'),
+          },
+        ],
+      }),
+    );
+    const common = {
       VIGIL_INFLUX_MODE: 'external',
       VIGIL_INFLUX_URL: influx.url,
       VIGIL_WRITE_FLUSH_MS: '50',
       VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_DATA_DIR: join(work, 'data'),
-      ...scenario.config,
+    };
+    const cityPort = await randomFreePort();
+    city = await start({
+      ...common,
+      VIGIL_HTTP_PORT: String(cityPort),
+      VIGIL_MQTT_PORT: String(await randomFreePort()),
+      VIGIL_INFLUX_DB: 'vigil_city',
+      VIGIL_DATA_DIR: join(work, 'city'),
+      VIGIL_UPLINK_LINKS: links,
     });
-  });
+    enterprise = await start({
+      ...common,
+      ...scenario.config,
+      VIGIL_HTTP_PORT: String(await randomFreePort()),
+      VIGIL_MQTT_PORT: String(await randomFreePort()),
+      VIGIL_INFLUX_DB: 'vigil',
+      VIGIL_DATA_DIR: join(work, 'enterprise'),
+      VIGIL_UPLINK_URL: `http://127.0.0.1:${cityPort}`,
+      VIGIL_UPLINK_TOKEN: token,
+      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
+      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
+      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
+    });
+  }, 90_000);
 
   afterAll(async () => {
-    await stop(vigil?.process);
+    await stop(enterprise?.process);
+    await stop(city?.process);
     await influx?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('plays every operator step ok, raises the leak alarms and stores every reading', async () => {
-    if (!vigil || !influx) throw new Error('not started');
+  it('plays every step ok at both Vigils; the city holds every transition once, across the cut', async () => {
+    if (!city || !enterprise || !influx) throw new Error('not started');
+    const lower = enterprise;
+    let upper: Instance = city;
+
+    // The cut and the restore, hooked into the story (awaited by the runner before its next step).
+    let cutAfter: string | undefined;
+    let duringCut: Promise<{ status: number; body: Readiness }> | undefined;
+    let restored: Promise<void> | undefined;
+    let restoreFailed: unknown;
+    const onAction = async (result: ActionResult): Promise<void> => {
+      if (result.status !== 'ok') return;
+      if (
+        cutAfter === undefined &&
+        result.target === 'city' &&
+        result.what.endsWith('hazard leakHazard')
+      ) {
+        cutAfter = result.what;
+        await kill(upper);
+        // The leak's rectification, acceptance and closing wait in the outbox: /readyz says so.
+        duringCut = waitFor(
+          async () => {
+            const seen = await readiness(lower.httpUrl);
+            const uplink = seen.body.details?.uplink;
+            return seen.status === 503 && uplink && uplink.backlog >= 3 ? seen : undefined;
+          },
+          { what: "the enterprise's /readyz to show the uplink's backlog", timeoutMs: 20_000 },
+        );
+      }
+      if (restored === undefined && duringCut && result.what === 'hazard read overdueHazard') {
+        restored = (async () => {
+          await duringCut;
+          upper = await start(upper.env);
+        })().catch(error => {
+          restoreFailed = error;
+        });
+      }
+    };
+
     const report = await runScenario({
       scenario,
-      gatewayUrl: vigil.httpUrl,
-      mqttUrl: vigil.mqttUrl,
+      gatewayUrl: lower.httpUrl,
+      mqttUrl: lower.mqttUrl,
+      targets: { city: upper.httpUrl },
       influx: { url: influx.url, database: 'vigil' },
       settleMs: 3000,
+      onAction,
     });
     process.stdout.write(`${formatScenarioSummary(report)}\n`);
+    await restored;
+    expect(restoreFailed).toBeUndefined();
     const { verdict } = report;
     expect(verdict.actions.map(action => [action.what, action.status, action.detail])).toEqual(
       verdict.actions.map(action => [action.what, 'ok', action.detail]),
     );
-    expect(verdict.actions).toHaveLength(24);
+    expect(verdict.actions).toHaveLength(30);
+    expect(verdict.actions.filter(action => action.target === 'city')).toHaveLength(6);
     expect(verdict.results.map(result => [result.expectation.rule, result.status])).toEqual([
       ['gas-l1', 'met'],
       ['gas-l2', 'met'],
@@ -66,5 +236,79 @@ describe('scenario day-at-the-plant against the built Vigil', () => {
     expect(verdict.readings.stored).toBe(verdict.readings.expectedStored);
     expect(verdict.failures).toEqual([]);
     expect(verdict.passed).toBe(true);
-  });
+
+    // The cut happened where the story says, and the enterprise showed it (not a silent 200).
+    expect(cutAfter).toBe(`uplink read ${ENTERPRISE_CODE} hazard leakHazard`);
+    const degraded = await duringCut;
+    expect(degraded?.body.status).toBe('degraded');
+    expect(degraded?.body.checks['uplink']).toBe(false);
+    expect(degraded?.body.details?.uplink?.consecutiveFailures).toBeGreaterThan(0);
+    expect(degraded?.body.details?.uplink?.lastError).toMatch(/fetch failed|ECONNREFUSED/);
+
+    // Drained; then the exact comparison, once the enterprise has nothing more to send.
+    await waitFor(
+      async () => {
+        const seen = await readiness(lower.httpUrl);
+        return seen.status === 200 && seen.body.details?.uplink === undefined;
+      },
+      { what: "the enterprise's uplink backlog drained", timeoutMs: 20_000 },
+    );
+    const wang = await loginAs(lower.httpUrl, 'wang'); // supervisor, park-chem: the enterprise
+    const chen = await loginAs(upper.httpUrl, 'chen'); // supervisor, city-demo (at the city)
+    const transitionsOf = (
+      entries: readonly { id: string; history: readonly { action: string }[] }[],
+    ): Record<string, string[]> =>
+      Object.fromEntries(entries.map(e => [e.id, e.history.map(step => step.action)]));
+    const stepsOf = (
+      entries: readonly { id: string; steps: readonly { transition: string }[] }[],
+    ): Record<string, string[]> =>
+      Object.fromEntries(entries.map(e => [e.id, e.steps.map(step => step.transition)]));
+    const compare = async () => {
+      const alarms = (await (await wang.call('/api/v1/alarms?since=0')).json()) as Alarm[];
+      const hazards = (await (await wang.call('/api/v1/hazards')).json()) as Hazard[];
+      const view = (
+        (await (await chen.call('/api/v1/uplink/enterprises')).json()) as UplinkEnterprise[]
+      ).find(entry => entry.enterpriseCode === ENTERPRISE_CODE);
+      if (!view) throw new Error('the city does not list the enterprise');
+      const sent = await uplinkItems(lower.httpUrl);
+      const queued = (kind: string) => sent[`${kind}/queued`] ?? 0;
+      const both = {
+        alarms: {
+          enterprise: transitionsOf(alarms),
+          city: stepsOf(view.alarms.map(a => ({ ...a, id: a.alarmId }))),
+        },
+        hazards: {
+          enterprise: transitionsOf(hazards),
+          city: stepsOf(view.hazards.map(h => ({ ...h, id: h.hazardId }))),
+        },
+        received: view.received,
+        queued: { alarm: queued('alarm'), hazard: queued('hazard'), realtime: queued('realtime') },
+      };
+      return { both, view, sent };
+    };
+    // The last transitions may still be on their way (the background's alarms clear): bounded.
+    let compared = await compare();
+    const until = Date.now() + 20_000;
+    const settled = ({ both }: typeof compared) =>
+      JSON.stringify(both.alarms.city) === JSON.stringify(both.alarms.enterprise) &&
+      JSON.stringify(both.hazards.city) === JSON.stringify(both.hazards.enterprise) &&
+      JSON.stringify(both.received) === JSON.stringify(both.queued);
+    while (!settled(compared) && Date.now() < until) {
+      await new Promise(resolve => setTimeout(resolve, 500));
+      compared = await compare();
+    }
+    const { both, view, sent } = compared;
+    // Every alarm and hazard of the enterprise, with exactly its transitions in order.
+    expect(both.received).toEqual(both.queued);
+    expect(both.alarms.city).toEqual(both.alarms.enterprise);
+    expect(both.hazards.city).toEqual(both.hazards.enterprise);
+    expect(Object.keys(both.hazards.enterprise)).toHaveLength(2);
+    expect(Object.keys(both.alarms.enterprise).length).toBeGreaterThanOrEqual(3);
+    // Nothing refused, no gap, every seq once.
+    expect(Object.entries(sent).filter(([key]) => key.endsWith('/refused'))).toEqual([]);
+    expect(view.gaps).toEqual([]);
+    expect(view.acked).toBe(view.received.alarm + view.received.hazard + view.received.realtime);
+    const seqs = [...view.alarms, ...view.hazards].flatMap(entry => entry.steps.map(s => s.seq));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  }, 180_000);
 });

@@ -39,6 +39,7 @@ describe('vigil-loadtest command line', () => {
         token: 't0k',
         settleMs: 5000,
         targets: {},
+        without: [],
         seed: 1,
         out: undefined,
       },
@@ -51,6 +52,10 @@ describe('vigil-loadtest command line', () => {
     expect(parsed.ok && parsed.command.kind === 'scenario' && parsed.command.targets).toEqual({
       city: 'http://city:8080',
     });
+    const without = parseCommandLine([...base, '--without', 'city']);
+    expect(without.ok && without.command.kind === 'scenario' && without.command.without).toEqual([
+      'city',
+    ]);
     const bad = parseCommandLine([
       ...base,
       '--target',

@@ -18,6 +18,7 @@ commands:
       --settle <duration>            extra wait for alarms after a scenario (default 5s)
       --target <name=http url>       another Vigil the scenario's operator steps address
                                      (target: city); repeatable; main is --gateway
+      --without <name>               play without that target: its steps are skipped
       --mqtt-username <name>         log in to a closed broker (as for load, below)
       --seed <int>                   values of the background fleet (default 1)
       --out <dir>                    report folder (default: a new temp folder)
@@ -69,6 +70,8 @@ export type Command =
       readonly settleMs: number;
       /** Further Vigil instances by name (`--target city=http://…`). */
       readonly targets: Readonly<Record<string, string>>;
+      /** Targets left out (`--without city`): their steps are skipped. */
+      readonly without: readonly string[];
       readonly mqttLogin: { readonly username: string; readonly password: string } | undefined;
       readonly seed: number;
       readonly out: string | undefined;
@@ -122,6 +125,7 @@ const OPTIONS = {
   alarms: { type: 'string' },
   pid: { type: 'string', multiple: true },
   target: { type: 'string', multiple: true },
+  without: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -196,6 +200,7 @@ export function parseCommandLine(
         token,
         settleMs: result.data.settle,
         targets,
+        without: values.without ?? [],
         mqttLogin: mqttLoginOf(values['mqtt-username'], env),
         seed: result.data.seed,
         out: values.out,

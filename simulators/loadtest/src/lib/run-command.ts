@@ -99,6 +99,7 @@ export async function runCommand(command: Command, io: Io): Promise<number> {
           gatewayUrl: command.gateway,
           mqttUrl: command.url,
           targets: command.targets,
+          without: command.without,
           ...(command.mqttLogin ? { mqttLogin: command.mqttLogin } : {}),
           ...(command.token ? { token: command.token } : {}),
           ...(command.influx

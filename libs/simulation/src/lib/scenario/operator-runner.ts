@@ -9,6 +9,7 @@ import {
   type PermitAction,
   type ScenarioUser,
   type ShiftAction,
+  type UplinkRead,
 } from './operator-steps';
 import type { Scenario, ScenarioStep } from './scenario-schema';
 
@@ -177,6 +178,17 @@ export function describeAction(step: ScenarioStep): string {
     const s = step.shift;
     return `shift ${s.do ?? 'read'} ${s.id ?? s.room ?? ''}${s.incoming ? ` → ${s.incoming.lead}` : ''}`;
   }
+  if (step.uplink) {
+    const u = step.uplink;
+    const which = u.alarm
+      ? ` alarm ${u.alarm}`
+      : u.hazard
+        ? ` hazard ${u.hazard}`
+        : u.realtime
+          ? ` realtime ${u.realtime}`
+          : '';
+    return `uplink read ${u.enterprise}${which}`;
+  }
   return 'device step';
 }
 
@@ -184,12 +196,24 @@ interface Request {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly body?: unknown;
+  /** Narrows a 200 answer to the part the step means (`uplink`); 404 when it is not there yet. */
+  readonly select?: (body: unknown) => Answer;
 }
 
 export interface OperatorRunnerOptions {
   readonly scenario: Scenario;
   /** `main` and every name in the scenario's `targets`. */
   readonly targets: ReadonlyMap<string, ActionTarget>;
+  /**
+   * Targets deliberately left out of this run (`--without city`: a site without an upper Vigil):
+   * their steps are reported `skipped`, said so, and nothing is asked of them.
+   */
+  readonly without?: readonly string[];
+  /**
+   * Called with each step's result as it ends, and awaited before the next step: a test's hook
+   * into the story (the uplink system test cuts the link to the city there).
+   */
+  readonly onAction?: (result: ActionResult) => void | Promise<void>;
   /** Epoch ms the scenario started (offsets `at` count from it). */
   readonly startedAt: number;
   /** Reads `passwordEnv`; default `process.env`. */
@@ -201,10 +225,18 @@ export interface OperatorRunnerOptions {
 export function missingTargets(
   scenario: Scenario,
   targets: ReadonlyMap<string, ActionTarget>,
+  without: readonly string[] = [],
 ): string[] {
+  const unknown = without
+    .filter(name => !scenario.targets.includes(name))
+    .map(
+      name =>
+        `--without ${name}: not a target of ${scenario.name} (${scenario.targets.join(', ') || 'none'})`,
+    );
   return [MAIN_TARGET, ...scenario.targets]
-    .filter(name => !targets.has(name))
-    .map(name => `target ${name}: no URL given (--target ${name}=http://…)`);
+    .filter(name => !targets.has(name) && !without.includes(name))
+    .map(name => `target ${name}: no URL given (--target ${name}=http://…)`)
+    .concat(unknown);
 }
 
 /**
@@ -237,6 +269,16 @@ export class OperatorRunner {
         as: step.as ?? '',
         what: this.describe(step),
       };
+      if (this.options.without?.includes(base.target)) {
+        this.results.push({
+          ...base,
+          status: 'skipped',
+          doneAtMs: null,
+          attempts: 0,
+          detail: `target ${base.target} left out (--without ${base.target})`,
+        });
+        continue;
+      }
       if (failed) {
         this.results.push({
           ...base,
@@ -253,6 +295,7 @@ export class OperatorRunner {
       this.results.push(result);
       this.options.log?.(`${result.status} ${result.what}: ${result.detail}`);
       if (result.status !== 'ok') failed = true;
+      await this.options.onAction?.(result);
     }
     return this.results;
   }
@@ -287,7 +330,8 @@ export class OperatorRunner {
       try {
         const token = await this.tokenFor(base.target, base.as);
         const request = await this.requestFor(step, token);
-        const answer = await this.call(base.target, token, request);
+        const raw = await this.call(base.target, token, request);
+        const answer = request.select && raw.status === 200 ? request.select(raw.body) : raw;
         const statusOk =
           expectation.status === undefined
             ? answer.status >= 200 && answer.status < 300
@@ -387,6 +431,7 @@ export class OperatorRunner {
     if (step.hazard) return this.hazardRequest(step.hazard);
     if (step.permit) return this.permitRequest(step.permit);
     if (step.shift) return this.shiftRequest(step, step.shift, token);
+    if (step.uplink) return this.uplinkRequest(step.uplink);
     throw new StepError('not an operator step');
   }
 
@@ -429,6 +474,40 @@ export class OperatorRunner {
     if (action.do === undefined) return { method: 'GET', path: `/api/v1/alarms/${id}` };
     const body = pick(action, ['note', 'disposition', 'to', 'reason', 'minutes']);
     return { method: 'POST', path: `/api/v1/alarms/${id}/${action.do}`, body };
+  }
+
+  /**
+   * What the upper holds of an enterprise: its entry of `GET /api/v1/uplink/enterprises`, or one
+   * alarm, hazard or hazard source's sample in it. Absent (not received yet, or not visible to
+   * this user): a 404 the step waits out.
+   */
+  private uplinkRequest(read: UplinkRead): Request {
+    const alarmId = read.alarm === undefined ? undefined : this.ref(read.alarm).id;
+    const hazardId = read.hazard === undefined ? undefined : this.ref(read.hazard).id;
+    const absent = (what: string): Answer => ({
+      status: 404,
+      body: { message: `${what} not at this Vigil (yet)` },
+    });
+    const select = (body: unknown): Answer => {
+      if (!Array.isArray(body)) return { status: 502, body: { message: 'not a list' } };
+      const entry = (body as Record<string, unknown>[]).find(
+        item => item['enterpriseCode'] === read.enterprise,
+      );
+      if (entry === undefined) return absent(`enterprise ${read.enterprise}`);
+      const within = (list: string, key: string, value: string): Answer => {
+        const found = (entry[list] as Record<string, unknown>[] | undefined)?.find(
+          item => item[key] === value,
+        );
+        return found === undefined
+          ? absent(`${list} ${value} of ${read.enterprise}`)
+          : { status: 200, body: found };
+      };
+      if (alarmId !== undefined) return within('alarms', 'alarmId', alarmId);
+      if (hazardId !== undefined) return within('hazards', 'hazardId', hazardId);
+      if (read.realtime !== undefined) return within('realtime', 'hazardSourceCode', read.realtime);
+      return { status: 200, body: entry };
+    };
+    return { method: 'GET', path: '/api/v1/uplink/enterprises', select };
   }
 
   private hazardRequest(action: HazardAction): Request {

@@ -153,7 +153,16 @@ describe('operator steps: parsing', () => {
     const day = loadScenarioFile(join(ROOT, 'simulators/scenarios/day-at-the-plant.yaml'));
     expect(OperatorRunner.stepsOf(day).length).toBeGreaterThan(20);
     expect(day.config['VIGIL_HAZARD_ESCALATE_HOURS']).toBe('0.0005');
-    expect(missingTargets(day, new Map([[MAIN_TARGET, { url: 'http://x' }]]))).toEqual([]);
+    expect(day.targets).toEqual(['city']);
+    const main = new Map([[MAIN_TARGET, { url: 'http://x' }]]);
+    expect(missingTargets(day, main)).toEqual([
+      'target city: no URL given (--target city=http://…)',
+    ]);
+    expect(missingTargets(day, main, ['city'])).toEqual([]);
+    expect(missingTargets(day, main, ['county'])).toEqual([
+      'target city: no URL given (--target city=http://…)',
+      '--without county: not a target of day-at-the-plant (city)',
+    ]);
     expect(missingTargets({ ...day, targets: ['city'] }, new Map())).toEqual([
       'target main: no URL given (--target main=http://…)',
       'target city: no URL given (--target city=http://…)',
@@ -212,6 +221,7 @@ describe('OperatorRunner against an HTTP server', () => {
   const seen: string[] = [];
   let hazardState = 'reported';
   let reads = 0;
+  let uplinkReads = 0;
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -263,6 +273,24 @@ describe('OperatorRunner against an HTTP server', () => {
             },
           ]);
         if (request.url === '/api/v1/alarms/a-new/dispose') return reply(200, { id: 'a-new' });
+        if (request.url === '/api/v1/uplink/enterprises') {
+          uplinkReads += 1;
+          // The hazard arrives at the upper on the second read.
+          return reply(200, [
+            { enterpriseCode: '91310000MA1K4XY83C', hazards: [] },
+            {
+              enterpriseCode: '91310000MA1K4XY83B',
+              alarms: [],
+              hazards:
+                uplinkReads >= 2
+                  ? [
+                      { hazardId: 'h-other', state: 'closed', steps: [] },
+                      { hazardId: 'h-1', state: 'reported', steps: [{ transition: 'report' }] },
+                    ]
+                  : [],
+            },
+          ]);
+        }
         if (request.url === '/api/v1/hazards' && request.method === 'POST')
           return reply(201, { id: 'h-1', no: 1, state: hazardState });
         if (request.url === '/api/v1/hazards/h-1/accept')
@@ -344,6 +372,87 @@ describe('OperatorRunner against an HTTP server', () => {
     expect(seen).toContainEqual(
       'POST /api/v1/hazards Bearer t-zhang {"title":"x","level":"general","siteId":"plant-1","areaId":"tank-farm"}',
     );
+  });
+
+  it('reads what an upper Vigil holds of the enterprise (uplink), on its target, as its user; skips a target left out', async () => {
+    hazardState = 'reported';
+    uplinkReads = 0;
+    const story = parseScenario({
+      ...base,
+      users: { zhang: { password: 'zhang-pw' }, chen: { password: 'chen-pw' } },
+      targets: ['city'],
+      steps: [
+        {
+          at: 0,
+          as: 'zhang',
+          hazard: { do: 'report', title: 'x', level: 'general' },
+          expect: { status: 201 },
+          save: 'h',
+        },
+        {
+          at: 0,
+          as: 'chen',
+          target: 'city',
+          within: '5s',
+          uplink: { enterprise: '91310000MA1K4XY83B', hazard: 'h' },
+          expect: { match: { state: 'reported', steps: [{ transition: 'report' }] } },
+        },
+        {
+          at: 0,
+          as: 'chen',
+          target: 'city',
+          within: '600ms',
+          uplink: { enterprise: '91310000MA1K4XY83B', alarm: 'h' },
+        },
+      ],
+    });
+    const heard: string[] = [];
+    const run = (without?: string[]) =>
+      new OperatorRunner({
+        scenario: story,
+        targets: new Map([
+          [MAIN_TARGET, { url }],
+          ['city', { url }],
+        ]),
+        startedAt: Date.now(),
+        ...(without ? { without } : {}),
+        onAction: async result => {
+          heard.push(`${result.target} ${result.status}`);
+        },
+      }).run();
+    const results = await run();
+    expect(results.map(result => [result.what, result.target, result.status])).toEqual([
+      ['hazard report x', 'main', 'ok'],
+      ['uplink read 91310000MA1K4XY83B hazard h', 'city', 'ok'],
+      ['uplink read 91310000MA1K4XY83B alarm h', 'city', 'failed'],
+    ]);
+    expect(results[1]?.attempts).toBe(2);
+    expect(results[2]?.detail).toContain(
+      'HTTP 404: alarms h-1 of 91310000MA1K4XY83B not at this Vigil (yet)',
+    );
+    expect(heard).toEqual(['main ok', 'city ok', 'city failed']);
+    expect(seen).toContainEqual('GET /api/v1/uplink/enterprises Bearer t-chen ');
+
+    heard.length = 0;
+    const alone = await run(['city']);
+    expect(alone.map(result => [result.target, result.status, result.detail])).toEqual([
+      ['main', 'ok', 'HTTP 201, No. 1 reported'],
+      ['city', 'skipped', 'target city left out (--without city)'],
+      ['city', 'skipped', 'target city left out (--without city)'],
+    ]);
+    expect(heard).toEqual(['main ok']);
+  });
+
+  it('refuses an uplink read that names two things or a bad enterprise code', () => {
+    const problems = problemsOf({
+      users: { chen: { password: 'x' } },
+      steps: [
+        { at: 0, as: 'chen', uplink: { enterprise: 'not-a-code', realtime: 'a', hazard: 'b' } },
+      ],
+    });
+    expect(problems).toContain('not a 统一社会信用代码');
+    expect(problems).toContain('an uplink read names at most one of alarm, hazard, realtime');
+    expect(problems).toContain('b is not saved by an earlier step');
   });
 
   it('finds only alarms decided during the run: an older one is someone else’s', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { DISPOSITIONS, IDENTIFIER_PATTERN } from '@vigil/contracts';
+import { DISPOSITIONS, ENTERPRISE_CODE_PATTERN, IDENTIFIER_PATTERN } from '@vigil/contracts';
 
 import { durationSchema } from '../util/duration';
 
@@ -217,6 +217,27 @@ export const shiftActionSchema = z
 export type ShiftAction = z.infer<typeof shiftActionSchema>;
 
 /**
+ * What an upper Vigil (park, county, city) holds of an enterprise below it (docs/interfaces.md
+ * §Uplink): `GET /api/v1/uplink/enterprises` as the step's user there, narrowed to the entry of
+ * `enterprise` (its 统一社会信用代码), or within it to one alarm or hazard (a name saved from the
+ * enterprise's own answer, matched by its id) or the latest sample of one major hazard source
+ * (`plant-1.tank-farm-1`). A read only: it waits until the entry is there and matches.
+ */
+export const uplinkReadSchema = z
+  .object({
+    enterprise: z.string().regex(ENTERPRISE_CODE_PATTERN, 'not a 统一社会信用代码 (18 characters)'),
+    alarm: savedName.optional(),
+    hazard: savedName.optional(),
+    realtime: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine(
+    read => [read.alarm, read.hazard, read.realtime].filter(v => v !== undefined).length <= 1,
+    { message: 'an uplink read names at most one of alarm, hazard, realtime' },
+  );
+export type UplinkRead = z.infer<typeof uplinkReadSchema>;
+
+/**
  * What the answer must be: the HTTP status (default any 2xx) and a pattern the body must match:
  * an object matches when each of its keys matches (other keys are ignored), an array when its
  * items match items of the answer in the same order (others between are ignored), a scalar when
@@ -232,7 +253,7 @@ export const actionExpectSchema = z
   .strict();
 export type ActionExpect = z.infer<typeof actionExpectSchema>;
 
-export const OPERATOR_ACTIONS = ['alarm', 'hazard', 'permit', 'shift'] as const;
+export const OPERATOR_ACTIONS = ['alarm', 'hazard', 'permit', 'shift', 'uplink'] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
 
 /** The fields an operator step adds to a scenario step. */
@@ -250,6 +271,7 @@ export const operatorStepFields = {
   hazard: hazardActionSchema.optional(),
   permit: permitActionSchema.optional(),
   shift: shiftActionSchema.optional(),
+  uplink: uplinkReadSchema.optional(),
 };
 
 export const userSchema = z

@@ -12,7 +12,12 @@ import { compileScenario, storableReadings, type Emission } from './compile-scen
 import { GatewayClient, knownRuleIds } from './gateway-client';
 import { judgeScenario, type ScenarioVerdict } from './judge-scenario';
 import { MAIN_TARGET } from './operator-steps';
-import { OperatorRunner, missingTargets, type ActionTarget } from './operator-runner';
+import {
+  OperatorRunner,
+  missingTargets,
+  type ActionResult,
+  type ActionTarget,
+} from './operator-runner';
 import { ScenarioError, type Scenario } from './scenario-schema';
 
 export interface ScenarioRunOptions {
@@ -25,6 +30,10 @@ export interface ScenarioRunOptions {
    * gateway URL; `main` is `gatewayUrl`.
    */
   readonly targets?: Readonly<Record<string, string>>;
+  /** Targets left out of this run: their steps are reported `skipped` (`--without city`). */
+  readonly without?: readonly string[];
+  /** Each operator step's result as it ends, awaited before the next (a test's hook). */
+  readonly onAction?: (result: ActionResult) => void | Promise<void>;
   readonly mqttUrl: string;
   /**
    * A login for a broker that admits no anonymous client: the injecting connection and the
@@ -118,7 +127,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const notes: string[] = [];
   const targets = new Map<string, ActionTarget>([[MAIN_TARGET, { url: options.gatewayUrl }]]);
   for (const [name, url] of Object.entries(options.targets ?? {})) targets.set(name, { url });
-  const unreachable = missingTargets(scenario, targets);
+  const unreachable = missingTargets(scenario, targets, options.without);
   if (unreachable.length > 0) throw new ScenarioError(unreachable);
 
   const watcher = new AlarmWatcher({ url: gateway.webSocketUrl });
@@ -157,7 +166,14 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const startedAt = Date.now();
   await background?.start();
   // Operator steps run beside the device timeline; the run lasts until both are done.
-  const operators = new OperatorRunner({ scenario, targets, startedAt, log });
+  const operators = new OperatorRunner({
+    scenario,
+    targets,
+    startedAt,
+    log,
+    ...(options.without ? { without: options.without } : {}),
+    ...(options.onAction ? { onAction: options.onAction } : {}),
+  });
   let operatorsDone = OperatorRunner.stepsOf(scenario).length === 0;
   const operatorRun = operators.run().finally(() => {
     operatorsDone = true;

@@ -261,6 +261,8 @@ export const scenarioSchema = z
         step.hazard?.alarm,
         step.permit?.id,
         step.shift?.id,
+        step.uplink?.alarm,
+        step.uplink?.hazard,
       ].filter((ref): ref is string => ref !== undefined);
       for (const ref of refs) {
         if (!saved.has(ref)) issue(`${ref} is not saved by an earlier step`);
