@@ -331,6 +331,15 @@ export class OperatorRunner {
         const token = await this.tokenFor(base.target, base.as);
         const request = await this.requestFor(step, token);
         const raw = await this.call(base.target, token, request);
+        if (raw.status === 401 && expectation.status !== 401) {
+          // The session is gone (that Vigil restarted, or the token expired): log in again on
+          // the next try, as the person would.
+          this.tokens.delete(`${base.target}|${base.as}`);
+          last = `HTTP 401: ${messageOf(raw.body)} (logging in again)`;
+          if (Date.now() + RETRY_MS > deadline) return done('failed', last);
+          await sleep(RETRY_MS);
+          continue;
+        }
         const answer = request.select && raw.status === 200 ? request.select(raw.body) : raw;
         const statusOk =
           expectation.status === undefined

@@ -275,14 +275,16 @@ describe('OperatorRunner against an HTTP server', () => {
         if (request.url === '/api/v1/alarms/a-new/dispose') return reply(200, { id: 'a-new' });
         if (request.url === '/api/v1/uplink/enterprises') {
           uplinkReads += 1;
-          // The hazard arrives at the upper on the second read.
+          // The upper restarted before the first read (the session is gone): log in again.
+          if (uplinkReads === 1) return reply(401, { message: 'a valid token is required' });
+          // The hazard arrives at the upper on the third read.
           return reply(200, [
             { enterpriseCode: '91310000MA1K4XY83C', hazards: [] },
             {
               enterpriseCode: '91310000MA1K4XY83B',
               alarms: [],
               hazards:
-                uplinkReads >= 2
+                uplinkReads >= 3
                   ? [
                       { hazardId: 'h-other', state: 'closed', steps: [] },
                       { hazardId: 'h-1', state: 'reported', steps: [{ transition: 'report' }] },
@@ -374,7 +376,7 @@ describe('OperatorRunner against an HTTP server', () => {
     );
   });
 
-  it('reads what an upper Vigil holds of the enterprise (uplink), on its target, as its user; skips a target left out', async () => {
+  it('reads what an upper Vigil holds of the enterprise (uplink), on its target, as its user, logging in again after a restart; skips a target left out', async () => {
     hazardState = 'reported';
     uplinkReads = 0;
     const story = parseScenario({
@@ -426,7 +428,10 @@ describe('OperatorRunner against an HTTP server', () => {
       ['uplink read 91310000MA1K4XY83B hazard h', 'city', 'ok'],
       ['uplink read 91310000MA1K4XY83B alarm h', 'city', 'failed'],
     ]);
-    expect(results[1]?.attempts).toBe(2);
+    expect(results[1]?.attempts).toBe(3);
+    expect(
+      seen.filter(line => line.startsWith('POST /api/v1/auth/login') && line.includes('chen')),
+    ).toHaveLength(2);
     expect(results[2]?.detail).toContain(
       'HTTP 404: alarms h-1 of 91310000MA1K4XY83B not at this Vigil (yet)',
     );
@@ -434,6 +439,7 @@ describe('OperatorRunner against an HTTP server', () => {
     expect(seen).toContainEqual('GET /api/v1/uplink/enterprises Bearer t-chen ');
 
     heard.length = 0;
+    seen.length = 0;
     const alone = await run(['city']);
     expect(alone.map(result => [result.target, result.status, result.detail])).toEqual([
       ['main', 'ok', 'HTTP 201, No. 1 reported'],
