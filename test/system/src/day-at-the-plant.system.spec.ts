@@ -113,6 +113,8 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
   let influx: InfluxHandle | undefined;
   let city: Instance | undefined;
   let enterprise: Instance | undefined;
+  /** The city's restart, once begun (awaited before stopping, so that no process outlives us). */
+  let restored: Promise<void> | undefined;
   const scenario = loadScenarioFile(join(REPO_ROOT, 'simulators/scenarios/day-at-the-plant.yaml'));
 
   beforeAll(async () => {
@@ -165,6 +167,7 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
   }, 90_000);
 
   afterAll(async () => {
+    await restored;
     await stop(enterprise?.process);
     await stop(city?.process);
     await influx?.stop();
@@ -179,7 +182,6 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
     // The cut and the restore, hooked into the story (awaited by the runner before its next step).
     let cutAfter: string | undefined;
     let duringCut: Promise<{ status: number; body: Readiness }> | undefined;
-    let restored: Promise<void> | undefined;
     let restoreFailed: unknown;
     const onAction = async (result: ActionResult): Promise<void> => {
       if (result.status !== 'ok') return;
@@ -204,6 +206,7 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
         restored = (async () => {
           await duringCut;
           upper = await start(upper.env);
+          city = upper; // stopped in afterAll
         })().catch(error => {
           restoreFailed = error;
         });
