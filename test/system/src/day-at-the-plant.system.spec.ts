@@ -301,6 +301,13 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
       compared = await compare();
     }
     const { both, view, sent } = compared;
+    const count = (entries: Record<string, string[]>) =>
+      `${Object.keys(entries).length} (${Object.values(entries).flat().length} transitions)`;
+    process.stdout.write(
+      `city: alarms ${count(both.alarms.city)}, hazards ${count(both.hazards.city)}; ` +
+        `received ${JSON.stringify(both.received)}; backlog during the cut ` +
+        `${String(degraded?.body.details?.uplink?.backlog)}\n`,
+    );
     // Every alarm and hazard of the enterprise, with exactly its transitions in order.
     expect(both.received).toEqual(both.queued);
     expect(both.alarms.city).toEqual(both.alarms.enterprise);
