@@ -72,9 +72,14 @@ describe('uplink view', () => {
   });
 
   it('derives the uplink sides from the answers: 404 means not configured', () => {
-    expect(uplinkFeatures(404, 404)).toEqual({ upper: false, lower: false });
-    expect(uplinkFeatures(200, 404)).toEqual({ upper: true, lower: false });
-    expect(uplinkFeatures(404, 200)).toEqual({ upper: false, lower: true });
-    expect(uplinkFeatures(403, 404)).toEqual({ upper: true, lower: false });
+    expect(uplinkFeatures(404, 404)).toEqual({ upper: false, lower: false, settled: true });
+    expect(uplinkFeatures(200, 404)).toEqual({ upper: true, lower: false, settled: true });
+    expect(uplinkFeatures(404, 200)).toEqual({ upper: false, lower: true, settled: true });
+    expect(uplinkFeatures(403, 404)).toEqual({ upper: true, lower: false, settled: true });
+  });
+
+  it('does not settle on no answer or a server error (the console asks again)', () => {
+    expect(uplinkFeatures(0, 404)).toEqual({ upper: false, lower: false, settled: false });
+    expect(uplinkFeatures(200, 503)).toEqual({ upper: true, lower: false, settled: false });
   });
 });

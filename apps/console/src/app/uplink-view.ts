@@ -5,12 +5,27 @@ export const LINK_STALE_MINUTES = 5;
 
 export type UplinkFeatures = { readonly upper: boolean; readonly lower: boolean };
 
-/**
- * What an instance has of the uplink, from its answers: the controllers exist only where the
- * side is configured, so `404` means the side is absent; any other answer (200, 403) means present.
- */
-export function uplinkFeatures(upperStatus: number, lowerStatus: number): UplinkFeatures {
-  return { upper: upperStatus !== 404, lower: lowerStatus !== 404 };
+/** What one answer says of a side of the uplink: present, absent, or not known yet (ask again). */
+export function sidePresent(status: number): boolean | undefined {
+  // The controllers exist only where the side is configured: 404 means absent. 403 (a user the
+  // authorisation refuses) still means present; no answer or a server error tells nothing.
+  if (status === 404) return false;
+  if ((status >= 200 && status < 300) || status === 403) return true;
+  return undefined;
+}
+
+/** What an instance has of the uplink, from its answers; `settled` false: ask again later. */
+export function uplinkFeatures(
+  upperStatus: number,
+  lowerStatus: number,
+): UplinkFeatures & { readonly settled: boolean } {
+  const upper = sidePresent(upperStatus);
+  const lower = sidePresent(lowerStatus);
+  return {
+    upper: upper ?? false,
+    lower: lower ?? false,
+    settled: upper !== undefined && lower !== undefined,
+  };
 }
 
 export interface EnterpriseSummary {

@@ -35,6 +35,7 @@ import { uplinkFeatures, type UplinkFeatures } from '../app/uplink-view';
 import { Header } from './header';
 
 const LANG_KEY = 'vigil.lang';
+const FEATURE_RETRY_MS = 10_000;
 
 function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
@@ -136,16 +137,27 @@ function LoggedIn(props: {
   const [features, setFeatures] = useState<UplinkFeatures>({ upper: false, lower: false });
   useEffect(() => {
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const status = (path: string) =>
       apiGet(path).then(
         () => 200,
         (error: unknown) => (error as { status?: number }).status ?? 0,
       );
-    void Promise.all([status('/api/v1/uplink/enterprises'), status('/api/v1/uplink/orders')]).then(
-      ([upper, lower]) => live && setFeatures(uplinkFeatures(upper, lower)),
-    );
+    const probe = () =>
+      void Promise.all([
+        status('/api/v1/uplink/enterprises'),
+        status('/api/v1/uplink/orders'),
+      ]).then(([upper, lower]) => {
+        if (!live) return;
+        const found = uplinkFeatures(upper, lower);
+        setFeatures({ upper: found.upper, lower: found.lower });
+        // No answer or a server error: ask again rather than hide a page for the whole session.
+        if (!found.settled) timer = setTimeout(probe, FEATURE_RETRY_MS);
+      });
+    probe();
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, []);
 
