@@ -182,6 +182,19 @@ describe('console: the enterprises below at the city and the supervision orders 
     });
     expect(reported.status).toBe(201);
     const hazard = (await reported.json()) as Hazard;
+    // Assigned with a deadline a few seconds away: it passes, the ledger marks the hazard overdue.
+    const wangApi = await loginAs(enterprise.httpUrl, 'wang');
+    const assigned = await wangApi.post(`/api/v1/hazards/${hazard.id}/assign`, {
+      assignee: 'zhang',
+      plan: {
+        responsible: '张伟 Zhang Wei',
+        measures: '更换垫片 replace the gasket',
+        funds: 800,
+        deadline: Date.now() + 3000,
+        contingencyPlan: 'YA-03',
+      },
+    });
+    expect(assigned.status).toBe(200);
 
     // At the city, the supervisor chen (Chinese): 下级企业 in the nav, 督办令 not (no upper here).
     const chen = await open();
@@ -194,7 +207,7 @@ describe('console: the enterprises below at the city and the supervision orders 
     );
     await card.locator(`tr.uplink-alarm[data-alarm-id="${alarm.id}"]`).waitFor({ timeout: 20_000 });
     await card
-      .locator(`tr.uplink-hazard[data-hazard-id="${hazard.id}"][data-state="reported"]`)
+      .locator(`tr.uplink-hazard.overdue[data-hazard-id="${hazard.id}"][data-state="assigned"]`)
       .waitFor({ timeout: 20_000 });
     await card
       .locator('tr.uplink-point[data-point="tk-101.level_pct"]')
@@ -208,9 +221,10 @@ describe('console: the enterprises below at the city and the supervision orders 
     expect(
       await card.locator(`tr.uplink-alarm[data-alarm-id="${alarm.id}"]`).getAttribute('class'),
     ).toContain(`p${alarm.priority}`);
-    expect(await card.locator('.hazard-states .chip[data-state="reported"]').textContent()).toBe(
-      '已上报: 1',
+    expect(await card.locator('.hazard-states .chip[data-state="assigned"]').textContent()).toBe(
+      '已下达整改: 1',
     );
+    expect(await card.locator('.hazard-states .hazard-overdue').textContent()).toBe('逾期 1');
     expect(await card.locator('.link-freshness').getAttribute('data-stale')).toBe('false');
     expect(await card.locator('.link-freshness .tag').textContent()).toContain('最近接收');
     await shot(chen, 'uplink-enterprises-zh');
