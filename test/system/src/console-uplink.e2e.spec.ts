@@ -239,7 +239,9 @@ describe('console: the enterprises below at the city and the supervision orders 
     const issued = card.locator('li.supervision-order[data-seq="1"]');
     await issued.waitFor();
     expect(await issued.textContent()).toContain(ORDER_TITLE);
-    expect(await issued.textContent()).toContain(`隐患 ${hazard.id}`);
+    expect(await issued.locator('.order-hazard').textContent()).toBe(
+      '隐患 #1 罐区法兰泄漏 Flange leak in the tank farm',
+    );
     await chen.click('#lang');
     await card.locator('h4', { hasText: 'Supervision orders' }).waitFor();
     expect(await card.locator('h3').textContent()).toBe('Huaxin Chemicals');
@@ -266,6 +268,9 @@ describe('console: the enterprises below at the city and the supervision orders 
     await received.waitFor({ timeout: 20_000 });
     expect(await received.textContent()).toContain(ORDER_TITLE);
     expect(await received.textContent()).toContain('chen');
+    expect(await received.locator('a.order-hazard').getAttribute('href')).toBe(
+      `#/hazards?id=${hazard.id}`,
+    );
     await shot(zhang, 'uplink-orders-zh');
     await zhang.click('#lang');
     await zhang

@@ -5,6 +5,7 @@ import { apiGet, apiPost, errorMessage } from '../app/api';
 import { useConsole, useLoad, useNow } from '../app/context';
 import { formatTime, localName } from '../app/format';
 import { label } from '../app/i18n';
+import { routeHref } from '../app/route';
 import { summariseEnterprise } from '../app/uplink-view';
 
 const REFRESH_MS = 5000;
@@ -203,13 +204,26 @@ function EnterpriseCard(props: { enterprise: UplinkEnterprise; onIssued: () => v
       )}
 
       <h4>{t('enterpriseOrders')}</h4>
-      <OrderList orders={enterprise.orders} />
+      <OrderList
+        orders={enterprise.orders}
+        hazardName={id => {
+          const hazard = enterprise.hazards.find(entry => entry.hazardId === id);
+          return hazard && `#${hazard.no} ${hazard.title}`;
+        }}
+      />
       <OrderForm enterprise={enterprise} onIssued={props.onIssued} />
     </article>
   );
 }
 
-function OrderList(props: { orders: readonly SupervisionOrder[] }) {
+/**
+ * Orders, newest first. `hazardName` names the hazard an order is about (the upper knows the
+ * lower's ledger); without it the hazard links to the ledger of this Vigil (the lower's own).
+ */
+function OrderList(props: {
+  orders: readonly SupervisionOrder[];
+  hazardName?: (hazardId: string) => string | undefined;
+}) {
   const { t, lang, orgName } = useConsole();
   if (props.orders.length === 0) return <p class="muted">{t('enterpriseNoOrders')}</p>;
   const orders = [...props.orders].sort((a, b) => b.seq - a.seq);
@@ -225,7 +239,16 @@ function OrderList(props: { orders: readonly SupervisionOrder[] }) {
               {t('orderDue', { time: formatTime(lang, order.deadline) })}
             </span>
           )}
-          {order.hazardId && <span class="tag">{t('ordersHazard', { id: order.hazardId })}</span>}
+          {order.hazardId &&
+            (props.hazardName ? (
+              <span class="tag order-hazard">
+                {t('ordersHazard', { id: props.hazardName(order.hazardId) ?? order.hazardId })}
+              </span>
+            ) : (
+              <a class="tag order-hazard" href={routeHref('hazards', { id: order.hazardId })}>
+                {t('ordersHazard', { id: order.hazardId })}
+              </a>
+            ))}
           {order.text && <p class="order-text">{order.text}</p>}
           <div class="muted">
             {t('orderIssuedBy', {
