@@ -253,7 +253,7 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
         this.applyApprovals(fresh);
         this.ordersJournal.append(fresh);
         this.orderList.push(...fresh.sort((a, b) => a.seq - b.seq));
-        for (const order of fresh)
+        for (const order of fresh.filter(held => held.kind !== 'approve'))
           this.logger.warn(
             `supervision order (挂牌督办) No. ${order.seq} from ${order.issuedBy} (${order.issuedByNode}): ${order.title}`,
           );
