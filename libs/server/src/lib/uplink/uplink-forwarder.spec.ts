@@ -301,13 +301,17 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
             message: 'the hazard is rectifying: approval comes after acceptance',
           };
     };
-    const { uplink } = forwarder(new VigilMetrics());
-    // The first fetch: the ledger refused to store the first approval; nothing is held yet.
+    const first = forwarder(new VigilMetrics());
+    // The first fetch: the ledger refused to store the first approval; nothing is held yet, not
+    // even across a restart (the order is journaled only after its approval is durable).
     await waitFor(() => approvals.length === 1, { what: 'the first approval', timeoutMs: 10_000 });
     await new Promise(resolve => setTimeout(resolve, 100));
-    expect(uplink.orders()).toEqual([]);
-    // The next poll fetches them again; each approval is applied or refused, each answer goes up.
-    await uplink.fetchOrders();
+    expect(first.uplink.orders()).toEqual([]);
+    first.uplink.onModuleDestroy();
+    // After a restart, the next poll fetches them again; each approval is applied or refused,
+    // and each answer goes up.
+    const { uplink } = forwarder(new VigilMetrics());
+    await waitFor(() => uplink.orders().length === 3, { what: 'the orders', timeoutMs: 10_000 });
     expect(uplink.orders().map(held => held.seq)).toEqual([3, 2, 1]);
     await waitFor(() => receivedItems.filter(item => item.kind === 'outcome').length === 2, {
       what: 'both answers at the upper',
