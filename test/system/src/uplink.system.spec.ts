@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
 
-import type { Alarm, Hazard, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
+import type { Alarm, Hazard, RiskNode, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
@@ -488,8 +488,38 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
       timeoutMs: 15_000,
     });
 
+    // The city's risk map holds the enterprise below, under its link node, read-only: coloured by
+    // its forwarded open alarms, with the freshness of what came up.
+    const below = (
+      await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises'))
+    ).find(entry => entry.enterpriseCode === ENTERPRISE_CODE);
+    const risk = await json<{ roots: RiskNode[] }>(await chen.call('/api/v1/risk'));
+    const findNode = (nodes: readonly RiskNode[], key: string): RiskNode | undefined =>
+      nodes.reduce<RiskNode | undefined>(
+        (found, node) => found ?? (node.key === key ? node : findNode(node.children, key)),
+        undefined,
+      );
+    const park = findNode(risk.roots, 'park:park-chem');
+    const forwarded = park?.children.find(child => child.key === `forwarded:${ENTERPRISE_CODE}`);
+    const open = below?.alarms.filter(a => a.state !== 'normal').map(a => a.priority) ?? [];
+    expect(forwarded).toMatchObject({
+      kind: 'enterprise',
+      level: open.includes(1)
+        ? 'red'
+        : open.includes(2)
+          ? 'orange'
+          : open.includes(3)
+            ? 'yellow'
+            : 'blue',
+      forwarded: { enterpriseCode: ENTERPRISE_CODE, lastReceivedAt: below?.lastReceivedAt },
+    });
+    expect(open.length).toBeGreaterThan(0);
+
     // An operator at the city is refused; so is a general hazard.
     const zhangAtCity = await loginAs(city.httpUrl, 'zhang');
+    expect(JSON.stringify(await json(await zhangAtCity.call('/api/v1/risk')))).not.toContain(
+      `forwarded:${ENTERPRISE_CODE}`,
+    );
     expect((await approveAtCity(zhangAtCity, hazard.id)).status).toBe(403);
     const general = (await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises')))
       .find(entry => entry.enterpriseCode === ENTERPRISE_CODE)

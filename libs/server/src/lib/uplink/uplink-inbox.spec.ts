@@ -99,6 +99,7 @@ const hazard = (
   transition: string,
   level: 'general' | 'major' = 'major',
   hazardId = 'h1',
+  by = 'wang',
 ): UplinkItem => ({
   seq,
   kind: 'hazard',
@@ -114,7 +115,7 @@ const hazard = (
   overdue: false,
   reportedAt: 1,
   at: seq,
-  by: 'wang',
+  by,
 });
 
 const approval = (seq: number, hazardId = 'h1'): SupervisionOrder => ({
@@ -176,18 +177,15 @@ describe('UplinkInbox: approvals of major hazards from above', () => {
     inbox.addOrder(approval(2));
     receive(
       inbox,
-      batch(
-        { ...hazard(6, 'accepted', 'approve'), by: 'city-demo:chen' },
-        {
-          seq: 7,
-          kind: 'outcome',
-          orderId: 'o2',
-          orderSeq: 2,
-          outcome: 'applied',
-          hazardId: 'h1',
-          at: 10,
-        },
-      ),
+      batch(hazard(6, 'accepted', 'approve', 'major', 'h1', 'city-demo:chen'), {
+        seq: 7,
+        kind: 'outcome',
+        orderId: 'o2',
+        orderSeq: 2,
+        outcome: 'applied',
+        hazardId: 'h1',
+        at: 10,
+      }),
     );
     expect(inbox.approvalRefusal(CODE, 'h1')).toMatchObject({
       status: 409,
