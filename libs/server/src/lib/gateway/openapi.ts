@@ -39,11 +39,7 @@ import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.co
 import * as dutyApi from '../duty/duty-responses';
 import { monthlyReportQuery } from '../reports/monthly-report.controller';
 import * as reportApi from '../reports/monthly-report-responses';
-import {
-  supervisionApprovalBody,
-  supervisionOrderBody,
-  uplinkBatchSchema,
-} from '@vigil/contracts';
+import { supervisionApprovalBody, supervisionOrderBody, uplinkBatchSchema } from '@vigil/contracts';
 import { linkOrdersQuery } from '../uplink/uplink.controller';
 import * as uplinkApi from '../uplink/uplink-responses';
 

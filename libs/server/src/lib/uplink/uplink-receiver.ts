@@ -197,7 +197,10 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
       enterpriseCode,
       {
         kind: 'approve',
-        title: `重大隐患 No. ${hazard?.no ?? '?'} 批准销号: ${hazard?.title ?? hazardId}`.slice(0, 200),
+        title: `重大隐患 No. ${hazard?.no ?? '?'} 批准销号: ${hazard?.title ?? hazardId}`.slice(
+          0,
+          200,
+        ),
         text: note ?? '',
         hazardId,
       },
