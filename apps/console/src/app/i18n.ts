@@ -8,6 +8,7 @@ import {
 import { PERMIT_LABELS_EN, PERMIT_LABELS_ZH, PERMIT_TEXT_EN, PERMIT_TEXT_ZH } from './i18n-permits';
 import { DUTY_LABELS_EN, DUTY_LABELS_ZH, DUTY_TEXT_EN, DUTY_TEXT_ZH } from './i18n-duty';
 import { REPORT_TEXT_EN, REPORT_TEXT_ZH } from './i18n-reports';
+import { UPLINK_TEXT_EN, UPLINK_TEXT_ZH } from './i18n-uplink';
 
 export type Lang = 'zh-CN' | 'en';
 export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
@@ -297,6 +298,7 @@ const ZH = {
   ...PERMIT_TEXT_ZH,
   ...DUTY_TEXT_ZH,
   ...REPORT_TEXT_ZH,
+  ...UPLINK_TEXT_ZH,
 } as const;
 
 export type TextKey = keyof typeof ZH;
@@ -576,6 +578,7 @@ const EN: Record<TextKey, string> = {
   ...PERMIT_TEXT_EN,
   ...DUTY_TEXT_EN,
   ...REPORT_TEXT_EN,
+  ...UPLINK_TEXT_EN,
 };
 
 /** Names of things that come as data (rule ids, states, classes …): `label(lang, 'rule', id)`. */

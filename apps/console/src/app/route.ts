@@ -10,7 +10,14 @@ export const PAGES = [
   'trends',
   'health',
   'performance',
+  'enterprises',
+  'orders',
 ] as const;
+/** Pages shown only where the instance has the feature (the uplink's upper or lower side). */
+export const FEATURE_PAGES: Readonly<Partial<Record<Page, 'upper' | 'lower'>>> = {
+  enterprises: 'upper',
+  orders: 'lower',
+};
 export type Page = (typeof PAGES)[number];
 
 export interface Route {

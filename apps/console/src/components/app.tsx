@@ -30,9 +30,12 @@ import { PerformancePage } from '../pages/performance-page';
 import { PlanPage } from '../pages/plan-page';
 import { RiskPage } from '../pages/risk-page';
 import { TrendsPage } from '../pages/trends-page';
+import { EnterprisesPage, OrdersPage } from '../pages/uplink-pages';
+import { uplinkFeatures, type UplinkFeatures } from '../app/uplink-view';
 import { Header } from './header';
 
 const LANG_KEY = 'vigil.lang';
+const FEATURE_RETRY_MS = 10_000;
 
 function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
@@ -130,6 +133,33 @@ function LoggedIn(props: {
     return () => clearInterval(timer);
   }, []);
   const [toasts, setToasts] = useState<Toast[]>([]);
+  // Which side of the uplink this instance has: its controllers answer 404 where it has none.
+  const [features, setFeatures] = useState<UplinkFeatures>({ upper: false, lower: false });
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = (path: string) =>
+      apiGet(path).then(
+        () => 200,
+        (error: unknown) => (error as { status?: number }).status ?? 0,
+      );
+    const probe = () =>
+      void Promise.all([
+        status('/api/v1/uplink/enterprises'),
+        status('/api/v1/uplink/orders'),
+      ]).then(([upper, lower]) => {
+        if (!live) return;
+        const found = uplinkFeatures(upper, lower);
+        setFeatures({ upper: found.upper, lower: found.lower });
+        // No answer or a server error: ask again rather than hide a page for the whole session.
+        if (!found.settled) timer = setTimeout(probe, FEATURE_RETRY_MS);
+      });
+    probe();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, []);
 
   const annunciator = useMemo(() => new Annunciator(), []);
   const { socket, telemetry } = useMemo(() => {
@@ -279,7 +309,12 @@ function LoggedIn(props: {
   const notReady = servicesNotReady(heartbeat, now);
   return (
     <ConsoleContext.Provider value={value}>
-      <Header page={route.page} onSwitchLang={props.onSwitchLang} onLogout={() => onLogout()} />
+      <Header
+        page={route.page}
+        features={features}
+        onSwitchLang={props.onSwitchLang}
+        onLogout={() => onLogout()}
+      />
       {stale.stale && (
         <div
           class="banner banner-error banner-stale"
@@ -386,6 +421,10 @@ function LoggedIn(props: {
           <HealthPage />
         ) : route.page === 'performance' ? (
           <PerformancePage />
+        ) : route.page === 'enterprises' ? (
+          <EnterprisesPage />
+        ) : route.page === 'orders' ? (
+          <OrdersPage />
         ) : (
           <AlarmsPage params={route.params} />
         )}

@@ -5,13 +5,15 @@ import type { AnnunciatorState } from '../app/annunciator';
 import { useConsole } from '../app/context';
 import { localName } from '../app/format';
 import { label } from '../app/i18n';
-import { PAGES, routeHref, type Page } from '../app/route';
+import { FEATURE_PAGES, PAGES, routeHref, type Page } from '../app/route';
+import type { UplinkFeatures } from '../app/uplink-view';
 import { BellIcon } from './icons';
 
 const MUTE_SECONDS = 60;
 
 export function Header(props: {
   page: Page | 'login';
+  features: UplinkFeatures;
   onSwitchLang: () => void;
   onLogout: () => void;
 }) {
@@ -30,7 +32,10 @@ export function Header(props: {
         <a href={routeHref('alarms')}>{t('title')}</a>
       </h1>
       <nav class="nav" aria-label="pages">
-        {PAGES.map(page => (
+        {PAGES.filter(page => {
+          const side = FEATURE_PAGES[page];
+          return side === undefined || props.features[side] || props.page === page;
+        }).map(page => (
           <a
             key={page}
             href={routeHref(page)}

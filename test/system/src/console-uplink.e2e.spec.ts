@@ -1,0 +1,281 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { MqttClient } from 'mqtt';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+import type { Alarm, Hazard } from '@vigil/contracts';
+import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+
+import {
+  SCREENSHOTS,
+  launchChromium,
+  logIn,
+  node,
+  requireBuildAndBrowser,
+  stop,
+  type LoggedChild,
+} from './console-browser';
+import { REPO_ROOT, SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+
+const ENTERPRISE_CODE = '91310000MA1K4XY83B';
+const ORDER_TITLE = '罐区泄漏隐患挂牌督办 Supervised rectification of the tank-farm leak';
+
+/** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
+async function randomFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>(resolve => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port in 20000-29999');
+}
+
+interface Instance {
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly process: LoggedChild;
+}
+
+async function start(env: Record<string, string>): Promise<Instance> {
+  const httpPort = await randomFreePort();
+  const mqttPort = await randomFreePort();
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const child = node('dist/apps/vigil/src/main.js', [], {
+    VIGIL_HTTP_PORT: String(httpPort),
+    VIGIL_MQTT_PORT: String(mqttPort),
+    VIGIL_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
+      return (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200;
+    },
+    { what: `Vigil on ${httpPort}`, timeoutMs: 30_000, intervalMs: 100 },
+  );
+  return { httpUrl, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, process: child };
+}
+
+/**
+ * The uplink's console pages (issue 15, 市县企三级联网) in Chromium on two built Vigil processes,
+ * every part real: an enterprise Vigil forwards to a city Vigil. An alarm raised and a hazard
+ * reported at the enterprise show on the city's 下级企业 page; the city's supervisor issues a
+ * 挂牌督办 order there; the enterprise's 督办令 page shows it. In Chinese and English.
+ */
+describe('console: the enterprises below at the city and the supervision orders at the enterprise', () => {
+  let work: string;
+  let influx: InfluxHandle | undefined;
+  let city: Instance | undefined;
+  let enterprise: Instance | undefined;
+  let device: MqttClient | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const open = async (): Promise<Page> => {
+    if (!browser) throw new Error('no browser');
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      locale: 'zh-CN',
+    });
+    contexts.push(context);
+    return context.newPage();
+  };
+  const navPages = async (page: Page) =>
+    page
+      .locator('nav a.nav-link')
+      .evaluateAll(links => links.map(link => (link as HTMLElement).dataset['page']));
+
+  beforeAll(async () => {
+    requireBuildAndBrowser();
+    work = mkdtempSync(join(tmpdir(), 'vigil-console-uplink-'));
+    influx = await startInfluxd();
+    const token = randomBytes(32).toString('hex');
+    const links = join(work, 'uplink-links.json');
+    writeFileSync(
+      links,
+      JSON.stringify({
+        links: [
+          {
+            enterpriseCode: ENTERPRISE_CODE,
+            name: '华新化工有限公司 Huaxin Chemicals',
+            // Under the enterprise's own node: the city's operator account zhang sees it too.
+            node: 'ent-huaxin',
+            tokenSha256: createHash('sha256').update(token).digest('hex'),
+          },
+        ],
+      }),
+    );
+    const common = {
+      VIGIL_INFLUX_MODE: 'external',
+      VIGIL_INFLUX_URL: influx.url,
+      VIGIL_WRITE_FLUSH_MS: '50',
+      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      VIGIL_RULE_TICK_MS: '200',
+      VIGIL_ALARM_TICK_MS: '200',
+      VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
+    };
+    city = await start({
+      ...common,
+      VIGIL_INFLUX_DB: 'vigil_city',
+      VIGIL_DATA_DIR: join(work, 'city'),
+      VIGIL_UPLINK_LINKS: links,
+    });
+    enterprise = await start({
+      ...common,
+      VIGIL_INFLUX_DB: 'vigil_enterprise',
+      VIGIL_DATA_DIR: join(work, 'enterprise'),
+      VIGIL_UPLINK_URL: city.httpUrl,
+      VIGIL_UPLINK_TOKEN: token,
+      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
+      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
+      VIGIL_UPLINK_SAMPLE_MS: '1000',
+      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
+      VIGIL_UPLINK_ORDERS_POLL_MS: '1000',
+    });
+    device = await mqttClient(enterprise.mqttUrl);
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await device?.endAsync().catch(() => undefined);
+    await stop(enterprise?.process);
+    await stop(city?.process);
+    await influx?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows the enterprise at the city, takes an order there and shows it at the enterprise', async () => {
+    if (!city || !enterprise || !device) throw new Error('not started');
+    const zhangApi = await loginAs(enterprise.httpUrl, 'zhang');
+    // At the enterprise: a tank of the major hazard source reports, a gas detector alarms.
+    await device.publishAsync(
+      'vigil/v1/plant-1/tk-101/telemetry',
+      telemetry({ level_pct: 41.5, temp_c: 18.2, pressure_kpa: 102 }, 1),
+      { qos: 1 },
+    );
+    await device.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), {
+      qos: 1,
+    });
+    const alarm = await waitFor(
+      async () =>
+        ((await (await zhangApi.call('/api/v1/alarms?site=plant-1')).json()) as Alarm[]).find(
+          a => a.deviceId === 'gc-tf-01' && a.category === 'process',
+        ),
+      { what: 'the leak alarm at the enterprise' },
+    );
+    const reported = await zhangApi.post('/api/v1/hazards', {
+      title: '罐区法兰泄漏 Flange leak in the tank farm',
+      level: 'general',
+      siteId: 'plant-1',
+    });
+    expect(reported.status).toBe(201);
+    const hazard = (await reported.json()) as Hazard;
+    // Assigned with a deadline a few seconds away: it passes, the ledger marks the hazard overdue.
+    const wangApi = await loginAs(enterprise.httpUrl, 'wang');
+    const assigned = await wangApi.post(`/api/v1/hazards/${hazard.id}/assign`, {
+      assignee: 'zhang',
+      plan: {
+        responsible: '张伟 Zhang Wei',
+        measures: '更换垫片 replace the gasket',
+        funds: 800,
+        deadline: Date.now() + 3000,
+        contingencyPlan: 'YA-03',
+      },
+    });
+    expect(assigned.status).toBe(200);
+
+    // At the city, the supervisor chen (Chinese): 下级企业 in the nav, 督办令 not (no upper here).
+    const chen = await open();
+    await logIn(chen, city.httpUrl, 'chen');
+    await chen.waitForSelector('nav a[data-page="enterprises"]');
+    expect(await navPages(chen)).not.toContain('orders');
+    await chen.click('nav a[data-page="enterprises"]');
+    const card = chen.locator(
+      `#uplink-enterprises .enterprise-card[data-code="${ENTERPRISE_CODE}"]`,
+    );
+    await card.locator(`tr.uplink-alarm[data-alarm-id="${alarm.id}"]`).waitFor({ timeout: 20_000 });
+    await card
+      .locator(`tr.uplink-hazard.overdue[data-hazard-id="${hazard.id}"][data-state="assigned"]`)
+      .waitFor({ timeout: 20_000 });
+    await card
+      .locator('tr.uplink-point[data-point="tk-101.level_pct"]')
+      .waitFor({ timeout: 20_000 });
+    expect(await card.locator('h3').textContent()).toBe('华新化工有限公司');
+    expect(
+      await card
+        .locator(`.open-alarms .prio-badge[data-priority="${alarm.priority}"]`)
+        .getAttribute('data-count'),
+    ).toBe('1');
+    expect(
+      await card.locator(`tr.uplink-alarm[data-alarm-id="${alarm.id}"]`).getAttribute('class'),
+    ).toContain(`p${alarm.priority}`);
+    expect(await card.locator('.hazard-states .chip[data-state="assigned"]').textContent()).toBe(
+      '已下达整改: 1',
+    );
+    expect(await card.locator('.hazard-states .hazard-overdue').textContent()).toBe('逾期 1');
+    expect(await card.locator('.link-freshness').getAttribute('data-stale')).toBe('false');
+    expect(await card.locator('.link-freshness .tag').textContent()).toContain('最近接收');
+    await shot(chen, 'uplink-enterprises-zh');
+
+    // 挂牌督办: chen issues an order about the hazard.
+    await card.locator('.order-form input[name="title"]').fill(ORDER_TITLE);
+    await card
+      .locator('.order-form textarea[name="text"]')
+      .fill('30 日内完成罐区法兰全面排查 inspect every flange in the tank farm within 30 days');
+    await card.locator('.order-form select[name="hazardId"]').selectOption(hazard.id);
+    await card.locator('.order-form button[type="submit"]').click();
+    const issued = card.locator('li.supervision-order[data-seq="1"]');
+    await issued.waitFor();
+    expect(await issued.textContent()).toContain(ORDER_TITLE);
+    expect(await issued.locator('.order-hazard').textContent()).toBe(
+      '隐患 #1 罐区法兰泄漏 Flange leak in the tank farm',
+    );
+    await chen.click('#lang');
+    await card.locator('h4', { hasText: 'Supervision orders' }).waitFor();
+    expect(await card.locator('h3').textContent()).toBe('Huaxin Chemicals');
+    await shot(chen, 'uplink-enterprises-en');
+
+    // The city's operator zhang sees the enterprise read-only: no order form.
+    const zhangAtCity = await open();
+    await logIn(zhangAtCity, city.httpUrl, 'zhang');
+    await zhangAtCity.click('nav a[data-page="enterprises"]');
+    const readOnly = zhangAtCity.locator(
+      `#uplink-enterprises .enterprise-card[data-code="${ENTERPRISE_CODE}"]`,
+    );
+    await readOnly.locator('.order-operator-only').waitFor();
+    expect(await readOnly.locator('.order-form').count()).toBe(0);
+    expect(await readOnly.locator('li.supervision-order[data-seq="1"]').count()).toBe(1);
+
+    // At the enterprise, zhang: 督办令 in the nav, 下级企业 not; the order arrives.
+    const zhang = await open();
+    await logIn(zhang, enterprise.httpUrl, 'zhang');
+    await zhang.waitForSelector('nav a[data-page="orders"]');
+    expect(await navPages(zhang)).not.toContain('enterprises');
+    await zhang.click('nav a[data-page="orders"]');
+    const received = zhang.locator('#uplink-orders li.supervision-order[data-seq="1"]');
+    await received.waitFor({ timeout: 20_000 });
+    expect(await received.textContent()).toContain(ORDER_TITLE);
+    expect(await received.textContent()).toContain('chen');
+    expect(await received.locator('a.order-hazard').getAttribute('href')).toBe(
+      `#/hazards?id=${hazard.id}`,
+    );
+    await shot(zhang, 'uplink-orders-zh');
+    await zhang.click('#lang');
+    await zhang
+      .locator('#uplink-orders h2', { hasText: 'Supervision orders from above' })
+      .waitFor();
+    await shot(zhang, 'uplink-orders-en');
+  }, 180_000);
+});
