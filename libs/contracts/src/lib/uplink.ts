@@ -189,7 +189,8 @@ export interface UplinkEnterprise {
     readonly realtime: number;
     readonly alarm: number;
     readonly hazard: number;
-    readonly outcome: number;
+    /** The lower's answers to approvals (always given by this Vigil; optional for older readers). */
+    readonly outcome?: number;
   };
   /**
    * Latest state of each alarm heard of (open ones, and the most recent closed ones), with the
