@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
 
-import type { Alarm, Hazard, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
+import type { Alarm, Hazard, RiskNode, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
@@ -434,5 +434,164 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
         expect.objectContaining({ pointCode: 'tk-101.level_pct', value: 43 }),
       ]),
     );
+  }, 120_000);
+
+  it('approves a major hazard at the city: carried down once (repeated polls, a city restart), its step back up', async () => {
+    if (!city || !enterprise) throw new Error('not started');
+    const zhang = await loginAs(enterprise.httpUrl, 'zhang'); // operator, ent-huaxin
+    const wang = await loginAs(enterprise.httpUrl, 'wang'); // supervisor, park-chem
+    let chen: Client = await loginAs(city.httpUrl, 'chen'); // supervisor, city-demo (at the city)
+    const cityHazard = async (id: string) =>
+      (await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises')))
+        .find(entry => entry.enterpriseCode === ENTERPRISE_CODE)
+        ?.hazards.find(h => h.hazardId === id);
+    const approveAtCity = (who: Client, id: string, body: unknown = {}) =>
+      who.post(`/api/v1/uplink/enterprises/${ENTERPRISE_CODE}/hazards/${id}/approve`, body);
+
+    // A major hazard reported, assigned, rectified and accepted at the enterprise.
+    const hazard = await json<Hazard>(
+      await zhang.post('/api/v1/hazards', {
+        title: '液氯储罐区安全阀失效 Chlorine tank relief valve failed',
+        level: 'major',
+        siteId: 'plant-1',
+        areaId: 'tank-farm',
+      }),
+      201,
+    );
+    const act = async (who: Client, action: string, body: unknown = {}) =>
+      json<Hazard>(await who.post(`/api/v1/hazards/${hazard.id}/${action}`, body));
+    await act(wang, 'assign', {
+      assignee: 'zhang',
+      plan: {
+        responsible: '张伟 Zhang Wei',
+        measures: '更换安全阀 replace the relief valve',
+        funds: 12_000,
+        deadline: Date.now() + 7 * 86_400_000,
+        contingencyPlan: 'YA-07',
+      },
+    });
+    await act(zhang, 'start');
+    // Not accepted yet at the city's view: refused there with a clear 409.
+    await waitFor(async () => (await cityHazard(hazard.id))?.state === 'rectifying', {
+      what: 'the city to see the major hazard in work',
+      timeoutMs: 15_000,
+    });
+    const early = await approveAtCity(chen, hazard.id);
+    expect(early.status).toBe(409);
+    expect(await early.text()).toContain('approval comes after acceptance');
+    await act(zhang, 'rectify', { note: '安全阀已更换并校验 valve replaced and tested' });
+    await act(wang, 'accept', { note: '复查合格' });
+    // Without approval above the enterprise it cannot be closed (the gap this closes).
+    expect((await wang.post(`/api/v1/hazards/${hazard.id}/close`, {})).status).toBe(409);
+    await waitFor(async () => (await cityHazard(hazard.id))?.state === 'accepted', {
+      what: 'the city to see the major hazard accepted',
+      timeoutMs: 15_000,
+    });
+
+    // The city's risk map holds the enterprise below, under its link node, read-only: coloured by
+    // its forwarded open alarms, with the freshness of what came up.
+    const below = (
+      await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises'))
+    ).find(entry => entry.enterpriseCode === ENTERPRISE_CODE);
+    const risk = await json<{ roots: RiskNode[] }>(await chen.call('/api/v1/risk'));
+    const findNode = (nodes: readonly RiskNode[], key: string): RiskNode | undefined =>
+      nodes.reduce<RiskNode | undefined>(
+        (found, node) => found ?? (node.key === key ? node : findNode(node.children, key)),
+        undefined,
+      );
+    const park = findNode(risk.roots, 'park:park-chem');
+    const forwarded = park?.children.find(child => child.key === `forwarded:${ENTERPRISE_CODE}`);
+    const open = below?.alarms.filter(a => a.state !== 'normal').map(a => a.priority) ?? [];
+    expect(forwarded).toMatchObject({
+      kind: 'enterprise',
+      level: open.includes(1)
+        ? 'red'
+        : open.includes(2)
+          ? 'orange'
+          : open.includes(3)
+            ? 'yellow'
+            : 'blue',
+      forwarded: { enterpriseCode: ENTERPRISE_CODE, lastReceivedAt: below?.lastReceivedAt },
+    });
+    expect(open.length).toBeGreaterThan(0);
+
+    // An operator at the city is refused; so is a general hazard.
+    const zhangAtCity = await loginAs(city.httpUrl, 'zhang');
+    expect(JSON.stringify(await json(await zhangAtCity.call('/api/v1/risk')))).not.toContain(
+      `forwarded:${ENTERPRISE_CODE}`,
+    );
+    expect((await approveAtCity(zhangAtCity, hazard.id)).status).toBe(403);
+    const general = (await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises')))
+      .find(entry => entry.enterpriseCode === ENTERPRISE_CODE)
+      ?.hazards.find(h => h.level === 'general');
+    if (!general) throw new Error('no general hazard at the city');
+    const notMajor = await approveAtCity(chen, general.hazardId);
+    expect(notMajor.status).toBe(409);
+    expect(await notMajor.text()).toContain('not major');
+
+    // The city's supervisor approves; the city dies at once and comes back on the same data.
+    const approval = await json<{ id: string; seq: number; kind: string; issuedBy: string }>(
+      await approveAtCity(chen, hazard.id, { note: '同意销号 approved for close-out' }),
+      201,
+    );
+    expect(approval).toMatchObject({ kind: 'approve', issuedBy: 'chen' });
+    // Another one while it is on its way: refused (one approval per hazard).
+    expect((await approveAtCity(chen, hazard.id)).status).toBe(409);
+    await kill(city);
+    city = await start(city.env);
+    chen = await loginAs(city.httpUrl, 'chen');
+
+    // Applied at the enterprise as the hazard's approve step, signed by the city's user.
+    const approved = await waitFor(
+      async () => {
+        const lower = await json<Hazard>(await wang.call(`/api/v1/hazards/${hazard.id}`));
+        return lower.approvedBy ? lower : undefined;
+      },
+      { what: 'the approval applied at the enterprise', timeoutMs: 15_000 },
+    );
+    expect(approved.approvedBy).toBe('city-demo:chen');
+    expect(approved.history.filter(step => step.action === 'approve')).toEqual([
+      expect.objectContaining({
+        by: 'city-demo:chen',
+        role: 'supervisor',
+        note: '同意销号 approved for close-out',
+        upperOrder: approval.id,
+      }),
+    ]);
+    // Its step flows back up as a normal hazard step, and the city sees the order applied.
+    await waitFor(
+      async () => {
+        const view = (
+          await json<UplinkEnterprise[]>(await chen.call('/api/v1/uplink/enterprises'))
+        ).find(entry => entry.enterpriseCode === ENTERPRISE_CODE);
+        const up = view?.hazards.find(h => h.hazardId === hazard.id);
+        const order = view?.orders.find(o => o.id === approval.id);
+        return up?.steps.some(
+          step => step.transition === 'approve' && step.by === 'city-demo:chen',
+        ) && order?.outcome?.outcome === 'applied'
+          ? true
+          : undefined;
+      },
+      { what: 'the approve step and the outcome back at the city', timeoutMs: 15_000 },
+    );
+    // Approved now: the city refuses another approval.
+    expect((await approveAtCity(chen, hazard.id)).status).toBe(409);
+
+    // Polls go on (every second) and the city restarts once more: still one approve step.
+    await kill(city);
+    city = await start(city.env);
+    chen = await loginAs(city.httpUrl, 'chen');
+    await new Promise(resolve => setTimeout(resolve, 3000));
+    const after = await json<Hazard>(await wang.call(`/api/v1/hazards/${hazard.id}`));
+    expect(after.history.filter(step => step.action === 'approve')).toHaveLength(1);
+    const orders = await json<{ id: string }[]>(await zhang.call('/api/v1/uplink/orders'));
+    expect(orders.filter(order => order.id === approval.id)).toHaveLength(1);
+
+    // The loop closes at the enterprise: the major hazard is closed out (销号).
+    expect((await act(wang, 'close', { note: '销号' })).state).toBe('closed');
+    await waitFor(async () => (await cityHazard(hazard.id))?.state === 'closed', {
+      what: 'the city to see the major hazard closed',
+      timeoutMs: 15_000,
+    });
   }, 120_000);
 });

@@ -101,6 +101,12 @@ export interface HazardContext {
   /** Organisation node ids of the hazard's site, root (city) first, its enterprise last. */
   readonly siteOrgPath: readonly string[];
   readonly policy?: HazardPolicy | undefined;
+  /**
+   * An approval carried down from an upper Vigil (issue 15): the upper checked that its user is
+   * scoped above the enterprise (a node of its own tree, not of this one), so the scope check is
+   * not made again here; the step records the order's id. Never set from a user's request.
+   */
+  readonly fromUpper?: { readonly orderId: string } | undefined;
 }
 
 export type HazardRefusal = {
@@ -319,6 +325,10 @@ export function applyHazardCommand(
         return refuse(409, `the hazard is ${hazard.state}: approval comes after acceptance`);
       if (hazard.approvedBy) return refuse(409, `already approved by ${hazard.approvedBy}`);
       if (!supervises(actor)) return refuse(403, 'only a supervisor or an admin approves');
+      if (context.fromUpper)
+        return step(hazard, { approvedBy: actor.id }, 'approve', actor, now, command.note, {
+          upperOrder: context.fromUpper.orderId,
+        });
       if (!aboveEnterprise(actor, hazard, context.siteOrgPath))
         return refuse(
           403,

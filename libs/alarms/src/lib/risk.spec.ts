@@ -108,6 +108,56 @@ describe('dynamic risk', () => {
     expect(find([city as RiskNode], 'county:county').driver).toBe('enterprise:ent-b');
   });
 
+  it('hangs the enterprises below (uplink) under their link node, coloured by their forwarded open alarms', () => {
+    const below = {
+      node: 'park',
+      enterpriseCode: '91310000MA1K4XY83B',
+      name: '华新化工',
+      lastReceivedAt: NOW - 5000,
+      realtimeAt: NOW - 60_000,
+      openAlarmPriorities: [3, 1, 4],
+    };
+    const quiet = {
+      ...below,
+      node: 'county',
+      enterpriseCode: '91310000MA1K000001',
+      openAlarmPriorities: [],
+    };
+    const roots = computeRisk({
+      organisation,
+      sites,
+      alarms: [],
+      now: NOW,
+      forwarded: [below, quiet],
+    });
+    const node = find(roots, 'forwarded:91310000MA1K4XY83B');
+    expect(node).toMatchObject({
+      kind: 'enterprise',
+      level: 'red',
+      areas: { red: 0, orange: 0, yellow: 0, blue: 0 },
+      forwarded: {
+        enterpriseCode: '91310000MA1K4XY83B',
+        lastReceivedAt: NOW - 5000,
+        realtimeAt: NOW - 60_000,
+        openAlarms: { p1: 1, p2: 0, p3: 1, p4: 1 },
+      },
+    });
+    // It rolls up like any child: the park and everything above turn red, driven by it.
+    expect(find(roots, 'park:park')).toMatchObject({ level: 'red', driver: node.key });
+    expect(find(roots, 'city:city').level).toBe('red');
+    expect(find(roots, 'forwarded:91310000MA1K000001').level).toBe('blue');
+    // A scope beneath the link node does not see it.
+    const entA = computeRisk({
+      organisation,
+      sites,
+      alarms: [],
+      now: NOW,
+      scope: 'ent-a',
+      forwarded: [below],
+    });
+    expect(JSON.stringify(entA)).not.toContain('forwarded:');
+  });
+
   it('a P1 alarm makes its area red and rolls up to site, enterprise, park, county and city', () => {
     const p1 = alarm({ priority: 1, level: 'L2', ruleId: 'gas-l2' });
     const roots = computeRisk({ organisation, sites, alarms: [p1], now: NOW });

@@ -69,6 +69,61 @@ export interface RiskInput {
   readonly mhsUnits?: readonly MhsUnit[];
   /** Latest `level_pct` of a tank, for the live index; undefined when none yet. */
   readonly levelOf?: (siteId: string, deviceId: string) => number | undefined;
+  /**
+   * Enterprises below this Vigil (issue 15, uplink): each hangs under its link's organisation
+   * node, coloured by its forwarded open alarms only (the caller filters them by scope).
+   */
+  readonly forwarded?: readonly ForwardedEnterprise[];
+}
+
+/** An enterprise below, as the upper's uplink read model holds it. */
+export interface ForwardedEnterprise {
+  /** The organisation node of this Vigil it sits under (its link's `node`). */
+  readonly node: string;
+  readonly enterpriseCode: string;
+  readonly name: string;
+  readonly lastReceivedAt?: number | undefined;
+  readonly realtimeAt?: number | undefined;
+  /** The priorities of its forwarded alarms that are not normal. */
+  readonly openAlarmPriorities: readonly number[];
+}
+
+/**
+ * A forwarded enterprise's node: the floor of its open alarms' priorities (P1 red, P2 orange, P3
+ * yellow), else blue. No areas, no inherent risk, no modifiers: the upper has none of the
+ * lower's registry (docs/interfaces.md §Uplink).
+ */
+export function forwardedNode(enterprise: ForwardedEnterprise): RiskNode {
+  const openAlarms = { p1: 0, p2: 0, p3: 0, p4: 0 };
+  let level: RiskLevel = 'blue';
+  for (const priority of enterprise.openAlarmPriorities) {
+    if (priority === 1) openAlarms.p1 += 1;
+    else if (priority === 2) openAlarms.p2 += 1;
+    else if (priority === 3) openAlarms.p3 += 1;
+    else openAlarms.p4 += 1;
+    const floor = PRIORITY_FLOOR[priority];
+    if (floor !== undefined) level = worst(level, floor);
+  }
+  return {
+    key: `forwarded:${enterprise.enterpriseCode}`,
+    id: enterprise.enterpriseCode,
+    kind: 'enterprise',
+    name: enterprise.name,
+    inherent: 'blue',
+    level,
+    reasons: [],
+    driver: undefined,
+    areas: emptyCounts(),
+    forwarded: {
+      enterpriseCode: enterprise.enterpriseCode,
+      ...(enterprise.lastReceivedAt !== undefined
+        ? { lastReceivedAt: enterprise.lastReceivedAt }
+        : {}),
+      ...(enterprise.realtimeAt !== undefined ? { realtimeAt: enterprise.realtimeAt } : {}),
+      openAlarms,
+    },
+    children: [],
+  };
 }
 
 function figure({ index, grade }: MhsAssessment): MhsGradeFigure {
@@ -240,7 +295,14 @@ export function computeRisk({
   scope,
   mhsUnits = [],
   levelOf,
+  forwarded = [],
 }: RiskInput): RiskNode[] {
+  const forwardedOf = new Map<string, ForwardedEnterprise[]>();
+  for (const enterprise of forwarded) {
+    const list = forwardedOf.get(enterprise.node);
+    if (list) list.push(enterprise);
+    else forwardedOf.set(enterprise.node, [enterprise]);
+  }
   const unitsBySite = new Map<string, MhsUnit[]>();
   for (const unit of mhsUnits) {
     const list = unitsBySite.get(unit.siteId);
@@ -311,6 +373,7 @@ export function computeRisk({
         : [
             ...(childrenOf.get(node.id) ?? []).map(child => orgNode(child, depth + 1)),
             ...(sitesOf.get(node.id) ?? []).map(siteNode),
+            ...(forwardedOf.get(node.id) ?? []).map(forwardedNode),
           ];
     return rollUp(
       { key: `${node.kind}:${node.id}`, id: node.id, kind: node.kind, name: node.name },

@@ -159,7 +159,29 @@ export interface RiskNode {
   readonly areaKind?: AreaKind;
   /** Sites only: the GB 18218-2018 production and storage units, each graded on its own. */
   readonly hazardUnits?: readonly MhsUnitRisk[];
+  /**
+   * An enterprise below this Vigil (issue 15, the uplink's read model), read-only: its colour
+   * is the floor of its forwarded open alarms' priorities (P1 red, P2 orange, P3 yellow), nothing
+   * else (docs/interfaces.md §Uplink says what is missing), with the freshness of what came up.
+   */
+  readonly forwarded?: ForwardedRisk | undefined;
   readonly children: readonly RiskNode[];
+}
+
+/** What a forwarded enterprise's node of the risk tree was made of, and how fresh it is. */
+export interface ForwardedRisk {
+  readonly enterpriseCode: string;
+  /** When this Vigil last stored an item from it (any kind), epoch ms. */
+  readonly lastReceivedAt?: number | undefined;
+  /** The newest major-hazard sample's time (the lower's sampling time), epoch ms. */
+  readonly realtimeAt?: number | undefined;
+  /** Its open alarms (forwarded, not yet normal) by priority. */
+  readonly openAlarms: {
+    readonly p1: number;
+    readonly p2: number;
+    readonly p3: number;
+    readonly p4: number;
+  };
 }
 
 /** R = α Σ β q/Q, S = Σ q/Q and the grade they give (GB 18218-2018). */

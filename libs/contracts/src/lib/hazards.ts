@@ -112,6 +112,11 @@ export interface HazardAction {
   readonly state: HazardState;
   /** Escalations: the organisation node it went to. */
   readonly nodeId?: string | undefined;
+  /**
+   * `approve` steps that came from an upper Vigil (issue 15): the upper's order id that carried
+   * it down, so that a repeated fetch never approves twice.
+   */
+  readonly upperOrder?: string | undefined;
   /** `photo` steps: the photo stored (its SHA-256, type, size and the step it documents). */
   readonly photo?:
     | {

@@ -102,19 +102,41 @@ export const uplinkHazardSchema = z.strictObject({
   by: text(64).optional(),
 });
 
+/**
+ * What became of an instruction from the upper (an approval of a major hazard) at the lower:
+ * applied as the hazard's step, or refused (the hazard changed meanwhile), carried back up.
+ */
+export const uplinkOrderOutcomeSchema = z.strictObject({
+  seq: z.number().int().min(1),
+  kind: z.literal('outcome'),
+  /** The upper's order (its `id` and `seq`) this answers. */
+  orderId: text(64),
+  orderSeq: z.number().int().min(1),
+  outcome: z.enum(['applied', 'refused']),
+  /** Why it was refused (the lower's ledger's answer). */
+  message: text(500).optional(),
+  hazardId: text(64).optional(),
+  at: time,
+});
+
 export const uplinkItemSchema = z.discriminatedUnion('kind', [
   uplinkRealtimeSchema,
   uplinkAlarmSchema,
   uplinkHazardSchema,
+  uplinkOrderOutcomeSchema,
 ]);
 export type UplinkItem = z.infer<typeof uplinkItemSchema>;
 export type UplinkRealtime = z.infer<typeof uplinkRealtimeSchema>;
 export type UplinkAlarm = z.infer<typeof uplinkAlarmSchema>;
 export type UplinkHazard = z.infer<typeof uplinkHazardSchema>;
 export type UplinkPoint = z.infer<typeof uplinkPointSchema>;
+export type UplinkOrderOutcome = z.infer<typeof uplinkOrderOutcomeSchema>;
 /** An item before the outbox numbers it. */
 export type UplinkItemBody =
-  Omit<UplinkRealtime, 'seq'> | Omit<UplinkAlarm, 'seq'> | Omit<UplinkHazard, 'seq'>;
+  | Omit<UplinkRealtime, 'seq'>
+  | Omit<UplinkAlarm, 'seq'>
+  | Omit<UplinkHazard, 'seq'>
+  | Omit<UplinkOrderOutcome, 'seq'>;
 
 export const uplinkBatchSchema = z.strictObject({
   version: z.literal(1),
@@ -163,7 +185,13 @@ export interface UplinkEnterprise {
   /** Seqs the lower no longer had when this upper asked for them (the upper lost its state). */
   readonly gaps: readonly { readonly from: number; readonly to: number; readonly at: number }[];
   /** Items stored from this enterprise, by kind, since this upper first heard of it. */
-  readonly received: { readonly realtime: number; readonly alarm: number; readonly hazard: number };
+  readonly received: {
+    readonly realtime: number;
+    readonly alarm: number;
+    readonly hazard: number;
+    /** The lower's answers to approvals (always given by this Vigil; optional for older readers). */
+    readonly outcome?: number;
+  };
   /**
    * Latest state of each alarm heard of (open ones, and the most recent closed ones), with the
    * transitions received (the newest UPLINK_STEPS_KEPT).
@@ -203,6 +231,12 @@ export interface SupervisionOrder {
   /** Per enterprise, from 1: the lower asks for the orders after the newest it holds. */
   readonly seq: number;
   readonly id: string;
+  /**
+   * `order` (挂牌督办, shown; absent in orders from before approvals) or `approve`: the approval
+   * of the major hazard `hazardId`, applied at the lower as the hazard's `approve` step signed
+   * `<issuedByNode>:<issuedBy>`.
+   */
+  readonly kind?: 'order' | 'approve' | undefined;
   readonly enterpriseCode: string;
   readonly title: string;
   readonly text: string;
@@ -213,8 +247,24 @@ export interface SupervisionOrder {
   readonly issuedBy: string;
   /** The issuing user's organisation node at the upper (the authority). */
   readonly issuedByNode: string;
+  /** The issuing user's role at the upper (approvals: the step's role at the lower). */
+  readonly issuedByRole?: string | undefined;
   readonly issuedAt: number;
+  /** Approvals: what the lower did with it, once it said (carried up as an `outcome` item). */
+  readonly outcome?: UplinkOrderOutcomeView | undefined;
 }
+
+/** The lower's answer to an approval as the upper shows it. */
+export interface UplinkOrderOutcomeView {
+  readonly outcome: 'applied' | 'refused';
+  readonly message?: string | undefined;
+  /** The lower's time, epoch ms. */
+  readonly at: number;
+}
+
+export const supervisionApprovalBody = z.strictObject({
+  note: z.string().trim().max(2000).optional(),
+});
 
 export const supervisionOrderBody = z.strictObject({
   title: z.string().trim().min(1).max(200),
@@ -226,6 +276,7 @@ export const supervisionOrderBody = z.strictObject({
 export const supervisionOrderSchema = z.strictObject({
   seq: z.number().int().min(1),
   id: z.string().min(1).max(64),
+  kind: z.enum(['order', 'approve']).optional(),
   enterpriseCode: z.string().regex(ENTERPRISE_CODE_PATTERN),
   title: z.string().max(200),
   text: z.string().max(4000),
@@ -233,7 +284,15 @@ export const supervisionOrderSchema = z.strictObject({
   deadline: z.number().int().min(0).optional(),
   issuedBy: z.string().max(64),
   issuedByNode: z.string().max(64),
+  issuedByRole: z.string().max(32).optional(),
   issuedAt: z.number().int().min(0),
+  outcome: z
+    .strictObject({
+      outcome: z.enum(['applied', 'refused']),
+      message: z.string().max(500).optional(),
+      at: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 /** Orders answered per fetch at most (the lower asks again for the rest). */

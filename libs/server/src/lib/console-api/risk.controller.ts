@@ -1,7 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { computeRisk } from '@vigil/alarms';
+import { computeRisk, type ForwardedEnterprise } from '@vigil/alarms';
 import type { RiskResponse } from '@vigil/contracts';
 
 import { CurrentUser } from '../auth/auth.guard';
@@ -9,6 +9,7 @@ import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
 import { AlarmView } from '../alarms/alarm-view';
 import { RegistryHolder } from '../registry/registry-holder';
+import { UplinkReceiver } from '../uplink/uplink-receiver';
 import { LiveDevices } from './live-devices';
 
 @ApiTags('risk')
@@ -19,6 +20,8 @@ export class RiskController {
     @Inject(AuthorizationService) private readonly authorization: AuthorizationService,
     @Inject(AlarmView) private readonly alarms: AlarmView,
     @Inject(LiveDevices) private readonly live: LiveDevices,
+    /** Present on an upper Vigil (VIGIL_UPLINK_LINKS): the enterprises below join the tree. */
+    @Optional() @Inject(UplinkReceiver) private readonly uplink?: UplinkReceiver,
   ) {}
 
   @Get()
@@ -45,7 +48,29 @@ export class RiskController {
           const level = this.live.get(siteId, deviceId)?.values['level_pct'];
           return typeof level === 'number' ? level : undefined;
         },
+        forwarded: this.forwarded(user),
       }),
     };
+  }
+
+  /** The enterprises below whose link node the user sees (read-only, issue 15). */
+  private forwarded(user: AuthenticatedUser): ForwardedEnterprise[] {
+    if (!this.uplink) return [];
+    return this.uplink
+      .enterprises()
+      .filter(enterprise => this.authorization.canSeeOrgNode(user, enterprise.node))
+      .map(enterprise => {
+        const sampled = enterprise.realtime.map(sample => sample.at);
+        return {
+          node: enterprise.node,
+          enterpriseCode: enterprise.enterpriseCode,
+          name: enterprise.name,
+          lastReceivedAt: enterprise.lastReceivedAt,
+          realtimeAt: sampled.length > 0 ? Math.max(...sampled) : undefined,
+          openAlarmPriorities: enterprise.alarms
+            .filter(alarm => alarm.state !== 'normal')
+            .map(alarm => alarm.priority),
+        };
+      });
   }
 }

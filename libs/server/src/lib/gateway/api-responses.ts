@@ -329,6 +329,22 @@ const riskNodeFields = {
       }),
     )
     .optional(),
+  forwarded: z
+    .object({
+      enterpriseCode: z.string(),
+      lastReceivedAt: ms.optional(),
+      realtimeAt: ms.optional(),
+      openAlarms: z.object({
+        p1: z.number().int(),
+        p2: z.number().int(),
+        p3: z.number().int(),
+        p4: z.number().int(),
+      }),
+    })
+    .optional()
+    .describe(
+      'an enterprise below this Vigil (uplink), read-only: coloured by its forwarded open alarms',
+    ),
 };
 const riskNode = named(
   'RiskNode',

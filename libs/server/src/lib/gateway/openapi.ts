@@ -39,7 +39,7 @@ import { SHIFT_ACTION_BODIES, shiftQuery, startShiftBody } from '../duty/duty.co
 import * as dutyApi from '../duty/duty-responses';
 import { monthlyReportQuery } from '../reports/monthly-report.controller';
 import * as reportApi from '../reports/monthly-report-responses';
-import { supervisionOrderBody, uplinkBatchSchema } from '@vigil/contracts';
+import { supervisionApprovalBody, supervisionOrderBody, uplinkBatchSchema } from '@vigil/contracts';
 import { linkOrdersQuery } from '../uplink/uplink.controller';
 import * as uplinkApi from '../uplink/uplink-responses';
 
@@ -82,6 +82,7 @@ const REQUESTS: Readonly<Record<string, OperationSchemas>> = {
   'POST /api/v1/uplink/batches': { body: uplinkBatchSchema },
   'GET /api/v1/uplink/links/orders': { query: linkOrdersQuery },
   'POST /api/v1/uplink/enterprises/{code}/orders': { body: supervisionOrderBody },
+  'POST /api/v1/uplink/enterprises/{code}/hazards/{id}/approve': { body: supervisionApprovalBody },
   'POST /api/v1/hazards/{id}/{action}': { body: z.union(Object.values(HAZARD_ACTION_BODIES)) },
   'GET /api/v1/hazards': { query: hazardQuery },
   'GET /api/v1/hazards/stats': { query: hazardStatsQuery },
@@ -140,6 +141,9 @@ const RESPONSES: Readonly<
   'GET /api/v1/uplink/enterprises': { '200': uplinkApi.uplinkEnterpriseList },
   'GET /api/v1/uplink/links/orders': { '200': uplinkApi.linkOrders },
   'POST /api/v1/uplink/enterprises/{code}/orders': { '201': uplinkApi.supervisionOrder },
+  'POST /api/v1/uplink/enterprises/{code}/hazards/{id}/approve': {
+    '201': uplinkApi.supervisionOrder,
+  },
   'GET /api/v1/uplink/orders': { '200': uplinkApi.supervisionOrderList },
   'GET /api/v1/hazards/stats': { '200': hazardApi.hazardStats },
   'GET /api/v1/hazards/{id}': { '200': hazardApi.hazard },
@@ -215,6 +219,13 @@ const ERRORS_OF: Readonly<Record<string, readonly string[]>> = {
   'GET /api/v1/uplink/enterprises': ['403'],
   'GET /api/v1/uplink/links/orders': ['400', '401', '403'],
   'POST /api/v1/uplink/enterprises/{code}/orders': ['400', '403', '404', '503'],
+  'POST /api/v1/uplink/enterprises/{code}/hazards/{id}/approve': [
+    '400',
+    '403',
+    '404',
+    '409',
+    '503',
+  ],
   'GET /api/v1/uplink/orders': ['403'],
   'GET /api/v1/hazards/stats': ['400'],
   'GET /api/v1/hazards/{id}': ['404'],

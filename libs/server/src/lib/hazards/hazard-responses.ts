@@ -98,6 +98,10 @@ export const hazard = z.object({
       note: z.string().optional(),
       state: z.enum(HAZARD_STATES),
       nodeId: z.string().optional(),
+      upperOrder: z
+        .string()
+        .optional()
+        .describe('approve steps from an upper Vigil: the order that carried the approval down'),
       photo: z.object(photoFile).optional(),
     }),
   ),

@@ -108,6 +108,75 @@ describe(HazardService.name, () => {
     expect(second.report(report(), zhang)).toMatchObject({ ok: false, status: 409 });
   });
 
+  it("applies an upper Vigil's approval once per order, across a restart, and refuses it on a changed hazard", () => {
+    const first = start();
+    const { hazard } = must(first.report(report(), zhang));
+    must(first.execute(hazard.id, { action: 'assign', assignee: 'zhang', plan: plan() }, wang));
+    must(first.execute(hazard.id, { action: 'start' }, zhang));
+    must(first.execute(hazard.id, { action: 'rectify', note: 'done' }, zhang));
+    must(first.execute(hazard.id, { action: 'accept' }, wang));
+    const order = { orderId: 'order-1', by: 'city:wang', role: 'supervisor' };
+    // The upper's user is scoped to a node of the upper's tree, not of this one: its Vigil
+    // checked the scope; this ledger takes the approval as coming from above.
+    const applied = must(first.approveFromUpper(hazard.id, order, 'approved at the city'));
+    expect(applied.action).toMatchObject({
+      action: 'approve',
+      by: 'city:wang',
+      role: 'supervisor',
+      upperOrder: 'order-1',
+      note: 'approved at the city',
+    });
+    expect(applied.duplicate).toBeUndefined();
+    const journal = () =>
+      readFileSync(join(dataDir, 'hazards', 'hazard-journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+    const lines = journal().length;
+    // The same order again (a re-poll): the step already there, nothing journaled.
+    expect(first.approveFromUpper(hazard.id, order, undefined)).toMatchObject({
+      ok: true,
+      duplicate: true,
+    });
+    expect(journal()).toHaveLength(lines);
+    stop(first);
+    const second = start();
+    expect(second.approveFromUpper(hazard.id, order, undefined)).toMatchObject({
+      ok: true,
+      duplicate: true,
+    });
+    expect(second.get(hazard.id)?.history.filter(step => step.action === 'approve')).toHaveLength(
+      1,
+    );
+    // Another order for the same hazard: refused, it is approved already.
+    expect(
+      second.approveFromUpper(hazard.id, { ...order, orderId: 'order-2' }, undefined),
+    ).toMatchObject({ ok: false, status: 409 });
+    // A hazard that is not accepted (changed meanwhile) and an unknown one: refused.
+    const other = must(second.report(report({ alarmId: 'alarm-2' }), zhang)).hazard;
+    expect(second.approveFromUpper(other.id, order, undefined)).toMatchObject({
+      ok: false,
+      status: 409,
+    });
+    expect(second.approveFromUpper('nope', order, undefined)).toMatchObject({
+      ok: false,
+      status: 404,
+    });
+  });
+
+  it('takes no approval signed by a user of this Vigil scoped to the enterprise', () => {
+    const service = start();
+    const { hazard } = must(service.report(report(), zhang));
+    must(service.execute(hazard.id, { action: 'assign', assignee: 'zhang', plan: plan() }, wang));
+    must(service.execute(hazard.id, { action: 'start' }, zhang));
+    must(service.execute(hazard.id, { action: 'rectify', note: 'done' }, zhang));
+    must(service.execute(hazard.id, { action: 'accept' }, wang));
+    const local: HazardActor = { id: 'li', role: 'supervisor', scope: 'ent-huaxin' };
+    expect(service.execute(hazard.id, { action: 'approve' }, local)).toMatchObject({
+      ok: false,
+      status: 403,
+    });
+  });
+
   it('writes each step to the journal before answering', () => {
     const service = start();
     const { hazard } = must(service.report(report(), zhang));

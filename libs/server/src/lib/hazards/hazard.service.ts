@@ -207,6 +207,38 @@ export class HazardService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Applies an approval of a major hazard that an upper Vigil's user gave (issue 15), carried
+   * down as the order `orderId`: the hazard's `approve` step signed `by` (the upper's user, e.g.
+   * `city:wang`). Idempotent by the order: a hazard whose history already holds a step of this
+   * order answers that step again (`duplicate`) and nothing is journaled. Refused like any
+   * approval when the hazard is not (or no longer) an accepted, unapproved major hazard. Throws
+   * JournalWriteError when the disk refuses.
+   */
+  approveFromUpper(
+    id: string,
+    order: { readonly orderId: string; readonly by: string; readonly role: string },
+    note: string | undefined,
+  ): HazardResult & { readonly duplicate?: boolean } {
+    const hazard = this.hazards.get(id);
+    const done = hazard?.history.find(action => action.upperOrder === order.orderId);
+    if (hazard && done) return { ok: true, hazard, action: done, duplicate: true };
+    const role = order.role === 'admin' ? 'admin' : 'supervisor';
+    const result = applyHazardCommand(
+      hazard,
+      { action: 'approve', ...(note ? { note } : {}) },
+      { id: order.by, role },
+      {
+        now: this.clock(),
+        siteOrgPath: hazard ? this.orgPathOf(hazard.enterprise) : [],
+        policy: this.policy,
+        fromUpper: { orderId: order.orderId },
+      },
+    );
+    if (result.ok) this.commit([result]);
+    return result;
+  }
+
+  /**
    * Stores a photo and signs it into the hazard's history. The lifecycle is asked first (no file
    * is written for a step it refuses), then the file is made durable (temp file, fsync, rename,
    * fsync of the directory), then the lifecycle is asked again on the hazard as it is now and the

@@ -3,7 +3,14 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { Alarm, AlarmAction, Hazard, HazardAction, UplinkBatch } from '@vigil/contracts';
+import type {
+  Alarm,
+  AlarmAction,
+  Hazard,
+  HazardAction,
+  SupervisionOrder,
+  UplinkBatch,
+} from '@vigil/contracts';
 import { freePort, waitFor } from '@vigil/testing';
 
 import type { AlarmListener, AlarmView } from '../alarms/alarm-view';
@@ -51,6 +58,11 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
   let upper: Server | undefined;
   const received: number[] = [];
   const receivedItems: UplinkBatch['items'][number][] = [];
+  /** The supervision orders (and approvals) the upper serves. */
+  let served: SupervisionOrder[] = [];
+  /** What the lower's ledger is asked to approve, and answers. */
+  let approvals: { hazardId: string; orderId: string; by: string; role: string }[] = [];
+  let approve: (hazardId: string) => unknown = () => ({ ok: true, hazard: { no: 1 } });
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-forwarder-'));
@@ -58,6 +70,9 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     received.length = 0;
     receivedItems.length = 0;
     ledger = [];
+    served = [];
+    approvals = [];
+    approve = () => ({ ok: true, hazard: { no: 1 } });
   });
   afterEach(async () => {
     await new Promise(resolve => (upper ? upper.close(resolve) : resolve(undefined)));
@@ -82,7 +97,10 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
         }
         if (request.url?.startsWith('/api/v1/uplink/links/orders')) {
           response.writeHead(200, { 'content-type': 'application/json' });
-          response.end(JSON.stringify({ orders: [] }));
+          const after = Number(
+            new URL(request.url, 'http://upper').searchParams.get('after') ?? '0',
+          );
+          response.end(JSON.stringify({ orders: served.filter(order => order.seq > after) }));
           return;
         }
         const batch = JSON.parse(body) as UplinkBatch;
@@ -120,6 +138,13 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
     const hazards = {
       onSteps: () => () => undefined,
       list: () => ledger,
+      approveFromUpper: (
+        hazardId: string,
+        order: { orderId: string; by: string; role: string },
+      ) => {
+        approvals.push({ hazardId, ...order });
+        return approve(hazardId);
+      },
     } as unknown as HazardService;
     const registry = {
       current: { site: () => undefined, device: () => undefined },
@@ -248,5 +273,69 @@ describe('UplinkForwarder (a real HTTP upper on loopback)', () => {
       [2, 2, 'assign', 'assigned'],
       [3, 3, 'start', 'rectifying'],
     ]);
+  });
+
+  it("applies the upper's approvals once each, reports every answer back up, and retries what its ledger could not store", async () => {
+    await startUpper();
+    const order = (seq: number, hazardId: string, kind?: 'approve'): SupervisionOrder => ({
+      seq,
+      id: `o${seq}`,
+      ...(kind ? { kind } : {}),
+      enterpriseCode: '91310000MA1K4XY83B',
+      title: kind ? 'approve' : '挂牌督办',
+      text: '',
+      hazardId,
+      issuedBy: 'wang',
+      issuedByNode: 'city',
+      issuedByRole: 'supervisor',
+      issuedAt: 1,
+    });
+    served = [order(1, 'h1'), order(2, 'h1', 'approve'), order(3, 'h2', 'approve')];
+    approve = hazardId => {
+      if (approvals.length === 1) throw new Error('hazards journal: disk full');
+      return hazardId === 'h1'
+        ? { ok: true, hazard: { no: 1 } }
+        : {
+            ok: false,
+            status: 409,
+            message: 'the hazard is rectifying: approval comes after acceptance',
+          };
+    };
+    const first = forwarder(new VigilMetrics());
+    // The first fetch: the ledger refused to store the first approval; nothing is held yet, not
+    // even across a restart (the order is journaled only after its approval is durable).
+    await waitFor(() => approvals.length === 1, { what: 'the first approval', timeoutMs: 10_000 });
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(first.uplink.orders()).toEqual([]);
+    first.uplink.onModuleDestroy();
+    // After a restart, the next poll fetches them again; each approval is applied or refused,
+    // and each answer goes up.
+    const { uplink } = forwarder(new VigilMetrics());
+    await waitFor(() => uplink.orders().length === 3, { what: 'the orders', timeoutMs: 10_000 });
+    expect(uplink.orders().map(held => held.seq)).toEqual([3, 2, 1]);
+    await waitFor(() => receivedItems.filter(item => item.kind === 'outcome').length === 2, {
+      what: 'both answers at the upper',
+      timeoutMs: 10_000,
+    });
+    expect(approvals.map(call => [call.hazardId, call.orderId, call.by, call.role])).toEqual([
+      ['h1', 'o2', 'city:wang', 'supervisor'],
+      ['h1', 'o2', 'city:wang', 'supervisor'],
+      ['h2', 'o3', 'city:wang', 'supervisor'],
+    ]);
+    expect(receivedItems.filter(item => item.kind === 'outcome')).toEqual([
+      expect.objectContaining({ orderId: 'o2', orderSeq: 2, outcome: 'applied', hazardId: 'h1' }),
+      expect.objectContaining({
+        orderId: 'o3',
+        outcome: 'refused',
+        message: 'the hazard is rectifying: approval comes after acceptance',
+      }),
+    ]);
+    // Polling again (and after a restart) asks after the newest held: nothing applied twice.
+    await uplink.fetchOrders();
+    uplink.onModuleDestroy();
+    const again = forwarder(new VigilMetrics());
+    await again.uplink.fetchOrders();
+    again.uplink.onModuleDestroy();
+    expect(approvals).toHaveLength(3);
   });
 });

@@ -247,9 +247,13 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
           order => order.seq > after && order.enterpriseCode === this.lower.enterpriseCode,
         );
         if (fresh.length === 0) break;
+        // Approvals first become the hazard's step (durable) and their outcome an outbox item,
+        // then the order is journaled: a crash in between fetches it again, and the hazard's
+        // history (the step names the order) answers it without a second approval.
+        this.applyApprovals(fresh);
         this.ordersJournal.append(fresh);
         this.orderList.push(...fresh.sort((a, b) => a.seq - b.seq));
-        for (const order of fresh)
+        for (const order of fresh.filter(held => held.kind !== 'approve'))
           this.logger.warn(
             `supervision order (挂牌督办) No. ${order.seq} from ${order.issuedBy} (${order.issuedByNode}): ${order.title}`,
           );
@@ -264,6 +268,47 @@ export class UplinkForwarder implements OnModuleInit, OnApplicationBootstrap, On
     } finally {
       this.fetchingOrders = false;
     }
+  }
+
+  /**
+   * Applies each approval (an order of kind `approve`) as its hazard's `approve` step signed
+   * `<issuedByNode>:<issuedBy>` and queues what became of it for the upper (an `outcome` item):
+   * `applied` (also when the history already holds this order's step), or `refused` with the
+   * ledger's reason (the hazard changed meanwhile), logged as an error. Throws when the ledger's
+   * journal refuses the step (the order is fetched again at the next poll).
+   */
+  private applyApprovals(orders: readonly SupervisionOrder[]): void {
+    const outcomes: UplinkItemBody[] = [];
+    for (const order of orders) {
+      if (order.kind !== 'approve') continue;
+      const by = `${order.issuedByNode}:${order.issuedBy}`.slice(0, 64);
+      const result =
+        order.hazardId === undefined
+          ? { ok: false as const, message: 'the approval names no hazard' }
+          : this.hazards.approveFromUpper(
+              order.hazardId,
+              { orderId: order.id, by, role: order.issuedByRole ?? 'supervisor' },
+              order.text || undefined,
+            );
+      if (result.ok)
+        this.logger.warn(
+          `hazard No. ${result.hazard.no} approved from above by ${by} (order ${order.seq})`,
+        );
+      else
+        this.logger.error(
+          `approval ${order.seq} of hazard ${order.hazardId ?? '?'} by ${by} from the upper refused: ${result.message}`,
+        );
+      outcomes.push({
+        kind: 'outcome',
+        orderId: order.id,
+        orderSeq: order.seq,
+        outcome: result.ok ? 'applied' : 'refused',
+        ...(result.ok ? {} : { message: result.message.slice(0, 500) }),
+        ...(order.hazardId !== undefined ? { hazardId: order.hazardId } : {}),
+        at: Date.now(),
+      });
+    }
+    this.enqueue(outcomes);
   }
 
   /** Samples every major-hazard unit's tanks that reported since the last sample. */

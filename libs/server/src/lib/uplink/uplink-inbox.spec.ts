@@ -1,4 +1,4 @@
-import type { UplinkBatch, UplinkItem } from '@vigil/contracts';
+import type { SupervisionOrder, UplinkBatch, UplinkItem } from '@vigil/contracts';
 
 import { UplinkInbox } from './uplink-inbox';
 
@@ -48,7 +48,7 @@ describe('UplinkInbox: dedupe by (enterprise, seq), ack the highest contiguous s
     expect(inbox.view(LINK).alarms.map(a => [a.alarmId, a.state])).toEqual([['a1', 'normal']]);
     // Each transition once, in order: the retry added none.
     expect(inbox.view(LINK).alarms[0]?.steps.map(step => step.seq)).toEqual([1, 2, 3]);
-    expect(inbox.view(LINK).received).toEqual({ realtime: 0, alarm: 3, hazard: 0 });
+    expect(inbox.view(LINK).received).toEqual({ realtime: 0, alarm: 3, hazard: 0, outcome: 0 });
   });
 
   it('takes the new part of a batch that overlaps what it holds', () => {
@@ -90,5 +90,112 @@ describe('UplinkInbox: dedupe by (enterprise, seq), ack the highest contiguous s
       ['a1', 'normal'],
       ['a2', 'active-unacknowledged'],
     ]);
+  });
+});
+
+const hazard = (
+  seq: number,
+  state: string,
+  transition: string,
+  level: 'general' | 'major' = 'major',
+  hazardId = 'h1',
+  by = 'wang',
+): UplinkItem => ({
+  seq,
+  kind: 'hazard',
+  hazardId,
+  step: seq,
+  no: 1,
+  transition,
+  state,
+  level,
+  title: '罐区法兰泄漏',
+  siteId: 'plant-1',
+  hazardSourceCodes: [],
+  overdue: false,
+  reportedAt: 1,
+  at: seq,
+  by,
+});
+
+const approval = (seq: number, hazardId = 'h1'): SupervisionOrder => ({
+  seq,
+  id: `o${seq}`,
+  kind: 'approve',
+  enterpriseCode: CODE,
+  title: 'approve',
+  text: '',
+  hazardId,
+  issuedBy: 'chen',
+  issuedByNode: 'city-demo',
+  issuedAt: 5,
+});
+
+describe('UplinkInbox: approvals of major hazards from above', () => {
+  it('refuses what its read model says cannot be approved: unknown, general, not accepted, approved, pending', () => {
+    const inbox = new UplinkInbox();
+    expect(inbox.approvalRefusal(CODE, 'h1')).toMatchObject({ status: 404 });
+    receive(inbox, batch(hazard(1, 'reported', 'report'), hazard(2, 'rectified', 'rectify')));
+    expect(inbox.approvalRefusal(CODE, 'h1')).toMatchObject({
+      status: 409,
+      message: expect.stringContaining('approval comes after acceptance'),
+    });
+    receive(inbox, batch(hazard(3, 'reported', 'report', 'general', 'h2')));
+    expect(inbox.approvalRefusal(CODE, 'h2')).toMatchObject({
+      status: 409,
+      message: expect.stringContaining('not major'),
+    });
+    receive(inbox, batch(hazard(4, 'accepted', 'accept')));
+    expect(inbox.approvalRefusal(CODE, 'h1')).toBeUndefined();
+    // One approval on its way down at a time.
+    inbox.addOrder(approval(1));
+    expect(inbox.approvalRefusal(CODE, 'h1')).toMatchObject({
+      status: 409,
+      message: expect.stringContaining('on its way down'),
+    });
+    // Refused below (the hazard changed): shown on the order, and it may be approved again.
+    receive(
+      inbox,
+      batch({
+        seq: 5,
+        kind: 'outcome',
+        orderId: 'o1',
+        orderSeq: 1,
+        outcome: 'refused',
+        message: 'the hazard is rectifying',
+        hazardId: 'h1',
+        at: 9,
+      }),
+    );
+    expect(inbox.view(LINK).orders[0]?.outcome).toEqual({
+      outcome: 'refused',
+      message: 'the hazard is rectifying',
+      at: 9,
+    });
+    expect(inbox.approvalRefusal(CODE, 'h1')).toBeUndefined();
+    // Applied: its step comes up as a normal hazard step, and the hazard is approved.
+    inbox.addOrder(approval(2));
+    receive(
+      inbox,
+      batch(hazard(6, 'accepted', 'approve', 'major', 'h1', 'city-demo:chen'), {
+        seq: 7,
+        kind: 'outcome',
+        orderId: 'o2',
+        orderSeq: 2,
+        outcome: 'applied',
+        hazardId: 'h1',
+        at: 10,
+      }),
+    );
+    expect(inbox.approvalRefusal(CODE, 'h1')).toMatchObject({
+      status: 409,
+      message: expect.stringContaining('already approved by city-demo:chen'),
+    });
+    // The answers survive a compaction.
+    const restored = new UplinkInbox();
+    for (const line of inbox.snapshot()) if (line.t === 'state') restored.restore(line.enterprise);
+    const view = restored.view(LINK);
+    expect(view.orders.map(order => order.outcome?.outcome)).toEqual(['refused', 'applied']);
+    expect(view.received.outcome).toBe(2);
   });
 });

@@ -48,7 +48,7 @@ export interface EnterpriseState {
   acked: number;
   lastReceivedAt: number | undefined;
   gaps: { from: number; to: number; at: number }[];
-  received: { realtime: number; alarm: number; hazard: number };
+  received: { realtime: number; alarm: number; hazard: number; outcome: number };
   alarms: (UplinkAlarm & { steps: UplinkStep[] })[];
   hazards: (UplinkHazard & { steps: UplinkStep[] })[];
   realtime: UplinkRealtime[];
@@ -130,6 +130,43 @@ export class UplinkInbox {
       state.orders.splice(0, state.orders.length - ORDERS_KEPT);
   }
 
+  /**
+   * Why the upper cannot approve this hazard of `enterpriseCode` now (its read model of the
+   * lower's ledger), or undefined: 404 unknown, 409 not major, not accepted, already approved
+   * or an approval already on its way down (not yet answered).
+   */
+  approvalRefusal(
+    enterpriseCode: string,
+    hazardId: string,
+  ): { status: 404 | 409; message: string } | undefined {
+    const state = this.enterprises.get(enterpriseCode);
+    const hazard = state?.hazards.find(other => other.hazardId === hazardId);
+    if (!state || !hazard)
+      return { status: 404, message: `no hazard ${hazardId} of enterprise ${enterpriseCode} here` };
+    if (hazard.level !== 'major')
+      return { status: 409, message: `hazard No. ${hazard.no} is not major: it needs no approval` };
+    const approved = hazard.steps.find(step => step.transition === 'approve');
+    if (approved)
+      return {
+        status: 409,
+        message: `hazard No. ${hazard.no} is already approved by ${approved.by ?? 'someone'}`,
+      };
+    if (hazard.state !== 'accepted')
+      return {
+        status: 409,
+        message: `hazard No. ${hazard.no} is ${hazard.state}: approval comes after acceptance`,
+      };
+    const pending = state.orders.find(
+      order => order.kind === 'approve' && order.hazardId === hazardId && !order.outcome,
+    );
+    if (pending)
+      return {
+        status: 409,
+        message: `hazard No. ${hazard.no}: approval ${pending.seq} by ${pending.issuedBy} is on its way down, not yet answered`,
+      };
+    return undefined;
+  }
+
   /** Orders to `enterpriseCode` after `after`, oldest first, at most `max`. */
   ordersAfter(enterpriseCode: string, after: number, max: number): SupervisionOrder[] {
     const orders = this.enterprises.get(enterpriseCode)?.orders ?? [];
@@ -140,6 +177,7 @@ export class UplinkInbox {
   restore(enterprise: EnterpriseState): void {
     this.enterprises.set(enterprise.enterpriseCode, {
       ...enterprise,
+      received: { ...enterprise.received, outcome: enterprise.received.outcome ?? 0 },
       orders: enterprise.orders ?? [],
       lastOrderSeq: enterprise.lastOrderSeq ?? 0,
     });
@@ -163,7 +201,7 @@ export class UplinkInbox {
       acked: state?.acked ?? 0,
       lastReceivedAt: state?.lastReceivedAt,
       gaps: state?.gaps ?? [],
-      received: state ? { ...state.received } : { realtime: 0, alarm: 0, hazard: 0 },
+      received: state ? { ...state.received } : { realtime: 0, alarm: 0, hazard: 0, outcome: 0 },
       alarms: state ? [...state.alarms].sort((a, b) => a.priority - b.priority || b.at - a.at) : [],
       hazards: state ? [...state.hazards].sort((a, b) => b.no - a.no) : [],
       realtime: state?.realtime ?? [],
@@ -179,7 +217,7 @@ export class UplinkInbox {
         acked: 0,
         lastReceivedAt: undefined,
         gaps: [],
-        received: { realtime: 0, alarm: 0, hazard: 0 },
+        received: { realtime: 0, alarm: 0, hazard: 0, outcome: 0 },
         alarms: [],
         hazards: [],
         realtime: [],
@@ -193,7 +231,20 @@ export class UplinkInbox {
 
   private fold(state: EnterpriseState, item: UplinkItem): void {
     state.received[item.kind] += 1;
-    if (item.kind === 'realtime') {
+    if (item.kind === 'outcome') {
+      // The lower's answer to an approval: shown on the order (a repeated answer replaces it).
+      const index = state.orders.findIndex(order => order.id === item.orderId);
+      const order = state.orders[index];
+      if (order)
+        state.orders[index] = {
+          ...order,
+          outcome: {
+            outcome: item.outcome,
+            ...(item.message !== undefined ? { message: item.message } : {}),
+            at: item.at,
+          },
+        };
+    } else if (item.kind === 'realtime') {
       replaceBy(state.realtime, item, other => other.hazardSourceCode === item.hazardSourceCode);
     } else if (item.kind === 'alarm') {
       const before = state.alarms.find(other => other.alarmId === item.alarmId);

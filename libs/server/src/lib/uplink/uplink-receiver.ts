@@ -148,12 +148,15 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
    */
   issueOrder(
     enterpriseCode: string,
-    body: Pick<SupervisionOrder, 'title' | 'text' | 'hazardId' | 'deadline'>,
-    issuedBy: { readonly id: string; readonly scope: string },
+    body: Pick<SupervisionOrder, 'title' | 'text' | 'hazardId' | 'deadline'> & {
+      readonly kind?: 'approve';
+    },
+    issuedBy: { readonly id: string; readonly scope: string; readonly role?: string },
   ): SupervisionOrder {
     const order: SupervisionOrder = {
       seq: this.inbox.nextOrderSeq(enterpriseCode),
       id: randomUUID(),
+      ...(body.kind !== undefined ? { kind: body.kind } : {}),
       enterpriseCode,
       title: body.title,
       text: body.text,
@@ -161,6 +164,7 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
       ...(body.deadline !== undefined ? { deadline: body.deadline } : {}),
       issuedBy: issuedBy.id,
       issuedByNode: issuedBy.scope,
+      ...(issuedBy.role !== undefined ? { issuedByRole: issuedBy.role } : {}),
       issuedAt: Date.now(),
     };
     this.journal.append([{ t: 'order', order }]);
@@ -169,6 +173,40 @@ export class UplinkReceiver implements OnModuleInit, OnModuleDestroy {
       `supervision order ${order.seq} to ${enterpriseCode} by ${issuedBy.id}: ${order.title}`,
     );
     return order;
+  }
+
+  /**
+   * Approves a major hazard of an enterprise below (the caller has checked the user's role and
+   * scope): refused 404/409 when the read model says the hazard is unknown, not major, not
+   * accepted, already approved or an approval is already on its way; else recorded durably as an
+   * order of kind `approve`, which the lower fetches with its orders and applies as the hazard's
+   * `approve` step. Throws JournalWriteError when the disk refuses (nothing was recorded).
+   */
+  approveHazard(
+    enterpriseCode: string,
+    hazardId: string,
+    note: string | undefined,
+    user: { readonly id: string; readonly scope: string; readonly role: string },
+  ): { ok: true; order: SupervisionOrder } | { ok: false; status: 404 | 409; message: string } {
+    const refusal = this.inbox.approvalRefusal(enterpriseCode, hazardId);
+    if (refusal) return { ok: false, ...refusal };
+    const hazard = this.inbox
+      .view({ enterpriseCode, name: '', node: '' })
+      .hazards.find(other => other.hazardId === hazardId);
+    const order = this.issueOrder(
+      enterpriseCode,
+      {
+        kind: 'approve',
+        title: `重大隐患 No. ${hazard?.no ?? '?'} 批准销号: ${hazard?.title ?? hazardId}`.slice(
+          0,
+          200,
+        ),
+        text: note ?? '',
+        hazardId,
+      },
+      user,
+    );
+    return { ok: true, order };
   }
 
   /** The orders a lower fetches with its link token: those after `after`, oldest first. */

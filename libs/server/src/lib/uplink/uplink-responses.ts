@@ -51,6 +51,7 @@ export const uplinkEnterprise = z.object({
     realtime: z.number().int(),
     alarm: z.number().int(),
     hazard: z.number().int(),
+    outcome: z.number().int().optional().describe("the lower's answers to approvals"),
   }),
   alarms: z.array(uplinkAlarmSchema.extend({ steps: z.array(step) })),
   hazards: z.array(uplinkHazardSchema.extend({ steps: z.array(step) })),

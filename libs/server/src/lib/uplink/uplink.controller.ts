@@ -16,6 +16,7 @@ import { z } from 'zod';
 
 import {
   ENTERPRISE_CODE_PATTERN,
+  supervisionApprovalBody,
   supervisionOrderBody,
   uplinkBatchSchema,
   type SupervisionOrder,
@@ -120,5 +121,33 @@ export class UplinkController {
       // Not durable: not issued (the journal counted it and /readyz shows it).
       throw new HttpException((error as Error).message, 503);
     }
+  }
+
+  @Post('enterprises/:code/hazards/:id/approve')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      "Approves an accepted major hazard of an enterprise below (a supervisor or admin whose scope holds its link node): carried down with the orders, applied there as the hazard's approve step",
+  })
+  approveHazard(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('code') code: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): SupervisionOrder {
+    this.authorization.assert(user, 'supervise');
+    const link = this.receiver.link(code);
+    if (!link || !this.authorization.canSeeOrgNode(user, link.node))
+      throw new NotFoundException(`enterprise ${code} is not below this user's scope`);
+    const { note } = parseOr400(supervisionApprovalBody, body ?? {});
+    let result: ReturnType<UplinkReceiver['approveHazard']>;
+    try {
+      result = this.receiver.approveHazard(code, id, note, user);
+    } catch (error) {
+      // Not durable: not approved (the journal counted it and /readyz shows it).
+      throw new HttpException((error as Error).message, 503);
+    }
+    if (!result.ok) throw new HttpException(result.message, result.status);
+    return result.order;
   }
 }
