@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,8 +8,15 @@ import type { MqttClient } from 'mqtt';
 import type { Alarm, Hazard, RiskNode, UplinkEnterprise, UplinkStatus } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { REPO_ROOT, SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
-import { node, requireBuildAndBrowser, stop, type LoggedChild } from './console-browser';
+import { SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './support';
+import { requireBuildAndBrowser, stop } from './console-browser';
+import {
+  killVigil as kill,
+  randomFreePort,
+  startVigil as start,
+  uplinkItems,
+  type VigilInstance as Instance,
+} from './vigil-instances';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
 
@@ -22,71 +28,6 @@ interface Readiness {
 }
 
 const ENTERPRISE_CODE = '91310000MA1K4XY83B';
-
-/** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
-async function randomFreePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const free = await new Promise<boolean>(resolve => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 20000-29999');
-}
-
-interface Instance {
-  readonly env: Record<string, string>;
-  readonly httpUrl: string;
-  process: LoggedChild;
-}
-
-/** The built all-in-one Vigil on fixed ports (so that a restart answers where it did). */
-async function start(env: Record<string, string>, ready = true): Promise<Instance> {
-  const httpPort = Number(env['VIGIL_HTTP_PORT']);
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const child = node('dist/apps/vigil/src/main.js', [], {
-    VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
-    VIGIL_LOG_LEVEL: 'warn',
-    ...env,
-  });
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null)
-        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
-      const response = await fetch(`${httpUrl}/readyz`).catch(() => undefined);
-      return ready ? response?.status === 200 : response !== undefined;
-    },
-    {
-      what: `Vigil on ${httpPort} (log: ${child.log.join('').slice(-2000)})`,
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    },
-  );
-  return { env, httpUrl, process: child };
-}
-
-/** SIGKILL by PID: the city dies without a chance to flush anything. */
-async function kill(instance: Instance): Promise<void> {
-  const child = instance.process;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise(resolve => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-/** `vigil_uplink_items_total{kind,outcome}` from a process's /metrics. */
-async function uplinkItems(httpUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  const counts: Record<string, number> = {};
-  for (const match of text.matchAll(
-    /^vigil_uplink_items_total\{kind="(\w+)",outcome="(\w+)"\} (\d+)/gm,
-  ))
-    counts[`${match[1]}/${match[2]}`] = Number(match[3]);
-  return counts;
-}
 
 /**
  * The network upward (issue 15, 市县企三级联网) on two built Vigil processes: an enterprise Vigil
