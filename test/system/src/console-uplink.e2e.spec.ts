@@ -278,4 +278,94 @@ describe('console: the enterprises below at the city and the supervision orders 
       .waitFor();
     await shot(zhang, 'uplink-orders-en');
   }, 180_000);
+
+  it('approves a major hazard the enterprise accepted (批准销号) at the city; its outcome comes back', async () => {
+    if (!city || !enterprise) throw new Error('not started');
+    const zhangApi = await loginAs(enterprise.httpUrl, 'zhang'); // operator, ent-huaxin
+    const wangApi = await loginAs(enterprise.httpUrl, 'wang'); // supervisor, park-chem
+    // A major hazard reported, assigned, rectified and accepted at the enterprise.
+    const reported = await zhangApi.post('/api/v1/hazards', {
+      title: '液氯储罐区安全阀失效 Chlorine tank relief valve failed',
+      level: 'major',
+      siteId: 'plant-1',
+      areaId: 'tank-farm',
+    });
+    expect(reported.status).toBe(201);
+    const hazard = (await reported.json()) as Hazard;
+    const act = async (who: typeof zhangApi, action: string, body: unknown = {}) =>
+      expect((await who.post(`/api/v1/hazards/${hazard.id}/${action}`, body)).status).toBe(200);
+    await act(wangApi, 'assign', {
+      assignee: 'zhang',
+      plan: {
+        responsible: '张伟 Zhang Wei',
+        measures: '更换安全阀 replace the relief valve',
+        funds: 12_000,
+        deadline: Date.now() + 7 * 86_400_000,
+        contingencyPlan: 'YA-07',
+      },
+    });
+    await act(zhangApi, 'start');
+    await act(zhangApi, 'rectify', { note: '安全阀已更换并校验 valve replaced and tested' });
+    await act(wangApi, 'accept', { note: '复查合格' });
+
+    // The city's operator zhang sees the accepted major hazard, and no approve button.
+    const zhangAtCity = await open();
+    await logIn(zhangAtCity, city.httpUrl, 'zhang');
+    await zhangAtCity.click('nav a[data-page="enterprises"]');
+    const readOnly = zhangAtCity.locator(
+      `#uplink-enterprises .enterprise-card[data-code="${ENTERPRISE_CODE}"]`,
+    );
+    const readOnlyRow = readOnly.locator(
+      `tr.uplink-hazard[data-hazard-id="${hazard.id}"][data-state="accepted"]`,
+    );
+    await readOnlyRow.waitFor({ timeout: 20_000 });
+    expect(await readOnly.locator('.hazard-approve-form').count()).toBe(0);
+
+    // The city's supervisor chen (Chinese): the button on that hazard only.
+    const chen = await open();
+    await logIn(chen, city.httpUrl, 'chen');
+    await chen.click('nav a[data-page="enterprises"]');
+    const card = chen.locator(
+      `#uplink-enterprises .enterprise-card[data-code="${ENTERPRISE_CODE}"]`,
+    );
+    const row = card.locator(
+      `tr.uplink-hazard[data-hazard-id="${hazard.id}"][data-state="accepted"]`,
+    );
+    await row.locator('.hazard-approve-form').waitFor({ timeout: 20_000 });
+    expect(await card.locator('.hazard-approve-form').count()).toBe(1);
+    expect(await row.locator('.hazard-approve-form button').textContent()).toBe('批准销号');
+    await shot(chen, 'uplink-approve-button-zh');
+    await row
+      .locator('.hazard-approve-form input[name="note"]')
+      .fill('同意销号 approved for close-out');
+    await row.locator('.hazard-approve-form button').click();
+    // The form gives way to the pending approval (待企业确认), or, if the lower answered already
+    // by the next refresh, to 已批准; the order of kind approve is listed.
+    await row.locator('.hazard-approve-pending, .hazard-approved').first().waitFor();
+    expect(await row.locator('.hazard-approve-form').count()).toBe(0);
+    const order = card.locator('li.supervision-order', {
+      has: chen.locator('.order-kind-approve'),
+    });
+    await order.waitFor();
+    // The lower applies it and says so: applied ✓ on the order, the step back on the hazard.
+    await order.locator('.order-outcome[data-outcome="applied"]').waitFor({ timeout: 20_000 });
+    expect(await order.locator('.order-outcome').textContent()).toBe('企业已执行 ✓');
+    expect(await order.locator('.order-kind-approve').textContent()).toBe('批准销号');
+    await row.locator('.hazard-approved').waitFor({ timeout: 20_000 });
+    expect(await row.locator('.hazard-approved').textContent()).toBe('已批准');
+    await shot(chen, 'uplink-approve-zh');
+
+    // At the enterprise: the hazard's approve step, signed by the city's supervisor.
+    const lower = (await (await wangApi.call(`/api/v1/hazards/${hazard.id}`)).json()) as Hazard;
+    expect(lower.approvedBy).toBe('city-demo:chen');
+    expect(lower.history.filter(step => step.action === 'approve')).toEqual([
+      expect.objectContaining({ by: 'city-demo:chen', note: '同意销号 approved for close-out' }),
+    ]);
+
+    await chen.click('#lang');
+    await card.locator('h4', { hasText: 'Supervision orders' }).waitFor();
+    expect(await order.locator('.order-outcome').textContent()).toBe('Applied at the enterprise ✓');
+    expect(await row.locator('.hazard-approved').textContent()).toBe('Approved');
+    await shot(chen, 'uplink-approve-en');
+  }, 120_000);
 });

@@ -41,6 +41,16 @@ export const UPLINK_TEXT_ZH = {
   ordersHint: '上级平台对本企业下达的挂牌督办，按下达时间倒序。',
   ordersNone: '尚未收到上级督办令。',
   ordersHazard: '隐患 {id}',
+  hazardApprove: '批准销号',
+  hazardApproveNote: '批准意见（可选）',
+  hazardApproveSent: '已批准隐患 #{no} 销号，待企业确认',
+  hazardApproveFailed: '批准未下达：{message}',
+  hazardApprovePending: '批准销号已下达，待企业确认',
+  hazardApproved: '已批准',
+  orderKindApprove: '批准销号',
+  orderOutcomeApplied: '企业已执行 ✓',
+  orderOutcomeRefused: '企业未执行：{message}',
+  orderOutcomePending: '待企业确认',
 } as const;
 
 export const UPLINK_TEXT_EN: Record<keyof typeof UPLINK_TEXT_ZH, string> = {
@@ -83,4 +93,14 @@ export const UPLINK_TEXT_EN: Record<keyof typeof UPLINK_TEXT_ZH, string> = {
     'Supervision orders (挂牌督办) the upper authority issued to this enterprise, newest first.',
   ordersNone: 'No supervision order received from above.',
   ordersHazard: 'Hazard {id}',
+  hazardApprove: 'Approve',
+  hazardApproveNote: 'Note (optional)',
+  hazardApproveSent: 'Hazard #{no} approved for close-out; waiting for the enterprise',
+  hazardApproveFailed: 'The approval was not sent: {message}',
+  hazardApprovePending: 'Approval sent; waiting for the enterprise',
+  hazardApproved: 'Approved',
+  orderKindApprove: 'Approval (批准销号)',
+  orderOutcomeApplied: 'Applied at the enterprise ✓',
+  orderOutcomeRefused: 'Refused at the enterprise: {message}',
+  orderOutcomePending: 'Waiting for the enterprise',
 };

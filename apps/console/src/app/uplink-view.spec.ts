@@ -1,6 +1,6 @@
 import type { UplinkEnterprise } from '@vigil/contracts';
 
-import { summariseEnterprise, uplinkFeatures } from './uplink-view';
+import { approvable, pendingApproval, summariseEnterprise, uplinkFeatures } from './uplink-view';
 
 const NOW = 1_800_000_000_000;
 
@@ -81,5 +81,55 @@ describe('uplink view', () => {
   it('does not settle on no answer or a server error (the console asks again)', () => {
     expect(uplinkFeatures(0, 404)).toEqual({ upper: false, lower: false, settled: false });
     expect(uplinkFeatures(200, 503)).toEqual({ upper: true, lower: false, settled: false });
+  });
+
+  describe('approvable (批准销号 at the upper)', () => {
+    const major = (over: Record<string, unknown> = {}) =>
+      ({
+        hazardId: 'h-1',
+        level: 'major',
+        state: 'accepted',
+        steps: [{ seq: 4, transition: 'accept', state: 'accepted', at: NOW }],
+        ...over,
+      }) as unknown as UplinkEnterprise['hazards'][number];
+    const approval = (over: Record<string, unknown> = {}) =>
+      ({
+        seq: 1,
+        id: 'o-1',
+        kind: 'approve',
+        hazardId: 'h-1',
+        ...over,
+      }) as unknown as UplinkEnterprise['orders'][number];
+
+    it('offers a major hazard the enterprise accepted, nothing else', () => {
+      expect(approvable(enterprise(), major())).toBe(true);
+      expect(approvable(enterprise(), major({ level: 'general' }))).toBe(false);
+      for (const state of ['reported', 'assigned', 'rectifying', 'rectified', 'closed'])
+        expect(approvable(enterprise(), major({ state }))).toBe(false);
+    });
+
+    it('not once its approve step came back up', () => {
+      const steps = [
+        { seq: 4, transition: 'accept', state: 'accepted', at: NOW },
+        { seq: 5, transition: 'approve', state: 'accepted', at: NOW, by: 'city-demo:chen' },
+      ];
+      expect(approvable(enterprise(), major({ steps }))).toBe(false);
+    });
+
+    it('not while an approval of it is on its way down; again once the lower refused it', () => {
+      const pending = enterprise({ orders: [approval()] });
+      expect(pendingApproval(pending, 'h-1')?.id).toBe('o-1');
+      expect(approvable(pending, major())).toBe(false);
+      // Another hazard's approval, or a plain order about this one, does not count.
+      expect(approvable(enterprise({ orders: [approval({ hazardId: 'h-2' })] }), major())).toBe(
+        true,
+      );
+      expect(approvable(enterprise({ orders: [approval({ kind: 'order' })] }), major())).toBe(true);
+      const refused = enterprise({
+        orders: [approval({ outcome: { outcome: 'refused', message: 'not accepted', at: NOW } })],
+      });
+      expect(pendingApproval(refused, 'h-1')).toBeUndefined();
+      expect(approvable(refused, major())).toBe(true);
+    });
   });
 });

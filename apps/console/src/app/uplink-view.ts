@@ -1,4 +1,4 @@
-import type { UplinkEnterprise } from '@vigil/contracts';
+import type { SupervisionOrder, UplinkEnterprise } from '@vigil/contracts';
 
 /** Minutes without a batch after which an enterprise's link is shown as stale (heartbeat-free). */
 export const LINK_STALE_MINUTES = 5;
@@ -61,4 +61,36 @@ export function summariseEnterprise(enterprise: UplinkEnterprise, now: number): 
     silentMinutes,
     stale: silentMinutes === undefined || silentMinutes >= LINK_STALE_MINUTES,
   };
+}
+
+type ForwardedHazard = UplinkEnterprise['hazards'][number];
+
+/**
+ * The approval (`kind: "approve"`) of a hazard issued here and not answered by the lower yet: on
+ * its way down; the server refuses another one meanwhile (docs/interfaces.md §Uplink).
+ */
+export function pendingApproval(
+  enterprise: Pick<UplinkEnterprise, 'orders'>,
+  hazardId: string,
+): SupervisionOrder | undefined {
+  return enterprise.orders.find(
+    order => order.kind === 'approve' && order.hazardId === hazardId && order.outcome === undefined,
+  );
+}
+
+/**
+ * Whether the upper may approve (批准销号) a forwarded hazard: major, accepted, no `approve` step
+ * received, no approval of it on its way down — the server's own conditions for a 201 (it answers
+ * 409 otherwise). The role is the caller's business (operators see no button).
+ */
+export function approvable(
+  enterprise: Pick<UplinkEnterprise, 'orders'>,
+  hazard: Pick<ForwardedHazard, 'hazardId' | 'level' | 'state' | 'steps'>,
+): boolean {
+  return (
+    hazard.level === 'major' &&
+    hazard.state === 'accepted' &&
+    !hazard.steps.some(step => step.transition === 'approve') &&
+    pendingApproval(enterprise, hazard.hazardId) === undefined
+  );
 }

@@ -6,7 +6,7 @@ import { useConsole, useLoad, useNow } from '../app/context';
 import { formatTime, localName } from '../app/format';
 import { label } from '../app/i18n';
 import { routeHref } from '../app/route';
-import { summariseEnterprise } from '../app/uplink-view';
+import { approvable, pendingApproval, summariseEnterprise } from '../app/uplink-view';
 
 const REFRESH_MS = 5000;
 const DAY_MS = 86_400_000;
@@ -173,6 +173,13 @@ function EnterpriseCard(props: { enterprise: UplinkEnterprise; onIssued: () => v
                 <td class="time">
                   {hazard.deadline !== undefined ? formatTime(lang, hazard.deadline) : ''}
                 </td>
+                <td class="hazard-approval">
+                  <HazardApproval
+                    enterprise={enterprise}
+                    hazard={hazard}
+                    onApproved={props.onIssued}
+                  />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -249,6 +256,26 @@ function OrderList(props: {
                 {t('ordersHazard', { id: order.hazardId })}
               </a>
             ))}
+          {order.kind === 'approve' && (
+            <span class="tag order-kind-approve">{t('orderKindApprove')}</span>
+          )}
+          {order.kind === 'approve' &&
+            (order.outcome ? (
+              <span
+                class={`tag order-outcome ${order.outcome.outcome === 'applied' ? 'tag-ok' : 'tag-error'}`}
+                data-outcome={order.outcome.outcome}
+              >
+                {order.outcome.outcome === 'applied'
+                  ? t('orderOutcomeApplied')
+                  : t('orderOutcomeRefused', { message: order.outcome.message ?? '' })}
+              </span>
+            ) : (
+              props.hazardName && (
+                <span class="tag tag-warn order-outcome" data-outcome="pending">
+                  {t('orderOutcomePending')}
+                </span>
+              )
+            ))}
           {order.text && <p class="order-text">{order.text}</p>}
           <div class="muted">
             {t('orderIssuedBy', {
@@ -260,6 +287,59 @@ function OrderList(props: {
         </li>
       ))}
     </ul>
+  );
+}
+
+/**
+ * 批准销号 of a forwarded major hazard the enterprise accepted (docs/interfaces.md §Uplink): the
+ * button with an optional note for supervisors and admins (the server refuses operators), the
+ * pending approval until the lower answers, 已批准 once its approve step came back up.
+ */
+function HazardApproval(props: {
+  enterprise: UplinkEnterprise;
+  hazard: UplinkEnterprise['hazards'][number];
+  onApproved: () => void;
+}) {
+  const { t, session, notify } = useConsole();
+  const [busy, setBusy] = useState(false);
+  const { enterprise, hazard } = props;
+  if (hazard.steps.some(step => step.transition === 'approve'))
+    return <span class="tag tag-ok hazard-approved">{t('hazardApproved')}</span>;
+  if (pendingApproval(enterprise, hazard.hazardId))
+    return <span class="tag tag-warn hazard-approve-pending">{t('hazardApprovePending')}</span>;
+  if (session.user.role === 'operator' || !approvable(enterprise, hazard)) return null;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const note = String(new FormData(form).get('note') ?? '').trim();
+    setBusy(true);
+    try {
+      await apiPost<SupervisionOrder>(
+        `/api/v1/uplink/enterprises/${encodeURIComponent(enterprise.enterpriseCode)}/hazards/${encodeURIComponent(hazard.hazardId)}/approve`,
+        note ? { note } : {},
+      );
+      notify(t('hazardApproveSent', { no: hazard.no }));
+      props.onApproved();
+    } catch (error) {
+      notify(t('hazardApproveFailed', { message: errorMessage(error) }), 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="hazard-approve-form" onSubmit={event => void submit(event)}>
+      <fieldset disabled={busy}>
+        <input
+          name="note"
+          maxLength={2000}
+          placeholder={t('hazardApproveNote')}
+          aria-label={t('hazardApproveNote')}
+        />
+        <button type="submit" class="primary">
+          {t('hazardApprove')}
+        </button>
+      </fieldset>
+    </form>
   );
 }
 
