@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,55 +13,22 @@ import {
   SCREENSHOTS,
   launchChromium,
   logIn,
-  node,
   requireBuildAndBrowser,
   stop,
-  type LoggedChild,
 } from './console-browser';
 import { REPO_ROOT, SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { randomFreePort, startVigil, type VigilInstance } from './vigil-instances';
 
 const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 const ORDER_TITLE = '罐区泄漏隐患挂牌督办 Supervised rectification of the tank-farm leak';
 
-/** A loopback port in 20000-29999 that nothing listens on now (HELPERS.md; not ephemeral). */
-async function randomFreePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const free = await new Promise<boolean>(resolve => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port in 20000-29999');
-}
-
-interface Instance {
-  readonly httpUrl: string;
-  readonly mqttUrl: string;
-  readonly process: LoggedChild;
-}
-
-async function start(env: Record<string, string>): Promise<Instance> {
-  const httpPort = await randomFreePort();
-  const mqttPort = await randomFreePort();
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const child = node('dist/apps/vigil/src/main.js', [], {
-    VIGIL_HTTP_PORT: String(httpPort),
-    VIGIL_MQTT_PORT: String(mqttPort),
-    VIGIL_LOG_LEVEL: 'warn',
+/** A built Vigil on free ports of its own. */
+async function start(env: Record<string, string>): Promise<VigilInstance> {
+  return startVigil({
+    VIGIL_HTTP_PORT: String(await randomFreePort()),
+    VIGIL_MQTT_PORT: String(await randomFreePort()),
     ...env,
   });
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null)
-        throw new Error(`Vigil exited: ${child.log.join('').slice(-3000)}`);
-      return (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200;
-    },
-    { what: `Vigil on ${httpPort}`, timeoutMs: 30_000, intervalMs: 100 },
-  );
-  return { httpUrl, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, process: child };
 }
 
 /**
@@ -74,8 +40,8 @@ async function start(env: Record<string, string>): Promise<Instance> {
 describe('console: the enterprises below at the city and the supervision orders at the enterprise', () => {
   let work: string;
   let influx: InfluxHandle | undefined;
-  let city: Instance | undefined;
-  let enterprise: Instance | undefined;
+  let city: VigilInstance | undefined;
+  let enterprise: VigilInstance | undefined;
   let device: MqttClient | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
