@@ -183,14 +183,21 @@ describe('InfluxV1Store + BatchingWriter against a real influxd', () => {
       receivedAt: BASE + i * 500,
     }));
     const encodeAlarm = createAlarmEventEncoder();
-    // A raise and an acknowledge in the same millisecond, on the same series: both must survive.
+    // A raise and an acknowledge in the same millisecond, on the same series: both must survive,
+    // in the order of the alarm's history (each action is in the history it is written with).
+    const raise = act('raise', BASE + 5_000);
+    const acknowledge = act('acknowledge', BASE + 5_000, 'op-7');
+    const clear = act('clear', BASE + 5_001);
     const alarmLines = [
-      encodeAlarm(alarm, act('raise', BASE + 5_000)),
+      encodeAlarm({ ...alarm, history: [raise] }, raise),
       encodeAlarm(
-        { ...alarm, state: 'active-acknowledged' },
-        act('acknowledge', BASE + 5_000, 'op-7'),
+        { ...alarm, state: 'active-acknowledged', history: [raise, acknowledge] },
+        acknowledge,
       ),
-      encodeAlarm({ ...alarm, state: 'normal', value: 3 }, act('clear', BASE + 5_001)),
+      encodeAlarm(
+        { ...alarm, state: 'normal', value: 3, history: [raise, acknowledge, clear] },
+        clear,
+      ),
     ];
 
     let offered = 0;
