@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,20 +15,14 @@ import {
   requireBuildAndBrowser,
   stop,
 } from './console-browser';
-import { REPO_ROOT, SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
-import { randomFreePort, startVigil, type VigilInstance } from './vigil-instances';
+import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import {
+  startUplinkPair,
+  UPLINK_ENTERPRISE_CODE as ENTERPRISE_CODE,
+  type VigilInstance,
+} from './vigil-instances';
 
-const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 const ORDER_TITLE = '罐区泄漏隐患挂牌督办 Supervised rectification of the tank-farm leak';
-
-/** A built Vigil on free ports of its own. */
-async function start(env: Record<string, string>): Promise<VigilInstance> {
-  return startVigil({
-    VIGIL_HTTP_PORT: String(await randomFreePort()),
-    VIGIL_MQTT_PORT: String(await randomFreePort()),
-    ...env,
-  });
-}
 
 /**
  * The uplink's console pages (issue 15, 市县企三级联网) in Chromium on two built Vigil processes,
@@ -65,49 +58,20 @@ describe('console: the enterprises below at the city and the supervision orders 
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-console-uplink-'));
     influx = await startInfluxd();
-    const token = randomBytes(32).toString('hex');
-    const links = join(work, 'uplink-links.json');
-    writeFileSync(
-      links,
-      JSON.stringify({
-        links: [
-          {
-            enterpriseCode: ENTERPRISE_CODE,
-            name: '华新化工有限公司 Huaxin Chemicals',
-            // Under the enterprise's own node: the city's operator account zhang sees it too.
-            node: 'ent-huaxin',
-            tokenSha256: createHash('sha256').update(token).digest('hex'),
-          },
-        ],
-      }),
-    );
-    const common = {
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_RULE_TICK_MS: '200',
-      VIGIL_ALARM_TICK_MS: '200',
-      VIGIL_CONSOLE_DIR: join(REPO_ROOT, 'dist/apps/console'),
-    };
-    city = await start({
-      ...common,
-      VIGIL_INFLUX_DB: 'vigil_city',
-      VIGIL_DATA_DIR: join(work, 'city'),
-      VIGIL_UPLINK_LINKS: links,
-    });
-    enterprise = await start({
-      ...common,
-      VIGIL_INFLUX_DB: 'vigil_enterprise',
-      VIGIL_DATA_DIR: join(work, 'enterprise'),
-      VIGIL_UPLINK_URL: city.httpUrl,
-      VIGIL_UPLINK_TOKEN: token,
-      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
-      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
-      VIGIL_UPLINK_SAMPLE_MS: '1000',
-      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
-      VIGIL_UPLINK_ORDERS_POLL_MS: '1000',
-    });
+    ({ city, enterprise } = await startUplinkPair({
+      work,
+      // Under the enterprise's own node: the city's operator account zhang sees it too.
+      node: 'ent-huaxin',
+      common: {
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_INFLUX_URL: influx.url,
+        VIGIL_WRITE_FLUSH_MS: '50',
+        VIGIL_REGISTRY: SAMPLE_REGISTRY,
+        VIGIL_RULE_TICK_MS: '200',
+        VIGIL_ALARM_TICK_MS: '200',
+      },
+      enterpriseEnv: { VIGIL_UPLINK_SAMPLE_MS: '1000', VIGIL_UPLINK_ORDERS_POLL_MS: '1000' },
+    }));
     device = await mqttClient(enterprise.mqttUrl);
     browser = await launchChromium();
   }, 120_000);

@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,15 +14,13 @@ import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 import { requireBuildAndBrowser, stop } from './console-browser';
 import {
   killVigil as kill,
-  randomFreePort,
   startVigil as start,
   uplinkItems,
   type VigilInstance as Instance,
+  startUplinkPair,
+  UPLINK_ENTERPRISE_CODE as ENTERPRISE_CODE,
 } from './vigil-instances';
 import { REPO_ROOT, SAMPLE_REGISTRY, loginAs } from './support';
-
-/** The enterprise code the scenario's city steps read (`uplink: { enterprise: … }`). */
-const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 
 /** What this test reads of /readyz. */
 interface Readiness {
@@ -67,49 +64,17 @@ describe('scenario day-at-the-plant: an enterprise Vigil and the city above it, 
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-day-at-the-plant-'));
     influx = await startInfluxd();
-    const token = randomBytes(32).toString('hex');
-    const links = join(work, 'uplink-links.json');
-    writeFileSync(
-      links,
-      JSON.stringify({
-        links: [
-          {
-            enterpriseCode: ENTERPRISE_CODE,
-            name: '华新化工有限公司 Huaxin Chemicals',
-            node: 'park-chem',
-            tokenSha256: createHash('sha256').update(token).digest('hex'),
-          },
-        ],
-      }),
-    );
-    const common = {
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-    };
-    const cityPort = await randomFreePort();
-    city = await start({
-      ...common,
-      VIGIL_HTTP_PORT: String(cityPort),
-      VIGIL_MQTT_PORT: String(await randomFreePort()),
-      VIGIL_INFLUX_DB: 'vigil_city',
-      VIGIL_DATA_DIR: join(work, 'city'),
-      VIGIL_UPLINK_LINKS: links,
-    });
-    enterprise = await start({
-      ...common,
-      ...scenario.config,
-      VIGIL_HTTP_PORT: String(await randomFreePort()),
-      VIGIL_MQTT_PORT: String(await randomFreePort()),
-      VIGIL_INFLUX_DB: 'vigil',
-      VIGIL_DATA_DIR: join(work, 'enterprise'),
-      VIGIL_UPLINK_URL: `http://127.0.0.1:${cityPort}`,
-      VIGIL_UPLINK_TOKEN: token,
-      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
-      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
-      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
-    });
+    ({ city, enterprise } = await startUplinkPair({
+      work,
+      node: 'park-chem',
+      common: {
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_INFLUX_URL: influx.url,
+        VIGIL_WRITE_FLUSH_MS: '50',
+        VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      },
+      enterpriseEnv: { ...scenario.config, VIGIL_INFLUX_DB: 'vigil' },
+    }));
   }, 90_000);
 
   afterAll(async () => {

@@ -1,5 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,10 +11,11 @@ import { SAMPLE_REGISTRY, WsRecorder, loginAs, mqttClient, telemetry } from './s
 import { requireBuildAndBrowser, stop } from './console-browser';
 import {
   killVigil as kill,
-  randomFreePort,
   startVigil as start,
   uplinkItems,
   type VigilInstance as Instance,
+  startUplinkPair,
+  UPLINK_ENTERPRISE_CODE as ENTERPRISE_CODE,
 } from './vigil-instances';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
@@ -26,8 +26,6 @@ interface Readiness {
   readonly checks: Readonly<Record<string, boolean>>;
   readonly details?: { readonly uplink?: UplinkStatus };
 }
-
-const ENTERPRISE_CODE = '91310000MA1K4XY83B';
 
 /**
  * The network upward (issue 15, 市县企三级联网) on two built Vigil processes: an enterprise Vigil
@@ -47,52 +45,19 @@ describe('uplink: an enterprise Vigil forwards to a city Vigil, across a cut lin
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-uplink-'));
     influx = await startInfluxd();
-    token = randomBytes(32).toString('hex');
-    const links = join(work, 'uplink-links.json');
-    writeFileSync(
-      links,
-      JSON.stringify({
-        links: [
-          {
-            enterpriseCode: ENTERPRISE_CODE,
-            name: '华新化工有限公司 Huaxin Chemicals',
-            node: 'park-chem',
-            tokenSha256: createHash('sha256').update(token).digest('hex'),
-          },
-        ],
-      }),
-    );
-    const common = {
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_RULE_TICK_MS: '200',
-      VIGIL_ALARM_TICK_MS: '200',
-    };
-    const cityPort = await randomFreePort();
-    city = await start({
-      ...common,
-      VIGIL_HTTP_PORT: String(cityPort),
-      VIGIL_MQTT_PORT: String(await randomFreePort()),
-      VIGIL_INFLUX_DB: 'vigil_city',
-      VIGIL_DATA_DIR: join(work, 'city'),
-      VIGIL_UPLINK_LINKS: links,
-    });
-    enterprise = await start({
-      ...common,
-      VIGIL_HTTP_PORT: String(await randomFreePort()),
-      VIGIL_MQTT_PORT: String(await randomFreePort()),
-      VIGIL_INFLUX_DB: 'vigil_enterprise',
-      VIGIL_DATA_DIR: join(work, 'enterprise'),
-      VIGIL_UPLINK_URL: `http://127.0.0.1:${cityPort}`,
-      VIGIL_UPLINK_TOKEN: token,
-      VIGIL_UPLINK_ENTERPRISE_CODE: ENTERPRISE_CODE,
-      VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
-      VIGIL_UPLINK_SAMPLE_MS: '1000',
-      VIGIL_UPLINK_RETRY_MAX_MS: '1000',
-      VIGIL_UPLINK_ORDERS_POLL_MS: '1000',
-    });
+    ({ city, enterprise, token } = await startUplinkPair({
+      work,
+      node: 'park-chem',
+      common: {
+        VIGIL_INFLUX_MODE: 'external',
+        VIGIL_INFLUX_URL: influx.url,
+        VIGIL_WRITE_FLUSH_MS: '50',
+        VIGIL_REGISTRY: SAMPLE_REGISTRY,
+        VIGIL_RULE_TICK_MS: '200',
+        VIGIL_ALARM_TICK_MS: '200',
+      },
+      enterpriseEnv: { VIGIL_UPLINK_SAMPLE_MS: '1000', VIGIL_UPLINK_ORDERS_POLL_MS: '1000' },
+    }));
     device = await mqttClient(`mqtt://127.0.0.1:${enterprise.env['VIGIL_MQTT_PORT']}`);
   }, 90_000);
 

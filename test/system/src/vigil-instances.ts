@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -86,4 +88,67 @@ export async function uplinkItems(httpUrl: string): Promise<Record<string, numbe
   ))
     counts[`${match[1]}/${match[2]}`] = Number(match[3]);
   return counts;
+}
+
+/** The enterprise code of the sample registry's enterprise in the uplink tests. */
+export const UPLINK_ENTERPRISE_CODE = '91310000MA1K4XY83B';
+
+export interface UplinkPair {
+  readonly city: VigilInstance;
+  readonly enterprise: VigilInstance;
+  /** The link's token (the city holds only its sha256). */
+  readonly token: string;
+}
+
+/**
+ * A city Vigil and an enterprise Vigil forwarding to it (docs/interfaces.md §Uplink), each on
+ * free ports with its own data dir under `work` and its own InfluxDB database: the link file
+ * (`node` is where the enterprise hangs in the city's tree) written, the city started first.
+ */
+export async function startUplinkPair(options: {
+  readonly work: string;
+  /** Both processes' environment (InfluxDB, registry, ticks). */
+  readonly common: Record<string, string>;
+  readonly node: string;
+  readonly cityEnv?: Record<string, string>;
+  readonly enterpriseEnv?: Record<string, string>;
+}): Promise<UplinkPair> {
+  const token = randomBytes(32).toString('hex');
+  const links = join(options.work, 'uplink-links.json');
+  writeFileSync(
+    links,
+    JSON.stringify({
+      links: [
+        {
+          enterpriseCode: UPLINK_ENTERPRISE_CODE,
+          name: '华新化工有限公司 Huaxin Chemicals',
+          node: options.node,
+          tokenSha256: createHash('sha256').update(token).digest('hex'),
+        },
+      ],
+    }),
+  );
+  const city = await startVigil({
+    ...options.common,
+    VIGIL_HTTP_PORT: String(await randomFreePort()),
+    VIGIL_MQTT_PORT: String(await randomFreePort()),
+    VIGIL_INFLUX_DB: 'vigil_city',
+    VIGIL_DATA_DIR: join(options.work, 'city'),
+    VIGIL_UPLINK_LINKS: links,
+    ...options.cityEnv,
+  });
+  const enterprise = await startVigil({
+    ...options.common,
+    VIGIL_HTTP_PORT: String(await randomFreePort()),
+    VIGIL_MQTT_PORT: String(await randomFreePort()),
+    VIGIL_INFLUX_DB: 'vigil_enterprise',
+    VIGIL_DATA_DIR: join(options.work, 'enterprise'),
+    VIGIL_UPLINK_URL: city.httpUrl,
+    VIGIL_UPLINK_TOKEN: token,
+    VIGIL_UPLINK_ENTERPRISE_CODE: UPLINK_ENTERPRISE_CODE,
+    VIGIL_UPLINK_ENTERPRISE_NAME: '华新化工有限公司',
+    VIGIL_UPLINK_RETRY_MAX_MS: '1000',
+    ...options.enterpriseEnv,
+  });
+  return { city, enterprise, token };
 }
