@@ -19,17 +19,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { transformSync } from '@swc/core';
 
 import { nodeSwcOptions } from '../scripts/swc-options.mjs';
+import { machine, measureCpu, median, root } from './script-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const SOURCE = 'libs/rules/src/lib/permit-stop-work.reducer.ts';
 /** The reducer before the early return (branch `permithot`'s base, in main's history). */
@@ -134,14 +132,6 @@ const scenarios = [
   },
 ];
 
-let scavenges = 0;
-new PerformanceObserver(list => {
-  for (const entry of list.getEntries())
-    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges += 1;
-}).observe({ entryTypes: ['gc'] });
-// GC entries reach the observer a timer turn later, not on the next immediate.
-const settle = () => new Promise(resolve => setTimeout(resolve, 20));
-
 function options(scenario) {
   const permits = scenario.permits;
   // As PermitBoard answers: the open permits' areas, two map lookups.
@@ -163,19 +153,14 @@ function options(scenario) {
 async function run(version, scenario, state, opts) {
   const { reducePermitStopWork } = version.module;
   const records = scenario.records;
-  await settle();
-  const gcBefore = scavenges;
-  const cpu = process.cpuUsage();
-  let signals = 0;
-  for (let i = 0; i < perRun; i += 1)
-    signals += reducePermitStopWork(state, records[i % records.length], opts).signals.length;
-  const used = process.cpuUsage(cpu);
-  await settle();
-  if (signals !== 0) throw new Error(`${version.label}: ${signals} signal(s) on readings within`);
-  return {
-    nsPerReading: ((used.user + used.system) * 1000) / perRun,
-    scavengesPerMillion: ((scavenges - gcBefore) * 1e6) / perRun,
-  };
+  const { nsPerReading, scavengesPerMillion, result } = await measureCpu(perRun, count => {
+    let signals = 0;
+    for (let i = 0; i < count; i += 1)
+      signals += reducePermitStopWork(state, records[i % records.length], opts).signals.length;
+    return signals;
+  });
+  if (result !== 0) throw new Error(`${version.label}: ${result} signal(s) on readings within`);
+  return { nsPerReading, scavengesPerMillion };
 }
 
 /** Entries the state keeps for the start's gas analysis (both layouts). */
@@ -191,7 +176,6 @@ function kept(state) {
   return entries;
 }
 
-const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const loadBefore = loadavg();
 const results = [];
 for (const scenario of scenarios) {
@@ -224,10 +208,7 @@ for (const scenario of scenarios) {
 const loadAfter = loadavg();
 
 const report = {
-  at: new Date().toISOString(),
-  node: process.version,
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
+  ...machine(),
   loadavgBefore: loadBefore,
   loadavgAfter: loadAfter,
   fleet: {

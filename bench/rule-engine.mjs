@@ -20,17 +20,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { transformSync } from '@swc/core';
 
 import { nodeSwcOptions } from '../scripts/swc-options.mjs';
+import { machine, measureCpu, median, root } from './script-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const LIBS = ['libs/rules/src', 'libs/contracts/src'];
 
@@ -166,14 +164,6 @@ function readings(second, swinging) {
   return records;
 }
 
-let scavenges = 0;
-new PerformanceObserver(list => {
-  for (const entry of list.getEntries())
-    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges += 1;
-}).observe({ entryTypes: ['gc'] });
-// GC entries reach the observer a timer turn later, not on the next immediate.
-const settle = () => new Promise(resolve => setTimeout(resolve, 20));
-
 /** One engine per version and scenario, as RulesService creates it. */
 function engine(version) {
   const devices = registry(version.module);
@@ -191,26 +181,19 @@ async function run(version, run, swinging) {
   const records = readings(run.second, swinging);
   run.second += Math.ceil(perRun / fleet.length);
   const { reduceRuleEngine } = version.module;
-  await settle();
-  const gcBefore = scavenges;
-  const cpu = process.cpuUsage();
-  let signals = 0;
-  for (let i = 0; i < perRun; i += 1)
-    signals += reduceRuleEngine(run.state, records[i], run.options).signals.length;
-  const used = process.cpuUsage(cpu);
-  await settle();
-  return {
-    nsPerReading: ((used.user + used.system) * 1000) / perRun,
-    scavengesPerMillion: ((scavenges - gcBefore) * 1e6) / perRun,
-    signals,
-  };
+  const { nsPerReading, scavengesPerMillion, result } = await measureCpu(perRun, count => {
+    let signals = 0;
+    for (let i = 0; i < count; i += 1)
+      signals += reduceRuleEngine(run.state, records[i], run.options).signals.length;
+    return signals;
+  });
+  return { nsPerReading, scavengesPerMillion, signals: result };
 }
 
 const scenarios = [
   { name: 'every reading within the limits', swinging: false },
   { name: '1 detector in 50 across L1 for 20 s of every 80 s', swinging: true },
 ];
-const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const loadBefore = loadavg();
 const results = [];
 for (const scenario of scenarios) {
@@ -245,10 +228,7 @@ for (const scenario of scenarios) {
 const loadAfter = loadavg();
 
 const report = {
-  at: new Date().toISOString(),
-  node: process.version,
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
+  ...machine(),
   loadavgBefore: loadBefore,
   loadavgAfter: loadAfter,
   devices: deviceCount,

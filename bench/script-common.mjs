@@ -1,10 +1,13 @@
 // What the plain-JavaScript benchmark scripts of bench/ share: the workspace root, `--name value`
-// options, free loopback ports, CPU time of a process, and the launcher of a benchmark built into
-// dist/ (bench/run.mjs, bench/split-throughput.mjs).
+// options, free loopback ports, CPU time of a process, the launcher of a benchmark built into
+// dist/ (bench/run.mjs, bench/split-throughput.mjs), and the in-process CPU and GC measure of the
+// A/B scripts (bench/rule-engine.mjs, bench/permit-reducer.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,3 +61,44 @@ export function launchBuilt(label, entry, needs) {
     process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
+
+let scavenges = 0;
+let observing = false;
+// GC entries reach the observer a timer turn later, not on the next immediate.
+const settleGc = () => new Promise(resolve => setTimeout(resolve, 20));
+
+/**
+ * CPU time (user + system, process-wide) per item of `body(count)` and V8's minor GCs
+ * (scavenges) per million items during it, a proxy for what the code allocates per item; with
+ * whatever `body` returned. For the A/B scripts (rule-engine.mjs, permit-reducer.mjs).
+ */
+export async function measureCpu(count, body) {
+  if (!observing) {
+    observing = true;
+    new PerformanceObserver(list => {
+      for (const entry of list.getEntries())
+        if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges += 1;
+    }).observe({ entryTypes: ['gc'] });
+  }
+  await settleGc();
+  const gcBefore = scavenges;
+  const cpu = process.cpuUsage();
+  const result = body(count);
+  const used = process.cpuUsage(cpu);
+  await settleGc();
+  return {
+    nsPerReading: ((used.user + used.system) * 1000) / count,
+    scavengesPerMillion: ((scavenges - gcBefore) * 1e6) / count,
+    result,
+  };
+}
+
+export const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The machine a figure was measured on, for the JSON reports. */
+export const machine = () => ({
+  at: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+});
