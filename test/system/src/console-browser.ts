@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 import { freePort, waitFor } from '@vigil/testing';
 
@@ -77,6 +77,16 @@ export async function startBuiltVigil(env: Record<string, string>): Promise<Buil
     },
   );
   return { process: child, httpUrl, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` };
+}
+
+/** A page in a context of its own (its own session; zh-CN, 1440×900), kept in `contexts` to close. */
+export async function openPage(browser: Browser, contexts: BrowserContext[]): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    locale: 'zh-CN',
+  });
+  contexts.push(context);
+  return context.newPage();
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -8,6 +8,7 @@ import { startInfluxd, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   startBuiltVigil,
@@ -57,14 +58,7 @@ describe('console: duty hand-over, in Chinese and English', () => {
     });
     mqtt = await mqttClient(vigil.mqttUrl, 'duty-scenario-devices');
     browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context.newPage();
-    };
+    const open = () => openPage(browser, contexts);
     zhang = await open();
     li = await open();
     await logIn(zhang, vigil.httpUrl, 'zhang');

@@ -10,6 +10,7 @@ import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   startBuiltVigil,
@@ -76,14 +77,7 @@ describe('console: each major hazard source with its guarantors and their duty, 
       VIGIL_DATA_DIR: dataDir,
     });
     browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context.newPage();
-    };
+    const open = () => openPage(browser, contexts);
     zhang = await open();
     wang = await open();
     await logIn(zhang, vigil.httpUrl, 'zhang');

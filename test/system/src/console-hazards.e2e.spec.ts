@@ -9,6 +9,7 @@ import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   startBuiltVigil,
@@ -86,14 +87,7 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
     expect(disposed.status).toBe(200);
 
     browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context.newPage();
-    };
+    const open = () => openPage(browser, contexts);
     zhang = await open();
     wang = await open();
     await logIn(zhang, vigil.httpUrl, 'zhang');

@@ -9,6 +9,7 @@ import { startInfluxd, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   startBuiltVigil,
@@ -62,14 +63,7 @@ describe('console: a missed daily inspection made up, its finding a hazard, in C
       VIGIL_DATA_DIR: dataDir,
     });
     browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context.newPage();
-    };
+    const open = () => openPage(browser, contexts);
     zhang = await open();
     wang = await open();
     await logIn(zhang, vigil.httpUrl, 'zhang');

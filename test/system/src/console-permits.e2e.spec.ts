@@ -8,6 +8,7 @@ import { startInfluxd, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   startBuiltVigil,
@@ -51,14 +52,7 @@ describe('console: a confined-space permit from request to stop work, in Chinese
     });
     mqtt = await mqttClient(vigil.mqttUrl, 'permit-scenario-devices');
     browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context.newPage();
-    };
+    const open = () => openPage(browser, contexts);
     zhang = await open();
     wang = await open();
     await logIn(zhang, vigil.httpUrl, 'zhang');

@@ -11,6 +11,7 @@ import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 import {
   SCREENSHOTS,
   launchChromium,
+  openPage,
   logIn,
   requireBuildAndBrowser,
   stop,
@@ -42,12 +43,7 @@ describe('console: the enterprises below at the city and the supervision orders 
     page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const open = async (): Promise<Page> => {
     if (!browser) throw new Error('no browser');
-    const context = await browser.newContext({
-      viewport: { width: 1440, height: 900 },
-      locale: 'zh-CN',
-    });
-    contexts.push(context);
-    return context.newPage();
+    return openPage(browser, contexts);
   };
   const navPages = async (page: Page) =>
     page
