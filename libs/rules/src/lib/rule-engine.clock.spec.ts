@@ -11,7 +11,11 @@ import {
   createRuleEngineStats,
   reduceRuleEngine,
 } from './rule-engine.reducer';
-import { DEFAULT_CLOCK_REBASE_MS, type DeviceRules } from './rule-signal';
+import {
+  DEFAULT_CLOCK_REBASE_MS,
+  DEFAULT_LATE_ALLOWANCE_MS,
+  type DeviceRules,
+} from './rule-signal';
 
 /** Server time of the scenario's start. */
 const T0 = 1_763_900_000_000;
@@ -323,6 +327,46 @@ describe('clock jumps (README "Clock jumps")', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  /**
+   * The band the property above almost never draws: a clock set back by a little more than the late
+   * allowance. Its readings are late for a while, then, catching up at one second a second, pass
+   * through the allowance: until 2026-12-08 that ended their run ("near the watermark: still on
+   * the old clock"), so the device was blind until it caught up with its old watermark (up to
+   * allowance + re-base = 15 s) instead of at most `clockRebaseMs`. Found by the property below
+   * (seed -398238653: 13,001 ms).
+   */
+  it('raises gas-l2 within clockRebaseMs when the clock is set back just past the late allowance', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({
+          min: DEFAULT_LATE_ALLOWANCE_MS + 1,
+          max: DEFAULT_LATE_ALLOWANCE_MS + DEFAULT_CLOCK_REBASE_MS + 2_000,
+        }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 30, maxLength: 30 }),
+        (backMs, latencies) => {
+          const { feed } = engine([gc]);
+          feed(...baseline());
+          let receivedAt = T0;
+          const readings = latencies.map((latencyMs, index) => {
+            const sentAt = T0 + 1_000 + index * 1_000;
+            receivedAt = Math.max(receivedAt, sentAt + latencyMs);
+            return {
+              ...skewedReading('gc-ru-02', receivedAt, 0, { lel: 62 }),
+              ts: sentAt - backMs,
+              clockSkewMs: sentAt - backMs - receivedAt,
+            };
+          });
+          const gasAt = readings[0]?.receivedAt ?? 0;
+          const raised = feed(...readings).filter(signal => signal.ruleId === 'gas-l2');
+          expect(raised.map(brief)).toEqual(['gas-l2 active']);
+          const delay = (raised[0]?.detectedAt ?? Infinity) - gasAt;
+          expect(delay).toBeLessThanOrEqual(DEFAULT_CLOCK_REBASE_MS + 1_000 + 200);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

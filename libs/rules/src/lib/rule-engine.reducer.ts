@@ -41,6 +41,7 @@ import {
   type RuleContext,
   type RuleStep,
   clockSetBack,
+  clockSetBackWithinAllowance,
   readingOrder,
   recordBody,
   signalKey,
@@ -547,16 +548,12 @@ function onRecord(
     live = receivedAt >= device.lastReceivedAt;
     if (live) device.lastReceivedAt = receivedAt;
     order = readingOrder(ts, device.lastTs, lateAllowanceMs);
+    const clockRebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
     if (
-      order === 'late' &&
       live &&
-      clockSetBack(
-        device,
-        ts,
-        receivedAt,
-        lateAllowanceMs,
-        options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
-      )
+      ((order === 'late' && clockSetBack(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)) ||
+        (order === 'within-allowance' &&
+          clockSetBackWithinAllowance(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)))
     ) {
       rebaseClock(device, ts);
       device.clockOffsetMs = ts - receivedAt;
@@ -569,8 +566,8 @@ function onRecord(
     } else {
       device.outOfOrder += 1;
       stats.outOfOrderReadings += 1;
+      // A within-allowance reading has continued or ended the run above (when live).
       if (order === 'late') stats.lateReadings += 1;
-      else device.behindSince = Number.NaN;
     }
   }
   const inOrder = reading !== undefined && order === 'in-order';

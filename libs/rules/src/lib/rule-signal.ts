@@ -156,6 +156,29 @@ export function clockSetBack(
 }
 
 /**
+ * A live reading behind the watermark but within the late allowance. On the clock of a run of late
+ * readings it continues that run: a clock set back by a little more than the allowance catches up
+ * at one second a second and passes through the allowance before it reaches the old watermark
+ * (ending the run there left such a device blind for up to allowance + `clockRebaseMs` instead of
+ * `clockRebaseMs`; found 2026-12-08). On any other clock it ends the run: the old clock is alive.
+ * Returns whether the clock has been set back (the run has lasted `clockRebaseMs`).
+ */
+export function clockSetBackWithinAllowance(
+  run: BehindRun,
+  ts: number,
+  receivedAt: number,
+  lateAllowanceMs: number,
+  clockRebaseMs: number,
+): boolean {
+  if (Number.isNaN(run.behindSince)) return false;
+  if (Math.abs(ts - receivedAt - run.behindOffsetMs) > lateAllowanceMs) {
+    run.behindSince = Number.NaN;
+    return false;
+  }
+  return receivedAt - run.behindSince >= clockRebaseMs;
+}
+
+/**
  * Readings up to 5 s older than their device's newest one still feed window summaries. Proposal:
  * no standard sets it; one gas-detector reporting interval.
  */

@@ -92,6 +92,19 @@ describe('tag clocks (README "Tag clocks")', () => {
   /** Walking in the yard on the right clock at −10, −5 and 0 s: the watermark is at T0. */
   const baseline = () => series('t1', T0 - 10_000, 5_000, 3, 0, at(50, 50, { still: false }));
 
+  it('re-bases a tag set back just past the late allowance within clockRebaseMs, not when it catches up', () => {
+    // 12 s back, every second: late for 7 s, then within the allowance for 5 s while it catches up
+    // with its old watermark. Before 2026-12-08 the allowance ended the run: frozen for 12 s.
+    const backMs = DEFAULT_LATE_ALLOWANCE_MS + 7_001;
+    const { feed, stats, site } = harness();
+    feed(...baseline());
+    feed(
+      ...series('t1', T0 + 1_000, 1_000, DEFAULT_CLOCK_REBASE_MS / 1_000 + 1, -backMs, at(60, 60)),
+    );
+    expect(stats).toMatchObject({ clockRebases: 1 });
+    expect(tagPositions(site())).toEqual([expect.objectContaining({ tagId: 't1', x: 60, y: 60 })]);
+  });
+
   it('keeps tracking a tag whose clock jumps 27 h back: man-down from the stillness after it', () => {
     const { feed, ticksUntil, stats, site, all } = harness();
     feed(...baseline());

@@ -11,6 +11,7 @@ import {
   DEFAULT_LATE_ALLOWANCE_MS,
   type RuleContext,
   clockSetBack,
+  clockSetBackWithinAllowance,
   formatNumber,
   formatSeconds,
   readingOrder,
@@ -135,8 +136,19 @@ function tagClockSetBack(
       return true;
     }
     stats.lateReadings += 1;
-  } else {
-    tag.behindSince = Number.NaN; // near the watermark: still on the old clock
+  } else if (
+    live &&
+    clockSetBackWithinAllowance(
+      tag,
+      ts,
+      receivedAt,
+      lateAllowanceMs,
+      options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
+    )
+  ) {
+    // Catching up through the allowance on the run's clock (clockSetBackWithinAllowance).
+    stats.clockRebases += 1;
+    return true;
   }
   stats.outOfOrderReadings += 1;
   return false;
