@@ -16,8 +16,9 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 
-import { HAZARD_COMMANDS, type HazardActor, type HazardCommandName } from '@vigil/alarms';
+import type { HazardActor } from '@vigil/alarms';
 import {
+  HAZARD_COMMANDS,
   HAZARD_DISPOSITIONS,
   HAZARD_LEVELS,
   HAZARD_PHOTO_STEPS,
@@ -28,6 +29,7 @@ import {
   hazardOverdue,
   type Disposition,
   type Hazard,
+  type HazardCommandName,
   type HazardPhotoUpload,
   type HazardStats,
 } from '@vigil/contracts';
