@@ -1,4 +1,3 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Page } from 'playwright-core';
@@ -8,7 +7,7 @@ import type { Alarm } from '@vigil/contracts';
 import { waitFor } from '@vigil/testing';
 
 import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
-import { SAMPLE_REGISTRY, loginAs } from './support';
+import { journalWatching, loginAs, registryWithGuarantors } from './support';
 
 const DAY = 24 * 3_600_000;
 const DUTY = 'mhs-reactor-unit-1-operational';
@@ -29,30 +28,13 @@ describe('console: each major hazard source with its guarantors and their duty, 
 
   beforeAll(async () => {
     stack = await startConsoleStack(influx => {
-      const dataDir = join(influx.dataDir, 'vigil');
       const registry = join(influx.dataDir, 'registry');
-      cpSync(SAMPLE_REGISTRY, registry, { recursive: true });
-      const plant = join(registry, 'site-plant-1.yaml');
-      const unit = 'area: reactor-unit, exposedPopulation: 40 }';
-      const text = readFileSync(plant, 'utf8');
-      if (!text.includes(unit)) throw new Error('the sample registry changed');
-      writeFileSync(
-        plant,
-        text.replace(
-          unit,
-          'area: reactor-unit, exposedPopulation: 40, guarantors: { principal: wang, technical: li, operational: zhang } }',
-        ),
-      );
+      registryWithGuarantors(registry);
       const thisWeek = windowAt('weekly', Date.now(), 'Asia/Shanghai');
-      mkdirSync(join(dataDir, 'inspections'), { recursive: true });
-      writeFileSync(
-        join(dataDir, 'inspections', 'inspection-journal.jsonl'),
-        `${JSON.stringify({
-          t: 'watch',
-          siteId: 'plant-1',
-          scheduleId: DUTY,
-          since: windowAt('weekly', thisWeek.start - 14 * DAY + 3_600_000, 'Asia/Shanghai').start,
-        })}\n`,
+      journalWatching(
+        join(influx.dataDir, 'vigil'),
+        DUTY,
+        windowAt('weekly', thisWeek.start - 14 * DAY + 3_600_000, 'Asia/Shanghai').start,
       );
       return { VIGIL_REGISTRY: registry, VIGIL_WRITE_FLUSH_MS: '50' };
     });

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Page } from 'playwright-core';
 
 import { windowAt } from '@vigil/alarms';
 import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { journalWatching } from './support';
 
 const DAY = 24 * 3_600_000;
 
@@ -24,17 +24,11 @@ describe('console: a missed daily inspection made up, its finding a hazard, in C
 
   beforeAll(async () => {
     stack = await startConsoleStack(influx => {
-      const dataDir = join(influx.dataDir, 'vigil');
       const today = windowAt('daily', Date.now(), 'Asia/Shanghai');
-      mkdirSync(join(dataDir, 'inspections'), { recursive: true });
-      writeFileSync(
-        join(dataDir, 'inspections', 'inspection-journal.jsonl'),
-        `${JSON.stringify({
-          t: 'watch',
-          siteId: 'plant-1',
-          scheduleId: 'tf-team-daily',
-          since: windowAt('daily', today.start - 2 * DAY + 3_600_000, 'Asia/Shanghai').start,
-        })}\n`,
+      journalWatching(
+        join(influx.dataDir, 'vigil'),
+        'tf-team-daily',
+        windowAt('daily', today.start - 2 * DAY + 3_600_000, 'Asia/Shanghai').start,
       );
       return { VIGIL_WRITE_FLUSH_MS: '50' };
     });
