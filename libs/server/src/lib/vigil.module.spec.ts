@@ -41,8 +41,7 @@ const field = (part: object, name: string): unknown => Reflect.get(part, name);
 
 /** How many instances of a Nest module the process holds. */
 function instancesOf(module: TestingModule, metatype: object): number {
-  return [...module.get(ModulesContainer).values()].filter(ref => ref.metatype === metatype)
-    .length;
+  return [...module.get(ModulesContainer).values()].filter(ref => ref.metatype === metatype).length;
 }
 
 /**

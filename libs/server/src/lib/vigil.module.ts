@@ -31,7 +31,11 @@ export class VigilModule {
     ].filter(module => module !== undefined);
     return {
       module: VigilModule,
-      imports: [CoreModule.forConfig(config), ...services, HealthModule.forConfig(config, services)],
+      imports: [
+        CoreModule.forConfig(config),
+        ...services,
+        HealthModule.forConfig(config, services),
+      ],
     };
   }
 }
