@@ -13,9 +13,9 @@ import { RulesModule } from './rules/rules.module';
  * default), and HealthModule, so that the same code runs as one process for a small site or as
  * one process per service. (The broker service is no Nest module: startVigil starts it first.)
  *
- * Hook order (Nest): CoreModule's hooks (global) run first at start and last at stop; a module
- * another imports (the rules, by the gateway) starts before it and stops after it; the others
- * start in the order listed here, downstream first, and stop in the reverse, ingest first.
+ * Hook order (Nest): CoreModule's hooks (a global module) run first at start and last at stop;
+ * then the modules in the order listed here, downstream first (persister, rules, gateway, ingest,
+ * health), and at stop in the reverse: health, ingest, gateway, rules, the persister last.
  */
 @Module({})
 export class VigilModule {
