@@ -53,7 +53,7 @@ describe('rule kind descriptors', () => {
 function startStates(rule: RuleConfig) {
   const create = (active: boolean) => {
     const registered = device('gc-1', [rule]);
-    const engine = createRuleEngineState({ ...context, lookupDevice: () => registered });
+    const engine = createRuleEngineState({ ...context, startedAt: 0, lookupDevice: () => registered });
     const kind = ruleKindOf(rule);
     const initial = kind.initial(registered, rule, 1_000, false, engine.services);
     return active ? kind.activeAtStart(initial) : initial;
