@@ -109,25 +109,38 @@ export function saveRule(ruleId: string, state: RuleState): SavedRule | undefine
 /** Every device's rule state (quarantined devices are not evaluated: they start afresh). */
 export function snapshotRuleState(state: RuleEngineState): RuleStateSnapshot {
   const devices: SavedDevice[] = [];
-  for (const site of state.devices.values())
-    for (const device of site.values()) {
-      const rules: SavedRule[] = [];
-      device.rules.rules.forEach((rule, index) => {
-        const ruleState = device.states[index];
-        const saved = ruleState && saveRule(rule.ruleId, ruleState);
-        if (saved) rules.push(saved);
-      });
-      if (rules.length === 0 && !Number.isFinite(device.lastTs)) continue;
-      devices.push([
-        device.rules.siteId,
-        device.rules.deviceId,
-        finite(device.lastTs),
-        finite(device.lastReceivedAt),
-        finite(device.clockOffsetMs),
-        rules,
-      ]);
-    }
+  for (const device of deviceStatesOf(state)) {
+    const saved = saveDevice(device);
+    if (saved) devices.push(saved);
+  }
   return { v: RULE_STATE_VERSION, devices };
+}
+
+/** The engine's devices now, in a list of their own (a save in steps walks it across turns). */
+export function deviceStatesOf(state: RuleEngineState): DeviceRuleState[] {
+  const devices: DeviceRuleState[] = [];
+  for (const site of state.devices.values())
+    for (const device of site.values()) devices.push(device);
+  return devices;
+}
+
+/** One device's rule state; undefined when a fresh engine starts with it anyway. */
+export function saveDevice(device: DeviceRuleState): SavedDevice | undefined {
+  const rules: SavedRule[] = [];
+  device.rules.rules.forEach((rule, index) => {
+    const ruleState = device.states[index];
+    const saved = ruleState && saveRule(rule.ruleId, ruleState);
+    if (saved) rules.push(saved);
+  });
+  if (rules.length === 0 && !Number.isFinite(device.lastTs)) return undefined;
+  return [
+    device.rules.siteId,
+    device.rules.deviceId,
+    finite(device.lastTs),
+    finite(device.lastReceivedAt),
+    finite(device.clockOffsetMs),
+    rules,
+  ];
 }
 
 /**
@@ -248,7 +261,8 @@ function restoreRule(
       };
       return state;
     }
-    case 'offline': { // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
+    case 'offline': {
+      // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
       const from = current.lastSeenAt;
       current.active = active;
       current.seen = fields[0] === 1;
