@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { transformSync } from '@swc/core';
 
 import { nodeSwcOptions } from '../scripts/swc-options.mjs';
-import { machine, measureCpu, median, root } from './script-common.mjs';
+import { alternateVersions, machine, measureCpu, root } from './script-common.mjs';
 
 const require = createRequire(import.meta.url);
 const SOURCE = 'libs/rules/src/lib/permit-stop-work.reducer.ts';
@@ -181,28 +181,12 @@ const results = [];
 for (const scenario of scenarios) {
   const opts = options(scenario);
   const states = versions.map(version => version.module.createPermitStopWorkState());
-  // Warm-up: fill the states and let V8 optimise both versions before anything is timed.
-  for (const [index, version] of versions.entries())
-    await run(version, scenario, states[index], opts);
-  const samples = versions.map(() => []);
-  for (let round = 0; round < rounds; round += 1) {
-    // Alternate which goes first, so that neither always follows the other's garbage.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order)
-      samples[index].push(await run(versions[index], scenario, states[index], opts));
-  }
+  const { figures } = await alternateVersions(versions, rounds, index =>
+    run(versions[index], scenario, states[index], opts),
+  );
   const row = { scenario: scenario.name, readings: perRun, rounds };
-  for (const [index, version] of versions.entries()) {
-    const ns = samples[index].map(sample => sample.nsPerReading);
-    row[version.label] = {
-      ref: version.ref,
-      nsPerReadingMedian: median(ns),
-      nsPerReadingMin: Math.min(...ns),
-      nsPerReading: ns,
-      scavengesPerMillionMedian: median(samples[index].map(sample => sample.scavengesPerMillion)),
-      keptEntries: kept(states[index]),
-    };
-  }
+  for (const [index, version] of versions.entries())
+    row[version.label] = { ...figures(index), keptEntries: kept(states[index]) };
   results.push(row);
 }
 const loadAfter = loadavg();

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { transformSync } from '@swc/core';
 
 import { nodeSwcOptions } from '../scripts/swc-options.mjs';
-import { machine, measureCpu, median, root } from './script-common.mjs';
+import { alternateVersions, machine, measureCpu, median, root } from './script-common.mjs';
 
 const require = createRequire(import.meta.url);
 const LIBS = ['libs/rules/src', 'libs/contracts/src'];
@@ -198,25 +198,13 @@ const loadBefore = loadavg();
 const results = [];
 for (const scenario of scenarios) {
   const runs = versions.map(version => engine(version));
-  // Warm-up: fill the states and let V8 optimise both versions before anything is timed.
-  for (const [index, version] of versions.entries())
-    await run(version, runs[index], scenario.swinging);
-  const samples = versions.map(() => []);
-  for (let round = 0; round < rounds; round += 1) {
-    // Alternate which goes first, so that neither always follows the other's garbage.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order)
-      samples[index].push(await run(versions[index], runs[index], scenario.swinging));
-  }
+  const { samples, figures } = await alternateVersions(versions, rounds, index =>
+    run(versions[index], runs[index], scenario.swinging),
+  );
   const row = { scenario: scenario.name, readings: perRun, rounds };
   for (const [index, version] of versions.entries()) {
-    const ns = samples[index].map(sample => sample.nsPerReading);
     row[version.label] = {
-      ref: version.ref,
-      nsPerReadingMedian: median(ns),
-      nsPerReadingMin: Math.min(...ns),
-      nsPerReading: ns,
-      scavengesPerMillionMedian: median(samples[index].map(sample => sample.scavengesPerMillion)),
+      ...figures(index),
       signalsPerRound: samples[index].map(sample => sample.signals),
     };
   }

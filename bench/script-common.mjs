@@ -95,6 +95,33 @@ export async function measureCpu(count, body) {
 
 export const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/**
+ * The A/B protocol of rule-engine.mjs and permit-reducer.mjs: one warm-up run per version (fills
+ * its state and lets V8 optimise both before anything is timed), then `rounds` rounds of
+ * `measure(index)` (a `measureCpu` sample) per version, alternating which goes first so that
+ * neither always follows the other's garbage. Returns the samples per version, and each version's
+ * figures for the report row (`figures(index)`).
+ */
+export async function alternateVersions(versions, rounds, measure) {
+  for (const index of versions.keys()) await measure(index);
+  const samples = versions.map(() => []);
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const index of order) samples[index].push(await measure(index));
+  }
+  const figures = index => {
+    const ns = samples[index].map(sample => sample.nsPerReading);
+    return {
+      ref: versions[index].ref,
+      nsPerReadingMedian: median(ns),
+      nsPerReadingMin: Math.min(...ns),
+      nsPerReading: ns,
+      scavengesPerMillionMedian: median(samples[index].map(sample => sample.scavengesPerMillion)),
+    };
+  };
+  return { samples, figures };
+}
+
 /** The machine a figure was measured on, for the JSON reports. */
 export const machine = () => ({
   at: new Date().toISOString(),

@@ -1,19 +1,12 @@
 import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+import { waitFor } from '@vigil/testing';
 
-import {
-  SCREENSHOTS,
-  launchChromium,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type LoggedChild,
-} from './console-browser';
-import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { SCREENSHOTS, startConsoleStack, type ConsoleStack } from './console-browser';
+import { loginAs, mqttClient, telemetry } from './support';
 
 /**
  * The link a notification carries (`<VIGIL_PUBLIC_URL>/#/alarms?alarm=<id>`, docs/notifications.md)
@@ -21,35 +14,21 @@ import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
  * the alarm is on, its row opened; an alarm no longer open is said so.
  */
 describe('console: the alarm link of a notification', () => {
-  let influx: InfluxHandle;
-  let vigilProcess: LoggedChild;
+  let stack: ConsoleStack;
   let httpUrl: string;
   let device: MqttClient;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    // /readyz needs storage: a real influxd, as in the other console tests.
-    influx = await startInfluxd();
-    const vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    vigilProcess = vigil.process;
-    httpUrl = vigil.httpUrl;
-    device = await mqttClient(vigil.mqttUrl);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    stack = await startConsoleStack();
+    httpUrl = stack.vigil.httpUrl;
+    device = await mqttClient(stack.vigil.mqttUrl);
+    page = await stack.browser.newPage({ viewport: { width: 1400, height: 800 } });
   });
 
   afterAll(async () => {
-    await browser?.close();
     await device?.endAsync();
-    await stop(vigilProcess);
-    await influx?.stop();
+    await stack?.close();
   });
 
   /** The open alarm of `deviceId` with `ruleId`, as the REST API lists it. */

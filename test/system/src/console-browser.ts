@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-import { freePort, waitFor } from '@vigil/testing';
+import { freePort, startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
-import { REPO_ROOT } from './support';
+import { REPO_ROOT, SAMPLE_REGISTRY } from './support';
 
 /** Helpers of the console's browser tests: the built Vigil process and Debian's Chromium. */
 
@@ -87,6 +87,76 @@ export async function openPage(browser: Browser, contexts: BrowserContext[]): Pr
   });
   contexts.push(context);
   return context.newPage();
+}
+
+/** A full-page screenshot, `test-output/screenshots/<name>.png`. */
+export function screenshot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** What a console browser test runs against: a real influxd, the built Vigil on it, Chromium. */
+export interface ConsoleStack {
+  readonly influx: InfluxHandle;
+  readonly vigil: BuiltVigil;
+  readonly browser: Browser;
+  /** Closed by `close`: the contexts of `openPage` and `logInPage`, and any a test adds. */
+  readonly contexts: BrowserContext[];
+  /** A page in a context of its own (`openPage`). */
+  openPage(): Promise<Page>;
+  /** A page of its own with `user` logged in (demo button), the console in English if asked. */
+  logInPage(user: string, lang?: 'zh' | 'en'): Promise<Page>;
+  /** Closes the pages, Chromium, Vigil and influxd. */
+  close(): Promise<void>;
+}
+
+/**
+ * The start-up every console browser test on one Vigil shares: the build and Chromium required,
+ * a real influxd (/readyz needs storage), the built Vigil on it with the sample registry and its
+ * data in influxd's data dir (`<dataDir>/vigil`), then Chromium. `env` adds to or overrides
+ * Vigil's environment; as a function it may first prepare files in the data dir. What was
+ * started is stopped again if a later part fails, so a failed start leaks no process.
+ */
+export async function startConsoleStack(
+  env: Record<string, string> | ((influx: InfluxHandle) => Record<string, string>) = {},
+): Promise<ConsoleStack> {
+  requireBuildAndBrowser();
+  const influx = await startInfluxd();
+  let vigil: BuiltVigil | undefined;
+  try {
+    vigil = await startBuiltVigil({
+      VIGIL_INFLUX_MODE: 'external',
+      VIGIL_INFLUX_URL: influx.url,
+      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
+      ...(typeof env === 'function' ? env(influx) : env),
+    });
+    const browser = await launchChromium();
+    const started = vigil;
+    const contexts: BrowserContext[] = [];
+    return {
+      influx,
+      vigil,
+      browser,
+      contexts,
+      openPage: () => openPage(browser, contexts),
+      logInPage: async (user, lang = 'zh') => {
+        const page = await openPage(browser, contexts);
+        await logIn(page, started.httpUrl, user);
+        if (lang === 'en') await page.click('#lang');
+        return page;
+      },
+      close: async () => {
+        for (const context of contexts) await context.close().catch(() => undefined);
+        await browser.close();
+        await stop(started.process);
+        await influx.stop();
+      },
+    };
+  } catch (error) {
+    await stop(vigil?.process);
+    await influx.stop();
+    throw error;
+  }
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -1,21 +1,8 @@
-import { join } from 'node:path';
-
 import type { MqttClient } from 'mqtt';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
-
-import {
-  SCREENSHOTS,
-  launchChromium,
-  openPage,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type BuiltVigil,
-} from './console-browser';
-import { SAMPLE_REGISTRY, mqttClient, telemetry } from './support';
+import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { mqttClient, telemetry } from './support';
 
 /**
  * A shift hand-over in Chromium (值班交接班, issue 15), every part real: influxd, the built Vigil
@@ -25,16 +12,11 @@ import { SAMPLE_REGISTRY, mqttClient, telemetry } from './support';
  * taking over and both consoles say the control room is unmanned.
  */
 describe('console: duty hand-over, in Chinese and English', () => {
-  let influx: InfluxHandle;
-  let vigil: BuiltVigil;
-  let browser: Browser;
+  let stack: ConsoleStack;
   let mqtt: MqttClient;
-  const contexts: BrowserContext[] = [];
   let zhang: Page;
   let li: Page;
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const room = (page: Page) => page.locator('article.duty-room[data-room="plant-1/control-room"]');
   const step = (page: Page, name: string) =>
     room(page).locator(`form.step-form[data-step="${name}"]`);
@@ -44,34 +26,20 @@ describe('console: duty hand-over, in Chinese and English', () => {
     });
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
+    stack = await startConsoleStack({
       VIGIL_RULE_TICK_MS: '200',
       VIGIL_ALARM_TICK_MS: '200',
       VIGIL_WRITE_FLUSH_MS: '50',
       VIGIL_DUTY_GRACE_MS: '1000',
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
     });
-    mqtt = await mqttClient(vigil.mqttUrl, 'duty-scenario-devices');
-    browser = await launchChromium();
-    const open = () => openPage(browser, contexts);
-    zhang = await open();
-    li = await open();
-    await logIn(zhang, vigil.httpUrl, 'zhang');
-    await logIn(li, vigil.httpUrl, 'li');
-    await li.click('#lang'); // li works in English
+    mqtt = await mqttClient(stack.vigil.mqttUrl, 'duty-scenario-devices');
+    zhang = await stack.logInPage('zhang');
+    li = await stack.logInPage('li', 'en'); // li works in English
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
     await mqtt?.endAsync().catch(() => undefined);
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('zhang starts duty in the control room, in Chinese', async () => {
@@ -133,7 +101,7 @@ describe('console: duty hand-over, in Chinese and English', () => {
   it('li’s shift runs out with nobody taking over: both consoles say the room is unmanned', async () => {
     await li.waitForSelector('.duty-unmanned', { timeout: 180_000 });
     expect(await li.textContent('.duty-unmanned')).toContain('Control room unmanned');
-    await zhang.goto(`${vigil.httpUrl}/#/duty`);
+    await zhang.goto(`${stack.vigil.httpUrl}/#/duty`);
     await zhang.waitForSelector('.duty-unmanned', { timeout: 20_000 });
     expect(await zhang.textContent('.duty-unmanned')).toContain('值班室无人接班');
     await shot(li, 'duty-unmanned-en');

@@ -1,23 +1,13 @@
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { windowAt } from '@vigil/alarms';
 import type { Alarm } from '@vigil/contracts';
-import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+import { waitFor } from '@vigil/testing';
 
-import {
-  SCREENSHOTS,
-  launchChromium,
-  openPage,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type BuiltVigil,
-} from './console-browser';
-import { SAMPLE_REGISTRY, loginAs } from './support';
+import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { journalWatching, loginAs, registryWithGuarantors } from './support';
 
 const DAY = 24 * 3_600_000;
 const DUTY = 'mhs-reactor-unit-1-operational';
@@ -30,66 +20,30 @@ const DUTY = 'mhs-reactor-unit-1-operational';
  * flagged as naming none, and 包保责任人 on the missed-duty alarm's detail; wang reads it in English.
  */
 describe('console: each major hazard source with its guarantors and their duty, in Chinese and English', () => {
-  let influx: InfluxHandle;
-  let vigil: BuiltVigil;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let stack: ConsoleStack;
   let zhang: Page;
   let wang: Page;
   const source = (page: Page, unit: string) =>
     page.locator(`#mhs-guarantors tr.mhs-source[data-unit-id="${unit}"]`);
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    const dataDir = join(influx.dataDir, 'vigil');
-    const registry = join(influx.dataDir, 'registry');
-    cpSync(SAMPLE_REGISTRY, registry, { recursive: true });
-    const plant = join(registry, 'site-plant-1.yaml');
-    const unit = 'area: reactor-unit, exposedPopulation: 40 }';
-    const text = readFileSync(plant, 'utf8');
-    if (!text.includes(unit)) throw new Error('the sample registry changed');
-    writeFileSync(
-      plant,
-      text.replace(
-        unit,
-        'area: reactor-unit, exposedPopulation: 40, guarantors: { principal: wang, technical: li, operational: zhang } }',
-      ),
-    );
-    const thisWeek = windowAt('weekly', Date.now(), 'Asia/Shanghai');
-    mkdirSync(join(dataDir, 'inspections'), { recursive: true });
-    writeFileSync(
-      join(dataDir, 'inspections', 'inspection-journal.jsonl'),
-      `${JSON.stringify({
-        t: 'watch',
-        siteId: 'plant-1',
-        scheduleId: DUTY,
-        since: windowAt('weekly', thisWeek.start - 14 * DAY + 3_600_000, 'Asia/Shanghai').start,
-      })}\n`,
-    );
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: registry,
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_DATA_DIR: dataDir,
+    stack = await startConsoleStack(influx => {
+      const registry = join(influx.dataDir, 'registry');
+      registryWithGuarantors(registry);
+      const thisWeek = windowAt('weekly', Date.now(), 'Asia/Shanghai');
+      journalWatching(
+        join(influx.dataDir, 'vigil'),
+        DUTY,
+        windowAt('weekly', thisWeek.start - 14 * DAY + 3_600_000, 'Asia/Shanghai').start,
+      );
+      return { VIGIL_REGISTRY: registry, VIGIL_WRITE_FLUSH_MS: '50' };
     });
-    browser = await launchChromium();
-    const open = () => openPage(browser, contexts);
-    zhang = await open();
-    wang = await open();
-    await logIn(zhang, vigil.httpUrl, 'zhang');
-    await logIn(wang, vigil.httpUrl, 'wang');
-    await wang.click('#lang'); // wang works in English
+    zhang = await stack.logInPage('zhang');
+    wang = await stack.logInPage('wang', 'en'); // wang works in English
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('zhang sees the sources, their guarantors and the overdue duty; the alarm names them', async () => {
@@ -111,7 +65,7 @@ describe('console: each major hazard source with its guarantors and their duty, 
     );
     await shot(zhang, 'guarantors-zh');
 
-    const api = await loginAs(vigil.httpUrl, 'zhang');
+    const api = await loginAs(stack.vigil.httpUrl, 'zhang');
     const missed = await waitFor(
       async () =>
         ((await (await api.call('/api/v1/alarms?site=plant-1')).json()) as Alarm[]).find(

@@ -1,22 +1,11 @@
-import { join } from 'node:path';
-
 import type { MqttClient } from 'mqtt';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import type { Alarm } from '@vigil/contracts';
-import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+import { waitFor } from '@vigil/testing';
 
-import {
-  SCREENSHOTS,
-  launchChromium,
-  openPage,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type BuiltVigil,
-} from './console-browser';
-import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { loginAs, mqttClient, telemetry } from './support';
 import { hazardPng } from './test-photos';
 
 /**
@@ -26,18 +15,13 @@ import { hazardPng } from './test-photos';
  * five fields, accepts the work and closes it out. Each sees only the steps their role allows.
  */
 describe('console: the hazard ledger, from a disposed alarm to close-out with two users', () => {
-  let influx: InfluxHandle;
-  let vigil: BuiltVigil;
-  let browser: Browser;
+  let stack: ConsoleStack;
   let mqtt: MqttClient;
-  const contexts: BrowserContext[] = [];
   let zhang: Page;
   let wang: Page;
   let alarm: Alarm;
   let hazardId: string;
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const detail = (page: Page, state: string) =>
     page.waitForSelector(`#hazard-detail[data-hazard-id="${hazardId}"][data-state="${state}"]`, {
       timeout: 20_000,
@@ -56,22 +40,13 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
   };
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_RULE_TICK_MS: '200',
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    mqtt = await mqttClient(vigil.mqttUrl, 'hazard-scenario-devices');
+    stack = await startConsoleStack({ VIGIL_RULE_TICK_MS: '200', VIGIL_WRITE_FLUSH_MS: '50' });
+    mqtt = await mqttClient(stack.vigil.mqttUrl, 'hazard-scenario-devices');
     await mqtt.publishAsync('vigil/v1/plant-1/gc-tf-01/telemetry', telemetry({ lel: 30 }, 1), {
       qos: 1,
     });
     // The disposal itself is the alarm console's (console-operators.e2e); here it is the input.
-    const api = await loginAs(vigil.httpUrl, 'zhang');
+    const api = await loginAs(stack.vigil.httpUrl, 'zhang');
     alarm = await waitFor(
       async () =>
         ((await (await api.call('/api/v1/alarms?site=plant-1')).json()) as Alarm[]).find(
@@ -86,21 +61,13 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
     });
     expect(disposed.status).toBe(200);
 
-    browser = await launchChromium();
-    const open = () => openPage(browser, contexts);
-    zhang = await open();
-    wang = await open();
-    await logIn(zhang, vigil.httpUrl, 'zhang');
-    await logIn(wang, vigil.httpUrl, 'wang');
-    await wang.click('#lang'); // wang works in English
+    zhang = await stack.logInPage('zhang');
+    wang = await stack.logInPage('wang', 'en'); // wang works in English
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
     await mqtt?.endAsync().catch(() => undefined);
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('zhang creates a hazard from the alarm he disposed as a real event', async () => {
@@ -139,7 +106,7 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
   });
 
   it('wang assigns it with the five fields; zhang starts and signs the work done', async () => {
-    await wang.goto(`${vigil.httpUrl}/#/hazards`);
+    await wang.goto(`${stack.vigil.httpUrl}/#/hazards`);
     await wang.click(`tr.hazard-row[data-hazard-id="${hazardId}"] a`);
     await detail(wang, 'reported');
     const assign = step(wang, 'assign');
@@ -206,7 +173,7 @@ describe('console: the hazard ledger, from a disposed alarm to close-out with tw
     expect(await zhang.textContent('#hazard-state')).toBe('已销号');
     await shot(zhang, 'hazard-closed-zh');
 
-    await zhang.goto(`${vigil.httpUrl}/#/hazards`);
+    await zhang.goto(`${stack.vigil.httpUrl}/#/hazards`);
     await zhang.selectOption('select[name="state"]', 'closed');
     await zhang.waitForSelector(`tr.hazard-row[data-hazard-id="${hazardId}"][data-state="closed"]`);
     await zhang.waitForSelector('#hazard-stats [data-enterprise="ent-huaxin"]');

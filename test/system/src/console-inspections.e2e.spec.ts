@@ -1,22 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import { windowAt } from '@vigil/alarms';
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
-
-import {
-  SCREENSHOTS,
-  launchChromium,
-  openPage,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type BuiltVigil,
-} from './console-browser';
-import { SAMPLE_REGISTRY } from './support';
+import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { journalWatching } from './support';
 
 const DAY = 24 * 3_600_000;
 
@@ -28,54 +16,28 @@ const DAY = 24 * 3_600_000;
  * link to the hazard it opened; wang (supervisor, English console) sees it done.
  */
 describe('console: a missed daily inspection made up, its finding a hazard, in Chinese and English', () => {
-  let influx: InfluxHandle;
-  let vigil: BuiltVigil;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let stack: ConsoleStack;
   let zhang: Page;
   let wang: Page;
   const row = (page: Page) =>
     page.locator('tr.inspection-schedule[data-schedule-id="tf-team-daily"]');
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    const dataDir = join(influx.dataDir, 'vigil');
-    const today = windowAt('daily', Date.now(), 'Asia/Shanghai');
-    mkdirSync(join(dataDir, 'inspections'), { recursive: true });
-    writeFileSync(
-      join(dataDir, 'inspections', 'inspection-journal.jsonl'),
-      `${JSON.stringify({
-        t: 'watch',
-        siteId: 'plant-1',
-        scheduleId: 'tf-team-daily',
-        since: windowAt('daily', today.start - 2 * DAY + 3_600_000, 'Asia/Shanghai').start,
-      })}\n`,
-    );
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_DATA_DIR: dataDir,
+    stack = await startConsoleStack(influx => {
+      const today = windowAt('daily', Date.now(), 'Asia/Shanghai');
+      journalWatching(
+        join(influx.dataDir, 'vigil'),
+        'tf-team-daily',
+        windowAt('daily', today.start - 2 * DAY + 3_600_000, 'Asia/Shanghai').start,
+      );
+      return { VIGIL_WRITE_FLUSH_MS: '50' };
     });
-    browser = await launchChromium();
-    const open = () => openPage(browser, contexts);
-    zhang = await open();
-    wang = await open();
-    await logIn(zhang, vigil.httpUrl, 'zhang');
-    await logIn(wang, vigil.httpUrl, 'wang');
-    await wang.click('#lang'); // wang works in English
+    zhang = await stack.logInPage('zhang');
+    wang = await stack.logInPage('wang', 'en'); // wang works in English
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('zhang sees the daily check overdue, with its missed windows and their alarms', async () => {

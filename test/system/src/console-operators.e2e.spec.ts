@@ -1,21 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
-import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 
-import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+import { waitFor } from '@vigil/testing';
 
 import {
-  SCREENSHOTS,
-  launchChromium,
   logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
+  screenshot as shot,
+  startConsoleStack,
   type BuiltVigil,
+  type ConsoleStack,
 } from './console-browser';
-import { SAMPLE_REGISTRY, mqttClient } from './support';
+import { mqttClient } from './support';
 
 /** Normal readings per class of the sample site; a small wobble keeps stuck-value rules quiet. */
 function normalValues(deviceClass: string, wobble: number): Record<string, number> | undefined {
@@ -62,35 +59,24 @@ const OTHERS: Readonly<Record<string, readonly [number, number]>> = {
  * li both see them; zhang acknowledges and li sees the acknowledgement arrive without a reload.
  */
 describe('console: two operators, a leak and a crowd', () => {
-  let influx: InfluxHandle;
+  let stack: ConsoleStack;
   let vigil: BuiltVigil;
   let browser: Browser;
   let mqtt: MqttClient;
   let heartbeat: NodeJS.Timeout | undefined;
   const leaking = new Map<string, number>();
-  const contexts: BrowserContext[] = [];
   let zhang: Page;
   let li: Page;
   /** li's WebSocket, routed through the test so that it can be dropped. */
   const liSockets: WebSocketRoute[] = [];
   let liGate: Promise<void> = Promise.resolve();
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const row = (page: Page, device: string, level: string) =>
     page.locator(`tr.alarm-row[data-device="plant-1/${device}"][data-level="${level}"]`);
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_RULE_TICK_MS: '200',
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
+    stack = await startConsoleStack({ VIGIL_RULE_TICK_MS: '200', VIGIL_WRITE_FLUSH_MS: '50' });
+    ({ vigil, browser } = stack);
     mqtt = await mqttClient(vigil.mqttUrl, 'console-scenario-devices');
     const registry = (await (await fetch(`${vigil.httpUrl}/api/v1/devices`)).json()) as Array<{
       deviceId: string;
@@ -127,32 +113,19 @@ describe('console: two operators, a leak and a crowd', () => {
     publish();
     heartbeat = setInterval(publish, 2000);
 
-    browser = await launchChromium();
-    const open = async () => {
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-        locale: 'zh-CN',
-      });
-      contexts.push(context);
-      return context;
-    };
-    zhang = await (await open()).newPage();
-    const liContext = await open();
-    await liContext.routeWebSocket(/\/ws/, async ws => {
+    zhang = await stack.openPage();
+    li = await stack.openPage();
+    await li.context().routeWebSocket(/\/ws/, async ws => {
       liSockets.push(ws);
       await liGate;
       ws.connectToServer();
     });
-    li = await liContext.newPage();
   });
 
   afterAll(async () => {
     clearInterval(heartbeat);
     mqtt?.end(true);
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('logs both operators in; their place in the organisation tree is shown', async () => {
@@ -166,17 +139,15 @@ describe('console: two operators, a leak and a crowd', () => {
     expect(await zhang.textContent('#user')).toContain('操作员');
     expect(await li.textContent('#user')).toContain('华新化工有限公司');
     // A bad password is refused without saying which part was wrong.
-    const stranger = await contexts[0]?.newPage();
-    if (stranger) {
-      await stranger.goto(vigil.httpUrl);
-      await stranger.fill('input[name="username"]', 'zhang');
-      await stranger.fill('input[name="password"]', 'wrong');
-      await stranger.click('#login-form button[type="submit"]');
-      expect(await (await stranger.waitForSelector('#login-error')).textContent()).toBe(
-        '用户名或密码错误',
-      );
-      await stranger.close();
-    }
+    const stranger = await zhang.context().newPage();
+    await stranger.goto(vigil.httpUrl);
+    await stranger.fill('input[name="username"]', 'zhang');
+    await stranger.fill('input[name="password"]', 'wrong');
+    await stranger.click('#login-form button[type="submit"]');
+    expect(await (await stranger.waitForSelector('#login-error')).textContent()).toBe(
+      '用户名或密码错误',
+    );
+    await stranger.close();
   });
 
   it('both see the leak; the horn sounds until zhang acknowledges; li sees the acknowledgement arrive', async () => {

@@ -1,21 +1,8 @@
-import { join } from 'node:path';
-
 import type { MqttClient } from 'mqtt';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
-
-import {
-  SCREENSHOTS,
-  launchChromium,
-  openPage,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type BuiltVigil,
-} from './console-browser';
-import { SAMPLE_REGISTRY, mqttClient, telemetry } from './support';
+import { screenshot as shot, startConsoleStack, type ConsoleStack } from './console-browser';
+import { mqttClient, telemetry } from './support';
 
 /**
  * Special-operation permits in Chromium (issue 15), every part real: influxd, the built Vigil
@@ -24,48 +11,26 @@ import { SAMPLE_REGISTRY, mqttClient, telemetry } from './support';
  * an oxygen drop suspends it (stop work) and both see it.
  */
 describe('console: a confined-space permit from request to stop work, in Chinese and English', () => {
-  let influx: InfluxHandle;
-  let vigil: BuiltVigil;
-  let browser: Browser;
+  let stack: ConsoleStack;
   let mqtt: MqttClient;
-  const contexts: BrowserContext[] = [];
   let zhang: Page;
   let wang: Page;
   let permitUrl: string;
 
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const step = (page: Page, name: string) => page.locator(`form.step-form[data-step="${name}"]`);
   const oxygen = (o2: number) =>
     mqtt.publishAsync('vigil/v1/plant-1/go-cs-01/telemetry', telemetry({ o2 }), { qos: 1 });
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_RULE_TICK_MS: '200',
-      VIGIL_WRITE_FLUSH_MS: '50',
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    mqtt = await mqttClient(vigil.mqttUrl, 'permit-scenario-devices');
-    browser = await launchChromium();
-    const open = () => openPage(browser, contexts);
-    zhang = await open();
-    wang = await open();
-    await logIn(zhang, vigil.httpUrl, 'zhang');
-    await logIn(wang, vigil.httpUrl, 'wang');
-    await wang.click('#lang'); // wang works in English
+    stack = await startConsoleStack({ VIGIL_RULE_TICK_MS: '200', VIGIL_WRITE_FLUSH_MS: '50' });
+    mqtt = await mqttClient(stack.vigil.mqttUrl, 'permit-scenario-devices');
+    zhang = await stack.logInPage('zhang');
+    wang = await stack.logInPage('wang', 'en'); // wang works in English
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
     await mqtt?.endAsync().catch(() => undefined);
-    await stop(vigil?.process);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('zhang requests a confined-space permit in Chinese', async () => {

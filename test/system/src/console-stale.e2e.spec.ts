@@ -1,19 +1,14 @@
 import { join } from 'node:path';
 
-import type { Browser, Page } from 'playwright-core';
-
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
+import type { Page } from 'playwright-core';
 
 import {
   SCREENSHOTS,
-  launchChromium,
   logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
+  startConsoleStack,
+  type ConsoleStack,
   type LoggedChild,
 } from './console-browser';
-import { SAMPLE_REGISTRY } from './support';
 
 /**
  * The operator must know when the screen is frozen (issue 10): a gateway that stops answering
@@ -21,32 +16,21 @@ import { SAMPLE_REGISTRY } from './support';
  * age on its own clock and shows a red banner; it goes away when heartbeats return.
  */
 describe('console stale-data banner in headless Chromium', () => {
-  let influx: InfluxHandle;
+  let stack: ConsoleStack;
   let vigil: LoggedChild;
-  let browser: Browser;
   let page: Page;
   let httpUrl: string;
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    const built = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    vigil = built.process;
-    httpUrl = built.httpUrl;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    stack = await startConsoleStack();
+    vigil = stack.vigil.process;
+    httpUrl = stack.vigil.httpUrl;
+    page = await stack.browser.newPage({ viewport: { width: 1400, height: 800 } });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    vigil?.kill('SIGCONT');
-    await stop(vigil);
-    await influx?.stop();
+    vigil?.kill('SIGCONT'); // stopped by the test: it must run to stop
+    await stack?.close();
   });
 
   it('shows the banner when the socket goes silent and clears it when heartbeats return', async () => {

@@ -9,7 +9,7 @@ import type { Alarm, Hazard } from '@vigil/contracts';
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import {
-  SCREENSHOTS,
+  screenshot as shot,
   launchChromium,
   openPage,
   logIn,
@@ -39,8 +39,6 @@ describe('console: the enterprises below at the city and the supervision orders 
   let device: MqttClient | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const open = async (): Promise<Page> => {
     if (!browser) throw new Error('no browser');
     return openPage(browser, contexts);

@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { influxQuery, startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
+import { influxQuery, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import {
   SCREENSHOTS,
-  launchChromium,
   logIn,
   node,
-  requireBuildAndBrowser,
-  startBuiltVigil,
+  startConsoleStack,
   stop,
+  type ConsoleStack,
   type LoggedChild,
 } from './console-browser';
 import { SAMPLE_REGISTRY } from './support';
@@ -21,35 +20,23 @@ import { SAMPLE_REGISTRY } from './support';
  * simulator process injecting a leak, and the console in headless Debian Chromium.
  */
 describe('console end to end: simulator leak → alarm on the console → stored in InfluxDB', () => {
+  let stack: ConsoleStack;
   let influx: InfluxHandle;
-  let vigilProcess: LoggedChild;
   let simulator: LoggedChild | undefined;
-  let browser: Browser;
   let page: Page;
   let httpUrl: string;
   let mqttUrl: string;
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    influx = await startInfluxd();
-    const vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    vigilProcess = vigil.process;
-    httpUrl = vigil.httpUrl;
-    mqttUrl = vigil.mqttUrl;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    stack = await startConsoleStack();
+    ({ influx } = stack);
+    ({ httpUrl, mqttUrl } = stack.vigil);
+    page = await stack.browser.newPage({ viewport: { width: 1400, height: 800 } });
   });
 
   afterAll(async () => {
-    await browser?.close();
     await stop(simulator);
-    await stop(vigilProcess);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('shows the leak alarm in Chinese, acknowledges it, and stores the reading and the alarm event', async () => {

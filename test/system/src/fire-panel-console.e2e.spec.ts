@@ -1,20 +1,10 @@
 import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { startInfluxd, type InfluxHandle } from '@vigil/testing';
-
-import {
-  SCREENSHOTS,
-  launchChromium,
-  logIn,
-  requireBuildAndBrowser,
-  startBuiltVigil,
-  stop,
-  type LoggedChild,
-} from './console-browser';
-import { SAMPLE_REGISTRY, mqttClient } from './support';
+import { SCREENSHOTS, logIn, startConsoleStack, type ConsoleStack } from './console-browser';
+import { mqttClient } from './support';
 
 /**
  * The console's alarm row for fire-panel points, every part real (built Vigil process, embedded
@@ -22,35 +12,21 @@ import { SAMPLE_REGISTRY, mqttClient } from './support';
  * area and its loop/point/zone address; the area links to the plan with its muster list.
  */
 describe('console: fire-panel alarms located per point', () => {
-  let vigilProcess: LoggedChild;
-  let browser: Browser;
+  let stack: ConsoleStack;
   let page: Page;
   let httpUrl: string;
   let device: MqttClient;
-  let influx: InfluxHandle;
 
   beforeAll(async () => {
-    requireBuildAndBrowser();
-    // /readyz needs storage: a real influxd, as in the other console tests.
-    influx = await startInfluxd();
-    const vigil = await startBuiltVigil({
-      VIGIL_INFLUX_MODE: 'external',
-      VIGIL_INFLUX_URL: influx.url,
-      VIGIL_REGISTRY: SAMPLE_REGISTRY,
-      VIGIL_DATA_DIR: join(influx.dataDir, 'vigil'),
-    });
-    vigilProcess = vigil.process;
-    httpUrl = vigil.httpUrl;
-    device = await mqttClient(vigil.mqttUrl);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    stack = await startConsoleStack();
+    httpUrl = stack.vigil.httpUrl;
+    device = await mqttClient(stack.vigil.mqttUrl);
+    page = await stack.browser.newPage({ viewport: { width: 1400, height: 800 } });
   });
 
   afterAll(async () => {
-    await browser?.close();
     await device?.endAsync();
-    await stop(vigilProcess);
-    await influx?.stop();
+    await stack?.close();
   });
 
   it('shows one row per fire with the point’s area and address', async () => {

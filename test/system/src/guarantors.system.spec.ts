@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,7 @@ import type { Alarm, InspectionRecord, MhsGuarantorsView } from '@vigil/contract
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { requireBuildAndBrowser, startBuiltVigil, stop, type BuiltVigil } from './console-browser';
-import { SAMPLE_REGISTRY, loginAs, mqttClient, telemetry } from './support';
+import { journalWatching, loginAs, mqttClient, registryWithGuarantors, telemetry } from './support';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
 
@@ -51,26 +51,9 @@ describe('guarantors: each source names its guarantors, their duties are watched
   beforeAll(async () => {
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-guarantors-'));
-    cpSync(SAMPLE_REGISTRY, join(work, 'registry'), { recursive: true });
-    const plant = join(work, 'registry/site-plant-1.yaml');
-    plantFile = plant;
-    const text = readFileSync(plant, 'utf8');
-    const unit = 'area: reactor-unit, exposedPopulation: 40 }';
-    if (!text.includes(unit)) throw new Error('the sample registry changed');
-    writeFileSync(
-      plant,
-      text.replace(
-        unit,
-        'area: reactor-unit, exposedPopulation: 40, guarantors: { principal: wang, technical: li, operational: zhang } }',
-      ),
-    );
+    plantFile = registryWithGuarantors(join(work, 'registry'));
     // An earlier run began watching zhang's weekly duty two weeks ago; nothing recorded since.
-    const journalDir = join(work, 'data', 'inspections');
-    mkdirSync(journalDir, { recursive: true });
-    writeFileSync(
-      join(journalDir, 'inspection-journal.jsonl'),
-      `${JSON.stringify({ t: 'watch', siteId: 'plant-1', scheduleId: DUTY, since: watchedSince })}\n`,
-    );
+    journalWatching(join(work, 'data'), DUTY, watchedSince);
     influx = await startInfluxd();
     vigil = await startBuiltVigil({
       VIGIL_INFLUX_MODE: 'external',

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,7 +7,7 @@ import type { Alarm, Hazard, InspectionRecord, InspectionScheduleView } from '@v
 import { startInfluxd, waitFor, type InfluxHandle } from '@vigil/testing';
 
 import { requireBuildAndBrowser, startBuiltVigil, stop, type BuiltVigil } from './console-browser';
-import { SAMPLE_REGISTRY, loginAs } from './support';
+import { SAMPLE_REGISTRY, journalWatching, loginAs } from './support';
 
 type Client = Awaited<ReturnType<typeof loginAs>>;
 
@@ -54,12 +54,7 @@ describe('inspection schedules: missed windows raise alarms, findings become haz
     requireBuildAndBrowser();
     work = mkdtempSync(join(tmpdir(), 'vigil-inspections-'));
     // An earlier run began watching the daily check three days ago and recorded nothing since.
-    const journalDir = join(work, 'data', 'inspections');
-    mkdirSync(journalDir, { recursive: true });
-    writeFileSync(
-      join(journalDir, 'inspection-journal.jsonl'),
-      `${JSON.stringify({ t: 'watch', siteId: 'plant-1', scheduleId: 'tf-team-daily', since: watchedSince })}\n`,
-    );
+    journalWatching(join(work, 'data'), 'tf-team-daily', watchedSince);
     influx = await startInfluxd();
     env = {
       VIGIL_INFLUX_MODE: 'external',

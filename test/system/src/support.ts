@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -228,5 +228,39 @@ export function writeFleetRegistry(dir: string, deviceIds: readonly string[]): v
         },
       ],
     }),
+  );
+}
+
+/**
+ * A copy of the sample registry at `dir` whose reactor unit (major hazard source reactor-unit-1)
+ * names its guarantors (包保责任人): wang principal, li technical, zhang operational. Returns the
+ * copy's site file.
+ */
+export function registryWithGuarantors(dir: string): string {
+  cpSync(SAMPLE_REGISTRY, dir, { recursive: true });
+  const plant = join(dir, 'site-plant-1.yaml');
+  const unit = 'area: reactor-unit, exposedPopulation: 40 }';
+  const text = readFileSync(plant, 'utf8');
+  if (!text.includes(unit)) throw new Error('the sample registry changed');
+  writeFileSync(
+    plant,
+    text.replace(
+      unit,
+      'area: reactor-unit, exposedPopulation: 40, guarantors: { principal: wang, technical: li, operational: zhang } }',
+    ),
+  );
+  return plant;
+}
+
+/**
+ * The inspection journal of an earlier run in Vigil's `dataDir`: it began watching plant-1's
+ * schedule `scheduleId` at `since` and recorded nothing since (so its windows are missed).
+ */
+export function journalWatching(dataDir: string, scheduleId: string, since: number): void {
+  const journalDir = join(dataDir, 'inspections');
+  mkdirSync(journalDir, { recursive: true });
+  writeFileSync(
+    join(journalDir, 'inspection-journal.jsonl'),
+    `${JSON.stringify({ t: 'watch', siteId: 'plant-1', scheduleId, since })}\n`,
   );
 }

@@ -1,10 +1,11 @@
-import { allowedHazardCommands, type HazardCommandName } from '@vigil/alarms';
+import { allowedHazardCommands } from '@vigil/alarms';
 import {
   HAZARD_LEVELS,
   HAZARD_PHOTO_TYPES,
   HAZARD_STATES,
   hazardOverdue,
   type Hazard,
+  type HazardCommandName,
   type HazardLevel,
   type HazardPhoto,
   type HazardPhotoStep,

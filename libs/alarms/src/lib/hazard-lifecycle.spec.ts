@@ -1,8 +1,7 @@
-import type { Hazard, HazardPlan } from '@vigil/contracts';
+import { HAZARD_ACTIONS, HAZARD_COMMANDS, type Hazard, type HazardPlan } from '@vigil/contracts';
 
 import {
   DEFAULT_HAZARD_POLICY,
-  HAZARD_COMMANDS,
   allowedHazardCommands,
   applyHazardCommand,
   attachHazardPhoto,
@@ -393,7 +392,17 @@ describe('allowedHazardCommands', () => {
   });
 });
 
-describe('HAZARD_COMMANDS', () => {
+describe('HAZARD_COMMANDS (contracts: the one list of hazard action names)', () => {
+  it('the history records the report, the commands, and what Vigil does by itself', () => {
+    expect(HAZARD_ACTIONS).toEqual(['report', ...HAZARD_COMMANDS, 'remind', 'escalate', 'photo']);
+  });
+
+  it('names exactly the commands the lifecycle applies (a compile error otherwise)', () => {
+    type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+    const sameNames: Same<HazardCommand['action'], (typeof HAZARD_COMMANDS)[number]> = true;
+    expect(sameNames).toBe(true);
+  });
+
   it("is every hazard action a user commands, in the ledger's order", () => {
     expect(HAZARD_COMMANDS).toEqual([
       'assign',

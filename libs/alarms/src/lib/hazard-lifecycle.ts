@@ -1,8 +1,10 @@
 import {
+  HAZARD_COMMANDS,
   HAZARD_PLAN_FIELDS,
   type Hazard,
   type HazardAction,
   type HazardActionName,
+  type HazardCommandName,
   type HazardPhoto,
   type HazardPhotoStep,
   type HazardPhotoType,
@@ -79,22 +81,6 @@ export type HazardCommand =
   | { readonly action: 'accept'; readonly note?: string | undefined }
   | { readonly action: 'approve'; readonly note?: string | undefined }
   | { readonly action: 'close'; readonly note?: string | undefined };
-
-export type HazardCommandName = HazardCommand['action'];
-/**
- * The steps a user commands, in the ledger's order: listed, not derived from HAZARD_ACTIONS, so
- * that an action Vigil records by itself (report, remind, escalate, photo) never becomes one.
- */
-export const HAZARD_COMMANDS = [
-  'assign',
-  'start',
-  'interim',
-  'rectify',
-  'reject',
-  'accept',
-  'approve',
-  'close',
-] as const satisfies readonly HazardCommandName[];
 
 export interface HazardContext {
   readonly now: number;

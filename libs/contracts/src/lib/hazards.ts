@@ -27,8 +27,13 @@ export type HazardSource = (typeof HAZARD_SOURCES)[number];
 /** Alarm dispositions that found something real on site: only these may open a hazard. */
 export const HAZARD_DISPOSITIONS = ['real-event', 'device-fault'] as const;
 
-export const HAZARD_ACTIONS = [
-  'report',
+/**
+ * The steps a user commands, in the ledger's order (HAZ-02): what the lifecycle's
+ * `applyHazardCommand` (@vigil/alarms) applies, `POST /api/v1/hazards/{id}/{action}` accepts, the
+ * console offers and a scenario's hazard step may do. The one list of them: an action Vigil
+ * records by itself (report, remind, escalate, photo) is never a command.
+ */
+export const HAZARD_COMMANDS = [
   /** The five fields are complete and a rectifier is named (HAZ-18 整改通知). */
   'assign',
   /** The rectifier starts the work. */
@@ -45,6 +50,16 @@ export const HAZARD_ACTIONS = [
   'approve',
   /** 销号. */
   'close',
+] as const;
+export type HazardCommandName = (typeof HAZARD_COMMANDS)[number];
+
+/**
+ * Every step a hazard's history records (`HazardAction.action`): its report, the commands a user
+ * gives (`HAZARD_COMMANDS`), and what Vigil records by itself.
+ */
+export const HAZARD_ACTIONS = [
+  'report',
+  ...HAZARD_COMMANDS,
   /** Vigil: the deadline passed, the responsible person is reminded (HAZ-04 系统有警示). */
   'remind',
   /** Vigil: still overdue, escalated one level up the organisation tree (HAZ-07). */

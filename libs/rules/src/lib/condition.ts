@@ -1,4 +1,5 @@
 import { NO_SIGNALS, type RuleStep } from './rule-signal';
+import type { SavedFields } from './saved-fields';
 
 /**
  * The delayed two-sided condition that threshold, range and skew rules share (OPC UA Part 9
@@ -53,6 +54,35 @@ export function shiftCondition<K extends string>(
 ): ConditionState<K> {
   if (state.since === undefined) return state;
   return { kind: state.kind, active: state.active, since: state.since + shiftMs };
+}
+
+/** The steady state that is `active` or not (no pending delay): one of the shared constants. */
+export function steadyCondition<K extends string>(
+  states: ConditionStates<K>,
+  active: boolean,
+): ConditionState<K> {
+  return active ? states.active : states.inactive;
+}
+
+/**
+ * The state as a rule state snapshot saves it: `[since]` (null for none); nothing for the steady
+ * inactive state, the one a fresh engine starts with anyway.
+ */
+export function saveCondition(state: ConditionState<string>): SavedFields | undefined {
+  if (!state.active && state.since === undefined) return undefined;
+  return [state.since ?? null];
+}
+
+/** What `saveCondition` saved, back; undefined when its `since` is not a time. */
+export function restoreCondition<K extends string>(
+  states: ConditionStates<K>,
+  fields: SavedFields,
+  active: boolean,
+): ConditionState<K> | undefined {
+  const since = fields[0];
+  if (since === null || since === undefined) return steadyCondition(states, active);
+  if (!Number.isFinite(since)) return undefined;
+  return { kind: states.inactive.kind, active, since };
 }
 
 /**

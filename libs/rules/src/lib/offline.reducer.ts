@@ -9,6 +9,10 @@ import {
   recordBody,
   signalKey,
 } from './rule-signal';
+import { type SavedFields, restoredNumber, savedNumber } from './saved-fields';
+
+/** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
+export const GATEWAY_OFFLINE_RULE_ID = 'gateway-offline';
 
 /**
  * The offline rule's state for one device. Mutable and owned by one queue: the queue holds it
@@ -183,4 +187,50 @@ export function offlineSignal(
     at,
     detectedAt: context.clock(),
   };
+}
+
+/**
+ * The watch as a rule state snapshot saves it: `[seen, lastSeenAt, rootCause]` (the device and
+ * rule it watches are the engine's, its deadline follows from these).
+ */
+export function saveWatch(watch: OfflineWatch): SavedFields {
+  return [watch.seen ? 1 : 0, savedNumber(watch.lastSeenAt), watch.rootCause ? 1 : 0];
+}
+
+/**
+ * What `saveWatch` saved, into the watch the engine has just created and queued for the device:
+ * the watch stays the one queued, only what it knows is restored. Silence is still counted from
+ * the start of this engine at the earliest (`countFrom`): the records the old owner had not
+ * evaluated yet are still to come, and a tick must not outrun them. In place.
+ */
+export function restoreWatch(
+  fields: SavedFields,
+  active: boolean,
+  watch: OfflineWatch,
+): OfflineWatch {
+  const from = watch.lastSeenAt;
+  watch.active = active;
+  watch.seen = fields[0] === 1;
+  watch.lastSeenAt = Math.min(restoredNumber(fields[1], from), from);
+  watch.countFrom = Math.max(watch.countFrom, from);
+  watch.rootCause = fields[2] === 1;
+  return watch;
+}
+
+/**
+ * The watch set to its open alarm after a restore: an active watch leaves the queue (no second
+ * raise), an inactive one waits for its deadline in it. In place.
+ */
+export function reconcileWatch(
+  watch: OfflineWatch,
+  active: boolean,
+  queue: DeadlineQueue<OfflineWatch>,
+): OfflineWatch {
+  watch.active = active;
+  if (active) {
+    if (watch.queueIndex >= 0) queue.remove(watch);
+  } else if (watch.queueIndex < 0) {
+    queue.schedule(watch, watchDeadline(watch));
+  }
+  return watch;
 }

@@ -15,10 +15,11 @@ import {
 /** One (device, range rule) pair: the delayed condition "outside the measuring range". */
 export type RangeState = ConditionState<'range'>;
 
-const STATES = conditionStates('range');
+/** The kind's two steady states, shared; a restored or reconciled state without a pending delay is one of them. */
+export const RANGE_STATES = conditionStates('range');
 /** The steady active state: an engine restarted under an open alarm starts here. */
-export const RANGE_ACTIVE = STATES.active;
-export const RANGE_INACTIVE: RangeState = STATES.inactive;
+export const RANGE_ACTIVE = RANGE_STATES.active;
+export const RANGE_INACTIVE: RangeState = RANGE_STATES.inactive;
 
 /**
  * Measuring-range check (data quality, domain-standards §9.1 under-range, §9.4 out of range):
@@ -34,12 +35,12 @@ export function reduceRange(
   context: RuleContext,
 ): RuleStep<RangeState> {
   const value = numericValue(reading, rule.metric);
-  if (value === undefined) return unchangedStep(STATES, state);
+  if (value === undefined) return unchangedStep(RANGE_STATES, state);
   const below = rule.low !== undefined && value < rule.low;
   const above = rule.high !== undefined && value > rule.high;
   const outside = below || above;
   const next = stepCondition(
-    STATES,
+    RANGE_STATES,
     state,
     reading.ts,
     outside,
@@ -47,7 +48,7 @@ export function reduceRange(
     rule.onDelayMs,
     rule.offDelayMs,
   );
-  if (next.active === state.active) return unchangedStep(STATES, next);
+  if (next.active === state.active) return unchangedStep(RANGE_STATES, next);
   const label = rule.label ?? rule.metric;
   const range = describeRange(rule);
   const message = next.active

@@ -13,12 +13,15 @@ import {
   numericValue,
   ruleSignal,
 } from './rule-signal';
+import type { SavedFields } from './saved-fields';
 import {
   addExtreme,
   bucketMsOf,
   createExtremes,
   extremesBetween,
   firstBucketIndex,
+  restoredExtremes,
+  savedBuckets,
 } from './window-buckets';
 
 /**
@@ -113,6 +116,34 @@ export function stepRate(
  */
 export function restartRate(state: RateState): RateState {
   if (state !== RATE_EMPTY) state.buckets = createExtremes();
+  return state;
+}
+
+/**
+ * The window as a rule state snapshot saves it: `[bucketMs, ...buckets]`; nothing before the
+ * first reading.
+ */
+export function saveRate(state: RateState): SavedFields | undefined {
+  if (state === RATE_EMPTY) return undefined;
+  return [state.bucketMs, ...savedBuckets(state.buckets)];
+}
+
+/** What `saveRate` saved, back; undefined when the rule's window has changed since. */
+export function restoreRate(
+  fields: SavedFields,
+  active: boolean,
+  rule: RateRuleConfig,
+): RateState | undefined {
+  const bucketMs = fields[0];
+  if (bucketMs !== bucketMsOf(rule.windowMs)) return undefined;
+  const buckets = restoredExtremes(fields.slice(1));
+  return buckets && { kind: 'rate', active, bucketMs, buckets };
+}
+
+/** The window set to its open alarm after a restore; in place unless it is `RATE_EMPTY`. */
+export function reconcileRate(state: RateState, active: boolean): RateState {
+  if (state === RATE_EMPTY) return { ...RATE_EMPTY, active };
+  state.active = active;
   return state;
 }
 

@@ -17,7 +17,13 @@ import {
   withdrawnWarningSignal,
 } from './early-warning';
 import { type EventState, type RestorableEventAlarm, restoredEventStates } from './event.reducer';
-import { type OfflineWatch, startWatch, watchDeadline, watchDue } from './offline.reducer';
+import {
+  GATEWAY_OFFLINE_RULE_ID,
+  type OfflineWatch,
+  startWatch,
+  watchDeadline,
+  watchDue,
+} from './offline.reducer';
 import type { RangeState } from './range.reducer';
 import type { RateState } from './rate.reducer';
 import type { RuleConfig, ThresholdRuleConfig } from './rule-config';
@@ -51,9 +57,6 @@ import type { SkewState } from './skew.reducer';
 import type { StuckState } from './stuck.reducer';
 import type { ThresholdState } from './threshold.reducer';
 import type { TrendState } from './trend.reducer';
-
-/** Rule id of the root-cause signal a gateway raises instead of `offline` (README "Gateways"). */
-export const GATEWAY_OFFLINE_RULE_ID = 'gateway-offline';
 
 /** Counters for `/metrics`; the engine only increments them. */
 export interface RuleEngineStats {

@@ -1,7 +1,9 @@
-import { lelRule, offlineConfig } from '../testing/fixtures';
+import { context, device, lelRule, offlineConfig } from '../testing/fixtures';
 import { defaultRules } from './default-rules';
 import { RULE_KINDS, type RuleConfig, ruleConfigSchema } from './rule-config';
+import { createRuleEngineState } from './rule-engine.reducer';
 import { RULE_KIND_DESCRIPTORS, ruleKindOf, ruleKindsOf } from './rule-kinds';
+import type { SavedFields } from './saved-fields';
 
 /** One valid rule of each kind: a combustible detector's defaults have them all. */
 const examples: readonly RuleConfig[] = RULE_KINDS.map(kind => {
@@ -41,5 +43,53 @@ describe('rule kind descriptors', () => {
     const rules = [lelRule(), offlineConfig()];
     expect(ruleKindsOf(rules)).toBe(ruleKindsOf(rules));
     expect(ruleKindsOf(rules).map(kind => kind.kind)).toEqual(['threshold', 'offline']);
+  });
+});
+
+/**
+ * The state a new engine creates for `rule` (each in an engine of its own, so that an offline
+ * watch is queued alike), and that state as it starts under an open alarm.
+ */
+function startStates(rule: RuleConfig) {
+  const create = (active: boolean) => {
+    const registered = device('gc-1', [rule]);
+    const engine = createRuleEngineState({ ...context, lookupDevice: () => registered });
+    const kind = ruleKindOf(rule);
+    const initial = kind.initial(registered, rule, 1_000, false, engine.services);
+    return active ? kind.activeAtStart(initial) : initial;
+  };
+  return { create, inactive: create(false), active: create(true) };
+}
+
+describe('rule kind snapshots (rule-state-snapshot.ts is generic: each kind saves its own)', () => {
+  it.each(RULE_KINDS)('%s: has save, restore and reconcile', kind => {
+    const descriptor = RULE_KIND_DESCRIPTORS[kind];
+    expect(descriptor.save).toEqual(expect.any(Function));
+    expect(descriptor.restore).toEqual(expect.any(Function));
+    expect(descriptor.alarmRuleId).toEqual(expect.any(Function));
+    expect(descriptor.reconcile).toEqual(expect.any(Function));
+  });
+
+  it.each(RULE_KINDS)('%s: its start states round-trip through JSON', kind => {
+    const rule = examples.find(each => each.kind === kind);
+    if (!rule) throw new Error(`no ${kind} rule`);
+    const descriptor = ruleKindOf(rule);
+    const { create, inactive, active } = startStates(rule);
+    for (const [state, isActive] of [
+      [inactive, false],
+      [active, true],
+    ] as const) {
+      const fields = descriptor.save(state);
+      // Nothing saved: what a fresh engine starts with is the state itself.
+      if (fields === undefined) {
+        expect(create(isActive)).toEqual(state);
+        continue;
+      }
+      const json = JSON.parse(JSON.stringify(fields)) as SavedFields;
+      const restored = descriptor.restore(json, state.active, rule, create(false));
+      // A restored offline watch counts silence from this engine's start at the earliest
+      // (`restoreWatch`); its deadline is the same.
+      expect(restored).toEqual(state.kind === 'offline' ? { ...state, countFrom: 1_000 } : state);
+    }
   });
 });

@@ -2,19 +2,37 @@ import type { z } from 'zod';
 
 import type { DeviceRecord, Reading, RuleSignal } from '@vigil/contracts';
 
-import { shiftCondition } from './condition';
+import { restoreCondition, saveCondition, shiftCondition, steadyCondition } from './condition';
 import type { DeadlineQueue } from './deadline-queue';
 import { EVENT_INACTIVE, type EventState, reduceEvent, removedEventSignals } from './event.reducer';
 import {
+  GATEWAY_OFFLINE_RULE_ID,
   type OfflineWatch,
   createOfflineWatch,
+  reconcileWatch,
+  restoreWatch,
+  saveWatch,
   startWatch,
   stopWatch,
   watchDeadline,
   watchRecord,
 } from './offline.reducer';
-import { RANGE_ACTIVE, RANGE_INACTIVE, type RangeState, reduceRange } from './range.reducer';
-import { RATE_EMPTY, type RateState, restartRate, stepRate } from './rate.reducer';
+import {
+  RANGE_ACTIVE,
+  RANGE_INACTIVE,
+  RANGE_STATES,
+  type RangeState,
+  reduceRange,
+} from './range.reducer';
+import {
+  RATE_EMPTY,
+  type RateState,
+  reconcileRate,
+  restartRate,
+  restoreRate,
+  saveRate,
+  stepRate,
+} from './rate.reducer';
 import {
   type RuleConfig,
   type RuleKind,
@@ -38,15 +56,33 @@ import {
   emitTo,
   removedRuleSignal,
 } from './rule-signal';
-import { SKEW_INACTIVE, type SkewState, reduceSkew } from './skew.reducer';
-import { STUCK_EMPTY, type StuckState, shiftStuck, stepStuck } from './stuck.reducer';
+import type { SavedFields } from './saved-fields';
+import { SKEW_INACTIVE, SKEW_STATES, type SkewState, reduceSkew } from './skew.reducer';
+import {
+  STUCK_EMPTY,
+  type StuckState,
+  reconcileStuck,
+  restoreStuck,
+  saveStuck,
+  shiftStuck,
+  stepStuck,
+} from './stuck.reducer';
 import {
   THRESHOLD_ACTIVE,
   THRESHOLD_INACTIVE,
+  THRESHOLD_STATES,
   type ThresholdState,
   reduceThreshold,
 } from './threshold.reducer';
-import { TREND_EMPTY, type TrendState, restartTrend, stepTrend } from './trend.reducer';
+import {
+  TREND_EMPTY,
+  type TrendState,
+  reconcileTrend,
+  restartTrend,
+  restoreTrend,
+  saveTrend,
+  stepTrend,
+} from './trend.reducer';
 
 /**
  * Which records a rule kind is stepped with (README "Late and out-of-order data", "Clock jumps"):
@@ -182,6 +218,31 @@ export interface RuleKindDescriptor<C extends RuleConfig, S extends RuleStateBas
   ): readonly RuleSignal[];
   /** The device leaves evaluation (quarantine): release what the engine holds for the rule. */
   dispose(state: S, engine: RuleEngineServices): void;
+  /**
+   * The state as a rule state snapshot saves it for a takeover or restart (`snapshotRuleState`):
+   * its fields after `[ruleId, kind, active]`, or undefined for a state a fresh engine starts
+   * with anyway (or one restored from elsewhere). The fields are part of the snapshot format
+   * (`SavedFields`).
+   */
+  save(state: S): SavedFields | undefined;
+  /**
+   * What `save` wrote, restored into `current`, the state the engine has just created for the
+   * same rule (id and kind): the restored state, or undefined when it does not fit the rule now
+   * (a changed window, an unreadable field). The caller counts what is not restored.
+   */
+  restore(fields: SavedFields, active: boolean, rule: C, current: S): S | undefined;
+  /**
+   * The rule id of the alarm whose condition the state stands for, to reconcile it with after a
+   * restore (`reconcileRuleState`); undefined for a kind whose state is restored from its open
+   * alarms in the first place. Defaults to the rule's own id.
+   */
+  alarmRuleId(state: S, rule: C): string | undefined;
+  /**
+   * After a restore the durable alarm wins: the state with `active` as its open alarm says, any
+   * pending delay dropped. A state with nothing to hold the flag comes back as it is (and is not
+   * counted as changed).
+   */
+  reconcile(state: S, active: boolean, engine: RuleEngineServices): S;
 }
 
 type ConfigOf<K extends RuleKind> = Extract<RuleConfig, { kind: K }>;
@@ -189,11 +250,17 @@ type ConfigOf<K extends RuleKind> = Extract<RuleConfig, { kind: K }>;
 /** What a descriptor must say; the rest defaults to "nothing to do". */
 type DescriptorParts<C extends RuleConfig, S extends RuleStateBase> = Pick<
   RuleKindDescriptor<C, S>,
-  'kind' | 'schema' | 'order' | 'initial' | 'step'
+  SaidByEveryKind
 > &
-  Partial<
-    Omit<RuleKindDescriptor<C, S>, 'kind' | 'schema' | 'order' | 'orderBit' | 'initial' | 'step'>
-  >;
+  Partial<Omit<RuleKindDescriptor<C, S>, SaidByEveryKind | 'orderBit'>>;
+
+/**
+ * What every kind must say for itself: how it is stepped, and how its state survives a takeover
+ * (a new kind without `save` and `restore` does not compile, so none is silently left out of
+ * the snapshot).
+ */
+type SaidByEveryKind =
+  'kind' | 'schema' | 'order' | 'initial' | 'step' | 'save' | 'restore' | 'reconcile';
 
 /**
  * A complete descriptor, every property present and in one order, so that all descriptors share
@@ -216,7 +283,15 @@ export function defineRuleKind<C extends RuleConfig, S extends RuleStateBase>(
     keep: parts.keep ?? nothingToKeep,
     remove: parts.remove ?? clearedIfActive,
     dispose: parts.dispose ?? nothingToKeep,
+    save: parts.save,
+    restore: parts.restore,
+    alarmRuleId: parts.alarmRuleId ?? ownRuleId,
+    reconcile: parts.reconcile,
   });
+}
+
+function ownRuleId(_state: RuleStateBase, rule: RuleConfig): string {
+  return rule.ruleId;
 }
 
 function sameState<S>(state: S): S {
@@ -251,6 +326,9 @@ export const THRESHOLD_KIND = defineRuleKind<ConfigOf<'threshold'>, ThresholdSta
       ? emitStep(engine, reduceThreshold(state, input.reading, rule, engine.context))
       : state,
   rebase: shiftCondition,
+  save: saveCondition,
+  restore: (fields, active) => restoreCondition(THRESHOLD_STATES, fields, active),
+  reconcile: (_state, active) => steadyCondition(THRESHOLD_STATES, active),
 });
 
 /** Outside the measuring range (`reduceRange`). */
@@ -265,6 +343,9 @@ export const RANGE_KIND = defineRuleKind<ConfigOf<'range'>, RangeState>({
       ? emitStep(engine, reduceRange(state, input.reading, rule, engine.context))
       : state,
   rebase: shiftCondition,
+  save: saveCondition,
+  restore: (fields, active) => restoreCondition(RANGE_STATES, fields, active),
+  reconcile: (_state, active) => steadyCondition(RANGE_STATES, active),
 });
 
 /** Flat line (`reduceStuck`). */
@@ -276,6 +357,9 @@ export const STUCK_KIND = defineRuleKind<ConfigOf<'stuck'>, StuckState>({
   step: (state, input, rule, engine) =>
     input.reading ? stepStuck(state, input.reading, rule, engine.context, engine) : state,
   rebase: shiftStuck,
+  save: saveStuck,
+  restore: restoreStuck,
+  reconcile: reconcileStuck,
 });
 
 /** Rate of change over a window; readings within the late allowance join it (`reduceRate`). */
@@ -290,6 +374,9 @@ export const RATE_KIND = defineRuleKind<ConfigOf<'rate'>, RateState>({
       ? stepRate(state, input.reading, rule, engine.context, input.order, engine)
       : state,
   rebase: restartRate,
+  save: saveRate,
+  restore: restoreRate,
+  reconcile: reconcileRate,
 });
 
 /** Forecast to a level (`reduceTrend`). */
@@ -302,6 +389,9 @@ export const TREND_KIND = defineRuleKind<ConfigOf<'trend'>, TrendState>({
   step: (state, input, rule, engine) =>
     input.reading ? stepTrend(state, input.reading, rule, engine.context, engine) : state,
   rebase: restartTrend,
+  save: saveTrend,
+  restore: restoreTrend,
+  reconcile: reconcileTrend,
 });
 
 /** Device clock skew; about the clock, not the value, so on receive time (`reduceSkew`). */
@@ -314,6 +404,9 @@ export const SKEW_KIND = defineRuleKind<ConfigOf<'skew'>, SkewState>({
     input.reading
       ? emitStep(engine, reduceSkew(state, input.reading, rule, engine.context))
       : state,
+  save: saveCondition,
+  restore: (fields, active) => restoreCondition(SKEW_STATES, fields, active),
+  reconcile: (_state, active) => steadyCondition(SKEW_STATES, active),
 });
 
 /** Device events: fire-panel points, device alarms per channel (`reduceEvent`). */
@@ -331,6 +424,12 @@ export const EVENT_KIND = defineRuleKind<ConfigOf<'event'>, EventState>({
   // One cleared signal per active address (fire-panel point, channel).
   remove: (state, rule, device, at, _now, engine) =>
     removedEventSignals(state, device, rule, at, engine.context),
+  // Its state is the open alarms' active addresses: restored from them at start
+  // (`eventAlarmsAtStart`), not from the snapshot, and so never reconciled with them.
+  save: () => undefined,
+  restore: () => undefined,
+  alarmRuleId: () => undefined,
+  reconcile: sameState,
 });
 
 /**
@@ -377,6 +476,11 @@ export const OFFLINE_KIND = defineRuleKind<ConfigOf<'offline'>, OfflineWatch>({
   dispose: (watch, engine) => {
     if (watch.queueIndex >= 0) engine.offlineQueue.remove(watch);
   },
+  save: saveWatch,
+  restore: (fields, active, _rule, watch) => restoreWatch(fields, active, watch),
+  // A gateway's watch raised the root-cause `gateway-offline` alarm instead of its own.
+  alarmRuleId: (watch, rule) => (watch.rootCause ? GATEWAY_OFFLINE_RULE_ID : rule.ruleId),
+  reconcile: (watch, active, engine) => reconcileWatch(watch, active, engine.offlineQueue),
 });
 
 /**

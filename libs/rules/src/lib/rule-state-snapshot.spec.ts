@@ -28,6 +28,7 @@ import type { EngineInput } from './rule-signal';
 import {
   RULE_STATE_VERSION,
   RestoredRuleState,
+  type SavedDevice,
   reconcileRuleState,
   snapshotRuleState,
 } from './rule-state-snapshot';
@@ -44,6 +45,11 @@ interface Scenario {
   /** Evaluated by the new owner after it (startedAt = `takeoverAt`). */
   readonly after: EngineInput[];
   readonly takeoverAt: number;
+  /**
+   * The device as version 1 of the snapshot wrote it after `before` (pinned: snapshots already in
+   * the KV store and on disk must restore after any refactoring of how kinds save their state).
+   */
+  readonly written: SavedDevice;
   /** What the uninterrupted engine says in `after` (checked, so the scenario means something). */
   readonly expected: Seen[];
 }
@@ -58,6 +64,7 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 30), lelAt(10_000, 10), lelAt(20_000, 10)],
     after: [lelAt(30_000, 10), lelAt(40_000, 10)],
     takeoverAt: 35_000,
+    written: ['plant-1', 'gc-1', 20000, 20000, 0, [['gas-l1', 'threshold', 1, 10000]]],
     expected: [
       [
         'gas-l1',
@@ -73,6 +80,7 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 30), lelAt(10_000, 30)],
     after: [lelAt(20_000, 30)],
     takeoverAt: 15_000,
+    written: ['plant-1', 'gc-1', 10000, 10000, 0, [['gas-l1', 'threshold', 0, 0]]],
     expected: [['gas-l1', true, 20_000, 'Combustible gas 30 %LEL ≥ L1 set-point 25 %LEL']],
   },
   {
@@ -81,6 +89,7 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 120), lelAt(30_000, 120)],
     after: [lelAt(60_000, 120)],
     takeoverAt: 45_000,
+    written: ['plant-1', 'gc-1', 30000, 30000, 0, [['range-lel', 'range', 0, 0]]],
     expected: [
       [
         'range-lel',
@@ -96,6 +105,7 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 10), lelAt(30_000, 10)],
     after: [lelAt(60_000, 10)],
     takeoverAt: 45_000,
+    written: ['plant-1', 'gc-1', 30000, 30000, 0, [['stuck', 'stuck', 0, 0, 10, 10]]],
     expected: [
       [
         'stuck',
@@ -111,6 +121,9 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 5), lelAt(20_000, 10)],
     after: [lelAt(40_000, 16)],
     takeoverAt: 30_000,
+    // prettier-ignore
+    written: ['plant-1', 'gc-1', 20000, 20000, 0, [['gas-rate', 'rate', 0, 10000,
+      0, 5, 5,  null, 0, 0,  2, 10, 10,  null, 0, 0,  null, 0, 0,  null, 0, 0,  null, 0, 0]]],
     expected: [
       [
         'gas-rate',
@@ -126,6 +139,15 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 5), lelAt(10_000, 6)],
     after: [lelAt(20_000, 9)],
     takeoverAt: 15_000,
+    // prettier-ignore
+    written: ['plant-1', 'gc-1', 10000, 10000, 0, [['gas-trend', 'trend', 0, 10000, 10000,
+      0, 1, 0, 5, 0, 0, 5, 5,
+      1, 1, 0, 6, 0, 0, 6, 6,
+      null, 0, 0, 0, 0, 0, 0, 0,
+      null, 0, 0, 0, 0, 0, 0, 0,
+      null, 0, 0, 0, 0, 0, 0, 0,
+      null, 0, 0, 0, 0, 0, 0, 0,
+      null, 0, 0, 0, 0, 0, 0, 0]]],
     expected: [
       [
         'gas-trend',
@@ -144,6 +166,7 @@ const SCENARIOS: Scenario[] = [
     ],
     after: [readingRecord(skewedReading('gc-1', 60_000, -120_000))],
     takeoverAt: 45_000,
+    written: ['plant-1', 'gc-1', -90000, 30000, -120000, [['clock-skew', 'skew', 0, 0]]],
     expected: [
       [
         'clock-skew',
@@ -159,6 +182,7 @@ const SCENARIOS: Scenario[] = [
     before: [lelAt(0, 3), tick(31_000)],
     after: [lelAt(40_000, 3)],
     takeoverAt: 35_000,
+    written: ['plant-1', 'gc-1', 0, 0, 0, [['offline', 'offline', 1, 1, 0, 0]]],
     expected: [['offline', false, 40_000, 'Data received again after 40 s without data']],
   },
 ];
@@ -288,5 +312,27 @@ describe('rule state snapshot: a takeover goes on where the old owner stopped', 
     // The alarm was cleared meanwhile (by a record after the snapshot, say): no clear again.
     expect(reconcileRuleState(restored, () => false)).toBe(1);
     expect(run(restored, [lelAt(50_000, 10)] as IngestRecord[], restoredEngine)).toEqual([]);
+  });
+
+  it('writes the version 1 format, and restores what version 1 wrote', () => {
+    for (const scenario of SCENARIOS) {
+      const old = options([scenario.rule], 0);
+      const oldState = createRuleEngineState(old);
+      const raised = run(oldState, scenario.before, old);
+      expect(snapshotRuleState(oldState)).toEqual({ v: 1, devices: [scenario.written] });
+      const uninterrupted = seen(run(oldState, scenario.after, old));
+
+      const restored = new RestoredRuleState({ v: 1, devices: [scenario.written] });
+      const engine = options([scenario.rule], scenario.takeoverAt, {
+        activeAtStart: activeAfter(raised),
+        restoredState: restored,
+      });
+      const state = createRuleEngineState(engine);
+      expect({ name: scenario.name, restored: restored.restored }).toEqual({
+        name: scenario.name,
+        restored: 1,
+      });
+      expect(seen(run(state, scenario.after, engine))).toEqual(uninterrupted);
+    }
   });
 });

@@ -1,19 +1,8 @@
-import type { ConditionState } from './condition';
-import { RANGE_ACTIVE, RANGE_INACTIVE } from './range.reducer';
-import { RATE_EMPTY, type RateState } from './rate.reducer';
 import type { RuleConfig } from './rule-config';
-import {
-  type DeviceRuleState,
-  GATEWAY_OFFLINE_RULE_ID,
-  type RuleEngineState,
-  type RuleState,
-} from './rule-engine.reducer';
+import type { DeviceRuleState, RuleEngineState, RuleState } from './rule-engine.reducer';
+import { ruleKindOf } from './rule-kinds';
 import { signalKey } from './rule-signal';
-import { SKEW_INACTIVE } from './skew.reducer';
-import { STUCK_EMPTY, type StuckState } from './stuck.reducer';
-import { THRESHOLD_ACTIVE, THRESHOLD_INACTIVE } from './threshold.reducer';
-import { TREND_EMPTY, type TrendState } from './trend.reducer';
-import { bucketMsOf } from './window-buckets';
+import { type SavedFields, restoredNumber, savedNumber } from './saved-fields';
 
 /**
  * The rule engine's per-device state as plain JSON, so that a new owner of a partition (or a
@@ -23,6 +12,10 @@ import { bucketMsOf } from './window-buckets';
  * time (or, for skew and offline, its records' receive time), so nothing in it depends on when it
  * is restored.
  *
+ * Generic: what one rule's state saves, and how it is restored and set to its open alarm, is its
+ * kind's (`save`, `restore`, `alarmRuleId`, `reconcile` in `rule-kinds.ts`, written next to each
+ * reducer), so adding a rule kind does not touch this file.
+ *
  * Versioned: a snapshot of another version is not read (counted `unrestoredRuleStates`). Compact
  * (tuples, no keys): a gas detector with the default rules costs about 600 bytes, mostly its rate
  * and trend windows. Only non-trivial states are written: a rule in its steady inactive state
@@ -30,7 +23,7 @@ import { bucketMsOf } from './window-buckets';
  */
 export const RULE_STATE_VERSION = 1;
 
-/** `[ruleId, kind, active, ...fields]`: fields by kind, see `saveRule`. */
+/** `[ruleId, kind, active, ...fields]`: the fields are the kind's (`RuleKindDescriptor.save`). */
 export type SavedRule = readonly [string, RuleState['kind'], 0 | 1, ...(number | null)[]];
 
 /** `[siteId, deviceId, lastTs, lastReceivedAt, clockOffsetMs, rules]`. */
@@ -48,62 +41,11 @@ export interface RuleStateSnapshot {
   readonly devices: readonly SavedDevice[];
 }
 
-/** JSON has no infinities nor NaN: they travel as null and come back as the field's default. */
-function finite(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}
-
-function back(value: number | null | undefined, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-function bucketsOut(buckets: readonly number[]): (number | null)[] {
-  return buckets.map(finite);
-}
-
-function bucketsIn(saved: readonly (number | null)[], stride: number): number[] {
-  // Slot indexes (every `stride`-th field) default to -Infinity (empty slot), sums to 0.
-  return saved.map((value, index) => back(value, index % stride === 0 ? -Infinity : 0));
-}
-
 /** One rule's state as a tuple; undefined for a state a fresh engine starts with anyway. */
-export function saveRule(ruleId: string, state: RuleState): SavedRule | undefined {
-  const active = state.active ? 1 : 0;
-  switch (state.kind) {
-    case 'threshold':
-    case 'range':
-    case 'skew':
-      if (!state.active && state.since === undefined) return undefined;
-      return [ruleId, state.kind, active, state.since ?? null];
-    case 'stuck':
-      if (state === STUCK_EMPTY) return undefined;
-      return [ruleId, 'stuck', active, finite(state.since), finite(state.min), finite(state.max)];
-    case 'rate':
-      if (state === RATE_EMPTY) return undefined;
-      return [ruleId, 'rate', active, state.bucketMs, ...bucketsOut(state.buckets)];
-    case 'trend':
-      if (state === TREND_EMPTY) return undefined;
-      return [
-        ruleId,
-        'trend',
-        active,
-        state.bucketMs,
-        finite(state.lastTs),
-        ...bucketsOut(state.buckets),
-      ];
-    case 'offline':
-      return [
-        ruleId,
-        'offline',
-        active,
-        state.seen ? 1 : 0,
-        finite(state.lastSeenAt),
-        state.rootCause ? 1 : 0,
-      ];
-    case 'event':
-      // Restored from the open alarms (`eventAlarmsAtStart`): their active addresses are the state.
-      return undefined;
-  }
+export function saveRule(rule: RuleConfig, state: RuleState): SavedRule | undefined {
+  const fields = ruleKindOf(rule).save(state);
+  if (fields === undefined) return undefined;
+  return [rule.ruleId, state.kind, state.active ? 1 : 0, ...fields];
 }
 
 /** Every device's rule state (quarantined devices are not evaluated: they start afresh). */
@@ -129,16 +71,16 @@ export function saveDevice(device: DeviceRuleState): SavedDevice | undefined {
   const rules: SavedRule[] = [];
   device.rules.rules.forEach((rule, index) => {
     const ruleState = device.states[index];
-    const saved = ruleState && saveRule(rule.ruleId, ruleState);
+    const saved = ruleState && saveRule(rule, ruleState);
     if (saved) rules.push(saved);
   });
   if (rules.length === 0 && !Number.isFinite(device.lastTs)) return undefined;
   return [
     device.rules.siteId,
     device.rules.deviceId,
-    finite(device.lastTs),
-    finite(device.lastReceivedAt),
-    finite(device.clockOffsetMs),
+    savedNumber(device.lastTs),
+    savedNumber(device.lastReceivedAt),
+    savedNumber(device.clockOffsetMs),
     rules,
   ];
 }
@@ -185,9 +127,9 @@ export class RestoredRuleState {
     const saved = this.devices.get(key);
     if (!saved) return false;
     this.devices.delete(key);
-    device.lastTs = back(saved[2], -Infinity);
-    device.lastReceivedAt = back(saved[3], -Infinity);
-    device.clockOffsetMs = back(saved[4], Number.NaN);
+    device.lastTs = restoredNumber(saved[2], -Infinity);
+    device.lastReceivedAt = restoredNumber(saved[3], -Infinity);
+    device.clockOffsetMs = restoredNumber(saved[4], Number.NaN);
     const rules = Array.isArray(saved[5]) ? saved[5] : [];
     for (const rule of rules) {
       const index = device.rules.rules.findIndex(each => each.ruleId === rule[0]);
@@ -221,82 +163,15 @@ function restoreRule(
   rule: RuleConfig,
   current: RuleState,
 ): RuleState | undefined {
-  const active = saved[2] === 1;
-  const fields = saved.slice(3) as (number | null)[];
-  switch (current.kind) {
-    case 'threshold':
-    case 'range':
-    case 'skew': {
-      const since = fields[0];
-      if (since !== null && since !== undefined && !Number.isFinite(since)) return undefined;
-      return condition(current.kind, active, since ?? undefined);
-    }
-    case 'stuck': {
-      const state: StuckState = {
-        kind: 'stuck',
-        active,
-        since: back(fields[0], Number.NaN),
-        min: back(fields[1], Number.NaN),
-        max: back(fields[2], Number.NaN),
-      };
-      return Number.isFinite(state.since) ? state : undefined;
-    }
-    case 'rate': {
-      if (rule.kind !== 'rate' || fields[0] !== bucketMsOf(rule.windowMs)) return undefined;
-      const buckets = bucketsIn(fields.slice(1), 3);
-      if (buckets.length !== RATE_EMPTY_SIZE) return undefined;
-      const state: RateState = { kind: 'rate', active, bucketMs: fields[0], buckets };
-      return state;
-    }
-    case 'trend': {
-      if (rule.kind !== 'trend' || fields[0] !== bucketMsOf(rule.windowMs)) return undefined;
-      const buckets = bucketsIn(fields.slice(2), 8);
-      if (buckets.length !== TREND_EMPTY_SIZE) return undefined;
-      const state: TrendState = {
-        kind: 'trend',
-        active,
-        bucketMs: fields[0],
-        lastTs: back(fields[1], -Infinity),
-        buckets,
-      };
-      return state;
-    }
-    case 'offline': {
-      // the old owner had not evaluated yet are still to come, a tick must not outrun them. // is still counted from the start of this engine at the earliest (`countFrom`): the records // The watch stays the one queued for the device; only what it knows is restored. Silence
-      const from = current.lastSeenAt;
-      current.active = active;
-      current.seen = fields[0] === 1;
-      current.lastSeenAt = Math.min(back(fields[1], from), from);
-      current.countFrom = Math.max(current.countFrom, from);
-      current.rootCause = fields[2] === 1;
-      return current;
-    }
-    case 'event':
-      return undefined;
-  }
-}
-
-const RATE_EMPTY_SIZE = 7 * 3;
-const TREND_EMPTY_SIZE = 7 * 8;
-
-function condition(
-  kind: 'threshold' | 'range' | 'skew',
-  active: boolean,
-  since: number | undefined,
-): ConditionState<typeof kind> {
-  if (since === undefined) {
-    if (kind === 'threshold') return active ? THRESHOLD_ACTIVE : THRESHOLD_INACTIVE;
-    if (kind === 'range') return active ? RANGE_ACTIVE : RANGE_INACTIVE;
-    if (!active) return SKEW_INACTIVE;
-  }
-  return { kind, active, since };
+  return ruleKindOf(rule).restore(saved.slice(3) as SavedFields, saved[2] === 1, rule, current);
 }
 
 /**
  * After a restore (and the records replayed since the snapshot), the durable alarms win: a rule
  * whose `active` differs from its open alarm's condition (`activeAtStart`) is set to it, its
- * pending delay dropped. Returns how many were changed. Event rules are seeded from the alarms
- * already; offline watches follow their alarm the same way.
+ * pending delay dropped (`RuleKindDescriptor.reconcile`). Returns how many were changed. Event
+ * rules are seeded from the alarms already; a gateway's offline watch follows its root-cause
+ * alarm (`alarmRuleId`).
  */
 export function reconcileRuleState(
   state: RuleEngineState,
@@ -308,50 +183,20 @@ export function reconcileRuleState(
     for (const device of site.values())
       device.rules.rules.forEach((rule, index) => {
         const ruleState = device.states[index];
-        if (!ruleState || ruleState.kind === 'event') return;
+        if (!ruleState) return;
+        const kind = ruleKindOf(rule);
+        const alarmRuleId = kind.alarmRuleId(ruleState, rule);
+        if (alarmRuleId === undefined) return;
         const { siteId, deviceId } = device.rules;
-        // A gateway's offline watch raised the root-cause `gateway-offline` alarm instead.
-        const ruleId =
-          ruleState.kind === 'offline' && ruleState.rootCause
-            ? GATEWAY_OFFLINE_RULE_ID
-            : rule.ruleId;
-        const active = activeAtStart(signalKey(siteId, deviceId, ruleId));
+        const active = activeAtStart(signalKey(siteId, deviceId, alarmRuleId));
         if (ruleState.active === active) return;
+        const reconciled = kind.reconcile(ruleState, active, state.services);
+        // A state with nothing to hold the flag (a stuck rule before its first reading): the
+        // first readings decide, as after a restart.
+        if (reconciled.active !== active) return;
+        device.states[index] = reconciled;
         changedRule?.(rule.ruleId, active);
         changed += 1;
-        switch (ruleState.kind) {
-          case 'threshold':
-          case 'range':
-          case 'skew':
-            device.states[index] = condition(ruleState.kind, active, undefined);
-            break;
-          case 'offline':
-            if (active) {
-              ruleState.active = true;
-              if (ruleState.queueIndex >= 0) state.offlineQueue.remove(ruleState);
-            } else {
-              ruleState.active = false;
-              if (ruleState.queueIndex < 0)
-                state.offlineQueue.schedule(
-                  ruleState,
-                  Math.max(ruleState.lastSeenAt, ruleState.countFrom) + ruleState.config.timeoutMs,
-                );
-            }
-            break;
-          case 'stuck':
-            // No stretch to hold an active flag: the first readings decide, as after a restart.
-            if (ruleState === STUCK_EMPTY) changed -= 1;
-            else ruleState.active = active;
-            break;
-          case 'rate':
-            if (ruleState === RATE_EMPTY) device.states[index] = { ...RATE_EMPTY, active };
-            else ruleState.active = active;
-            break;
-          case 'trend':
-            if (ruleState === TREND_EMPTY) device.states[index] = { ...TREND_EMPTY, active };
-            else ruleState.active = active;
-            break;
-        }
       });
   return changed;
 }

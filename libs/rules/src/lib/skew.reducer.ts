@@ -7,8 +7,9 @@ import { type RuleContext, type RuleStep, formatDuration, ruleSignal } from './r
 /** One (device, clock-skew rule) pair; the delay runs on server time (`receivedAt`). */
 export type SkewState = ConditionState<'skew'>;
 
-const STATES = conditionStates('skew');
-export const SKEW_INACTIVE: SkewState = STATES.inactive;
+/** The kind's two steady states, shared; a restored or reconciled state without a pending delay is one of them. */
+export const SKEW_STATES = conditionStates('skew');
+export const SKEW_INACTIVE: SkewState = SKEW_STATES.inactive;
 
 /**
  * Device clock skew (domain-standards §9.8 clock-skew row, P): raised once |`clockSkewMs`| has been
@@ -34,11 +35,11 @@ export function reduceSkew(
   context: RuleContext,
 ): RuleStep<SkewState> {
   const skew = reading.clockSkewMs;
-  if (skew === undefined || !Number.isFinite(skew)) return unchangedStep(STATES, state);
+  if (skew === undefined || !Number.isFinite(skew)) return unchangedStep(SKEW_STATES, state);
   const size = Math.abs(skew);
   const corrected = reading.clockCorrected !== undefined;
   const next = stepCondition(
-    STATES,
+    SKEW_STATES,
     state,
     reading.receivedAt,
     corrected || size > rule.maxSkewMs,
@@ -46,7 +47,7 @@ export function reduceSkew(
     rule.onDelayMs,
     0,
   );
-  if (next.active === state.active) return unchangedStep(STATES, next);
+  if (next.active === state.active) return unchangedStep(SKEW_STATES, next);
   const direction = skew > 0 ? 'ahead of' : 'behind';
   const limit = corrected ? Math.min(FUTURE_TOLERANCE_MS, rule.maxSkewMs) : rule.maxSkewMs;
   const message = next.active

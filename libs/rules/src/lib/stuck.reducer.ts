@@ -1,6 +1,7 @@
 import type { Reading } from '@vigil/contracts';
 
 import type { StuckRuleConfig } from './rule-config';
+import { type SavedFields, restoredNumber, savedNumber } from './saved-fields';
 import {
   type RuleContext,
   type RuleStep,
@@ -103,6 +104,33 @@ export function stepStuck(
  */
 export function shiftStuck(state: StuckState, shiftMs: number): StuckState {
   if (state !== STUCK_EMPTY) state.since += shiftMs;
+  return state;
+}
+
+/** The stretch as a rule state snapshot saves it: `[since, min, max]`; nothing before a reading. */
+export function saveStuck(state: StuckState): SavedFields | undefined {
+  if (state === STUCK_EMPTY) return undefined;
+  return [savedNumber(state.since), savedNumber(state.min), savedNumber(state.max)];
+}
+
+/** What `saveStuck` saved, back; undefined without the stretch's start. */
+export function restoreStuck(fields: SavedFields, active: boolean): StuckState | undefined {
+  const state: StuckState = {
+    kind: 'stuck',
+    active,
+    since: restoredNumber(fields[0], Number.NaN),
+    min: restoredNumber(fields[1], Number.NaN),
+    max: restoredNumber(fields[2], Number.NaN),
+  };
+  return Number.isFinite(state.since) ? state : undefined;
+}
+
+/**
+ * The stretch set to its open alarm after a restore. Without a stretch there is nothing to hold
+ * an active flag: the first readings decide, as after a restart. In place.
+ */
+export function reconcileStuck(state: StuckState, active: boolean): StuckState {
+  if (state !== STUCK_EMPTY) state.active = active;
   return state;
 }
 

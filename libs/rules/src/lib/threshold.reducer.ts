@@ -10,10 +10,11 @@ import { type RuleContext, type RuleStep, formatQuantity, signalKey } from './ru
  */
 export type ThresholdState = ConditionState<'threshold'>;
 
-const STATES = conditionStates('threshold');
+/** The kind's two steady states, shared; a restored or reconciled state without a pending delay is one of them. */
+export const THRESHOLD_STATES = conditionStates('threshold');
 /** The steady active state: an engine restarted under an open alarm starts here. */
-export const THRESHOLD_ACTIVE = STATES.active;
-export const THRESHOLD_INACTIVE: ThresholdState = STATES.inactive;
+export const THRESHOLD_ACTIVE = THRESHOLD_STATES.active;
+export const THRESHOLD_INACTIVE: ThresholdState = THRESHOLD_STATES.inactive;
 
 /**
  * Set-point rule with deadband and on/off delays on event time (OPC UA Part 9 §B.1.5 semantics):
@@ -35,14 +36,15 @@ export function reduceThreshold(
   context: RuleContext,
 ): RuleStep<ThresholdState> {
   const value = reading.values[rule.metric];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return unchangedStep(STATES, state);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return unchangedStep(THRESHOLD_STATES, state);
   const high = rule.direction === 'high';
   const beyond = high ? value >= rule.setpoint : value <= rule.setpoint;
   const inside = high
     ? value < rule.setpoint - rule.deadband
     : value > rule.setpoint + rule.deadband;
   const next = stepCondition(
-    STATES,
+    THRESHOLD_STATES,
     state,
     reading.ts,
     beyond,
@@ -50,7 +52,7 @@ export function reduceThreshold(
     rule.onDelayMs,
     rule.offDelayMs,
   );
-  if (next.active === state.active) return unchangedStep(STATES, next);
+  if (next.active === state.active) return unchangedStep(THRESHOLD_STATES, next);
   return { state: next, signals: [thresholdSignal(reading, rule, next.active, value, context)] };
 }
 

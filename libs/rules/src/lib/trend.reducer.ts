@@ -13,6 +13,7 @@ import {
   numericValue,
   ruleSignal,
 } from './rule-signal';
+import { type SavedFields, restoredNumber, savedNumber } from './saved-fields';
 import {
   WINDOW_BUCKETS,
   addSample,
@@ -20,6 +21,8 @@ import {
   createSums,
   firstBucketIndex,
   fitLine,
+  restoredSums,
+  savedBuckets,
 } from './window-buckets';
 
 /**
@@ -143,6 +146,35 @@ export function restartTrend(state: TrendState): TrendState {
   if (state === TREND_EMPTY) return state;
   state.buckets = createSums();
   state.lastTs = -Infinity;
+  return state;
+}
+
+/**
+ * The window as a rule state snapshot saves it: `[bucketMs, lastTs, ...buckets]`; nothing before
+ * the first reading.
+ */
+export function saveTrend(state: TrendState): SavedFields | undefined {
+  if (state === TREND_EMPTY) return undefined;
+  return [state.bucketMs, savedNumber(state.lastTs), ...savedBuckets(state.buckets)];
+}
+
+/** What `saveTrend` saved, back; undefined when the rule's window has changed since. */
+export function restoreTrend(
+  fields: SavedFields,
+  active: boolean,
+  rule: TrendRuleConfig,
+): TrendState | undefined {
+  const bucketMs = fields[0];
+  if (bucketMs !== bucketMsOf(rule.windowMs)) return undefined;
+  const buckets = restoredSums(fields.slice(2));
+  if (!buckets) return undefined;
+  return { kind: 'trend', active, bucketMs, lastTs: restoredNumber(fields[1], -Infinity), buckets };
+}
+
+/** The window set to its open alarm after a restore; in place unless it is `TREND_EMPTY`. */
+export function reconcileTrend(state: TrendState, active: boolean): TrendState {
+  if (state === TREND_EMPTY) return { ...TREND_EMPTY, active };
+  state.active = active;
   return state;
 }
 

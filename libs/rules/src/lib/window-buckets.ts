@@ -1,3 +1,5 @@
+import { type SavedFields, restoredNumber, savedNumber } from './saved-fields';
+
 /**
  * Fixed-size summaries of a sliding event-time window, for the rate and trend rules.
  *
@@ -86,6 +88,30 @@ const SUMS_STRIDE = 8;
 
 export function createSums(): number[] {
   return emptyBuckets(SUMS_STRIDE);
+}
+
+/**
+ * A window's buckets as a rule state snapshot saves them (`SavedFields`): an empty slot's index
+ * (-Infinity) travels as null.
+ */
+export function savedBuckets(buckets: readonly number[]): (number | null)[] {
+  return buckets.map(savedNumber);
+}
+
+/** Saved extremes (`savedBuckets`) back; undefined unless they are a whole ring. */
+export function restoredExtremes(saved: SavedFields): number[] | undefined {
+  return restoredBuckets(saved, EXTREMES_STRIDE);
+}
+
+/** Saved regression sums (`savedBuckets`) back; undefined unless they are a whole ring. */
+export function restoredSums(saved: SavedFields): number[] | undefined {
+  return restoredBuckets(saved, SUMS_STRIDE);
+}
+
+function restoredBuckets(saved: SavedFields, stride: number): number[] | undefined {
+  if (saved.length !== SLOTS * stride) return undefined;
+  // Slot indexes (every `stride`-th field) default to -Infinity (empty slot), the rest to 0.
+  return saved.map((value, index) => restoredNumber(value, index % stride === 0 ? -Infinity : 0));
 }
 
 /** Allocated at its final size (pushing would over-allocate capacity); slot index -Infinity. */

@@ -10,7 +10,7 @@ import { TelemetryController } from './telemetry.controller';
 
 /**
  * Read-side endpoints the console needs beyond devices and alarms (history, trends, risk map,
- * device health, site plan). Registered by VigilModule with the gateway.
+ * device health, site plan). Registered by GatewayModule.
  */
 export const CONSOLE_API_CONTROLLERS: Type[] = [
   AlarmHistoryController,

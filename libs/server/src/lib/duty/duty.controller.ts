@@ -32,7 +32,7 @@ import {
 import { CurrentUser } from '../auth/auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
-import { parseOr400 } from '../common/parse';
+import { parseCommandOr404, parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { ShiftService } from './shift.service';
 
@@ -195,10 +195,12 @@ export class DutyController {
     @CurrentUser() user: AuthenticatedUser,
   ): ShiftView {
     this.authorization.assert(user, 'duty');
-    if (!(SHIFT_COMMANDS as readonly string[]).includes(action))
-      throw new NotFoundException(`unknown action "${action}"`);
-    const name = action as ShiftCommandName;
-    const parsed = parseOr400(SHIFT_ACTION_BODIES[name] as z.ZodType<object>, body);
+    const { name, fields: parsed } = parseCommandOr404(
+      SHIFT_COMMANDS,
+      SHIFT_ACTION_BODIES,
+      action,
+      body,
+    );
     this.visibleOne(id, user);
     return this.answer(
       this.shifts.execute(

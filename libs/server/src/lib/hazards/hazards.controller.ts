@@ -16,8 +16,9 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 
-import { HAZARD_COMMANDS, type HazardActor, type HazardCommandName } from '@vigil/alarms';
+import type { HazardActor } from '@vigil/alarms';
 import {
+  HAZARD_COMMANDS,
   HAZARD_DISPOSITIONS,
   HAZARD_LEVELS,
   HAZARD_PHOTO_STEPS,
@@ -28,6 +29,7 @@ import {
   hazardOverdue,
   type Disposition,
   type Hazard,
+  type HazardCommandName,
   type HazardPhotoUpload,
   type HazardStats,
 } from '@vigil/contracts';
@@ -36,7 +38,7 @@ import { CurrentUser } from '../auth/auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
 import { AlarmView } from '../alarms/alarm-view';
-import { parseOr400 } from '../common/parse';
+import { parseCommandOr404, parseOr400 } from '../common/parse';
 import { JournalWriteError } from '../journal/jsonl-journal';
 import { VIGIL_CONFIG, type VigilConfig } from '../config/vigil-config';
 import { VigilMetrics } from '../metrics/metrics';
@@ -390,10 +392,12 @@ export class HazardsController {
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
   ): Hazard {
-    if (!(HAZARD_COMMANDS as readonly string[]).includes(action))
-      throw new NotFoundException(`unknown action "${action}"`);
-    const name = action as HazardCommandName;
-    const parsed = parseOr400(HAZARD_ACTION_BODIES[name] as z.ZodType<object>, body);
+    const { name, fields: parsed } = parseCommandOr404(
+      HAZARD_COMMANDS,
+      HAZARD_ACTION_BODIES,
+      action,
+      body,
+    );
     this.authorization.assert(user, 'hazard');
     const hazard = this.visibleOne(id, user);
     // The rectifier signs steps of their own: a name nobody logs in as could never start the work.

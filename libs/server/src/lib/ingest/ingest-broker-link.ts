@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
+import { RateLimitedLogger } from '../common/rate-limited-logger';
 import { VigilMetrics } from '../metrics/metrics';
 
 /** What the link needs of the PubackGate: its parked PUBACKs. */
@@ -58,6 +59,11 @@ export class IngestBrokerLink {
       registers,
       collect: () => pending.set(this.backlog?.waiting ?? 0),
     });
+    this.drops = new Counter({
+      name: 'vigil_ingest_broker_connection_drops_total',
+      help: 'Times ingest lost its MQTT connection while holding PUBACKs of messages not yet durable (the broker re-sends them)',
+      registers,
+    });
     const oldest: Gauge = new Gauge({
       name: 'vigil_ingest_puback_oldest_pending_seconds',
       help: `Age of the oldest held PUBACK; /readyz reports ingest not ready beyond ${PUBACK_PENDING_BOUND_MS / 1000} s`,
@@ -65,6 +71,25 @@ export class IngestBrokerLink {
       collect: () => oldest.set(this.oldestPendingMs() / 1000),
     });
   }
+
+  /**
+   * Ingest's connection to the broker dropped while it held PUBACKs of `forgotten` messages not
+   * yet durable: the broker re-sends them all on the persistent session. Counted and logged (rate
+   * limited): a connection that keeps dropping under a backlog re-receives the same messages
+   * (test/faults 2026-12-08: every ~70 s for 20 minutes, silent but for a few keepalive errors).
+   */
+  connectionDropped(forgotten: number): void {
+    this.drops.inc();
+    this.dropsLogged.warn(
+      'drop',
+      `the connection to the MQTT broker dropped with ${forgotten} device message(s) taken and not yet durable: ` +
+        'their PUBACKs were never sent, so the broker re-sends them on the persistent session ' +
+        '(vigil_ingest_broker_connection_drops_total)',
+    );
+  }
+
+  private readonly drops: Counter;
+  private readonly dropsLogged = new RateLimitedLogger(this.logger);
 
   /** The MQTT server's PubackGate (one per connection to the broker). */
   watch(backlog: PubackBacklog | undefined): void {

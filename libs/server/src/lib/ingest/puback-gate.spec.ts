@@ -68,6 +68,9 @@ describe(PubackGate.name, () => {
     const first = await client('ingest-p', false);
     await first.subscribeAsync('p/#', { qos: 1 });
     const gate = new PubackGate(first);
+    // Told how many it forgot (IngestBrokerLink counts and logs the drop).
+    const forgotten: number[] = [];
+    gate.onForget = count => forgotten.push(count);
     const seen: string[] = [];
     first.on('message', (_topic, payload, packet) => {
       seen.push(payload.toString());
@@ -78,6 +81,7 @@ describe(PubackGate.name, () => {
     await waitFor(() => seen.length === 1);
     await first.endAsync(true);
     expect(gate.waiting).toBe(0);
+    expect(forgotten).toEqual([1]);
     const again = await client('ingest-p', false);
     const redelivered: string[] = [];
     again.on('message', (_topic, payload) => redelivered.push(payload.toString()));

@@ -41,6 +41,11 @@ export class PubackGate {
   /** PUBACKs held for good (`refuse`): their messages were not taken. */
   private refused = 0;
   private readonly send: SendPacket;
+  /**
+   * Told how many PUBACKs a dropped connection forgot (messages taken, not durable yet): the
+   * broker re-sends them on the persistent session.
+   */
+  onForget: ((count: number) => void) | undefined;
 
   constructor(client: MqttClient) {
     const internals = client as unknown as { _sendPacket: SendPacket };
@@ -131,6 +136,8 @@ export class PubackGate {
 
   /** The connection is gone: its parked PUBACKs mean nothing on the next one. */
   private forget(): void {
+    const forgotten = this.inFlight;
+    if (forgotten > 0) this.onForget?.(forgotten);
     for (let index = this.head; index < this.order.length; index += 1) {
       const entry = this.order[index];
       // A late ack of a forgotten message must not release anything of the next connection.

@@ -90,6 +90,8 @@ export class VigilMqttServer extends ServerMqtt {
     const client = super.createMqttClient() as MqttClient;
     this.gate = new PubackGate(client);
     this.link?.watch(this.gate);
+    const link = this.link;
+    if (link) this.gate.onForget = count => link.connectionDropped(count);
     // clean: false, so a CONNACK without the session after a first connection means the broker
     // forgot it (restarted without persistence): mqtt.js subscribes again, but what the broker had
     // queued, and what devices published before that SUBSCRIBE, was acknowledged and dropped.

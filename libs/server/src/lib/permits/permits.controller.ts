@@ -26,7 +26,7 @@ import {
 import { CurrentUser } from '../auth/auth.guard';
 import type { AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
-import { parseOr400 } from '../common/parse';
+import { parseCommandOr404, parseOr400 } from '../common/parse';
 import { RegistryHolder } from '../registry/registry-holder';
 import { PermitService } from './permit.service';
 
@@ -162,10 +162,12 @@ export class PermitsController {
     @Body() body: unknown,
     @CurrentUser() user: AuthenticatedUser,
   ): PermitView {
-    if (!(PERMIT_COMMANDS as readonly string[]).includes(action))
-      throw new NotFoundException(`unknown action "${action}"`);
-    const name = action as PermitCommandName;
-    const parsed = parseOr400(PERMIT_ACTION_BODIES[name] as z.ZodType<object>, body);
+    const { name, fields: parsed } = parseCommandOr404(
+      PERMIT_COMMANDS,
+      PERMIT_ACTION_BODIES,
+      action,
+      body,
+    );
     this.authorization.assert(user, 'permit');
     this.visibleOne(id, user);
     const result = this.permits.execute(

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 
-import { DISPOSITIONS, ENTERPRISE_CODE_PATTERN, IDENTIFIER_PATTERN } from '@vigil/contracts';
+import {
+  DISPOSITIONS,
+  ENTERPRISE_CODE_PATTERN,
+  HAZARD_COMMANDS,
+  IDENTIFIER_PATTERN,
+} from '@vigil/contracts';
 
 import { durationSchema } from '../util/duration';
 
@@ -74,17 +79,8 @@ export const alarmActionSchema = z
   });
 export type AlarmAction = z.infer<typeof alarmActionSchema>;
 
-export const HAZARD_STEPS = [
-  'report',
-  'assign',
-  'start',
-  'interim',
-  'rectify',
-  'reject',
-  'accept',
-  'approve',
-  'close',
-] as const;
+/** What a scenario's hazard step may `do`: report a hazard, or any command a user gives. */
+export const HAZARD_STEPS = ['report', ...HAZARD_COMMANDS] as const;
 
 /** The five fields (五落实); `deadline` relative to when the step runs (`7d`, `2s`). */
 const hazardPlan = z

@@ -28,7 +28,9 @@ export class BackboneMetrics {
       help:
         'Device messages ingest made durable, by outcome: stored (JetStream pub ack), duplicate ' +
         '(JetStream had the msg id already), spooled (NATS unreachable or slow: fsync-ed to the local spool), ' +
-        'drained (sent from the spool to JetStream), failed (refused by JetStream for good: logged)',
+        'drained (sent from the spool to JetStream), failed (refused by JetStream for good: logged), ' +
+        'joined (the same msg id was already on its way, e.g. the broker re-sent it after a reconnect: ' +
+        'it waits for that append instead of queueing a second)',
       labelNames: ['outcome'] as const,
       registers,
     });

@@ -103,6 +103,41 @@ describe('JetStreamJournal (real nats-server)', () => {
     await subject.close();
   });
 
+  /**
+   * test/faults 2026-12-08 (InfluxDB down 10 min at 5,000/s, split on JetStream): after each drop
+   * of ingest's MQTT connection the broker re-sent everything not PUBACKed, each copy queued
+   * behind the first ones for a publish slot, and the session's head never got its PUBACK out.
+   */
+  it('lets a copy appended while the first is still on its way join it: one publish per msg id', async () => {
+    const metrics = BackboneMetrics.of(new Registry());
+    const spool = await PublishSpool.open(dir, { maxBytes: 16 * 1024 * 1024, fsyncMs: 2 });
+    // Two publish slots: most of the first round waits for one when the copies arrive.
+    const subject = new JetStreamJournal(backbone.nc, backbone.js, spool, metrics, undefined, {
+      partitions: 4,
+      maxInFlight: 2,
+    });
+    const messages = Array.from({ length: 300 }, (_, i) => message('site-j', `d${i % 5}`, i));
+    const first = messages.map(m => subject.append(m));
+    // The broker re-sends the whole window after a reconnect, twice.
+    const copies = [...messages, ...messages].map(m => subject.append(m));
+    await Promise.all([...first, ...copies]);
+    expect(await streamMessages()).toBe(300);
+    const counts = await metrics.published.get();
+    const by = (outcome: string) =>
+      counts.values.find(v => v.labels.outcome === outcome)?.value ?? 0;
+    expect({ stored: by('stored'), duplicate: by('duplicate'), joined: by('joined') }).toEqual({
+      stored: 300,
+      duplicate: 0,
+      joined: 600,
+    });
+    // Settled appends are forgotten: a later copy is published (and dropped by JetStream).
+    await subject.append(messages[0] as (typeof messages)[number]);
+    expect(
+      (await metrics.published.get()).values.find(v => v.labels.outcome === 'duplicate')?.value,
+    ).toBe(1);
+    await subject.close();
+  });
+
   it('spools while NATS is down, acknowledges after fsync, and drains with the same ids', async () => {
     const { subject, health, metrics } = await journal(500);
     await Promise.all(

@@ -67,54 +67,57 @@ export class CanaryToNats implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** The JetStream data path's parts in this process (vigil.module.ts). */
-export function jetstreamProviders(config: VigilConfig): Provider[] {
-  if (config.bus.kind !== 'jetstream') return [];
-  const has = (service: VigilConfig['services'][number]) => config.services.includes(service);
-  const providers: Provider[] = [];
-  if (has('ingest'))
-    providers.push(
-      {
-        provide: IngestJournal,
-        inject: [VIGIL_CONFIG, BACKBONE, VigilMetrics, BackboneHealth],
-        useFactory: async (
-          vigil: VigilConfig,
-          backbone: Backbone,
-          metrics: VigilMetrics,
-          health: BackboneHealth,
-        ) => {
-          const backboneMetrics = BackboneMetrics.of(metrics.registry);
-          const spool = await PublishSpool.open(jetstreamSpoolDir(vigil), {
-            maxBytes: vigil.bus.spool.maxBytes,
-            fsyncMs: vigil.bus.spool.fsyncMs,
-            onFull: () => backboneMetrics.spoolFullWaits.inc(),
-            // Its appends wait at the bound first: a drop would be a defect, so it is loud.
-            onDrop: entries => {
-              metrics.spoolDropped.inc({ lane: 'jetstream' }, entries);
-              logger.error(
-                `ingest spool dropped ${entries} device message(s) acknowledged to devices and NOT sent to JetStream (vigil_spool_dropped_total{lane="jetstream"})`,
-              );
-            },
-          });
-          metrics.spoolTorn.inc({ lane: 'jetstream' }, spool.tornAtOpen);
-          if (spool.tornAtOpen > 0)
-            logger.warn(
-              'ingest spool: a torn last entry (the process died mid-write) was cut off at open; it was never acknowledged',
+/** Ingest's journal on JetStream (IngestModule): pub acks, PublishSpool while NATS is away. */
+export function jetstreamJournalProviders(): Provider[] {
+  return [
+    {
+      provide: IngestJournal,
+      inject: [VIGIL_CONFIG, BACKBONE, VigilMetrics, BackboneHealth],
+      useFactory: async (
+        vigil: VigilConfig,
+        backbone: Backbone,
+        metrics: VigilMetrics,
+        health: BackboneHealth,
+      ) => {
+        const backboneMetrics = BackboneMetrics.of(metrics.registry);
+        const spool = await PublishSpool.open(jetstreamSpoolDir(vigil), {
+          maxBytes: vigil.bus.spool.maxBytes,
+          fsyncMs: vigil.bus.spool.fsyncMs,
+          onFull: () => backboneMetrics.spoolFullWaits.inc(),
+          // Its appends wait at the bound first: a drop would be a defect, so it is loud.
+          onDrop: entries => {
+            metrics.spoolDropped.inc({ lane: 'jetstream' }, entries);
+            logger.error(
+              `ingest spool dropped ${entries} device message(s) acknowledged to devices and NOT sent to JetStream (vigil_spool_dropped_total{lane="jetstream"})`,
             );
-          return new JetStreamJournal(backbone.nc, backbone.js, spool, backboneMetrics, health, {
-            partitions: vigil.bus.nats.partitions,
-          });
-        },
+          },
+        });
+        metrics.spoolTorn.inc({ lane: 'jetstream' }, spool.tornAtOpen);
+        if (spool.tornAtOpen > 0)
+          logger.warn(
+            'ingest spool: a torn last entry (the process died mid-write) was cut off at open; it was never acknowledged',
+          );
+        return new JetStreamJournal(backbone.nc, backbone.js, spool, backboneMetrics, health, {
+          partitions: vigil.bus.nats.partitions,
+        });
       },
-      JournalCloser,
-    );
-  if (has('persister'))
-    providers.push({
-      provide: PersisterSource,
-      inject: [BACKBONE, VigilMetrics, BackboneHealth],
-      useFactory: (backbone: Backbone, metrics: VigilMetrics, health: BackboneHealth) =>
-        new JetStreamRecordSource(backbone, BackboneMetrics.of(metrics.registry), health),
-    });
-  if (has('ingest') || has('rules') || has('persister')) providers.push(CanaryToNats);
-  return providers;
+    },
+    JournalCloser,
+  ];
+}
+
+/** The persister's source on JetStream (PersisterModule): VIGIL_RECORDS and VIGIL_ALARMS. */
+export const jetstreamRecordSourceProvider: Provider = {
+  provide: PersisterSource,
+  inject: [BACKBONE, VigilMetrics, BackboneHealth],
+  useFactory: (backbone: Backbone, metrics: VigilMetrics, health: BackboneHealth) =>
+    new JetStreamRecordSource(backbone, BackboneMetrics.of(metrics.registry), health),
+};
+
+/** The services whose hops report the canary, and so forward it over NATS (CoreModule). */
+export function canaryForwarding(config: VigilConfig): Provider[] {
+  const hops = config.services.some(
+    service => service === 'ingest' || service === 'rules' || service === 'persister',
+  );
+  return config.bus.kind === 'jetstream' && hops ? [CanaryToNats] : [];
 }

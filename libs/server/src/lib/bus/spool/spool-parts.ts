@@ -7,24 +7,21 @@ import { LocalSpool } from './local-spool';
 import { SpoolJournal } from './spool-journal';
 import { SpoolPersisterSource } from './spool-persister-source';
 
-/** The memory bus's durable hop (LocalSpool): ingest's journal and the persister's source. */
+/** The memory bus's durable hop (LocalSpool), shared by the services of the process (CoreModule). */
 export function spoolProviders(config: VigilConfig): Provider[] {
-  if (config.bus.kind !== 'memory') return [];
-  return [
-    LocalSpool,
-    {
-      provide: IngestJournal,
-      useFactory: (spool: LocalSpool) => new SpoolJournal(spool),
-      inject: [LocalSpool],
-    },
-    ...(config.influx.mode === 'off'
-      ? []
-      : [
-          {
-            provide: PersisterSource,
-            useFactory: (spool: LocalSpool) => new SpoolPersisterSource(spool),
-            inject: [LocalSpool],
-          },
-        ]),
-  ];
+  return config.bus.kind === 'memory' ? [LocalSpool] : [];
 }
+
+/** Ingest's journal on the memory bus: the spool's `records` lane (IngestModule). */
+export const spoolJournalProvider: Provider = {
+  provide: IngestJournal,
+  useFactory: (spool: LocalSpool) => new SpoolJournal(spool),
+  inject: [LocalSpool],
+};
+
+/** The persister's source on the memory bus: the spool's lanes by cursor (PersisterModule). */
+export const spoolPersisterSourceProvider: Provider = {
+  provide: PersisterSource,
+  useFactory: (spool: LocalSpool) => new SpoolPersisterSource(spool),
+  inject: [LocalSpool],
+};
