@@ -51,25 +51,38 @@ export function saveRule(rule: RuleConfig, state: RuleState): SavedRule | undefi
 /** Every device's rule state (quarantined devices are not evaluated: they start afresh). */
 export function snapshotRuleState(state: RuleEngineState): RuleStateSnapshot {
   const devices: SavedDevice[] = [];
-  for (const site of state.devices.values())
-    for (const device of site.values()) {
-      const rules: SavedRule[] = [];
-      device.rules.rules.forEach((rule, index) => {
-        const ruleState = device.states[index];
-        const saved = ruleState && saveRule(rule, ruleState);
-        if (saved) rules.push(saved);
-      });
-      if (rules.length === 0 && !Number.isFinite(device.lastTs)) continue;
-      devices.push([
-        device.rules.siteId,
-        device.rules.deviceId,
-        savedNumber(device.lastTs),
-        savedNumber(device.lastReceivedAt),
-        savedNumber(device.clockOffsetMs),
-        rules,
-      ]);
-    }
+  for (const device of deviceStatesOf(state)) {
+    const saved = saveDevice(device);
+    if (saved) devices.push(saved);
+  }
   return { v: RULE_STATE_VERSION, devices };
+}
+
+/** The engine's devices now, in a list of their own (a save in steps walks it across turns). */
+export function deviceStatesOf(state: RuleEngineState): DeviceRuleState[] {
+  const devices: DeviceRuleState[] = [];
+  for (const site of state.devices.values())
+    for (const device of site.values()) devices.push(device);
+  return devices;
+}
+
+/** One device's rule state; undefined when a fresh engine starts with it anyway. */
+export function saveDevice(device: DeviceRuleState): SavedDevice | undefined {
+  const rules: SavedRule[] = [];
+  device.rules.rules.forEach((rule, index) => {
+    const ruleState = device.states[index];
+    const saved = ruleState && saveRule(rule, ruleState);
+    if (saved) rules.push(saved);
+  });
+  if (rules.length === 0 && !Number.isFinite(device.lastTs)) return undefined;
+  return [
+    device.rules.siteId,
+    device.rules.deviceId,
+    savedNumber(device.lastTs),
+    savedNumber(device.lastReceivedAt),
+    savedNumber(device.clockOffsetMs),
+    rules,
+  ];
 }
 
 /**

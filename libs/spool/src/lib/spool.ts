@@ -21,6 +21,11 @@ const HEADER_BYTES = 8;
 export const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
 /** Appends of one turn of the event loop are written together; beyond this, at once. */
 const WRITE_AT_BYTES = 1024 * 1024;
+/**
+ * Entries the in-memory tail holds at most, whatever their size: the size of its table of
+ * offsets (8 bytes each, 512 KiB), so that the tail never allocates per entry.
+ */
+const TAIL_MAX_ENTRIES = 65_536;
 /** Disk reads of a backlog go in blocks of this size (sequential, one syscall per block). */
 const READ_BLOCK_BYTES = 1024 * 1024;
 const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
@@ -123,11 +128,21 @@ export class Spool {
   private waiters: DurableWaiter[] = [];
   private waitersHead = 0;
 
-  /** tail[i] holds seq tailFirst + i - tailHead. */
-  private tail: (Buffer | undefined)[] = [];
-  private tailHead = 0;
+  /**
+   * The in-memory tail: the payloads of seqs tailFirst … nextSeq - 1, back to back in one ring of
+   * bytes, and where each starts. No object is kept per entry: at 50,000 device messages/s the
+   * Buffer-per-entry tail this replaces held ~2 s of entries, so every one of them outlived two
+   * scavenges and was promoted, and the old generation filled with garbage that only a full
+   * mark-compact of the whole heap (the state of 100,000 devices) frees: the stalls of the
+   * publish → WebSocket tail (issue 14; bench/README.md, "The spool's in-memory tail").
+   * Allocated at the first append (untouched pages cost no RSS until written).
+   */
+  private ring: Buffer | undefined;
+  /** Logical byte position of the ring's end: the next payload starts at ringEnd % ring.length. */
+  private ringEnd = 0;
+  /** Logical start of seq's payload at tailStarts[seq % TAIL_MAX_ENTRIES], for the tail's seqs. */
+  private tailStarts: Float64Array | undefined;
   private tailFirst: number;
-  private tailBytes = 0;
 
   private droppedTotal = 0;
   private readonly torn: number;
@@ -221,8 +236,7 @@ export class Spool {
     this.nextSeq += 1;
     this.pending.push(frame);
     this.pendingBytes += frame.length;
-    this.tail.push(body);
-    this.tailBytes += body.length;
+    this.cacheTail(seq, body);
     if (this.pendingBytes >= WRITE_AT_BYTES) this.writePending();
     else if (!this.writeScheduled) {
       this.writeScheduled = true;
@@ -330,7 +344,7 @@ export class Spool {
     let bytes = 0;
     while (out.length < maxEntries && bytes < maxBytes && seq < this.nextSeq) {
       let payload: Buffer | undefined;
-      if (seq >= this.tailFirst) payload = this.tail[this.tailHead + (seq - this.tailFirst)];
+      if (seq >= this.tailFirst) payload = this.fromTail(seq);
       else payload = reader.read(this, seq);
       if (payload === undefined) break;
       out.push({ seq, payload });
@@ -390,7 +404,6 @@ export class Spool {
     this.active().bytes += data.length;
     this.writtenSeq = this.nextSeq - 1;
     this.dirtyFds.add(this.activeFd);
-    this.evictTail();
     this.enforceBound();
     this.scheduleSync();
   }
@@ -470,18 +483,58 @@ export class Spool {
     }
   }
 
-  private evictTail(): void {
-    while (this.tailBytes > this.tailCacheBytes && this.tailFirst <= this.writtenSeq) {
-      const payload = this.tail[this.tailHead];
-      this.tail[this.tailHead] = undefined;
-      this.tailHead += 1;
+  /**
+   * Copies `seq`'s payload (the newest entry) into the ring, making room by letting the oldest
+   * entries go (written to disk first: readers then find them there). A payload larger than the
+   * whole ring is not kept: the tail starts again after it.
+   */
+  private cacheTail(seq: number, body: Buffer): void {
+    if (this.tailCacheBytes <= 0) {
+      this.tailFirst = seq + 1;
+      return;
+    }
+    this.ring ??= Buffer.allocUnsafeSlow(this.tailCacheBytes);
+    this.tailStarts ??= new Float64Array(TAIL_MAX_ENTRIES);
+    const ring = this.ring;
+    const starts = this.tailStarts;
+    const capacity = ring.length;
+    while (
+      this.tailFirst < seq &&
+      (seq - this.tailFirst >= TAIL_MAX_ENTRIES ||
+        this.ringEnd + body.length - (starts[this.tailFirst % TAIL_MAX_ENTRIES] ?? 0) > capacity)
+    ) {
+      // Never drop an entry that is not on disk yet: readers would find it nowhere.
+      if (this.tailFirst > this.writtenSeq) this.writePending();
       this.tailFirst += 1;
-      this.tailBytes -= payload?.length ?? 0;
     }
-    if (this.tailHead >= 65_536 && this.tailHead * 2 >= this.tail.length) {
-      this.tail = this.tail.slice(this.tailHead);
-      this.tailHead = 0;
+    if (body.length > capacity) {
+      if (seq > this.writtenSeq) this.writePending();
+      this.tailFirst = seq + 1;
+      return;
     }
+    if (this.tailFirst > seq) this.tailFirst = seq;
+    starts[seq % TAIL_MAX_ENTRIES] = this.ringEnd;
+    const at = this.ringEnd % capacity;
+    const first = Math.min(body.length, capacity - at);
+    body.copy(ring, at, 0, first);
+    if (first < body.length) body.copy(ring, 0, first);
+    this.ringEnd += body.length;
+  }
+
+  /** A copy of a tail entry's payload (the ring is overwritten later: never a view of it). */
+  private fromTail(seq: number): Buffer | undefined {
+    const ring = this.ring;
+    const starts = this.tailStarts;
+    if (!ring || !starts || seq < this.tailFirst || seq >= this.nextSeq) return undefined;
+    const start = starts[seq % TAIL_MAX_ENTRIES] ?? 0;
+    const end = seq + 1 < this.nextSeq ? (starts[(seq + 1) % TAIL_MAX_ENTRIES] ?? 0) : this.ringEnd;
+    const capacity = ring.length;
+    const payload = Buffer.allocUnsafe(end - start);
+    const at = start % capacity;
+    const first = Math.min(payload.length, capacity - at);
+    ring.copy(payload, 0, at, at + first);
+    if (first < payload.length) ring.copy(payload, first, 0, payload.length - first);
+    return payload;
   }
 
   private totalBytes(): number {
@@ -521,12 +574,7 @@ export class Spool {
     // Dropped entries no longer in memory either; waiters for them are released (they are lost,
     // counted, and the producer must not wait for ever).
     const first = this.firstSeq;
-    while (this.tailFirst < first && this.tailFirst <= this.writtenSeq) {
-      this.tailBytes -= this.tail[this.tailHead]?.length ?? 0;
-      this.tail[this.tailHead] = undefined;
-      this.tailHead += 1;
-      this.tailFirst += 1;
-    }
+    if (this.tailFirst < first) this.tailFirst = Math.min(first, this.writtenSeq + 1);
   }
 }
 

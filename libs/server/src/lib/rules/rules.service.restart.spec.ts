@@ -101,7 +101,7 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
     await first.ingest(lel(30, T0)); // L1 raised
     await first.ingest(lel(5, T0 + 10_000)); // back below the clear point: the off-delay runs
     await first.ingest(lel(5, T0 + 12_000));
-    first.service.saveRuleState(); // the periodic save
+    await first.service.saveRuleState(); // the periodic save
     await first.ingest(lel(5, T0 + 15_000)); // evaluated after the save: evaluated again at start
     await first.ingest(lel(5, T0 + 18_000), false); // durable, never evaluated: the process dies
     expect(l1(first.applied)).toEqual([[true, 0]]);
@@ -131,10 +131,10 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
       first.spool.onApplicationBootstrap();
       await first.ingest(lel(0, T0));
       // L2 inactive: left out of the snapshot (a fresh rule starts so).
-      if (saved === 'before the excursion') first.service.saveRuleState();
+      if (saved === 'before the excursion') await first.service.saveRuleState();
       await first.ingest(lel(0, T0 + 500));
       await first.ingest(lel(60, T0 + 1000)); // L1 and L2 raised (durable in the alarm journal)
-      if (saved === 'after the raise') first.service.saveRuleState();
+      if (saved === 'after the raise') await first.service.saveRuleState();
       await first.ingest(lel(60, T0 + 1500));
       expect(first.applied.filter(signal => signal.key === L2).map(s => s.active)).toEqual([true]);
       first.service.onModuleDestroy(); // SIGKILL: the entries after the save are evaluated again
@@ -167,7 +167,7 @@ describe('RulesService all-in-one restart with the spool: rule state survives', 
     first.service.onModuleInit();
     first.spool.onApplicationBootstrap();
     await first.ingest(lel(5, T0));
-    first.service.saveRuleState(); // saved before the excursion
+    await first.service.saveRuleState(); // saved before the excursion
     await first.ingest(lel(60, T0 + 1_000)); // L2 raised
     await first.ingest(lel(5, T0 + 2_000)); // and cleared: two changes, no chattering
     const l2 = (signals: RuleSignal[]) =>

@@ -105,6 +105,32 @@ describe(LocalSpool.name, () => {
     await spool.onModuleDestroy();
   });
 
+  it('takes a backlog 1,000 entries a turn of the event loop, never in one synchronous run', async () => {
+    // What InfluxDB's acknowledgement makes room for is read over several turns, so device
+    // messages and alarms are handled between them (the publish → WebSocket tail, issue 14).
+    const spool = new LocalSpool(config(), new PipelineBus(), new VigilMetrics());
+    await journal(
+      spool,
+      Array.from({ length: 2500 }, (_, index) => index + 1),
+    );
+    const turns: number[][] = [];
+    let turn = 0;
+    const source = new SpoolPersisterSource(spool);
+    source.start({
+      records: batch => ((turns[turn] ??= []).push(...batch.map(seqOf)), true),
+      alarms: () => true,
+      room: () => 100_000,
+    });
+    while (turn < 5) {
+      turn += 1;
+      await tick();
+    }
+    expect(turns.map(seqs => seqs.length)).toEqual([1000, 1000, 500]);
+    expect(turns.flat()).toEqual(Array.from({ length: 2500 }, (_, index) => index + 1));
+    await source.stop();
+    await spool.onModuleDestroy();
+  });
+
   it('replays to the rules at start what they had not evaluated, and commits as the bus carries it', async () => {
     const bus = new PipelineBus();
     const spool = new LocalSpool(config(), bus, new VigilMetrics());
