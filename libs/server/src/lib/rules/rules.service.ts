@@ -745,7 +745,7 @@ interface SavedLocalState {
  * step's first device]`, RulesService.saveRuleState); only those later than the first step's.
  * A file without chunks (one step, as saved before issue 14) has none.
  */
-function deviceSeqsOf(first: number, state: unknown, chunks: unknown): Map<string, number> {
+export function deviceSeqsOf(first: number, state: unknown, chunks: unknown): Map<string, number> {
   const seqs = new Map<string, number>();
   const devices = (state as { devices?: unknown } | undefined)?.devices;
   if (!Array.isArray(chunks) || !Array.isArray(devices)) return seqs;
