@@ -37,6 +37,37 @@ describe(Spool.name, () => {
     expect(cursor.lag).toBe(1);
   });
 
+  it('frames entries of any size in order, a multi-byte text by its UTF-8 length, across a reopen', async () => {
+    const first = spool({ segmentBytes: 8 * 1024 * 1024 });
+    const big = 'x'.repeat(3 * 1024 * 1024); // larger than the buffer appends are framed in
+    const payloads = ['a', '气体 报警 ✓', big, Buffer.from([0, 1, 2]), 'b'.repeat(700_000), 'z'];
+    for (const payload of payloads) first.append(payload);
+    await first.durable(payloads.length);
+    await first.close();
+    open.length = 0;
+    const again = spool({ segmentBytes: 8 * 1024 * 1024 });
+    expect(again.stats().tornAtOpen).toBe(0);
+    const read = again.cursor('reader').read(10, 64 * 1024 * 1024);
+    expect(read.map(entry => entry.payload)).toEqual(
+      payloads.map(payload => (typeof payload === 'string' ? Buffer.from(payload) : payload)),
+    );
+  });
+
+  it('resolves the appends of one turn together, and none before an fdatasync covers it', async () => {
+    const s = spool({ fsyncMs: 20 });
+    const waits = [s.append('a'), s.append('b'), s.append('c')].map(seq => s.durable(seq));
+    const durableWhenResolved: number[] = [];
+    await Promise.all(waits.map(wait => wait.then(() => durableWhenResolved.push(s.durableSeq))));
+    expect(durableWhenResolved.every(seq => seq >= 3)).toBe(true);
+    // Appended after this turn's entries were written: its own wait, resolved by a later fdatasync.
+    s.flush();
+    const later = s.append('d');
+    const laterWait = s.durable(later);
+    expect(laterWait).not.toBe(waits[0]);
+    await laterWait;
+    expect(s.durableSeq).toBeGreaterThanOrEqual(4);
+  });
+
   it('keeps entries and cursor positions across a reopen', async () => {
     const first = spool();
     for (let i = 1; i <= 100; i += 1) first.append(`entry ${i}`);
