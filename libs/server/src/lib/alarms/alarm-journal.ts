@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Alarm, AlarmAction } from '@vigil/contracts';
 
 import { JsonlJournal, type JournalStatusSink } from '../journal/jsonl-journal';
+import { alarmUpdateJson } from './alarm-json';
 
 /** A device put in maintenance or out of service: its alarms are recorded but suppressed. */
 export interface DeviceMode {
@@ -63,6 +64,7 @@ export class AlarmJournal implements AlarmLog {
     this.journal = new JsonlJournal(join(directory, 'alarm-journal.jsonl'), {
       name: 'alarms',
       status,
+      serialise: journalLine,
     });
     this.path = this.journal.path;
   }
@@ -104,4 +106,10 @@ export class AlarmJournal implements AlarmLog {
   close(): void {
     this.journal.close();
   }
+}
+
+/** `JSON.stringify(entry)`, key for key, with the alarm's JSON made once (alarm-json.ts). */
+export function journalLine(entry: JournalEntry): string {
+  if (entry.t !== 'alarm') return JSON.stringify(entry);
+  return `{"t":"alarm",${alarmUpdateJson(entry.alarm, entry.action).slice(1)}`;
 }

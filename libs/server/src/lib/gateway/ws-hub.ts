@@ -18,6 +18,7 @@ import { bearerToken } from '../auth/auth.guard';
 import { AuthService, type AuthenticatedUser } from '../auth/auth.service';
 import { AuthorizationService } from '../auth/authorization.service';
 import { runAlarmAction } from '../alarms/alarm-actions';
+import { alarmJson } from '../alarms/alarm-json';
 import { AlarmView } from '../alarms/alarm-view';
 import { StorageStatus } from './storage-status';
 import { LocalSpool, type SpoolNotice } from '../bus/spool/local-spool';
@@ -446,6 +447,10 @@ export class WsHub implements OnModuleDestroy {
    */
   private serialise(message: ServerMessage): string | undefined {
     try {
+      // An alarm message as broadcast (`{ type, alarm, seq }`): the alarm's JSON the journal and
+      // the spool made already, in the same bytes as JSON.stringify (alarm-json.ts).
+      if (message.type === 'alarm' && isBroadcastAlarm(message))
+        return `{"type":"alarm","alarm":${alarmJson(message.alarm)},"seq":${JSON.stringify(message.seq)}}`;
       return JSON.stringify(message);
     } catch (error) {
       this.logger.error(
@@ -465,4 +470,10 @@ export class WsHub implements OnModuleDestroy {
     }
     client.socket.send(text);
   }
+}
+
+/** An alarm message with exactly the keys `broadcast` gives it, in that order. */
+function isBroadcastAlarm(message: Extract<ServerMessage, { type: 'alarm' }>): boolean {
+  const keys = Object.keys(message);
+  return keys.length === 3 && keys[0] === 'type' && keys[1] === 'alarm' && keys[2] === 'seq';
 }

@@ -19,10 +19,12 @@ export interface JournalStatusSink {
   succeeded(journal: string): void;
 }
 
-export interface JsonlJournalOptions {
+export interface JsonlJournalOptions<E = unknown> {
   /** Names the journal in the log, the metric and /readyz (`alarms`, `hazards`). */
   readonly name: string;
   readonly status?: JournalStatusSink | undefined;
+  /** An entry's line (default JSON.stringify): the alarm journal reuses its alarms' JSON. */
+  readonly serialise?: ((entry: E) => string) | undefined;
 }
 
 /** An append that is not on disk (write or fdatasync failed): the caller must not announce it. */
@@ -58,7 +60,7 @@ export class JsonlJournal<E> {
 
   constructor(
     readonly path: string,
-    private readonly options: JsonlJournalOptions,
+    private readonly options: JsonlJournalOptions<E>,
   ) {
     this.logger = new Logger(`JsonlJournal:${options.name}`);
   }
@@ -96,7 +98,7 @@ export class JsonlJournal<E> {
     const compacted = `${this.path}.compact`;
     const fd = openSync(compacted, 'w');
     try {
-      if (entries.length > 0) writeAll(fd, lines(entries));
+      if (entries.length > 0) writeAll(fd, this.lines(entries));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -116,7 +118,7 @@ export class JsonlJournal<E> {
     if (entries.length === 0) return;
     if (this.fd === undefined) throw new Error(`${this.options.name} journal is not open`);
     try {
-      writeAll(this.fd, lines(entries));
+      writeAll(this.fd, this.lines(entries));
       fdatasyncSync(this.fd);
     } catch (reason) {
       this.errors += 1;
@@ -137,10 +139,11 @@ export class JsonlJournal<E> {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
-}
 
-function lines(entries: readonly unknown[]): Buffer {
-  return Buffer.from(`${entries.map(entry => JSON.stringify(entry)).join('\n')}\n`);
+  private lines(entries: readonly E[]): Buffer {
+    const serialise = this.options.serialise ?? JSON.stringify;
+    return Buffer.from(`${entries.map(entry => serialise(entry)).join('\n')}\n`);
+  }
 }
 
 /** write() may write less than asked (a full disk part-way): the rest, or the error. */

@@ -12,6 +12,7 @@ import { Subject, type Subscription } from 'rxjs';
 import type { IngestRecord } from '@vigil/contracts';
 import { Spool, type SpoolCursor } from '@vigil/spool';
 
+import { alarmUpdateJson } from '../../alarms/alarm-json';
 import { VIGIL_CONFIG, type VigilConfig } from '../../config/vigil-config';
 import type { JournalMessage } from '../../ingest/ingest-journal';
 import { RateLimitedLogger } from '../../common/rate-limited-logger';
@@ -267,7 +268,10 @@ export class LocalSpool implements OnApplicationBootstrap, OnModuleDestroy {
     }
     let seqs: number[] | undefined;
     try {
-      seqs = updates.map(update => this.alarms.append(JSON.stringify([update])));
+      // `JSON.stringify([update])`, with the alarm's JSON made once for journal, lane and consoles.
+      seqs = updates.map(({ alarm, action }) =>
+        this.alarms.append(`[${alarmUpdateJson(alarm, action)}]`),
+      );
       this.alarms.flush();
     } catch (error) {
       seqs = undefined;
