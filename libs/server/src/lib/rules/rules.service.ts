@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 import {
   Inject,
@@ -82,8 +83,24 @@ import { RegistryHolder, registryMhsUnits } from '../registry/registry-holder';
 const STREAM_RESTART_DELAY_MS = 1000;
 /** A restarted stream that has run this long without an error has its monitoring-lost cleared. */
 const STREAM_HEALTHY_AFTER_MS = 60_000;
-/** All-in-one: how often the rule state is saved to `<VIGIL_DATA_DIR>/rules-state.json`. */
+/** All-in-one: how often the rule state is saved to `<VIGIL_DATA_DIR>/rules-state.json`, at most. */
 const RULE_STATE_EVERY_MS = 5000;
+/**
+ * The share of the main thread the periodic saves may take, at most: a save that kept the event
+ * loop busy for `busyMs` (in steps) is followed by the next one after `busyMs / share - busyMs`,
+ * if that is longer than RULE_STATE_EVERY_MS. With the 100,000-device fleet one save is ~60 MB
+ * of JSON and about a second of the main thread; every 5 s, that was 17.6 % of it at 10,000
+ * readings/s (CPU profile, bench/README.md "The rule state saves"), more than ingest's own
+ * share, and its garbage a good part of the GC's. A small fleet still saves every 5 s. What a
+ * longer interval costs is only at a restart: the records since the last save are evaluated
+ * again (still from the spool, which keeps them: nothing is lost), about 20 s of them at most.
+ */
+const RULE_STATE_MAX_SHARE = 0.05;
+
+/** When the next rule state save starts, after one that kept the event loop busy `busyMs`. */
+export function ruleStateSaveDelayMs(busyMs: number): number {
+  return Math.max(RULE_STATE_EVERY_MS, Math.ceil(busyMs / RULE_STATE_MAX_SHARE - busyMs));
+}
 /**
  * Devices whose rule state one turn of the event loop saves at most. With the 100,000-device
  * fleet the whole state is ~60 MB of JSON: saved in one go every 5 s it held the event loop
@@ -190,11 +207,22 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     this.subscription.add(() => scope.stop());
     this.localScope = scope;
     if (this.spool?.rulesState) {
-      const timer = setInterval(() => this.saveRuleState(), RULE_STATE_EVERY_MS);
-      timer.unref();
-      this.subscription.add(() => clearInterval(timer));
+      let timer: NodeJS.Timeout | undefined;
+      const next = (delayMs: number) => {
+        timer = setTimeout(() => {
+          void this.saveRuleState().then(() => {
+            if (!this.subscription?.closed) next(ruleStateSaveDelayMs(this.lastSaveBusyMs));
+          });
+        }, delayMs);
+        timer.unref();
+      };
+      next(RULE_STATE_EVERY_MS);
+      this.subscription.add(() => clearTimeout(timer));
     }
   }
+
+  /** How long the last rule state save kept the event loop busy, its steps added up (ms). */
+  private lastSaveBusyMs = 0;
 
   private localStatePath(): string {
     return join(this.config.dataDir, 'rules-state.json');
@@ -224,7 +252,10 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
     const cursor = this.spool?.rulesState;
     const firstSeq = this.spool?.rulesEvaluated() ?? 0;
     if (!scope || !cursor || firstSeq <= cursor.committed) return;
+    let busyMs = 0;
+    let stepStarted = performance.now();
     const devices = scope.deviceStates();
+    busyMs += performance.now() - stepStarted;
     const path = this.localStatePath();
     try {
       mkdirSync(this.config.dataDir, { recursive: true });
@@ -240,6 +271,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           // A turn of its own, between record batches: what the step saves is as of `seq`.
           if (from > 0) await new Promise(resolve => setImmediate(resolve));
           if (this.localScope !== scope) return; // stopped meanwhile: nothing to save for it
+          stepStarted = performance.now();
           const seq = this.spool?.rulesEvaluated() ?? firstSeq;
           const step: unknown[] = [];
           for (const device of devices.slice(from, from + RULE_STATE_DEVICES_PER_TURN)) {
@@ -248,7 +280,9 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
           }
           if (step.length === 0) continue;
           chunks.push([seq, saved]);
-          await file.write(`${saved > 0 ? ',' : ''}${JSON.stringify(step).slice(1, -1)}`);
+          const text = `${saved > 0 ? ',' : ''}${JSON.stringify(step).slice(1, -1)}`;
+          busyMs += performance.now() - stepStarted;
+          await file.write(text);
           saved += step.length;
         }
         await file.write(`]},"chunks":${JSON.stringify(chunks)}}`);
@@ -257,6 +291,7 @@ export class RulesService implements OnModuleInit, OnModuleDestroy {
       }
       await rename(`${path}.new`, path);
       cursor.commit(firstSeq);
+      this.lastSaveBusyMs = busyMs;
     } catch (error) {
       this.metrics.rulesStateNotSaved.inc({ reason: 'error' });
       this.rateLimited.warn(
