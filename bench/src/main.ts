@@ -142,6 +142,12 @@ async function vigilRun(
       VIGIL_INFLUX_DB: database,
       VIGIL_REGISTRY: registryDir,
       VIGIL_DATA_DIR: dataDir,
+      // Ingest's MQTT client id comes from the instance, and its session is persistent (issue
+      // 12): on the broker the runs share, a second run under the same id took over the first
+      // run's session, with the QoS 1 messages queued for it since (the Node-RED run's alarm
+      // excursions on the same detectors): their alarms were open when this run provoked them
+      // again, and 191 of 1,180 counted as missed (2026-12-08). One session per run.
+      VIGIL_INSTANCE: `bench-${rig.runs}`,
       VIGIL_LOG_LEVEL: 'warn',
     },
   });
