@@ -146,10 +146,12 @@ async function vigilRun(
       VIGIL_DATA_DIR: dataDir,
       // Ingest's MQTT client id comes from the instance, and its session is persistent (issue
       // 12): on the broker the runs share, a second run under the same id took over the first
-      // run's session, with the QoS 1 messages queued for it since (the Node-RED run's alarm
-      // excursions on the same detectors): replayed at start, they left gas-l1 standing (30 s
-      // off-delay) on the detectors this run then provoked, and 191 of 1,180 counted as missed
-      // (2026-12-08, bench/README.md). One session per run, discarded after it (finally below).
+      // run's session, with the QoS 1 messages queued for it since: the Node-RED run's alarm
+      // excursions on the same detectors (the generator publishes each provoking reading at
+      // QoS 1 whatever --qos says; the rest of the load is QoS 0 and was not queued). Replayed at
+      // start, they left gas-l1 standing (30 s off-delay) on the detectors this run then
+      // provoked, and 191 of 1,180 counted as missed (2026-12-08, reproduced: bench/README.md).
+      // One session per run, discarded after it (finally below).
       VIGIL_INSTANCE: instance,
       VIGIL_LOG_LEVEL: 'warn',
     },

@@ -47,7 +47,6 @@ import {
   type RuleContext,
   type RuleStep,
   clockSetBack,
-  clockSetBackWithinAllowance,
   readingOrder,
   recordBody,
   signalKey,
@@ -554,9 +553,8 @@ function onRecord(
     const clockRebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
     if (
       live &&
-      ((order === 'late' && clockSetBack(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)) ||
-        (order === 'within-allowance' &&
-          clockSetBackWithinAllowance(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)))
+      order !== 'in-order' &&
+      clockSetBack(device, order, ts, receivedAt, lateAllowanceMs, clockRebaseMs)
     ) {
       rebaseClock(device, ts);
       device.clockOffsetMs = ts - receivedAt;
