@@ -12,6 +12,7 @@ import {
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
+import { connectAsync } from 'mqtt';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 
@@ -121,6 +122,7 @@ async function vigilRun(
   const port = await freePort();
   const database = `bench_vigil_${rig.runs}`;
   const dataDir = mkdtempSync(join(rig.workDir, 'vigil-data-'));
+  const instance = `bench-${rig.runs}`;
   const node = [
     ...(options.cpuProfile
       ? ['--cpu-prof', `--cpu-prof-dir=${rig.profileDir}`, `--cpu-prof-name=${options.cpuProfile}`]
@@ -142,6 +144,15 @@ async function vigilRun(
       VIGIL_INFLUX_DB: database,
       VIGIL_REGISTRY: registryDir,
       VIGIL_DATA_DIR: dataDir,
+      // Ingest's MQTT client id comes from the instance, and its session is persistent (issue
+      // 12): on the broker the runs share, a second run under the same id took over the first
+      // run's session, with the QoS 1 messages queued for it since: the Node-RED run's alarm
+      // excursions on the same detectors (the generator publishes each provoking reading at
+      // QoS 1 whatever --qos says; the rest of the load is QoS 0 and was not queued). Replayed at
+      // start, they left gas-l1 standing (30 s off-delay) on the detectors this run then
+      // provoked, and 191 of 1,180 counted as missed (2026-12-08, reproduced: bench/README.md).
+      // One session per run, discarded after it (finally below).
+      VIGIL_INSTANCE: instance,
       VIGIL_LOG_LEVEL: 'warn',
     },
   });
@@ -183,6 +194,26 @@ async function vigilRun(
     return failedRun(label, rate, error);
   } finally {
     await vigil.stop(options.cpuProfile ? 60_000 : 15_000);
+    await discardSession(rig.mosquitto.url, `vigil-ingest-${instance}`);
+  }
+}
+
+/**
+ * Ends a stopped Vigil's persistent ingest session on the shared broker (a clean connect under its
+ * client id, MQTT 3.1.1 §3.1.2.4). Left there, it would queue every later run's QoS 1 messages:
+ * the broker's memory and CPU for nobody, and all of a run's readings at --qos 1.
+ */
+async function discardSession(mqttUrl: string, clientId: string): Promise<void> {
+  try {
+    const client = await connectAsync(mqttUrl, {
+      clientId,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    await client.endAsync();
+  } catch (error) {
+    log(`could not discard the MQTT session ${clientId}: ${(error as Error).message}`);
   }
 }
 

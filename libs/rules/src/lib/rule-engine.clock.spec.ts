@@ -2,6 +2,8 @@ import fc from 'fast-check';
 
 import { FUTURE_TOLERANCE_MS, type Reading, type RuleSignal } from '@vigil/contracts';
 
+import { GAS_L1_OFF_DELAY_MS } from './default-rules/gas';
+
 import { readingRecord } from '../testing/fixtures';
 import { skewedReading } from '../testing/records';
 import { registered } from '../testing/registered';
@@ -328,6 +330,31 @@ describe('clock jumps (README "Clock jumps")', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  /**
+   * A clock set forward (here: a detector 34 s behind whose clock is corrected, or an engine that
+   * learnt a replayed message's offset) is taken after `clockRebaseMs` of readings on the new
+   * clock (`clockAdvances`). Until 2026-12-08 the pending delays stayed on the old clock, so the
+   * jump counted as time in the band: gas-l1's 30 s off-delay ended 10–20 s after the return
+   * (found by the bench: a session replayed an earlier run's excursions). The advance now moves
+   * them like a set-back does.
+   */
+  it('a clock set forward does not shorten a pending off-delay', () => {
+    const BEHIND = -34_000;
+    const { feed, stats } = engine([gc]);
+    feed(...series('gc-ru-02', T0 - 10_000, 5_000, 3, BEHIND, 1));
+    const signals = [
+      ...feed(...series('gc-ru-02', T0 + 2_000, 2_000, 2, BEHIND, 30)), // L1 at 2 s
+      // Back in the band at 6 s: the off-delay runs until 36 s (server time).
+      ...feed(...series('gc-ru-02', T0 + 6_000, 2_000, 2, BEHIND, 1)),
+      // 10 s in, the clock is set right (34 s forward); readings every 2 s in the band.
+      ...feed(...series('gc-ru-02', T0 + 10_000, 2_000, 30, 0, 1)),
+    ].filter(signal => signal.ruleId === 'gas-l1');
+    expect(stats.clockAdvances).toBe(1);
+    expect(signals.map(brief)).toEqual(['gas-l1 active', 'gas-l1 cleared']);
+    const cleared = signals[1]?.detectedAt ?? 0;
+    expect(cleared - (T0 + 6_000)).toBeGreaterThanOrEqual(GAS_L1_OFF_DELAY_MS);
   });
 
   /**

@@ -47,7 +47,6 @@ import {
   type RuleContext,
   type RuleStep,
   clockSetBack,
-  clockSetBackWithinAllowance,
   readingOrder,
   recordBody,
   signalKey,
@@ -554,9 +553,8 @@ function onRecord(
     const clockRebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
     if (
       live &&
-      ((order === 'late' && clockSetBack(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)) ||
-        (order === 'within-allowance' &&
-          clockSetBackWithinAllowance(device, ts, receivedAt, lateAllowanceMs, clockRebaseMs)))
+      order !== 'in-order' &&
+      clockSetBack(device, order, ts, receivedAt, lateAllowanceMs, clockRebaseMs)
     ) {
       rebaseClock(device, ts);
       device.clockOffsetMs = ts - receivedAt;
@@ -678,6 +676,9 @@ function onDeviceClock(
     device.aheadOffsetMs = offsetMs;
   }
   if (reading.receivedAt - device.aheadSince >= clockRebaseMs) {
+    // The pending delays move with the clock, as on a set-back (rebaseClock): left on the old
+    // clock, the jump counted as time in the band and an off-delay ended early (2026-12-08).
+    shiftRuleStates(device, offsetMs - own);
     device.clockOffsetMs = offsetMs;
     device.aheadSince = Number.NaN;
     stats.clockAdvances += 1;
@@ -738,7 +739,11 @@ function withdrawWarning(
  * watermark to `ts`.
  */
 function rebaseClock(device: DeviceRuleState, ts: number): void {
-  const shiftMs = ts - device.lastTs;
+  shiftRuleStates(device, ts - device.lastTs);
+}
+
+/** Moves every rule's device-clock times by `shiftMs` (a clock set back or forward). */
+function shiftRuleStates(device: DeviceRuleState, shiftMs: number): void {
   const { states } = device;
   const { rules } = device.rules;
   for (let index = 0; index < states.length; index += 1) {

@@ -200,7 +200,7 @@ export interface RuleKindDescriptor<C extends RuleConfig, S extends RuleStateBas
   activeAtStart(initial: S): S;
   /** One accepted record: the next state; signals go to `emit`. */
   step(state: S, input: RuleInput, rule: C, engine: RuleEngineServices): S;
-  /** The state on a device clock set back by `-shiftMs` (README "Clock jumps"). */
+  /** The state on a device clock moved by `shiftMs`: back (< 0) or forward (README "Clock jumps"). */
   rebase(state: S, shiftMs: number): S;
   /** A reload kept the rule (same id and kind) with `rule` as its new configuration. */
   keep(state: S, rule: C, device: DeviceRules, engine: RuleEngineServices): void;

@@ -132,48 +132,37 @@ export interface BehindRun {
 }
 
 /**
- * Whether a clock has been set back: this live late reading continues a run of live late
- * readings (the caller ends the run on a reading at or near the watermark) that keep to one
- * clock, their `ts − receivedAt` within the late allowance of the run's first, over
- * `clockRebaseMs` of receive time. A reading on another clock starts a new run. A buffered batch
- * or a burst of re-deliveries arrives at once (or drains faster than real time, so its offset
- * drifts), so it never spans the bound. README "Clock jumps"; shared by the device engine and the
- * personnel tags.
+ * Whether a clock has been set back: this live reading behind the watermark continues a run of
+ * live readings behind it (the caller ends the run on a reading at or after the watermark) that
+ * keep to one clock, their `ts − receivedAt` within the late allowance of the run's first, over
+ * `clockRebaseMs` of receive time. A late reading on another clock starts a new run. A reading
+ * within the allowance (`order` 'within-allowance') never starts one: on the run's clock it
+ * continues it, since a clock set back by a little more than the allowance catches up at one
+ * second a second and passes through the allowance before it reaches the old watermark (ending
+ * the run there left such a device blind for up to allowance + `clockRebaseMs` instead of
+ * `clockRebaseMs`; found 2026-12-08); on any other clock it ends it: the old clock is alive. A
+ * buffered batch or a burst of re-deliveries arrives at once (or drains faster than real time, so
+ * its offset drifts), so it never spans the bound. README "Clock jumps"; shared by the device
+ * engine and the personnel tags.
  */
 export function clockSetBack(
   run: BehindRun,
+  order: 'late' | 'within-allowance',
   ts: number,
   receivedAt: number,
   lateAllowanceMs: number,
   clockRebaseMs: number,
 ): boolean {
   const offsetMs = ts - receivedAt;
-  if (Number.isNaN(run.behindSince) || Math.abs(offsetMs - run.behindOffsetMs) > lateAllowanceMs) {
+  const onRunClock =
+    !Number.isNaN(run.behindSince) && Math.abs(offsetMs - run.behindOffsetMs) <= lateAllowanceMs;
+  if (!onRunClock) {
+    if (order === 'within-allowance') {
+      run.behindSince = Number.NaN;
+      return false;
+    }
     run.behindSince = receivedAt;
     run.behindOffsetMs = offsetMs;
-  }
-  return receivedAt - run.behindSince >= clockRebaseMs;
-}
-
-/**
- * A live reading behind the watermark but within the late allowance. On the clock of a run of late
- * readings it continues that run: a clock set back by a little more than the allowance catches up
- * at one second a second and passes through the allowance before it reaches the old watermark
- * (ending the run there left such a device blind for up to allowance + `clockRebaseMs` instead of
- * `clockRebaseMs`; found 2026-12-08). On any other clock it ends the run: the old clock is alive.
- * Returns whether the clock has been set back (the run has lasted `clockRebaseMs`).
- */
-export function clockSetBackWithinAllowance(
-  run: BehindRun,
-  ts: number,
-  receivedAt: number,
-  lateAllowanceMs: number,
-  clockRebaseMs: number,
-): boolean {
-  if (Number.isNaN(run.behindSince)) return false;
-  if (Math.abs(ts - receivedAt - run.behindOffsetMs) > lateAllowanceMs) {
-    run.behindSince = Number.NaN;
-    return false;
   }
   return receivedAt - run.behindSince >= clockRebaseMs;
 }

@@ -11,7 +11,6 @@ import {
   DEFAULT_LATE_ALLOWANCE_MS,
   type RuleContext,
   clockSetBack,
-  clockSetBackWithinAllowance,
   formatNumber,
   formatSeconds,
   readingOrder,
@@ -129,27 +128,15 @@ function tagClockSetBack(
 ): boolean {
   const { ts, receivedAt } = reading;
   const lateAllowanceMs = options.lateAllowanceMs ?? DEFAULT_LATE_ALLOWANCE_MS;
-  if (readingOrder(ts, tag.lastTs, lateAllowanceMs) === 'late') {
-    const rebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
-    if (live && clockSetBack(tag, ts, receivedAt, lateAllowanceMs, rebaseMs)) {
+  const order = readingOrder(ts, tag.lastTs, lateAllowanceMs);
+  const rebaseMs = options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS;
+  if (order !== 'in-order' && live) {
+    if (clockSetBack(tag, order, ts, receivedAt, lateAllowanceMs, rebaseMs)) {
       stats.clockRebases += 1;
       return true;
     }
-    stats.lateReadings += 1;
-  } else if (
-    live &&
-    clockSetBackWithinAllowance(
-      tag,
-      ts,
-      receivedAt,
-      lateAllowanceMs,
-      options.clockRebaseMs ?? DEFAULT_CLOCK_REBASE_MS,
-    )
-  ) {
-    // Catching up through the allowance on the run's clock (clockSetBackWithinAllowance).
-    stats.clockRebases += 1;
-    return true;
   }
+  if (order === 'late') stats.lateReadings += 1;
   stats.outOfOrderReadings += 1;
   return false;
 }

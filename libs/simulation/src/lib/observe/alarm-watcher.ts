@@ -9,6 +9,8 @@ export interface WatchedAlarm {
   readonly level?: string;
   readonly areaId?: string | undefined;
   readonly state?: string;
+  /** Vigil: whether the alarm's condition still holds (a latched or unacknowledged one may not). */
+  readonly conditionActive?: boolean;
   readonly raisedAt?: number;
   readonly detectedAt?: number;
   readonly updatedAt?: number;
@@ -96,6 +98,8 @@ export interface AlarmWatcherOptions {
  */
 export class AlarmWatcher {
   readonly tracker = new RaiseTracker();
+  /** The alarms open in the first snapshot: what the target held before anything was watched. */
+  openAtStart: readonly WatchedAlarm[] = [];
   private socket: WebSocket | undefined;
   private lastSeq: number | undefined;
   private epoch: string | undefined;
@@ -182,8 +186,10 @@ export class AlarmWatcher {
     if (message.type === 'hello' && typeof message.epoch === 'string') this.epoch = message.epoch;
     if (message.type === 'snapshot' && Array.isArray(message.alarms)) {
       // A snapshot lists what is open; raises in it happened before we watched or while away.
-      if (this.tracker.raises.length === 0) this.tracker.ignoreExisting(message.alarms);
-      else for (const alarm of message.alarms) this.observe(alarm, receivedAt);
+      if (this.tracker.raises.length === 0) {
+        if (this.openAtStart.length === 0) this.openAtStart = message.alarms;
+        this.tracker.ignoreExisting(message.alarms);
+      } else for (const alarm of message.alarms) this.observe(alarm, receivedAt);
       return;
     }
     if (message.type === 'alarm' && message.alarm) this.observe(message.alarm, receivedAt);

@@ -1,4 +1,4 @@
-import type { RaiseEvent } from '../observe/alarm-watcher';
+import type { RaiseEvent, WatchedAlarm } from '../observe/alarm-watcher';
 import type { AlarmAccounting } from './load-report';
 
 export interface ExpectedAlarm {
@@ -84,4 +84,40 @@ export function matchAlarms(
     detectionLatenciesMs,
     samples,
   };
+}
+
+/** Expected alarms whose condition was already active in the target before the run. */
+export interface StandingAtStart {
+  /** Expected alarms whose key had an alarm with its condition active when watching began. */
+  readonly standing: number;
+  /** Of those, how many were never raised during the run. */
+  readonly missed: number;
+}
+
+/**
+ * The expected alarms that were already standing when the run began (the target's snapshot when
+ * the watcher connected). A provoked excursion inside a standing alarm raises nothing new: one
+ * alarm per condition (ISA-18.2), so the target showed the alarm the whole time, yet the run
+ * counts it as missed. A fresh target has none; any is state from before the run, e.g. a broker
+ * session resumed with another run's excursions queued in it (2026-12-08, bench/README.md). Pure.
+ */
+export function standingAtStart(
+  expected: readonly ExpectedAlarm[],
+  openAtStart: readonly WatchedAlarm[],
+  raises: readonly RaiseEvent[],
+): StandingAtStart {
+  const open = new Set<string>();
+  for (const alarm of openAtStart)
+    if (alarm.conditionActive !== false) open.add(key(alarm.siteId, alarm.deviceId, alarm.ruleId));
+  if (open.size === 0) return { standing: 0, missed: 0 };
+  const raised = new Set(raises.map(raise => key(raise.siteId, raise.deviceId, raise.ruleId)));
+  let standing = 0;
+  let missed = 0;
+  for (const alarm of expected) {
+    const k = key(alarm.siteId, alarm.deviceId, alarm.ruleId);
+    if (!open.has(k)) continue;
+    standing += 1;
+    if (!raised.has(k)) missed += 1;
+  }
+  return { standing, missed };
 }
